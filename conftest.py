@@ -1,0 +1,97 @@
+"""Test fixtures shared by every test folder: the stand-ins (SecantusDB, nanio) on free ports and a
+RabbitMQ namespace unique to this run, so parallel or leftover runs never collide.
+
+Everything is real: the stand-ins are the same servers the dev runner uses, reached over their
+sockets; RabbitMQ is the machine's broker at ``AMQP_URL`` (default localhost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aio_pika
+import pytest
+
+from devstack import standins
+
+ROOT = Path(__file__).parent
+RUN_ID = uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return RUN_ID
+
+
+@pytest.fixture(scope="session")
+def workdir() -> Iterator[Path]:
+    path = ROOT / ".testdata" / RUN_ID
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mongo_url(workdir: Path) -> Iterator[str]:
+    server = standins.start_secantus(workdir / "secantus", log_dir=workdir)
+    yield standins.mongo_url(server.port)
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(workdir: Path) -> Iterator[str]:
+    server = standins.start_nanio(workdir / "nanio", log_dir=workdir)
+    yield f"127.0.0.1:{server.port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def amqp_url() -> str:
+    url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    check = standins.ensure_rabbitmq(url)
+    if not check.reachable:
+        pytest.exit(f"RabbitMQ is required for the tests: {check.message}", returncode=3)
+    return url
+
+
+class BrokerNamespace:
+    """Exchange and queue names unique to one test run, deleted at the end of the session."""
+
+    def __init__(self, amqp_url: str) -> None:
+        self.amqp_url = amqp_url
+        self.exchange = f"test-{RUN_ID}.events"
+        self.queue_prefix = f"test-{RUN_ID}"
+        self._services: set[str] = set()
+
+    def settings_for(self, service_name: str) -> dict[str, str]:
+        self._services.add(service_name)
+        return {"amqp_url": self.amqp_url, "event_exchange": self.exchange, "queue_prefix": self.queue_prefix}
+
+    async def cleanup(self) -> None:
+        connection = await aio_pika.connect(self.amqp_url)
+        async with connection:
+            for service in self._services:
+                base = f"{self.queue_prefix}.{service}"
+                for name in (base, f"{base}.retry", f"{base}.dlq"):
+                    channel = await connection.channel()
+                    try:
+                        await channel.queue_delete(name)
+                    except Exception:  # noqa: BLE001 - a queue that was never declared
+                        pass
+            channel = await connection.channel()
+            try:
+                await channel.exchange_delete(self.exchange)
+            except Exception:  # noqa: BLE001
+                pass
+
+
+@pytest.fixture(scope="session")
+async def broker_namespace(amqp_url: str) -> AsyncIterator[BrokerNamespace]:
+    namespace = BrokerNamespace(amqp_url)
+    yield namespace
+    await asyncio.wait_for(namespace.cleanup(), timeout=30)

@@ -1,0 +1,1 @@
+"""Shared contracts and plumbing of the complaint platform's services (no business rules)."""

@@ -1,0 +1,26 @@
+"""The FastAPI application shell shared by the services: problem handlers, health routes, tracing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from greenchannel.health import ReadinessCheck, health_router
+from greenchannel.problems import install_problem_handlers
+from greenchannel.telemetry import instrument_app
+
+
+def make_app(
+    *,
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    readiness: Callable[[FastAPI], dict[str, ReadinessCheck]],
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.include_router(health_router(lambda: readiness(app)))
+    instrument_app(app)
+    return app

@@ -1,0 +1,37 @@
+"""Liveness and readiness endpoints for probes: /healthz (the process lives), /readyz (its dependencies answer)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def health_router(checks: Callable[[], dict[str, ReadinessCheck]]) -> APIRouter:
+    """``checks`` is called per request, so it can read the dependencies the app built at start-up."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz() -> JSONResponse:
+        named = checks()
+        results = await asyncio.gather(*(_bounded(check) for check in named.values()))
+        status = dict(zip(named, ("ok" if ok else "unavailable" for ok in results)))
+        ready = all(results)
+        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": status}, status_code=200 if ready else 503)
+
+    return router
+
+
+async def _bounded(check: ReadinessCheck) -> bool:
+    try:
+        return await asyncio.wait_for(check(), timeout=3)
+    except Exception:  # noqa: BLE001 - a check that fails or hangs means "not ready"
+        return False

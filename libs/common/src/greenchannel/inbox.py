@@ -1,0 +1,50 @@
+"""Idempotent consumption: an inbox of processed event ids, written in the handler's own transaction.
+
+The event id is the inbox document's ``_id`` (a unique index by nature). A redelivered event finds
+its id already there and is skipped; two copies processed at once race on the insert and only one
+transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from greenchannel.contracts import CloudEvent
+from greenchannel.mongo import in_transaction
+
+
+class Inbox:
+    def __init__(self, client: AsyncMongoClient, db: AsyncDatabase, collection: str = "inbox") -> None:
+        self.client = client
+        self.collection = db[collection]
+
+    async def seen(self, event_id: str) -> bool:
+        return await self.collection.find_one({"_id": event_id}, projection={"_id": 1}) is not None
+
+    async def handle_once(
+        self, event: CloudEvent, work: Callable[[AsyncClientSession], Awaitable[None]]
+    ) -> bool:
+        """Apply ``work`` and record the event in one transaction; ``False`` if it was applied before."""
+        if await self.seen(event.id):
+            return False
+
+        async def record_and_apply(session: AsyncClientSession) -> None:
+            await self.collection.insert_one(
+                {"_id": event.id, "type": event.type, "subject": event.subject, "received_at": datetime.now(timezone.utc)},
+                session=session,
+            )
+            await work(session)
+
+        try:
+            await in_transaction(self.client, record_and_apply)
+        except DuplicateKeyError:
+            if await self.seen(event.id):
+                return False
+            raise
+        return True

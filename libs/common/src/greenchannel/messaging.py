@@ -1,0 +1,191 @@
+"""RabbitMQ plumbing with aio-pika: topology, confirmed publishing, and consuming with retry and dead letters.
+
+Topology (per consumer, e.g. ``greenchannel.routing``):
+
+* one durable topic exchange shared by all services (``event_exchange``);
+* ``<prefix>.<service>``: the consumer's durable queue, bound to the routing keys it subscribes to;
+* ``<prefix>.<service>.retry``: a delay queue without consumers; a failed message waits there
+  ``consumer_retry_delay_ms`` and is dead-lettered back to the consumer's own queue (and only
+  there, through the default exchange), so a retry never reaches the other subscribers;
+* ``<prefix>.<service>.dlq``: where messages go after ``consumer_max_retries`` failures, or at
+  once when they cannot be parsed or violate their contract. Operators list and replay them.
+
+Handlers run only after the envelope parsed; a message is acknowledged after the handler's own
+write has committed, so a crash before that redelivers it (at-least-once; the inbox makes the
+effect idempotent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
+from pydantic import ValidationError
+
+from greenchannel.contracts import CloudEvent
+from greenchannel.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+RETRY_COUNT_HEADER = "x-retry-count"
+DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason"
+DEAD_LETTER_QUEUE_HEADER = "x-original-queue"
+
+EventHandler = Callable[[CloudEvent], Awaitable[None]]
+
+
+class ContractViolation(Exception):
+    """The message parsed but breaks its contract: retrying cannot help, it goes to the dead letters."""
+
+
+@dataclass
+class Subscriptions:
+    """The routing keys a service consumes and the handler of each, registered in one place."""
+
+    handlers: dict[str, EventHandler] = field(default_factory=dict)
+
+    def on(self, routing_key: str, handler: EventHandler) -> "Subscriptions":
+        self.handlers[routing_key] = handler
+        return self
+
+    @property
+    def routing_keys(self) -> Iterable[str]:
+        return self.handlers.keys()
+
+
+def queue_names(settings: ServiceSettings) -> tuple[str, str, str]:
+    base = f"{settings.queue_prefix}.{settings.service_name}"
+    return base, f"{base}.retry", f"{base}.dlq"
+
+
+class Broker:
+    """One robust connection per process, a confirmed publishing channel and a consuming channel."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractRobustChannel | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._consume_channel: AbstractRobustChannel | None = None
+
+    async def connect(self) -> None:
+        self._connection = await aio_pika.connect_robust(
+            self.settings.amqp_url, client_properties={"connection_name": self.settings.service_name}
+        )
+        self._publish_channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await self._publish_channel.declare_exchange(
+            self.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    async def publish(self, event: CloudEvent, headers: dict[str, Any] | None = None) -> None:
+        """Publish and wait for the broker's confirm; raises if the broker refuses or is away."""
+        if self._exchange is None:
+            raise ConnectionError("broker not connected")
+        message = aio_pika.Message(
+            body=event.model_dump_json().encode(),
+            content_type="application/cloudevents+json",
+            message_id=event.id,
+            type=event.type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers=dict(headers or {}),
+        )
+        await self._exchange.publish(message, routing_key=event.type, timeout=10)
+
+    async def declare_consumer_queues(self, routing_keys: Iterable[str]) -> aio_pika.abc.AbstractQueue:
+        assert self._connection is not None, "connect() first"
+        main_name, retry_name, dlq_name = queue_names(self.settings)
+        channel = self._consume_channel = await self._connection.channel()
+        await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
+        exchange = await channel.declare_exchange(
+            self.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue_type = {"x-queue-type": self.settings.queue_type}
+        queue = await channel.declare_queue(main_name, durable=True, arguments=queue_type)
+        await channel.declare_queue(
+            retry_name,
+            durable=True,
+            arguments={
+                **queue_type,
+                "x-message-ttl": self.settings.consumer_retry_delay_ms,
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": main_name,
+            },
+        )
+        await channel.declare_queue(dlq_name, durable=True, arguments=queue_type)
+        for key in routing_keys:
+            await queue.bind(exchange, routing_key=key)
+        return queue
+
+    async def consume(self, subscriptions: Subscriptions) -> None:
+        queue = await self.declare_consumer_queues(subscriptions.routing_keys)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            await self._on_message(message, subscriptions)
+
+        await queue.consume(on_message)
+
+    async def _on_message(self, message: AbstractIncomingMessage, subscriptions: Subscriptions) -> None:
+        try:
+            event = CloudEvent.model_validate_json(message.body)
+            # Dispatch on the event type, not the routing key: a retried message comes back through
+            # the default exchange with the queue's name as its routing key.
+            handler = subscriptions.handlers.get(event.type)
+            if handler is None:
+                raise ContractViolation(f"no handler for event type {event.type!r}")
+            await handler(event)
+        except (ValidationError, json.JSONDecodeError, UnicodeDecodeError, ContractViolation) as error:
+            log.warning("dead-lettering unusable message %s: %s", message.message_id, _short(error))
+            await self._dead_letter(message, f"contract: {_short(error)}")
+            await message.ack()
+        except asyncio.CancelledError:
+            await message.nack(requeue=True)
+            raise
+        except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+            retries = int((message.headers or {}).get(RETRY_COUNT_HEADER, 0))
+            if retries >= self.settings.consumer_max_retries:
+                log.error("dead-lettering %s after %d retries: %s", message.message_id, retries, _short(error))
+                await self._dead_letter(message, f"retries exhausted: {_short(error)}")
+            else:
+                log.warning("retrying %s (attempt %d): %s", message.message_id, retries + 1, _short(error))
+                await self._republish(message, queue_names(self.settings)[1], {RETRY_COUNT_HEADER: retries + 1})
+            await message.ack()
+        else:
+            await message.ack()
+
+    async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        main_name, _, dlq_name = queue_names(self.settings)
+        await self._republish(
+            message, dlq_name, {DEAD_LETTER_REASON_HEADER: reason[:500], DEAD_LETTER_QUEUE_HEADER: main_name}
+        )
+
+    async def _republish(self, message: AbstractIncomingMessage, queue: str, extra: dict[str, Any]) -> None:
+        """Copy ``message`` to ``queue`` through the default exchange, confirmed, before the original is acked."""
+        assert self._publish_channel is not None
+        copy = aio_pika.Message(
+            body=message.body,
+            content_type=message.content_type,
+            message_id=message.message_id,
+            type=message.type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers={**(message.headers or {}), "x-routing-key": message.routing_key, **extra},
+        )
+        await self._publish_channel.default_exchange.publish(copy, routing_key=queue, timeout=10)
+
+
+def _short(error: BaseException) -> str:
+    return f"{type(error).__name__}: {str(error)[:300]}"

@@ -1,0 +1,141 @@
+"""Transactional outbox and its relay.
+
+A service writes its state change and the event it implies in one MongoDB transaction
+(:meth:`Outbox.add` takes the session); the relay then publishes pending entries to RabbitMQ with
+publisher confirms and marks them sent. The broker being down delays events, never loses them; a
+failed write never invents one. Entries are claimed with a lease, so several relays (replicas) can
+run at once and an entry whose relay died is picked up again when its lease runs out.
+
+The W3C trace context of the writing request is stored with the entry and restored around the
+publish, so the trace of an HTTP request continues through the broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from greenchannel.contracts import CloudEvent, EventData
+from greenchannel.messaging import Broker
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+SENT_RETENTION_S = 7 * 24 * 3600
+
+
+class Outbox:
+    def __init__(self, db: AsyncDatabase, *, source: str, collection: str = "outbox") -> None:
+        self.collection = db[collection]
+        self.source = source
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("sent_at", ASCENDING), ("created_at", ASCENDING)])
+        await self.collection.create_index("sent_expires_at", expireAfterSeconds=0)
+
+    async def add(self, data: EventData, *, subject: str, session: AsyncClientSession) -> CloudEvent:
+        """Stage ``data`` as an event inside the caller's transaction."""
+        event = CloudEvent.wrap(data, source=self.source, subject=subject)
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        await self.collection.insert_one(
+            {
+                "_id": event.id,
+                "routing_key": event.type,
+                "event": event.model_dump(mode="json"),
+                "headers": headers,
+                "created_at": event.time,
+                "sent_at": None,
+                "lease_until": EPOCH,
+                "attempts": 0,
+            },
+            session=session,
+        )
+        return event
+
+    async def pending_count(self) -> int:
+        return await self.collection.count_documents({"sent_at": None})
+
+
+class OutboxRelay:
+    """Publishes pending outbox entries; one per process, any number of processes."""
+
+    def __init__(self, outbox: Outbox, broker: Broker, *, poll_interval_s: float, lease_s: float) -> None:
+        self.outbox = outbox
+        self.broker = broker
+        self.poll_interval_s = poll_interval_s
+        self.lease = timedelta(seconds=lease_s)
+        self.relay_id = uuid.uuid4().hex
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Tell the relay a transaction just committed an entry, so it need not wait for its poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                published = await self.relay_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the store is away: try again after the poll interval
+                log.exception("outbox relay pass failed")
+                published = 0
+            if published == 0:
+                self._wakeup.clear()
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
+                except TimeoutError:
+                    pass
+
+    async def relay_pending(self, limit: int = 500) -> int:
+        published = 0
+        while published < limit:
+            entry = await self._claim_next()
+            if entry is None:
+                break
+            if not await self._publish(entry):
+                break
+            published += 1
+        return published
+
+    async def _claim_next(self) -> dict | None:
+        now = datetime.now(timezone.utc)
+        return await self.outbox.collection.find_one_and_update(
+            {"sent_at": None, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": now + self.lease, "claimed_by": self.relay_id}, "$inc": {"attempts": 1}},
+            sort=[("created_at", ASCENDING)],
+        )
+
+    async def _publish(self, entry: dict) -> bool:
+        event = CloudEvent.model_validate(entry["event"])
+        parent = propagate.extract(entry.get("headers") or {})
+        with tracer.start_as_current_span(f"{event.type} publish", context=parent, kind=SpanKind.PRODUCER) as span:
+            span.set_attribute("complaint.number", event.subject or "")
+            span.set_attribute("event.type", event.type)
+            headers: dict[str, str] = {}
+            propagate.inject(headers)
+            try:
+                await self.broker.publish(event, headers=headers)
+            except Exception as error:  # noqa: BLE001 - broker away or refusing: release the lease soon
+                log.warning("outbox publish of %s failed: %s", event.id, error)
+                await self.outbox.collection.update_one(
+                    {"_id": entry["_id"], "claimed_by": self.relay_id},
+                    {"$set": {"lease_until": datetime.now(timezone.utc) + timedelta(seconds=1)}},
+                )
+                return False
+        now = datetime.now(timezone.utc)
+        await self.outbox.collection.update_one(
+            {"_id": entry["_id"]},
+            {"$set": {"sent_at": now, "sent_expires_at": now + timedelta(seconds=SENT_RETENTION_S)}},
+        )
+        return True

@@ -1,0 +1,87 @@
+"""The process-level plumbing every service wires the same way: store, broker, outbox relay, inbox, background jobs.
+
+A service's ``main.py`` builds one :class:`ServiceRuntime`, registers its subscriptions and
+periodic jobs, and starts/stops it in the FastAPI lifespan. The broker connection is made in the
+background and retried, so a service starts (and intake keeps accepting complaints into its
+outbox) while RabbitMQ is away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from greenchannel.health import ReadinessCheck
+from greenchannel.inbox import Inbox
+from greenchannel.messaging import Broker, Subscriptions
+from greenchannel.mongo import make_client, ping
+from greenchannel.outbox import Outbox, OutboxRelay
+from greenchannel.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+BROKER_RECONNECT_S = 2.0
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.mongo = make_client(settings.mongo_url, settings.service_name)
+        self.db: AsyncDatabase = self.mongo[settings.database_name]
+        self.broker = Broker(settings)
+        self.outbox = Outbox(self.db, source=f"/services/{settings.service_name}")
+        self.relay = OutboxRelay(
+            self.outbox, self.broker, poll_interval_s=settings.outbox_poll_interval_s, lease_s=settings.outbox_lease_s
+        )
+        self.inbox = Inbox(self.mongo, self.db)
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(
+        self,
+        subscriptions: Subscriptions | None = None,
+        jobs: dict[str, Callable[[], Awaitable[None]]] | None = None,
+    ) -> None:
+        await self.outbox.ensure_indexes()
+        self._spawn("broker", self._connect_broker(subscriptions))
+        self._spawn("outbox-relay", self.relay.run())
+        for name, job in (jobs or {}).items():
+            self._spawn(name, job())
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.broker.close()
+        await self.mongo.close()
+
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        async def broker() -> bool:
+            return self.broker.is_connected
+
+        return {"store": lambda: ping(self.mongo), "broker": broker}
+
+    async def _connect_broker(self, subscriptions: Subscriptions | None) -> None:
+        while True:
+            try:
+                await self.broker.connect()
+                break
+            except (ConnectionError, OSError, asyncio.TimeoutError) as error:
+                log.warning("broker not reachable yet (%s); retrying in %.0f s", error, BROKER_RECONNECT_S)
+                await asyncio.sleep(BROKER_RECONNECT_S)
+        self.relay.wake()
+        if subscriptions is not None and subscriptions.handlers:
+            await self.broker.consume(subscriptions)
+
+    def _spawn(self, name: str, coroutine: Awaitable[None]) -> None:
+        task = asyncio.create_task(coroutine, name=f"{self.settings.service_name}:{name}")
+        task.add_done_callback(_log_crash)
+        self._tasks.append(task)
+
+
+def _log_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task %s stopped", task.get_name(), exc_info=task.exception())

@@ -1,0 +1,31 @@
+"""The settings every service shares: where its store and broker are, and how it names its queues.
+
+Each service subclasses :class:`ServiceSettings` in its own ``config.py`` (one Settings class per
+service); values come from environment variables of the same name, upper-cased.
+"""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    service_name: str
+    mongo_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false"
+    mongo_db: str = ""
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    event_exchange: str = "greenchannel.events"
+    queue_prefix: str = "greenchannel"
+    queue_type: str = Field(default="classic", pattern="^(classic|quorum)$")
+    consumer_prefetch: int = 32
+    consumer_max_retries: int = 5
+    consumer_retry_delay_ms: int = 2000
+    outbox_poll_interval_s: float = 0.5
+    outbox_lease_s: float = 30.0
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @property
+    def database_name(self) -> str:
+        return self.mongo_db or self.service_name
