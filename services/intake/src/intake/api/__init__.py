@@ -1,0 +1,1 @@
+"""HTTP routers of intake: thin, they validate input and call the case service."""

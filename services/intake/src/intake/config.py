@@ -1,0 +1,23 @@
+"""intake's settings (environment variables of the same name, upper-cased)."""
+
+from pydantic import Field
+
+from greenchannel.settings import ServiceSettings
+
+# Development-only keys: production injects its own through PII_KEYS, BLIND_INDEX_KEY and
+# ACCESS_CODE_KEY (Kubernetes Secrets / compose secrets).
+DEV_PII_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyYnl0ZXM="}'
+
+
+class Settings(ServiceSettings):
+    service_name: str = "intake"
+    evidence_url: str = "http://127.0.0.1:8001"
+    routing_url: str = "http://127.0.0.1:8002"
+    public_base_url: str = "http://127.0.0.1:8000"
+    pii_keys: str = DEV_PII_KEYS
+    pii_active_key_id: str = "dev-1"
+    blind_index_key: str = "development-only-blind-index-key"
+    access_code_key: str = "development-only-access-code-key"
+    idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
+    max_request_body_bytes: int = 64 * 1024
+    evidence_upload_timeout_s: float = 120.0

@@ -1,0 +1,1 @@
+"""Pure rules of the case file: identity checks, masking, the lifecycle table. No I/O here."""

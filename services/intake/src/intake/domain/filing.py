@@ -1,0 +1,102 @@
+"""What a complainant files: the validated complaint form, the complaint number and the guest access code."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from intake.domain.identity import IdentityError, normalize_id_number, normalize_mobile
+
+# No 0/O, 1/I/L: an access code is read from paper and typed on phones.
+ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ACCESS_CODE_LENGTH = 10  # 31^10 ~ 8e14 codes: with rate limits, guessing is infeasible
+MAX_EVIDENCE_PER_COMPLAINT = 20
+
+
+def _identity(check):
+    def run(value: str) -> str:
+        try:
+            return check(value)
+        except IdentityError as error:
+            raise PydanticCustomError(error.code, str(error)) from None
+
+    return AfterValidator(run)
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise PydanticCustomError("email_format", "E-mail address is not valid: {reason}", {"reason": str(error)}) from None
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+
+
+class Complainant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
+    id_number: Annotated[str, _identity(normalize_id_number)]
+    phone: Annotated[str, _identity(normalize_mobile)]
+    email: Annotated[str, AfterValidator(_email)] | None = None
+
+
+class CompanyRef(BaseModel):
+    """The company complained about: a directory id, or a free-text name routing will resolve."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[Text, StringConstraints(min_length=1, max_length=64)] | None = None
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=100)] | None = None
+
+    @model_validator(mode="after")
+    def one_of(self) -> "CompanyRef":
+        if not self.id and not self.name:
+            raise PydanticCustomError("company_missing", "Give the company's directory id or its name.")
+        return self
+
+
+class ComplaintForm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    complainant: Complainant
+    company: CompanyRef
+    category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,39}$")]
+    title: Annotated[Text, StringConstraints(min_length=4, max_length=100)]
+    description: Annotated[Text, StringConstraints(min_length=10, max_length=5000)]
+    occurred_on: date
+    desired_outcome: Annotated[Text, StringConstraints(min_length=2, max_length=500)]
+    publication_consent: bool = False
+    evidence_ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
+        default_factory=list, max_length=MAX_EVIDENCE_PER_COMPLAINT
+    )
+
+    @model_validator(mode="after")
+    def plausible_dates(self) -> "ComplaintForm":
+        if self.occurred_on > date.today():
+            raise PydanticCustomError("occurred_on_future", "The date it happened cannot be in the future.")
+        if len(set(self.evidence_ids)) != len(self.evidence_ids):
+            raise PydanticCustomError("evidence_repeated", "The same evidence file is listed twice.")
+        return self
+
+    def fingerprint_source(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def complaint_number(day: datetime, sequence: int) -> str:
+    """Human-readable and sortable: GC-20261123-000123 (date in China time, per-day sequence)."""
+    return f"GC-{day:%Y%m%d}-{sequence:06d}"
+
+
+def new_access_code() -> str:
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def normalize_access_code(raw: str) -> str:
+    return raw.strip().upper().replace("-", "").replace(" ", "")
