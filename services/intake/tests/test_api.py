@@ -1,0 +1,210 @@
+"""intake over HTTP against the real stand-ins: filing, idempotency, access codes, bad input, and the
+case moving on as routing's and notification's events arrive through RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import date, datetime, timezone
+
+import aio_pika
+import httpx
+import pytest
+
+from devstack.servers import serve
+from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered
+from intake.config import Settings
+from intake.main import create_app
+
+pytestmark = pytest.mark.integration
+
+FORM = {
+    "complainant": {"name": "李四", "id_number": "11010519491231002X", "phone": "13912345678", "email": "li.si@example.cn"},
+    "company": {"name": "迅联"},
+    "category": "auto_renewal",
+    "title": "会员自动续费未提醒",
+    "description": "会员到期前未收到任何提醒即被扣费三十元，客服拒绝退款。",
+    "occurred_on": "2026-10-01",
+    "desired_outcome": "退还扣费并关闭自动续费",
+}
+
+
+@pytest.fixture(scope="module")
+async def intake(mongo_url, broker_namespace, run_id):
+    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_api", outbox_poll_interval_s=0.1,
+                        evidence_url="http://127.0.0.1:9", **broker_namespace.settings_for("intake"))
+    app = create_app(settings)
+    async with serve(app) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+            client.app = app
+            yield client
+
+
+@pytest.fixture(scope="module")
+async def submitted_events(broker_namespace):
+    """A test queue bound to complaint.* on the run's exchange: what intake published."""
+    connection = await aio_pika.connect(broker_namespace.amqp_url)
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(broker_namespace.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(exchange, "complaint.*")
+    yield queue, exchange
+    await connection.close()
+
+
+async def next_event(queue, event_type, number, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        message = await queue.get(no_ack=True, fail=False)
+        if message is None:
+            await asyncio.sleep(0.05)
+            continue
+        body = json.loads(message.body)
+        if body["type"] == event_type and body["subject"] == number:
+            return body, message
+    raise AssertionError(f"no {event_type} for {number}")
+
+
+async def wait_for_status(client, number, code, status, timeout=10.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        body = (await client.get(f"/v1/complaints/{number}", headers={"X-Access-Code": code})).json()
+        if body["status"] == status:
+            return body
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{number} did not reach {status}: {body['status']}")
+
+
+async def test_filing_answers_number_and_code_and_publishes_submitted(intake, submitted_events):
+    queue, _ = submitted_events
+    response = await intake.post("/v1/complaints", json=FORM)
+    assert response.status_code == 201
+    answer = response.json()
+    assert answer["number"].startswith("GC-") and len(answer["access_code"]) == 10
+    event, message = await next_event(queue, "complaint.submitted", answer["number"])
+    assert event["specversion"] == "1.0" and event["data"]["company_name"] == "迅联"
+    assert "traceparent" in (message.headers or {})
+    # No plaintext personal data leaves intake in events.
+    raw = json.dumps(event, ensure_ascii=False)
+    assert "11010519491231002X" not in raw and "13912345678" not in raw and "李四" not in raw
+
+    case = (await intake.get(f"/v1/complaints/{answer['number']}", headers={"X-Access-Code": answer["access_code"]})).json()
+    assert case["status"] == "submitted"
+    assert case["complainant"] == {"name": "李*", "id_number": "1101**********002X", "phone": "139****5678",
+                                   "email": "l***@example.cn"}
+    assert [entry["action"] for entry in case["timeline"]] == ["submit"]
+
+
+async def test_personal_data_is_encrypted_at_rest(intake):
+    answer = (await intake.post("/v1/complaints", json=FORM)).json()
+    stored = await intake.app.state.intake.cases.get(answer["number"])
+    text = json.dumps(stored, default=str, ensure_ascii=False)
+    for secret in ("11010519491231002X", "+8613912345678", "李四", "li.si@example.cn", answer["access_code"]):
+        assert secret not in text
+    assert stored["complainant"]["id_number"]["kid"] == "dev-1"
+    cipher = intake.app.state.intake.cipher
+    assert cipher.decrypt("id_number", stored["complainant"]["id_number"]) == "11010519491231002X"
+
+
+async def test_same_idempotency_key_and_body_answers_the_same_complaint(intake):
+    headers = {"Idempotency-Key": "form-submit-7f3a"}
+    first = await intake.post("/v1/complaints", json=FORM, headers=headers)
+    second = await intake.post("/v1/complaints", json=FORM, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json()
+    count = await intake.app.state.intake.cases.complaints.count_documents({"title": FORM["title"], "_id": first.json()["number"]})
+    assert count == 1
+    concurrent = await asyncio.gather(*(intake.post("/v1/complaints", json=FORM, headers={"Idempotency-Key": "race-1"})
+                                        for _ in range(4)))
+    assert {r.status_code for r in concurrent} == {201}
+    assert len({r.json()["number"] for r in concurrent}) == 1
+
+
+async def test_reused_idempotency_key_with_other_body_is_refused(intake):
+    headers = {"Idempotency-Key": "form-submit-reuse"}
+    assert (await intake.post("/v1/complaints", json=FORM, headers=headers)).status_code == 201
+    before = await intake.app.state.intake.cases.complaints.count_documents({})
+    response = await intake.post("/v1/complaints", json={**FORM, "title": "另一个投诉标题"}, headers=headers)
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "idempotency_key_reused"
+    assert await intake.app.state.intake.cases.complaints.count_documents({}) == before
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "error_type"),
+    [
+        (lambda f: f["complainant"].update(id_number="110101199003074515"), "complainant.id_number", "id_number_check_digit"),
+        (lambda f: f["complainant"].update(phone="12345"), "complainant.phone", "phone_format"),
+        (lambda f: f["complainant"].update(email="not-an-email"), "complainant.email", "email_format"),
+        (lambda f: f.pop("title"), "title", "missing"),
+        (lambda f: f.update(company={}), "company", "company_missing"),
+    ],
+)
+async def test_bad_input_gets_a_machine_readable_422_and_stores_nothing(intake, change, field, error_type):
+    form = json.loads(json.dumps(FORM))
+    change(form)
+    before = await intake.app.state.intake.cases.complaints.count_documents({})
+    response = await intake.post("/v1/complaints", json=form)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_failed"
+    assert {"field": field, "type": error_type} in [{"field": e["field"], "type": e["type"]} for e in body["errors"]]
+    assert await intake.app.state.intake.cases.complaints.count_documents({}) == before
+
+
+async def test_malformed_json_and_wrong_access_code_are_4xx(intake):
+    response = await intake.post("/v1/complaints", content=b'{"complainant": ', headers={"Content-Type": "application/json"})
+    assert response.status_code == 422 and response.json()["code"] == "validation_failed"
+    answer = (await intake.post("/v1/complaints", json=FORM)).json()
+    wrong = await intake.get(f"/v1/complaints/{answer['number']}", headers={"X-Access-Code": "WRONGCODE2"})
+    missing = await intake.get("/v1/complaints/GC-20000101-000001", headers={"X-Access-Code": answer["access_code"]})
+    none = await intake.get(f"/v1/complaints/{answer['number']}")
+    assert wrong.status_code == missing.status_code == none.status_code == 404
+    assert wrong.json() == missing.json() == none.json()
+
+
+async def publish(exchange, data, subject):
+    event = CloudEvent.wrap(data, source="/test", subject=subject)
+    await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=event.id), routing_key=event.type)
+    return event
+
+
+async def test_decisions_and_delivery_move_the_case_and_repeats_change_nothing(intake, submitted_events):
+    queue, exchange = submitted_events
+    answer = (await intake.post("/v1/complaints", json=FORM)).json()
+    number, code = answer["number"], answer["access_code"]
+    now = datetime.now(timezone.utc)
+    screened = ComplaintScreened(number=number, decision="accepted", company_id="c-xunlian", company_name="迅联科技有限公司",
+                                 category="auto_renewal", response_due=date(2026, 12, 7), screened_at=now)
+    event = await publish(exchange, screened, number)
+    case = await wait_for_status(intake, number, code, "accepted")
+    assert case["company"]["id"] == "c-xunlian" and case["response_due"] == "2026-12-07"
+    accepted, _ = await next_event(queue, "complaint.accepted", number)
+    assert accepted["data"]["complainant"] == {"name": "李*", "phone": "139****5678"}
+
+    # The same event again, and a contradicting late decision: nothing changes.
+    await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=event.id), routing_key=event.type)
+    await publish(exchange, ComplaintScreened(number=number, decision="rejected", reason="duplicate", screened_at=now), number)
+    await publish(exchange, WebhookDelivered(webhook_id="msg_1", number=number, company_id="c-xunlian",
+                                             event_type="complaint.forwarded", attempts=2, status_code=204,
+                                             delivered_at=now), number)
+    case = await wait_for_status(intake, number, code, "forwarded")
+    assert [entry["action"] for entry in case["timeline"]] == ["submit", "accept", "forward"]
+    assert all(entry["trace_id"] for entry in case["timeline"])
+    forwarded, _ = await next_event(queue, "complaint.forwarded", number)
+    assert forwarded["data"]["webhook_id"] == "msg_1"
+
+
+async def test_rejection_records_the_reason(intake):
+    answer = (await intake.post("/v1/complaints", json=FORM)).json()
+    connection = await aio_pika.connect(intake.app.state.runtime.settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(intake.app.state.runtime.settings.event_exchange)
+        await publish(exchange, ComplaintScreened(number=answer["number"], decision="rejected", reason="company_unknown",
+                                                  detail="No company matches 迅联", screened_at=datetime.now(timezone.utc)),
+                      answer["number"])
+    case = await wait_for_status(intake, answer["number"], answer["access_code"], "rejected")
+    assert case["rejection"] == {"reason": "company_unknown", "detail": "No company matches 迅联"}
+    assert case["timeline"][-1]["detail"] == "company_unknown"
