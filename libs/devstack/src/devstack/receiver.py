@@ -21,6 +21,7 @@ log = logging.getLogger("devstack.receiver")
 class Delivery:
     webhook_id: str
     headers: dict[str, str]
+    raw: bytes
     body: dict[str, Any]
     verified: bool
 
@@ -44,7 +45,7 @@ class WebhookReceiver:
             except WebhookVerificationError:
                 verified = False
             body = json.loads(raw) if raw else {}
-            self.received.append(Delivery(headers.get("webhook-id", ""), headers, body, verified))
+            self.received.append(Delivery(headers.get("webhook-id", ""), headers, raw, body, verified))
             log.warning(
                 "webhook for %s: %s %s (signature %s)",
                 company_id, body.get("type"), (body.get("data") or {}).get("number"), "valid" if verified else "INVALID",

@@ -1,0 +1,157 @@
+"""Run the whole platform locally without Docker: ``python -m devstack.run`` (what ``make run`` calls).
+
+Makes sure RabbitMQ answers (starting the machine's rabbitmq-server if it is installed but
+stopped), starts SecantusDB and nanio with their data under ``.devdata/`` (kept between runs),
+starts the four services and a development webhook receiver standing in for every company,
+registers that receiver as each directory company's endpoint, and prints the URLs. Ctrl-C stops
+everything it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from devstack import standins
+from devstack.receiver import WebhookReceiver
+
+DEV_WEBHOOK_SECRET = "whsec_Z3JlZW5jaGFubmVsLWRldi13ZWJob29rLXNlY3JldCE="
+OPERATOR_TOKEN = "dev-operator-token"
+SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
+RECEIVER_PORT = 8009
+
+
+def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "MONGO_URL": mongo,
+        "MONGO_DB": name,
+        "AMQP_URL": amqp_url,
+        "OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "LOG_JSON": "false",
+        "OTEL_SERVICE_NAME": name,
+    }
+    urls = {svc: f"http://127.0.0.1:{port}" for svc, port in SERVICES.items()}
+    if name == "intake":
+        env.update(EVIDENCE_URL=urls["evidence"], ROUTING_URL=urls["routing"], NOTIFICATION_URL=urls["notification"],
+                   PUBLIC_BASE_URL=urls["intake"])
+    if name == "evidence":
+        env.update(S3_ENDPOINT=s3, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)
+    if name == "notification":
+        # The development receiver listens on loopback, which the SSRF guard refuses in production.
+        env.update(WEBHOOK_ALLOW_PRIVATE_TARGETS="true")
+    return env
+
+
+def start_service(name: str, port: int, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
+    log_file = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def wait_ready(name: str, port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}; see its log")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{name} is not ready after {timeout:.0f} s")
+
+
+def register_dev_endpoints() -> int:
+    routing, notification = (f"http://127.0.0.1:{SERVICES[name]}" for name in ("routing", "notification"))
+    companies = httpx.get(f"{routing}/v1/companies", params={"limit": 100}, timeout=10).json()
+    items = companies["items"] if isinstance(companies, dict) else companies
+    for company in items:
+        httpx.put(
+            f"{notification}/v1/companies/{company['id']}/webhook-endpoint",
+            json={"url": f"http://127.0.0.1:{RECEIVER_PORT}/webhooks/{company['id']}", "secret": DEV_WEBHOOK_SECRET},
+            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+            timeout=10,
+        ).raise_for_status()
+    return len(items)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=".devdata", help="where SecantusDB and nanio keep their data")
+    parser.add_argument("--mongo-port", type=int, default=27017)
+    parser.add_argument("--s3-port", type=int, default=9000)
+    args = parser.parse_args()
+
+    data = Path(args.data_dir).resolve()
+    logs = data / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    rabbit = standins.ensure_rabbitmq(amqp_url)
+    if not rabbit.reachable:
+        print(f"error: {rabbit.message}", file=sys.stderr)
+        return 2
+    if rabbit.started:
+        print("started the local rabbitmq-server")
+
+    started: list = []
+    try:
+        mongo = standins.start_secantus(data / "secantus", port=args.mongo_port, log_dir=logs)
+        started.append(mongo)
+        s3 = standins.start_nanio(data / "nanio", port=args.s3_port, log_dir=logs)
+        started.append(s3)
+        mongo_url, s3_endpoint = standins.mongo_url(mongo.port), f"127.0.0.1:{s3.port}"
+        processes = {}
+        for name, port in SERVICES.items():
+            processes[name] = start_service(name, port, service_env(name, mongo_url, s3_endpoint, amqp_url), logs)
+            started.append(processes[name])
+        for name, port in SERVICES.items():
+            wait_ready(name, port, processes[name])
+        count = register_dev_endpoints()
+        print_urls(mongo_url, s3_endpoint, amqp_url, logs, count)
+        receiver = WebhookReceiver(DEV_WEBHOOK_SECRET)
+        server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=RECEIVER_PORT, log_level="warning"))
+        asyncio.run(server.serve())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping...")
+        for item in reversed(started):
+            if isinstance(item, subprocess.Popen):
+                if item.poll() is None:
+                    item.send_signal(signal.SIGTERM)
+                    try:
+                        item.wait(15)
+                    except subprocess.TimeoutExpired:
+                        item.kill()
+            else:
+                item.stop()
+    return 0
+
+
+def print_urls(mongo_url: str, s3_endpoint: str, amqp_url: str, logs: Path, companies: int) -> None:
+    print("\nThe complaint platform is running (Ctrl-C stops everything):\n")
+    for name, port in SERVICES.items():
+        print(f"  {name:<13} http://127.0.0.1:{port}        API docs: http://127.0.0.1:{port}/docs")
+    print(f"  webhooks      http://127.0.0.1:{RECEIVER_PORT}/webhooks/<company>   (development receiver for {companies} companies;"
+          " deliveries are printed here)")
+    print(f"\n  MongoDB (SecantusDB) {mongo_url}\n  S3 (nanio)           http://{s3_endpoint}\n  RabbitMQ             {amqp_url}")
+    print(f"  service logs         {logs}\n")
+    print("File a complaint:\n  curl -s -X POST http://127.0.0.1:8000/v1/complaints -H 'Content-Type: application/json' \\\n"
+          "    -H 'Idempotency-Key: demo-1' -d @docs/examples/complaint.json\n", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""End to end over HTTP on real components: a guest files a complaint with evidence, routing accepts
+it, the company's endpoint receives a Standard Webhooks-signed webhook, and the case reads
+``forwarded``; an unknown company is rejected with its reason."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+
+import pytest
+from PIL import Image
+from standardwebhooks.webhooks import Webhook
+
+from tests.e2e.conftest import WEBHOOK_SECRET
+
+pytestmark = pytest.mark.e2e
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def form(company_name: str, evidence_ids: list[str] | None = None) -> dict:
+    return {
+        "complainant": {"name": "王五", "id_number": "11010519491231002X", "phone": "13700001111"},
+        "company": {"name": company_name},
+        "category": "auto_renewal",
+        "title": "会员到期自动续费未提醒",
+        "description": "到期前没有任何提醒就扣费三十元，申请退款被拒。",
+        "occurred_on": "2026-10-20",
+        "desired_outcome": "退款并关闭自动续费",
+        "evidence_ids": evidence_ids or [],
+    }
+
+
+async def until(check, timeout=30.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def test_complaint_travels_from_intake_to_the_company_webhook(platform):
+    company = (await platform.routing.get("/v1/companies", params={"limit": 1})).json()
+    company = (company["items"] if isinstance(company, dict) else company)[0]
+    alias = (company.get("aliases") or [company["name"]])[0]
+
+    image = png_bytes()
+    upload = await platform.intake.post("/v1/evidence", files={"file": ("聊天截图.png", image, "image/png")})
+    assert upload.status_code == 201, upload.text
+    receipt = upload.json()
+    assert receipt["sha256"] == hashlib.sha256(image).hexdigest()
+
+    filed = await platform.intake.post("/v1/complaints", json=form(alias, [receipt["evidence_id"]]),
+                                       headers={"Idempotency-Key": "e2e-journey-1"})
+    assert filed.status_code == 201, filed.text
+    number, code = filed.json()["number"], filed.json()["access_code"]
+
+    async def forwarded():
+        case = (await platform.intake.get(f"/v1/complaints/{number}", headers={"X-Access-Code": code})).json()
+        return case if case["status"] == "forwarded" else None
+
+    case = await until(forwarded)
+    assert case["company"]["id"] == company["id"]
+    assert case["response_due"] and case["forwarded_at"]
+    assert [entry["action"] for entry in case["timeline"]] == ["submit", "accept", "forward"]
+    assert case["evidence"][0]["evidence_id"] == receipt["evidence_id"]
+
+    deliveries = [d for d in platform.receiver.received if d.body.get("data", {}).get("number") == number]
+    assert len(deliveries) == 1
+    delivery = deliveries[0]
+    # Verify the signature ourselves too, with the Standard Webhooks library, on the exact bytes received.
+    assert delivery.verified
+    payload = Webhook(WEBHOOK_SECRET).verify(delivery.raw, delivery.headers)
+    assert payload["type"] == "complaint.forwarded"
+    data = payload["data"]
+    assert data["company_id"] == company["id"]
+    assert data["complainant"] == {"name": "王*", "phone": "137****1111"}
+    assert data["evidence"] == [{key: receipt[key] for key in ("evidence_id", "filename", "media_type", "size", "sha256")}]
+    assert "11010519491231002X" not in str(payload) and "13700001111" not in str(payload)
+    assert delivery.webhook_id == case["timeline"][-1]["detail"].split()[1]
+
+    # Evidence added later with the access code; a wrong code sees nothing.
+    more = await platform.intake.post(f"/v1/complaints/{number}/evidence", headers={"X-Access-Code": code},
+                                      files={"file": ("收据.png", png_bytes(), "image/png")})
+    assert more.status_code == 201, more.text
+    denied = await platform.intake.post(f"/v1/complaints/{number}/evidence", headers={"X-Access-Code": "ZZZZZZZZZZ"},
+                                        files={"file": ("x.png", png_bytes(), "image/png")})
+    assert denied.status_code == 404
+
+
+async def test_unknown_company_is_rejected_with_its_reason(platform):
+    filed = await platform.intake.post("/v1/complaints", json=form("根本不存在的某某网络公司"))
+    assert filed.status_code == 201
+    number, code = filed.json()["number"], filed.json()["access_code"]
+
+    async def rejected():
+        case = (await platform.intake.get(f"/v1/complaints/{number}", headers={"X-Access-Code": code})).json()
+        return case if case["status"] == "rejected" else None
+
+    case = await until(rejected)
+    assert case["rejection"]["reason"] == "company_unknown"
+    assert not [d for d in platform.receiver.received if d.body.get("data", {}).get("number") == number]
+
+
+async def test_evidence_of_a_disallowed_type_is_refused_at_the_gateway(platform):
+    response = await platform.intake.post("/v1/evidence", files={"file": ("run.png", b"\x7fELF\x02\x01\x01" + b"\0" * 200, "image/png")})
+    assert response.status_code == 415
+    assert response.headers["content-type"].startswith("application/problem+json")
