@@ -62,17 +62,29 @@ def amqp_url() -> str:
 class BrokerNamespace:
     """Exchange and queue names unique to one test run, deleted at the end of the session."""
 
-    def __init__(self, amqp_url: str) -> None:
+    def __init__(self, amqp_url: str, label: str = "") -> None:
         self.amqp_url = amqp_url
-        self.exchange = f"test-{RUN_ID}.events"
-        self.queue_prefix = f"test-{RUN_ID}"
+        self.queue_prefix = f"test-{RUN_ID}{label and '-' + label}"
+        self.exchange = f"{self.queue_prefix}.events"
         self._services: set[str] = set()
+        self._children: list[BrokerNamespace] = []
+
+    def isolated(self, label: str) -> "BrokerNamespace":
+        """A namespace of its own (exchange and queues) for tests that run the whole platform."""
+        child = BrokerNamespace(self.amqp_url, label)
+        self._children.append(child)
+        return child
+
+    def broker_settings(self) -> dict[str, str]:
+        return {"amqp_url": self.amqp_url, "event_exchange": self.exchange, "queue_prefix": self.queue_prefix}
 
     def settings_for(self, service_name: str) -> dict[str, str]:
         self._services.add(service_name)
-        return {"amqp_url": self.amqp_url, "event_exchange": self.exchange, "queue_prefix": self.queue_prefix}
+        return self.broker_settings()
 
     async def cleanup(self) -> None:
+        for child in self._children:
+            await child.cleanup()
         connection = await aio_pika.connect(self.amqp_url)
         async with connection:
             for service in self._services:

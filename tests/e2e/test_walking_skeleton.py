@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from standardwebhooks.webhooks import Webhook
 
-from tests.e2e.conftest import WEBHOOK_SECRET
+from devstack.platform import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.e2e
 

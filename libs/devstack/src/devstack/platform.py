@@ -1,0 +1,80 @@
+"""The four services in one event loop, on real ports, wired over HTTP and RabbitMQ, with a webhook
+receiver registered as every directory company's endpoint. Used by the end-to-end tests and the
+benchmarks, which need the whole platform but want to read its state directly."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from devstack import standins
+from devstack.receiver import WebhookReceiver
+from devstack.servers import serve
+
+WEBHOOK_SECRET = "whsec_Z3JlZW5jaGFubmVsLWUyZS13ZWJob29rLXNlY3JldCE="
+OPERATOR_TOKEN = "test-operator-token"
+
+
+@dataclass
+class Platform:
+    intake: httpx.AsyncClient
+    routing: httpx.AsyncClient
+    notification: httpx.AsyncClient
+    evidence: httpx.AsyncClient
+    receiver: WebhookReceiver
+    apps: dict[str, Any]
+
+
+@contextlib.asynccontextmanager
+async def running_platform(
+    *, mongo_url: str, s3_endpoint: str, broker: dict[str, str], db_prefix: str, bucket: str, fast: bool = True,
+) -> AsyncIterator[Platform]:
+    """``broker`` holds amqp_url, event_exchange and queue_prefix; each service gets ``<db_prefix>_<service>``."""
+    from evidence.config import Settings as EvidenceSettings
+    from evidence.main import create_app as evidence_app
+    from intake.config import Settings as IntakeSettings
+    from intake.main import create_app as intake_app
+    from notification.config import Settings as NotificationSettings
+    from notification.main import create_app as notification_app
+    from routing.config import Settings as RoutingSettings
+    from routing.main import create_app as routing_app
+
+    common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "log_level": "WARNING", **broker}
+    if fast:
+        common["outbox_poll_interval_s"] = 0.2
+    receiver = WebhookReceiver(WEBHOOK_SECRET)
+    async with contextlib.AsyncExitStack() as stack:
+        receiver_url = await stack.enter_async_context(serve(receiver.app()))
+        apps: dict[str, Any] = {
+            "evidence": evidence_app(EvidenceSettings(
+                **common, mongo_db=f"{db_prefix}_evidence", s3_endpoint=s3_endpoint, s3_access_key=standins.S3_ACCESS_KEY,
+                s3_secret_key=standins.S3_SECRET_KEY, s3_bucket=bucket)),
+            "routing": routing_app(RoutingSettings(**common, mongo_db=f"{db_prefix}_routing")),
+            "notification": notification_app(NotificationSettings(
+                **common, mongo_db=f"{db_prefix}_notification", webhook_allow_private_targets=True,
+                **({"webhook_retry_schedule_s": [0, 0.2, 0.5, 1, 2], "delivery_poll_interval_s": 0.2} if fast else {}))),
+        }
+        urls = {name: await stack.enter_async_context(serve(app)) for name, app in apps.items()}
+        apps["intake"] = intake_app(IntakeSettings(
+            **common, mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"]))
+        urls["intake"] = await stack.enter_async_context(serve(apps["intake"]))
+        clients = {
+            name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30)) for name, url in urls.items()
+        }
+        await register_endpoints(clients["routing"], clients["notification"], receiver_url)
+        yield Platform(clients["intake"], clients["routing"], clients["notification"], clients["evidence"], receiver, apps)
+
+
+async def register_endpoints(routing: httpx.AsyncClient, notification: httpx.AsyncClient, receiver_url: str) -> None:
+    listing = (await routing.get("/v1/companies", params={"limit": 100})).json()
+    for company in listing["items"] if isinstance(listing, dict) else listing:
+        response = await notification.put(
+            f"/v1/companies/{company['id']}/webhook-endpoint",
+            json={"url": f"{receiver_url}/webhooks/{company['id']}", "secret": WEBHOOK_SECRET},
+            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+        )
+        response.raise_for_status()
