@@ -1,0 +1,1 @@
+"""Routing service: the company directory, screening of submitted complaints, and response deadlines."""

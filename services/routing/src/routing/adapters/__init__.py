@@ -1,0 +1,1 @@
+"""Routing's adapters: MongoDB repositories and the reference data shipped with the package."""

@@ -1,0 +1,1 @@
+"""Routing's HTTP API: thin routers over the repositories on ``app.state``."""

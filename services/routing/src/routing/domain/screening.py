@@ -1,0 +1,54 @@
+"""The screening decision on a submitted complaint: accepted for a known company with a response deadline, or rejected.
+
+The company has 10 working days to answer, counted from the day after screening on the Chinese
+working-day calendar (the screening day itself does not count).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from routing.domain.calendar import WorkingDayCalendar, local_date
+from routing.domain.directory import Resolution
+
+RESPONSE_WORKING_DAYS = 10
+REJECT_COMPANY_UNKNOWN = "company_unknown"
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    number: str
+    decision: Literal["accepted", "rejected"]
+    reason: str | None = None
+    detail: str = ""
+    company_id: str | None = None
+    company_name: str | None = None
+    category: str | None = None
+    response_due: date | None = None
+    screened_at: datetime
+
+
+def decide(
+    number: str,
+    resolution: Resolution,
+    category: str,
+    *,
+    screened_at: datetime,
+    calendar: WorkingDayCalendar,
+    response_working_days: int = RESPONSE_WORKING_DAYS,
+) -> Decision:
+    company = resolution.company
+    if company is None:
+        return Decision(
+            number=number, decision="rejected", reason=REJECT_COMPANY_UNKNOWN, detail=resolution.detail,
+            screened_at=screened_at,
+        )
+    due = calendar.add_working_days(local_date(screened_at), response_working_days)
+    return Decision(
+        number=number, decision="accepted", company_id=company.id, company_name=company.name, category=category,
+        response_due=due, screened_at=screened_at,
+    )

@@ -1,0 +1,242 @@
+"""The routing service end to end against the real stand-ins: complaint.submitted in, complaint.screened out, and the HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+import aio_pika
+import httpx
+import pytest
+
+from devstack.servers import serve
+from greenchannel.contracts import CloudEvent, ComplaintSubmitted
+from greenchannel.messaging import queue_names
+from routing.config import Settings
+from routing.main import create_app
+
+pytestmark = pytest.mark.integration
+
+# Thu 12 Feb 2026, 10:00 in Shanghai: ten working days later, across the Spring Festival, is Wed 4 Mar.
+PINNED_NOW = datetime(2026, 2, 12, 2, 0, tzinfo=timezone.utc)
+DUE = date(2026, 3, 4)
+
+
+@dataclass
+class Harness:
+    app: object
+    http: httpx.AsyncClient
+    exchange: aio_pika.abc.AbstractExchange
+    screened: list[CloudEvent] = field(default_factory=list)
+
+    async def submit(self, number: str, *, event: CloudEvent | None = None, **fields) -> CloudEvent:
+        event = event or CloudEvent.wrap(submitted(number, **fields), source="/services/intake", subject=number)
+        message = aio_pika.Message(
+            body=event.model_dump_json().encode(), content_type="application/cloudevents+json", message_id=event.id
+        )
+        await self.exchange.publish(message, routing_key=event.type)
+        return event
+
+    def screened_for(self, number: str) -> list[CloudEvent]:
+        return [event for event in self.screened if event.subject == number]
+
+    async def next_screened(self, number: str, timeout: float = 15.0) -> CloudEvent:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if found := self.screened_for(number):
+                return found[0]
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no complaint.screened for {number}")
+
+
+def submitted(number: str, **fields) -> ComplaintSubmitted:
+    values = {
+        "number": number, "category": "refund", "title": "会员自动续费未提醒", "description": "未经同意扣费 30 元。",
+        "occurred_on": date(2026, 2, 1), "desired_outcome": "退款", "complainant_key": "k" * 64, "region_code": "11",
+        "submitted_at": PINNED_NOW,
+    }
+    return ComplaintSubmitted(**{**values, **fields})
+
+
+def new_number() -> str:
+    return f"GC-{uuid.uuid4().hex[:12].upper()}"
+
+
+def settings_for(mongo_url: str, database: str, broker: dict, **overrides) -> Settings:
+    return Settings(
+        mongo_url=mongo_url, mongo_db=database, consumer_retry_delay_ms=100, consumer_max_retries=2,
+        outbox_poll_interval_s=0.1, log_json=False, **broker, **overrides,
+    )
+
+
+async def wait_for_consumer(channel: aio_pika.abc.AbstractChannel, queue: str, timeout: float = 15.0) -> None:
+    """Wait until routing consumes its queue; declaring it as the service does is harmless and avoids a race."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        declared = await channel.declare_queue(queue, durable=True, arguments={"x-queue-type": "classic"})
+        if declared.declaration_result.consumer_count >= 1:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"nobody consumes {queue}")
+
+
+@pytest.fixture(scope="module")
+async def routing(mongo_url, broker_namespace, run_id):
+    settings = settings_for(mongo_url, f"t{run_id}_routing_flow", broker_namespace.settings_for("routing"))
+    app = create_app(settings)
+    app.state.clock = lambda: PINNED_NOW
+    connection = await aio_pika.connect(settings.amqp_url)
+    async with connection, serve(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        harness = Harness(app=app, http=http, exchange=exchange)
+        # A queue of the test's own, as another service's would be, to read what routing publishes.
+        observed = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await observed.bind(exchange, routing_key="complaint.screened")
+
+        async def collect(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            async with message.process():
+                harness.screened.append(CloudEvent.model_validate_json(message.body))
+
+        await observed.consume(collect)
+        await wait_for_consumer(await connection.channel(), queue_names(settings)[0])
+        yield harness
+
+
+async def test_accepts_a_complaint_addressed_by_company_id(routing):
+    number = new_number()
+    await routing.submit(number, company_id="c-haina", category="auto_renewal")
+    event = await routing.next_screened(number)
+    assert (event.type, event.source, event.subject) == ("complaint.screened", "/services/routing", number)
+    assert event.data | {"screened_at": None} == {
+        "number": number, "decision": "accepted", "reason": None, "detail": "", "company_id": "c-haina",
+        "company_name": "海纳云计算股份有限公司", "category": "auto_renewal", "response_due": DUE.isoformat(),
+        "screened_at": None,
+    }
+    assert datetime.fromisoformat(event.data["screened_at"]) == PINNED_NOW
+    answer = await routing.http.get(f"/v1/decisions/{number}")
+    assert answer.status_code == 200
+    assert answer.json()["response_due"] == "2026-03-04" and answer.json()["company_id"] == "c-haina"
+
+
+async def test_accepts_a_complaint_naming_an_alias_and_files_an_unknown_category_under_other(routing):
+    number = new_number()
+    await routing.submit(number, company_name="Ｂｌｕｅ　Ｗｈａｌｅ Video", category="lottery")
+    event = await routing.next_screened(number)
+    assert event.data["decision"] == "accepted"
+    assert (event.data["company_id"], event.data["company_name"]) == ("c-lanjing", "蓝鲸视频科技有限公司")
+    assert event.data["category"] == "other"
+
+
+async def test_rejects_a_company_nobody_knows(routing):
+    by_name, by_id = new_number(), new_number()
+    await routing.submit(by_name, company_name="某某网络科技")
+    await routing.submit(by_id, company_id="c-nope", company_name="迅联")
+    for number, detail in ((by_name, "某某网络科技"), (by_id, "c-nope")):
+        event = await routing.next_screened(number)
+        assert (event.data["decision"], event.data["reason"]) == ("rejected", "company_unknown")
+        assert detail in event.data["detail"]
+        assert event.data["company_id"] is None and event.data["response_due"] is None
+    decisions = routing.app.state.runtime.db.decisions
+    assert (await decisions.find_one({"_id": by_id}))["reason"] == "company_unknown"
+
+
+async def test_a_redelivered_event_and_a_resubmitted_number_make_one_decision_and_one_event(routing):
+    number = new_number()
+    first = await routing.submit(number, company_name="迅聊")
+    await routing.submit(number, event=first)  # the same event id, delivered again
+    event = await routing.next_screened(number)
+    assert event.data["company_id"] == "c-xunlian"
+    # The same complaint under a new event id, now naming another company: the stored decision stands.
+    again = await routing.submit(number, company_name="蓝鲸")
+    db = routing.app.state.runtime.db
+
+    async def inbox_has(event_id: str) -> bool:
+        return await db.inbox.count_documents({"_id": event_id}) == 1
+
+    for _ in range(200):
+        if await inbox_has(again.id):
+            break
+        await asyncio.sleep(0.05)
+    assert await inbox_has(again.id) and await inbox_has(first.id)
+    await asyncio.sleep(0.5)  # time for any second event to come through
+    assert len(routing.screened_for(number)) == 1
+    assert await db.decisions.count_documents({"_id": number}) == 1
+    assert (await db.decisions.find_one({"_id": number}))["company_id"] == "c-xunlian"
+    assert await db.outbox.count_documents({"event.subject": number}) == 1
+    # Asked directly, the handler answers the stored decision again.
+    replayed = await routing.app.state.screening.screen(again)
+    assert (replayed.company_id, replayed.response_due) == ("c-xunlian", DUE)
+
+
+async def test_a_payload_breaking_its_contract_is_dead_lettered(routing, amqp_url):
+    broken = CloudEvent(type="complaint.submitted", source="/test", subject="GC-BROKEN", data={"number": "GC-BROKEN"})
+    await routing.submit("GC-BROKEN", event=broken)
+    settings = routing.app.state.settings
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        dlq = queue_names(settings)[2]
+        for _ in range(200):
+            message = await (await channel.declare_queue(dlq, durable=True, passive=True)).get(no_ack=True, fail=False)
+            if message is not None and json.loads(message.body)["id"] == broken.id:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the broken event was not dead-lettered")
+    assert await routing.app.state.runtime.db.decisions.count_documents({"_id": "GC-BROKEN"}) == 0
+
+
+async def test_directory_search_and_lookup(routing):
+    found = await routing.http.get("/v1/companies", params={"q": "ＸＵＮＬＩＡＮ", "limit": 5})
+    assert found.status_code == 200
+    assert [item["id"] for item in found.json()["items"]] == ["c-xunlian"]
+    by_domain = await routing.http.get("/v1/companies", params={"q": "https://www.shengbo.fm/live"})
+    assert [item["id"] for item in by_domain.json()["items"]] == ["c-shengbo"]
+    everything = await routing.http.get("/v1/companies", params={"limit": 100})
+    assert len(everything.json()["items"]) == 13
+    assert (await routing.http.get("/v1/companies", params={"q": "无此公司"})).json() == {"items": []}
+
+    one = await routing.http.get("/v1/companies/c-xunlian")
+    assert one.status_code == 200
+    assert one.json() == {
+        "id": "c-xunlian", "name": "迅联科技有限公司", "name_en": "Xunlian Technology Co., Ltd.",
+        "aliases": ["迅联", "迅联科技", "Xunlian"], "apps": ["迅聊", "迅联支付"],
+        "domains": ["xunlian.com", "xunliao.cn"], "user_base_millions": 820.0,
+    }
+
+    categories = await routing.http.get("/v1/categories")
+    assert {"code": "privacy", "zh": "个人信息保护", "en": "Personal information protection"} in categories.json()["items"]
+    assert len(categories.json()["items"]) == 10
+
+
+async def test_unknown_ids_and_bad_queries_answer_problems(routing):
+    missing = await routing.http.get("/v1/companies/c-nope")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert missing.json()["code"] == "company_not_found" and "c-nope" in missing.json()["detail"]
+    assert (await routing.http.get("/v1/decisions/GC-NEVER")).json()["code"] == "decision_not_found"
+    too_many = await routing.http.get("/v1/companies", params={"limit": 0})
+    assert too_many.status_code == 422 and too_many.json()["code"] == "validation_failed"
+
+
+async def test_a_second_start_keeps_the_directory(mongo_url, broker_namespace, run_id):
+    settings = settings_for(
+        mongo_url, f"t{run_id}_routing_seed", broker_namespace.settings_for("routing-seed"), service_name="routing-seed"
+    )
+    first = create_app(settings)
+    async with serve(first):
+        db = first.state.runtime.db
+        assert await db.companies.count_documents({}) == 13
+        created = (await db.companies.find_one({"_id": "c-xunlian"}))["created_at"]
+        # Data added while it runs (as an operator might) must survive the next start.
+        await db.companies.insert_one({"_id": "c-extra", "name": "附加公司", "name_en": "Extra", "match_keys": ["附加公司"]})
+    second = create_app(settings)
+    async with serve(second) as base_url, httpx.AsyncClient(base_url=base_url) as http:
+        db = second.state.runtime.db
+        assert await db.companies.count_documents({}) == 14
+        assert (await db.companies.find_one({"_id": "c-xunlian"}))["created_at"] == created
+        assert (await http.get("/v1/companies/c-extra")).json()["name"] == "附加公司"
