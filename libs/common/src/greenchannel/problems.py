@@ -23,18 +23,23 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(Exception):
     """Raise from any layer to answer a problem document with ``status`` and ``code``."""
 
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
-def problem_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+def problem_response(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"type": f"urn:greenchannel:problem:{code}", "title": code.replace("_", " "), "status": status,
             "code": code, "detail": detail, **extra}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:
@@ -48,7 +53,7 @@ def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def on_problem(_: Request, error: Problem) -> JSONResponse:
-        return problem_response(error.status, error.code, error.detail, **error.extra)
+        return problem_response(error.status, error.code, error.detail, headers=error.headers, **error.extra)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ class Delivery:
     raw: bytes
     body: dict[str, Any]
     verified: bool
+    received_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass

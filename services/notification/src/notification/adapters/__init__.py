@@ -1,0 +1,1 @@
+"""MongoDB repositories, the DNS resolver behind the SSRF guard, and the webhook HTTP client."""

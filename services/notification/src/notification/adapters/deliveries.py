@@ -1,0 +1,104 @@
+"""The ``deliveries`` collection: the durable delivery log, claimed by workers with a lease.
+
+A worker claims a due attempt with one ``find_one_and_update`` that sets a lease and a claim token;
+every later write is conditional on that token, so a worker whose lease ran out (and whose
+attempt another replica has taken over) cannot overwrite the newer state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from notification.domain.deliveries import DeliveryStatus
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class LeaseLost(Exception):
+    """The delivery was claimed by another worker after this worker's lease ran out."""
+
+
+class DeliveryRepository:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection = db["deliveries"]
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        await self.collection.create_index([("company_id", ASCENDING), ("status", ASCENDING)])
+        await self.collection.create_index([("number", ASCENDING)])
+        await self.collection.create_index([("created_at", DESCENDING)])
+
+    async def insert(self, record: dict[str, Any], session: AsyncClientSession) -> None:
+        await self.collection.insert_one(record, session=session)
+
+    async def get(self, webhook_id: str) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": webhook_id})
+
+    async def search(
+        self, *, company_id: str | None, status: str | None, number: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        query = {key: value for key, value in (("company_id", company_id), ("status", status), ("number", number)) if value}
+        cursor = self.collection.find(query).sort([("created_at", DESCENDING), ("_id", ASCENDING)]).limit(limit)
+        return await cursor.to_list()
+
+    async def release_parked(self, company_id: str) -> int:
+        """Make the deliveries that waited for an endpoint due now."""
+        now = datetime.now(timezone.utc)
+        result = await self.collection.update_many(
+            {"company_id": company_id, "status": DeliveryStatus.NO_ENDPOINT},
+            {"$set": {"status": DeliveryStatus.PENDING, "next_attempt_at": now, "lease_until": EPOCH, "updated_at": now}},
+        )
+        return result.modified_count
+
+    async def claim_due(self, lease_s: float) -> dict[str, Any] | None:
+        now = datetime.now(timezone.utc)
+        return await self.collection.find_one_and_update(
+            {"status": DeliveryStatus.PENDING, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": now + timedelta(seconds=lease_s), "claim": uuid.uuid4().hex}},
+            sort=[("next_attempt_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def _claimed_update(
+        self, delivery: dict[str, Any], update: dict[str, Any], session: AsyncClientSession | None = None
+    ) -> None:
+        result = await self.collection.update_one(
+            {"_id": delivery["_id"], "claim": delivery["claim"]}, update, session=session
+        )
+        if result.matched_count != 1:
+            raise LeaseLost(delivery["_id"])
+
+    async def park(self, delivery: dict[str, Any]) -> None:
+        now = datetime.now(timezone.utc)
+        await self._claimed_update(
+            delivery,
+            {"$set": {"status": DeliveryStatus.NO_ENDPOINT, "lease_until": EPOCH, "claim": None, "updated_at": now}},
+        )
+
+    async def schedule_retry(self, delivery: dict[str, Any], attempt: dict[str, Any], next_at: datetime) -> None:
+        await self._claimed_update(
+            delivery,
+            {
+                "$push": {"attempts": attempt},
+                "$set": {"next_attempt_at": next_at, "lease_until": EPOCH, "claim": None, "updated_at": attempt["at"],
+                         "last_error": attempt["error"] or f"HTTP {attempt['status_code']}"},
+            },
+        )
+
+    async def finish(
+        self,
+        delivery: dict[str, Any],
+        attempt: dict[str, Any],
+        status: DeliveryStatus,
+        session: AsyncClientSession,
+        last_error: str | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {"status": status, "next_attempt_at": None, "lease_until": EPOCH, "claim": None,
+                                  "updated_at": attempt["at"], "finished_at": attempt["at"], "last_error": last_error}
+        await self._claimed_update(delivery, {"$push": {"attempts": attempt}, "$set": fields}, session=session)

@@ -1,0 +1,71 @@
+"""Resolving a webhook host and applying the SSRF rules to every address it resolves to.
+
+Resolution runs ``socket.getaddrinfo`` in a worker thread so the event loop never blocks on DNS.
+The delivery then connects to the checked address itself (see :mod:`notification.adapters.sender`),
+so a DNS answer that changes between the check and the connection (DNS rebinding) cannot redirect it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+
+from notification.domain.targets import IPAddress, WebhookTarget, first_forbidden
+
+
+class TargetForbidden(Exception):
+    def __init__(self, host: str, address: str, reason: str) -> None:
+        super().__init__(f"{host} resolves to {address} ({reason}), which webhooks may not call")
+        self.reason = reason
+
+
+class TargetUnresolvable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ResolvedTarget:
+    target: WebhookTarget
+    address: IPAddress
+
+
+class TargetGuard:
+    def __init__(self, *, allow_private: bool, resolve_timeout_s: float = 5.0) -> None:
+        self.allow_private = allow_private
+        self.resolve_timeout_s = resolve_timeout_s
+
+    async def resolve(self, target: WebhookTarget) -> ResolvedTarget:
+        """The address to connect to; raises :class:`TargetForbidden` or :class:`TargetUnresolvable`."""
+        addresses = await self._addresses(target)
+        if not self.allow_private:
+            forbidden = first_forbidden(addresses)
+            if forbidden is not None:
+                raise TargetForbidden(target.host, str(forbidden[0]), forbidden[1])
+        return ResolvedTarget(target, addresses[0])
+
+    async def _addresses(self, target: WebhookTarget) -> list[IPAddress]:
+        try:
+            literal = ipaddress.ip_address(target.host)
+        except ValueError:
+            literal = None
+        if literal is not None:
+            return [literal]
+        try:
+            infos = await asyncio.wait_for(
+                asyncio.to_thread(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM),
+                timeout=self.resolve_timeout_s,
+            )
+        except (OSError, UnicodeError, asyncio.TimeoutError) as error:
+            raise TargetUnresolvable(f"{target.host} does not resolve: {error or type(error).__name__}") from None
+        addresses: list[IPAddress] = []
+        for family, *_, sockaddr in infos:
+            if family not in (socket.AF_INET, socket.AF_INET6):
+                continue
+            address = ipaddress.ip_address(sockaddr[0])
+            if address not in addresses:
+                addresses.append(address)
+        if not addresses:
+            raise TargetUnresolvable(f"{target.host} has no IP address")
+        return addresses

@@ -1,0 +1,1 @@
+"""HTTP routers: thin, the rules live in domain/ and the I/O in adapters/."""

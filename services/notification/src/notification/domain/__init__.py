@@ -1,0 +1,1 @@
+"""Delivery rules without I/O: target classification, signing secrets, the retry schedule, delivery records."""

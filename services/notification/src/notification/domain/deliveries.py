@@ -1,0 +1,50 @@
+"""The delivery record: one per integration event and company, kept for the whole retry schedule.
+
+The webhook id is derived from the event id, so a redelivered event, every retry and any replica
+use the same ``webhook-id`` and the company can deduplicate (Standard Webhooks, "webhook-id").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+FORWARDED_EVENT_TYPE = "complaint.forwarded"
+_EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    NO_ENDPOINT = "no_endpoint"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class UnusableEventId(ValueError):
+    """An event id that cannot become a webhook-id header value."""
+
+
+def webhook_id_for(event_id: str) -> str:
+    if not _EVENT_ID.match(event_id):
+        raise UnusableEventId(f"event id {event_id[:60]!r} cannot be used as a webhook id")
+    return "msg_" + event_id.replace("-", "")
+
+
+def webhook_payload(event_type: str, timestamp: datetime, data: dict[str, Any]) -> dict[str, Any]:
+    """The body the company receives, in the Standard Webhooks payload structure (type, timestamp, data)."""
+    return {"type": event_type, "timestamp": timestamp.isoformat(), "data": data}
+
+
+def attempt_record(
+    at: datetime, url: str, duration_ms: int, status_code: int | None = None, error: str | None = None
+) -> dict[str, Any]:
+    return {"at": at, "url": url, "status_code": status_code, "error": error, "duration_ms": duration_ms}
+
+
+def is_success(status_code: int) -> bool:
+    return 200 <= status_code < 300
+
+
+GONE = 410

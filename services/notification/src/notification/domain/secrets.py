@@ -1,0 +1,42 @@
+"""Standard Webhooks signing secrets: ``whsec_`` followed by the base64 of 24 to 64 random bytes.
+
+https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#signature-scheme
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+
+SECRET_PREFIX = "whsec_"
+GENERATED_SECRET_BYTES = 24
+MIN_SECRET_BYTES = 24
+MAX_SECRET_BYTES = 64
+
+
+class InvalidSecret(ValueError):
+    """A secret given by the caller that is not a usable Standard Webhooks secret."""
+
+
+def generate_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(GENERATED_SECRET_BYTES)).decode("ascii")
+
+
+def validate_secret(secret: str) -> str:
+    """Return ``secret`` if it is ``whsec_`` + canonical base64 of 24-64 bytes; raise :class:`InvalidSecret` otherwise."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise InvalidSecret(f"The secret must start with {SECRET_PREFIX!r}.")
+    encoded = secret[len(SECRET_PREFIX):]
+    try:
+        key = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidSecret("The secret after the prefix must be base64.") from None
+    if not MIN_SECRET_BYTES <= len(key) <= MAX_SECRET_BYTES:
+        raise InvalidSecret(f"The secret must encode {MIN_SECRET_BYTES} to {MAX_SECRET_BYTES} bytes, not {len(key)}.")
+    return secret
+
+
+def mask_secret(secret: str) -> str:
+    """What an answer may show of a stored secret: the prefix and its last four characters."""
+    return f"{SECRET_PREFIX}{'*' * 8}{secret[-4:]}"

@@ -1,0 +1,1 @@
+"""Event handlers: each applies its effect once per event id, in the inbox's transaction."""

@@ -1,0 +1,202 @@
+"""The delivery worker: claims due deliveries with a lease, POSTs them, records every attempt.
+
+Any number of replicas run it at once: a delivery is claimed with one atomic
+``find_one_and_update`` that sets a lease, so two replicas never make the same attempt together;
+a worker that dies mid-attempt leaves a lease that runs out, and the attempt is made again (at
+least once, with the same webhook id so the company can deduplicate).
+
+Outcomes (Standard Webhooks, "retry schedule" and "endpoint disabling"):
+* 2xx: ``delivered`` and ``webhook.delivered`` in the same transaction;
+* 410 Gone: the endpoint is disabled, the delivery fails, ``webhook.failed``;
+* anything else (other status, network error, a target the SSRF guard refuses): retried after
+  the next delay of the schedule; when the schedule is exhausted the delivery ``failed`` (the
+  dead letter operators see) and ``webhook.failed`` is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timezone
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from greenchannel.contracts import WebhookDelivered, WebhookFailed
+from greenchannel.mongo import in_transaction
+from greenchannel.runtime import ServiceRuntime
+from notification.adapters.deliveries import DeliveryRepository, LeaseLost
+from notification.adapters.endpoints import EndpointRepository
+from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetUnresolvable
+from notification.adapters.sender import SendResult, WebhookSender
+from notification.domain.deliveries import GONE, DeliveryStatus, attempt_record, is_success
+from notification.domain.schedule import next_attempt_at
+from notification.domain.targets import InvalidWebhookUrl, parse_target
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        runtime: ServiceRuntime,
+        endpoints: EndpointRepository,
+        deliveries: DeliveryRepository,
+        guard: TargetGuard,
+        sender: WebhookSender,
+        retry_schedule_s: list[float],
+        lease_s: float,
+        poll_interval_s: float,
+        concurrency: int,
+    ) -> None:
+        self.runtime = runtime
+        self.endpoints = endpoints
+        self.deliveries = deliveries
+        self.guard = guard
+        self.sender = sender
+        self.retry_schedule_s = list(retry_schedule_s)
+        self.lease_s = lease_s
+        self.poll_interval_s = poll_interval_s
+        self.concurrency = concurrency
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """A delivery became due (created or released): claim it now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        slots = asyncio.Semaphore(self.concurrency)
+        in_flight: set[asyncio.Task] = set()
+        try:
+            while True:
+                await slots.acquire()
+                # Cleared before the claim: a wake-up that arrives during the claim is not lost.
+                self._wakeup.clear()
+                try:
+                    delivery = await self.deliveries.claim_due(self.lease_s)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - the store is away: try again after the poll interval
+                    log.exception("claiming a due delivery failed")
+                    delivery = None
+                if delivery is None:
+                    slots.release()
+                    try:
+                        await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                task = asyncio.create_task(self.attempt(delivery), name=f"deliver {delivery['_id']}")
+                in_flight.add(task)
+                task.add_done_callback(lambda done: (in_flight.discard(done), slots.release()))
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
+
+    async def attempt(self, delivery: dict[str, Any]) -> None:
+        """Make one attempt of a claimed delivery and record its outcome."""
+        parent = propagate.extract(delivery.get("trace_headers") or {})
+        with tracer.start_as_current_span("webhook deliver", context=parent, kind=SpanKind.INTERNAL) as span:
+            span.set_attribute("complaint.number", delivery["number"])
+            span.set_attribute("webhook.id", delivery["_id"])
+            span.set_attribute("webhook.attempt", len(delivery["attempts"]) + 1)
+            try:
+                await self._attempt(delivery)
+            except LeaseLost:
+                log.warning("delivery %s was taken over by another worker; its result is dropped", delivery["_id"])
+            except Exception:  # noqa: BLE001 - the lease runs out and the attempt is made again
+                log.exception("attempt of delivery %s failed", delivery["_id"])
+
+    async def _attempt(self, delivery: dict[str, Any]) -> None:
+        company_id = delivery["company_id"]
+        endpoint = await self.endpoints.get_enabled(company_id)
+        if endpoint is None:
+            await self.deliveries.park(delivery)
+            # An endpoint registered during this attempt released nothing yet; look once more.
+            if await self.endpoints.get_enabled(company_id) is not None and await self.deliveries.release_parked(company_id):
+                self.wake()
+            return
+        started = datetime.now(timezone.utc)
+        result = await self._send(endpoint, delivery)
+        attempt = attempt_record(started, endpoint["url"], result.duration_ms, result.status_code, result.error)
+        attempts_made = len(delivery["attempts"]) + 1
+        if result.status_code is not None and is_success(result.status_code):
+            await self._delivered(delivery, attempt, attempts_made)
+        elif result.status_code == GONE:
+            await self._gone(delivery, endpoint, attempt, attempts_made)
+        else:
+            retry_at = next_attempt_at(self.retry_schedule_s, attempts_made, datetime.now(timezone.utc))
+            if retry_at is None:
+                await self._failed(delivery, attempt, attempts_made)
+            else:
+                await self.deliveries.schedule_retry(delivery, attempt, retry_at)
+                log.info("delivery %s attempt %d: %s; next at %s", delivery["_id"], attempts_made,
+                         attempt["error"] or attempt["status_code"], retry_at.isoformat())
+
+    async def _send(self, endpoint: dict[str, Any], delivery: dict[str, Any]) -> SendResult:
+        # The guard runs again at every attempt: DNS may have changed since the endpoint was registered.
+        try:
+            resolved = await self.guard.resolve(parse_target(endpoint["url"]))
+        except TargetForbidden as error:
+            return SendResult(None, f"webhook_target_forbidden: {error}", 0)
+        except (TargetUnresolvable, InvalidWebhookUrl) as error:
+            return SendResult(None, f"webhook_target_unresolvable: {error}", 0)
+        return await self.sender.send(resolved, endpoint["secret"], delivery["_id"], delivery["payload"])
+
+    async def _delivered(self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int) -> None:
+        async def record(session: AsyncClientSession) -> None:
+            await self.deliveries.finish(delivery, attempt, DeliveryStatus.DELIVERED, session)
+            await self.runtime.outbox.add(
+                WebhookDelivered(
+                    webhook_id=delivery["_id"], number=delivery["number"], company_id=delivery["company_id"],
+                    event_type=delivery["event_type"], attempts=attempts_made, status_code=attempt["status_code"],
+                    delivered_at=attempt["at"],
+                ),
+                subject=delivery["number"],
+                session=session,
+            )
+
+        await in_transaction(self.runtime.mongo, record)
+        self.runtime.relay.wake()
+        log.info("delivery %s delivered after %d attempt(s)", delivery["_id"], attempts_made)
+
+    async def _gone(
+        self, delivery: dict[str, Any], endpoint: dict[str, Any], attempt: dict[str, Any], attempts_made: int
+    ) -> None:
+        async def record(session: AsyncClientSession) -> None:
+            await self.endpoints.disable(delivery["company_id"], "gone", url=endpoint["url"], session=session)
+            await self._fail_in(session, delivery, attempt, attempts_made, "HTTP 410 Gone: the endpoint was disabled")
+
+        await in_transaction(self.runtime.mongo, record)
+        self.runtime.relay.wake()
+        log.warning("endpoint of company %s answered 410 Gone and was disabled", delivery["company_id"])
+
+    async def _failed(self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int) -> None:
+        last_error = attempt["error"] or f"HTTP {attempt['status_code']}"
+
+        async def record(session: AsyncClientSession) -> None:
+            await self._fail_in(session, delivery, attempt, attempts_made, last_error)
+
+        await in_transaction(self.runtime.mongo, record)
+        self.runtime.relay.wake()
+        log.warning("delivery %s failed after %d attempts: %s", delivery["_id"], attempts_made, last_error)
+
+    async def _fail_in(
+        self, session: AsyncClientSession, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int,
+        last_error: str,
+    ) -> None:
+        await self.deliveries.finish(delivery, attempt, DeliveryStatus.FAILED, session, last_error=last_error)
+        await self.runtime.outbox.add(
+            WebhookFailed(
+                webhook_id=delivery["_id"], number=delivery["number"], company_id=delivery["company_id"],
+                event_type=delivery["event_type"], attempts=attempts_made, last_error=last_error[:500],
+                failed_at=attempt["at"],
+            ),
+            subject=delivery["number"],
+            session=session,
+        )
