@@ -161,7 +161,7 @@ class EvidenceStored(EventData):
     EVENT_TYPE: ClassVar[str] = "evidence.stored"
 
     evidence_id: str
-    number: str
+    number: str | None = Field(default=None, description="None for a file uploaded before its complaint was filed.")
     filename: str
     media_type: str
     size: int

@@ -1,0 +1,1 @@
+"""The evidence service's ways out: object storage (MinIO SDK) and the MongoDB repository."""

@@ -1,0 +1,1 @@
+"""The evidence service's HTTP API (internal: called by intake, not exposed to the public)."""

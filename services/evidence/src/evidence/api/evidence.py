@@ -1,0 +1,126 @@
+"""Evidence endpoints: upload (raw bytes, streamed), receipts, and time-limited download links."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, status
+from starlette.requests import ClientDisconnect
+
+from evidence.api.dependencies import ComplaintNumber, Evidence
+from evidence.api.schemas import DownloadLink, EvidenceList, EvidenceReceipt
+from evidence.domain.filenames import decode_header_filename
+from evidence.domain.records import EVIDENCE_ID_PATTERN
+from greenchannel.problems import Problem
+
+router = APIRouter(tags=["evidence"])
+
+_EVIDENCE_ID = re.compile(EVIDENCE_ID_PATTERN)
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The file's bytes, as they are (no multipart). Content-Type declares the media type.",
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+_REFUSALS = {
+    413: {"description": "Larger than the limit of its kind (evidence_too_large)."},
+    415: {"description": "Type not accepted, or not the declared one (unsupported_media_type, media_type_mismatch)."},
+    422: {"description": "Empty file (empty_evidence) or invalid complaint number."},
+    503: {"description": "Object storage or the store is unavailable; nothing was kept."},
+}
+
+
+@router.post(
+    "/v1/complaints/{number}/evidence",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceReceipt,
+    responses=_REFUSALS,
+    openapi_extra=_UPLOAD_BODY,
+    summary="Store one file as evidence of a complaint and answer its integrity receipt",
+)
+async def upload_evidence(
+    number: ComplaintNumber,
+    request: Request,
+    evidence: Evidence,
+    content_type: Annotated[str | None, Header()] = None,
+    x_filename: Annotated[str | None, Header(description="Original filename, percent-encoded UTF-8.")] = None,
+    content_length: Annotated[int | None, Header(ge=0)] = None,
+) -> EvidenceReceipt:
+    return await _receive(number, request, evidence, content_type, x_filename, content_length)
+
+
+@router.post(
+    "/v1/evidence",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceReceipt,
+    responses=_REFUSALS,
+    openapi_extra=_UPLOAD_BODY,
+    summary="Store one file before its complaint is filed (intake links it at filing) and answer its receipt",
+)
+async def upload_unattached_evidence(
+    request: Request,
+    evidence: Evidence,
+    content_type: Annotated[str | None, Header()] = None,
+    x_filename: Annotated[str | None, Header(description="Original filename, percent-encoded UTF-8.")] = None,
+    content_length: Annotated[int | None, Header(ge=0)] = None,
+) -> EvidenceReceipt:
+    return await _receive(None, request, evidence, content_type, x_filename, content_length)
+
+
+async def _receive(
+    number: str | None,
+    request: Request,
+    evidence: Evidence,
+    content_type: str | None,
+    x_filename: str | None,
+    content_length: int | None,
+) -> EvidenceReceipt:
+    try:
+        record = await evidence.receive(
+            number,
+            request.stream(),
+            content_type=content_type,
+            filename=decode_header_filename(x_filename),
+            content_length=content_length,
+        )
+    except ClientDisconnect:
+        raise Problem(400, "upload_interrupted", "The upload ended before the whole file was received.") from None
+    return EvidenceReceipt.of(record)
+
+
+@router.get("/v1/complaints/{number}/evidence", response_model=EvidenceList, summary="Receipts of a complaint's evidence")
+async def list_evidence(number: ComplaintNumber, evidence: Evidence) -> EvidenceList:
+    records = await evidence.list_for_complaint(number)
+    return EvidenceList(number=number, items=[EvidenceReceipt.of(record) for record in records])
+
+
+@router.get(
+    "/v1/evidence/{evidence_id}",
+    response_model=EvidenceReceipt,
+    responses={404: {"description": "Unknown evidence (evidence_not_found)."}},
+    summary="The integrity receipt of one file",
+)
+async def get_evidence(evidence_id: str, evidence: Evidence) -> EvidenceReceipt:
+    return EvidenceReceipt.of(await evidence.get(_known_format(evidence_id)))
+
+
+@router.post(
+    "/v1/evidence/{evidence_id}/link",
+    response_model=DownloadLink,
+    responses={404: {"description": "Unknown evidence (evidence_not_found)."}},
+    summary="A short-lived download link (presigned GET) for one file",
+)
+async def download_link(evidence_id: str, evidence: Evidence) -> DownloadLink:
+    url, expires_at = await evidence.download_link(_known_format(evidence_id))
+    return DownloadLink(evidence_id=evidence_id, url=url, expires_at=expires_at)
+
+
+def _known_format(evidence_id: str) -> str:
+    """An id that cannot exist answers the same 404 as an unknown one."""
+    if not _EVIDENCE_ID.fullmatch(evidence_id):
+        raise Problem(404, "evidence_not_found", f"No evidence {evidence_id}.")
+    return evidence_id

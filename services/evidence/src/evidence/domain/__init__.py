@@ -1,0 +1,1 @@
+"""Evidence rules without I/O: accepted media types, size limits, content inspection, filename hygiene."""

@@ -1,0 +1,1 @@
+"""Event handlers of the evidence service: it consumes no event yet (it only publishes ``evidence.stored``)."""

@@ -1,0 +1,379 @@
+"""The evidence API served on a real port, against real nanio, SecantusDB and RabbitMQ."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import os
+import tracemalloc
+import uuid
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, quote, urlsplit
+
+import aio_pika
+import httpx
+import pytest
+from minio import Minio
+from PIL import Image
+from pymongo import AsyncMongoClient
+
+from devstack import standins
+from devstack.servers import serve
+from evidence.config import Settings
+from evidence.main import create_app
+
+pytestmark = pytest.mark.integration
+
+IMAGE_LIMIT = 8 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def settings(mongo_url, s3_endpoint, broker_namespace, run_id) -> Settings:
+    return Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_evidence_api",
+        s3_endpoint=s3_endpoint,
+        s3_access_key=standins.S3_ACCESS_KEY,
+        s3_secret_key=standins.S3_SECRET_KEY,
+        s3_bucket=f"evidence-{run_id}",
+        max_image_bytes=IMAGE_LIMIT,
+        outbox_poll_interval_s=0.1,
+        log_json=False,
+        **broker_namespace.settings_for("evidence"),
+    )
+
+
+@pytest.fixture(scope="module")
+def storage(settings) -> Minio:
+    """The test's own view of the bucket, through the same SDK."""
+    return Minio(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key.get_secret_value(), secure=False)
+
+
+@pytest.fixture(scope="module")
+async def db(settings):
+    client = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    yield client[settings.database_name]
+    await client.close()
+
+
+@pytest.fixture(scope="module")
+async def stored_events(settings):
+    """A queue of our own bound to the exchange for ``evidence.stored``, as any consumer would be."""
+    connection = await aio_pika.connect(settings.amqp_url)
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+    await queue.bind(exchange, routing_key="evidence.stored")
+    yield queue
+    await connection.close()
+
+
+@pytest.fixture(scope="module")
+async def client(settings, stored_events):
+    async with serve(create_app(settings)) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            deadline = asyncio.get_running_loop().time() + 20
+            while (ready := await http.get("/readyz")).status_code != 200:
+                assert asyncio.get_running_loop().time() < deadline, ready.text
+                await asyncio.sleep(0.1)
+            yield http
+
+
+def new_number() -> str:
+    return f"GC-{uuid.uuid4().hex[:12]}"
+
+
+def noise_png(side: int) -> bytes:
+    """A real PNG that does not compress: about 3 * side**2 bytes."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(3 * side * side)).save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+async def upload(client: httpx.AsyncClient, number: str, content, media_type: str | None, filename: str | None = None):
+    headers = {}
+    if media_type is not None:
+        headers["Content-Type"] = media_type
+    if filename is not None:
+        headers["X-Filename"] = quote(filename, safe="")
+    return await client.post(f"/v1/complaints/{number}/evidence", content=content, headers=headers)
+
+
+def object_keys(storage: Minio, bucket: str, number: str) -> list[str]:
+    return [item.object_name for item in storage.list_objects(bucket, prefix=f"{number}/", recursive=True)]
+
+
+async def assert_nothing_kept(storage: Minio, settings: Settings, db, number: str) -> None:
+    assert await asyncio.to_thread(object_keys, storage, settings.s3_bucket, number) == []
+    assert await db.evidence.count_documents({"number": number}) == 0
+    assert await db.outbox.count_documents({"event.subject": number}) == 0
+
+
+async def next_event_for(queue, evidence_id: str, timeout: float = 15.0) -> tuple[dict, aio_pika.abc.AbstractIncomingMessage]:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        message = await queue.get(no_ack=True, fail=False)
+        if message is None:
+            await asyncio.sleep(0.05)
+            continue
+        event = json.loads(message.body)
+        if event["data"]["evidence_id"] == evidence_id:
+            return event, message
+    raise AssertionError(f"no evidence.stored event for {evidence_id}")
+
+
+async def test_png_upload_is_stored_receipted_recorded_and_announced(client, settings, storage, db, stored_events):
+    number = new_number()
+    content = Image.new("RGB", (32, 32), (10, 120, 200))
+    buffer = io.BytesIO()
+    content.save(buffer, "PNG")
+    png = buffer.getvalue()
+
+    answer = await upload(client, number, png, "image/png", filename="../../截图 1.png")
+
+    assert answer.status_code == 201, answer.text
+    receipt = answer.json()
+    assert receipt["sha256"] == hashlib.sha256(png).hexdigest()
+    assert receipt["size"] == len(png)
+    assert (receipt["number"], receipt["media_type"], receipt["filename"]) == (number, "image/png", "截图 1.png")
+    assert len(receipt["evidence_id"]) == 32
+    received_at = datetime.fromisoformat(receipt["received_at"])
+    assert abs(datetime.now(timezone.utc) - received_at) < timedelta(seconds=30)
+
+    # The object holds exactly the bytes, under a key made of the number and the id, never the filename.
+    key = f"{number}/{receipt['evidence_id']}"
+    assert await asyncio.to_thread(object_keys, storage, settings.s3_bucket, number) == [key]
+    stored = await asyncio.to_thread(storage.get_object, settings.s3_bucket, key)
+    try:
+        assert stored.data == png
+    finally:
+        stored.close()
+        stored.release_conn()
+    stat = await asyncio.to_thread(storage.stat_object, settings.s3_bucket, key)
+    assert stat.content_type == "image/png"
+
+    # The metadata record, and the same receipt answered later, alone and in the complaint's list.
+    record = await db.evidence.find_one({"_id": receipt["evidence_id"]})
+    assert record["status"] == "stored" and record["object_key"] == key and record["sha256"] == receipt["sha256"]
+    assert (await client.get(f"/v1/evidence/{receipt['evidence_id']}")).json() == receipt
+    listed = (await client.get(f"/v1/complaints/{number}/evidence")).json()
+    assert listed == {"number": number, "items": [receipt]}
+
+    # evidence.stored reaches a queue bound to the exchange, through the outbox.
+    event, message = await next_event_for(stored_events, receipt["evidence_id"])
+    assert message.routing_key == "evidence.stored"
+    assert event["type"] == "evidence.stored" and event["subject"] == number
+    assert {name: event["data"][name] for name in ("number", "filename", "media_type", "size", "sha256")} == {
+        name: receipt[name] for name in ("number", "filename", "media_type", "size", "sha256")
+    }
+    assert datetime.fromisoformat(event["data"]["stored_at"]) == received_at
+
+
+async def test_upload_before_filing_is_kept_unattached_until_intake_links_it(client, settings, storage, db, stored_events):
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, "PNG")
+    png = buffer.getvalue()
+    answer = await client.post("/v1/evidence", content=png, headers={"Content-Type": "image/png", "X-Filename": "a.png"})
+    assert answer.status_code == 201, answer.text
+    receipt = answer.json()
+    assert receipt["number"] is None and receipt["sha256"] == hashlib.sha256(png).hexdigest()
+    key = f"unattached/{receipt['evidence_id']}"
+    assert await asyncio.to_thread(object_keys, storage, settings.s3_bucket, "unattached") == [key]
+    assert (await db.evidence.find_one({"_id": receipt["evidence_id"]}))["number"] is None
+    event, _ = await next_event_for(stored_events, receipt["evidence_id"])
+    assert event["data"]["number"] is None and event["subject"] == receipt["evidence_id"]
+    refused = await client.post("/v1/evidence", content=b"MZ" + b"\0" * 100, headers={"Content-Type": "image/png"})
+    assert refused.status_code == 415
+    assert await asyncio.to_thread(object_keys, storage, settings.s3_bucket, "unattached") == [key]
+
+
+async def test_upload_above_the_part_size_is_streamed_in_parts(client, settings, storage):
+    number = new_number()
+    png = noise_png(1450)  # ~6.3 MB: above the SDK's 5 MiB part size, below the image limit
+    assert 5 * 1024 * 1024 < len(png) < IMAGE_LIMIT
+
+    async def in_chunks():
+        for offset in range(0, len(png), 64 * 1024):
+            yield png[offset : offset + 64 * 1024]
+
+    answer = await upload(client, number, in_chunks(), "image/png", filename="noise.png")
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["sha256"] == hashlib.sha256(png).hexdigest()
+    stored = await asyncio.to_thread(storage.get_object, settings.s3_bucket, f"{number}/{answer.json()['evidence_id']}")
+    try:
+        assert hashlib.sha256(stored.data).hexdigest() == hashlib.sha256(png).hexdigest()
+    finally:
+        stored.close()
+        stored.release_conn()
+
+
+async def test_disguised_files_are_refused_and_nothing_is_kept(client, settings, storage, db, executable_headers, samples):
+    number = new_number()
+
+    executable = await upload(client, number, executable_headers["elf"] + bytes(9000), "image/png", filename="photo.png")
+    assert executable.status_code == 415
+    assert executable.headers["content-type"] == "application/problem+json"
+    assert executable.json()["code"] == "unsupported_media_type"
+
+    pdf_as_png = await upload(client, number, samples["pdf"][0], "image/png", filename="photo.png")
+    assert pdf_as_png.status_code == 415 and pdf_as_png.json()["code"] == "media_type_mismatch"
+
+    declared_off_list = await upload(client, number, b"MZ" + bytes(100), "application/x-msdownload")
+    assert declared_off_list.status_code == 415 and declared_off_list.json()["code"] == "unsupported_media_type"
+
+    await assert_nothing_kept(storage, settings, db, number)
+
+
+async def raw_post_without_body(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, dict]:
+    """Send only the request head and read the answer: proves the server refused before any body byte."""
+    address = urlsplit(base_url)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    try:
+        head = f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+        writer.write(head.encode())
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+        response_headers = {}
+        while (line := await asyncio.wait_for(reader.readline(), timeout=10)) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            response_headers[name.strip().lower()] = value.strip()
+        body = await asyncio.wait_for(reader.readexactly(int(response_headers["content-length"])), timeout=10)
+        return int(status_line.split()[1]), json.loads(body)
+    finally:
+        writer.close()
+
+
+async def test_oversize_announced_by_content_length_is_refused_before_the_body(client, settings, storage, db):
+    number = new_number()
+    path = f"/v1/complaints/{number}/evidence"
+
+    status, problem = await raw_post_without_body(
+        str(client.base_url), path, {"Content-Type": "video/mp4", "Content-Length": str(settings.max_video_bytes + 1)}
+    )
+    assert (status, problem["code"], problem["limit_bytes"]) == (413, "evidence_too_large", settings.max_video_bytes)
+
+    # A declared image is held to the image limit, though a video of that size would pass.
+    status, problem = await raw_post_without_body(
+        str(client.base_url), path, {"Content-Type": "image/png", "Content-Length": str(IMAGE_LIMIT + 1)}
+    )
+    assert (status, problem["limit_bytes"]) == (413, IMAGE_LIMIT)
+
+    await assert_nothing_kept(storage, settings, db, number)
+
+
+async def test_oversize_streamed_without_content_length_is_refused_and_nothing_is_kept(
+    client, settings, storage, db, png_bytes
+):
+    number = new_number()
+    sent = 0
+
+    async def endless_png():  # chunked transfer encoding: no Content-Length to judge by
+        nonlocal sent
+        yield png_bytes
+        sent += len(png_bytes)
+        chunk = bytes(256 * 1024)
+        while sent <= IMAGE_LIMIT + len(chunk):
+            yield chunk
+            sent += len(chunk)
+
+    answer = await upload(client, number, endless_png(), "image/png", filename="huge.png")
+
+    assert answer.status_code == 413, answer.text
+    assert answer.json()["code"] == "evidence_too_large" and answer.json()["limit_bytes"] == IMAGE_LIMIT
+    assert "content-length" not in answer.request.headers and answer.request.headers["transfer-encoding"] == "chunked"
+    await assert_nothing_kept(storage, settings, db, number)
+
+
+async def test_zero_byte_upload_is_refused(client, settings, storage, db):
+    number = new_number()
+    announced_empty = await upload(client, number, b"", "image/png")
+    assert announced_empty.status_code == 422 and announced_empty.json()["code"] == "empty_evidence"
+
+    async def nothing():
+        return
+        yield b""
+
+    streamed_empty = await upload(client, number, nothing(), "text/plain")
+    assert streamed_empty.status_code == 422 and streamed_empty.json()["code"] == "empty_evidence"
+    await assert_nothing_kept(storage, settings, db, number)
+
+
+async def test_presigned_link_downloads_the_same_bytes_and_the_bucket_is_private(client, settings, samples):
+    number = new_number()
+    text = samples["txt"][0]
+    receipt = (await upload(client, number, text, "text/plain; charset=utf-8", filename="聊天记录.txt")).json()
+    key = f"{number}/{receipt['evidence_id']}"
+
+    answer = await client.post(f"/v1/evidence/{receipt['evidence_id']}/link")
+
+    assert answer.status_code == 200, answer.text
+    link = answer.json()
+    query = parse_qs(urlsplit(link["url"]).query)
+    assert query["X-Amz-Expires"] == [str(settings.download_link_ttl_s)]
+    expires_at = datetime.fromisoformat(link["expires_at"])
+    assert abs(expires_at - datetime.now(timezone.utc) - timedelta(seconds=settings.download_link_ttl_s)) < timedelta(
+        seconds=30
+    )
+    async with httpx.AsyncClient(timeout=10) as outsider:
+        download = await outsider.get(link["url"])
+        assert download.status_code == 200
+        assert download.content == text
+        assert hashlib.sha256(download.content).hexdigest() == receipt["sha256"]
+
+        # Without a signature the object and the bucket are refused.
+        unsigned = await outsider.get(f"http://{settings.s3_endpoint}/{settings.s3_bucket}/{key}")
+        assert unsigned.status_code in (401, 403)
+        assert unsigned.content != text
+        listing = await outsider.get(f"http://{settings.s3_endpoint}/{settings.s3_bucket}")
+        assert listing.status_code in (401, 403)
+        # A tampered signature is refused too.
+        tampered = await outsider.get(link["url"].replace(f"{number}/", f"{new_number()}/"))
+        assert tampered.status_code in (401, 403, 404)
+
+
+async def test_unknown_evidence_and_invalid_numbers_answer_problems(client):
+    unknown = await client.get(f"/v1/evidence/{uuid.uuid4().hex}")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "evidence_not_found"
+    assert (await client.post("/v1/evidence/not-an-id/link")).status_code == 404
+    assert (await client.get(f"/v1/complaints/{new_number()}/evidence")).json()["items"] == []
+    invalid = await upload(client, "..%2F..%2Fsecrets", b"%PDF-1.7\n", "application/pdf")
+    assert invalid.status_code in (404, 422)
+    bad_number = await upload(client, "GC 1", b"%PDF-1.7\n", "application/pdf")
+    assert bad_number.status_code == 422 and bad_number.json()["code"] == "validation_failed"
+
+
+async def test_readiness_includes_object_storage(client):
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"store": "ok", "broker": "ok", "object_storage": "ok"}
+
+
+async def test_memory_stays_flat_however_large_the_upload(client, settings, samples):
+    number = new_number()
+    total = 48 * 1024 * 1024
+    header = samples["mp4"][0]
+    digest = hashlib.sha256(header)
+
+    async def video():
+        yield header
+        sent, chunk = len(header), os.urandom(64 * 1024)
+        while sent < total:
+            digest.update(chunk)
+            yield chunk
+            sent += len(chunk)
+
+    tracemalloc.start()
+    try:
+        answer = await upload(client, number, video(), "video/mp4")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["sha256"] == digest.hexdigest()
+    # Spool threshold (1 MiB) + one storage part (5 MiB, copied once by the SDK): far below the file's size.
+    assert peak < total // 3, f"peak {peak} bytes while receiving {total}"
