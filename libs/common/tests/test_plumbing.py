@@ -143,6 +143,35 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_poison_goes_str
     assert attempts == [event.id] * 3
 
 
+async def test_two_relays_on_one_outbox_publish_each_entry_once(runtime_pair):
+    from greenchannel.outbox import OutboxRelay
+
+    producer = runtime_pair("relays")
+    await producer.outbox.ensure_indexes()
+    await producer.broker.connect()
+    connection = await aio_pika.connect(producer.settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(producer.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, "evidence.stored")
+        for i in range(60):
+            await in_transaction(producer.mongo, lambda session, i=i: producer.outbox.add(
+                stored_event(f"GC-R{i}"), subject=f"GC-R{i}", session=session))
+        relays = [OutboxRelay(producer.outbox, producer.broker, poll_interval_s=0.1, lease_s=30) for _ in range(2)]
+        published = 0
+        for _ in range(20):  # rounds in which both relays race for the same entries
+            published += sum(await asyncio.gather(*(relay.relay_pending(batch_size=25) for relay in relays)))
+            if published >= 60:
+                break
+        assert published == 60
+        assert await producer.outbox.collection.count_documents({"sent_at": None}) == 0
+        subjects = []
+        while (message := await queue.get(no_ack=True, fail=False, timeout=2)) is not None:
+            subjects.append(json.loads(message.body)["subject"])
+        assert sorted(subjects) == sorted(f"GC-R{i}" for i in range(60))
+
+
 async def _true(value):
     return value
 

@@ -40,6 +40,7 @@ class Outbox:
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("sent_at", ASCENDING), ("created_at", ASCENDING)])
+        await self.collection.create_index("claim")
         await self.collection.create_index("sent_expires_at", expireAfterSeconds=0)
 
     async def add(self, data: EventData, *, subject: str, session: AsyncClientSession) -> CloudEvent:
@@ -83,6 +84,8 @@ class OutboxRelay:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the pass, so a wake-up that arrives during it is not lost.
+            self._wakeup.clear()
             try:
                 published = await self.relay_pending()
             except asyncio.CancelledError:
@@ -91,30 +94,52 @@ class OutboxRelay:
                 log.exception("outbox relay pass failed")
                 published = 0
             if published == 0:
-                self._wakeup.clear()
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
                 except TimeoutError:
                     pass
 
-    async def relay_pending(self, limit: int = 500) -> int:
-        published = 0
-        while published < limit:
-            entry = await self._claim_next()
-            if entry is None:
-                break
+    async def relay_pending(self, batch_size: int = 100) -> int:
+        """Claim a batch of pending entries, publish them in order, mark the published ones sent."""
+        batch = await self._claim_batch(batch_size)
+        published: list[str] = []
+        for entry in batch:
             if not await self._publish(entry):
                 break
-            published += 1
-        return published
+            published.append(entry["_id"])
+        if published:
+            now = datetime.now(timezone.utc)
+            await self.outbox.collection.update_many(
+                {"_id": {"$in": published}},
+                {"$set": {"sent_at": now, "sent_expires_at": now + timedelta(seconds=SENT_RETENTION_S)}},
+            )
+        unpublished = [entry["_id"] for entry in batch[len(published):]]
+        if unpublished:
+            # The broker is away: hand the rest back soon rather than when the lease runs out.
+            await self.outbox.collection.update_many(
+                {"_id": {"$in": unpublished}, "claimed_by": self.relay_id},
+                {"$set": {"lease_until": datetime.now(timezone.utc) + timedelta(seconds=1)}},
+            )
+        return len(published)
 
-    async def _claim_next(self) -> dict | None:
+    async def _claim_batch(self, batch_size: int) -> list[dict]:
+        """Two round trips for a whole batch: pick candidates, then lease those still free to this relay.
+
+        The lease filter is repeated in the update, so two relays that picked the same candidates
+        split them: each entry is leased to exactly one of them.
+        """
         now = datetime.now(timezone.utc)
-        return await self.outbox.collection.find_one_and_update(
-            {"sent_at": None, "lease_until": {"$lte": now}},
-            {"$set": {"lease_until": now + self.lease, "claimed_by": self.relay_id}, "$inc": {"attempts": 1}},
-            sort=[("created_at", ASCENDING)],
+        free = {"sent_at": None, "lease_until": {"$lte": now}}
+        candidates = await self.outbox.collection.find(free, projection={"_id": 1}).sort(
+            "created_at", ASCENDING).limit(batch_size).to_list()
+        if not candidates:
+            return []
+        claim = f"{self.relay_id}:{uuid.uuid4().hex}"
+        await self.outbox.collection.update_many(
+            {**free, "_id": {"$in": [entry["_id"] for entry in candidates]}},
+            {"$set": {"lease_until": now + self.lease, "claimed_by": self.relay_id, "claim": claim}, "$inc": {"attempts": 1}},
         )
+        return await self.outbox.collection.find({"claim": claim}).sort("created_at", ASCENDING).to_list()
 
     async def _publish(self, entry: dict) -> bool:
         event = CloudEvent.model_validate(entry["event"])
@@ -126,16 +151,7 @@ class OutboxRelay:
             propagate.inject(headers)
             try:
                 await self.broker.publish(event, headers=headers)
-            except Exception as error:  # noqa: BLE001 - broker away or refusing: release the lease soon
+            except Exception as error:  # noqa: BLE001 - broker away or refusing: the caller releases the lease
                 log.warning("outbox publish of %s failed: %s", event.id, error)
-                await self.outbox.collection.update_one(
-                    {"_id": entry["_id"], "claimed_by": self.relay_id},
-                    {"$set": {"lease_until": datetime.now(timezone.utc) + timedelta(seconds=1)}},
-                )
                 return False
-        now = datetime.now(timezone.utc)
-        await self.outbox.collection.update_one(
-            {"_id": entry["_id"]},
-            {"$set": {"sent_at": now, "sent_expires_at": now + timedelta(seconds=SENT_RETENTION_S)}},
-        )
         return True

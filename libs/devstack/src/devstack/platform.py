@@ -32,6 +32,7 @@ class Platform:
 @contextlib.asynccontextmanager
 async def running_platform(
     *, mongo_url: str, s3_endpoint: str, broker: dict[str, str], db_prefix: str, bucket: str, fast: bool = True,
+    log_level: str = "WARNING",
 ) -> AsyncIterator[Platform]:
     """``broker`` holds amqp_url, event_exchange and queue_prefix; each service gets ``<db_prefix>_<service>``."""
     from evidence.config import Settings as EvidenceSettings
@@ -43,7 +44,7 @@ async def running_platform(
     from routing.config import Settings as RoutingSettings
     from routing.main import create_app as routing_app
 
-    common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "log_level": "WARNING", **broker}
+    common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "log_level": log_level, **broker}
     if fast:
         common["outbox_poll_interval_s"] = 0.2
     receiver = WebhookReceiver(WEBHOOK_SECRET)

@@ -48,7 +48,7 @@ class WebhookReceiver:
                 verified = False
             body = json.loads(raw) if raw else {}
             self.received.append(Delivery(headers.get("webhook-id", ""), headers, raw, body, verified))
-            log.warning(
+            log.info(
                 "webhook for %s: %s %s (signature %s)",
                 company_id, body.get("type"), (body.get("data") or {}).get("number"), "valid" if verified else "INVALID",
             )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -121,6 +122,7 @@ def main() -> int:
             wait_ready(name, port, processes[name])
         count = register_dev_endpoints()
         print_urls(mongo_url, s3_endpoint, amqp_url, logs, count)
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         receiver = WebhookReceiver(DEV_WEBHOOK_SECRET)
         server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=RECEIVER_PORT, log_level="warning"))
         asyncio.run(server.serve())

@@ -1,0 +1,232 @@
+"""Submit complaints concurrently through the whole platform and measure it against its raw ceiling.
+
+Prints one JSON document: intake throughput and latency percentiles, submit -> webhook received
+latency percentiles, MongoDB write commands and broker publishes per complaint (counted by a
+command listener and a publish counter, not estimated), and, measured in the same run with the same
+store and broker, the raw ceiling: a bare loop of the same transactional store write (case +
+outbox entry) followed by a confirmed publish, with the ratio of the two throughputs.
+
+    python -m bench.submit_to_webhook [--complaints 300] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import aio_pika
+from pymongo import monitoring
+
+WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify"}
+
+
+class WriteCounter(monitoring.CommandListener):
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in WRITE_COMMANDS or event.command_name in ("commitTransaction", "abortTransaction"):
+            self.counts[event.command_name] += 1
+
+    def succeeded(self, event) -> None:  # noqa: D401 - listener interface
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+    def writes(self) -> int:
+        return sum(self.counts[name] for name in WRITE_COMMANDS)
+
+
+class PublishCounter:
+    """Counts every confirmed publish the process makes, whatever the exchange."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        original = aio_pika.Exchange.publish
+        counter = self
+
+        async def counted(exchange, *args, **kwargs):
+            result = await original(exchange, *args, **kwargs)
+            counter.count += 1
+            return result
+
+        aio_pika.Exchange.publish = counted
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    return {"p50_ms": round(pick(0.50) * 1000, 1), "p95_ms": round(pick(0.95) * 1000, 1),
+            "p99_ms": round(pick(0.99) * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1),
+            "mean_ms": round(statistics.fmean(ordered) * 1000, 1)}
+
+
+def complaint_form(i: int, company: str) -> dict:
+    return {
+        "complainant": {"name": "测试用户", "id_number": "11010519491231002X", "phone": "13800138000"},
+        "company": {"name": company},
+        "category": "billing",
+        "title": f"扣费争议第{i}号",
+        "description": "未经同意开通增值服务并每月扣费，要求退款。" * 3,
+        "occurred_on": "2026-10-01",
+        "desired_outcome": "退还全部扣费",
+    }
+
+
+async def run(complaints: int, concurrency: int, workdir: Path) -> dict:
+    from devstack import standins
+    from devstack.platform import running_platform
+    from greenchannel.contracts import CloudEvent, ComplaintSubmitted
+    from greenchannel.messaging import Broker
+    from greenchannel.mongo import in_transaction, make_client
+    from greenchannel.settings import ServiceSettings
+
+    writes = WriteCounter()
+    monitoring.register(writes)
+    publishes = PublishCounter()
+    run_id = uuid.uuid4().hex[:8]
+    amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    if not standins.ensure_rabbitmq(amqp_url).reachable:
+        raise SystemExit("RabbitMQ is required at AMQP_URL")
+    mongo = standins.start_secantus(workdir / "secantus", log_dir=workdir)
+    s3 = standins.start_nanio(workdir / "nanio", log_dir=workdir)
+    broker = {"amqp_url": amqp_url, "event_exchange": f"bench-{run_id}.events", "queue_prefix": f"bench-{run_id}"}
+    mongo_url = standins.mongo_url(mongo.port)
+    try:
+        async with running_platform(mongo_url=mongo_url, s3_endpoint=f"127.0.0.1:{s3.port}", broker=broker,
+                                    db_prefix=f"bench{run_id}", bucket=f"bench-{run_id}",
+                                    log_level="ERROR") as platform:
+            listing = (await platform.routing.get("/v1/companies", params={"limit": 1})).json()
+            company = (listing["items"] if isinstance(listing, dict) else listing)[0]["name"]
+            await asyncio.sleep(1.0)  # consumers bound
+            writes.counts.clear()
+            publishes.count = 0
+            submitted_at: dict[str, float] = {}
+            latencies: list[float] = []
+            semaphore = asyncio.Semaphore(concurrency)
+
+            async def submit(i: int) -> None:
+                async with semaphore:
+                    started = time.monotonic()
+                    response = await platform.intake.post("/v1/complaints", json=complaint_form(i, company))
+                    latencies.append(time.monotonic() - started)
+                    response.raise_for_status()
+                    submitted_at[response.json()["number"]] = started
+
+            began = time.monotonic()
+            await asyncio.gather(*(submit(i) for i in range(complaints)))
+            intake_elapsed = time.monotonic() - began
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                numbers = {d.body["data"]["number"] for d in platform.receiver.received}
+                if submitted_at.keys() <= numbers:
+                    break
+                await asyncio.sleep(0.2)
+            # Let intake apply webhook.delivered (the last hop) before counting.
+            intake_db = platform.apps["intake"].state.runtime.db
+            while time.monotonic() < deadline:
+                if await intake_db.complaints.count_documents({"status": "forwarded"}) >= len(submitted_at):
+                    break
+                await asyncio.sleep(0.2)
+            end_to_end_elapsed = time.monotonic() - began
+            first_delivery: dict[str, float] = {}
+            for delivery in platform.receiver.received:
+                first_delivery.setdefault(delivery.body["data"]["number"], delivery.received_at)
+            to_webhook = [first_delivery[n] - t for n, t in submitted_at.items() if n in first_delivery]
+            platform_writes, platform_commits, platform_publishes = writes.writes(), writes.counts["commitTransaction"], publishes.count
+
+        # The raw ceiling: the same transactional write and a confirmed publish, nothing else.
+        settings = ServiceSettings(service_name="bench-raw", mongo_url=mongo_url, **broker)
+        client = make_client(mongo_url, "bench-raw")
+        db = client[f"bench{run_id}_raw"]
+        raw_broker = Broker(settings)
+        await raw_broker.connect()
+        sample = {"x": "y" * 2000}
+        raw_semaphore = asyncio.Semaphore(concurrency)
+
+        async def raw_once(i: int) -> None:
+            async with raw_semaphore:
+                event = CloudEvent.wrap(ComplaintSubmitted(
+                    number=f"RAW-{i}", category="billing", title="t", description="d", occurred_on="2026-10-01",
+                    desired_outcome="o", complainant_key="k", region_code="11", submitted_at="2026-10-01T00:00:00Z",
+                ), source="/bench")
+
+                async def write(session):
+                    await db.cases.insert_one({"_id": f"RAW-{i}", **sample}, session=session)
+                    await db.outbox.insert_one({"_id": event.id, "event": event.model_dump(mode="json")}, session=session)
+
+                await in_transaction(client, write)
+                await raw_broker.publish(event)
+
+        raw_began = time.monotonic()
+        await asyncio.gather(*(raw_once(i) for i in range(complaints)))
+        raw_elapsed = time.monotonic() - raw_began
+        await raw_broker.close()
+        await client.close()
+    finally:
+        await cleanup_broker(amqp_url, broker)
+        mongo.stop()
+        s3.stop()
+
+    intake_rate = complaints / intake_elapsed
+    raw_rate = complaints / raw_elapsed
+    return {
+        "benchmark": "submit_to_webhook",
+        "complaints": complaints,
+        "concurrency": concurrency,
+        "intake": {"throughput_per_s": round(intake_rate, 1), "latency": percentiles(latencies)},
+        "submit_to_webhook": {"delivered": len(to_webhook), "throughput_per_s": round(len(to_webhook) / end_to_end_elapsed, 1),
+                              "latency": percentiles(to_webhook)},
+        "per_complaint": {"mongo_write_commands": round(platform_writes / complaints, 2),
+                          "mongo_transactions_committed": round(platform_commits / complaints, 2),
+                          "broker_publishes": round(platform_publishes / complaints, 2)},
+        "raw_ceiling": {"what": "one transaction (case + outbox insert) then one confirmed publish",
+                        "throughput_per_s": round(raw_rate, 1)},
+        "ratio_intake_to_raw": round(intake_rate / raw_rate, 3),
+    }
+
+
+async def cleanup_broker(amqp_url: str, broker: dict) -> None:
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for service in ("intake", "evidence", "routing", "notification"):
+            for suffix in ("", ".retry", ".dlq"):
+                channel = await connection.channel()
+                try:
+                    await channel.queue_delete(f"{broker['queue_prefix']}.{service}{suffix}")
+                except Exception:  # noqa: BLE001 - never declared
+                    pass
+        channel = await connection.channel()
+        await channel.exchange_delete(broker["event_exchange"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Submit -> webhook benchmark")
+    parser.add_argument("--complaints", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        result = asyncio.run(run(args.complaints, args.concurrency, workdir))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
