@@ -1,0 +1,263 @@
+"""Checks of docker-compose.yml, offline (no Docker engine needed).
+
+The file is read the way Compose reads it (YAML merge keys resolved, ``${VAR:-default}`` replaced
+by its default) and checked against the platform's rules: every service built from its Dockerfile,
+hardened (non-root, read-only, no capabilities), health-checked on /readyz, started only after what
+it depends on is healthy, given all its settings, with development-only secrets in env files and
+only intake published. When the ``compose-spec`` package is installed, the file is also parsed by
+its strict Compose-specification parser.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from dotenv import dotenv_values
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
+ENGINES = {"mongo", "rabbitmq", "minio"}
+COMMON_ENV = {
+    "MONGO_URL",
+    "MONGO_DB",
+    "AMQP_URL",
+    "EVENT_EXCHANGE",
+    "QUEUE_PREFIX",
+    "QUEUE_TYPE",
+    "LOG_LEVEL",
+    "OTEL_SERVICE_NAME",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_TRACES_EXPORTER",
+    "OPERATOR_TOKEN",
+}
+SERVICE_ENV = {
+    "intake": {
+        "EVIDENCE_URL",
+        "ROUTING_URL",
+        "NOTIFICATION_URL",
+        "PII_KEYS",
+        "PII_ACTIVE_KEY_ID",
+        "BLIND_INDEX_KEY",
+        "ACCESS_CODE_KEY",
+        "PUBLIC_BASE_URL",
+    },
+    "evidence": {"S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_SECURE", "S3_BUCKET"},
+    "routing": {"CALENDAR_EXTRA_HOLIDAYS", "CALENDAR_EXTRA_WORKDAYS"},
+    "notification": {"WEBHOOK_RETRY_SCHEDULE_S", "WEBHOOK_ALLOW_PRIVATE_TARGETS"},
+}
+SECRET_ENV = {
+    "AMQP_URL",
+    "OPERATOR_TOKEN",
+    "PII_KEYS",
+    "BLIND_INDEX_KEY",
+    "ACCESS_CODE_KEY",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+}
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?-([^}]*))?\}")
+
+
+def interpolate(value):
+    """Compose interpolation with no variable set: every ``${VAR:-default}`` becomes its default."""
+    if isinstance(value, str):
+        return VARIABLE.sub(lambda m: m.group(3) or "", value).replace("$$", "$")
+    if isinstance(value, list):
+        return [interpolate(v) for v in value]
+    if isinstance(value, dict):
+        return {k: interpolate(v) for k, v in value.items()}
+    return value
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return interpolate(yaml.safe_load(COMPOSE_FILE.read_text()))
+
+
+def strings(value):
+    """Every string in a loaded YAML document (keys excluded)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings(item)
+
+
+def env_files(service: dict) -> list[Path]:
+    entries = service.get("env_file", [])
+    entries = [entries] if isinstance(entries, str) else entries
+    return [ROOT / (e if isinstance(e, str) else e["path"]) for e in entries]
+
+
+def environment(service: dict) -> dict[str, str]:
+    """What the container sees: the env files, then ``environment`` over them."""
+    values: dict[str, str] = {}
+    for path in env_files(service):
+        values.update(dotenv_values(path))
+    values.update({k: str(v) for k, v in service.get("environment", {}).items()})
+    return values
+
+
+def test_compose_file_follows_the_specification(compose) -> None:
+    assert "version" not in compose, "the version key is obsolete in the Compose specification"
+    assert set(SERVICES) | ENGINES | {"jaeger"} <= set(compose["services"])
+    values = list(strings(yaml.safe_load(COMPOSE_FILE.read_text())))
+    every_variable = [m for value in values for m in VARIABLE.findall(value.replace("$$", ""))]
+    assert every_variable
+    without_default = [name for name, default, _ in every_variable if not default]
+    assert not without_default, f"give {without_default} a default so `docker compose up` works as is"
+    assert not any(re.search(r"\$\{[^}]*[{\"]", v) for v in values), (
+        "JSON in a default breaks interpolation: use an env file"
+    )
+
+
+def test_compose_file_parses_with_a_strict_compose_spec_parser(compose) -> None:
+    compose_spec = pytest.importorskip("compose_spec", reason="the compose-spec package is not installed")
+    document = {k: v for k, v in compose.items() if not k.startswith("x-")}
+    parsed = compose_spec.PyCompose.from_yaml(yaml.safe_dump(document))
+    parsed.validate()
+    assert set(parsed.service_names()) == set(compose["services"])
+
+
+def test_services_are_built_hardened_and_health_checked(compose) -> None:
+    for name, port in SERVICES.items():
+        service = compose["services"][name]
+        assert service["build"] == {"context": ".", "dockerfile": f"services/{name}/Dockerfile"}
+        assert service["user"] == "10001:10001"
+        assert service["read_only"] is True
+        assert any(t.split(":")[0] == "/tmp" for t in service["tmpfs"]), f"{name}: no tmpfs /tmp"
+        assert service["cap_drop"] == ["ALL"] and not service.get("cap_add")
+        assert "no-new-privileges:true" in service["security_opt"]
+        assert not service.get("privileged")
+        test = service["healthcheck"]["test"]
+        assert test[0] == "CMD" and test[1] == "python", f"{name}: the images have python, not curl"
+        assert f"http://127.0.0.1:{port}/readyz" in test[-1]
+        compile(test[-1], f"{name}-healthcheck", "exec")
+        assert service["restart"] == "unless-stopped"
+
+
+def test_engines_are_health_checked(compose) -> None:
+    services = compose["services"]
+    mongo = services["mongo"]
+    assert mongo["image"].startswith("mongo:8")
+    assert mongo["command"] == ["--replSet", "rs0", "--bind_ip_all"]
+    script = mongo["healthcheck"]["test"][-1]
+    assert "mongosh" in mongo["healthcheck"]["test"]
+    assert "rs.initiate" in script and "catch" in script, "the replica set must be initiated once, idempotently"
+    assert "isWritablePrimary" in script and "quit(1)" in script, "healthy only when primary"
+    assert re.match(r"rabbitmq:(3\.13|4\.\d+)(\.\d+)?-management", services["rabbitmq"]["image"])
+    assert services["rabbitmq"]["healthcheck"]["test"] == ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
+    assert services["minio"]["healthcheck"]["test"] == ["CMD", "mc", "ready", "local"]
+    assert services["jaeger"]["environment"]["JAEGER_LISTEN_HOST"] == "0.0.0.0"
+
+
+def test_services_start_after_what_they_need_is_healthy(compose) -> None:
+    services = compose["services"]
+    for name in SERVICES:
+        assert {"mongo", "rabbitmq"} <= set(services[name]["depends_on"]), name
+    for name, service in services.items():
+        depends_on = service.get("depends_on", {})
+        assert isinstance(depends_on, dict), f"{name}: depends_on needs conditions"
+        for dependency, spec in depends_on.items():
+            target = services[dependency]
+            if "healthcheck" in target:
+                assert spec["condition"] == "service_healthy", f"{name} -> {dependency}"
+            elif target.get("restart") == "no":
+                assert spec["condition"] == "service_completed_successfully", f"{name} -> {dependency}"
+            else:
+                assert dependency == "jaeger" and spec["condition"] == "service_started", f"{name} -> {dependency}"
+    assert {"minio", "minio-setup"} <= set(services["evidence"]["depends_on"])
+    assert {"evidence", "routing", "notification"} <= set(services["intake"]["depends_on"])
+
+
+def test_services_get_all_their_settings(compose) -> None:
+    for name in SERVICES:
+        service = compose["services"][name]
+        env = environment(service)
+        missing = (COMMON_ENV | SERVICE_ENV[name]) - env.keys()
+        assert not missing, f"{name} lacks {missing}"
+        assert env["MONGO_DB"] == name, "each service owns its own database"
+        assert env["OTEL_SERVICE_NAME"] == name
+        assert env["QUEUE_TYPE"] == "quorum"
+        assert env["MONGO_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+        assert env["AMQP_URL"].startswith("amqp://") and env["AMQP_URL"].split("@")[1] == "rabbitmq:5672/"
+        secrets_inline = SECRET_ENV & set(service.get("environment", {}))
+        assert not secrets_inline, (
+            f"{name}: secrets belong in the env file, not in docker-compose.yml: {secrets_inline}"
+        )
+    intake = environment(compose["services"]["intake"])
+    for other in ("evidence", "routing", "notification"):
+        assert intake[f"{other.upper()}_URL"] == f"http://{other}:{SERVICES[other]}"
+    evidence = environment(compose["services"]["evidence"])
+    assert (evidence["S3_ENDPOINT"], evidence["S3_SECURE"], evidence["S3_BUCKET"]) == (
+        "minio:9000",
+        "false",
+        "greenchannel-evidence",
+    )
+    notification = environment(compose["services"]["notification"])
+    assert notification["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "false"
+    assert json.loads(notification["WEBHOOK_RETRY_SCHEDULE_S"]) == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    routing = environment(compose["services"]["routing"])
+    assert json.loads(routing["CALENDAR_EXTRA_HOLIDAYS"]) == [] and json.loads(routing["CALENDAR_EXTRA_WORKDAYS"]) == []
+
+
+def test_default_secrets_are_visibly_development_only_and_consistent(compose) -> None:
+    services = compose["services"]
+    rabbit = environment(services["rabbitmq"])
+    minio = environment(services["minio"])
+    for values in (rabbit, minio):
+        assert all("dev-only" in v for k, v in values.items() if "PASS" in k), values
+    intake = environment(services["intake"])
+    keys = json.loads(intake["PII_KEYS"])
+    assert intake["PII_ACTIVE_KEY_ID"] in keys, "the active PII key must be one of PII_KEYS"
+    for key in [*keys.values(), intake["BLIND_INDEX_KEY"], intake["ACCESS_CODE_KEY"]]:
+        raw = base64.b64decode(key, validate=True)
+        assert len(raw) == 32 and raw.startswith(b"dev-only"), "a 32-byte key that says it is for development"
+    for name in SERVICES:
+        env = environment(services[name])
+        assert "dev-only" in env["OPERATOR_TOKEN"]
+        assert (
+            env["AMQP_URL"]
+            == f"amqp://{rabbit['RABBITMQ_DEFAULT_USER']}:{rabbit['RABBITMQ_DEFAULT_PASS']}@rabbitmq:5672/"
+        )
+        for path in env_files(services[name]):
+            assert path.is_relative_to(ROOT / "deploy" / "compose" / "dev-secrets")
+            assert "DEVELOPMENT-ONLY" in path.read_text()
+    evidence = environment(services["evidence"])
+    assert "dev-only" in evidence["S3_SECRET_KEY"]
+    setup = environment(services["minio-setup"])
+    assert (setup["S3_ACCESS_KEY"], setup["S3_SECRET_KEY"]) == (evidence["S3_ACCESS_KEY"], evidence["S3_SECRET_KEY"])
+    assert "MINIO_ROOT_PASSWORD" not in evidence, "the evidence service never holds MinIO's root credentials"
+
+
+def test_only_intake_and_the_operator_uis_are_published(compose) -> None:
+    published = {name: s.get("ports", []) for name, s in compose["services"].items() if s.get("ports")}
+    assert [p.split(":")[-1] for p in published.pop("intake")] == ["8000"]
+    operator_uis = {"jaeger": "16686", "rabbitmq": "15672", "minio": "9001"}
+    assert set(published) == set(operator_uis)
+    for name, ports in published.items():
+        assert ports == [f"127.0.0.1:{operator_uis[name]}:{operator_uis[name]}"], f"{name} must bind to loopback only"
+
+
+def test_data_lives_in_named_volumes(compose) -> None:
+    declared = set(compose["volumes"])
+    used = {
+        volume.split(":")[0]
+        for service in compose["services"].values()
+        for volume in service.get("volumes", [])
+        if isinstance(volume, str) and not volume.startswith((".", "/"))
+    }
+    assert used == declared == {"mongo-data", "mongo-config", "rabbitmq-data", "minio-data"}
+    for name in SERVICES:
+        assert not compose["services"][name].get("volumes"), f"{name} is stateless"

