@@ -75,22 +75,28 @@ class Broker:
         self._consume_channel: AbstractRobustChannel | None = None
 
     async def connect(self) -> None:
-        self._connection = await aio_pika.connect_robust(
+        connection = await aio_pika.connect_robust(
             self.settings.amqp_url, client_properties={"connection_name": self.settings.service_name}
         )
-        self._publish_channel = await self._connection.channel(publisher_confirms=True)
-        self._exchange = await self._publish_channel.declare_exchange(
-            self.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
+        try:
+            self._publish_channel = await connection.channel(publisher_confirms=True)
+            self._exchange = await self._publish_channel.declare_exchange(
+                self.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+            )
+        except BaseException:
+            await asyncio.shield(connection.close())
+            raise
+        self._connection = connection
 
     @property
     def is_connected(self) -> bool:
         return self._connection is not None and not self._connection.is_closed
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
+        connection, self._connection = self._connection, None
+        self._exchange = None
+        if connection is not None:
+            await connection.close()
 
     async def publish(self, event: CloudEvent, headers: dict[str, Any] | None = None) -> None:
         """Publish and wait for the broker's confirm; raises if the broker refuses or is away."""

@@ -24,6 +24,7 @@ from greenchannel.settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 BROKER_RECONNECT_S = 2.0
+STOP_TIMEOUT_S = 10.0
 
 
 class ServiceRuntime:
@@ -51,11 +52,19 @@ class ServiceRuntime:
             self._spawn(name, job())
 
     async def stop(self) -> None:
+        """Stop background work, then the connections; each step is bounded so shutdown never hangs
+        (a broker connection cancelled half-way through its handshake may never finish closing)."""
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_S)
+            for task in pending:
+                log.warning("background task %s did not stop in time", task.get_name())
         self._tasks.clear()
-        await self.broker.close()
+        try:
+            await asyncio.wait_for(self.broker.close(), timeout=STOP_TIMEOUT_S)
+        except Exception as error:  # noqa: BLE001 - closing is best effort; the process is going away
+            log.warning("broker connection did not close cleanly: %r", error)
         await self.mongo.close()
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
