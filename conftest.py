@@ -16,7 +16,6 @@ from pathlib import Path
 
 import aio_pika
 import pytest
-
 from devstack import standins
 
 ROOT = Path(__file__).parent

@@ -4,7 +4,6 @@ a real webhook receiver standing in for the companies, the stand-ins and RabbitM
 from __future__ import annotations
 
 import pytest
-
 from devstack.platform import running_platform
 
 

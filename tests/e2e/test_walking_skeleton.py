@@ -9,10 +9,9 @@ import hashlib
 import io
 
 import pytest
-from PIL import Image
-from standardwebhooks.webhooks import Webhook
-
 from devstack.platform import WEBHOOK_SECRET
+from PIL import Image
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 pytestmark = pytest.mark.e2e
 
@@ -78,6 +77,8 @@ async def test_complaint_travels_from_intake_to_the_company_webhook(platform):
     # Verify the signature ourselves too, with the Standard Webhooks library, on the exact bytes received.
     assert delivery.verified
     payload = Webhook(WEBHOOK_SECRET).verify(delivery.raw, delivery.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(WEBHOOK_SECRET).verify(delivery.raw.replace(b"complaint.forwarded", b"complaint.rejected"), delivery.headers)
     assert payload["type"] == "complaint.forwarded"
     data = payload["data"]
     assert data["company_id"] == company["id"]

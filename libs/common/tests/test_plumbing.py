@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 
 import aio_pika
 import pytest
-
 from greenchannel.contracts import CloudEvent, EvidenceStored
 from greenchannel.messaging import DEAD_LETTER_REASON_HEADER, Subscriptions, queue_names
 from greenchannel.mongo import in_transaction

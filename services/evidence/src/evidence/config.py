@@ -1,8 +1,7 @@
 """Settings of the evidence service; each field is read from the environment variable of the same name, upper-cased."""
 
-from pydantic import Field, SecretStr
-
 from greenchannel.settings import ServiceSettings
+from pydantic import Field, SecretStr
 
 MIB = 1024 * 1024
 

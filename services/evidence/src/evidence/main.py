@@ -9,17 +9,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from greenchannel.app import make_app
+from greenchannel.health import ReadinessCheck
+from greenchannel.messaging import Subscriptions
+from greenchannel.runtime import ServiceRuntime
+from greenchannel.telemetry import setup_logging, setup_tracing
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
 from evidence.api.evidence import router as evidence_router
 from evidence.config import Settings
 from evidence.service import EvidenceService
-from greenchannel.app import make_app
-from greenchannel.health import ReadinessCheck
-from greenchannel.messaging import Subscriptions
-from greenchannel.runtime import ServiceRuntime
-from greenchannel.telemetry import setup_logging, setup_tracing
 
 
 def subscriptions() -> Subscriptions:

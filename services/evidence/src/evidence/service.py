@@ -17,6 +17,10 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta, timezone
 
 import structlog
+from greenchannel.contracts import EvidenceStored
+from greenchannel.mongo import in_transaction
+from greenchannel.problems import Problem
+from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
 
 from evidence.adapters.evidence_repository import EvidenceRepository
@@ -33,10 +37,6 @@ from evidence.domain.refusals import (
     MediaTypeMismatch,
     UnsupportedMediaType,
 )
-from greenchannel.contracts import EvidenceStored
-from greenchannel.mongo import in_transaction
-from greenchannel.problems import Problem
-from greenchannel.runtime import ServiceRuntime
 
 log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)

@@ -1,8 +1,7 @@
 """intake's settings (environment variables of the same name, upper-cased)."""
 
-from pydantic import Field
-
 from greenchannel.settings import ServiceSettings
+from pydantic import Field
 
 # Development-only keys: production injects its own through PII_KEYS, BLIND_INDEX_KEY and
 # ACCESS_CODE_KEY (Kubernetes Secrets / compose secrets).

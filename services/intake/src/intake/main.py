@@ -8,12 +8,12 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-
 from greenchannel.app import make_app
 from greenchannel.idempotency import IdempotencyStore
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
+
 from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.api import complaints

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
-
 from greenchannel.settings import ServiceSettings
+from pydantic import Field, field_validator, model_validator
 
 # The delay before each attempt, as in the design (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
 DEFAULT_RETRY_SCHEDULE_S = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]

@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-
 from greenchannel.app import make_app
 from greenchannel.contracts import ComplaintAccepted
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
+
 from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.resolver import TargetGuard

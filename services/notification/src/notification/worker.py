@@ -20,13 +20,13 @@ import logging
 from datetime import datetime, timezone
 from typing import Any
 
+from greenchannel.contracts import WebhookDelivered, WebhookFailed
+from greenchannel.mongo import in_transaction
+from greenchannel.runtime import ServiceRuntime
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from greenchannel.contracts import WebhookDelivered, WebhookFailed
-from greenchannel.mongo import in_transaction
-from greenchannel.runtime import ServiceRuntime
 from notification.adapters.deliveries import DeliveryRepository, LeaseLost
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetUnresolvable

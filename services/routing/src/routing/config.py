@@ -7,9 +7,8 @@ and override it where they name a day of a covered year.
 
 from datetime import date
 
-from pydantic import Field
-
 from greenchannel.settings import ServiceSettings
+from pydantic import Field
 
 
 class Settings(ServiceSettings):

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-
 from greenchannel.app import make_app
 from greenchannel.contracts import ComplaintSubmitted, utc_now
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
+
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
 from routing.adapters.reference_data import load_categories, load_companies

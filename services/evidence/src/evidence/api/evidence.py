@@ -6,13 +6,13 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
+from greenchannel.problems import Problem
 from starlette.requests import ClientDisconnect
 
 from evidence.api.dependencies import ComplaintNumber, Evidence
 from evidence.api.schemas import DownloadLink, EvidenceList, EvidenceReceipt
 from evidence.domain.filenames import decode_header_filename
 from evidence.domain.records import EVIDENCE_ID_PATTERN
-from greenchannel.problems import Problem
 
 router = APIRouter(tags=["evidence"])
 

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
-
 from greenchannel.contracts import EventData
 from greenchannel.mongo import in_transaction
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import current_trace_id
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from intake.domain.lifecycle import Action, IllegalTransition, Status, allowed_from, transition
 
 

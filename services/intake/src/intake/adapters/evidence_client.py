@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-
 from greenchannel.problems import Problem
 
 

@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pymongo.errors import DuplicateKeyError
-
 from greenchannel.contracts import ComplaintSubmitted
 from greenchannel.idempotency import IdempotencyStore, fingerprint
 from greenchannel.mongo import in_transaction
 from greenchannel.problems import Problem
+from pymongo.errors import DuplicateKeyError
+
 from intake.adapters.case_store import CaseStore, timeline_entry
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.pii import KeyedHash, PiiCipher

@@ -8,8 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from pydantic import ValidationError
-
 from greenchannel.contracts import (
     CloudEvent,
     ComplainantContact,
@@ -23,6 +21,8 @@ from greenchannel.contracts import (
 )
 from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
+from pydantic import ValidationError
+
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.domain.lifecycle import Action, IllegalTransition
 

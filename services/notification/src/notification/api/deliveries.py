@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from greenchannel.problems import Problem
 from pydantic import BaseModel, Field
 
-from greenchannel.problems import Problem
 from notification.api.dependencies import Deliveries, require_operator
 from notification.domain.deliveries import DeliveryStatus
 

@@ -6,8 +6,8 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
-
 from greenchannel.problems import Problem
+
 from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.resolver import TargetGuard

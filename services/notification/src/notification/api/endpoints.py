@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
+from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
-from greenchannel.problems import Problem
 from notification.adapters.resolver import TargetForbidden, TargetUnresolvable
 from notification.api.dependencies import Deliveries, Endpoints, Guard, Worker, require_operator
 from notification.domain.secrets import InvalidSecret, generate_secret, mask_secret, validate_secret

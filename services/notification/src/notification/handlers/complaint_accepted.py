@@ -12,13 +12,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from greenchannel.contracts import CloudEvent, ComplaintAccepted
+from greenchannel.messaging import ContractViolation
+from greenchannel.runtime import ServiceRuntime
 from opentelemetry import propagate
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from greenchannel.contracts import CloudEvent, ComplaintAccepted
-from greenchannel.messaging import ContractViolation
-from greenchannel.runtime import ServiceRuntime
 from notification.adapters.deliveries import EPOCH, DeliveryRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.domain.deliveries import (

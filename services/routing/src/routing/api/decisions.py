@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-
 from greenchannel.problems import Problem
+
 from routing.api.dependencies import Decisions
 from routing.domain.screening import Decision
 

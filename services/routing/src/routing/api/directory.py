@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from greenchannel.problems import Problem
 from pydantic import BaseModel
 
-from greenchannel.problems import Problem
 from routing.api.dependencies import Categories, Companies
 from routing.domain.categories import Category
 from routing.domain.directory import Company

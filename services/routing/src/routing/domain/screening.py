@@ -6,10 +6,9 @@ working-day calendar (the screening day itself does not count).
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Literal
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from greenchannel.contracts import ComplaintScreened
 
 from routing.domain.calendar import WorkingDayCalendar, local_date
 from routing.domain.directory import Resolution
@@ -18,18 +17,8 @@ RESPONSE_WORKING_DAYS = 10
 REJECT_COMPANY_UNKNOWN = "company_unknown"
 
 
-class Decision(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    number: str
-    decision: Literal["accepted", "rejected"]
-    reason: str | None = None
-    detail: str = ""
-    company_id: str | None = None
-    company_name: str | None = None
-    category: str | None = None
-    response_due: date | None = None
-    screened_at: datetime
+# The decision is exactly what the published contract carries: one model serves both.
+Decision = ComplaintScreened
 
 
 def decide(

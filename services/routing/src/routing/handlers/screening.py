@@ -11,13 +11,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from greenchannel.contracts import CloudEvent, ComplaintSubmitted
+from greenchannel.messaging import ContractViolation
+from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from greenchannel.contracts import CloudEvent, ComplaintScreened, ComplaintSubmitted
-from greenchannel.messaging import ContractViolation
-from greenchannel.runtime import ServiceRuntime
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
 from routing.domain import directory
@@ -83,7 +83,7 @@ class ScreeningHandler:
                     outcome.append(stored)
                     return
                 staged = await self.runtime.outbox.add(
-                    ComplaintScreened(**decision.model_dump()), subject=submitted.number, session=session
+                    decision, subject=submitted.number, session=session
                 )
                 await self.decisions.insert(decision, event_id=event.id, screened_event_id=staged.id, session=session)
                 outcome.append(decision)
