@@ -18,9 +18,10 @@ def make_app(
     description: str,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     readiness: Callable[[FastAPI], dict[str, ReadinessCheck]],
+    degradable: frozenset[str] = frozenset(),
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
-    app.include_router(health_router(lambda: readiness(app)))
+    app.include_router(health_router(lambda: readiness(app), degradable))
     instrument_app(app)
     return app

@@ -11,8 +11,14 @@ from fastapi.responses import JSONResponse
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
-def health_router(checks: Callable[[], dict[str, ReadinessCheck]]) -> APIRouter:
-    """``checks`` is called per request, so it can read the dependencies the app built at start-up."""
+def health_router(
+    checks: Callable[[], dict[str, ReadinessCheck]], degradable: frozenset[str] = frozenset()
+) -> APIRouter:
+    """``checks`` is called per request, so it can read the dependencies the app built at start-up.
+
+    A failing check named in ``degradable`` is reported but keeps the service ready: intake goes on
+    accepting complaints into its outbox while the broker is away, so it must stay in rotation.
+    """
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz")
@@ -24,8 +30,12 @@ def health_router(checks: Callable[[], dict[str, ReadinessCheck]]) -> APIRouter:
         named = checks()
         results = await asyncio.gather(*(_bounded(check) for check in named.values()))
         status = dict(zip(named, ("ok" if ok else "unavailable" for ok in results)))
-        ready = all(results)
-        return JSONResponse({"status": "ready" if ready else "not_ready", "checks": status}, status_code=200 if ready else 503)
+        degraded = sorted(name for name, ok in zip(named, results) if not ok and name in degradable)
+        ready = all(ok or name in degradable for name, ok in zip(named, results))
+        body = {"status": ("degraded" if degraded else "ready") if ready else "not_ready", "checks": status}
+        if degraded:
+            body["degraded"] = degraded
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     return router
 

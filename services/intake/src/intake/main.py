@@ -54,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="File complaints, follow them, add evidence. 互联网信息服务投诉平台 受理网关。",
         lifespan=lifespan,
         readiness=lambda app: app.state.runtime.readiness_checks(),
+        # Filing needs only the store: events wait in the outbox while the broker is away.
+        degradable=frozenset({"broker"}),
     )
     app.include_router(complaints.router)
     return app
