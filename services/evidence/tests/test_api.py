@@ -12,17 +12,16 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, quote, urlsplit
 
-import aio_pika
 import httpx
 import pytest
-from minio import Minio
-from PIL import Image
-from pymongo import AsyncMongoClient
-
 from devstack import standins
+from devstack.eventtap import TappedEvent, event_tap
 from devstack.servers import serve
 from evidence.config import Settings
 from evidence.main import create_app
+from minio import Minio
+from PIL import Image
+from pymongo import AsyncMongoClient
 
 pytestmark = pytest.mark.integration
 
@@ -61,13 +60,8 @@ async def db(settings):
 @pytest.fixture(scope="module")
 async def stored_events(settings):
     """A queue of our own bound to the exchange for ``evidence.stored``, as any consumer would be."""
-    connection = await aio_pika.connect(settings.amqp_url)
-    channel = await connection.channel()
-    exchange = await channel.declare_exchange(settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-    queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-    await queue.bind(exchange, routing_key="evidence.stored")
-    yield queue
-    await connection.close()
+    async with event_tap(settings.amqp_url, settings.event_exchange, ["evidence.stored"]) as tap:
+        yield tap
 
 
 @pytest.fixture(scope="module")
@@ -111,17 +105,8 @@ async def assert_nothing_kept(storage: Minio, settings: Settings, db, number: st
     assert await db.outbox.count_documents({"event.subject": number}) == 0
 
 
-async def next_event_for(queue, evidence_id: str, timeout: float = 15.0) -> tuple[dict, aio_pika.abc.AbstractIncomingMessage]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        message = await queue.get(no_ack=True, fail=False)
-        if message is None:
-            await asyncio.sleep(0.05)
-            continue
-        event = json.loads(message.body)
-        if event["data"]["evidence_id"] == evidence_id:
-            return event, message
-    raise AssertionError(f"no evidence.stored event for {evidence_id}")
+async def next_event_for(tap, evidence_id: str) -> TappedEvent:
+    return await tap.wait_for("evidence.stored", where=lambda event: event.data["evidence_id"] == evidence_id)
 
 
 async def test_png_upload_is_stored_receipted_recorded_and_announced(client, settings, storage, db, stored_events):
@@ -162,8 +147,9 @@ async def test_png_upload_is_stored_receipted_recorded_and_announced(client, set
     assert listed == {"number": number, "items": [receipt]}
 
     # evidence.stored reaches a queue bound to the exchange, through the outbox.
-    event, message = await next_event_for(stored_events, receipt["evidence_id"])
-    assert message.routing_key == "evidence.stored"
+    tapped = await next_event_for(stored_events, receipt["evidence_id"])
+    event = tapped.event.model_dump(mode="json")
+    assert tapped.routing_key == "evidence.stored"
     assert event["type"] == "evidence.stored" and event["subject"] == number
     assert {name: event["data"][name] for name in ("number", "filename", "media_type", "size", "sha256")} == {
         name: receipt[name] for name in ("number", "filename", "media_type", "size", "sha256")
@@ -182,8 +168,8 @@ async def test_upload_before_filing_is_kept_unattached_until_intake_links_it(cli
     key = f"unattached/{receipt['evidence_id']}"
     assert await asyncio.to_thread(object_keys, storage, settings.s3_bucket, "unattached") == [key]
     assert (await db.evidence.find_one({"_id": receipt["evidence_id"]}))["number"] is None
-    event, _ = await next_event_for(stored_events, receipt["evidence_id"])
-    assert event["data"]["number"] is None and event["subject"] == receipt["evidence_id"]
+    event = (await next_event_for(stored_events, receipt["evidence_id"])).event
+    assert event.data["number"] is None and event.subject == receipt["evidence_id"]
     refused = await client.post("/v1/evidence", content=b"MZ" + b"\0" * 100, headers={"Content-Type": "image/png"})
     assert refused.status_code == 415
     assert await asyncio.to_thread(object_keys, storage, settings.s3_bucket, "unattached") == [key]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from evidence.domain.inspection import UploadInspection
 from evidence.domain.media_types import SIGNATURE_BYTES, SizeLimits
 from evidence.domain.refusals import EmptyEvidence, EvidenceTooLarge, MediaTypeMismatch, UnsupportedMediaType

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from evidence.domain.media_types import ACCEPTED, decide, declared_type, detect, looks_like_text
 from evidence.domain.refusals import MediaTypeMismatch, UnsupportedMediaType
 

@@ -7,10 +7,9 @@ import asyncio
 import json
 from datetime import date, datetime, timezone
 
-import aio_pika
 import httpx
 import pytest
-
+from devstack.eventtap import event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered
 from intake.config import Settings
@@ -41,28 +40,10 @@ async def intake(mongo_url, broker_namespace, run_id):
 
 
 @pytest.fixture(scope="module")
-async def submitted_events(broker_namespace):
-    """A test queue bound to complaint.* on the run's exchange: what intake published."""
-    connection = await aio_pika.connect(broker_namespace.amqp_url)
-    channel = await connection.channel()
-    exchange = await channel.declare_exchange(broker_namespace.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(exchange, "complaint.*")
-    yield queue, exchange
-    await connection.close()
-
-
-async def next_event(queue, event_type, number, timeout=10.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        message = await queue.get(no_ack=True, fail=False)
-        if message is None:
-            await asyncio.sleep(0.05)
-            continue
-        body = json.loads(message.body)
-        if body["type"] == event_type and body["subject"] == number:
-            return body, message
-    raise AssertionError(f"no {event_type} for {number}")
+async def events(broker_namespace):
+    """What intake publishes (complaint.*), and a way to publish as routing and notification do."""
+    async with event_tap(broker_namespace.amqp_url, broker_namespace.exchange, ["complaint.*"]) as tap:
+        yield tap
 
 
 async def wait_for_status(client, number, code, status, timeout=10.0):
@@ -75,17 +56,16 @@ async def wait_for_status(client, number, code, status, timeout=10.0):
     raise AssertionError(f"{number} did not reach {status}: {body['status']}")
 
 
-async def test_filing_answers_number_and_code_and_publishes_submitted(intake, submitted_events):
-    queue, _ = submitted_events
+async def test_filing_answers_number_and_code_and_publishes_submitted(intake, events):
     response = await intake.post("/v1/complaints", json=FORM)
     assert response.status_code == 201
     answer = response.json()
     assert answer["number"].startswith("GC-") and len(answer["access_code"]) == 10
-    event, message = await next_event(queue, "complaint.submitted", answer["number"])
-    assert event["specversion"] == "1.0" and event["data"]["company_name"] == "迅联"
-    assert "traceparent" in (message.headers or {})
+    tapped = await events.wait_for("complaint.submitted", subject=answer["number"])
+    assert tapped.event.specversion == "1.0" and tapped.event.data["company_name"] == "迅联"
+    assert "traceparent" in tapped.headers
     # No plaintext personal data leaves intake in events.
-    raw = json.dumps(event, ensure_ascii=False)
+    raw = tapped.event.model_dump_json()
     assert "11010519491231002X" not in raw and "13912345678" not in raw and "李四" not in raw
 
     case = (await intake.get(f"/v1/complaints/{answer['number']}", headers={"X-Access-Code": answer["access_code"]})).json()
@@ -164,47 +144,44 @@ async def test_malformed_json_and_wrong_access_code_are_4xx(intake):
     assert wrong.json() == missing.json() == none.json()
 
 
-async def publish(exchange, data, subject):
-    event = CloudEvent.wrap(data, source="/test", subject=subject)
-    await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=event.id), routing_key=event.type)
-    return event
+def wrap(data, subject):
+    return CloudEvent.wrap(data, source="/test", subject=subject)
 
 
-async def test_decisions_and_delivery_move_the_case_and_repeats_change_nothing(intake, submitted_events):
-    queue, exchange = submitted_events
+async def test_decisions_and_delivery_move_the_case_and_repeats_change_nothing(intake, events):
     answer = (await intake.post("/v1/complaints", json=FORM)).json()
     number, code = answer["number"], answer["access_code"]
     now = datetime.now(timezone.utc)
     screened = ComplaintScreened(number=number, decision="accepted", company_id="c-xunlian", company_name="迅联科技有限公司",
                                  category="auto_renewal", response_due=date(2026, 12, 7), screened_at=now)
-    event = await publish(exchange, screened, number)
+    event = await events.publish(wrap(screened, number))
     case = await wait_for_status(intake, number, code, "accepted")
     assert case["company"]["id"] == "c-xunlian" and case["response_due"] == "2026-12-07"
-    accepted, _ = await next_event(queue, "complaint.accepted", number)
-    assert accepted["data"]["complainant"] == {"name": "李*", "phone": "139****5678"}
+    accepted = (await events.wait_for("complaint.accepted", subject=number)).event
+    assert accepted.data["complainant"] == {"name": "李*", "phone": "139****5678"}
 
     # The same event again, and a contradicting late decision: nothing changes.
-    await exchange.publish(aio_pika.Message(event.model_dump_json().encode(), message_id=event.id), routing_key=event.type)
-    await publish(exchange, ComplaintScreened(number=number, decision="rejected", reason="duplicate", screened_at=now), number)
-    await publish(exchange, WebhookDelivered(webhook_id="msg_1", number=number, company_id="c-xunlian",
-                                             event_type="complaint.forwarded", attempts=2, status_code=204,
-                                             delivered_at=now), number)
+    await events.publish(event)
+    await events.publish(wrap(ComplaintScreened(number=number, decision="rejected", reason="duplicate", screened_at=now),
+                              number))
+    await events.publish(wrap(WebhookDelivered(webhook_id="msg_1", number=number, company_id="c-xunlian",
+                                               event_type="complaint.forwarded", attempts=2, status_code=204,
+                                               delivered_at=now), number))
     case = await wait_for_status(intake, number, code, "forwarded")
     assert [entry["action"] for entry in case["timeline"]] == ["submit", "accept", "forward"]
     assert all(entry["trace_id"] for entry in case["timeline"])
-    forwarded, _ = await next_event(queue, "complaint.forwarded", number)
-    assert forwarded["data"]["webhook_id"] == "msg_1"
+    forwarded = (await events.wait_for("complaint.forwarded", subject=number)).event
+    assert forwarded.data["webhook_id"] == "msg_1"
+    assert len(events.events("complaint.accepted", subject=number)) == 1
 
 
-async def test_rejection_records_the_reason(intake):
+async def test_rejection_records_the_reason(intake, events):
     answer = (await intake.post("/v1/complaints", json=FORM)).json()
-    connection = await aio_pika.connect(intake.app.state.runtime.settings.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(intake.app.state.runtime.settings.event_exchange)
-        await publish(exchange, ComplaintScreened(number=answer["number"], decision="rejected", reason="company_unknown",
-                                                  detail="No company matches 迅联", screened_at=datetime.now(timezone.utc)),
-                      answer["number"])
+    await events.publish(wrap(ComplaintScreened(number=answer["number"], decision="rejected", reason="company_unknown",
+                                                detail="No company matches 迅联", screened_at=datetime.now(timezone.utc)),
+                              answer["number"]))
     case = await wait_for_status(intake, answer["number"], answer["access_code"], "rejected")
     assert case["rejection"] == {"reason": "company_unknown", "detail": "No company matches 迅联"}
     assert case["timeline"][-1]["detail"] == "company_unknown"
+    rejected = (await events.wait_for("complaint.rejected", subject=answer["number"])).event
+    assert rejected.data["reason"] == "company_unknown"

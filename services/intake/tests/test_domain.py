@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
-from pydantic import ValidationError
-
-from intake.domain.filing import ACCESS_CODE_ALPHABET, ComplaintForm, complaint_number, new_access_code, normalize_access_code
+from intake.domain.filing import (
+    ACCESS_CODE_ALPHABET,
+    ComplaintForm,
+    complaint_number,
+    new_access_code,
+    normalize_access_code,
+)
 from intake.domain.identity import (
     IdentityError,
     id_check_character,
@@ -19,6 +23,7 @@ from intake.domain.identity import (
     normalize_mobile,
 )
 from intake.domain.lifecycle import FINAL, TRANSITIONS, Action, IllegalTransition, Status, transition
+from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 

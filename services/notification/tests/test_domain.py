@@ -7,15 +7,14 @@ import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from pydantic import ValidationError
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
-
 from notification.adapters.sender import encode_body, signed_headers
 from notification.config import DEFAULT_RETRY_SCHEDULE_S, Settings
 from notification.domain.deliveries import UnusableEventId, webhook_id_for, webhook_payload
 from notification.domain.schedule import delay_before_next, next_attempt_at, total_span_s
 from notification.domain.secrets import InvalidSecret, generate_secret, mask_secret, validate_secret
 from notification.domain.targets import InvalidWebhookUrl, first_forbidden, forbidden_reason, parse_target
+from pydantic import ValidationError
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 import aio_pika
 import httpx
 import pytest
-
+from devstack.eventtap import EventTap, event_tap
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplainantContact, ComplaintAccepted, EvidenceRef
@@ -47,31 +47,6 @@ async def wait_for(predicate, timeout: float = 10.0, message: str = "condition n
         await asyncio.sleep(0.03)
 
 
-async def wait_for_consumer(settings: Settings) -> None:
-    """The service declares its queue after connecting in the background; publish only once it consumes."""
-    connection = await aio_pika.connect(settings.amqp_url)
-    async with connection:
-        async def consuming() -> bool:
-            channel = await connection.channel()
-            try:
-                queue = await channel.declare_queue(queue_names(settings)[0], passive=True)
-                return queue.declaration_result.consumer_count >= 1
-            except aio_pika.exceptions.ChannelClosed:
-                return False
-
-        await wait_for(consuming, timeout=20, message="the service never started consuming")
-
-
-class EventLog:
-    """Every webhook.* event the service publishes, read from a test queue bound to the exchange."""
-
-    def __init__(self) -> None:
-        self.events: list[CloudEvent] = []
-
-    def of(self, event_type: str, webhook_id: str) -> list[CloudEvent]:
-        return [e for e in self.events if e.type == event_type and e.data.get("webhook_id") == webhook_id]
-
-
 def accepted_event(company_id: str, number: str) -> CloudEvent:
     data = ComplaintAccepted(
         number=number, company_id=company_id, company_name="示例科技", category="refund", title="会员自动续费未退款",
@@ -91,40 +66,28 @@ async def platform(mongo_url, broker_namespace, run_id):
         mongo_url, broker_namespace, run_id, "notification",
         webhook_allow_private_targets=True, webhook_retry_schedule_s=SCHEDULE,
     )
-    log = EventLog()
-    connection = await aio_pika.connect(settings.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-        events_queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await events_queue.bind(exchange, routing_key="webhook.*")
-
-        async def collect(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process():
-                log.events.append(CloudEvent.model_validate_json(message.body))
-
-        await events_queue.consume(collect)
-
-        async def publish(event: CloudEvent) -> None:
-            await exchange.publish(
-                aio_pika.Message(event.model_dump_json().encode(), content_type="application/cloudevents+json",
-                                 message_id=event.id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                routing_key=event.type,
-            )
-
-        app = create_app(settings)
-        async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, headers=OPERATOR) as client:
-            await wait_for_consumer(settings)
-            yield Platform(settings, app, client, publish, log)
+    app = create_app(settings)
+    async with (
+        event_tap(settings.amqp_url, settings.event_exchange, ["webhook.*"]) as tap,
+        serve(app) as base_url,
+        httpx.AsyncClient(base_url=base_url, headers=OPERATOR) as client,
+    ):
+        await tap.wait_for_consumer(queue_names(settings)[0])
+        yield Platform(settings, app, client, tap)
 
 
 class Platform:
-    def __init__(self, settings, app, client, publish, log) -> None:
+    def __init__(self, settings, app, client, tap: EventTap) -> None:
         self.settings = settings
         self.app = app
         self.client: httpx.AsyncClient = client
-        self.publish = publish
-        self.log: EventLog = log
+        self.tap = tap
+        self.publish = tap.publish
+
+    def events_of(self, event_type: str, webhook_id: str) -> list[CloudEvent]:
+        """The webhook.* events the service published about one delivery."""
+        found = self.tap.events(event_type, where=lambda event: event.data.get("webhook_id") == webhook_id)
+        return [tapped.event for tapped in found]
 
     async def delivery(self, webhook_id: str) -> dict | None:
         response = await self.client.get(f"/v1/deliveries/{webhook_id}")
@@ -139,7 +102,7 @@ class Platform:
 
     async def event(self, event_type: str, webhook_id: str) -> CloudEvent:
         async def arrived():
-            return self.log.of(event_type, webhook_id)
+            return self.events_of(event_type, webhook_id)
 
         found = await wait_for(arrived, message=f"no {event_type} for {webhook_id}")
         return found[0]
@@ -210,7 +173,7 @@ async def test_signed_webhook_is_retried_with_the_same_id_and_delivered_once(pla
     assert delivered.data["attempts"] == 3 and delivered.data["status_code"] == 204
     assert delivered.data["event_type"] == "complaint.forwarded"
     await asyncio.sleep(0.5)
-    assert len(platform.log.of("webhook.delivered", webhook_id_of(event))) == 1
+    assert len(platform.events_of("webhook.delivered", webhook_id_of(event))) == 1
     assert len(receiver.received) == 3
 
 
@@ -254,7 +217,7 @@ async def test_exhausted_schedule_fails_the_delivery_and_publishes_webhook_faile
     assert delivery["last_error"] == "HTTP 503"
     failed = await platform.event("webhook.failed", webhook_id_of(event))
     assert failed.data["attempts"] == len(SCHEDULE) and failed.data["number"] == event.subject
-    assert platform.log.of("webhook.delivered", webhook_id_of(event)) == []
+    assert platform.events_of("webhook.delivered", webhook_id_of(event)) == []
     assert len(receiver.received) == len(SCHEDULE)
     assert {got.webhook_id for got in receiver.received} == {webhook_id_of(event)}
 
@@ -310,7 +273,7 @@ async def test_a_redelivered_event_makes_one_delivery(platform, receivers):
     listed = await platform.client.get("/v1/deliveries", params={"number": event.subject})
     assert len(listed.json()["items"]) == 1
     assert len(receiver.received) == 1
-    assert len(platform.log.of("webhook.delivered", webhook_id_of(event))) == 1
+    assert len(platform.events_of("webhook.delivered", webhook_id_of(event))) == 1
 
 
 async def test_operator_endpoints_need_the_token_and_reject_bad_input(platform):
@@ -373,7 +336,7 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
             {"_id": company, "url": f"{receiver_url}/webhooks/{company}", "secret": secret, "status": "enabled",
              "disabled_reason": None, "created_at": now, "updated_at": now}
         )
-        await wait_for_consumer(settings)
+        await platform.tap.wait_for_consumer(queue_names(settings)[0])
         event = accepted_event(company, unique("GC"))
         await platform.publish(event)
 

@@ -6,7 +6,6 @@ import logging
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-
 from routing.domain.calendar import WorkingDayCalendar, local_date
 
 pytestmark = pytest.mark.unit

@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import date, datetime, timezone
 
 import pytest
-
 from routing.adapters.reference_data import load_categories, load_companies
 from routing.domain import directory
 from routing.domain.calendar import WorkingDayCalendar

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 import aio_pika
 import httpx
 import pytest
-
+from devstack.eventtap import EventTap, event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintSubmitted
 from greenchannel.messaging import queue_names
@@ -29,27 +29,17 @@ DUE = date(2026, 3, 4)
 class Harness:
     app: object
     http: httpx.AsyncClient
-    exchange: aio_pika.abc.AbstractExchange
-    screened: list[CloudEvent] = field(default_factory=list)
+    tap: EventTap
 
     async def submit(self, number: str, *, event: CloudEvent | None = None, **fields) -> CloudEvent:
         event = event or CloudEvent.wrap(submitted(number, **fields), source="/services/intake", subject=number)
-        message = aio_pika.Message(
-            body=event.model_dump_json().encode(), content_type="application/cloudevents+json", message_id=event.id
-        )
-        await self.exchange.publish(message, routing_key=event.type)
-        return event
+        return await self.tap.publish(event)
 
     def screened_for(self, number: str) -> list[CloudEvent]:
-        return [event for event in self.screened if event.subject == number]
+        return [tapped.event for tapped in self.tap.events("complaint.screened", subject=number)]
 
     async def next_screened(self, number: str, timeout: float = 15.0) -> CloudEvent:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            if found := self.screened_for(number):
-                return found[0]
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"no complaint.screened for {number}")
+        return (await self.tap.wait_for("complaint.screened", subject=number, timeout=timeout)).event
 
 
 def submitted(number: str, **fields) -> ComplaintSubmitted:
@@ -72,38 +62,19 @@ def settings_for(mongo_url: str, database: str, broker: dict, **overrides) -> Se
     )
 
 
-async def wait_for_consumer(channel: aio_pika.abc.AbstractChannel, queue: str, timeout: float = 15.0) -> None:
-    """Wait until routing consumes its queue; declaring it as the service does is harmless and avoids a race."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        declared = await channel.declare_queue(queue, durable=True, arguments={"x-queue-type": "classic"})
-        if declared.declaration_result.consumer_count >= 1:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"nobody consumes {queue}")
-
-
 @pytest.fixture(scope="module")
 async def routing(mongo_url, broker_namespace, run_id):
     settings = settings_for(mongo_url, f"t{run_id}_routing_flow", broker_namespace.settings_for("routing"))
     app = create_app(settings)
     app.state.clock = lambda: PINNED_NOW
-    connection = await aio_pika.connect(settings.amqp_url)
-    async with connection, serve(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as http:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-        harness = Harness(app=app, http=http, exchange=exchange)
-        # A queue of the test's own, as another service's would be, to read what routing publishes.
-        observed = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await observed.bind(exchange, routing_key="complaint.screened")
-
-        async def collect(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process():
-                harness.screened.append(CloudEvent.model_validate_json(message.body))
-
-        await observed.consume(collect)
-        await wait_for_consumer(await connection.channel(), queue_names(settings)[0])
-        yield harness
+    # A queue of the test's own, as another service's would be, to read what routing publishes.
+    async with (
+        event_tap(settings.amqp_url, settings.event_exchange, ["complaint.screened"]) as tap,
+        serve(app) as base_url,
+        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
+    ):
+        await tap.wait_for_consumer(queue_names(settings)[0])
+        yield Harness(app=app, http=http, tap=tap)
 
 
 async def test_accepts_a_complaint_addressed_by_company_id(routing):

@@ -28,6 +28,7 @@ from intake.domain.lifecycle import OPEN, Status
 
 CHINA = ZoneInfo("Asia/Shanghai")
 UPLOAD_CHUNK = 256 * 1024
+FILING_SCOPE = "file-complaint"
 EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
@@ -65,10 +66,8 @@ async def guest_case(intake: Intake, number: str, access_code: str | None) -> di
 @router.post("/complaints", status_code=201, summary="File a complaint as a guest")
 async def file_complaint(form: ComplaintForm, intake: IntakeDep, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     body_fingerprint = fingerprint(form.fingerprint_source())
-    if idempotency_key is not None:
-        previous = await intake.idempotency.replay("file-complaint", idempotency_key, body_fingerprint)
-        if previous is not None:
-            return JSONResponse(intake.cipher.decrypt_json("idempotent-response", previous), status_code=201)
+    if idempotency_key is not None and (previous := await _previous_answer(intake, idempotency_key, body_fingerprint)):
+        return previous
 
     evidence = [await _unattached_receipt(intake, evidence_id) for evidence_id in form.evidence_ids]
     now = datetime.now(timezone.utc)
@@ -123,7 +122,7 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, idempotency_key
     async def remember(session) -> None:
         if idempotency_key is not None:
             await intake.idempotency.remember(
-                "file-complaint", idempotency_key, body_fingerprint,
+                FILING_SCOPE, idempotency_key, body_fingerprint,
                 intake.cipher.encrypt_json("idempotent-response", answer),
                 now + timedelta(seconds=intake.settings.idempotency_ttl_s), session,
             )
@@ -132,12 +131,18 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, idempotency_key
         await intake.cases.file(case, event, also=remember)
     except DuplicateKeyError:
         # A concurrent twin with the same Idempotency-Key committed first: answer what it answered.
-        if idempotency_key is not None:
-            previous = await intake.idempotency.replay("file-complaint", idempotency_key, body_fingerprint)
-            if previous is not None:
-                return JSONResponse(intake.cipher.decrypt_json("idempotent-response", previous), status_code=201)
+        if idempotency_key is not None and (previous := await _previous_answer(intake, idempotency_key, body_fingerprint)):
+            return previous
         raise Problem(409, "evidence_already_attached", "An evidence file listed here belongs to another complaint.") from None
     return JSONResponse(answer, status_code=201, headers={"Location": answer["links"]["self"]})
+
+
+async def _previous_answer(intake: Intake, key: str, body_fingerprint: str) -> JSONResponse | None:
+    """The answer already given for this key (kept encrypted: it holds the access code), or None."""
+    previous = await intake.idempotency.replay(FILING_SCOPE, key, body_fingerprint)
+    if previous is None:
+        return None
+    return JSONResponse(intake.cipher.decrypt_json("idempotent-response", previous), status_code=201)
 
 
 async def _unattached_receipt(intake: Intake, evidence_id: str) -> dict[str, Any]:
