@@ -113,8 +113,9 @@ class ComplaintAccepted(EventData):
     desired_outcome: str
     complainant: ComplainantContact
     evidence: list[EvidenceRef] = Field(default_factory=list)
-    response_due: date
+    response_due: date | None = Field(default=None, description="Projected; routing's clock starts at forwarding.")
     accepted_at: datetime
+    redirected_from: str | None = Field(default=None, description="The company it was first addressed to, if redirected.")
 
 
 class ComplaintRejected(EventData):
@@ -127,12 +128,103 @@ class ComplaintRejected(EventData):
 
 
 class ComplaintForwarded(EventData):
+    """The company has the complaint: its forwarding webhook was delivered (round 1), or an operator
+    re-forwarded it after an appeal (round 2+, with a note and the working days the company has)."""
+
     EVENT_TYPE: ClassVar[str] = "complaint.forwarded"
 
     number: str
     company_id: str
     forwarded_at: datetime
-    webhook_id: str
+    webhook_id: str | None = None
+    round: int = 1
+    note: str = ""
+    deadline_working_days: int | None = None
+
+
+class ComplaintInfoRequested(EventData):
+    """The company asked the complainant for more information: the response clock pauses."""
+
+    EVENT_TYPE: ClassVar[str] = "complaint.info_requested"
+
+    number: str
+    company_id: str
+    question: str
+    requested_at: datetime
+
+
+class ComplaintSupplemented(EventData):
+    """The complainant answered the company's question: the response clock resumes."""
+
+    EVENT_TYPE: ClassVar[str] = "complaint.supplemented"
+
+    number: str
+    company_id: str
+    text: str
+    evidence: list[EvidenceRef] = Field(default_factory=list)
+    supplemented_at: datetime
+
+
+class ComplaintResponded(EventData):
+    EVENT_TYPE: ClassVar[str] = "complaint.responded"
+
+    number: str
+    company_id: str
+    response_type: Literal["explained", "monetary_relief", "non_monetary_relief", "declined", "in_progress"]
+    text: str
+    timely: bool
+    responded_at: datetime
+
+
+class ComplaintRated(EventData):
+    EVENT_TYPE: ClassVar[str] = "complaint.rated"
+
+    number: str
+    company_id: str
+    rating: int = Field(ge=1, le=5)
+    comment: str = ""
+    rated_at: datetime
+
+
+class ComplaintAppealed(EventData):
+    """The complainant appealed (申诉) the company's answer: platform mediation with its own deadline."""
+
+    EVENT_TYPE: ClassVar[str] = "complaint.appealed"
+
+    number: str
+    company_id: str
+    reason: str
+    appealed_at: datetime
+
+
+class ComplaintClosed(EventData):
+    EVENT_TYPE: ClassVar[str] = "complaint.closed"
+
+    number: str
+    company_id: str | None = None
+    outcome: str = Field(description="rated, auto_closed, or a mediation outcome code")
+    closed_at: datetime
+
+
+class ComplaintWithdrawn(EventData):
+    EVENT_TYPE: ClassVar[str] = "complaint.withdrawn"
+
+    number: str
+    company_id: str | None = None
+    reason: str = ""
+    withdrawn_at: datetime
+
+
+class ComplaintRedirected(EventData):
+    """An operator found the complaint addressed to the wrong company; it goes to ``to_company_id`` now."""
+
+    EVENT_TYPE: ClassVar[str] = "complaint.redirected"
+
+    number: str
+    from_company_id: str | None = None
+    to_company_id: str
+    note: str = ""
+    redirected_at: datetime
 
 
 # --- decisions, published by routing ---------------------------------------------------------------
@@ -152,6 +244,57 @@ class ComplaintScreened(EventData):
     category: str | None = None
     response_due: date | None = None
     screened_at: datetime
+
+
+# --- the clock, published by routing ------------------------------------------------------------
+
+
+SlaKind = Literal["response", "appeal"]
+
+
+class SlaDeadlineSet(EventData):
+    """A clock started, resumed after a pause, or restarted: the date the answer is due by."""
+
+    EVENT_TYPE: ClassVar[str] = "sla.deadline_set"
+
+    number: str
+    company_id: str | None = None
+    kind: SlaKind
+    due: date
+    reason: Literal["started", "resumed", "reforwarded"]
+    paused_working_days: int = 0
+    set_at: datetime
+
+
+class SlaReminder(EventData):
+    EVENT_TYPE: ClassVar[str] = "sla.reminder"
+
+    number: str
+    company_id: str | None = None
+    kind: SlaKind
+    due: date
+    working_days_left: int
+    reminded_at: datetime
+
+
+class SlaOverdue(EventData):
+    EVENT_TYPE: ClassVar[str] = "sla.overdue"
+
+    number: str
+    company_id: str | None = None
+    kind: SlaKind
+    due: date
+    overdue_at: datetime
+
+
+class SlaQuietPeriodElapsed(EventData):
+    """No rating or appeal within the quiet period after the company's answer: intake auto-closes."""
+
+    EVENT_TYPE: ClassVar[str] = "sla.quiet_period_elapsed"
+
+    number: str
+    responded_at: datetime
+    elapsed_at: datetime
 
 
 # --- evidence --------------------------------------------------------------------------------------
@@ -203,6 +346,18 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         ComplaintAccepted,
         ComplaintRejected,
         ComplaintForwarded,
+        ComplaintInfoRequested,
+        ComplaintSupplemented,
+        ComplaintResponded,
+        ComplaintRated,
+        ComplaintAppealed,
+        ComplaintClosed,
+        ComplaintWithdrawn,
+        ComplaintRedirected,
+        SlaDeadlineSet,
+        SlaReminder,
+        SlaOverdue,
+        SlaQuietPeriodElapsed,
         ComplaintScreened,
         EvidenceStored,
         WebhookDelivered,

@@ -38,6 +38,8 @@ class Action(StrEnum):
     REFORWARD = "reforward"
     CLOSE = "close"
     WITHDRAW = "withdraw"
+    REDIRECT = "redirect"
+    OVERRIDE_ACCEPT = "override_accept"
 
 
 # action -> (states it may start from, state it leads to)
@@ -53,6 +55,12 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.REFORWARD: (frozenset({Status.APPEALED}), Status.FORWARDED),
     Action.CLOSE: (frozenset({Status.RESPONDED, Status.APPEALED}), Status.CLOSED),
     Action.WITHDRAW: (OPEN, Status.WITHDRAWN),
+    # An operator sends a complaint addressed to the wrong company to the right one: it is accepted
+    # for the new company and forwarded to it afresh.
+    Action.REDIRECT: (frozenset({Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED}), Status.ACCEPTED),
+    # An operator accepts by hand, also a complaint a rule rejected wrongly. Routing's own ACCEPT
+    # cannot reopen a rejection: a late decision must never undo an operator's.
+    Action.OVERRIDE_ACCEPT: (frozenset({Status.SUBMITTED, Status.REJECTED}), Status.ACCEPTED),
 }
 
 

@@ -1,0 +1,54 @@
+"""Who is asking, and what they may see: the principals of intake's APIs and the object-level rules.
+
+Authorisation is checked on every object (DESIGN.md, "Security and privacy"): a guest sees only the
+complaint whose access code it presented, a complainant only their own complaints, a company only
+complaints forwarded to it (never before forwarding), an operator everything. Callers answer a
+denial exactly like a missing complaint (404), so existence itself stays private.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Kind(StrEnum):
+    GUEST = "guest"
+    COMPLAINANT = "complainant"
+    COMPANY = "company"
+    OPERATOR = "operator"
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"  # moderates, mediates appeals, redirects, accepts or rejects by hand
+    ADMIN = "admin"  # also manages operator accounts, company API keys and the directory
+    REGULATOR = "regulator"  # reads statistics, including unpublished cases
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Kind
+    id: str  # complaint number (guest), account id, company id, or operator id
+    roles: frozenset[Role] = field(default_factory=frozenset)
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles or (self.kind is Kind.OPERATOR and Role.ADMIN in self.roles)
+
+
+def may_read(principal: Principal, case: dict[str, Any]) -> bool:
+    match principal.kind:
+        case Kind.GUEST:
+            return case["number"] == principal.id
+        case Kind.COMPLAINANT:
+            return case.get("account_id") == principal.id
+        case Kind.COMPANY:
+            return case.get("company_id") == principal.id and case.get("forwarded_at") is not None
+        case Kind.OPERATOR:
+            return True
+    return False
+
+
+def is_complainant_of(principal: Principal, case: dict[str, Any]) -> bool:
+    """Guest with the code, or the account that filed or claimed it: may act as the complainant."""
+    return principal.kind in (Kind.GUEST, Kind.COMPLAINANT) and may_read(principal, case)
