@@ -88,6 +88,7 @@ class ComplaintSubmitted(EventData):
     desired_outcome: str
     complainant_key: str = Field(description="Keyed hash (blind index) of the complainant's ID number.")
     region_code: str = Field(description="Province code from the ID number (first two digits).")
+    evidence_ids: list[str] = Field(default_factory=list, description="Uploads attached to the complaint at filing.")
     submitted_at: datetime
 
 
@@ -312,6 +313,18 @@ class EvidenceStored(EventData):
     stored_at: datetime
 
 
+class EvidenceRejected(EventData):
+    """An upload was refused (type, size, integrity); nothing of it was kept."""
+
+    EVENT_TYPE: ClassVar[str] = "evidence.rejected"
+
+    number: str | None = None
+    upload_id: str | None = None
+    reason: str
+    detail: str = ""
+    rejected_at: datetime
+
+
 # --- outbound delivery, published by notification --------------------------------------------------
 
 
@@ -360,6 +373,7 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         SlaQuietPeriodElapsed,
         ComplaintScreened,
         EvidenceStored,
+        EvidenceRejected,
         WebhookDelivered,
         WebhookFailed,
     )

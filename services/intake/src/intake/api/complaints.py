@@ -114,7 +114,7 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, idempotency_key
         number=number, company_id=form.company.id, company_name=form.company.name, category=form.category,
         title=form.title, description=form.description, occurred_on=form.occurred_on,
         desired_outcome=form.desired_outcome, complainant_key=case["complainant_key"],
-        region_code=case["region_code"], submitted_at=now,
+        region_code=case["region_code"], evidence_ids=[ref["evidence_id"] for ref in evidence], submitted_at=now,
     )
     answer = {"number": number, "access_code": access_code, "status": Status.SUBMITTED.value,
               "links": {"self": f"/v1/complaints/{number}"}}
