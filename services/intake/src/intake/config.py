@@ -17,6 +17,15 @@ class Settings(ServiceSettings):
     pii_active_key_id: str = "dev-1"
     blind_index_key: str = "development-only-blind-index-key"
     access_code_key: str = "development-only-access-code-key"
+    notification_url: str = "http://127.0.0.1:8003"
+    jwt_secret: str = "development-only-jwt-secret-change-me-0123456789"
+    token_ttl_s: int = Field(default=3600, ge=60)
+    internal_token: str = "dev-internal-token"
+    # The first operator account, created at start-up when there is none (an admin).
+    operator_bootstrap_login: str = "admin"
+    operator_bootstrap_password: str = "development-only-admin-password"
+    rating_window_days: int = Field(default=60, ge=1)
+    appeal_window_days: int = Field(default=30, ge=1)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
     max_request_body_bytes: int = 64 * 1024
     evidence_upload_timeout_s: float = 120.0

@@ -1,4 +1,4 @@
-"""intake's wiring: settings -> runtime (store, broker, outbox relay) -> case store -> routers and subscriptions.
+"""intake's wiring: settings -> runtime (store, broker, outbox relay) -> stores and clients -> routers and subscriptions.
 
 Run with ``uvicorn intake.main:create_app --factory``; tests pass their own ``Settings``.
 """
@@ -16,8 +16,13 @@ from greenchannel.telemetry import setup_logging, setup_tracing
 
 from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
-from intake.api import complaints
+from intake.adapters.identities import Identities
+from intake.adapters.pii import KeyedHash, PiiCipher
+from intake.adapters.service_clients import NotificationClient, RoutingClient
+from intake.api import accounts, company, complaints, internal, operators
+from intake.api.deps import Intake
 from intake.config import Settings
+from intake.domain.principals import Role
 from intake.handlers.lifecycle import LifecycleHandlers
 
 
@@ -29,33 +34,48 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = ServiceRuntime(settings)
+        cipher = PiiCipher.from_settings(settings.pii_keys, settings.pii_active_key_id)
+        blind_index = KeyedHash(settings.blind_index_key.encode(), "blind-index")
         cases = CaseStore(runtime)
         idempotency = IdempotencyStore(runtime.db)
+        identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s)
         evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s)
+        routing = RoutingClient(settings.routing_url)
+        notification = NotificationClient(settings.notification_url, settings.internal_token)
         await cases.ensure_indexes()
         await idempotency.ensure_indexes()
+        await identities.ensure_indexes()
+        await identities.ensure_operator(settings.operator_bootstrap_login, settings.operator_bootstrap_password,
+                                         {Role.ADMIN, Role.OPERATOR, Role.REGULATOR})
         handlers = LifecycleHandlers(runtime, cases)
         subscriptions = (
             Subscriptions()
             .on("complaint.screened", handlers.on_screened)
             .on("webhook.delivered", handlers.on_webhook_delivered)
+            .on("sla.deadline_set", handlers.on_deadline_set)
+            .on("sla.reminder", handlers.on_reminder)
+            .on("sla.overdue", handlers.on_overdue)
+            .on("sla.quiet_period_elapsed", handlers.on_quiet_period_elapsed)
         )
         app.state.runtime = runtime
-        app.state.intake = complaints.Intake(settings, cases, idempotency, evidence)
+        app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
+                                  identities)
         await runtime.start(subscriptions)
         try:
             yield
         finally:
             await runtime.stop()
-            await evidence.close()
+            for client in (evidence, routing, notification):
+                await client.close()
 
     app = make_app(
         title="Complaint platform: intake gateway",
-        description="File complaints, follow them, add evidence. 互联网信息服务投诉平台 受理网关。",
+        description="File complaints, follow them, add evidence; company and operator APIs. 互联网信息服务投诉平台 受理网关。",
         lifespan=lifespan,
         readiness=lambda app: app.state.runtime.readiness_checks(),
         # Filing needs only the store: events wait in the outbox while the broker is away.
         degradable=frozenset({"broker"}),
     )
-    app.include_router(complaints.router)
+    for router in (complaints.router, accounts.router, company.router, operators.router, internal.router):
+        app.include_router(router)
     return app

@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from greenchannel.contracts import EventData
-from greenchannel.mongo import in_transaction
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import current_trace_id
 from pymongo import ASCENDING, ReturnDocument
@@ -50,6 +49,8 @@ class CaseStore:
         await self.complaints.create_index([("status", ASCENDING), ("submitted_at", ASCENDING)])
         await self.complaints.create_index([("company_id", ASCENDING), ("status", ASCENDING)])
         await self.complaints.create_index("complainant_key")
+        await self.complaints.create_index([("account_id", ASCENDING), ("submitted_at", ASCENDING)])
+        await self.complaints.create_index([("company_id", ASCENDING), ("submitted_at", ASCENDING)])
 
     async def next_sequence(self, day: str) -> int:
         """Per-day sequence for complaint numbers; taken outside the filing transaction so the
@@ -62,27 +63,15 @@ class CaseStore:
     async def get(self, number: str) -> dict[str, Any] | None:
         return await self.complaints.find_one({"_id": number})
 
-    async def file(
-        self,
-        case: dict[str, Any],
-        event: EventData,
-        also: Callable[[AsyncClientSession], Any] | None = None,
-    ) -> None:
-        """Insert a new case with its evidence links and stage ``complaint.submitted``, in one transaction."""
-
-        async def write(session: AsyncClientSession) -> None:
-            await self.complaints.insert_one(case, session=session)
-            if case["evidence"]:
-                await self.evidence_links.insert_many(
-                    [{"_id": ref["evidence_id"], "number": case["_id"], "at": case["submitted_at"]} for ref in case["evidence"]],
-                    session=session,
-                )
-            await self.runtime.outbox.add(event, subject=case["_id"], session=session)
-            if also is not None:
-                await also(session)
-
-        await in_transaction(self.runtime.mongo, write)
-        self.runtime.relay.wake()
+    async def insert(self, case: dict[str, Any], event: EventData, session: AsyncClientSession) -> None:
+        """A new case with its evidence links and ``complaint.submitted``, inside the caller's transaction."""
+        await self.complaints.insert_one(case, session=session)
+        if case["evidence"]:
+            await self.evidence_links.insert_many(
+                [{"_id": ref["evidence_id"], "number": case["_id"], "at": case["submitted_at"]} for ref in case["evidence"]],
+                session=session,
+            )
+        await self.runtime.outbox.add(event, subject=case["_id"], session=session)
 
     async def transition(
         self,
@@ -93,9 +82,11 @@ class CaseStore:
         session: AsyncClientSession,
         detail: str = "",
         fields: dict[str, Any] | None = None,
-        event: Callable[[dict[str, Any]], EventData] | None = None,
+        events: Callable[[dict[str, Any]], list[EventData]] | None = None,
+        timeline: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Apply ``action`` inside the caller's transaction; ``event(case)`` builds the event to stage."""
+        """Apply ``action`` inside the caller's transaction; ``events(case)`` builds the events to stage
+        (from the case as updated); ``timeline`` adds fields to the timeline entry (a note, a rating)."""
         current = await self.complaints.find_one({"_id": number}, projection={"status": 1}, session=session)
         if current is None:
             raise CaseNotFound(number)
@@ -104,7 +95,7 @@ class CaseStore:
             {"_id": number, "status": {"$in": [status.value for status in allowed_from(action)]}},
             {
                 "$set": {"status": target.value, **(fields or {})},
-                "$push": {"timeline": timeline_entry(actor, action.value, target, detail)},
+                "$push": {"timeline": timeline_entry(actor, action.value, target, detail, **(timeline or {}))},
             },
             return_document=ReturnDocument.AFTER,
             session=session,
@@ -112,6 +103,26 @@ class CaseStore:
         if updated is None:
             latest = await self.complaints.find_one({"_id": number}, projection={"status": 1}, session=session)
             raise IllegalTransition(action, Status(latest["status"]))
-        if event is not None:
-            await self.runtime.outbox.add(event(updated), subject=number, session=session)
+        for event in events(updated) if events is not None else []:
+            await self.runtime.outbox.add(event, subject=number, session=session)
         return updated
+
+    async def note(self, number: str, actor: str, action: str, *, session: AsyncClientSession, detail: str = "",
+                   fields: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """A timeline entry (and field changes) that do not change the state: deadlines, reminders, overdue."""
+        current = await self.complaints.find_one({"_id": number}, projection={"status": 1}, session=session)
+        if current is None:
+            raise CaseNotFound(number)
+        return await self.complaints.find_one_and_update(
+            {"_id": number},
+            {"$set": fields or {}, "$push": {"timeline": timeline_entry(actor, action, Status(current["status"]), detail)}},
+            return_document=ReturnDocument.AFTER, session=session,
+        )
+
+    async def page(self, query: dict[str, Any], *, limit: int, after: tuple[datetime, str] | None) -> list[dict[str, Any]]:
+        """Newest first, stable: ordered by (submitted_at, number) descending; ``after`` is the last row seen."""
+        if after is not None:
+            at, number = after
+            query = {**query, "$or": [{"submitted_at": {"$lt": at}}, {"submitted_at": at, "_id": {"$lt": number}}]}
+        cursor = self.complaints.find(query).sort([("submitted_at", -1), ("_id", -1)]).limit(limit)
+        return await cursor.to_list()

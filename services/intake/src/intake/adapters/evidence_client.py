@@ -41,6 +41,13 @@ class EvidenceClient:
             return None
         return self._answer(response)
 
+    async def link(self, evidence_id: str) -> dict[str, Any]:
+        try:
+            response = await self._client.post(f"/v1/evidence/{evidence_id}/link")
+        except httpx.HTTPError:
+            raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
+        return self._answer(response)
+
     @staticmethod
     def _answer(response: httpx.Response) -> dict[str, Any]:
         if response.is_success:

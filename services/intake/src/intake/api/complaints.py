@@ -1,148 +1,113 @@
-"""Complainant API: file a complaint as a guest, follow it with the access code, add evidence.
+"""Complainant API: file (as a guest or signed in), follow, add evidence, supplement, rate, appeal, withdraw.
 
 Personal data is validated on the way in, encrypted before it is stored, and masked on the way out.
-Existence is private: an unknown number and a wrong access code answer the same 404.
+A complaint's routes take either its access code (guest) or the bearer token of the account that
+filed or claimed it; anyone else gets the same 404 as for a complaint that does not exist.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Header, Request, UploadFile
+from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import JSONResponse
-from greenchannel.contracts import ComplaintSubmitted
-from greenchannel.idempotency import IdempotencyStore, fingerprint
+from greenchannel.contracts import (
+    ComplaintAppealed,
+    ComplaintClosed,
+    ComplaintRated,
+    ComplaintSubmitted,
+    ComplaintSupplemented,
+    ComplaintWithdrawn,
+    EvidenceRef,
+)
 from greenchannel.mongo import in_transaction
 from greenchannel.problems import Problem
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pymongo.errors import DuplicateKeyError
 
-from intake.adapters.case_store import CaseStore, timeline_entry
-from intake.adapters.evidence_client import EvidenceClient
-from intake.adapters.pii import KeyedHash, PiiCipher
-from intake.config import Settings
-from intake.domain.filing import ComplaintForm, complaint_number, new_access_code, normalize_access_code
+from intake.adapters.case_store import timeline_entry
+from intake.api.deps import (
+    AccessCode,
+    CallerDep,
+    ComplainantDep,
+    IdempotencyKey,
+    Intake,
+    IntakeDep,
+    case_for,
+    idempotent,
+)
+from intake.api.paging import decode_cursor, encode_cursor
+from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, complaint_number, new_access_code
 from intake.domain.identity import mask_email, mask_id_number, mask_name, mask_phone, region_code
-from intake.domain.lifecycle import OPEN, Status
+from intake.domain.lifecycle import OPEN, Action, Status, check_window, complainant_actions
+from intake.domain.principals import Kind, Principal, is_complainant_of
 
 CHINA = ZoneInfo("Asia/Shanghai")
 UPLOAD_CHUNK = 256 * 1024
-FILING_SCOPE = "file-complaint"
 EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
+EvidenceIds = list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]]
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
 
-class Intake:
-    """The collaborators the routes need, built once in ``main.create_app``."""
-
-    def __init__(self, settings: Settings, cases: CaseStore, idempotency: IdempotencyStore, evidence: EvidenceClient):
-        self.settings = settings
-        self.cases = cases
-        self.idempotency = idempotency
-        self.evidence = evidence
-        self.cipher = PiiCipher.from_settings(settings.pii_keys, settings.pii_active_key_id)
-        self.blind_index = KeyedHash(settings.blind_index_key.encode(), "blind-index")
-        self.access_codes = KeyedHash(settings.access_code_key.encode(), "access-code")
-
-
-def get_intake(request: Request) -> Intake:
-    return request.app.state.intake
-
-
-IntakeDep = Annotated[Intake, Depends(get_intake)]
-AccessCode = Annotated[str | None, Header(alias="X-Access-Code", description="The guest access code given at filing.")]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retried POST safe.")]
-
-
-async def guest_case(intake: Intake, number: str, access_code: str | None) -> dict[str, Any]:
-    case = await intake.cases.get(number) if len(number) <= 40 else None
-    if case is None or not access_code or not intake.access_codes.matches(normalize_access_code(access_code), case["access_code_hash"]):
-        raise Problem(404, "complaint_not_found", "No complaint matches this number and access code.")
-    return case
-
-
-@router.post("/complaints", status_code=201, summary="File a complaint as a guest")
-async def file_complaint(form: ComplaintForm, intake: IntakeDep, idempotency_key: IdempotencyKey = None) -> JSONResponse:
-    body_fingerprint = fingerprint(form.fingerprint_source())
-    if idempotency_key is not None and (previous := await _previous_answer(intake, idempotency_key, body_fingerprint)):
-        return previous
-
+@router.post("/complaints", status_code=201, summary="File a complaint (as a guest, or signed in)")
+async def file_complaint(form: ComplaintForm, intake: IntakeDep, principal: CallerDep,
+                         idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    if principal is not None and principal.kind is not Kind.COMPLAINANT:
+        raise Problem(403, "forbidden", "Complaints are filed by complainants.")
     evidence = [await _unattached_receipt(intake, evidence_id) for evidence_id in form.evidence_ids]
     now = datetime.now(timezone.utc)
     today = now.astimezone(CHINA)
-    number = complaint_number(today, await intake.cases.next_sequence(f"{today:%Y%m%d}"))
-    access_code = new_access_code()
     person = form.complainant
-    case = {
-        "_id": number,
-        "number": number,
-        "status": Status.SUBMITTED.value,
-        "access_code_hash": intake.access_codes.digest(access_code),
-        "complainant": {
-            "name": intake.cipher.encrypt("name", person.name),
-            "id_number": intake.cipher.encrypt("id_number", person.id_number),
-            "phone": intake.cipher.encrypt("phone", person.phone),
-            "email": intake.cipher.encrypt("email", person.email) if person.email else None,
-        },
-        "complainant_masked": {
-            "name": mask_name(person.name),
-            "id_number": mask_id_number(person.id_number),
-            "phone": mask_phone(person.phone),
-            "email": mask_email(person.email) if person.email else None,
-        },
-        "complainant_key": intake.blind_index.digest(person.id_number),
-        "phone_key": intake.blind_index.digest(person.phone),
-        "region_code": region_code(person.id_number),
-        "company_requested": form.company.model_dump(),
-        "company_id": None,
-        "company_name": None,
-        "category": form.category,
-        "title": form.title,
-        "description": form.description,
-        "occurred_on": form.occurred_on.isoformat(),
-        "desired_outcome": form.desired_outcome,
-        "publication_consent": form.publication_consent,
-        "evidence": evidence,
-        "submitted_at": now,
-        "response_due": None,
-        "forwarded_at": None,
-        "timeline": [timeline_entry("complainant", "submit", Status.SUBMITTED)],
-    }
-    event = ComplaintSubmitted(
-        number=number, company_id=form.company.id, company_name=form.company.name, category=form.category,
-        title=form.title, description=form.description, occurred_on=form.occurred_on,
-        desired_outcome=form.desired_outcome, complainant_key=case["complainant_key"],
-        region_code=case["region_code"], evidence_ids=[ref["evidence_id"] for ref in evidence], submitted_at=now,
-    )
-    answer = {"number": number, "access_code": access_code, "status": Status.SUBMITTED.value,
-              "links": {"self": f"/v1/complaints/{number}"}}
 
-    async def remember(session) -> None:
-        if idempotency_key is not None:
-            await intake.idempotency.remember(
-                FILING_SCOPE, idempotency_key, body_fingerprint,
-                intake.cipher.encrypt_json("idempotent-response", answer),
-                now + timedelta(seconds=intake.settings.idempotency_ttl_s), session,
-            )
+    async def file(session) -> dict[str, Any]:
+        # Taken inside the retried transaction body but on its own (no session): the counter never
+        # becomes a write-conflict hot spot; a failed filing leaves a gap, nothing more.
+        number = complaint_number(today, await intake.cases.next_sequence(f"{today:%Y%m%d}"))
+        access_code = new_access_code()
+        case = {
+            "_id": number, "number": number, "status": Status.SUBMITTED.value,
+            "access_code_hash": intake.access_codes.digest(access_code),
+            "account_id": principal.id if principal is not None else None,
+            "complainant": {
+                "name": intake.cipher.encrypt("name", person.name),
+                "id_number": intake.cipher.encrypt("id_number", person.id_number),
+                "phone": intake.cipher.encrypt("phone", person.phone),
+                "email": intake.cipher.encrypt("email", person.email) if person.email else None,
+            },
+            "complainant_masked": {
+                "name": mask_name(person.name), "id_number": mask_id_number(person.id_number),
+                "phone": mask_phone(person.phone), "email": mask_email(person.email) if person.email else None,
+            },
+            "complainant_key": intake.blind_index.digest(person.id_number),
+            "phone_key": intake.blind_index.digest(person.phone),
+            "region_code": region_code(person.id_number),
+            "company_requested": form.company.model_dump(),
+            "company_id": None, "company_name": None,
+            "category": form.category, "title": form.title, "description": form.description,
+            "occurred_on": form.occurred_on.isoformat(), "desired_outcome": form.desired_outcome,
+            "publication_consent": form.publication_consent,
+            "evidence": evidence,
+            "submitted_at": now, "response_due": None, "forwarded_at": None, "round": 0, "overdue": False,
+            "timeline": [timeline_entry("complainant", "submit", Status.SUBMITTED)],
+        }
+        event = ComplaintSubmitted(
+            number=number, company_id=form.company.id, company_name=form.company.name, category=form.category,
+            title=form.title, description=form.description, occurred_on=form.occurred_on,
+            desired_outcome=form.desired_outcome, complainant_key=case["complainant_key"],
+            region_code=case["region_code"], evidence_ids=[ref["evidence_id"] for ref in evidence], submitted_at=now,
+        )
+        await intake.cases.insert(case, event, session)
+        return {"number": number, "access_code": access_code, "status": Status.SUBMITTED.value,
+                "links": {"self": f"/v1/complaints/{number}"}}
 
     try:
-        await intake.cases.file(case, event, also=remember)
+        answer = await idempotent(intake, "file-complaint", idempotency_key, form.fingerprint_source(), file, sealed=True)
     except DuplicateKeyError:
-        # A concurrent twin with the same Idempotency-Key committed first: answer what it answered.
-        if idempotency_key is not None and (previous := await _previous_answer(intake, idempotency_key, body_fingerprint)):
-            return previous
         raise Problem(409, "evidence_already_attached", "An evidence file listed here belongs to another complaint.") from None
     return JSONResponse(answer, status_code=201, headers={"Location": answer["links"]["self"]})
-
-
-async def _previous_answer(intake: Intake, key: str, body_fingerprint: str) -> JSONResponse | None:
-    """The answer already given for this key (kept encrypted: it holds the access code), or None."""
-    previous = await intake.idempotency.replay(FILING_SCOPE, key, body_fingerprint)
-    if previous is None:
-        return None
-    return JSONResponse(intake.cipher.decrypt_json("idempotent-response", previous), status_code=201)
 
 
 async def _unattached_receipt(intake: Intake, evidence_id: str) -> dict[str, Any]:
@@ -158,16 +123,20 @@ def _evidence_ref(receipt: dict[str, Any]) -> dict[str, Any]:
     return {key: receipt[key] for key in ("evidence_id", "filename", "media_type", "size", "sha256")}
 
 
-@router.get("/complaints/{number}", summary="Follow a complaint with its access code")
-async def read_complaint(number: str, intake: IntakeDep, access_code: AccessCode = None) -> dict[str, Any]:
-    case = await guest_case(intake, number, access_code)
-    return complainant_view(case)
+@router.get("/complaints/{number}", summary="Follow a complaint (access code, or the account's token)")
+async def read_complaint(number: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None) -> dict:
+    principal, case = await case_for(intake, number, principal, access_code)
+    if principal.kind is Kind.COMPANY:
+        raise Problem(404, "complaint_not_found", "No complaint matches this number and access.")
+    return complainant_view(case, intake)
 
 
-def complainant_view(case: dict[str, Any]) -> dict[str, Any]:
+def complainant_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
+    status = Status(case["status"])
     return {
         "number": case["number"],
-        "status": case["status"],
+        "status": status.value,
+        "overdue": case.get("overdue", False),
         "company": {"id": case["company_id"], "name": case["company_name"], "requested": case["company_requested"]},
         "category": case["category"],
         "title": case["title"],
@@ -179,13 +148,38 @@ def complainant_view(case: dict[str, Any]) -> dict[str, Any]:
         "evidence": case["evidence"],
         "submitted_at": case["submitted_at"].isoformat(),
         "response_due": case.get("response_due"),
-        "forwarded_at": case["forwarded_at"].isoformat() if case.get("forwarded_at") else None,
+        "appeal_due": case.get("appeal_due"),
+        "forwarded_at": _iso(case.get("forwarded_at")),
         "rejection": case.get("rejection"),
+        "info_requests": [_jsonable(item) for item in case.get("info_requests", [])],
+        "supplements": [_jsonable(item) for item in case.get("supplements", [])],
+        "response": _jsonable(case.get("response")),
+        "rating": _jsonable(case.get("rating")),
+        "appeal": _jsonable(case.get("appeal")),
+        "closure": _jsonable(case.get("closure")),
+        "allowed_actions": complainant_actions(
+            status, (case.get("response") or {}).get("at"), datetime.now(timezone.utc),
+            rating_days=intake.settings.rating_window_days, appeal_days=intake.settings.appeal_window_days),
         "timeline": [
             {**{key: entry.get(key) for key in ("actor", "action", "status", "detail", "trace_id")}, "at": entry["at"].isoformat()}
             for entry in case["timeline"]
         ],
     }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return _iso(value) if isinstance(value, datetime) else value
+
+
+# --- evidence --------------------------------------------------------------------------------------
 
 
 async def _stream(upload: UploadFile):
@@ -195,18 +189,20 @@ async def _stream(upload: UploadFile):
 
 @router.post("/evidence", status_code=201, summary="Upload an evidence file before filing (attach it with evidence_ids)")
 async def upload_evidence(file: UploadFile, intake: IntakeDep) -> dict[str, Any]:
-    receipt = await intake.evidence.upload(
+    return await intake.evidence.upload(
         "/v1/evidence", _stream(file), file.content_type or "application/octet-stream", file.filename, file.size
     )
-    return receipt
 
 
 @router.post("/complaints/{number}/evidence", status_code=201, summary="Add an evidence file to a filed complaint")
-async def add_evidence(number: str, file: UploadFile, intake: IntakeDep, access_code: AccessCode = None) -> dict[str, Any]:
-    case = await guest_case(intake, number, access_code)
+async def add_evidence(number: str, file: UploadFile, intake: IntakeDep, principal: CallerDep,
+                       access_code: AccessCode = None) -> dict[str, Any]:
+    principal, case = await _as_complainant(intake, number, principal, access_code)
     if Status(case["status"]) not in EVIDENCE_ACCEPTED_IN:
         raise Problem(409, "complaint_not_open_for_evidence", f"Evidence cannot be added while the complaint is {case['status']}.",
                       status_now=case["status"])
+    if len(case["evidence"]) >= MAX_EVIDENCE_PER_COMPLAINT:
+        raise Problem(409, "too_many_evidence_files", f"A complaint holds at most {MAX_EVIDENCE_PER_COMPLAINT} files.")
     receipt = await intake.evidence.upload(
         f"/v1/complaints/{number}/evidence", _stream(file), file.content_type or "application/octet-stream",
         file.filename, file.size,
@@ -218,10 +214,191 @@ async def add_evidence(number: str, file: UploadFile, intake: IntakeDep, access_
                                                       "at": datetime.now(timezone.utc)}, session=session)
         await intake.cases.complaints.update_one(
             {"_id": number, "status": {"$in": [status.value for status in OPEN]}},
-            {"$push": {"evidence": ref, "timeline": timeline_entry("complainant", "add_evidence", Status(case["status"]),
+            {"$push": {"evidence": ref, "timeline": timeline_entry(_actor(principal), "add_evidence", Status(case["status"]),
                                                                    ref["filename"])}},
             session=session,
         )
 
     await in_transaction(intake.cases.runtime.mongo, link)
     return receipt
+
+
+@router.get("/complaints/{number}/evidence/{evidence_id}/link", summary="A short-lived download link for one file")
+async def evidence_link(number: str, evidence_id: str, intake: IntakeDep, principal: CallerDep,
+                        access_code: AccessCode = None) -> dict[str, Any]:
+    """The complainant, the company it was forwarded to, and operators; everybody else gets 404."""
+    _, case = await case_for(intake, number, principal, access_code)
+    if evidence_id not in {ref["evidence_id"] for ref in case["evidence"]}:
+        raise Problem(404, "evidence_not_found", "No such evidence on this complaint.")
+    return await intake.evidence.link(evidence_id)
+
+
+# --- the complainant's actions ---------------------------------------------------------------------
+
+
+class Supplement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=5000)]
+    evidence_ids: EvidenceIds = Field(default_factory=list, max_length=MAX_EVIDENCE_PER_COMPLAINT)
+
+
+class Rating(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: int = Field(ge=1, le=5)
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+
+
+class Appeal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+
+
+class Withdrawal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+async def _as_complainant(intake: Intake, number: str, principal: Principal | None,
+                          access_code: str | None) -> tuple[Principal, dict[str, Any]]:
+    principal, case = await case_for(intake, number, principal, access_code)
+    if not is_complainant_of(principal, case):
+        raise Problem(404, "complaint_not_found", "No complaint matches this number and access.")
+    return principal, case
+
+
+def _actor(principal: Principal) -> str:
+    return f"{principal.kind.value}" if principal.kind is Kind.GUEST else f"{principal.kind.value}:{principal.id}"
+
+
+@router.post("/complaints/{number}/supplement", summary="Answer the company's request for more information")
+async def supplement(number: str, body: Supplement, intake: IntakeDep, principal: CallerDep,
+                     access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    principal, case = await _as_complainant(intake, number, principal, access_code)
+    evidence = [await _unattached_receipt(intake, evidence_id) for evidence_id in body.evidence_ids]
+    now = datetime.now(timezone.utc)
+
+    async def apply(session) -> dict[str, Any]:
+        if evidence:
+            await intake.cases.evidence_links.insert_many(
+                [{"_id": ref["evidence_id"], "number": number, "at": now} for ref in evidence], session=session)
+        updated = await intake.cases.transition(
+            number, Action.SUPPLEMENT, actor=_actor(principal), session=session, detail=body.text[:200],
+            fields={"evidence": case["evidence"] + evidence},
+            events=lambda case: [ComplaintSupplemented(number=number, company_id=case["company_id"], text=body.text,
+                                                       evidence=[EvidenceRef(**ref) for ref in evidence],
+                                                       supplemented_at=now)],
+        )
+        await intake.cases.complaints.update_one(
+            {"_id": number}, {"$push": {"supplements": {"text": body.text, "evidence": evidence, "at": now}}},
+            session=session)
+        return {"number": number, "status": updated["status"]}
+
+    return await idempotent(intake, f"supplement:{number}", idempotency_key, body.model_dump(), apply)
+
+
+@router.post("/complaints/{number}/rating", summary="Rate the handling 1-5; closes the complaint")
+async def rate(number: str, body: Rating, intake: IntakeDep, principal: CallerDep,
+               access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    principal, case = await _as_complainant(intake, number, principal, access_code)
+    now = datetime.now(timezone.utc)
+    check_window(Action.RATE, (case.get("response") or {}).get("at"), now, intake.settings.rating_window_days)
+
+    async def apply(session) -> dict[str, Any]:
+        updated = await intake.cases.transition(
+            number, Action.RATE, actor=_actor(principal), session=session, detail=f"{body.rating}/5",
+            fields={"rating": {"rating": body.rating, "comment": body.comment, "at": now},
+                    "closure": {"outcome": "rated", "at": now}},
+            events=lambda case: [
+                ComplaintRated(number=number, company_id=case["company_id"], rating=body.rating, comment=body.comment,
+                               rated_at=now),
+                ComplaintClosed(number=number, company_id=case["company_id"], outcome="rated", closed_at=now),
+            ],
+        )
+        return {"number": number, "status": updated["status"]}
+
+    return await idempotent(intake, f"rate:{number}", idempotency_key, body.model_dump(), apply)
+
+
+@router.post("/complaints/{number}/appeal", summary="Appeal (申诉) the company's answer to the platform")
+async def appeal(number: str, body: Appeal, intake: IntakeDep, principal: CallerDep,
+                 access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    principal, case = await _as_complainant(intake, number, principal, access_code)
+    now = datetime.now(timezone.utc)
+    check_window(Action.APPEAL, (case.get("response") or {}).get("at"), now, intake.settings.appeal_window_days)
+
+    async def apply(session) -> dict[str, Any]:
+        updated = await intake.cases.transition(
+            number, Action.APPEAL, actor=_actor(principal), session=session, detail=body.reason[:200],
+            fields={"appeal": {"reason": body.reason, "at": now}},
+            events=lambda case: [ComplaintAppealed(number=number, company_id=case["company_id"], reason=body.reason,
+                                                   appealed_at=now)],
+        )
+        return {"number": number, "status": updated["status"]}
+
+    return await idempotent(intake, f"appeal:{number}", idempotency_key, body.model_dump(), apply)
+
+
+@router.post("/complaints/{number}/withdrawal", summary="Withdraw the complaint (any open step)")
+async def withdraw(number: str, body: Withdrawal, intake: IntakeDep, principal: CallerDep,
+                   access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    principal, _ = await _as_complainant(intake, number, principal, access_code)
+    now = datetime.now(timezone.utc)
+
+    async def apply(session) -> dict[str, Any]:
+        updated = await intake.cases.transition(
+            number, Action.WITHDRAW, actor=_actor(principal), session=session, detail=body.reason,
+            fields={"closure": {"outcome": "withdrawn", "at": now, "note": body.reason}},
+            events=lambda case: [ComplaintWithdrawn(number=number, company_id=case["company_id"],
+                                                    reason=body.reason, withdrawn_at=now)],
+        )
+        return {"number": number, "status": updated["status"]}
+
+    return await idempotent(intake, f"withdraw:{number}", idempotency_key, body.model_dump(), apply)
+
+
+@router.get("/complaints/{number}/messages", summary="Platform messages about this complaint")
+async def complaint_messages(number: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None,
+                             limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict:
+    await _as_complainant(intake, number, principal, access_code)
+    return await intake.notification.messages([number], limit, cursor)
+
+
+# --- signed-in complainants ------------------------------------------------------------------------
+
+
+class Claim(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: Annotated[str, StringConstraints(max_length=40)]
+    access_code: Annotated[str, StringConstraints(max_length=40)]
+
+
+@router.post("/me/complaints/claim", summary="Claim a guest complaint into this account")
+async def claim(body: Claim, intake: IntakeDep, principal: ComplainantDep) -> dict[str, Any]:
+    _, case = await case_for(intake, body.number, None, body.access_code)
+    if case.get("account_id") not in (None, principal.id):
+        raise Problem(409, "complaint_already_claimed", "This complaint belongs to another account.")
+    await intake.cases.complaints.update_one({"_id": body.number, "account_id": None},
+                                             {"$set": {"account_id": principal.id}})
+    return {"number": body.number, "claimed": True}
+
+
+@router.get("/me/complaints", summary="My complaints, newest first")
+async def my_complaints(intake: IntakeDep, principal: ComplainantDep,
+                        limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict[str, Any]:
+    rows = await intake.cases.page({"account_id": principal.id}, limit=limit + 1, after=decode_cursor(cursor))
+    items = [_summary(case) for case in rows[:limit]]
+    return {"items": items, "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None}
+
+
+@router.get("/me/messages", summary="My platform messages, newest first")
+async def my_messages(intake: IntakeDep, principal: ComplainantDep,
+                      limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict[str, Any]:
+    numbers = await intake.cases.complaints.distinct("_id", {"account_id": principal.id})
+    return await intake.notification.messages(numbers[:500], limit, cursor)
+
+
+def _summary(case: dict[str, Any]) -> dict[str, Any]:
+    return {"number": case["number"], "status": case["status"], "title": case["title"],
+            "company": {"id": case["company_id"], "name": case["company_name"]},
+            "submitted_at": case["submitted_at"].isoformat(), "response_due": case.get("response_due"),
+            "overdue": case.get("overdue", False)}

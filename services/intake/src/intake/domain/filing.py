@@ -28,7 +28,7 @@ def _identity(check):
     return AfterValidator(run)
 
 
-def _email(value: str) -> str:
+def normalize_email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
@@ -44,7 +44,7 @@ class Complainant(BaseModel):
     name: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
     id_number: Annotated[str, _identity(normalize_id_number)]
     phone: Annotated[str, _identity(normalize_mobile)]
-    email: Annotated[str, AfterValidator(_email)] | None = None
+    email: Annotated[str, AfterValidator(normalize_email)] | None = None
 
 
 class CompanyRef(BaseModel):

@@ -7,6 +7,7 @@ raised by the SLA watchdog, not a state.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -40,6 +41,7 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     REDIRECT = "redirect"
     OVERRIDE_ACCEPT = "override_accept"
+    AUTO_CLOSE = "auto_close"
 
 
 # action -> (states it may start from, state it leads to)
@@ -54,6 +56,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.APPEAL: (frozenset({Status.RESPONDED}), Status.APPEALED),
     Action.REFORWARD: (frozenset({Status.APPEALED}), Status.FORWARDED),
     Action.CLOSE: (frozenset({Status.RESPONDED, Status.APPEALED}), Status.CLOSED),
+    # The quiet period after an answer ended with no rating and no appeal; never closes an appeal.
+    Action.AUTO_CLOSE: (frozenset({Status.RESPONDED}), Status.CLOSED),
     Action.WITHDRAW: (OPEN, Status.WITHDRAWN),
     # An operator sends a complaint addressed to the wrong company to the right one: it is accepted
     # for the new company and forwarded to it afresh.
@@ -81,3 +85,33 @@ def transition(action: Action, current: Status) -> Status:
 
 def allowed_from(action: Action) -> frozenset[Status]:
     return TRANSITIONS[action][0]
+
+
+class WindowClosed(Exception):
+    """Rating or appealing after its window (counted in days from the company's answer) has closed."""
+
+    def __init__(self, action: Action, days: int) -> None:
+        super().__init__(f"'{action}' is possible only within {days} days after the company's answer.")
+        self.action = action
+        self.days = days
+
+
+def check_window(action: Action, responded_at: datetime | None, now: datetime, days: int) -> None:
+    if responded_at is not None and now > responded_at + timedelta(days=days):
+        raise WindowClosed(action, days)
+
+
+def complainant_actions(status: Status, responded_at: datetime | None, now: datetime, *, rating_days: int,
+                        appeal_days: int) -> list[str]:
+    """What the complainant may do now, for clients to offer exactly those buttons."""
+    actions = []
+    if status is Status.INFO_REQUESTED:
+        actions.append(Action.SUPPLEMENT.value)
+    if status is Status.RESPONDED and responded_at is not None:
+        if now <= responded_at + timedelta(days=rating_days):
+            actions.append(Action.RATE.value)
+        if now <= responded_at + timedelta(days=appeal_days):
+            actions.append(Action.APPEAL.value)
+    if status in OPEN:
+        actions.append(Action.WITHDRAW.value)
+    return actions

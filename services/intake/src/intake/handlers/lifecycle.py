@@ -6,17 +6,18 @@ inside the inbox transaction, so a redelivered event changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from greenchannel.contracts import (
     CloudEvent,
-    ComplainantContact,
-    ComplaintAccepted,
+    ComplaintClosed,
     ComplaintForwarded,
     ComplaintRejected,
     ComplaintScreened,
     EventData,
-    EvidenceRef,
+    SlaDeadlineSet,
+    SlaOverdue,
+    SlaQuietPeriodElapsed,
+    SlaReminder,
     WebhookDelivered,
 )
 from greenchannel.messaging import ContractViolation
@@ -24,6 +25,7 @@ from greenchannel.runtime import ServiceRuntime
 from pydantic import ValidationError
 
 from intake.adapters.case_store import CaseNotFound, CaseStore
+from intake.domain import case_events
 from intake.domain.lifecycle import Action, IllegalTransition
 
 log = logging.getLogger(__name__)
@@ -56,14 +58,15 @@ class LifecycleHandlers:
                     fields={"company_id": decision.company_id, "company_name": decision.company_name,
                             "category": decision.category, "response_due": decision.response_due.isoformat(),
                             "accepted_at": decision.screened_at},
-                    event=lambda case: _accepted(case, decision),
+                    events=lambda case: [case_events.accepted(case, accepted_at=decision.screened_at,
+                                                                   response_due=decision.response_due)],
                 )
             else:
                 await self.cases.transition(
                     decision.number, Action.REJECT, actor="routing", session=session,
                     detail=decision.reason or "", fields={"rejection": {"reason": decision.reason, "detail": decision.detail}},
-                    event=lambda case: ComplaintRejected(number=case["number"], reason=decision.reason or "unspecified",
-                                                         detail=decision.detail, rejected_at=decision.screened_at),
+                    events=lambda case: [ComplaintRejected(number=case["number"], reason=decision.reason or "unspecified",
+                                                           detail=decision.detail, rejected_at=decision.screened_at)],
                 )
 
         await self._apply_once(event, decision.number, apply)
@@ -78,11 +81,55 @@ class LifecycleHandlers:
                 delivered.number, Action.FORWARD, actor="notification", session=session,
                 detail=f"webhook {delivered.webhook_id} delivered after {delivered.attempts} attempt(s)",
                 fields={"forwarded_at": delivered.delivered_at, "forwarding_webhook_id": delivered.webhook_id},
-                event=lambda case: ComplaintForwarded(number=case["number"], company_id=case["company_id"],
-                                                      forwarded_at=delivered.delivered_at, webhook_id=delivered.webhook_id),
+                events=lambda case: [ComplaintForwarded(number=case["number"], company_id=case["company_id"],
+                                                        forwarded_at=delivered.delivered_at, webhook_id=delivered.webhook_id)],
             )
 
         await self._apply_once(event, delivered.number, apply)
+
+    async def on_deadline_set(self, event: CloudEvent) -> None:
+        deadline: SlaDeadlineSet = _parse(event, SlaDeadlineSet)
+        field = "response_due" if deadline.kind == "response" else "appeal_due"
+
+        async def apply(session) -> None:
+            await self.cases.note(deadline.number, "routing", f"deadline_{deadline.reason}", session=session,
+                                  detail=f"{deadline.kind} due {deadline.due.isoformat()}",
+                                  fields={field: deadline.due.isoformat(), "overdue": False})
+
+        await self._apply_once(event, deadline.number, apply)
+
+    async def on_reminder(self, event: CloudEvent) -> None:
+        reminder: SlaReminder = _parse(event, SlaReminder)
+
+        async def apply(session) -> None:
+            await self.cases.note(reminder.number, "routing", "deadline_reminder", session=session,
+                                  detail=f"{reminder.working_days_left} working day(s) left until {reminder.due.isoformat()}")
+
+        await self._apply_once(event, reminder.number, apply)
+
+    async def on_overdue(self, event: CloudEvent) -> None:
+        overdue: SlaOverdue = _parse(event, SlaOverdue)
+
+        async def apply(session) -> None:
+            # A flag, not a state: the case stays where it is and shows in the operators' queue.
+            await self.cases.note(overdue.number, "routing", "overdue", session=session,
+                                  detail=f"{overdue.kind} was due {overdue.due.isoformat()}",
+                                  fields={"overdue": True, "overdue_kind": overdue.kind})
+
+        await self._apply_once(event, overdue.number, apply)
+
+    async def on_quiet_period_elapsed(self, event: CloudEvent) -> None:
+        quiet: SlaQuietPeriodElapsed = _parse(event, SlaQuietPeriodElapsed)
+
+        async def apply(session) -> None:
+            await self.cases.transition(
+                quiet.number, Action.AUTO_CLOSE, actor="routing", session=session, detail="auto_closed",
+                fields={"closure": {"outcome": "auto_closed", "at": quiet.elapsed_at}},
+                events=lambda case: [ComplaintClosed(number=case["number"], company_id=case["company_id"],
+                                                     outcome="auto_closed", closed_at=quiet.elapsed_at)],
+            )
+
+        await self._apply_once(event, quiet.number, apply)
 
     async def _apply_once(self, event: CloudEvent, number: str, apply) -> None:
         async def guarded(session) -> None:
@@ -96,14 +143,3 @@ class LifecycleHandlers:
 
         if await self.runtime.inbox.handle_once(event, guarded):
             self.runtime.relay.wake()
-
-
-def _accepted(case: dict, decision: ComplaintScreened) -> ComplaintAccepted:
-    return ComplaintAccepted(
-        number=case["number"], company_id=case["company_id"], company_name=case["company_name"],
-        category=case["category"], title=case["title"], description=case["description"],
-        occurred_on=date.fromisoformat(case["occurred_on"]), desired_outcome=case["desired_outcome"],
-        complainant=ComplainantContact(name=case["complainant_masked"]["name"], phone=case["complainant_masked"]["phone"]),
-        evidence=[EvidenceRef(**ref) for ref in case["evidence"]],
-        response_due=decision.response_due, accepted_at=decision.screened_at,
-    )

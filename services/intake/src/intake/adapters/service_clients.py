@@ -1,0 +1,56 @@
+"""HTTP clients of routing (the directory) and notification (complainant messages), with httpx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from greenchannel.problems import Problem
+
+
+class RoutingClient:
+    def __init__(self, base_url: str) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def company(self, company_id: str) -> dict[str, Any] | None:
+        try:
+            response = await self._client.get(f"/v1/companies/{company_id}")
+        except httpx.HTTPError:
+            raise Problem(503, "directory_unavailable", "The company directory is not reachable; try again shortly.") from None
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            raise Problem(503, "directory_unavailable", "The company directory could not answer; try again shortly.")
+        return response.json()
+
+
+class NotificationClient:
+    def __init__(self, base_url: str, internal_token: str) -> None:
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0),
+                                         headers={"Authorization": f"Bearer {internal_token}"})
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def messages(self, numbers: list[str], limit: int, cursor: str | None) -> dict[str, Any]:
+        if not numbers:
+            return {"items": [], "next_cursor": None}
+        params: list[tuple[str, str | int]] = [("number", number) for number in numbers] + [("limit", limit)]
+        if cursor:
+            params.append(("cursor", cursor))
+        try:
+            response = await self._client.get("/v1/messages", params=params)
+        except httpx.HTTPError:
+            raise Problem(503, "messages_unavailable", "Messages are not reachable; try again shortly.") from None
+        if not response.is_success:
+            raise Problem(503, "messages_unavailable", "Messages could not be read; try again shortly.")
+        return response.json()
+
+    async def mark_read(self, message_id: str) -> None:
+        try:
+            await self._client.post(f"/v1/messages/{message_id}/read")
+        except httpx.HTTPError:
+            raise Problem(503, "messages_unavailable", "Messages are not reachable; try again shortly.") from None

@@ -1,0 +1,137 @@
+"""Company API (``X-Api-Key``): the complaints forwarded to the company, its answers and questions.
+
+A company sees a complaint only once it was forwarded to it, and sees what it needs to act: the
+complainant's name and phone in full (to reach them), the ID number and e-mail masked.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from greenchannel.contracts import ComplaintInfoRequested, ComplaintResponded
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from intake.api.complaints import _jsonable, _summary
+from intake.api.deps import CompanyDep, IdempotencyKey, Intake, IntakeDep, case_for, idempotent
+from intake.api.paging import decode_cursor, encode_cursor
+from intake.domain.lifecycle import Action, Status
+from intake.domain.principals import Principal
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+router = APIRouter(prefix="/v1/company", tags=["company"])
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    response_type: Literal["explained", "monetary_relief", "non_monetary_relief", "declined", "in_progress"]
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=5000)]
+
+
+class InfoRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+
+
+@router.get("/complaints", summary="Complaints forwarded to this company, newest first")
+async def list_forwarded(
+    intake: IntakeDep, company: CompanyDep,
+    status: Status | None = None,
+    submitted_from: date | None = None,
+    submitted_to: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    query: dict[str, Any] = {"company_id": company.id, "forwarded_at": {"$ne": None}}
+    if status is not None:
+        query["status"] = status.value
+    window = {}
+    if submitted_from is not None:
+        window["$gte"] = datetime.combine(submitted_from, datetime.min.time(), CHINA)
+    if submitted_to is not None:
+        window["$lt"] = datetime.combine(submitted_to, datetime.max.time(), CHINA)
+    if window:
+        query["submitted_at"] = window
+    rows = await intake.cases.page(query, limit=limit + 1, after=decode_cursor(cursor))
+    return {"items": [_summary(case) for case in rows[:limit]],
+            "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None}
+
+
+@router.get("/complaints/{number}", summary="One complaint in full, with its evidence list")
+async def read_forwarded(number: str, intake: IntakeDep, company: CompanyDep) -> dict[str, Any]:
+    _, case = await case_for(intake, number, company, None)
+    return company_view(case, intake)
+
+
+def company_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
+    sealed = case["complainant"]
+    return {
+        "number": case["number"], "status": case["status"], "overdue": case.get("overdue", False),
+        "category": case["category"], "title": case["title"], "description": case["description"],
+        "occurred_on": case["occurred_on"], "desired_outcome": case["desired_outcome"],
+        "complainant": {
+            "name": intake.cipher.decrypt("name", sealed["name"]),
+            "phone": intake.cipher.decrypt("phone", sealed["phone"]),
+            "id_number": case["complainant_masked"]["id_number"],
+            "email": case["complainant_masked"]["email"],
+        },
+        "evidence": case["evidence"],
+        "submitted_at": case["submitted_at"].isoformat(),
+        "forwarded_at": _jsonable(case.get("forwarded_at")),
+        "round": case.get("round", 1),
+        "response_due": case.get("response_due"),
+        "info_requests": _jsonable(case.get("info_requests", [])),
+        "supplements": _jsonable(case.get("supplements", [])),
+        "response": _jsonable(case.get("response")),
+        "appeal": _jsonable(case.get("appeal")),
+        "reforward_note": case.get("reforward_note"),
+    }
+
+
+@router.post("/complaints/{number}/response", summary="Answer the complaint (explained, relief, declined, in progress)")
+async def respond(number: str, body: Answer, intake: IntakeDep, company: CompanyDep,
+                  idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    await case_for(intake, number, company, None)
+    now = datetime.now(timezone.utc)
+
+    async def apply(session) -> dict[str, Any]:
+        current = await intake.cases.complaints.find_one({"_id": number}, session=session)
+        due = current.get("response_due")
+        timely = due is None or now.astimezone(CHINA).date() <= date.fromisoformat(due)
+        updated = await intake.cases.transition(
+            number, Action.RESPOND, actor=_actor(company), session=session, detail=body.response_type,
+            fields={"response": {"type": body.response_type, "text": body.text, "at": now, "timely": timely}},
+            events=lambda case: [ComplaintResponded(number=number, company_id=company.id, response_type=body.response_type,
+                                                    text=body.text, timely=timely, responded_at=now)],
+        )
+        await intake.cases.complaints.update_one(
+            {"_id": number}, {"$push": {"responses": updated["response"]}}, session=session)
+        return {"number": number, "status": updated["status"], "timely": timely}
+
+    return await idempotent(intake, f"respond:{company.id}:{number}", idempotency_key, body.model_dump(), apply)
+
+
+@router.post("/complaints/{number}/info-request", summary="Ask the complainant for more information (pauses the clock)")
+async def request_info(number: str, body: InfoRequest, intake: IntakeDep, company: CompanyDep,
+                       idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    await case_for(intake, number, company, None)
+    now = datetime.now(timezone.utc)
+
+    async def apply(session) -> dict[str, Any]:
+        updated = await intake.cases.transition(
+            number, Action.REQUEST_INFO, actor=_actor(company), session=session, detail=body.question[:200],
+            events=lambda case: [ComplaintInfoRequested(number=number, company_id=company.id, question=body.question,
+                                                        requested_at=now)],
+        )
+        await intake.cases.complaints.update_one(
+            {"_id": number}, {"$push": {"info_requests": {"question": body.question, "at": now}}}, session=session)
+        return {"number": number, "status": updated["status"]}
+
+    return await idempotent(intake, f"info:{company.id}:{number}", idempotency_key, body.model_dump(), apply)
+
+
+def _actor(company: Principal) -> str:
+    return f"company:{company.id}"

@@ -1,0 +1,150 @@
+"""What every router depends on: the collaborators built at start-up, the caller's identity, idempotent actions.
+
+Identity comes from exactly one of: a bearer token (complainant or operator), an ``X-Api-Key``
+(company), or, on a complaint's own routes, its ``X-Access-Code`` (guest). Object-level checks
+(``intake.domain.principals.may_read``) answer 404 for everything the caller may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from greenchannel.idempotency import IdempotencyStore, fingerprint
+from greenchannel.mongo import in_transaction
+from greenchannel.problems import Problem
+from pymongo.errors import DuplicateKeyError
+
+from intake.adapters.case_store import CaseStore
+from intake.adapters.evidence_client import EvidenceClient
+from intake.adapters.identities import Identities
+from intake.adapters.pii import KeyedHash, PiiCipher
+from intake.adapters.service_clients import NotificationClient, RoutingClient
+from intake.config import Settings
+from intake.domain.filing import normalize_access_code
+from intake.domain.principals import Kind, Principal, Role, may_read
+
+NOT_FOUND = ("complaint_not_found", "No complaint matches this number and access.")
+
+
+class Intake:
+    """The collaborators the routes need, built once in ``main.create_app``."""
+
+    def __init__(self, settings: Settings, cases: CaseStore, idempotency: IdempotencyStore, evidence: EvidenceClient,
+                 routing: RoutingClient, notification: NotificationClient, cipher: PiiCipher, blind_index: KeyedHash,
+                 identities: Identities) -> None:
+        self.settings = settings
+        self.cases = cases
+        self.idempotency = idempotency
+        self.evidence = evidence
+        self.routing = routing
+        self.notification = notification
+        self.cipher = cipher
+        self.blind_index = blind_index
+        self.access_codes = KeyedHash(settings.access_code_key.encode(), "access-code")
+        self.identities = identities
+
+
+def get_intake(request: Request) -> Intake:
+    return request.app.state.intake
+
+
+IntakeDep = Annotated[Intake, Depends(get_intake)]
+AccessCode = Annotated[str | None, Header(alias="X-Access-Code", description="The guest access code given at filing.")]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retried POST safe.")]
+
+
+async def caller(
+    intake: IntakeDep,
+    authorization: Annotated[str | None, Header(description="Bearer token of a complainant or operator.")] = None,
+    x_api_key: Annotated[str | None, Header(alias="X-Api-Key", description="A company's API key.")] = None,
+) -> Principal | None:
+    """The authenticated caller, None for anonymous; a credential that does not check out is a 401."""
+    if x_api_key:
+        principal = await intake.identities.principal_from_api_key(x_api_key.strip())
+        if principal is None:
+            raise _unauthorized("The API key is unknown or revoked.")
+        return principal
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        principal = intake.identities.principal_from_token(token.strip()) if scheme.lower() == "bearer" else None
+        if principal is None:
+            raise _unauthorized("The token is invalid or has expired.")
+        return principal
+    return None
+
+
+CallerDep = Annotated[Principal | None, Depends(caller)]
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def require(kind: Kind, role: Role | None = None) -> Callable[[Principal | None], Principal]:
+    def check(principal: CallerDep) -> Principal:
+        if principal is None:
+            raise _unauthorized("Sign in first.")
+        if principal.kind is not kind or (role is not None and not principal.has_role(role)):
+            raise Problem(403, "forbidden", "This action is not open to you.")
+        return principal
+
+    return check
+
+
+ComplainantDep = Annotated[Principal, Depends(require(Kind.COMPLAINANT))]
+CompanyDep = Annotated[Principal, Depends(require(Kind.COMPANY))]
+OperatorDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.OPERATOR))]
+AdminDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.ADMIN))]
+
+
+async def case_for(intake: Intake, number: str, principal: Principal | None, access_code: str | None) -> tuple[Principal, dict]:
+    """The case and the principal acting on it; 404 for anything the caller may not see."""
+    case = await intake.cases.get(number) if len(number) <= 40 else None
+    if case is not None and principal is None and access_code:
+        if intake.access_codes.matches(normalize_access_code(access_code), case["access_code_hash"]):
+            principal = Principal(Kind.GUEST, number)
+    if case is None or principal is None or not may_read(principal, case):
+        raise Problem(404, *NOT_FOUND)
+    return principal, case
+
+
+async def idempotent(
+    intake: Intake, scope: str, key: str | None, body: Any, perform: Callable[[Any], Awaitable[dict[str, Any]]],
+    *, sealed: bool = False,
+) -> dict[str, Any]:
+    """Run ``perform(session)`` in one transaction with the remembered answer for ``key``.
+
+    The same key and body answer the first answer again; another body is refused (422). ``sealed``
+    keeps the stored answer encrypted (it holds a secret, such as an access code).
+    """
+    body_fingerprint = fingerprint(body)
+
+    async def previous() -> dict[str, Any] | None:
+        stored = await intake.idempotency.replay(scope, key, body_fingerprint) if key is not None else None
+        if stored is None:
+            return None
+        return intake.cipher.decrypt_json("idempotent-response", stored) if sealed else stored
+
+    if (answer := await previous()) is not None:
+        return answer
+
+    async def work(session) -> dict[str, Any]:
+        result = await perform(session)
+        if key is not None:
+            stored = intake.cipher.encrypt_json("idempotent-response", result) if sealed else result
+            expires = datetime.now(timezone.utc) + timedelta(seconds=intake.settings.idempotency_ttl_s)
+            await intake.idempotency.remember(scope, key, body_fingerprint, stored, expires, session)
+        return result
+
+    try:
+        result = await in_transaction(intake.cases.runtime.mongo, work)
+    except DuplicateKeyError:
+        # A concurrent twin with the same key committed first: answer what it answered.
+        if (answer := await previous()) is not None:
+            return answer
+        raise
+    intake.cases.runtime.relay.wake()
+    return result

@@ -1,0 +1,35 @@
+"""Internal API for the other services (``Authorization: Bearer INTERNAL_TOKEN``), never exposed publicly.
+
+notification asks for a complainant's contact details at the moment it sends an e-mail or SMS, so
+that no event and no other service's store ever holds them.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header
+from greenchannel.problems import Problem
+
+from intake.api.deps import IntakeDep
+
+router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
+
+
+def internal_caller(intake: IntakeDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), intake.settings.internal_token.encode()):
+        raise Problem(401, "unauthorized", "Internal endpoint.", headers={"WWW-Authenticate": "Bearer"})
+
+
+@router.get("/complaints/{number}/contact", dependencies=[Depends(internal_caller)])
+async def contact(number: str, intake: IntakeDep) -> dict[str, Any]:
+    case = await intake.cases.get(number) if len(number) <= 40 else None
+    if case is None:
+        raise Problem(404, "complaint_not_found", "No such complaint.")
+    sealed = case["complainant"]
+    return {
+        "email": intake.cipher.decrypt("email", sealed["email"]) if sealed.get("email") else None,
+        "phone": intake.cipher.decrypt("phone", sealed["phone"]),
+    }
