@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from greenchannel.app import make_app
 from greenchannel.idempotency import IdempotencyStore
 from greenchannel.messaging import Subscriptions
+from greenchannel.problems import problem_response
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
 
-from intake.adapters.case_store import CaseStore
+from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
@@ -22,6 +24,7 @@ from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.api import accounts, company, complaints, internal, operators
 from intake.api.deps import Intake
 from intake.config import Settings
+from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
 from intake.handlers.lifecycle import LifecycleHandlers
 
@@ -78,4 +81,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, internal.router):
         app.include_router(router)
+
+    @app.exception_handler(IllegalTransition)
+    async def on_illegal_transition(_: Request, error: IllegalTransition) -> JSONResponse:
+        return problem_response(409, "illegal_transition", str(error), status_now=error.current.value,
+                                action=error.action.value)
+
+    @app.exception_handler(WindowClosed)
+    async def on_window_closed(_: Request, error: WindowClosed) -> JSONResponse:
+        return problem_response(409, "window_closed", str(error), window_days=error.days)
+
+    @app.exception_handler(CaseNotFound)
+    async def on_case_not_found(_: Request, __: CaseNotFound) -> JSONResponse:
+        return problem_response(404, "complaint_not_found", "No complaint matches this number and access.")
+
     return app
