@@ -43,7 +43,7 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
     }
     urls = {svc: f"http://127.0.0.1:{port}" for svc, port in SERVICES.items()}
     if name == "intake":
-        env.update(EVIDENCE_URL=urls["evidence"], ROUTING_URL=urls["routing"],
+        env.update(EVIDENCE_URL=urls["evidence"], ROUTING_URL=urls["routing"], NOTIFICATION_URL=urls["notification"],
                    PUBLIC_BASE_URL=urls["intake"])
     if name == "evidence":
         env.update(S3_ENDPOINT=s3, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)
