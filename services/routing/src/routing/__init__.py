@@ -1,1 +1,1 @@
-"""Routing service: the company directory, screening of submitted complaints, and response deadlines."""
+"""Routing service: the company directory, screening of submitted complaints, and the SLA clocks with their watchdog."""

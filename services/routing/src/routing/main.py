@@ -1,4 +1,4 @@
-"""Wiring of the routing service: settings, runtime, repositories, the screening handler, routers.
+"""Wiring of the routing service: settings, runtime, repositories, the screening and clock handlers, the watchdog, routers.
 
 Run with ``uvicorn routing.main:create_app --factory --port 8002``.
 """
@@ -7,22 +7,40 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from greenchannel.app import make_app
-from greenchannel.contracts import ComplaintSubmitted, utc_now
+from greenchannel.contracts import (
+    ComplaintAppealed,
+    ComplaintClosed,
+    ComplaintForwarded,
+    ComplaintInfoRequested,
+    ComplaintRated,
+    ComplaintRedirected,
+    ComplaintResponded,
+    ComplaintSubmitted,
+    ComplaintSupplemented,
+    ComplaintWithdrawn,
+    utc_now,
+)
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
 
+from routing.adapters.clocks import ClockRepository
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
 from routing.adapters.reference_data import load_categories, load_companies
+from routing.api import clocks as clocks_api
 from routing.api import decisions as decisions_api
 from routing.api import directory as directory_api
 from routing.config import Settings
 from routing.domain.calendar import WorkingDayCalendar
+from routing.domain.clock import ClockRules
+from routing.handlers.clock import ClockEventHandler
 from routing.handlers.screening import ScreeningHandler
+from routing.watchdog import Watchdog
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -33,14 +51,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     companies = CompanyRepository(runtime.db)
     decisions = DecisionRepository(runtime.db)
+    clocks = ClockRepository(runtime.db)
     categories = load_categories()
     calendar = WorkingDayCalendar(settings.calendar_extra_holidays, settings.calendar_extra_workdays)
+    rules = ClockRules(
+        calendar=calendar,
+        response_working_days=settings.response_working_days,
+        appeal_working_days=settings.appeal_working_days,
+        reminder_working_day=settings.reminder_working_day,
+        quiet_period=timedelta(days=settings.quiet_period_days),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await companies.ensure_indexes()
         await companies.upsert_seed(load_companies())
-        await runtime.start(subscriptions)
+        await clocks.ensure_indexes()
+        await runtime.start(subscriptions, jobs={"sla-watchdog": watchdog.run})
         try:
             yield
         finally:
@@ -48,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = make_app(
         title="Routing",
-        description="The company directory, screening of submitted complaints and their response deadlines.",
+        description="The company directory, screening of submitted complaints, and the SLA clocks with their watchdog.",
         lifespan=lifespan,
         readiness=lambda app: app.state.runtime.readiness_checks(),
     )
@@ -63,7 +90,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clock=lambda: app.state.clock(),
         response_working_days=settings.response_working_days,
     )
+    clock_events = ClockEventHandler(runtime=runtime, clocks=clocks, rules=rules, clock=lambda: app.state.clock())
+    watchdog = Watchdog(
+        runtime=runtime, clocks=clocks, rules=rules, clock=lambda: app.state.clock(),
+        interval_s=settings.watchdog_interval_s, lease_s=settings.watchdog_lease_s,
+    )
     subscriptions = Subscriptions().on(ComplaintSubmitted.EVENT_TYPE, screening.handle)
+    # The lifecycle events the SLA clocks follow (domain/clock.py).
+    for event_type in (
+        ComplaintForwarded, ComplaintInfoRequested, ComplaintSupplemented, ComplaintResponded, ComplaintAppealed,
+        ComplaintRated, ComplaintClosed, ComplaintWithdrawn, ComplaintRedirected,
+    ):
+        subscriptions.on(event_type.EVENT_TYPE, clock_events.handle)
 
     app.state.settings = settings
     app.state.runtime = runtime
@@ -72,6 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.categories = categories
     app.state.calendar = calendar
     app.state.screening = screening
+    app.state.clocks = clocks
+    app.state.clock_events = clock_events
+    app.state.watchdog = watchdog
     app.include_router(directory_api.router)
     app.include_router(decisions_api.router)
+    app.include_router(clocks_api.router)
     return app

@@ -1,0 +1,81 @@
+"""Applies lifecycle events to the complaint's SLA clocks (``domain/clock.py``) and publishes what they imply.
+
+Each event is applied inside the inbox transaction: the clocks it changes and the ``sla.deadline_set``
+it implies commit together with the inbox entry, so a redelivery changes nothing. An event that
+does not apply (a duplicate under another id, or one that arrived out of order) is recorded in
+the inbox and ignored, never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from greenchannel.contracts import CloudEvent, ComplaintForwarded, EventData
+from greenchannel.messaging import ContractViolation
+from greenchannel.runtime import ServiceRuntime
+from opentelemetry import trace
+from pydantic import ValidationError
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from routing.adapters.clocks import ClockRepository
+from routing.domain.clock import CLOCK_EVENTS, ClockRules, Outcome
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+Clock = Callable[[], datetime]
+
+EVENT_MODELS: dict[str, type[EventData]] = {model.EVENT_TYPE: model for model in CLOCK_EVENTS}
+
+
+class ClockEventHandler:
+    def __init__(self, *, runtime: ServiceRuntime, clocks: ClockRepository, rules: ClockRules, clock: Clock) -> None:
+        self.runtime = runtime
+        self.clocks = clocks
+        self.rules = rules
+        self.clock = clock
+
+    async def handle(self, event: CloudEvent) -> None:
+        data = _parse(event)
+        number: str = data.number  # type: ignore[attr-defined] - every event the clocks follow names its complaint
+        with tracer.start_as_current_span("apply to sla clocks") as span:
+            span.set_attribute("complaint.number", number)
+            span.set_attribute("event.type", event.type)
+            outcome: list[Outcome] = []
+
+            async def work(session: AsyncClientSession) -> None:
+                outcome.clear()
+                response, appeal = await self.clocks.load(number, session)
+                result = self.rules.apply(data, response, appeal, now=self.clock())
+                for changed in result.changed:
+                    await self.clocks.save(changed, session)
+                for staged in result.events:
+                    await self.runtime.outbox.add(staged, subject=number, session=session)
+                outcome.append(result)
+
+            applied = await self.runtime.inbox.handle_once(event, work)
+            if not applied:
+                return
+            result = outcome[0]
+            if result.events:
+                self.runtime.relay.wake()
+            if result.ignored:
+                log.info("complaint %s: %s ignored by the clocks (%s)", number, event.type, result.ignored)
+                span.set_attribute("sla.ignored", result.ignored)
+            else:
+                log.info("complaint %s: %s applied to the clocks", number, event.type)
+
+
+def _parse(event: CloudEvent) -> EventData:
+    model = EVENT_MODELS.get(event.type)
+    if model is None:
+        raise ContractViolation(f"the clocks do not follow {event.type!r}")
+    try:
+        data = model.model_validate(event.data)
+    except ValidationError as error:
+        raise ContractViolation(f"{event.type} breaks its contract: {error}") from error
+    if isinstance(data, ComplaintForwarded) and data.deadline_working_days is not None and data.deadline_working_days < 1:
+        raise ContractViolation(f"complaint.forwarded names {data.deadline_working_days} working days to answer")
+    return data

@@ -1,0 +1,108 @@
+"""The SLA watchdog: a periodic pass that raises reminders, overdue flags and elapsed quiet periods, once each.
+
+A pass claims the clocks whose next check has come, one at a time with a lease
+(``ClockRepository.claim_due``), lets the pure rules decide what is due (``ClockRules.check``), and
+writes the flags together with the events in one transaction. Any number of replicas (or racing
+passes) run at once: each clock is claimed by one of them, and a flag once written is never
+raised again. Time is read only through the injected ``clock`` (tests pin and advance it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from greenchannel.contracts import CloudEvent
+from greenchannel.mongo import in_transaction
+from greenchannel.runtime import ServiceRuntime
+from opentelemetry import trace
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from routing.adapters.clocks import ClockRepository, LeaseLost
+from routing.domain.clock import Clock, ClockRules
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+# A bound on one pass, so one pass never runs away; what is left is found by the next one.
+MAX_CLOCKS_PER_PASS = 1000
+
+
+@dataclass
+class WatchdogPass:
+    checked_at: datetime
+    published: list[CloudEvent]
+
+
+class Watchdog:
+    def __init__(
+        self,
+        *,
+        runtime: ServiceRuntime,
+        clocks: ClockRepository,
+        rules: ClockRules,
+        clock: Callable[[], datetime],
+        interval_s: float,
+        lease_s: float,
+    ) -> None:
+        self.runtime = runtime
+        self.clocks = clocks
+        self.rules = rules
+        self.clock = clock
+        self.interval_s = interval_s
+        self.lease_s = lease_s
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the store is away: the next pass tries again
+                log.exception("watchdog pass failed")
+            await asyncio.sleep(self.interval_s)
+
+    async def run_once(self) -> WatchdogPass:
+        """One pass over the clocks due now; answers the time it decided at and the events it staged."""
+        now = self.clock()
+        published: list[CloudEvent] = []
+        with tracer.start_as_current_span("sla watchdog pass") as span:
+            for _ in range(MAX_CLOCKS_PER_PASS):
+                claimed = await self.clocks.claim_due(now, self.lease_s)
+                if claimed is None:
+                    break
+                published += await self._check(*claimed, now)
+            span.set_attribute("sla.published", len(published))
+        if published:
+            self.runtime.relay.wake()
+        return WatchdogPass(checked_at=now, published=published)
+
+    async def _check(self, clock: Clock, claim: str, now: datetime) -> list[CloudEvent]:
+        """Decide on one claimed clock; write its flags and stage its events in one transaction."""
+        outcome = self.rules.check(clock, now)
+        checked = outcome.changed[0] if outcome.changed else clock
+        staged: list[CloudEvent] = []
+
+        async def work(session: AsyncClientSession) -> None:
+            staged.clear()
+            await self.clocks.save_checked(checked, claim, session)
+            for data in outcome.events:
+                staged.append(await self.runtime.outbox.add(data, subject=clock.number, session=session))
+
+        try:
+            await in_transaction(self.runtime.mongo, work)
+        except LeaseLost:
+            log.info("clock %s/%s changed while the watchdog checked it; the next pass decides again",
+                     clock.number, clock.kind)
+            return []
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - one clock that fails keeps its lease until it runs out; the pass goes on
+            log.exception("watchdog check of clock %s/%s failed", clock.number, clock.kind)
+            return []
+        for event in staged:
+            log.info("complaint %s: %s (%s clock)", clock.number, event.type, clock.kind)
+        return staged
