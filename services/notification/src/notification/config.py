@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from greenchannel.settings import ServiceSettings
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 # The delay before each attempt, as in the design (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
 DEFAULT_RETRY_SCHEDULE_S = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+# E-mail and SMS to the complainant: a shorter span, the news is stale after a day.
+DEFAULT_DISPATCH_RETRY_SCHEDULE_S = [0, 30, 300, 1800, 7200, 21600]
 
 
 class Settings(ServiceSettings):
@@ -24,7 +26,28 @@ class Settings(ServiceSettings):
     delivery_lease_s: float = Field(default=60.0, gt=0, description="How long a claimed attempt is reserved.")
     delivery_concurrency: int = Field(default=8, ge=1, le=256)
 
-    @field_validator("webhook_retry_schedule_s")
+    internal_token: str = Field(
+        default="dev-internal-token", min_length=1,
+        description="Bearer token between services: intake reads messages with it, notification asks intake for contacts.",
+    )
+    intake_url: str = Field(default="http://127.0.0.1:8000", description="Where intake answers the contact lookup.")
+    intake_timeout_s: float = Field(default=5.0, gt=0)
+    smtp_host: str = Field(default="", description="SMTP server for e-mail to complainants; empty switches e-mail off.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = Field(default="Green Channel <noreply@greenchannel.example>", min_length=3)
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_timeout_s: float = Field(default=10.0, gt=0)
+    dispatch_retry_schedule_s: list[float] = Field(
+        default_factory=lambda: list(DEFAULT_DISPATCH_RETRY_SCHEDULE_S),
+        description="Delay in seconds before e-mail/SMS attempt n (env: a JSON list); its length is the number of attempts.",
+    )
+    dispatch_poll_interval_s: float = Field(default=1.0, gt=0)
+    dispatch_lease_s: float = Field(default=60.0, gt=0, description="How long a claimed e-mail/SMS attempt is reserved.")
+    dispatch_concurrency: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("webhook_retry_schedule_s", "dispatch_retry_schedule_s")
     @classmethod
     def _schedule_is_usable(cls, schedule: list[float]) -> list[float]:
         if not schedule or any(delay < 0 for delay in schedule):
@@ -32,8 +55,10 @@ class Settings(ServiceSettings):
         return schedule
 
     @model_validator(mode="after")
-    def _lease_outlasts_an_attempt(self) -> "Settings":
+    def _leases_outlast_an_attempt(self) -> "Settings":
         # A lease shorter than the request timeout would let another replica re-send an attempt in flight.
         if self.delivery_lease_s <= self.webhook_timeout_s:
             raise ValueError("delivery_lease_s must be longer than webhook_timeout_s")
+        if self.dispatch_lease_s <= self.intake_timeout_s + self.smtp_timeout_s:
+            raise ValueError("dispatch_lease_s must be longer than intake_timeout_s + smtp_timeout_s")
         return self

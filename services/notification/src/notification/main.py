@@ -1,4 +1,4 @@
-"""Wiring of the notification service: runtime, subscriptions, the delivery worker and the routers."""
+"""Wiring of the notification service: runtime, subscriptions, the delivery worker, the dispatch job and the routers."""
 
 from __future__ import annotations
 
@@ -7,63 +7,103 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from greenchannel.app import make_app
-from greenchannel.contracts import ComplaintAccepted
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
 
+from notification.adapters.contacts import IntakeContacts, make_intake_client
 from notification.adapters.deliveries import DeliveryRepository
+from notification.adapters.dispatches import DispatchRepository
 from notification.adapters.endpoints import EndpointRepository
+from notification.adapters.mailer import SmtpMailer, SmtpSettings
+from notification.adapters.messages import CompanyNames, MessageRepository
 from notification.adapters.resolver import TargetGuard
 from notification.adapters.sender import WebhookSender, make_http_client
+from notification.adapters.sms import SmsLogProvider
 from notification.api import deliveries as deliveries_api
 from notification.api import endpoints as endpoints_api
+from notification.api import messages as messages_api
 from notification.config import Settings
-from notification.handlers.complaint_accepted import ComplaintAcceptedHandler
+from notification.dispatcher import DispatchWorker
+from notification.domain.messages import packaged_texts
+from notification.handlers.lifecycle import CONSUMED_EVENT_TYPES, LifecycleEventHandler
 from notification.worker import DeliveryWorker
+
+
+def _mailer(settings: Settings) -> SmtpMailer | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpMailer(SmtpSettings(
+        host=settings.smtp_host, port=settings.smtp_port, sender=settings.smtp_from,
+        username=settings.smtp_username or None, password=settings.smtp_password.get_secret_value() or None,
+        starttls=settings.smtp_starttls, timeout_s=settings.smtp_timeout_s,
+    ))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     setup_logging(settings.service_name, settings.log_level, settings.log_json)
     setup_tracing(settings.service_name)
+    texts = packaged_texts()  # a broken texts file stops the start, not the first event
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime(settings)
         endpoints = EndpointRepository(runtime.db)
         deliveries = DeliveryRepository(runtime.db)
-        await deliveries.ensure_indexes()
+        messages = MessageRepository(runtime.db)
+        dispatches = DispatchRepository(runtime.db)
+        for repository in (deliveries, messages, dispatches):
+            await repository.ensure_indexes()
         guard = TargetGuard(allow_private=settings.webhook_allow_private_targets)
         http_client = make_http_client(settings.webhook_timeout_s)
+        intake_client = make_intake_client(settings.intake_timeout_s)
         worker = DeliveryWorker(
             runtime=runtime, endpoints=endpoints, deliveries=deliveries, guard=guard,
             sender=WebhookSender(http_client, settings.webhook_timeout_s),
             retry_schedule_s=settings.webhook_retry_schedule_s, lease_s=settings.delivery_lease_s,
             poll_interval_s=settings.delivery_poll_interval_s, concurrency=settings.delivery_concurrency,
         )
-        subscriptions = Subscriptions().on(
-            ComplaintAccepted.EVENT_TYPE, ComplaintAcceptedHandler(runtime, endpoints, deliveries, worker.wake)
+        mailer = _mailer(settings)
+        dispatcher = DispatchWorker(
+            dispatches=dispatches, contacts=IntakeContacts(intake_client, settings.intake_url, settings.internal_token),
+            mailer=mailer, sms=SmsLogProvider(runtime.db), retry_schedule_s=settings.dispatch_retry_schedule_s,
+            lease_s=settings.dispatch_lease_s, poll_interval_s=settings.dispatch_poll_interval_s,
+            concurrency=settings.dispatch_concurrency,
         )
+        handler = LifecycleEventHandler(
+            runtime=runtime, endpoints=endpoints, deliveries=deliveries, messages=messages,
+            company_names=CompanyNames(runtime.db), dispatches=dispatches, texts=texts,
+            email_enabled=mailer is not None, wake_delivery_worker=worker.wake, wake_dispatch_worker=dispatcher.wake,
+        )
+        subscriptions = Subscriptions()
+        for event_type in CONSUMED_EVENT_TYPES:
+            subscriptions.on(event_type, handler)
         app.state.runtime = runtime
         app.state.endpoints = endpoints
         app.state.deliveries = deliveries
+        app.state.messages = messages
+        app.state.dispatches = dispatches
         app.state.target_guard = guard
         app.state.delivery_worker = worker
-        await runtime.start(subscriptions, jobs={"delivery-worker": worker.run})
+        app.state.dispatch_worker = dispatcher
+        await runtime.start(subscriptions, jobs={"delivery-worker": worker.run, "dispatch-worker": dispatcher.run})
         try:
             yield
         finally:
             await runtime.stop()
             await http_client.aclose()
+            await intake_client.aclose()
 
     app = make_app(
         title="Notification service",
-        description="Company webhook endpoints, Standard Webhooks delivery with retries, and the delivery log.",
+        description="Company webhook endpoints, Standard Webhooks delivery with retries, the delivery log, and the "
+                    "complainant's messages (inbox, e-mail, SMS).",
         lifespan=lifespan,
         readiness=lambda application: application.state.runtime.readiness_checks(),
     )
     app.state.settings = settings
     app.include_router(endpoints_api.router)
     app.include_router(deliveries_api.router)
+    app.include_router(messages_api.router)
     return app

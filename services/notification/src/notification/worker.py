@@ -15,7 +15,6 @@ Outcomes (Standard Webhooks, "retry schedule" and "endpoint disabling"):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import Any
@@ -34,6 +33,7 @@ from notification.adapters.sender import SendResult, WebhookSender
 from notification.domain.deliveries import GONE, DeliveryStatus, attempt_record, is_success
 from notification.domain.schedule import next_attempt_at
 from notification.domain.targets import InvalidWebhookUrl, parse_target
+from notification.workloop import ClaimLoop
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -62,41 +62,17 @@ class DeliveryWorker:
         self.lease_s = lease_s
         self.poll_interval_s = poll_interval_s
         self.concurrency = concurrency
-        self._wakeup = asyncio.Event()
+        self._loop = ClaimLoop(
+            name="delivery", claim=lambda: self.deliveries.claim_due(self.lease_s), attempt=self.attempt,
+            poll_interval_s=poll_interval_s, concurrency=concurrency,
+        )
 
     def wake(self) -> None:
         """A delivery became due (created or released): claim it now rather than at the next poll."""
-        self._wakeup.set()
+        self._loop.wake()
 
     async def run(self) -> None:
-        slots = asyncio.Semaphore(self.concurrency)
-        in_flight: set[asyncio.Task] = set()
-        try:
-            while True:
-                await slots.acquire()
-                # Cleared before the claim: a wake-up that arrives during the claim is not lost.
-                self._wakeup.clear()
-                try:
-                    delivery = await self.deliveries.claim_due(self.lease_s)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # noqa: BLE001 - the store is away: try again after the poll interval
-                    log.exception("claiming a due delivery failed")
-                    delivery = None
-                if delivery is None:
-                    slots.release()
-                    try:
-                        await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
-                    except asyncio.TimeoutError:
-                        pass
-                    continue
-                task = asyncio.create_task(self.attempt(delivery), name=f"deliver {delivery['_id']}")
-                in_flight.add(task)
-                task.add_done_callback(lambda done: (in_flight.discard(done), slots.release()))
-        finally:
-            for task in in_flight:
-                task.cancel()
-            await asyncio.gather(*in_flight, return_exceptions=True)
+        await self._loop.run()
 
     async def attempt(self, delivery: dict[str, Any]) -> None:
         """Make one attempt of a claimed delivery and record its outcome."""

@@ -1,4 +1,4 @@
-"""Request dependencies: the operator's bearer token and the collaborators the app built at start-up."""
+"""Request dependencies: the operator's and the internal bearer tokens, and the collaborators the app built at start-up."""
 
 from __future__ import annotations
 
@@ -10,16 +10,27 @@ from greenchannel.problems import Problem
 
 from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.endpoints import EndpointRepository
+from notification.adapters.messages import MessageRepository
 from notification.adapters.resolver import TargetGuard
 from notification.worker import DeliveryWorker
 
 
+def _bearer_matches(authorization: str | None, expected: str) -> bool:
+    scheme, _, token = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
+
+
 def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
     """Operator-only endpoints take ``Authorization: Bearer <OPERATOR_TOKEN>`` (operator accounts come later)."""
-    expected = request.app.state.settings.operator_token
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    if not _bearer_matches(authorization, request.app.state.settings.operator_token):
         raise Problem(401, "unauthorized", "This endpoint needs the operator's bearer token.",
+                      headers={"WWW-Authenticate": "Bearer"})
+
+
+def require_internal(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    """Endpoints for other services (intake, the gateway) take ``Authorization: Bearer <INTERNAL_TOKEN>``."""
+    if not _bearer_matches(authorization, request.app.state.settings.internal_token):
+        raise Problem(401, "unauthorized", "This endpoint needs the internal bearer token.",
                       headers={"WWW-Authenticate": "Bearer"})
 
 
@@ -29,6 +40,10 @@ def _endpoints(request: Request) -> EndpointRepository:
 
 def _deliveries(request: Request) -> DeliveryRepository:
     return request.app.state.deliveries
+
+
+def _messages(request: Request) -> MessageRepository:
+    return request.app.state.messages
 
 
 def _guard(request: Request) -> TargetGuard:
@@ -41,5 +56,6 @@ def _worker(request: Request) -> DeliveryWorker:
 
 Endpoints = Annotated[EndpointRepository, Depends(_endpoints)]
 Deliveries = Annotated[DeliveryRepository, Depends(_deliveries)]
+Messages = Annotated[MessageRepository, Depends(_messages)]
 Guard = Annotated[TargetGuard, Depends(_guard)]
 Worker = Annotated[DeliveryWorker, Depends(_worker)]

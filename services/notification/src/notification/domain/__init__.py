@@ -1,1 +1,2 @@
-"""Delivery rules without I/O: target classification, signing secrets, the retry schedule, delivery records."""
+"""Rules without I/O: the company webhook table, complainant message texts, target classification, signing
+secrets, the retry schedule, delivery and dispatch records, inbox cursors."""

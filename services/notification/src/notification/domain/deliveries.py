@@ -11,7 +11,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-FORWARDED_EVENT_TYPE = "complaint.forwarded"
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
 
 

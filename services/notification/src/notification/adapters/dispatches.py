@@ -1,0 +1,67 @@
+"""The ``dispatches`` collection: e-mails and SMS waiting to be sent, claimed by the dispatch job with a lease.
+
+The same claim discipline as the webhook deliveries: one ``find_one_and_update`` sets a lease and a
+claim token, and every later write is conditional on the token, so a job whose lease ran out
+cannot overwrite what the replica that took over recorded.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from notification.adapters.deliveries import EPOCH, LeaseLost
+from notification.domain.dispatches import DispatchStatus
+
+
+class DispatchRepository:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection = db["dispatches"]
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        await self.collection.create_index([("number", ASCENDING)])
+        await self.collection.create_index([("message_id", ASCENDING)])
+
+    async def insert(self, dispatch: dict[str, Any], session: AsyncClientSession) -> None:
+        await self.collection.insert_one(dispatch, session=session)
+
+    async def of_number(self, number: str) -> list[dict[str, Any]]:
+        return await self.collection.find({"number": number}).sort([("created_at", ASCENDING)]).to_list()
+
+    async def claim_due(self, lease_s: float) -> dict[str, Any] | None:
+        now = datetime.now(timezone.utc)
+        return await self.collection.find_one_and_update(
+            {"status": DispatchStatus.PENDING, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": now + timedelta(seconds=lease_s), "claim": uuid.uuid4().hex}},
+            sort=[("next_attempt_at", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def _claimed_update(self, dispatch: dict[str, Any], update: dict[str, Any]) -> None:
+        result = await self.collection.update_one({"_id": dispatch["_id"], "claim": dispatch["claim"]}, update)
+        if result.matched_count != 1:
+            raise LeaseLost(dispatch["_id"])
+
+    async def schedule_retry(self, dispatch: dict[str, Any], attempt: dict[str, Any], next_at: datetime) -> None:
+        await self._claimed_update(dispatch, {
+            "$push": {"attempts": attempt},
+            "$set": {"next_attempt_at": next_at, "lease_until": EPOCH, "claim": None, "updated_at": attempt["at"],
+                     "last_error": attempt["error"]},
+        })
+
+    async def finish(
+        self, dispatch: dict[str, Any], attempt: dict[str, Any], status: DispatchStatus, *,
+        provider_ref: str | None = None,
+    ) -> None:
+        await self._claimed_update(dispatch, {
+            "$push": {"attempts": attempt},
+            "$set": {"status": status, "next_attempt_at": None, "lease_until": EPOCH, "claim": None,
+                     "updated_at": attempt["at"], "finished_at": attempt["at"], "last_error": attempt["error"],
+                     "provider_ref": provider_ref},
+        })

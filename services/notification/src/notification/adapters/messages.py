@@ -1,0 +1,72 @@
+"""The ``messages`` collection (the complainant's inbox) and ``complaint_companies``, the company name per complaint.
+
+A message is read by complaint number, newest first: the index (number, created_at, _id) serves
+both the listing of several numbers and the cursor that continues it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+
+class MessageRepository:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection = db["messages"]
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index([("number", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])
+
+    async def insert(self, message: dict[str, Any], session: AsyncClientSession) -> None:
+        await self.collection.insert_one(message, session=session)
+
+    async def page(
+        self, numbers: list[str], limit: int, after: tuple[datetime, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` messages of ``numbers``, newest first, after the cursor position ``after``."""
+        query: dict[str, Any] = {"number": {"$in": numbers}}
+        if after is not None:
+            created_at, message_id = after
+            query["$or"] = [
+                {"created_at": {"$lt": created_at}},
+                {"created_at": created_at, "_id": {"$lt": message_id}},
+            ]
+        cursor = self.collection.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+        return await cursor.to_list()
+
+    async def mark_read(self, message_id: str, numbers: list[str] | None) -> dict[str, Any] | None:
+        """Mark the message read (the first reading time stays); ``None`` if there is no such message of ``numbers``."""
+        query: dict[str, Any] = {"_id": message_id}
+        if numbers:
+            query["number"] = {"$in": numbers}
+        found = await self.collection.find_one_and_update(
+            {**query, "read_at": None}, {"$set": {"read_at": datetime.now(timezone.utc)}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return found if found is not None else await self.collection.find_one(query)
+
+
+class CompanyNames:
+    """The directory name of the company each complaint is addressed to, as ``complaint.accepted`` last said."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.collection = db["complaint_companies"]
+
+    async def remember(self, number: str, company_id: str, company_name: str, session: AsyncClientSession) -> None:
+        await self.collection.update_one(
+            {"_id": number},
+            {"$set": {"company_id": company_id, "company_name": company_name,
+                      "updated_at": datetime.now(timezone.utc)}},
+            upsert=True, session=session,
+        )
+
+    async def name_of(self, number: str, company_id: str | None, session: AsyncClientSession) -> str | None:
+        """The name, when it is known for this company (a redirected complaint's old name is not used for the new one)."""
+        found = await self.collection.find_one({"_id": number}, session=session)
+        if found is None or (company_id is not None and found["company_id"] != company_id):
+            return None
+        return found["company_name"]

@@ -1,0 +1,184 @@
+"""Every lifecycle event notification consumes, applied once in the inbox's transaction: the company's
+webhook (:mod:`notification.domain.company_webhooks`), the complainant's inbox message
+(:mod:`notification.domain.messages`) and the e-mail and SMS that carry it.
+
+Everything one event causes is written in one transaction with its inbox entry, so a redelivered
+event makes nothing twice and a failure leaves nothing half-written. The webhook id comes from
+the event id, so even a second write would collide on ``_id``. The company receives the event's
+data exactly as its contract defines it (masked contact data, evidence by reference).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from greenchannel.contracts import EVENT_MODELS, CloudEvent, ComplaintAccepted, EventData
+from greenchannel.messaging import ContractViolation
+from greenchannel.runtime import ServiceRuntime
+from opentelemetry import propagate
+from pydantic import ValidationError
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from notification.adapters.deliveries import EPOCH, DeliveryRepository
+from notification.adapters.dispatches import DispatchRepository
+from notification.adapters.endpoints import EndpointRepository
+from notification.adapters.messages import CompanyNames, MessageRepository
+from notification.domain.company_webhooks import COMPANY_WEBHOOKS, CompanyWebhook, company_webhook
+from notification.domain.deliveries import DeliveryStatus, UnusableEventId, webhook_id_for, webhook_payload
+from notification.domain.dispatches import Channel, DispatchStatus, email_subject, email_text, sms_text
+from notification.domain.messages import (
+    COMPLAINANT_MESSAGES,
+    SMS_KINDS,
+    MessageTexts,
+    RenderedMessage,
+    facts_of,
+    message_text_key,
+)
+
+log = logging.getLogger(__name__)
+
+# The routing keys this handler is subscribed to: every event that makes a webhook or a message.
+CONSUMED_EVENT_TYPES = tuple(sorted(set(COMPANY_WEBHOOKS) | set(COMPLAINANT_MESSAGES)))
+
+
+def _now_ms() -> datetime:
+    # MongoDB keeps milliseconds; a cursor made from a stored time must match it exactly.
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+class LifecycleEventHandler:
+    def __init__(
+        self,
+        *,
+        runtime: ServiceRuntime,
+        endpoints: EndpointRepository,
+        deliveries: DeliveryRepository,
+        messages: MessageRepository,
+        company_names: CompanyNames,
+        dispatches: DispatchRepository,
+        texts: MessageTexts,
+        email_enabled: bool,
+        wake_delivery_worker: Callable[[], None],
+        wake_dispatch_worker: Callable[[], None],
+    ) -> None:
+        self.runtime = runtime
+        self.endpoints = endpoints
+        self.deliveries = deliveries
+        self.messages = messages
+        self.company_names = company_names
+        self.dispatches = dispatches
+        self.texts = texts
+        self.email_enabled = email_enabled
+        self.wake_delivery_worker = wake_delivery_worker
+        self.wake_dispatch_worker = wake_dispatch_worker
+
+    async def __call__(self, event: CloudEvent) -> None:
+        model = EVENT_MODELS.get(event.type)
+        if model is None:
+            raise ContractViolation(f"no contract for event type {event.type!r}")
+        try:
+            data = event.payload(model)
+            webhook_id = webhook_id_for(event.id)
+        except (ValidationError, UnusableEventId) as error:
+            raise ContractViolation(str(error)) from error
+        number: str = data.number  # type: ignore[attr-defined] - every consumed event names its complaint
+        webhook = company_webhook(data)
+        text_key = message_text_key(data)
+        parked = False
+        dispatched = False
+
+        async def apply(session: AsyncClientSession) -> None:
+            nonlocal parked, dispatched
+            if isinstance(data, ComplaintAccepted):
+                await self.company_names.remember(number, data.company_id, data.company_name, session)
+            if webhook is not None:
+                parked = await self._record_delivery(event, data, webhook, webhook_id, session)
+            if text_key is not None:
+                company_name = await self.company_names.name_of(number, getattr(data, "company_id", None), session)
+                message = self.texts.render(text_key, facts_of(data, company_name))
+                dispatched = await self._record_message(event, number, message, session)
+
+        if not await self.runtime.inbox.handle_once(event, apply):
+            log.info("%s %s for %s was already applied", event.type, event.id, number)
+            return
+        if dispatched:
+            self.wake_dispatch_worker()
+        if webhook is not None:
+            await self._after_delivery_recorded(webhook, webhook_id, parked)
+
+    async def _record_delivery(
+        self, event: CloudEvent, data: EventData, webhook: CompanyWebhook, webhook_id: str,
+        session: AsyncClientSession,
+    ) -> bool:
+        """Write the delivery record; ``True`` when it waits for the company to register an endpoint."""
+        endpoint = await self.endpoints.get_enabled(webhook.company_id, session=session)
+        now = datetime.now(timezone.utc)
+        trace_headers: dict[str, str] = {}
+        propagate.inject(trace_headers)
+        await self.deliveries.insert(
+            {
+                "_id": webhook_id,
+                "event_id": event.id,
+                "company_id": webhook.company_id,
+                "number": data.number,  # type: ignore[attr-defined]
+                "event_type": webhook.webhook_type,
+                "payload": webhook_payload(webhook.webhook_type, event.time, data.model_dump(mode="json")),
+                "status": DeliveryStatus.NO_ENDPOINT if endpoint is None else DeliveryStatus.PENDING,
+                "attempts": [],
+                "next_attempt_at": now,
+                "lease_until": EPOCH,
+                "claim": None,
+                "last_error": None,
+                "trace_headers": trace_headers,
+                "created_at": now,
+                "updated_at": now,
+            },
+            session,
+        )
+        return endpoint is None
+
+    async def _after_delivery_recorded(self, webhook: CompanyWebhook, webhook_id: str, parked: bool) -> None:
+        if parked:
+            # An endpoint registered while the transaction ran could not see the new record;
+            # looking again after the commit closes that gap (the registration looks again after its own).
+            if await self.endpoints.get_enabled(webhook.company_id) is not None:
+                await self.deliveries.release_parked(webhook.company_id)
+            else:
+                log.info("no webhook endpoint for company %s yet; %s waits", webhook.company_id, webhook_id)
+                return
+        self.wake_delivery_worker()
+
+    async def _record_message(
+        self, event: CloudEvent, number: str, message: RenderedMessage, session: AsyncClientSession
+    ) -> bool:
+        """Write the inbox message and its dispatches; ``True`` when one of them is due for sending."""
+        now = _now_ms()
+        message_id = uuid.uuid4().hex
+        await self.messages.insert(
+            {"_id": message_id, "number": number, "kind": event.type, "title_zh": message.title_zh,
+             "title_en": message.title_en, "body_zh": message.body_zh, "body_en": message.body_en,
+             "event_id": event.id, "created_at": now, "read_at": None},
+            session,
+        )
+        channels: list[tuple[Channel, dict[str, Any]]] = [(
+            Channel.EMAIL,
+            {"status": DispatchStatus.PENDING if self.email_enabled else DispatchStatus.DISABLED,
+             "subject": email_subject(message), "text": email_text(message)},
+        )]
+        if event.type in SMS_KINDS:
+            channels.append((Channel.SMS, {"status": DispatchStatus.PENDING, "subject": None, "text": sms_text(message)}))
+        for channel, fields in channels:
+            pending = fields["status"] == DispatchStatus.PENDING
+            await self.dispatches.insert(
+                {"_id": uuid.uuid4().hex, "message_id": message_id, "number": number, "channel": channel, **fields,
+                 "attempts": [], "next_attempt_at": now if pending else None, "lease_until": EPOCH, "claim": None,
+                 "last_error": None, "provider_ref": None, "created_at": now, "updated_at": now,
+                 "finished_at": None if pending else now},
+                session,
+            )
+        return any(fields["status"] == DispatchStatus.PENDING for _, fields in channels)

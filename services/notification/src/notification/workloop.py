@@ -1,0 +1,67 @@
+"""The loop behind the delivery worker and the dispatch job: claim due work with a lease, run up to
+``concurrency`` attempts at once, and wait for a wake-up or the poll interval when nothing is due.
+
+Claiming is the work source's business (an atomic ``find_one_and_update`` that sets a lease), so
+any number of replicas run the loop at once without making the same attempt together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class ClaimLoop:
+    def __init__(
+        self,
+        *,
+        name: str,
+        claim: Callable[[], Awaitable[dict[str, Any] | None]],
+        attempt: Callable[[dict[str, Any]], Awaitable[None]],
+        poll_interval_s: float,
+        concurrency: int,
+    ) -> None:
+        self.name = name
+        self.claim = claim
+        self.attempt = attempt
+        self.poll_interval_s = poll_interval_s
+        self.concurrency = concurrency
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Work became due (created or released): claim it now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        slots = asyncio.Semaphore(self.concurrency)
+        in_flight: set[asyncio.Task] = set()
+        try:
+            while True:
+                await slots.acquire()
+                # Cleared before the claim: a wake-up that arrives during the claim is not lost.
+                self._wakeup.clear()
+                try:
+                    item = await self.claim()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # noqa: BLE001 - the store is away: try again after the poll interval
+                    log.exception("claiming due %s work failed", self.name)
+                    item = None
+                if item is None:
+                    slots.release()
+                    try:
+                        await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
+                    except asyncio.TimeoutError:
+                        pass
+                    continue
+                task = asyncio.create_task(self.attempt(item), name=f"{self.name} {item['_id']}")
+                in_flight.add(task)
+                task.add_done_callback(lambda done: (in_flight.discard(done), slots.release()))
+        finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
