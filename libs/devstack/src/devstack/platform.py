@@ -5,7 +5,9 @@ benchmarks, which need the whole platform but want to read its state directly.""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +16,31 @@ import httpx
 from devstack import standins
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
+from devstack.standins import free_port
 
 WEBHOOK_SECRET = "whsec_Z3JlZW5jaGFubmVsLWUyZS13ZWJob29rLXNlY3JldCE="
 OPERATOR_TOKEN = "test-operator-token"
+INTERNAL_TOKEN = "test-internal-token"
+
+
+@contextlib.contextmanager
+def smtp_server() -> Iterator[tuple[list[EmailMessage], int]]:
+    """A real SMTP server (aiosmtpd) on a free port that keeps every message it accepts."""
+    from aiosmtpd.controller import Controller
+
+    mailbox: list[EmailMessage] = []
+
+    class Keep:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            mailbox.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=policy.default))
+            return "250 OK"
+
+    controller = Controller(Keep(), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield mailbox, controller.port
+    finally:
+        controller.stop()
 
 
 @dataclass
@@ -27,6 +51,7 @@ class Platform:
     evidence: httpx.AsyncClient
     receiver: WebhookReceiver
     apps: dict[str, Any]
+    mailbox: list[EmailMessage]
 
 
 @contextlib.asynccontextmanager
@@ -44,12 +69,15 @@ async def running_platform(
     from routing.config import Settings as RoutingSettings
     from routing.main import create_app as routing_app
 
-    common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "log_level": log_level, **broker}
+    common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "internal_token": INTERNAL_TOKEN,
+              "log_level": log_level, **broker}
     if fast:
         common["outbox_poll_interval_s"] = 0.2
     receiver = WebhookReceiver(WEBHOOK_SECRET)
     async with contextlib.AsyncExitStack() as stack:
         receiver_url = await stack.enter_async_context(serve(receiver.app()))
+        mailbox, smtp_port = stack.enter_context(smtp_server())
+        intake_port = free_port()  # notification asks intake for contact details, intake calls the others
         apps: dict[str, Any] = {
             "evidence": evidence_app(EvidenceSettings(
                 **common, mongo_db=f"{db_prefix}_evidence", s3_endpoint=s3_endpoint, s3_access_key=standins.S3_ACCESS_KEY,
@@ -57,17 +85,20 @@ async def running_platform(
             "routing": routing_app(RoutingSettings(**common, mongo_db=f"{db_prefix}_routing")),
             "notification": notification_app(NotificationSettings(
                 **common, mongo_db=f"{db_prefix}_notification", webhook_allow_private_targets=True,
+                intake_url=f"http://127.0.0.1:{intake_port}", smtp_host="127.0.0.1", smtp_port=smtp_port,
                 **({"webhook_retry_schedule_s": [0, 0.2, 0.5, 1, 2], "delivery_poll_interval_s": 0.2} if fast else {}))),
         }
         urls = {name: await stack.enter_async_context(serve(app)) for name, app in apps.items()}
         apps["intake"] = intake_app(IntakeSettings(
-            **common, mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"]))
-        urls["intake"] = await stack.enter_async_context(serve(apps["intake"]))
+            **common, mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"],
+            notification_url=urls["notification"]))
+        urls["intake"] = await stack.enter_async_context(serve(apps["intake"], port=intake_port))
         clients = {
             name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30)) for name, url in urls.items()
         }
         await register_endpoints(clients["routing"], clients["notification"], receiver_url)
-        yield Platform(clients["intake"], clients["routing"], clients["notification"], clients["evidence"], receiver, apps)
+        yield Platform(clients["intake"], clients["routing"], clients["notification"], clients["evidence"], receiver, apps,
+                       mailbox)
 
 
 async def register_endpoints(routing: httpx.AsyncClient, notification: httpx.AsyncClient, receiver_url: str) -> None:

@@ -90,14 +90,16 @@ async def reforward(number: str, body: Reforward, intake: IntakeDep, operator: O
     now = datetime.now(timezone.utc)
 
     async def apply(session) -> dict[str, Any]:
+        current = await intake.cases.complaints.find_one({"_id": number}, projection={"round": 1}, session=session)
+        if current is None:
+            raise Problem(404, "complaint_not_found", "No complaint with this number.")
         updated = await intake.cases.transition(
             number, Action.REFORWARD, actor=_actor(operator), session=session, detail=body.note[:200],
-            fields={"reforward_note": body.note, "forwarded_at": now, "overdue": False},
+            fields={"reforward_note": body.note, "forwarded_at": now, "overdue": False, "round": current["round"] + 1},
             events=lambda case: [ComplaintForwarded(number=number, company_id=case["company_id"], forwarded_at=now,
-                                                    round=case.get("round", 1) + 1, note=body.note,
+                                                    round=case["round"], note=body.note,
                                                     deadline_working_days=body.deadline_working_days)],
         )
-        await intake.cases.complaints.update_one({"_id": number}, {"$inc": {"round": 1}}, session=session)
         return {"number": number, "status": updated["status"]}
 
     return await idempotent(intake, f"reforward:{number}", idempotency_key, body.model_dump(), apply)

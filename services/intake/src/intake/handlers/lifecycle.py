@@ -80,7 +80,7 @@ class LifecycleHandlers:
             await self.cases.transition(
                 delivered.number, Action.FORWARD, actor="notification", session=session,
                 detail=f"webhook {delivered.webhook_id} delivered after {delivered.attempts} attempt(s)",
-                fields={"forwarded_at": delivered.delivered_at, "forwarding_webhook_id": delivered.webhook_id},
+                fields={"forwarded_at": delivered.delivered_at, "forwarding_webhook_id": delivered.webhook_id, "round": 1},
                 events=lambda case: [ComplaintForwarded(number=case["number"], company_id=case["company_id"],
                                                         forwarded_at=delivered.delivered_at, webhook_id=delivered.webhook_id)],
             )
