@@ -453,8 +453,15 @@ def test_network_policies(rendered) -> None:
             assert set(peer) == {"podSelector"} and selects(peer["podSelector"], intake_labels), (service, peer)
             assert [p["port"] for p in ports] == [SERVICES[service]]
     intake_peers = ingress_peers("intake")
-    assert intake_peers and all("namespaceSelector" in peer for peer, _ in intake_peers), (
-        "intake: only the ingress controller"
+    notification_labels = pod_labels(deployments["notification"])
+    # From outside only the ingress controller; inside, only notification (intake's internal contact API).
+    assert intake_peers and all(
+        "namespaceSelector" in peer
+        or (set(peer) == {"podSelector"} and selects(peer["podSelector"], notification_labels)
+            and [p["port"] for p in ports] == [SERVICES["intake"]])
+        for peer, ports in intake_peers
+    ), (
+        "intake: only the ingress controller and notification"
     )
     assert all([p["port"] for p in ports] == [8000] for _, ports in intake_peers)
 
