@@ -13,7 +13,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from devstack.platform import OPERATOR_TOKEN
+from devstack.platform import OPERATOR_TOKEN, register_endpoints
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -178,6 +178,33 @@ async def test_the_full_journey(platform):
 
     received = await until(mails, what="e-mails to the complainant")
     assert "13811112222" not in "".join(mail.get_content() for mail in received)
+
+
+async def test_admin_corrects_the_directory_and_redirects_a_complaint(platform):
+    journey = Journey(platform)
+    operator = await journey.operator()
+    added = await platform.intake.put("/v1/ops/companies/c-right-one", headers=operator,
+                                      json={"name": "正确科技有限公司", "name_en": "Right One", "aliases": ["正确科技"]})
+    assert added.status_code == 201, added.text
+    refused = await platform.intake.put("/v1/ops/companies/c-right-one", headers=operator, json={"name": ""})
+    assert refused.status_code == 422
+    # A new company gets its webhook endpoint from an operator too; until then deliveries wait for it.
+    await register_endpoints(platform.routing, platform.notification, platform.receiver_url)
+    number, guest = await journey.file_and_forward()
+    wrong_company = (await journey.webhook(number, "complaint.forwarded"))["data"]["company_id"]
+    redirected = await platform.intake.post(f"/v1/ops/complaints/{number}/redirect", headers=operator,
+                                            json={"company_id": "c-right-one", "note": "应为正确科技的产品"})
+    assert redirected.json()["company_id"] == "c-right-one"
+    assert (await journey.webhook(number, "complaint.redirected"))["data"]["from_company_id"] == wrong_company
+
+    async def forwarded_to_new_company():
+        found = [d for d in platform.receiver.received if d.body.get("type") == "complaint.forwarded"
+                 and d.body["data"]["number"] == number and d.body["data"]["company_id"] == "c-right-one"]
+        return found or None
+
+    await until(forwarded_to_new_company, what="forwarding to the right company")
+    case = await journey.status_is(number, guest, "forwarded")
+    assert case["company"]["id"] == "c-right-one"
 
 
 async def test_withdrawal_tells_the_company(platform):

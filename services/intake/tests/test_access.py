@@ -9,7 +9,6 @@ from datetime import date, datetime, timedelta, timezone
 import httpx
 import jwt
 import pytest
-
 from devstack.eventtap import event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered

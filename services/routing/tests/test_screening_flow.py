@@ -199,15 +199,27 @@ async def test_a_second_start_keeps_the_directory(mongo_url, broker_namespace, r
         mongo_url, f"t{run_id}_routing_seed", broker_namespace.settings_for("routing-seed"), service_name="routing-seed"
     )
     first = create_app(settings)
-    async with serve(first):
+    operator = {"Authorization": f"Bearer {settings.operator_token}"}
+    async with serve(first) as base_url, httpx.AsyncClient(base_url=base_url) as http:
         db = first.state.runtime.db
         assert await db.companies.count_documents({}) == 13
         created = (await db.companies.find_one({"_id": "c-xunlian"}))["created_at"]
         # Data added while it runs (as an operator might) must survive the next start.
         await db.companies.insert_one({"_id": "c-extra", "name": "附加公司", "name_en": "Extra", "match_keys": ["附加公司"]})
+        corrected = {"name": "迅联科技有限公司", "name_en": "Xunlian Tech (corrected)", "aliases": ["迅联", "迅聊"]}
+        assert (await http.put("/v1/companies/c-xunlian", json=corrected)).status_code == 401
+        assert (await http.put("/v1/companies/Bad Id", json=corrected, headers=operator)).status_code == 422
+        assert (await http.put("/v1/companies/c-xunlian", json=corrected, headers=operator)).status_code == 200
+        added = await http.put("/v1/companies/c-new-app", headers=operator,
+                               json={"name": "新应用科技", "name_en": "New App", "apps": ["新应用"]})
+        assert added.status_code == 201
+        found = (await http.get("/v1/companies", params={"q": "新应用"})).json()["items"]
+        assert [company["id"] for company in found] == ["c-new-app"]
     second = create_app(settings)
     async with serve(second) as base_url, httpx.AsyncClient(base_url=base_url) as http:
         db = second.state.runtime.db
-        assert await db.companies.count_documents({}) == 14
+        assert await db.companies.count_documents({}) == 15
         assert (await db.companies.find_one({"_id": "c-xunlian"}))["created_at"] == created
+        # The seed does not overwrite an operator's correction.
+        assert (await http.get("/v1/companies/c-xunlian")).json()["name_en"] == "Xunlian Tech (corrected)"
         assert (await http.get("/v1/companies/c-extra")).json()["name"] == "附加公司"

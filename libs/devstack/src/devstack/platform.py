@@ -52,6 +52,7 @@ class Platform:
     receiver: WebhookReceiver
     apps: dict[str, Any]
     mailbox: list[EmailMessage]
+    receiver_url: str
 
 
 @contextlib.asynccontextmanager
@@ -98,7 +99,7 @@ async def running_platform(
         }
         await register_endpoints(clients["routing"], clients["notification"], receiver_url)
         yield Platform(clients["intake"], clients["routing"], clients["notification"], clients["evidence"], receiver, apps,
-                       mailbox)
+                       mailbox, receiver_url)
 
 
 async def register_endpoints(routing: httpx.AsyncClient, notification: httpx.AsyncClient, receiver_url: str) -> None:

@@ -21,6 +21,8 @@ class Settings(ServiceSettings):
     jwt_secret: str = "development-only-jwt-secret-change-me-0123456789"
     token_ttl_s: int = Field(default=3600, ge=60)
     internal_token: str = "dev-internal-token"
+    # Bearer token of the other services' operator endpoints (routing's directory), used on behalf of admins.
+    operator_token: str = "dev-operator-token"
     # The first operator account, created at start-up when there is none (an admin).
     operator_bootstrap_login: str = "admin"
     operator_bootstrap_password: str = "development-only-admin-password"

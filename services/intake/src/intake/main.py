@@ -43,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         idempotency = IdempotencyStore(runtime.db)
         identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s)
         evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s)
-        routing = RoutingClient(settings.routing_url)
+        routing = RoutingClient(settings.routing_url, settings.operator_token)
         notification = NotificationClient(settings.notification_url, settings.internal_token)
         await cases.ensure_indexes()
         await idempotency.ensure_indexes()

@@ -9,8 +9,9 @@ from greenchannel.problems import Problem
 
 
 class RoutingClient:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, operator_token: str) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0))
+        self._operator = {"Authorization": f"Bearer {operator_token}"}
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -25,6 +26,21 @@ class RoutingClient:
         if not response.is_success:
             raise Problem(503, "directory_unavailable", "The company directory could not answer; try again shortly.")
         return response.json()
+
+
+    async def save_company(self, company_id: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Add or correct a directory entry; routing's own 4xx (validation) is passed on."""
+        try:
+            response = await self._client.put(f"/v1/companies/{company_id}", json=fields, headers=self._operator)
+        except httpx.HTTPError:
+            raise Problem(503, "directory_unavailable", "The company directory is not reachable; try again shortly.") from None
+        body = response.json()
+        if 400 <= response.status_code < 500 and response.status_code != 401:
+            raise Problem(response.status_code, body.get("code", "directory_refused"), body.get("detail", ""),
+                          **{key: body[key] for key in ("errors",) if key in body})
+        if not response.is_success:
+            raise Problem(503, "directory_unavailable", "The company directory could not take the change.")
+        return response.status_code, body
 
 
 class NotificationClient:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
@@ -113,6 +113,15 @@ async def issue_api_key(company_id: str, body: NewApiKey, intake: IntakeDep, adm
 @router.get("/ops/companies/{company_id}/api-keys", tags=["operators"], summary="A company's API keys (admin)")
 async def list_api_keys(company_id: str, intake: IntakeDep, _: AdminDep) -> dict[str, Any]:
     return {"items": await intake.identities.list_api_keys(company_id)}
+
+
+@router.put("/ops/companies/{company_id}", tags=["operators"], summary="Add or correct a directory company (admin)")
+async def save_company(company_id: str, fields: dict[str, Any], intake: IntakeDep, _: AdminDep,
+                       response: Response) -> dict[str, Any]:
+    """Routing owns the directory and validates the entry; this passes an admin's change on to it."""
+    status, company = await intake.routing.save_company(company_id, fields)
+    response.status_code = status
+    return company
 
 
 @router.delete("/ops/api-keys/{key_id}", status_code=204, tags=["operators"], summary="Revoke an API key (admin)")

@@ -37,10 +37,13 @@ class CompanyRepository:
         await self.collection.create_index("match_keys")
 
     async def upsert_seed(self, companies: Iterable[Company]) -> int:
-        """Write the seed companies (their seeded fields only): a restart keeps other data and adds no copies."""
+        """Write the seed companies (their seeded fields only): a restart keeps other data and adds no copies.
+
+        A company an operator edited keeps the operator's version: the seed never overwrites it.
+        """
         count = 0
         for company in companies:
-            query = {"_id": company.id}
+            query = {"_id": company.id, "edited_at": None}
             update = {
                 "$set": {**_to_document(company), "seeded_at": datetime.now(timezone.utc)},
                 "$setOnInsert": {"created_at": datetime.now(timezone.utc)},
@@ -48,10 +51,20 @@ class CompanyRepository:
             try:
                 await self.collection.update_one(query, update, upsert=True)
             except DuplicateKeyError:
-                # Another replica inserted it at the same moment; the update now finds the document.
-                await self.collection.update_one(query, update, upsert=True)
+                # Edited by an operator, or inserted by another replica at this moment: theirs stands.
+                continue
             count += 1
         return count
+
+    async def save(self, company: Company) -> bool:
+        """Create or replace a company as an operator wrote it; True if it was new."""
+        now = datetime.now(timezone.utc)
+        result = await self.collection.update_one(
+            {"_id": company.id},
+            {"$set": {**_to_document(company), "edited_at": now}, "$setOnInsert": {"created_at": now}},
+            upsert=True,
+        )
+        return result.upserted_id is not None
 
     async def get(self, company_id: str) -> Company | None:
         document = await self.collection.find_one({"_id": company_id})

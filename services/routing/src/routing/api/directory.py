@@ -1,16 +1,16 @@
-"""The company directory and the complaint categories, read-only."""
+"""The company directory and the complaint categories; operators add and correct companies."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from greenchannel.problems import Problem
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from routing.api.dependencies import Categories, Companies
+from routing.api.dependencies import Categories, Companies, Operator
 from routing.domain.categories import Category
-from routing.domain.directory import Company
+from routing.domain.directory import COMPANY_ID_PATTERN, Company
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 
@@ -40,6 +40,28 @@ async def get_company(companies: Companies, company_id: Annotated[str, Path(max_
     company = await companies.get(company_id)
     if company is None:
         raise Problem(404, "company_not_found", f"No company with id {company_id!r} is in the directory.")
+    return company
+
+
+class CompanyFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=200)
+    aliases: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
+    apps: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
+    domains: list[Annotated[str, Field(min_length=3, max_length=253)]] = Field(default_factory=list, max_length=50)
+    user_base_millions: float | None = Field(default=None, ge=0)
+
+
+@router.put("/companies/{company_id}", response_model=Company, summary="Add or correct a company (operators)")
+async def save_company(
+    companies: Companies, _: Operator, body: CompanyFields, response: Response,
+    company_id: Annotated[str, Path(pattern=COMPANY_ID_PATTERN)],
+) -> Company:
+    company = Company(id=company_id, **body.model_dump())
+    if await companies.save(company):
+        response.status_code = 201
     return company
 
 

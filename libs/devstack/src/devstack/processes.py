@@ -1,0 +1,325 @@
+"""Run the services as real processes, as they run in production: ``python -m uvicorn <service>.main:create_app
+--factory`` on a free port, configured only through environment variables, each with its own log file.
+
+Used where one event loop is not enough: several replicas of a service against the same store and
+broker (tests/scale, bench/replicas.py), and fault tests that must kill a process the way a node
+dies (SIGKILL: no shutdown hook runs, leases and unacknowledged messages are left behind).
+
+* :func:`service_env` builds a service's environment (the same variables a Kubernetes ConfigMap
+  and Secret give it); :func:`start_service` starts one process; :class:`ServiceProcess` waits for
+  its ``/readyz``, stops it with SIGTERM or kills it with SIGKILL.
+* :func:`running_replicas` starts any number of replicas of each service on shared databases (one
+  database per service, shared by its replicas) and one broker namespace, waits until all are
+  ready and every consumer is attached to its queue, and stops them all at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from devstack import standins
+
+SERVICES = ("intake", "evidence", "routing", "notification")
+# The services that consume a queue of their own (evidence only publishes).
+CONSUMERS = ("intake", "routing", "notification")
+OPERATOR_TOKEN = "test-operator-token"
+# Short polls and a quick retry schedule: tests and benchmarks should not wait for production delays.
+FAST_ENV = {
+    "OUTBOX_POLL_INTERVAL_S": "0.2",
+    "DELIVERY_POLL_INTERVAL_S": "0.2",
+    "WEBHOOK_RETRY_SCHEDULE_S": json.dumps([0, 0.2, 0.5, 1, 2]),
+    "CONSUMER_RETRY_DELAY_MS": "500",
+    # A killed replica's claims (outbox entries, webhook deliveries) come free after seconds, not minutes.
+    "OUTBOX_LEASE_S": "5",
+    "WEBHOOK_TIMEOUT_S": "5",
+    "DELIVERY_LEASE_S": "8",
+}
+# Variables a service reads; an inherited value from the caller's environment must never leak in.
+_SERVICE_VARIABLES = (
+    "MONGO_URL", "MONGO_DB", "AMQP_URL", "EVENT_EXCHANGE", "QUEUE_PREFIX", "QUEUE_TYPE", "OPERATOR_TOKEN",
+    "EVIDENCE_URL", "ROUTING_URL", "NOTIFICATION_URL", "PUBLIC_BASE_URL", "S3_ENDPOINT", "S3_ACCESS_KEY",
+    "S3_SECRET_KEY", "S3_BUCKET", "S3_SECURE", "S3_PUBLIC_ENDPOINT", "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+    "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
+    "CONSUMER_MAX_RETRIES", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_TRACES_EXPORTER",
+)
+
+
+def service_env(
+    service: str,
+    *,
+    mongo_url: str,
+    mongo_db: str,
+    broker: Mapping[str, str],
+    s3_endpoint: str = "",
+    s3_bucket: str = "",
+    urls: Mapping[str, str] | None = None,
+    operator_token: str = OPERATOR_TOKEN,
+    fast: bool = True,
+    log_level: str = "WARNING",
+    extra: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment of one ``service`` process. ``broker`` holds amqp_url, event_exchange and
+    queue_prefix; ``urls`` the base URLs intake calls (``evidence``, ``routing``, ``notification``)."""
+    if service not in SERVICES:
+        raise ValueError(f"unknown service {service!r}")
+    env = {key: value for key, value in os.environ.items() if key not in _SERVICE_VARIABLES}
+    env.update(
+        MONGO_URL=mongo_url,
+        MONGO_DB=mongo_db,
+        AMQP_URL=broker["amqp_url"],
+        EVENT_EXCHANGE=broker["event_exchange"],
+        QUEUE_PREFIX=broker["queue_prefix"],
+        OPERATOR_TOKEN=operator_token,
+        LOG_LEVEL=log_level,
+        LOG_JSON="false",
+        OTEL_SERVICE_NAME=service,
+        # Log lines reach the file before a SIGKILL, not when a buffer happens to fill.
+        PYTHONUNBUFFERED="1",
+    )
+    if fast:
+        env.update(FAST_ENV)
+    urls = urls or {}
+    if service == "intake":
+        env.update({f"{name.upper()}_URL": url for name, url in urls.items() if name in ("evidence", "routing", "notification")})
+    if service == "evidence":
+        env.update(S3_ENDPOINT=s3_endpoint, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)
+        if s3_bucket:
+            env["S3_BUCKET"] = s3_bucket
+    if service == "notification":
+        # Test receivers listen on loopback, which the SSRF guard refuses in production.
+        env["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class ServiceProcess:
+    """One running service process (a replica)."""
+
+    service: str
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    async def wait_ready(self, timeout: float = 90.0) -> None:
+        """Wait until ``/readyz`` answers 200; fails at once if the process exits."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        async with httpx.AsyncClient(base_url=self.url, timeout=3) as client:
+            while loop.time() < deadline:
+                if not self.running:
+                    raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"{self.name} is not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def terminate(self, timeout: float = 20.0) -> int | None:
+        """Graceful stop (SIGTERM: uvicorn runs the lifespan's shutdown); SIGKILL if it does not exit in time."""
+        if self.running:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def kill(self) -> int | None:
+        """Crash (SIGKILL): nothing is cleaned up, as when a node or container dies."""
+        if self.running:
+            self.process.kill()
+            self.process.wait()
+        return self.process.returncode
+
+    async def aterminate(self, timeout: float = 20.0) -> int | None:
+        return await asyncio.to_thread(self.terminate, timeout)
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def start_service(
+    service: str, env: Mapping[str, str], *, log_dir: Path, name: str | None = None, port: int | None = None
+) -> ServiceProcess:
+    """Start ``service`` as ``python -m uvicorn <service>.main:create_app --factory`` (not waiting for it)."""
+    name = name or service
+    port = port or standins.free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{name}.log"
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
+            env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return ServiceProcess(service, name, port, dict(env), log_path, process)
+
+
+@dataclass
+class ReplicatedPlatform:
+    """Replicas of every service on shared databases and one broker namespace."""
+
+    mongo_url: str
+    s3_endpoint: str
+    broker: dict[str, str]
+    db_prefix: str
+    bucket: str
+    log_dir: Path
+    fast: bool = True
+    log_level: str = "WARNING"
+    replicas: dict[str, list[ServiceProcess]] = field(default_factory=lambda: {service: [] for service in SERVICES})
+    retired: list[ServiceProcess] = field(default_factory=list)
+    _started: dict[str, int] = field(default_factory=lambda: {service: 0 for service in SERVICES})
+
+    def database(self, service: str) -> str:
+        return f"{self.db_prefix}_{service}"
+
+    def running(self, service: str) -> list[ServiceProcess]:
+        return [replica for replica in self.replicas[service] if replica.running]
+
+    def url(self, service: str, index: int = 0) -> str:
+        """A running replica's URL (round-robin by ``index``), as a Kubernetes Service would pick one."""
+        running = self.running(service)
+        if not running:
+            raise RuntimeError(f"no {service} replica is running")
+        return running[index % len(running)].url
+
+    def launch(self, service: str, urls: Mapping[str, str] | None = None) -> ServiceProcess:
+        """Start one more replica of ``service`` (not waiting for it)."""
+        self._started[service] += 1
+        env = service_env(
+            service, mongo_url=self.mongo_url, mongo_db=self.database(service), broker=self.broker,
+            s3_endpoint=self.s3_endpoint, s3_bucket=self.bucket, urls=urls, fast=self.fast, log_level=self.log_level,
+        )
+        replica = start_service(service, env, log_dir=self.log_dir, name=f"{service}-{self._started[service]}")
+        self.replicas[service].append(replica)
+        return replica
+
+    async def add_replica(self, service: str, timeout: float = 90.0) -> ServiceProcess:
+        """Start one more replica and wait until it is ready (and, for a consumer, attached to its queue)."""
+        index = self._started[service]
+        urls = None
+        if service == "intake":
+            urls = {name: self.url(name, index) for name in ("evidence", "routing", "notification") if self.running(name)}
+        replica = self.launch(service, urls)
+        await replica.wait_ready(timeout)
+        if service in CONSUMERS:
+            await wait_for_consumers(self.broker["amqp_url"], {self.queue(service): len(self.running(service))}, timeout)
+        return replica
+
+    def kill(self, replica: ServiceProcess) -> None:
+        replica.kill()
+        self.replicas[replica.service].remove(replica)
+        self.retired.append(replica)
+
+    async def stop(self) -> None:
+        everything = [replica for replicas in self.replicas.values() for replica in replicas]
+        await asyncio.gather(*(replica.aterminate() for replica in everything))
+        self.retired.extend(everything)
+        for replicas in self.replicas.values():
+            replicas.clear()
+
+    def queue(self, service: str, suffix: str = "") -> str:
+        return f"{self.broker['queue_prefix']}.{service}{suffix}"
+
+
+async def queue_counts(amqp_url: str, queues: Iterable[str]) -> dict[str, tuple[int, int]]:
+    """``queue -> (ready messages, consumers)``; a queue that does not exist counts as ``(0, 0)``."""
+    import aio_pika
+
+    counts: dict[str, tuple[int, int]] = {}
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for name in queues:
+            channel = await connection.channel()
+            try:
+                declared = await channel.declare_queue(name, passive=True)
+                result = declared.declaration_result
+                counts[name] = (result.message_count, result.consumer_count)
+                await channel.close()
+            except aio_pika.exceptions.ChannelClosed:
+                counts[name] = (0, 0)
+    return counts
+
+
+async def wait_for_consumers(amqp_url: str, expected: Mapping[str, int], timeout: float = 60.0) -> None:
+    """Wait until each queue in ``expected`` has at least that many consumers attached."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        counts = await queue_counts(amqp_url, expected)
+        if all(counts[name][1] >= wanted for name, wanted in expected.items()):
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"consumers attached {({name: c[1] for name, c in counts.items()})}, wanted {dict(expected)}")
+        await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def running_replicas(
+    *,
+    mongo_url: str,
+    s3_endpoint: str,
+    broker: Mapping[str, str],
+    db_prefix: str,
+    bucket: str,
+    log_dir: Path,
+    replicas: Mapping[str, int],
+    fast: bool = True,
+    log_level: str = "WARNING",
+    ready_timeout: float = 120.0,
+) -> AsyncIterator[ReplicatedPlatform]:
+    """Start ``replicas[service]`` processes of each service at once and wait until every one is ready
+    and every consumer replica is attached to its service's queue. Each intake replica calls one of the
+    evidence and routing replicas (round-robin). Everything is stopped (SIGTERM) on exit."""
+    platform = ReplicatedPlatform(mongo_url, s3_endpoint, dict(broker), db_prefix, bucket, log_dir, fast, log_level)
+    try:
+        # Every port is chosen before anything starts, so all processes start together and intake
+        # knows where its evidence and routing replicas will listen.
+        for service in ("evidence", "routing", "notification"):
+            for _ in range(replicas.get(service, 0)):
+                platform.launch(service)
+        for index in range(replicas.get("intake", 0)):
+            urls = {name: platform.replicas[name][index % len(platform.replicas[name])].url
+                    for name in ("evidence", "routing", "notification") if platform.replicas[name]}
+            platform.launch("intake", urls)
+        everything = [replica for group in platform.replicas.values() for replica in group]
+        await asyncio.gather(*(replica.wait_ready(ready_timeout) for replica in everything))
+        consumers = {platform.queue(service): count for service, count in replicas.items() if service in CONSUMERS and count}
+        await wait_for_consumers(broker["amqp_url"], consumers, timeout=ready_timeout)
+        yield platform
+    finally:
+        await platform.stop()
