@@ -185,3 +185,17 @@ async def test_rejection_records_the_reason(intake, events):
     assert case["timeline"][-1]["detail"] == "company_unknown"
     rejected = (await events.wait_for("complaint.rejected", subject=answer["number"])).event
     assert rejected.data["reason"] == "company_unknown"
+
+
+async def test_metrics_show_requests_events_outbox_and_cases(intake, events):
+    answer = (await intake.post("/v1/complaints", json=FORM)).json()
+    await events.wait_for("complaint.submitted", subject=answer["number"])
+    text = (await intake.get("/metrics")).text
+    assert 'greenchannel_http_request_seconds_count{method="POST",route="/v1/complaints",service="intake",status="201"}' in text
+    assert answer["number"] not in text  # route templates, never raw paths
+    published = [line for line in text.splitlines()
+                 if line.startswith('greenchannel_events_published_total{service="intake",type="complaint.submitted"}')]
+    assert published and float(published[0].split()[-1]) >= 1
+    assert 'greenchannel_outbox_backlog{service="intake"}' in text
+    submitted = [line for line in text.splitlines() if line.startswith('greenchannel_cases{state="submitted"}')]
+    assert submitted and float(submitted[0].split()[-1]) >= 1

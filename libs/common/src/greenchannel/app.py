@@ -1,4 +1,4 @@
-"""The FastAPI application shell shared by the services: problem handlers, health routes, tracing."""
+"""The FastAPI application shell shared by the services: problem handlers, health routes, metrics, tracing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 
 from greenchannel.health import ReadinessCheck, health_router
+from greenchannel.metrics import Refresh, install_metrics
 from greenchannel.problems import install_problem_handlers
 from greenchannel.telemetry import instrument_app
 
@@ -19,9 +20,11 @@ def make_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     readiness: Callable[[FastAPI], dict[str, ReadinessCheck]],
     degradable: frozenset[str] = frozenset(),
+    metrics: Callable[[FastAPI], list[Refresh]] = lambda app: [app.state.runtime.refresh_metrics],
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
     app.include_router(health_router(lambda: readiness(app), degradable))
+    install_metrics(app, metrics)
     instrument_app(app)
     return app

@@ -29,6 +29,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, Abstrac
 from pydantic import ValidationError
 
 from greenchannel.contracts import CloudEvent
+from greenchannel.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED
 from greenchannel.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ class Broker:
             headers=dict(headers or {}),
         )
         await self._exchange.publish(message, routing_key=event.type, timeout=10)
+        EVENTS_PUBLISHED.labels(self.settings.service_name, event.type).inc()
 
     async def declare_consumer_queues(self, routing_keys: Iterable[str]) -> aio_pika.abc.AbstractQueue:
         assert self._connection is not None, "connect() first"
@@ -154,9 +156,11 @@ class Broker:
             if handler is None:
                 raise ContractViolation(f"no handler for event type {event.type!r}")
             await handler(event)
+            self._count(event.type, "handled")
         except (ValidationError, json.JSONDecodeError, UnicodeDecodeError, ContractViolation) as error:
             log.warning("dead-lettering unusable message %s: %s", message.message_id, _short(error))
             await self._dead_letter(message, f"contract: {_short(error)}")
+            self._count(message.type or "unparseable", "dead_lettered")
             await message.ack()
         except asyncio.CancelledError:
             await message.nack(requeue=True)
@@ -166,12 +170,17 @@ class Broker:
             if retries >= self.settings.consumer_max_retries:
                 log.error("dead-lettering %s after %d retries: %s", message.message_id, retries, _short(error))
                 await self._dead_letter(message, f"retries exhausted: {_short(error)}")
+                self._count(message.type or "unknown", "dead_lettered")
             else:
                 log.warning("retrying %s (attempt %d): %s", message.message_id, retries + 1, _short(error))
                 await self._republish(message, queue_names(self.settings)[1], {RETRY_COUNT_HEADER: retries + 1})
+                self._count(message.type or "unknown", "retried")
             await message.ack()
         else:
             await message.ack()
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        EVENTS_CONSUMED.labels(self.settings.service_name, event_type[:100], outcome).inc()
 
     async def _dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
         main_name, _, dlq_name = queue_names(self.settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timezone
 from collections.abc import Awaitable, Callable
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -17,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from greenchannel.health import ReadinessCheck
 from greenchannel.inbox import Inbox
 from greenchannel.messaging import Broker, Subscriptions
+from greenchannel.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
 from greenchannel.mongo import make_client, ping
 from greenchannel.outbox import Outbox, OutboxRelay
 from greenchannel.settings import ServiceSettings
@@ -66,6 +68,15 @@ class ServiceRuntime:
         except Exception as error:  # noqa: BLE001 - closing is best effort; the process is going away
             log.warning("broker connection did not close cleanly: %r", error)
         await self.mongo.close()
+
+    async def refresh_metrics(self) -> None:
+        """The outbox backlog and the age of its oldest entry, read just before a scrape."""
+        backlog = await self.outbox.pending_count()
+        oldest = await self.outbox.collection.find_one({"sent_at": None}, sort=[("created_at", 1)],
+                                                       projection={"created_at": 1})
+        age = (datetime.now(timezone.utc) - oldest["created_at"]).total_seconds() if oldest else 0.0
+        OUTBOX_BACKLOG.labels(self.settings.service_name).set(backlog)
+        OUTBOX_OLDEST_AGE.labels(self.settings.service_name).set(age)
 
     def readiness_checks(self) -> dict[str, ReadinessCheck]:
         async def broker() -> bool:

@@ -16,6 +16,7 @@ from greenchannel.problems import problem_response
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
 
+from intake.adapters.case_metrics import refresh_case_metrics
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.identities import Identities
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         readiness=lambda app: app.state.runtime.readiness_checks(),
         # Filing needs only the store: events wait in the outbox while the broker is away.
         degradable=frozenset({"broker"}),
+        metrics=lambda app: [app.state.runtime.refresh_metrics,
+                             lambda: refresh_case_metrics(app.state.intake.cases)],
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, internal.router):
         app.include_router(router)

@@ -1,0 +1,64 @@
+"""Prometheus metrics every service exposes at ``/metrics``: HTTP latency by route, events published,
+consumed, retried and dead-lettered by type, and the outbox backlog with the age of its oldest entry.
+
+Metrics carry a ``service`` label, so several services in one process (the tests) stay apart.
+Service-specific figures (open cases by state, webhook deliveries) are defined by the service and
+refreshed through the ``refresh`` hook just before a scrape.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+
+HTTP_SECONDS = Histogram(
+    "greenchannel_http_request_seconds", "HTTP request latency by route template.",
+    ["service", "method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+EVENTS_PUBLISHED = Counter("greenchannel_events_published_total", "Events published (confirmed by the broker).",
+                           ["service", "type"])
+EVENTS_CONSUMED = Counter("greenchannel_events_consumed_total",
+                          "Events consumed, by outcome: handled, retried, dead_lettered.", ["service", "type", "outcome"])
+OUTBOX_BACKLOG = Gauge("greenchannel_outbox_backlog", "Outbox entries not yet published.", ["service"])
+OUTBOX_OLDEST_AGE = Gauge("greenchannel_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox entry.",
+                          ["service"])
+
+Refresh = Callable[[], Awaitable[None]]
+
+
+def service_of(app: FastAPI) -> str:
+    runtime = getattr(app.state, "runtime", None)
+    return runtime.settings.service_name if runtime is not None else app.title
+
+
+def install_metrics(app: FastAPI, refresh: Callable[[FastAPI], list[Refresh]]) -> None:
+    """Time every request by its route template (never the raw path: numbers would explode the labels)."""
+
+    @app.middleware("http")
+    async def time_request(request: Request, call_next):
+        service = service_of(app)
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        if template != "/metrics":
+            HTTP_SECONDS.labels(service, request.method, template, str(response.status_code)).observe(
+                time.perf_counter() - started)
+        return response
+
+    router = APIRouter(tags=["health"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        for hook in refresh(app):
+            try:
+                await hook()
+            except Exception:  # noqa: BLE001 - a figure that cannot be read now must not fail the scrape
+                pass
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    app.include_router(router)
