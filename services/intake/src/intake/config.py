@@ -26,6 +26,8 @@ class Settings(ServiceSettings):
     # The first operator account, created at start-up when there is none (an admin).
     operator_bootstrap_login: str = "admin"
     operator_bootstrap_password: str = "development-only-admin-password"
+    # Where operators open a trace: Jaeger's UI (``{trace_ui_url}/trace/{trace_id}``).
+    trace_ui_url: str = "http://localhost:16686"
     rating_window_days: int = Field(default=60, ge=1)
     appeal_window_days: int = Field(default=30, ge=1)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)

@@ -49,6 +49,21 @@ async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[st
             "region_code": case["region_code"]}
 
 
+@router.get("/complaints/{number}/traces", summary="The traces of a complaint, with links into the trace UI")
+async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
+    """Every timeline entry stores the trace id of the request or event that made it: one step from a
+    complaint number to "where is it and why is it stuck"."""
+    _, case = await case_for(intake, number, operator, None)
+    seen: dict[str, dict[str, Any]] = {}
+    for entry in case["timeline"]:
+        trace_id = entry.get("trace_id")
+        if trace_id:
+            seen.setdefault(trace_id, {"trace_id": trace_id, "first_at": entry["at"].isoformat(), "actions": [],
+                                       "url": f"{intake.settings.trace_ui_url.rstrip('/')}/trace/{trace_id}"})
+            seen[trace_id]["actions"].append(entry["action"])
+    return {"number": number, "traces": list(seen.values())}
+
+
 class Reforward(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
