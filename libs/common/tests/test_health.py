@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-
 from greenchannel.health import health_router
 
 pytestmark = pytest.mark.unit

@@ -200,3 +200,44 @@ async def test_internal_contact_needs_the_internal_token(platform):
     assert (await platform.get(path, headers={"Authorization": "Bearer wrong"})).status_code == 401
     contact = await platform.get(path, headers={"Authorization": f"Bearer {platform.settings.internal_token}"})
     assert contact.json() == {"email": "zhao@example.cn", "phone": "+8613512345678"}
+
+
+async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform):
+    operator = {"Authorization": "Bearer " + (await platform.post("/v1/ops/auth/token", json=ADMIN)).json()["access_token"]}
+    filed = (await platform.post("/v1/complaints", json=FORM)).json()
+    number = filed["number"]
+    cases = platform.app.state.intake.cases.complaints
+    case = await cases.find_one_and_delete({"_id": number})  # the store lost it: the decision cannot apply
+    decision = await platform.tap.publish(CloudEvent.wrap(ComplaintScreened(
+        number=number, decision="accepted", company_id="c-x", company_name="X 公司", category="refund",
+        response_due=date.today() + timedelta(days=14), screened_at=datetime.now(timezone.utc)), source="/t", subject=number))
+    await platform.tap.publish_raw(b"\xff not json at all", "complaint.screened")
+
+    async def pending():
+        listed = (await platform.get("/v1/ops/dead-letters", params={"service": "intake"}, headers=operator)).json()
+        return listed["items"] if len(listed["items"]) >= 2 else None
+
+    for _ in range(100):
+        if items := await pending():
+            break
+        await asyncio.sleep(0.1)
+    by_message = {item["message_id"]: item for item in items}
+    lost = by_message[decision.id]
+    assert lost["reason"].startswith("contract") and lost["event"]["subject"] == number
+    poison = next(item for item in items if item["message_id"] != decision.id)
+    assert poison["event"] is None and poison["reason"].startswith("contract")
+    assert (await platform.get(f"/v1/ops/dead-letters/{lost['id']}", headers=operator)).json()["event"]["id"] == decision.id
+    assert (await platform.get("/v1/ops/dead-letters", params={"service": "intake"},
+                               headers={"X-Access-Code": filed["access_code"]})).status_code == 401
+
+    await cases.insert_one(case)  # the fix
+    replayed = await platform.post(f"/v1/ops/dead-letters/{lost['id']}/replay", headers=operator)
+    assert replayed.json()["status"] == "replayed"
+    assert (await platform.post(f"/v1/ops/dead-letters/{lost['id']}/replay", headers=operator)).status_code == 409
+    accepted = await platform.tap.wait_for("complaint.accepted", subject=number)
+    assert accepted.event.data["company_id"] == "c-x"
+    discarded = await platform.post(f"/v1/ops/dead-letters/{poison['id']}/discard", headers=operator,
+                                    json={"note": "garbage from a test publisher"})
+    assert discarded.json()["status"] == "discarded" and discarded.json()["note"].startswith("garbage")
+    left = (await platform.get("/v1/ops/dead-letters", params={"service": "intake"}, headers=operator)).json()
+    assert left["items"] == []

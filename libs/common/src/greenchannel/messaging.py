@@ -179,6 +179,40 @@ class Broker:
         else:
             await message.ack()
 
+    async def take_dead_letters(
+        self, service: str, limit: int, keep: Callable[[AbstractIncomingMessage], Awaitable[None]]
+    ) -> int:
+        """Move up to ``limit`` messages out of ``service``'s dead-letter queue: each is acknowledged
+        only after ``keep`` stored it, so a failure leaves it in the queue."""
+        assert self._publish_channel is not None, "connect() first"
+        name = f"{self.settings.queue_prefix}.{service}.dlq"
+        channel = await self._connection.channel()
+        try:
+            queue = await channel.declare_queue(name, passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            return 0  # that service never declared its queues
+        taken = 0
+        try:
+            while taken < limit and (message := await queue.get(no_ack=False, fail=False)) is not None:
+                try:
+                    await keep(message)
+                except BaseException:
+                    await message.nack(requeue=True)
+                    raise
+                await message.ack()
+                taken += 1
+        finally:
+            await channel.close()
+        return taken
+
+    async def send_to_queue(self, queue: str, body: bytes, *, message_id: str | None, message_type: str | None,
+                            headers: dict[str, Any]) -> None:
+        """Put a message straight into one consumer's queue (a replayed dead letter), confirmed."""
+        assert self._publish_channel is not None, "connect() first"
+        message = aio_pika.Message(body=body, content_type="application/cloudevents+json", message_id=message_id,
+                                   type=message_type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, headers=headers)
+        await self._publish_channel.default_exchange.publish(message, routing_key=queue, timeout=10)
+
     def _count(self, event_type: str, outcome: str) -> None:
         EVENTS_CONSUMED.labels(self.settings.service_name, event_type[:100], outcome).inc()
 

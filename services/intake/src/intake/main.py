@@ -18,11 +18,12 @@ from greenchannel.telemetry import setup_logging, setup_tracing
 
 from intake.adapters.case_metrics import refresh_case_metrics
 from intake.adapters.case_store import CaseNotFound, CaseStore
+from intake.adapters.dead_letters import DeadLetters
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.service_clients import NotificationClient, RoutingClient
-from intake.api import accounts, company, complaints, internal, operators
+from intake.api import accounts, company, complaints, dead_letters, internal, operators
 from intake.api.deps import Intake
 from intake.config import Settings
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             .on("sla.quiet_period_elapsed", handlers.on_quiet_period_elapsed)
         )
         app.state.runtime = runtime
+        app.state.dead_letters = DeadLetters(runtime.db, runtime.broker)
+        await app.state.dead_letters.ensure_indexes()
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
                                   identities)
         await runtime.start(subscriptions)
@@ -82,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=lambda app: [app.state.runtime.refresh_metrics,
                              lambda: refresh_case_metrics(app.state.intake.cases)],
     )
-    for router in (complaints.router, accounts.router, company.router, operators.router, internal.router):
+    for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
+                   internal.router):
         app.include_router(router)
 
     @app.exception_handler(IllegalTransition)
