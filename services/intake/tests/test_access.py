@@ -241,3 +241,23 @@ async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform
     assert discarded.json()["status"] == "discarded" and discarded.json()["note"].startswith("garbage")
     left = (await platform.get("/v1/ops/dead-letters", params={"service": "intake"}, headers=operator)).json()
     assert left["items"] == []
+
+
+async def test_guessing_access_codes_and_passwords_is_cut_off(platform):
+    filed = (await platform.post("/v1/complaints", json=FORM)).json()
+    number = filed["number"]
+    limit = platform.settings.access_code_failures_per_number_per_hour
+    for attempt in range(limit):
+        wrong = await platform.get(f"/v1/complaints/{number}", headers={"X-Access-Code": f"WRONG{attempt:05d}"})
+        assert wrong.status_code == 404
+    # Now even the right code waits: the number is locked for the rest of the window, whatever the address.
+    locked = await platform.get(f"/v1/complaints/{number}", headers={"X-Access-Code": filed["access_code"]})
+    assert locked.status_code == 429 and locked.json()["code"] == "rate_limited"
+    assert int(locked.headers["Retry-After"]) > 0
+
+    await platform.post("/v1/accounts", json={"login": "guess@example.cn", "password": "the-right-password"})
+    for _ in range(platform.settings.login_failures_per_login_per_15_min):
+        failed = await platform.post("/v1/auth/token", json={"login": "guess@example.cn", "password": "a-wrong-guess"})
+        assert failed.status_code == 401
+    blocked = await platform.post("/v1/auth/token", json={"login": "guess@example.cn", "password": "the-right-password"})
+    assert blocked.status_code == 429

@@ -59,6 +59,7 @@ class Platform:
 async def running_platform(
     *, mongo_url: str, s3_endpoint: str, broker: dict[str, str], db_prefix: str, bucket: str, fast: bool = True,
     log_level: str = "WARNING",
+    intake_settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Platform]:
     """``broker`` holds amqp_url, event_exchange and queue_prefix; each service gets ``<db_prefix>_<service>``."""
     from evidence.config import Settings as EvidenceSettings
@@ -92,7 +93,7 @@ async def running_platform(
         urls = {name: await stack.enter_async_context(serve(app)) for name, app in apps.items()}
         apps["intake"] = intake_app(IntakeSettings(
             **common, mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"],
-            notification_url=urls["notification"]))
+            notification_url=urls["notification"], **(intake_settings or {})))
         urls["intake"] = await stack.enter_async_context(serve(apps["intake"], port=intake_port))
         clients = {
             name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30)) for name, url in urls.items()

@@ -171,10 +171,24 @@ class ServiceProcess:
             return "(no log)"
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: on Linux, get SIGTERM when the process that started it dies, so a
+    test run that is killed leaves no service behind (elsewhere this does nothing)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start_service(
     service: str, env: Mapping[str, str], *, log_dir: Path, name: str | None = None, port: int | None = None
 ) -> ServiceProcess:
-    """Start ``service`` as ``python -m uvicorn <service>.main:create_app --factory`` (not waiting for it)."""
+    """Start ``service`` as ``python -m uvicorn <service>.main:create_app --factory`` (not waiting for it).
+
+    Call it from the thread that lives as long as the process should (the event loop's): the child
+    is told to stop when the thread that started it ends."""
     name = name or service
     port = port or standins.free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -184,6 +198,7 @@ def start_service(
             [sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "10"],
             env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     return ServiceProcess(service, name, port, dict(env), log_path, process)
 

@@ -30,6 +30,15 @@ class Settings(ServiceSettings):
     trace_ui_url: str = "http://localhost:16686"
     rating_window_days: int = Field(default=60, ge=1)
     appeal_window_days: int = Field(default=30, ge=1)
+    # Rate limits at the public edge (counted in MongoDB, shared by every replica).
+    rate_limits_enabled: bool = True
+    client_ip_header: str = Field(default="", description="Header the ingress puts the client address in, e.g. X-Real-IP.")
+    filings_per_ip_per_hour: int = Field(default=60, ge=1)
+    uploads_per_ip_per_hour: int = Field(default=300, ge=1)
+    access_code_failures_per_number_per_hour: int = Field(default=10, ge=1)
+    access_code_failures_per_ip_per_hour: int = Field(default=100, ge=1)
+    login_failures_per_login_per_15_min: int = Field(default=10, ge=1)
+    login_failures_per_ip_per_15_min: int = Field(default=100, ge=1)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
     max_request_body_bytes: int = 64 * 1024
     evidence_upload_timeout_s: float = 120.0

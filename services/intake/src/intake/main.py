@@ -22,6 +22,7 @@ from intake.adapters.dead_letters import DeadLetters
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
+from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.api import accounts, company, complaints, dead_letters, internal, operators
 from intake.api.deps import Intake
@@ -65,8 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = runtime
         app.state.dead_letters = DeadLetters(runtime.db, runtime.broker)
         await app.state.dead_letters.ensure_indexes()
+        limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
+        await limits.ensure_indexes()
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
-                                  identities)
+                                  identities, limits)
         await runtime.start(subscriptions)
         try:
             yield

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from pydantic_core import PydanticCustomError
 
 from intake.adapters.identities import LoginTaken
-from intake.api.deps import AdminDep, IntakeDep
+from intake.api.deps import AdminDep, ClientDep, Intake, IntakeDep
 from intake.domain.filing import normalize_email
 from intake.domain.identity import IdentityError, normalize_mobile
 from intake.domain.principals import Role
@@ -61,24 +61,33 @@ async def register(body: Registration, intake: IntakeDep) -> dict[str, Any]:
     return {"account_id": account_id}
 
 
+async def _sign_in(intake: Intake, login: str, client: str, authenticate) -> dict[str, Any]:
+    """Failed sign-ins are limited per login and per address, so passwords cannot be guessed."""
+    await intake.limits.check(intake.rules.login_per_login, login)
+    await intake.limits.check(intake.rules.login_per_client, client)
+    principal = await authenticate()
+    if principal is None:
+        await intake.limits.hit(intake.rules.login_per_login, login)
+        await intake.limits.hit(intake.rules.login_per_client, client)
+        raise BAD_CREDENTIALS
+    return intake.identities.issue_token(principal)
+
+
 @router.post("/auth/token", summary="Sign in as a complainant: a signed, expiring bearer token")
-async def complainant_token(body: Credentials, intake: IntakeDep) -> dict[str, Any]:
+async def complainant_token(body: Credentials, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     try:
         login = normalize_login(body.login)
     except PydanticCustomError:
         raise BAD_CREDENTIALS from None
-    principal = await intake.identities.authenticate_complainant(login, body.password)
-    if principal is None:
-        raise BAD_CREDENTIALS
-    return intake.identities.issue_token(principal)
+    return await _sign_in(intake, f"complainant:{intake.blind_index.digest(login)}", client,
+                          lambda: intake.identities.authenticate_complainant(login, body.password))
 
 
 @router.post("/ops/auth/token", tags=["operators"], summary="Sign in as an operator")
-async def operator_token(body: Credentials, intake: IntakeDep) -> dict[str, Any]:
-    principal = await intake.identities.authenticate_operator(body.login.strip(), body.password)
-    if principal is None:
-        raise BAD_CREDENTIALS
-    return intake.identities.issue_token(principal)
+async def operator_token(body: Credentials, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    login = body.login.strip()
+    return await _sign_in(intake, f"operator:{login}", client,
+                          lambda: intake.identities.authenticate_operator(login, body.password))
 
 
 class NewOperator(BaseModel):

@@ -29,8 +29,10 @@ from pymongo.errors import DuplicateKeyError
 
 from intake.adapters.case_store import timeline_entry
 from intake.api.deps import (
+    AccessAttempt,
     AccessCode,
     CallerDep,
+    ClientDep,
     ComplainantDep,
     IdempotencyKey,
     Intake,
@@ -53,10 +55,11 @@ router = APIRouter(prefix="/v1", tags=["complaints"])
 
 
 @router.post("/complaints", status_code=201, summary="File a complaint (as a guest, or signed in)")
-async def file_complaint(form: ComplaintForm, intake: IntakeDep, principal: CallerDep,
+async def file_complaint(form: ComplaintForm, intake: IntakeDep, principal: CallerDep, client: ClientDep,
                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
     if principal is not None and principal.kind is not Kind.COMPLAINANT:
         raise Problem(403, "forbidden", "Complaints are filed by complainants.")
+    await intake.limits.hit(intake.rules.filing, client)
     evidence = [await _unattached_receipt(intake, evidence_id) for evidence_id in form.evidence_ids]
     now = datetime.now(timezone.utc)
     today = now.astimezone(CHINA)
@@ -188,7 +191,8 @@ async def _stream(upload: UploadFile):
 
 
 @router.post("/evidence", status_code=201, summary="Upload an evidence file before filing (attach it with evidence_ids)")
-async def upload_evidence(file: UploadFile, intake: IntakeDep) -> dict[str, Any]:
+async def upload_evidence(file: UploadFile, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    await intake.limits.hit(intake.rules.upload, client)
     return await intake.evidence.upload(
         "/v1/evidence", _stream(file), file.content_type or "application/octet-stream", file.filename, file.size
     )
@@ -259,7 +263,7 @@ class Withdrawal(BaseModel):
 
 
 async def _as_complainant(intake: Intake, number: str, principal: Principal | None,
-                          access_code: str | None) -> tuple[Principal, dict[str, Any]]:
+                          access_code: AccessAttempt | None) -> tuple[Principal, dict[str, Any]]:
     principal, case = await case_for(intake, number, principal, access_code)
     if not is_complainant_of(principal, case):
         raise Problem(404, "complaint_not_found", "No complaint matches this number and access.")
@@ -373,8 +377,8 @@ class Claim(BaseModel):
 
 
 @router.post("/me/complaints/claim", summary="Claim a guest complaint into this account")
-async def claim(body: Claim, intake: IntakeDep, principal: ComplainantDep) -> dict[str, Any]:
-    _, case = await case_for(intake, body.number, None, body.access_code)
+async def claim(body: Claim, intake: IntakeDep, principal: ComplainantDep, client: ClientDep) -> dict[str, Any]:
+    _, case = await case_for(intake, body.number, None, AccessAttempt(body.access_code, client))
     if case.get("account_id") not in (None, principal.id):
         raise Problem(409, "complaint_already_claimed", "This complaint belongs to another account.")
     await intake.cases.complaints.update_one({"_id": body.number, "account_id": None},

@@ -8,6 +8,7 @@ Identity comes from exactly one of: a bearer token (complainant or operator), an
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
+from intake.adapters.rate_limits import RateLimiter, Rule
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.config import Settings
 from intake.domain.filing import normalize_access_code
@@ -34,7 +36,7 @@ class Intake:
 
     def __init__(self, settings: Settings, cases: CaseStore, idempotency: IdempotencyStore, evidence: EvidenceClient,
                  routing: RoutingClient, notification: NotificationClient, cipher: PiiCipher, blind_index: KeyedHash,
-                 identities: Identities) -> None:
+                 identities: Identities, limits: RateLimiter) -> None:
         self.settings = settings
         self.cases = cases
         self.idempotency = idempotency
@@ -45,6 +47,20 @@ class Intake:
         self.blind_index = blind_index
         self.access_codes = KeyedHash(settings.access_code_key.encode(), "access-code")
         self.identities = identities
+        self.limits = limits
+        self.rules = EdgeRules(settings)
+
+
+class EdgeRules:
+    """The rate-limit rules of the public edge, from the settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.filing = Rule("filing-ip", settings.filings_per_ip_per_hour, 3600)
+        self.upload = Rule("upload-ip", settings.uploads_per_ip_per_hour, 3600)
+        self.code_per_number = Rule("code-number", settings.access_code_failures_per_number_per_hour, 3600)
+        self.code_per_client = Rule("code-ip", settings.access_code_failures_per_ip_per_hour, 3600)
+        self.login_per_login = Rule("login-login", settings.login_failures_per_login_per_15_min, 900)
+        self.login_per_client = Rule("login-ip", settings.login_failures_per_ip_per_15_min, 900)
 
 
 def get_intake(request: Request) -> Intake:
@@ -52,7 +68,32 @@ def get_intake(request: Request) -> Intake:
 
 
 IntakeDep = Annotated[Intake, Depends(get_intake)]
-AccessCode = Annotated[str | None, Header(alias="X-Access-Code", description="The guest access code given at filing.")]
+@dataclass(frozen=True)
+class AccessAttempt:
+    """A guest access code as presented, and from where (failures are rate-limited per number and address)."""
+
+    code: str
+    client: str
+
+
+def client_address(request: Request) -> str:
+    header = request.app.state.intake.settings.client_ip_header
+    forwarded = request.headers.get(header) if header else None
+    return (forwarded or (request.client.host if request.client else "unknown"))[:64]
+
+
+ClientDep = Annotated[str, Depends(client_address)]
+
+
+def access_attempt(
+    client: ClientDep,
+    code: Annotated[str | None, Header(alias="X-Access-Code", description="The guest access code given at filing.",
+                                       max_length=64)] = None,
+) -> AccessAttempt | None:
+    return AccessAttempt(code, client) if code else None
+
+
+AccessCode = Annotated[AccessAttempt | None, Depends(access_attempt)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", description="Makes a retried POST safe.")]
 
 
@@ -100,12 +141,19 @@ OperatorDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.OPERATOR)
 AdminDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.ADMIN))]
 
 
-async def case_for(intake: Intake, number: str, principal: Principal | None, access_code: str | None) -> tuple[Principal, dict]:
+async def case_for(intake: Intake, number: str, principal: Principal | None,
+                   access: AccessAttempt | None) -> tuple[Principal, dict]:
     """The case and the principal acting on it; 404 for anything the caller may not see."""
+    if principal is None and access is not None:
+        await intake.limits.check(intake.rules.code_per_number, number)
+        await intake.limits.check(intake.rules.code_per_client, access.client)
     case = await intake.cases.get(number) if len(number) <= 40 else None
-    if case is not None and principal is None and access_code:
-        if intake.access_codes.matches(normalize_access_code(access_code), case["access_code_hash"]):
+    if principal is None and access is not None:
+        if case is not None and intake.access_codes.matches(normalize_access_code(access.code), case["access_code_hash"]):
             principal = Principal(Kind.GUEST, number)
+        else:
+            await intake.limits.hit(intake.rules.code_per_number, number)
+            await intake.limits.hit(intake.rules.code_per_client, access.client)
     if case is None or principal is None or not may_read(principal, case):
         raise Problem(404, *NOT_FOUND)
     return principal, case
