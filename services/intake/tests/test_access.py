@@ -4,6 +4,7 @@ accounts, companies, operators; expired tokens and revoked keys; illegal transit
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
@@ -261,3 +262,29 @@ async def test_guessing_access_codes_and_passwords_is_cut_off(platform):
         assert failed.status_code == 401
     blocked = await platform.post("/v1/auth/token", json={"login": "guess@example.cn", "password": "the-right-password"})
     assert blocked.status_code == 429
+
+
+async def test_pii_keys_rotate_without_downtime(platform):
+    import base64
+
+    from intake.adapters.pii import PiiCipher
+    from intake.rotate_keys import rotate
+
+    filed = (await platform.post("/v1/complaints", json=FORM)).json()
+    db = platform.app.state.runtime.db
+    old = PiiCipher.from_settings(platform.settings.pii_keys, platform.settings.pii_active_key_id)
+    ring = {**json.loads(platform.settings.pii_keys), "2026-12": base64.b64encode(b"n" * 32).decode()}
+    both = PiiCipher.from_settings(json.dumps(ring), "2026-12")
+    counts = await rotate(db, both)
+    assert counts["complaints.complainant.id_number"] >= 1
+    case = await db.complaints.find_one({"_id": filed["number"]})
+    assert case["complainant"]["id_number"]["kid"] == "2026-12"
+    assert await db.complaints.count_documents({"complainant.phone.kid": {"$ne": "2026-12"}}) == 0
+    # Only the new key is needed now; the old one can leave the ring.
+    new_only = PiiCipher.from_settings(json.dumps({"2026-12": ring["2026-12"]}), "2026-12")
+    assert new_only.decrypt("id_number", case["complainant"]["id_number"]) == "11010519491231002X"
+    with pytest.raises(KeyError):
+        old.decrypt("id_number", case["complainant"]["id_number"])
+    assert (await rotate(db, both))["complaints.complainant.id_number"] == 0  # idempotent
+    # Back to the running service's key, so the rest of this module's data stays readable to it.
+    await rotate(db, PiiCipher.from_settings(json.dumps(ring), platform.settings.pii_active_key_id))

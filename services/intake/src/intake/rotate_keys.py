@@ -1,0 +1,74 @@
+"""Re-encrypt personal data under the active PII key, without downtime: ``python -m intake.rotate_keys``.
+
+Rotation: add the new key to ``PII_KEYS`` and make it ``PII_ACTIVE_KEY_ID`` (new writes use it, old
+values stay readable because the old key is still in the ring), run this command, then remove the
+old key. Each value is rewritten with a conditional update on its old ciphertext, so a concurrent
+change is never overwritten and the command can run again at any time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from greenchannel.mongo import make_client
+from intake.adapters.pii import PiiCipher
+from intake.config import Settings
+
+# (collection, field path, the name the value is bound to as associated data)
+SEALED_FIELDS = (
+    ("complaints", "complainant.name", "name"),
+    ("complaints", "complainant.id_number", "id_number"),
+    ("complaints", "complainant.phone", "phone"),
+    ("complaints", "complainant.email", "email"),
+    ("accounts", "login", "login"),
+    ("accounts", "name", "name"),
+)
+
+
+async def rotate(db, cipher: PiiCipher, batch: int = 500) -> dict[str, int]:
+    """Rewrite every sealed value whose key is not the active one; answers the count per field."""
+    counts: dict[str, int] = {}
+    for collection_name, path, bound_to in SEALED_FIELDS:
+        collection: AsyncCollection = db[collection_name]
+        stale = {f"{path}.kid": {"$exists": True, "$ne": cipher.active_key_id}}
+        rewritten = 0
+        while documents := await collection.find(stale, projection={path: 1}).limit(batch).to_list():
+            for document in documents:
+                sealed = _get(document, path)
+                fresh = cipher.encrypt(bound_to, cipher.decrypt(bound_to, sealed))
+                result = await collection.update_one({"_id": document["_id"], path: sealed}, {"$set": {path: fresh}})
+                rewritten += result.modified_count
+        counts[f"{collection_name}.{path}"] = rewritten
+    return counts
+
+
+def _get(document: dict, path: str):
+    for part in path.split("."):
+        document = document[part]
+    return document
+
+
+async def main_async() -> dict[str, int]:
+    settings = Settings()
+    client = make_client(settings.mongo_url, f"{settings.service_name}-rotate-keys")
+    try:
+        cipher = PiiCipher.from_settings(settings.pii_keys, settings.pii_active_key_id)
+        return await rotate(client[settings.database_name], cipher)
+    finally:
+        await client.close()
+
+
+def main() -> int:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    json.dump(asyncio.run(main_async()), sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
