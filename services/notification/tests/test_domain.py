@@ -147,7 +147,7 @@ def test_signed_headers_verify_with_the_standard_webhooks_library():
     now = datetime.now(timezone.utc)
     payload = webhook_payload("complaint.forwarded", now, {"number": "GC-1", "title": "退款"})
     body = encode_body(payload)
-    headers = signed_headers(secret, "msg_abc", body, now)
+    headers = signed_headers([secret], "msg_abc", body, now)
     assert headers["webhook-id"] == "msg_abc"
     assert headers["webhook-timestamp"] == str(math.floor(now.timestamp()))
     assert Webhook(secret).verify(body.encode(), headers) == payload

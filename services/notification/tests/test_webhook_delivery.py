@@ -20,6 +20,7 @@ from greenchannel.messaging import queue_names
 from notification.config import Settings
 from notification.domain.secrets import generate_secret
 from notification.main import create_app
+from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.integration
 
@@ -337,6 +338,7 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
              "disabled_reason": None, "created_at": now, "updated_at": now}
         )
         await platform.tap.wait_for_consumer(queue_names(settings)[0])
+        refused_before = REGISTRY.get_sample_value("greenchannel_webhook_deliveries_total", {"outcome": "forbidden"})
         event = accepted_event(company, unique("GC"))
         await platform.publish(event)
 
@@ -349,3 +351,6 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
         assert all(a["error"].startswith("webhook_target_forbidden") and a["status_code"] is None
                    for a in delivery["attempts"])
         assert receiver.received == []
+        # Each refused attempt is counted as such (not as a retry or a failure).
+        refused_after = REGISTRY.get_sample_value("greenchannel_webhook_deliveries_total", {"outcome": "forbidden"})
+        assert refused_after - refused_before == 2

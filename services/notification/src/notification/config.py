@@ -25,6 +25,11 @@ class Settings(ServiceSettings):
     delivery_poll_interval_s: float = Field(default=1.0, gt=0)
     delivery_lease_s: float = Field(default=60.0, gt=0, description="How long a claimed attempt is reserved.")
     delivery_concurrency: int = Field(default=8, ge=1, le=256)
+    alert_failure_threshold: int = Field(
+        default=5, ge=1,
+        description="Consecutive failed attempts to one company's endpoint (across deliveries) that raise an "
+        "endpoint_failing alert for operators; one alert per streak, a successful attempt ends it.",
+    )
 
     internal_token: str = Field(
         default="dev-internal-token", min_length=1,

@@ -1,4 +1,5 @@
-"""Wiring of the notification service: runtime, subscriptions, the delivery worker, the dispatch job and the routers."""
+"""Wiring of the notification service: runtime, subscriptions, the delivery worker, the dispatch job, the routers
+and the delivery metrics refreshed before each scrape."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
 
+from notification.adapters.alerts import AlertRepository
 from notification.adapters.contacts import IntakeContacts, make_intake_client
 from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.dispatches import DispatchRepository
@@ -20,6 +22,7 @@ from notification.adapters.messages import CompanyNames, MessageRepository
 from notification.adapters.resolver import TargetGuard
 from notification.adapters.sender import WebhookSender, make_http_client
 from notification.adapters.sms import SmsLogProvider
+from notification.api import alerts as alerts_api
 from notification.api import deliveries as deliveries_api
 from notification.api import endpoints as endpoints_api
 from notification.api import messages as messages_api
@@ -27,6 +30,7 @@ from notification.config import Settings
 from notification.dispatcher import DispatchWorker
 from notification.domain.messages import packaged_texts
 from notification.handlers.lifecycle import CONSUMED_EVENT_TYPES, LifecycleEventHandler
+from notification.metrics import refresh_delivery_metrics
 from notification.worker import DeliveryWorker
 
 
@@ -53,16 +57,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         deliveries = DeliveryRepository(runtime.db)
         messages = MessageRepository(runtime.db)
         dispatches = DispatchRepository(runtime.db)
-        for repository in (deliveries, messages, dispatches):
+        alerts = AlertRepository(runtime.db)
+        for repository in (deliveries, messages, dispatches, alerts):
             await repository.ensure_indexes()
         guard = TargetGuard(allow_private=settings.webhook_allow_private_targets)
         http_client = make_http_client(settings.webhook_timeout_s)
         intake_client = make_intake_client(settings.intake_timeout_s)
         worker = DeliveryWorker(
-            runtime=runtime, endpoints=endpoints, deliveries=deliveries, guard=guard,
+            runtime=runtime, endpoints=endpoints, deliveries=deliveries, alerts=alerts, guard=guard,
             sender=WebhookSender(http_client, settings.webhook_timeout_s),
             retry_schedule_s=settings.webhook_retry_schedule_s, lease_s=settings.delivery_lease_s,
             poll_interval_s=settings.delivery_poll_interval_s, concurrency=settings.delivery_concurrency,
+            failure_alert_threshold=settings.alert_failure_threshold,
         )
         mailer = _mailer(settings)
         dispatcher = DispatchWorker(
@@ -73,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         handler = LifecycleEventHandler(
             runtime=runtime, endpoints=endpoints, deliveries=deliveries, messages=messages,
-            company_names=CompanyNames(runtime.db), dispatches=dispatches, texts=texts,
+            company_names=CompanyNames(runtime.db), dispatches=dispatches, alerts=alerts, texts=texts,
             email_enabled=mailer is not None, wake_delivery_worker=worker.wake, wake_dispatch_worker=dispatcher.wake,
         )
         subscriptions = Subscriptions()
@@ -84,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.deliveries = deliveries
         app.state.messages = messages
         app.state.dispatches = dispatches
+        app.state.alerts = alerts
         app.state.target_guard = guard
         app.state.delivery_worker = worker
         app.state.dispatch_worker = dispatcher
@@ -97,13 +104,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = make_app(
         title="Notification service",
-        description="Company webhook endpoints, Standard Webhooks delivery with retries, the delivery log, and the "
-                    "complainant's messages (inbox, e-mail, SMS).",
+        description="Company webhook endpoints, Standard Webhooks delivery with retries, the delivery log with "
+                    "redelivery, operator alerts, and the complainant's messages (inbox, e-mail, SMS).",
         lifespan=lifespan,
         readiness=lambda application: application.state.runtime.readiness_checks(),
+        metrics=lambda application: [application.state.runtime.refresh_metrics,
+                                     lambda: refresh_delivery_metrics(application.state.deliveries)],
     )
     app.state.settings = settings
     app.include_router(endpoints_api.router)
     app.include_router(deliveries_api.router)
     app.include_router(messages_api.router)
+    app.include_router(alerts_api.router)
     return app

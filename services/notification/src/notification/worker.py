@@ -11,6 +11,14 @@ Outcomes (Standard Webhooks, "retry schedule" and "endpoint disabling"):
 * anything else (other status, network error, a target the SSRF guard refuses): retried after
   the next delay of the schedule; when the schedule is exhausted the delivery ``failed`` (the
   dead letter operators see) and ``webhook.failed`` is published.
+
+A redelivered delivery (an operator's) runs the schedule again from its start, and its round ends
+with its own ``webhook.delivered`` or ``webhook.failed``.
+
+Operators are alerted (``operator_alerts``) in the same transaction as the outcome: an endpoint
+disabled by 410, a company whose attempts failed ``alert_failure_threshold`` times in a row (one
+alert per streak, a success ends it), a delivery whose schedule ran out. Each attempt is counted
+in the Prometheus metrics (:mod:`notification.metrics`) once its outcome is stored.
 """
 
 from __future__ import annotations
@@ -26,13 +34,18 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from notification import metrics
+from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository, LeaseLost
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetUnresolvable
 from notification.adapters.sender import SendResult, WebhookSender
+from notification.domain.alerts import delivery_failed, endpoint_failing, endpoint_gone, failure_streak_alerts
 from notification.domain.deliveries import GONE, DeliveryStatus, attempt_record, is_success
 from notification.domain.schedule import next_attempt_at
+from notification.domain.secrets import signing_secrets
 from notification.domain.targets import InvalidWebhookUrl, parse_target
+from notification.metrics import Outcome
 from notification.workloop import ClaimLoop
 
 log = logging.getLogger(__name__)
@@ -46,16 +59,20 @@ class DeliveryWorker:
         runtime: ServiceRuntime,
         endpoints: EndpointRepository,
         deliveries: DeliveryRepository,
+        alerts: AlertRepository,
         guard: TargetGuard,
         sender: WebhookSender,
         retry_schedule_s: list[float],
         lease_s: float,
         poll_interval_s: float,
         concurrency: int,
+        failure_alert_threshold: int,
     ) -> None:
         self.runtime = runtime
         self.endpoints = endpoints
         self.deliveries = deliveries
+        self.alerts = alerts
+        self.failure_alert_threshold = failure_alert_threshold
         self.guard = guard
         self.sender = sender
         self.retry_schedule_s = list(retry_schedule_s)
@@ -98,35 +115,58 @@ class DeliveryWorker:
                 self.wake()
             return
         started = datetime.now(timezone.utc)
-        result = await self._send(endpoint, delivery)
+        result = await self._send(endpoint, delivery, started)
+        if result.refused is None:
+            metrics.DELIVERY_SECONDS.observe(result.duration_ms / 1000)
         attempt = attempt_record(started, endpoint["url"], result.duration_ms, result.status_code, result.error)
         attempts_made = len(delivery["attempts"]) + 1
         if result.status_code is not None and is_success(result.status_code):
             await self._delivered(delivery, attempt, attempts_made)
+            outcome = Outcome.DELIVERED
         elif result.status_code == GONE:
             await self._gone(delivery, endpoint, attempt, attempts_made)
+            outcome = Outcome.GONE
         else:
-            retry_at = next_attempt_at(self.retry_schedule_s, attempts_made, datetime.now(timezone.utc))
+            # A redelivery starts the schedule anew: count the attempts of this round only.
+            attempts_in_round = attempts_made - delivery.get("round_start", 0)
+            retry_at = next_attempt_at(self.retry_schedule_s, attempts_in_round, datetime.now(timezone.utc))
             if retry_at is None:
                 await self._failed(delivery, attempt, attempts_made)
+                outcome = Outcome.FAILED
             else:
-                await self.deliveries.schedule_retry(delivery, attempt, retry_at)
-                log.info("delivery %s attempt %d: %s; next at %s", delivery["_id"], attempts_made,
-                         attempt["error"] or attempt["status_code"], retry_at.isoformat())
+                await self._retry(delivery, attempt, attempts_made, retry_at)
+                outcome = Outcome.RETRY
+            if result.refused == "forbidden":
+                outcome = Outcome.FORBIDDEN
+        metrics.DELIVERIES.labels(outcome=outcome).inc()
 
-    async def _send(self, endpoint: dict[str, Any], delivery: dict[str, Any]) -> SendResult:
+    async def _send(self, endpoint: dict[str, Any], delivery: dict[str, Any], now: datetime) -> SendResult:
         # The guard runs again at every attempt: DNS may have changed since the endpoint was registered.
         try:
             resolved = await self.guard.resolve(parse_target(endpoint["url"]))
         except TargetForbidden as error:
-            return SendResult(None, f"webhook_target_forbidden: {error}", 0)
+            return SendResult(None, f"webhook_target_forbidden: {error}", 0, refused="forbidden")
         except (TargetUnresolvable, InvalidWebhookUrl) as error:
-            return SendResult(None, f"webhook_target_unresolvable: {error}", 0)
-        return await self.sender.send(resolved, endpoint["secret"], delivery["_id"], delivery["payload"])
+            return SendResult(None, f"webhook_target_unresolvable: {error}", 0, refused="unresolvable")
+        secrets = signing_secrets(endpoint["secret"], endpoint.get("previous_secret"),
+                                  endpoint.get("previous_expires_at"), now)
+        return await self.sender.send(resolved, secrets, delivery["_id"], delivery["payload"], now)
+
+    async def _retry(
+        self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int, retry_at: datetime
+    ) -> None:
+        async def record(session: AsyncClientSession) -> None:
+            await self.deliveries.schedule_retry(delivery, attempt, retry_at, session)
+            await self._count_failure(session, delivery, attempt, attempts_made)
+
+        await in_transaction(self.runtime.mongo, record)
+        log.info("delivery %s attempt %d: %s; next at %s", delivery["_id"], attempts_made,
+                 attempt["error"] or attempt["status_code"], retry_at.isoformat())
 
     async def _delivered(self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int) -> None:
         async def record(session: AsyncClientSession) -> None:
             await self.deliveries.finish(delivery, attempt, DeliveryStatus.DELIVERED, session)
+            await self.endpoints.end_failure_streak(delivery["company_id"], session)
             await self.runtime.outbox.add(
                 WebhookDelivered(
                     webhook_id=delivery["_id"], number=delivery["number"], company_id=delivery["company_id"],
@@ -145,7 +185,11 @@ class DeliveryWorker:
         self, delivery: dict[str, Any], endpoint: dict[str, Any], attempt: dict[str, Any], attempts_made: int
     ) -> None:
         async def record(session: AsyncClientSession) -> None:
-            await self.endpoints.disable(delivery["company_id"], "gone", url=endpoint["url"], session=session)
+            if await self.endpoints.disable_gone(delivery["company_id"], endpoint["url"], session):
+                await self.alerts.raise_alert(
+                    endpoint_gone(delivery["company_id"], delivery["_id"], delivery["number"], attempt["at"]),
+                    session,
+                )
             await self._fail_in(session, delivery, attempt, attempts_made, "HTTP 410 Gone: the endpoint was disabled")
 
         await in_transaction(self.runtime.mongo, record)
@@ -157,6 +201,12 @@ class DeliveryWorker:
 
         async def record(session: AsyncClientSession) -> None:
             await self._fail_in(session, delivery, attempt, attempts_made, last_error)
+            await self._count_failure(session, delivery, attempt, attempts_made)
+            await self.alerts.raise_alert(
+                delivery_failed(delivery["company_id"], delivery["_id"], delivery["number"],
+                                delivery.get("redeliveries", 0), attempts_made, last_error, attempt["at"]),
+                session,
+            )
 
         await in_transaction(self.runtime.mongo, record)
         self.runtime.relay.wake()
@@ -176,3 +226,23 @@ class DeliveryWorker:
             subject=delivery["number"],
             session=session,
         )
+
+    async def _count_failure(
+        self, session: AsyncClientSession, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int
+    ) -> None:
+        """Lengthen the company's failure streak; the attempt that reaches the threshold raises its one alert."""
+        company_id = delivery["company_id"]
+        streak = await self.endpoints.count_failed_attempt(company_id, session)
+        if streak is None:  # the endpoint was removed meanwhile: no streak to keep
+            return
+        length = streak.get("failure_streak", 0)
+        alerted = streak.get("failure_streak_alerted", False)
+        if not failure_streak_alerts(length, self.failure_alert_threshold, alerted):
+            return
+        if await self.endpoints.mark_streak_alerted(company_id, session):
+            last_error = attempt["error"] or f"HTTP {attempt['status_code']}"
+            await self.alerts.raise_alert(
+                endpoint_failing(company_id, delivery["_id"], attempts_made, length, last_error, attempt["at"]),
+                session,
+            )
+            log.warning("webhook endpoint of company %s failed %d times in a row", company_id, length)

@@ -3,6 +3,10 @@
 A worker claims a due attempt with one ``find_one_and_update`` that sets a lease and a claim token;
 every later write is conditional on that token, so a worker whose lease ran out (and whose
 attempt another replica has taken over) cannot overwrite the newer state.
+
+An operator can redeliver a finished delivery: it becomes pending again with the same id and its
+attempts kept, and starts a new round of the retry schedule (``round_start`` is the number of
+attempts made before the round).
 """
 
 from __future__ import annotations
@@ -20,8 +24,19 @@ from notification.domain.deliveries import DeliveryStatus
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+FINISHED = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
+
+
 class LeaseLost(Exception):
     """The delivery was claimed by another worker after this worker's lease ran out."""
+
+
+class NotFinished(Exception):
+    """A redelivery was asked for a delivery that is still pending or waiting for an endpoint."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class DeliveryRepository:
@@ -56,6 +71,36 @@ class DeliveryRepository:
         )
         return result.modified_count
 
+    async def count_pending(self) -> int:
+        return await self.collection.count_documents({"status": DeliveryStatus.PENDING})
+
+    async def redeliver(self, webhook_id: str) -> dict[str, Any] | None:
+        """Schedule a finished delivery again now, for a new round; ``None`` when there is no such delivery.
+
+        Raises :class:`NotFinished` when it is pending or waiting already. The update is conditional
+        on the status and the number of attempts read, so two redeliveries at once start one round.
+        """
+        delivery = await self.get(webhook_id)
+        if delivery is None:
+            return None
+        if delivery["status"] not in FINISHED:
+            raise NotFinished(delivery["status"])
+        now = datetime.now(timezone.utc)
+        attempts_made = len(delivery["attempts"])
+        redelivered = await self.collection.find_one_and_update(
+            {"_id": webhook_id, "status": delivery["status"], "attempts": {"$size": attempts_made}},
+            {
+                "$set": {"status": DeliveryStatus.PENDING, "next_attempt_at": now, "lease_until": EPOCH, "claim": None,
+                         "round_start": attempts_made, "finished_at": None, "redelivered_at": now, "updated_at": now},
+                "$inc": {"redeliveries": 1},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if redelivered is None:
+            current = await self.get(webhook_id)
+            raise NotFinished(current["status"] if current else DeliveryStatus.PENDING)
+        return redelivered
+
     async def claim_due(self, lease_s: float) -> dict[str, Any] | None:
         now = datetime.now(timezone.utc)
         return await self.collection.find_one_and_update(
@@ -81,7 +126,9 @@ class DeliveryRepository:
             {"$set": {"status": DeliveryStatus.NO_ENDPOINT, "lease_until": EPOCH, "claim": None, "updated_at": now}},
         )
 
-    async def schedule_retry(self, delivery: dict[str, Any], attempt: dict[str, Any], next_at: datetime) -> None:
+    async def schedule_retry(
+        self, delivery: dict[str, Any], attempt: dict[str, Any], next_at: datetime, session: AsyncClientSession
+    ) -> None:
         await self._claimed_update(
             delivery,
             {
@@ -89,6 +136,7 @@ class DeliveryRepository:
                 "$set": {"next_attempt_at": next_at, "lease_until": EPOCH, "claim": None, "updated_at": attempt["at"],
                          "last_error": attempt["error"] or f"HTTP {attempt['status_code']}"},
             },
+            session=session,
         )
 
     async def finish(

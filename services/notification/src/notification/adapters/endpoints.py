@@ -1,8 +1,12 @@
-"""The ``endpoints`` collection: one webhook endpoint per company (``_id`` = company id)."""
+"""The ``endpoints`` collection: one webhook endpoint per company (``_id`` = company id).
+
+Besides the URL and secret, an endpoint keeps the previous secret during a rotation's overlap
+window and the company's current streak of failed attempts (for the ``endpoint_failing`` alert).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -11,6 +15,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 ENABLED = "enabled"
 DISABLED = "disabled"
+
+
+class RotationRaced(Exception):
+    """Another rotation or change of the secret committed between reading and replacing it."""
 
 
 class EndpointRepository:
@@ -28,14 +36,15 @@ class EndpointRepository:
 
         Returns the stored endpoint and whether it was created. The caller passes a secret when
         the endpoint may be new (``$setOnInsert`` cannot leave it out), so creation always stores one.
+        A secret given here replaces the stored one at once: a rotation's previous secret ends too.
         """
         now = datetime.now(timezone.utc)
         update: dict[str, Any] = {
-            "$set": {"url": url, "status": ENABLED, "disabled_reason": None, "updated_at": now},
+            "$set": {"url": url, "status": ENABLED, "disabled_reason": None, "disabled_at": None, "updated_at": now},
             "$setOnInsert": {"created_at": now},
         }
         if secret is not None:
-            update["$set"]["secret"] = secret
+            update["$set"].update({"secret": secret, "previous_secret": None, "previous_expires_at": None})
         before = await self.collection.find_one_and_update(
             {"_id": company_id}, update, upsert=True, return_document=ReturnDocument.BEFORE
         )
@@ -43,16 +52,75 @@ class EndpointRepository:
         assert stored is not None
         return stored, before is None
 
-    async def disable(
-        self, company_id: str, reason: str, *, url: str | None = None, session: AsyncClientSession | None = None
-    ) -> bool:
-        """Disable the endpoint; with ``url``, only if it still points there (it may have been changed meanwhile)."""
-        query: dict[str, Any] = {"_id": company_id}
-        if url is not None:
-            query["url"] = url
+    async def disable(self, company_id: str, reason: str) -> dict[str, Any] | None:
+        """Disable the endpoint (an operator's decision); ``None`` when the company has none."""
+        now = datetime.now(timezone.utc)
+        return await self.collection.find_one_and_update(
+            {"_id": company_id},
+            {"$set": {"status": DISABLED, "disabled_reason": reason, "disabled_at": now, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def disable_gone(self, company_id: str, url: str, session: AsyncClientSession) -> bool:
+        """Disable the endpoint after 410 Gone, if it is still enabled and still points at ``url``.
+
+        ``True`` when this call disabled it: an endpoint changed meanwhile stays as it is, and a
+        second 410 from a concurrent attempt disables (and alerts) nothing more.
+        """
+        now = datetime.now(timezone.utc)
         result = await self.collection.update_one(
-            query,
-            {"$set": {"status": DISABLED, "disabled_reason": reason, "updated_at": datetime.now(timezone.utc)}},
+            {"_id": company_id, "url": url, "status": ENABLED},
+            {"$set": {"status": DISABLED, "disabled_reason": "gone", "disabled_at": now, "updated_at": now}},
             session=session,
         )
-        return result.matched_count == 1
+        return result.modified_count == 1
+
+    async def enable(self, company_id: str) -> dict[str, Any] | None:
+        now = datetime.now(timezone.utc)
+        return await self.collection.find_one_and_update(
+            {"_id": company_id},
+            {"$set": {"status": ENABLED, "disabled_reason": None, "disabled_at": None, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def rotate_secret(self, endpoint: dict[str, Any], new_secret: str, overlap_s: float) -> dict[str, Any]:
+        """Make ``new_secret`` current and keep the one it replaces for ``overlap_s`` seconds (none when 0).
+
+        Conditional on the secret read into ``endpoint``: two rotations at once cannot both keep
+        the same previous secret (raises :class:`RotationRaced` for the later one).
+        """
+        now = datetime.now(timezone.utc)
+        keep = overlap_s > 0
+        rotated = await self.collection.find_one_and_update(
+            {"_id": endpoint["_id"], "secret": endpoint["secret"]},
+            {"$set": {"secret": new_secret, "previous_secret": endpoint["secret"] if keep else None,
+                      "previous_expires_at": now + timedelta(seconds=overlap_s) if keep else None,
+                      "secret_rotated_at": now, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if rotated is None:
+            raise RotationRaced(endpoint["_id"])
+        return rotated
+
+    async def count_failed_attempt(self, company_id: str, session: AsyncClientSession) -> dict[str, Any] | None:
+        """Lengthen the company's streak of failed attempts by one; the endpoint's streak fields after it."""
+        return await self.collection.find_one_and_update(
+            {"_id": company_id}, {"$inc": {"failure_streak": 1}},
+            projection={"failure_streak": 1, "failure_streak_alerted": 1},
+            return_document=ReturnDocument.AFTER, session=session,
+        )
+
+    async def mark_streak_alerted(self, company_id: str, session: AsyncClientSession) -> bool:
+        """``True`` for the one caller that flags the current streak as alerted."""
+        result = await self.collection.update_one(
+            {"_id": company_id, "failure_streak_alerted": {"$ne": True}},
+            {"$set": {"failure_streak_alerted": True}}, session=session,
+        )
+        return result.modified_count == 1
+
+    async def end_failure_streak(self, company_id: str, session: AsyncClientSession) -> None:
+        """A successful attempt ends the streak (no write when there is none)."""
+        await self.collection.update_one(
+            {"_id": company_id, "$or": [{"failure_streak": {"$gt": 0}}, {"failure_streak_alerted": True}]},
+            {"$set": {"failure_streak": 0, "failure_streak_alerted": False}}, session=session,
+        )

@@ -2,7 +2,9 @@
 
 Signing follows the Standard Webhooks spec with its reference library: the signature covers
 ``webhook-id.webhook-timestamp.body`` and is computed anew for every attempt (fresh timestamp),
-while the ``webhook-id`` stays the same across attempts.
+while the ``webhook-id`` stays the same across attempts. During a secret rotation's overlap the
+header carries one signature per valid secret, space-separated ("v1,<sig1> v1,<sig2>"), and a
+receiver holding either secret accepts it.
 https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
 
 The connection goes to the resolved IP address, with the original ``Host`` header and TLS server
@@ -19,8 +21,9 @@ import asyncio
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -44,11 +47,13 @@ def encode_body(payload: dict[str, Any]) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def signed_headers(secret: str, webhook_id: str, body: str, now: datetime) -> dict[str, str]:
+def signed_headers(secrets: Sequence[str], webhook_id: str, body: str, now: datetime) -> dict[str, str]:
+    if not secrets:
+        raise ValueError("a webhook is signed with at least one secret")
     return {
         "webhook-id": webhook_id,
         "webhook-timestamp": str(math.floor(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, now, body),
+        "webhook-signature": " ".join(Webhook(secret).sign(webhook_id, now, body) for secret in secrets),
         "content-type": "application/json",
         "user-agent": USER_AGENT,
     }
@@ -59,6 +64,8 @@ class SendResult:
     status_code: int | None
     error: str | None
     duration_ms: int
+    refused: str | None = None
+    """Why no request was made: ``forbidden`` (the SSRF guard) or ``unresolvable``; ``None`` when one was."""
 
 
 class WebhookSender:
@@ -68,11 +75,13 @@ class WebhookSender:
         # so a server that answers byte by byte cannot outlast the worker's lease.
         self.timeout_s = timeout_s
 
-    async def send(self, resolved: ResolvedTarget, secret: str, webhook_id: str, payload: dict[str, Any]) -> SendResult:
+    async def send(
+        self, resolved: ResolvedTarget, secrets: Sequence[str], webhook_id: str, payload: dict[str, Any], now: datetime
+    ) -> SendResult:
         target = resolved.target
         url = httpx.URL(target.url)
         body = encode_body(payload)
-        headers = signed_headers(secret, webhook_id, body, datetime.now(timezone.utc))
+        headers = signed_headers(secrets, webhook_id, body, now)
         headers["host"] = url.netloc.decode("ascii")
         request = self.client.build_request(
             "POST",

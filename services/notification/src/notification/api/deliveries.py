@@ -1,4 +1,9 @@
-"""Operator API for the delivery log: every webhook with its attempts; ``failed`` ones are the dead letters."""
+"""Operator API for the delivery log: every webhook with its attempts; ``failed`` ones are the dead letters.
+
+``POST /v1/deliveries/{webhook_id}/redeliver`` sends a finished (failed or delivered) webhook again,
+now, with the same ``webhook-id`` (the company deduplicates by it) and a fresh retry schedule; its
+earlier attempts stay in the log.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from fastapi import APIRouter, Depends, Query
 from greenchannel.problems import Problem
 from pydantic import BaseModel, Field
 
-from notification.api.dependencies import Deliveries, require_operator
+from notification.adapters.deliveries import NotFinished
+from notification.api.dependencies import Deliveries, Worker, require_operator
 from notification.domain.deliveries import DeliveryStatus
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"], dependencies=[Depends(require_operator)])
@@ -36,6 +42,8 @@ class DeliveryView(BaseModel):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
+    redeliveries: int = Field(default=0, description="How often an operator sent it again.")
+    redelivered_at: datetime | None = None
 
 
 class DeliveryDetail(DeliveryView):
@@ -54,6 +62,7 @@ def _fields(delivery: dict[str, Any]) -> dict[str, Any]:
         "attempts": delivery["attempts"], "next_attempt_at": None if finished else delivery.get("next_attempt_at"),
         "last_error": delivery.get("last_error"), "created_at": delivery["created_at"],
         "updated_at": delivery["updated_at"], "finished_at": delivery.get("finished_at"),
+        "redeliveries": delivery.get("redeliveries", 0), "redelivered_at": delivery.get("redelivered_at"),
     }
 
 
@@ -74,4 +83,18 @@ async def get_delivery(webhook_id: str, deliveries: Deliveries) -> DeliveryDetai
     delivery = await deliveries.get(webhook_id)
     if delivery is None:
         raise Problem(404, "delivery_not_found", f"No delivery {webhook_id}.")
+    return DeliveryDetail(**_fields(delivery), payload=delivery["payload"])
+
+
+@router.post("/{webhook_id}/redeliver", response_model=DeliveryDetail)
+async def redeliver(webhook_id: str, deliveries: Deliveries, worker: Worker) -> DeliveryDetail:
+    try:
+        delivery = await deliveries.redeliver(webhook_id)
+    except NotFinished as error:
+        raise Problem(409, "delivery_pending",
+                      f"Delivery {webhook_id} is {error.status} already: only a delivered or failed one can be "
+                      "sent again.", delivery_status=error.status) from None
+    if delivery is None:
+        raise Problem(404, "delivery_not_found", f"No delivery {webhook_id}.")
+    worker.wake()
     return DeliveryDetail(**_fields(delivery), payload=delivery["payload"])

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from greenchannel.problems import Problem
 
+from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.messages import MessageRepository
@@ -46,6 +47,10 @@ def _messages(request: Request) -> MessageRepository:
     return request.app.state.messages
 
 
+def _alerts(request: Request) -> AlertRepository:
+    return request.app.state.alerts
+
+
 def _guard(request: Request) -> TargetGuard:
     return request.app.state.target_guard
 
@@ -57,5 +62,6 @@ def _worker(request: Request) -> DeliveryWorker:
 Endpoints = Annotated[EndpointRepository, Depends(_endpoints)]
 Deliveries = Annotated[DeliveryRepository, Depends(_deliveries)]
 Messages = Annotated[MessageRepository, Depends(_messages)]
+Alerts = Annotated[AlertRepository, Depends(_alerts)]
 Guard = Annotated[TargetGuard, Depends(_guard)]
 Worker = Annotated[DeliveryWorker, Depends(_worker)]

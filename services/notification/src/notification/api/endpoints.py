@@ -1,18 +1,22 @@
-"""Operator API for company webhook endpoints: register or change (PUT), read (GET), disable (DELETE).
+"""Operator API for company webhook endpoints: register or change (PUT), read (GET), disable (DELETE, or
+POST .../disable with a reason), enable again (POST .../enable) and rotate the signing secret
+(POST .../rotate-secret).
 
-The signing secret is shown in full once, in the answer that created the endpoint; every other
-answer masks it.
+A signing secret is shown in full once, in the answer that created it (the endpoint's creation or
+a rotation); every other answer masks it. Enabling, like a PUT, releases the deliveries that
+waited while the endpoint was disabled.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Path, Response
 from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
+from notification.adapters.endpoints import RotationRaced
 from notification.adapters.resolver import TargetForbidden, TargetUnresolvable
 from notification.api.dependencies import Deliveries, Endpoints, Guard, Worker, require_operator
 from notification.domain.secrets import InvalidSecret, generate_secret, mask_secret, validate_secret
@@ -34,24 +38,58 @@ class EndpointRegistration(BaseModel):
     )
 
 
+DEFAULT_OVERLAP_S = 86400
+MAX_OVERLAP_S = 30 * 86400
+
+
+class Disabling(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=300, description="Why the endpoint is disabled (shown to operators).")
+
+
+class SecretRotation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    overlap_s: float = Field(
+        default=DEFAULT_OVERLAP_S, ge=0, le=MAX_OVERLAP_S,
+        description="How long the previous secret stays valid; webhooks carry a signature with each secret meanwhile. "
+        "0 ends the previous secret at once.",
+    )
+
+
 class EndpointView(BaseModel):
     company_id: str
     url: str
     status: str = Field(description="enabled, or disabled (by an operator or after 410 Gone).")
-    disabled_reason: str | None = None
-    secret: str = Field(description="In full only in the answer that created the endpoint; masked otherwise.")
+    disabled_reason: str | None = Field(default=None, description="gone (after 410), or the operator's reason.")
+    disabled_at: datetime | None = None
+    secret: str = Field(
+        description="In full only in the answer that created it (the endpoint or a rotation); masked otherwise.")
     secret_masked: bool
+    previous_secret: str | None = Field(
+        default=None, description="After a rotation, the replaced secret (masked) while it is still valid.")
+    previous_expires_at: datetime | None = Field(default=None, description="When the previous secret stops being used.")
     created_at: datetime
     updated_at: datetime
 
 
 def _view(endpoint: dict[str, Any], *, reveal_secret: bool) -> EndpointView:
+    previous = endpoint.get("previous_secret")
+    previous_expires_at = endpoint.get("previous_expires_at")
+    if previous_expires_at is None or previous_expires_at <= datetime.now(timezone.utc):
+        previous, previous_expires_at = None, None  # the window closed: the previous secret is no longer used
     return EndpointView(
         company_id=endpoint["_id"], url=endpoint["url"], status=endpoint["status"],
-        disabled_reason=endpoint.get("disabled_reason"),
+        disabled_reason=endpoint.get("disabled_reason"), disabled_at=endpoint.get("disabled_at"),
         secret=endpoint["secret"] if reveal_secret else mask_secret(endpoint["secret"]), secret_masked=not reveal_secret,
+        previous_secret=mask_secret(previous) if previous else None, previous_expires_at=previous_expires_at,
         created_at=endpoint["created_at"], updated_at=endpoint["updated_at"],
     )
+
+
+def _not_found(company_id: str) -> Problem:
+    return Problem(404, "endpoint_not_found", f"Company {company_id} has no webhook endpoint.")
 
 
 @router.put(
@@ -93,12 +131,52 @@ async def put_endpoint(
 async def get_endpoint(company_id: CompanyId, endpoints: Endpoints) -> EndpointView:
     endpoint = await endpoints.get(company_id)
     if endpoint is None:
-        raise Problem(404, "endpoint_not_found", f"Company {company_id} has no webhook endpoint.")
+        raise _not_found(company_id)
     return _view(endpoint, reveal_secret=False)
 
 
 @router.delete("/{company_id}/webhook-endpoint", status_code=204)
-async def disable_endpoint(company_id: CompanyId, endpoints: Endpoints) -> Response:
+async def delete_endpoint(company_id: CompanyId, endpoints: Endpoints) -> Response:
     if not await endpoints.disable(company_id, "disabled_by_operator"):
-        raise Problem(404, "endpoint_not_found", f"Company {company_id} has no webhook endpoint.")
+        raise _not_found(company_id)
     return Response(status_code=204)
+
+
+@router.post("/{company_id}/webhook-endpoint/disable", response_model=EndpointView)
+async def disable_endpoint(company_id: CompanyId, disabling: Disabling, endpoints: Endpoints) -> EndpointView:
+    """New deliveries, and those due next, wait (``no_endpoint``) until the endpoint is enabled again."""
+    endpoint = await endpoints.disable(company_id, disabling.reason)
+    if endpoint is None:
+        raise _not_found(company_id)
+    return _view(endpoint, reveal_secret=False)
+
+
+@router.post("/{company_id}/webhook-endpoint/enable", response_model=EndpointView)
+async def enable_endpoint(
+    company_id: CompanyId, endpoints: Endpoints, deliveries: Deliveries, worker: Worker
+) -> EndpointView:
+    endpoint = await endpoints.enable(company_id)
+    if endpoint is None:
+        raise _not_found(company_id)
+    # After the endpoint committed, as in the PUT: a delivery parked meanwhile is released here or sees it enabled.
+    if await deliveries.release_parked(company_id):
+        worker.wake()
+    return _view(endpoint, reveal_secret=False)
+
+
+@router.post("/{company_id}/webhook-endpoint/rotate-secret", response_model=EndpointView)
+async def rotate_secret(
+    company_id: CompanyId, endpoints: Endpoints,
+    rotation: Annotated[SecretRotation | None, Body(description="Optional; overlap_s defaults to one day.")] = None,
+) -> EndpointView:
+    """A new secret, answered in full this once; the previous one signs too until ``previous_expires_at``."""
+    rotation = rotation or SecretRotation()
+    endpoint = await endpoints.get(company_id)
+    if endpoint is None:
+        raise _not_found(company_id)
+    try:
+        rotated = await endpoints.rotate_secret(endpoint, generate_secret(), rotation.overlap_s)
+    except RotationRaced:
+        raise Problem(409, "secret_changed_meanwhile", "The secret was changed by another request at the same time; "
+                      "read the endpoint and try again.") from None
+    return _view(rotated, reveal_secret=True)

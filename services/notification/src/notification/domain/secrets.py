@@ -1,5 +1,8 @@
 """Standard Webhooks signing secrets: ``whsec_`` followed by the base64 of 24 to 64 random bytes.
 
+A rotated secret stays valid for an overlap window, during which every webhook is signed with
+both; the receiver accepts a webhook when any of the space-separated signatures matches, so a
+company can switch its verifier at any moment of the window.
 https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md#signature-scheme
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+from datetime import datetime
 
 SECRET_PREFIX = "whsec_"
 GENERATED_SECRET_BYTES = 24
@@ -40,3 +44,12 @@ def validate_secret(secret: str) -> str:
 def mask_secret(secret: str) -> str:
     """What an answer may show of a stored secret: the prefix and its last four characters."""
     return f"{SECRET_PREFIX}{'*' * 8}{secret[-4:]}"
+
+
+def signing_secrets(
+    current: str, previous: str | None, previous_expires_at: datetime | None, now: datetime
+) -> list[str]:
+    """The secrets a webhook sent at ``now`` is signed with: the current one, and the previous one within its window."""
+    if previous and previous_expires_at is not None and now < previous_expires_at:
+        return [current, previous]
+    return [current]

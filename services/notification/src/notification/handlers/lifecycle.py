@@ -1,6 +1,7 @@
 """Every lifecycle event notification consumes, applied once in the inbox's transaction: the company's
 webhook (:mod:`notification.domain.company_webhooks`), the complainant's inbox message
-(:mod:`notification.domain.messages`) and the e-mail and SMS that carry it.
+(:mod:`notification.domain.messages`) and the e-mail and SMS that carry it, and the operators'
+``case_overdue`` alert when a company missed its response deadline.
 
 Everything one event causes is written in one transaction with its inbox entry, so a redelivered
 event makes nothing twice and a failure leaves nothing half-written. The webhook id comes from
@@ -16,17 +17,19 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from greenchannel.contracts import EVENT_MODELS, CloudEvent, ComplaintAccepted, EventData
+from greenchannel.contracts import EVENT_MODELS, CloudEvent, ComplaintAccepted, EventData, SlaOverdue
 from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import propagate
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import EPOCH, DeliveryRepository
 from notification.adapters.dispatches import DispatchRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.messages import CompanyNames, MessageRepository
+from notification.domain.alerts import case_overdue
 from notification.domain.company_webhooks import COMPANY_WEBHOOKS, CompanyWebhook, company_webhook
 from notification.domain.deliveries import DeliveryStatus, UnusableEventId, webhook_id_for, webhook_payload
 from notification.domain.dispatches import Channel, DispatchStatus, email_subject, email_text, sms_text
@@ -61,6 +64,7 @@ class LifecycleEventHandler:
         messages: MessageRepository,
         company_names: CompanyNames,
         dispatches: DispatchRepository,
+        alerts: AlertRepository,
         texts: MessageTexts,
         email_enabled: bool,
         wake_delivery_worker: Callable[[], None],
@@ -72,6 +76,7 @@ class LifecycleEventHandler:
         self.messages = messages
         self.company_names = company_names
         self.dispatches = dispatches
+        self.alerts = alerts
         self.texts = texts
         self.email_enabled = email_enabled
         self.wake_delivery_worker = wake_delivery_worker
@@ -102,6 +107,10 @@ class LifecycleEventHandler:
                 company_name = await self.company_names.name_of(number, getattr(data, "company_id", None), session)
                 message = self.texts.render(text_key, facts_of(data, company_name))
                 dispatched = await self._record_message(event, number, message, session)
+            if isinstance(data, SlaOverdue) and data.kind == "response":
+                await self.alerts.raise_alert(
+                    case_overdue(number, data.company_id, data.due, datetime.now(timezone.utc)), session
+                )
 
         if not await self.runtime.inbox.handle_once(event, apply):
             log.info("%s %s for %s was already applied", event.type, event.id, number)

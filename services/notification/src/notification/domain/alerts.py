@@ -1,0 +1,66 @@
+"""Operator alerts: what went wrong with a company's webhooks or a case's deadline, once per occurrence.
+
+Each alert has a key naming its occurrence (the 410 of one delivery, one failure streak, one
+exhausted round of a delivery, one missed response deadline), so repeating the write that raises
+it (a redelivered event, a transaction retried by the driver) raises nothing new. Alerts name the
+company, the complaint number and the webhook id, never a person.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+MAX_DETAIL_LENGTH = 300
+
+
+class AlertKind(StrEnum):
+    ENDPOINT_GONE = "endpoint_gone"
+    ENDPOINT_FAILING = "endpoint_failing"
+    DELIVERY_FAILED = "delivery_failed"
+    CASE_OVERDUE = "case_overdue"
+
+
+def _alert(
+    kind: AlertKind, key: str, now: datetime, detail: str, *, company_id: str | None,
+    number: str | None = None, webhook_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "_id": uuid.uuid4().hex, "key": f"{kind}:{key}", "kind": kind, "company_id": company_id, "number": number,
+        "webhook_id": webhook_id, "detail": detail[:MAX_DETAIL_LENGTH], "created_at": now, "acked_at": None,
+    }
+
+
+def endpoint_gone(company_id: str, webhook_id: str, number: str, now: datetime) -> dict[str, Any]:
+    return _alert(AlertKind.ENDPOINT_GONE, f"{company_id}:{webhook_id}", now,
+                  "The endpoint answered 410 Gone and was disabled; deliveries wait until it is enabled again.",
+                  company_id=company_id, number=number, webhook_id=webhook_id)
+
+
+def endpoint_failing(
+    company_id: str, webhook_id: str, attempt_number: int, streak: int, last_error: str, now: datetime
+) -> dict[str, Any]:
+    # The attempt that reached the threshold names the streak; the endpoint's flag keeps it to one alert.
+    return _alert(AlertKind.ENDPOINT_FAILING, f"{company_id}:{webhook_id}:{attempt_number}", now,
+                  f"{streak} consecutive failed attempts; last: {last_error}",
+                  company_id=company_id, webhook_id=webhook_id)
+
+
+def delivery_failed(
+    company_id: str, webhook_id: str, number: str, round_number: int, attempts: int, last_error: str, now: datetime
+) -> dict[str, Any]:
+    return _alert(AlertKind.DELIVERY_FAILED, f"{webhook_id}:{round_number}", now,
+                  f"Retry schedule exhausted after {attempts} attempt(s); last: {last_error}",
+                  company_id=company_id, number=number, webhook_id=webhook_id)
+
+
+def case_overdue(number: str, company_id: str | None, due: date, now: datetime) -> dict[str, Any]:
+    return _alert(AlertKind.CASE_OVERDUE, f"{number}:{due.isoformat()}", now,
+                  f"The company's response was due {due.isoformat()}.", company_id=company_id, number=number)
+
+
+def failure_streak_alerts(streak: int, threshold: int, already_alerted: bool) -> bool:
+    """Whether a failed attempt that made the company's streak ``streak`` long raises the streak's alert."""
+    return streak >= threshold and not already_alerted
