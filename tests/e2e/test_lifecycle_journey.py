@@ -264,3 +264,33 @@ async def test_reminder_then_overdue(platform):
     assert number in [item["number"] for item in queue["items"]]
     again = await journey.watchdog(due + timedelta(days=3))
     assert [event for event in again if event["subject"] == number] == []  # raised once
+
+
+async def test_operator_manages_deliveries_through_the_gateway(platform):
+    journey = Journey(platform)
+    number, _ = await journey.file_and_forward()
+    forwarded = await journey.webhook(number, "complaint.forwarded")
+    company_id = forwarded["data"]["company_id"]
+    operator = await journey.operator()
+    intake = platform.intake
+
+    listed = (await intake.get("/v1/ops/deliveries", params={"number": number}, headers=operator)).json()
+    delivery = next(item for item in listed["items"] if item["event_type"] == "complaint.forwarded")
+    assert delivery["status"] == "delivered" and delivery["attempts"][0]["status_code"] == 204
+    assert (await intake.get("/v1/ops/deliveries", params={"number": number},
+                             headers={"X-Api-Key": "gck_x_y"})).status_code == 401
+
+    before = len([d for d in platform.receiver.received if d.webhook_id == delivery["webhook_id"]])
+    again = await intake.post(f"/v1/ops/deliveries/{delivery['webhook_id']}/redeliver", headers=operator)
+    assert again.status_code == 200, again.text
+
+    async def redelivered():
+        same = [d for d in platform.receiver.received if d.webhook_id == delivery["webhook_id"]]
+        return len(same) > before
+
+    await until(redelivered, what="the redelivery with the same webhook-id")
+    endpoint = (await intake.get(f"/v1/ops/companies/{company_id}/webhook-endpoint", headers=operator)).json()
+    assert endpoint["url"].endswith(f"/webhooks/{company_id}")
+    assert (await intake.post(f"/v1/ops/companies/{company_id}/webhook-endpoint/remove", headers=operator)).status_code == 404
+    alerts = await intake.get("/v1/ops/alerts", headers=operator)
+    assert alerts.status_code == 200 and "items" in alerts.json()

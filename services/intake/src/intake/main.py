@@ -24,7 +24,7 @@ from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
-from intake.api import accounts, company, complaints, dead_letters, internal, operators
+from intake.api import accounts, company, complaints, dead_letters, deliveries, internal, operators
 from intake.api.deps import Intake
 from intake.config import Settings
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s)
         evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s)
         routing = RoutingClient(settings.routing_url, settings.operator_token)
-        notification = NotificationClient(settings.notification_url, settings.internal_token)
+        notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
         await cases.ensure_indexes()
         await idempotency.ensure_indexes()
         await identities.ensure_indexes()
@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              lambda: refresh_case_metrics(app.state.intake.cases)],
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
-                   internal.router):
+                   deliveries.router, internal.router):
         app.include_router(router)
 
     @app.exception_handler(IllegalTransition)

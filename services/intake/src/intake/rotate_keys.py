@@ -13,9 +13,9 @@ import asyncio
 import json
 import sys
 
+from greenchannel.mongo import make_client
 from pymongo.asynchronous.collection import AsyncCollection
 
-from greenchannel.mongo import make_client
 from intake.adapters.pii import PiiCipher
 from intake.config import Settings
 

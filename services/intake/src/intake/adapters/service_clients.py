@@ -44,9 +44,18 @@ class RoutingClient:
 
 
 class NotificationClient:
-    def __init__(self, base_url: str, internal_token: str) -> None:
+    def __init__(self, base_url: str, internal_token: str, operator_token: str) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0),
                                          headers={"Authorization": f"Bearer {internal_token}"})
+        self._operator = {"Authorization": f"Bearer {operator_token}"}
+
+    async def operator_call(self, method: str, path: str, params: list[tuple[str, str]], body: bytes | None) -> httpx.Response:
+        """Pass an operator's request on to notification's operator API (deliveries, endpoints, alerts)."""
+        try:
+            return await self._client.request(method, path, params=params, content=body,
+                                              headers={**self._operator, "Content-Type": "application/json"})
+        except httpx.HTTPError:
+            raise Problem(503, "notification_unavailable", "The delivery service is not reachable; try again shortly.") from None
 
     async def close(self) -> None:
         await self._client.aclose()
