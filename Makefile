@@ -26,6 +26,7 @@ test: install
 
 bench: install
 	$(BIN)/python -m bench.submit_to_webhook
+	$(BIN)/python -m bench.evidence_upload
 
 clean:
 	rm -rf $(VENV) .testdata .pytest_cache

@@ -1,14 +1,30 @@
-"""Evidence samples made here, small and real: images from Pillow, office files from zipfile, media headers by the spec."""
+"""Evidence samples made here, small and real (images from Pillow, office files from zipfile, media headers by
+the spec), and the evidence service served on a real port against nanio, SecantusDB and RabbitMQ.
+
+A test module gets its own database, bucket and app; it tunes the service with a module-level
+``EVIDENCE_SETTINGS`` dict (e.g. short clean-up times).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 import wave
 import zipfile
 
+import httpx
 import pytest
-from PIL import Image
+from devstack import standins
+from devstack.eventtap import event_tap
+from devstack.servers import serve
+from evidence.config import Settings
+from evidence.main import create_app
+from minio import Minio
+from PIL import ExifTags, Image
+from pymongo import AsyncMongoClient
+
+OPERATOR_TOKEN = "test-operator-token"
 
 
 def image_bytes(image_format: str, size: tuple[int, int] = (16, 16)) -> bytes:
@@ -78,3 +94,95 @@ def png_bytes() -> bytes:
 @pytest.fixture(scope="session")
 def executable_headers() -> dict[str, bytes]:
     return {"elf": ELF_HEADER, "pe": PE_HEADER}
+
+
+def photo_with_location(image_format: str, *, orientation: int = 6, size: tuple[int, int] = (40, 20)) -> bytes:
+    """A photo as phones write it: EXIF with GPS position, camera make and model, time, and an orientation."""
+    image = Image.new("RGB", size, (200, 30, 30))
+    # A marker in the top-left corner, to see where it ends up once the orientation is applied.
+    image.paste((0, 0, 255), (0, 0, 8, 8))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Apple"
+    exif[ExifTags.Base.Model] = "iPhone 15 Pro"
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.DateTimeOriginal] = "2026:10:01 09:30:00"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (39.0, 54.0, 26.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E"
+    gps[ExifTags.GPS.GPSLongitude] = (116.0, 23.0, 29.0)
+    buffer = io.BytesIO()
+    options = {"quality": 90} if image_format == "JPEG" else {}
+    image.save(buffer, image_format, exif=exif, **options)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def located_photo():
+    """``located_photo("JPEG" | "PNG" | "WEBP", orientation=6)``: a photo carrying GPS and device metadata."""
+    return photo_with_location
+
+
+# --- the service on a real port --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def settings(request, mongo_url, s3_endpoint, broker_namespace, run_id) -> Settings:
+    module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    return Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_evidence_{module}",
+        s3_endpoint=s3_endpoint,
+        s3_access_key=standins.S3_ACCESS_KEY,
+        s3_secret_key=standins.S3_SECRET_KEY,
+        s3_bucket=f"ev-{run_id}-{module.replace('_', '-')}"[:63].rstrip("-"),
+        outbox_poll_interval_s=0.1,
+        operator_token=OPERATOR_TOKEN,
+        log_json=False,
+        **broker_namespace.settings_for("evidence"),
+        **getattr(request.module, "EVIDENCE_SETTINGS", {}),
+    )
+
+
+@pytest.fixture(scope="module")
+def storage(settings) -> Minio:
+    """The test's own view of the bucket, through the same SDK."""
+    return Minio(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key.get_secret_value(), secure=False)
+
+
+@pytest.fixture(scope="module")
+async def db(settings):
+    client = AsyncMongoClient(settings.mongo_url, tz_aware=True)
+    yield client[settings.database_name]
+    await client.close()
+
+
+@pytest.fixture(scope="module")
+async def events(settings):
+    """A queue of our own bound to the exchange, as any consumer would be; publishes as intake would."""
+    keys = ["evidence.stored", "evidence.rejected"]
+    async with event_tap(settings.amqp_url, settings.event_exchange, keys) as tap:
+        yield tap
+
+
+@pytest.fixture(scope="module")
+async def app(settings, events):
+    application = create_app(settings)
+    async with serve(application) as base_url:
+        application.state.base_url = base_url
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def client(app):
+    async with httpx.AsyncClient(base_url=app.state.base_url, timeout=30) as http:
+        deadline = asyncio.get_running_loop().time() + 20
+        while (ready := await http.get("/readyz")).status_code != 200:
+            assert asyncio.get_running_loop().time() < deadline, ready.text
+            await asyncio.sleep(0.1)
+        yield http
+
+
+@pytest.fixture(scope="session")
+def operator() -> dict[str, str]:
+    return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}

@@ -311,6 +311,9 @@ class EvidenceStored(EventData):
     size: int
     sha256: str
     stored_at: datetime
+    original_sha256: str | None = Field(default=None, description="Of the bytes received, before metadata was removed.")
+    original_size: int | None = None
+    metadata_stripped: bool = False
 
 
 class EvidenceRejected(EventData):

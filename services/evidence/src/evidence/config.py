@@ -1,7 +1,7 @@
 """Settings of the evidence service; each field is read from the environment variable of the same name, upper-cased."""
 
 from greenchannel.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 MIB = 1024 * 1024
 
@@ -18,19 +18,53 @@ class Settings(ServiceSettings):
     s3_region: str = "us-east-1"
     s3_public_endpoint: str = Field(
         default="",
-        description="host:port that download links are signed for, when clients reach the storage by another "
-        "name than the service does (e.g. behind a proxy); empty: the same as s3_endpoint.",
+        description="host:port that download and upload links are signed for, when clients reach the storage by "
+        "another name than the service does (e.g. behind a proxy); empty: the same as s3_endpoint.",
     )
     s3_timeout_s: float = Field(default=30.0, gt=0)
 
     # Download links and uploads.
     download_link_ttl_s: int = Field(default=300, ge=1, le=7 * 24 * 3600)
     upload_spool_memory_bytes: int = Field(
-        default=1 * MIB, ge=1, description="An upload is kept in memory up to this size, then spooled to a temp file."
+        default=1 * MIB, ge=1, description="An image upload is kept in memory up to this size, then spooled to a temp file."
     )
+    upload_part_bytes: int = Field(
+        default=5 * MIB, ge=5 * MIB, description="Part size of the multipart upload a streamed file is sent in (S3 minimum 5 MiB)."
+    )
+    upload_buffer_bytes: int = Field(
+        default=6 * MIB, ge=64 * 1024,
+        description="Bytes received but not yet taken by the storage upload, per upload; at least one part lets the "
+        "client go on sending while a part is uploaded.",
+    )
+    upload_idle_timeout_s: float = Field(default=60.0, gt=0, description="An upload that sends nothing this long is dropped.")
+    max_concurrent_uploads: int = Field(default=16, ge=1, description="Streamed uploads sent to storage at once (threads).")
 
-    # Size limits per kind of evidence.
+    # Size limits per kind of evidence, and per complaint.
     max_image_bytes: int = Field(default=10 * MIB, gt=0)
     max_document_bytes: int = Field(default=20 * MIB, gt=0)
     max_audio_bytes: int = Field(default=50 * MIB, gt=0)
     max_video_bytes: int = Field(default=200 * MIB, gt=0)
+    max_files_per_complaint: int = Field(default=20, ge=1)
+
+    # Image metadata removal: images are decoded to be rewritten, so their pixel count is bounded.
+    max_image_pixels: int = Field(default=50_000_000, gt=0, description="Larger images are refused (decompression bombs).")
+    image_rewrite_concurrency: int = Field(default=2, ge=1, description="Images decoded and rewritten at once.")
+
+    # Presigned uploads straight to storage (quarantined until verified).
+    upload_url_ttl_s: int = Field(default=900, ge=1, le=7 * 24 * 3600, description="Validity of a presigned upload URL.")
+    upload_complete_within_s: int = Field(
+        default=3600, ge=1, description="After this long an upload that was not completed is removed with its object."
+    )
+
+    # Clean-up of what was never attached to a complaint.
+    orphan_ttl_s: int = Field(default=24 * 3600, ge=1, description="Unattached evidence older than this is removed.")
+    cleanup_interval_s: float = Field(default=300.0, gt=0, description="Pause between two clean-up passes.")
+    cleanup_lease_s: float = Field(default=120.0, gt=0, description="How long one replica holds an item it cleans up.")
+
+    operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), description="Bearer token of operator endpoints.")
+
+    @model_validator(mode="after")
+    def _upload_window(self) -> "Settings":
+        if self.upload_complete_within_s < self.upload_url_ttl_s:
+            raise ValueError("upload_complete_within_s must be at least upload_url_ttl_s")
+        return self

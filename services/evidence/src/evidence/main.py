@@ -1,4 +1,4 @@
-"""Wiring of the evidence service: settings, runtime, object storage, repository, routes.
+"""Wiring of the evidence service: settings, runtime, object storage, repositories, routes, subscriptions, jobs.
 
 Run with ``uvicorn evidence.main:create_app --factory``.
 """
@@ -17,14 +17,19 @@ from greenchannel.telemetry import setup_logging, setup_tracing
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
+from evidence.adapters.upload_repository import UploadRepository
 from evidence.api.evidence import router as evidence_router
+from evidence.api.uploads import router as uploads_router
+from evidence.cleanup import Cleanup
 from evidence.config import Settings
+from evidence.handlers.submissions import SubmissionHandlers
+from evidence.ingestion import Ingestion
 from evidence.service import EvidenceService
 
 
-def subscriptions() -> Subscriptions:
-    """The events the evidence service consumes: none yet, it only publishes ``evidence.stored``."""
-    return Subscriptions()
+def subscriptions(handlers: SubmissionHandlers) -> Subscriptions:
+    """The events the evidence service consumes: filings, which attach the files they list."""
+    return Subscriptions().on("complaint.submitted", handlers.on_submitted)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,24 +40,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings)
     storage = ObjectStorage(settings)
     repository = EvidenceRepository(runtime.db)
-    evidence = EvidenceService(settings, runtime, storage, repository)
+    uploads = UploadRepository(runtime.db)
+    ingestion = Ingestion(settings, runtime, storage, repository)
+    evidence = EvidenceService(settings, ingestion, storage, repository, uploads)
+    cleanup = Cleanup(settings, storage, repository, uploads)
+    handlers = SubmissionHandlers(runtime, repository)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await repository.ensure_indexes()
-        await runtime.start(subscriptions(), jobs={"object-storage": storage.prepare})
+        await uploads.ensure_indexes()
+        await runtime.start(subscriptions(handlers), jobs={"object-storage": storage.prepare, "cleanup": cleanup.run})
         try:
             yield
         finally:
             await runtime.stop()
+            storage.close()
 
     def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
         return {**app.state.runtime.readiness_checks(), "object_storage": app.state.storage.is_ready}
 
     app = make_app(
         title="Evidence service",
-        description="Stores complaint evidence in a private bucket, checks type and size, answers SHA-256 "
-        "receipts and short-lived download links. Internal: called by intake.",
+        description="Stores complaint evidence in a private bucket: type by content, size limits, image metadata "
+        "removed, SHA-256 receipts, presigned uploads through quarantine, short-lived download links, clean-up of "
+        "files never attached. Internal: called by intake.",
         lifespan=lifespan,
         readiness=readiness,
     )
@@ -60,5 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.storage = storage
     app.state.evidence = evidence
+    app.state.cleanup = cleanup
     app.include_router(evidence_router)
+    app.include_router(uploads_router)
     return app

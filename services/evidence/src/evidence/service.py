@@ -1,64 +1,86 @@
-"""The evidence use cases: receive an upload, answer receipts, hand out download links.
+"""The evidence use cases: direct and presigned uploads, receipts, download links, operator re-verification.
 
-An upload is inspected while it streams (:mod:`evidence.domain.inspection`) and spooled to a
-temporary file that stays in memory only while small; once every rule passed, it goes to object
-storage under a key made of the complaint number and a random id, and then ONE MongoDB transaction
-writes the record and the ``evidence.stored`` event to the outbox. Nothing is left behind by a
-refusal: a refused upload never reaches storage, and an object whose record could not be written
-is removed again.
+A direct upload streams through :class:`~evidence.ingestion.Ingestion` as it arrives. A presigned
+upload is checked up front against what the client declares (size within its kind's limit, type
+on the allow-list), then PUT by the client into ``quarantine/<upload_id>``; completing it checks
+size, type by content and SHA-256 against the declaration (images are read back and rewritten
+without their metadata; anything else is copied inside storage to its final key and the copy
+checked), and the quarantined object is removed whatever the verdict. Quarantined objects never
+get download links: links exist for evidence records only.
 """
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import structlog
-from greenchannel.contracts import EvidenceStored
-from greenchannel.mongo import in_transaction
 from greenchannel.problems import Problem
-from greenchannel.runtime import ServiceRuntime
-from opentelemetry import trace
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
+from evidence.adapters.upload_repository import UploadRepository
 from evidence.config import Settings
-from evidence.domain.filenames import content_disposition, filename_or_default, sanitize_filename
-from evidence.domain.inspection import InspectedContent, UploadInspection
-from evidence.domain.media_types import SizeLimits
-from evidence.domain.records import EvidenceRecord, object_key
+from evidence.domain.filenames import content_disposition, sanitize_filename
+from evidence.domain.media_types import ACCEPTED, Kind, declared_type
+from evidence.domain.records import EvidenceRecord
 from evidence.domain.refusals import (
     EmptyEvidence,
     EvidenceRefused,
     EvidenceTooLarge,
-    MediaTypeMismatch,
+    SizeMismatch,
     UnsupportedMediaType,
 )
+from evidence.domain.uploads import (
+    UPLOAD_COMPLETED,
+    UPLOAD_EXPIRED,
+    UPLOAD_REJECTED,
+    UPLOAD_VERIFYING,
+    UploadRecord,
+    quarantine_key,
+)
+from evidence.ingestion import Arrival, Ingestion, Refusal, now_ms
 
 log = structlog.get_logger(__name__)
-tracer = trace.get_tracer(__name__)
 
-#: Chunks are gathered up to this size before one write to the spool file (in a worker thread).
-SPOOL_WRITE_BYTES = 256 * 1024
+
+@dataclass(frozen=True)
+class UploadTicket:
+    upload_id: str
+    url: str
+    expires_at: datetime
+    complete_by: datetime
+
+
+@dataclass(frozen=True)
+class Verification:
+    evidence_id: str
+    ok: bool
+    expected: dict
+    actual: dict | None
+    verified_at: datetime
 
 
 class EvidenceService:
     def __init__(
-        self, settings: Settings, runtime: ServiceRuntime, storage: ObjectStorage, repository: EvidenceRepository
+        self,
+        settings: Settings,
+        ingestion: Ingestion,
+        storage: ObjectStorage,
+        repository: EvidenceRepository,
+        uploads: UploadRepository,
     ) -> None:
         self.settings = settings
-        self.runtime = runtime
+        self.ingestion = ingestion
         self.storage = storage
         self.repository = repository
-        self.limits = SizeLimits(
-            image=settings.max_image_bytes,
-            document=settings.max_document_bytes,
-            audio=settings.max_audio_bytes,
-            video=settings.max_video_bytes,
-        )
+        self.uploads = uploads
+        self.instance_id = uuid.uuid4().hex
+
+    # --- direct upload ---------------------------------------------------------------------------
 
     async def receive(
         self,
@@ -69,120 +91,147 @@ class EvidenceService:
         filename: str | None,
         content_length: int | None,
     ) -> EvidenceRecord:
-        """Check, store and record one uploaded file; a refused one raises its problem (413, 415, 422)."""
-        spool = tempfile.SpooledTemporaryFile(max_size=self.settings.upload_spool_memory_bytes)
-        try:
-            inspected = await self._inspect_into(spool, chunks, content_type, content_length)
-        except BaseException:
-            spool.close()
-            raise
-        # Storing and recording run to their end even if the client goes away meanwhile, so that a
-        # cancelled request cannot leave an object without its record; the task closes the spool.
-        task = asyncio.create_task(self._store_and_record(number, inspected, sanitize_filename(filename), spool))
-        return await asyncio.shield(task)
-
-    async def _inspect_into(
-        self,
-        spool: tempfile.SpooledTemporaryFile,
-        chunks: AsyncIterator[bytes],
-        content_type: str | None,
-        content_length: int | None,
-    ) -> InspectedContent:
-        try:
-            inspection = UploadInspection(self.limits, content_type=content_type, content_length=content_length)
-            pending = bytearray()
-            async for chunk in chunks:
-                inspection.feed(chunk)
-                pending += chunk
-                if len(pending) >= SPOOL_WRITE_BYTES:
-                    await asyncio.to_thread(spool.write, bytes(pending))
-                    pending.clear()
-            inspected = inspection.finish()
-        except EvidenceRefused as refusal:
-            raise _problem(refusal) from None
-        if pending:
-            await asyncio.to_thread(spool.write, bytes(pending))
-        return inspected
-
-    async def _store_and_record(
-        self, number: str | None, inspected: InspectedContent, filename: str, spool: tempfile.SpooledTemporaryFile
-    ) -> EvidenceRecord:
-        try:
-            return await self._store_and_record_spooled(number, inspected, filename, spool)
-        finally:
-            spool.close()
-
-    async def _store_and_record_spooled(
-        self, number: str | None, inspected: InspectedContent, filename: str, spool: tempfile.SpooledTemporaryFile
-    ) -> EvidenceRecord:
-        evidence_id = uuid.uuid4().hex
-        # MongoDB keeps milliseconds: the receipt answered now must equal the one read back later.
-        received_at = _now_ms()
-        record = EvidenceRecord(
-            evidence_id=evidence_id,
-            number=number,
-            filename=filename_or_default(filename, inspected.extension),
-            media_type=inspected.media_type,
-            size=inspected.size,
-            sha256=inspected.sha256,
-            object_key=object_key(number, evidence_id),
-            bucket=self.storage.bucket,
-            received_at=received_at,
+        """Check, store and record one uploaded file; a refused one raises its problem (409, 413, 415, 422)."""
+        arrival = Arrival(
+            upload_id=uuid.uuid4().hex, number=number, filename=sanitize_filename(filename),
+            content_type=content_type, content_length=content_length,
         )
-        with tracer.start_as_current_span("evidence.store") as span:
-            span.set_attribute("complaint.number", number or "")
-            span.set_attribute("evidence.id", evidence_id)
-            span.set_attribute("evidence.media_type", record.media_type)
-            span.set_attribute("evidence.size", record.size)
-            try:
-                await self.storage.put(
-                    record.object_key,
-                    spool,
-                    record.size,
-                    content_type=record.media_type,
-                    metadata={"sha256": record.sha256, "evidence-id": evidence_id, "complaint-number": number or ""},
+        return await self.ingestion.ingest(arrival, chunks)
+
+    # --- presigned upload ------------------------------------------------------------------------
+
+    async def start_upload(
+        self, *, filename: str | None, media_type: str, size: int, sha256: str, number: str | None
+    ) -> UploadTicket:
+        """Check what the client declares, then answer a presigned PUT into quarantine."""
+        upload_id = uuid.uuid4().hex
+        try:
+            declared = declared_type(media_type)
+            if declared is None:
+                raise UnsupportedMediaType("Declare the file's media type; it must be one of the accepted evidence types.")
+            if size == 0:
+                raise EmptyEvidence("The file is empty.")
+            limit = self.ingestion.limits.for_kind(declared.kind)
+            if size > limit:
+                raise EvidenceTooLarge(
+                    f"The {declared.kind.value} file is announced as {size} bytes; the limit is {limit} bytes.", limit=limit
                 )
-            except Exception as error:  # noqa: BLE001 - storage away or refusing
-                log.error("evidence upload to object storage failed", number=number, error=str(error))
-                await self._remove_unrecorded(record)
-                raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
-            try:
-                await in_transaction(self.runtime.mongo, lambda session: self._record(record, session))
-            except BaseException as error:
-                log.error("evidence record could not be written", number=number, error=str(error))
-                await self._remove_unrecorded(record)
-                if isinstance(error, Exception):
-                    raise Problem(503, "store_unavailable", "The evidence could not be recorded; try again later.") from None
-                raise
-        self.runtime.relay.wake()
-        log.info("evidence stored", number=number, evidence_id=evidence_id, media_type=record.media_type, size=record.size)
-        return record
-
-    async def _record(self, record: EvidenceRecord, session) -> None:
-        await self.repository.insert(record, session)
-        stored = EvidenceStored(
-            evidence_id=record.evidence_id,
-            number=record.number,
-            filename=record.filename,
-            media_type=record.media_type,
-            size=record.size,
-            sha256=record.sha256,
-            stored_at=record.received_at,
+            if number is not None:
+                await self.ingestion.ensure_room(number)
+        except EvidenceRefused as refusal:
+            raise await self.ingestion.refuse(refusal, number=number, upload_id=upload_id) from None
+        now = now_ms()
+        upload = UploadRecord(
+            upload_id=upload_id,
+            number=number,
+            filename=sanitize_filename(filename),
+            media_type=declared.media_type,
+            size=size,
+            sha256=sha256.lower(),
+            quarantine_key=quarantine_key(upload_id),
+            created_at=now,
+            url_expires_at=now + timedelta(seconds=self.settings.upload_url_ttl_s),
+            complete_by=now + timedelta(seconds=self.settings.upload_complete_within_s),
+            evidence_id=uuid.uuid4().hex,
         )
-        await self.runtime.outbox.add(stored, subject=record.number or record.evidence_id, session=session)
+        await self.uploads.insert(upload)
+        url = await self.storage.upload_link(upload.quarantine_key, self.settings.upload_url_ttl_s)
+        log.info("presigned upload started", number=number, upload_id=upload_id, media_type=upload.media_type, size=size)
+        return UploadTicket(upload_id=upload_id, url=url, expires_at=upload.url_expires_at, complete_by=upload.complete_by)
 
-    async def _remove_unrecorded(self, record: EvidenceRecord) -> None:
-        """Remove the object of a record that was not written; keep it when that cannot be known.
+    async def complete_upload(self, upload_id: str) -> tuple[EvidenceRecord, bool]:
+        """Verify the quarantined object and store it as evidence; ``(record, created now)``.
 
-        A commit whose outcome is unknown may have succeeded: a receipt without its file would be
-        worse than an unreferenced object, which a later clean-up can find by its missing record.
+        Completing an upload that was completed before answers the same record again.
         """
+        upload = await self.uploads.claim(upload_id, now_ms(), self.settings.cleanup_lease_s, self.instance_id)
+        if upload is None:
+            return await self._completed_before(upload_id), False
         try:
-            if await self.repository.get(record.evidence_id) is not None:
-                return
-            await self.storage.remove(record.object_key)
-        except Exception as error:  # noqa: BLE001 - store or storage away
-            log.error("could not remove an unrecorded object", key=record.object_key, error=str(error))
+            stored_size = await self.storage.size_of(upload.quarantine_key)
+        except Exception as error:  # noqa: BLE001 - storage away
+            await self.uploads.release(upload_id, self.instance_id)
+            log.error("quarantine object could not be checked", upload_id=upload_id, error=str(error))
+            raise Problem(503, "storage_unavailable", "The upload could not be checked; try again later.") from None
+        if stored_size is None:
+            await self.uploads.release(upload_id, self.instance_id)
+            raise Problem(409, "upload_not_received", "Nothing was uploaded yet: PUT the file to the upload URL first.")
+        if stored_size != upload.size:
+            refusal = SizeMismatch(f"The uploaded file has {stored_size} bytes; {upload.size} were declared.")
+            raise await self._reject(upload, refusal) from None
+
+        async def mark_completed(session: AsyncClientSession) -> None:
+            await self.uploads.mark_completed(upload_id, now_ms(), session)
+
+        arrival = Arrival(
+            upload_id=upload_id, number=upload.number, filename=upload.filename, content_type=upload.media_type,
+            content_length=upload.size, expected_size=upload.size, expected_sha256=upload.sha256,
+            evidence_id=upload.evidence_id,
+        )
+        # Images are rewritten without their metadata, so they pass through the service; anything else
+        # is copied inside storage and checked there.
+        image = ACCEPTED[upload.media_type].kind is Kind.IMAGE
+        quarantined = self.storage.read(upload.quarantine_key) if image else None
+        try:
+            if quarantined is not None:
+                record = await self.ingestion.ingest(arrival, quarantined, also=mark_completed)
+            else:
+                record = await self.ingestion.adopt(arrival, upload.quarantine_key, also=mark_completed)
+        except Refusal as refusal:
+            # Announced already: the upload is over and its object goes.
+            await self.uploads.mark_rejected(upload_id, refusal.code, refusal.detail, now_ms())
+            await self._remove_quarantined(upload)
+            raise
+        except Problem:
+            await self.uploads.release(upload_id, self.instance_id)
+            raise
+        except Exception as error:  # noqa: BLE001 - storage away while reading the quarantined object
+            await self.uploads.release(upload_id, self.instance_id)
+            log.error("quarantined object could not be read", upload_id=upload_id, error=str(error))
+            raise Problem(503, "storage_unavailable", "The upload could not be checked; try again later.") from None
+        except BaseException:
+            await self.uploads.release(upload_id, self.instance_id)
+            raise
+        finally:
+            if quarantined is not None:
+                await quarantined.aclose()  # a refusal stops reading half-way: give the connection back now
+        await self._remove_quarantined(upload)
+        return record, True
+
+    async def _reject(self, upload: UploadRecord, refusal: EvidenceRefused) -> Problem:
+        problem = await self.ingestion.refuse(refusal, number=upload.number, upload_id=upload.upload_id)
+        await self.uploads.mark_rejected(upload.upload_id, refusal.code, refusal.detail, now_ms())
+        await self._remove_quarantined(upload)
+        return problem
+
+    async def _remove_quarantined(self, upload: UploadRecord) -> None:
+        """Remove the quarantined object now; the clean-up sweeps again once the URL expired, or if this fails."""
+        try:
+            await self.storage.remove(upload.quarantine_key)
+            await self.uploads.quarantine_removed(upload, datetime.now(timezone.utc))
+        except Exception as error:  # noqa: BLE001 - storage or store away: the clean-up retries
+            log.warning("quarantine object not removed yet", upload_id=upload.upload_id, error=str(error))
+
+    async def _completed_before(self, upload_id: str) -> EvidenceRecord:
+        """Why an upload could not be claimed: done before (answer its record), refused, expired, busy, unknown."""
+        upload = await self.uploads.get(upload_id)
+        if upload is None:
+            raise Problem(404, "upload_not_found", f"No upload {upload_id}.")
+        if upload.status == UPLOAD_COMPLETED and upload.evidence_id is not None:
+            record = await self.repository.get(upload.evidence_id)
+            if record is None:
+                raise Problem(410, "evidence_removed", "The upload was stored, but never attached to a complaint and removed since.")
+            return record
+        if upload.status == UPLOAD_REJECTED:
+            raise Problem(422, upload.reason or "upload_rejected", upload.reason_detail or "The upload was refused.",
+                          upload_id=upload_id)
+        if upload.status == UPLOAD_VERIFYING and upload.complete_by > datetime.now(timezone.utc):
+            raise Problem(409, "upload_in_progress", "The upload is being checked; ask again in a moment.")
+        if upload.status == UPLOAD_EXPIRED or upload.complete_by <= datetime.now(timezone.utc):
+            raise Problem(410, "upload_expired", "The upload was not completed in time; start a new one.")
+        raise Problem(409, "upload_in_progress", "The upload is being checked; ask again in a moment.")
+
+    # --- receipts, links, verification -------------------------------------------------------------
 
     async def get(self, evidence_id: str) -> EvidenceRecord:
         record = await self.repository.get(evidence_id)
@@ -196,7 +245,7 @@ class EvidenceService:
     async def download_link(self, evidence_id: str) -> tuple[str, datetime]:
         record = await self.get(evidence_id)
         ttl_s = self.settings.download_link_ttl_s
-        expires_at = _now_ms() + timedelta(seconds=ttl_s)
+        expires_at = now_ms() + timedelta(seconds=ttl_s)
         url = await self.storage.download_link(
             record.object_key,
             ttl_s,
@@ -205,15 +254,20 @@ class EvidenceService:
         )
         return url, expires_at
 
+    async def verify(self, evidence_id: str) -> Verification:
+        """Read the stored object back, streaming, and compare its SHA-256 and size with the receipt."""
+        record = await self.get(evidence_id)
+        try:
+            found = await self.storage.digest(record.object_key)
+        except Exception as error:  # noqa: BLE001 - storage away: no verdict rather than a false one
+            log.error("stored object could not be read for verification", evidence_id=evidence_id, error=str(error))
+            raise Problem(503, "storage_unavailable", "The stored object could not be read; try again later.") from None
+        expected = {"sha256": record.sha256, "size": record.size}
+        actual = {"sha256": found[0], "size": found[1]} if found is not None else None
+        verification = Verification(evidence_id, actual == expected, expected, actual, now_ms())
+        await self.repository.record_verification(
+            evidence_id, {"ok": verification.ok, "actual": actual, "verified_at": verification.verified_at}
+        )
+        log.info("evidence verified", evidence_id=evidence_id, ok=verification.ok)
+        return verification
 
-_STATUS = {EvidenceTooLarge: 413, UnsupportedMediaType: 415, MediaTypeMismatch: 415, EmptyEvidence: 422}
-
-
-def _problem(refusal: EvidenceRefused) -> Problem:
-    extra = {"limit_bytes": refusal.limit} if isinstance(refusal, EvidenceTooLarge) else {}
-    return Problem(_STATUS.get(type(refusal), 422), refusal.code, refusal.detail, **extra)
-
-
-def _now_ms() -> datetime:
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -1,25 +1,33 @@
-"""The ``evidence`` collection: one document per stored file, keyed by its evidence id."""
+"""The ``evidence`` collection (one document per stored file, keyed by its evidence id) and the
+``complaint_files`` counters (how many files each complaint has, the basis of its limit)."""
 
 from __future__ import annotations
 
-from pymongo import ASCENDING
+from datetime import datetime, timedelta, timezone
+
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from evidence.domain.records import EvidenceRecord
+from evidence.domain.records import STATUS_ATTACHED, STATUS_REMOVING, STATUS_UNATTACHED, EvidenceRecord
 
 _FIELDS = tuple(EvidenceRecord.__dataclass_fields__)
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class EvidenceRepository:
     def __init__(self, db: AsyncDatabase, collection: str = "evidence") -> None:
         self.collection = db[collection]
+        self.counters = db["complaint_files"]
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("number", ASCENDING), ("received_at", ASCENDING)])
+        await self.collection.create_index([("status", ASCENDING), ("received_at", ASCENDING)])
 
     async def insert(self, record: EvidenceRecord, session: AsyncClientSession) -> None:
-        await self.collection.insert_one({"_id": record.evidence_id, **record.as_dict()}, session=session)
+        await self.collection.insert_one(
+            {"_id": record.evidence_id, **record.as_dict(), "lease_until": EPOCH}, session=session
+        )
 
     async def get(self, evidence_id: str) -> EvidenceRecord | None:
         document = await self.collection.find_one({"_id": evidence_id})
@@ -29,6 +37,76 @@ class EvidenceRepository:
         cursor = self.collection.find({"number": number}).sort([("received_at", ASCENDING), ("_id", ASCENDING)])
         return [_record(document) async for document in cursor.limit(limit)]
 
+    # --- files per complaint -------------------------------------------------------------------
+
+    async def files_of(self, number: str) -> int:
+        counter = await self.counters.find_one({"_id": number})
+        return counter["files"] if counter else 0
+
+    async def count_files(self, number: str, added: int, session: AsyncClientSession) -> int:
+        """Add ``added`` files to the complaint's count inside the caller's transaction; the new count.
+
+        One counter document per complaint: two uploads racing for the last free place write the
+        same document, so their transactions conflict and the retried one sees the other's count.
+        """
+        counter = await self.counters.find_one_and_update(
+            {"_id": number}, {"$inc": {"files": added}}, upsert=True, return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        return counter["files"]
+
+    # --- attachment ------------------------------------------------------------------------------
+
+    async def attach(self, evidence_ids: list[str], number: str, at: datetime, session: AsyncClientSession) -> list[str]:
+        """Attach the unattached ones of ``evidence_ids`` to ``number``; the ids that were attached now."""
+        candidates = await self.collection.find(
+            {"_id": {"$in": evidence_ids}, "status": STATUS_UNATTACHED}, projection={"_id": 1}, session=session
+        ).to_list()
+        ids = [document["_id"] for document in candidates]
+        if ids:
+            await self.collection.update_many(
+                {"_id": {"$in": ids}, "status": STATUS_UNATTACHED},
+                {"$set": {"status": STATUS_ATTACHED, "number": number, "attached_at": at}},
+                session=session,
+            )
+        return ids
+
+    async def attached_to(self, evidence_ids: list[str], number: str) -> set[str]:
+        cursor = self.collection.find({"_id": {"$in": evidence_ids}, "number": number}, projection={"_id": 1})
+        return {document["_id"] async for document in cursor}
+
+    # --- clean-up of what was never attached -----------------------------------------------------
+
+    async def claim_orphan(self, cutoff: datetime, now: datetime, lease_s: float, claimant: str) -> EvidenceRecord | None:
+        """Lease one unattached record received before ``cutoff`` (or one whose removal was left half-done)
+        and mark it ``removing``: from then on no ``complaint.submitted`` attaches it."""
+        document = await self.collection.find_one_and_update(
+            {
+                "status": {"$in": [STATUS_UNATTACHED, STATUS_REMOVING]},
+                "received_at": {"$lt": cutoff},
+                "lease_until": {"$not": {"$gt": now}},
+            },
+            {"$set": {"status": STATUS_REMOVING, "lease_until": now + timedelta(seconds=lease_s), "claimed_by": claimant}},
+            return_document=ReturnDocument.AFTER,
+        )
+        return _record(document) if document is not None else None
+
+    async def delete_claimed(self, evidence_id: str, claimant: str) -> bool:
+        result = await self.collection.delete_one({"_id": evidence_id, "status": STATUS_REMOVING, "claimed_by": claimant})
+        return result.deleted_count == 1
+
+    # --- operator verification -------------------------------------------------------------------
+
+    async def record_verification(self, evidence_id: str, verification: dict) -> None:
+        await self.collection.update_one({"_id": evidence_id}, {"$set": {"last_verification": verification}})
+
 
 def _record(document: dict) -> EvidenceRecord:
-    return EvidenceRecord(**{name: document[name] for name in _FIELDS if name in document})
+    values = {name: document[name] for name in _FIELDS if name in document}
+    # Records written before receipts told original from stored: nothing was removed from them.
+    values.setdefault("original_size", document["size"])
+    values.setdefault("original_sha256", document["sha256"])
+    values.setdefault("metadata_stripped", False)
+    if values.get("status") == "stored":
+        values["status"] = STATUS_ATTACHED if document.get("number") else STATUS_UNATTACHED
+    return EvidenceRecord(**values)

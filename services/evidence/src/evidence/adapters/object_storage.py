@@ -1,30 +1,42 @@
 """Object storage through the MinIO Python SDK, in one private bucket.
 
-The SDK is synchronous (urllib3), so every call runs in a worker thread (``asyncio.to_thread``)
-and the event loop never blocks on storage. Objects are uploaded from a seekable file with a known
-length: the SDK then sends one PUT, or a multipart upload in parts of 5 MiB for larger files, so
-memory stays bounded whatever the file's size. The bucket gets no policy: it stays private, and
-clients read an object only through a presigned, short-lived link.
+The SDK is synchronous (urllib3), so every call runs in a worker thread and the event loop never
+blocks on storage. A streamed upload is read by the SDK from a :class:`StreamBridge` while the
+bytes arrive: one PUT for a file smaller than a part, else a multipart upload whose parts go out
+one at a time, so memory stays at one part and the bridge's buffer whatever the file's size; if
+the stream is abandoned, the SDK aborts the multipart upload and no part is kept. Streamed uploads
+run in their own thread pool, so long uploads never starve the short calls (stat, links, removal).
+
+The bucket gets no policy: it stays private; clients read an object only through a presigned,
+short-lived GET, and write only through a presigned PUT into quarantine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import BinaryIO
 
 import certifi
 import urllib3
 from minio import Minio
+from minio.commonconfig import REPLACE, CopySource
 from minio.error import S3Error
 
+from evidence.adapters.stream_bridge import StreamBridge
 from evidence.config import Settings
 
 log = logging.getLogger(__name__)
 
 BUCKET_RETRY_S = 2.0
+#: Bytes per read when the service reads an object back (verification, quarantine checks).
+READ_CHUNK_BYTES = 1024 * 1024
+MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
 
 
 def _http_client(settings: Settings) -> urllib3.PoolManager:
@@ -53,6 +65,11 @@ class ObjectStorage:
             Minio(settings.s3_public_endpoint, **credentials) if settings.s3_public_endpoint else self._client
         )
         self._bucket_ready = False
+        self._part_bytes = settings.upload_part_bytes
+        self._uploads = ThreadPoolExecutor(max_workers=settings.max_concurrent_uploads, thread_name_prefix="evidence-upload")
+
+    def close(self) -> None:
+        self._uploads.shutdown(wait=False, cancel_futures=True)
 
     async def ensure_bucket(self) -> None:
         def ensure() -> None:
@@ -89,8 +106,79 @@ class ObjectStorage:
             )
         await asyncio.to_thread(put)
 
+    def start_streamed_put(
+        self, key: str, source: StreamBridge, *, content_type: str, metadata: dict[str, str]
+    ) -> asyncio.Future:
+        """Start uploading what ``source`` delivers, of unknown length; the future ends with the upload."""
+
+        def put() -> None:
+            try:
+                self._client.put_object(
+                    self.bucket, key, source, -1, content_type=content_type, metadata=metadata,
+                    part_size=self._part_bytes, num_parallel_uploads=1,
+                )
+            finally:
+                source.reader_done()
+
+        return asyncio.get_running_loop().run_in_executor(self._uploads, put)
+
+    async def copy(self, source_key: str, key: str, *, content_type: str, metadata: dict[str, str]) -> None:
+        """Copy ``source_key`` to ``key`` inside storage (the bytes do not pass through the service)."""
+        await asyncio.to_thread(
+            self._client.copy_object, self.bucket, key, CopySource(self.bucket, source_key),
+            metadata={"Content-Type": content_type, **metadata}, metadata_directive=REPLACE,
+        )
+
     async def remove(self, key: str) -> None:
+        """Remove ``key``; removing what is not there is not an error (S3 semantics)."""
         await asyncio.to_thread(self._client.remove_object, self.bucket, key)
+
+    async def size_of(self, key: str) -> int | None:
+        """The stored size of ``key``, ``None`` if there is no such object."""
+        try:
+            stat = await asyncio.to_thread(self._client.stat_object, self.bucket, key)
+        except S3Error as error:
+            if error.code in MISSING_OBJECT_CODES:
+                return None
+            raise
+        return stat.size
+
+    async def read(self, key: str) -> AsyncIterator[bytes]:
+        """The object's bytes in chunks, read in a worker thread one chunk at a time (constant memory)."""
+        response = await asyncio.to_thread(self._client.get_object, self.bucket, key)
+        try:
+            chunks = response.stream(READ_CHUNK_BYTES)
+            while chunk := await asyncio.to_thread(next, chunks, b""):
+                yield chunk
+        finally:
+            response.close()
+            response.release_conn()
+
+    async def digest(self, key: str) -> tuple[str, int] | None:
+        """SHA-256 (hex) and size of what is stored under ``key``, read streaming; ``None`` if it is missing."""
+
+        def digest() -> tuple[str, int] | None:
+            try:
+                response = self._client.get_object(self.bucket, key)
+            except S3Error as error:
+                if error.code in MISSING_OBJECT_CODES:
+                    return None
+                raise
+            sha256, size = hashlib.sha256(), 0
+            try:
+                for chunk in response.stream(READ_CHUNK_BYTES):
+                    sha256.update(chunk)
+                    size += len(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+            return sha256.hexdigest(), size
+
+        return await asyncio.to_thread(digest)
+
+    async def upload_link(self, key: str, ttl_s: int) -> str:
+        """A presigned PUT of ``key`` valid ``ttl_s`` seconds."""
+        return await asyncio.to_thread(self._signer.presigned_put_object, self.bucket, key, timedelta(seconds=ttl_s))
 
     async def download_link(self, key: str, ttl_s: int, *, content_type: str, content_disposition: str) -> str:
         """A presigned GET valid ``ttl_s`` seconds; the answer carries the stored type and a download name."""

@@ -1,4 +1,4 @@
-"""Evidence endpoints: upload (raw bytes, streamed), receipts, and time-limited download links."""
+"""Evidence endpoints: upload (raw bytes, streamed), receipts, time-limited download links, operator re-verification."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from fastapi import APIRouter, Header, Request, status
 from greenchannel.problems import Problem
 from starlette.requests import ClientDisconnect
 
-from evidence.api.dependencies import ComplaintNumber, Evidence
-from evidence.api.schemas import DownloadLink, EvidenceList, EvidenceReceipt
+from evidence.api.dependencies import ComplaintNumber, Evidence, Operator
+from evidence.api.schemas import DownloadLink, EvidenceList, EvidenceReceipt, VerificationResult
 from evidence.domain.filenames import decode_header_filename
 from evidence.domain.records import EVIDENCE_ID_PATTERN
 
@@ -27,9 +27,13 @@ _UPLOAD_BODY = {
 }
 
 _REFUSALS = {
+    400: {"description": "The client went away before the whole file arrived (upload_interrupted); nothing was kept."},
+    408: {"description": "The upload sent nothing for too long (upload_stalled); nothing was kept."},
+    409: {"description": "The complaint has its maximum number of files (too_many_evidence_files)."},
     413: {"description": "Larger than the limit of its kind (evidence_too_large)."},
     415: {"description": "Type not accepted, or not the declared one (unsupported_media_type, media_type_mismatch)."},
-    422: {"description": "Empty file (empty_evidence) or invalid complaint number."},
+    422: {"description": "Empty file (empty_evidence), an image that cannot be decoded or has too many pixels "
+          "(image_unreadable, image_dimensions_too_large), or an invalid complaint number."},
     503: {"description": "Object storage or the store is unavailable; nothing was kept."},
 }
 
@@ -124,3 +128,21 @@ def _known_format(evidence_id: str) -> str:
     if not _EVIDENCE_ID.fullmatch(evidence_id):
         raise Problem(404, "evidence_not_found", f"No evidence {evidence_id}.")
     return evidence_id
+
+
+@router.post(
+    "/v1/evidence/{evidence_id}/verify",
+    response_model=VerificationResult,
+    dependencies=[Operator],
+    responses={401: {"description": "Not the operator (unauthorized)."}, 404: {"description": "Unknown evidence."}},
+    summary="Operator: read the stored object back and check it against its receipt",
+)
+async def verify_evidence(evidence_id: str, evidence: Evidence) -> VerificationResult:
+    verification = await evidence.verify(_known_format(evidence_id))
+    return VerificationResult(
+        evidence_id=verification.evidence_id,
+        ok=verification.ok,
+        expected=verification.expected,
+        actual=verification.actual,
+        verified_at=verification.verified_at,
+    )

@@ -1,27 +1,35 @@
-"""Response bodies of the evidence API."""
+"""Request and response bodies of the evidence API."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from evidence.domain.records import EvidenceRecord
+from evidence.domain.records import COMPLAINT_NUMBER_PATTERN, EvidenceRecord
+from evidence.domain.uploads import SHA256_PATTERN
 
 
 class EvidenceReceipt(BaseModel):
     """The integrity receipt of one stored file."""
 
     evidence_id: str
-    number: str | None = Field(description="The complaint number the evidence was uploaded for; null when uploaded before filing.")
-    filename: str = Field(description="The original filename, sanitised; metadata only.")
+    number: str | None = Field(description="The complaint the file belongs to; null while uploaded before filing and not attached yet.")
+    filename: str = Field(description="The original filename, sanitised; metadata only, never part of a storage key.")
     media_type: str = Field(description="The type decided from the content.")
-    size: int = Field(description="Bytes received.")
-    sha256: str = Field(description="Hex SHA-256 of the bytes received.")
-    received_at: datetime
+    size: int = Field(description="Bytes stored.")
+    sha256: str = Field(description="Hex SHA-256 of the bytes stored.")
+    original_size: int = Field(description="Bytes received; differs from size when image metadata was removed.")
+    original_sha256: str = Field(description="Hex SHA-256 of the bytes received.")
+    metadata_stripped: bool = Field(
+        description="The stored image carries no location or device metadata (removed, or there was none); "
+        "false for images that could not be decoded (HEIC) and for other types, stored as received."
+    )
+    received_at: datetime = Field(description="Server time the file was received.")
+    status: str = Field(description="unattached (uploaded before filing) or attached.")
 
     @classmethod
-    def of(cls, record: EvidenceRecord) -> "EvidenceReceipt":
+    def of(cls, record: EvidenceRecord) -> EvidenceReceipt:
         return cls(**record.receipt())
 
 
@@ -34,3 +42,36 @@ class DownloadLink(BaseModel):
     evidence_id: str
     url: str = Field(description="Presigned GET of the object; anyone holding it can download until it expires.")
     expires_at: datetime
+
+
+class UploadRequest(BaseModel):
+    """What a client declares before it uploads a file straight to storage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    filename: str | None = Field(default=None, max_length=4096, description="The original filename (metadata only).")
+    media_type: str = Field(max_length=255, description="One of the accepted evidence types; checked against the content later.")
+    size: int = Field(ge=0, description="Exact size in bytes; checked against the kind's limit now and the object later.")
+    sha256: str = Field(pattern=SHA256_PATTERN, description="Hex SHA-256 of the file; checked against the object later.")
+    number: str | None = Field(default=None, pattern=COMPLAINT_NUMBER_PATTERN, description="The complaint, if filed already.")
+
+
+class UploadTicket(BaseModel):
+    upload_id: str
+    url: str = Field(description="Presigned PUT of the file into quarantine; send the file's bytes as the body.")
+    method: str = "PUT"
+    expires_at: datetime = Field(description="The URL is refused after this time.")
+    complete_by: datetime = Field(description="Call complete before this time, or the upload is removed.")
+
+
+class Digest(BaseModel):
+    sha256: str
+    size: int
+
+
+class VerificationResult(BaseModel):
+    evidence_id: str
+    ok: bool = Field(description="The stored object has the receipt's SHA-256 and size.")
+    expected: Digest
+    actual: Digest | None = Field(description="What is stored now; null when the object is missing.")
+    verified_at: datetime

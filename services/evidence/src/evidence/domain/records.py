@@ -10,10 +10,14 @@ from datetime import datetime
 COMPLAINT_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 EVIDENCE_ID_PATTERN = r"^[0-9a-f]{32}$"
 
-STATUS_STORED = "stored"
+#: Uploaded before filing; removed after ``orphan_ttl_s`` unless a filed complaint lists it.
+STATUS_UNATTACHED = "unattached"
+#: Belongs to a complaint: uploaded for its number, or listed in its ``complaint.submitted``.
+STATUS_ATTACHED = "attached"
+#: Claimed by the clean-up, which is removing the object and then the record.
+STATUS_REMOVING = "removing"
 
-
-#: Key prefix of files uploaded before their complaint was filed (intake links them at filing).
+#: Key prefix of files uploaded before their complaint was filed; the key stays when they are attached.
 UNATTACHED_PREFIX = "unattached"
 
 
@@ -28,15 +32,26 @@ class EvidenceRecord:
     number: str | None
     filename: str
     media_type: str
+    #: What was stored (after image metadata was removed) ...
     size: int
     sha256: str
+    #: ... and what was received; equal to the above when nothing was removed.
+    original_size: int
+    original_sha256: str
+    #: The stored object was checked for, and carries no, location and device metadata (images only).
+    metadata_stripped: bool
     object_key: str
     bucket: str
     received_at: datetime
-    status: str = STATUS_STORED
+    status: str = STATUS_UNATTACHED
+    attached_at: datetime | None = None
+    #: The upload this file came from (the presigned upload's id, or the id of a direct upload attempt).
+    upload_id: str | None = None
+    #: The last operator re-verification: ``{"ok", "sha256", "size", "verified_at"}``.
+    last_verification: dict | None = None
 
     def receipt(self) -> dict:
-        """The integrity receipt: what was received, when, and its SHA-256."""
+        """The integrity receipt: what was received and stored, when, and their SHA-256."""
         return {
             "evidence_id": self.evidence_id,
             "number": self.number,
@@ -44,7 +59,11 @@ class EvidenceRecord:
             "media_type": self.media_type,
             "size": self.size,
             "sha256": self.sha256,
+            "original_size": self.original_size,
+            "original_sha256": self.original_sha256,
+            "metadata_stripped": self.metadata_stripped,
             "received_at": self.received_at,
+            "status": self.status,
         }
 
     def as_dict(self) -> dict:

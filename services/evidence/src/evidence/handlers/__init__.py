@@ -1,1 +1,1 @@
-"""Event handlers of the evidence service: it consumes no event yet (it only publishes ``evidence.stored``)."""
+"""Event handlers of the evidence service: it consumes ``complaint.submitted`` to attach files uploaded before filing."""

@@ -58,6 +58,6 @@ class EvidenceClient:
                 response.status_code,
                 body.get("code", "evidence_refused"),
                 body.get("detail", "The evidence file was refused."),
-                **{key: value for key, value in body.items() if key in ("errors", "limit", "detected_type")},
+                **{key: value for key, value in body.items() if key in ("errors", "limit_bytes", "limit_files", "upload_id")},
             )
         raise Problem(503, "evidence_unavailable", "The evidence store could not take the file; try again shortly.")

@@ -1,0 +1,62 @@
+"""Presigned uploads: declare a file, PUT it straight to storage (quarantine), then ask the service to complete it."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Response, status
+from greenchannel.problems import Problem
+
+from evidence.api.dependencies import Evidence
+from evidence.api.schemas import EvidenceReceipt, UploadRequest, UploadTicket
+from evidence.domain.uploads import UPLOAD_ID_PATTERN
+
+router = APIRouter(tags=["uploads"])
+
+_UPLOAD_ID = re.compile(UPLOAD_ID_PATTERN)
+
+
+@router.post(
+    "/v1/uploads",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UploadTicket,
+    responses={
+        409: {"description": "The complaint has its maximum number of files (too_many_evidence_files)."},
+        413: {"description": "The declared size is above the limit of its kind (evidence_too_large)."},
+        415: {"description": "The declared type is not accepted (unsupported_media_type)."},
+        422: {"description": "A zero size (empty_evidence) or fields to fix (validation_failed)."},
+    },
+    summary="Start a presigned upload: answers a short-lived PUT URL into quarantine",
+)
+async def start_upload(body: UploadRequest, evidence: Evidence) -> UploadTicket:
+    ticket = await evidence.start_upload(
+        filename=body.filename, media_type=body.media_type, size=body.size, sha256=body.sha256, number=body.number
+    )
+    return UploadTicket(upload_id=ticket.upload_id, url=ticket.url, expires_at=ticket.expires_at,
+                        complete_by=ticket.complete_by)
+
+
+@router.post(
+    "/v1/uploads/{upload_id}/complete",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvidenceReceipt,
+    responses={
+        200: {"description": "Completed before: the same receipt again."},
+        404: {"description": "Unknown upload (upload_not_found)."},
+        409: {"description": "Nothing uploaded yet (upload_not_received), being checked (upload_in_progress), "
+              "or the complaint has its maximum of files (too_many_evidence_files)."},
+        410: {"description": "Not completed in time (upload_expired)."},
+        413: {"description": "Larger than its kind's limit (evidence_too_large)."},
+        415: {"description": "The content is not the declared type (media_type_mismatch, unsupported_media_type)."},
+        422: {"description": "Size or SHA-256 not the declared ones (upload_size_mismatch, upload_hash_mismatch); "
+              "the object was removed."},
+    },
+    summary="Verify the uploaded object (size, type by content, SHA-256), store it as evidence and answer its receipt",
+)
+async def complete_upload(upload_id: str, evidence: Evidence, response: Response) -> EvidenceReceipt:
+    if not _UPLOAD_ID.fullmatch(upload_id):
+        raise Problem(404, "upload_not_found", f"No upload {upload_id}.")
+    record, created = await evidence.complete_upload(upload_id)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return EvidenceReceipt.of(record)

@@ -1,0 +1,480 @@
+"""Taking one file in: inspect it while it streams, store it, record it, announce it; or refuse it and say so.
+
+The same pipeline serves a direct upload (the HTTP body, as intake streams it through) and a
+presigned upload being completed (the quarantined object, read back from storage):
+
+* The type is decided from the first bytes (:mod:`evidence.domain.inspection`); limits are enforced
+  as soon as they can be (a ``Content-Length`` above the limit before the first byte is read).
+* Images (at most ``max_image_bytes``) are gathered in a spool file, because their metadata is
+  removed before storage (:mod:`evidence.domain.image_metadata`), then stored.
+* Everything else streams into storage while it arrives (:class:`StreamBridge` feeding the SDK's
+  multipart upload), so memory stays at one part whatever the size and the upload to storage
+  overlaps the upload from the client. Storage completes the object only after the last byte
+  passed every check; a refusal or a client that goes away aborts it, and no part is kept.
+* A presigned upload of anything but an image is copied inside storage out of quarantine and the
+  copy is checked while read back (:meth:`Ingestion.adopt`): the bytes are not sent again.
+* Then ONE MongoDB transaction writes the record, the complaint's file count and the
+  ``evidence.stored`` event to the outbox. An object whose record could not be written is removed.
+
+Every refusal (type, size, empty, integrity, too many files) answers its problem document and is
+announced as ``evidence.rejected`` (reason code and a detail without personal data) via the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import BinaryIO
+
+import structlog
+from greenchannel.contracts import EvidenceRejected, EvidenceStored
+from greenchannel.mongo import in_transaction
+from greenchannel.problems import Problem
+from greenchannel.runtime import ServiceRuntime
+from opentelemetry import trace
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from evidence.adapters.evidence_repository import EvidenceRepository
+from evidence.adapters.object_storage import ObjectStorage
+from evidence.adapters.stream_bridge import StorageGone, StreamBridge, UploadAborted
+from evidence.config import Settings
+from evidence.domain.filenames import filename_or_default
+from evidence.domain.image_metadata import BEST_EFFORT, REWRITABLE, Outcome, remove_metadata
+from evidence.domain.inspection import InspectedContent, UploadInspection
+from evidence.domain.media_types import Kind, SizeLimits
+from evidence.domain.records import STATUS_ATTACHED, STATUS_UNATTACHED, EvidenceRecord, object_key
+from evidence.domain.refusals import EvidenceRefused, TooManyEvidenceFiles
+from evidence.domain.uploads import check_declared
+
+log = structlog.get_logger(__name__)
+tracer = trace.get_tracer(__name__)
+
+#: Chunks are gathered up to this size before one write to the spool file (in a worker thread).
+SPOOL_WRITE_BYTES = 256 * 1024
+HASH_READ_BYTES = 1024 * 1024
+
+#: Work done in the recording transaction besides the record itself (a presigned upload marks itself completed).
+AlsoInTransaction = Callable[[AsyncClientSession], Awaitable[None]]
+
+
+class Refusal(Problem):
+    """The problem answered for a refused file (already announced as ``evidence.rejected``)."""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What is known about a file before its first byte is read."""
+
+    upload_id: str
+    number: str | None
+    filename: str
+    content_type: str | None
+    content_length: int | None
+    #: Presigned uploads: what the client declared when it started, checked against what arrived.
+    expected_size: int | None = None
+    expected_sha256: str | None = None
+    #: Presigned uploads choose the evidence id when they start, so a retried completion reuses its key.
+    evidence_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What goes to storage: the received file, or its rewrite without metadata."""
+
+    file: BinaryIO
+    size: int
+    sha256: str
+    metadata_stripped: bool
+
+
+class Ingestion:
+    def __init__(
+        self, settings: Settings, runtime: ServiceRuntime, storage: ObjectStorage, repository: EvidenceRepository
+    ) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.storage = storage
+        self.repository = repository
+        self.limits = SizeLimits(
+            image=settings.max_image_bytes,
+            document=settings.max_document_bytes,
+            audio=settings.max_audio_bytes,
+            video=settings.max_video_bytes,
+        )
+        self._image_slots = asyncio.Semaphore(settings.image_rewrite_concurrency)
+
+    async def ingest(
+        self, arrival: Arrival, chunks: AsyncIterator[bytes], *, also: AlsoInTransaction | None = None
+    ) -> EvidenceRecord:
+        """Check, store and record one file; a refusal raises its problem after announcing it."""
+        try:
+            inspection = UploadInspection(
+                self.limits, content_type=arrival.content_type, content_length=arrival.content_length
+            )
+            if arrival.number is not None:
+                await self.ensure_room(arrival.number)
+            return await self._ingest(arrival, inspection, chunks, also)
+        except EvidenceRefused as refusal:
+            raise await self.refuse(refusal, number=arrival.number, upload_id=arrival.upload_id) from None
+
+    async def ensure_room(self, number: str) -> None:
+        """Refuse early when the complaint already has its maximum of files (checked again when recording)."""
+        limit = self.settings.max_files_per_complaint
+        if await self.repository.files_of(number) >= limit:
+            raise TooManyEvidenceFiles(f"A complaint can have at most {limit} evidence files.", limit=limit)
+
+    async def refuse(self, refusal: EvidenceRefused, *, number: str | None, upload_id: str) -> Refusal:
+        """Announce ``evidence.rejected`` (through the outbox) and answer the refusal's problem."""
+        rejected = EvidenceRejected(
+            number=number, upload_id=upload_id, reason=refusal.code, detail=refusal.detail, rejected_at=now_ms()
+        )
+        try:
+            await in_transaction(
+                self.runtime.mongo,
+                lambda session: self.runtime.outbox.add(rejected, subject=number or upload_id, session=session),
+            )
+            self.runtime.relay.wake()
+        except Exception as error:  # noqa: BLE001 - the client still gets its answer; the store is away
+            log.error("evidence.rejected could not be recorded", upload_id=upload_id, error=str(error))
+        log.info("evidence refused", number=number, upload_id=upload_id, reason=refusal.code)
+        return Refusal(refusal.status, refusal.code, refusal.detail, upload_id=upload_id, **refusal.problem_extra())
+
+    async def adopt(self, arrival: Arrival, source_key: str, *, also: AlsoInTransaction | None = None) -> EvidenceRecord:
+        """Take a presigned upload's object: copy it out of quarantine, inside storage, to its final key
+        (where no client can write), check the copy while reading it back, and record it.
+
+        Checking the copy, not the quarantined original, means a client that PUTs again with its
+        still-valid URL cannot swap the bytes between the check and the copy. A refusal removes the copy.
+        """
+        assert arrival.evidence_id is not None
+        key = object_key(arrival.number, arrival.evidence_id)
+        try:
+            inspection = UploadInspection(
+                self.limits, content_type=arrival.content_type, content_length=arrival.content_length
+            )
+            if arrival.number is not None:
+                await self.ensure_room(arrival.number)
+        except EvidenceRefused as refusal:
+            raise await self.refuse(refusal, number=arrival.number, upload_id=arrival.upload_id) from None
+        assert inspection.declared is not None
+        task = asyncio.create_task(self._adopt(arrival, source_key, key, inspection, also))
+        return await asyncio.shield(task)
+
+    async def _adopt(
+        self, arrival: Arrival, source_key: str, key: str, inspection: UploadInspection, also: AlsoInTransaction | None
+    ) -> EvidenceRecord:
+        assert arrival.evidence_id is not None and inspection.declared is not None
+        metadata = {"evidence-id": arrival.evidence_id, "complaint-number": arrival.number or "",
+                    "upload-id": arrival.upload_id}
+        await self.storage.copy(source_key, key, content_type=inspection.declared.media_type, metadata=metadata)
+        try:
+            copied = self.storage.read(key)
+            try:
+                async for chunk in copied:
+                    inspection.feed(chunk)
+            finally:
+                await copied.aclose()
+            inspected = inspection.finish()
+            self._check_declared(arrival, inspected)
+            record = self._record_of(arrival, arrival.evidence_id, inspected, inspected.size, inspected.sha256,
+                                     stripped=False)
+            with _store_span(record):
+                return await self._record_or_remove(record, also)
+        except EvidenceRefused as refusal:
+            await self._remove_quietly(key)
+            raise await self.refuse(refusal, number=arrival.number, upload_id=arrival.upload_id) from None
+        except BaseException:
+            await self._remove_quietly(key)
+            raise
+
+    async def _remove_quietly(self, key: str) -> None:
+        try:
+            await self.storage.remove(key)
+        except Exception as error:  # noqa: BLE001 - storage away: the clean-up of expired uploads removes it
+            log.error("could not remove a copy that was refused", key=key, error=str(error))
+
+    # --- the pipeline ----------------------------------------------------------------------------
+
+    async def _ingest(
+        self,
+        arrival: Arrival,
+        inspection: UploadInspection,
+        chunks: AsyncIterator[bytes],
+        also: AlsoInTransaction | None,
+    ) -> EvidenceRecord:
+        source = aiter(chunks)
+        head: list[bytes] = []
+        inspected: InspectedContent | None = None
+        # Read until the type is decided (the leading bytes) or the content ended before that.
+        while inspection.accepted is None:
+            chunk = await anext(source, None)
+            if chunk is None:
+                inspected = inspection.finish()
+                break
+            inspection.feed(chunk)
+            head.append(chunk)
+        assert inspection.accepted is not None
+
+        async def rest() -> AsyncIterator[bytes]:
+            for chunk in head:
+                yield chunk
+            if inspected is None:
+                async for chunk in source:
+                    inspection.feed(chunk)
+                    yield chunk
+
+        evidence_id = arrival.evidence_id or uuid.uuid4().hex
+        if inspection.accepted.kind is Kind.IMAGE:
+            return await self._ingest_image(arrival, evidence_id, inspection, inspected, rest(), also)
+        return await self._ingest_streamed(arrival, evidence_id, inspection, inspected, rest(), also)
+
+    async def _ingest_image(
+        self,
+        arrival: Arrival,
+        evidence_id: str,
+        inspection: UploadInspection,
+        inspected: InspectedContent | None,
+        chunks: AsyncIterator[bytes],
+        also: AlsoInTransaction | None,
+    ) -> EvidenceRecord:
+        # Closed by the storing task, or here on a refusal.
+        spool = tempfile.SpooledTemporaryFile(max_size=self.settings.upload_spool_memory_bytes)  # noqa: SIM115
+        try:
+            pending = bytearray()
+            async for chunk in chunks:
+                pending += chunk
+                if len(pending) >= SPOOL_WRITE_BYTES:
+                    await asyncio.to_thread(spool.write, bytes(pending))
+                    pending.clear()
+            if pending:
+                await asyncio.to_thread(spool.write, bytes(pending))
+            inspected = inspected or inspection.finish()
+            self._check_declared(arrival, inspected)
+            stored = await self._without_metadata(spool, inspected)
+        except BaseException:
+            spool.close()
+            raise
+        record = self._record_of(arrival, evidence_id, inspected, stored.size, stored.sha256, stripped=stored.metadata_stripped)
+        # Storing and recording run to their end even if the client goes away meanwhile, so that a
+        # cancelled request cannot leave an object without its record; the task closes the files.
+        task = asyncio.create_task(self._store_spooled(record, stored, spool, also))
+        return await asyncio.shield(task)
+
+    async def _without_metadata(self, spool: BinaryIO, inspected: InspectedContent) -> Stored:
+        as_received = Stored(spool, inspected.size, inspected.sha256, metadata_stripped=False)
+        if inspected.media_type not in REWRITABLE and inspected.media_type not in BEST_EFFORT:
+            return as_received
+        target = tempfile.SpooledTemporaryFile(max_size=self.settings.upload_spool_memory_bytes)  # noqa: SIM115
+        try:
+            async with self._image_slots:
+                outcome = await asyncio.to_thread(
+                    remove_metadata, spool, target, inspected.media_type, max_pixels=self.settings.max_image_pixels
+                )
+            if outcome is Outcome.REWRITTEN:
+                sha256, size = await asyncio.to_thread(_digest, target)
+                return Stored(target, size, sha256, metadata_stripped=True)
+        except BaseException:
+            target.close()
+            raise
+        target.close()
+        return Stored(spool, inspected.size, inspected.sha256, metadata_stripped=outcome is Outcome.CLEAN)
+
+    async def _store_spooled(
+        self, record: EvidenceRecord, stored: Stored, spool: BinaryIO, also: AlsoInTransaction | None
+    ) -> EvidenceRecord:
+        try:
+            with _store_span(record):
+                try:
+                    await self.storage.put(
+                        record.object_key, stored.file, stored.size, content_type=record.media_type,
+                        metadata=self._object_metadata(record),
+                    )
+                except Exception as error:  # noqa: BLE001 - storage away or refusing
+                    log.error("evidence upload to object storage failed", number=record.number, error=str(error))
+                    await self._remove_unrecorded(record)
+                    raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
+                return await self._record_or_remove(record, also)
+        finally:
+            stored.file.close()
+            spool.close()
+
+    async def _ingest_streamed(
+        self,
+        arrival: Arrival,
+        evidence_id: str,
+        inspection: UploadInspection,
+        inspected: InspectedContent | None,
+        chunks: AsyncIterator[bytes],
+        also: AlsoInTransaction | None,
+    ) -> EvidenceRecord:
+        assert inspection.accepted is not None
+        key = object_key(arrival.number, evidence_id)
+        bridge = StreamBridge(
+            asyncio.get_running_loop(),
+            buffer_bytes=self.settings.upload_buffer_bytes,
+            idle_timeout_s=self.settings.upload_idle_timeout_s,
+        )
+        put = self.storage.start_streamed_put(
+            key, bridge, content_type=inspection.accepted.media_type,
+            metadata={"evidence-id": evidence_id, "complaint-number": arrival.number or "", "upload-id": arrival.upload_id},
+        )
+        try:
+            async for chunk in chunks:
+                await bridge.send(chunk)
+            inspected = inspected or inspection.finish()
+            self._check_declared(arrival, inspected)
+        except StorageGone:
+            # The storage upload ended before the content did: it failed, or the client stalled.
+            raise await self._failed_put(put, key) from None
+        except BaseException as error:
+            # Refused, or the client went away: the SDK aborts its multipart upload; wait until it has.
+            bridge.abort(error)
+            await asyncio.shield(_settled(put))
+            raise
+        bridge.end()
+        record = self._record_of(arrival, evidence_id, inspected, inspected.size, inspected.sha256, stripped=False)
+        task = asyncio.create_task(self._finish_streamed(record, put, also))
+        return await asyncio.shield(task)
+
+    async def _failed_put(self, put: asyncio.Future, key: str) -> Problem:
+        error = await _settled(put)
+        if isinstance(error, UploadAborted) and isinstance(error.__cause__, TimeoutError):
+            return Problem(408, "upload_stalled", "The upload sent nothing for too long and was dropped.")
+        log.error("streamed upload to object storage failed", key=key, error=str(error))
+        return Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.")
+
+    async def _finish_streamed(
+        self, record: EvidenceRecord, put: asyncio.Future, also: AlsoInTransaction | None
+    ) -> EvidenceRecord:
+        with _store_span(record):
+            try:
+                await put
+            except Exception as error:  # noqa: BLE001 - storage away or refusing
+                log.error("evidence upload to object storage failed", number=record.number, error=str(error))
+                await self._remove_unrecorded(record)
+                raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
+            return await self._record_or_remove(record, also)
+
+    # --- recording -------------------------------------------------------------------------------
+
+    def _record_of(
+        self, arrival: Arrival, evidence_id: str, inspected: InspectedContent, size: int, sha256: str, *, stripped: bool
+    ) -> EvidenceRecord:
+        received_at = now_ms()
+        return EvidenceRecord(
+            evidence_id=evidence_id,
+            number=arrival.number,
+            filename=filename_or_default(arrival.filename, inspected.extension),
+            media_type=inspected.media_type,
+            size=size,
+            sha256=sha256,
+            original_size=inspected.size,
+            original_sha256=inspected.sha256,
+            metadata_stripped=stripped,
+            object_key=object_key(arrival.number, evidence_id),
+            bucket=self.storage.bucket,
+            received_at=received_at,
+            status=STATUS_ATTACHED if arrival.number else STATUS_UNATTACHED,
+            attached_at=received_at if arrival.number else None,
+            upload_id=arrival.upload_id,
+        )
+
+    async def _record_or_remove(self, record: EvidenceRecord, also: AlsoInTransaction | None) -> EvidenceRecord:
+        try:
+            await in_transaction(self.runtime.mongo, lambda session: self._record(record, session, also))
+        except TooManyEvidenceFiles:
+            await self._remove_unrecorded(record)
+            raise
+        except BaseException as error:
+            log.error("evidence record could not be written", number=record.number, error=str(error))
+            await self._remove_unrecorded(record)
+            if isinstance(error, Exception):
+                raise Problem(503, "store_unavailable", "The evidence could not be recorded; try again later.") from None
+            raise
+        self.runtime.relay.wake()
+        log.info("evidence stored", number=record.number, evidence_id=record.evidence_id, media_type=record.media_type,
+                 size=record.size, metadata_stripped=record.metadata_stripped)
+        return record
+
+    async def _record(self, record: EvidenceRecord, session: AsyncClientSession, also: AlsoInTransaction | None) -> None:
+        await self.repository.insert(record, session)
+        if record.number is not None:
+            limit = self.settings.max_files_per_complaint
+            if await self.repository.count_files(record.number, 1, session) > limit:
+                raise TooManyEvidenceFiles(f"A complaint can have at most {limit} evidence files.", limit=limit)
+        if also is not None:
+            await also(session)
+        stored = EvidenceStored(
+            evidence_id=record.evidence_id,
+            number=record.number,
+            filename=record.filename,
+            media_type=record.media_type,
+            size=record.size,
+            sha256=record.sha256,
+            stored_at=record.received_at,
+        )
+        await self.runtime.outbox.add(stored, subject=record.number or record.evidence_id, session=session)
+
+    async def _remove_unrecorded(self, record: EvidenceRecord) -> None:
+        """Remove the object of a record that was not written; keep it when that cannot be known.
+
+        A commit whose outcome is unknown may have succeeded: a receipt without its file would be
+        worse than an unreferenced object.
+        """
+        try:
+            if await self.repository.get(record.evidence_id) is not None:
+                return
+            await self.storage.remove(record.object_key)
+        except Exception as error:  # noqa: BLE001 - store or storage away
+            log.error("could not remove an unrecorded object", key=record.object_key, error=str(error))
+
+    @staticmethod
+    def _check_declared(arrival: Arrival, inspected: InspectedContent) -> None:
+        if arrival.expected_sha256 is not None and arrival.expected_size is not None:
+            check_declared(inspected, size=arrival.expected_size, sha256=arrival.expected_sha256)
+
+    @staticmethod
+    def _object_metadata(record: EvidenceRecord) -> dict[str, str]:
+        return {"evidence-id": record.evidence_id, "complaint-number": record.number or "",
+                "upload-id": record.upload_id or "", "sha256": record.sha256}
+
+
+@contextlib.contextmanager
+def _store_span(record: EvidenceRecord) -> Iterator[None]:
+    with tracer.start_as_current_span("evidence.store") as span:
+        span.set_attribute("complaint.number", record.number or "")
+        span.set_attribute("evidence.id", record.evidence_id)
+        span.set_attribute("evidence.media_type", record.media_type)
+        span.set_attribute("evidence.size", record.size)
+        yield
+
+
+async def _settled(future: asyncio.Future) -> BaseException | None:
+    """Wait for ``future`` to end; its exception (if any) instead of raising it."""
+    try:
+        await future
+    except BaseException as error:  # noqa: BLE001 - the caller decides what the failure means
+        return error
+    return None
+
+
+def _digest(file: BinaryIO) -> tuple[str, int]:
+    file.seek(0)
+    sha256, size = hashlib.sha256(), 0
+    while chunk := file.read(HASH_READ_BYTES):
+        sha256.update(chunk)
+        size += len(chunk)
+    file.seek(0)
+    return sha256.hexdigest(), size
+
+
+def now_ms() -> datetime:
+    """Now, to the millisecond MongoDB keeps: a time answered now equals the one read back later."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -1,0 +1,92 @@
+"""The periodic clean-up, running in the service with short times: orphans and expired quarantine uploads go."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+
+import httpx
+import pytest
+from minio import Minio
+
+pytestmark = pytest.mark.integration
+
+EVIDENCE_SETTINGS = {
+    "orphan_ttl_s": 2,
+    "cleanup_interval_s": 0.3,
+    "upload_url_ttl_s": 2,
+    "upload_complete_within_s": 2,
+}
+
+
+def keys_under(storage: Minio, bucket: str, prefix: str) -> list[str]:
+    return [item.object_name for item in storage.list_objects(bucket, prefix=prefix, recursive=True)]
+
+
+async def eventually(predicate, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+
+
+async def test_files_never_attached_are_removed_after_their_time_and_attached_ones_stay(client, settings, storage, db, samples):
+    text = samples["txt"][0]
+    orphan = (await client.post("/v1/evidence", content=text, headers={"Content-Type": "text/plain"})).json()
+    number = f"GC-{uuid.uuid4().hex[:12]}"
+    kept = (await client.post(f"/v1/complaints/{number}/evidence", content=text, headers={"Content-Type": "text/plain"})).json()
+    assert f"unattached/{orphan['evidence_id']}" in await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "unattached/")
+
+    async def orphan_gone() -> bool:
+        return await db.evidence.find_one({"_id": orphan["evidence_id"]}) is None
+
+    await eventually(orphan_gone)
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "unattached/") == []
+    assert (await client.get(f"/v1/evidence/{orphan['evidence_id']}")).status_code == 404
+    assert (await client.get(f"/v1/evidence/{kept['evidence_id']}")).json()["status"] == "attached"
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, f"{number}/") == [f"{number}/{kept['evidence_id']}"]
+
+
+async def test_a_presigned_upload_not_completed_in_time_expires_and_its_object_goes(client, settings, storage, db, samples):
+    pdf = samples["pdf"][0]
+    ticket = (await client.post("/v1/uploads", json={"media_type": "application/pdf", "size": len(pdf),
+                                                     "sha256": hashlib.sha256(pdf).hexdigest()})).json()
+    async with httpx.AsyncClient(timeout=10) as outsider:
+        assert (await outsider.put(ticket["url"], content=pdf)).status_code == 200
+    quarantined = f"quarantine/{ticket['upload_id']}"
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "quarantine/") == [quarantined]
+
+    async def removed() -> bool:
+        upload = await db.uploads.find_one({"_id": ticket["upload_id"]})
+        return upload["status"] == "expired" and upload["quarantine_present"] is False
+
+    await eventually(removed)
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "quarantine/") == []
+    late = await client.post(f"/v1/uploads/{ticket['upload_id']}/complete")
+    assert late.status_code == 410 and late.json()["code"] == "upload_expired"
+    # The link is refused by storage once expired, so nothing can be put back into quarantine.
+    async with httpx.AsyncClient(timeout=10) as outsider:
+        assert (await outsider.put(ticket["url"], content=pdf)).status_code == 403
+
+
+async def test_a_file_put_again_after_completion_is_swept_once_the_url_expired(client, settings, storage, db, samples):
+    pdf = samples["pdf"][0]
+    ticket = (await client.post("/v1/uploads", json={"media_type": "application/pdf", "size": len(pdf),
+                                                     "sha256": hashlib.sha256(pdf).hexdigest()})).json()
+    async with httpx.AsyncClient(timeout=10) as outsider:
+        assert (await outsider.put(ticket["url"], content=pdf)).status_code == 200
+        completed = await client.post(f"/v1/uploads/{ticket['upload_id']}/complete")
+        assert completed.status_code == 201, completed.text
+        # The URL is still valid: the same client (or whoever holds it) puts a file there again.
+        assert (await outsider.put(ticket["url"], content=b"%PDF-1.7 something else")).status_code == 200
+    quarantined = f"quarantine/{ticket['upload_id']}"
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "quarantine/") == [quarantined]
+
+    async def swept() -> bool:
+        upload = await db.uploads.find_one({"_id": ticket["upload_id"]})
+        return upload["quarantine_present"] is False
+
+    await eventually(swept)
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "quarantine/") == []
+    assert (await db.uploads.find_one({"_id": ticket["upload_id"]}))["status"] == "completed"
