@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import io
 
+import httpx
 import pytest
 from devstack.platform import WEBHOOK_SECRET
 from PIL import Image
@@ -115,3 +116,36 @@ async def test_evidence_of_a_disallowed_type_is_refused_at_the_gateway(platform)
     response = await platform.intake.post("/v1/evidence", files={"file": ("run.png", b"\x7fELF\x02\x01\x01" + b"\0" * 200, "image/png")})
     assert response.status_code == 415
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_broken_uploads_at_the_gateway_store_nothing(platform):
+    evidence_db = platform.apps["evidence"].state.runtime.db
+    before = await evidence_db.evidence.count_documents({})
+    image = png_bytes()
+    boundary = "----gc-test-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"截图.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode()
+
+    truncated = await platform.intake.post("/v1/evidence", content=head + image[: len(image) // 2],
+                                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert truncated.status_code == 400 and truncated.json()["code"] == "upload_interrupted"
+    no_file = await platform.intake.post("/v1/evidence", files={"other": ("a.png", image, "image/png")})
+    assert no_file.status_code == 422 and no_file.json()["code"] == "file_missing"
+    not_multipart = await platform.intake.post("/v1/evidence", content=image, headers={"Content-Type": "image/png"})
+    assert not_multipart.status_code == 415
+    # A declared 300 MiB body is refused from its Content-Length, before a byte of it is read.
+    url = httpx.URL(str(platform.intake.base_url))
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write((f"POST /v1/evidence HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: multipart/form-data; "
+                  f"boundary={boundary}\r\nContent-Length: {300 * 1024 * 1024}\r\n\r\n").encode() + head)
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+    writer.close()
+    assert b" 413 " in status_line
+    await asyncio.sleep(0.5)
+    assert await evidence_db.evidence.count_documents({}) == before
+
+    whole = await platform.intake.post("/v1/evidence", content=head + image + f"\r\n--{boundary}--\r\n".encode(),
+                                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert whole.status_code == 201 and whole.json()["sha256"] == hashlib.sha256(image).hexdigest()
+    assert whole.json()["filename"] == "截图.png"

@@ -42,3 +42,5 @@ class Settings(ServiceSettings):
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
     max_request_body_bytes: int = 64 * 1024
     evidence_upload_timeout_s: float = 120.0
+    # The largest evidence file (video, 200 MiB) plus room for the multipart framing.
+    max_upload_request_bytes: int = 201 * 1024 * 1024

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from greenchannel.contracts import (
     ComplaintAppealed,
@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pymongo.errors import DuplicateKeyError
 
 from intake.adapters.case_store import timeline_entry
+from intake.adapters.multipart_stream import file_part
 from intake.api.deps import (
     AccessAttempt,
     AccessCode,
@@ -47,7 +48,6 @@ from intake.domain.lifecycle import OPEN, Action, Status, check_window, complain
 from intake.domain.principals import Kind, Principal, is_complainant_of
 
 CHINA = ZoneInfo("Asia/Shanghai")
-UPLOAD_CHUNK = 256 * 1024
 EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
 EvidenceIds = list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]]
 
@@ -185,21 +185,37 @@ def _jsonable(value: Any) -> Any:
 # --- evidence --------------------------------------------------------------------------------------
 
 
-async def _stream(upload: UploadFile):
-    while chunk := await upload.read(UPLOAD_CHUNK):
-        yield chunk
+MULTIPART_FILE = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {
+            "schema": {"type": "object", "required": ["file"],
+                       "properties": {"file": {"type": "string", "format": "binary"}}}}},
+    }
+}
 
 
-@router.post("/evidence", status_code=201, summary="Upload an evidence file before filing (attach it with evidence_ids)")
-async def upload_evidence(file: UploadFile, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+async def _forward_upload(intake: Intake, request: Request, path: str) -> dict[str, Any]:
+    """Stream the request's file part to evidence as it arrives (no spooling): the size is only
+    known at the end, so evidence counts while it receives and refuses as soon as a limit is passed."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > intake.settings.max_upload_request_bytes:
+        raise Problem(413, "evidence_too_large", "The upload is larger than any evidence file may be.",
+                      limit_bytes=intake.settings.max_upload_request_bytes)
+    part = await file_part(request.headers.get("content-type", ""), request.stream())
+    return await intake.evidence.upload(path, part.chunks, part.media_type, part.filename, None)
+
+
+@router.post("/evidence", status_code=201, openapi_extra=MULTIPART_FILE,
+             summary="Upload an evidence file before filing (attach it with evidence_ids)")
+async def upload_evidence(request: Request, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.upload, client)
-    return await intake.evidence.upload(
-        "/v1/evidence", _stream(file), file.content_type or "application/octet-stream", file.filename, file.size
-    )
+    return await _forward_upload(intake, request, "/v1/evidence")
 
 
-@router.post("/complaints/{number}/evidence", status_code=201, summary="Add an evidence file to a filed complaint")
-async def add_evidence(number: str, file: UploadFile, intake: IntakeDep, principal: CallerDep,
+@router.post("/complaints/{number}/evidence", status_code=201, openapi_extra=MULTIPART_FILE,
+             summary="Add an evidence file to a filed complaint")
+async def add_evidence(number: str, request: Request, intake: IntakeDep, principal: CallerDep,
                        access_code: AccessCode = None) -> dict[str, Any]:
     principal, case = await _as_complainant(intake, number, principal, access_code)
     if Status(case["status"]) not in EVIDENCE_ACCEPTED_IN:
@@ -207,10 +223,7 @@ async def add_evidence(number: str, file: UploadFile, intake: IntakeDep, princip
                       status_now=case["status"])
     if len(case["evidence"]) >= MAX_EVIDENCE_PER_COMPLAINT:
         raise Problem(409, "too_many_evidence_files", f"A complaint holds at most {MAX_EVIDENCE_PER_COMPLAINT} files.")
-    receipt = await intake.evidence.upload(
-        f"/v1/complaints/{number}/evidence", _stream(file), file.content_type or "application/octet-stream",
-        file.filename, file.size,
-    )
+    receipt = await _forward_upload(intake, request, f"/v1/complaints/{number}/evidence")
     ref = _evidence_ref(receipt)
 
     async def link(session) -> None:
