@@ -49,3 +49,4 @@ async def test_a_degradable_dependency_down_keeps_the_service_ready_and_says_so(
     assert response.status_code == 200
     assert response.json() == {"status": "degraded", "checks": {"store": "ok", "broker": "unavailable"}, "degraded": ["broker"]}
     assert alive.json() == {"status": "ok"}
+

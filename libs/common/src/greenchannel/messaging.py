@@ -18,6 +18,7 @@ effect idempotent).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
@@ -74,6 +75,7 @@ class Broker:
         self._publish_channel: AbstractRobustChannel | None = None
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._consume_channel: AbstractRobustChannel | None = None
+        self._subject_locks = SubjectLocks()
 
     async def connect(self) -> None:
         connection = await aio_pika.connect_robust(
@@ -155,7 +157,10 @@ class Broker:
             handler = subscriptions.handlers.get(event.type)
             if handler is None:
                 raise ContractViolation(f"no handler for event type {event.type!r}")
-            await handler(event)
+            # Messages are handled concurrently (up to the prefetch), but those about one complaint
+            # one after the other, in the order the queue delivered them.
+            async with self._subject_locks.hold(event.subject):
+                await handler(event)
             self._count(event.type, "handled")
         except (ValidationError, json.JSONDecodeError, UnicodeDecodeError, ContractViolation) as error:
             log.warning("dead-lettering unusable message %s: %s", message.message_id, _short(error))
@@ -234,6 +239,30 @@ class Broker:
             headers={**(message.headers or {}), "x-routing-key": message.routing_key, **extra},
         )
         await self._publish_channel.default_exchange.publish(copy, routing_key=queue, timeout=10)
+
+
+class SubjectLocks:
+    """One FIFO lock per subject, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, subject: str | None):
+        if subject is None:
+            yield
+            return
+        lock, users = self._locks.get(subject, (asyncio.Lock(), 0))
+        self._locks[subject] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[subject]
+            if users == 1:
+                del self._locks[subject]
+            else:
+                self._locks[subject] = (lock, users - 1)
 
 
 def _short(error: BaseException) -> str:
