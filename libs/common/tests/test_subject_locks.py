@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from greenchannel.messaging import SubjectLocks
 
 pytestmark = pytest.mark.unit

@@ -500,3 +500,33 @@ async def test_the_pending_gauge_counts_deliveries_waiting_for_an_attempt(platfo
 
 async def _async(value):
     return value
+
+
+async def test_a_growing_dead_letter_queue_alerts_at_the_threshold_and_again_when_it_doubles(platform):
+    import aio_pika
+
+    runtime = platform.app.state.runtime
+    queue = f"{runtime.settings.queue_prefix}.routing.dlq"
+    watch = platform.app.state.dead_letter_watch
+    watch.threshold = 2
+    connection = await aio_pika.connect(runtime.settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, durable=True, arguments={"x-queue-type": "classic"})
+
+        async def dead_letter(count: int) -> None:
+            for _ in range(count):
+                await channel.default_exchange.publish(aio_pika.Message(b"{}"), routing_key=queue)
+
+        await dead_letter(1)
+        assert await watch.check_once() == []  # below the threshold
+        await dead_letter(1)
+        assert await watch.check_once() == [queue]
+        assert await watch.check_once() == []  # the same depth alerts once
+        await dead_letter(2)
+        assert await watch.check_once() == [queue]  # doubled since the last alert
+        alerts = (await platform.client.get("/v1/alerts", params={"kind": "dead_letters_growing"})).json()["items"]
+        assert [alert["detail"].split()[0] for alert in alerts] == ["4", "2"]
+        await declared.purge()
+        assert await watch.check_once() == []
+        await channel.queue_delete(queue)

@@ -210,6 +210,19 @@ class Broker:
             await channel.close()
         return taken
 
+    async def queue_depth(self, name: str) -> int | None:
+        """Messages waiting in a queue, None if it does not exist (yet)."""
+        assert self._connection is not None, "connect() first"
+        channel = await self._connection.channel()
+        try:
+            queue = await channel.declare_queue(name, passive=True)
+            return queue.declaration_result.message_count
+        except aio_pika.exceptions.ChannelClosed:
+            return None
+        finally:
+            if not channel.is_closed:
+                await channel.close()
+
     async def send_to_queue(self, queue: str, body: bytes, *, message_id: str | None, message_type: str | None,
                             headers: dict[str, Any]) -> None:
         """Put a message straight into one consumer's queue (a replayed dead letter), confirmed."""

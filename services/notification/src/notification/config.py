@@ -25,6 +25,8 @@ class Settings(ServiceSettings):
     delivery_poll_interval_s: float = Field(default=1.0, gt=0)
     delivery_lease_s: float = Field(default=60.0, gt=0, description="How long a claimed attempt is reserved.")
     delivery_concurrency: int = Field(default=8, ge=1, le=256)
+    dead_letter_alert_threshold: int = Field(default=10, ge=1, description="Dead letters in one queue that alert.")
+    dead_letter_check_interval_s: float = Field(default=60.0, gt=0)
     alert_failure_threshold: int = Field(
         default=5, ge=1,
         description="Consecutive failed attempts to one company's endpoint (across deliveries) that raise an "

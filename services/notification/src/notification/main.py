@@ -27,6 +27,7 @@ from notification.api import deliveries as deliveries_api
 from notification.api import endpoints as endpoints_api
 from notification.api import messages as messages_api
 from notification.config import Settings
+from notification.dead_letter_watch import DeadLetterWatch
 from notification.dispatcher import DispatchWorker
 from notification.domain.messages import packaged_texts
 from notification.handlers.lifecycle import CONSUMED_EVENT_TYPES, LifecycleEventHandler
@@ -94,7 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.target_guard = guard
         app.state.delivery_worker = worker
         app.state.dispatch_worker = dispatcher
-        await runtime.start(subscriptions, jobs={"delivery-worker": worker.run, "dispatch-worker": dispatcher.run})
+        watch = DeadLetterWatch(runtime, alerts, settings.dead_letter_alert_threshold, settings.dead_letter_check_interval_s)
+        app.state.dead_letter_watch = watch
+        await runtime.start(subscriptions, jobs={"delivery-worker": worker.run, "dispatch-worker": dispatcher.run,
+                                                 "dead-letter-watch": watch.run})
         try:
             yield
         finally:

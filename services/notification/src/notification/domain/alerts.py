@@ -21,6 +21,7 @@ class AlertKind(StrEnum):
     ENDPOINT_FAILING = "endpoint_failing"
     DELIVERY_FAILED = "delivery_failed"
     CASE_OVERDUE = "case_overdue"
+    DEAD_LETTERS_GROWING = "dead_letters_growing"
 
 
 def _alert(
@@ -64,3 +65,14 @@ def case_overdue(number: str, company_id: str | None, due: date, now: datetime) 
 def failure_streak_alerts(streak: int, threshold: int, already_alerted: bool) -> bool:
     """Whether a failed attempt that made the company's streak ``streak`` long raises the streak's alert."""
     return streak >= threshold and not already_alerted
+
+
+def dead_letters_alert_due(depth: int, threshold: int, last_alerted_depth: int) -> bool:
+    """A dead-letter queue at or above the threshold alerts, and again each time it has doubled since."""
+    return depth >= threshold and depth >= 2 * last_alerted_depth if last_alerted_depth else depth >= threshold
+
+
+def dead_letters_growing(queue: str, depth: int, now: datetime) -> dict[str, Any]:
+    return _alert(AlertKind.DEAD_LETTERS_GROWING, f"{queue}:{depth}", now,
+                  f"{depth} message(s) wait in the dead-letter queue {queue}; list and replay them from the "
+                  "operator API.", company_id=None)
