@@ -149,3 +149,16 @@ async def test_broken_uploads_at_the_gateway_store_nothing(platform):
                                        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     assert whole.status_code == 201 and whole.json()["sha256"] == hashlib.sha256(image).hexdigest()
     assert whole.json()["filename"] == "截图.png"
+
+
+async def test_twin_filings_with_one_key_and_evidence_answer_one_complaint(platform):
+    company = (await platform.routing.get("/v1/companies", params={"limit": 1})).json()["items"][0]["name"]
+    for attempt in range(3):
+        receipt = (await platform.intake.post("/v1/evidence", files={"file": ("a.png", png_bytes(), "image/png")})).json()
+        body = form(company, [receipt["evidence_id"]])
+        headers = {"Idempotency-Key": f"twin-{attempt}-{receipt['evidence_id']}"}
+        answers = await asyncio.gather(*(platform.intake.post("/v1/complaints", json=body, headers=headers) for _ in range(2)))
+        assert [answer.status_code for answer in answers] == [201, 201], [answer.text for answer in answers]
+        assert answers[0].json() == answers[1].json()
+        later = await platform.intake.post("/v1/complaints", json=body, headers=headers)
+        assert later.json() == answers[0].json()

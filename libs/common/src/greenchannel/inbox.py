@@ -8,7 +8,7 @@ transaction commits.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -18,11 +18,16 @@ from pymongo.errors import DuplicateKeyError
 from greenchannel.contracts import CloudEvent
 from greenchannel.mongo import in_transaction
 
+INBOX_RETENTION = timedelta(days=90)
+
 
 class Inbox:
     def __init__(self, client: AsyncMongoClient, db: AsyncDatabase, collection: str = "inbox") -> None:
         self.client = client
         self.collection = db[collection]
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index("expires_at", expireAfterSeconds=0)
 
     async def seen(self, event_id: str) -> bool:
         return await self.collection.find_one({"_id": event_id}, projection={"_id": 1}) is not None
@@ -36,7 +41,9 @@ class Inbox:
 
         async def record_and_apply(session: AsyncClientSession) -> None:
             await self.collection.insert_one(
-                {"_id": event.id, "type": event.type, "subject": event.subject, "received_at": datetime.now(timezone.utc)},
+                {"_id": event.id, "type": event.type, "subject": event.subject, "received_at": datetime.now(timezone.utc),
+                 # Redeliveries come within minutes; after this an event id is not expected again.
+                 "expires_at": datetime.now(timezone.utc) + INBOX_RETENTION},
                 session=session,
             )
             await work(session)

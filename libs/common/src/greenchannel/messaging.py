@@ -168,7 +168,9 @@ class Broker:
             self._count(message.type or "unparseable", "dead_lettered")
             await message.ack()
         except asyncio.CancelledError:
-            await message.nack(requeue=True)
+            # A closed channel returns its unacknowledged messages to the queue by itself.
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
             raise
         except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
             retries = int((message.headers or {}).get(RETRY_COUNT_HEADER, 0))

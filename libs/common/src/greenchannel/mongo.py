@@ -9,10 +9,12 @@ from typing import TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 T = TypeVar("T")
+DUPLICATE_KEY = 11000
 
 
 def make_client(url: str, app_name: str) -> AsyncMongoClient:
@@ -29,6 +31,14 @@ async def in_transaction(
             read_concern=ReadConcern("snapshot"),
             write_concern=WriteConcern("majority"),
         )
+
+
+def is_duplicate_key(error: BaseException) -> bool:
+    """A unique index refused the write: a single insert's DuplicateKeyError or a bulk insert's write error."""
+    if isinstance(error, DuplicateKeyError):
+        return True
+    return isinstance(error, BulkWriteError) and any(
+        item.get("code") == DUPLICATE_KEY for item in error.details.get("writeErrors", []))
 
 
 async def ping(client: AsyncMongoClient) -> bool:

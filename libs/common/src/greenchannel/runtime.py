@@ -48,6 +48,7 @@ class ServiceRuntime:
         jobs: dict[str, Callable[[], Awaitable[None]]] | None = None,
     ) -> None:
         await self.outbox.ensure_indexes()
+        await self.inbox.ensure_indexes()
         self._spawn("broker", self._connect_broker(subscriptions))
         self._spawn("outbox-relay", self.relay.run())
         for name, job in (jobs or {}).items():

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from dataclasses import dataclass
 from typing import Any
 
 import httpx

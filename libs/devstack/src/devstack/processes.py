@@ -344,7 +344,8 @@ async def running_replicas(
 ) -> AsyncIterator[ReplicatedPlatform]:
     """Start ``replicas[service]`` processes of each service at once and wait until every one is ready
     and every consumer replica is attached to its service's queue. Each intake replica calls one replica
-    of evidence, routing and notification (round-robin). Everything is stopped (SIGTERM) on exit."""
+    of evidence, routing and notification (round-robin) at a fixed URL: there is no Service in front, so
+    an intake replica keeps calling a replica that was killed. Everything is stopped (SIGTERM) on exit."""
     platform = ReplicatedPlatform(mongo_url, s3_endpoint, dict(broker), db_prefix, bucket, log_dir, fast, log_level)
     try:
         # Every port is chosen before anything starts, so all processes start together and intake

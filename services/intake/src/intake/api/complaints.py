@@ -22,10 +22,10 @@ from greenchannel.contracts import (
     ComplaintWithdrawn,
     EvidenceRef,
 )
-from greenchannel.mongo import in_transaction
+from greenchannel.mongo import in_transaction, is_duplicate_key
 from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from intake.adapters.case_store import timeline_entry
 from intake.adapters.multipart_stream import file_part
@@ -40,6 +40,7 @@ from intake.api.deps import (
     IntakeDep,
     case_for,
     idempotent,
+    replayed,
 )
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, complaint_number, new_access_code
@@ -60,7 +61,16 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, principal: Call
     if principal is not None and principal.kind is not Kind.COMPLAINANT:
         raise Problem(403, "forbidden", "Complaints are filed by complainants.")
     await intake.limits.hit(intake.rules.filing, client)
-    evidence = [await _unattached_receipt(intake, evidence_id) for evidence_id in form.evidence_ids]
+    try:
+        evidence = [await _unattached_receipt(intake, evidence_id) for evidence_id in form.evidence_ids]
+    except Problem as refused:
+        # Attached already, perhaps by this very filing (a retry, or its twin on another replica).
+        if refused.status != 409 or idempotency_key is None:
+            raise
+        answer = await replayed(intake, "file-complaint", idempotency_key, form.fingerprint_source(), sealed=True)
+        if answer is None:
+            raise
+        return JSONResponse(answer, status_code=201, headers={"Location": answer["links"]["self"]})
     now = datetime.now(timezone.utc)
     today = now.astimezone(CHINA)
     person = form.complainant
@@ -108,7 +118,9 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, principal: Call
 
     try:
         answer = await idempotent(intake, "file-complaint", idempotency_key, form.fingerprint_source(), file, sealed=True)
-    except DuplicateKeyError:
+    except (DuplicateKeyError, BulkWriteError) as error:
+        if not is_duplicate_key(error):
+            raise
         raise Problem(409, "evidence_already_attached", "An evidence file listed here belongs to another complaint.") from None
     return JSONResponse(answer, status_code=201, headers={"Location": answer["links"]["self"]})
 

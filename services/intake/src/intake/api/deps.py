@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from greenchannel.idempotency import IdempotencyStore, fingerprint
-from greenchannel.mongo import in_transaction
+from greenchannel.mongo import in_transaction, is_duplicate_key
 from greenchannel.problems import Problem
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
@@ -159,6 +159,14 @@ async def case_for(intake: Intake, number: str, principal: Principal | None,
     return principal, case
 
 
+async def replayed(intake: Intake, scope: str, key: str, body: Any, *, sealed: bool = False) -> dict[str, Any] | None:
+    """The answer already given for ``key`` and this body, None if the key is new (422 for another body)."""
+    stored = await intake.idempotency.replay(scope, key, fingerprint(body))
+    if stored is None:
+        return None
+    return intake.cipher.decrypt_json("idempotent-response", stored) if sealed else stored
+
+
 async def idempotent(
     intake: Intake, scope: str, key: str | None, body: Any, perform: Callable[[Any], Awaitable[dict[str, Any]]],
     *, sealed: bool = False,
@@ -171,10 +179,7 @@ async def idempotent(
     body_fingerprint = fingerprint(body)
 
     async def previous() -> dict[str, Any] | None:
-        stored = await intake.idempotency.replay(scope, key, body_fingerprint) if key is not None else None
-        if stored is None:
-            return None
-        return intake.cipher.decrypt_json("idempotent-response", stored) if sealed else stored
+        return await replayed(intake, scope, key, body, sealed=sealed) if key is not None else None
 
     if (answer := await previous()) is not None:
         return answer
@@ -189,9 +194,9 @@ async def idempotent(
 
     try:
         result = await in_transaction(intake.cases.runtime.mongo, work)
-    except DuplicateKeyError:
+    except (DuplicateKeyError, BulkWriteError) as error:
         # A concurrent twin with the same key committed first: answer what it answered.
-        if (answer := await previous()) is not None:
+        if is_duplicate_key(error) and (answer := await previous()) is not None:
             return answer
         raise
     intake.cases.runtime.relay.wake()

@@ -1,0 +1,321 @@
+"""Upload evidence through the gateway and compare with a direct S3 PUT of the same files, in the same run.
+
+Starts SecantusDB and nanio, then the evidence and intake services as their own uvicorn processes
+(so each one's memory can be read from ``/proc/<pid>/status``), and uploads the same set of files
+three ways, one after the other:
+
+* ``direct_s3``: the MinIO SDK's ``put_object`` straight to nanio (the ceiling: what storage takes);
+* ``evidence``: the raw body streamed to evidence's ``POST /v1/evidence`` (the service alone);
+* ``intake``: a multipart form (field ``file``) to intake's ``POST /v1/evidence``, which streams it on
+  to evidence (the whole way a client's upload goes);
+* ``presigned``: evidence's presigned flow, timed from ``POST /v1/uploads`` through the client's PUT
+  into quarantine to ``complete`` (which reads the object back, checks it and stores it).
+
+Prints one JSON document: throughput (MiB/s) of each path over the whole set, the ratios against
+the direct PUT, the CPU seconds per GiB each process spent on each path (the machine's load
+average is reported too: on a shared machine CPU, not the design, bounds the ratio), and for one large upload (200 MiB by default, a video: an ``ftyp`` box and filler)
+the resident memory of intake and evidence before and at the peak during that upload (sampled
+VmRSS every 10 ms, and the kernel's VmHWM high-water mark).
+
+The stand-ins keep their data on tmpfs (``/dev/shm``) when there is one, so that the figures measure
+the upload path rather than the disk (``--on-disk`` to keep them in the temp folder).
+
+    python -m bench.evidence_upload [--sizes-mib 1 8 32] [--files-per-size 3] [--large-mib 200] [--on-disk]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import struct
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Self
+
+import httpx
+
+MIB = 1024 * 1024
+
+
+def mp4_header() -> bytes:
+    """A minimal ISO base media file start: an ``ftyp`` box (brand isom), then an ``mdat`` box header."""
+    brands = b"isom" + b"\x00\x00\x02\x00" + b"isomiso2mp41"
+    return struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + struct.pack(">I", 0) + b"mdat"  # size 0: the box runs to the end of the file
+
+
+def write_video(path: Path, size: int) -> str:
+    """A ``size``-byte video file of random filler; its SHA-256."""
+    digest = hashlib.sha256()
+    with open(path, "wb") as out:
+        header = mp4_header()
+        out.write(header)
+        digest.update(header)
+        left = size - len(header)
+        block = os.urandom(4 * MIB)
+        while left > 0:
+            piece = block[: min(left, len(block))]
+            out.write(piece)
+            digest.update(piece)
+            left -= len(piece)
+    return digest.hexdigest()
+
+
+@dataclass
+class MemorySampler:
+    """Samples a process's resident memory every ``interval_s`` in a thread, from /proc/<pid>/status."""
+
+    pid: int
+    interval_s: float = 0.01
+    peak_kib: int = 0
+    samples: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def read(self) -> dict[str, int]:
+        values = {}
+        with open(f"/proc/{self.pid}/status") as status:
+            for line in status:
+                name, _, rest = line.partition(":")
+                if name in ("VmRSS", "VmHWM"):
+                    values[name] = int(rest.split()[0])
+        return values
+
+    def __enter__(self) -> Self:
+        self.before_kib = self.read()["VmRSS"]
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kib = max(self.peak_kib, self.read()["VmRSS"])
+            self.samples += 1
+            self._stop.wait(self.interval_s)
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        assert self._thread is not None
+        self._thread.join()
+        self.after = self.read()
+
+    def report(self) -> dict[str, float]:
+        return {
+            "rss_before_mib": round(self.before_kib / 1024, 1),
+            "rss_peak_mib": round(self.peak_kib / 1024, 1),
+            "rss_growth_mib": round((self.peak_kib - self.before_kib) / 1024, 1),
+            "vm_hwm_mib": round(self.after["VmHWM"] / 1024, 1),
+            "samples": self.samples,
+        }
+
+
+async def direct_put(storage, bucket: str, path: Path, size: int) -> float:
+    started = time.monotonic()
+    await asyncio.to_thread(storage.fput_object, bucket, f"direct/{uuid.uuid4().hex}", str(path), "video/mp4")
+    return time.monotonic() - started
+
+
+async def through_evidence(client: httpx.AsyncClient, path: Path, size: int, sha256: str) -> float:
+    async def body():
+        source = await asyncio.to_thread(open, path, "rb")
+        try:
+            while chunk := await asyncio.to_thread(source.read, 256 * 1024):
+                yield chunk
+        finally:
+            source.close()
+
+    started = time.monotonic()
+    response = await client.post("/v1/evidence", content=body(),
+                                 headers={"Content-Type": "video/mp4", "Content-Length": str(size), "X-Filename": "bench.mp4"})
+    elapsed = time.monotonic() - started
+    _check(response, sha256)
+    return elapsed
+
+
+async def through_intake(client: httpx.AsyncClient, path: Path, size: int, sha256: str) -> float:
+    started = time.monotonic()
+    source = await asyncio.to_thread(open, path, "rb")
+    try:
+        response = await client.post("/v1/evidence", files={"file": ("bench.mp4", source, "video/mp4")})
+    finally:
+        source.close()
+    elapsed = time.monotonic() - started
+    _check(response, sha256)
+    return elapsed
+
+
+async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: str) -> float:
+    started = time.monotonic()
+    ticket = await client.post("/v1/uploads", json={"filename": "bench.mp4", "media_type": "video/mp4", "size": size,
+                                                     "sha256": sha256})
+    if ticket.status_code != 201:
+        raise RuntimeError(f"presign answered {ticket.status_code}: {ticket.text[:500]}")
+    content = await asyncio.to_thread(path.read_bytes)
+    put = await client.put(ticket.json()["url"], content=content)
+    if put.status_code != 200:
+        raise RuntimeError(f"PUT answered {put.status_code}: {put.text[:500]}")
+    response = await client.post(f"/v1/uploads/{ticket.json()['upload_id']}/complete")
+    elapsed = time.monotonic() - started
+    _check(response, sha256)
+    return elapsed
+
+
+def _check(response: httpx.Response, sha256: str) -> None:
+    if response.status_code != 201:
+        raise RuntimeError(f"upload answered {response.status_code}: {response.text[:500]}")
+    if response.json()["sha256"] != sha256:
+        raise RuntimeError("the receipt's SHA-256 is not the file's")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(total_bytes: int, seconds: float) -> float:
+    return round(total_bytes / MIB / seconds, 1) if seconds else 0.0
+
+
+async def run(sizes_mib: list[float], files_per_size: int, large_mib: int, workdir: Path) -> dict:
+    from devstack import standins
+    from devstack.processes import service_env, start_service
+    from minio import Minio
+
+    from bench.submit_to_webhook import cleanup_broker
+
+    run_id = uuid.uuid4().hex[:8]
+    amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    if not standins.ensure_rabbitmq(amqp_url).reachable:
+        raise SystemExit("RabbitMQ is required at AMQP_URL")
+    mongo = standins.start_secantus(workdir / "secantus", log_dir=workdir)
+    s3 = standins.start_nanio(workdir / "nanio", log_dir=workdir)
+    s3_endpoint = f"127.0.0.1:{s3.port}"
+    bucket = f"bench-{run_id}"
+    broker = {"amqp_url": amqp_url, "event_exchange": f"bench-{run_id}.events", "queue_prefix": f"bench-{run_id}"}
+    mongo_url = standins.mongo_url(mongo.port)
+    processes = []
+    try:
+        evidence = start_service("evidence", service_env(
+            "evidence", mongo_url=mongo_url, mongo_db=f"bench{run_id}_evidence", broker=broker, s3_endpoint=s3_endpoint,
+            s3_bucket=bucket, log_level="WARNING"), log_dir=workdir)
+        processes.append(evidence)
+        await evidence.wait_ready()
+        intake = start_service("intake", service_env(
+            "intake", mongo_url=mongo_url, mongo_db=f"bench{run_id}_intake", broker=broker,
+            urls={"evidence": evidence.url}, log_level="WARNING"), log_dir=workdir)
+        processes.append(intake)
+        await intake.wait_ready()
+        storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
+
+        files: list[tuple[Path, int, str]] = []
+        for size_mib in sizes_mib:
+            for index in range(files_per_size):
+                path = workdir / f"video-{size_mib}-{index}.mp4"
+                size = int(size_mib * MIB)
+                files.append((path, size, write_video(path, size)))
+        large_path = workdir / "large.mp4"
+        large_size = large_mib * MIB
+        large_sha256 = write_video(large_path, large_size)
+        total = sum(size for _, size, _ in files)
+
+        timeout = httpx.Timeout(600, connect=10)
+        async with httpx.AsyncClient(base_url=evidence.url, timeout=timeout) as to_evidence, \
+                httpx.AsyncClient(base_url=intake.url, timeout=timeout) as to_intake:
+            # One warm-up upload each way, so connection set-up and first imports are not measured.
+            await direct_put(storage, bucket, *files[0][:2])
+            await through_evidence(to_evidence, *files[0])
+            await through_intake(to_intake, *files[0])
+
+            pids = {"bench_client": os.getpid(), "intake": intake.pid, "evidence": evidence.pid, "nanio": s3.process.pid}
+            ways = {
+                "direct_s3": lambda path, size, sha256: direct_put(storage, bucket, path, size),
+                "evidence": lambda path, size, sha256: through_evidence(to_evidence, path, size, sha256),
+                "intake": lambda path, size, sha256: through_intake(to_intake, path, size, sha256),
+                "presigned": lambda path, size, sha256: presigned(to_evidence, path, size, sha256),
+            }
+            elapsed = {way: 0.0 for way in ways}
+            cpu = {way: {name: 0.0 for name in pids} for way in ways}
+            load_before = os.getloadavg()[0]
+            # Interleaved file by file, so a slower moment of the machine touches every path alike.
+            for path, size, sha256 in files:
+                for way, upload in ways.items():
+                    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+                    elapsed[way] += await upload(path, size, sha256)
+                    for name, pid in pids.items():
+                        cpu[way][name] += cpu_seconds(pid) - before[name]
+
+            large_direct = await direct_put(storage, bucket, large_path, large_size)
+            with MemorySampler(evidence.pid) as evidence_memory:
+                large_evidence = await through_evidence(to_evidence, large_path, large_size, large_sha256)
+            with MemorySampler(intake.pid) as intake_memory, MemorySampler(evidence.pid) as evidence_memory_via_intake:
+                large_intake = await through_intake(to_intake, large_path, large_size, large_sha256)
+            with MemorySampler(evidence.pid) as evidence_memory_presigned:
+                large_presigned = await presigned(to_evidence, large_path, large_size, large_sha256)
+    finally:
+        for process in processes:
+            await process.aterminate()
+        await cleanup_broker(amqp_url, broker)
+        mongo.stop()
+        s3.stop()
+
+    rates = {path: throughput(total, seconds) for path, seconds in elapsed.items()}
+    gib = total / (1024 * MIB)
+    return {
+        "benchmark": "evidence_upload",
+        "files": {"count": len(files), "sizes_mib": sizes_mib, "total_mib": round(total / MIB, 1),
+                  "type": "video/mp4", "sequential": True},
+        "throughput_mib_s": rates,
+        "ratio_intake_to_direct_s3": round(rates["intake"] / rates["direct_s3"], 3),
+        "ratio_evidence_to_direct_s3": round(rates["evidence"] / rates["direct_s3"], 3),
+        "ratio_presigned_to_direct_s3": round(rates["presigned"] / rates["direct_s3"], 3),
+        "cpu_seconds_per_gib": {way: {name: round(seconds / gib, 2) for name, seconds in spent.items() if seconds >= 0.005}
+                                for way, spent in cpu.items()},
+        "machine": {"cpus": os.cpu_count(), "load_average_1m_at_start": round(load_before, 2),
+                    "storage_data": "tmpfs" if str(workdir).startswith("/dev/shm") else "disk"},
+        "large_upload": {
+            "size_mib": large_mib,
+            "throughput_mib_s": {"direct_s3": throughput(large_size, large_direct),
+                                 "evidence": throughput(large_size, large_evidence),
+                                 "intake": throughput(large_size, large_intake),
+                                 "presigned": throughput(large_size, large_presigned)},
+            "memory": {
+                "evidence_direct": evidence_memory.report(),
+                "intake": intake_memory.report(),
+                "evidence_behind_intake": evidence_memory_via_intake.report(),
+                "evidence_completing_presigned": evidence_memory_presigned.report(),
+            },
+        },
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Evidence upload benchmark: gateway vs direct S3 PUT")
+    parser.add_argument("--sizes-mib", type=float, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--files-per-size", type=int, default=3)
+    parser.add_argument("--large-mib", type=int, default=200)
+    parser.add_argument("--on-disk", action="store_true", help="keep the stand-ins' data in the temp folder, not tmpfs")
+    args = parser.parse_args()
+    tmpfs = Path("/dev/shm")
+    root = None if args.on_disk or not tmpfs.is_dir() else str(tmpfs)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-evidence-", dir=root))
+    try:
+        result = asyncio.run(run(args.sizes_mib, args.files_per_size, args.large_mib, workdir))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
