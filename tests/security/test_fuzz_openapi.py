@@ -37,16 +37,6 @@ EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 5}
 # Uploads stream files to object storage; their hostile input (sizes, types) is tested in evidence's own tests.
 UPLOAD_MEDIA_TYPES = ("multipart/form-data", "*/*", "application/octet-stream")
 ADMIN = {"login": "admin", "password": "development-only-admin-password"}
-# Operations that fail today because of a bug these tests found, each pinned by a precise test marked xfail in
-# test_hostile_input.py; fuzzed again once the bug is fixed (remove the entry with the fix).
-KNOWN_BUGS = {
-    # intake's routing client puts the company id into the URL unquoted (test_company_ids_that_are_no_path_segment...)
-    "POST /v1/ops/companies/{company_id}/api-keys", "PUT /v1/ops/companies/{company_id}",
-    "POST /v1/ops/complaints/{number}/accept", "POST /v1/ops/complaints/{number}/redirect",
-    # intake passes operator paths on to notification unchecked (test_operator_paths_passed_on_to_notification...)
-    "GET /v1/ops/deliveries/{path}", "POST /v1/ops/deliveries/{path}", "POST /v1/ops/alerts/{path}",
-    "GET /v1/ops/companies/{company_id}/webhook-endpoint", "POST /v1/ops/companies/{company_id}/webhook-endpoint/{action}",
-}
 
 
 def error_is_a_problem_document(ctx: Any, response: Any, case: Any) -> None:
@@ -86,7 +76,7 @@ def fuzz(schema_url: str, base_url: str, credentials: Callable[[str], dict[str, 
             failures.append(f"schema: {result.err()}")
             continue
         operation = result.ok()
-        if is_upload(operation) or operation.label in KNOWN_BUGS:
+        if is_upload(operation):
             continue
         headers = credentials(operation.path) if credentials else {}
         for mode, examples in EXAMPLES.items():

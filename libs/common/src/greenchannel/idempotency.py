@@ -33,7 +33,7 @@ class IdempotencyStore:
 
     @staticmethod
     def record_id(scope: str, key: str) -> str:
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
             raise Problem(400, "invalid_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.")
         return f"{scope}:{key}"
 

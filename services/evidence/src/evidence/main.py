@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "files never attached. Internal: called by intake.",
         lifespan=lifespan,
         readiness=readiness,
+        # Raw uploads keep the per-type limits the service checks while it streams them.
+        streamed=(r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence"),
     )
     app.state.settings = settings
     app.state.runtime = runtime

@@ -31,6 +31,9 @@ from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
 from intake.handlers.lifecycle import LifecycleHandlers
 
+# Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
+UPLOAD_ROUTES = (r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence")
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -87,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         degradable=frozenset({"broker"}),
         metrics=lambda app: [app.state.runtime.refresh_metrics,
                              lambda: refresh_case_metrics(app.state.intake.cases)],
+        max_body_bytes=settings.max_request_body_bytes,
+        streamed=UPLOAD_ROUTES,
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
                    deliveries.router, internal.router):

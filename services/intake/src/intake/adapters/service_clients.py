@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from greenchannel.problems import Problem
@@ -18,7 +19,7 @@ class RoutingClient:
 
     async def company(self, company_id: str) -> dict[str, Any] | None:
         try:
-            response = await self._client.get(f"/v1/companies/{company_id}")
+            response = await self._client.get(f"/v1/companies/{quote(company_id, safe='')}")
         except httpx.HTTPError:
             raise Problem(503, "directory_unavailable", "The company directory is not reachable; try again shortly.") from None
         if response.status_code == 404:
@@ -31,7 +32,8 @@ class RoutingClient:
     async def save_company(self, company_id: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Add or correct a directory entry; routing's own 4xx (validation) is passed on."""
         try:
-            response = await self._client.put(f"/v1/companies/{company_id}", json=fields, headers=self._operator)
+            response = await self._client.put(f"/v1/companies/{quote(company_id, safe='')}", json=fields,
+                                              headers=self._operator)
         except httpx.HTTPError:
             raise Problem(503, "directory_unavailable", "The company directory is not reachable; try again shortly.") from None
         body = response.json()
@@ -54,7 +56,7 @@ class NotificationClient:
         try:
             return await self._client.request(method, path, params=params, content=body,
                                               headers={**self._operator, "Content-Type": "application/json"})
-        except httpx.HTTPError:
+        except (httpx.HTTPError, httpx.InvalidURL):
             raise Problem(503, "notification_unavailable", "The delivery service is not reachable; try again shortly.") from None
 
     async def close(self) -> None:
@@ -76,6 +78,6 @@ class NotificationClient:
 
     async def mark_read(self, message_id: str) -> None:
         try:
-            await self._client.post(f"/v1/messages/{message_id}/read")
+            await self._client.post(f"/v1/messages/{quote(message_id, safe='')}/read")
         except httpx.HTTPError:
             raise Problem(503, "messages_unavailable", "Messages are not reachable; try again shortly.") from None

@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from intake.adapters.identities import LoginTaken
 from intake.api.deps import AdminDep, ClientDep, Intake, IntakeDep
-from intake.domain.filing import normalize_email
+from intake.domain.filing import PersonName, normalize_email
 from intake.domain.identity import IdentityError, normalize_mobile
 from intake.domain.principals import Role
 
@@ -35,7 +35,7 @@ class Registration(BaseModel):
     model_config = ConfigDict(extra="forbid")
     login: Annotated[str, StringConstraints(max_length=254)]
     password: Password
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)] | None = None
+    name: PersonName | None = None
 
     @field_validator("login")
     @classmethod

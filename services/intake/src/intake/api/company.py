@@ -12,36 +12,38 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from greenchannel.contracts import ComplaintInfoRequested, ComplaintResponded
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from intake.api.complaints import _jsonable, _summary
 from intake.api.deps import CompanyDep, IdempotencyKey, Intake, IntakeDep, case_for, idempotent
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.domain.filing import free_text
 from intake.domain.lifecycle import Action, Status
 from intake.domain.principals import Principal
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
 router = APIRouter(prefix="/v1/company", tags=["company"])
+Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(9999, 12, 30))]
 
 
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     response_type: Literal["explained", "monetary_relief", "non_monetary_relief", "declined", "in_progress"]
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=5000)]
+    text: free_text(min_length=5, max_length=5000)
 
 
 class InfoRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+    question: free_text(min_length=5, max_length=2000)
 
 
 @router.get("/complaints", summary="Complaints forwarded to this company, newest first")
 async def list_forwarded(
     intake: IntakeDep, company: CompanyDep,
     status: Status | None = None,
-    submitted_from: date | None = None,
-    submitted_to: date | None = None,
+    submitted_from: Day = None,
+    submitted_to: Day = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from intake.api.deps import (
     replayed,
 )
 from intake.api.paging import decode_cursor, encode_cursor
-from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, complaint_number, new_access_code
+from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, complaint_number, free_text, new_access_code
 from intake.domain.identity import mask_email, mask_id_number, mask_name, mask_phone, region_code
 from intake.domain.lifecycle import OPEN, Action, Status, check_window, complainant_actions
 from intake.domain.principals import Kind, Principal, is_complainant_of
@@ -267,24 +267,24 @@ async def evidence_link(number: str, evidence_id: str, intake: IntakeDep, princi
 
 class Supplement(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=5000)]
+    text: free_text(min_length=2, max_length=5000)
     evidence_ids: EvidenceIds = Field(default_factory=list, max_length=MAX_EVIDENCE_PER_COMPLAINT)
 
 
 class Rating(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rating: int = Field(ge=1, le=5)
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    comment: free_text(max_length=1000) = ""
 
 
 class Appeal(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=2000)]
+    reason: free_text(min_length=5, max_length=2000)
 
 
 class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    reason: free_text(max_length=500) = ""
 
 
 async def _as_complainant(intake: Intake, number: str, principal: Principal | None,

@@ -7,10 +7,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from greenchannel.problems import Problem
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
 from intake.adapters.dead_letters import SERVICES, DeadLetters
 from intake.api.deps import OperatorDep
+from intake.domain.filing import free_text
 
 router = APIRouter(prefix="/v1/ops/dead-letters", tags=["operators"])
 Service = Literal[SERVICES]  # type: ignore[valid-type]
@@ -27,7 +28,7 @@ def _view(letter: dict[str, Any]) -> dict[str, Any]:
 
 class Discard(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)]
+    note: free_text(min_length=2, max_length=1000)
 
 
 @router.get("", summary="Dead letters of a service's queue (collects what waits in the broker first)")

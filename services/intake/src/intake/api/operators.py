@@ -19,12 +19,13 @@ from intake.api.complaints import _summary, complainant_view
 from intake.api.deps import IdempotencyKey, IntakeDep, OperatorDep, case_for, idempotent
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain import case_events
+from intake.domain.filing import free_text
 from intake.domain.lifecycle import Action, Status
 from intake.domain.principals import Principal
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Note = free_text(max_length=2000)
 QUEUES: dict[str, dict[str, Any]] = {
     "appeals": {"status": Status.APPEALED.value},
     "overdue": {"overdue": True, "status": {"$in": [Status.FORWARDED.value, Status.INFO_REQUESTED.value]}},
@@ -66,7 +67,7 @@ async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[
 
 class Reforward(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+    note: free_text(min_length=2, max_length=2000)
     deadline_working_days: int = Field(default=10, ge=1, le=30)
 
 

@@ -20,6 +20,8 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
         return None
     try:
         at, number = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        return datetime.fromisoformat(at), str(number)
+        if not isinstance(number, str):
+            raise TypeError("a cursor names a complaint number")
+        return datetime.fromisoformat(at), number
     except (ValueError, TypeError):
         raise Problem(400, "invalid_cursor", "The cursor is not one this API gave out.") from None

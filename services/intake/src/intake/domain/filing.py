@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -35,13 +36,45 @@ def normalize_email(value: str) -> str:
         raise PydanticCustomError("email_format", "E-mail address is not valid: {reason}", {"reason": str(error)}) from None
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
+# Embedding, override and isolate controls reorder what a reader sees ("Trojan Source", CVE-2021-42574).
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Besides letters, names hold the middle dots of transliterated names (阿卜杜拉·买买提), spaces, - ' .
+NAME_PUNCTUATION = frozenset(" ·•‧・.-'’")
+
+
+def plain_text(value: str) -> str:
+    for char in value:
+        if (unicodedata.category(char) == "Cc" and char not in "\t\n\r") or char in BIDI_CONTROLS:
+            raise PydanticCustomError("text_control_character",
+                                      "Text cannot hold control characters or direction overrides (U+{code}).",
+                                      {"code": f"{ord(char):04X}"})
+    return value
+
+
+def person_name(value: str) -> str:
+    for char in value:
+        if unicodedata.category(char)[0] not in "LM" and char not in NAME_PUNCTUATION:
+            raise PydanticCustomError("name_character",
+                                      "A name holds letters, spaces and · - ' . only (U+{code} is not one).",
+                                      {"code": f"{ord(char):04X}"})
+    return value
+
+
+def free_text(min_length: int = 0, max_length: int | None = None, **constraints: Any) -> Any:
+    """A free-text field: whitespace stripped, its length checked, no control characters."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
+                                            **constraints), AfterValidator(plain_text)]
+
+
+Text = free_text()
+PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
+                       AfterValidator(person_name)]
 
 
 class Complainant(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=50)]
+    name: PersonName
     id_number: Annotated[str, _identity(normalize_id_number)]
     phone: Annotated[str, _identity(normalize_mobile)]
     email: Annotated[str, AfterValidator(normalize_email)] | None = None
@@ -52,8 +85,8 @@ class CompanyRef(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[Text, StringConstraints(min_length=1, max_length=64)] | None = None
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=100)] | None = None
+    id: free_text(min_length=1, max_length=64) | None = None
+    name: free_text(min_length=1, max_length=100) | None = None
 
     @model_validator(mode="after")
     def one_of(self) -> "CompanyRef":
@@ -68,10 +101,10 @@ class ComplaintForm(BaseModel):
     complainant: Complainant
     company: CompanyRef
     category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,39}$")]
-    title: Annotated[Text, StringConstraints(min_length=4, max_length=100)]
-    description: Annotated[Text, StringConstraints(min_length=10, max_length=5000)]
+    title: free_text(min_length=4, max_length=100)
+    description: free_text(min_length=10, max_length=5000)
     occurred_on: date
-    desired_outcome: Annotated[Text, StringConstraints(min_length=2, max_length=500)]
+    desired_outcome: free_text(min_length=2, max_length=500)
     publication_consent: bool = False
     evidence_ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]] = Field(
         default_factory=list, max_length=MAX_EVIDENCE_PER_COMPLAINT

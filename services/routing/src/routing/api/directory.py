@@ -28,7 +28,8 @@ async def search_companies(
     companies: Companies,
     q: Annotated[
         str,
-        Query(max_length=200, description="Text found in a name, alias, app name or domain; case and width do not matter."),
+        Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
+              description="Text found in a name, alias, app name or domain; case and width do not matter."),
     ] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CompanyList:
