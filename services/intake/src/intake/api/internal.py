@@ -6,10 +6,10 @@ that no event and no other service's store ever holds them.
 
 from __future__ import annotations
 
-import hmac
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
+from greenchannel.bearer import require_bearer
 from greenchannel.problems import Problem
 
 from intake.api.deps import IntakeDep
@@ -17,10 +17,7 @@ from intake.api.deps import IntakeDep
 router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
 
 
-def internal_caller(intake: IntakeDep, authorization: Annotated[str | None, Header()] = None) -> None:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), intake.settings.internal_token.encode()):
-        raise Problem(401, "unauthorized", "Internal endpoint.", headers={"WWW-Authenticate": "Bearer"})
+internal_caller = require_bearer(lambda request: request.app.state.intake.settings.internal_token, "internal")
 
 
 @router.get("/complaints/{number}/contact", dependencies=[Depends(internal_caller)])

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
-from greenchannel.problems import Problem
+from fastapi import Depends, Request
+from greenchannel.bearer import require_bearer, settings_token
 
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository
@@ -15,24 +14,10 @@ from notification.adapters.messages import MessageRepository
 from notification.adapters.resolver import TargetGuard
 from notification.worker import DeliveryWorker
 
-
-def _bearer_matches(authorization: str | None, expected: str) -> bool:
-    scheme, _, token = (authorization or "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
-
-
-def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Operator-only endpoints take ``Authorization: Bearer <OPERATOR_TOKEN>`` (operator accounts come later)."""
-    if not _bearer_matches(authorization, request.app.state.settings.operator_token):
-        raise Problem(401, "unauthorized", "This endpoint needs the operator's bearer token.",
-                      headers={"WWW-Authenticate": "Bearer"})
-
-
-def require_internal(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Endpoints for other services (intake, the gateway) take ``Authorization: Bearer <INTERNAL_TOKEN>``."""
-    if not _bearer_matches(authorization, request.app.state.settings.internal_token):
-        raise Problem(401, "unauthorized", "This endpoint needs the internal bearer token.",
-                      headers={"WWW-Authenticate": "Bearer"})
+# Operator endpoints take ``Bearer <OPERATOR_TOKEN>``; those for the other services (intake, the
+# gateway) ``Bearer <INTERNAL_TOKEN>``.
+require_operator = require_bearer(settings_token("operator_token"), "operator's")
+require_internal = require_bearer(settings_token("internal_token"), "internal")
 
 
 def _endpoints(request: Request) -> EndpointRepository:

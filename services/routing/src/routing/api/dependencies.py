@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
-from greenchannel.problems import Problem
+from fastapi import Depends, Request
+from greenchannel.bearer import require_bearer, settings_token
 
 from routing.adapters.clocks import ClockRepository
 from routing.adapters.companies import CompanyRepository
@@ -14,14 +13,8 @@ from routing.adapters.decisions import DecisionRepository
 from routing.domain.categories import Category
 from routing.watchdog import Watchdog
 
-
-def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    """Operator-only endpoints take ``Authorization: Bearer <OPERATOR_TOKEN>`` (operator accounts come later)."""
-    expected = request.app.state.settings.operator_token
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected.encode()):
-        raise Problem(401, "unauthorized", "This endpoint needs the operator's bearer token.",
-                      headers={"WWW-Authenticate": "Bearer"})
+# Operator-only endpoints take ``Authorization: Bearer <OPERATOR_TOKEN>``.
+require_operator = require_bearer(settings_token("operator_token"), "operator's")
 
 
 def _companies(request: Request) -> CompanyRepository:

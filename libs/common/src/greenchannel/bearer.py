@@ -1,0 +1,41 @@
+"""Service-to-service and operator bearer tokens: one check, compared in constant time.
+
+A service's operator endpoints take ``Authorization: Bearer <OPERATOR_TOKEN>``; its internal API for
+the other services takes ``Bearer <INTERNAL_TOKEN>``. Operators' own accounts and roles live in the
+gateway (intake), which calls these endpoints on their behalf.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Header, Request
+from pydantic import SecretStr
+
+from greenchannel.problems import Problem
+
+
+def bearer_matches(authorization: str | None, expected: str) -> bool:
+    scheme, _, token = (authorization or "").partition(" ")
+    return scheme.lower() == "bearer" and bool(expected) and hmac.compare_digest(token.strip().encode(), expected.encode())
+
+
+def require_bearer(expected: Callable[[Request], str | SecretStr], whose: str) -> Callable[..., None]:
+    """A dependency refusing (401) a request without ``Bearer <expected(request)>``."""
+
+    def check(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+        token: Any = expected(request)
+        if isinstance(token, SecretStr):
+            token = token.get_secret_value()
+        if not bearer_matches(authorization, token):
+            raise Problem(401, "unauthorized", f"This endpoint needs the {whose} bearer token.",
+                          headers={"WWW-Authenticate": "Bearer"})
+
+    return check
+
+
+def settings_token(name: str) -> Callable[[Request], str | SecretStr]:
+    """The token a service's settings hold under ``name`` (settings kept on ``app.state.settings``)."""
+    return lambda request: getattr(request.app.state.settings, name)
