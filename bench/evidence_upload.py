@@ -28,12 +28,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import json
 import os
-import shutil
 import struct
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -42,6 +39,8 @@ from pathlib import Path
 from typing import Self
 
 import httpx
+
+from bench.common import run_and_print
 
 MIB = 1024 * 1024
 
@@ -307,14 +306,8 @@ def main() -> int:
     args = parser.parse_args()
     tmpfs = Path("/dev/shm")
     root = None if args.on_disk or not tmpfs.is_dir() else str(tmpfs)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-evidence-", dir=root))
-    try:
-        result = asyncio.run(run(args.sizes_mib, args.files_per_size, args.large_mib, workdir))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-    print()
-    return 0
+    return run_and_print(lambda workdir: run(args.sizes_mib, args.files_per_size, args.large_mib, workdir),
+                         "bench-evidence-", root)
 
 
 if __name__ == "__main__":

@@ -23,12 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import json
 import os
 import random
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -37,6 +34,7 @@ import bson
 import httpx
 from PIL import Image
 
+from bench.common import run_and_print
 from bench.submit_to_webhook import cleanup_broker, complaint_form
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -272,14 +270,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 3])
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-replicas-"))
-    try:
-        result = asyncio.run(run(args.complaints, args.concurrency, args.replicas, workdir))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-    print()
-    return 0
+    return run_and_print(lambda workdir: run(args.complaints, args.concurrency, args.replicas, workdir),
+                         "bench-replicas-")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -26,6 +23,8 @@ from pathlib import Path
 
 import aio_pika
 from pymongo import monitoring
+
+from bench.common import run_and_print
 
 WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify"}
 
@@ -220,14 +219,7 @@ def main() -> int:
     parser.add_argument("--complaints", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="bench-"))
-    try:
-        result = asyncio.run(run(args.complaints, args.concurrency, workdir))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
-    print()
-    return 0
+    return run_and_print(lambda workdir: run(args.complaints, args.concurrency, workdir), "bench-")
 
 
 if __name__ == "__main__":
