@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from pydantic_core import PydanticCustomError
 
 from intake.adapters.identities import LoginTaken
-from intake.api.deps import AdminDep, ClientDep, Intake, IntakeDep
+from intake.api.deps import AdminDep, ClientDep, Intake, IntakeDep, directory_company
 from intake.domain.filing import PersonName, normalize_email
 from intake.domain.identity import IdentityError, normalize_mobile
 from intake.domain.principals import Role
@@ -114,8 +114,7 @@ class NewApiKey(BaseModel):
 @router.post("/ops/companies/{company_id}/api-keys", status_code=201, tags=["operators"],
              summary="Issue an API key to a company (admin); the key is shown once")
 async def issue_api_key(company_id: str, body: NewApiKey, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
-    if await intake.routing.company(company_id) is None:
-        raise Problem(422, "company_unknown", f"No company {company_id} in the directory.")
+    await directory_company(intake, company_id)
     return await intake.identities.issue_api_key(company_id, body.label, admin.id)
 
 

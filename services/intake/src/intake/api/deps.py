@@ -201,3 +201,11 @@ async def idempotent(
         raise
     intake.cases.runtime.relay.wake()
     return result
+
+
+async def directory_company(intake: Intake, company_id: str) -> dict[str, Any]:
+    """A company of routing's directory, or 422 for an id it does not know."""
+    company = await intake.routing.company(company_id)
+    if company is None:
+        raise Problem(422, "company_unknown", f"No company {company_id} in the directory.")
+    return company

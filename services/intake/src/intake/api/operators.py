@@ -16,7 +16,7 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from intake.api.complaints import _summary, complainant_view
-from intake.api.deps import IdempotencyKey, IntakeDep, OperatorDep, case_for, idempotent
+from intake.api.deps import IdempotencyKey, IntakeDep, OperatorDep, case_for, directory_company, idempotent
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain import case_events
 from intake.domain.filing import free_text
@@ -141,9 +141,7 @@ async def close(number: str, body: Closing, intake: IntakeDep, operator: Operato
 @router.post("/complaints/{number}/redirect", summary="Send a complaint addressed to the wrong company to the right one")
 async def redirect(number: str, body: Redirect, intake: IntakeDep, operator: OperatorDep,
                    idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    company = await intake.routing.company(body.company_id)
-    if company is None:
-        raise Problem(422, "company_unknown", f"No company {body.company_id} in the directory.")
+    company = await directory_company(intake, body.company_id)
     now = datetime.now(timezone.utc)
 
     async def apply(session) -> dict[str, Any]:
@@ -169,9 +167,7 @@ async def redirect(number: str, body: Redirect, intake: IntakeDep, operator: Ope
 @router.post("/complaints/{number}/accept", summary="Accept by hand (also a complaint a rule rejected wrongly)")
 async def accept(number: str, body: ManualAcceptance, intake: IntakeDep, operator: OperatorDep,
                  idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    company = await intake.routing.company(body.company_id)
-    if company is None:
-        raise Problem(422, "company_unknown", f"No company {body.company_id} in the directory.")
+    company = await directory_company(intake, body.company_id)
     now = datetime.now(timezone.utc)
 
     async def apply(session) -> dict[str, Any]:
