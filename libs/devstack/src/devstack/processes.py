@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import json
 import os
 import signal
@@ -38,7 +37,6 @@ SERVICES = ("intake", "evidence", "routing", "notification")
 CONSUMERS = ("intake", "routing", "notification")
 CALLED_BY_INTAKE = ("evidence", "routing", "notification")
 OPERATOR_TOKEN = "test-operator-token"
-PR_SET_PDEATHSIG = 1
 # Short polls and a quick retry schedule: tests and benchmarks should not wait for production delays.
 FAST_ENV = {
     "OUTBOX_POLL_INTERVAL_S": "0.2",
@@ -180,19 +178,6 @@ class ServiceProcess:
             return "(no log)"
 
 
-def _parent_death_signal():
-    """On Linux, a function for the child (run between fork and exec) that asks for SIGTERM when the
-    process that started it dies, so a test run that is killed leaves no service behind. libc is
-    loaded here, in the parent: the child only makes one system call, taking no Python-level lock."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
 def start_service(
     service: str, env: Mapping[str, str], *, log_dir: Path, name: str | None = None, port: int | None = None
 ) -> ServiceProcess:
@@ -211,7 +196,7 @@ def start_service(
             [sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--no-access-log", "--timeout-keep-alive", "30", "--timeout-graceful-shutdown", "10"],
             env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=_parent_death_signal(),  # noqa: PLW1509 - one system call, no lock taken in the child
+            preexec_fn=standins.parent_death_signal(),  # noqa: PLW1509 - one system call, no lock taken in the child
         )
     return ServiceProcess(service, name, port, dict(env), log_path, process)
 
