@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 
 import pytest
 from opentelemetry import trace
@@ -29,7 +30,8 @@ def spans(platform):
     exporter.shutdown()
 
 
-async def test_one_trace_from_submission_to_webhook(spans, platform):
+async def test_one_trace_from_submission_to_webhook(spans, platform, caplog):
+    caplog.set_level(logging.DEBUG)
     buffer = io.BytesIO()
     Image.new("RGB", (16, 16), (1, 2, 3)).save(buffer, format="PNG")
     receipt = (await platform.intake.post("/v1/evidence", files={"file": ("a.png", buffer.getvalue(), "image/png")})).json()
@@ -80,6 +82,11 @@ async def test_one_trace_from_submission_to_webhook(spans, platform):
     assert any(s.attributes.get("complaint.number") == number for s in ours)
     dumped = " ".join(str(dict(s.attributes)) for s in ours)
     assert "11010519491231002X" not in dumped and "13900001111" not in dumped and "郑八" not in dumped
+    # Nor do the logs of the four services, at every level, about this complaint's whole journey.
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in caplog.records)
+    assert len(caplog.records) > 20  # the services did log, at every level, while handling it
+    for personal in ("11010519491231002X", "13900001111", "+8613900001111", "郑八"):
+        assert personal not in logged
 
     # The operator's one step from a number to its traces.
     token = (await platform.intake.post("/v1/ops/auth/token", json=ADMIN)).json()["access_token"]
