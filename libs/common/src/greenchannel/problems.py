@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure, NotPrimaryError, PyMongoError, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(error.status_code, "http_error")
         return problem_response(error.status_code, code, str(error.detail))
+
+    @app.exception_handler(PyMongoError)
+    async def on_store_error(_: Request, error: PyMongoError) -> JSONResponse:
+        # The store away (or failing over) is not the client's fault and not a bug: 503, try again.
+        if isinstance(error, (ConnectionFailure, ServerSelectionTimeoutError, NotPrimaryError)):
+            return problem_response(503, "store_unavailable", "The service's store does not answer; try again shortly.",
+                                    headers={"Retry-After": "5"})
+        log.exception("store error", exc_info=error)
+        return problem_response(500, "internal_error", "The server could not complete the request.")
 
     @app.exception_handler(Exception)
     async def on_unexpected(_: Request, error: Exception) -> JSONResponse:
