@@ -216,6 +216,19 @@ class ComplaintWithdrawn(EventData):
     withdrawn_at: datetime
 
 
+class ComplaintPublished(EventData):
+    """The case's handling result became public (公示): the company answered, or the publication delay
+    after forwarding passed without an answer. Carries nothing beyond what the public record shows."""
+
+    EVENT_TYPE: ClassVar[str] = "complaint.published"
+
+    number: str
+    company_id: str
+    trigger: Literal["responded", "publication_due"]
+    narrative_public: bool = Field(description="The complainant consented to publishing the narrative and answer.")
+    published_at: datetime
+
+
 class ComplaintRedirected(EventData):
     """An operator found the complaint addressed to the wrong company; it goes to ``to_company_id`` now."""
 
@@ -244,7 +257,23 @@ class ComplaintScreened(EventData):
     company_name: str | None = None
     category: str | None = None
     response_due: date | None = None
+    duplicate_of: str | None = Field(default=None, description="For reason 'duplicate': the original complaint's number.")
     screened_at: datetime
+
+
+class ClusterJoined(EventData):
+    """An accepted complaint is similar to others against the same company from other complainants
+    within the clustering window: it joined (or, with the complaint it matched, formed) a cluster.
+    Published for every member as it joins; ``size`` counts the members after the join. A cluster of
+    at least the configured minimum size is a collective complaint (集体投诉)."""
+
+    EVENT_TYPE: ClassVar[str] = "cluster.joined"
+
+    cluster_id: str
+    number: str
+    company_id: str
+    size: int = Field(ge=1)
+    joined_at: datetime
 
 
 # --- the clock, published by routing ------------------------------------------------------------
@@ -286,6 +315,36 @@ class SlaOverdue(EventData):
     kind: SlaKind
     due: date
     overdue_at: datetime
+
+
+class SlaClockStopped(EventData):
+    """A running clock stopped: for a response clock stopped by the company's answer, the working days
+    it used (pauses excluded), which statistics report as the handling time."""
+
+    EVENT_TYPE: ClassVar[str] = "sla.clock_stopped"
+
+    number: str
+    company_id: str | None = None
+    kind: SlaKind
+    round: int = 1
+    reason: Literal["responded", "reforwarded", "redirected", "withdrawn", "closed", "rated"]
+    due: date
+    working_days_used: int = Field(ge=0)
+    paused_working_days: int = Field(default=0, ge=0)
+    stopped_at: datetime
+
+
+class SlaPublicationDue(EventData):
+    """The publication delay (15 working days by default) after the first forwarding has passed:
+    intake publishes the case even if the company has not answered."""
+
+    EVENT_TYPE: ClassVar[str] = "sla.publication_due"
+
+    number: str
+    company_id: str | None = None
+    forwarded_at: datetime
+    due: date
+    raised_at: datetime
 
 
 class SlaQuietPeriodElapsed(EventData):
@@ -370,11 +429,15 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         ComplaintClosed,
         ComplaintWithdrawn,
         ComplaintRedirected,
+        ComplaintPublished,
         SlaDeadlineSet,
         SlaReminder,
         SlaOverdue,
         SlaQuietPeriodElapsed,
+        SlaClockStopped,
+        SlaPublicationDue,
         ComplaintScreened,
+        ClusterJoined,
         EvidenceStored,
         EvidenceRejected,
         WebhookDelivered,
