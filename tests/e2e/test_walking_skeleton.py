@@ -162,3 +162,17 @@ async def test_twin_filings_with_one_key_and_evidence_answer_one_complaint(platf
         assert answers[0].json() == answers[1].json()
         later = await platform.intake.post("/v1/complaints", json=body, headers=headers)
         assert later.json() == answers[0].json()
+
+
+async def test_the_public_finds_companies_and_categories_through_the_gateway(platform):
+    found = await platform.intake.get("/v1/public/companies", params={"q": "迅联支付"})
+    assert found.status_code == 200, found.text
+    assert [company["id"] for company in found.json()["items"]] == ["c-xunlian"]
+    assert (await platform.intake.get("/v1/public/companies", params={"q": "no such company anywhere"})).json() == {"items": []}
+
+    categories = (await platform.intake.get("/v1/public/categories")).json()["items"]
+    assert {"code": "billing", "zh": "计费争议", "en": "Billing dispute"} in categories
+
+    refused = await platform.intake.get("/v1/public/companies", params={"q": "迅联\x00"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")

@@ -18,8 +18,18 @@ class RoutingClient:
         await self._client.aclose()
 
     async def company(self, company_id: str) -> dict[str, Any] | None:
+        return await self._read(f"/v1/companies/{quote(company_id, safe='')}")
+
+    async def search_companies(self, text: str, limit: int) -> list[dict[str, Any]]:
+        return (await self._read("/v1/companies", params={"q": text, "limit": limit}) or {}).get("items", [])
+
+    async def categories(self) -> list[dict[str, Any]]:
+        return (await self._read("/v1/categories") or {}).get("items", [])
+
+    async def _read(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        """A directory read; None for 404, 503 problem when routing cannot answer."""
         try:
-            response = await self._client.get(f"/v1/companies/{quote(company_id, safe='')}")
+            response = await self._client.get(path, params=params)
         except httpx.HTTPError:
             raise Problem(503, "directory_unavailable", "The company directory is not reachable; try again shortly.") from None
         if response.status_code == 404:
@@ -27,7 +37,6 @@ class RoutingClient:
         if not response.is_success:
             raise Problem(503, "directory_unavailable", "The company directory could not answer; try again shortly.")
         return response.json()
-
 
     async def save_company(self, company_id: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Add or correct a directory entry; routing's own 4xx (validation) is passed on."""

@@ -1,0 +1,30 @@
+"""Public directory at the gateway: search companies by name, alias, app or domain, and the categories.
+
+Routing owns the directory; the public reaches it only through intake, the one public edge
+(DESIGN.md, "Services"). What routing answers is passed on unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from intake.api.deps import IntakeDep
+
+router = APIRouter(prefix="/v1/public", tags=["public"])
+
+
+@router.get("/companies", summary="Search the company directory (name, alias, app or domain)")
+async def search_companies(
+    intake: IntakeDep,
+    q: Annotated[str, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
+                            description="Text found in a name, alias, app name or domain.")] = "",
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> dict[str, Any]:
+    return {"items": await intake.routing.search_companies(q, limit)}
+
+
+@router.get("/categories", summary="The complaint categories, in Chinese and English")
+async def list_categories(intake: IntakeDep) -> dict[str, Any]:
+    return {"items": await intake.routing.categories()}
