@@ -4,8 +4,8 @@ The file is read the way Compose reads it (YAML merge keys resolved, ``${VAR:-de
 by its default) and checked against the platform's rules: every service built from its Dockerfile,
 hardened (non-root, read-only, no capabilities), health-checked on /readyz, started only after what
 it depends on is healthy, given all its settings, with development-only secrets in env files and
-only intake published. When the ``compose-spec`` package is installed, the file is also parsed by
-its strict Compose-specification parser.
+only intake published. The file is also parsed by the strict Compose-specification parser of the
+``compose-spec`` package.
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ def test_compose_file_follows_the_specification(compose) -> None:
 
 
 def test_compose_file_parses_with_a_strict_compose_spec_parser(compose) -> None:
-    compose_spec = pytest.importorskip("compose_spec", reason="the compose-spec package is not installed")
+    import compose_spec
+
     document = {k: v for k, v in compose.items() if not k.startswith("x-")}
     parsed = compose_spec.PyCompose.from_yaml(yaml.safe_dump(document))
     parsed.validate()
