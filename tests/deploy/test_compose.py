@@ -222,7 +222,10 @@ def test_default_secrets_are_visibly_development_only_and_consistent(compose) ->
     intake = environment(services["intake"])
     keys = json.loads(intake["PII_KEYS"])
     assert intake["PII_ACTIVE_KEY_ID"] in keys, "the active PII key must be one of PII_KEYS"
-    for key in [*keys.values(), intake["BLIND_INDEX_KEY"], intake["ACCESS_CODE_KEY"]]:
+    notification = environment(services["notification"])
+    webhook_keys = json.loads(notification["WEBHOOK_SECRET_KEYS"])
+    assert notification["WEBHOOK_SECRET_ACTIVE_KEY_ID"] in webhook_keys, "the active webhook key must be in the ring"
+    for key in [*keys.values(), *webhook_keys.values(), intake["BLIND_INDEX_KEY"], intake["ACCESS_CODE_KEY"]]:
         raw = base64.b64decode(key, validate=True)
         assert len(raw) == 32 and raw.startswith(b"dev-only"), "a 32-byte key that says it is for development"
     for name in SERVICES:

@@ -332,7 +332,7 @@ def test_service_configuration(rendered) -> None:
             "name": f"greenchannel-{service}-mongodb",
             "key": "connectionString.standard",
         }
-        for secret_key in ("AMQP_URL", "OPERATOR_TOKEN", "PII_KEYS", "S3_SECRET_KEY"):
+        for secret_key in ("AMQP_URL", "OPERATOR_TOKEN", "PII_KEYS", "S3_SECRET_KEY", "WEBHOOK_SECRET_KEYS"):
             assert secret_key not in data, f"{service}: {secret_key} belongs in a Secret"
     intake = config_maps["intake-config"]["data"]
     for other in ("evidence", "routing", "notification"):
@@ -340,6 +340,7 @@ def test_service_configuration(rendered) -> None:
     notification = config_maps["notification-config"]["data"]
     assert notification["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "false"
     assert json.loads(notification["WEBHOOK_RETRY_SCHEDULE_S"]) == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    assert notification["WEBHOOK_SECRET_ACTIVE_KEY_ID"] == "2026-01"
     routing = config_maps["routing-config"]["data"]
     assert json.loads(routing["CALENDAR_EXTRA_HOLIDAYS"]) == [] and json.loads(routing["CALENDAR_EXTRA_WORKDAYS"]) == []
     evidence = config_maps["evidence-config"]["data"]

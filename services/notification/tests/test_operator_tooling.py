@@ -347,6 +347,34 @@ async def test_rotation_defaults_to_a_day_and_zero_ends_the_previous_secret_at_o
     assert current["secret"].endswith(immediate.json()["secret"][-4:])  # a refused rotation changed nothing
 
 
+async def test_signing_secrets_are_sealed_at_rest_and_an_endpoint_stored_in_the_clear_still_signs(platform):
+    company, receiver, created = await platform.company()
+    path = f"/v1/companies/{company}/webhook-endpoint"
+    rotated = (await platform.client.post(f"{path}/rotate-secret", json={"overlap_s": 600})).json()
+    collection = platform.app.state.endpoints.collection
+    stored = await collection.find_one({"_id": company})
+    raw = json.dumps(stored, default=str)
+    for secret in (created["secret"], rotated["secret"]):
+        assert secret not in raw and secret.removeprefix("whsec_") not in raw
+    assert set(stored["secret"]) == {"kid", "nonce", "ct"} and set(stored["previous_secret"]) == {"kid", "nonce", "ct"}
+
+    # Sealed under the field's name: a sealed secret moved into another field does not open.
+    cipher = platform.app.state.endpoints.cipher
+    assert cipher.decrypt("webhook-secret", stored["secret"]) == rotated["secret"]
+    with pytest.raises(Exception):
+        cipher.decrypt("another-field", stored["secret"])
+
+    # An endpoint written before secrets were sealed holds its secret as text: it still signs and rotates.
+    legacy, legacy_receiver, _ = await platform.company()
+    await collection.update_one({"_id": legacy}, {"$set": {"secret": legacy_receiver.secret}})
+    event = await platform.publish(accepted(legacy))
+    await platform.delivery_in(webhook_id_of(event), "delivered")
+    assert legacy_receiver.received[-1].verified
+    again = await platform.client.post(f"/v1/companies/{legacy}/webhook-endpoint/rotate-secret", json={"overlap_s": 0})
+    assert again.status_code == 200, again.text
+    assert isinstance((await collection.find_one({"_id": legacy}))["secret"], dict)
+
+
 # --- alerts ---------------------------------------------------------------------------------------
 
 

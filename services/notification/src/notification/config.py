@@ -5,6 +5,9 @@ from __future__ import annotations
 from greenchannel.settings import ServiceSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+# Development-only key of the webhook secrets at rest; production injects WEBHOOK_SECRET_KEYS from a Secret.
+DEV_WEBHOOK_SECRET_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLXNlY3JldHM="}'
+
 # The delay before each attempt, as in the design (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
 DEFAULT_RETRY_SCHEDULE_S = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
 # E-mail and SMS to the complainant: a shorter span, the news is stale after a day.
@@ -18,6 +21,11 @@ class Settings(ServiceSettings):
         default=False, description="Allow loopback/private webhook targets: development and tests only."
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0)
+    webhook_secret_keys: str = Field(
+        default=DEV_WEBHOOK_SECRET_KEYS,
+        description="AES-256-GCM key ring of the signing secrets at rest (JSON: key id -> base64 of 32 bytes).",
+    )
+    webhook_secret_active_key_id: str = Field(default="dev-1", description="The key new and rotated secrets are sealed with.")
     webhook_retry_schedule_s: list[float] = Field(
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE_S),
         description="Delay in seconds before attempt n (env: a JSON list); its length is the number of attempts.",

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from greenchannel.app import make_app
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
+from greenchannel.sealing import KeyRingCipher
 from greenchannel.telemetry import setup_logging, setup_tracing
 
 from notification.adapters.alerts import AlertRepository
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime(settings)
-        endpoints = EndpointRepository(runtime.db)
+        endpoints = EndpointRepository(
+            runtime.db, KeyRingCipher.from_settings(settings.webhook_secret_keys, settings.webhook_secret_active_key_id))
         deliveries = DeliveryRepository(runtime.db)
         messages = MessageRepository(runtime.db)
         dispatches = DispatchRepository(runtime.db)

@@ -2,6 +2,10 @@
 
 Besides the URL and secret, an endpoint keeps the previous secret during a rotation's overlap
 window and the company's current streak of failed attempts (for the ``endpoint_failing`` alert).
+
+Signing secrets are sealed at rest with the service's key ring (``WEBHOOK_SECRET_KEYS``): a copy of
+the database alone cannot forge a company's webhooks. Every endpoint this repository answers carries
+them opened; ``secret_sealed`` keeps the stored form for conditional updates.
 """
 
 from __future__ import annotations
@@ -9,12 +13,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from greenchannel.sealing import KeyRingCipher
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 ENABLED = "enabled"
 DISABLED = "disabled"
+SECRET_FIELD = "webhook-secret"
 
 
 class RotationRaced(Exception):
@@ -22,14 +28,28 @@ class RotationRaced(Exception):
 
 
 class EndpointRepository:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, cipher: KeyRingCipher) -> None:
         self.collection = db["endpoints"]
+        self.cipher = cipher
+
+    def _seal(self, secret: str | None) -> dict[str, str] | None:
+        return self.cipher.encrypt(SECRET_FIELD, secret) if secret is not None else None
+
+    def _open(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The endpoint with its secrets in the clear (an endpoint stored before sealing holds them as text)."""
+        if stored is None:
+            return None
+        opened = {**stored, "secret_sealed": stored.get("secret")}
+        for field in ("secret", "previous_secret"):
+            if isinstance(stored.get(field), dict):
+                opened[field] = self.cipher.decrypt(SECRET_FIELD, stored[field])
+        return opened
 
     async def get(self, company_id: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": company_id})
+        return self._open(await self.collection.find_one({"_id": company_id}))
 
     async def get_enabled(self, company_id: str, session: AsyncClientSession | None = None) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": company_id, "status": ENABLED}, session=session)
+        return self._open(await self.collection.find_one({"_id": company_id, "status": ENABLED}, session=session))
 
     async def upsert(self, company_id: str, url: str, secret: str | None) -> tuple[dict[str, Any], bool]:
         """Create or replace the endpoint and enable it. ``secret`` ``None`` keeps the stored one.
@@ -44,22 +64,22 @@ class EndpointRepository:
             "$setOnInsert": {"created_at": now},
         }
         if secret is not None:
-            update["$set"].update({"secret": secret, "previous_secret": None, "previous_expires_at": None})
+            update["$set"].update({"secret": self._seal(secret), "previous_secret": None, "previous_expires_at": None})
         before = await self.collection.find_one_and_update(
             {"_id": company_id}, update, upsert=True, return_document=ReturnDocument.BEFORE
         )
-        stored = await self.collection.find_one({"_id": company_id})
+        stored = await self.get(company_id)
         assert stored is not None
         return stored, before is None
 
     async def disable(self, company_id: str, reason: str) -> dict[str, Any] | None:
         """Disable the endpoint (an operator's decision); ``None`` when the company has none."""
         now = datetime.now(timezone.utc)
-        return await self.collection.find_one_and_update(
+        return self._open(await self.collection.find_one_and_update(
             {"_id": company_id},
             {"$set": {"status": DISABLED, "disabled_reason": reason, "disabled_at": now, "updated_at": now}},
             return_document=ReturnDocument.AFTER,
-        )
+        ))
 
     async def disable_gone(self, company_id: str, url: str, session: AsyncClientSession) -> bool:
         """Disable the endpoint after 410 Gone, if it is still enabled and still points at ``url``.
@@ -77,11 +97,11 @@ class EndpointRepository:
 
     async def enable(self, company_id: str) -> dict[str, Any] | None:
         now = datetime.now(timezone.utc)
-        return await self.collection.find_one_and_update(
+        return self._open(await self.collection.find_one_and_update(
             {"_id": company_id},
             {"$set": {"status": ENABLED, "disabled_reason": None, "disabled_at": None, "updated_at": now}},
             return_document=ReturnDocument.AFTER,
-        )
+        ))
 
     async def rotate_secret(self, endpoint: dict[str, Any], new_secret: str, overlap_s: float) -> dict[str, Any]:
         """Make ``new_secret`` current and keep the one it replaces for ``overlap_s`` seconds (none when 0).
@@ -92,15 +112,15 @@ class EndpointRepository:
         now = datetime.now(timezone.utc)
         keep = overlap_s > 0
         rotated = await self.collection.find_one_and_update(
-            {"_id": endpoint["_id"], "secret": endpoint["secret"]},
-            {"$set": {"secret": new_secret, "previous_secret": endpoint["secret"] if keep else None,
+            {"_id": endpoint["_id"], "secret": endpoint["secret_sealed"]},
+            {"$set": {"secret": self._seal(new_secret), "previous_secret": self._seal(endpoint["secret"]) if keep else None,
                       "previous_expires_at": now + timedelta(seconds=overlap_s) if keep else None,
                       "secret_rotated_at": now, "updated_at": now}},
             return_document=ReturnDocument.AFTER,
         )
         if rotated is None:
             raise RotationRaced(endpoint["_id"])
-        return rotated
+        return self._open(rotated)
 
     async def count_failed_attempt(self, company_id: str, session: AsyncClientSession) -> dict[str, Any] | None:
         """Lengthen the company's streak of failed attempts by one; the endpoint's streak fields after it."""
