@@ -26,6 +26,7 @@ IDS = [
     pytest.param("老身份证：440306851203123", f"老身份证：{M}", id="id-15-digit-old"),
     pytest.param("身份证440306198512031235（校验位输错）", f"身份证{M}（校验位输错）", id="id-wrong-check-digit-still-masked"),
     pytest.param("港澳居民居住证830000199001011234", f"港澳居民居住证{M}", id="id-residence-permit-83"),
+    pytest.param("身份证31011519900307451x13800138000", f"身份证{M}{M}", id="id-x-then-mobile"),
 ]
 
 MOBILES = [
@@ -64,6 +65,8 @@ LANDLINES = [
     pytest.param("tel:+86-10-12345678", f"tel:{M}", id="landline-international"),
     pytest.param("+86 (0)755 1234 5678", M, id="landline-international-0"),
     pytest.param("电话：8765 4321", f"电话：{M}", id="local-number-after-cue"),
+    pytest.param("座机 8765-4321 转 12", f"座机 {M}", id="local-number-with-extension"),
+    pytest.param("电话86-13800138000 2026-10-20 14:30", f"电话{M} 2026-10-20 14:30", id="cue-used-by-the-first-number"),
     pytest.param("Phone 87654321", f"Phone {M}", id="local-number-after-english-cue"),
     pytest.param("13800138000 0755 12345678", f"{M} {M}", id="mobile-then-landline-one-run"),
 ]
@@ -75,6 +78,7 @@ EMAILS = [
     pytest.param("邮箱 zhang ＠ example ． com 联系", f"邮箱 {M} 联系", id="email-spaced"),
     pytest.param("邮箱 zhang@example。com", f"邮箱 {M}", id="email-ideographic-full-stop"),
     pytest.param("123456789@qq.com", M, id="email-qq-digits"),
+    pytest.param("zhang@example.com13800138000", f"{M}{M}", id="email-then-mobile"),
     pytest.param("邮箱zhangsan#qq.com", f"邮箱{M}", id="email-hash-for-at"),
     pytest.param("zhang(at)example(dot)com", M, id="email-bracketed-words"),
     pytest.param("call me: zhang [at] example [dot] com", f"call me: {M}", id="email-square-brackets"),
@@ -123,6 +127,7 @@ KEPT = [
     pytest.param("见 https://www.example.com/help/faq?id=12345#top 和 www.example.cn/a/b", id="urls"),
     pytest.param("look at example.com, C#.NET 和 #话题#", id="at-and-hash-not-addresses"),
     pytest.param("电话费 12345678元，电话打了 20261020 次", id="number-after-cue-with-unit"),
+    pytest.param("电话 2026-10-20 打过，电话：2026年10月20日", id="date-after-cue"),
     pytest.param("共 3 笔，第 2 次，IP 192.168.1.100", id="small-numbers"),
     pytest.param("微信支付和微信客服都没回复", id="wechat-without-id"),
     pytest.param("", id="empty"),
