@@ -27,6 +27,7 @@ test: install
 bench: install
 	$(BIN)/python -m bench.submit_to_webhook
 	$(BIN)/python -m bench.evidence_upload
+	$(BIN)/python -m bench.scrubbing
 
 clean:
 	rm -rf $(VENV) .testdata .pytest_cache

@@ -11,8 +11,9 @@ from devstack.platform import running_platform
 
 SERVICES = ("intake", "evidence", "routing", "notification")
 # Bookkeeping a request may touch without storing anything of its own: rate-limit counters (a refused request
-# still counts against its sender) and the leases of background jobs.
-BOOKKEEPING = frozenset({"rate_limits", "leases", "job_leases", "locks"})
+# still counts against its sender), the leases of background jobs, and the dead-letter watch's state (one
+# document per dead-letter queue, written whenever the watcher first sees that queue declared).
+BOOKKEEPING = frozenset({"rate_limits", "leases", "job_leases", "locks", "dead_letter_watch"})
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ INTERNAL = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 OPERATOR_OBJECTS = [{"$ne": None}, {"$gt": ""}, {"$where": "sleep(1000) || true"}]
 # The same as text, for query strings, paths and headers, where nothing but text can arrive.
 OPERATOR_TEXTS = ['{"$ne": null}', '{"$gt": ""}', "$where", ".*"]
+UNKNOWN_FEEDBACK = "0123456789abcdef0123456789abcdef"
 
 
 def form(**changes: Any) -> dict[str, Any]:
@@ -195,6 +196,11 @@ async def test_operator_objects_in_a_complaint_form_are_refused(world, field):
     ("/v1/ops/complaints/NUMBER/accept", {"company_id": "OPERATOR", "category": "auto_renewal"}, "admin"),
     ("/v1/ops/complaints/NUMBER/redirect", {"company_id": "OPERATOR"}, "admin"),
     ("/v1/ops/complaints/NUMBER/reject", {"reason": "OPERATOR"}, "admin"),
+    ("/v1/public/feedback", {"topic": "OPERATOR", "text": "查询页面在手机上显示不全"}, "none"),
+    ("/v1/public/feedback", {"topic": "website", "text": "OPERATOR"}, "none"),
+    ("/v1/public/feedback", {"topic": "website", "text": "查询页面在手机上显示不全", "email": "OPERATOR"}, "none"),
+    ("/v1/public/feedback", {"topic": "website", "text": "查询页面在手机上显示不全", "phone": "OPERATOR"}, "none"),
+    (f"/v1/ops/feedback/{UNKNOWN_FEEDBACK}/handle", {"note": "OPERATOR"}, "admin"),
 ])
 async def test_operator_objects_in_intake_bodies_are_refused(world, path, body, auth):
     for operator in OPERATOR_OBJECTS:
@@ -230,7 +236,8 @@ CURSORS = [
     ("/v1/company/complaints", {}, "company"),
     ("/v1/ops/queue", {"kind": "unscreened"}, "admin"),
     ("/v1/me/complaints", {}, "complainant"),
-], ids=["company", "operator-queue", "complainant"])
+    ("/v1/ops/feedback", {}, "admin"),
+], ids=["company", "operator-queue", "complainant", "operator-feedback"])
 @pytest.mark.parametrize("cursors", [
     CURSORS,
     pytest.param([cursor_of(["2026-01-01T00:00:00+00:00", {"$ne": None}])], id="non-string-number"),
@@ -274,6 +281,26 @@ async def test_operator_text_in_complaint_numbers_and_access_codes_finds_nothing
         sent = {key: value.replace("ACCESS", world.access_code).replace("TEXT", text) for key, value in headers.items()}
         problem = await refused(world, "intake", "GET", url, auth=auth, headers=sent, statuses={404})
         assert problem["code"] == "complaint_not_found"
+
+
+@pytest.mark.parametrize("path, auth, code", [
+    ("/v1/public/pages/TEXT", "none", "page_not_found"),
+    ("/v1/ops/feedback/TEXT", "admin", "feedback_not_found"),
+])
+async def test_operator_text_in_page_slugs_and_feedback_ids_finds_nothing(world, path, auth, code):
+    for text in OPERATOR_TEXTS:
+        problem = await refused(world, "intake", "GET", path.replace("TEXT", quote(text, safe="")), auth=auth,
+                                statuses={404})
+        assert problem["code"] == code
+
+
+@pytest.mark.parametrize("path, parameter, auth", [
+    ("/v1/public/pages/faq", "lang", "none"),
+    ("/v1/ops/feedback", "status", "admin"),
+])
+async def test_operator_text_as_the_page_language_or_feedback_status_is_refused(world, path, parameter, auth):
+    for text in OPERATOR_TEXTS:
+        await refused(world, "intake", "GET", path, auth=auth, params={parameter: text}, statuses={422})
 
 
 async def test_operator_text_in_the_directory_search_is_taken_literally(world):
@@ -374,6 +401,7 @@ INVALID_UTF8 = [b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]
     ("routing", "PUT", "/v1/companies/c-utf8", "operator"),
     ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "operator"),
     ("evidence", "POST", "/v1/uploads", "operator"),
+    ("intake", "POST", "/v1/public/feedback", "none"),
 ])
 async def test_invalid_utf8_in_a_json_body_is_refused(world, service, method, path, auth):
     for raw in INVALID_UTF8:
@@ -395,6 +423,7 @@ async def test_lone_surrogates_in_a_complaint_are_refused(world, field):
     ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", {"url": "http://127.0.0.1:9/SURROGATE"}),
     ("intake", "POST", "/v1/auth/token", {"login": "hostile@example.com", "password": "passwordSURROGATE"}),
     ("intake", "POST", "/v1/ops/auth/token", {"login": "adminSURROGATE", "password": "development-only-admin-password"}),
+    ("intake", "POST", "/v1/public/feedback", {"topic": "website", "text": "查询页面显示不全SURROGATE"}),
 ])
 async def test_lone_surrogates_elsewhere_are_refused(world, service, method, path, body):
     content = json.dumps(body).replace("SURROGATE", "\\ud800")
@@ -506,6 +535,17 @@ async def test_control_characters_invisible_marks_and_emoji_in_names_are_refused
 @pytest.mark.parametrize("field", ["title", "description", "desired_outcome", "company.name"])
 async def test_control_characters_and_direction_overrides_in_free_text_are_refused(world, field, value):
     await refused(world, "intake", "POST", "/v1/complaints", json=form(**{field: value * 3}), statuses={422})
+
+
+@pytest.mark.parametrize("value", ["意见\x00截断", "意见\x1b[2J清屏", "\u202egpj.exe", "意见\u2066隔离\u2069"],
+                         ids=["nul", "ansi-escape", "rtl-override", "bidi-isolate"])
+@pytest.mark.parametrize("path, body, auth", [
+    ("/v1/public/feedback", {"topic": "website", "text": "VALUE"}, "none"),
+    (f"/v1/ops/feedback/{UNKNOWN_FEEDBACK}/handle", {"note": "VALUE"}, "admin"),
+])
+async def test_control_characters_and_direction_overrides_in_feedback_are_refused(world, path, body, auth, value):
+    sent = {key: value * 3 if item == "VALUE" else item for key, item in body.items()}
+    await refused(world, "intake", "POST", path, auth=auth, json=sent, statuses={422})
 
 
 async def test_names_in_any_script_emoji_and_right_to_left_text_are_kept_as_written(world):

@@ -20,11 +20,15 @@ from intake.adapters.case_metrics import refresh_case_metrics
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.dead_letters import DeadLetters
 from intake.adapters.evidence_client import EvidenceClient
+from intake.adapters.feedback import FeedbackStore
 from intake.adapters.identities import Identities
+from intake.adapters.pages import load_pages
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
-from intake.api import accounts, company, complaints, dead_letters, deliveries, directory, internal, operators
+from intake.api import (
+    accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, operators, pages,
+)
 from intake.api.deps import Intake
 from intake.config import Settings
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
@@ -71,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.dead_letters.ensure_indexes()
         limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
         await limits.ensure_indexes()
+        app.state.feedback = FeedbackStore(runtime.db, cipher)
+        await app.state.feedback.ensure_indexes()
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
                                   identities, limits)
         await runtime.start(subscriptions)
@@ -94,8 +100,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         streamed=UPLOAD_ROUTES,
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
-                   deliveries.router, directory.router, internal.router):
+                   deliveries.router, directory.router, internal.router, pages.router, feedback.router):
         app.include_router(router)
+    app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
 
     @app.exception_handler(IllegalTransition)
     async def on_illegal_transition(_: Request, error: IllegalTransition) -> JSONResponse:

@@ -27,6 +27,8 @@ SEALED_FIELDS = (
     ("complaints", "complainant.email", "email"),
     ("accounts", "login", "login"),
     ("accounts", "name", "name"),
+    ("feedback", "contact.email", "email"),
+    ("feedback", "contact.phone", "phone"),
 )
 
 

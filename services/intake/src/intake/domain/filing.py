@@ -67,6 +67,9 @@ def free_text(min_length: int = 0, max_length: int | None = None, **constraints:
 
 
 Text = free_text()
+# Contact details as the complaint form takes them: an e-mail address (normalised) and a mainland mobile (E.164).
+EmailAddress = Annotated[str, AfterValidator(normalize_email)]
+MobileNumber = Annotated[str, _identity(normalize_mobile)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
                        AfterValidator(person_name)]
 
@@ -76,8 +79,8 @@ class Complainant(BaseModel):
 
     name: PersonName
     id_number: Annotated[str, _identity(normalize_id_number)]
-    phone: Annotated[str, _identity(normalize_mobile)]
-    email: Annotated[str, AfterValidator(normalize_email)] | None = None
+    phone: MobileNumber
+    email: EmailAddress | None = None
 
 
 class CompanyRef(BaseModel):
