@@ -30,6 +30,8 @@ from intake.config import Settings
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
 from intake.handlers.lifecycle import LifecycleHandlers
+from intake.web import STATIC_PATH, static_files
+from intake.web import router as web_pages
 
 # Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
 UPLOAD_ROUTES = (r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence")
@@ -96,6 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
                    deliveries.router, directory.router, internal.router):
         app.include_router(router)
+    # The public web client: pages and their static files, same origin as the API they call.
+    app.include_router(web_pages)
+    app.mount(STATIC_PATH, static_files(), name="static")
 
     @app.exception_handler(IllegalTransition)
     async def on_illegal_transition(_: Request, error: IllegalTransition) -> JSONResponse:
