@@ -143,14 +143,14 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     await page.click("[data-action=refresh]")
     await page.wait_for_function("(text) => document.querySelector('[data-bind=status]').textContent === text",
                                  arg=ZH["status.forwarded"])
-    assert await page.is_visible("[data-action-form=withdraw]") and not await page.is_visible("[data-action-form=rate]")
+    assert await page.is_visible("[data-action-panel=withdraw]") and not await page.is_visible("[data-action-panel=rate]")
 
     company = await company_key(platform, "c-xunlian")
     answered = await platform.intake.post(f"/v1/company/complaints/{number}/response", headers=company,
                                           json={"response_type": "monetary_relief", "text": "已核实，将在3个工作日内全额退款。"})
     assert answered.status_code == 200, answered.text
     await page.click("[data-action=refresh]")
-    await page.wait_for_selector("[data-action-form=rate]:not([hidden])")
+    await page.wait_for_selector("[data-action-panel=rate]:not([hidden])")
     assert await page.text_content("[data-bind=response_text]") == "已核实，将在3个工作日内全额退款。"
     assert await page.text_content("[data-bind=response_type]") == ZH["response_type.monetary_relief"]
     await check(tab, "follow-answered")
@@ -176,6 +176,10 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
 
 async def _status_is(platform, number, access_code, status) -> bool:
     return (await case_status(platform, number, access_code))["status"] == status
+
+
+async def _status_with(platform, number, headers, status) -> bool:
+    return (await platform.intake.get(f"/v1/complaints/{number}", headers=headers)).json()["status"] == status
 
 
 async def test_invalid_form_shows_what_to_fix_and_files_nothing(open_tab, check, platform):
@@ -272,10 +276,38 @@ async def test_registered_person_files_on_a_phone_and_finds_it_under_my_complain
     listed = await platform.intake.get("/v1/me/complaints", headers={"Authorization": f"Bearer {mine.json()['access_token']}"})
     assert [item["number"] for item in listed.json()["items"]] == [number]
 
-    # Signed in, the complaint opens from the list without an access code.
+    # Signed in, the complaint opens from the list without an access code; the company asks a question,
+    # the person answers it, then withdraws the complaint.
     await card.locator("a").click()
     await page.wait_for_selector("#case:not([hidden])")
     await check(tab, "follow")
+    me = {"Authorization": f"Bearer {mine.json()['access_token']}"}
+    await until(lambda: _status_with(platform, number, me, "forwarded"), what="forwarding")
+    company = await company_key(platform, "c-xunlian")
+    asked = await platform.intake.post(f"/v1/company/complaints/{number}/info-request", headers=company,
+                                       json={"question": "请提供扣费记录截图。"})
+    assert asked.status_code == 200, asked.text
+    await page.click("[data-action=refresh]")
+    await page.wait_for_selector("[data-action-panel=supplement]:not([hidden])")
+    assert "请提供扣费记录截图。" in await page.text_content("[data-list=questions]")
+    await check(tab, "follow-question")
+    await page.fill("#f-supplement-text", "扣费记录见附件。")
+    await page.set_input_files("#f-supplement-evidence", [{"name": "扣费记录.png", "mimeType": "image/png", "buffer": png()}])
+    await page.click("[data-action-form=supplement] button[type=submit]")
+    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
+                                 arg=ZH["follow.done.supplement"])
+    supplemented = (await platform.intake.get(f"/v1/complaints/{number}", headers=me)).json()
+    assert supplemented["status"] == "forwarded" and supplemented["supplements"][0]["text"] == "扣费记录见附件。"
+    assert len(supplemented["evidence"]) == 1
+
+    await page.click("[data-action-panel=withdraw] summary")
+    await page.click("[data-action-form=withdraw] button[type=submit]")
+    await page.wait_for_selector("#f-withdraw-confirm-error:not([hidden])")  # the confirmation box first
+    await page.check("#f-withdraw-confirm")
+    await page.click("[data-action-form=withdraw] button[type=submit]")
+    await page.wait_for_function("(text) => document.querySelector('[data-bind=status]').textContent === text",
+                                 arg=ZH["status.withdrawn"])
+    assert (await platform.intake.get(f"/v1/complaints/{number}", headers=me)).json()["status"] == "withdrawn"
     await tab.open("/account/messages")
     await page.wait_for_selector("[data-list-status]:not(:empty)")
     await check(tab, "messages")

@@ -61,8 +61,8 @@
       return;
     }
     const answer = await api("GET", "/v1/public/companies?" + new URLSearchParams({ q: text, limit: "8" }));
-    if (ask !== asked || !answer.ok) {
-      return; // a newer question is on its way, or the directory is away: free text still works
+    if (ask !== asked || !answer.ok || document.activeElement !== company) {
+      return; // a newer question is on its way, the person moved on, or the directory is away: free text still works
     }
     suggestions = answer.body.items;
     options.replaceChildren(...suggestions.map((item, index) => {

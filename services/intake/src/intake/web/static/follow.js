@@ -63,7 +63,7 @@
     const allowed = complaint.allowed_actions.filter((action) => action in ACTIONS);
     show("actions", allowed.length > 0);
     Object.keys(ACTIONS).forEach((action) => {
-      view.querySelector("[data-action-form='" + action + "']").hidden = !allowed.includes(action);
+      view.querySelector("[data-action-panel='" + action + "']").hidden = !allowed.includes(action);
     });
 
     list("timeline", complaint.timeline.slice().reverse().map((entry) => el("li", {},
