@@ -1,5 +1,5 @@
 """The web client in a real browser: Debian's Chromium driven by Playwright (never a browser Playwright
-downloads), the whole platform behind it, axe-core injected into every page, screenshots kept.
+downloads), the whole platform behind it (tests/conftest.py), axe-core injected into every page, screenshots kept.
 
 ``make test`` installs Chromium (apt) and axe-core (npm, ``tests/web/package.json``). Screenshots go
 to ``artifacts/web/<page>-<viewport>.png``.
@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devstack.platform import running_platform
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -25,19 +24,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 SERIOUS = ("serious", "critical")
-
-
-@pytest.fixture(scope="module")
-async def platform(mongo_url, s3_endpoint, broker_namespace, run_id, request):
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    namespace = broker_namespace.isolated(module.replace("_", "-"))
-    for service in ("intake", "evidence", "routing", "notification"):
-        namespace.settings_for(service)
-    async with running_platform(
-        mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=namespace.broker_settings(),
-        db_prefix=f"t{run_id}_{module}", bucket=f"web-{run_id}-{module}".replace("_", "-")[:60],
-    ) as platform:
-        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ switch is remembered; every page passes axe at phone and desktop widths."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import re
 
 import pytest
+from devstack.waiting import until
 from PIL import Image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -39,15 +39,6 @@ def catalog(language: str) -> dict[str, str]:
 
 ZH = catalog("zh-CN")
 EN = catalog("en")
-
-
-async def until(check, timeout=60.0, what="condition"):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        if result := await check():
-            return result
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def company_key(platform, company_id: str) -> dict[str, str]:
@@ -139,7 +130,7 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     await page.click("[data-follow-link]")
     await page.wait_for_selector("#case:not([hidden])")
     assert (await page.text_content("[data-bind=number]")).strip() == number
-    await until(lambda: _status_is(platform, number, access_code, "forwarded"), what="forwarding")
+    await until(lambda: _status_is(platform, number, access_code, "forwarded"), timeout=60, what="forwarding")
     await page.click("[data-action=refresh]")
     await page.wait_for_function("(text) => document.querySelector('[data-bind=status]').textContent === text",
                                  arg=ZH["status.forwarded"])
@@ -282,7 +273,7 @@ async def test_registered_person_files_on_a_phone_and_finds_it_under_my_complain
     await page.wait_for_selector("#case:not([hidden])")
     await check(tab, "follow")
     me = {"Authorization": f"Bearer {mine.json()['access_token']}"}
-    await until(lambda: _status_with(platform, number, me, "forwarded"), what="forwarding")
+    await until(lambda: _status_with(platform, number, me, "forwarded"), timeout=60, what="forwarding")
     company = await company_key(platform, "c-xunlian")
     asked = await platform.intake.post(f"/v1/company/complaints/{number}/info-request", headers=company,
                                        json={"question": "请提供扣费记录截图。"})

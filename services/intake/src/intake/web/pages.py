@@ -136,13 +136,35 @@ def identity_rules() -> dict[str, Any]:
             "id_provinces": sorted(PROVINCE_CODES)}
 
 
-@router.get("/", response_class=HTMLResponse)
-async def home(page: PageDep) -> HTMLResponse:
-    return page.render("home.html", "home")
+# Pages whose content the browser fetches from the API: path -> (template, the navigation entry it is under).
+SHELLS = {
+    "/": ("home.html", "home"),
+    "/file/receipt": ("receipt.html", "file"),
+    "/follow": ("follow.html", "follow"),
+    "/account": ("account.html", "account"),
+    "/account/login": ("login.html", "account"),
+    "/account/register": ("register.html", "account"),
+    "/account/messages": ("messages.html", "account"),
+    "/public": ("public.html", "public"),
+    "/public/companies": ("directory.html", "public"),
+}
+
+
+def _shell(template: str, page_id: str):
+    async def show(page: PageDep) -> HTMLResponse:
+        return page.render(template, page_id)
+
+    return show
+
+
+for _path, (_template, _page_id) in SHELLS.items():
+    router.add_api_route(_path, _shell(_template, _page_id), methods=["GET"], response_class=HTMLResponse,
+                         name=_template.removesuffix(".html"))
 
 
 @router.get("/file", response_class=HTMLResponse)
 async def file_complaint(page: PageDep, intake: IntakeDep) -> HTMLResponse:
+    """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
     try:
         categories = await intake.routing.categories()
     except Problem:
@@ -151,46 +173,6 @@ async def file_complaint(page: PageDep, intake: IntakeDep) -> HTMLResponse:
     return page.render("file.html", "file", rules=identity_rules(),
                        categories=[(item["code"], item[label]) for item in categories],
                        today=datetime.now(CHINA).date().isoformat())
-
-
-@router.get("/file/receipt", response_class=HTMLResponse)
-async def receipt(page: PageDep) -> HTMLResponse:
-    return page.render("receipt.html", "file")
-
-
-@router.get("/follow", response_class=HTMLResponse)
-async def follow(page: PageDep) -> HTMLResponse:
-    return page.render("follow.html", "follow")
-
-
-@router.get("/account/login", response_class=HTMLResponse)
-async def login(page: PageDep) -> HTMLResponse:
-    return page.render("login.html", "account")
-
-
-@router.get("/account/register", response_class=HTMLResponse)
-async def register(page: PageDep) -> HTMLResponse:
-    return page.render("register.html", "account")
-
-
-@router.get("/account", response_class=HTMLResponse)
-async def my_complaints(page: PageDep) -> HTMLResponse:
-    return page.render("account.html", "account")
-
-
-@router.get("/account/messages", response_class=HTMLResponse)
-async def my_messages(page: PageDep) -> HTMLResponse:
-    return page.render("messages.html", "account")
-
-
-@router.get("/public", response_class=HTMLResponse)
-async def public(page: PageDep) -> HTMLResponse:
-    return page.render("public.html", "public")
-
-
-@router.get("/public/companies", response_class=HTMLResponse)
-async def directory(page: PageDep) -> HTMLResponse:
-    return page.render("directory.html", "public")
 
 
 class StaticAssets(StaticFiles):

@@ -34,11 +34,9 @@
     loginForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       const errors = GC.checkLengths(loginForm);
-      if (errors.length) {
-        GC.showErrors(loginForm, errors);
+      if (!GC.passes(loginForm, errors)) {
         return;
       }
-      GC.clearErrors(loginForm);
       await signIn(loginForm, loginForm.elements.namedItem("login").value.trim(), loginForm.elements.namedItem("password").value);
     });
   }
@@ -55,11 +53,9 @@
       if (badLogin && !errors.some((error) => error.field === "login")) {
         errors.unshift(badLogin);
       }
-      if (errors.length) {
-        GC.showErrors(registerForm, errors);
+      if (!GC.passes(registerForm, errors)) {
         return;
       }
-      GC.clearErrors(registerForm);
       const answer = await api("POST", "/v1/accounts", { json: { login, password, name: name || null } });
       if (!answer.ok) {
         const taken = answer.problem.code === "login_taken";
@@ -136,11 +132,9 @@
       claim.addEventListener("submit", async (event) => {
         event.preventDefault();
         const errors = GC.checkLengths(claim);
-        if (errors.length) {
-          GC.showErrors(claim, errors);
+        if (!GC.passes(claim, errors)) {
           return;
         }
-        GC.clearErrors(claim);
         const number = claim.elements.namedItem("number").value.trim().toUpperCase();
         const code = claim.elements.namedItem("access_code").value.replace(/[\s-]/g, "").toUpperCase();
         const answer = await api("POST", "/v1/me/complaints/claim", { json: { number, access_code: code } });

@@ -290,6 +290,16 @@
     summary.focus();
   }
 
+  /* The form's errors shown (false), or none and the old ones cleared (true): go on and send it. */
+  function passes(form, errors) {
+    if (errors.length) {
+      showErrors(form, errors);
+      return false;
+    }
+    clearErrors(form);
+    return true;
+  }
+
   /* An API answer's field errors in showErrors' shape (the problem's own detail when it names no field). */
   function problemErrors(problem, fieldOfType) {
     if (problem.code === "validation_failed" && Array.isArray(problem.errors)) {
@@ -360,6 +370,6 @@
 
   window.GC = {
     config, t, tOr, has, session, api, problemText, attempts, el, formatDate, formatDateTime, formatBytes,
-    fieldOf, checkLengths, clearErrors, showErrors, problemErrors, applySessionState, safeNext, setStatus,
+    fieldOf, checkLengths, clearErrors, showErrors, passes, problemErrors, applySessionState, safeNext, setStatus,
   };
 })();

@@ -202,12 +202,9 @@
       return;
     }
     const errors = clientErrors();
-    if (errors.length) {
-      GC.showErrors(form, errors);
-      GC.setStatus(status, "");
+    if (!GC.passes(form, errors)) {
       return;
     }
-    GC.clearErrors(form);
     sending = true;
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;

@@ -121,11 +121,9 @@
     if (!code && !session.token()) {
       errors.push({ field: "access_code", type: "missing" });
     }
-    if (errors.length) {
-      GC.showErrors(lookup, errors);
+    if (!GC.passes(lookup, errors)) {
       return;
     }
-    GC.clearErrors(lookup);
     const answer = await open(wanted, code || null);
     if (!answer.ok) {
       const text = answer.status === 404 ? t("follow.not_found") : GC.problemText(answer.problem);
@@ -168,11 +166,9 @@
       event.preventDefault();
       const body = actionBody(action, form);
       const errors = actionErrors(action, form, body);
-      if (errors.length) {
-        GC.showErrors(form, errors);
+      if (!GC.passes(form, errors)) {
         return;
       }
-      GC.clearErrors(form);
       const button = form.querySelector("button[type=submit]");
       button.disabled = true;
       try {

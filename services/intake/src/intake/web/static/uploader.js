@@ -205,6 +205,7 @@
       reset: () => {
         items.slice().forEach((item) => item.node.remove());
         items.length = 0;
+        queue.length = 0;
       },
     };
   }
