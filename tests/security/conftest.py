@@ -10,8 +10,9 @@ import pytest
 
 SERVICES = ("intake", "evidence", "routing", "notification")
 # Bookkeeping a request may touch without storing anything of its own: rate-limit counters (a refused request
-# still counts against its sender) and the leases of background jobs.
-BOOKKEEPING = frozenset({"rate_limits", "leases", "job_leases", "locks"})
+# still counts against its sender), the leases of background jobs, and the dead-letter watch (it records each
+# queue as the queue appears).
+BOOKKEEPING = frozenset({"rate_limits", "leases", "job_leases", "locks", "dead_letter_watch"})
 
 
 @pytest.fixture(scope="module")
