@@ -2,11 +2,12 @@
 downloads), the whole platform behind it (tests/conftest.py), axe-core injected into every page, screenshots kept.
 
 ``make test`` installs Chromium (apt) and axe-core (npm, ``tests/web/package.json``). Screenshots go
-to ``artifacts/web/<page>-<viewport>.png``.
+to ``artifacts/web/<page>-<viewport>.png``, axe's findings of every impact to ``axe-<page>-<viewport>.json``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -60,8 +61,9 @@ class Tab:
         await self.page.goto(self.base_url + path)
         await self.page.wait_for_load_state("networkidle")
 
-    def url(self, path: str) -> str:
-        return self.base_url + path
+    async def screenshot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        await self.page.screenshot(path=str(ARTIFACTS / f"{name}-{self.viewport}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +98,9 @@ def check():
 async def check_page(tab: Tab, name: str) -> None:
     """Screenshot the page as ``artifacts/web/<name>-<viewport>.png`` and run axe on it: no serious or
     critical violations, no script error or CSP violation so far, and nothing wider than the viewport."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    await tab.page.screenshot(path=str(ARTIFACTS / f"{name}-{tab.viewport}.png"), full_page=True)
+    await tab.screenshot(name)
     results = await tab.page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    (ARTIFACTS / f"axe-{name}-{tab.viewport}.json").write_text(json.dumps(results["violations"], indent=1))
     serious = [f"{item['id']} ({item['impact']}): {item['help']} at {[node['target'] for node in item['nodes']]}"
                for item in results["violations"] if item["impact"] in SERIOUS]
     assert not serious, f"{name} at {tab.viewport}: " + "; ".join(serious)

@@ -116,6 +116,12 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     access_code = (await page.text_content("[data-access-code]")).strip()
     assert re.fullmatch(r"GC-\d{8}-\d{6}", number) and re.fullmatch(r"[2-9A-HJKMNP-Z]{10}", access_code)
     await check(tab, "receipt")
+    # Printed: the number and code without navigation or buttons.
+    await page.emulate_media(media="print")
+    assert not await page.is_visible(".site-header") and not await page.is_visible("[data-action=print]")
+    assert await page.is_visible("[data-access-code]")
+    await tab.screenshot("receipt-print")
+    await page.emulate_media(media="screen")
     case = await case_status(platform, number, access_code)
     assert case["title"] == "课程退款被拒绝（网页）" and case["publication_consent"] is True
     assert case["company"]["requested"] == {"id": "c-xunlian", "name": None}
