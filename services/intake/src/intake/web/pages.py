@@ -1,9 +1,9 @@
 """The pages of the public web client, rendered on the server from Jinja2 templates.
 
 Each page is a shell: the browser calls intake's JSON API (same origin) for every action and for
-personal data, so a page itself holds no complaint, token or access code and can be cached by no one
-but is safe to log. Pages carry a strict Content-Security-Policy (scripts and styles from this
-origin only, no inline script), and every string comes from the language's catalog.
+personal data, so a page itself holds no complaint, token or access code and is the same for everyone.
+Pages carry a strict Content-Security-Policy (scripts and styles from this origin only, no inline
+script), and every string comes from the language's catalog.
 """
 
 from __future__ import annotations
