@@ -8,7 +8,14 @@ PACKAGES := libs/common libs/devstack services/intake services/evidence services
 STAMP := $(VENV)/.installed
 SOURCES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements/test.txt
 
-.PHONY: install run test bench clean
+# The browser tests drive Debian's Chromium (never a browser Playwright downloads) with axe-core from npm;
+# CJK fonts make the screenshots readable.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := fonts-wqy-microhei
+WEB_TESTS := tests/web
+AXE_STAMP := $(WEB_TESTS)/node_modules/.installed
+
+.PHONY: install run test bench clean browser
 
 install: $(STAMP)
 
@@ -21,8 +28,28 @@ $(STAMP): $(SOURCES)
 run: install
 	$(BIN)/python -m devstack.run
 
-test: install
+test: install browser $(AXE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Chromium (and a CJK font for the screenshots) from Debian's packages when missing, as root (as CI runs here).
+browser:
+	@missing=""; [ -x $(CHROMIUM) ] || missing="chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing $(CJK_FONT)"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  elif [ ! -x $(CHROMIUM) ]; then \
+	    echo "The browser tests need Debian's chromium at $(CHROMIUM): run 'apt-get install chromium' as root" >&2; exit 1; \
+	  else \
+	    echo "warning: no CJK font, the screenshots will show boxes for Chinese text (apt-get install $(CJK_FONT))" >&2; \
+	  fi; \
+	fi
+
+$(AXE_STAMP): $(WEB_TESTS)/package.json $(WEB_TESTS)/package-lock.json
+	@command -v npm >/dev/null || { echo "The browser tests need npm (Node.js) to install axe-core" >&2; exit 1; }
+	npm ci --prefix $(WEB_TESTS) --no-audit --no-fund --loglevel=error
+	touch $(AXE_STAMP)
 
 bench: install
 	$(BIN)/python -m bench.submit_to_webhook
@@ -30,4 +57,4 @@ bench: install
 	$(BIN)/python -m bench.scrubbing
 
 clean:
-	rm -rf $(VENV) .testdata .pytest_cache
+	rm -rf $(VENV) .testdata .pytest_cache $(WEB_TESTS)/node_modules

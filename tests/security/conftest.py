@@ -1,5 +1,5 @@
-"""The whole platform for the hostile-input and fuzzing tests, one per module, with its own broker namespace;
-and a census of what every service stores, to show a refused request left nothing behind."""
+"""A census of what every service stores, to show a refused request left nothing behind (the platform of each
+module comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -7,26 +7,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from devstack.platform import running_platform
 
 SERVICES = ("intake", "evidence", "routing", "notification")
 # Bookkeeping a request may touch without storing anything of its own: rate-limit counters (a refused request
-# still counts against its sender), the leases of background jobs, and the dead-letter watch's state (one
-# document per dead-letter queue, written whenever the watcher first sees that queue declared).
+# still counts against its sender), the leases of background jobs, and the dead-letter watch (it records each
+# queue as the queue appears).
 BOOKKEEPING = frozenset({"rate_limits", "leases", "job_leases", "locks", "dead_letter_watch"})
-
-
-@pytest.fixture(scope="module")
-async def platform(mongo_url, s3_endpoint, broker_namespace, run_id, request):
-    module = request.module.__name__.rsplit(".", 1)[-1]
-    namespace = broker_namespace.isolated(module.replace("_", "-"))
-    for service in SERVICES:
-        namespace.settings_for(service)
-    async with running_platform(
-        mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=namespace.broker_settings(),
-        db_prefix=f"t{run_id}_{module}", bucket=f"sec-{run_id}-{module}".replace("_", "-")[:60],
-    ) as platform:
-        yield platform
 
 
 @pytest.fixture(scope="module")

@@ -307,6 +307,19 @@ async def test_unknown_evidence_and_invalid_numbers_answer_problems(client):
     assert bad_number.status_code == 422 and bad_number.json()["code"] == "validation_failed"
 
 
+async def test_published_limits_are_the_ones_enforced(client, settings):
+    limits = (await client.get("/v1/limits")).json()
+    by_type = {item["media_type"]: item for item in limits["types"]}
+    assert by_type["image/png"] == {"media_type": "image/png", "extension": ".png", "kind": "image", "max_bytes": IMAGE_LIMIT}
+    assert by_type["video/mp4"]["max_bytes"] == settings.max_video_bytes
+    assert limits["max_bytes"]["document"] == settings.max_document_bytes
+    assert limits["aliases"]["image/jpg"] == "image/jpeg"
+    assert limits["max_files_per_complaint"] == settings.max_files_per_complaint
+    # One byte over the published image limit is refused by the upload itself.
+    over = await upload(client, new_number(), b"\x89PNG\r\n\x1a\n" + bytes(IMAGE_LIMIT), "image/png")
+    assert over.status_code == 413 and over.json()["limit_bytes"] == IMAGE_LIMIT
+
+
 async def test_readiness_includes_object_storage(client):
     ready = await client.get("/readyz")
     assert ready.status_code == 200

@@ -151,6 +151,7 @@ def print_urls(mongo_url: str, s3_endpoint: str, amqp_url: str, logs: Path, comp
           " deliveries are printed here)")
     print(f"\n  MongoDB (SecantusDB) {mongo_url}\n  S3 (nanio)           http://{s3_endpoint}\n  RabbitMQ             {amqp_url}")
     print(f"  service logs         {logs}\n")
+    print(f"Web client (Simplified Chinese, English at ?lang=en): http://127.0.0.1:{SERVICES['intake']}/\n")
     print("File a complaint:\n  curl -s -X POST http://127.0.0.1:8000/v1/complaints -H 'Content-Type: application/json' \\\n"
           "    -H 'Idempotency-Key: demo-1' -d @docs/examples/complaint.json\n", flush=True)
 

@@ -34,6 +34,8 @@ from intake.config import Settings
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
 from intake.handlers.lifecycle import LifecycleHandlers
+from intake.web import STATIC_PATH, static_files
+from intake.web import router as web_pages
 
 # Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
 UPLOAD_ROUTES = (r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence")
@@ -103,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    deliveries.router, directory.router, internal.router, pages.router, feedback.router):
         app.include_router(router)
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
+    # The public web client: pages and their static files, same origin as the API they call.
+    app.include_router(web_pages)
+    app.mount(STATIC_PATH, static_files(), name="static")
 
     @app.exception_handler(IllegalTransition)
     async def on_illegal_transition(_: Request, error: IllegalTransition) -> JSONResponse:

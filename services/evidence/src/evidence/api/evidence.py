@@ -1,4 +1,5 @@
-"""Evidence endpoints: upload (raw bytes, streamed), receipts, time-limited download links, operator re-verification."""
+"""Evidence endpoints: upload (raw bytes, streamed), receipts, the accepted types and limits, time-limited download
+links, operator re-verification."""
 
 from __future__ import annotations
 
@@ -10,8 +11,16 @@ from greenchannel.problems import Problem
 from starlette.requests import ClientDisconnect
 
 from evidence.api.dependencies import ComplaintNumber, Evidence, Operator
-from evidence.api.schemas import DownloadLink, EvidenceList, EvidenceReceipt, VerificationResult
+from evidence.api.schemas import (
+    AcceptedTypeLimit,
+    DownloadLink,
+    EvidenceLimits,
+    EvidenceList,
+    EvidenceReceipt,
+    VerificationResult,
+)
 from evidence.domain.filenames import decode_header_filename
+from evidence.domain.media_types import ACCEPTED, ALIASES, Kind
 from evidence.domain.records import EVIDENCE_ID_PATTERN
 
 router = APIRouter(tags=["evidence"])
@@ -94,6 +103,19 @@ async def _receive(
     except ClientDisconnect:
         raise Problem(400, "upload_interrupted", "The upload ended before the whole file was received.") from None
     return EvidenceReceipt.of(record)
+
+
+@router.get("/v1/limits", response_model=EvidenceLimits,
+            summary="The accepted media types and the size limit of each kind (what the upload checks)")
+async def evidence_limits(evidence: Evidence) -> EvidenceLimits:
+    limits = evidence.ingestion.limits
+    return EvidenceLimits(
+        types=[AcceptedTypeLimit(media_type=accepted.media_type, extension=accepted.extension, kind=accepted.kind.value,
+                                 max_bytes=limits.for_kind(accepted.kind)) for accepted in ACCEPTED.values()],
+        aliases=ALIASES,
+        max_bytes={kind.value: limits.for_kind(kind) for kind in Kind},
+        max_files_per_complaint=evidence.settings.max_files_per_complaint,
+    )
 
 
 @router.get("/v1/complaints/{number}/evidence", response_model=EvidenceList, summary="Receipts of a complaint's evidence")

@@ -33,6 +33,22 @@ class EvidenceReceipt(BaseModel):
         return cls(**record.receipt())
 
 
+class AcceptedTypeLimit(BaseModel):
+    media_type: str
+    extension: str = Field(description="The usual filename extension, with its dot.")
+    kind: str = Field(description="image, document, audio or video: the kind whose size limit applies.")
+    max_bytes: int
+
+
+class EvidenceLimits(BaseModel):
+    """What the service accepts, so that clients can refuse a wrong type or size before uploading."""
+
+    types: list[AcceptedTypeLimit]
+    aliases: dict[str, str] = Field(description="Other names of accepted media types (e.g. image/jpg -> image/jpeg).")
+    max_bytes: dict[str, int] = Field(description="The size limit of each kind, in bytes.")
+    max_files_per_complaint: int
+
+
 class EvidenceList(BaseModel):
     number: str
     items: list[EvidenceReceipt]

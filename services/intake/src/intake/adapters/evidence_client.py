@@ -41,6 +41,14 @@ class EvidenceClient:
             return None
         return self._answer(response)
 
+    async def limits(self) -> dict[str, Any]:
+        """The accepted types and the size limit of each kind, as the evidence service enforces them."""
+        try:
+            response = await self._client.get("/v1/limits")
+        except httpx.HTTPError:
+            raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
+        return self._answer(response)
+
     async def link(self, evidence_id: str) -> dict[str, Any]:
         try:
             response = await self._client.post(f"/v1/evidence/{evidence_id}/link")

@@ -1,0 +1,192 @@
+"""The pages of the public web client, rendered on the server from Jinja2 templates.
+
+Each page is a shell: the browser calls intake's JSON API (same origin) for every action and for
+personal data, so a page itself holds no complaint, token or access code and is the same for everyone.
+Pages carry a strict Content-Security-Policy (scripts and styles from this origin only, no inline
+script), and every string comes from the language's catalog.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from greenchannel.problems import Problem
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from pydantic import BaseModel
+from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
+
+from intake.api.accounts import Registration
+from intake.api.complaints import Appeal, Rating, Supplement, Withdrawal
+from intake.api.deps import IntakeDep
+from intake.domain.filing import ComplaintForm
+from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS, PROVINCE_CODES
+from intake.web.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_S, LANGUAGES, Translator, requested_language
+
+CHINA = ZoneInfo("Asia/Shanghai")
+STATIC_PATH = "/static"
+
+# Scripts and styles from this origin only, nothing inline; the API is the same origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-cache",
+}
+
+# The main navigation: (path, catalog key, page id). 公示 leads to the public results, the directory and
+# scorecards, statistics, policy and feedback.
+NAVIGATION = (
+    ("/", "nav.home", "home"),
+    ("/file", "nav.file", "file"),
+    ("/follow", "nav.follow", "follow"),
+    ("/public", "nav.public", "public"),
+)
+
+# The request bodies whose length limits the forms show and check (the API's own models).
+FORM_MODELS: dict[str, type[BaseModel]] = {
+    "complaint": ComplaintForm, "registration": Registration, "supplement": Supplement, "rating": Rating,
+    "appeal": Appeal, "withdrawal": Withdrawal,
+}
+
+router = APIRouter(include_in_schema=False)
+templates = Environment(loader=PackageLoader("intake.web", "templates"), autoescape=select_autoescape(default=True),
+                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+@cache
+def static_url(name: str) -> str:
+    """The URL of a static file with its content hash, so browsers may keep it until it changes."""
+    digest = hashlib.sha256(resources.files("intake.web").joinpath("static", name).read_bytes()).hexdigest()[:12]
+    return f"{STATIC_PATH}/{name}?v={digest}"
+
+
+@cache
+def field_constraints(model: str) -> dict[str, dict[str, Any]]:
+    """Length limits and required fields of an API model by dotted path, from its JSON schema."""
+    schema = FORM_MODELS[model].model_json_schema()
+    definitions = schema.get("$defs", {})
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(node: dict[str, Any], prefix: str) -> None:
+        required = set(node.get("required", ()))
+        for name, prop in node.get("properties", {}).items():
+            path = f"{prefix}{name}"
+            if "$ref" in prop:
+                walk(definitions[prop["$ref"].rsplit("/", 1)[-1]], f"{path}.")
+                continue
+            variant = next((option for option in prop.get("anyOf", [prop]) if option.get("type") != "null"), prop)
+            found[path] = {"required": name in required, "minlength": variant.get("minLength"),
+                           "maxlength": variant.get("maxLength")}
+
+    walk(schema, "")
+    return found
+
+
+def field_attributes(model: str, path: str) -> Markup:
+    """``required minlength=".." maxlength=".."`` of one form field, as the API model declares them."""
+    rule = field_constraints(model)[path]
+    parts = ['required aria-required="true"'] if rule["required"] else []
+    parts += [f'{name}="{int(rule[name])}"' for name in ("minlength", "maxlength") if rule[name]]
+    return Markup(" ".join(parts))
+
+
+class Page:
+    """What every template gets: the translator, the language switch, navigation, static URLs."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.language, self.chosen_now = requested_language(request)
+        self.t = Translator(self.language)
+
+    def render(self, template: str, page_id: str, *, rules: dict[str, Any] | None = None, **context: Any) -> HTMLResponse:
+        other = next(language for language in LANGUAGES if language != self.language)
+        query = [(key, value) for key, value in self.request.query_params.multi_items() if key != "lang"]
+        config = {"lang": self.language, "messages": self.t.messages, "rules": rules or {}}
+        body = templates.get_template(template).render(
+            t=self.t, lang=self.language, page=page_id, navigation=NAVIGATION, static=static_url,
+            attrs=field_attributes, config=config, other_language=other,
+            switch_url=f"{self.request.url.path}?{urlencode([*query, ('lang', other)])}", **context)
+        response = HTMLResponse(body, headers=PAGE_HEADERS)
+        if self.chosen_now:
+            response.set_cookie(LANGUAGE_COOKIE, self.language, max_age=LANGUAGE_COOKIE_MAX_AGE_S, samesite="lax",
+                                secure=self.request.url.scheme == "https")
+        return response
+
+
+PageDep = Annotated[Page, Depends(Page)]
+
+
+def identity_rules() -> dict[str, Any]:
+    """The GB 11643 check the form repeats in the browser, from the same constants the API checks with."""
+    return {"id_weights": list(ID_WEIGHTS), "id_check_characters": CHECK_CHARACTERS,
+            "id_provinces": sorted(PROVINCE_CODES)}
+
+
+# Pages whose content the browser fetches from the API: path -> (template, the navigation entry it is under).
+SHELLS = {
+    "/": ("home.html", "home"),
+    "/file/receipt": ("receipt.html", "file"),
+    "/follow": ("follow.html", "follow"),
+    "/account": ("account.html", "account"),
+    "/account/login": ("login.html", "account"),
+    "/account/register": ("register.html", "account"),
+    "/account/messages": ("messages.html", "account"),
+    "/public": ("public.html", "public"),
+    "/public/companies": ("directory.html", "public"),
+}
+
+
+def _shell(template: str, page_id: str):
+    async def show(page: PageDep) -> HTMLResponse:
+        return page.render(template, page_id)
+
+    return show
+
+
+for _path, (_template, _page_id) in SHELLS.items():
+    router.add_api_route(_path, _shell(_template, _page_id), methods=["GET"], response_class=HTMLResponse,
+                         name=_template.removesuffix(".html"))
+
+
+@router.get("/file", response_class=HTMLResponse)
+async def file_complaint(page: PageDep, intake: IntakeDep) -> HTMLResponse:
+    """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
+    try:
+        categories = await intake.routing.categories()
+    except Problem:
+        categories = []  # the page says the list is unavailable; filing still names the company
+    label = "zh" if page.language == "zh-CN" else "en"
+    return page.render("file.html", "file", rules=identity_rules(),
+                       categories=[(item["code"], item[label]) for item in categories],
+                       today=datetime.now(CHINA).date().isoformat())
+
+
+class StaticAssets(StaticFiles):
+    """The client's CSS, scripts and icon; URLs carry a content hash (:func:`static_url`), so they keep a day."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff"),
+                                      (b"cache-control", b"public, max-age=86400")]
+            await send(message)
+
+        await super().__call__(scope, receive, with_headers)
+
+
+def static_files() -> StaticAssets:
+    return StaticAssets(packages=[("intake.web", "static")])

@@ -1,0 +1,151 @@
+/* The account: register, sign in (the token is kept in this tab's sessionStorage only), my complaints
+   with claiming a guest complaint, and my messages (站内信). */
+(function () {
+  "use strict";
+  const GC = window.GC;
+  const { t, tOr, el, api, session } = GC;
+  const page = new URLSearchParams(window.location.search);
+
+  function requireSignIn() {
+    if (!session.token()) {
+      window.location.replace("/account/login?" + new URLSearchParams({ next: window.location.pathname }));
+      return false;
+    }
+    return true;
+  }
+
+  async function signIn(form, login, password) {
+    const answer = await api("POST", "/v1/auth/token", { json: { login, password } });
+    if (!answer.ok) {
+      GC.showErrors(form, GC.problemErrors(answer.problem));
+      return;
+    }
+    session.signIn(answer.body);
+    window.location.assign(GC.safeNext(page.get("next"), "/account"));
+  }
+
+  function loginError(login) {
+    const mobile = /^(\+?86)?1[3-9]\d{9}$/.test(login.replace(/[\s-]/g, ""));
+    return login && !mobile && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(login) ? { field: "login", type: "login_format" } : null;
+  }
+
+  const loginForm = document.getElementById("login-form");
+  if (loginForm) {
+    loginForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const errors = GC.checkLengths(loginForm);
+      if (!GC.passes(loginForm, errors)) {
+        return;
+      }
+      await signIn(loginForm, loginForm.elements.namedItem("login").value.trim(), loginForm.elements.namedItem("password").value);
+    });
+  }
+
+  const registerForm = document.getElementById("register-form");
+  if (registerForm) {
+    registerForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const login = registerForm.elements.namedItem("login").value.trim();
+      const password = registerForm.elements.namedItem("password").value;
+      const name = registerForm.elements.namedItem("name").value.trim();
+      const errors = GC.checkLengths(registerForm);
+      const badLogin = loginError(login);
+      if (badLogin && !errors.some((error) => error.field === "login")) {
+        errors.unshift(badLogin);
+      }
+      if (!GC.passes(registerForm, errors)) {
+        return;
+      }
+      const answer = await api("POST", "/v1/accounts", { json: { login, password, name: name || null } });
+      if (!answer.ok) {
+        const taken = answer.problem.code === "login_taken";
+        GC.showErrors(registerForm, taken ? [{ field: "login", text: t("problem.login_taken") }] : GC.problemErrors(answer.problem));
+        return;
+      }
+      await signIn(registerForm, login, password);
+    });
+  }
+
+  /* A list read a page at a time (cursor), with a "more" button. */
+  function pagedList(path, render) {
+    const target = document.querySelector("[data-list]");
+    const more = document.querySelector("[data-action='more']");
+    const status = document.querySelector("[data-list-status]");
+    let cursor = null;
+
+    async function fetchPage(first) {
+      const query = new URLSearchParams({ limit: "20" });
+      if (cursor) {
+        query.set("cursor", cursor);
+      }
+      const answer = await api("GET", path + "?" + query);
+      if (!answer.ok) {
+        if (answer.status === 401) {
+          requireSignIn();
+        }
+        GC.setStatus(status, GC.problemText(answer.problem));
+        return;
+      }
+      if (first) {
+        target.replaceChildren();
+      }
+      target.append(...answer.body.items.map(render));
+      cursor = answer.body.next_cursor;
+      more.hidden = !cursor;
+      document.querySelector("[data-show='empty']").hidden = target.children.length > 0;
+      GC.setStatus(status, t("account.loaded", { count: target.children.length }));
+    }
+
+    more.addEventListener("click", () => fetchPage(false));
+    return fetchPage;
+  }
+
+  function complaintCard(item) {
+    const link = "/follow?" + new URLSearchParams({ number: item.number });
+    return el("li", { class: "card" },
+      el("h3", {}, el("a", { href: link, text: item.title })),
+      el("p", {}, el("span", { class: "code", text: item.number }), " ",
+        el("span", { class: "badge", text: tOr("status." + item.status, item.status) }),
+        item.overdue ? el("span", { class: "badge warning", text: t("follow.overdue") }) : null),
+      el("p", { class: "meta" }, t("account.submitted", { at: GC.formatDateTime(item.submitted_at) }),
+        item.response_due ? " · " + t("account.due", { day: GC.formatDate(item.response_due) }) : ""));
+  }
+
+  function messageItem(message) {
+    const english = GC.config.lang === "en";
+    return el("li", { class: message.read_at ? "" : "unread" },
+      el("p", { class: "meta" }, GC.formatDateTime(message.created_at), " · ",
+        el("a", { href: "/follow?" + new URLSearchParams({ number: message.number }), text: message.number }),
+        message.read_at ? null : el("span", { class: "badge", text: t("messages.unread") })),
+      el("p", { class: "message-title", text: english ? message.title_en : message.title_zh }),
+      el("p", { text: english ? message.body_en : message.body_zh }));
+  }
+
+  const body = document.body.dataset.page === "account" ? document.querySelector("[data-list]") : null;
+  if (body && requireSignIn()) {
+    const mine = body.dataset.list === "complaints";
+    const load = pagedList(mine ? "/v1/me/complaints" : "/v1/me/messages", mine ? complaintCard : messageItem);
+    load(true);
+
+    const claim = document.getElementById("claim-form");
+    if (claim) {
+      claim.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const errors = GC.checkLengths(claim);
+        if (!GC.passes(claim, errors)) {
+          return;
+        }
+        const number = claim.elements.namedItem("number").value.trim().toUpperCase();
+        const code = claim.elements.namedItem("access_code").value.replace(/[\s-]/g, "").toUpperCase();
+        const answer = await api("POST", "/v1/me/complaints/claim", { json: { number, access_code: code } });
+        if (!answer.ok) {
+          GC.showErrors(claim, [{ field: "", text: answer.status === 404 ? t("follow.not_found") : GC.problemText(answer.problem) }]);
+          return;
+        }
+        claim.reset();
+        GC.setStatus(claim.querySelector(".form-status"), t("account.claimed", { number }));
+        load(true);
+      });
+    }
+  }
+})();

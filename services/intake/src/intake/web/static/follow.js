@@ -1,0 +1,223 @@
+/* 查询: a complaint by its number and access code (or the signed-in account's token): status, timeline,
+   deadlines, the company's answer and questions, messages, and the actions its state allows
+   (allowed_actions from the API: supplement, rate, appeal, withdraw). */
+(function () {
+  "use strict";
+  const GC = window.GC;
+  const { t, tOr, el, api, session } = GC;
+  const lookup = document.getElementById("lookup-form");
+  const view = document.getElementById("case");
+  const caseStatus = view.querySelector("[data-case-status]");
+  const ACTIONS = { supplement: "supplement", rate: "rating", appeal: "appeal", withdraw: "withdrawal" };
+  const uploader = GC.Uploader(view.querySelector("[data-action-form='supplement'] [data-uploader]"));
+  let number = null;
+  let accessCode = null;
+
+  function bind(name, text) {
+    view.querySelector("[data-bind='" + name + "']").textContent = text;
+  }
+
+  function show(name, visible) {
+    view.querySelector("[data-show='" + name + "']").hidden = !visible;
+  }
+
+  function list(name, items) {
+    view.querySelector("[data-list='" + name + "']").replaceChildren(...items);
+  }
+
+  function access() {
+    return accessCode ? { accessCode } : {};
+  }
+
+  function render(complaint) {
+    bind("number", complaint.number);
+    bind("status", tOr("status." + complaint.status, complaint.status));
+    view.querySelector("[data-bind='overdue']").hidden = !complaint.overdue;
+    bind("title", complaint.title);
+    const requested = complaint.company.requested || {};
+    bind("company", complaint.company.name || requested.name || requested.id || "");
+    bind("submitted_at", GC.formatDateTime(complaint.submitted_at));
+    show("response_due", Boolean(complaint.response_due));
+    bind("response_due", complaint.response_due ? GC.formatDate(complaint.response_due) : "");
+    show("appeal_due", Boolean(complaint.appeal_due));
+    bind("appeal_due", complaint.appeal_due ? GC.formatDate(complaint.appeal_due) : "");
+
+    const rejection = complaint.status === "rejected" ? complaint.rejection : null;
+    show("rejection", Boolean(rejection));
+    bind("rejection", rejection ? tOr("rejection." + rejection.reason, rejection.reason || "") : "");
+
+    show("questions", complaint.info_requests.length > 0);
+    list("questions", complaint.info_requests.map((item) => el("li", {},
+      el("p", { class: "meta", text: GC.formatDateTime(item.at) }), el("p", { text: item.question }))));
+
+    const response = complaint.response;
+    show("response", Boolean(response));
+    bind("response_type", response ? tOr("response_type." + response.type, response.type) : "");
+    bind("response_at", response ? GC.formatDateTime(response.at) : "");
+    bind("response_text", response ? response.text : "");
+
+    const rating = complaint.rating;
+    show("rating", Boolean(rating));
+    bind("rating", rating ? t("rating." + rating.rating) + (rating.comment ? " · " + rating.comment : "") : "");
+
+    const allowed = complaint.allowed_actions.filter((action) => action in ACTIONS);
+    show("actions", allowed.length > 0);
+    Object.keys(ACTIONS).forEach((action) => {
+      view.querySelector("[data-action-panel='" + action + "']").hidden = !allowed.includes(action);
+    });
+
+    list("timeline", complaint.timeline.slice().reverse().map((entry) => el("li", {},
+      el("time", { datetime: entry.at, text: GC.formatDateTime(entry.at) }),
+      el("span", { class: "what", text: tOr("timeline." + entry.action, entry.action.replace(/_/g, " ")) }),
+      el("span", { class: "badge small", text: tOr("status." + entry.status, entry.status) }))));
+  }
+
+  async function loadMessages() {
+    const answer = await api("GET", "/v1/complaints/" + encodeURIComponent(number) + "/messages?limit=20", access());
+    const items = answer.ok ? answer.body.items : [];
+    const english = GC.config.lang === "en";
+    list("messages", items.map((message) => el("li", {},
+      el("p", { class: "meta", text: GC.formatDateTime(message.created_at) }),
+      el("p", { class: "message-title", text: english ? message.title_en : message.title_zh }),
+      el("p", { text: english ? message.body_en : message.body_zh }))));
+    show("no_messages", answer.ok && items.length === 0);
+  }
+
+  /* Read the complaint; false when it cannot be read with this access. */
+  async function load(announce) {
+    const answer = await api("GET", "/v1/complaints/" + encodeURIComponent(number), access());
+    if (!answer.ok) {
+      return answer;
+    }
+    render(answer.body);
+    lookup.hidden = true;
+    view.hidden = false;
+    if (announce) {
+      GC.setStatus(caseStatus, t("follow.loaded", { status: tOr("status." + answer.body.status, answer.body.status) }));
+    }
+    loadMessages();
+    return answer;
+  }
+
+  async function open(wanted, code) {
+    number = wanted;
+    accessCode = code;
+    const answer = await load(true);
+    if (answer.ok) {
+      if (code) {
+        session.rememberAccessCode(number, code);
+      }
+      window.history.replaceState(null, "", "/follow?" + new URLSearchParams({ number }));
+      view.querySelector("h2").focus();
+    }
+    return answer;
+  }
+
+  lookup.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const errors = GC.checkLengths(lookup);
+    const wanted = lookup.elements.namedItem("number").value.trim().toUpperCase();
+    const code = lookup.elements.namedItem("access_code").value.replace(/[\s-]/g, "").toUpperCase();
+    if (!code && !session.token()) {
+      errors.push({ field: "access_code", type: "missing" });
+    }
+    if (!GC.passes(lookup, errors)) {
+      return;
+    }
+    const answer = await open(wanted, code || null);
+    if (!answer.ok) {
+      const text = answer.status === 404 ? t("follow.not_found") : GC.problemText(answer.problem);
+      GC.showErrors(lookup, [{ field: "", text }]);
+    }
+  });
+
+  // --- the actions --------------------------------------------------------------------------------
+
+  function actionBody(action, form) {
+    const field = (name) => form.elements.namedItem(name);
+    if (action === "supplement") {
+      return { text: field("text").value.trim(), evidence_ids: uploader.receipts().map((receipt) => receipt.evidence_id) };
+    }
+    if (action === "rate") {
+      const picked = form.querySelector("input[name=rating]:checked");
+      return { rating: picked ? Number(picked.value) : null, comment: field("comment").value.trim() };
+    }
+    if (action === "appeal") {
+      return { reason: field("reason").value.trim() };
+    }
+    return { reason: field("reason").value.trim() };
+  }
+
+  function actionErrors(action, form, body) {
+    const errors = GC.checkLengths(form);
+    if (action === "rate" && body.rating === null) {
+      errors.push({ field: "rating", type: "rating_missing" });
+    }
+    if (action === "withdraw" && !form.elements.namedItem("confirm").checked) {
+      errors.push({ field: "confirm", type: "withdraw_unconfirmed" });
+    }
+    return errors;
+  }
+
+  Object.entries(ACTIONS).forEach(([action, path]) => {
+    const form = view.querySelector("[data-action-form='" + action + "']");
+    const keyFor = GC.attempts();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = actionBody(action, form);
+      const errors = actionErrors(action, form, body);
+      if (!GC.passes(form, errors)) {
+        return;
+      }
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      try {
+        if (action === "supplement" && uploader.busy()) {
+          GC.setStatus(caseStatus, t("file.waiting_for_uploads"));
+          await uploader.whenIdle();
+          body.evidence_ids = uploader.receipts().map((receipt) => receipt.evidence_id);
+        }
+        const answer = await api("POST", "/v1/complaints/" + encodeURIComponent(number) + "/" + path,
+          Object.assign({ json: body, idempotencyKey: keyFor(body) }, access()));
+        if (!answer.ok) {
+          GC.showErrors(form, GC.problemErrors(answer.problem));
+          return;
+        }
+        form.reset();
+        if (action === "supplement") {
+          uploader.reset();
+        }
+        await load(false);
+        GC.setStatus(caseStatus, t("follow.done." + action));
+        view.querySelector("h2").focus();
+      } finally {
+        button.disabled = false;
+      }
+    });
+  });
+
+  view.querySelector("[data-action='refresh']").addEventListener("click", async () => {
+    const answer = await load(true);
+    if (!answer.ok) {
+      GC.setStatus(caseStatus, GC.problemText(answer.problem));
+    }
+  });
+  view.querySelector("[data-action='forget']").addEventListener("click", () => {
+    session.forget(number);
+    window.location.assign("/follow");
+  });
+
+  // A number in the address and a code kept in this tab (or a signed-in account) open the complaint at once.
+  const wanted = new URLSearchParams(window.location.search).get("number");
+  if (wanted) {
+    lookup.elements.namedItem("number").value = wanted;
+    const code = session.accessCode(wanted);
+    if (code || session.token()) {
+      open(wanted, code).then((answer) => {
+        if (!answer.ok) {
+          GC.showErrors(lookup, [{ field: "", text: answer.status === 404 ? t("follow.not_found") : GC.problemText(answer.problem) }]);
+        }
+      });
+    }
+  }
+})();

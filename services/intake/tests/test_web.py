@@ -1,0 +1,164 @@
+"""The web client without a browser: both catalogs complete and covering every value the API answers,
+templates and scripts free of inline code and outside addresses, and the pages as intake serves them
+(security headers, language choice and cookie, escaping, static files, a directory that is away)."""
+
+from __future__ import annotations
+
+import re
+import typing
+from importlib import resources
+
+import httpx
+import pytest
+from devstack.servers import serve
+from greenchannel.contracts import SlaDeadlineSet
+from intake.api.company import Answer
+from intake.api.operators import ManualRejection
+from intake.config import Settings
+from intake.domain.lifecycle import Action, Status
+from intake.main import create_app
+from intake.web.i18n import LANGUAGES, catalog
+from intake.web.pages import CONTENT_SECURITY_POLICY, field_constraints
+
+WEB = resources.files("intake.web")
+TEMPLATES = {item.name: item.read_text(encoding="utf-8") for item in WEB.joinpath("templates").iterdir()}
+SCRIPTS = {item.name: item.read_text(encoding="utf-8") for item in WEB.joinpath("static").iterdir()
+           if item.name.endswith(".js")}
+
+
+def literal_args(annotation) -> set[str]:
+    return set(typing.get_args(annotation))
+
+
+@pytest.mark.unit
+def test_both_catalogs_hold_the_same_keys_and_placeholders():
+    chinese, english = catalog("zh-CN"), catalog("en")
+    assert chinese.keys() == english.keys()
+    for key in chinese:
+        assert set(re.findall(r"\{(\w+)\}", chinese[key])) == set(re.findall(r"\{(\w+)\}", english[key])), key
+        assert chinese[key].strip() and english[key].strip(), key
+
+
+@pytest.mark.unit
+def test_every_key_the_templates_and_scripts_name_is_in_the_catalog():
+    known = catalog("zh-CN").keys()
+    sections = {key.split(".", 1)[0] for key in known}
+    used = set()
+    for text in TEMPLATES.values():
+        # t("key"), and keys handed to the form macros (labels, hints).
+        quoted = re.findall(r"""["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""", text)
+        used |= {key for key in quoted if key.split(".", 1)[0] in sections and not key.endswith((".js", ".css", ".svg"))}
+    for text in SCRIPTS.values():
+        used |= set(re.findall(r"""\bt\(\s*"([a-z0-9_.]+)"\s*[,)]""", text))
+    assert used and not used - known, sorted(used - known)
+
+
+@pytest.mark.unit
+def test_every_value_the_api_shows_a_complainant_has_a_translation():
+    """Statuses, timeline actions, answer types and rejection reasons are shown in the person's language."""
+    for language in LANGUAGES:
+        messages = catalog(language)
+        expected = (
+            {f"status.{status.value}" for status in Status}
+            | {f"timeline.{action.value}" for action in Action}
+            | {"timeline.submit", "timeline.add_evidence", "timeline.deadline_reminder", "timeline.overdue"}
+            | {f"timeline.deadline_{reason}" for reason in literal_args(SlaDeadlineSet.model_fields["reason"].annotation)}
+            | {f"response_type.{kind}" for kind in literal_args(Answer.model_fields["response_type"].annotation)}
+            | {f"rejection.{reason}" for reason in literal_args(ManualRejection.model_fields["reason"].annotation)}
+        )
+        assert not expected - messages.keys(), (language, sorted(expected - messages.keys()))
+
+
+@pytest.mark.unit
+def test_pages_hold_no_inline_code_and_load_nothing_from_elsewhere():
+    for name, text in TEMPLATES.items():
+        for script in re.findall(r"<script\b[^>]*>", text):
+            assert "src=" in script or 'type="application/json"' in script, (name, script)
+        assert not re.search(r"\son[a-z]+\s*=", text), name  # no inline event handlers
+        assert " style=" not in text, name
+        assert not re.search(r"(src|href)=\"(https?:)?//", text), name
+    for name, text in SCRIPTS.items():
+        assert "innerHTML" not in text and "eval(" not in text and "document.write" not in text, name
+        assert not re.search(r"https?://", text), name
+        assert "localStorage" not in text, name  # tokens and access codes live for the tab only
+
+
+@pytest.mark.unit
+def test_form_limits_come_from_the_api_models():
+    complaint = field_constraints("complaint")
+    assert complaint["title"] == {"required": True, "minlength": 4, "maxlength": 100}
+    assert complaint["complainant.email"]["required"] is False
+    assert complaint["company.name"]["maxlength"] == 100
+    assert field_constraints("registration")["password"]["minlength"] == 10
+
+
+# --- served by intake -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+async def intake(mongo_url, broker_namespace, run_id):
+    """intake alone: evidence and routing point at a closed port, so the directory is away."""
+    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_web", evidence_url="http://127.0.0.1:9",
+                        routing_url="http://127.0.0.1:9", **broker_namespace.settings_for("intake"))
+    async with serve(create_app(settings)) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+            yield client
+
+
+PAGES = ("/", "/file", "/file/receipt", "/follow", "/account", "/account/login", "/account/register",
+         "/account/messages", "/public", "/public/companies")
+
+
+@pytest.mark.integration
+async def test_pages_are_chinese_by_default_with_a_strict_policy(intake):
+    for path in PAGES:
+        page = await intake.get(path)
+        assert page.status_code == 200, path
+        assert page.headers["content-type"].startswith("text/html")
+        assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert '<html lang="zh-CN">' in page.text
+        assert "set-cookie" not in page.headers
+    # The JSON API documents no page.
+    assert not [path for path in (await intake.get("/openapi.json")).json()["paths"] if not path.startswith(("/v1", "/healthz", "/readyz"))]
+
+
+@pytest.mark.integration
+async def test_english_is_chosen_with_lang_and_remembered_in_a_cookie(intake):
+    switched = await intake.get("/follow", params={"number": "GC-1", "lang": "en"})
+    assert '<html lang="en">' in switched.text and "Follow a complaint" in switched.text
+    cookie = switched.headers["set-cookie"]
+    assert cookie.startswith("lang=en;") and "SameSite=lax" in cookie and "Max-Age=31536000" in cookie
+    # The switch back keeps the page's own query.
+    assert 'href="/follow?number=GC-1&amp;lang=zh-CN"' in switched.text
+    intake.cookies.clear()
+    remembered = await intake.get("/file", headers={"Cookie": "lang=en"})
+    assert '<html lang="en">' in remembered.text
+    unknown = await intake.get("/", params={"lang": "fr"}, headers={"Cookie": "lang=xx"})
+    assert '<html lang="zh-CN">' in unknown.text and "set-cookie" not in unknown.headers
+
+
+@pytest.mark.integration
+async def test_what_a_page_echoes_is_escaped(intake):
+    page = await intake.get("/follow", params={"number": '"><script>alert(1)</script>'})
+    assert "<script>alert(1)" not in page.text
+    config = re.search(r'<script type="application/json" id="gc-config">(.*?)</script>', page.text, re.S).group(1)
+    assert "</" not in config  # the embedded catalog cannot close its script element
+
+
+@pytest.mark.integration
+async def test_the_form_says_when_the_categories_are_away(intake):
+    page = await intake.get("/file")
+    assert catalog("zh-CN")["file.categories_unavailable"] in page.text
+    limits = await intake.get("/v1/evidence/limits")
+    assert limits.status_code == 503 and limits.json()["code"] == "evidence_unavailable"
+
+
+@pytest.mark.integration
+async def test_static_files_carry_their_hash_and_type(intake):
+    page = (await intake.get("/")).text
+    css = re.search(r'href="(/static/app\.css\?v=[0-9a-f]{12})"', page).group(1)
+    served = await intake.get(css)
+    assert served.status_code == 200 and served.headers["content-type"].startswith("text/css")
+    assert served.headers["x-content-type-options"] == "nosniff" and "max-age" in served.headers["cache-control"]
+    assert (await intake.get("/static/../main.py")).status_code == 404
