@@ -85,7 +85,7 @@ async def test_accepts_a_complaint_addressed_by_company_id(routing):
     assert event.data | {"screened_at": None} == {
         "number": number, "decision": "accepted", "reason": None, "detail": "", "company_id": "c-haina",
         "company_name": "海纳云计算股份有限公司", "category": "auto_renewal", "response_due": DUE.isoformat(),
-        "screened_at": None,
+        "duplicate_of": None, "screened_at": None,
     }
     assert datetime.fromisoformat(event.data["screened_at"]) == PINNED_NOW
     answer = await routing.http.get(f"/v1/decisions/{number}")
