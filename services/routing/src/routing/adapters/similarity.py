@@ -16,7 +16,6 @@ it instead, and the one retried sees what the other wrote.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
