@@ -173,6 +173,19 @@ async def test_the_cluster_api_is_for_operators_and_answers_problems(routing):
     assert empty.json() == {"items": []}
 
 
+async def test_band_keys_older_than_the_clustering_window_are_dropped(routing):
+    complainant = new_complainant()
+    old = await routing.submit(CORPUS["complaints"]["C"], complainant=complainant, submitted_at=NOW - timedelta(days=40))
+    recent = await routing.submit(CORPUS["complaints"]["D"], complainant=complainant, submitted_at=NOW - timedelta(days=20))
+    for number in (old, recent):
+        assert (await routing.screened(number))["decision"] == "accepted"
+    assert await routing.apps[0].state.band_pruning.run_once() >= 1
+    bands = {document["_id"]: len(document["bands"])
+             async for document in routing.db.signatures.find({"_id": {"$in": [old, recent]}})}
+    assert bands == {old: 0, recent: 42}
+    assert await routing.apps[0].state.band_pruning.run_once() == 0, "nothing left to drop"
+
+
 async def test_two_replicas_screening_similar_complaints_at_once_converge_on_one_cluster(mongo_url, broker_namespace,
                                                                                          run_id):
     namespace = broker_namespace.isolated("routing-similar-replicas")

@@ -46,6 +46,8 @@ class Settings(ServiceSettings):
     cluster_window_days: int = Field(default=30, ge=0, le=3650)
     cluster_similarity: float = Field(default=CLUSTER_SIMILARITY, gt=0, le=1)
     cluster_min_size: int = Field(default=5, ge=2, le=10000)
+    # How often the LSH band keys of complaints older than the clustering window are removed.
+    band_pruning_interval_s: float = Field(default=3600.0, gt=0)
     # Where jieba keeps its dictionary cache; unset: the system temporary directory. Without a writable
     # directory the dictionary is built in memory at start-up.
     segmenter_cache_dir: Path | None = None

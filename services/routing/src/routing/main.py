@@ -45,6 +45,7 @@ from routing.domain.clock import ClockRules
 from routing.domain.similarity import SimilarityRules
 from routing.handlers.clock import ClockEventHandler
 from routing.handlers.screening import ScreeningHandler
+from routing.housekeeping import BandPruning
 from routing.watchdog import Watchdog
 
 
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await similar.ensure_indexes()
         # jieba's dictionary takes seconds to load: once, before the first complaint is screened.
         await segmenter.load()
-        await runtime.start(subscriptions, jobs={"sla-watchdog": watchdog.run})
+        await runtime.start(subscriptions, jobs={"sla-watchdog": watchdog.run, "band-pruning": band_pruning.run})
         try:
             yield
         finally:
@@ -117,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime=runtime, clocks=clocks, rules=rules, clock=lambda: app.state.clock(),
         interval_s=settings.watchdog_interval_s, lease_s=settings.watchdog_lease_s,
     )
+    band_pruning = BandPruning(similar=similar, clock=lambda: app.state.clock(),
+                               window=similarity_rules.cluster_window, interval_s=settings.band_pruning_interval_s)
     subscriptions = Subscriptions().on(ComplaintSubmitted.EVENT_TYPE, screening.handle)
     # The lifecycle events the SLA clocks follow (domain/clock.py).
     for event_type in (
@@ -136,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.similar = similar
     app.state.clock_events = clock_events
     app.state.watchdog = watchdog
+    app.state.band_pruning = band_pruning
     app.include_router(directory_api.router)
     app.include_router(decisions_api.router)
     app.include_router(clocks_api.router)

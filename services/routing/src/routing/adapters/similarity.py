@@ -5,7 +5,9 @@ complainant's keyed hash, the filing time, the MinHash signature (bytes) and its
 array of 64-bit integers), and the cluster it belongs to. Two indexes serve the two questions:
 (complainant, company, time) finds a complainant's own earlier complaints against a company, and
 (company, band key, time) finds the complaints of every complainant that share a band key with a
-new one, so no query ever reads the signatures of a whole company. ``clusters`` holds one document
+new one, so no query ever reads the signatures of a whole company. Band keys are only kept for
+the clustering window (``drop_old_bands``, a periodic job), which bounds that index to about a
+window's complaints. ``clusters`` holds one document
 per cluster with its size, counted as members join.
 
 Screening of one company's complaints is serialised by a ``screening_turns`` document per company
@@ -27,11 +29,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from routing.domain.similarity import ClusterChoice, Earlier, Signature
 
 # Bounds on what one screening reads: a complainant's own complaints against one company in the window,
-# and the candidates sharing a band key (the oldest first, so the oldest clusters are seen).
+# and the candidates sharing a band key (the newest first).
 MAX_EARLIER_OF_COMPLAINANT = 200
 MAX_CLUSTER_CANDIDATES = 200
 
-_COMPARED = {"submitted_at": 1, "signature": 1, "cluster_id": 1}
+_COMPARED = {"submitted_at": 1, "signature": 1, "cluster_id": 1, "withdrawn": 1}
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class SimilarityRepository:
             [("complainant_key", ASCENDING), ("company_id", ASCENDING), ("submitted_at", ASCENDING)])
         await self.signatures.create_index([("company_id", ASCENDING), ("bands", ASCENDING), ("submitted_at", ASCENDING)])
         await self.signatures.create_index([("cluster_id", ASCENDING), ("submitted_at", ASCENDING)])
+        await self.signatures.create_index([("submitted_at", ASCENDING)])
         await self.clusters.create_index([("company_id", ASCENDING), ("formed_at", DESCENDING)])
 
     async def take_turn(self, company_id: str, session: AsyncClientSession) -> None:
@@ -81,22 +84,31 @@ class SimilarityRepository:
     ) -> list[Earlier]:
         """The complainant's accepted, not withdrawn complaints against the company filed since ``since``."""
         cursor = self.signatures.find(
-            {"complainant_key": complainant_key, "company_id": company_id, "submitted_at": {"$gte": since},
-             "withdrawn": {"$ne": True}},
+            {"complainant_key": complainant_key, "company_id": company_id, "submitted_at": {"$gte": since}},
             projection=_COMPARED, session=session,
         ).sort("submitted_at", ASCENDING).limit(MAX_EARLIER_OF_COMPLAINANT)
-        return [_earlier(document, {}) async for document in cursor]
+        return [_earlier(document, {}) async for document in cursor if not document.get("withdrawn")]
 
     async def cluster_candidates(
         self, company_id: str, band_keys: list[int], since: datetime, other_than: str, session: AsyncClientSession
     ) -> list[Earlier]:
-        """Other complainants' accepted, not withdrawn complaints against the company since ``since`` sharing a band key."""
+        """Other complainants' accepted, not withdrawn complaints against the company since ``since`` sharing a band key.
+
+        The query names only the company and the band keys, the prefix of the index, and the rest is
+        checked here: every engine then reads the index for it (SecantusDB scans the whole collection
+        for anything more), and what shares a band key is few documents. The newest come first; band
+        keys of complaints older than the window are removed (``drop_old_bands``), so the reads stay
+        within about the window.
+        """
         cursor = self.signatures.find(
-            {"company_id": company_id, "bands": {"$in": band_keys}, "submitted_at": {"$gte": since},
-             "complainant_key": {"$ne": other_than}, "withdrawn": {"$ne": True}},
-            projection=_COMPARED, session=session,
-        ).sort("submitted_at", ASCENDING).limit(MAX_CLUSTER_CANDIDATES)
-        documents = [document async for document in cursor]
+            {"company_id": company_id, "bands": {"$in": band_keys}},
+            projection={**_COMPARED, "complainant_key": 1}, session=session,
+        ).sort("submitted_at", DESCENDING).limit(MAX_CLUSTER_CANDIDATES)
+        documents = [
+            document async for document in cursor
+            if document["submitted_at"] >= since and document["complainant_key"] != other_than
+            and not document.get("withdrawn")
+        ]
         cluster_ids = sorted({document["cluster_id"] for document in documents if document.get("cluster_id")})
         formed: dict[str, datetime] = {}
         if cluster_ids:
@@ -104,6 +116,12 @@ class SimilarityRepository:
                                                     session=session):
                 formed[cluster["_id"]] = cluster["formed_at"]
         return [_earlier(document, formed) for document in documents]
+
+    async def drop_old_bands(self, before: datetime) -> int:
+        """Remove the band keys of complaints filed before ``before``: no newcomer can cluster with them any more."""
+        result = await self.signatures.update_many(
+            {"submitted_at": {"$lt": before}, "bands.0": {"$exists": True}}, {"$set": {"bands": []}})
+        return result.modified_count
 
     async def record(self, record: SignatureRecord, cluster_id: str | None, session: AsyncClientSession) -> None:
         """Store an accepted complaint's signature (keeping a withdrawal that came before it)."""
