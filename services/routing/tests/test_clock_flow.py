@@ -11,8 +11,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from devstack.eventtap import EventTap, event_tap
-from devstack.servers import serve
+from devstack.eventtap import EventTap
 from greenchannel.contracts import (
     CloudEvent,
     ComplaintAppealed,
@@ -23,10 +22,7 @@ from greenchannel.contracts import (
     ComplaintWithdrawn,
     EventData,
 )
-from greenchannel.messaging import queue_names
-from routing.config import Settings
 from routing.domain.calendar import SHANGHAI
-from routing.main import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -95,28 +91,15 @@ class Harness:
         return event
 
 
-def settings_for(mongo_url: str, database: str, broker: dict, **overrides) -> Settings:
-    return Settings(
-        mongo_url=mongo_url, mongo_db=database, consumer_retry_delay_ms=100, consumer_max_retries=2,
-        outbox_poll_interval_s=0.1, log_json=False, operator_token="test-operator", **broker, **overrides,
-    )
-
 
 @pytest.fixture(scope="module")
-async def routing(mongo_url, broker_namespace, run_id):
+async def routing(routing_settings, run_routing, broker_namespace, run_id):
     # The periodic pass stays out of the way here (one pass at start); the tests run passes through the API.
-    settings = settings_for(mongo_url, f"t{run_id}_routing_clocks", broker_namespace.settings_for("routing-clocks"),
-                            service_name="routing-clocks", watchdog_interval_s=3600)
-    app = create_app(settings)
+    settings = routing_settings(f"t{run_id}_routing_clocks", broker_namespace.settings_for("routing-clocks"),
+                                service_name="routing-clocks", watchdog_interval_s=3600)
     time = PinnedClock()
-    app.state.clock = time
-    async with (
-        event_tap(settings.amqp_url, settings.event_exchange, SLA_EVENTS) as tap,
-        serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-    ):
-        await tap.wait_for_consumer(queue_names(settings)[0])
-        yield Harness(apps=[app], http=http, tap=tap, time=time)
+    async with run_routing(settings, time, SLA_EVENTS) as (apps, http, tap):
+        yield Harness(apps=apps, http=http, tap=tap, time=time)
 
 
 async def test_forwarding_starts_the_response_clock_and_publishes_its_deadline(routing):
@@ -343,21 +326,13 @@ async def test_racing_watchdog_passes_publish_each_event_once(routing):
     assert all(len(routing.seen("sla.reminder", number)) == 1 for number in numbers)
 
 
-async def test_replicas_with_a_periodic_watchdog_raise_each_event_once(mongo_url, broker_namespace, run_id):
+async def test_replicas_with_a_periodic_watchdog_raise_each_event_once(routing_settings, run_routing, broker_namespace,
+                                                                       run_id):
     namespace = broker_namespace.isolated("routing-replicas")
-    settings = settings_for(mongo_url, f"t{run_id}_routing_replicas", namespace.settings_for("routing"),
-                            watchdog_interval_s=0.05)
+    settings = routing_settings(f"t{run_id}_routing_replicas", namespace.settings_for("routing"),
+                                watchdog_interval_s=0.05)
     time = PinnedClock()
-    replicas = [create_app(settings), create_app(settings)]
-    for app in replicas:
-        app.state.clock = time
-    async with (
-        event_tap(settings.amqp_url, settings.event_exchange, SLA_EVENTS) as tap,
-        serve(replicas[0]) as base_url,
-        serve(replicas[1]),
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-    ):
-        await tap.wait_for_consumer(queue_names(settings)[0])
+    async with run_routing(settings, time, SLA_EVENTS, replicas=2) as (replicas, http, tap):
         harness = Harness(apps=replicas, http=http, tap=tap, time=time)
         numbers = [new_number() for _ in range(4)]
         for number in numbers:

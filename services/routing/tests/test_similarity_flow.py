@@ -13,12 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from devstack.eventtap import EventTap, event_tap
-from devstack.servers import serve
+from devstack.eventtap import EventTap
 from greenchannel.contracts import CloudEvent, ComplaintSubmitted, ComplaintWithdrawn
-from greenchannel.messaging import queue_names
-from routing.config import Settings
-from routing.main import create_app
 
 pytestmark = pytest.mark.integration
 
@@ -67,26 +63,13 @@ class Harness:
         return [tapped.event.data for tapped in self.tap.events("cluster.joined", subject=number)]
 
 
-def settings_for(mongo_url: str, database: str, broker: dict, **overrides) -> Settings:
-    return Settings(
-        mongo_url=mongo_url, mongo_db=database, consumer_retry_delay_ms=100, consumer_max_retries=2,
-        outbox_poll_interval_s=0.1, log_json=False, operator_token="test-operator", **broker, **overrides,
-    )
-
 
 @pytest.fixture(scope="module")
-async def routing(mongo_url, broker_namespace, run_id):
-    settings = settings_for(mongo_url, f"t{run_id}_routing_similar", broker_namespace.settings_for("routing-similar"),
-                            service_name="routing-similar")
-    app = create_app(settings)
-    app.state.clock = lambda: NOW
-    async with (
-        event_tap(settings.amqp_url, settings.event_exchange, TAPPED) as tap,
-        serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-    ):
-        await tap.wait_for_consumer(queue_names(settings)[0])
-        yield Harness(apps=[app], http=http, tap=tap)
+async def routing(routing_settings, run_routing, broker_namespace, run_id):
+    settings = routing_settings(f"t{run_id}_routing_similar", broker_namespace.settings_for("routing-similar"),
+                                service_name="routing-similar")
+    async with run_routing(settings, lambda: NOW, TAPPED) as (apps, http, tap):
+        yield Harness(apps=apps, http=http, tap=tap)
 
 
 async def test_a_near_repeat_by_the_same_complainant_is_rejected_as_a_duplicate_of_the_original(routing):
@@ -186,20 +169,11 @@ async def test_band_keys_older_than_the_clustering_window_are_dropped(routing):
     assert await routing.apps[0].state.band_pruning.run_once() == 0, "nothing left to drop"
 
 
-async def test_two_replicas_screening_similar_complaints_at_once_converge_on_one_cluster(mongo_url, broker_namespace,
-                                                                                         run_id):
+async def test_two_replicas_screening_similar_complaints_at_once_converge_on_one_cluster(
+        routing_settings, run_routing, broker_namespace, run_id):
     namespace = broker_namespace.isolated("routing-similar-replicas")
-    settings = settings_for(mongo_url, f"t{run_id}_routing_similar_replicas", namespace.settings_for("routing"))
-    replicas = [create_app(settings), create_app(settings)]
-    for app in replicas:
-        app.state.clock = lambda: NOW
-    async with (
-        event_tap(settings.amqp_url, settings.event_exchange, TAPPED) as tap,
-        serve(replicas[0]) as base_url,
-        serve(replicas[1]),
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-    ):
-        await tap.wait_for_consumer(queue_names(settings)[0])
+    settings = routing_settings(f"t{run_id}_routing_similar_replicas", namespace.settings_for("routing"))
+    async with run_routing(settings, lambda: NOW, TAPPED, replicas=2) as (replicas, http, tap):
         harness = Harness(apps=replicas, http=http, tap=tap)
         # Pairs of similar complaints against several companies, all at once: the two of a pair are screened
         # side by side, each before the other is stored, and must still end in one cluster.

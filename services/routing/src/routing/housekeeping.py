@@ -8,12 +8,12 @@ complaint a newcomer might still be compared with, whatever the lag between fili
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from routing.adapters.similarity import SimilarityRepository
+from routing.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +30,7 @@ class BandPruning:
         self.interval_s = interval_s
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the store is away: the next run tries again
-                log.exception("dropping old band keys failed")
-            await asyncio.sleep(self.interval_s)
+        await every(self.interval_s, self.run_once, "dropping old band keys")
 
     async def run_once(self) -> int:
         """Drop what is older than the window (nothing while clustering is off); answers how many complaints."""
