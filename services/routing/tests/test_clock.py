@@ -18,8 +18,10 @@ from greenchannel.contracts import (
     ComplaintSupplemented,
     ComplaintWithdrawn,
     EventData,
+    SlaClockStopped,
     SlaDeadlineSet,
     SlaOverdue,
+    SlaPublicationDue,
     SlaQuietPeriodElapsed,
     SlaReminder,
 )
@@ -197,7 +199,8 @@ def test_reminder_on_working_day_seven_and_overdue_the_day_after_the_due_date_on
     [overdue] = complaint.check(sh(2026, 3, 5, 0, 0))
     assert overdue == SlaOverdue(number=complaint.number, company_id=COMPANY, kind="response", due=date(2026, 3, 4),
                                  overdue_at=sh(2026, 3, 5, 0, 0))
-    assert complaint.check(sh(2026, 3, 20)) == []
+    assert [type(event) for event in complaint.check(sh(2026, 3, 20))] == [SlaPublicationDue]  # still unanswered
+    assert complaint.check(sh(2026, 3, 21)) == []
     assert complaint.response.next_check_at() is None
     assert complaint.response.state == "running", "overdue is a flag, not a state"
     assert complaint.response.overdue_at == sh(2026, 3, 5, 0, 0)
@@ -238,7 +241,7 @@ def test_no_reminder_when_the_round_is_not_longer_than_the_reminder_day():
     complaint = Complaint(ClockRules(calendar=RULES.calendar, response_working_days=7))
     complaint.forwarded(sh(2026, 2, 12))
     assert complaint.response.reminder_on is None
-    assert [type(event) for event in complaint.check(sh(2026, 3, 30))] == [SlaOverdue]
+    assert [type(event) for event in complaint.check(sh(2026, 3, 30))] == [SlaOverdue, SlaPublicationDue]
 
 
 # --- answer, quiet period, appeal ---------------------------------------------------------------------
@@ -247,7 +250,7 @@ def test_no_reminder_when_the_round_is_not_longer_than_the_reminder_day():
 def test_the_answer_stops_the_clock_and_the_quiet_period_elapses_after_fifteen_days():
     complaint = Complaint()
     complaint.forwarded(sh(2026, 2, 12))
-    assert complaint.responded(sh(2026, 3, 2, 10)).events == []
+    assert [type(event) for event in complaint.responded(sh(2026, 3, 2, 10)).events] == [SlaClockStopped]
     clock = complaint.response
     assert (clock.state, clock.stop_reason, clock.answered_on, clock.answered_in_time) == (
         "stopped", "responded", date(2026, 3, 2), True)
@@ -341,7 +344,10 @@ def test_the_same_transition_twice_changes_nothing():
     complaint.forwarded(sh(2026, 3, 10), round=2)
     assert complaint.forwarded(sh(2026, 3, 10), round=2).ignored
     assert complaint.appealed(sh(2026, 3, 3)).ignored, "an appeal of the earlier round, delivered late"
-    assert [event.reason for event in complaint.published] == ["started", "resumed", "started", "reforwarded"]
+    assert [event.reason for event in complaint.published if isinstance(event, SlaDeadlineSet)] == [
+        "started", "resumed", "started", "reforwarded"]
+    assert [(event.kind, event.round, event.reason) for event in complaint.published
+            if isinstance(event, SlaClockStopped)] == [("response", 1, "responded"), ("appeal", 1, "reforwarded")]
     assert before.started_on == date(2026, 2, 12)
 
 
@@ -372,14 +378,23 @@ def test_stale_and_unrelated_events_are_ignored():
     assert fresh.clocks == {}
 
 
-def test_an_appeal_that_overtakes_the_answer_stops_the_response_clock_and_the_late_answer_is_ignored():
+def test_an_appeal_that_overtakes_the_answer_stops_the_response_clock_and_the_late_answer_is_recorded():
     complaint = Complaint()
     complaint.forwarded(sh(2026, 2, 12))
-    complaint.appealed(sh(2026, 3, 3))
+    assert [type(event) for event in complaint.appealed(sh(2026, 3, 3)).events] == [SlaDeadlineSet], \
+        "no handling time yet: the answer's date is not known"
     assert (complaint.response.state, complaint.response.stop_reason) == ("stopped", "appealed")
-    assert complaint.responded(sh(2026, 3, 2)).ignored
-    assert complaint.response.quiet_period is None
+    late = complaint.responded(sh(2026, 3, 2))
+    # Thu 12 Feb to Mon 2 Mar: 13, 14 (Sat, worked), 24, 25, 26, 27, 28 (Sat, worked), 2 Mar.
+    assert late.events == [SlaClockStopped(
+        number=complaint.number, company_id=COMPANY, kind="response", round=1, reason="responded",
+        due=date(2026, 3, 4), working_days_used=8, paused_working_days=0, stopped_at=sh(2026, 3, 2))]
+    assert (complaint.response.stop_reason, complaint.response.answered_on, complaint.response.answered_in_time) == (
+        "responded", date(2026, 3, 2), True)
+    assert complaint.response.quiet_period is None and complaint.response.next_check_at() is None
     assert complaint.appeal.state == "running"
+    assert complaint.responded(sh(2026, 3, 2)).ignored, "the same answer again"
+    assert complaint.responded(sh(2026, 3, 4)).ignored, "an answer after the appeal is not the one it appeals"
 
 
 def test_a_withdrawal_before_forwarding_keeps_a_late_forwarding_from_starting_a_clock():
@@ -443,3 +458,140 @@ def test_a_quiet_period_of_other_length_and_start_of_day_in_utc():
     complaint.responded(sh(2026, 2, 13, 8))
     assert complaint.response.quiet_period.ends_at == sh(2026, 2, 16, 8)
     assert start_of_day(date(2026, 3, 5)) == datetime(2026, 3, 4, 16, 0, tzinfo=timezone.utc)
+
+
+# --- handling time (sla.clock_stopped) ----------------------------------------------------------------
+
+
+def stops(published: list[EventData]) -> list[tuple[str, str, int, int, date]]:
+    return [(event.kind, event.reason, event.working_days_used, event.paused_working_days, event.due)
+            for event in published if isinstance(event, SlaClockStopped)]
+
+
+def test_the_answer_publishes_the_working_days_used_across_national_day_and_a_pause():
+    complaint = Complaint()
+    complaint.forwarded(sh(2026, 9, 21))
+    complaint.info_requested(sh(2026, 9, 29))
+    complaint.supplemented(sh(2026, 10, 9))
+    outcome = complaint.responded(sh(2026, 10, 14, 16))
+    # (21 Sep, 14 Oct]: 22, 23, 24, 28, 29, 30 Sep, 8, 9, 10 (Sat, worked), 12, 13, 14 Oct = 12 working days,
+    # of which the pause (29 Sep, 9 Oct] held 30 Sep, 8 and 9 Oct: 9 used.
+    assert outcome.events == [SlaClockStopped(
+        number=complaint.number, company_id=COMPANY, kind="response", round=1, reason="responded",
+        due=date(2026, 10, 15), working_days_used=9, paused_working_days=3, stopped_at=sh(2026, 10, 14, 16))]
+    assert complaint.responded(sh(2026, 10, 14, 16)).ignored, "told once"
+
+
+def test_an_answer_on_the_forwarding_day_used_no_working_day_and_one_during_a_pause_ends_it():
+    same_day = Complaint()
+    same_day.forwarded(sh(2026, 2, 12, 9))
+    assert stops(same_day.responded(sh(2026, 2, 12, 17)).events) == [("response", "responded", 0, 0, date(2026, 3, 4))]
+    paused = Complaint()
+    paused.forwarded(sh(2026, 9, 21))
+    paused.info_requested(sh(2026, 9, 29))
+    # (21 Sep, 9 Oct] holds 8 working days; the pause, ended by the answer, 3 of them.
+    assert stops(paused.responded(sh(2026, 10, 9)).events) == [("response", "responded", 5, 3, date(2026, 10, 15))]
+
+
+def test_a_withdrawal_during_a_pause_ends_the_pause_and_tells_the_days_used():
+    complaint = Complaint()
+    complaint.forwarded(sh(2026, 9, 21))
+    complaint.info_requested(sh(2026, 9, 29))
+    outcome = complaint.apply(ComplaintWithdrawn(number=complaint.number, company_id=COMPANY, withdrawn_at=sh(2026, 10, 12)))
+    # (21 Sep, 12 Oct]: 10 working days; paused (29 Sep, 12 Oct]: 30 Sep, 8, 9, 10, 12 Oct.
+    # The due date moved by the pause: 22, 23, 24, 28, 29 Sep, then 13, 14, 15, 16, 19 Oct.
+    assert stops(outcome.events) == [("response", "withdrawn", 5, 5, date(2026, 10, 19))]
+    assert complaint.response.pauses[-1] == Pause(paused_on=date(2026, 9, 29), resumed_on=date(2026, 10, 12), working_days=5)
+    assert complaint.response.final and complaint.response.next_check_at() is None
+
+
+def test_every_other_stop_of_a_running_clock_is_told_with_its_reason():
+    redirected = Complaint()
+    redirected.forwarded(sh(2026, 2, 12))
+    outcome = redirected.apply(ComplaintRedirected(number=redirected.number, from_company_id=COMPANY,
+                                                   to_company_id="c-lanjing", redirected_at=sh(2026, 2, 25)))
+    # (12 Feb, 25 Feb]: 13, 14, 24 and 25 Feb, for the company it was first forwarded to.
+    assert stops(outcome.events) == [("response", "redirected", 4, 0, date(2026, 3, 4))]
+    assert outcome.events[0].company_id == COMPANY
+
+    mediated = Complaint()
+    mediated.forwarded(sh(2026, 2, 12))
+    mediated.responded(sh(2026, 3, 2))
+    mediated.appealed(sh(2026, 3, 5))
+    # The operator re-forwards on Tue 10 Mar: the appeal clock used 6, 9 and 10 Mar.
+    assert stops(mediated.forwarded(sh(2026, 3, 10), round=2).events) == [("appeal", "reforwarded", 3, 0, date(2026, 3, 19))]
+    closed = mediated.apply(ComplaintClosed(number=mediated.number, company_id=COMPANY, outcome="mediated",
+                                            closed_at=sh(2026, 3, 12)))
+    [event] = closed.events
+    assert (event.kind, event.round, event.reason, event.working_days_used) == ("response", 2, "closed", 2)
+
+    rated = Complaint()
+    rated.forwarded(sh(2026, 2, 12))
+    rated.responded(sh(2026, 3, 2))
+    assert rated.apply(ComplaintRated(number=rated.number, company_id=COMPANY, rating=4, rated_at=sh(2026, 3, 3))).events == []
+
+
+# --- publication (sla.publication_due) -----------------------------------------------------------------
+
+
+def test_an_unanswered_complaint_is_due_for_publication_on_working_day_fifteen_once():
+    complaint = Complaint()
+    complaint.forwarded(sh(2026, 2, 12))
+    # Thu 12 Feb: 13, 14, 24, 25, 26, 27, 28 Feb, 2, 3, 4, 5, 6, 9, 10, 11 Mar.
+    assert complaint.response.publication_on == date(2026, 3, 11)
+    assert [type(event) for event in complaint.check(sh(2026, 3, 5, 9))] == [SlaOverdue]
+    assert complaint.response.next_check_at() == start_of_day(date(2026, 3, 11))
+    assert complaint.check(sh(2026, 3, 10, 23, 59)) == []
+    [due] = complaint.check(sh(2026, 3, 11, 0, 0))
+    assert due == SlaPublicationDue(number=complaint.number, company_id=COMPANY, forwarded_at=sh(2026, 2, 12),
+                                    due=date(2026, 3, 11), raised_at=sh(2026, 3, 11, 0, 0))
+    assert complaint.check(sh(2026, 3, 12)) == [] and complaint.response.next_check_at() is None
+    # A late answer changes nothing that was published.
+    complaint.responded(sh(2026, 3, 13))
+    assert not [event for event in complaint.check(sh(2026, 4, 30)) if isinstance(event, SlaPublicationDue)]
+
+
+@pytest.mark.parametrize("finish", ["responded", "withdrawn", "closed", "redirected"])
+def test_no_publication_due_for_an_answered_withdrawn_closed_or_redirected_complaint(finish):
+    complaint = Complaint()
+    complaint.forwarded(sh(2026, 2, 12))
+    at = sh(2026, 3, 10)
+    event = {
+        "responded": ComplaintResponded(number=complaint.number, company_id=COMPANY, response_type="declined", text="否",
+                                        timely=False, responded_at=at),
+        "withdrawn": ComplaintWithdrawn(number=complaint.number, company_id=COMPANY, withdrawn_at=at),
+        "closed": ComplaintClosed(number=complaint.number, company_id=COMPANY, outcome="operator", closed_at=at),
+        "redirected": ComplaintRedirected(number=complaint.number, to_company_id="c-lanjing", redirected_at=at),
+    }[finish]
+    complaint.apply(event)
+    assert not [event for event in complaint.check(sh(2026, 3, 12)) if isinstance(event, SlaPublicationDue)]
+
+
+def test_a_pause_moves_the_publication_day_and_a_paused_count_does_not_reach_it():
+    complaint = Complaint()
+    complaint.forwarded(sh(2026, 9, 21))
+    # Without a pause: 22, 23, 24, 28, 29, 30 Sep, 8, 9, 10, 12, 13, 14, 15, 16, 19 Oct.
+    assert complaint.response.publication_on == date(2026, 10, 19)
+    complaint.info_requested(sh(2026, 9, 29))
+    assert complaint.check(sh(2026, 10, 20)) == [] and complaint.response.next_check_at() is None
+    complaint.supplemented(sh(2026, 10, 9))
+    # The pause held 30 Sep, 8 and 9 Oct: three working days later.
+    assert complaint.response.publication_on == date(2026, 10, 22)
+    assert not [e for e in complaint.check(sh(2026, 10, 21, 23)) if isinstance(e, SlaPublicationDue)]
+    assert [type(e) for e in complaint.check(sh(2026, 10, 22))] == [SlaPublicationDue]
+
+
+def test_publication_counts_from_the_first_forwarding_to_the_company_now_in_charge_and_never_in_round_two():
+    redirected = Complaint()
+    redirected.forwarded(sh(2026, 2, 12))
+    redirected.apply(ComplaintRedirected(number=redirected.number, to_company_id="c-lanjing", redirected_at=sh(2026, 2, 13)))
+    redirected.forwarded(sh(2026, 2, 24), company_id="c-lanjing")
+    # Tue 24 Feb: 25, 26, 27, 28 Feb, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16 Mar.
+    assert redirected.response.publication_on == date(2026, 3, 16)
+    reforwarded = Complaint()
+    reforwarded.forwarded(sh(2026, 2, 12))
+    reforwarded.responded(sh(2026, 3, 2))
+    reforwarded.appealed(sh(2026, 3, 3))
+    reforwarded.forwarded(sh(2026, 3, 10), round=2)
+    assert reforwarded.response.publication_on is None
+    assert not [e for e in reforwarded.check(sh(2026, 5, 1)) if isinstance(e, SlaPublicationDue)]

@@ -11,8 +11,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from devstack.eventtap import EventTap, event_tap
-from devstack.servers import serve
+from devstack.eventtap import EventTap
 from greenchannel.contracts import (
     CloudEvent,
     ComplaintAppealed,
@@ -20,16 +19,15 @@ from greenchannel.contracts import (
     ComplaintInfoRequested,
     ComplaintResponded,
     ComplaintSupplemented,
+    ComplaintWithdrawn,
     EventData,
 )
-from greenchannel.messaging import queue_names
-from routing.config import Settings
 from routing.domain.calendar import SHANGHAI
-from routing.main import create_app
 
 pytestmark = pytest.mark.integration
 
-SLA_EVENTS = ["sla.deadline_set", "sla.reminder", "sla.overdue", "sla.quiet_period_elapsed"]
+SLA_EVENTS = ["sla.deadline_set", "sla.reminder", "sla.overdue", "sla.quiet_period_elapsed", "sla.clock_stopped",
+              "sla.publication_due"]
 COMPANY = "c-haina"
 OPERATOR = {"Authorization": "Bearer test-operator"}
 
@@ -93,28 +91,15 @@ class Harness:
         return event
 
 
-def settings_for(mongo_url: str, database: str, broker: dict, **overrides) -> Settings:
-    return Settings(
-        mongo_url=mongo_url, mongo_db=database, consumer_retry_delay_ms=100, consumer_max_retries=2,
-        outbox_poll_interval_s=0.1, log_json=False, operator_token="test-operator", **broker, **overrides,
-    )
-
 
 @pytest.fixture(scope="module")
-async def routing(mongo_url, broker_namespace, run_id):
+async def routing(routing_settings, run_routing, broker_namespace, run_id):
     # The periodic pass stays out of the way here (one pass at start); the tests run passes through the API.
-    settings = settings_for(mongo_url, f"t{run_id}_routing_clocks", broker_namespace.settings_for("routing-clocks"),
-                            service_name="routing-clocks", watchdog_interval_s=3600)
-    app = create_app(settings)
+    settings = routing_settings(f"t{run_id}_routing_clocks", broker_namespace.settings_for("routing-clocks"),
+                                service_name="routing-clocks", watchdog_interval_s=3600)
     time = PinnedClock()
-    app.state.clock = time
-    async with (
-        event_tap(settings.amqp_url, settings.event_exchange, SLA_EVENTS) as tap,
-        serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-    ):
-        await tap.wait_for_consumer(queue_names(settings)[0])
-        yield Harness(apps=[app], http=http, tap=tap, time=time)
+    async with run_routing(settings, time, SLA_EVENTS) as (apps, http, tap):
+        yield Harness(apps=apps, http=http, tap=tap, time=time)
 
 
 async def test_forwarding_starts_the_response_clock_and_publishes_its_deadline(routing):
@@ -243,6 +228,67 @@ async def test_an_appeal_runs_the_appeal_clock_instead_of_the_quiet_period(routi
     assert (clocks["response"]["round"], clocks["response"]["state"]) == (2, "running")
 
 
+async def test_the_answer_tells_the_working_days_used_across_national_day_and_a_pause(routing):
+    number = new_number()
+    routing.time.now = sh(2026, 9, 21, 10)
+    await routing.forward(number, sh(2026, 9, 21))
+    await routing.publish(ComplaintInfoRequested(number=number, company_id=COMPANY, question="订单号？",
+                                                 requested_at=sh(2026, 9, 29)))
+    await routing.publish(ComplaintSupplemented(number=number, company_id=COMPANY, text="订单号 123",
+                                                supplemented_at=sh(2026, 10, 9)))
+    await routing.wait("sla.deadline_set", number, where=lambda e: e.data["reason"] == "resumed")
+    answered = await routing.publish(ComplaintResponded(number=number, company_id=COMPANY, response_type="explained",
+                                                        text="已处理", timely=True, responded_at=sh(2026, 10, 14, 16)))
+    stopped = await routing.wait("sla.clock_stopped", number)
+    # (21 Sep, 14 Oct] holds 12 working days (1-7 Oct are the holiday, Sat 10 Oct is worked), the pause 3 of them.
+    assert stopped.data == {"number": number, "company_id": COMPANY, "kind": "response", "round": 1, "reason": "responded",
+                            "due": "2026-10-15", "working_days_used": 9, "paused_working_days": 3,
+                            "stopped_at": stopped.data["stopped_at"]}
+    assert datetime.fromisoformat(stopped.data["stopped_at"]) == sh(2026, 10, 14, 16)
+    await routing.publish(ComplaintResponded(number=number, company_id=COMPANY, response_type="explained", text="已处理",
+                                             timely=True, responded_at=sh(2026, 10, 14, 16)), event=answered)
+    withdrawn = await routing.publish(ComplaintWithdrawn(number=number, company_id=COMPANY, withdrawn_at=sh(2026, 10, 15)))
+    await routing.applied(withdrawn)
+    await asyncio.sleep(0.3)  # time for any second copy to come through
+    assert len(routing.seen("sla.clock_stopped", number)) == 1, "a stopped clock stops once"
+
+
+async def test_publication_is_due_once_on_working_day_fifteen_and_never_for_an_answered_or_withdrawn_complaint(routing):
+    waiting, answered, withdrawn = new_number(), new_number(), new_number()
+    routing.time.now = sh(2026, 2, 12, 10)
+    for number in (waiting, answered, withdrawn):
+        await routing.forward(number, sh(2026, 2, 12))
+    done = [
+        await routing.publish(ComplaintResponded(number=answered, company_id=COMPANY, response_type="declined",
+                                                 text="不予退款", timely=True, responded_at=sh(2026, 3, 2))),
+        await routing.publish(ComplaintWithdrawn(number=withdrawn, company_id=COMPANY, withdrawn_at=sh(2026, 3, 3))),
+    ]
+    for event in done:
+        await routing.applied(event)
+    ours = (waiting, answered, withdrawn)
+
+    def due(published: list[dict]) -> list[str]:
+        return [event["subject"] for event in published if event["type"] == "sla.publication_due" and event["subject"] in ours]
+
+    # Thu 12 Feb: the 15th working day is Wed 11 Mar.
+    routing.time.now = sh(2026, 3, 10, 23, 59)
+    assert due(await routing.run_watchdog()) == []
+    routing.time.now = sh(2026, 3, 11, 0, 1)
+    assert due(await routing.run_watchdog()) == [waiting]
+    routing.time.now = sh(2026, 4, 30)
+    assert due(await routing.run_watchdog()) == []
+    raised = await routing.wait("sla.publication_due", waiting)
+    assert raised.data == {"number": waiting, "company_id": COMPANY, "forwarded_at": raised.data["forwarded_at"],
+                           "due": "2026-03-11", "raised_at": raised.data["raised_at"]}
+    assert datetime.fromisoformat(raised.data["forwarded_at"]) == sh(2026, 2, 12)
+    assert datetime.fromisoformat(raised.data["raised_at"]) == sh(2026, 3, 11, 0, 1)
+    await asyncio.sleep(0.3)  # time for any second copy to come through
+    assert [len(routing.seen("sla.publication_due", number)) for number in ours] == [1, 0, 0]
+    clock = (await routing.http.get(f"/v1/clocks/{waiting}")).json()["clocks"][0]
+    assert (clock["publication_on"], clock["state"]) == ("2026-03-11", "running")
+    assert clock["publication_due_at"] is not None
+
+
 async def test_a_duplicate_event_changes_nothing(routing):
     number = new_number()
     routing.time.now = sh(2026, 2, 12, 10)
@@ -280,21 +326,13 @@ async def test_racing_watchdog_passes_publish_each_event_once(routing):
     assert all(len(routing.seen("sla.reminder", number)) == 1 for number in numbers)
 
 
-async def test_replicas_with_a_periodic_watchdog_raise_each_event_once(mongo_url, broker_namespace, run_id):
+async def test_replicas_with_a_periodic_watchdog_raise_each_event_once(routing_settings, run_routing, broker_namespace,
+                                                                       run_id):
     namespace = broker_namespace.isolated("routing-replicas")
-    settings = settings_for(mongo_url, f"t{run_id}_routing_replicas", namespace.settings_for("routing"),
-                            watchdog_interval_s=0.05)
+    settings = routing_settings(f"t{run_id}_routing_replicas", namespace.settings_for("routing"),
+                                watchdog_interval_s=0.05)
     time = PinnedClock()
-    replicas = [create_app(settings), create_app(settings)]
-    for app in replicas:
-        app.state.clock = time
-    async with (
-        event_tap(settings.amqp_url, settings.event_exchange, SLA_EVENTS) as tap,
-        serve(replicas[0]) as base_url,
-        serve(replicas[1]),
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
-    ):
-        await tap.wait_for_consumer(queue_names(settings)[0])
+    async with run_routing(settings, time, SLA_EVENTS, replicas=2) as (replicas, http, tap):
         harness = Harness(apps=replicas, http=http, tap=tap, time=time)
         numbers = [new_number() for _ in range(4)]
         for number in numbers:

@@ -15,7 +15,6 @@ from devstack.eventtap import EventTap, event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintSubmitted
 from greenchannel.messaging import queue_names
-from routing.config import Settings
 from routing.main import create_app
 
 pytestmark = pytest.mark.integration
@@ -55,16 +54,10 @@ def new_number() -> str:
     return f"GC-{uuid.uuid4().hex[:12].upper()}"
 
 
-def settings_for(mongo_url: str, database: str, broker: dict, **overrides) -> Settings:
-    return Settings(
-        mongo_url=mongo_url, mongo_db=database, consumer_retry_delay_ms=100, consumer_max_retries=2,
-        outbox_poll_interval_s=0.1, log_json=False, **broker, **overrides,
-    )
-
 
 @pytest.fixture(scope="module")
-async def routing(mongo_url, broker_namespace, run_id):
-    settings = settings_for(mongo_url, f"t{run_id}_routing_flow", broker_namespace.settings_for("routing"))
+async def routing(routing_settings, broker_namespace, run_id):
+    settings = routing_settings(f"t{run_id}_routing_flow", broker_namespace.settings_for("routing"))
     app = create_app(settings)
     app.state.clock = lambda: PINNED_NOW
     # A queue of the test's own, as another service's would be, to read what routing publishes.
@@ -85,7 +78,7 @@ async def test_accepts_a_complaint_addressed_by_company_id(routing):
     assert event.data | {"screened_at": None} == {
         "number": number, "decision": "accepted", "reason": None, "detail": "", "company_id": "c-haina",
         "company_name": "海纳云计算股份有限公司", "category": "auto_renewal", "response_due": DUE.isoformat(),
-        "screened_at": None,
+        "duplicate_of": None, "screened_at": None,
     }
     assert datetime.fromisoformat(event.data["screened_at"]) == PINNED_NOW
     answer = await routing.http.get(f"/v1/decisions/{number}")
@@ -194,9 +187,9 @@ async def test_unknown_ids_and_bad_queries_answer_problems(routing):
     assert too_many.status_code == 422 and too_many.json()["code"] == "validation_failed"
 
 
-async def test_a_second_start_keeps_the_directory(mongo_url, broker_namespace, run_id):
-    settings = settings_for(
-        mongo_url, f"t{run_id}_routing_seed", broker_namespace.settings_for("routing-seed"), service_name="routing-seed"
+async def test_a_second_start_keeps_the_directory(routing_settings, broker_namespace, run_id):
+    settings = routing_settings(
+        f"t{run_id}_routing_seed", broker_namespace.settings_for("routing-seed"), service_name="routing-seed"
     )
     first = create_app(settings)
     operator = {"Authorization": f"Bearer {settings.operator_token}"}

@@ -21,6 +21,8 @@ from devstack.standins import free_port
 WEBHOOK_SECRET = "whsec_Z3JlZW5jaGFubmVsLWUyZS13ZWJob29rLXNlY3JldCE="
 OPERATOR_TOKEN = "test-operator-token"
 INTERNAL_TOKEN = "test-internal-token"
+# What the harness changes in routing's defaults (see ``running_platform``).
+ROUTING_TEST_SETTINGS: dict[str, Any] = {"duplicate_window_days": 0}
 
 
 @contextlib.contextmanager
@@ -60,8 +62,14 @@ async def running_platform(
     *, mongo_url: str, s3_endpoint: str, broker: dict[str, str], db_prefix: str, bucket: str, fast: bool = True,
     log_level: str = "WARNING",
     intake_settings: dict[str, Any] | None = None,
+    routing_settings: dict[str, Any] | None = None,
 ) -> AsyncIterator[Platform]:
-    """``broker`` holds amqp_url, event_exchange and queue_prefix; each service gets ``<db_prefix>_<service>``."""
+    """``broker`` holds amqp_url, event_exchange and queue_prefix; each service gets ``<db_prefix>_<service>``.
+
+    One test identity files every complaint of a test, often the same example text again and again:
+    routing's duplicate check would refuse all but the first, so it is off here (``routing_settings``
+    turns it back on, e.g. ``{"duplicate_window_days": 30}``, for a test of duplicates).
+    """
     from evidence.config import Settings as EvidenceSettings
     from evidence.main import create_app as evidence_app
     from intake.config import Settings as IntakeSettings
@@ -84,7 +92,8 @@ async def running_platform(
             "evidence": evidence_app(EvidenceSettings(
                 **common, mongo_db=f"{db_prefix}_evidence", s3_endpoint=s3_endpoint, s3_access_key=standins.S3_ACCESS_KEY,
                 s3_secret_key=standins.S3_SECRET_KEY, s3_bucket=bucket)),
-            "routing": routing_app(RoutingSettings(**common, mongo_db=f"{db_prefix}_routing")),
+            "routing": routing_app(RoutingSettings(
+                **common, mongo_db=f"{db_prefix}_routing", **{**ROUTING_TEST_SETTINGS, **(routing_settings or {})})),
             "notification": notification_app(NotificationSettings(
                 **common, mongo_db=f"{db_prefix}_notification", webhook_allow_private_targets=True,
                 intake_url=f"http://127.0.0.1:{intake_port}", smtp_host="127.0.0.1", smtp_port=smtp_port,

@@ -55,7 +55,7 @@ _SERVICE_VARIABLES = (
     "S3_SECRET_KEY", "S3_BUCKET", "S3_SECURE", "S3_PUBLIC_ENDPOINT", "WEBHOOK_ALLOW_PRIVATE_TARGETS",
     "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
     "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
-    "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "DUPLICATE_WINDOW_DAYS", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_TRACES_EXPORTER",
 )
 
@@ -100,6 +100,10 @@ def service_env(
         # One test client on loopback stands for many complainants: the per-address limits would
         # refuse it (``extra`` turns them back on for a test of the limits themselves).
         env["RATE_LIMITS_ENABLED"] = "false"
+    if service == "routing":
+        # The same test identity files the same example text again and again: the duplicate check would
+        # refuse all but the first (``extra`` turns it back on for a test of duplicates).
+        env["DUPLICATE_WINDOW_DAYS"] = "0"
     if service == "evidence":
         env.update(S3_ENDPOINT=s3_endpoint, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)
         if s3_bucket:

@@ -1,4 +1,5 @@
-"""Routing's settings: the shared ones plus the working-day calendar's fallback, the SLA clocks and the watchdog.
+"""Routing's settings: the shared ones plus the working-day calendar's fallback, the SLA clocks and the watchdog,
+and the similarity rules that find duplicates and collective complaints (``domain/similarity.py``).
 
 ``CALENDAR_EXTRA_HOLIDAYS`` / ``CALENDAR_EXTRA_WORKDAYS`` are JSON lists of ISO dates, e.g.
 ``["2027-01-01"]``. They supply the official schedule for years chinese-calendar does not cover yet,
@@ -6,9 +7,12 @@ and override it where they name a day of a covered year.
 """
 
 from datetime import date
+from pathlib import Path
 
 from greenchannel.settings import ServiceSettings
 from pydantic import Field
+
+from routing.domain.similarity import CLUSTER_SIMILARITY, DUPLICATE_SIMILARITY
 
 
 class Settings(ServiceSettings):
@@ -24,7 +28,26 @@ class Settings(ServiceSettings):
     reminder_working_day: int = Field(default=7, ge=1, le=60)
     # Calendar days after the company's answer without rating or appeal before intake auto-closes.
     quiet_period_days: int = Field(default=15, ge=1, le=365)
+    # sla.publication_due this many working days after the first forwarding when the company has not answered:
+    # intake then publishes the case without the answer.
+    publication_delay_working_days: int = Field(default=15, ge=1, le=120)
     watchdog_interval_s: float = Field(default=60.0, gt=0)
     # How long a watchdog pass holds a clock it claimed; a replica that dies leaves the lease to run out.
     watchdog_lease_s: float = Field(default=30.0, gt=0)
     operator_token: str = Field(default="dev-operator-token", min_length=1)
+    # A complaint nearly repeating (estimated Jaccard of word bigrams at least DUPLICATE_SIMILARITY) one the same
+    # complainant filed against the same company within DUPLICATE_WINDOW_DAYS, not withdrawn, is rejected as a
+    # duplicate of it. 0 days turns the check off.
+    duplicate_window_days: int = Field(default=30, ge=0, le=3650)
+    duplicate_similarity: float = Field(default=DUPLICATE_SIMILARITY, gt=0, le=1)
+    # A complaint similar (at least CLUSTER_SIMILARITY) to complaints of other complainants against the same company
+    # within CLUSTER_WINDOW_DAYS joins their cluster; CLUSTER_MIN_SIZE members make it a collective complaint (集体投诉).
+    # 0 days turns clustering off. Below about 0.25 the stored LSH bands miss many pairs (domain/similarity.py).
+    cluster_window_days: int = Field(default=30, ge=0, le=3650)
+    cluster_similarity: float = Field(default=CLUSTER_SIMILARITY, gt=0, le=1)
+    cluster_min_size: int = Field(default=5, ge=2, le=10000)
+    # How often the LSH band keys of complaints older than the clustering window are removed.
+    band_pruning_interval_s: float = Field(default=3600.0, gt=0)
+    # Where jieba keeps its dictionary cache; unset: the system temporary directory. Without a writable
+    # directory the dictionary is built in memory at start-up.
+    segmenter_cache_dir: Path | None = None

@@ -1,4 +1,5 @@
-"""Wiring of the routing service: settings, runtime, repositories, the screening and clock handlers, the watchdog, routers.
+"""Wiring of the routing service: settings, runtime, repositories, the word segmenter, the screening and clock handlers,
+the watchdog, routers.
 
 Run with ``uvicorn routing.main:create_app --factory --port 8002``.
 """
@@ -32,14 +33,19 @@ from routing.adapters.clocks import ClockRepository
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
 from routing.adapters.reference_data import load_categories, load_companies
+from routing.adapters.segmenter import Segmenter
+from routing.adapters.similarity import SimilarityRepository
 from routing.api import clocks as clocks_api
+from routing.api import clusters as clusters_api
 from routing.api import decisions as decisions_api
 from routing.api import directory as directory_api
 from routing.config import Settings
 from routing.domain.calendar import WorkingDayCalendar
 from routing.domain.clock import ClockRules
+from routing.domain.similarity import SimilarityRules
 from routing.handlers.clock import ClockEventHandler
 from routing.handlers.screening import ScreeningHandler
+from routing.housekeeping import BandPruning
 from routing.watchdog import Watchdog
 
 
@@ -52,6 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     companies = CompanyRepository(runtime.db)
     decisions = DecisionRepository(runtime.db)
     clocks = ClockRepository(runtime.db)
+    similar = SimilarityRepository(runtime.db)
+    segmenter = Segmenter(settings.segmenter_cache_dir)
     categories = load_categories()
     calendar = WorkingDayCalendar(settings.calendar_extra_holidays, settings.calendar_extra_workdays)
     rules = ClockRules(
@@ -60,6 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         appeal_working_days=settings.appeal_working_days,
         reminder_working_day=settings.reminder_working_day,
         quiet_period=timedelta(days=settings.quiet_period_days),
+        publication_working_days=settings.publication_delay_working_days,
+    )
+    similarity_rules = SimilarityRules(
+        duplicate_window=timedelta(days=settings.duplicate_window_days),
+        duplicate_similarity=settings.duplicate_similarity,
+        cluster_window=timedelta(days=settings.cluster_window_days),
+        cluster_similarity=settings.cluster_similarity,
     )
 
     @asynccontextmanager
@@ -67,7 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await companies.ensure_indexes()
         await companies.upsert_seed(load_companies())
         await clocks.ensure_indexes()
-        await runtime.start(subscriptions, jobs={"sla-watchdog": watchdog.run})
+        await similar.ensure_indexes()
+        # jieba's dictionary takes seconds to load: once, before the first complaint is screened.
+        await segmenter.load()
+        await runtime.start(subscriptions, jobs={"sla-watchdog": watchdog.run, "band-pruning": band_pruning.run})
         try:
             yield
         finally:
@@ -75,7 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = make_app(
         title="Routing",
-        description="The company directory, screening of submitted complaints, and the SLA clocks with their watchdog.",
+        description=("The company directory, screening of submitted complaints (with duplicates and collective "
+                     "complaints), and the SLA clocks with their watchdog."),
         lifespan=lifespan,
         readiness=lambda app: app.state.runtime.readiness_checks(),
     )
@@ -89,12 +108,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         calendar=calendar,
         clock=lambda: app.state.clock(),
         response_working_days=settings.response_working_days,
+        similar=similar,
+        similarity_rules=similarity_rules,
+        segment=segmenter,
     )
-    clock_events = ClockEventHandler(runtime=runtime, clocks=clocks, rules=rules, clock=lambda: app.state.clock())
+    clock_events = ClockEventHandler(runtime=runtime, clocks=clocks, rules=rules, clock=lambda: app.state.clock(),
+                                     similar=similar)
     watchdog = Watchdog(
         runtime=runtime, clocks=clocks, rules=rules, clock=lambda: app.state.clock(),
         interval_s=settings.watchdog_interval_s, lease_s=settings.watchdog_lease_s,
     )
+    band_pruning = BandPruning(similar=similar, clock=lambda: app.state.clock(),
+                               window=similarity_rules.cluster_window, interval_s=settings.band_pruning_interval_s)
     subscriptions = Subscriptions().on(ComplaintSubmitted.EVENT_TYPE, screening.handle)
     # The lifecycle events the SLA clocks follow (domain/clock.py).
     for event_type in (
@@ -111,9 +136,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.calendar = calendar
     app.state.screening = screening
     app.state.clocks = clocks
+    app.state.similar = similar
     app.state.clock_events = clock_events
     app.state.watchdog = watchdog
+    app.state.band_pruning = band_pruning
     app.include_router(directory_api.router)
     app.include_router(decisions_api.router)
     app.include_router(clocks_api.router)
+    app.include_router(clusters_api.router)
     return app

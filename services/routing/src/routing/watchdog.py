@@ -23,6 +23,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from routing.adapters.clocks import ClockRepository, LeaseLost
 from routing.domain.clock import Clock, ClockRules
+from routing.periodic import every
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -56,14 +57,7 @@ class Watchdog:
         self.lease_s = lease_s
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the store is away: the next pass tries again
-                log.exception("watchdog pass failed")
-            await asyncio.sleep(self.interval_s)
+        await every(self.interval_s, self.run_once, "watchdog pass")
 
     async def run_once(self) -> WatchdogPass:
         """One pass over the clocks due now; answers the time it decided at and the events it staged."""

@@ -10,6 +10,8 @@ from greenchannel.bearer import require_bearer, settings_token
 from routing.adapters.clocks import ClockRepository
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
+from routing.adapters.similarity import SimilarityRepository
+from routing.config import Settings
 from routing.domain.categories import Category
 from routing.watchdog import Watchdog
 
@@ -33,6 +35,14 @@ def _clocks(request: Request) -> ClockRepository:
     return request.app.state.clocks
 
 
+def _similar(request: Request) -> SimilarityRepository:
+    return request.app.state.similar
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
 def _watchdog(request: Request) -> Watchdog:
     return request.app.state.watchdog
 
@@ -41,5 +51,7 @@ Companies = Annotated[CompanyRepository, Depends(_companies)]
 Decisions = Annotated[DecisionRepository, Depends(_decisions)]
 Categories = Annotated[list[Category], Depends(_categories)]
 Clocks = Annotated[ClockRepository, Depends(_clocks)]
+Similar = Annotated[SimilarityRepository, Depends(_similar)]
+SettingsDependency = Annotated[Settings, Depends(_settings)]
 WatchdogDependency = Annotated[Watchdog, Depends(_watchdog)]
 Operator = Annotated[None, Depends(require_operator)]

@@ -30,7 +30,22 @@ since a paused clock's count does not advance):
   already is dropped (``reminder_skipped``) rather than sent late;
 * quiet period: ``quiet_period`` after the company's answer, unless the complaint was rated,
   appealed, closed, withdrawn or redirected meanwhile, ``sla.quiet_period_elapsed`` (intake
-  auto-closes the complaint).
+  auto-closes the complaint);
+* publication (round-1 response clocks only): once the count reaches ``publication_working_days``
+  (default 15; counted like the due date, so a pause moves it too: while the company waits for the
+  complainant the case is not shown as unanswered), i.e. from 00:00 Asia/Shanghai of that working
+  day, ``sla.publication_due`` once for a clock still running or paused, i.e. a complaint the
+  company has not answered and that was not withdrawn, closed or redirected (a redirected
+  complaint's publication counts from its forwarding to the new company). Intake publishes an
+  answered case on the answer itself.
+
+Stopping. Whenever a running or paused clock stops, ``sla.clock_stopped`` says why (``responded``,
+``reforwarded``, ``redirected``, ``withdrawn``, ``closed``, ``rated``) and how many working days it
+used: those in (start day, stop day], counted like the due date, less the working days of its
+pauses up to the stop day (``paused_working_days``). A paused clock that stops ends its pause on
+the stop day. A response clock stopped by an appeal that overtook the answer publishes nothing
+then; the late answer is recorded when it comes (its own date, no quiet period, since the appeal
+clock runs) and publishes the ``responded`` stop.
 
 Events may arrive twice under different ids, or out of order (a consumer retry lets a later event
 overtake an earlier one). Every transition is therefore idempotent and ignores what does not
@@ -47,7 +62,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from greenchannel.contracts import (
     ComplaintAppealed,
@@ -60,9 +75,11 @@ from greenchannel.contracts import (
     ComplaintSupplemented,
     ComplaintWithdrawn,
     EventData,
+    SlaClockStopped,
     SlaDeadlineSet,
     SlaKind,
     SlaOverdue,
+    SlaPublicationDue,
     SlaQuietPeriodElapsed,
     SlaReminder,
 )
@@ -75,6 +92,9 @@ QuietState = Literal["waiting", "elapsed", "cancelled"]
 
 RESPONSE: SlaKind = "response"
 APPEAL: SlaKind = "appeal"
+
+# The stop reasons sla.clock_stopped carries; a response clock stopped by an appeal waits for its answer instead.
+PUBLISHED_STOPS = frozenset(get_args(SlaClockStopped.model_fields["reason"].annotation))
 
 # Events after which nothing starts again.
 FINAL_EVENTS = (ComplaintRated, ComplaintClosed, ComplaintWithdrawn)
@@ -155,6 +175,9 @@ class Clock(BaseModel):
     stop_reason: str | None = None
     answered_on: date | None = None
     answered_in_time: bool | None = None
+    publication_on: date | None = Field(default=None, description="Response clocks of round 1: the day the case "
+                                                                  "is published if the company has not answered.")
+    publication_due_at: datetime | None = None
     final: bool = False
     quiet_period: QuietPeriod | None = None
     early_resume_at: datetime | None = Field(default=None, description="A supplement that came before its request.")
@@ -177,6 +200,13 @@ class Clock(BaseModel):
     def overdue_pending(self) -> bool:
         return self.due is not None and self.overdue_at is None
 
+    @property
+    def publication_pending(self) -> bool:
+        """Not raised yet, for a clock still counting (a paused one only up to its pause date)."""
+        if self.publication_on is None or self.publication_due_at is not None:
+            return False
+        return self.state == "running" or (self.paused_on is not None and self.publication_on <= self.paused_on)
+
     def next_check_at(self) -> datetime | None:
         """The first instant at which the watchdog has something to decide for this clock; ``None`` if never."""
         instants: list[datetime] = []
@@ -193,6 +223,8 @@ class Clock(BaseModel):
                     instants.append(start_of_day(self.reminder_on))  # type: ignore[arg-type]
                 if self.overdue_pending and self.due < paused_on:  # type: ignore[operator]
                     instants.append(start_of_day(self.due + timedelta(days=1)))  # type: ignore[operator]
+        if self.publication_pending:
+            instants.append(start_of_day(self.publication_on))  # type: ignore[arg-type]
         if self.quiet_period is not None and self.quiet_period.state == "waiting":
             instants.append(self.quiet_period.ends_at)
         return min(instants) if instants else None
@@ -223,6 +255,7 @@ class ClockRules:
     appeal_working_days: int = 10
     reminder_working_day: int = 7
     quiet_period: timedelta = timedelta(days=15)
+    publication_working_days: int = 15
 
     # --- counting ------------------------------------------------------------------------------
 
@@ -237,15 +270,18 @@ class ClockRules:
         return day
 
     def _scheduled(self, clock: Clock) -> Clock:
-        """``clock`` with its due date and reminder day worked out from its start, length and pauses."""
+        """``clock`` with its due date, reminder and publication days worked out from its start, length and pauses."""
         if clock.started_on is None:
             return clock
         due = self.counted_date(clock.started_on, clock.working_days, clock.pauses)
-        reminder_on = None
+        reminder_on = publication_on = None
         if clock.kind == RESPONSE and self.reminder_working_day < clock.working_days:
             reminder_on = self.counted_date(clock.started_on, self.reminder_working_day, clock.pauses)
+        if clock.kind == RESPONSE and clock.round == 1:
+            publication_on = self.counted_date(clock.started_on, self.publication_working_days, clock.pauses)
         paused = sum(pause.working_days for pause in clock.pauses)
-        return clock.model_copy(update={"due": due, "reminder_on": reminder_on, "paused_working_days": paused})
+        return clock.model_copy(update={"due": due, "reminder_on": reminder_on, "publication_on": publication_on,
+                                        "paused_working_days": paused})
 
     # --- transitions ---------------------------------------------------------------------------
 
@@ -287,18 +323,22 @@ class ClockRules:
             length, reason = event.deadline_working_days or self.response_working_days, "reforwarded"
             superseded = "reforwarded"
         changed: list[Clock] = []
+        stops: list[EventData] = []
         if appeal is not None and appeal.state != "stopped" and not _stale(appeal, at):
-            changed.append(self._stop(appeal, at, "reforwarded", answered_on=local_date(at)))
+            stopped = self._stop(appeal, at, "reforwarded", answered_on=local_date(at))
+            changed.append(stopped)
+            stops += self._stopped(stopped)
         previous = response
         if previous is not None and previous.state != "stopped":
             previous = self._stop(previous, at, superseded)
+            stops += self._stopped(previous)
         clock = self._scheduled(Clock(
             number=event.number, kind=RESPONSE, company_id=event.company_id, round=max(event.round, 1),
             state="running", working_days=length, started_at=at, started_on=local_date(at), last_event_at=at,
             history=_history_with(previous), version=previous.version if previous is not None else 0,
         ))
         changed.append(clock)
-        return Outcome(changed, [self._deadline_set(clock, reason, now)])
+        return Outcome(changed, [*stops, self._deadline_set(clock, reason, now)])
 
     def _info_requested(
         self, event: ComplaintInfoRequested, response: Clock | None, _: Clock | None, now: datetime
@@ -345,19 +385,21 @@ class ClockRules:
         if response is None or response.final or response.company_id != event.company_id:
             return Outcome.ignore("no response clock of this company")
         if response.state == "stopped":
+            if response.stop_reason == "appealed" and response.stopped_at is not None and at <= response.stopped_at:
+                return self._answer_overtaken_by_appeal(response, at)
             return Outcome.ignore("the response clock is stopped")
         if _stale(response, at):
             return Outcome.ignore("older than the response clock's last change")
-        answered_on = local_date(at)
-        clock = response
-        if clock.state == "paused":
-            # Answered while waiting for the complainant: the pause ends with the answer.
-            clock = self._scheduled(clock.model_copy(update={"pauses": _close_pause(clock, answered_on, self.calendar)}))
-        clock = self._stop(clock, at, "responded", answered_on=answered_on)
+        clock = self._stop(response, at, "responded", answered_on=local_date(at))
         clock = clock.model_copy(update={
             "quiet_period": QuietPeriod(responded_at=at, ends_at=at + self.quiet_period), "early_resume_at": None,
         })
-        return Outcome([clock])
+        return Outcome([clock], self._stopped(clock))
+
+    def _answer_overtaken_by_appeal(self, response: Clock, at: datetime) -> Outcome:
+        """The answer an appeal already implied: recorded on its own date, without a quiet period (the appeal runs)."""
+        clock = self._stop(response.model_copy(update={"state": "running"}), at, "responded", answered_on=local_date(at))
+        return Outcome([clock], self._stopped(clock))
 
     def _appealed(self, event: ComplaintAppealed, response: Clock | None, appeal: Clock | None, now: datetime) -> Outcome:
         at = event.appealed_at
@@ -388,7 +430,9 @@ class ClockRules:
             for clock in (response, appeal)
             if clock is not None and not clock.final and clock.state != "stopped" and not _stale(clock, at)
         ]
-        return Outcome(changed) if changed else Outcome.ignore("no running clock to stop")
+        if not changed:
+            return Outcome.ignore("no running clock to stop")
+        return Outcome(changed, [event for clock in changed for event in self._stopped(clock)])
 
     def _finished(
         self, event: ComplaintRated | ComplaintClosed | ComplaintWithdrawn, response: Clock | None, appeal: Clock | None
@@ -400,6 +444,7 @@ class ClockRules:
             response = Clock(number=event.number, kind=RESPONSE, company_id=event.company_id, state="stopped",
                              stopped_at=at, stop_reason=reason)
         changed = []
+        stops: list[EventData] = []
         for clock in (response, appeal):
             if clock is None or clock.final:
                 continue
@@ -407,15 +452,39 @@ class ClockRules:
                 # Closing an appealed complaint is the mediation's outcome: the appeal clock got its answer.
                 answered_on = local_date(at) if clock.kind == APPEAL and reason == "closed" else None
                 clock = self._stop(clock, at, reason, answered_on=answered_on)
+                stops += self._stopped(clock)
             changed.append(_cancel_quiet(clock).model_copy(update={"final": True}))
-        return Outcome(changed) if changed else Outcome.ignore("the complaint was finished before")
+        return Outcome(changed, stops) if changed else Outcome.ignore("the complaint was finished before")
 
     def _stop(self, clock: Clock, at: datetime, reason: str, answered_on: date | None = None) -> Clock:
+        if clock.paused_on is not None:
+            # Stopped while waiting for the complainant: the pause ends with the stop (and the due date moves by it).
+            clock = self._scheduled(clock.model_copy(update={
+                "pauses": _close_pause(clock, local_date(at), self.calendar)}))
         in_time = None if answered_on is None or clock.due is None else answered_on <= clock.due
         return _cancel_quiet(clock).model_copy(update={
             "state": "stopped", "stopped_at": at, "stop_reason": reason, "answered_on": answered_on,
             "answered_in_time": in_time, "last_event_at": max(at, clock.last_event_at or at),
         })
+
+    def _stopped(self, clock: Clock) -> list[EventData]:
+        """``sla.clock_stopped`` for a clock that has just stopped, with the working days it used; none for a
+        clock that never ran, or one stopped by an appeal (its answer publishes the stop when it comes)."""
+        if clock.started_on is None or clock.due is None or clock.stopped_at is None:
+            return []
+        if clock.stop_reason not in PUBLISHED_STOPS:
+            return []
+        stopped_on = max(local_date(clock.stopped_at), clock.started_on)
+        paused = sum(
+            max(self.calendar.working_days_between(pause.paused_on, min(pause.resumed_on or stopped_on, stopped_on)), 0)
+            for pause in clock.pauses
+        )
+        used = self.calendar.working_days_between(clock.started_on, stopped_on) - paused
+        return [SlaClockStopped(
+            number=clock.number, company_id=clock.company_id, kind=clock.kind, round=clock.round,
+            reason=clock.stop_reason, due=clock.due, working_days_used=max(used, 0),  # type: ignore[arg-type]
+            paused_working_days=paused, stopped_at=clock.stopped_at,
+        )]
 
     def _deadline_set(self, clock: Clock, reason: Literal["started", "resumed", "reforwarded"], now: datetime) -> SlaDeadlineSet:
         assert clock.due is not None
@@ -448,6 +517,10 @@ class ClockRules:
                     working_days_left=max(self.calendar.working_days_between(counted_until, clock.due), 0),
                     reminded_at=now,
                 ))
+        if clock.publication_pending and counted_until is not None and clock.publication_on <= counted_until:  # type: ignore[operator]
+            updates["publication_due_at"] = now
+            events.append(SlaPublicationDue(number=clock.number, company_id=clock.company_id,
+                                            forwarded_at=clock.started_at, due=clock.publication_on, raised_at=now))
         quiet = clock.quiet_period
         if quiet is not None and quiet.state == "waiting" and now >= quiet.ends_at:
             updates["quiet_period"] = quiet.model_copy(update={"state": "elapsed", "elapsed_at": now})

@@ -1,7 +1,9 @@
 """The screening decision on a submitted complaint: accepted for a known company with a response deadline, or rejected.
 
 The company has 10 working days to answer, counted from the day after screening on the Chinese
-working-day calendar (the screening day itself does not count).
+working-day calendar (the screening day itself does not count). A complaint that nearly repeats
+one the same complainant filed against the same company shortly before (``domain/similarity.py``)
+is rejected as a ``duplicate`` with the original's number.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from routing.domain.directory import Resolution
 
 RESPONSE_WORKING_DAYS = 10
 REJECT_COMPANY_UNKNOWN = "company_unknown"
+REJECT_DUPLICATE = "duplicate"
 
 
 # The decision is exactly what the published contract carries: one model serves both.
@@ -41,3 +44,12 @@ def decide(
         number=number, decision="accepted", company_id=company.id, company_name=company.name, category=category,
         response_due=due, screened_at=screened_at,
     )
+
+
+def duplicate(accepted: Decision, original: str, window_days: int) -> Decision:
+    """``accepted`` turned into the rejection of a duplicate of complaint ``original`` (company and category kept)."""
+    return accepted.model_copy(update={
+        "decision": "rejected", "reason": REJECT_DUPLICATE, "duplicate_of": original, "response_due": None,
+        "detail": (f"Nearly the same as complaint {original}, which the same complainant filed against "
+                   f"{accepted.company_name} within the last {window_days} days."),
+    })

@@ -1,7 +1,9 @@
 """Applies lifecycle events to the complaint's SLA clocks (``domain/clock.py``) and publishes what they imply.
 
-Each event is applied inside the inbox transaction: the clocks it changes and the ``sla.deadline_set``
-it implies commit together with the inbox entry, so a redelivery changes nothing. An event that
+Each event is applied inside the inbox transaction: the clocks it changes and the ``sla.*`` events
+it implies commit together with the inbox entry, so a redelivery changes nothing. A withdrawal or
+a redirection also updates the complaint's stored signature in the same transaction (a withdrawn
+complaint is no original of a duplicate any more; a redirected one is compared under its new company). An event that
 does not apply (a duplicate under another id, or one that arrived out of order) is recorded in
 the inbox and ignored, never an error.
 """
@@ -12,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from greenchannel.contracts import CloudEvent, ComplaintForwarded, EventData
+from greenchannel.contracts import CloudEvent, ComplaintForwarded, ComplaintRedirected, ComplaintWithdrawn, EventData
 from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from routing.adapters.clocks import ClockRepository
+from routing.adapters.similarity import SimilarityRepository
 from routing.domain.clock import CLOCK_EVENTS, ClockRules, Outcome
 
 log = logging.getLogger(__name__)
@@ -31,9 +34,13 @@ EVENT_MODELS: dict[str, type[EventData]] = {model.EVENT_TYPE: model for model in
 
 
 class ClockEventHandler:
-    def __init__(self, *, runtime: ServiceRuntime, clocks: ClockRepository, rules: ClockRules, clock: Clock) -> None:
+    def __init__(
+        self, *, runtime: ServiceRuntime, clocks: ClockRepository, rules: ClockRules, clock: Clock,
+        similar: SimilarityRepository,
+    ) -> None:
         self.runtime = runtime
         self.clocks = clocks
+        self.similar = similar
         self.rules = rules
         self.clock = clock
 
@@ -53,6 +60,10 @@ class ClockEventHandler:
                     await self.clocks.save(changed, session)
                 for staged in result.events:
                     await self.runtime.outbox.add(staged, subject=number, session=session)
+                if isinstance(data, ComplaintWithdrawn):
+                    await self.similar.withdrawn(number, data.withdrawn_at, session)
+                elif isinstance(data, ComplaintRedirected):
+                    await self.similar.redirected(number, data.to_company_id, session)
                 outcome.append(result)
 
             applied = await self.runtime.inbox.handle_once(event, work)

@@ -3,6 +3,14 @@
 The decision and its event are written in one transaction together with the inbox entry, so a
 redelivered event changes nothing. The complaint number is the decision's key: the same complaint
 submitted again under another event id gets the stored decision back and publishes nothing new.
+
+For a complaint addressed to a known company the same transaction compares its text with earlier
+ones (``domain/similarity.py``): a near repeat of the complainant's own earlier complaint is
+rejected as a duplicate; otherwise its signature is stored and, when it resembles other
+complainants' complaints, it joins their cluster, with one ``cluster.joined`` per member that
+joins, through the outbox with the decision. The signature is computed before the transaction;
+everything read from the store is read inside it, so a transaction retried after a write conflict
+decides again on what the other one wrote.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from greenchannel.contracts import CloudEvent, ComplaintSubmitted
+from greenchannel.contracts import CloudEvent, ClusterJoined, ComplaintSubmitted
 from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
@@ -20,11 +28,13 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
-from routing.domain import directory
+from routing.adapters.similarity import SignatureRecord, SimilarityRepository
+from routing.domain import directory, similarity
 from routing.domain.calendar import WorkingDayCalendar
 from routing.domain.categories import Category, effective_category
 from routing.domain.directory import Resolution
-from routing.domain.screening import Decision, decide
+from routing.domain.screening import Decision, decide, duplicate
+from routing.domain.similarity import Segment, Signature, SimilarityRules
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -43,6 +53,9 @@ class ScreeningHandler:
         calendar: WorkingDayCalendar,
         clock: Clock,
         response_working_days: int,
+        similar: SimilarityRepository,
+        similarity_rules: SimilarityRules,
+        segment: Segment,
     ) -> None:
         self.runtime = runtime
         self.companies = companies
@@ -51,6 +64,9 @@ class ScreeningHandler:
         self.calendar = calendar
         self.clock = clock
         self.response_working_days = response_working_days
+        self.similar = similar
+        self.similarity_rules = similarity_rules
+        self.segment = segment
 
     async def handle(self, event: CloudEvent) -> None:
         await self.screen(event)
@@ -64,14 +80,24 @@ class ScreeningHandler:
 
         with tracer.start_as_current_span("screen complaint") as span:
             span.set_attribute("complaint.number", submitted.number)
+            screened_at = self.clock()
             decision = decide(
                 submitted.number,
                 await self._resolve(submitted),
                 effective_category(submitted.category, self.categories),
-                screened_at=self.clock(),
+                screened_at=screened_at,
                 calendar=self.calendar,
                 response_working_days=self.response_working_days,
             )
+            record = None
+            if decision.decision == "accepted":
+                signature = Signature.of_text(similarity.complaint_text(submitted.title, submitted.description),
+                                              self.segment)
+                if signature is not None:
+                    record = SignatureRecord(
+                        number=submitted.number, company_id=decision.company_id,  # type: ignore[arg-type]
+                        complainant_key=submitted.complainant_key, submitted_at=submitted.submitted_at,
+                        screened_at=screened_at, signature=signature)
             outcome: list[Decision] = []
             published: list[bool] = []
 
@@ -82,15 +108,19 @@ class ScreeningHandler:
                 if stored is not None:
                     outcome.append(stored)
                     return
-                staged = await self.runtime.outbox.add(
-                    decision, subject=submitted.number, session=session
-                )
-                await self.decisions.insert(decision, event_id=event.id, screened_event_id=staged.id, session=session)
-                outcome.append(decision)
+                final, joined = decision, list[ClusterJoined]()
+                if record is not None:
+                    final, joined = await self._compare(decision, record, session)
+                staged = await self.runtime.outbox.add(final, subject=submitted.number, session=session)
+                await self.decisions.insert(final, event_id=event.id, screened_event_id=staged.id, session=session)
+                for data in joined:
+                    await self.runtime.outbox.add(data, subject=data.number, session=session)
+                outcome.append(final)
                 published.append(True)
 
             applied = await self.runtime.inbox.handle_once(event, work)
             if applied and published:
+                decision = outcome[0]
                 self.runtime.relay.wake()
                 log.info("complaint %s screened: %s %s", submitted.number, decision.decision, decision.reason or "")
                 span.set_attribute("routing.decision", decision.decision)
@@ -102,6 +132,39 @@ class ScreeningHandler:
             log.info("complaint %s was screened before: keeping its decision (%s)", submitted.number, stored.decision)
             span.set_attribute("routing.decision", stored.decision)
             return stored
+
+    async def _compare(
+        self, accepted: Decision, record: SignatureRecord, session: AsyncClientSession
+    ) -> tuple[Decision, list[ClusterJoined]]:
+        """The decision after comparing with earlier complaints, and the ``cluster.joined`` events it implies."""
+        rules = self.similarity_rules
+        if not (rules.checks_duplicates or rules.clusters):
+            await self.similar.record(record, None, session)
+            return accepted, []
+        await self.similar.take_turn(record.company_id, session)
+        if rules.checks_duplicates:
+            earlier = await self.similar.earlier_of_complainant(
+                record.complainant_key, record.company_id, record.submitted_at - rules.duplicate_window, session)
+            original = similarity.original_of(record.signature, earlier, rules.duplicate_similarity)
+            if original is not None:
+                return duplicate(accepted, original.number, rules.duplicate_window.days), []
+        choice = None
+        if rules.clusters:
+            candidates = await self.similar.cluster_candidates(
+                record.company_id, record.signature.band_keys(), record.submitted_at - rules.cluster_window,
+                record.complainant_key, session)
+            choice = similarity.choose_cluster(record.signature, candidates, rules.cluster_similarity)
+        if choice is None:
+            await self.similar.record(record, None, session)
+            return accepted, []
+        joined, size = await self.similar.join(choice, record.company_id, record.screened_at, session)
+        await self.similar.record(record, choice.cluster_id, session)
+        events = [
+            ClusterJoined(cluster_id=choice.cluster_id, number=number, company_id=record.company_id, size=size,
+                          joined_at=record.screened_at)
+            for number in [*joined, record.number]
+        ]
+        return accepted, events
 
     async def _resolve(self, submitted: ComplaintSubmitted) -> Resolution:
         if submitted.company_id:
