@@ -24,7 +24,7 @@ from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
-from intake.api import accounts, company, complaints, dead_letters, deliveries, internal, operators
+from intake.api import accounts, company, complaints, dead_letters, deliveries, internal, operators, uploads
 from intake.api.deps import Intake
 from intake.config import Settings
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         streamed=UPLOAD_ROUTES,
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
-                   deliveries.router, internal.router):
+                   deliveries.router, internal.router, uploads.router):
         app.include_router(router)
 
     @app.exception_handler(IllegalTransition)

@@ -1,4 +1,5 @@
-"""HTTP client of the evidence service: streams uploads through and reads receipts (httpx)."""
+"""HTTP client of the evidence service: streams uploads through, starts and completes presigned uploads, reads
+receipts (httpx)."""
 
 from __future__ import annotations
 
@@ -26,27 +27,38 @@ class EvidenceClient:
             headers["X-Filename"] = quote(filename, safe="")
         if length is not None:
             headers["Content-Length"] = str(length)
-        try:
-            response = await self._client.post(path, content=chunks, headers=headers)
-        except httpx.HTTPError:
-            raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
-        return self._answer(response)
+        return await self._call("POST", path, content=chunks, headers=headers)
 
     async def receipt(self, evidence_id: str) -> dict[str, Any] | None:
-        try:
-            response = await self._client.get(f"/v1/evidence/{evidence_id}")
-        except httpx.HTTPError:
-            raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
-        if response.status_code == 404:
-            return None
-        return self._answer(response)
+        return await self._get_or_none(f"/v1/evidence/{evidence_id}")
 
     async def link(self, evidence_id: str) -> dict[str, Any]:
+        return await self._call("POST", f"/v1/evidence/{evidence_id}/link")
+
+    async def start_upload(self, declaration: dict[str, Any]) -> dict[str, Any]:
+        """A presigned PUT into quarantine for the declared file (its size, type and SHA-256 checked later)."""
+        return await self._call("POST", "/v1/uploads", json=declaration)
+
+    async def upload_state(self, upload_id: str) -> dict[str, Any] | None:
+        return await self._get_or_none(f"/v1/uploads/{upload_id}")
+
+    async def complete_upload(self, upload_id: str) -> tuple[dict[str, Any], bool]:
+        """Verify and store a presigned upload: its receipt, and whether it was stored by this call."""
+        response = await self._send("POST", f"/v1/uploads/{upload_id}/complete")
+        return self._answer(response), response.status_code == 201
+
+    async def _get_or_none(self, path: str) -> dict[str, Any] | None:
+        response = await self._send("GET", path)
+        return None if response.status_code == 404 else self._answer(response)
+
+    async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        return self._answer(await self._send(method, path, **options))
+
+    async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
         try:
-            response = await self._client.post(f"/v1/evidence/{evidence_id}/link")
+            return await self._client.request(method, path, **options)
         except httpx.HTTPError:
             raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
-        return self._answer(response)
 
     @staticmethod
     def _answer(response: httpx.Response) -> dict[str, Any]:
