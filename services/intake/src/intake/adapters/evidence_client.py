@@ -12,8 +12,9 @@ from greenchannel.problems import Problem
 
 
 class EvidenceClient:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(self, base_url: str, timeout_s: float, operator_token: str) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=5.0))
+        self._operator = {"Authorization": f"Bearer {operator_token}"}
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -46,6 +47,11 @@ class EvidenceClient:
         """Verify and store a presigned upload: its receipt, and whether it was stored by this call."""
         response = await self._send("POST", f"/v1/uploads/{upload_id}/complete")
         return self._answer(response), response.status_code == 201
+
+    async def verify(self, evidence_id: str) -> dict[str, Any] | None:
+        """An operator's re-verification: evidence reads the stored object back and compares it with the receipt."""
+        response = await self._send("POST", f"/v1/evidence/{evidence_id}/verify", headers=self._operator)
+        return None if response.status_code == 404 else self._answer(response)
 
     async def _get_or_none(self, path: str) -> dict[str, Any] | None:
         response = await self._send("GET", path)

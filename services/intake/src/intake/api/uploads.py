@@ -15,6 +15,8 @@ a file to it (the complainant's access code or account token): completing it add
 An upload started for a complaint completes only through that complaint's route, and one started before
 filing only through ``/v1/uploads``; anything else answers the 404 of an unknown upload. Refusals are
 evidence's problem documents, passed on; a refused or expired upload leaves nothing in storage.
+
+Operators re-verify any stored file against its receipt through ``POST /v1/ops/evidence/{id}/verify``.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
 from intake.api.complaints import link_evidence, open_for_evidence
-from intake.api.deps import AccessCode, CallerDep, ClientDep, Intake, IntakeDep
+from intake.api.deps import AccessCode, CallerDep, ClientDep, Intake, IntakeDep, OperatorDep
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 
-_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
+_UPLOAD_ID = _EVIDENCE_ID = re.compile(r"[0-9a-f]{32}")
 
 _REFUSED_AT_START = {
     409: {"description": "The complaint holds its maximum of files, or takes none in its state."},
@@ -121,6 +123,16 @@ async def complete_complaint_upload(number: str, upload_id: UploadId, intake: In
     if not created:
         response.status_code = 200
     return receipt
+
+
+@router.post("/ops/evidence/{evidence_id}/verify", tags=["operators"],
+             responses={404: {"description": "Unknown evidence (evidence_not_found)."}},
+             summary="Operator: read a stored file back and check it against its receipt (SHA-256 and size)")
+async def verify_evidence(evidence_id: str, intake: IntakeDep, _: OperatorDep) -> dict[str, Any]:
+    verdict = await intake.evidence.verify(evidence_id) if _EVIDENCE_ID.fullmatch(evidence_id) else None
+    if verdict is None:
+        raise Problem(404, "evidence_not_found", "No such evidence.")
+    return verdict
 
 
 async def _started_for(intake: Intake, upload_id: str, number: str | None) -> None:

@@ -1,11 +1,14 @@
-"""Presigned uploads through the gateway, against real nanio: intake in front of the evidence service, both on
-real ports, the client PUTting the bytes straight to storage at the URL intake hands out (signed for
-``S3_PUBLIC_ENDPOINT``, here another name of the same server), then completing the upload through intake."""
+"""Evidence through the gateway, against real nanio: intake in front of the evidence service, both on real ports.
+
+Streamed uploads refused at the gateway (empty, oversized while streaming, hostile names); presigned uploads,
+the client PUTting the bytes straight to storage at the URL intake hands out (signed for ``S3_PUBLIC_ENDPOINT``,
+here another name of the same server) and completing them through intake; operators' re-verification."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import os
 import struct
 from datetime import datetime, timedelta, timezone
@@ -35,6 +38,8 @@ FORM = {
 }
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 HOSTILE_NAME = "../../quarantine/录像 <script>.mp4"
+IMAGE_LIMIT = 2 * 1024 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def video(extra_bytes: int) -> bytes:
@@ -56,7 +61,8 @@ async def stack(mongo_url, s3_endpoint, broker_namespace, run_id):
     evidence_settings = EvidenceSettings(
         mongo_url=mongo_url, mongo_db=f"t{run_id}_evidence_presigned", s3_endpoint=s3_endpoint,
         s3_public_endpoint=f"localhost:{port}", s3_access_key=standins.S3_ACCESS_KEY,
-        s3_secret_key=standins.S3_SECRET_KEY, s3_bucket=f"pre-{run_id}", outbox_poll_interval_s=0.1, log_json=False,
+        s3_secret_key=standins.S3_SECRET_KEY, s3_bucket=f"gw-{run_id}", outbox_poll_interval_s=0.1, log_json=False,
+        max_image_bytes=IMAGE_LIMIT,
         **broker_namespace.settings_for("evidence"),
     )
     evidence = evidence_app(evidence_settings)
@@ -100,12 +106,64 @@ async def file_complaint(stack, headers: dict | None = None, **changes) -> tuple
     return filed.json()["number"], filed.json()["access_code"]
 
 
+async def complainant(stack, login: str) -> dict[str, str]:
+    await stack.post("/v1/accounts", json={"login": login, "password": "a-long-password-1"})
+    signed_in = await stack.post("/v1/auth/token", json={"login": login, "password": "a-long-password-1"})
+    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
+
+async def operator(stack) -> dict[str, str]:
+    signed_in = await stack.post("/v1/ops/auth/token", json={"login": "admin", "password": "development-only-admin-password"})
+    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
+
 async def until(check, timeout: float = 20.0):
     deadline = asyncio.get_running_loop().time() + timeout
     while not (result := await check()):
         assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
         await asyncio.sleep(0.1)
     return result
+
+
+async def stored_under(stack, prefix: str) -> list[str]:
+    return await asyncio.to_thread(keys, stack.storage, stack.bucket, prefix)
+
+
+async def test_streamed_uploads_that_are_empty_or_grow_past_the_limit_are_refused_and_nothing_is_kept(stack):
+    records, objects = await stack.evidence_db.evidence.count_documents({}), await stored_under(stack, "unattached/")
+
+    empty = await stack.post("/v1/evidence", files={"file": ("空.txt", b"", "text/plain")})
+
+    assert (empty.status_code, empty.json()["code"]) == (422, "empty_evidence")
+
+    boundary = "gc-gateway-test"
+
+    async def endless_image():  # chunked: no Content-Length for the gateway to judge by, only the count
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.png"\r\n'
+               "Content-Type: image/png\r\n\r\n").encode() + PNG_SIGNATURE
+        for _ in range(IMAGE_LIMIT // (256 * 1024) + 4):
+            yield bytes(256 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    oversized = await stack.post("/v1/evidence", content=endless_image(),
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    assert "content-length" not in oversized.request.headers
+    assert (oversized.status_code, oversized.json()["code"], oversized.json()["limit_bytes"]) == (
+        413, "evidence_too_large", IMAGE_LIMIT)
+    assert oversized.headers["content-type"].startswith("application/problem+json")
+    assert await stack.evidence_db.evidence.count_documents({}) == records
+    assert await stored_under(stack, "unattached/") == objects
+
+
+async def test_hostile_filenames_through_the_gateway_never_reach_the_storage_key(stack):
+    for name in ("../../quarantine/evil.txt", "..\\..\\boot.ini", "a/b/c/" + "长" * 300 + ".txt", ".", "%2e%2e%2fx.txt"):
+        answer = await stack.post("/v1/evidence", files={"file": (name, "证据文本".encode(), "text/plain")})
+        assert answer.status_code == 201, (name, answer.text)
+        receipt = answer.json()
+        assert "/" not in receipt["filename"] and "\\" not in receipt["filename"] and receipt["filename"] not in (".", "..")
+        assert len(receipt["filename"]) <= 200
+        assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [f"unattached/{receipt['evidence_id']}"]
 
 
 async def test_a_large_file_goes_straight_to_storage_then_is_filed_with_its_receipt(stack):
@@ -134,7 +192,7 @@ async def test_a_large_file_goes_straight_to_storage_then_is_filed_with_its_rece
     assert (receipt["media_type"], receipt["number"], receipt["status"]) == ("video/mp4", None, "unattached")
     assert ".." not in receipt["filename"] and "/" not in receipt["filename"]
     assert await quarantined(stack) == []
-    assert await asyncio.to_thread(keys, stack.storage, stack.bucket, "unattached/") == [f"unattached/{receipt['evidence_id']}"]
+    assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [f"unattached/{receipt['evidence_id']}"]
     again = await stack.post(f"/v1/uploads/{upload_id}/complete")
     assert again.status_code == 200 and again.json() == receipt
 
@@ -148,17 +206,24 @@ async def test_a_large_file_goes_straight_to_storage_then_is_filed_with_its_rece
         return stored["status"] == "attached" and stored["number"] == number
 
     await until(attached)
-    link = await stack.get(f"/v1/complaints/{number}/evidence/{receipt['evidence_id']}/link",
-                           headers={"X-Access-Code": code})
+    link_path = f"/v1/complaints/{number}/evidence/{receipt['evidence_id']}/link"
+    link = await stack.get(link_path, headers={"X-Access-Code": code})
     async with httpx.AsyncClient(timeout=30) as outsider:
         downloaded = await outsider.get(link.json()["url"])
     assert hashlib.sha256(downloaded.content).hexdigest() == digest
+    # Operators may download it too; everybody else gets the 404 of a complaint that does not exist.
+    assert (await stack.get(link_path, headers=await operator(stack))).status_code == 200
+    other_number, other_code = await file_complaint(stack)
+    for stranger in ({}, {"X-Access-Code": "ZZZZZZZZZZ"}, {"X-Access-Code": other_code},
+                     await complainant(stack, "stranger@example.cn")):
+        refused = await stack.get(link_path, headers=stranger)
+        assert (refused.status_code, refused.json()["code"]) == (404, "complaint_not_found"), stranger
+    assert (await stack.get(f"/v1/complaints/{other_number}/evidence/{receipt['evidence_id']}/link",
+                            headers={"X-Access-Code": other_code})).status_code == 404
 
 
 async def test_a_filed_complaint_takes_a_presigned_upload_from_its_complainant_only(stack):
-    await stack.post("/v1/accounts", json={"login": "presigned@example.cn", "password": "a-long-password-1"})
-    signed_in = await stack.post("/v1/auth/token", json={"login": "presigned@example.cn", "password": "a-long-password-1"})
-    bearer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    bearer = await complainant(stack, "presigned@example.cn")
     number, code = await file_complaint(stack, headers=bearer)
     content = video(300 * 1024)
     path = f"/v1/complaints/{number}/uploads"
@@ -246,3 +311,29 @@ async def test_every_refusal_is_a_problem_and_leaves_nothing_in_storage(stack):
     # A refused upload stays refused: completing it again answers the same problem.
     again = await completion(mismatch)
     assert (again.status_code, again.json()["code"]) == (422, "upload_hash_mismatch")
+
+
+async def test_operators_reverify_a_stored_file_through_the_gateway_and_nobody_else_may(stack):
+    content = video(100 * 1024)
+    ticket = (await stack.post("/v1/uploads", json=declaration(content))).json()
+    assert (await put(ticket["url"], content)).status_code == 200
+    receipt = (await stack.post(f"/v1/uploads/{ticket['upload_id']}/complete")).json()
+    path = f"/v1/ops/evidence/{receipt['evidence_id']}/verify"
+    as_operator = await operator(stack)
+
+    intact = await stack.post(path, headers=as_operator)
+
+    assert intact.status_code == 200, intact.text
+    assert intact.json()["ok"] is True and intact.json()["actual"] == {"sha256": receipt["sha256"], "size": receipt["size"]}
+    # The stored object is changed behind the platform's back: the re-verification says so.
+    tampered = content[:-1] + bytes([content[-1] ^ 1])
+    await asyncio.to_thread(stack.storage.put_object, stack.bucket, f"unattached/{receipt['evidence_id']}",
+                            io.BytesIO(tampered), len(tampered))
+    found = (await stack.post(path, headers=as_operator)).json()
+    assert found["ok"] is False and found["actual"]["sha256"] == hashlib.sha256(tampered).hexdigest()
+    assert found["expected"]["sha256"] == receipt["sha256"]
+
+    assert (await stack.post(path, headers=await complainant(stack, "curious@example.cn"))).status_code == 403
+    assert (await stack.post(path)).status_code == 401
+    unknown = await stack.post(f"/v1/ops/evidence/{'0' * 32}/verify", headers=as_operator)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "evidence_not_found")
