@@ -24,15 +24,6 @@ async def object_storage(request, settings) -> ObjectStorage:
     storage.close()
 
 
-def stored(storage: Minio, bucket: str, key: str) -> bytes:
-    response = storage.get_object(bucket, key)
-    try:
-        return response.data
-    finally:
-        response.close()
-        response.release_conn()
-
-
 def open_multipart_uploads(storage: Minio, bucket: str, key: str) -> list[str]:
     return [upload.object_name for upload in storage._list_multipart_uploads(bucket, prefix=key).uploads]
 
@@ -47,8 +38,7 @@ async def test_a_streamed_object_arrives_whole_in_parts_of_the_configured_size(o
         await put.write(content[offset : offset + 256 * 1024])
     await put.complete()
 
-    assert hashlib.sha256(await asyncio.to_thread(stored, storage, settings.s3_bucket, key)).digest() == \
-        hashlib.sha256(content).digest()
+    assert await object_storage.digest(key) == (hashlib.sha256(content).hexdigest(), size)
     stat = await asyncio.to_thread(storage.stat_object, settings.s3_bucket, key)
     assert stat.content_type == "video/mp4" and stat.metadata.get("x-amz-meta-evidence-id") == "e1"
     expected_parts = 1 if size < settings.upload_part_bytes else -(-size // settings.upload_part_bytes)

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
 import os
 import struct
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,15 +29,7 @@ from pymongo import AsyncMongoClient
 
 pytestmark = pytest.mark.integration
 
-FORM = {
-    "complainant": {"name": "赵六", "id_number": "11010519491231002X", "phone": "13812345678"},
-    "company": {"name": "迅联"},
-    "category": "auto_renewal",
-    "title": "会员自动续费未提醒",
-    "description": "会员到期前未收到任何提醒即被扣费三十元，客服拒绝退款。",
-    "occurred_on": "2026-10-01",
-    "desired_outcome": "退还扣费并关闭自动续费",
-}
+FORM = json.loads((Path(__file__).parents[3] / "docs" / "examples" / "complaint.json").read_text(encoding="utf-8"))
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 HOSTILE_NAME = "../../quarantine/录像 <script>.mp4"
 IMAGE_LIMIT = 2 * 1024 * 1024

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Response, status
-from greenchannel.problems import Problem
 
-from evidence.api.dependencies import Evidence
+from evidence.api.dependencies import Evidence, known_format
 from evidence.api.schemas import EvidenceReceipt, UploadRequest, UploadState, UploadTicket
 from evidence.domain.uploads import UPLOAD_COMPLETED, UPLOAD_ID_PATTERN
 
 router = APIRouter(tags=["uploads"])
 
-_UPLOAD_ID = re.compile(UPLOAD_ID_PATTERN)
+_known_format = known_format(UPLOAD_ID_PATTERN, "upload_not_found", "upload")
 
 
 @router.post(
@@ -74,9 +71,3 @@ async def complete_upload(upload_id: str, evidence: Evidence, response: Response
         response.status_code = status.HTTP_200_OK
     return EvidenceReceipt.of(record)
 
-
-def _known_format(upload_id: str) -> str:
-    """An id that cannot exist answers the same 404 as an unknown one."""
-    if not _UPLOAD_ID.fullmatch(upload_id):
-        raise Problem(404, "upload_not_found", f"No upload {upload_id}.")
-    return upload_id
