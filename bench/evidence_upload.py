@@ -240,6 +240,11 @@ class Tally:
     def rates(self, total_bytes: int) -> dict[str, float]:
         return {way: throughput(total_bytes, seconds) for way, seconds in self.elapsed.items()}
 
+    def cpu_per_gib(self, total_bytes: int) -> dict[str, dict[str, float]]:
+        gib = total_bytes / (1024 * MIB)
+        return {way: {name: round(seconds / gib, 2) for name, seconds in spent.items() if seconds >= 0.005}
+                for way, spent in self.cpu.items()}
+
     def load(self) -> dict[str, float]:
         return {"mean": round(sum(self.loads) / len(self.loads), 2), "max": round(max(self.loads), 2)}
 
@@ -310,7 +315,8 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
             for upload in ways.values():
                 await upload(*files[0])
 
-            pids = {"bench_client": os.getpid(), "intake": intake.pid, "evidence": evidence.pid, "nanio": s3.process.pid}
+            pids = {"bench_client": os.getpid(), "intake": intake.pid, "evidence": evidence.pid,
+                    "nanio": s3.process.pid}
             everything = Tally(pids)
             per_round = []
             for _ in range(rounds):
@@ -346,7 +352,6 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
         s3.stop()
 
     rates = everything.rates(total * rounds)
-    gib = total * rounds / (1024 * MIB)
     large_rates = large.rates(large_size)
     return {
         "benchmark": "evidence_upload",
@@ -356,14 +361,14 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
         "ratios": ratios(rates),
         "load_average_1m": everything.load(),
         "rounds": per_round,
-        "cpu_seconds_per_gib": {way: {name: round(seconds / gib, 2) for name, seconds in spent.items() if seconds >= 0.005}
-                                for way, spent in everything.cpu.items()},
+        "cpu_seconds_per_gib": everything.cpu_per_gib(total * rounds),
         "machine": {"cpus": os.cpu_count(), "load_average_1m_at_start": round(load_at_start, 2),
                     "storage_data": "tmpfs" if str(workdir).startswith("/dev/shm") else "disk"},
         "large_upload": {
             "size_mib": large_mib,
             "throughput_mib_s": large_rates,
             "ratios": ratios(large_rates),
+            "cpu_seconds_per_gib": large.cpu_per_gib(large_size),
             "load_average_1m": large.load(),
             "memory": {
                 "evidence_direct": evidence_memory.report(),

@@ -354,7 +354,9 @@ class Ingestion:
                 raise
             raise Problem(408, "upload_stalled", "The upload sent nothing for too long and was dropped.") from None
 
-    async def _finish_streamed(self, record: EvidenceRecord, put: StreamedPut, also: AlsoInTransaction | None) -> EvidenceRecord:
+    async def _finish_streamed(
+        self, record: EvidenceRecord, put: StreamedPut, also: AlsoInTransaction | None
+    ) -> EvidenceRecord:
         with _store_span(record):
             try:
                 await put.complete()

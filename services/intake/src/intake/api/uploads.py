@@ -49,7 +49,8 @@ _REFUSED_AT_COMPLETION = {
           "complaint holds its maximum of files."},
     410: {"description": "Not completed in time (upload_expired); its object was removed."},
     413: {"description": "Larger than its kind's limit (evidence_too_large); the object was removed."},
-    415: {"description": "Not the declared type (media_type_mismatch, unsupported_media_type); the object was removed."},
+    415: {"description": "Not the declared type (media_type_mismatch, unsupported_media_type); the object was "
+          "removed."},
     422: {"description": "Not the declared size or SHA-256 (upload_size_mismatch, upload_hash_mismatch); the object "
           "was removed."},
 }
@@ -60,10 +61,10 @@ class UploadDeclaration(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    filename: str | None = Field(default=None, max_length=255, description="The original name (kept as metadata only).")
-    media_type: str = Field(max_length=255, description="One of the accepted evidence types; checked against the content.")
+    filename: str | None = Field(default=None, max_length=255, description="The original name (metadata only).")
+    media_type: str = Field(max_length=255, description="An accepted evidence type; checked against the content.")
     size: int = Field(ge=0, description="Exact size in bytes; checked against the kind's limit now, the object later.")
-    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="Hex SHA-256 of the file; checked against the object.")
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="Hex SHA-256 of the file; checked against the object")
 
 
 class UploadTicket(BaseModel):
@@ -97,7 +98,7 @@ async def complete_upload(upload_id: UploadId, intake: IntakeDep, response: Resp
 
 
 @router.post("/complaints/{number}/uploads", status_code=201, response_model=UploadTicket,
-             responses={**_REFUSED_AT_START, 404: {"description": "No complaint of the caller's (complaint_not_found)."}},
+             responses={**_REFUSED_AT_START, 404: {"description": "No complaint of the caller's."}},
              summary="Start a presigned upload of a large file for a filed complaint")
 async def start_complaint_upload(number: str, body: UploadDeclaration, intake: IntakeDep, principal: CallerDep,
                                  client: ClientDep, access_code: AccessCode = None) -> dict[str, Any]:
