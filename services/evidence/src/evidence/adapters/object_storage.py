@@ -235,6 +235,7 @@ class StreamedPut:
         self._payload_headers = {} if sign_payloads else {"x-amz-content-sha256": UNSIGNED_PAYLOAD}
         self._buffer = bytearray()
         self._upload_id: str | None = None
+        self._starting: asyncio.Future | None = None
         self._parts: list[Part] = []
         self._in_flight: tuple[int, asyncio.Future] | None = None
 
@@ -268,6 +269,10 @@ class StreamedPut:
 
     async def _abort(self) -> None:
         self._buffer = bytearray()
+        if self._upload_id is None and self._starting is not None:
+            await asyncio.wait([self._starting])  # started while the caller was cancelled: its id is needed here
+            if not self._starting.cancelled() and self._starting.exception() is None:
+                self._upload_id = self._starting.result()
         if self._in_flight is not None:
             _, in_flight = self._in_flight
             self._in_flight = None
@@ -285,8 +290,9 @@ class StreamedPut:
         await self._settled_part()
         try:
             if self._upload_id is None:
-                self._upload_id = await self._run(self._client._create_multipart_upload, self._bucket, self._key,
-                                                  dict(self._headers))
+                self._starting = self._run(self._client._create_multipart_upload, self._bucket, self._key,
+                                           dict(self._headers))
+                self._upload_id = await asyncio.shield(self._starting)
         except Exception as error:
             raise StorageFailed(str(error)) from error
         number = len(self._parts) + 1
