@@ -1,7 +1,8 @@
 """Upload evidence through the gateway and compare with a direct S3 PUT of the same files, in the same run.
 
 Starts SecantusDB and nanio, then the evidence and intake services as their own uvicorn processes
-(so each one's memory and CPU time can be read from ``/proc/<pid>``), and uploads the same set of
+(so each one's memory and CPU time can be read from ``/proc/<pid>``; with their production polling
+intervals, since what they spend idle counts in every way's CPU: ``idle_cpu_percent`` says how much), and uploads the same set of
 files these ways, interleaved file by file (a slower moment of the shared machine touches every way alike):
 
 * ``direct_s3``: the baseline, one S3 PutObject of each file straight to nanio (a presigned PUT,
@@ -218,6 +219,7 @@ def throughput(total_bytes: int, seconds: float) -> float:
 
 
 WAYS = ("direct_s3", "direct_s3_sdk", "evidence", "intake", "presigned")
+IDLE_SAMPLE_S = 5.0
 
 
 @dataclass
@@ -279,12 +281,12 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
     try:
         evidence = start_service("evidence", service_env(
             "evidence", mongo_url=mongo_url, mongo_db=f"bench{run_id}_evidence", broker=broker, s3_endpoint=s3_endpoint,
-            s3_bucket=bucket, log_level="WARNING"), log_dir=workdir)
+            s3_bucket=bucket, fast=False, log_level="WARNING"), log_dir=workdir)
         processes.append(evidence)
         await evidence.wait_ready()
         intake = start_service("intake", service_env(
             "intake", mongo_url=mongo_url, mongo_db=f"bench{run_id}_intake", broker=broker,
-            urls={"evidence": evidence.url}, log_level="WARNING"), log_dir=workdir)
+            urls={"evidence": evidence.url}, fast=False, log_level="WARNING"), log_dir=workdir)
         processes.append(intake)
         await intake.wait_ready()
         storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
@@ -317,6 +319,12 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
 
             pids = {"bench_client": os.getpid(), "intake": intake.pid, "evidence": evidence.pid,
                     "nanio": s3.process.pid}
+            # What the services spend doing nothing (outbox relays, consumers, clean-up polling): it is
+            # counted in every way's CPU below, the longer the way takes the more.
+            idle_before = {name: cpu_seconds(pid) for name, pid in pids.items() if name != "bench_client"}
+            await asyncio.sleep(IDLE_SAMPLE_S)
+            idle_cpu = {name: round(100 * (cpu_seconds(pids[name]) - seconds) / IDLE_SAMPLE_S, 1)
+                        for name, seconds in idle_before.items()}
             everything = Tally(pids)
             per_round = []
             for _ in range(rounds):
@@ -362,6 +370,7 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
         "load_average_1m": everything.load(),
         "rounds": per_round,
         "cpu_seconds_per_gib": everything.cpu_per_gib(total * rounds),
+        "idle_cpu_percent": idle_cpu,
         "machine": {"cpus": os.cpu_count(), "load_average_1m_at_start": round(load_at_start, 2),
                     "storage_data": "tmpfs" if str(workdir).startswith("/dev/shm") else "disk"},
         "large_upload": {
