@@ -27,7 +27,8 @@ class Settings(ServiceSettings):
         description="Sign the body of every streamed upload with its own SHA-256 (x-amz-content-sha256) over plain "
         "HTTP. Off: the request is signed, its body sent as UNSIGNED-PAYLOAD, sparing a second hash of every byte "
         "(the receipt's SHA-256 is computed anyway, and operators re-verify stored objects against it). Turn it on "
-        "when storage is reached over plain HTTP through a network that is not trusted; better, use s3_secure.",
+        "when storage is reached over plain HTTP through a network that is not trusted (better: s3_secure, where "
+        "TLS protects the body).",
     )
 
     # Download links and uploads.
@@ -41,7 +42,9 @@ class Settings(ServiceSettings):
         "at most two parts: one being sent to storage while the next fills.",
     )
     upload_idle_timeout_s: float = Field(default=60.0, gt=0, description="An upload that sends nothing this long is dropped.")
-    max_concurrent_uploads: int = Field(default=16, ge=1, description="Streamed uploads sent to storage at once (threads).")
+    max_concurrent_uploads: int = Field(
+        default=16, ge=1, description="Storage calls of streamed uploads at once (threads); each upload has one part in flight."
+    )
 
     # Size limits per kind of evidence, and per complaint.
     max_image_bytes: int = Field(default=10 * MIB, gt=0)
