@@ -1,26 +1,36 @@
 """Upload evidence through the gateway and compare with a direct S3 PUT of the same files, in the same run.
 
 Starts SecantusDB and nanio, then the evidence and intake services as their own uvicorn processes
-(so each one's memory can be read from ``/proc/<pid>/status``), and uploads the same set of files
-three ways, one after the other:
+(so each one's memory and CPU time can be read from ``/proc/<pid>``; with their production polling
+intervals, since what they spend idle counts in every way's CPU: ``idle_cpu_percent`` says how much), and uploads the same set of
+files these ways, interleaved file by file (a slower moment of the shared machine touches every way alike):
 
-* ``direct_s3``: the MinIO SDK's ``put_object`` straight to nanio (the ceiling: what storage takes);
+* ``direct_s3``: the baseline, one S3 PutObject of each file straight to nanio (a presigned PUT,
+  streamed from the file): what storage takes from one client;
+* ``direct_s3_sdk``: the MinIO SDK's ``fput_object`` for reference (multipart for files above 5 MiB with
+  three parts in flight, each signed with its SHA-256);
 * ``evidence``: the raw body streamed to evidence's ``POST /v1/evidence`` (the service alone);
 * ``intake``: a multipart form (field ``file``) to intake's ``POST /v1/evidence``, which streams it on
   to evidence (the whole way a client's upload goes);
-* ``presigned``: evidence's presigned flow, timed from ``POST /v1/uploads`` through the client's PUT
-  into quarantine to ``complete`` (which reads the object back, checks it and stores it).
+* ``presigned``: the presigned flow through intake, timed from ``POST /v1/uploads`` through the client's
+  PUT into quarantine to ``complete`` (evidence copies the object out of quarantine and reads it back
+  to check it).
 
-Prints one JSON document: throughput (MiB/s) of each path over the whole set, the ratios against
-the direct PUT, the CPU seconds per GiB each process spent on each path (the machine's load
-average is reported too: on a shared machine CPU, not the design, bounds the ratio), and for one large upload (200 MiB by default, a video: an ``ftyp`` box and filler)
-the resident memory of intake and evidence before and at the peak during that upload (sampled
-VmRSS every 10 ms, and the kernel's VmHWM high-water mark).
+Every client is httpx (except the SDK reference), reading the file in the same 256 KiB pieces, so the
+ways differ only by where the bytes go. The set is uploaded ``--rounds`` times; each round reports its
+throughputs, ratios and the machine's load average (other processes share the cores: prefer rounds
+taken at a low load), and the totals cover every round.
+
+Prints one JSON document: throughput (MiB/s) of each way, the ratios against the direct PUT, the CPU
+seconds per GiB each process spent on each way, the load average next to each figure, and for one
+large upload (200 MiB by default, a video: an ``ftyp`` box and filler) the resident memory of intake and
+evidence before and at the peak during that upload (VmRSS sampled every 10 ms, and the kernel's VmHWM
+high-water mark).
 
 The stand-ins keep their data on tmpfs (``/dev/shm``) when there is one, so that the figures measure
 the upload path rather than the disk (``--on-disk`` to keep them in the temp folder).
 
-    python -m bench.evidence_upload [--sizes-mib 1 8 32] [--files-per-size 3] [--large-mib 200] [--on-disk]
+    python -m bench.evidence_upload [--sizes-mib 1 8 32] [--files-per-size 3] [--rounds 3] [--large-mib 200] [--on-disk]
 """
 
 from __future__ import annotations
@@ -34,7 +44,9 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Self
 
@@ -116,23 +128,43 @@ class MemorySampler:
         }
 
 
-async def direct_put(storage, bucket: str, path: Path, size: int) -> float:
+READ_BYTES = 256 * 1024
+BOUNDARY = "bench-evidence-upload-boundary"
+
+
+async def file_chunks(path: Path, prefix: bytes = b"", suffix: bytes = b"") -> AsyncIterator[bytes]:
+    """The file's bytes in ``READ_BYTES`` pieces, read in a worker thread, between ``prefix`` and ``suffix``."""
+    if prefix:
+        yield prefix
+    source = await asyncio.to_thread(open, path, "rb")
+    try:
+        while chunk := await asyncio.to_thread(source.read, READ_BYTES):
+            yield chunk
+    finally:
+        source.close()
+    if suffix:
+        yield suffix
+
+
+async def direct_put(client: httpx.AsyncClient, storage, bucket: str, path: Path, size: int) -> float:
+    url = storage.presigned_put_object(bucket, f"direct/{uuid.uuid4().hex}", timedelta(minutes=30))
+    started = time.monotonic()
+    response = await client.put(url, content=file_chunks(path), headers={"Content-Length": str(size)})
+    elapsed = time.monotonic() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"direct PUT answered {response.status_code}: {response.text[:500]}")
+    return elapsed
+
+
+async def direct_sdk_put(storage, bucket: str, path: Path) -> float:
     started = time.monotonic()
     await asyncio.to_thread(storage.fput_object, bucket, f"direct/{uuid.uuid4().hex}", str(path), "video/mp4")
     return time.monotonic() - started
 
 
 async def through_evidence(client: httpx.AsyncClient, path: Path, size: int, sha256: str) -> float:
-    async def body():
-        source = await asyncio.to_thread(open, path, "rb")
-        try:
-            while chunk := await asyncio.to_thread(source.read, 256 * 1024):
-                yield chunk
-        finally:
-            source.close()
-
     started = time.monotonic()
-    response = await client.post("/v1/evidence", content=body(),
+    response = await client.post("/v1/evidence", content=file_chunks(path),
                                  headers={"Content-Type": "video/mp4", "Content-Length": str(size), "X-Filename": "bench.mp4"})
     elapsed = time.monotonic() - started
     _check(response, sha256)
@@ -140,12 +172,14 @@ async def through_evidence(client: httpx.AsyncClient, path: Path, size: int, sha
 
 
 async def through_intake(client: httpx.AsyncClient, path: Path, size: int, sha256: str) -> float:
+    """A multipart form as browsers send it, streamed (httpx's own encoder reads files in 64 KiB pieces)."""
+    head = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="bench.mp4"\r\n'
+            "Content-Type: video/mp4\r\n\r\n").encode()
+    tail = f"\r\n--{BOUNDARY}--\r\n".encode()
     started = time.monotonic()
-    source = await asyncio.to_thread(open, path, "rb")
-    try:
-        response = await client.post("/v1/evidence", files={"file": ("bench.mp4", source, "video/mp4")})
-    finally:
-        source.close()
+    response = await client.post("/v1/evidence", content=file_chunks(path, head, tail),
+                                 headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+                                          "Content-Length": str(len(head) + size + len(tail))})
     elapsed = time.monotonic() - started
     _check(response, sha256)
     return elapsed
@@ -157,11 +191,10 @@ async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: st
                                                      "sha256": sha256})
     if ticket.status_code != 201:
         raise RuntimeError(f"presign answered {ticket.status_code}: {ticket.text[:500]}")
-    content = await asyncio.to_thread(path.read_bytes)
-    put = await client.put(ticket.json()["url"], content=content)
+    put = await client.put(ticket.json()["url"], content=file_chunks(path), headers={"Content-Length": str(size)})
     if put.status_code != 200:
         raise RuntimeError(f"PUT answered {put.status_code}: {put.text[:500]}")
-    response = await client.post(f"/v1/uploads/{ticket.json()['upload_id']}/complete")
+    response = await client.post(ticket.json()["links"]["complete"])
     elapsed = time.monotonic() - started
     _check(response, sha256)
     return elapsed
@@ -185,7 +218,48 @@ def throughput(total_bytes: int, seconds: float) -> float:
     return round(total_bytes / MIB / seconds, 1) if seconds else 0.0
 
 
-async def run(sizes_mib: list[float], files_per_size: int, large_mib: int, workdir: Path) -> dict:
+WAYS = ("direct_s3", "direct_s3_sdk", "evidence", "intake", "presigned")
+IDLE_SAMPLE_S = 5.0
+
+
+@dataclass
+class Tally:
+    """Seconds and CPU seconds per process spent on each way, and the load average seen before each upload."""
+
+    processes: dict[str, int]
+    elapsed: dict[str, float] = field(default_factory=lambda: dict.fromkeys(WAYS, 0.0))
+    cpu: dict[str, dict[str, float]] = field(default_factory=dict)
+    loads: list[float] = field(default_factory=list)
+
+    async def measure(self, way: str, upload: Awaitable[float]) -> None:
+        self.loads.append(os.getloadavg()[0])
+        before = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
+        self.elapsed[way] += await upload
+        spent = self.cpu.setdefault(way, dict.fromkeys(self.processes, 0.0))
+        for name, pid in self.processes.items():
+            spent[name] += cpu_seconds(pid) - before[name]
+
+    def rates(self, total_bytes: int) -> dict[str, float]:
+        return {way: throughput(total_bytes, seconds) for way, seconds in self.elapsed.items()}
+
+    def cpu_per_gib(self, total_bytes: int) -> dict[str, dict[str, float]]:
+        gib = total_bytes / (1024 * MIB)
+        return {way: {name: round(seconds / gib, 2) for name, seconds in spent.items() if seconds >= 0.005}
+                for way, spent in self.cpu.items()}
+
+    def load(self) -> dict[str, float]:
+        return {"mean": round(sum(self.loads) / len(self.loads), 2), "max": round(max(self.loads), 2)}
+
+
+def ratios(rates: dict[str, float]) -> dict[str, float]:
+    """Each way against the direct PUT; the gateway (intake) also against the SDK's multipart upload."""
+    base = rates["direct_s3"]
+    found = {f"{way}_to_direct_s3": round(rates[way] / base, 3) for way in ("intake", "evidence", "presigned")}
+    found["intake_to_direct_s3_sdk"] = round(rates["intake"] / rates["direct_s3_sdk"], 3)
+    return found
+
+
+async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mib: int, workdir: Path) -> dict:
     from devstack import standins
     from devstack.processes import service_env, start_service
     from minio import Minio
@@ -196,6 +270,7 @@ async def run(sizes_mib: list[float], files_per_size: int, large_mib: int, workd
     amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     if not standins.ensure_rabbitmq(amqp_url).reachable:
         raise SystemExit("RabbitMQ is required at AMQP_URL")
+    load_at_start = os.getloadavg()[0]
     mongo = standins.start_secantus(workdir / "secantus", log_dir=workdir)
     s3 = standins.start_nanio(workdir / "nanio", log_dir=workdir)
     s3_endpoint = f"127.0.0.1:{s3.port}"
@@ -206,12 +281,12 @@ async def run(sizes_mib: list[float], files_per_size: int, large_mib: int, workd
     try:
         evidence = start_service("evidence", service_env(
             "evidence", mongo_url=mongo_url, mongo_db=f"bench{run_id}_evidence", broker=broker, s3_endpoint=s3_endpoint,
-            s3_bucket=bucket, log_level="WARNING"), log_dir=workdir)
+            s3_bucket=bucket, fast=False, log_level="WARNING"), log_dir=workdir)
         processes.append(evidence)
         await evidence.wait_ready()
         intake = start_service("intake", service_env(
             "intake", mongo_url=mongo_url, mongo_db=f"bench{run_id}_intake", broker=broker,
-            urls={"evidence": evidence.url}, log_level="WARNING"), log_dir=workdir)
+            urls={"evidence": evidence.url}, fast=False, log_level="WARNING"), log_dir=workdir)
         processes.append(intake)
         await intake.wait_ready()
         storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
@@ -228,38 +303,55 @@ async def run(sizes_mib: list[float], files_per_size: int, large_mib: int, workd
         total = sum(size for _, size, _ in files)
 
         timeout = httpx.Timeout(600, connect=10)
-        async with httpx.AsyncClient(base_url=evidence.url, timeout=timeout) as to_evidence, \
+        async with httpx.AsyncClient(timeout=timeout) as to_storage, \
+                httpx.AsyncClient(base_url=evidence.url, timeout=timeout) as to_evidence, \
                 httpx.AsyncClient(base_url=intake.url, timeout=timeout) as to_intake:
-            # One warm-up upload each way, so connection set-up and first imports are not measured.
-            await direct_put(storage, bucket, *files[0][:2])
-            await through_evidence(to_evidence, *files[0])
-            await through_intake(to_intake, *files[0])
-
-            pids = {"bench_client": os.getpid(), "intake": intake.pid, "evidence": evidence.pid, "nanio": s3.process.pid}
             ways = {
-                "direct_s3": lambda path, size, sha256: direct_put(storage, bucket, path, size),
+                "direct_s3": lambda path, size, sha256: direct_put(to_storage, storage, bucket, path, size),
+                "direct_s3_sdk": lambda path, size, sha256: direct_sdk_put(storage, bucket, path),
                 "evidence": lambda path, size, sha256: through_evidence(to_evidence, path, size, sha256),
                 "intake": lambda path, size, sha256: through_intake(to_intake, path, size, sha256),
-                "presigned": lambda path, size, sha256: presigned(to_evidence, path, size, sha256),
+                "presigned": lambda path, size, sha256: presigned(to_intake, path, size, sha256),
             }
-            elapsed = {way: 0.0 for way in ways}
-            cpu = {way: {name: 0.0 for name in pids} for way in ways}
-            load_before = os.getloadavg()[0]
-            # Interleaved file by file, so a slower moment of the machine touches every path alike.
-            for path, size, sha256 in files:
-                for way, upload in ways.items():
-                    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
-                    elapsed[way] += await upload(path, size, sha256)
-                    for name, pid in pids.items():
-                        cpu[way][name] += cpu_seconds(pid) - before[name]
+            # One warm-up upload each way, so connection set-up and first imports are not measured.
+            for upload in ways.values():
+                await upload(*files[0])
 
-            large_direct = await direct_put(storage, bucket, large_path, large_size)
+            pids = {"bench_client": os.getpid(), "intake": intake.pid, "evidence": evidence.pid,
+                    "nanio": s3.process.pid}
+            # What the services spend doing nothing (outbox relays, consumers, clean-up polling): it is
+            # counted in every way's CPU below, the longer the way takes the more.
+            idle_before = {name: cpu_seconds(pid) for name, pid in pids.items() if name != "bench_client"}
+            await asyncio.sleep(IDLE_SAMPLE_S)
+            idle_cpu = {name: round(100 * (cpu_seconds(pids[name]) - seconds) / IDLE_SAMPLE_S, 1)
+                        for name, seconds in idle_before.items()}
+            everything = Tally(pids)
+            per_round = []
+            for _ in range(rounds):
+                this_round = Tally(pids)
+                for path, size, sha256 in files:
+                    for way, upload in ways.items():
+                        await this_round.measure(way, upload(path, size, sha256))
+                rates = this_round.rates(total)
+                per_round.append({"throughput_mib_s": rates, "ratios": ratios(rates),
+                                  "load_average_1m": this_round.load()})
+                for way in WAYS:
+                    everything.elapsed[way] += this_round.elapsed[way]
+                    totals = everything.cpu.setdefault(way, dict.fromkeys(pids, 0.0))
+                    for name, seconds in this_round.cpu[way].items():
+                        totals[name] += seconds
+                everything.loads += this_round.loads
+
+            large = Tally(pids)
+            await large.measure("direct_s3", ways["direct_s3"](large_path, large_size, large_sha256))
+            await large.measure("direct_s3_sdk", ways["direct_s3_sdk"](large_path, large_size, large_sha256))
             with MemorySampler(evidence.pid) as evidence_memory:
-                large_evidence = await through_evidence(to_evidence, large_path, large_size, large_sha256)
+                await large.measure("evidence", through_evidence(to_evidence, large_path, large_size, large_sha256))
             with MemorySampler(intake.pid) as intake_memory, MemorySampler(evidence.pid) as evidence_memory_via_intake:
-                large_intake = await through_intake(to_intake, large_path, large_size, large_sha256)
-            with MemorySampler(evidence.pid) as evidence_memory_presigned:
-                large_presigned = await presigned(to_evidence, large_path, large_size, large_sha256)
+                await large.measure("intake", through_intake(to_intake, large_path, large_size, large_sha256))
+            with MemorySampler(intake.pid) as intake_memory_presigned, \
+                    MemorySampler(evidence.pid) as evidence_memory_presigned:
+                await large.measure("presigned", presigned(to_intake, large_path, large_size, large_sha256))
     finally:
         for process in processes:
             await process.aterminate()
@@ -267,30 +359,31 @@ async def run(sizes_mib: list[float], files_per_size: int, large_mib: int, workd
         mongo.stop()
         s3.stop()
 
-    rates = {path: throughput(total, seconds) for path, seconds in elapsed.items()}
-    gib = total / (1024 * MIB)
+    rates = everything.rates(total * rounds)
+    large_rates = large.rates(large_size)
     return {
         "benchmark": "evidence_upload",
-        "files": {"count": len(files), "sizes_mib": sizes_mib, "total_mib": round(total / MIB, 1),
+        "files": {"count": len(files), "sizes_mib": sizes_mib, "total_mib": round(total / MIB, 1), "rounds": rounds,
                   "type": "video/mp4", "sequential": True},
         "throughput_mib_s": rates,
-        "ratio_intake_to_direct_s3": round(rates["intake"] / rates["direct_s3"], 3),
-        "ratio_evidence_to_direct_s3": round(rates["evidence"] / rates["direct_s3"], 3),
-        "ratio_presigned_to_direct_s3": round(rates["presigned"] / rates["direct_s3"], 3),
-        "cpu_seconds_per_gib": {way: {name: round(seconds / gib, 2) for name, seconds in spent.items() if seconds >= 0.005}
-                                for way, spent in cpu.items()},
-        "machine": {"cpus": os.cpu_count(), "load_average_1m_at_start": round(load_before, 2),
+        "ratios": ratios(rates),
+        "load_average_1m": everything.load(),
+        "rounds": per_round,
+        "cpu_seconds_per_gib": everything.cpu_per_gib(total * rounds),
+        "idle_cpu_percent": idle_cpu,
+        "machine": {"cpus": os.cpu_count(), "load_average_1m_at_start": round(load_at_start, 2),
                     "storage_data": "tmpfs" if str(workdir).startswith("/dev/shm") else "disk"},
         "large_upload": {
             "size_mib": large_mib,
-            "throughput_mib_s": {"direct_s3": throughput(large_size, large_direct),
-                                 "evidence": throughput(large_size, large_evidence),
-                                 "intake": throughput(large_size, large_intake),
-                                 "presigned": throughput(large_size, large_presigned)},
+            "throughput_mib_s": large_rates,
+            "ratios": ratios(large_rates),
+            "cpu_seconds_per_gib": large.cpu_per_gib(large_size),
+            "load_average_1m": large.load(),
             "memory": {
                 "evidence_direct": evidence_memory.report(),
                 "intake": intake_memory.report(),
                 "evidence_behind_intake": evidence_memory_via_intake.report(),
+                "intake_presigned": intake_memory_presigned.report(),
                 "evidence_completing_presigned": evidence_memory_presigned.report(),
             },
         },
@@ -301,12 +394,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Evidence upload benchmark: gateway vs direct S3 PUT")
     parser.add_argument("--sizes-mib", type=float, nargs="+", default=[1, 8, 32])
     parser.add_argument("--files-per-size", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="times the set is uploaded (each round reported)")
     parser.add_argument("--large-mib", type=int, default=200)
     parser.add_argument("--on-disk", action="store_true", help="keep the stand-ins' data in the temp folder, not tmpfs")
     args = parser.parse_args()
     tmpfs = Path("/dev/shm")
     root = None if args.on_disk or not tmpfs.is_dir() else str(tmpfs)
-    return run_and_print(lambda workdir: run(args.sizes_mib, args.files_per_size, args.large_mib, workdir),
+    return run_and_print(lambda workdir: run(args.sizes_mib, args.files_per_size, args.rounds, args.large_mib, workdir),
                          "bench-evidence-", root)
 
 

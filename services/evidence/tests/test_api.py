@@ -355,9 +355,9 @@ async def test_memory_stays_flat_however_large_the_upload(client, settings, samp
     mib = 1024 * 1024
     smaller = await upload_video_measuring_memory(client, samples, 16 * mib)
     larger = await upload_video_measuring_memory(client, samples, 48 * mib)
-    # The SDK holds a part while it gathers the next (and copies it once), plus the hand-over buffer:
-    # about three parts and a buffer, whatever the file's size.
-    bound = 3 * settings.upload_part_bytes + settings.upload_buffer_bytes + 2 * mib
+    # One part is sent to storage while the next fills: two parts (and the growth of the one filling),
+    # whatever the file's size.
+    bound = 3 * settings.upload_part_bytes + 2 * mib
     assert smaller < bound and larger < bound, f"peaks {smaller} and {larger} bytes; bound {bound}"
     # Three times the file, not a tenth more memory (a buffered upload would need 32 MiB more).
     assert larger - smaller < 4 * mib, f"peak grew from {smaller} to {larger} bytes with the file's size"

@@ -1,4 +1,5 @@
-"""Files per complaint, attachment by ``complaint.submitted``, and the operator's re-verification, against the real stand-ins."""
+"""Files per complaint, attachment by ``complaint.submitted`` and ``complaint.supplemented``, and the operator's
+re-verification, against the real stand-ins."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from greenchannel.contracts import CloudEvent, ComplaintSubmitted
+from greenchannel.contracts import CloudEvent, ComplaintSubmitted, ComplaintSupplemented, EvidenceRef
 from minio import Minio
 
 pytestmark = pytest.mark.integration
@@ -88,6 +89,25 @@ async def test_files_listed_at_filing_are_attached_once_and_survive_the_clean_up
     assert (await upload(client, text, "text/plain", number)).status_code == 201
     full = await upload(client, text, "text/plain", number)
     assert full.status_code == 409 and full.json()["code"] == "too_many_evidence_files"
+
+
+async def test_files_sent_with_a_supplement_are_attached_and_survive_the_clean_up(client, app, settings, db, events, samples):
+    pdf = samples["pdf"][0]
+    sent = (await upload(client, pdf, "application/pdf")).json()
+    number = new_number()
+    ref = EvidenceRef(**{name: sent[name] for name in ("evidence_id", "filename", "media_type", "size", "sha256")})
+    data = ComplaintSupplemented(number=number, company_id="c-1", text="补充付款截图", evidence=[ref],
+                                 supplemented_at=datetime.now(timezone.utc))
+    await events.wait_for_consumer(f"{settings.queue_prefix}.evidence")
+
+    await events.publish(CloudEvent.wrap(data, source="/services/intake", subject=number))
+
+    async def attached() -> bool:
+        return await db.evidence.count_documents({"_id": sent["evidence_id"], "number": number, "status": "attached"}) == 1
+
+    await eventually(attached)
+    await app.state.cleanup.run_once(datetime.now(timezone.utc) + timedelta(seconds=settings.orphan_ttl_s + 60))
+    assert (await client.get(f"/v1/evidence/{sent['evidence_id']}")).json()["number"] == number
 
 
 async def test_a_complaint_takes_at_most_its_limit_of_files_even_when_they_race(client, settings, storage, db, events, samples):

@@ -1,10 +1,15 @@
-"""The periodic clean-up, running in the service with short times: orphans and expired quarantine uploads go."""
+"""What is left behind, with short times in the service: orphans and expired quarantine uploads are cleaned up,
+and an upload whose client stops sending is dropped with every part it had sent to storage."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import os
+import struct
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -17,6 +22,7 @@ EVIDENCE_SETTINGS = {
     "cleanup_interval_s": 0.3,
     "upload_url_ttl_s": 2,
     "upload_complete_within_s": 2,
+    "upload_idle_timeout_s": 2,
 }
 
 
@@ -90,3 +96,30 @@ async def test_a_file_put_again_after_completion_is_swept_once_the_url_expired(c
     await eventually(swept)
     assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "quarantine/") == []
     assert (await db.uploads.find_one({"_id": ticket["upload_id"]}))["status"] == "completed"
+
+
+async def test_a_client_that_stops_sending_is_answered_408_and_nothing_is_kept(client, settings, storage, db):
+    number = f"GC-{uuid.uuid4().hex[:12]}"
+    brands = b"isom\x00\x00\x02\x00isomiso2mp41"
+    sent = struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + os.urandom(6 * 1024 * 1024)  # a part went to storage
+    address = urlsplit(str(client.base_url))
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    try:
+        writer.write(f"POST /v1/complaints/{number}/evidence HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: video/mp4\r\n"
+                     f"Content-Length: {12 * 1024 * 1024}\r\n\r\n".encode() + sent)
+        await writer.drain()
+        # ... and then nothing, the connection left open.
+        status_line = await asyncio.wait_for(reader.readline(), timeout=30)
+        headers = {}
+        while (line := await asyncio.wait_for(reader.readline(), timeout=10)) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            headers[name.strip().lower()] = value.strip()
+        problem = json.loads(await reader.readexactly(int(headers["content-length"])))
+    finally:
+        writer.close()
+
+    assert status_line.split()[1] == b"408" and problem["code"] == "upload_stalled"
+    parts = await asyncio.to_thread(lambda: storage._list_multipart_uploads(settings.s3_bucket, prefix=f"{number}/").uploads)
+    assert parts == []
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, f"{number}/") == []
+    assert await db.evidence.count_documents({"number": number}) == 0

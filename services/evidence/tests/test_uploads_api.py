@@ -60,6 +60,9 @@ async def test_a_presigned_upload_is_quarantined_until_verified_then_stored_and_
     expires_at = datetime.fromisoformat(ticket["expires_at"])
     assert abs(expires_at - datetime.now(timezone.utc) - timedelta(seconds=settings.upload_url_ttl_s)) < timedelta(seconds=30)
 
+    state = (await client.get(f"/v1/uploads/{upload_id}")).json()
+    assert (state["number"], state["status"], state["size"], state["evidence_id"]) == (number, "pending", len(content), None)
+
     early = await client.post(f"/v1/uploads/{upload_id}/complete")
     assert early.status_code == 409 and early.json()["code"] == "upload_not_received"
 
@@ -77,6 +80,8 @@ async def test_a_presigned_upload_is_quarantined_until_verified_then_stored_and_
         number, "video/mp4", "attached", "录像.mp4")
     assert receipt["sha256"] == receipt["original_sha256"] == hashlib.sha256(content).hexdigest()
     assert receipt["size"] == len(content)
+    state = (await client.get(f"/v1/uploads/{upload_id}")).json()
+    assert (state["status"], state["evidence_id"]) == ("completed", receipt["evidence_id"])
     key = f"{number}/{receipt['evidence_id']}"
     assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, f"{number}/") == [key]
     assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "quarantine/") == []
@@ -186,3 +191,5 @@ async def test_a_presigned_image_loses_its_metadata_and_keeps_the_declared_hash_
 async def test_unknown_uploads_answer_not_found(client):
     assert (await client.post(f"/v1/uploads/{uuid.uuid4().hex}/complete")).json()["code"] == "upload_not_found"
     assert (await client.post("/v1/uploads/../complete")).status_code == 404
+    assert (await client.get(f"/v1/uploads/{uuid.uuid4().hex}")).json()["code"] == "upload_not_found"
+    assert (await client.get("/v1/uploads/not-an-upload")).json()["code"] == "upload_not_found"

@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_SECONDS = Histogram(
     "greenchannel_http_request_seconds", "HTTP request latency by route template.",
@@ -35,20 +36,43 @@ def service_of(app: FastAPI) -> str:
     return runtime.settings.service_name if runtime is not None else app.title
 
 
-def install_metrics(app: FastAPI, refresh: Callable[[FastAPI], list[Refresh]]) -> None:
-    """Time every request by its route template (never the raw path: numbers would explode the labels)."""
+class RequestTiming:
+    """Time every request by its route template (never the raw path: numbers would explode the labels).
 
-    @app.middleware("http")
-    async def time_request(request: Request, call_next):
-        service = service_of(app)
+    A plain ASGI middleware, not ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` starts a
+    task group for every ``receive()`` of the request body, which made a streamed upload pay for one
+    per chunk (a large share of the CPU an upload cost the gateway and the evidence service).
+    """
+
+    def __init__(self, app: ASGIApp, *, service: Callable[[], str]) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        if template != "/metrics":
-            HTTP_SECONDS.labels(service, request.method, template, str(response.status_code)).observe(
-                time.perf_counter() - started)
-        return response
+        status = 500  # what the client gets if the application raises before answering
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            if template != "/metrics":
+                HTTP_SECONDS.labels(self.service(), scope["method"], template, str(status)).observe(
+                    time.perf_counter() - started)
+
+
+def install_metrics(app: FastAPI, refresh: Callable[[FastAPI], list[Refresh]]) -> None:
+    """Time every request (:class:`RequestTiming`) and serve ``/metrics``."""
+    app.add_middleware(RequestTiming, service=lambda: service_of(app))
 
     router = APIRouter(tags=["health"])
 

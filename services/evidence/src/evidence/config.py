@@ -22,6 +22,14 @@ class Settings(ServiceSettings):
         "another name than the service does (e.g. behind a proxy); empty: the same as s3_endpoint.",
     )
     s3_timeout_s: float = Field(default=30.0, gt=0)
+    s3_sign_payloads: bool = Field(
+        default=False,
+        description="Sign the body of every streamed upload with its own SHA-256 (x-amz-content-sha256) over plain "
+        "HTTP. Off: the request is signed, its body sent as UNSIGNED-PAYLOAD, sparing a second hash of every byte "
+        "(the receipt's SHA-256 is computed anyway, and operators re-verify stored objects against it). Turn it on "
+        "when storage is reached over plain HTTP through a network that is not trusted (better: s3_secure, where "
+        "TLS protects the body).",
+    )
 
     # Download links and uploads.
     download_link_ttl_s: int = Field(default=300, ge=1, le=7 * 24 * 3600)
@@ -29,15 +37,14 @@ class Settings(ServiceSettings):
         default=1 * MIB, ge=1, description="An image upload is kept in memory up to this size, then spooled to a temp file."
     )
     upload_part_bytes: int = Field(
-        default=5 * MIB, ge=5 * MIB, description="Part size of the multipart upload a streamed file is sent in (S3 minimum 5 MiB)."
-    )
-    upload_buffer_bytes: int = Field(
-        default=6 * MIB, ge=64 * 1024,
-        description="Bytes received but not yet taken by the storage upload, per upload; at least one part lets the "
-        "client go on sending while a part is uploaded.",
+        default=5 * MIB, ge=5 * MIB,
+        description="Part size of the multipart upload a streamed file is sent in (S3 minimum 5 MiB). An upload holds "
+        "at most two parts: one being sent to storage while the next fills.",
     )
     upload_idle_timeout_s: float = Field(default=60.0, gt=0, description="An upload that sends nothing this long is dropped.")
-    max_concurrent_uploads: int = Field(default=16, ge=1, description="Streamed uploads sent to storage at once (threads).")
+    max_concurrent_uploads: int = Field(
+        default=16, ge=1, description="Storage calls of streamed uploads at once (threads); each upload has one part in flight."
+    )
 
     # Size limits per kind of evidence, and per complaint.
     max_image_bytes: int = Field(default=10 * MIB, gt=0)

@@ -7,10 +7,11 @@ presigned upload being completed (the quarantined object, read back from storage
   as soon as they can be (a ``Content-Length`` above the limit before the first byte is read).
 * Images (at most ``max_image_bytes``) are gathered in a spool file, because their metadata is
   removed before storage (:mod:`evidence.domain.image_metadata`), then stored.
-* Everything else streams into storage while it arrives (:class:`StreamBridge` feeding the SDK's
-  multipart upload), so memory stays at one part whatever the size and the upload to storage
-  overlaps the upload from the client. Storage completes the object only after the last byte
-  passed every check; a refusal or a client that goes away aborts it, and no part is kept.
+* Everything else streams into storage while it arrives (:class:`StreamedPut`: a multipart upload
+  whose parts go to storage while the next one fills), so memory stays at two parts whatever the
+  size and the upload to storage overlaps the upload from the client. Storage completes the object
+  only after the last byte passed every check; a refusal, a client that goes away or one that stops
+  sending for ``upload_idle_timeout_s`` aborts it, and no part is kept.
 * A presigned upload of anything but an image is copied inside storage out of quarantine and the
   copy is checked while read back (:meth:`Ingestion.adopt`): the bytes are not sent again.
 * Then ONE MongoDB transaction writes the record, the complaint's file count and the
@@ -41,8 +42,7 @@ from opentelemetry import trace
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from evidence.adapters.evidence_repository import EvidenceRepository
-from evidence.adapters.object_storage import ObjectStorage
-from evidence.adapters.stream_bridge import StorageGone, StreamBridge, UploadAborted
+from evidence.adapters.object_storage import ObjectStorage, StorageFailed, StreamedPut
 from evidence.config import Settings
 from evidence.domain.filenames import filename_or_default
 from evidence.domain.image_metadata import BEST_EFFORT, REWRITABLE, Outcome, remove_metadata
@@ -314,48 +314,54 @@ class Ingestion:
         also: AlsoInTransaction | None,
     ) -> EvidenceRecord:
         assert inspection.accepted is not None
-        key = object_key(arrival.number, evidence_id)
-        bridge = StreamBridge(
-            asyncio.get_running_loop(),
-            buffer_bytes=self.settings.upload_buffer_bytes,
-            idle_timeout_s=self.settings.upload_idle_timeout_s,
-        )
-        put = self.storage.start_streamed_put(
-            key, bridge, content_type=inspection.accepted.media_type,
+        put = self.storage.streamed_put(
+            object_key(arrival.number, evidence_id), content_type=inspection.accepted.media_type,
             metadata={"evidence-id": evidence_id, "complaint-number": arrival.number or "", "upload-id": arrival.upload_id},
         )
         try:
-            async for chunk in chunks:
-                await bridge.send(chunk)
+            await self._stream_into(put, chunks)
             inspected = inspected or inspection.finish()
             self._check_declared(arrival, inspected)
-        except StorageGone:
-            # The storage upload ended before the content did: it failed, or the client stalled.
-            raise await self._failed_put(put, key) from None
-        except BaseException as error:
-            # Refused, or the client went away: the SDK aborts its multipart upload; wait until it has.
-            bridge.abort(error)
-            await asyncio.shield(_settled(put))
+        except StorageFailed as error:
+            await put.abort()
+            log.error("streamed upload to object storage failed", number=arrival.number, error=str(error))
+            raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
+        except BaseException:
+            # Refused, stalled, or the client went away: no part is kept.
+            await put.abort()
             raise
-        bridge.end()
         record = self._record_of(arrival, evidence_id, inspected, inspected.size, inspected.sha256, stripped=False)
         task = asyncio.create_task(self._finish_streamed(record, put, also))
         return await asyncio.shield(task)
 
-    async def _failed_put(self, put: asyncio.Future, key: str) -> Problem:
-        error = await _settled(put)
-        if isinstance(error, UploadAborted) and isinstance(error.__cause__, TimeoutError):
-            return Problem(408, "upload_stalled", "The upload sent nothing for too long and was dropped.")
-        log.error("streamed upload to object storage failed", key=key, error=str(error))
-        return Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.")
+    async def _stream_into(self, put: StreamedPut, chunks: AsyncIterator[bytes]) -> None:
+        """Write every chunk to ``put``; a client that sends nothing for the idle timeout is answered 408."""
+        loop = asyncio.get_running_loop()
+        idle_s = self.settings.upload_idle_timeout_s
+        source = aiter(chunks)
+        try:
+            async with asyncio.timeout(None) as waiting:
+                while True:
+                    # Only the wait for the client counts: a part waiting for storage has storage's own timeouts.
+                    waiting.reschedule(loop.time() + idle_s)
+                    chunk = await anext(source, None)
+                    waiting.reschedule(None)
+                    if chunk is None:
+                        return
+                    await put.write(chunk)
+        except TimeoutError:
+            if not waiting.expired():
+                raise
+            raise Problem(408, "upload_stalled", "The upload sent nothing for too long and was dropped.") from None
 
     async def _finish_streamed(
-        self, record: EvidenceRecord, put: asyncio.Future, also: AlsoInTransaction | None
+        self, record: EvidenceRecord, put: StreamedPut, also: AlsoInTransaction | None
     ) -> EvidenceRecord:
         with _store_span(record):
             try:
-                await put
-            except Exception as error:  # noqa: BLE001 - storage away or refusing
+                await put.complete()
+            except StorageFailed as error:
+                await put.abort()
                 log.error("evidence upload to object storage failed", number=record.number, error=str(error))
                 await self._remove_unrecorded(record)
                 raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
@@ -453,15 +459,6 @@ def _store_span(record: EvidenceRecord) -> Iterator[None]:
         span.set_attribute("evidence.media_type", record.media_type)
         span.set_attribute("evidence.size", record.size)
         yield
-
-
-async def _settled(future: asyncio.Future) -> BaseException | None:
-    """Wait for ``future`` to end; its exception (if any) instead of raising it."""
-    try:
-        await future
-    except BaseException as error:  # noqa: BLE001 - the caller decides what the failure means
-        return error
-    return None
 
 
 def _digest(file: BinaryIO) -> tuple[str, int]:

@@ -28,8 +28,12 @@ from evidence.service import EvidenceService
 
 
 def subscriptions(handlers: SubmissionHandlers) -> Subscriptions:
-    """The events the evidence service consumes: filings, which attach the files they list."""
-    return Subscriptions().on("complaint.submitted", handlers.on_submitted)
+    """The events the evidence service consumes: filings and supplements, which attach the files they list."""
+    return (
+        Subscriptions()
+        .on("complaint.submitted", handlers.on_submitted)
+        .on("complaint.supplemented", handlers.on_supplemented)
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

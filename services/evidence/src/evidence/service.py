@@ -139,6 +139,12 @@ class EvidenceService:
         log.info("presigned upload started", number=number, upload_id=upload_id, media_type=upload.media_type, size=size)
         return UploadTicket(upload_id=upload_id, url=url, expires_at=upload.url_expires_at, complete_by=upload.complete_by)
 
+    async def upload(self, upload_id: str) -> UploadRecord:
+        upload = await self.uploads.get(upload_id)
+        if upload is None:
+            raise Problem(404, "upload_not_found", f"No upload {upload_id}.")
+        return upload
+
     async def complete_upload(self, upload_id: str) -> tuple[EvidenceRecord, bool]:
         """Verify the quarantined object and store it as evidence; ``(record, created now)``.
 

@@ -27,7 +27,7 @@ from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.api import (
-    accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, operators, pages,
+    accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, operators, pages, uploads,
 )
 from intake.api.deps import Intake
 from intake.config import Settings
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cases = CaseStore(runtime)
         idempotency = IdempotencyStore(runtime.db)
         identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s)
-        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s)
+        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, settings.operator_token)
         routing = RoutingClient(settings.routing_url, settings.operator_token)
         notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
         await cases.ensure_indexes()
@@ -102,7 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         streamed=UPLOAD_ROUTES,
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
-                   deliveries.router, directory.router, internal.router, pages.router, feedback.router):
+                   deliveries.router, directory.router, internal.router, pages.router, feedback.router,
+                   uploads.router):
         app.include_router(router)
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.

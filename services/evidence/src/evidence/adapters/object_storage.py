@@ -1,11 +1,11 @@
 """Object storage through the MinIO Python SDK, in one private bucket.
 
 The SDK is synchronous (urllib3), so every call runs in a worker thread and the event loop never
-blocks on storage. A streamed upload is read by the SDK from a :class:`StreamBridge` while the
-bytes arrive: one PUT for a file smaller than a part, else a multipart upload whose parts go out
-one at a time, so memory stays at one part and the bridge's buffer whatever the file's size; if
-the stream is abandoned, the SDK aborts the multipart upload and no part is kept. Streamed uploads
-run in their own thread pool, so long uploads never starve the short calls (stat, links, removal).
+blocks on storage. A streamed upload (:class:`StreamedPut`) gathers the bytes as they arrive into
+parts: one PUT for a file smaller than a part, else a multipart upload where one part goes to
+storage while the next fills, so memory stays at two parts whatever the file's size; an upload that
+is abandoned is aborted and no part is kept. Its parts run in their own thread pool, so long uploads
+never starve the short calls (stat, links, removal).
 
 The bucket gets no policy: it stays private; clients read an object only through a presigned,
 short-lived GET, and write only through a presigned PUT into quarantine.
@@ -26,9 +26,10 @@ import certifi
 import urllib3
 from minio import Minio
 from minio.commonconfig import REPLACE, CopySource
+from minio.datatypes import Part
 from minio.error import S3Error
+from minio.helpers import genheaders
 
-from evidence.adapters.stream_bridge import StreamBridge
 from evidence.config import Settings
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,27 @@ BUCKET_RETRY_S = 2.0
 #: Bytes per read when the service reads an object back (verification, quarantine checks).
 READ_CHUNK_BYTES = 1024 * 1024
 MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+
+
+class _Client(Minio):
+    """The SDK's client, except that a request marked ``x-amz-content-sha256: UNSIGNED-PAYLOAD`` is sent so.
+
+    Over plain HTTP the SDK signs every body with its SHA-256 (over HTTPS it adds its MD5 instead):
+    a second pass over every byte of an upload whose SHA-256 the service computes anyway for the
+    receipt. The request itself stays signed (AWS Signature V4 with ``UNSIGNED-PAYLOAD``, as the AWS
+    SDKs send over HTTPS and minio-go with ``DisableContentSha256``); what was stored is checked
+    against the receipt when an operator re-verifies it. The SDK offers no option for it in Python,
+    hence this one override of the method that builds the signed headers.
+    """
+
+    def _build_headers(self, host, headers=None, body=None, creds=None):
+        if headers is None or headers.get("x-amz-content-sha256") != UNSIGNED_PAYLOAD:
+            return super()._build_headers(host, headers, body, creds)
+        built, date = super()._build_headers(host, headers, None, creds)
+        built["Content-Length"] = str(len(body) if body is not None else 0)
+        built["x-amz-content-sha256"] = UNSIGNED_PAYLOAD
+        return built, date
 
 
 def _http_client(settings: Settings) -> urllib3.PoolManager:
@@ -59,13 +81,14 @@ class ObjectStorage:
             "secure": settings.s3_secure,
             "region": settings.s3_region,  # a known region spares the SDK a bucket-location request
         }
-        self._client = Minio(settings.s3_endpoint, http_client=_http_client(settings), **credentials)
+        self._client = _Client(settings.s3_endpoint, http_client=_http_client(settings), **credentials)
         # Links are signed for the name clients use; signing is local, this client never connects.
         self._signer = (
             Minio(settings.s3_public_endpoint, **credentials) if settings.s3_public_endpoint else self._client
         )
         self._bucket_ready = False
         self._part_bytes = settings.upload_part_bytes
+        self._sign_payloads = settings.s3_sign_payloads
         self._uploads = ThreadPoolExecutor(max_workers=settings.max_concurrent_uploads, thread_name_prefix="evidence-upload")
 
     def close(self) -> None:
@@ -106,21 +129,12 @@ class ObjectStorage:
             )
         await asyncio.to_thread(put)
 
-    def start_streamed_put(
-        self, key: str, source: StreamBridge, *, content_type: str, metadata: dict[str, str]
-    ) -> asyncio.Future:
-        """Start uploading what ``source`` delivers, of unknown length; the future ends with the upload."""
-
-        def put() -> None:
-            try:
-                self._client.put_object(
-                    self.bucket, key, source, -1, content_type=content_type, metadata=metadata,
-                    part_size=self._part_bytes, num_parallel_uploads=1,
-                )
-            finally:
-                source.reader_done()
-
-        return asyncio.get_running_loop().run_in_executor(self._uploads, put)
+    def streamed_put(self, key: str, *, content_type: str, metadata: dict[str, str]) -> StreamedPut:
+        """An object written while its bytes arrive (of a length known only at the end)."""
+        headers = genheaders(metadata, None, None, None, False)
+        headers["Content-Type"] = content_type
+        return StreamedPut(self._client, self.bucket, key, headers, part_bytes=self._part_bytes,
+                           executor=self._uploads, sign_payloads=self._sign_payloads)
 
     async def copy(self, source_key: str, key: str, *, content_type: str, metadata: dict[str, str]) -> None:
         """Copy ``source_key`` to ``key`` inside storage (the bytes do not pass through the service)."""
@@ -190,3 +204,114 @@ class ObjectStorage:
             expires=timedelta(seconds=ttl_s),
             response_headers=response_headers,
         )
+
+
+class StorageFailed(Exception):
+    """Storage did not take a part, or the completion, of a streamed upload (the cause is chained)."""
+
+
+class StreamedPut:
+    """One object written while its bytes arrive: :meth:`write` each chunk, then :meth:`complete` or :meth:`abort`.
+
+    Chunks are gathered into parts of at least ``part_bytes``. A file that ends before its first
+    part is full is stored with one PUT; otherwise a multipart upload starts with the first part, and
+    each part is uploaded in a worker thread while the event loop fills the next one. A full part
+    waits for the one before it, so the client is slowed to what storage takes (back-pressure) and
+    at most two parts are held. :meth:`abort` removes every part already uploaded.
+
+    The service gathers the parts itself rather than letting the SDK's ``put_object`` read them from
+    a stream: the SDK copies each part three times on its way (reading it in pieces, then one byte
+    more to find the end of a stream of unknown length), and hashes it again (see :class:`_Client`).
+    """
+
+    def __init__(self, client: Minio, bucket: str, key: str, headers: dict, *, part_bytes: int,
+                 executor: ThreadPoolExecutor, sign_payloads: bool) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._headers = headers
+        self._part_bytes = part_bytes
+        self._executor = executor
+        self._payload_headers = {} if sign_payloads else {"x-amz-content-sha256": UNSIGNED_PAYLOAD}
+        self._buffer = bytearray()
+        self._upload_id: str | None = None
+        self._starting: asyncio.Future | None = None
+        self._parts: list[Part] = []
+        self._in_flight: tuple[int, asyncio.Future] | None = None
+
+    async def write(self, chunk: bytes) -> None:
+        """Take one more chunk; raises :class:`StorageFailed` if storage did not take an earlier part."""
+        self._buffer += chunk
+        if len(self._buffer) >= self._part_bytes:
+            await self._send_part()
+
+    async def complete(self) -> None:
+        """Every byte was written: store the object (one PUT, or the last part and the completion)."""
+        try:
+            if self._upload_id is None:
+                body, self._buffer = self._buffer, bytearray()
+                await self._run(self._client._put_object, self._bucket, self._key, body,
+                                {**self._headers, **self._payload_headers})
+                return
+            if self._buffer:
+                await self._send_part()
+            await self._settled_part()
+            await self._run(self._client._complete_multipart_upload, self._bucket, self._key, self._upload_id,
+                            self._parts)
+        except StorageFailed:
+            raise
+        except Exception as error:
+            raise StorageFailed(str(error)) from error
+
+    async def abort(self) -> None:
+        """The object will not be whole: remove what was uploaded of it (even if the caller is cancelled meanwhile)."""
+        await asyncio.shield(self._abort())
+
+    async def _abort(self) -> None:
+        self._buffer = bytearray()
+        if self._upload_id is None and self._starting is not None:
+            await asyncio.wait([self._starting])  # started while the caller was cancelled: its id is needed here
+            if not self._starting.cancelled() and self._starting.exception() is None:
+                self._upload_id = self._starting.result()
+        if self._in_flight is not None:
+            _, in_flight = self._in_flight
+            self._in_flight = None
+            await asyncio.wait([in_flight])
+            if not in_flight.cancelled():
+                in_flight.exception()  # looked at: the part is abandoned with the rest
+        if self._upload_id is not None:
+            try:
+                await self._run(self._client._abort_multipart_upload, self._bucket, self._key, self._upload_id)
+            except Exception as error:  # noqa: BLE001 - storage away: its expiry of incomplete uploads applies
+                log.error("multipart upload %s of %s could not be aborted: %s", self._upload_id, self._key, error)
+
+    async def _send_part(self) -> None:
+        part, self._buffer = self._buffer, bytearray()
+        await self._settled_part()
+        try:
+            if self._upload_id is None:
+                self._starting = self._run(self._client._create_multipart_upload, self._bucket, self._key,
+                                           dict(self._headers))
+                self._upload_id = await asyncio.shield(self._starting)
+        except Exception as error:
+            raise StorageFailed(str(error)) from error
+        number = len(self._parts) + 1
+        self._in_flight = number, self._run(self._client._upload_part, self._bucket, self._key, part,
+                                            dict(self._payload_headers), self._upload_id, number)
+
+    async def _settled_part(self) -> None:
+        """Wait for the part being uploaded, if any, and note its ETag; its failure raises here."""
+        if self._in_flight is None:
+            return
+        number, in_flight = self._in_flight
+        try:
+            # Shielded: a caller cancelled meanwhile leaves the part to abort(), which waits for it to end.
+            etag = await asyncio.shield(in_flight)
+        except Exception as error:
+            self._in_flight = None
+            raise StorageFailed(str(error)) from error
+        self._in_flight = None
+        self._parts.append(Part(number, etag))
+
+    def _run(self, call, *args) -> asyncio.Future:
+        return asyncio.get_running_loop().run_in_executor(self._executor, call, *args)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from greenchannel.bearer import require_bearer, settings_token
+from greenchannel.problems import Problem
 
 from evidence.domain.records import COMPLAINT_NUMBER_PATTERN
 from evidence.service import EvidenceService
@@ -22,3 +25,15 @@ require_operator = require_bearer(settings_token("operator_token"), "operator's"
 Evidence = Annotated[EvidenceService, Depends(get_evidence_service)]
 Operator = Depends(require_operator)
 ComplaintNumber = Annotated[str, Path(pattern=COMPLAINT_NUMBER_PATTERN, description="The complaint number.")]
+
+
+def known_format(pattern: str, code: str, what: str) -> Callable[[str], str]:
+    """A check of an id in a path: one that cannot exist answers the same 404 as an unknown one."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise Problem(404, code, f"No {what} {value}.")
+        return value
+
+    return check

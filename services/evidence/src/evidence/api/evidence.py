@@ -3,14 +3,13 @@ links, operator re-verification."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
 from greenchannel.problems import Problem
 from starlette.requests import ClientDisconnect
 
-from evidence.api.dependencies import ComplaintNumber, Evidence, Operator
+from evidence.api.dependencies import ComplaintNumber, Evidence, Operator, known_format
 from evidence.api.schemas import (
     AcceptedTypeLimit,
     DownloadLink,
@@ -25,7 +24,7 @@ from evidence.domain.records import EVIDENCE_ID_PATTERN
 
 router = APIRouter(tags=["evidence"])
 
-_EVIDENCE_ID = re.compile(EVIDENCE_ID_PATTERN)
+_known_format = known_format(EVIDENCE_ID_PATTERN, "evidence_not_found", "evidence")
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -143,13 +142,6 @@ async def get_evidence(evidence_id: str, evidence: Evidence) -> EvidenceReceipt:
 async def download_link(evidence_id: str, evidence: Evidence) -> DownloadLink:
     url, expires_at = await evidence.download_link(_known_format(evidence_id))
     return DownloadLink(evidence_id=evidence_id, url=url, expires_at=expires_at)
-
-
-def _known_format(evidence_id: str) -> str:
-    """An id that cannot exist answers the same 404 as an unknown one."""
-    if not _EVIDENCE_ID.fullmatch(evidence_id):
-        raise Problem(404, "evidence_not_found", f"No evidence {evidence_id}.")
-    return evidence_id
 
 
 @router.post(

@@ -80,6 +80,19 @@ class UploadTicket(BaseModel):
     complete_by: datetime = Field(description="Call complete before this time, or the upload is removed.")
 
 
+class UploadState(BaseModel):
+    """Where a presigned upload stands (for the gateway, which checks whose it is before completing it)."""
+
+    upload_id: str
+    number: str | None = Field(description="The complaint it was started for; null when started before filing.")
+    status: str = Field(description="pending, verifying, completed, rejected or expired.")
+    media_type: str
+    size: int
+    expires_at: datetime
+    complete_by: datetime
+    evidence_id: str | None = Field(description="The evidence it became, once completed.")
+
+
 class Digest(BaseModel):
     sha256: str
     size: int

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter, Response, status
-from greenchannel.problems import Problem
 
-from evidence.api.dependencies import Evidence
-from evidence.api.schemas import EvidenceReceipt, UploadRequest, UploadTicket
-from evidence.domain.uploads import UPLOAD_ID_PATTERN
+from evidence.api.dependencies import Evidence, known_format
+from evidence.api.schemas import EvidenceReceipt, UploadRequest, UploadState, UploadTicket
+from evidence.domain.uploads import UPLOAD_COMPLETED, UPLOAD_ID_PATTERN
 
 router = APIRouter(tags=["uploads"])
 
-_UPLOAD_ID = re.compile(UPLOAD_ID_PATTERN)
+_known_format = known_format(UPLOAD_ID_PATTERN, "upload_not_found", "upload")
 
 
 @router.post(
@@ -36,6 +33,21 @@ async def start_upload(body: UploadRequest, evidence: Evidence) -> UploadTicket:
                         complete_by=ticket.complete_by)
 
 
+@router.get(
+    "/v1/uploads/{upload_id}",
+    response_model=UploadState,
+    responses={404: {"description": "Unknown upload (upload_not_found)."}},
+    summary="Where a presigned upload stands, and the complaint it was started for",
+)
+async def upload_state(upload_id: str, evidence: Evidence) -> UploadState:
+    upload = await evidence.upload(_known_format(upload_id))
+    return UploadState(
+        upload_id=upload.upload_id, number=upload.number, status=upload.status, media_type=upload.media_type,
+        size=upload.size, expires_at=upload.url_expires_at, complete_by=upload.complete_by,
+        evidence_id=upload.evidence_id if upload.status == UPLOAD_COMPLETED else None,
+    )
+
+
 @router.post(
     "/v1/uploads/{upload_id}/complete",
     status_code=status.HTTP_201_CREATED,
@@ -54,9 +66,8 @@ async def start_upload(body: UploadRequest, evidence: Evidence) -> UploadTicket:
     summary="Verify the uploaded object (size, type by content, SHA-256), store it as evidence and answer its receipt",
 )
 async def complete_upload(upload_id: str, evidence: Evidence, response: Response) -> EvidenceReceipt:
-    if not _UPLOAD_ID.fullmatch(upload_id):
-        raise Problem(404, "upload_not_found", f"No upload {upload_id}.")
-    record, created = await evidence.complete_upload(upload_id)
+    record, created = await evidence.complete_upload(_known_format(upload_id))
     if not created:
         response.status_code = status.HTTP_200_OK
     return EvidenceReceipt.of(record)
+

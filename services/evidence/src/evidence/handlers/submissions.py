@@ -1,18 +1,20 @@
-"""``complaint.submitted``: the files listed at filing now belong to the complaint and are no longer orphans.
+"""``complaint.submitted`` and ``complaint.supplemented``: the files listed at filing, or with the answer to
+the company's question, now belong to the complaint and are no longer orphans.
 
-intake checked at filing that each listed file existed and was unattached, and it links each file
-to one complaint only; this handler makes the same fact true here (status ``attached``, the number
-set, the complaint's file count raised), in one transaction with the inbox entry. A listed file that
-is not unattached any more (removed by the clean-up in the meantime, or unknown) is logged: the
-event records a filing that happened and is not refused.
+intake checked that each listed file existed and was unattached, and it links each file to one
+complaint only; these handlers make the same fact true here (status ``attached``, the number set,
+the complaint's file count raised), in one transaction with the inbox entry, so the clean-up of
+files never attached leaves them alone. A listed file that is not unattached any more (removed by
+the clean-up in the meantime, or unknown) is logged: the event records what happened and is not refused.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TypeVar
 
 import structlog
-from greenchannel.contracts import CloudEvent, ComplaintSubmitted
+from greenchannel.contracts import CloudEvent, ComplaintSubmitted, ComplaintSupplemented, EventData
 from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
 from pydantic import ValidationError
@@ -22,6 +24,8 @@ from evidence.adapters.evidence_repository import EvidenceRepository
 
 log = structlog.get_logger(__name__)
 
+Listing = TypeVar("Listing", bound=EventData)
+
 
 class SubmissionHandlers:
     def __init__(self, runtime: ServiceRuntime, repository: EvidenceRepository) -> None:
@@ -29,27 +33,37 @@ class SubmissionHandlers:
         self.repository = repository
 
     async def on_submitted(self, event: CloudEvent) -> None:
-        try:
-            submitted = event.payload(ComplaintSubmitted)
-        except ValidationError as error:
-            raise ContractViolation(str(error)) from error
-        assert isinstance(submitted, ComplaintSubmitted)
-        if not submitted.evidence_ids:
+        submitted = _payload(event, ComplaintSubmitted)
+        await self._attach(event, submitted.number, list(submitted.evidence_ids))
+
+    async def on_supplemented(self, event: CloudEvent) -> None:
+        supplemented = _payload(event, ComplaintSupplemented)
+        await self._attach(event, supplemented.number, [ref.evidence_id for ref in supplemented.evidence])
+
+    async def _attach(self, event: CloudEvent, number: str, evidence_ids: list[str]) -> None:
+        if not evidence_ids:
             return
         attached: list[str] = []
 
         async def attach(session: AsyncClientSession) -> None:
             attached.clear()
-            ids = await self.repository.attach(
-                list(submitted.evidence_ids), submitted.number, datetime.now(timezone.utc), session
-            )
+            ids = await self.repository.attach(evidence_ids, number, datetime.now(timezone.utc), session)
             if ids:
-                await self.repository.count_files(submitted.number, len(ids), session)
+                await self.repository.count_files(number, len(ids), session)
             attached.extend(ids)
 
         if not await self.runtime.inbox.handle_once(event, attach):
             return
-        missing = set(submitted.evidence_ids) - await self.repository.attached_to(list(submitted.evidence_ids), submitted.number)
+        missing = set(evidence_ids) - await self.repository.attached_to(evidence_ids, number)
         if missing:
-            log.warning("listed evidence could not be attached", number=submitted.number, evidence_ids=sorted(missing))
-        log.info("evidence attached", number=submitted.number, count=len(attached))
+            log.warning("listed evidence could not be attached", number=number, evidence_ids=sorted(missing))
+        log.info("evidence attached", number=number, count=len(attached))
+
+
+def _payload(event: CloudEvent, contract: type[Listing]) -> Listing:
+    try:
+        payload = event.payload(contract)
+    except ValidationError as error:
+        raise ContractViolation(str(error)) from error
+    assert isinstance(payload, contract)
+    return payload

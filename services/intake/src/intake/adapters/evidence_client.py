@@ -1,4 +1,5 @@
-"""HTTP client of the evidence service: streams uploads through and reads receipts (httpx)."""
+"""HTTP client of the evidence service: streams uploads through, starts and completes presigned uploads, reads
+receipts (httpx)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from greenchannel.problems import Problem
 
 
 class EvidenceClient:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(self, base_url: str, timeout_s: float, operator_token: str) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=5.0))
+        self._operator = {"Authorization": f"Bearer {operator_token}"}
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -26,20 +28,10 @@ class EvidenceClient:
             headers["X-Filename"] = quote(filename, safe="")
         if length is not None:
             headers["Content-Length"] = str(length)
-        try:
-            response = await self._client.post(path, content=chunks, headers=headers)
-        except httpx.HTTPError:
-            raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
-        return self._answer(response)
+        return await self._call("POST", path, content=chunks, headers=headers)
 
     async def receipt(self, evidence_id: str) -> dict[str, Any] | None:
-        try:
-            response = await self._client.get(f"/v1/evidence/{evidence_id}")
-        except httpx.HTTPError:
-            raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
-        if response.status_code == 404:
-            return None
-        return self._answer(response)
+        return await self._get_or_none(f"/v1/evidence/{evidence_id}")
 
     async def limits(self) -> dict[str, Any]:
         """The accepted types and the size limit of each kind, as the evidence service enforces them."""
@@ -50,11 +42,37 @@ class EvidenceClient:
         return self._answer(response)
 
     async def link(self, evidence_id: str) -> dict[str, Any]:
+        return await self._call("POST", f"/v1/evidence/{evidence_id}/link")
+
+    async def start_upload(self, declaration: dict[str, Any]) -> dict[str, Any]:
+        """A presigned PUT into quarantine for the declared file (its size, type and SHA-256 checked later)."""
+        return await self._call("POST", "/v1/uploads", json=declaration)
+
+    async def upload_state(self, upload_id: str) -> dict[str, Any] | None:
+        return await self._get_or_none(f"/v1/uploads/{upload_id}")
+
+    async def complete_upload(self, upload_id: str) -> tuple[dict[str, Any], bool]:
+        """Verify and store a presigned upload: its receipt, and whether it was stored by this call."""
+        response = await self._send("POST", f"/v1/uploads/{upload_id}/complete")
+        return self._answer(response), response.status_code == 201
+
+    async def verify(self, evidence_id: str) -> dict[str, Any] | None:
+        """An operator's re-verification: evidence reads the stored object back and compares it with the receipt."""
+        response = await self._send("POST", f"/v1/evidence/{evidence_id}/verify", headers=self._operator)
+        return None if response.status_code == 404 else self._answer(response)
+
+    async def _get_or_none(self, path: str) -> dict[str, Any] | None:
+        response = await self._send("GET", path)
+        return None if response.status_code == 404 else self._answer(response)
+
+    async def _call(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        return self._answer(await self._send(method, path, **options))
+
+    async def _send(self, method: str, path: str, **options: Any) -> httpx.Response:
         try:
-            response = await self._client.post(f"/v1/evidence/{evidence_id}/link")
+            return await self._client.request(method, path, **options)
         except httpx.HTTPError:
             raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
-        return self._answer(response)
 
     @staticmethod
     def _answer(response: httpx.Response) -> dict[str, Any]:

@@ -237,14 +237,27 @@ async def upload_evidence(request: Request, intake: IntakeDep, client: ClientDep
              summary="Add an evidence file to a filed complaint")
 async def add_evidence(number: str, request: Request, intake: IntakeDep, principal: CallerDep,
                        access_code: AccessCode = None) -> dict[str, Any]:
+    principal, case = await open_for_evidence(intake, number, principal, access_code)
+    receipt = await _forward_upload(intake, request, f"/v1/complaints/{number}/evidence")
+    await link_evidence(intake, case, principal, receipt)
+    return receipt
+
+
+async def open_for_evidence(intake: Intake, number: str, principal: Principal | None,
+                            access_code: AccessAttempt | None) -> tuple[Principal, dict[str, Any]]:
+    """The complainant's case, if it takes one more evidence file now (404 for anyone else, 409 if it does not)."""
     principal, case = await _as_complainant(intake, number, principal, access_code)
     if Status(case["status"]) not in EVIDENCE_ACCEPTED_IN:
         raise Problem(409, "complaint_not_open_for_evidence", f"Evidence cannot be added while the complaint is {case['status']}.",
                       status_now=case["status"])
     if len(case["evidence"]) >= MAX_EVIDENCE_PER_COMPLAINT:
         raise Problem(409, "too_many_evidence_files", f"A complaint holds at most {MAX_EVIDENCE_PER_COMPLAINT} files.")
-    receipt = await _forward_upload(intake, request, f"/v1/complaints/{number}/evidence")
-    ref = _evidence_ref(receipt)
+    return principal, case
+
+
+async def link_evidence(intake: Intake, case: dict[str, Any], principal: Principal, receipt: dict[str, Any]) -> None:
+    """Add a file evidence stored for this complaint to its case file, with a timeline entry (once per file)."""
+    ref, number = _evidence_ref(receipt), case["number"]
 
     async def link(session) -> None:
         await intake.cases.evidence_links.insert_one({"_id": ref["evidence_id"], "number": number,
@@ -257,7 +270,6 @@ async def add_evidence(number: str, request: Request, intake: IntakeDep, princip
         )
 
     await in_transaction(intake.cases.runtime.mongo, link)
-    return receipt
 
 
 @router.get("/complaints/{number}/evidence/{evidence_id}/link", summary="A short-lived download link for one file")

@@ -1,0 +1,333 @@
+"""Evidence through the gateway, against real nanio: intake in front of the evidence service, both on real ports.
+
+Streamed uploads refused at the gateway (empty, oversized while streaming, hostile names); presigned uploads,
+the client PUTting the bytes straight to storage at the URL intake hands out (signed for ``S3_PUBLIC_ENDPOINT``,
+here another name of the same server) and completing them through intake; operators' re-verification."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import json
+import os
+import struct
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from devstack import standins
+from devstack.servers import serve
+from evidence.config import Settings as EvidenceSettings
+from evidence.main import create_app as evidence_app
+from intake.config import Settings
+from intake.main import create_app
+from minio import Minio
+from pymongo import AsyncMongoClient
+
+pytestmark = pytest.mark.integration
+
+FORM = json.loads((Path(__file__).parents[3] / "docs" / "examples" / "complaint.json").read_text(encoding="utf-8"))
+PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+HOSTILE_NAME = "../../quarantine/录像 <script>.mp4"
+IMAGE_LIMIT = 2 * 1024 * 1024
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def video(extra_bytes: int) -> bytes:
+    """An MP4 (an ``ftyp`` box, then an ``mdat`` box) of random content."""
+    brands = b"isom" + b"\x00\x00\x02\x00" + b"isomiso2mp41"
+    return struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + struct.pack(">I", 8 + extra_bytes) + b"mdat" + \
+        os.urandom(extra_bytes)
+
+
+def declaration(content: bytes, media_type: str = "video/mp4", **changes) -> dict:
+    return {"filename": "录像.mp4", "media_type": media_type, "size": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(), **changes}
+
+
+@pytest.fixture(scope="module")
+async def stack(mongo_url, s3_endpoint, broker_namespace, run_id):
+    """evidence and intake on real ports; presigned URLs are signed for ``localhost``, storage reached at 127.0.0.1."""
+    port = s3_endpoint.rsplit(":", 1)[1]
+    evidence_settings = EvidenceSettings(
+        mongo_url=mongo_url, mongo_db=f"t{run_id}_evidence_presigned", s3_endpoint=s3_endpoint,
+        s3_public_endpoint=f"localhost:{port}", s3_access_key=standins.S3_ACCESS_KEY,
+        s3_secret_key=standins.S3_SECRET_KEY, s3_bucket=f"gw-{run_id}", outbox_poll_interval_s=0.1, log_json=False,
+        max_image_bytes=IMAGE_LIMIT,
+        **broker_namespace.settings_for("evidence"),
+    )
+    evidence = evidence_app(evidence_settings)
+    async with serve(evidence) as evidence_url:
+        settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_presigned", outbox_poll_interval_s=0.1,
+                            evidence_url=evidence_url, **broker_namespace.settings_for("intake"))
+        intake = create_app(settings)
+        async with serve(intake) as intake_url, httpx.AsyncClient(base_url=intake_url, timeout=30) as client:
+            deadline = asyncio.get_running_loop().time() + 20
+            while (await client.get(f"{evidence_url}/readyz")).status_code != 200:
+                assert asyncio.get_running_loop().time() < deadline, "evidence is not ready"
+                await asyncio.sleep(0.1)
+            mongo = AsyncMongoClient(mongo_url, tz_aware=True)
+            storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
+            client.evidence_app, client.storage, client.bucket = evidence, storage, evidence_settings.s3_bucket
+            client.evidence_db = mongo[evidence_settings.database_name]
+            client.s3_endpoint, client.public_endpoint = s3_endpoint, evidence_settings.s3_public_endpoint
+            try:
+                yield client
+            finally:
+                await mongo.close()
+
+
+async def put(url: str, content: bytes) -> httpx.Response:
+    """The client's PUT straight to storage (no credentials of the platform: the URL is the authorisation)."""
+    async with httpx.AsyncClient(timeout=30) as outsider:
+        return await outsider.put(url, content=content)
+
+
+def keys(storage: Minio, bucket: str, prefix: str = "") -> list[str]:
+    return sorted(item.object_name for item in storage.list_objects(bucket, prefix=prefix, recursive=True))
+
+
+async def quarantined(stack) -> list[str]:
+    return await asyncio.to_thread(keys, stack.storage, stack.bucket, "quarantine/")
+
+
+async def file_complaint(stack, headers: dict | None = None, **changes) -> tuple[str, str]:
+    filed = await stack.post("/v1/complaints", json={**FORM, **changes}, headers=headers or {})
+    assert filed.status_code == 201, filed.text
+    return filed.json()["number"], filed.json()["access_code"]
+
+
+async def complainant(stack, login: str) -> dict[str, str]:
+    await stack.post("/v1/accounts", json={"login": login, "password": "a-long-password-1"})
+    signed_in = await stack.post("/v1/auth/token", json={"login": login, "password": "a-long-password-1"})
+    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
+
+async def operator(stack) -> dict[str, str]:
+    signed_in = await stack.post("/v1/ops/auth/token", json={"login": "admin", "password": "development-only-admin-password"})
+    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
+
+async def until(check, timeout: float = 20.0):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not (result := await check()):
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
+    return result
+
+
+async def stored_under(stack, prefix: str) -> list[str]:
+    return await asyncio.to_thread(keys, stack.storage, stack.bucket, prefix)
+
+
+async def test_streamed_uploads_that_are_empty_or_grow_past_the_limit_are_refused_and_nothing_is_kept(stack):
+    records, objects = await stack.evidence_db.evidence.count_documents({}), await stored_under(stack, "unattached/")
+
+    empty = await stack.post("/v1/evidence", files={"file": ("空.txt", b"", "text/plain")})
+
+    assert (empty.status_code, empty.json()["code"]) == (422, "empty_evidence")
+
+    boundary = "gc-gateway-test"
+
+    async def endless_image():  # chunked: no Content-Length for the gateway to judge by, only the count
+        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.png"\r\n'
+               "Content-Type: image/png\r\n\r\n").encode() + PNG_SIGNATURE
+        for _ in range(IMAGE_LIMIT // (256 * 1024) + 4):
+            yield bytes(256 * 1024)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    oversized = await stack.post("/v1/evidence", content=endless_image(),
+                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    assert "content-length" not in oversized.request.headers
+    assert (oversized.status_code, oversized.json()["code"], oversized.json()["limit_bytes"]) == (
+        413, "evidence_too_large", IMAGE_LIMIT)
+    assert oversized.headers["content-type"].startswith("application/problem+json")
+    assert await stack.evidence_db.evidence.count_documents({}) == records
+    assert await stored_under(stack, "unattached/") == objects
+
+
+async def test_hostile_filenames_through_the_gateway_never_reach_the_storage_key(stack):
+    for name in ("../../quarantine/evil.txt", "..\\..\\boot.ini", "a/b/c/" + "长" * 300 + ".txt", ".", "%2e%2e%2fx.txt"):
+        answer = await stack.post("/v1/evidence", files={"file": (name, "证据文本".encode(), "text/plain")})
+        assert answer.status_code == 201, (name, answer.text)
+        receipt = answer.json()
+        assert "/" not in receipt["filename"] and "\\" not in receipt["filename"] and receipt["filename"] not in (".", "..")
+        assert len(receipt["filename"]) <= 200
+        assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [f"unattached/{receipt['evidence_id']}"]
+
+
+async def test_a_large_file_goes_straight_to_storage_then_is_filed_with_its_receipt(stack):
+    content = video(6 * 1024 * 1024)  # more than one storage part
+
+    started = await stack.post("/v1/uploads", json=declaration(content, filename=HOSTILE_NAME))
+
+    assert started.status_code == 201, started.text
+    ticket = started.json()
+    upload_id = ticket["upload_id"]
+    url = urlsplit(ticket["url"])
+    # Signed for the name clients reach storage by; the key is the upload id alone, never the filename.
+    assert (ticket["method"], url.netloc, url.path) == ("PUT", stack.public_endpoint, f"/{stack.bucket}/quarantine/{upload_id}")
+    assert ticket["links"]["complete"] == f"/v1/uploads/{upload_id}/complete"
+    assert datetime.fromisoformat(ticket["expires_at"]) > datetime.now(timezone.utc)
+
+    assert (await put(ticket["url"], content)).status_code == 200
+    assert await quarantined(stack) == [f"quarantine/{upload_id}"]
+
+    completed = await stack.post(f"/v1/uploads/{upload_id}/complete")
+
+    assert completed.status_code == 201, completed.text
+    receipt = completed.json()
+    digest = hashlib.sha256(content).hexdigest()
+    assert (receipt["sha256"], receipt["original_sha256"], receipt["size"]) == (digest, digest, len(content))
+    assert (receipt["media_type"], receipt["number"], receipt["status"]) == ("video/mp4", None, "unattached")
+    assert ".." not in receipt["filename"] and "/" not in receipt["filename"]
+    assert await quarantined(stack) == []
+    assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [f"unattached/{receipt['evidence_id']}"]
+    again = await stack.post(f"/v1/uploads/{upload_id}/complete")
+    assert again.status_code == 200 and again.json() == receipt
+
+    number, code = await file_complaint(stack, evidence_ids=[receipt["evidence_id"]])
+
+    case = (await stack.get(f"/v1/complaints/{number}", headers={"X-Access-Code": code})).json()
+    assert [ref["evidence_id"] for ref in case["evidence"]] == [receipt["evidence_id"]]
+
+    async def attached():
+        stored = await stack.evidence_db.evidence.find_one({"_id": receipt["evidence_id"]})
+        return stored["status"] == "attached" and stored["number"] == number
+
+    await until(attached)
+    link_path = f"/v1/complaints/{number}/evidence/{receipt['evidence_id']}/link"
+    link = await stack.get(link_path, headers={"X-Access-Code": code})
+    async with httpx.AsyncClient(timeout=30) as outsider:
+        downloaded = await outsider.get(link.json()["url"])
+    assert hashlib.sha256(downloaded.content).hexdigest() == digest
+    # Operators may download it too; everybody else gets the 404 of a complaint that does not exist.
+    assert (await stack.get(link_path, headers=await operator(stack))).status_code == 200
+    other_number, other_code = await file_complaint(stack)
+    for stranger in ({}, {"X-Access-Code": "ZZZZZZZZZZ"}, {"X-Access-Code": other_code},
+                     await complainant(stack, "stranger@example.cn")):
+        refused = await stack.get(link_path, headers=stranger)
+        assert (refused.status_code, refused.json()["code"]) == (404, "complaint_not_found"), stranger
+    assert (await stack.get(f"/v1/complaints/{other_number}/evidence/{receipt['evidence_id']}/link",
+                            headers={"X-Access-Code": other_code})).status_code == 404
+
+
+async def test_a_filed_complaint_takes_a_presigned_upload_from_its_complainant_only(stack):
+    bearer = await complainant(stack, "presigned@example.cn")
+    number, code = await file_complaint(stack, headers=bearer)
+    content = video(300 * 1024)
+    path = f"/v1/complaints/{number}/uploads"
+
+    stranger = await stack.post(path, json=declaration(content), headers={"X-Access-Code": "ZZZZZZZZZZ"})
+    anonymous = await stack.post(path, json=declaration(content))
+    assert (stranger.status_code, anonymous.status_code) == (404, 404)
+
+    for credentials in ({"X-Access-Code": code}, bearer):
+        started = await stack.post(path, json=declaration(content), headers=credentials)
+        assert started.status_code == 201, started.text
+        ticket = started.json()
+        complete = f"{path}/{ticket['upload_id']}/complete"
+        assert ticket["links"]["complete"] == complete
+        assert (await put(ticket["url"], content)).status_code == 200
+        # Nobody else completes it, and not through the route for uploads before filing.
+        assert (await stack.post(complete, headers={"X-Access-Code": "ZZZZZZZZZZ"})).status_code == 404
+        assert (await stack.post(f"/v1/uploads/{ticket['upload_id']}/complete")).status_code == 404
+        other_number, other_code = await file_complaint(stack)
+        assert (await stack.post(f"/v1/complaints/{other_number}/uploads/{ticket['upload_id']}/complete",
+                                 headers={"X-Access-Code": other_code})).status_code == 404
+
+        completed = await stack.post(complete, headers=credentials)
+        assert completed.status_code == 201, completed.text
+        assert (completed.json()["number"], completed.json()["status"]) == (number, "attached")
+        assert (await stack.post(complete, headers=credentials)).status_code == 200
+
+    case = (await stack.get(f"/v1/complaints/{number}", headers={"X-Access-Code": code})).json()
+    assert len(case["evidence"]) == 2 and len({ref["evidence_id"] for ref in case["evidence"]}) == 2
+    assert [entry["action"] for entry in case["timeline"]].count("add_evidence") == 2
+    assert [entry["actor"] for entry in case["timeline"] if entry["action"] == "add_evidence"][0] == "guest"
+    assert await stack.evidence_db.evidence.count_documents({"number": number}) == 2
+    assert await quarantined(stack) == []
+
+
+async def test_every_refusal_is_a_problem_and_leaves_nothing_in_storage(stack):
+    before = await stack.evidence_db.evidence.count_documents({})
+    refusals = {}
+
+    # Refused from the declaration alone.
+    huge = {"media_type": "video/mp4", "size": 200 * 1024 * 1024 + 1, "sha256": "0" * 64}
+    refusals["too large"] = (await stack.post("/v1/uploads", json=huge), 413, "evidence_too_large")
+    off_list = {"media_type": "application/x-msdownload", "size": 100, "sha256": "0" * 64}
+    refusals["type off the list"] = (await stack.post("/v1/uploads", json=off_list), 415, "unsupported_media_type")
+    empty = {"media_type": "application/pdf", "size": 0, "sha256": hashlib.sha256(b"").hexdigest()}
+    refusals["empty"] = (await stack.post("/v1/uploads", json=empty), 422, "empty_evidence")
+    bad_hash = {"media_type": "application/pdf", "size": 10, "sha256": "not-a-hash"}
+    refusals["malformed hash"] = (await stack.post("/v1/uploads", json=bad_hash), 422, "validation_failed")
+
+    async def uploaded(declared: dict, sent: bytes | None) -> str:
+        ticket = (await stack.post("/v1/uploads", json=declared)).json()
+        if sent is not None:
+            assert (await put(ticket["url"], sent)).status_code == 200
+        return ticket["upload_id"]
+
+    async def completion(upload_id: str) -> httpx.Response:
+        return await stack.post(f"/v1/uploads/{upload_id}/complete")
+
+    # Refused once the object is checked: the content is not what was declared.
+    content = video(64 * 1024)
+    mismatch = await uploaded(declaration(PDF, "application/pdf"), PDF.replace(b"Catalog", b"Catalox"))
+    refusals["hash mismatch"] = (await completion(mismatch), 422, "upload_hash_mismatch")
+    shorter = await uploaded(declaration(content), content[:-1])
+    refusals["size mismatch"] = (await completion(shorter), 422, "upload_size_mismatch")
+    pdf_as_video = await uploaded(declaration(PDF, "video/mp4"), PDF)
+    refusals["type mismatch"] = (await completion(pdf_as_video), 415, "media_type_mismatch")
+    never = await uploaded(declaration(content), None)
+    refusals["never uploaded"] = (await completion(never), 409, "upload_not_received")
+    refusals["unknown upload"] = (await completion("0" * 32), 404, "upload_not_found")
+    refusals["malformed id"] = (await completion("..;$where:1"), 404, "upload_not_found")
+
+    # Expired: the upload's time ran out (moved into the past here) and the clean-up passed.
+    late = await uploaded(declaration(content), content)
+    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    await stack.evidence_db.uploads.update_one({"_id": late}, {"$set": {"complete_by": past, "url_expires_at": past}})
+    await stack.evidence_app.state.cleanup.run_once()
+    refusals["expired"] = (await completion(late), 410, "upload_expired")
+
+    for case, (answer, status, code) in refusals.items():
+        assert (answer.status_code, answer.json().get("code")) == (status, code), (case, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json"), case
+    # A refused completion removed its object; the one never uploaded has none; no evidence was recorded.
+    assert await quarantined(stack) == []
+    assert await stack.evidence_db.evidence.count_documents({}) == before
+    # A refused upload stays refused: completing it again answers the same problem.
+    again = await completion(mismatch)
+    assert (again.status_code, again.json()["code"]) == (422, "upload_hash_mismatch")
+
+
+async def test_operators_reverify_a_stored_file_through_the_gateway_and_nobody_else_may(stack):
+    content = video(100 * 1024)
+    ticket = (await stack.post("/v1/uploads", json=declaration(content))).json()
+    assert (await put(ticket["url"], content)).status_code == 200
+    receipt = (await stack.post(f"/v1/uploads/{ticket['upload_id']}/complete")).json()
+    path = f"/v1/ops/evidence/{receipt['evidence_id']}/verify"
+    as_operator = await operator(stack)
+
+    intact = await stack.post(path, headers=as_operator)
+
+    assert intact.status_code == 200, intact.text
+    assert intact.json()["ok"] is True and intact.json()["actual"] == {"sha256": receipt["sha256"], "size": receipt["size"]}
+    # The stored object is changed behind the platform's back: the re-verification says so.
+    tampered = content[:-1] + bytes([content[-1] ^ 1])
+    await asyncio.to_thread(stack.storage.put_object, stack.bucket, f"unattached/{receipt['evidence_id']}",
+                            io.BytesIO(tampered), len(tampered))
+    found = (await stack.post(path, headers=as_operator)).json()
+    assert found["ok"] is False and found["actual"]["sha256"] == hashlib.sha256(tampered).hexdigest()
+    assert found["expected"]["sha256"] == receipt["sha256"]
+
+    assert (await stack.post(path, headers=await complainant(stack, "curious@example.cn"))).status_code == 403
+    assert (await stack.post(path)).status_code == 401
+    unknown = await stack.post(f"/v1/ops/evidence/{'0' * 32}/verify", headers=as_operator)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "evidence_not_found")
