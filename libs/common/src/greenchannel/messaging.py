@@ -93,7 +93,9 @@ class Broker:
 
     @property
     def is_connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        """Connected now. A robust connection that lost the broker is not closed: it is reconnecting,
+        and only its ``connected`` event tells the broker is away."""
+        return self._connection is not None and self._connection.connected.is_set()
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None
