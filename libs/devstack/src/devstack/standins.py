@@ -282,7 +282,7 @@ class RabbitNode:
             )
         try:
             wait_for_amqp(self.port, timeout, self.process)
-        except Exception:
+        except (RuntimeError, TimeoutError):
             self.kill()
             raise RuntimeError(f"RabbitMQ node {self.name} did not start; see {self.log_path}") from None
 
