@@ -38,8 +38,15 @@ from greenchannel.mongo import make_client
 # A hung attempt is given up after WEBHOOK_TIMEOUT_S; the schedule (46.5 s from the first attempt to the
 # last) outlasts the endpoint's whole outage, so every delivery is finally made.
 WEBHOOK_TIMEOUT_S = 2
+# No retries for a handler's own failures: each would end as a dead letter, and none may. A handler that
+# failed because the store was away must wait for it instead.
+NO_RETRIES = {"CONSUMER_MAX_RETRIES": "0"}
 FAULT_ENV = {
+    "intake": NO_RETRIES,
+    "routing": NO_RETRIES,
+    "evidence": NO_RETRIES,
     "notification": {
+        **NO_RETRIES,
         "WEBHOOK_TIMEOUT_S": str(WEBHOOK_TIMEOUT_S),
         "DELIVERY_LEASE_S": "6",
         "WEBHOOK_RETRY_SCHEDULE_S": json.dumps([0, 0.5, 1, 2, 3, 5, 5, 5, 5, 5, 5, 5]),
@@ -66,6 +73,7 @@ class FaultRig:
     log_dir: Path
     report: dict[str, Any]
     numbers: set[str] = field(default_factory=set)  # every complaint filed by any scenario
+    republished: set[str] = field(default_factory=set)  # ids of events the tests published again themselves
 
     def stream(self, label: str, *, retry_statuses: frozenset[int] = frozenset(), **options: Any) -> FilingStream:
         """A stream of filings to intake's one address (the same after a restart)."""
@@ -83,6 +91,17 @@ class FaultRig:
         """``/readyz`` of the service's running replica: status code and body."""
         answer = await self.http.get(f"{self.platform.url(service)}/readyz", timeout=10)
         return answer.status_code, answer.json()
+
+    async def events_consumed(self, outcome: str) -> dict[str, int]:
+        """Per service, the events its running process consumed with ``outcome`` (handled, retried,
+        dead_lettered), from its Prometheus metrics."""
+        counts = {}
+        for service in SERVICES:
+            text = (await self.http.get(f"{self.platform.url(service)}/metrics", timeout=10)).text
+            counts[service] = int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                                      if line.startswith("greenchannel_events_consumed_total{")
+                                      and f'outcome="{outcome}"' in line))
+        return counts
 
     async def wait_ready(self, services=SERVICES, timeout: float = 90.0) -> None:
         """Wait until each of ``services`` answers 200 on ``/readyz`` (ready, or degraded where allowed)."""
