@@ -69,6 +69,18 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
     assert len(stream.answered) == len(stream.filings), "every filing was answered 201 in the end"
     rig.numbers |= numbers
     await rig.stores.wait_final(rig.numbers, SETTLE_TIMEOUT_S, hint=f"logs: {rig.log_dir}")
+    # Evidence attaches files on its own; a message it holds unacknowledged is not seen by wait_quiet
+    # (e.g. one waiting for the lock a killed process's transaction left, up to the store's 60 s).
+    evidence_ids = [filing.evidence_id for filing in stream.answered if filing.evidence_id]
+
+    async def evidence_attached() -> bool:
+        return await rig.stores.dbs["evidence"].evidence.count_documents(
+            {"_id": {"$in": evidence_ids}, "status": "attached"}) == len(evidence_ids)
+
+    try:
+        await until(evidence_attached, SETTLE_TIMEOUT_S, "every evidence file filed to be attached")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; dead letters {await rig.stores.dead_letters()}, logs: {rig.log_dir}") from None
     await rig.stores.wait_quiet()
     settled_s = time.monotonic() - began
 
