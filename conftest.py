@@ -2,7 +2,8 @@
 RabbitMQ namespace unique to this run, so parallel or leftover runs never collide.
 
 Everything is real: the stand-ins are the same servers the dev runner uses, reached over their
-sockets; RabbitMQ is the machine's broker at ``AMQP_URL`` (default localhost).
+sockets; RabbitMQ is the machine's broker at ``AMQP_URL`` (default localhost), and tests that stop
+the broker get a node of the run's own (``rabbit_node``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,16 @@ def s3_endpoint(workdir: Path) -> Iterator[str]:
     server = standins.start_nanio(workdir / "nanio", log_dir=workdir)
     yield f"127.0.0.1:{server.port}"
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def rabbit_node(workdir: Path) -> Iterator[standins.RabbitNode]:
+    """A RabbitMQ node of the run's own, beside the machine's broker, for tests that stop and start
+    the broker. It boots in seconds, so it starts at first use and serves the rest of the session: a
+    test that stops it starts it again before it ends."""
+    node = standins.start_rabbit_node(workdir / "rabbit-node", "greenchannel-test")
+    yield node
+    node.stop()
 
 
 @pytest.fixture(scope="session")

@@ -19,23 +19,22 @@ The test prints a JSON summary of the counts it checked. The replicas' logs are 
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 import time
-from collections import Counter, defaultdict
 from pathlib import Path
 
 import httpx
 import pytest
 from devstack.eventtap import event_tap
+from devstack.filing import Filer, complaint_form
+from devstack.invariants import TRANSITIONS, PlatformStores, tally_webhooks, until
 from devstack.platform import WEBHOOK_SECRET, register_endpoints
 from devstack.processes import SERVICES, queue_counts, running_replicas
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered, utc_now
 from greenchannel.mongo import make_client
-from PIL import Image
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -50,45 +49,13 @@ UNKNOWN_EVERY, EVIDENCE_EVERY, TWIN_EVERY = 5, 4, 7
 CRASH_AFTER = 40
 SETTLE_TIMEOUT_S = 120
 CONSUMING = ("intake", "routing", "notification", "evidence")
-# The transitions of the walk tested; other timeline entries are notes (deadlines) that change no state.
-TRANSITIONS = {"submit", "accept", "reject", "forward"}
 TAPPED = ("complaint.submitted", "complaint.screened", "complaint.accepted", "webhook.delivered")
-
-
-def png(seed: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), (seed % 256, 80, 160)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def form(i: int, company: str, evidence_ids: list[str]) -> dict:
-    return {
-        "complainant": {"name": "赵六", "id_number": "11010519491231002X", "phone": "13700001111"},
-        "company": {"name": company},
-        "category": "billing",
-        "title": f"重复扣费第{i}号",
-        "description": "同一笔会员费被扣了两次，客服不予处理。",
-        "occurred_on": "2026-10-20",
-        "desired_outcome": "退还多扣的费用",
-        "evidence_ids": evidence_ids,
-    }
 
 
 def state_of(case: dict) -> tuple:
     """Status and transitions with their times; notes (deadlines) may still be arriving and are left out."""
     transitions = [(entry["action"], entry["at"]) for entry in case["timeline"] if entry["action"] in TRANSITIONS]
     return case["status"], transitions
-
-
-async def until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.25)
 
 
 async def test_replicas_of_every_service_handle_a_stream_with_crashes_duplicates_and_late_events(
@@ -125,6 +92,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         ) as platform,
         httpx.AsyncClient(timeout=60) as http,
     ):
+        stores = PlatformStores(db, broker["amqp_url"], broker["queue_prefix"], CONSUMING)
         started_in = time.monotonic() - began
         consumers_at_start = {name.rsplit(".", 1)[-1]: count[1] for name, count in (await queue_counts(
             broker["amqp_url"], [platform.queue(s) for s in CONSUMING])).items()}
@@ -145,20 +113,8 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         done = asyncio.Event()
         crash_gate = asyncio.Event()
         semaphore = asyncio.Semaphore(CONCURRENCY)
-
-        retries = Counter()
-
-        async def file(intake_url: str, body: dict, headers: dict) -> httpx.Response:
-            """POST a filing; a connection lost on the way is retried with the same Idempotency-Key,
-            as a client would, and counted."""
-            for attempt in range(3):
-                try:
-                    return await http.post(f"{intake_url}/v1/complaints", json=body, headers=headers)
-                except httpx.TransportError:
-                    if attempt == 2:
-                        raise
-                    retries["filing"] += 1
-            raise AssertionError("unreachable")
+        # A connection lost on the way is retried with the same Idempotency-Key, as a client would, and counted.
+        filer = Filer(http, max_tries=3)
 
         async def submit(i: int) -> None:
             async with semaphore:
@@ -168,21 +124,18 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
                 intake_url = platform.url("intake", i)
                 evidence_ids: list[str] = []
                 if i % EVIDENCE_EVERY == 0:
-                    upload = await http.post(f"{intake_url}/v1/evidence",
-                                             files={"file": (f"截图{i}.png", png(i), "image/png")})
-                    assert upload.status_code == 201, upload.text
-                    evidence_ids.append(upload.json()["evidence_id"])
-                body, headers = form(i, name, evidence_ids), {"Idempotency-Key": f"scale-{run_id}-{i}"}
+                    evidence_ids.append(await filer.upload(intake_url, i))
+                body, key = complaint_form("scale", i, name, evidence_ids), f"scale-{run_id}-{i}"
                 if i % TWIN_EVERY == 3:
                     # A client retry that lands on the other replica while the first request is in flight.
                     answers = await asyncio.gather(*(
-                        file(platform.url("intake", i + k), body, headers) for k in (0, 1)))
+                        filer.file(platform.url("intake", i + k), body, key) for k in (0, 1)))
                     for answer in answers:
                         assert answer.status_code == 201, answer.text
                     twins.append((answers[0].json()["number"], answers[1].json()["number"]))
                     response = answers[0]
                 else:
-                    response = await file(intake_url, body, headers)
+                    response = await filer.file(intake_url, body, key)
                     assert response.status_code == 201, response.text
                 filed[i] = {"number": response.json()["number"], "known": known,
                             "company_id": company["id"] if known else None,
@@ -215,48 +168,10 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         accepted_numbers = {entry["number"] for entry in filed.values() if entry["known"]}
         rejected_numbers = numbers - accepted_numbers
 
-        async def stuck_report() -> dict:
-            open_cases = [case async for case in db["intake"].complaints.find(
-                {"_id": {"$in": list(numbers)}, "status": {"$nin": ["forwarded", "rejected"]}},
-                projection={"status": 1, "timeline.action": 1, "timeline.at": 1})]
-            return {
-                "open_cases": len(open_cases),
-                "statuses": dict(Counter(case["status"] for case in open_cases)),
-                "example": open_cases[:2],
-                "unsent_outbox": {s: await db[s].outbox.count_documents({"sent_at": None}) for s in SERVICES},
-                "queues": await queue_counts(
-                    broker["amqp_url"], [platform.queue(s, x) for s in CONSUMING for x in ("", ".retry", ".dlq")]),
-                "deliveries": {d["_id"]: d["n"] async for d in await db["notification"].deliveries.aggregate(
-                    [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])},
-            }
-
-        async def all_final() -> bool:
-            final = await db["intake"].complaints.count_documents(
-                {"_id": {"$in": list(numbers)},
-                 "$or": [{"status": "forwarded"}, {"status": "rejected"}]})
-            return final == len(numbers)
-
-        try:
-            await until(all_final, SETTLE_TIMEOUT_S, "every complaint to reach forwarded or rejected")
-        except AssertionError:
-            raise AssertionError(f"not every complaint is final: {await stuck_report()}\nlogs: {log_dir}") from None
+        await stores.wait_final(numbers, SETTLE_TIMEOUT_S, hint=f"logs: {log_dir}")
         pipeline_s = time.monotonic() - stream_began
-
-        async def outboxes_empty() -> bool:
-            pending = [await db[s].outbox.count_documents({"sent_at": None}) for s in SERVICES]
-            return sum(pending) == 0
-
-        async def queues_drained() -> bool:
-            counts = await queue_counts(broker["amqp_url"], [platform.queue(s) for s in CONSUMING])
-            return all(ready == 0 for ready, _ in counts.values())
-
-        async def quiet() -> bool:
-            """Nothing left to publish or to consume (what follows a final state, e.g. deadline notes, has landed)."""
-            return await outboxes_empty() and await queues_drained()
-
-        await until(quiet, 60, "every outbox entry to be published and consumed")
-        await asyncio.sleep(1.0)  # messages delivered but not yet acknowledged finish their handling
-        await until(quiet, 30, "every outbox entry to be published and consumed")
+        # Nothing left to publish or to consume (what follows a final state, e.g. deadline notes, has landed).
+        await stores.wait_quiet()
 
         # --- the outcome -----------------------------------------------------------------------
         cases = {case["_id"]: case async for case in db["intake"].complaints.find({"_id": {"$in": list(numbers)}})}
@@ -304,19 +219,17 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         # Webhooks: one webhook id per accepted complaint, to the right company, signature valid;
         # a repeated delivery of the same id (at-least-once) is allowed and counted.
         received = list(receiver.received)
-        assert all(delivery.verified for delivery in received)
-        ids_by_number: dict[str, set[str]] = defaultdict(set)
-        per_id = Counter(delivery.webhook_id for delivery in received)
+        tally = tally_webhooks(received, event_type=None)
+        assert tally.unverified == 0
         for delivery in received:
             data = delivery.body["data"]
-            ids_by_number[data["number"]].add(delivery.webhook_id)
             assert data["company_id"] == cases[data["number"]]["company_id"]
-        assert set(ids_by_number) == accepted_numbers
-        several = {number: ids for number, ids in ids_by_number.items() if len(ids) > 1}
-        assert not several, f"complaints with more than one webhook id: {several}"
+        assert set(tally.ids_by_number) == accepted_numbers
+        assert not tally.numbers_with_several_ids, f"complaints with more than one webhook id: {tally.numbers_with_several_ids}"
+        per_id = tally.received_per_id
         assert len(per_id) == len(accepted_numbers)
         for number in accepted_numbers:
-            assert cases[number]["forwarding_webhook_id"] in ids_by_number[number]
+            assert cases[number]["forwarding_webhook_id"] in tally.ids_by_number[number]
         delivered = await db["notification"].deliveries.count_documents({"status": "delivered"})
         assert delivered == await db["notification"].deliveries.count_documents({}) == len(accepted_numbers)
         evidence_stored = await db["evidence"].evidence.count_documents({})
@@ -352,9 +265,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
 
         await until(late_events_handled, 60, "the late, contradicting events to be handled")
 
-        await until(quiet, 30, "the replayed duplicates to be consumed")
-        await asyncio.sleep(1.5)  # messages delivered but not yet acknowledged finish their (no-op) handling
-        await until(quiet, 30, "the replayed duplicates to be consumed")
+        await stores.wait_quiet(30, settle_s=1.5)  # the replayed duplicates consumed, with their (no-op) handling
 
         after = {case["_id"]: state_of(case)
                  async for case in db["intake"].complaints.find({"_id": {"$in": list(numbers)}})}
@@ -364,11 +275,9 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         assert await db["routing"].decisions.count_documents({}) == COMPLAINTS
 
         # --- nothing left behind ------------------------------------------------------------------
-        queue_names = [platform.queue(s, suffix) for s in CONSUMING for suffix in ("", ".dlq")]
-        counts = await queue_counts(broker["amqp_url"], queue_names)
-        dead_letters = {name.split(".")[-2]: ready for name, (ready, _) in counts.items() if name.endswith(".dlq")}
+        dead_letters = await stores.dead_letters()
         assert all(ready == 0 for ready in dead_letters.values()), dead_letters
-        reclaimed = {s: await db[s].outbox.count_documents({"attempts": {"$gt": 1}}) for s in SERVICES}
+        reclaimed = await stores.outbox_claimed_more_than_once()
         outbox_entries = {s: await db[s].outbox.count_documents({}) for s in SERVICES}
         crashed_still_dead = all(not replica.running for replica in platform.retired)
         assert crashed_still_dead
@@ -382,7 +291,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         "rejected_company_unknown": len(rejected_numbers),
         "with_evidence": evidence_stored,
         "twin_submissions_same_number": len(twins),
-        "client_retries_after_a_lost_connection": retries["filing"],
+        "client_retries_after_a_lost_connection": filer.retries["transport"],
         "crash": crash_report,
         "filing_s": round(filing_s, 1),
         "all_final_after_s": round(pipeline_s, 1),

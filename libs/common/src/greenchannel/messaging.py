@@ -8,7 +8,9 @@ Topology (per consumer, e.g. ``greenchannel.routing``):
   ``consumer_retry_delay_ms`` and is dead-lettered back to the consumer's own queue (and only
   there, through the default exchange), so a retry never reaches the other subscribers;
 * ``<prefix>.<service>.dlq``: where messages go after ``consumer_max_retries`` failures, or at
-  once when they cannot be parsed or violate their contract. Operators list and replay them.
+  once when they cannot be parsed or violate their contract. Operators list and replay them. A
+  handler that failed because the store did not answer is retried until it does, without counting
+  against ``consumer_max_retries``: the message is not at fault.
 
 Handlers run only after the envelope parsed; a message is acknowledged after the handler's own
 write has committed, so a crash before that redelivers it (at-least-once; the inbox makes the
@@ -31,6 +33,7 @@ from pydantic import ValidationError
 
 from greenchannel.contracts import CloudEvent
 from greenchannel.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED
+from greenchannel.mongo import is_unavailable
 from greenchannel.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -93,7 +96,9 @@ class Broker:
 
     @property
     def is_connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        """Connected now. A robust connection that lost the broker is not closed: it is reconnecting,
+        and only its ``connected`` event tells the broker is away."""
+        return self._connection is not None and self._connection.connected.is_set()
 
     async def close(self) -> None:
         connection, self._connection = self._connection, None
@@ -174,7 +179,13 @@ class Broker:
             raise
         except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
             retries = int((message.headers or {}).get(RETRY_COUNT_HEADER, 0))
-            if retries >= self.settings.consumer_max_retries:
+            if is_unavailable(error):
+                # The store away is no fault of the message: it waits for the store without spending its
+                # budget, so an outage longer than the retries dead-letters nothing.
+                log.warning("retrying %s while the store is away: %s", message.message_id, _short(error))
+                await self._republish(message, queue_names(self.settings)[1], {RETRY_COUNT_HEADER: retries})
+                self._count(message.type or "unknown", "retried")
+            elif retries >= self.settings.consumer_max_retries:
                 log.error("dead-lettering %s after %d retries: %s", message.message_id, retries, _short(error))
                 await self._dead_letter(message, f"retries exhausted: {_short(error)}")
                 self._count(message.type or "unknown", "dead_lettered")

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -39,6 +39,13 @@ def is_duplicate_key(error: BaseException) -> bool:
         return True
     return isinstance(error, BulkWriteError) and any(
         item.get("code") == DUPLICATE_KEY for item in error.details.get("writeErrors", []))
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The store did not answer: unreachable, no primary (a fail-over), the connection lost. Nothing is wrong
+    with what was asked; it is worth asking again once the store is back. (``ServerSelectionTimeoutError``
+    and ``NotPrimaryError`` are both ``ConnectionFailure``.)"""
+    return isinstance(error, ConnectionFailure)
 
 
 async def ping(client: AsyncMongoClient) -> bool:

@@ -14,8 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure, NotPrimaryError, PyMongoError, ServerSelectionTimeoutError
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from greenchannel.mongo import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(PyMongoError)
     async def on_store_error(_: Request, error: PyMongoError) -> JSONResponse:
         # The store away (or failing over) is not the client's fault and not a bug: 503, try again.
-        if isinstance(error, (ConnectionFailure, ServerSelectionTimeoutError, NotPrimaryError)):
+        if is_unavailable(error):
             return problem_response(503, "store_unavailable", "The service's store does not answer; try again shortly.",
                                     headers={"Retry-After": "5"})
         log.exception("store error", exc_info=error)

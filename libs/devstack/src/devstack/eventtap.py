@@ -1,8 +1,10 @@
 """A test's own view of the event exchange: it sees what the services publish and publishes as another service would.
 
-An exclusive queue bound to the routing keys a test cares about collects every event into a list;
-``wait_for`` answers the first one that matches, or fails after a timeout. ``publish`` sends a
-CloudEvent exactly as a service's outbox relay does (persistent, ``message_id`` = event id).
+An exclusive queue bound to the routing keys a test cares about collects every event into a list
+(and what is no CloudEvent at all into ``unusable``); ``wait_for`` answers the first one that
+matches, or fails after a timeout. ``publish`` sends a CloudEvent exactly as a service's outbox relay
+does (persistent, ``message_id`` = event id). A tap given a ``queue_name`` outlives a broker restart:
+its queue is durable and its connection reconnects, so it sees every publication of a fault test.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class EventTap:
     connection: AbstractConnection
     exchange: AbstractExchange
     seen: list[TappedEvent] = field(default_factory=list)
+    unusable: list[bytes] = field(default_factory=list)
 
     async def wait_for_consumer(self, queue_name: str, timeout: float = 20.0) -> None:
         """Wait until a service consumes ``queue_name``: services connect to the broker in the
@@ -87,20 +90,35 @@ class EventTap:
 
 
 @contextlib.asynccontextmanager
-async def event_tap(amqp_url: str, exchange_name: str, routing_keys: Iterable[str]) -> AsyncIterator[EventTap]:
-    connection = await aio_pika.connect(amqp_url)
+async def event_tap(
+    amqp_url: str, exchange_name: str, routing_keys: Iterable[str], *, queue_name: str | None = None
+) -> AsyncIterator[EventTap]:
+    connection = await (aio_pika.connect_robust if queue_name else aio_pika.connect)(amqp_url)
     async with connection:
         channel = await connection.channel()
         exchange = await channel.declare_exchange(exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
-        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        if queue_name:
+            queue = await channel.declare_queue(queue_name, durable=True)
+        else:
+            queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         for key in routing_keys:
             await queue.bind(exchange, routing_key=key)
         tap = EventTap(connection, exchange)
 
         async def collect(message: AbstractIncomingMessage) -> None:
             async with message.process():
-                tap.seen.append(TappedEvent(CloudEvent.model_validate_json(message.body), message.routing_key or "",
-                                            dict(message.headers or {})))
+                try:
+                    event = CloudEvent.model_validate_json(message.body)
+                except ValueError:  # a poison message of a test: kept, not raised into the consumer
+                    tap.unusable.append(message.body)
+                    return
+                tap.seen.append(TappedEvent(event, message.routing_key or "", dict(message.headers or {})))
 
         await queue.consume(collect)
-        yield tap
+        try:
+            yield tap
+        finally:
+            if queue_name:
+                # Best effort, bounded: the broker may be the thing a failed test left stopped.
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(queue.delete(if_unused=False, if_empty=False), timeout=10)

@@ -11,6 +11,8 @@ dies (SIGKILL: no shutdown hook runs, leases and unacknowledged messages are lef
 * :func:`running_replicas` starts any number of replicas of each service on shared databases (one
   database per service, shared by its replicas) and one broker namespace, waits until all are
   ready and every consumer is attached to its queue, and stops them all at the end.
+  :meth:`ReplicatedPlatform.restart` starts a stopped or killed replica again at its address, as a
+  restarted pod comes back behind its Service.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ SERVICES = ("intake", "evidence", "routing", "notification")
 # and those intake calls over HTTP.
 CONSUMERS = ("intake", "routing", "notification")
 CALLED_BY_INTAKE = ("evidence", "routing", "notification")
+# Whom each service calls over HTTP: intake the three others, notification intake (complainants' contact
+# details for e-mail and SMS).
+CALLS = {"intake": CALLED_BY_INTAKE, "notification": ("intake",)}
 OPERATOR_TOKEN = "test-operator-token"
 # Short polls and a quick retry schedule: tests and benchmarks should not wait for production delays.
 FAST_ENV = {
@@ -56,7 +61,7 @@ _SERVICE_VARIABLES = (
     "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
     "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
     "DUPLICATE_WINDOW_DAYS", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_TRACES_EXPORTER",
+    "OTEL_TRACES_EXPORTER", "INTAKE_URL",
 )
 
 
@@ -75,7 +80,8 @@ def service_env(
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment of one ``service`` process. ``broker`` holds amqp_url, event_exchange and
-    queue_prefix; ``urls`` the base URLs intake calls (``evidence``, ``routing``, ``notification``)."""
+    queue_prefix; ``urls`` the base URLs the service calls (:data:`CALLS`: intake calls ``evidence``,
+    ``routing`` and ``notification``, notification calls ``intake``)."""
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}")
     env = {key: value for key, value in os.environ.items() if key not in _SERVICE_VARIABLES}
@@ -111,6 +117,8 @@ def service_env(
     if service == "notification":
         # Test receivers listen on loopback, which the SSRF guard refuses in production.
         env["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
+        if "intake" in urls:
+            env["INTAKE_URL"] = urls["intake"]
     env.update(extra or {})
     return env
 
@@ -217,6 +225,8 @@ class ReplicatedPlatform:
     log_dir: Path
     fast: bool = True
     log_level: str = "WARNING"
+    # Variables set for every replica of a service, over the defaults (e.g. a retry schedule of a test's own).
+    env: dict[str, dict[str, str]] = field(default_factory=dict)
     replicas: dict[str, list[ServiceProcess]] = field(default_factory=lambda: {service: [] for service in SERVICES})
     retired: list[ServiceProcess] = field(default_factory=list)
     _started: dict[str, int] = field(
@@ -235,29 +245,45 @@ class ReplicatedPlatform:
             raise RuntimeError(f"no {service} replica is running")
         return running[index % len(running)].url
 
-    def launch(self, service: str, urls: Mapping[str, str] | None = None) -> ServiceProcess:
+    def launch(self, service: str, urls: Mapping[str, str] | None = None, port: int | None = None) -> ServiceProcess:
         """Start one more replica of ``service`` (not waiting for it)."""
         self._started[service] += 1
         env = service_env(
             service, mongo_url=self.mongo_url, mongo_db=self.database(service), broker=self.broker,
             s3_endpoint=self.s3_endpoint, s3_bucket=self.bucket, urls=urls, fast=self.fast, log_level=self.log_level,
+            extra=self.env.get(service),
         )
-        replica = start_service(service, env, log_dir=self.log_dir, name=f"{service}-{self._started[service]}")
+        replica = start_service(service, env, log_dir=self.log_dir, name=f"{service}-{self._started[service]}", port=port)
         self.replicas[service].append(replica)
         return replica
 
     async def add_replica(self, service: str, timeout: float = 90.0) -> ServiceProcess:
         """Start one more replica and wait until it is ready (and, for a consumer, attached to its queue)."""
         index = self._started[service]
-        urls = None
-        if service == "intake":
-            urls = {name: self.url(name, index) for name in CALLED_BY_INTAKE if self.running(name)}
+        urls = {name: self.url(name, index) for name in CALLS.get(service, ()) if self.running(name)}
         replica = self.launch(service, urls)
-        await replica.wait_ready(timeout)
-        expected = {self.queue(service): len(self.running(service))}
-        optional = [] if service in CONSUMERS else list(expected)
-        await wait_for_consumers(self.broker["amqp_url"], expected, timeout, optional=optional)
+        await self._wait_attached(replica, timeout)
         return replica
+
+    async def restart(self, replica: ServiceProcess, timeout: float = 90.0) -> ServiceProcess:
+        """Start a replica that stopped or was killed again, as it was: the same port, environment, name and
+        log file, so whatever calls it at its address finds it there again. Waits until it is ready."""
+        if replica.running:
+            raise RuntimeError(f"{replica.name} is still running")
+        if replica in self.replicas[replica.service]:
+            self.replicas[replica.service].remove(replica)
+            self.retired.append(replica)
+        fresh = start_service(replica.service, replica.env, log_dir=self.log_dir, name=replica.name, port=replica.port)
+        self.replicas[replica.service].append(fresh)
+        await self._wait_attached(fresh, timeout)
+        return fresh
+
+    async def _wait_attached(self, replica: ServiceProcess, timeout: float) -> None:
+        """Wait until ``replica`` is ready and, for a consumer, every running replica consumes its queue."""
+        await replica.wait_ready(timeout)
+        expected = {self.queue(replica.service): len(self.running(replica.service))}
+        optional = [] if replica.service in CONSUMERS else list(expected)
+        await wait_for_consumers(self.broker["amqp_url"], expected, timeout, optional=optional)
 
     def kill(self, replica: ServiceProcess) -> None:
         replica.kill()
@@ -330,22 +356,30 @@ async def running_replicas(
     fast: bool = True,
     log_level: str = "WARNING",
     ready_timeout: float = 120.0,
+    env: Mapping[str, Mapping[str, str]] | None = None,
 ) -> AsyncIterator[ReplicatedPlatform]:
     """Start ``replicas[service]`` processes of each service at once and wait until every one is ready
     and every consumer replica is attached to its service's queue. Each intake replica calls one replica
-    of evidence, routing and notification (round-robin) at a fixed URL: there is no Service in front, so
-    an intake replica keeps calling a replica that was killed. Everything is stopped (SIGTERM) on exit."""
-    platform = ReplicatedPlatform(mongo_url, s3_endpoint, dict(broker), db_prefix, bucket, log_dir, fast, log_level)
+    of evidence, routing and notification (round-robin) at a fixed URL, and each notification replica one
+    intake replica: there is no Service in front, so a caller keeps calling a replica that was killed
+    (until :meth:`ReplicatedPlatform.restart` brings it back there). ``env`` adds variables per service.
+    Everything is stopped (SIGTERM) on exit."""
+    platform = ReplicatedPlatform(mongo_url, s3_endpoint, dict(broker), db_prefix, bucket, log_dir, fast, log_level,
+                                  env={service: dict(values) for service, values in (env or {}).items()})
     try:
-        # Every port is chosen before anything starts, so all processes start together and intake
-        # knows where the replicas it calls will listen.
+        # Every port is chosen before anything starts, so all processes start together and each knows
+        # where the replicas it calls will listen.
+        intake_ports = [standins.free_port() for _ in range(replicas.get("intake", 0))]
         for service in ("evidence", "routing", "notification"):
-            for _ in range(replicas.get(service, 0)):
-                platform.launch(service)
-        for index in range(replicas.get("intake", 0)):
+            for index in range(replicas.get(service, 0)):
+                urls = None
+                if service == "notification" and intake_ports:
+                    urls = {"intake": f"http://127.0.0.1:{intake_ports[index % len(intake_ports)]}"}
+                platform.launch(service, urls)
+        for index, port in enumerate(intake_ports):
             urls = {name: platform.replicas[name][index % len(platform.replicas[name])].url
                     for name in CALLED_BY_INTAKE if platform.replicas[name]}
-            platform.launch("intake", urls)
+            platform.launch("intake", urls, port=port)
         everything = [replica for group in platform.replicas.values() for replica in group]
         await asyncio.gather(*(replica.wait_ready(ready_timeout) for replica in everything))
         consumers = {platform.queue(s): count for s, count in replicas.items() if count}
