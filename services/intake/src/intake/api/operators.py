@@ -203,5 +203,7 @@ async def confirm_rejection(number: str, intake: IntakeDep, operator: OperatorDe
     result = await intake.cases.complaints.update_one({"_id": number, "status": Status.REJECTED.value},
                                                       {"$set": {"reviewed": True, "reviewed_by": operator.id}})
     if result.matched_count == 0:
-        raise Problem(404, "complaint_not_found", "No rejected complaint with this number.")
+        # Operators see every complaint, so a complaint in another state is a conflict, not a secret.
+        _, case = await case_for(intake, number, operator, None)
+        raise Problem(409, "not_rejected", "Only a rejected complaint can be reviewed.", status_now=case["status"])
     return {"number": number, "reviewed": True}

@@ -1,0 +1,342 @@
+"""The authorisation matrix: every operation of the gateway's OpenAPI, asked by every kind of caller.
+
+Callers: anonymous, a guest with the complaint's access code and one with a wrong code, the complainant
+who filed it and another complainant, the company it was forwarded to and another company, an operator,
+a regulator, an administrator, a revoked company key and an expired token. Each operation belongs to one
+audience, and the audience says what each caller gets (issue "Nothing lost, nobody let in"):
+
+* ``allowed``: past the door: any answer but 401, 403 and the not-found of a hidden complaint;
+* ``hidden``: 404 exactly as for a complaint that does not exist, where existence itself is private;
+* ``401`` / ``403``: no valid credential / a credential of the wrong kind or role.
+
+Denied calls run first, with valid bodies (so the refusal is the door's, not validation's), and must
+leave every store as it was; allowed calls run after them, reads before writes. A new operation fails
+``test_every_operation_has_an_audience`` until it is given one here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from PIL import Image
+
+pytestmark = pytest.mark.integration
+
+ADMIN = {"login": "admin", "password": "development-only-admin-password"}
+COMPANY, OTHER_COMPANY = "c-xunlian", "c-haina"
+HIDDEN_CODES = {"complaint_not_found"}
+ALLOWED, HIDDEN = "allowed", "hidden"
+CALLERS = ("anonymous", "guest", "wrong_code", "owner", "other_complainant", "company", "other_company",
+           "operator", "regulator", "admin", "revoked_key", "expired_token")
+COMPLAINANTS = ("owner", "other_complainant")
+COMPANIES = ("company", "other_company")
+STAFF = ("operator", "regulator", "admin")
+BAD_CREDENTIALS = ("revoked_key", "expired_token")
+NO_PRINCIPAL = ("anonymous", "guest", "wrong_code")  # an access code is no identity outside its complaint's routes
+
+
+def audience(**outcomes: Any) -> dict[str, Any]:
+    """Expected outcome per caller; keys name a caller or a group (complainants, companies, staff,
+    bad_credentials, no_principal), later keys overriding earlier ones."""
+    groups = {"complainants": COMPLAINANTS, "companies": COMPANIES, "staff": STAFF,
+              "bad_credentials": BAD_CREDENTIALS, "no_principal": NO_PRINCIPAL, "everyone": CALLERS}
+    table: dict[str, Any] = {}
+    for key, outcome in outcomes.items():
+        for caller in groups.get(key, (key,)):
+            table[caller] = outcome
+    assert set(table) == set(CALLERS), f"audience misses {set(CALLERS) - set(table)}"
+    return table
+
+
+# Anyone; credentials are not even read.
+PUBLIC = audience(everyone=ALLOWED)
+# Anyone, but a credential that is sent must be valid (it decides whose the new complaint or upload is).
+PUBLIC_SIGNED = audience(everyone=ALLOWED, bad_credentials=401)
+# The complainant's routes of one complaint: its owner or the holder of its code; staff may read it.
+CASE_READ = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, bad_credentials=401)
+# Evidence downloads: also the company the complaint was forwarded to (DESIGN.md, "Evidence").
+CASE_EVIDENCE = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, company=ALLOWED,
+                         bad_credentials=401)
+CASE_ACT = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, bad_credentials=401)
+# A signed-in complainant's own things.
+ACCOUNT = audience(everyone=403, no_principal=401, bad_credentials=401, complainants=ALLOWED)
+COMPANY_LIST = audience(everyone=403, no_principal=401, bad_credentials=401, companies=ALLOWED)
+COMPANY_CASE = audience(everyone=403, no_principal=401, bad_credentials=401, company=ALLOWED, other_company=HIDDEN)
+OPERATOR = audience(everyone=403, no_principal=401, bad_credentials=401, operator=ALLOWED, admin=ALLOWED)
+ADMINISTRATOR = audience(everyone=403, no_principal=401, bad_credentials=401, admin=ALLOWED)
+REGULATOR = audience(everyone=403, no_principal=401, bad_credentials=401, staff=ALLOWED)
+
+# (method, path template) -> audience. Path parameters are filled from the world the module builds.
+AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
+    ("GET", "/v1/evidence/limits"): PUBLIC,
+    ("POST", "/v1/accounts"): PUBLIC,
+    ("POST", "/v1/auth/token"): PUBLIC,
+    ("POST", "/v1/ops/auth/token"): PUBLIC,
+    ("GET", "/v1/public/companies"): PUBLIC,
+    ("GET", "/v1/public/categories"): PUBLIC,
+    ("GET", "/v1/public/pages"): PUBLIC,
+    ("GET", "/v1/public/pages/{slug}"): PUBLIC,
+    ("POST", "/v1/public/feedback"): PUBLIC,
+    ("POST", "/v1/complaints"): PUBLIC_SIGNED,
+    ("POST", "/v1/evidence"): PUBLIC,
+    ("POST", "/v1/uploads"): PUBLIC,
+    ("POST", "/v1/uploads/{upload_id}/complete"): PUBLIC,
+    ("GET", "/v1/complaints/{number}"): CASE_READ,
+    ("GET", "/v1/complaints/{number}/messages"): CASE_ACT,  # the complainant's own inbox
+    ("GET", "/v1/complaints/{number}/evidence/{evidence_id}/link"): CASE_EVIDENCE,
+    ("POST", "/v1/complaints/{number}/evidence"): CASE_ACT,
+    ("POST", "/v1/complaints/{number}/uploads"): CASE_ACT,
+    ("POST", "/v1/complaints/{number}/uploads/{upload_id}/complete"): CASE_ACT,
+    ("POST", "/v1/complaints/{number}/supplement"): CASE_ACT,
+    ("POST", "/v1/complaints/{number}/rating"): CASE_ACT,
+    ("POST", "/v1/complaints/{number}/appeal"): CASE_ACT,
+    ("POST", "/v1/complaints/{number}/withdrawal"): CASE_ACT,
+    ("GET", "/v1/me/complaints"): ACCOUNT,
+    ("GET", "/v1/me/messages"): ACCOUNT,
+    ("POST", "/v1/me/complaints/claim"): ACCOUNT,
+    ("GET", "/v1/company/complaints"): COMPANY_LIST,
+    ("GET", "/v1/company/complaints/{number}"): COMPANY_CASE,
+    ("POST", "/v1/company/complaints/{number}/response"): COMPANY_CASE,
+    ("POST", "/v1/company/complaints/{number}/info-request"): COMPANY_CASE,
+    ("GET", "/v1/ops/queue"): OPERATOR,
+    ("GET", "/v1/ops/complaints/{number}"): OPERATOR,
+    ("GET", "/v1/ops/complaints/{number}/traces"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/reforward"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/close"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/redirect"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/accept"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/reject"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/review"): OPERATOR,
+    ("GET", "/v1/ops/dead-letters"): OPERATOR,
+    ("GET", "/v1/ops/dead-letters/{letter_id}"): OPERATOR,
+    ("POST", "/v1/ops/dead-letters/{letter_id}/replay"): OPERATOR,
+    ("POST", "/v1/ops/dead-letters/replay-all"): OPERATOR,
+    ("POST", "/v1/ops/dead-letters/{letter_id}/discard"): OPERATOR,
+    ("GET", "/v1/ops/deliveries"): OPERATOR,
+    ("GET", "/v1/ops/deliveries/{webhook_id}"): OPERATOR,
+    ("POST", "/v1/ops/deliveries/{webhook_id}/redeliver"): OPERATOR,
+    ("GET", "/v1/ops/alerts"): OPERATOR,
+    ("POST", "/v1/ops/alerts/{alert_id}/ack"): OPERATOR,
+    ("GET", "/v1/ops/feedback"): OPERATOR,
+    ("GET", "/v1/ops/feedback/{feedback_id}"): OPERATOR,
+    ("POST", "/v1/ops/feedback/{feedback_id}/handle"): OPERATOR,
+    ("POST", "/v1/ops/evidence/{evidence_id}/verify"): OPERATOR,
+    ("POST", "/v1/ops/operators"): ADMINISTRATOR,
+    ("POST", "/v1/ops/companies/{company_id}/api-keys"): ADMINISTRATOR,
+    ("GET", "/v1/ops/companies/{company_id}/api-keys"): ADMINISTRATOR,
+    ("PUT", "/v1/ops/companies/{company_id}"): ADMINISTRATOR,
+    ("DELETE", "/v1/ops/api-keys/{key_id}"): ADMINISTRATOR,
+    # Operators keep deliveries flowing: they may pause and resume an endpoint; its secret is never shown.
+    ("GET", "/v1/ops/companies/{company_id}/webhook-endpoint"): OPERATOR,
+    ("POST", "/v1/ops/companies/{company_id}/webhook-endpoint/{action}"): OPERATOR,
+}
+
+PNG = io.BytesIO()
+Image.new("RGB", (8, 8), (9, 9, 9)).save(PNG, format="PNG")
+SHA256_OF_NOTHING = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
+# Valid bodies, so a refusal is the door's and not validation's (complaint routes check access in the handler).
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/v1/accounts"): {"json": {"login": "matrix-new@example.com", "password": "a-long-password-1"}},
+    ("POST", "/v1/auth/token"): {"json": {"login": "matrix-a@example.com", "password": "a-long-password-1"}},
+    ("POST", "/v1/ops/auth/token"): {"json": ADMIN},
+    ("POST", "/v1/public/feedback"): {"json": {"topic": "suggestion", "text": "希望增加夜间客服。"}},
+    ("POST", "/v1/evidence"): {"files": {"file": ("a.png", PNG.getvalue(), "image/png")}},
+    ("POST", "/v1/uploads"): {"json": {"media_type": "image/png", "size": len(PNG.getvalue()),
+                                       "sha256": SHA256_OF_NOTHING}},
+    ("POST", "/v1/complaints/{number}/evidence"): {"files": {"file": ("b.png", PNG.getvalue(), "image/png")}},
+    ("POST", "/v1/complaints/{number}/uploads"): {"json": {"media_type": "image/png", "size": len(PNG.getvalue()),
+                                                           "sha256": SHA256_OF_NOTHING}},
+    ("POST", "/v1/complaints/{number}/supplement"): {"json": {"text": "补充：订单号 A123。"}},
+    ("POST", "/v1/complaints/{number}/rating"): {"json": {"rating": 5}},
+    ("POST", "/v1/complaints/{number}/appeal"): {"json": {"reason": "答复没有解决问题。"}},
+    ("POST", "/v1/complaints/{number}/withdrawal"): {"json": {"reason": "已和解"}},
+    ("POST", "/v1/company/complaints/{number}/response"): {"json": {"response_type": "explained",
+                                                                    "text": "已核实并说明情况。"}},
+    ("POST", "/v1/company/complaints/{number}/info-request"): {"json": {"question": "请提供订单号。"}},
+    ("POST", "/v1/ops/complaints/{number}/reforward"): {"json": {"note": "再次转办"}},
+    ("POST", "/v1/ops/complaints/{number}/close"): {"json": {"outcome": "mediated", "note": "调解完成"}},
+    ("POST", "/v1/ops/complaints/{number}/redirect"): {"json": {"company_id": OTHER_COMPANY, "note": "转给正确企业"}},
+    ("POST", "/v1/ops/complaints/{number}/accept"): {"json": {"company_id": COMPANY, "category": "refund"}},
+    ("POST", "/v1/ops/complaints/{number}/reject"): {"json": {"reason": "out_of_scope"}},
+    ("POST", "/v1/ops/dead-letters/{letter_id}/discard"): {"json": {"note": "matrix"}},
+    ("POST", "/v1/ops/feedback/{feedback_id}/handle"): {"json": {"note": "matrix"}},
+    ("POST", "/v1/ops/operators"): {"json": {"login": "matrix-new-operator", "password": "a-long-password-1",
+                                             "roles": ["operator"]}},
+    ("POST", "/v1/ops/companies/{company_id}/api-keys"): {"json": {"label": "matrix"}},
+    ("PUT", "/v1/ops/companies/{company_id}"): {"json": {}},
+}
+# The allowed writes that change what later allowed calls act on run last, in this order.
+LAST = ("/v1/complaints/{number}/withdrawal", "/v1/ops/complaints/{number}/redirect",
+        "/v1/ops/companies/{company_id}/webhook-endpoint/{action}", "/v1/ops/api-keys/{key_id}")
+
+
+class World:
+    """A forwarded complaint with an attached file, and a credential for every caller."""
+
+    def __init__(self, platform: Any) -> None:
+        self.platform = platform
+        self.intake: httpx.AsyncClient = platform.intake
+        self.headers: dict[str, dict[str, str]] = {"anonymous": {}}
+        self.params: dict[str, str] = {"company_id": COMPANY, "slug": "faq", "letter_id": UNKNOWN_ID,
+                                       "webhook_id": "msg_" + UNKNOWN_ID[:26], "alert_id": UNKNOWN_ID,
+                                       "feedback_id": UNKNOWN_ID, "upload_id": UNKNOWN_ID, "key_id": UNKNOWN_ID,
+                                       "action": "enable"}
+        self.decoy = ""  # another complaint, where the wrong code is tried (so its lock-out spares the guest's)
+
+    def url(self, path: str, caller: str) -> str:
+        params = dict(self.params)
+        if caller == "wrong_code":
+            params["number"] = self.decoy
+        return path.format(**params)
+
+    async def signed_in(self, path: str, credentials: Mapping[str, str]) -> dict[str, str]:
+        response = await self.intake.post(path, json=dict(credentials))
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    async def complainant(self, login: str) -> dict[str, str]:
+        credentials = {"login": login, "password": "a-long-password-1"}
+        assert (await self.intake.post("/v1/accounts", json=credentials)).status_code == 201
+        return await self.signed_in("/v1/auth/token", credentials)
+
+    async def operator(self, login: str, roles: list[str]) -> dict[str, str]:
+        credentials = {"login": login, "password": "a-long-password-1"}
+        created = await self.intake.post("/v1/ops/operators", json={**credentials, "roles": roles},
+                                         headers=self.headers["admin"])
+        assert created.status_code == 201, created.text
+        return await self.signed_in("/v1/ops/auth/token", credentials)
+
+    async def api_key(self, company_id: str) -> dict[str, Any]:
+        issued = await self.intake.post(f"/v1/ops/companies/{company_id}/api-keys", json={"label": "matrix"},
+                                        headers=self.headers["admin"])
+        assert issued.status_code == 201, issued.text
+        return issued.json()
+
+    async def build(self) -> World:
+        self.headers["admin"] = await self.signed_in("/v1/ops/auth/token", ADMIN)
+        self.headers["operator"] = await self.operator("matrix-operator", ["operator"])
+        self.headers["regulator"] = await self.operator("matrix-regulator", ["regulator"])
+        self.headers["owner"] = await self.complainant("matrix-a@example.com")
+        self.headers["other_complainant"] = await self.complainant("matrix-b@example.com")
+        self.headers["company"] = {"X-Api-Key": (await self.api_key(COMPANY))["api_key"]}
+        self.headers["other_company"] = {"X-Api-Key": (await self.api_key(OTHER_COMPANY))["api_key"]}
+        revoked = await self.api_key(COMPANY)
+        assert (await self.intake.delete(f"/v1/ops/api-keys/{revoked['key_id']}",
+                                         headers=self.headers["admin"])).status_code in (200, 204)
+        self.headers["revoked_key"] = {"X-Api-Key": revoked["api_key"]}
+        token = self.headers["owner"]["Authorization"].split()[1]
+        claims = jwt.decode(token, options={"verify_signature": False})
+        claims["exp"] = datetime.now(timezone.utc) - timedelta(minutes=1)
+        secret = self.platform.apps["intake"].state.intake.settings.jwt_secret
+        self.headers["expired_token"] = {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
+
+        uploaded = await self.intake.post("/v1/evidence", files={"file": ("e.png", PNG.getvalue(), "image/png")})
+        assert uploaded.status_code == 201, uploaded.text
+        self.params["evidence_id"] = uploaded.json()["evidence_id"]
+        form = {"complainant": {"name": "孙九", "id_number": "11010519491231002X", "phone": "13700002222"},
+                "company": {"id": COMPANY}, "category": "refund", "title": "课程退款被拒",
+                "description": "课程无法播放，退款申请被拒。", "occurred_on": "2026-10-01", "desired_outcome": "退款",
+                "evidence_ids": [self.params["evidence_id"]]}
+        filed = await self.intake.post("/v1/complaints", json=form, headers=self.headers["owner"])
+        assert filed.status_code == 201, filed.text
+        self.params["number"] = filed.json()["number"]
+        self.headers["guest"] = {"X-Access-Code": filed.json()["access_code"]}
+        decoy = await self.intake.post("/v1/complaints", json={**form, "evidence_ids": [], "title": "另一件投诉"})
+        assert decoy.status_code == 201, decoy.text
+        self.decoy = decoy.json()["number"]
+        self.headers["wrong_code"] = {"X-Access-Code": "WRONG-CODE-9"}
+        await self.until_forwarded()
+        return self
+
+    async def until_forwarded(self) -> None:
+        for _ in range(300):
+            case = (await self.intake.get(f"/v1/complaints/{self.params['number']}", headers=self.headers["guest"])).json()
+            if case["status"] == "forwarded" and case.get("evidence"):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"the matrix's complaint was not forwarded with its file: {case}")
+
+    async def ask(self, method: str, path: str, caller: str) -> httpx.Response:
+        return await self.intake.request(method, self.url(path, caller), headers=self.headers[caller],
+                                         **BODIES.get((method, path), {}))
+
+
+@pytest.fixture(scope="module")
+async def world(platform) -> World:
+    return await World(platform).build()
+
+
+def outcome_of(response: httpx.Response) -> Any:
+    """What a caller got, in the matrix's words."""
+    if response.status_code in (401, 403):
+        return response.status_code
+    if response.status_code == 404 and response.json().get("code") in HIDDEN_CODES:
+        return HIDDEN
+    return ALLOWED
+
+
+def operations(app: Any) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
+
+
+def test_every_operation_has_an_audience(platform):
+    published = operations(platform.apps["intake"])
+    assert published - set(AUDIENCES) == set(), "give these operations an audience in the matrix"
+    assert set(AUDIENCES) - published == set(), "these operations are gone: remove them from the matrix"
+
+
+async def test_a_denial_is_indistinguishable_from_a_missing_complaint(world):
+    missing = re.sub(r"\d{6}$", "999999", world.params["number"])
+    for caller in ("anonymous", "other_complainant", "wrong_code"):
+        for path in ("/v1/complaints/{number}", "/v1/complaints/{number}/messages"):
+            denied = await world.intake.get(world.url(path, caller), headers=world.headers[caller])
+            absent = await world.intake.get(path.format(number=missing), headers=world.headers[caller])
+            if caller == "wrong_code" and 429 in (denied.status_code, absent.status_code):
+                continue
+            assert (denied.status_code, denied.json()) == (absent.status_code, absent.json())
+    denied = await world.intake.get(f"/v1/company/complaints/{world.params['number']}",
+                                    headers=world.headers["other_company"])
+    absent = await world.intake.get(f"/v1/company/complaints/{missing}", headers=world.headers["other_company"])
+    assert (denied.status_code, denied.json()) == (absent.status_code, absent.json()) == (404, absent.json())
+
+
+async def test_each_caller_gets_exactly_what_its_audience_allows(world, census):
+    denied = [(method, path, caller) for (method, path), table in AUDIENCES.items() for caller in CALLERS
+              if table[caller] != ALLOWED]
+    before = await census()
+    wrong: list[str] = []
+    for method, path, caller in denied:
+        response = await world.ask(method, path, caller)
+        expected = AUDIENCES[(method, path)][caller]
+        got = outcome_of(response)
+        # Wrong codes are cut off after a few tries (429): that is a refusal too, and the brute-force guard.
+        if got != expected and not (caller == "wrong_code" and response.status_code == 429):
+            wrong.append(f"{caller:18} {method} {path}: expected {expected}, got {response.status_code} "
+                         f"{response.text[:160]}")
+    assert wrong == [], "\n".join(wrong)
+    assert await census() == before, "a refused request wrote something"
+
+    def order(item: tuple[str, str, str]) -> tuple[int, int]:
+        method, path, _ = item
+        return (LAST.index(path) + 2 if path in LAST else int(method != "GET"), 0)
+
+    allowed = sorted(((method, path, caller) for (method, path), table in AUDIENCES.items() for caller in CALLERS
+                      if table[caller] == ALLOWED), key=order)
+    for method, path, caller in allowed:
+        response = await world.ask(method, path, caller)
+        assert response.status_code < 500, f"{caller} {method} {path}: {response.status_code} {response.text}"
+        if outcome_of(response) != ALLOWED:
+            wrong.append(f"{caller:18} {method} {path}: expected allowed, got {response.status_code} "
+                         f"{response.text[:160]}")
+    assert wrong == [], "\n".join(wrong)
