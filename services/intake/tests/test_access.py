@@ -34,7 +34,7 @@ ADMIN = {"login": "admin", "password": "development-only-admin-password"}
 async def platform(mongo_url, broker_namespace, run_id):
     namespace = broker_namespace.isolated("intake-access")
     settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_access", outbox_poll_interval_s=0.1,
-                        evidence_url="http://127.0.0.1:9", **namespace.settings_for("intake"))
+                        evidence_url="http://127.0.0.1:9", client_ip_header="X-Real-IP", **namespace.settings_for("intake"))
     app = create_app(settings)
     async with (
         event_tap(namespace.amqp_url, namespace.exchange, ["complaint.*"]) as tap,
@@ -262,6 +262,22 @@ async def test_guessing_access_codes_and_passwords_is_cut_off(platform):
         assert failed.status_code == 401
     blocked = await platform.post("/v1/auth/token", json={"login": "guess@example.cn", "password": "the-right-password"})
     assert blocked.status_code == 429
+
+
+async def test_sign_ups_from_one_address_are_limited(platform):
+    address = {"X-Real-IP": "203.0.113.7"}  # an address of its own: the other tests' sign-ups don't count
+    for n in range(platform.settings.registrations_per_ip_per_hour):
+        created = await platform.post("/v1/accounts", json={"login": f"signup{n}@example.cn", "password": "a-long-password-1"},
+                                      headers=address)
+        assert created.status_code == 201, created.text
+    refused = await platform.post("/v1/accounts", json={"login": "one-more@example.cn", "password": "a-long-password-1"},
+                                  headers=address)
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert int(refused.headers["Retry-After"]) > 0
+    # Refused before anything was stored: the same login signs up from elsewhere.
+    elsewhere = await platform.post("/v1/accounts", json={"login": "one-more@example.cn", "password": "a-long-password-1"},
+                                    headers={"X-Real-IP": "203.0.113.8"})
+    assert elsewhere.status_code == 201, elsewhere.text
 
 
 async def test_pii_keys_rotate_without_downtime(platform):

@@ -40,6 +40,7 @@ class Settings(ServiceSettings):
     login_failures_per_login_per_15_min: int = Field(default=10, ge=1)
     login_failures_per_ip_per_15_min: int = Field(default=100, ge=1)
     feedback_per_ip_per_hour: int = Field(default=20, ge=1)
+    registrations_per_ip_per_hour: int = Field(default=20, ge=1)
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
     max_request_body_bytes: int = 64 * 1024
     evidence_upload_timeout_s: float = 120.0

@@ -53,7 +53,8 @@ BAD_CREDENTIALS = Problem(401, "invalid_credentials", "The login or the password
 
 
 @router.post("/accounts", status_code=201, summary="Register a complainant account")
-async def register(body: Registration, intake: IntakeDep) -> dict[str, Any]:
+async def register(body: Registration, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    await intake.limits.hit(intake.rules.registration, client)  # accounts are cheap to make: limit mass sign-ups
     try:
         account_id = await intake.identities.register(body.login, body.password, body.name)
     except LoginTaken:

@@ -61,6 +61,8 @@ class EdgeRules:
         self.code_per_client = Rule("code-ip", settings.access_code_failures_per_ip_per_hour, 3600)
         self.login_per_login = Rule("login-login", settings.login_failures_per_login_per_15_min, 900)
         self.login_per_client = Rule("login-ip", settings.login_failures_per_ip_per_15_min, 900)
+        self.registration = Rule("registration-ip", settings.registrations_per_ip_per_hour, 3600)
+        self.feedback = Rule("feedback-ip", settings.feedback_per_ip_per_hour, 3600)
 
 
 def get_intake(request: Request) -> Intake:

@@ -17,7 +17,6 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict
 
 from intake.adapters.feedback import FeedbackStore
-from intake.adapters.rate_limits import Rule
 from intake.api.deps import ClientDep, IdempotencyKey, IntakeDep, OperatorDep, idempotent
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import EmailAddress, MobileNumber, free_text
@@ -64,7 +63,7 @@ def _view(entry: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any]:
 @router.post("/v1/public/feedback", status_code=201, tags=["public"], summary="Send feedback about the platform (意见建议)")
 async def send_feedback(form: FeedbackForm, intake: IntakeDep, store: StoreDep, client: ClientDep,
                         idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    await intake.limits.hit(Rule("feedback-ip", intake.settings.feedback_per_ip_per_hour, 3600), client)
+    await intake.limits.hit(intake.rules.feedback, client)
 
     async def record(session) -> dict[str, Any]:
         entry = await store.add(form.topic, form.text, {"email": form.email, "phone": form.phone}, session)
