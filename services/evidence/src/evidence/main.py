@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await runtime.stop()
-            storage.close()
+            await storage.close()
 
     def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
         return {**app.state.runtime.readiness_checks(), "object_storage": app.state.storage.is_ready}
