@@ -366,7 +366,7 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
                 for name in classes:
                     await upload(next(sample for sample in files if sample.size_class == name))
 
-            pids = {"bench_client": os.getpid(), "intake": intake.pid, "evidence": evidence.pid,
+            pids = {"bench_client": os.getpid(), "intake": intake.worker_pid, "evidence": evidence.worker_pid,
                     "nanio": s3.process.pid}
             # What the services spend doing nothing (outbox relays, consumers, clean-up polling): it is
             # counted in every way's CPU below, the longer the way takes the more.
@@ -393,16 +393,16 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
             large_tally = Tally(pids)
             with MemorySampler(os.getpid()) as client_memory_direct, MemorySampler(s3.process.pid) as nanio_memory:
                 await large_tally.measure("direct_s3", ways["direct_s3"](large))
-            with MemorySampler(os.getpid()) as client_memory, MemorySampler(intake.pid) as intake_memory, \
-                    MemorySampler(evidence.pid) as evidence_memory_via_intake:
+            with MemorySampler(os.getpid()) as client_memory, MemorySampler(intake.worker_pid) as intake_memory, \
+                    MemorySampler(evidence.worker_pid) as evidence_memory_via_intake:
                 await large_tally.measure("intake", ways["intake"](large))
-            with MemorySampler(intake.pid) as intake_memory_multipart, \
-                    MemorySampler(evidence.pid) as evidence_memory_multipart:
+            with MemorySampler(intake.worker_pid) as intake_memory_multipart, \
+                    MemorySampler(evidence.worker_pid) as evidence_memory_multipart:
                 await large_tally.measure("intake_multipart", ways["intake_multipart"](large))
-            with MemorySampler(evidence.pid) as evidence_memory:
+            with MemorySampler(evidence.worker_pid) as evidence_memory:
                 await large_tally.measure("evidence", ways["evidence"](large))
-            with MemorySampler(intake.pid) as intake_memory_presigned, \
-                    MemorySampler(evidence.pid) as evidence_memory_presigned:
+            with MemorySampler(intake.worker_pid) as intake_memory_presigned, \
+                    MemorySampler(evidence.worker_pid) as evidence_memory_presigned:
                 await large_tally.measure("presigned", ways["presigned"](large))
     finally:
         for process in processes:

@@ -154,6 +154,11 @@ class ObjectStorage:
         return self._bucket_ready and await asyncio.to_thread(self._client.bucket_exists, self.bucket)
 
     async def put(self, key: str, data: BinaryIO, length: int, *, content_type: str, metadata: dict[str, str]) -> None:
+        """Store ``length`` bytes of the file ``data`` (from its start) under ``key``."""
+        if self.streams_known_lengths:
+            await self.put_stream(key, _read_in_chunks(data), length, content_type=content_type, metadata=metadata)
+            return
+
         def put() -> None:
             data.seek(0)
             # One part in flight at a time: memory stays at one part (5 MiB) per upload.
@@ -269,6 +274,13 @@ class ObjectStorage:
             expires=timedelta(seconds=ttl_s),
             response_headers=response_headers,
         )
+
+
+async def _read_in_chunks(data: BinaryIO) -> AsyncIterator[bytes]:
+    """``data`` from its start, read in a worker thread one chunk at a time (it may be a file on disk)."""
+    await asyncio.to_thread(data.seek, 0)
+    while chunk := await asyncio.to_thread(data.read, READ_CHUNK_BYTES):
+        yield chunk
 
 
 class StorageFailed(Exception):

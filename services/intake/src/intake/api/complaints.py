@@ -217,6 +217,7 @@ async def _forward_upload(intake: Intake, request: Request, path: str) -> dict[s
     on (evidence refuses an oversized file at once and stores it with one PUT); a multipart part's is
     known only at its end, so evidence counts while it receives and refuses as soon as a limit is passed."""
     upload = await uploaded_file(request.headers, request.stream(), max_bytes=intake.settings.max_upload_request_bytes)
+    await intake.evidence.check_declared(upload.media_type, upload.length)
     return await intake.evidence.upload(path, upload.chunks, upload.media_type, upload.filename, upload.length)
 
 
