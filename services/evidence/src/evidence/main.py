@@ -1,6 +1,6 @@
 """Wiring of the evidence service: settings, runtime, object storage, repositories, routes, subscriptions, jobs.
 
-Run with ``uvicorn evidence.main:create_app --factory``.
+Run with ``granian --interface asgi --factory evidence.main:create_app`` (the Dockerfile's command).
 """
 
 from __future__ import annotations
