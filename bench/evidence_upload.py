@@ -24,14 +24,16 @@ uploaded ``--rounds`` times; each round reports its throughputs, ratios and the 
 
 Prints one JSON document: throughput (MiB/s) of each way, the ratios against the direct PUT (overall
 and per size class), the CPU seconds per GiB each process spent on each way, the load average next
-to each figure, and for one large upload (200 MiB by default, a video: an ``ftyp`` box and filler) the
-resident memory of intake and evidence before and at the peak during that upload, and of the client
-during the direct PUT as the baseline (VmRSS sampled every 10 ms, and the kernel's VmHWM high-water mark).
+to each figure, and for one large file (200 MiB by default, a video: an ``ftyp`` box and filler, sent
+``--large-repeats`` times directly and through the gateway, alternating) the resident memory of intake and
+evidence before and at the peak during its upload, and of the client during the direct PUT as the
+baseline (VmRSS sampled every 10 ms, and the kernel's VmHWM high-water mark).
 
 The stand-ins keep their data on tmpfs (``/dev/shm``) when there is one, so that the figures measure
 the upload path rather than the disk (``--on-disk`` to keep them in the temp folder).
 
-    python -m bench.evidence_upload [--photos 3] [--sizes-mib 8 50] [--files-per-size 3] [--rounds 3] [--large-mib 200] [--on-disk]
+    python -m bench.evidence_upload [--photos 3] [--sizes-mib 8 50] [--files-per-size 3] [--rounds 3] [--large-mib 200]
+                                    [--large-repeats 3] [--on-disk]
 """
 
 from __future__ import annotations
@@ -298,9 +300,9 @@ def add_into(total: Tally, part: Tally) -> None:
 
 
 async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: int, large_mib: int,
-              workdir: Path) -> dict:
+              large_repeats: int, workdir: Path) -> dict:
     from devstack import standins
-    from devstack.processes import service_env, start_service
+    from devstack.processes import server_command, service_env, start_service
     from minio import Minio
 
     from bench.submit_to_webhook import cleanup_broker
@@ -390,19 +392,29 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
                                   "load_average_1m": this_round.load()})
                 add_into(everything, this_round)
 
+            # The large file: the direct PUT and the gateway alternate ``large_repeats`` times (one sample
+            # each would say more about the machine's moment than about the ways), the others once.
             large_tally = Tally(pids)
-            with MemorySampler(os.getpid()) as client_memory_direct, MemorySampler(s3.process.pid) as nanio_memory:
-                await large_tally.measure("direct_s3", ways["direct_s3"](large))
-            with MemorySampler(os.getpid()) as client_memory, MemorySampler(intake.worker_pid) as intake_memory, \
-                    MemorySampler(evidence.worker_pid) as evidence_memory_via_intake:
-                await large_tally.measure("intake", ways["intake"](large))
-            with MemorySampler(intake.worker_pid) as intake_memory_multipart, \
-                    MemorySampler(evidence.worker_pid) as evidence_memory_multipart:
+            memory: dict[str, list[MemorySampler]] = {}
+
+            def sampled(name: str, pid: int) -> MemorySampler:
+                sampler = MemorySampler(pid)
+                memory.setdefault(name, []).append(sampler)
+                return sampler
+
+            for _ in range(large_repeats):
+                with sampled("client_direct_put", os.getpid()), sampled("nanio_direct_put", s3.process.pid):
+                    await large_tally.measure("direct_s3", ways["direct_s3"](large))
+                with sampled("client_through_intake", os.getpid()), sampled("intake", intake.worker_pid), \
+                        sampled("evidence_behind_intake", evidence.worker_pid):
+                    await large_tally.measure("intake", ways["intake"](large))
+            with sampled("intake_multipart", intake.worker_pid), \
+                    sampled("evidence_behind_intake_multipart", evidence.worker_pid):
                 await large_tally.measure("intake_multipart", ways["intake_multipart"](large))
-            with MemorySampler(evidence.worker_pid) as evidence_memory:
+            with sampled("evidence_direct", evidence.worker_pid):
                 await large_tally.measure("evidence", ways["evidence"](large))
-            with MemorySampler(intake.worker_pid) as intake_memory_presigned, \
-                    MemorySampler(evidence.worker_pid) as evidence_memory_presigned:
+            with sampled("intake_presigned", intake.worker_pid), \
+                    sampled("evidence_completing_presigned", evidence.worker_pid):
                 await large_tally.measure("presigned", ways["presigned"](large))
     finally:
         for process in processes:
@@ -412,10 +424,12 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
         s3.stop()
 
     rates = everything.rates(total * rounds)
-    large_rates = large_tally.rates(large_size)
+    # Each way's throughput over what it uploaded of the large file.
+    large_rates = {way: throughput(large_size * (large_repeats if way in ("direct_s3", "intake") else 1), seconds)
+                   for way, seconds in large_tally.elapsed.items()}
     return {
         "benchmark": "evidence_upload",
-        "server": os.environ.get("SERVER", "production server command"),
+        "server": server_command("evidence", port=0)[2],  # the production server (devstack.processes)
         "files": {"count": len(files), "photos": photos, "sizes_mib": sizes_mib, "total_mib": round(total / MIB, 1),
                   "rounds": rounds, "types": sorted({sample.media_type for sample in files}), "sequential": True},
         "throughput_mib_s": rates,
@@ -437,22 +451,16 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
                     "storage_data": "tmpfs" if str(workdir).startswith("/dev/shm") else "disk"},
         "large_upload": {
             "size_mib": large_mib,
+            "repeats": {"direct_s3": large_repeats, "intake": large_repeats, "others": 1},
             "throughput_mib_s": large_rates,
             "ratios": ratios(large_rates),
-            "cpu_seconds_per_gib": large_tally.cpu_per_gib(large_size),
+            "cpu_seconds_per_gib": {way: {name: round(seconds / (large_size / (1024 * MIB)) / (
+                large_repeats if way in ("direct_s3", "intake") else 1), 2) for name, seconds in spent.items()
+                if seconds >= 0.005} for way, spent in large_tally.cpu.items()},
             "load_average_1m": large_tally.load(),
-            "memory": {
-                "client_direct_put": client_memory_direct.report(),
-                "nanio_direct_put": nanio_memory.report(),
-                "client_through_intake": client_memory.report(),
-                "intake": intake_memory.report(),
-                "evidence_behind_intake": evidence_memory_via_intake.report(),
-                "intake_multipart": intake_memory_multipart.report(),
-                "evidence_behind_intake_multipart": evidence_memory_multipart.report(),
-                "evidence_direct": evidence_memory.report(),
-                "intake_presigned": intake_memory_presigned.report(),
-                "evidence_completing_presigned": evidence_memory_presigned.report(),
-            },
+            # The highest peak over the repeats (VmRSS sampled every 10 ms) against the RSS before it.
+            "memory": {name: max((sampler.report() for sampler in samplers), key=lambda report: report["rss_growth_mib"])
+                       for name, samplers in memory.items()},
         },
     }
 
@@ -464,11 +472,12 @@ def main() -> int:
     parser.add_argument("--files-per-size", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3, help="times the set is uploaded (each round reported)")
     parser.add_argument("--large-mib", type=int, default=200)
+    parser.add_argument("--large-repeats", type=int, default=3, help="direct PUTs and gateway uploads of the large file")
     parser.add_argument("--on-disk", action="store_true", help="keep the stand-ins' data in the temp folder, not tmpfs")
     args = parser.parse_args()
     tmpfs = Path("/dev/shm")
     root = None if args.on_disk or not tmpfs.is_dir() else str(tmpfs)
-    return run_and_print(lambda workdir: run(args.photos, args.sizes_mib, args.files_per_size, args.rounds, args.large_mib, workdir),
+    return run_and_print(lambda workdir: run(args.photos, args.sizes_mib, args.files_per_size, args.rounds, args.large_mib, args.large_repeats, workdir),
                          "bench-evidence-", root)
 
 

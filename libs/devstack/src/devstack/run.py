@@ -138,7 +138,7 @@ def main() -> int:
                     try:
                         item.wait(15)
                     except subprocess.TimeoutExpired:
-                        item.kill()
+                        os.killpg(item.pid, signal.SIGKILL)  # its own session: the server's worker goes too
             else:
                 item.stop()
     return 0

@@ -39,6 +39,8 @@ from minio.error import S3Error
 from minio.helpers import genheaders
 from minio.signer import sign_v4_s3
 
+from greenchannel.streams import gathered
+
 from evidence.config import Settings
 
 log = logging.getLogger(__name__)
@@ -178,22 +180,24 @@ class ObjectStorage:
         :class:`StorageFailed`. The SDK signs the request (AWS Signature V4, ``UNSIGNED-PAYLOAD``):
         it has no call that sends a body of known length from a stream without gathering it first.
         """
-        credentials = self._client._provider.retrieve()
+        provider = self._client._provider
+        credentials = provider.retrieve() if provider is not None else None  # None: anonymous access
         url = self._client._base_url.build(method="PUT", region=self._region, bucket_name=self.bucket,
                                            object_name=key)
         date = s3_time.utcnow()
         headers = {**genheaders(metadata, None, None, None, False), "Content-Type": content_type,
                    "Content-Length": str(length), "Host": url.netloc, "x-amz-content-sha256": UNSIGNED_PAYLOAD,
                    "x-amz-date": s3_time.to_amz_date(date)}
-        if credentials.session_token:
-            headers["X-Amz-Security-Token"] = credentials.session_token
-        headers = sign_v4_s3(method="PUT", url=url, region=self._region, headers=headers, credentials=credentials,
-                             content_sha256=UNSIGNED_PAYLOAD, date=date)
+        if credentials is not None:
+            if credentials.session_token:
+                headers["X-Amz-Security-Token"] = credentials.session_token
+            headers = sign_v4_s3(method="PUT", url=url, region=self._region, headers=headers, credentials=credentials,
+                                 content_sha256=UNSIGNED_PAYLOAD, date=date)
         # The SDK keeps a header's values as a list (metadata may repeat); httpx takes the pairs.
         pairs = [(name, item) for name, value in headers.items()
                  for item in (value if isinstance(value, (list, tuple)) else [value])]
         try:
-            response = await self._streaming.put(urlunsplit(url), content=chunks, headers=pairs)
+            response = await self._streaming.put(urlunsplit(url), content=gathered(chunks), headers=pairs)
         except httpx.HTTPError as error:
             raise StorageFailed(f"{type(error).__name__}: {error}") from error
         if response.status_code != 200:

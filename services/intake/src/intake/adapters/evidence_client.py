@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import httpx
 from greenchannel.problems import Problem
+from greenchannel.streams import gathered
 
 
 #: How long the published limits are trusted before they are asked for again.
@@ -62,7 +63,7 @@ class EvidenceClient:
             headers["X-Filename"] = quote(filename, safe="")
         if length is not None:
             headers["Content-Length"] = str(length)
-        return await self._call("POST", path, content=chunks, headers=headers)
+        return await self._call("POST", path, content=gathered(chunks), headers=headers)
 
     async def receipt(self, evidence_id: str) -> dict[str, Any] | None:
         return await self._get_or_none(f"/v1/evidence/{evidence_id}")
