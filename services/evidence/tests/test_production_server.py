@@ -74,6 +74,27 @@ async def test_a_refusal_while_the_body_is_on_its_way_reaches_a_client_that_read
     assert after.status_code == 201
 
 
+async def test_a_client_gone_mid_body_leaves_nothing_behind(served, s3_endpoint):
+    process, bucket = served
+    storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
+    before = await asyncio.to_thread(lambda: sorted(item.object_name for item in storage.list_objects(
+        bucket, prefix="unattached/")))
+    host, port = process.url.removeprefix("http://").split(":")
+    _, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"POST /v1/evidence HTTP/1.1\r\nHost: {host}\r\nContent-Type: video/mp4\r\n"
+                 f"Content-Length: {12 * MIB}\r\n\r\n".encode() + video(3 * MIB))
+    await writer.drain()
+    await asyncio.sleep(0.3)
+    writer.transport.abort()  # gone, 9 MiB short
+
+    await asyncio.sleep(1.0)
+    after = await asyncio.to_thread(lambda: sorted(item.object_name for item in storage.list_objects(
+        bucket, prefix="unattached/")))
+    assert after == before
+    async with httpx.AsyncClient(base_url=process.url, timeout=30) as client:
+        assert (await client.post("/v1/evidence", content=PDF, headers={"Content-Type": "application/pdf"})).status_code == 201
+
+
 async def test_a_crash_takes_the_servers_worker_with_it(mongo_url, s3_endpoint, broker_namespace, run_id, workdir):
     env = service_env("evidence", mongo_url=mongo_url, mongo_db=f"t{run_id}_evidence_crash",
                       broker=broker_namespace.settings_for("evidence"), s3_endpoint=s3_endpoint,

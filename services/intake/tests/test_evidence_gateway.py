@@ -1,6 +1,8 @@
 """Evidence through the gateway, against real nanio: intake in front of the evidence service, both on real ports.
 
-Streamed uploads refused at the gateway (empty, oversized while streaming, hostile names); presigned uploads,
+Streamed uploads, as a multipart form or as the raw body named in Content-Disposition, refused at the gateway
+by the same rules (empty, cut short, oversized as announced or while streaming, wrong type, hostile or unreadable
+names), and a raw body stored with one PUT of its length; presigned uploads,
 the client PUTting the bytes straight to storage at the URL intake hands out (signed for ``S3_PUBLIC_ENDPOINT``,
 here another name of the same server) and completing them through intake; operators' re-verification."""
 
