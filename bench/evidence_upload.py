@@ -1,36 +1,39 @@
 """Upload evidence through the gateway and compare with a direct S3 PUT of the same files, in the same run.
 
-Starts SecantusDB and nanio, then the evidence and intake services as their own uvicorn processes
-(so each one's memory and CPU time can be read from ``/proc/<pid>``; with their production polling
-intervals, since what they spend idle counts in every way's CPU: ``idle_cpu_percent`` says how much), and uploads the same set of
-files these ways, interleaved file by file (a slower moment of the shared machine touches every way alike):
+Starts SecantusDB and nanio, then the evidence and intake services as their own processes, with the
+production server command (so each one's memory and CPU time can be read from ``/proc/<pid>``; with
+their production polling intervals, since what they spend idle counts in every way's CPU:
+``idle_cpu_percent`` says how much), and uploads the same set of files these ways, interleaved file
+by file (a slower moment of the shared machine touches every way alike):
 
 * ``direct_s3``: the baseline, one S3 PutObject of each file straight to nanio (a presigned PUT,
   streamed from the file): what storage takes from one client;
-* ``direct_s3_sdk``: the MinIO SDK's ``fput_object`` for reference (multipart for files above 5 MiB with
-  three parts in flight, each signed with its SHA-256);
+* ``intake``: the gateway as the web uploader uses it: the raw body (the file's Content-Type and a
+  ``Content-Disposition`` naming it) to intake's ``POST /v1/evidence``, which streams it on to evidence
+  (the whole way a client's upload goes);
+* ``intake_multipart``: the same through a multipart form (field ``file``), as an HTML form posts it;
 * ``evidence``: the raw body streamed to evidence's ``POST /v1/evidence`` (the service alone);
-* ``intake``: a multipart form (field ``file``) to intake's ``POST /v1/evidence``, which streams it on
-  to evidence (the whole way a client's upload goes);
 * ``presigned``: the presigned flow through intake, timed from ``POST /v1/uploads`` through the client's
   PUT into quarantine to ``complete`` (evidence copies the object out of quarantine and reads it back
   to check it).
 
-Every client is httpx (except the SDK reference), reading the file in the same 256 KiB pieces, so the
-ways differ only by where the bytes go. The set is uploaded ``--rounds`` times; each round reports its
-throughputs, ratios and the machine's load average (other processes share the cores: prefer rounds
-taken at a low load), and the totals cover every round.
+Every client is httpx, reading the file in the same 256 KiB pieces, so the ways differ only by where
+the bytes go. The set (by default three small JPEG photos, three 8 MiB and three 50 MiB videos) is
+uploaded ``--rounds`` times; each round reports its throughputs, ratios and the machine's load average
+(other processes share the cores), and the totals cover every round, overall and per size class.
 
-Prints one JSON document: throughput (MiB/s) of each way, the ratios against the direct PUT, the CPU
-seconds per GiB each process spent on each way, the load average next to each figure, and for one
-large upload (200 MiB by default, a video: an ``ftyp`` box and filler) the resident memory of intake and
-evidence before and at the peak during that upload (VmRSS sampled every 10 ms, and the kernel's VmHWM
-high-water mark).
+Prints one JSON document: throughput (MiB/s) of each way, the ratios against the direct PUT (overall
+and per size class), the CPU seconds per GiB each process spent on each way, the load average next
+to each figure, and for one large file (200 MiB by default, a video: an ``ftyp`` box and filler, sent
+``--large-repeats`` times directly and through the gateway, alternating) the resident memory of intake and
+evidence before and at the peak during its upload, and of the client during the direct PUT as the
+baseline (VmRSS sampled every 10 ms, and the kernel's VmHWM high-water mark).
 
 The stand-ins keep their data on tmpfs (``/dev/shm``) when there is one, so that the figures measure
 the upload path rather than the disk (``--on-disk`` to keep them in the temp folder).
 
-    python -m bench.evidence_upload [--sizes-mib 1 8 32] [--files-per-size 3] [--rounds 3] [--large-mib 200] [--on-disk]
+    python -m bench.evidence_upload [--photos 3] [--sizes-mib 8 50] [--files-per-size 3] [--rounds 3] [--large-mib 200]
+                                    [--large-repeats 3] [--on-disk]
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import argparse
 import asyncio
 import hashlib
 import os
+import random
 import struct
 import sys
 import threading
@@ -49,6 +53,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Self
+from urllib.parse import quote
 
 import httpx
 
@@ -61,6 +66,15 @@ def mp4_header() -> bytes:
     """A minimal ISO base media file start: an ``ftyp`` box (brand isom), then an ``mdat`` box header."""
     brands = b"isom" + b"\x00\x00\x02\x00" + b"isomiso2mp41"
     return struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + struct.pack(">I", 0) + b"mdat"  # size 0: the box runs to the end of the file
+
+
+def write_photo(path: Path, seed: int) -> tuple[int, str]:
+    """A 640x480 JPEG of noise (about 200 KiB, a phone screenshot's order); its size and SHA-256."""
+    from PIL import Image
+
+    Image.frombytes("RGB", (640, 480), random.Random(seed).randbytes(640 * 480 * 3)).save(path, "JPEG", quality=80)
+    content = path.read_bytes()
+    return len(content), hashlib.sha256(content).hexdigest()
 
 
 def write_video(path: Path, size: int) -> str:
@@ -156,25 +170,31 @@ async def direct_put(client: httpx.AsyncClient, storage, bucket: str, path: Path
     return elapsed
 
 
-async def direct_sdk_put(storage, bucket: str, path: Path) -> float:
-    started = time.monotonic()
-    await asyncio.to_thread(storage.fput_object, bucket, f"direct/{uuid.uuid4().hex}", str(path), "video/mp4")
-    return time.monotonic() - started
-
-
-async def through_evidence(client: httpx.AsyncClient, path: Path, size: int, sha256: str) -> float:
+async def through_evidence(client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str) -> float:
     started = time.monotonic()
     response = await client.post("/v1/evidence", content=file_chunks(path),
-                                 headers={"Content-Type": "video/mp4", "Content-Length": str(size), "X-Filename": "bench.mp4"})
+                                 headers={"Content-Type": media_type, "Content-Length": str(size), "X-Filename": path.name})
     elapsed = time.monotonic() - started
     _check(response, sha256)
     return elapsed
 
 
-async def through_intake(client: httpx.AsyncClient, path: Path, size: int, sha256: str) -> float:
-    """A multipart form as browsers send it, streamed (httpx's own encoder reads files in 64 KiB pieces)."""
-    head = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="bench.mp4"\r\n'
-            "Content-Type: video/mp4\r\n\r\n").encode()
+async def through_intake(client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str) -> float:
+    """The raw body, as the web uploader sends a file (``xhr.send(file)``)."""
+    started = time.monotonic()
+    response = await client.post("/v1/evidence", content=file_chunks(path),
+                                 headers={"Content-Type": media_type, "Content-Length": str(size),
+                                          "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.name, safe='')}"})
+    elapsed = time.monotonic() - started
+    _check(response, sha256)
+    return elapsed
+
+
+async def through_intake_multipart(client: httpx.AsyncClient, path: Path, size: int, sha256: str,
+                                   media_type: str) -> float:
+    """A multipart form as browsers send it, streamed."""
+    head = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+            f"Content-Type: {media_type}\r\n\r\n").encode()
     tail = f"\r\n--{BOUNDARY}--\r\n".encode()
     started = time.monotonic()
     response = await client.post("/v1/evidence", content=file_chunks(path, head, tail),
@@ -185,9 +205,9 @@ async def through_intake(client: httpx.AsyncClient, path: Path, size: int, sha25
     return elapsed
 
 
-async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: str) -> float:
+async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str) -> float:
     started = time.monotonic()
-    ticket = await client.post("/v1/uploads", json={"filename": "bench.mp4", "media_type": "video/mp4", "size": size,
+    ticket = await client.post("/v1/uploads", json={"filename": path.name, "media_type": media_type, "size": size,
                                                      "sha256": sha256})
     if ticket.status_code != 201:
         raise RuntimeError(f"presign answered {ticket.status_code}: {ticket.text[:500]}")
@@ -203,7 +223,7 @@ async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: st
 def _check(response: httpx.Response, sha256: str) -> None:
     if response.status_code != 201:
         raise RuntimeError(f"upload answered {response.status_code}: {response.text[:500]}")
-    if response.json()["sha256"] != sha256:
+    if response.json()["original_sha256"] != sha256:
         raise RuntimeError("the receipt's SHA-256 is not the file's")
 
 
@@ -218,7 +238,7 @@ def throughput(total_bytes: int, seconds: float) -> float:
     return round(total_bytes / MIB / seconds, 1) if seconds else 0.0
 
 
-WAYS = ("direct_s3", "direct_s3_sdk", "evidence", "intake", "presigned")
+WAYS = ("direct_s3", "intake", "intake_multipart", "evidence", "presigned")
 IDLE_SAMPLE_S = 5.0
 
 
@@ -252,16 +272,37 @@ class Tally:
 
 
 def ratios(rates: dict[str, float]) -> dict[str, float]:
-    """Each way against the direct PUT; the gateway (intake) also against the SDK's multipart upload."""
+    """Each way against the direct PUT (``intake_to_direct_s3`` is the gateway's figure, target 0.8)."""
     base = rates["direct_s3"]
-    found = {f"{way}_to_direct_s3": round(rates[way] / base, 3) for way in ("intake", "evidence", "presigned")}
-    found["intake_to_direct_s3_sdk"] = round(rates["intake"] / rates["direct_s3_sdk"], 3)
-    return found
+    return {f"{way}_to_direct_s3": round(rates[way] / base, 3) for way in WAYS if way != "direct_s3"}
 
 
-async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mib: int, workdir: Path) -> dict:
+@dataclass(frozen=True)
+class Sample:
+    path: Path
+    size: int
+    sha256: str
+    media_type: str
+    size_class: str
+
+
+def size_class(size_mib: float) -> str:
+    return "medium" if size_mib < 32 else "large"
+
+
+def add_into(total: Tally, part: Tally) -> None:
+    for way in WAYS:
+        total.elapsed[way] += part.elapsed[way]
+        totals = total.cpu.setdefault(way, dict.fromkeys(total.processes, 0.0))
+        for name, seconds in part.cpu.get(way, {}).items():
+            totals[name] += seconds
+    total.loads += part.loads
+
+
+async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: int, large_mib: int,
+              large_repeats: int, workdir: Path) -> dict:
     from devstack import standins
-    from devstack.processes import service_env, start_service
+    from devstack.processes import server_command, service_env, start_service
     from minio import Minio
 
     from bench.submit_to_webhook import cleanup_broker
@@ -291,33 +332,43 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
         await intake.wait_ready()
         storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
 
-        files: list[tuple[Path, int, str]] = []
+        files: list[Sample] = []
+        for index in range(photos):
+            path = workdir / f"photo-{index}.jpg"
+            files.append(Sample(path, *write_photo(path, index), "image/jpeg", "small"))
         for size_mib in sizes_mib:
             for index in range(files_per_size):
                 path = workdir / f"video-{size_mib}-{index}.mp4"
                 size = int(size_mib * MIB)
-                files.append((path, size, write_video(path, size)))
+                files.append(Sample(path, size, write_video(path, size), "video/mp4", size_class(size_mib)))
         large_path = workdir / "large.mp4"
         large_size = large_mib * MIB
-        large_sha256 = write_video(large_path, large_size)
-        total = sum(size for _, size, _ in files)
+        large = Sample(large_path, large_size, write_video(large_path, large_size), "video/mp4", "200 MiB")
+        total = sum(sample.size for sample in files)
+        classes = sorted({sample.size_class for sample in files}, key=["small", "medium", "large"].index)
+        class_bytes = {name: sum(sample.size for sample in files if sample.size_class == name) for name in classes}
 
         timeout = httpx.Timeout(600, connect=10)
         async with httpx.AsyncClient(timeout=timeout) as to_storage, \
                 httpx.AsyncClient(base_url=evidence.url, timeout=timeout) as to_evidence, \
                 httpx.AsyncClient(base_url=intake.url, timeout=timeout) as to_intake:
             ways = {
-                "direct_s3": lambda path, size, sha256: direct_put(to_storage, storage, bucket, path, size),
-                "direct_s3_sdk": lambda path, size, sha256: direct_sdk_put(storage, bucket, path),
-                "evidence": lambda path, size, sha256: through_evidence(to_evidence, path, size, sha256),
-                "intake": lambda path, size, sha256: through_intake(to_intake, path, size, sha256),
-                "presigned": lambda path, size, sha256: presigned(to_intake, path, size, sha256),
+                "direct_s3": lambda sample: direct_put(to_storage, storage, bucket, sample.path, sample.size),
+                "intake": lambda sample: through_intake(to_intake, sample.path, sample.size, sample.sha256,
+                                                        sample.media_type),
+                "intake_multipart": lambda sample: through_intake_multipart(
+                    to_intake, sample.path, sample.size, sample.sha256, sample.media_type),
+                "evidence": lambda sample: through_evidence(to_evidence, sample.path, sample.size, sample.sha256,
+                                                            sample.media_type),
+                "presigned": lambda sample: presigned(to_intake, sample.path, sample.size, sample.sha256,
+                                                      sample.media_type),
             }
-            # One warm-up upload each way, so connection set-up and first imports are not measured.
+            # One warm-up upload each way and size, so connection set-up and first imports are not measured.
             for upload in ways.values():
-                await upload(*files[0])
+                for name in classes:
+                    await upload(next(sample for sample in files if sample.size_class == name))
 
-            pids = {"bench_client": os.getpid(), "intake": intake.pid, "evidence": evidence.pid,
+            pids = {"bench_client": os.getpid(), "intake": intake.worker_pid, "evidence": evidence.worker_pid,
                     "nanio": s3.process.pid}
             # What the services spend doing nothing (outbox relays, consumers, clean-up polling): it is
             # counted in every way's CPU below, the longer the way takes the more.
@@ -326,32 +377,45 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
             idle_cpu = {name: round(100 * (cpu_seconds(pids[name]) - seconds) / IDLE_SAMPLE_S, 1)
                         for name, seconds in idle_before.items()}
             everything = Tally(pids)
+            by_class = {name: Tally(pids) for name in classes}
             per_round = []
             for _ in range(rounds):
                 this_round = Tally(pids)
-                for path, size, sha256 in files:
+                for sample in files:
+                    this_file = Tally(pids)
                     for way, upload in ways.items():
-                        await this_round.measure(way, upload(path, size, sha256))
+                        await this_file.measure(way, upload(sample))
+                    add_into(this_round, this_file)
+                    add_into(by_class[sample.size_class], this_file)
                 rates = this_round.rates(total)
                 per_round.append({"throughput_mib_s": rates, "ratios": ratios(rates),
                                   "load_average_1m": this_round.load()})
-                for way in WAYS:
-                    everything.elapsed[way] += this_round.elapsed[way]
-                    totals = everything.cpu.setdefault(way, dict.fromkeys(pids, 0.0))
-                    for name, seconds in this_round.cpu[way].items():
-                        totals[name] += seconds
-                everything.loads += this_round.loads
+                add_into(everything, this_round)
 
-            large = Tally(pids)
-            await large.measure("direct_s3", ways["direct_s3"](large_path, large_size, large_sha256))
-            await large.measure("direct_s3_sdk", ways["direct_s3_sdk"](large_path, large_size, large_sha256))
-            with MemorySampler(evidence.pid) as evidence_memory:
-                await large.measure("evidence", through_evidence(to_evidence, large_path, large_size, large_sha256))
-            with MemorySampler(intake.pid) as intake_memory, MemorySampler(evidence.pid) as evidence_memory_via_intake:
-                await large.measure("intake", through_intake(to_intake, large_path, large_size, large_sha256))
-            with MemorySampler(intake.pid) as intake_memory_presigned, \
-                    MemorySampler(evidence.pid) as evidence_memory_presigned:
-                await large.measure("presigned", presigned(to_intake, large_path, large_size, large_sha256))
+            # The large file: the direct PUT and the gateway alternate ``large_repeats`` times (one sample
+            # each would say more about the machine's moment than about the ways), the others once.
+            large_tally = Tally(pids)
+            memory: dict[str, list[MemorySampler]] = {}
+
+            def sampled(name: str, pid: int) -> MemorySampler:
+                sampler = MemorySampler(pid)
+                memory.setdefault(name, []).append(sampler)
+                return sampler
+
+            for _ in range(large_repeats):
+                with sampled("client_direct_put", os.getpid()), sampled("nanio_direct_put", s3.process.pid):
+                    await large_tally.measure("direct_s3", ways["direct_s3"](large))
+                with sampled("client_through_intake", os.getpid()), sampled("intake", intake.worker_pid), \
+                        sampled("evidence_behind_intake", evidence.worker_pid):
+                    await large_tally.measure("intake", ways["intake"](large))
+            with sampled("intake_multipart", intake.worker_pid), \
+                    sampled("evidence_behind_intake_multipart", evidence.worker_pid):
+                await large_tally.measure("intake_multipart", ways["intake_multipart"](large))
+            with sampled("evidence_direct", evidence.worker_pid):
+                await large_tally.measure("evidence", ways["evidence"](large))
+            with sampled("intake_presigned", intake.worker_pid), \
+                    sampled("evidence_completing_presigned", evidence.worker_pid):
+                await large_tally.measure("presigned", ways["presigned"](large))
     finally:
         for process in processes:
             await process.aterminate()
@@ -360,13 +424,25 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
         s3.stop()
 
     rates = everything.rates(total * rounds)
-    large_rates = large.rates(large_size)
+    # Each way's throughput over what it uploaded of the large file.
+    large_rates = {way: throughput(large_size * (large_repeats if way in ("direct_s3", "intake") else 1), seconds)
+                   for way, seconds in large_tally.elapsed.items()}
     return {
         "benchmark": "evidence_upload",
-        "files": {"count": len(files), "sizes_mib": sizes_mib, "total_mib": round(total / MIB, 1), "rounds": rounds,
-                  "type": "video/mp4", "sequential": True},
+        "server": server_command("evidence", port=0)[2],  # the production server (devstack.processes)
+        "files": {"count": len(files), "photos": photos, "sizes_mib": sizes_mib, "total_mib": round(total / MIB, 1),
+                  "rounds": rounds, "types": sorted({sample.media_type for sample in files}), "sequential": True},
         "throughput_mib_s": rates,
         "ratios": ratios(rates),
+        "by_size": {
+            name: {"files": sum(1 for sample in files if sample.size_class == name),
+                   "mean_size_mib": round(class_bytes[name] / MIB / sum(1 for s in files if s.size_class == name), 2),
+                   "throughput_mib_s": (class_rates := tally.rates(class_bytes[name] * rounds)),
+                   "ratios": ratios(class_rates),
+                   "ms_per_file": {way: round(1000 * seconds / rounds / sum(1 for s in files if s.size_class == name), 1)
+                                   for way, seconds in tally.elapsed.items()}}
+            for name, tally in by_class.items()
+        },
         "load_average_1m": everything.load(),
         "rounds": per_round,
         "cpu_seconds_per_gib": everything.cpu_per_gib(total * rounds),
@@ -375,32 +451,33 @@ async def run(sizes_mib: list[float], files_per_size: int, rounds: int, large_mi
                     "storage_data": "tmpfs" if str(workdir).startswith("/dev/shm") else "disk"},
         "large_upload": {
             "size_mib": large_mib,
+            "repeats": {"direct_s3": large_repeats, "intake": large_repeats, "others": 1},
             "throughput_mib_s": large_rates,
             "ratios": ratios(large_rates),
-            "cpu_seconds_per_gib": large.cpu_per_gib(large_size),
-            "load_average_1m": large.load(),
-            "memory": {
-                "evidence_direct": evidence_memory.report(),
-                "intake": intake_memory.report(),
-                "evidence_behind_intake": evidence_memory_via_intake.report(),
-                "intake_presigned": intake_memory_presigned.report(),
-                "evidence_completing_presigned": evidence_memory_presigned.report(),
-            },
+            "cpu_seconds_per_gib": {way: {name: round(seconds / (large_size / (1024 * MIB)) / (
+                large_repeats if way in ("direct_s3", "intake") else 1), 2) for name, seconds in spent.items()
+                if seconds >= 0.005} for way, spent in large_tally.cpu.items()},
+            "load_average_1m": large_tally.load(),
+            # The highest peak over the repeats (VmRSS sampled every 10 ms) against the RSS before it.
+            "memory": {name: max((sampler.report() for sampler in samplers), key=lambda report: report["rss_growth_mib"])
+                       for name, samplers in memory.items()},
         },
     }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Evidence upload benchmark: gateway vs direct S3 PUT")
-    parser.add_argument("--sizes-mib", type=float, nargs="+", default=[1, 8, 32])
+    parser.add_argument("--photos", type=int, default=3, help="small JPEG photos in the set (about 200 KiB each)")
+    parser.add_argument("--sizes-mib", type=float, nargs="+", default=[8, 50], help="video sizes in the set")
     parser.add_argument("--files-per-size", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3, help="times the set is uploaded (each round reported)")
     parser.add_argument("--large-mib", type=int, default=200)
+    parser.add_argument("--large-repeats", type=int, default=3, help="direct PUTs and gateway uploads of the large file")
     parser.add_argument("--on-disk", action="store_true", help="keep the stand-ins' data in the temp folder, not tmpfs")
     args = parser.parse_args()
     tmpfs = Path("/dev/shm")
     root = None if args.on_disk or not tmpfs.is_dir() else str(tmpfs)
-    return run_and_print(lambda workdir: run(args.sizes_mib, args.files_per_size, args.rounds, args.large_mib, workdir),
+    return run_and_print(lambda workdir: run(args.photos, args.sizes_mib, args.files_per_size, args.rounds, args.large_mib, args.large_repeats, workdir),
                          "bench-evidence-", root)
 
 

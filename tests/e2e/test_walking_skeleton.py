@@ -131,8 +131,9 @@ async def test_broken_uploads_at_the_gateway_store_nothing(platform):
     assert truncated.status_code == 400 and truncated.json()["code"] == "upload_interrupted"
     no_file = await platform.intake.post("/v1/evidence", files={"other": ("a.png", image, "image/png")})
     assert no_file.status_code == 422 and no_file.json()["code"] == "file_missing"
-    not_multipart = await platform.intake.post("/v1/evidence", content=image, headers={"Content-Type": "image/png"})
-    assert not_multipart.status_code == 415
+    # A raw body must name its file.
+    unnamed = await platform.intake.post("/v1/evidence", content=image, headers={"Content-Type": "image/png"})
+    assert unnamed.status_code == 400 and unnamed.json()["code"] == "content_disposition_missing"
     # A declared 300 MiB body is refused from its Content-Length, before a byte of it is read.
     url = httpx.URL(str(platform.intake.base_url))
     reader, writer = await asyncio.open_connection(url.host, url.port)

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import pytest
 from devstack.eventtap import TappedEvent
+from evidence.adapters.object_storage import ObjectStorage
 from evidence.config import Settings
 from minio import Minio
 from PIL import Image
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.integration
 
 IMAGE_LIMIT = 8 * 1024 * 1024
 EVIDENCE_SETTINGS = {"max_image_bytes": IMAGE_LIMIT, "max_image_pixels": 4_000_000}
+MEBIBYTE = 1024 * 1024
 
 
 def new_number() -> str:
@@ -480,3 +482,51 @@ async def test_hostile_filenames_never_reach_the_storage_key(client, settings, s
         assert kept and len(kept) <= 200 and "/" not in kept and "\\" not in kept
         assert all(char.isprintable() for char in kept) and "\u202e" not in kept
     assert sorted(await asyncio.to_thread(object_keys, storage, settings.s3_bucket, number)) == sorted(keys)
+
+
+# --- a file of announced length: one PUT ---------------------------------------------------------------------
+
+def etag_of(storage: Minio, bucket: str, key: str) -> str:
+    return storage.stat_object(bucket, key).etag
+
+
+async def in_pieces(content: bytes, piece: int = 256 * 1024):
+    for offset in range(0, len(content), piece):
+        yield content[offset : offset + piece]
+
+
+async def test_an_announced_length_is_stored_with_one_put_and_an_unknown_one_in_parts(client, settings, storage, samples):
+    number = new_number()
+    content = samples["mp4"][0] + os.urandom(12 * MEBIBYTE)
+
+    announced = await upload(client, number, content, "video/mp4")  # bytes: httpx sends their Content-Length
+    streamed = await upload(client, number, in_pieces(content), "video/mp4")  # a generator: chunked, no length
+
+    assert "content-length" in announced.request.headers and "content-length" not in streamed.request.headers
+    for answer in (announced, streamed):
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["sha256"] == hashlib.sha256(content).hexdigest() and answer.json()["size"] == len(content)
+    one_put = await asyncio.to_thread(etag_of, storage, settings.s3_bucket, f"{number}/{announced.json()['evidence_id']}")
+    in_parts = await asyncio.to_thread(etag_of, storage, settings.s3_bucket, f"{number}/{streamed.json()['evidence_id']}")
+    assert "-" not in one_put  # a multipart object's ETag ends with -<parts>
+    assert in_parts.endswith(f"-{-(-len(content) // settings.upload_part_bytes)}")
+
+
+async def test_a_put_of_known_length_cut_short_by_its_source_leaves_no_object(settings, storage):
+    object_storage = ObjectStorage(settings)
+    key = f"adapter/cut-{new_number()}"
+
+    async def failing():
+        yield os.urandom(MEBIBYTE)
+        raise RuntimeError("the client went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        await object_storage.put_stream(key, failing(), 4 * MEBIBYTE, content_type="video/mp4", metadata={})
+    await object_storage.put_stream(f"{key}-whole", in_pieces(b"x" * MEBIBYTE), MEBIBYTE, content_type="text/plain",
+                                    metadata={"evidence-id": "e1"})
+    await object_storage.close()
+
+    assert [item.object_name for item in storage.list_objects(settings.s3_bucket, prefix=key)] == [f"{key}-whole"]
+    stat = await asyncio.to_thread(storage.stat_object, settings.s3_bucket, f"{key}-whole")
+    assert stat.size == MEBIBYTE and stat.metadata.get("x-amz-meta-evidence-id") == "e1"
+    assert await asyncio.to_thread(multipart_uploads, storage, settings.s3_bucket, "adapter/cut-") == []

@@ -21,7 +21,7 @@ async def object_storage(request, settings) -> ObjectStorage:
     storage = ObjectStorage(settings.model_copy(update={"s3_sign_payloads": request.param}))
     await storage.ensure_bucket()
     yield storage
-    storage.close()
+    await storage.close()
 
 
 def open_multipart_uploads(storage: Minio, bucket: str, key: str) -> list[str]:
@@ -65,7 +65,7 @@ async def test_storage_out_of_reach_fails_the_upload(settings):
             await put.write(bytes(MIB))
         await put.complete()
     await put.abort()
-    away.close()
+    await away.close()
 
 
 def test_only_a_body_marked_unsigned_goes_without_its_hash():

@@ -1,6 +1,8 @@
 """Evidence through the gateway, against real nanio: intake in front of the evidence service, both on real ports.
 
-Streamed uploads refused at the gateway (empty, oversized while streaming, hostile names); presigned uploads,
+Streamed uploads, as a multipart form or as the raw body named in Content-Disposition, refused at the gateway
+by the same rules (empty, cut short, oversized as announced or while streaming, wrong type, hostile or unreadable
+names), and a raw body stored with one PUT of its length; presigned uploads,
 the client PUTting the bytes straight to storage at the URL intake hands out (signed for ``S3_PUBLIC_ENDPOINT``,
 here another name of the same server) and completing them through intake; operators' re-verification."""
 
@@ -14,7 +16,7 @@ import os
 import struct
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -331,3 +333,145 @@ async def test_operators_reverify_a_stored_file_through_the_gateway_and_nobody_e
     assert (await stack.post(path)).status_code == 401
     unknown = await stack.post(f"/v1/ops/evidence/{'0' * 32}/verify", headers=as_operator)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "evidence_not_found")
+
+
+# --- the raw body: the file itself, named in Content-Disposition (the same rules as a multipart form) ----------
+
+
+def named(filename: str, media_type: str, **headers: str) -> dict[str, str]:
+    """The headers of a raw-body upload: the file's type, and its name as RFC 8187 encodes it."""
+    return {"Content-Type": media_type, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
+            **headers}
+
+
+async def in_pieces(content: bytes, piece: int = 256 * 1024):
+    for offset in range(0, len(content), piece):
+        yield content[offset : offset + piece]
+
+
+async def test_a_raw_body_is_stored_with_its_name_in_one_put(stack):
+    content = video(6 * 1024 * 1024)  # more than one storage part: sent as one PUT because its length is known
+
+    stored = await stack.post("/v1/evidence", content=content, headers=named("录像 1.mp4", "video/mp4"))
+
+    assert stored.status_code == 201, stored.text
+    receipt = stored.json()
+    assert (receipt["filename"], receipt["media_type"], receipt["size"], receipt["sha256"]) == (
+        "录像 1.mp4", "video/mp4", len(content), hashlib.sha256(content).hexdigest())
+    stat = await asyncio.to_thread(stack.storage.stat_object, stack.bucket, f"unattached/{receipt['evidence_id']}")
+    assert stat.size == len(content) and "-" not in stat.etag  # a multipart object's ETag ends with -<parts>
+
+
+async def test_raw_bodies_that_are_empty_cut_short_or_oversized_are_refused_and_nothing_is_kept(stack):
+    records, objects = await stack.evidence_db.evidence.count_documents({}), await stored_under(stack, "unattached/")
+
+    empty = await stack.post("/v1/evidence", content=b"", headers=named("空.txt", "text/plain"))
+    announced = await send_head(stack, named("大.png", "image/png", **{"Content-Length": str(IMAGE_LIMIT + 1)}))
+
+    async def endless_image():  # chunked: no Content-Length to judge by, only the count
+        yield PNG_SIGNATURE
+        for _ in range(IMAGE_LIMIT // (256 * 1024) + 4):
+            yield bytes(256 * 1024)
+
+    grown = await stack.post("/v1/evidence", content=endless_image(), headers=named("大.png", "image/png"))
+    truncated = await send_part_then_stop(stack, named("录像.mp4", "video/mp4", **{"Content-Length": str(4 * 1024 * 1024)}),
+                                          video(1024 * 1024))
+
+    assert (empty.status_code, empty.json()["code"]) == (422, "empty_evidence")
+    # Refused from the announced length before a byte of the body was sent.
+    assert (announced[0], announced[1]["code"], announced[1]["limit_bytes"]) == (413, "evidence_too_large", IMAGE_LIMIT)
+    assert "content-length" not in grown.request.headers
+    assert (grown.status_code, grown.json()["code"], grown.json()["limit_bytes"]) == (413, "evidence_too_large", IMAGE_LIMIT)
+    assert truncated in (None, 400)  # the client that stopped sending may not be there to read an answer
+    await asyncio.sleep(0.5)
+    assert await stack.evidence_db.evidence.count_documents({}) == records
+    assert await stored_under(stack, "unattached/") == objects
+
+
+async def test_raw_bodies_of_a_wrong_type_are_refused_even_while_still_on_their_way(stack):
+    records = await stack.evidence_db.evidence.count_documents({})
+    elf = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00" + bytes(300)
+
+    executable = await stack.post("/v1/evidence", content=elf, headers=named("photo.png", "image/png"))
+    off_list = await stack.post("/v1/evidence", content=in_pieces(b"MZ" + os.urandom(8 * 1024 * 1024)),
+                                headers=named("setup.exe", "application/x-msdownload"))
+    # A PDF declared as a video, 8 MiB still to come when evidence has seen enough to refuse it.
+    disguised = PDF + os.urandom(8 * 1024 * 1024)
+    mismatch = await stack.post("/v1/evidence", content=in_pieces(disguised),
+                                headers=named("录像.mp4", "video/mp4", **{"Content-Length": str(len(disguised))}))
+
+    assert (executable.status_code, executable.json()["code"]) == (415, "unsupported_media_type")
+    assert (off_list.status_code, off_list.json()["code"]) == (415, "unsupported_media_type")
+    assert (mismatch.status_code, mismatch.json()["code"]) == (415, "media_type_mismatch")
+    assert await stack.evidence_db.evidence.count_documents({}) == records
+
+
+async def test_raw_bodies_with_hostile_names_never_reach_the_storage_key(stack):
+    for name in ("../../quarantine/evil.txt", "..\\..\\boot.ini", "a/b/c/" + "长" * 300 + ".txt", "\u202etxt.exe", "."):
+        answer = await stack.post("/v1/evidence", content="证据文本".encode(), headers=named(name, "text/plain"))
+        assert answer.status_code == 201, (name, answer.text)
+        receipt = answer.json()
+        assert "/" not in receipt["filename"] and "\\" not in receipt["filename"] and "\u202e" not in receipt["filename"]
+        assert receipt["filename"] not in (".", "..") and len(receipt["filename"]) <= 200
+        assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [f"unattached/{receipt['evidence_id']}"]
+
+
+@pytest.mark.parametrize(("disposition", "code"), [
+    (None, "content_disposition_missing"),
+    ("attachment", "content_disposition_invalid"),
+    ("inline; filename=\"a.txt\"", "content_disposition_invalid"),
+    ("attachment; filename*=UTF-8''%ZZ.txt", "content_disposition_invalid"),
+    ("attachment; filename*=UTF-8''%FF%FE.txt", "content_disposition_invalid"),
+    ("attachment;;; =", "content_disposition_invalid"),
+])
+async def test_a_raw_body_without_a_readable_name_is_refused(stack, disposition, code):
+    records = await stack.evidence_db.evidence.count_documents({})
+    headers = {"Content-Type": "text/plain"} | ({"Content-Disposition": disposition} if disposition else {})
+
+    refused = await stack.post("/v1/evidence", content="证据文本".encode(), headers=headers)
+
+    assert (refused.status_code, refused.json()["code"]) == (400, code)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert await stack.evidence_db.evidence.count_documents({}) == records
+
+
+async def test_a_plain_filename_parameter_names_a_raw_body_too(stack):
+    stored = await stack.post("/v1/evidence", content=PDF,
+                              headers={"Content-Type": "application/pdf", "Content-Disposition": 'attachment; filename="r.pdf"'})
+
+    assert stored.status_code == 201 and stored.json()["filename"] == "r.pdf"
+
+
+async def send_head(stack, headers: dict[str, str]) -> tuple[int, dict]:
+    """Send only a request head to ``POST /v1/evidence`` and read the answer (a refusal before the body)."""
+    address = urlsplit(str(stack.base_url))
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    try:
+        head = f"POST /v1/evidence HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        writer.write((head + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n").encode())
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+        length = 0
+        while (line := await asyncio.wait_for(reader.readline(), timeout=10)) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            length = int(value) if name.strip().lower() == "content-length" else length
+        return int(status_line.split()[1]), json.loads(await reader.readexactly(length))
+    finally:
+        writer.close()
+
+
+async def send_part_then_stop(stack, headers: dict[str, str], sent: bytes) -> int | None:
+    """Send part of the announced body, then stop (half-close): the status answered, if any."""
+    address = urlsplit(str(stack.base_url))
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    try:
+        head = f"POST /v1/evidence HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        writer.write((head + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n").encode() + sent)
+        await writer.drain()
+        writer.write_eof()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+        return int(status_line.split()[1]) if status_line else None
+    except ConnectionError:
+        return None
+    finally:
+        writer.close()

@@ -1,5 +1,6 @@
-"""Run the services as real processes, as they run in production: ``python -m uvicorn <service>.main:create_app
---factory`` on a free port, configured only through environment variables, each with its own log file.
+"""Run the services as real processes, as they run in production (:func:`server_command`: granian serving
+``<service>.main:create_app``) on a free port, configured only through environment variables, each with its
+own log file.
 
 Used where one event loop is not enough: several replicas of a service against the same store and
 broker (tests/scale, bench/replicas.py), and fault tests that must kill a process the way a node
@@ -143,6 +144,17 @@ class ServiceProcess:
         return self.process.pid
 
     @property
+    def worker_pid(self) -> int:
+        """The process that runs the application (the server's worker, a child of :attr:`pid`): where its
+        memory and CPU time are counted."""
+        try:
+            with open(f"/proc/{self.pid}/task/{self.pid}/children") as children:
+                workers = [int(pid) for pid in children.read().split()]
+        except OSError:
+            workers = []
+        return workers[0] if workers else self.pid
+
+    @property
     def running(self) -> bool:
         return self.process.poll() is None
 
@@ -163,20 +175,21 @@ class ServiceProcess:
         raise TimeoutError(f"{self.name} is not ready after {timeout:.0f} s:\n{self.log_tail()}")
 
     def terminate(self, timeout: float = 20.0) -> int | None:
-        """Graceful stop (SIGTERM: uvicorn runs the lifespan's shutdown); SIGKILL if it does not exit in time."""
+        """Graceful stop (SIGTERM: the server runs the lifespan's shutdown); SIGKILL if it does not exit in time."""
         if self.running:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
         return self.process.returncode
 
     def kill(self) -> int | None:
-        """Crash (SIGKILL): nothing is cleaned up, as when a node or container dies."""
+        """Crash (SIGKILL): nothing is cleaned up, as when a node or container dies. The whole process
+        group (its own session) is killed, so the server's worker dies with it, as in a container."""
         if self.running:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         return self.process.returncode
 
@@ -190,10 +203,22 @@ class ServiceProcess:
             return "(no log)"
 
 
+def server_command(service: str, *, host: str = "127.0.0.1", port: int) -> list[str]:
+    """The production server command of ``service`` (the Dockerfiles' ``CMD``), run by this interpreter.
+
+    granian (a Rust HTTP server for ASGI apps): it takes a request body in larger reads and hands it
+    to the app for a fraction of the CPU uvicorn spends, which is most of what the upload gateway
+    costs (docs/architecture.md). One worker process: replicas scale out. The worker is a child of
+    the process started here; SIGTERM lets granian run the app's lifespan shutdown."""
+    return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", f"{service}.main:create_app",
+            "--host", host, "--port", str(port), "--workers", "1", "--workers-kill-timeout", "10", "--no-ws",
+            "--log-level", "warning"]
+
+
 def start_service(
     service: str, env: Mapping[str, str], *, log_dir: Path, name: str | None = None, port: int | None = None
 ) -> ServiceProcess:
-    """Start ``service`` as ``python -m uvicorn <service>.main:create_app --factory`` (not waiting for it).
+    """Start ``service`` with its production :func:`server_command` (not waiting for it).
 
     Call it from the thread that lives as long as the process should (the event loop's): the child
     is told to stop when the thread that started it ends."""
@@ -202,11 +227,8 @@ def start_service(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with open(log_path, "ab") as log_file:
-        # Idle connections are kept longer than clients keep theirs (httpx: 5 s), so a client never
-        # sends a request on a connection the server is closing at that moment.
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"{service}.main:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--timeout-keep-alive", "30", "--timeout-graceful-shutdown", "10"],
+            server_command(service, port=port),
             env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=standins.parent_death_signal(),  # noqa: PLW1509 - one system call, no lock taken in the child
         )

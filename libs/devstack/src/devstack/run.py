@@ -23,6 +23,7 @@ import httpx
 import uvicorn
 
 from devstack import standins
+from devstack.processes import server_command
 from devstack.receiver import WebhookReceiver
 
 DEV_WEBHOOK_SECRET = "whsec_Z3JlZW5jaGFubmVsLWRldi13ZWJob29rLXNlY3JldCE="
@@ -56,7 +57,7 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
 def start_service(name: str, port: int, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
     log_file = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"{name}.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port)],
+        server_command(name, port=port),
         env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
     )
 
@@ -137,7 +138,7 @@ def main() -> int:
                     try:
                         item.wait(15)
                     except subprocess.TimeoutExpired:
-                        item.kill()
+                        os.killpg(item.pid, signal.SIGKILL)  # its own session: the server's worker goes too
             else:
                 item.stop()
     return 0

@@ -7,11 +7,13 @@ presigned upload being completed (the quarantined object, read back from storage
   as soon as they can be (a ``Content-Length`` above the limit before the first byte is read).
 * Images (at most ``max_image_bytes``) are gathered in a spool file, because their metadata is
   removed before storage (:mod:`evidence.domain.image_metadata`), then stored.
-* Everything else streams into storage while it arrives (:class:`StreamedPut`: a multipart upload
-  whose parts go to storage while the next one fills), so memory stays at two parts whatever the
-  size and the upload to storage overlaps the upload from the client. Storage completes the object
-  only after the last byte passed every check; a refusal, a client that goes away or one that stops
-  sending for ``upload_idle_timeout_s`` aborts it, and no part is kept.
+* Everything else streams into storage while it arrives, so the upload to storage overlaps the
+  upload from the client. A file whose length is announced (Content-Length) goes as ONE PUT of that
+  length, each chunk sent on as it arrives (:meth:`ObjectStorage.put_stream`: nothing gathered);
+  one of unknown length as a multipart upload whose parts go to storage while the next one fills
+  (:class:`StreamedPut`: memory stays at two parts whatever the size). A refusal, a client that
+  goes away or one that stops sending for ``upload_idle_timeout_s`` cuts the PUT short or aborts the
+  multipart upload, and nothing is kept.
 * A presigned upload of anything but an image is copied inside storage out of quarantine and the
   copy is checked while read back (:meth:`Ingestion.adopt`): the bytes are not sent again.
 * Then ONE MongoDB transaction writes the record, the complaint's file count and the
@@ -314,12 +316,15 @@ class Ingestion:
         also: AlsoInTransaction | None,
     ) -> EvidenceRecord:
         assert inspection.accepted is not None
-        put = self.storage.streamed_put(
-            object_key(arrival.number, evidence_id), content_type=inspection.accepted.media_type,
-            metadata={"evidence-id": evidence_id, "complaint-number": arrival.number or "", "upload-id": arrival.upload_id},
-        )
+        key = object_key(arrival.number, evidence_id)
+        metadata = {"evidence-id": evidence_id, "complaint-number": arrival.number or "", "upload-id": arrival.upload_id}
+        if arrival.content_length is not None and self.storage.streams_known_lengths:
+            return await self._ingest_known_length(arrival, evidence_id, key, metadata, inspection, inspected, chunks,
+                                                   also)
+        put = self.storage.streamed_put(key, content_type=inspection.accepted.media_type, metadata=metadata)
         try:
-            await self._stream_into(put, chunks)
+            async for chunk in self._within_idle_timeout(chunks):
+                await put.write(chunk)
             inspected = inspected or inspection.finish()
             self._check_declared(arrival, inspected)
         except StorageFailed as error:
@@ -334,25 +339,59 @@ class Ingestion:
         task = asyncio.create_task(self._finish_streamed(record, put, also))
         return await asyncio.shield(task)
 
-    async def _stream_into(self, put: StreamedPut, chunks: AsyncIterator[bytes]) -> None:
-        """Write every chunk to ``put``; a client that sends nothing for the idle timeout is answered 408."""
-        loop = asyncio.get_running_loop()
+    async def _ingest_known_length(
+        self,
+        arrival: Arrival,
+        evidence_id: str,
+        key: str,
+        metadata: dict[str, str],
+        inspection: UploadInspection,
+        inspected: InspectedContent | None,
+        chunks: AsyncIterator[bytes],
+        also: AlsoInTransaction | None,
+    ) -> EvidenceRecord:
+        """One PUT of the announced length, sent while the file arrives; then the record."""
+        assert inspection.accepted is not None and arrival.content_length is not None
+        try:
+            await self.storage.put_stream(key, self._within_idle_timeout(chunks), arrival.content_length,
+                                          content_type=inspection.accepted.media_type, metadata=metadata)
+            inspected = inspected or inspection.finish()
+            self._check_declared(arrival, inspected)
+        except StorageFailed as error:
+            await asyncio.shield(self._remove_quietly(key))
+            log.error("streamed upload to object storage failed", number=arrival.number, error=str(error))
+            raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
+        except BaseException:
+            # Refused, stalled, or the client went away: the PUT was cut short, so storage kept nothing,
+            # unless the cut came after the last byte (a refusal at the end): remove it then.
+            await asyncio.shield(self._remove_quietly(key))
+            raise
+        record = self._record_of(arrival, evidence_id, inspected, inspected.size, inspected.sha256, stripped=False)
+
+        async def record_it() -> EvidenceRecord:
+            with _store_span(record):
+                return await self._record_or_remove(record, also)
+
+        # Recording runs to its end even if the client goes away meanwhile: no object without its record.
+        return await asyncio.shield(asyncio.create_task(record_it()))
+
+    async def _within_idle_timeout(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """``chunks``, answered 408 when the client sends nothing for the idle timeout.
+
+        Only the wait for the client counts: a chunk waiting for storage has storage's own timeouts."""
         idle_s = self.settings.upload_idle_timeout_s
         source = aiter(chunks)
-        try:
-            async with asyncio.timeout(None) as waiting:
-                while True:
-                    # Only the wait for the client counts: a part waiting for storage has storage's own timeouts.
-                    waiting.reschedule(loop.time() + idle_s)
+        while True:
+            try:
+                async with asyncio.timeout(idle_s) as waiting:
                     chunk = await anext(source, None)
-                    waiting.reschedule(None)
-                    if chunk is None:
-                        return
-                    await put.write(chunk)
-        except TimeoutError:
-            if not waiting.expired():
-                raise
-            raise Problem(408, "upload_stalled", "The upload sent nothing for too long and was dropped.") from None
+            except TimeoutError:
+                if not waiting.expired():
+                    raise
+                raise Problem(408, "upload_stalled", "The upload sent nothing for too long and was dropped.") from None
+            if chunk is None:
+                return
+            yield chunk
 
     async def _finish_streamed(
         self, record: EvidenceRecord, put: StreamedPut, also: AlsoInTransaction | None

@@ -1,6 +1,6 @@
 """Wiring of the evidence service: settings, runtime, object storage, repositories, routes, subscriptions, jobs.
 
-Run with ``uvicorn evidence.main:create_app --factory``.
+Run with ``granian --interface asgi --factory evidence.main:create_app`` (the Dockerfile's command).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await runtime.stop()
-            storage.close()
+            await storage.close()
 
     def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
         return {**app.state.runtime.readiness_checks(), "object_storage": app.state.storage.is_ready}

@@ -1,6 +1,7 @@
 """intake's wiring: settings -> runtime (store, broker, outbox relay) -> stores and clients -> routers and subscriptions.
 
-Run with ``uvicorn intake.main:create_app --factory``; tests pass their own ``Settings``.
+Run with ``granian --interface asgi --factory intake.main:create_app`` (the Dockerfile's command); tests pass
+their own ``Settings``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Wiring of the routing service: settings, runtime, repositories, the word segmenter, the screening and clock handlers,
 the watchdog, routers.
 
-Run with ``uvicorn routing.main:create_app --factory --port 8002``.
+Run with ``granian --interface asgi --factory routing.main:create_app --port 8002`` (the Dockerfile's command).
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
 """Object storage through the MinIO Python SDK, in one private bucket.
 
 The SDK is synchronous (urllib3), so every call runs in a worker thread and the event loop never
-blocks on storage. A streamed upload (:class:`StreamedPut`) gathers the bytes as they arrive into
-parts: one PUT for a file smaller than a part, else a multipart upload where one part goes to
-storage while the next fills, so memory stays at two parts whatever the file's size; an upload that
-is abandoned is aborted and no part is kept. Its parts run in their own thread pool, so long uploads
-never starve the short calls (stat, links, removal).
+blocks on storage. A file whose length is known before its first byte (:meth:`ObjectStorage.put_stream`)
+goes as ONE PutObject of that length, its body streamed from the event loop as it arrives (httpx, a
+pooled connection, the request signed by the SDK's own signer with ``UNSIGNED-PAYLOAD``): nothing is
+gathered, and storage writes one object rather than parts it concatenates later. A file of unknown
+length (:class:`StreamedPut`) is gathered as it arrives into parts: one PUT for a file smaller than a
+part, else a multipart upload where one part goes to storage while the next fills, so memory stays
+at two parts whatever the file's size; an upload that is abandoned is aborted and no part is kept.
+Its parts run in their own thread pool, so long uploads never starve the short calls (stat, links,
+removal).
 
 The bucket gets no policy: it stays private; clients read an object only through a presigned,
 short-lived GET, and write only through a presigned PUT into quarantine.
@@ -17,18 +21,25 @@ import asyncio
 import hashlib
 import logging
 import os
+import ssl
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import BinaryIO
+from urllib.parse import urlunsplit
 
 import certifi
+import httpx
 import urllib3
 from minio import Minio
+from minio import time as s3_time
 from minio.commonconfig import REPLACE, CopySource
 from minio.datatypes import Part
 from minio.error import S3Error
 from minio.helpers import genheaders
+from minio.signer import sign_v4_s3
+
+from greenchannel.streams import gathered
 
 from evidence.config import Settings
 
@@ -61,14 +72,29 @@ class _Client(Minio):
         return built, date
 
 
+def _ca_certs() -> str:
+    return os.environ.get("SSL_CERT_FILE") or certifi.where()
+
+
 def _http_client(settings: Settings) -> urllib3.PoolManager:
     """The SDK's default pool, with timeouts short enough for a service (its default waits 5 minutes)."""
     return urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=min(5.0, settings.s3_timeout_s), read=settings.s3_timeout_s),
         maxsize=16,
         cert_reqs="CERT_REQUIRED",
-        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        ca_certs=_ca_certs(),
         retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+    )
+
+
+def _streaming_client(settings: Settings) -> httpx.AsyncClient:
+    """The pool of streamed PUTs: one connection per upload in flight, kept open between uploads."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.s3_timeout_s, connect=min(5.0, settings.s3_timeout_s)),
+        limits=httpx.Limits(max_connections=settings.max_concurrent_uploads,
+                            max_keepalive_connections=settings.max_concurrent_uploads),
+        verify=ssl.create_default_context(cafile=_ca_certs()),
+        trust_env=False,
     )
 
 
@@ -90,9 +116,18 @@ class ObjectStorage:
         self._part_bytes = settings.upload_part_bytes
         self._sign_payloads = settings.s3_sign_payloads
         self._uploads = ThreadPoolExecutor(max_workers=settings.max_concurrent_uploads, thread_name_prefix="evidence-upload")
+        self._streaming = _streaming_client(settings)
+        self._region = settings.s3_region
 
-    def close(self) -> None:
+    @property
+    def streams_known_lengths(self) -> bool:
+        """Whether :meth:`put_stream` may be used: a body of known length is sent unhashed, so not when
+        every payload must be signed (its SHA-256 would be needed before the first byte)."""
+        return not self._sign_payloads
+
+    async def close(self) -> None:
         self._uploads.shutdown(wait=False, cancel_futures=True)
+        await self._streaming.aclose()
 
     async def ensure_bucket(self) -> None:
         def ensure() -> None:
@@ -121,6 +156,11 @@ class ObjectStorage:
         return self._bucket_ready and await asyncio.to_thread(self._client.bucket_exists, self.bucket)
 
     async def put(self, key: str, data: BinaryIO, length: int, *, content_type: str, metadata: dict[str, str]) -> None:
+        """Store ``length`` bytes of the file ``data`` (from its start) under ``key``."""
+        if self.streams_known_lengths:
+            await self.put_stream(key, _read_in_chunks(data), length, content_type=content_type, metadata=metadata)
+            return
+
         def put() -> None:
             data.seek(0)
             # One part in flight at a time: memory stays at one part (5 MiB) per upload.
@@ -128,6 +168,40 @@ class ObjectStorage:
                 self.bucket, key, data, length, content_type=content_type, metadata=metadata, num_parallel_uploads=1
             )
         await asyncio.to_thread(put)
+
+    async def put_stream(
+        self, key: str, chunks: AsyncIterator[bytes], length: int, *, content_type: str, metadata: dict[str, str]
+    ) -> None:
+        """Store ``key`` with ONE PutObject of ``length`` bytes, sent as ``chunks`` arrive.
+
+        An exception raised by ``chunks`` (a refusal, a client gone) propagates and the request is
+        cut short, so storage creates no object (it has fewer bytes than announced); the caller still
+        removes the key in case the cut came after the last byte. Storage refusing or away raises
+        :class:`StorageFailed`. The SDK signs the request (AWS Signature V4, ``UNSIGNED-PAYLOAD``):
+        it has no call that sends a body of known length from a stream without gathering it first.
+        """
+        provider = self._client._provider
+        credentials = provider.retrieve() if provider is not None else None  # None: anonymous access
+        url = self._client._base_url.build(method="PUT", region=self._region, bucket_name=self.bucket,
+                                           object_name=key)
+        date = s3_time.utcnow()
+        headers = {**genheaders(metadata, None, None, None, False), "Content-Type": content_type,
+                   "Content-Length": str(length), "Host": url.netloc, "x-amz-content-sha256": UNSIGNED_PAYLOAD,
+                   "x-amz-date": s3_time.to_amz_date(date)}
+        if credentials is not None:
+            if credentials.session_token:
+                headers["X-Amz-Security-Token"] = credentials.session_token
+            headers = sign_v4_s3(method="PUT", url=url, region=self._region, headers=headers, credentials=credentials,
+                                 content_sha256=UNSIGNED_PAYLOAD, date=date)
+        # The SDK keeps a header's values as a list (metadata may repeat); httpx takes the pairs.
+        pairs = [(name, item) for name, value in headers.items()
+                 for item in (value if isinstance(value, (list, tuple)) else [value])]
+        try:
+            response = await self._streaming.put(urlunsplit(url), content=gathered(chunks), headers=pairs)
+        except httpx.HTTPError as error:
+            raise StorageFailed(f"{type(error).__name__}: {error}") from error
+        if response.status_code != 200:
+            raise StorageFailed(f"storage answered {response.status_code}: {response.text[:300]}")
 
     def streamed_put(self, key: str, *, content_type: str, metadata: dict[str, str]) -> StreamedPut:
         """An object written while its bytes arrive (of a length known only at the end)."""
@@ -204,6 +278,13 @@ class ObjectStorage:
             expires=timedelta(seconds=ttl_s),
             response_headers=response_headers,
         )
+
+
+async def _read_in_chunks(data: BinaryIO) -> AsyncIterator[bytes]:
+    """``data`` from its start, read in a worker thread one chunk at a time (it may be a file on disk)."""
+    await asyncio.to_thread(data.seek, 0)
+    while chunk := await asyncio.to_thread(data.read, READ_CHUNK_BYTES):
+        yield chunk
 
 
 class StorageFailed(Exception):

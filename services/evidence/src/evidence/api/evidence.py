@@ -3,11 +3,13 @@ links, operator re-verification."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, status
 from greenchannel.problems import Problem
 from starlette.requests import ClientDisconnect
+from starlette.types import Message
 
 from evidence.api.dependencies import ComplaintNumber, Evidence, Operator, known_format
 from evidence.api.schemas import (
@@ -21,6 +23,7 @@ from evidence.api.schemas import (
 from evidence.domain.filenames import decode_header_filename
 from evidence.domain.media_types import ACCEPTED, ALIASES, Kind
 from evidence.domain.records import EVIDENCE_ID_PATTERN
+from evidence.ingestion import Refusal
 
 router = APIRouter(tags=["evidence"])
 
@@ -91,17 +94,58 @@ async def _receive(
     x_filename: str | None,
     content_length: int | None,
 ) -> EvidenceReceipt:
+    body = _CountedBody(request)
     try:
         record = await evidence.receive(
             number,
-            request.stream(),
+            body.chunks(),
             content_type=content_type,
             filename=decode_header_filename(x_filename),
             content_length=content_length,
         )
     except ClientDisconnect:
         raise Problem(400, "upload_interrupted", "The upload ended before the whole file was received.") from None
+    except Refusal:
+        if body.started and content_length is not None and content_length <= evidence.ingestion.limits.largest:
+            await body.discard_rest()
+        raise
     return EvidenceReceipt.of(record)
+
+
+class _CountedBody:
+    """The request body, and what is left of it after a refusal.
+
+    A refusal answered while the caller is still sending (intake streams uploads through with httpx,
+    which reads the answer only once its body is sent) would be lost: closing a connection with
+    unread data resets it, and the reset discards the answer before the caller reads it. So a body
+    refused once it was being read (its content was wrong), of bounded length (at most the largest
+    limit), is read to its end and discarded, and the caller gets the refusal instead of a broken
+    connection. One refused before its first byte (its announced type or length) is answered at once:
+    intake checks those against the published limits before it forwards anything."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+        self._ended = False
+        self.started = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body's chunks as the server passes them on (what ``Request.stream`` does, noting its end)."""
+        while not self._ended:
+            message = await self._next()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            if body := message.get("body", b""):
+                yield body
+
+    async def discard_rest(self) -> None:
+        while not self._ended:
+            await self._next()
+
+    async def _next(self) -> Message:
+        message = await self._request.receive()
+        self.started = True
+        self._ended = message["type"] != "http.request" or not message.get("more_body", False)
+        return message
 
 
 @router.get("/v1/limits", response_model=EvidenceLimits,

@@ -3,18 +3,53 @@ receipts (httpx)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 from greenchannel.problems import Problem
+from greenchannel.streams import gathered
+
+
+#: How long the published limits are trusted before they are asked for again.
+LIMITS_TTL_S = 60.0
+#: Declared types that say nothing (evidence decides by content, under its largest limit).
+_UNDECLARED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
 
 class EvidenceClient:
     def __init__(self, base_url: str, timeout_s: float, operator_token: str) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=5.0))
         self._operator = {"Authorization": f"Bearer {operator_token}"}
+        self._limits: tuple[float, dict[str, Any]] | None = None
+
+    async def check_declared(self, media_type: str, length: int | None) -> None:
+        """Refuse a file whose declared type evidence does not accept (415) or whose announced length is above
+        its kind's limit (413), from the limits evidence publishes; nothing when they are not at hand.
+
+        Evidence would refuse such a file before reading a byte of it, and an answer given while this
+        client is still sending the body is lost with the connection; so the gateway answers it at once."""
+        now = time.monotonic()
+        if self._limits is None or now - self._limits[0] > LIMITS_TTL_S:
+            try:
+                self._limits = now, await self.limits()
+            except Problem:
+                return
+        published = self._limits[1]
+        essence = media_type.split(";", 1)[0].strip().lower()
+        essence = published["aliases"].get(essence, essence)
+        if essence in _UNDECLARED:
+            limit = max(published["max_bytes"].values())
+        else:
+            limit = next((accepted["max_bytes"] for accepted in published["types"] if accepted["media_type"] == essence),
+                         None)
+            if limit is None:
+                raise Problem(415, "unsupported_media_type", f"Files of type {essence!r} are not accepted as evidence.")
+        if length is not None and length > limit:
+            raise Problem(413, "evidence_too_large", f"The file is announced as {length} bytes; the limit for its type "
+                          f"is {limit} bytes.", limit_bytes=limit)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -28,7 +63,7 @@ class EvidenceClient:
             headers["X-Filename"] = quote(filename, safe="")
         if length is not None:
             headers["Content-Length"] = str(length)
-        return await self._call("POST", path, content=chunks, headers=headers)
+        return await self._call("POST", path, content=gathered(chunks), headers=headers)
 
     async def receipt(self, evidence_id: str) -> dict[str, Any] | None:
         return await self._get_or_none(f"/v1/evidence/{evidence_id}")

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from intake.adapters.case_store import timeline_entry
-from intake.adapters.multipart_stream import file_part
+from intake.adapters.upload_stream import uploaded_file
 from intake.api.deps import (
     AccessAttempt,
     AccessCode,
@@ -197,25 +197,28 @@ def _jsonable(value: Any) -> Any:
 # --- evidence --------------------------------------------------------------------------------------
 
 
-MULTIPART_FILE = {
+UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {
-            "schema": {"type": "object", "required": ["file"],
-                       "properties": {"file": {"type": "string", "format": "binary"}}}}},
+        "description": "The file as the raw body (its Content-Type, and `Content-Disposition: attachment; "
+                       "filename*=UTF-8''<percent-encoded name>`), or a multipart form with the file in a field "
+                       "named `file`.",
+        "content": {
+            "*/*": {"schema": {"type": "string", "format": "binary"}},
+            "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
+                                               "properties": {"file": {"type": "string", "format": "binary"}}}},
+        },
     }
 }
 
 
 async def _forward_upload(intake: Intake, request: Request, path: str) -> dict[str, Any]:
-    """Stream the request's file part to evidence as it arrives (no spooling): the size is only
-    known at the end, so evidence counts while it receives and refuses as soon as a limit is passed."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > intake.settings.max_upload_request_bytes:
-        raise Problem(413, "evidence_too_large", "The upload is larger than any evidence file may be.",
-                      limit_bytes=intake.settings.max_upload_request_bytes)
-    part = await file_part(request.headers.get("content-type", ""), request.stream())
-    return await intake.evidence.upload(path, part.chunks, part.media_type, part.filename, None)
+    """Stream the request's file to evidence as it arrives (no spooling). A raw body's length is passed
+    on (evidence refuses an oversized file at once and stores it with one PUT); a multipart part's is
+    known only at its end, so evidence counts while it receives and refuses as soon as a limit is passed."""
+    upload = await uploaded_file(request.headers, request.stream(), max_bytes=intake.settings.max_upload_request_bytes)
+    await intake.evidence.check_declared(upload.media_type, upload.length)
+    return await intake.evidence.upload(path, upload.chunks, upload.media_type, upload.filename, upload.length)
 
 
 @router.get("/evidence/limits", summary="What evidence may be uploaded: accepted types, size limit per kind, files per complaint")
@@ -226,14 +229,14 @@ async def evidence_limits(intake: IntakeDep, response: Response) -> dict[str, An
     return {**limits, "max_files_per_complaint": min(limits["max_files_per_complaint"], MAX_EVIDENCE_PER_COMPLAINT)}
 
 
-@router.post("/evidence", status_code=201, openapi_extra=MULTIPART_FILE,
+@router.post("/evidence", status_code=201, openapi_extra=UPLOAD_BODY,
              summary="Upload an evidence file before filing (attach it with evidence_ids)")
 async def upload_evidence(request: Request, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.upload, client)
     return await _forward_upload(intake, request, "/v1/evidence")
 
 
-@router.post("/complaints/{number}/evidence", status_code=201, openapi_extra=MULTIPART_FILE,
+@router.post("/complaints/{number}/evidence", status_code=201, openapi_extra=UPLOAD_BODY,
              summary="Add an evidence file to a filed complaint")
 async def add_evidence(number: str, request: Request, intake: IntakeDep, principal: CallerDep,
                        access_code: AccessCode = None) -> dict[str, Any]:

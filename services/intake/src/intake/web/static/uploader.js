@@ -1,6 +1,6 @@
 /* Evidence files: each chosen file is checked against the limits the evidence service publishes
    (GET /v1/evidence/limits: accepted types, size per kind, files per complaint) and refused at once if
-   it breaks one; the others are uploaded one at a time (POST /v1/evidence) with a progress bar each.
+   it breaks one; the others are uploaded one at a time (POST /v1/evidence, the file as the raw body) with a progress bar each.
    The server checks everything again: this only spares a long upload that would be refused. */
 (function () {
   "use strict";
@@ -16,6 +16,11 @@
         .catch(() => null);
     }
     return published;
+  }
+
+  /* RFC 8187 value characters: encodeURIComponent leaves ' ( ) * as they are, which the header may not carry. */
+  function encodeFilename(name) {
+    return encodeURIComponent(name).replace(/['()*]/g, (char) => "%" + char.charCodeAt(0).toString(16).toUpperCase());
   }
 
   function canonical(mediaType, rules) {
@@ -179,11 +184,13 @@
           item.xhr = null;
           resolve();
         }));
-        const form = new FormData();
-        form.append("file", item.file, item.file.name);
+        /* The file itself is the body (no multipart form to build and for the gateway to parse), its
+           length known up front, its name in Content-Disposition (RFC 6266 with RFC 8187 encoding). */
         xhr.open("POST", "/v1/evidence");
         xhr.setRequestHeader("Accept", "application/json");
-        xhr.send(form);
+        xhr.setRequestHeader("Content-Type", item.file.type || "application/octet-stream");
+        xhr.setRequestHeader("Content-Disposition", "attachment; filename*=UTF-8''" + encodeFilename(item.file.name));
+        xhr.send(item.file);
       });
     }
 
