@@ -530,3 +530,28 @@ async def test_a_put_of_known_length_cut_short_by_its_source_leaves_no_object(se
     stat = await asyncio.to_thread(storage.stat_object, settings.s3_bucket, f"{key}-whole")
     assert stat.size == MEBIBYTE and stat.metadata.get("x-amz-meta-evidence-id") == "e1"
     assert await asyncio.to_thread(multipart_uploads, storage, settings.s3_bucket, "adapter/cut-") == []
+
+
+async def test_the_internal_api_refuses_callers_without_the_internal_token(client, db, storage, settings, operator):
+    """Only intake (the internal token) reaches the evidence API; the probes stay open to the kubelet."""
+    number = new_number()
+    pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    before = (await db.evidence.count_documents({}), await db.uploads.count_documents({}))
+    async with httpx.AsyncClient(base_url=client.base_url, timeout=10) as outsider:
+        for headers in ({}, {"Authorization": "Bearer not-the-token"}, {"Authorization": "Basic test-internal-token"},
+                        operator):
+            refused = [
+                await outsider.post(f"/v1/complaints/{number}/evidence", content=pdf,
+                                    headers={**headers, "Content-Type": "application/pdf"}),
+                await outsider.post("/v1/uploads", headers=headers, json={
+                    "media_type": "application/pdf", "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()}),
+                await outsider.get(f"/v1/complaints/{number}/evidence", headers=headers),
+                await outsider.get("/v1/limits", headers=headers),
+            ]
+            assert [(answer.status_code, answer.json()["code"]) for answer in refused] == [(401, "unauthorized")] * 4
+            assert refused[0].headers["www-authenticate"] == "Bearer"
+        assert (await outsider.get("/healthz")).status_code == 200
+        assert (await outsider.get("/readyz")).status_code == 200
+    assert (await db.evidence.count_documents({}), await db.uploads.count_documents({})) == before
+    assert object_keys(storage, settings.s3_bucket, number) == []
+    assert (await upload(client, number, pdf, "application/pdf")).status_code == 201
