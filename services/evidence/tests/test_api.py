@@ -537,7 +537,8 @@ async def test_a_put_of_known_length_cut_short_by_its_source_leaves_no_object(se
 
 
 async def test_the_internal_api_refuses_callers_without_the_internal_token(client, db, storage, settings, operator):
-    """Only intake (the internal token) reaches the evidence API; the probes stay open to the kubelet."""
+    """Only intake (the internal token) reaches the evidence API; the probes and metrics stay open to the kubelet and
+    the scraper."""
     number = new_number()
     pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
     before = (await db.evidence.count_documents({}), await db.uploads.count_documents({}))
@@ -556,6 +557,7 @@ async def test_the_internal_api_refuses_callers_without_the_internal_token(clien
             assert refused[0].headers["www-authenticate"] == "Bearer"
         assert (await outsider.get("/healthz")).status_code == 200
         assert (await outsider.get("/readyz")).status_code == 200
+        assert (await outsider.get("/metrics")).status_code == 200
     assert (await db.evidence.count_documents({}), await db.uploads.count_documents({})) == before
     assert object_keys(storage, settings.s3_bucket, number) == []
     assert (await upload(client, number, pdf, "application/pdf")).status_code == 201
