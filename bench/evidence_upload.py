@@ -302,7 +302,7 @@ def add_into(total: Tally, part: Tally) -> None:
 async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: int, large_mib: int,
               large_repeats: int, workdir: Path) -> dict:
     from devstack import standins
-    from devstack.processes import server_command, service_env, start_service
+    from devstack.processes import INTERNAL_TOKEN, server_command, service_env, start_service
     from minio import Minio
 
     from bench.submit_to_webhook import cleanup_broker
@@ -350,7 +350,8 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
 
         timeout = httpx.Timeout(600, connect=10)
         async with httpx.AsyncClient(timeout=timeout) as to_storage, \
-                httpx.AsyncClient(base_url=evidence.url, timeout=timeout) as to_evidence, \
+                httpx.AsyncClient(base_url=evidence.url, timeout=timeout,
+                                  headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}) as to_evidence, \
                 httpx.AsyncClient(base_url=intake.url, timeout=timeout) as to_intake:
             ways = {
                 "direct_s3": lambda sample: direct_put(to_storage, storage, bucket, sample.path, sample.size),

@@ -37,6 +37,7 @@ COMMON_ENV = {
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_TRACES_EXPORTER",
     "OPERATOR_TOKEN",
+    "INTERNAL_TOKEN",
 }
 SERVICE_ENV = {
     "intake": {
@@ -56,6 +57,7 @@ SERVICE_ENV = {
 SECRET_ENV = {
     "AMQP_URL",
     "OPERATOR_TOKEN",
+    "INTERNAL_TOKEN",
     "PII_KEYS",
     "BLIND_INDEX_KEY",
     "ACCESS_CODE_KEY",
@@ -228,9 +230,11 @@ def test_default_secrets_are_visibly_development_only_and_consistent(compose) ->
     for key in [*keys.values(), *webhook_keys.values(), intake["BLIND_INDEX_KEY"], intake["ACCESS_CODE_KEY"]]:
         raw = base64.b64decode(key, validate=True)
         assert len(raw) == 32 and raw.startswith(b"dev-only"), "a 32-byte key that says it is for development"
+    # The services call each other with one internal token: every one of them must hold the same.
+    assert len({environment(services[name])["INTERNAL_TOKEN"] for name in SERVICES}) == 1
     for name in SERVICES:
         env = environment(services[name])
-        assert "dev-only" in env["OPERATOR_TOKEN"]
+        assert "dev-only" in env["OPERATOR_TOKEN"] and "dev-only" in env["INTERNAL_TOKEN"]
         assert (
             env["AMQP_URL"]
             == f"amqp://{rabbit['RABBITMQ_DEFAULT_USER']}:{rabbit['RABBITMQ_DEFAULT_PASS']}@rabbitmq:5672/"

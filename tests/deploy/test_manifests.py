@@ -332,7 +332,8 @@ def test_service_configuration(rendered) -> None:
             "name": f"greenchannel-{service}-mongodb",
             "key": "connectionString.standard",
         }
-        for secret_key in ("AMQP_URL", "OPERATOR_TOKEN", "PII_KEYS", "S3_SECRET_KEY", "WEBHOOK_SECRET_KEYS"):
+        for secret_key in ("AMQP_URL", "OPERATOR_TOKEN", "INTERNAL_TOKEN", "PII_KEYS", "S3_SECRET_KEY",
+                           "WEBHOOK_SECRET_KEYS"):
             assert secret_key not in data, f"{service}: {secret_key} belongs in a Secret"
     intake = config_maps["intake-config"]["data"]
     for other in ("evidence", "routing", "notification"):
@@ -380,6 +381,16 @@ def test_every_referenced_secret_is_documented(rendered) -> None:
     undocumented = {name for name in referenced if not any(p.match(name) for p in patterns)}
     assert not undocumented, f"Secrets used but not described in deploy/k8s/README.md: {undocumented}"
     assert "kubectl -n $NS create secret generic greenchannel-intake" in readme
+
+
+def test_every_service_secret_carries_the_one_internal_token() -> None:
+    """The services call each other with ``Bearer <INTERNAL_TOKEN>``: each one's Secret, as the README creates it,
+    holds the same value."""
+    readme = README.read_text()
+    for service in SERVICES:
+        command = re.search(rf"create secret generic greenchannel-{service} \\\n((?:.*\\\n)*.*\n)", readme)
+        assert command, f"deploy/k8s/README.md creates no greenchannel-{service} secret"
+        assert '--from-literal=INTERNAL_TOKEN="$INTERNAL_TOKEN"' in command.group(1), service
 
 
 def test_autoscaling(rendered) -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from devstack.platform import OPERATOR_TOKEN, register_endpoints
+from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN, register_endpoints
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -226,7 +226,7 @@ async def test_quiet_answered_case_closes_by_itself(platform):
     await journey.status_is(number, guest, "responded")
 
     async def quiet_clock():
-        clocks = await platform.routing.get(f"/v1/clocks/{number}")
+        clocks = await platform.routing.get(f"/v1/clocks/{number}", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
         return clocks.status_code == 200 and any(clock.get("quiet_period") for clock in clocks.json()["clocks"])
 
     await until(quiet_clock, what="the quiet period to start")

@@ -1,4 +1,5 @@
-"""The authorisation matrix: every operation of the gateway's OpenAPI, asked by every kind of caller.
+"""The authorisation matrix: every operation of the gateway's OpenAPI, asked by every kind of caller; and every
+operation of the other services' OpenAPI (evidence, routing, notification), asked with and without their tokens.
 
 Callers: anonymous, a guest with the complaint's access code and one with a wrong code, the complainant
 who filed it and another complainant, the company it was forwarded to and another company, an operator,
@@ -12,6 +13,12 @@ audience, and the audience says what each caller gets (issue "Nothing lost, nobo
 Denied calls run first, with valid bodies (so the refusal is the door's, not validation's), and must
 leave every store as it was; allowed calls run after them, reads before writes. A new operation fails
 ``test_every_operation_has_an_audience`` until it is given one here.
+
+The other services are reached only inside the cluster, by intake (and notification, which asks intake) with
+``Bearer <INTERNAL_TOKEN>`` and by operators' tooling with ``Bearer <OPERATOR_TOKEN>``; network policies keep
+everyone else out, and the tokens are the second wall. Their callers: anonymous, a wrong bearer token, the
+internal token and the operator's; their audiences: public (probes, the directory), internal, operator, and
+case state (routing's decisions and clocks: the internal or the operator's token).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN, WEBHOOK_SECRET
 from PIL import Image
 
 pytestmark = pytest.mark.integration
@@ -338,5 +346,152 @@ async def test_each_caller_gets_exactly_what_its_audience_allows(world, census):
         assert response.status_code < 500, f"{caller} {method} {path}: {response.status_code} {response.text}"
         if outcome_of(response) != ALLOWED:
             wrong.append(f"{caller:18} {method} {path}: expected allowed, got {response.status_code} "
+                         f"{response.text[:160]}")
+    assert wrong == [], "\n".join(wrong)
+
+
+# --- The other services: internal and operator tokens ------------------------------------------------------
+
+SERVICE_CALLERS = ("anonymous", "wrong_bearer", "internal", "operator")
+SERVICE_HEADERS = {"anonymous": {}, "wrong_bearer": {"Authorization": "Bearer not-a-token-of-ours"},
+                   "internal": {"Authorization": f"Bearer {INTERNAL_TOKEN}"},
+                   "operator": {"Authorization": f"Bearer {OPERATOR_TOKEN}"}}
+
+
+def service_audience(*allowed: str) -> dict[str, Any]:
+    """``allowed`` callers get past the door; every other one gets 401."""
+    return {caller: ALLOWED if caller in allowed else 401 for caller in SERVICE_CALLERS}
+
+
+SERVICE_PUBLIC = service_audience(*SERVICE_CALLERS)
+INTERNAL = service_audience("internal")
+SERVICE_OPERATOR = service_audience("operator")
+CASE_STATE = service_audience("internal", "operator")
+
+# A company the gateway's matrix leaves alone: its webhook endpoint is changed and removed here.
+SPARE_COMPANY = "c-xinghe"
+SERVICE_AUDIENCES: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
+    "evidence": {
+        ("GET", "/healthz"): SERVICE_PUBLIC,
+        ("GET", "/readyz"): SERVICE_PUBLIC,
+        ("POST", "/v1/complaints/{number}/evidence"): INTERNAL,
+        ("GET", "/v1/complaints/{number}/evidence"): INTERNAL,
+        ("POST", "/v1/evidence"): INTERNAL,
+        ("GET", "/v1/limits"): INTERNAL,
+        ("GET", "/v1/evidence/{evidence_id}"): INTERNAL,
+        ("POST", "/v1/evidence/{evidence_id}/link"): INTERNAL,
+        ("POST", "/v1/evidence/{evidence_id}/verify"): SERVICE_OPERATOR,
+        ("POST", "/v1/uploads"): INTERNAL,
+        ("GET", "/v1/uploads/{upload_id}"): INTERNAL,
+        ("POST", "/v1/uploads/{upload_id}/complete"): INTERNAL,
+    },
+    "routing": {
+        ("GET", "/healthz"): SERVICE_PUBLIC,
+        ("GET", "/readyz"): SERVICE_PUBLIC,
+        ("GET", "/v1/companies"): SERVICE_PUBLIC,
+        ("GET", "/v1/companies/{company_id}"): SERVICE_PUBLIC,
+        ("GET", "/v1/categories"): SERVICE_PUBLIC,
+        ("PUT", "/v1/companies/{company_id}"): SERVICE_OPERATOR,
+        ("GET", "/v1/decisions/{number}"): CASE_STATE,
+        ("GET", "/v1/clocks/{number}"): CASE_STATE,
+        ("POST", "/v1/watchdog/run"): SERVICE_OPERATOR,
+        ("GET", "/v1/clusters"): SERVICE_OPERATOR,
+        ("GET", "/v1/clusters/{cluster_id}"): SERVICE_OPERATOR,
+    },
+    "notification": {
+        ("GET", "/healthz"): SERVICE_PUBLIC,
+        ("GET", "/readyz"): SERVICE_PUBLIC,
+        ("PUT", "/v1/companies/{company_id}/webhook-endpoint"): SERVICE_OPERATOR,
+        ("GET", "/v1/companies/{company_id}/webhook-endpoint"): SERVICE_OPERATOR,
+        ("DELETE", "/v1/companies/{company_id}/webhook-endpoint"): SERVICE_OPERATOR,
+        ("POST", "/v1/companies/{company_id}/webhook-endpoint/disable"): SERVICE_OPERATOR,
+        ("POST", "/v1/companies/{company_id}/webhook-endpoint/enable"): SERVICE_OPERATOR,
+        ("POST", "/v1/companies/{company_id}/webhook-endpoint/rotate-secret"): SERVICE_OPERATOR,
+        ("GET", "/v1/deliveries"): SERVICE_OPERATOR,
+        ("GET", "/v1/deliveries/{webhook_id}"): SERVICE_OPERATOR,
+        ("POST", "/v1/deliveries/{webhook_id}/redeliver"): SERVICE_OPERATOR,
+        ("GET", "/v1/messages"): INTERNAL,
+        ("POST", "/v1/messages/{message_id}/read"): INTERNAL,
+        ("GET", "/v1/alerts"): SERVICE_OPERATOR,
+        ("POST", "/v1/alerts/{alert_id}/ack"): SERVICE_OPERATOR,
+    },
+}
+# Valid requests, so a refusal is the door's; ``{number}`` of evidence's uploads is a complaint of the matrix's own.
+SERVICE_REQUESTS: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("evidence", "POST", "/v1/complaints/{number}/evidence"): {"content": PNG.getvalue(),
+                                                               "headers": {"Content-Type": "image/png"}},
+    ("evidence", "POST", "/v1/evidence"): {"content": PNG.getvalue(), "headers": {"Content-Type": "image/png"}},
+    ("evidence", "POST", "/v1/uploads"): BODIES[("POST", "/v1/uploads")],
+    ("routing", "PUT", "/v1/companies/{company_id}"): {"json": {"name": "矩阵测试公司", "name_en": "Matrix Test"}},
+    ("routing", "GET", "/v1/clusters"): {"params": {"company_id": COMPANY}},
+    ("notification", "PUT", "/v1/companies/{company_id}/webhook-endpoint"): {
+        "json": {"url": "http://127.0.0.1:9/webhooks/matrix", "secret": WEBHOOK_SECRET}},
+    ("notification", "POST", "/v1/companies/{company_id}/webhook-endpoint/disable"): {"json": {"reason": "matrix"}},
+    ("notification", "POST", "/v1/companies/{company_id}/webhook-endpoint/rotate-secret"): {"json": {"overlap_s": 0}},
+    ("notification", "GET", "/v1/messages"): {"params": {"number": "GC-20260101-000001"}},
+}
+SERVICE_PARAMS = {
+    "evidence": {"number": "GC-MATRIX-EVIDENCE"},
+    "routing": {"company_id": "c-matrix-new", "cluster_id": UNKNOWN_ID},
+    "notification": {"company_id": SPARE_COMPANY, "message_id": UNKNOWN_ID},
+}
+# Allowed writes whose effect later allowed calls would trip over run last, in this order.
+SERVICE_LAST = ("/v1/companies/{company_id}/webhook-endpoint/disable", "/v1/companies/{company_id}/webhook-endpoint")
+
+
+async def quiet(census: Any) -> dict[str, int]:
+    """The census once the platform stopped writing (what earlier tests set going is all handled)."""
+    previous = await census()
+    while True:
+        await asyncio.sleep(0.5)
+        if (current := await census()) == previous:
+            return current
+        previous = current
+
+
+async def ask_service(world: World, service: str, method: str, path: str, caller: str) -> httpx.Response:
+    request = SERVICE_REQUESTS.get((service, method, path), {})
+    headers = {**request.get("headers", {}), **SERVICE_HEADERS[caller]}
+    url = path.format(**{**world.params, **SERVICE_PARAMS[service]})
+    return await getattr(world.platform, service).request(
+        method, url, headers=headers, **{key: value for key, value in request.items() if key != "headers"})
+
+
+@pytest.mark.parametrize("service", list(SERVICE_AUDIENCES))
+def test_every_operation_of_the_other_services_has_an_audience(platform, service):
+    published = operations(platform.apps[service])
+    assert published - set(SERVICE_AUDIENCES[service]) == set(), f"give these {service} operations an audience"
+    assert set(SERVICE_AUDIENCES[service]) - published == set(), f"these {service} operations are gone"
+
+
+@pytest.mark.parametrize("service", list(SERVICE_AUDIENCES))
+async def test_the_other_services_let_in_only_the_tokens_their_audience_names(world, census, service):
+    audiences = SERVICE_AUDIENCES[service]
+    before = await quiet(census)
+    wrong: list[str] = []
+    for (method, path), table in audiences.items():
+        for caller in SERVICE_CALLERS:
+            if table[caller] == ALLOWED:
+                continue
+            response = await ask_service(world, service, method, path, caller)
+            if (response.status_code, response.headers.get("www-authenticate")) != (401, "Bearer"):
+                wrong.append(f"{caller:14} {service} {method} {path}: expected 401, got {response.status_code} "
+                             f"{response.text[:160]}")
+            elif response.json()["code"] != "unauthorized":
+                wrong.append(f"{caller:14} {service} {method} {path}: {response.text[:160]}")
+    assert wrong == [], "\n".join(wrong)
+    assert await census() == before, "a refused request wrote something"
+
+    def order(item: tuple[str, str, str]) -> int:
+        method, path, _ = item
+        return SERVICE_LAST.index(path) + 2 if path in SERVICE_LAST and method != "GET" else int(method != "GET")
+
+    allowed = sorted(((method, path, caller) for (method, path), table in audiences.items()
+                      for caller in SERVICE_CALLERS if table[caller] == ALLOWED), key=order)
+    for method, path, caller in allowed:
+        response = await ask_service(world, service, method, path, caller)
+        assert response.status_code < 500, f"{caller} {service} {method} {path}: {response.status_code} {response.text}"
+        if response.status_code in (401, 403):
+            wrong.append(f"{caller:14} {service} {method} {path}: expected allowed, got {response.status_code} "
                          f"{response.text[:160]}")
     assert wrong == [], "\n".join(wrong)

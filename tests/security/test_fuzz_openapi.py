@@ -131,7 +131,7 @@ async def credentials(platform) -> dict[str, Callable[[str], dict[str, str]]]:
 
     return {
         "intake": intake,
-        "evidence": lambda path: operator,
+        "evidence": lambda path: operator if path.endswith("/verify") else internal,
         "routing": lambda path: operator,
         "notification": lambda path: internal if path.startswith("/v1/messages") else operator,
     }

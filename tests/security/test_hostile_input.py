@@ -218,8 +218,9 @@ async def test_operator_objects_in_intake_bodies_are_refused(world, path, body, 
     ("evidence", "POST", "/v1/uploads", {"media_type": "image/png", "size": 10, "sha256": "0" * 64, "number": "OPERATOR"}),
 ])
 async def test_operator_objects_in_other_services_bodies_are_refused(world, service, method, path, body):
+    auth = "internal" if service == "evidence" else "operator"
     for operator in OPERATOR_OBJECTS:
-        await refused(world, service, method, path, auth="operator", json=with_operator(body, operator), statuses={422})
+        await refused(world, service, method, path, auth=auth, json=with_operator(body, operator), statuses={422})
 
 
 CURSORS = [
@@ -308,14 +309,15 @@ async def test_operator_text_in_the_directory_search_is_taken_literally(world):
         await taken_literally(world, "routing", "/v1/companies", {"q": text, "limit": 100}, "none")
 
 
-@pytest.mark.parametrize("path, code", [
-    ("/v1/companies/TEXT", "company_not_found"),
-    ("/v1/decisions/TEXT", "decision_not_found"),
-    ("/v1/clocks/TEXT", "clocks_not_found"),
+@pytest.mark.parametrize("path, auth, code", [
+    ("/v1/companies/TEXT", "none", "company_not_found"),
+    ("/v1/decisions/TEXT", "internal", "decision_not_found"),
+    ("/v1/clocks/TEXT", "operator", "clocks_not_found"),
 ])
-async def test_operator_text_in_routing_paths_finds_nothing(world, path, code):
+async def test_operator_text_in_routing_paths_finds_nothing(world, path, auth, code):
     for text in OPERATOR_TEXTS:
-        problem = await refused(world, "routing", "GET", path.replace("TEXT", quote(text, safe="")), statuses={404})
+        problem = await refused(world, "routing", "GET", path.replace("TEXT", quote(text, safe="")), auth=auth,
+                                statuses={404})
         assert problem["code"] == code
 
 
@@ -335,10 +337,10 @@ async def test_operator_text_as_the_delivery_status_is_refused(world):
     ("notification", "GET", "/v1/deliveries/TEXT", "operator", {404}),
     ("notification", "GET", "/v1/companies/TEXT/webhook-endpoint", "operator", {404, 422}),
     ("notification", "POST", "/v1/messages/TEXT/read", "internal", {404, 422}),
-    ("evidence", "GET", "/v1/complaints/TEXT/evidence", "none", {404, 422}),
-    ("evidence", "GET", "/v1/evidence/TEXT", "none", {404}),
-    ("evidence", "POST", "/v1/evidence/TEXT/link", "none", {404}),
-    ("evidence", "POST", "/v1/uploads/TEXT/complete", "none", {404}),
+    ("evidence", "GET", "/v1/complaints/TEXT/evidence", "internal", {404, 422}),
+    ("evidence", "GET", "/v1/evidence/TEXT", "internal", {404}),
+    ("evidence", "POST", "/v1/evidence/TEXT/link", "internal", {404}),
+    ("evidence", "POST", "/v1/uploads/TEXT/complete", "internal", {404}),
 ])
 async def test_operator_text_in_other_services_paths_finds_nothing(world, service, method, path, auth, statuses):
     for text in OPERATOR_TEXTS:
@@ -359,7 +361,7 @@ async def test_operator_text_in_inbox_numbers_is_refused(world):
     ("intake", "POST", "/v1/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-oversized", "operator"),
     ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "operator"),
-    ("evidence", "POST", "/v1/uploads", "operator"),
+    ("evidence", "POST", "/v1/uploads", "internal"),
 ])
 async def test_a_ten_mebibyte_json_body_is_refused(world, service, method, path, auth):
     body = json.dumps(form(description="投诉" * (5 * MIB // 2))).encode()
@@ -382,7 +384,7 @@ async def test_a_body_over_intakes_limit_is_refused_before_it_is_parsed(world):
     ("intake", "POST", "/v1/ops/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-nested", "operator"),
     ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "operator"),
-    ("evidence", "POST", "/v1/uploads", "operator"),
+    ("evidence", "POST", "/v1/uploads", "internal"),
 ])
 async def test_ten_thousand_levels_of_nesting_are_refused(world, service, method, path, auth, opening, closing):
     depth = 10_000
@@ -400,7 +402,7 @@ INVALID_UTF8 = [b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]
     ("intake", "POST", "/v1/ops/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-utf8", "operator"),
     ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "operator"),
-    ("evidence", "POST", "/v1/uploads", "operator"),
+    ("evidence", "POST", "/v1/uploads", "internal"),
     ("intake", "POST", "/v1/public/feedback", "none"),
 ])
 async def test_invalid_utf8_in_a_json_body_is_refused(world, service, method, path, auth):
@@ -435,10 +437,10 @@ async def test_lone_surrogates_elsewhere_are_refused(world, service, method, pat
     ("intake", "/v1/complaints/%ff%fe", "none"),
     ("intake", "/v1/company/complaints?status=%ff&cursor=%ed%a0%80", "company"),
     ("routing", "/v1/companies/%ff%fe", "none"),
-    ("routing", "/v1/decisions/%ed%a0%80", "none"),
+    ("routing", "/v1/decisions/%ed%a0%80", "internal"),
     ("notification", "/v1/deliveries/%ff%fe", "operator"),
     ("notification", "/v1/messages?number=%ff%fe", "internal"),
-    ("evidence", "/v1/evidence/%ff%fe", "none"),
+    ("evidence", "/v1/evidence/%ff%fe", "internal"),
 ])
 async def test_invalid_utf8_in_paths_and_query_strings_is_refused(world, service, path, auth):
     await refused(world, service, "GET", path, auth=auth, statuses={400, 404, 422})

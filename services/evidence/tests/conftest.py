@@ -25,6 +25,7 @@ from PIL import ExifTags, Image
 from pymongo import AsyncMongoClient
 
 OPERATOR_TOKEN = "test-operator-token"
+INTERNAL_TOKEN = "test-internal-token"
 
 
 def image_bytes(image_format: str, size: tuple[int, int] = (16, 16)) -> bytes:
@@ -138,6 +139,7 @@ def settings(request, mongo_url, s3_endpoint, broker_namespace, run_id) -> Setti
         s3_bucket=f"ev-{run_id}-{module.replace('_', '-')}"[:63].rstrip("-"),
         outbox_poll_interval_s=0.1,
         operator_token=OPERATOR_TOKEN,
+        internal_token=INTERNAL_TOKEN,
         log_json=False,
         **broker_namespace.settings_for("evidence"),
         **getattr(request.module, "EVIDENCE_SETTINGS", {}),
@@ -175,7 +177,9 @@ async def app(settings, events):
 
 @pytest.fixture(scope="module")
 async def client(app):
-    async with httpx.AsyncClient(base_url=app.state.base_url, timeout=30) as http:
+    """A client of the service as intake is one: every request carries the internal token."""
+    async with httpx.AsyncClient(base_url=app.state.base_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}) as http:
         deadline = asyncio.get_running_loop().time() + 20
         while (ready := await http.get("/readyz")).status_code != 200:
             assert asyncio.get_running_loop().time() < deadline, ready.text

@@ -187,12 +187,13 @@ async def test_disguised_files_are_refused_and_nothing_is_kept(
     )
 
 
-async def raw_post_without_body(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, dict]:
-    """Send only the request head and read the answer: proves the server refused before any body byte."""
-    address = urlsplit(base_url)
+async def raw_post_without_body(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> tuple[int, dict]:
+    """Send only the request head (with the client's token) and read the answer: proves the server refused before
+    any body byte."""
+    address = urlsplit(str(client.base_url))
     reader, writer = await asyncio.open_connection(address.hostname, address.port)
     try:
-        head = f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        head = f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\nAuthorization: {client.headers['Authorization']}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
         writer.write(head.encode())
         await writer.drain()
@@ -212,13 +213,13 @@ async def test_oversize_announced_by_content_length_is_refused_before_the_body(c
     path = f"/v1/complaints/{number}/evidence"
 
     status, problem = await raw_post_without_body(
-        str(client.base_url), path, {"Content-Type": "video/mp4", "Content-Length": str(settings.max_video_bytes + 1)}
+        client, path, {"Content-Type": "video/mp4", "Content-Length": str(settings.max_video_bytes + 1)}
     )
     assert (status, problem["code"], problem["limit_bytes"]) == (413, "evidence_too_large", settings.max_video_bytes)
 
     # A declared image is held to the image limit, though a video of that size would pass.
     status, problem = await raw_post_without_body(
-        str(client.base_url), path, {"Content-Type": "image/png", "Content-Length": str(IMAGE_LIMIT + 1)}
+        client, path, {"Content-Type": "image/png", "Content-Length": str(IMAGE_LIMIT + 1)}
     )
     assert (status, problem["limit_bytes"]) == (413, IMAGE_LIMIT)
 
@@ -365,10 +366,13 @@ async def test_memory_stays_flat_however_large_the_upload(client, settings, samp
     assert larger - smaller < 4 * mib, f"peak grew from {smaller} to {larger} bytes with the file's size"
 
 
-async def send_part_of_a_body_then_disconnect(base_url: str, path: str, announced: int, sent: bytes, media_type: str) -> None:
-    address = urlsplit(base_url)
+async def send_part_of_a_body_then_disconnect(
+    client: httpx.AsyncClient, path: str, announced: int, sent: bytes, media_type: str
+) -> None:
+    address = urlsplit(str(client.base_url))
     _, writer = await asyncio.open_connection(address.hostname, address.port)
     head = (f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: {media_type}\r\n"
+            f"Authorization: {client.headers['Authorization']}\r\n"
             f"Content-Length: {announced}\r\n\r\n")
     writer.write(head.encode() + sent)
     await writer.drain()
@@ -387,7 +391,7 @@ async def test_client_that_disconnects_mid_body_leaves_nothing_behind(client, se
     content = samples["mp4"][0] + os.urandom(int(sent_mib * 1024 * 1024))
 
     await send_part_of_a_body_then_disconnect(
-        str(client.base_url), f"/v1/complaints/{number}/evidence", 12 * 1024 * 1024, content, "video/mp4"
+        client, f"/v1/complaints/{number}/evidence", 12 * 1024 * 1024, content, "video/mp4"
     )
 
     # Once the service noticed, no object, no part of a multipart upload, no record, no event remain.
@@ -530,3 +534,30 @@ async def test_a_put_of_known_length_cut_short_by_its_source_leaves_no_object(se
     stat = await asyncio.to_thread(storage.stat_object, settings.s3_bucket, f"{key}-whole")
     assert stat.size == MEBIBYTE and stat.metadata.get("x-amz-meta-evidence-id") == "e1"
     assert await asyncio.to_thread(multipart_uploads, storage, settings.s3_bucket, "adapter/cut-") == []
+
+
+async def test_the_internal_api_refuses_callers_without_the_internal_token(client, db, storage, settings, operator):
+    """Only intake (the internal token) reaches the evidence API; the probes and metrics stay open to the kubelet and
+    the scraper."""
+    number = new_number()
+    pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+    before = (await db.evidence.count_documents({}), await db.uploads.count_documents({}))
+    async with httpx.AsyncClient(base_url=client.base_url, timeout=10) as outsider:
+        for headers in ({}, {"Authorization": "Bearer not-the-token"}, {"Authorization": "Basic test-internal-token"},
+                        operator):
+            refused = [
+                await outsider.post(f"/v1/complaints/{number}/evidence", content=pdf,
+                                    headers={**headers, "Content-Type": "application/pdf"}),
+                await outsider.post("/v1/uploads", headers=headers, json={
+                    "media_type": "application/pdf", "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()}),
+                await outsider.get(f"/v1/complaints/{number}/evidence", headers=headers),
+                await outsider.get("/v1/limits", headers=headers),
+            ]
+            assert [(answer.status_code, answer.json()["code"]) for answer in refused] == [(401, "unauthorized")] * 4
+            assert refused[0].headers["www-authenticate"] == "Bearer"
+        assert (await outsider.get("/healthz")).status_code == 200
+        assert (await outsider.get("/readyz")).status_code == 200
+        assert (await outsider.get("/metrics")).status_code == 200
+    assert (await db.evidence.count_documents({}), await db.uploads.count_documents({})) == before
+    assert object_keys(storage, settings.s3_bucket, number) == []
+    assert (await upload(client, number, pdf, "application/pdf")).status_code == 201

@@ -106,6 +106,7 @@ async def test_a_client_that_stops_sending_is_answered_408_and_nothing_is_kept(c
     reader, writer = await asyncio.open_connection(address.hostname, address.port)
     try:
         writer.write(f"POST /v1/complaints/{number}/evidence HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: video/mp4\r\n"
+                     f"Authorization: {client.headers['Authorization']}\r\n"
                      f"Content-Length: {12 * 1024 * 1024}\r\n\r\n".encode() + sent)
         await writer.drain()
         # ... and then nothing, the connection left open.

@@ -12,12 +12,13 @@ import struct
 import httpx
 import pytest
 from devstack import standins
-from devstack.processes import service_env, start_service
+from devstack.processes import INTERNAL_TOKEN, service_env, start_service
 from minio import Minio
 
 pytestmark = pytest.mark.integration
 
 MIB = 1024 * 1024
+INTERNAL = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 
@@ -47,7 +48,7 @@ async def served(mongo_url, s3_endpoint, broker_namespace, run_id, workdir):
 async def test_the_production_server_answers_health_and_streams_an_upload_into_one_put(served, s3_endpoint):
     process, bucket = served
     content = video(9 * MIB)
-    async with httpx.AsyncClient(base_url=process.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=process.url, timeout=30, headers=INTERNAL) as client:
         health = await client.get("/healthz")
         stored = await client.post("/v1/evidence", content=in_pieces(content),
                                    headers={"Content-Type": "video/mp4", "Content-Length": str(len(content))})
@@ -65,7 +66,7 @@ async def test_a_refusal_while_the_body_is_on_its_way_reaches_a_client_that_read
     # Declared a video, but a PDF: refused after the first bytes while 8 MiB are still to come. httpx (as
     # intake) reads the answer only once it has sent the body: a server that closed at once would reset it.
     disguised = PDF + os.urandom(8 * MIB)
-    async with httpx.AsyncClient(base_url=process.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=process.url, timeout=30, headers=INTERNAL) as client:
         refused = await client.post("/v1/evidence", content=in_pieces(disguised),
                                     headers={"Content-Type": "video/mp4", "Content-Length": str(len(disguised))})
         after = await client.post("/v1/evidence", content=PDF, headers={"Content-Type": "application/pdf"})
@@ -82,6 +83,7 @@ async def test_a_client_gone_mid_body_leaves_nothing_behind(served, s3_endpoint)
     host, port = process.url.removeprefix("http://").split(":")
     _, writer = await asyncio.open_connection(host, int(port))
     writer.write(f"POST /v1/evidence HTTP/1.1\r\nHost: {host}\r\nContent-Type: video/mp4\r\n"
+                 f"Authorization: Bearer {INTERNAL_TOKEN}\r\n"
                  f"Content-Length: {12 * MIB}\r\n\r\n".encode() + video(3 * MIB))
     await writer.drain()
     await asyncio.sleep(0.3)
@@ -91,7 +93,7 @@ async def test_a_client_gone_mid_body_leaves_nothing_behind(served, s3_endpoint)
     after = await asyncio.to_thread(lambda: sorted(item.object_name for item in storage.list_objects(
         bucket, prefix="unattached/")))
     assert after == before
-    async with httpx.AsyncClient(base_url=process.url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=process.url, timeout=30, headers=INTERNAL) as client:
         assert (await client.post("/v1/evidence", content=PDF, headers={"Content-Type": "application/pdf"})).status_code == 201
 
 

@@ -18,12 +18,14 @@ from routing.main import create_app
 
 @pytest.fixture(scope="session")
 def routing_settings(mongo_url) -> Callable[..., Settings]:
-    """Settings for a routing app with its own database, quick retries and relay, and a known operator token."""
+    """Settings for a routing app with its own database, quick retries and relay, and known operator and internal
+    tokens."""
 
     def make(database: str, broker: dict, **overrides) -> Settings:
         return Settings(**{
             "mongo_url": mongo_url, "mongo_db": database, "consumer_retry_delay_ms": 100, "consumer_max_retries": 2,
-            "outbox_poll_interval_s": 0.1, "log_json": False, "operator_token": "test-operator", **broker, **overrides,
+            "outbox_poll_interval_s": 0.1, "log_json": False, "operator_token": "test-operator", "internal_token": "test-internal",
+            **broker, **overrides,
         })
 
     return make
@@ -32,7 +34,8 @@ def routing_settings(mongo_url) -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def run_routing():
     """Run ``replicas`` routing apps on one settings (one database, one queue) with ``clock`` as their time, a
-    test's event tap on ``event_types``, and an HTTP client of the first; yields (apps, client, tap)."""
+    test's event tap on ``event_types``, and an HTTP client of the first, which carries the internal token as the
+    other services do; yields (apps, client, tap)."""
 
     @contextlib.asynccontextmanager
     async def run(settings: Settings, clock: Callable[[], datetime], event_types: list[str], replicas: int = 1
@@ -43,7 +46,8 @@ def run_routing():
         async with contextlib.AsyncExitStack() as stack:
             tap = await stack.enter_async_context(event_tap(settings.amqp_url, settings.event_exchange, event_types))
             urls = [await stack.enter_async_context(serve(app)) for app in apps]
-            http = await stack.enter_async_context(httpx.AsyncClient(base_url=urls[0], timeout=10))
+            http = await stack.enter_async_context(httpx.AsyncClient(
+                base_url=urls[0], timeout=10, headers={"Authorization": f"Bearer {settings.internal_token}"}))
             await tap.wait_for_consumer(queue_names(settings)[0])
             yield apps, http, tap
 

@@ -123,10 +123,25 @@ async def test_forwarding_starts_the_response_clock_and_publishes_its_deadline(r
     assert stored["next_check_at"] == datetime(2026, 2, 27, 16, 0, tzinfo=timezone.utc)
 
 
+async def test_decisions_and_clocks_are_read_with_the_internal_or_the_operators_token_only(routing):
+    async with httpx.AsyncClient(base_url=routing.http.base_url, timeout=10) as outsider:
+        for path in ("/v1/clocks/GC-NEVER", "/v1/decisions/GC-NEVER"):
+            for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic test-internal"}):
+                refused = await outsider.get(path, headers=headers)
+                assert (refused.status_code, refused.json()["code"]) == (401, "unauthorized")
+                assert refused.headers["www-authenticate"] == "Bearer"
+            for token in ("test-internal", "test-operator"):
+                read = await outsider.get(path, headers={"Authorization": f"Bearer {token}"})
+                assert read.status_code == 404 and read.json()["code"].endswith("_not_found")
+        # The directory is public data.
+        assert (await outsider.get("/v1/categories")).status_code == 200
+
+
 async def test_unknown_clocks_and_the_watchdog_without_the_operator_token_answer_problems(routing):
     missing = await routing.http.get("/v1/clocks/GC-NEVER")
     assert missing.status_code == 404 and missing.headers["content-type"].startswith("application/problem+json")
     assert missing.json()["code"] == "clocks_not_found"
+    # The client carries the internal token, which is not the operator's.
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic test-operator"}):
         refused = await routing.http.post("/v1/watchdog/run", headers=headers)
         assert refused.status_code == 401 and refused.json()["code"] == "unauthorized"

@@ -64,7 +64,8 @@ async def routing(routing_settings, broker_namespace, run_id):
     async with (
         event_tap(settings.amqp_url, settings.event_exchange, ["complaint.screened"]) as tap,
         serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10) as http,
+        httpx.AsyncClient(base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {settings.internal_token}"})
+        as http,
     ):
         await tap.wait_for_consumer(queue_names(settings)[0])
         yield Harness(app=app, http=http, tap=tap)

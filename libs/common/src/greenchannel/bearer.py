@@ -8,7 +8,7 @@ gateway (intake), which calls these endpoints on their behalf.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
 from fastapi import Header, Request
@@ -24,16 +24,24 @@ def bearer_matches(authorization: str | None, expected: str) -> bool:
 
 def require_bearer(expected: Callable[[Request], str | SecretStr], whose: str) -> Callable[..., None]:
     """A dependency refusing (401) a request without ``Bearer <expected(request)>``."""
+    return require_any_bearer((expected,), whose)
+
+
+def require_any_bearer(expected: Sequence[Callable[[Request], str | SecretStr]], whose: str) -> Callable[..., None]:
+    """A dependency refusing (401) a request whose bearer token is none of ``expected``; every one is compared, so
+    the time taken does not tell which came closer."""
 
     def check(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-        token: Any = expected(request)
-        if isinstance(token, SecretStr):
-            token = token.get_secret_value()
-        if not bearer_matches(authorization, token):
+        matches = [bearer_matches(authorization, _plain(token(request))) for token in expected]
+        if not any(matches):
             raise Problem(401, "unauthorized", f"This endpoint needs the {whose} bearer token.",
                           headers={"WWW-Authenticate": "Bearer"})
 
     return check
+
+
+def _plain(token: Any) -> str:
+    return token.get_secret_value() if isinstance(token, SecretStr) else token
 
 
 def settings_token(name: str) -> Callable[[Request], str | SecretStr]:

@@ -28,6 +28,7 @@ from devstack.receiver import WebhookReceiver
 
 DEV_WEBHOOK_SECRET = "whsec_Z3JlZW5jaGFubmVsLWRldi13ZWJob29rLXNlY3JldCE="
 OPERATOR_TOKEN = "dev-operator-token"
+INTERNAL_TOKEN = "dev-internal-token"
 SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
 RECEIVER_PORT = 8009
 
@@ -39,6 +40,7 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
         "MONGO_DB": name,
         "AMQP_URL": amqp_url,
         "OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "LOG_JSON": "false",
         "OTEL_SERVICE_NAME": name,
     }

@@ -69,6 +69,11 @@ class Settings(ServiceSettings):
     cleanup_lease_s: float = Field(default=120.0, gt=0, description="How long one replica holds an item it cleans up.")
 
     operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), description="Bearer token of operator endpoints.")
+    internal_token: SecretStr = Field(
+        default=SecretStr("dev-internal-token"),
+        description="Bearer token of the internal API (every route but the probes, metrics and operator ones): "
+        "intake's, shared with the other services as INTERNAL_TOKEN.",
+    )
 
     @model_validator(mode="after")
     def _upload_window(self) -> "Settings":

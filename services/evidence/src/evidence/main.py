@@ -18,6 +18,7 @@ from greenchannel.telemetry import setup_logging, setup_tracing
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
 from evidence.adapters.upload_repository import UploadRepository
+from evidence.api.evidence import operator_router as evidence_operator_router
 from evidence.api.evidence import router as evidence_router
 from evidence.api.uploads import router as uploads_router
 from evidence.cleanup import Cleanup
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Evidence service",
         description="Stores complaint evidence in a private bucket: type by content, size limits, image metadata "
         "removed, SHA-256 receipts, presigned uploads through quarantine, short-lived download links, clean-up of "
-        "files never attached. Internal: called by intake.",
+        "files never attached. Internal: called by intake with the internal bearer token.",
         lifespan=lifespan,
         readiness=readiness,
         # Raw uploads keep the per-type limits the service checks while it streams them.
@@ -80,5 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.evidence = evidence
     app.state.cleanup = cleanup
     app.include_router(evidence_router)
+    app.include_router(evidence_operator_router)
     app.include_router(uploads_router)
     return app

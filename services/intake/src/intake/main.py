@@ -55,8 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cases = CaseStore(runtime)
         idempotency = IdempotencyStore(runtime.db)
         identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s)
-        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, settings.operator_token)
-        routing = RoutingClient(settings.routing_url, settings.operator_token)
+        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, settings.internal_token,
+                                  settings.operator_token)
+        routing = RoutingClient(settings.routing_url, settings.internal_token, settings.operator_token)
         notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
         await cases.ensure_indexes()
         await idempotency.ensure_indexes()

@@ -35,6 +35,8 @@ class Settings(ServiceSettings):
     # How long a watchdog pass holds a clock it claimed; a replica that dies leaves the lease to run out.
     watchdog_lease_s: float = Field(default=30.0, gt=0)
     operator_token: str = Field(default="dev-operator-token", min_length=1)
+    # Bearer token of the other services (INTERNAL_TOKEN, shared): with the operator's, it reads decisions and clocks.
+    internal_token: str = Field(default="dev-internal-token", min_length=1)
     # A complaint nearly repeating (estimated Jaccard of word bigrams at least DUPLICATE_SIMILARITY) one the same
     # complainant filed against the same company within DUPLICATE_WINDOW_DAYS, not withdrawn, is rejected as a
     # duplicate of it. 0 days turns the check off.

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the collaborators the app built at start-up (read from ``app.state``), the operator's token."""
+"""FastAPI dependencies: the collaborators the app built at start-up (read from ``app.state``), the internal and the
+operator's tokens."""
 
 from __future__ import annotations
 
@@ -18,12 +19,15 @@ def get_evidence_service(request: Request) -> EvidenceService:
     return request.app.state.evidence
 
 
-# Operator-only endpoints take ``Authorization: Bearer <OPERATOR_TOKEN>``.
+# Operator-only endpoints take ``Authorization: Bearer <OPERATOR_TOKEN>``; the rest of the API, which only
+# intake calls, ``Bearer <INTERNAL_TOKEN>`` (network policies keep others out too: this is the second wall).
 require_operator = require_bearer(settings_token("operator_token"), "operator's")
+require_internal = require_bearer(settings_token("internal_token"), "internal")
 
 
 Evidence = Annotated[EvidenceService, Depends(get_evidence_service)]
 Operator = Depends(require_operator)
+Internal = Depends(require_internal)
 ComplaintNumber = Annotated[str, Path(pattern=COMPLAINT_NUMBER_PATTERN, description="The complaint number.")]
 
 

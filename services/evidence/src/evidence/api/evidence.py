@@ -11,7 +11,7 @@ from greenchannel.problems import Problem
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
-from evidence.api.dependencies import ComplaintNumber, Evidence, Operator, known_format
+from evidence.api.dependencies import ComplaintNumber, Evidence, Internal, Operator, known_format
 from evidence.api.schemas import (
     AcceptedTypeLimit,
     DownloadLink,
@@ -25,7 +25,12 @@ from evidence.domain.media_types import ACCEPTED, ALIASES, Kind
 from evidence.domain.records import EVIDENCE_ID_PATTERN
 from evidence.ingestion import Refusal
 
-router = APIRouter(tags=["evidence"])
+# Everything here is intake's (the internal token), even the limits, which hold nothing private: the public
+# reads them through intake (``GET /v1/evidence/limits``), so opening them here would only widen what an
+# address inside the cluster can reach without a credential, and "every route but the probes" stays one rule.
+router = APIRouter(tags=["evidence"], dependencies=[Internal])
+# Re-verification is the operators' (through intake's ``/v1/ops/evidence/{id}/verify``), with their token.
+operator_router = APIRouter(tags=["evidence"], dependencies=[Operator])
 
 _known_format = known_format(EVIDENCE_ID_PATTERN, "evidence_not_found", "evidence")
 
@@ -188,10 +193,9 @@ async def download_link(evidence_id: str, evidence: Evidence) -> DownloadLink:
     return DownloadLink(evidence_id=evidence_id, url=url, expires_at=expires_at)
 
 
-@router.post(
+@operator_router.post(
     "/v1/evidence/{evidence_id}/verify",
     response_model=VerificationResult,
-    dependencies=[Operator],
     responses={401: {"description": "Not the operator (unauthorized)."}, 404: {"description": "Unknown evidence."}},
     summary="Operator: read the stored object back and check it against its receipt",
 )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from evidence.api.dependencies import Evidence, known_format
+from evidence.api.dependencies import Evidence, Internal, known_format
 from evidence.api.schemas import EvidenceReceipt, UploadRequest, UploadState, UploadTicket
 from evidence.domain.uploads import UPLOAD_COMPLETED, UPLOAD_ID_PATTERN
 
-router = APIRouter(tags=["uploads"])
+router = APIRouter(tags=["uploads"], dependencies=[Internal])
 
 _known_format = known_format(UPLOAD_ID_PATTERN, "upload_not_found", "upload")
 

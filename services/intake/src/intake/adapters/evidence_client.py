@@ -20,8 +20,10 @@ _UNDECLARED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
 
 class EvidenceClient:
-    def __init__(self, base_url: str, timeout_s: float, operator_token: str) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=5.0))
+    def __init__(self, base_url: str, timeout_s: float, internal_token: str, operator_token: str) -> None:
+        # Every call is intake's, with the internal token; an operator's re-verification alone takes theirs.
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=5.0),
+                                         headers={"Authorization": f"Bearer {internal_token}"})
         self._operator = {"Authorization": f"Bearer {operator_token}"}
         self._limits: tuple[float, dict[str, Any]] | None = None
 

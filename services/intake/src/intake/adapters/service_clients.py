@@ -10,8 +10,11 @@ from greenchannel.problems import Problem
 
 
 class RoutingClient:
-    def __init__(self, base_url: str, operator_token: str) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0))
+    def __init__(self, base_url: str, internal_token: str, operator_token: str) -> None:
+        # The directory reads are public data and need no token; the internal one goes with them anyway, as
+        # with every call between services, so a read that later needs it does not break.
+        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0),
+                                         headers={"Authorization": f"Bearer {internal_token}"})
         self._operator = {"Authorization": f"Bearer {operator_token}"}
 
     async def close(self) -> None:

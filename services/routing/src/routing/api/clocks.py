@@ -10,7 +10,7 @@ from greenchannel.contracts import CloudEvent
 from greenchannel.problems import Problem
 from pydantic import BaseModel, Field
 
-from routing.api.dependencies import Clocks, Operator, WatchdogDependency
+from routing.api.dependencies import CaseReader, Clocks, Operator, WatchdogDependency
 from routing.domain.clock import Clock
 
 router = APIRouter(prefix="/v1", tags=["sla"])
@@ -27,7 +27,7 @@ class WatchdogPassAnswer(BaseModel):
 
 
 @router.get("/clocks/{number}", response_model=ComplaintClocks, summary="The SLA clocks of a complaint")
-async def get_clocks(clocks: Clocks, number: Annotated[str, Path(max_length=100)]) -> ComplaintClocks:
+async def get_clocks(_: CaseReader, clocks: Clocks, number: Annotated[str, Path(max_length=100)]) -> ComplaintClocks:
     found = await clocks.for_complaint(number)
     if not found:
         raise Problem(404, "clocks_not_found", f"Complaint {number!r} has no SLA clock (it was not forwarded).")

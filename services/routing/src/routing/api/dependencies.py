@@ -1,11 +1,12 @@
-"""FastAPI dependencies: the operator's bearer token and the collaborators ``main.create_app`` keeps on ``app.state``."""
+"""FastAPI dependencies: the bearer tokens (operator's, internal) and the collaborators ``main.create_app`` keeps on
+``app.state``."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import Depends, Request
-from greenchannel.bearer import require_bearer, settings_token
+from greenchannel.bearer import require_any_bearer, require_bearer, settings_token
 
 from routing.adapters.clocks import ClockRepository
 from routing.adapters.companies import CompanyRepository
@@ -15,8 +16,13 @@ from routing.config import Settings
 from routing.domain.categories import Category
 from routing.watchdog import Watchdog
 
-# Operator-only endpoints take ``Authorization: Bearer <OPERATOR_TOKEN>``.
+# Operator-only endpoints (directory changes, clusters, the watchdog) take ``Authorization: Bearer <OPERATOR_TOKEN>``.
 require_operator = require_bearer(settings_token("operator_token"), "operator's")
+# A complaint's decision and clocks are read by the other services (``Bearer <INTERNAL_TOKEN>``) and by operators'
+# tooling (``Bearer <OPERATOR_TOKEN>``): read-only case state, so either token opens them. The directory reads
+# (companies, categories) stay open: public data, which intake serves on its public API anyway.
+require_case_reader = require_any_bearer((settings_token("internal_token"), settings_token("operator_token")),
+                                         "internal or the operator's")
 
 
 def _companies(request: Request) -> CompanyRepository:
@@ -55,3 +61,4 @@ Similar = Annotated[SimilarityRepository, Depends(_similar)]
 SettingsDependency = Annotated[Settings, Depends(_settings)]
 WatchdogDependency = Annotated[Watchdog, Depends(_watchdog)]
 Operator = Annotated[None, Depends(require_operator)]
+CaseReader = Annotated[None, Depends(require_case_reader)]
