@@ -37,6 +37,9 @@ MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
 ORDER_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}\|[A-Z]{2}-\d{8}-\d{6,9}$")
 DIRECTORY_TTL_S = 300.0
+# While the directory is away, ask again only this often: a public page must not wait for it each time.
+DIRECTORY_RETRY_S = 30.0
+DIRECTORY_CACHE_SIZE = 10_000
 
 Month = Annotated[str | None, Query(pattern=MONTH, description="A month, YYYY-MM.")]
 Period = Annotated[str | None, Query(pattern=PERIOD, description="A year (YYYY) or a month (YYYY-MM); default the last 12 months.")]
@@ -59,18 +62,20 @@ class DirectoryLabels:
             try:
                 items = await self.routing.categories()
             except Problem:
-                return self._categories[1] if self._categories else {}
-            self._categories = (time.monotonic() + DIRECTORY_TTL_S, {item["code"]: item for item in items})
+                self._categories = (time.monotonic() + DIRECTORY_RETRY_S, self._categories[1] if self._categories else {})
+            else:
+                self._categories = (time.monotonic() + DIRECTORY_TTL_S, {item["code"]: item for item in items})
         return self._categories[1]
 
     async def company(self, company_id: str) -> dict[str, Any] | None:
         cached = self._companies.get(company_id)
         if cached is None or cached[0] < time.monotonic():
             try:
-                found = await self.routing.company(company_id)
+                cached = (time.monotonic() + DIRECTORY_TTL_S, await self.routing.company(company_id))
             except Problem:
-                return cached[1] if cached else None
-            cached = (time.monotonic() + DIRECTORY_TTL_S, found)
+                cached = (time.monotonic() + DIRECTORY_RETRY_S, cached[1] if cached else None)
+            if len(self._companies) >= DIRECTORY_CACHE_SIZE:
+                self._companies.clear()  # anyone can ask for any id: the cache must stay bounded
             self._companies[company_id] = cached
         return cached[1]
 
