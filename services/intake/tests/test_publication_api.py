@@ -213,7 +213,8 @@ async def test_clusters_and_handling_time_reach_the_public_record(live):
 async def test_live_rollups_equal_a_rebuild_from_the_case_file(live):
     """Whatever the events above did, the counters kept as they arrived are what the case file adds up to."""
     db = live.app.state.runtime.db
-    names = ("statistics_by_category", "statistics_by_company", "statistics_by_region", "public_records")
+    names = ("statistics_by_category", "statistics_by_company", "statistics_by_company_year", "statistics_by_region",
+             "statistics_by_publication_day", "public_records")
 
     async def snapshot():
         result = {}
@@ -387,7 +388,7 @@ async def test_the_public_list_filters_and_pages_stably_under_inserts(seeded):
     # Published meanwhile: one today (ahead of the cursor) and one on A3's day with a higher number.
     records = seeded.app.state.public_data.records
     for number, moment in (("GC-20261011-000001", NOW), ("GC-20261011-000002", OLD)):
-        await records.save(public_record(seeded_case(number, "c-b", "refund", "11", published=moment), None), None)
+        await records.save(public_record(seeded_case(number, "c-a", "refund", "11", published=moment), None), None)
     rest, cursor = [], first["next_cursor"]
     while cursor:
         page = (await seeded.get("/v1/public/complaints", params={"limit": 2, "cursor": cursor})).json()
@@ -402,6 +403,14 @@ async def test_the_public_list_filters_and_pages_stably_under_inserts(seeded):
 
     assert await found(company_id="c-a") == ["GC-20261010-000002", "GC-20261010-000001", "GC-20261010-000003"]
     assert await found(company_id="c-a", category="billing") == ["GC-20261010-000003"]
+    paged, cursor = [], None
+    while True:
+        page = (await seeded.get("/v1/public/complaints", params={"company_id": "c-a", "limit": 1,
+                                                                  **({"cursor": cursor} if cursor else {})})).json()
+        paged += [item["number"] for item in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert paged == await found(company_id="c-a")
     assert await found(status="forwarded") == ["GC-20261010-000003"]
     assert await found(**{"from": "2026-09-01", "to": "2026-09-30"}) == ["GC-20260910-000001"]
     assert await found(company_id="c-b", status="closed") == ["GC-20261010-000005"]

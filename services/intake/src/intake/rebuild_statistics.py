@@ -20,7 +20,7 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from intake.adapters.pii import PiiCipher
-from intake.adapters.public_records import PublicRecords
+from intake.adapters.public_records import PublicRecords, stored
 from intake.adapters.publication import complainant_name
 from intake.adapters.statistics import Statistics
 from intake.config import Settings
@@ -46,10 +46,10 @@ async def rebuild(db: AsyncDatabase, cipher: PiiCipher) -> dict[str, int]:
             into = sums.setdefault(rollup, {})
             for doc_id, (key, counts) in documents.items():
                 into.setdefault(doc_id, (key, Counter()))[1].update(counts)
-                if rollup == "company" and case.get("company_name"):
+                if rollup in ("company", "company_year") and case.get("company_name"):
                     company_names[doc_id] = case["company_name"]
         if case.get("published_at"):
-            record = public_record(case, complainant_name(case, cipher))
+            record = stored(public_record(case, complainant_name(case, cipher)))
             pending.append(ReplaceOne({"_id": record["_id"]}, record, upsert=True))
         if len(pending) >= BATCH:
             written += (await records.records.bulk_write(pending, ordered=False)).upserted_count
