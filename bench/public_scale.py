@@ -238,6 +238,7 @@ async def measure(complaints: int, queries: int) -> dict:
                             samples.append((time.perf_counter() - start) * 1000)
                     results[name] = {"p50_ms": round(statistics.median(samples), 2),
                                      "p95_ms": round(percentile(samples, 0.95), 2)}
+                    print(f"{name}: {results[name]}", file=sys.stderr, flush=True)
 
                 async def get(path: str, headers: dict | None = None, **params) -> dict:
                     response = await http.get(path, params=params, headers=headers)
