@@ -63,8 +63,8 @@ class PublicRecords:
         """Newest publication first; ``after`` is the ``order_key`` of the last row of the previous page.
         ``filters`` hold plain values only (the API's validated parameters).
 
-        The key's range is read in windows of publication days going back from the newest possible one,
-        each four times longer than the last, until the page is full: SecantusDB reads every match of a
+        The key's range is read in windows of publication days going back from the newest possible one (that
+        day alone, then 1, 4, 16... days before it), until the page is full: SecantusDB reads every match of a
         range before it applies the limit, so a window keeps what it reads near the size of a page."""
         query = dict(filters)
         key, prefix = "order_key", ""
@@ -77,14 +77,14 @@ class PublicRecords:
         upper = prefix + (after if after is not None else LAST)
         newest = date.fromisoformat(after[:10]) if after is not None else datetime.now(CHINA).date()
         rows: list[dict[str, Any]] = []
-        days = 1
+        days = 0  # the newest day alone first
         while len(rows) < limit:
             lower = max(prefix + (newest - timedelta(days=days)).isoformat(), floor) if days < MAX_WINDOW_DAYS else floor
             cursor = self.records.find({**query, key: {"$gte": lower, "$lt": upper}}, projection=LISTED)
             rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).to_list()
             if lower == floor:
                 break
-            upper, days = lower, days * 4
+            upper, days = lower, max(1, days * 4)
         return rows
 
     async def stream(self, filters: dict[str, Any], batch_size: int = 500):
