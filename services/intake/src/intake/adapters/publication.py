@@ -57,7 +57,11 @@ class Publication:
     async def project(self, before: Mapping[str, Any] | None, after: Mapping[str, Any],
                       session: AsyncClientSession | None) -> None:
         if after.get("published_at"):
-            await self.records.save(public_record(after, complainant_name(after, self.cipher)), session)
+            name = complainant_name(after, self.cipher)
+            record = public_record(after, name)
+            # Most changes (deadlines, reminders) leave the public record as it was: no write then.
+            if not (before and before.get("published_at")) or public_record(before, name) != record:
+                await self.records.save(record, session)
         changes = statistics.delta(before, after)
         if changes:
             await self.statistics.apply(changes, session, company_name=after.get("company_name"))

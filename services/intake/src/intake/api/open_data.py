@@ -83,13 +83,21 @@ FromDate = Annotated[date | None, Query(alias="from", description="Filed on or a
 ToDate = Annotated[date | None, Query(description="Filed on or before (YYYY-MM-DD).")]
 
 
-@router.get("/complaints.csv", summary="Every published complaint as CSV (schema complaints/1)")
+def streamed(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI description of a streamed export (one document type, a text body)."""
+    return {200: {"content": {media_type: {"schema": {"type": "string"}}},
+                  "headers": {"X-Open-Data-Schema": {"schema": {"type": "string"}, "description": "The schema id."}}}}
+
+
+@router.get("/complaints.csv", summary="Every published complaint as CSV (schema complaints/1)",
+            response_class=StreamingResponse, responses=streamed("text/csv"))
 async def complaints_csv(data: PublicDep, from_: FromDate = None, to: ToDate = None) -> StreamingResponse:
     return StreamingResponse(_csv(data.records.stream(_filters(from_, to))), media_type="text/csv; charset=utf-8",
                              headers=HEADERS)
 
 
-@router.get("/complaints.jsonl", summary="Every published complaint as JSON Lines (schema complaints/1)")
+@router.get("/complaints.jsonl", summary="Every published complaint as JSON Lines (schema complaints/1)",
+            response_class=StreamingResponse, responses=streamed("application/x-ndjson"))
 async def complaints_jsonl(data: PublicDep, from_: FromDate = None, to: ToDate = None) -> StreamingResponse:
     return StreamingResponse(_jsonl(data.records.stream(_filters(from_, to))), media_type="application/x-ndjson",
                              headers=HEADERS)

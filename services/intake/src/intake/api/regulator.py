@@ -46,7 +46,9 @@ def as_csv(body: dict[str, Any]) -> str:
     return out.getvalue()
 
 
-@router.get("/statistics", summary="Figures over all complaints, by month, category, company or region")
+@router.get("/statistics", summary="Figures over all complaints, by month, category, company or region",
+            responses={200: {"content": {"application/json": {"schema": {"type": "object"}},
+                                         "text/csv": {"schema": {"type": "string"}}}}})
 async def regulator_statistics(_: RegulatorDep, data: PublicDep,
                                from_: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
                                to: Month = None, by: By = "month",
