@@ -30,7 +30,7 @@ LIST_KEYS: dict[str, tuple[str, ...]] = {
     "by_status": ("status",),
 }
 LAST = "~"  # sorts after every character a key holds (digits, letters, "-", "_", ".", "|")
-MAX_WINDOW_DAYS = 4 ** 7  # beyond some 45 years back, the window is everything left
+MAX_WINDOW_DAYS = 2 ** 14  # beyond some 45 years back, the window is everything left
 LISTED = {"narrative": 0, "answer": 0, "published_at": 0}
 HIDDEN = {"_id": 0, "published_at": 0, "order_key": 0, **{key: 0 for key in LIST_KEYS}}
 
@@ -63,9 +63,10 @@ class PublicRecords:
         """Newest publication first; ``after`` is the ``order_key`` of the last row of the previous page.
         ``filters`` hold plain values only (the API's validated parameters).
 
-        The key's range is read in windows of publication days going back from the newest possible one (that
-        day alone, then 1, 4, 16... days before it), until the page is full: SecantusDB reads every match of a
-        range before it applies the limit, so a window keeps what it reads near the size of a page."""
+        The key's range is read in windows of publication days going back from the newest possible one
+        (that day alone, then back to 1, 2, 4, 8... days before it) until the page is full: SecantusDB
+        reads every match of a range before it applies the limit, so a window keeps what it reads near the
+        size of a page."""
         query = dict(filters)
         key, prefix = "order_key", ""
         for name, fields in LIST_KEYS.items():
@@ -84,7 +85,7 @@ class PublicRecords:
             rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).to_list()
             if lower == floor:
                 break
-            upper, days = lower, max(1, days * 4)
+            upper, days = lower, max(1, days * 2)
         return rows
 
     async def stream(self, filters: dict[str, Any], batch_size: int = 500):
