@@ -8,6 +8,7 @@ figure can be counted by hand (the statistics), built by the ``rebuild_statistic
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -139,8 +140,6 @@ async def test_publication_due_publishes_an_unanswered_case_once(live):
 
 
 async def until_public(client, number, check, timeout=10.0):
-    import asyncio
-
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
         response = await client.get(f"/v1/public/complaints/{number}")
@@ -164,8 +163,6 @@ async def test_rejected_and_unforwarded_cases_are_never_public(live):
 
 
 async def wait_handled(client, event_id: str, timeout=10.0) -> None:
-    import asyncio
-
     inbox = client.app.state.runtime.db["inbox"]
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
