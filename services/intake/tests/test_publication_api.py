@@ -9,6 +9,7 @@ figure can be counted by hand (the statistics), built by the ``rebuild_statistic
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import io
 import json
@@ -246,7 +247,8 @@ async def test_operator_text_in_filters_is_refused(live):
         for path, parameter in (("/v1/public/statistics", "from"), ("/v1/public/statistics", "by"),
                                 ("/v1/public/rankings", "order_by"), ("/v1/public/rankings", "period")):
             assert (await live.get(path, params={parameter: text})).status_code == 422
-        for cursor in (text, "e30", "JG5l"):
+        impossible_day = base64.urlsafe_b64encode(b"2026-13-45|GC-20261010-000001").decode()
+        for cursor in (text, "e30", "JG5l", impossible_day):
             assert (await live.get("/v1/public/complaints", params={"cursor": cursor})).json()["code"] == "invalid_cursor"
     assert (await live.get("/v1/public/complaints/%7B%22%24ne%22%3A%20null%7D")).status_code == 404
     assert (await live.get("/v1/public/companies/%24where/scorecard")).status_code == 422

@@ -110,8 +110,12 @@ def decode_cursor(cursor: str | None) -> str | None:
         key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, ValueError):
         key = ""
-    if not ORDER_KEY.match(key):
-        raise Problem(400, "invalid_cursor", "The cursor is not one this API gave out.")
+    try:
+        if not ORDER_KEY.match(key):
+            raise ValueError(key)
+        date.fromisoformat(key[:10])
+    except ValueError:
+        raise Problem(400, "invalid_cursor", "The cursor is not one this API gave out.") from None
     return key
 
 
