@@ -217,10 +217,12 @@ async def measure(complaints: int, queries: int) -> dict:
             generated = await generate(db, complaints)
             marker.write_text(json.dumps(generated))
         generated = json.loads(marker.read_text())
-        numbers = [case["_id"] for case in await (await db["complaints"].aggregate(
-            [{"$sample": {"size": queries}}, {"$project": {"_id": 1}}])).to_list()]
-        published = [record["_id"] for record in await (await db["public_records"].aggregate(
-            [{"$sample": {"size": queries}}, {"$project": {"_id": 1}}])).to_list()]
+        # Complaints to look up: those published on one day half a year back (a range of one index; a
+        # random sample of the whole collection would read all of it).
+        published = [record["_id"] for record in await db["public_records"].find(
+            {"order_key": {"$gte": "2026-06-01", "$lt": "2026-06-02"}}, projection={"_id": 1}).to_list()]
+        random.Random(3).shuffle(published)
+        numbers = published = published[:queries]
         settings = Settings(mongo_url=mongo_url, mongo_db=DB, evidence_url="http://127.0.0.1:9",
                             routing_url="http://127.0.0.1:9", notification_url="http://127.0.0.1:9",
                             rate_limits_enabled=False, **broker)

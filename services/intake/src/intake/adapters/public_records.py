@@ -51,7 +51,6 @@ class PublicRecords:
         # Ascending: SecantusDB misreads two-sided ranges on a descending index; it reads either backwards.
         for key in ("order_key", *LIST_KEYS):
             await self.records.create_index([(key, ASCENDING)])
-        await self.records.create_index("filed_on")
 
     async def save(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.records.replace_one({"_id": record["_id"]}, stored(record), upsert=True, session=session)
@@ -82,7 +81,8 @@ class PublicRecords:
         while len(rows) < limit:
             lower = max(prefix + (newest - timedelta(days=days)).isoformat(), floor) if days < MAX_WINDOW_DAYS else floor
             cursor = self.records.find({**query, key: {"$gte": lower, "$lt": upper}}, projection=LISTED)
-            rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).to_list()
+            # The key's own index: with a filing-date range, SecantusDB would otherwise read the dates' index.
+            rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).hint([(key, ASCENDING)]).to_list()
             if lower == floor:
                 break
             upper, days = lower, max(1, days * 2)
