@@ -203,7 +203,8 @@ async def measure(complaints: int, queries: int) -> dict:
 
         shutil.rmtree(folder)  # a generation that did not finish
     folder.mkdir(parents=True, exist_ok=True)
-    server = standins.start_secantus(folder / "secantus", log_dir=folder)
+    # A million complaints take SecantusDB about a minute to open.
+    server = standins.start_secantus(folder / "secantus", log_dir=folder, start_timeout=600)
     mongo_url = standins.mongo_url(server.port)
     amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     if not standins.ensure_rabbitmq(amqp_url).reachable:
