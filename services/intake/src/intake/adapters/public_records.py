@@ -49,6 +49,7 @@ class PublicRecords:
 
     async def ensure_indexes(self) -> None:
         # Ascending: SecantusDB misreads two-sided ranges on a descending index; it reads either backwards.
+        # No index on filing dates: SecantusDB would read a filing-date range's whole index instead of a window.
         for key in ("order_key", *LIST_KEYS):
             await self.records.create_index([(key, ASCENDING)])
 
@@ -81,8 +82,7 @@ class PublicRecords:
         while len(rows) < limit:
             lower = max(prefix + (newest - timedelta(days=days)).isoformat(), floor) if days < MAX_WINDOW_DAYS else floor
             cursor = self.records.find({**query, key: {"$gte": lower, "$lt": upper}}, projection=LISTED)
-            # The key's own index: with a filing-date range, SecantusDB would otherwise read the dates' index.
-            rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).hint([(key, ASCENDING)]).to_list()
+            rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).to_list()
             if lower == floor:
                 break
             upper, days = lower, max(1, days * 2)
