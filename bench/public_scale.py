@@ -219,7 +219,7 @@ async def measure(complaints: int, queries: int) -> dict:
             marker.write_text(json.dumps(generated))
         generated = json.loads(marker.read_text())
         if "filed_on_1" in await db["public_records"].index_information():
-            await db["public_records"].drop_index("filed_on_1")  # data generated when intake still made it
+            await db["public_records"].drop_index("filed_on_1")  # an index intake no longer makes (see PublicRecords)
         # Complaints to look up: those published on one day half a year back (a range of one index; a
         # random sample of the whole collection would read all of it).
         published = [record["_id"] for record in await db["public_records"].find(
@@ -270,11 +270,10 @@ async def measure(complaints: int, queries: int) -> dict:
                 await timed("list_category", lambda r: get("/v1/public/complaints", category=rng.choice(CATEGORIES)))
                 await timed("list_status", lambda r: get("/v1/public/complaints", status=rng.choice(
                     ["responded", "closed", "appealed", "forwarded"])))
-                # Filing dates have no key of their own: the last month's filings, then a month a year ago.
+                # Filing dates have no key of their own: a recent range is bounded by its first day (nothing is
+                # published before it was filed); an old one reads every publication since (not timed here).
                 await timed("list_filed_last_month", lambda r: get(
                     "/v1/public/complaints", **{"from": "2026-11-01", "to": "2026-11-30"}), rounds=20)
-                await timed("list_filed_a_year_ago", lambda r: get(
-                    "/v1/public/complaints", **{"from": "2025-11-01", "to": "2025-11-30"}), rounds=3)
                 await timed("scorecard", lambda r: get(f"/v1/public/companies/{rng.choice(companies)}/scorecard"))
                 await timed("scorecard_year", lambda r: get(f"/v1/public/companies/{rng.choice(companies)}/scorecard",
                                                             period="2026"))
