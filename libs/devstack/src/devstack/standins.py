@@ -89,7 +89,8 @@ class StandIn:
                 self.process.wait()
 
 
-def _spawn(name: str, args: list[str], port: int, log_dir: Path, env: dict[str, str] | None = None) -> StandIn:
+def _spawn(name: str, args: list[str], port: int, log_dir: Path, env: dict[str, str] | None = None,
+           start_timeout: float = 30.0) -> StandIn:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with open(log_path, "ab") as log_file:
@@ -99,14 +100,16 @@ def _spawn(name: str, args: list[str], port: int, log_dir: Path, env: dict[str, 
         )
     standin = StandIn(name, process, port, log_path)
     try:
-        wait_for_port("127.0.0.1", port, process=process)
+        wait_for_port("127.0.0.1", port, timeout=start_timeout, process=process)
     except Exception:
         standin.stop()
         raise RuntimeError(f"{name} did not start; see {log_path}") from None
     return standin
 
 
-def start_secantus(data_dir: Path, port: int | None = None, log_dir: Path | None = None) -> StandIn:
+def start_secantus(data_dir: Path, port: int | None = None, log_dir: Path | None = None,
+                   start_timeout: float = 30.0) -> StandIn:
+    """SecantusDB on ``data_dir``; a large data folder takes a while to open (``start_timeout``)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     return _spawn(
@@ -115,6 +118,7 @@ def start_secantus(data_dir: Path, port: int | None = None, log_dir: Path | None
          "--log-level", "WARNING"],
         port,
         log_dir or data_dir.parent,
+        start_timeout=start_timeout,
     )
 
 

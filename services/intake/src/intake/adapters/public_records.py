@@ -1,0 +1,121 @@
+"""The public records (公示) and the clusters they belong to: projections of the case file, written in the
+same transaction as the case change they follow, read by the public API.
+
+The list's order, "published_on desc, then number desc", is one string (``order_key``). Each filter the
+list offers has its own key field, the filter's values in front of ``order_key`` (``by_company_category``
+is ``company_id|category|published_on|number``), indexed alone: a page is then one range of one index, read
+in order and cut at the limit, and the cursor is a bound of that range. SecantusDB sorts every match when an
+equality on a compound index's first fields is combined with a sort on the next one, which for a large
+company meant sorting all its records for each page.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from intake.domain.statistics import CHINA
+
+# The filters that have a key of their own, the most selective first: a request uses the first whose
+# fields it gives all of, and checks its other filters on the records that range reads.
+LIST_KEYS: dict[str, tuple[str, ...]] = {
+    "by_cluster": ("cluster_id",),
+    "by_company_category": ("company_id", "category"),
+    "by_company": ("company_id",),
+    "by_category": ("category",),
+    "by_status": ("status",),
+}
+LAST = "~"  # sorts after every character a key holds (digits, letters, "-", "_", ".", "|")
+MAX_WINDOW_DAYS = 2 ** 14  # beyond some 45 years back, the window is everything left
+LISTED = {"narrative": 0, "answer": 0, "published_at": 0}
+HIDDEN = {"_id": 0, "published_at": 0, "order_key": 0, **{key: 0 for key in LIST_KEYS}}
+
+
+def stored(record: dict[str, Any]) -> dict[str, Any]:
+    """The public record as stored: with the key of every filter it can be found by."""
+    keys = {name: "|".join([*(str(record[field]) for field in fields), record["order_key"]])
+            for name, fields in LIST_KEYS.items() if all(record.get(field) for field in fields)}
+    return {**record, **keys}
+
+
+class PublicRecords:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.records = db["public_records"]
+        self.clusters = db["public_clusters"]
+
+    async def ensure_indexes(self) -> None:
+        # Ascending: SecantusDB misreads two-sided ranges on a descending index; it reads either backwards.
+        # No index on filing dates: SecantusDB would read a filing-date range's whole index instead of a window.
+        for key in ("order_key", *LIST_KEYS):
+            await self.records.create_index([(key, ASCENDING)])
+
+    async def save(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
+        await self.records.replace_one({"_id": record["_id"]}, stored(record), upsert=True, session=session)
+
+    async def get(self, number: str) -> dict[str, Any] | None:
+        return await self.records.find_one({"_id": number}, projection=HIDDEN)
+
+    async def page(self, filters: dict[str, Any], *, limit: int, after: str | None) -> list[dict[str, Any]]:
+        """Newest publication first; ``after`` is the ``order_key`` of the last row of the previous page.
+        ``filters`` hold plain values only (the API's validated parameters).
+
+        The key's range is read in windows of publication days going back from the newest possible one
+        (that day alone, then back to 1, 2, 4, 8... days before it) until the page is full: SecantusDB
+        reads every match of a range before it applies the limit, so a window keeps what it reads near the
+        size of a page."""
+        query = dict(filters)
+        key, prefix = "order_key", ""
+        for name, fields in LIST_KEYS.items():
+            if all(field in query for field in fields):
+                key, prefix = name, "".join(f"{query.pop(field)}|" for field in fields)
+                break
+        # Published on or after the day it was filed: an earliest filing day is an earliest publication day.
+        floor = prefix + query.get("filed_on", {}).get("$gte", "")
+        upper = prefix + (after if after is not None else LAST)
+        newest = date.fromisoformat(after[:10]) if after is not None else datetime.now(CHINA).date()
+        rows: list[dict[str, Any]] = []
+        days = 0  # the newest day alone first
+        while len(rows) < limit:
+            lower = max(prefix + (newest - timedelta(days=days)).isoformat(), floor) if days < MAX_WINDOW_DAYS else floor
+            cursor = self.records.find({**query, key: {"$gte": lower, "$lt": upper}}, projection=LISTED)
+            rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).to_list()
+            if lower == floor:
+                break
+            upper, days = lower, max(1, days * 2)
+        return rows
+
+    async def stream(self, filters: dict[str, Any], batch_size: int = 500):
+        """Every public record matching ``filters`` (open data), oldest publication first."""
+        cursor = self.records.find(filters, projection=HIDDEN).sort("order_key", 1).batch_size(batch_size)
+        async for record in cursor:
+            yield record
+
+    async def join_cluster(self, cluster_id: str, company_id: str, company_name: str | None, size: int, number: str,
+                           opened_on: str, session: AsyncClientSession) -> None:
+        """Keep the cluster's largest size seen (joins may arrive out of order) and its earliest member."""
+        await self.clusters.update_one(
+            {"_id": cluster_id},
+            {"$max": {"size": size}, "$min": {"first_number": number, "opened_on": opened_on},
+             "$set": {"company_id": company_id, **({"company_name": company_name} if company_name else {})}},
+            upsert=True, session=session,
+        )
+
+    async def cluster(self, cluster_id: str) -> dict[str, Any] | None:
+        found = await self.clusters.find_one({"_id": cluster_id})
+        if found is None:
+            return None
+        return {"id": found["_id"], "company_id": found["company_id"], "company_name": found.get("company_name"),
+                "size": found["size"], "first_number": found["first_number"], "opened_on": found["opened_on"]}
+
+    async def cluster_sizes(self, cluster_ids: set[str]) -> dict[str, int]:
+        if not cluster_ids:
+            return {}
+        found = await self.clusters.find({"_id": {"$in": sorted(cluster_ids)}}, projection={"size": 1}).to_list()
+        return {cluster["_id"]: cluster["size"] for cluster in found}
+
+    async def clear(self) -> None:
+        await self.records.delete_many({})
