@@ -14,7 +14,8 @@
   const more = document.querySelector("[data-action='more']");
   // The filters the API takes, by their names in the form and the address.
   const FILTERS = ["company_id", "category", "status", "from", "to", "cluster_id"];
-  const PAGE_SIZE = "20";
+  // Twenty a page, or the address's own limit (1..100, as the API takes it).
+  const PAGE_SIZE = new URLSearchParams(window.location.search).get("limit") || "20";
   let cursor = null;
   let shown = 0;
 
