@@ -247,7 +247,9 @@ async def information_page(slug: str, page: PageDep, pages: PagesDep) -> HTMLRes
         response = page.render("not_found.html", "public")
         response.status_code = 404
         return response
+    # The content opens with its own heading as a rule; the page adds one only where it does not.
     return page.render("info.html", "public", title=found.title, html=Markup(found.html),
+                       own_heading=found.html.lstrip().startswith("<h1"),
                        others=[(item["slug"], item["title"][page.language]) for item in pages.listing()], slug=slug)
 
 
