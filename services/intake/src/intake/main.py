@@ -24,16 +24,20 @@ from intake.adapters.feedback import FeedbackStore
 from intake.adapters.identities import Identities
 from intake.adapters.pages import load_pages
 from intake.adapters.pii import KeyedHash, PiiCipher
+from intake.adapters.public_records import PublicRecords
+from intake.adapters.publication import Publication
 from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
+from intake.adapters.statistics import Statistics
 from intake.api import (
-    accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, operators, pages, uploads,
+    accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, open_data, operators, pages,
+    public, regulator, uploads,
 )
 from intake.api.deps import Intake
 from intake.config import Settings
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
-from intake.handlers.lifecycle import LifecycleHandlers
+from intake.handlers.publication import PublicationHandlers
 from intake.web import STATIC_PATH, static_files
 from intake.web import router as web_pages
 
@@ -57,12 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, settings.operator_token)
         routing = RoutingClient(settings.routing_url, settings.operator_token)
         notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
+        publication = Publication(runtime, cipher, PublicRecords(runtime.db), Statistics(runtime.db))
+        cases.follow(publication)
         await cases.ensure_indexes()
+        await publication.ensure_indexes()
         await idempotency.ensure_indexes()
         await identities.ensure_indexes()
         await identities.ensure_operator(settings.operator_bootstrap_login, settings.operator_bootstrap_password,
                                          {Role.ADMIN, Role.OPERATOR, Role.REGULATOR})
-        handlers = LifecycleHandlers(runtime, cases)
+        handlers = PublicationHandlers(runtime, cases, publication)
         subscriptions = (
             Subscriptions()
             .on("complaint.screened", handlers.on_screened)
@@ -71,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             .on("sla.reminder", handlers.on_reminder)
             .on("sla.overdue", handlers.on_overdue)
             .on("sla.quiet_period_elapsed", handlers.on_quiet_period_elapsed)
+            .on("sla.publication_due", handlers.on_publication_due)
+            .on("sla.clock_stopped", handlers.on_clock_stopped)
+            .on("cluster.joined", handlers.on_cluster_joined)
         )
         app.state.runtime = runtime
         app.state.dead_letters = DeadLetters(runtime.db, runtime.broker)
@@ -79,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await limits.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
+        app.state.public_data = public.PublicData(publication.records, publication.statistics,
+                                                  public.DirectoryLabels(routing))
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
                                   identities, limits)
         await runtime.start(subscriptions)
@@ -103,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
                    deliveries.router, directory.router, internal.router, pages.router, feedback.router,
-                   uploads.router):
+                   uploads.router, public.router, open_data.router, regulator.router):
         app.include_router(router)
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.

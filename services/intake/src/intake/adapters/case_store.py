@@ -8,9 +8,9 @@ the loser's filter no longer matches and it answers :class:`~intake.domain.lifec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from greenchannel.contracts import EventData
 from greenchannel.runtime import ServiceRuntime
@@ -38,12 +38,27 @@ class CaseNotFound(Exception):
     pass
 
 
+class Projection(Protocol):
+    """What follows every change of a case in its transaction (the public record and the statistics)."""
+
+    async def changed(self, before: Mapping[str, Any] | None, after: dict[str, Any],
+                      session: AsyncClientSession) -> dict[str, Any]: ...
+
+
 class CaseStore:
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.runtime = runtime
         self.complaints = runtime.db["complaints"]
         self.counters = runtime.db["counters"]
         self.evidence_links = runtime.db["evidence_links"]
+        self.projection: Projection | None = None
+
+    def follow(self, projection: Projection) -> None:
+        self.projection = projection
+
+    async def _changed(self, before: Mapping[str, Any] | None, after: dict[str, Any],
+                       session: AsyncClientSession) -> dict[str, Any]:
+        return after if self.projection is None else await self.projection.changed(before, after, session)
 
     async def ensure_indexes(self) -> None:
         await self.complaints.create_index("number", unique=True)
@@ -95,7 +110,7 @@ class CaseStore:
     ) -> dict[str, Any]:
         """Apply ``action`` inside the caller's transaction; ``events(case)`` builds the events to stage
         (from the case as updated); ``timeline`` adds fields to the timeline entry (a note, a rating)."""
-        current = await self.complaints.find_one({"_id": number}, projection={"status": 1}, session=session)
+        current = await self.complaints.find_one({"_id": number}, session=session)
         if current is None:
             raise CaseNotFound(number)
         target = transition(action, Status(current["status"]))
@@ -111,6 +126,7 @@ class CaseStore:
         if updated is None:
             latest = await self.complaints.find_one({"_id": number}, projection={"status": 1}, session=session)
             raise IllegalTransition(action, Status(latest["status"]))
+        updated = await self._changed(current, updated, session)
         for event in events(updated) if events is not None else []:
             await self.runtime.outbox.add(event, subject=number, session=session)
         return updated
@@ -118,14 +134,24 @@ class CaseStore:
     async def note(self, number: str, actor: str, action: str, *, session: AsyncClientSession, detail: str = "",
                    fields: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """A timeline entry (and field changes) that do not change the state: deadlines, reminders, overdue."""
-        current = await self.complaints.find_one({"_id": number}, projection={"status": 1}, session=session)
+        current = await self.complaints.find_one({"_id": number}, session=session)
         if current is None:
             raise CaseNotFound(number)
-        return await self.complaints.find_one_and_update(
+        updated = await self.complaints.find_one_and_update(
             {"_id": number},
             {"$set": fields or {}, "$push": {"timeline": timeline_entry(actor, action, Status(current["status"]), detail)}},
             return_document=ReturnDocument.AFTER, session=session,
         )
+        return await self._changed(current, updated, session)
+
+    async def record(self, number: str, fields: dict[str, Any], *, session: AsyncClientSession) -> dict[str, Any]:
+        """Field changes that are no step of the case (a cluster, a handling time): no timeline entry."""
+        current = await self.complaints.find_one({"_id": number}, session=session)
+        if current is None:
+            raise CaseNotFound(number)
+        updated = await self.complaints.find_one_and_update(
+            {"_id": number}, {"$set": fields}, return_document=ReturnDocument.AFTER, session=session)
+        return await self._changed(current, updated, session)
 
     async def page(self, query: dict[str, Any], *, limit: int, after: tuple[datetime, str] | None) -> list[dict[str, Any]]:
         """Newest first, stable: ordered by (submitted_at, number) descending; ``after`` is the last row seen."""

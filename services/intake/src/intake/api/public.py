@@ -1,0 +1,279 @@
+"""Public results (公示), statistics, scorecards and rankings: anonymous reads of the public record and the
+statistics rollups (the agreed public API contract, issue 7).
+
+Nothing here is personal: the public record carries no name, ID number, contact or province; the province
+appears only summed, in statistics by region. Filters take plain, pattern-checked strings only, so no
+operator can reach a query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from greenchannel.problems import Problem
+
+from intake.adapters.public_records import PublicRecords
+from intake.adapters.service_clients import RoutingClient
+from intake.adapters.statistics import Statistics
+from intake.domain import statistics
+from intake.domain.publication import PUBLIC_STATUSES
+from intake.domain.statistics import CHINA, PROVINCES
+
+router = APIRouter(prefix="/v1/public", tags=["public results"])
+
+COMPANY_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+CATEGORY = r"^[a-z][a-z_]{1,39}$"
+CLUSTER_ID = r"^CL-[A-Z0-9-]{1,40}$"
+NUMBER = r"^[A-Z]{2}-\d{8}-\d{6,9}$"
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
+ORDER_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}\|[A-Z]{2}-\d{8}-\d{6,9}$")
+DIRECTORY_TTL_S = 300.0
+
+Month = Annotated[str | None, Query(pattern=MONTH, description="A month, YYYY-MM.")]
+Period = Annotated[str | None, Query(pattern=PERIOD, description="A year (YYYY) or a month (YYYY-MM); default the last 12 months.")]
+CompanyId = Annotated[str, Path(pattern=COMPANY_ID, description="The company's directory id.")]
+By = Annotated[Literal["month", "category", "company", "region"], Query(description="How rows are grouped.")]
+OrderBy = Literal["per_million_users", "volume", "timely_rate", "relief_rate", "average_rating", "appeal_rate"]
+
+
+@dataclass
+class DirectoryLabels:
+    """Company and category names from routing's directory, kept a few minutes: every public page names
+    them, and a directory that is away must not take the public results down (labels fall back to codes)."""
+
+    routing: RoutingClient
+    _categories: tuple[float, dict[str, dict[str, Any]]] | None = None
+    _companies: dict[str, tuple[float, dict[str, Any] | None]] = field(default_factory=dict)
+
+    async def categories(self) -> dict[str, dict[str, Any]]:
+        if self._categories is None or self._categories[0] < time.monotonic():
+            try:
+                items = await self.routing.categories()
+            except Problem:
+                return self._categories[1] if self._categories else {}
+            self._categories = (time.monotonic() + DIRECTORY_TTL_S, {item["code"]: item for item in items})
+        return self._categories[1]
+
+    async def company(self, company_id: str) -> dict[str, Any] | None:
+        cached = self._companies.get(company_id)
+        if cached is None or cached[0] < time.monotonic():
+            try:
+                found = await self.routing.company(company_id)
+            except Problem:
+                return cached[1] if cached else None
+            cached = (time.monotonic() + DIRECTORY_TTL_S, found)
+            self._companies[company_id] = cached
+        return cached[1]
+
+
+@dataclass
+class PublicData:
+    """The public side's collaborators, built once in ``main.create_app``."""
+
+    records: PublicRecords
+    statistics: Statistics
+    labels: DirectoryLabels
+
+
+def get_public_data(request: Request) -> PublicData:
+    return request.app.state.public_data
+
+
+PublicDep = Annotated[PublicData, Depends(get_public_data)]
+
+
+# --- results ----------------------------------------------------------------------------------------------
+
+
+def encode_cursor(order_key: str) -> str:
+    return base64.urlsafe_b64encode(order_key.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, ValueError):
+        key = ""
+    if not ORDER_KEY.match(key):
+        raise Problem(400, "invalid_cursor", "The cursor is not one this API gave out.")
+    return key
+
+
+async def summaries(data: PublicData, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    categories = await data.labels.categories()
+    sizes = await data.records.cluster_sizes({record["cluster_id"] for record in records if record.get("cluster_id")})
+    return [summary(record, categories, sizes) for record in records]
+
+
+def summary(record: dict[str, Any], categories: dict[str, dict[str, Any]], sizes: dict[str, int]) -> dict[str, Any]:
+    category = categories.get(record["category"], {})
+    cluster_id = record.get("cluster_id")
+    return {
+        "number": record["number"], "company_id": record["company_id"], "company_name": record["company_name"],
+        "category": record["category"], "category_name_zh": category.get("zh", record["category"]),
+        "category_name_en": category.get("en", record["category"]),
+        "filed_on": record["filed_on"], "forwarded_on": record["forwarded_on"], "responded_on": record["responded_on"],
+        "published_on": record["published_on"], "status": record["status"], "response_type": record["response_type"],
+        "timely": record["timely"], "rating": record["rating"], "appeal_outcome": record["appeal_outcome"],
+        "narrative_public": record["narrative_public"],
+        "cluster": {"id": cluster_id, "size": sizes.get(cluster_id, 1)} if cluster_id else None,
+    }
+
+
+@router.get("/complaints", summary="Published complaints and their handling results (公示), newest first")
+async def list_public(
+    data: PublicDep,
+    company_id: Annotated[str | None, Query(pattern=COMPANY_ID)] = None,
+    category: Annotated[str | None, Query(pattern=CATEGORY)] = None,
+    status: Annotated[Literal[PUBLIC_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    from_: Annotated[date | None, Query(alias="from", description="Filed on or after (YYYY-MM-DD).")] = None,
+    to: Annotated[date | None, Query(description="Filed on or before (YYYY-MM-DD).")] = None,
+    cluster_id: Annotated[str | None, Query(pattern=CLUSTER_ID)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    filters: dict[str, Any] = {name: value for name, value in (
+        ("company_id", company_id), ("category", category), ("status", status), ("cluster_id", cluster_id),
+    ) if value is not None}
+    if from_ or to:
+        filters["filed_on"] = {**({"$gte": from_.isoformat()} if from_ else {}), **({"$lte": to.isoformat()} if to else {})}
+    rows = await data.records.page(filters, limit=limit + 1, after=decode_cursor(cursor))
+    items = await summaries(data, rows[:limit])
+    return {"items": items, "next_cursor": encode_cursor(rows[limit - 1]["order_key"]) if len(rows) > limit else None}
+
+
+@router.get("/complaints/{number}", summary="One published complaint, with its narrative and answer if the complainant consented")
+async def read_public(number: Annotated[str, Path(max_length=40)], data: PublicDep) -> dict[str, Any]:
+    record = await data.records.get(number) if re.match(NUMBER, number) else None
+    if record is None:
+        raise Problem(404, "complaint_not_found", "No published complaint has this number.")
+    [item] = await summaries(data, [record])
+    return {**item, "narrative": record["narrative"], "answer": record["answer"]}
+
+
+@router.get("/clusters/{cluster_id}", summary="A collective complaint (集体投诉): its size and first member")
+async def read_cluster(cluster_id: Annotated[str, Path(max_length=60)], data: PublicDep) -> dict[str, Any]:
+    cluster = await data.records.cluster(cluster_id) if re.match(CLUSTER_ID, cluster_id) else None
+    # A cluster none of whose members is public yet is not shown either.
+    if cluster is None or not await data.records.page({"cluster_id": cluster_id}, limit=1, after=None):
+        raise Problem(404, "cluster_not_found", "No published collective complaint has this id.")
+    return cluster
+
+
+# --- statistics -------------------------------------------------------------------------------------------
+
+
+def today() -> date:
+    return datetime.now(CHINA).date()
+
+
+def month_range(from_: str | None, to: str | None) -> tuple[str, str]:
+    default_from, default_to = statistics.last_twelve_months(today())
+    first, last = from_ or default_from, to or default_to
+    if first > last:
+        raise Problem(400, "invalid_range", "'from' is after 'to'.")
+    if len(statistics.months_between(first, last)) > 120:
+        raise Problem(400, "invalid_range", "At most ten years at a time.")
+    return first, last
+
+
+async def statistics_body(data: PublicData, from_: str | None, to: str | None, by: str, *, public_only: bool) -> dict[str, Any]:
+    first, last = month_range(from_, to)
+    months = statistics.months_between(first, last)
+    rollup = {"month": "category", "category": "category", "company": "company", "region": "region"}[by]
+    dimension = {"month": "month", "category": "category", "company": "company_id", "region": "province"}[by]
+    documents = await data.statistics.documents(rollup, months=months, public_only=public_only)
+    grouped: dict[str, dict[str, Any]] = {month: {} for month in months} if by == "month" else {}
+    names: dict[str, str] = {}
+    totals: dict[str, Any] = {}
+    for document in documents:
+        statistics.add(grouped.setdefault(document[dimension], {}), document)
+        statistics.add(totals, document)
+        if document.get("company_name"):
+            names[document[dimension]] = document["company_name"]
+    labels = await row_labels(data, by, grouped, names)
+    rows = [{"key": key, **labels[key], **statistics.figures(total)} for key, total in sorted(grouped.items())]
+    return {"from": first, "to": last, "by": by, "rows": rows, "totals": statistics.figures(totals)}
+
+
+async def row_labels(data: PublicData, by: str, grouped: dict[str, Any], names: dict[str, str]) -> dict[str, dict[str, str]]:
+    if by == "month":
+        return {key: {"label_zh": f"{key[:4]}年{int(key[5:])}月", "label_en": key} for key in grouped}
+    if by == "region":
+        return {key: dict(zip(("label_zh", "label_en"), PROVINCES.get(key, (key, key)))) for key in grouped}
+    if by == "category":
+        categories = await data.labels.categories()
+        return {key: {"label_zh": categories.get(key, {}).get("zh", key), "label_en": categories.get(key, {}).get("en", key)}
+                for key in grouped}
+    companies = await asyncio.gather(*(data.labels.company(key) for key in grouped))
+    return {key: {"label_zh": (found or {}).get("name") or names.get(key, key),
+                  "label_en": (found or {}).get("name_en") or names.get(key, key)}
+            for key, found in zip(grouped, companies)}
+
+
+@router.get("/statistics", summary="Figures over published complaints, by month, category, company or region")
+async def public_statistics(data: PublicDep, from_: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+                            to: Month = None, by: By = "month") -> dict[str, Any]:
+    return await statistics_body(data, from_, to, by, public_only=True)
+
+
+@router.get("/statistics/summary", summary="The home page's headline figures")
+async def summary_statistics(data: PublicDep) -> dict[str, Any]:
+    numbers = statistics.figures(await data.statistics.totals(public_only=True))
+    since = datetime.now(timezone.utc) - timedelta(days=30)
+    return {
+        "published": numbers["received"],
+        "answered_rate": statistics.rate(numbers["answered"], numbers["received"]),
+        "timely_rate": numbers["timely_rate"],
+        "satisfaction": numbers["satisfaction"],
+        "companies": await data.statistics.companies_with(public_only=True),
+        "last_30_days_published": await data.records.published_since(since),
+    }
+
+
+async def scorecard_body(data: PublicData, company_id: str, period: str | None, *, public_only: bool) -> dict[str, Any]:
+    label, periods = statistics.period_months(period, today())
+    documents = await data.statistics.documents("company", months=periods, public_only=public_only, company_id=company_id)
+    company = await data.labels.company(company_id)
+    if company is None and not documents:
+        raise Problem(404, "company_not_found", "No company has this id.")
+    total: dict[str, Any] = {}
+    for document in documents:
+        statistics.add(total, document)
+    name = (company or {}).get("name") or next((d["company_name"] for d in documents if d.get("company_name")), company_id)
+    return {"company_id": company_id, "company_name": name, "period": label,
+            **statistics.scorecard(total, (company or {}).get("user_base_millions"))}
+
+
+@router.get("/companies/{company_id}/scorecard", summary="A company's scorecard over published complaints")
+async def public_scorecard(company_id: CompanyId, data: PublicDep, period: Period = None) -> dict[str, Any]:
+    return await scorecard_body(data, company_id, period, public_only=True)
+
+
+@router.get("/rankings", summary="Companies ranked by a scorecard figure")
+async def rankings(data: PublicDep, period: Period = None, order_by: Annotated[OrderBy, Query()] = "per_million_users",
+                   limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+    label, periods = statistics.period_months(period, today())
+    totals: dict[str, dict[str, Any]] = {}
+    names: dict[str, str] = {}
+    for document in await data.statistics.documents("company", months=periods, public_only=True):
+        if document["company_id"] == statistics.UNKNOWN:
+            continue
+        statistics.add(totals.setdefault(document["company_id"], {}), document)
+        names[document["company_id"]] = document.get("company_name") or document["company_id"]
+    companies = await asyncio.gather(*(data.labels.company(company_id) for company_id in totals))
+    cards = [{"company_id": company_id, "company_name": (found or {}).get("name") or names[company_id], "period": label,
+              **statistics.scorecard(total, (found or {}).get("user_base_millions"))}
+             for (company_id, total), found in zip(totals.items(), companies)]
+    return {"period": label, "order_by": order_by, "items": statistics.ranked(cards, order_by)[:limit]}

@@ -1,0 +1,57 @@
+"""How routing's events reach the public record and the statistics (issue 7): the publication of a case
+the company has not answered in time, the collective complaint a case joined, and the working days the
+company's first answer took. Each applies inside the inbox transaction, like the lifecycle handlers.
+"""
+
+from __future__ import annotations
+
+from greenchannel.contracts import CloudEvent, ClusterJoined, SlaClockStopped, SlaPublicationDue
+from greenchannel.runtime import ServiceRuntime
+
+from intake.adapters.case_store import CaseNotFound, CaseStore
+from intake.adapters.publication import Publication
+from intake.domain.publication import due_unanswered
+from intake.domain.statistics import china_day
+from intake.handlers.lifecycle import LifecycleHandlers, _parse
+
+
+class PublicationHandlers(LifecycleHandlers):
+    def __init__(self, runtime: ServiceRuntime, cases: CaseStore, publication: Publication) -> None:
+        super().__init__(runtime, cases)
+        self.publication = publication
+
+    async def on_publication_due(self, event: CloudEvent) -> None:
+        due: SlaPublicationDue = _parse(event, SlaPublicationDue)
+
+        async def apply(session) -> None:
+            case = await self.cases.complaints.find_one({"_id": due.number}, session=session)
+            if case is None:
+                raise CaseNotFound(due.number)
+            # Answered, withdrawn or closed meanwhile (or published already): nothing to do.
+            if due_unanswered(case):
+                published = await self.publication.publish(case, "publication_due", session)
+                await self.publication.project(case, published, session)
+
+        await self._apply_once(event, due.number, apply)
+
+    async def on_cluster_joined(self, event: CloudEvent) -> None:
+        joined: ClusterJoined = _parse(event, ClusterJoined)
+
+        async def apply(session) -> None:
+            case = await self.cases.record(joined.number, {"cluster_id": joined.cluster_id}, session=session)
+            await self.publication.records.join_cluster(
+                joined.cluster_id, joined.company_id, case.get("company_name"), joined.size, joined.number,
+                china_day(joined.joined_at).isoformat(), session)
+
+        await self._apply_once(event, joined.number, apply)
+
+    async def on_clock_stopped(self, event: CloudEvent) -> None:
+        stopped: SlaClockStopped = _parse(event, SlaClockStopped)
+        # The handling time statistics report: the first answer's working days, pauses excluded.
+        if stopped.kind != "response" or stopped.reason != "responded" or stopped.round != 1:
+            return
+
+        async def apply(session) -> None:
+            await self.cases.record(stopped.number, {"handling_days": stopped.working_days_used}, session=session)
+
+        await self._apply_once(event, stopped.number, apply)
