@@ -35,12 +35,14 @@ SERIOUS = ("serious", "critical")
 
 @pytest.fixture(scope="package")
 async def platform(mongo_url, s3_endpoint, broker_namespace, run_id):
-    """The platform of tests/conftest.py, once for every module of this folder rather than once per module."""
+    """The platform of tests/conftest.py, once for every module of this folder rather than once per module; two
+    similar complaints of different people make a collective complaint (集体投诉), so a page can show one."""
     namespace = broker_namespace.isolated("web")
     for service in SERVICES:
         namespace.settings_for(service)
     async with running_platform(mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=namespace.broker_settings(),
-                                db_prefix=f"t{run_id}_web", bucket=f"t-{run_id}-web") as platform:
+                                db_prefix=f"t{run_id}_web", bucket=f"t-{run_id}-web",
+                                routing_settings={"cluster_min_size": 2}) as platform:
         yield platform
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from devstack.waiting import until
+from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS
 
 from tests.web.support import EN, ZH, company_key, operator_headers
 
@@ -23,12 +24,25 @@ DESCRIPTION = "云服务器到期前未提醒即自动续费一年，申请退�
 ANSWER = "已核实，续费款项将在3个工作日内原路退回。"
 
 
-def complaint(title: str) -> dict:
+def id_number(first_17: str) -> str:
+    """A valid GB 11643 ID number from its first 17 digits."""
+    total = sum(int(digit) * weight for digit, weight in zip(first_17, ID_WEIGHTS))
+    return first_17 + CHECK_CHARACTERS[total % 11]
+
+
+# Three people (different ID numbers) with the same complaint: a collective complaint (the platform of this
+# folder makes one of two).
+COMPLAINANTS = [("钱八", id_number("11010519491231001"), "13811113333"), ("孙九", id_number("31010419850615002"), "13911114444"),
+                ("周十", id_number("44030519900101003"), "13711115555")]
+
+
+def complaint(complainant: tuple[str, str, str]) -> dict:
+    name, number, phone = complainant
     return {
-        "complainant": {"name": "钱八", "id_number": "11010519491231002X", "phone": "13811113333"},
+        "complainant": {"name": name, "id_number": number, "phone": phone},
         "company": {"name": COMPANY_NAME},
         "category": "auto_renewal",
-        "title": title,
+        "title": "云服务器自动续费未提醒",
         "description": DESCRIPTION,
         "occurred_on": "2026-11-02",
         "desired_outcome": "退还续费款项",
@@ -49,16 +63,17 @@ async def _forwarded(platform, number: str, code: str) -> bool:
     return case["status"] == "forwarded"
 
 
-async def _public(platform, number: str) -> bool:
-    return (await platform.intake.get(f"/v1/public/complaints/{number}")).status_code == 200
+async def _public_in_cluster(platform, number: str) -> bool:
+    answer = await platform.intake.get(f"/v1/public/complaints/{number}")
+    return answer.status_code == 200 and answer.json()["cluster"] is not None
 
 
 @pytest.fixture(scope="module")
 async def published(platform) -> Published:
     """Three complaints against the company: two answered (so published), one still waiting."""
     filed = []
-    for title in ("云服务器自动续费未提醒", "续费后无法申请退款", "续费扣款金额有误"):
-        answer = await platform.intake.post("/v1/complaints", json=complaint(title))
+    for complainant in COMPLAINANTS:
+        answer = await platform.intake.post("/v1/complaints", json=complaint(complainant))
         assert answer.status_code == 201, answer.text
         filed.append((answer.json()["number"], answer.json()["access_code"]))
     for number, code in filed:
@@ -73,7 +88,7 @@ async def published(platform) -> Published:
                                        json={"rating": 5, "comment": "退款很快"})
     assert rated.status_code == 200, rated.text
     for number in (relieved, explained):
-        await until(lambda: _public(platform, number), timeout=60, what=f"{number} published")
+        await until(lambda: _public_in_cluster(platform, number), timeout=60, what=f"{number} published in its cluster")
     return Published(relieved, explained, unanswered)
 
 
@@ -120,8 +135,18 @@ async def test_results_page_finds_the_answered_complaint_and_its_detail(open_tab
     assert await page.text_content("[data-bind=answer]") == ANSWER
     assert await page.text_content("[data-bind=narrative]") == record["narrative"] and DESCRIPTION in record["narrative"]
     assert await page.is_hidden("[data-show=withheld]")
-    assert await page.is_visible("[data-show=cluster]") == (record["cluster"] is not None)
+    # Its collective complaint: the group's size, and the list of the group.
+    cluster = (await platform.intake.get(f"/v1/public/clusters/{record['cluster']['id']}")).json()
+    assert cluster["size"] >= 2 and cluster["company_id"] == COMPANY_ID
+    assert await page.text_content("[data-bind=cluster_text]") == ZH["result.cluster_text"].format(
+        size=cluster["size"], first=cluster["first_number"], opened=await _long_date(page, cluster["opened_on"]))
     await check(tab, "public-result")
+    await page.click("[data-bind=cluster_link]")
+    await page.wait_for_url(re.compile(r"cluster_id="))
+    await until(lambda: _numbers_are(entries, sorted([published.relieved, published.explained])), what="the group's results")
+    assert await page.input_value("#f-cluster") == cluster["id"]
+    badge = ZH["result.cluster_size"].format(size=cluster["size"])
+    assert badge in await entries.first.text_content()
 
     # A number that is not public reads the same as one that does not exist.
     await tab.open(f"/public/results/{published.unanswered}")
@@ -292,6 +317,10 @@ async def _numbers_are(entries, numbers: list[str]) -> bool:
 
 async def _count_is(locator, count: int) -> bool:
     return await locator.count() == count
+
+
+async def _long_date(page, day: str) -> str:
+    return await page.evaluate("(day) => GC.formatDate(day)", day)
 
 
 async def _facts(page) -> dict[str, str]:
