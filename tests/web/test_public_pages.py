@@ -158,7 +158,13 @@ async def test_results_page_finds_the_answered_complaint_and_its_detail(open_tab
 async def test_more_adds_the_next_page_and_english_and_a_phone_work(open_tab, check, published):
     tab = await open_tab("phone")
     page = tab.page
-    await tab.open(f"/public/results?company_id={COMPANY_ID}&limit=1&lang=en")
+    await tab.open(f"/public/results?company_id={COMPANY_ID}&limit=1")
+    # The language switch, behind the menu on a phone, keeps the page's filters.
+    await page.click(".menu-toggle")
+    await page.click(f"text={ZH['nav.switch_language']}")
+    await page.wait_for_url(re.compile(r"lang=en"))
+    await page.wait_for_load_state("networkidle")
+    assert f"company_id={COMPANY_ID}" in page.url
     assert await page.get_attribute("html", "lang") == "en"
     assert await page.text_content("h1") == EN["results.heading"]
     entries = page.locator("[data-list=results] > li")

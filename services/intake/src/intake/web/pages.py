@@ -9,6 +9,7 @@ script), and every string comes from the language's catalog.
 from __future__ import annotations
 
 import hashlib
+import typing
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -25,13 +26,15 @@ from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from intake.adapters.pages import Pages
 from intake.api.accounts import Registration
 from intake.api.complaints import Appeal, Rating, Supplement, Withdrawal
 from intake.api.deps import IntakeDep
 from intake.api.feedback import TOPICS, FeedbackForm
+from intake.api.pages import PagesDep
+from intake.api.public import OrderBy
 from intake.domain.filing import ComplaintForm
 from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS, PROVINCE_CODES
+from intake.domain.publication import PUBLIC_STATUSES
 from intake.web.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_S, LANGUAGES, Translator, requested_language
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -131,10 +134,8 @@ class Page:
 
 PageDep = Annotated[Page, Depends(Page)]
 
-# The statuses a published complaint may have (``status`` of GET /v1/public/complaints).
-PUBLIC_STATUSES = ("accepted", "forwarded", "info_requested", "responded", "appealed", "closed", "withdrawn")
 # What a ranking may be ordered by (``order_by`` of GET /v1/public/rankings), the API's default first.
-RANKING_ORDERS = ("per_million_users", "volume", "timely_rate", "relief_rate", "average_rating", "appeal_rate")
+RANKING_ORDERS = typing.get_args(OrderBy)
 
 
 def identity_rules() -> dict[str, Any]:
@@ -195,11 +196,9 @@ def period_choices(t: Translator) -> list[tuple[str, str]]:
                for month in months])
 
 
-def _pages(request: Request) -> Pages:
-    return request.app.state.pages
-
-
-PagesDep = Annotated[Pages, Depends(_pages)]
+def page_titles(pages: PagesDep, language: str) -> list[tuple[str, str]]:
+    """The information pages as (slug, title in the page's language), in their order."""
+    return [(item["slug"], item["title"][language]) for item in pages.listing()]
 
 
 @router.get("/file", response_class=HTMLResponse)
@@ -212,8 +211,7 @@ async def file_complaint(page: PageDep, intake: IntakeDep) -> HTMLResponse:
 @router.get("/public", response_class=HTMLResponse)
 async def public_hub(page: PageDep, pages: PagesDep) -> HTMLResponse:
     """公示: the results, the directory and scorecards, rankings, statistics, the information pages, feedback."""
-    return page.render("public.html", "public", info_pages=[(item["slug"], item["title"][page.language])
-                                                             for item in pages.listing()])
+    return page.render("public.html", "public", info_pages=page_titles(pages, page.language))
 
 
 @router.get("/public/results", response_class=HTMLResponse)
@@ -250,7 +248,7 @@ async def information_page(slug: str, page: PageDep, pages: PagesDep) -> HTMLRes
     # The content opens with its own heading as a rule; the page adds one only where it does not.
     return page.render("info.html", "public", title=found.title, html=Markup(found.html),
                        own_heading=found.html.lstrip().startswith("<h1"),
-                       others=[(item["slug"], item["title"][page.language]) for item in pages.listing()], slug=slug)
+                       others=page_titles(pages, page.language), slug=slug)
 
 
 @router.get("/public/feedback", response_class=HTMLResponse)

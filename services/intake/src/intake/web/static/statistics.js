@@ -52,13 +52,13 @@
       return;
     }
     showTotals(answers[0].body);
-    let empty = true;
+    // Nothing published in the range: the totals say so; no chart of zeros.
+    const empty = !answers[0].body.totals.received;
     Object.entries(BREAKDOWNS).forEach(([by, kind], index) => {
       const section = document.querySelector("[data-chart='" + by + "']");
       const rows = answers[index].body.rows;
-      section.hidden = !rows.length;
-      if (rows.length) {
-        empty = false;
+      section.hidden = empty || !rows.length;
+      if (!section.hidden) {
         GC.Charts.draw(section.querySelector("[data-drawing]"), kind, rows.map((item) => row(item, by)),
           { labelledBy: "chart-" + by + "-heading" });
         table(section, by, rows);
