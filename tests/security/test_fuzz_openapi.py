@@ -123,7 +123,7 @@ async def credentials(platform) -> dict[str, Callable[[str], dict[str, str]]]:
     internal = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 
     def intake(path: str) -> dict[str, str]:
-        if path.startswith("/v1/ops/"):
+        if path.startswith(("/v1/ops/", "/v1/regulator/")):
             return admin
         if path.startswith("/v1/company/"):
             return company

@@ -303,6 +303,47 @@ async def test_operator_text_as_the_page_language_or_feedback_status_is_refused(
         await refused(world, "intake", "GET", path, auth=auth, params={parameter: text}, statuses={422})
 
 
+@pytest.mark.parametrize("path, parameter", [
+    ("/v1/public/complaints", "company_id"),
+    ("/v1/public/complaints", "category"),
+    ("/v1/public/complaints", "status"),
+    ("/v1/public/complaints", "cluster_id"),
+    ("/v1/public/complaints", "from"),
+    ("/v1/public/statistics", "from"),
+    ("/v1/public/statistics", "by"),
+    ("/v1/public/rankings", "order_by"),
+    ("/v1/public/rankings", "period"),
+    ("/v1/public/open-data/complaints.jsonl", "to"),
+])
+async def test_operator_text_in_the_public_results_filters_is_refused(world, path, parameter):
+    for text in OPERATOR_TEXTS:
+        await refused(world, "intake", "GET", path, params={parameter: text}, statuses={422})
+
+
+async def test_forged_cursors_are_refused_by_the_public_results(world):
+    for cursor in CURSORS:
+        problem = await refused(world, "intake", "GET", "/v1/public/complaints", params={"cursor": cursor}, statuses={400})
+        assert problem["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize("path, statuses, code", [
+    ("/v1/public/complaints/TEXT", {404}, "complaint_not_found"),
+    ("/v1/public/clusters/TEXT", {404}, "cluster_not_found"),
+    ("/v1/public/companies/TEXT/scorecard", {404, 422}, None),
+])
+async def test_operator_text_in_public_results_paths_finds_nothing(world, path, statuses, code):
+    for text in OPERATOR_TEXTS:
+        problem = await refused(world, "intake", "GET", path.replace("TEXT", quote(text, safe="")), statuses=statuses)
+        assert code is None or problem["code"] == code
+
+
+@pytest.mark.parametrize("path", ["/v1/regulator/statistics", "/v1/regulator/companies/c-xunlian/scorecard"])
+async def test_the_regulator_view_is_closed_to_everyone_else(world, path):
+    for auth, status in (("none", 401), ("complainant", 403), ("company", 403)):
+        await refused(world, "intake", "GET", path, auth=auth, statuses={status})
+    assert (await world.clients["intake"].get(path, headers=world.auth["admin"])).status_code == 200
+
+
 async def test_operator_text_in_the_directory_search_is_taken_literally(world):
     for text in OPERATOR_TEXTS:
         await taken_literally(world, "routing", "/v1/companies", {"q": text, "limit": 100}, "none")

@@ -72,7 +72,9 @@ def test_the_delta_moves_a_case_between_published_and_unpublished_buckets():
     by_category = changes["category"]
     assert by_category["2026-10|refund|a"][1] == {"received": -1, "accepted": -1}
     assert by_category["2026-10|refund|p"][1] == {"received": 1, "accepted": 1, "answered": 1, "timely": 1, "relief": 1}
-    assert set(changes["company"]) == {"2026-10|c-a|a", "2026|c-a|a", "2026-10|c-a|p", "2026|c-a|p"}
+    assert set(changes["company"]) == {"2026-10|c-a|a", "2026-10|c-a|p"}
+    assert set(changes["company_year"]) == {"2026|c-a|a", "2026|c-a|p"}
+    assert set(changes["publication_day"]) == {"2026-10-15|p"}
     assert set(changes["region"]) == {"2026-10|44|a", "2026-10|44|p"}
     assert statistics.delta(after, after) == {}
     # Applying the deltas of every step adds up to the last step's contribution.
@@ -120,4 +122,6 @@ def test_periods():
     assert statistics.last_twelve_months(date(2026, 12, 3)) == ("2026-01", "2026-12")
     assert statistics.last_twelve_months(date(2026, 1, 31)) == ("2025-02", "2026-01")
     assert len(statistics.months_between("2025-02", "2026-01")) == 12
-    assert statistics.period_months("2026", date(2026, 12, 3)) == ("2026", ["2026"])
+    assert statistics.period_range("2026", date(2026, 12, 3)) == ("2026", "company_year", "2026", "2026")
+    assert statistics.period_range("2026-10", date(2026, 12, 3)) == ("2026-10", "company", "2026-10", "2026-10")
+    assert statistics.period_range(None, date(2026, 12, 3)) == ("2026-01..2026-12", "company", "2026-01", "2026-12")

@@ -20,7 +20,7 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from intake.adapters.pii import PiiCipher
-from intake.adapters.public_records import PublicRecords
+from intake.adapters.public_records import PublicRecords, stored
 from intake.adapters.publication import complainant_name
 from intake.adapters.statistics import Statistics
 from intake.config import Settings
@@ -36,6 +36,7 @@ async def rebuild(db: AsyncDatabase, cipher: PiiCipher) -> dict[str, int]:
     await records.ensure_indexes()
     await statistics.ensure_indexes()
     sums: dict[str, dict[str, tuple[dict[str, Any], Counter]]] = {}
+    company_names: dict[str, str] = {}  # rollup document -> the latest name seen, as the live projection keeps it
     pending: list[ReplaceOne] = []
     written = cases = 0
     await records.clear()
@@ -45,8 +46,10 @@ async def rebuild(db: AsyncDatabase, cipher: PiiCipher) -> dict[str, int]:
             into = sums.setdefault(rollup, {})
             for doc_id, (key, counts) in documents.items():
                 into.setdefault(doc_id, (key, Counter()))[1].update(counts)
+                if rollup in ("company", "company_year") and case.get("company_name"):
+                    company_names[doc_id] = case["company_name"]
         if case.get("published_at"):
-            record = public_record(case, complainant_name(case, cipher))
+            record = stored(public_record(case, complainant_name(case, cipher)))
             pending.append(ReplaceOne({"_id": record["_id"]}, record, upsert=True))
         if len(pending) >= BATCH:
             written += (await records.records.bulk_write(pending, ordered=False)).upserted_count
@@ -56,7 +59,9 @@ async def rebuild(db: AsyncDatabase, cipher: PiiCipher) -> dict[str, int]:
     await statistics.clear()
     counts = {"complaints": cases, "public_records": written}
     for rollup, documents in sums.items():
-        rows = [{"_id": doc_id, **key, **nested(counts_)} for doc_id, (key, counts_) in documents.items()]
+        rows = [{"_id": doc_id, **key, **nested(counts_),
+                 **({"company_name": company_names[doc_id]} if doc_id in company_names else {})}
+                for doc_id, (key, counts_) in documents.items()]
         for start in range(0, len(rows), BATCH):
             await statistics.rollups[rollup].insert_many(rows[start:start + BATCH], ordered=False)
         counts[f"statistics_by_{rollup}"] = len(rows)

@@ -1,9 +1,12 @@
 """The public records (公示) and the clusters they belong to: projections of the case file, written in the
 same transaction as the case change they follow, read by the public API.
 
-The list's order, "published_on desc, then number desc", is one string field (``order_key``), so a page
-is one index range in every filter combination and the cursor is a single comparison: each filter the
-list offers has an index that ends in ``order_key``.
+The list's order, "published_on desc, then number desc", is one string (``order_key``). Each filter the
+list offers has its own key field, the filter's values in front of ``order_key`` (``by_company_category``
+is ``company_id|category|published_on|number``), indexed alone: a page is then one range of one index, read
+in order and cut at the limit, and the cursor is a bound of that range. SecantusDB sorts every match when an
+equality on a compound index's first fields is combined with a sort on the next one, which for a large
+company meant sorting all its records for each page.
 """
 
 from __future__ import annotations
@@ -14,17 +17,24 @@ from pymongo import DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-# The filter combinations the public list serves from one index each; other combinations (status or dates
-# with a company) are served from the company's index, which is already narrow.
-LIST_INDEXES = (
-    (),
-    ("company_id",),
-    ("company_id", "category"),
-    ("category",),
-    ("status",),
-    ("cluster_id",),
-)
-PUBLIC_FIELDS = {"_id": 0, "published_at": 0, "order_key": 0}
+# The filters that have a key of their own, the most selective first: a request uses the first whose
+# fields it gives all of, and checks its other filters on the records that range reads.
+LIST_KEYS: dict[str, tuple[str, ...]] = {
+    "by_cluster": ("cluster_id",),
+    "by_company_category": ("company_id", "category"),
+    "by_company": ("company_id",),
+    "by_category": ("category",),
+    "by_status": ("status",),
+}
+HIGHEST = "\uffff"  # sorts after every character of a key
+HIDDEN = {"_id": 0, "published_at": 0, "order_key": 0, **{key: 0 for key in LIST_KEYS}}
+
+
+def stored(record: dict[str, Any]) -> dict[str, Any]:
+    """The public record as stored: with the key of every filter it can be found by."""
+    keys = {name: "|".join([*(str(record[field]) for field in fields), record["order_key"]])
+            for name, fields in LIST_KEYS.items() if all(record.get(field) for field in fields)}
+    return {**record, **keys}
 
 
 class PublicRecords:
@@ -33,31 +43,38 @@ class PublicRecords:
         self.clusters = db["public_clusters"]
 
     async def ensure_indexes(self) -> None:
-        for fields in LIST_INDEXES:
-            await self.records.create_index([*((field, 1) for field in fields), ("order_key", DESCENDING)])
-        await self.records.create_index("published_at")
+        for key in ("order_key", *LIST_KEYS):
+            await self.records.create_index([(key, DESCENDING)])
+        await self.records.create_index("filed_on")
 
     async def save(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
-        await self.records.replace_one({"_id": record["_id"]}, record, upsert=True, session=session)
+        await self.records.replace_one({"_id": record["_id"]}, stored(record), upsert=True, session=session)
 
     async def get(self, number: str) -> dict[str, Any] | None:
-        return await self.records.find_one({"_id": number}, projection=PUBLIC_FIELDS)
+        return await self.records.find_one({"_id": number}, projection=HIDDEN)
 
     async def page(self, filters: dict[str, Any], *, limit: int, after: str | None) -> list[dict[str, Any]]:
         """Newest publication first; ``after`` is the ``order_key`` of the last row of the previous page.
-        ``filters`` hold plain strings only (the API's validated parameters)."""
+        ``filters`` hold plain values only (the API's validated parameters)."""
         query = dict(filters)
-        if after is not None:
-            query["order_key"] = {"$lt": after}
+        key, prefix = "order_key", ""
+        for name, fields in LIST_KEYS.items():
+            if all(field in query for field in fields):
+                key, prefix = name, "".join(f"{query.pop(field)}|" for field in fields)
+                break
+        bounds: dict[str, str] = {"$gt": prefix, "$lt": prefix + (after if after is not None else HIGHEST)}
+        dates = query.get("filed_on", {})
+        if key == "order_key" and "$gte" in dates:
+            # Published on or after the day it was filed: an earliest filing day bounds the range too.
+            bounds["$gte"] = dates["$gte"]
+            del bounds["$gt"]
+        query[key] = bounds
         cursor = self.records.find(query, projection={"narrative": 0, "answer": 0, "published_at": 0})
-        return await cursor.sort("order_key", DESCENDING).limit(limit).to_list()
-
-    async def published_since(self, moment) -> int:
-        return await self.records.count_documents({"published_at": {"$gte": moment}})
+        return await cursor.sort(key, DESCENDING).limit(limit).hint([(key, DESCENDING)]).to_list()
 
     async def stream(self, filters: dict[str, Any], batch_size: int = 500):
         """Every public record matching ``filters`` (open data), oldest publication first."""
-        cursor = self.records.find(filters, projection=PUBLIC_FIELDS).sort("order_key", 1).batch_size(batch_size)
+        cursor = self.records.find(filters, projection=HIDDEN).sort("order_key", 1).batch_size(batch_size)
         async for record in cursor:
             yield record
 

@@ -14,7 +14,7 @@ import binascii
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -37,6 +37,9 @@ MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]))?$"
 ORDER_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}\|[A-Z]{2}-\d{8}-\d{6,9}$")
 DIRECTORY_TTL_S = 300.0
+# While the directory is away, ask again only this often: a public page must not wait for it each time.
+DIRECTORY_RETRY_S = 30.0
+DIRECTORY_CACHE_SIZE = 10_000
 
 Month = Annotated[str | None, Query(pattern=MONTH, description="A month, YYYY-MM.")]
 Period = Annotated[str | None, Query(pattern=PERIOD, description="A year (YYYY) or a month (YYYY-MM); default the last 12 months.")]
@@ -59,18 +62,20 @@ class DirectoryLabels:
             try:
                 items = await self.routing.categories()
             except Problem:
-                return self._categories[1] if self._categories else {}
-            self._categories = (time.monotonic() + DIRECTORY_TTL_S, {item["code"]: item for item in items})
+                self._categories = (time.monotonic() + DIRECTORY_RETRY_S, self._categories[1] if self._categories else {})
+            else:
+                self._categories = (time.monotonic() + DIRECTORY_TTL_S, {item["code"]: item for item in items})
         return self._categories[1]
 
     async def company(self, company_id: str) -> dict[str, Any] | None:
         cached = self._companies.get(company_id)
         if cached is None or cached[0] < time.monotonic():
             try:
-                found = await self.routing.company(company_id)
+                cached = (time.monotonic() + DIRECTORY_TTL_S, await self.routing.company(company_id))
             except Problem:
-                return cached[1] if cached else None
-            cached = (time.monotonic() + DIRECTORY_TTL_S, found)
+                cached = (time.monotonic() + DIRECTORY_RETRY_S, cached[1] if cached else None)
+            if len(self._companies) >= DIRECTORY_CACHE_SIZE:
+                self._companies.clear()  # anyone can ask for any id: the cache must stay bounded
             self._companies[company_id] = cached
         return cached[1]
 
@@ -193,7 +198,7 @@ async def statistics_body(data: PublicData, from_: str | None, to: str | None, b
     months = statistics.months_between(first, last)
     rollup = {"month": "category", "category": "category", "company": "company", "region": "region"}[by]
     dimension = {"month": "month", "category": "category", "company": "company_id", "region": "province"}[by]
-    documents = await data.statistics.documents(rollup, months=months, public_only=public_only)
+    documents = await data.statistics.between(rollup, first, last, public_only=public_only)
     grouped: dict[str, dict[str, Any]] = {month: {} for month in months} if by == "month" else {}
     names: dict[str, str] = {}
     totals: dict[str, Any] = {}
@@ -230,21 +235,25 @@ async def public_statistics(data: PublicDep, from_: Annotated[str | None, Query(
 
 @router.get("/statistics/summary", summary="The home page's headline figures")
 async def summary_statistics(data: PublicDep) -> dict[str, Any]:
-    numbers = statistics.figures(await data.statistics.totals(public_only=True))
-    since = datetime.now(timezone.utc) - timedelta(days=30)
+    total, companies = await data.statistics.totals(public_only=True)
+    numbers = statistics.figures(total)
+    last_day = today()
+    recent = await data.statistics.between("publication_day", (last_day - timedelta(days=29)).isoformat(),
+                                           last_day.isoformat(), public_only=True)
     return {
         "published": numbers["received"],
         "answered_rate": statistics.rate(numbers["answered"], numbers["received"]),
         "timely_rate": numbers["timely_rate"],
         "satisfaction": numbers["satisfaction"],
-        "companies": await data.statistics.companies_with(public_only=True),
-        "last_30_days_published": await data.records.published_since(since),
+        "companies": companies,
+        "last_30_days_published": sum(int(document.get("received", 0)) for document in recent),
     }
 
 
 async def scorecard_body(data: PublicData, company_id: str, period: str | None, *, public_only: bool) -> dict[str, Any]:
-    label, periods = statistics.period_months(period, today())
-    documents = await data.statistics.documents("company", months=periods, public_only=public_only, company_id=company_id)
+    label, rollup, first, last = statistics.period_range(period, today())
+    periods = statistics.months_between(first, last) if rollup == "company" else [first]
+    documents = await data.statistics.of_company(rollup, company_id, periods, public_only=public_only)
     company = await data.labels.company(company_id)
     if company is None and not documents:
         raise Problem(404, "company_not_found", "No company has this id.")
@@ -264,10 +273,10 @@ async def public_scorecard(company_id: CompanyId, data: PublicDep, period: Perio
 @router.get("/rankings", summary="Companies ranked by a scorecard figure")
 async def rankings(data: PublicDep, period: Period = None, order_by: Annotated[OrderBy, Query()] = "per_million_users",
                    limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
-    label, periods = statistics.period_months(period, today())
+    label, rollup, first, last = statistics.period_range(period, today())
     totals: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
-    for document in await data.statistics.documents("company", months=periods, public_only=True):
+    for document in await data.statistics.between(rollup, first, last, public_only=True):
         if document["company_id"] == statistics.UNKNOWN:
             continue
         statistics.add(totals.setdefault(document["company_id"], {}), document)

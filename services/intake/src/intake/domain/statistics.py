@@ -20,12 +20,14 @@ CHINA = ZoneInfo("Asia/Shanghai")
 RELIEF = frozenset({"monetary_relief", "non_monetary_relief"})
 UNSCREENED = frozenset({"submitted"})
 NOT_ACCEPTED = frozenset({"submitted", "rejected"})
-# The rollups and the dimensions of their keys; "period" holds both the month and the year of filing, so a
-# scorecard or ranking of a year or a month reads one document per company.
+# The rollups and the dimensions of their keys (the document id is the key's values joined, then "p" for
+# published cases or "a" for the others): every read is one range or a few ids of the primary key.
 ROLLUPS: dict[str, tuple[str, ...]] = {
     "category": ("month", "category"),
-    "company": ("period", "company_id"),
+    "company": ("month", "company_id"),
+    "company_year": ("year", "company_id"),
     "region": ("month", "province"),
+    "publication_day": ("day",),  # published cases only, by the day they became public
 }
 COUNTERS = ("received", "accepted", "rejected", "answered", "timely", "relief", "rating_sum", "rating_count", "appealed")
 UNKNOWN = "unknown"
@@ -77,14 +79,17 @@ def field_name(value: Any) -> str:
 def keys(case: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """The documents of each rollup a case falls in: their key fields (published flag included)."""
     filed = china_day(case["submitted_at"])
-    month = f"{filed:%Y-%m}"
+    month, company = f"{filed:%Y-%m}", case.get("company_id") or UNKNOWN
     published = bool(case.get("published_at"))
-    return {
+    found = {
         "category": [{"month": month, "category": case.get("category") or UNKNOWN, "published": published}],
-        "company": [{"period": period, "company_id": case.get("company_id") or UNKNOWN, "published": published}
-                    for period in (month, f"{filed:%Y}")],
+        "company": [{"month": month, "company_id": company, "published": published}],
+        "company_year": [{"year": f"{filed:%Y}", "company_id": company, "published": published}],
         "region": [{"month": month, "province": case.get("region_code") or UNKNOWN, "published": published}],
     }
+    if published:
+        found["publication_day"] = [{"day": china_day(case["published_at"]).isoformat(), "published": True}]
+    return found
 
 
 def document_id(rollup: str, key: Mapping[str, Any]) -> str:
@@ -221,13 +226,13 @@ def last_twelve_months(today: date) -> tuple[str, str]:
     return f"{start:%Y-%m}", f"{today:%Y-%m}"
 
 
-def period_months(period: str | None, today: date) -> tuple[str, list[str]]:
-    """A scorecard period (``YYYY``, ``YYYY-MM`` or None for the last twelve months): its label and the
-    rollup periods to sum (one document per company for a year or a month)."""
+def period_range(period: str | None, today: date) -> tuple[str, str, str, str]:
+    """A scorecard period (``YYYY``, ``YYYY-MM`` or None for the last twelve months): its label, the rollup
+    to read (a year is one document per company) and the first and last key of that rollup."""
     if period is None:
         first, last = last_twelve_months(today)
-        return f"{first}..{last}", months_between(first, last)
-    return period, [period]
+        return f"{first}..{last}", "company", first, last
+    return period, "company_year" if len(period) == 4 else "company", period, period
 
 
 # Province-level divisions (GB/T 2260, the first two digits of an ID number): the labels of statistics by region.
