@@ -215,6 +215,10 @@ async def test_company_scorecard_rankings_and_directory(open_tab, check, platfor
     assert await row.locator("[data-figure=volume]").text_content() == "2"
     assert await row.locator("[data-figure=relief_rate]").text_content() == "50%"
     await check(tab, "public-rankings")
+    phone = await open_tab("phone")
+    await phone.open("/public/rankings")
+    await phone.page.wait_for_selector("[data-show=table]:not([hidden])")
+    await check(phone, "public-rankings")  # the table scrolls in its own region, the page does not
 
     await tab.open("/public/companies")
     link = page.locator(f"[data-list=companies] a[href='/public/companies/{COMPANY_ID}']")
@@ -246,6 +250,12 @@ async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the
     totals = await _figures(page)
     assert totals["received"] == f"{category['totals']['received']:,}"
     await check(tab, "public-statistics")
+    phone = await open_tab("phone")
+    await phone.open("/public/statistics")
+    await phone.page.wait_for_selector("[data-chart=region] svg")
+    for by in ("month", "category", "region"):  # drawn at the phone's width
+        assert await phone.page.locator(f"[data-chart={by}] svg").evaluate("(svg) => svg.getBoundingClientRect().width") <= 375
+    await check(phone, "public-statistics")
 
     summary = (await platform.intake.get("/v1/public/statistics/summary")).json()
     await tab.open("/")

@@ -36,7 +36,8 @@
     };
   }
 
-  /* Columns: rows [{label, value}] in order (e.g. months), with a light grid and the values above. */
+  /* Columns: rows [{label, value}] in order (e.g. months), with a light grid and the values above (an empty
+     column has no bar to put one on; the table says 0). */
   function columns(container, rows, { labelledBy }) {
     const height = 240;
     const { width, node } = frame(container, height, labelledBy);
@@ -56,7 +57,7 @@
       const barWidth = Math.max(2, band * 0.7);
       node.append(svg("rect", { class: "bar", "data-value": row.value, x: x + (band - barWidth) / 2, y: y(row.value),
         width: barWidth, height: Math.max(0, y(0) - y(row.value)) }));
-      if (band >= 24) {
+      if (band >= 24 && row.value) {
         node.append(svg("text", { class: "value", x: x + band / 2, y: y(row.value) - 5, "text-anchor": "middle",
           text: numbers.format(row.value) }));
       }
