@@ -32,7 +32,8 @@ def id_number(first_17: str) -> str:
 
 # Three people (different ID numbers) with the same complaint: a collective complaint (the platform of this
 # folder makes one of two).
-COMPLAINANTS = [("钱八", id_number("11010519491231001"), "13811113333"), ("孙九", id_number("31010419850615002"), "13911114444"),
+COMPLAINANTS = [("钱八", id_number("11010519491231001"), "13811113333"),
+                ("孙九", id_number("31010419850615002"), "13911114444"),
                 ("周十", id_number("44030519900101003"), "13711115555")]
 
 
@@ -126,14 +127,15 @@ async def test_results_page_finds_the_answered_complaint_and_its_detail(open_tab
     record = (await platform.intake.get(f"/v1/public/complaints/{published.relieved}")).json()
     assert record["response_type"] == "monetary_relief" and record["rating"] == 5 and record["answer"] == ANSWER
     assert await page.text_content("h1") == ZH["result.heading"].format(number=published.relieved)
-    facts = await _facts(page)
+    facts = await _figures(page, "[data-facts]")
     assert facts["company"] == COMPANY_NAME
     assert facts["status"] == ZH["status.closed"]
     assert facts["response_type"] == ZH["response_type.monetary_relief"]
     assert facts["rating"] == ZH["figures.rating"].format(value="5.0")
     assert facts["timely"] == (ZH["result.timely_yes"] if record["timely"] else ZH["result.timely_no"])
     assert await page.text_content("[data-bind=answer]") == ANSWER
-    assert await page.text_content("[data-bind=narrative]") == record["narrative"] and DESCRIPTION in record["narrative"]
+    assert DESCRIPTION in record["narrative"]
+    assert await page.text_content("[data-bind=narrative]") == record["narrative"]
     assert await page.is_hidden("[data-show=withheld]")
     # Its collective complaint: the group's size, and the list of the group.
     cluster = (await platform.intake.get(f"/v1/public/clusters/{record['cluster']['id']}")).json()
@@ -143,7 +145,8 @@ async def test_results_page_finds_the_answered_complaint_and_its_detail(open_tab
     await check(tab, "public-result")
     await page.click("[data-bind=cluster_link]")
     await page.wait_for_url(re.compile(r"cluster_id="))
-    await until(lambda: _numbers_are(entries, sorted([published.relieved, published.explained])), what="the group's results")
+    both = sorted([published.relieved, published.explained])
+    await until(lambda: _numbers_are(entries, both), what="the group's results")
     assert await page.input_value("#f-cluster") == cluster["id"]
     badge = ZH["result.cluster_size"].format(size=cluster["size"])
     assert badge in await entries.first.text_content()
@@ -203,7 +206,8 @@ async def test_company_scorecard_rankings_and_directory(open_tab, check, platfor
         assert figures["per_million_users"] == (ZH["figures.unknown"] if card["per_million_users"] is None
                                                 else figures["per_million_users"])
         await page.wait_for_selector("[data-show=recent]:not([hidden])")
-        recent = await page.locator("[data-list=results] > li").evaluate_all("(nodes) => nodes.map((n) => n.dataset.number)")
+        recent = await page.locator("[data-list=results] > li").evaluate_all(
+            "(nodes) => nodes.map((n) => n.dataset.number)")
         assert sorted(recent) == sorted([published.relieved, published.explained])
         await check(tab, "public-scorecard")
 
@@ -227,7 +231,8 @@ async def test_company_scorecard_rankings_and_directory(open_tab, check, platfor
     await page.wait_for_selector("[data-show=scorecard]:not([hidden])")
 
 
-async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the_headline(open_tab, check, platform, published):
+async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the_headline(open_tab, check, platform,
+                                                                                          published):
     tab = await open_tab("desktop")
     page = tab.page
     await tab.open("/public/statistics")
@@ -236,7 +241,8 @@ async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the
         answer = (await platform.intake.get("/v1/public/statistics", params={"by": by})).json()
         section = page.locator(f"[data-chart={by}]")
         assert await section.is_visible(), by
-        bars = await section.locator("svg[role=img] rect.bar").evaluate_all("(nodes) => nodes.map((n) => Number(n.dataset.value))")
+        bars = await section.locator("svg[role=img] rect.bar").evaluate_all(
+            "(nodes) => nodes.map((n) => Number(n.dataset.value))")
         assert sorted(bars) == sorted(row["received"] for row in answer["rows"]) and bars, by
         assert await section.locator("svg").get_attribute("aria-labelledby") == f"chart-{by}-heading"
         # The data table holds the same figures, one row per bar.
@@ -245,7 +251,8 @@ async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the
         assert await section.locator("table").is_visible()
     category = (await platform.intake.get("/v1/public/statistics", params={"by": "category"})).json()
     renewal = next(row for row in category["rows"] if row["key"] == "auto_renewal")
-    cells = await page.locator("[data-chart=category] tbody tr", has_text=renewal["label_zh"]).locator("td").all_text_contents()
+    row = page.locator("[data-chart=category] tbody tr", has_text=renewal["label_zh"])
+    cells = await row.locator("td").all_text_contents()
     assert cells[0] == str(renewal["received"]) and renewal["received"] >= 2
     totals = await _figures(page)
     assert totals["received"] == f"{category['totals']['received']:,}"
@@ -254,7 +261,8 @@ async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the
     await phone.open("/public/statistics")
     await phone.page.wait_for_selector("[data-chart=region] svg")
     for by in ("month", "category", "region"):  # drawn at the phone's width
-        assert await phone.page.locator(f"[data-chart={by}] svg").evaluate("(svg) => svg.getBoundingClientRect().width") <= 375
+        drawing = phone.page.locator(f"[data-chart={by}] svg")
+        assert await drawing.evaluate("(svg) => svg.getBoundingClientRect().width") <= 375
     await check(phone, "public-statistics")
 
     summary = (await platform.intake.get("/v1/public/statistics/summary")).json()
@@ -302,7 +310,8 @@ async def test_feedback_form_checks_sends_and_thanks_and_an_operator_reads_it(op
     await page.fill("#f-phone", "12345")
     await page.click("#feedback-form button[type=submit]")
     await page.wait_for_selector("#f-phone-error:not([hidden])")
-    assert await page.text_content("#f-text-error") == ZH["error.string_too_short"].format(label=ZH["feedback.text"], min=10)
+    too_short = ZH["error.string_too_short"].format(label=ZH["feedback.text"], min=10)
+    assert await page.text_content("#f-text-error") == too_short
     assert await page.text_content("#f-phone-error") == ZH["error.phone_format"]
     assert await page.get_attribute("#f-text", "aria-invalid") == "true"
     await check(tab, "public-feedback-errors")
@@ -339,11 +348,8 @@ async def _long_date(page, day: str) -> str:
     return await page.evaluate("(day) => GC.formatDate(day)", day)
 
 
-async def _facts(page) -> dict[str, str]:
-    return await page.locator("[data-facts] [data-figure]").evaluate_all(
-        "(nodes) => Object.fromEntries(nodes.map((node) => [node.dataset.figure, node.querySelector('dd').textContent]))")
-
-
-async def _figures(page) -> dict[str, str]:
-    return await page.locator("[data-figures]:not([hidden]) [data-figure]").evaluate_all(
-        "(nodes) => Object.fromEntries(nodes.map((node) => [node.dataset.figure, node.querySelector('dd').textContent]))")
+async def _figures(page, within: str = "[data-figures]:not([hidden])") -> dict[str, str]:
+    """The figures (or facts) a page shows, by their data-figure name: the text of each one's <dd>."""
+    return await page.locator(f"{within} [data-figure]").evaluate_all(
+        "(nodes) => Object.fromEntries(nodes.map((node) => [node.dataset.figure,"
+        " node.querySelector('dd').textContent]))")
