@@ -55,6 +55,7 @@ bench: install
 	$(BIN)/python -m bench.submit_to_webhook
 	$(BIN)/python -m bench.evidence_upload
 	$(BIN)/python -m bench.scrubbing
+	$(BIN)/python -m bench.public_scale
 
 clean:
 	rm -rf $(VENV) .testdata .pytest_cache $(WEB_TESTS)/node_modules

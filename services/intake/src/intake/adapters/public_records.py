@@ -11,11 +11,14 @@ company meant sorting all its records for each page.
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from pymongo import DESCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+
+from intake.domain.statistics import CHINA
 
 # The filters that have a key of their own, the most selective first: a request uses the first whose
 # fields it gives all of, and checks its other filters on the records that range reads.
@@ -26,7 +29,9 @@ LIST_KEYS: dict[str, tuple[str, ...]] = {
     "by_category": ("category",),
     "by_status": ("status",),
 }
-HIGHEST = "\uffff"  # sorts after every character of a key
+LAST = "~"  # sorts after every character a key holds (digits, letters, "-", "_", ".", "|")
+MAX_WINDOW_DAYS = 4 ** 7  # beyond some 45 years back, the window is everything left
+LISTED = {"narrative": 0, "answer": 0, "published_at": 0}
 HIDDEN = {"_id": 0, "published_at": 0, "order_key": 0, **{key: 0 for key in LIST_KEYS}}
 
 
@@ -43,8 +48,9 @@ class PublicRecords:
         self.clusters = db["public_clusters"]
 
     async def ensure_indexes(self) -> None:
+        # Ascending: SecantusDB misreads two-sided ranges on a descending index; it reads either backwards.
         for key in ("order_key", *LIST_KEYS):
-            await self.records.create_index([(key, DESCENDING)])
+            await self.records.create_index([(key, ASCENDING)])
         await self.records.create_index("filed_on")
 
     async def save(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
@@ -55,22 +61,31 @@ class PublicRecords:
 
     async def page(self, filters: dict[str, Any], *, limit: int, after: str | None) -> list[dict[str, Any]]:
         """Newest publication first; ``after`` is the ``order_key`` of the last row of the previous page.
-        ``filters`` hold plain values only (the API's validated parameters)."""
+        ``filters`` hold plain values only (the API's validated parameters).
+
+        The key's range is read in windows of publication days going back from the newest possible one (that
+        day alone, then 1, 4, 16... days before it), until the page is full: SecantusDB reads every match of a
+        range before it applies the limit, so a window keeps what it reads near the size of a page."""
         query = dict(filters)
         key, prefix = "order_key", ""
         for name, fields in LIST_KEYS.items():
             if all(field in query for field in fields):
                 key, prefix = name, "".join(f"{query.pop(field)}|" for field in fields)
                 break
-        bounds: dict[str, str] = {"$gt": prefix, "$lt": prefix + (after if after is not None else HIGHEST)}
-        dates = query.get("filed_on", {})
-        if key == "order_key" and "$gte" in dates:
-            # Published on or after the day it was filed: an earliest filing day bounds the range too.
-            bounds["$gte"] = dates["$gte"]
-            del bounds["$gt"]
-        query[key] = bounds
-        cursor = self.records.find(query, projection={"narrative": 0, "answer": 0, "published_at": 0})
-        return await cursor.sort(key, DESCENDING).limit(limit).hint([(key, DESCENDING)]).to_list()
+        # Published on or after the day it was filed: an earliest filing day is an earliest publication day.
+        floor = prefix + query.get("filed_on", {}).get("$gte", "")
+        upper = prefix + (after if after is not None else LAST)
+        newest = date.fromisoformat(after[:10]) if after is not None else datetime.now(CHINA).date()
+        rows: list[dict[str, Any]] = []
+        days = 0  # the newest day alone first
+        while len(rows) < limit:
+            lower = max(prefix + (newest - timedelta(days=days)).isoformat(), floor) if days < MAX_WINDOW_DAYS else floor
+            cursor = self.records.find({**query, key: {"$gte": lower, "$lt": upper}}, projection=LISTED)
+            rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).to_list()
+            if lower == floor:
+                break
+            upper, days = lower, max(1, days * 4)
+        return rows
 
     async def stream(self, filters: dict[str, Any], batch_size: int = 500):
         """Every public record matching ``filters`` (open data), oldest publication first."""

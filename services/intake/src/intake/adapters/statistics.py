@@ -17,7 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from intake.domain.statistics import ROLLUPS, Delta, add
 
 COLLECTIONS = {rollup: f"statistics_by_{rollup}" for rollup in ROLLUPS}
-HIGHEST = "\uffff"  # sorts after every character of a key
+HIGHEST = "~"  # sorts after every character an id holds (digits, letters, "-", "_", ".", "|")
 
 
 class Statistics:
