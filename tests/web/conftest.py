@@ -1,5 +1,8 @@
 """The web client in a real browser: Debian's Chromium driven by Playwright (never a browser Playwright
-downloads), the whole platform behind it (tests/conftest.py), axe-core injected into every page, screenshots kept.
+downloads), the whole platform behind it, axe-core injected into every page, screenshots kept.
+
+The modules of this folder share one platform and one browser (both start once for the folder): a test
+that counts what is published names a company no other module files against.
 
 ``make test`` installs Chromium (apt) and axe-core (npm, ``tests/web/package.json``). Screenshots go
 to ``artifacts/web/<page>-<viewport>.png``, axe's findings of every impact to ``axe-<page>-<viewport>.json``.
@@ -15,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from devstack.platform import running_platform
+
+from tests.conftest import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -27,7 +33,20 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, 
 SERIOUS = ("serious", "critical")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
+async def platform(mongo_url, s3_endpoint, broker_namespace, run_id):
+    """The platform of tests/conftest.py, once for every module of this folder rather than once per module; two
+    similar complaints of different people make a collective complaint (集体投诉), so a page can show one."""
+    namespace = broker_namespace.isolated("web")
+    for service in SERVICES:
+        namespace.settings_for(service)
+    async with running_platform(mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=namespace.broker_settings(),
+                                db_prefix=f"t{run_id}_web", bucket=f"t-{run_id}-web",
+                                routing_settings={"cluster_min_size": 2}) as platform:
+        yield platform
+
+
+@pytest.fixture(scope="package")
 async def browser() -> AsyncIterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
@@ -66,7 +85,7 @@ class Tab:
         await self.page.screenshot(path=str(ARTIFACTS / f"{name}-{self.viewport}.png"), full_page=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def open_tab(browser, platform, axe_source):
     """``await open_tab("phone" | "desktop")``: a tab in a fresh context (its own cookies and sessionStorage)."""
     contexts = []
@@ -86,7 +105,7 @@ def open_tab(browser, platform, axe_source):
         return tab
 
     yield open
-    # Contexts close with the browser at the end of the module.
+    # Contexts close with the browser at the end of the folder.
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,10 @@ import pytest
 from devstack.waiting import until
 from PIL import Image
 
+from tests.web.support import EN, ZH, company_key
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ADMIN = {"login": "admin", "password": "development-only-admin-password"}
 ID_NUMBER = "11010519491231002X"
 ID_NUMBER_WRONG_CHECK_DIGIT = "110105194912310021"
 PAGES = ("/", "/file", "/follow", "/account/login", "/account/register", "/public", "/public/companies")
@@ -29,24 +30,6 @@ def png(width: int = 60, height: int = 40) -> bytes:
 
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-
-
-def catalog(language: str) -> dict[str, str]:
-    from intake.web.i18n import catalog as load
-
-    return load(language)
-
-
-ZH = catalog("zh-CN")
-EN = catalog("en")
-
-
-async def company_key(platform, company_id: str) -> dict[str, str]:
-    token = (await platform.intake.post("/v1/ops/auth/token", json=ADMIN)).json()["access_token"]
-    issued = await platform.intake.post(f"/v1/ops/companies/{company_id}/api-keys", json={"label": "web"},
-                                        headers={"Authorization": f"Bearer {token}"})
-    assert issued.status_code == 201, issued.text
-    return {"X-Api-Key": issued.json()["api_key"]}
 
 
 async def case_status(platform, number: str, access_code: str) -> dict:

@@ -9,6 +9,7 @@ script), and every string comes from the language's catalog.
 from __future__ import annotations
 
 import hashlib
+import typing
 from datetime import datetime
 from functools import cache
 from importlib import resources
@@ -28,8 +29,12 @@ from starlette.types import Message, Receive, Scope, Send
 from intake.api.accounts import Registration
 from intake.api.complaints import Appeal, Rating, Supplement, Withdrawal
 from intake.api.deps import IntakeDep
+from intake.api.feedback import TOPICS, FeedbackForm
+from intake.api.pages import PagesDep
+from intake.api.public import OrderBy
 from intake.domain.filing import ComplaintForm
 from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS, PROVINCE_CODES
+from intake.domain.publication import PUBLIC_STATUSES
 from intake.web.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_S, LANGUAGES, Translator, requested_language
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -59,7 +64,7 @@ NAVIGATION = (
 # The request bodies whose length limits the forms show and check (the API's own models).
 FORM_MODELS: dict[str, type[BaseModel]] = {
     "complaint": ComplaintForm, "registration": Registration, "supplement": Supplement, "rating": Rating,
-    "appeal": Appeal, "withdrawal": Withdrawal,
+    "appeal": Appeal, "withdrawal": Withdrawal, "feedback": FeedbackForm,
 }
 
 router = APIRouter(include_in_schema=False)
@@ -129,6 +134,9 @@ class Page:
 
 PageDep = Annotated[Page, Depends(Page)]
 
+# What a ranking may be ordered by (``order_by`` of GET /v1/public/rankings), the API's default first.
+RANKING_ORDERS = typing.get_args(OrderBy)
+
 
 def identity_rules() -> dict[str, Any]:
     """The GB 11643 check the form repeats in the browser, from the same constants the API checks with."""
@@ -145,8 +153,8 @@ SHELLS = {
     "/account/login": ("login.html", "account"),
     "/account/register": ("register.html", "account"),
     "/account/messages": ("messages.html", "account"),
-    "/public": ("public.html", "public"),
     "/public/companies": ("directory.html", "public"),
+    "/public/statistics": ("statistics.html", "public"),
 }
 
 
@@ -162,17 +170,90 @@ for _path, (_template, _page_id) in SHELLS.items():
                          name=_template.removesuffix(".html"))
 
 
-@router.get("/file", response_class=HTMLResponse)
-async def file_complaint(page: PageDep, intake: IntakeDep) -> HTMLResponse:
-    """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
+async def categories_in(page: Page, intake: IntakeDep) -> list[tuple[str, str]]:
+    """The complaint categories as (code, label in the page's language); none when the directory is away
+    (the page says so and still works)."""
     try:
         categories = await intake.routing.categories()
     except Problem:
-        categories = []  # the page says the list is unavailable; filing still names the company
+        return []
     label = "zh" if page.language == "zh-CN" else "en"
-    return page.render("file.html", "file", rules=identity_rules(),
-                       categories=[(item["code"], item[label]) for item in categories],
-                       today=datetime.now(CHINA).date().isoformat())
+    return [(item["code"], item[label]) for item in categories]
+
+
+def today_in_china() -> str:
+    return datetime.now(CHINA).date().isoformat()
+
+
+def period_choices(t: Translator) -> list[tuple[str, str]]:
+    """The periods a scorecard or ranking may cover (``period`` of the API): the last 12 months (the API's
+    default, empty), this year and last year, and each of the last six months."""
+    today = datetime.now(CHINA).date()
+    months = [(today.year * 12 + today.month - 1 - back) for back in range(6)]
+    return ([("", t("period.last_12_months"))]
+            + [(str(year), t("period.year", year=year)) for year in (today.year, today.year - 1)]
+            + [(f"{month // 12:04d}-{month % 12 + 1:02d}", t("period.month", year=month // 12, month=month % 12 + 1))
+               for month in months])
+
+
+def page_titles(pages: PagesDep, language: str) -> list[tuple[str, str]]:
+    """The information pages as (slug, title in the page's language), in their order."""
+    return [(item["slug"], item["title"][language]) for item in pages.listing()]
+
+
+@router.get("/file", response_class=HTMLResponse)
+async def file_complaint(page: PageDep, intake: IntakeDep) -> HTMLResponse:
+    """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
+    return page.render("file.html", "file", rules=identity_rules(), categories=await categories_in(page, intake),
+                       today=today_in_china())
+
+
+@router.get("/public", response_class=HTMLResponse)
+async def public_hub(page: PageDep, pages: PagesDep) -> HTMLResponse:
+    """公示: the results, the directory and scorecards, rankings, statistics, the information pages, feedback."""
+    return page.render("public.html", "public", info_pages=page_titles(pages, page.language))
+
+
+@router.get("/public/results", response_class=HTMLResponse)
+async def public_results(page: PageDep, intake: IntakeDep) -> HTMLResponse:
+    """The published results with their filters; the filters are the page's query, so a search can be shared."""
+    return page.render("results.html", "public", categories=await categories_in(page, intake), statuses=PUBLIC_STATUSES,
+                       today=today_in_china())
+
+
+@router.get("/public/results/{number}", response_class=HTMLResponse)
+async def public_result(number: str, page: PageDep) -> HTMLResponse:
+    return page.render("result.html", "public", number=number)
+
+
+@router.get("/public/companies/{company_id}", response_class=HTMLResponse)
+async def company_scorecard(company_id: str, page: PageDep) -> HTMLResponse:
+    return page.render("scorecard.html", "public", company_id=company_id, periods=period_choices(page.t))
+
+
+@router.get("/public/rankings", response_class=HTMLResponse)
+async def rankings(page: PageDep) -> HTMLResponse:
+    return page.render("rankings.html", "public", periods=period_choices(page.t), orders=RANKING_ORDERS)
+
+
+@router.get("/public/pages/{slug}", response_class=HTMLResponse)
+async def information_page(slug: str, page: PageDep, pages: PagesDep) -> HTMLResponse:
+    """Policy, FAQ, how it works, privacy: the HTML the pages API serves, rendered with raw HTML disabled and
+    unsafe link schemes refused (``intake.adapters.pages``), so it goes into the page as it is, with no script."""
+    found = pages.get(slug, page.language)
+    if found is None:
+        response = page.render("not_found.html", "public")
+        response.status_code = 404
+        return response
+    # The content opens with its own heading as a rule; the page adds one only where it does not.
+    return page.render("info.html", "public", title=found.title, html=Markup(found.html),
+                       own_heading=found.html.lstrip().startswith("<h1"),
+                       others=page_titles(pages, page.language), slug=slug)
+
+
+@router.get("/public/feedback", response_class=HTMLResponse)
+async def feedback(page: PageDep) -> HTMLResponse:
+    return page.render("feedback.html", "public", topics=TOPICS)
 
 
 class StaticAssets(StaticFiles):

@@ -218,6 +218,18 @@
     return tOr("error." + type, apiMessage || t("error.invalid", context), context);
   }
 
+  /* A mobile number and an e-mail address as the API checks them (intake.domain.filing); empty is no error
+     here ("missing" is found by checkLengths). */
+  function phoneError(raw) {
+    const value = raw.replace(/[\s-]/g, "");
+    return !value || /^(\+?86)?1[3-9]\d{9}$/.test(value) ? null : { type: "phone_format" };
+  }
+
+  function emailError(raw) {
+    const value = raw.trim();
+    return !value || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value) ? null : { type: "email_format" };
+  }
+
   /* Required fields and length limits, as the form declares them (from the API's own models). */
   function checkLengths(form) {
     const errors = [];
@@ -370,6 +382,6 @@
 
   window.GC = {
     config, t, tOr, has, session, api, problemText, attempts, el, formatDate, formatDateTime, formatBytes,
-    fieldOf, checkLengths, clearErrors, showErrors, passes, problemErrors, applySessionState, safeNext, setStatus,
+    fieldOf, checkLengths, phoneError, emailError, clearErrors, showErrors, passes, problemErrors, applySessionState, safeNext, setStatus,
   };
 })();

@@ -1,4 +1,5 @@
-/* The company directory (企业名录): search by name, alias, app or domain through GET /v1/public/companies. */
+/* The company directory (企业名录): search by name, alias, app or domain through GET /v1/public/companies;
+   each company links to its scorecard. */
 (function () {
   "use strict";
   const GC = window.GC;
@@ -15,7 +16,8 @@
       [t("directory.domains"), company.domains],
     ].filter(([, values]) => values && values.length);
     return el("li", { class: "card" },
-      el("h2", { text: english ? company.name_en : company.name }),
+      el("h2", {}, el("a", { href: "/public/companies/" + encodeURIComponent(company.id),
+        text: english ? company.name_en : company.name })),
       el("p", { class: "meta", lang: english ? "zh-CN" : "en", text: english ? company.name : company.name_en }),
       el("dl", { class: "facts compact" }, details.map(([label, values]) =>
         el("div", {}, el("dt", { text: label }), el("dd", { text: values.join(" · ") })))));

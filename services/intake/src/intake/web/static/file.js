@@ -4,110 +4,17 @@
 (function () {
   "use strict";
   const GC = window.GC;
-  const { t, el, api, session } = GC;
+  const { t, api, session } = GC;
   const form = document.getElementById("complaint-form");
   const rules = GC.config.rules;
   const uploader = GC.Uploader(form.querySelector("[data-uploader]"));
   const status = form.querySelector(".form-status");
   const keyFor = GC.attempts();
 
-  // --- the company, with suggestions (ARIA 1.2 combobox with a list box) -------------------------------
+  // --- the company, with suggestions from the directory ---------------------------------------------
 
   const company = document.getElementById("f-company");
-  const options = document.getElementById("f-company-options");
-  const chosen = document.getElementById("f-company-chosen");
-  let suggestions = [];
-  let active = -1;
-  let asked = 0;
-  let timer = null;
-
-  function displayName(item) {
-    return GC.config.lang === "en" ? item.name_en : item.name;
-  }
-
-  function close() {
-    options.hidden = true;
-    company.setAttribute("aria-expanded", "false");
-    company.removeAttribute("aria-activedescendant");
-    active = -1;
-  }
-
-  function highlight(index) {
-    active = index;
-    Array.from(options.children).forEach((option, position) => {
-      option.setAttribute("aria-selected", String(position === index));
-    });
-    if (index >= 0) {
-      company.setAttribute("aria-activedescendant", options.children[index].id);
-      options.children[index].scrollIntoView({ block: "nearest" });
-    } else {
-      company.removeAttribute("aria-activedescendant");
-    }
-  }
-
-  function choose(index) {
-    const item = suggestions[index];
-    company.value = displayName(item);
-    company.dataset.companyId = item.id;
-    chosen.textContent = t("file.company_chosen", { name: displayName(item) });
-    close();
-  }
-
-  async function suggest() {
-    const text = company.value.trim();
-    const ask = ++asked;
-    if (!text) {
-      close();
-      return;
-    }
-    const answer = await api("GET", "/v1/public/companies?" + new URLSearchParams({ q: text, limit: "8" }));
-    if (ask !== asked || !answer.ok || document.activeElement !== company) {
-      return; // a newer question is on its way, the person moved on, or the directory is away: free text still works
-    }
-    suggestions = answer.body.items;
-    options.replaceChildren(...suggestions.map((item, index) => {
-      const extra = [].concat(item.aliases || [], item.apps || []).slice(0, 4).join(" · ");
-      const option = el("li", { id: "f-company-option-" + index, role: "option", "aria-selected": "false" },
-        el("span", { class: "option-name", text: displayName(item) }),
-        extra ? el("span", { class: "option-extra", text: extra }) : null);
-      option.addEventListener("mousedown", (event) => {
-        event.preventDefault(); // keep the focus in the input
-        choose(index);
-      });
-      return option;
-    }));
-    if (!suggestions.length) {
-      options.append(el("li", { role: "option", "aria-disabled": "true", "aria-selected": "false", class: "option-none",
-        id: "f-company-option-none", text: t("file.company_none") }));
-    }
-    options.hidden = false;
-    company.setAttribute("aria-expanded", "true");
-    highlight(-1);
-  }
-
-  company.addEventListener("input", () => {
-    delete company.dataset.companyId;
-    chosen.textContent = "";
-    clearTimeout(timer);
-    timer = setTimeout(suggest, 200);
-  });
-  company.addEventListener("keydown", (event) => {
-    const open = !options.hidden && suggestions.length > 0;
-    if (event.key === "ArrowDown" && open) {
-      event.preventDefault();
-      highlight((active + 1) % suggestions.length);
-    } else if (event.key === "ArrowUp" && open) {
-      event.preventDefault();
-      highlight(active <= 0 ? suggestions.length - 1 : active - 1);
-    } else if (event.key === "Enter" && open && active >= 0) {
-      event.preventDefault();
-      choose(active);
-    } else if (event.key === "Escape" && !options.hidden) {
-      event.preventDefault();
-      close();
-    }
-  });
-  company.addEventListener("blur", close);
+  GC.CompanyPicker(company, { noneText: t("file.company_none") });
 
   // --- the checks the API makes, here first --------------------------------------------------------------
 
@@ -133,16 +40,6 @@
     return value[17] === expected ? null : { type: "id_number_check_digit", params: { expected } };
   }
 
-  function phoneError(raw) {
-    const value = raw.replace(/[\s-]/g, "");
-    return !value || /^(\+?86)?1[3-9]\d{9}$/.test(value) ? null : { type: "phone_format" };
-  }
-
-  function emailError(raw) {
-    const value = raw.trim();
-    return !value || /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value) ? null : { type: "email_format" };
-  }
-
   function value(name) {
     return form.elements.namedItem(name).value.trim();
   }
@@ -152,8 +49,8 @@
     const flagged = new Set(errors.map((error) => error.field));
     const more = [
       ["complainant.id_number", idNumberError(value("complainant.id_number"))],
-      ["complainant.phone", phoneError(value("complainant.phone"))],
-      ["complainant.email", emailError(value("complainant.email"))],
+      ["complainant.phone", GC.phoneError(value("complainant.phone"))],
+      ["complainant.email", GC.emailError(value("complainant.email"))],
       ["occurred_on", value("occurred_on") > form.elements.namedItem("occurred_on").max ? { type: "occurred_on_future" } : null],
     ];
     more.forEach(([field, error]) => {

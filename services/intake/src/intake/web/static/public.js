@@ -1,0 +1,116 @@
+/* What the 公示 pages share: figures as the public reads them (rates as percentages, ratings out of 5,
+   "none yet" when a figure has no denominator), a published result as a list entry, and forms whose
+   fields are the page's address. Exposed as GC.Public. */
+(function () {
+  "use strict";
+  const GC = window.GC;
+  const { t, el } = GC;
+  const lang = GC.config.lang;
+  const english = lang === "en";
+
+  const numbers = new Intl.NumberFormat(lang);
+  const percents = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
+  const decimals = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+
+  function none(value) {
+    return value === null || value === undefined;
+  }
+
+  /* A rate of the API (a fraction 0..1, or null when nothing was counted). */
+  function rate(value) {
+    return none(value) ? t("figures.none") : percents.format(value);
+  }
+
+  function count(value) {
+    return none(value) ? t("figures.none") : numbers.format(value);
+  }
+
+  function rating(value) {
+    return none(value) ? t("figures.none") : t("figures.rating", { value: decimals.format(value) });
+  }
+
+  function days(value) {
+    return none(value) ? t("figures.none") : t("figures.days", { value: decimals.format(value) });
+  }
+
+  function date(day) {
+    return day ? GC.formatDate(day) : t("figures.none");
+  }
+
+  /* A name the API gives in both languages (``<field>_zh`` / ``<field>_en``), in the page's. */
+  function label(item, field) {
+    return (english ? item[field + "_en"] : item[field + "_zh"]) || item.key || "";
+  }
+
+  /* <dl> entries: [label, text, name] each; name becomes data-figure for the tests and the styles. */
+  function figures(list, entries) {
+    list.replaceChildren(...entries.map(([term, text, name]) =>
+      el("div", { "data-figure": name || null }, el("dt", { text: term }), el("dd", { text }))));
+    list.hidden = false;
+  }
+
+  function statusText(item) {
+    return GC.tOr("status." + item.status, item.status);
+  }
+
+  function responseType(item) {
+    return item.response_type ? GC.tOr("response_type." + item.response_type, item.response_type) : t("figures.none");
+  }
+
+  function timely(item) {
+    if (none(item.timely)) {
+      return t("figures.none");
+    }
+    return item.timely ? t("result.timely_yes") : t("result.timely_no");
+  }
+
+  function resultLink(number) {
+    return "/public/results/" + encodeURIComponent(number);
+  }
+
+  /* One published result (PublicSummary) as an entry of a results list. */
+  function resultCard(item) {
+    const category = english ? item.category_name_en : item.category_name_zh;
+    return el("li", { class: "card result", "data-number": item.number },
+      el("h3", {}, el("a", { href: resultLink(item.number), text: item.number + " · " + item.company_name })),
+      el("p", { class: "meta" }, (category || item.category) + " · " + t("result.filed_on") + " " + date(item.filed_on)),
+      el("p", {}, el("span", { class: "badge", text: statusText(item) }),
+        item.cluster ? [" ", el("span", { class: "badge warning", text: t("result.cluster_size", { size: item.cluster.size }) })] : null),
+      el("dl", { class: "facts compact" },
+        [[t("result.response_type"), responseType(item)], [t("result.timely"), timely(item)],
+          [t("result.rating"), rating(item.rating)], [t("result.published_on"), date(item.published_on)]]
+          .map(([term, text]) => el("div", {}, el("dt", { text: term }), el("dd", { text })))));
+  }
+
+  /* The form's non-empty fields as a query, and the page's query back into the form. */
+  function formQuery(form) {
+    const query = new URLSearchParams();
+    new FormData(form).forEach((value, name) => {
+      if (String(value).trim()) {
+        query.set(name, String(value).trim());
+      }
+    });
+    return query;
+  }
+
+  function fillForm(form, query) {
+    query.forEach((value, name) => {
+      const control = form.elements.namedItem(name);
+      if (control && "value" in control) {
+        control.value = value;
+      }
+    });
+  }
+
+  /* Show or hide the [data-show=name] parts of a container. */
+  function show(root, name, visible) {
+    root.querySelectorAll("[data-show='" + name + "']").forEach((node) => {
+      node.hidden = !visible;
+    });
+  }
+
+  GC.Public = {
+    rate, count, rating, days, date, label, figures, statusText, responseType, timely, resultLink, resultCard,
+    formQuery, fillForm, show,
+  };
+})();

@@ -1,0 +1,89 @@
+/* 统计数据: the figures of GET /v1/public/statistics by month, by category and by region (province) for a
+   range of months (the API's default: the last 12), each as a chart with its data table, and the totals. */
+(function () {
+  "use strict";
+  const GC = window.GC;
+  const { t, el, api } = GC;
+  const P = GC.Public;
+  const form = document.getElementById("statistics-form");
+  const status = document.querySelector("[data-statistics-status]");
+  const totals = document.querySelector("[data-show='totals']");
+  const BREAKDOWNS = { month: "columns", category: "bars", region: "bars" };
+
+  function row(item, by) {
+    const label = by === "month" ? item.key : P.label(item, "label");
+    return { label, short: by === "month" ? item.key.slice(5) : null, value: item.received };
+  }
+
+  function table(section, by, rows) {
+    section.querySelector("tbody").replaceChildren(...rows.map((item) => el("tr", {},
+      el("th", { scope: "row", text: by === "month" ? item.key : P.label(item, "label") }),
+      el("td", { text: P.count(item.received) }), el("td", { text: P.count(item.answered) }),
+      el("td", { text: P.rate(item.timely_rate) }), el("td", { text: P.rate(item.relief_rate) }),
+      el("td", { text: P.rating(item.satisfaction) }))));
+  }
+
+  function showTotals(body) {
+    const figures = body.totals;
+    totals.querySelector("[data-bind='totals_heading']").textContent = t("statistics.totals", { from: body.from, to: body.to });
+    P.figures(totals.querySelector("[data-figures]"), [
+      [t("statistics.received"), P.count(figures.received), "received"],
+      [t("statistics.accepted"), P.count(figures.accepted), "accepted"],
+      [t("statistics.rejected"), P.count(figures.rejected), "rejected"],
+      [t("statistics.answered"), P.count(figures.answered), "answered"],
+      [t("statistics.timely_rate"), P.rate(figures.timely_rate), "timely_rate"],
+      [t("statistics.relief_rate"), P.rate(figures.relief_rate), "relief_rate"],
+      [t("statistics.satisfaction"), P.rating(figures.satisfaction), "satisfaction"],
+      [t("statistics.appeal_rate"), P.rate(figures.appeal_rate), "appeal_rate"],
+      [t("statistics.median_handling_days"), P.days(figures.median_handling_days), "median_handling_days"],
+    ]);
+    totals.hidden = false;
+  }
+
+  async function load(query) {
+    GC.setStatus(status, t("statistics.loading"));
+    const range = new URLSearchParams();
+    ["from", "to"].forEach((name) => query.get(name) && range.set(name, query.get(name)));
+    const answers = await Promise.all(Object.keys(BREAKDOWNS).map((by) =>
+      api("GET", "/v1/public/statistics?" + new URLSearchParams([...range, ["by", by]]))));
+    const failed = answers.find((answer) => !answer.ok);
+    if (failed) {
+      GC.setStatus(status, failed.problem.code === "validation_failed" ? GC.problemText(failed.problem) : t("statistics.unavailable"));
+      return;
+    }
+    showTotals(answers[0].body);
+    // Nothing published in the range: the totals say so; no chart of zeros.
+    const empty = !answers[0].body.totals.received;
+    Object.entries(BREAKDOWNS).forEach(([by, kind], index) => {
+      const section = document.querySelector("[data-chart='" + by + "']");
+      const rows = answers[index].body.rows;
+      section.hidden = empty || !rows.length;
+      if (!section.hidden) {
+        GC.Charts.draw(section.querySelector("[data-drawing]"), kind, rows.map((item) => row(item, by)),
+          { labelledBy: "chart-" + by + "-heading" });
+        table(section, by, rows);
+      }
+    });
+    GC.setStatus(status, empty ? t("statistics.empty") : "");
+  }
+
+  function problems() {
+    const from = form.elements.namedItem("from").value;
+    const to = form.elements.namedItem("to").value;
+    return from && to && to < from ? [{ field: "to", text: t("statistics.months_reversed") }] : [];
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!GC.passes(form, problems())) {
+      return;
+    }
+    const query = P.formQuery(form);
+    window.history.replaceState(null, "", "/public/statistics" + (query.toString() ? "?" + query : ""));
+    load(query);
+  });
+
+  const start = new URLSearchParams(window.location.search);
+  P.fillForm(form, start);
+  load(start);
+})();
