@@ -66,6 +66,7 @@ def audience(**outcomes: Any) -> dict[str, Any]:
 
 # Anyone; credentials are not even read.
 PUBLIC = audience(everyone=ALLOWED)
+UNPUBLISHED = audience(everyone=HIDDEN)
 # Anyone, but a credential that is sent must be valid (it decides whose the new complaint or upload is).
 PUBLIC_SIGNED = audience(everyone=ALLOWED, bad_credentials=401)
 # The complainant's routes of one complaint: its owner or the holder of its code; staff may read it.
@@ -95,6 +96,19 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/public/pages"): PUBLIC,
     ("GET", "/v1/public/pages/{slug}"): PUBLIC,
     ("POST", "/v1/public/feedback"): PUBLIC,
+    ("GET", "/v1/public/complaints"): PUBLIC,
+    # The matrix's complaint is forwarded, not answered: not public yet, for its owner and staff too.
+    ("GET", "/v1/public/complaints/{number}"): UNPUBLISHED,
+    ("GET", "/v1/public/clusters/{cluster_id}"): PUBLIC,
+    ("GET", "/v1/public/statistics"): PUBLIC,
+    ("GET", "/v1/public/statistics/summary"): PUBLIC,
+    ("GET", "/v1/public/companies/{company_id}/scorecard"): PUBLIC,
+    ("GET", "/v1/public/rankings"): PUBLIC,
+    ("GET", "/v1/public/open-data/complaints.csv"): PUBLIC,
+    ("GET", "/v1/public/open-data/complaints.jsonl"): PUBLIC,
+    ("GET", "/v1/public/open-data/schema"): PUBLIC,
+    ("GET", "/v1/regulator/statistics"): REGULATOR,
+    ("GET", "/v1/regulator/companies/{company_id}/scorecard"): REGULATOR,
     ("POST", "/v1/complaints"): PUBLIC_SIGNED,
     ("POST", "/v1/evidence"): PUBLIC,
     ("POST", "/v1/uploads"): PUBLIC,
@@ -199,7 +213,7 @@ class World:
         self.params: dict[str, str] = {"company_id": COMPANY, "slug": "faq", "letter_id": UNKNOWN_ID,
                                        "webhook_id": "msg_" + UNKNOWN_ID[:26], "alert_id": UNKNOWN_ID,
                                        "feedback_id": UNKNOWN_ID, "upload_id": UNKNOWN_ID, "key_id": UNKNOWN_ID,
-                                       "action": "enable"}
+                                       "action": "enable", "cluster_id": "CL-GC-20000101-000001"}
         self.decoy = ""  # another complaint, where the wrong code is tried (so its lock-out spares the guest's)
 
     def url(self, path: str, caller: str) -> str:
