@@ -270,10 +270,11 @@ async def measure(complaints: int, queries: int) -> dict:
                 await timed("list_category", lambda r: get("/v1/public/complaints", category=rng.choice(CATEGORIES)))
                 await timed("list_status", lambda r: get("/v1/public/complaints", status=rng.choice(
                     ["responded", "closed", "appealed", "forwarded"])))
-                # Filing dates have no key of their own: a recent range is bounded by its first day (nothing is
-                # published before it was filed); an old one reads every publication since (not timed here).
-                await timed("list_filed_last_month", lambda r: get(
-                    "/v1/public/complaints", **{"from": "2026-11-01", "to": "2026-11-30"}), rounds=20)
+                # The period is the publication's: a bounded range of the list's own key, old or recent.
+                await timed("list_published_last_month", lambda r: get(
+                    "/v1/public/complaints", **{"from": "2026-11-01", "to": "2026-11-30"}))
+                await timed("list_published_a_year_ago", lambda r: get(
+                    "/v1/public/complaints", company_id=rng.choice(companies), **{"from": "2025-11-01", "to": "2025-11-30"}))
                 await timed("scorecard", lambda r: get(f"/v1/public/companies/{rng.choice(companies)}/scorecard"))
                 await timed("scorecard_year", lambda r: get(f"/v1/public/companies/{rng.choice(companies)}/scorecard",
                                                             period="2026"))

@@ -411,7 +411,13 @@ async def test_the_public_list_filters_and_pages_stably_under_inserts(seeded):
             break
     assert paged == await found(company_id="c-a")
     assert await found(status="forwarded") == ["GC-20261010-000003"]
-    assert await found(**{"from": "2026-09-01", "to": "2026-09-30"}) == ["GC-20260910-000001"]
+    # The period is the publication's (the list's own order), whatever the filing date.
+    old = {"from": (OLD - timedelta(days=1)).date().isoformat(), "to": (OLD + timedelta(days=1)).date().isoformat()}
+    assert await found(**old) == ["GC-20261010-000005", "GC-20261010-000003", "GC-20260910-000001"]
+    assert await found(company_id="c-b", **old) == ["GC-20261010-000005", "GC-20260910-000001"]
+    assert await found(**{"from": (RECENT - timedelta(days=1)).date().isoformat()}) == [
+        "GC-20261010-000002", "GC-20261010-000001"]
+    assert await found(**{"to": (OLD - timedelta(days=2)).date().isoformat()}) == []
     assert await found(company_id="c-b", status="closed") == ["GC-20261010-000005"]
     for unpublished in ("GC-20261010-000004", "GC-20261010-000006", "GC-20261010-000008", "GC-20990101-000001"):
         response = await seeded.get(f"/v1/public/complaints/{unpublished}")
@@ -422,10 +428,11 @@ async def test_open_data_parses_and_matches_the_schema(seeded):
     schema = (await seeded.get("/v1/public/open-data/schema")).json()
     assert schema["id"] == "complaints/1"
     fields = {field["name"]: field for field in schema["fields"]}
-    as_csv = await seeded.get("/v1/public/open-data/complaints.csv", params={"from": "2026-10-01"})
+    as_csv = await seeded.get("/v1/public/open-data/complaints.csv",
+                              params={"to": (OLD + timedelta(days=1)).date().isoformat()})
     assert as_csv.headers["X-Open-Data-Schema"] == "complaints/1" and as_csv.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert list(rows[0]) == list(fields) and len(rows) == 4
+    assert list(rows[0]) == list(fields) and len(rows) == 3
     lines = (await seeded.get("/v1/public/open-data/complaints.jsonl")).text.splitlines()
     assert len(lines) == 5
     python_types = {"string": str, "date": str, "boolean": bool, "integer": int}
@@ -439,8 +446,11 @@ async def test_open_data_parses_and_matches_the_schema(seeded):
                 assert type(value) is python_types[fields[name]["type"]], (name, value)
                 if fields[name]["type"] == "date":
                     date.fromisoformat(value)
-    assert {row["number"] for row in rows} == {json.loads(line)["number"] for line in lines} - {"GC-20260910-000001"}
-    assert {row["timely"] for row in rows} == {"true", "false", ""}
+    # Published in the period asked for, oldest publication first: the recent two are not in it.
+    assert [row["number"] for row in rows] == ["GC-20260910-000001", "GC-20261010-000003", "GC-20261010-000005"]
+    assert {json.loads(line)["number"] for line in lines} - {row["number"] for row in rows} == {
+        "GC-20261010-000001", "GC-20261010-000002"}
+    assert {row["timely"] for row in rows} == {"true", ""}
 
 
 async def test_the_regulator_view_counts_every_case_and_needs_the_role(seeded):

@@ -59,9 +59,11 @@ class PublicRecords:
     async def get(self, number: str) -> dict[str, Any] | None:
         return await self.records.find_one({"_id": number}, projection=HIDDEN)
 
-    async def page(self, filters: dict[str, Any], *, limit: int, after: str | None) -> list[dict[str, Any]]:
+    async def page(self, filters: dict[str, Any], *, limit: int, after: str | None,
+                   published_from: date | None = None, published_to: date | None = None) -> list[dict[str, Any]]:
         """Newest publication first; ``after`` is the ``order_key`` of the last row of the previous page.
-        ``filters`` hold plain values only (the API's validated parameters).
+        ``filters`` hold plain values only (the API's validated parameters); the publication period bounds
+        the key's range itself.
 
         The key's range is read in windows of publication days going back from the newest possible one
         (that day alone, then back to 1, 2, 4, 8... days before it) until the page is full: SecantusDB
@@ -73,10 +75,11 @@ class PublicRecords:
             if all(field in query for field in fields):
                 key, prefix = name, "".join(f"{query.pop(field)}|" for field in fields)
                 break
-        # Published on or after the day it was filed: an earliest filing day is an earliest publication day.
-        floor = prefix + query.get("filed_on", {}).get("$gte", "")
-        upper = prefix + (after if after is not None else LAST)
-        newest = date.fromisoformat(after[:10]) if after is not None else datetime.now(CHINA).date()
+        floor = prefix + (published_from.isoformat() if published_from else "")
+        upper = prefix + (published_to.isoformat() + LAST if published_to else LAST)
+        newest = min(published_to or date.max, datetime.now(CHINA).date())
+        if after is not None:
+            upper, newest = min(upper, prefix + after), min(newest, date.fromisoformat(after[:10]))
         rows: list[dict[str, Any]] = []
         days = 0  # the newest day alone first
         while len(rows) < limit:
@@ -88,9 +91,13 @@ class PublicRecords:
             upper, days = lower, max(1, days * 2)
         return rows
 
-    async def stream(self, filters: dict[str, Any], batch_size: int = 500):
-        """Every public record matching ``filters`` (open data), oldest publication first."""
-        cursor = self.records.find(filters, projection=HIDDEN).sort("order_key", 1).batch_size(batch_size)
+    async def stream(self, published_from: date | None, published_to: date | None, batch_size: int = 500):
+        """Every public record published in the period (open data), oldest publication first: one range of
+        the list's own key, so a harvester asking for "since my last pull" reads only what is new."""
+        period = {**({"$gte": published_from.isoformat()} if published_from else {}),
+                  **({"$lt": published_to.isoformat() + LAST} if published_to else {})}
+        cursor = self.records.find({"order_key": period} if period else {}, projection=HIDDEN)
+        cursor = cursor.sort("order_key", 1).batch_size(batch_size)
         async for record in cursor:
             yield record
 

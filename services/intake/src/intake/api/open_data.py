@@ -54,12 +54,6 @@ def schema() -> dict[str, Any]:
     }
 
 
-def _filters(from_: date | None, to: date | None) -> dict[str, Any]:
-    if not (from_ or to):
-        return {}
-    return {"filed_on": {**({"$gte": from_.isoformat()} if from_ else {}), **({"$lte": to.isoformat()} if to else {})}}
-
-
 async def _csv(records: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -79,8 +73,8 @@ async def _jsonl(records: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
         yield json.dumps({name: record.get(name) for name in COLUMNS}, ensure_ascii=False) + "\n"
 
 
-FromDate = Annotated[date | None, Query(alias="from", description="Filed on or after (YYYY-MM-DD).")]
-ToDate = Annotated[date | None, Query(description="Filed on or before (YYYY-MM-DD).")]
+FromDate = Annotated[date | None, Query(alias="from", description="Published on or after (YYYY-MM-DD).")]
+ToDate = Annotated[date | None, Query(description="Published on or before (YYYY-MM-DD).")]
 
 
 def streamed(media_type: str) -> dict[int | str, dict[str, Any]]:
@@ -92,14 +86,14 @@ def streamed(media_type: str) -> dict[int | str, dict[str, Any]]:
 @router.get("/complaints.csv", summary="Every published complaint as CSV (schema complaints/1)",
             response_class=StreamingResponse, responses=streamed("text/csv"))
 async def complaints_csv(data: PublicDep, from_: FromDate = None, to: ToDate = None) -> StreamingResponse:
-    return StreamingResponse(_csv(data.records.stream(_filters(from_, to))), media_type="text/csv; charset=utf-8",
+    return StreamingResponse(_csv(data.records.stream(from_, to)), media_type="text/csv; charset=utf-8",
                              headers=HEADERS)
 
 
 @router.get("/complaints.jsonl", summary="Every published complaint as JSON Lines (schema complaints/1)",
             response_class=StreamingResponse, responses=streamed("application/x-ndjson"))
 async def complaints_jsonl(data: PublicDep, from_: FromDate = None, to: ToDate = None) -> StreamingResponse:
-    return StreamingResponse(_jsonl(data.records.stream(_filters(from_, to))), media_type="application/x-ndjson",
+    return StreamingResponse(_jsonl(data.records.stream(from_, to)), media_type="application/x-ndjson",
                              headers=HEADERS)
 
 

@@ -146,8 +146,8 @@ async def list_public(
     company_id: Annotated[str | None, Query(pattern=COMPANY_ID)] = None,
     category: Annotated[str | None, Query(pattern=CATEGORY)] = None,
     status: Annotated[Literal[PUBLIC_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
-    from_: Annotated[date | None, Query(alias="from", description="Filed on or after (YYYY-MM-DD).")] = None,
-    to: Annotated[date | None, Query(description="Filed on or before (YYYY-MM-DD).")] = None,
+    from_: Annotated[date | None, Query(alias="from", description="Published on or after (YYYY-MM-DD).")] = None,
+    to: Annotated[date | None, Query(description="Published on or before (YYYY-MM-DD).")] = None,
     cluster_id: Annotated[str | None, Query(pattern=CLUSTER_ID)] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -155,9 +155,10 @@ async def list_public(
     filters: dict[str, Any] = {name: value for name, value in (
         ("company_id", company_id), ("category", category), ("status", status), ("cluster_id", cluster_id),
     ) if value is not None}
-    if from_ or to:
-        filters["filed_on"] = {**({"$gte": from_.isoformat()} if from_ else {}), **({"$lte": to.isoformat()} if to else {})}
-    rows = await data.records.page(filters, limit=limit + 1, after=decode_cursor(cursor))
+    # The period is the publication's, the list's own order: a range of the key a page reads anyway
+    # (docs/architecture.md, "The public list's period is its publication date").
+    rows = await data.records.page(filters, limit=limit + 1, after=decode_cursor(cursor), published_from=from_,
+                                   published_to=to)
     items = await summaries(data, rows[:limit])
     return {"items": items, "next_cursor": encode_cursor(rows[limit - 1]["order_key"]) if len(rows) > limit else None}
 
