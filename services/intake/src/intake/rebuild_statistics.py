@@ -8,22 +8,18 @@ rebuild read it, and the next rebuild corrects it.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 import sys
 from collections import Counter
 from typing import Any
 
-from greenchannel.mongo import make_client
 from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from intake.adapters.pii import PiiCipher
+from intake.commands import run_command
 from intake.adapters.public_records import PublicRecords, stored
 from intake.adapters.publication import complainant_name
 from intake.adapters.statistics import Statistics
-from intake.config import Settings
 from intake.domain.publication import public_record
 from intake.domain.statistics import contributions
 
@@ -80,22 +76,5 @@ def nested(counts: Counter) -> dict[str, Any]:
     return document
 
 
-async def main_async() -> dict[str, int]:
-    settings = Settings()
-    client = make_client(settings.mongo_url, f"{settings.service_name}-rebuild-statistics")
-    try:
-        cipher = PiiCipher.from_settings(settings.pii_keys, settings.pii_active_key_id)
-        return await rebuild(client[settings.database_name], cipher)
-    finally:
-        await client.close()
-
-
-def main() -> int:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    json.dump(asyncio.run(main_async()), sys.stdout, indent=2)
-    print()
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(__doc__, "rebuild-statistics", rebuild))

@@ -8,16 +8,12 @@ change is never overwritten and the command can run again at any time.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 import sys
 
-from greenchannel.mongo import make_client
 from pymongo.asynchronous.collection import AsyncCollection
 
 from intake.adapters.pii import PiiCipher
-from intake.config import Settings
+from intake.commands import run_command
 
 # (collection, field path, the name the value is bound to as associated data)
 SEALED_FIELDS = (
@@ -55,22 +51,5 @@ def _get(document: dict, path: str):
     return document
 
 
-async def main_async() -> dict[str, int]:
-    settings = Settings()
-    client = make_client(settings.mongo_url, f"{settings.service_name}-rotate-keys")
-    try:
-        cipher = PiiCipher.from_settings(settings.pii_keys, settings.pii_active_key_id)
-        return await rotate(client[settings.database_name], cipher)
-    finally:
-        await client.close()
-
-
-def main() -> int:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    json.dump(asyncio.run(main_async()), sys.stdout, indent=2)
-    print()
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command(__doc__, "rotate-keys", rotate))
