@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from greenchannel.app import make_app
 from greenchannel.idempotency import IdempotencyStore
 from greenchannel.messaging import Subscriptions
+from greenchannel.periodic import every
 from greenchannel.problems import problem_response
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
@@ -95,7 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                   public.DirectoryLabels(routing))
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
                                   identities, limits)
-        await runtime.start(subscriptions)
+        async def fold_statistics() -> None:
+            await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "folding staged statistics")
+
+        await runtime.start(subscriptions, jobs={"statistics-fold": fold_statistics})
         try:
             yield
         finally:

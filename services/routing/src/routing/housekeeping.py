@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from routing.adapters.similarity import SimilarityRepository
-from routing.periodic import every
+from greenchannel.periodic import every
 
 log = logging.getLogger(__name__)
 

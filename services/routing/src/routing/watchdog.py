@@ -23,7 +23,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from routing.adapters.clocks import ClockRepository, LeaseLost
 from routing.domain.clock import Clock, ClockRules
-from routing.periodic import every
+from greenchannel.periodic import every
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
