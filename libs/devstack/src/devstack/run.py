@@ -92,7 +92,15 @@ def register_dev_endpoints() -> int:
     return len(items)
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (a supervisor, ``timeout``, ``kill``) stops everything like Ctrl-C: the ``finally`` below runs."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # uvicorn gives a signal back to the previous handler once it has shut down; by default SIGTERM would then
+    # end the process on the spot and leave the services and stand-ins running.
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=".devdata", help="where SecantusDB and nanio keep their data")
     parser.add_argument("--mongo-port", type=int, default=27017)
