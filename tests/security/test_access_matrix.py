@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from devstack.invariants import until
 from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN, WEBHOOK_SECRET
 from PIL import Image
 
@@ -282,12 +283,11 @@ class World:
         return self
 
     async def until_forwarded(self) -> None:
-        for _ in range(300):
+        async def forwarded_with_its_file() -> bool:
             case = (await self.intake.get(f"/v1/complaints/{self.params['number']}", headers=self.headers["guest"])).json()
-            if case["status"] == "forwarded" and case.get("evidence"):
-                return
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"the matrix's complaint was not forwarded with its file: {case}")
+            return case["status"] == "forwarded" and bool(case.get("evidence"))
+
+        await until(forwarded_with_its_file, 30, "the matrix's complaint to be forwarded with its file")
 
     async def ask(self, method: str, path: str, caller: str) -> httpx.Response:
         return await self.intake.request(method, self.url(path, caller), headers=self.headers[caller],
