@@ -31,6 +31,8 @@ tracer = trace.get_tracer(__name__)
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SENT_RETENTION_S = 7 * 24 * 3600
+#: Entries claimed, published and marked sent together in one pass.
+RELAY_BATCH = 100
 
 
 class Outbox:
@@ -93,13 +95,16 @@ class OutboxRelay:
             except Exception:  # noqa: BLE001 - the store is away: try again after the poll interval
                 log.exception("outbox relay pass failed")
                 published = 0
-            if published == 0:
+            if published < RELAY_BATCH:
+                # Everything pending when the pass began was taken (or the broker is away): wait for
+                # the next commit's wake-up, which returns at once if one came during the pass, or
+                # for the poll. Only a full batch suggests more is waiting right now.
                 try:
                     await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
                 except TimeoutError:
                     pass
 
-    async def relay_pending(self, batch_size: int = 100) -> int:
+    async def relay_pending(self, batch_size: int = RELAY_BATCH) -> int:
         """Claim a batch of pending entries, publish them in order, mark the published ones sent."""
         batch = await self._claim_batch(batch_size)
         published: list[str] = []
@@ -123,22 +128,25 @@ class OutboxRelay:
         return len(published)
 
     async def _claim_batch(self, batch_size: int) -> list[dict]:
-        """Two round trips for a whole batch: pick candidates, then lease those still free to this relay.
+        """Two round trips for a whole batch: read candidates, then lease those still free to this relay.
 
-        The lease filter is repeated in the update, so two relays that picked the same candidates
-        split them: each entry is leased to exactly one of them.
+        The lease filter is repeated in the update, so two relays that read the same candidates
+        split them: each entry is leased to exactly one of them. When the update leased every
+        candidate (one relay, or no overlap) the entries read are the batch: an entry's event never
+        changes once written. Otherwise a third round trip reads back the ones this relay won.
         """
         now = datetime.now(timezone.utc)
         free = {"sent_at": None, "lease_until": {"$lte": now}}
-        candidates = await self.outbox.collection.find(free, projection={"_id": 1}).sort(
-            "created_at", ASCENDING).limit(batch_size).to_list()
+        candidates = await self.outbox.collection.find(free).sort("created_at", ASCENDING).limit(batch_size).to_list()
         if not candidates:
             return []
         claim = f"{self.relay_id}:{uuid.uuid4().hex}"
-        await self.outbox.collection.update_many(
+        leased = await self.outbox.collection.update_many(
             {**free, "_id": {"$in": [entry["_id"] for entry in candidates]}},
             {"$set": {"lease_until": now + self.lease, "claimed_by": self.relay_id, "claim": claim}, "$inc": {"attempts": 1}},
         )
+        if leased.modified_count == len(candidates):
+            return candidates
         return await self.outbox.collection.find({"claim": claim}).sort("created_at", ASCENDING).to_list()
 
     async def _publish(self, entry: dict) -> bool:
