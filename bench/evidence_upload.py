@@ -15,7 +15,11 @@ by file (a slower moment of the shared machine touches every way alike):
 * ``evidence``: the raw body streamed to evidence's ``POST /v1/evidence`` (the service alone);
 * ``presigned``: the presigned flow through intake, timed from ``POST /v1/uploads`` through the client's
   PUT into quarantine to ``complete`` (evidence copies the object out of quarantine and reads it back
-  to check it).
+  to check it);
+* ``bare_hops``: the control: the same bytes through two bare pass-through hops (:mod:`bench.passthrough`,
+  served and passing bytes on as the services do, the second hashing them) to the presigned PUT, with
+  nothing else done: the floor of a two-hop gateway on this machine. ``intake_to_bare_hops`` says how
+  close the gateway comes to it.
 
 Every client is httpx, reading the file in the same 256 KiB pieces, so the ways differ only by where
 the bytes go. The set (by default three small JPEG photos, three 8 MiB and three 50 MiB videos) is
@@ -205,6 +209,18 @@ async def through_intake_multipart(client: httpx.AsyncClient, path: Path, size: 
     return elapsed
 
 
+async def through_bare_hops(client: httpx.AsyncClient, storage, bucket: str, hops: list[str], path: Path, size: int,
+                            sha256: str) -> float:
+    url = storage.presigned_put_object(bucket, f"floor/{uuid.uuid4().hex}", timedelta(minutes=30))
+    started = time.monotonic()
+    response = await client.put(hops[0], content=file_chunks(path),
+                                headers={"Content-Length": str(size), "X-Forward-To": hops[1], "X-Then-Forward-To": url})
+    elapsed = time.monotonic() - started
+    if response.status_code != 200 or response.json()["sha256"] != sha256:
+        raise RuntimeError(f"the bare hops answered {response.status_code}: {response.text[:500]}")
+    return elapsed
+
+
 async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str) -> float:
     started = time.monotonic()
     ticket = await client.post("/v1/uploads", json={"filename": path.name, "media_type": media_type, "size": size,
@@ -238,7 +254,7 @@ def throughput(total_bytes: int, seconds: float) -> float:
     return round(total_bytes / MIB / seconds, 1) if seconds else 0.0
 
 
-WAYS = ("direct_s3", "intake", "intake_multipart", "evidence", "presigned")
+WAYS = ("direct_s3", "intake", "intake_multipart", "evidence", "presigned", "bare_hops")
 IDLE_SAMPLE_S = 5.0
 
 
@@ -274,7 +290,8 @@ class Tally:
 def ratios(rates: dict[str, float]) -> dict[str, float]:
     """Each way against the direct PUT (``intake_to_direct_s3`` is the gateway's figure, target 0.8)."""
     base = rates["direct_s3"]
-    return {f"{way}_to_direct_s3": round(rates[way] / base, 3) for way in WAYS if way != "direct_s3"}
+    against_direct = {f"{way}_to_direct_s3": round(rates[way] / base, 3) for way in WAYS if way != "direct_s3"}
+    return {**against_direct, "intake_to_bare_hops": round(rates["intake"] / rates["bare_hops"], 3)}
 
 
 @dataclass(frozen=True)
@@ -330,6 +347,11 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
             urls={"evidence": evidence.url}, fast=False, log_level="WARNING"), log_dir=workdir)
         processes.append(intake)
         await intake.wait_ready()
+        hops = [start_service("passthrough", {**os.environ, "PYTHONUNBUFFERED": "1"}, log_dir=workdir, name=f"hop-{index}",
+                              factory="bench.passthrough:create_app") for index in (1, 2)]
+        processes.extend(hops)
+        for hop in hops:
+            await hop.wait_ready()
         storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
 
         files: list[Sample] = []
@@ -363,6 +385,8 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
                                                             sample.media_type),
                 "presigned": lambda sample: presigned(to_intake, sample.path, sample.size, sample.sha256,
                                                       sample.media_type),
+                "bare_hops": lambda sample: through_bare_hops(to_storage, storage, bucket, [hop.url for hop in hops],
+                                                              sample.path, sample.size, sample.sha256),
             }
             # One warm-up upload each way and size, so connection set-up and first imports are not measured.
             for upload in ways.values():
@@ -370,7 +394,7 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
                     await upload(next(sample for sample in files if sample.size_class == name))
 
             pids = {"bench_client": os.getpid(), "intake": intake.worker_pid, "evidence": evidence.worker_pid,
-                    "nanio": s3.process.pid}
+                    "nanio": s3.process.pid, "hop_1": hops[0].worker_pid, "hop_2": hops[1].worker_pid}
             # What the services spend doing nothing (outbox relays, consumers, clean-up polling): it is
             # counted in every way's CPU below, the longer the way takes the more.
             idle_before = {name: cpu_seconds(pid) for name, pid in pids.items() if name != "bench_client"}
@@ -417,6 +441,7 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
             with sampled("intake_presigned", intake.worker_pid), \
                     sampled("evidence_completing_presigned", evidence.worker_pid):
                 await large_tally.measure("presigned", ways["presigned"](large))
+            await large_tally.measure("bare_hops", ways["bare_hops"](large))
     finally:
         for process in processes:
             await process.aterminate()

@@ -207,20 +207,22 @@ class ServiceProcess:
             return "(no log)"
 
 
-def server_command(service: str, *, host: str = "127.0.0.1", port: int) -> list[str]:
+def server_command(service: str, *, host: str = "127.0.0.1", port: int, factory: str | None = None) -> list[str]:
     """The production server command of ``service`` (the Dockerfiles' ``CMD``), run by this interpreter.
 
     granian (a Rust HTTP server for ASGI apps): it takes a request body in larger reads and hands it
     to the app for a fraction of the CPU uvicorn spends, which is most of what the upload gateway
     costs (docs/architecture.md). One worker process: replicas scale out. The worker is a child of
-    the process started here; SIGTERM lets granian run the app's lifespan shutdown."""
-    return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", f"{service}.main:create_app",
+    the process started here; SIGTERM lets granian run the app's lifespan shutdown. ``factory`` serves
+    another app the same way (a benchmark's)."""
+    return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", factory or f"{service}.main:create_app",
             "--host", host, "--port", str(port), "--workers", "1", "--workers-kill-timeout", "10", "--no-ws",
             "--log-level", "warning"]
 
 
 def start_service(
-    service: str, env: Mapping[str, str], *, log_dir: Path, name: str | None = None, port: int | None = None
+    service: str, env: Mapping[str, str], *, log_dir: Path, name: str | None = None, port: int | None = None,
+    factory: str | None = None,
 ) -> ServiceProcess:
     """Start ``service`` with its production :func:`server_command` (not waiting for it).
 
@@ -232,7 +234,7 @@ def start_service(
     log_path = log_dir / f"{name}.log"
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
-            server_command(service, port=port),
+            server_command(service, port=port, factory=factory),
             env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
             preexec_fn=standins.parent_death_signal(),  # noqa: PLW1509 - one system call, no lock taken in the child
         )
