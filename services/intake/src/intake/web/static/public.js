@@ -11,6 +11,7 @@
   const numbers = new Intl.NumberFormat(lang);
   const percents = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
   const decimals = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const hundredths = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
 
   function none(value) {
     return value === null || value === undefined;
@@ -27,6 +28,11 @@
 
   function rating(value) {
     return none(value) ? t("figures.none") : t("figures.rating", { value: decimals.format(value) });
+  }
+
+  /* Complaints per million users: null when the directory does not know the company's user base. */
+  function perMillion(value) {
+    return value === null ? t("figures.unknown") : hundredths.format(value);
   }
 
   function days(value) {
@@ -110,7 +116,7 @@
   }
 
   GC.Public = {
-    rate, count, rating, days, date, label, figures, statusText, responseType, timely, resultLink, resultCard,
+    rate, count, rating, perMillion, days, date, label, figures, statusText, responseType, timely, resultLink, resultCard,
     formQuery, fillForm, show,
   };
 })();

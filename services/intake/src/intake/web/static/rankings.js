@@ -10,8 +10,7 @@
   const table = document.querySelector("[data-show='table']");
   const ORDERS = Array.from(form.elements.namedItem("order_by").options, (option) => option.value);
   const FORMAT = {
-    per_million_users: (value) => (value === null ? t("figures.unknown")
-      : new Intl.NumberFormat(GC.config.lang, { maximumFractionDigits: 2 }).format(value)),
+    per_million_users: P.perMillion,
     volume: P.count, timely_rate: P.rate, relief_rate: P.rate, average_rating: P.rating, appeal_rate: P.rate,
   };
 

@@ -38,8 +38,7 @@
       [t("scorecard.relief_rate"), P.rate(card.relief_rate), "relief_rate"],
       [t("scorecard.average_rating"), P.rating(card.average_rating), "average_rating"],
       [t("scorecard.appeal_rate"), P.rate(card.appeal_rate), "appeal_rate"],
-      [t("scorecard.per_million_users"), card.per_million_users === null ? t("figures.unknown")
-        : new Intl.NumberFormat(GC.config.lang, { maximumFractionDigits: 2 }).format(card.per_million_users), "per_million_users"],
+      [t("scorecard.per_million_users"), P.perMillion(card.per_million_users), "per_million_users"],
     ]);
     const users = bind("user_base");
     users.hidden = card.user_base === null;
