@@ -72,7 +72,7 @@ UNPUBLISHED = audience(everyone=HIDDEN)
 PUBLIC_SIGNED = audience(everyone=ALLOWED, bad_credentials=401)
 # The complainant's routes of one complaint: its owner or the holder of its code; staff may read it.
 CASE_READ = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, bad_credentials=401)
-# Evidence downloads: also the company the complaint was forwarded to (DESIGN.md, "Evidence").
+# Evidence downloads: also the company the complaint was forwarded to.
 CASE_EVIDENCE = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, company=ALLOWED,
                          bad_credentials=401)
 CASE_ACT = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, bad_credentials=401)

@@ -2,7 +2,7 @@
 
 Every transition is one conditional update (the case must still be in a state the action may start
 from), appends a timeline entry (who, when, what, trace id) and stages its event in the outbox, all
-in one transaction (DESIGN.md, "The complaint lifecycle"). Two concurrent transitions on one case:
+in one transaction. Two concurrent transitions on one case:
 the loser's filter no longer matches and it answers :class:`~intake.domain.lifecycle.IllegalTransition`.
 """
 

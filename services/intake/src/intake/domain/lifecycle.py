@@ -1,4 +1,4 @@
-"""The complaint lifecycle: one table of legal transitions (DESIGN.md, "The complaint lifecycle").
+"""The complaint lifecycle: one table of legal transitions.
 
 submitted -> accepted | rejected -> forwarded -> (info_requested <-> forwarded) -> responded ->
 closed | appealed (-> forwarded again, or closed); withdrawn from any open step. "Overdue" is a flag
