@@ -4,7 +4,7 @@ operation of the other services' OpenAPI (evidence, routing, notification), aske
 Callers: anonymous, a guest with the complaint's access code and one with a wrong code, the complainant
 who filed it and another complainant, the company it was forwarded to and another company, an operator,
 a regulator, an administrator, a revoked company key and an expired token. Each operation belongs to one
-audience, and the audience says what each caller gets (issue "Nothing lost, nobody let in"):
+audience, and the audience says what each caller gets:
 
 * ``allowed``: past the door: any answer but 401, 403 and the not-found of a hidden complaint;
 * ``hidden``: 404 exactly as for a complaint that does not exist, where existence itself is private;
