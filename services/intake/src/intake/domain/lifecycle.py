@@ -25,6 +25,8 @@ class Status(StrEnum):
 
 FINAL = frozenset({Status.REJECTED, Status.CLOSED, Status.WITHDRAWN})
 OPEN = frozenset(Status) - FINAL
+# A file may be added until the company has answered: after that it would change what was answered.
+EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
 
 
 class Action(StrEnum):
