@@ -11,6 +11,8 @@ import base64
 import json
 import os
 import secrets
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -105,6 +107,22 @@ def production_env(service: str, secret_values: dict[str, str], *, mongo_url: st
     return env
 
 
+def refusal_names(log: str) -> set[str]:
+    """The variables named by the one refusal in ``log``."""
+    assert log.count(REFUSAL) == 1, f"one error expected:\n{log}"
+    refusal = next(line for line in log.splitlines() if REFUSAL in line)
+    return {name for name in refusal.replace("(", " ").replace(",", " ").replace(";", " ").split()
+            if name.isupper() and len(name) > 3}
+
+
+async def database_names(mongo_url: str) -> set[str]:
+    client = AsyncMongoClient(mongo_url)
+    try:
+        return set(await client.list_database_names())
+    finally:
+        await client.close()
+
+
 async def wait_exit(replica: processes.ServiceProcess, timeout: float) -> float:
     """Seconds until ``replica`` exits (bounded by ``timeout``)."""
     began = time.monotonic()
@@ -149,20 +167,12 @@ async def test_a_service_with_unsafe_secrets_exits_at_once_naming_them(service, 
         for replica, *_ in started.values():
             replica.kill()
 
-    client = AsyncMongoClient(mongo_url)
-    try:
-        databases = set(await client.list_database_names())
-    finally:
-        await client.close()
+    databases = await database_names(mongo_url)
     for (case, (replica, values, namespace, _)), seconds in zip(started.items(), exits, strict=True):
         log = replica.log_path.read_text(errors="replace")
         assert replica.process.returncode not in (None, 0), f"{service} ({case}) did not exit: {replica.log_tail()}"
         assert seconds < EXIT_WITHIN_S
-        assert log.count(REFUSAL) == 1, f"{service} ({case}): one error expected:\n{log}"
-        refusal = next(line for line in log.splitlines() if REFUSAL in line)
-        named = {name for name in refusal.replace("(", " ").replace(",", " ").replace(";", " ").split()
-                 if name.isupper() and len(name) > 3}
-        assert named == required(service), f"{service} ({case}) names {named}"
+        assert refusal_names(log) == required(service), f"{service} ({case}):\n{log}"
         for value in values.values():
             if len(value) >= 8:
                 assert value not in log, f"{service} ({case}) printed a secret"
@@ -213,3 +223,18 @@ async def test_a_service_with_secrets_of_its_own_starts_in_production(service, m
     for value in values.values():
         if len(value) >= 8:
             assert value not in log, f"{service} printed a secret"
+
+
+@pytest.mark.parametrize("command", ["intake.rotate_keys", "intake.rebuild_statistics"])
+async def test_the_maintenance_commands_refuse_unsafe_secrets_too(command, mongo_url, s3_endpoint, broker_namespace,
+                                                                  run_id):
+    database = f"t{run_id}_refused_{command.replace('.', '_')}"
+    env = production_env("intake", published_secrets("intake"), mongo_url=mongo_url, mongo_db=database,
+                         broker=broker_namespace.broker_settings(), s3_endpoint=s3_endpoint)
+    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", command], env=env, capture_output=True,
+                                   text=True, timeout=EXIT_WITHIN_S, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert refusal_names(output) == required("intake"), output
+    assert "dev-only-jwt-secret-not-for-production-0123456789" not in output
+    assert database not in await database_names(mongo_url)
