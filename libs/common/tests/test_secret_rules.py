@@ -59,9 +59,10 @@ def test_production_is_the_default_and_development_is_asked_for(monkeypatch):
     settings = Example()
     assert settings.is_development
     assert settings.api_token.get_secret_value() == "example-development-token-0123456789"
-    monkeypatch.setenv("GREENCHANNEL_ENV", "dev")
-    with pytest.raises(ValidationError):
-        Example()
+    for almost in ("dev", "Development", " development", "DEVELOPMENT", ""):
+        monkeypatch.setenv("GREENCHANNEL_ENV", almost)
+        with pytest.raises(ValidationError):
+            Example()
     monkeypatch.setenv("GREENCHANNEL_ENV", "production")
     assert not Example(**GOOD).is_development
 
