@@ -261,7 +261,7 @@ class World:
         token = self.headers["owner"]["Authorization"].split()[1]
         claims = jwt.decode(token, options={"verify_signature": False})
         claims["exp"] = datetime.now(timezone.utc) - timedelta(minutes=1)
-        secret = self.platform.apps["intake"].state.intake.settings.jwt_secret
+        secret = self.platform.apps["intake"].state.intake.settings.jwt_secret.get_secret_value()
         self.headers["expired_token"] = {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
 
         uploaded = await self.intake.post("/v1/evidence", files={"file": ("e.png", PNG.getvalue(), "image/png")})
