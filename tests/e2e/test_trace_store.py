@@ -104,8 +104,22 @@ def attributes_of(pairs) -> dict:
     for pair in pairs:
         kind = pair.value.WhichOneof("value")
         value = getattr(pair.value, kind) if kind else None
-        values[pair.key] = list(v.string_value for v in value.values) if kind == "array_value" else value
+        values[pair.key] = [v.string_value for v in value.values] if kind == "array_value" else value
     return values
+
+
+async def idle(platform, http: httpx.AsyncClient, otlp: OtlpReceiver) -> None:
+    """``IDLE_S`` of an idle platform as production sees it: each service probed for readiness and scraped
+    for metrics every second (whatever the answer), then the time for the last export."""
+    replicas = [replica for service in SERVICES for replica in platform.running(service)]
+    began = time.monotonic()
+    with suppress_instrumentation():
+        while time.monotonic() - began < IDLE_S:
+            for replica in replicas:
+                await replica.wait_ready()
+                await http.get(f"{replica.url}/metrics")
+            await asyncio.sleep(1.0)
+    await otlp.wait_quiet()
 
 
 def orphans(spans: list[ReceivedSpan]) -> list[str]:
@@ -138,6 +152,9 @@ async def test_one_trace_per_complaint_and_nothing_from_an_idle_platform(
             ) as platform,
             httpx.AsyncClient(timeout=30) as http,
         ):
+            # Starting exported nothing: no index creation, no readiness ping, no poll of an empty store.
+            await otlp.wait_quiet()
+            assert [f"{span.service}: {span.name}" for span in otlp.spans] == [], "starting exports nothing"
             # The test is a client from outside: it sends no trace context of its own.
             with suppress_instrumentation():
                 async with (
@@ -149,10 +166,9 @@ async def test_one_trace_per_complaint_and_nothing_from_an_idle_platform(
             company = (listing["items"] if isinstance(listing, dict) else listing)[0]
             await otlp.wait_quiet()
 
-            # Idle: several turns of every job and relay, and not one span.
+            # Idle: several turns of every job and relay, probes and scrapes, and not one span.
             otlp.spans.clear()
-            await asyncio.sleep(IDLE_S)
-            await otlp.wait_quiet()
+            await idle(platform, http, otlp)
             assert [f"{span.service}: {span.name}" for span in otlp.spans] == [], "an idle platform exports nothing"
 
             with suppress_instrumentation():
@@ -190,6 +206,5 @@ async def test_one_trace_per_complaint_and_nothing_from_an_idle_platform(
 
             # And once it is forwarded the platform is idle again.
             otlp.spans.clear()
-            await asyncio.sleep(IDLE_S)
-            await otlp.wait_quiet()
+            await idle(platform, http, otlp)
             assert [f"{span.service}: {span.name}" for span in otlp.spans] == [], "an idle platform exports nothing"

@@ -6,7 +6,7 @@ provider and an in-memory exporter behind :class:`WorthExporting`, as the servic
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from greenchannel.contracts import EvidenceStored
@@ -115,7 +115,7 @@ async def test_the_relay_exports_nothing_when_idle_and_keeps_the_request_trace_w
 
         number = "GC-20261207-000009"
         event = EvidenceStored(evidence_id="ev-9", number=number, filename="a.png", media_type="image/png", size=3,
-                               sha256="00" * 32, stored_at=datetime.now(timezone.utc))
+                               sha256="00" * 32, stored_at=datetime.now(UTC))
         with trace.get_tracer(__name__).start_as_current_span("POST /v1/complaints") as request:
             await in_transaction(runtime.mongo, lambda session: runtime.outbox.add(event, subject=number,
                                                                                    session=session))
