@@ -1,5 +1,5 @@
 """What the trace store receives from the four services run as processes, exporting over OTLP/HTTP to a
-receiver of the test's own and configured only through ``OTEL_*`` variables: one trace per complaint,
+receiver of the test's own, their tracing configured only through ``OTEL_*`` variables: one trace per complaint,
 from its POST to its forwarding, under one root with no orphan span; beside it only the traces of jobs
 that did work, each under a root named for its job; and nothing at all from an idle platform over many
 polling intervals."""
