@@ -51,13 +51,14 @@ class ClaimLoop:
                 await slots.acquire()
                 # Cleared before the claim: a wake-up that arrives during the claim is not lost.
                 self._wakeup.clear()
-                item = None
+                item = attempt_context = None
                 try:
                     with job_run(f"{self.name} claim"):
                         item = await self.claim()
                         if item is not None:
                             record_work(item.get("number"))
-                            # The attempt runs in the run's context: its spans without a trace of their own are the run's.
+                            # The attempt runs in the run's context: its spans without a trace of
+                            # their own are the run's.
                             attempt_context = contextvars.copy_context()
                 except asyncio.CancelledError:
                     raise
@@ -70,7 +71,8 @@ class ClaimLoop:
                     except asyncio.TimeoutError:
                         pass
                     continue
-                task = asyncio.create_task(self.attempt(item), name=f"{self.name} {item['_id']}", context=attempt_context)
+                task = asyncio.create_task(self.attempt(item), name=f"{self.name} {item['_id']}",
+                                           context=attempt_context)
                 in_flight.add(task)
                 task.add_done_callback(lambda done: (in_flight.discard(done), slots.release()))
         finally:
