@@ -199,8 +199,12 @@ async def test_one_trace_per_complaint_and_nothing_from_an_idle_platform(
                 assert len(roots) == 1 and "job.name" in roots[0].attributes, [
                     (span.service, span.name, bool(span.parent_id)) for span in spans]
                 assert orphans(spans) == []
-            jobs = sorted(spans[0].attributes["job.name"] for spans in
-                          ([span for span in trace if not span.parent_id] for trace in others))
+            job_roots = [next(span for span in spans if not span.parent_id) for spans in others]
+            jobs = sorted(root.attributes["job.name"] for root in job_roots)
+            assert "outbox relay" in jobs and "delivery claim" in jobs
+            for root in job_roots:
+                if root.attributes["job.name"] in ("outbox relay", "delivery claim"):
+                    assert root.attributes.get("complaint.number") == number, root.attributes
             print(f"\ncomplaint trace: {len(complaint_trace)} spans across {len(SERVICES)} services; "
                   f"other traces while it went from filing to forwarded: {len(others)} {jobs}")
 
