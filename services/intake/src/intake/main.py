@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
                                   identities, limits)
         async def fold_statistics() -> None:
-            await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "folding staged statistics")
+            await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "statistics fold")
 
         await runtime.start(subscriptions, jobs={"statistics-fold": fold_statistics})
         try:
