@@ -43,7 +43,7 @@ async def stack(mongo_url, broker_namespace, run_id):
         intake = intake_app(IntakeSettings(
             **common, mongo_db=f"t{run_id}_accounts_intake", evidence_url="http://127.0.0.1:9",
             client_ip_header="X-Real-IP", account_codes_per_login_per_hour=PER_LOGIN,
-            account_codes_per_ip_per_hour=PER_IP))
+            account_codes_per_ip_per_hour=PER_IP, sign_in_by_code=True))
         async with serve(notification) as notification_url, serve(intake, port=intake_port) as intake_url:
             async with httpx.AsyncClient(base_url=intake_url, timeout=30) as client:
                 client.app, client.notification_app, client.mailbox = intake, notification, mailbox
@@ -193,6 +193,31 @@ async def test_a_password_reset_ends_every_session(stack):
     again = await stack.post(f"{RESET}/confirm", json={"login": login, "code": code, "password": "a-third-password"},
                              headers=source())
     assert again.status_code == 400
+
+
+async def test_signing_in_with_a_code_when_it_is_switched_on(stack):
+    login = new_login()
+    account = await register(stack, stack.mailbox, login, PASSWORD, headers=source())
+    code = await request_code(stack, stack.mailbox, "/v1/auth/code", login, source())
+    signed_in = await stack.post("/v1/auth/code/token", json={"login": login, "code": code}, headers=source())
+    assert signed_in.status_code == 200 and signed_in.json()["account_id"] == account["account_id"]
+    assert (await stack.get("/v1/me/complaints", headers=bearer(signed_in.json()))).status_code == 200
+    used = await stack.post("/v1/auth/code/token", json={"login": login, "code": code}, headers=source())
+    assert used.status_code == 400
+    # A login without an account is told so by mail, and the answer is the same as for one with an account.
+    stranger = new_login()
+    seen = len(mails_to(stack.mailbox, stranger))
+    asked = await stack.post("/v1/auth/code", json={"login": stranger}, headers=source())
+    assert (asked.status_code, asked.json()) == (202, {"channel": "email", "expires_in": 600})
+    assert code_in(await next_mail(stack.mailbox, stranger, seen)) is None
+
+    settings = stack.app.state.intake.settings
+    settings.sign_in_by_code = False  # the production default
+    try:
+        off = await stack.post("/v1/auth/code", json={"login": login}, headers=source())
+        assert off.status_code == 404 and off.json()["code"] == "sign_in_by_code_off"
+    finally:
+        settings.sign_in_by_code = True
 
 
 async def test_a_reset_for_a_login_without_an_account_sets_nothing(stack):

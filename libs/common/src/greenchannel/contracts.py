@@ -420,14 +420,15 @@ class WebhookFailed(EventData):
 #: notification opens with it. Production injects CODE_TRANSPORT_KEYS into both from one Secret.
 DEV_CODE_TRANSPORT_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1jb2RlLXRyYW5zcG9ydC0="}'
 
-CodePurpose = Literal["registration", "password_reset"]
+CodePurpose = Literal["registration", "password_reset", "sign_in"]
 
 
 class CodeNotice(BaseModel):
     """The sealed part of ``account.code_issued``: where the message goes and what it says.
 
     ``notice`` is ``code`` (a one-time code follows), ``already_registered`` (a registration for a login
-    that has an account: reset the password instead) or ``no_account`` (a reset for a login without one).
+    that has an account: reset the password instead) or ``no_account`` (a reset or a sign-in for a login
+    without one).
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -438,7 +439,7 @@ class CodeNotice(BaseModel):
 
 
 class AccountCodeIssued(EventData):
-    """Someone asked for a one-time code for a login (registration or password reset) and intake answered.
+    """Someone asked for a one-time code for a login (registration, password reset, sign-in) and intake answered.
 
     Events are kept (outbox, dead letters), so the destination, the code and even which notice it is
     travel sealed (AES-256-GCM, ``sealed``, bound to ``issue_id``) under a key only intake and

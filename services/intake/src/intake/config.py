@@ -40,6 +40,8 @@ class Settings(ServiceSettings):
     account_codes_per_login_per_hour: int = Field(default=5, ge=1)
     account_codes_per_ip_per_hour: int = Field(default=20, ge=1)
     account_code_failures_per_ip_per_hour: int = Field(default=50, ge=1)
+    # Complainants may also sign in with a code sent to their login instead of the password.
+    sign_in_by_code: bool = False
     # Rate limits at the public edge (counted in MongoDB, shared by every replica).
     rate_limits_enabled: bool = True
     client_ip_header: str = Field(default="", description="Header the ingress puts the client address in, e.g. X-Real-IP.")

@@ -16,7 +16,6 @@ dispatch ends.
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime, timezone
 from typing import Any
 
@@ -144,7 +143,7 @@ class DispatchWorker:
                 self.code_transport.decrypt(code_notice_field(dispatch["issue_id"]), dispatch["sealed"]))
         except (InvalidTag, KeyError, ValueError, ValidationError):
             raise _Retry("the sealed notice does not open with the code transport keys", permanent=True) from None
-        message = code_message(dispatch["purpose"], notice, max(1, math.floor(left_s / 60)))
+        message = code_message(dispatch["purpose"], notice, max(1, round(left_s / 60)))
         if channel is Channel.EMAIL:
             assert self.mailer is not None
             try:

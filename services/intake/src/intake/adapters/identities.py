@@ -97,6 +97,14 @@ class Identities:
             return None
         return Principal(Kind.COMPLAINANT, account["_id"], token_version=account.get("token_version", 0))
 
+    async def complainant(self, login: str, session: AsyncClientSession | None = None) -> Principal | None:
+        """The account of a login whose holder proved it (a one-time code), as its tokens name it."""
+        account = await self.accounts.find_one({"login_key": self.blind_index.digest(login)},
+                                               projection={"token_version": 1}, session=session)
+        if account is None:
+            return None
+        return Principal(Kind.COMPLAINANT, account["_id"], token_version=account.get("token_version", 0))
+
     async def session_current(self, principal: Principal) -> bool:
         """Whether a complainant's token is of the account's current version (no reset since it was issued)."""
         if principal.kind is not Kind.COMPLAINANT:

@@ -146,6 +146,27 @@ async def complainant_token(body: Credentials, intake: IntakeDep, client: Client
                           lambda: intake.identities.authenticate_complainant(login, body.password))
 
 
+class CodeSignIn(_LoginBody):
+    code: Code
+
+
+def _sign_in_by_code_on(intake: Intake) -> None:
+    if not intake.settings.sign_in_by_code:
+        raise Problem(404, "sign_in_by_code_off", "Signing in with a code is not offered; sign in with the password.")
+
+
+@router.post("/auth/code", status_code=202, summary="Sign in as a complainant with a code, step 1: send it (a setting)")
+async def request_sign_in_code(body: CodeRequest, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    _sign_in_by_code_on(intake)
+    return await _request_code(intake, "sign_in", body.login, client)
+
+
+@router.post("/auth/code/token", summary="Sign in as a complainant with a code, step 2: the code for a bearer token")
+async def sign_in_with_code(body: CodeSignIn, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    _sign_in_by_code_on(intake)
+    return await _confirm(intake, client, lambda: intake.accounts.confirm_sign_in(body.login, body.code))
+
+
 @router.post("/ops/auth/token", tags=["operators"], summary="Sign in as an operator")
 async def operator_token(body: Credentials, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     login = body.login.strip()

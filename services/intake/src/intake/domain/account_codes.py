@@ -43,7 +43,7 @@ def notice_for(purpose: CodePurpose, has_account: bool) -> Notice:
     """What the login is sent: a code when the purpose can go on, otherwise a notice saying why not."""
     if purpose == "registration":
         return "already_registered" if has_account else "code"
-    return "code" if has_account else "no_account"
+    return "code" if has_account else "no_account"  # a password reset or a sign-in
 
 
 def code_record_id(purpose: CodePurpose, login_key: str) -> str:

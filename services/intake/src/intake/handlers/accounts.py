@@ -1,4 +1,4 @@
-"""The account use cases proven by a one-time code: registration and password reset.
+"""The account use cases proven by a one-time code: registration, password reset and (when switched on) sign-in.
 
 Asking for a code does the same work whether or not the login has an account (one lookup, one
 code record, one sealed ``account.code_issued`` in the outbox, in one transaction) and answers
@@ -110,6 +110,19 @@ class AccountCodes:
             if not await self.store.consume(record_id, issue_id, session):
                 raise CodeRejected()
             principal = await self.identities.reset_password(login, password_hash, session)
+            if principal is None:
+                raise CodeRejected()
+            return principal
+
+        return await in_transaction(self.runtime.mongo, work)
+
+    async def confirm_sign_in(self, login: str, code: str) -> Principal:
+        record_id, issue_id = await self._spend("sign_in", login, code)
+
+        async def work(session) -> Principal:
+            if not await self.store.consume(record_id, issue_id, session):
+                raise CodeRejected()
+            principal = await self.identities.complainant(login, session)
             if principal is None:
                 raise CodeRejected()
             return principal

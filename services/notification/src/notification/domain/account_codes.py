@@ -17,6 +17,7 @@ SITE_EN = "Green Channel"
 _PURPOSE = {
     "registration": ("注册账户", "registration"),
     "password_reset": ("重置密码", "password reset"),
+    "sign_in": ("登录", "sign-in"),
 }
 
 
@@ -45,9 +46,9 @@ def code_message(purpose: CodePurpose, notice: CodeNotice, minutes: int) -> Code
                   "If it was not you, ignore this.")
             title_zh, title_en = "您已有账户", "You already have an account"
         case "no_account":
-            zh = ("有人（可能是您本人）申请为此登录名重置密码，但此登录名尚未注册账户。"
+            zh = (f"有人（可能是您本人）使用此登录名申请{purpose_zh}，但此登录名尚未注册账户。"
                   "如需使用平台账户，请先注册。如非本人操作，请忽略本消息。")
-            en = ("Someone, probably you, asked to reset the password of this login, but it has no account. "
+            en = (f"Someone, probably you, asked for a {purpose_en} code for this login, but it has no account. "
                   "To use an account on the platform, register first. If it was not you, ignore this.")
             title_zh, title_en = "未找到账户", "No account for this login"
     return CodeMessage(
