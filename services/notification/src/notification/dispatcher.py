@@ -101,7 +101,8 @@ class DispatchWorker:
                          attempts_made, error, retry_at.isoformat())
             return
         await self.dispatches.finish(dispatch, {"at": started, "error": None}, status, provider_ref=reference)
-        log.info("%s dispatch %s for %s: %s", dispatch["channel"], dispatch["_id"], dispatch["number"], status)
+        log.info("%s dispatch %s for %s: %s", dispatch["channel"], dispatch["_id"],
+                 dispatch["number"] or "a one-time code", status)
 
     async def _send(self, dispatch: dict[str, Any]) -> tuple[DispatchStatus, str | None]:
         """The final status (and provider reference) of this attempt; raises :class:`_Retry` otherwise."""
