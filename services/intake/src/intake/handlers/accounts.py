@@ -10,7 +10,7 @@ transaction as the account it creates or the password it sets.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from greenchannel.contracts import AccountCodeIssued, CodeNotice, CodePurpose, code_notice_field
 from greenchannel.mongo import in_transaction
@@ -55,7 +55,7 @@ class AccountCodes:
         notice = notice_for(purpose, has_account)
         code, issue_id = new_code(), uuid.uuid4().hex
         record_id = self.record_id(purpose, login)
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         expires_at = now + self.policy.ttl
         # The hash is computed in both branches; only a record that may go on keeps it.
         code_hash = self.code_hashes.digest(f"{record_id}:{issue_id}:{code}")
@@ -77,7 +77,7 @@ class AccountCodes:
     async def _spend(self, purpose: CodePurpose, login: str, code: str) -> tuple[str, str]:
         """Count a try of the login's code; its record id and issue id when the code is right."""
         record_id = self.record_id(purpose, login)
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         record = await self.store.spend_attempt(record_id, now, self.policy.max_attempts)
         if record is None:
             raise CodeRejected()

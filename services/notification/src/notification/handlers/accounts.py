@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from greenchannel.contracts import AccountCodeIssued, CloudEvent
 from greenchannel.messaging import ContractViolation
@@ -36,7 +36,7 @@ class AccountCodeHandler:
         except ValidationError as error:
             raise ContractViolation(str(error)) from error
         assert isinstance(data, AccountCodeIssued)
-        now = datetime.now(UTC)
+        now = datetime.now(timezone.utc)
         channel = Channel(data.channel)
         if data.expires_at <= now:
             status = DispatchStatus.EXPIRED
