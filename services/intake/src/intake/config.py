@@ -20,9 +20,15 @@ class Settings(ServiceSettings):
     notification_url: str = "http://127.0.0.1:8003"
     jwt_secret: str = "development-only-jwt-secret-change-me-0123456789"
     token_ttl_s: int = Field(default=3600, ge=60)
+    # How long a replica trusts its copy of an account (token version, disabled, roles) before reading it
+    # again: the bound within which signing out, a password change, disabling or a role change holds everywhere.
+    account_cache_ttl_s: float = Field(default=30.0, gt=0, le=30)
     internal_token: str = "dev-internal-token"
     # Bearer token of the other services' operator endpoints (routing's directory), used on behalf of admins.
     operator_token: str = "dev-operator-token"
+    # Bearer token of notification's admin endpoints (a company's webhook endpoint and its signing secret),
+    # sent for admins only. Empty (the default) leaves those closed.
+    admin_token: str = ""
     # The first operator account, created at start-up when there is none (an admin).
     operator_bootstrap_login: str = "admin"
     operator_bootstrap_password: str = "development-only-admin-password"

@@ -18,6 +18,7 @@ from greenchannel.problems import problem_response
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import setup_logging, setup_tracing
 
+from intake.adapters.audit_log import AuditLog
 from intake.adapters.case_metrics import refresh_case_metrics
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.dead_letters import DeadLetters
@@ -32,13 +33,14 @@ from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.api import (
-    accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, open_data, operators, pages,
-    public, regulator, uploads,
+    accounts, company, complaints, credentials, dead_letters, deliveries, directory, disclosure, feedback, internal,
+    open_data, operators, pages, public, regulator, staff, uploads,
 )
 from intake.api.deps import Intake
 from intake.config import Settings
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
+from intake.handlers.disclosure import Disclosure
 from intake.handlers.publication import PublicationHandlers
 from intake.web import STATIC_PATH, static_files
 from intake.web import router as web_pages
@@ -59,11 +61,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         blind_index = KeyedHash(settings.blind_index_key.encode(), "blind-index")
         cases = CaseStore(runtime)
         idempotency = IdempotencyStore(runtime.db)
-        identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s)
+        identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s,
+                                settings.account_cache_ttl_s)
         evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, settings.internal_token,
                                   settings.operator_token)
         routing = RoutingClient(settings.routing_url, settings.internal_token, settings.operator_token)
-        notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
+        notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token,
+                                          settings.admin_token)
         publication = Publication(runtime, cipher, PublicRecords(runtime.db), Statistics(runtime.db))
         cases.follow(publication)
         await cases.ensure_indexes()
@@ -92,6 +96,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await limits.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
+        audit_log = AuditLog(runtime.db)
+        await audit_log.ensure_indexes()
+        app.state.disclosure = Disclosure(audit_log, cipher)
         app.state.public_data = public.PublicData(publication.records, publication.statistics,
                                                   public.DirectoryLabels(routing))
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
@@ -121,7 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
                    deliveries.router, directory.router, internal.router, pages.router, feedback.router,
-                   uploads.router, public.router, open_data.router, regulator.router):
+                   uploads.router, public.router, open_data.router, regulator.router, credentials.router,
+                   staff.router, disclosure.router):
         app.include_router(router)
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.

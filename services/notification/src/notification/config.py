@@ -17,6 +17,11 @@ DEFAULT_DISPATCH_RETRY_SCHEDULE_S = [0, 30, 300, 1800, 7200, 21600]
 class Settings(ServiceSettings):
     service_name: str = "notification"
     operator_token: str = Field(default="dev-operator-token", min_length=1)
+    admin_token: str = Field(
+        default="",
+        description="Bearer token of what decides where webhooks go and what signs them (setting an endpoint, rotating "
+        "its secret); it also opens every operator endpoint. Empty (the default) closes those two to everyone.",
+    )
     webhook_allow_private_targets: bool = Field(
         default=False, description="Allow loopback/private webhook targets: development and tests only."
     )
