@@ -19,6 +19,7 @@ import httpx
 import jwt
 import pytest
 from devstack.servers import serve
+from intake.adapters.audit_log import AuditLog
 from intake.config import Settings
 from intake.main import create_app
 from opentelemetry import trace
@@ -164,6 +165,13 @@ async def test_an_operator_sees_identity_masked_and_reveals_one_field_with_a_rea
     assert [e["field"] for e in first.json()["items"] + rest.json()["items"]] == ["name", "phone", "id_number"]
     assert rest.json()["next_cursor"] is None
     assert [e["field"] for e in await entries(complaint=number, operator="masked-op")] == ["id_number"]
+    assert [e["complaint"] for e in await entries(operator=entry["operator_id"])] == [number]
+    bad = await replicas.a.get("/v1/ops/audit", headers=chief, params={"cursor": "not-ours"})
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
+
+
+def test_the_audit_log_has_no_way_to_change_or_remove_an_entry():
+    assert {name for name in vars(AuditLog) if not name.startswith("_")} == {"ensure_indexes", "record", "page"}
 
 
 async def test_only_admins_manage_api_keys_and_webhook_endpoints_and_secrets(replicas):

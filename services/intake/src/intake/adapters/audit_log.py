@@ -32,12 +32,13 @@ class AuditLog:
     async def page(self, *, complaint: str | None, operator: str | None, limit: int,
                    after: tuple[datetime, str] | None) -> list[dict[str, Any]]:
         """Newest first, stable over (at, id); ``operator`` is an operator's login or id."""
-        query: dict[str, Any] = {}
+        conditions: list[dict[str, Any]] = []
         if complaint:
-            query["complaint"] = complaint
+            conditions.append({"complaint": complaint})
         if operator:
-            query["$or"] = [{"operator_login": operator}, {"operator_id": operator}]
+            conditions.append({"$or": [{"operator_login": operator}, {"operator_id": operator}]})
         if after is not None:
             at, last_id = after
-            query = {"$and": [query, {"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]}]}
+            conditions.append({"$or": [{"at": {"$lt": at}}, {"at": at, "_id": {"$lt": last_id}}]})
+        query = {"$and": conditions} if conditions else {}
         return await self._entries.find(query).sort([("at", -1), ("_id", -1)]).limit(limit).to_list()
