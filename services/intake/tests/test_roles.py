@@ -286,6 +286,28 @@ async def test_an_admin_cannot_lock_themselves_out_and_operators_cannot_manage_s
     assert await status(replicas.a, chief, "/v1/ops/audit") == 200
 
 
+async def test_two_admins_disabling_each_other_at_once_leave_one_admin(mongo_url, broker_namespace, run_id):
+    namespace = broker_namespace.isolated("intake-admins")
+    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_admins", evidence_url="http://127.0.0.1:9",
+                        notification_url="http://127.0.0.1:9", routing_url="http://127.0.0.1:9",
+                        account_cache_ttl_s=CACHE_TTL_S, log_json=False, **namespace.settings_for("intake"))
+    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+        first = bearer(await client.post("/v1/ops/auth/token", json=ADMIN))
+        created = await client.post("/v1/ops/operators", headers=first,
+                                    json={"login": "second-admin", "password": PASSWORD, "roles": ["admin"]})
+        assert created.status_code == 201, created.text
+        second = bearer(await client.post("/v1/ops/auth/token", json={"login": "second-admin", "password": PASSWORD}))
+        answers = await asyncio.gather(client.post("/v1/ops/operators/second-admin/disable", headers=first),
+                                       client.post("/v1/ops/operators/admin/disable", headers=second))
+        assert sorted((a.status_code, a.json().get("code")) for a in answers) == [(200, None), (409, "last_admin")], \
+            [answer.text for answer in answers]
+        winner = first if answers[0].status_code == 200 else second
+        loser = "second-admin" if winner is first else "admin"
+        assert await status(client, winner, "/v1/ops/audit") == 200
+        demoted = await client.put(f"/v1/ops/operators/{loser}/roles", headers=winner, json={"roles": ["operator"]})
+        assert demoted.status_code == 200  # the disabled one: the winner is still an enabled admin
+
+
 @pytest.mark.parametrize("kind", ["complainant", "operator"])
 async def test_a_password_change_ends_every_other_token_within_the_bound(replicas, kind):
     login = f"pw-{kind}" + ("@example.cn" if kind == "complainant" else "")

@@ -25,6 +25,7 @@ from typing import Any
 
 import jwt
 from cachetools import TTLCache
+from greenchannel.mongo import in_transaction
 from pwdlib import PasswordHash
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
@@ -36,6 +37,7 @@ ISSUER = "greenchannel-intake"
 API_KEY_PREFIX = "gck"
 ACCOUNT_CACHE_SIZE = 10_000  # accounts remembered per process; the least recently used beyond that are read again
 KNOWN_ROLES = frozenset(role.value for role in Role)
+STAFF_CHANGES = "staff"
 
 
 class LoginTaken(Exception):
@@ -48,6 +50,10 @@ class WrongPassword(Exception):
 
 class PasswordChangedMeanwhile(Exception):
     pass
+
+
+class LastAdmin(Exception):
+    """The change would leave no enabled admin: nobody could manage staff, keys or secrets any more."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,9 @@ class Identities:
         self.accounts = db["accounts"]
         self.operators = db["operators"]
         self.api_keys = db["api_keys"]
+        # One document every change of a staff account writes: two changes at once conflict, and the one
+        # retried sees the other's effect (without it, two admins disabling each other could both pass).
+        self.staff_changes = db["staff_changes"]
         self.cipher = cipher
         self.blind_index = blind_index
         self.jwt_secret = jwt_secret
@@ -80,6 +89,7 @@ class Identities:
         await self.accounts.create_index("login_key", unique=True)
         await self.operators.create_index("login", unique=True)
         await self.api_keys.create_index("company_id")
+        await self.staff_changes.update_one({"_id": STAFF_CHANGES}, {"$setOnInsert": {"count": 0}}, upsert=True)
 
     # --- complainants ------------------------------------------------------------------------------
 
@@ -147,8 +157,21 @@ class Identities:
         return await self._change_operator(login, {"$set": {"roles": sorted(role.value for role in roles)}})
 
     async def _change_operator(self, login: str, change: dict[str, Any]) -> dict[str, Any] | None:
-        operator = await self.operators.find_one_and_update(
-            {"login": login}, change, return_document=ReturnDocument.AFTER, projection={"password_hash": 0})
+        """Apply ``change`` unless it leaves no enabled admin (``LastAdmin``); None for an unknown login."""
+
+        async def work(session) -> dict[str, Any] | None:
+            operator = await self.operators.find_one_and_update(
+                {"login": login}, change, return_document=ReturnDocument.AFTER, projection={"password_hash": 0},
+                session=session)
+            if operator is None:
+                return None
+            await self.staff_changes.update_one({"_id": STAFF_CHANGES}, {"$inc": {"count": 1}}, session=session)
+            if not await self.operators.count_documents({"roles": Role.ADMIN.value, "disabled": False}, limit=1,
+                                                        session=session):
+                raise LastAdmin(login)
+            return operator
+
+        operator = await in_transaction(self.operators.database.client, work)
         if operator is not None:
             self.forget(Kind.OPERATOR, operator["_id"])
         return operator

@@ -4,12 +4,14 @@ the account on every request, and roles come from the account)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
+from intake.adapters.identities import LastAdmin
 from intake.api.deps import AdminDep, Intake, IntakeDep
 from intake.domain.principals import Kind, Principal, Role
 
@@ -38,19 +40,27 @@ async def _not_own_account(intake: Intake, admin: Principal, login: str) -> None
         raise Problem(409, "own_account", "Admins cannot disable their own account or drop their own admin role.")
 
 
+async def _changed(change: Awaitable[dict[str, Any] | None], login: str) -> dict[str, Any]:
+    try:
+        return _view(await change, login)
+    except LastAdmin:
+        raise Problem(409, "last_admin",
+                      "This would leave no enabled admin; make another operator admin first.") from None
+
+
 @router.post("/{login}/disable", summary="Disable an operator account: every token of it ends (admin)")
 async def disable(login: Login, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     await _not_own_account(intake, admin, login)
-    return _view(await intake.identities.set_operator_disabled(login, True), login)
+    return await _changed(intake.identities.set_operator_disabled(login, True), login)
 
 
 @router.post("/{login}/enable", summary="Enable an operator account again; they sign in anew (admin)")
 async def enable(login: Login, intake: IntakeDep, _: AdminDep) -> dict[str, Any]:
-    return _view(await intake.identities.set_operator_disabled(login, False), login)
+    return await _changed(intake.identities.set_operator_disabled(login, False), login)
 
 
 @router.put("/{login}/roles", summary="Set an operator's roles (admin)")
 async def set_roles(login: Login, body: Roles, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     if Role.ADMIN not in body.roles:
         await _not_own_account(intake, admin, login)
-    return _view(await intake.identities.set_operator_roles(login, set(body.roles)), login)
+    return await _changed(intake.identities.set_operator_roles(login, set(body.roles)), login)
