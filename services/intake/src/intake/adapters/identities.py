@@ -147,10 +147,11 @@ class Identities:
     async def set_operator_disabled(self, login: str, disabled: bool) -> dict[str, Any] | None:
         """Disable or enable an operator account; disabling also ends every token it holds, so enabling
         it again does not bring them back. None for an unknown login."""
-        change: dict[str, Any] = {"$set": {"disabled": disabled, "disabled_at": datetime.now(timezone.utc) if disabled
-                                           else None}}
         if disabled:
-            change["$inc"] = {"token_version": 1}
+            change = {"$set": {"disabled": True, "disabled_at": datetime.now(timezone.utc)},
+                      "$inc": {"token_version": 1}}
+        else:
+            change = {"$set": {"disabled": False, "disabled_at": None}}
         return await self._change_operator(login, change)
 
     async def set_operator_roles(self, login: str, roles: set[Role]) -> dict[str, Any] | None:

@@ -3,8 +3,9 @@
 Identity comes from exactly one of: a bearer token (complainant or operator), an ``X-Api-Key``
 (company), or, on a complaint's own routes, its ``X-Access-Code`` (guest). Tokens and keys are
 checked against their account or key on every request (tokens through a short per-process cache,
-see ``intake.adapters.identities``): a staff member's roles are the account's, not the token's. Object-level checks
-(``intake.domain.principals.may_read``) answer 404 for everything the caller may not see.
+see ``intake.adapters.identities``): a staff member's roles are the account's, not the token's.
+Object-level checks (``intake.domain.principals.may_read``) answer 404 for everything the caller may
+not see.
 """
 
 from __future__ import annotations
