@@ -25,13 +25,14 @@ from prometheus_client import REGISTRY
 pytestmark = pytest.mark.integration
 
 OPERATOR = {"Authorization": "Bearer test-operator-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}  # opens the operator endpoints too, and alone sets endpoints
 SCHEDULE = [0, 0.4, 0.4, 0.4]
 
 
 def make_settings(mongo_url, broker_namespace, run_id, name, **overrides) -> Settings:
     return Settings(
         service_name=name, mongo_url=mongo_url, mongo_db=f"t{run_id}_{name.replace('-', '_')}",
-        **broker_namespace.settings_for(name), operator_token="test-operator-token",
+        **broker_namespace.settings_for(name), operator_token="test-operator-token", admin_token="test-admin-token",
         outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200, delivery_poll_interval_s=0.2,
         webhook_timeout_s=2, delivery_lease_s=5, log_json=False, **overrides,
     )
@@ -71,7 +72,7 @@ async def platform(mongo_url, broker_namespace, run_id):
     async with (
         event_tap(settings.amqp_url, settings.event_exchange, ["webhook.*"]) as tap,
         serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, headers=OPERATOR) as client,
+        httpx.AsyncClient(base_url=base_url, headers=ADMIN) as client,
     ):
         await tap.wait_for_consumer(queue_names(settings)[0])
         yield Platform(settings, app, client, tap)
@@ -281,6 +282,8 @@ async def test_operator_endpoints_need_the_token_and_reject_bad_input(platform):
     company = unique("co")
     path = f"/v1/companies/{company}/webhook-endpoint"
     async with httpx.AsyncClient(base_url=str(platform.client.base_url)) as anonymous:
+        # The operator's token does not set an endpoint: only the admin's does.
+        assert (await anonymous.put(path, json={"url": "https://example.com/h"}, headers=OPERATOR)).status_code == 401
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-operator-token"}):
             calls = [
                 anonymous.put(path, json={"url": "https://example.com/h"}, headers=headers),
@@ -321,7 +324,7 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
     settings = make_settings(mongo_url, broker_namespace, run_id, "notification-strict",
                              webhook_allow_private_targets=False, webhook_retry_schedule_s=[0, 0.2])
     app = create_app(settings)
-    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, headers=OPERATOR) as client:
+    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, headers=ADMIN) as client:
         company = unique("co")
         for url in ("http://127.0.0.1:8080/h", "http://localhost/h", "http://[::1]/h", "http://169.254.169.254/latest"):
             refused = await client.put(f"/v1/companies/{company}/webhook-endpoint", json={"url": url})
