@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from devstack.accounts import create_account
 from devstack.servers import serve
 from intake.adapters.audit_log import AuditLog
 from intake.config import Settings
@@ -81,7 +82,7 @@ async def staff(replicas: Replicas, login: str, roles: list[str]) -> dict[str, s
 
 
 async def complainant(replicas: Replicas, login: str) -> dict[str, str]:
-    assert (await replicas.a.post("/v1/accounts", json={"login": login, "password": PASSWORD})).status_code == 201
+    await create_account(replicas.app, login, PASSWORD)
     return bearer(await replicas.a.post("/v1/auth/token", json={"login": login, "password": PASSWORD}))
 
 
@@ -203,7 +204,7 @@ async def test_a_forged_or_stale_token_is_refused_and_roles_come_from_the_accoun
     token = operator["Authorization"].split()[1]
     claims = jwt.decode(token, options={"verify_signature": False})
     assert "roles" not in claims and claims["ver"] == 0
-    secret = replicas.app.state.intake.settings.jwt_secret
+    secret = replicas.app.state.intake.settings.jwt_secret.get_secret_value()
 
     def signed(**changes: Any) -> dict[str, str]:
         forged = {key: value for key, value in {**claims, **changes}.items() if value is not None}
