@@ -10,6 +10,7 @@ DEV_PII_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyYnl0ZXM="}'
 
 class Settings(ServiceSettings):
     service_name: str = "intake"
+    internal_port: int = Field(default=8100, ge=0, le=65535)
     evidence_url: str = "http://127.0.0.1:8001"
     routing_url: str = "http://127.0.0.1:8002"
     public_base_url: str = "http://127.0.0.1:8000"

@@ -17,6 +17,7 @@ from routing.domain.similarity import CLUSTER_SIMILARITY, DUPLICATE_SIMILARITY
 
 class Settings(ServiceSettings):
     service_name: str = "routing"
+    internal_port: int = Field(default=8102, ge=0, le=65535)
     calendar_extra_holidays: list[date] = Field(default_factory=list)
     calendar_extra_workdays: list[date] = Field(default_factory=list)
     # The company's answer is due this many working days after forwarding (and after a re-forwarding
