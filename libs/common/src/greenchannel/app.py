@@ -77,7 +77,8 @@ def make_internal_app(
     routers: Iterable[APIRouter],
     max_header_bytes: int,
 ) -> FastAPI:
-    # No documentation pages: only the cluster's callers reach it, and they know its routes.
+    # No documentation served: only the cluster's callers reach it, and they know its routes. Its schema
+    # (``internal_app.openapi()``) still lists every route, for the tests that enumerate them.
     internal_app = FastAPI(title=f"{title} (internal)", version="0.1.0", docs_url=None, redoc_url=None,
                            openapi_url=None)
     install_problem_handlers(internal_app)

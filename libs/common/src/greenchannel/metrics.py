@@ -76,7 +76,7 @@ def metrics_router() -> APIRouter:
     """``GET /metrics``: the process's registry as it is (the gauges were set by the last refresh)."""
     router = APIRouter(tags=["health"])
 
-    @router.get("/metrics", include_in_schema=False)
+    @router.get("/metrics")
     async def metrics() -> Response:
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 

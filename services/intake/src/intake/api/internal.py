@@ -15,7 +15,7 @@ from greenchannel.problems import Problem
 
 from intake.api.deps import IntakeDep
 
-router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
+router = APIRouter(prefix="/internal/v1", tags=["internal"])
 
 
 internal_caller = require_bearer(lambda request: request.app.state.intake.settings.internal_token, "internal")
