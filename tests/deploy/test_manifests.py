@@ -512,17 +512,17 @@ def test_network_policies(rendered) -> None:
                 and selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": who["namespace"]})
                 and selects(peer["podSelector"], who["pod"]))
 
-    for service in SERVICES:
+    for service, public_port in SERVICES.items():
         admitted: dict[int | str, list[dict]] = {}
         for peer, ports in ingress_peers(service):
             assert ports, f"{service}: a rule admits {peer} to every port"
             for port in ports:
                 admitted.setdefault(port_number(service, port["port"]), []).append(peer)
-        assert set(admitted) == {SERVICES[service], INTERNAL[service]}, f"{service}: ports opened {set(admitted)}"
+        assert set(admitted) == {public_port, INTERNAL[service]}, f"{service}: ports opened {set(admitted)}"
         # The public port: the ingress controller for intake (the one public entry), intake for the others.
-        for peer in admitted[SERVICES[service]]:
+        for peer in admitted[public_port]:
             allowed = is_outside(peer, INGRESS_CONTROLLER) if service == "intake" else is_pod_of(peer, "intake")
-            assert allowed, f"{service}:{SERVICES[service]} admits {peer}"
+            assert allowed, f"{service}:{public_port} admits {peer}"
         # The internal listener: its callers and the metrics scraper, nobody else (never the ingress controller).
         internal_peers = admitted[INTERNAL[service]]
         assert any(is_outside(peer, SCRAPER) for peer in internal_peers), f"{service}: the scraper cannot reach it"
