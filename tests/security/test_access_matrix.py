@@ -4,7 +4,7 @@ operation of the other services' OpenAPI (evidence, routing, notification), aske
 Callers: anonymous, a guest with the complaint's access code and one with a wrong code, the complainant
 who filed it and another complainant, the company it was forwarded to and another company, an operator,
 a regulator, an administrator, a revoked company key and an expired token. Each operation belongs to one
-audience, and the audience says what each caller gets (issue "Nothing lost, nobody let in"):
+audience, and the audience says what each caller gets:
 
 * ``allowed``: past the door: any answer but 401, 403 and the not-found of a hidden complaint;
 * ``hidden``: 404 exactly as for a complaint that does not exist, where existence itself is private;
@@ -76,7 +76,7 @@ UNPUBLISHED = audience(everyone=HIDDEN)
 PUBLIC_SIGNED = audience(everyone=ALLOWED, bad_credentials=401)
 # The complainant's routes of one complaint: its owner or the holder of its code; staff may read it.
 CASE_READ = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, bad_credentials=401)
-# Evidence downloads: also the company the complaint was forwarded to (DESIGN.md, "Evidence").
+# Evidence downloads: also the company the complaint was forwarded to.
 CASE_EVIDENCE = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, company=ALLOWED,
                          bad_credentials=401)
 CASE_ACT = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, bad_credentials=401)
@@ -265,7 +265,7 @@ class World:
         token = self.headers["owner"]["Authorization"].split()[1]
         claims = jwt.decode(token, options={"verify_signature": False})
         claims["exp"] = datetime.now(timezone.utc) - timedelta(minutes=1)
-        secret = self.platform.apps["intake"].state.intake.settings.jwt_secret
+        secret = self.platform.apps["intake"].state.intake.settings.jwt_secret.get_secret_value()
         self.headers["expired_token"] = {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
 
         uploaded = await self.intake.post("/v1/evidence", files={"file": ("e.png", PNG.getvalue(), "image/png")})

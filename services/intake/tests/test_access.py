@@ -118,7 +118,7 @@ async def test_expired_token_and_revoked_key_are_refused(platform):
     identities = platform.app.state.intake.identities
     expired = jwt.encode({"iss": "greenchannel-intake", "sub": "someone", "kind": "complainant", "roles": [],
                           "exp": datetime.now(timezone.utc) - timedelta(seconds=5)},
-                         platform.settings.jwt_secret, algorithm="HS256")
+                         platform.settings.jwt_secret.get_secret_value(), algorithm="HS256")
     response = await platform.get("/v1/me/complaints", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"
     forged = jwt.encode({"iss": "greenchannel-intake", "sub": "x", "kind": "operator", "roles": ["admin"],
@@ -197,7 +197,7 @@ async def test_internal_contact_needs_the_internal_token(platform):
     filed = (await platform.post("/v1/complaints", json={**FORM, "complainant": {**FORM["complainant"],
                                                                                 "email": "zhao@example.cn"}})).json()
     path = f"/internal/v1/complaints/{filed['number']}/contact"
-    internal_token = {"Authorization": f"Bearer {platform.settings.internal_token}"}
+    internal_token = {"Authorization": f"Bearer {platform.settings.internal_token.get_secret_value()}"}
     async with httpx.AsyncClient(base_url=platform.app.state.internal_url, timeout=10) as internal:
         assert (await internal.get(path)).status_code == 401
         assert (await internal.get(path, headers={"Authorization": "Bearer wrong"})).status_code == 401
@@ -295,8 +295,8 @@ async def test_pii_keys_rotate_without_downtime(platform):
 
     filed = (await platform.post("/v1/complaints", json=FORM)).json()
     db = platform.app.state.runtime.db
-    old = PiiCipher.from_settings(platform.settings.pii_keys, platform.settings.pii_active_key_id)
-    ring = {**json.loads(platform.settings.pii_keys), "2026-12": base64.b64encode(b"n" * 32).decode()}
+    old = PiiCipher.from_settings(platform.settings.pii_keys.get_secret_value(), platform.settings.pii_active_key_id)
+    ring = {**json.loads(platform.settings.pii_keys.get_secret_value()), "2026-12": base64.b64encode(b"n" * 32).decode()}
     both = PiiCipher.from_settings(json.dumps(ring), "2026-12")
     counts = await rotate(db, both)
     assert counts["complaints.complainant.id_number"] >= 1

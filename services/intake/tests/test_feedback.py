@@ -69,7 +69,7 @@ async def test_the_contact_is_encrypted_at_rest(intake, address):
     text = json.dumps(raw, default=str, ensure_ascii=False)
     for secret in ("Zhang.San@example.com", "Zhang.San", "+8613800138000", "13800138000"):
         assert secret not in text
-    cipher = PiiCipher.from_settings(intake.settings.pii_keys, intake.settings.pii_active_key_id)
+    cipher = PiiCipher.from_settings(intake.settings.pii_keys.get_secret_value(), intake.settings.pii_active_key_id)
     assert cipher.decrypt("phone", raw["contact"]["phone"]) == "+8613800138000"
     with pytest.raises(Exception):  # bound to its field: the phone's ciphertext does not open as an e-mail
         cipher.decrypt("email", raw["contact"]["phone"])
@@ -204,7 +204,7 @@ async def test_operators_page_through_feedback_newest_first(intake, address):
 async def test_key_rotation_reaches_the_feedback_contact(intake, address):
     entry = (await intake.post("/v1/public/feedback", json=FEEDBACK, headers=address)).json()["id"]
     db = intake.app.state.runtime.db
-    ring = {**json.loads(intake.settings.pii_keys), "2027-01": base64.b64encode(b"f" * 32).decode()}
+    ring = {**json.loads(intake.settings.pii_keys.get_secret_value()), "2027-01": base64.b64encode(b"f" * 32).decode()}
     counts = await rotate(db, PiiCipher.from_settings(json.dumps(ring), "2027-01"))
     assert counts["feedback.contact.email"] >= 1 and counts["feedback.contact.phone"] >= 1
     raw = await db["feedback"].find_one({"_id": entry})

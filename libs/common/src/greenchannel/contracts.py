@@ -389,6 +389,11 @@ class EvidenceRejected(EventData):
 
 # --- outbound delivery, published by notification --------------------------------------------------
 
+# The webhook a company receives for a complaint forwarded to it (made from ``complaint.accepted``).
+# Its delivery (``webhook.delivered`` with this ``event_type``) is what makes the case forwarded in intake,
+# so notification, intake and the platform checks must name it alike: one constant.
+FORWARDING_WEBHOOK_TYPE = "complaint.forwarded"
+
 
 class WebhookDelivered(EventData):
     EVENT_TYPE: ClassVar[str] = "webhook.delivered"

@@ -56,7 +56,7 @@ class ServiceRuntime:
         self._spawn("broker", self._connect_broker(subscriptions))
         self._spawn("outbox-relay", self.relay.run())
         self._spawn("gauges", every(self.settings.metrics_refresh_interval_s, self._gauge_refresh([
-            self.refresh_metrics, *gauges]), "refreshing the gauges"))
+            self.refresh_metrics, *gauges]), "gauge refresh"))
         for name, job in (jobs or {}).items():
             self._spawn(name, job())
 

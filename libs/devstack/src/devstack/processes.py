@@ -67,7 +67,8 @@ _SERVICE_VARIABLES = (
     "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
     "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
     "DUPLICATE_WINDOW_DAYS", "STATISTICS_FOLD_INTERVAL_S", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_TRACES_EXPORTER", "INTAKE_URL", "INTERNAL_HOST", "INTERNAL_PORT", "METRICS_REFRESH_INTERVAL_S",
+    "OTEL_TRACES_EXPORTER", "INTAKE_URL", "GREENCHANNEL_ENV", "INTERNAL_HOST", "INTERNAL_PORT",
+    "METRICS_REFRESH_INTERVAL_S",
 )
 
 
@@ -104,6 +105,9 @@ def service_env(
         LOG_LEVEL=log_level,
         LOG_JSON="false",
         OTEL_SERVICE_NAME=service,
+        # The test tokens and the services' default keys are published: development mode (``extra`` may ask
+        # for production, with secrets of its own).
+        GREENCHANNEL_ENV="development",
         # Log lines reach the file before a SIGKILL, not when a buffer happens to fill.
         PYTHONUNBUFFERED="1",
         INTERNAL_HOST="127.0.0.1",

@@ -55,22 +55,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = ServiceRuntime(settings)
-        cipher = PiiCipher.from_settings(settings.pii_keys, settings.pii_active_key_id)
-        blind_index = KeyedHash(settings.blind_index_key.encode(), "blind-index")
+        cipher = PiiCipher.from_settings(settings.pii_keys.get_secret_value(), settings.pii_active_key_id)
+        blind_index = KeyedHash(settings.blind_index_key.get_secret_value().encode(), "blind-index")
         cases = CaseStore(runtime)
         idempotency = IdempotencyStore(runtime.db)
-        identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s)
-        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, settings.internal_token,
-                                  settings.operator_token)
-        routing = RoutingClient(settings.routing_url, settings.internal_token, settings.operator_token)
-        notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
+        identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret.get_secret_value(),
+                                settings.token_ttl_s)
+        internal_token = settings.internal_token.get_secret_value()
+        operator_token = settings.operator_token.get_secret_value()
+        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token)
+        routing = RoutingClient(settings.routing_url, internal_token, operator_token)
+        notification = NotificationClient(settings.notification_url, internal_token, operator_token)
         publication = Publication(runtime, cipher, PublicRecords(runtime.db), Statistics(runtime.db))
         cases.follow(publication)
         await cases.ensure_indexes()
         await publication.ensure_indexes()
         await idempotency.ensure_indexes()
         await identities.ensure_indexes()
-        await identities.ensure_operator(settings.operator_bootstrap_login, settings.operator_bootstrap_password,
+        await identities.ensure_operator(settings.operator_bootstrap_login,
+                                         settings.operator_bootstrap_password.get_secret_value(),
                                          {Role.ADMIN, Role.OPERATOR, Role.REGULATOR})
         handlers = PublicationHandlers(runtime, cases, publication)
         subscriptions = (
@@ -97,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
                                   identities, limits)
         async def fold_statistics() -> None:
-            await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "folding staged statistics")
+            await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "statistics fold")
 
         await runtime.start(subscriptions, jobs={"statistics-fold": fold_statistics},
                             gauges=[lambda: refresh_case_metrics(cases)])

@@ -55,8 +55,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime(settings)
-        endpoints = EndpointRepository(
-            runtime.db, KeyRingCipher.from_settings(settings.webhook_secret_keys, settings.webhook_secret_active_key_id))
+        key_ring = KeyRingCipher.from_settings(settings.webhook_secret_keys.get_secret_value(),
+                                               settings.webhook_secret_active_key_id)
+        endpoints = EndpointRepository(runtime.db, key_ring)
         deliveries = DeliveryRepository(runtime.db)
         messages = MessageRepository(runtime.db)
         dispatches = DispatchRepository(runtime.db)
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         mailer = _mailer(settings)
         dispatcher = DispatchWorker(
-            dispatches=dispatches, contacts=IntakeContacts(intake_client, settings.intake_url, settings.internal_token),
+            dispatches=dispatches,
+            contacts=IntakeContacts(intake_client, settings.intake_url, settings.internal_token.get_secret_value()),
             mailer=mailer, sms=SmsLogProvider(runtime.db), retry_schedule_s=settings.dispatch_retry_schedule_s,
             lease_s=settings.dispatch_lease_s, poll_interval_s=settings.dispatch_poll_interval_s,
             concurrency=settings.dispatch_concurrency,

@@ -45,7 +45,7 @@ class Intake:
         self.notification = notification
         self.cipher = cipher
         self.blind_index = blind_index
-        self.access_codes = KeyedHash(settings.access_code_key.encode(), "access-code")
+        self.access_codes = KeyedHash(settings.access_code_key.get_secret_value().encode(), "access-code")
         self.identities = identities
         self.limits = limits
         self.rules = EdgeRules(settings)

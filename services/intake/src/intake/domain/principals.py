@@ -1,6 +1,6 @@
 """Who is asking, and what they may see: the principals of intake's APIs and the object-level rules.
 
-Authorisation is checked on every object (DESIGN.md, "Security and privacy"): a guest sees only the
+Authorisation is checked on every object: a guest sees only the
 complaint whose access code it presented, a complainant only their own complaints, a company only
 complaints forwarded to it (never before forwarding), an operator everything. Callers answer a
 denial exactly like a missing complaint (404), so existence itself stays private.
