@@ -4,15 +4,18 @@ accounts, companies, operators; expired tokens and revoked keys; illegal transit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import jwt
 import pytest
+from devstack.accounts import create_account
 from devstack.eventtap import event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered
+from intake.adapters.identities import LoginTaken
 from intake.config import Settings
 from intake.main import create_app
 
@@ -47,7 +50,8 @@ async def platform(mongo_url, broker_namespace, run_id):
 
 
 async def token(client, login: str, password: str = "a-long-password-1") -> dict[str, str]:
-    await client.post("/v1/accounts", json={"login": login, "password": password})
+    with contextlib.suppress(LoginTaken):
+        await create_account(client.app, login, password)
     response = await client.post("/v1/auth/token", json={"login": login, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -135,11 +139,10 @@ async def test_expired_token_and_revoked_key_are_refused(platform):
 
 
 async def test_accounts_login_claim_and_list(platform):
-    assert (await platform.post("/v1/accounts", json={"login": "not-a-login", "password": "a-long-password-1"})).status_code == 422
-    assert (await platform.post("/v1/accounts", json={"login": "c@example.cn", "password": "short"})).status_code == 422
+    assert (await platform.post("/v1/accounts/registrations", json={"login": "not-a-login"})).status_code == 422
+    short = {"login": "c@example.cn", "code": "123456", "password": "short"}
+    assert (await platform.post("/v1/accounts/registrations/confirm", json=short)).status_code == 422
     carol = await token(platform, "C@Example.cn")
-    again = await platform.post("/v1/accounts", json={"login": "c@example.cn", "password": "a-long-password-2"})
-    assert again.status_code == 409
     wrong = await platform.post("/v1/auth/token", json={"login": "c@example.cn", "password": "wrong-password"})
     unknown = await platform.post("/v1/auth/token", json={"login": "nobody@example.cn", "password": "wrong-password"})
     assert wrong.status_code == unknown.status_code == 401 and wrong.json() == unknown.json()
@@ -263,7 +266,7 @@ async def test_guessing_access_codes_and_passwords_is_cut_off(platform):
     assert locked.status_code == 429 and locked.json()["code"] == "rate_limited"
     assert int(locked.headers["Retry-After"]) > 0
 
-    await platform.post("/v1/accounts", json={"login": "guess@example.cn", "password": "the-right-password"})
+    await create_account(platform.app, "guess@example.cn", "the-right-password")
     for _ in range(platform.settings.login_failures_per_login_per_15_min):
         failed = await platform.post("/v1/auth/token", json={"login": "guess@example.cn", "password": "a-wrong-guess"})
         assert failed.status_code == 401
@@ -273,18 +276,17 @@ async def test_guessing_access_codes_and_passwords_is_cut_off(platform):
 
 async def test_sign_ups_from_one_address_are_limited(platform):
     address = {"X-Real-IP": "203.0.113.7"}  # an address of its own: the other tests' sign-ups don't count
-    for n in range(platform.settings.registrations_per_ip_per_hour):
-        created = await platform.post("/v1/accounts", json={"login": f"signup{n}@example.cn", "password": "a-long-password-1"},
-                                      headers=address)
-        assert created.status_code == 201, created.text
-    refused = await platform.post("/v1/accounts", json={"login": "one-more@example.cn", "password": "a-long-password-1"},
-                                  headers=address)
+    for n in range(platform.settings.account_codes_per_ip_per_hour):
+        asked = await platform.post("/v1/accounts/registrations", json={"login": f"signup{n}@example.cn"},
+                                    headers=address)
+        assert asked.status_code == 202, asked.text
+    refused = await platform.post("/v1/accounts/registrations", json={"login": "one-more@example.cn"}, headers=address)
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert int(refused.headers["Retry-After"]) > 0
-    # Refused before anything was stored: the same login signs up from elsewhere.
-    elsewhere = await platform.post("/v1/accounts", json={"login": "one-more@example.cn", "password": "a-long-password-1"},
+    # The same login asks from elsewhere.
+    elsewhere = await platform.post("/v1/accounts/registrations", json={"login": "one-more@example.cn"},
                                     headers={"X-Real-IP": "203.0.113.8"})
-    assert elsewhere.status_code == 201, elsewhere.text
+    assert elsewhere.status_code == 202, elsewhere.text
 
 
 async def test_pii_keys_rotate_without_downtime(platform):

@@ -9,6 +9,7 @@ import json
 
 import httpx
 import pytest
+from devstack.accounts import create_account
 from devstack.servers import serve
 from intake.adapters.pii import PiiCipher
 from intake.config import Settings
@@ -136,7 +137,7 @@ async def test_too_much_feedback_from_one_address_is_refused_with_retry_after(in
 async def test_only_operators_read_and_handle_feedback(intake, address):
     entry = (await intake.post("/v1/public/feedback", json=FEEDBACK, headers=address)).json()["id"]
     account = {"login": "feedback-reader@example.cn", "password": "a-long-password-1"}
-    await intake.post("/v1/accounts", json=account)
+    await create_account(intake.app, **account)
     complainant = {"Authorization": f"Bearer {(await intake.post('/v1/auth/token', json=account)).json()['access_token']}"}
     created = await intake.post("/v1/ops/operators", headers=intake.operator,
                                 json={"login": "statistician", "password": "a-long-password-2", "roles": ["regulator"]})

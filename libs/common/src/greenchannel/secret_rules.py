@@ -42,6 +42,7 @@ PUBLISHED_VALUES = frozenset({
     "ZGV2LW9ubHktYWNjZXNzLWNvZGUtbm90LTQtcHJvZCE=",
     '{"dev-2026-01":"ZGV2LW9ubHktcGlpLWtleS1ub3QtZm9yLXByb2QtMDE="}',
     '{"dev-2026-01":"ZGV2LW9ubHktd2ViaG9vay1zZWNyZXRzLWtleS0wMDE="}',
+    '{"dev-2026-01":"ZGV2LW9ubHktY29kZS10cmFuc3BvcnQtbm90LTQtcHI="}',
 })
 
 

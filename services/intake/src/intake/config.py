@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import ClassVar
 
+from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS
 from greenchannel.secret_rules import SecretRule
 from greenchannel.settings import ServiceSettings
 from pydantic import Field, SecretStr
@@ -22,6 +23,7 @@ class Settings(ServiceSettings):
         "blind_index_key": SecretRule(),
         "access_code_key": SecretRule(),
         "operator_bootstrap_password": SecretRule(min_length=16),
+        "code_transport_keys": SecretRule(key_ring=True, active_key_setting="code_transport_active_key_id"),
     }
 
     service_name: str = "intake"
@@ -46,6 +48,17 @@ class Settings(ServiceSettings):
     trace_ui_url: str = "http://localhost:16686"
     rating_window_days: int = Field(default=60, ge=1)
     appeal_window_days: int = Field(default=30, ge=1)
+    # One-time codes that prove a login (registration, password reset); sealed to notification in their event.
+    code_transport_keys: SecretStr = Field(default=SecretStr(DEV_CODE_TRANSPORT_KEYS), description="AES-256-GCM key ring shared with "
+                                     "notification (JSON: key id -> base64 of 32 bytes).")
+    code_transport_active_key_id: str = "dev-1"
+    account_code_ttl_s: int = Field(default=600, ge=60, le=3600)
+    account_code_max_attempts: int = Field(default=5, ge=1, le=10)
+    account_codes_per_login_per_hour: int = Field(default=5, ge=1)
+    account_codes_per_ip_per_hour: int = Field(default=20, ge=1)
+    account_code_failures_per_ip_per_hour: int = Field(default=50, ge=1)
+    # Complainants may also sign in with a code sent to their login instead of the password.
+    sign_in_by_code: bool = False
     # Rate limits at the public edge (counted in MongoDB, shared by every replica).
     rate_limits_enabled: bool = True
     client_ip_header: str = Field(default="", description="Header the ingress puts the client address in, e.g. X-Real-IP.")

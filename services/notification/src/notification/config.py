@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS
 from greenchannel.secret_rules import SecretRule
 from greenchannel.settings import ServiceSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -26,6 +27,7 @@ class Settings(ServiceSettings):
         "internal_token": SecretRule(),
         "webhook_secret_keys": SecretRule(key_ring=True, active_key_setting="webhook_secret_active_key_id"),
         "smtp_password": SecretRule(min_length=1, required=False),
+        "code_transport_keys": SecretRule(key_ring=True, active_key_setting="code_transport_active_key_id"),
     }
 
     service_name: str = "notification"
@@ -69,6 +71,11 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=10.0, gt=0)
+    code_transport_keys: SecretStr = Field(
+        default=SecretStr(DEV_CODE_TRANSPORT_KEYS),
+        description="AES-256-GCM key ring of the one-time codes intake seals into account.code_issued (shared with intake).",
+    )
+    code_transport_active_key_id: str = "dev-1"
     dispatch_retry_schedule_s: list[float] = Field(
         default_factory=lambda: list(DEFAULT_DISPATCH_RETRY_SCHEDULE_S),
         description="Delay in seconds before e-mail/SMS attempt n (env: a JSON list); its length is the number of attempts.",

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from greenchannel.app import make_app
+from greenchannel.contracts import AccountCodeIssued
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
@@ -31,6 +32,7 @@ from notification.config import Settings
 from notification.dead_letter_watch import DeadLetterWatch
 from notification.dispatcher import DispatchWorker
 from notification.domain.messages import packaged_texts
+from notification.handlers.accounts import AccountCodeHandler
 from notification.handlers.lifecycle import CONSUMED_EVENT_TYPES, LifecycleEventHandler
 from notification.metrics import refresh_delivery_metrics
 from notification.worker import DeliveryWorker
@@ -78,7 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dispatcher = DispatchWorker(
             dispatches=dispatches,
             contacts=IntakeContacts(intake_client, settings.intake_url, settings.internal_token.get_secret_value()),
-            mailer=mailer, sms=SmsLogProvider(runtime.db), retry_schedule_s=settings.dispatch_retry_schedule_s,
+            mailer=mailer, sms=SmsLogProvider(runtime.db),
+            code_transport=KeyRingCipher.from_settings(settings.code_transport_keys.get_secret_value(),
+                                                       settings.code_transport_active_key_id),
+            retry_schedule_s=settings.dispatch_retry_schedule_s,
             lease_s=settings.dispatch_lease_s, poll_interval_s=settings.dispatch_poll_interval_s,
             concurrency=settings.dispatch_concurrency,
         )
@@ -90,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions = Subscriptions()
         for event_type in CONSUMED_EVENT_TYPES:
             subscriptions.on(event_type, handler)
+        subscriptions.on(AccountCodeIssued.EVENT_TYPE, AccountCodeHandler(
+            runtime=runtime, dispatches=dispatches, email_enabled=mailer is not None,
+            wake_dispatch_worker=dispatcher.wake))
         app.state.runtime = runtime
         app.state.endpoints = endpoints
         app.state.deliveries = deliveries
