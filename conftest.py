@@ -25,6 +25,11 @@ from devstack import standins
 os.environ["GREENCHANNEL_ENV"] = "development"
 
 ROOT = Path(__file__).parent
+# Apps the tests build listen internally on a port the system picks, on loopback (the harnesses and the tests
+# read it from ``app.state.internal_url``): the per-service defaults would collide between apps of one run and
+# between runs side by side. Processes get their environment from devstack.processes.service_env instead.
+os.environ["INTERNAL_PORT"] = "0"
+os.environ["INTERNAL_HOST"] = "127.0.0.1"
 RUN_ID = uuid.uuid4().hex[:10]
 
 

@@ -228,7 +228,7 @@ async def measure(complaints: int, queries: int) -> dict:
         numbers = published = published[:queries]
         settings = Settings(mongo_url=mongo_url, mongo_db=DB, evidence_url="http://127.0.0.1:9",
                             routing_url="http://127.0.0.1:9", notification_url="http://127.0.0.1:9",
-                            rate_limits_enabled=False, **broker)
+                            rate_limits_enabled=False, internal_host="127.0.0.1", internal_port=0, **broker)
         app = create_app(settings)
         results: dict[str, dict] = {}
         rng = random.Random(5)

@@ -11,6 +11,7 @@ only intake published. The file is also parsed by the strict Compose-specificati
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import re
 from pathlib import Path
@@ -24,6 +25,9 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
+# Each service's internal listener (/internal/*, /metrics), as its Settings default it (INTERNAL_PORT).
+INTERNAL = {name: importlib.import_module(f"{name}.config").Settings.model_fields["internal_port"].default
+            for name in SERVICES}
 ENGINES = {"mongo", "rabbitmq", "minio"}
 COMMON_ENV = {
     "MONGO_URL",
@@ -209,6 +213,7 @@ def test_services_get_all_their_settings(compose) -> None:
         "greenchannel-evidence",
     )
     notification = environment(compose["services"]["notification"])
+    assert notification["INTAKE_URL"] == f"http://intake:{INTERNAL['intake']}", "the contact lookup is internal"
     assert notification["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "false"
     assert json.loads(notification["WEBHOOK_RETRY_SCHEDULE_S"]) == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
     routing = environment(compose["services"]["routing"])
@@ -251,11 +256,22 @@ def test_default_secrets_are_visibly_development_only_and_consistent(compose) ->
 
 def test_only_intake_and_the_operator_uis_are_published(compose) -> None:
     published = {name: s.get("ports", []) for name, s in compose["services"].items() if s.get("ports")}
-    assert [p.split(":")[-1] for p in published.pop("intake")] == ["8000"]
+    assert [p.split(":")[-1] for p in published.pop("intake")] == ["8000"]  # never its internal listener
     operator_uis = {"jaeger": "16686", "rabbitmq": "15672", "minio": "9001"}
     assert set(published) == set(operator_uis)
     for name, ports in published.items():
         assert ports == [f"127.0.0.1:{operator_uis[name]}:{operator_uis[name]}"], f"{name} must bind to loopback only"
+
+
+def test_internal_listeners_are_on_the_compose_network_only(compose) -> None:
+    for name, port in INTERNAL.items():
+        service = compose["services"][name]
+        assert str(port) in [str(exposed) for exposed in service.get("expose", [])], f"{name}: internal port not exposed"
+        assert not any(str(published).split(":")[-1] == str(port) for published in service.get("ports", [])), (
+            f"{name} publishes its internal listener to the host")
+        assert "INTERNAL_PORT" not in environment(service), f"{name}: the image's default is the Dockerfile's EXPOSE"
+        dockerfile = (ROOT / "services" / name / "Dockerfile").read_text()
+        assert re.search(rf"^EXPOSE {SERVICES[name]} {port}$", dockerfile, re.MULTILINE), f"{name}: Dockerfile EXPOSE"
 
 
 def test_data_lives_in_named_volumes(compose) -> None:

@@ -13,6 +13,7 @@ autoscalers, the network policies and the overlays' sizes.
 from __future__ import annotations
 
 import functools
+import importlib
 import ipaddress
 import json
 import re
@@ -32,6 +33,14 @@ K8S = ROOT / "deploy" / "k8s"
 README = K8S / "README.md"
 TARGETS = ["base", "overlays/staging", "overlays/production"]
 SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
+# Each service's internal listener (/internal/*, /metrics), as its Settings default it (INTERNAL_PORT).
+INTERNAL = {name: importlib.import_module(f"{name}.config").Settings.model_fields["internal_port"].default
+            for name in SERVICES}
+# Who may reach a service's internal listener besides the metrics scraper: notification asks intake for contacts.
+INTERNAL_CALLERS = {"intake": {"notification"}, "evidence": set(), "routing": set(), "notification": set()}
+# The metrics scraper (Prometheus) and the ingress controller, as the policies name them.
+SCRAPER = {"namespace": "monitoring", "pod": {"app.kubernetes.io/name": "prometheus"}}
+INGRESS_CONTROLLER = {"namespace": "ingress-nginx", "pod": {"app.kubernetes.io/name": "ingress-nginx"}}
 HTTP_AUTOSCALED = {"intake", "evidence"}
 QUEUE_WORKERS = {"routing", "notification"}
 NAMESPACE = "greenchannel"
@@ -186,11 +195,13 @@ def test_every_source_object_is_valid() -> None:
         validate(obj)
 
 
-def test_base_has_one_file_per_service_with_its_five_objects() -> None:
+def test_base_has_one_file_per_service_with_its_six_objects() -> None:
     for service in SERVICES:
         objects = list(yaml.safe_load_all((K8S / "base" / f"{service}.yaml").read_text()))
         kinds = sorted(o["kind"] for o in objects)
-        assert kinds == sorted(["Deployment", "Service", "ServiceAccount", "ConfigMap", "PodDisruptionBudget"]), (
+        # Two Services: the public port's and the internal listener's.
+        assert kinds == sorted(["Deployment", "Service", "Service", "ServiceAccount", "ConfigMap",
+                                "PodDisruptionBudget"]), (
             service,
             kinds,
         )
@@ -230,7 +241,12 @@ def test_service_containers_are_probed_sized_and_hardened(rendered) -> None:
         assert len(pod["containers"]) == 1
         container = pod["containers"][0]
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert list(ports.values()) == [SERVICES[service]], f"{service} listens on {ports}"
+        assert ports == {"http": SERVICES[service], "internal": INTERNAL[service]}, f"{service} listens on {ports}"
+        # Prometheus finds the internal listener, never the public port.
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+        assert annotations.get("prometheus.io/scrape") == "true", service
+        assert annotations.get("prometheus.io/port") == str(INTERNAL[service]), service
+        assert annotations.get("prometheus.io/path") == "/metrics", service
 
         for probe_name, path in (
             ("readinessProbe", "/readyz"),
@@ -310,7 +326,32 @@ def test_services_select_their_pods_and_named_ports(rendered) -> None:
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in container_ports, (service["metadata"]["name"], port)
     for name, port in SERVICES.items():
-        assert by_name(rendered, "Service")[name]["spec"]["ports"][0]["port"] == port
+        services = by_name(rendered, "Service")
+        assert [(p["port"], p["targetPort"]) for p in services[name]["spec"]["ports"]] == [(port, "http")]
+        internal = services[f"{name}-internal"]["spec"]["ports"]
+        assert [(p["port"], p["targetPort"]) for p in internal] == [(INTERNAL[name], "internal")]
+
+
+def test_no_ingress_route_reaches_an_internal_listener(rendered) -> None:
+    """Follow every ingress path to the container port it ends on: the public one, never ``internal``."""
+    services = by_name(rendered, "Service")
+    deployments = of_kind(rendered, "Deployment")
+    for ingress in of_kind(rendered, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                backend = path["backend"]["service"]
+                service = services[backend["name"]]
+                wanted = backend["port"]
+                [port] = [p for p in service["spec"]["ports"]
+                          if p.get("name") == wanted.get("name") or p["port"] == wanted.get("number")]
+                [deployment] = [d for d in deployments
+                                if selects({"matchLabels": service["spec"]["selector"]}, pod_labels(d))]
+                container_ports = {p["name"]: p["containerPort"]
+                                   for c in deployment["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
+                target = container_ports.get(port["targetPort"], port["targetPort"])
+                assert port["targetPort"] != "internal" and target not in INTERNAL.values(), (
+                    f"ingress {ingress['metadata']['name']} {path['path']} reaches an internal listener")
+                assert target == SERVICES["intake"], path
 
 
 def test_service_configuration(rendered) -> None:
@@ -339,6 +380,8 @@ def test_service_configuration(rendered) -> None:
     for other in ("evidence", "routing", "notification"):
         assert intake[f"{other.upper()}_URL"] == f"http://{other}:{SERVICES[other]}"
     notification = config_maps["notification-config"]["data"]
+    # The contact lookup is on intake's internal listener only.
+    assert notification["INTAKE_URL"] == f"http://intake-internal:{INTERNAL['intake']}"
     assert notification["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "false"
     assert json.loads(notification["WEBHOOK_RETRY_SCHEDULE_S"]) == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
     assert notification["WEBHOOK_SECRET_ACTIVE_KEY_ID"] == "2026-01"
@@ -457,25 +500,47 @@ def test_network_policies(rendered) -> None:
             for peer in rule.get("from", [])
         ]
 
+    def port_number(service: str, port: int | str) -> int | str:
+        container = deployments[service]["spec"]["template"]["spec"]["containers"][0]
+        return {p["name"]: p["containerPort"] for p in container["ports"]}.get(port, port)
+
+    def is_pod_of(peer: dict, caller: str) -> bool:
+        return set(peer) == {"podSelector"} and selects(peer["podSelector"], pod_labels(deployments[caller]))
+
+    def is_outside(peer: dict, who: dict) -> bool:
+        return (set(peer) == {"namespaceSelector", "podSelector"}
+                and selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": who["namespace"]})
+                and selects(peer["podSelector"], who["pod"]))
+
+    for service, public_port in SERVICES.items():
+        admitted: dict[int | str, list[dict]] = {}
+        for peer, ports in ingress_peers(service):
+            assert ports, f"{service}: a rule admits {peer} to every port"
+            for port in ports:
+                admitted.setdefault(port_number(service, port["port"]), []).append(peer)
+        assert set(admitted) == {public_port, INTERNAL[service]}, f"{service}: ports opened {set(admitted)}"
+        # The public port: the ingress controller for intake (the one public entry), intake for the others.
+        for peer in admitted[public_port]:
+            allowed = is_outside(peer, INGRESS_CONTROLLER) if service == "intake" else is_pod_of(peer, "intake")
+            assert allowed, f"{service}:{public_port} admits {peer}"
+        # The internal listener: its callers and the metrics scraper, nobody else (never the ingress controller).
+        internal_peers = admitted[INTERNAL[service]]
+        assert any(is_outside(peer, SCRAPER) for peer in internal_peers), f"{service}: the scraper cannot reach it"
+        for caller in INTERNAL_CALLERS[service]:
+            assert any(is_pod_of(peer, caller) for peer in internal_peers), f"{caller} cannot reach {service}"
+        for peer in internal_peers:
+            assert is_outside(peer, SCRAPER) or any(is_pod_of(peer, caller) for caller in INTERNAL_CALLERS[service]), (
+                f"{service}'s internal listener admits {peer}")
+            assert not is_outside(peer, INGRESS_CONTROLLER)
+
     intake_labels = pod_labels(deployments["intake"])
-    for service in ("evidence", "routing", "notification"):
-        peers = ingress_peers(service)
-        assert peers, f"{service} is unreachable"
-        for peer, ports in peers:
-            assert set(peer) == {"podSelector"} and selects(peer["podSelector"], intake_labels), (service, peer)
-            assert [p["port"] for p in ports] == [SERVICES[service]]
-    intake_peers = ingress_peers("intake")
-    notification_labels = pod_labels(deployments["notification"])
-    # From outside only the ingress controller; inside, only notification (intake's internal contact API).
-    assert intake_peers and all(
-        "namespaceSelector" in peer
-        or (set(peer) == {"podSelector"} and selects(peer["podSelector"], notification_labels)
-            and [p["port"] for p in ports] == [SERVICES["intake"]])
-        for peer, ports in intake_peers
-    ), (
-        "intake: only the ingress controller and notification"
-    )
-    assert all([p["port"] for p in ports] == [8000] for _, ports in intake_peers)
+    notification_egress = [
+        rule for p in _policies_for(policies, pod_labels(deployments["notification"]), "Egress")
+        for rule in p["spec"].get("egress", [])
+        if any("podSelector" in peer and selects(peer["podSelector"], intake_labels) for peer in rule.get("to", []))
+    ]
+    assert [[p["port"] for p in rule["ports"]] for rule in notification_egress] == [[INTERNAL["intake"]]], (
+        "notification -> intake: the internal listener only")
 
     intake_egress = [
         rule for p in _policies_for(policies, intake_labels, "Egress") for rule in p["spec"].get("egress", [])

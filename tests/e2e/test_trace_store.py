@@ -117,7 +117,7 @@ async def idle(platform, http: httpx.AsyncClient, otlp: OtlpReceiver) -> None:
         while time.monotonic() - began < IDLE_S:
             for replica in replicas:
                 await replica.wait_ready()
-                await http.get(f"{replica.url}/metrics")
+                await http.get(f"{replica.internal_url}/metrics")
             await asyncio.sleep(1.0)
     await otlp.wait_quiet()
 

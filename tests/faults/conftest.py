@@ -97,7 +97,7 @@ class FaultRig:
         dead_lettered), from its Prometheus metrics."""
         counts = {}
         for service in SERVICES:
-            text = (await self.http.get(f"{self.platform.url(service)}/metrics", timeout=10)).text
+            text = (await self.http.get(f"{self.platform.internal_url(service)}/metrics", timeout=10)).text
             counts[service] = int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
                                       if line.startswith("greenchannel_events_consumed_total{")
                                       and f'outcome="{outcome}"' in line))

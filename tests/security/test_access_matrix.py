@@ -22,6 +22,10 @@ with ``Bearer <ADMIN_TOKEN>`` alone, which intake sends for its admins only (it 
 operator endpoints). Their callers: anonymous, a wrong bearer token, the internal token, the operator's and
 the admin's; their audiences: public (probes, the directory), internal, operator, admin, and case state
 (routing's decisions and clocks: the internal or the operator's token).
+
+Every service also has an internal listener (``/internal/*``, ``/metrics``, probes) on a port of its own: its
+routes are asked there by the same callers, and asked on the public port by every caller of both matrices,
+where each must answer 404 whatever the credential.
 """
 
 from __future__ import annotations
@@ -556,4 +560,70 @@ async def test_the_other_services_let_in_only_the_tokens_their_audience_names(wo
         if response.status_code in (401, 403):
             wrong.append(f"{caller:14} {service} {method} {path}: expected allowed, got {response.status_code} "
                          f"{response.text[:160]}")
+    assert wrong == [], "\n".join(wrong)
+
+
+# --- The internal listeners: their routes there, and nowhere else ---------------------------------------------
+
+INTERNAL_AUDIENCES: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
+    service: {("GET", "/healthz"): SERVICE_PUBLIC, ("GET", "/readyz"): SERVICE_PUBLIC,
+              ("GET", "/metrics"): SERVICE_PUBLIC}
+    for service in ("intake", "evidence", "routing", "notification")
+}
+# A complainant's phone and e-mail: for notification's internal token only.
+INTERNAL_AUDIENCES["intake"][("GET", "/internal/v1/complaints/{number}/contact")] = INTERNAL
+
+
+def internal_operations(app: Any) -> set[tuple[str, str]]:
+    """The internal app serves no OpenAPI document, but builds one listing all its routes."""
+    return operations(app.state.internal_app)
+
+
+@pytest.mark.parametrize("service", list(INTERNAL_AUDIENCES))
+def test_every_operation_of_the_internal_listeners_has_an_audience(platform, service):
+    published = internal_operations(platform.apps[service])
+    assert published - set(INTERNAL_AUDIENCES[service]) == set(), f"give these internal {service} operations an audience"
+    assert set(INTERNAL_AUDIENCES[service]) - published == set(), f"these internal {service} operations are gone"
+
+
+@pytest.mark.parametrize("service", list(INTERNAL_AUDIENCES))
+async def test_the_internal_listeners_let_in_only_the_tokens_their_audience_names(world, service):
+    wrong: list[str] = []
+    internal = world.platform.internal[service]
+    for (method, path), table in INTERNAL_AUDIENCES[service].items():
+        for caller in SERVICE_CALLERS:
+            response = await internal.request(method, path.format(**world.params), headers=SERVICE_HEADERS[caller])
+            assert response.status_code < 500, f"{caller} {service} {method} {path}: {response.text}"
+            if table[caller] == ALLOWED and response.status_code in (401, 403):
+                wrong.append(f"{caller:14} internal {service} {method} {path}: expected allowed, got "
+                             f"{response.status_code}")
+            elif table[caller] != ALLOWED and (response.status_code, response.headers.get("www-authenticate")) != (
+                    401, "Bearer"):
+                wrong.append(f"{caller:14} internal {service} {method} {path}: expected 401, got "
+                             f"{response.status_code} {response.text[:160]}")
+    assert wrong == [], "\n".join(wrong)
+    if service == "intake":  # the allowed call really answers: the complainant's contact
+        path = "/internal/v1/complaints/{number}/contact".format(**world.params)
+        assert (await internal.get(path, headers=SERVICE_HEADERS["internal"])).json()["phone"]
+
+
+@pytest.mark.parametrize("service", list(INTERNAL_AUDIENCES))
+async def test_the_public_port_answers_404_for_every_internal_route_whoever_asks(world, service):
+    """Every caller of both matrices, with whatever it holds (and spoofed forwarding headers of the cluster), asks
+    the service's public port for each route of its internal listener: 404, the generic problem, and no figure."""
+    public = getattr(world.platform, service)
+    credentials = {**{f"gateway:{caller}": headers for caller, headers in world.headers.items()},
+                   **{f"service:{caller}": headers for caller, headers in SERVICE_HEADERS.items()}}
+    spoofed = {"X-Forwarded-For": "10.0.0.7", "X-Real-IP": "10.0.0.7", "X-Forwarded-Host": "intake-internal",
+               "Forwarded": "for=10.0.0.7;host=intake-internal"}
+    wrong: list[str] = []
+    for method, path in INTERNAL_AUDIENCES[service]:
+        if path in ("/healthz", "/readyz"):  # probes answer on both listeners
+            continue
+        for name, headers in credentials.items():
+            response = await public.request(method, path.format(**world.params), headers={**headers, **spoofed})
+            if response.status_code != 404 or response.json().get("code") != "not_found" \
+                    or "greenchannel_" in response.text:
+                wrong.append(f"{name:26} public {service} {method} {path}: {response.status_code} "
+                             f"{response.text[:160]}")
     assert wrong == [], "\n".join(wrong)

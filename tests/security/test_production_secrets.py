@@ -37,7 +37,8 @@ SETTINGS = {"intake": IntakeSettings, "evidence": EvidenceSettings, "routing": R
 # it importing the service); generous for a machine shared with other test runs.
 EXIT_WITHIN_S = 60.0
 REFUSAL = "refuses to start in production"
-# An endpoint of each service behind the internal token (shared by every service).
+# An endpoint of each service behind the internal token (shared by every service); intake's is on its internal
+# listener.
 INTERNAL_PROBES = {
     "intake": "/internal/v1/complaints/none/contact",
     "evidence": "/v1/limits",
@@ -203,6 +204,8 @@ async def test_a_service_with_secrets_of_its_own_starts_in_production(service, m
         await replica.wait_ready(timeout=120)
         async with httpx.AsyncClient(base_url=replica.url, timeout=30) as client:
             probe = INTERNAL_PROBES[service]
+            if probe.startswith("/internal/"):
+                probe = f"{replica.internal_url}{probe}"
             own = await client.get(probe, headers={"Authorization": f"Bearer {values['INTERNAL_TOKEN']}"})
             assert own.status_code != 401, own.text
             for published in (processes.INTERNAL_TOKEN, "dev-internal-token", "dev-only-internal-token"):

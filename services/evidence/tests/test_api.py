@@ -557,7 +557,8 @@ async def test_the_internal_api_refuses_callers_without_the_internal_token(clien
             assert refused[0].headers["www-authenticate"] == "Bearer"
         assert (await outsider.get("/healthz")).status_code == 200
         assert (await outsider.get("/readyz")).status_code == 200
-        assert (await outsider.get("/metrics")).status_code == 200
+        # /metrics is the internal listener's, never the service port's.
+        assert (await outsider.get("/metrics")).status_code == 404
     assert (await db.evidence.count_documents({}), await db.uploads.count_documents({})) == before
     assert object_keys(storage, settings.s3_bucket, number) == []
     assert (await upload(client, number, pdf, "application/pdf")).status_code == 201

@@ -200,10 +200,17 @@ async def test_internal_contact_needs_the_internal_token(platform):
     filed = (await platform.post("/v1/complaints", json={**FORM, "complainant": {**FORM["complainant"],
                                                                                 "email": "zhao@example.cn"}})).json()
     path = f"/internal/v1/complaints/{filed['number']}/contact"
-    assert (await platform.get(path)).status_code == 401
-    assert (await platform.get(path, headers={"Authorization": "Bearer wrong"})).status_code == 401
-    contact = await platform.get(path, headers={"Authorization": f"Bearer {platform.settings.internal_token.get_secret_value()}"})
-    assert contact.json() == {"email": "zhao@example.cn", "phone": "+8613512345678"}
+    internal_token = {"Authorization": f"Bearer {platform.settings.internal_token.get_secret_value()}"}
+    async with httpx.AsyncClient(base_url=platform.app.state.internal_url, timeout=10) as internal:
+        assert (await internal.get(path)).status_code == 401
+        assert (await internal.get(path, headers={"Authorization": "Bearer wrong"})).status_code == 401
+        contact = await internal.get(path, headers=internal_token)
+        assert contact.json() == {"email": "zhao@example.cn", "phone": "+8613512345678"}
+    # The public port knows no such route, even with the right token and a forwarded-for header of the cluster.
+    for headers in ({}, internal_token, {**internal_token, "X-Real-IP": "10.0.0.7", "X-Forwarded-For": "10.0.0.7"}):
+        refused = await platform.get(path, headers=headers)
+        assert (refused.status_code, refused.json()["code"]) == (404, "not_found")
+        assert "zhao@example.cn" not in refused.text
 
 
 async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform):

@@ -31,7 +31,8 @@ FORM = {
 @pytest.fixture(scope="module")
 async def intake(mongo_url, broker_namespace, run_id):
     settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_api", outbox_poll_interval_s=0.1,
-                        evidence_url="http://127.0.0.1:9", **broker_namespace.settings_for("intake"))
+                        metrics_refresh_interval_s=0.2, evidence_url="http://127.0.0.1:9",
+                        **broker_namespace.settings_for("intake"))
     app = create_app(settings)
     async with serve(app) as base_url:
         async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
@@ -190,7 +191,15 @@ async def test_rejection_records_the_reason(intake, events):
 async def test_metrics_show_requests_events_outbox_and_cases(intake, events):
     answer = (await intake.post("/v1/complaints", json=FORM)).json()
     await events.wait_for("complaint.submitted", subject=answer["number"])
-    text = (await intake.get("/metrics")).text
+    async with httpx.AsyncClient(base_url=intake.app.state.internal_url, timeout=10) as internal:
+        # The gauges follow the store at the runtime's next refresh (0.2 s here), not at the scrape.
+        deadline = asyncio.get_running_loop().time() + 10
+        while True:
+            text = (await internal.get("/metrics")).text
+            if any(line.startswith('greenchannel_cases{state="submitted"}') and float(line.split()[-1]) >= 1
+                   for line in text.splitlines()) or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.05)
     assert 'greenchannel_http_request_seconds_count{method="POST",route="/v1/complaints",service="intake",status="201"}' in text
     assert answer["number"] not in text  # route templates, never raw paths
     published = [line for line in text.splitlines()

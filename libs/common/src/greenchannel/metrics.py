@@ -1,9 +1,10 @@
-"""Prometheus metrics every service exposes at ``/metrics``: HTTP latency by route, events published,
-consumed, retried and dead-lettered by type, and the outbox backlog with the age of its oldest entry.
+"""Prometheus metrics every service exposes at ``/metrics`` on its internal listener: HTTP latency by route, events
+published, consumed, retried and dead-lettered by type, and the outbox backlog with the age of its oldest entry.
 
 Metrics carry a ``service`` label, so several services in one process (the tests) stay apart.
-Service-specific figures (open cases by state, webhook deliveries) are defined by the service and
-refreshed through the ``refresh`` hook just before a scrape.
+Gauges read from the store (open cases by state, the outbox backlog, pending deliveries) are refreshed by a
+periodic job of the service's runtime (:class:`greenchannel.runtime.ServiceRuntime`), never by the scrape: a
+scrape answers what is in memory and issues no query, however often, and by however many scrapers, it comes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ OUTBOX_BACKLOG = Gauge("greenchannel_outbox_backlog", "Outbox entries not yet pu
 OUTBOX_OLDEST_AGE = Gauge("greenchannel_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox entry.",
                           ["service"])
 
+# Reads figures from the store into gauges; run by the runtime's periodic job.
 Refresh = Callable[[], Awaitable[None]]
 
 
@@ -70,19 +72,12 @@ class RequestTiming:
                     time.perf_counter() - started)
 
 
-def install_metrics(app: FastAPI, refresh: Callable[[FastAPI], list[Refresh]]) -> None:
-    """Time every request (:class:`RequestTiming`) and serve ``/metrics``."""
-    app.add_middleware(RequestTiming, service=lambda: service_of(app))
-
+def metrics_router() -> APIRouter:
+    """``GET /metrics``: the process's registry as it is (the gauges were set by the last refresh)."""
     router = APIRouter(tags=["health"])
 
-    @router.get("/metrics", include_in_schema=False)
+    @router.get("/metrics")
     async def metrics() -> Response:
-        for hook in refresh(app):
-            try:
-                await hook()
-            except Exception:  # noqa: BLE001 - a figure that cannot be read now must not fail the scrape
-                pass
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    app.include_router(router)
+    return router

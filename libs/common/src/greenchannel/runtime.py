@@ -1,7 +1,7 @@
 """The process-level plumbing every service wires the same way: store, broker, outbox relay, inbox, background jobs.
 
-A service's ``main.py`` builds one :class:`ServiceRuntime`, registers its subscriptions and
-periodic jobs, and starts/stops it in the FastAPI lifespan. The broker connection is made in the
+A service's ``main.py`` builds one :class:`ServiceRuntime`, registers its subscriptions, periodic jobs and gauges,
+and starts/stops it in the FastAPI lifespan. The broker connection is made in the
 background and retried, so a service starts (and intake keeps accepting complaints into its
 outbox) while RabbitMQ is away.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -18,9 +18,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from greenchannel.health import ReadinessCheck
 from greenchannel.inbox import Inbox
 from greenchannel.messaging import Broker, Subscriptions
-from greenchannel.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE
+from greenchannel.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, Refresh
 from greenchannel.mongo import make_client, ping
 from greenchannel.outbox import Outbox, OutboxRelay
+from greenchannel.periodic import every
 from greenchannel.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,16 @@ class ServiceRuntime:
         self,
         subscriptions: Subscriptions | None = None,
         jobs: dict[str, Callable[[], Awaitable[None]]] | None = None,
+        gauges: Iterable[Refresh] = (),
     ) -> None:
+        """``gauges`` read the service's own figures from the store into Prometheus gauges; they run with the
+        outbox's every ``metrics_refresh_interval_s``, so a scrape of ``/metrics`` reads memory only."""
         await self.outbox.ensure_indexes()
         await self.inbox.ensure_indexes()
         self._spawn("broker", self._connect_broker(subscriptions))
         self._spawn("outbox-relay", self.relay.run())
+        self._spawn("gauges", every(self.settings.metrics_refresh_interval_s, self._gauge_refresh([
+            self.refresh_metrics, *gauges]), "gauge refresh"))
         for name, job in (jobs or {}).items():
             self._spawn(name, job())
 
@@ -71,7 +77,7 @@ class ServiceRuntime:
         await self.mongo.close()
 
     async def refresh_metrics(self) -> None:
-        """The outbox backlog and the age of its oldest entry, read just before a scrape."""
+        """The outbox backlog and the age of its oldest entry."""
         backlog = await self.outbox.pending_count()
         oldest = await self.outbox.collection.find_one({"sent_at": None}, sort=[("created_at", 1)],
                                                        projection={"created_at": 1})
@@ -96,6 +102,20 @@ class ServiceRuntime:
         self.relay.wake()
         if subscriptions is not None and subscriptions.handlers:
             await self.broker.consume(subscriptions)
+
+    @staticmethod
+    def _gauge_refresh(refreshes: list[Refresh]) -> Refresh:
+        async def refresh_all() -> None:
+            # One figure that cannot be read now leaves its gauge as it was and the others still refresh.
+            for refresh in refreshes:
+                try:
+                    await refresh()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the next turn tries again
+                    log.warning("a gauge could not be refreshed", exc_info=True)
+
+        return refresh_all
 
     def _spawn(self, name: str, coroutine: Awaitable[None]) -> None:
         task = asyncio.create_task(coroutine, name=f"{self.settings.service_name}:{name}")

@@ -21,6 +21,16 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", hide_input_in_errors=True)
 
     service_name: str
+    # The internal listener (``/internal/*``, ``/metrics``): a port of its own, never the public one. Each
+    # service's Settings gives its own default, its public port plus 100 (intake 8000 -> 8100 ... notification
+    # 8003 -> 8103), so all four run side by side on one host (``make run``) without meeting MinIO's 9000/9001
+    # or Prometheus' 9090; 0 lets the system pick a free port (tests).
+    # In a pod, every interface; the network policies say who may connect.
+    internal_host: str = "0.0.0.0"
+    internal_port: int = Field(default=8100, ge=0, le=65535)
+    # How often the service-specific gauges (open cases, outbox backlog, ...) are read from the store: a
+    # scrape only reads what the last refresh left, so scraping costs no query.
+    metrics_refresh_interval_s: float = Field(default=15.0, gt=0)
     mongo_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false"
     mongo_db: str = ""
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"

@@ -1,6 +1,9 @@
 """The four services in one event loop, on real ports, wired over HTTP and RabbitMQ, with a webhook
 receiver registered as every directory company's endpoint. Used by the end-to-end tests and the
-benchmarks, which need the whole platform but want to read its state directly."""
+benchmarks, which need the whole platform but want to read its state directly.
+
+Each service listens twice, as in production: its public port (:attr:`Platform.intake` and the other clients)
+and its internal listener (``/internal/*``, ``/metrics``; :attr:`Platform.internal`), each on a free port."""
 
 from __future__ import annotations
 
@@ -56,6 +59,11 @@ class Platform:
     apps: dict[str, Any]
     mailbox: list[EmailMessage]
     receiver_url: str
+    # Clients of each service's internal listener, by service name.
+    internal: dict[str, httpx.AsyncClient]
+
+    def internal_url(self, service: str) -> str:
+        return str(self.internal[service].base_url).rstrip("/")
 
 
 @contextlib.asynccontextmanager
@@ -81,38 +89,45 @@ async def running_platform(
     from routing.main import create_app as routing_app
 
     # The test tokens and the services' default keys are published: development mode.
-    common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "admin_token": ADMIN_TOKEN,
+    common = {"mongo_url": mongo_url, "internal_host": "127.0.0.1", "operator_token": OPERATOR_TOKEN,
+              "admin_token": ADMIN_TOKEN,
               "internal_token": INTERNAL_TOKEN, "log_level": log_level, "greenchannel_env": "development", **broker}
     if fast:
         common["outbox_poll_interval_s"] = 0.2
+        common["metrics_refresh_interval_s"] = 0.5
     receiver = WebhookReceiver(WEBHOOK_SECRET)
     async with contextlib.AsyncExitStack() as stack:
         receiver_url = await stack.enter_async_context(serve(receiver.app()))
         mailbox, smtp_port = stack.enter_context(smtp_server())
         intake_port = free_port()  # notification asks intake for contact details, intake calls the others
+        internal_ports = {name: free_port() for name in ("intake", "evidence", "routing", "notification")}
         apps: dict[str, Any] = {
             "evidence": evidence_app(EvidenceSettings(
-                **common, mongo_db=f"{db_prefix}_evidence", s3_endpoint=s3_endpoint, s3_access_key=standins.S3_ACCESS_KEY,
+                **common, internal_port=internal_ports["evidence"], mongo_db=f"{db_prefix}_evidence", s3_endpoint=s3_endpoint, s3_access_key=standins.S3_ACCESS_KEY,
                 s3_secret_key=standins.S3_SECRET_KEY, s3_bucket=bucket)),
             "routing": routing_app(RoutingSettings(
-                **common, mongo_db=f"{db_prefix}_routing", **{**ROUTING_TEST_SETTINGS, **(routing_settings or {})})),
+                **common, internal_port=internal_ports["routing"], mongo_db=f"{db_prefix}_routing", **{**ROUTING_TEST_SETTINGS, **(routing_settings or {})})),
             "notification": notification_app(NotificationSettings(
-                **common, mongo_db=f"{db_prefix}_notification", webhook_allow_private_targets=True,
-                intake_url=f"http://127.0.0.1:{intake_port}", smtp_host="127.0.0.1", smtp_port=smtp_port,
+                **common, internal_port=internal_ports["notification"], mongo_db=f"{db_prefix}_notification",
+                webhook_allow_private_targets=True, intake_url=f"http://127.0.0.1:{internal_ports['intake']}", smtp_host="127.0.0.1", smtp_port=smtp_port,
                 **({"webhook_retry_schedule_s": [0, 0.2, 0.5, 1, 2], "delivery_poll_interval_s": 0.2} if fast else {}))),
         }
         urls = {name: await stack.enter_async_context(serve(app)) for name, app in apps.items()}
         apps["intake"] = intake_app(IntakeSettings(
-            **common, mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"],
+            **common, internal_port=internal_ports["intake"], mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"],
             notification_url=urls["notification"], **({"statistics_fold_interval_s": 0.2} if fast else {}),
             **(intake_settings or {})))
         urls["intake"] = await stack.enter_async_context(serve(apps["intake"], port=intake_port))
         clients = {
             name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30)) for name, url in urls.items()
         }
+        internal = {
+            name: await stack.enter_async_context(httpx.AsyncClient(base_url=app.state.internal_url, timeout=30))
+            for name, app in apps.items()
+        }
         await register_endpoints(clients["routing"], clients["notification"], receiver_url)
         yield Platform(clients["intake"], clients["routing"], clients["notification"], clients["evidence"], receiver, apps,
-                       mailbox, receiver_url)
+                       mailbox, receiver_url, internal)
 
 
 async def register_endpoints(routing: httpx.AsyncClient, notification: httpx.AsyncClient, receiver_url: str) -> None:

@@ -1,6 +1,6 @@
 """Run the services as real processes, as they run in production (:func:`server_command`: granian serving
-``<service>.main:create_app``) on a free port, configured only through environment variables, each with its
-own log file.
+``<service>.main:create_app``) on a free port, with its internal listener (``/internal/*``, ``/metrics``) on
+another, configured only through environment variables, each with its own log file.
 
 Used where one event loop is not enough: several replicas of a service against the same store and
 broker (tests/scale, bench/replicas.py), and fault tests that must kill a process the way a node
@@ -42,6 +42,8 @@ CALLED_BY_INTAKE = ("evidence", "routing", "notification")
 # Whom each service calls over HTTP: intake the three others, notification intake (complainants' contact
 # details for e-mail and SMS).
 CALLS = {"intake": CALLED_BY_INTAKE, "notification": ("intake",)}
+# The calls that go to the callee's internal listener, not its public port: notification's contact lookups.
+INTERNAL_CALLS = {("notification", "intake")}
 OPERATOR_TOKEN = "test-operator-token"
 ADMIN_TOKEN = "test-admin-token"
 INTERNAL_TOKEN = "test-internal-token"
@@ -56,6 +58,7 @@ FAST_ENV = {
     "WEBHOOK_TIMEOUT_S": "5",
     "DELIVERY_LEASE_S": "8",
     "STATISTICS_FOLD_INTERVAL_S": "0.2",
+    "METRICS_REFRESH_INTERVAL_S": "0.5",
 }
 # Variables a service reads; an inherited value from the caller's environment must never leak in.
 _SERVICE_VARIABLES = (
@@ -65,7 +68,8 @@ _SERVICE_VARIABLES = (
     "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
     "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
     "DUPLICATE_WINDOW_DAYS", "STATISTICS_FOLD_INTERVAL_S", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_TRACES_EXPORTER", "INTAKE_URL", "GREENCHANNEL_ENV",
+    "OTEL_TRACES_EXPORTER", "INTAKE_URL", "GREENCHANNEL_ENV", "INTERNAL_HOST", "INTERNAL_PORT",
+    "METRICS_REFRESH_INTERVAL_S",
 )
 
 
@@ -87,7 +91,8 @@ def service_env(
 ) -> dict[str, str]:
     """The environment of one ``service`` process. ``broker`` holds amqp_url, event_exchange and
     queue_prefix; ``urls`` the base URLs the service calls (:data:`CALLS`: intake calls ``evidence``,
-    ``routing`` and ``notification``, notification calls ``intake``)."""
+    ``routing`` and ``notification``, notification calls ``intake``'s internal listener). The listening
+    ports are :func:`start_service`'s."""
     if service not in SERVICES:
         raise ValueError(f"unknown service {service!r}")
     env = {key: value for key, value in os.environ.items() if key not in _SERVICE_VARIABLES}
@@ -108,6 +113,7 @@ def service_env(
         GREENCHANNEL_ENV="development",
         # Log lines reach the file before a SIGKILL, not when a buffer happens to fill.
         PYTHONUNBUFFERED="1",
+        INTERNAL_HOST="127.0.0.1",
     )
     if fast:
         env.update(FAST_ENV)
@@ -150,6 +156,15 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def internal_port(self) -> int:
+        return int(self.env["INTERNAL_PORT"])
+
+    @property
+    def internal_url(self) -> str:
+        """The internal listener: ``/internal/*`` and ``/metrics``."""
+        return f"http://127.0.0.1:{self.internal_port}"
+
+    @property
     def pid(self) -> int:
         return self.process.pid
 
@@ -169,16 +184,20 @@ class ServiceProcess:
         return self.process.poll() is None
 
     async def wait_ready(self, timeout: float = 90.0) -> None:
-        """Wait until ``/readyz`` answers 200; fails at once if the process exits."""
+        """Wait until ``/readyz`` answers 200 on both listeners; fails at once if the process exits."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        async with httpx.AsyncClient(base_url=self.url, timeout=3) as client:
+        async with httpx.AsyncClient(timeout=3) as client:
+            waiting = [self.url, self.internal_url]
             while loop.time() < deadline:
                 if not self.running:
                     raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")
                 try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
+                    if (await client.get(f"{waiting[0]}/readyz")).status_code == 200:
+                        waiting.pop(0)
+                        if not waiting:
+                            return
+                        continue
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.2)
@@ -228,14 +247,18 @@ def server_command(service: str, *, host: str = "127.0.0.1", port: int, factory:
 
 def start_service(
     service: str, env: Mapping[str, str], *, log_dir: Path, name: str | None = None, port: int | None = None,
-    factory: str | None = None,
+    factory: str | None = None, internal_port: int | None = None,
 ) -> ServiceProcess:
-    """Start ``service`` with its production :func:`server_command` (not waiting for it).
+    """Start ``service`` with its production :func:`server_command` (not waiting for it), its public listener on
+    ``port`` and its internal one on ``internal_port`` (``env``'s ``INTERNAL_PORT`` if set, as when a replica is
+    restarted at its addresses; else a free port).
 
     Call it from the thread that lives as long as the process should (the event loop's): the child
     is told to stop when the thread that started it ends."""
     name = name or service
     port = port or standins.free_port()
+    internal_port = internal_port or int(env.get("INTERNAL_PORT") or 0) or standins.free_port()
+    env = {**env, "INTERNAL_PORT": str(internal_port)}
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with open(log_path, "ab") as log_file:
@@ -274,12 +297,20 @@ class ReplicatedPlatform:
 
     def url(self, service: str, index: int = 0) -> str:
         """A running replica's URL (round-robin by ``index``), as a Kubernetes Service would pick one."""
+        return self._pick(service, index).url
+
+    def internal_url(self, service: str, index: int = 0) -> str:
+        """A running replica's internal listener (round-robin by ``index``)."""
+        return self._pick(service, index).internal_url
+
+    def _pick(self, service: str, index: int) -> ServiceProcess:
         running = self.running(service)
         if not running:
             raise RuntimeError(f"no {service} replica is running")
-        return running[index % len(running)].url
+        return running[index % len(running)]
 
-    def launch(self, service: str, urls: Mapping[str, str] | None = None, port: int | None = None) -> ServiceProcess:
+    def launch(self, service: str, urls: Mapping[str, str] | None = None, port: int | None = None,
+               internal_port: int | None = None) -> ServiceProcess:
         """Start one more replica of ``service`` (not waiting for it)."""
         self._started[service] += 1
         env = service_env(
@@ -287,14 +318,16 @@ class ReplicatedPlatform:
             s3_endpoint=self.s3_endpoint, s3_bucket=self.bucket, urls=urls, fast=self.fast, log_level=self.log_level,
             extra=self.env.get(service),
         )
-        replica = start_service(service, env, log_dir=self.log_dir, name=f"{service}-{self._started[service]}", port=port)
+        replica = start_service(service, env, log_dir=self.log_dir, name=f"{service}-{self._started[service]}", port=port,
+                                internal_port=internal_port)
         self.replicas[service].append(replica)
         return replica
 
     async def add_replica(self, service: str, timeout: float = 90.0) -> ServiceProcess:
         """Start one more replica and wait until it is ready (and, for a consumer, attached to its queue)."""
         index = self._started[service]
-        urls = {name: self.url(name, index) for name in CALLS.get(service, ()) if self.running(name)}
+        urls = {name: self.internal_url(name, index) if (service, name) in INTERNAL_CALLS else self.url(name, index)
+                for name in CALLS.get(service, ()) if self.running(name)}
         replica = self.launch(service, urls)
         await self._wait_attached(replica, timeout)
         return replica
@@ -403,17 +436,18 @@ async def running_replicas(
     try:
         # Every port is chosen before anything starts, so all processes start together and each knows
         # where the replicas it calls will listen.
-        intake_ports = [standins.free_port() for _ in range(replicas.get("intake", 0))]
+        intake_ports = [(standins.free_port(), standins.free_port()) for _ in range(replicas.get("intake", 0))]
         for service in ("evidence", "routing", "notification"):
             for index in range(replicas.get(service, 0)):
                 urls = None
                 if service == "notification" and intake_ports:
-                    urls = {"intake": f"http://127.0.0.1:{intake_ports[index % len(intake_ports)]}"}
+                    # notification asks intake's internal listener for contacts.
+                    urls = {"intake": f"http://127.0.0.1:{intake_ports[index % len(intake_ports)][1]}"}
                 platform.launch(service, urls)
-        for index, port in enumerate(intake_ports):
+        for index, (port, internal_port) in enumerate(intake_ports):
             urls = {name: platform.replicas[name][index % len(platform.replicas[name])].url
                     for name in CALLED_BY_INTAKE if platform.replicas[name]}
-            platform.launch("intake", urls, port=port)
+            platform.launch("intake", urls, port=port, internal_port=internal_port)
         everything = [replica for group in platform.replicas.values() for replica in group]
         await asyncio.gather(*(replica.wait_ready(ready_timeout) for replica in everything))
         consumers = {platform.queue(s): count for s, count in replicas.items() if count}

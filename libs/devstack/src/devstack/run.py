@@ -31,6 +31,8 @@ OPERATOR_TOKEN = "dev-operator-token"
 ADMIN_TOKEN = "dev-admin-token"
 INTERNAL_TOKEN = "dev-internal-token"
 SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
+# Each service's internal listener (/internal/*, /metrics), on loopback only.
+INTERNAL_PORTS = {"intake": 8100, "evidence": 8101, "routing": 8102, "notification": 8103}
 RECEIVER_PORT = 8009
 
 
@@ -45,6 +47,8 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "LOG_JSON": "false",
         "OTEL_SERVICE_NAME": name,
+        "INTERNAL_HOST": "127.0.0.1",
+        "INTERNAL_PORT": str(INTERNAL_PORTS[name]),
         # The published tokens and keys above and the services' defaults: development, never production.
         "GREENCHANNEL_ENV": "development",
     }
@@ -56,7 +60,7 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
         env.update(S3_ENDPOINT=s3, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)
     if name == "notification":
         # The development receiver listens on loopback, which the SSRF guard refuses in production.
-        env.update(WEBHOOK_ALLOW_PRIVATE_TARGETS="true")
+        env.update(WEBHOOK_ALLOW_PRIVATE_TARGETS="true", INTAKE_URL=f"http://127.0.0.1:{INTERNAL_PORTS['intake']}")
     return env
 
 
@@ -161,7 +165,8 @@ def main() -> int:
 def print_urls(mongo_url: str, s3_endpoint: str, amqp_url: str, logs: Path, companies: int) -> None:
     print("\nThe complaint platform is running (Ctrl-C stops everything):\n")
     for name, port in SERVICES.items():
-        print(f"  {name:<13} http://127.0.0.1:{port}        API docs: http://127.0.0.1:{port}/docs")
+        print(f"  {name:<13} http://127.0.0.1:{port}        API docs: http://127.0.0.1:{port}/docs"
+              f"   internal: http://127.0.0.1:{INTERNAL_PORTS[name]}/metrics")
     print(f"  webhooks      http://127.0.0.1:{RECEIVER_PORT}/webhooks/<company>   (development receiver for {companies} companies;"
           " deliveries are printed here)")
     print(f"\n  MongoDB (SecantusDB) {mongo_url}\n  S3 (nanio)           http://{s3_endpoint}\n  RabbitMQ             {amqp_url}")

@@ -21,6 +21,7 @@ class Settings(ServiceSettings):
     }
 
     service_name: str = "evidence"
+    internal_port: int = Field(default=8101, ge=0, le=65535)
 
     # Object storage (MinIO in production, any S3-compatible server elsewhere).
     s3_endpoint: str = Field(default="127.0.0.1:9000", description="host:port of the S3 API.")

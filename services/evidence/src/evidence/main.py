@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {**app.state.runtime.readiness_checks(), "object_storage": app.state.storage.is_ready}
 
     app = make_app(
+        settings=settings,
         title="Evidence service",
         description="Stores complaint evidence in a private bucket: type by content, size limits, image metadata "
         "removed, SHA-256 receipts, presigned uploads through quarantine, short-lived download links, clean-up of "

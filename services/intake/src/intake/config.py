@@ -28,6 +28,7 @@ class Settings(ServiceSettings):
     }
 
     service_name: str = "intake"
+    internal_port: int = Field(default=8100, ge=0, le=65535)
     evidence_url: str = "http://127.0.0.1:8001"
     routing_url: str = "http://127.0.0.1:8002"
     public_base_url: str = "http://127.0.0.1:8000"

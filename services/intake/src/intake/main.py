@@ -120,7 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async def fold_statistics() -> None:
             await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "statistics fold")
 
-        await runtime.start(subscriptions, jobs={"statistics-fold": fold_statistics})
+        await runtime.start(subscriptions, jobs={"statistics-fold": fold_statistics},
+                            gauges=[lambda: refresh_case_metrics(cases)])
         try:
             yield
         finally:
@@ -129,19 +130,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await client.close()
 
     app = make_app(
+        settings=settings,
         title="Complaint platform: intake gateway",
         description="File complaints, follow them, add evidence; company and operator APIs. 互联网信息服务投诉平台 受理网关。",
         lifespan=lifespan,
         readiness=lambda app: app.state.runtime.readiness_checks(),
         # Filing needs only the store: events wait in the outbox while the broker is away.
         degradable=frozenset({"broker"}),
-        metrics=lambda app: [app.state.runtime.refresh_metrics,
-                             lambda: refresh_case_metrics(app.state.intake.cases)],
+        # notification's contact lookups: on the internal listener only.
+        internal=[internal.router],
         max_body_bytes=settings.max_request_body_bytes,
         streamed=UPLOAD_ROUTES,
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
-                   deliveries.router, directory.router, internal.router, pages.router, feedback.router,
+                   deliveries.router, directory.router, pages.router, feedback.router,
                    uploads.router, public.router, open_data.router, regulator.router, credentials.router,
                    staff.router, disclosure.router):
         app.include_router(router)

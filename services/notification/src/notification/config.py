@@ -32,6 +32,7 @@ class Settings(ServiceSettings):
     }
 
     service_name: str = "notification"
+    internal_port: int = Field(default=8103, ge=0, le=65535)
     operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), min_length=1)
     admin_token: SecretStr = Field(
         default=SecretStr(""),
@@ -66,7 +67,8 @@ class Settings(ServiceSettings):
         default=SecretStr("dev-internal-token"), min_length=1,
         description="Bearer token between services: intake reads messages with it, notification asks intake for contacts.",
     )
-    intake_url: str = Field(default="http://127.0.0.1:8000", description="Where intake answers the contact lookup.")
+    intake_url: str = Field(default="http://127.0.0.1:8100",
+                            description="intake's internal listener, where it answers the contact lookup.")
     intake_timeout_s: float = Field(default=5.0, gt=0)
     smtp_host: str = Field(default="", description="SMTP server for e-mail to complainants; empty switches e-mail off.")
     smtp_port: int = Field(default=25, ge=1, le=65535)

@@ -1,5 +1,5 @@
 """Wiring of the notification service: runtime, subscriptions, the delivery worker, the dispatch job, the routers
-and the delivery metrics refreshed before each scrape."""
+and the delivery gauges the runtime refreshes."""
 
 from __future__ import annotations
 
@@ -110,7 +110,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watch = DeadLetterWatch(runtime, alerts, settings.dead_letter_alert_threshold, settings.dead_letter_check_interval_s)
         app.state.dead_letter_watch = watch
         await runtime.start(subscriptions, jobs={"delivery-worker": worker.run, "dispatch-worker": dispatcher.run,
-                                                 "dead-letter-watch": watch.run})
+                                                 "dead-letter-watch": watch.run},
+                            gauges=[lambda: refresh_delivery_metrics(deliveries)])
         try:
             yield
         finally:
@@ -119,13 +120,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await intake_client.aclose()
 
     app = make_app(
+        settings=settings,
         title="Notification service",
         description="Company webhook endpoints, Standard Webhooks delivery with retries, the delivery log with "
                     "redelivery, operator alerts, and the complainant's messages (inbox, e-mail, SMS).",
         lifespan=lifespan,
         readiness=lambda application: application.state.runtime.readiness_checks(),
-        metrics=lambda application: [application.state.runtime.refresh_metrics,
-                                     lambda: refresh_delivery_metrics(application.state.deliveries)],
     )
     app.state.settings = settings
     app.include_router(endpoints_api.router)

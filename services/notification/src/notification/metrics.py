@@ -1,14 +1,15 @@
-"""Prometheus metrics of webhook deliveries, on prometheus_client's default registry, served at ``GET /metrics``
-by the shared app shell (:mod:`greenchannel.metrics`) with the generic HTTP, event and outbox metrics.
+"""Prometheus metrics of webhook deliveries, on prometheus_client's default registry, served at ``GET /metrics`` on
+the internal listener by the shared app shell (:mod:`greenchannel.metrics`) with the generic HTTP, event and outbox
+metrics.
 
 * ``greenchannel_webhook_deliveries_total{outcome}``: attempts by outcome, each attempt counted once:
   ``delivered`` (2xx), ``gone`` (410, the endpoint was disabled), ``forbidden`` (the SSRF guard
   refused the target, no request made), ``retry`` (another failure, a later attempt is scheduled),
   ``failed`` (another failure that exhausted the schedule);
 * ``greenchannel_webhook_delivery_seconds``: how long the HTTP attempts took (refused targets made none);
-* ``greenchannel_webhook_deliveries_pending``: deliveries waiting for an attempt, counted in the store
-  just before a scrape (:func:`refresh_delivery_metrics`; every replica reports the same number:
-  aggregate with ``max``).
+* ``greenchannel_webhook_deliveries_pending``: deliveries waiting for an attempt, counted in the store by the
+  runtime's periodic gauge refresh (:func:`refresh_delivery_metrics`), never by a scrape; every replica reports
+  the same number: aggregate with ``max``.
 
 Defined once per process: several apps in one process (tests) share them.
 """
@@ -46,5 +47,5 @@ for _outcome in Outcome:
 
 
 async def refresh_delivery_metrics(deliveries: DeliveryRepository) -> None:
-    """The scrape hook: read the figures kept in the store."""
+    """Read the figures kept in the store (the runtime's gauge refresh runs it)."""
     PENDING_DELIVERIES.set(await deliveries.count_pending())

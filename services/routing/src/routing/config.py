@@ -23,6 +23,7 @@ class Settings(ServiceSettings):
     secret_rules: ClassVar[Mapping[str, SecretRule]] = {"operator_token": SecretRule(), "internal_token": SecretRule()}
 
     service_name: str = "routing"
+    internal_port: int = Field(default=8102, ge=0, le=65535)
     calendar_extra_holidays: list[date] = Field(default_factory=list)
     calendar_extra_workdays: list[date] = Field(default_factory=list)
     # The company's answer is due this many working days after forwarding (and after a re-forwarding

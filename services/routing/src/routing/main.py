@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.stop()
 
     app = make_app(
+        settings=settings,
         title="Routing",
         description=("The company directory, screening of submitted complaints (with duplicates and collective "
                      "complaints), and the SLA clocks with their watchdog."),

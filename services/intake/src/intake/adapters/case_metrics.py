@@ -1,4 +1,5 @@
-"""intake's own figures for Prometheus: open cases by state, and cases past their deadline."""
+"""intake's own figures for Prometheus: open cases by state, and cases past their deadline, read by the runtime's
+periodic gauge refresh (a scrape reads only what the last refresh set)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Internal API for the other services (``Authorization: Bearer INTERNAL_TOKEN``), never exposed publicly.
+"""Internal API for the other services (``Authorization: Bearer INTERNAL_TOKEN``), served only on the internal
+listener (``main.py`` gives it to ``make_app(internal=...)``), never on the public port.
 
 notification asks for a complainant's contact details at the moment it sends an e-mail or SMS, so
 that no event and no other service's store ever holds them.
@@ -14,7 +15,7 @@ from greenchannel.problems import Problem
 
 from intake.api.deps import IntakeDep
 
-router = APIRouter(prefix="/internal/v1", tags=["internal"], include_in_schema=False)
+router = APIRouter(prefix="/internal/v1", tags=["internal"])
 
 
 internal_caller = require_bearer(lambda request: request.app.state.intake.settings.internal_token, "internal")

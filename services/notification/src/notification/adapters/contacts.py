@@ -1,6 +1,7 @@
 """Asking intake, the one holder of the complainant's personal data, where to reach the complainant.
 
-``GET {intake_url}/internal/v1/complaints/{number}/contact`` with the internal bearer token answers
+``GET {intake_url}/internal/v1/complaints/{number}/contact`` on intake's internal listener (``intake_url`` is its
+address, never the public one), with the internal bearer token, answers
 ``{"email": str | null, "phone": str}``, or 404 when intake knows no contact for the complaint.
 The answer is used for one dispatch and never stored or logged.
 """
