@@ -23,6 +23,7 @@ from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.dead_letters import DeadLetters
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.feedback import FeedbackStore
+from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
 from intake.adapters.pages import load_pages
 from intake.adapters.pii import KeyedHash, PiiCipher
@@ -37,14 +38,24 @@ from intake.api import (
 )
 from intake.api.deps import Intake
 from intake.config import Settings
+from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
+from intake.handlers.guessing import GuessingAlerts
 from intake.handlers.publication import PublicationHandlers
 from intake.web import STATIC_PATH, static_files
 from intake.web import router as web_pages
 
 # Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
 UPLOAD_ROUTES = (r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence")
+
+
+def guess_policy(settings: Settings) -> GuessPolicy:
+    return GuessPolicy(
+        per_pair=Backoff(settings.guess_free_failures_per_pair, settings.guess_backoff_base_s, settings.guess_backoff_max_s),
+        per_source=Backoff(settings.guess_free_failures_per_ip, settings.guess_backoff_base_s, settings.guess_backoff_max_s),
+        target_ceiling=settings.guess_target_ceiling_per_hour, alert_sources=settings.guess_alert_sources_per_hour,
+        window_s=TARGET_WINDOW_S)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,12 +101,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.dead_letters.ensure_indexes()
         limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
         await limits.ensure_indexes()
+        guesses = GuessGuard(runtime.db, guess_policy(settings), GuessingAlerts(runtime), settings.rate_limits_enabled)
+        await guesses.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
         app.state.public_data = public.PublicData(publication.records, publication.statistics,
                                                   public.DirectoryLabels(routing))
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
-                                  identities, limits)
+                                  identities, limits, guesses)
         async def fold_statistics() -> None:
             await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "folding staged statistics")
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from greenchannel.app import make_app
+from greenchannel.contracts import AccessGuessingDetected
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
@@ -31,6 +32,7 @@ from notification.config import Settings
 from notification.dead_letter_watch import DeadLetterWatch
 from notification.dispatcher import DispatchWorker
 from notification.domain.messages import packaged_texts
+from notification.handlers.access import GuessingAlertHandler
 from notification.handlers.lifecycle import CONSUMED_EVENT_TYPES, LifecycleEventHandler
 from notification.metrics import refresh_delivery_metrics
 from notification.worker import DeliveryWorker
@@ -88,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions = Subscriptions()
         for event_type in CONSUMED_EVENT_TYPES:
             subscriptions.on(event_type, handler)
+        subscriptions.on(AccessGuessingDetected.EVENT_TYPE, GuessingAlertHandler(runtime, alerts))
         app.state.runtime = runtime
         app.state.endpoints = endpoints
         app.state.deliveries = deliveries

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -24,6 +25,9 @@ from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.domain.principals import Kind, Principal, Role
 
 ISSUER = "greenchannel-intake"
+# Argon2 checks running at once in one process: a replica has about one core, and more threads than that only
+# share it, with each other and with the event loop, which then answers everything else late.
+CONCURRENT_PASSWORD_CHECKS = 2
 API_KEY_PREFIX = "gck"
 
 
@@ -41,6 +45,7 @@ class Identities:
         self.jwt_secret = jwt_secret
         self.token_ttl = timedelta(seconds=token_ttl_s)
         self.passwords = PasswordHash.recommended()
+        self._password_checks = asyncio.Semaphore(CONCURRENT_PASSWORD_CHECKS)
         # Verifying against this when the login is unknown keeps both answers equally slow.
         self._decoy_hash = self.passwords.hash(secrets.token_urlsafe(16))
 
@@ -59,7 +64,7 @@ class Identities:
                 "login_key": self.blind_index.digest(login),
                 "login": self.cipher.encrypt("login", login),
                 "name": self.cipher.encrypt("name", name) if name else None,
-                "password_hash": self.passwords.hash(password),
+                "password_hash": await asyncio.to_thread(self.passwords.hash, password),
                 "created_at": datetime.now(timezone.utc),
             })
         except DuplicateKeyError:
@@ -68,7 +73,7 @@ class Identities:
 
     async def authenticate_complainant(self, login: str, password: str) -> Principal | None:
         account = await self.accounts.find_one({"login_key": self.blind_index.digest(login)})
-        if not self._password_matches(password, account["password_hash"] if account else None):
+        if not await self._password_matches(password, account["password_hash"] if account else None):
             return None
         return Principal(Kind.COMPLAINANT, account["_id"])
 
@@ -87,7 +92,7 @@ class Identities:
         operator_id = uuid.uuid4().hex
         try:
             await self.operators.insert_one({
-                "_id": operator_id, "login": login, "password_hash": self.passwords.hash(password),
+                "_id": operator_id, "login": login, "password_hash": await asyncio.to_thread(self.passwords.hash, password),
                 "roles": sorted(role.value for role in roles), "disabled": False,
                 "created_at": datetime.now(timezone.utc),
             })
@@ -97,15 +102,15 @@ class Identities:
 
     async def authenticate_operator(self, login: str, password: str) -> Principal | None:
         operator = await self.operators.find_one({"login": login, "disabled": False})
-        if not self._password_matches(password, operator["password_hash"] if operator else None):
+        if not await self._password_matches(password, operator["password_hash"] if operator else None):
             return None
         return Principal(Kind.OPERATOR, operator["_id"], frozenset(Role(role) for role in operator["roles"]))
 
-    def _password_matches(self, password: str, stored_hash: str | None) -> bool:
-        if stored_hash is None:
-            self.passwords.verify(password, self._decoy_hash)
-            return False
-        return self.passwords.verify(password, stored_hash)
+    async def _password_matches(self, password: str, stored_hash: str | None) -> bool:
+        # Argon2 takes tens of milliseconds of CPU by design: in a worker thread, the event loop keeps serving.
+        async with self._password_checks:
+            matches = await asyncio.to_thread(self.passwords.verify, password, stored_hash or self._decoy_hash)
+        return matches and stored_hash is not None
 
     # --- tokens ------------------------------------------------------------------------------------
 
