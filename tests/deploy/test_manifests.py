@@ -338,6 +338,9 @@ def test_service_configuration(rendered) -> None:
     intake = config_maps["intake-config"]["data"]
     for other in ("evidence", "routing", "notification"):
         assert intake[f"{other.upper()}_URL"] == f"http://{other}:{SERVICES[other]}"
+    # X-Forwarded-For is believed from the ingress controller's pod network only, never from everywhere.
+    proxies = [ipaddress.ip_network(part.strip()) for part in intake["TRUSTED_PROXIES"].split(",")]
+    assert proxies and all(network.is_private and network.prefixlen >= 8 for network in proxies)
     notification = config_maps["notification-config"]["data"]
     assert notification["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "false"
     assert json.loads(notification["WEBHOOK_RETRY_SCHEDULE_S"]) == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]

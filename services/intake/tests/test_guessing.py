@@ -93,7 +93,8 @@ async def test_strangers_guessing_a_code_never_lock_its_owner_out(intake):
     assert alert.event.data["distinct_sources"] == ALERT_SOURCES
     await asyncio.sleep(0.5)
     assert len(intake.tap.events("access.guessing_detected", subject=number)) == 1
-    intake.figures = {"wrong_codes_checked": wrong, "refused": refused, "addresses": attackers}
+    print(f"{attackers * tries} wrong codes from {attackers} addresses: {wrong} checked, {refused} refused; "
+          "the owner in at the first try")
 
 
 async def test_one_address_guessing_across_many_complaints_slows_down(intake):
@@ -138,7 +139,7 @@ async def test_concurrent_wrong_passwords_get_no_more_checks_than_sequential_one
     checked = [response.status_code for response in concurrent].count(401)
     assert {response.status_code for response in concurrent} == {401, 429}
     assert checked == [response.status_code for response in sequential].count(401) == FREE_PER_PAIR + 1
-    intake.figures = {**getattr(intake, "figures", {}), "concurrent_checks": checked}
+    print(f"60 concurrent wrong passwords from one address: {checked} Argon2 checks (60 sequential: as many)")
 
 
 async def test_the_event_loop_keeps_serving_while_argon2_checks_a_storm(intake):

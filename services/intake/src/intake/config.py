@@ -51,11 +51,10 @@ class Settings(ServiceSettings):
     guess_target_ceiling_per_hour: int = Field(default=100, ge=1)
     # Distinct addresses failing on one target within an hour that alert operators.
     guess_alert_sources_per_hour: int = Field(default=10, ge=2)
-    # Public reads (results, statistics, open data) per address: a token bucket in each replica's memory.
-    public_reads_per_ip_per_minute: int = Field(default=300, ge=1)
-    public_read_burst: int = Field(default=60, ge=1)
-    # The open-data export is served from a snapshot of the public record rebuilt this often.
-    open_data_snapshot_interval_s: float = Field(default=300.0, gt=0)
+    # Public reads (status lookup, results, statistics, open data) per address: a token bucket in each replica's
+    # memory. Generous: many people share one address behind a carrier's NAT.
+    public_reads_per_ip_per_minute: int = Field(default=600, ge=1)
+    public_read_burst: int = Field(default=120, ge=1)
     feedback_per_ip_per_hour: int = Field(default=20, ge=1)
     registrations_per_ip_per_hour: int = Field(default=20, ge=1)
     # How often staged statistics are folded into the rollups: how far public figures trail the case file.
