@@ -14,17 +14,16 @@ in a window raises ``access.guessing_detected`` for operators.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from greenchannel.problems import Problem
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from intake.adapters.rate_limits import rate_limited
 from intake.domain.guessing import Backoff, GuessPolicy, SecretKind, source_key
 
 # Rounds of read-then-conditional-write an attempt may lose to concurrent ones before it is told to retry.
@@ -59,12 +58,6 @@ def _read(counter_id: str, document: dict[str, Any] | None) -> Counter:
     return Counter(counter_id, document["failures"], document["not_before"], True)
 
 
-def throttled(wait_s: float) -> Problem:
-    retry_after = max(1, math.ceil(wait_s))
-    return Problem(429, "rate_limited", f"Too many failed attempts; try again in {retry_after} s.",
-                   headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after)
-
-
 class GuessGuard:
     def __init__(self, db, policy: GuessPolicy, alert: Alert, enabled: bool = True) -> None:
         self.collection = db["guesses"]
@@ -88,7 +81,7 @@ class GuessGuard:
             pair, by_source = _read(ids[0], found.get(ids[0])), _read(ids[1], found.get(ids[1]))
             wait = max(pair.not_before, by_source.not_before) - now
             if wait > 0:
-                raise throttled(wait)
+                raise rate_limited(wait)
             target_failures = found.get(ids[2], {}).get("failures", 0)
             pair_after = await self._advance(pair, self.policy.pair_backoff(target_failures), now)
             if pair_after is None:
@@ -103,8 +96,8 @@ class GuessGuard:
                 if by_source.not_before > now:
                     break
             await self._give_back(pair, pair_after)
-            raise throttled(max(1.0, by_source.not_before - now))
-        raise throttled(1)  # lost every round to concurrent attempts from the same source: a storm of its own
+            raise rate_limited(max(1.0, by_source.not_before - now))
+        raise rate_limited(1)  # lost every round to concurrent attempts from the same source: a storm of its own
 
     async def succeeded(self, reservation: Reservation | None) -> None:
         """The secret was right: the pair's failures are forgotten and the source's reservation given back."""

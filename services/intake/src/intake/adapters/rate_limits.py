@@ -11,6 +11,7 @@ default allows for).
 
 from __future__ import annotations
 
+import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -18,6 +19,13 @@ from datetime import datetime, timedelta, timezone
 
 from greenchannel.problems import Problem
 from pymongo import ReturnDocument
+
+
+def rate_limited(wait_s: float) -> Problem:
+    """429 with the whole seconds to wait, in ``Retry-After`` and in the problem document."""
+    retry_after = max(1, math.ceil(wait_s))
+    return Problem(429, "rate_limited", f"Too many requests; try again in {retry_after} s.",
+                   headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after)
 
 
 @dataclass(frozen=True)
@@ -47,9 +55,7 @@ class RateLimiter:
             upsert=True, return_document=ReturnDocument.AFTER,
         )
         if counter["n"] > rule.limit:
-            retry_after = rule.window_s - int(time.time()) % rule.window_s
-            raise Problem(429, "rate_limited", f"Too many attempts; try again in {retry_after} s.",
-                          headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after)
+            raise rate_limited(rule.window_s - int(time.time()) % rule.window_s)
 
 
 # Addresses remembered per replica; the least recently seen are forgotten first (their buckets were full again

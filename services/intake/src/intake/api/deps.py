@@ -7,7 +7,6 @@ Identity comes from exactly one of: a bearer token (complainant or operator), an
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,7 +23,7 @@ from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
-from intake.adapters.rate_limits import RateLimiter, Rule, TokenBuckets
+from intake.adapters.rate_limits import RateLimiter, Rule, TokenBuckets, rate_limited
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.api import client_address as addresses
 from intake.config import Settings
@@ -93,11 +92,8 @@ ClientDep = Annotated[str, Depends(client_address)]
 
 def public_read(intake: IntakeDep, client: ClientDep) -> None:
     """One token of the address's read bucket, in this replica's memory: a public read writes nothing."""
-    wait = intake.public_reads.take(client)
-    if wait:
-        retry_after = max(1, math.ceil(wait))
-        raise Problem(429, "rate_limited", f"Too many requests; try again in {retry_after} s.",
-                      headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after)
+    if wait := intake.public_reads.take(client):
+        raise rate_limited(wait)
 
 
 PublicRead = Depends(public_read)
@@ -162,18 +158,18 @@ AdminDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.ADMIN))]
 async def case_for(intake: Intake, number: str, principal: Principal | None,
                    access: AccessAttempt | None) -> tuple[Principal, dict]:
     """The case and the principal acting on it; 404 for anything the caller may not see."""
-    guessed = len(number) <= 40
+    plausible = len(number) <= 40
     if principal is None and access is not None:
         # Counted as a failure before it is checked (given back if right): concurrency buys no extra guesses.
-        attempt = await intake.guesses.reserve(SecretKind.ACCESS_CODE, number if guessed else "-", access.client)
-        case = await intake.cases.get(number) if guessed else None
+        attempt = await intake.guesses.reserve(SecretKind.ACCESS_CODE, number if plausible else "-", access.client)
+        case = await intake.cases.get(number) if plausible else None
         if case is not None and intake.access_codes.matches(normalize_access_code(access.code), case["access_code_hash"]):
             principal = Principal(Kind.GUEST, number)
             await intake.guesses.succeeded(attempt)
         else:
             await intake.guesses.failed(attempt)
     else:
-        case = await intake.cases.get(number) if guessed else None
+        case = await intake.cases.get(number) if plausible else None
     if case is None or principal is None or not may_read(principal, case):
         raise Problem(404, *NOT_FOUND)
     return principal, case
