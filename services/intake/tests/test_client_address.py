@@ -72,6 +72,11 @@ async def test_public_reads_are_limited_per_client_behind_a_trusted_proxy(served
     # A client cannot get a fresh bucket by writing its own X-Forwarded-For: the proxy appends the real address.
     spoofed = {"X-Forwarded-For": "192.0.2.77, 198.51.100.1"}
     assert (await behind_proxy.get(PUBLIC_READS[0], headers=spoofed)).status_code == 429
+    # An IPv6 subscriber's addresses share its /64's bucket: a new address from it is no new bucket.
+    statuses = [(await behind_proxy.get(PUBLIC_READS[0], headers={"X-Forwarded-For": f"2001:db8:5:6::{n}"})).status_code
+                for n in range(1, BURST + 2)]
+    assert statuses == [200] * BURST + [429]
+    assert (await behind_proxy.get(PUBLIC_READS[0], headers={"X-Forwarded-For": "2001:db8:5:7::1"})).status_code == 200
     # Concurrent reads take one token each, never more than the bucket holds.
     burst = await asyncio.gather(*(behind_proxy.get(PUBLIC_READS[0], headers={"X-Forwarded-For": "198.51.100.3"})
                                    for _ in range(3 * BURST)))

@@ -28,7 +28,7 @@ from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.api import client_address as addresses
 from intake.config import Settings
 from intake.domain.filing import normalize_access_code
-from intake.domain.guessing import SecretKind
+from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, may_read
 
 NOT_FOUND = ("complaint_not_found", "No complaint matches this number and access.")
@@ -91,8 +91,8 @@ ClientDep = Annotated[str, Depends(client_address)]
 
 
 def public_read(intake: IntakeDep, client: ClientDep) -> None:
-    """One token of the address's read bucket, in this replica's memory: a public read writes nothing."""
-    if wait := intake.public_reads.take(client):
+    """One token of the address's read bucket (its /64 for IPv6), in this replica's memory: a read writes nothing."""
+    if wait := intake.public_reads.take(source_key(client)):
         raise rate_limited(wait)
 
 
