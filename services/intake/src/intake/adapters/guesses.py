@@ -52,6 +52,11 @@ class Reservation:
     new_pair: bool
 
 
+def _named(target: str) -> str:
+    """The target in a counter's id, its length first: no number or login can pass for another with an address."""
+    return f"{len(target)}:{target}"
+
+
 def _read(counter_id: str, document: dict[str, Any] | None) -> Counter:
     if document is None:
         return Counter(counter_id, 0, 0.0, False)
@@ -76,7 +81,8 @@ class GuessGuard:
         for _ in range(MAX_ROUNDS):
             now = time.time()
             window = int(now) // self.policy.window_s
-            ids = (f"pair:{kind}:{target}:{source}", f"source:{kind}:{source}", f"target:{kind}:{target}:{window}")
+            ids = (f"pair:{kind}:{_named(target)}:{source}", f"source:{kind}:{source}",
+                   f"target:{kind}:{_named(target)}:{window}")
             found = {doc["_id"]: doc async for doc in self.collection.find({"_id": {"$in": list(ids)}})}
             pair, by_source = _read(ids[0], found.get(ids[0])), _read(ids[1], found.get(ids[1]))
             wait = max(pair.not_before, by_source.not_before) - now
@@ -113,7 +119,7 @@ class GuessGuard:
         window_start = reservation.window * self.policy.window_s
         expires = datetime.fromtimestamp(window_start + 2 * self.policy.window_s, timezone.utc)
         update = {"$inc": {"failures": 1, "sources": int(reservation.new_pair)}, "$setOnInsert": {"expires_at": expires}}
-        target_id = f"target:{reservation.kind}:{reservation.target}:{reservation.window}"
+        target_id = f"target:{reservation.kind}:{_named(reservation.target)}:{reservation.window}"
         try:
             counted = await self.collection.find_one_and_update({"_id": target_id}, update, upsert=True,
                                                                 return_document=ReturnDocument.AFTER)
