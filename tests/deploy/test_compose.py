@@ -206,6 +206,9 @@ def test_services_get_all_their_settings(compose) -> None:
     intake = environment(compose["services"]["intake"])
     for other in ("evidence", "routing", "notification"):
         assert intake[f"{other.upper()}_URL"] == f"http://{other}:{SERVICES[other]}"
+    # X-Forwarded-For is believed from the compose network only.
+    [subnet] = [pool["subnet"] for pool in compose["networks"]["default"]["ipam"]["config"]]
+    assert intake["TRUSTED_PROXIES"] == subnet
     evidence = environment(compose["services"]["evidence"])
     assert (evidence["S3_ENDPOINT"], evidence["S3_SECURE"], evidence["S3_BUCKET"]) == (
         "minio:9000",

@@ -379,6 +379,9 @@ def test_service_configuration(rendered) -> None:
     intake = config_maps["intake-config"]["data"]
     for other in ("evidence", "routing", "notification"):
         assert intake[f"{other.upper()}_URL"] == f"http://{other}:{SERVICES[other]}"
+    # X-Forwarded-For is believed from the ingress controller's pod network only, never from everywhere.
+    proxies = [ipaddress.ip_network(part.strip()) for part in intake["TRUSTED_PROXIES"].split(",")]
+    assert proxies and all(network.is_private and network.prefixlen >= 8 for network in proxies)
     notification = config_maps["notification-config"]["data"]
     # The contact lookup is on intake's internal listener only.
     assert notification["INTAKE_URL"] == f"http://intake-internal:{INTERNAL['intake']}"

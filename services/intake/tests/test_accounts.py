@@ -42,7 +42,7 @@ async def stack(mongo_url, broker_namespace, run_id):
             intake_url=f"http://127.0.0.1:{intake_port}", dispatch_poll_interval_s=0.2))
         intake = intake_app(IntakeSettings(
             **common, mongo_db=f"t{run_id}_accounts_intake", evidence_url="http://127.0.0.1:9",
-            client_ip_header="X-Real-IP", account_codes_per_login_per_hour=PER_LOGIN,
+            trusted_proxies=["127.0.0.1/32"], account_codes_per_login_per_hour=PER_LOGIN,
             account_codes_per_ip_per_hour=PER_IP, sign_in_by_code=True))
         async with serve(notification) as notification_url, serve(intake, port=intake_port) as intake_url:
             async with httpx.AsyncClient(base_url=intake_url, timeout=30) as client:
@@ -57,7 +57,7 @@ def new_login() -> str:
 
 def source() -> dict[str, str]:
     """A client address of the test's own, so the per-address limits of one test leave the others alone."""
-    return {"X-Real-IP": f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}
+    return {"X-Forwarded-For": f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"}
 
 
 async def confirm(stack, login: str, code: str, password: str = PASSWORD, headers=None) -> httpx.Response:

@@ -22,14 +22,15 @@ ADMIN = {"login": "admin", "password": "development-only-admin-password"}
 FEEDBACK = {"topic": "website", "text": "查询投诉进度的页面在手机上显示不全，希望改进。",
             "email": "Zhang.San@Example.com", "phone": "138 0013 8000"}
 LIMIT = 5
-# Every test sends from its own address (the ingress's header), so the rate limit counts each apart.
+# Every test sends from its own address (X-Forwarded-For, the test client stands for a trusted proxy), so the
+# rate limit counts each apart.
 ADDRESSES = (f"198.51.100.{n}" for n in itertools.count(1))
 
 
 @pytest.fixture(scope="module")
 async def intake(mongo_url, broker_namespace, run_id):
     settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_feedback", evidence_url="http://127.0.0.1:9",
-                        client_ip_header="X-Real-IP", feedback_per_ip_per_hour=LIMIT,
+                        trusted_proxies=["127.0.0.1/32"], feedback_per_ip_per_hour=LIMIT,
                         **broker_namespace.settings_for("intake"))
     app = create_app(settings)
     async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as client:
@@ -41,7 +42,7 @@ async def intake(mongo_url, broker_namespace, run_id):
 
 @pytest.fixture
 def address() -> dict[str, str]:
-    return {"X-Real-IP": next(ADDRESSES)}
+    return {"X-Forwarded-For": next(ADDRESSES)}
 
 
 async def stored(client) -> int:
@@ -130,7 +131,7 @@ async def test_too_much_feedback_from_one_address_is_refused_with_retry_after(in
     assert 0 < int(refused.headers["Retry-After"]) <= 3600
     assert await stored(intake) == before
     # Another address is not held back.
-    elsewhere = await intake.post("/v1/public/feedback", json=FEEDBACK, headers={"X-Real-IP": next(ADDRESSES)})
+    elsewhere = await intake.post("/v1/public/feedback", json=FEEDBACK, headers={"X-Forwarded-For": next(ADDRESSES)})
     assert elsewhere.status_code == 201
 
 

@@ -457,6 +457,31 @@ async def test_open_data_parses_and_matches_the_schema(seeded):
     assert {row["timely"] for row in rows} == {"true", ""}
 
 
+async def test_open_data_comes_in_bounded_pages_linked_to_the_next(seeded):
+    everything = [json.loads(line)["number"] for line in
+                  (await seeded.get("/v1/public/open-data/complaints.jsonl")).text.splitlines()]
+    assert "Link" not in (await seeded.get("/v1/public/open-data/complaints.jsonl")).headers  # all in one page
+    pages, url = [], "/v1/public/open-data/complaints.csv?limit=2"
+    while url:
+        page = await seeded.get(url)
+        assert page.status_code == 200 and page.headers["X-Open-Data-Schema"] == "complaints/1"
+        rows = list(csv.DictReader(io.StringIO(page.text)))
+        assert 1 <= len(rows) <= 2
+        pages.append([row["number"] for row in rows])
+        link = page.headers.get("Link")
+        url = link[1:link.index(">")] if link else None
+        assert not link or link.endswith('>; rel="next"') and "limit=2" in link
+    # Every record once, in the same order as one big read: no gap, no repeat at the page edges.
+    assert [number for page in pages for number in page] == everything and len(pages) == 3
+    bounded = await seeded.get("/v1/public/open-data/complaints.jsonl",
+                               params={"limit": 1, "to": (OLD + timedelta(days=1)).date().isoformat()})
+    assert len(bounded.text.splitlines()) == 1 and "to=" in bounded.headers["Link"]
+    for query, code in (({"limit": 5001}, "validation_failed"), ({"cursor": "bm90IGEga2V5"}, "invalid_cursor")):
+        refused = await seeded.get("/v1/public/open-data/complaints.csv", params=query)
+        assert refused.status_code in (400, 422) and refused.json()["code"] == code
+        assert refused.headers["content-type"].startswith("application/problem+json")
+
+
 async def test_the_regulator_view_counts_every_case_and_needs_the_role(seeded):
     october = {"from": "2026-10", "to": "2026-10"}
     assert (await seeded.get("/v1/regulator/statistics", params=october)).status_code == 401

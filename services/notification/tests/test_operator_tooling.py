@@ -15,7 +15,9 @@ import pytest
 from devstack.eventtap import EventTap, event_tap
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
-from greenchannel.contracts import CloudEvent, ComplainantContact, ComplaintAccepted, EventData, SlaOverdue
+from greenchannel.contracts import (
+    AccessGuessingDetected, CloudEvent, ComplainantContact, ComplaintAccepted, EventData, SlaOverdue,
+)
 from greenchannel.messaging import queue_names
 from notification.config import Settings
 from notification.domain.secrets import generate_secret
@@ -467,6 +469,24 @@ async def test_an_overdue_response_raises_one_case_overdue_alert(platform):
     alerts = await platform.alerts(company_id=company)
     assert [(a["kind"], a["number"], a["company_id"]) for a in alerts] == [("case_overdue", number, company)]
     assert "2026-03-16" in alerts[0]["detail"] and alerts[0]["webhook_id"] is None
+
+
+async def test_guessing_detected_by_intake_raises_one_access_guessing_alert(platform):
+    number = unique("GC")
+    window = now().replace(minute=0, second=0, microsecond=0)
+    detected = AccessGuessingDetected(secret="access_code", target=number, number=number, distinct_sources=10,
+                                      failures=37, window_started_at=window, detected_at=now())
+    first = await platform.publish(detected)
+    again = await platform.publish(detected)  # another replica saw the same hour's threshold too
+    inbox = platform.app.state.runtime.inbox
+
+    async def both_applied():
+        return await inbox.seen(first.id) and await inbox.seen(again.id)
+
+    await wait_for(both_applied)
+    alerts = [a for a in await platform.alerts(kind="access_guessing") if a["number"] == number]
+    assert len(alerts) == 1 and alerts[0]["company_id"] is None
+    assert "10 distinct addresses" in alerts[0]["detail"] and number in alerts[0]["detail"]
 
 
 async def test_alerts_are_listed_by_kind_and_time_acknowledged_once_and_name_no_person(platform):

@@ -387,6 +387,25 @@ class EvidenceRejected(EventData):
     rejected_at: datetime
 
 
+# --- access, published by intake --------------------------------------------------------------------
+
+
+class AccessGuessingDetected(EventData):
+    """Many distinct client addresses failed at one secret (a complaint's access code, a login's password)
+    within one window: someone may be guessing it. Operators are alerted; nobody is locked out. The target
+    is the complaint number or a keyed hash of the login, never the login itself or an address."""
+
+    EVENT_TYPE: ClassVar[str] = "access.guessing_detected"
+
+    secret: Literal["access_code", "password"]
+    target: str
+    number: str | None = Field(default=None, description="The complaint whose access code is attacked.")
+    distinct_sources: int = Field(ge=1)
+    failures: int = Field(ge=1)
+    window_started_at: datetime
+    detected_at: datetime
+
+
 # --- outbound delivery, published by notification --------------------------------------------------
 
 # The webhook a company receives for a complaint forwarded to it (made from ``complaint.accepted``).
@@ -495,6 +514,7 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         EvidenceRejected,
         WebhookDelivered,
         WebhookFailed,
+        AccessGuessingDetected,
         AccountCodeIssued,
     )
 }

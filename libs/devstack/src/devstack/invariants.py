@@ -30,9 +30,10 @@ from devstack.receiver import Delivery
 FINAL_STATES = ("forwarded", "rejected")
 # The transitions of a filing's walk; other timeline entries are notes (deadlines) that change no state.
 TRANSITIONS = frozenset({"submit", "accept", "reject", "forward"})
-# Bookkeeping that changes without anything being stored for a complaint: rate-limit counters (a refused request
-# still counts against its sender), the leases of background jobs, the dead-letter watch's last depths.
-BOOKKEEPING = frozenset({"rate_limits", "leases", "job_leases", "locks", "dead_letter_watch"})
+# Bookkeeping that changes without anything being stored for a complaint: rate-limit counters and failed guesses
+# of secrets (a refused request still counts against its sender), the leases of background jobs, the dead-letter
+# watch's last depths.
+BOOKKEEPING = frozenset({"rate_limits", "guesses", "leases", "job_leases", "locks", "dead_letter_watch"})
 
 
 async def until(check: Callable[[], Awaitable[Any] | Any], timeout: float, what: str, interval: float = 0.25) -> Any:

@@ -1,12 +1,14 @@
 """intake's settings (environment variables of the same name, upper-cased)."""
 
 from collections.abc import Mapping
-from typing import ClassVar
+from ipaddress import IPv4Network, IPv6Network
+from typing import Annotated, ClassVar
 
 from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS
 from greenchannel.secret_rules import SecretRule
 from greenchannel.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
 
 # Development-only keys: production injects its own through PII_KEYS, BLIND_INDEX_KEY and
 # ACCESS_CODE_KEY (Kubernetes Secrets / compose secrets).
@@ -68,13 +70,25 @@ class Settings(ServiceSettings):
     sign_in_by_code: bool = False
     # Rate limits at the public edge (counted in MongoDB, shared by every replica).
     rate_limits_enabled: bool = True
-    client_ip_header: str = Field(default="", description="Header the ingress puts the client address in, e.g. X-Real-IP.")
+    # The proxies in front of intake (ingress, gateway): X-Forwarded-For is believed only from these, read
+    # from the right up to the first address that is not one of them. Empty: the peer is the client.
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
     filings_per_ip_per_hour: int = Field(default=60, ge=1)
     uploads_per_ip_per_hour: int = Field(default=300, ge=1)
-    access_code_failures_per_number_per_hour: int = Field(default=10, ge=1)
-    access_code_failures_per_ip_per_hour: int = Field(default=100, ge=1)
-    login_failures_per_login_per_15_min: int = Field(default=10, ge=1)
-    login_failures_per_ip_per_15_min: int = Field(default=100, ge=1)
+    # Guessing a secret (access code, password): failures per (target, address) pair and per address
+    # make the next attempt wait, doubling from the base; never refused for failures of other addresses.
+    guess_free_failures_per_pair: int = Field(default=5, ge=0)
+    guess_free_failures_per_ip: int = Field(default=30, ge=0)
+    guess_backoff_base_s: float = Field(default=2.0, gt=0)
+    guess_backoff_max_s: float = Field(default=3600.0, gt=0)
+    # Failures on one target per hour from all addresses above which its pairs lose their free failures.
+    guess_target_ceiling_per_hour: int = Field(default=100, ge=1)
+    # Distinct addresses failing on one target within an hour that alert operators.
+    guess_alert_sources_per_hour: int = Field(default=10, ge=2)
+    # Public reads (status lookup, results, statistics, open data) per address: a token bucket in each replica's
+    # memory. Generous: many people share one address behind a carrier's NAT.
+    public_reads_per_ip_per_minute: int = Field(default=600, ge=1)
+    public_read_burst: int = Field(default=120, ge=1)
     feedback_per_ip_per_hour: int = Field(default=20, ge=1)
     registrations_per_ip_per_hour: int = Field(default=20, ge=1)
     # How often staged statistics are folded into the rollups: how far public figures trail the case file.
@@ -84,3 +98,9 @@ class Settings(ServiceSettings):
     evidence_upload_timeout_s: float = 120.0
     # The largest evidence file (video, 200 MiB) plus room for the multipart framing.
     max_upload_request_bytes: int = 201 * 1024 * 1024
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """TRUSTED_PROXIES is a comma-separated list of networks (CIDRs) or single addresses."""
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value

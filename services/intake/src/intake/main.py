@@ -27,6 +27,7 @@ from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.dead_letters import DeadLetters
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.feedback import FeedbackStore
+from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
 from intake.adapters.pages import load_pages
 from intake.adapters.pii import KeyedHash, PiiCipher
@@ -42,16 +43,26 @@ from intake.api import (
 from intake.api.deps import Intake
 from intake.config import Settings
 from intake.domain.account_codes import CodePolicy
+from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
 from intake.handlers.accounts import AccountCodes
 from intake.handlers.disclosure import Disclosure
+from intake.handlers.guessing import GuessingAlerts
 from intake.handlers.publication import PublicationHandlers
 from intake.web import STATIC_PATH, static_files
 from intake.web import router as web_pages
 
 # Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
 UPLOAD_ROUTES = (r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence")
+
+
+def guess_policy(settings: Settings) -> GuessPolicy:
+    return GuessPolicy(
+        per_pair=Backoff(settings.guess_free_failures_per_pair, settings.guess_backoff_base_s, settings.guess_backoff_max_s),
+        per_source=Backoff(settings.guess_free_failures_per_ip, settings.guess_backoff_base_s, settings.guess_backoff_max_s),
+        target_ceiling=settings.guess_target_ceiling_per_hour, alert_sources=settings.guess_alert_sources_per_hour,
+        window_s=TARGET_WINDOW_S)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -101,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.dead_letters.ensure_indexes()
         limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
         await limits.ensure_indexes()
+        guesses = GuessGuard(runtime.db, guess_policy(settings), GuessingAlerts(runtime), settings.rate_limits_enabled)
+        await guesses.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
         audit_log = AuditLog(runtime.db)
@@ -116,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             KeyRingCipher.from_settings(settings.code_transport_keys.get_secret_value(), settings.code_transport_active_key_id),
             CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts))
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
-                                  identities, limits, accounts_use_cases)
+                                  identities, limits, accounts_use_cases, guesses)
         async def fold_statistics() -> None:
             await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "statistics fold")
 

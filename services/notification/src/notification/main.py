@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from greenchannel.app import make_app
+from greenchannel.contracts import AccessGuessingDetected
 from greenchannel.contracts import AccountCodeIssued
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
@@ -32,6 +33,7 @@ from notification.config import Settings
 from notification.dead_letter_watch import DeadLetterWatch
 from notification.dispatcher import DispatchWorker
 from notification.domain.messages import packaged_texts
+from notification.handlers.access import GuessingAlertHandler
 from notification.handlers.accounts import AccountCodeHandler
 from notification.handlers.lifecycle import CONSUMED_EVENT_TYPES, LifecycleEventHandler
 from notification.metrics import refresh_delivery_metrics
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions.on(AccountCodeIssued.EVENT_TYPE, AccountCodeHandler(
             runtime=runtime, dispatches=dispatches, email_enabled=mailer is not None,
             wake_dispatch_worker=dispatcher.wake))
+        subscriptions.on(AccessGuessingDetected.EVENT_TYPE, GuessingAlertHandler(runtime, alerts))
         app.state.runtime = runtime
         app.state.endpoints = endpoints
         app.state.deliveries = deliveries

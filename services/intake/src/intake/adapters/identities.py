@@ -35,6 +35,9 @@ from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.domain.principals import Kind, Principal, Role
 
 ISSUER = "greenchannel-intake"
+# Argon2 checks running at once in one process: a replica has about one core, and more threads than that only
+# share it, with each other and with the event loop, which then answers everything else late.
+CONCURRENT_PASSWORD_CHECKS = 2
 API_KEY_PREFIX = "gck"
 ACCOUNT_CACHE_SIZE = 10_000  # accounts remembered per process; the least recently used beyond that are read again
 KNOWN_ROLES = frozenset(role.value for role in Role)
@@ -83,6 +86,7 @@ class Identities:
         self.passwords = PasswordHash.recommended()
         self._accounts_seen: TTLCache[tuple[Kind, str], AccountState | None] = TTLCache(ACCOUNT_CACHE_SIZE,
                                                                                        account_cache_ttl_s)
+        self._password_checks = asyncio.Semaphore(CONCURRENT_PASSWORD_CHECKS)
         # Verifying against this when the login is unknown keeps both answers equally slow.
         self._decoy_hash = self.passwords.hash(secrets.token_urlsafe(16))
 
@@ -132,7 +136,7 @@ class Identities:
 
     async def authenticate_complainant(self, login: str, password: str) -> Principal | None:
         account = await self.accounts.find_one({"login_key": self.blind_index.digest(login), "disabled": {"$ne": True}})
-        if not self._password_matches(password, account["password_hash"] if account else None):
+        if not await self._password_matches(password, account["password_hash"] if account else None):
             return None
         return Principal(Kind.COMPLAINANT, account["_id"], token_version=account.get("token_version", 0))
 
@@ -159,7 +163,7 @@ class Identities:
         operator_id = uuid.uuid4().hex
         try:
             await self.operators.insert_one({
-                "_id": operator_id, "login": login, "password_hash": self.passwords.hash(password),
+                "_id": operator_id, "login": login, "password_hash": await asyncio.to_thread(self.passwords.hash, password),
                 "roles": sorted(role.value for role in roles), "disabled": False, "token_version": 0,
                 "created_at": datetime.now(timezone.utc),
             })
@@ -169,7 +173,7 @@ class Identities:
 
     async def authenticate_operator(self, login: str, password: str) -> Principal | None:
         operator = await self.operators.find_one({"login": login, "disabled": False})
-        if not self._password_matches(password, operator["password_hash"] if operator else None):
+        if not await self._password_matches(password, operator["password_hash"] if operator else None):
             return None
         return Principal(Kind.OPERATOR, operator["_id"], _roles(operator), operator.get("token_version", 0))
 
@@ -257,11 +261,11 @@ class Identities:
         """Drop this process's cached copy of an account it just changed: the change holds here at once."""
         self._accounts_seen.pop((kind, account_id), None)
 
-    def _password_matches(self, password: str, stored_hash: str | None) -> bool:
-        if stored_hash is None:
-            self.passwords.verify(password, self._decoy_hash)
-            return False
-        return self.passwords.verify(password, stored_hash)
+    async def _password_matches(self, password: str, stored_hash: str | None) -> bool:
+        # Argon2 takes tens of milliseconds of CPU by design: in a worker thread, the event loop keeps serving.
+        async with self._password_checks:
+            matches = await asyncio.to_thread(self.passwords.verify, password, stored_hash or self._decoy_hash)
+        return matches and stored_hash is not None
 
     # --- tokens ------------------------------------------------------------------------------------
 

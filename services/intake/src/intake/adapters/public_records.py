@@ -33,6 +33,7 @@ LAST = "~"  # sorts after every character a key holds (digits, letters, "-", "_"
 MAX_WINDOW_DAYS = 2 ** 14  # beyond some 45 years back, the window is everything left
 LISTED = {"narrative": 0, "answer": 0, "published_at": 0}
 HIDDEN = {"_id": 0, "published_at": 0, "order_key": 0, **{key: 0 for key in LIST_KEYS}}
+EXPORTED = {name: hidden for name, hidden in HIDDEN.items() if name != "order_key"}  # the next page starts after it
 
 
 def stored(record: dict[str, Any]) -> dict[str, Any]:
@@ -91,15 +92,34 @@ class PublicRecords:
             upper, days = lower, max(1, days * 2)
         return rows
 
-    async def stream(self, published_from: date | None, published_to: date | None, batch_size: int = 500):
-        """Every public record published in the period (open data), oldest publication first: one range of
-        the list's own key, so a harvester asking for "since my last pull" reads only what is new."""
-        period = {**({"$gte": published_from.isoformat()} if published_from else {}),
-                  **({"$lt": published_to.isoformat() + LAST} if published_to else {})}
-        cursor = self.records.find({"order_key": period} if period else {}, projection=HIDDEN)
-        cursor = cursor.sort("order_key", 1).batch_size(batch_size)
-        async for record in cursor:
-            yield record
+    async def export_page(self, published_from: date | None, published_to: date | None, *, after: str | None,
+                          limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` records published in the period (open data), oldest publication first, after
+        ``after`` (the ``order_key`` of the previous page's last row). Like :meth:`page`, the list's own key is
+        read in windows of publication days, going forward from the first day (1, 2, 4, 8... days) until the
+        page is full: what a request reads stays near the size of its page, whatever the size of the record."""
+        ceiling = published_to.isoformat() + LAST if published_to else LAST
+        last_day = min(published_to or date.max, datetime.now(CHINA).date())
+        if after is not None:
+            bound, lower, first_day = "$gt", after, date.fromisoformat(after[:10])
+        elif published_from is not None:
+            bound, lower, first_day = "$gte", published_from.isoformat(), published_from
+        else:
+            oldest = await self.records.find({}, projection={"order_key": 1}).sort("order_key", ASCENDING).limit(1).to_list()
+            if not oldest:
+                return []
+            bound, lower, first_day = "$gte", "", date.fromisoformat(oldest[0]["order_key"][:10])
+        rows: list[dict[str, Any]] = []
+        start, days = first_day, 1
+        while len(rows) < limit and start <= last_day:
+            end = start + timedelta(days=days)
+            upper = min(end.isoformat(), ceiling)
+            cursor = self.records.find({"order_key": {bound: lower, "$lt": upper}}, projection=EXPORTED)
+            rows += await cursor.sort("order_key", ASCENDING).limit(limit - len(rows)).to_list()
+            if upper == ceiling:
+                break
+            bound, lower, start, days = "$gte", upper, end, min(days * 2, MAX_WINDOW_DAYS)
+        return rows
 
     async def join_cluster(self, cluster_id: str, company_id: str, company_name: str | None, size: int, number: str,
                            opened_on: str, session: AsyncClientSession) -> None:

@@ -1,19 +1,31 @@
-"""Rate limits at the public edge, shared by every intake replica through MongoDB.
+"""Rate limits at the public edge.
 
-Fixed windows: one counter document per (rule, key, window), incremented atomically and expired by
-a TTL index. The counters that matter most count *failures*: wrong access codes per complaint
-number make guessing a code infeasible whatever the number of addresses an attacker has (31^10
-codes, a handful of tries an hour), and wrong passwords per login stop password guessing.
+Writes (filing, uploads, sign-ups, feedback) are counted in MongoDB, shared by every replica: fixed windows,
+one counter document per (rule, key, window), incremented atomically and expired by a TTL index. Guessing
+secrets has its own, growing delays (:mod:`intake.adapters.guesses`).
+
+Public reads are counted in each replica's memory (:class:`TokenBuckets`): a read must not cost a store
+write, and a limit per replica is still a limit (N replicas allow N times the rate, which the generous
+default allows for).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from greenchannel.problems import Problem
 from pymongo import ReturnDocument
+
+
+def rate_limited(wait_s: float) -> Problem:
+    """429 with the whole seconds to wait, in ``Retry-After`` and in the problem document."""
+    retry_after = max(1, math.ceil(wait_s))
+    return Problem(429, "rate_limited", f"Too many requests; try again in {retry_after} s.",
+                   headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after)
 
 
 @dataclass(frozen=True)
@@ -43,17 +55,32 @@ class RateLimiter:
             upsert=True, return_document=ReturnDocument.AFTER,
         )
         if counter["n"] > rule.limit:
-            retry_after = rule.window_s - int(time.time()) % rule.window_s
-            raise Problem(429, "rate_limited", f"Too many attempts; try again in {retry_after} s.",
-                          headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after)
+            raise rate_limited(rule.window_s - int(time.time()) % rule.window_s)
 
-    async def check(self, rule: Rule, key: str) -> None:
-        """Refuse if the window's limit is already reached, without counting (for failure counters)."""
+
+# Addresses remembered per replica; the least recently seen are forgotten first (their buckets were full again
+# long ago, or they are a flood of addresses, which a bucket could not have stopped anyway).
+MAX_BUCKETS = 100_000
+
+
+class TokenBuckets:
+    """A token bucket per key in this process: ``burst`` tokens, refilled at ``rate_per_s``."""
+
+    def __init__(self, rate_per_s: float, burst: int, enabled: bool = True) -> None:
+        self.rate_per_s = rate_per_s
+        self.burst = burst
+        self.enabled = enabled
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> (tokens, at)
+
+    def take(self, key: str) -> float:
+        """Take one token: 0 if there was one, else the seconds until there is."""
         if not self.enabled:
-            return
-        window = int(time.time()) // rule.window_s
-        counter = await self.collection.find_one({"_id": f"{rule.name}:{key}:{window}"})
-        if counter is not None and counter["n"] >= rule.limit:
-            retry_after = rule.window_s - int(time.time()) % rule.window_s
-            raise Problem(429, "rate_limited", f"Too many failed attempts; try again in {retry_after} s.",
-                          headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after)
+            return 0.0
+        now = time.monotonic()
+        tokens, at = self._buckets.pop(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate_per_s)
+        wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate_per_s
+        self._buckets[key] = (tokens - 1 if tokens >= 1 else tokens, now)
+        if len(self._buckets) > MAX_BUCKETS:
+            self._buckets.popitem(last=False)
+        return wait

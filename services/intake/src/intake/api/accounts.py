@@ -19,6 +19,7 @@ from intake.adapters.identities import LoginTaken
 from intake.api.deps import AdminDep, ClientDep, Intake, IntakeDep, directory_company
 from intake.domain.account_codes import channel_of
 from intake.domain.filing import PersonName, normalize_email
+from intake.domain.guessing import SecretKind
 from intake.domain.identity import IdentityError, normalize_mobile
 from intake.domain.principals import Principal, Role
 from intake.handlers.accounts import CodeRejected
@@ -125,14 +126,15 @@ async def confirm_password_reset(body: ResetConfirmation, intake: IntakeDep, cli
 
 
 async def _sign_in(intake: Intake, login: str, client: str, authenticate) -> dict[str, Any]:
-    """Failed sign-ins are limited per login and per address, so passwords cannot be guessed."""
-    await intake.limits.check(intake.rules.login_per_login, login)
-    await intake.limits.check(intake.rules.login_per_client, client)
+    """Failed sign-ins slow down per (login, address) and per address, never for the login as a whole: the
+    right password always works from an address that has not failed itself. The attempt is counted before
+    the password is checked and given back if it was right."""
+    attempt = await intake.guesses.reserve(SecretKind.PASSWORD, login, client)
     principal = await authenticate()
     if principal is None:
-        await intake.limits.hit(intake.rules.login_per_login, login)
-        await intake.limits.hit(intake.rules.login_per_client, client)
+        await intake.guesses.failed(attempt)
         raise BAD_CREDENTIALS
+    await intake.guesses.succeeded(attempt)
     return intake.identities.issue_token(principal)
 
 

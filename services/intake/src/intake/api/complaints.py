@@ -38,6 +38,7 @@ from intake.api.deps import (
     IdempotencyKey,
     Intake,
     IntakeDep,
+    PublicRead,
     case_for,
     idempotent,
     replayed,
@@ -134,7 +135,8 @@ def _evidence_ref(receipt: dict[str, Any]) -> dict[str, Any]:
     return {key: receipt[key] for key in ("evidence_id", "filename", "media_type", "size", "sha256")}
 
 
-@router.get("/complaints/{number}", summary="Follow a complaint (access code, or the account's token)")
+@router.get("/complaints/{number}", summary="Follow a complaint (access code, or the account's token)",
+            dependencies=[PublicRead])
 async def read_complaint(number: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None) -> dict:
     principal, case = await case_for(intake, number, principal, access_code)
     if principal.kind is Kind.COMPANY:

@@ -23,12 +23,15 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
+from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
-from intake.adapters.rate_limits import RateLimiter, Rule
+from intake.adapters.rate_limits import RateLimiter, Rule, TokenBuckets, rate_limited
 from intake.adapters.service_clients import NotificationClient, RoutingClient
+from intake.api import client_address as addresses
 from intake.config import Settings
 from intake.domain.filing import normalize_access_code
+from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, may_read
 from intake.handlers.accounts import AccountCodes
 
@@ -40,7 +43,7 @@ class Intake:
 
     def __init__(self, settings: Settings, cases: CaseStore, idempotency: IdempotencyStore, evidence: EvidenceClient,
                  routing: RoutingClient, notification: NotificationClient, cipher: PiiCipher, blind_index: KeyedHash,
-                 identities: Identities, limits: RateLimiter, accounts: AccountCodes) -> None:
+                 identities: Identities, limits: RateLimiter, accounts: AccountCodes, guesses: GuessGuard) -> None:
         self.settings = settings
         self.cases = cases
         self.idempotency = idempotency
@@ -53,7 +56,10 @@ class Intake:
         self.identities = identities
         self.limits = limits
         self.accounts = accounts
+        self.guesses = guesses
         self.rules = EdgeRules(settings)
+        self.public_reads = TokenBuckets(settings.public_reads_per_ip_per_minute / 60, settings.public_read_burst,
+                                         settings.rate_limits_enabled)
 
 
 class EdgeRules:
@@ -62,10 +68,6 @@ class EdgeRules:
     def __init__(self, settings: Settings) -> None:
         self.filing = Rule("filing-ip", settings.filings_per_ip_per_hour, 3600)
         self.upload = Rule("upload-ip", settings.uploads_per_ip_per_hour, 3600)
-        self.code_per_number = Rule("code-number", settings.access_code_failures_per_number_per_hour, 3600)
-        self.code_per_client = Rule("code-ip", settings.access_code_failures_per_ip_per_hour, 3600)
-        self.login_per_login = Rule("login-login", settings.login_failures_per_login_per_15_min, 900)
-        self.login_per_client = Rule("login-ip", settings.login_failures_per_ip_per_15_min, 900)
         self.registration = Rule("registration-ip", settings.registrations_per_ip_per_hour, 3600)
         self.account_code_per_login = Rule("account-code-login", settings.account_codes_per_login_per_hour, 3600)
         self.account_code_per_client = Rule("account-code-ip", settings.account_codes_per_ip_per_hour, 3600)
@@ -81,19 +83,29 @@ def get_intake(request: Request) -> Intake:
 IntakeDep = Annotated[Intake, Depends(get_intake)]
 @dataclass(frozen=True)
 class AccessAttempt:
-    """A guest access code as presented, and from where (failures are rate-limited per number and address)."""
+    """A guest access code as presented, and from where (failures slow down per number and address)."""
 
     code: str
     client: str
 
 
 def client_address(request: Request) -> str:
-    header = request.app.state.intake.settings.client_ip_header
-    forwarded = request.headers.get(header) if header else None
-    return (forwarded or (request.client.host if request.client else "unknown"))[:64]
+    """The client's address: X-Forwarded-For counts only through the trusted proxies (``TRUSTED_PROXIES``)."""
+    return addresses.client_address(request.client.host if request.client else None,
+                                    request.headers.getlist("x-forwarded-for"),
+                                    request.app.state.intake.settings.trusted_proxies)
 
 
 ClientDep = Annotated[str, Depends(client_address)]
+
+
+def public_read(intake: IntakeDep, client: ClientDep) -> None:
+    """One token of the address's read bucket (its /64 for IPv6), in this replica's memory: a read writes nothing."""
+    if wait := intake.public_reads.take(source_key(client)):
+        raise rate_limited(wait)
+
+
+PublicRead = Depends(public_read)
 
 
 def access_attempt(
@@ -168,16 +180,18 @@ AccountDep = Annotated[Principal, Depends(signed_in)]
 async def case_for(intake: Intake, number: str, principal: Principal | None,
                    access: AccessAttempt | None) -> tuple[Principal, dict]:
     """The case and the principal acting on it; 404 for anything the caller may not see."""
+    plausible = len(number) <= 40
     if principal is None and access is not None:
-        await intake.limits.check(intake.rules.code_per_number, number)
-        await intake.limits.check(intake.rules.code_per_client, access.client)
-    case = await intake.cases.get(number) if len(number) <= 40 else None
-    if principal is None and access is not None:
+        # Counted as a failure before it is checked (given back if right): concurrency buys no extra guesses.
+        attempt = await intake.guesses.reserve(SecretKind.ACCESS_CODE, number if plausible else "-", access.client)
+        case = await intake.cases.get(number) if plausible else None
         if case is not None and intake.access_codes.matches(normalize_access_code(access.code), case["access_code_hash"]):
             principal = Principal(Kind.GUEST, number)
+            await intake.guesses.succeeded(attempt)
         else:
-            await intake.limits.hit(intake.rules.code_per_number, number)
-            await intake.limits.hit(intake.rules.code_per_client, access.client)
+            await intake.guesses.failed(attempt)
+    else:
+        case = await intake.cases.get(number) if plausible else None
     if case is None or principal is None or not may_read(principal, case):
         raise Problem(404, *NOT_FOUND)
     return principal, case

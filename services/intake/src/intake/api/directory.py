@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from intake.api.deps import IntakeDep
+from intake.api.deps import IntakeDep, PublicRead
 
-router = APIRouter(prefix="/v1/public", tags=["public"])
+router = APIRouter(prefix="/v1/public", tags=["public"], dependencies=[PublicRead])
 
 
 @router.get("/companies", summary="Search the company directory (name, alias, app or domain)")

@@ -1,4 +1,4 @@
-"""Open data: every public record as CSV or JSON Lines, streamed, under a versioned schema
+"""Open data: every public record as CSV or JSON Lines, a bounded page per request, under a versioned schema
 (``complaints/1``, documented in docs/open-data.md). The export holds exactly what the public record shows.
 """
 
@@ -7,16 +7,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from intake.api.public import PublicDep
+from intake.api.deps import PublicRead
+from intake.api.public import PublicData, PublicDep, decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/v1/public/open-data", tags=["open data"])
+router = APIRouter(prefix="/v1/public/open-data", tags=["open data"], dependencies=[PublicRead])
 
 SCHEMA_ID = "complaints/1"
 # (name, JSON type, nullable, meaning); the order is the CSV's column order. Adding a column at the end is
@@ -42,6 +44,8 @@ FIELDS: tuple[tuple[str, str, bool, str], ...] = (
 )
 COLUMNS = [name for name, *_ in FIELDS]
 HEADERS = {"X-Open-Data-Schema": SCHEMA_ID}
+# Records per response at most: a harvester follows the Link header to the next page.
+PAGE_ROWS = 5000
 
 
 def schema() -> dict[str, Any]:
@@ -54,11 +58,11 @@ def schema() -> dict[str, Any]:
     }
 
 
-async def _csv(records: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
+def _csv(records: list[dict[str, Any]]) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    async for record in records:
+    for record in records:
         writer.writerow(["" if record.get(name) is None else str(record[name]).lower() if isinstance(record[name], bool)
                          else record[name] for name in COLUMNS])
         if out.tell() > 64 * 1024:
@@ -68,33 +72,48 @@ async def _csv(records: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
     yield out.getvalue()
 
 
-async def _jsonl(records: AsyncIterator[dict[str, Any]]) -> AsyncIterator[str]:
-    async for record in records:
+def _jsonl(records: list[dict[str, Any]]) -> Iterator[str]:
+    for record in records:
         yield json.dumps({name: record.get(name) for name in COLUMNS}, ensure_ascii=False) + "\n"
 
 
 FromDate = Annotated[date | None, Query(alias="from", description="Published on or after (YYYY-MM-DD).")]
 ToDate = Annotated[date | None, Query(description="Published on or before (YYYY-MM-DD).")]
+Cursor = Annotated[str | None, Query(max_length=200, description="Where the page starts: from the previous page's Link.")]
+Limit = Annotated[int, Query(ge=1, le=PAGE_ROWS, description="Records in this page.")]
 
 
 def streamed(media_type: str) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI description of a streamed export (one document type, a text body)."""
     return {200: {"content": {media_type: {"schema": {"type": "string"}}},
-                  "headers": {"X-Open-Data-Schema": {"schema": {"type": "string"}, "description": "The schema id."}}}}
+                  "headers": {"X-Open-Data-Schema": {"schema": {"type": "string"}, "description": "The schema id."},
+                              "Link": {"schema": {"type": "string"},
+                                       "description": 'The next page, rel="next", while more records follow.'}}}}
 
 
-@router.get("/complaints.csv", summary="Every published complaint as CSV (schema complaints/1)",
+async def export(request: Request, data: PublicData, from_: date | None, to: date | None, cursor: str | None,
+                 limit: int, render: Callable[[list[dict[str, Any]]], Iterator[str]], media_type: str) -> StreamingResponse:
+    """One page of the export: a bounded read whatever the size of the record, and the next page's link."""
+    rows = await data.records.export_page(from_, to, after=decode_cursor(cursor), limit=limit + 1)
+    headers = dict(HEADERS)
+    if len(rows) > limit:
+        params = {**request.query_params, "cursor": encode_cursor(rows[limit - 1]["order_key"])}
+        headers["Link"] = f'<{request.url.path}?{urlencode(params)}>; rel="next"'
+    return StreamingResponse(render(rows[:limit]), media_type=media_type, headers=headers)
+
+
+@router.get("/complaints.csv", summary="Published complaints as CSV (schema complaints/1), a page at a time",
             response_class=StreamingResponse, responses=streamed("text/csv"))
-async def complaints_csv(data: PublicDep, from_: FromDate = None, to: ToDate = None) -> StreamingResponse:
-    return StreamingResponse(_csv(data.records.stream(from_, to)), media_type="text/csv; charset=utf-8",
-                             headers=HEADERS)
+async def complaints_csv(request: Request, data: PublicDep, from_: FromDate = None, to: ToDate = None,
+                         cursor: Cursor = None, limit: Limit = PAGE_ROWS) -> StreamingResponse:
+    return await export(request, data, from_, to, cursor, limit, _csv, "text/csv; charset=utf-8")
 
 
-@router.get("/complaints.jsonl", summary="Every published complaint as JSON Lines (schema complaints/1)",
+@router.get("/complaints.jsonl", summary="Published complaints as JSON Lines (schema complaints/1), a page at a time",
             response_class=StreamingResponse, responses=streamed("application/x-ndjson"))
-async def complaints_jsonl(data: PublicDep, from_: FromDate = None, to: ToDate = None) -> StreamingResponse:
-    return StreamingResponse(_jsonl(data.records.stream(from_, to)), media_type="application/x-ndjson",
-                             headers=HEADERS)
+async def complaints_jsonl(request: Request, data: PublicDep, from_: FromDate = None, to: ToDate = None,
+                           cursor: Cursor = None, limit: Limit = PAGE_ROWS) -> StreamingResponse:
+    return await export(request, data, from_, to, cursor, limit, _jsonl, "application/x-ndjson")
 
 
 @router.get("/schema", summary="The versioned schema of the open-data export")

@@ -23,11 +23,13 @@ from greenchannel.problems import Problem
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.service_clients import RoutingClient
 from intake.adapters.statistics import Statistics
+from intake.api.deps import PublicRead
 from intake.domain import statistics
 from intake.domain.publication import PUBLIC_STATUSES
 from intake.domain.statistics import CHINA, PROVINCES
 
-router = APIRouter(prefix="/v1/public", tags=["public results"])
+# Every read here is open to anyone: limited per client address (``PUBLIC_READS_PER_IP_PER_MINUTE``).
+router = APIRouter(prefix="/v1/public", tags=["public results"], dependencies=[PublicRead])
 
 COMPANY_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 CATEGORY = r"^[a-z][a-z_]{1,39}$"

@@ -22,6 +22,7 @@ class AlertKind(StrEnum):
     DELIVERY_FAILED = "delivery_failed"
     CASE_OVERDUE = "case_overdue"
     DEAD_LETTERS_GROWING = "dead_letters_growing"
+    ACCESS_GUESSING = "access_guessing"
 
 
 def _alert(
@@ -76,3 +77,13 @@ def dead_letters_growing(queue: str, depth: int, now: datetime) -> dict[str, Any
     return _alert(AlertKind.DEAD_LETTERS_GROWING, f"{queue}:{depth}", now,
                   f"{depth} message(s) wait in the dead-letter queue {queue}; list and replay them from the "
                   "operator API.", company_id=None)
+
+
+def access_guessing(secret: str, target: str, number: str | None, sources: int, failures: int,
+                    window_started_at: datetime, now: datetime) -> dict[str, Any]:
+    """Many addresses failing at one secret within an hour: one alert per target and hour. Nobody was locked
+    out; the operator may look at the complaint or account, or at the traffic."""
+    what = f"the access code of complaint {number}" if number else f"the password of login {target}"
+    return _alert(AlertKind.ACCESS_GUESSING, f"{secret}:{target}:{window_started_at.isoformat()}", now,
+                  f"{sources} distinct addresses failed {failures} times at {what} within the hour from "
+                  f"{window_started_at.isoformat()}; someone may be guessing it.", company_id=None, number=number)

@@ -1,0 +1,32 @@
+"""``access.guessing_detected`` from intake: an operator alert, applied once in the inbox's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from greenchannel.contracts import AccessGuessingDetected, CloudEvent
+from greenchannel.messaging import ContractViolation
+from greenchannel.runtime import ServiceRuntime
+from pydantic import ValidationError
+
+from notification.adapters.alerts import AlertRepository
+from notification.domain.alerts import access_guessing
+
+
+class GuessingAlertHandler:
+    def __init__(self, runtime: ServiceRuntime, alerts: AlertRepository) -> None:
+        self.runtime = runtime
+        self.alerts = alerts
+
+    async def __call__(self, event: CloudEvent) -> None:
+        try:
+            data = AccessGuessingDetected.model_validate(event.data)
+        except ValidationError as error:
+            raise ContractViolation(str(error)) from error
+        alert = access_guessing(data.secret, data.target, data.number, data.distinct_sources, data.failures,
+                                data.window_started_at, datetime.now(timezone.utc))
+
+        async def apply(session) -> None:
+            await self.alerts.raise_alert(alert, session)
+
+        await self.runtime.inbox.handle_once(event, apply)
