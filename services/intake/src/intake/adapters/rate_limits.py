@@ -57,6 +57,16 @@ class RateLimiter:
         if counter["n"] > rule.limit:
             raise rate_limited(rule.window_s - int(time.time()) % rule.window_s)
 
+    async def check(self, rule: Rule, key: str) -> None:
+        """Refuse if the window's limit is already reached, without counting (for failure counters, which
+        :meth:`hit` counts only once a failure happened)."""
+        if not self.enabled:
+            return
+        window = int(time.time()) // rule.window_s
+        counter = await self.collection.find_one({"_id": f"{rule.name}:{key}:{window}"})
+        if counter is not None and counter["n"] >= rule.limit:
+            raise rate_limited(rule.window_s - int(time.time()) % rule.window_s)
+
 
 # Addresses remembered per replica; the least recently seen are forgotten first (their buckets were full again
 # long ago, or they are a flood of addresses, which a bucket could not have stopped anyway).

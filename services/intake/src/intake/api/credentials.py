@@ -13,7 +13,8 @@ from pydantic_core import PydanticCustomError
 
 from intake.adapters.identities import PasswordChangedMeanwhile, WrongPassword
 from intake.api.accounts import Password
-from intake.api.deps import AccountDep, IntakeDep
+from intake.api.deps import AccountDep, ClientDep, IntakeDep
+from intake.domain.guessing import SecretKind
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
 
@@ -32,18 +33,21 @@ class PasswordChange(BaseModel):
 
 
 @router.post("/password", summary="Change your password: every other token of the account ends; a new one is answered")
-async def change_password(body: PasswordChange, intake: IntakeDep, account: AccountDep) -> dict[str, Any]:
-    # Wrong old passwords count like failed sign-ins: a stolen token is no way to guess the password.
-    attempts = f"password:{account.kind.value}:{account.id}"
-    await intake.limits.check(intake.rules.login_per_login, attempts)
+async def change_password(body: PasswordChange, intake: IntakeDep, account: AccountDep,
+                          client: ClientDep) -> dict[str, Any]:
+    # Wrong old passwords slow down like failed sign-ins: a stolen token is no way to guess the password.
+    attempt = await intake.guesses.reserve(SecretKind.PASSWORD, f"password-change:{account.kind.value}:{account.id}",
+                                           client)
     try:
         principal = await intake.identities.change_password(account, body.old_password, body.new_password)
     except WrongPassword:
-        await intake.limits.hit(intake.rules.login_per_login, attempts)
+        await intake.guesses.failed(attempt)
         raise Problem(422, "wrong_password", "The old password is wrong.") from None
     except PasswordChangedMeanwhile:
+        await intake.guesses.succeeded(attempt)
         raise Problem(409, "password_changed_meanwhile",
                       "The password was changed by another request at the same time; sign in again.") from None
+    await intake.guesses.succeeded(attempt)
     return intake.identities.issue_token(principal)
 
 
