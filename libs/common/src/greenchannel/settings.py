@@ -4,6 +4,8 @@ Each service subclasses :class:`ServiceSettings` in its own ``config.py`` (one S
 service); values come from environment variables of the same name, upper-cased.
 """
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,6 +27,13 @@ class ServiceSettings(BaseSettings):
     outbox_lease_s: float = 30.0
     log_level: str = "INFO"
     log_json: bool = True
+
+    # Production is the default; development (published keys, private webhook targets) is asked for.
+    greenchannel_env: Literal["production", "development"] = "production"
+
+    @property
+    def is_development(self) -> bool:
+        return self.greenchannel_env == "development"
 
     @property
     def database_name(self) -> str:

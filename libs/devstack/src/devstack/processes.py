@@ -61,6 +61,7 @@ _SERVICE_VARIABLES = (
     "MONGO_URL", "MONGO_DB", "AMQP_URL", "EVENT_EXCHANGE", "QUEUE_PREFIX", "QUEUE_TYPE", "OPERATOR_TOKEN",
     "INTERNAL_TOKEN", "EVIDENCE_URL", "ROUTING_URL", "NOTIFICATION_URL", "PUBLIC_BASE_URL", "S3_ENDPOINT",
     "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_SECURE", "S3_PUBLIC_ENDPOINT", "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+    "GREENCHANNEL_ENV",
     "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
     "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
     "DUPLICATE_WINDOW_DAYS", "STATISTICS_FOLD_INTERVAL_S", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -120,8 +121,9 @@ def service_env(
         if s3_bucket:
             env["S3_BUCKET"] = s3_bucket
     if service == "notification":
-        # Test receivers listen on loopback, which the SSRF guard refuses in production.
+        # Test receivers listen on loopback over plain http, which production refuses.
         env["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
+        env["GREENCHANNEL_ENV"] = "development"
         if "intake" in urls:
             env["INTAKE_URL"] = urls["intake"]
     env.update(extra or {})

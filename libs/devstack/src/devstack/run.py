@@ -51,8 +51,8 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
     if name == "evidence":
         env.update(S3_ENDPOINT=s3, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)
     if name == "notification":
-        # The development receiver listens on loopback, which the SSRF guard refuses in production.
-        env.update(WEBHOOK_ALLOW_PRIVATE_TARGETS="true")
+        # The development receiver listens on loopback over plain http, which production refuses.
+        env.update(WEBHOOK_ALLOW_PRIVATE_TARGETS="true", GREENCHANNEL_ENV="development")
     return env
 
 

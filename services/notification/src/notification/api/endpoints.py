@@ -17,7 +17,7 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
 from notification.adapters.endpoints import RotationRaced
-from notification.adapters.resolver import TargetForbidden, TargetUnresolvable
+from notification.adapters.resolver import TargetForbidden, TargetNotHttps, TargetUnresolvable
 from notification.api.dependencies import Deliveries, Endpoints, Guard, Worker, require_operator
 from notification.domain.secrets import InvalidSecret, generate_secret, mask_secret, validate_secret
 from notification.domain.targets import MAX_URL_LENGTH, InvalidWebhookUrl, parse_target
@@ -30,7 +30,8 @@ CompanyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,100}$", description=
 class EndpointRegistration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=MAX_URL_LENGTH, description="http(s) URL the webhooks are POSTed to.")
+    url: str = Field(max_length=MAX_URL_LENGTH,
+                     description="https URL the webhooks are POSTed to (plain http in development mode only).")
     secret: str | None = Field(
         default=None, max_length=200,
         description="Standard Webhooks secret (whsec_ + base64 of 24-64 bytes). Generated when left out on creation; "
@@ -107,6 +108,8 @@ async def put_endpoint(
         raise Problem(422, "invalid_webhook_url", str(error)) from None
     try:
         await guard.resolve(target)
+    except TargetNotHttps as error:
+        raise Problem(422, "webhook_url_not_https", f"{error}.") from None
     except TargetForbidden as error:
         raise Problem(422, "webhook_target_forbidden", f"{error}.", reason=error.reason) from None
     except TargetUnresolvable as error:
