@@ -4,7 +4,8 @@ object storage, and only declares the file here and asks for it to be checked.
 1. ``POST /v1/uploads`` with the file's name, media type, size and SHA-256: evidence checks the declaration
    (a type on the allow-list, a size within its kind's limit) and answers a short-lived presigned PUT URL
    into quarantine, signed for the name clients reach storage by (``S3_PUBLIC_ENDPOINT``);
-2. the client PUTs the file's exact bytes to that URL;
+2. the client PUTs the file's exact bytes to that URL, with their Content-Length: the URL is signed for the
+   declared size, and storage refuses a body of any other length (or one sent without a length);
 3. ``POST /v1/uploads/{upload_id}/complete``: evidence checks size, type by content and SHA-256 against the
    declaration and only then stores the file as evidence; the receipt is usable in ``evidence_ids`` when
    filing, like one from ``POST /v1/evidence``.
@@ -69,7 +70,8 @@ class UploadDeclaration(BaseModel):
 
 class UploadTicket(BaseModel):
     upload_id: str
-    method: str = Field(description="PUT: send the file's bytes, as they are, as the request body.")
+    method: str = Field(description="PUT: send the file's bytes, as they are, as the request body, with a "
+                        "Content-Length of the declared size (the URL is signed for it).")
     url: str = Field(description="Presigned URL of object storage (not of this gateway).")
     expires_at: str = Field(description="The URL is refused after this time.")
     complete_by: str = Field(description="Complete the upload before this time, or it is removed.")
