@@ -35,6 +35,11 @@ class Settings(ServiceSettings):
     client_ip_header: str = Field(default="", description="Header the ingress puts the client address in, e.g. X-Real-IP.")
     filings_per_ip_per_hour: int = Field(default=60, ge=1)
     uploads_per_ip_per_hour: int = Field(default=300, ge=1)
+    anonymous_upload_bytes_per_ip_per_day: int = Field(
+        default=1024 * 1024 * 1024, ge=1,
+        description="Bytes one address may upload before filing in a day; a file never attached counts until evidence "
+        "removes it. Reserved before anything is stored; over it, 429 with Retry-After.",
+    )
     access_code_failures_per_number_per_hour: int = Field(default=10, ge=1)
     access_code_failures_per_ip_per_hour: int = Field(default=100, ge=1)
     login_failures_per_login_per_15_min: int = Field(default=10, ge=1)

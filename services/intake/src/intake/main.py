@@ -29,6 +29,7 @@ from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.publication import Publication
 from intake.adapters.rate_limits import RateLimiter
+from intake.adapters.upload_budget import UploadBudget
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.api import (
@@ -90,6 +91,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.dead_letters.ensure_indexes()
         limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
         await limits.ensure_indexes()
+        # Off with the other per-address limits (RATE_LIMITS_ENABLED), e.g. for one test client standing for many.
+        app.state.upload_budget = UploadBudget(runtime.db, budget_bytes=settings.anonymous_upload_bytes_per_ip_per_day,
+                                               enabled=settings.rate_limits_enabled)
+        await app.state.upload_budget.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
         app.state.public_data = public.PublicData(publication.records, publication.statistics,

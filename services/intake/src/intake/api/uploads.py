@@ -31,13 +31,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
 from intake.api.complaints import link_evidence, open_for_evidence
-from intake.api.deps import AccessCode, CallerDep, ClientDep, Intake, IntakeDep, OperatorDep
+from intake.api.deps import AccessCode, CallerDep, ClientDep, Intake, IntakeDep, OperatorDep, UploadBudgetDep
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 
 _UPLOAD_ID = _EVIDENCE_ID = re.compile(r"[0-9a-f]{32}")
 
 _REFUSED_AT_START = {
+    429: {"description": "Too many uploads from this address, or its daily byte budget of uploads before filing is "
+          "used up (upload_budget_exhausted); Retry-After says when to try again."},
     409: {"description": "The complaint holds its maximum of files, or takes none in its state."},
     413: {"description": "The declared size is above the limit of its kind (evidence_too_large)."},
     415: {"description": "The declared type is not accepted (unsupported_media_type)."},
@@ -83,9 +85,12 @@ UploadId = Annotated[str, Path(description="The upload_id of the ticket.")]
 
 @router.post("/uploads", status_code=201, response_model=UploadTicket, responses=_REFUSED_AT_START,
              summary="Start a presigned upload of a large file before filing: answers a PUT URL of object storage")
-async def start_upload(body: UploadDeclaration, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+async def start_upload(body: UploadDeclaration, intake: IntakeDep, client: ClientDep,
+                       budget: UploadBudgetDep) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.upload, client)
-    ticket = await intake.evidence.start_upload(body.model_dump())
+    # The declared size counts from now (the URL takes no more): given back if evidence refuses the declaration.
+    async with budget.reserved(client, body.size, await intake.evidence.unattached_removed_after_s()):
+        ticket = await intake.evidence.start_upload(body.model_dump())
     return _ticket(ticket, f"/v1/uploads/{ticket['upload_id']}/complete")
 
 
