@@ -1,7 +1,7 @@
 """Every service scaled out: three replicas each of routing, notification and evidence and two of intake,
 as separate processes on the same databases and broker, while complaints stream in and replicas crash.
 
-What must hold however many replicas run (the issue "Beyond one machine"):
+What must hold however many replicas run:
 
 * consumers of one service compete on one queue: each event is handled by one replica, and the
   inbox absorbs the redeliveries a crashed replica leaves behind;

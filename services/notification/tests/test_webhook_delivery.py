@@ -4,8 +4,11 @@ SecantusDB, and a company's webhook receiver on its own port that verifies Stand
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
+import secrets
 import uuid
 from datetime import UTC, date, datetime, timezone
 
@@ -31,11 +34,11 @@ SCHEDULE = [0, 0.4, 0.4, 0.4]
 def make_settings(mongo_url, broker_namespace, run_id, name, **overrides) -> Settings:
     return Settings(
         service_name=name, mongo_url=mongo_url, mongo_db=f"t{run_id}_{name.replace('-', '_')}",
-        **broker_namespace.settings_for(name), operator_token="test-operator-token",
+        **broker_namespace.settings_for(name),
         outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200, delivery_poll_interval_s=0.2,
         webhook_timeout_s=2, delivery_lease_s=5, log_json=False,
-        # The receivers here are plain http; production (the default) refuses those, see the test of it.
-        **{"greenchannel_env": "development", **overrides},
+        # The receivers here are plain http, which production refuses (see the test of it).
+        **{"greenchannel_env": "development", "operator_token": "test-operator-token", **overrides},
     )
 
 
@@ -121,6 +124,10 @@ async def receivers():
             return receiver, base_url
 
         yield start
+
+
+def key_ring(key_id: str) -> str:
+    return json.dumps({key_id: base64.b64encode(os.urandom(32)).decode()})
 
 
 def unique(prefix: str) -> str:
@@ -361,13 +368,21 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
 async def test_plain_http_targets_are_refused_in_production_at_registration_and_at_delivery(
     mongo_url, broker_namespace, run_id, platform, receivers
 ):
-    # Production is the default: no greenchannel_env given. Loopback is allowed so that only the scheme decides.
+    # Production, with secrets of its own (it refuses the published ones). Loopback is allowed so that only the
+    # scheme decides.
+    operator_token = secrets.token_urlsafe(32)
     settings = make_settings(mongo_url, broker_namespace, run_id, "notification-production",
                              greenchannel_env="production", webhook_allow_private_targets=True,
-                             webhook_retry_schedule_s=[0, 0.2])
+                             webhook_retry_schedule_s=[0, 0.2], operator_token=operator_token,
+                             internal_token=secrets.token_urlsafe(32),
+                             webhook_secret_keys=key_ring("k1"), webhook_secret_active_key_id="k1",
+                             code_transport_keys=key_ring("k1"), code_transport_active_key_id="k1")
     assert not settings.is_development
     app = create_app(settings)
-    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, headers=OPERATOR) as client:
+    async with (
+        serve(app) as base_url,
+        httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {operator_token}"}) as client,
+    ):
         company = unique("co")
         path = f"/v1/companies/{company}/webhook-endpoint"
         for url in ("http://127.0.0.1:8080/h", "HTTP://127.0.0.1/h", "http://[::1]:443/h"):

@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from greenchannel.contracts import FORWARDING_WEBHOOK_TYPE
 from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.processes import SERVICES, queue_counts
@@ -32,7 +33,6 @@ TRANSITIONS = frozenset({"submit", "accept", "reject", "forward"})
 # Bookkeeping that changes without anything being stored for a complaint: rate-limit counters (a refused request
 # still counts against its sender), the leases of background jobs, the dead-letter watch's last depths.
 BOOKKEEPING = frozenset({"rate_limits", "leases", "job_leases", "locks", "dead_letter_watch"})
-FORWARDING_WEBHOOK = "complaint.forwarded"
 
 
 async def until(check: Callable[[], Awaitable[Any] | Any], timeout: float, what: str, interval: float = 0.25) -> Any:
@@ -156,7 +156,7 @@ class PlatformStores:
                 {"$match": {"n": {"$gt": 1}}}])
             events_twice[service] = len(await pairs.to_list())
         deliveries = await notification.deliveries.aggregate([
-            {"$match": {"number": {"$in": numbers}, "event_type": FORWARDING_WEBHOOK}},
+            {"$match": {"number": {"$in": numbers}, "event_type": FORWARDING_WEBHOOK_TYPE}},
             {"$group": {"_id": "$number", "n": {"$sum": 1}}}, {"$match": {"n": {"$gt": 1}}}])
         attached = Counter()
         async for record in evidence.evidence.find({"number": {"$in": numbers}}, projection={"number": 1}):
@@ -193,7 +193,7 @@ class WebhookTally:
         return sum(1 for count in self.accepted_per_id.values() if count > 1)
 
 
-def tally_webhooks(received: Iterable[Delivery], event_type: str | None = FORWARDING_WEBHOOK) -> WebhookTally:
+def tally_webhooks(received: Iterable[Delivery], event_type: str | None = FORWARDING_WEBHOOK_TYPE) -> WebhookTally:
     """Count the webhooks of ``event_type`` (of every type: ``None``) a receiver got, per complaint and per id."""
     tally = WebhookTally()
     for delivery in received:

@@ -79,8 +79,9 @@ async def running_platform(
     from routing.config import Settings as RoutingSettings
     from routing.main import create_app as routing_app
 
+    # The test tokens and the services' default keys are published: development mode.
     common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "internal_token": INTERNAL_TOKEN,
-              "log_level": log_level, **broker}
+              "log_level": log_level, "greenchannel_env": "development", **broker}
     if fast:
         common["outbox_poll_interval_s"] = 0.2
     receiver = WebhookReceiver(WEBHOOK_SECRET)
@@ -96,7 +97,6 @@ async def running_platform(
                 **common, mongo_db=f"{db_prefix}_routing", **{**ROUTING_TEST_SETTINGS, **(routing_settings or {})})),
             "notification": notification_app(NotificationSettings(
                 **common, mongo_db=f"{db_prefix}_notification", webhook_allow_private_targets=True,
-                greenchannel_env="development",  # the receiver is plain http on loopback
                 intake_url=f"http://127.0.0.1:{intake_port}", smtp_host="127.0.0.1", smtp_port=smtp_port,
                 **({"webhook_retry_schedule_s": [0, 0.2, 0.5, 1, 2], "delivery_poll_interval_s": 0.2} if fast else {}))),
         }

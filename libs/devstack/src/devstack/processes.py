@@ -61,11 +61,10 @@ _SERVICE_VARIABLES = (
     "MONGO_URL", "MONGO_DB", "AMQP_URL", "EVENT_EXCHANGE", "QUEUE_PREFIX", "QUEUE_TYPE", "OPERATOR_TOKEN",
     "INTERNAL_TOKEN", "EVIDENCE_URL", "ROUTING_URL", "NOTIFICATION_URL", "PUBLIC_BASE_URL", "S3_ENDPOINT",
     "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_SECURE", "S3_PUBLIC_ENDPOINT", "WEBHOOK_ALLOW_PRIVATE_TARGETS",
-    "GREENCHANNEL_ENV",
     "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
     "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
     "DUPLICATE_WINDOW_DAYS", "STATISTICS_FOLD_INTERVAL_S", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_TRACES_EXPORTER", "INTAKE_URL",
+    "OTEL_TRACES_EXPORTER", "INTAKE_URL", "GREENCHANNEL_ENV",
 )
 
 
@@ -101,6 +100,9 @@ def service_env(
         LOG_LEVEL=log_level,
         LOG_JSON="false",
         OTEL_SERVICE_NAME=service,
+        # The test tokens and the services' default keys are published: development mode (``extra`` may ask
+        # for production, with secrets of its own).
+        GREENCHANNEL_ENV="development",
         # Log lines reach the file before a SIGKILL, not when a buffer happens to fill.
         PYTHONUNBUFFERED="1",
     )
@@ -121,9 +123,9 @@ def service_env(
         if s3_bucket:
             env["S3_BUCKET"] = s3_bucket
     if service == "notification":
-        # Test receivers listen on loopback over plain http, which production refuses.
+        # Test receivers listen on loopback over plain http, which production refuses (the environment is
+        # development mode, above).
         env["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
-        env["GREENCHANNEL_ENV"] = "development"
         if "intake" in urls:
             env["INTAKE_URL"] = urls["intake"]
     env.update(extra or {})

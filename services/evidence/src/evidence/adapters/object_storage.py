@@ -111,7 +111,7 @@ def _presigner(settings: Settings):
         "s3",
         endpoint_url=f"{scheme}://{settings.s3_public_endpoint or settings.s3_endpoint}",
         region_name=settings.s3_region,
-        aws_access_key_id=settings.s3_access_key,
+        aws_access_key_id=settings.s3_access_key.get_secret_value(),
         aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
         config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
@@ -121,7 +121,7 @@ class ObjectStorage:
     def __init__(self, settings: Settings) -> None:
         self.bucket = settings.s3_bucket
         credentials = {
-            "access_key": settings.s3_access_key,
+            "access_key": settings.s3_access_key.get_secret_value(),
             "secret_key": settings.s3_secret_key.get_secret_value(),
             "secure": settings.s3_secure,
             "region": settings.s3_region,  # a known region spares the SDK a bucket-location request

@@ -2,7 +2,7 @@
 
 Every transition is one conditional update (the case must still be in a state the action may start
 from), appends a timeline entry (who, when, what, trace id) and stages its event in the outbox, all
-in one transaction (DESIGN.md, "The complaint lifecycle"). Two concurrent transitions on one case:
+in one transaction. Two concurrent transitions on one case:
 the loser's filter no longer matches and it answers :class:`~intake.domain.lifecycle.IllegalTransition`.
 """
 
@@ -19,7 +19,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
-from intake.domain.lifecycle import Action, IllegalTransition, Status, allowed_from, transition
+from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, IllegalTransition, Status, allowed_from, transition
 
 
 def timeline_entry(actor: str, action: str, status: Status, detail: str = "", **extra: Any) -> dict[str, Any]:
@@ -36,6 +36,19 @@ def timeline_entry(actor: str, action: str, status: Status, detail: str = "", **
 
 class CaseNotFound(Exception):
     pass
+
+
+class EvidenceRefused(Exception):
+    """The case no longer takes this file: it moved to a state that takes none, or it is full."""
+
+    def __init__(self, status: Status, full: bool) -> None:
+        super().__init__(f"the case is {status.value}" + (" and full" if full else ""))
+        self.status = status
+        self.full = full
+
+
+class AlreadyClaimed(Exception):
+    """Another account holds the complaint."""
 
 
 class Projection(Protocol):
@@ -107,9 +120,12 @@ class CaseStore:
         fields: dict[str, Any] | None = None,
         events: Callable[[dict[str, Any]], list[EventData]] | None = None,
         timeline: dict[str, Any] | None = None,
+        append: dict[str, list[Any]] | None = None,
     ) -> dict[str, Any]:
         """Apply ``action`` inside the caller's transaction; ``events(case)`` builds the events to stage
-        (from the case as updated); ``timeline`` adds fields to the timeline entry (a note, a rating)."""
+        (from the case as updated); ``timeline`` adds fields to the timeline entry (a note, a rating);
+        ``append`` adds items to array fields in the same update, so nothing another request added to
+        them meanwhile is overwritten by a copy read earlier."""
         current = await self.complaints.find_one({"_id": number}, session=session)
         if current is None:
             raise CaseNotFound(number)
@@ -118,7 +134,8 @@ class CaseStore:
             {"_id": number, "status": {"$in": [status.value for status in allowed_from(action)]}},
             {
                 "$set": {"status": target.value, **(fields or {})},
-                "$push": {"timeline": timeline_entry(actor, action.value, target, detail, **(timeline or {}))},
+                "$push": {"timeline": timeline_entry(actor, action.value, target, detail, **(timeline or {})),
+                          **{name: {"$each": items} for name, items in (append or {}).items()}},
             },
             return_document=ReturnDocument.AFTER,
             session=session,
@@ -130,6 +147,42 @@ class CaseStore:
         for event in events(updated) if events is not None else []:
             await self.runtime.outbox.add(event, subject=number, session=session)
         return updated
+
+    async def add_evidence(self, number: str, ref: dict[str, Any], actor: str, *, limit: int,
+                           session: AsyncClientSession) -> None:
+        """Link one stored file to the case and list it, if the case still takes evidence and has room.
+
+        The caller checked both before the upload, but the case may have moved on while the file was on
+        its way: they are checked again here, and the update's filter repeats them, so a concurrent
+        change makes it miss; then :class:`EvidenceRefused` aborts the transaction, link included.
+        """
+        current = await self.complaints.find_one({"_id": number}, projection={"status": 1, "evidence": 1},
+                                                 session=session)
+        if current is None:
+            raise CaseNotFound(number)
+        status = Status(current["status"])
+        if status not in EVIDENCE_ACCEPTED_IN or len(current["evidence"]) >= limit:
+            raise EvidenceRefused(status, full=len(current["evidence"]) >= limit)
+        await self.evidence_links.insert_one({"_id": ref["evidence_id"], "number": number,
+                                              "at": datetime.now(timezone.utc)}, session=session)
+        result = await self.complaints.update_one(
+            {"_id": number, "status": status.value, f"evidence.{limit - 1}": {"$exists": False}},
+            {"$push": {"evidence": ref, "timeline": timeline_entry(actor, "add_evidence", status, ref["filename"])}},
+            session=session,
+        )
+        if result.matched_count == 0:
+            latest = await self.complaints.find_one({"_id": number}, projection={"status": 1, "evidence": 1},
+                                                    session=session)
+            raise EvidenceRefused(Status(latest["status"]), full=len(latest["evidence"]) >= limit)
+
+    async def claim(self, number: str, account_id: str) -> None:
+        """Give a guest complaint to an account; claiming one's own again is fine, another's raises."""
+        result = await self.complaints.update_one({"_id": number, "account_id": {"$in": [None, account_id]}},
+                                                  {"$set": {"account_id": account_id}})
+        if result.matched_count == 0:
+            if await self.complaints.find_one({"_id": number}, projection={"_id": 1}) is None:
+                raise CaseNotFound(number)
+            raise AlreadyClaimed(number)
 
     async def note(self, number: str, actor: str, action: str, *, session: AsyncClientSession, detail: str = "",
                    fields: dict[str, Any] | None = None) -> dict[str, Any] | None:

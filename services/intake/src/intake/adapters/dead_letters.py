@@ -1,6 +1,6 @@
 """Dead letters, kept for operators: messages a consumer could not handle, moved out of the
 broker's dead-letter queues into intake's store, where they are listed, inspected, replayed or
-discarded with a note (DESIGN.md, "Reliability rules").
+discarded with a note.
 
 A replay puts the original message back into the queue of the consumer that failed on it (and only
 that one), with its event id unchanged, so the consumer's inbox still guards against doing it twice.

@@ -1,5 +1,5 @@
 """Keeps the public record and the statistics in step with the case file: called by the case store with
-the case before and after every change, inside that change's transaction (issue 7).
+the case before and after every change, inside that change's transaction.
 
 A change that publishes the case (the company's answer) marks it published and stages
 ``complaint.published``; every change of a published case rewrites its public record; every change moves

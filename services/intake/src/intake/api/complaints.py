@@ -27,7 +27,7 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from intake.adapters.case_store import timeline_entry
+from intake.adapters.case_store import AlreadyClaimed, EvidenceRefused, timeline_entry
 from intake.adapters.upload_budget import UploadBudget
 from intake.adapters.upload_stream import uploaded_file
 from intake.api.deps import (
@@ -47,11 +47,10 @@ from intake.api.deps import (
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, complaint_number, free_text, new_access_code
 from intake.domain.identity import mask_email, mask_id_number, mask_name, mask_phone, region_code
-from intake.domain.lifecycle import OPEN, Action, Status, check_window, complainant_actions
+from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, Status, check_window, complainant_actions
 from intake.domain.principals import Kind, Principal, is_complainant_of
 
 CHINA = ZoneInfo("Asia/Shanghai")
-EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
 EvidenceIds = list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]]
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
@@ -269,29 +268,34 @@ async def open_for_evidence(intake: Intake, number: str, principal: Principal | 
                             access_code: AccessAttempt | None) -> tuple[Principal, dict[str, Any]]:
     """The complainant's case, if it takes one more evidence file now (404 for anyone else, 409 if it does not)."""
     principal, case = await _as_complainant(intake, number, principal, access_code)
-    if Status(case["status"]) not in EVIDENCE_ACCEPTED_IN:
-        raise Problem(409, "complaint_not_open_for_evidence", f"Evidence cannot be added while the complaint is {case['status']}.",
-                      status_now=case["status"])
-    if len(case["evidence"]) >= MAX_EVIDENCE_PER_COMPLAINT:
-        raise Problem(409, "too_many_evidence_files", f"A complaint holds at most {MAX_EVIDENCE_PER_COMPLAINT} files.")
+    if Status(case["status"]) not in EVIDENCE_ACCEPTED_IN or len(case["evidence"]) >= MAX_EVIDENCE_PER_COMPLAINT:
+        raise _evidence_refused(EvidenceRefused(Status(case["status"]),
+                                                full=len(case["evidence"]) >= MAX_EVIDENCE_PER_COMPLAINT))
     return principal, case
 
 
+def _evidence_refused(refusal: EvidenceRefused) -> Problem:
+    if refusal.status not in EVIDENCE_ACCEPTED_IN:
+        return Problem(409, "complaint_not_open_for_evidence",
+                       f"Evidence cannot be added while the complaint is {refusal.status.value}.",
+                       status_now=refusal.status.value)
+    return Problem(409, "too_many_evidence_files", f"A complaint holds at most {MAX_EVIDENCE_PER_COMPLAINT} files.")
+
+
 async def link_evidence(intake: Intake, case: dict[str, Any], principal: Principal, receipt: dict[str, Any]) -> None:
-    """Add a file evidence stored for this complaint to its case file, with a timeline entry (once per file)."""
-    ref, number = _evidence_ref(receipt), case["number"]
+    """Add a file evidence stored for this complaint to its case file, with a timeline entry (once per file);
+    409 when the case stopped taking evidence while the file was uploaded (the stored file stays unattached
+    and is removed with the other orphans)."""
+    ref = _evidence_ref(receipt)
 
     async def link(session) -> None:
-        await intake.cases.evidence_links.insert_one({"_id": ref["evidence_id"], "number": number,
-                                                      "at": datetime.now(timezone.utc)}, session=session)
-        await intake.cases.complaints.update_one(
-            {"_id": number, "status": {"$in": [status.value for status in OPEN]}},
-            {"$push": {"evidence": ref, "timeline": timeline_entry(_actor(principal), "add_evidence", Status(case["status"]),
-                                                                   ref["filename"])}},
-            session=session,
-        )
+        await intake.cases.add_evidence(case["number"], ref, _actor(principal), limit=MAX_EVIDENCE_PER_COMPLAINT,
+                                        session=session)
 
-    await in_transaction(intake.cases.runtime.mongo, link)
+    try:
+        await in_transaction(intake.cases.runtime.mongo, link)
+    except EvidenceRefused as refusal:
+        raise _evidence_refused(refusal) from None
 
 
 @router.get("/complaints/{number}/evidence/{evidence_id}/link", summary="A short-lived download link for one file")
@@ -344,7 +348,7 @@ def _actor(principal: Principal) -> str:
 @router.post("/complaints/{number}/supplement", summary="Answer the company's request for more information")
 async def supplement(number: str, body: Supplement, intake: IntakeDep, principal: CallerDep,
                      access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    principal, case = await _as_complainant(intake, number, principal, access_code)
+    principal, _ = await _as_complainant(intake, number, principal, access_code)
     evidence = [await _unattached_receipt(intake, evidence_id) for evidence_id in body.evidence_ids]
     now = datetime.now(timezone.utc)
 
@@ -354,14 +358,11 @@ async def supplement(number: str, body: Supplement, intake: IntakeDep, principal
                 [{"_id": ref["evidence_id"], "number": number, "at": now} for ref in evidence], session=session)
         updated = await intake.cases.transition(
             number, Action.SUPPLEMENT, actor=_actor(principal), session=session, detail=body.text[:200],
-            fields={"evidence": case["evidence"] + evidence},
+            append={"evidence": evidence, "supplements": [{"text": body.text, "evidence": evidence, "at": now}]},
             events=lambda case: [ComplaintSupplemented(number=number, company_id=case["company_id"], text=body.text,
                                                        evidence=[EvidenceRef(**ref) for ref in evidence],
                                                        supplemented_at=now)],
         )
-        await intake.cases.complaints.update_one(
-            {"_id": number}, {"$push": {"supplements": {"text": body.text, "evidence": evidence, "at": now}}},
-            session=session)
         return {"number": number, "status": updated["status"]}
 
     return await idempotent(intake, f"supplement:{number}", idempotency_key, body.model_dump(), apply)
@@ -446,10 +447,10 @@ class Claim(BaseModel):
 @router.post("/me/complaints/claim", summary="Claim a guest complaint into this account")
 async def claim(body: Claim, intake: IntakeDep, principal: ComplainantDep, client: ClientDep) -> dict[str, Any]:
     _, case = await case_for(intake, body.number, None, AccessAttempt(body.access_code, client))
-    if case.get("account_id") not in (None, principal.id):
-        raise Problem(409, "complaint_already_claimed", "This complaint belongs to another account.")
-    await intake.cases.complaints.update_one({"_id": body.number, "account_id": None},
-                                             {"$set": {"account_id": principal.id}})
+    try:
+        await intake.cases.claim(case["number"], principal.id)
+    except AlreadyClaimed:
+        raise Problem(409, "complaint_already_claimed", "This complaint belongs to another account.") from None
     return {"number": body.number, "claimed": True}
 
 

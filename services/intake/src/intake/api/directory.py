@@ -1,7 +1,7 @@
 """Public directory at the gateway: search companies by name, alias, app or domain, and the categories.
 
 Routing owns the directory; the public reaches it only through intake, the one public edge
-(DESIGN.md, "Services"). What routing answers is passed on unchanged.
+(docs/architecture.md). What routing answers is passed on unchanged.
 """
 
 from __future__ import annotations

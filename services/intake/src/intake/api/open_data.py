@@ -1,4 +1,4 @@
-"""Open data (issue 7): every public record as CSV or JSON Lines, streamed, under a versioned schema
+"""Open data: every public record as CSV or JSON Lines, streamed, under a versioned schema
 (``complaints/1``, documented in docs/open-data.md). The export holds exactly what the public record shows.
 """
 

@@ -1,5 +1,5 @@
 """Public results (公示), statistics, scorecards and rankings: anonymous reads of the public record and the
-statistics rollups (the agreed public API contract, issue 7).
+statistics rollups (the public API contract, docs/public-api.md).
 
 Nothing here is personal: the public record carries no name, ID number, contact or province; the province
 appears only summed, in statistics by region. Filters take plain, pattern-checked strings only, so no

@@ -1,4 +1,4 @@
-"""The regulator's view (issue 7): the public statistics and scorecards over every case, published or not,
+"""The regulator's view: the public statistics and scorecards over every case, published or not,
 for operators with the ``regulator`` role (admins and operators too); statistics also as CSV.
 """
 

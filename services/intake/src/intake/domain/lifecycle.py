@@ -1,4 +1,4 @@
-"""The complaint lifecycle: one table of legal transitions (DESIGN.md, "The complaint lifecycle").
+"""The complaint lifecycle: one table of legal transitions.
 
 submitted -> accepted | rejected -> forwarded -> (info_requested <-> forwarded) -> responded ->
 closed | appealed (-> forwarded again, or closed); withdrawn from any open step. "Overdue" is a flag
@@ -25,6 +25,8 @@ class Status(StrEnum):
 
 FINAL = frozenset({Status.REJECTED, Status.CLOSED, Status.WITHDRAWN})
 OPEN = frozenset(Status) - FINAL
+# A file may be added until the company has answered: after that it would change what was answered.
+EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
 
 
 class Action(StrEnum):

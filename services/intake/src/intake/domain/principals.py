@@ -1,6 +1,6 @@
 """Who is asking, and what they may see: the principals of intake's APIs and the object-level rules.
 
-Authorisation is checked on every object (DESIGN.md, "Security and privacy"): a guest sees only the
+Authorisation is checked on every object: a guest sees only the
 complaint whose access code it presented, a complainant only their own complaints, a company only
 complaints forwarded to it (never before forwarding), an operator everything. Callers answer a
 denial exactly like a missing complaint (404), so existence itself stays private.
@@ -31,6 +31,8 @@ class Principal:
     kind: Kind
     id: str  # complaint number (guest), account id, company id, or operator id
     roles: frozenset[Role] = field(default_factory=frozenset)
+    # A complainant's sessions end when the account's version moves on (a password reset).
+    token_version: int = 0
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles or (self.kind is Kind.OPERATOR and Role.ADMIN in self.roles)

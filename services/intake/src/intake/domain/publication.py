@@ -1,8 +1,8 @@
-"""Publication of handling results (公示, issue 7): when a case becomes public and what its public record says.
+"""Publication of handling results (公示): when a case becomes public and what its public record says.
 
 A case is published when the company answers, or when the publication delay after forwarding passed
 without an answer (routing's ``sla.publication_due``); a rejected case never is. The public record holds no
-personal data: no name, no ID number, no contact, no province (DESIGN.md, "Public results"). The narrative
+personal data: no name, no ID number, no contact, no province. The narrative
 and the company's answer are in it only with the complainant's consent given at filing, and only scrubbed,
 with the complainant's own name masked too.
 """

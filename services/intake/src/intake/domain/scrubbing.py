@@ -1,4 +1,4 @@
-"""Removing personal data from text before it is published (公示): DESIGN.md, "Security and privacy".
+"""Removing personal data from text before it is published (公示).
 
 Everything the platform shows the public passes through :func:`scrub` first. It replaces with a
 visible mask (:data:`MASK` for numbers and addresses, :data:`NAME_MASK` for names):

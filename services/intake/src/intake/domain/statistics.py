@@ -1,4 +1,4 @@
-"""Complaint statistics kept as counters (issue 7): what one case adds to each aggregate, and the figures
+"""Complaint statistics kept as counters: what one case adds to each aggregate, and the figures
 read back from summed counters.
 
 A case contributes a fixed set of counters to a few rollups (by filing month and category, by period and

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from greenchannel.contracts import (
+    FORWARDING_WEBHOOK_TYPE,
     CloudEvent,
     ComplaintClosed,
     ComplaintForwarded,
@@ -29,8 +30,6 @@ from intake.domain import case_events
 from intake.domain.lifecycle import Action, IllegalTransition
 
 log = logging.getLogger(__name__)
-
-FORWARDING_WEBHOOK = "complaint.forwarded"
 
 
 def _parse(event: CloudEvent, model: type[EventData]):
@@ -73,7 +72,7 @@ class LifecycleHandlers:
 
     async def on_webhook_delivered(self, event: CloudEvent) -> None:
         delivered: WebhookDelivered = _parse(event, WebhookDelivered)
-        if delivered.event_type != FORWARDING_WEBHOOK:
+        if delivered.event_type != FORWARDING_WEBHOOK_TYPE:
             return
 
         async def apply(session) -> None:

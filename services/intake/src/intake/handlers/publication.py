@@ -1,4 +1,4 @@
-"""How routing's events reach the public record and the statistics (issue 7): the publication of a case
+"""How routing's events reach the public record and the statistics: the publication of a case
 the company has not answered in time, the collective complaint a case joined, and the working days the
 company's first answer took. Each applies inside the inbox transaction, like the lifecycle handlers.
 """

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from greenchannel.contracts import (
+    FORWARDING_WEBHOOK_TYPE,
     ComplaintAccepted,
     ComplaintAppealed,
     ComplaintForwarded,
@@ -22,9 +23,6 @@ from greenchannel.contracts import (
     SlaOverdue,
     SlaReminder,
 )
-
-# intake marks a case forwarded when a webhook of this type was delivered (webhook.delivered).
-FORWARDED_WEBHOOK_TYPE = "complaint.forwarded"
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,7 @@ def _response_clock_company(data: EventData) -> str | None:
 
 
 COMPANY_WEBHOOKS: dict[str, WebhookRule] = {
-    ComplaintAccepted.EVENT_TYPE: WebhookRule(FORWARDED_WEBHOOK_TYPE, _company),
+    ComplaintAccepted.EVENT_TYPE: WebhookRule(FORWARDING_WEBHOOK_TYPE, _company),
     ComplaintForwarded.EVENT_TYPE: WebhookRule("complaint.reforwarded", _reforwarded_company),
     ComplaintSupplemented.EVENT_TYPE: WebhookRule("complaint.supplemented", _company),
     ComplaintAppealed.EVENT_TYPE: WebhookRule("complaint.appealed", _company),
