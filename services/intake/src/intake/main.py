@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await account_codes.ensure_indexes()
         accounts_use_cases = AccountCodes(
             runtime, identities, account_codes, blind_index,
-            KeyedHash(settings.access_code_key.encode(), "account-code"),
+            KeyedHash(settings.access_code_key.get_secret_value().encode(), "account-code"),
             KeyRingCipher.from_settings(settings.code_transport_keys.get_secret_value(), settings.code_transport_active_key_id),
             CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts))
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
