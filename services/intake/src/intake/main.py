@@ -32,9 +32,9 @@ from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.publication import Publication
 from intake.adapters.rate_limits import RateLimiter
-from intake.adapters.upload_budget import UploadBudget
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
+from intake.adapters.upload_budget import UploadBudget
 from intake.api import (
     accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, open_data, operators, pages,
     public, regulator, uploads,
