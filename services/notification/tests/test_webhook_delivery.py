@@ -420,7 +420,11 @@ async def test_plain_http_targets_are_refused_in_production_at_registration_and_
         assert [alert["kind"] for alert in alerts] == ["endpoint_not_https"]
         assert receiver.received == []
 
-        # Registering an https URL releases them: they are attempted (here at a closed port), not lost.
+        # Enabling it again is refused while its URL is plain http; registering an https URL releases the
+        # deliveries: they are attempted (here at a closed port), not lost.
+        enabling = await client.post(f"/v1/companies/{other}/webhook-endpoint/enable")
+        assert (enabling.status_code, enabling.json()["code"]) == (422, "webhook_url_not_https")
+        assert (await client.get(f"/v1/companies/{other}/webhook-endpoint")).json()["status"] == "disabled"
         assert (await client.put(f"/v1/companies/{other}/webhook-endpoint",
                                  json={"url": "https://127.0.0.1:9/h"})).status_code == 200
 

@@ -156,8 +156,18 @@ async def disable_endpoint(company_id: CompanyId, disabling: Disabling, endpoint
 
 @router.post("/{company_id}/webhook-endpoint/enable", response_model=EndpointView)
 async def enable_endpoint(
-    company_id: CompanyId, endpoints: Endpoints, deliveries: Deliveries, worker: Worker
+    company_id: CompanyId, endpoints: Endpoints, deliveries: Deliveries, worker: Worker, guard: Guard
 ) -> EndpointView:
+    stored = await endpoints.get(company_id)
+    if stored is None:
+        raise _not_found(company_id)
+    # A plain-http endpoint (disabled as not_https) comes back only with an https URL, through a PUT.
+    try:
+        refused = guard.refuses(parse_target(stored["url"]))
+    except InvalidWebhookUrl as error:
+        raise Problem(422, "invalid_webhook_url", f"{error} Register a valid URL instead.") from None
+    if refused:
+        raise Problem(422, "webhook_url_not_https", f"{TargetNotHttps(stored['url'])}; register an https URL instead.")
     endpoint = await endpoints.enable(company_id)
     if endpoint is None:
         raise _not_found(company_id)
