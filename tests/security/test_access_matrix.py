@@ -3,8 +3,9 @@ operation of the other services' OpenAPI (evidence, routing, notification), aske
 
 Callers: anonymous, a guest with the complaint's access code and one with a wrong code, the complainant
 who filed it and another complainant, the company it was forwarded to and another company, an operator,
-a regulator, an administrator, a revoked company key and an expired token. Each operation belongs to one
-audience, and the audience says what each caller gets:
+a regulator (figures only: never a case file, its evidence or contact details), an administrator, a
+revoked company key and an expired token. Each operation belongs to one audience, and the audience says
+what each caller gets:
 
 * ``allowed``: past the door: any answer but 401, 403 and the not-found of a hidden complaint;
 * ``hidden``: 404 exactly as for a complaint that does not exist, where existence itself is private;
@@ -16,9 +17,11 @@ leave every store as it was; allowed calls run after them, reads before writes. 
 
 The other services are reached only inside the cluster, by intake (and notification, which asks intake) with
 ``Bearer <INTERNAL_TOKEN>`` and by operators' tooling with ``Bearer <OPERATOR_TOKEN>``; network policies keep
-everyone else out, and the tokens are the second wall. Their callers: anonymous, a wrong bearer token, the
-internal token and the operator's; their audiences: public (probes, the directory), internal, operator, and
-case state (routing's decisions and clocks: the internal or the operator's token).
+everyone else out, and the tokens are the second wall. Notification's webhook endpoints and secrets are set
+with ``Bearer <ADMIN_TOKEN>`` alone, which intake sends for its admins only (it also opens notification's
+operator endpoints). Their callers: anonymous, a wrong bearer token, the internal token, the operator's and
+the admin's; their audiences: public (probes, the directory), internal, operator, admin, and case state
+(routing's decisions and clocks: the internal or the operator's token).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import jwt
 import pytest
 from devstack.accounts import register
 from devstack.invariants import until
-from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN, WEBHOOK_SECRET
+from devstack.platform import ADMIN_TOKEN, INTERNAL_TOKEN, OPERATOR_TOKEN, WEBHOOK_SECRET
 from PIL import Image
 
 pytestmark = pytest.mark.integration
@@ -71,14 +74,18 @@ PUBLIC = audience(everyone=ALLOWED)
 UNPUBLISHED = audience(everyone=HIDDEN)
 # Anyone, but a credential that is sent must be valid (it decides whose the new complaint or upload is).
 PUBLIC_SIGNED = audience(everyone=ALLOWED, bad_credentials=401)
-# The complainant's routes of one complaint: its owner or the holder of its code; staff may read it.
-CASE_READ = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, bad_credentials=401)
+# The complainant's routes of one complaint: its owner or the holder of its code; operators and admins may
+# read it, a regulator may not (to a regulator it does not exist).
+CASE_READ = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, regulator=HIDDEN,
+                     bad_credentials=401)
 # Evidence downloads: also the company the complaint was forwarded to.
-CASE_EVIDENCE = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, company=ALLOWED,
-                         bad_credentials=401)
+CASE_EVIDENCE = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, regulator=HIDDEN,
+                         company=ALLOWED, bad_credentials=401)
 CASE_ACT = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, bad_credentials=401)
 # A signed-in complainant's own things.
 ACCOUNT = audience(everyone=403, no_principal=401, bad_credentials=401, complainants=ALLOWED)
+# Any account signed in with a token (complainant or staff) and its own credentials; a company key is no account.
+SIGNED_IN = audience(everyone=403, no_principal=401, bad_credentials=401, complainants=ALLOWED, staff=ALLOWED)
 COMPANY_LIST = audience(everyone=403, no_principal=401, bad_credentials=401, companies=ALLOWED)
 COMPANY_CASE = audience(everyone=403, no_principal=401, bad_credentials=401, company=ALLOWED, other_company=HIDDEN)
 OPERATOR = audience(everyone=403, no_principal=401, bad_credentials=401, operator=ALLOWED, admin=ALLOWED)
@@ -99,6 +106,8 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/auth/code/token"): PUBLIC,
     ("POST", "/v1/auth/token"): PUBLIC,
     ("POST", "/v1/ops/auth/token"): PUBLIC,
+    ("POST", "/v1/accounts/password"): SIGNED_IN,
+    ("POST", "/v1/accounts/sign-out-everywhere"): SIGNED_IN,
     ("GET", "/v1/public/companies"): PUBLIC,
     ("GET", "/v1/public/categories"): PUBLIC,
     ("GET", "/v1/public/pages"): PUBLIC,
@@ -147,6 +156,8 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/complaints/{number}/accept"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/reject"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/review"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/reveal"): OPERATOR,
+    ("GET", "/v1/ops/audit"): ADMINISTRATOR,
     ("GET", "/v1/ops/dead-letters"): OPERATOR,
     ("GET", "/v1/ops/dead-letters/{letter_id}"): OPERATOR,
     ("POST", "/v1/ops/dead-letters/{letter_id}/replay"): OPERATOR,
@@ -162,6 +173,9 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/feedback/{feedback_id}/handle"): OPERATOR,
     ("POST", "/v1/ops/evidence/{evidence_id}/verify"): OPERATOR,
     ("POST", "/v1/ops/operators"): ADMINISTRATOR,
+    ("POST", "/v1/ops/operators/{login}/disable"): ADMINISTRATOR,
+    ("POST", "/v1/ops/operators/{login}/enable"): ADMINISTRATOR,
+    ("PUT", "/v1/ops/operators/{login}/roles"): ADMINISTRATOR,
     ("POST", "/v1/ops/companies/{company_id}/api-keys"): ADMINISTRATOR,
     ("GET", "/v1/ops/companies/{company_id}/api-keys"): ADMINISTRATOR,
     ("PUT", "/v1/ops/companies/{company_id}"): ADMINISTRATOR,
@@ -169,6 +183,9 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     # Operators keep deliveries flowing: they may pause and resume an endpoint; its secret is never shown.
     ("GET", "/v1/ops/companies/{company_id}/webhook-endpoint"): OPERATOR,
     ("POST", "/v1/ops/companies/{company_id}/webhook-endpoint/{action}"): OPERATOR,
+    # Where webhooks go and what signs them is the admins' (an operator with a secret could forge webhooks).
+    ("PUT", "/v1/ops/companies/{company_id}/webhook-endpoint"): ADMINISTRATOR,
+    ("POST", "/v1/ops/companies/{company_id}/webhook-endpoint/rotate-secret"): ADMINISTRATOR,
 }
 
 PNG = io.BytesIO()
@@ -206,6 +223,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/complaints/{number}/redirect"): {"json": {"company_id": OTHER_COMPANY, "note": "转给正确企业"}},
     ("POST", "/v1/ops/complaints/{number}/accept"): {"json": {"company_id": COMPANY, "category": "refund"}},
     ("POST", "/v1/ops/complaints/{number}/reject"): {"json": {"reason": "out_of_scope"}},
+    ("POST", "/v1/ops/complaints/{number}/reveal"): {"json": {"field": "phone", "reason": "申诉调解需要电话联系投诉人"}},
+    # A wrong old password: the door lets the caller in, the password stays as it is (422 wrong_password).
+    ("POST", "/v1/accounts/password"): {"json": {"old_password": "not-the-password", "new_password": "a-new-password-9"}},
+    ("PUT", "/v1/ops/operators/{login}/roles"): {"json": {"roles": ["operator"]}},
+    ("POST", "/v1/ops/companies/{company_id}/webhook-endpoint/rotate-secret"): {"json": {"overlap_s": 86400}},
     ("POST", "/v1/ops/dead-letters/{letter_id}/discard"): {"json": {"note": "matrix"}},
     ("POST", "/v1/ops/feedback/{feedback_id}/handle"): {"json": {"note": "matrix"}},
     ("POST", "/v1/ops/operators"): {"json": {"login": "matrix-new-operator", "password": "a-long-password-1",
@@ -213,9 +235,11 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/companies/{company_id}/api-keys"): {"json": {"label": "matrix"}},
     ("PUT", "/v1/ops/companies/{company_id}"): {"json": {}},
 }
-# The allowed writes that change what later allowed calls act on run last, in this order.
+# The allowed writes that change what later allowed calls act on run last, in this order (signing out
+# everywhere ends the caller's own token: it is the last thing each signed-in caller does).
 LAST = ("/v1/complaints/{number}/withdrawal", "/v1/ops/complaints/{number}/redirect",
-        "/v1/ops/companies/{company_id}/webhook-endpoint/{action}", "/v1/ops/api-keys/{key_id}")
+        "/v1/ops/companies/{company_id}/webhook-endpoint/{action}", "/v1/ops/api-keys/{key_id}",
+        "/v1/accounts/sign-out-everywhere")
 
 
 class World:
@@ -228,8 +252,14 @@ class World:
         self.params: dict[str, str] = {"company_id": COMPANY, "slug": "faq", "letter_id": UNKNOWN_ID,
                                        "webhook_id": "msg_" + UNKNOWN_ID[:26], "alert_id": UNKNOWN_ID,
                                        "feedback_id": UNKNOWN_ID, "upload_id": UNKNOWN_ID, "key_id": UNKNOWN_ID,
-                                       "action": "enable", "cluster_id": "CL-GC-20000101-000001"}
+                                       "action": "enable", "cluster_id": "CL-GC-20000101-000001",
+                                       "login": "matrix-spare-operator"}
         self.decoy = ""  # another complaint, where the wrong code is tried (so its lock-out spares the guest's)
+        # Bodies only known once the platform runs: the company's endpoint, set again as it is.
+        self.bodies: dict[tuple[str, str], dict[str, Any]] = {
+            ("PUT", "/v1/ops/companies/{company_id}/webhook-endpoint"): {
+                "json": {"url": f"{platform.receiver_url}/webhooks/{COMPANY}", "secret": WEBHOOK_SECRET}},
+        }
 
     def url(self, path: str, caller: str) -> str:
         params = dict(self.params)
@@ -263,6 +293,7 @@ class World:
         self.headers["admin"] = await self.signed_in("/v1/ops/auth/token", ADMIN)
         self.headers["operator"] = await self.operator("matrix-operator", ["operator"])
         self.headers["regulator"] = await self.operator("matrix-regulator", ["regulator"])
+        await self.operator(self.params["login"], ["operator"])  # disabled, enabled and given roles by admins
         self.headers["owner"] = await self.complainant("matrix-a@example.com")
         self.headers["other_complainant"] = await self.complainant("matrix-b@example.com")
         self.headers["company"] = {"X-Api-Key": (await self.api_key(COMPANY))["api_key"]}
@@ -304,7 +335,7 @@ class World:
 
     async def ask(self, method: str, path: str, caller: str) -> httpx.Response:
         return await self.intake.request(method, self.url(path, caller), headers=self.headers[caller],
-                                         **BODIES.get((method, path), {}))
+                                         **{**BODIES, **self.bodies}.get((method, path), {}))
 
 
 @pytest.fixture(scope="module")
@@ -379,10 +410,11 @@ async def test_each_caller_gets_exactly_what_its_audience_allows(world, census):
 
 # --- The other services: internal and operator tokens ------------------------------------------------------
 
-SERVICE_CALLERS = ("anonymous", "wrong_bearer", "internal", "operator")
+SERVICE_CALLERS = ("anonymous", "wrong_bearer", "internal", "operator", "admin")
 SERVICE_HEADERS = {"anonymous": {}, "wrong_bearer": {"Authorization": "Bearer not-a-token-of-ours"},
                    "internal": {"Authorization": f"Bearer {INTERNAL_TOKEN}"},
-                   "operator": {"Authorization": f"Bearer {OPERATOR_TOKEN}"}}
+                   "operator": {"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+                   "admin": {"Authorization": f"Bearer {ADMIN_TOKEN}"}}
 
 
 def service_audience(*allowed: str) -> dict[str, Any]:
@@ -393,6 +425,9 @@ def service_audience(*allowed: str) -> dict[str, Any]:
 SERVICE_PUBLIC = service_audience(*SERVICE_CALLERS)
 INTERNAL = service_audience("internal")
 SERVICE_OPERATOR = service_audience("operator")
+# Notification's: the admin's token opens its operator endpoints too, and alone sets endpoints and secrets.
+NOTIFICATION_OPERATOR = service_audience("operator", "admin")
+NOTIFICATION_ADMIN = service_audience("admin")
 CASE_STATE = service_audience("internal", "operator")
 
 # A company the gateway's matrix leaves alone: its webhook endpoint is changed and removed here.
@@ -428,19 +463,19 @@ SERVICE_AUDIENCES: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
     "notification": {
         ("GET", "/healthz"): SERVICE_PUBLIC,
         ("GET", "/readyz"): SERVICE_PUBLIC,
-        ("PUT", "/v1/companies/{company_id}/webhook-endpoint"): SERVICE_OPERATOR,
-        ("GET", "/v1/companies/{company_id}/webhook-endpoint"): SERVICE_OPERATOR,
-        ("DELETE", "/v1/companies/{company_id}/webhook-endpoint"): SERVICE_OPERATOR,
-        ("POST", "/v1/companies/{company_id}/webhook-endpoint/disable"): SERVICE_OPERATOR,
-        ("POST", "/v1/companies/{company_id}/webhook-endpoint/enable"): SERVICE_OPERATOR,
-        ("POST", "/v1/companies/{company_id}/webhook-endpoint/rotate-secret"): SERVICE_OPERATOR,
-        ("GET", "/v1/deliveries"): SERVICE_OPERATOR,
-        ("GET", "/v1/deliveries/{webhook_id}"): SERVICE_OPERATOR,
-        ("POST", "/v1/deliveries/{webhook_id}/redeliver"): SERVICE_OPERATOR,
+        ("PUT", "/v1/companies/{company_id}/webhook-endpoint"): NOTIFICATION_ADMIN,
+        ("GET", "/v1/companies/{company_id}/webhook-endpoint"): NOTIFICATION_OPERATOR,
+        ("DELETE", "/v1/companies/{company_id}/webhook-endpoint"): NOTIFICATION_OPERATOR,
+        ("POST", "/v1/companies/{company_id}/webhook-endpoint/disable"): NOTIFICATION_OPERATOR,
+        ("POST", "/v1/companies/{company_id}/webhook-endpoint/enable"): NOTIFICATION_OPERATOR,
+        ("POST", "/v1/companies/{company_id}/webhook-endpoint/rotate-secret"): NOTIFICATION_ADMIN,
+        ("GET", "/v1/deliveries"): NOTIFICATION_OPERATOR,
+        ("GET", "/v1/deliveries/{webhook_id}"): NOTIFICATION_OPERATOR,
+        ("POST", "/v1/deliveries/{webhook_id}/redeliver"): NOTIFICATION_OPERATOR,
         ("GET", "/v1/messages"): INTERNAL,
         ("POST", "/v1/messages/{message_id}/read"): INTERNAL,
-        ("GET", "/v1/alerts"): SERVICE_OPERATOR,
-        ("POST", "/v1/alerts/{alert_id}/ack"): SERVICE_OPERATOR,
+        ("GET", "/v1/alerts"): NOTIFICATION_OPERATOR,
+        ("POST", "/v1/alerts/{alert_id}/ack"): NOTIFICATION_OPERATOR,
     },
 }
 # Valid requests, so a refusal is the door's; ``{number}`` of evidence's uploads is a complaint of the matrix's own.

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 from devstack.accounts import register
-from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN
+from devstack.platform import ADMIN_TOKEN, INTERNAL_TOKEN, OPERATOR_TOKEN
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +80,9 @@ class World:
         self.census = census
         self.clients = {"intake": platform.intake, "evidence": platform.evidence, "routing": platform.routing,
                         "notification": platform.notification}
-        self.auth: dict[str, dict[str, str]] = {"operator": OPERATOR, "internal": INTERNAL, "none": {}}
+        # "service_admin": notification's admin token, the only one that sets a webhook endpoint.
+        self.auth: dict[str, dict[str, str]] = {"operator": OPERATOR, "internal": INTERNAL, "none": {},
+                                                "service_admin": {"Authorization": f"Bearer {ADMIN_TOKEN}"}}
         self.number = ""
         self.access_code = ""
         self.company_id = "c-xunlian"
@@ -223,7 +225,7 @@ async def test_operator_objects_in_intake_bodies_are_refused(world, path, body, 
     ("evidence", "POST", "/v1/uploads", {"media_type": "image/png", "size": 10, "sha256": "0" * 64, "number": "OPERATOR"}),
 ])
 async def test_operator_objects_in_other_services_bodies_are_refused(world, service, method, path, body):
-    auth = "internal" if service == "evidence" else "operator"
+    auth = {"evidence": "internal", "notification": "service_admin"}.get(service, "operator")
     for operator in OPERATOR_OBJECTS:
         await refused(world, service, method, path, auth=auth, json=with_operator(body, operator), statuses={422})
 
@@ -406,7 +408,7 @@ async def test_operator_text_in_inbox_numbers_is_refused(world):
     ("intake", "POST", "/v1/complaints", "none"),
     ("intake", "POST", "/v1/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-oversized", "operator"),
-    ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "operator"),
+    ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "service_admin"),
     ("evidence", "POST", "/v1/uploads", "internal"),
 ])
 async def test_a_ten_mebibyte_json_body_is_refused(world, service, method, path, auth):
@@ -429,7 +431,7 @@ async def test_a_body_over_intakes_limit_is_refused_before_it_is_parsed(world):
     ("intake", "POST", "/v1/complaints", "none"),
     ("intake", "POST", "/v1/ops/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-nested", "operator"),
-    ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "operator"),
+    ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "service_admin"),
     ("evidence", "POST", "/v1/uploads", "internal"),
 ])
 async def test_ten_thousand_levels_of_nesting_are_refused(world, service, method, path, auth, opening, closing):
@@ -447,7 +449,7 @@ INVALID_UTF8 = [b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]
     ("intake", "POST", "/v1/complaints", "none"),
     ("intake", "POST", "/v1/ops/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-utf8", "operator"),
-    ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "operator"),
+    ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", "service_admin"),
     ("evidence", "POST", "/v1/uploads", "internal"),
     ("intake", "POST", "/v1/public/feedback", "none"),
 ])
@@ -475,8 +477,8 @@ async def test_lone_surrogates_in_a_complaint_are_refused(world, field):
 ])
 async def test_lone_surrogates_elsewhere_are_refused(world, service, method, path, body):
     content = json.dumps(body).replace("SURROGATE", "\\ud800")
-    await refused(world, service, method, path, auth="operator", content=content.encode(),
-                  headers={"Content-Type": "application/json"}, statuses={401, 422})
+    await refused(world, service, method, path, auth="service_admin" if service == "notification" else "operator",
+                  content=content.encode(), headers={"Content-Type": "application/json"}, statuses={401, 422})
 
 
 @pytest.mark.parametrize("service, path, auth", [

@@ -17,6 +17,7 @@ from intake.domain.identity import (
     id_check_character,
     mask_email,
     mask_id_number,
+    mask_identity,
     mask_name,
     mask_phone,
     normalize_id_number,
@@ -76,6 +77,14 @@ def test_masks_keep_only_what_identifies_loosely():
     assert mask_id_number("11010519491231002X") == "1101**********002X"
     assert mask_phone("+8613800138000") == "138****8000"
     assert mask_email("zhang.san@example.cn") == "z***@example.cn"
+
+
+
+def test_staff_see_every_identity_field_masked_and_nothing_else():
+    identity = {"name": "张三", "id_number": "11010519491231002X", "phone": "+8613800138000", "email": None,
+                "address": "北京市朝阳区"}
+    assert mask_identity(identity) == {"name": "张*", "id_number": "1101**********002X", "phone": "138****8000",
+                                       "email": None}
 
 
 def test_every_final_state_refuses_every_action_but_an_operator_override_of_a_rejection():

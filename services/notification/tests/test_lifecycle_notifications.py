@@ -45,6 +45,7 @@ from notification.main import create_app
 pytestmark = pytest.mark.integration
 
 OPERATOR = {"Authorization": "Bearer test-operator-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}
 INTERNAL = {"Authorization": "Bearer test-internal-token"}
 WEBHOOK_SCHEDULE = [0, 0.4, 0.6, 1, 1, 1]
 DISPATCH_SCHEDULE = [0, 0.3, 0.5, 0.5, 1, 1, 1, 1]
@@ -159,7 +160,7 @@ class Platform:
         secret = generate_secret()
         receiver = WebhookReceiver(secret)
         base_url = await stack.enter_async_context(serve(receiver.app()))
-        response = await self.client.put(f"/v1/companies/{company}/webhook-endpoint", headers=OPERATOR,
+        response = await self.client.put(f"/v1/companies/{company}/webhook-endpoint", headers=ADMIN,
                                          json={"url": f"{base_url}/webhooks/{company}", "secret": secret})
         assert response.status_code == 201, response.text
         return company, receiver
@@ -174,6 +175,7 @@ async def platform(mongo_url, broker_namespace, run_id):
         settings = Settings(
             service_name="notification-lifecycle", mongo_url=mongo_url, mongo_db=f"t{run_id}_notification_lifecycle",
             **broker_namespace.settings_for("notification-lifecycle"), operator_token="test-operator-token",
+            admin_token="test-admin-token",
             internal_token="test-internal-token", intake_url=intake_url, intake_timeout_s=2,
             smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_from="投诉平台 <noreply@greenchannel.test>",
             smtp_timeout_s=2, dispatch_retry_schedule_s=DISPATCH_SCHEDULE, dispatch_poll_interval_s=0.2,

@@ -26,6 +26,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 pytestmark = pytest.mark.integration
 
 OPERATOR = {"Authorization": "Bearer test-operator-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}  # opens the operator endpoints too, and alone manages secrets
 SCHEDULE = [0, 0.3, 0.3, 0.3]
 FAILURE_THRESHOLD = 3
 
@@ -35,6 +36,7 @@ async def platform(mongo_url, broker_namespace, run_id):
     settings = Settings(
         service_name="notification-operator", mongo_url=mongo_url, mongo_db=f"t{run_id}_notification_operator",
         **broker_namespace.settings_for("notification-operator"), operator_token="test-operator-token",
+        admin_token="test-admin-token",
         outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200, delivery_poll_interval_s=0.2,
         webhook_timeout_s=2, delivery_lease_s=5, log_json=False, webhook_allow_private_targets=True,
         greenchannel_env="development",  # the receivers are plain http
@@ -44,7 +46,7 @@ async def platform(mongo_url, broker_namespace, run_id):
     async with (
         event_tap(settings.amqp_url, settings.event_exchange, ["webhook.*"]) as tap,
         serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, headers=OPERATOR) as client,
+        httpx.AsyncClient(base_url=base_url, headers=ADMIN) as client,
         contextlib.AsyncExitStack() as receivers,
     ):
         await tap.wait_for_consumer(queue_names(settings)[0])
@@ -272,6 +274,30 @@ async def test_disable_and_enable_answer_problems_for_bad_calls(platform):
 
 
 # --- secret rotation ------------------------------------------------------------------------------
+
+
+async def test_the_operator_token_keeps_deliveries_flowing_but_only_the_admin_token_sets_endpoints_and_secrets(
+        platform):
+    """Whoever holds the operator's token could forge a company's webhooks with a secret they rotated or chose."""
+    company, _, created = await platform.company()
+    path = f"/v1/companies/{company}/webhook-endpoint"
+    async with httpx.AsyncClient(base_url=str(platform.client.base_url), headers=OPERATOR) as operator:
+        for response in await asyncio.gather(
+            operator.post(f"{path}/rotate-secret", json={"overlap_s": 0}),
+            operator.put(path, json={"url": "http://127.0.0.1:9/forged", "secret": generate_secret()}),
+            operator.put(f"/v1/companies/{unique('co')}/webhook-endpoint", json={"url": "http://127.0.0.1:9/new"}),
+        ):
+            assert (response.status_code, response.json()["code"]) == (401, "unauthorized"), response.text
+        shown = (await operator.get(path)).json()
+        assert shown["url"] == created["url"] and shown["secret_masked"] is True
+        assert shown["secret"].endswith(created["secret"][-4:]) and created["secret"] not in shown["secret"]
+        assert shown["previous_secret"] is None  # nothing was rotated
+        assert (await operator.post(f"{path}/disable", json={"reason": "paused"})).status_code == 200
+        assert (await operator.post(f"{path}/enable")).status_code == 200
+        assert (await operator.get("/v1/deliveries")).status_code == 200
+    rotated = await platform.client.post(f"{path}/rotate-secret", json={"overlap_s": 0})
+    assert rotated.status_code == 200 and rotated.json()["secret"] != created["secret"]
+
 
 
 def verifies(secret: str, got) -> bool:

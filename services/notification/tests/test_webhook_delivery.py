@@ -28,6 +28,7 @@ from prometheus_client import REGISTRY
 pytestmark = pytest.mark.integration
 
 OPERATOR = {"Authorization": "Bearer test-operator-token"}
+ADMIN = {"Authorization": "Bearer test-admin-token"}  # opens the operator endpoints too, and alone sets endpoints
 SCHEDULE = [0, 0.4, 0.4, 0.4]
 
 
@@ -38,7 +39,8 @@ def make_settings(mongo_url, broker_namespace, run_id, name, **overrides) -> Set
         outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200, delivery_poll_interval_s=0.2,
         webhook_timeout_s=2, delivery_lease_s=5, log_json=False,
         # The receivers here are plain http, which production refuses (see the test of it).
-        **{"greenchannel_env": "development", "operator_token": "test-operator-token", **overrides},
+        **{"greenchannel_env": "development", "operator_token": "test-operator-token", "admin_token": "test-admin-token",
+           **overrides},
     )
 
 
@@ -76,7 +78,7 @@ async def platform(mongo_url, broker_namespace, run_id):
     async with (
         event_tap(settings.amqp_url, settings.event_exchange, ["webhook.*"]) as tap,
         serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, headers=OPERATOR) as client,
+        httpx.AsyncClient(base_url=base_url, headers=ADMIN) as client,
     ):
         await tap.wait_for_consumer(queue_names(settings)[0])
         yield Platform(settings, app, client, tap)
@@ -290,6 +292,8 @@ async def test_operator_endpoints_need_the_token_and_reject_bad_input(platform):
     company = unique("co")
     path = f"/v1/companies/{company}/webhook-endpoint"
     async with httpx.AsyncClient(base_url=str(platform.client.base_url)) as anonymous:
+        # The operator's token does not set an endpoint: only the admin's does.
+        assert (await anonymous.put(path, json={"url": "https://example.com/h"}, headers=OPERATOR)).status_code == 401
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-operator-token"}):
             calls = [
                 anonymous.put(path, json={"url": "https://example.com/h"}, headers=headers),
@@ -330,7 +334,7 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
     settings = make_settings(mongo_url, broker_namespace, run_id, "notification-strict",
                              webhook_allow_private_targets=False, webhook_retry_schedule_s=[0, 0.2])
     app = create_app(settings)
-    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, headers=OPERATOR) as client:
+    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, headers=ADMIN) as client:
         company = unique("co")
         for url in ("http://127.0.0.1:8080/h", "http://localhost/h", "http://[::1]/h", "http://169.254.169.254/latest"):
             refused = await client.put(f"/v1/companies/{company}/webhook-endpoint", json={"url": url})
@@ -370,18 +374,18 @@ async def test_plain_http_targets_are_refused_in_production_at_registration_and_
 ):
     # Production, with secrets of its own (it refuses the published ones). Loopback is allowed so that only the
     # scheme decides.
-    operator_token = secrets.token_urlsafe(32)
+    admin_token = secrets.token_urlsafe(32)
     settings = make_settings(mongo_url, broker_namespace, run_id, "notification-production",
                              greenchannel_env="production", webhook_allow_private_targets=True,
-                             webhook_retry_schedule_s=[0, 0.2], operator_token=operator_token,
-                             internal_token=secrets.token_urlsafe(32),
+                             webhook_retry_schedule_s=[0, 0.2], operator_token=secrets.token_urlsafe(32),
+                             admin_token=admin_token, internal_token=secrets.token_urlsafe(32),
                              webhook_secret_keys=key_ring("k1"), webhook_secret_active_key_id="k1",
                              code_transport_keys=key_ring("k1"), code_transport_active_key_id="k1")
     assert not settings.is_development
     app = create_app(settings)
     async with (
         serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {operator_token}"}) as client,
+        httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {admin_token}"}) as client,
     ):
         company = unique("co")
         path = f"/v1/companies/{company}/webhook-endpoint"

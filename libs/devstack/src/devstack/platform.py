@@ -20,6 +20,7 @@ from devstack.standins import free_port
 
 WEBHOOK_SECRET = "whsec_Z3JlZW5jaGFubmVsLWUyZS13ZWJob29rLXNlY3JldCE="
 OPERATOR_TOKEN = "test-operator-token"
+ADMIN_TOKEN = "test-admin-token"  # notification's: setting webhook endpoints and rotating their secrets
 INTERNAL_TOKEN = "test-internal-token"
 # What the harness changes in routing's defaults (see ``running_platform``).
 ROUTING_TEST_SETTINGS: dict[str, Any] = {"duplicate_window_days": 0}
@@ -80,8 +81,8 @@ async def running_platform(
     from routing.main import create_app as routing_app
 
     # The test tokens and the services' default keys are published: development mode.
-    common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "internal_token": INTERNAL_TOKEN,
-              "log_level": log_level, "greenchannel_env": "development", **broker}
+    common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "admin_token": ADMIN_TOKEN,
+              "internal_token": INTERNAL_TOKEN, "log_level": log_level, "greenchannel_env": "development", **broker}
     if fast:
         common["outbox_poll_interval_s"] = 0.2
     receiver = WebhookReceiver(WEBHOOK_SECRET)
@@ -120,6 +121,6 @@ async def register_endpoints(routing: httpx.AsyncClient, notification: httpx.Asy
         response = await notification.put(
             f"/v1/companies/{company['id']}/webhook-endpoint",
             json={"url": f"{receiver_url}/webhooks/{company['id']}", "secret": WEBHOOK_SECRET},
-            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
         )
         response.raise_for_status()

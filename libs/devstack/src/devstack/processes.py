@@ -43,6 +43,7 @@ CALLED_BY_INTAKE = ("evidence", "routing", "notification")
 # details for e-mail and SMS).
 CALLS = {"intake": CALLED_BY_INTAKE, "notification": ("intake",)}
 OPERATOR_TOKEN = "test-operator-token"
+ADMIN_TOKEN = "test-admin-token"
 INTERNAL_TOKEN = "test-internal-token"
 # Short polls and a quick retry schedule: tests and benchmarks should not wait for production delays.
 FAST_ENV = {
@@ -59,7 +60,7 @@ FAST_ENV = {
 # Variables a service reads; an inherited value from the caller's environment must never leak in.
 _SERVICE_VARIABLES = (
     "MONGO_URL", "MONGO_DB", "AMQP_URL", "EVENT_EXCHANGE", "QUEUE_PREFIX", "QUEUE_TYPE", "OPERATOR_TOKEN",
-    "INTERNAL_TOKEN", "EVIDENCE_URL", "ROUTING_URL", "NOTIFICATION_URL", "PUBLIC_BASE_URL", "S3_ENDPOINT",
+    "ADMIN_TOKEN", "INTERNAL_TOKEN", "EVIDENCE_URL", "ROUTING_URL", "NOTIFICATION_URL", "PUBLIC_BASE_URL", "S3_ENDPOINT",
     "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_SECURE", "S3_PUBLIC_ENDPOINT", "WEBHOOK_ALLOW_PRIVATE_TARGETS",
     "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
     "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
@@ -78,6 +79,7 @@ def service_env(
     s3_bucket: str = "",
     urls: Mapping[str, str] | None = None,
     operator_token: str = OPERATOR_TOKEN,
+    admin_token: str = ADMIN_TOKEN,
     internal_token: str = INTERNAL_TOKEN,
     fast: bool = True,
     log_level: str = "WARNING",
@@ -96,6 +98,7 @@ def service_env(
         EVENT_EXCHANGE=broker["event_exchange"],
         QUEUE_PREFIX=broker["queue_prefix"],
         OPERATOR_TOKEN=operator_token,
+        ADMIN_TOKEN=admin_token,
         INTERNAL_TOKEN=internal_token,
         LOG_LEVEL=log_level,
         LOG_JSON="false",

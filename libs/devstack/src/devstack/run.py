@@ -28,6 +28,7 @@ from devstack.receiver import WebhookReceiver
 
 DEV_WEBHOOK_SECRET = "whsec_Z3JlZW5jaGFubmVsLWRldi13ZWJob29rLXNlY3JldCE="
 OPERATOR_TOKEN = "dev-operator-token"
+ADMIN_TOKEN = "dev-admin-token"
 INTERNAL_TOKEN = "dev-internal-token"
 SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
 RECEIVER_PORT = 8009
@@ -40,6 +41,7 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
         "MONGO_DB": name,
         "AMQP_URL": amqp_url,
         "OPERATOR_TOKEN": OPERATOR_TOKEN,
+        "ADMIN_TOKEN": ADMIN_TOKEN,
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "LOG_JSON": "false",
         "OTEL_SERVICE_NAME": name,
@@ -88,7 +90,7 @@ def register_dev_endpoints() -> int:
         httpx.put(
             f"{notification}/v1/companies/{company['id']}/webhook-endpoint",
             json={"url": f"http://127.0.0.1:{RECEIVER_PORT}/webhooks/{company['id']}", "secret": DEV_WEBHOOK_SECRET},
-            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
             timeout=10,
         ).raise_for_status()
     return len(items)

@@ -24,6 +24,7 @@ class Settings(ServiceSettings):
         "access_code_key": SecretRule(),
         "operator_bootstrap_password": SecretRule(min_length=16),
         "code_transport_keys": SecretRule(key_ring=True, active_key_setting="code_transport_active_key_id"),
+        "admin_token": SecretRule(),
     }
 
     service_name: str = "intake"
@@ -37,9 +38,15 @@ class Settings(ServiceSettings):
     notification_url: str = "http://127.0.0.1:8003"
     jwt_secret: SecretStr = SecretStr("development-only-jwt-secret-change-me-0123456789")
     token_ttl_s: int = Field(default=3600, ge=60)
+    # How long a replica trusts its copy of an account (token version, disabled, roles) before reading it
+    # again: the bound within which signing out, a password change, disabling or a role change holds everywhere.
+    account_cache_ttl_s: float = Field(default=30.0, gt=0, le=30)
     internal_token: SecretStr = SecretStr("dev-internal-token")
     # Bearer token of the other services' operator endpoints (routing's directory), used on behalf of admins.
     operator_token: SecretStr = SecretStr("dev-operator-token")
+    # Bearer token of notification's admin endpoints (a company's webhook endpoint and its signing secret),
+    # sent for admins only.
+    admin_token: SecretStr = SecretStr("")
     # The first operator account, created at start-up when there is none (an admin).
     operator_bootstrap_login: str = "admin"
     operator_bootstrap_password: SecretStr = SecretStr("development-only-admin-password")

@@ -21,6 +21,7 @@ from greenchannel.sealing import KeyRingCipher
 from greenchannel.telemetry import setup_logging, setup_tracing
 
 from intake.adapters.account_codes import AccountCodeStore
+from intake.adapters.audit_log import AuditLog
 from intake.adapters.case_metrics import refresh_case_metrics
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.dead_letters import DeadLetters
@@ -36,8 +37,8 @@ from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import (
-    accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, open_data, operators, pages,
-    public, regulator, uploads,
+    accounts, company, complaints, credentials, dead_letters, deliveries, directory, disclosure, feedback, internal,
+    open_data, operators, pages, public, regulator, staff, uploads,
 )
 from intake.api.deps import Intake
 from intake.config import Settings
@@ -45,6 +46,7 @@ from intake.domain.account_codes import CodePolicy
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
 from intake.handlers.accounts import AccountCodes
+from intake.handlers.disclosure import Disclosure
 from intake.handlers.publication import PublicationHandlers
 from intake.web import STATIC_PATH, static_files
 from intake.web import router as web_pages
@@ -66,12 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cases = CaseStore(runtime)
         idempotency = IdempotencyStore(runtime.db)
         identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret.get_secret_value(),
-                                settings.token_ttl_s)
+                                settings.token_ttl_s, settings.account_cache_ttl_s)
         internal_token = settings.internal_token.get_secret_value()
         operator_token = settings.operator_token.get_secret_value()
         evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token)
         routing = RoutingClient(settings.routing_url, internal_token, operator_token)
-        notification = NotificationClient(settings.notification_url, internal_token, operator_token)
+        notification = NotificationClient(settings.notification_url, internal_token, operator_token,
+                                          settings.admin_token.get_secret_value())
         publication = Publication(runtime, cipher, PublicRecords(runtime.db), Statistics(runtime.db))
         cases.follow(publication)
         await cases.ensure_indexes()
@@ -105,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.upload_budget.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
+        audit_log = AuditLog(runtime.db)
+        await audit_log.ensure_indexes()
+        app.state.disclosure = Disclosure(audit_log, cipher)
         app.state.public_data = public.PublicData(publication.records, publication.statistics,
                                                   public.DirectoryLabels(routing))
         account_codes = AccountCodeStore(runtime.db)
@@ -141,7 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
                    deliveries.router, directory.router, internal.router, pages.router, feedback.router,
-                   uploads.router, public.router, open_data.router, regulator.router):
+                   uploads.router, public.router, open_data.router, regulator.router, credentials.router,
+                   staff.router, disclosure.router):
         app.include_router(router)
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.

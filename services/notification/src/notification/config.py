@@ -28,10 +28,16 @@ class Settings(ServiceSettings):
         "webhook_secret_keys": SecretRule(key_ring=True, active_key_setting="webhook_secret_active_key_id"),
         "smtp_password": SecretRule(min_length=1, required=False),
         "code_transport_keys": SecretRule(key_ring=True, active_key_setting="code_transport_active_key_id"),
+        "admin_token": SecretRule(),
     }
 
     service_name: str = "notification"
     operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), min_length=1)
+    admin_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token of what decides where webhooks go and what signs them (setting an endpoint, rotating "
+        "its secret); it also opens every operator endpoint. Empty (development only) closes those two to everyone.",
+    )
     webhook_allow_private_targets: bool = Field(
         default=False, description="Allow loopback/private webhook targets: development and tests only."
     )

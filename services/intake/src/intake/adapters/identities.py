@@ -2,23 +2,30 @@
 
 * Passwords are hashed with Argon2 (pwdlib); a login (e-mail or mobile) is found by its keyed hash
   and stored encrypted, like every other piece of personal data.
-* Tokens are signed, expiring JWTs (PyJWT, HS256) naming the principal kind, id and roles; a
-  complainant's token also names the account's ``token_version`` (``ver``), which a password reset
-  moves on, so every token issued before the reset stops working.
+* Tokens are signed, expiring JWTs (PyJWT, HS256) naming the principal kind, its account id and the
+  account's ``token_version`` (claim ``ver``). Every request checks the token against its account:
+  a disabled account, or one whose ``token_version`` moved on (password changed or reset, signed out
+  everywhere, disabled), refuses it; roles come from the account, never from the token. The account
+  is read through a per-process TTL cache of at most 30 s (``account_cache_ttl_s``): a change made on
+  one replica holds there at once and on every other replica within that bound.
 * Company API keys look like ``gck_<key id>_<secret>``; only the SHA-256 of the secret is stored
   (the secret is 32 random bytes, so a fast hash is enough), and a key can be revoked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt
+from cachetools import TTLCache
+from greenchannel.mongo import in_transaction
 from pwdlib import PasswordHash
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -29,22 +36,53 @@ from intake.domain.principals import Kind, Principal, Role
 
 ISSUER = "greenchannel-intake"
 API_KEY_PREFIX = "gck"
+ACCOUNT_CACHE_SIZE = 10_000  # accounts remembered per process; the least recently used beyond that are read again
+KNOWN_ROLES = frozenset(role.value for role in Role)
+STAFF_CHANGES = "staff"
 
 
 class LoginTaken(Exception):
     pass
 
 
+class WrongPassword(Exception):
+    pass
+
+
+class PasswordChangedMeanwhile(Exception):
+    pass
+
+
+class LastAdmin(Exception):
+    """The change would leave no enabled admin: nobody could manage staff, keys or secrets any more."""
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What a request's token is checked against: the account as it is now (within the cache bound)."""
+
+    token_version: int
+    disabled: bool
+    roles: frozenset[Role]
+    login: str | None  # operators' login (a complainant's is personal data, kept encrypted and out of here)
+
+
 class Identities:
-    def __init__(self, db, cipher: PiiCipher, blind_index: KeyedHash, jwt_secret: str, token_ttl_s: int) -> None:
+    def __init__(self, db, cipher: PiiCipher, blind_index: KeyedHash, jwt_secret: str, token_ttl_s: int,
+                 account_cache_ttl_s: float) -> None:
         self.accounts = db["accounts"]
         self.operators = db["operators"]
         self.api_keys = db["api_keys"]
+        # One document every change of a staff account writes: two changes at once conflict, and the one
+        # retried sees the other's effect (without it, two admins disabling each other could both pass).
+        self.staff_changes = db["staff_changes"]
         self.cipher = cipher
         self.blind_index = blind_index
         self.jwt_secret = jwt_secret
         self.token_ttl = timedelta(seconds=token_ttl_s)
         self.passwords = PasswordHash.recommended()
+        self._accounts_seen: TTLCache[tuple[Kind, str], AccountState | None] = TTLCache(ACCOUNT_CACHE_SIZE,
+                                                                                       account_cache_ttl_s)
         # Verifying against this when the login is unknown keeps both answers equally slow.
         self._decoy_hash = self.passwords.hash(secrets.token_urlsafe(16))
 
@@ -52,6 +90,7 @@ class Identities:
         await self.accounts.create_index("login_key", unique=True)
         await self.operators.create_index("login", unique=True)
         await self.api_keys.create_index("company_id")
+        await self.staff_changes.update_one({"_id": STAFF_CHANGES}, {"$setOnInsert": {"count": 0}}, upsert=True)
 
     # --- complainants ------------------------------------------------------------------------------
 
@@ -73,7 +112,7 @@ class Identities:
                 "login": self.cipher.encrypt("login", login),
                 "name": self.cipher.encrypt("name", name) if name else None,
                 "password_hash": password_hash,
-                "token_version": 0,
+                "token_version": 0, "disabled": False,
                 "created_at": datetime.now(timezone.utc),
             }, session=session)
         except DuplicateKeyError:
@@ -92,7 +131,7 @@ class Identities:
         return Principal(Kind.COMPLAINANT, account["_id"], token_version=account["token_version"]) if account else None
 
     async def authenticate_complainant(self, login: str, password: str) -> Principal | None:
-        account = await self.accounts.find_one({"login_key": self.blind_index.digest(login)})
+        account = await self.accounts.find_one({"login_key": self.blind_index.digest(login), "disabled": {"$ne": True}})
         if not self._password_matches(password, account["password_hash"] if account else None):
             return None
         return Principal(Kind.COMPLAINANT, account["_id"], token_version=account.get("token_version", 0))
@@ -104,13 +143,6 @@ class Identities:
         if account is None:
             return None
         return Principal(Kind.COMPLAINANT, account["_id"], token_version=account.get("token_version", 0))
-
-    async def session_current(self, principal: Principal) -> bool:
-        """Whether a complainant's token is of the account's current version (no reset since it was issued)."""
-        if principal.kind is not Kind.COMPLAINANT:
-            return True
-        account = await self.accounts.find_one({"_id": principal.id}, projection={"token_version": 1})
-        return account is not None and account.get("token_version", 0) == principal.token_version
 
     # --- operators ---------------------------------------------------------------------------------
 
@@ -128,7 +160,7 @@ class Identities:
         try:
             await self.operators.insert_one({
                 "_id": operator_id, "login": login, "password_hash": self.passwords.hash(password),
-                "roles": sorted(role.value for role in roles), "disabled": False,
+                "roles": sorted(role.value for role in roles), "disabled": False, "token_version": 0,
                 "created_at": datetime.now(timezone.utc),
             })
         except DuplicateKeyError:
@@ -139,7 +171,91 @@ class Identities:
         operator = await self.operators.find_one({"login": login, "disabled": False})
         if not self._password_matches(password, operator["password_hash"] if operator else None):
             return None
-        return Principal(Kind.OPERATOR, operator["_id"], frozenset(Role(role) for role in operator["roles"]))
+        return Principal(Kind.OPERATOR, operator["_id"], _roles(operator), operator.get("token_version", 0))
+
+    async def set_operator_disabled(self, login: str, disabled: bool) -> dict[str, Any] | None:
+        """Disable or enable an operator account; disabling also ends every token it holds, so enabling
+        it again does not bring them back. None for an unknown login."""
+        if disabled:
+            change = {"$set": {"disabled": True, "disabled_at": datetime.now(timezone.utc)},
+                      "$inc": {"token_version": 1}}
+        else:
+            change = {"$set": {"disabled": False, "disabled_at": None}}
+        return await self._change_operator(login, change)
+
+    async def set_operator_roles(self, login: str, roles: set[Role]) -> dict[str, Any] | None:
+        return await self._change_operator(login, {"$set": {"roles": sorted(role.value for role in roles)}})
+
+    async def _change_operator(self, login: str, change: dict[str, Any]) -> dict[str, Any] | None:
+        """Apply ``change`` unless it leaves no enabled admin (``LastAdmin``); None for an unknown login."""
+
+        async def work(session) -> dict[str, Any] | None:
+            operator = await self.operators.find_one_and_update(
+                {"login": login}, change, return_document=ReturnDocument.AFTER, projection={"password_hash": 0},
+                session=session)
+            if operator is None:
+                return None
+            await self.staff_changes.update_one({"_id": STAFF_CHANGES}, {"$inc": {"count": 1}}, session=session)
+            if not await self.operators.count_documents({"roles": Role.ADMIN.value, "disabled": False}, limit=1,
+                                                        session=session):
+                raise LastAdmin(login)
+            return operator
+
+        operator = await in_transaction(self.operators.database.client, work)
+        if operator is not None:
+            self.forget(Kind.OPERATOR, operator["_id"])
+        return operator
+
+    # --- any signed-in account ----------------------------------------------------------------------
+
+    async def change_password(self, principal: Principal, old_password: str, new_password: str) -> Principal:
+        """Set a new password and end every token of the account; the answer is the principal to sign in again.
+
+        Argon2 runs off the event loop. The change applies only to the password that was checked, so of
+        two concurrent changes from the same old password one wins and the other is refused."""
+        accounts = self._accounts_of(principal.kind)
+        account = await accounts.find_one({"_id": principal.id, "disabled": {"$ne": True}},
+                                          projection={"password_hash": 1})
+        if account is None or not await asyncio.to_thread(self.passwords.verify, old_password,
+                                                          account["password_hash"]):
+            raise WrongPassword
+        new_hash = await asyncio.to_thread(self.passwords.hash, new_password)
+        changed = await accounts.find_one_and_update(
+            {"_id": principal.id, "password_hash": account["password_hash"]},
+            {"$set": {"password_hash": new_hash, "password_changed_at": datetime.now(timezone.utc)},
+             "$inc": {"token_version": 1}},
+            return_document=ReturnDocument.AFTER, projection={"token_version": 1},
+        )
+        if changed is None:
+            raise PasswordChangedMeanwhile
+        self.forget(principal.kind, principal.id)
+        return Principal(principal.kind, principal.id, principal.roles, changed["token_version"])
+
+    async def sign_out_everywhere(self, principal: Principal) -> None:
+        await self._accounts_of(principal.kind).update_one({"_id": principal.id}, {"$inc": {"token_version": 1}})
+        self.forget(principal.kind, principal.id)
+
+    def _accounts_of(self, kind: Kind):
+        return self.operators if kind is Kind.OPERATOR else self.accounts
+
+    async def account_state(self, kind: Kind, account_id: str) -> AccountState | None:
+        """The account as it is now, or at most ``account_cache_ttl_s`` ago; None for an account that is gone."""
+        key = (kind, account_id)
+        try:
+            return self._accounts_seen[key]
+        except KeyError:
+            pass
+        account = await self._accounts_of(kind).find_one(
+            {"_id": account_id}, projection={"token_version": 1, "disabled": 1, "roles": 1, "login": 1})
+        state = None if account is None else AccountState(
+            account.get("token_version", 0), bool(account.get("disabled")), _roles(account),
+            account.get("login") if kind is Kind.OPERATOR else None)
+        self._accounts_seen[key] = state
+        return state
+
+    def forget(self, kind: Kind, account_id: str) -> None:
+        """Drop this process's cached copy of an account it just changed: the change holds here at once."""
+        self._accounts_seen.pop((kind, account_id), None)
 
     def _password_matches(self, password: str, stored_hash: str | None) -> bool:
         if stored_hash is None:
@@ -151,25 +267,26 @@ class Identities:
 
     def issue_token(self, principal: Principal) -> dict[str, Any]:
         now = datetime.now(timezone.utc)
-        claims = {"iss": ISSUER, "sub": principal.id, "kind": principal.kind.value,
-                  "roles": sorted(role.value for role in principal.roles), "iat": now, "exp": now + self.token_ttl}
-        if principal.kind is Kind.COMPLAINANT:
-            claims["ver"] = principal.token_version
+        claims = {"iss": ISSUER, "sub": principal.id, "kind": principal.kind.value, "ver": principal.token_version,
+                  "iat": now, "exp": now + self.token_ttl}
         token = jwt.encode(claims, self.jwt_secret, algorithm="HS256")
         return {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_ttl.total_seconds())}
 
-    def principal_from_token(self, token: str) -> Principal | None:
+    async def principal_from_token(self, token: str) -> Principal | None:
+        """The principal of a valid token whose account is enabled and still at the token's version."""
         try:
             claims = jwt.decode(token, self.jwt_secret, algorithms=["HS256"], issuer=ISSUER,
-                                options={"require": ["exp", "sub", "iss"]})
-            kind = Kind(claims["kind"])
-            version = int(claims.get("ver", 0))
-        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
+                                options={"require": ["exp", "sub", "iss", "ver"]})
+            kind, account_id, version = Kind(claims["kind"]), claims["sub"], claims["ver"]
+        except (jwt.PyJWTError, KeyError, ValueError):
             return None
-        if kind not in (Kind.COMPLAINANT, Kind.OPERATOR):
+        if kind not in (Kind.COMPLAINANT, Kind.OPERATOR) or not isinstance(account_id, str) \
+                or type(version) is not int:
             return None
-        return Principal(kind, claims["sub"], frozenset(Role(role) for role in claims.get("roles", [])),
-                         token_version=version)
+        account = await self.account_state(kind, account_id)
+        if account is None or account.disabled or account.token_version != version:
+            return None
+        return Principal(kind, account_id, account.roles, version)
 
     # --- company API keys --------------------------------------------------------------------------
 
@@ -200,6 +317,11 @@ class Identities:
         if key is None or not hmac.compare_digest(key["secret_sha256"], _sha256(secret)):
             return None
         return Principal(Kind.COMPANY, key["company_id"])
+
+
+def _roles(account: dict[str, Any]) -> frozenset[Role]:
+    # A role the code no longer knows grants nothing (rather than failing every request of the account).
+    return frozenset(Role(role) for role in account.get("roles", []) if role in KNOWN_ROLES)
 
 
 def _sha256(value: str) -> str:

@@ -58,16 +58,23 @@ class RoutingClient:
 
 
 class NotificationClient:
-    def __init__(self, base_url: str, internal_token: str, operator_token: str) -> None:
+    def __init__(self, base_url: str, internal_token: str, operator_token: str, admin_token: str) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0),
                                          headers={"Authorization": f"Bearer {internal_token}"})
         self._operator = {"Authorization": f"Bearer {operator_token}"}
+        self._admin = {"Authorization": f"Bearer {admin_token}"} if admin_token else None
 
-    async def operator_call(self, method: str, path: str, params: list[tuple[str, str]], body: bytes | None) -> httpx.Response:
-        """Pass an operator's request on to notification's operator API (deliveries, endpoints, alerts)."""
+    async def operator_call(self, method: str, path: str, params: list[tuple[str, str]], body: bytes | None,
+                            *, as_admin: bool = False) -> httpx.Response:
+        """Pass a staff request on to notification's operator API (deliveries, endpoints, alerts); ``as_admin``
+        (an admin's request) with the admin token, which alone sets endpoints and rotates secrets."""
+        if as_admin and self._admin is None:
+            raise Problem(503, "admin_token_missing", "Webhook endpoints and secrets cannot be managed here: "
+                          "this gateway has no admin token for the delivery service.")
         try:
             return await self._client.request(method, path, params=params, content=body,
-                                              headers={**self._operator, "Content-Type": "application/json"})
+                                              headers={**(self._admin if as_admin else self._operator),
+                                                       "Content-Type": "application/json"})
         except (httpx.HTTPError, httpx.InvalidURL):
             raise Problem(503, "notification_unavailable", "The delivery service is not reachable; try again shortly.") from None
 

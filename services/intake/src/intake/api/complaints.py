@@ -46,7 +46,7 @@ from intake.api.deps import (
 )
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, complaint_number, free_text, new_access_code
-from intake.domain.identity import mask_email, mask_id_number, mask_name, mask_phone, region_code
+from intake.domain.identity import mask_identity, region_code
 from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, Status, check_window, complainant_actions
 from intake.domain.principals import Kind, Principal, is_complainant_of
 
@@ -91,10 +91,7 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, principal: Call
                 "phone": intake.cipher.encrypt("phone", person.phone),
                 "email": intake.cipher.encrypt("email", person.email) if person.email else None,
             },
-            "complainant_masked": {
-                "name": mask_name(person.name), "id_number": mask_id_number(person.id_number),
-                "phone": mask_phone(person.phone), "email": mask_email(person.email) if person.email else None,
-            },
+            "complainant_masked": mask_identity(person.model_dump()),
             "complainant_key": intake.blind_index.digest(person.id_number),
             "phone_key": intake.blind_index.digest(person.phone),
             "region_code": region_code(person.id_number),

@@ -1,5 +1,12 @@
-"""Webhook deliveries and alerts, for operators through the gateway: intake checks the operator's
-account and role, and passes the request on to notification's operator API, which owns them."""
+"""Webhook deliveries and alerts, for staff through the gateway: intake checks the caller's account and
+role, and passes the request on to notification's operator API, which owns them.
+
+Operators keep deliveries flowing: deliveries (list, read, redeliver), alerts (list, acknowledge), a
+company's endpoint (read, its secret masked; disable, enable). Where webhooks go and what signs them
+(setting an endpoint, rotating its secret, whose answer shows the secret in full) is for admins, passed
+on with notification's admin token: an operator who could rotate a secret could forge that company's
+webhooks.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +15,30 @@ import re
 from fastapi import APIRouter, Request, Response
 from greenchannel.problems import Problem
 
-from intake.api.deps import Intake, IntakeDep, OperatorDep
+from intake.api.deps import AdminDep, Intake, IntakeDep, OperatorDep
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
-# What operators may reach of notification's API: deliveries (list, read, redeliver), company
-# endpoints (read, disable, enable, rotate the secret) and alerts (list, acknowledge).
+# What staff may reach of notification's API (the routes below say who).
 ALLOWED = {
     "GET": ("deliveries", "companies", "alerts"),
     "POST": ("deliveries", "companies", "alerts"),
+    "PUT": ("companies",),
 }
 
 
 SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")  # no dot segments, nothing to escape
 
 
-async def _pass_on(request: Request, intake: Intake) -> Response:
+async def _pass_on(request: Request, intake: Intake, *, as_admin: bool = False) -> Response:
     path = request.url.path.removeprefix("/v1/ops")
     segments = path.strip("/").split("/")
     if segments[0] not in ALLOWED.get(request.method, ()) or not all(SEGMENT.fullmatch(part) for part in segments):
         raise Problem(404, "not_found", "No such operator resource.")
-    body = await request.body() if request.method == "POST" else None
+    body = await request.body() if request.method in ("POST", "PUT") else None
     answer = await intake.notification.operator_call(request.method, f"/v1{path}",
-                                                     list(request.query_params.multi_items()), body or None)
+                                                     list(request.query_params.multi_items()), body or None,
+                                                     as_admin=as_admin)
     return Response(answer.content, status_code=answer.status_code,
                     media_type=answer.headers.get("content-type", "application/json"))
 
@@ -55,9 +63,25 @@ async def read_endpoint(company_id: str, request: Request, intake: IntakeDep, _:
     return await _pass_on(request, intake)
 
 
+@router.put("/companies/{company_id}/webhook-endpoint", summary="Set a company's webhook endpoint (admin)",
+            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["url"],
+                "properties": {"url": {"type": "string"}, "secret": {"type": "string"}}}}}}})
+async def set_endpoint(company_id: str, request: Request, intake: IntakeDep, _: AdminDep) -> Response:
+    return await _pass_on(request, intake, as_admin=True)
+
+
+@router.post("/companies/{company_id}/webhook-endpoint/rotate-secret",
+             summary="Rotate the signing secret of a company's webhook endpoint; shown in full once (admin)")
+async def rotate_secret(company_id: str, request: Request, intake: IntakeDep, _: AdminDep) -> Response:
+    return await _pass_on(request, intake, as_admin=True)
+
+
 @router.post("/companies/{company_id}/webhook-endpoint/{action}",
-             summary="Disable, enable, or rotate the secret of a company's webhook endpoint")
-async def change_endpoint(company_id: str, action: str, request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
+             summary="Disable or enable a company's webhook endpoint")
+async def change_endpoint(company_id: str, action: str, request: Request, intake: IntakeDep,
+                          _: OperatorDep) -> Response:
+    # rotate-secret is the admin's route above (matched first); any other action is notification's 404.
     return await _pass_on(request, intake)
 
 

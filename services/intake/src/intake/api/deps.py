@@ -1,8 +1,11 @@
 """What every router depends on: the collaborators built at start-up, the caller's identity, idempotent actions.
 
 Identity comes from exactly one of: a bearer token (complainant or operator), an ``X-Api-Key``
-(company), or, on a complaint's own routes, its ``X-Access-Code`` (guest). Object-level checks
-(``intake.domain.principals.may_read``) answer 404 for everything the caller may not see.
+(company), or, on a complaint's own routes, its ``X-Access-Code`` (guest). Tokens and keys are
+checked against their account or key on every request (tokens through a short per-process cache,
+see ``intake.adapters.identities``): a staff member's roles are the account's, not the token's.
+Object-level checks (``intake.domain.principals.may_read``) answer 404 for everything the caller may
+not see.
 """
 
 from __future__ import annotations
@@ -119,9 +122,10 @@ async def caller(
         return principal
     if authorization:
         scheme, _, token = authorization.partition(" ")
-        principal = intake.identities.principal_from_token(token.strip()) if scheme.lower() == "bearer" else None
-        if principal is None or not await intake.identities.session_current(principal):
-            raise _unauthorized("The token is invalid or has expired.")
+        principal = await intake.identities.principal_from_token(token.strip()) if scheme.lower() == "bearer" else None
+        if principal is None:
+            raise _unauthorized("The token is invalid, has expired, or was ended (signed out, password changed, "
+                                "account disabled).")
         return principal
     return None
 
@@ -148,6 +152,18 @@ ComplainantDep = Annotated[Principal, Depends(require(Kind.COMPLAINANT))]
 CompanyDep = Annotated[Principal, Depends(require(Kind.COMPANY))]
 OperatorDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.OPERATOR))]
 AdminDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.ADMIN))]
+
+
+def signed_in(principal: CallerDep) -> Principal:
+    """Any account signed in with a bearer token (complainant or staff); a company's API key is no account."""
+    if principal is None:
+        raise _unauthorized("Sign in first.")
+    if principal.kind not in (Kind.COMPLAINANT, Kind.OPERATOR):
+        raise Problem(403, "forbidden", "This action is open to signed-in accounts only.")
+    return principal
+
+
+AccountDep = Annotated[Principal, Depends(signed_in)]
 
 
 async def case_for(intake: Intake, number: str, principal: Principal | None,

@@ -1,4 +1,4 @@
-"""Opaque cursors for stable, newest-first pagination over (submitted_at, number)."""
+"""Opaque cursors for stable, newest-first pagination over (a time, an id): (submitted_at, number) by default."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 from greenchannel.problems import Problem
 
 
-def encode_cursor(last: dict[str, Any]) -> str:
-    raw = json.dumps([last["submitted_at"].isoformat(), last["_id"]]).encode()
+def encode_cursor(last: dict[str, Any], time_field: str = "submitted_at") -> str:
+    raw = json.dumps([last[time_field].isoformat(), last["_id"]]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

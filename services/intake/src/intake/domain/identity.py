@@ -8,6 +8,7 @@ GB 11643-1999: 18 characters = 6-digit administrative division code, 8-digit bir
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
 import phonenumbers
@@ -94,3 +95,14 @@ def mask_phone(e164: str) -> str:
 def mask_email(email: str) -> str:
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+# The complainant's identity as staff see it by default, each field masked; one field in full is a
+# separate, audited request (``POST /v1/ops/complaints/{number}/reveal``).
+IDENTITY_FIELDS = ("name", "id_number", "phone", "email")
+_MASKS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone, "email": mask_email}
+
+
+def mask_identity(identity: Mapping[str, str | None]) -> dict[str, str | None]:
+    """Every identity field masked (张三 -> 张*, 11010519491231002X -> 1101**********002X); absent ones stay None."""
+    return {name: _MASKS[name](identity[name]) if identity.get(name) else None for name in IDENTITY_FIELDS}

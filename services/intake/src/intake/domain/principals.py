@@ -2,8 +2,12 @@
 
 Authorisation is checked on every object: a guest sees only the
 complaint whose access code it presented, a complainant only their own complaints, a company only
-complaints forwarded to it (never before forwarding), an operator everything. Callers answer a
-denial exactly like a missing complaint (404), so existence itself stays private.
+complaints forwarded to it (never before forwarding), an operator (or admin) everything, with the
+complainant's identity masked. A regulator reads figures, never a case file, its evidence or contact
+details. Callers answer a denial exactly like a missing complaint (404), so existence itself stays private.
+
+A staff member's roles are those of their account at the time of the request, never those of the
+moment they signed in: the token names the account and its ``token_version`` only.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ class Kind(StrEnum):
 
 class Role(StrEnum):
     OPERATOR = "operator"  # moderates, mediates appeals, redirects, accepts or rejects by hand
-    ADMIN = "admin"  # also manages operator accounts, company API keys and the directory
-    REGULATOR = "regulator"  # reads statistics, including unpublished cases
+    ADMIN = "admin"  # also manages staff, company API keys, webhook secrets, the directory; reads the audit log
+    REGULATOR = "regulator"  # reads statistics, including unpublished cases; never a case file
 
 
 @dataclass(frozen=True)
@@ -31,8 +35,7 @@ class Principal:
     kind: Kind
     id: str  # complaint number (guest), account id, company id, or operator id
     roles: frozenset[Role] = field(default_factory=frozenset)
-    # A complainant's sessions end when the account's version moves on (a password reset).
-    token_version: int = 0
+    token_version: int = 0  # the account's token version the credential was issued under (bearer tokens only)
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles or (self.kind is Kind.OPERATOR and Role.ADMIN in self.roles)
@@ -47,7 +50,7 @@ def may_read(principal: Principal, case: dict[str, Any]) -> bool:
         case Kind.COMPANY:
             return case.get("company_id") == principal.id and case.get("forwarded_at") is not None
         case Kind.OPERATOR:
-            return True
+            return principal.has_role(Role.OPERATOR)
     return False
 
 

@@ -114,7 +114,10 @@ class AccountCodes:
                 raise CodeRejected()
             return principal
 
-        return await in_transaction(self.runtime.mongo, work)
+        principal = await in_transaction(self.runtime.mongo, work)
+        # The old tokens end here at once, and on the other replicas within the account cache's bound.
+        self.identities.forget(principal.kind, principal.id)
+        return principal
 
     async def confirm_sign_in(self, login: str, code: str) -> Principal:
         record_id, issue_id = await self._spend("sign_in", login, code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from greenchannel.bearer import require_bearer, settings_token
+from greenchannel.bearer import require_any_bearer, require_bearer, settings_token
 
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository
@@ -14,10 +14,14 @@ from notification.adapters.messages import MessageRepository
 from notification.adapters.resolver import TargetGuard
 from notification.worker import DeliveryWorker
 
-# Operator endpoints take ``Bearer <OPERATOR_TOKEN>``; those for the other services (intake, the
-# gateway) ``Bearer <INTERNAL_TOKEN>``.
-require_operator = require_bearer(settings_token("operator_token"), "operator's")
+# Operator endpoints take ``Bearer <OPERATOR_TOKEN>`` (or the admin's); those for the other services
+# (intake, the gateway) ``Bearer <INTERNAL_TOKEN>``. Setting a company's webhook endpoint and rotating
+# its signing secret take ``Bearer <ADMIN_TOKEN>`` only, which intake sends for its admins alone: whoever
+# holds the operator's token keeps deliveries flowing, but can neither learn nor choose a secret to forge
+# a company's webhooks with.
+require_operator = require_any_bearer((settings_token("operator_token"), settings_token("admin_token")), "operator's")
 require_internal = require_bearer(settings_token("internal_token"), "internal")
+require_admin = require_bearer(settings_token("admin_token"), "admin's")
 
 
 def _endpoints(request: Request) -> EndpointRepository:

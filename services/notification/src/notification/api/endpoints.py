@@ -1,6 +1,7 @@
 """Operator API for company webhook endpoints: register or change (PUT), read (GET), disable (DELETE, or
 POST .../disable with a reason), enable again (POST .../enable) and rotate the signing secret
-(POST .../rotate-secret).
+(POST .../rotate-secret). Registering or changing an endpoint and rotating its secret take the admin's
+token; the rest the operator's or the admin's.
 
 A signing secret is shown in full once, in the answer that created it (the endpoint's creation or
 a rotation); every other answer masks it. Enabling, like a PUT, releases the deliveries that
@@ -18,11 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from notification.adapters.endpoints import RotationRaced
 from notification.adapters.resolver import TargetForbidden, TargetNotHttps, TargetUnresolvable
-from notification.api.dependencies import Deliveries, Endpoints, Guard, Worker, require_operator
+from notification.api.dependencies import Deliveries, Endpoints, Guard, Worker, require_admin, require_operator
 from notification.domain.secrets import InvalidSecret, generate_secret, mask_secret, validate_secret
 from notification.domain.targets import MAX_URL_LENGTH, InvalidWebhookUrl, parse_target
 
 router = APIRouter(prefix="/v1/companies", tags=["webhook endpoints"], dependencies=[Depends(require_operator)])
+ADMIN_ONLY = [Depends(require_admin)]  # what decides where webhooks go and what signs them
 
 CompanyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,100}$", description="The company's id in the directory.")]
 
@@ -95,7 +97,7 @@ def _not_found(company_id: str) -> Problem:
 
 @router.put(
     "/{company_id}/webhook-endpoint",
-    response_model=EndpointView,
+    response_model=EndpointView, dependencies=ADMIN_ONLY,
     responses={201: {"model": EndpointView, "description": "Created; the answer shows the secret in full, once."}},
 )
 async def put_endpoint(
@@ -177,7 +179,7 @@ async def enable_endpoint(
     return _view(endpoint, reveal_secret=False)
 
 
-@router.post("/{company_id}/webhook-endpoint/rotate-secret", response_model=EndpointView)
+@router.post("/{company_id}/webhook-endpoint/rotate-secret", response_model=EndpointView, dependencies=ADMIN_ONLY)
 async def rotate_secret(
     company_id: CompanyId, endpoints: Endpoints,
     rotation: Annotated[SecretRotation | None, Body(description="Optional; overlap_s defaults to one day.")] = None,

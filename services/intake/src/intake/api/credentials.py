@@ -1,0 +1,53 @@
+"""What any signed-in account (complainant or staff) does with its own credentials: change the password,
+sign out everywhere. Both end every token the account holds (its ``token_version`` moves on): on this
+replica at once, on the others within ``account_cache_ttl_s``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+from greenchannel.problems import Problem
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+
+from intake.adapters.identities import PasswordChangedMeanwhile, WrongPassword
+from intake.api.accounts import Password
+from intake.api.deps import AccountDep, IntakeDep
+
+router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    old_password: Annotated[str, StringConstraints(max_length=128)]
+    new_password: Password
+
+    @model_validator(mode="after")
+    def _a_new_password(self) -> PasswordChange:
+        if self.new_password == self.old_password:
+            raise PydanticCustomError("password_unchanged", "The new password must differ from the old one.")
+        return self
+
+
+@router.post("/password", summary="Change your password: every other token of the account ends; a new one is answered")
+async def change_password(body: PasswordChange, intake: IntakeDep, account: AccountDep) -> dict[str, Any]:
+    # Wrong old passwords count like failed sign-ins: a stolen token is no way to guess the password.
+    attempts = f"password:{account.kind.value}:{account.id}"
+    await intake.limits.check(intake.rules.login_per_login, attempts)
+    try:
+        principal = await intake.identities.change_password(account, body.old_password, body.new_password)
+    except WrongPassword:
+        await intake.limits.hit(intake.rules.login_per_login, attempts)
+        raise Problem(422, "wrong_password", "The old password is wrong.") from None
+    except PasswordChangedMeanwhile:
+        raise Problem(409, "password_changed_meanwhile",
+                      "The password was changed by another request at the same time; sign in again.") from None
+    return intake.identities.issue_token(principal)
+
+
+@router.post("/sign-out-everywhere", status_code=204, summary="End every token of your account, this one included")
+async def sign_out_everywhere(intake: IntakeDep, account: AccountDep) -> Response:
+    await intake.identities.sign_out_everywhere(account)
+    return Response(status_code=204)
