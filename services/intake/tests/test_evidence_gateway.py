@@ -15,7 +15,7 @@ import io
 import json
 import os
 import struct
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -77,6 +77,7 @@ async def stack(mongo_url, s3_endpoint, broker_namespace, run_id):
             mongo = AsyncMongoClient(mongo_url, tz_aware=True)
             storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
             client.evidence_app, client.storage, client.bucket = evidence, storage, evidence_settings.s3_bucket
+            client.evidence_url, client.mongo = evidence_url, mongo
             client.app = intake
             client.evidence_db = mongo[evidence_settings.database_name]
             client.s3_endpoint, client.public_endpoint = s3_endpoint, evidence_settings.s3_public_endpoint
@@ -274,10 +275,10 @@ async def test_every_refusal_is_a_problem_and_leaves_nothing_in_storage(stack):
     bad_hash = {"media_type": "application/pdf", "size": 10, "sha256": "not-a-hash"}
     refusals["malformed hash"] = (await stack.post("/v1/uploads", json=bad_hash), 422, "validation_failed")
 
-    async def uploaded(declared: dict, sent: bytes | None) -> str:
+    async def uploaded(declared: dict, sent: bytes | None, stored: int = 200) -> str:
         ticket = (await stack.post("/v1/uploads", json=declared)).json()
         if sent is not None:
-            assert (await put(ticket["url"], sent)).status_code == 200
+            assert (await put(ticket["url"], sent)).status_code == stored
         return ticket["upload_id"]
 
     async def completion(upload_id: str) -> httpx.Response:
@@ -287,8 +288,9 @@ async def test_every_refusal_is_a_problem_and_leaves_nothing_in_storage(stack):
     content = video(64 * 1024)
     mismatch = await uploaded(declaration(PDF, "application/pdf"), PDF.replace(b"Catalog", b"Catalox"))
     refusals["hash mismatch"] = (await completion(mismatch), 422, "upload_hash_mismatch")
-    shorter = await uploaded(declaration(content), content[:-1])
-    refusals["size mismatch"] = (await completion(shorter), 422, "upload_size_mismatch")
+    # Storage refuses a PUT of another length than the declared one: the URL is signed for it.
+    shorter = await uploaded(declaration(content), content[:-1], stored=403)
+    refusals["size mismatch"] = (await completion(shorter), 409, "upload_not_received")
     pdf_as_video = await uploaded(declaration(PDF, "video/mp4"), PDF)
     refusals["type mismatch"] = (await completion(pdf_as_video), 415, "media_type_mismatch")
     never = await uploaded(declaration(content), None)
@@ -480,3 +482,94 @@ async def send_part_then_stop(stack, headers: dict[str, str], sent: bytes) -> in
         return None
     finally:
         writer.close()
+
+
+# --- the daily byte budget of anonymous uploads per address ----------------------------------------------------
+
+BUDGET = 300_000  # three of the ~100 kB videos below
+
+
+@pytest.fixture
+async def budgeted(stack, broker_namespace, mongo_url, run_id):
+    """A second intake in front of the same evidence, with a small budget and its own store (a fresh address book)."""
+    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_budget_{os.urandom(4).hex()}",
+                        outbox_poll_interval_s=0.1, evidence_url=stack.evidence_url,
+                        anonymous_upload_bytes_per_ip_per_day=BUDGET,
+                        **broker_namespace.settings_for("intake-budget"))
+    assert settings.rate_limits_enabled and not settings.trusted_proxies  # production's defaults
+    async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
+        client.db = stack.mongo[settings.database_name]
+        yield client
+
+
+def budget_refusal(answer: httpx.Response) -> int:
+    """The seconds of a budget refusal's Retry-After, after checking it is the problem document it must be."""
+    assert answer.status_code == 429, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["code"] == "upload_budget_exhausted" and "额度" in answer.json()["detail"]
+    retry_after = int(answer.headers["retry-after"])
+    assert 0 < retry_after <= 25 * 3600 and answer.json()["retry_after_s"] == retry_after
+    return retry_after
+
+
+async def test_concurrent_anonymous_uploads_never_overshoot_the_daily_budget_of_their_address(stack, budgeted):
+    records, objects = await stack.evidence_db.evidence.count_documents({}), await stored_under(stack, "unattached/")
+    files = [video(99_000) for _ in range(8)]
+    answers = await asyncio.gather(*(
+        budgeted.post("/v1/evidence", content=content, headers=named(f"录像{index}.mp4", "video/mp4"))
+        for index, content in enumerate(files)))
+
+    stored = [answer for answer in answers if answer.status_code == 201]
+    refused = [answer for answer in answers if answer.status_code != 201]
+    assert len(stored) == 3 and len(refused) == 5, [answer.status_code for answer in answers]
+    for answer in refused:
+        budget_refusal(answer)
+    # The refused ones stored nothing: three records, three objects, and the budget holds what was stored.
+    assert await stack.evidence_db.evidence.count_documents({}) == records + 3
+    assert len(await stored_under(stack, "unattached/")) == len(objects) + 3
+    ledger = await budgeted.db.upload_budgets.find_one({})
+    assert sorted(item["bytes"] for item in ledger["reservations"]) == sorted(answer.json()["size"] for answer in stored)
+    assert sum(item["bytes"] for item in ledger["reservations"]) <= BUDGET
+
+    # A presigned upload and a multipart form from the same address are refused too, before anything is issued.
+    uploads = await stack.evidence_db.uploads.count_documents({})
+    presigned = await budgeted.post("/v1/uploads", json=declaration(files[0]))
+    form = await budgeted.post("/v1/evidence", files={"file": ("录像.mp4", files[0], "video/mp4")})
+    for answer in (presigned, form):
+        budget_refusal(answer)
+    assert await stack.evidence_db.uploads.count_documents({}) == uploads
+    assert await stack.evidence_db.evidence.count_documents({}) == records + 3
+
+
+async def test_refused_files_give_their_bytes_back_and_an_unknown_length_reserves_the_most_it_may_be(stack, budgeted):
+    content = video(99_000)
+    # A PDF declared as a video: evidence refuses it, so it costs nothing.
+    disguised = await budgeted.post("/v1/evidence", content=PDF + bytes(99_000), headers=named("录像.mp4", "video/mp4"))
+    assert (disguised.status_code, disguised.json()["code"]) == (415, "media_type_mismatch")
+    refused_declaration = await budgeted.post("/v1/uploads", json=declaration(content, "application/x-msdownload"))
+    assert refused_declaration.status_code == 415
+    ledger = await budgeted.db.upload_budgets.find_one({})
+    assert ledger["reservations"] == []
+
+    # Without a length, a video may be up to its limit (200 MiB), more than the budget: refused before it is read.
+    chunked = await budgeted.post("/v1/evidence", content=in_pieces(content), headers=named("录像.mp4", "video/mp4"))
+    assert "content-length" not in chunked.request.headers
+    budget_refusal(chunked)
+
+    # A presigned upload counts its declared size from when its URL is issued, for as long as the file may lie
+    # unattached in storage (at least a day).
+    ticket = await budgeted.post("/v1/uploads", json=declaration(content))
+    assert ticket.status_code == 201, ticket.text
+    assert (await put(ticket.json()["url"], content)).status_code == 200
+    assert (await budgeted.post(f"/v1/uploads/{ticket.json()['upload_id']}/complete")).status_code == 201
+    [reservation] = (await budgeted.db.upload_budgets.find_one({}))["reservations"]
+    kept_s = stack.evidence_app.state.settings.orphan_ttl_s + stack.evidence_app.state.settings.cleanup_interval_s
+    remaining = reservation["until"].replace(tzinfo=UTC) - datetime.now(UTC)
+    assert reservation["bytes"] == len(content)
+    assert timedelta(seconds=kept_s) - timedelta(minutes=1) < remaining <= timedelta(seconds=max(kept_s, 86400))
+    # Two more fit, a third does not.
+    assert [(await budgeted.post("/v1/uploads", json=declaration(content))).status_code for _ in range(2)] == [201, 201]
+    retry_after = budget_refusal(await budgeted.post("/v1/uploads", json=declaration(content)))
+    assert retry_after > 86400 - 60  # the oldest reservation of the day stops counting only then
+    # A header naming another address changes nothing: no proxy is trusted by default.
+    budget_refusal(await budgeted.post("/v1/uploads", json=declaration(content), headers={"X-Forwarded-For": "198.51.100.7"}))

@@ -181,7 +181,8 @@ async def platform(mongo_url, broker_namespace, run_id):
             smtp_timeout_s=2, dispatch_retry_schedule_s=DISPATCH_SCHEDULE, dispatch_poll_interval_s=0.2,
             dispatch_lease_s=6, outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200,
             delivery_poll_interval_s=0.2, webhook_timeout_s=2, delivery_lease_s=5, log_json=False,
-            webhook_allow_private_targets=True, webhook_retry_schedule_s=WEBHOOK_SCHEDULE,
+            webhook_allow_private_targets=True, greenchannel_env="development",
+            webhook_retry_schedule_s=WEBHOOK_SCHEDULE,
         )
         app = create_app(settings)
         try:

@@ -41,6 +41,7 @@ async def platform(mongo_url, broker_namespace, run_id):
         admin_token="test-admin-token",
         outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200, delivery_poll_interval_s=0.2,
         webhook_timeout_s=2, delivery_lease_s=5, log_json=False, webhook_allow_private_targets=True,
+        greenchannel_env="development",  # the receivers are plain http
         webhook_retry_schedule_s=SCHEDULE, alert_failure_threshold=FAILURE_THRESHOLD, metrics_refresh_interval_s=0.2,
     )
     app = create_app(settings)
@@ -538,7 +539,7 @@ def _count(metrics: dict, outcome: str) -> float:
 async def test_metrics_count_attempts_by_outcome(platform):
     before = await platform.metrics()
     assert {outcome for (name, labels) in before if name == "greenchannel_webhook_deliveries_total"
-            for _, outcome in labels} == {"delivered", "retry", "failed", "gone", "forbidden"}
+            for _, outcome in labels} == {"delivered", "retry", "failed", "gone", "forbidden", "not_https"}
     company, receiver, _ = await platform.company()
     delivered = await platform.publish(accepted(company))
     await platform.delivery_in(webhook_id_of(delivered), "delivered")

@@ -4,10 +4,13 @@ SecantusDB, and a company's webhook receiver on its own port that verifies Stand
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
+import os
+import secrets
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 
 import aio_pika
 import httpx
@@ -32,9 +35,12 @@ SCHEDULE = [0, 0.4, 0.4, 0.4]
 def make_settings(mongo_url, broker_namespace, run_id, name, **overrides) -> Settings:
     return Settings(
         service_name=name, mongo_url=mongo_url, mongo_db=f"t{run_id}_{name.replace('-', '_')}",
-        **broker_namespace.settings_for(name), operator_token="test-operator-token", admin_token="test-admin-token",
+        **broker_namespace.settings_for(name),
         outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200, delivery_poll_interval_s=0.2,
-        webhook_timeout_s=2, delivery_lease_s=5, log_json=False, **overrides,
+        webhook_timeout_s=2, delivery_lease_s=5, log_json=False,
+        # The receivers here are plain http, which production refuses (see the test of it).
+        **{"greenchannel_env": "development", "operator_token": "test-operator-token", "admin_token": "test-admin-token",
+           **overrides},
     )
 
 
@@ -120,6 +126,10 @@ async def receivers():
             return receiver, base_url
 
         yield start
+
+
+def key_ring(key_id: str) -> str:
+    return json.dumps({key_id: base64.b64encode(os.urandom(32)).decode()})
 
 
 def unique(prefix: str) -> str:
@@ -357,3 +367,76 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
         # Each refused attempt is counted as such (not as a retry or a failure).
         refused_after = REGISTRY.get_sample_value("greenchannel_webhook_deliveries_total", {"outcome": "forbidden"})
         assert refused_after - refused_before == 2
+
+
+async def test_plain_http_targets_are_refused_in_production_at_registration_and_at_delivery(
+    mongo_url, broker_namespace, run_id, platform, receivers
+):
+    # Production, with secrets of its own (it refuses the published ones). Loopback is allowed so that only the
+    # scheme decides.
+    admin_token = secrets.token_urlsafe(32)
+    settings = make_settings(mongo_url, broker_namespace, run_id, "notification-production",
+                             greenchannel_env="production", webhook_allow_private_targets=True,
+                             webhook_retry_schedule_s=[0, 0.2], operator_token=secrets.token_urlsafe(32),
+                             admin_token=admin_token, internal_token=secrets.token_urlsafe(32),
+                             webhook_secret_keys=key_ring("k1"), webhook_secret_active_key_id="k1",
+                             code_transport_keys=key_ring("k1"), code_transport_active_key_id="k1")
+    assert not settings.is_development
+    app = create_app(settings)
+    async with (
+        serve(app) as base_url,
+        httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {admin_token}"}) as client,
+    ):
+        company = unique("co")
+        path = f"/v1/companies/{company}/webhook-endpoint"
+        for url in ("http://127.0.0.1:8080/h", "HTTP://127.0.0.1/h", "http://[::1]:443/h"):
+            refused = await client.put(path, json={"url": url})
+            assert refused.status_code == 422, url
+            assert refused.headers["content-type"] == "application/problem+json"
+            assert refused.json()["code"] == "webhook_url_not_https"
+        assert (await client.get(path)).status_code == 404  # nothing written
+        accepted = await client.put(path, json={"url": "https://127.0.0.1:9/h"})
+        assert accepted.status_code == 201, accepted.text
+
+        # An http endpoint stored before https was required: nothing is sent; it is disabled with one alert
+        # and the deliveries wait for an https URL.
+        other = unique("co")
+        receiver, receiver_url = await receivers(generate_secret())
+        now = datetime.now(UTC)
+        await app.state.endpoints.collection.insert_one(
+            {"_id": other, "url": f"{receiver_url}/webhooks/{other}", "secret": generate_secret(),
+             "status": "enabled", "disabled_reason": None, "created_at": now, "updated_at": now}
+        )
+        await platform.tap.wait_for_consumer(queue_names(settings)[0])
+        events = [accepted_event(other, unique("GC")) for _ in range(2)]
+        for event in events:
+            await platform.publish(event)
+
+        async def parked(event):
+            response = await client.get(f"/v1/deliveries/{webhook_id_of(event)}")
+            return response.status_code == 200 and response.json()["status"] == "no_endpoint"
+
+        for event in events:
+            await wait_for(lambda event=event: parked(event))
+        endpoint = (await client.get(f"/v1/companies/{other}/webhook-endpoint")).json()
+        assert endpoint["status"] == "disabled" and endpoint["disabled_reason"] == "not_https"
+        alerts = (await client.get("/v1/alerts", params={"company_id": other})).json()["items"]
+        assert [alert["kind"] for alert in alerts] == ["endpoint_not_https"]
+        assert receiver.received == []
+
+        # Enabling it again is refused while its URL is plain http; registering an https URL releases the
+        # deliveries: they are attempted (here at a closed port), not lost.
+        enabling = await client.post(f"/v1/companies/{other}/webhook-endpoint/enable")
+        assert (enabling.status_code, enabling.json()["code"]) == (422, "webhook_url_not_https")
+        assert (await client.get(f"/v1/companies/{other}/webhook-endpoint")).json()["status"] == "disabled"
+        assert (await client.put(f"/v1/companies/{other}/webhook-endpoint",
+                                 json={"url": "https://127.0.0.1:9/h"})).status_code == 200
+
+        async def attempted(event):
+            response = await client.get(f"/v1/deliveries/{webhook_id_of(event)}")
+            return response.json()["attempts"] if response.status_code == 200 else None
+
+        for event in events:
+            attempts = await wait_for(lambda event=event: attempted(event))
+            assert attempts[0]["url"] == "https://127.0.0.1:9/h" and attempts[0]["status_code"] is None
+        assert receiver.received == []

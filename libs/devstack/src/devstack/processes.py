@@ -132,7 +132,8 @@ def service_env(
         if s3_bucket:
             env["S3_BUCKET"] = s3_bucket
     if service == "notification":
-        # Test receivers listen on loopback, which the SSRF guard refuses in production.
+        # Test receivers listen on loopback over plain http, which production refuses (the environment is
+        # development mode, above).
         env["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
         if "intake" in urls:
             env["INTAKE_URL"] = urls["intake"]

@@ -59,7 +59,7 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
     if name == "evidence":
         env.update(S3_ENDPOINT=s3, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)
     if name == "notification":
-        # The development receiver listens on loopback, which the SSRF guard refuses in production.
+        # The development receiver listens on loopback over plain http, which production refuses.
         env.update(WEBHOOK_ALLOW_PRIVATE_TARGETS="true", INTAKE_URL=f"http://127.0.0.1:{INTERNAL_PORTS['intake']}")
     return env
 

@@ -2,7 +2,8 @@
 
 A direct upload streams through :class:`~evidence.ingestion.Ingestion` as it arrives. A presigned
 upload is checked up front against what the client declares (size within its kind's limit, type
-on the allow-list), then PUT by the client into ``quarantine/<upload_id>``; completing it checks
+on the allow-list), then PUT by the client into ``quarantine/<upload_id>`` with a URL signed for
+exactly the declared size (storage refuses any other length); completing it checks
 size, type by content and SHA-256 against the declaration (images are read back and rewritten
 without their metadata; anything else is copied inside storage to its final key and the copy
 checked), and the quarantined object is removed whatever the verdict. Quarantined objects never
@@ -135,7 +136,7 @@ class EvidenceService:
             evidence_id=uuid.uuid4().hex,
         )
         await self.uploads.insert(upload)
-        url = await self.storage.upload_link(upload.quarantine_key, self.settings.upload_url_ttl_s)
+        url = self.storage.upload_link(upload.quarantine_key, size, self.settings.upload_url_ttl_s)
         log.info("presigned upload started", number=number, upload_id=upload_id, media_type=upload.media_type, size=size)
         return UploadTicket(upload_id=upload_id, url=url, expires_at=upload.url_expires_at, complete_by=upload.complete_by)
 
@@ -162,6 +163,7 @@ class EvidenceService:
         if stored_size is None:
             await self.uploads.release(upload_id, self.instance_id)
             raise Problem(409, "upload_not_received", "Nothing was uploaded yet: PUT the file to the upload URL first.")
+        # Storage refuses a PUT of another length than the signed one; this holds for a storage that would not.
         if stored_size != upload.size:
             refusal = SizeMismatch(f"The uploaded file has {stored_size} bytes; {upload.size} were declared.")
             raise await self._reject(upload, refusal) from None

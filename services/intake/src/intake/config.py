@@ -89,6 +89,11 @@ class Settings(ServiceSettings):
     # memory. Generous: many people share one address behind a carrier's NAT.
     public_reads_per_ip_per_minute: int = Field(default=600, ge=1)
     public_read_burst: int = Field(default=120, ge=1)
+    anonymous_upload_bytes_per_ip_per_day: int = Field(
+        default=1024 * 1024 * 1024, ge=1,
+        description="Bytes one address may upload before filing in a day; a file never attached counts until evidence "
+        "removes it. Reserved before anything is stored; over it, 429 with Retry-After.",
+    )
     feedback_per_ip_per_hour: int = Field(default=20, ge=1)
     registrations_per_ip_per_hour: int = Field(default=20, ge=1)
     # How often staged statistics are folded into the rollups: how far public figures trail the case file.

@@ -36,6 +36,7 @@ from intake.adapters.publication import Publication
 from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
+from intake.adapters.upload_budget import UploadBudget
 from intake.api import (
     accounts, company, complaints, credentials, dead_letters, deliveries, directory, disclosure, feedback, internal,
     open_data, operators, pages, public, regulator, staff, uploads,
@@ -114,6 +115,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await limits.ensure_indexes()
         guesses = GuessGuard(runtime.db, guess_policy(settings), GuessingAlerts(runtime), settings.rate_limits_enabled)
         await guesses.ensure_indexes()
+        # Off with the other per-address limits (RATE_LIMITS_ENABLED), e.g. for one test client standing for many.
+        app.state.upload_budget = UploadBudget(runtime.db, budget_bytes=settings.anonymous_upload_bytes_per_ip_per_day,
+                                               enabled=settings.rate_limits_enabled)
+        await app.state.upload_budget.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
         audit_log = AuditLog(runtime.db)

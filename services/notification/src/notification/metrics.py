@@ -29,6 +29,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     GONE = "gone"
     FORBIDDEN = "forbidden"
+    NOT_HTTPS = "not_https"
 
 
 DELIVERIES = Counter(

@@ -8,6 +8,9 @@ least once, with the same webhook id so the company can deduplicate).
 Outcomes (Standard Webhooks, "retry schedule" and "endpoint disabling"):
 * 2xx: ``delivered`` and ``webhook.delivered`` in the same transaction;
 * 410 Gone: the endpoint is disabled, the delivery fails, ``webhook.failed``;
+* a plain-http URL outside development (registered before https was required): no request is made,
+  the endpoint is disabled with an ``endpoint_not_https`` alert, and the delivery waits like any
+  delivery without an endpoint until an https URL is registered;
 * anything else (other status, network error, a target the SSRF guard refuses): retried after
   the next delay of the schedule; when the schedule is exhausted the delivery ``failed`` (the
   dead letter operators see) and ``webhook.failed`` is published.
@@ -24,7 +27,7 @@ in the Prometheus metrics (:mod:`notification.metrics`) once its outcome is stor
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from typing import Any
 
 from greenchannel.contracts import WebhookDelivered, WebhookFailed
@@ -38,9 +41,15 @@ from notification import metrics
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository, LeaseLost
 from notification.adapters.endpoints import EndpointRepository
-from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetUnresolvable
+from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetNotHttps, TargetUnresolvable
 from notification.adapters.sender import SendResult, WebhookSender
-from notification.domain.alerts import delivery_failed, endpoint_failing, endpoint_gone, failure_streak_alerts
+from notification.domain.alerts import (
+    delivery_failed,
+    endpoint_failing,
+    endpoint_gone,
+    endpoint_not_https,
+    failure_streak_alerts,
+)
 from notification.domain.deliveries import GONE, DeliveryStatus, attempt_record, is_success
 from notification.domain.schedule import next_attempt_at
 from notification.domain.secrets import signing_secrets
@@ -109,13 +118,14 @@ class DeliveryWorker:
         company_id = delivery["company_id"]
         endpoint = await self.endpoints.get_enabled(company_id)
         if endpoint is None:
-            await self.deliveries.park(delivery)
-            # An endpoint registered during this attempt released nothing yet; look once more.
-            if await self.endpoints.get_enabled(company_id) is not None and await self.deliveries.release_parked(company_id):
-                self.wake()
+            await self._park(delivery)
             return
         started = datetime.now(timezone.utc)
         result = await self._send(endpoint, delivery, started)
+        if result.refused == "not_https":
+            await self._not_https(delivery, endpoint)
+            metrics.DELIVERIES.labels(outcome=Outcome.NOT_HTTPS).inc()
+            return
         if result.refused is None:
             metrics.DELIVERY_SECONDS.observe(result.duration_ms / 1000)
         attempt = attempt_record(started, endpoint["url"], result.duration_ms, result.status_code, result.error)
@@ -144,6 +154,8 @@ class DeliveryWorker:
         # The guard runs again at every attempt: DNS may have changed since the endpoint was registered.
         try:
             resolved = await self.guard.resolve(parse_target(endpoint["url"]))
+        except TargetNotHttps as error:
+            return SendResult(None, f"webhook_url_not_https: {error}", 0, refused="not_https")
         except TargetForbidden as error:
             return SendResult(None, f"webhook_target_forbidden: {error}", 0, refused="forbidden")
         except (TargetUnresolvable, InvalidWebhookUrl) as error:
@@ -151,6 +163,29 @@ class DeliveryWorker:
         secrets = signing_secrets(endpoint["secret"], endpoint.get("previous_secret"),
                                   endpoint.get("previous_expires_at"), now)
         return await self.sender.send(resolved, secrets, delivery["_id"], delivery["payload"], now)
+
+    async def _park(self, delivery: dict[str, Any]) -> None:
+        """The company has no enabled endpoint: the delivery waits until one is registered or enabled."""
+        await self.deliveries.park(delivery)
+        # An endpoint registered during this attempt released nothing yet; look once more.
+        company_id = delivery["company_id"]
+        if await self.endpoints.get_enabled(company_id) is not None and await self.deliveries.release_parked(company_id):
+            self.wake()
+
+    async def _not_https(self, delivery: dict[str, Any], endpoint: dict[str, Any]) -> None:
+        """Nothing goes in clear: the endpoint is disabled (one alert) and the delivery waits for an https URL."""
+        company_id = delivery["company_id"]
+
+        async def record(session: AsyncClientSession) -> None:
+            if await self.endpoints.disable_not_https(company_id, endpoint["url"], session):
+                await self.alerts.raise_alert(
+                    endpoint_not_https(company_id, delivery["_id"], delivery["number"], datetime.now(UTC)),
+                    session,
+                )
+                log.warning("endpoint of company %s is plain http and was disabled", company_id)
+
+        await in_transaction(self.runtime.mongo, record)
+        await self._park(delivery)
 
     async def _retry(
         self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int, retry_at: datetime

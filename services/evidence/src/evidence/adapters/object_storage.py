@@ -12,7 +12,11 @@ Its parts run in their own thread pool, so long uploads never starve the short c
 removal).
 
 The bucket gets no policy: it stays private; clients read an object only through a presigned,
-short-lived GET, and write only through a presigned PUT into quarantine.
+short-lived GET, and write only through a presigned PUT into quarantine. That PUT carries the
+declared size among its signed headers (``X-Amz-SignedHeaders=content-length;host``), so storage
+refuses a body of any other length, or one sent chunked without a length: MinIO's SDK signs only
+the host into a presigned URL, so these are signed by botocore, the AWS SDK's own signer (local,
+it never connects).
 """
 
 from __future__ import annotations
@@ -28,9 +32,11 @@ from datetime import timedelta
 from typing import BinaryIO
 from urllib.parse import urlunsplit
 
+import botocore.session
 import certifi
 import httpx
 import urllib3
+from botocore.config import Config
 from minio import Minio
 from minio import time as s3_time
 from minio.commonconfig import REPLACE, CopySource
@@ -98,6 +104,19 @@ def _streaming_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
+def _presigner(settings: Settings):
+    """The client that signs presigned PUTs for the name clients reach storage by (path-style, as MinIO serves)."""
+    scheme = "https" if settings.s3_secure else "http"
+    return botocore.session.get_session().create_client(
+        "s3",
+        endpoint_url=f"{scheme}://{settings.s3_public_endpoint or settings.s3_endpoint}",
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key.get_secret_value(),
+        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
 class ObjectStorage:
     def __init__(self, settings: Settings) -> None:
         self.bucket = settings.s3_bucket
@@ -112,6 +131,7 @@ class ObjectStorage:
         self._signer = (
             Minio(settings.s3_public_endpoint, **credentials) if settings.s3_public_endpoint else self._client
         )
+        self._put_signer = _presigner(settings)
         self._bucket_ready = False
         self._part_bytes = settings.upload_part_bytes
         self._sign_payloads = settings.s3_sign_payloads
@@ -264,9 +284,11 @@ class ObjectStorage:
 
         return await asyncio.to_thread(digest)
 
-    async def upload_link(self, key: str, ttl_s: int) -> str:
-        """A presigned PUT of ``key`` valid ``ttl_s`` seconds."""
-        return await asyncio.to_thread(self._signer.presigned_put_object, self.bucket, key, timedelta(seconds=ttl_s))
+    def upload_link(self, key: str, size: int, ttl_s: int) -> str:
+        """A presigned PUT of exactly ``size`` bytes to ``key``, valid ``ttl_s`` seconds (signing is local)."""
+        return self._put_signer.generate_presigned_url(
+            "put_object", Params={"Bucket": self.bucket, "Key": key, "ContentLength": size}, ExpiresIn=ttl_s,
+        )
 
     async def download_link(self, key: str, ttl_s: int, *, content_type: str, content_disposition: str) -> str:
         """A presigned GET valid ``ttl_s`` seconds; the answer carries the stored type and a download name."""

@@ -163,6 +163,7 @@ async def evidence_limits(evidence: Evidence) -> EvidenceLimits:
         aliases=ALIASES,
         max_bytes={kind.value: limits.for_kind(kind) for kind in Kind},
         max_files_per_complaint=evidence.settings.max_files_per_complaint,
+        unattached_removed_after_s=evidence.settings.orphan_ttl_s + evidence.settings.cleanup_interval_s,
     )
 
 

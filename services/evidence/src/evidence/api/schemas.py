@@ -47,6 +47,9 @@ class EvidenceLimits(BaseModel):
     aliases: dict[str, str] = Field(description="Other names of accepted media types (e.g. image/jpg -> image/jpeg).")
     max_bytes: dict[str, int] = Field(description="The size limit of each kind, in bytes.")
     max_files_per_complaint: int
+    unattached_removed_after_s: float = Field(
+        description="A file uploaded before filing and never attached is removed at the latest this long after it "
+        "was received (the clean-up's age plus one of its pauses).")
 
 
 class EvidenceList(BaseModel):

@@ -27,19 +27,31 @@ class EvidenceClient:
         self._operator = {"Authorization": f"Bearer {operator_token}"}
         self._limits: tuple[float, dict[str, Any]] | None = None
 
-    async def check_declared(self, media_type: str, length: int | None) -> None:
-        """Refuse a file whose declared type evidence does not accept (415) or whose announced length is above
-        its kind's limit (413), from the limits evidence publishes; nothing when they are not at hand.
-
-        Evidence would refuse such a file before reading a byte of it, and an answer given while this
-        client is still sending the body is lost with the connection; so the gateway answers it at once."""
+    async def _published(self) -> dict[str, Any] | None:
+        """The limits evidence publishes, asked for again after ``LIMITS_TTL_S``; ``None`` when not at hand."""
         now = time.monotonic()
         if self._limits is None or now - self._limits[0] > LIMITS_TTL_S:
             try:
                 self._limits = now, await self.limits()
             except Problem:
-                return
-        published = self._limits[1]
+                return None
+        return self._limits[1]
+
+    async def unattached_removed_after_s(self) -> float | None:
+        """How long evidence may keep a file uploaded before filing and never attached; ``None`` when not at hand."""
+        published = await self._published()
+        return published.get("unattached_removed_after_s") if published is not None else None
+
+    async def check_declared(self, media_type: str, length: int | None) -> int | None:
+        """Refuse a file whose declared type evidence does not accept (415) or whose announced length is above
+        its kind's limit (413), from the limits evidence publishes; answers that limit, ``None`` when the limits
+        are not at hand.
+
+        Evidence would refuse such a file before reading a byte of it, and an answer given while this
+        client is still sending the body is lost with the connection; so the gateway answers it at once."""
+        published = await self._published()
+        if published is None:
+            return None
         essence = media_type.split(";", 1)[0].strip().lower()
         essence = published["aliases"].get(essence, essence)
         if essence in _UNDECLARED:
@@ -52,6 +64,7 @@ class EvidenceClient:
         if length is not None and length > limit:
             raise Problem(413, "evidence_too_large", f"The file is announced as {length} bytes; the limit for its type "
                           f"is {limit} bytes.", limit_bytes=limit)
+        return limit
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -19,6 +19,10 @@ from datetime import datetime, timedelta, timezone
 
 from greenchannel.problems import Problem
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+#: Attempts at counting a hit while concurrent first hits of a window race to create its counter.
+MAX_COUNT_ROUNDS = 5
 
 
 def rate_limited(wait_s: float) -> Problem:
@@ -48,12 +52,24 @@ class RateLimiter:
         if not self.enabled:
             return
         window = int(time.time()) // rule.window_s
-        counter = await self.collection.find_one_and_update(
-            {"_id": f"{rule.name}:{key}:{window}"},
-            {"$inc": {"n": 1}, "$setOnInsert": {
-                "expires_at": datetime.now(timezone.utc) + timedelta(seconds=rule.window_s * 2)}},
-            upsert=True, return_document=ReturnDocument.AFTER,
-        )
+        counter = None
+        # Concurrent first hits of a window race to create its counter: the one that lost sees no document (or a
+        # duplicate key) and counts again, on the counter the winner created.
+        for _ in range(MAX_COUNT_ROUNDS):
+            try:
+                counter = await self.collection.find_one_and_update(
+                    {"_id": f"{rule.name}:{key}:{window}"},
+                    {"$inc": {"n": 1}, "$setOnInsert": {
+                        "expires_at": datetime.now(timezone.utc) + timedelta(seconds=rule.window_s * 2)}},
+                    upsert=True, return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                continue
+            if counter is not None:
+                break
+        if counter is None:
+            raise Problem(503, "rate_limit_busy", "Too many requests at once; try again shortly.",
+                          headers={"Retry-After": "1"})
         if counter["n"] > rule.limit:
             raise rate_limited(rule.window_s - int(time.time()) % rule.window_s)
 

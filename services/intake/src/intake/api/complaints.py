@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from intake.adapters.case_store import AlreadyClaimed, EvidenceRefused, timeline_entry
+from intake.adapters.upload_budget import UploadBudget
 from intake.adapters.upload_stream import uploaded_file
 from intake.api.deps import (
     AccessAttempt,
@@ -39,6 +40,7 @@ from intake.api.deps import (
     Intake,
     IntakeDep,
     PublicRead,
+    UploadBudgetDep,
     case_for,
     idempotent,
     replayed,
@@ -210,13 +212,29 @@ UPLOAD_BODY = {
 }
 
 
-async def _forward_upload(intake: Intake, request: Request, path: str) -> dict[str, Any]:
+async def _forward_upload(intake: Intake, request: Request, path: str, *,
+                          budget: tuple[UploadBudget, str] | None = None) -> dict[str, Any]:
     """Stream the request's file to evidence as it arrives (no spooling). A raw body's length is passed
     on (evidence refuses an oversized file at once and stores it with one PUT); a multipart part's is
-    known only at its end, so evidence counts while it receives and refuses as soon as a limit is passed."""
+    known only at its end, so evidence counts while it receives and refuses as soon as a limit is passed.
+
+    ``budget`` (the budget and the client's address) is for anonymous uploads: before a byte goes to
+    evidence the most the body can hold is reserved (429 when it does not fit), and brought down to
+    the size stored once evidence answers, or given back when it refuses the file."""
     upload = await uploaded_file(request.headers, request.stream(), max_bytes=intake.settings.max_upload_request_bytes)
-    await intake.evidence.check_declared(upload.media_type, upload.length)
-    return await intake.evidence.upload(path, upload.chunks, upload.media_type, upload.filename, upload.length)
+    limit = await intake.evidence.check_declared(upload.media_type, upload.length)
+    if budget is None:
+        return await intake.evidence.upload(path, upload.chunks, upload.media_type, upload.filename, upload.length)
+    upload_budget, address = budget
+    # The file is no longer than the request's own length, nor than the limit of its type.
+    declared = request.headers.get("content-length", "")
+    most = min(bound for bound in (upload.length, int(declared) if declared.isdigit() else None, limit,
+                                   intake.settings.max_upload_request_bytes) if bound is not None)
+    kept_s = await intake.evidence.unattached_removed_after_s()
+    async with upload_budget.reserved(address, most, kept_s) as stored:
+        receipt = await intake.evidence.upload(path, upload.chunks, upload.media_type, upload.filename, upload.length)
+        stored(receipt["size"])
+    return receipt
 
 
 @router.get("/evidence/limits", summary="What evidence may be uploaded: accepted types, size limit per kind, files per complaint")
@@ -229,9 +247,10 @@ async def evidence_limits(intake: IntakeDep, response: Response) -> dict[str, An
 
 @router.post("/evidence", status_code=201, openapi_extra=UPLOAD_BODY,
              summary="Upload an evidence file before filing (attach it with evidence_ids)")
-async def upload_evidence(request: Request, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+async def upload_evidence(request: Request, intake: IntakeDep, client: ClientDep,
+                          budget: UploadBudgetDep) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.upload, client)
-    return await _forward_upload(intake, request, "/v1/evidence")
+    return await _forward_upload(intake, request, "/v1/evidence", budget=(budget, client))
 
 
 @router.post("/complaints/{number}/evidence", status_code=201, openapi_extra=UPLOAD_BODY,

@@ -28,6 +28,7 @@ from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.rate_limits import RateLimiter, Rule, TokenBuckets, rate_limited
 from intake.adapters.service_clients import NotificationClient, RoutingClient
+from intake.adapters.upload_budget import UploadBudget
 from intake.api import client_address as addresses
 from intake.config import Settings
 from intake.domain.filing import normalize_access_code
@@ -247,3 +248,11 @@ async def directory_company(intake: Intake, company_id: str) -> dict[str, Any]:
     if company is None:
         raise Problem(422, "company_unknown", f"No company {company_id} in the directory.")
     return company
+
+
+def get_upload_budget(request: Request) -> UploadBudget:
+    """The byte budget of anonymous uploads per address (built in ``main.create_app``)."""
+    return request.app.state.upload_budget
+
+
+UploadBudgetDep = Annotated[UploadBudget, Depends(get_upload_budget)]

@@ -4,7 +4,8 @@ object storage, and only declares the file here and asks for it to be checked.
 1. ``POST /v1/uploads`` with the file's name, media type, size and SHA-256: evidence checks the declaration
    (a type on the allow-list, a size within its kind's limit) and answers a short-lived presigned PUT URL
    into quarantine, signed for the name clients reach storage by (``S3_PUBLIC_ENDPOINT``);
-2. the client PUTs the file's exact bytes to that URL;
+2. the client PUTs the file's exact bytes to that URL, with their Content-Length: the URL is signed for the
+   declared size, and storage refuses a body of any other length (or one sent without a length);
 3. ``POST /v1/uploads/{upload_id}/complete``: evidence checks size, type by content and SHA-256 against the
    declaration and only then stores the file as evidence; the receipt is usable in ``evidence_ids`` when
    filing, like one from ``POST /v1/evidence``.
@@ -30,13 +31,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
 from intake.api.complaints import link_evidence, open_for_evidence
-from intake.api.deps import AccessCode, CallerDep, ClientDep, Intake, IntakeDep, OperatorDep
+from intake.api.deps import AccessCode, CallerDep, ClientDep, Intake, IntakeDep, OperatorDep, UploadBudgetDep
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 
 _UPLOAD_ID = _EVIDENCE_ID = re.compile(r"[0-9a-f]{32}")
 
 _REFUSED_AT_START = {
+    429: {"description": "Too many uploads from this address, or its daily byte budget of uploads before filing is "
+          "used up (upload_budget_exhausted); Retry-After says when to try again."},
     409: {"description": "The complaint holds its maximum of files, or takes none in its state."},
     413: {"description": "The declared size is above the limit of its kind (evidence_too_large)."},
     415: {"description": "The declared type is not accepted (unsupported_media_type)."},
@@ -69,7 +72,8 @@ class UploadDeclaration(BaseModel):
 
 class UploadTicket(BaseModel):
     upload_id: str
-    method: str = Field(description="PUT: send the file's bytes, as they are, as the request body.")
+    method: str = Field(description="PUT: send the file's bytes, as they are, as the request body, with a "
+                        "Content-Length of the declared size (the URL is signed for it).")
     url: str = Field(description="Presigned URL of object storage (not of this gateway).")
     expires_at: str = Field(description="The URL is refused after this time.")
     complete_by: str = Field(description="Complete the upload before this time, or it is removed.")
@@ -81,9 +85,12 @@ UploadId = Annotated[str, Path(description="The upload_id of the ticket.")]
 
 @router.post("/uploads", status_code=201, response_model=UploadTicket, responses=_REFUSED_AT_START,
              summary="Start a presigned upload of a large file before filing: answers a PUT URL of object storage")
-async def start_upload(body: UploadDeclaration, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+async def start_upload(body: UploadDeclaration, intake: IntakeDep, client: ClientDep,
+                       budget: UploadBudgetDep) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.upload, client)
-    ticket = await intake.evidence.start_upload(body.model_dump())
+    # The declared size counts from now (the URL takes no more): given back if evidence refuses the declaration.
+    async with budget.reserved(client, body.size, await intake.evidence.unattached_removed_after_s()):
+        ticket = await intake.evidence.start_upload(body.model_dump())
     return _ticket(ticket, f"/v1/uploads/{ticket['upload_id']}/complete")
 
 

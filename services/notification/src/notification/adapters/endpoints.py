@@ -21,6 +21,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 ENABLED = "enabled"
 DISABLED = "disabled"
 SECRET_FIELD = "webhook-secret"
+#: Why an endpoint was disabled when its URL is plain http outside development.
+NOT_HTTPS = "not_https"
 
 
 class RotationRaced(Exception):
@@ -87,10 +89,17 @@ class EndpointRepository:
         ``True`` when this call disabled it: an endpoint changed meanwhile stays as it is, and a
         second 410 from a concurrent attempt disables (and alerts) nothing more.
         """
+        return await self._disable_unchanged(company_id, url, "gone", session)
+
+    async def disable_not_https(self, company_id: str, url: str, session: AsyncClientSession) -> bool:
+        """Disable the endpoint whose plain-http ``url`` production does not deliver to, as :meth:`disable_gone`."""
+        return await self._disable_unchanged(company_id, url, NOT_HTTPS, session)
+
+    async def _disable_unchanged(self, company_id: str, url: str, reason: str, session: AsyncClientSession) -> bool:
         now = datetime.now(timezone.utc)
         result = await self.collection.update_one(
             {"_id": company_id, "url": url, "status": ENABLED},
-            {"$set": {"status": DISABLED, "disabled_reason": "gone", "disabled_at": now, "updated_at": now}},
+            {"$set": {"status": DISABLED, "disabled_reason": reason, "disabled_at": now, "updated_at": now}},
             session=session,
         )
         return result.modified_count == 1

@@ -12,7 +12,7 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 
-from notification.domain.targets import IPAddress, WebhookTarget, first_forbidden
+from notification.domain.targets import IPAddress, WebhookTarget, first_forbidden, is_plain_http
 
 
 class TargetForbidden(Exception):
@@ -25,6 +25,11 @@ class TargetUnresolvable(Exception):
     pass
 
 
+class TargetNotHttps(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"{url} is not an https URL; webhooks carry complaint details and go over TLS only")
+
+
 @dataclass(frozen=True)
 class ResolvedTarget:
     target: WebhookTarget
@@ -32,12 +37,20 @@ class ResolvedTarget:
 
 
 class TargetGuard:
-    def __init__(self, *, allow_private: bool, resolve_timeout_s: float = 5.0) -> None:
+    def __init__(self, *, allow_private: bool, allow_plain_http: bool, resolve_timeout_s: float = 5.0) -> None:
         self.allow_private = allow_private
+        self.allow_plain_http = allow_plain_http
         self.resolve_timeout_s = resolve_timeout_s
 
+    def refuses(self, target: WebhookTarget) -> bool:
+        """Whether ``target`` is refused for its scheme alone (plain http outside development)."""
+        return not self.allow_plain_http and is_plain_http(target)
+
     async def resolve(self, target: WebhookTarget) -> ResolvedTarget:
-        """The address to connect to; raises :class:`TargetForbidden` or :class:`TargetUnresolvable`."""
+        """The address to connect to; raises :class:`TargetNotHttps`, :class:`TargetForbidden` or
+        :class:`TargetUnresolvable`."""
+        if self.refuses(target):
+            raise TargetNotHttps(target.url)
         addresses = await self._addresses(target)
         if not self.allow_private:
             forbidden = first_forbidden(addresses)

@@ -65,7 +65,8 @@ class SendResult:
     error: str | None
     duration_ms: int
     refused: str | None = None
-    """Why no request was made: ``forbidden`` (the SSRF guard) or ``unresolvable``; ``None`` when one was."""
+    """Why no request was made: ``not_https``, ``forbidden`` (the SSRF guard) or ``unresolvable``; ``None`` when one
+    was."""
 
 
 class WebhookSender:

@@ -18,7 +18,7 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
 from notification.adapters.endpoints import RotationRaced
-from notification.adapters.resolver import TargetForbidden, TargetUnresolvable
+from notification.adapters.resolver import TargetForbidden, TargetNotHttps, TargetUnresolvable
 from notification.api.dependencies import Deliveries, Endpoints, Guard, Worker, require_admin, require_operator
 from notification.domain.secrets import InvalidSecret, generate_secret, mask_secret, validate_secret
 from notification.domain.targets import MAX_URL_LENGTH, InvalidWebhookUrl, parse_target
@@ -32,7 +32,8 @@ CompanyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,100}$", description=
 class EndpointRegistration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=MAX_URL_LENGTH, description="http(s) URL the webhooks are POSTed to.")
+    url: str = Field(max_length=MAX_URL_LENGTH,
+                     description="https URL the webhooks are POSTed to (plain http in development mode only).")
     secret: str | None = Field(
         default=None, max_length=200,
         description="Standard Webhooks secret (whsec_ + base64 of 24-64 bytes). Generated when left out on creation; "
@@ -109,6 +110,8 @@ async def put_endpoint(
         raise Problem(422, "invalid_webhook_url", str(error)) from None
     try:
         await guard.resolve(target)
+    except TargetNotHttps as error:
+        raise Problem(422, "webhook_url_not_https", f"{error}.") from None
     except TargetForbidden as error:
         raise Problem(422, "webhook_target_forbidden", f"{error}.", reason=error.reason) from None
     except TargetUnresolvable as error:
@@ -155,8 +158,18 @@ async def disable_endpoint(company_id: CompanyId, disabling: Disabling, endpoint
 
 @router.post("/{company_id}/webhook-endpoint/enable", response_model=EndpointView)
 async def enable_endpoint(
-    company_id: CompanyId, endpoints: Endpoints, deliveries: Deliveries, worker: Worker
+    company_id: CompanyId, endpoints: Endpoints, deliveries: Deliveries, worker: Worker, guard: Guard
 ) -> EndpointView:
+    stored = await endpoints.get(company_id)
+    if stored is None:
+        raise _not_found(company_id)
+    # A plain-http endpoint (disabled as not_https) comes back only with an https URL, through a PUT.
+    try:
+        refused = guard.refuses(parse_target(stored["url"]))
+    except InvalidWebhookUrl as error:
+        raise Problem(422, "invalid_webhook_url", f"{error} Register a valid URL instead.") from None
+    if refused:
+        raise Problem(422, "webhook_url_not_https", f"{TargetNotHttps(stored['url'])}; register an https URL instead.")
     endpoint = await endpoints.enable(company_id)
     if endpoint is None:
         raise _not_found(company_id)

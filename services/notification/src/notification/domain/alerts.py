@@ -18,6 +18,7 @@ MAX_DETAIL_LENGTH = 300
 
 class AlertKind(StrEnum):
     ENDPOINT_GONE = "endpoint_gone"
+    ENDPOINT_NOT_HTTPS = "endpoint_not_https"
     ENDPOINT_FAILING = "endpoint_failing"
     DELIVERY_FAILED = "delivery_failed"
     CASE_OVERDUE = "case_overdue"
@@ -38,6 +39,13 @@ def _alert(
 def endpoint_gone(company_id: str, webhook_id: str, number: str, now: datetime) -> dict[str, Any]:
     return _alert(AlertKind.ENDPOINT_GONE, f"{company_id}:{webhook_id}", now,
                   "The endpoint answered 410 Gone and was disabled; deliveries wait until it is enabled again.",
+                  company_id=company_id, number=number, webhook_id=webhook_id)
+
+
+def endpoint_not_https(company_id: str, webhook_id: str, number: str, now: datetime) -> dict[str, Any]:
+    return _alert(AlertKind.ENDPOINT_NOT_HTTPS, f"{company_id}:{webhook_id}", now,
+                  "The endpoint's URL is plain http, which is never delivered to outside development; it was disabled "
+                  "and deliveries wait until an https URL is registered.",
                   company_id=company_id, number=number, webhook_id=webhook_id)
 
 

@@ -34,6 +34,11 @@ class InvalidWebhookUrl(ValueError):
     """The URL cannot be a webhook target (scheme, host, credentials, length)."""
 
 
+def is_plain_http(target: WebhookTarget) -> bool:
+    """A webhook carries the complaint's narrative: outside development it goes over TLS only."""
+    return target.scheme != "https"
+
+
 @dataclass(frozen=True)
 class WebhookTarget:
     url: str
