@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from greenchannel.app import make_app
+from greenchannel.http_cache import HttpCache, ValidatorCache
 from greenchannel.idempotency import IdempotencyStore
 from greenchannel.messaging import Subscriptions
 from greenchannel.periodic import every
@@ -32,8 +33,8 @@ from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.api import (
-    accounts, company, complaints, dead_letters, deliveries, directory, feedback, internal, open_data, operators, pages,
-    public, regulator, uploads,
+    accounts, caching, company, complaints, dead_letters, deliveries, directory, feedback, internal, open_data,
+    operators, pages, public, regulator, uploads,
 )
 from intake.api.deps import Intake
 from intake.config import Settings
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     setup_logging(settings.service_name, settings.log_level, settings.log_json)
     setup_tracing(settings.service_name)
+    # What this process last answered to public GETs; the projection purges what it rewrites.
+    validators = ValidatorCache()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -64,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   settings.operator_token)
         routing = RoutingClient(settings.routing_url, settings.internal_token, settings.operator_token)
         notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
-        publication = Publication(runtime, cipher, PublicRecords(runtime.db), Statistics(runtime.db))
+        publication = Publication(runtime, cipher, PublicRecords(runtime.db), Statistics(runtime.db),
+                                  rewritten=lambda number: validators.purge(caching.rewritten(number)))
         cases.follow(publication)
         await cases.ensure_indexes()
         await publication.ensure_indexes()
@@ -119,6 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_request_body_bytes,
         streamed=UPLOAD_ROUTES,
     )
+    # Cache-Control, validators and 304s of every response (``intake.api.caching``); the outermost layer, so
+    # a revalidation it answers runs nothing else.
+    app.add_middleware(HttpCache, policies=caching.POLICIES, cache=validators)
+    app.state.validators = validators
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
                    deliveries.router, directory.router, internal.router, pages.router, feedback.router,
                    uploads.router, public.router, open_data.router, regulator.router):

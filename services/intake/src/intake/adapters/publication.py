@@ -3,12 +3,14 @@ the case before and after every change, inside that change's transaction.
 
 A change that publishes the case (the company's answer) marks it published and stages
 ``complaint.published``; every change of a published case rewrites its public record; every change moves
-the statistics by the difference of what the case counted before and after.
+the statistics by the difference of what the case counted before and after. A rewritten public record
+is reported (``rewritten``: the HTTP edge forgets the validators it remembers for it), so the next
+revalidation reads it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -24,8 +26,10 @@ from intake.domain.publication import due_on_answer, public_record
 
 
 class Publication:
-    def __init__(self, runtime: ServiceRuntime, cipher: PiiCipher, records: PublicRecords, stats: Statistics) -> None:
+    def __init__(self, runtime: ServiceRuntime, cipher: PiiCipher, records: PublicRecords, stats: Statistics,
+                 rewritten: Callable[[str], object] = lambda number: None) -> None:
         self.runtime = runtime
+        self.rewritten = rewritten
         self.cipher = cipher
         self.records = records
         self.statistics = stats
@@ -62,6 +66,8 @@ class Publication:
             # Most changes (deadlines, reminders) leave the public record as it was: no write then.
             if not (before and before.get("published_at")) or public_record(before, name) != record:
                 await self.records.save(record, session)
+                # Before the commit: a read racing it may remember the old answer again, for one max-age at most.
+                self.rewritten(record["number"])
         changes = statistics.delta(before, after)
         if changes:
             await self.statistics.apply(changes, session, company_name=after.get("company_name"))

@@ -49,7 +49,6 @@ PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
 }
 
 # The main navigation: (path, catalog key, page id). 公示 leads to the public results, the directory and
@@ -257,13 +256,13 @@ async def feedback(page: PageDep) -> HTMLResponse:
 
 
 class StaticAssets(StaticFiles):
-    """The client's CSS, scripts and icon; URLs carry a content hash (:func:`static_url`), so they keep a day."""
+    """The client's CSS, scripts and icon; URLs carry a content hash (:func:`static_url`), so they keep a day
+    (``intake.api.caching``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff"),
-                                      (b"cache-control", b"public, max-age=86400")]
+                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
             await send(message)
 
         await super().__call__(scope, receive, with_headers)
