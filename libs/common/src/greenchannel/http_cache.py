@@ -12,10 +12,15 @@ answered 304 without running the route, so without reading the store. A write in
 entries of its surrogate keys at once (:meth:`ValidatorCache.purge`); another replica may still answer 304
 for what it computed before the write, but never for longer than the max-age every client and CDN was
 already allowed to keep that answer.
+
+A policy may also keep whole answers for a few seconds (``memo_s``): an expensive read asked for again and
+again (the results list, figures summed over months) is then computed once per shape and interval rather
+than once per request. Purges drop kept answers too; the staleness it adds is ``memo_s``, inside max-age.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
@@ -51,6 +56,7 @@ class CachePolicy:
     surrogate_keys: SurrogateKeys | tuple[str, ...] = ()
     vary: tuple[str, ...] = ()
     validators: bool = True
+    memo_s: float = 0.0
 
     @property
     def cache_control(self) -> str:
@@ -61,21 +67,38 @@ class CachePolicy:
         return sorted({key for key in keys if SAFE_KEY.fullmatch(key)})
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A whole 200 as sent (headers with validators), kept until ``until``."""
+
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    until: float
+
+
 @dataclass
 class Validators:
     etag: str
     last_modified: datetime
     fresh_until: float
     keys: frozenset[str]
+    answer: Answer | None = None
 
 
 class ValidatorCache:
     """The validators this process last computed, by cache key, oldest used first out."""
 
-    def __init__(self, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, max_entries: int = 10_000, max_answer_bytes: int = 16 * 1024 * 1024,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self.max_answer_bytes = max_answer_bytes
         self.clock = clock
         self.entries: OrderedDict[str, Validators] = OrderedDict()
+        # Which entries hold an answer, oldest first, and their bodies' size: anyone can ask for any query.
+        self.answers: OrderedDict[str, int] = OrderedDict()
+        self.answer_bytes = 0
+        # Counts purges: an answer computed while one happened may show what was purged, so it is not remembered.
+        self.generation = 0
 
     def fresh(self, key: str) -> Validators | None:
         entry = self.entries.get(key)
@@ -84,25 +107,56 @@ class ValidatorCache:
         self.entries.move_to_end(key)
         return entry
 
-    def remember(self, key: str, etag: str, max_age_s: int, keys: Iterable[str]) -> Validators:
-        """Validators for a body just computed: Last-Modified stays when the body is the one seen before."""
-        previous = self.entries.pop(key, None)
+    def kept_answer(self, key: str) -> Answer | None:
+        entry = self.fresh(key)
+        if entry is None or entry.answer is None or entry.answer.until <= self.clock():
+            return None
+        return entry.answer
+
+    def remember(self, key: str, etag: str, max_age_s: int, keys: Iterable[str], since: int) -> Validators:
+        """Validators for a body just computed, whose computation began at generation ``since``: Last-Modified
+        stays when the body is the one seen before."""
+        previous = self.entries.get(key)
         if previous is not None and previous.etag == etag:
             last_modified = previous.last_modified
         else:
             last_modified = datetime.now(UTC).replace(microsecond=0)
         entry = Validators(etag, last_modified, self.clock() + max_age_s, frozenset(keys))
+        if since != self.generation:
+            return entry  # a purge ran meanwhile: these validators answer this request only
+        self.forget(key)
         self.entries[key] = entry
         while len(self.entries) > self.max_entries:
-            self.entries.popitem(last=False)
+            self.forget(next(iter(self.entries)))
+        return entry
+
+    def keep(self, key: str, entry: Validators, headers: list[tuple[bytes, bytes]], body: bytes, memo_s: float) -> None:
+        """Keep ``entry``'s whole answer for ``memo_s`` (never beyond its validators' freshness)."""
+        if self.entries.get(key) is not entry or len(body) > self.max_answer_bytes // 16:
+            return
+        entry.answer = Answer(headers, body, min(self.clock() + memo_s, entry.fresh_until))
+        self.answers[key] = len(body)
+        self.answer_bytes += len(body)
+        while self.answer_bytes > self.max_answer_bytes:
+            oldest, size = self.answers.popitem(last=False)
+            self.answer_bytes -= size
+            if oldest in self.entries:
+                self.entries[oldest].answer = None
+
+    def forget(self, key: str) -> Validators | None:
+        entry = self.entries.pop(key, None)
+        size = self.answers.pop(key, None)
+        if size is not None:
+            self.answer_bytes -= size
         return entry
 
     def purge(self, keys: Iterable[str]) -> int:
         """Forget every entry showing one of ``keys`` (this process changed what they show); answers how many."""
         keys = set(keys)
+        self.generation += 1
         stale = [key for key, entry in self.entries.items() if entry.keys & keys]
         for key in stale:
-            del self.entries[key]
+            self.forget(key)
         return len(stale)
 
 
@@ -122,8 +176,8 @@ def not_modified(request: Headers, entry: Validators) -> bool:
             since = parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError):
             return False  # an invalid date is ignored (RFC 9110)
-        if since.tzinfo is None:
-            return False
+        if since.tzinfo is None or since > datetime.now(UTC):
+            return False  # a date from the future is no copy this server gave out
         return entry.last_modified <= since
     return False
 
@@ -135,6 +189,7 @@ class HttpCache:
         self.app = app
         self.policies = [(re.compile(policy.path), policy) for policy in policies]
         self.cache = cache
+        self.computing: dict[str, asyncio.Future[None]] = {}
 
     def policy_of(self, scope: Scope) -> tuple[CachePolicy, re.Match[str]] | None:
         if scope["method"] != "GET":
@@ -162,17 +217,47 @@ class HttpCache:
         request = Headers(scope=scope)
         cache_key = "\n".join([scope["path"], scope.get("query_string", b"").decode("latin-1"),
                                *(request.get(name, "") for name in policy.vary)])
+        if await self.from_memory(send, policy, keys, cache_key, request):
+            return
+        if not policy.memo_s:
+            await self.buffered(scope, receive, send, policy, keys, cache_key, request)
+            return
+        # One computation per kept answer: requests arriving while it runs wait for it rather than all asking
+        # the store the same question (the moment a kept answer expires or is purged, under load).
+        computing = self.computing.get(cache_key)
+        if computing is not None:
+            await asyncio.shield(computing)
+            if await self.from_memory(send, policy, keys, cache_key, request):
+                return
+            await self.buffered(scope, receive, send, policy, keys, cache_key, request)
+            return
+        self.computing[cache_key] = computing = asyncio.get_running_loop().create_future()
+        try:
+            await self.buffered(scope, receive, send, policy, keys, cache_key, request)
+        finally:
+            del self.computing[cache_key]
+            computing.set_result(None)
+
+    async def from_memory(self, send: Send, policy: CachePolicy, keys: list[str], cache_key: str,
+                          request: Headers) -> bool:
+        """Answer from what this process remembers, if it can: 304 for a current copy, or a kept answer."""
         entry = self.cache.fresh(cache_key)
         if entry is not None and not_modified(request, entry):
             await send_not_modified(send, policy, entry, keys)
-            return
-        await self.buffered(scope, receive, send, policy, keys, cache_key, request)
+            return True
+        answer = self.cache.kept_answer(cache_key) if policy.memo_s else None
+        if answer is None:
+            return False
+        await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+        await send({"type": "http.response.body", "body": answer.body})
+        return True
 
     async def buffered(self, scope: Scope, receive: Receive, send: Send, policy: CachePolicy, keys: list[str],
                        cache_key: str, request: Headers) -> None:
         """Run the route, keep its answer, and send it with validators (or 304 when the client has it)."""
         start: Message | None = None
         chunks: list[bytes] = []
+        generation = self.cache.generation
 
         async def keep(message: Message) -> None:
             nonlocal start
@@ -192,12 +277,14 @@ class HttpCache:
             await send({**start, "headers": headers.raw})
             await send({"type": "http.response.body", "body": body})
             return
-        entry = self.cache.remember(cache_key, strong_etag(body), policy.max_age_s, keys)
+        entry = self.cache.remember(cache_key, strong_etag(body), policy.max_age_s, keys, since=generation)
         if not_modified(request, entry):
             await send_not_modified(send, policy, entry, keys)
             return
         add_validators(headers, policy, entry, keys)
         headers["Content-Length"] = str(len(body))
+        if policy.memo_s:
+            self.cache.keep(cache_key, entry, headers.raw, body, policy.memo_s)
         await send({**start, "headers": headers.raw})
         await send({"type": "http.response.body", "body": body})
 

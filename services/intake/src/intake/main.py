@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                   settings.operator_token)
         routing = RoutingClient(settings.routing_url, settings.internal_token, settings.operator_token)
         notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
-        publication = Publication(runtime, cipher, PublicRecords(runtime.db), Statistics(runtime.db),
+        statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
+        publication = Publication(runtime, cipher, PublicRecords(runtime.db), statistics,
                                   rewritten=lambda number: validators.purge(caching.rewritten(number)))
         cases.follow(publication)
         await cases.ensure_indexes()

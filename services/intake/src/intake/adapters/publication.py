@@ -4,8 +4,8 @@ the case before and after every change, inside that change's transaction.
 A change that publishes the case (the company's answer) marks it published and stages
 ``complaint.published``; every change of a published case rewrites its public record; every change moves
 the statistics by the difference of what the case counted before and after. A rewritten public record
-is reported (``rewritten``: the HTTP edge forgets the validators it remembers for it), so the next
-revalidation reads it again.
+is reported once committed (``rewritten``: the HTTP edge forgets the validators it remembers for it), so
+the next revalidation reads it again.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from greenchannel.contracts import ComplaintPublished
+from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -66,8 +67,8 @@ class Publication:
             # Most changes (deadlines, reminders) leave the public record as it was: no write then.
             if not (before and before.get("published_at")) or public_record(before, name) != record:
                 await self.records.save(record, session)
-                # Before the commit: a read racing it may remember the old answer again, for one max-age at most.
-                self.rewritten(record["number"])
+                number = record["number"]
+                after_commit(session, lambda: self.rewritten(number))
         changes = statistics.delta(before, after)
         if changes:
             await self.statistics.apply(changes, session, company_name=after.get("company_name"))

@@ -25,6 +25,11 @@ FIGURES_MAX_AGE_S = 300
 REFERENCE_MAX_AGE_S = 300
 # The open-data export is a full read of the public records: a CDN should answer most harvesters.
 OPEN_DATA_MAX_AGE_S = 300
+# How long this process keeps whole answers of its dearest reads (the list sorts a range of records,
+# figures sum months of rollups): computed once per interval and query instead of once per request; a write
+# in this process (a rewritten record, a fold) drops them at once, another replica's within this time.
+LIST_MEMO_S = 2.0
+FIGURES_MEMO_S = 5.0
 # Static files carry their content's hash in the URL (``intake.web.pages.static_url``).
 STATIC_MAX_AGE_S = 86_400
 
@@ -78,10 +83,12 @@ WEB_PAGES = r"/|/file|/public|/public/(results|companies|statistics|rankings|fee
 
 POLICIES: tuple[CachePolicy, ...] = (
     CachePolicy(rf"/v1/public/complaints/(?P<number>{SEGMENT})", RECORD_MAX_AGE_S, _record),
-    CachePolicy(r"/v1/public/complaints", LIST_MAX_AGE_S, _list),
+    CachePolicy(r"/v1/public/complaints", LIST_MAX_AGE_S, _list, memo_s=LIST_MEMO_S),
     CachePolicy(rf"/v1/public/clusters/(?P<cluster_id>{SEGMENT})", RECORD_MAX_AGE_S, _cluster),
-    CachePolicy(r"/v1/public/statistics(/summary)?|/v1/public/rankings", FIGURES_MAX_AGE_S, (STATISTICS,)),
-    CachePolicy(rf"/v1/public/companies/(?P<company_id>{SEGMENT})/scorecard", FIGURES_MAX_AGE_S, _scorecard),
+    CachePolicy(r"/v1/public/statistics(/summary)?|/v1/public/rankings", FIGURES_MAX_AGE_S, (STATISTICS,),
+                memo_s=FIGURES_MEMO_S),
+    CachePolicy(rf"/v1/public/companies/(?P<company_id>{SEGMENT})/scorecard", FIGURES_MAX_AGE_S, _scorecard,
+                memo_s=FIGURES_MEMO_S),
     CachePolicy(r"/v1/public/companies|/v1/public/categories", REFERENCE_MAX_AGE_S, ("directory",)),
     CachePolicy(r"/v1/public/pages(/[^/]+)?", REFERENCE_MAX_AGE_S, ("pages",)),
     CachePolicy(r"/v1/evidence/limits", REFERENCE_MAX_AGE_S, ("evidence-limits",)),
