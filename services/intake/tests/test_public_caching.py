@@ -207,8 +207,12 @@ async def test_a_matching_revalidation_does_not_read_the_store_and_holds_no_long
         assert (await gateway.get(path, headers={"If-None-Match": now.headers["etag"]})).status_code == 304
         validators = gateway.app.state.validators
         real_clock = validators.clock
-        validators.clock = lambda: real_clock() + caching.RECORD_MAX_AGE_S
+        # Half-way: still 304, aged by the time since the store was read, so no copy outlives max-age.
+        validators.clock = lambda: real_clock() + caching.RECORD_MAX_AGE_S / 2
         try:
+            halfway = await gateway.get(path, headers={"If-None-Match": now.headers["etag"]})
+            assert halfway.status_code == 304 and int(halfway.headers["age"]) >= caching.RECORD_MAX_AGE_S / 2
+            validators.clock = lambda: real_clock() + caching.RECORD_MAX_AGE_S
             late = await gateway.get(path, headers={"If-None-Match": now.headers["etag"]})
         finally:
             validators.clock = real_clock

@@ -11,7 +11,8 @@ varies on) for at most the policy's max-age: a revalidation that matches a remem
 answered 304 without running the route, so without reading the store. A write in this process purges the
 entries of its surrogate keys at once (:meth:`ValidatorCache.purge`); another replica may still answer 304
 for what it computed before the write, but never for longer than the max-age every client and CDN was
-already allowed to keep that answer.
+already allowed to keep that answer. Answers from memory carry ``Age`` (seconds since the store was read),
+so a copy revalidated here is not kept beyond max-age after that read either.
 
 A policy may also keep whole answers for a few seconds (``memo_s``): an expensive read asked for again and
 again (the results list, figures summed over months) is then computed once per shape and interval rather
@@ -80,6 +81,7 @@ class Answer:
 class Validators:
     etag: str
     last_modified: datetime
+    computed_at: float
     fresh_until: float
     keys: frozenset[str]
     answer: Answer | None = None
@@ -107,11 +109,16 @@ class ValidatorCache:
         self.entries.move_to_end(key)
         return entry
 
-    def kept_answer(self, key: str) -> Answer | None:
+    def kept_answer(self, key: str) -> tuple[Validators, Answer] | None:
         entry = self.fresh(key)
         if entry is None or entry.answer is None or entry.answer.until <= self.clock():
             return None
-        return entry.answer
+        return entry, entry.answer
+
+    def age(self, entry: Validators) -> str:
+        """The ``Age`` of an answer from memory: caches count its max-age from when the store was read, so a
+        copy is never kept longer than max-age after that read, however often it is revalidated here."""
+        return str(int(self.clock() - entry.computed_at))
 
     def remember(self, key: str, etag: str, max_age_s: int, keys: Iterable[str], since: int) -> Validators:
         """Validators for a body just computed, whose computation began at generation ``since``: Last-Modified
@@ -121,7 +128,8 @@ class ValidatorCache:
             last_modified = previous.last_modified
         else:
             last_modified = datetime.now(UTC).replace(microsecond=0)
-        entry = Validators(etag, last_modified, self.clock() + max_age_s, frozenset(keys))
+        now = self.clock()
+        entry = Validators(etag, last_modified, now, now + max_age_s, frozenset(keys))
         if since != self.generation:
             return entry  # a purge ran meanwhile: these validators answer this request only
         self.forget(key)
@@ -243,12 +251,14 @@ class HttpCache:
         """Answer from what this process remembers, if it can: 304 for a current copy, or a kept answer."""
         entry = self.cache.fresh(cache_key)
         if entry is not None and not_modified(request, entry):
-            await send_not_modified(send, policy, entry, keys)
+            await send_not_modified(send, policy, entry, keys, age=self.cache.age(entry))
             return True
-        answer = self.cache.kept_answer(cache_key) if policy.memo_s else None
-        if answer is None:
+        kept = self.cache.kept_answer(cache_key) if policy.memo_s else None
+        if kept is None:
             return False
-        await send({"type": "http.response.start", "status": 200, "headers": answer.headers})
+        entry, answer = kept
+        headers = [*answer.headers, (b"age", self.cache.age(entry).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer.body})
         return True
 
@@ -299,9 +309,12 @@ def add_validators(headers: MutableHeaders, policy: CachePolicy, entry: Validato
         headers.add_vary_header(name)
 
 
-async def send_not_modified(send: Send, policy: CachePolicy, entry: Validators, keys: list[str]) -> None:
+async def send_not_modified(send: Send, policy: CachePolicy, entry: Validators, keys: list[str],
+                            age: str | None = None) -> None:
     headers = MutableHeaders()
     add_validators(headers, policy, entry, keys)
+    if age is not None:
+        headers["Age"] = age
     await send({"type": "http.response.start", "status": 304, "headers": headers.raw})
     await send({"type": "http.response.body", "body": b""})
 
