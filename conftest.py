@@ -4,6 +4,9 @@ RabbitMQ namespace unique to this run, so parallel or leftover runs never collid
 Everything is real: the stand-ins are the same servers the dev runner uses, reached over their
 sockets; RabbitMQ is the machine's broker at ``AMQP_URL`` (default localhost), and tests that stop
 the broker get a node of the run's own (``rabbit_node``).
+
+The tests run in development mode (published keys and tokens), set here before any settings are read;
+a test of production mode gives its process ``GREENCHANNEL_ENV=production`` itself.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pathlib import Path
 import aio_pika
 import pytest
 from devstack import standins
+
+os.environ["GREENCHANNEL_ENV"] = "development"
 
 ROOT = Path(__file__).parent
 RUN_ID = uuid.uuid4().hex[:10]

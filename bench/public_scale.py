@@ -134,7 +134,7 @@ async def generate(db, complaints: int) -> dict:
     from intake.rebuild_statistics import nested
 
     settings = Settings(mongo_url="mongodb://unused")
-    code_hash = KeyedHash(settings.access_code_key.encode(), "access-code").digest(ACCESS_CODE)
+    code_hash = KeyedHash(settings.access_code_key.get_secret_value().encode(), "access-code").digest(ACCESS_CODE)
     sealed_name = {"kid": "dev-1", "nonce": "AAAAAAAAAAAAAAAA", "ct": "AAAAAAAAAAAAAAAAAAAAAAAA"}
     masked = {"name": "王*", "id_number": "4401**********0026", "phone": "138****0000", "email": None}
     rng = random.Random(11)

@@ -17,6 +17,7 @@ import io
 import uuid
 
 import pytest
+from devstack.accounts import register
 from PIL import Image
 
 from tests.e2e.test_lifecycle_journey import Journey, form
@@ -113,19 +114,16 @@ async def test_a_file_for_a_case_that_moved_on_is_refused_not_lost(platform):
         assert links == len(listed)
 
 
-async def account(intake, login: str) -> dict[str, str]:
-    password = "correct-horse-" + uuid.uuid4().hex[:6]
-    registered = await intake.post("/v1/accounts", json={"login": login, "password": password})
-    assert registered.status_code == 201, registered.text
-    token = (await intake.post("/v1/auth/token", json={"login": login, "password": password})).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+async def account(platform, login: str) -> dict[str, str]:
+    registered = await register(platform.intake, platform.mailbox, login, "correct-horse-" + uuid.uuid4().hex[:6])
+    return {"Authorization": f"Bearer {registered['access_token']}"}
 
 
 async def test_two_accounts_claiming_one_complaint_get_one_yes_and_one_no(platform):
     intake = platform.intake
     company = (await Journey(platform).company())["name"]
-    first = await account(intake, f"claim-a-{uuid.uuid4().hex[:8]}@example.cn")
-    second = await account(intake, f"claim-b-{uuid.uuid4().hex[:8]}@example.cn")
+    first = await account(platform, f"claim-a-{uuid.uuid4().hex[:8]}@example.cn")
+    second = await account(platform, f"claim-b-{uuid.uuid4().hex[:8]}@example.cn")
     for offset in OFFSETS_S:
         filed = (await intake.post("/v1/complaints", json=form(company))).json()
         claim = {"number": filed["number"], "access_code": filed["access_code"]}

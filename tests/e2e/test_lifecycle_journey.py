@@ -13,6 +13,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from devstack.accounts import register
 from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN, register_endpoints
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -103,7 +104,7 @@ def png() -> bytes:
 async def test_the_full_journey(platform):
     journey = Journey(platform)
     intake = platform.intake
-    assert (await intake.post("/v1/accounts", json={"login": "wu@example.cn", "password": "correct-horse-1"})).status_code == 201
+    await register(intake, platform.mailbox, "wu@example.cn", "correct-horse-1")
     token = (await intake.post("/v1/auth/token", json={"login": "wu@example.cn", "password": "correct-horse-1"})).json()
     me = {"Authorization": f"Bearer {token['access_token']}"}
 

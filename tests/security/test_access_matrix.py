@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from devstack.accounts import register
 from devstack.invariants import until
 from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN, WEBHOOK_SECRET
 from PIL import Image
@@ -89,7 +90,13 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/readyz"): PUBLIC,
     ("GET", "/v1/evidence/limits"): PUBLIC,
-    ("POST", "/v1/accounts"): PUBLIC,
+    # Registration and password reset by one-time code: anyone, and the same answer for every login.
+    ("POST", "/v1/accounts/registrations"): PUBLIC,
+    ("POST", "/v1/accounts/registrations/confirm"): PUBLIC,
+    ("POST", "/v1/accounts/password-resets"): PUBLIC,
+    ("POST", "/v1/accounts/password-resets/confirm"): PUBLIC,
+    ("POST", "/v1/auth/code"): PUBLIC,
+    ("POST", "/v1/auth/code/token"): PUBLIC,
     ("POST", "/v1/auth/token"): PUBLIC,
     ("POST", "/v1/ops/auth/token"): PUBLIC,
     ("GET", "/v1/public/companies"): PUBLIC,
@@ -170,8 +177,15 @@ SHA256_OF_NOTHING = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b785
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 # Valid bodies, so a refusal is the door's and not validation's (complaint routes check access in the handler).
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
-    ("POST", "/v1/accounts"): {"json": {"login": "matrix-new@example.com", "password": "a-long-password-1"}},
+    ("POST", "/v1/accounts/registrations"): {"json": {"login": "matrix-new@example.com"}},
+    ("POST", "/v1/accounts/registrations/confirm"): {"json": {"login": "matrix-new@example.com", "code": "123456",
+                                                              "password": "a-long-password-1"}},
+    ("POST", "/v1/accounts/password-resets"): {"json": {"login": "matrix-a@example.com"}},
+    ("POST", "/v1/accounts/password-resets/confirm"): {"json": {"login": "matrix-a@example.com", "code": "123456",
+                                                                "password": "a-long-password-1"}},
     ("POST", "/v1/auth/token"): {"json": {"login": "matrix-a@example.com", "password": "a-long-password-1"}},
+    ("POST", "/v1/auth/code"): {"json": {"login": "matrix-a@example.com"}},
+    ("POST", "/v1/auth/code/token"): {"json": {"login": "matrix-a@example.com", "code": "123456"}},
     ("POST", "/v1/ops/auth/token"): {"json": ADMIN},
     ("POST", "/v1/public/feedback"): {"json": {"topic": "suggestion", "text": "希望增加夜间客服。"}},
     ("POST", "/v1/evidence"): {"files": {"file": ("a.png", PNG.getvalue(), "image/png")}},
@@ -229,9 +243,8 @@ class World:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     async def complainant(self, login: str) -> dict[str, str]:
-        credentials = {"login": login, "password": "a-long-password-1"}
-        assert (await self.intake.post("/v1/accounts", json=credentials)).status_code == 201
-        return await self.signed_in("/v1/auth/token", credentials)
+        await register(self.intake, self.platform.mailbox, login, "a-long-password-1")
+        return await self.signed_in("/v1/auth/token", {"login": login, "password": "a-long-password-1"})
 
     async def operator(self, login: str, roles: list[str]) -> dict[str, str]:
         credentials = {"login": login, "password": "a-long-password-1"}
@@ -261,7 +274,7 @@ class World:
         token = self.headers["owner"]["Authorization"].split()[1]
         claims = jwt.decode(token, options={"verify_signature": False})
         claims["exp"] = datetime.now(timezone.utc) - timedelta(minutes=1)
-        secret = self.platform.apps["intake"].state.intake.settings.jwt_secret
+        secret = self.platform.apps["intake"].state.intake.settings.jwt_secret.get_secret_value()
         self.headers["expired_token"] = {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
 
         uploaded = await self.intake.post("/v1/evidence", files={"file": ("e.png", PNG.getvalue(), "image/png")})

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+from devstack.accounts import register
 from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN
 
 pytestmark = pytest.mark.integration
@@ -115,7 +116,7 @@ async def world(platform, census) -> World:
     assert issued.status_code == 201, issued.text
     world.auth["company"] = {"X-Api-Key": issued.json()["api_key"]}
     account = {"login": "hostile@example.com", "password": "hostile-password-1"}
-    assert (await platform.intake.post("/v1/accounts", json=account)).status_code == 201
+    await register(platform.intake, platform.mailbox, account["login"], account["password"])
     token = (await platform.intake.post("/v1/auth/token", json=account)).json()["access_token"]
     world.auth["complainant"] = {"Authorization": f"Bearer {token}"}
 
@@ -189,7 +190,11 @@ async def test_operator_objects_in_a_complaint_form_are_refused(world, field):
     ("/v1/auth/token", {"login": "OPERATOR", "password": "hostile-password-1"}, "none"),
     ("/v1/ops/auth/token", {"login": "admin", "password": "OPERATOR"}, "none"),
     ("/v1/ops/auth/token", {"login": "OPERATOR", "password": "development-only-admin-password"}, "none"),
-    ("/v1/accounts", {"login": "OPERATOR", "password": "long-enough-password"}, "none"),
+    ("/v1/accounts/registrations", {"login": "OPERATOR"}, "none"),
+    ("/v1/accounts/registrations/confirm", {"login": "hostile-new@example.com", "code": "OPERATOR",
+                                            "password": "long-enough-password"}, "none"),
+    ("/v1/accounts/password-resets/confirm", {"login": "hostile@example.com", "code": "123456",
+                                              "password": "OPERATOR"}, "none"),
     ("/v1/me/complaints/claim", {"number": "OPERATOR", "access_code": "OPERATOR"}, "complainant"),
     ("/v1/company/complaints/NUMBER/response", {"response_type": "OPERATOR", "text": "We refunded the fee."}, "company"),
     ("/v1/company/complaints/NUMBER/info-request", {"question": "OPERATOR"}, "company"),

@@ -1,8 +1,9 @@
 """The public web client in Debian's Chromium against the whole platform: a guest files with two evidence
 files, reads the receipt, follows the case while the company answers through its API, and rates it; a
-person registers on a phone, files, and finds the complaint under my complaints; an invalid form shows
-its messages and files nothing; a refused or oversized file is refused before any upload; the English
-switch is remembered; every page passes axe at phone and desktop widths."""
+person registers on a phone with the code mailed to it, files, and finds the complaint under my complaints;
+a forgotten password is reset with a code; an invalid form shows its messages and files nothing; a refused
+or oversized file is refused before any upload; the English switch is remembered; every page passes axe at
+phone and desktop widths."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import re
 
 import pytest
+from devstack.accounts import code_in, mails_to, next_mail, register
 from devstack.waiting import until
 from PIL import Image
 
@@ -20,7 +22,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ID_NUMBER = "11010519491231002X"
 ID_NUMBER_WRONG_CHECK_DIGIT = "110105194912310021"
-PAGES = ("/", "/file", "/follow", "/account/login", "/account/register", "/public", "/public/companies")
+PAGES = ("/", "/file", "/follow", "/account/login", "/account/register", "/account/reset", "/public",
+         "/public/companies")
 
 
 def png(width: int = 60, height: int = 40) -> bytes:
@@ -227,13 +230,24 @@ async def test_registered_person_files_on_a_phone_and_finds_it_under_my_complain
     tab = await open_tab("phone")
     page = tab.page
     await tab.open("/account/register")
+    seen = len(mails_to(platform.mailbox, "zhao@example.cn"))
     await page.fill("#f-login", "zhao@example.cn")
-    await page.fill("#f-password", "short")
     await page.click("#register-form button[type=submit]")
+    await page.wait_for_selector("#register-confirm-form:not([hidden])")
+    assert "zhao@example.cn" in await page.text_content("#register-form .form-status")
+    code = code_in(await next_mail(platform.mailbox, "zhao@example.cn", seen))
+    await check(tab, "register-code-sent")
+    await page.fill("#f-code", code)
+    await page.fill("#f-password", "short")
+    await page.click("#register-confirm-form button[type=submit]")
     await page.wait_for_selector("#f-password-error:not([hidden])")
+    await page.fill("#f-code", f"{(int(code) + 1) % 1_000_000:06d}")
     await page.fill("#f-password", "correct-horse-battery")
     await page.fill("#f-name", "赵六")
-    await page.click("#register-form button[type=submit]")
+    await page.click("#register-confirm-form button[type=submit]")
+    await page.wait_for_selector("#f-code-error:not([hidden])")  # a wrong code is marked on its field
+    await page.fill("#f-code", code)
+    await page.click("#register-confirm-form button[type=submit]")
     await page.wait_for_url(re.compile(r"/account$"))
     await page.wait_for_selector("[data-show=empty]:not([hidden])")
     await check(tab, "account-empty")
@@ -291,6 +305,30 @@ async def test_registered_person_files_on_a_phone_and_finds_it_under_my_complain
     await tab.open("/account/messages")
     await page.wait_for_selector("[data-list-status]:not(:empty)")
     await check(tab, "messages")
+
+
+async def test_a_forgotten_password_is_reset_with_a_code(open_tab, check, platform):
+    login = "qian@example.cn"
+    await register(platform.intake, platform.mailbox, login, "the-old-password-1")
+    tab = await open_tab("phone")
+    page = tab.page
+    await tab.open("/account/login")
+    await page.click("a[href='/account/reset']")
+    await page.wait_for_url(re.compile(r"/account/reset$"))
+    seen = len(mails_to(platform.mailbox, login))
+    await page.fill("#f-login", login)
+    await page.click("#reset-form button[type=submit]")
+    await page.wait_for_selector("#reset-confirm-form:not([hidden])")
+    code = code_in(await next_mail(platform.mailbox, login, seen))
+    await page.fill("#f-code", code)
+    await page.fill("#f-password", "the-new-password-2")
+    await check(tab, "reset")
+    await page.click("#reset-confirm-form button[type=submit]")
+    await page.wait_for_url(re.compile(r"/account$"))
+    await page.wait_for_selector("[data-show=empty]:not([hidden])")
+    old = await platform.intake.post("/v1/auth/token", json={"login": login, "password": "the-old-password-1"})
+    new = await platform.intake.post("/v1/auth/token", json={"login": login, "password": "the-new-password-2"})
+    assert (old.status_code, new.status_code) == (401, 200)
 
 
 async def test_english_switch_is_remembered(open_tab, check):

@@ -149,7 +149,8 @@ def settings(request, mongo_url, s3_endpoint, broker_namespace, run_id) -> Setti
 @pytest.fixture(scope="module")
 def storage(settings) -> Minio:
     """The test's own view of the bucket, through the same SDK."""
-    return Minio(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key.get_secret_value(), secure=False)
+    return Minio(settings.s3_endpoint, settings.s3_access_key.get_secret_value(),
+                 settings.s3_secret_key.get_secret_value(), secure=False)
 
 
 @pytest.fixture(scope="module")

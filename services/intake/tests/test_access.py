@@ -4,15 +4,18 @@ accounts, companies, operators; expired tokens and revoked keys; illegal transit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import jwt
 import pytest
+from devstack.accounts import create_account
 from devstack.eventtap import event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered
+from intake.adapters.identities import LoginTaken
 from intake.config import Settings
 from intake.main import create_app
 
@@ -47,7 +50,8 @@ async def platform(mongo_url, broker_namespace, run_id):
 
 
 async def token(client, login: str, password: str = "a-long-password-1") -> dict[str, str]:
-    await client.post("/v1/accounts", json={"login": login, "password": password})
+    with contextlib.suppress(LoginTaken):
+        await create_account(client.app, login, password)
     response = await client.post("/v1/auth/token", json={"login": login, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
@@ -118,7 +122,7 @@ async def test_expired_token_and_revoked_key_are_refused(platform):
     identities = platform.app.state.intake.identities
     expired = jwt.encode({"iss": "greenchannel-intake", "sub": "someone", "kind": "complainant", "roles": [],
                           "exp": datetime.now(timezone.utc) - timedelta(seconds=5)},
-                         platform.settings.jwt_secret, algorithm="HS256")
+                         platform.settings.jwt_secret.get_secret_value(), algorithm="HS256")
     response = await platform.get("/v1/me/complaints", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"
     forged = jwt.encode({"iss": "greenchannel-intake", "sub": "x", "kind": "operator", "roles": ["admin"],
@@ -135,11 +139,10 @@ async def test_expired_token_and_revoked_key_are_refused(platform):
 
 
 async def test_accounts_login_claim_and_list(platform):
-    assert (await platform.post("/v1/accounts", json={"login": "not-a-login", "password": "a-long-password-1"})).status_code == 422
-    assert (await platform.post("/v1/accounts", json={"login": "c@example.cn", "password": "short"})).status_code == 422
+    assert (await platform.post("/v1/accounts/registrations", json={"login": "not-a-login"})).status_code == 422
+    short = {"login": "c@example.cn", "code": "123456", "password": "short"}
+    assert (await platform.post("/v1/accounts/registrations/confirm", json=short)).status_code == 422
     carol = await token(platform, "C@Example.cn")
-    again = await platform.post("/v1/accounts", json={"login": "c@example.cn", "password": "a-long-password-2"})
-    assert again.status_code == 409
     wrong = await platform.post("/v1/auth/token", json={"login": "c@example.cn", "password": "wrong-password"})
     unknown = await platform.post("/v1/auth/token", json={"login": "nobody@example.cn", "password": "wrong-password"})
     assert wrong.status_code == unknown.status_code == 401 and wrong.json() == unknown.json()
@@ -199,7 +202,7 @@ async def test_internal_contact_needs_the_internal_token(platform):
     path = f"/internal/v1/complaints/{filed['number']}/contact"
     assert (await platform.get(path)).status_code == 401
     assert (await platform.get(path, headers={"Authorization": "Bearer wrong"})).status_code == 401
-    contact = await platform.get(path, headers={"Authorization": f"Bearer {platform.settings.internal_token}"})
+    contact = await platform.get(path, headers={"Authorization": f"Bearer {platform.settings.internal_token.get_secret_value()}"})
     assert contact.json() == {"email": "zhao@example.cn", "phone": "+8613512345678"}
 
 
@@ -256,7 +259,7 @@ async def test_guessing_access_codes_and_passwords_is_cut_off(platform):
     assert locked.status_code == 429 and locked.json()["code"] == "rate_limited"
     assert int(locked.headers["Retry-After"]) > 0
 
-    await platform.post("/v1/accounts", json={"login": "guess@example.cn", "password": "the-right-password"})
+    await create_account(platform.app, "guess@example.cn", "the-right-password")
     for _ in range(platform.settings.login_failures_per_login_per_15_min):
         failed = await platform.post("/v1/auth/token", json={"login": "guess@example.cn", "password": "a-wrong-guess"})
         assert failed.status_code == 401
@@ -266,18 +269,17 @@ async def test_guessing_access_codes_and_passwords_is_cut_off(platform):
 
 async def test_sign_ups_from_one_address_are_limited(platform):
     address = {"X-Real-IP": "203.0.113.7"}  # an address of its own: the other tests' sign-ups don't count
-    for n in range(platform.settings.registrations_per_ip_per_hour):
-        created = await platform.post("/v1/accounts", json={"login": f"signup{n}@example.cn", "password": "a-long-password-1"},
-                                      headers=address)
-        assert created.status_code == 201, created.text
-    refused = await platform.post("/v1/accounts", json={"login": "one-more@example.cn", "password": "a-long-password-1"},
-                                  headers=address)
+    for n in range(platform.settings.account_codes_per_ip_per_hour):
+        asked = await platform.post("/v1/accounts/registrations", json={"login": f"signup{n}@example.cn"},
+                                    headers=address)
+        assert asked.status_code == 202, asked.text
+    refused = await platform.post("/v1/accounts/registrations", json={"login": "one-more@example.cn"}, headers=address)
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert int(refused.headers["Retry-After"]) > 0
-    # Refused before anything was stored: the same login signs up from elsewhere.
-    elsewhere = await platform.post("/v1/accounts", json={"login": "one-more@example.cn", "password": "a-long-password-1"},
+    # The same login asks from elsewhere.
+    elsewhere = await platform.post("/v1/accounts/registrations", json={"login": "one-more@example.cn"},
                                     headers={"X-Real-IP": "203.0.113.8"})
-    assert elsewhere.status_code == 201, elsewhere.text
+    assert elsewhere.status_code == 202, elsewhere.text
 
 
 async def test_pii_keys_rotate_without_downtime(platform):
@@ -288,8 +290,8 @@ async def test_pii_keys_rotate_without_downtime(platform):
 
     filed = (await platform.post("/v1/complaints", json=FORM)).json()
     db = platform.app.state.runtime.db
-    old = PiiCipher.from_settings(platform.settings.pii_keys, platform.settings.pii_active_key_id)
-    ring = {**json.loads(platform.settings.pii_keys), "2026-12": base64.b64encode(b"n" * 32).decode()}
+    old = PiiCipher.from_settings(platform.settings.pii_keys.get_secret_value(), platform.settings.pii_active_key_id)
+    ring = {**json.loads(platform.settings.pii_keys.get_secret_value()), "2026-12": base64.b64encode(b"n" * 32).decode()}
     both = PiiCipher.from_settings(json.dumps(ring), "2026-12")
     counts = await rotate(db, both)
     assert counts["complaints.complainant.id_number"] >= 1

@@ -9,6 +9,7 @@ here another name of the same server) and completing them through intake; operat
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import json
@@ -21,9 +22,11 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 from devstack import standins
+from devstack.accounts import create_account
 from devstack.servers import serve
 from evidence.config import Settings as EvidenceSettings
 from evidence.main import create_app as evidence_app
+from intake.adapters.identities import LoginTaken
 from intake.config import Settings
 from intake.main import create_app
 from minio import Minio
@@ -74,6 +77,7 @@ async def stack(mongo_url, s3_endpoint, broker_namespace, run_id):
             mongo = AsyncMongoClient(mongo_url, tz_aware=True)
             storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
             client.evidence_app, client.storage, client.bucket = evidence, storage, evidence_settings.s3_bucket
+            client.app = intake
             client.evidence_db = mongo[evidence_settings.database_name]
             client.s3_endpoint, client.public_endpoint = s3_endpoint, evidence_settings.s3_public_endpoint
             try:
@@ -103,7 +107,8 @@ async def file_complaint(stack, headers: dict | None = None, **changes) -> tuple
 
 
 async def complainant(stack, login: str) -> dict[str, str]:
-    await stack.post("/v1/accounts", json={"login": login, "password": "a-long-password-1"})
+    with contextlib.suppress(LoginTaken):
+        await create_account(stack.app, login, "a-long-password-1")
     signed_in = await stack.post("/v1/auth/token", json={"login": login, "password": "a-long-password-1"})
     return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import pytest
+from devstack.accounts import create_account
 from devstack.eventtap import event_tap
 from devstack.servers import serve
 from greenchannel.contracts import (
@@ -462,7 +463,7 @@ async def test_the_regulator_view_counts_every_case_and_needs_the_role(seeded):
     identities = seeded.app.state.intake.identities
     await identities.create_operator("reader", "a-long-password-1", {Role.REGULATOR})
     await identities.create_operator("clerk", "a-long-password-1", set())
-    await seeded.post("/v1/accounts", json={"login": "someone@example.cn", "password": "a-long-password-1"})
+    await create_account(seeded.app, "someone@example.cn", "a-long-password-1")
 
     async def bearer(path, login):
         token = (await seeded.post(path, json={"login": login, "password": "a-long-password-1"})).json()["access_token"]

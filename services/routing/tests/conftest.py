@@ -47,7 +47,7 @@ def run_routing():
             tap = await stack.enter_async_context(event_tap(settings.amqp_url, settings.event_exchange, event_types))
             urls = [await stack.enter_async_context(serve(app)) for app in apps]
             http = await stack.enter_async_context(httpx.AsyncClient(
-                base_url=urls[0], timeout=10, headers={"Authorization": f"Bearer {settings.internal_token}"}))
+                base_url=urls[0], timeout=10, headers={"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"}))
             await tap.wait_for_consumer(queue_names(settings)[0])
             yield apps, http, tap
 

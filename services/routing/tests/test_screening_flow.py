@@ -64,7 +64,7 @@ async def routing(routing_settings, broker_namespace, run_id):
     async with (
         event_tap(settings.amqp_url, settings.event_exchange, ["complaint.screened"]) as tap,
         serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {settings.internal_token}"})
+        httpx.AsyncClient(base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"})
         as http,
     ):
         await tap.wait_for_consumer(queue_names(settings)[0])
@@ -193,7 +193,7 @@ async def test_a_second_start_keeps_the_directory(routing_settings, broker_names
         f"t{run_id}_routing_seed", broker_namespace.settings_for("routing-seed"), service_name="routing-seed"
     )
     first = create_app(settings)
-    operator = {"Authorization": f"Bearer {settings.operator_token}"}
+    operator = {"Authorization": f"Bearer {settings.operator_token.get_secret_value()}"}
     async with serve(first) as base_url, httpx.AsyncClient(base_url=base_url) as http:
         db = first.state.runtime.db
         assert await db.companies.count_documents({}) == 13

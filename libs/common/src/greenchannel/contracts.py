@@ -419,6 +419,54 @@ class WebhookFailed(EventData):
     failed_at: datetime
 
 
+# --- complainant accounts, published by intake ----------------------------------------------------
+
+#: Development-only key ring of the sealed part of ``account.code_issued``; intake seals with it and
+#: notification opens with it. Production injects CODE_TRANSPORT_KEYS into both from one Secret.
+DEV_CODE_TRANSPORT_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1jb2RlLXRyYW5zcG9ydC0="}'
+
+CodePurpose = Literal["registration", "password_reset", "sign_in"]
+
+
+class CodeNotice(BaseModel):
+    """The sealed part of ``account.code_issued``: where the message goes and what it says.
+
+    ``notice`` is ``code`` (a one-time code follows), ``already_registered`` (a registration for a login
+    that has an account: reset the password instead) or ``no_account`` (a reset or a sign-in for a login
+    without one).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    destination: str
+    notice: Literal["code", "already_registered", "no_account"]
+    code: str | None = None
+
+
+class AccountCodeIssued(EventData):
+    """Someone asked for a one-time code for a login (registration, password reset, sign-in) and intake answered.
+
+    Events are kept (outbox, dead letters), so the destination, the code and even which notice it is
+    travel sealed (AES-256-GCM, ``sealed``, bound to ``issue_id``) under a key only intake and
+    notification hold: the clear fields are the same whether or not the login has an account, and a
+    kept event holds no usable code. The code expires at ``expires_at``, after which nobody sends it.
+    """
+
+    EVENT_TYPE: ClassVar[str] = "account.code_issued"
+
+    issue_id: str
+    purpose: CodePurpose
+    channel: Literal["email", "sms"]
+    sealed: dict[str, str] = Field(description="CodeNotice sealed with the code transport key ring.")
+    expires_at: datetime
+    issued_at: datetime
+
+
+def code_notice_field(issue_id: str) -> str:
+    """The associated data a notice is sealed under: a sealed notice cannot be moved to another issue."""
+    return f"{AccountCodeIssued.EVENT_TYPE}:{issue_id}"
+
+
 EVENT_MODELS: dict[str, type[EventData]] = {
     model.EVENT_TYPE: model
     for model in (
@@ -447,5 +495,6 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         EvidenceRejected,
         WebhookDelivered,
         WebhookFailed,
+        AccountCodeIssued,
     )
 }

@@ -7,7 +7,9 @@ failed write never invents one. Entries are claimed with a lease, so several rel
 run at once and an entry whose relay died is picked up again when its lease runs out.
 
 The W3C trace context of the writing request is stored with the entry and restored around the
-publish, so the trace of an HTTP request continues through the broker.
+publish, so the trace of an HTTP request continues through the broker. A relay pass is a job run
+(``outbox relay``): a trace of its own, with its store commands and a link from each publish, only
+when it claimed entries; a pass that found none exports nothing.
 """
 
 from __future__ import annotations
@@ -18,13 +20,14 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Link, SpanKind
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from greenchannel.contracts import CloudEvent, EventData
 from greenchannel.messaging import Broker
+from greenchannel.telemetry import job_run, record_work
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -89,7 +92,8 @@ class OutboxRelay:
             # Cleared before the pass, so a wake-up that arrives during it is not lost.
             self._wakeup.clear()
             try:
-                published = await self.relay_pending()
+                with job_run("outbox relay"):
+                    published = await self.relay_pending()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the store is away: try again after the poll interval
@@ -107,6 +111,8 @@ class OutboxRelay:
     async def relay_pending(self, batch_size: int = RELAY_BATCH) -> int:
         """Claim a batch of pending entries, publish them in order, mark the published ones sent."""
         batch = await self._claim_batch(batch_size)
+        if batch:
+            record_work()
         published: list[str] = []
         for entry in batch:
             if not await self._publish(entry):
@@ -151,8 +157,15 @@ class OutboxRelay:
 
     async def _publish(self, entry: dict) -> bool:
         event = CloudEvent.model_validate(entry["event"])
-        parent = propagate.extract(entry.get("headers") or {})
-        with tracer.start_as_current_span(f"{event.type} publish", context=parent, kind=SpanKind.PRODUCER) as span:
+        record_work(event.subject)
+        # The trace of the change that staged the event goes on (an entry staged outside any trace is
+        # published in the relay pass's trace); the relay pass that published it is a link away.
+        stored = entry.get("headers") or {}
+        parent = propagate.extract(stored) if stored else None
+        relay_pass = trace.get_current_span().get_span_context()
+        links = [Link(relay_pass)] if relay_pass.is_valid and stored else None
+        with tracer.start_as_current_span(f"{event.type} publish", context=parent, kind=SpanKind.PRODUCER,
+                                          links=links) as span:
             span.set_attribute("complaint.number", event.subject or "")
             span.set_attribute("event.type", event.type)
             headers: dict[str, str] = {}

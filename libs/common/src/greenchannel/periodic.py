@@ -1,5 +1,8 @@
 """A job that runs one step, waits, and runs it again, for as long as the service runs; a failed step is logged
-and tried again at the next turn (the store may be away for a while)."""
+and tried again at the next turn (the store may be away for a while).
+
+Each turn is a :func:`~greenchannel.telemetry.job_run` named ``job``: a trace of its own when the step
+did work (it calls :func:`~greenchannel.telemetry.record_work`) or failed, nothing when it found nothing to do."""
 
 from __future__ import annotations
 
@@ -7,15 +10,18 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from greenchannel.telemetry import job_run
+
 log = logging.getLogger(__name__)
 
 
-async def every(interval_s: float, step: Callable[[], Awaitable[object]], what: str) -> None:
+async def every(interval_s: float, step: Callable[[], Awaitable[object]], job: str) -> None:
     while True:
         try:
-            await step()
+            with job_run(job):
+                await step()
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the next turn tries again
-            log.exception("%s failed", what)
+            log.exception("%s failed", job)
         await asyncio.sleep(interval_s)

@@ -30,8 +30,7 @@ class KeyRingCipher:
     @classmethod
     def from_settings(cls, keys_json: str, active_key_id: str) -> "KeyRingCipher":
         """From a JSON object of key id -> base64 key, as the settings carry it."""
-        raw = json.loads(keys_json)
-        return cls({key_id: base64.b64decode(value) for key_id, value in raw.items()}, active_key_id)
+        return cls(parse_key_ring(keys_json), active_key_id)
 
     def encrypt(self, field: str, plaintext: str) -> dict[str, str]:
         nonce = os.urandom(12)
@@ -47,6 +46,15 @@ class KeyRingCipher:
 
     def decrypt_json(self, field: str, sealed: dict[str, str]) -> Any:
         return json.loads(self.decrypt(field, sealed))
+
+
+def parse_key_ring(keys_json: str) -> dict[str, bytes]:
+    """A key ring as the settings carry it (a JSON object of key id -> base64 key), decoded; ``ValueError`` when
+    it is not one."""
+    raw = json.loads(keys_json)
+    if not isinstance(raw, dict) or not all(isinstance(value, str) for value in raw.values()):
+        raise ValueError("a key ring is a JSON object of key id -> base64 key")
+    return {key_id: base64.b64decode(value, validate=True) for key_id, value in raw.items()}
 
 
 def _b64(data: bytes) -> str:

@@ -79,8 +79,9 @@ async def running_platform(
     from routing.config import Settings as RoutingSettings
     from routing.main import create_app as routing_app
 
+    # The test tokens and the services' default keys are published: development mode.
     common = {"mongo_url": mongo_url, "operator_token": OPERATOR_TOKEN, "internal_token": INTERNAL_TOKEN,
-              "log_level": log_level, **broker}
+              "log_level": log_level, "greenchannel_env": "development", **broker}
     if fast:
         common["outbox_poll_interval_s"] = 0.2
     receiver = WebhookReceiver(WEBHOOK_SECRET)

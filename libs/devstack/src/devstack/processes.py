@@ -64,7 +64,7 @@ _SERVICE_VARIABLES = (
     "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
     "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
     "DUPLICATE_WINDOW_DAYS", "STATISTICS_FOLD_INTERVAL_S", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_TRACES_EXPORTER", "INTAKE_URL",
+    "OTEL_TRACES_EXPORTER", "INTAKE_URL", "GREENCHANNEL_ENV",
 )
 
 
@@ -100,6 +100,9 @@ def service_env(
         LOG_LEVEL=log_level,
         LOG_JSON="false",
         OTEL_SERVICE_NAME=service,
+        # The test tokens and the services' default keys are published: development mode (``extra`` may ask
+        # for production, with secrets of its own).
+        GREENCHANNEL_ENV="development",
         # Log lines reach the file before a SIGKILL, not when a buffer happens to fill.
         PYTHONUNBUFFERED="1",
     )

@@ -43,6 +43,8 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
         "INTERNAL_TOKEN": INTERNAL_TOKEN,
         "LOG_JSON": "false",
         "OTEL_SERVICE_NAME": name,
+        # The published tokens and keys above and the services' defaults: development, never production.
+        "GREENCHANNEL_ENV": "development",
     }
     urls = {svc: f"http://127.0.0.1:{port}" for svc, port in SERVICES.items()}
     if name == "intake":

@@ -126,7 +126,11 @@ def mongo_url(port: int) -> str:
     return f"mongodb://127.0.0.1:{port}/?retryWrites=false"
 
 
-def start_nanio(data_dir: Path, port: int | None = None, log_dir: Path | None = None) -> StandIn:
+def start_nanio(
+    data_dir: Path, port: int | None = None, log_dir: Path | None = None, *, access_key: str = S3_ACCESS_KEY,
+    secret_key: str = S3_SECRET_KEY,
+) -> StandIn:
+    """nanio with the development credentials, or others (a test of production mode, where those are refused)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     return _spawn(
@@ -135,7 +139,7 @@ def start_nanio(data_dir: Path, port: int | None = None, log_dir: Path | None = 
          "--no-access-log", "--log-level", "warning"],
         port,
         log_dir or data_dir.parent,
-        env={"NANIO_ACCESS_KEY": S3_ACCESS_KEY, "NANIO_SECRET_KEY": S3_SECRET_KEY},
+        env={"NANIO_ACCESS_KEY": access_key, "NANIO_SECRET_KEY": secret_key},
     )
 
 

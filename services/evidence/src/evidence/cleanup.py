@@ -13,17 +13,18 @@ Each pass, on every replica:
 
 Claims are single conditional updates with a lease, so replicas never remove the same thing twice
 and a file attached by ``complaint.submitted`` while a pass runs is either attached or removed,
-never both.
+never both. A pass is a job run (``evidence cleanup``): traced only when it removed or expired something.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import structlog
+from greenchannel.periodic import every
+from greenchannel.telemetry import record_work
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
@@ -56,17 +57,8 @@ class Cleanup:
         self.claimant = uuid.uuid4().hex
 
     async def run(self) -> None:
-        """The background job: one pass every ``cleanup_interval_s``."""
-        while True:
-            try:
-                report = await self.run_once()
-                if report.orphans_removed or report.uploads_expired or report.quarantined_removed:
-                    log.info("clean-up pass", **report.__dict__)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - store or storage away: the next pass tries again
-                log.warning("clean-up pass failed", error=str(error))
-            await asyncio.sleep(self.settings.cleanup_interval_s)
+        """The background job: one pass every ``cleanup_interval_s`` (a failed pass is logged and tried again)."""
+        await every(self.settings.cleanup_interval_s, self.run_once, "evidence cleanup")
 
     async def run_once(self, now: datetime | None = None) -> CleanupReport:
         now = now or datetime.now(timezone.utc)
@@ -74,6 +66,9 @@ class Cleanup:
         await self._remove_orphans(now, report)
         report.uploads_expired = await self.uploads.expire_overdue(now)
         await self._remove_quarantined(now, report)
+        if report.orphans_removed or report.uploads_expired or report.quarantined_removed:
+            record_work()
+            log.info("clean-up pass", **report.__dict__)
         return report
 
     async def _remove_orphans(self, now: datetime, report: CleanupReport) -> None:
@@ -99,3 +94,4 @@ class Cleanup:
                 await self.storage.remove(object_key(upload.number, upload.evidence_id))
             await self.uploads.quarantine_removed(upload, now)
             report.quarantined_removed += 1
+            record_work(upload.number)

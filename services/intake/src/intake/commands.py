@@ -23,7 +23,7 @@ async def _run(name: str, work: Work) -> dict[str, int]:
     settings = Settings()
     client = make_client(settings.mongo_url, f"{settings.service_name}-{name}")
     try:
-        cipher = PiiCipher.from_settings(settings.pii_keys, settings.pii_active_key_id)
+        cipher = PiiCipher.from_settings(settings.pii_keys.get_secret_value(), settings.pii_active_key_id)
         return await work(client[settings.database_name], cipher)
     finally:
         await client.close()

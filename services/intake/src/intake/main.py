@@ -7,6 +7,7 @@ their own ``Settings``.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -17,8 +18,10 @@ from greenchannel.messaging import Subscriptions
 from greenchannel.periodic import every
 from greenchannel.problems import problem_response
 from greenchannel.runtime import ServiceRuntime
+from greenchannel.sealing import KeyRingCipher
 from greenchannel.telemetry import setup_logging, setup_tracing
 
+from intake.adapters.account_codes import AccountCodeStore
 from intake.adapters.case_metrics import refresh_case_metrics
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.dead_letters import DeadLetters
@@ -38,8 +41,10 @@ from intake.api import (
 )
 from intake.api.deps import Intake
 from intake.config import Settings
+from intake.domain.account_codes import CodePolicy
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
+from intake.handlers.accounts import AccountCodes
 from intake.handlers.publication import PublicationHandlers
 from intake.web import STATIC_PATH, static_files
 from intake.web import router as web_pages
@@ -58,15 +63,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime = ServiceRuntime(settings)
-        cipher = PiiCipher.from_settings(settings.pii_keys, settings.pii_active_key_id)
-        blind_index = KeyedHash(settings.blind_index_key.encode(), "blind-index")
+        cipher = PiiCipher.from_settings(settings.pii_keys.get_secret_value(), settings.pii_active_key_id)
+        blind_index = KeyedHash(settings.blind_index_key.get_secret_value().encode(), "blind-index")
         cases = CaseStore(runtime)
         idempotency = IdempotencyStore(runtime.db)
-        identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret, settings.token_ttl_s)
-        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, settings.internal_token,
-                                  settings.operator_token)
-        routing = RoutingClient(settings.routing_url, settings.internal_token, settings.operator_token)
-        notification = NotificationClient(settings.notification_url, settings.internal_token, settings.operator_token)
+        identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret.get_secret_value(),
+                                settings.token_ttl_s)
+        internal_token = settings.internal_token.get_secret_value()
+        operator_token = settings.operator_token.get_secret_value()
+        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token)
+        routing = RoutingClient(settings.routing_url, internal_token, operator_token)
+        notification = NotificationClient(settings.notification_url, internal_token, operator_token)
         statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
         publication = Publication(runtime, cipher, PublicRecords(runtime.db), statistics,
                                   rewritten=lambda number: validators.purge(caching.rewritten(number)))
@@ -75,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await publication.ensure_indexes()
         await idempotency.ensure_indexes()
         await identities.ensure_indexes()
-        await identities.ensure_operator(settings.operator_bootstrap_login, settings.operator_bootstrap_password,
+        await identities.ensure_operator(settings.operator_bootstrap_login,
+                                         settings.operator_bootstrap_password.get_secret_value(),
                                          {Role.ADMIN, Role.OPERATOR, Role.REGULATOR})
         handlers = PublicationHandlers(runtime, cases, publication)
         subscriptions = (
@@ -99,10 +107,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.feedback.ensure_indexes()
         app.state.public_data = public.PublicData(publication.records, publication.statistics,
                                                   public.DirectoryLabels(routing))
+        account_codes = AccountCodeStore(runtime.db)
+        await account_codes.ensure_indexes()
+        accounts_use_cases = AccountCodes(
+            runtime, identities, account_codes, blind_index,
+            KeyedHash(settings.access_code_key.get_secret_value().encode(), "account-code"),
+            KeyRingCipher.from_settings(settings.code_transport_keys.get_secret_value(), settings.code_transport_active_key_id),
+            CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts))
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
-                                  identities, limits)
+                                  identities, limits, accounts_use_cases)
         async def fold_statistics() -> None:
-            await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "folding staged statistics")
+            await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "statistics fold")
 
         await runtime.start(subscriptions, jobs={"statistics-fold": fold_statistics})
         try:

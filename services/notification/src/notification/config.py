@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
+from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS
+from greenchannel.secret_rules import SecretRule
 from greenchannel.settings import ServiceSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -15,14 +20,24 @@ DEFAULT_DISPATCH_RETRY_SCHEDULE_S = [0, 30, 300, 1800, 7200, 21600]
 
 
 class Settings(ServiceSettings):
+    # Required outside development mode, none of them a published value; the SMTP relay's password only when
+    # it is given.
+    secret_rules: ClassVar[Mapping[str, SecretRule]] = {
+        "operator_token": SecretRule(),
+        "internal_token": SecretRule(),
+        "webhook_secret_keys": SecretRule(key_ring=True, active_key_setting="webhook_secret_active_key_id"),
+        "smtp_password": SecretRule(min_length=1, required=False),
+        "code_transport_keys": SecretRule(key_ring=True, active_key_setting="code_transport_active_key_id"),
+    }
+
     service_name: str = "notification"
-    operator_token: str = Field(default="dev-operator-token", min_length=1)
+    operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), min_length=1)
     webhook_allow_private_targets: bool = Field(
         default=False, description="Allow loopback/private webhook targets: development and tests only."
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0)
-    webhook_secret_keys: str = Field(
-        default=DEV_WEBHOOK_SECRET_KEYS,
+    webhook_secret_keys: SecretStr = Field(
+        default=SecretStr(DEV_WEBHOOK_SECRET_KEYS),
         description="AES-256-GCM key ring of the signing secrets at rest (JSON: key id -> base64 of 32 bytes).",
     )
     webhook_secret_active_key_id: str = Field(default="dev-1", description="The key new and rotated secrets are sealed with.")
@@ -41,8 +56,8 @@ class Settings(ServiceSettings):
         "endpoint_failing alert for operators; one alert per streak, a successful attempt ends it.",
     )
 
-    internal_token: str = Field(
-        default="dev-internal-token", min_length=1,
+    internal_token: SecretStr = Field(
+        default=SecretStr("dev-internal-token"), min_length=1,
         description="Bearer token between services: intake reads messages with it, notification asks intake for contacts.",
     )
     intake_url: str = Field(default="http://127.0.0.1:8000", description="Where intake answers the contact lookup.")
@@ -54,6 +69,11 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=10.0, gt=0)
+    code_transport_keys: SecretStr = Field(
+        default=SecretStr(DEV_CODE_TRANSPORT_KEYS),
+        description="AES-256-GCM key ring of the one-time codes intake seals into account.code_issued (shared with intake).",
+    )
+    code_transport_active_key_id: str = "dev-1"
     dispatch_retry_schedule_s: list[float] = Field(
         default_factory=lambda: list(DEFAULT_DISPATCH_RETRY_SCHEDULE_S),
         description="Delay in seconds before e-mail/SMS attempt n (env: a JSON list); its length is the number of attempts.",

@@ -2,7 +2,8 @@
 
 Each pass reads the queues' depths from the broker; a queue at or above the threshold raises an
 alert, and another each time it has doubled since (alerts are keyed by queue and depth, so replicas
-watching at once raise each alert once). A queue that empties resets its watch.
+watching at once raise each alert once). A queue that empties resets its watch. A pass is a job run
+(``dead-letter watch``): traced only when it raised an alert or changed a watch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from datetime import datetime, timezone
 
 from greenchannel.runtime import ServiceRuntime
+from greenchannel.telemetry import job_run, record_work
 
 from notification.adapters.alerts import AlertRepository
 from notification.domain.alerts import dead_letters_alert_due, dead_letters_growing
@@ -33,7 +35,8 @@ class DeadLetterWatch:
         while True:
             await asyncio.sleep(self.interval_s)
             try:
-                await self.check_once()
+                with job_run("dead-letter watch"):
+                    await self.check_once()
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the broker or store is away: look again next time
@@ -52,8 +55,11 @@ class DeadLetterWatch:
                 continue
             watch = await self.state.find_one({"_id": queue}) or {"last_alerted_depth": 0}
             if depth == 0:
-                await self.state.update_one({"_id": queue}, {"$set": {"last_alerted_depth": 0}}, upsert=True)
+                if watch["last_alerted_depth"]:  # an empty queue whose watch is reset already needs no write
+                    record_work()
+                    await self.state.update_one({"_id": queue}, {"$set": {"last_alerted_depth": 0}}, upsert=True)
             elif dead_letters_alert_due(depth, self.threshold, watch["last_alerted_depth"]):
+                record_work()
                 if await self.alerts.raise_alert(dead_letters_growing(queue, depth, datetime.now(timezone.utc))):
                     raised.append(queue)
                 await self.state.update_one({"_id": queue}, {"$set": {"last_alerted_depth": depth}}, upsert=True)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from greenchannel.app import make_app
+from greenchannel.contracts import AccountCodeIssued
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
@@ -31,6 +32,7 @@ from notification.config import Settings
 from notification.dead_letter_watch import DeadLetterWatch
 from notification.dispatcher import DispatchWorker
 from notification.domain.messages import packaged_texts
+from notification.handlers.accounts import AccountCodeHandler
 from notification.handlers.lifecycle import CONSUMED_EVENT_TYPES, LifecycleEventHandler
 from notification.metrics import refresh_delivery_metrics
 from notification.worker import DeliveryWorker
@@ -55,8 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = ServiceRuntime(settings)
-        endpoints = EndpointRepository(
-            runtime.db, KeyRingCipher.from_settings(settings.webhook_secret_keys, settings.webhook_secret_active_key_id))
+        key_ring = KeyRingCipher.from_settings(settings.webhook_secret_keys.get_secret_value(),
+                                               settings.webhook_secret_active_key_id)
+        endpoints = EndpointRepository(runtime.db, key_ring)
         deliveries = DeliveryRepository(runtime.db)
         messages = MessageRepository(runtime.db)
         dispatches = DispatchRepository(runtime.db)
@@ -75,8 +78,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         mailer = _mailer(settings)
         dispatcher = DispatchWorker(
-            dispatches=dispatches, contacts=IntakeContacts(intake_client, settings.intake_url, settings.internal_token),
-            mailer=mailer, sms=SmsLogProvider(runtime.db), retry_schedule_s=settings.dispatch_retry_schedule_s,
+            dispatches=dispatches,
+            contacts=IntakeContacts(intake_client, settings.intake_url, settings.internal_token.get_secret_value()),
+            mailer=mailer, sms=SmsLogProvider(runtime.db),
+            code_transport=KeyRingCipher.from_settings(settings.code_transport_keys.get_secret_value(),
+                                                       settings.code_transport_active_key_id),
+            retry_schedule_s=settings.dispatch_retry_schedule_s,
             lease_s=settings.dispatch_lease_s, poll_interval_s=settings.dispatch_poll_interval_s,
             concurrency=settings.dispatch_concurrency,
         )
@@ -88,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subscriptions = Subscriptions()
         for event_type in CONSUMED_EVENT_TYPES:
             subscriptions.on(event_type, handler)
+        subscriptions.on(AccountCodeIssued.EVENT_TYPE, AccountCodeHandler(
+            runtime=runtime, dispatches=dispatches, email_enabled=mailer is not None,
+            wake_dispatch_worker=dispatcher.wake))
         app.state.runtime = runtime
         app.state.endpoints = endpoints
         app.state.deliveries = deliveries

@@ -3,14 +3,21 @@
 
 Claiming is the work source's business (an atomic ``find_one_and_update`` that sets a lease), so
 any number of replicas run the loop at once without making the same attempt together.
+
+Each claim is a job run (``<name> claim``): a claim that found nothing exports no trace; one that
+found an item is a trace naming its complaint, and the attempt's spans that belong to no other
+trace are its children.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from greenchannel.telemetry import job_run, record_work
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +51,19 @@ class ClaimLoop:
                 await slots.acquire()
                 # Cleared before the claim: a wake-up that arrives during the claim is not lost.
                 self._wakeup.clear()
+                item = attempt_context = None
                 try:
-                    item = await self.claim()
+                    with job_run(f"{self.name} claim"):
+                        item = await self.claim()
+                        if item is not None:
+                            record_work(item.get("number"))
+                            # The attempt runs in the run's context: its spans without a trace of
+                            # their own are the run's.
+                            attempt_context = contextvars.copy_context()
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # noqa: BLE001 - the store is away: try again after the poll interval
                     log.exception("claiming due %s work failed", self.name)
-                    item = None
                 if item is None:
                     slots.release()
                     try:
@@ -58,7 +71,8 @@ class ClaimLoop:
                     except asyncio.TimeoutError:
                         pass
                     continue
-                task = asyncio.create_task(self.attempt(item), name=f"{self.name} {item['_id']}")
+                task = asyncio.create_task(self.attempt(item), name=f"{self.name} {item['_id']}",
+                                           context=attempt_context)
                 in_flight.add(task)
                 task.add_done_callback(lambda done: (in_flight.discard(done), slots.release()))
         finally:

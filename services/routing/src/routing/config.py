@@ -6,16 +6,22 @@ and the similarity rules that find duplicates and collective complaints (``domai
 and override it where they name a day of a covered year.
 """
 
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
+from greenchannel.secret_rules import SecretRule
 from greenchannel.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from routing.domain.similarity import CLUSTER_SIMILARITY, DUPLICATE_SIMILARITY
 
 
 class Settings(ServiceSettings):
+    # Required outside development mode, none of them a published value.
+    secret_rules: ClassVar[Mapping[str, SecretRule]] = {"operator_token": SecretRule(), "internal_token": SecretRule()}
+
     service_name: str = "routing"
     calendar_extra_holidays: list[date] = Field(default_factory=list)
     calendar_extra_workdays: list[date] = Field(default_factory=list)
@@ -34,9 +40,9 @@ class Settings(ServiceSettings):
     watchdog_interval_s: float = Field(default=60.0, gt=0)
     # How long a watchdog pass holds a clock it claimed; a replica that dies leaves the lease to run out.
     watchdog_lease_s: float = Field(default=30.0, gt=0)
-    operator_token: str = Field(default="dev-operator-token", min_length=1)
+    operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), min_length=1)
     # Bearer token of the other services (INTERNAL_TOKEN, shared): with the operator's, it reads decisions and clocks.
-    internal_token: str = Field(default="dev-internal-token", min_length=1)
+    internal_token: SecretStr = Field(default=SecretStr("dev-internal-token"), min_length=1)
     # A complaint nearly repeating (estimated Jaccard of word bigrams at least DUPLICATE_SIMILARITY) one the same
     # complainant filed against the same company within DUPLICATE_WINDOW_DAYS, not withdrawn, is rejected as a
     # duplicate of it. 0 days turns the check off.

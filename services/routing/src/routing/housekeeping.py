@@ -12,8 +12,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from routing.adapters.similarity import SimilarityRepository
 from greenchannel.periodic import every
+from greenchannel.telemetry import record_work
+
+from routing.adapters.similarity import SimilarityRepository
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class BandPruning:
         self.interval_s = interval_s
 
     async def run(self) -> None:
-        await every(self.interval_s, self.run_once, "dropping old band keys")
+        await every(self.interval_s, self.run_once, "band pruning")
 
     async def run_once(self) -> int:
         """Drop what is older than the window (nothing while clustering is off); answers how many complaints."""
@@ -38,5 +40,6 @@ class BandPruning:
             return 0
         dropped = await self.similar.drop_old_bands(self.clock() - self.window - MARGIN)
         if dropped:
+            record_work()
             log.info("dropped the band keys of %d complaints older than the clustering window", dropped)
         return dropped

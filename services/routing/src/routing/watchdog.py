@@ -17,16 +17,16 @@ from datetime import datetime
 
 from greenchannel.contracts import CloudEvent
 from greenchannel.mongo import in_transaction
+from greenchannel.periodic import every
 from greenchannel.runtime import ServiceRuntime
+from greenchannel.telemetry import record_work
 from opentelemetry import trace
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from routing.adapters.clocks import ClockRepository, LeaseLost
 from routing.domain.clock import Clock, ClockRules
-from greenchannel.periodic import every
 
 log = logging.getLogger(__name__)
-tracer = trace.get_tracer(__name__)
 
 # A bound on one pass, so one pass never runs away; what is left is found by the next one.
 MAX_CLOCKS_PER_PASS = 1000
@@ -57,19 +57,22 @@ class Watchdog:
         self.lease_s = lease_s
 
     async def run(self) -> None:
-        await every(self.interval_s, self.run_once, "watchdog pass")
+        await every(self.interval_s, self.run_once, "watchdog run")
 
     async def run_once(self) -> WatchdogPass:
-        """One pass over the clocks due now; answers the time it decided at and the events it staged."""
+        """One pass over the clocks due now; answers the time it decided at and the events it staged.
+
+        Each clock claimed is work of the run (its trace, when run as a job, names the complaints); the
+        events staged carry the run's trace on through the broker."""
         now = self.clock()
         published: list[CloudEvent] = []
-        with tracer.start_as_current_span("sla watchdog pass") as span:
-            for _ in range(MAX_CLOCKS_PER_PASS):
-                claimed = await self.clocks.claim_due(now, self.lease_s)
-                if claimed is None:
-                    break
-                published += await self._check(*claimed, now)
-            span.set_attribute("sla.published", len(published))
+        for _ in range(MAX_CLOCKS_PER_PASS):
+            claimed = await self.clocks.claim_due(now, self.lease_s)
+            if claimed is None:
+                break
+            record_work(claimed[0].number)
+            published += await self._check(*claimed, now)
+        trace.get_current_span().set_attribute("sla.published", len(published))
         if published:
             self.runtime.relay.wake()
         return WatchdogPass(checked_at=now, published=published)

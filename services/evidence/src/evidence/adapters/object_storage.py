@@ -102,7 +102,7 @@ class ObjectStorage:
     def __init__(self, settings: Settings) -> None:
         self.bucket = settings.s3_bucket
         credentials = {
-            "access_key": settings.s3_access_key,
+            "access_key": settings.s3_access_key.get_secret_value(),
             "secret_key": settings.s3_secret_key.get_secret_value(),
             "secure": settings.s3_secure,
             "region": settings.s3_region,  # a known region spares the SDK a bucket-location request

@@ -2,7 +2,9 @@
 
 * Passwords are hashed with Argon2 (pwdlib); a login (e-mail or mobile) is found by its keyed hash
   and stored encrypted, like every other piece of personal data.
-* Tokens are signed, expiring JWTs (PyJWT, HS256) naming the principal kind, id and roles.
+* Tokens are signed, expiring JWTs (PyJWT, HS256) naming the principal kind, id and roles; a
+  complainant's token also names the account's ``token_version`` (``ver``), which a password reset
+  moves on, so every token issued before the reset stops working.
 * Company API keys look like ``gck_<key id>_<secret>``; only the SHA-256 of the secret is stored
   (the secret is 32 random bytes, so a fast hash is enough), and a key can be revoked.
 """
@@ -18,6 +20,8 @@ from typing import Any
 
 import jwt
 from pwdlib import PasswordHash
+from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from intake.adapters.pii import KeyedHash, PiiCipher
@@ -51,7 +55,16 @@ class Identities:
 
     # --- complainants ------------------------------------------------------------------------------
 
-    async def register(self, login: str, password: str, name: str | None) -> str:
+    async def has_account(self, login: str) -> bool:
+        found = await self.accounts.find_one({"login_key": self.blind_index.digest(login)}, projection={"_id": 1})
+        return found is not None
+
+    def hash_password(self, password: str) -> str:
+        return self.passwords.hash(password)
+
+    async def register(self, login: str, password_hash: str, name: str | None,
+                       session: AsyncClientSession | None = None) -> str:
+        """Create the account of a login whose holder proved it (a one-time code); see ``hash_password``."""
         account_id = uuid.uuid4().hex
         try:
             await self.accounts.insert_one({
@@ -59,18 +72,45 @@ class Identities:
                 "login_key": self.blind_index.digest(login),
                 "login": self.cipher.encrypt("login", login),
                 "name": self.cipher.encrypt("name", name) if name else None,
-                "password_hash": self.passwords.hash(password),
+                "password_hash": password_hash,
+                "token_version": 0,
                 "created_at": datetime.now(timezone.utc),
-            })
+            }, session=session)
         except DuplicateKeyError:
             raise LoginTaken(login) from None
         return account_id
+
+    async def reset_password(self, login: str, password_hash: str, session: AsyncClientSession) -> Principal | None:
+        """Set the password and end every session of the account: the account as a token of the new version
+        names it, or None when there is no account."""
+        account = await self.accounts.find_one_and_update(
+            {"login_key": self.blind_index.digest(login)},
+            {"$set": {"password_hash": password_hash, "password_changed_at": datetime.now(timezone.utc)},
+             "$inc": {"token_version": 1}},
+            projection={"token_version": 1}, session=session, return_document=ReturnDocument.AFTER,
+        )
+        return Principal(Kind.COMPLAINANT, account["_id"], token_version=account["token_version"]) if account else None
 
     async def authenticate_complainant(self, login: str, password: str) -> Principal | None:
         account = await self.accounts.find_one({"login_key": self.blind_index.digest(login)})
         if not self._password_matches(password, account["password_hash"] if account else None):
             return None
-        return Principal(Kind.COMPLAINANT, account["_id"])
+        return Principal(Kind.COMPLAINANT, account["_id"], token_version=account.get("token_version", 0))
+
+    async def complainant(self, login: str, session: AsyncClientSession | None = None) -> Principal | None:
+        """The account of a login whose holder proved it (a one-time code), as its tokens name it."""
+        account = await self.accounts.find_one({"login_key": self.blind_index.digest(login)},
+                                               projection={"token_version": 1}, session=session)
+        if account is None:
+            return None
+        return Principal(Kind.COMPLAINANT, account["_id"], token_version=account.get("token_version", 0))
+
+    async def session_current(self, principal: Principal) -> bool:
+        """Whether a complainant's token is of the account's current version (no reset since it was issued)."""
+        if principal.kind is not Kind.COMPLAINANT:
+            return True
+        account = await self.accounts.find_one({"_id": principal.id}, projection={"token_version": 1})
+        return account is not None and account.get("token_version", 0) == principal.token_version
 
     # --- operators ---------------------------------------------------------------------------------
 
@@ -113,6 +153,8 @@ class Identities:
         now = datetime.now(timezone.utc)
         claims = {"iss": ISSUER, "sub": principal.id, "kind": principal.kind.value,
                   "roles": sorted(role.value for role in principal.roles), "iat": now, "exp": now + self.token_ttl}
+        if principal.kind is Kind.COMPLAINANT:
+            claims["ver"] = principal.token_version
         token = jwt.encode(claims, self.jwt_secret, algorithm="HS256")
         return {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_ttl.total_seconds())}
 
@@ -121,11 +163,13 @@ class Identities:
             claims = jwt.decode(token, self.jwt_secret, algorithms=["HS256"], issuer=ISSUER,
                                 options={"require": ["exp", "sub", "iss"]})
             kind = Kind(claims["kind"])
-        except (jwt.PyJWTError, KeyError, ValueError):
+            version = int(claims.get("ver", 0))
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError):
             return None
         if kind not in (Kind.COMPLAINANT, Kind.OPERATOR):
             return None
-        return Principal(kind, claims["sub"], frozenset(Role(role) for role in claims.get("roles", [])))
+        return Principal(kind, claims["sub"], frozenset(Role(role) for role in claims.get("roles", [])),
+                         token_version=version)
 
     # --- company API keys --------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from greenchannel.mongo import in_transaction
+from greenchannel.telemetry import record_work
 from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -63,6 +64,7 @@ class Statistics:
         staged = await self.pending.find({}).sort("_id", 1).limit(batch).to_list()
         if not staged:
             return 0
+        record_work()
         merged: dict[str, dict[str, tuple[dict[str, Any], Counter, str | None]]] = {}
         for change in staged:
             for rollup, documents in change["changes"].items():

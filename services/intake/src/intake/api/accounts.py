@@ -1,19 +1,27 @@
-"""Sign-up and sign-in: complainant accounts, operator accounts, company API keys (issued by admins)."""
+"""Sign-up and sign-in: complainant accounts, operator accounts, company API keys (issued by admins).
+
+A complainant registers and resets a forgotten password with a one-time code sent to the login
+(``intake.handlers.accounts``); no answer says whether a login has an account.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
+from greenchannel.contracts import CodePurpose
 from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
 from intake.adapters.identities import LoginTaken
 from intake.api.deps import AdminDep, ClientDep, Intake, IntakeDep, directory_company
+from intake.domain.account_codes import channel_of
 from intake.domain.filing import PersonName, normalize_email
 from intake.domain.identity import IdentityError, normalize_mobile
-from intake.domain.principals import Role
+from intake.domain.principals import Principal, Role
+from intake.handlers.accounts import CodeRejected
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -31,16 +39,34 @@ def normalize_login(value: str) -> str:
         raise PydanticCustomError("login_format", "Log in with an e-mail address or a mainland mobile number.") from None
 
 
-class Registration(BaseModel):
+Login = Annotated[str, StringConstraints(max_length=254)]
+# Six digits; anything else is treated as a wrong code, so the shape check tells nothing either.
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=12)]
+
+
+class _LoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    login: Annotated[str, StringConstraints(max_length=254)]
-    password: Password
-    name: PersonName | None = None
+    login: Login
 
     @field_validator("login")
     @classmethod
     def _normalized_login(cls, value: str) -> str:
         return normalize_login(value)
+
+
+class CodeRequest(_LoginBody):
+    pass
+
+
+class RegistrationConfirmation(_LoginBody):
+    code: Code
+    password: Password
+    name: PersonName | None = None
+
+
+class ResetConfirmation(_LoginBody):
+    code: Code
+    password: Password
 
 
 class Credentials(BaseModel):
@@ -50,16 +76,52 @@ class Credentials(BaseModel):
 
 
 BAD_CREDENTIALS = Problem(401, "invalid_credentials", "The login or the password is wrong.")
+BAD_CODE = ("code_invalid", "The code is wrong, has expired or was used up; ask for a new code.")
 
 
-@router.post("/accounts", status_code=201, summary="Register a complainant account")
-async def register(body: Registration, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
-    await intake.limits.hit(intake.rules.registration, client)  # accounts are cheap to make: limit mass sign-ups
+async def _request_code(intake: Intake, purpose: CodePurpose, login: str, client: str) -> dict[str, Any]:
+    """The same answer whether or not the login has an account; the message sent to it says which."""
+    await intake.limits.hit(intake.rules.account_code_per_client, client)
+    await intake.limits.hit(intake.rules.account_code_per_login, intake.blind_index.digest(login))
+    await intake.accounts.request(purpose, login)
+    return {"channel": channel_of(login), "expires_in": intake.settings.account_code_ttl_s}
+
+
+async def _confirm(intake: Intake, client: str, confirm: Callable[[], Awaitable[Principal]]) -> dict[str, Any]:
+    """Wrong codes are limited per code (then it is void) and per address, across every login it tries."""
+    await intake.limits.check(intake.rules.account_code_failures, client)
     try:
-        account_id = await intake.identities.register(body.login, body.password, body.name)
-    except LoginTaken:
-        raise Problem(409, "login_taken", "An account with this login exists; sign in instead.") from None
-    return {"account_id": account_id}
+        principal = await confirm()
+    except CodeRejected:
+        await intake.limits.hit(intake.rules.account_code_failures, client)
+        raise Problem(400, *BAD_CODE) from None
+    return {"account_id": principal.id, **intake.identities.issue_token(principal)}
+
+
+@router.post("/accounts/registrations", status_code=202,
+             summary="Register a complainant account, step 1: send a one-time code to the login")
+async def request_registration(body: CodeRequest, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    return await _request_code(intake, "registration", body.login, client)
+
+
+@router.post("/accounts/registrations/confirm", status_code=201,
+             summary="Register a complainant account, step 2: the code, a password and a name; signs in")
+async def confirm_registration(body: RegistrationConfirmation, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    await intake.limits.hit(intake.rules.registration, client)  # accounts are cheap to make: limit mass sign-ups
+    return await _confirm(intake, client, lambda: intake.accounts.confirm_registration(
+        body.login, body.code, body.password, body.name))
+
+
+@router.post("/accounts/password-resets", status_code=202,
+             summary="Reset a forgotten password, step 1: send a one-time code to the login")
+async def request_password_reset(body: CodeRequest, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    return await _request_code(intake, "password_reset", body.login, client)
+
+
+@router.post("/accounts/password-resets/confirm",
+             summary="Reset a forgotten password, step 2: the code and a new password; ends every other session")
+async def confirm_password_reset(body: ResetConfirmation, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    return await _confirm(intake, client, lambda: intake.accounts.confirm_reset(body.login, body.code, body.password))
 
 
 async def _sign_in(intake: Intake, login: str, client: str, authenticate) -> dict[str, Any]:
@@ -82,6 +144,27 @@ async def complainant_token(body: Credentials, intake: IntakeDep, client: Client
         raise BAD_CREDENTIALS from None
     return await _sign_in(intake, f"complainant:{intake.blind_index.digest(login)}", client,
                           lambda: intake.identities.authenticate_complainant(login, body.password))
+
+
+class CodeSignIn(_LoginBody):
+    code: Code
+
+
+def _sign_in_by_code_on(intake: Intake) -> None:
+    if not intake.settings.sign_in_by_code:
+        raise Problem(404, "sign_in_by_code_off", "Signing in with a code is not offered; sign in with the password.")
+
+
+@router.post("/auth/code", status_code=202, summary="Sign in as a complainant with a code, step 1: send it (a setting)")
+async def request_sign_in_code(body: CodeRequest, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    _sign_in_by_code_on(intake)
+    return await _request_code(intake, "sign_in", body.login, client)
+
+
+@router.post("/auth/code/token", summary="Sign in as a complainant with a code, step 2: the code for a bearer token")
+async def sign_in_with_code(body: CodeSignIn, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+    _sign_in_by_code_on(intake)
+    return await _confirm(intake, client, lambda: intake.accounts.confirm_sign_in(body.login, body.code))
 
 
 @router.post("/ops/auth/token", tags=["operators"], summary="Sign in as an operator")

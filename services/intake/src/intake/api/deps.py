@@ -27,6 +27,7 @@ from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.config import Settings
 from intake.domain.filing import normalize_access_code
 from intake.domain.principals import Kind, Principal, Role, may_read
+from intake.handlers.accounts import AccountCodes
 
 NOT_FOUND = ("complaint_not_found", "No complaint matches this number and access.")
 
@@ -36,7 +37,7 @@ class Intake:
 
     def __init__(self, settings: Settings, cases: CaseStore, idempotency: IdempotencyStore, evidence: EvidenceClient,
                  routing: RoutingClient, notification: NotificationClient, cipher: PiiCipher, blind_index: KeyedHash,
-                 identities: Identities, limits: RateLimiter) -> None:
+                 identities: Identities, limits: RateLimiter, accounts: AccountCodes) -> None:
         self.settings = settings
         self.cases = cases
         self.idempotency = idempotency
@@ -45,9 +46,10 @@ class Intake:
         self.notification = notification
         self.cipher = cipher
         self.blind_index = blind_index
-        self.access_codes = KeyedHash(settings.access_code_key.encode(), "access-code")
+        self.access_codes = KeyedHash(settings.access_code_key.get_secret_value().encode(), "access-code")
         self.identities = identities
         self.limits = limits
+        self.accounts = accounts
         self.rules = EdgeRules(settings)
 
 
@@ -62,6 +64,10 @@ class EdgeRules:
         self.login_per_login = Rule("login-login", settings.login_failures_per_login_per_15_min, 900)
         self.login_per_client = Rule("login-ip", settings.login_failures_per_ip_per_15_min, 900)
         self.registration = Rule("registration-ip", settings.registrations_per_ip_per_hour, 3600)
+        self.account_code_per_login = Rule("account-code-login", settings.account_codes_per_login_per_hour, 3600)
+        self.account_code_per_client = Rule("account-code-ip", settings.account_codes_per_ip_per_hour, 3600)
+        self.account_code_failures = Rule("account-code-failure-ip", settings.account_code_failures_per_ip_per_hour,
+                                          3600)
         self.feedback = Rule("feedback-ip", settings.feedback_per_ip_per_hour, 3600)
 
 
@@ -113,7 +119,7 @@ async def caller(
     if authorization:
         scheme, _, token = authorization.partition(" ")
         principal = intake.identities.principal_from_token(token.strip()) if scheme.lower() == "bearer" else None
-        if principal is None:
+        if principal is None or not await intake.identities.session_current(principal):
             raise _unauthorized("The token is invalid or has expired.")
         return principal
     return None

@@ -31,6 +31,8 @@ class Principal:
     kind: Kind
     id: str  # complaint number (guest), account id, company id, or operator id
     roles: frozenset[Role] = field(default_factory=frozenset)
+    # A complainant's sessions end when the account's version moves on (a password reset).
+    token_version: int = 0
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles or (self.kind is Kind.OPERATOR and Role.ADMIN in self.roles)

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from intake.api.accounts import Registration
+from intake.api.accounts import CodeRequest, RegistrationConfirmation, ResetConfirmation
 from intake.api.complaints import Appeal, Rating, Supplement, Withdrawal
 from intake.api.feedback import TOPICS, FeedbackForm
 from intake.api.pages import PagesDep
@@ -60,7 +60,8 @@ NAVIGATION = (
 
 # The request bodies whose length limits the forms show and check (the API's own models).
 FORM_MODELS: dict[str, type[BaseModel]] = {
-    "complaint": ComplaintForm, "registration": Registration, "supplement": Supplement, "rating": Rating,
+    "complaint": ComplaintForm, "code_request": CodeRequest, "registration": RegistrationConfirmation,
+    "password_reset": ResetConfirmation, "supplement": Supplement, "rating": Rating,
     "appeal": Appeal, "withdrawal": Withdrawal, "feedback": FeedbackForm,
 }
 
@@ -149,6 +150,7 @@ SHELLS = {
     "/account": ("account.html", "account"),
     "/account/login": ("login.html", "account"),
     "/account/register": ("register.html", "account"),
+    "/account/reset": ("reset.html", "account"),
     "/account/messages": ("messages.html", "account"),
     "/public/companies": ("directory.html", "public"),
     "/public/statistics": ("statistics.html", "public"),

@@ -1,5 +1,8 @@
 """The ``dispatches`` collection: e-mails and SMS waiting to be sent, claimed by the dispatch job with a lease.
 
+A dispatch of a one-time code (``issue_id`` set) holds no complaint number and no text: it holds the
+sealed notice of ``account.code_issued`` until it ends, and is opened only to be sent.
+
 The same claim discipline as the webhook deliveries: one ``find_one_and_update`` sets a lease and a
 claim token, and every later write is conditional on the token, so a job whose lease ran out
 cannot overwrite what the replica that took over recorded.
@@ -59,9 +62,11 @@ class DispatchRepository:
         self, dispatch: dict[str, Any], attempt: dict[str, Any], status: DispatchStatus, *,
         provider_ref: str | None = None,
     ) -> None:
+        # A one-time code's sealed notice is of no use once its dispatch ended: it is not kept.
         await self._claimed_update(dispatch, {
             "$push": {"attempts": attempt},
             "$set": {"status": status, "next_attempt_at": None, "lease_until": EPOCH, "claim": None,
                      "updated_at": attempt["at"], "finished_at": attempt["at"], "last_error": attempt["error"],
                      "provider_ref": provider_ref},
+            "$unset": {"sealed": ""},
         })

@@ -17,8 +17,11 @@ class SmsNotSent(Exception):
 
 
 class SmsProvider(Protocol):
-    async def send(self, phone: str, text: str) -> str:
-        """Hand ``text`` to the provider for ``phone``; answer the provider's reference of the message."""
+    async def send(self, phone: str, text: str, *, confidential: tuple[str, ...] = ()) -> str:
+        """Hand ``text`` to the provider for ``phone``; answer the provider's reference of the message.
+
+        ``confidential`` are parts of the text (a one-time code) that no record of the message may keep.
+        """
         ...
 
 
@@ -26,8 +29,10 @@ class SmsLogProvider:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["sms_log"]
 
-    async def send(self, phone: str, text: str) -> str:
+    async def send(self, phone: str, text: str, *, confidential: tuple[str, ...] = ()) -> str:
         reference = uuid.uuid4().hex
+        for secret in confidential:
+            text = text.replace(secret, "*" * len(secret))
         await self.collection.insert_one(
             {"_id": reference, "phone_masked": mask_phone(phone), "text": text, "recorded_at": datetime.now(timezone.utc)}
         )

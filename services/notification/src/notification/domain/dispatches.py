@@ -23,6 +23,7 @@ class DispatchStatus(StrEnum):
     NO_CONTACT = "no_contact"  # intake knows no contact for the complaint
     NO_ADDRESS = "no_address"  # the complainant gave no address for this channel
     DISABLED = "disabled"  # the channel is off (no SMTP server configured)
+    EXPIRED = "expired"  # a one-time code whose time ran out before it could be sent
 
 
 FINISHED = frozenset(DispatchStatus) - {DispatchStatus.PENDING}

@@ -1,5 +1,5 @@
-/* The account: register, sign in (the token is kept in this tab's sessionStorage only), my complaints
-   with claiming a guest complaint, and my messages (站内信). */
+/* The account: register and reset a password with a code sent to the login, sign in (the token is kept in
+   this tab's sessionStorage only), my complaints with claiming a guest complaint, and my messages (站内信). */
 (function () {
   "use strict";
   const GC = window.GC;
@@ -41,30 +41,59 @@
     });
   }
 
-  const registerForm = document.getElementById("register-form");
-  if (registerForm) {
-    registerForm.addEventListener("submit", async (event) => {
+  /* Registration and password reset, in two steps: the login is sent a code (the answer is the same whether
+     or not it has an account: the message itself says), then the code and a password finish it and sign in. */
+  document.querySelectorAll("form[data-code-request]").forEach((requestForm) => {
+    const confirmForm = requestForm.parentElement.querySelector("form[data-code-confirm]");
+    let login = "";
+
+    requestForm.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const login = registerForm.elements.namedItem("login").value.trim();
-      const password = registerForm.elements.namedItem("password").value;
-      const name = registerForm.elements.namedItem("name").value.trim();
-      const errors = GC.checkLengths(registerForm);
-      const badLogin = loginError(login);
+      const value = requestForm.elements.namedItem("login").value.trim();
+      const errors = GC.checkLengths(requestForm);
+      const badLogin = loginError(value);
       if (badLogin && !errors.some((error) => error.field === "login")) {
         errors.unshift(badLogin);
       }
-      if (!GC.passes(registerForm, errors)) {
+      if (!GC.passes(requestForm, errors)) {
         return;
       }
-      const answer = await api("POST", "/v1/accounts", { json: { login, password, name: name || null } });
+      const answer = await api("POST", requestForm.dataset.codeRequest, { json: { login: value } });
       if (!answer.ok) {
-        const taken = answer.problem.code === "login_taken";
-        GC.showErrors(registerForm, taken ? [{ field: "login", text: t("problem.login_taken") }] : GC.problemErrors(answer.problem));
+        GC.showErrors(requestForm, GC.problemErrors(answer.problem));
         return;
       }
-      await signIn(registerForm, login, password);
+      login = value;
+      GC.setStatus(requestForm.querySelector(".form-status"), t("account.code_sent", { login }));
+      confirmForm.hidden = false;
+      confirmForm.elements.namedItem("code").focus();
     });
-  }
+
+    confirmForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const errors = GC.checkLengths(confirmForm);
+      if (!GC.passes(confirmForm, errors)) {
+        return;
+      }
+      const body = {
+        login,
+        code: confirmForm.elements.namedItem("code").value.replace(/\s/g, ""),
+        password: confirmForm.elements.namedItem("password").value,
+      };
+      const name = confirmForm.elements.namedItem("name");
+      if (name) {
+        body.name = name.value.trim() || null;
+      }
+      const answer = await api("POST", confirmForm.dataset.codeConfirm, { json: body });
+      if (!answer.ok) {
+        const wrongCode = answer.problem.code === "code_invalid";
+        GC.showErrors(confirmForm, wrongCode ? [{ field: "code", text: t("problem.code_invalid") }] : GC.problemErrors(answer.problem));
+        return;
+      }
+      session.signIn(answer.body);
+      window.location.assign(GC.safeNext(page.get("next"), "/account"));
+    });
+  });
 
   /* A list read a page at a time (cursor), with a "more" button. */
   function pagedList(path, render) {
