@@ -11,7 +11,7 @@ the next revalidation reads it again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from greenchannel.contracts import ComplaintPublished
@@ -50,7 +50,7 @@ class Publication:
     async def publish(self, case: dict[str, Any], trigger: Literal["responded", "publication_due"],
                       session: AsyncClientSession) -> dict[str, Any]:
         """Mark ``case`` published now and stage ``complaint.published``; the caller projects it."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await self.runtime.db["complaints"].update_one(
             {"_id": case["_id"]}, {"$set": {"published_at": now, "publication_trigger": trigger}}, session=session)
         await self.runtime.outbox.add(
