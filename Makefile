@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python -m bench.evidence_upload
 	$(BIN)/python -m bench.scrubbing
 	$(BIN)/python -m bench.public_scale
+	$(BIN)/python -m bench.public_reads
 
 clean:
 	rm -rf $(VENV) .testdata .pytest_cache $(WEB_TESTS)/node_modules

@@ -2,6 +2,10 @@
 
 Uses PyMongo's async API (``AsyncMongoClient``), the successor of Motor. Multi-document
 transactions need a replica set (MongoDB) or SecantusDB's single-node replica-set advertisement.
+
+:func:`after_commit` lets code running inside a transaction act once it is committed (forgetting what a
+process remembers of the data it changed: before the commit, a concurrent reader would remember the old
+data again).
 """
 
 from collections.abc import Awaitable, Callable
@@ -15,6 +19,8 @@ from pymongo.write_concern import WriteConcern
 
 T = TypeVar("T")
 DUPLICATE_KEY = 11000
+# Callbacks waiting for the commit of the transaction of each session in_transaction runs, by id(session).
+_AFTER_COMMIT: dict[int, list[Callable[[], object]]] = {}
 
 
 def make_client(url: str, app_name: str) -> AsyncMongoClient:
@@ -24,13 +30,31 @@ def make_client(url: str, app_name: str) -> AsyncMongoClient:
 async def in_transaction(
     client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]]
 ) -> T:
-    """Run ``work`` in one transaction, retried by the driver on transient errors (write conflicts)."""
+    """Run ``work`` in one transaction, retried by the driver on transient errors (write conflicts); then
+    what ``work`` asked to run :func:`after_commit`."""
     async with client.start_session() as session:
-        return await session.with_transaction(
-            work,
-            read_concern=ReadConcern("snapshot"),
-            write_concern=WriteConcern("majority"),
-        )
+        _AFTER_COMMIT[id(session)] = waiting = []
+        try:
+            result = await session.with_transaction(
+                work,
+                read_concern=ReadConcern("snapshot"),
+                write_concern=WriteConcern("majority"),
+            )
+        finally:
+            del _AFTER_COMMIT[id(session)]
+    for callback in waiting:  # a retried attempt may have asked twice: callbacks must bear repeating
+        callback()
+    return result
+
+
+def after_commit(session: AsyncClientSession | None, callback: Callable[[], object]) -> None:
+    """Run ``callback`` once the transaction of ``session`` is committed; at once outside a transaction of
+    :func:`in_transaction` (no session: the write is already done). Nothing runs if the transaction fails."""
+    waiting = _AFTER_COMMIT.get(id(session)) if session is not None else None
+    if waiting is None:
+        callback()
+    else:
+        waiting.append(callback)
 
 
 def is_duplicate_key(error: BaseException) -> bool:

@@ -12,6 +12,7 @@ from datetime import timedelta
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from greenchannel.app import make_app
+from greenchannel.http_cache import HttpCache, ValidatorCache
 from greenchannel.idempotency import IdempotencyStore
 from greenchannel.messaging import Subscriptions
 from greenchannel.periodic import every
@@ -38,8 +39,8 @@ from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import (
-    accounts, company, complaints, credentials, dead_letters, deliveries, directory, disclosure, feedback, internal,
-    open_data, operators, pages, public, regulator, staff, uploads,
+    accounts, caching, company, complaints, credentials, dead_letters, deliveries, directory, disclosure, feedback,
+    internal, open_data, operators, pages, public, regulator, staff, uploads,
 )
 from intake.api.deps import Intake
 from intake.config import Settings
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     setup_logging(settings.service_name, settings.log_level, settings.log_json)
     setup_tracing(settings.service_name)
+    # What this process last answered to public GETs; the projection purges what it rewrites.
+    validators = ValidatorCache()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -86,7 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routing = RoutingClient(settings.routing_url, internal_token, operator_token)
         notification = NotificationClient(settings.notification_url, internal_token, operator_token,
                                           settings.admin_token.get_secret_value())
-        publication = Publication(runtime, cipher, PublicRecords(runtime.db), Statistics(runtime.db))
+        statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
+        publication = Publication(runtime, cipher, PublicRecords(runtime.db), statistics,
+                                  rewritten=lambda number: validators.purge(caching.rewritten(number)))
         cases.follow(publication)
         await cases.ensure_indexes()
         await publication.ensure_indexes()
@@ -160,6 +165,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_request_body_bytes,
         streamed=UPLOAD_ROUTES,
     )
+    # Cache-Control, validators and 304s of every response (``intake.api.caching``); the outermost layer, so
+    # a revalidation it answers runs nothing else.
+    app.add_middleware(HttpCache, policies=caching.POLICIES, cache=validators)
+    app.state.validators = validators
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
                    deliveries.router, directory.router, pages.router, feedback.router,
                    uploads.router, public.router, open_data.router, regulator.router, credentials.router,

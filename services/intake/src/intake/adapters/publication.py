@@ -3,16 +3,19 @@ the case before and after every change, inside that change's transaction.
 
 A change that publishes the case (the company's answer) marks it published and stages
 ``complaint.published``; every change of a published case rewrites its public record; every change moves
-the statistics by the difference of what the case counted before and after.
+the statistics by the difference of what the case counted before and after. A rewritten public record
+is reported once committed (``rewritten``: the HTTP edge forgets the validators it remembers for it), so
+the next revalidation reads it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from greenchannel.contracts import ComplaintPublished
+from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -24,8 +27,10 @@ from intake.domain.publication import due_on_answer, public_record
 
 
 class Publication:
-    def __init__(self, runtime: ServiceRuntime, cipher: PiiCipher, records: PublicRecords, stats: Statistics) -> None:
+    def __init__(self, runtime: ServiceRuntime, cipher: PiiCipher, records: PublicRecords, stats: Statistics,
+                 rewritten: Callable[[str], object] = lambda number: None) -> None:
         self.runtime = runtime
+        self.rewritten = rewritten
         self.cipher = cipher
         self.records = records
         self.statistics = stats
@@ -45,7 +50,7 @@ class Publication:
     async def publish(self, case: dict[str, Any], trigger: Literal["responded", "publication_due"],
                       session: AsyncClientSession) -> dict[str, Any]:
         """Mark ``case`` published now and stage ``complaint.published``; the caller projects it."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await self.runtime.db["complaints"].update_one(
             {"_id": case["_id"]}, {"$set": {"published_at": now, "publication_trigger": trigger}}, session=session)
         await self.runtime.outbox.add(
@@ -62,6 +67,8 @@ class Publication:
             # Most changes (deadlines, reminders) leave the public record as it was: no write then.
             if not (before and before.get("published_at")) or public_record(before, name) != record:
                 await self.records.save(record, session)
+                number = record["number"]
+                after_commit(session, lambda: self.rewritten(number))
         changes = statistics.delta(before, after)
         if changes:
             await self.statistics.apply(changes, session, company_name=after.get("company_name"))

@@ -7,7 +7,8 @@ every complaint of a month or a company, and moving them in each change's transa
 changes conflict on them, which with a few replicas stalled screening altogether. ``fold`` moves a batch of
 staged counters into the rollups and deletes them in one transaction, so each is counted exactly once even
 when two replicas fold at once (the second finds its batch gone and gives way). Figures trail the case
-file by the fold interval.
+file by the fold interval. A fold that moved something is reported (``folded``: the HTTP edge forgets the
+figures it keeps).
 
 Every read is a range or a list of ids of the primary key (the id starts with the period): SecantusDB
 answers those from its index, where a period given as ``$in`` beside another condition made it scan the
@@ -17,6 +18,7 @@ collection.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -38,8 +40,9 @@ class FoldTaken(Exception):
 
 
 class Statistics:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, folded: Callable[[], object] = lambda: None) -> None:
         self.db = db
+        self.folded = folded
         self.rollups = {rollup: db[name] for rollup, name in COLLECTIONS.items()}
         self.pending = db["statistics_pending"]
 
@@ -96,6 +99,7 @@ class Statistics:
             if error.has_error_label("TransientTransactionError"):
                 return 0  # a racing folder holds the batch; the next turn takes what is left
             raise
+        self.folded()
         return len(ids)
 
     async def fold_all(self) -> int:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from greenchannel.contracts import (
     ComplaintAppealed,
@@ -238,10 +238,9 @@ async def _forward_upload(intake: Intake, request: Request, path: str, *,
 
 
 @router.get("/evidence/limits", summary="What evidence may be uploaded: accepted types, size limit per kind, files per complaint")
-async def evidence_limits(intake: IntakeDep, response: Response) -> dict[str, Any]:
+async def evidence_limits(intake: IntakeDep) -> dict[str, Any]:
     """The evidence service's own limits (one source of truth), so clients refuse a file before uploading it."""
     limits = await intake.evidence.limits()
-    response.headers["Cache-Control"] = "public, max-age=300"
     return {**limits, "max_files_per_complaint": min(limits["max_files_per_complaint"], MAX_EVIDENCE_PER_COMPLAINT)}
 
 

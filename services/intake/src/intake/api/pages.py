@@ -16,8 +16,6 @@ from intake.adapters.pages import DEFAULT_LANGUAGE, LANGUAGES, Pages
 
 router = APIRouter(prefix="/v1/public/pages", tags=["public"])
 Language = Literal[LANGUAGES]  # type: ignore[valid-type]
-# The pages change only with a release: clients and caches may keep them a while.
-CACHE_CONTROL = "public, max-age=300"
 
 
 def _pages(request: Request) -> Pages:
@@ -28,8 +26,7 @@ PagesDep = Annotated[Pages, Depends(_pages)]
 
 
 @router.get("", summary="The information pages: slug, order and title in each language")
-async def list_pages(pages: PagesDep, response: Response) -> dict[str, Any]:
-    response.headers["Cache-Control"] = CACHE_CONTROL
+async def list_pages(pages: PagesDep) -> dict[str, Any]:
     return {"languages": list(LANGUAGES), "default_language": DEFAULT_LANGUAGE, "items": pages.listing()}
 
 
@@ -41,7 +38,6 @@ async def read_page(
     page = pages.get(slug, lang)
     if page is None:
         raise Problem(404, "page_not_found", "No information page has this slug.")
-    response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Content-Language"] = lang
     return {"slug": page.slug, "lang": page.lang, "title": page.title, "order": page.order,
             "markdown": page.markdown, "html": page.html}

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from greenchannel.problems import Problem
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel
@@ -28,10 +27,9 @@ from starlette.types import Message, Receive, Scope, Send
 
 from intake.api.accounts import CodeRequest, RegistrationConfirmation, ResetConfirmation
 from intake.api.complaints import Appeal, Rating, Supplement, Withdrawal
-from intake.api.deps import IntakeDep
 from intake.api.feedback import TOPICS, FeedbackForm
 from intake.api.pages import PagesDep
-from intake.api.public import OrderBy
+from intake.api.public import OrderBy, PublicDep
 from intake.domain.filing import ComplaintForm
 from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS, PROVINCE_CODES
 from intake.domain.publication import PUBLIC_STATUSES
@@ -49,7 +47,6 @@ PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
 }
 
 # The main navigation: (path, catalog key, page id). 公示 leads to the public results, the directory and
@@ -172,15 +169,12 @@ for _path, (_template, _page_id) in SHELLS.items():
                          name=_template.removesuffix(".html"))
 
 
-async def categories_in(page: Page, intake: IntakeDep) -> list[tuple[str, str]]:
-    """The complaint categories as (code, label in the page's language); none when the directory is away
-    (the page says so and still works)."""
-    try:
-        categories = await intake.routing.categories()
-    except Problem:
-        return []
+async def categories_in(page: Page, public: PublicDep) -> list[tuple[str, str]]:
+    """The complaint categories as (code, label in the page's language), from the directory labels the public
+    API keeps (asked of routing every few minutes, not for each page); none when the directory is away (the
+    page says so and still works)."""
     label = "zh" if page.language == "zh-CN" else "en"
-    return [(item["code"], item[label]) for item in categories]
+    return [(code, item[label]) for code, item in (await public.labels.categories()).items()]
 
 
 def today_in_china() -> str:
@@ -204,9 +198,9 @@ def page_titles(pages: PagesDep, language: str) -> list[tuple[str, str]]:
 
 
 @router.get("/file", response_class=HTMLResponse)
-async def file_complaint(page: PageDep, intake: IntakeDep) -> HTMLResponse:
+async def file_complaint(page: PageDep, public: PublicDep) -> HTMLResponse:
     """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
-    return page.render("file.html", "file", rules=identity_rules(), categories=await categories_in(page, intake),
+    return page.render("file.html", "file", rules=identity_rules(), categories=await categories_in(page, public),
                        today=today_in_china())
 
 
@@ -217,9 +211,9 @@ async def public_hub(page: PageDep, pages: PagesDep) -> HTMLResponse:
 
 
 @router.get("/public/results", response_class=HTMLResponse)
-async def public_results(page: PageDep, intake: IntakeDep) -> HTMLResponse:
+async def public_results(page: PageDep, public: PublicDep) -> HTMLResponse:
     """The published results with their filters; the filters are the page's query, so a search can be shared."""
-    return page.render("results.html", "public", categories=await categories_in(page, intake), statuses=PUBLIC_STATUSES,
+    return page.render("results.html", "public", categories=await categories_in(page, public), statuses=PUBLIC_STATUSES,
                        today=today_in_china())
 
 
@@ -259,13 +253,13 @@ async def feedback(page: PageDep) -> HTMLResponse:
 
 
 class StaticAssets(StaticFiles):
-    """The client's CSS, scripts and icon; URLs carry a content hash (:func:`static_url`), so they keep a day."""
+    """The client's CSS, scripts and icon; URLs carry a content hash (:func:`static_url`), so they keep a day
+    (``intake.api.caching``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff"),
-                                      (b"cache-control", b"public, max-age=86400")]
+                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
             await send(message)
 
         await super().__call__(scope, receive, with_headers)
