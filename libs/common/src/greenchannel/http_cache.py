@@ -26,7 +26,7 @@ import hashlib
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -193,10 +193,15 @@ def not_modified(request: Headers, entry: Validators) -> bool:
 class HttpCache:
     """The middleware; ``policies`` are tried in order, the first whose path matches a GET applies."""
 
-    def __init__(self, app: ASGIApp, *, policies: Sequence[CachePolicy], cache: ValidatorCache) -> None:
+    def __init__(self, app: ASGIApp, *, policies: Sequence[CachePolicy], cache: ValidatorCache,
+                 admit: Callable[[Scope], Awaitable[ASGIApp | None]] | None = None) -> None:
         self.app = app
         self.policies = [(re.compile(policy.path), policy) for policy in policies]
         self.cache = cache
+        # Asked before a public read is answered, from memory or not: None lets it in, an ASGI app answers
+        # instead (a rate limit's 429). An answer from memory runs no route, so a limit on the routes alone
+        # would not count it.
+        self.admit = admit
         self.computing: dict[str, asyncio.Future[None]] = {}
 
     def policy_of(self, scope: Scope) -> tuple[CachePolicy, re.Match[str]] | None:
@@ -217,6 +222,9 @@ class HttpCache:
             await self.app(scope, receive, with_cache_control(send, lambda status: PRIVATE))
             return
         policy, match = found
+        if self.admit is not None and (refusal := await self.admit(scope)) is not None:
+            await refusal(scope, receive, with_cache_control(send, lambda status: UNCACHED_ERROR))
+            return
         keys = policy.keys(match, QueryParams(scope.get("query_string", b"")))
         if not policy.validators:
             await self.app(scope, receive, with_cache_control(

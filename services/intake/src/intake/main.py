@@ -42,7 +42,7 @@ from intake.api import (
     accounts, caching, company, complaints, credentials, dead_letters, deliveries, directory, disclosure, feedback,
     internal, open_data, operators, pages, public, regulator, staff, uploads,
 )
-from intake.api.deps import Intake
+from intake.api.deps import Intake, admit_public_read
 from intake.config import Settings
 from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
@@ -167,7 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Cache-Control, validators and 304s of every response (``intake.api.caching``); the outermost layer, so
     # a revalidation it answers runs nothing else.
-    app.add_middleware(HttpCache, policies=caching.POLICIES, cache=validators)
+    app.add_middleware(HttpCache, policies=caching.POLICIES, cache=validators, admit=admit_public_read)
     app.state.validators = validators
     for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
                    deliveries.router, directory.router, pages.router, feedback.router,

@@ -18,8 +18,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from greenchannel.idempotency import IdempotencyStore, fingerprint
 from greenchannel.mongo import in_transaction, is_duplicate_key
-from greenchannel.problems import Problem
+from greenchannel.problems import Problem, problem_response
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+from starlette.types import ASGIApp, Scope
 
 from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
@@ -100,10 +101,30 @@ def client_address(request: Request) -> str:
 ClientDep = Annotated[str, Depends(client_address)]
 
 
-def public_read(intake: IntakeDep, client: ClientDep) -> None:
+# Set on a request the cache layer already counted against the read limit (``admit_public_read``).
+READ_ADMITTED = "public_read_admitted"
+
+
+def public_read(request: Request, intake: IntakeDep, client: ClientDep) -> None:
     """One token of the address's read bucket (its /64 for IPv6), in this replica's memory: a read writes nothing."""
+    if getattr(request.state, READ_ADMITTED, False):
+        return
     if wait := intake.public_reads.take(source_key(client)):
         raise rate_limited(wait)
+
+
+async def admit_public_read(scope: Scope) -> ASGIApp | None:
+    """The read limit for the HTTP cache layer, which may answer from memory without running a route: one
+    token per public read, taken once; a 429 problem document when the address has none left."""
+    request = Request(scope)
+    intake: Intake | None = getattr(request.app.state, "intake", None)
+    if intake is None:  # still starting: nothing is answered from memory yet, the route counts
+        return None
+    if wait := intake.public_reads.take(source_key(client_address(request))):
+        refused = rate_limited(wait)
+        return problem_response(refused.status, refused.code, refused.detail, refused.headers, **refused.extra)
+    setattr(request.state, READ_ADMITTED, True)
+    return None
 
 
 PublicRead = Depends(public_read)
