@@ -69,15 +69,13 @@ async def test_one_trace_from_submission_to_webhook(spans, platform, caplog):
     webhook_posts = [s for s in ours if s.kind is SpanKind.CLIENT and "/webhooks/" in str(s.attributes.get("url.full", s.attributes.get("http.url", "")))]
     assert webhook_posts, "the webhook POST is in the same trace"
 
-    # Unbroken: one root (the test client's own POST, instrumented like any httpx client), and every
-    # other span has its parent in the trace.
+    # Unbroken: one root, intake's own server span (the public edge starts the trace: the test client's
+    # instrumented POST sent a traceparent, which it ignores), and every other span has its parent in the trace.
     ids = {s.context.span_id for s in ours}
     roots = [s for s in ours if s.parent is None]
-    assert len(roots) == 1 and roots[0].kind is SpanKind.CLIENT and str(roots[0].attributes.get("http.url")).endswith(
-        "/v1/complaints")
+    assert roots == [root]
     orphans = [s.name for s in ours if s.parent is not None and s.parent.span_id not in ids]
     assert orphans == []
-    assert root.parent is not None and root.parent.span_id in ids
     # Spans carry the complaint number as a business attribute, never the complainant's identity.
     assert any(s.attributes.get("complaint.number") == number for s in ours)
     dumped = " ".join(str(dict(s.attributes)) for s in ours)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.request
 from datetime import date, datetime, timezone
 
 import httpx
@@ -208,3 +209,27 @@ async def test_metrics_show_requests_events_outbox_and_cases(intake, events):
     assert 'greenchannel_outbox_backlog{service="intake"}' in text
     submitted = [line for line in text.splitlines() if line.startswith('greenchannel_cases{state="submitted"}')]
     assert submitted and float(submitted[0].split()[-1]) >= 1
+
+
+async def test_a_client_cannot_pick_the_trace_of_its_request(intake, events):
+    """The public edge starts its own trace: a client's traceparent neither joins another trace nor decides
+    sampling (a request it marks unsampled is traced like any other). Sent with urllib: the tests' httpx
+    clients are instrumented and would replace the header with their own."""
+    chosen = "0af7651916cd43dd8448eb211c80319c"
+
+    def post_as_a_stranger(flags: str) -> dict:
+        request = urllib.request.Request(
+            str(intake.base_url.join("/v1/complaints")), data=json.dumps(FORM).encode(), method="POST",
+            headers={"Content-Type": "application/json", "traceparent": f"00-{chosen}-b7ad6b7169203331-{flags}",
+                     "tracestate": "x=1", "baggage": "user=someone"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 201
+            return json.loads(response.read())
+
+    for flags in ("01", "00"):
+        answer = await asyncio.to_thread(post_as_a_stranger, flags)
+        tapped = await events.wait_for("complaint.submitted", subject=answer["number"])
+        assert chosen not in tapped.headers.get("traceparent", "")
+        case = (await intake.get(f"/v1/complaints/{answer['number']}",
+                                 headers={"X-Access-Code": answer["access_code"]})).json()
+        assert all(entry["trace_id"] and entry["trace_id"] != chosen for entry in case["timeline"])

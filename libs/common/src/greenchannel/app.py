@@ -37,8 +37,10 @@ def make_app(
     max_body_bytes: int | None = 64 * 1024,
     max_header_bytes: int = 16 * 1024,
     streamed: Iterable[str] = (),
+    trust_inbound_trace_context: bool = True,
 ) -> FastAPI:
-    """The public app; ``app.state.internal_app`` is the internal one (``internal`` routers, ``/metrics``, health),
+    """The public app (``trust_inbound_trace_context=False`` for an edge the public reaches: its requests'
+    traces start here); ``app.state.internal_app`` is the internal one (``internal`` routers, ``/metrics``, health),
     and ``app.state.internal_url`` its address once the service has started."""
     internal_app = make_internal_app(title=title, readiness=lambda: readiness(app), degradable=degradable,
                                      routers=internal, max_header_bytes=max_header_bytes)
@@ -62,7 +64,7 @@ def make_app(
                        streamed=streamed)
     app.include_router(health_router(lambda: readiness(app), degradable))
     app.add_middleware(RequestTiming, service=lambda: service_of(app))
-    instrument_app(app)
+    instrument_app(app, trust_inbound_trace_context=trust_inbound_trace_context)
     # One state for both apps: what the service's lifespan puts there, its internal routes read.
     internal_app.state = app.state
     app.state.internal_app = internal_app

@@ -33,6 +33,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 _instrumented = False
 tracer = trace.get_tracer(__name__)
@@ -193,11 +194,40 @@ def _is_orphan_database_call(span: ReadableSpan) -> bool:
     return span.parent is None and any(key in (span.attributes or {}) for key in _DB_SYSTEM_ATTRIBUTES)
 
 
-def instrument_app(app: FastAPI) -> None:
+# The W3C propagation headers (the default propagators: trace context and baggage).
+TRACE_CONTEXT_HEADERS = frozenset({b"traceparent", b"tracestate", b"baggage"})
+
+
+class WithoutInboundTraceContext:
+    """Drops the trace-context headers a request arrives with, so its trace starts here.
+
+    For an edge the public reaches: a client must not decide whether its requests are sampled, nor attach
+    them to a trace of its choosing (and pollute someone else's complaint trace).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and any(name in TRACE_CONTEXT_HEADERS for name, _ in scope["headers"]):
+            scope = {**scope, "headers": [(name, value) for name, value in scope["headers"]
+                                          if name not in TRACE_CONTEXT_HEADERS]}
+        await self.app(scope, receive, send)
+
+
+def instrument_app(app: FastAPI, *, trust_inbound_trace_context: bool = True) -> None:
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     # No span per body chunk ("receive"/"send"): on uploads they cost CPU and tell nothing.
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"])
+    if not trust_inbound_trace_context:
+        # The instrumentation wraps the middleware stack it builds; this wraps that, so the headers are gone
+        # before the server span reads them.
+        build_instrumented_stack = app.build_middleware_stack
+        def build_stack() -> ASGIApp:
+            return WithoutInboundTraceContext(build_instrumented_stack())
+
+        app.build_middleware_stack = build_stack  # type: ignore[method-assign]
 
 
 def current_trace_id() -> str | None:

@@ -162,6 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         degradable=frozenset({"broker"}),
         # notification's contact lookups: on the internal listener only.
         internal=[internal.router],
+        # The public's requests start their own traces: no client picks its sampling or joins another trace.
+        trust_inbound_trace_context=False,
         max_body_bytes=settings.max_request_body_bytes,
         streamed=UPLOAD_ROUTES,
     )
