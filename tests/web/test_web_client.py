@@ -1,5 +1,6 @@
 """The public web client in Debian's Chromium against the whole platform: a guest files with two evidence
-files, reads the receipt, follows the case while the company answers through its API, and rates it; a
+files, reads the receipt, follows the case while the company answers through its API, and rates it; an unsatisfied rating still
+offers the appeal, which goes through; a
 person registers on a phone with the code mailed to it, files, and finds the complaint under my complaints;
 a forgotten password is reset with a code; an invalid form shows its messages and files nothing; a refused
 or oversized file is refused before any upload; the English switch is remembered; every page passes axe at
@@ -155,6 +156,52 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     kept = await page.evaluate("() => JSON.stringify({...sessionStorage}) + '|' + JSON.stringify({...localStorage}) + '|' + document.cookie")
     session_part, local_part, cookies = kept.split("|", 2)
     assert access_code in session_part and access_code not in local_part and access_code not in cookies
+
+
+async def test_an_unsatisfied_rating_still_offers_the_appeal(open_tab, check, platform):
+    filed = await platform.intake.post("/v1/complaints", json={
+        "complainant": {"name": "吴七", "id_number": ID_NUMBER, "phone": "13811112222", "email": "wu@example.cn"},
+        "company": {"name": "迅联"}, "category": "refund", "title": "直播课内容与宣传不符",
+        "description": "购买的直播课实际为录播，与宣传页面不符，申请退款时客服称已开课不能退。",
+        "occurred_on": "2026-11-01", "desired_outcome": "全额退还课程费用"})
+    assert filed.status_code == 201, filed.text
+    number, access_code = filed.json()["number"], filed.json()["access_code"]
+    await until(lambda: _status_is(platform, number, access_code, "forwarded"), timeout=60, what="forwarding")
+    company = await company_key(platform, "c-xunlian")
+    answered = await platform.intake.post(f"/v1/company/complaints/{number}/response", headers=company,
+                                          json={"response_type": "declined", "text": "课程已观看超过30%，不予退款。"})
+    assert answered.status_code == 200, answered.text
+
+    tab = await open_tab("desktop")
+    page = tab.page
+    await tab.open("/follow")
+    await page.fill("#f-number", number)
+    await page.fill("#f-access-code", access_code)
+    await page.click("#lookup-form button[type=submit]")
+    await page.wait_for_selector("#case:not([hidden])")
+    # Rating and appeal side by side, each said in one line, both open.
+    for panel in ("rate", "appeal"):
+        assert await page.is_visible(f"[data-action-panel={panel}][open] form"), panel
+    assert (await page.text_content("[data-show=rate_or_appeal]")).strip() == ZH["follow.rate_or_appeal"]
+    await check(tab, "follow-rate-or-appeal")
+
+    await page.check("#f-rating-2")
+    await page.fill("#f-rating-comment", "未退款")
+    await page.click("[data-action-form=rate] button[type=submit]")
+    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
+                                 arg=ZH["follow.done.rate_appeal_open"])
+    assert await page.text_content("[data-bind=status]") == ZH["status.responded"]
+    assert not await page.is_visible("[data-action-panel=rate]") and await page.is_visible("[data-action-panel=appeal]")
+    assert (await page.text_content("[data-bind=rating]")).startswith(ZH["rating.2"])
+    await check(tab, "follow-rated-unsatisfied")
+
+    await page.fill("#f-appeal-reason", "规则未在购买前告知，属于格式条款。")
+    await page.click("[data-action-form=appeal] button[type=submit]")
+    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
+                                 arg=ZH["follow.done.appeal"])
+    assert await page.text_content("[data-bind=status]") == ZH["status.appealed"]
+    case = await case_status(platform, number, access_code)
+    assert case["status"] == "appealed" and case["rating"]["rating"] == 2 and case["appeal"]["reason"].startswith("规则")
 
 
 async def _status_is(platform, number, access_code, status) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from intake.domain.filing import (
@@ -23,7 +23,16 @@ from intake.domain.identity import (
     normalize_id_number,
     normalize_mobile,
 )
-from intake.domain.lifecycle import FINAL, TRANSITIONS, Action, IllegalTransition, Status, transition
+from intake.domain.lifecycle import (
+    FINAL,
+    TRANSITIONS,
+    Action,
+    IllegalTransition,
+    Status,
+    complainant_actions,
+    rating_action,
+    transition,
+)
 from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
@@ -113,6 +122,39 @@ def test_withdraw_from_every_open_state_and_illegal_jumps():
         transition(Action.RESPOND, Status.SUBMITTED)
     assert caught.value.current is Status.SUBMITTED
     assert set(TRANSITIONS) == set(Action)
+
+
+@pytest.mark.parametrize(("rating", "action", "after"), [
+    (1, Action.RATE_UNSATISFIED, Status.RESPONDED), (2, Action.RATE_UNSATISFIED, Status.RESPONDED),
+    (3, Action.RATE, Status.CLOSED), (4, Action.RATE, Status.CLOSED), (5, Action.RATE, Status.CLOSED),
+])
+def test_a_satisfied_rating_closes_and_an_unsatisfied_one_keeps_the_answer_open(rating, action, after):
+    assert rating_action(rating) is action
+    assert transition(action, Status.RESPONDED) is after
+
+
+def test_after_an_unsatisfied_rating_the_appeal_and_the_quiet_period_close_still_apply():
+    state = transition(Action.RATE_UNSATISFIED, Status.RESPONDED)
+    assert transition(Action.APPEAL, state) is Status.APPEALED
+    assert transition(Action.AUTO_CLOSE, state) is Status.CLOSED
+    assert transition(Action.REFORWARD, transition(Action.APPEAL, state)) is Status.FORWARDED
+    for rate in (Action.RATE, Action.RATE_UNSATISFIED, Action.APPEAL, Action.AUTO_CLOSE):
+        with pytest.raises(IllegalTransition):
+            transition(rate, Status.CLOSED)
+    for rate in (Action.RATE, Action.RATE_UNSATISFIED):
+        with pytest.raises(IllegalTransition):
+            transition(rate, Status.APPEALED)
+
+
+def test_the_complainant_is_offered_rating_and_appeal_together_and_the_appeal_after_an_unsatisfied_rating():
+    answered = datetime(2026, 3, 2, 2, tzinfo=timezone.utc)
+    windows = {"rating_days": 60, "appeal_days": 30}
+    soon = answered + timedelta(days=1)
+    assert complainant_actions(Status.RESPONDED, answered, soon, **windows) == ["rate", "appeal", "withdraw"]
+    assert complainant_actions(Status.RESPONDED, answered, soon, rated=True, **windows) == ["appeal", "withdraw"]
+    late = answered + timedelta(days=31)
+    assert complainant_actions(Status.RESPONDED, answered, late, rated=True, **windows) == ["withdraw"]
+    assert complainant_actions(Status.CLOSED, answered, soon, rated=True, **windows) == []
 
 
 def valid_form(**overrides):

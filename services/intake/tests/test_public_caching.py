@@ -222,7 +222,10 @@ async def test_a_matching_revalidation_does_not_read_the_store_and_holds_no_long
 
 
 async def test_a_rating_or_an_appeal_changes_the_etag_at_once(gateway, published):
-    for action, body in (("rating", {"rating": 2}), ("appeal", {"reason": "公司的说明与事实不符。"})):
+    # A satisfied rating closes the case; an unsatisfied one keeps it answered (open to an appeal) but is shown.
+    expected = {4: ("closed", 4), 2: ("responded", 2), None: ("appealed", None)}
+    for action, body in (("rating", {"rating": 4}), ("rating", {"rating": 2}),
+                         ("appeal", {"reason": "公司的说明与事实不符。"})):
         number, guest = await answered(gateway)
         record, listing = f"/v1/public/complaints/{number}", f"/v1/public/complaints?company_id={COMPANY}"
         shown = {path: await gateway.get(path) for path in (record, listing)}
@@ -239,7 +242,7 @@ async def test_a_rating_or_an_appeal_changes_the_etag_at_once(gateway, published
             after = await gateway.get(path, headers={"If-None-Match": response.headers["etag"]})
             assert after.status_code == 200 and after.headers["etag"] != response.headers["etag"], (action, path)
         now = (await gateway.get(record)).json()
-        assert now["status"] == ("closed" if action == "rating" else "appealed"), now
+        assert (now["status"], now.get("rating")) == expected[body.get("rating")], now
 
 
 async def test_figures_kept_a_moment_follow_a_fold_at_once(gateway, published):

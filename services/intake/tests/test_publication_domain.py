@@ -66,6 +66,23 @@ def test_counters_of_a_case():
         "rating_sum": 4, "rating_count": 1, "appealed": 1}
 
 
+def test_an_unsatisfied_rating_then_an_appeal_and_a_closing_count_the_rating_once():
+    answer = answered(published_at=ANSWERED)
+    rated = {**answer, "rating": {"rating": 2}}
+    appealed = {**rated, "status": "appealed", "appeal": {"reason": "x"}}
+    closed = {**appealed, "status": "closed", "closure": {"outcome": "mediated_settled"}}
+
+    def increments(before, after):
+        return [counts for documents in statistics.delta(before, after).values() for _, counts in documents.values()]
+
+    assert increments(answer, rated) and all(counts == {"rating_sum": 2, "rating_count": 1}
+                                             for counts in increments(answer, rated))
+    assert all(counts == {"appealed": 1} for counts in increments(rated, appealed))
+    assert increments(appealed, closed) == []
+    assert publication.public_record(rated, None)["status"] == "responded"
+    assert publication.public_record(closed, None)["rating"] == 2
+
+
 def test_the_delta_moves_a_case_between_published_and_unpublished_buckets():
     before, after = case(), answered(published_at=ANSWERED)
     changes = statistics.delta(before, after)

@@ -276,16 +276,28 @@ def test_a_late_answer_is_recorded_as_not_in_time_and_an_answer_during_a_pause_e
     assert (paused.response.due, paused.response.answered_in_time) == (date(2026, 10, 15), True)
 
 
-@pytest.mark.parametrize("event_type", [ComplaintRated, ComplaintClosed, ComplaintWithdrawn])
-def test_rating_closing_or_withdrawing_cancels_the_quiet_period(event_type):
+@pytest.mark.parametrize("event_type", [ComplaintClosed, ComplaintWithdrawn])
+def test_closing_or_withdrawing_cancels_the_quiet_period(event_type):
+    # A satisfied rating closes the complaint: intake publishes complaint.closed (outcome "rated") with it.
     complaint = Complaint()
     complaint.forwarded(sh(2026, 2, 12))
     complaint.responded(sh(2026, 3, 2))
-    at_field = {ComplaintRated: "rated_at", ComplaintClosed: "closed_at", ComplaintWithdrawn: "withdrawn_at"}[event_type]
-    extra = {ComplaintRated: {"rating": 5}, ComplaintClosed: {"outcome": "rated"}, ComplaintWithdrawn: {}}[event_type]
+    at_field = {ComplaintClosed: "closed_at", ComplaintWithdrawn: "withdrawn_at"}[event_type]
+    extra = {ComplaintClosed: {"outcome": "rated"}, ComplaintWithdrawn: {}}[event_type]
     complaint.apply(event_type(number=complaint.number, company_id=COMPANY, **{at_field: sh(2026, 3, 3)}, **extra))
     assert complaint.response.quiet_period.state == "cancelled" and complaint.response.final
     assert complaint.check(sh(2026, 4, 1)) == []
+
+
+def test_an_unsatisfied_rating_leaves_the_quiet_period_running_for_an_appeal():
+    complaint = Complaint()
+    complaint.forwarded(sh(2026, 2, 12))
+    complaint.responded(sh(2026, 3, 2, 10))
+    rated = complaint.apply(ComplaintRated(number=complaint.number, company_id=COMPANY, rating=2, rated_at=sh(2026, 3, 3)))
+    assert rated.ignored and rated.events == []
+    assert complaint.response.quiet_period.state == "waiting" and not complaint.response.final
+    [elapsed] = complaint.check(sh(2026, 3, 17, 10))
+    assert isinstance(elapsed, SlaQuietPeriodElapsed) and elapsed.responded_at == sh(2026, 3, 2, 10)
 
 
 def test_an_appeal_ends_the_quiet_period_and_runs_its_own_clock_until_re_forwarding():

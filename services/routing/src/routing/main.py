@@ -17,7 +17,6 @@ from greenchannel.contracts import (
     ComplaintClosed,
     ComplaintForwarded,
     ComplaintInfoRequested,
-    ComplaintRated,
     ComplaintRedirected,
     ComplaintResponded,
     ComplaintSubmitted,
@@ -125,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The lifecycle events the SLA clocks follow (domain/clock.py).
     for event_type in (
         ComplaintForwarded, ComplaintInfoRequested, ComplaintSupplemented, ComplaintResponded, ComplaintAppealed,
-        ComplaintRated, ComplaintClosed, ComplaintWithdrawn, ComplaintRedirected,
+        ComplaintClosed, ComplaintWithdrawn, ComplaintRedirected,
     ):
         subscriptions.on(event_type.EVENT_TYPE, clock_events.handle)
 

@@ -51,6 +51,14 @@ class AlreadyClaimed(Exception):
     """Another account holds the complaint."""
 
 
+class AlreadySet(Exception):
+    """The action may happen once, and the field it records holds a value already."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"'{field}' is recorded already.")
+        self.field = field
+
+
 class Projection(Protocol):
     """What follows every change of a case in its transaction (the public record and the statistics)."""
 
@@ -121,17 +129,22 @@ class CaseStore:
         events: Callable[[dict[str, Any]], list[EventData]] | None = None,
         timeline: dict[str, Any] | None = None,
         append: dict[str, list[Any]] | None = None,
+        unless_set: str | None = None,
     ) -> dict[str, Any]:
         """Apply ``action`` inside the caller's transaction; ``events(case)`` builds the events to stage
         (from the case as updated); ``timeline`` adds fields to the timeline entry (a note, a rating);
         ``append`` adds items to array fields in the same update, so nothing another request added to
-        them meanwhile is overwritten by a copy read earlier."""
+        them meanwhile is overwritten by a copy read earlier; with ``unless_set`` the action is refused
+        (:class:`AlreadySet`) once that field holds a value, checked by the update itself."""
         current = await self.complaints.find_one({"_id": number}, session=session)
         if current is None:
             raise CaseNotFound(number)
         target = transition(action, Status(current["status"]))
+        if unless_set is not None and current.get(unless_set) is not None:
+            raise AlreadySet(unless_set)
+        once = {unless_set: None} if unless_set is not None else {}
         updated = await self.complaints.find_one_and_update(
-            {"_id": number, "status": {"$in": [status.value for status in allowed_from(action)]}},
+            {"_id": number, "status": {"$in": [status.value for status in allowed_from(action)]}, **once},
             {
                 "$set": {"status": target.value, **(fields or {})},
                 "$push": {"timeline": timeline_entry(actor, action.value, target, detail, **(timeline or {})),
@@ -141,7 +154,9 @@ class CaseStore:
             session=session,
         )
         if updated is None:
-            latest = await self.complaints.find_one({"_id": number}, projection={"status": 1}, session=session)
+            latest = await self.complaints.find_one({"_id": number}, session=session)
+            if unless_set is not None and latest.get(unless_set) is not None:
+                raise AlreadySet(unless_set)
             raise IllegalTransition(action, Status(latest["status"]))
         updated = await self._changed(current, updated, session)
         for event in events(updated) if events is not None else []:

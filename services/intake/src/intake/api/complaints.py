@@ -20,6 +20,7 @@ from greenchannel.contracts import (
     ComplaintSubmitted,
     ComplaintSupplemented,
     ComplaintWithdrawn,
+    EventData,
     EvidenceRef,
 )
 from greenchannel.mongo import in_transaction, is_duplicate_key
@@ -27,7 +28,7 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from intake.adapters.case_store import AlreadyClaimed, EvidenceRefused, timeline_entry
+from intake.adapters.case_store import AlreadyClaimed, AlreadySet, EvidenceRefused, timeline_entry
 from intake.adapters.upload_budget import UploadBudget
 from intake.adapters.upload_stream import uploaded_file
 from intake.api.deps import (
@@ -48,7 +49,14 @@ from intake.api.deps import (
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, complaint_number, free_text, new_access_code
 from intake.domain.identity import mask_identity, region_code
-from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, Status, check_window, complainant_actions
+from intake.domain.lifecycle import (
+    EVIDENCE_ACCEPTED_IN,
+    Action,
+    Status,
+    check_window,
+    complainant_actions,
+    rating_action,
+)
 from intake.domain.principals import Kind, Principal, is_complainant_of
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -174,7 +182,8 @@ def complainant_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
         "closure": _jsonable(case.get("closure")),
         "allowed_actions": complainant_actions(
             status, (case.get("response") or {}).get("at"), datetime.now(timezone.utc),
-            rating_days=intake.settings.rating_window_days, appeal_days=intake.settings.appeal_window_days),
+            rating_days=intake.settings.rating_window_days, appeal_days=intake.settings.appeal_window_days,
+            rated=case.get("rating") is not None),
         "timeline": [
             {**{key: entry.get(key) for key in ("actor", "action", "status", "detail", "trace_id")}, "at": entry["at"].isoformat()}
             for entry in case["timeline"]
@@ -366,24 +375,32 @@ async def supplement(number: str, body: Supplement, intake: IntakeDep, principal
     return await idempotent(intake, f"supplement:{number}", idempotency_key, body.model_dump(), apply)
 
 
-@router.post("/complaints/{number}/rating", summary="Rate the handling 1-5; closes the complaint")
+@router.post("/complaints/{number}/rating",
+             summary="Rate the handling 1-5, once; 3-5 closes the complaint, 1-2 keeps the appeal open")
 async def rate(number: str, body: Rating, intake: IntakeDep, principal: CallerDep,
                access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     principal, case = await _as_complainant(intake, number, principal, access_code)
     now = datetime.now(timezone.utc)
     check_window(Action.RATE, (case.get("response") or {}).get("at"), now, intake.settings.rating_window_days)
+    action = rating_action(body.rating)
+    rating = {"rating": body.rating, "comment": body.comment, "at": now}
 
     async def apply(session) -> dict[str, Any]:
-        updated = await intake.cases.transition(
-            number, Action.RATE, actor=_actor(principal), session=session, detail=f"{body.rating}/5",
-            fields={"rating": {"rating": body.rating, "comment": body.comment, "at": now},
-                    "closure": {"outcome": "rated", "at": now}},
-            events=lambda case: [
-                ComplaintRated(number=number, company_id=case["company_id"], rating=body.rating, comment=body.comment,
-                               rated_at=now),
-                ComplaintClosed(number=number, company_id=case["company_id"], outcome="rated", closed_at=now),
-            ],
-        )
+        def events(case: dict[str, Any]) -> list[EventData]:
+            rated = ComplaintRated(number=number, company_id=case["company_id"], rating=body.rating,
+                                   comment=body.comment, rated_at=now)
+            if action is not Action.RATE:
+                return [rated]
+            return [rated, ComplaintClosed(number=number, company_id=case["company_id"], outcome="rated", closed_at=now)]
+
+        try:
+            updated = await intake.cases.transition(
+                number, action, actor=_actor(principal), session=session, detail=f"{body.rating}/5",
+                fields={"rating": rating, **({"closure": {"outcome": "rated", "at": now}} if action is Action.RATE else {})},
+                events=events, unless_set="rating",
+            )
+        except AlreadySet:
+            raise Problem(409, "already_rated", "This complaint has been rated already; a rating is given once.") from None
         return {"number": number, "status": updated["status"]}
 
     return await idempotent(intake, f"rate:{number}", idempotency_key, body.model_dump(), apply)

@@ -2,7 +2,8 @@
 
 submitted -> accepted | rejected -> forwarded -> (info_requested <-> forwarded) -> responded ->
 closed | appealed (-> forwarded again, or closed); withdrawn from any open step. "Overdue" is a flag
-raised by the SLA watchdog, not a state.
+raised by the SLA watchdog, not a state. A satisfied rating closes the answered complaint; an unsatisfied
+one is recorded and leaves it ``responded``, so the appeal stays open until the quiet period closes it.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Action(StrEnum):
     SUPPLEMENT = "supplement"
     RESPOND = "respond"
     RATE = "rate"
+    RATE_UNSATISFIED = "rate_unsatisfied"
     APPEAL = "appeal"
     REFORWARD = "reforward"
     CLOSE = "close"
@@ -55,10 +57,14 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.SUPPLEMENT: (frozenset({Status.INFO_REQUESTED}), Status.FORWARDED),
     Action.RESPOND: (frozenset({Status.FORWARDED}), Status.RESPONDED),
     Action.RATE: (frozenset({Status.RESPONDED}), Status.CLOSED),
+    # Rating and appealing go together: an unsatisfied rating does not forfeit the appeal. The case
+    # stays answered with the rating recorded; a second rating is refused by the record, not the state.
+    Action.RATE_UNSATISFIED: (frozenset({Status.RESPONDED}), Status.RESPONDED),
     Action.APPEAL: (frozenset({Status.RESPONDED}), Status.APPEALED),
     Action.REFORWARD: (frozenset({Status.APPEALED}), Status.FORWARDED),
     Action.CLOSE: (frozenset({Status.RESPONDED, Status.APPEALED}), Status.CLOSED),
-    # The quiet period after an answer ended with no rating and no appeal; never closes an appeal.
+    # The quiet period after an answer ended with no appeal (and no rating, or an unsatisfied one);
+    # never closes an appeal.
     Action.AUTO_CLOSE: (frozenset({Status.RESPONDED}), Status.CLOSED),
     Action.WITHDRAW: (OPEN, Status.WITHDRAWN),
     # An operator sends a complaint addressed to the wrong company to the right one: it is accepted
@@ -68,6 +74,15 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     # cannot reopen a rejection: a late decision must never undo an operator's.
     Action.OVERRIDE_ACCEPT: (frozenset({Status.SUBMITTED, Status.REJECTED}), Status.ACCEPTED),
 }
+
+
+# Ratings from this score up mean the complainant is content with the answer: the complaint closes.
+SATISFIED_FROM = 3
+
+
+def rating_action(rating: int) -> Action:
+    """A satisfied rating closes the complaint; an unsatisfied one keeps the appeal open."""
+    return Action.RATE if rating >= SATISFIED_FROM else Action.RATE_UNSATISFIED
 
 
 class IllegalTransition(Exception):
@@ -104,13 +119,13 @@ def check_window(action: Action, responded_at: datetime | None, now: datetime, d
 
 
 def complainant_actions(status: Status, responded_at: datetime | None, now: datetime, *, rating_days: int,
-                        appeal_days: int) -> list[str]:
+                        appeal_days: int, rated: bool = False) -> list[str]:
     """What the complainant may do now, for clients to offer exactly those buttons."""
     actions = []
     if status is Status.INFO_REQUESTED:
         actions.append(Action.SUPPLEMENT.value)
     if status is Status.RESPONDED and responded_at is not None:
-        if now <= responded_at + timedelta(days=rating_days):
+        if not rated and now <= responded_at + timedelta(days=rating_days):
             actions.append(Action.RATE.value)
         if now <= responded_at + timedelta(days=appeal_days):
             actions.append(Action.APPEAL.value)

@@ -28,9 +28,10 @@ since a paused clock's count does not advance):
 * overdue (both kinds): from 00:00 Asia/Shanghai of the calendar day after the due date. Overdue is
   a flag raised once, never a state; a reminder that is only found when the clock is overdue
   already is dropped (``reminder_skipped``) rather than sent late;
-* quiet period: ``quiet_period`` after the company's answer, unless the complaint was rated,
-  appealed, closed, withdrawn or redirected meanwhile, ``sla.quiet_period_elapsed`` (intake
-  auto-closes the complaint);
+* quiet period: ``quiet_period`` after the company's answer, unless the complaint was appealed,
+  closed (a satisfied rating closes it), withdrawn or redirected meanwhile, ``sla.quiet_period_elapsed``
+  (intake auto-closes the complaint). An unsatisfied rating closes nothing: the appeal stays open, so
+  the quiet period runs on and closes the complaint if no appeal comes;
 * publication (round-1 response clocks only): once the count reaches ``publication_working_days``
   (default 15; counted like the due date, so a pause moves it too: while the company waits for the
   complainant the case is not shown as unanswered), i.e. from 00:00 Asia/Shanghai of that working
@@ -51,7 +52,7 @@ Events may arrive twice under different ids, or out of order (a consumer retry l
 overtake an earlier one). Every transition is therefore idempotent and ignores what does not
 apply: an event older than the last event a clock applied (``last_event_at``) is stale; a
 supplement that arrives before the information request it answers is kept (``early_resume_at``)
-and resumes the clock as soon as the request is applied; rated, closed and withdrawn are final and
+and resumes the clock as soon as the request is applied; closed and withdrawn are final and
 leave a stopped record even for a complaint whose clock never started, so a late forwarding cannot
 start one; a round-1 forwarding to another company than the running clock's is a redirection
 whose ``complaint.redirected`` has not arrived yet.
@@ -69,7 +70,6 @@ from greenchannel.contracts import (
     ComplaintClosed,
     ComplaintForwarded,
     ComplaintInfoRequested,
-    ComplaintRated,
     ComplaintRedirected,
     ComplaintResponded,
     ComplaintSupplemented,
@@ -96,8 +96,9 @@ APPEAL: SlaKind = "appeal"
 # The stop reasons sla.clock_stopped carries; a response clock stopped by an appeal waits for its answer instead.
 PUBLISHED_STOPS = frozenset(get_args(SlaClockStopped.model_fields["reason"].annotation))
 
-# Events after which nothing starts again.
-FINAL_EVENTS = (ComplaintRated, ComplaintClosed, ComplaintWithdrawn)
+# Events after which nothing starts again. A rating is not one of them: a satisfied rating comes with
+# complaint.closed, an unsatisfied one keeps the appeal (and so the quiet period) open.
+FINAL_EVENTS = (ComplaintClosed, ComplaintWithdrawn)
 
 # The events the clocks follow, in the order of the lifecycle.
 CLOCK_EVENTS: tuple[type[EventData], ...] = (
@@ -106,7 +107,6 @@ CLOCK_EVENTS: tuple[type[EventData], ...] = (
     ComplaintSupplemented,
     ComplaintResponded,
     ComplaintAppealed,
-    ComplaintRated,
     ComplaintClosed,
     ComplaintWithdrawn,
     ComplaintRedirected,
@@ -435,7 +435,7 @@ class ClockRules:
         return Outcome(changed, [event for clock in changed for event in self._stopped(clock)])
 
     def _finished(
-        self, event: ComplaintRated | ComplaintClosed | ComplaintWithdrawn, response: Clock | None, appeal: Clock | None
+        self, event: ComplaintClosed | ComplaintWithdrawn, response: Clock | None, appeal: Clock | None
     ) -> Outcome:
         reason = event.EVENT_TYPE.removeprefix("complaint.")
         at: datetime = getattr(event, f"{reason}_at")

@@ -65,6 +65,7 @@
     Object.keys(ACTIONS).forEach((action) => {
       view.querySelector("[data-action-panel='" + action + "']").hidden = !allowed.includes(action);
     });
+    show("rate_or_appeal", allowed.includes("rate") || allowed.includes("appeal"));
 
     list("timeline", complaint.timeline.slice().reverse().map((entry) => el("li", {},
       el("time", { datetime: entry.at, text: GC.formatDateTime(entry.at) }),
@@ -188,7 +189,9 @@
           uploader.reset();
         }
         await load(false);
-        GC.setStatus(caseStatus, t("follow.done." + action));
+        // An unsatisfied rating leaves the complaint answered, and the appeal open.
+        const done = action === "rate" && answer.body.status !== "closed" ? "rate_appeal_open" : action;
+        GC.setStatus(caseStatus, t("follow.done." + done));
         view.querySelector("h2").focus();
       } finally {
         button.disabled = false;
