@@ -180,16 +180,24 @@ async def test_invalid_form_shows_what_to_fix_and_files_nothing(open_tab, check,
     assert "f-title-error" in await page.get_attribute("#f-title", "aria-describedby")
     assert await page.text_content("#f-title-error") == ZH["error.missing"].format(label=ZH["file.complaint_title"])
 
-    # A wrong check digit is named exactly: the last character should be X.
+    # A wrong check digit is refused without naming the right one (that would let a slip elsewhere through).
     await fill_complaint(page, company="迅联", pick_suggestion=False, title="短", id_number=ID_NUMBER_WRONG_CHECK_DIGIT)
     await page.fill("#f-phone", "12345")
     await page.click("#complaint-form button[type=submit]")
     await page.wait_for_selector("#f-id-number-error:not([hidden])")
-    assert await page.text_content("#f-id-number-error") == ZH["error.id_number_check_digit"].format(expected="X")
+    neutral = await page.text_content("#f-id-number-error")
+    assert neutral == ZH["error.id_number_check_digit"] and "X" not in neutral
     assert await page.text_content("#f-phone-error") == ZH["error.phone_format"]
     assert await page.text_content("#f-title-error") == ZH["error.string_too_short"].format(label=ZH["file.complaint_title"], min=4)
     await check(tab, "file-errors")
     assert await submitted_filings(tab) == []
+
+    # Editing the field takes its message away at once, not at the next submit; the others stay.
+    await page.locator("#f-id-number").press_sequentially("1")
+    assert await page.is_hidden("#f-id-number-error")
+    assert await page.get_attribute("#f-id-number", "aria-invalid") is None
+    assert await page.locator("#complaint-form .error-summary a[href='#f-id-number']").count() == 0
+    assert await page.is_visible("#f-phone-error")
 
     # What only the server checks comes back as a problem document, shown at its field.
     await page.fill("#f-id-number", ID_NUMBER)

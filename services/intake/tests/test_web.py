@@ -171,6 +171,33 @@ async def test_information_pages_carry_the_rendered_content_and_an_unknown_one_i
     assert missing.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.integration
+async def test_a_mistyped_address_shows_browsers_the_not_found_page_and_api_clients_a_problem(intake):
+    page = await intake.get("/flie", headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert catalog("zh-CN")["not_found.heading"] in page.text and '<html lang="zh-CN"' in page.text
+    for link in ('href="/"', 'href="/file"', 'href="/follow"'):
+        assert link in page.text
+    english = await intake.get("/flie", params={"lang": "en"}, headers={"Accept": BROWSER_ACCEPT})
+    assert english.status_code == 404 and catalog("en")["not_found.heading"] in english.text
+    # What the address held is escaped, not run.
+    echoed = await intake.get('/x"><script>alert(1)</script>', headers={"Accept": BROWSER_ACCEPT})
+    assert echoed.status_code == 404 and "<script>alert(1)" not in echoed.text
+    for path, accept in (("/flie", "application/json"), ("/flie", "*/*"), ("/v1/no-such-thing", BROWSER_ACCEPT),
+                         ("/v1/public/nothing", "application/json"), ("/static/no-such-file.js", BROWSER_ACCEPT)):
+        answer = await intake.get(path, headers={"Accept": accept})
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"] == "application/problem+json", (path, accept)
+        assert answer.json()["code"] == "not_found", (path, accept)
+    # A form sent to a wrong address is not a page either.
+    posted = await intake.post("/flie", headers={"Accept": BROWSER_ACCEPT}, content=b"")
+    assert posted.status_code in (404, 405) and posted.headers["content-type"] == "application/problem+json"
+
+
 @pytest.mark.integration
 async def test_static_files_carry_their_hash_and_type(intake):
     page = (await intake.get("/")).text

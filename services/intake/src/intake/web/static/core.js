@@ -324,6 +324,33 @@
     return [{ field: "", text: problemText(problem) }];
   }
 
+  /* A field's message goes as soon as the field is edited: a stale one would blame the new value. */
+  document.addEventListener("input", (event) => {
+    const field = event.target.closest && event.target.closest("[data-field]");
+    const control = field ? controlOf(field) : null;
+    if (!control || control.getAttribute("aria-invalid") !== "true") {
+      return;
+    }
+    const message = field.querySelector(".error-message");
+    if (message) {
+      message.hidden = true;
+      message.textContent = "";
+    }
+    control.removeAttribute("aria-invalid");
+    const described = (control.getAttribute("aria-describedby") || "").split(" ")
+      .filter((id) => id && (!message || id !== message.id));
+    if (described.length) {
+      control.setAttribute("aria-describedby", described.join(" "));
+    } else {
+      control.removeAttribute("aria-describedby");
+    }
+    const summary = control.form ? control.form.querySelector(".error-summary") : null;
+    if (summary && control.id) {
+      summary.querySelectorAll('a[href="#' + CSS.escape(control.id) + '"]').forEach((link) => link.closest("li").remove());
+      summary.hidden = !summary.querySelector("li");
+    }
+  });
+
   /* Follow a summary link: focus the control and bring its label into view. */
   document.addEventListener("click", (event) => {
     const link = event.target.closest(".error-summary a[href^='#']");
