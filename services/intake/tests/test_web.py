@@ -171,6 +171,21 @@ async def test_information_pages_carry_the_rendered_content_and_an_unknown_one_i
     assert missing.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
 
 
+@pytest.mark.integration
+async def test_guests_are_called_one_thing_and_the_privacy_notice_is_at_hand(intake):
+    """访客 on the form, the FAQ and every page; the privacy notice and FAQ beside the ID number and in the footer."""
+    for slug in ("faq", "how-it-works", "privacy", "policy"):
+        served = (await intake.get(f"/v1/public/pages/{slug}", params={"lang": "zh-CN"})).json()
+        assert "游客" not in served["html"], slug
+    assert not [key for key, text in catalog("zh-CN").items() if "游客" in text]
+    form = (await intake.get("/file")).text
+    identity = form[form.index(catalog("zh-CN")["file.identity_note"]):form.index('id="f-id-number"')]
+    assert 'href="/public/pages/privacy"' in identity and 'href="/public/pages/faq"' in identity
+    for path in ("/", "/follow", "/public"):
+        footer = (await intake.get(path)).text.split('<footer class="site-footer">', 1)[1]
+        assert 'href="/public/pages/privacy"' in footer and 'href="/public/pages/faq"' in footer, path
+
+
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
