@@ -35,14 +35,15 @@ SERIOUS = ("serious", "critical")
 
 @pytest.fixture(scope="package")
 async def platform(mongo_url, s3_endpoint, broker_namespace, run_id):
-    """The platform of tests/conftest.py, once for every module of this folder rather than once per module; two
-    similar complaints of different people make a collective complaint (集体投诉), so a page can show one."""
+    """The platform of tests/conftest.py, once for every module of this folder rather than once per module; three
+    similar complaints of different people make a collective complaint (集体投诉), so a page can show one, and
+    two make only a group of similar complaints, so a page can show that they are not one."""
     namespace = broker_namespace.isolated("web")
     for service in SERVICES:
         namespace.settings_for(service)
     async with running_platform(mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=namespace.broker_settings(),
                                 db_prefix=f"t{run_id}_web", bucket=f"t-{run_id}-web",
-                                routing_settings={"cluster_min_size": 2}) as platform:
+                                routing_settings={"cluster_min_size": 3}) as platform:
         yield platform
 
 

@@ -79,6 +79,45 @@ async def test_every_page_passes_axe_at_phone_and_desktop_widths(open_tab, check
             await check(tab, "menu-open")
 
 
+async def test_a_mistyped_address_opens_the_not_found_page(open_tab, check):
+    for viewport in ("desktop", "phone"):
+        tab = await open_tab(viewport)
+        answer = await tab.page.goto(tab.base_url + "/flie")
+        assert answer.status == 404 and answer.headers["content-type"].startswith("text/html")
+        assert await tab.page.text_content("h1") == ZH["not_found.heading"]
+        links = await tab.page.locator("main a").evaluate_all("(nodes) => nodes.map((node) => node.getAttribute('href'))")
+        assert {"/", "/file", "/follow"} <= set(links)
+        await check(tab, "not-found")
+    await tab.page.click("main a[href='/file']")
+    await tab.page.wait_for_url(re.compile(r"/file$"))
+    assert await tab.page.text_content("h1") == ZH["file.heading"]
+
+
+async def test_the_receipt_fits_a_phone_and_keeps_the_whole_hash(open_tab, check):
+    tab = await open_tab("phone")
+    page = tab.page
+    await tab.open("/follow")  # the tab's storage of this origin, as filing leaves it
+    digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    receipt = {"number": "GC-20261201-000042", "access_code": "ABCDEFGH23", "filed_at": "2026-12-01T02:00:00Z",
+               "company": "迅联科技有限公司",
+               "evidence": [{"evidence_id": "e1", "filename": "订单截图.png", "size": 156, "sha256": digest}]}
+    await page.evaluate("(receipt) => sessionStorage.setItem('gc.receipt.' + receipt.number, JSON.stringify(receipt))",
+                        receipt)
+    await tab.open(f"/file/receipt?number={receipt['number']}")
+    await page.wait_for_selector("[data-evidence]:not([hidden])")
+    lines = "(node) => { const range = document.createRange(); range.selectNodeContents(node); " \
+            "return new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top))).size; }"
+    size = page.locator(".receipt td.size")
+    assert await size.text_content() == "156 B" and await size.evaluate(lines) == 1, "156 B on one line"
+    code = page.locator(".receipt code.hash")
+    assert await code.text_content() == digest and await code.get_attribute("title") == digest
+    assert await code.evaluate("(node) => node.offsetHeight < 2 * parseFloat(getComputedStyle(node).lineHeight)"), \
+        "the hash on one line"
+    assert await page.get_attribute(".receipt [data-copy]", "data-copy") == digest
+    assert await page.evaluate("() => document.documentElement.scrollWidth") <= 375
+    await check(tab, "receipt-phone")
+
+
 async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(open_tab, check, platform):
     tab = await open_tab("desktop")
     page = tab.page
@@ -107,12 +146,16 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     await page.emulate_media(media="print")
     assert not await page.is_visible(".site-header") and not await page.is_visible("[data-action=print]")
     assert await page.is_visible("[data-access-code]")
+    # ...and whose receipt it is: the platform's name and address.
+    printed = page.locator(".receipt .print-only")
+    assert await printed.is_visible()
+    assert await printed.text_content() == f"{ZH['site.name']} · {tab.base_url}"
     await tab.screenshot("receipt-print")
     await page.emulate_media(media="screen")
     case = await case_status(platform, number, access_code)
     assert case["title"] == "课程退款被拒绝（网页）" and case["publication_consent"] is True
     assert case["company"]["requested"] == {"id": "c-xunlian", "name": None}
-    hashes = await page.locator("[data-evidence] td.hash").all_text_contents()
+    hashes = await page.locator("[data-evidence] code.hash").all_text_contents()
     assert sorted(hashes) == sorted(item["sha256"] for item in case["evidence"]) and len(hashes) == 2
     async with page.expect_download() as saved:
         await page.click("[data-action=save]")
@@ -127,6 +170,8 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     await page.click("[data-action=refresh]")
     await page.wait_for_function("(text) => document.querySelector('[data-bind=status]').textContent === text",
                                  arg=ZH["status.forwarded"])
+    # The badge says the status; the note beside it does not say it again.
+    assert ZH["status.forwarded"] not in await page.text_content("[data-case-status]")
     assert await page.is_visible("[data-action-panel=withdraw]") and not await page.is_visible("[data-action-panel=rate]")
 
     company = await company_key(platform, "c-xunlian")
@@ -225,18 +270,26 @@ async def test_invalid_form_shows_what_to_fix_and_files_nothing(open_tab, check,
     assert await summary.locator("li").count() == 9  # company, category, title, what, when, outcome, name, ID, phone
     assert await page.get_attribute("#f-title", "aria-invalid") == "true"
     assert "f-title-error" in await page.get_attribute("#f-title", "aria-describedby")
-    assert await page.text_content("#f-title-error") == ZH["error.missing"].format(label=ZH["file.complaint_title"])
+    assert await page.text_content("#f-title-error") == ZH["error.missing.file.complaint_title"]
 
-    # A wrong check digit is named exactly: the last character should be X.
+    # A wrong check digit is refused without naming the right one (that would let a slip elsewhere through).
     await fill_complaint(page, company="迅联", pick_suggestion=False, title="短", id_number=ID_NUMBER_WRONG_CHECK_DIGIT)
     await page.fill("#f-phone", "12345")
     await page.click("#complaint-form button[type=submit]")
     await page.wait_for_selector("#f-id-number-error:not([hidden])")
-    assert await page.text_content("#f-id-number-error") == ZH["error.id_number_check_digit"].format(expected="X")
+    neutral = await page.text_content("#f-id-number-error")
+    assert neutral == ZH["error.id_number_check_digit"] and "X" not in neutral
     assert await page.text_content("#f-phone-error") == ZH["error.phone_format"]
     assert await page.text_content("#f-title-error") == ZH["error.string_too_short"].format(label=ZH["file.complaint_title"], min=4)
     await check(tab, "file-errors")
     assert await submitted_filings(tab) == []
+
+    # Editing the field takes its message away at once, not at the next submit; the others stay.
+    await page.locator("#f-id-number").press_sequentially("1")
+    assert await page.is_hidden("#f-id-number-error")
+    assert await page.get_attribute("#f-id-number", "aria-invalid") is None
+    assert await page.locator("#complaint-form .error-summary a[href='#f-id-number']").count() == 0
+    assert await page.is_visible("#f-phone-error")
 
     # What only the server checks comes back as a problem document, shown at its field.
     await page.fill("#f-id-number", ID_NUMBER)
@@ -392,7 +445,18 @@ async def test_english_switch_is_remembered(open_tab, check):
     assert await page.text_content("h1") == EN["file.heading"]
     await page.click("#complaint-form button[type=submit]")
     await page.wait_for_selector("#f-title-error:not([hidden])")
-    assert await page.text_content("#f-title-error") == EN["error.missing"].format(label=EN["file.complaint_title"])
+    # Each field says what it needs in plain English, not "Enter" glued to its label.
+    shown = {field: await page.text_content(f"#f-{field}-error")
+             for field in ("company", "category", "title", "description", "occurred-on", "desired-outcome", "name",
+                           "id-number", "phone")}
+    assert shown == {
+        "company": EN["error.missing.file.company"], "category": EN["error.missing.file.category"],
+        "title": EN["error.missing.file.complaint_title"], "description": EN["error.missing.file.description"],
+        "occurred-on": EN["error.missing.file.occurred_on"],
+        "desired-outcome": EN["error.missing.file.desired_outcome"], "name": EN["error.missing.file.name"],
+        "id-number": EN["error.missing.file.id_number"], "phone": EN["error.missing.file.phone"]}
+    assert shown["description"] == "Describe what happened." and shown["category"] == "Choose a category."
+    assert not [text for text in shown.values() if text.startswith("Enter " + "Category") or "Enter What" in text]
     await check(tab, "file-en")
     config = json.loads(await page.text_content("#gc-config"))
     assert config["lang"] == "en"

@@ -135,6 +135,18 @@ async def test_bad_input_gets_a_machine_readable_422_and_stores_nothing(intake, 
     assert await intake.app.state.intake.cases.complaints.count_documents({}) == before
 
 
+async def test_a_wrong_check_digit_is_refused_without_naming_the_right_one(intake):
+    """A slip in a middle digit must not be "fixed" by changing the last one to what the answer names."""
+    form = json.loads(json.dumps(FORM))
+    wrong_middle = "110101199003084514"  # a typo in the day; the check character of the first 17 digits is X
+    form["complainant"]["id_number"] = wrong_middle
+    response = await intake.post("/v1/complaints", json=form)
+    assert response.status_code == 422
+    [error] = [e for e in response.json()["errors"] if e["field"] == "complainant.id_number"]
+    assert error["type"] == "id_number_check_digit" and "check each digit" in error["message"]
+    assert "X" not in response.text.replace(wrong_middle, "")
+
+
 async def test_malformed_json_and_wrong_access_code_are_4xx(intake):
     response = await intake.post("/v1/complaints", content=b'{"complainant": ', headers={"Content-Type": "application/json"})
     assert response.status_code == 422 and response.json()["code"] == "validation_failed"

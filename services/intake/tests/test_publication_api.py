@@ -189,10 +189,22 @@ async def test_clusters_and_handling_time_reach_the_public_record(live):
         await live.tap.wait_for("complaint.published", subject=number)
     listed = (await live.get("/v1/public/complaints", params={"cluster_id": cluster_id})).json()["items"]
     assert {item["number"] for item in listed} == {first, second}
-    assert all(item["cluster"] == {"id": cluster_id, "size": 2} for item in listed)
+    # Two similar complaints are no collective complaint until routing says the cluster is large enough.
+    assert all(item["cluster"] == {"id": cluster_id, "size": 2, "collective": False} for item in listed)
     cluster = (await live.get(f"/v1/public/clusters/{cluster_id}")).json()
     assert cluster == {"id": cluster_id, "company_id": "c-cluster", "company_name": "发布测试公司", "size": 2,
-                       "first_number": first, "opened_on": now.astimezone(timezone(timedelta(hours=8))).date().isoformat()}
+                       "collective": False, "first_number": first,
+                       "opened_on": now.astimezone(timezone(timedelta(hours=8))).date().isoformat()}
+    grown = await live.tap.publish(CloudEvent.wrap(ClusterJoined(
+        cluster_id=cluster_id, number=second, company_id="c-cluster", size=5, collective=True, joined_at=now),
+        source="/t", subject=second))
+    await wait_handled(live, grown.id)
+    late = await live.tap.publish(CloudEvent.wrap(ClusterJoined(  # an older join arriving late changes nothing
+        cluster_id=cluster_id, number=first, company_id="c-cluster", size=2, joined_at=now), source="/t", subject=first))
+    await wait_handled(live, late.id)
+    listed = (await live.get("/v1/public/complaints", params={"cluster_id": cluster_id})).json()["items"]
+    assert all(item["cluster"] == {"id": cluster_id, "size": 5, "collective": True} for item in listed)
+    assert (await live.get(f"/v1/public/clusters/{cluster_id}")).json()["collective"] is True
 
     # The answer's working days (routing's clock) reach the statistics' histogram.
     answer = await live.post(f"/v1/company/complaints/{first}/response", headers=await company_key(live, "c-cluster"),

@@ -172,6 +172,48 @@ async def test_information_pages_carry_the_rendered_content_and_an_unknown_one_i
 
 
 @pytest.mark.integration
+async def test_guests_are_called_one_thing_and_the_privacy_notice_is_at_hand(intake):
+    """访客 on the form, the FAQ and every page; the privacy notice and FAQ beside the ID number and in the footer."""
+    for slug in ("faq", "how-it-works", "privacy", "policy"):
+        served = (await intake.get(f"/v1/public/pages/{slug}", params={"lang": "zh-CN"})).json()
+        assert "游客" not in served["html"], slug
+    assert not [key for key, text in catalog("zh-CN").items() if "游客" in text]
+    form = (await intake.get("/file")).text
+    identity = form[form.index(catalog("zh-CN")["file.identity_note"]):form.index('id="f-id-number"')]
+    assert 'href="/public/pages/privacy"' in identity and 'href="/public/pages/faq"' in identity
+    for path in ("/", "/follow", "/public"):
+        footer = (await intake.get(path)).text.split('<footer class="site-footer">', 1)[1]
+        assert 'href="/public/pages/privacy"' in footer and 'href="/public/pages/faq"' in footer, path
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.integration
+async def test_a_mistyped_address_shows_browsers_the_not_found_page_and_api_clients_a_problem(intake):
+    page = await intake.get("/flie", headers={"Accept": BROWSER_ACCEPT})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert catalog("zh-CN")["not_found.heading"] in page.text and '<html lang="zh-CN"' in page.text
+    for link in ('href="/"', 'href="/file"', 'href="/follow"'):
+        assert link in page.text
+    english = await intake.get("/flie", params={"lang": "en"}, headers={"Accept": BROWSER_ACCEPT})
+    assert english.status_code == 404 and catalog("en")["not_found.heading"] in english.text
+    # What the address held is escaped, not run.
+    echoed = await intake.get('/x"><script>alert(1)</script>', headers={"Accept": BROWSER_ACCEPT})
+    assert echoed.status_code == 404 and "<script>alert(1)" not in echoed.text
+    for path, accept in (("/flie", "application/json"), ("/flie", "*/*"), ("/v1/no-such-thing", BROWSER_ACCEPT),
+                         ("/v1/public/nothing", "application/json"), ("/static/no-such-file.js", BROWSER_ACCEPT)):
+        answer = await intake.get(path, headers={"Accept": accept})
+        assert answer.status_code == 404, path
+        assert answer.headers["content-type"] == "application/problem+json", (path, accept)
+        assert answer.json()["code"] == "not_found", (path, accept)
+    # A form sent to a wrong address is not a page either.
+    posted = await intake.post("/flie", headers={"Accept": BROWSER_ACCEPT}, content=b"")
+    assert posted.status_code in (404, 405) and posted.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.integration
 async def test_static_files_carry_their_hash_and_type(intake):
     page = (await intake.get("/")).text
     css = re.search(r'href="(/static/app\.css\?v=[0-9a-f]{12})"', page).group(1)

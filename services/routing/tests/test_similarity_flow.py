@@ -122,10 +122,11 @@ async def test_several_complainants_with_one_template_form_a_cluster_that_grows(
     first, second, *later = numbers
     cluster_id = f"CL-{first}"
     assert routing.joined(first) == [{"cluster_id": cluster_id, "number": first, "company_id": "c-xunlian", "size": 2,
-                                      "joined_at": routing.joined(first)[0]["joined_at"]}]
+                                      "collective": False, "joined_at": routing.joined(first)[0]["joined_at"]}]
     assert [(event["cluster_id"], event["size"]) for event in routing.joined(second)] == [(cluster_id, 2)]
-    assert [[(event["cluster_id"], event["size"]) for event in routing.joined(number)] for number in later] == [
-        [(cluster_id, 3)], [(cluster_id, 4)], [(cluster_id, 5)]]
+    # Collective (集体投诉) from CLUSTER_MIN_SIZE (5) members on: what intake may call it publicly.
+    assert [[(event["cluster_id"], event["size"], event["collective"]) for event in routing.joined(number)]
+            for number in later] == [[(cluster_id, 3, False)], [(cluster_id, 4, False)], [(cluster_id, 5, True)]]
     assert datetime.fromisoformat(routing.joined(first)[0]["joined_at"]) == NOW
 
     # The same incident in one's own words joins nothing.

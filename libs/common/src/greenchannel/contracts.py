@@ -273,6 +273,8 @@ class ClusterJoined(EventData):
     number: str
     company_id: str
     size: int = Field(ge=1)
+    # Whether ``size`` reaches routing's minimum for a collective complaint; what intake may call it publicly.
+    collective: bool = False
     joined_at: datetime
 
 

@@ -46,6 +46,12 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def http_error_response(error: StarletteHTTPException) -> JSONResponse:
+    """The problem document of an HTTP error the framework raised (an unknown path, a method not allowed)."""
+    code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(error.status_code, "http_error")
+    return problem_response(error.status_code, code, str(error.detail), headers=error.headers)
+
+
 def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:
     fields = []
     for item in error.errors():
@@ -65,8 +71,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(error.status_code, "http_error")
-        return problem_response(error.status_code, code, str(error.detail))
+        return http_error_response(error)
 
     @app.exception_handler(PyMongoError)
     async def on_store_error(_: Request, error: PyMongoError) -> JSONResponse:

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from greenchannel.app import make_app
 from greenchannel.http_cache import HttpCache, ValidatorCache
 from greenchannel.idempotency import IdempotencyStore
@@ -52,7 +53,7 @@ from intake.handlers.accounts import AccountCodes
 from intake.handlers.disclosure import Disclosure
 from intake.handlers.guessing import GuessingAlerts
 from intake.handlers.publication import PublicationHandlers
-from intake.web import STATIC_PATH, static_files
+from intake.web import STATIC_PATH, on_http_error, static_files
 from intake.web import router as web_pages
 
 # Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
@@ -180,6 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The public web client: pages and their static files, same origin as the API they call.
     app.include_router(web_pages)
     app.mount(STATIC_PATH, static_files(), name="static")
+    # A browser at a mistyped address gets the not-found page; API clients keep the problem document.
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
 
     @app.exception_handler(IllegalTransition)
     async def on_illegal_transition(_: Request, error: IllegalTransition) -> JSONResponse:

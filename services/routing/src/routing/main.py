@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         duplicate_similarity=settings.duplicate_similarity,
         cluster_window=timedelta(days=settings.cluster_window_days),
         cluster_similarity=settings.cluster_similarity,
+        cluster_min_size=settings.cluster_min_size,
     )
 
     @asynccontextmanager

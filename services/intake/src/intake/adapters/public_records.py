@@ -140,12 +140,13 @@ class PublicRecords:
             bound, lower, start, days = "$gte", upper, end, min(days * 2, MAX_WINDOW_DAYS)
         return rows
 
-    async def join_cluster(self, cluster_id: str, company_id: str, company_name: str | None, size: int, number: str,
-                           opened_on: str, session: AsyncClientSession) -> None:
-        """Keep the cluster's largest size seen (joins may arrive out of order) and its earliest member."""
+    async def join_cluster(self, cluster_id: str, company_id: str, company_name: str | None, size: int,
+                           collective: bool, number: str, opened_on: str, session: AsyncClientSession) -> None:
+        """Keep the cluster's largest size seen (joins may arrive out of order), whether it ever counted as a
+        collective complaint (clusters only grow), and its earliest member."""
         await self.clusters.update_one(
             {"_id": cluster_id},
-            {"$max": {"size": size}, "$min": {"first_number": number, "opened_on": opened_on},
+            {"$max": {"size": size, "collective": collective}, "$min": {"first_number": number, "opened_on": opened_on},
              "$set": {"company_id": company_id, **({"company_name": company_name} if company_name else {})}},
             upsert=True, session=session,
         )
@@ -155,13 +156,17 @@ class PublicRecords:
         if found is None:
             return None
         return {"id": found["_id"], "company_id": found["company_id"], "company_name": found.get("company_name"),
-                "size": found["size"], "first_number": found["first_number"], "opened_on": found["opened_on"]}
+                "size": found["size"], "collective": found.get("collective", False),
+                "first_number": found["first_number"], "opened_on": found["opened_on"]}
 
-    async def cluster_sizes(self, cluster_ids: set[str]) -> dict[str, int]:
+    async def cluster_sizes(self, cluster_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """Each cluster's ``size`` and ``collective``, by id."""
         if not cluster_ids:
             return {}
-        found = await self.clusters.find({"_id": {"$in": sorted(cluster_ids)}}, projection={"size": 1}).to_list()
-        return {cluster["_id"]: cluster["size"] for cluster in found}
+        found = await self.clusters.find({"_id": {"$in": sorted(cluster_ids)}},
+                                         projection={"size": 1, "collective": 1}).to_list()
+        return {cluster["_id"]: {"size": cluster["size"], "collective": cluster.get("collective", False)}
+                for cluster in found}
 
     async def clear(self) -> None:
         await self.records.delete_many({})

@@ -127,7 +127,8 @@ async def summaries(data: PublicData, records: list[dict[str, Any]]) -> list[dic
     return [summary(record, categories, sizes) for record in records]
 
 
-def summary(record: dict[str, Any], categories: dict[str, dict[str, Any]], sizes: dict[str, int]) -> dict[str, Any]:
+def summary(record: dict[str, Any], categories: dict[str, dict[str, Any]],
+            sizes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     category = categories.get(record["category"], {})
     cluster_id = record.get("cluster_id")
     return {
@@ -138,7 +139,9 @@ def summary(record: dict[str, Any], categories: dict[str, dict[str, Any]], sizes
         "published_on": record["published_on"], "status": record["status"], "response_type": record["response_type"],
         "timely": record["timely"], "rating": record["rating"], "appeal_outcome": record["appeal_outcome"],
         "narrative_public": record["narrative_public"],
-        "cluster": {"id": cluster_id, "size": sizes.get(cluster_id, 1)} if cluster_id else None,
+        # ``collective``: the cluster reached routing's size for a collective complaint (集体投诉).
+        "cluster": ({"id": cluster_id, **sizes.get(cluster_id, {"size": 1, "collective": False})}
+                    if cluster_id else None),
     }
 
 
@@ -174,7 +177,7 @@ async def read_public(number: Annotated[str, Path(max_length=40)], data: PublicD
     return {**item, "narrative": record["narrative"], "answer": record["answer"]}
 
 
-@router.get("/clusters/{cluster_id}", summary="A collective complaint (集体投诉): its size and first member")
+@router.get("/clusters/{cluster_id}", summary="A cluster of similar complaints: its size, first member, and whether it is a collective complaint (集体投诉)")
 async def read_cluster(cluster_id: Annotated[str, Path(max_length=60)], data: PublicDep) -> dict[str, Any]:
     cluster = await data.records.cluster(cluster_id) if re.match(CLUSTER_ID, cluster_id) else None
     # A cluster none of whose members is public yet is not shown either.

@@ -48,12 +48,10 @@ def normalize_id_number(raw: str) -> str:
         raise IdentityError("id_number_birth_date", "ID number contains an impossible birth date.") from None
     if born > date.today() or born.year < 1900:
         raise IdentityError("id_number_birth_date", "ID number contains a birth date out of range.")
-    expected = id_check_character(value[:17])
-    if value[17] != expected:
-        raise IdentityError(
-            "id_number_check_digit",
-            f"ID number check digit is wrong: the last character should be {expected} for these first 17 digits.",
-        )
+    # The message never names the expected character: after a slip in a middle digit, changing the last one to
+    # match would pass the check with a wrong number.
+    if value[17] != id_check_character(value[:17]):
+        raise IdentityError("id_number_check_digit", "The ID number fails its check; please check each digit.")
     return value
 
 

@@ -18,10 +18,12 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
+from greenchannel.problems import http_error_response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
@@ -238,13 +240,34 @@ async def information_page(slug: str, page: PageDep, pages: PagesDep) -> HTMLRes
     unsafe link schemes refused (``intake.adapters.pages``), so it goes into the page as it is, with no script."""
     found = pages.get(slug, page.language)
     if found is None:
-        response = page.render("not_found.html", "public")
-        response.status_code = 404
-        return response
+        return not_found(page, "public")
     # The content opens with its own heading as a rule; the page adds one only where it does not.
     return page.render("info.html", "public", title=found.title, html=Markup(found.html),
                        own_heading=found.html.lstrip().startswith("<h1"),
                        others=page_titles(pages, page.language), slug=slug)
+
+
+# Paths of the API and of files: a client there asked for data, so a miss stays a problem document.
+NOT_PAGES = ("/v1/", STATIC_PATH + "/")
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page (it accepts HTML) at a path that is not the API's."""
+    path = request.url.path
+    return not path.startswith(NOT_PAGES) and path != "/v1" and "text/html" in request.headers.get("accept", "")
+
+
+async def on_http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """A mistyped address opens the not-found page in a browser; API clients keep the problem document."""
+    if error.status_code == 404 and request.method in ("GET", "HEAD") and wants_page(request):
+        return not_found(Page(request), "")
+    return http_error_response(error)
+
+
+def not_found(page: Page, page_id: str) -> HTMLResponse:
+    response = page.render("not_found.html", page_id)
+    response.status_code = 404
+    return response
 
 
 @router.get("/public/feedback", response_class=HTMLResponse)

@@ -132,6 +132,11 @@ class SimilarityRules:
     duplicate_similarity: float = DUPLICATE_SIMILARITY
     cluster_window: timedelta = timedelta(days=30)
     cluster_similarity: float = CLUSTER_SIMILARITY
+    # A cluster this large is a collective complaint (集体投诉); smaller ones are only similar complaints.
+    cluster_min_size: int = 5
+
+    def is_collective(self, size: int) -> bool:
+        return size >= self.cluster_min_size
 
     @property
     def checks_duplicates(self) -> bool:

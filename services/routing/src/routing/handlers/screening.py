@@ -161,7 +161,7 @@ class ScreeningHandler:
         await self.similar.record(record, choice.cluster_id, session)
         events = [
             ClusterJoined(cluster_id=choice.cluster_id, number=number, company_id=record.company_id, size=size,
-                          joined_at=record.screened_at)
+                          collective=rules.is_collective(size), joined_at=record.screened_at)
             for number in [*joined, record.number]
         ]
         return accepted, events

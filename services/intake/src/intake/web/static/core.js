@@ -207,7 +207,9 @@
     return Array.from(value).length; // code points, as the API counts
   }
 
-  /* The message for an error type on a field, in the page's language; unknown types keep the API's text. */
+  /* The message for an error type on a field, in the page's language: the field's own wording where the
+     catalog has one ("error.<type>.<label key>", e.g. "Describe what happened."), else the type's general one
+     with the field's label; unknown types keep the API's text. */
   function errorMessage(field, type, params, apiMessage) {
     const control = field ? controlOf(field) : null;
     const context = Object.assign({
@@ -215,7 +217,8 @@
       min: control ? control.getAttribute("minlength") : "",
       max: control ? control.getAttribute("maxlength") : "",
     }, params || {});
-    return tOr("error." + type, apiMessage || t("error.invalid", context), context);
+    const general = tOr("error." + type, apiMessage || t("error.invalid", context), context);
+    return field && field.dataset.label ? tOr("error." + type + "." + field.dataset.label, general, context) : general;
   }
 
   /* A mobile number and an e-mail address as the API checks them (intake.domain.filing); empty is no error
@@ -323,6 +326,33 @@
     }
     return [{ field: "", text: problemText(problem) }];
   }
+
+  /* A field's message goes as soon as the field is edited: a stale one would blame the new value. */
+  document.addEventListener("input", (event) => {
+    const field = event.target.closest && event.target.closest("[data-field]");
+    const control = field ? controlOf(field) : null;
+    if (!control || control.getAttribute("aria-invalid") !== "true") {
+      return;
+    }
+    const message = field.querySelector(".error-message");
+    if (message) {
+      message.hidden = true;
+      message.textContent = "";
+    }
+    control.removeAttribute("aria-invalid");
+    const described = (control.getAttribute("aria-describedby") || "").split(" ")
+      .filter((id) => id && (!message || id !== message.id));
+    if (described.length) {
+      control.setAttribute("aria-describedby", described.join(" "));
+    } else {
+      control.removeAttribute("aria-describedby");
+    }
+    const summary = control.form ? control.form.querySelector(".error-summary") : null;
+    if (summary && control.id) {
+      summary.querySelectorAll('a[href="#' + CSS.escape(control.id) + '"]').forEach((link) => link.closest("li").remove());
+      summary.hidden = !summary.querySelector("li");
+    }
+  });
 
   /* Follow a summary link: focus the control and bring its label into view. */
   document.addEventListener("click", (event) => {

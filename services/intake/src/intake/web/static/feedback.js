@@ -1,5 +1,6 @@
 /* 意见建议: the feedback form (POST /v1/public/feedback). The checks the API makes come first here, each
-   message at its field; a sent form gives way to a thank-you note with the entry's reference. */
+   message at its field; a sent form gives way to a thank-you note, with no reference (nobody follows a
+   feedback entry up by its id). */
 (function () {
   "use strict";
   const GC = window.GC;
@@ -47,7 +48,7 @@
         GC.showErrors(form, GC.problemErrors(answer.problem));
         return;
       }
-      thanks.querySelector("[data-bind='thanks_text']").textContent = t("feedback.thanks_text", { id: answer.body.id });
+      thanks.querySelector("[data-bind='thanks_text']").textContent = t("feedback.thanks_text");
       form.hidden = true;
       thanks.hidden = false;
       thanks.querySelector("h2").focus();

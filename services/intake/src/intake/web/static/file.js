@@ -36,8 +36,8 @@
       return { type: "id_number_birth_date" };
     }
     const total = rules.id_weights.reduce((sum, weight, index) => sum + weight * Number(value[index]), 0);
-    const expected = rules.id_check_characters[total % 11];
-    return value[17] === expected ? null : { type: "id_number_check_digit", params: { expected } };
+    // The message stays neutral: naming the expected character invites fixing the wrong digit.
+    return value[17] === rules.id_check_characters[total % 11] ? null : { type: "id_number_check_digit" };
   }
 
   function value(name) {
@@ -65,12 +65,6 @@
 
   // Errors the API reports on the whole form belong to one field.
   const FIELD_OF_TYPE = { occurred_on_future: "occurred_on", company_missing: "company", evidence_repeated: "evidence" };
-
-  function withExpectedDigit(errors) {
-    // The API's message names the expected check character in English; say it in the page's language.
-    return errors.map((error) => (error.type === "id_number_check_digit"
-      ? Object.assign({}, error, { params: (idNumberError(value("complainant.id_number")) || {}).params }) : error));
-  }
 
   function complaintBody() {
     const companyRef = company.dataset.companyId ? { id: company.dataset.companyId } : { name: company.value.trim() };
@@ -123,7 +117,7 @@
         return;
       }
       GC.setStatus(status, "");
-      GC.showErrors(form, withExpectedDigit(GC.problemErrors(answer.problem, FIELD_OF_TYPE)));
+      GC.showErrors(form, GC.problemErrors(answer.problem, FIELD_OF_TYPE));
     } finally {
       sending = false;
       button.disabled = false;

@@ -94,7 +94,8 @@
     lookup.hidden = true;
     view.hidden = false;
     if (announce) {
-      GC.setStatus(caseStatus, t("follow.loaded", { status: tOr("status." + answer.body.status, answer.body.status) }));
+      // The status badge says the status; the live region only says that the case is there.
+      GC.setStatus(caseStatus, t("follow.loaded"));
     }
     loadMessages();
     return answer;

@@ -74,6 +74,11 @@
     return "/public/results/" + encodeURIComponent(number);
   }
 
+  /* 集体投诉 only for a cluster routing counts as collective; a smaller one is a group of similar complaints. */
+  function clusterBadge(cluster) {
+    return t(cluster.collective ? "result.cluster_size" : "result.similar_size", { size: cluster.size });
+  }
+
   /* One published result (PublicSummary) as an entry of a results list. */
   function resultCard(item) {
     const category = english ? item.category_name_en : item.category_name_zh;
@@ -81,7 +86,7 @@
       el("h3", {}, el("a", { href: resultLink(item.number), text: item.number + " · " + item.company_name })),
       el("p", { class: "meta" }, (category || item.category) + " · " + t("result.filed_on") + " " + date(item.filed_on)),
       el("p", {}, el("span", { class: "badge", text: statusText(item) }),
-        item.cluster ? [" ", el("span", { class: "badge warning", text: t("result.cluster_size", { size: item.cluster.size }) })] : null),
+        item.cluster ? [" ", el("span", { class: "badge warning", text: clusterBadge(item.cluster) })] : null),
       el("dl", { class: "facts compact" },
         [[t("result.response_type"), responseType(item)], [t("result.timely"), timely(item)],
           [t("result.rating"), rating(item.rating)], [t("result.published_on"), date(item.published_on)]]

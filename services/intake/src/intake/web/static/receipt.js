@@ -20,10 +20,28 @@
   if (receipt.evidence.length) {
     const section = shown.querySelector("[data-evidence]");
     section.hidden = false;
+    // On a phone the hash shows its start and fades out (the whole value stays in the text, for selecting),
+    // with a button that copies it; printed, it wraps in full.
     section.querySelector("tbody").replaceChildren(...receipt.evidence.map((item) => el("tr", {},
-      el("td", { text: item.filename }), el("td", { text: GC.formatBytes(item.size) }),
-      el("td", { class: "hash", text: item.sha256 }))));
+      el("td", { text: item.filename }), el("td", { class: "size", text: GC.formatBytes(item.size) }),
+      el("td", { class: "hash-cell" }, el("code", { class: "hash", title: item.sha256, text: item.sha256 }), " ",
+        el("button", { type: "button", class: "link-button no-print", "data-copy": item.sha256,
+          "aria-label": t("receipt.copy_hash_of", { name: item.filename }), text: t("receipt.copy_hash") })))));
+    section.addEventListener("click", async (event) => {
+      const button = event.target.closest("[data-copy]");
+      if (!button) {
+        return;
+      }
+      try {
+        await navigator.clipboard.writeText(button.dataset.copy);
+        button.textContent = t("receipt.copied");
+      } catch (error) {
+        // No clipboard (an insecure origin, a refusal): select the value, so the system's copy takes it.
+        window.getSelection().selectAllChildren(button.parentElement.querySelector("code"));
+      }
+    });
   }
+  shown.querySelector("[data-site-address]").textContent = window.location.origin;
   shown.hidden = false;
 
   function receiptText() {

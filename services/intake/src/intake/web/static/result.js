@@ -1,4 +1,4 @@
-/* One published result: GET /v1/public/complaints/{number}, its collective complaint from
+/* One published result: GET /v1/public/complaints/{number}, its cluster of similar complaints from
    GET /v1/public/clusters/{id}; the complaint's text and the answer only where the complainant agreed. */
 (function () {
   "use strict";
@@ -15,8 +15,12 @@
 
   async function showCluster(cluster) {
     const answer = await api("GET", "/v1/public/clusters/" + encodeURIComponent(cluster.id));
-    const found = answer.ok ? answer.body : { id: cluster.id, size: cluster.size, first_number: "", opened_on: null };
-    bind("cluster_text").textContent = t("result.cluster_text", {
+    const found = answer.ok ? answer.body
+      : { id: cluster.id, size: cluster.size, collective: cluster.collective, first_number: "", opened_on: null };
+    // 集体投诉 only once routing counts the cluster as collective; before that, similar complaints.
+    const collective = Boolean(found.collective);
+    bind("cluster_heading").textContent = t(collective ? "result.cluster" : "result.similar");
+    bind("cluster_text").textContent = t(collective ? "result.cluster_text" : "result.similar_text", {
       size: P.count(found.size), first: found.first_number || t("figures.unknown"), opened: P.date(found.opened_on),
     });
     bind("cluster_link").href = "/public/results?" + new URLSearchParams({ cluster_id: cluster.id });
