@@ -38,7 +38,7 @@ FIELDS: tuple[tuple[str, str, bool, str], ...] = (
     ("rating", "integer", True, "The complainant's rating, 1 to 5."),
     ("appeal_outcome", "string", True, "What came of an appeal: the closing outcome, reforwarded or pending."),
     ("narrative_public", "boolean", False, "The complainant consented to publishing the narrative and answer."),
-    ("cluster_id", "string", True, "The collective complaint (集体投诉) it belongs to."),
+    ("cluster_id", "string", True, "The group of similar complaints it belongs to (collective, 集体投诉, from five members)."),
     ("narrative", "string", True, "Title and description, personal data masked; only with consent."),
     ("answer", "string", True, "The company's latest answer, personal data masked; only with consent."),
 )
