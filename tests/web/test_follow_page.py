@@ -1,7 +1,8 @@
 """The follow page (查询) in Debian's Chromium against the whole platform: it shows the whole case as filed
 (category by its label, description, desired outcome, the evidence with download links), each supplement
 with its text and files, and takes one more evidence file after forwarding; a rate-limited form says how
-long to wait, counting down with its submit button disabled, instead of listing errors to fix."""
+long to wait, counting down with its submit button disabled until the wait is over, instead of listing
+errors to fix."""
 
 from __future__ import annotations
 
@@ -82,6 +83,10 @@ async def test_follow_shows_the_filing_a_supplement_and_evidence_added_after_for
     async with httpx.AsyncClient() as client:
         downloaded = await client.get(await link.get_attribute("href"))
     assert downloaded.status_code == 200 and downloaded.content == png()
+    # The link is the API's, given only with this complaint's access: a wrong code gets the same 404 as no case.
+    stranger = await platform.intake.get(f"/v1/complaints/{number}/evidence/{receipt['evidence_id']}/link",
+                                         headers={"X-Access-Code": "2345678923"})
+    assert stranger.status_code == 404, stranger.text
     await check(tab, "follow-case-details")
 
     # Forwarded (after the supplement), the case still takes evidence: chosen, uploaded, listed at once.
@@ -119,6 +124,8 @@ async def test_a_rate_limited_form_says_how_long_to_wait_and_counts_down(open_ta
 
     tab = await open_tab("phone")
     page = tab.page
+    # The browser's own clock, so the test can move it past the wait instead of sleeping through it.
+    await page.clock.install()
     await tab.open("/account/reset")
     await page.fill("#f-login", login)
     await page.click("#reset-form button[type=submit]")
@@ -139,3 +146,9 @@ async def test_a_rate_limited_form_says_how_long_to_wait_and_counts_down(open_ta
         arg=shown)
     assert await page.locator("#reset-form button[type=submit]").is_disabled()
     assert await page.locator("#reset-confirm-form").is_hidden()
+    # Once the wait is over the notice says so and the button works again.
+    await page.clock.run_for(retry_after * 1000)
+    await page.wait_for_function(
+        "(text) => document.querySelector('#reset-form [data-rate-limit]').textContent === text",
+        arg=ZH["problem.rate_limited_over"])
+    assert await page.locator("#reset-form button[type=submit]").is_enabled()
