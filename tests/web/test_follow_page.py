@@ -96,10 +96,11 @@ async def test_follow_shows_the_filing_a_supplement_and_evidence_added_after_for
     await page.click("[data-action-panel=evidence] summary")
     await page.set_input_files("#f-added-evidence", [{"name": "划痕特写.png", "mimeType": "image/png",
                                                       "buffer": png(80, 60)}])
-    await page.wait_for_function(
-        "(name) => [...document.querySelectorAll('[data-list=evidence] .file-name')].some((n) => n.textContent === name)",
-        arg="划痕特写.png")
-    assert await page.text_content("[data-case-status]") == ZH["follow.evidence_added"].format(name="划痕特写.png")
+    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
+                                 arg=ZH["follow.evidence_added"].format(name="划痕特写.png"))
+    assert await files.all_text_contents() == ["收货照片.png", "发票.pdf", "划痕特写.png"]
+    # On the complaint now, so no longer in the upload list, where "remove" would promise what it cannot do.
+    assert await page.locator("[data-action-panel=evidence] .file-item").count() == 0
     case = (await platform.intake.get(f"/v1/complaints/{number}", headers=guest)).json()
     assert [item["filename"] for item in case["evidence"]] == ["收货照片.png", "发票.pdf", "划痕特写.png"]
     await check(tab, "follow-evidence-added")

@@ -19,10 +19,8 @@
   const adder = GC.Uploader(view.querySelector("[data-action-panel='evidence'] [data-uploader]"), {
     path: () => "/v1/complaints/" + encodeURIComponent(number) + "/evidence",
     headers: () => authHeaders(),
-    already: () => {
-      const added = new Set(adder.receipts().map((receipt) => receipt.evidence_id));
-      return evidence.filter((item) => !added.has(item.evidence_id)).length;
-    },
+    attaches: true,
+    already: () => evidence.length,
     uploaded: async (receipt) => {
       await load(false);
       GC.setStatus(caseStatus, t("follow.evidence_added", { name: receipt.filename }));

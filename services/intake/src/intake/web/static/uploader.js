@@ -62,7 +62,9 @@
 
   /* An uploader over one [data-uploader] block. options (all optional): path (or a function giving it) to POST each file to (else
      /v1/evidence, a file for a complaint still to be filed), headers() to send with it (a guest's access
-     code), already() the files the complaint holds already, uploaded(receipt) called after each upload. */
+     code), already() the files the complaint holds already, uploaded(receipt) called after each upload,
+     attaches (the upload itself adds the file to a complaint: it leaves this list once uploaded, as it can
+     no longer be removed here). */
   function Uploader(root, options) {
     const opts = Object.assign({ path: "/v1/evidence", headers: () => ({}), already: () => 0, uploaded: () => {} },
       options || {});
@@ -173,6 +175,10 @@
             item.progress.value = 100;
             setState(item, "uploaded", t("evidence.uploaded"));
             announce(t("evidence.uploaded_name", { name: item.file.name }));
+            if (opts.attaches) {
+              items.splice(items.indexOf(item), 1);
+              item.node.remove();
+            }
             opts.uploaded(body);
           } else {
             const wait = xhr.status === 429 ? (body || {}).retry_after_s || Number(xhr.getResponseHeader("Retry-After")) : 0;
