@@ -34,6 +34,7 @@ from intake.api.pages import PagesDep
 from intake.api.public import OrderBy, PublicDep
 from intake.domain.filing import ComplaintForm
 from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS, PROVINCE_CODES
+from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN
 from intake.domain.publication import PUBLIC_STATUSES
 from intake.web.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_S, LANGUAGES, Translator, requested_language
 
@@ -148,7 +149,6 @@ def identity_rules() -> dict[str, Any]:
 SHELLS = {
     "/": ("home.html", "home"),
     "/file/receipt": ("receipt.html", "file"),
-    "/follow": ("follow.html", "follow"),
     "/account": ("account.html", "account"),
     "/account/login": ("login.html", "account"),
     "/account/register": ("register.html", "account"),
@@ -204,6 +204,14 @@ async def file_complaint(page: PageDep, public: PublicDep) -> HTMLResponse:
     """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
     return page.render("file.html", "file", rules=identity_rules(), categories=await categories_in(page, public),
                        today=today_in_china())
+
+
+@router.get("/follow", response_class=HTMLResponse)
+async def follow(page: PageDep, public: PublicDep) -> HTMLResponse:
+    """查询: the categories' labels to show a complaint's category by, and the states in which the API takes
+    one more evidence file (the domain's own set), so the page offers the upload exactly then."""
+    return page.render("follow.html", "follow", categories=await categories_in(page, public),
+                       evidence_statuses=sorted(status.value for status in EVIDENCE_ACCEPTED_IN))
 
 
 @router.get("/public", response_class=HTMLResponse)

@@ -17,7 +17,7 @@
   async function signIn(form, login, password) {
     const answer = await api("POST", "/v1/auth/token", { json: { login, password } });
     if (!answer.ok) {
-      GC.showErrors(form, GC.problemErrors(answer.problem));
+      GC.showProblem(form, answer.problem);
       return;
     }
     session.signIn(answer.body);
@@ -60,7 +60,7 @@
       }
       const answer = await api("POST", requestForm.dataset.codeRequest, { json: { login: value } });
       if (!answer.ok) {
-        GC.showErrors(requestForm, GC.problemErrors(answer.problem));
+        GC.showProblem(requestForm, answer.problem);
         return;
       }
       login = value;
@@ -86,8 +86,11 @@
       }
       const answer = await api("POST", confirmForm.dataset.codeConfirm, { json: body });
       if (!answer.ok) {
-        const wrongCode = answer.problem.code === "code_invalid";
-        GC.showErrors(confirmForm, wrongCode ? [{ field: "code", text: t("problem.code_invalid") }] : GC.problemErrors(answer.problem));
+        if (answer.problem.code === "code_invalid") {
+          GC.showErrors(confirmForm, [{ field: "code", text: t("problem.code_invalid") }]);
+        } else {
+          GC.showProblem(confirmForm, answer.problem);
+        }
         return;
       }
       session.signIn(answer.body);
@@ -168,7 +171,11 @@
         const code = claim.elements.namedItem("access_code").value.replace(/[\s-]/g, "").toUpperCase();
         const answer = await api("POST", "/v1/me/complaints/claim", { json: { number, access_code: code } });
         if (!answer.ok) {
-          GC.showErrors(claim, [{ field: "", text: answer.status === 404 ? t("follow.not_found") : GC.problemText(answer.problem) }]);
+          if (answer.status === 404) {
+            GC.showErrors(claim, [{ field: "", text: t("follow.not_found") }]);
+          } else {
+            GC.showProblem(claim, answer.problem);
+          }
           return;
         }
         claim.reset();

@@ -112,6 +112,10 @@
       applySessionState();
     }
     const problem = response.ok ? null : Object.assign({ code: "http_" + response.status }, body || {});
+    if (problem && response.status === 429 && !problem.retry_after_s) {
+      // A limit answered by something other than the API (a proxy) may say the wait in the header only.
+      problem.retry_after_s = Number(response.headers.get("Retry-After")) || null;
+    }
     return { ok: response.ok, status: response.status, body, problem };
   }
 
@@ -272,6 +276,10 @@
         control.removeAttribute("aria-describedby");
       }
     });
+    const notice = form.querySelector("[data-rate-limit]");
+    if (notice && !waiting(form)) {
+      notice.hidden = true;
+    }
     const summary = form.querySelector(".error-summary");
     if (summary) {
       summary.hidden = true;
@@ -354,6 +362,58 @@
     }
   });
 
+  // --- being rate-limited ----------------------------------------------------------------------------
+
+  /* A 429 is nothing to fix in the form: a notice of its own says how long to wait and counts down, and
+     the form's submit button stays disabled until the wait is over. */
+  function showRateLimit(form, problem) {
+    clearErrors(form);
+    let notice = form.querySelector("[data-rate-limit]");
+    if (!notice) {
+      notice = el("p", { class: "notice rate-limit", role: "alert", tabindex: "-1", "data-rate-limit": true });
+      form.prepend(notice);
+    }
+    clearInterval(Number(notice.dataset.timer));
+    const button = form.querySelector("button[type=submit]");
+    const seconds = Math.max(1, Math.ceil(Number(problem.retry_after_s) || 0));
+    const until = Date.now() + seconds * 1000;
+    form.dataset.waitUntil = String(until);
+    if (button) {
+      button.disabled = true;
+    }
+    const tick = () => {
+      const left = Math.ceil((until - Date.now()) / 1000);
+      if (left > 0) {
+        notice.textContent = t("problem.rate_limited_wait", { seconds: left });
+        return;
+      }
+      clearInterval(Number(notice.dataset.timer));
+      delete form.dataset.waitUntil;
+      notice.textContent = t("problem.rate_limited_over");
+      if (button) {
+        button.disabled = false;
+      }
+    };
+    tick();
+    notice.dataset.timer = String(setInterval(tick, 1000));
+    notice.hidden = false;
+    notice.focus();
+  }
+
+  /* Whether a form is still waiting out a rate limit (its submit button must stay disabled). */
+  function waiting(form) {
+    return Number(form.dataset.waitUntil || 0) > Date.now();
+  }
+
+  /* An API answer that failed, on its form: a rate limit's notice, or the field errors of problemErrors. */
+  function showProblem(form, problem, fieldOfType) {
+    if (problem.status === 429 || problem.code === "http_429") {
+      showRateLimit(form, problem);
+      return;
+    }
+    showErrors(form, problemErrors(problem, fieldOfType));
+  }
+
   /* Follow a summary link: focus the control and bring its label into view. */
   document.addEventListener("click", (event) => {
     const link = event.target.closest(".error-summary a[href^='#']");
@@ -413,5 +473,6 @@
   window.GC = {
     config, t, tOr, has, session, api, problemText, attempts, el, formatDate, formatDateTime, formatBytes,
     fieldOf, checkLengths, phoneError, emailError, clearErrors, showErrors, passes, problemErrors, applySessionState, safeNext, setStatus,
+    showProblem, showRateLimit, waiting,
   };
 })();

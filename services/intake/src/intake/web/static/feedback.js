@@ -45,7 +45,7 @@
       const answer = await api("POST", "/v1/public/feedback", { json: sent, idempotencyKey: keyFor(sent) });
       GC.setStatus(status, "");
       if (!answer.ok) {
-        GC.showErrors(form, GC.problemErrors(answer.problem));
+        GC.showProblem(form, answer.problem);
         return;
       }
       thanks.querySelector("[data-bind='thanks_text']").textContent = t("feedback.thanks_text");
@@ -54,7 +54,7 @@
       thanks.querySelector("h2").focus();
     } finally {
       sending = false;
-      button.disabled = false;
+      button.disabled = GC.waiting(form);
     }
   });
 

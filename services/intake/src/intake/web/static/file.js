@@ -117,10 +117,14 @@
         return;
       }
       GC.setStatus(status, "");
+      if (answer.status === 429) {
+        GC.showRateLimit(form, answer.problem);
+        return;
+      }
       GC.showErrors(form, GC.problemErrors(answer.problem, FIELD_OF_TYPE));
     } finally {
       sending = false;
-      button.disabled = false;
+      button.disabled = GC.waiting(form);
     }
   });
 })();

@@ -1,6 +1,7 @@
-/* 查询: a complaint by its number and access code (or the signed-in account's token): status, timeline,
-   deadlines, the company's answer and questions, messages, and the actions its state allows
-   (allowed_actions from the API: supplement, rate, appeal, withdraw). */
+/* 查询: a complaint by its number and access code (or the signed-in account's token): what was filed (with
+   its evidence and supplements), status, timeline, deadlines, the company's answer and questions, messages,
+   and the actions its state allows (allowed_actions from the API: supplement, rate, appeal, withdraw; one
+   more evidence file in the states the page was rendered with). */
 (function () {
   "use strict";
   const GC = window.GC;
@@ -9,9 +10,22 @@
   const view = document.getElementById("case");
   const caseStatus = view.querySelector("[data-case-status]");
   const ACTIONS = { supplement: "supplement", rate: "rating", appeal: "appeal", withdraw: "withdrawal" };
+  const PAGE = JSON.parse(document.getElementById("follow-data").textContent);
   const uploader = GC.Uploader(view.querySelector("[data-action-form='supplement'] [data-uploader]"));
   let number = null;
   let accessCode = null;
+  let evidence = [];
+  // Files go straight onto the complaint (no submit): each one is in the case's list once uploaded.
+  const adder = GC.Uploader(view.querySelector("[data-action-panel='evidence'] [data-uploader]"), {
+    path: () => "/v1/complaints/" + encodeURIComponent(number) + "/evidence",
+    headers: () => authHeaders(),
+    attaches: true,
+    already: () => evidence.length,
+    uploaded: async (receipt) => {
+      await load(false);
+      GC.setStatus(caseStatus, t("follow.evidence_added", { name: receipt.filename }));
+    },
+  });
 
   function bind(name, text) {
     view.querySelector("[data-bind='" + name + "']").textContent = text;
@@ -29,11 +43,57 @@
     return accessCode ? { accessCode } : {};
   }
 
+  /* The same credentials api() sends, for the uploader's own request. */
+  function authHeaders() {
+    const token = session.token();
+    return accessCode ? { "X-Access-Code": accessCode } : token ? { Authorization: "Bearer " + token } : {};
+  }
+
+  /* A file of the case: its name and size, and a button that asks for a short-lived download link. */
+  function evidenceItem(item) {
+    const link = el("a", { class: "download", hidden: true, rel: "noopener", target: "_blank" },
+      t("follow.download_link", { name: item.filename }));
+    const button = el("button", { type: "button", class: "link-button", "data-download": item.evidence_id },
+      t("follow.download"), el("span", { class: "visually-hidden", text: " " + item.filename }));
+    button.addEventListener("click", async () => {
+      const answer = await api("GET", "/v1/complaints/" + encodeURIComponent(number) + "/evidence/"
+        + encodeURIComponent(item.evidence_id) + "/link", access());
+      if (!answer.ok) {
+        GC.setStatus(caseStatus, GC.problemText(answer.problem));
+        return;
+      }
+      link.href = answer.body.url;
+      link.hidden = false;
+      button.hidden = true;
+      link.focus();
+    });
+    return el("li", { class: "file-item", "data-evidence-id": item.evidence_id },
+      el("span", { class: "file-name", text: item.filename }),
+      el("span", { class: "file-size", text: GC.formatBytes(item.size) }), button, link);
+  }
+
   function render(complaint) {
     bind("number", complaint.number);
     bind("status", tOr("status." + complaint.status, complaint.status));
     view.querySelector("[data-bind='overdue']").hidden = !complaint.overdue;
     bind("title", complaint.title);
+    bind("category", PAGE.categories[complaint.category] || complaint.category);
+    bind("occurred_on", complaint.occurred_on ? GC.formatDate(complaint.occurred_on) : "");
+    bind("description", complaint.description);
+    bind("desired_outcome", complaint.desired_outcome);
+    evidence = complaint.evidence;
+    const byId = new Map(evidence.map((item) => [item.evidence_id, item]));
+    list("evidence", evidence.map(evidenceItem));
+    show("no_evidence", evidence.length === 0);
+    view.querySelector("[data-action-panel='evidence']").hidden = !PAGE.evidence_statuses.includes(complaint.status);
+    // The newest supplement first, as the timeline; each with the files it brought.
+    show("supplements", complaint.supplements.length > 0);
+    list("supplements", complaint.supplements.slice().reverse().map((item) => el("li", { class: "supplement" },
+      el("p", { class: "meta" }, el("time", { datetime: item.at, text: GC.formatDateTime(item.at) })),
+      el("p", { class: "answer", text: item.text }),
+      item.evidence.length ? el("p", { class: "meta", text: t("follow.supplement_files") }) : null,
+      item.evidence.length ? el("ul", { class: "evidence-files" },
+        item.evidence.map((ref) => evidenceItem(byId.get(ref.evidence_id) || ref))) : null)));
     const requested = complaint.company.requested || {};
     bind("company", complaint.company.name || requested.name || requested.id || "");
     bind("submitted_at", GC.formatDateTime(complaint.submitted_at));
@@ -115,6 +175,16 @@
     return answer;
   }
 
+  /* The lookup did not open the complaint: not found (whatever the reason: nothing to tell a guesser), or
+     the API's problem (a rate limit with its wait). */
+  function failed(answer) {
+    if (answer.status === 404) {
+      GC.showErrors(lookup, [{ field: "", text: t("follow.not_found") }]);
+    } else {
+      GC.showProblem(lookup, answer.problem);
+    }
+  }
+
   lookup.addEventListener("submit", async (event) => {
     event.preventDefault();
     const errors = GC.checkLengths(lookup);
@@ -128,8 +198,7 @@
     }
     const answer = await open(wanted, code || null);
     if (!answer.ok) {
-      const text = answer.status === 404 ? t("follow.not_found") : GC.problemText(answer.problem);
-      GC.showErrors(lookup, [{ field: "", text }]);
+      failed(answer);
     }
   });
 
@@ -182,7 +251,7 @@
         const answer = await api("POST", "/v1/complaints/" + encodeURIComponent(number) + "/" + path,
           Object.assign({ json: body, idempotencyKey: keyFor(body) }, access()));
         if (!answer.ok) {
-          GC.showErrors(form, GC.problemErrors(answer.problem));
+          GC.showProblem(form, answer.problem);
           return;
         }
         form.reset();
@@ -195,7 +264,7 @@
         GC.setStatus(caseStatus, t("follow.done." + done));
         view.querySelector("h2").focus();
       } finally {
-        button.disabled = false;
+        button.disabled = GC.waiting(form);
       }
     });
   });
@@ -219,7 +288,7 @@
     if (code || session.token()) {
       open(wanted, code).then((answer) => {
         if (!answer.ok) {
-          GC.showErrors(lookup, [{ field: "", text: answer.status === 404 ? t("follow.not_found") : GC.problemText(answer.problem) }]);
+          failed(answer);
         }
       });
     }

@@ -60,8 +60,14 @@
     return t("evidence.limits", { kinds: kinds.join("; "), files: rules.max_files_per_complaint });
   }
 
-  /* An uploader over one [data-uploader] block. */
-  function Uploader(root) {
+  /* An uploader over one [data-uploader] block. options (all optional): path (or a function giving it) to POST each file to (else
+     /v1/evidence, a file for a complaint still to be filed), headers() to send with it (a guest's access
+     code), already() the files the complaint holds already, uploaded(receipt) called after each upload,
+     attaches (the upload itself adds the file to a complaint: it leaves this list once uploaded, as it can
+     no longer be removed here). */
+  function Uploader(root, options) {
+    const opts = Object.assign({ path: "/v1/evidence", headers: () => ({}), already: () => 0, uploaded: () => {} },
+      options || {});
     const input = root.querySelector("input[type=file]");
     const list = root.querySelector(".file-list");
     const status = root.querySelector("[data-upload-status]");
@@ -169,8 +175,15 @@
             item.progress.value = 100;
             setState(item, "uploaded", t("evidence.uploaded"));
             announce(t("evidence.uploaded_name", { name: item.file.name }));
+            if (opts.attaches) {
+              items.splice(items.indexOf(item), 1);
+              item.node.remove();
+            }
+            opts.uploaded(body);
           } else {
-            const text = problemText(Object.assign({ code: "http_" + xhr.status, status: xhr.status }, body || {}));
+            const wait = xhr.status === 429 ? (body || {}).retry_after_s || Number(xhr.getResponseHeader("Retry-After")) : 0;
+            const text = wait ? t("problem.rate_limited_wait", { seconds: wait })
+              : problemText(Object.assign({ code: "http_" + xhr.status, status: xhr.status }, body || {}));
             setState(item, "failed", text);
             announce(t("evidence.failed_name", { name: item.file.name, reason: text }));
           }
@@ -186,7 +199,8 @@
         }));
         /* The file itself is the body (no multipart form to build and for the gateway to parse), its
            length known up front, its name in Content-Disposition (RFC 6266 with RFC 8187 encoding). */
-        xhr.open("POST", "/v1/evidence");
+        xhr.open("POST", typeof opts.path === "function" ? opts.path() : opts.path);
+        Object.entries(opts.headers()).forEach(([name, value]) => xhr.setRequestHeader(name, value));
         xhr.setRequestHeader("Accept", "application/json");
         xhr.setRequestHeader("Content-Type", item.file.type || "application/octet-stream");
         xhr.setRequestHeader("Content-Disposition", "attachment; filename*=UTF-8''" + encodeFilename(item.file.name));
@@ -199,7 +213,7 @@
       input.value = "";
       const rules = await limits();
       files.forEach((file) => {
-        const counted = items.filter((item) => item.state !== "refused" && item.state !== "failed").length;
+        const counted = opts.already() + items.filter((item) => item.state !== "refused" && item.state !== "failed").length;
         add(file, rules ? refusal(file, rules, counted) : null);
       });
       next();
