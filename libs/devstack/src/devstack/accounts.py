@@ -63,4 +63,4 @@ async def create_account(intake_app: Any, login: str, password: str, name: str |
     from intake.api.accounts import normalize_login
 
     identities = intake_app.state.intake.identities
-    return await identities.register(normalize_login(login), identities.hash_password(password), name)
+    return await identities.register(normalize_login(login), await identities.hash_password(password), name)

@@ -102,8 +102,11 @@ class Identities:
         found = await self.accounts.find_one({"login_key": self.blind_index.digest(login)}, projection={"_id": 1})
         return found is not None
 
-    def hash_password(self, password: str) -> str:
-        return self.passwords.hash(password)
+    async def hash_password(self, password: str) -> str:
+        """Argon2 takes tens of milliseconds of CPU by design: in a worker thread, like every check
+        (``_password_matches``), and within the same bound on concurrent ones."""
+        async with self._password_checks:
+            return await asyncio.to_thread(self.passwords.hash, password)
 
     async def register(self, login: str, password_hash: str, name: str | None,
                        session: AsyncClientSession | None = None) -> str:
@@ -163,7 +166,7 @@ class Identities:
         operator_id = uuid.uuid4().hex
         try:
             await self.operators.insert_one({
-                "_id": operator_id, "login": login, "password_hash": await asyncio.to_thread(self.passwords.hash, password),
+                "_id": operator_id, "login": login, "password_hash": await self.hash_password(password),
                 "roles": sorted(role.value for role in roles), "disabled": False, "token_version": 0,
                 "created_at": datetime.now(timezone.utc),
             })
@@ -220,10 +223,9 @@ class Identities:
         accounts = self._accounts_of(principal.kind)
         account = await accounts.find_one({"_id": principal.id, "disabled": {"$ne": True}},
                                           projection={"password_hash": 1})
-        if account is None or not await asyncio.to_thread(self.passwords.verify, old_password,
-                                                          account["password_hash"]):
+        if not await self._password_matches(old_password, account["password_hash"] if account else None):
             raise WrongPassword
-        new_hash = await asyncio.to_thread(self.passwords.hash, new_password)
+        new_hash = await self.hash_password(new_password)
         changed = await accounts.find_one_and_update(
             {"_id": principal.id, "password_hash": account["password_hash"]},
             {"$set": {"password_hash": new_hash, "password_changed_at": datetime.now(timezone.utc)},

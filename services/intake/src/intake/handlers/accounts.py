@@ -88,7 +88,7 @@ class AccountCodes:
 
     async def confirm_registration(self, login: str, code: str, password: str, name: str | None) -> Principal:
         record_id, issue_id = await self._spend("registration", login, code)
-        password_hash = self.identities.hash_password(password)
+        password_hash = await self.identities.hash_password(password)
 
         async def work(session) -> str:
             if not await self.store.consume(record_id, issue_id, session):
@@ -104,7 +104,7 @@ class AccountCodes:
 
     async def confirm_reset(self, login: str, code: str, password: str) -> Principal:
         record_id, issue_id = await self._spend("password_reset", login, code)
-        password_hash = self.identities.hash_password(password)
+        password_hash = await self.identities.hash_password(password)
 
         async def work(session) -> Principal:
             if not await self.store.consume(record_id, issue_id, session):
