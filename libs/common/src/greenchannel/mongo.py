@@ -8,11 +8,12 @@ process remembers of the data it changed: before the commit, a concurrent reader
 data again).
 """
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
@@ -55,6 +56,23 @@ def after_commit(session: AsyncClientSession | None, callback: Callable[[], obje
         callback()
     else:
         waiting.append(callback)
+
+
+async def upserted(collection: AsyncCollection, query: Mapping[str, Any], update: Mapping[str, Any], *,
+                   rounds: int = 5) -> dict[str, Any] | None:
+    """``update`` applied to the document ``query`` finds, which is created when there is none; the document
+    as updated. Concurrent first writers race to create it: the loser gets a duplicate key error (or, from
+    some servers, no document) and applies ``update`` to the document the winner made. None when every one
+    of ``rounds`` lost such a race."""
+    for _ in range(rounds):
+        try:
+            document = await collection.find_one_and_update(query, update, upsert=True,
+                                                            return_document=ReturnDocument.AFTER)
+        except DuplicateKeyError:
+            continue
+        if document is not None:
+            return document
+    return None
 
 
 def is_duplicate_key(error: BaseException) -> bool:

@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from greenchannel.contracts import EventData
+from greenchannel.mongo import upserted
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import current_trace_id
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
 
 from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, IllegalTransition, Status, allowed_from, transition
 
@@ -92,16 +92,10 @@ class CaseStore:
     async def next_sequence(self, day: str) -> int:
         """Per-day sequence for complaint numbers; taken outside the filing transaction so the
         counter never becomes a write-conflict hot spot (a failed filing leaves a gap, nothing more)."""
-        for _ in range(3):
-            try:
-                counter = await self.counters.find_one_and_update(
-                    {"_id": f"complaint:{day}"}, {"$inc": {"value": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-                )
-            except DuplicateKeyError:
-                # Two replicas created the day's counter at the same moment; it exists now: try again.
-                continue
-            if counter is not None:
-                return int(counter["value"])
+        # Two replicas may create the day's counter at the same moment: the loser counts on the winner's.
+        counter = await upserted(self.counters, {"_id": f"complaint:{day}"}, {"$inc": {"value": 1}}, rounds=3)
+        if counter is not None:
+            return int(counter["value"])
         raise RuntimeError(f"the complaint counter of {day} could not be advanced")
 
     async def get(self, number: str) -> dict[str, Any] | None:

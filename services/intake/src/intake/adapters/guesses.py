@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from pymongo import ReturnDocument
+from greenchannel.mongo import upserted
 from pymongo.errors import DuplicateKeyError
 
 from intake.adapters.rate_limits import rate_limited
@@ -120,12 +120,10 @@ class GuessGuard:
         expires = datetime.fromtimestamp(window_start + 2 * self.policy.window_s, timezone.utc)
         update = {"$inc": {"failures": 1, "sources": int(reservation.new_pair)}, "$setOnInsert": {"expires_at": expires}}
         target_id = f"target:{reservation.kind}:{_named(reservation.target)}:{reservation.window}"
-        try:
-            counted = await self.collection.find_one_and_update({"_id": target_id}, update, upsert=True,
-                                                                return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:  # a concurrent first failure inserted it: count on the document it made
-            counted = await self.collection.find_one_and_update({"_id": target_id}, update,
-                                                                return_document=ReturnDocument.AFTER)
+        # A concurrent first failure may insert it: this one then counts on the document that one made.
+        counted = await upserted(self.collection, {"_id": target_id}, update)
+        if counted is None:
+            raise RuntimeError(f"the failures of {target_id} could not be counted")
         # Exactly one failure makes the count of distinct sources reach the threshold: it alone alerts.
         if reservation.new_pair and counted["sources"] == self.policy.alert_sources:
             await self.alert(reservation.kind, reservation.target, counted["sources"], counted["failures"],

@@ -17,9 +17,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from greenchannel.mongo import upserted
 from greenchannel.problems import Problem
-from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 #: Attempts at counting a hit while concurrent first hits of a window race to create its counter.
 MAX_COUNT_ROUNDS = 5
@@ -52,21 +51,12 @@ class RateLimiter:
         if not self.enabled:
             return
         window = int(time.time()) // rule.window_s
-        counter = None
-        # Concurrent first hits of a window race to create its counter: the one that lost sees no document (or a
-        # duplicate key) and counts again, on the counter the winner created.
-        for _ in range(MAX_COUNT_ROUNDS):
-            try:
-                counter = await self.collection.find_one_and_update(
-                    {"_id": f"{rule.name}:{key}:{window}"},
-                    {"$inc": {"n": 1}, "$setOnInsert": {
-                        "expires_at": datetime.now(timezone.utc) + timedelta(seconds=rule.window_s * 2)}},
-                    upsert=True, return_document=ReturnDocument.AFTER,
-                )
-            except DuplicateKeyError:
-                continue
-            if counter is not None:
-                break
+        # Concurrent first hits of a window race to create its counter: the loser counts on the winner's.
+        counter = await upserted(
+            self.collection, {"_id": f"{rule.name}:{key}:{window}"},
+            {"$inc": {"n": 1}, "$setOnInsert": {
+                "expires_at": datetime.now(timezone.utc) + timedelta(seconds=rule.window_s * 2)}},
+            rounds=MAX_COUNT_ROUNDS)
         if counter is None:
             raise Problem(503, "rate_limit_busy", "Too many requests at once; try again shortly.",
                           headers={"Retry-After": "1"})
