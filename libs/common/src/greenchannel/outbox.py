@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 from opentelemetry import propagate, trace
@@ -27,6 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from greenchannel.contracts import CloudEvent, EventData
 from greenchannel.messaging import Broker
+from greenchannel.mongo import after_commit
 from greenchannel.telemetry import job_run, record_work
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,12 @@ class Outbox:
     def __init__(self, db: AsyncDatabase, *, source: str, collection: str = "outbox") -> None:
         self.collection = db[collection]
         self.source = source
+        # The relay of this process, told after each commit that staged an entry (set by OutboxRelay).
+        self._on_commit: list[Callable[[], None]] = []
+
+    def notify_on_commit(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` after every transaction that staged an entry commits."""
+        self._on_commit.append(callback)
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("sent_at", ASCENDING), ("created_at", ASCENDING)])
@@ -49,7 +57,8 @@ class Outbox:
         await self.collection.create_index("sent_expires_at", expireAfterSeconds=0)
 
     async def add(self, data: EventData, *, subject: str, session: AsyncClientSession) -> CloudEvent:
-        """Stage ``data`` as an event inside the caller's transaction."""
+        """Stage ``data`` as an event inside the caller's transaction; the relay is woken once it commits, so no
+        caller has to remember to."""
         event = CloudEvent.wrap(data, source=self.source, subject=subject)
         headers: dict[str, str] = {}
         propagate.inject(headers)
@@ -66,6 +75,8 @@ class Outbox:
             },
             session=session,
         )
+        for callback in self._on_commit:
+            after_commit(session, callback)
         return event
 
     async def pending_count(self) -> int:
@@ -82,6 +93,7 @@ class OutboxRelay:
         self.lease = timedelta(seconds=lease_s)
         self.relay_id = uuid.uuid4().hex
         self._wakeup = asyncio.Event()
+        outbox.notify_on_commit(self.wake)
 
     def wake(self) -> None:
         """Tell the relay a transaction just committed an entry, so it need not wait for its poll."""
