@@ -7,7 +7,7 @@ import hashlib
 import pytest
 from evidence.domain.inspection import UploadInspection
 from evidence.domain.media_types import SIGNATURE_BYTES, SizeLimits
-from evidence.domain.refusals import EmptyEvidence, EvidenceTooLarge, MediaTypeMismatch, UnsupportedMediaType
+from evidence.domain.refusals import EmptyEvidence, EvidenceTooLarge, MediaTypeMismatch
 
 pytestmark = pytest.mark.unit
 
@@ -30,7 +30,7 @@ def test_hash_size_and_type_of_a_chunked_stream(png_bytes):
 def test_type_is_decided_once_the_signature_is_in_and_refused_right_then(executable_headers):
     inspection = UploadInspection(LIMITS, content_type="image/png", content_length=None)
     inspection.feed(executable_headers["elf"])  # shorter than the signature: undecided yet
-    with pytest.raises(UnsupportedMediaType):
+    with pytest.raises(MediaTypeMismatch):
         inspection.feed(bytes(SIGNATURE_BYTES))
 
 

@@ -34,9 +34,10 @@ def test_executables_are_refused_whatever_they_claim(executable_headers, name):
     content = executable_headers[name]
     with pytest.raises(UnsupportedMediaType):
         decide(None, content)
-    with pytest.raises(UnsupportedMediaType):
+    # Declared as an accepted type, the executable is refused as not being what it claims.
+    with pytest.raises(MediaTypeMismatch, match="not the declared image/png"):
         decide(declared_type("image/png"), content)
-    with pytest.raises(UnsupportedMediaType):
+    with pytest.raises(MediaTypeMismatch):
         decide(declared_type("text/plain"), content)
 
 

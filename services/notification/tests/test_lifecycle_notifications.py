@@ -358,15 +358,22 @@ async def test_a_response_reaches_the_inbox_the_mailbox_and_the_sms_log(platform
     ours = "\n".join(record.getMessage() for record in caplog.records if record.name != "mail.log")
     assert "dispatch" in ours and EMAIL not in ours and PHONE not in ours  # the SMTP stand-in may log it, we never
 
-    # Reading: marked once, the first reading time stays; another complainant's number does not reach it.
-    read = await platform.client.post(f"/v1/messages/{message['id']}/read", headers=INTERNAL)
+    # Reading: marked once, the first reading time stays; another complainant's number does not reach it, and
+    # without the caller's numbers nothing is marked.
+    unowned = await platform.client.post(f"/v1/messages/{message['id']}/read", headers=INTERNAL)
+    assert unowned.status_code == 422 and unowned.headers["content-type"].startswith("application/problem+json")
+    listed = await platform.client.get("/v1/messages", params={"number": number}, headers=INTERNAL)
+    assert listed.json()["unread"] == len(listed.json()["items"]) >= 1
+    read = await platform.client.post(f"/v1/messages/{message['id']}/read", params={"number": number}, headers=INTERNAL)
     assert read.status_code == 200 and read.json()["read_at"] is not None
+    relisted = await platform.client.get("/v1/messages", params={"number": number}, headers=INTERNAL)
+    assert relisted.json()["unread"] == listed.json()["unread"] - 1
     again = await platform.client.post(f"/v1/messages/{message['id']}/read", params={"number": number}, headers=INTERNAL)
     assert again.json()["read_at"] == read.json()["read_at"]
     foreign = await platform.client.post(f"/v1/messages/{message['id']}/read", params={"number": "GC-other"},
                                          headers=INTERNAL)
     assert foreign.status_code == 404 and foreign.json()["code"] == "message_not_found"
-    missing = await platform.client.post("/v1/messages/nothing/read", headers=INTERNAL)
+    missing = await platform.client.post("/v1/messages/nothing/read", params={"number": number}, headers=INTERNAL)
     assert missing.status_code == 404
 
 

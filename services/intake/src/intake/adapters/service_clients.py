@@ -95,8 +95,17 @@ class NotificationClient:
             raise Problem(503, "messages_unavailable", "Messages could not be read; try again shortly.")
         return response.json()
 
-    async def mark_read(self, message_id: str) -> None:
+    async def mark_read(self, message_id: str, numbers: list[str]) -> dict[str, Any]:
+        """Mark a message of one of ``numbers`` (the caller's complaints) read; 404 when it is not one of theirs."""
+        if not numbers:
+            raise Problem(404, "message_not_found", f"No message {message_id}.")
         try:
-            await self._client.post(f"/v1/messages/{quote(message_id, safe='')}/read")
+            response = await self._client.post(f"/v1/messages/{quote(message_id, safe='')}/read",
+                                               params=[("number", number) for number in numbers])
         except httpx.HTTPError:
             raise Problem(503, "messages_unavailable", "Messages are not reachable; try again shortly.") from None
+        if response.status_code in (404, 422):
+            raise Problem(404, "message_not_found", f"No message {message_id}.")
+        if not response.is_success:
+            raise Problem(503, "messages_unavailable", "Messages could not be marked read; try again shortly.")
+        return response.json()

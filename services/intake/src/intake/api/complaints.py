@@ -450,6 +450,13 @@ async def complaint_messages(number: str, intake: IntakeDep, principal: CallerDe
     return await intake.notification.messages([number], limit, cursor)
 
 
+@router.post("/complaints/{number}/messages/{message_id}/read", summary="Mark a message about this complaint read")
+async def read_complaint_message(number: str, message_id: str, intake: IntakeDep, principal: CallerDep,
+                                 access_code: AccessCode = None) -> dict:
+    await _as_complainant(intake, number, principal, access_code)
+    return await intake.notification.mark_read(message_id, [number])
+
+
 # --- signed-in complainants ------------------------------------------------------------------------
 
 
@@ -482,6 +489,12 @@ async def my_messages(intake: IntakeDep, principal: ComplainantDep,
                       limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict[str, Any]:
     numbers = await intake.cases.complaints.distinct("_id", {"account_id": principal.id})
     return await intake.notification.messages(numbers[:500], limit, cursor)
+
+
+@router.post("/me/messages/{message_id}/read", summary="Mark one of my messages read")
+async def read_my_message(message_id: str, intake: IntakeDep, principal: ComplainantDep) -> dict[str, Any]:
+    numbers = await intake.cases.complaints.distinct("_id", {"account_id": principal.id})
+    return await intake.notification.mark_read(message_id, numbers[:100])
 
 
 def _summary(case: dict[str, Any]) -> dict[str, Any]:

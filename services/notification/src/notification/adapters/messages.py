@@ -38,11 +38,13 @@ class MessageRepository:
         cursor = self.collection.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
         return await cursor.to_list()
 
-    async def mark_read(self, message_id: str, numbers: list[str] | None) -> dict[str, Any] | None:
+    async def unread(self, numbers: list[str]) -> int:
+        """How many messages of ``numbers`` are unread (the index on number serves it)."""
+        return await self.collection.count_documents({"number": {"$in": numbers}, "read_at": None})
+
+    async def mark_read(self, message_id: str, numbers: list[str]) -> dict[str, Any] | None:
         """Mark the message read (the first reading time stays); ``None`` if there is no such message of ``numbers``."""
-        query: dict[str, Any] = {"_id": message_id}
-        if numbers:
-            query["number"] = {"$in": numbers}
+        query: dict[str, Any] = {"_id": message_id, "number": {"$in": numbers}}
         found = await self.collection.find_one_and_update(
             {**query, "read_at": None}, {"$set": {"read_at": datetime.now(timezone.utc)}},
             return_document=ReturnDocument.AFTER,

@@ -1,8 +1,9 @@
 """Internal API of the complainant's inbox, for intake (the gateway), which checks who may read which complaint.
 
 ``GET /v1/messages?number=..&number=..`` lists the messages of the complainant's complaints, newest
-first, a page at a time (``next_cursor``); ``POST /v1/messages/{id}/read`` marks one read. Both take
-``Authorization: Bearer <INTERNAL_TOKEN>``.
+first, a page at a time (``next_cursor``), with how many of them are unread; ``POST /v1/messages/{id}/read?number=..``
+marks one read, only when it belongs to one of the numbers given (the caller's own complaints): nobody marks another
+person's message. Both take ``Authorization: Bearer <INTERNAL_TOKEN>``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class MessageView(BaseModel):
 class MessagePage(BaseModel):
     items: list[MessageView]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
+    unread: int = Field(description="How many messages of these complaints (on every page) are still unread.")
 
 
 def _view(message: dict[str, Any]) -> MessageView:
@@ -65,16 +67,17 @@ async def list_messages(
     found = await messages.page(list(dict.fromkeys(number)), limit + 1, after)
     items = found[:limit]
     next_cursor = encode_cursor(items[-1]["created_at"], items[-1]["_id"]) if len(found) > limit else None
-    return MessagePage(items=[_view(message) for message in items], next_cursor=next_cursor)
+    unread = await messages.unread(list(dict.fromkeys(number)))
+    return MessagePage(items=[_view(message) for message in items], next_cursor=next_cursor, unread=unread)
 
 
 @router.post("/{message_id}/read", response_model=MessageView)
 async def mark_read(
     messages: Messages,
     message_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
-    number: Annotated[list[ComplaintNumber] | None, Query(
-        max_length=MAX_NUMBERS,
-        description="The caller's complaints: when given, a message of another complaint answers 404.")] = None,
+    number: Annotated[list[ComplaintNumber], Query(
+        min_length=1, max_length=MAX_NUMBERS,
+        description="The caller's complaints (repeatable): a message of another complaint answers 404.")],
 ) -> MessageView:
     message = await messages.mark_read(message_id, number)
     if message is None:

@@ -98,8 +98,8 @@
     });
   });
 
-  /* A list read a page at a time (cursor), with a "more" button. */
-  function pagedList(path, render) {
+  /* A list read a page at a time (cursor), with a "more" button; shown(items) is called with each page shown. */
+  function pagedList(path, render, shown) {
     const target = document.querySelector("[data-list]");
     const more = document.querySelector("[data-action='more']");
     const status = document.querySelector("[data-list-status]");
@@ -122,6 +122,9 @@
         target.replaceChildren();
       }
       target.append(...answer.body.items.map(render));
+      if (shown) {
+        shown(answer.body.items);
+      }
       cursor = answer.body.next_cursor;
       more.hidden = !cursor;
       document.querySelector("[data-show='empty']").hidden = target.children.length > 0;
@@ -153,10 +156,20 @@
       el("p", { text: english ? message.body_en : message.body_zh }));
   }
 
+  /* Messages shown are read: each unread one is marked (it keeps its "unread" badge until the page is left, so
+     the reader still sees which ones are new), then the menu's count is refreshed. */
+  async function markRead(items) {
+    const unread = items.filter((message) => !message.read_at);
+    await Promise.all(unread.map((message) => api("POST", "/v1/me/messages/" + encodeURIComponent(message.id) + "/read")));
+    if (unread.length) {
+      document.dispatchEvent(new CustomEvent("gc:messages-read"));
+    }
+  }
+
   const body = document.body.dataset.page === "account" ? document.querySelector("[data-list]") : null;
   if (body && requireSignIn()) {
     const mine = body.dataset.list === "complaints";
-    const load = pagedList(mine ? "/v1/me/complaints" : "/v1/me/messages", mine ? complaintCard : messageItem);
+    const load = mine ? pagedList("/v1/me/complaints", complaintCard) : pagedList("/v1/me/messages", messageItem, markRead);
     load(true);
 
     const claim = document.getElementById("claim-form");

@@ -104,6 +104,13 @@
         GC.setStatus(status, t("file.waiting_for_uploads"));
         await uploader.whenIdle();
       }
+      // A file that failed would otherwise be left out without a word: the receipt would list fewer files.
+      const failed = uploader.failed();
+      if (failed.length) {
+        GC.setStatus(status, "");
+        GC.showErrors(form, [{ field: "evidence", text: t("file.evidence_failed", { names: failed.join("、") }) }]);
+        return;
+      }
       GC.setStatus(status, t("file.sending"));
       const body = complaintBody();
       const answer = await api("POST", "/v1/complaints", { json: body, idempotencyKey: keyFor(body) });

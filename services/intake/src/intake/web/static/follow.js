@@ -137,11 +137,19 @@
     const answer = await api("GET", "/v1/complaints/" + encodeURIComponent(number) + "/messages?limit=20", access());
     const items = answer.ok ? answer.body.items : [];
     const english = GC.config.lang === "en";
-    list("messages", items.map((message) => el("li", {},
-      el("p", { class: "meta", text: GC.formatDateTime(message.created_at) }),
+    list("messages", items.map((message) => el("li", { class: message.read_at ? "" : "unread" },
+      el("p", { class: "meta" }, GC.formatDateTime(message.created_at),
+        message.read_at ? null : el("span", { class: "badge", text: t("messages.unread") })),
       el("p", { class: "message-title", text: english ? message.title_en : message.title_zh }),
       el("p", { text: english ? message.body_en : message.body_zh }))));
     show("no_messages", answer.ok && items.length === 0);
+    // Shown is read: the unread ones are marked (their badge stays until the page is left).
+    const unread = items.filter((message) => !message.read_at);
+    await Promise.all(unread.map((message) => api("POST", "/v1/complaints/" + encodeURIComponent(number) + "/messages/"
+      + encodeURIComponent(message.id) + "/read", access())));
+    if (unread.length) {
+      document.dispatchEvent(new CustomEvent("gc:messages-read"));
+    }
   }
 
   /* Read the complaint; false when it cannot be read with this access. */

@@ -28,17 +28,22 @@
     return rules.aliases[essence] || essence;
   }
 
-  /* Why a file cannot be evidence ({type, params}), or null; by its declared type, else its extension. */
+  /* The accepted type a file claims to be (by its declared type, else its extension), or undefined. */
+  function claimed(file, rules) {
+    const declared = canonical(file.type, rules);
+    const dot = file.name.lastIndexOf(".");
+    const extension = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
+    return declared && declared !== "application/octet-stream"
+      ? rules.types.find((item) => item.media_type === declared)
+      : rules.types.find((item) => item.extension === extension);
+  }
+
+  /* Why a file cannot be evidence ({type, params}), or null. */
   function refusal(file, rules, count) {
     if (count >= rules.max_files_per_complaint) {
       return { type: "too_many_evidence_files", params: { limit: rules.max_files_per_complaint } };
     }
-    const declared = canonical(file.type, rules);
-    const dot = file.name.lastIndexOf(".");
-    const extension = dot >= 0 ? file.name.slice(dot).toLowerCase() : "";
-    const accepted = declared && declared !== "application/octet-stream"
-      ? rules.types.find((item) => item.media_type === declared)
-      : rules.types.find((item) => item.extension === extension);
+    const accepted = claimed(file, rules);
     if (!accepted) {
       return { type: "unsupported_media_type", params: { name: file.name } };
     }
@@ -107,8 +112,18 @@
       settle();
     }
 
-    function add(file, refused) {
-      const item = { file, state: "waiting", receipt: null, xhr: null };
+    /* What to say when the server refused a file: a file whose content is not what its name or type says (a
+       program renamed .jpg) is named as such, with the type it claimed. */
+    function failure(item, status, body) {
+      const problem = Object.assign({ code: "http_" + status, status }, body || {});
+      if (problem.code === "media_type_mismatch" && item.claimed) {
+        return t("evidence.not_really", { name: item.file.name, type: item.claimed.extension.slice(1).toUpperCase() });
+      }
+      return problemText(problem);
+    }
+
+    function add(file, refused, rules) {
+      const item = { file, state: "waiting", receipt: null, xhr: null, claimed: rules ? claimed(file, rules) : null };
       item.progress = el("progress", { max: "100", value: "0", "aria-label": t("evidence.progress_label", { name: file.name }) });
       item.stateNode = el("span", { class: "file-state" });
       const removeButton = el("button", { type: "button", class: "link-button" },
@@ -182,8 +197,9 @@
             opts.uploaded(body);
           } else {
             const wait = xhr.status === 429 ? (body || {}).retry_after_s || Number(xhr.getResponseHeader("Retry-After")) : 0;
-            const text = wait ? t("problem.rate_limited_wait", { seconds: wait })
-              : problemText(Object.assign({ code: "http_" + xhr.status, status: xhr.status }, body || {}));
+            const text = wait ? t("problem.rate_limited_wait", { seconds: wait }) : failure(item, xhr.status, body);
+            // The bar showed the bytes sent, not a success: a refused file leaves no full green bar behind.
+            item.progress.remove();
             setState(item, "failed", text);
             announce(t("evidence.failed_name", { name: item.file.name, reason: text }));
           }
@@ -192,6 +208,7 @@
         });
         ["error", "abort", "timeout"].forEach((kind) => xhr.addEventListener(kind, () => {
           if (kind !== "abort") {
+            item.progress.remove();
             setState(item, "failed", t("problem.network"));
           }
           item.xhr = null;
@@ -214,7 +231,7 @@
       const rules = await limits();
       files.forEach((file) => {
         const counted = opts.already() + items.filter((item) => item.state !== "refused" && item.state !== "failed").length;
-        add(file, rules ? refusal(file, rules, counted) : null);
+        add(file, rules ? refusal(file, rules, counted) : null, rules);
       });
       next();
     });
@@ -223,6 +240,8 @@
       busy: () => Boolean(running || queue.length),
       whenIdle: () => (running || queue.length ? new Promise((resolve) => idle.push(resolve)) : Promise.resolve()),
       receipts: () => items.filter((item) => item.state === "uploaded").map((item) => item.receipt),
+      /* The names of the files in the list that will not go with the complaint (refused here or by the server). */
+      failed: () => items.filter((item) => item.state === "refused" || item.state === "failed").map((item) => item.file.name),
       reset: () => {
         items.slice().forEach((item) => item.node.remove());
         items.length = 0;
