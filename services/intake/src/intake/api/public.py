@@ -121,18 +121,30 @@ def decode_cursor(cursor: str | None) -> str | None:
     return key
 
 
+async def english_names(data: PublicData, company_ids: set[str]) -> dict[str, str]:
+    """The directory's English names of these companies (those it has one for)."""
+    ids = sorted(company_ids)
+    found = await asyncio.gather(*(data.labels.company(company_id) for company_id in ids))
+    return {company_id: company["name_en"] for company_id, company in zip(ids, found) if company and company.get("name_en")}
+
+
 async def summaries(data: PublicData, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     categories = await data.labels.categories()
     sizes = await data.records.cluster_sizes({record["cluster_id"] for record in records if record.get("cluster_id")})
-    return [summary(record, categories, sizes) for record in records]
+    names_en = await english_names(data, {record["company_id"] for record in records if record.get("company_id")})
+    return [summary(record, categories, sizes, names_en) for record in records]
 
 
 def summary(record: dict[str, Any], categories: dict[str, dict[str, Any]],
-            sizes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+            sizes: dict[str, dict[str, Any]], names_en: dict[str, str]) -> dict[str, Any]:
     category = categories.get(record["category"], {})
     cluster_id = record.get("cluster_id")
     return {
         "number": record["number"], "company_id": record["company_id"], "company_name": record["company_name"],
+        # The directory's English name; null when it has none (the page shows the Chinese name then).
+        "company_name_en": names_en.get(record["company_id"]),
+        # The scrubbed title, public only with the complainant's consent (as the narrative it heads).
+        "headline": record.get("headline"),
         "category": record["category"], "category_name_zh": category.get("zh", record["category"]),
         "category_name_en": category.get("en", record["category"]),
         "filed_on": record["filed_on"], "forwarded_on": record["forwarded_on"], "responded_on": record["responded_on"],
@@ -271,8 +283,8 @@ async def scorecard_body(data: PublicData, company_id: str, period: str | None, 
     for document in documents:
         statistics.add(total, document)
     name = (company or {}).get("name") or next((d["company_name"] for d in documents if d.get("company_name")), company_id)
-    return {"company_id": company_id, "company_name": name, "period": label,
-            **statistics.scorecard(total, (company or {}).get("user_base_millions"))}
+    return {"company_id": company_id, "company_name": name, "company_name_en": (company or {}).get("name_en"),
+            "period": label, **statistics.scorecard(total, (company or {}).get("user_base_millions"))}
 
 
 @router.get("/companies/{company_id}/scorecard", summary="A company's scorecard over published complaints")
@@ -292,7 +304,8 @@ async def rankings(data: PublicDep, period: Period = None, order_by: Annotated[O
         statistics.add(totals.setdefault(document["company_id"], {}), document)
         names[document["company_id"]] = document.get("company_name") or document["company_id"]
     companies = await asyncio.gather(*(data.labels.company(company_id) for company_id in totals))
-    cards = [{"company_id": company_id, "company_name": (found or {}).get("name") or names[company_id], "period": label,
+    cards = [{"company_id": company_id, "company_name": (found or {}).get("name") or names[company_id],
+              "company_name_en": (found or {}).get("name_en"), "period": label,
               **statistics.scorecard(total, (found or {}).get("user_base_millions"))}
              for (company_id, total), found in zip(totals.items(), companies)]
     return {"period": label, "order_by": order_by, "items": statistics.ranked(cards, order_by)[:limit]}

@@ -66,6 +66,7 @@ def public_record(case: Mapping[str, Any], complainant_name: str | None) -> dict
     consent = bool(case.get("publication_consent"))
     names = [complainant_name] if complainant_name else []
     published_on = _day(case["published_at"])
+    narrative = scrub(f"{case['title']}\n{case['description']}", names=names) if consent else None
     record = {
         "_id": case["_id"],
         "number": case["_id"],
@@ -85,7 +86,9 @@ def public_record(case: Mapping[str, Any], complainant_name: str | None) -> dict
         "appeal_outcome": appeal_outcome(case),
         "narrative_public": consent,
         "cluster_id": case.get("cluster_id"),
-        "narrative": scrub(f"{case['title']}\n{case['description']}", names=names) if consent else None,
+        "narrative": narrative,
+        # What a results list shows of the complaint: the narrative's first line, its scrubbed title.
+        "headline": narrative.split("\n", 1)[0] if narrative else None,
         "answer": scrub(latest["text"], names=names) if consent and latest and latest.get("text") else None,
     }
     return record

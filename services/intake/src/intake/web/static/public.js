@@ -12,6 +12,8 @@
   const percents = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
   const decimals = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const hundredths = new Intl.NumberFormat(lang, { maximumFractionDigits: 2 });
+  // Below 1, two significant digits: one complaint among hundreds of millions of users is 0.0013, not 0.
+  const small = new Intl.NumberFormat(lang, { maximumSignificantDigits: 2 });
 
   function none(value) {
     return value === null || value === undefined;
@@ -32,7 +34,10 @@
 
   /* Complaints per million users: null when the directory does not know the company's user base. */
   function perMillion(value) {
-    return value === null ? t("figures.unknown") : hundredths.format(value);
+    if (value === null) {
+      return t("figures.unknown");
+    }
+    return value > 0 && value < 1 ? small.format(value) : hundredths.format(value);
   }
 
   function days(value) {
@@ -41,6 +46,11 @@
 
   function date(day) {
     return day ? GC.formatDate(day) : t("figures.none");
+  }
+
+  /* A company's name in the page's language: the directory's English name when it has one. */
+  function companyName(item) {
+    return (english && item.company_name_en) || item.company_name;
   }
 
   /* A name the API gives in both languages (``<field>_zh`` / ``<field>_en``), in the page's. */
@@ -79,14 +89,18 @@
     return t(cluster.collective ? "result.cluster_size" : "result.similar_size", { size: cluster.size });
   }
 
-  /* One published result (PublicSummary) as an entry of a results list. */
+  /* One published result (PublicSummary) as a compact entry of a results list: what it is about (its public
+     title; the category when the complainant did not consent to publishing the text), then the status, and
+     the number, company and facts on one wrapping line each. */
   function resultCard(item) {
     const category = english ? item.category_name_en : item.category_name_zh;
+    const heading = item.headline || t("result.untitled", { category: category || item.category });
     return el("li", { class: "card result", "data-number": item.number },
-      el("h3", {}, el("a", { href: resultLink(item.number), text: item.number + " · " + item.company_name })),
-      el("p", { class: "meta" }, (category || item.category) + " · " + t("result.filed_on") + " " + date(item.filed_on)),
-      el("p", {}, el("span", { class: "badge", text: statusText(item) }),
-        item.cluster ? [" ", el("span", { class: "badge warning", text: clusterBadge(item.cluster) })] : null),
+      el("h3", {}, el("a", { href: resultLink(item.number), text: heading })),
+      el("p", { class: "result-status" }, el("span", { class: "badge", text: statusText(item) }),
+        item.cluster ? [" ", el("span", { class: "badge warning", text: clusterBadge(item.cluster) })] : null,
+        " ", el("span", { class: "meta", text: [item.number, companyName(item), category || item.category,
+          t("result.filed_on") + " " + date(item.filed_on)].join(" · ") })),
       el("dl", { class: "facts compact" },
         [[t("result.response_type"), responseType(item)], [t("result.timely"), timely(item)],
           [t("result.rating"), rating(item.rating)], [t("result.published_on"), date(item.published_on)]]
@@ -121,7 +135,7 @@
   }
 
   GC.Public = {
-    rate, count, rating, perMillion, days, date, label, figures, statusText, responseType, timely, resultLink, resultCard,
+    rate, count, rating, perMillion, days, date, label, companyName, figures, statusText, responseType, timely, resultLink, resultCard,
     formQuery, fillForm, show,
   };
 })();

@@ -32,7 +32,7 @@
     table.querySelector("caption").textContent = t("rankings.caption", { period: period.options[period.selectedIndex].textContent });
     table.querySelector("tbody").replaceChildren(...answer.body.items.map((item) => el("tr", {},
       el("td", { text: P.count(item.rank) }),
-      el("th", { scope: "row" }, el("a", { href: "/public/companies/" + encodeURIComponent(item.company_id), text: item.company_name })),
+      el("th", { scope: "row" }, el("a", { href: "/public/companies/" + encodeURIComponent(item.company_id), text: P.companyName(item) })),
       ORDERS.map((order) => el("td", { "data-figure": order, text: FORMAT[order](item[order]) })))));
     table.hidden = !answer.body.items.length;
     GC.setStatus(status, answer.body.items.length ? "" : t("rankings.none"));

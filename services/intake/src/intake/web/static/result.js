@@ -36,7 +36,7 @@
     const item = answer.body;
     const category = GC.config.lang === "en" ? item.category_name_en : item.category_name_zh;
     const entries = [
-      [t("result.company"), item.company_name, "company"],
+      [t("result.company"), P.companyName(item), "company"],
       [t("result.category"), category || item.category, "category"],
       [t("result.status"), P.statusText(item), "status"],
       [t("result.filed_on"), P.date(item.filed_on), "filed_on"],

@@ -12,6 +12,8 @@
   const list = document.querySelector("[data-list='results']");
   const status = document.querySelector("[data-results-status]");
   const more = document.querySelector("[data-action='more']");
+  const fold = form.querySelector("[data-filter-fields]");
+  const filterCount = fold.querySelector("[data-filter-count]");
   // The filters the API takes, by their names in the form and the address.
   const FILTERS = ["company_id", "category", "status", "from", "to", "cluster_id"];
   // Twenty a page, or the address's own limit (1..100, as the API takes it).
@@ -21,6 +23,12 @@
 
   const picker = GC.CompanyPicker(company, { onChoose: (item) => { companyId.value = item.id; } });
   company.addEventListener("input", () => { companyId.value = ""; });
+
+  /* The summary of the folded filters says how many are set, so a phone shows that the list is filtered. */
+  function countFilters(query) {
+    const count = FILTERS.filter((name) => query.get(name)).length;
+    filterCount.textContent = count ? t("results.filters_count", { count }) : "";
+  }
 
   function apiQuery(query) {
     const asked = new URLSearchParams({ limit: PAGE_SIZE });
@@ -94,9 +102,11 @@
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!GC.passes(form, problems()) || !(await resolveCompany())) {
+      fold.open = true;
       return;
     }
     const query = P.formQuery(form);
+    countFilters(query);
     window.history.replaceState(null, "", "/public/results" + (query.toString() ? "?" + query : ""));
     load(query, null);
   });
@@ -104,6 +114,9 @@
 
   const start = new URLSearchParams(window.location.search);
   P.fillForm(form, start);
+  countFilters(start);
+  // Open where there is room for the fields beside the list: folded, they would hide the filters in use.
+  fold.open = window.matchMedia("(min-width: 48em)").matches;
   if (start.get("company_id")) {
     company.dataset.companyId = start.get("company_id");
   }

@@ -29,8 +29,8 @@
       return null;
     }
     const card = answer.body;
-    bind("company_name").textContent = card.company_name;
-    document.title = card.company_name + " · " + t("scorecard.title") + " · " + t("site.name");
+    bind("company_name").textContent = P.companyName(card);
+    document.title = P.companyName(card) + " · " + t("scorecard.title") + " · " + t("site.name");
     bind("period").textContent = t("scorecard.scorecard_period", { period: periodText(period) || card.period });
     P.figures(root.querySelector("[data-figures]"), [
       [t("scorecard.volume"), P.count(card.volume), "volume"],

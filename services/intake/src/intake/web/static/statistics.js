@@ -40,6 +40,17 @@
     totals.hidden = false;
   }
 
+  /* The months in effect (the API's default range when none was asked for) shown in the form, so the fields
+     say what the totals say. */
+  function showRange(body) {
+    [["from", body.from], ["to", body.to]].forEach(([name, month]) => {
+      const control = form.elements.namedItem(name);
+      if (!control.value && month) {
+        control.value = month;
+      }
+    });
+  }
+
   async function load(query) {
     GC.setStatus(status, t("statistics.loading"));
     const range = new URLSearchParams();
@@ -52,6 +63,7 @@
       return;
     }
     showTotals(answers[0].body);
+    showRange(answers[0].body);
     // Nothing published in the range: the totals say so; no chart of zeros.
     const empty = !answers[0].body.totals.received;
     Object.entries(BREAKDOWNS).forEach(([by, kind], index) => {
