@@ -108,7 +108,8 @@
       }
       item.node.remove();
       announce(t("evidence.removed", { name: item.file.name }));
-      input.focus();
+      // The focus has to go somewhere once its button is gone: the file field, without scrolling up to it.
+      input.focus({ preventScroll: true });
       settle();
     }
 
