@@ -397,3 +397,98 @@ async def test_two_similar_complaints_are_not_called_a_collective_complaint(open
     assert await page.text_content("[data-bind=cluster_heading]") == ZH["result.similar"]
     assert "集体投诉" not in await page.text_content("main")
     await check(tab, "public-result-similar")
+
+
+COMPANY_NAME_EN = "Haina Cloud Computing Co., Ltd."
+TITLE = "云服务器自动续费未提醒"
+
+
+async def test_results_are_compact_cards_with_title_and_status_and_the_filters_fold_on_a_phone(open_tab, check,
+                                                                                              published):
+    tab = await open_tab("phone")
+    page = tab.page
+    await tab.open(f"/public/results?company_id={COMPANY_ID}&status=closed")
+    # Folded on a phone, saying how many filters are set; the first result is on the first screen.
+    fold = page.locator("[data-filter-fields]")
+    assert not await fold.evaluate("(node) => node.open")
+    assert not await page.is_visible("#f-category")
+    assert await page.text_content("[data-filter-count]") == ZH["results.filters_count"].format(count=2)
+    entries = page.locator("[data-list=results] > li")
+    await until(lambda: _numbers_are(entries, [published.relieved]), what="the closed result")
+    card = entries.first
+    box = await card.bounding_box()
+    assert box["y"] + 40 < 812, f"the first result starts at {box['y']}px"
+    # What it is about (the public title) and where it stands, then its number and company.
+    assert await card.locator("h3").text_content() == TITLE
+    assert await card.locator(".badge").first.text_content() == ZH["status.closed"]
+    meta = await card.locator(".result-status .meta").text_content()
+    assert published.relieved in meta and COMPANY_NAME in meta
+    # Twenty such entries take far less than the 6,500 px they took: at most 180 px each with the gap.
+    step = await entries.evaluate_all("(nodes) => nodes.map((node) => node.getBoundingClientRect().height)")
+    assert max(step) + 8 <= 180, step
+    await check(tab, "public-results-folded")
+    toggle = page.locator("[data-filter-fields] > summary")
+    await toggle.focus()
+    await page.keyboard.press("Enter")
+    assert await fold.evaluate("(node) => node.open") and await page.is_visible("#f-category")
+    await check(tab, "public-results-unfolded")
+
+    desktop = await open_tab("desktop")
+    await desktop.open("/public/results")
+    assert await desktop.page.locator("[data-filter-fields]").evaluate("(node) => node.open")
+    assert await desktop.page.text_content("[data-filter-count]") == ""
+
+
+async def test_english_pages_name_companies_in_english(open_tab, check, platform, published):
+    tab = await open_tab("desktop")
+    page = tab.page
+    await tab.open(f"/public/results?company_id={COMPANY_ID}&lang=en")
+    entries = page.locator("[data-list=results] > li")
+    await until(lambda: _count_is(entries, 2), what="both results")
+    listed = await page.text_content("[data-list=results]")
+    assert COMPANY_NAME_EN in listed and COMPANY_NAME not in listed
+    await check(tab, "public-results-english-names")
+
+    await tab.open(f"/public/results/{published.relieved}?lang=en")
+    await page.wait_for_selector("[data-show=record]:not([hidden])")
+    assert (await _figures(page, "[data-facts]"))["company"] == COMPANY_NAME_EN
+
+    await tab.open(f"/public/companies/{COMPANY_ID}?lang=en")
+    await page.wait_for_selector("[data-show=scorecard]:not([hidden])")
+    assert await page.text_content("h1") == COMPANY_NAME_EN
+
+    await tab.open("/public/rankings?order_by=volume&lang=en")
+    link = page.locator(f"tbody a[href='/public/companies/{COMPANY_ID}']")
+    await link.wait_for()
+    assert await link.text_content() == COMPANY_NAME_EN
+    # The API says it too, and null where the directory has no English name.
+    card = (await platform.intake.get(f"/v1/public/companies/{COMPANY_ID}/scorecard")).json()
+    assert card["company_name_en"] == COMPANY_NAME_EN and card["company_name"] == COMPANY_NAME
+
+
+async def test_figures_say_what_they_count_and_small_rates_are_not_rounded_to_zero(open_tab, check, platform,
+                                                                                    published):
+    tab = await open_tab("desktop")
+    page = tab.page
+    await tab.open("/public/statistics")
+    await page.wait_for_selector("[data-show=totals]:not([hidden])")
+    answer = (await platform.intake.get("/v1/public/statistics")).json()
+    # The month fields show the range the totals are for (the API's default when none was asked for).
+    assert (await page.input_value("#f-from"), await page.input_value("#f-to")) == (answer["from"], answer["to"])
+    heading = await page.text_content("[data-bind=totals_heading]")
+    assert heading == ZH["statistics.totals"].format(**{"from": answer["from"], "to": answer["to"]})
+    assert await page.text_content("[data-figure=received] dt") == ZH["statistics.received"] == "已公示投诉"
+    assert await page.is_visible(f"text={ZH['statistics.note']}")
+
+    # One complaint among many millions of users is a small figure, not 0.
+    shown = await page.evaluate("(unknown) => [GC.Public.perMillion(0.00125), GC.Public.perMillion(0), "
+                                "GC.Public.perMillion(0.25), GC.Public.perMillion(12.345), GC.Public.perMillion(null)]")
+    assert shown == ["0.0013", "0", "0.25", "12.35", ZH["figures.unknown"]]
+    card = (await platform.intake.get(f"/v1/public/companies/{COMPANY_ID}/scorecard")).json()
+    assert 0 < card["per_million_users"] < 0.1
+    await tab.open(f"/public/companies/{COMPANY_ID}")
+    await page.wait_for_selector("[data-show=scorecard]:not([hidden])")
+    figures = await _figures(page)
+    assert float(figures["per_million_users"]) == float(f"{card['per_million_users']:.2g}") > 0
+    assert await page.text_content("[data-figure=volume] dt") == ZH["scorecard.volume"]
+    await check(tab, "public-scorecard-small-rate")

@@ -99,8 +99,8 @@
       el("h3", {}, el("a", { href: resultLink(item.number), text: heading })),
       el("p", { class: "result-status" }, el("span", { class: "badge", text: statusText(item) }),
         item.cluster ? [" ", el("span", { class: "badge warning", text: clusterBadge(item.cluster) })] : null,
-        " ", el("span", { class: "meta", text: [item.number, companyName(item), category || item.category,
-          t("result.filed_on") + " " + date(item.filed_on)].join(" · ") })),
+        " ", el("span", { class: "meta" }, el("span", { class: "nowrap", text: item.number }),
+          " · " + [companyName(item), category || item.category, t("result.filed_on") + " " + date(item.filed_on)].join(" · "))),
       el("dl", { class: "facts compact" },
         [[t("result.response_type"), responseType(item)], [t("result.timely"), timely(item)],
           [t("result.rating"), rating(item.rating)], [t("result.published_on"), date(item.published_on)]]
