@@ -63,8 +63,9 @@ async def _unread(platform, path: str, headers: dict[str, str]) -> int:
 async def test_messages_shown_are_marked_read_by_their_owner_only_and_the_menu_counts_them(open_tab, check, platform):
     owner = await register(platform.intake, platform.mailbox, "zheng@example.cn", PASSWORD, name="郑十一")
     mine = {"Authorization": f"Bearer {owner['access_token']}"}
-    filed = await platform.intake.post("/v1/complaints", headers=mine,
-                                       json=complaint("c-anju", id_number("11010519700101101"), "13811116666"))
+    filed = await platform.intake.post(
+        "/v1/complaints", headers=mine, json=complaint("c-anju", id_number("11010519700101101"), "13811116666")
+    )
     assert filed.status_code == 201, filed.text
     # Accepted, then forwarded: two messages, both unread.
     listed = await until(lambda: _messages(platform, "/v1/me/messages", mine, 2), timeout=60, what="two messages")
@@ -107,17 +108,22 @@ async def test_messages_shown_are_marked_read_by_their_owner_only_and_the_menu_c
 
 
 async def test_a_guest_is_told_to_follow_with_number_and_code_and_the_follow_page_marks_messages_read(
-        open_tab, check, platform):
+    open_tab, check, platform
+):
     guest = {"X-Access-Code": ""}
-    filed = await platform.intake.post("/v1/complaints", json=complaint("c-suda", id_number("31010419850615102"), "13911117777"))
+    filed = await platform.intake.post(
+        "/v1/complaints", json=complaint("c-suda", id_number("31010419850615102"), "13911117777")
+    )
     assert filed.status_code == 201, filed.text
     number, code = filed.json()["number"], filed.json()["access_code"]
     guest["X-Access-Code"] = code
     path = f"/v1/complaints/{number}/messages"
     await until(lambda: _messages(platform, path, guest, 2), timeout=60, what="accepted and forwarded")
-    answered = await platform.intake.post(f"/v1/company/complaints/{number}/response",
-                                          headers=await company_key(platform, "c-suda"),
-                                          json={"response_type": "monetary_relief", "text": "已安排退款。"})
+    answered = await platform.intake.post(
+        f"/v1/company/complaints/{number}/response",
+        headers=await company_key(platform, "c-suda"),
+        json={"response_type": "monetary_relief", "text": "已安排退款。"},
+    )
     assert answered.status_code == 200, answered.text
     listed = await until(lambda: _messages(platform, path, guest, 3), timeout=60, what="the answer's message")
     [responded] = [item for item in listed["items"] if item["kind"] == "complaint.responded"]
@@ -126,12 +132,14 @@ async def test_a_guest_is_told_to_follow_with_number_and_code_and_the_follow_pag
     assert "Please sign in" not in responded["body_en"] and "access code" in responded["body_en"]
 
     # Another complaint's access code does not reach this complaint's messages.
-    stranger = await platform.intake.post("/v1/complaints",
-                                          json=complaint("c-suda", id_number("44030519900101103"), "13711118888"))
+    stranger = await platform.intake.post(
+        "/v1/complaints", json=complaint("c-suda", id_number("44030519900101103"), "13711118888")
+    )
     assert stranger.status_code == 201, stranger.text
     crossed = await platform.intake.post(
         f"/v1/complaints/{stranger.json()['number']}/messages/{responded['id']}/read",
-        headers={"X-Access-Code": stranger.json()["access_code"]})
+        headers={"X-Access-Code": stranger.json()["access_code"]},
+    )
     assert crossed.status_code == 404, crossed.text
     assert await _unread(platform, path, guest) == len(listed["items"])
 
@@ -163,27 +171,35 @@ async def fill_complaint(page) -> None:
     await page.fill("#f-phone", "13611119999")
 
 
-async def test_a_program_named_jpg_is_refused_as_not_an_image_and_filing_waits_for_its_removal(open_tab, check,
-                                                                                               platform):
+async def test_a_program_named_jpg_is_refused_as_not_an_image_and_filing_waits_for_its_removal(
+    open_tab, check, platform
+):
     tab = await open_tab("desktop")
     page = tab.page
     await tab.open("/file")
     await fill_complaint(page)
-    await page.set_input_files("#f-evidence", [
-        {"name": "照片.jpg", "mimeType": "image/jpeg", "buffer": PROGRAM},
-        {"name": "运单.png", "mimeType": "image/png", "buffer": png()},
-    ])
+    await page.set_input_files(
+        "#f-evidence",
+        [
+            {"name": "照片.jpg", "mimeType": "image/jpeg", "buffer": PROGRAM},
+            {"name": "运单.png", "mimeType": "image/png", "buffer": png()},
+        ],
+    )
     rows = page.locator(".file-item")
-    await until(lambda: rows.evaluate_all("(nodes) => nodes.map((n) => n.dataset.state).sort().join() === "
-                                          "'failed,uploaded'"), what="one failed, one uploaded")
+    await until(
+        lambda: rows.evaluate_all("(nodes) => nodes.map((n) => n.dataset.state).sort().join() === 'failed,uploaded'"),
+        what="one failed, one uploaded",
+    )
     failed = page.locator(".file-item[data-state=failed]")
     # Said for what it is, not "type not supported" (JPG is accepted): its content is not a JPG.
-    assert await failed.locator(".file-state").text_content() == ZH["evidence.not_really"].format(name="照片.jpg",
-                                                                                                   type="JPG")
+    assert await failed.locator(".file-state").text_content() == ZH["evidence.not_really"].format(
+        name="照片.jpg", type="JPG"
+    )
     # Red, with no progress bar left full and green behind it.
     assert await failed.locator("progress").count() == 0
-    colours = await failed.evaluate("(node) => { const style = getComputedStyle(node); "
-                                    "return [style.borderTopColor, style.backgroundColor]; }")
+    colours = await failed.evaluate(
+        "(node) => { const style = getComputedStyle(node); return [style.borderTopColor, style.backgroundColor]; }"
+    )
     assert colours == ["rgb(179, 38, 30)", "rgb(253, 240, 240)"], colours
     assert await page.locator(".file-item[data-state=uploaded] progress").evaluate("(bar) => bar.value") == 100
 

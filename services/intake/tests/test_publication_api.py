@@ -377,9 +377,9 @@ async def test_summary_counts_published_cases(seeded):
 
 async def test_scorecards_and_rankings(seeded):
     card = (await seeded.get("/v1/public/companies/c-a/scorecard", params={"period": "2026-10"})).json()
-    assert card == {"company_id": "c-a", "company_name": "甲公司", "period": "2026-10", "volume": 3, "timely_rate": 0.5,
-                    "relief_rate": 0.5, "average_rating": 4.0, "appeal_rate": 0.5, "user_base": None,
-                    "per_million_users": None}
+    assert card == {"company_id": "c-a", "company_name": "甲公司", "company_name_en": None, "period": "2026-10",
+                    "volume": 3, "timely_rate": 0.5, "relief_rate": 0.5, "average_rating": 4.0, "appeal_rate": 0.5,
+                    "user_base": None, "per_million_users": None}
     yearly = (await seeded.get("/v1/public/companies/c-b/scorecard", params={"period": "2026"})).json()
     assert (yearly["volume"], yearly["timely_rate"], yearly["relief_rate"], yearly["average_rating"], yearly["appeal_rate"]) == (
         2, 1.0, 0.5, 4.0, 0.0)
