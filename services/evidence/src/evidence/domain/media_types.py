@@ -143,7 +143,7 @@ def decide(declared: AcceptedType | None, signature: bytes) -> AcceptedType:
         raise UnsupportedMediaType("The content is not a recognised evidence type.")
     actual = ACCEPTED.get(detected)
     if actual is None and declared is not None:
-        # Named apart from a type not accepted at all, so the complainant learns that the file is not what its name says.
+        # Named apart from a type not accepted at all: the complainant learns the file is not what its name says.
         raise MediaTypeMismatch(f"The content is {detected}, not the declared {declared.media_type}.")
     if actual is None:
         raise UnsupportedMediaType(f"The content is {detected}, which is not accepted as evidence.")

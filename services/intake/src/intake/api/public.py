@@ -125,7 +125,8 @@ async def english_names(data: PublicData, company_ids: set[str]) -> dict[str, st
     """The directory's English names of these companies (those it has one for)."""
     ids = sorted(company_ids)
     found = await asyncio.gather(*(data.labels.company(company_id) for company_id in ids))
-    return {company_id: company["name_en"] for company_id, company in zip(ids, found) if company and company.get("name_en")}
+    return {company_id: company["name_en"] for company_id, company in zip(ids, found, strict=True)
+            if company and company.get("name_en")}
 
 
 async def summaries(data: PublicData, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
