@@ -221,3 +221,21 @@ async def test_static_files_carry_their_hash_and_type(intake):
     assert served.status_code == 200 and served.headers["content-type"].startswith("text/css")
     assert served.headers["x-content-type-options"] == "nosniff" and "max-age" in served.headers["cache-control"]
     assert (await intake.get("/static/../main.py")).status_code == 404
+
+
+@pytest.mark.integration
+async def test_every_required_field_has_its_own_words_when_left_empty(intake):
+    """A field left empty is named in a sentence of its own ("Choose a category."), never through its label
+    dropped into a pattern, which reads badly in English ("Enter Category.")."""
+    english = catalog("en")
+    required = set()
+    for path in PAGES:
+        page = (await intake.get(path)).text
+        for label, body in re.findall(r'<div class="field[^"]*"[^>]*data-label="([a-z_.]+)"[^>]*>(.*?)</div>', page,
+                                      flags=re.S):
+            if re.search(r"<(input|select|textarea)[^>]*\brequired\b", body):
+                required.add(label)
+    assert {"file.category", "file.description", "file.company", "follow.appeal_reason"} <= required, required
+    missing = sorted(label for label in required if f"error.missing.{label}" not in english)
+    assert not missing, missing
+    assert not [key for key, text in english.items() if re.search(r"\bEnter [A-Z]", text)]
