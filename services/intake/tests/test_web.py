@@ -232,7 +232,7 @@ async def test_every_required_field_has_its_own_words_when_left_empty(intake):
     for path in PAGES:
         page = (await intake.get(path)).text
         for label, body in re.findall(r'<div class="field[^"]*"[^>]*data-label="([a-z_.]+)"[^>]*>(.*?)</div>', page,
-                                      flags=re.S):
+                                      flags=re.DOTALL):
             if re.search(r"<(input|select|textarea)[^>]*\brequired\b", body):
                 required.add(label)
     assert {"file.category", "file.description", "file.company", "follow.appeal_reason"} <= required, required
