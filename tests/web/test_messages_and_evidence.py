@@ -207,7 +207,7 @@ async def test_a_program_named_jpg_is_refused_as_not_an_image_and_filing_waits_f
     await page.click("#complaint-form button[type=submit]")
     error = page.locator("#f-evidence-error")
     await error.wait_for()
-    assert await error.text_content() == ZH["file.evidence_failed"].format(names="照片.jpg")
+    assert await error.text_content() == ZH["evidence.failed_listed"].format(names="照片.jpg")
     assert not [url for method, url in tab.requests if method == "POST" and url.endswith("/v1/complaints")]
     await check(tab, "file-evidence-failed")
 
@@ -226,3 +226,42 @@ async def test_a_program_named_jpg_is_refused_as_not_an_image_and_filing_waits_f
     await page.wait_for_url(re.compile(r"/file/receipt\?number=GC-"))
     await page.wait_for_selector("[data-evidence]:not([hidden])")
     assert await page.locator("[data-evidence] tbody tr").count() == 1
+
+
+async def _forwarded(platform, number: str, code: str) -> bool:
+    case = (await platform.intake.get(f"/v1/complaints/{number}", headers={"X-Access-Code": code})).json()
+    return case["status"] == "forwarded"
+
+
+async def test_a_supplement_is_not_sent_while_a_failed_file_is_listed(open_tab, check, platform):
+    filed = await platform.intake.post(
+        "/v1/complaints", json=complaint("c-suda", id_number("51010719750505106"), "13511112222")
+    )
+    assert filed.status_code == 201, filed.text
+    number, code = filed.json()["number"], filed.json()["access_code"]
+    await until(lambda: _forwarded(platform, number, code), timeout=60, what="forwarding")
+    asked = await platform.intake.post(
+        f"/v1/company/complaints/{number}/info-request",
+        headers=await company_key(platform, "c-suda"),
+        json={"question": "请提供订单号。"},
+    )
+    assert asked.status_code == 200, asked.text
+
+    tab = await open_tab("phone")
+    page = tab.page
+    await tab.open("/follow")
+    await page.fill("#f-number", number)
+    await page.fill("#f-access-code", code)
+    await page.click("#lookup-form button[type=submit]")
+    await page.wait_for_selector("[data-action-panel=supplement]:not([hidden])")
+    await page.fill("#f-supplement-text", "订单号见截图。")
+    await page.set_input_files(
+        "#f-supplement-evidence", [{"name": "截图.jpg", "mimeType": "image/jpeg", "buffer": PROGRAM}]
+    )
+    await page.wait_for_selector("[data-action-form=supplement] .file-item[data-state=failed]")
+    await page.click("[data-action-form=supplement] button[type=submit]")
+    error = page.locator("#f-supplement-evidence-error")
+    await error.wait_for()
+    assert await error.text_content() == ZH["evidence.failed_listed"].format(names="截图.jpg")
+    assert not [url for method, url in tab.requests if method == "POST" and url.endswith("/supplement")]
+    await check(tab, "follow-supplement-failed-file")

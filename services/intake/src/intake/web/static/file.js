@@ -105,10 +105,10 @@
         await uploader.whenIdle();
       }
       // A file that failed would otherwise be left out without a word: the receipt would list fewer files.
-      const failed = uploader.failed();
-      if (failed.length) {
+      const failed = uploader.failedText();
+      if (failed) {
         GC.setStatus(status, "");
-        GC.showErrors(form, [{ field: "evidence", text: t("file.evidence_failed", { names: failed.join("、") }) }]);
+        GC.showErrors(form, [{ field: "evidence", text: failed }]);
         return;
       }
       GC.setStatus(status, t("file.sending"));

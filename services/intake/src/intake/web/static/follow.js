@@ -256,6 +256,13 @@
           await uploader.whenIdle();
           body.evidence_ids = uploader.receipts().map((receipt) => receipt.evidence_id);
         }
+        // As when filing: a file that failed is not left out without a word.
+        const failed = action === "supplement" ? uploader.failedText() : null;
+        if (failed) {
+          GC.setStatus(caseStatus, "");
+          GC.showErrors(form, [{ field: "evidence", text: failed }]);
+          return;
+        }
         const answer = await api("POST", "/v1/complaints/" + encodeURIComponent(number) + "/" + path,
           Object.assign({ json: body, idempotencyKey: keyFor(body) }, access()));
         if (!answer.ok) {

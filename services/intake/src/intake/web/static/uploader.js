@@ -241,8 +241,12 @@
       busy: () => Boolean(running || queue.length),
       whenIdle: () => (running || queue.length ? new Promise((resolve) => idle.push(resolve)) : Promise.resolve()),
       receipts: () => items.filter((item) => item.state === "uploaded").map((item) => item.receipt),
-      /* The names of the files in the list that will not go with the complaint (refused here or by the server). */
-      failed: () => items.filter((item) => item.state === "refused" || item.state === "failed").map((item) => item.file.name),
+      /* What to say when files in the list will not go with the complaint (refused here or by the server), else null:
+         sending without a word would leave them out silently. */
+      failedText: () => {
+        const names = items.filter((item) => item.state === "refused" || item.state === "failed").map((item) => item.file.name);
+        return names.length ? t("evidence.failed_listed", { names: names.join(window.GC.config.lang === "en" ? ", " : "、") }) : null;
+      },
       reset: () => {
         items.slice().forEach((item) => item.node.remove());
         items.length = 0;
