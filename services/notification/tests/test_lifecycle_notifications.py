@@ -368,6 +368,12 @@ async def test_a_response_reaches_the_inbox_the_mailbox_and_the_sms_log(platform
     assert read.status_code == 200 and read.json()["read_at"] is not None
     relisted = await platform.client.get("/v1/messages", params={"number": number}, headers=INTERNAL)
     assert relisted.json()["unread"] == listed.json()["unread"] - 1
+    # Read on two devices at once: every answer holds the one first reading time.
+    [other, *_] = [item for item in listed.json()["items"] if item["id"] != message["id"]]
+    at_once = await asyncio.gather(*(platform.client.post(f"/v1/messages/{other['id']}/read", params={"number": number},
+                                                          headers=INTERNAL) for _ in range(5)))
+    assert {answer.status_code for answer in at_once} == {200}
+    assert len({answer.json()["read_at"] for answer in at_once}) == 1
     again = await platform.client.post(f"/v1/messages/{message['id']}/read", params={"number": number}, headers=INTERNAL)
     assert again.json()["read_at"] == read.json()["read_at"]
     foreign = await platform.client.post(f"/v1/messages/{message['id']}/read", params={"number": "GC-other"},
