@@ -94,7 +94,9 @@
      the number, company and facts on one wrapping line each. */
   function resultCard(item) {
     const category = english ? item.category_name_en : item.category_name_zh;
-    const heading = item.headline || t("result.untitled", { category: category || item.category });
+    // A record published before headlines were kept has none although its text is public: the category then.
+    const heading = item.headline || (item.narrative_public ? category || item.category
+      : t("result.untitled", { category: category || item.category }));
     return el("li", { class: "card result", "data-number": item.number },
       el("h3", {}, el("a", { href: resultLink(item.number), text: heading })),
       el("p", { class: "result-status" }, el("span", { class: "badge", text: statusText(item) }),
