@@ -1,12 +1,18 @@
 # The two commands of the README: `make run` (the whole platform, locally, no Docker) and
-# `make test` (the whole suite against real RabbitMQ, SecantusDB and nanio). Both install what they need.
+# `make test` (the checkers, then the whole suite against real RabbitMQ, SecantusDB and nanio). Both install what
+# they need, from the lock of the whole dependency tree (uv.lock; `make lock` regenerates it).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 PACKAGES := libs/common libs/devstack services/intake services/evidence services/routing services/notification
 STAMP := $(VENV)/.installed
-SOURCES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements/test.txt
+SOURCES := pyproject.toml uv.lock requirements/uv.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+# uv uses the interpreter of .venv (never one it downloads) and copies files out of its cache, which may lie on
+# another file system.
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
 
 # The browser tests drive Debian's Chromium (never a browser Playwright downloads) with axe-core from npm;
 # CJK fonts make the screenshots readable.
@@ -15,20 +21,40 @@ CJK_FONT := fonts-wqy-microhei
 WEB_TESTS := tests/web
 AXE_STAMP := $(WEB_TESTS)/node_modules/.installed
 
-.PHONY: install run test bench clean browser
+.PHONY: install lock lint format typecheck run test bench clean browser
 
 install: $(STAMP)
 
+# Every package (editable) and every dependency group at the versions of uv.lock; --frozen fails rather than
+# resolve anew when a pyproject.toml no longer matches the lock (run `make lock`). --inexact leaves what a
+# developer added by hand (and pip) in place.
 $(STAMP): $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(foreach p,$(PACKAGES),-e $(p)) -r requirements/test.txt
+	$(BIN)/python -m pip install --quiet -r requirements/uv.txt
+	$(UV) sync --frozen --inexact --all-packages --all-extras --all-groups
 	touch $(STAMP)
+
+# Resolves the whole tree anew from the pyproject files (the newest versions their bounds allow).
+lock:
+	test -x $(UV) || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet -r requirements/uv.txt; }
+	$(UV) lock --upgrade
+
+# The gate CI runs before the tests: lint, format, types, declared dependencies.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	for p in $(PACKAGES); do (cd $$p && $(CURDIR)/$(BIN)/deptry src) || exit 1; done
+
+# Rewrites what the checkers can fix by themselves.
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 run: install
 	$(BIN)/python -m devstack.run
 
-test: install browser $(AXE_STAMP)
+test: lint browser $(AXE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Chromium (and a CJK font for the screenshots) from Debian's packages when missing, as root (as CI runs here).
