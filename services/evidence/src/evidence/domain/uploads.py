@@ -7,6 +7,8 @@ The quarantine key is made of the upload id alone (never the filename); nothing 
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -51,7 +53,7 @@ class UploadRecord:
     reason: str | None = None
     reason_detail: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
