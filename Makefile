@@ -39,12 +39,15 @@ lock:
 	test -x $(UV) || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet -r requirements/uv.txt; }
 	$(UV) lock --upgrade
 
-# The gate CI runs before the tests: lint, format, types, declared dependencies.
+# The gate CI runs before the tests: lint, format, types, declared dependencies. Every checker runs, so one
+# run shows all there is to fix; it fails if any found something.
 lint: install
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
-	for p in $(PACKAGES); do (cd $$p && $(CURDIR)/$(BIN)/deptry src) || exit 1; done
+	@status=0; \
+	echo "ruff check"; $(BIN)/ruff check . || status=1; \
+	echo "ruff format --check"; $(BIN)/ruff format --check . || status=1; \
+	echo "mypy"; $(BIN)/mypy || status=1; \
+	for p in $(PACKAGES); do echo "deptry $$p"; (cd $$p && $(CURDIR)/$(BIN)/deptry src) || status=1; done; \
+	exit $$status
 
 # Rewrites what the checkers can fix by themselves.
 format: install

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 #: Complaint numbers as intake issues them: letters, digits, ``-`` and ``_``. The number is the
 #: storage key's prefix, so anything else (``/``, ``..``) is refused before it gets near storage.

@@ -7,10 +7,9 @@ The quarantine key is made of the upload id alone (never the filename); nothing 
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from evidence.domain.inspection import InspectedContent
 from evidence.domain.refusals import DigestMismatch, SizeMismatch

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from datetime import date, datetime
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
