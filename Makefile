@@ -21,23 +21,24 @@ CJK_FONT := fonts-wqy-microhei
 WEB_TESTS := tests/web
 AXE_STAMP := $(WEB_TESTS)/node_modules/.installed
 
-.PHONY: install lock lint format typecheck run test bench clean browser
+.PHONY: install lock lock-upgrade lint format run test bench clean browser
 
 install: $(STAMP)
 
-# Every package (editable) and every dependency group at the versions of uv.lock; --frozen fails rather than
+# Every package (editable) and every dependency group at the versions of uv.lock; --locked fails rather than
 # resolve anew when a pyproject.toml no longer matches the lock (run `make lock`). --inexact leaves what a
 # developer added by hand (and pip) in place.
 $(STAMP): $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements/uv.txt
-	$(UV) sync --frozen --inexact --all-packages --all-extras --all-groups
+	$(UV) sync --locked --inexact --all-packages --all-extras --all-groups
 	touch $(STAMP)
 
-# Resolves the whole tree anew from the pyproject files (the newest versions their bounds allow).
-lock:
+# `make lock` brings uv.lock in line with the pyproject files, keeping every locked version they still allow;
+# `make lock-upgrade` resolves the whole tree anew (the newest versions their bounds allow).
+lock lock-upgrade:
 	test -x $(UV) || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet -r requirements/uv.txt; }
-	$(UV) lock --upgrade
+	$(UV) lock $(if $(filter lock-upgrade,$@),--upgrade)
 
 # The gate CI runs before the tests: lint, format, types, declared dependencies. Every checker runs, so one
 # run shows all there is to fix; it fails if any found something.

@@ -142,7 +142,7 @@ def test_make_installs_from_the_lock_and_lints_before_testing():
     makefile = (ROOT / "Makefile").read_text()
     install = re.search(r"^\$\(STAMP\):.*?(?=^\S|\Z)", makefile, re.MULTILINE | re.DOTALL)
     assert install, "the install rule"
-    assert "uv sync --frozen" in install.group(0).replace("$(UV)", "uv")
+    assert "uv sync --locked" in install.group(0).replace("$(UV)", "uv")
     assert "pip install" not in install.group(0).replace("pip install --quiet -r requirements/uv.txt", "")
     assert re.search(r"^test: lint\b", makefile, re.MULTILINE), "make test runs make lint first"
     assert "make test" in (ROOT / ".ci" / "run").read_text()
