@@ -1,12 +1,18 @@
 # The two commands of the README: `make run` (the whole platform, locally, no Docker) and
-# `make test` (the whole suite against real RabbitMQ, SecantusDB and nanio). Both install what they need.
+# `make test` (the checkers, then the whole suite against real RabbitMQ, SecantusDB and nanio). Both install what
+# they need, from the lock of the whole dependency tree (uv.lock; `make lock` regenerates it).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
 PACKAGES := libs/common libs/devstack services/intake services/evidence services/routing services/notification
 STAMP := $(VENV)/.installed
-SOURCES := $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements/test.txt
+SOURCES := pyproject.toml uv.lock requirements/uv.txt $(foreach p,$(PACKAGES),$(p)/pyproject.toml)
+# uv uses the interpreter of .venv (never one it downloads) and copies files out of its cache, which may lie on
+# another file system.
+export UV_PYTHON_DOWNLOADS := never
+export UV_LINK_MODE := copy
 
 # The browser tests drive Debian's Chromium (never a browser Playwright downloads) with axe-core from npm;
 # CJK fonts make the screenshots readable.
@@ -15,20 +21,44 @@ CJK_FONT := fonts-wqy-microhei
 WEB_TESTS := tests/web
 AXE_STAMP := $(WEB_TESTS)/node_modules/.installed
 
-.PHONY: install run test bench clean browser
+.PHONY: install lock lock-upgrade lint format run test bench clean browser
 
 install: $(STAMP)
 
+# Every package (editable) and every dependency group at the versions of uv.lock; --locked fails rather than
+# resolve anew when a pyproject.toml no longer matches the lock (run `make lock`). --inexact leaves what a
+# developer added by hand (and pip) in place.
 $(STAMP): $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(foreach p,$(PACKAGES),-e $(p)) -r requirements/test.txt
+	$(BIN)/python -m pip install --quiet -r requirements/uv.txt
+	$(UV) sync --locked --inexact --all-packages --all-extras --all-groups
 	touch $(STAMP)
+
+# `make lock` brings uv.lock in line with the pyproject files, keeping every locked version they still allow;
+# `make lock-upgrade` resolves the whole tree anew (the newest versions their bounds allow).
+lock lock-upgrade:
+	test -x $(UV) || { test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); $(BIN)/python -m pip install --quiet -r requirements/uv.txt; }
+	$(UV) lock $(if $(filter lock-upgrade,$@),--upgrade)
+
+# The gate CI runs before the tests: lint, format, types, declared dependencies. Every checker runs, so one
+# run shows all there is to fix; it fails if any found something.
+lint: install
+	@status=0; \
+	echo "ruff check"; $(BIN)/ruff check . || status=1; \
+	echo "ruff format --check"; $(BIN)/ruff format --check . || status=1; \
+	echo "mypy"; $(BIN)/mypy || status=1; \
+	for p in $(PACKAGES); do echo "deptry $$p"; (cd $$p && $(CURDIR)/$(BIN)/deptry src) || status=1; done; \
+	exit $$status
+
+# Rewrites what the checkers can fix by themselves.
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 run: install
 	$(BIN)/python -m devstack.run
 
-test: install browser $(AXE_STAMP)
+test: lint browser $(AXE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Chromium (and a CJK font for the screenshots) from Debian's packages when missing, as root (as CI runs here).

@@ -7,11 +7,12 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 
-def run_and_print(measure: Callable[[Path], Awaitable[dict]], prefix: str, scratch_root: str | None = None) -> int:
+def run_and_print(measure: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]], prefix: str, scratch_root: str | None = None) -> int:
     """Run ``measure(workdir)`` in a fresh scratch folder (removed afterwards) and print its result as JSON."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch_root))
     try:

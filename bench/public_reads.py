@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -32,7 +33,7 @@ from bench.public_scale import ACCESS_CODE, COMPANIES, generate, percentile
 from bench.submit_to_webhook import cleanup_broker
 
 DB = "bench_public_reads"
-HEALTHZ = [("/healthz", {})]
+HEALTHZ: list[tuple[str, dict[str, str]]] = [("/healthz", {})]
 SLICE_S = 0.5
 UNIQUE = 50_000  # more than any run asks for
 
@@ -45,8 +46,8 @@ class Load:
     seconds: float = 0.0
     unexpected: dict[int, int] = field(default_factory=dict)
 
-    def figures(self) -> dict:
-        figures = {"requests_per_s": round(len(self.samples) / self.seconds, 1),
+    def figures(self) -> dict[str, Any]:
+        figures: dict[str, Any] = {"requests_per_s": round(len(self.samples) / self.seconds, 1),
                    "p50_ms": round(statistics.median(self.samples), 1),
                    "p99_ms": round(percentile(self.samples, 0.99), 1), "requests": len(self.samples)}
         if self.unexpected:

@@ -35,6 +35,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 GENERATOR_VERSION = 3
 ROOT = Path(__file__).resolve().parent.parent / ".benchdata"
@@ -61,6 +62,11 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def period(start: str, end: str) -> dict[str, Any]:
+    """The query parameters of a publication period (``from`` is a keyword of Python's)."""
+    return {"from": start, "to": end}
+
+
 def generate_case(rng: random.Random, index: int, weights: list[float], sealed_name: dict, masked: dict,
                   code_hash: str) -> dict:
     from intake.domain.statistics import CHINA
@@ -72,7 +78,7 @@ def generate_case(rng: random.Random, index: int, weights: list[float], sealed_n
     category = rng.choice(CATEGORIES)
     amount = rng.randint(10, 3000)
     text = rng.choice(TEXTS).format(a=amount, n="王小明", p=f"{rng.randint(0, 99999999):08d}")
-    case = {
+    case: dict[str, Any] = {
         "_id": number, "number": number, "status": "submitted", "access_code_hash": code_hash, "account_id": None,
         "complainant": {"name": sealed_name, "id_number": sealed_name, "phone": sealed_name, "email": None},
         "complainant_masked": masked, "complainant_key": uuid.UUID(int=rng.getrandbits(128)).hex,
@@ -141,12 +147,12 @@ async def generate(db, complaints: int) -> dict:
     weights = [1 / (rank + 1) for rank in range(len(COMPANIES))]
     records, stats = PublicRecords(db), Statistics(db)
     # The indexes intake creates at start-up, made before the data so they grow with it.
-    await CaseStore(SimpleNamespace(db=db)).ensure_indexes()
+    await CaseStore(SimpleNamespace(db=db)).ensure_indexes()  # type: ignore[arg-type]  # it reads the runtime's db alone
     await records.ensure_indexes()
     await stats.ensure_indexes()
-    sums: dict[str, dict[str, tuple[dict, Counter]]] = {}
+    sums: dict[str, dict[str, tuple[dict[str, Any], Counter[str]]]] = {}
     names: dict[str, str] = {}
-    written = Counter()
+    written: Counter[str] = Counter()
     batch, public = [], []
     started = time.perf_counter()
     for index in range(complaints):
@@ -175,14 +181,13 @@ async def generate(db, complaints: int) -> dict:
     if public:
         await records.records.insert_many(public, ordered=False)
         written["public_records"] += len(public)
-    for rollup, documents in sums.items():
-        rows = [{"_id": doc_id, **key, **nested(counts), **({"company_name": names[doc_id]} if doc_id in names else {})}
-                for doc_id, (key, counts) in documents.items()]
+    for rollup, summed in sums.items():
+        rows = [{"_id": doc_id, **key, **nested(totals), **({"company_name": names[doc_id]} if doc_id in names else {})}
+                for doc_id, (key, totals) in summed.items()]
         for start in range(0, len(rows), 2000):
             await stats.rollups[rollup].insert_many(rows[start:start + 2000])
         written[f"statistics_by_{rollup}"] = len(rows)
-    written["generate_s"] = round(time.perf_counter() - started, 1)
-    return dict(written)
+    return {**written, "generate_s": round(time.perf_counter() - started, 1)}
 
 
 async def measure(complaints: int, queries: int) -> dict:
@@ -210,7 +215,7 @@ async def measure(complaints: int, queries: int) -> dict:
     if not standins.ensure_rabbitmq(amqp_url).reachable:
         raise SystemExit("RabbitMQ is not reachable at " + amqp_url)
     run_id = uuid.uuid4().hex[:8]
-    broker = {"amqp_url": amqp_url, "event_exchange": f"bench-{run_id}.events", "queue_prefix": f"bench-{run_id}"}
+    broker: dict[str, Any] = {"amqp_url": amqp_url, "event_exchange": f"bench-{run_id}.events", "queue_prefix": f"bench-{run_id}"}
     client = make_client(mongo_url, "bench-public-scale")
     try:
         db = client[DB]
@@ -246,7 +251,7 @@ async def measure(complaints: int, queries: int) -> dict:
                                      "p95_ms": round(percentile(samples, 0.95), 2)}
                     print(f"{name}: {results[name]}", file=sys.stderr, flush=True)
 
-                async def get(path: str, headers: dict | None = None, **params) -> dict:
+                async def get(path: str, headers: dict[str, str] | None = None, **params: Any) -> dict[str, Any]:
                     response = await http.get(path, params=params, headers=headers)
                     assert response.status_code == 200, (path, response.status_code, response.text[:300])
                     return response.json()
@@ -272,9 +277,9 @@ async def measure(complaints: int, queries: int) -> dict:
                     ["responded", "closed", "appealed", "forwarded"])))
                 # The period is the publication's: a bounded range of the list's own key, old or recent.
                 await timed("list_published_last_month", lambda r: get(
-                    "/v1/public/complaints", **{"from": "2026-11-01", "to": "2026-11-30"}))
+                    "/v1/public/complaints", **period("2026-11-01", "2026-11-30")))
                 await timed("list_published_a_year_ago", lambda r: get(
-                    "/v1/public/complaints", company_id=rng.choice(companies), **{"from": "2025-11-01", "to": "2025-11-30"}))
+                    "/v1/public/complaints", company_id=rng.choice(companies), **period("2025-11-01", "2025-11-30")))
                 await timed("scorecard", lambda r: get(f"/v1/public/companies/{rng.choice(companies)}/scorecard"))
                 await timed("scorecard_year", lambda r: get(f"/v1/public/companies/{rng.choice(companies)}/scorecard",
                                                             period="2026"))

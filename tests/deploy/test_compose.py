@@ -109,7 +109,8 @@ def environment(service: dict) -> dict[str, str]:
     """What the container sees: the env files, then ``environment`` over them."""
     values: dict[str, str] = {}
     for path in env_files(service):
-        values.update(dotenv_values(path))
+        # A name without a value in an env file sets nothing.
+        values.update({name: value for name, value in dotenv_values(path).items() if value is not None})
     values.update({k: str(v) for k, v in service.get("environment", {}).items()})
     return values
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from devstack import platform as devstack_platform
 from devstack import processes, run, standins
 from dotenv import dotenv_values
+from greenchannel.settings import ServiceSettings
 from evidence.config import Settings as EvidenceSettings
 from greenchannel.secret_rules import InsecureSecrets
 from intake.config import Settings as IntakeSettings
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_SECRETS = ROOT / "deploy" / "compose" / "dev-secrets"
-SETTINGS = {
+SETTINGS: dict[str, type[ServiceSettings]] = {
     "intake": IntakeSettings,
     "evidence": EvidenceSettings,
     "routing": RoutingSettings,
@@ -103,8 +105,8 @@ def test_the_kubernetes_secrets_hold_every_secret_and_the_services_run_in_produc
 
 @pytest.mark.parametrize("service", SETTINGS)
 def test_the_compose_demo_values_are_refused_in_production(service):
-    values = {key.lower(): value for key, value in dev_secrets(service).items()
-              if key.lower() in SETTINGS[service].secret_rules}
+    values: dict[str, Any] = {key.lower(): value for key, value in dev_secrets(service).items()
+                              if key.lower() in SETTINGS[service].secret_rules}
     with pytest.raises(InsecureSecrets) as caught:
         SETTINGS[service](greenchannel_env="production", **values)
     assert set(caught.value.settings) == required(service)

@@ -104,7 +104,7 @@ def attributes_of(pairs) -> dict:
     for pair in pairs:
         kind = pair.value.WhichOneof("value")
         value = getattr(pair.value, kind) if kind else None
-        values[pair.key] = [v.string_value for v in value.values] if kind == "array_value" else value
+        values[pair.key] = [v.string_value for v in pair.value.array_value.values] if kind == "array_value" else value
     return values
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,7 @@ class FaultRig:
 
 
 @pytest.fixture(scope="module")
-async def rig(rabbit_node, workdir: Path, run_id: str, request) -> FaultRig:
+async def rig(rabbit_node, workdir: Path, run_id: str, request) -> AsyncIterator[FaultRig]:
     log_dir = workdir / "faults-logs"
     store_dir = workdir / "faults-store"
     store = standins.start_secantus(store_dir, log_dir=log_dir)

@@ -97,7 +97,7 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
         if filing.evidence_id:
             assert [ref["evidence_id"] for ref in case["evidence"]] == [filing.evidence_id]
             record = await rig.stores.dbs["evidence"].evidence.find_one({"_id": filing.evidence_id})
-            assert record["number"] == filing.number and record["status"] == "attached"
+            assert record is not None and record["number"] == filing.number and record["status"] == "attached"
 
     twice = await rig.stores.stored_twice(rig.numbers)
     assert twice == {"complaints_filed_twice": 0, "transitions_applied_twice": 0,
@@ -365,7 +365,7 @@ async def test_the_company_endpoint_fails_three_ways_and_comes_back(rig: FaultRi
     facts = await run_stream(stream, endpoint_outage, at_least=30)
     counts = await settle_and_check(rig, stream, "webhook_endpoint_down", facts, *before)
     # The outage was seen by notification: attempts that failed each way, all in the delivery log.
-    failures = Counter()
+    failures: Counter[str] = Counter()
     async for delivery in rig.stores.dbs["notification"].deliveries.find(
             {"number": {"$in": list(stream.numbers(known=True))}}):
         for attempt in delivery["attempts"]:

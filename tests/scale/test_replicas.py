@@ -197,7 +197,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
             if entry["evidence_id"]:
                 assert [ref["evidence_id"] for ref in cases[entry["number"]]["evidence"]] == [entry["evidence_id"]]
 
-        hops = {"screened": [], "forwarded": []}
+        hops: dict[str, list[float]] = {"screened": [], "forwarded": []}
         for case in cases.values():
             at = {entry["action"]: entry["at"] for entry in case["timeline"]}
             decided = at.get("accept") or at.get("reject")

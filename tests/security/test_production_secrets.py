@@ -23,6 +23,7 @@ import pytest
 from devstack import processes, standins
 from dotenv import dotenv_values
 from evidence.config import Settings as EvidenceSettings
+from greenchannel.settings import ServiceSettings
 from intake.config import Settings as IntakeSettings
 from notification.config import Settings as NotificationSettings
 from pymongo import AsyncMongoClient
@@ -31,7 +32,7 @@ from routing.config import Settings as RoutingSettings
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = {"intake": IntakeSettings, "evidence": EvidenceSettings, "routing": RoutingSettings,
+SETTINGS: dict[str, type[ServiceSettings]] = {"intake": IntakeSettings, "evidence": EvidenceSettings, "routing": RoutingSettings,
             "notification": NotificationSettings}
 # A process that refuses to start must be gone long before this (it takes about a second and a half, most of
 # it importing the service); generous for a machine shared with other test runs.
@@ -48,7 +49,7 @@ INTERNAL_PROBES = {
 
 
 def declared(service: str) -> dict:
-    return SETTINGS[service].secret_rules
+    return dict(SETTINGS[service].secret_rules)
 
 
 def required(service: str) -> set[str]:
@@ -90,7 +91,7 @@ def short_secrets(service: str) -> dict[str, str]:
 def published_secrets(service: str) -> dict[str, str]:
     """The compose demo's values (published in deploy/compose/dev-secrets)."""
     values = dotenv_values(ROOT / "deploy" / "compose" / "dev-secrets" / f"{service}.env")
-    return {key: value for key, value in values.items() if key.lower() in declared(service)}
+    return {key: value for key, value in values.items() if value is not None and key.lower() in declared(service)}
 
 
 CASES = {"missing": lambda service: {}, "too-short": short_secrets, "published": published_secrets}
@@ -117,7 +118,7 @@ def refusal_names(log: str) -> set[str]:
 
 
 async def database_names(mongo_url: str) -> set[str]:
-    client = AsyncMongoClient(mongo_url)
+    client: AsyncMongoClient[dict] = AsyncMongoClient(mongo_url)
     try:
         return set(await client.list_database_names())
     finally:

@@ -7,6 +7,7 @@ passes axe at phone and desktop widths, the results page in English too."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -89,7 +90,7 @@ async def published(platform) -> Published:
                                        json={"rating": 5, "comment": "退款很快"})
     assert rated.status_code == 200, rated.text
     for number in (relieved, explained):
-        await until(lambda number=number: _public_in_cluster(platform, number, len(COMPLAINANTS)), timeout=60,
+        await until(functools.partial(_public_in_cluster, platform, number, len(COMPLAINANTS)), timeout=60,
                     what=f"{number} published in its cluster of three")
     return Published(relieved, explained, unanswered)
 
@@ -372,7 +373,7 @@ async def test_two_similar_complaints_are_not_called_a_collective_complaint(open
         assert answer.status_code == 201, answer.text
         filed.append((answer.json()["number"], answer.json()["access_code"]))
     for number, code in filed:
-        await until(lambda number=number, code=code: _forwarded(platform, number, code), timeout=60,
+        await until(functools.partial(_forwarded, platform, number, code), timeout=60,
                     what=f"{number} forwarded")
     company = await company_key(platform, PAIR_COMPANY_ID)
     for number, _ in filed:
@@ -380,7 +381,7 @@ async def test_two_similar_complaints_are_not_called_a_collective_complaint(open
                                               json={"response_type": "explained", "text": "续费规则已在服务协议中说明。"})
         assert answered.status_code == 200, answered.text
     for number, _ in filed:
-        await until(lambda number=number: _public_in_cluster(platform, number, 2), timeout=60,
+        await until(functools.partial(_public_in_cluster, platform, number, 2), timeout=60,
                     what=f"{number} published in a pair")
     record = (await platform.intake.get(f"/v1/public/complaints/{filed[0][0]}")).json()
     assert record["cluster"]["size"] == 2 and record["cluster"]["collective"] is False

@@ -1,5 +1,5 @@
-"""Evidence samples made here, small and real (images from Pillow, office files from zipfile, media headers by
-the spec), and the evidence service served on a real port against nanio, SecantusDB and RabbitMQ.
+"""Evidence samples made here, small and real (images from Pillow, office files from zipfile, media headers as
+their formats define them), and the evidence service served on a real port against nanio, SecantusDB and RabbitMQ.
 
 A test module gets its own database, bucket and app; it tunes the service with a module-level
 ``EVIDENCE_SETTINGS`` dict (e.g. short clean-up times).

@@ -12,6 +12,7 @@ events carry masked values and keyed hashes only.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Literal
@@ -57,8 +58,10 @@ class CloudEvent(BaseModel):
             data=data.model_dump(mode="json"),
         )
 
-    def payload(self, model: type[EventData]) -> EventData:
-        """Parse ``data`` as ``model``; raises ``pydantic.ValidationError`` on a contract violation."""
+    def payload(self, model: builtins.type[EventData]) -> EventData:
+        """Parse ``data`` as ``model``; raises ``pydantic.ValidationError`` on a contract violation.
+
+        (``builtins.type``: inside this class ``type`` is the event type field.)"""
         return model.model_validate(self.data)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -32,7 +33,7 @@ def health_router(
         status = dict(zip(named, ("ok" if ok else "unavailable" for ok in results)))
         degraded = sorted(name for name, ok in zip(named, results) if not ok and name in degradable)
         ready = all(ok or name in degradable for name, ok in zip(named, results))
-        body = {"status": ("degraded" if degraded else "ready") if ready else "not_ready", "checks": status}
+        body: dict[str, Any] = {"status": ("degraded" if degraded else "ready") if ready else "not_ready", "checks": status}
         if degraded:
             body["degraded"] = degraded
         return JSONResponse(body, status_code=200 if ready else 503)

@@ -25,7 +25,7 @@ def fingerprint(body: Any) -> str:
 
 
 class IdempotencyStore:
-    def __init__(self, db: AsyncDatabase, collection: str = "idempotency_keys") -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], collection: str = "idempotency_keys") -> None:
         self.collection = db[collection]
 
     async def ensure_indexes(self) -> None:
@@ -37,17 +37,18 @@ class IdempotencyStore:
             raise Problem(400, "invalid_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.")
         return f"{scope}:{key}"
 
-    async def replay(self, scope: str, key: str, body_fingerprint: str) -> dict | None:
+    async def replay(self, scope: str, key: str, body_fingerprint: str) -> dict[str, Any] | None:
         """The stored response for this key, ``None`` if the key is new; 422 if it was used for another body."""
         record = await self.collection.find_one({"_id": self.record_id(scope, key)})
         if record is None:
             return None
         if record["fingerprint"] != body_fingerprint:
             raise Problem(422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request body.")
-        return record["response"]
+        response: dict[str, Any] = record["response"]
+        return response
 
     async def remember(
-        self, scope: str, key: str, body_fingerprint: str, response: dict, expires_at: datetime, session: AsyncClientSession
+        self, scope: str, key: str, body_fingerprint: str, response: dict[str, Any], expires_at: datetime, session: AsyncClientSession
     ) -> None:
         """Store the answer inside the effect's transaction; a concurrent twin fails on the unique ``_id``."""
         await self.collection.insert_one(

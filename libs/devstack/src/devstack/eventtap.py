@@ -41,7 +41,7 @@ class EventTap:
             channel = await self.connection.channel()
             try:
                 queue = await channel.declare_queue(queue_name, passive=True)
-                if queue.declaration_result.consumer_count >= 1:
+                if (queue.declaration_result.consumer_count or 0) >= 1:
                     await channel.close()
                     return
                 await channel.close()

@@ -129,7 +129,7 @@ class FilingStream:
     def numbers(self, *, known: bool | None = None) -> set[str]:
         """The numbers filed: all, those to known companies (``known=True``) or to unknown ones."""
         return {filing.number for filing in self.answered
-                if known is None or (filing.company_id is not None) == known}
+                if filing.number is not None and (known is None or (filing.company_id is not None) == known)}
 
     def during(self, phase: str) -> list[Filing]:
         return [filing for filing in self.answered if filing.phase == phase]

@@ -131,7 +131,7 @@ class PlatformStores:
     async def census(self) -> dict[str, int]:
         return await census(self.dbs)
 
-    async def stored_twice(self, numbers: Iterable[str]) -> dict[str, int]:
+    async def stored_twice(self, numbers: Iterable[str]) -> dict[str, Any]:
         """What must be zero after any fault: filings stored as two complaints, and effects applied twice.
 
         * ``complaints_filed_twice``: titles (unique per filing) held by more than one complaint;
@@ -159,7 +159,7 @@ class PlatformStores:
         deliveries = await notification.deliveries.aggregate([
             {"$match": {"number": {"$in": numbers}, "event_type": FORWARDING_WEBHOOK_TYPE}},
             {"$group": {"_id": "$number", "n": {"$sum": 1}}}, {"$match": {"n": {"$gt": 1}}}])
-        attached = Counter()
+        attached: Counter[str] = Counter()
         async for record in evidence.evidence.find({"number": {"$in": numbers}}, projection={"number": 1}):
             attached[record["number"]] += 1
         counted = {row["_id"]: row["files"] async for row in evidence.complaint_files.find({"_id": {"$in": numbers}})}

@@ -27,6 +27,9 @@ ADMIN_TOKEN = "test-admin-token"  # notification's: setting webhook endpoints an
 INTERNAL_TOKEN = "test-internal-token"
 # What the harness changes in routing's defaults (see ``running_platform``).
 ROUTING_TEST_SETTINGS: dict[str, Any] = {"duplicate_window_days": 0}
+# With `fast`: short polls and retries, so a test waits for the platform in tenths of a second.
+FAST_NOTIFICATION: dict[str, Any] = {"webhook_retry_schedule_s": [0, 0.2, 0.5, 1, 2], "delivery_poll_interval_s": 0.2}
+FAST_INTAKE: dict[str, Any] = {"statistics_fold_interval_s": 0.2}
 
 
 @contextlib.contextmanager
@@ -89,7 +92,7 @@ async def running_platform(
     from routing.main import create_app as routing_app
 
     # The test tokens and the services' default keys are published: development mode.
-    common = {"mongo_url": mongo_url, "internal_host": "127.0.0.1", "operator_token": OPERATOR_TOKEN,
+    common: dict[str, Any] = {"mongo_url": mongo_url, "internal_host": "127.0.0.1", "operator_token": OPERATOR_TOKEN,
               "admin_token": ADMIN_TOKEN,
               "internal_token": INTERNAL_TOKEN, "log_level": log_level, "greenchannel_env": "development", **broker}
     if fast:
@@ -110,12 +113,12 @@ async def running_platform(
             "notification": notification_app(NotificationSettings(
                 **common, internal_port=internal_ports["notification"], mongo_db=f"{db_prefix}_notification",
                 webhook_allow_private_targets=True, intake_url=f"http://127.0.0.1:{internal_ports['intake']}", smtp_host="127.0.0.1", smtp_port=smtp_port,
-                **({"webhook_retry_schedule_s": [0, 0.2, 0.5, 1, 2], "delivery_poll_interval_s": 0.2} if fast else {}))),
+                **(FAST_NOTIFICATION if fast else {}))),
         }
         urls = {name: await stack.enter_async_context(serve(app)) for name, app in apps.items()}
         apps["intake"] = intake_app(IntakeSettings(
             **common, internal_port=internal_ports["intake"], mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"],
-            notification_url=urls["notification"], **({"statistics_fold_interval_s": 0.2} if fast else {}),
+            notification_url=urls["notification"], **(FAST_INTAKE if fast else {}),
             **(intake_settings or {})))
         urls["intake"] = await stack.enter_async_context(serve(apps["intake"], port=intake_port))
         clients = {

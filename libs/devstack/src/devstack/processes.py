@@ -379,7 +379,7 @@ async def queue_counts(amqp_url: str, queues: Iterable[str]) -> dict[str, tuple[
             try:
                 declared = await channel.declare_queue(name, passive=True)
                 result = declared.declaration_result
-                counts[name] = (result.message_count, result.consumer_count)
+                counts[name] = (result.message_count or 0, result.consumer_count or 0)
                 await channel.close()
             except aio_pika.exceptions.ChannelClosed:
                 counts[name] = (0, 0)

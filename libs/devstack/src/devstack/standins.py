@@ -296,10 +296,11 @@ class RabbitNode:
 
     def stop(self, timeout: float = 60.0) -> None:
         """A clean stop: the start script's SIGTERM handler stops the broker and waits for it."""
-        if self.running:
-            self.process.send_signal(signal.SIGTERM)
+        process = self.process
+        if self.running and process is not None:
+            process.send_signal(signal.SIGTERM)
             try:
-                self.process.wait(timeout)
+                process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
         self._reap_group()

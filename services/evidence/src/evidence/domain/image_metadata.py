@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import warnings
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
@@ -101,8 +101,8 @@ def carries_metadata(image: Image.Image) -> bool:
 
 
 def _rewrite(image: Image.Image, target: BinaryIO, fmt: str, frames: int) -> None:
-    kept = {key: image.info[key] for key in KEPT_INFO if key in image.info}
-    options: dict = {key: kept[key] for key in ("icc_profile", "dpi") if key in kept}
+    kept: dict[str | tuple[int, int], Any] = {key: image.info[key] for key in KEPT_INFO if key in image.info}
+    options: dict[str, Any] = {key: kept[key] for key in ("icc_profile", "dpi") if key in kept}
     if frames > 1:
         # Animations keep their frames; orientation tags on animations are not something phones write.
         image.info = kept
@@ -113,11 +113,13 @@ def _rewrite(image: Image.Image, target: BinaryIO, fmt: str, frames: int) -> Non
     clean.save(target, fmt, exif=b"", **options, **_format_options(image, fmt))
 
 
-def _format_options(original: Image.Image, fmt: str) -> dict:
+def _format_options(original: Image.Image, fmt: str) -> dict[str, Any]:
     if fmt == "JPEG":
-        options: dict = {"progressive": "progressive" in original.info}
-        if getattr(original, "quantization", None):
-            options["qtables"] = original.quantization
+        options: dict[str, Any] = {"progressive": "progressive" in original.info}
+        # Quantization tables exist only on an image read from a JPEG file.
+        quantization = getattr(original, "quantization", None)
+        if quantization:
+            options["qtables"] = quantization
             sampling = JpegImagePlugin.get_sampling(original)
             if sampling != -1:
                 options["subsampling"] = sampling

@@ -86,7 +86,8 @@ class SizeLimits:
     video: int
 
     def for_kind(self, kind: Kind) -> int:
-        return getattr(self, kind.value)
+        limit: int = getattr(self, kind.value)
+        return limit
 
     @property
     def largest(self) -> int:

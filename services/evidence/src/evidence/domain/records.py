@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 #: Complaint numbers as intake issues them: letters, digits, ``-`` and ``_``. The number is the
 #: storage key's prefix, so anything else (``/``, ``..``) is refused before it gets near storage.
@@ -48,9 +49,9 @@ class EvidenceRecord:
     #: The upload this file came from (the presigned upload's id, or the id of a direct upload attempt).
     upload_id: str | None = None
     #: The last operator re-verification: ``{"ok", "sha256", "size", "verified_at"}``.
-    last_verification: dict | None = None
+    last_verification: dict[str, Any] | None = None
 
-    def receipt(self) -> dict:
+    def receipt(self) -> dict[str, Any]:
         """The integrity receipt: what was received and stored, when, and their SHA-256."""
         return {
             "evidence_id": self.evidence_id,
@@ -66,5 +67,5 @@ class EvidenceRecord:
             "status": self.status,
         }
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)

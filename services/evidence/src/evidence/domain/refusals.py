@@ -6,6 +6,8 @@ carries a ``detail`` fit for an event: types and sizes, never a filename or othe
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class EvidenceRefused(Exception):
     """An upload that breaks a rule; ``code`` is the stable machine-readable reason, ``status`` its HTTP answer."""
@@ -17,7 +19,7 @@ class EvidenceRefused(Exception):
         super().__init__(detail)
         self.detail = detail
 
-    def problem_extra(self) -> dict:
+    def problem_extra(self) -> dict[str, Any]:
         return {}
 
 
@@ -29,7 +31,7 @@ class EvidenceTooLarge(EvidenceRefused):
         super().__init__(detail)
         self.limit = limit
 
-    def problem_extra(self) -> dict:
+    def problem_extra(self) -> dict[str, Any]:
         return {"limit_bytes": self.limit}
 
 
@@ -56,7 +58,7 @@ class TooManyEvidenceFiles(EvidenceRefused):
         super().__init__(detail)
         self.limit = limit
 
-    def problem_extra(self) -> dict:
+    def problem_extra(self) -> dict[str, Any]:
         return {"limit_files": self.limit}
 
 

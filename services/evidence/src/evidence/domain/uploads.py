@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from evidence.domain.inspection import InspectedContent
 from evidence.domain.refusals import DigestMismatch, SizeMismatch
@@ -51,7 +52,7 @@ class UploadRecord:
     reason: str | None = None
     reason_detail: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 

@@ -40,7 +40,7 @@ class Backoff:
         if failures <= self.free:
             return 0.0
         # Capped in the exponent too: a counter in the thousands must not overflow a float.
-        return min(self.max_s, self.base_s * 2 ** min(failures - self.free - 1, 64))
+        return min(self.max_s, self.base_s * 2.0 ** min(failures - self.free - 1, 64))
 
     def under_attack(self) -> Backoff:
         return Backoff(min(self.free, FREE_FAILURES_UNDER_ATTACK), self.base_s, self.max_s)

@@ -103,4 +103,4 @@ _MASKS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone, "
 
 def mask_identity(identity: Mapping[str, str | None]) -> dict[str, str | None]:
     """Every identity field masked (张三 -> 张*, 11010519491231002X -> 1101**********002X); absent ones stay None."""
-    return {name: _MASKS[name](identity[name]) if identity.get(name) else None for name in IDENTITY_FIELDS}
+    return {name: _MASKS[name](value) if (value := identity.get(name)) else None for name in IDENTITY_FIELDS}

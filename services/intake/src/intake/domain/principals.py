@@ -44,7 +44,7 @@ class Principal:
 def may_read(principal: Principal, case: dict[str, Any]) -> bool:
     match principal.kind:
         case Kind.GUEST:
-            return case["number"] == principal.id
+            return bool(case["number"] == principal.id)
         case Kind.COMPLAINANT:
             return case.get("account_id") == principal.id
         case Kind.COMPANY:

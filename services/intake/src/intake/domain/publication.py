@@ -33,8 +33,12 @@ def due_unanswered(case: Mapping[str, Any]) -> bool:
     return not case.get("published_at") and case["status"] in AWAITING_ANSWER and case.get("response") is None
 
 
-def _day(value: datetime | None) -> str | None:
-    return china_day(value).isoformat() if value is not None else None
+def _day(value: datetime) -> str:
+    return china_day(value).isoformat()
+
+
+def _day_if(value: datetime | None) -> str | None:
+    return _day(value) if value is not None else None
 
 
 def appeal_outcome(case: Mapping[str, Any]) -> str | None:
@@ -42,7 +46,8 @@ def appeal_outcome(case: Mapping[str, Any]) -> str | None:
     if not case.get("appeal"):
         return None
     if case.get("closure"):
-        return case["closure"]["outcome"]
+        outcome: str = case["closure"]["outcome"]
+        return outcome
     return "reforwarded" if case.get("round", 1) > 1 else "pending"
 
 
@@ -50,8 +55,10 @@ def first_forwarding(case: Mapping[str, Any]) -> datetime | None:
     """When the case first reached a company: a re-forwarding after an appeal moves ``forwarded_at``."""
     for entry in case.get("timeline", []):
         if entry.get("action") == "forward":
-            return entry["at"]
-    return case.get("forwarded_at")
+            at: datetime = entry["at"]
+            return at
+    forwarded_at: datetime | None = case.get("forwarded_at")
+    return forwarded_at
 
 
 def order_key(published_on: str, number: str) -> str:
@@ -74,7 +81,7 @@ def public_record(case: Mapping[str, Any], complainant_name: str | None) -> dict
         "company_name": case.get("company_name"),
         "category": case.get("category"),
         "filed_on": _day(case["submitted_at"]),
-        "forwarded_on": _day(first_forwarding(case)),
+        "forwarded_on": _day_if(first_forwarding(case)),
         "responded_on": _day(answer["at"]) if answer else None,
         "published_on": published_on,
         "published_at": case["published_at"],

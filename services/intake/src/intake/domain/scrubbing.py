@@ -329,13 +329,13 @@ def scrub(text: str, *, names: Iterable[str] = ()) -> str:
     folded = fold(text)
     spans = [(start, end, MASK) for start, end in _number_spans(folded) + _address_spans(folded)]
     spans += [(start, end, NAME_MASK) for start, end in _name_spans(folded, names)]
-    merged: list[list] = []
+    merged: list[tuple[int, int, str]] = []
     for start, end, mask in sorted(spans):
         if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-            merged[-1][2] = MASK if MASK in (mask, merged[-1][2]) else NAME_MASK
+            last_start, last_end, last_mask = merged[-1]
+            merged[-1] = (last_start, max(last_end, end), MASK if MASK in (mask, last_mask) else NAME_MASK)
         else:
-            merged.append([start, end, mask])
+            merged.append((start, end, mask))
     out, position = [], 0
     for start, end, mask in merged:
         out += [text[position:start], mask]

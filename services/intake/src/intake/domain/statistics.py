@@ -117,8 +117,9 @@ def delta(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> 
     for rollup in ROLLUPS:
         documents: dict[str, tuple[dict[str, Any], dict[str, int]]] = {}
         for doc_id in {*old.get(rollup, {}), *new.get(rollup, {})}:
-            key, added = new.get(rollup, {}).get(doc_id, (None, {}))
-            old_key, removed = old.get(rollup, {}).get(doc_id, (None, {}))
+            # A document is in one of the two at least, so one of the keys is not empty.
+            key, added = new.get(rollup, {}).get(doc_id, ({}, {}))
+            old_key, removed = old.get(rollup, {}).get(doc_id, ({}, {}))
             change = Counter(added)
             change.subtract(removed)
             increments = {field: value for field, value in change.items() if value}
@@ -203,7 +204,7 @@ ASCENDING_IS_BETTER = {"per_million_users": True, "volume": True, "timely_rate":
 def ranked(cards: Iterable[dict[str, Any]], order_by: str) -> list[dict[str, Any]]:
     ascending = ASCENDING_IS_BETTER[order_by]
 
-    def order(card: dict[str, Any]) -> tuple:
+    def order(card: dict[str, Any]) -> tuple[bool, float, str]:
         value = card[order_by]
         return (value is None, (value if ascending else -value) if value is not None else 0, card["company_id"])
 

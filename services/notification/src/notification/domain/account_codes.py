@@ -8,6 +8,7 @@ login has an account already; the login has none). Simplified Chinese first, Eng
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
 from greenchannel.contracts import CodeNotice, CodePurpose
 
@@ -51,6 +52,8 @@ def code_message(purpose: CodePurpose, notice: CodeNotice, minutes: int) -> Code
             en = (f"Someone, probably you, asked for a {purpose_en} code for this login, but it has no account. "
                   "To use an account on the platform, register first. If it was not you, ignore this.")
             title_zh, title_en = "未找到账户", "No account for this login"
+        case _:
+            assert_never(notice.notice)
     return CodeMessage(
         subject=f"{SITE_ZH}：{title_zh} | {SITE_EN}: {title_en}",
         text=f"{title_zh}\n\n{zh}\n\n--\n\n{title_en}\n\n{en}\n",

@@ -95,7 +95,7 @@ class MessageFacts:
 
 def facts_of(data: EventData, company_name: str | None) -> MessageFacts:
     """The facts of an event; ``company_name`` is the one notification last learnt for the complaint."""
-    number: str = data.number  # type: ignore[attr-defined] - every event with a message names its complaint
+    number: str = data.number  # type: ignore[attr-defined]  # every event with a message names its complaint
     match data:
         case ComplaintAccepted():
             return MessageFacts(number, company_name=data.company_name)

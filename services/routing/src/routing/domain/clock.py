@@ -210,21 +210,24 @@ class Clock(BaseModel):
     def next_check_at(self) -> datetime | None:
         """The first instant at which the watchdog has something to decide for this clock; ``None`` if never."""
         instants: list[datetime] = []
+        # A pending reminder, deadline or publication always has its day (scheduled together).
+        reminder_on, due, publication_on = self.reminder_on, self.due, self.publication_on
+        reminder = self.kind == RESPONSE and self.reminder_pending
         if self.state == "running":
-            if self.kind == RESPONSE and self.reminder_pending:
-                instants.append(start_of_day(self.reminder_on))  # type: ignore[arg-type]
-            if self.overdue_pending:
-                instants.append(start_of_day(self.due + timedelta(days=1)))  # type: ignore[operator]
+            if reminder and reminder_on is not None:
+                instants.append(start_of_day(reminder_on))
+            if self.overdue_pending and due is not None:
+                instants.append(start_of_day(due + timedelta(days=1)))
         elif self.state == "paused":
             paused_on = self.paused_on
             # A paused count does not advance: only what was reached by the pause date can still be due.
             if paused_on is not None:
-                if self.kind == RESPONSE and self.reminder_pending and self.reminder_on <= paused_on:  # type: ignore[operator]
-                    instants.append(start_of_day(self.reminder_on))  # type: ignore[arg-type]
-                if self.overdue_pending and self.due < paused_on:  # type: ignore[operator]
-                    instants.append(start_of_day(self.due + timedelta(days=1)))  # type: ignore[operator]
-        if self.publication_pending:
-            instants.append(start_of_day(self.publication_on))  # type: ignore[arg-type]
+                if reminder and reminder_on is not None and reminder_on <= paused_on:
+                    instants.append(start_of_day(reminder_on))
+                if self.overdue_pending and due is not None and due < paused_on:
+                    instants.append(start_of_day(due + timedelta(days=1)))
+        if self.publication_pending and publication_on is not None:
+            instants.append(start_of_day(publication_on))
         if self.quiet_period is not None and self.quiet_period.state == "waiting":
             instants.append(self.quiet_period.ends_at)
         return min(instants) if instants else None
@@ -265,7 +268,7 @@ class ClockRules:
         day, count = start, 0
         while count < n:
             day += timedelta(days=1)
-            if self.calendar.is_working_day(day) and not any(begin < day <= end for begin, end in closed):  # type: ignore[operator]
+            if self.calendar.is_working_day(day) and not any(begin < day <= end for begin, end in closed):
                 count += 1
         return day
 
@@ -316,7 +319,8 @@ class ClockRules:
             )
             if response is not None and not redirected:
                 return Outcome.ignore("the response clock was started before")
-            length, reason, superseded = self.response_working_days, "started", "redirected"
+            length, superseded = self.response_working_days, "redirected"
+            reason: Literal["started", "reforwarded"] = "started"
         else:
             if response is not None and response.round >= event.round:
                 return Outcome.ignore(f"round {event.round} was started before")
@@ -482,7 +486,7 @@ class ClockRules:
         used = self.calendar.working_days_between(clock.started_on, stopped_on) - paused
         return [SlaClockStopped(
             number=clock.number, company_id=clock.company_id, kind=clock.kind, round=clock.round,
-            reason=clock.stop_reason, due=clock.due, working_days_used=max(used, 0),  # type: ignore[arg-type]
+            reason=clock.stop_reason, due=clock.due, working_days_used=max(used, 0),
             paused_working_days=paused, stopped_at=clock.stopped_at,
         )]
 
