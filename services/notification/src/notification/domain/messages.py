@@ -55,21 +55,22 @@ def _response_overdue(data: EventData) -> str | None:
     return data.EVENT_TYPE if data.kind == "response" else None
 
 
-# Event type -> the key of the text the complainant gets, or None when this event makes no message.
-COMPLAINANT_MESSAGES: dict[str, Callable[[EventData], str | None]] = {
-    ComplaintAccepted.EVENT_TYPE: _event_type,
-    ComplaintRejected.EVENT_TYPE: _event_type,
-    ComplaintForwarded.EVENT_TYPE: _forwarded,
-    ComplaintInfoRequested.EVENT_TYPE: _event_type,
-    ComplaintResponded.EVENT_TYPE: _event_type,
-    ComplaintAppealed.EVENT_TYPE: _event_type,
-    ComplaintClosed.EVENT_TYPE: _event_type,
-    ComplaintWithdrawn.EVENT_TYPE: _event_type,
-    ComplaintRedirected.EVENT_TYPE: _event_type,
-    SlaOverdue.EVENT_TYPE: _response_overdue,
+# The contract of each event that may make a message -> the key of the text the complainant gets, or None when
+# this event makes no message; notification subscribes to these models.
+COMPLAINANT_MESSAGES: dict[type[EventData], Callable[[EventData], str | None]] = {
+    ComplaintAccepted: _event_type,
+    ComplaintRejected: _event_type,
+    ComplaintForwarded: _forwarded,
+    ComplaintInfoRequested: _event_type,
+    ComplaintResponded: _event_type,
+    ComplaintAppealed: _event_type,
+    ComplaintClosed: _event_type,
+    ComplaintWithdrawn: _event_type,
+    ComplaintRedirected: _event_type,
+    SlaOverdue: _response_overdue,
 }
 
-REQUIRED_TEXT_KEYS = frozenset(COMPLAINANT_MESSAGES) | {REFORWARDED_TEXT}
+REQUIRED_TEXT_KEYS = frozenset(model.EVENT_TYPE for model in COMPLAINANT_MESSAGES) | {REFORWARDED_TEXT}
 
 # The moments the complainant has to act or learns the result: worth a text message as well.
 SMS_KINDS = frozenset({ComplaintInfoRequested.EVENT_TYPE, ComplaintResponded.EVENT_TYPE, ComplaintClosed.EVENT_TYPE})
@@ -77,7 +78,7 @@ SMS_KINDS = frozenset({ComplaintInfoRequested.EVENT_TYPE, ComplaintResponded.EVE
 
 def message_text_key(data: EventData) -> str | None:
     """The text the complainant gets for ``data`` (a parsed integration event), or ``None``."""
-    choose = COMPLAINANT_MESSAGES.get(data.EVENT_TYPE)
+    choose = COMPLAINANT_MESSAGES.get(type(data))
     return choose(data) if choose is not None else None
 
 
