@@ -248,11 +248,18 @@ class Outcome:
         return cls(ignored=reason)
 
 
+#: The working days a company has to answer a forwarded complaint (and a re-forwarding that names no period of its
+#: own), and the platform to mediate an appeal: the defaults of RESPONSE_WORKING_DAYS and APPEAL_WORKING_DAYS. The
+#: one place the platform's "10 working days" is set; the others learn the dates from routing's events.
+RESPONSE_WORKING_DAYS = 10
+APPEAL_WORKING_DAYS = 10
+
+
 @dataclass(frozen=True)
 class ClockRules:
     calendar: WorkingDayCalendar
-    response_working_days: int = 10
-    appeal_working_days: int = 10
+    response_working_days: int = RESPONSE_WORKING_DAYS
+    appeal_working_days: int = APPEAL_WORKING_DAYS
     reminder_working_day: int = 7
     quiet_period: timedelta = timedelta(days=15)
     publication_working_days: int = 15

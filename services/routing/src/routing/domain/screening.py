@@ -1,8 +1,8 @@
 """The screening decision on a submitted complaint: accepted for a known company with a response deadline, or rejected.
 
-The company has 10 working days to answer, counted from the day after screening on the Chinese
-working-day calendar (the screening day itself does not count). A complaint that nearly repeats
-one the same complainant filed against the same company shortly before (``domain/similarity.py``)
+The company has ``response_working_days`` (``RESPONSE_WORKING_DAYS``, 10, by default) to answer, counted from the
+day after screening on the Chinese working-day calendar (the screening day itself does not count). A complaint that
+nearly repeats one the same complainant filed against the same company shortly before (``domain/similarity.py``)
 is rejected as a ``duplicate`` with the original's number.
 """
 
