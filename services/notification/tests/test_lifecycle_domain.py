@@ -27,6 +27,7 @@ from greenchannel.contracts import (
     SlaReminder,
     WebhookType,
 )
+from notification.adapters.message_texts import packaged_texts
 from notification.domain.company_webhooks import COMPANY_WEBHOOKS, CompanyWebhook, company_webhook
 from notification.domain.dispatches import email_subject, email_text, mask_phone, sms_text
 from notification.domain.messages import (
@@ -37,7 +38,6 @@ from notification.domain.messages import (
     MessageTexts,
     facts_of,
     message_text_key,
-    packaged_texts,
 )
 from notification.domain.pagination import InvalidCursor, decode_cursor, encode_cursor
 

@@ -22,6 +22,7 @@ from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.dispatches import DispatchRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.mailer import SmtpMailer, SmtpSettings
+from notification.adapters.message_texts import packaged_texts
 from notification.adapters.messages import CompanyNames, MessageRepository
 from notification.adapters.metrics import refresh_delivery_metrics
 from notification.adapters.resolver import TargetGuard
@@ -32,7 +33,10 @@ from notification.api import deliveries as deliveries_api
 from notification.api import endpoints as endpoints_api
 from notification.api import messages as messages_api
 from notification.config import Settings
-from notification.domain.messages import packaged_texts
+from notification.core.alerts import AlertAcknowledgement
+from notification.core.deliveries import Redelivery
+from notification.core.endpoints import WebhookEndpoints
+from notification.core.messages import MessageReading
 from notification.handlers.access import GuessingAlertHandler
 from notification.handlers.accounts import AccountCodeHandler
 from notification.handlers.lifecycle import LifecycleEventHandler
@@ -60,6 +64,10 @@ class Container:
     lifecycle: LifecycleEventHandler
     account_codes: AccountCodeHandler
     guessing_alerts: GuessingAlertHandler
+    webhook_endpoints: WebhookEndpoints
+    redelivery: Redelivery
+    message_reading: MessageReading
+    alert_acknowledgement: AlertAcknowledgement
 
 
 def _mailer(settings: Settings) -> SmtpMailer | None:
@@ -161,6 +169,12 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
             wake_dispatch_worker=dispatcher.wake,
         ),
         guessing_alerts=GuessingAlertHandler(runtime, alerts),
+        webhook_endpoints=WebhookEndpoints(
+            endpoints=endpoints, deliveries=deliveries, guard=guard, wake_delivery_worker=worker.wake
+        ),
+        redelivery=Redelivery(deliveries=deliveries, wake_delivery_worker=worker.wake),
+        message_reading=MessageReading(messages),
+        alert_acknowledgement=AlertAcknowledgement(alerts),
     )
     part.check_all_used()
     return container

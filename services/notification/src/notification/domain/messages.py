@@ -10,12 +10,9 @@ where the complainant reads it after signing in, and never travels by e-mail or 
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from greenchannel.contracts import (
@@ -179,10 +176,3 @@ class MessageTexts:
                         for language in LANGUAGES if not self.fallback.get("company_name", {}).get(language))
         if problems:
             raise InvalidMessageTexts("; ".join(problems))
-
-
-@cache
-def packaged_texts() -> MessageTexts:
-    """The texts shipped with the service (``notification/domain/message_texts.toml``)."""
-    raw = resources.files("notification.domain").joinpath("message_texts.toml").read_text(encoding="utf-8")
-    return MessageTexts(tomllib.loads(raw))

@@ -17,7 +17,6 @@ from greenchannel.telemetry import record_work
 from notification.adapters.alerts import AlertRepository
 from notification.domain.alerts import dead_letters_alert_due, dead_letters_growing
 
-
 SERVICES = ("intake", "routing", "notification", "evidence")
 
 
