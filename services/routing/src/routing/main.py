@@ -27,6 +27,7 @@ from routing.api import clusters as clusters_api
 from routing.api import decisions as decisions_api
 from routing.api import directory as directory_api
 from routing.config import Settings
+from routing.core.directory import DirectoryEditing
 from routing.domain.calendar import WorkingDayCalendar
 from routing.domain.categories import Category
 from routing.domain.clock import ClockRules
@@ -53,6 +54,7 @@ class Container:
     clock_events: ClockEventHandler
     watchdog: Watchdog
     band_pruning: BandPruning
+    directory_editing: DirectoryEditing
 
 
 def build(settings: Settings, now: Callable[[], datetime], overrides: Overrides | None = None) -> Container:
@@ -118,6 +120,7 @@ def build(settings: Settings, now: Callable[[], datetime], overrides: Overrides 
             window=similarity_rules.cluster_window,
             interval_s=settings.band_pruning_interval_s,
         ),
+        directory_editing=DirectoryEditing(companies),
     )
     part.check_all_used()
     return container
