@@ -13,9 +13,9 @@ from datetime import datetime
 from greenchannel.contracts import ComplaintScreened
 
 from routing.domain.calendar import WorkingDayCalendar, local_date
+from routing.domain.clock import RESPONSE_WORKING_DAYS
 from routing.domain.directory import Resolution
 
-RESPONSE_WORKING_DAYS = 10
 REJECT_COMPANY_UNKNOWN = "company_unknown"
 REJECT_DUPLICATE = "duplicate"
 
