@@ -40,6 +40,9 @@ from greenchannel.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+#: The services that consume events, each with its queues (:func:`queue_names`) and so its dead letters.
+CONSUMERS = ("intake", "routing", "notification", "evidence")
+
 RETRY_COUNT_HEADER = "x-retry-count"
 DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason"
 DEAD_LETTER_QUEUE_HEADER = "x-original-queue"

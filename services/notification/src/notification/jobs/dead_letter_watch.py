@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from greenchannel.messaging import CONSUMERS
 from greenchannel.periodic import every
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import record_work
 
 from notification.adapters.alerts import AlertRepository
 from notification.domain.alerts import dead_letters_alert_due, dead_letters_growing
-
-SERVICES = ("intake", "routing", "notification", "evidence")
 
 
 class DeadLetterWatch:
@@ -38,7 +37,7 @@ class DeadLetterWatch:
             return []
         raised = []
         prefix = self.runtime.settings.queue_prefix
-        for service in SERVICES:
+        for service in CONSUMERS:
             queue = f"{prefix}.{service}.dlq"
             depth = await self.runtime.broker.queue_depth(queue)
             if depth is None:
