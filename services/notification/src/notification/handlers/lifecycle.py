@@ -17,11 +17,11 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from greenchannel.contracts import EVENT_MODELS, CloudEvent, ComplaintAccepted, EventData, SlaOverdue
+from greenchannel.contracts import CloudEvent, ComplaintAccepted, EventData, SlaOverdue
 from greenchannel.messaging import ContractViolation
+from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import propagate
-from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from notification.adapters.alerts import AlertRepository
@@ -44,8 +44,10 @@ from notification.domain.messages import (
 
 log = logging.getLogger(__name__)
 
-# The routing keys this handler is subscribed to: every event that makes a webhook or a message.
-CONSUMED_EVENT_TYPES = tuple(sorted(set(COMPANY_WEBHOOKS) | set(COMPLAINANT_MESSAGES)))
+# The contracts this handler is subscribed to: every event that may make a webhook or a message.
+CONSUMED_EVENTS: tuple[type[EventData], ...] = tuple(
+    sorted(set(COMPANY_WEBHOOKS) | set(COMPLAINANT_MESSAGES), key=lambda model: model.EVENT_TYPE)
+)
 
 
 def _now_ms() -> datetime:
@@ -82,23 +84,18 @@ class LifecycleEventHandler:
         self.wake_delivery_worker = wake_delivery_worker
         self.wake_dispatch_worker = wake_dispatch_worker
 
-    async def __call__(self, event: CloudEvent) -> None:
-        model = EVENT_MODELS.get(event.type)
-        if model is None:
-            raise ContractViolation(f"no contract for event type {event.type!r}")
+    async def __call__(self, event: CloudEvent, data: EventData) -> None:
         try:
-            data = event.payload(model)
             webhook_id = webhook_id_for(event.id)
-        except (ValidationError, UnusableEventId) as error:
+        except UnusableEventId as error:
             raise ContractViolation(str(error)) from error
         number: str = data.number  # type: ignore[attr-defined] - every consumed event names its complaint
         webhook = company_webhook(data)
         text_key = message_text_key(data)
         parked = False
-        dispatched = False
 
         async def apply(session: AsyncClientSession) -> None:
-            nonlocal parked, dispatched
+            nonlocal parked
             if isinstance(data, ComplaintAccepted):
                 await self.company_names.remember(number, data.company_id, data.company_name, session)
             if webhook is not None:
@@ -106,7 +103,8 @@ class LifecycleEventHandler:
             if text_key is not None:
                 company_name = await self.company_names.name_of(number, getattr(data, "company_id", None), session)
                 message = self.texts.render(text_key, facts_of(data, company_name))
-                dispatched = await self._record_message(event, number, message, session)
+                if await self._record_message(event, number, message, session):
+                    after_commit(session, self.wake_dispatch_worker)
             if isinstance(data, SlaOverdue) and data.kind == "response":
                 await self.alerts.raise_alert(
                     case_overdue(number, data.company_id, data.due, datetime.now(timezone.utc)), session
@@ -115,8 +113,6 @@ class LifecycleEventHandler:
         if not await self.runtime.inbox.handle_once(event, apply):
             log.info("%s %s for %s was already applied", event.type, event.id, number)
             return
-        if dispatched:
-            self.wake_dispatch_worker()
         if webhook is not None:
             await self._after_delivery_recorded(webhook, webhook_id, parked)
 
