@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for repository in (deliveries, messages, dispatches, alerts):
             await repository.ensure_indexes()
         guard = TargetGuard(allow_private=settings.webhook_allow_private_targets,
-                            allow_plain_http=settings.is_development)
+                            allow_plain_http=settings.is_development,
+                            allowed_networks=settings.webhook_private_networks_allowed)
         http_client = make_http_client(settings.webhook_timeout_s)
         intake_client = make_intake_client(settings.intake_timeout_s)
         worker = DeliveryWorker(
