@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import base64
 import importlib
+import ipaddress
 import json
 import re
 from pathlib import Path
-
-import ipaddress
 
 import jsonschema
 import pytest
