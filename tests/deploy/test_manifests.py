@@ -414,17 +414,21 @@ def _prefixes(rule: dict) -> set[str]:
     return {match["path"]["value"] for match in rule.get("matches", [{"path": {"value": "/"}}])}
 
 
-def test_the_gateway_serves_intake_alone_on_a_public_and_an_operator_host(rendered) -> None:
+def test_the_gateway_serves_intake_on_two_hosts_and_the_evidence_bucket_on_a_third(rendered) -> None:
     (gateway,) = of_kind(rendered, "Gateway")
     listeners = {listener["name"]: listener for listener in gateway["spec"]["listeners"]}
-    public, operator = listeners["public"], listeners["operator"]
-    assert public["hostname"] != operator["hostname"]
-    for listener in (public, operator):
+    hosts = [listeners[name] for name in ("public", "operator", "storage")]
+    assert len({listener["hostname"] for listener in hosts}) == 3
+    for listener in hosts:
         assert listener["protocol"] == "HTTPS" and listener["port"] == 443, listener
         assert listener["tls"]["mode"] == "Terminate" and listener["tls"]["certificateRefs"], listener
     assert listeners["http"]["protocol"] == "HTTP"
-    secrets = [listener["tls"]["certificateRefs"][0]["name"] for listener in (public, operator)]
-    assert len(set(secrets)) == 2, "each host its own certificate"
+    secrets = [listener["tls"]["certificateRefs"][0]["name"] for listener in hosts]
+    assert len(set(secrets)) == 3, "each host its own certificate"
+    operator, storage = listeners["operator"], listeners["storage"]
+    evidence = by_name(rendered, "ConfigMap")["evidence-config"]["data"]
+    # Presigned links name the storage host, over TLS.
+    assert evidence["S3_PUBLIC_ENDPOINT"] == f"https://{storage['hostname']}"
 
     for route in of_kind(rendered, "HTTPRoute"):
         for parent in route["spec"]["parentRefs"]:
@@ -432,22 +436,44 @@ def test_the_gateway_serves_intake_alone_on_a_public_and_an_operator_host(render
             listener = listeners[parent["sectionName"]]
             if "hostname" in listener:
                 assert route["spec"]["hostnames"] == [listener["hostname"]], route["metadata"]["name"]
+            else:
+                assert set(route["spec"]["hostnames"]) == {host["hostname"] for host in hosts}
     for route, rule in _routes(rendered):
         listener = route["spec"]["parentRefs"][0]["sectionName"]
         backends = {(ref["name"], ref["port"]) for ref in rule.get("backendRefs", [])}
-        assert backends <= {("intake", SERVICES["intake"])}, f"{route['metadata']['name']} routes to {backends}"
         if listener == "http":  # plain HTTP: a redirect to HTTPS and nothing else
             assert not backends and rule["filters"][0]["requestRedirect"]["scheme"] == "https"
+        elif listener == "storage":
+            # The evidence bucket of MinIO's S3 Service, and nothing else of the S3 API.
+            assert backends == {("minio", 80)} and _prefixes(rule) == {f"/{evidence['S3_BUCKET']}/"}, rule
         elif listener == "public" and _prefixes(rule) & OPERATOR_PATHS:
             # The public host serves no operator path: it points to the operator host.
             assert not backends and _prefixes(rule) == OPERATOR_PATHS
             assert rule["filters"][0]["requestRedirect"]["hostname"] == operator["hostname"]
         elif listener == "public":
-            assert backends and _prefixes(rule) == {"/"}
+            assert backends == {("intake", SERVICES["intake"])} and _prefixes(rule) == {"/"}
         else:
-            assert listener == "operator" and backends and _prefixes(rule) == OPERATOR_PATHS, rule
+            assert listener == "operator" and _prefixes(rule) == OPERATOR_PATHS, rule
+            assert backends == {("intake", SERVICES["intake"])}
     for service in of_kind(rendered, "Service"):
         assert service["spec"].get("type", "ClusterIP") == "ClusterIP", f"{service['metadata']['name']} is exposed"
+
+
+def test_the_storage_host_is_admitted_to_minio_only_from_the_gateway() -> None:
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    for target in ("overlays/staging", "overlays/production"):
+        policy = by_name(render(target), "NetworkPolicy")["minio"]
+        peers = [
+            (peer, rule["ports"])
+            for rule in policy["spec"]["ingress"]
+            for peer in rule["from"]
+            if "namespaceSelector" in peer
+            and selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": GATEWAY_PROXIES["namespace"]})
+        ]
+        assert [(p["podSelector"]["matchLabels"], [port["port"] for port in ports]) for p, ports in peers] == [
+            (GATEWAY_PROXIES["pod"], [9000])
+        ]
 
 
 def test_services_select_their_pods_and_named_ports(rendered) -> None:
@@ -472,6 +498,9 @@ def test_no_route_reaches_an_internal_listener(rendered) -> None:
     followed = 0
     for route, rule in _routes(rendered):
         for backend in rule.get("backendRefs", []):
+            if backend["name"] not in services:  # MinIO's S3 Service, made by its operator: storage, not a service
+                assert (route["metadata"]["name"], backend["name"]) == ("storage", "minio"), backend
+                continue
             service = services[backend["name"]]
             [port] = [p for p in service["spec"]["ports"] if p["port"] == backend["port"]]
             [deployment] = [

@@ -115,3 +115,27 @@ async def test_a_body_shorter_than_announced_leaves_no_object(storage, settings)
 
     assert await streaming.size_of(key) is None
     await streaming.close()
+
+
+@pytest.mark.parametrize(
+    ("public", "secure", "link_start"),
+    [
+        ("", False, "http://{endpoint}/"),
+        ("localhost:9000", False, "http://localhost:9000/"),
+        ("files.example.org:8443", True, "https://files.example.org:8443/"),
+        ("https://files.example.org", False, "https://files.example.org/"),
+        ("http://files.example.org:8080", True, "http://files.example.org:8080/"),
+    ],
+)
+async def test_links_name_the_host_and_scheme_clients_reach_storage_by(settings, public, secure, link_start):
+    """Behind a TLS gateway storage is https for clients while the service talks plain HTTP inside the cluster."""
+    signer = ObjectStorage(settings.model_copy(update={"s3_public_endpoint": public, "s3_secure": secure}))
+    start = link_start.format(endpoint=settings.s3_endpoint)
+
+    upload = signer.upload_link("adapter/linked", 10, 60)
+    download = await signer.download_link(
+        "adapter/linked", 60, content_type="image/png", content_disposition="attachment"
+    )
+
+    assert upload.startswith(start) and download.startswith(start), (upload, download)
+    await signer.close()

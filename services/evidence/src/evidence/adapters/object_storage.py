@@ -39,6 +39,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import BinaryIO
+from urllib.parse import urlsplit
 
 import botocore.session
 import certifi
@@ -89,21 +90,32 @@ def _streaming_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-def _botocore_client(settings: Settings, endpoint: str):
+def _public_endpoint(settings: Settings) -> tuple[str, bool]:
+    """The ``host[:port]`` clients reach storage by, and whether over TLS.
+
+    ``S3_PUBLIC_ENDPOINT`` may name its scheme (``https://files.example.org``): storage published through a TLS
+    gateway while the service talks plain HTTP inside the cluster. Without a scheme it is the service's
+    (``S3_SECURE``); empty, the service's own endpoint.
+    """
+    endpoint = settings.s3_public_endpoint or settings.s3_endpoint
+    parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
+    return parts.netloc, (parts.scheme == "https") if parts.scheme else settings.s3_secure
+
+
+def _botocore_client(settings: Settings, endpoint: str, secure: bool):
     """A botocore S3 client of ``endpoint`` (path-style, as MinIO serves). Thread-safe; presigning is local.
 
     Checksums only where the API requires them: botocore's default adds a CRC32 of every body, one more pass over
     every byte, and a header not every S3 implementation takes. Bodies it sends are signed with their SHA-256 (the
     case ``S3_SIGN_PAYLOADS`` asks for), over HTTPS too.
     """
-    scheme = "https" if settings.s3_secure else "http"
     return botocore.session.get_session().create_client(
         "s3",
-        endpoint_url=f"{scheme}://{endpoint}",
+        endpoint_url=f"{'https' if secure else 'http'}://{endpoint}",
         region_name=settings.s3_region,
         aws_access_key_id=settings.s3_access_key.get_secret_value(),
         aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
-        verify=_ca_certs() if settings.s3_secure else None,
+        verify=_ca_certs() if secure else None,
         config=Config(
             signature_version="s3v4",
             s3={"addressing_style": "path", "payload_signing_enabled": True},
@@ -132,14 +144,17 @@ class ObjectStorage:
             "region": settings.s3_region,  # a known region spares the SDK a bucket-location request
         }
         self._client = Minio(settings.s3_endpoint, http_client=_http_client(settings), **credentials)
-        # Links are signed for the name clients use; signing is local, this client never connects.
+        # Links are signed for the name (and scheme) clients use; signing is local, these clients never connect.
+        public_endpoint, public_secure = _public_endpoint(settings)
         self._signer = (
-            Minio(settings.s3_public_endpoint, **credentials) if settings.s3_public_endpoint else self._client
+            Minio(public_endpoint, **{**credentials, "secure": public_secure})
+            if settings.s3_public_endpoint
+            else self._client
         )
+        # Presigned PUTs for clients.
+        self._put_signer = _botocore_client(settings, public_endpoint, public_secure)
         # Multipart uploads and the presigned URLs of the service's own streamed requests (to the name it uses).
-        self._s3 = _botocore_client(settings, settings.s3_endpoint)
-        # Presigned PUTs for clients, signed for the name they reach storage by.
-        self._put_signer = _botocore_client(settings, settings.s3_public_endpoint or settings.s3_endpoint)
+        self._s3 = _botocore_client(settings, settings.s3_endpoint, settings.s3_secure)
         self._bucket_ready = False
         self._part_bytes = settings.upload_part_bytes
         self._sign_payloads = settings.s3_sign_payloads
