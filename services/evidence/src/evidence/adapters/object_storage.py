@@ -1,30 +1,28 @@
-"""Object storage through the MinIO Python SDK, in one private bucket.
+"""Object storage in one private bucket, through the MinIO Python SDK and botocore, public calls only.
 
-The SDK is synchronous (urllib3), so every call runs in a worker thread and the event loop never
-blocks on storage. A file whose length is known before its first byte (:meth:`ObjectStorage.put_stream`)
-goes as ONE PutObject of that length, its body streamed from the event loop as it arrives (httpx, a
-pooled connection, to a URL presigned for this one request): nothing is gathered, and storage writes
-one object rather than parts it concatenates later. A file of unknown
-length (:class:`StreamedPut`) is gathered as it arrives into parts: one PUT for a file smaller than a
-part, else a multipart upload where one part goes to storage while the next fills, so memory stays
-at two parts whatever the file's size; an upload that is abandoned is aborted and no part is kept.
-Its parts run in their own thread pool, so long uploads never starve the short calls (stat, links,
-removal).
+The MinIO SDK serves the object calls (reads, stat, copy, removal, whole-file puts, download links);
+it is synchronous (urllib3), so each call runs in a worker thread and the event loop never blocks on
+storage. botocore, the AWS SDK's core, serves the multipart upload (create, complete, abort) and
+presigns URLs, locally, without connecting.
 
-Every call goes through a library's public API: the MinIO SDK for the object calls it streams
-(reads, stat, copy, removal, whole-file puts, download links), botocore, the AWS SDK's core, for the
-multipart upload and for presigning. A body streamed without its hash (``UNSIGNED-PAYLOAD``: the
-service computes the file's SHA-256 for the receipt anyway, a second pass over every byte would add
-nothing) goes to a presigned URL, which always carries an unsigned payload; when
-``S3_SIGN_PAYLOADS`` asks for every body to be signed, the parts go through botocore's own calls,
-which hash them.
+A file whose length is known before its first byte (:meth:`ObjectStorage.put_stream`) goes as ONE
+PutObject of that length, its body streamed from the event loop as it arrives (httpx, a pooled
+connection) to a URL presigned for that one request, which signs its length, type and metadata and
+carries the body as ``UNSIGNED-PAYLOAD`` (the service computes the file's SHA-256 for the receipt
+anyway; a second pass over every byte would add nothing): nothing is gathered, and storage writes one
+object rather than parts it concatenates later. A file of unknown length (:class:`StreamedPut`) is
+gathered as it arrives into parts: one PUT for a file smaller than a part, else a multipart upload
+where one part goes to storage while the next fills, so memory stays at two parts whatever the
+file's size; an upload that is abandoned is aborted and no part is kept. When ``S3_SIGN_PAYLOADS``
+asks for every body to be signed, parts go through botocore's own calls (which hash them) in a thread
+pool of their own, so long uploads never starve the short calls (stat, links, removal).
 
 The bucket gets no policy: it stays private; clients read an object only through a presigned,
 short-lived GET, and write only through a presigned PUT into quarantine. That PUT carries the
 declared size among its signed headers (``X-Amz-SignedHeaders=content-length;host``), so storage
-refuses a body of any other length, or one sent chunked without a length: MinIO's SDK signs only
-the host into a presigned URL, so these are signed by botocore, the AWS SDK's own signer (local,
-it never connects).
+refuses a body of any other length, or one sent chunked without a length (MinIO's SDK signs only the
+host into a presigned URL, hence botocore). Links name the host and scheme clients reach storage by
+(``S3_PUBLIC_ENDPOINT``).
 """
 
 from __future__ import annotations
