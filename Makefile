@@ -21,7 +21,7 @@ CJK_FONT := fonts-wqy-microhei
 WEB_TESTS := tests/web
 AXE_STAMP := $(WEB_TESTS)/node_modules/.installed
 
-.PHONY: install lock lock-upgrade lint format run test bench clean browser
+.PHONY: install lock lock-upgrade lint format run test bench clean browser broker
 
 install: $(STAMP)
 
@@ -55,10 +55,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-run: install
+run: install broker
 	$(BIN)/python -m devstack.run
 
-test: lint browser $(AXE_STAMP)
+test: lint broker browser $(AXE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Chromium (and a CJK font for the screenshots) from Debian's packages when missing, as root (as CI runs here).
@@ -73,6 +73,24 @@ browser:
 	    echo "The browser tests need Debian's chromium at $(CHROMIUM): run 'apt-get install chromium' as root" >&2; exit 1; \
 	  else \
 	    echo "warning: no CJK font, the screenshots will show boxes for Chinese text (apt-get install $(CJK_FONT))" >&2; \
+	  fi; \
+	fi
+
+# RabbitMQ from Debian's packages when missing, as root (as CI runs here); devstack starts the installed server
+# (rabbitmq-server -detached) when nothing answers. A broker elsewhere (AMQP_URL naming another host) needs nothing here.
+RABBITMQ_SERVER := /usr/sbin/rabbitmq-server
+
+broker:
+	@case "$${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}" in \
+	  *@127.0.0.1:*|*@127.0.0.1/*|*@localhost:*|*@localhost/*) ;; \
+	  *) exit 0 ;; \
+	esac; \
+	if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x $(RABBITMQ_SERVER) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing rabbitmq-server for the broker"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rabbitmq-server >/dev/null; \
+	  else \
+	    echo "RabbitMQ must answer at 127.0.0.1:5672: run 'apt-get install rabbitmq-server' as root (Debian's package), or set AMQP_URL to a running broker" >&2; exit 1; \
 	  fi; \
 	fi
 

@@ -4,18 +4,22 @@ The file is read the way Compose reads it (YAML merge keys resolved, ``${VAR:-de
 by its default) and checked against the platform's rules: every service built from its Dockerfile,
 hardened (non-root, read-only, no capabilities), health-checked on /readyz, started only after what
 it depends on is healthy, given all its settings, with development-only secrets in env files and
-only intake published. The file is also parsed by the strict Compose-specification parser of the
-``compose-spec`` package.
+only intake and object storage (where the presigned links point) published, the demo profile
+(a webhook receiver as every company's endpoint, allowed by its one address), Prometheus and Grafana
+provisioned from deploy/. The file is validated against the Compose specification's JSON schema
+(tests/deploy/schemas/compose-spec.json) and parsed by the strict parser of the ``compose-spec`` package.
 """
 
 from __future__ import annotations
 
 import base64
 import importlib
+import ipaddress
 import json
 import re
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 from dotenv import dotenv_values
@@ -24,10 +28,13 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+COMPOSE_SCHEMA = Path(__file__).parent / "schemas" / "compose-spec.json"
+DEMO_ENV = ROOT / "deploy" / "compose" / "demo.env"
 SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
 # Each service's internal listener (/internal/*, /metrics), as its Settings default it (INTERNAL_PORT).
-INTERNAL = {name: importlib.import_module(f"{name}.config").Settings.model_fields["internal_port"].default
-            for name in SERVICES}
+INTERNAL = {
+    name: importlib.import_module(f"{name}.config").Settings.model_fields["internal_port"].default for name in SERVICES
+}
 ENGINES = {"mongo", "rabbitmq", "minio"}
 COMMON_ENV = {
     "MONGO_URL",
@@ -126,6 +133,26 @@ def test_compose_file_follows_the_specification(compose) -> None:
     assert not any(re.search(r"\$\{[^}]*[{\"]", v) for v in values), (
         "JSON in a default breaks interpolation: use an env file"
     )
+
+
+def test_compose_file_matches_the_compose_specification_schema(compose) -> None:
+    validator = jsonschema.Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text()))
+    for document in (yaml.safe_load(COMPOSE_FILE.read_text()), compose):  # as written, and interpolated
+        errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)]
+        assert not errors, "docker-compose.yml breaks the Compose specification:\n" + "\n".join(errors)
+
+
+def test_the_schema_refuses_what_compose_refuses(compose) -> None:
+    """The schema bites: a misspelt key or a wrong type in a service fails."""
+    validator = jsonschema.Draft7Validator(json.loads(COMPOSE_SCHEMA.read_text()))
+    for mistake in (
+        {"restart_policy": "always"},
+        {"ports": "8000:8000"},
+        {"depends_on": {"mongo": {"condition": "up"}}},
+    ):
+        broken = json.loads(json.dumps(compose))
+        broken["services"]["intake"].update(mistake)
+        assert list(validator.iter_errors(broken)), f"{mistake} passed the schema"
 
 
 def test_compose_file_parses_with_a_strict_compose_spec_parser(compose) -> None:
@@ -258,21 +285,109 @@ def test_default_secrets_are_visibly_development_only_and_consistent(compose) ->
     assert "MINIO_ROOT_PASSWORD" not in evidence, "the evidence service never holds MinIO's root credentials"
 
 
-def test_only_intake_and_the_operator_uis_are_published(compose) -> None:
+def test_only_intake_storage_and_the_operator_uis_are_published(compose) -> None:
     published = {name: s.get("ports", []) for name, s in compose["services"].items() if s.get("ports")}
     assert [p.split(":")[-1] for p in published.pop("intake")] == ["8000"]  # never its internal listener
-    operator_uis = {"jaeger": "16686", "rabbitmq": "15672", "minio": "9001"}
+    # Object storage's S3 API, where the presigned links point; its console stays on loopback.
+    storage, console = published.pop("minio")
+    assert storage == "9000:9000" and console == "127.0.0.1:9001:9001"
+    operator_uis = {"jaeger": "16686", "rabbitmq": "15672", "prometheus": "9090", "grafana": "3000"}
     assert set(published) == set(operator_uis)
     for name, ports in published.items():
         assert ports == [f"127.0.0.1:{operator_uis[name]}:{operator_uis[name]}"], f"{name} must bind to loopback only"
 
 
+def test_presigned_links_name_the_published_storage_port(compose) -> None:
+    evidence = environment(compose["services"]["evidence"])
+    host, port = evidence["S3_PUBLIC_ENDPOINT"].rsplit(":", 1)
+    assert host == "localhost"
+    assert f"{port}:9000" in compose["services"]["minio"]["ports"]
+
+
+def test_the_demo_delivers_to_its_receiver_and_nowhere_else_private(compose) -> None:
+    services = compose["services"]
+    demo = {name for name, service in services.items() if "demo" in service.get("profiles", [])}
+    assert demo == {"webhook-receiver", "demo-endpoints"}
+    assert not [name for name in set(services) - demo if services[name].get("profiles")], "the platform has no profile"
+    receiver = services["webhook-receiver"]
+    address = ipaddress.ip_address(receiver["networks"]["default"]["ipv4_address"])
+    [pool] = compose["networks"]["default"]["ipam"]["config"]
+    assert address in ipaddress.ip_network(pool["subnet"])
+    assert address not in ipaddress.ip_network(pool["ip_range"]), "another container could be given its address"
+    # demo.env turns the profile on and allows exactly the receiver's address, nothing else private.
+    settings = dotenv_values(DEMO_ENV)
+    assert settings["COMPOSE_PROFILES"] == "demo"
+    assert [ipaddress.ip_network(n) for n in json.loads(settings["WEBHOOK_PRIVATE_NETWORKS_ALLOWED"])] == [
+        ipaddress.ip_network(f"{address}/32")
+    ]
+    notification = environment(services["notification"])
+    assert json.loads(notification["WEBHOOK_PRIVATE_NETWORKS_ALLOWED"]) == [], "nothing private allowed by default"
+    assert notification["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "false"
+    # Every company gets the receiver through notification's admin API, once notification and routing are up.
+    seeding = services["demo-endpoints"]
+    assert seeding["restart"] == "no"
+    assert set(seeding["depends_on"]) == {"routing", "notification", "webhook-receiver"}
+    script = seeding["command"][0]
+    compile(script, "demo-endpoints", "exec")
+    assert "/webhook-endpoint" in script and "ADMIN_TOKEN" in script
+    assert seeding["environment"]["RECEIVER_URL"] == f"http://{address}:8080"
+    compile(receiver["command"][0], "webhook-receiver", "exec")
+    assert "8080" in receiver["command"][0] and "8080" in receiver["expose"]
+
+
+def test_prometheus_scrapes_the_internal_listeners_and_grafana_gets_the_dashboards(compose) -> None:
+    services = compose["services"]
+    prometheus = services["prometheus"]
+    mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in prometheus["volumes"]}
+    config = yaml.safe_load((ROOT / mounts["/etc/prometheus/prometheus.yml"]).read_text())
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert sorted(job["static_configs"][0]["targets"]) == sorted(f"{name}:{port}" for name, port in INTERNAL.items())
+    assert [mounts[path] for path in config["rule_files"]] == ["./deploy/grafana/alerts.yaml"]
+    grafana = services["grafana"]
+    grafana_mounts = {volume.split(":")[1]: volume.split(":")[0] for volume in grafana["volumes"]}
+    provisioning = ROOT / grafana_mounts["/etc/grafana/provisioning"]
+    [source] = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert source["url"] == "http://prometheus:9090" and source["isDefault"] is True
+    [provider] = yaml.safe_load((provisioning / "dashboards" / "greenchannel.yml").read_text())["providers"]
+    dashboards = ROOT / grafana_mounts[provider["options"]["path"]]
+    assert (dashboards / "greenchannel-overview.json").exists()
+    assert (
+        "GF_SECURITY_ADMIN_PASSWORD" in environment(grafana)
+        and "dev-only" in environment(grafana)["GF_SECURITY_ADMIN_PASSWORD"]
+    )
+
+
+def test_images_are_pinned_to_a_release_and_kept_current_by_renovate(compose) -> None:
+    for name, service in compose["services"].items():
+        image = service.get("image", "")
+        if image.startswith("greenchannel/"):
+            continue
+        assert re.search(r":[^:]+$", image) and not image.endswith(":latest"), f"{name}: {image} is not pinned"
+    renovate = json.loads((ROOT / "renovate.json").read_text())
+    managers = set(renovate["enabledManagers"])
+    assert {"docker-compose", "kubernetes", "kustomize", "dockerfile", "pep621", "pip_requirements"} <= managers
+    assert any("deploy/k8s" in pattern for pattern in renovate["kubernetes"]["managerFilePatterns"])
+    # MinIO's date-named releases are read as versions by the rule's pattern (JavaScript's named groups).
+    [minio_rule] = [
+        rule
+        for rule in renovate["packageRules"]
+        if "quay.io/minio/minio" in rule.get("matchPackageNames", []) and "versioning" in rule
+    ]
+    pattern = re.compile(minio_rule["versioning"].removeprefix("regex:").replace("(?<", "(?P<"))
+    tag = compose["services"]["minio"]["image"].split(":", 1)[1]
+    assert pattern.match(tag), f"Renovate would not read {tag} as a version"
+
+
 def test_internal_listeners_are_on_the_compose_network_only(compose) -> None:
     for name, port in INTERNAL.items():
         service = compose["services"][name]
-        assert str(port) in [str(exposed) for exposed in service.get("expose", [])], f"{name}: internal port not exposed"
+        assert str(port) in [str(exposed) for exposed in service.get("expose", [])], (
+            f"{name}: internal port not exposed"
+        )
         assert not any(str(published).split(":")[-1] == str(port) for published in service.get("ports", [])), (
-            f"{name} publishes its internal listener to the host")
+            f"{name} publishes its internal listener to the host"
+        )
         assert "INTERNAL_PORT" not in environment(service), f"{name}: the image's default is the Dockerfile's EXPOSE"
         dockerfile = (ROOT / "services" / name / "Dockerfile").read_text()
         assert re.search(rf"^EXPOSE {SERVICES[name]} {port}$", dockerfile, re.MULTILINE), f"{name}: Dockerfile EXPOSE"
@@ -286,6 +401,10 @@ def test_data_lives_in_named_volumes(compose) -> None:
         for volume in service.get("volumes", [])
         if isinstance(volume, str) and not volume.startswith((".", "/"))
     }
-    assert used == declared == {"mongo-data", "mongo-config", "rabbitmq-data", "minio-data"}
-    for name in SERVICES:
+    assert (
+        used
+        == declared
+        == {"mongo-data", "mongo-config", "rabbitmq-data", "minio-data", "prometheus-data", "grafana-data"}
+    )
+    for name in [*SERVICES, "webhook-receiver", "demo-endpoints"]:
         assert not compose["services"][name].get("volumes"), f"{name} is stateless"

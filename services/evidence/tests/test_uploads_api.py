@@ -26,9 +26,9 @@ def keys_under(storage: Minio, bucket: str, prefix: str) -> list[str]:
     return [item.object_name for item in storage.list_objects(bucket, prefix=prefix, recursive=True)]
 
 
-def multipart_uploads(storage: Minio, bucket: str) -> list[str]:
-    # ListMultipartUploads has no public call in the SDK; this is its own request builder.
-    return [upload.object_name for upload in storage._list_multipart_uploads(bucket).uploads]
+def multipart_uploads(s3, bucket: str, prefix: str = "") -> list[str]:
+    """The keys of the multipart uploads still open in ``bucket`` under ``prefix``."""
+    return [upload["Key"] for upload in s3.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", [])]
 
 
 def declaration(content: bytes, media_type: str, **overrides) -> dict:
@@ -136,7 +136,7 @@ async def test_declarations_outside_the_rules_are_refused_up_front(client, db, e
         ("hash-large", "other-bytes", 422, "upload_hash_mismatch"),
     ],
 )
-async def test_an_upload_that_is_not_what_was_declared_is_refused_and_removed(
+async def test_an_upload_that_is_not_what_was_declared_is_refused_and_removed(s3, 
     client, settings, storage, db, events, samples, declared, uploaded, status, code
 ):
     number = new_number()
@@ -156,7 +156,7 @@ async def test_an_upload_that_is_not_what_was_declared_is_refused_and_removed(
     assert (answer.status_code, answer.json()["code"]) == (status, code), answer.text
     assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, f"quarantine/{ticket['upload_id']}") == []
     assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, f"{number}/") == []
-    assert await asyncio.to_thread(multipart_uploads, storage, settings.s3_bucket) == []
+    assert await asyncio.to_thread(multipart_uploads, s3, settings.s3_bucket) == []
     assert await db.evidence.count_documents({"number": number}) == 0
     rejected = await events.wait_for("evidence.rejected", subject=number)
     assert (rejected.event.data["reason"], rejected.event.data["upload_id"]) == (code, ticket["upload_id"])

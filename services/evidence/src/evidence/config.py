@@ -32,7 +32,8 @@ class Settings(PlatformSettings):
     s3_public_endpoint: str = Field(
         default="",
         description="host:port that download and upload links are signed for, when clients reach the storage by "
-        "another name than the service does (e.g. behind a proxy); empty: the same as s3_endpoint.",
+        "another name than the service does (e.g. behind a proxy); with a scheme (https://host) when clients reach "
+        "it over TLS and the service does not; empty: the same as s3_endpoint.",
     )
     s3_timeout_s: float = Field(default=30.0, gt=0)
     s3_sign_payloads: bool = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from ipaddress import IPv4Network, IPv6Network
 from typing import ClassVar
 
 from greenchannel.secret_rules import SecretRule
@@ -30,6 +31,12 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     internal_port: int = Field(default=8103, ge=0, le=65535)
     webhook_allow_private_targets: bool = Field(
         default=False, description="Allow loopback/private webhook targets: development and tests only."
+    )
+    webhook_private_networks_allowed: list[IPv4Network | IPv6Network] = Field(
+        default_factory=list,
+        description="Private networks a webhook target may resolve into all the same (env: a JSON list of CIDRs, "
+        "e.g. a partner's endpoint reached over a private link); every other private, loopback or link-local "
+        "address stays refused.",
     )
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     webhook_secret_keys: SecretStr = Field(

@@ -101,7 +101,9 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
     guard = part(
         "target_guard",
         lambda: TargetGuard(
-            allow_private=settings.webhook_allow_private_targets, allow_plain_http=settings.is_development
+            allow_private=settings.webhook_allow_private_targets,
+            allow_plain_http=settings.is_development,
+            allowed_networks=settings.webhook_private_networks_allowed,
         ),
     )
     http_client = make_http_client(settings.webhook_timeout_s)

@@ -1,27 +1,34 @@
-"""Object storage through the MinIO Python SDK, in one private bucket.
+"""Object storage in one private bucket, through the MinIO Python SDK and botocore, public calls only.
 
-The SDK is synchronous (urllib3), so every call runs in a worker thread and the event loop never
-blocks on storage. A file whose length is known before its first byte (:meth:`ObjectStorage.put_stream`)
-goes as ONE PutObject of that length, its body streamed from the event loop as it arrives (httpx, a
-pooled connection, the request signed by the SDK's own signer with ``UNSIGNED-PAYLOAD``): nothing is
-gathered, and storage writes one object rather than parts it concatenates later. A file of unknown
-length (:class:`StreamedPut`) is gathered as it arrives into parts: one PUT for a file smaller than a
-part, else a multipart upload where one part goes to storage while the next fills, so memory stays
-at two parts whatever the file's size; an upload that is abandoned is aborted and no part is kept.
-Its parts run in their own thread pool, so long uploads never starve the short calls (stat, links,
-removal).
+The MinIO SDK serves the object calls (reads, stat, copy, removal, whole-file puts, download links);
+it is synchronous (urllib3), so each call runs in a worker thread and the event loop never blocks on
+storage. botocore, the AWS SDK's core, serves the multipart upload (create, complete, abort) and
+presigns URLs, locally, without connecting.
+
+A file whose length is known before its first byte (:meth:`ObjectStorage.put_stream`) goes as ONE
+PutObject of that length, its body streamed from the event loop as it arrives (httpx, a pooled
+connection) to a URL presigned for that one request, which signs its length, type and metadata and
+carries the body as ``UNSIGNED-PAYLOAD`` (the service computes the file's SHA-256 for the receipt
+anyway; a second pass over every byte would add nothing): nothing is gathered, and storage writes one
+object rather than parts it concatenates later. A file of unknown length (:class:`StreamedPut`) is
+gathered as it arrives into parts: one PUT for a file smaller than a part, else a multipart upload
+where one part goes to storage while the next fills, so memory stays at two parts whatever the
+file's size; an upload that is abandoned is aborted and no part is kept. When ``S3_SIGN_PAYLOADS``
+asks for every body to be signed, parts go through botocore's own calls (which hash them) in a thread
+pool of their own, so long uploads never starve the short calls (stat, links, removal).
 
 The bucket gets no policy: it stays private; clients read an object only through a presigned,
 short-lived GET, and write only through a presigned PUT into quarantine. That PUT carries the
 declared size among its signed headers (``X-Amz-SignedHeaders=content-length;host``), so storage
-refuses a body of any other length, or one sent chunked without a length: MinIO's SDK signs only
-the host into a presigned URL, so these are signed by botocore, the AWS SDK's own signer (local,
-it never connects).
+refuses a body of any other length, or one sent chunked without a length (MinIO's SDK signs only the
+host into a presigned URL, hence botocore). Links name the host and scheme clients reach storage by
+(``S3_PUBLIC_ENDPOINT``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import os
@@ -30,22 +37,17 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import BinaryIO
-from urllib.parse import urlunsplit
+from urllib.parse import urlsplit
 
 import botocore.session
 import certifi
 import httpx
 import urllib3
 from botocore.config import Config
-from minio import Minio
-from minio import time as s3_time
-from minio.commonconfig import REPLACE, CopySource
-from minio.datatypes import Part
-from minio.error import S3Error
-from minio.helpers import genheaders
-from minio.signer import sign_v4_s3
-
 from greenchannel.streams import gathered
+from minio import Minio
+from minio.commonconfig import REPLACE, CopySource
+from minio.error import S3Error
 
 from evidence.config import Settings
 
@@ -55,27 +57,8 @@ BUCKET_RETRY_S = 2.0
 #: Bytes per read when the service reads an object back (verification, quarantine checks).
 READ_CHUNK_BYTES = 1024 * 1024
 MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
-UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
-
-
-class _Client(Minio):
-    """The SDK's client, except that a request marked ``x-amz-content-sha256: UNSIGNED-PAYLOAD`` is sent so.
-
-    Over plain HTTP the SDK signs every body with its SHA-256 (over HTTPS it adds its MD5 instead):
-    a second pass over every byte of an upload whose SHA-256 the service computes anyway for the
-    receipt. The request itself stays signed (AWS Signature V4 with ``UNSIGNED-PAYLOAD``, as the AWS
-    SDKs send over HTTPS and minio-go with ``DisableContentSha256``); what was stored is checked
-    against the receipt when an operator re-verifies it. The SDK offers no option for it in Python,
-    hence this one override of the method that builds the signed headers.
-    """
-
-    def _build_headers(self, host, headers=None, body=None, creds=None):
-        if headers is None or headers.get("x-amz-content-sha256") != UNSIGNED_PAYLOAD:
-            return super()._build_headers(host, headers, body, creds)
-        built, date = super()._build_headers(host, headers, None, creds)
-        built["Content-Length"] = str(len(body) if body is not None else 0)
-        built["x-amz-content-sha256"] = UNSIGNED_PAYLOAD
-        return built, date
+#: How long a URL the service presigns for its own request stays valid: storage checks it when the request starts.
+OWN_REQUEST_TTL_S = 3600
 
 
 def _ca_certs() -> str:
@@ -97,24 +80,56 @@ def _streaming_client(settings: Settings) -> httpx.AsyncClient:
     """The pool of streamed PUTs: one connection per upload in flight, kept open between uploads."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(settings.s3_timeout_s, connect=min(5.0, settings.s3_timeout_s)),
-        limits=httpx.Limits(max_connections=settings.max_concurrent_uploads,
-                            max_keepalive_connections=settings.max_concurrent_uploads),
+        limits=httpx.Limits(
+            max_connections=settings.max_concurrent_uploads, max_keepalive_connections=settings.max_concurrent_uploads
+        ),
         verify=ssl.create_default_context(cafile=_ca_certs()),
         trust_env=False,
     )
 
 
-def _presigner(settings: Settings):
-    """The client that signs presigned PUTs for the name clients reach storage by (path-style, as MinIO serves)."""
-    scheme = "https" if settings.s3_secure else "http"
+def _public_endpoint(settings: Settings) -> tuple[str, bool]:
+    """The ``host[:port]`` clients reach storage by, and whether over TLS.
+
+    ``S3_PUBLIC_ENDPOINT`` may name its scheme (``https://files.example.org``): storage published through a TLS
+    gateway while the service talks plain HTTP inside the cluster. Without a scheme it is the service's
+    (``S3_SECURE``); empty, the service's own endpoint.
+    """
+    endpoint = settings.s3_public_endpoint or settings.s3_endpoint
+    parts = urlsplit(endpoint if "://" in endpoint else f"//{endpoint}")
+    return parts.netloc, (parts.scheme == "https") if parts.scheme else settings.s3_secure
+
+
+def _botocore_client(settings: Settings, endpoint: str, secure: bool):
+    """A botocore S3 client of ``endpoint`` (path-style, as MinIO serves). Thread-safe; presigning is local.
+
+    Checksums only where the API requires them: botocore's default adds a CRC32 of every body, one more pass over
+    every byte, and a header not every S3 implementation takes. Bodies it sends are signed with their SHA-256 (the
+    case ``S3_SIGN_PAYLOADS`` asks for), over HTTPS too.
+    """
     return botocore.session.get_session().create_client(
         "s3",
-        endpoint_url=f"{scheme}://{settings.s3_public_endpoint or settings.s3_endpoint}",
+        endpoint_url=f"{'https' if secure else 'http'}://{endpoint}",
         region_name=settings.s3_region,
         aws_access_key_id=settings.s3_access_key.get_secret_value(),
         aws_secret_access_key=settings.s3_secret_key.get_secret_value(),
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+        verify=_ca_certs() if secure else None,
+        config=Config(
+            signature_version="s3v4",
+            s3={"addressing_style": "path", "payload_signing_enabled": True},
+            request_checksum_calculation="when_required",
+            response_checksum_validation="when_required",
+            connect_timeout=min(5.0, settings.s3_timeout_s),
+            read_timeout=settings.s3_timeout_s,
+            max_pool_connections=settings.max_concurrent_uploads,
+            retries={"mode": "standard", "max_attempts": 3},
+        ),
     )
+
+
+def _metadata_headers(metadata: dict[str, str]) -> dict[str, str]:
+    """User metadata as the headers storage reads it from (``x-amz-meta-<name>``)."""
+    return {f"x-amz-meta-{name}": value for name, value in metadata.items()}
 
 
 class ObjectStorage:
@@ -126,18 +141,25 @@ class ObjectStorage:
             "secure": settings.s3_secure,
             "region": settings.s3_region,  # a known region spares the SDK a bucket-location request
         }
-        self._client = _Client(settings.s3_endpoint, http_client=_http_client(settings), **credentials)
-        # Links are signed for the name clients use; signing is local, this client never connects.
+        self._client = Minio(settings.s3_endpoint, http_client=_http_client(settings), **credentials)
+        # Links are signed for the name (and scheme) clients use; signing is local, these clients never connect.
+        public_endpoint, public_secure = _public_endpoint(settings)
         self._signer = (
-            Minio(settings.s3_public_endpoint, **credentials) if settings.s3_public_endpoint else self._client
+            Minio(public_endpoint, **{**credentials, "secure": public_secure})
+            if settings.s3_public_endpoint
+            else self._client
         )
-        self._put_signer = _presigner(settings)
+        # Presigned PUTs for clients.
+        self._put_signer = _botocore_client(settings, public_endpoint, public_secure)
+        # Multipart uploads and the presigned URLs of the service's own streamed requests (to the name it uses).
+        self._s3 = _botocore_client(settings, settings.s3_endpoint, settings.s3_secure)
         self._bucket_ready = False
         self._part_bytes = settings.upload_part_bytes
         self._sign_payloads = settings.s3_sign_payloads
-        self._uploads = ThreadPoolExecutor(max_workers=settings.max_concurrent_uploads, thread_name_prefix="evidence-upload")
+        self._uploads = ThreadPoolExecutor(
+            max_workers=settings.max_concurrent_uploads, thread_name_prefix="evidence-upload"
+        )
         self._streaming = _streaming_client(settings)
-        self._region = settings.s3_region
 
     @property
     def streams_known_lengths(self) -> bool:
@@ -157,6 +179,7 @@ class ObjectStorage:
                 except S3Error as error:  # another replica made it first
                     if error.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                         raise
+
         await asyncio.to_thread(ensure)
         self._bucket_ready = True
 
@@ -187,6 +210,7 @@ class ObjectStorage:
             self._client.put_object(
                 self.bucket, key, data, length, content_type=content_type, metadata=metadata, num_parallel_uploads=1
             )
+
         await asyncio.to_thread(put)
 
     async def put_stream(
@@ -197,44 +221,47 @@ class ObjectStorage:
         An exception raised by ``chunks`` (a refusal, a client gone) propagates and the request is
         cut short, so storage creates no object (it has fewer bytes than announced); the caller still
         removes the key in case the cut came after the last byte. Storage refusing or away raises
-        :class:`StorageFailed`. The SDK signs the request (AWS Signature V4, ``UNSIGNED-PAYLOAD``):
-        it has no call that sends a body of known length from a stream without gathering it first.
+        :class:`StorageFailed`. The request goes to a URL presigned for it, whose signature covers the
+        length, type and metadata (``UNSIGNED-PAYLOAD``): no SDK call sends a body of known length from
+        an asynchronous stream without gathering it first.
         """
-        provider = self._client._provider
-        credentials = provider.retrieve() if provider is not None else None  # None: anonymous access
-        url = self._client._base_url.build(method="PUT", region=self._region, bucket_name=self.bucket,
-                                           object_name=key)
-        date = s3_time.utcnow()
-        headers = {**genheaders(metadata, None, None, None, False), "Content-Type": content_type,
-                   "Content-Length": str(length), "Host": url.netloc, "x-amz-content-sha256": UNSIGNED_PAYLOAD,
-                   "x-amz-date": s3_time.to_amz_date(date)}
-        if credentials is not None:
-            if credentials.session_token:
-                headers["X-Amz-Security-Token"] = credentials.session_token
-            headers = sign_v4_s3(method="PUT", url=url, region=self._region, headers=headers, credentials=credentials,
-                                 content_sha256=UNSIGNED_PAYLOAD, date=date)
-        # The SDK keeps a header's values as a list (metadata may repeat); httpx takes the pairs.
-        pairs = [(name, item) for name, value in headers.items()
-                 for item in (value if isinstance(value, (list, tuple)) else [value])]
-        try:
-            response = await self._streaming.put(urlunsplit(url), content=gathered(chunks), headers=pairs)
-        except httpx.HTTPError as error:
-            raise StorageFailed(f"{type(error).__name__}: {error}") from error
-        if response.status_code != 200:
-            raise StorageFailed(f"storage answered {response.status_code}: {response.text[:300]}")
+        headers = {"Content-Type": content_type, "Content-Length": str(length), **_metadata_headers(metadata)}
+        url = self._s3.generate_presigned_url(
+            "put_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "ContentLength": length,
+                "ContentType": content_type,
+                "Metadata": metadata,
+            },
+            ExpiresIn=OWN_REQUEST_TTL_S,
+        )
+        await _send(self._streaming, url, gathered(chunks), headers)
 
     def streamed_put(self, key: str, *, content_type: str, metadata: dict[str, str]) -> StreamedPut:
         """An object written while its bytes arrive (of a length known only at the end)."""
-        headers = genheaders(metadata, None, None, None, False)
-        headers["Content-Type"] = content_type
-        return StreamedPut(self._client, self.bucket, key, headers, part_bytes=self._part_bytes,
-                           executor=self._uploads, sign_payloads=self._sign_payloads)
+        return StreamedPut(
+            self._s3,
+            self._streaming,
+            self.bucket,
+            key,
+            content_type=content_type,
+            metadata=metadata,
+            part_bytes=self._part_bytes,
+            executor=self._uploads,
+            sign_payloads=self._sign_payloads,
+        )
 
     async def copy(self, source_key: str, key: str, *, content_type: str, metadata: dict[str, str]) -> None:
         """Copy ``source_key`` to ``key`` inside storage (the bytes do not pass through the service)."""
         await asyncio.to_thread(
-            self._client.copy_object, self.bucket, key, CopySource(self.bucket, source_key),
-            metadata={"Content-Type": content_type, **metadata}, metadata_directive=REPLACE,
+            self._client.copy_object,
+            self.bucket,
+            key,
+            CopySource(self.bucket, source_key),
+            metadata={"Content-Type": content_type, **metadata},
+            metadata_directive=REPLACE,
         )
 
     async def remove(self, key: str) -> None:
@@ -287,7 +314,9 @@ class ObjectStorage:
     def upload_link(self, key: str, size: int, ttl_s: int) -> str:
         """A presigned PUT of exactly ``size`` bytes to ``key``, valid ``ttl_s`` seconds (signing is local)."""
         return self._put_signer.generate_presigned_url(
-            "put_object", Params={"Bucket": self.bucket, "Key": key, "ContentLength": size}, ExpiresIn=ttl_s,
+            "put_object",
+            Params={"Bucket": self.bucket, "Key": key, "ContentLength": size},
+            ExpiresIn=ttl_s,
         )
 
     async def download_link(self, key: str, ttl_s: int, *, content_type: str, content_disposition: str) -> str:
@@ -313,33 +342,72 @@ class StorageFailed(Exception):
     """Storage did not take a part, or the completion, of a streamed upload (the cause is chained)."""
 
 
+async def _send(client: httpx.AsyncClient, url: str, content, headers: dict[str, str]) -> httpx.Response:
+    """PUT ``content`` to a presigned ``url``; anything but 200 (or storage away) raises :class:`StorageFailed`."""
+    try:
+        response = await client.put(url, content=content, headers=headers)
+    except httpx.HTTPError as error:
+        raise StorageFailed(f"{type(error).__name__}: {error}") from error
+    if response.status_code != 200:
+        raise StorageFailed(f"storage answered {response.status_code}: {response.text[:300]}")
+    return response
+
+
+async def _released(part: bytearray) -> AsyncIterator[bytes]:
+    """A part's bytes for one request, in slices, letting go of the part once sent.
+
+    Given the part itself, httpx would keep it with the request it describes, and the request lives on in reference
+    cycles until the garbage collector runs: parts would pile up with the file's size.
+    """
+    view = memoryview(part)
+    try:
+        for offset in range(0, len(view), READ_CHUNK_BYTES):
+            yield bytes(view[offset : offset + READ_CHUNK_BYTES])
+    finally:
+        view.release()
+
+
 class StreamedPut:
     """One object written while its bytes arrive: :meth:`write` each chunk, then :meth:`complete` or :meth:`abort`.
 
     Chunks are gathered into parts of at least ``part_bytes``. A file that ends before its first
     part is full is stored with one PUT; otherwise a multipart upload starts with the first part, and
-    each part is uploaded in a worker thread while the event loop fills the next one. A full part
-    waits for the one before it, so the client is slowed to what storage takes (back-pressure) and
-    at most two parts are held. :meth:`abort` removes every part already uploaded.
+    each part is uploaded while the event loop fills the next one. A full part waits for the one
+    before it, so the client is slowed to what storage takes (back-pressure) and at most two parts
+    are held. :meth:`abort` removes every part already uploaded.
 
-    The service gathers the parts itself rather than letting the SDK's ``put_object`` read them from
-    a stream: the SDK copies each part three times on its way (reading it in pieces, then one byte
-    more to find the end of a stream of unknown length), and hashes it again (see :class:`_Client`).
+    A part goes unhashed to a URL presigned for it (httpx, on the event loop), or, when every payload
+    must be signed, through botocore's ``upload_part`` in a worker thread (it hashes the part first).
+    The service gathers the parts itself rather than letting an SDK read them from a stream: an
+    SDK's upload of a stream of unknown length copies each part again on its way and hashes it.
     """
 
-    def __init__(self, client: Minio, bucket: str, key: str, headers: dict, *, part_bytes: int,
-                 executor: ThreadPoolExecutor, sign_payloads: bool) -> None:
-        self._client = client
+    def __init__(
+        self,
+        s3,
+        streaming: httpx.AsyncClient,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str,
+        metadata: dict[str, str],
+        part_bytes: int,
+        executor: ThreadPoolExecutor,
+        sign_payloads: bool,
+    ) -> None:
+        self._s3 = s3
+        self._streaming = streaming
         self._bucket = bucket
         self._key = key
-        self._headers = headers
+        self._content_type = content_type
+        self._metadata = metadata
         self._part_bytes = part_bytes
         self._executor = executor
-        self._payload_headers = {} if sign_payloads else {"x-amz-content-sha256": UNSIGNED_PAYLOAD}
+        self._sign_payloads = sign_payloads
         self._buffer = bytearray()
         self._upload_id: str | None = None
         self._starting: asyncio.Future | None = None
-        self._parts: list[Part] = []
+        self._parts: list[dict] = []
         self._in_flight: tuple[int, asyncio.Future] | None = None
 
     async def write(self, chunk: bytes) -> None:
@@ -353,14 +421,18 @@ class StreamedPut:
         try:
             if self._upload_id is None:
                 body, self._buffer = self._buffer, bytearray()
-                await self._run(self._client._put_object, self._bucket, self._key, body,
-                                {**self._headers, **self._payload_headers})
+                await self._put_whole(body)
                 return
             if self._buffer:
                 await self._send_part()
             await self._settled_part()
-            await self._run(self._client._complete_multipart_upload, self._bucket, self._key, self._upload_id,
-                            self._parts)
+            await self._run(
+                self._s3.complete_multipart_upload,
+                Bucket=self._bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                MultipartUpload={"Parts": self._parts},
+            )
         except StorageFailed:
             raise
         except Exception as error:
@@ -375,7 +447,7 @@ class StreamedPut:
         if self._upload_id is None and self._starting is not None:
             await asyncio.wait([self._starting])  # started while the caller was cancelled: its id is needed here
             if not self._starting.cancelled() and self._starting.exception() is None:
-                self._upload_id = self._starting.result()
+                self._upload_id = self._starting.result()["UploadId"]
         if self._in_flight is not None:
             _, in_flight = self._in_flight
             self._in_flight = None
@@ -384,23 +456,55 @@ class StreamedPut:
                 in_flight.exception()  # looked at: the part is abandoned with the rest
         if self._upload_id is not None:
             try:
-                await self._run(self._client._abort_multipart_upload, self._bucket, self._key, self._upload_id)
+                await self._run(
+                    self._s3.abort_multipart_upload, Bucket=self._bucket, Key=self._key, UploadId=self._upload_id
+                )
             except Exception as error:  # noqa: BLE001 - storage away: its expiry of incomplete uploads applies
                 log.error("multipart upload %s of %s could not be aborted: %s", self._upload_id, self._key, error)
+
+    async def _put_whole(self, body: bytearray) -> None:
+        params = {
+            "Bucket": self._bucket,
+            "Key": self._key,
+            "ContentType": self._content_type,
+            "Metadata": self._metadata,
+        }
+        if self._sign_payloads:
+            await self._run(self._s3.put_object, Body=body, **params)
+            return
+        url = self._s3.generate_presigned_url(
+            "put_object", Params={**params, "ContentLength": len(body)}, ExpiresIn=OWN_REQUEST_TTL_S
+        )
+        headers = {"Content-Type": self._content_type, "Content-Length": str(len(body))}
+        await _send(self._streaming, url, _released(body), {**headers, **_metadata_headers(self._metadata)})
 
     async def _send_part(self) -> None:
         part, self._buffer = self._buffer, bytearray()
         await self._settled_part()
         try:
             if self._upload_id is None:
-                self._starting = self._run(self._client._create_multipart_upload, self._bucket, self._key,
-                                           dict(self._headers))
-                self._upload_id = await asyncio.shield(self._starting)
+                self._starting = self._run(
+                    self._s3.create_multipart_upload,
+                    Bucket=self._bucket,
+                    Key=self._key,
+                    ContentType=self._content_type,
+                    Metadata=self._metadata,
+                )
+                self._upload_id = (await asyncio.shield(self._starting))["UploadId"]
         except Exception as error:
             raise StorageFailed(str(error)) from error
         number = len(self._parts) + 1
-        self._in_flight = number, self._run(self._client._upload_part, self._bucket, self._key, part,
-                                            dict(self._payload_headers), self._upload_id, number)
+        self._in_flight = number, asyncio.ensure_future(self._upload_part(number, part))
+
+    async def _upload_part(self, number: int, part: bytearray) -> str:
+        """Upload part ``number``; its ETag."""
+        params = {"Bucket": self._bucket, "Key": self._key, "UploadId": self._upload_id, "PartNumber": number}
+        if self._sign_payloads:
+            return (await self._run(self._s3.upload_part, Body=part, **params))["ETag"]
+        url = self._s3.generate_presigned_url(
+            "upload_part", Params={**params, "ContentLength": len(part)}, ExpiresIn=OWN_REQUEST_TTL_S
+        )
+        return (await _send(self._streaming, url, _released(part), {"Content-Length": str(len(part))})).headers["ETag"]
 
     async def _settled_part(self) -> None:
         """Wait for the part being uploaded, if any, and note its ETag; its failure raises here."""
@@ -414,7 +518,7 @@ class StreamedPut:
             self._in_flight = None
             raise StorageFailed(str(error)) from error
         self._in_flight = None
-        self._parts.append(Part(number, etag))
+        self._parts.append({"PartNumber": number, "ETag": etag})
 
-    def _run(self, call, *args) -> asyncio.Future:
-        return asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
+    def _run(self, call, /, **params) -> asyncio.Future:
+        return asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(call, **params))

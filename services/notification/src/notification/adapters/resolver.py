@@ -10,9 +10,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
 from dataclasses import dataclass
+from ipaddress import IPv4Network, IPv6Network
 
 from notification.domain.targets import IPAddress, WebhookTarget, first_forbidden, is_plain_http
+
+
+IPNetwork = IPv4Network | IPv6Network
 
 
 class TargetForbidden(Exception):
@@ -37,10 +42,13 @@ class ResolvedTarget:
 
 
 class TargetGuard:
-    def __init__(self, *, allow_private: bool, allow_plain_http: bool, resolve_timeout_s: float = 5.0) -> None:
+    def __init__(self, *, allow_private: bool, allow_plain_http: bool, resolve_timeout_s: float = 5.0,
+                 allowed_networks: Iterable[IPNetwork] = ()) -> None:
         self.allow_private = allow_private
         self.allow_plain_http = allow_plain_http
         self.resolve_timeout_s = resolve_timeout_s
+        # Private networks allowed by name in the settings; any other forbidden address still refuses the target.
+        self.allowed_networks = tuple(allowed_networks)
 
     def refuses(self, target: WebhookTarget) -> bool:
         """Whether ``target`` is refused for its scheme alone (plain http outside development)."""
@@ -53,7 +61,7 @@ class TargetGuard:
             raise TargetNotHttps(target.url)
         addresses = await self._addresses(target)
         if not self.allow_private:
-            forbidden = first_forbidden(addresses)
+            forbidden = first_forbidden([a for a in addresses if not any(a in net for net in self.allowed_networks)])
             if forbidden is not None:
                 raise TargetForbidden(target.host, str(forbidden[0]), forbidden[1])
         return ResolvedTarget(target, addresses[0])
