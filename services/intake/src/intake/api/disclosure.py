@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict
 
-from intake.api.deps import AdminDep, IntakeDep, OperatorDep, case_for
+from intake.api.dependencies import AdminDep, IntakeDep, OperatorDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import free_text
 from intake.domain.identity import IDENTITY_FIELDS
