@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from greenchannel.idempotency import IdempotencyStore, fingerprint
-from greenchannel.mongo import in_transaction, is_duplicate_key
+from greenchannel.mongo import in_transaction, is_unavailable
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from intake.adapters.pii import PiiCipher
 
@@ -70,8 +69,12 @@ class Transactions:
 
         try:
             return await self.run(remembered)
-        except (DuplicateKeyError, BulkWriteError) as error:
-            # A concurrent twin with the same key committed first: answer what it answered.
-            if is_duplicate_key(error) and (answer := await self.replayed(scope, key, body, sealed=sealed)) is not None:
+        except Exception as error:
+            if is_unavailable(error):
+                raise  # the store is away: nothing to look up either
+            # A twin with the same key and body committed first, and its effect is what failed this one: the
+            # remembered answer's duplicate key, or (when the driver retried after the write conflict) a
+            # transition the case no longer allows. Either way the request was done once: answer what it answered.
+            if (answer := await self.replayed(scope, key, body, sealed=sealed)) is not None:
                 return answer
             raise
