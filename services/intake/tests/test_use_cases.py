@@ -5,7 +5,7 @@ however often it is told, and an operator's review answers the state the case is
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
@@ -36,9 +36,14 @@ async def platform(mongo_url, broker_namespace, run_id):
     namespace = broker_namespace.isolated("intake-use-cases")
     # Concurrent requests with one access code are what these tests make; the guessing guard's counting of them
     # (tested on its own) is off here.
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_use_cases", outbox_poll_interval_s=0.1,
-                        evidence_url="http://127.0.0.1:9", rate_limits_enabled=False,
-                        **namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_use_cases",
+        outbox_poll_interval_s=0.1,
+        evidence_url="http://127.0.0.1:9",
+        rate_limits_enabled=False,
+        **namespace.settings_for("intake"),
+    )
     app = create_app(settings)
     async with (
         event_tap(namespace.amqp_url, namespace.exchange, ["complaint.*"]) as tap,
@@ -56,28 +61,54 @@ async def file(client) -> tuple[str, dict[str, str]]:
 
 
 async def screened(client, number: str, decision: str) -> None:
-    now = datetime.now(timezone.utc)
-    fields = ({"company_id": COMPANY, "company_name": "迅联科技", "category": "refund",
-               "response_due": date.today() + timedelta(days=14)} if decision == "accepted" else
-              {"reason": "out_of_scope"})
-    await client.tap.publish(CloudEvent.wrap(ComplaintScreened(number=number, decision=decision, screened_at=now,
-                                                               **fields), source="/t", subject=number))
+    now = datetime.now(UTC)
+    fields = (
+        {
+            "company_id": COMPANY,
+            "company_name": "迅联科技",
+            "category": "refund",
+            "response_due": date.today() + timedelta(days=14),
+        }
+        if decision == "accepted"
+        else {"reason": "out_of_scope"}
+    )
+    await client.tap.publish(
+        CloudEvent.wrap(
+            ComplaintScreened(number=number, decision=decision, screened_at=now, **fields), source="/t", subject=number
+        )
+    )
     await client.tap.wait_for(f"complaint.{decision}", subject=number)
 
 
 async def forward(client, number: str) -> None:
     await screened(client, number, "accepted")
-    await client.tap.publish(CloudEvent.wrap(WebhookDelivered(
-        webhook_id=f"msg_{number}", number=number, company_id=COMPANY, event_type="complaint.forwarded", attempts=1,
-        status_code=204, delivered_at=datetime.now(timezone.utc)), source="/t", subject=number))
+    await client.tap.publish(
+        CloudEvent.wrap(
+            WebhookDelivered(
+                webhook_id=f"msg_{number}",
+                number=number,
+                company_id=COMPANY,
+                event_type="complaint.forwarded",
+                attempts=1,
+                status_code=204,
+                delivered_at=datetime.now(UTC),
+            ),
+            source="/t",
+            subject=number,
+        )
+    )
     await client.tap.wait_for("complaint.forwarded", subject=number)
 
 
 async def test_one_key_withdraws_once_however_many_retries_arrive_together(platform):
     number, guest = await file(platform)
     headers = {**guest, "Idempotency-Key": f"withdraw-{number}"}
-    answers = await asyncio.gather(*(platform.post(f"/v1/complaints/{number}/withdrawal", headers=headers,
-                                                   json={"reason": "已和解"}) for _ in range(4)))
+    answers = await asyncio.gather(
+        *(
+            platform.post(f"/v1/complaints/{number}/withdrawal", headers=headers, json={"reason": "已和解"})
+            for _ in range(4)
+        )
+    )
     assert [answer.status_code for answer in answers] == [200] * 4, [answer.text for answer in answers]
     assert {answer.text for answer in answers} == {answers[0].text}
     case = (await platform.get(f"/v1/complaints/{number}", headers=guest)).json()
@@ -95,9 +126,16 @@ async def test_two_answers_at_once_record_one_answer(platform):
     await forward(platform, number)
     issued = await platform.app.state.intake.identities.issue_api_key(COMPANY, "test", "test")
     company = {"X-Api-Key": issued["api_key"]}
-    answers = await asyncio.gather(*(platform.post(f"/v1/company/complaints/{number}/response", headers=company,
-                                                   json={"response_type": kind, "text": "已为您办理全额退款。"})
-                                     for kind in ("monetary_relief", "explained")))
+    answers = await asyncio.gather(
+        *(
+            platform.post(
+                f"/v1/company/complaints/{number}/response",
+                headers=company,
+                json={"response_type": kind, "text": "已为您办理全额退款。"},
+            )
+            for kind in ("monetary_relief", "explained")
+        )
+    )
     codes = sorted(answer.status_code for answer in answers)
     assert codes == [200, 409], [answer.text for answer in answers]
     [refused] = [answer.json() for answer in answers if answer.status_code == 409]
@@ -126,7 +164,9 @@ async def test_a_publication_due_twice_at_once_publishes_once(platform):
 
 
 async def test_a_review_answers_the_state_the_case_is_in(platform):
-    operator = {"Authorization": "Bearer " + (await platform.post("/v1/ops/auth/token", json=ADMIN)).json()["access_token"]}
+    operator = {
+        "Authorization": "Bearer " + (await platform.post("/v1/ops/auth/token", json=ADMIN)).json()["access_token"]
+    }
     number, _ = await file(platform)
     early = await platform.post(f"/v1/ops/complaints/{number}/review", headers=operator)
     assert early.status_code == 409, early.text
