@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from greenchannel.problems import problem_response
 
 from intake.adapters.case_store import AlreadyClaimed, CaseNotFound, EvidenceRefused, StateChanged
+from intake.core.disclosure import FieldNotRecorded
 from intake.core.errors import (
     AlreadyRated,
     CompanyUnknown,
@@ -67,6 +68,7 @@ PROBLEMS: dict[type[Exception], Callable[[Exception], JSONResponse]] = {
     NotRejected: lambda error: problem_response(
         409, "not_rejected", "Only a rejected complaint can be reviewed.", status_now=error.status
     ),
+    FieldNotRecorded: lambda error: problem_response(404, "field_not_recorded", str(error)),
     FeedbackNotFound: lambda _: problem_response(404, "feedback_not_found", "No feedback with this id."),
     FeedbackAlreadyHandled: lambda _: problem_response(
         409, "feedback_already_handled", "This feedback was handled already."
