@@ -11,8 +11,11 @@ import httpx
 import pytest
 from devstack.eventtap import event_tap
 from devstack.servers import serve
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered
 from greenchannel.mongo import in_transaction
+from intake.adapters.service_clients import RoutingClient
 from intake.config import Settings
 from intake.main import create_app
 
@@ -31,6 +34,22 @@ ADMIN = {"login": "admin", "password": "development-only-admin-password"}
 COMPANY = "c-usecases"
 
 
+DIRECTORY = {COMPANY: "迅联科技", "c-right": "正确公司"}
+
+
+def directory_app() -> FastAPI:
+    """routing's directory as intake reads it (``GET /v1/companies/{id}``), over real HTTP."""
+    app = FastAPI()
+
+    @app.get("/v1/companies/{company_id}")
+    async def company(company_id: str) -> JSONResponse:
+        if company_id not in DIRECTORY:
+            return JSONResponse({"code": "company_not_found"}, status_code=404)
+        return JSONResponse({"id": company_id, "name": DIRECTORY[company_id]})
+
+    return app
+
+
 @pytest.fixture(scope="module")
 async def platform(mongo_url, broker_namespace, run_id):
     namespace = broker_namespace.isolated("intake-use-cases")
@@ -41,18 +60,23 @@ async def platform(mongo_url, broker_namespace, run_id):
         mongo_db=f"t{run_id}_intake_use_cases",
         outbox_poll_interval_s=0.1,
         evidence_url="http://127.0.0.1:9",
+        routing_url="http://127.0.0.1:9",
         rate_limits_enabled=False,
         **namespace.settings_for("intake"),
     )
-    app = create_app(settings)
-    async with (
-        event_tap(namespace.amqp_url, namespace.exchange, ["complaint.*"]) as tap,
-        serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10) as client,
-    ):
-        await tap.wait_for_consumer(f"{namespace.queue_prefix}.intake")
-        client.app, client.tap = app, tap
-        yield client
+    async with serve(directory_app()) as directory_url:
+        # The container's routing client replaced by one reading this directory (the settings point nowhere).
+        routing = RoutingClient(directory_url, "internal", "operator")
+        app = create_app(settings, overrides={"routing": routing})
+        async with (
+            event_tap(namespace.amqp_url, namespace.exchange, ["complaint.*"]) as tap,
+            serve(app) as base_url,
+            httpx.AsyncClient(base_url=base_url, timeout=10) as client,
+        ):
+            await tap.wait_for_consumer(f"{namespace.queue_prefix}.intake")
+            client.app, client.tap = app, tap
+            yield client
+        await routing.close()
 
 
 async def file(client) -> tuple[str, dict[str, str]]:
@@ -180,3 +204,51 @@ async def test_a_review_answers_the_state_the_case_is_in(platform):
     assert reviewed.status_code == 200 and reviewed.json() == {"number": number, "reviewed": True}
     queue = (await platform.get("/v1/ops/queue", params={"kind": "rejected"}, headers=operator)).json()
     assert number not in [item["number"] for item in queue["items"]]
+
+
+async def operator_headers(client) -> dict[str, str]:
+    signed_in = await client.post("/v1/ops/auth/token", json=ADMIN)
+    return {"Authorization": "Bearer " + signed_in.json()["access_token"]}
+
+
+async def test_a_redirect_racing_the_company_answer_is_one_or_the_other(platform):
+    operator = await operator_headers(platform)
+    issued = await platform.app.state.intake.identities.issue_api_key(COMPANY, "test", "test")
+    company = {"X-Api-Key": issued["api_key"]}
+    for _ in range(3):
+        number, guest = await file(platform)
+        await forward(platform, number)
+        redirected, answered = await asyncio.gather(
+            platform.post(f"/v1/ops/complaints/{number}/redirect", headers=operator, json={"company_id": "c-right"}),
+            platform.post(
+                f"/v1/company/complaints/{number}/response",
+                headers=company,
+                json={"response_type": "explained", "text": "已向您说明扣费规则。"},
+            ),
+        )
+        case = (await platform.get(f"/v1/complaints/{number}", headers=guest)).json()
+        if redirected.status_code == 200:
+            assert redirected.json() == {"number": number, "status": "accepted", "company_id": "c-right"}
+            # Redirected first: the answer of a company the case no longer goes to is refused (or not even seen).
+            assert answered.status_code in (404, 409), answered.text
+            assert case["status"] == "accepted" and case["company"]["id"] == "c-right" and case["response"] is None
+            await platform.tap.wait_for("complaint.redirected", subject=number)
+        else:
+            assert answered.status_code == 200, answered.text
+            assert redirected.status_code == 409 and redirected.json()["status_now"] == "responded", redirected.text
+            assert case["status"] == "responded" and case["company"]["id"] == COMPANY
+            assert not platform.tap.events("complaint.redirected", subject=number)
+
+
+async def test_a_redirect_names_a_company_of_the_directory_other_than_its_own(platform):
+    operator = await operator_headers(platform)
+    number, _ = await file(platform)
+    await forward(platform, number)
+    unknown = await platform.post(
+        f"/v1/ops/complaints/{number}/redirect", headers=operator, json={"company_id": "c-nowhere"}
+    )
+    assert unknown.status_code == 422 and unknown.json()["code"] == "company_unknown", unknown.text
+    same = await platform.post(f"/v1/ops/complaints/{number}/redirect", headers=operator, json={"company_id": COMPANY})
+    assert same.status_code == 422 and same.json()["code"] == "same_company", same.text
+    case = await platform.app.state.intake.cases.get(number)
+    assert case["status"] == "forwarded" and [entry["action"] for entry in case["timeline"]][-1] == "forward"

@@ -66,11 +66,11 @@ from intake.config import Settings
 from intake.core.account_codes import AccountCodes
 from intake.core.disclosure import Disclosure
 from intake.core.feedback import Feedback
+from intake.core.guessing_alerts import GuessingAlerts
 from intake.core.transactions import Transactions
 from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
 from intake.domain.principals import Role
-from intake.handlers.guessing import GuessingAlerts
 from intake.handlers.publication import PublicationHandlers
 from intake.jobs import statistics_fold
 from intake.web import STATIC_PATH, on_http_error, static_files
