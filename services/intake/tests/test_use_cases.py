@@ -65,7 +65,7 @@ async def platform(mongo_url, broker_namespace, run_id):
         **namespace.settings_for("intake"),
     )
     async with serve(directory_app()) as directory_url:
-        # The container's routing client replaced by one reading this directory (the settings point nowhere).
+        # The routing client replaced by one reading this directory (the settings point nowhere).
         routing = RoutingClient(directory_url, "internal", "operator")
         app = create_app(settings, overrides={"routing": routing})
         async with (

@@ -108,10 +108,18 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                                 settings.token_ttl_s, settings.account_cache_ttl_s)
         internal_token = settings.internal_token.get_secret_value()
         operator_token = settings.operator_token.get_secret_value()
-        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token)
-        routing = RoutingClient(settings.routing_url, internal_token, operator_token)
-        notification = NotificationClient(settings.notification_url, internal_token, operator_token,
-                                          settings.admin_token.get_secret_value())
+        # Clients of the other services: built here unless the caller gave its own (which it then closes).
+        given = dict(overrides or {})
+        built = {
+            name: make() for name, make in {
+                "evidence": lambda: EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s,
+                                                   internal_token, operator_token),
+                "routing": lambda: RoutingClient(settings.routing_url, internal_token, operator_token),
+                "notification": lambda: NotificationClient(settings.notification_url, internal_token, operator_token,
+                                                           settings.admin_token.get_secret_value()),
+            }.items() if name not in given
+        }
+        evidence, routing, notification = ({**built, **given}[name] for name in ("evidence", "routing", "notification"))
         statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
         publication = Publication(cipher, PublicRecords(runtime.db), statistics,
                                   rewritten=lambda number: validators.purge(caching.rewritten(number)))
@@ -168,7 +176,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             "identities": identities, "limits": limits, "accounts": accounts_use_cases, "guesses": guesses,
             "feedback": Feedback(app.state.feedback, transactions),
         }
-        app.state.intake = Intake(**{**collaborators, **(overrides or {})})
+        app.state.intake = Intake(**{**collaborators, **given})
         jobs = {statistics_fold.NAME: statistics_fold.statistics_fold(publication.statistics,
                                                                       settings.statistics_fold_interval_s)}
         await runtime.start(subscriptions, jobs=jobs, gauges=[lambda: refresh_case_metrics(cases)])
@@ -176,7 +184,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             yield
         finally:
             await runtime.stop()
-            for client in (evidence, routing, notification):
+            for client in built.values():
                 await client.close()
 
     app = make_app(
