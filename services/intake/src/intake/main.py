@@ -1,17 +1,19 @@
-"""intake's wiring: settings -> runtime (store, broker, outbox relay) -> stores and clients -> routers and subscriptions.
+"""intake's wiring, and nothing else: settings -> runtime (store, broker, outbox relay) -> adapters (stores and
+clients) -> the container of use cases (``intake.api.dependencies.Intake``) -> routers, subscriptions and jobs.
 
 Run with ``granian --interface asgi --factory intake.main:create_app`` (the Dockerfile's command); tests pass
-their own ``Settings``.
+their own ``Settings``, and may replace any collaborator of the container by name (``overrides``), for example a
+client of another service pointed elsewhere.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi import FastAPI
 from greenchannel.app import make_app
 from greenchannel.contracts import (
     ClusterJoined,
@@ -27,16 +29,15 @@ from greenchannel.contracts import (
 from greenchannel.http_cache import HttpCache, ValidatorCache
 from greenchannel.idempotency import IdempotencyStore
 from greenchannel.messaging import Subscriptions
-from greenchannel.periodic import every
-from greenchannel.problems import problem_response
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
 from greenchannel.telemetry import setup_logging, setup_tracing
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from intake.adapters.account_codes import AccountCodeStore
 from intake.adapters.audit_log import AuditLog
 from intake.adapters.case_metrics import refresh_case_metrics
-from intake.adapters.case_store import CaseNotFound, CaseStore
+from intake.adapters.case_store import CaseStore
 from intake.adapters.dead_letters import DeadLetters
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.feedback import FeedbackStore
@@ -51,19 +52,38 @@ from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import (
-    accounts, caching, company, complaints, credentials, dead_letters, deliveries, directory, disclosure, feedback,
-    internal, open_data, operators, pages, public, regulator, staff, uploads,
+    accounts,
+    caching,
+    company,
+    complaints,
+    credentials,
+    dead_letters,
+    deliveries,
+    directory,
+    disclosure,
+    feedback,
+    internal,
+    open_data,
+    operators,
+    pages,
+    problems,
+    public,
+    regulator,
+    staff,
+    uploads,
 )
-from intake.api.deps import Intake, admit_public_read
+from intake.api.dependencies import Intake, admit_public_read
 from intake.config import Settings
+from intake.core.account_codes import AccountCodes
+from intake.core.disclosure import Disclosure
+from intake.core.feedback import Feedback
+from intake.core.guessing_alerts import GuessingAlerts
+from intake.core.transactions import Transactions
 from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
-from intake.domain.lifecycle import IllegalTransition, WindowClosed
 from intake.domain.principals import Role
-from intake.handlers.accounts import AccountCodes
-from intake.handlers.disclosure import Disclosure
-from intake.handlers.guessing import GuessingAlerts
 from intake.handlers.publication import PublicationHandlers
+from intake.jobs import statistics_fold
 from intake.web import STATIC_PATH, on_http_error, static_files
 from intake.web import router as web_pages
 
@@ -79,7 +99,9 @@ def guess_policy(settings: Settings) -> GuessPolicy:
         window_s=TARGET_WINDOW_S)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> FastAPI:
+    """``overrides`` replace collaborators of the container by their name (see ``Intake``) before the use cases are
+    built on them."""
     settings = settings or Settings()
     setup_logging(settings.service_name, settings.log_level, settings.log_json)
     setup_tracing(settings.service_name)
@@ -97,12 +119,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 settings.token_ttl_s, settings.account_cache_ttl_s)
         internal_token = settings.internal_token.get_secret_value()
         operator_token = settings.operator_token.get_secret_value()
-        evidence = EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token)
-        routing = RoutingClient(settings.routing_url, internal_token, operator_token)
-        notification = NotificationClient(settings.notification_url, internal_token, operator_token,
-                                          settings.admin_token.get_secret_value())
+        # Clients of the other services: built here unless the caller gave its own (which it then closes).
+        given = dict(overrides or {})
+        built = {
+            name: make() for name, make in {
+                "evidence": lambda: EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s,
+                                                   internal_token, operator_token),
+                "routing": lambda: RoutingClient(settings.routing_url, internal_token, operator_token),
+                "notification": lambda: NotificationClient(settings.notification_url, internal_token, operator_token,
+                                                           settings.admin_token.get_secret_value()),
+            }.items() if name not in given
+        }
+        evidence, routing, notification = ({**built, **given}[name] for name in ("evidence", "routing", "notification"))
         statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
-        publication = Publication(runtime, cipher, PublicRecords(runtime.db), statistics,
+        publication = Publication(cipher, PublicRecords(runtime.db), statistics,
                                   rewritten=lambda number: validators.purge(caching.rewritten(number)))
         cases.follow(publication)
         await cases.ensure_indexes()
@@ -138,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.upload_budget.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
+        transactions = Transactions(runtime.mongo, idempotency, cipher, answer_ttl_s=settings.idempotency_ttl_s)
         audit_log = AuditLog(runtime.db)
         await audit_log.ensure_indexes()
         app.state.disclosure = Disclosure(audit_log, cipher)
@@ -150,18 +181,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             KeyedHash(settings.access_code_key.get_secret_value().encode(), "account-code"),
             KeyRingCipher.from_settings(settings.code_transport_keys.get_secret_value(), settings.code_transport_active_key_id),
             CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts))
-        app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
-                                  identities, limits, accounts_use_cases, guesses)
-        async def fold_statistics() -> None:
-            await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "statistics fold")
-
-        await runtime.start(subscriptions, jobs={"statistics-fold": fold_statistics},
-                            gauges=[lambda: refresh_case_metrics(cases)])
+        collaborators: dict[str, Any] = {
+            "settings": settings, "cases": cases, "transactions": transactions, "evidence": evidence,
+            "routing": routing, "notification": notification, "cipher": cipher, "blind_index": blind_index,
+            "identities": identities, "limits": limits, "accounts": accounts_use_cases, "guesses": guesses,
+            "feedback": Feedback(app.state.feedback, transactions),
+        }
+        app.state.intake = Intake(**{**collaborators, **given})
+        jobs = {statistics_fold.NAME: statistics_fold.statistics_fold(publication.statistics,
+                                                                      settings.statistics_fold_interval_s)}
+        await runtime.start(subscriptions, jobs=jobs, gauges=[lambda: refresh_case_metrics(cases)])
         try:
             yield
         finally:
             await runtime.stop()
-            for client in (evidence, routing, notification):
+            for client in built.values():
                 await client.close()
 
     app = make_app(
@@ -195,17 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A browser at a mistyped address gets the not-found page; API clients keep the problem document.
     app.add_exception_handler(StarletteHTTPException, on_http_error)
 
-    @app.exception_handler(IllegalTransition)
-    async def on_illegal_transition(_: Request, error: IllegalTransition) -> JSONResponse:
-        return problem_response(409, "illegal_transition", str(error), status_now=error.current.value,
-                                action=error.action.value)
-
-    @app.exception_handler(WindowClosed)
-    async def on_window_closed(_: Request, error: WindowClosed) -> JSONResponse:
-        return problem_response(409, "window_closed", str(error), window_days=error.days)
-
-    @app.exception_handler(CaseNotFound)
-    async def on_case_not_found(_: Request, __: CaseNotFound) -> JSONResponse:
-        return problem_response(404, "complaint_not_found", "No complaint matches this number and access.")
+    # Every refusal of a use case as its problem document.
+    problems.register(app)
 
     return app

@@ -1,16 +1,18 @@
 """The case file in MongoDB: complaints, their timelines, evidence links, and every transition.
 
-Every transition is one conditional update (the case must still be in a state the action may start
-from), appends a timeline entry (who, when, what, trace id) and stages its event in the outbox, all
-in one transaction. Two concurrent transitions on one case:
-the loser's filter no longer matches and it answers :class:`~intake.domain.lifecycle.IllegalTransition`.
+The only writer of the ``complaints`` and ``evidence_links`` collections. Every transition is one
+conditional update (the case must still be in a state the action may start from), appends a timeline
+entry (who, when, what, trace id) and stages its events in the outbox, all in the caller's transaction.
+Every update checks that it matched: two concurrent transitions on one case, the loser's filter no
+longer matches and it answers :class:`~intake.domain.lifecycle.IllegalTransition`; any other write that
+matched nothing raises :class:`StateChanged`, never passes silently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
 
 from greenchannel.contracts import EventData
 from greenchannel.mongo import upserted
@@ -19,12 +21,14 @@ from greenchannel.telemetry import current_trace_id
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from intake.core import events
 from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, IllegalTransition, Status, allowed_from, transition
+from intake.domain.publication import due_on_answer, due_unanswered
 
 
 def timeline_entry(actor: str, action: str, status: Status, detail: str = "", **extra: Any) -> dict[str, Any]:
     return {
-        "at": datetime.now(timezone.utc),
+        "at": datetime.now(UTC),
         "actor": actor,
         "action": action,
         "status": status.value,
@@ -47,6 +51,15 @@ class EvidenceRefused(Exception):
         self.full = full
 
 
+class StateChanged(Exception):
+    """A write whose filter matched nothing: the case moved on (or went away) since it was read."""
+
+    def __init__(self, number: str, status: Status | None) -> None:
+        super().__init__(f"complaint {number} changed meanwhile" + (f" (now {status.value})" if status else ""))
+        self.number = number
+        self.status = status
+
+
 class AlreadyClaimed(Exception):
     """Another account holds the complaint."""
 
@@ -62,8 +75,8 @@ class AlreadySet(Exception):
 class Projection(Protocol):
     """What follows every change of a case in its transaction (the public record and the statistics)."""
 
-    async def changed(self, before: Mapping[str, Any] | None, after: dict[str, Any],
-                      session: AsyncClientSession) -> dict[str, Any]: ...
+    async def project(self, before: Mapping[str, Any] | None, after: Mapping[str, Any],
+                      session: AsyncClientSession | None) -> None: ...
 
 
 class CaseStore:
@@ -79,7 +92,39 @@ class CaseStore:
 
     async def _changed(self, before: Mapping[str, Any] | None, after: dict[str, Any],
                        session: AsyncClientSession) -> dict[str, Any]:
-        return after if self.projection is None else await self.projection.changed(before, after, session)
+        """Follow one change: publish the case if this change is the company's answer that publishes it, then
+        project it. Answers the case as it is now (published, if this change published it)."""
+        if due_on_answer(before, after):
+            after = await self._publish(after, "responded", session)
+        if self.projection is not None:
+            await self.projection.project(before, after, session)
+        return after
+
+    async def _publish(self, case: dict[str, Any], trigger: Literal["responded", "publication_due"],
+                       session: AsyncClientSession) -> dict[str, Any]:
+        """Mark ``case`` published now and stage ``complaint.published``; the caller projects it."""
+        now = datetime.now(UTC)
+        result = await self.complaints.update_one(
+            {"_id": case["_id"], "published_at": None},
+            {"$set": {"published_at": now, "publication_trigger": trigger}}, session=session)
+        if result.matched_count == 0:
+            raise StateChanged(case["_id"], None)
+        await self.runtime.outbox.add(events.published(case, trigger=trigger, published_at=now),
+                                      subject=case["_id"], session=session)
+        return {**case, "published_at": now, "publication_trigger": trigger}
+
+    async def publish_if_unanswered(self, number: str, session: AsyncClientSession) -> bool:
+        """Publish a case the company has not answered in time; False when it was answered, withdrawn or closed
+        meanwhile, or is published already."""
+        case = await self.get(number, session=session)
+        if case is None:
+            raise CaseNotFound(number)
+        if not due_unanswered(case):
+            return False
+        published = await self._publish(case, "publication_due", session)
+        if self.projection is not None:
+            await self.projection.project(case, published, session)
+        return True
 
     async def ensure_indexes(self) -> None:
         await self.complaints.create_index("number", unique=True)
@@ -98,18 +143,28 @@ class CaseStore:
             return int(counter["value"])
         raise RuntimeError(f"the complaint counter of {day} could not be advanced")
 
-    async def get(self, number: str) -> dict[str, Any] | None:
-        return await self.complaints.find_one({"_id": number})
+    async def get(self, number: str, *, session: AsyncClientSession | None = None) -> dict[str, Any] | None:
+        return await self.complaints.find_one({"_id": number}, session=session)
+
+    async def is_linked(self, evidence_id: str) -> bool:
+        """Whether a stored file belongs to a complaint already."""
+        return await self.evidence_links.find_one({"_id": evidence_id}, projection={"_id": 1}) is not None
+
+    async def numbers_of(self, account_id: str) -> list[str]:
+        return await self.complaints.distinct("_id", {"account_id": account_id})
 
     async def insert(self, case: dict[str, Any], event: EventData, session: AsyncClientSession) -> None:
         """A new case with its evidence links and ``complaint.submitted``, inside the caller's transaction."""
         await self.complaints.insert_one(case, session=session)
-        if case["evidence"]:
-            await self.evidence_links.insert_many(
-                [{"_id": ref["evidence_id"], "number": case["_id"], "at": case["submitted_at"]} for ref in case["evidence"]],
-                session=session,
-            )
+        await self.link(case["_id"], case["evidence"], case["submitted_at"], session)
         await self.runtime.outbox.add(event, subject=case["_id"], session=session)
+
+    async def link(self, number: str, refs: list[dict[str, Any]], at: datetime, session: AsyncClientSession) -> None:
+        """Link stored files to the case: a file linked already (to any case) fails the transaction
+        (a duplicate key), so no file ever belongs to two complaints."""
+        if refs:
+            await self.evidence_links.insert_many(
+                [{"_id": ref["evidence_id"], "number": number, "at": at} for ref in refs], session=session)
 
     async def transition(
         self,
@@ -123,12 +178,14 @@ class CaseStore:
         events: Callable[[dict[str, Any]], list[EventData]] | None = None,
         timeline: dict[str, Any] | None = None,
         append: dict[str, list[Any]] | None = None,
+        increment: dict[str, int] | None = None,
         unless_set: str | None = None,
     ) -> dict[str, Any]:
         """Apply ``action`` inside the caller's transaction; ``events(case)`` builds the events to stage
         (from the case as updated); ``timeline`` adds fields to the timeline entry (a note, a rating);
         ``append`` adds items to array fields in the same update, so nothing another request added to
-        them meanwhile is overwritten by a copy read earlier; with ``unless_set`` the action is refused
+        them meanwhile is overwritten by a copy read earlier; ``increment`` counts fields up (a round) in the same
+        update; with ``unless_set`` the action is refused
         (:class:`AlreadySet`) once that field holds a value, checked by the update itself."""
         current = await self.complaints.find_one({"_id": number}, session=session)
         if current is None:
@@ -143,12 +200,15 @@ class CaseStore:
                 "$set": {"status": target.value, **(fields or {})},
                 "$push": {"timeline": timeline_entry(actor, action.value, target, detail, **(timeline or {})),
                           **{name: {"$each": items} for name, items in (append or {}).items()}},
+                **({"$inc": increment} if increment else {}),
             },
             return_document=ReturnDocument.AFTER,
             session=session,
         )
         if updated is None:
             latest = await self.complaints.find_one({"_id": number}, session=session)
+            if latest is None:
+                raise CaseNotFound(number)
             if unless_set is not None and latest.get(unless_set) is not None:
                 raise AlreadySet(unless_set)
             raise IllegalTransition(action, Status(latest["status"]))
@@ -172,8 +232,7 @@ class CaseStore:
         status = Status(current["status"])
         if status not in EVIDENCE_ACCEPTED_IN or len(current["evidence"]) >= limit:
             raise EvidenceRefused(status, full=len(current["evidence"]) >= limit)
-        await self.evidence_links.insert_one({"_id": ref["evidence_id"], "number": number,
-                                              "at": datetime.now(timezone.utc)}, session=session)
+        await self.link(number, [ref], datetime.now(UTC), session)
         result = await self.complaints.update_one(
             {"_id": number, "status": status.value, f"evidence.{limit - 1}": {"$exists": False}},
             {"$push": {"evidence": ref, "timeline": timeline_entry(actor, "add_evidence", status, ref["filename"])}},
@@ -182,6 +241,8 @@ class CaseStore:
         if result.matched_count == 0:
             latest = await self.complaints.find_one({"_id": number}, projection={"status": 1, "evidence": 1},
                                                     session=session)
+            if latest is None:
+                raise CaseNotFound(number)
             raise EvidenceRefused(Status(latest["status"]), full=len(latest["evidence"]) >= limit)
 
     async def claim(self, number: str, account_id: str) -> None:
@@ -204,6 +265,8 @@ class CaseStore:
             {"$set": fields or {}, "$push": {"timeline": timeline_entry(actor, action, Status(current["status"]), detail)}},
             return_document=ReturnDocument.AFTER, session=session,
         )
+        if updated is None:
+            raise StateChanged(number, None)
         return await self._changed(current, updated, session)
 
     async def record(self, number: str, fields: dict[str, Any], *, session: AsyncClientSession) -> dict[str, Any]:
@@ -213,7 +276,20 @@ class CaseStore:
             raise CaseNotFound(number)
         updated = await self.complaints.find_one_and_update(
             {"_id": number}, {"$set": fields}, return_document=ReturnDocument.AFTER, session=session)
+        if updated is None:
+            raise StateChanged(number, None)
         return await self._changed(current, updated, session)
+
+    async def mark_reviewed(self, number: str, operator_id: str) -> None:
+        """Mark a rejection reviewed and right; :class:`StateChanged` (with the state now) unless the case is
+        rejected."""
+        result = await self.complaints.update_one({"_id": number, "status": Status.REJECTED.value},
+                                                  {"$set": {"reviewed": True, "reviewed_by": operator_id}})
+        if result.matched_count == 0:
+            latest = await self.complaints.find_one({"_id": number}, projection={"status": 1})
+            if latest is None:
+                raise CaseNotFound(number)
+            raise StateChanged(number, Status(latest["status"]))
 
     async def page(self, query: dict[str, Any], *, limit: int, after: tuple[datetime, str] | None) -> list[dict[str, Any]]:
         """Newest first, stable: ordered by (submitted_at, number) descending; ``after`` is the last row seen."""

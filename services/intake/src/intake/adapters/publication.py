@@ -1,35 +1,31 @@
 """Keeps the public record and the statistics in step with the case file: called by the case store with
-the case before and after every change, inside that change's transaction.
+the case before and after every change, inside that change's transaction (the case store itself marks a
+case published and stages ``complaint.published``).
 
-A change that publishes the case (the company's answer) marks it published and stages
-``complaint.published``; every change of a published case rewrites its public record; every change moves
-the statistics by the difference of what the case counted before and after. A rewritten public record
-is reported once committed (``rewritten``: the HTTP edge forgets the validators it remembers for it), so
-the next revalidation reads it again.
+Every change of a published case rewrites its public record; every change moves the statistics by the
+difference of what the case counted before and after. A rewritten public record is reported once
+committed (``rewritten``: the HTTP edge forgets the validators it remembers for it), so the next
+revalidation reads it again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from greenchannel.contracts import ComplaintPublished
 from greenchannel.mongo import after_commit
-from greenchannel.runtime import ServiceRuntime
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from intake.adapters.pii import PiiCipher
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.statistics import Statistics
 from intake.domain import statistics
-from intake.domain.publication import due_on_answer, public_record
+from intake.domain.publication import public_record
 
 
 class Publication:
-    def __init__(self, runtime: ServiceRuntime, cipher: PiiCipher, records: PublicRecords, stats: Statistics,
+    def __init__(self, cipher: PiiCipher, records: PublicRecords, stats: Statistics,
                  rewritten: Callable[[str], object] = lambda number: None) -> None:
-        self.runtime = runtime
         self.rewritten = rewritten
         self.cipher = cipher
         self.records = records
@@ -38,26 +34,6 @@ class Publication:
     async def ensure_indexes(self) -> None:
         await self.records.ensure_indexes()
         await self.statistics.ensure_indexes()
-
-    async def changed(self, before: Mapping[str, Any] | None, after: dict[str, Any],
-                      session: AsyncClientSession) -> dict[str, Any]:
-        """Follow one change of a case; answers the case as it is now (published, if this change published it)."""
-        if due_on_answer(before, after):
-            after = await self.publish(after, "responded", session)
-        await self.project(before, after, session)
-        return after
-
-    async def publish(self, case: dict[str, Any], trigger: Literal["responded", "publication_due"],
-                      session: AsyncClientSession) -> dict[str, Any]:
-        """Mark ``case`` published now and stage ``complaint.published``; the caller projects it."""
-        now = datetime.now(UTC)
-        await self.runtime.db["complaints"].update_one(
-            {"_id": case["_id"]}, {"$set": {"published_at": now, "publication_trigger": trigger}}, session=session)
-        await self.runtime.outbox.add(
-            ComplaintPublished(number=case["_id"], company_id=case["company_id"], trigger=trigger,
-                               narrative_public=bool(case.get("publication_consent")), published_at=now),
-            subject=case["_id"], session=session)
-        return {**case, "published_at": now, "publication_trigger": trigger}
 
     async def project(self, before: Mapping[str, Any] | None, after: Mapping[str, Any],
                       session: AsyncClientSession | None) -> None:

@@ -1,7 +1,7 @@
 """Sign-up and sign-in: complainant accounts, operator accounts, company API keys (issued by admins).
 
 A complainant registers and resets a forgotten password with a one-time code sent to the login
-(``intake.handlers.accounts``); no answer says whether a login has an account.
+(``intake.core.account_codes``); no answer says whether a login has an account.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from pydantic_core import PydanticCustomError
 
 from intake.adapters.identities import LoginTaken
-from intake.api.deps import AdminDep, ClientDep, Intake, IntakeDep, directory_company
+from intake.api.dependencies import AdminDep, ClientDep, Intake, IntakeDep
 from intake.domain.account_codes import channel_of
 from intake.domain.filing import PersonName, normalize_email
 from intake.domain.guessing import SecretKind
 from intake.domain.identity import IdentityError, normalize_mobile
 from intake.domain.principals import Principal, Role
-from intake.handlers.accounts import CodeRejected
+from intake.core.account_codes import CodeRejected
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -200,7 +200,7 @@ class NewApiKey(BaseModel):
 @router.post("/ops/companies/{company_id}/api-keys", status_code=201, tags=["operators"],
              summary="Issue an API key to a company (admin); the key is shown once")
 async def issue_api_key(company_id: str, body: NewApiKey, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
-    await directory_company(intake, company_id)
+    await intake.operator_actions.company(company_id)
     return await intake.identities.issue_api_key(company_id, body.label, admin.id)
 
 

@@ -6,20 +6,18 @@ complainant's name and phone in full (to reach them), the ID number and e-mail m
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
-from greenchannel.contracts import ComplaintInfoRequested, ComplaintResponded
 from pydantic import BaseModel, ConfigDict
 
 from intake.api.complaints import _jsonable, _summary
-from intake.api.deps import CompanyDep, IdempotencyKey, Intake, IntakeDep, case_for, idempotent
+from intake.api.dependencies import CompanyAnswersDep, CompanyDep, IdempotencyKey, Intake, IntakeDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import free_text
-from intake.domain.lifecycle import Action, Status
-from intake.domain.principals import Principal
+from intake.domain.lifecycle import Status
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -94,46 +92,14 @@ def company_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
 
 
 @router.post("/complaints/{number}/response", summary="Answer the complaint (explained, relief, declined, in progress)")
-async def respond(number: str, body: Answer, intake: IntakeDep, company: CompanyDep,
+async def respond(number: str, body: Answer, intake: IntakeDep, answers: CompanyAnswersDep, company: CompanyDep,
                   idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     await case_for(intake, number, company, None)
-    now = datetime.now(timezone.utc)
-
-    async def apply(session) -> dict[str, Any]:
-        current = await intake.cases.complaints.find_one({"_id": number}, session=session)
-        due = current.get("response_due")
-        timely = due is None or now.astimezone(CHINA).date() <= date.fromisoformat(due)
-        updated = await intake.cases.transition(
-            number, Action.RESPOND, actor=_actor(company), session=session, detail=body.response_type,
-            fields={"response": {"type": body.response_type, "text": body.text, "at": now, "timely": timely}},
-            events=lambda case: [ComplaintResponded(number=number, company_id=company.id, response_type=body.response_type,
-                                                    text=body.text, timely=timely, responded_at=now)],
-        )
-        await intake.cases.complaints.update_one(
-            {"_id": number}, {"$push": {"responses": updated["response"]}}, session=session)
-        return {"number": number, "status": updated["status"], "timely": timely}
-
-    return await idempotent(intake, f"respond:{company.id}:{number}", idempotency_key, body.model_dump(), apply)
+    return await answers.respond(number, company, body.response_type, body.text, idempotency_key)
 
 
 @router.post("/complaints/{number}/info-request", summary="Ask the complainant for more information (pauses the clock)")
-async def request_info(number: str, body: InfoRequest, intake: IntakeDep, company: CompanyDep,
-                       idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def request_info(number: str, body: InfoRequest, intake: IntakeDep, answers: CompanyAnswersDep,
+                       company: CompanyDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     await case_for(intake, number, company, None)
-    now = datetime.now(timezone.utc)
-
-    async def apply(session) -> dict[str, Any]:
-        updated = await intake.cases.transition(
-            number, Action.REQUEST_INFO, actor=_actor(company), session=session, detail=body.question[:200],
-            events=lambda case: [ComplaintInfoRequested(number=number, company_id=company.id, question=body.question,
-                                                        requested_at=now)],
-        )
-        await intake.cases.complaints.update_one(
-            {"_id": number}, {"$push": {"info_requests": {"question": body.question, "at": now}}}, session=session)
-        return {"number": number, "status": updated["status"]}
-
-    return await idempotent(intake, f"info:{company.id}:{number}", idempotency_key, body.model_dump(), apply)
-
-
-def _actor(company: Principal) -> str:
-    return f"company:{company.id}"
+    return await answers.request_info(number, company, body.question, idempotency_key)

@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from intake.adapters.identities import PasswordChangedMeanwhile, WrongPassword
 from intake.api.accounts import Password
-from intake.api.deps import AccountDep, ClientDep, IntakeDep
+from intake.api.dependencies import AccountDep, ClientDep, IntakeDep
 from intake.domain.guessing import SecretKind
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])

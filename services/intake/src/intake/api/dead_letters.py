@@ -10,7 +10,7 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict
 
 from intake.adapters.dead_letters import SERVICES, DeadLetters
-from intake.api.deps import OperatorDep
+from intake.api.dependencies import OperatorDep
 from intake.domain.filing import free_text
 
 router = APIRouter(prefix="/v1/ops/dead-letters", tags=["operators"])

@@ -15,7 +15,7 @@ import re
 from fastapi import APIRouter, Request, Response
 from greenchannel.problems import Problem
 
-from intake.api.deps import AdminDep, Intake, IntakeDep, OperatorDep
+from intake.api.dependencies import AdminDep, Intake, IntakeDep, OperatorDep
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 

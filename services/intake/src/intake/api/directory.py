@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from intake.api.deps import IntakeDep, PublicRead
+from intake.api.dependencies import IntakeDep, PublicRead
 
 router = APIRouter(prefix="/v1/public", tags=["public"], dependencies=[PublicRead])
 

@@ -6,15 +6,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict
 
-from intake.api.deps import AdminDep, IntakeDep, OperatorDep, case_for
+from intake.api.dependencies import AdminDep, IntakeDep, OperatorDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import free_text
 from intake.domain.identity import IDENTITY_FIELDS
 from intake.domain.principals import Kind
-from intake.handlers.disclosure import Disclosure, FieldNotRecorded
+from intake.core.disclosure import Disclosure
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
@@ -41,11 +40,8 @@ async def reveal(number: str, body: Revealing, intake: IntakeDep, operator: Oper
                  disclosure: DisclosureDep) -> dict[str, Any]:
     _, case = await case_for(intake, number, operator, None)
     account = await intake.identities.account_state(Kind.OPERATOR, operator.id)
-    try:
-        return await disclosure.reveal(case, body.field, body.reason, operator_id=operator.id,
-                                       operator_login=account.login if account else None)
-    except FieldNotRecorded:
-        raise Problem(404, "field_not_recorded", f"The complaint has no {body.field} on record.") from None
+    return await disclosure.reveal(case, body.field, body.reason, operator_id=operator.id,
+                                   operator_login=account.login if account else None)
 
 
 @router.get("/audit", summary="The audit log of disclosures, newest first (admin)")

@@ -17,7 +17,7 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict
 
 from intake.adapters.feedback import FeedbackStore
-from intake.api.deps import ClientDep, IdempotencyKey, IntakeDep, OperatorDep, idempotent
+from intake.api.dependencies import ClientDep, FeedbackDep, IdempotencyKey, IntakeDep, OperatorDep
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.domain.filing import EmailAddress, MobileNumber, free_text
 
@@ -61,15 +61,10 @@ def _view(entry: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/v1/public/feedback", status_code=201, tags=["public"], summary="Send feedback about the platform (意见建议)")
-async def send_feedback(form: FeedbackForm, intake: IntakeDep, store: StoreDep, client: ClientDep,
+async def send_feedback(form: FeedbackForm, intake: IntakeDep, feedback: FeedbackDep, client: ClientDep,
                         idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.feedback, client)
-
-    async def record(session) -> dict[str, Any]:
-        entry = await store.add(form.topic, form.text, {"email": form.email, "phone": form.phone}, session)
-        return {"id": entry["_id"], "status": entry["status"], "submitted_at": _iso(entry["submitted_at"])}
-
-    return await idempotent(intake, "feedback", idempotency_key, form.model_dump(), record)
+    return await feedback.send(form.topic, form.text, form.email, form.phone, idempotency_key)
 
 
 @router.get("/v1/ops/feedback", tags=["operators"], summary="Feedback, newest first (contact details masked)")
@@ -89,14 +84,7 @@ async def read_feedback(feedback_id: str, store: StoreDep, _: OperatorDep) -> di
 
 
 @router.post("/v1/ops/feedback/{feedback_id}/handle", tags=["operators"], summary="Mark feedback handled, with a note")
-async def handle_feedback(feedback_id: str, body: Handling, intake: IntakeDep, store: StoreDep, operator: OperatorDep,
+async def handle_feedback(feedback_id: str, body: Handling, feedback: FeedbackDep, operator: OperatorDep,
                           idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    async def mark(session) -> dict[str, Any]:
-        entry = await store.handle(feedback_id, f"operator:{operator.id}", body.note, session)
-        if entry is None:
-            if await store.get(feedback_id) is None:
-                raise Problem(404, "feedback_not_found", "No feedback with this id.")
-            raise Problem(409, "feedback_already_handled", "This feedback was handled already.")
-        return _view(entry, entry["contact_masked"])
-
-    return await idempotent(intake, f"feedback-handle:{feedback_id}", idempotency_key, body.model_dump(), mark)
+    return await feedback.handle(feedback_id, operator, body.note, idempotency_key,
+                                 view=lambda entry: _view(entry, entry["contact_masked"]))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends
 from greenchannel.bearer import require_bearer
 from greenchannel.problems import Problem
 
-from intake.api.deps import IntakeDep
+from intake.api.dependencies import IntakeDep
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"])
 

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from intake.api.deps import PublicRead
+from intake.api.dependencies import PublicRead
 from intake.api.public import PublicData, PublicDep, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1/public/open-data", tags=["open data"], dependencies=[PublicRead])

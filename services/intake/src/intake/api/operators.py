@@ -7,21 +7,18 @@ a complaint a rule rejected wrongly.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from greenchannel.contracts import ComplaintClosed, ComplaintForwarded, ComplaintRedirected, ComplaintRejected
 from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from intake.adapters.case_store import CaseNotFound
 from intake.api.complaints import _summary, complainant_view
-from intake.api.deps import IdempotencyKey, IntakeDep, OperatorDep, case_for, directory_company, idempotent
+from intake.api.dependencies import IdempotencyKey, IntakeDep, OperatorActionsDep, OperatorDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
-from intake.domain import case_events
 from intake.domain.filing import free_text
-from intake.domain.lifecycle import Action, Status
-from intake.domain.principals import Principal
+from intake.domain.lifecycle import Status
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
@@ -96,114 +93,39 @@ class ManualRejection(BaseModel):
     detail: Note = ""
 
 
-def _actor(operator: Principal) -> str:
-    return f"operator:{operator.id}"
-
-
 @router.post("/complaints/{number}/reforward", summary="Mediate an appeal: send it back to the company with a note")
-async def reforward(number: str, body: Reforward, intake: IntakeDep, operator: OperatorDep,
+async def reforward(number: str, body: Reforward, actions: OperatorActionsDep, operator: OperatorDep,
                     idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
-
-    async def apply(session) -> dict[str, Any]:
-        current = await intake.cases.complaints.find_one({"_id": number}, projection={"round": 1}, session=session)
-        if current is None:
-            raise Problem(404, "complaint_not_found", "No complaint with this number.")
-        updated = await intake.cases.transition(
-            number, Action.REFORWARD, actor=_actor(operator), session=session, detail=body.note[:200],
-            fields={"reforward_note": body.note, "forwarded_at": now, "overdue": False, "round": current["round"] + 1},
-            events=lambda case: [ComplaintForwarded(number=number, company_id=case["company_id"], forwarded_at=now,
-                                                    round=case["round"], note=body.note,
-                                                    deadline_working_days=body.deadline_working_days)],
-        )
-        return {"number": number, "status": updated["status"]}
-
-    return await idempotent(intake, f"reforward:{number}", idempotency_key, body.model_dump(), apply)
+    try:
+        return await actions.reforward(number, operator, body.note, body.deadline_working_days, idempotency_key)
+    except CaseNotFound:
+        raise Problem(404, "complaint_not_found", "No complaint with this number.") from None
 
 
 @router.post("/complaints/{number}/close", summary="Close a mediated or answered complaint with an outcome code")
-async def close(number: str, body: Closing, intake: IntakeDep, operator: OperatorDep,
+async def close(number: str, body: Closing, actions: OperatorActionsDep, operator: OperatorDep,
                 idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
-
-    async def apply(session) -> dict[str, Any]:
-        updated = await intake.cases.transition(
-            number, Action.CLOSE, actor=_actor(operator), session=session, detail=body.outcome,
-            fields={"closure": {"outcome": body.outcome, "at": now, "note": body.note}},
-            events=lambda case: [ComplaintClosed(number=number, company_id=case["company_id"], outcome=body.outcome,
-                                                 closed_at=now)],
-        )
-        return {"number": number, "status": updated["status"]}
-
-    return await idempotent(intake, f"close:{number}", idempotency_key, body.model_dump(), apply)
+    return await actions.close(number, operator, body.outcome, body.note, idempotency_key)
 
 
 @router.post("/complaints/{number}/redirect", summary="Send a complaint addressed to the wrong company to the right one")
-async def redirect(number: str, body: Redirect, intake: IntakeDep, operator: OperatorDep,
+async def redirect(number: str, body: Redirect, actions: OperatorActionsDep, operator: OperatorDep,
                    idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    company = await directory_company(intake, body.company_id)
-    now = datetime.now(timezone.utc)
-
-    async def apply(session) -> dict[str, Any]:
-        before = await intake.cases.complaints.find_one({"_id": number}, projection={"company_id": 1}, session=session)
-        previous = before["company_id"] if before else None
-        if previous == company["id"]:
-            raise Problem(422, "same_company", "The complaint is already addressed to this company.")
-        updated = await intake.cases.transition(
-            number, Action.REDIRECT, actor=_actor(operator), session=session, detail=f"{previous} -> {company['id']}",
-            fields={"company_id": company["id"], "company_name": company["name"], "forwarded_at": None,
-                    "response_due": None, "overdue": False, "round": 0},
-            events=lambda case: [
-                ComplaintRedirected(number=number, from_company_id=previous, to_company_id=company["id"], note=body.note,
-                                    redirected_at=now),
-                case_events.accepted(case, accepted_at=now, redirected_from=previous),
-            ],
-        )
-        return {"number": number, "status": updated["status"], "company_id": company["id"]}
-
-    return await idempotent(intake, f"redirect:{number}", idempotency_key, body.model_dump(), apply)
+    return await actions.redirect(number, operator, body.company_id, body.note, idempotency_key)
 
 
 @router.post("/complaints/{number}/accept", summary="Accept by hand (also a complaint a rule rejected wrongly)")
-async def accept(number: str, body: ManualAcceptance, intake: IntakeDep, operator: OperatorDep,
+async def accept(number: str, body: ManualAcceptance, actions: OperatorActionsDep, operator: OperatorDep,
                  idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    company = await directory_company(intake, body.company_id)
-    now = datetime.now(timezone.utc)
-
-    async def apply(session) -> dict[str, Any]:
-        updated = await intake.cases.transition(
-            number, Action.OVERRIDE_ACCEPT, actor=_actor(operator), session=session, detail=body.note[:200],
-            fields={"company_id": company["id"], "company_name": company["name"], "category": body.category,
-                    "accepted_at": now, "rejection": None, "reviewed": True},
-            events=lambda case: [case_events.accepted(case, accepted_at=now)],
-        )
-        return {"number": number, "status": updated["status"]}
-
-    return await idempotent(intake, f"accept:{number}", idempotency_key, body.model_dump(), apply)
+    return await actions.accept(number, operator, body.company_id, body.category, body.note, idempotency_key)
 
 
 @router.post("/complaints/{number}/reject", summary="Reject by hand with a stated reason")
-async def reject(number: str, body: ManualRejection, intake: IntakeDep, operator: OperatorDep,
+async def reject(number: str, body: ManualRejection, actions: OperatorActionsDep, operator: OperatorDep,
                  idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
-
-    async def apply(session) -> dict[str, Any]:
-        updated = await intake.cases.transition(
-            number, Action.REJECT, actor=_actor(operator), session=session, detail=body.reason,
-            fields={"rejection": {"reason": body.reason, "detail": body.detail}, "reviewed": True},
-            events=lambda case: [ComplaintRejected(number=number, reason=body.reason, detail=body.detail, rejected_at=now)],
-        )
-        return {"number": number, "status": updated["status"]}
-
-    return await idempotent(intake, f"reject:{number}", idempotency_key, body.model_dump(), apply)
+    return await actions.reject(number, operator, body.reason, body.detail, idempotency_key)
 
 
 @router.post("/complaints/{number}/review", summary="Mark a rule rejection as reviewed and right")
-async def confirm_rejection(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
-    result = await intake.cases.complaints.update_one({"_id": number, "status": Status.REJECTED.value},
-                                                      {"$set": {"reviewed": True, "reviewed_by": operator.id}})
-    if result.matched_count == 0:
-        # Operators see every complaint, so a complaint in another state is a conflict, not a secret.
-        _, case = await case_for(intake, number, operator, None)
-        raise Problem(409, "not_rejected", "Only a rejected complaint can be reviewed.", status_now=case["status"])
-    return {"number": number, "reviewed": True}
+async def confirm_rejection(number: str, actions: OperatorActionsDep, operator: OperatorDep) -> dict[str, Any]:
+    return await actions.confirm_rejection(number, operator)

@@ -23,7 +23,7 @@ from greenchannel.problems import Problem
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.service_clients import RoutingClient
 from intake.adapters.statistics import Statistics
-from intake.api.deps import PublicRead
+from intake.api.dependencies import PublicRead
 from intake.domain import statistics
 from intake.domain.publication import PUBLIC_STATUSES
 from intake.domain.statistics import CHINA, PROVINCES

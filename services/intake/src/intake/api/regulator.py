@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from greenchannel.problems import Problem
 
-from intake.api.deps import CallerDep
+from intake.api.dependencies import CallerDep
 from intake.api.public import MONTH, By, CompanyId, Month, Period, PublicDep, scorecard_body, statistics_body
 from intake.domain.principals import Kind, Principal, Role
 

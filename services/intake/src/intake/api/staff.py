@@ -12,7 +12,7 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake.adapters.identities import LastAdmin
-from intake.api.deps import AdminDep, Intake, IntakeDep
+from intake.api.dependencies import AdminDep, Intake, IntakeDep
 from intake.domain.principals import Kind, Principal, Role
 
 router = APIRouter(prefix="/v1/ops/operators", tags=["operators"])

@@ -30,8 +30,17 @@ from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
-from intake.api.complaints import link_evidence, open_for_evidence
-from intake.api.deps import AccessCode, CallerDep, ClientDep, Intake, IntakeDep, OperatorDep, UploadBudgetDep
+from intake.api.complaints import open_for_evidence
+from intake.api.dependencies import (
+    AccessCode,
+    CallerDep,
+    ClientDep,
+    ComplaintsDep,
+    Intake,
+    IntakeDep,
+    OperatorDep,
+    UploadBudgetDep,
+)
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 
@@ -118,14 +127,15 @@ async def start_complaint_upload(number: str, body: UploadDeclaration, intake: I
 @router.post("/complaints/{number}/uploads/{upload_id}/complete", status_code=201,
              responses=_REFUSED_AT_COMPLETION,
              summary="Check the uploaded file against its declaration, store it and add it to the complaint")
-async def complete_complaint_upload(number: str, upload_id: UploadId, intake: IntakeDep, principal: CallerDep,
-                                    response: Response, access_code: AccessCode = None) -> dict[str, Any]:
+async def complete_complaint_upload(number: str, upload_id: UploadId, intake: IntakeDep, complaints: ComplaintsDep,
+                                    principal: CallerDep, response: Response,
+                                    access_code: AccessCode = None) -> dict[str, Any]:
     principal, case = await open_for_evidence(intake, number, principal, access_code)
     await _started_for(intake, upload_id, number)
     receipt, created = await intake.evidence.complete_upload(upload_id)
     if receipt["evidence_id"] not in {ref["evidence_id"] for ref in case["evidence"]}:
         try:
-            await link_evidence(intake, case, principal, receipt)
+            await complaints.link_evidence(case["number"], principal, receipt)
         except DuplicateKeyError:
             pass  # a twin completion (a retry) linked it first
     if not created:

@@ -57,3 +57,8 @@ def may_read(principal: Principal, case: dict[str, Any]) -> bool:
 def is_complainant_of(principal: Principal, case: dict[str, Any]) -> bool:
     """Guest with the code, or the account that filed or claimed it: may act as the complainant."""
     return principal.kind in (Kind.GUEST, Kind.COMPLAINANT) and may_read(principal, case)
+
+
+def actor(principal: Principal) -> str:
+    """Who did a step, as the timeline records it: ``guest`` (a code names no person), else kind and id."""
+    return principal.kind.value if principal.kind is Kind.GUEST else f"{principal.kind.value}:{principal.id}"

@@ -10,9 +10,6 @@ import logging
 from greenchannel.contracts import (
     FORWARDING_WEBHOOK_TYPE,
     CloudEvent,
-    ComplaintClosed,
-    ComplaintForwarded,
-    ComplaintRejected,
     ComplaintScreened,
     SlaDeadlineSet,
     SlaOverdue,
@@ -24,7 +21,7 @@ from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
 
 from intake.adapters.case_store import CaseNotFound, CaseStore
-from intake.domain import case_events
+from intake.core import events
 from intake.domain.lifecycle import Action, IllegalTransition
 
 log = logging.getLogger(__name__)
@@ -47,15 +44,15 @@ class LifecycleHandlers:
                     fields={"company_id": decision.company_id, "company_name": decision.company_name,
                             "category": decision.category, "response_due": decision.response_due.isoformat(),
                             "accepted_at": decision.screened_at},
-                    events=lambda case: [case_events.accepted(case, accepted_at=decision.screened_at,
-                                                                   response_due=decision.response_due)],
+                    events=lambda case: [events.accepted(case, accepted_at=decision.screened_at,
+                                                         response_due=decision.response_due)],
                 )
             else:
                 await self.cases.transition(
                     decision.number, Action.REJECT, actor="routing", session=session,
                     detail=decision.reason or "", fields={"rejection": {"reason": decision.reason, "detail": decision.detail}},
-                    events=lambda case: [ComplaintRejected(number=case["number"], reason=decision.reason or "unspecified",
-                                                           detail=decision.detail, rejected_at=decision.screened_at)],
+                    events=lambda case: [events.rejected(case, reason=decision.reason or "unspecified",
+                                                         detail=decision.detail, rejected_at=decision.screened_at)],
                 )
 
         await self._apply_once(event, decision.number, apply)
@@ -69,8 +66,8 @@ class LifecycleHandlers:
                 delivered.number, Action.FORWARD, actor="notification", session=session,
                 detail=f"webhook {delivered.webhook_id} delivered after {delivered.attempts} attempt(s)",
                 fields={"forwarded_at": delivered.delivered_at, "forwarding_webhook_id": delivered.webhook_id, "round": 1},
-                events=lambda case: [ComplaintForwarded(number=case["number"], company_id=case["company_id"],
-                                                        forwarded_at=delivered.delivered_at, webhook_id=delivered.webhook_id)],
+                events=lambda case: [events.forwarded(case, forwarded_at=delivered.delivered_at,
+                                                      webhook_id=delivered.webhook_id)],
             )
 
         await self._apply_once(event, delivered.number, apply)
@@ -109,8 +106,7 @@ class LifecycleHandlers:
             await self.cases.transition(
                 quiet.number, Action.AUTO_CLOSE, actor="routing", session=session, detail="auto_closed",
                 fields={"closure": {"outcome": "auto_closed", "at": quiet.elapsed_at}},
-                events=lambda case: [ComplaintClosed(number=case["number"], company_id=case["company_id"],
-                                                     outcome="auto_closed", closed_at=quiet.elapsed_at)],
+                events=lambda case: [events.closed(case, outcome="auto_closed", closed_at=quiet.elapsed_at)],
             )
 
         await self._apply_once(event, quiet.number, apply)
@@ -125,5 +121,4 @@ class LifecycleHandlers:
             except CaseNotFound:
                 raise ContractViolation(f"no complaint {number}") from None
 
-        if await self.runtime.inbox.handle_once(event, guarded):
-            self.runtime.relay.wake()
+        await self.runtime.inbox.handle_once(event, guarded)

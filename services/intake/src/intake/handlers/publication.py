@@ -9,9 +9,8 @@ from greenchannel.contracts import CloudEvent, ClusterJoined, SlaClockStopped, S
 from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
 
-from intake.adapters.case_store import CaseNotFound, CaseStore
+from intake.adapters.case_store import CaseStore
 from intake.adapters.publication import Publication
-from intake.domain.publication import due_unanswered
 from intake.domain.statistics import china_day
 from intake.handlers.lifecycle import LifecycleHandlers
 
@@ -24,13 +23,8 @@ class PublicationHandlers(LifecycleHandlers):
     async def on_publication_due(self, event: CloudEvent, due: SlaPublicationDue) -> None:
 
         async def apply(session) -> None:
-            case = await self.cases.complaints.find_one({"_id": due.number}, session=session)
-            if case is None:
-                raise CaseNotFound(due.number)
             # Answered, withdrawn or closed meanwhile (or published already): nothing to do.
-            if due_unanswered(case):
-                published = await self.publication.publish(case, "publication_due", session)
-                await self.publication.project(case, published, session)
+            await self.cases.publish_if_unanswered(due.number, session)
 
         await self._apply_once(event, due.number, apply)
 

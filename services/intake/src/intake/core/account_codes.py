@@ -10,9 +10,9 @@ transaction as the account it creates or the password it sets.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from greenchannel.contracts import AccountCodeIssued, CodeNotice, CodePurpose, code_notice_field
+from greenchannel.contracts import CodeNotice, CodePurpose, code_notice_field
 from greenchannel.mongo import in_transaction
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
@@ -20,6 +20,7 @@ from greenchannel.sealing import KeyRingCipher
 from intake.adapters.account_codes import AccountCodeStore
 from intake.adapters.identities import Identities, LoginTaken
 from intake.adapters.pii import KeyedHash
+from intake.core import events
 from intake.domain.account_codes import (
     CodePolicy,
     channel_of,
@@ -55,14 +56,14 @@ class AccountCodes:
         notice = notice_for(purpose, has_account)
         code, issue_id = new_code(), uuid.uuid4().hex
         record_id = self.record_id(purpose, login)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         expires_at = now + self.policy.ttl
         # The hash is computed in both branches; only a record that may go on keeps it.
         code_hash = self.code_hashes.digest(f"{record_id}:{issue_id}:{code}")
         record = {"_id": record_id, "issue_id": issue_id, "code_hash": code_hash if notice == "code" else None,
                   "attempts": 0, "expires_at": expires_at, "created_at": now}
         sealed_notice = CodeNotice(destination=login, notice=notice, code=code if notice == "code" else None)
-        event = AccountCodeIssued(
+        event = events.account_code_issued(
             issue_id=issue_id, purpose=purpose, channel=channel_of(login), expires_at=expires_at, issued_at=now,
             sealed=self.transport.encrypt(code_notice_field(issue_id), sealed_notice.model_dump_json()),
         )
@@ -72,12 +73,11 @@ class AccountCodes:
             await self.runtime.outbox.add(event, subject=issue_id, session=session)
 
         await in_transaction(self.runtime.mongo, work)
-        self.runtime.relay.wake()
 
     async def _spend(self, purpose: CodePurpose, login: str, code: str) -> tuple[str, str]:
         """Count a try of the login's code; its record id and issue id when the code is right."""
         record_id = self.record_id(purpose, login)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         record = await self.store.spend_attempt(record_id, now, self.policy.max_attempts)
         if record is None:
             raise CodeRejected()

@@ -1,4 +1,5 @@
-"""What every router depends on: the collaborators built at start-up, the caller's identity, idempotent actions.
+"""What every router depends on (Annotated dependencies): the container of collaborators and use cases built at
+start-up, the caller's identity and its access to a case.
 
 Identity comes from exactly one of: a bearer token (complainant or operator), an ``X-Api-Key``
 (company), or, on a complaint's own routes, its ``X-Access-Code`` (guest). Tokens and keys are
@@ -10,16 +11,12 @@ not see.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from greenchannel.idempotency import IdempotencyStore, fingerprint
-from greenchannel.mongo import in_transaction, is_duplicate_key
 from greenchannel.problems import Problem, problem_response
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 from starlette.types import ASGIApp, Scope
 
 from intake.adapters.case_store import CaseStore
@@ -31,24 +28,29 @@ from intake.adapters.rate_limits import RateLimiter, Rule, TokenBuckets, rate_li
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import client_address as addresses
+from intake.api.problems import NOT_FOUND
 from intake.config import Settings
+from intake.core.account_codes import AccountCodes
+from intake.core.company import CompanyAnswers
+from intake.core.complaints import Complaints, Windows
+from intake.core.feedback import Feedback
+from intake.core.operators import OperatorActions
+from intake.core.transactions import Transactions
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
-from intake.domain.principals import Kind, Principal, Role, may_read
-from intake.handlers.accounts import AccountCodes
-
-NOT_FOUND = ("complaint_not_found", "No complaint matches this number and access.")
+from intake.domain.principals import Kind, Principal, Role, is_complainant_of, may_read
 
 
 class Intake:
-    """The collaborators the routes need, built once in ``main.create_app``."""
+    """The container the routes depend on: the collaborators and the use cases, built once in ``main.create_app``."""
 
-    def __init__(self, settings: Settings, cases: CaseStore, idempotency: IdempotencyStore, evidence: EvidenceClient,
+    def __init__(self, settings: Settings, cases: CaseStore, transactions: Transactions, evidence: EvidenceClient,
                  routing: RoutingClient, notification: NotificationClient, cipher: PiiCipher, blind_index: KeyedHash,
-                 identities: Identities, limits: RateLimiter, accounts: AccountCodes, guesses: GuessGuard) -> None:
+                 identities: Identities, limits: RateLimiter, accounts: AccountCodes, guesses: GuessGuard,
+                 feedback: Feedback) -> None:
         self.settings = settings
         self.cases = cases
-        self.idempotency = idempotency
+        self.transactions = transactions
         self.evidence = evidence
         self.routing = routing
         self.notification = notification
@@ -59,9 +61,15 @@ class Intake:
         self.limits = limits
         self.accounts = accounts
         self.guesses = guesses
+        self.feedback = feedback
         self.rules = EdgeRules(settings)
         self.public_reads = TokenBuckets(settings.public_reads_per_ip_per_minute / 60, settings.public_read_burst,
                                          settings.rate_limits_enabled)
+        # The use cases.
+        self.complaints = Complaints(cases, transactions, evidence, cipher, blind_index, self.access_codes,
+                                     Windows(settings.rating_window_days, settings.appeal_window_days))
+        self.company_answers = CompanyAnswers(cases, transactions)
+        self.operator_actions = OperatorActions(cases, transactions, routing)
 
 
 class EdgeRules:
@@ -219,56 +227,13 @@ async def case_for(intake: Intake, number: str, principal: Principal | None,
     return principal, case
 
 
-async def replayed(intake: Intake, scope: str, key: str, body: Any, *, sealed: bool = False) -> dict[str, Any] | None:
-    """The answer already given for ``key`` and this body, None if the key is new (422 for another body)."""
-    stored = await intake.idempotency.replay(scope, key, fingerprint(body))
-    if stored is None:
-        return None
-    return intake.cipher.decrypt_json("idempotent-response", stored) if sealed else stored
-
-
-async def idempotent(
-    intake: Intake, scope: str, key: str | None, body: Any, perform: Callable[[Any], Awaitable[dict[str, Any]]],
-    *, sealed: bool = False,
-) -> dict[str, Any]:
-    """Run ``perform(session)`` in one transaction with the remembered answer for ``key``.
-
-    The same key and body answer the first answer again; another body is refused (422). ``sealed``
-    keeps the stored answer encrypted (it holds a secret, such as an access code).
-    """
-    body_fingerprint = fingerprint(body)
-
-    async def previous() -> dict[str, Any] | None:
-        return await replayed(intake, scope, key, body, sealed=sealed) if key is not None else None
-
-    if (answer := await previous()) is not None:
-        return answer
-
-    async def work(session) -> dict[str, Any]:
-        result = await perform(session)
-        if key is not None:
-            stored = intake.cipher.encrypt_json("idempotent-response", result) if sealed else result
-            expires = datetime.now(timezone.utc) + timedelta(seconds=intake.settings.idempotency_ttl_s)
-            await intake.idempotency.remember(scope, key, body_fingerprint, stored, expires, session)
-        return result
-
-    try:
-        result = await in_transaction(intake.cases.runtime.mongo, work)
-    except (DuplicateKeyError, BulkWriteError) as error:
-        # A concurrent twin with the same key committed first: answer what it answered.
-        if is_duplicate_key(error) and (answer := await previous()) is not None:
-            return answer
-        raise
-    intake.cases.runtime.relay.wake()
-    return result
-
-
-async def directory_company(intake: Intake, company_id: str) -> dict[str, Any]:
-    """A company of routing's directory, or 422 for an id it does not know."""
-    company = await intake.routing.company(company_id)
-    if company is None:
-        raise Problem(422, "company_unknown", f"No company {company_id} in the directory.")
-    return company
+async def complainant_case(intake: Intake, number: str, principal: Principal | None,
+                           access: AccessAttempt | None) -> tuple[Principal, dict[str, Any]]:
+    """The case and the complainant acting on it (its guest or its account); 404 for anyone else."""
+    principal, case = await case_for(intake, number, principal, access)
+    if not is_complainant_of(principal, case):
+        raise Problem(404, *NOT_FOUND)
+    return principal, case
 
 
 def get_upload_budget(request: Request) -> UploadBudget:
@@ -277,3 +242,25 @@ def get_upload_budget(request: Request) -> UploadBudget:
 
 
 UploadBudgetDep = Annotated[UploadBudget, Depends(get_upload_budget)]
+
+
+def complaints(intake: IntakeDep) -> Complaints:
+    return intake.complaints
+
+
+def company_answers(intake: IntakeDep) -> CompanyAnswers:
+    return intake.company_answers
+
+
+def operator_actions(intake: IntakeDep) -> OperatorActions:
+    return intake.operator_actions
+
+
+def feedback(intake: IntakeDep) -> Feedback:
+    return intake.feedback
+
+
+ComplaintsDep = Annotated[Complaints, Depends(complaints)]
+CompanyAnswersDep = Annotated[CompanyAnswers, Depends(company_answers)]
+OperatorActionsDep = Annotated[OperatorActions, Depends(operator_actions)]
+FeedbackDep = Annotated[Feedback, Depends(feedback)]

@@ -4,12 +4,12 @@ turns it into an alert). Published through the outbox like every other event, so
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from greenchannel.contracts import AccessGuessingDetected
 from greenchannel.mongo import in_transaction
 from greenchannel.runtime import ServiceRuntime
 
+from intake.core import events
 from intake.domain.guessing import SecretKind
 
 
@@ -19,10 +19,7 @@ class GuessingAlerts:
 
     async def __call__(self, kind: SecretKind, target: str, sources: int, failures: int,
                        window_started_at: datetime) -> None:
-        event = AccessGuessingDetected(
-            secret=kind.value, target=target, number=target if kind is SecretKind.ACCESS_CODE else None,
-            distinct_sources=sources, failures=failures, window_started_at=window_started_at,
-            detected_at=datetime.now(timezone.utc))
+        event = events.guessing_detected(kind, target, sources=sources, failures=failures,
+                                         window_started_at=window_started_at, detected_at=datetime.now(UTC))
         await in_transaction(self.runtime.mongo,
                              lambda session: self.runtime.outbox.add(event, subject=target, session=session))
-        self.runtime.relay.wake()

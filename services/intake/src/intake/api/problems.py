@@ -1,0 +1,86 @@
+"""The problem document (application/problem+json) of every refusal of intake's use cases, the case store and
+the lifecycle: one table, registered on the app, so a router calls a use case and nothing it raises becomes
+a 500."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from greenchannel.problems import problem_response
+
+from intake.adapters.case_store import AlreadyClaimed, CaseNotFound, EvidenceRefused, StateChanged
+from intake.core.disclosure import FieldNotRecorded
+from intake.core.errors import (
+    AlreadyRated,
+    CompanyUnknown,
+    EvidenceAlreadyAttached,
+    EvidenceUnknown,
+    FeedbackAlreadyHandled,
+    FeedbackNotFound,
+    NotRejected,
+    SameCompany,
+)
+from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT
+from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, IllegalTransition, WindowClosed
+
+NOT_FOUND = ("complaint_not_found", "No complaint matches this number and access.")
+
+
+def evidence_refused(refusal: EvidenceRefused) -> JSONResponse:
+    if refusal.status not in EVIDENCE_ACCEPTED_IN:
+        return problem_response(
+            409,
+            "complaint_not_open_for_evidence",
+            f"Evidence cannot be added while the complaint is {refusal.status.value}.",
+            status_now=refusal.status.value,
+        )
+    return problem_response(
+        409, "too_many_evidence_files", f"A complaint holds at most {MAX_EVIDENCE_PER_COMPLAINT} files."
+    )
+
+
+def state_changed(error: StateChanged) -> JSONResponse:
+    extra = {"status_now": error.status.value} if error.status is not None else {}
+    return problem_response(409, "state_changed", "The complaint changed meanwhile; read it again.", **extra)
+
+
+PROBLEMS: dict[type[Exception], Callable[[Exception], JSONResponse]] = {
+    CaseNotFound: lambda _: problem_response(404, *NOT_FOUND),
+    IllegalTransition: lambda error: problem_response(
+        409, "illegal_transition", str(error), status_now=error.current.value, action=error.action.value
+    ),
+    WindowClosed: lambda error: problem_response(409, "window_closed", str(error), window_days=error.days),
+    StateChanged: state_changed,
+    EvidenceRefused: evidence_refused,
+    EvidenceUnknown: lambda error: problem_response(422, "evidence_unknown", str(error)),
+    EvidenceAlreadyAttached: lambda error: problem_response(409, "evidence_already_attached", str(error)),
+    AlreadyRated: lambda _: problem_response(
+        409, "already_rated", "This complaint has been rated already; a rating is given once."
+    ),
+    AlreadyClaimed: lambda _: problem_response(
+        409, "complaint_already_claimed", "This complaint belongs to another account."
+    ),
+    CompanyUnknown: lambda error: problem_response(422, "company_unknown", str(error)),
+    SameCompany: lambda _: problem_response(422, "same_company", "The complaint is already addressed to this company."),
+    # Operators see every complaint, so a complaint in another state is a conflict, not a secret.
+    NotRejected: lambda error: problem_response(
+        409, "not_rejected", "Only a rejected complaint can be reviewed.", status_now=error.status
+    ),
+    FieldNotRecorded: lambda error: problem_response(404, "field_not_recorded", str(error)),
+    FeedbackNotFound: lambda _: problem_response(404, "feedback_not_found", "No feedback with this id."),
+    FeedbackAlreadyHandled: lambda _: problem_response(
+        409, "feedback_already_handled", "This feedback was handled already."
+    ),
+}
+
+
+def register(app: FastAPI) -> None:
+    """Answer each refusal above with its problem document."""
+    for error_type, answer in PROBLEMS.items():
+
+        async def handler(_: Request, error: Exception, answer=answer) -> JSONResponse:
+            return answer(error)
+
+        app.add_exception_handler(error_type, handler)

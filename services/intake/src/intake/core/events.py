@@ -1,0 +1,198 @@
+"""Every integration event intake publishes, built here and nowhere else: from the case file as it stands
+after the change (``case``) and what the change recorded. Use cases and handlers pass these builders to the
+case store, which stages the events in the outbox inside the change's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from greenchannel.contracts import (
+    AccessGuessingDetected,
+    AccountCodeIssued,
+    CodePurpose,
+    ComplainantContact,
+    ComplaintAccepted,
+    ComplaintAppealed,
+    ComplaintClosed,
+    ComplaintForwarded,
+    ComplaintInfoRequested,
+    ComplaintPublished,
+    ComplaintRated,
+    ComplaintRedirected,
+    ComplaintRejected,
+    ComplaintResponded,
+    ComplaintSubmitted,
+    ComplaintSupplemented,
+    ComplaintWithdrawn,
+    EvidenceRef,
+)
+
+from intake.domain.guessing import SecretKind
+
+Case = dict[str, Any]
+
+
+def submitted(case: Case, *, company_id: str | None, company_name: str | None) -> ComplaintSubmitted:
+    """A new complaint, for routing to screen: the company as the complainant named it, no identity data."""
+    return ComplaintSubmitted(
+        number=case["number"],
+        company_id=company_id,
+        company_name=company_name,
+        category=case["category"],
+        title=case["title"],
+        description=case["description"],
+        occurred_on=date.fromisoformat(case["occurred_on"]),
+        desired_outcome=case["desired_outcome"],
+        complainant_key=case["complainant_key"],
+        region_code=case["region_code"],
+        evidence_ids=[ref["evidence_id"] for ref in case["evidence"]],
+        submitted_at=case["submitted_at"],
+    )
+
+
+def accepted(
+    case: Case, *, accepted_at: datetime, response_due: date | None = None, redirected_from: str | None = None
+) -> ComplaintAccepted:
+    """What the company receives when the complaint is forwarded to it: no full identity data."""
+    return ComplaintAccepted(
+        number=case["number"],
+        company_id=case["company_id"],
+        company_name=case["company_name"],
+        category=case["category"],
+        title=case["title"],
+        description=case["description"],
+        occurred_on=date.fromisoformat(case["occurred_on"]),
+        desired_outcome=case["desired_outcome"],
+        complainant=ComplainantContact(
+            name=case["complainant_masked"]["name"], phone=case["complainant_masked"]["phone"]
+        ),
+        evidence=[EvidenceRef(**ref) for ref in case["evidence"]],
+        response_due=response_due,
+        accepted_at=accepted_at,
+        redirected_from=redirected_from,
+    )
+
+
+def rejected(case: Case, *, reason: str, detail: str, rejected_at: datetime) -> ComplaintRejected:
+    return ComplaintRejected(number=case["number"], reason=reason, detail=detail, rejected_at=rejected_at)
+
+
+def forwarded(
+    case: Case,
+    *,
+    forwarded_at: datetime,
+    webhook_id: str | None = None,
+    note: str = "",
+    deadline_working_days: int | None = None,
+) -> ComplaintForwarded:
+    """Forwarded to the company: by its webhook's delivery (round 1), or again by an operator after an appeal."""
+    return ComplaintForwarded(
+        number=case["number"],
+        company_id=case["company_id"],
+        forwarded_at=forwarded_at,
+        webhook_id=webhook_id,
+        round=case.get("round", 1),
+        note=note,
+        deadline_working_days=deadline_working_days,
+    )
+
+
+def redirected(case: Case, *, from_company_id: str | None, note: str, redirected_at: datetime) -> ComplaintRedirected:
+    return ComplaintRedirected(
+        number=case["number"],
+        from_company_id=from_company_id,
+        to_company_id=case["company_id"],
+        note=note,
+        redirected_at=redirected_at,
+    )
+
+
+def info_requested(case: Case, *, question: str, requested_at: datetime) -> ComplaintInfoRequested:
+    return ComplaintInfoRequested(
+        number=case["number"], company_id=case["company_id"], question=question, requested_at=requested_at
+    )
+
+
+def supplemented(
+    case: Case, *, text: str, evidence: list[dict[str, Any]], supplemented_at: datetime
+) -> ComplaintSupplemented:
+    return ComplaintSupplemented(
+        number=case["number"],
+        company_id=case["company_id"],
+        text=text,
+        evidence=[EvidenceRef(**ref) for ref in evidence],
+        supplemented_at=supplemented_at,
+    )
+
+
+def responded(case: Case, response: dict[str, Any]) -> ComplaintResponded:
+    return ComplaintResponded(
+        number=case["number"],
+        company_id=case["company_id"],
+        response_type=response["type"],
+        text=response["text"],
+        timely=response["timely"],
+        responded_at=response["at"],
+    )
+
+
+def rated(case: Case, rating: dict[str, Any]) -> ComplaintRated:
+    return ComplaintRated(
+        number=case["number"],
+        company_id=case["company_id"],
+        rating=rating["rating"],
+        comment=rating["comment"],
+        rated_at=rating["at"],
+    )
+
+
+def appealed(case: Case, *, reason: str, appealed_at: datetime) -> ComplaintAppealed:
+    return ComplaintAppealed(
+        number=case["number"], company_id=case["company_id"], reason=reason, appealed_at=appealed_at
+    )
+
+
+def closed(case: Case, *, outcome: str, closed_at: datetime) -> ComplaintClosed:
+    return ComplaintClosed(number=case["number"], company_id=case["company_id"], outcome=outcome, closed_at=closed_at)
+
+
+def withdrawn(case: Case, *, reason: str, withdrawn_at: datetime) -> ComplaintWithdrawn:
+    return ComplaintWithdrawn(
+        number=case["number"], company_id=case["company_id"], reason=reason, withdrawn_at=withdrawn_at
+    )
+
+
+def published(
+    case: Case, *, trigger: Literal["responded", "publication_due"], published_at: datetime
+) -> ComplaintPublished:
+    return ComplaintPublished(
+        number=case["_id"],
+        company_id=case["company_id"],
+        trigger=trigger,
+        narrative_public=bool(case.get("publication_consent")),
+        published_at=published_at,
+    )
+
+
+def account_code_issued(
+    *, issue_id: str, purpose: CodePurpose, channel: str, expires_at: datetime, issued_at: datetime, sealed: str
+) -> AccountCodeIssued:
+    return AccountCodeIssued(
+        issue_id=issue_id, purpose=purpose, channel=channel, expires_at=expires_at, issued_at=issued_at, sealed=sealed
+    )
+
+
+def guessing_detected(
+    kind: SecretKind, target: str, *, sources: int, failures: int, window_started_at: datetime, detected_at: datetime
+) -> AccessGuessingDetected:
+    return AccessGuessingDetected(
+        secret=kind.value,
+        target=target,
+        number=target if kind is SecretKind.ACCESS_CODE else None,
+        distinct_sources=sources,
+        failures=failures,
+        window_started_at=window_started_at,
+        detected_at=detected_at,
+    )

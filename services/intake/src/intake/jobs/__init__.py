@@ -1,0 +1,1 @@
+"""intake's background jobs, each a loop of ``greenchannel.periodic.every`` started with the service runtime."""
