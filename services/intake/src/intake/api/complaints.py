@@ -70,7 +70,7 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, principal: Call
                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
     if principal is not None and principal.kind is not Kind.COMPLAINANT:
         raise Problem(403, "forbidden", "Complaints are filed by complainants.")
-    await intake.limits.hit(intake.rules.filing, client)
+    await intake.filing_limits.admit(client, form.complainant)
     try:
         evidence = [await _unattached_receipt(intake, evidence_id) for evidence_id in form.evidence_ids]
     except Problem as refused:

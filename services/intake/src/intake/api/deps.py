@@ -32,6 +32,7 @@ from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import client_address as addresses
 from intake.config import Settings
+from intake.core.filing_limits import FilingLimits
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, may_read
@@ -59,6 +60,7 @@ class Intake:
         self.limits = limits
         self.accounts = accounts
         self.guesses = guesses
+        self.filing_limits = FilingLimits(settings, limits, blind_index)
         self.rules = EdgeRules(settings)
         self.public_reads = TokenBuckets(settings.public_reads_per_ip_per_minute / 60, settings.public_read_burst,
                                          settings.rate_limits_enabled)
@@ -68,7 +70,6 @@ class EdgeRules:
     """The rate-limit rules of the public edge, from the settings."""
 
     def __init__(self, settings: Settings) -> None:
-        self.filing = Rule("filing-ip", settings.filings_per_ip_per_hour, 3600)
         self.upload = Rule("upload-ip", settings.uploads_per_ip_per_hour, 3600)
         self.registration = Rule("registration-ip", settings.registrations_per_ip_per_hour, 3600)
         self.account_code_per_login = Rule("account-code-login", settings.account_codes_per_login_per_hour, 3600)
