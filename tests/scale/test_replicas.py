@@ -185,9 +185,9 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
             assert all(action in TRANSITIONS for action in actions[:actions.index("forward") + 1]), (number, actions)
         for number in rejected_numbers:
             case = cases[number]
-            assert case["status"] == "rejected", (number, case["status"])
-            assert [entry["action"] for entry in case["timeline"]] == ["submit", "reject"]
-            assert case["rejection"]["reason"] == "company_unknown"
+            assert case["status"] == "under_review", (number, case["status"])
+            assert [entry["action"] for entry in case["timeline"]] == ["submit", "refer_for_review"]
+            assert case["company_review"]["reason"] == "company_unknown"
         for case in cases.values():
             stamps = [entry["at"] for entry in case["timeline"]]
             assert stamps == sorted(stamps), (case["_id"], stamps)

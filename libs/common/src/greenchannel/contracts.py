@@ -245,12 +245,16 @@ class ComplaintRedirected(EventData):
 
 
 class ComplaintScreened(EventData):
-    """Routing's decision on a submitted complaint: in scope and addressed to a known company, or not."""
+    """Routing's decision on a submitted complaint: in scope and addressed to a known company, or not, or
+    ``company_unresolved``: the company was named only by a name the directory does not resolve to one
+    company, so operators review it (``reason`` says ``company_unknown`` and ``detail`` why, as a rejection
+    for that cause did before). The value was added expand-then-contract: readers accept it first, and
+    routing sends it only where they do (``REVIEW_UNRESOLVED_COMPANIES``)."""
 
     EVENT_TYPE: ClassVar[str] = "complaint.screened"
 
     number: str
-    decision: Literal["accepted", "rejected"]
+    decision: Literal["accepted", "rejected", "company_unresolved"]
     reason: str | None = None
     detail: str = ""
     company_id: str | None = None

@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         similar=similar,
         similarity_rules=similarity_rules,
         segment=segmenter,
+        review_unresolved=settings.review_unresolved_companies,
     )
     clock_events = ClockEventHandler(runtime=runtime, clocks=clocks, rules=rules, clock=lambda: app.state.clock(),
                                      similar=similar)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from intake.api.complaints import _summary, complainant_view
 from intake.api.deps import IdempotencyKey, IntakeDep, OperatorDep, case_for, directory_company, idempotent
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.core import company_review
 from intake.domain import case_events
 from intake.domain.filing import free_text
 from intake.domain.lifecycle import Action, Status
@@ -31,12 +32,13 @@ QUEUES: dict[str, dict[str, Any]] = {
     "overdue": {"overdue": True, "status": {"$in": [Status.FORWARDED.value, Status.INFO_REQUESTED.value]}},
     "rejected": {"status": Status.REJECTED.value, "rejection.reason": {"$ne": None}, "reviewed": {"$ne": True}},
     "unscreened": {"status": Status.SUBMITTED.value},
+    "company_review": company_review.QUEUE,
 }
 CLOSING_OUTCOMES = ("mediated_settled", "mediated_unsettled", "company_upheld", "out_of_scope", "complainant_unreachable")
 
 
 @router.get("/queue", summary="The work queue: appeals, overdue complaints, rule rejections to review")
-async def work_queue(intake: IntakeDep, _: OperatorDep, kind: Literal["appeals", "overdue", "rejected", "unscreened"],
+async def work_queue(intake: IntakeDep, _: OperatorDep, kind: Literal["appeals", "overdue", "rejected", "unscreened", "company_review"],
                      limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: str | None = None) -> dict[str, Any]:
     rows = await intake.cases.page(QUEUES[kind], limit=limit + 1, after=decode_cursor(cursor))
     return {"kind": kind, "items": [_summary(case) for case in rows[:limit]],
