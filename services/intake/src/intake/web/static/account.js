@@ -137,7 +137,7 @@
     return el("li", { class: "card" },
       el("h3", {}, el("a", { href: link, text: item.title })),
       el("p", {}, el("span", { class: "code", text: item.number }), " ",
-        el("span", { class: "badge", text: tOr("status." + item.status, item.status) }),
+        el("span", { class: "badge", "data-status": item.status, text: tOr("status." + item.status, item.status) }),
         item.overdue ? el("span", { class: "badge warning", text: t("follow.overdue") }) : null),
       el("p", { class: "meta" }, t("account.submitted", { at: GC.formatDateTime(item.submitted_at) }),
         item.response_due ? " · " + t("account.due", { day: GC.formatDate(item.response_due) }) : ""));

@@ -130,7 +130,8 @@
     list("timeline", complaint.timeline.slice().reverse().map((entry) => el("li", {},
       el("time", { datetime: entry.at, text: GC.formatDateTime(entry.at) }),
       el("span", { class: "what", text: tOr("timeline." + entry.action, entry.action.replace(/_/g, " ")) }),
-      el("span", { class: "badge small", text: tOr("status." + entry.status, entry.status) }))));
+      el("span", { class: "badge small", "data-status": entry.status, text: tOr("status." + entry.status, entry.status) }))));
+    document.dispatchEvent(new CustomEvent("gc:case", { detail: complaint }));
   }
 
   async function loadMessages() {
