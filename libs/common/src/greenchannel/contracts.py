@@ -450,7 +450,8 @@ class WebhookFailed(EventData):
 #: notification opens with it. Production injects CODE_TRANSPORT_KEYS into both from one Secret.
 DEV_CODE_TRANSPORT_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1jb2RlLXRyYW5zcG9ydC0="}'
 
-CodePurpose = Literal["registration", "password_reset", "sign_in"]
+# access_recovery: a code sent to the phone a complaint was filed with, for a new access code of that complaint.
+CodePurpose = Literal["registration", "password_reset", "sign_in", "access_recovery"]
 
 
 class CodeNotice(BaseModel):
