@@ -44,7 +44,7 @@ from intake.api import (
     internal, open_data, operators, pages, public, regulator, staff, uploads,
 )
 from intake.api.deps import Intake, admit_public_read
-from intake.api import access_recovery, company_review
+from intake.api import access_recovery, company_review, sessions
 from intake.config import Settings
 from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
@@ -180,6 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(company_review.router)
     app.include_router(access_recovery.router)
+    app.include_router(sessions.router)
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.
     app.include_router(web_pages)

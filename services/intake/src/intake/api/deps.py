@@ -1,7 +1,8 @@
 """What every router depends on: the collaborators built at start-up, the caller's identity, idempotent actions.
 
 Identity comes from exactly one of: a bearer token (complainant or operator), an ``X-Api-Key``
-(company), or, on a complaint's own routes, its ``X-Access-Code`` (guest). Tokens and keys are
+(company), on a complaint's own routes its ``X-Access-Code`` (guest), or else the web client's session
+cookie (``intake.core.sessions``: CSRF-checked on unsafe methods). Tokens and keys are
 checked against their account or key on every request (tokens through a short per-process cache,
 see ``intake.adapters.identities``): a staff member's roles are the account's, not the token's.
 Object-level checks (``intake.domain.principals.may_read``) answer 404 for everything the caller may
@@ -33,6 +34,7 @@ from intake.adapters.upload_budget import UploadBudget
 from intake.api import client_address as addresses
 from intake.config import Settings
 from intake.core.filing_limits import FilingLimits
+from intake.core.sessions import principal_from_cookie
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, may_read
@@ -144,6 +146,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 
 
 async def caller(
+    request: Request,
     intake: IntakeDep,
     authorization: Annotated[str | None, Header(description="Bearer token of a complainant or operator.")] = None,
     x_api_key: Annotated[str | None, Header(alias="X-Api-Key", description="A company's API key.")] = None,
@@ -161,7 +164,7 @@ async def caller(
             raise _unauthorized("The token is invalid, has expired, or was ended (signed out, password changed, "
                                 "account disabled).")
         return principal
-    return None
+    return await principal_from_cookie(request, intake.identities, intake.settings)  # the web client's session
 
 
 CallerDep = Annotated[Principal | None, Depends(caller)]
