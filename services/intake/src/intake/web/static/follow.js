@@ -43,10 +43,9 @@
     return accessCode ? { accessCode } : {};
   }
 
-  /* The same credentials api() sends, for the uploader's own request. */
+  /* The same credentials api() sends, for the uploader's own request (the session cookie goes by itself). */
   function authHeaders() {
-    const token = session.token();
-    return accessCode ? { "X-Access-Code": accessCode } : token ? { Authorization: "Bearer " + token } : {};
+    return accessCode ? { "X-Access-Code": accessCode } : session.csrfHeaders();
   }
 
   /* A file of the case: its name and size, and a button that asks for a short-lived download link. */
@@ -191,7 +190,7 @@
     const errors = GC.checkLengths(lookup);
     const wanted = lookup.elements.namedItem("number").value.trim().toUpperCase();
     const code = lookup.elements.namedItem("access_code").value.replace(/[\s-]/g, "").toUpperCase();
-    if (!code && !session.token()) {
+    if (!code && !session.signedIn()) {
       errors.push({ field: "access_code", type: "missing" });
     }
     if (!GC.passes(lookup, errors)) {
@@ -286,7 +285,7 @@
   if (wanted) {
     lookup.elements.namedItem("number").value = wanted;
     const code = session.accessCode(wanted);
-    if (code || session.token()) {
+    if (code || session.signedIn()) {
       open(wanted, code).then((answer) => {
         if (!answer.ok) {
           failed(answer);
