@@ -22,11 +22,18 @@ PHONE = "13911117777"
 async def test_a_lost_access_code_is_recovered_with_a_code_sent_to_the_filing_phone(open_tab, check, platform):
     settings = platform.apps["intake"].state.runtime.settings
     async with event_tap(settings.amqp_url, settings.event_exchange, ["account.code_issued"]) as tap:
-        filed = await platform.intake.post("/v1/complaints", json={
-            "complainant": {"name": "周十", "id_number": ID_NUMBER, "phone": PHONE},
-            "company": {"name": "迅联"}, "category": "billing", "title": "会员重复扣费",
-            "description": "同一个月被扣了两次会员费，客服不处理。", "occurred_on": "2026-10-20",
-            "desired_outcome": "退还多扣的费用"})
+        filed = await platform.intake.post(
+            "/v1/complaints",
+            json={
+                "complainant": {"name": "周十", "id_number": ID_NUMBER, "phone": PHONE},
+                "company": {"name": "迅联"},
+                "category": "billing",
+                "title": "会员重复扣费",
+                "description": "同一个月被扣了两次会员费，客服不处理。",
+                "occurred_on": "2026-10-20",
+                "desired_outcome": "退还多扣的费用",
+            },
+        )
         assert filed.status_code == 201, filed.text
         number, old_code = filed.json()["number"], filed.json()["access_code"]
 
@@ -46,7 +53,8 @@ async def test_a_lost_access_code_is_recovered_with_a_code_sent_to_the_filing_ph
         issued = await tap.wait_for("account.code_issued", where=lambda e: e.data["purpose"] == "access_recovery")
         cipher = KeyRingCipher.from_settings(DEV_CODE_TRANSPORT_KEYS, "dev-1")
         code = CodeNotice.model_validate_json(
-            cipher.decrypt(code_notice_field(issued.event.data["issue_id"]), issued.event.data["sealed"])).code
+            cipher.decrypt(code_notice_field(issued.event.data["issue_id"]), issued.event.data["sealed"])
+        ).code
 
     # A wrong code first: the page says so, in the form.
     await page.fill("#r-code", f"{(int(code) + 1) % 10**6:06d}")

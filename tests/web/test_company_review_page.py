@@ -19,8 +19,10 @@ TITLE = "课程退款被拒绝（待审核）"
 
 
 async def badge(page) -> tuple[str, str, str]:
-    return await page.eval_on_selector("[data-bind=status]", "(node) => [node.textContent, node.dataset.status, "
-                                       "getComputedStyle(node).backgroundColor]")
+    return await page.eval_on_selector(
+        "[data-bind=status]",
+        "(node) => [node.textContent, node.dataset.status, getComputedStyle(node).backgroundColor]",
+    )
 
 
 async def test_an_unknown_company_waits_for_review_and_a_rejection_offers_to_file_again(open_tab, check, platform):
@@ -50,8 +52,11 @@ async def test_an_unknown_company_waits_for_review_and_a_rejection_offers_to_fil
     assert not await page.locator("[data-refile]").is_visible()
     await check(tab, "follow-under-review")
 
-    rejected = await platform.intake.post(f"/v1/ops/complaints/{number}/reject", headers=await operator_headers(platform),
-                                          json={"reason": "company_unknown", "detail": "无法确定被投诉企业"})
+    rejected = await platform.intake.post(
+        f"/v1/ops/complaints/{number}/reject",
+        headers=await operator_headers(platform),
+        json={"reason": "company_unknown", "detail": "无法确定被投诉企业"},
+    )
     assert rejected.status_code == 200, rejected.text
     await page.reload()  # the tab remembers the access code: the case opens again by itself
     await page.wait_for_selector("[data-bind=status][data-status=rejected]")

@@ -18,8 +18,9 @@ CLAIM = "/v1/me/complaints/claim"
 NOT_A_CASE = {"number": "GC-20260101-999999", "access_code": "ABCDEFGHJK"}
 
 
-async def test_a_second_tab_is_signed_in_the_cookie_is_unreadable_and_cross_site_posts_are_refused(open_tab, check,
-                                                                                                    platform):
+async def test_a_second_tab_is_signed_in_the_cookie_is_unreadable_and_cross_site_posts_are_refused(
+    open_tab, check, platform
+):
     await register(platform.intake, platform.mailbox, LOGIN, PASSWORD)
     tab = await open_tab("desktop")
     page = tab.page
@@ -53,9 +54,12 @@ async def test_a_second_tab_is_signed_in_the_cookie_is_unreadable_and_cross_site
     assert cross_site.headers["content-type"].startswith("application/problem+json")
     assert (await cross_site.json())["code"] == "csrf_failed"
     # The page's own request carries the token and is the account's (no such complaint: 404).
-    own = await page.evaluate("""async (body) => {
+    own = await page.evaluate(
+        """async (body) => {
         const answer = await window.GC.api("POST", "/v1/me/complaints/claim", { json: body });
-        return answer.status; }""", NOT_A_CASE)
+        return answer.status; }""",
+        NOT_A_CASE,
+    )
     assert own == 404
 
     # Signing out in the second tab ends the session for the first one too.

@@ -5,7 +5,10 @@ signing out revokes the token everywhere and clears the cookies."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import json
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 
@@ -13,7 +16,9 @@ import httpx
 import pytest
 from devstack.accounts import create_account
 from devstack.servers import serve
+from fastapi import Response
 from intake.config import Settings
+from intake.core.sessions import set_session_cookies
 from intake.main import create_app
 
 pytestmark = pytest.mark.integration
@@ -125,3 +130,32 @@ async def test_a_session_starts_only_from_a_bearer_token(served):
         assert again.status_code == 400 and again.json()["code"] == "bearer_required"
     async with httpx.AsyncClient(base_url=served[1], timeout=30) as stranger:
         assert (await stranger.post("/v1/session")).status_code == 401
+
+
+def test_outside_development_both_cookies_are_secure():
+    def ring() -> str:
+        return json.dumps({"k1": base64.b64encode(secrets.token_bytes(32)).decode()})
+
+    production = Settings(
+        greenchannel_env="production",
+        pii_keys=ring(),
+        pii_active_key_id="k1",
+        code_transport_keys=ring(),
+        code_transport_active_key_id="k1",
+        operator_bootstrap_password=secrets.token_urlsafe(24),
+        **{
+            name: secrets.token_urlsafe(32)
+            for name in (
+                "jwt_secret",
+                "internal_token",
+                "operator_token",
+                "blind_index_key",
+                "access_code_key",
+                "admin_token",
+            )
+        },
+    )
+    response = Response()
+    set_session_cookies(response, production, "a.session.token")
+    written = [value for name, value in response.raw_headers if name == b"set-cookie"]
+    assert len(written) == 2 and all(b"Secure" in value and b"SameSite=lax" in value for value in written)
