@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from greenchannel.problems import Problem
 
 from intake.api.deps import AccountDep, CallerDep, IntakeDep
@@ -30,8 +30,10 @@ async def start_session(
 
 
 @router.delete("/session", status_code=204, summary="Sign out: end the session on every replica and clear its cookies")
-async def end_session(intake: IntakeDep, account: CallerDep) -> Response:
-    if account is not None and account.kind in (Kind.COMPLAINANT, Kind.OPERATOR):
+async def end_session(request: Request, intake: IntakeDep, account: CallerDep) -> Response:
+    # The session signed in by the cookie ends; an API client's bearer token is ended by sign-out-everywhere.
+    by_cookie = "authorization" not in request.headers and "x-api-key" not in request.headers
+    if by_cookie and account is not None and account.kind in (Kind.COMPLAINANT, Kind.OPERATOR):
         # The token version moves on: this token, in any cookie or tab, is refused from now on.
         await intake.identities.sign_out_everywhere(account)
         intake.identities.forget(account.kind, account.id)

@@ -15,8 +15,9 @@ refused (403), never served as anonymous.
 Explicit credentials win over the ambient cookie: ``Authorization`` or ``X-Api-Key`` (API clients, bearer
 tokens as before), and a guest's ``X-Access-Code`` (a signed-in person following a guest complaint). A cookie
 whose token no longer holds (expired, signed out, password changed) counts as no cookie: public pages keep
-working, and what needs an account answers 401 as without one. Signing out (``DELETE /v1/session``) moves the
-account's token version on, which ends the session on every replica within the account cache's bound.
+working, and what needs an account answers 401 as without one. Signing out (``DELETE /v1/session``, signed in
+by the cookie) moves the account's token version on, which ends the session in every tab and on every replica
+within the account cache's bound, and clears both cookies.
 """
 
 from __future__ import annotations
