@@ -153,7 +153,7 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
 
 def _submit_to_final_s(case: dict[str, Any]) -> float:
     at = {entry["action"]: entry["at"] for entry in case["timeline"]}
-    return ((at.get("forward") or at["reject"]) - at["submit"]).total_seconds()
+    return ((at.get("forward") or at.get("reject") or at["refer_for_review"]) - at["submit"]).total_seconds()
 
 
 def _published_per_event(rig: FaultRig) -> Counter:

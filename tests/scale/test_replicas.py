@@ -200,7 +200,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         hops = {"screened": [], "forwarded": []}
         for case in cases.values():
             at = {entry["action"]: entry["at"] for entry in case["timeline"]}
-            decided = at.get("accept") or at.get("reject")
+            decided = at.get("accept") or at.get("reject") or at.get("refer_for_review")
             hops["screened"].append((decided - at["submit"]).total_seconds())
             if "forward" in at:
                 hops["forwarded"].append((at["forward"] - at["accept"]).total_seconds())
