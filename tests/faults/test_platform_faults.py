@@ -128,7 +128,7 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
     counts = {
         "complaints_filed": len(stream.filings),
         "forwarded": len(accepted),
-        "rejected_company_unknown": len(rejected),
+        "under_review_company_unknown": len(rejected),
         "with_evidence": sum(1 for filing in stream.filings if filing.evidence_id),
         "client_retries": dict(stream.filer.retries),
         "all_final_and_quiet_after_s": round(settled_s, 1),

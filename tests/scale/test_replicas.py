@@ -288,7 +288,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         "started_in_s": round(started_in, 1),
         "complaints": COMPLAINTS,
         "accepted_and_forwarded": len(accepted_numbers),
-        "rejected_company_unknown": len(rejected_numbers),
+        "under_review_company_unknown": len(rejected_numbers),
         "with_evidence": evidence_stored,
         "twin_submissions_same_number": len(twins),
         "client_retries_after_a_lost_connection": filer.retries["transport"],
