@@ -4,7 +4,7 @@ For each replica count the platform runs as real processes (``devstack.processes
 nanio and the local RabbitMQ, with a webhook receiver in this process standing in for every company:
 
 1. streaming: complaints are filed (over HTTP, spread over the intake replicas) while every stage
-   runs; measured until every case is final (forwarded or rejected);
+   runs; measured until every case is final (forwarded, rejected, or under review for an unknown company);
 2. stage by stage: routing and notification are stopped, complaints are filed and wait in routing's
    queue; then routing replicas start and drain it; then notification replicas start and deliver.
    Each stage's rate is taken from the store's own timestamps (decisions' ``screened_at``,
@@ -150,7 +150,7 @@ async def measure(replicas: int, complaints: int, concurrency: int, *, mongo_url
 
             async def final(numbers: list[str]) -> bool:
                 done = await db["intake"].complaints.count_documents(
-                    {"_id": {"$in": numbers}, "status": {"$in": ["forwarded", "rejected"]}})
+                    {"_id": {"$in": numbers}, "status": {"$in": ["forwarded", "rejected", "under_review"]}})
                 return done == len(numbers)
 
             # 1. Streaming, every stage running.
@@ -201,7 +201,7 @@ async def measure(replicas: int, complaints: int, concurrency: int, *, mongo_url
 
             async def accepted_in_intake() -> bool:
                 return await db["intake"].complaints.count_documents(
-                    {"_id": {"$in": numbers}, "status": {"$in": ["accepted", "rejected"]}}) == complaints
+                    {"_id": {"$in": numbers}, "status": {"$in": ["accepted", "rejected", "under_review"]}}) == complaints
 
             await until(accepted_in_intake, 600, "intake to apply the decisions")
             await asyncio.gather(*(platform.add_replica("notification") for _ in range(replicas)))

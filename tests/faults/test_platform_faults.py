@@ -12,7 +12,7 @@ does not know) through intake while one part goes away and comes back:
    each consumer's routing key.
 
 After each, read from the stores, the broker and the company's receiver: every filing that was
-answered 201 reached its final state (forwarded, or rejected for an unknown company), no complaint
+answered 201 reached its final state (forwarded, or under review for an unknown company), no complaint
 exists twice, no event was applied twice, each complaint's company received one webhook id for it
 (retries reuse it; distinct ids = forwarded complaints), the dead-letter queues hold exactly the
 poison, and nothing was lost. The counts go into the session's report (see conftest.py).
@@ -90,7 +90,8 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
     for filing in stream.answered:
         case = cases[filing.number]
         if filing.company_id is None:
-            assert case["status"] == "rejected" and case["rejection"]["reason"] == "company_unknown", case["status"]
+            assert case["status"] == "under_review", case["status"]
+            assert case["company_review"]["reason"] == "company_unknown"
         else:
             assert case["status"] == "forwarded", (filing.number, case["status"])
             assert case["company_id"] == filing.company_id
@@ -127,7 +128,7 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
     counts = {
         "complaints_filed": len(stream.filings),
         "forwarded": len(accepted),
-        "rejected_company_unknown": len(rejected),
+        "under_review_company_unknown": len(rejected),
         "with_evidence": sum(1 for filing in stream.filings if filing.evidence_id),
         "client_retries": dict(stream.filer.retries),
         "all_final_and_quiet_after_s": round(settled_s, 1),
@@ -152,7 +153,7 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
 
 def _submit_to_final_s(case: dict[str, Any]) -> float:
     at = {entry["action"]: entry["at"] for entry in case["timeline"]}
-    return ((at.get("forward") or at["reject"]) - at["submit"]).total_seconds()
+    return ((at.get("forward") or at.get("reject") or at["refer_for_review"]) - at["submit"]).total_seconds()
 
 
 def _published_per_event(rig: FaultRig) -> Counter:

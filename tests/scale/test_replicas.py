@@ -185,9 +185,9 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
             assert all(action in TRANSITIONS for action in actions[:actions.index("forward") + 1]), (number, actions)
         for number in rejected_numbers:
             case = cases[number]
-            assert case["status"] == "rejected", (number, case["status"])
-            assert [entry["action"] for entry in case["timeline"]] == ["submit", "reject"]
-            assert case["rejection"]["reason"] == "company_unknown"
+            assert case["status"] == "under_review", (number, case["status"])
+            assert [entry["action"] for entry in case["timeline"]] == ["submit", "refer_for_review"]
+            assert case["company_review"]["reason"] == "company_unknown"
         for case in cases.values():
             stamps = [entry["at"] for entry in case["timeline"]]
             assert stamps == sorted(stamps), (case["_id"], stamps)
@@ -200,7 +200,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         hops: dict[str, list[float]] = {"screened": [], "forwarded": []}
         for case in cases.values():
             at = {entry["action"]: entry["at"] for entry in case["timeline"]}
-            decided = at.get("accept") or at.get("reject")
+            decided = at.get("accept") or at.get("reject") or at.get("refer_for_review")
             hops["screened"].append((decided - at["submit"]).total_seconds())
             if "forward" in at:
                 hops["forwarded"].append((at["forward"] - at["accept"]).total_seconds())
@@ -288,7 +288,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         "started_in_s": round(started_in, 1),
         "complaints": COMPLAINTS,
         "accepted_and_forwarded": len(accepted_numbers),
-        "rejected_company_unknown": len(rejected_numbers),
+        "under_review_company_unknown": len(rejected_numbers),
         "with_evidence": evidence_stored,
         "twin_submissions_same_number": len(twins),
         "client_retries_after_a_lost_connection": filer.retries["transport"],

@@ -112,6 +112,13 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/auth/token"): PUBLIC,
     ("POST", "/v1/accounts/password"): SIGNED_IN,
     ("POST", "/v1/accounts/sign-out-everywhere"): SIGNED_IN,
+    # The web client's cookie session: started from a token just issued; ending it clears the cookies (and ends
+    # the token only when the cookie signed the request in).
+    ("POST", "/v1/session"): SIGNED_IN,
+    ("DELETE", "/v1/session"): PUBLIC_SIGNED,
+    # A lost access code: anyone may ask with a phone (the same answer whatever the phone) and try a code.
+    ("POST", "/v1/complaints/{number}/access-code/recovery"): PUBLIC,
+    ("POST", "/v1/complaints/{number}/access-code/recovery/confirm"): PUBLIC,
     ("GET", "/v1/public/companies"): PUBLIC,
     ("GET", "/v1/public/categories"): PUBLIC,
     ("GET", "/v1/public/pages"): PUBLIC,
@@ -160,6 +167,7 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/complaints/{number}/accept"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/reject"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/review"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/resolve-company"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/reveal"): OPERATOR,
     ("GET", "/v1/ops/audit"): ADMINISTRATOR,
     ("GET", "/v1/ops/dead-letters"): OPERATOR,
@@ -226,6 +234,10 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/complaints/{number}/close"): {"json": {"outcome": "mediated", "note": "调解完成"}},
     ("POST", "/v1/ops/complaints/{number}/redirect"): {"json": {"company_id": OTHER_COMPANY, "note": "转给正确企业"}},
     ("POST", "/v1/ops/complaints/{number}/accept"): {"json": {"company_id": COMPANY, "category": "refund"}},
+    ("POST", "/v1/ops/complaints/{number}/resolve-company"): {"json": {"company_id": COMPANY}},
+    ("POST", "/v1/complaints/{number}/access-code/recovery"): {"json": {"phone": "13700002222"}},
+    ("POST", "/v1/complaints/{number}/access-code/recovery/confirm"): {"json": {"phone": "13700002222",
+                                                                                "code": "000000"}},
     ("POST", "/v1/ops/complaints/{number}/reject"): {"json": {"reason": "out_of_scope"}},
     ("POST", "/v1/ops/complaints/{number}/reveal"): {"json": {"field": "phone", "reason": "申诉调解需要电话联系投诉人"}},
     # A wrong old password: the door lets the caller in, the password stays as it is (422 wrong_password).
@@ -243,6 +255,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 # everywhere ends the caller's own token: it is the last thing each signed-in caller does).
 LAST = ("/v1/complaints/{number}/withdrawal", "/v1/ops/complaints/{number}/redirect",
         "/v1/ops/companies/{company_id}/webhook-endpoint/{action}", "/v1/ops/api-keys/{key_id}",
+        # Wrong one-time codes count as guesses at the complaint's access: after the guest's own calls.
+        "/v1/complaints/{number}/access-code/recovery/confirm",
         "/v1/accounts/sign-out-everywhere")
 
 
@@ -338,8 +352,10 @@ class World:
         await until(forwarded_with_its_file, 30, "the matrix's complaint to be forwarded with its file")
 
     async def ask(self, method: str, path: str, caller: str) -> httpx.Response:
-        return await self.intake.request(method, self.url(path, caller), headers=self.headers[caller],
-                                         **{**BODIES, **self.bodies}.get((method, path), {}))
+        answer = await self.intake.request(method, self.url(path, caller), headers=self.headers[caller],
+                                           **{**BODIES, **self.bodies}.get((method, path), {}))
+        self.intake.cookies.clear()  # a session cookie one caller started must not sign the next one in
+        return answer
 
 
 @pytest.fixture(scope="module")

@@ -99,3 +99,19 @@ def test_decision_counts_from_the_screening_date_in_shanghai():
     assert (rejected.decision, rejected.reason, rejected.detail, rejected.response_due) == (
         "rejected", "company_unknown", "why", None
     )
+
+
+def test_an_unresolved_company_goes_to_review_only_when_readers_take_that_decision():
+    screened_at = datetime(2026, 2, 13, 9, 0, tzinfo=timezone.utc)
+    unresolved = Resolution(None, "No company in the directory is called '某某'.")
+    review = decide("GC-3", unresolved, "refund", screened_at=screened_at, calendar=WorkingDayCalendar(),
+                    review_unresolved=True)
+    assert (review.decision, review.reason, review.detail, review.company_id, review.response_due) == (
+        "company_unresolved", "company_unknown", unresolved.detail, None, None)
+    # While an intake that knows only accepted/rejected still runs, routing keeps to the decisions it reads.
+    before = decide("GC-4", unresolved, "refund", screened_at=screened_at, calendar=WorkingDayCalendar())
+    assert before.decision == "rejected"
+    # A company that resolves is accepted either way.
+    company = next(c for c in COMPANIES if c.id == "c-xunlian")
+    assert decide("GC-5", Resolution(company), "refund", screened_at=screened_at, calendar=WorkingDayCalendar(),
+                  review_unresolved=True).decision == "accepted"

@@ -95,17 +95,19 @@ async def test_accepts_a_complaint_naming_an_alias_and_files_an_unknown_category
     assert event.data["category"] == "other"
 
 
-async def test_rejects_a_company_nobody_knows(routing):
+async def test_a_name_nobody_knows_goes_to_review_and_an_unknown_id_is_rejected(routing):
     by_name, by_id = new_number(), new_number()
     await routing.submit(by_name, company_name="某某网络科技")
     await routing.submit(by_id, company_id="c-nope", company_name="迅联")
-    for number, detail in ((by_name, "某某网络科技"), (by_id, "c-nope")):
+    for number, decision, detail in ((by_name, "company_unresolved", "某某网络科技"),
+                                     (by_id, "rejected", "c-nope")):
         event = await routing.next_screened(number)
-        assert (event.data["decision"], event.data["reason"]) == ("rejected", "company_unknown")
+        assert (event.data["decision"], event.data["reason"]) == (decision, "company_unknown")
         assert detail in event.data["detail"]
         assert event.data["company_id"] is None and event.data["response_due"] is None
     decisions = routing.app.state.runtime.db.decisions
-    assert (await decisions.find_one({"_id": by_id}))["reason"] == "company_unknown"
+    assert (await decisions.find_one({"_id": by_id}))["decision"] == "rejected"
+    assert (await decisions.find_one({"_id": by_name}))["decision"] == "company_unresolved"
 
 
 async def test_a_redelivered_event_and_a_resubmitted_number_make_one_decision_and_one_event(routing):

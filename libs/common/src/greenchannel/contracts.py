@@ -242,12 +242,16 @@ class ComplaintRedirected(EventData):
 
 
 class ComplaintScreened(EventData):
-    """Routing's decision on a submitted complaint: in scope and addressed to a known company, or not."""
+    """Routing's decision on a submitted complaint: in scope and addressed to a known company, or not, or
+    ``company_unresolved``: the company was named only by a name the directory does not resolve to one
+    company, so operators review it (``reason`` says ``company_unknown`` and ``detail`` why, as a rejection
+    for that cause did before). The value was added expand-then-contract: readers accept it first, and
+    routing sends it only where they do (``REVIEW_UNRESOLVED_COMPANIES``)."""
 
     EVENT_TYPE: ClassVar[str] = "complaint.screened"
 
     number: str
-    decision: Literal["accepted", "rejected"]
+    decision: Literal["accepted", "rejected", "company_unresolved"]
     reason: str | None = None
     detail: str = ""
     company_id: str | None = None
@@ -457,7 +461,8 @@ class WebhookFailed(EventData):
 #: notification opens with it. Production injects CODE_TRANSPORT_KEYS into both from one Secret.
 DEV_CODE_TRANSPORT_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1jb2RlLXRyYW5zcG9ydC0="}'
 
-CodePurpose = Literal["registration", "password_reset", "sign_in"]
+# access_recovery: a code sent to the phone a complaint was filed with, for a new access code of that complaint.
+CodePurpose = Literal["registration", "password_reset", "sign_in", "access_recovery"]
 
 
 class CodeNotice(BaseModel):

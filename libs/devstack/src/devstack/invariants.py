@@ -27,9 +27,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from devstack.processes import SERVICES, queue_counts
 from devstack.receiver import Delivery
 
-FINAL_STATES = ("forwarded", "rejected")
+# Where a filing's walk through the platform ends without a person: forwarded, rejected, or (a company name
+# the directory does not know) waiting in the operators' review.
+FINAL_STATES = ("forwarded", "rejected", "under_review")
 # The transitions of a filing's walk; other timeline entries are notes (deadlines) that change no state.
-TRANSITIONS = frozenset({"submit", "accept", "reject", "forward"})
+TRANSITIONS = frozenset({"submit", "accept", "reject", "forward", "refer_for_review"})
 # Bookkeeping that changes without anything being stored for a complaint: rate-limit counters and failed guesses
 # of secrets (a refused request still counts against its sender), the leases of background jobs, the dead-letter
 # watch's last depths.
@@ -79,14 +81,14 @@ class PlatformStores:
             {"_id": {"$in": list(numbers)}, "status": {"$in": list(FINAL_STATES)}})
 
     async def wait_final(self, numbers: Iterable[str], timeout: float, hint: str = "") -> None:
-        """Wait until every complaint in ``numbers`` is forwarded or rejected; fail with what is stuck where."""
+        """Wait until every complaint in ``numbers`` is forwarded, rejected or under review; fail with what is stuck where."""
         numbers = list(numbers)
 
         async def all_final() -> bool:
             return await self.final_count(numbers) == len(numbers)
 
         try:
-            await until(all_final, timeout, "every complaint to reach forwarded or rejected")
+            await until(all_final, timeout, "every complaint to reach forwarded, rejected or review")
         except AssertionError:
             raise AssertionError(f"not every complaint is final: {await self.stuck_report(numbers)} {hint}") from None
 

@@ -59,7 +59,10 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     # The proxies in front of intake (ingress, gateway): X-Forwarded-For is believed only from these, read
     # from the right up to the first address that is not one of them. Empty: the peer is the client.
     trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(default_factory=list)
-    filings_per_ip_per_hour: int = Field(default=60, ge=1)
+    # Filing is counted per source address (its /64 for IPv6) with a high ceiling, since many complainants share
+    # one address behind a carrier's NAT, and per complainant (ID number, and phone) with a low one.
+    filings_per_ip_per_hour: int = Field(default=600, ge=1)
+    filings_per_complainant_per_hour: int = Field(default=20, ge=1)
     uploads_per_ip_per_hour: int = Field(default=300, ge=1)
     # Guessing a secret (access code, password): failures per (target, address) pair and per address
     # make the next attempt wait, doubling from the base; never refused for failures of other addresses.

@@ -73,6 +73,7 @@ from intake.api import (
     uploads,
 )
 from intake.api.dependencies import Intake, admit_public_read
+from intake.api import access_recovery, sessions
 from intake.config import Settings
 from intake.core.account_codes import AccountCodes
 from intake.core.disclosure import Disclosure
@@ -222,6 +223,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                    uploads.router, public.router, open_data.router, regulator.router, credentials.router,
                    staff.router, disclosure.router):
         app.include_router(router)
+    app.include_router(access_recovery.router)
+    app.include_router(sessions.router)
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.
     app.include_router(web_pages)

@@ -24,6 +24,10 @@ class Settings(PlatformSettings):
     # The company's answer is due this many working days after forwarding (and after a re-forwarding
     # that names no period of its own).
     response_working_days: int = Field(default=RESPONSE_WORKING_DAYS, ge=1, le=60)
+    # A company named only by a name the directory does not resolve goes to intake's operators for review
+    # (decision company_unresolved) rather than being rejected. Off only while an intake that cannot read that
+    # decision still runs (the first step of rolling it out).
+    review_unresolved_companies: bool = True
     # Platform mediation after an appeal is due this many working days after the appeal.
     appeal_working_days: int = Field(default=APPEAL_WORKING_DAYS, ge=1, le=60)
     # sla.reminder when a response clock has counted this many working days.

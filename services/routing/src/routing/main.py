@@ -104,6 +104,7 @@ def build(settings: Settings, now: Callable[[], datetime], overrides: Overrides 
             similar=similar,
             similarity_rules=similarity_rules,
             segment=segmenter,
+            review_unresolved=settings.review_unresolved_companies,
         ),
         clock_events=ClockEventHandler(runtime=runtime, clocks=clocks, rules=rules, clock=now, similar=similar),
         watchdog=Watchdog(

@@ -48,7 +48,7 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, complaints: Com
                          client: ClientDep, idempotency_key: IdempotencyKey = None) -> JSONResponse:
     if principal is not None and principal.kind is not Kind.COMPLAINANT:
         raise Problem(403, "forbidden", "Complaints are filed by complainants.")
-    await intake.limits.hit(intake.rules.filing, client)
+    await intake.filing_limits.admit(client, form.complainant)
     answer = await complaints.file(form, principal.id if principal is not None else None, idempotency_key)
     return JSONResponse(answer, status_code=201, headers={"Location": answer["links"]["self"]})
 
@@ -262,7 +262,7 @@ async def complaint_messages(number: str, intake: IntakeDep, principal: CallerDe
 @router.post("/complaints/{number}/messages/{message_id}/read", summary="Mark a message about this complaint read")
 async def read_complaint_message(number: str, message_id: str, intake: IntakeDep, principal: CallerDep,
                                  access_code: AccessCode = None) -> dict:
-    await _as_complainant(intake, number, principal, access_code)
+    await complainant_case(intake, number, principal, access_code)
     return await intake.notification.mark_read(message_id, [number])
 
 
@@ -299,7 +299,7 @@ async def my_messages(intake: IntakeDep, principal: ComplainantDep,
 
 @router.post("/me/messages/{message_id}/read", summary="Mark one of my messages read")
 async def read_my_message(message_id: str, intake: IntakeDep, principal: ComplainantDep) -> dict[str, Any]:
-    numbers = await intake.cases.complaints.distinct("_id", {"account_id": principal.id})
+    numbers = await intake.cases.numbers_of(principal.id)
     return await intake.notification.mark_read(message_id, numbers[:100])
 
 

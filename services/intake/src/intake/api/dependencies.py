@@ -2,7 +2,8 @@
 start-up, the caller's identity and its access to a case.
 
 Identity comes from exactly one of: a bearer token (complainant or operator), an ``X-Api-Key``
-(company), or, on a complaint's own routes, its ``X-Access-Code`` (guest). Tokens and keys are
+(company), on a complaint's own routes its ``X-Access-Code`` (guest), or else the web client's session
+cookie (``intake.core.sessions``: CSRF-checked on unsafe methods). Tokens and keys are
 checked against their account or key on every request (tokens through a short per-process cache,
 see ``intake.adapters.identities``): a staff member's roles are the account's, not the token's.
 Object-level checks (``intake.domain.principals.may_read``) answer 404 for everything the caller may
@@ -36,6 +37,8 @@ from intake.core.complaints import Complaints, Windows
 from intake.core.feedback import Feedback
 from intake.core.operators import OperatorActions
 from intake.core.transactions import Transactions
+from intake.core.filing_limits import FilingLimits
+from intake.core.sessions import principal_from_cookie
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, is_complainant_of, may_read
@@ -62,6 +65,7 @@ class Intake:
         self.accounts = accounts
         self.guesses = guesses
         self.feedback = feedback
+        self.filing_limits = FilingLimits(settings, limits, blind_index)
         self.rules = EdgeRules(settings)
         self.public_reads = TokenBuckets(settings.public_reads_per_ip_per_minute / 60, settings.public_read_burst,
                                          settings.rate_limits_enabled)
@@ -76,7 +80,6 @@ class EdgeRules:
     """The rate-limit rules of the public edge, from the settings."""
 
     def __init__(self, settings: Settings) -> None:
-        self.filing = Rule("filing-ip", settings.filings_per_ip_per_hour, 3600)
         self.upload = Rule("upload-ip", settings.uploads_per_ip_per_hour, 3600)
         self.registration = Rule("registration-ip", settings.registrations_per_ip_per_hour, 3600)
         self.account_code_per_login = Rule("account-code-login", settings.account_codes_per_login_per_hour, 3600)
@@ -151,6 +154,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 
 
 async def caller(
+    request: Request,
     intake: IntakeDep,
     authorization: Annotated[str | None, Header(description="Bearer token of a complainant or operator.")] = None,
     x_api_key: Annotated[str | None, Header(alias="X-Api-Key", description="A company's API key.")] = None,
@@ -168,7 +172,7 @@ async def caller(
             raise _unauthorized("The token is invalid, has expired, or was ended (signed out, password changed, "
                                 "account disabled).")
         return principal
-    return None
+    return await principal_from_cookie(request, intake.identities, intake.settings)  # the web client's session
 
 
 CallerDep = Annotated[Principal | None, Depends(caller)]

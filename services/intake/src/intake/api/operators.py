@@ -28,12 +28,13 @@ QUEUES: dict[str, dict[str, Any]] = {
     "overdue": {"overdue": True, "status": {"$in": [Status.FORWARDED.value, Status.INFO_REQUESTED.value]}},
     "rejected": {"status": Status.REJECTED.value, "rejection.reason": {"$ne": None}, "reviewed": {"$ne": True}},
     "unscreened": {"status": Status.SUBMITTED.value},
+    "company_review": {"status": Status.UNDER_REVIEW.value},
 }
 CLOSING_OUTCOMES = ("mediated_settled", "mediated_unsettled", "company_upheld", "out_of_scope", "complainant_unreachable")
 
 
 @router.get("/queue", summary="The work queue: appeals, overdue complaints, rule rejections to review")
-async def work_queue(intake: IntakeDep, _: OperatorDep, kind: Literal["appeals", "overdue", "rejected", "unscreened"],
+async def work_queue(intake: IntakeDep, _: OperatorDep, kind: Literal["appeals", "overdue", "rejected", "unscreened", "company_review"],
                      limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: str | None = None) -> dict[str, Any]:
     rows = await intake.cases.page(QUEUES[kind], limit=limit + 1, after=decode_cursor(cursor))
     return {"kind": kind, "items": [_summary(case) for case in rows[:limit]],
@@ -124,6 +125,21 @@ async def accept(number: str, body: ManualAcceptance, actions: OperatorActionsDe
 async def reject(number: str, body: ManualRejection, actions: OperatorActionsDep, operator: OperatorDep,
                  idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     return await actions.reject(number, operator, body.reason, body.detail, idempotency_key)
+
+
+class CompanyResolution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    company_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    note: free_text(max_length=2000) = ""  # type: ignore[valid-type]
+
+
+@router.post(
+    "/complaints/{number}/resolve-company",
+    summary="Resolve a complaint under review to a directory company: it is accepted and forwarded to it",
+)
+async def resolve_company(number: str, body: CompanyResolution, actions: OperatorActionsDep, operator: OperatorDep,
+                          idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    return await actions.resolve_company(number, operator, body.company_id, body.note, idempotency_key)
 
 
 @router.post("/complaints/{number}/review", summary="Mark a rule rejection as reviewed and right")

@@ -147,6 +147,37 @@ class OperatorActions:
             f"accept:{number}", idempotency_key, {"company_id": company_id, "category": category, "note": note}, apply
         )
 
+    async def resolve_company(
+        self, number: str, operator: Principal, company_id: str, note: str, idempotency_key: str | None
+    ) -> dict[str, Any]:
+        """Accept a complaint under review (routing's ``company_unresolved``) for a directory company, as a screening
+        would have: it is forwarded with the normal deadline. The alternative, rejecting it with a reason, is
+        :meth:`reject`; the complainant sees either on the timeline and in their messages."""
+        company = await self.company(company_id)
+        now = datetime.now(UTC)
+
+        async def apply(session: AsyncClientSession) -> dict[str, Any]:
+            updated = await self.cases.transition(
+                number,
+                Action.RESOLVE_COMPANY,
+                actor=actor(operator),
+                session=session,
+                detail=f"{company['id']} {note[:180]}".strip(),
+                fields={
+                    "company_id": company["id"],
+                    "company_name": company["name"],
+                    "accepted_at": now,
+                    "company_review.resolved_by": operator.id,
+                    "reviewed": True,
+                },
+                events=lambda case: [events.accepted(case, accepted_at=now)],
+            )
+            return {"number": number, "status": updated["status"], "company_id": company["id"]}
+
+        return await self.transactions.idempotent(
+            f"resolve-company:{number}", idempotency_key, {"company_id": company_id, "note": note}, apply
+        )
+
     async def reject(
         self, number: str, operator: Principal, reason: str, detail: str, idempotency_key: str | None
     ) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The complaint lifecycle: one table of legal transitions.
 
-submitted -> accepted | rejected -> forwarded -> (info_requested <-> forwarded) -> responded ->
+submitted -> accepted | rejected | under_review (routing found no directory company for the name given: an
+operator resolves it to a company, accepting it, or rejects it) -> forwarded -> (info_requested <-> forwarded) -> responded ->
 closed | appealed (-> forwarded again, or closed); withdrawn from any open step. "Overdue" is a flag
 raised by the SLA watchdog, not a state. A satisfied rating closes the answered complaint; an unsatisfied
 one is recorded and leaves it ``responded``, so the appeal stays open until the quiet period closes it.
@@ -14,6 +15,7 @@ from enum import StrEnum
 
 class Status(StrEnum):
     SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
     FORWARDED = "forwarded"
@@ -27,12 +29,14 @@ class Status(StrEnum):
 FINAL = frozenset({Status.REJECTED, Status.CLOSED, Status.WITHDRAWN})
 OPEN = frozenset(Status) - FINAL
 # A file may be added until the company has answered: after that it would change what was answered.
-EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
+EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
 
 
 class Action(StrEnum):
     ACCEPT = "accept"
     REJECT = "reject"
+    REFER_FOR_REVIEW = "refer_for_review"
+    RESOLVE_COMPANY = "resolve_company"
     FORWARD = "forward"
     REQUEST_INFO = "request_info"
     SUPPLEMENT = "supplement"
@@ -51,7 +55,10 @@ class Action(StrEnum):
 # action -> (states it may start from, state it leads to)
 TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.ACCEPT: (frozenset({Status.SUBMITTED}), Status.ACCEPTED),
-    Action.REJECT: (frozenset({Status.SUBMITTED}), Status.REJECTED),
+    Action.REJECT: (frozenset({Status.SUBMITTED, Status.UNDER_REVIEW}), Status.REJECTED),
+    # Routing could not tell which directory company the name given means: operators decide.
+    Action.REFER_FOR_REVIEW: (frozenset({Status.SUBMITTED}), Status.UNDER_REVIEW),
+    Action.RESOLVE_COMPANY: (frozenset({Status.UNDER_REVIEW}), Status.ACCEPTED),
     Action.FORWARD: (frozenset({Status.ACCEPTED}), Status.FORWARDED),
     Action.REQUEST_INFO: (frozenset({Status.FORWARDED}), Status.INFO_REQUESTED),
     Action.SUPPLEMENT: (frozenset({Status.INFO_REQUESTED}), Status.FORWARDED),
@@ -72,7 +79,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[Status], Status]] = {
     Action.REDIRECT: (frozenset({Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED}), Status.ACCEPTED),
     # An operator accepts by hand, also a complaint a rule rejected wrongly. Routing's own ACCEPT
     # cannot reopen a rejection: a late decision must never undo an operator's.
-    Action.OVERRIDE_ACCEPT: (frozenset({Status.SUBMITTED, Status.REJECTED}), Status.ACCEPTED),
+    Action.OVERRIDE_ACCEPT: (frozenset({Status.SUBMITTED, Status.UNDER_REVIEW, Status.REJECTED}), Status.ACCEPTED),
 }
 
 

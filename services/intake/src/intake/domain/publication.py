@@ -16,7 +16,7 @@ from typing import Any
 from intake.domain.scrubbing import scrub
 from intake.domain.statistics import china_day, first_answer
 
-NEVER_PUBLIC = frozenset({"submitted", "rejected"})
+NEVER_PUBLIC = frozenset({"submitted", "under_review", "rejected"})
 # Publication of an unanswered case: only while the company has it (not answered, not closed by other means).
 AWAITING_ANSWER = frozenset({"forwarded", "info_requested"})
 PUBLIC_STATUSES = ("accepted", "forwarded", "info_requested", "responded", "appealed", "closed", "withdrawn")

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
 RELIEF = frozenset({"monetary_relief", "non_monetary_relief"})
-UNSCREENED = frozenset({"submitted"})
-NOT_ACCEPTED = frozenset({"submitted", "rejected"})
+UNSCREENED = frozenset({"submitted", "under_review"})
+NOT_ACCEPTED = frozenset({"submitted", "under_review", "rejected"})
 # The rollups and the dimensions of their keys (the document id is the key's values joined, then "p" for
 # published cases or "a" for the others): every read is one range or a few ids of the primary key.
 ROLLUPS: dict[str, tuple[str, ...]] = {

@@ -47,6 +47,13 @@ class LifecycleHandlers:
                     events=lambda case: [events.accepted(case, accepted_at=decision.screened_at,
                                                          response_due=decision.response_due)],
                 )
+            elif decision.decision == "company_unresolved":
+                # No rejection: the operators' review queue lists it until one resolves the company or rejects it.
+                await self.cases.transition(
+                    decision.number, Action.REFER_FOR_REVIEW, actor="routing", session=session,
+                    detail=decision.reason or "", fields={"company_review": {"reason": decision.reason,
+                                                                              "detail": decision.detail}},
+                )
             else:
                 await self.cases.transition(
                     decision.number, Action.REJECT, actor="routing", session=session,

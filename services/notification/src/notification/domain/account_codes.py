@@ -19,6 +19,7 @@ _PURPOSE = {
     "registration": ("注册账户", "registration"),
     "password_reset": ("重置密码", "password reset"),
     "sign_in": ("登录", "sign-in"),
+    "access_recovery": ("找回查询码", "access code recovery"),
 }
 
 

@@ -3,7 +3,10 @@
 The company has ``response_working_days`` (``RESPONSE_WORKING_DAYS``, 10, by default) to answer, counted from the
 day after screening on the Chinese working-day calendar (the screening day itself does not count). A complaint that
 nearly repeats one the same complainant filed against the same company shortly before (``domain/similarity.py``)
-is rejected as a ``duplicate`` with the original's number.
+is rejected as a ``duplicate`` with the original's number. A company named only by a name the directory
+does not resolve (no match, or more than one) goes to the operators' review (``company_unresolved``)
+rather than being rejected: the filing form promises that; a company id the directory does not know is a
+wrong reference, rejected as before.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from routing.domain.directory import Resolution
 
 REJECT_COMPANY_UNKNOWN = "company_unknown"
 REJECT_DUPLICATE = "duplicate"
+UNRESOLVED = "company_unresolved"
 
 
 # The decision is exactly what the published contract carries: one model serves both.
@@ -32,12 +36,14 @@ def decide(
     screened_at: datetime,
     calendar: WorkingDayCalendar,
     response_working_days: int = RESPONSE_WORKING_DAYS,
+    review_unresolved: bool = False,
 ) -> Decision:
+    """``review_unresolved``: an unresolved company goes to operators instead of being rejected."""
     company = resolution.company
     if company is None:
         return Decision(
-            number=number, decision="rejected", reason=REJECT_COMPANY_UNKNOWN, detail=resolution.detail,
-            screened_at=screened_at,
+            number=number, decision=UNRESOLVED if review_unresolved else "rejected", reason=REJECT_COMPANY_UNKNOWN,
+            detail=resolution.detail, screened_at=screened_at,
         )
     due = calendar.add_working_days(local_date(screened_at), response_working_days)
     return Decision(

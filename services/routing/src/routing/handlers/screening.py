@@ -54,6 +54,7 @@ class ScreeningHandler:
         similar: SimilarityRepository,
         similarity_rules: SimilarityRules,
         segment: Segment,
+        review_unresolved: bool = True,
     ) -> None:
         self.runtime = runtime
         self.companies = companies
@@ -65,6 +66,7 @@ class ScreeningHandler:
         self.similar = similar
         self.similarity_rules = similarity_rules
         self.segment = segment
+        self.review_unresolved = review_unresolved
 
     async def handle(self, event: CloudEvent, submitted: ComplaintSubmitted) -> None:
         await self.screen(event, submitted)
@@ -81,6 +83,8 @@ class ScreeningHandler:
                 screened_at=screened_at,
                 calendar=self.calendar,
                 response_working_days=self.response_working_days,
+                # Only a name can fail to resolve for review: an id the directory does not know is a wrong reference.
+                review_unresolved=self.review_unresolved and not submitted.company_id,
             )
             record = None
             if decision.decision == "accepted":

@@ -1,5 +1,6 @@
-/* The account: register and reset a password with a code sent to the login, sign in (the token is kept in
-   this tab's sessionStorage only), my complaints with claiming a guest complaint, and my messages (站内信). */
+/* The account: register and reset a password with a code sent to the login, sign in (the token goes into the
+   HttpOnly session cookie at once, so every tab is signed in and no script keeps it), my complaints with
+   claiming a guest complaint, and my messages (站内信). */
 (function () {
   "use strict";
   const GC = window.GC;
@@ -7,7 +8,7 @@
   const page = new URLSearchParams(window.location.search);
 
   function requireSignIn() {
-    if (!session.token()) {
+    if (!session.signedIn()) {
       window.location.replace("/account/login?" + new URLSearchParams({ next: window.location.pathname }));
       return false;
     }
@@ -20,7 +21,16 @@
       GC.showProblem(form, answer.problem);
       return;
     }
-    session.signIn(answer.body);
+    await startSession(form, answer.body);
+  }
+
+  /* Keep the token a sign-in answered in the session cookie, then go on to where the person was going. */
+  async function startSession(form, issued) {
+    const started = await session.signIn(issued);
+    if (!started.ok) {
+      GC.showProblem(form, started.problem);
+      return;
+    }
     window.location.assign(GC.safeNext(page.get("next"), "/account"));
   }
 
@@ -93,8 +103,7 @@
         }
         return;
       }
-      session.signIn(answer.body);
-      window.location.assign(GC.safeNext(page.get("next"), "/account"));
+      await startSession(confirmForm, answer.body);
     });
   });
 
@@ -140,7 +149,7 @@
     return el("li", { class: "card" },
       el("h3", {}, el("a", { href: link, text: item.title })),
       el("p", {}, el("span", { class: "code", text: item.number }), " ",
-        el("span", { class: "badge", text: tOr("status." + item.status, item.status) }),
+        el("span", { class: "badge", "data-status": item.status, text: tOr("status." + item.status, item.status) }),
         item.overdue ? el("span", { class: "badge warning", text: t("follow.overdue") }) : null),
       el("p", { class: "meta" }, t("account.submitted", { at: GC.formatDateTime(item.submitted_at) }),
         item.response_due ? " · " + t("account.due", { day: GC.formatDate(item.response_due) }) : ""));

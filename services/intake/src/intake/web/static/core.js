@@ -1,6 +1,8 @@
-/* Shared by every page of the web client: translations, the JSON API of the same origin, what the
-   browser keeps for this tab (sessionStorage: the sign-in token and guest access codes, never in a URL),
-   field-by-field error messages, and the menu on narrow screens. Exposed as window.GC. */
+/* Shared by every page of the web client: translations, the JSON API of the same origin, the session
+   (an HttpOnly cookie the server sets, shared by every tab; no script reads the token, the page reads
+   only the CSRF token it echoes on unsafe requests), what the browser keeps for this tab (sessionStorage:
+   guest access codes, never in a URL), field-by-field error messages, and the menu on narrow screens.
+   Exposed as window.GC. */
 (function () {
   "use strict";
 
@@ -29,7 +31,20 @@
   // --- what this tab keeps -------------------------------------------------------------------------
 
   const store = window.sessionStorage;
-  const TOKEN = "gc.token";
+  // Where sign-ins were kept before the session cookie: nothing is kept there any more.
+  store.removeItem("gc.token");
+  const CSRF_COOKIE = "gc_csrf";
+  const SAFE_METHODS = ["GET", "HEAD", "OPTIONS"];
+
+  /* The session's CSRF token, from its readable cookie; null when not signed in. */
+  function csrfToken() {
+    const found = document.cookie.split("; ").find((part) => part.startsWith(CSRF_COOKIE + "="));
+    return found ? decodeURIComponent(found.slice(CSRF_COOKIE.length + 1)) : null;
+  }
+
+  function forgetSession() {
+    document.cookie = CSRF_COOKIE + "=; Max-Age=0; Path=/; SameSite=Lax";
+  }
 
   function readJson(key) {
     try {
@@ -40,21 +55,25 @@
   }
 
   const session = {
-    token() {
-      const saved = readJson(TOKEN);
-      if (!saved || Date.now() >= saved.expires) {
-        store.removeItem(TOKEN);
-        return null;
+    signedIn() {
+      return csrfToken() !== null;
+    },
+    /* The headers that let an unsafe request through on the session cookie. */
+    csrfHeaders() {
+      const token = csrfToken();
+      return token ? { "X-CSRF-Token": token } : {};
+    },
+    /* Keep a token a sign-in just answered in the session cookie (the server sets it; the page drops the
+       token). Answers the API's answer. */
+    async signIn(answer) {
+      return api("POST", "/v1/session", { bearer: answer.access_token });
+    },
+    /* End the session on the server (the token stops working everywhere) and here. */
+    async signOut() {
+      if (csrfToken() !== null) {
+        await api("DELETE", "/v1/session");
       }
-      return saved.token;
-    },
-    signIn(answer) {
-      // A minute's margin, so a token is never sent just as it expires.
-      const expires = Date.now() + Math.max(answer.expires_in - 60, 1) * 1000;
-      store.setItem(TOKEN, JSON.stringify({ token: answer.access_token, expires }));
-    },
-    signOut() {
-      store.removeItem(TOKEN);
+      forgetSession();
     },
     accessCode(number) {
       return store.getItem("gc.code." + number);
@@ -75,7 +94,8 @@
 
   // --- the API -------------------------------------------------------------------------------------
 
-  /* Call the JSON API. options: json (body), idempotencyKey, accessCode (else the token, if signed in).
+  /* Call the JSON API. options: json (body), idempotencyKey, accessCode (else the session cookie, if signed
+     in, with its CSRF token on unsafe methods), bearer (a token just issued, to start the session with).
      Answers {ok, status, body, problem}; a network failure is status 0 with problem code "network". */
   async function api(method, path, options) {
     const opts = options || {};
@@ -86,11 +106,13 @@
     if (opts.idempotencyKey) {
       headers["Idempotency-Key"] = opts.idempotencyKey;
     }
-    const token = session.token();
+    const bySession = !opts.accessCode && !opts.bearer && session.signedIn();
     if (opts.accessCode) {
       headers["X-Access-Code"] = opts.accessCode;
-    } else if (token) {
-      headers.Authorization = "Bearer " + token;
+    } else if (opts.bearer) {
+      headers.Authorization = "Bearer " + opts.bearer;
+    } else if (bySession && !SAFE_METHODS.includes(method)) {
+      Object.assign(headers, session.csrfHeaders());
     }
     let response;
     try {
@@ -107,8 +129,9 @@
     } catch (error) {
       body = null;
     }
-    if (response.status === 401 && headers.Authorization) {
-      session.signOut();
+    if (response.status === 401 && bySession) {
+      // The session ended elsewhere (signed out in another tab, expired, password changed).
+      forgetSession();
       applySessionState();
     }
     const problem = response.ok ? null : Object.assign({ code: "http_" + response.status }, body || {});
@@ -432,7 +455,7 @@
   // --- signed in or not, and the menu ----------------------------------------------------------------
 
   function applySessionState() {
-    const signedIn = Boolean(session.token());
+    const signedIn = session.signedIn();
     document.querySelectorAll("[data-when]").forEach((node) => {
       node.hidden = (node.dataset.when === "signed-in") !== signedIn;
     });
@@ -449,8 +472,8 @@
       nav.classList.toggle("open", open);
     });
     document.querySelectorAll("[data-action='sign-out']").forEach((button) => {
-      button.addEventListener("click", () => {
-        session.signOut();
+      button.addEventListener("click", async () => {
+        await session.signOut();
         window.location.assign("/");
       });
     });

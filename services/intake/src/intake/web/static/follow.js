@@ -43,10 +43,9 @@
     return accessCode ? { accessCode } : {};
   }
 
-  /* The same credentials api() sends, for the uploader's own request. */
+  /* The same credentials api() sends, for the uploader's own request (the session cookie goes by itself). */
   function authHeaders() {
-    const token = session.token();
-    return accessCode ? { "X-Access-Code": accessCode } : token ? { Authorization: "Bearer " + token } : {};
+    return accessCode ? { "X-Access-Code": accessCode } : session.csrfHeaders();
   }
 
   /* A file of the case: its name and size, and a button that asks for a short-lived download link. */
@@ -130,7 +129,8 @@
     list("timeline", complaint.timeline.slice().reverse().map((entry) => el("li", {},
       el("time", { datetime: entry.at, text: GC.formatDateTime(entry.at) }),
       el("span", { class: "what", text: tOr("timeline." + entry.action, entry.action.replace(/_/g, " ")) }),
-      el("span", { class: "badge small", text: tOr("status." + entry.status, entry.status) }))));
+      el("span", { class: "badge small", "data-status": entry.status, text: tOr("status." + entry.status, entry.status) }))));
+    document.dispatchEvent(new CustomEvent("gc:case", { detail: complaint }));
   }
 
   async function loadMessages() {
@@ -198,7 +198,7 @@
     const errors = GC.checkLengths(lookup);
     const wanted = lookup.elements.namedItem("number").value.trim().toUpperCase();
     const code = lookup.elements.namedItem("access_code").value.replace(/[\s-]/g, "").toUpperCase();
-    if (!code && !session.token()) {
+    if (!code && !session.signedIn()) {
       errors.push({ field: "access_code", type: "missing" });
     }
     if (!GC.passes(lookup, errors)) {
@@ -300,7 +300,7 @@
   if (wanted) {
     lookup.elements.namedItem("number").value = wanted;
     const code = session.accessCode(wanted);
-    if (code || session.token()) {
+    if (code || session.signedIn()) {
       open(wanted, code).then((answer) => {
         if (!answer.ok) {
           failed(answer);
