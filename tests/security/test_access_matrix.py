@@ -143,6 +143,7 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/uploads/{upload_id}/complete"): PUBLIC,
     ("GET", "/v1/complaints/{number}"): CASE_READ,
     ("GET", "/v1/complaints/{number}/messages"): CASE_ACT,  # the complainant's own inbox
+    ("POST", "/v1/complaints/{number}/messages/{message_id}/read"): CASE_ACT,
     ("GET", "/v1/complaints/{number}/evidence/{evidence_id}/link"): CASE_EVIDENCE,
     ("POST", "/v1/complaints/{number}/evidence"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/uploads"): CASE_ACT,
@@ -153,6 +154,7 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/complaints/{number}/withdrawal"): CASE_ACT,
     ("GET", "/v1/me/complaints"): ACCOUNT,
     ("GET", "/v1/me/messages"): ACCOUNT,
+    ("POST", "/v1/me/messages/{message_id}/read"): ACCOUNT,
     ("POST", "/v1/me/complaints/claim"): ACCOUNT,
     ("GET", "/v1/company/complaints"): COMPANY_LIST,
     ("GET", "/v1/company/complaints/{number}"): COMPANY_CASE,
@@ -269,7 +271,7 @@ class World:
         self.headers: dict[str, dict[str, str]] = {"anonymous": {}}
         self.params: dict[str, str] = {"company_id": COMPANY, "slug": "faq", "letter_id": UNKNOWN_ID,
                                        "webhook_id": "msg_" + UNKNOWN_ID[:26], "alert_id": UNKNOWN_ID,
-                                       "feedback_id": UNKNOWN_ID, "upload_id": UNKNOWN_ID, "key_id": UNKNOWN_ID,
+                                       "feedback_id": UNKNOWN_ID, "upload_id": UNKNOWN_ID, "key_id": UNKNOWN_ID, "message_id": UNKNOWN_ID,
                                        "action": "enable", "cluster_id": "CL-GC-20000101-000001",
                                        "login": "matrix-spare-operator"}
         self.decoy = ""  # another complaint, where the wrong code is tried (so its lock-out spares the guest's)

@@ -8,7 +8,9 @@ process remembers of the data it changed: before the commit, a concurrent reader
 data again).
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, ReturnDocument
@@ -61,18 +63,44 @@ def after_commit(session: AsyncClientSession | None, callback: Callable[[], obje
 async def upserted(collection: AsyncCollection, query: Mapping[str, Any], update: Mapping[str, Any], *,
                    rounds: int = 5) -> dict[str, Any] | None:
     """``update`` applied to the document ``query`` finds, which is created when there is none; the document
-    as updated. Concurrent first writers race to create it: the loser gets a duplicate key error (or, from
-    some servers, no document) and applies ``update`` to the document the winner made. None when every one
-    of ``rounds`` lost such a race."""
-    for _ in range(rounds):
+    as updated. Concurrent first writers race to create it: on MongoDB the loser gets a duplicate key error,
+    with nothing applied, and applies ``update`` to the document the winner made. Some servers (the
+    development stand-in among them) apply a losing upsert yet answer no document: repeating it would apply
+    ``update`` twice (a counter counting one hit as two), so writers of one document in this process take
+    turns, which leaves only writers in other processes to race. None when every one of ``rounds`` lost."""
+    async with _KEY_TURNS.hold(f"{collection.full_name}:{query.get('_id', query)!r}"):
+        for _ in range(rounds):
+            try:
+                document = await collection.find_one_and_update(query, update, upsert=True,
+                                                                return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:
+                continue
+            if document is not None:
+                return document
+        return None
+
+
+class _Turns:
+    """One asyncio lock per key, held only while someone waits for it or holds it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
         try:
-            document = await collection.find_one_and_update(query, update, upsert=True,
-                                                            return_document=ReturnDocument.AFTER)
-        except DuplicateKeyError:
-            continue
-        if document is not None:
-            return document
-    return None
+            async with lock:
+                yield
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key], self._locks[key]
+
+
+_KEY_TURNS = _Turns()
 
 
 def is_duplicate_key(error: BaseException) -> bool:
