@@ -1,0 +1,122 @@
+"""The copy of a text that the scrubber reads: disguises undone, every character traced to the original.
+
+People who want a number or an address to survive a filter write it so that a plain pattern misses it:
+full-width or circled digits, a soft hyphen or a zero-width character between two digits, 幺三八 for
+138, a comma or a line break in the middle of a phone number, pinyin with tone marks. The scrubber
+therefore never matches the text as typed. It matches :class:`Normalised` text, whose every character
+knows the stretch of the original it came from, and masks that stretch of the ORIGINAL: what is not
+personal keeps the characters its author typed.
+
+What is undone, character by character:
+
+* compatibility forms (NFKC): full-width letters and digits, circled and parenthesised digits,
+  superscripts, the ＠ sign, ligatures;
+* marks on letters (zhāng → zhang) and invisible characters, which are dropped: soft hyphen U+00AD,
+  the zero-width space, joiners and the BOM, U+2060-2064, bidirectional controls, variation selectors
+  and any other format (Cf) or combining (Mn, Me) character;
+* odd spaces to a space, dashes to ``-``, middle dots to ``·`` (what the patterns expect);
+* Chinese numerals, also 幺 (1), 两 (2), the financial forms 壹贰叁…, and the radio alphabet's 洞 (0),
+  拐 (7) and 勾 (9), to ASCII digits, but only inside a run of at least :data:`NUMERAL_RUN` numerals and
+  digits (separators allowed): 一直 and 两个 stay words, 幺三八 零零幺三 八零零零 becomes a number.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+#: How many numerals in a row (digits or Chinese numerals, separators between them allowed) make the
+#: Chinese numerals among them digits. Below it they are words (一直, 三个, 五六个人).
+NUMERAL_RUN = 5
+
+CHINESE_DIGITS = {
+    **dict.fromkeys("零〇○洞", "0"), **dict.fromkeys("一壹幺么", "1"), **dict.fromkeys("二两贰貳俩", "2"),
+    **dict.fromkeys("三叁參", "3"), **dict.fromkeys("四肆", "4"), **dict.fromkeys("五伍", "5"),
+    **dict.fromkeys("六陆陸", "6"), **dict.fromkeys("七柒拐", "7"), **dict.fromkeys("八捌", "8"),
+    **dict.fromkeys("九玖勾", "9"),
+}
+#: What may stand between two digits of one number as people write it: spaces, line breaks, commas (also
+#: the ideographic ones), slashes, underscores, dashes, dots, middle dots and brackets.
+DIGIT_SEPARATORS = " \t\r\n,，、/_-.·()"
+
+_SPACES = {0x3000, 0x00A0, 0x202F, 0x205F, 0x1680, *range(0x2000, 0x200B)}
+_DASHES = {*range(0x2010, 0x2016), 0x2212, 0xFE58, 0xFE63, 0x30FC, 0x2E3A, 0x2E3B}
+_MIDDLE_DOTS = {0x2022, 0x2027, 0x30FB, 0xFF65, 0x2219, 0x22C5, 0x00B7, 0x0387}
+_NUMERAL_CLASS = "0-9" + "".join(CHINESE_DIGITS)
+_SEPARATOR_CLASS = re.escape(DIGIT_SEPARATORS)
+_NUMERAL_RUN = re.compile(rf"[{_NUMERAL_CLASS}](?:[{_SEPARATOR_CLASS}]{{0,3}}[{_NUMERAL_CLASS}])+")
+_DIGIT_OR_NUMERAL = re.compile(rf"[{_NUMERAL_CLASS}]")
+_CHINESE_NUMERAL = re.compile(f"[{''.join(CHINESE_DIGITS)}]")
+
+
+@lru_cache(maxsize=4096)
+def _normalise_character(char: str) -> str:
+    """What one character reads as: '' for an invisible one, else its plain form (one or more characters)."""
+    code = ord(char)
+    if code < 0x80:
+        return char
+    if code in _SPACES:
+        return " "
+    if code in _DASHES:
+        return "-"
+    if code in _MIDDLE_DOTS:
+        return "·"
+    if unicodedata.category(char) in ("Cf", "Mn", "Me"):
+        return ""
+    plain = unicodedata.normalize("NFKC", char)
+    # Marks on letters go (zhāng -> zhang); a Chinese character has none, so this costs nothing there.
+    decomposed = unicodedata.normalize("NFKD", plain)
+    plain = "".join(part for part in decomposed if unicodedata.category(part) not in ("Mn", "Me", "Cf"))
+    if plain != char:
+        return "".join(_normalise_character(part) if part != char else part for part in plain)
+    return plain
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """``text`` as the scrubber reads it, and for each of its characters the stretch of ``original`` it stands for."""
+
+    original: str
+    text: str
+    #: ``text`` before Chinese numerals became digits (same length): a numeral glued to a number (13800138000一)
+    #: may be a word after all, so numbers are also looked for here.
+    unconverted: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The stretch of the original text that characters ``start:end`` of the normalised text come from."""
+        if start >= end:
+            position = self.starts[start] if start < len(self.starts) else len(self.original)
+            return position, position
+        return self.starts[start], self.ends[end - 1]
+
+
+def normalise(original: str) -> Normalised:
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for position, char in enumerate(original):
+        plain = _normalise_character(char)
+        for part in plain:
+            chars.append(part)
+            starts.append(position)
+            ends.append(position + 1)
+    unconverted = "".join(chars)
+    text = _numerals_to_digits(unconverted) if _CHINESE_NUMERAL.search(unconverted) else unconverted
+    return Normalised(original, text, unconverted, tuple(starts), tuple(ends))
+
+
+def _numerals_to_digits(text: str) -> str:
+    """Chinese numerals to digits inside runs of :data:`NUMERAL_RUN` or more numerals, one character for one."""
+    out = list(text)
+    for run in _NUMERAL_RUN.finditer(text):
+        if len(_DIGIT_OR_NUMERAL.findall(run.group())) < NUMERAL_RUN:
+            continue
+        for offset, char in enumerate(run.group()):
+            digit = CHINESE_DIGITS.get(char)
+            if digit is not None:
+                out[run.start() + offset] = digit
+    return "".join(out)
