@@ -22,20 +22,127 @@ from functools import lru_cache
 
 #: Words right before a name that say it is a person's.
 CUES_BEFORE = (
-    "我叫", "名叫", "叫做", "姓名", "名字", "联系人", "收件人", "收货人", "投诉人", "当事人", "本人", "我是", "签名", "署名",
-    "客服", "员工", "业务员", "销售", "经理", "店长", "主管", "负责人", "工作人员", "师傅", "司机", "快递员", "骑手",
-    "医生", "护士", "老师", "律师", "警官", "民警", "法人", "老板", "朋友", "同事", "邻居", "丈夫", "妻子", "老公", "老婆",
-    "儿子", "女儿", "父亲", "母亲", "爸爸", "妈妈", "找到", "联系了", "致电", "委托", "代理人",
+    "我叫",
+    "名叫",
+    "叫做",
+    "姓名",
+    "名字",
+    "联系人",
+    "收件人",
+    "收货人",
+    "投诉人",
+    "当事人",
+    "本人",
+    "我是",
+    "签名",
+    "署名",
+    "客服",
+    "员工",
+    "业务员",
+    "销售",
+    "经理",
+    "店长",
+    "主管",
+    "负责人",
+    "工作人员",
+    "师傅",
+    "司机",
+    "快递员",
+    "骑手",
+    "医生",
+    "护士",
+    "老师",
+    "律师",
+    "警官",
+    "民警",
+    "法人",
+    "老板",
+    "朋友",
+    "同事",
+    "邻居",
+    "丈夫",
+    "妻子",
+    "老公",
+    "老婆",
+    "儿子",
+    "女儿",
+    "父亲",
+    "母亲",
+    "爸爸",
+    "妈妈",
+    "找到",
+    "联系了",
+    "致电",
+    "委托",
+    "代理人",
 )
 #: Words right after a name that say it is a person's: titles and verbs of speech and promise.
 CUES_AFTER = (
-    "先生", "女士", "小姐", "太太", "同学", "老师", "师傅", "经理", "总监", "主任", "主管", "医生", "护士", "律师", "警官",
-    "同志", "老板", "店长", "阿姨", "大爷", "说", "称", "表示", "告诉", "答应", "承诺", "保证", "回复", "承认", "拒绝",
-    "打电话", "来电", "签字", "本人", "等人",
+    "先生",
+    "女士",
+    "小姐",
+    "太太",
+    "同学",
+    "老师",
+    "师傅",
+    "经理",
+    "总监",
+    "主任",
+    "主管",
+    "医生",
+    "护士",
+    "律师",
+    "警官",
+    "同志",
+    "老板",
+    "店长",
+    "阿姨",
+    "大爷",
+    "说",
+    "称",
+    "表示",
+    "告诉",
+    "答应",
+    "承诺",
+    "保证",
+    "回复",
+    "承认",
+    "拒绝",
+    "打电话",
+    "来电",
+    "签字",
+    "本人",
+    "等人",
+)
+#: Titles that jieba may tag together with the name before them (王先生 is one word to it).
+TITLES = (
+    "先生",
+    "女士",
+    "小姐",
+    "太太",
+    "同学",
+    "老师",
+    "师傅",
+    "经理",
+    "总监",
+    "主任",
+    "主管",
+    "医生",
+    "护士",
+    "律师",
+    "警官",
+    "同志",
+    "老板",
+    "店长",
+    "阿姨",
+    "大爷",
+    "总",
+    "姐",
+    "哥",
 )
 _CUE_PATTERN = re.compile("|".join(map(re.escape, sorted(set(CUES_BEFORE + CUES_AFTER), key=len, reverse=True))))
 _CUES_BEFORE = re.compile(f"(?:{'|'.join(map(re.escape, CUES_BEFORE))})[：:，,是为 ]{{0,2}}$")
-_CUES_AFTER = re.compile(f"^[ ]?(?:{'|'.join(map(re.escape, CUES_AFTER))})")
+_CUES_AFTER = re.compile(f"[ ]?(?:{'|'.join(map(re.escape, CUES_AFTER))})")
 #: jieba's tags for a person's name: Chinese (nr), a foreign name in transliteration (nrt), a full name (nrfg).
 PERSON_TAGS = frozenset({"nr", "nrt", "nrfg"})
 #: A tagged word longer than this is no name (a name has 2-4 characters; compound surnames make 4).
@@ -79,6 +186,12 @@ def tagged_person_spans(text: str) -> list[tuple[int, int]]:
             continue
         if not all("\u4e00" <= char <= "\u9fff" for char in word):
             continue
+        title = next((title for title in TITLES if word.endswith(title)), None)
+        if title is not None:
+            # 王先生 is tagged as one name: the surname with its title identifies no one, a full name before it does.
+            word, end = word[: -len(title)], end - len(title)
+            if len(word) < 2:
+                continue
         if _CUES_BEFORE.search(text, max(0, start - 8), start) or _CUES_AFTER.match(text, end, end + 4):
             spans.append((start, end))
     return spans

@@ -94,10 +94,12 @@ def fold(text: str) -> str:
 # --- numbers ----------------------------------------------------------------------------------------
 
 _GROUP = r"[0-9]+(?:[Xx](?![A-Za-z]))?"
+# An ID number's check character may stand apart, as its own group: 11010519491231002 X.
+_LONE_X = r"(?<![A-Za-z])[Xx](?![A-Za-z])"
 # Spaces, line breaks, dashes, dots, middle dots, brackets, commas, slashes and underscores (not 、, which lists).
 _SEPARATOR = r"[ \t\r\n\-.·(),/_]{1,3}"
-_RUN = re.compile(rf"[(+]{{0,2}}{_GROUP}(?:{_SEPARATOR}{_GROUP})*")
-_GROUP_IN_RUN = re.compile(_GROUP)
+_RUN = re.compile(rf"[(+]{{0,2}}{_GROUP}(?:{_SEPARATOR}(?:{_GROUP}|{_LONE_X}))*")
+_GROUP_IN_RUN = re.compile(rf"{_GROUP}|{_LONE_X}")
 _MOBILE = re.compile(r"(?:0086|86|0)?1[3-9][0-9]{9}")
 _LANDLINE = re.compile(r"(?:(?:00)?860?|0)(?:10|2[0-9]|[3-9][0-9]{2})[1-9][0-9]{6,7}")
 _EXTENSION = re.compile(r"[ \t]{0,2}(?:转|分机|ext\.?|x|#)[ \t]{0,2}[0-9]{1,6}(?![0-9])", re.IGNORECASE)
@@ -105,8 +107,11 @@ _EXTENSION = re.compile(r"[ \t]{0,2}(?:转|分机|ext\.?|x|#)[ \t]{0,2}[0-9]{1,6
 # no other number (nor the mask of one) in between.
 _PHONE_CUE = re.compile(r"(?:电话|座机|固话|(?<![A-Za-z])(?:tel|phone))[^0-9\n*]{0,4}\Z", re.IGNORECASE)
 _QQ_CUE = re.compile(r"(?:(?<![A-Za-z])qq|扣扣|企鹅号?|球球)[^0-9\n*]{0,4}\Z", re.IGNORECASE)
-_CARD_CUE = re.compile(r"(?:卡号|银行卡|储蓄卡|信用卡|借记卡|账号|帐号|账户|帐户|(?<![A-Za-z])(?:card|account))"
-                       r"[^0-9\n*]{0,6}\Z", re.IGNORECASE)
+_CARD_CUE = re.compile(
+    r"(?:卡号|银行卡|储蓄卡|信用卡|借记卡|账号|帐号|账户|帐户|(?<![A-Za-z])(?:card|account))"
+    r"[^0-9\n*]{0,6}\Z",
+    re.IGNORECASE,
+)
 # A number followed by one of these is an amount, a date or a count, not a local phone number.
 _UNITS = frozenset("元块年月日时分秒次个%")
 # The fewest digits a personal number has: a QQ number after its cue, a local number after 电话, a bank
@@ -124,7 +129,9 @@ def _id_shaped(value: str) -> bool:
         region_ok = value[:2] in _ID_REGIONS or (value[0] == "9" and value[1:3] in PROVINCE_CODES)
         return region_ok and _plausible_birth(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     if len(value) == 15 and value.isdigit():
-        return value[:2] in _ID_REGIONS and _plausible_birth(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
+        return value[:2] in _ID_REGIONS and _plausible_birth(
+            1900 + int(value[6:8]), int(value[8:10]), int(value[10:12])
+        )
     return False
 
 
@@ -177,13 +184,21 @@ def _number_spans(folded: str) -> list[Span]:
             continue  # dates, counts and amounts: shorter than any personal number
         cue = _cue_before(folded, run.start())
         offset = run.start()
-        groups = [(offset + match.start(), offset + match.end(), match.group())
-                  for match in _GROUP_IN_RUN.finditer(run.group())]
+        groups = [
+            (offset + match.start(), offset + match.end(), match.group())
+            for match in _GROUP_IN_RUN.finditer(run.group())
+        ]
         first = 0
         while first < len(groups):
             found = _longest_number(folded, groups, first, offset, cue if first == 0 else None)
             hotline = _hotline_end(groups, first)
-            if found is None or (hotline is not None and found[3] != "id" and found[2] != hotline):
+            if found is None and len(groups[first][2]) >= _GLUED_FROM:
+                glued = _glued_numbers(groups[first], cue if first == 0 else None)
+                spans += glued
+                if glued:
+                    first += 1
+                    continue
+            if found is None or (hotline is not None and found[3] != "id" and found[2] != hotline and cue != "card"):
                 # A company's service number is no person's, nor is it the start of one: go on after it.
                 first = first + 1 if hotline is None else hotline + 1
                 continue
@@ -195,8 +210,9 @@ def _number_spans(folded: str) -> list[Span]:
     return spans
 
 
-def _longest_number(folded: str, groups: list[tuple[int, int, str]], first: int, run_start: int,
-                    cue: str | None) -> tuple[int, int, int, str] | None:
+def _longest_number(
+    folded: str, groups: list[tuple[int, int, str]], first: int, run_start: int, cue: str | None
+) -> tuple[int, int, int, str] | None:
     """The longest stretch of groups from ``first`` that is a personal number: (start, end, last group, kind)."""
     stretch, total = [], 0
     for _, _, text in groups[first:]:
@@ -216,8 +232,9 @@ def _longest_number(folded: str, groups: list[tuple[int, int, str]], first: int,
         if kind is None and value[-1] in "Xx":
             # A number followed by a stray X (13800138000X): the X is no part of it.
             kind = _personal_number(value[:-1], cue)
-            end -= kind is not None
-        if kind in ("landline", "local", "qq") and len(value) <= 11 and folded[end:end + 3].lstrip()[:1] in _UNITS:
+            if kind is not None:
+                end = groups[last - 1][1] if groups[last][2] in "Xx" and last > first else end - 1
+        if kind in ("landline", "local", "qq") and len(value) <= 11 and folded[end : end + 3].lstrip()[:1] in _UNITS:
             kind = None
         if kind == "local" and last - first == 2 and len(groups[first][2]) == 4:
             kind = None  # 2026-10-20 after 电话 is the date of a call, not a number
@@ -227,8 +244,45 @@ def _longest_number(folded: str, groups: list[tuple[int, int, str]], first: int,
             if "+" in prefix or (prefix and ")" in folded[start:end]):
                 start = run_start
             return start, end, last, kind
-        value = value[:len(value) - len(groups[last][2])]
+        value = value[: len(value) - len(groups[last][2])]
     return None
+
+
+_GLUED = re.compile(r"(?=([0-9]{17}[0-9Xx]|1[3-9][0-9]{9}))")
+
+
+_GLUED_FROM = 12
+
+
+def _glued_numbers(group: tuple[int, int, str], cue: str | None) -> list[Span]:
+    """Numbers glued together (13800138000138, 12345678 then a mobile after QQ) in a group no one number matches.
+
+    Past 19 digits every ID number and mobile in the group is masked; from 12 digits on, one at the start of the
+    group, or the whole group right after a QQ or phone cue. An order number of 12-19 digits that merely
+    contains a mobile's shape somewhere in its middle is kept.
+    """
+    start, end, digits = group
+    if cue in ("qq", "phone"):
+        return [(start, end)]
+    if len(digits) <= _MAX_DIGITS:
+        first = _GLUED.match(digits)
+        if first is None:
+            return []
+        candidate = first.group(1)
+        if len(candidate) == 18 and not _id_shaped(candidate):
+            candidate = candidate[:11] if _MOBILE.fullmatch(candidate[:11]) else ""
+        return [(start, start + len(candidate))] if candidate else []
+    spans: list[Span] = []
+    for match in _GLUED.finditer(digits):
+        candidate = match.group(1)
+        if spans and start + match.start() < spans[-1][1]:
+            continue
+        if len(candidate) == 18 and not _id_shaped(candidate):
+            mobile = _MOBILE.match(candidate)
+            candidate = mobile.group() if mobile and len(mobile.group()) == 11 else ""
+        if candidate:
+            spans.append((start + match.start(), start + match.start() + len(candidate)))
+    return spans
 
 
 _HOTLINE = re.compile(r"(?:400|800)[0-9]{7}|9[56][0-9]{3,4}|1[0-2][0-9]{3}")
@@ -276,19 +330,25 @@ def _spaced(pattern: str) -> str:
     return _DOC_GAP.join(out)
 
 
-_EDGE_BEFORE, _EDGE_AFTER = r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9])"
-_HONG_KONG = re.compile(_EDGE_BEFORE + rf"([A-Z]{{1,2}}){_DOC_GAP}((?:[0-9]{_DOC_GAP}){{5}}[0-9])"
-                        rf"{_DOC_GAP}(?:\(([0-9A])\)|([0-9A]))" + _EDGE_AFTER, re.IGNORECASE)
+_EDGE_BEFORE, _EDGE_AFTER = r"(?<![A-Za-z0-9])", r"(?![A-Za-z])"
+_HONG_KONG = re.compile(
+    _EDGE_BEFORE + rf"([A-Z]{{1,2}}){_DOC_GAP}((?:[0-9]{_DOC_GAP}){{5}}[0-9])"
+    rf"{_DOC_GAP}(?:\(([0-9A])\)|([0-9A]))" + _EDGE_AFTER,
+    re.IGNORECASE,
+)
 _MACAO = re.compile(_EDGE_BEFORE + rf"[157](?:{_DOC_GAP}[0-9]){{6}}{_DOC_GAP}\([0-9]\)" + _EDGE_AFTER)
 _TAIWAN = re.compile(_EDGE_BEFORE + rf"[A-Z]{_DOC_GAP}[12890](?:{_DOC_GAP}[0-9]){{8}}" + _EDGE_AFTER, re.IGNORECASE)
 # Passports (E/G + 8 digits, EA1234567, diplomatic and service DE/SE/PE), the travel permits to Hong Kong and
 # Macao (C), the home-return permits (H/M) and the Taiwan permits (T): one letter or two and 7-10 digits.
 _PASSPORT = re.compile(
-    _EDGE_BEFORE + rf"(?:[EGDSPCHMT]|E[A-HJ-NP-Z]|[DSP]E|C[A-Z])(?:{_DOC_GAP}[0-9]){{7,10}}" + _EDGE_AFTER, re.IGNORECASE)
-_DOCUMENT_CUE = re.compile(r"(?:护照|通行证|回乡证|台胞证|居留证|居住证|证件号?码?|身份证号?码?|passport|HKID|ID\s?(?:No|number))"
-                           r"[^A-Za-z0-9\n*]{0,6}([A-Z0-9](?:[ \-]?[A-Z0-9]){5,17}(?:\([0-9A]\))?)" + _EDGE_AFTER,
-                           re.IGNORECASE)
-_MACAO_CUE = re.compile(r"澳门|澳門|macao|macau|BIR", re.IGNORECASE)
+    _EDGE_BEFORE + rf"(?:[EGDSPCHMT]|E[A-HJ-NP-Z]|[DSP]E|C[A-Z])(?:{_DOC_GAP}[0-9]){{7,10}}" + _EDGE_AFTER,
+    re.IGNORECASE,
+)
+_DOCUMENT_CUE = re.compile(
+    r"(?:护照|通行证|回乡证|台胞证|居留证|居住证|证件号?码?|passport|HKID|ID\s?(?:No|number))"
+    r"[^A-Za-z0-9\n*]{0,6}([A-Z0-9](?:[ \-]?[A-Z0-9]){5,24}(?:\([0-9A]\))?)" + _EDGE_AFTER,
+    re.IGNORECASE,
+)
 
 
 def _hong_kong_check_valid(prefix: str, digits: str, check: str) -> bool:
@@ -300,6 +360,18 @@ def _hong_kong_check_valid(prefix: str, digits: str, check: str) -> bool:
 
 
 def _document_spans(folded: str) -> list[Span]:
+    spans = _document_matches(folded)
+    # A document number glued to more digits (A12345678913800138000) takes them with it.
+    return [(start, _digits_end(folded, end)) for start, end in spans]
+
+
+def _digits_end(folded: str, end: int) -> int:
+    while end < len(folded) and folded[end].isdigit():
+        end += 1
+    return end
+
+
+def _document_matches(folded: str) -> list[Span]:
     spans = []
     for match in _HONG_KONG.finditer(folded):
         digits = re.sub(r"[^0-9]", "", match.group(2))
@@ -308,8 +380,9 @@ def _document_spans(folded: str) -> list[Span]:
             spans.append(match.span())
     spans += [match.span() for match in _MACAO.finditer(folded)]
     spans += [match.span() for match in _TAIWAN.finditer(folded)]
-    spans += [match.span() for match in _PASSPORT.finditer(folded)
-              if sum(char.isdigit() for char in match.group()) >= 7]
+    spans += [
+        match.span() for match in _PASSPORT.finditer(folded) if sum(char.isdigit() for char in match.group()) >= 7
+    ]
     for match in _DOCUMENT_CUE.finditer(folded):
         if sum(char.isdigit() for char in match.group(1)) >= 6:
             spans.append(match.span(1))
@@ -320,8 +393,11 @@ def _document_spans(folded: str) -> list[Span]:
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领"
 _PLATE_GAP = r"[ ·.\-]{0,2}"
-_PLATE = re.compile(rf"[{_PROVINCES}]{_PLATE_GAP}[A-Z]{_PLATE_GAP}((?:[A-Z0-9]{_PLATE_GAP}){{4,5}}[A-Z0-9挂学警港澳领试超])"
-                    r"(?![A-Za-z0-9])", re.IGNORECASE)
+_PLATE = re.compile(
+    rf"[{_PROVINCES}]{_PLATE_GAP}[A-Z]{_PLATE_GAP}((?:[A-Z0-9]{_PLATE_GAP}){{4,5}}[A-Z0-9挂学警港澳领试超])"
+    r"(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
 
 
 def _plate_spans(folded: str) -> list[Span]:
@@ -336,15 +412,24 @@ _ROAD = re.compile(r"(?:大道|大街|路|街|巷|弄|胡同|道)(?=[0-9一二�
 _UNIT = r"(?:号楼|号院|号|栋|幢|座|单元|楼|层|室|户|房|门|期|区|排|组)"
 _UNIT_NUMBER = rf"(?:[0-9]+|[A-Z]|[一二三四五六七八九十]+)(?:[\-之][0-9]+)?{_UNIT}"
 _UNITS_RUN = re.compile(rf"(?:{_UNIT_NUMBER}[ \t]?)+", re.IGNORECASE)
-_COMPOUND = re.compile(r"(?:小区|花园|公寓|大厦|家园|新村|社区|苑|府|城|广场|村|里|坊|公馆)(?=[ \t]?[0-9A-Z一二三四五六七八九十])")
+_COMPOUND = re.compile(
+    r"(?:小区|花园|公寓|大厦|家园|新村|社区|苑|府|城|广场|村|里|坊|公馆)(?=[ \t]?[0-9A-Z一二三四五六七八九十])"
+)
 _BUILDING_UNITS = ("号楼", "号院", "栋", "幢", "单元", "室", "户", "层", "排")
 
 
 def _road_start(folded: str, end: int) -> int:
     start = end
-    while start > 0 and end - start < 8 and folded[start - 1] not in _ROAD_NAME_STOP and not folded[start - 1].isdigit():
+    while (
+        start > 0 and end - start < 8 and folded[start - 1] not in _ROAD_NAME_STOP and not folded[start - 1].isdigit()
+    ):
         start -= 1
     return start
+
+
+# A room number written bare after its building or unit: 3栋2单元501.
+_BARE_ROOM = re.compile(r"[ \t\-]?[0-9零〇一二三四五六七八九]{2,5}(?![0-9零〇一二三四五六七八九])")
+_ROOM_AFTER = ("单元", "栋", "幢", "座", "楼", "号")
 
 
 def _address_spans(folded: str) -> list[Span]:
@@ -352,12 +437,15 @@ def _address_spans(folded: str) -> list[Span]:
     for units in _UNITS_RUN.finditer(folded):
         text = units.group().rstrip()
         start, end = units.start(), units.start() + len(text)
-        before = folded[max(0, start - 6):start]
+        room = _BARE_ROOM.match(folded, end) if text.endswith(_ROOM_AFTER) else None
+        if room is not None and folded[room.end() : room.end() + 1] not in _UNITS:
+            end = room.end()
+        before = folded[max(0, start - 6) : start]
         road = _ROAD.search(folded, max(0, start - 4), start + 1)
         compound = _COMPOUND.search(folded, max(0, start - 4), start + 1)
-        if road and road.end() <= start + 1 and folded[road.end():start].strip() == "":
+        if road and road.end() <= start + 1 and folded[road.end() : start].strip() == "":
             spans.append((_road_start(folded, road.start()), end))
-        elif compound and folded[compound.end():start].strip() == "":
+        elif compound and folded[compound.end() : start].strip() == "":
             spans.append((_road_start(folded, compound.start()), end))
         elif any(unit in text for unit in _BUILDING_UNITS) and not before.endswith(("月", "第")):
             spans.append((start, end))
@@ -373,22 +461,54 @@ _LOCAL_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvw
 _LOCAL_MAX = 64
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 _AT_SIGN = re.compile(r"[ \t]{0,2}(?:@|\(at\)|\[at\]|\{at\}|<at>|（at）|艾特|圈a)[ \t]{0,2}|#", re.IGNORECASE)
-_DOT = r"(?:[ \t]{0,2}(?:\.|。|\(dot\)|\[dot\]|\{dot\}|<dot>|\[\.\]|\(\.\)|点|點)[ \t]{0,2})"
+_DOT = r"(?:[ \t]+dot[ \t]+|[ \t]{0,2}(?:\.|。|\(dot\)|\[dot\]|\{dot\}|<dot>|\[\.\]|\(\.\)|点|點)[ \t]{0,2})"
 _DOMAIN = re.compile(rf"{_LABEL}(?:{_DOT}{_LABEL})*{_DOT}[A-Za-z]{{2,24}}(?![A-Za-z])", re.IGNORECASE)
 # The mail providers people name: an address on one of them is an address even spelled "at" or without its ending.
-_MAIL_PROVIDERS = ("qq", "foxmail", "163", "126", "yeah", "sina", "sohu", "139", "189", "wo", "aliyun", "tom",
-                   "gmail", "googlemail", "hotmail", "outlook", "live", "msn", "yahoo", "icloud", "me", "proton",
-                   "protonmail", "yandex", "mail", "21cn", "263")
+_MAIL_PROVIDERS = (
+    "qq",
+    "foxmail",
+    "163",
+    "126",
+    "yeah",
+    "sina",
+    "sohu",
+    "139",
+    "189",
+    "wo",
+    "aliyun",
+    "tom",
+    "gmail",
+    "googlemail",
+    "hotmail",
+    "outlook",
+    "live",
+    "msn",
+    "yahoo",
+    "icloud",
+    "me",
+    "proton",
+    "protonmail",
+    "yandex",
+    "mail",
+    "21cn",
+    "263",
+)
 _PROVIDER = "|".join(_MAIL_PROVIDERS)
-_BARE_PROVIDER = re.compile(rf"(?:{_PROVIDER})(?![A-Za-z0-9.])", re.IGNORECASE)
-_SPELLED_EMAIL = re.compile(rf"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*[ \t]+at[ \t]+(?:{_LABEL}"
-                            rf"(?:[ \t]+dot[ \t]+{_LABEL})+|(?:{_PROVIDER}){_DOT}(?:com|net|cn|com\.cn|org))"
-                            rf"(?![A-Za-z0-9])", re.IGNORECASE)
+_BARE_PROVIDER = re.compile(rf"(?:{_PROVIDER})(?![A-Za-z.])", re.IGNORECASE)
+_SPELLED_EMAIL = re.compile(
+    rf"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*[ \t]+at[ \t]+(?:{_LABEL}"
+    rf"(?:[ \t]+dot[ \t]+{_LABEL})+|(?:{_PROVIDER}){_DOT}(?:com|net|cn|com\.cn|org))"
+    rf"(?![A-Za-z0-9])",
+    re.IGNORECASE,
+)
 _EMAIL_HINT = re.compile(r"[@#]|艾特|圈a|(?<![A-Za-z])at(?![A-Za-z])", re.IGNORECASE)
 # A WeChat id: 6-20 letters, digits, _ or -, starting with a letter (the rule WeChat sets for them); what
 # runs on past 20 such characters is glued-on text, and the id is masked all the same.
-_WECHAT = re.compile(r"(?:微信号?|威信|薇信|徽信|[vV]信|(?<![A-Za-z])(?:wechat|weixin|vx|wx|v))(?:号码|号|id)?"
-                     r"(?:是|为|：|:)?[:\s]{0,3}([A-Za-z][A-Za-z0-9_\-]{5,19})", re.IGNORECASE)
+_WECHAT = re.compile(
+    r"(?:微信号?|威信|薇信|徽信|[vV]信|(?<![A-Za-z])(?:wechat|weixin|vx|wx|v))(?:号码|号|id)?"
+    r"(?:是|为|：|:)?[:\s]{0,3}([A-Za-z][A-Za-z0-9_\-]{5,19})",
+    re.IGNORECASE,
+)
 
 
 def _email_spans(folded: str) -> list[Span]:
@@ -441,7 +561,9 @@ def _pinyin_pattern(letters: list[str]) -> re.Pattern[str] | None:
     readings = [syllables(char) for char in letters]
     if len(readings) < 2 or not all(readings):
         return None
-    alternatives = ["(?:" + "|".join(map(re.escape, sorted(reading, key=len, reverse=True))) + ")" for reading in readings]
+    alternatives = [
+        "(?:" + "|".join(map(re.escape, sorted(reading, key=len, reverse=True))) + ")" for reading in readings
+    ]
     surname_first = _NAME_GAP.join(alternatives)
     given_first = _NAME_GAP.join(alternatives[1:] + alternatives[:1])
     if len(alternatives) >= 3:
@@ -491,7 +613,9 @@ def _name_spans(folded: str, names: Iterable[str]) -> list[Span]:
 
 _ANYTHING_TO_LOOK_AT = re.compile(
     r"[0-9０-９@＠﹫#〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺两洞拐勾\u2460-\u24ff\u2776-\u2793\U0001D7CE-\U0001D7FF]"
-    r"|艾特|圈a|微信|威信|薇信|徽信|[vV]信|(?<![A-Za-z])(?:at|wechat|weixin|vx|wx)(?![A-Za-z])", re.IGNORECASE)
+    r"|艾特|圈a|微信|威信|薇信|徽信|[vV]信|(?<![A-Za-z])(?:at|wechat|weixin|vx|wx)(?![A-Za-z])",
+    re.IGNORECASE,
+)
 
 
 def scrub(text: str, *, names: Iterable[str] = ()) -> str:
@@ -507,9 +631,14 @@ def scrub(text: str, *, names: Iterable[str] = ()) -> str:
     numbers = _number_spans(folded)
     if normalised.unconverted != folded:
         numbers += _number_spans(normalised.unconverted)
-    spans = [(start, end, MASK) for start, end in
-             numbers + _document_spans(folded) + _contact_spans(folded) + _plate_spans(folded)
-             + _address_spans(folded)]
+    spans = [
+        (start, end, MASK)
+        for start, end in numbers
+        + _document_spans(folded)
+        + _contact_spans(folded)
+        + _plate_spans(folded)
+        + _address_spans(folded)
+    ]
     spans += [(start, end, NAME_MASK) for start, end in _name_spans(folded, names)]
     if cued:
         spans += [(start, end, NAME_MASK) for start, end in tagged_person_spans(folded)]
@@ -519,8 +648,9 @@ def scrub(text: str, *, names: Iterable[str] = ()) -> str:
 def _apply(normalised: Normalised, spans: list[tuple[int, int, str]]) -> str:
     """The original text with each span (in normalised positions) replaced by its mask, overlapping spans merged."""
     merged: list[list] = []
-    for start, end, mask in sorted((*normalised.original_span(start, end), mask)
-                                   for start, end, mask in spans if end > start):
+    for start, end, mask in sorted(
+        (*normalised.original_span(start, end), mask) for start, end, mask in spans if end > start
+    ):
         if merged and start < merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
             merged[-1][2] = MASK if MASK in (mask, merged[-1][2]) else NAME_MASK

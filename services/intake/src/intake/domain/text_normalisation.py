@@ -32,9 +32,15 @@ from functools import lru_cache
 NUMERAL_RUN = 5
 
 CHINESE_DIGITS = {
-    **dict.fromkeys("零〇○洞", "0"), **dict.fromkeys("一壹幺么", "1"), **dict.fromkeys("二两贰貳俩", "2"),
-    **dict.fromkeys("三叁參", "3"), **dict.fromkeys("四肆", "4"), **dict.fromkeys("五伍", "5"),
-    **dict.fromkeys("六陆陸", "6"), **dict.fromkeys("七柒拐", "7"), **dict.fromkeys("八捌", "8"),
+    **dict.fromkeys("零〇○洞", "0"),
+    **dict.fromkeys("一壹幺么", "1"),
+    **dict.fromkeys("二两贰貳俩", "2"),
+    **dict.fromkeys("三叁參", "3"),
+    **dict.fromkeys("四肆", "4"),
+    **dict.fromkeys("五伍", "5"),
+    **dict.fromkeys("六陆陸", "6"),
+    **dict.fromkeys("七柒拐", "7"),
+    **dict.fromkeys("八捌", "8"),
     **dict.fromkeys("九玖勾", "9"),
 }
 #: What may stand between two digits of one number as people write it: spaces, line breaks, commas (also
