@@ -526,3 +526,31 @@ async def test_the_regulator_view_counts_every_case_and_needs_the_role(seeded):
     assert [(row["key"], row["received"], row["rejected"]) for row in rows] == [("11", "4", "1"), ("31", "3", "1"),
                                                                                  ("total", "7", "2")]
     assert json.loads(rows[-1]["rejected_by_reason"]) == {"company_unknown": 1, "duplicate": 1}
+
+
+async def test_open_data_csv_cells_never_start_a_formula(live):
+    formulas = {"title": '=HYPERLINK("http://example.com/x","点击查看")', "description": "@SUM(1+1) 课程无法使用，申请退款"}
+    filed = (await live.post("/v1/complaints", json={**FORM, **formulas, "publication_consent": True})).json()
+    number = filed["number"]
+    now = datetime.now(timezone.utc)
+    await live.tap.publish(CloudEvent.wrap(ComplaintScreened(
+        number=number, decision="accepted", company_id="c-csv", company_name="+公司", category="refund",
+        response_due=date.today() + timedelta(days=14), screened_at=now), source="/t", subject=number))
+    await live.tap.wait_for("complaint.accepted", subject=number)
+    await live.tap.publish(CloudEvent.wrap(WebhookDelivered(
+        webhook_id=f"msg_{number}", number=number, company_id="c-csv", event_type="complaint.forwarded",
+        attempts=1, status_code=204, delivered_at=now), source="/t", subject=number))
+    await live.tap.wait_for("complaint.forwarded", subject=number)
+    answer = await live.post(f"/v1/company/complaints/{number}/response", headers=await company_key(live, "c-csv"),
+                             json={"response_type": "explained", "text": "-2+3 已处理"})
+    assert answer.status_code == 200, answer.text
+    await live.tap.wait_for("complaint.published", subject=number)
+    exported = await live.get("/v1/public/open-data/complaints.csv")
+    row = next(row for row in csv.DictReader(io.StringIO(exported.text)) if row["number"] == number)
+    assert row["narrative"].startswith("'=HYPERLINK(") and row["answer"] == "'-2+3 已处理"
+    assert row["company_name"] == "'+公司"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+    # The JSON Lines export carries the text as written: only a spreadsheet reads a cell as a formula.
+    lines = (await live.get("/v1/public/open-data/complaints.jsonl")).text.splitlines()
+    record = next(json.loads(line) for line in lines if json.loads(line)["number"] == number)
+    assert record["narrative"].startswith("=HYPERLINK(")
