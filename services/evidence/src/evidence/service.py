@@ -26,7 +26,8 @@ from evidence.adapters.object_storage import ObjectStorage
 from evidence.adapters.upload_repository import UploadRepository
 from evidence.config import Settings
 from evidence.domain.filenames import content_disposition, sanitize_filename
-from evidence.domain.media_types import ACCEPTED, Kind, declared_type
+from evidence.domain.file_metadata import cleaned_before_storage
+from evidence.domain.media_types import declared_type
 from evidence.domain.records import EvidenceRecord
 from evidence.domain.refusals import (
     EmptyEvidence,
@@ -176,10 +177,10 @@ class EvidenceService:
             content_length=upload.size, expected_size=upload.size, expected_sha256=upload.sha256,
             evidence_id=upload.evidence_id,
         )
-        # Images are rewritten without their metadata, so they pass through the service; anything else
-        # is copied inside storage and checked there.
-        image = ACCEPTED[upload.media_type].kind is Kind.IMAGE
-        quarantined = self.storage.read(upload.quarantine_key) if image else None
+        # Files that can carry metadata are rewritten without it, so they pass through the service; anything
+        # else is copied inside storage and checked there.
+        cleaned = cleaned_before_storage(upload.media_type)
+        quarantined = self.storage.read(upload.quarantine_key) if cleaned else None
         try:
             if quarantined is not None:
                 record = await self.ingestion.ingest(arrival, quarantined, also=mark_completed)
