@@ -38,6 +38,7 @@ from intake.adapters.publication import Publication
 from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
+from intake.adapters.statistics_snapshot import SNAPSHOT_CHECK_S, StatisticsSnapshot
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import (
     accounts, caching, company, complaints, credentials, dead_letters, deliveries, directory, disclosure, feedback,
@@ -130,8 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_log = AuditLog(runtime.db)
         await audit_log.ensure_indexes()
         app.state.disclosure = Disclosure(audit_log, cipher)
+        snapshot = (StatisticsSnapshot(runtime.db, publication.statistics, settings.public_statistics_refresh)
+                    if settings.public_statistics_refresh else None)
         app.state.public_data = public.PublicData(publication.records, publication.statistics,
-                                                  public.DirectoryLabels(routing))
+                                                  public.DirectoryLabels(routing), snapshot,
+                                                  settings.public_statistics_min_count)
         account_codes = AccountCodeStore(runtime.db)
         await account_codes.ensure_indexes()
         accounts_use_cases = AccountCodes(
@@ -144,7 +148,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async def fold_statistics() -> None:
             await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "statistics fold")
 
-        await runtime.start(subscriptions, jobs={"statistics-fold": fold_statistics},
+        async def snapshot_statistics() -> None:
+            await every(SNAPSHOT_CHECK_S, snapshot.refresh_if_due, "public statistics snapshot")
+
+        jobs = {"statistics-fold": fold_statistics}
+        if snapshot is not None:
+            jobs["public-statistics-snapshot"] = snapshot_statistics
+        await runtime.start(subscriptions, jobs=jobs,
                             gauges=[lambda: refresh_case_metrics(cases)])
         try:
             yield
