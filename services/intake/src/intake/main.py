@@ -131,7 +131,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_log = AuditLog(runtime.db)
         await audit_log.ensure_indexes()
         app.state.disclosure = Disclosure(audit_log, cipher)
-        snapshot = (StatisticsSnapshot(runtime.db, publication.statistics, settings.public_statistics_refresh)
+        snapshot = (StatisticsSnapshot(runtime.db, publication.statistics, settings.public_statistics_refresh,
+                                       taken=lambda: validators.purge([caching.STATISTICS]))
                     if settings.public_statistics_refresh else None)
         app.state.public_data = public.PublicData(publication.records, publication.statistics,
                                                   public.DirectoryLabels(routing), snapshot,

@@ -16,6 +16,7 @@ The snapshot answers the public reads of :class:`~intake.adapters.statistics.Sta
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -45,8 +46,11 @@ def period_start(now: datetime, refresh: timedelta) -> datetime:
 
 
 class StatisticsSnapshot:
-    def __init__(self, db: AsyncDatabase, live: Statistics, refresh: timedelta) -> None:
+    def __init__(
+        self, db: AsyncDatabase, live: Statistics, refresh: timedelta, taken: Callable[[], object] = lambda: None
+    ) -> None:
         self.live = live
+        self.taken = taken
         self.refresh = refresh
         self.documents = db["statistics_public_snapshot"]
         self.marks = db["statistics_public_snapshot_marks"]
@@ -74,6 +78,7 @@ class StatisticsSnapshot:
         await self.marks.update_one({"_id": snapshot}, {"$set": {"complete": True, "taken_at": datetime.now(UTC)}})
         await self._remove_older(snapshot)
         self._latest = None
+        self.taken()  # the HTTP edge forgets the figures it keeps
         record_work()
         return True
 
