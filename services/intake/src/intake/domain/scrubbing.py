@@ -198,8 +198,9 @@ def _number_spans(folded: str) -> list[Span]:
                 if glued:
                     first += 1
                     continue
-            if found is None or (hotline is not None and found[3] != "id" and found[2] != hotline and cue != "card"):
-                # A company's service number is no person's, nor is it the start of one: go on after it.
+            if found is None or (hotline is not None and found[3] not in ("id", "card") and found[2] != hotline):
+                # A company's service number is no person's, nor is it the start of a phone number: go on after it.
+                # An ID or card number that starts like one (a Visa card may start 400) is masked all the same.
                 first = first + 1 if hotline is None else hotline + 1
                 continue
             start, end, last, kind = found
@@ -248,6 +249,7 @@ def _longest_number(
     return None
 
 
+_MOBILE_INSIDE = re.compile(r"1[3-9][0-9]{9}")
 _GLUED = re.compile(r"(?=([0-9]{17}[0-9Xx]|1[3-9][0-9]{9}))")
 
 
@@ -258,11 +260,11 @@ def _glued_numbers(group: tuple[int, int, str], cue: str | None) -> list[Span]:
     """Numbers glued together (13800138000138, 12345678 then a mobile after QQ) in a group no one number matches.
 
     Past 19 digits every ID number and mobile in the group is masked; from 12 digits on, one at the start of the
-    group, or the whole group right after a QQ or phone cue. An order number of 12-19 digits that merely
+    group, or the whole group right after a QQ cue (or a phone cue, when a mobile is in it). An order number of 12-19 digits that merely
     contains a mobile's shape somewhere in its middle is kept.
     """
     start, end, digits = group
-    if cue in ("qq", "phone"):
+    if cue == "qq" or (cue == "phone" and _MOBILE_INSIDE.search(digits)):
         return [(start, end)]
     if len(digits) <= _MAX_DIGITS:
         first = _GLUED.match(digits)
@@ -289,7 +291,12 @@ _HOTLINE = re.compile(r"(?:400|800)[0-9]{7}|9[56][0-9]{3,4}|1[0-2][0-9]{3}")
 
 
 def _hotline_end(groups: list[tuple[int, int, str]], first: int) -> int | None:
-    """The last group of a service number (400/800 hotline, 95xxx, 96xxx, 10xxx-12xxx) starting at ``first``."""
+    """The last group of a service number (400/800 hotline, 95xxx, 96xxx, 10xxx-12xxx) starting at ``first``.
+
+    A hotline is written as its companies print it: 400 and 800 in their first group (400-820-8820), 95588 as
+    one group. A number that merely starts with 4 0 0 digit by digit is no hotline (a Visa card may)."""
+    if not groups[first][2].startswith(("400", "800", "95", "96", "10", "11", "12")):
+        return None
     value = ""
     for last in range(first, min(first + 4, len(groups))):
         value += groups[last][2]

@@ -100,16 +100,31 @@ class Normalised:
         return self.starts[start], self.ends[end - 1]
 
 
+# ASCII and the common Chinese characters read as themselves: runs of them are copied whole, the rest (full-width
+# punctuation and forms, odd spaces, invisible characters, marks) one character at a time.
+_UNCHANGED = re.compile(r"[\x00-\x7f\u4e00-\u9fff]+")
+
+
 def normalise(original: str) -> Normalised:
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
-    for position, char in enumerate(original):
-        plain = _normalise_character(char)
-        for part in plain:
-            chars.append(part)
-            starts.append(position)
-            ends.append(position + 1)
+
+    def one_by_one(first: int, last: int) -> None:
+        for position in range(first, last):
+            for part in _normalise_character(original[position]):
+                chars.append(part)
+                starts.append(position)
+                ends.append(position + 1)
+
+    done = 0
+    for run in _UNCHANGED.finditer(original):
+        one_by_one(done, run.start())
+        chars.append(run.group())
+        starts.extend(range(run.start(), run.end()))
+        ends.extend(range(run.start() + 1, run.end() + 1))
+        done = run.end()
+    one_by_one(done, len(original))
     unconverted = "".join(chars)
     text = _numerals_to_digits(unconverted) if _CHINESE_NUMERAL.search(unconverted) else unconverted
     return Normalised(original, text, unconverted, tuple(starts), tuple(ends))
