@@ -191,6 +191,8 @@ FOUND = [
     pytest.param("手机138\n0013\n8000", f"手机{M}", id="mobile-line-breaks"),
     pytest.param("①③⑧⓪⓪①③⑧⓪⓪⓪", M, id="mobile-circled"),
     pytest.param("13800138000一直没人接", f"{M}一直没人接", id="mobile-then-a-numeral-word"),
+    pytest.param("手机138OO138OOO，电话 l38-OO13-8OOO", f"手机{M}，电话 {M}", id="mobile-letters-for-digits"),
+    pytest.param("身份证11O1O519491231OO2X", f"身份证{M}", id="id-letters-for-digits"),
     pytest.param("身份证：一一零一零五一九四九一二三一零零二X", f"身份证：{M}", id="id-chinese-numerals"),
     pytest.param("香港身份证A123456(3)", f"香港身份证{M}", id="hong-kong-id-bracketed"),
     pytest.param("HKID: Y 123 456 (7)", f"HKID: {M}", id="hong-kong-id-spaced"),
@@ -246,6 +248,7 @@ KEPT = [
     pytest.param("我一直在等，两个人，三四五个月，星期一二三四五都打了", id="numeral-words"),
     pytest.param("我在高新区华润万家购物，王先生和李女士都在", id="tagged-words-without-a-person-cue"),
     pytest.param("look at example.com", id="at-a-website"),
+    pytest.param("Model 2000 Pro, Hotel 12345, room 1OO1, ISO 9001:2015", id="letters-beside-numbers"),
     pytest.param("在新iPhone15上，云A系列", id="province-character-before-latin"),
 ]
 

@@ -17,7 +17,9 @@ What is undone, character by character:
 * odd spaces to a space, dashes to ``-``, middle dots to ``·`` (what the patterns expect);
 * Chinese numerals, also 幺 (1), 两 (2), the financial forms 壹贰叁…, and the radio alphabet's 洞 (0),
   拐 (7) and 勾 (9), to ASCII digits, but only inside a run of at least :data:`NUMERAL_RUN` numerals and
-  digits (separators allowed): 一直 and 两个 stay words, 幺三八 零零幺三 八零零零 becomes a number.
+  digits (separators allowed): 一直 and 两个 stay words, 幺三八 零零幺三 八零零零 becomes a number;
+* the letters O, o, I and l written for 0 and 1 inside a run of digits that is no part of a word and holds
+  at least :data:`NUMERAL_RUN` real digits (138OO138OOO); Hotel and Model keep their letters.
 """
 
 from __future__ import annotations
@@ -127,7 +129,31 @@ def normalise(original: str) -> Normalised:
     one_by_one(done, len(original))
     unconverted = "".join(chars)
     text = _numerals_to_digits(unconverted) if _CHINESE_NUMERAL.search(unconverted) else unconverted
+    if _LOOKALIKE_HINT.search(text):
+        text = _lookalikes_to_digits(text)
     return Normalised(original, text, unconverted, tuple(starts), tuple(ends))
+
+
+#: Letters written for digits inside a number (138OO138OOO, l38 OO13 8OOO): O and o for 0, I and l for 1.
+LOOKALIKES = {"O": "0", "o": "0", "I": "1", "l": "1"}
+_LOOKALIKE_CLASS = "0-9" + "".join(LOOKALIKES)
+_LOOKALIKE_HINT = re.compile(r"[0-9][OoIl]|[OoIl][0-9]")
+# A run of digits and look-alikes that is no part of a word (Hotel 12345 keeps its l).
+_LOOKALIKE_RUN = re.compile(
+    rf"(?<![A-Za-z])[{_LOOKALIKE_CLASS}](?:[{_SEPARATOR_CLASS}]{{0,3}}[{_LOOKALIKE_CLASS}])+(?![A-Za-z])"
+)
+
+
+def _lookalikes_to_digits(text: str) -> str:
+    """Look-alike letters to digits inside runs holding at least :data:`NUMERAL_RUN` real digits."""
+    out = list(text)
+    for run in _LOOKALIKE_RUN.finditer(text):
+        if sum(char.isdigit() for char in run.group()) < NUMERAL_RUN:
+            continue
+        for offset, char in enumerate(run.group()):
+            if char in LOOKALIKES:
+                out[run.start() + offset] = LOOKALIKES[char]
+    return "".join(out)
 
 
 def _numerals_to_digits(text: str) -> str:
