@@ -202,6 +202,13 @@ FOUND = [
     pytest.param("护照号E12345678，港澳通行证C12345678", f"护照号{M}，港澳通行证{M}", id="passport-and-permit"),
     pytest.param("护照 EA1234567；回乡证H1234567801", f"护照 {M}；回乡证{M}", id="passport-new-and-home-return"),
     pytest.param("台胞证 12345678", f"台胞证 {M}", id="taiwan-permit-after-cue"),
+    pytest.param("香港身份证 K1234567", f"香港身份证 {M}", id="hong-kong-id-after-cue-any-check"),
+    pytest.param(
+        "台湾 0912-345-678，+852 9123 4567，澳门 +853 6612 3456",
+        f"台湾 {M}，{M}，澳门 {M}",
+        id="taiwan-mobile-and-international-numbers",
+    ),
+    pytest.param("QQ：12345 6789，Q号 987654321", f"QQ：{M}，Q号 {M}", id="qq-split-and-q-cue"),
     pytest.param("邮箱 zhangsan at qq.com", f"邮箱 {M}", id="email-at-word-provider"),
     pytest.param("邮箱 123456@qq", f"邮箱 {M}", id="email-provider-without-ending"),
     pytest.param("邮箱 zhangsan [at] gmail [dot] com", f"邮箱 {M}", id="email-bracketed-at-dot"),
@@ -234,6 +241,12 @@ NAMES = [
     ),
     pytest.param("联系人李四，电话见上", [], f"联系人{N}，电话见上", id="tagged-name-after-cue"),
     pytest.param("今天陈晓东打电话给我", [], f"今天{N}打电话给我", id="tagged-name-before-cue"),
+    pytest.param(
+        "收件人：李华 电话见上，联系人欧阳娜娜电话",
+        [],
+        f"收件人：{N} 电话见上，联系人{N}电话",
+        id="names-after-naming-cues",
+    ),
 ]
 
 KEPT = [
@@ -249,6 +262,7 @@ KEPT = [
     pytest.param("我在高新区华润万家购物，王先生和李女士都在", id="tagged-words-without-a-person-cue"),
     pytest.param("look at example.com", id="at-a-website"),
     pytest.param("Model 2000 Pro, Hotel 12345, room 1OO1, ISO 9001:2015", id="letters-beside-numbers"),
+    pytest.param("投诉人于十月提交，涨幅+12.5%，拨打12345热线", id="surname-before-a-date-plus-amounts-hotline"),
     pytest.param("在新iPhone15上，云A系列", id="province-character-before-latin"),
 ]
 

@@ -220,6 +220,77 @@ def tagged_person_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# --- names right after a cue that always introduces one -------------------------------------------------------
+
+#: Cues after which a name follows whatever the tagger makes of it (收件人：李华, 姓名 王五).
+NAMING_CUES = (
+    "我叫",
+    "名叫",
+    "姓名",
+    "联系人",
+    "收件人",
+    "收货人",
+    "投诉人",
+    "当事人",
+    "署名",
+    "签名",
+    "户主",
+    "持卡人",
+    "经办人",
+    "代理人",
+    "法定代表人",
+)
+#: The commonest surnames (single and compound): a cued word starting with one is a name.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施"
+    "文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲"
+    "翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米"
+    "柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+COMPOUND_SURNAMES = (
+    "欧阳",
+    "司马",
+    "诸葛",
+    "上官",
+    "慕容",
+    "令狐",
+    "皇甫",
+    "东方",
+    "尉迟",
+    "公孙",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "端木",
+    "独孤",
+    "南宫",
+    "西门",
+)
+#: Characters that begin what follows a name rather than end the name (李华电话, 王五先生, 张三的).
+_AFTER_NAME = frozenset("电手先女小的地住身性年男联邮微说是在和与及等称表告打来签同经老师")
+_CUED_NAME = re.compile(
+    rf"(?:{'|'.join(NAMING_CUES)})[：:\s]{{0,2}}((?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])[\u4e00-\u9fff]{{1,2}})"
+)
+#: A surname followed by one of these is a date or a count (于十月, 于2026年), not a name.
+_NOT_A_GIVEN_NAME = frozenset("〇一二三四五六七八九十百千年月日号时分")
+
+
+def cued_name_spans(text: str) -> list[tuple[int, int]]:
+    """Names right after a cue that always introduces one (收件人：李华), cut before what follows them."""
+    spans = []
+    for match in _CUED_NAME.finditer(text):
+        start, end = match.span(1)
+        while end - start > 2 and text[end - 1] in _AFTER_NAME:
+            end -= 1
+        if text[start + 1] in _NOT_A_GIVEN_NAME:
+            continue
+        if text[start + 1] not in _AFTER_NAME or end - start > 2:
+            spans.append((start, end))
+    return spans
+
+
 # --- the complainant's name in other scripts ------------------------------------------------------------------
 
 

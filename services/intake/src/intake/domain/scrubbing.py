@@ -72,7 +72,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from intake.domain.identity import PROVINCE_CODES
-from intake.domain.person_names import character_forms, may_name_someone, syllables, tagged_person_spans
+from intake.domain.person_names import (
+    character_forms,
+    cued_name_spans,
+    may_name_someone,
+    syllables,
+    tagged_person_spans,
+)
 from intake.domain.text_normalisation import Normalised, normalise
 
 MASK = "***"
@@ -101,12 +107,15 @@ _SEPARATOR = r"[ \t\r\n\-.·(),/_]{1,3}"
 _RUN = re.compile(rf"[(+]{{0,2}}{_GROUP}(?:{_SEPARATOR}(?:{_GROUP}|{_LONE_X}))*")
 _GROUP_IN_RUN = re.compile(rf"{_GROUP}|{_LONE_X}")
 _MOBILE = re.compile(r"(?:0086|86|0)?1[3-9][0-9]{9}")
+# Taiwan's mobiles, 09 and eight digits (no mainland number is ten digits starting 09: Xinjiang's 09xx area codes
+# take seven or eight more).
+_TAIWAN_MOBILE = re.compile(r"(?:00886|886)?0?9[0-9]{8}")
 _LANDLINE = re.compile(r"(?:(?:00)?860?|0)(?:10|2[0-9]|[3-9][0-9]{2})[1-9][0-9]{6,7}")
 _EXTENSION = re.compile(r"[ \t]{0,2}(?:转|分机|ext\.?|x|#)[ \t]{0,2}[0-9]{1,6}(?![0-9])", re.IGNORECASE)
 # Cues right before a run that make a short number personal: at most a few characters before it, and
 # no other number (nor the mask of one) in between.
 _PHONE_CUE = re.compile(r"(?:电话|座机|固话|(?<![A-Za-z])(?:tel|phone))[^0-9\n*]{0,4}\Z", re.IGNORECASE)
-_QQ_CUE = re.compile(r"(?:(?<![A-Za-z])qq|扣扣|企鹅号?|球球)[^0-9\n*]{0,4}\Z", re.IGNORECASE)
+_QQ_CUE = re.compile(r"(?:(?<![A-Za-z])(?:qq|q号|q[:：])|扣扣|企鹅号?|球球)[^0-9\n*]{0,4}\Z", re.IGNORECASE)
 _CARD_CUE = re.compile(
     r"(?:卡号|银行卡|储蓄卡|信用卡|借记卡|账号|帐号|账户|帐户|(?<![A-Za-z])(?:card|account))"
     r"[^0-9\n*]{0,6}\Z",
@@ -155,7 +164,7 @@ def _personal_number(value: str, cue: str | None) -> str | None:
         return "card"
     if cue == "card" and 12 <= len(value) <= 19:
         return "card"
-    if _MOBILE.fullmatch(value):
+    if _MOBILE.fullmatch(value) or _TAIWAN_MOBILE.fullmatch(value):
         return "mobile"
     if _LANDLINE.fullmatch(value):
         return "landline"
@@ -177,8 +186,14 @@ def _cue_before(folded: str, position: int) -> str | None:
     return None
 
 
+# A phone number with its country code (+852 9123 4567, +1 (415) 555-0100): whatever the country, it is a phone.
+_INTERNATIONAL = re.compile(
+    r"(?<![0-9A-Za-z])\+[ ]?\(?[1-9][0-9]{0,2}\)?[ \-.]?\(?(?:[0-9][ \-.()]?){6,12}[0-9](?![0-9])"
+)
+
+
 def _number_spans(folded: str) -> list[Span]:
-    spans = []
+    spans = [match.span() for match in _INTERNATIONAL.finditer(folded)] if "+" in folded else []
     for run in _RUN.finditer(folded):
         if run.end() - run.start() < _SHORTEST["qq"]:
             continue  # dates, counts and amounts: shorter than any personal number
@@ -191,7 +206,8 @@ def _number_spans(folded: str) -> list[Span]:
         first = 0
         while first < len(groups):
             found = _longest_number(folded, groups, first, offset, cue if first == 0 else None)
-            hotline = _hotline_end(groups, first)
+            # Right after a cue the number is the person's (QQ：12345 6789), whatever it starts like.
+            hotline = None if first == 0 and cue else _hotline_end(groups, first)
             if found is None and len(groups[first][2]) >= _GLUED_FROM:
                 glued = _glued_numbers(groups[first], cue if first == 0 else None)
                 spans += glued
@@ -352,7 +368,8 @@ _PASSPORT = re.compile(
     re.IGNORECASE,
 )
 _DOCUMENT_CUE = re.compile(
-    r"(?:护照|通行证|回乡证|台胞证|居留证|居住证|证件号?码?|passport|HKID|ID\s?(?:No|number))"
+    r"(?:护照|通行证|回乡证|台胞证|居留证|居住证|证件号?码?|(?:香港|澳门|台湾|澳門|臺灣)身份[证證]号?码?|身份證|passport|HKID|"
+    r"ID\s?(?:No|number))"
     r"[^A-Za-z0-9\n*]{0,6}([A-Z0-9](?:[ \-]?[A-Z0-9]){5,24}(?:\([0-9A]\))?)" + _EDGE_AFTER,
     re.IGNORECASE,
 )
@@ -648,7 +665,7 @@ def scrub(text: str, *, names: Iterable[str] = ()) -> str:
     ]
     spans += [(start, end, NAME_MASK) for start, end in _name_spans(folded, names)]
     if cued:
-        spans += [(start, end, NAME_MASK) for start, end in tagged_person_spans(folded)]
+        spans += [(start, end, NAME_MASK) for start, end in tagged_person_spans(folded) + cued_name_spans(folded)]
     return _apply(normalised, spans)
 
 
