@@ -2,8 +2,8 @@
 
 Everything the platform shows the public passes through :func:`scrub` first. It reads the text through
 :mod:`intake.domain.text_normalisation`, which undoes the disguises people use to slip data past a filter
-(full-width and circled digits, invisible characters, 幺三八 for 138, commas and line breaks inside a
-number, tone marks), and replaces with a visible mask (:data:`MASK` for numbers and addresses,
+(full-width and circled digits, invisible characters, 幺三八 for 138, O and l for 0 and 1, commas and
+line breaks inside a number, tone marks), and replaces with a visible mask (:data:`MASK` for numbers and addresses,
 :data:`NAME_MASK` for names) the stretch of the ORIGINAL text each finding came from:
 
 * mainland resident ID numbers: 18 characters (check character a digit, ``X`` or ``x``) and the old
@@ -15,7 +15,8 @@ number, tone marks), and replaces with a visible mask (:data:`MASK` for numbers 
   Macao ones (1234567(8), or after a cue), Taiwan ones (A123456789), passports (E/G + 8 digits, EA1234567,
   the Hong Kong, Macao and Taiwan travel permits C, H, M, T...), and any 6-12 character number after
   护照, 通行证, 回乡证, 台胞证 or passport;
-* mobile numbers (1[3-9] and nine digits), with or without +86, 86, 0086 or a leading 0;
+* mobile numbers (1[3-9] and nine digits), with or without +86, 86, 0086 or a leading 0; Taiwan's
+  (09 and eight digits); any number written with a country code (+852 9123 4567);
 * landline numbers with their area code (010-12345678, (0755)12345678, +86 755 1234 5678) and
   an extension written after them (转123, 分机123, ext 123, -123); a 7-8 digit local number without
   area code only right after 电话, 座机, 固话, tel or phone;
@@ -42,7 +43,8 @@ number, tone marks), and replaces with a visible mask (:data:`MASK` for numbers 
   or 小张 are not masked: they are too often ordinary words or other people, and with the full
   name gone a bare surname identifies no one;
 * other people's full names, where jieba's tagger takes a word for a name and the words around it say
-  it is a person (客服王小明说, 联系人李四).
+  it is a person (客服王小明说, 联系人李四), and any word starting with a common surname right after a cue
+  that always introduces a name (收件人：李华, 姓名 王五).
 
 Where the two kinds of error compete, a false negative is worse than a false positive: a leaked
 ID number cannot be taken back, a masked order number costs a reader a detail. So numbers are
