@@ -6,6 +6,8 @@ their own ``Settings``.
 
 from __future__ import annotations
 
+import asyncio
+
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -46,6 +48,7 @@ from intake.api import (
 )
 from intake.api.deps import Intake, admit_public_read
 from intake.config import Settings
+from intake.domain import person_names
 from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
 from intake.domain.lifecycle import IllegalTransition, WindowClosed
@@ -146,6 +149,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts))
         app.state.intake = Intake(settings, cases, idempotency, evidence, routing, notification, cipher, blind_index,
                                   identities, limits, accounts_use_cases, guesses)
+        # The scrubber's dictionaries take a second or two to load: in a worker thread, while the service starts,
+        # rather than on the event loop at the first publication.
+        asyncio.get_running_loop().run_in_executor(None, person_names.load)
+
         async def fold_statistics() -> None:
             await every(settings.statistics_fold_interval_s, publication.statistics.fold_all, "statistics fold")
 

@@ -167,6 +167,13 @@ def _posseg():
     return _tagger
 
 
+def load() -> None:
+    """Load the dictionaries (jieba's, OpenCC's, pypinyin's) now rather than on the first text that needs them."""
+    _posseg()
+    character_forms("张")
+    syllables("张")
+
+
 def may_name_someone(text: str) -> bool:
     """Whether ``text`` holds any cue that makes a tagged word a person's name (else the tagger need not run)."""
     return _CUE_PATTERN.search(text) is not None
