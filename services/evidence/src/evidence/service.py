@@ -4,9 +4,9 @@ A direct upload streams through :class:`~evidence.ingestion.Ingestion` as it arr
 upload is checked up front against what the client declares (size within its kind's limit, type
 on the allow-list), then PUT by the client into ``quarantine/<upload_id>`` with a URL signed for
 exactly the declared size (storage refuses any other length); completing it checks
-size, type by content and SHA-256 against the declaration (images are read back and rewritten
-without their metadata; anything else is copied inside storage to its final key and the copy
-checked), and the quarantined object is removed whatever the verdict. Quarantined objects never
+size, type by content and SHA-256 against the declaration (every kind that can carry metadata is read
+back and stored without it, :mod:`evidence.domain.file_metadata`; plain text and AMR are copied inside
+storage to their final key and the copy checked), and the quarantined object is removed whatever the verdict. Quarantined objects never
 get download links: links exist for evidence records only.
 """
 
