@@ -212,6 +212,7 @@ FOUND = [
     pytest.param("邮箱 zhangsan at qq.com", f"邮箱 {M}", id="email-at-word-provider"),
     pytest.param("邮箱 123456@qq", f"邮箱 {M}", id="email-provider-without-ending"),
     pytest.param("邮箱 zhangsan [at] gmail [dot] com", f"邮箱 {M}", id="email-bracketed-at-dot"),
+    pytest.param("邮箱 z h a n g s a n @ q q . c o m 谢谢", f"邮箱 {M} 谢谢", id="email-spaced-out-letters"),
     pytest.param("车牌粤B·12345，京A D12345", f"车牌{M}，{M}", id="licence-plates"),
     pytest.param("车牌号 苏e 8x8x8", f"车牌号 {M}", id="licence-plate-lower-case"),
     pytest.param(
@@ -233,6 +234,7 @@ NAMES = [
     pytest.param("Shan Tianfang and Dan Tianfang", ["单田芳"], f"{N} and {N}", id="name-pinyin-heteronym"),
     pytest.param("Dear Mr. Zhang", ["张三"], f"Dear Mr. {N}", id="name-pinyin-surname-title"),
     pytest.param("张\u200b三和张\u00ad三", ["张三"], f"{N}和{N}", id="name-invisible-characters"),
+    pytest.param("Z h a n g S a n 来电", ["张三"], f"{N} 来电", id="name-pinyin-spaced-out"),
     pytest.param(
         "客服王小明说不给退款，业务员刘德华承诺三天内到账",
         [],
@@ -261,6 +263,7 @@ KEPT = [
     pytest.param("我一直在等，两个人，三四五个月，星期一二三四五都打了", id="numeral-words"),
     pytest.param("我在高新区华润万家购物，王先生和李女士都在", id="tagged-words-without-a-person-cue"),
     pytest.param("look at example.com", id="at-a-website"),
+    pytest.param("选项 A B C D，I am a b c fine", id="spaced-letters-that-are-no-address"),
     pytest.param("Model 2000 Pro, Hotel 12345, room 1OO1, ISO 9001:2015", id="letters-beside-numbers"),
     pytest.param("投诉人于十月提交，涨幅+12.5%，拨打12345热线", id="surname-before-a-date-plus-amounts-hotline"),
     pytest.param("在新iPhone15上，云A系列", id="province-character-before-latin"),

@@ -14,7 +14,8 @@ What is undone, character by character:
 * marks on letters (zhāng → zhang) and invisible characters, which are dropped: soft hyphen U+00AD,
   the zero-width space, joiners and the BOM, U+2060-2064, bidirectional controls, variation selectors
   and any other format (Cf) or combining (Mn, Me) character;
-* odd spaces to a space, dashes to ``-``, middle dots to ``·`` (what the patterns expect);
+* odd spaces to a space, dashes to ``-``, middle dots to ``·`` (what the patterns expect); letters spaced
+  out one by one (z h a n g s a n @ q q . c o m) closed up;
 * Chinese numerals, also 幺 (1), 两 (2), the financial forms 壹贰叁…, and the radio alphabet's 洞 (0),
   拐 (7) and 勾 (9), to ASCII digits, but only inside a run of at least :data:`NUMERAL_RUN` numerals and
   digits (separators allowed): 一直 and 两个 stay words, 幺三八 零零幺三 八零零零 becomes a number;
@@ -128,10 +129,29 @@ def normalise(original: str) -> Normalised:
         done = run.end()
     one_by_one(done, len(original))
     unconverted = "".join(chars)
+    if _SPACED_OUT.search(unconverted):
+        unconverted, starts, ends = _close_up(unconverted, starts, ends)
     text = _numerals_to_digits(unconverted) if _CHINESE_NUMERAL.search(unconverted) else unconverted
     if _LOOKALIKE_HINT.search(text):
         text = _lookalikes_to_digits(text)
     return Normalised(original, text, unconverted, tuple(starts), tuple(ends))
+
+
+# Letters spaced out one by one to slip past a filter (z h a n g s a n @ q q . c o m): four or more single
+# characters each followed by one space, closed up.
+_SPACED_OUT = re.compile(r"(?<![^\s(（:：,，])(?:[A-Za-z0-9@._\-] ){3,}[A-Za-z0-9@._\-](?![^\s)）,，.。;；])")
+
+
+def _close_up(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:
+    dropped: set[int] = set()
+    for run in _SPACED_OUT.finditer(text):
+        if not any(char.isalpha() for char in run.group()):
+            continue  # spaced digits are a number's business (separators inside numbers)
+        dropped.update(range(run.start() + 1, run.end(), 2))
+    if not dropped:
+        return text, starts, ends
+    kept = [index for index in range(len(text)) if index not in dropped]
+    return "".join(text[index] for index in kept), [starts[index] for index in kept], [ends[index] for index in kept]
 
 
 #: Letters written for digits inside a number (138OO138OOO, l38 OO13 8OOO): O and o for 0, I and l for 1.
