@@ -192,6 +192,13 @@ FOUND = [
     pytest.param("①③⑧⓪⓪①③⑧⓪⓪⓪", M, id="mobile-circled"),
     pytest.param("13800138000一直没人接", f"{M}一直没人接", id="mobile-then-a-numeral-word"),
     pytest.param("手机138OO138OOO，电话 l38-OO13-8OOO", f"手机{M}，电话 {M}", id="mobile-letters-for-digits"),
+    pytest.param(
+        "call one three eight zero zero one three eight zero zero zero, or One-Three-Eight-Zero-Zero-One-"
+        "Three-Eight-Zero-Zero-Zero",
+        f"call {M}, or {M}",
+        id="mobile-spelled-in-english",
+    ),
+    pytest.param("身份证11010519491231002×", f"身份证{M}", id="id-check-character-as-a-cross"),
     pytest.param("身份证11O1O519491231OO2X", f"身份证{M}", id="id-letters-for-digits"),
     pytest.param("身份证：一一零一零五一九四九一二三一零零二X", f"身份证：{M}", id="id-chinese-numerals"),
     pytest.param("香港身份证A123456(3)", f"香港身份证{M}", id="hong-kong-id-bracketed"),
@@ -264,6 +271,7 @@ KEPT = [
     pytest.param("我在高新区华润万家购物，王先生和李女士都在", id="tagged-words-without-a-person-cue"),
     pytest.param("look at example.com", id="at-a-website"),
     pytest.param("选项 A B C D，I am a b c fine", id="spaced-letters-that-are-no-address"),
+    pytest.param("one or two, three four; one two three four five stars; 尺寸3×4米", id="number-words-and-crosses"),
     pytest.param("Model 2000 Pro, Hotel 12345, room 1OO1, ISO 9001:2015", id="letters-beside-numbers"),
     pytest.param("投诉人于十月提交，涨幅+12.5%，拨打12345热线", id="surname-before-a-date-plus-amounts-hotline"),
     pytest.param("在新iPhone15上，云A系列", id="province-character-before-latin"),

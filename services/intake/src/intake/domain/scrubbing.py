@@ -213,6 +213,12 @@ def _number_spans(folded: str) -> list[Span]:
             if found is None and len(groups[first][2]) >= _GLUED_FROM:
                 glued = _glued_numbers(groups[first], cue if first == 0 else None)
                 spans += glued
+                group_start, group_end, digits = groups[first]
+                if len(glued) == 1 and glued[0][0] == group_start and glued[0][1] < group_end:
+                    # What follows the number at the start of the group may begin the next one (138 of
+                    # 13800138000138-0013-8000): it is read on as a group of its own.
+                    groups[first] = (glued[0][1], group_end, digits[glued[0][1] - group_start :])
+                    continue
                 if glued:
                     first += 1
                     continue
@@ -639,7 +645,8 @@ def _name_spans(folded: str, names: Iterable[str]) -> list[Span]:
 
 _ANYTHING_TO_LOOK_AT = re.compile(
     r"[0-9０-９@＠﹫#〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖幺两洞拐勾\u2460-\u24ff\u2776-\u2793\U0001D7CE-\U0001D7FF]"
-    r"|艾特|圈a|微信|威信|薇信|徽信|[vV]信|(?<![A-Za-z])(?:at|wechat|weixin|vx|wx)(?![A-Za-z])",
+    r"|艾特|圈a|微信|威信|薇信|徽信|[vV]信|(?<![A-Za-z])(?:at|wechat|weixin|vx|wx)(?![A-Za-z])"
+    r"|(?<![A-Za-z])(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)(?![A-Za-z])",
     re.IGNORECASE,
 )
 

@@ -19,6 +19,7 @@ What is undone, character by character:
 * Chinese numerals, also 幺 (1), 两 (2), the financial forms 壹贰叁…, and the radio alphabet's 洞 (0),
   拐 (7) and 勾 (9), to ASCII digits, but only inside a run of at least :data:`NUMERAL_RUN` numerals and
   digits (separators allowed): 一直 and 两个 stay words, 幺三八 零零幺三 八零零零 becomes a number;
+* digits spelled in English, five or more in a row (one three eight zero zero one three ...);
 * the letters O, o, I and l written for 0 and 1 inside a run of digits that is no part of a word and holds
   at least :data:`NUMERAL_RUN` real digits (138OO138OOO); Hotel and Model keep their letters.
 """
@@ -52,6 +53,7 @@ DIGIT_SEPARATORS = " \t\r\n,，、/_-.·()"
 
 _SPACES = {0x3000, 0x00A0, 0x202F, 0x205F, 0x1680, *range(0x2000, 0x200B)}
 _DASHES = {*range(0x2010, 0x2016), 0x2212, 0xFE58, 0xFE63, 0x30FC, 0x2E3A, 0x2E3B}
+_CROSSES = {0x00D7, 0x2715, 0x2716, 0x2573}
 _MIDDLE_DOTS = {0x2022, 0x2027, 0x30FB, 0xFF65, 0x2219, 0x22C5, 0x00B7, 0x0387}
 _NUMERAL_CLASS = "0-9" + "".join(CHINESE_DIGITS)
 _SEPARATOR_CLASS = re.escape(DIGIT_SEPARATORS)
@@ -72,6 +74,8 @@ def _normalise_character(char: str) -> str:
         return "-"
     if code in _MIDDLE_DOTS:
         return "·"
+    if code in _CROSSES:
+        return "X"  # an ID number's check character written as a multiplication sign
     if unicodedata.category(char) in ("Cf", "Mn", "Me"):
         return ""
     plain = unicodedata.normalize("NFKC", char)
@@ -131,6 +135,8 @@ def normalise(original: str) -> Normalised:
     unconverted = "".join(chars)
     if _SPACED_OUT.search(unconverted):
         unconverted, starts, ends = _close_up(unconverted, starts, ends)
+    if _NUMBER_WORDS.search(unconverted):
+        unconverted, starts, ends = _words_to_digits(unconverted, starts, ends)
     text = _numerals_to_digits(unconverted) if _CHINESE_NUMERAL.search(unconverted) else unconverted
     if _LOOKALIKE_HINT.search(text):
         text = _lookalikes_to_digits(text)
@@ -152,6 +158,48 @@ def _close_up(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[
         return text, starts, ends
     kept = [index for index in range(len(text)) if index not in dropped]
     return "".join(text[index] for index in kept), [starts[index] for index in kept], [ends[index] for index in kept]
+
+
+#: Digits spelled in English (one three eight zero zero ...), read as digits in runs of :data:`NUMERAL_RUN` or more.
+ENGLISH_DIGITS = {
+    "zero": "0",
+    "oh": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+_WORD = "(?:" + "|".join(sorted(ENGLISH_DIGITS, key=len, reverse=True)) + ")"
+_NUMBER_WORDS = re.compile(
+    rf"(?<![A-Za-z]){_WORD}(?:[\s,\-]{{1,3}}{_WORD}){{{NUMERAL_RUN - 1},}}(?![A-Za-z])", re.IGNORECASE
+)
+_ONE_WORD = re.compile(rf"(?<![A-Za-z]){_WORD}(?![A-Za-z])", re.IGNORECASE)
+
+
+def _words_to_digits(text: str, starts: list[int], ends: list[int]) -> tuple[str, list[int], list[int]]:
+    """Each spelled digit of a long enough run becomes one digit standing for the whole word."""
+    out_text: list[str] = []
+    out_starts: list[int] = []
+    out_ends: list[int] = []
+    done = 0
+    for run in _NUMBER_WORDS.finditer(text):
+        for word in _ONE_WORD.finditer(text, run.start(), run.end()):
+            out_text.append(text[done : word.start()])
+            out_starts += starts[done : word.start()]
+            out_ends += ends[done : word.start()]
+            out_text.append(ENGLISH_DIGITS[word.group().lower()])
+            out_starts.append(starts[word.start()])
+            out_ends.append(ends[word.end() - 1])
+            done = word.end()
+    out_text.append(text[done:])
+    out_starts += starts[done:]
+    out_ends += ends[done:]
+    return "".join(out_text), out_starts, out_ends
 
 
 #: Letters written for digits inside a number (138OO138OOO, l38 OO13 8OOO): O and o for 0, I and l for 1.
