@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from devstack.platform import running_platform
 
-from tests.conftest import SERVICES
+from tests.conftest import FIGURES_AS_THEY_CHANGE, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -43,7 +43,8 @@ async def platform(mongo_url, s3_endpoint, broker_namespace, run_id):
         namespace.settings_for(service)
     async with running_platform(mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=namespace.broker_settings(),
                                 db_prefix=f"t{run_id}_web", bucket=f"t-{run_id}-web",
-                                routing_settings={"cluster_min_size": 3}) as platform:
+                                routing_settings={"cluster_min_size": 3},
+                                intake_settings=FIGURES_AS_THEY_CHANGE) as platform:
         yield platform
 
 

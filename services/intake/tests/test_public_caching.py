@@ -72,6 +72,8 @@ async def gateway(mongo_url, s3_endpoint, broker_namespace, run_id):
     async with serve(routing) as routing_url, serve(evidence) as evidence_url:
         settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_caching", outbox_poll_interval_s=0.1,
                             evidence_url=evidence_url, routing_url=routing_url, rate_limits_enabled=False,
+                            # Caching of figures that follow each fold: the public figures as they change.
+                            public_statistics_refresh=timedelta(0), public_statistics_min_count=1,
                             **namespace.settings_for("intake"))
         app = create_app(settings)
         async with (

@@ -45,8 +45,12 @@ OPERATOR_TEXTS = ['{"$ne": null}', '{"$gt": ""}', "$where", ".*"]
 
 
 def intake_settings(mongo_url, namespace, run_id, name):
+    # These tests count the figures by hand, a few complaints each: public figures without disclosure control
+    # (every count at least 1 published) and as they change (no daily snapshot). test_statistics_disclosure_api
+    # covers both.
     return Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_{name}", outbox_poll_interval_s=0.1,
                     evidence_url="http://127.0.0.1:9", routing_url="http://127.0.0.1:9", rate_limits_enabled=False,
+                    public_statistics_min_count=1, public_statistics_refresh=timedelta(0),
                     **namespace.settings_for("intake"))
 
 
@@ -337,7 +341,12 @@ def figures(received, accepted, answered, timely, relief, satisfaction, appeal, 
             "appeal_rate": appeal, "median_handling_days": median}
 
 
-OCTOBER_PUBLIC = figures(4, 4, 3, 2 / 3, 2 / 3, 4.0, 1 / 3, 4)  # A1, A2, A3, B1; handling 2, 4, 6
+def public_figures(*args, **kwargs):
+    """Figures as the public statistics show them: with what disclosure control suppressed (nothing, here)."""
+    return {**figures(*args, **kwargs), "suppressed": False, "suppressed_fields": []}
+
+
+OCTOBER_PUBLIC = public_figures(4, 4, 3, 2 / 3, 2 / 3, 4.0, 1 / 3, 4)  # A1, A2, A3, B1; handling 2, 4, 6
 
 
 async def test_public_statistics_by_month(seeded):
@@ -345,10 +354,10 @@ async def test_public_statistics_by_month(seeded):
     assert (body["from"], body["to"], body["by"]) == ("2026-09", "2026-10", "month")
     september, october = body["rows"]
     assert september == {"key": "2026-09", "label_zh": "2026年9月", "label_en": "2026-09",
-                         **figures(1, 1, 1, 1.0, 0.0, None, 0.0, 10)}
+                         **public_figures(1, 1, 1, 1.0, 0.0, None, 0.0, 10)}
     assert october == {"key": "2026-10", "label_zh": "2026年10月", "label_en": "2026-10", **OCTOBER_PUBLIC}
     # handling 2, 4, 6, 10: the median is the mean of 4 and 6.
-    assert body["totals"] == figures(5, 5, 4, 0.75, 0.5, 4.0, 0.25, 5)
+    assert body["totals"] == public_figures(5, 5, 4, 0.75, 0.5, 4.0, 0.25, 5)
 
 
 async def test_public_statistics_by_region_category_and_company(seeded):
@@ -372,7 +381,7 @@ async def test_public_statistics_by_region_category_and_company(seeded):
 async def test_summary_counts_published_cases(seeded):
     assert (await seeded.get("/v1/public/statistics/summary")).json() == {
         "published": 5, "answered_rate": 0.8, "timely_rate": 0.75, "satisfaction": 4.0, "companies": 2,
-        "last_30_days_published": 2}
+        "last_30_days_published": 2, "suppressed": False, "suppressed_fields": []}
 
 
 async def test_scorecards_and_rankings(seeded):
@@ -526,3 +535,31 @@ async def test_the_regulator_view_counts_every_case_and_needs_the_role(seeded):
     assert [(row["key"], row["received"], row["rejected"]) for row in rows] == [("11", "4", "1"), ("31", "3", "1"),
                                                                                  ("total", "7", "2")]
     assert json.loads(rows[-1]["rejected_by_reason"]) == {"company_unknown": 1, "duplicate": 1}
+
+
+async def test_open_data_csv_cells_never_start_a_formula(live):
+    formulas = {"title": '=HYPERLINK("http://example.com/x","点击查看")', "description": "@SUM(1+1) 课程无法使用，申请退款"}
+    filed = (await live.post("/v1/complaints", json={**FORM, **formulas, "publication_consent": True})).json()
+    number = filed["number"]
+    now = datetime.now(timezone.utc)
+    await live.tap.publish(CloudEvent.wrap(ComplaintScreened(
+        number=number, decision="accepted", company_id="c-csv", company_name="+公司", category="refund",
+        response_due=date.today() + timedelta(days=14), screened_at=now), source="/t", subject=number))
+    await live.tap.wait_for("complaint.accepted", subject=number)
+    await live.tap.publish(CloudEvent.wrap(WebhookDelivered(
+        webhook_id=f"msg_{number}", number=number, company_id="c-csv", event_type="complaint.forwarded",
+        attempts=1, status_code=204, delivered_at=now), source="/t", subject=number))
+    await live.tap.wait_for("complaint.forwarded", subject=number)
+    answer = await live.post(f"/v1/company/complaints/{number}/response", headers=await company_key(live, "c-csv"),
+                             json={"response_type": "explained", "text": "-2+3 已处理"})
+    assert answer.status_code == 200, answer.text
+    await live.tap.wait_for("complaint.published", subject=number)
+    exported = await live.get("/v1/public/open-data/complaints.csv")
+    row = next(row for row in csv.DictReader(io.StringIO(exported.text)) if row["number"] == number)
+    assert row["narrative"].startswith("'=HYPERLINK(") and row["answer"] == "'-2+3 已处理"
+    assert row["company_name"] == "'+公司"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values())
+    # The JSON Lines export carries the text as written: only a spreadsheet reads a cell as a formula.
+    lines = (await live.get("/v1/public/open-data/complaints.jsonl")).text.splitlines()
+    record = next(json.loads(line) for line in lines if json.loads(line)["number"] == number)
+    assert record["narrative"].startswith("=HYPERLINK(")

@@ -376,6 +376,9 @@ class EvidenceStored(EventData):
     original_sha256: str | None = Field(default=None, description="Of the bytes received, before metadata was removed.")
     original_size: int | None = None
     metadata_stripped: bool = False
+    metadata_reason: str | None = Field(
+        default=None, description="Why a file that can carry metadata was stored with it (it could not be read)."
+    )
 
 
 class EvidenceRejected(EventData):

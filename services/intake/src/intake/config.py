@@ -1,6 +1,7 @@
 """intake's settings (environment variables of the same name, upper-cased)."""
 
 from collections.abc import Mapping
+from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, ClassVar
 
@@ -87,6 +88,13 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     registrations_per_ip_per_hour: int = Field(default=20, ge=1)
     # How often staged statistics are folded into the rollups: how far public figures trail the case file.
     statistics_fold_interval_s: float = Field(default=1.0, gt=0, le=3600)
+    # Disclosure control on the public statistics (intake.domain.disclosure): cells counting fewer complaints are
+    # published suppressed, with their complements.
+    public_statistics_min_count: int = Field(default=5, ge=1)
+    # How often the public figures are refreshed (a snapshot per period, periods turning at midnight China time;
+    # seconds or an ISO 8601 duration). 0 publishes them as they change, which lets a reader compare two reads
+    # around one publication: for tests only.
+    public_statistics_refresh: timedelta = Field(default=timedelta(days=1), ge=timedelta(0))
     idempotency_ttl_s: int = Field(default=24 * 3600, ge=60)
     max_request_body_bytes: int = 64 * 1024
     evidence_upload_timeout_s: float = 120.0

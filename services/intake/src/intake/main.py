@@ -8,6 +8,7 @@ client of another service pointed elsewhere.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -50,6 +51,7 @@ from intake.adapters.publication import Publication
 from intake.adapters.rate_limits import RateLimiter
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
+from intake.adapters.statistics_snapshot import StatisticsSnapshot
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import (
     accounts,
@@ -80,11 +82,12 @@ from intake.core.disclosure import Disclosure
 from intake.core.feedback import Feedback
 from intake.core.guessing_alerts import GuessingAlerts
 from intake.core.transactions import Transactions
+from intake.domain import person_names
 from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
 from intake.domain.principals import Role
 from intake.handlers.publication import PublicationHandlers
-from intake.jobs import statistics_fold
+from intake.jobs import statistics_fold, statistics_snapshot
 from intake.web import STATIC_PATH, on_http_error, static_files
 from intake.web import router as web_pages
 
@@ -173,8 +176,12 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         audit_log = AuditLog(runtime.db)
         await audit_log.ensure_indexes()
         app.state.disclosure = Disclosure(audit_log, cipher)
+        snapshot = (StatisticsSnapshot(runtime.db, publication.statistics, settings.public_statistics_refresh,
+                                       taken=lambda: validators.purge([caching.STATISTICS]))
+                    if settings.public_statistics_refresh else None)
         app.state.public_data = public.PublicData(publication.records, publication.statistics,
-                                                  public.DirectoryLabels(routing))
+                                                  public.DirectoryLabels(routing), snapshot,
+                                                  settings.public_statistics_min_count)
         account_codes = AccountCodeStore(runtime.db)
         await account_codes.ensure_indexes()
         accounts_use_cases = AccountCodes(
@@ -189,8 +196,13 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             "feedback": Feedback(app.state.feedback, transactions),
         }
         app.state.intake = Intake(**{**collaborators, **given})
+        # The scrubber's dictionaries take a second or two to load: in a worker thread, while the service starts,
+        # rather than on the event loop at the first publication.
+        asyncio.get_running_loop().run_in_executor(None, person_names.load)
         jobs = {statistics_fold.NAME: statistics_fold.statistics_fold(publication.statistics,
                                                                       settings.statistics_fold_interval_s)}
+        if snapshot is not None:
+            jobs[statistics_snapshot.NAME] = statistics_snapshot.statistics_snapshot(snapshot)
         await runtime.start(subscriptions, jobs=jobs, gauges=[lambda: refresh_case_metrics(cases)])
         try:
             yield

@@ -22,8 +22,14 @@ class EvidenceReceipt(BaseModel):
     original_size: int = Field(description="Bytes received; differs from size when image metadata was removed.")
     original_sha256: str = Field(description="Hex SHA-256 of the bytes received.")
     metadata_stripped: bool = Field(
-        description="The stored image carries no location or device metadata (removed, or there was none); "
-        "false for images that could not be decoded (HEIC) and for other types, stored as received."
+        description="The stored file carries no location, device or author metadata (removed, or there was none): "
+        "images, PDF, Word and Excel files, MP3, MP4, M4A, MOV and WAV; false for a file that could not be read as "
+        "its type (see metadata_reason) and for plain text and AMR, which carry none and are stored as received."
+    )
+    metadata_reason: str | None = Field(
+        default=None,
+        description="Why the metadata was not removed: image_not_decoded, encrypted_pdf, unreadable_pdf, "
+        "damaged_package, package_too_large, unreadable_audio or unreadable_container; null otherwise.",
     )
     received_at: datetime = Field(description="Server time the file was received.")
     status: str = Field(description="unattached (uploaded before filing) or attached.")

@@ -5,16 +5,19 @@ presigned upload being completed (the quarantined object, read back from storage
 
 * The type is decided from the first bytes (:mod:`evidence.domain.inspection`); limits are enforced
   as soon as they can be (a ``Content-Length`` above the limit before the first byte is read).
-* Images (at most ``max_image_bytes``) are gathered in a spool file, because their metadata is
-  removed before storage (:mod:`evidence.domain.image_metadata`), then stored.
-* Everything else streams into storage while it arrives, so the upload to storage overlaps the
+* Every file that can carry metadata (images, PDF, Word and Excel files, MP3, MP4, M4A, MOV and WAV) is
+  gathered in a spool file, because its metadata is removed before storage
+  (:mod:`evidence.domain.image_metadata`, :mod:`evidence.domain.file_metadata`), then stored. One that
+  cannot be cleaned is stored as received, and its record says so (``metadata_stripped`` false with
+  ``metadata_reason``).
+* Everything else (plain text, AMR) streams into storage while it arrives, so the upload to storage overlaps the
   upload from the client. A file whose length is announced (Content-Length) goes as ONE PUT of that
   length, each chunk sent on as it arrives (:meth:`ObjectStorage.put_stream`: nothing gathered);
   one of unknown length as a multipart upload whose parts go to storage while the next one fills
   (:class:`StreamedPut`: memory stays at two parts whatever the size). A refusal, a client that
   goes away or one that stops sending for ``upload_idle_timeout_s`` cuts the PUT short or aborts the
   multipart upload, and nothing is kept.
-* A presigned upload of anything but an image is copied inside storage out of quarantine and the
+* A presigned upload of anything that carries no metadata is copied inside storage out of quarantine and the
   copy is checked while read back (:meth:`Ingestion.adopt`): the bytes are not sent again.
 * Then ONE MongoDB transaction writes the record, the complaint's file count and the
   ``evidence.stored`` event to the outbox. An object whose record could not be written is removed.
@@ -47,6 +50,8 @@ from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage, StorageFailed, StreamedPut
 from evidence.config import Settings
 from evidence.domain.filenames import filename_or_default
+from evidence.domain.file_metadata import Result, cleaned_before_storage, remove_file_metadata
+from evidence.domain.file_metadata import Outcome as FileOutcome
 from evidence.domain.image_metadata import BEST_EFFORT, REWRITABLE, Outcome, remove_metadata
 from evidence.domain.inspection import InspectedContent, UploadInspection
 from evidence.domain.media_types import Kind, SizeLimits
@@ -93,6 +98,8 @@ class Stored:
     size: int
     sha256: str
     metadata_stripped: bool
+    #: Why the metadata could not be removed (stored as received), None otherwise.
+    metadata_reason: str | None = None
 
 
 class Ingestion:
@@ -231,7 +238,7 @@ class Ingestion:
                     yield chunk
 
         evidence_id = arrival.evidence_id or uuid.uuid4().hex
-        if inspection.accepted.kind is Kind.IMAGE:
+        if cleaned_before_storage(inspection.accepted.media_type):
             return await self._ingest_image(arrival, evidence_id, inspection, inspected, rest(), also)
         return await self._ingest_streamed(arrival, evidence_id, inspection, inspected, rest(), also)
 
@@ -248,7 +255,7 @@ class Ingestion:
         spool = tempfile.SpooledTemporaryFile(max_size=self.settings.upload_spool_memory_bytes)  # noqa: SIM115
         try:
             pending = bytearray()
-            async for chunk in chunks:
+            async for chunk in self._within_idle_timeout(chunks):
                 pending += chunk
                 if len(pending) >= SPOOL_WRITE_BYTES:
                     await asyncio.to_thread(spool.write, bytes(pending))
@@ -261,30 +268,40 @@ class Ingestion:
         except BaseException:
             spool.close()
             raise
-        record = self._record_of(arrival, evidence_id, inspected, stored.size, stored.sha256, stripped=stored.metadata_stripped)
+        record = self._record_of(arrival, evidence_id, inspected, stored.size, stored.sha256,
+                                 stripped=stored.metadata_stripped, reason=stored.metadata_reason)
         # Storing and recording run to their end even if the client goes away meanwhile, so that a
         # cancelled request cannot leave an object without its record; the task closes the files.
         task = asyncio.create_task(self._store_spooled(record, stored, spool, also))
         return await asyncio.shield(task)
 
     async def _without_metadata(self, spool: BinaryIO, inspected: InspectedContent) -> Stored:
-        as_received = Stored(spool, inspected.size, inspected.sha256, metadata_stripped=False)
-        if inspected.media_type not in REWRITABLE and inspected.media_type not in BEST_EFFORT:
-            return as_received
+        if not cleaned_before_storage(inspected.media_type):
+            return Stored(spool, inspected.size, inspected.sha256, metadata_stripped=False)
         target = tempfile.SpooledTemporaryFile(max_size=self.settings.upload_spool_memory_bytes)  # noqa: SIM115
         try:
             async with self._image_slots:
-                outcome = await asyncio.to_thread(
-                    remove_metadata, spool, target, inspected.media_type, max_pixels=self.settings.max_image_pixels
-                )
-            if outcome is Outcome.REWRITTEN:
+                result = await asyncio.to_thread(self._clean, spool, target, inspected.media_type)
+            if result.outcome is FileOutcome.REWRITTEN:
                 sha256, size = await asyncio.to_thread(_digest, target)
                 return Stored(target, size, sha256, metadata_stripped=True)
         except BaseException:
             target.close()
             raise
         target.close()
-        return Stored(spool, inspected.size, inspected.sha256, metadata_stripped=outcome is Outcome.CLEAN)
+        return Stored(spool, inspected.size, inspected.sha256, metadata_stripped=result.removed,
+                      metadata_reason=result.reason)
+
+    def _clean(self, source: BinaryIO, target: BinaryIO, media_type: str) -> Result:
+        """The metadata removal of one file, in a worker thread: images by image_metadata, the rest by file_metadata."""
+        if media_type not in REWRITABLE and media_type not in BEST_EFFORT:
+            return remove_file_metadata(source, target, media_type)
+        outcome = remove_metadata(source, target, media_type, max_pixels=self.settings.max_image_pixels)
+        if outcome is Outcome.REWRITTEN:
+            return Result(FileOutcome.REWRITTEN)
+        if outcome is Outcome.CLEAN:
+            return Result(FileOutcome.CLEAN)
+        return Result(FileOutcome.NOT_REMOVED, "image_not_decoded")
 
     async def _store_spooled(
         self, record: EvidenceRecord, stored: Stored, spool: BinaryIO, also: AlsoInTransaction | None
@@ -408,7 +425,8 @@ class Ingestion:
     # --- recording -------------------------------------------------------------------------------
 
     def _record_of(
-        self, arrival: Arrival, evidence_id: str, inspected: InspectedContent, size: int, sha256: str, *, stripped: bool
+        self, arrival: Arrival, evidence_id: str, inspected: InspectedContent, size: int, sha256: str, *, stripped: bool,
+        reason: str | None = None,
     ) -> EvidenceRecord:
         received_at = now_ms()
         return EvidenceRecord(
@@ -421,6 +439,7 @@ class Ingestion:
             original_size=inspected.size,
             original_sha256=inspected.sha256,
             metadata_stripped=stripped,
+            metadata_reason=reason,
             object_key=object_key(arrival.number, evidence_id),
             bucket=self.storage.bucket,
             received_at=received_at,
@@ -461,6 +480,10 @@ class Ingestion:
             size=record.size,
             sha256=record.sha256,
             stored_at=record.received_at,
+            original_sha256=record.original_sha256,
+            original_size=record.original_size,
+            metadata_stripped=record.metadata_stripped,
+            metadata_reason=record.metadata_reason,
         )
         await self.runtime.outbox.add(stored, subject=record.number or record.evidence_id, session=session)
 

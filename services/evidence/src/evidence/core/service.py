@@ -4,9 +4,9 @@ A direct upload streams through :class:`~evidence.core.ingestion.Ingestion` as i
 upload is checked up front against what the client declares (size within its kind's limit, type
 on the allow-list), then PUT by the client into ``quarantine/<upload_id>`` with a URL signed for
 exactly the declared size (storage refuses any other length); completing it checks
-size, type by content and SHA-256 against the declaration (images are read back and rewritten
-without their metadata; anything else is copied inside storage to its final key and the copy
-checked), and the quarantined object is removed whatever the verdict. Quarantined objects never
+size, type by content and SHA-256 against the declaration (every kind that can carry metadata is read
+back and stored without it, :mod:`evidence.domain.file_metadata`; plain text and AMR are copied inside
+storage to their final key and the copy checked), and the quarantined object is removed whatever the verdict. Quarantined objects never
 get download links: links exist for evidence records only.
 """
 
@@ -27,7 +27,8 @@ from evidence.adapters.upload_repository import UploadRepository
 from evidence.config import Settings
 from evidence.core.ingestion import Arrival, Ingestion, Refusal, now_ms
 from evidence.domain.filenames import content_disposition, sanitize_filename
-from evidence.domain.media_types import ACCEPTED, Kind, declared_type
+from evidence.domain.file_metadata import cleaned_before_storage
+from evidence.domain.media_types import declared_type
 from evidence.domain.records import EvidenceRecord
 from evidence.domain.refusals import (
     EmptyEvidence,
@@ -176,10 +177,10 @@ class EvidenceService:
             content_length=upload.size, expected_size=upload.size, expected_sha256=upload.sha256,
             evidence_id=upload.evidence_id,
         )
-        # Images are rewritten without their metadata, so they pass through the service; anything else
-        # is copied inside storage and checked there.
-        image = ACCEPTED[upload.media_type].kind is Kind.IMAGE
-        quarantined = self.storage.read(upload.quarantine_key) if image else None
+        # Files that can carry metadata are rewritten without it, so they pass through the service; anything
+        # else is copied inside storage and checked there.
+        cleaned = cleaned_before_storage(upload.media_type)
+        quarantined = self.storage.read(upload.quarantine_key) if cleaned else None
         try:
             if quarantined is not None:
                 record = await self.ingestion.ingest(arrival, quarantined, also=mark_completed)

@@ -6,7 +6,8 @@ profile (ICC), resolution and transparency. The EXIF orientation is applied to t
 keeps its own quantisation tables and chroma subsampling, so rewriting costs next to no quality.
 
 An image that carries no such metadata is kept byte for byte (its stored hash is then the hash
-received). HEIC has no decoder in Pillow: it is stored as received and the receipt says its
+received). HEIC and HEIF are decoded and written again through pillow-heif (libheif), registered
+with Pillow here; one that libheif cannot decode is stored as received and the receipt says its
 metadata was not removed. Decoding is bounded by a pixel budget checked from the header, before a
 single pixel is decoded, so a small file that inflates to gigabytes (a decompression bomb) is refused.
 """
@@ -17,13 +18,16 @@ import enum
 import warnings
 from typing import Any, BinaryIO
 
+import pillow_heif
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from evidence.domain.refusals import ImageTooLarge, ImageUnreadable
 
+pillow_heif.register_heif_opener()
+
 #: The Pillow format of each image type whose metadata the service removes.
-REWRITABLE = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
-#: Image types the service may be unable to decode; stored as received then.
+REWRITABLE = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/heic": "HEIF"}
+#: Image types the service may be unable to decode (a HEIC variant libheif does not know); stored as received then.
 BEST_EFFORT = {"image/heic": "HEIF"}
 
 #: ``Image.info`` entries that carry no location or device data and that rendering needs or uses.
@@ -31,6 +35,8 @@ RENDERING_INFO = frozenset({
     "dpi", "gamma", "icc_profile", "transparency", "srgb", "chromaticity", "aspect", "jfif", "jfif_version",
     "jfif_unit", "jfif_density", "adobe", "adobe_transform", "progressive", "progression", "interlace",
     "loop", "duration", "background", "timestamp", "default_image", "blend", "disposal", "bbox",
+    # pillow-heif's description of a HEIF image's structure (no location or device data in them).
+    "primary", "bit_depth", "thumbnails", "depth_images", "aux", "chroma", "nclx_profile", "original_orientation",
 })
 #: The JPEG application segments that are rendering data: JFIF header, ICC profile, Adobe colour transform.
 RENDERING_SEGMENTS = (("APP0", b"JFIF\x00"), ("APP2", b"ICC_PROFILE\x00"), ("APP14", b"Adobe"))
@@ -38,6 +44,7 @@ RENDERING_SEGMENTS = (("APP0", b"JFIF\x00"), ("APP2", b"ICC_PROFILE\x00"), ("APP
 KEPT_INFO = ("icc_profile", "dpi", "transparency", "gamma", "loop", "duration", "background")
 
 WEBP_QUALITY = 95
+HEIF_QUALITY = 90
 
 
 class Outcome(enum.Enum):
@@ -92,7 +99,7 @@ def carries_metadata(image: Image.Image) -> bool:
     """Anything beyond what rendering needs: EXIF (GPS, camera, time), XMP, comments, maker or Photoshop data."""
     if len(image.getexif()):
         return True
-    if any(key not in RENDERING_INFO for key in image.info):
+    if any(key not in RENDERING_INFO and value not in (None, b"", "", [], {}) for key, value in image.info.items()):
         return True
     return any(
         not any(marker == name and payload.startswith(prefix) for name, prefix in RENDERING_SEGMENTS)
@@ -106,11 +113,16 @@ def _rewrite(image: Image.Image, target: BinaryIO, fmt: str, frames: int) -> Non
     if frames > 1:
         # Animations keep their frames; orientation tags on animations are not something phones write.
         image.info = kept
-        image.save(target, fmt, save_all=True, exif=b"", **options, **_format_options(image, fmt))
+        image.save(target, fmt, save_all=True, **_no_exif(fmt), **options, **_format_options(image, fmt))
         return
     clean = ImageOps.exif_transpose(image)
     clean.info = kept
-    clean.save(target, fmt, exif=b"", **options, **_format_options(image, fmt))
+    clean.save(target, fmt, **_no_exif(fmt), **options, **_format_options(image, fmt))
+
+
+def _no_exif(fmt: str) -> dict:
+    """The save option that writes no EXIF: an empty block for Pillow's own writers, none at all for libheif's."""
+    return {"exif": None, "xmp": None} if fmt == "HEIF" else {"exif": b""}
 
 
 def _format_options(original: Image.Image, fmt: str) -> dict[str, Any]:
@@ -128,4 +140,6 @@ def _format_options(original: Image.Image, fmt: str) -> dict[str, Any]:
         return options
     if fmt == "WEBP":
         return {"quality": WEBP_QUALITY, "method": 4}
+    if fmt == "HEIF":
+        return {"quality": HEIF_QUALITY}
     return {}

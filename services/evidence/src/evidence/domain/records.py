@@ -39,7 +39,8 @@ class EvidenceRecord:
     #: ... and what was received; equal to the above when nothing was removed.
     original_size: int
     original_sha256: str
-    #: The stored object was checked for, and carries no, location and device metadata (images only).
+    #: The stored object was checked for, and carries no, location, device and author metadata (every kind that
+    #: can carry it: images, PDF, Office files, audio and video; plain text and AMR carry none and say false).
     metadata_stripped: bool
     object_key: str
     bucket: str
@@ -50,6 +51,9 @@ class EvidenceRecord:
     upload_id: str | None = None
     #: The last operator re-verification: ``{"ok", "sha256", "size", "verified_at"}``.
     last_verification: dict[str, Any] | None = None
+    #: Why the metadata of a file that can carry it was not removed (it could not be read as its type: a
+    #: damaged file, an encrypted PDF, a HEIC variant libheif cannot decode); None otherwise.
+    metadata_reason: str | None = None
 
     def receipt(self) -> dict[str, Any]:
         """The integrity receipt: what was received and stored, when, and their SHA-256."""
@@ -63,6 +67,7 @@ class EvidenceRecord:
             "original_size": self.original_size,
             "original_sha256": self.original_sha256,
             "metadata_stripped": self.metadata_stripped,
+            "metadata_reason": self.metadata_reason,
             "received_at": self.received_at,
             "status": self.status,
         }

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from greenchannel.csv_cells import SafeWriter
 
 from intake.api.dependencies import PublicRead
 from intake.api.public import PublicData, PublicDep, decode_cursor, encode_cursor
@@ -60,7 +60,7 @@ def schema() -> dict[str, Any]:
 
 def _csv(records: list[dict[str, Any]]) -> Iterator[str]:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")  # no text cell starts a formula
     writer.writerow(COLUMNS)
     for record in records:
         writer.writerow(["" if record.get(name) is None else str(record[name]).lower() if isinstance(record[name], bool)

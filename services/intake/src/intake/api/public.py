@@ -24,7 +24,7 @@ from intake.adapters.public_records import PublicRecords
 from intake.adapters.service_clients import RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.api.dependencies import PublicRead
-from intake.domain import statistics
+from intake.domain import disclosure, statistics
 from intake.domain.publication import PUBLIC_STATUSES
 from intake.domain.statistics import CHINA, PROVINCES
 
@@ -89,6 +89,14 @@ class PublicData:
     records: PublicRecords
     statistics: Statistics
     labels: DirectoryLabels
+    #: What the public statistics, scorecards and rankings read: a snapshot refreshed once per period (the live
+    #: rollups when the refresh is 0). Regulators read ``statistics``.
+    public_statistics: Any = None
+    #: Public statistics cells counting fewer complaints are suppressed (intake.domain.disclosure).
+    min_count: int = 1
+
+    def figures_source(self, public_only: bool) -> Any:
+        return self.public_statistics or self.statistics if public_only else self.statistics
 
 
 def get_public_data(request: Request) -> PublicData:
@@ -221,7 +229,7 @@ async def statistics_body(data: PublicData, from_: str | None, to: str | None, b
     months = statistics.months_between(first, last)
     rollup = {"month": "category", "category": "category", "company": "company", "region": "region"}[by]
     dimension = {"month": "month", "category": "category", "company": "company_id", "region": "province"}[by]
-    documents = await data.statistics.between(rollup, first, last, public_only=public_only)
+    documents = await data.figures_source(public_only).between(rollup, first, last, public_only=public_only)
     grouped: dict[str, dict[str, Any]] = {month: {} for month in months} if by == "month" else {}
     names: dict[str, str] = {}
     totals: dict[str, Any] = {}
@@ -232,7 +240,15 @@ async def statistics_body(data: PublicData, from_: str | None, to: str | None, b
             names[document[dimension]] = document["company_name"]
     labels = await row_labels(data, by, grouped, names)
     rows = [{"key": key, **labels[key], **statistics.figures(total)} for key, total in sorted(grouped.items())]
-    return {"from": first, "to": last, "by": by, "rows": rows, "totals": statistics.figures(totals)}
+    if not public_only:
+        return {"from": first, "to": last, "by": by, "rows": rows, "totals": statistics.figures(totals)}
+    # The public figures: small cells and the cells that would give them away are suppressed.
+    bases = {key: statistics.bases(total) for key, total in grouped.items()}
+    rows, published_totals = disclosure.suppress([{**row, **bases[row["key"]]} for row in rows],
+                                                 {**statistics.figures(totals), **statistics.bases(totals)},
+                                                 data.min_count)
+    return {"from": first, "to": last, "by": by, "rows": rows, "totals": published_totals,
+            "min_count": data.min_count}
 
 
 async def row_labels(data: PublicData, by: str, grouped: dict[str, Any], names: dict[str, str]) -> dict[str, dict[str, str]]:
@@ -258,25 +274,26 @@ async def public_statistics(data: PublicDep, from_: Annotated[str | None, Query(
 
 @router.get("/statistics/summary", summary="The home page's headline figures")
 async def summary_statistics(data: PublicDep) -> dict[str, Any]:
-    total, companies = await data.statistics.totals(public_only=True)
+    source = data.figures_source(True)
+    total, companies = await source.totals(public_only=True)
     numbers = statistics.figures(total)
     last_day = today()
-    recent = await data.statistics.between("publication_day", (last_day - timedelta(days=29)).isoformat(),
-                                           last_day.isoformat(), public_only=True)
-    return {
+    recent = await source.between("publication_day", (last_day - timedelta(days=29)).isoformat(),
+                                  last_day.isoformat(), public_only=True)
+    return disclosure.suppress_summary({
         "published": numbers["received"],
         "answered_rate": statistics.rate(numbers["answered"], numbers["received"]),
         "timely_rate": numbers["timely_rate"],
         "satisfaction": numbers["satisfaction"],
         "companies": companies,
         "last_30_days_published": sum(int(document.get("received", 0)) for document in recent),
-    }
+    }, rated=statistics.bases(total)["rated"], k=data.min_count)
 
 
 async def scorecard_body(data: PublicData, company_id: str, period: str | None, *, public_only: bool) -> dict[str, Any]:
     label, rollup, first, last = statistics.period_range(period, today())
     periods = statistics.months_between(first, last) if rollup == "company" else [first]
-    documents = await data.statistics.of_company(rollup, company_id, periods, public_only=public_only)
+    documents = await data.figures_source(public_only).of_company(rollup, company_id, periods, public_only=public_only)
     company = await data.labels.company(company_id)
     if company is None and not documents:
         raise Problem(404, "company_not_found", "No company has this id.")
@@ -299,7 +316,7 @@ async def rankings(data: PublicDep, period: Period = None, order_by: Annotated[O
     label, rollup, first, last = statistics.period_range(period, today())
     totals: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
-    for document in await data.statistics.between(rollup, first, last, public_only=True):
+    for document in await data.figures_source(True).between(rollup, first, last, public_only=True):
         if document["company_id"] == statistics.UNKNOWN:
             continue
         statistics.add(totals.setdefault(document["company_id"], {}), document)

@@ -4,13 +4,13 @@ for operators with the ``regulator`` role (admins and operators too); statistics
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from greenchannel.csv_cells import SafeWriter
 from greenchannel.problems import Problem
 
 from intake.api.dependencies import CallerDep
@@ -37,7 +37,7 @@ RegulatorDep = Annotated[Principal, Depends(regulator)]
 def as_csv(body: dict[str, Any]) -> str:
     """One line per row and one for the totals; reasons for rejection as one JSON object per line."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out, lineterminator="\n")  # no text cell starts a formula
     writer.writerow(["key", "label_zh", "label_en", *FIGURE_COLUMNS, "rejected_by_reason"])
     for row in [*body["rows"], {"key": "total", "label_zh": "合计", "label_en": "Total", **body["totals"]}]:
         writer.writerow([row["key"], row["label_zh"], row["label_en"],

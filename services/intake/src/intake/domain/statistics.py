@@ -179,6 +179,12 @@ def figures(total: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def bases(total: Mapping[str, Any]) -> dict[str, int]:
+    """The counts behind satisfaction and the median (ratings, handled cases): what disclosure control checks."""
+    return {"rated": int(total.get("rating_count", 0)), "handled": sum(int(count) for count in
+                                                                      (total.get("handling") or {}).values())}
+
+
 def scorecard(total: Mapping[str, Any], user_base_millions: float | None) -> dict[str, Any]:
     """A company's scorecard figures; volume is the complaints accepted against it."""
     numbers = figures(total)

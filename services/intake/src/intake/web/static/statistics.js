@@ -10,32 +10,38 @@
   const totals = document.querySelector("[data-show='totals']");
   const BREAKDOWNS = { month: "columns", category: "bars", region: "bars" };
 
+  // A figure withheld to protect the few complainants behind it (disclosure control) shows as "<5".
+  let minCount = 5;
+  function shown(item, field, format) {
+    return item[field] === null && (item.suppressed_fields || []).includes(field) ? "<" + minCount : format(item[field]);
+  }
+
   function row(item, by) {
     const label = by === "month" ? item.key : P.label(item, "label");
-    return { label, short: by === "month" ? item.key.slice(5) : null, value: item.received };
+    return { label, short: by === "month" ? item.key.slice(5) : null, value: item.received || 0 };
   }
 
   function table(section, by, rows) {
     section.querySelector("tbody").replaceChildren(...rows.map((item) => el("tr", {},
       el("th", { scope: "row", text: by === "month" ? item.key : P.label(item, "label") }),
-      el("td", { text: P.count(item.received) }), el("td", { text: P.count(item.answered) }),
-      el("td", { text: P.rate(item.timely_rate) }), el("td", { text: P.rate(item.relief_rate) }),
-      el("td", { text: P.rating(item.satisfaction) }))));
+      el("td", { text: shown(item, "received", P.count) }), el("td", { text: shown(item, "answered", P.count) }),
+      el("td", { text: shown(item, "timely_rate", P.rate) }), el("td", { text: shown(item, "relief_rate", P.rate) }),
+      el("td", { text: shown(item, "satisfaction", P.rating) }))));
   }
 
   function showTotals(body) {
     const figures = body.totals;
     totals.querySelector("[data-bind='totals_heading']").textContent = t("statistics.totals", { from: body.from, to: body.to });
     P.figures(totals.querySelector("[data-figures]"), [
-      [t("statistics.received"), P.count(figures.received), "received"],
-      [t("statistics.accepted"), P.count(figures.accepted), "accepted"],
-      [t("statistics.rejected"), P.count(figures.rejected), "rejected"],
-      [t("statistics.answered"), P.count(figures.answered), "answered"],
-      [t("statistics.timely_rate"), P.rate(figures.timely_rate), "timely_rate"],
-      [t("statistics.relief_rate"), P.rate(figures.relief_rate), "relief_rate"],
-      [t("statistics.satisfaction"), P.rating(figures.satisfaction), "satisfaction"],
-      [t("statistics.appeal_rate"), P.rate(figures.appeal_rate), "appeal_rate"],
-      [t("statistics.median_handling_days"), P.days(figures.median_handling_days), "median_handling_days"],
+      [t("statistics.received"), shown(figures, "received", P.count), "received"],
+      [t("statistics.accepted"), shown(figures, "accepted", P.count), "accepted"],
+      [t("statistics.rejected"), shown(figures, "rejected", P.count), "rejected"],
+      [t("statistics.answered"), shown(figures, "answered", P.count), "answered"],
+      [t("statistics.timely_rate"), shown(figures, "timely_rate", P.rate), "timely_rate"],
+      [t("statistics.relief_rate"), shown(figures, "relief_rate", P.rate), "relief_rate"],
+      [t("statistics.satisfaction"), shown(figures, "satisfaction", P.rating), "satisfaction"],
+      [t("statistics.appeal_rate"), shown(figures, "appeal_rate", P.rate), "appeal_rate"],
+      [t("statistics.median_handling_days"), shown(figures, "median_handling_days", P.days), "median_handling_days"],
     ]);
     totals.hidden = false;
   }
@@ -62,10 +68,11 @@
       GC.setStatus(status, failed.problem.code === "validation_failed" ? GC.problemText(failed.problem) : t("statistics.unavailable"));
       return;
     }
+    minCount = answers[0].body.min_count || minCount;
     showTotals(answers[0].body);
     showRange(answers[0].body);
-    // Nothing published in the range: the totals say so; no chart of zeros.
-    const empty = !answers[0].body.totals.received;
+    // Nothing published in the range: the totals say so; no chart of zeros. A withheld total (null) is not nothing.
+    const empty = answers[0].body.totals.received === 0;
     Object.entries(BREAKDOWNS).forEach(([by, kind], index) => {
       const section = document.querySelector("[data-chart='" + by + "']");
       const rows = answers[index].body.rows;

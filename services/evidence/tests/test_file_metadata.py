@@ -1,0 +1,295 @@
+"""Metadata removed from every kind of evidence, through the service's real upload path against nanio: each
+file is made here with the library that writes that kind, carrying a GPS position or an author, uploaded,
+and read back from storage (and through the download link) without it. A file that cannot be read as its
+type is stored as received and its receipt says why."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import struct
+import uuid
+import wave
+import zipfile
+
+import httpx
+import pikepdf
+import pillow_heif
+import pytest
+from docx import Document
+from mutagen.id3 import ID3, TIT2, TPE1, TXXX
+from mutagen.mp3 import MP3
+from mutagen.mp4 import MP4
+from openpyxl import Workbook, load_workbook
+from PIL import Image
+
+pytestmark = pytest.mark.integration
+
+AUTHOR = "张三 Zhang San"
+PLACE = "+22.5431+114.0579/"
+COMPANY = "某某科技有限公司"
+
+
+def new_number() -> str:
+    return f"GC-{uuid.uuid4().hex[:12]}"
+
+
+async def upload(client: httpx.AsyncClient, number: str, content: bytes, media_type: str) -> dict:
+    answer = await client.post(
+        f"/v1/complaints/{number}/evidence", content=content, headers={"Content-Type": media_type}
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def stored(storage, bucket: str, key: str) -> bytes:
+    response = storage.get_object(bucket, key)
+    try:
+        return response.data
+    finally:
+        response.close()
+        response.release_conn()
+
+
+async def kept(storage, settings, number: str, receipt: dict) -> bytes:
+    data = await asyncio.to_thread(stored, storage, settings.s3_bucket, f"{number}/{receipt['evidence_id']}")
+    assert (hashlib.sha256(data).hexdigest(), len(data)) == (receipt["sha256"], receipt["size"])
+    return data
+
+
+# --- real files carrying metadata, made with the libraries that write each kind ------------------------------
+
+
+def heic_with_location() -> bytes:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Apple", "iPhone 15 Pro"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (22.0, 32.0, 35.0), "E", (114.0, 3.0, 28.0)
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(Image.new("RGB", (32, 16), (20, 90, 200))).save(buffer, exif=exif.tobytes(), quality=80)
+    return buffer.getvalue()
+
+
+def pdf_with_author() -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as xmp:
+        xmp["dc:creator"] = [AUTHOR]
+        xmp["xmp:CreatorTool"] = "WPS Office on 张三的电脑"
+    pdf.docinfo["/Author"] = AUTHOR
+    pdf.docinfo["/Producer"] = "iPhone 15 Pro"
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.docinfo["/Author"] = AUTHOR
+    buffer = io.BytesIO()
+    pdf.save(buffer, encryption=pikepdf.Encryption(user="secret", owner="secret"))
+    return buffer.getvalue()
+
+
+def docx_with_author() -> bytes:
+    document = Document()
+    document.add_paragraph("退款申请的说明")
+    document.core_properties.author = AUTHOR
+    document.core_properties.last_modified_by = AUTHOR
+    document.core_properties.comments = PLACE
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_with_author() -> bytes:
+    workbook = Workbook()
+    workbook.active["A1"] = "扣费记录"
+    workbook.properties.creator = AUTHOR
+    workbook.properties.lastModifiedBy = AUTHOR
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = buffer.getvalue()
+    # openpyxl writes the company into app.xml only as its own name: add ours, as Office does.
+    return _with_part(
+        data,
+        "docProps/app.xml",
+        f'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/'
+        f'2006/extended-properties"><Company>{COMPANY}</Company></Properties>'.encode(),
+    )
+
+
+def _with_part(package: bytes, name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            target.writestr(entry, content if entry.filename == name else source.read(entry))
+    return out.getvalue()
+
+
+def mp3_with_tags() -> bytes:
+    # One MPEG-1 Layer III frame header (128 kbit/s, 44.1 kHz) repeated: what mutagen and the type detection read.
+    frame = b"\xff\xfb\x90\x64" + bytes(413)
+    path = io.BytesIO(frame * 20)
+    tags = ID3()
+    tags.add(TPE1(encoding=3, text=[AUTHOR]))
+    tags.add(TIT2(encoding=3, text=["录音 2026-10-20"]))
+    tags.add(TXXX(encoding=3, desc="location", text=[PLACE]))
+    tags.save(path)
+    path.seek(0, io.SEEK_END)
+    path.write(b"TAG" + AUTHOR.encode()[:30].ljust(30, b"\x00") + bytes(95))  # an ID3v1 tag at the end as well
+    return path.getvalue()
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def iso_media_with_location(brand: bytes) -> bytes:
+    """An MP4/MOV/M4A with a movie header, the location in ``udta/©xyz`` (as phones write it) and iTunes tags."""
+    mvhd = _box(
+        b"mvhd",
+        bytes(12)
+        + struct.pack(">II", 1000, 0)
+        + struct.pack(">IH", 0x00010000, 0x0100)
+        + bytes(10)
+        + bytes(36)
+        + bytes(24)
+        + struct.pack(">I", 2),
+    )
+    location = PLACE.encode()
+    udta = _box(b"udta", _box(b"\xa9xyz", struct.pack(">HH", len(location), 0x15C7) + location))
+    data = _box(b"ftyp", brand + struct.pack(">I", 512) + brand) + _box(b"moov", mvhd + udta)
+    data += _box(b"mdat", bytes(256))
+    buffer = io.BytesIO(data)
+    tagged = MP4(buffer)
+    tagged.add_tags()
+    tagged.tags["\xa9ART"] = [AUTHOR]
+    tagged.tags["\xa9too"] = ["iPhone 15 Pro"]
+    buffer.seek(0)
+    tagged.save(buffer)
+    return buffer.getvalue()
+
+
+def wav_with_info() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as recording:
+        recording.setnchannels(1)
+        recording.setsampwidth(2)
+        recording.setframerate(8000)
+        recording.writeframes(b"\x00\x01" * 800)
+    data = bytearray(buffer.getvalue())
+    artist = AUTHOR.encode() + b"\x00"
+    info = b"INFO" + b"IART" + struct.pack("<I", len(artist)) + artist + (b"\x00" if len(artist) % 2 else b"")
+    data += b"LIST" + struct.pack("<I", len(info)) + info
+    data[4:8] = struct.pack("<I", len(data) - 8)
+    return bytes(data)
+
+
+# --- the uploads -------------------------------------------------------------------------------------------------
+
+
+async def test_heic_loses_its_location_and_device(client, settings, storage):
+    number = new_number()
+    original = heic_with_location()
+    assert b"iPhone" in original
+    receipt = await upload(client, number, original, "image/heic")
+    assert receipt["metadata_stripped"] is True and receipt["metadata_reason"] is None
+    data = await kept(storage, settings, number, receipt)
+    assert b"iPhone" not in data and b"Apple" not in data
+    picture = Image.open(io.BytesIO(data))
+    assert picture.format == "HEIF" and len(picture.getexif()) == 0 and picture.size == (32, 16)
+
+
+async def test_pdf_loses_its_document_information_and_xmp(client, settings, storage):
+    number = new_number()
+    receipt = await upload(client, number, pdf_with_author(), "application/pdf")
+    assert receipt["metadata_stripped"] is True and receipt["sha256"] != receipt["original_sha256"]
+    data = await kept(storage, settings, number, receipt)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        assert "/Info" not in pdf.trailer and "/Metadata" not in pdf.Root and len(pdf.pages) == 1
+    assert AUTHOR.encode("utf-16-be") not in data and b"Zhang San" not in data and b"iPhone" not in data
+
+
+async def test_an_encrypted_pdf_is_stored_as_received_and_its_receipt_says_why(client, settings, storage, events):
+    number = new_number()
+    original = encrypted_pdf()
+    receipt = await upload(client, number, original, "application/pdf")
+    assert receipt["metadata_stripped"] is False and receipt["metadata_reason"] == "encrypted_pdf"
+    assert receipt["sha256"] == receipt["original_sha256"] == hashlib.sha256(original).hexdigest()
+    announced = await events.wait_for(
+        "evidence.stored", where=lambda event: event.data["evidence_id"] == receipt["evidence_id"]
+    )
+    assert announced.event.data["metadata_stripped"] is False
+    assert announced.event.data["metadata_reason"] == "encrypted_pdf"
+
+
+@pytest.mark.parametrize(
+    ("make", "media_type"),
+    [
+        (docx_with_author, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (xlsx_with_author, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+)
+async def test_office_files_lose_their_properties_and_still_open(client, settings, storage, make, media_type):
+    number = new_number()
+    original = make()
+    assert AUTHOR.encode() in zipfile.ZipFile(io.BytesIO(original)).read("docProps/core.xml")
+    receipt = await upload(client, number, original, media_type)
+    assert receipt["metadata_stripped"] is True
+    data = await kept(storage, settings, number, receipt)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for name in package.namelist():
+            assert AUTHOR.encode() not in package.read(name) and COMPANY.encode() not in package.read(name), name
+        assert {entry.date_time for entry in package.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    if media_type.endswith("document"):
+        reopened = Document(io.BytesIO(data))
+        assert reopened.paragraphs[0].text == "退款申请的说明" and reopened.core_properties.author == ""
+    else:
+        reopened = load_workbook(io.BytesIO(data))
+        # openpyxl fills in its own name for a workbook without a creator.
+        assert reopened.active["A1"].value == "扣费记录" and reopened.properties.creator in (None, "openpyxl")
+
+
+async def test_mp3_loses_its_tags(client, settings, storage):
+    number = new_number()
+    original = mp3_with_tags()
+    assert AUTHOR.encode("utf-8") in original
+    receipt = await upload(client, number, original, "audio/mpeg")
+    assert receipt["metadata_stripped"] is True
+    data = await kept(storage, settings, number, receipt)
+    assert AUTHOR.encode("utf-8") not in data and b"Zhang" not in data and PLACE.encode() not in data
+    assert MP3(io.BytesIO(data)).tags is None and b"TAG" not in data[-128:]
+
+
+@pytest.mark.parametrize(
+    ("brand", "media_type"),
+    [
+        (b"mp42", "video/mp4"),
+        (b"qt  ", "video/quicktime"),
+        (b"M4A ", "audio/mp4"),
+    ],
+)
+async def test_mp4_mov_and_m4a_lose_their_location_and_tags(client, settings, storage, brand, media_type):
+    number = new_number()
+    original = iso_media_with_location(brand)
+    assert PLACE.encode() in original and MP4(io.BytesIO(original)).tags["\xa9ART"] == [AUTHOR]
+    receipt = await upload(client, number, original, media_type)
+    assert receipt["metadata_stripped"] is True and receipt["size"] == receipt["original_size"]
+    data = await kept(storage, settings, number, receipt)
+    assert PLACE.encode() not in data and AUTHOR.encode() not in data and b"iPhone" not in data
+    reread = MP4(io.BytesIO(data))
+    assert not reread.tags and data[:8] == original[:8]
+
+
+async def test_wav_loses_its_info_chunk(client, settings, storage):
+    number = new_number()
+    original = wav_with_info()
+    receipt = await upload(client, number, original, "audio/wav")
+    assert receipt["metadata_stripped"] is True
+    data = await kept(storage, settings, number, receipt)
+    assert AUTHOR.encode() not in data and b"LIST" not in data
+    with wave.open(io.BytesIO(data)) as recording:
+        assert (recording.getframerate(), recording.getnframes()) == (8000, 800)
