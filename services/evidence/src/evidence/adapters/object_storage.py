@@ -33,7 +33,7 @@ import hashlib
 import logging
 import os
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import BinaryIO, TypedDict
@@ -292,7 +292,7 @@ class ObjectStorage:
             raise
         return stat.size
 
-    async def read(self, key: str) -> AsyncIterator[bytes]:
+    async def read(self, key: str) -> AsyncGenerator[bytes, None]:
         """The object's bytes in chunks, read in a worker thread one chunk at a time (constant memory)."""
         response = await asyncio.to_thread(self._client.get_object, self.bucket, key)
         try:
