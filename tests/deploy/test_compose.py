@@ -317,7 +317,9 @@ def test_the_demo_delivers_to_its_receiver_and_nowhere_else_private(compose) -> 
     # demo.env turns the profile on and allows exactly the receiver's address, nothing else private.
     settings = dotenv_values(DEMO_ENV)
     assert settings["COMPOSE_PROFILES"] == "demo"
-    assert [ipaddress.ip_network(n) for n in json.loads(settings["WEBHOOK_PRIVATE_NETWORKS_ALLOWED"])] == [
+    allowed = settings["WEBHOOK_PRIVATE_NETWORKS_ALLOWED"]
+    assert allowed is not None
+    assert [ipaddress.ip_network(n) for n in json.loads(allowed)] == [
         ipaddress.ip_network(f"{address}/32")
     ]
     notification = environment(services["notification"])

@@ -25,6 +25,7 @@ needs_make = pytest.mark.skipif(MAKE is None, reason="no make")
 def make_broker(env: dict[str, str], *prefix: str) -> subprocess.CompletedProcess:
     variables = [f"RABBITMQ_SERVER={env['RABBITMQ_SERVER']}"]
     environment = {"PATH": env["PATH"], **({"AMQP_URL": env["AMQP_URL"]} if "AMQP_URL" in env else {})}
+    assert MAKE is not None
     return subprocess.run(
         [*prefix, MAKE, "-s", "-C", str(ROOT), "broker", *variables],
         env=environment,
@@ -38,7 +39,9 @@ def make_broker(env: dict[str, str], *prefix: str) -> subprocess.CompletedProces
 def test_run_and_test_make_sure_of_the_broker() -> None:
     makefile = (ROOT / "Makefile").read_text()
     for target in ("run", "test"):
-        prerequisites = re.search(rf"^{target}:(.*)$", makefile, re.MULTILINE).group(1).split()
+        rule = re.search(rf"^{target}:(.*)$", makefile, re.MULTILINE)
+        assert rule is not None, f"the Makefile has no {target} target"
+        prerequisites = rule.group(1).split()
         assert "broker" in prerequisites, f"make {target} does not make sure of RabbitMQ"
 
 

@@ -263,7 +263,7 @@ async def test_the_store_stops_and_starts_again_while_complaints_are_filed(rig: 
         assert refused.status_code == 503, refused.text
         assert refused.json()["code"] == "store_unavailable" and int(refused.headers["Retry-After"]) > 0
         answers = await asyncio.gather(*(rig.readiness(service) for service in CONSUMERS))
-        readiness = {service: status for service, (status, _) in zip(CONSUMERS, answers)}
+        readiness = {service: status for service, (status, _) in zip(CONSUMERS, answers, strict=True)}
         assert readiness["intake"] == 503
         await asyncio.sleep(max(0.0, STORE_DOWN_S - (time.monotonic() - began)))
         down_s = time.monotonic() - began

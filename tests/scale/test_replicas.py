@@ -239,10 +239,9 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         # Replay what the services already handled (the broker redelivering), then publish late
         # decisions that contradict the final state (a stale screening, a second delivery report).
         deliveries_before = len(receiver.received)
-        duplicates = []
-        for event_type in TAPPED:
-            for tapped in tap.events(event_type)[:15]:
-                duplicates.append(await tap.publish(tapped.event))
+        duplicates = [
+            await tap.publish(tapped.event) for event_type in TAPPED for tapped in tap.events(event_type)[:15]
+        ]
         contradicting = []
         for number in sorted(accepted_numbers)[:8]:
             contradicting.append(await tap.publish(CloudEvent.wrap(ComplaintScreened(

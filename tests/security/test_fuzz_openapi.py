@@ -63,8 +63,7 @@ def is_upload(operation: Any) -> bool:
 def describe(error: BaseException) -> str:
     """The failure with schemathesis' reproduction (a curl command), which it keeps in the exception's notes."""
     parts = [str(error), *getattr(error, "__notes__", [])]
-    for inner in getattr(error, "exceptions", ()):
-        parts.append(describe(inner))
+    parts.extend(describe(inner) for inner in getattr(error, "exceptions", ()))
     return "\n".join(part for part in parts if part)
 
 

@@ -187,7 +187,7 @@ async def test_operator_objects_in_a_complaint_form_are_refused(world, field):
         assert problem["code"] == "validation_failed"
 
 
-@pytest.mark.parametrize("path, body, auth", [
+@pytest.mark.parametrize(("path", "body", "auth"), [
     ("/v1/auth/token", {"login": "hostile@example.com", "password": "OPERATOR"}, "none"),
     ("/v1/auth/token", {"login": "OPERATOR", "password": "hostile-password-1"}, "none"),
     ("/v1/ops/auth/token", {"login": "admin", "password": "OPERATOR"}, "none"),
@@ -215,7 +215,7 @@ async def test_operator_objects_in_intake_bodies_are_refused(world, path, body, 
                       json=with_operator(body, operator), statuses={422})
 
 
-@pytest.mark.parametrize("service, method, path, body", [
+@pytest.mark.parametrize(("service", "method", "path", "body"), [
     ("routing", "PUT", "/v1/companies/c-injected", {"name": "OPERATOR", "name_en": "Injected"}),
     ("routing", "PUT", "/v1/companies/c-injected", {"name": "注入", "name_en": "Injected", "aliases": "OPERATOR"}),
     ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", {"url": "OPERATOR"}),
@@ -240,7 +240,7 @@ CURSORS = [
 ]
 
 
-@pytest.mark.parametrize("path, params, auth", [
+@pytest.mark.parametrize(("path", "params", "auth"), [
     ("/v1/company/complaints", {}, "company"),
     ("/v1/ops/queue", {"kind": "unscreened"}, "admin"),
     ("/v1/me/complaints", {}, "complainant"),
@@ -276,7 +276,7 @@ async def test_operator_text_as_the_queue_kind_is_refused(world):
         await refused(world, "intake", "GET", "/v1/ops/queue", auth="admin", params={"kind": text}, statuses={422})
 
 
-@pytest.mark.parametrize("path, auth, headers", [
+@pytest.mark.parametrize(("path", "auth", "headers"), [
     ("/v1/complaints/TEXT", "none", {"X-Access-Code": "ACCESS"}),
     ("/v1/complaints/NUMBER", "none", {"X-Access-Code": "TEXT"}),
     ("/v1/complaints/TEXT/messages", "none", {"X-Access-Code": "ACCESS"}),
@@ -291,7 +291,7 @@ async def test_operator_text_in_complaint_numbers_and_access_codes_finds_nothing
         assert problem["code"] == "complaint_not_found"
 
 
-@pytest.mark.parametrize("path, auth, code", [
+@pytest.mark.parametrize(("path", "auth", "code"), [
     ("/v1/public/pages/TEXT", "none", "page_not_found"),
     ("/v1/ops/feedback/TEXT", "admin", "feedback_not_found"),
 ])
@@ -302,7 +302,7 @@ async def test_operator_text_in_page_slugs_and_feedback_ids_finds_nothing(world,
         assert problem["code"] == code
 
 
-@pytest.mark.parametrize("path, parameter, auth", [
+@pytest.mark.parametrize(("path", "parameter", "auth"), [
     ("/v1/public/pages/faq", "lang", "none"),
     ("/v1/ops/feedback", "status", "admin"),
 ])
@@ -311,7 +311,7 @@ async def test_operator_text_as_the_page_language_or_feedback_status_is_refused(
         await refused(world, "intake", "GET", path, auth=auth, params={parameter: text}, statuses={422})
 
 
-@pytest.mark.parametrize("path, parameter", [
+@pytest.mark.parametrize(("path", "parameter"), [
     ("/v1/public/complaints", "company_id"),
     ("/v1/public/complaints", "category"),
     ("/v1/public/complaints", "status"),
@@ -334,7 +334,7 @@ async def test_forged_cursors_are_refused_by_the_public_results(world):
         assert problem["code"] == "invalid_cursor"
 
 
-@pytest.mark.parametrize("path, statuses, code", [
+@pytest.mark.parametrize(("path", "statuses", "code"), [
     ("/v1/public/complaints/TEXT", {404}, "complaint_not_found"),
     ("/v1/public/clusters/TEXT", {404}, "cluster_not_found"),
     ("/v1/public/companies/TEXT/scorecard", {404, 422}, None),
@@ -357,7 +357,7 @@ async def test_operator_text_in_the_directory_search_is_taken_literally(world):
         await taken_literally(world, "routing", "/v1/companies", {"q": text, "limit": 100}, "none")
 
 
-@pytest.mark.parametrize("path, auth, code", [
+@pytest.mark.parametrize(("path", "auth", "code"), [
     ("/v1/companies/TEXT", "none", "company_not_found"),
     ("/v1/decisions/TEXT", "internal", "decision_not_found"),
     ("/v1/clocks/TEXT", "operator", "clocks_not_found"),
@@ -381,7 +381,7 @@ async def test_operator_text_as_the_delivery_status_is_refused(world):
                       statuses={422})
 
 
-@pytest.mark.parametrize("service, method, path, auth, statuses", [
+@pytest.mark.parametrize(("service", "method", "path", "auth", "statuses"), [
     ("notification", "GET", "/v1/deliveries/TEXT", "operator", {404}),
     ("notification", "GET", "/v1/companies/TEXT/webhook-endpoint", "operator", {404, 422}),
     ("notification", "POST", "/v1/messages/TEXT/read", "internal", {404, 422}),
@@ -404,7 +404,7 @@ async def test_operator_text_in_inbox_numbers_is_refused(world):
 # --- Size, depth, encoding ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("service, method, path, auth", [
+@pytest.mark.parametrize(("service", "method", "path", "auth"), [
     ("intake", "POST", "/v1/complaints", "none"),
     ("intake", "POST", "/v1/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-oversized", "operator"),
@@ -426,8 +426,8 @@ async def test_a_body_over_intakes_limit_is_refused_before_it_is_parsed(world):
     assert problem["code"] == "payload_too_large"
 
 
-@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a":', "}")], ids=["arrays", "objects"])
-@pytest.mark.parametrize("service, method, path, auth", [
+@pytest.mark.parametrize(("opening", "closing"), [("[", "]"), ('{"a":', "}")], ids=["arrays", "objects"])
+@pytest.mark.parametrize(("service", "method", "path", "auth"), [
     ("intake", "POST", "/v1/complaints", "none"),
     ("intake", "POST", "/v1/ops/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-nested", "operator"),
@@ -445,7 +445,7 @@ async def test_ten_thousand_levels_of_nesting_are_refused(world, service, method
 INVALID_UTF8 = [b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]
 
 
-@pytest.mark.parametrize("service, method, path, auth", [
+@pytest.mark.parametrize(("service", "method", "path", "auth"), [
     ("intake", "POST", "/v1/complaints", "none"),
     ("intake", "POST", "/v1/ops/auth/token", "none"),
     ("routing", "PUT", "/v1/companies/c-utf8", "operator"),
@@ -468,7 +468,7 @@ async def test_lone_surrogates_in_a_complaint_are_refused(world, field):
                       headers={"Content-Type": "application/json"}, statuses={422})
 
 
-@pytest.mark.parametrize("service, method, path, body", [
+@pytest.mark.parametrize(("service", "method", "path", "body"), [
     ("routing", "PUT", "/v1/companies/c-surrogate", {"name": "注入SURROGATE", "name_en": "Surrogate"}),
     ("notification", "PUT", "/v1/companies/c-xunlian/webhook-endpoint", {"url": "http://127.0.0.1:9/SURROGATE"}),
     ("intake", "POST", "/v1/auth/token", {"login": "hostile@example.com", "password": "passwordSURROGATE"}),
@@ -481,7 +481,7 @@ async def test_lone_surrogates_elsewhere_are_refused(world, service, method, pat
                   content=content.encode(), headers={"Content-Type": "application/json"}, statuses={401, 422})
 
 
-@pytest.mark.parametrize("service, path, auth", [
+@pytest.mark.parametrize(("service", "path", "auth"), [
     ("intake", "/v1/complaints/%ff%fe", "none"),
     ("intake", "/v1/company/complaints?status=%ff&cursor=%ed%a0%80", "company"),
     ("routing", "/v1/companies/%ff%fe", "none"),
@@ -501,7 +501,7 @@ async def test_invalid_utf8_in_the_directory_search_finds_nothing(world):
 # --- Headers ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("header, value, statuses", [
+@pytest.mark.parametrize(("header", "value", "statuses"), [
     ("X-Access-Code", b"\xff\xfe\xfd", {404, 422}),
     ("Authorization", b"Bearer \xff\xfe\xfd", {401}),
     ("X-Api-Key", b"gck_\xff\xfe_\xfd", {401}),
@@ -519,7 +519,7 @@ async def test_invalid_utf8_in_an_idempotency_key_is_refused(world):
 HUGE = "A" * (64 * 1024)
 
 
-@pytest.mark.parametrize("path, headers, statuses", [
+@pytest.mark.parametrize(("path", "headers", "statuses"), [
     ("/v1/complaints/NUMBER", {"X-Access-Code": HUGE}, {404, 422, 431}),
     ("/v1/complaints/NUMBER", {"Authorization": f"Bearer {HUGE}"}, {401, 431}),
     ("/v1/company/complaints", {"X-Api-Key": HUGE}, {401, 431}),
@@ -534,7 +534,7 @@ async def test_a_64_kib_idempotency_key_is_refused(world):
                   statuses={400, 431})
 
 
-@pytest.mark.parametrize("service, method, path, auth, body", [
+@pytest.mark.parametrize(("service", "method", "path", "auth", "body"), [
     ("intake", "POST", "/v1/complaints", "none", form()),
     ("routing", "PUT", "/v1/companies/c-big-header", "operator", {"name": "大头", "name_en": "Big header"}),
 ])
@@ -589,7 +589,7 @@ async def test_control_characters_and_direction_overrides_in_free_text_are_refus
 
 @pytest.mark.parametrize("value", ["意见\x00截断", "意见\x1b[2J清屏", "\u202egpj.exe", "意见\u2066隔离\u2069"],
                          ids=["nul", "ansi-escape", "rtl-override", "bidi-isolate"])
-@pytest.mark.parametrize("path, body, auth", [
+@pytest.mark.parametrize(("path", "body", "auth"), [
     ("/v1/public/feedback", {"topic": "website", "text": "VALUE"}, "none"),
     (f"/v1/ops/feedback/{UNKNOWN_FEEDBACK}/handle", {"note": "VALUE"}, "admin"),
 ])
@@ -625,7 +625,7 @@ async def test_control_characters_in_the_directory_search_find_nothing(world):
 
 # --- Values at the edge of their types ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("parameter, value", [
+@pytest.mark.parametrize(("parameter", "value"), [
     ("submitted_from", "0001-01-01"),
     ("submitted_to", "0001-01-01"), ("submitted_from", "9999-12-31"), ("submitted_to", "9999-12-31"),
     ("limit", "99999999999999999999999"), ("limit", "1e309"), ("limit", "-0"),
@@ -644,7 +644,7 @@ async def test_impossible_dates_in_a_complaint_are_refused(world, occurred_on):
     await refused(world, "intake", "POST", "/v1/complaints", json=form(occurred_on=occurred_on), statuses={422})
 
 
-@pytest.mark.parametrize("method, path, body", [
+@pytest.mark.parametrize(("method", "path", "body"), [
     ("POST", "/v1/ops/companies/c-a%07b/api-keys", {"label": "x"}),
     ("PUT", "/v1/ops/companies/c-a%07b", {"name": "控制", "name_en": "Control"}),
     ("POST", "/v1/ops/complaints/NUMBER/accept", {"company_id": "c-a\x07b", "category": "auto_renewal"}),
@@ -657,7 +657,7 @@ async def test_company_ids_that_are_no_path_segment_are_refused(world, method, p
                   statuses={404, 422})
 
 
-@pytest.mark.parametrize("method, path", [
+@pytest.mark.parametrize(("method", "path"), [
     ("GET", "/v1/ops/deliveries/a%07b"),
     ("POST", "/v1/ops/alerts/a%07b"),
     ("GET", "/v1/ops/companies/a%07b/webhook-endpoint"),

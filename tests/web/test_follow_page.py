@@ -133,7 +133,9 @@ async def test_a_rate_limited_form_says_how_long_to_wait_and_counts_down(open_ta
     notice = page.locator("#reset-form [data-rate-limit]")
     await notice.wait_for()
     text = await notice.text_content()
-    shown = int(re.search(r"\d+", text).group())
+    seconds = re.search(r"\d+", text)
+    assert seconds is not None, text
+    shown = int(seconds.group())
     assert text == ZH["problem.rate_limited_wait"].format(seconds=shown)
     assert 0 < shown <= retry_after
     # A wait, not something to fix: no error summary, no field marked, the button disabled while it lasts.

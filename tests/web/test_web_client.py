@@ -80,14 +80,16 @@ async def test_every_page_passes_axe_at_phone_and_desktop_widths(open_tab, check
 
 
 async def test_a_mistyped_address_opens_the_not_found_page(open_tab, check):
+    tabs = {}
     for viewport in ("desktop", "phone"):
-        tab = await open_tab(viewport)
+        tab = tabs[viewport] = await open_tab(viewport)
         answer = await tab.page.goto(tab.base_url + "/flie")
         assert answer.status == 404 and answer.headers["content-type"].startswith("text/html")
         assert await tab.page.text_content("h1") == ZH["not_found.heading"]
         links = await tab.page.locator("main a").evaluate_all("(nodes) => nodes.map((node) => node.getAttribute('href'))")
         assert {"/", "/file", "/follow"} <= set(links)
         await check(tab, "not-found")
+    tab = tabs["phone"]
     await tab.page.click("main a[href='/file']")
     await tab.page.wait_for_url(re.compile(r"/file$"))
     assert await tab.page.text_content("h1") == ZH["file.heading"]
@@ -336,6 +338,7 @@ async def test_registered_person_files_on_a_phone_and_finds_it_under_my_complain
     await page.wait_for_selector("#register-confirm-form:not([hidden])")
     assert "zhao@example.cn" in await page.text_content("#register-form .form-status")
     code = code_in(await next_mail(platform.mailbox, "zhao@example.cn", seen))
+    assert code is not None
     await check(tab, "register-code-sent")
     await page.fill("#f-code", code)
     await page.fill("#f-password", "short")

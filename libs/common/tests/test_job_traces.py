@@ -72,7 +72,8 @@ async def test_an_idle_run_exports_nothing_and_a_run_that_worked_one_trace(expor
 
 
 async def test_a_failed_run_is_exported_with_its_error(exported, db):
-    with pytest.raises(RuntimeError), job_run("failing poll") as failing:
+    # The error must leave the run's block for the run to see it: both statements belong inside.
+    with pytest.raises(RuntimeError), job_run("failing poll") as failing:  # noqa: PT012
         await db.work.find_one({})
         raise RuntimeError("the store answered nonsense")
     spans = of_trace(exported, failing.get_span_context().trace_id)

@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import os
 import struct
+from pathlib import Path
 
 import httpx
 import pytest
@@ -117,7 +118,7 @@ async def test_a_crash_takes_the_servers_worker_with_it(mongo_url, s3_endpoint, 
 def alive(pid: int) -> bool:
     """The process exists and is not a zombie waiting to be reaped."""
     try:
-        with open(f"/proc/{pid}/stat") as stat:
+        with Path(f"/proc/{pid}/stat").open() as stat:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False

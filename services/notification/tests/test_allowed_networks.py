@@ -46,5 +46,5 @@ def test_the_setting_is_a_json_list_of_networks(monkeypatch):
 
     assert Settings().webhook_private_networks_allowed == ALLOWED
     monkeypatch.setenv("WEBHOOK_PRIVATE_NETWORKS_ALLOWED", '["not a network"]')
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="webhook_private_networks_allowed"):
         Settings()

@@ -108,7 +108,7 @@ def test_retry_schedule_gives_the_delay_before_each_next_attempt():
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert next_attempt_at(schedule, 2, now) == now + timedelta(minutes=5)
     assert next_attempt_at(schedule, 3, now) is None
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot be negative"):
         delay_before_next(schedule, -1)
 
 

@@ -176,16 +176,16 @@ def test_a_broken_texts_file_is_refused_at_load() -> None:
     fallback = {"company_name": {"zh": "企业", "en": "the company"}}
     complete = {key: dict(good) for key in REQUIRED_TEXT_KEYS}
     MessageTexts({"messages": complete, "labels": labels, "fallback": fallback})
-    with pytest.raises(InvalidMessageTexts, match="uses {complainant_name}"):
+    with pytest.raises(InvalidMessageTexts, match=r"uses \{complainant_name\}"):
         MessageTexts({"messages": {**complete, "complaint.closed": {**good, "body_en": "{complainant_name}"}},
                       "labels": labels, "fallback": fallback})
-    with pytest.raises(InvalidMessageTexts, match="no text for complaint.closed"):
+    with pytest.raises(InvalidMessageTexts, match=r"no text for complaint\.closed"):
         MessageTexts({"messages": {k: v for k, v in complete.items() if k != "complaint.closed"},
                       "labels": labels, "fallback": fallback})
     with pytest.raises(InvalidMessageTexts, match="body_zh is missing"):
         MessageTexts({"messages": {**complete, "complaint.closed": {**good, "body_zh": ""}},
                       "labels": labels, "fallback": fallback})
-    with pytest.raises(InvalidMessageTexts, match="labels.outcome has no _default"):
+    with pytest.raises(InvalidMessageTexts, match=r"labels\.outcome has no _default"):
         MessageTexts({"messages": complete, "labels": {**labels, "outcome": {}}, "fallback": fallback})
 
 

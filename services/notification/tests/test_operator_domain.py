@@ -34,7 +34,7 @@ def test_a_webhook_signed_with_two_secrets_verifies_with_either():
     assert Webhook(new).verify(body.encode(), headers)["data"]["number"] == "GC-1"
     with pytest.raises(WebhookVerificationError):
         Webhook(generate_secret()).verify(body.encode(), headers)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one secret"):
         signed_headers([], "msg_rot", body, now)
 
 

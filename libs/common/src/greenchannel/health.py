@@ -30,9 +30,9 @@ def health_router(
     async def readyz() -> JSONResponse:
         named = checks()
         results = await asyncio.gather(*(_bounded(check) for check in named.values()))
-        status = dict(zip(named, ("ok" if ok else "unavailable" for ok in results)))
-        degraded = sorted(name for name, ok in zip(named, results) if not ok and name in degradable)
-        ready = all(ok or name in degradable for name, ok in zip(named, results))
+        status = dict(zip(named, ("ok" if ok else "unavailable" for ok in results), strict=True))
+        degraded = sorted(name for name, ok in zip(named, results, strict=True) if not ok and name in degradable)
+        ready = all(ok or name in degradable for name, ok in zip(named, results, strict=True))
         body: dict[str, Any] = {"status": ("degraded" if degraded else "ready") if ready else "not_ready", "checks": status}
         if degraded:
             body["degraded"] = degraded

@@ -27,7 +27,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
@@ -116,6 +116,16 @@ class Broker:
             raise
         self._connection = connection
 
+    def _connected(self) -> AbstractRobustConnection:
+        if self._connection is None:
+            raise ConnectionError("broker not connected")
+        return self._connection
+
+    def _publishing(self) -> AbstractRobustChannel:
+        if self._publish_channel is None:
+            raise ConnectionError("broker not connected")
+        return self._publish_channel
+
     @property
     def is_connected(self) -> bool:
         """Connected now. A robust connection that lost the broker is not closed: it is reconnecting,
@@ -144,9 +154,8 @@ class Broker:
         EVENTS_PUBLISHED.labels(self.settings.service_name, event.type).inc()
 
     async def declare_consumer_queues(self, routing_keys: Iterable[str]) -> aio_pika.abc.AbstractQueue:
-        assert self._connection is not None, "connect() first"
         main_name, retry_name, dlq_name = queue_names(self.settings)
-        channel = self._consume_channel = await self._connection.channel()
+        channel = self._consume_channel = await self._connected().channel()
         await channel.set_qos(prefetch_count=self.settings.consumer_prefetch)
         exchange = await channel.declare_exchange(
             self.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True
@@ -200,7 +209,8 @@ class Broker:
                 await message.nack(requeue=True)
             raise
         except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
-            retries = int((message.headers or {}).get(RETRY_COUNT_HEADER, 0))
+            # The count is an int this module wrote into the copy it republished.
+            retries = int(cast("int | str", (message.headers or {}).get(RETRY_COUNT_HEADER, 0)))
             if is_unavailable(error):
                 # The store away is no fault of the message: it waits for the store without spending its
                 # budget, so an outage longer than the retries dead-letters nothing.
@@ -224,9 +234,8 @@ class Broker:
     ) -> int:
         """Move up to ``limit`` messages out of ``service``'s dead-letter queue: each is acknowledged
         only after ``keep`` stored it, so a failure leaves it in the queue."""
-        assert self._publish_channel is not None, "connect() first"
         name = f"{self.settings.queue_prefix}.{service}.dlq"
-        channel = await self._connection.channel()
+        channel = await self._connected().channel()
         try:
             queue = await channel.declare_queue(name, passive=True)
         except aio_pika.exceptions.ChannelClosed:
@@ -247,8 +256,7 @@ class Broker:
 
     async def queue_depth(self, name: str) -> int | None:
         """Messages waiting in a queue, None if it does not exist (yet)."""
-        assert self._connection is not None, "connect() first"
-        channel = await self._connection.channel()
+        channel = await self._connected().channel()
         try:
             queue = await channel.declare_queue(name, passive=True)
             return queue.declaration_result.message_count
@@ -261,10 +269,9 @@ class Broker:
     async def send_to_queue(self, queue: str, body: bytes, *, message_id: str | None, message_type: str | None,
                             headers: dict[str, Any]) -> None:
         """Put a message straight into one consumer's queue (a replayed dead letter), confirmed."""
-        assert self._publish_channel is not None, "connect() first"
         message = aio_pika.Message(body=body, content_type="application/cloudevents+json", message_id=message_id,
                                    type=message_type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, headers=headers)
-        await self._publish_channel.default_exchange.publish(message, routing_key=queue, timeout=10)
+        await self._publishing().default_exchange.publish(message, routing_key=queue, timeout=10)
 
     def _count(self, event_type: str, outcome: str) -> None:
         EVENTS_CONSUMED.labels(self.settings.service_name, event_type[:100], outcome).inc()
@@ -277,7 +284,6 @@ class Broker:
 
     async def _republish(self, message: AbstractIncomingMessage, queue: str, extra: dict[str, Any]) -> None:
         """Copy ``message`` to ``queue`` through the default exchange, confirmed, before the original is acked."""
-        assert self._publish_channel is not None
         copy = aio_pika.Message(
             body=message.body,
             content_type=message.content_type,
@@ -286,7 +292,7 @@ class Broker:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             headers={**(message.headers or {}), "x-routing-key": message.routing_key, **extra},
         )
-        await self._publish_channel.default_exchange.publish(copy, routing_key=queue, timeout=10)
+        await self._publishing().default_exchange.publish(copy, routing_key=queue, timeout=10)
 
 
 class SubjectLocks:

@@ -80,12 +80,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         if is_unavailable(error):
             return problem_response(503, "store_unavailable", "The service's store does not answer; try again shortly.",
                                     headers={"Retry-After": "5"})
-        log.exception("store error", exc_info=error)
+        log.error("store error", exc_info=error)
         return problem_response(500, "internal_error", "The server could not complete the request.")
 
     @app.exception_handler(Exception)
     async def on_unexpected(_: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=error)
+        log.error("unhandled error", exc_info=error)
         return problem_response(500, "internal_error", "The server could not complete the request.")
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar, cast
 
@@ -97,7 +97,7 @@ class ServiceRuntime:
     async def start(
         self,
         subscriptions: Subscriptions | None = None,
-        jobs: dict[str, Callable[[], Awaitable[None]]] | None = None,
+        jobs: dict[str, Callable[[], Coroutine[Any, Any, None]]] | None = None,
         gauges: Iterable[Refresh] = (),
     ) -> None:
         """``gauges`` read the service's own figures from the store into Prometheus gauges; they run with the
@@ -168,7 +168,7 @@ class ServiceRuntime:
 
         return refresh_all
 
-    def _spawn(self, name: str, coroutine: Awaitable[None]) -> None:
+    def _spawn(self, name: str, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coroutine, name=f"{self.settings.service_name}:{name}")
         task.add_done_callback(_log_crash)
         self._tasks.append(task)

@@ -21,10 +21,11 @@ import os
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from fastapi import FastAPI
@@ -97,7 +98,7 @@ _current_run: ContextVar[_JobRun | None] = ContextVar("greenchannel_job_run", de
 
 
 @contextmanager
-def job_run(name: str) -> Iterator[Span]:
+def job_run(name: str) -> Iterator[trace.Span]:
     """One iteration of a periodic job or relay, as the root of a trace of its own named ``name``.
 
     The trace is exported only if the iteration called :func:`record_work` or failed: a poll that
@@ -235,7 +236,7 @@ def current_trace_id() -> str | None:
     return format(context.trace_id, "032x") if context.is_valid else None
 
 
-def _add_trace_ids(_, __, event_dict: dict) -> dict:
+def _add_trace_ids(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     context = trace.get_current_span().get_span_context()
     if context.is_valid:
         event_dict["trace_id"] = format(context.trace_id, "032x")
@@ -246,13 +247,17 @@ def _add_trace_ids(_, __, event_dict: dict) -> dict:
 def setup_logging(service_name: str, level: str = "INFO", json_lines: bool = True) -> None:
     """One JSON line per log event, with the service name and the current trace and span ids."""
     renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
-    shared = [
+
+    def add_service(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        return {**event_dict, "service": service_name}
+
+    shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_trace_ids,
-        lambda _, __, event_dict: {**event_dict, "service": service_name},
+        add_service,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

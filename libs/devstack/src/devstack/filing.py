@@ -61,7 +61,8 @@ class Filer:
         """Upload an evidence image before filing; its evidence id."""
         answer = await self._send(lambda: self.http.post(
             f"{intake_url}/v1/evidence", files={"file": (f"截图{index}.png", png(index), "image/png")}))
-        assert answer.status_code == 201, answer.text
+        if answer.status_code != 201:
+            raise AssertionError(answer.text)
         return answer.json()["evidence_id"]
 
     async def file(self, intake_url: str, body: dict[str, Any], key: str) -> httpx.Response:
@@ -177,7 +178,8 @@ class FilingStream:
                 filing.evidence_id = await self.filer.upload(url, index)
             evidence_ids = [filing.evidence_id] if filing.evidence_id else []
             answer = await self.filer.file(url, complaint_form(self.label, index, name, evidence_ids), filing.key)
-            assert answer.status_code == 201, (filing.key, answer.status_code, answer.text)
+            if answer.status_code != 201:
+                raise AssertionError((filing.key, answer.status_code, answer.text))
             filing.number, filing.phase = answer.json()["number"], self.phase
             async with self._answered:
                 self._answered.notify_all()

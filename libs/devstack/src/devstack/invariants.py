@@ -61,7 +61,7 @@ async def census(dbs: Mapping[str, AsyncDatabase]) -> dict[str, int]:
         collections += [(f"{service}.{name}", db[name]) for name in await db.list_collection_names()
                         if name not in BOOKKEEPING]
     counts = await asyncio.gather(*(collection.count_documents({}) for _, collection in collections))
-    return dict(zip((key for key, _ in collections), counts))
+    return dict(zip((key for key, _ in collections), counts, strict=True))
 
 
 @dataclass

@@ -174,7 +174,7 @@ class ServiceProcess:
         """The process that runs the application (the server's worker, a child of :attr:`pid`): where its
         memory and CPU time are counted."""
         try:
-            with open(f"/proc/{self.pid}/task/{self.pid}/children") as children:
+            with Path(f"/proc/{self.pid}/task/{self.pid}/children").open() as children:
                 workers = [int(pid) for pid in children.read().split()]
         except OSError:
             workers = []
@@ -262,7 +262,7 @@ def start_service(
     env = {**env, "INTERNAL_PORT": str(internal_port)}
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    with open(log_path, "ab") as log_file:
+    with log_path.open("ab") as log_file:
         process = subprocess.Popen(
             server_command(service, port=port, factory=factory),
             env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,

@@ -65,7 +65,7 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
 
 
 def start_service(name: str, port: int, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
-    log_file = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
+    log_file = (log_dir / f"{name}.log").open("ab")  # noqa: SIM115 - lives as long as the child
     return subprocess.Popen(
         server_command(name, port=port),
         env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,

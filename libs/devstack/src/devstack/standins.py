@@ -93,7 +93,7 @@ def _spawn(name: str, args: list[str], port: int, log_dir: Path, env: dict[str, 
            start_timeout: float = 30.0) -> StandIn:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    with open(log_path, "ab") as log_file:
+    with log_path.open("ab") as log_file:
         process = subprocess.Popen(
             args, stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, start_new_session=True,
             preexec_fn=parent_death_signal(),  # noqa: PLW1509 - one system call, no lock taken in the child
@@ -101,7 +101,7 @@ def _spawn(name: str, args: list[str], port: int, log_dir: Path, env: dict[str, 
     standin = StandIn(name, process, port, log_path)
     try:
         wait_for_port("127.0.0.1", port, timeout=start_timeout, process=process)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever stopped the start, the stand-in is stopped and named
         standin.stop()
         raise RuntimeError(f"{name} did not start; see {log_path}") from None
     return standin
@@ -282,7 +282,7 @@ class RabbitNode:
             return
         self._prepare()
         self.starts += 1
-        with open(self.base_dir / "log" / "server.out", "ab") as out:
+        with (self.base_dir / "log" / "server.out").open("ab") as out:
             self.process = subprocess.Popen(
                 [rabbitmq_script("rabbitmq-server")], cwd=self.base_dir, env=self.env(), stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True,

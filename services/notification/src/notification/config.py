@@ -11,12 +11,12 @@ from greenchannel.settings import AdminTokenSettings, CodeTransportSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 # Development-only key of the webhook secrets at rest; production injects WEBHOOK_SECRET_KEYS from a Secret.
-DEV_WEBHOOK_SECRET_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLXNlY3JldHM="}'
+DEV_WEBHOOK_SECRET_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLXNlY3JldHM="}'  # noqa: S105
 
 # The delay before each attempt, as in the design (0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h).
-DEFAULT_RETRY_SCHEDULE_S = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+DEFAULT_RETRY_SCHEDULE_S: list[float] = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
 # E-mail and SMS to the complainant: a shorter span, the news is stale after a day.
-DEFAULT_DISPATCH_RETRY_SCHEDULE_S = [0, 30, 300, 1800, 7200, 21600]
+DEFAULT_DISPATCH_RETRY_SCHEDULE_S: list[float] = [0, 30, 300, 1800, 7200, 21600]
 
 
 class Settings(AdminTokenSettings, CodeTransportSettings):

@@ -53,6 +53,8 @@ class EvidenceRepository:
             {"_id": number}, {"$inc": {"files": added}}, upsert=True, return_document=ReturnDocument.AFTER,
             session=session,
         )
+        if counter is None:  # an upsert answering the document after it always finds one
+            raise RuntimeError(f"the file counter of {number} is missing after its upsert")
         return counter["files"]
 
     # --- attachment ------------------------------------------------------------------------------

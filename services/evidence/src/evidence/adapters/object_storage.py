@@ -33,10 +33,10 @@ import hashlib
 import logging
 import os
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import BinaryIO
+from typing import BinaryIO, TypedDict
 from urllib.parse import urlsplit
 
 import botocore.session
@@ -48,6 +48,7 @@ from greenchannel.streams import gathered
 from minio import Minio
 from minio.commonconfig import REPLACE, CopySource
 from minio.error import S3Error
+from minio.helpers import DictType
 
 from evidence.config import Settings
 
@@ -132,22 +133,27 @@ def _metadata_headers(metadata: dict[str, str]) -> dict[str, str]:
     return {f"x-amz-meta-{name}": value for name, value in metadata.items()}
 
 
+class _Credentials(TypedDict):
+    access_key: str
+    secret_key: str
+    region: str
+
+
 class ObjectStorage:
     def __init__(self, settings: Settings) -> None:
         self.bucket = settings.s3_bucket
-        credentials = {
+        credentials: _Credentials = {
             "access_key": settings.s3_access_key.get_secret_value(),
             "secret_key": settings.s3_secret_key.get_secret_value(),
-            "secure": settings.s3_secure,
             "region": settings.s3_region,  # a known region spares the SDK a bucket-location request
         }
-        self._client = Minio(settings.s3_endpoint, http_client=_http_client(settings), **credentials)
+        self._client = Minio(
+            settings.s3_endpoint, secure=settings.s3_secure, http_client=_http_client(settings), **credentials
+        )
         # Links are signed for the name (and scheme) clients use; signing is local, these clients never connect.
         public_endpoint, public_secure = _public_endpoint(settings)
         self._signer = (
-            Minio(public_endpoint, **{**credentials, "secure": public_secure})
-            if settings.s3_public_endpoint
-            else self._client
+            Minio(public_endpoint, secure=public_secure, **credentials) if settings.s3_public_endpoint else self._client
         )
         # Presigned PUTs for clients.
         self._put_signer = _botocore_client(settings, public_endpoint, public_secure)
@@ -204,11 +210,19 @@ class ObjectStorage:
             await self.put_stream(key, _read_in_chunks(data), length, content_type=content_type, metadata=metadata)
             return
 
+        stored_metadata: DictType = {**metadata}
+
         def put() -> None:
             data.seek(0)
             # One part in flight at a time: memory stays at one part (5 MiB) per upload.
             self._client.put_object(
-                self.bucket, key, data, length, content_type=content_type, metadata=metadata, num_parallel_uploads=1
+                self.bucket,
+                key,
+                data,
+                length,
+                content_type=content_type,
+                metadata=stored_metadata,
+                num_parallel_uploads=1,
             )
 
         await asyncio.to_thread(put)
@@ -278,7 +292,7 @@ class ObjectStorage:
             raise
         return stat.size
 
-    async def read(self, key: str) -> AsyncIterator[bytes]:
+    async def read(self, key: str) -> AsyncGenerator[bytes, None]:
         """The object's bytes in chunks, read in a worker thread one chunk at a time (constant memory)."""
         response = await asyncio.to_thread(self._client.get_object, self.bucket, key)
         try:
@@ -321,7 +335,10 @@ class ObjectStorage:
 
     async def download_link(self, key: str, ttl_s: int, *, content_type: str, content_disposition: str) -> str:
         """A presigned GET valid ``ttl_s`` seconds; the answer carries the stored type and a download name."""
-        response_headers = {"response-content-type": content_type, "response-content-disposition": content_disposition}
+        response_headers: DictType = {
+            "response-content-type": content_type,
+            "response-content-disposition": content_disposition,
+        }
         return await asyncio.to_thread(
             self._signer.presigned_get_object,
             self.bucket,

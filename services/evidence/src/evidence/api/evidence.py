@@ -4,7 +4,7 @@ links, operator re-verification."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, status
 from greenchannel.problems import Problem
@@ -42,7 +42,7 @@ _UPLOAD_BODY = {
     }
 }
 
-_REFUSALS = {
+_REFUSALS: dict[int | str, dict[str, Any]] = {
     400: {"description": "The client went away before the whole file arrived (upload_interrupted); nothing was kept."},
     408: {"description": "The upload sent nothing for too long (upload_stalled); nothing was kept."},
     409: {"description": "The complaint has its maximum number of files (too_many_evidence_files)."},

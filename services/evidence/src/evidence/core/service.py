@@ -61,8 +61,8 @@ class UploadTicket:
 class Verification:
     evidence_id: str
     ok: bool
-    expected: dict
-    actual: dict | None
+    expected: dict[str, str | int]
+    actual: dict[str, str | int] | None
     verified_at: datetime
 
 
@@ -271,8 +271,8 @@ class EvidenceService:
         except Exception as error:  # noqa: BLE001 - storage away: no verdict rather than a false one
             log.error("stored object of evidence %s could not be read for verification: %s", evidence_id, error)
             raise Problem(503, "storage_unavailable", "The stored object could not be read; try again later.") from None
-        expected = {"sha256": record.sha256, "size": record.size}
-        actual = {"sha256": found[0], "size": found[1]} if found is not None else None
+        expected: dict[str, str | int] = {"sha256": record.sha256, "size": record.size}
+        actual: dict[str, str | int] | None = {"sha256": found[0], "size": found[1]} if found is not None else None
         verification = Verification(evidence_id, actual == expected, expected, actual, now_ms())
         await self.repository.record_verification(
             evidence_id, {"ok": verification.ok, "actual": actual, "verified_at": verification.verified_at}

@@ -90,8 +90,8 @@ class Cleanup:
             if upload is None:
                 return
             await self.storage.remove(upload.quarantine_key)
-            expired = upload.status == UPLOAD_EXPIRED and upload.evidence_id is not None
-            if expired and await self.evidence.get(upload.evidence_id) is None:
+            expired = upload.status == UPLOAD_EXPIRED
+            if expired and upload.evidence_id is not None and await self.evidence.get(upload.evidence_id) is None:
                 await self.storage.remove(object_key(upload.number, upload.evidence_id))
             await self.uploads.quarantine_removed(upload, now)
             report.quarantined_removed += 1

@@ -11,7 +11,7 @@ them opened; ``secret_sealed`` keeps the stored form for conditional updates.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 
 from greenchannel.sealing import KeyRingCipher
 from pymongo import ReturnDocument
@@ -20,7 +20,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 ENABLED = "enabled"
 DISABLED = "disabled"
-SECRET_FIELD = "webhook-secret"
+#: The sealing context of signing secrets (bound into every sealed value), not a secret itself.
+SECRET_FIELD = "webhook-secret"  # noqa: S105
 #: Why an endpoint was disabled when its URL is plain http outside development.
 NOT_HTTPS = "not_https"
 
@@ -37,6 +38,10 @@ class EndpointRepository:
     def _seal(self, secret: str | None) -> dict[str, str] | None:
         return self.cipher.encrypt(SECRET_FIELD, secret) if secret is not None else None
 
+    @overload
+    def _open(self, stored: dict[str, Any]) -> dict[str, Any]: ...
+    @overload
+    def _open(self, stored: dict[str, Any] | None) -> dict[str, Any] | None: ...
     def _open(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
         """The endpoint with its secrets in the clear (an endpoint stored before sealing holds them as text)."""
         if stored is None:
@@ -71,7 +76,8 @@ class EndpointRepository:
             {"_id": company_id}, update, upsert=True, return_document=ReturnDocument.BEFORE
         )
         stored = await self.get(company_id)
-        assert stored is not None
+        if stored is None:
+            raise RuntimeError(f"the endpoint of {company_id} is gone right after its upsert")
         return stored, before is None
 
     async def disable(self, company_id: str, reason: str) -> dict[str, Any] | None:

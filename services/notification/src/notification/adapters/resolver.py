@@ -79,7 +79,7 @@ class TargetGuard:
                 timeout=self.resolve_timeout_s,
             )
         except (OSError, UnicodeError, asyncio.TimeoutError) as error:
-            raise TargetUnresolvable(f"{target.host} does not resolve: {error or type(error).__name__}") from None
+            raise TargetUnresolvable(f"{target.host} does not resolve: {str(error) or type(error).__name__}") from None
         addresses: list[IPAddress] = []
         for family, *_, sockaddr in infos:
             if family not in (socket.AF_INET, socket.AF_INET6):

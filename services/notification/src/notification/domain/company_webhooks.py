@@ -37,18 +37,21 @@ def _company(data: EventData) -> str | None:
 
 
 def _reforwarded_company(data: EventData) -> str | None:
-    assert isinstance(data, ComplaintForwarded)
+    if not isinstance(data, ComplaintForwarded):
+        raise TypeError(f"{type(data).__name__} is not a forwarding")
     return data.company_id if data.round >= 2 else None
 
 
 def _previous_company(data: EventData) -> str | None:
     # The complaint is no longer theirs; the new company hears of it through its own complaint.accepted.
-    assert isinstance(data, ComplaintRedirected)
+    if not isinstance(data, ComplaintRedirected):
+        raise TypeError(f"{type(data).__name__} is not a redirection")
     return data.from_company_id
 
 
 def _response_clock_company(data: EventData) -> str | None:
-    assert isinstance(data, SlaReminder | SlaOverdue)
+    if not isinstance(data, SlaReminder | SlaOverdue):
+        raise TypeError(f"{type(data).__name__} is not an SLA reminder or overdue notice")
     return data.company_id if data.kind == "response" else None
 
 

@@ -42,13 +42,15 @@ def _event_type(data: EventData) -> str | None:
 
 
 def _forwarded(data: EventData) -> str | None:
-    assert isinstance(data, ComplaintForwarded)
+    if not isinstance(data, ComplaintForwarded):
+        raise TypeError(f"{type(data).__name__} is not a forwarding")
     return ComplaintForwarded.EVENT_TYPE if data.round < 2 else REFORWARDED_TEXT
 
 
 def _response_overdue(data: EventData) -> str | None:
     # The complainant waits for the company's response; the platform's own appeal clock is not the company's lateness.
-    assert isinstance(data, SlaOverdue)
+    if not isinstance(data, SlaOverdue):
+        raise TypeError(f"{type(data).__name__} is not an overdue notice")
     return data.EVENT_TYPE if data.kind == "response" else None
 
 

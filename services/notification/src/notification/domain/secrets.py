@@ -13,7 +13,7 @@ import binascii
 import secrets
 from datetime import datetime
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the Standard Webhooks marker before a secret, not one
 GENERATED_SECRET_BYTES = 24
 MIN_SECRET_BYTES = 24
 MAX_SECRET_BYTES = 64

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 from greenchannel.contracts import AccountCodeIssued, CloudEvent
 from greenchannel.mongo import after_commit
@@ -39,7 +40,7 @@ class AccountCodeHandler:
         else:
             status = DispatchStatus.PENDING
         pending = status is DispatchStatus.PENDING
-        dispatch = {
+        dispatch: dict[str, Any] = {
             "_id": uuid.uuid4().hex, "message_id": None, "number": None, "issue_id": data.issue_id,
             "purpose": data.purpose, "channel": channel, "status": status, "subject": None, "text": None,
             "sealed": data.sealed if pending else None, "expires_at": data.expires_at,

@@ -89,7 +89,7 @@ class LifecycleEventHandler:
             webhook_id = webhook_id_for(event.id)
         except UnusableEventId as error:
             raise ContractViolation(str(error)) from error
-        number: str = data.number  # type: ignore[attr-defined] - every consumed event names its complaint
+        number: str = data.number  # type: ignore[attr-defined]  # every consumed event names its complaint
         webhook = company_webhook(data)
         text_key = message_text_key(data)
         parked = False

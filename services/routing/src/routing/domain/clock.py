@@ -479,7 +479,8 @@ class ClockRules:
         )]
 
     def _deadline_set(self, clock: Clock, reason: Literal["started", "resumed", "reforwarded"], now: datetime) -> SlaDeadlineSet:
-        assert clock.due is not None
+        if clock.due is None:
+            raise ValueError(f"the {clock.kind} clock of {clock.number} has no deadline to announce")
         return SlaDeadlineSet(
             number=clock.number, company_id=clock.company_id, kind=clock.kind, due=clock.due, reason=reason,
             paused_working_days=clock.paused_working_days, set_at=now,

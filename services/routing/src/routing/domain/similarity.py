@@ -36,6 +36,7 @@ no cluster yet join the chosen cluster together with the new one.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ def shingles(tokens: Sequence[str]) -> set[str]:
     """Word bigrams; a text of a single word is that word."""
     if len(tokens) < 2:
         return set(tokens)
-    return {f"{first} {second}" for first, second in zip(tokens, tokens[1:])}
+    return {f"{first} {second}" for first, second in itertools.pairwise(tokens)}
 
 
 class Signature:

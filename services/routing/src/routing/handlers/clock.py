@@ -42,7 +42,7 @@ class ClockEventHandler:
 
     async def handle(self, event: CloudEvent, data: EventData) -> None:
         """Apply one of the events the clocks follow (``domain.clock.CLOCK_EVENTS``)."""
-        number: str = data.number  # type: ignore[attr-defined] - every event the clocks follow names its complaint
+        number: str = data.number  # type: ignore[attr-defined]  # every event the clocks follow names its complaint
         with tracer.start_as_current_span("apply to sla clocks") as span:
             span.set_attribute("complaint.number", number)
             span.set_attribute("event.type", event.type)

@@ -84,8 +84,9 @@ class Watchdog:
         async def work(session: AsyncClientSession) -> None:
             staged.clear()
             await self.clocks.save_checked(checked, claim, session)
-            for data in outcome.events:
-                staged.append(await self.runtime.outbox.add(data, subject=clock.number, session=session))
+            staged.extend(
+                [await self.runtime.outbox.add(data, subject=clock.number, session=session) for data in outcome.events]
+            )
 
         try:
             await in_transaction(self.runtime.mongo, work)
