@@ -1,12 +1,18 @@
-"""Submit complaints concurrently through the whole platform and measure it against its raw ceiling.
+"""Submit complaints through the whole platform and measure it against its raw ceiling.
 
 Prints one JSON document: intake throughput and latency percentiles, submit -> webhook received
-latency percentiles, MongoDB write commands and broker publishes per complaint (counted by a
-command listener and a publish counter, not estimated), and, measured in the same run with the same
-store and broker, the raw ceiling: a bare loop of the same transactional store write (case +
-outbox entry) followed by a confirmed publish, with the ratio of the two throughputs.
+latency percentiles, MongoDB write commands (in all, per service and per collection) and
+transactions and broker publishes per complaint, from filing to forwarded (counted by a command
+listener and a publish counter, not estimated), and, measured in the same run with the same store
+and broker, the raw ceiling: a bare loop of the same transactional store write (case + outbox entry)
+followed by a confirmed publish, with the ratio of the two throughputs.
+
+Two loads: a burst (every complaint at once, ``--concurrency`` in flight), where batches are as large as
+they get, and a paced one (``--rate N`` complaints per second for ``--duration`` seconds), which shows
+what a steady load costs: batches are small then, the honest case for what one complaint costs.
 
     python -m bench.submit_to_webhook [--complaints 300] [--concurrency 16]
+    python -m bench.submit_to_webhook --rate 3 --duration 60
 """
 
 from __future__ import annotations
@@ -30,11 +36,21 @@ WRITE_COMMANDS = {"insert", "update", "delete", "findAndModify"}
 
 
 class WriteCounter(monitoring.CommandListener):
+    """Counts write commands by command and by ``<database>.<collection>``, and transactions ended."""
+
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.by_collection: Counter[str] = Counter()
+
+    def clear(self) -> None:
+        self.counts.clear()
+        self.by_collection.clear()
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name in WRITE_COMMANDS or event.command_name in ("commitTransaction", "abortTransaction"):
+        if event.command_name in WRITE_COMMANDS:
+            self.counts[event.command_name] += 1
+            self.by_collection[f"{event.database_name}.{event.command[event.command_name]}"] += 1
+        elif event.command_name in ("commitTransaction", "abortTransaction"):
             self.counts[event.command_name] += 1
 
     def succeeded(self, event) -> None:  # noqa: D401 - listener interface
@@ -85,7 +101,7 @@ def complaint_form(i: int, company: str) -> dict:
     }
 
 
-async def run(complaints: int, concurrency: int, workdir: Path) -> dict:
+async def run(complaints: int, concurrency: int, rate: float | None, workdir: Path) -> dict:
     from devstack import standins
     from devstack.platform import running_platform
     from greenchannel.contracts import CloudEvent, ComplaintSubmitted
@@ -113,13 +129,16 @@ async def run(complaints: int, concurrency: int, workdir: Path) -> dict:
             listing = (await platform.routing.get("/v1/companies", params={"limit": 1})).json()
             company = (listing["items"] if isinstance(listing, dict) else listing)[0]["name"]
             await asyncio.sleep(1.0)  # consumers bound
-            writes.counts.clear()
+            writes.clear()
             publishes.count = 0
             submitted_at: dict[str, float] = {}
             latencies: list[float] = []
             semaphore = asyncio.Semaphore(concurrency)
 
             async def submit(i: int) -> None:
+                if rate is not None:
+                    # Paced: the i-th filing starts at i / rate seconds, whatever the others are doing.
+                    await asyncio.sleep(max(0.0, began + i / rate - time.monotonic()))
                 async with semaphore:
                     started = time.monotonic()
                     response = await platform.intake.post("/v1/complaints", json=complaint_form(i, company))
@@ -148,6 +167,12 @@ async def run(complaints: int, concurrency: int, workdir: Path) -> dict:
                 first_delivery.setdefault(delivery.body["data"]["number"], delivery.received_at)
             to_webhook = [first_delivery[n] - t for n, t in submitted_at.items() if n in first_delivery]
             platform_writes, platform_commits, platform_publishes = writes.writes(), writes.counts["commitTransaction"], publishes.count
+            platform_aborts = writes.counts["abortTransaction"]
+            db_prefix = f"bench{run_id}_"
+            per_collection = {name.removeprefix(db_prefix): count for name, count in writes.by_collection.most_common()}
+            per_service: Counter[str] = Counter()
+            for name, count in per_collection.items():
+                per_service[name.split(".", 1)[0]] += count
 
         # The raw ceiling: the same transactional write and a confirmed publish, nothing else.
         settings = ServiceSettings(service_name="bench-raw", mongo_url=mongo_url, **broker)
@@ -184,16 +209,21 @@ async def run(complaints: int, concurrency: int, workdir: Path) -> dict:
 
     intake_rate = complaints / intake_elapsed
     raw_rate = complaints / raw_elapsed
+    each = lambda count: round(count / complaints, 2)  # noqa: E731
     return {
         "benchmark": "submit_to_webhook",
+        "load": {"paced_per_s": rate, "duration_s": round(complaints / rate, 1)} if rate else {"burst": True},
         "complaints": complaints,
         "concurrency": concurrency,
         "intake": {"throughput_per_s": round(intake_rate, 1), "latency": percentiles(latencies)},
         "submit_to_webhook": {"delivered": len(to_webhook), "throughput_per_s": round(len(to_webhook) / end_to_end_elapsed, 1),
                               "latency": percentiles(to_webhook)},
-        "per_complaint": {"mongo_write_commands": round(platform_writes / complaints, 2),
-                          "mongo_transactions_committed": round(platform_commits / complaints, 2),
-                          "broker_publishes": round(platform_publishes / complaints, 2)},
+        "per_complaint": {"mongo_write_commands": each(platform_writes),
+                          "mongo_transactions_committed": each(platform_commits),
+                          "mongo_transactions_aborted": each(platform_aborts),
+                          "broker_publishes": each(platform_publishes),
+                          "write_commands_per_service": {name: each(count) for name, count in per_service.most_common()},
+                          "write_commands_per_collection": {name: each(count) for name, count in per_collection.items()}},
         "raw_ceiling": {"what": "one transaction (case + outbox insert) then one confirmed publish",
                         "throughput_per_s": round(raw_rate, 1)},
         "ratio_intake_to_raw": round(intake_rate / raw_rate, 3),
@@ -216,10 +246,13 @@ async def cleanup_broker(amqp_url: str, broker: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Submit -> webhook benchmark")
-    parser.add_argument("--complaints", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--complaints", type=int, default=300, help="burst: how many complaints at once")
+    parser.add_argument("--concurrency", type=int, default=16, help="filings in flight at most")
+    parser.add_argument("--rate", type=float, help="paced: complaints per second (instead of a burst)")
+    parser.add_argument("--duration", type=float, default=60, help="paced: seconds of filing")
     args = parser.parse_args()
-    return run_and_print(lambda workdir: run(args.complaints, args.concurrency, workdir), "bench-")
+    complaints = round(args.rate * args.duration) if args.rate else args.complaints
+    return run_and_print(lambda workdir: run(complaints, args.concurrency, args.rate, workdir), "bench-")
 
 
 if __name__ == "__main__":
