@@ -171,7 +171,7 @@ async def test_an_operator_reverifies_a_stored_object_against_its_receipt(client
 
 
 async def test_clean_ups_on_two_replicas_never_remove_the_same_file_twice(client, app, settings, storage, db, samples):
-    from evidence.cleanup import Cleanup
+    from evidence.jobs.cleanup import Cleanup
 
     for i in range(8):
         assert (await upload(client, samples["txt"][0] + bytes([65 + i]), "text/plain")).status_code == 201

@@ -21,11 +21,11 @@ from evidence.adapters.upload_repository import UploadRepository
 from evidence.api.evidence import operator_router as evidence_operator_router
 from evidence.api.evidence import router as evidence_router
 from evidence.api.uploads import router as uploads_router
-from evidence.cleanup import Cleanup
 from evidence.config import Settings
+from evidence.core.ingestion import Ingestion
+from evidence.core.service import EvidenceService
 from evidence.handlers.submissions import SubmissionHandlers
-from evidence.ingestion import Ingestion
-from evidence.service import EvidenceService
+from evidence.jobs.cleanup import Cleanup
 
 
 def subscriptions(handlers: SubmissionHandlers) -> Subscriptions:

@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from greenchannel.app import make_app
-from greenchannel.contracts import AccessGuessingDetected
-from greenchannel.contracts import AccountCodeIssued
+from greenchannel.contracts import AccessGuessingDetected, AccountCodeIssued
 from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
@@ -22,6 +21,7 @@ from notification.adapters.dispatches import DispatchRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.mailer import SmtpMailer, SmtpSettings
 from notification.adapters.messages import CompanyNames, MessageRepository
+from notification.adapters.metrics import refresh_delivery_metrics
 from notification.adapters.resolver import TargetGuard
 from notification.adapters.sender import WebhookSender, make_http_client
 from notification.adapters.sms import SmsLogProvider
@@ -30,14 +30,13 @@ from notification.api import deliveries as deliveries_api
 from notification.api import endpoints as endpoints_api
 from notification.api import messages as messages_api
 from notification.config import Settings
-from notification.dead_letter_watch import DeadLetterWatch
-from notification.dispatcher import DispatchWorker
 from notification.domain.messages import packaged_texts
 from notification.handlers.access import GuessingAlertHandler
 from notification.handlers.accounts import AccountCodeHandler
 from notification.handlers.lifecycle import CONSUMED_EVENT_TYPES, LifecycleEventHandler
-from notification.metrics import refresh_delivery_metrics
-from notification.worker import DeliveryWorker
+from notification.jobs.dead_letter_watch import DeadLetterWatch
+from notification.jobs.dispatcher import DispatchWorker
+from notification.jobs.worker import DeliveryWorker
 
 
 def _mailer(settings: Settings) -> SmtpMailer | None:

@@ -44,8 +44,8 @@ from routing.domain.clock import ClockRules
 from routing.domain.similarity import SimilarityRules
 from routing.handlers.clock import ClockEventHandler
 from routing.handlers.screening import ScreeningHandler
-from routing.housekeeping import BandPruning
-from routing.watchdog import Watchdog
+from routing.jobs.housekeeping import BandPruning
+from routing.jobs.watchdog import Watchdog
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

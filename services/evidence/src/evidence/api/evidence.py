@@ -20,10 +20,10 @@ from evidence.api.schemas import (
     EvidenceReceipt,
     VerificationResult,
 )
+from evidence.core.ingestion import Refusal
 from evidence.domain.filenames import decode_header_filename
 from evidence.domain.media_types import ACCEPTED, ALIASES, Kind
 from evidence.domain.records import EVIDENCE_ID_PATTERN
-from evidence.ingestion import Refusal
 
 # Everything here is intake's (the internal token), even the limits, which hold nothing private: the public
 # reads them through intake (``GET /v1/evidence/limits``), so opening them here would only widen what an

@@ -12,7 +12,7 @@ from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.messages import MessageRepository
 from notification.adapters.resolver import TargetGuard
-from notification.worker import DeliveryWorker
+from notification.jobs.worker import DeliveryWorker
 
 # Operator endpoints take ``Bearer <OPERATOR_TOKEN>`` (or the admin's); those for the other services
 # (intake, the gateway) ``Bearer <INTERNAL_TOKEN>``. Setting a company's webhook endpoint and rotating

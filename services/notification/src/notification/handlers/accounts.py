@@ -2,7 +2,7 @@
 
 The dispatch is written in the inbox's transaction, so a redelivered event sends nothing twice; it
 keeps the event's sealed notice, never the address or the code in clear, and the dispatch job
-opens it only to send it (:mod:`notification.dispatcher`). A code that expired before its event
+opens it only to send it (:mod:`notification.jobs.dispatcher`). A code that expired before its event
 arrived is recorded as ``expired`` and not sent.
 """
 

@@ -14,7 +14,7 @@ from routing.adapters.decisions import DecisionRepository
 from routing.adapters.similarity import SimilarityRepository
 from routing.config import Settings
 from routing.domain.categories import Category
-from routing.watchdog import Watchdog
+from routing.jobs.watchdog import Watchdog
 
 # Operator-only endpoints (directory changes, clusters, the watchdog) take ``Authorization: Bearer <OPERATOR_TOKEN>``.
 require_operator = require_bearer(settings_token("operator_token"), "operator's")

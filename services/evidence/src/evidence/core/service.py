@@ -1,6 +1,6 @@
 """The evidence use cases: direct and presigned uploads, receipts, download links, operator re-verification.
 
-A direct upload streams through :class:`~evidence.ingestion.Ingestion` as it arrives. A presigned
+A direct upload streams through :class:`~evidence.core.ingestion.Ingestion` as it arrives. A presigned
 upload is checked up front against what the client declares (size within its kind's limit, type
 on the allow-list), then PUT by the client into ``quarantine/<upload_id>`` with a URL signed for
 exactly the declared size (storage refuses any other length); completing it checks
@@ -25,6 +25,7 @@ from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
 from evidence.adapters.upload_repository import UploadRepository
 from evidence.config import Settings
+from evidence.core.ingestion import Arrival, Ingestion, Refusal, now_ms
 from evidence.domain.filenames import content_disposition, sanitize_filename
 from evidence.domain.media_types import ACCEPTED, Kind, declared_type
 from evidence.domain.records import EvidenceRecord
@@ -43,7 +44,6 @@ from evidence.domain.uploads import (
     UploadRecord,
     quarantine_key,
 )
-from evidence.ingestion import Arrival, Ingestion, Refusal, now_ms
 
 log = structlog.get_logger(__name__)
 

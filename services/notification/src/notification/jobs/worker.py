@@ -21,7 +21,7 @@ with its own ``webhook.delivered`` or ``webhook.failed``.
 Operators are alerted (``operator_alerts``) in the same transaction as the outcome: an endpoint
 disabled by 410, a company whose attempts failed ``alert_failure_threshold`` times in a row (one
 alert per streak, a success ends it), a delivery whose schedule ran out. Each attempt is counted
-in the Prometheus metrics (:mod:`notification.metrics`) once its outcome is stored.
+in the Prometheus metrics (:mod:`notification.adapters.metrics`) once its outcome is stored.
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from notification import metrics
+from notification.adapters import metrics
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository, LeaseLost
 from notification.adapters.endpoints import EndpointRepository
+from notification.adapters.metrics import Outcome
 from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetNotHttps, TargetUnresolvable
 from notification.adapters.sender import SendResult, WebhookSender
 from notification.domain.alerts import (
@@ -54,8 +55,7 @@ from notification.domain.deliveries import GONE, DeliveryStatus, attempt_record,
 from notification.domain.schedule import next_attempt_at
 from notification.domain.secrets import signing_secrets
 from notification.domain.targets import InvalidWebhookUrl, parse_target
-from notification.metrics import Outcome
-from notification.workloop import ClaimLoop
+from notification.jobs.workloop import ClaimLoop
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)

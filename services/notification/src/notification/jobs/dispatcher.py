@@ -32,7 +32,7 @@ from notification.adapters.sms import SmsNotSent, SmsProvider
 from notification.domain.account_codes import code_message
 from notification.domain.dispatches import Channel, DispatchStatus
 from notification.domain.schedule import next_attempt_at
-from notification.workloop import ClaimLoop
+from notification.jobs.workloop import ClaimLoop
 
 log = logging.getLogger(__name__)
 

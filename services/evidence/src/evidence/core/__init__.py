@@ -1,0 +1,1 @@
+"""The evidence use cases: uploads (direct and presigned), receipts, download links, re-verification."""

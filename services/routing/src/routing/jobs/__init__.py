@@ -1,0 +1,1 @@
+"""Background work: the SLA watchdog and the pruning of old similarity band keys."""
