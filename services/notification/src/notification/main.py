@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime=runtime, endpoints=endpoints, deliveries=deliveries, messages=messages,
             company_names=CompanyNames(runtime.db), dispatches=dispatches, alerts=alerts, texts=texts,
             email_enabled=mailer is not None, wake_delivery_worker=worker.wake, wake_dispatch_worker=dispatcher.wake,
+            delivery_handover=worker.handover, dispatch_handover=dispatcher.handover,
         )
         subscriptions = Subscriptions()
         for event_type in CONSUMED_EVENT_TYPES:

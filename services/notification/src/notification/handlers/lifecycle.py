@@ -4,7 +4,9 @@ webhook (:mod:`notification.domain.company_webhooks`), the complainant's inbox m
 ``case_overdue`` alert when a company missed its response deadline.
 
 Everything one event causes is written in one transaction with its inbox entry, so a redelivered
-event makes nothing twice and a failure leaves nothing half-written. The webhook id comes from
+event makes nothing twice and a failure leaves nothing half-written. A delivery or dispatch due at once
+is written leased to this process's worker (when one runs here) and handed to it after the commit, so
+its first attempt needs no claim. The webhook id comes from
 the event id, so even a second write would collide on ``_id``. The company receives the event's
 data exactly as its contract defines it (masked contact data, evidence by reference).
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 from greenchannel.contracts import EVENT_MODELS, CloudEvent, ComplaintAccepted, EventData, SlaOverdue
 from greenchannel.messaging import ContractViolation
+from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import propagate
 from pydantic import ValidationError
@@ -33,6 +36,7 @@ from notification.domain.alerts import case_overdue
 from notification.domain.company_webhooks import COMPANY_WEBHOOKS, CompanyWebhook, company_webhook
 from notification.domain.deliveries import DeliveryStatus, UnusableEventId, webhook_id_for, webhook_payload
 from notification.domain.dispatches import Channel, DispatchStatus, email_subject, email_text, sms_text
+from notification.jobs.workloop import ClaimLoop
 from notification.domain.messages import (
     COMPLAINANT_MESSAGES,
     SMS_KINDS,
@@ -69,6 +73,8 @@ class LifecycleEventHandler:
         email_enabled: bool,
         wake_delivery_worker: Callable[[], None],
         wake_dispatch_worker: Callable[[], None],
+        delivery_handover: ClaimLoop | None = None,
+        dispatch_handover: ClaimLoop | None = None,
     ) -> None:
         self.runtime = runtime
         self.endpoints = endpoints
@@ -81,6 +87,8 @@ class LifecycleEventHandler:
         self.email_enabled = email_enabled
         self.wake_delivery_worker = wake_delivery_worker
         self.wake_dispatch_worker = wake_dispatch_worker
+        self.delivery_handover = delivery_handover
+        self.dispatch_handover = dispatch_handover
 
     async def __call__(self, event: CloudEvent) -> None:
         model = EVENT_MODELS.get(event.type)
@@ -94,15 +102,15 @@ class LifecycleEventHandler:
         number: str = data.number  # type: ignore[attr-defined] - every consumed event names its complaint
         webhook = company_webhook(data)
         text_key = message_text_key(data)
-        parked = False
+        parked = handed = False
         dispatched = False
 
         async def apply(session: AsyncClientSession) -> None:
-            nonlocal parked, dispatched
+            nonlocal parked, handed, dispatched
             if isinstance(data, ComplaintAccepted):
                 await self.company_names.remember(number, data.company_id, data.company_name, session)
             if webhook is not None:
-                parked = await self._record_delivery(event, data, webhook, webhook_id, session)
+                parked, handed = await self._record_delivery(event, data, webhook, webhook_id, session)
             if text_key is not None:
                 company_name = await self.company_names.name_of(number, getattr(data, "company_id", None), session)
                 message = self.texts.render(text_key, facts_of(data, company_name))
@@ -117,20 +125,21 @@ class LifecycleEventHandler:
             return
         if dispatched:
             self.wake_dispatch_worker()
-        if webhook is not None:
+        if webhook is not None and not handed:
             await self._after_delivery_recorded(webhook, webhook_id, parked)
 
     async def _record_delivery(
         self, event: CloudEvent, data: EventData, webhook: CompanyWebhook, webhook_id: str,
         session: AsyncClientSession,
-    ) -> bool:
-        """Write the delivery record; ``True`` when it waits for the company to register an endpoint."""
+    ) -> tuple[bool, bool]:
+        """Write the delivery record; whether it waits for the company to register an endpoint, and whether it
+        goes to this process's worker without a claim."""
         endpoint = await self.endpoints.get_enabled(webhook.company_id, session=session)
         now = datetime.now(timezone.utc)
         trace_headers: dict[str, str] = {}
         propagate.inject(trace_headers)
-        await self.deliveries.insert(
-            {
+        lease = self.delivery_handover.reserve() if self.delivery_handover and endpoint is not None else None
+        record = {
                 "_id": webhook_id,
                 "event_id": event.id,
                 "company_id": webhook.company_id,
@@ -146,10 +155,14 @@ class LifecycleEventHandler:
                 "trace_headers": trace_headers,
                 "created_at": now,
                 "updated_at": now,
-            },
-            session,
-        )
-        return endpoint is None
+                **(lease or {}),
+        }
+        await self.deliveries.insert(record, session)
+        if lease is not None:
+            handover = self.delivery_handover
+            assert handover is not None
+            after_commit(session, lambda: handover.take(record))
+        return endpoint is None, lease is not None
 
     async def _after_delivery_recorded(self, webhook: CompanyWebhook, webhook_id: str, parked: bool) -> None:
         if parked:
@@ -181,13 +194,19 @@ class LifecycleEventHandler:
         )]
         if event.type in SMS_KINDS:
             channels.append((Channel.SMS, {"status": DispatchStatus.PENDING, "subject": None, "text": sms_text(message)}))
+        handover = self.dispatch_handover
+        handed = False
         for channel, fields in channels:
             pending = fields["status"] == DispatchStatus.PENDING
-            await self.dispatches.insert(
-                {"_id": uuid.uuid4().hex, "message_id": message_id, "number": number, "channel": channel, **fields,
-                 "attempts": [], "next_attempt_at": now if pending else None, "lease_until": EPOCH, "claim": None,
-                 "last_error": None, "provider_ref": None, "created_at": now, "updated_at": now,
-                 "finished_at": None if pending else now},
-                session,
-            )
-        return any(fields["status"] == DispatchStatus.PENDING for _, fields in channels)
+            lease = handover.reserve() if handover is not None and pending else None
+            dispatch = {"_id": uuid.uuid4().hex, "message_id": message_id, "number": number, "channel": channel,
+                        **fields, "attempts": [], "next_attempt_at": now if pending else None, "lease_until": EPOCH,
+                        "claim": None, "last_error": None, "provider_ref": None, "created_at": now,
+                        "updated_at": now, "finished_at": None if pending else now, **(lease or {})}
+            await self.dispatches.insert(dispatch, session)
+            if lease is not None:
+                assert handover is not None
+                after_commit(session, lambda dispatch=dispatch: handover.take(dispatch))
+                handed = True
+        # A dispatch handed over needs no claim: the worker is woken by the hand-over itself.
+        return not handed and any(fields["status"] == DispatchStatus.PENDING for _, fields in channels)
