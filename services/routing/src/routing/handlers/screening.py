@@ -10,7 +10,9 @@ rejected as a duplicate; otherwise its signature is stored and, when it resemble
 complainants' complaints, it joins their cluster, with one ``cluster.joined`` per member that
 joins, through the outbox with the decision. The signature is computed before the transaction;
 everything read from the store is read inside it, so a transaction retried after a write conflict
-decides again on what the other one wrote.
+decides again on what the other one wrote. Within one process, the comparisons for one company also wait
+for each other before their transactions start: concurrent ones would only conflict on the company's turn,
+abort and retry, and under load such retries multiplied the store's writes many times over.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from greenchannel.contracts import CloudEvent, ClusterJoined, ComplaintSubmitted
-from greenchannel.messaging import ContractViolation
+from greenchannel.messaging import ContractViolation, SubjectLocks
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
 from pydantic import ValidationError
@@ -67,6 +69,7 @@ class ScreeningHandler:
         self.similar = similar
         self.similarity_rules = similarity_rules
         self.segment = segment
+        self._company_turns = SubjectLocks()
 
     async def handle(self, event: CloudEvent) -> None:
         await self.screen(event)
@@ -118,7 +121,9 @@ class ScreeningHandler:
                 outcome.append(final)
                 published.append(True)
 
-            applied = await self.runtime.inbox.handle_once(event, work)
+            # Only a comparison takes the company's turn in the store; waiting for it here costs nothing else.
+            async with self._company_turns.hold(record.company_id if record is not None else None):
+                applied = await self.runtime.inbox.handle_once(event, work)
             if applied and published:
                 decision = outcome[0]
                 self.runtime.relay.wake()
