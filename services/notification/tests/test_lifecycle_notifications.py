@@ -131,10 +131,10 @@ class Platform:
 
     async def applied(self, *events: CloudEvent) -> None:
         """Wait until the service has applied every event (its inbox holds their ids)."""
-        inbox = self.app.state.runtime.inbox
+        lifecycle = self.app.state.lifecycle
 
         async def all_seen() -> bool:
-            return all([await inbox.seen(event.id) for event in events])
+            return all([await lifecycle.applied(event) for event in events])
 
         await wait_for(all_seen, message="events were not applied")
 

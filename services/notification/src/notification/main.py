@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             wake_dispatch_worker=dispatcher.wake))
         subscriptions.on(AccessGuessingDetected.EVENT_TYPE, GuessingAlertHandler(runtime, alerts))
         app.state.runtime = runtime
+        app.state.lifecycle = handler
         app.state.endpoints = endpoints
         app.state.deliveries = deliveries
         app.state.messages = messages

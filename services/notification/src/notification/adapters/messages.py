@@ -24,6 +24,9 @@ class MessageRepository:
     async def insert(self, message: dict[str, Any], session: AsyncClientSession) -> None:
         await self.collection.insert_one(message, session=session)
 
+    async def exists(self, message_id: str) -> bool:
+        return await self.collection.find_one({"_id": message_id}, projection={"_id": 1}) is not None
+
     async def page(
         self, numbers: list[str], limit: int, after: tuple[datetime, str] | None = None
     ) -> list[dict[str, Any]]:

@@ -3,8 +3,11 @@ webhook (:mod:`notification.domain.company_webhooks`), the complainant's inbox m
 (:mod:`notification.domain.messages`) and the e-mail and SMS that carry it, and the operators'
 ``case_overdue`` alert when a company missed its response deadline.
 
-Everything one event causes is written in one transaction with its inbox entry, so a redelivered
-event makes nothing twice and a failure leaves nothing half-written. A delivery or dispatch due at once
+Everything one event causes is written in one transaction, so a failure leaves nothing half-written. A
+webhook or a message is keyed by the event (the webhook id, the message's and its dispatches' ids are
+derived from the event id), so a redelivered event fails on those keys and makes nothing twice, with no
+inbox record of its own (``Inbox.handle_keyed``); an event that makes neither (an operators' alert only)
+goes through the inbox. A delivery or dispatch due at once
 is written leased to this process's worker (when one runs here) and handed to it after the commit, so
 its first attempt needs no claim. The webhook id comes from
 the event id, so even a second write would collide on ``_id``. The company receives the event's
@@ -36,7 +39,6 @@ from notification.domain.alerts import case_overdue
 from notification.domain.company_webhooks import COMPANY_WEBHOOKS, CompanyWebhook, company_webhook
 from notification.domain.deliveries import DeliveryStatus, UnusableEventId, webhook_id_for, webhook_payload
 from notification.domain.dispatches import Channel, DispatchStatus, email_subject, email_text, sms_text
-from notification.jobs.workloop import ClaimLoop
 from notification.domain.messages import (
     COMPLAINANT_MESSAGES,
     SMS_KINDS,
@@ -45,11 +47,18 @@ from notification.domain.messages import (
     facts_of,
     message_text_key,
 )
+from notification.jobs.workloop import ClaimLoop
 
 log = logging.getLogger(__name__)
 
 # The routing keys this handler is subscribed to: every event that makes a webhook or a message.
 CONSUMED_EVENT_TYPES = tuple(sorted(set(COMPANY_WEBHOOKS) | set(COMPLAINANT_MESSAGES)))
+
+
+def keyed_id(event_id: str, *parts: str) -> str:
+    """The id of a document one event makes (its message, a dispatch per channel): the same for every copy of
+    the event, so a second copy fails on it. Shaped like the random ids of documents made before."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, ":".join(("greenchannel-event", event_id, *parts))).hex
 
 
 def _now_ms() -> datetime:
@@ -120,13 +129,34 @@ class LifecycleEventHandler:
                     case_overdue(number, data.company_id, data.due, datetime.now(timezone.utc)), session
                 )
 
-        if not await self.runtime.inbox.handle_once(event, apply):
+        if webhook is not None or text_key is not None:
+            applied = await self.runtime.inbox.handle_keyed(
+                event, apply, lambda: self._applied(webhook_id if webhook is not None else None, event.id))
+        else:
+            applied = await self.runtime.inbox.handle_once(event, apply)
+        if not applied:
             log.info("%s %s for %s was already applied", event.type, event.id, number)
             return
         if dispatched:
             self.wake_dispatch_worker()
         if webhook is not None and not handed:
             await self._after_delivery_recorded(webhook, webhook_id, parked)
+
+    async def applied(self, event: CloudEvent) -> bool:
+        """Whether ``event`` was applied: recorded in the inbox, or the documents keyed by it exist."""
+        if await self.runtime.inbox.seen(event.id):
+            return True
+        try:
+            webhook_id = webhook_id_for(event.id)
+        except UnusableEventId:
+            return False
+        return await self._applied(webhook_id, event.id) or await self._applied(None, event.id)
+
+    async def _applied(self, webhook_id: str | None, event_id: str) -> bool:
+        """Whether the documents keyed by the event exist: it was applied before."""
+        if webhook_id is not None:
+            return await self.deliveries.get(webhook_id) is not None
+        return await self.messages.exists(keyed_id(event_id))
 
     async def _record_delivery(
         self, event: CloudEvent, data: EventData, webhook: CompanyWebhook, webhook_id: str,
@@ -180,7 +210,7 @@ class LifecycleEventHandler:
     ) -> bool:
         """Write the inbox message and its dispatches; ``True`` when one of them is due for sending."""
         now = _now_ms()
-        message_id = uuid.uuid4().hex
+        message_id = keyed_id(event.id)
         await self.messages.insert(
             {"_id": message_id, "number": number, "kind": event.type, "title_zh": message.title_zh,
              "title_en": message.title_en, "body_zh": message.body_zh, "body_en": message.body_en,
@@ -199,7 +229,7 @@ class LifecycleEventHandler:
         for channel, fields in channels:
             pending = fields["status"] == DispatchStatus.PENDING
             lease = handover.reserve() if handover is not None and pending else None
-            dispatch = {"_id": uuid.uuid4().hex, "message_id": message_id, "number": number, "channel": channel,
+            dispatch = {"_id": keyed_id(event.id, channel), "message_id": message_id, "number": number, "channel": channel,
                         **fields, "attempts": [], "next_attempt_at": now if pending else None, "lease_until": EPOCH,
                         "claim": None, "last_error": None, "provider_ref": None, "created_at": now,
                         "updated_at": now, "finished_at": None if pending else now, **(lease or {})}
