@@ -370,6 +370,31 @@ async def test_a_response_reaches_the_inbox_the_mailbox_and_the_sms_log(platform
     assert missing.status_code == 404
 
 
+async def test_copies_of_one_event_handled_at_once_make_one_webhook_one_message_and_one_dispatch_per_channel(
+        platform):
+    """No inbox record guards these events: the documents keyed by the event do, also against copies that race."""
+    number = unique("GC")
+    async with contextlib.AsyncExitStack() as stack:
+        company, _ = await platform.company_with_receiver(stack)
+        platform.directory.contacts[number] = {"email": EMAIL, "phone": PHONE}
+        lifecycle = platform.app.state.lifecycle
+        first = CloudEvent.wrap(accepted(number, company), source="/services/test", subject=number)
+        responded = CloudEvent.wrap(ComplaintResponded(
+            number=number, company_id=company, response_type="explained", text="已说明", timely=True,
+            responded_at=now()), source="/services/test", subject=number)
+        for event in (first, responded):
+            await asyncio.gather(*(lifecycle(event) for _ in range(5)))
+            assert await lifecycle.applied(event)
+        await platform.dispatch_in(number, "sms", "sent")
+        messages = (await platform.client.get("/v1/messages", params={"number": number}, headers=INTERNAL)).json()
+        assert [item["kind"] for item in messages["items"]] == ["complaint.responded", "complaint.accepted"]
+        dispatches = await platform.app.state.dispatches.of_number(number)
+        assert sorted(d["channel"] for d in dispatches) == ["email", "email", "sms"]
+        deliveries = await platform.client.get("/v1/deliveries", params={"number": number}, headers=OPERATOR)
+        assert [item["event_type"] for item in deliveries.json()["items"]] == ["complaint.forwarded"]
+        assert await platform.app.state.runtime.db.inbox.count_documents({"subject": number}) == 0
+
+
 async def test_messages_page_newest_first_across_several_numbers(platform):
     numbers = [unique("GC"), unique("GC")]
     events = []
