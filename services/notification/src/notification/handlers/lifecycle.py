@@ -116,14 +116,15 @@ class LifecycleEventHandler:
 
         async def apply(session: AsyncClientSession) -> None:
             nonlocal parked, handed, dispatched
-            if isinstance(data, ComplaintAccepted):
-                await self.company_names.remember(number, data.company_id, data.company_name, session)
             if webhook is not None:
                 parked, handed = await self._record_delivery(event, data, webhook, webhook_id, session)
             if text_key is not None:
-                company_name = await self.company_names.name_of(number, getattr(data, "company_id", None), session)
+                # complaint.accepted names the company; its message keeps the name for the later ones.
+                company = (data.company_id, data.company_name) if isinstance(data, ComplaintAccepted) else None
+                company_name = company[1] if company else await self.company_names.name_of(
+                    number, getattr(data, "company_id", None), session)
                 message = self.texts.render(text_key, facts_of(data, company_name))
-                dispatched = await self._record_message(event, number, message, session)
+                dispatched = await self._record_message(event, number, message, session, company)
             if isinstance(data, SlaOverdue) and data.kind == "response":
                 await self.alerts.raise_alert(
                     case_overdue(number, data.company_id, data.due, datetime.now(timezone.utc)), session
@@ -206,15 +207,18 @@ class LifecycleEventHandler:
         self.wake_delivery_worker()
 
     async def _record_message(
-        self, event: CloudEvent, number: str, message: RenderedMessage, session: AsyncClientSession
+        self, event: CloudEvent, number: str, message: RenderedMessage, session: AsyncClientSession,
+        company: tuple[str, str] | None = None,
     ) -> bool:
-        """Write the inbox message and its dispatches; ``True`` when one of them is due for sending."""
+        """Write the inbox message (with the company it names, for complaint.accepted) and its dispatches;
+        ``True`` when one of them is due for sending."""
         now = _now_ms()
         message_id = keyed_id(event.id)
+        named = {"company_id": company[0], "company_name": company[1]} if company else {}
         await self.messages.insert(
             {"_id": message_id, "number": number, "kind": event.type, "title_zh": message.title_zh,
              "title_en": message.title_en, "body_zh": message.body_zh, "body_en": message.body_en,
-             "event_id": event.id, "created_at": now, "read_at": None},
+             "event_id": event.id, "created_at": now, "read_at": None, **named},
             session,
         )
         channels: list[tuple[Channel, dict[str, Any]]] = [(
