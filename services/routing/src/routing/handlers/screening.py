@@ -1,8 +1,9 @@
 """Screens ``complaint.submitted``: resolves the company, decides, stores the decision and publishes ``complaint.screened``.
 
-The decision and its event are written in one transaction together with the inbox entry, so a
-redelivered event changes nothing. The complaint number is the decision's key: the same complaint
-submitted again under another event id gets the stored decision back and publishes nothing new.
+The decision and its event are written in one transaction. The complaint number is the decision's key:
+the same complaint submitted again (the same event redelivered, or under another event id) gets the stored
+decision back and publishes nothing new, and two copies at once race on that key, so no inbox record is
+written (``Inbox.handle_keyed``).
 
 For a complaint addressed to a known company the same transaction compares its text with earlier
 ones (``domain/similarity.py``): a near repeat of the complainant's own earlier complaint is
@@ -123,7 +124,9 @@ class ScreeningHandler:
 
             # Only a comparison takes the company's turn in the store; waiting for it here costs nothing else.
             async with self._company_turns.hold(record.company_id if record is not None else None):
-                applied = await self.runtime.inbox.handle_once(event, work)
+                # The decision is keyed by the complaint number: a repeat fails on it, no inbox record needed.
+                applied = await self.runtime.inbox.handle_keyed(
+                    event, work, lambda: self._decided(submitted.number))
             if applied and published:
                 decision = outcome[0]
                 self.runtime.relay.wake()
@@ -137,6 +140,9 @@ class ScreeningHandler:
             log.info("complaint %s was screened before: keeping its decision (%s)", submitted.number, stored.decision)
             span.set_attribute("routing.decision", stored.decision)
             return stored
+
+    async def _decided(self, number: str) -> bool:
+        return await self.decisions.get(number) is not None
 
     async def _compare(
         self, accepted: Decision, record: SignatureRecord, session: AsyncClientSession
