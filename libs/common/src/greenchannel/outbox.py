@@ -51,7 +51,7 @@ SENT_RETENTION_S = 7 * 24 * 3600
 RELAY_BATCH = 100
 #: How long a published entry may wait for its batched mark: far below any lease, so no other relay
 #: takes an entry whose mark is merely late.
-MARK_DELAY_S = 1.0
+MARK_DELAY_S = 2.0
 
 
 class Outbox:

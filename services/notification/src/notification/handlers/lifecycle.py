@@ -3,11 +3,14 @@ webhook (:mod:`notification.domain.company_webhooks`), the complainant's inbox m
 (:mod:`notification.domain.messages`) and the e-mail and SMS that carry it, and the operators'
 ``case_overdue`` alert when a company missed its response deadline.
 
-Everything one event causes is written in one transaction, so a failure leaves nothing half-written. A
-webhook or a message is keyed by the event (the webhook id, the message's and its dispatches' ids are
-derived from the event id), so a redelivered event fails on those keys and makes nothing twice, with no
-inbox record of its own (``Inbox.handle_keyed``); an event that makes neither (an operators' alert only)
-goes through the inbox. A delivery or dispatch due at once
+A webhook or a message is keyed by the event (the webhook id, the message's and its dispatches' ids are
+derived from the event id), so a copy of the event finds them written and makes nothing twice, with no
+inbox record of its own. When these keyed documents are all the event makes, each is written on its own,
+without a transaction: a copy of the event (a redelivery after a failure half-way, or one racing it on
+another replica) writes the ones still missing and leaves the others as they are, so the event's effect is
+complete once any copy was acknowledged. An event that also raises an operators' alert writes everything in
+one transaction, refused as a whole by the keys (``Inbox.handle_keyed``); one that makes neither goes
+through the inbox. An event recorded in the inbox (applied before the keys existed) is skipped. A delivery or dispatch due at once
 is written leased to this process's worker (when one runs here) and handed to it after the commit, so
 its first attempt needs no claim. The webhook id comes from
 the event id, so even a second write would collide on ``_id``. The company receives the event's
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,6 +32,7 @@ from greenchannel.runtime import ServiceRuntime
 from opentelemetry import propagate
 from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import EPOCH, DeliveryRepository
@@ -114,7 +118,7 @@ class LifecycleEventHandler:
         parked = handed = False
         dispatched = False
 
-        async def apply(session: AsyncClientSession) -> None:
+        async def apply(session: AsyncClientSession | None) -> None:
             nonlocal parked, handed, dispatched
             if webhook is not None:
                 parked, handed = await self._record_delivery(event, data, webhook, webhook_id, session)
@@ -125,12 +129,18 @@ class LifecycleEventHandler:
                     number, getattr(data, "company_id", None), session)
                 message = self.texts.render(text_key, facts_of(data, company_name))
                 dispatched = await self._record_message(event, number, message, session, company)
-            if isinstance(data, SlaOverdue) and data.kind == "response":
+            if raises_alert:
+                assert session is not None
                 await self.alerts.raise_alert(
                     case_overdue(number, data.company_id, data.due, datetime.now(timezone.utc)), session
                 )
 
-        if webhook is not None or text_key is not None:
+        raises_alert = isinstance(data, SlaOverdue) and data.kind == "response"
+        if (webhook is not None or text_key is not None) and not raises_alert:
+            applied = not await self.runtime.inbox.seen(event.id)
+            if applied:
+                await apply(None)
+        elif webhook is not None or text_key is not None:
             applied = await self.runtime.inbox.handle_keyed(
                 event, apply, lambda: self._applied(webhook_id if webhook is not None else None, event.id))
         else:
@@ -161,7 +171,7 @@ class LifecycleEventHandler:
 
     async def _record_delivery(
         self, event: CloudEvent, data: EventData, webhook: CompanyWebhook, webhook_id: str,
-        session: AsyncClientSession,
+        session: AsyncClientSession | None,
     ) -> tuple[bool, bool]:
         """Write the delivery record; whether it waits for the company to register an endpoint, and whether it
         goes to this process's worker without a claim."""
@@ -188,7 +198,8 @@ class LifecycleEventHandler:
                 "updated_at": now,
                 **(lease or {}),
         }
-        await self.deliveries.insert(record, session)
+        if not await _insert_keyed(self.deliveries.insert(record, session), session):
+            return False, False  # a copy of the event wrote it: whatever it needs was done for that copy
         if lease is not None:
             handover = self.delivery_handover
             assert handover is not None
@@ -207,7 +218,7 @@ class LifecycleEventHandler:
         self.wake_delivery_worker()
 
     async def _record_message(
-        self, event: CloudEvent, number: str, message: RenderedMessage, session: AsyncClientSession,
+        self, event: CloudEvent, number: str, message: RenderedMessage, session: AsyncClientSession | None,
         company: tuple[str, str] | None = None,
     ) -> bool:
         """Write the inbox message (with the company it names, for complaint.accepted) and its dispatches;
@@ -215,12 +226,12 @@ class LifecycleEventHandler:
         now = _now_ms()
         message_id = keyed_id(event.id)
         named = {"company_id": company[0], "company_name": company[1]} if company else {}
-        await self.messages.insert(
+        await _insert_keyed(self.messages.insert(
             {"_id": message_id, "number": number, "kind": event.type, "title_zh": message.title_zh,
              "title_en": message.title_en, "body_zh": message.body_zh, "body_en": message.body_en,
              "event_id": event.id, "created_at": now, "read_at": None, **named},
             session,
-        )
+        ), session)
         channels: list[tuple[Channel, dict[str, Any]]] = [(
             Channel.EMAIL,
             {"status": DispatchStatus.PENDING if self.email_enabled else DispatchStatus.DISABLED,
@@ -237,10 +248,24 @@ class LifecycleEventHandler:
                         **fields, "attempts": [], "next_attempt_at": now if pending else None, "lease_until": EPOCH,
                         "claim": None, "last_error": None, "provider_ref": None, "created_at": now,
                         "updated_at": now, "finished_at": None if pending else now, **(lease or {})}
-            await self.dispatches.insert(dispatch, session)
+            if not await _insert_keyed(self.dispatches.insert(dispatch, session), session):
+                continue
             if lease is not None:
                 assert handover is not None
                 after_commit(session, lambda dispatch=dispatch: handover.take(dispatch))
                 handed = True
         # A dispatch handed over needs no claim: the worker is woken by the hand-over itself.
         return not handed and any(fields["status"] == DispatchStatus.PENDING for _, fields in channels)
+
+
+async def _insert_keyed(insert: Awaitable[None], session: AsyncClientSession | None) -> bool:
+    """Write a document keyed by the event; ``False`` when, outside a transaction, a copy of the event wrote it
+    already (inside one, the duplicate refuses the whole transaction)."""
+    if session is not None:
+        await insert
+        return True
+    try:
+        await insert
+    except DuplicateKeyError:
+        return False
+    return True
