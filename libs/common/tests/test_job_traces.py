@@ -132,17 +132,16 @@ async def test_the_relay_exports_nothing_when_idle_and_keeps_the_request_trace_w
         root = next(span for span in relay_run if span.parent is None)
         assert root.name == "outbox relay" and root.attributes["complaint.number"] == number
         assert all(span.parent is None or span.parent.span_id == root.context.span_id for span in relay_run)
-        # Handed over by the commit, the entry needed no claim; its mark is a later pass's one write, a trace
-        # of its own with the update as its child.
+        # Handed over by the commit, the entry needed no claim. Its mark is a later pass's one write, batched
+        # with whatever else was published meanwhile: a pass that only marks is bookkeeping and exports nothing.
         assert not [span for span in relay_run if span.name.rsplit(".", 1)[-1] == "update"]
+        exported.clear()
         for _ in range(100):
             if await runtime.outbox.pending_count() == 0:
                 break
             await asyncio.sleep(0.1)
-        marks = [span for span in exported.get_finished_spans()
-                 if span.name.rsplit(".", 1)[-1] == "update" and span.attributes.get("db.name") == settings.mongo_db]
-        [mark] = marks
-        mark_root = next(span for span in of_trace(exported, mark.context.trace_id) if span.parent is None)
-        assert mark_root.name == "outbox relay" and mark.parent.span_id == mark_root.context.span_id
+        assert await runtime.outbox.pending_count() == 0, "marked sent"
+        assert [span for span in exported.get_finished_spans() if span.attributes.get("db.name") == settings.mongo_db
+                or span.name == "outbox relay"] == []
     finally:
         await runtime.stop()

@@ -227,7 +227,6 @@ class OutboxRelay:
         """One write marks every entry published since the last mark."""
         if not self._unmarked:
             return
-        record_work()  # a pass that only marks wrote to the store: its trace is exported
         marking = self._unmarked[:]
         now = datetime.now(UTC)
         await self.outbox.collection.update_many(
