@@ -57,7 +57,7 @@ class WriteCounter(monitoring.CommandListener):
         elif event.command_name in ("commitTransaction", "abortTransaction"):
             self.counts[event.command_name] += 1
 
-    def succeeded(self, event) -> None:  # noqa: D401 - listener interface
+    def succeeded(self, event) -> None:
         pass
 
     def failed(self, event) -> None:
@@ -87,7 +87,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
     ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]
     return {"p50_ms": round(pick(0.50) * 1000, 1), "p95_ms": round(pick(0.95) * 1000, 1),
             "p99_ms": round(pick(0.99) * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1),
             "mean_ms": round(statistics.fmean(ordered) * 1000, 1)}
@@ -112,7 +112,6 @@ async def run(complaints: int, concurrency: int, rate: float | None, workdir: Pa
     from greenchannel.messaging import Broker
     from greenchannel.mongo import in_transaction, make_client
     from greenchannel.settings import ServiceSettings
-
     from intake.config import Settings as IntakeSettings
 
     production_fold_interval_s = IntakeSettings.model_fields["statistics_fold_interval_s"].default
@@ -218,7 +217,7 @@ async def run(complaints: int, concurrency: int, rate: float | None, workdir: Pa
 
     intake_rate = complaints / intake_elapsed
     raw_rate = complaints / raw_elapsed
-    each = lambda count: round(count / complaints, 2)  # noqa: E731
+    each = lambda count: round(count / complaints, 2)
     return {
         "benchmark": "submit_to_webhook",
         "load": {"paced_per_s": rate, "duration_s": round(complaints / rate, 1)} if rate else {"burst": True},
@@ -248,7 +247,7 @@ async def cleanup_broker(amqp_url: str, broker: dict) -> None:
                 channel = await connection.channel()
                 try:
                     await channel.queue_delete(f"{broker['queue_prefix']}.{service}{suffix}")
-                except Exception:  # noqa: BLE001 - never declared
+                except Exception:
                     pass
         channel = await connection.channel()
         await channel.exchange_delete(broker["event_exchange"])
