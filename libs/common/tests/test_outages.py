@@ -91,7 +91,7 @@ async def test_a_store_outage_longer_than_the_retry_budget_dead_letters_nothing(
         service_name="store-outage", mongo_url=standins.mongo_url(store.port), mongo_db=f"t{run_id}_store_outage",
         consumer_max_retries=1, consumer_retry_delay_ms=200, **broker_namespace.settings_for("store-outage")))
 
-    async def on_stored(event: CloudEvent) -> None:
+    async def on_stored(event: CloudEvent, stored: EvidenceStored) -> None:
         async def work(session) -> None:
             await consumer.db.effects.insert_one({"event": event.id}, session=session)
 
@@ -100,7 +100,7 @@ async def test_a_store_outage_longer_than_the_retry_budget_dead_letters_nothing(
     _, _, dead_letter_queue = queue_names(consumer.settings)
     connection = await aio_pika.connect(consumer.settings.amqp_url)
     try:
-        await consumer.start(Subscriptions().on("evidence.stored", on_stored))
+        await consumer.start(Subscriptions().on(EvidenceStored, on_stored))
         await until(lambda: _is(consumer.broker.is_connected))
         channel = await connection.channel()
         await until(lambda: _has_consumer(channel, queue_names(consumer.settings)[0]))

@@ -59,14 +59,14 @@ async def test_outbox_event_reaches_consumer_once_even_when_redelivered(runtime_
     producer, consumer = runtime_pair("producer"), runtime_pair("consumer")
     applied: list[str] = []
 
-    async def on_stored(event: CloudEvent) -> None:
+    async def on_stored(event: CloudEvent, stored: EvidenceStored) -> None:
         async def work(session):
             await consumer.db.effects.insert_one({"event": event.id}, session=session)
             applied.append(event.id)
 
         await consumer.inbox.handle_once(event, work)
 
-    await consumer.start(Subscriptions().on("evidence.stored", on_stored))
+    await consumer.start(Subscriptions().on(EvidenceStored, on_stored))
     await producer.start()
     await wait_until(lambda: _true(consumer.broker.is_connected and producer.broker.is_connected))
     await asyncio.sleep(0.3)
@@ -105,11 +105,11 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_poison_goes_str
     producer, consumer = runtime_pair("p2"), runtime_pair("c2")
     attempts: list[str] = []
 
-    async def always_fails(event: CloudEvent) -> None:
+    async def always_fails(event: CloudEvent, stored: EvidenceStored) -> None:
         attempts.append(event.id)
         raise RuntimeError("downstream is broken")
 
-    await consumer.start(Subscriptions().on("evidence.stored", always_fails))
+    await consumer.start(Subscriptions().on(EvidenceStored, always_fails))
     await producer.start()
     await wait_until(lambda: _true(consumer.broker.is_connected and producer.broker.is_connected))
     await asyncio.sleep(0.3)

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 from greenchannel.contracts import (
     EVENT_MODELS,
+    FORWARDING_WEBHOOK_TYPE,
     ComplainantContact,
     ComplaintAccepted,
     ComplaintAppealed,
@@ -24,7 +25,9 @@ from greenchannel.contracts import (
     EventData,
     SlaOverdue,
     SlaReminder,
+    WebhookType,
 )
+from notification.adapters.message_texts import packaged_texts
 from notification.domain.company_webhooks import COMPANY_WEBHOOKS, CompanyWebhook, company_webhook
 from notification.domain.dispatches import email_subject, email_text, mask_phone, sms_text
 from notification.domain.messages import (
@@ -35,7 +38,6 @@ from notification.domain.messages import (
     MessageTexts,
     facts_of,
     message_text_key,
-    packaged_texts,
 )
 from notification.domain.pagination import InvalidCursor, decode_cursor, encode_cursor
 
@@ -92,11 +94,11 @@ def test_company_webhook_table(data: EventData, expected: CompanyWebhook | None)
 
 
 def test_the_webhook_table_knows_only_contracted_events_and_one_type_each() -> None:
-    assert set(COMPANY_WEBHOOKS) <= set(EVENT_MODELS)
+    assert set(COMPANY_WEBHOOKS) <= set(EVENT_MODELS.values())
     types = [rule.webhook_type for rule in COMPANY_WEBHOOKS.values()]
-    assert len(types) == len(set(types))
+    assert len(types) == len(set(types)) and set(types) == set(WebhookType)
     # intake marks a case forwarded on exactly this type; the first forwarding must keep it.
-    assert COMPANY_WEBHOOKS["complaint.accepted"].webhook_type == "complaint.forwarded"
+    assert COMPANY_WEBHOOKS[ComplaintAccepted].webhook_type == FORWARDING_WEBHOOK_TYPE == "complaint.forwarded"
 
 
 def every_message_event() -> list[EventData]:

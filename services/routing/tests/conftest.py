@@ -40,9 +40,7 @@ def run_routing():
     @contextlib.asynccontextmanager
     async def run(settings: Settings, clock: Callable[[], datetime], event_types: list[str], replicas: int = 1
                   ) -> AsyncIterator[tuple[list, httpx.AsyncClient, EventTap]]:
-        apps = [create_app(settings) for _ in range(replicas)]
-        for app in apps:
-            app.state.clock = clock
+        apps = [create_app(settings, clock=clock) for _ in range(replicas)]
         async with contextlib.AsyncExitStack() as stack:
             tap = await stack.enter_async_context(event_tap(settings.amqp_url, settings.event_exchange, event_types))
             urls = [await stack.enter_async_context(serve(app)) for app in apps]

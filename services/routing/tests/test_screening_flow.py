@@ -58,8 +58,7 @@ def new_number() -> str:
 @pytest.fixture(scope="module")
 async def routing(routing_settings, broker_namespace, run_id):
     settings = routing_settings(f"t{run_id}_routing_flow", broker_namespace.settings_for("routing"))
-    app = create_app(settings)
-    app.state.clock = lambda: PINNED_NOW
+    app = create_app(settings, clock=lambda: PINNED_NOW)
     # A queue of the test's own, as another service's would be, to read what routing publishes.
     async with (
         event_tap(settings.amqp_url, settings.event_exchange, ["complaint.screened"]) as tap,
@@ -135,7 +134,7 @@ async def test_a_redelivered_event_and_a_resubmitted_number_make_one_decision_an
     assert await db.inbox.count_documents({"_id": {"$in": [first.id, again.id]}}) == 0
     assert await db.outbox.count_documents({"event.subject": number}) == 1
     # Asked directly, the handler answers the stored decision again.
-    replayed = await routing.app.state.screening.screen(again)
+    replayed = await routing.app.state.screening.screen(again, ComplaintSubmitted.model_validate(again.data))
     assert (replayed.company_id, replayed.response_due) == ("c-xunlian", DUE)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, timezone
+from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,10 +57,6 @@ class CloudEvent(BaseModel):
             dataschema=f"urn:greenchannel:events:{data.EVENT_TYPE}:v{data.SCHEMA_VERSION}",
             data=data.model_dump(mode="json"),
         )
-
-    def payload(self, model: type[EventData]) -> EventData:
-        """Parse ``data`` as ``model``; raises ``pydantic.ValidationError`` on a contract violation."""
-        return model.model_validate(self.data)
 
 
 # --- complaint lifecycle, published by intake (the case owner) ------------------------------------
@@ -140,7 +137,7 @@ class ComplaintForwarded(EventData):
     webhook_id: str | None = None
     round: int = 1
     note: str = ""
-    deadline_working_days: int | None = None
+    deadline_working_days: int | None = Field(default=None, ge=1)
 
 
 class ComplaintInfoRequested(EventData):
@@ -410,10 +407,24 @@ class AccessGuessingDetected(EventData):
 
 # --- outbound delivery, published by notification --------------------------------------------------
 
-# The webhook a company receives for a complaint forwarded to it (made from ``complaint.accepted``).
-# Its delivery (``webhook.delivered`` with this ``event_type``) is what makes the case forwarded in intake,
-# so notification, intake and the platform checks must name it alike: one constant.
-FORWARDING_WEBHOOK_TYPE = "complaint.forwarded"
+class WebhookType(StrEnum):
+    """The ``type`` of each webhook a company receives (Standard Webhooks payload), named here once: notification
+    sends them, intake and the platform checks recognise them, companies code against them."""
+
+    #: A complaint forwarded to the company (made from ``complaint.accepted``). Its delivery (``webhook.delivered``
+    #: with this ``event_type``) is what makes the case forwarded in intake.
+    FORWARDED = "complaint.forwarded"
+    #: The complaint again, after an appeal (``complaint.forwarded`` of round 2 and later).
+    REFORWARDED = "complaint.reforwarded"
+    SUPPLEMENTED = "complaint.supplemented"
+    APPEALED = "complaint.appealed"
+    WITHDRAWN = "complaint.withdrawn"
+    REDIRECTED = "complaint.redirected"
+    DEADLINE_REMINDER = "complaint.deadline_reminder"
+    OVERDUE = "complaint.overdue"
+
+
+FORWARDING_WEBHOOK_TYPE = WebhookType.FORWARDED
 
 
 class WebhookDelivered(EventData):

@@ -12,9 +12,11 @@ Topology (per consumer, e.g. ``greenchannel.routing``):
   handler that failed because the store did not answer is retried until it does, without counting
   against ``consumer_max_retries``: the message is not at fault.
 
-Handlers run only after the envelope parsed; a message is acknowledged after the handler's own
-write has committed, so a crash before that redelivers it (at-least-once; the inbox makes the
-effect idempotent).
+Subscriptions are typed: ``Subscriptions().on(ComplaintScreened, handler)`` binds the queue to the model's
+``EVENT_TYPE`` and calls ``handler(event, data)`` with ``event.data`` parsed and validated by the model, once,
+here. A payload that breaks its model is a contract violation like an envelope that does not parse: no handler
+sees it. A message is acknowledged after the handler's own write has committed, so a crash before that
+redelivers it (at-least-once; the inbox makes the effect idempotent).
 """
 
 from __future__ import annotations
@@ -25,43 +27,63 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, AbstractRobustConnection
 from pydantic import ValidationError
 
-from greenchannel.contracts import CloudEvent
+from greenchannel.contracts import CloudEvent, EventData
 from greenchannel.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED
 from greenchannel.mongo import is_unavailable
 from greenchannel.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+#: The services that consume events, each with its queues (:func:`queue_names`) and so its dead letters.
+CONSUMERS = ("intake", "routing", "notification", "evidence")
+
 RETRY_COUNT_HEADER = "x-retry-count"
 DEAD_LETTER_REASON_HEADER = "x-dead-letter-reason"
 DEAD_LETTER_QUEUE_HEADER = "x-original-queue"
 
-EventHandler = Callable[[CloudEvent], Awaitable[None]]
+Data = TypeVar("Data", bound=EventData)
+#: A handler gets the envelope (id, subject, time: for the inbox and the logs) and its payload, already validated.
+EventHandler = Callable[[CloudEvent, Data], Awaitable[None]]
 
 
 class ContractViolation(Exception):
     """The message parsed but breaks its contract: retrying cannot help, it goes to the dead letters."""
 
 
+@dataclass(frozen=True)
+class Subscription(Generic[Data]):
+    """One consumed event type: the model its payload must satisfy and the handler that receives it."""
+
+    model: type[Data]
+    handler: EventHandler[Data]
+
+    async def deliver(self, event: CloudEvent) -> None:
+        """Validate ``event.data`` with the model (``pydantic.ValidationError`` if it breaks it), then handle it."""
+        await self.handler(event, self.model.model_validate(event.data))
+
+
 @dataclass
 class Subscriptions:
-    """The routing keys a service consumes and the handler of each, registered in one place."""
+    """The event types a service consumes and the handler of each, registered in one place per service."""
 
-    handlers: dict[str, EventHandler] = field(default_factory=dict)
+    by_type: dict[str, Subscription[Any]] = field(default_factory=dict)
 
-    def on(self, routing_key: str, handler: EventHandler) -> "Subscriptions":
-        self.handlers[routing_key] = handler
+    def on(self, model: type[Data], handler: EventHandler[Data]) -> "Subscriptions":
+        if model.EVENT_TYPE in self.by_type:
+            # Two handlers for one type would leave one of them silently unused.
+            raise ValueError(f"{model.EVENT_TYPE} has a handler already")
+        self.by_type[model.EVENT_TYPE] = Subscription(model, handler)
         return self
 
     @property
     def routing_keys(self) -> Iterable[str]:
-        return self.handlers.keys()
+        return self.by_type.keys()
 
 
 def queue_names(settings: ServiceSettings) -> tuple[str, str, str]:
@@ -159,13 +181,13 @@ class Broker:
             event = CloudEvent.model_validate_json(message.body)
             # Dispatch on the event type, not the routing key: a retried message comes back through
             # the default exchange with the queue's name as its routing key.
-            handler = subscriptions.handlers.get(event.type)
-            if handler is None:
+            subscription = subscriptions.by_type.get(event.type)
+            if subscription is None:
                 raise ContractViolation(f"no handler for event type {event.type!r}")
             # Messages are handled concurrently (up to the prefetch), but those about one complaint
             # one after the other, in the order the queue delivered them.
             async with self._subject_locks.hold(event.subject):
-                await handler(event)
+                await subscription.deliver(event)
             self._count(event.type, "handled")
         except (ValidationError, json.JSONDecodeError, UnicodeDecodeError, ContractViolation) as error:
             log.warning("dead-lettering unusable message %s: %s", message.message_id, _short(error))

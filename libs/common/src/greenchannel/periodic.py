@@ -1,5 +1,6 @@
 """A job that runs one step, waits, and runs it again, for as long as the service runs; a failed step is logged
-and tried again at the next turn (the store may be away for a while).
+and tried again at the next turn (the store may be away for a while). Every periodic job of the services runs on it
+(each service's ``jobs/``).
 
 Each turn is a :func:`~greenchannel.telemetry.job_run` named ``job``: a trace of its own when the step
 did work (it calls :func:`~greenchannel.telemetry.record_work`) or failed, nothing when it found nothing to do."""
@@ -15,7 +16,10 @@ from greenchannel.telemetry import job_run
 log = logging.getLogger(__name__)
 
 
-async def every(interval_s: float, step: Callable[[], Awaitable[object]], job: str) -> None:
+async def every(interval_s: float, step: Callable[[], Awaitable[object]], job: str, *, wait_first: bool = False) -> None:
+    """``wait_first``: the first turn comes after one interval, for a job with nothing to find at start."""
+    if wait_first:
+        await asyncio.sleep(interval_s)
     while True:
         try:
             with job_run(job):

@@ -1,18 +1,29 @@
 """The process-level plumbing every service wires the same way: store, broker, outbox relay, inbox, background jobs.
 
-A service's ``main.py`` builds one :class:`ServiceRuntime`, registers its subscriptions, periodic jobs and gauges,
-and starts/stops it in the FastAPI lifespan. The broker connection is made in the
-background and retried, so a service starts (and intake keeps accepting complaints into its
-outbox) while RabbitMQ is away.
+A service's ``main.py`` is wiring only, in one shape everywhere:
+
+* ``build(settings, overrides)`` makes every part of the service (one :class:`ServiceRuntime`, its repositories,
+  use cases, handlers and jobs) and returns them in the service's ``Container``; a test hands a part of its own
+  by name (:class:`Overrides`), e.g. a pinned clock;
+* ``create_app(settings, **overrides)`` configures logging and tracing (:func:`observe`), builds the container,
+  puts its parts on ``app.state`` for the API's dependencies (:func:`expose`) and includes the routers;
+* its lifespan prepares the store (indexes, seeds) and starts the runtime with the service's subscriptions
+  (registered in one place, ``handlers/subscriptions.py``), periodic jobs and gauges, and stops it.
+
+The broker connection is made in the background and retried, so a service starts (and intake keeps accepting
+complaints into its outbox) while RabbitMQ is away.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import datetime, timezone
+from typing import Any, TypeVar, cast
 
+from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from greenchannel.health import ReadinessCheck
@@ -23,11 +34,51 @@ from greenchannel.mongo import make_client, ping
 from greenchannel.outbox import Outbox, OutboxRelay
 from greenchannel.periodic import every
 from greenchannel.settings import ServiceSettings
+from greenchannel.telemetry import setup_logging, setup_tracing
 
 log = logging.getLogger(__name__)
 
 BROKER_RECONNECT_S = 2.0
 STOP_TIMEOUT_S = 10.0
+
+Part = TypeVar("Part")
+
+
+def observe(settings: ServiceSettings) -> None:
+    """Logging (JSON lines through the standard library's ``logging``, see :func:`setup_logging`) and tracing of the
+    process, configured once, the same way in every service."""
+    setup_logging(settings.service_name, settings.log_level, settings.log_json)
+    setup_tracing(settings.service_name)
+
+
+class Overrides:
+    """Parts a test puts in place of those a service's ``build`` makes, by name. A name ``build`` never asks for is
+    an error, so a misspelt override cannot leave the real part in place unnoticed."""
+
+    def __init__(self, parts: Mapping[str, object] | None = None) -> None:
+        self._parts = dict(parts or {})
+        self._asked: set[str] = set()
+
+    def __call__(self, name: str, make: Callable[[], Part]) -> Part:
+        """The part named ``name``: the test's, or the one ``make`` builds."""
+        self._asked.add(name)
+        if name in self._parts:
+            # The test hands a part of the same kind as ``make`` builds.
+            return cast(Part, self._parts[name])
+        return make()
+
+    def check_all_used(self) -> None:
+        unknown = set(self._parts) - self._asked
+        if unknown:
+            raise TypeError(f"no part named {', '.join(sorted(unknown))} to override")
+
+
+def expose(app: FastAPI, container: Any) -> None:
+    """Put the container on ``app.state`` (``app.state.container``) and each of its parts under its own name, where
+    the API's dependencies (``api/dependencies.py``) and the tests read them."""
+    app.state.container = container
+    for part in dataclasses.fields(container):
+        setattr(app.state, part.name, getattr(container, part.name))
 
 
 class ServiceRuntime:
@@ -100,7 +151,7 @@ class ServiceRuntime:
                 log.warning("broker not reachable yet (%s); retrying in %.0f s", error, BROKER_RECONNECT_S)
                 await asyncio.sleep(BROKER_RECONNECT_S)
         self.relay.wake()
-        if subscriptions is not None and subscriptions.handlers:
+        if subscriptions is not None and subscriptions.by_type:
             await self.broker.consume(subscriptions)
 
     @staticmethod

@@ -1,17 +1,22 @@
-"""The settings every service shares: where its store and broker are, and how it names its queues.
+"""The settings every service shares: where its store and broker are, how it names its queues, and the tokens and
+keys several services hold alike.
 
-Each service subclasses :class:`ServiceSettings` in its own ``config.py`` (one Settings class per
-service); values come from environment variables of the same name, upper-cased. A subclass names its
-secrets in ``secret_rules``: outside development mode (``GREENCHANNEL_ENV=development``) the settings
-refuse to exist with an unsafe one (``greenchannel.secret_rules``), so the service stops before it
-touches its store or broker.
+Each service subclasses :class:`PlatformSettings` (and :class:`AdminTokenSettings`, :class:`CodeTransportSettings`
+when it holds those) in its own ``config.py`` (one Settings class per service); values come from environment
+variables of the same name, upper-cased. A class names the secrets it declares in ``secret_rules``; a subclass's
+``secret_rules`` holds its bases' as well (merged when the class is made), so a shared secret is declared once, here,
+with its rule. Outside development mode (``GREENCHANNEL_ENV=development``) the settings refuse to exist with an
+unsafe secret (``greenchannel.secret_rules``), so the service stops before it touches its store or broker.
 """
 
 from collections.abc import Mapping
-from typing import ClassVar, Literal, Self
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS
 
 from greenchannel.secret_rules import SecretRule, refuse_unsafe_secrets
 
@@ -51,8 +56,16 @@ class ServiceSettings(BaseSettings):
     def is_development(self) -> bool:
         return self.greenchannel_env == "development"
 
-    # The service's secrets and what production asks of each (its subclass names them).
+    # The secrets a class declares and what production asks of each; a subclass's holds its bases' too.
     secret_rules: ClassVar[Mapping[str, SecretRule]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        merged: dict[str, SecretRule] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(vars(klass).get("secret_rules", {}))
+        cls.secret_rules = MappingProxyType(merged)
 
     @property
     def database_name(self) -> str:
@@ -63,3 +76,49 @@ class ServiceSettings(BaseSettings):
         if not self.is_development:
             refuse_unsafe_secrets(self)
         return self
+
+
+class PlatformSettings(ServiceSettings):
+    """A Green Channel service: the bearer tokens every one of them checks, declared once. Each service gets the same
+    values (one Secret per token in a deployment)."""
+
+    secret_rules: ClassVar[Mapping[str, SecretRule]] = {"operator_token": SecretRule(), "internal_token": SecretRule()}
+
+    operator_token: SecretStr = Field(
+        default=SecretStr("dev-operator-token"), min_length=1,
+        description="Bearer token of the operators' endpoints of every service (intake sends it on behalf of its "
+        "operators, e.g. to routing's directory).",
+    )
+    internal_token: SecretStr = Field(
+        default=SecretStr("dev-internal-token"), min_length=1,
+        description="Bearer token between services, on each service's internal API (intake's, evidence's, "
+        "routing's and notification's routes the others call).",
+    )
+
+
+class AdminTokenSettings(PlatformSettings):
+    """A service that holds the admin token: notification checks it, intake sends it for admins."""
+
+    secret_rules: ClassVar[Mapping[str, SecretRule]] = {"admin_token": SecretRule()}
+
+    admin_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="Bearer token of what decides where webhooks go and what signs them (a company's webhook "
+        "endpoint and its signing secret, at notification); it also opens every operator endpoint there. intake "
+        "sends it for admins only. Empty (development only) closes those endpoints to everyone.",
+    )
+
+
+class CodeTransportSettings(PlatformSettings):
+    """A service that seals or opens the one-time codes of ``account.code_issued`` (intake seals, notification opens)."""
+
+    secret_rules: ClassVar[Mapping[str, SecretRule]] = {
+        "code_transport_keys": SecretRule(key_ring=True, active_key_setting="code_transport_active_key_id"),
+    }
+
+    code_transport_keys: SecretStr = Field(
+        default=SecretStr(DEV_CODE_TRANSPORT_KEYS),
+        description="AES-256-GCM key ring of the one-time codes intake seals into account.code_issued and "
+        "notification opens (JSON: key id -> base64 of 32 bytes), the same in both.",
+    )
+    code_transport_active_key_id: str = "dev-1"

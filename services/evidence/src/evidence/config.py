@@ -4,20 +4,19 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from greenchannel.secret_rules import SecretRule
-from greenchannel.settings import ServiceSettings
+from greenchannel.settings import PlatformSettings
 from pydantic import Field, SecretStr, model_validator
 
 MIB = 1024 * 1024
 
 
-class Settings(ServiceSettings):
-    # Required outside development mode, none of them a published value. The storage's own rules bound its
-    # credentials (MinIO: an access key of 3 characters at least, a secret key of 8).
+class Settings(PlatformSettings):
+    # Required outside development mode, none of them a published value (with the shared tokens of
+    # PlatformSettings). The storage's own rules bound its credentials (MinIO: an access key of 3 characters at
+    # least, a secret key of 8).
     secret_rules: ClassVar[Mapping[str, SecretRule]] = {
         "s3_access_key": SecretRule(min_length=3),
         "s3_secret_key": SecretRule(min_length=8),
-        "operator_token": SecretRule(),
-        "internal_token": SecretRule(),
     }
 
     service_name: str = "evidence"
@@ -82,12 +81,6 @@ class Settings(ServiceSettings):
     cleanup_interval_s: float = Field(default=300.0, gt=0, description="Pause between two clean-up passes.")
     cleanup_lease_s: float = Field(default=120.0, gt=0, description="How long one replica holds an item it cleans up.")
 
-    operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), description="Bearer token of operator endpoints.")
-    internal_token: SecretStr = Field(
-        default=SecretStr("dev-internal-token"),
-        description="Bearer token of the internal API (every route but the probes, metrics and operator ones): "
-        "intake's, shared with the other services as INTERNAL_TOKEN.",
-    )
 
     @model_validator(mode="after")
     def _upload_window(self) -> "Settings":

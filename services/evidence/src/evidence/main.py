@@ -1,4 +1,4 @@
-"""Wiring of the evidence service: settings, runtime, object storage, repositories, routes, subscriptions, jobs.
+"""Wiring of the evidence service: settings, runtime, object storage, repositories, use cases, subscriptions, jobs.
 
 Run with ``granian --interface asgi --factory evidence.main:create_app`` (the Dockerfile's command).
 """
@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from fastapi import FastAPI
 from greenchannel.app import make_app
 from greenchannel.health import ReadinessCheck
-from greenchannel.messaging import Subscriptions
-from greenchannel.runtime import ServiceRuntime
-from greenchannel.telemetry import setup_logging, setup_tracing
+from greenchannel.runtime import Overrides, ServiceRuntime, expose, observe
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
@@ -25,46 +24,65 @@ from evidence.config import Settings
 from evidence.core.ingestion import Ingestion
 from evidence.core.service import EvidenceService
 from evidence.handlers.submissions import SubmissionHandlers
+from evidence.handlers.subscriptions import subscriptions
 from evidence.jobs.cleanup import Cleanup
 
 
-def subscriptions(handlers: SubmissionHandlers) -> Subscriptions:
-    """The events the evidence service consumes: filings and supplements, which attach the files they list."""
-    return (
-        Subscriptions()
-        .on("complaint.submitted", handlers.on_submitted)
-        .on("complaint.supplemented", handlers.on_supplemented)
-    )
+@dataclass(frozen=True)
+class Container:
+    settings: Settings
+    runtime: ServiceRuntime
+    storage: ObjectStorage
+    repository: EvidenceRepository
+    uploads: UploadRepository
+    evidence: EvidenceService
+    submissions: SubmissionHandlers
+    cleanup: Cleanup
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
-    setup_logging(settings.service_name, settings.log_level, settings.log_json)
-    setup_tracing(settings.service_name)
-
-    runtime = ServiceRuntime(settings)
-    storage = ObjectStorage(settings)
-    repository = EvidenceRepository(runtime.db)
-    uploads = UploadRepository(runtime.db)
+def build(settings: Settings, overrides: Overrides | None = None) -> Container:
+    part = overrides or Overrides()
+    runtime = part("runtime", lambda: ServiceRuntime(settings))
+    storage = part("storage", lambda: ObjectStorage(settings))
+    repository = part("repository", lambda: EvidenceRepository(runtime.db))
+    uploads = part("uploads", lambda: UploadRepository(runtime.db))
     ingestion = Ingestion(settings, runtime, storage, repository)
-    evidence = EvidenceService(settings, ingestion, storage, repository, uploads)
-    cleanup = Cleanup(settings, storage, repository, uploads)
-    handlers = SubmissionHandlers(runtime, repository)
+    container = Container(
+        settings=settings,
+        runtime=runtime,
+        storage=storage,
+        repository=repository,
+        uploads=uploads,
+        evidence=part("evidence", lambda: EvidenceService(settings, ingestion, storage, repository, uploads)),
+        submissions=part("submissions", lambda: SubmissionHandlers(runtime, repository)),
+        cleanup=part("cleanup", lambda: Cleanup(settings, storage, repository, uploads)),
+    )
+    part.check_all_used()
+    return container
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await repository.ensure_indexes()
-        await uploads.ensure_indexes()
-        await runtime.start(subscriptions(handlers), jobs={"object-storage": storage.prepare, "cleanup": cleanup.run})
-        try:
-            yield
-        finally:
-            await runtime.stop()
-            await storage.close()
 
-    def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
-        return {**app.state.runtime.readiness_checks(), "object_storage": app.state.storage.is_ready}
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    parts: Container = app.state.container
+    await parts.repository.ensure_indexes()
+    await parts.uploads.ensure_indexes()
+    await parts.runtime.start(
+        subscriptions(parts.submissions), jobs={"object-storage": parts.storage.prepare, "cleanup": parts.cleanup.run}
+    )
+    try:
+        yield
+    finally:
+        await parts.runtime.stop()
+        await parts.storage.close()
 
+
+def readiness(app: FastAPI) -> dict[str, ReadinessCheck]:
+    return {**app.state.runtime.readiness_checks(), "object_storage": app.state.storage.is_ready}
+
+
+def create_app(settings: Settings | None = None, **overrides: object) -> FastAPI:
+    settings = settings or Settings()
+    observe(settings)
     app = make_app(
         settings=settings,
         title="Evidence service",
@@ -76,11 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Raw uploads keep the per-type limits the service checks while it streams them.
         streamed=(r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence"),
     )
-    app.state.settings = settings
-    app.state.runtime = runtime
-    app.state.storage = storage
-    app.state.evidence = evidence
-    app.state.cleanup = cleanup
+    expose(app, build(settings, Overrides(overrides)))
     app.include_router(evidence_router)
     app.include_router(evidence_operator_router)
     app.include_router(uploads_router)

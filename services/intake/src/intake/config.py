@@ -4,9 +4,8 @@ from collections.abc import Mapping
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, ClassVar
 
-from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS
 from greenchannel.secret_rules import SecretRule
-from greenchannel.settings import ServiceSettings
+from greenchannel.settings import AdminTokenSettings, CodeTransportSettings
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
@@ -15,18 +14,15 @@ from pydantic_settings import NoDecode
 DEV_PII_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1waWkta2V5LTMyYnl0ZXM="}'
 
 
-class Settings(ServiceSettings):
-    # Required outside development mode, none of them a published value.
+class Settings(AdminTokenSettings, CodeTransportSettings):
+    # Required outside development mode, none of them a published value (with the shared tokens and the code
+    # transport keys of the bases).
     secret_rules: ClassVar[Mapping[str, SecretRule]] = {
         "jwt_secret": SecretRule(),
-        "internal_token": SecretRule(),
-        "operator_token": SecretRule(),
         "pii_keys": SecretRule(key_ring=True, active_key_setting="pii_active_key_id"),
         "blind_index_key": SecretRule(),
         "access_code_key": SecretRule(),
         "operator_bootstrap_password": SecretRule(min_length=16),
-        "code_transport_keys": SecretRule(key_ring=True, active_key_setting="code_transport_active_key_id"),
-        "admin_token": SecretRule(),
     }
 
     service_name: str = "intake"
@@ -44,12 +40,6 @@ class Settings(ServiceSettings):
     # How long a replica trusts its copy of an account (token version, disabled, roles) before reading it
     # again: the bound within which signing out, a password change, disabling or a role change holds everywhere.
     account_cache_ttl_s: float = Field(default=30.0, gt=0, le=30)
-    internal_token: SecretStr = SecretStr("dev-internal-token")
-    # Bearer token of the other services' operator endpoints (routing's directory), used on behalf of admins.
-    operator_token: SecretStr = SecretStr("dev-operator-token")
-    # Bearer token of notification's admin endpoints (a company's webhook endpoint and its signing secret),
-    # sent for admins only.
-    admin_token: SecretStr = SecretStr("")
     # The first operator account, created at start-up when there is none (an admin).
     operator_bootstrap_login: str = "admin"
     operator_bootstrap_password: SecretStr = SecretStr("development-only-admin-password")
@@ -57,10 +47,6 @@ class Settings(ServiceSettings):
     trace_ui_url: str = "http://localhost:16686"
     rating_window_days: int = Field(default=60, ge=1)
     appeal_window_days: int = Field(default=30, ge=1)
-    # One-time codes that prove a login (registration, password reset); sealed to notification in their event.
-    code_transport_keys: SecretStr = Field(default=SecretStr(DEV_CODE_TRANSPORT_KEYS), description="AES-256-GCM key ring shared with "
-                                     "notification (JSON: key id -> base64 of 32 bytes).")
-    code_transport_active_key_id: str = "dev-1"
     account_code_ttl_s: int = Field(default=600, ge=60, le=3600)
     account_code_max_attempts: int = Field(default=5, ge=1, le=10)
     account_codes_per_login_per_hour: int = Field(default=5, ge=1)

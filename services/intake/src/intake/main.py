@@ -13,6 +13,17 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from greenchannel.app import make_app
+from greenchannel.contracts import (
+    ClusterJoined,
+    ComplaintScreened,
+    SlaClockStopped,
+    SlaDeadlineSet,
+    SlaOverdue,
+    SlaPublicationDue,
+    SlaQuietPeriodElapsed,
+    SlaReminder,
+    WebhookDelivered,
+)
 from greenchannel.http_cache import HttpCache, ValidatorCache
 from greenchannel.idempotency import IdempotencyStore
 from greenchannel.messaging import Subscriptions
@@ -104,15 +115,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         handlers = PublicationHandlers(runtime, cases, publication)
         subscriptions = (
             Subscriptions()
-            .on("complaint.screened", handlers.on_screened)
-            .on("webhook.delivered", handlers.on_webhook_delivered)
-            .on("sla.deadline_set", handlers.on_deadline_set)
-            .on("sla.reminder", handlers.on_reminder)
-            .on("sla.overdue", handlers.on_overdue)
-            .on("sla.quiet_period_elapsed", handlers.on_quiet_period_elapsed)
-            .on("sla.publication_due", handlers.on_publication_due)
-            .on("sla.clock_stopped", handlers.on_clock_stopped)
-            .on("cluster.joined", handlers.on_cluster_joined)
+            .on(ComplaintScreened, handlers.on_screened)
+            .on(WebhookDelivered, handlers.on_webhook_delivered)
+            .on(SlaDeadlineSet, handlers.on_deadline_set)
+            .on(SlaReminder, handlers.on_reminder)
+            .on(SlaOverdue, handlers.on_overdue)
+            .on(SlaQuietPeriodElapsed, handlers.on_quiet_period_elapsed)
+            .on(SlaPublicationDue, handlers.on_publication_due)
+            .on(SlaClockStopped, handlers.on_clock_stopped)
+            .on(ClusterJoined, handlers.on_cluster_joined)
         )
         app.state.runtime = runtime
         app.state.dead_letters = DeadLetters(runtime.db, runtime.broker)

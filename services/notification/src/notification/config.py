@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS
 from greenchannel.secret_rules import SecretRule
-from greenchannel.settings import ServiceSettings
+from greenchannel.settings import AdminTokenSettings, CodeTransportSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 # Development-only key of the webhook secrets at rest; production injects WEBHOOK_SECRET_KEYS from a Secret.
@@ -19,26 +18,16 @@ DEFAULT_RETRY_SCHEDULE_S = [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
 DEFAULT_DISPATCH_RETRY_SCHEDULE_S = [0, 30, 300, 1800, 7200, 21600]
 
 
-class Settings(ServiceSettings):
-    # Required outside development mode, none of them a published value; the SMTP relay's password only when
-    # it is given.
+class Settings(AdminTokenSettings, CodeTransportSettings):
+    # Required outside development mode, none of them a published value (with the shared tokens and the code
+    # transport keys of the bases); the SMTP relay's password only when it is given.
     secret_rules: ClassVar[Mapping[str, SecretRule]] = {
-        "operator_token": SecretRule(),
-        "internal_token": SecretRule(),
         "webhook_secret_keys": SecretRule(key_ring=True, active_key_setting="webhook_secret_active_key_id"),
         "smtp_password": SecretRule(min_length=1, required=False),
-        "code_transport_keys": SecretRule(key_ring=True, active_key_setting="code_transport_active_key_id"),
-        "admin_token": SecretRule(),
     }
 
     service_name: str = "notification"
     internal_port: int = Field(default=8103, ge=0, le=65535)
-    operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), min_length=1)
-    admin_token: SecretStr = Field(
-        default=SecretStr(""),
-        description="Bearer token of what decides where webhooks go and what signs them (setting an endpoint, rotating "
-        "its secret); it also opens every operator endpoint. Empty (development only) closes those two to everyone.",
-    )
     webhook_allow_private_targets: bool = Field(
         default=False, description="Allow loopback/private webhook targets: development and tests only."
     )
@@ -63,10 +52,6 @@ class Settings(ServiceSettings):
         "endpoint_failing alert for operators; one alert per streak, a successful attempt ends it.",
     )
 
-    internal_token: SecretStr = Field(
-        default=SecretStr("dev-internal-token"), min_length=1,
-        description="Bearer token between services: intake reads messages with it, notification asks intake for contacts.",
-    )
     intake_url: str = Field(default="http://127.0.0.1:8100",
                             description="intake's internal listener, where it answers the contact lookup.")
     intake_timeout_s: float = Field(default=5.0, gt=0)
@@ -77,11 +62,6 @@ class Settings(ServiceSettings):
     smtp_password: SecretStr = SecretStr("")
     smtp_starttls: bool = False
     smtp_timeout_s: float = Field(default=10.0, gt=0)
-    code_transport_keys: SecretStr = Field(
-        default=SecretStr(DEV_CODE_TRANSPORT_KEYS),
-        description="AES-256-GCM key ring of the one-time codes intake seals into account.code_issued (shared with intake).",
-    )
-    code_transport_active_key_id: str = "dev-1"
     dispatch_retry_schedule_s: list[float] = Field(
         default_factory=lambda: list(DEFAULT_DISPATCH_RETRY_SCHEDULE_S),
         description="Delay in seconds before e-mail/SMS attempt n (env: a JSON list); its length is the number of attempts.",

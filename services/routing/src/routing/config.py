@@ -6,31 +6,26 @@ and the similarity rules that find duplicates and collective complaints (``domai
 and override it where they name a day of a covered year.
 """
 
-from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
 
-from greenchannel.secret_rules import SecretRule
-from greenchannel.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from greenchannel.settings import PlatformSettings
+from pydantic import Field
 
+from routing.domain.clock import APPEAL_WORKING_DAYS, RESPONSE_WORKING_DAYS
 from routing.domain.similarity import CLUSTER_SIMILARITY, DUPLICATE_SIMILARITY
 
 
-class Settings(ServiceSettings):
-    # Required outside development mode, none of them a published value.
-    secret_rules: ClassVar[Mapping[str, SecretRule]] = {"operator_token": SecretRule(), "internal_token": SecretRule()}
-
+class Settings(PlatformSettings):
     service_name: str = "routing"
     internal_port: int = Field(default=8102, ge=0, le=65535)
     calendar_extra_holidays: list[date] = Field(default_factory=list)
     calendar_extra_workdays: list[date] = Field(default_factory=list)
     # The company's answer is due this many working days after forwarding (and after a re-forwarding
     # that names no period of its own).
-    response_working_days: int = Field(default=10, ge=1, le=60)
+    response_working_days: int = Field(default=RESPONSE_WORKING_DAYS, ge=1, le=60)
     # Platform mediation after an appeal is due this many working days after the appeal.
-    appeal_working_days: int = Field(default=10, ge=1, le=60)
+    appeal_working_days: int = Field(default=APPEAL_WORKING_DAYS, ge=1, le=60)
     # sla.reminder when a response clock has counted this many working days.
     reminder_working_day: int = Field(default=7, ge=1, le=60)
     # Calendar days after the company's answer without rating or appeal before intake auto-closes.
@@ -41,9 +36,6 @@ class Settings(ServiceSettings):
     watchdog_interval_s: float = Field(default=60.0, gt=0)
     # How long a watchdog pass holds a clock it claimed; a replica that dies leaves the lease to run out.
     watchdog_lease_s: float = Field(default=30.0, gt=0)
-    operator_token: SecretStr = Field(default=SecretStr("dev-operator-token"), min_length=1)
-    # Bearer token of the other services (INTERNAL_TOKEN, shared): with the operator's, it reads decisions and clocks.
-    internal_token: SecretStr = Field(default=SecretStr("dev-internal-token"), min_length=1)
     # A complaint nearly repeating (estimated Jaccard of word bigrams at least DUPLICATE_SIMILARITY) one the same
     # complainant filed against the same company within DUPLICATE_WINDOW_DAYS, not withdrawn, is rejected as a
     # duplicate of it. 0 days turns the check off.

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -35,7 +36,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import BinaryIO
 
-import structlog
 from greenchannel.contracts import EvidenceRejected, EvidenceStored
 from greenchannel.mongo import in_transaction
 from greenchannel.problems import Problem
@@ -54,7 +54,7 @@ from evidence.domain.records import STATUS_ATTACHED, STATUS_UNATTACHED, Evidence
 from evidence.domain.refusals import EvidenceRefused, TooManyEvidenceFiles
 from evidence.domain.uploads import check_declared
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 #: Chunks are gathered up to this size before one write to the spool file (in a worker thread).
@@ -141,10 +141,9 @@ class Ingestion:
                 self.runtime.mongo,
                 lambda session: self.runtime.outbox.add(rejected, subject=number or upload_id, session=session),
             )
-            self.runtime.relay.wake()
         except Exception as error:  # noqa: BLE001 - the client still gets its answer; the store is away
-            log.error("evidence.rejected could not be recorded", upload_id=upload_id, error=str(error))
-        log.info("evidence refused", number=number, upload_id=upload_id, reason=refusal.code)
+            log.error("evidence.rejected of upload %s could not be recorded: %s", upload_id, error)
+        log.info("evidence refused (%s): complaint %s, upload %s", refusal.code, number, upload_id)
         return Refusal(refusal.status, refusal.code, refusal.detail, upload_id=upload_id, **refusal.problem_extra())
 
     async def adopt(self, arrival: Arrival, source_key: str, *, also: AlsoInTransaction | None = None) -> EvidenceRecord:
@@ -199,7 +198,7 @@ class Ingestion:
         try:
             await self.storage.remove(key)
         except Exception as error:  # noqa: BLE001 - storage away: the clean-up of expired uploads removes it
-            log.error("could not remove a copy that was refused", key=key, error=str(error))
+            log.error("could not remove the refused copy %s: %s", key, error)
 
     # --- the pipeline ----------------------------------------------------------------------------
 
@@ -298,7 +297,7 @@ class Ingestion:
                         metadata=self._object_metadata(record),
                     )
                 except Exception as error:  # noqa: BLE001 - storage away or refusing
-                    log.error("evidence upload to object storage failed", number=record.number, error=str(error))
+                    log.error("evidence upload to object storage failed (complaint %s): %s", record.number, error)
                     await self._remove_unrecorded(record)
                     raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
                 return await self._record_or_remove(record, also)
@@ -329,7 +328,7 @@ class Ingestion:
             self._check_declared(arrival, inspected)
         except StorageFailed as error:
             await put.abort()
-            log.error("streamed upload to object storage failed", number=arrival.number, error=str(error))
+            log.error("streamed upload to object storage failed (complaint %s): %s", arrival.number, error)
             raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
         except BaseException:
             # Refused, stalled, or the client went away: no part is kept.
@@ -359,7 +358,7 @@ class Ingestion:
             self._check_declared(arrival, inspected)
         except StorageFailed as error:
             await asyncio.shield(self._remove_quietly(key))
-            log.error("streamed upload to object storage failed", number=arrival.number, error=str(error))
+            log.error("streamed upload to object storage failed (complaint %s): %s", arrival.number, error)
             raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
         except BaseException:
             # Refused, stalled, or the client went away: the PUT was cut short, so storage kept nothing,
@@ -401,7 +400,7 @@ class Ingestion:
                 await put.complete()
             except StorageFailed as error:
                 await put.abort()
-                log.error("evidence upload to object storage failed", number=record.number, error=str(error))
+                log.error("evidence upload to object storage failed (complaint %s): %s", record.number, error)
                 await self._remove_unrecorded(record)
                 raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
             return await self._record_or_remove(record, also)
@@ -437,14 +436,13 @@ class Ingestion:
             await self._remove_unrecorded(record)
             raise
         except BaseException as error:
-            log.error("evidence record could not be written", number=record.number, error=str(error))
+            log.error("evidence record could not be written (complaint %s): %s", record.number, error)
             await self._remove_unrecorded(record)
             if isinstance(error, Exception):
                 raise Problem(503, "store_unavailable", "The evidence could not be recorded; try again later.") from None
             raise
-        self.runtime.relay.wake()
-        log.info("evidence stored", number=record.number, evidence_id=record.evidence_id, media_type=record.media_type,
-                 size=record.size, metadata_stripped=record.metadata_stripped)
+        log.info("evidence %s stored (complaint %s): %s, %d bytes%s", record.evidence_id, record.number,
+                 record.media_type, record.size, ", metadata removed" if record.metadata_stripped else "")
         return record
 
     async def _record(self, record: EvidenceRecord, session: AsyncClientSession, also: AlsoInTransaction | None) -> None:
@@ -477,7 +475,7 @@ class Ingestion:
                 return
             await self.storage.remove(record.object_key)
         except Exception as error:  # noqa: BLE001 - store or storage away
-            log.error("could not remove an unrecorded object", key=record.object_key, error=str(error))
+            log.error("could not remove the unrecorded object %s: %s", record.object_key, error)
 
     @staticmethod
     def _check_declared(arrival: Arrival, inspected: InspectedContent) -> None:

@@ -12,12 +12,12 @@ get download links: links exist for evidence records only.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import structlog
 from greenchannel.problems import Problem
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -45,7 +45,7 @@ from evidence.domain.uploads import (
     quarantine_key,
 )
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class EvidenceService:
         )
         await self.uploads.insert(upload)
         url = self.storage.upload_link(upload.quarantine_key, size, self.settings.upload_url_ttl_s)
-        log.info("presigned upload started", number=number, upload_id=upload_id, media_type=upload.media_type, size=size)
+        log.info("presigned upload %s started for %s: %s, %d bytes", upload_id, number, upload.media_type, size)
         return UploadTicket(upload_id=upload_id, url=url, expires_at=upload.url_expires_at, complete_by=upload.complete_by)
 
     async def upload(self, upload_id: str) -> UploadRecord:
@@ -158,7 +158,7 @@ class EvidenceService:
             stored_size = await self.storage.size_of(upload.quarantine_key)
         except Exception as error:  # noqa: BLE001 - storage away
             await self.uploads.release(upload_id, self.instance_id)
-            log.error("quarantine object could not be checked", upload_id=upload_id, error=str(error))
+            log.error("quarantine object of upload %s could not be checked: %s", upload_id, error)
             raise Problem(503, "storage_unavailable", "The upload could not be checked; try again later.") from None
         if stored_size is None:
             await self.uploads.release(upload_id, self.instance_id)
@@ -195,7 +195,7 @@ class EvidenceService:
             raise
         except Exception as error:  # noqa: BLE001 - storage away while reading the quarantined object
             await self.uploads.release(upload_id, self.instance_id)
-            log.error("quarantined object could not be read", upload_id=upload_id, error=str(error))
+            log.error("quarantined object of upload %s could not be read: %s", upload_id, error)
             raise Problem(503, "storage_unavailable", "The upload could not be checked; try again later.") from None
         except BaseException:
             await self.uploads.release(upload_id, self.instance_id)
@@ -218,7 +218,7 @@ class EvidenceService:
             await self.storage.remove(upload.quarantine_key)
             await self.uploads.quarantine_removed(upload, datetime.now(timezone.utc))
         except Exception as error:  # noqa: BLE001 - storage or store away: the clean-up retries
-            log.warning("quarantine object not removed yet", upload_id=upload.upload_id, error=str(error))
+            log.warning("quarantine object of upload %s not removed yet: %s", upload.upload_id, error)
 
     async def _completed_before(self, upload_id: str) -> EvidenceRecord:
         """Why an upload could not be claimed: done before (answer its record), refused, expired, busy, unknown."""
@@ -268,7 +268,7 @@ class EvidenceService:
         try:
             found = await self.storage.digest(record.object_key)
         except Exception as error:  # noqa: BLE001 - storage away: no verdict rather than a false one
-            log.error("stored object could not be read for verification", evidence_id=evidence_id, error=str(error))
+            log.error("stored object of evidence %s could not be read for verification: %s", evidence_id, error)
             raise Problem(503, "storage_unavailable", "The stored object could not be read; try again later.") from None
         expected = {"sha256": record.sha256, "size": record.size}
         actual = {"sha256": found[0], "size": found[1]} if found is not None else None
@@ -276,6 +276,6 @@ class EvidenceService:
         await self.repository.record_verification(
             evidence_id, {"ok": verification.ok, "actual": actual, "verified_at": verification.verified_at}
         )
-        log.info("evidence verified", evidence_id=evidence_id, ok=verification.ok)
+        log.info("evidence %s verified: %s", evidence_id, "intact" if verification.ok else "NOT intact")
         return verification
 

@@ -1,1 +1,2 @@
-"""Event handlers of the evidence service: it consumes ``complaint.submitted`` to attach files uploaded before filing."""
+"""Event handlers of the evidence service: ``complaint.submitted`` and ``complaint.supplemented`` attach the files they
+list (registered in ``subscriptions.py``)."""

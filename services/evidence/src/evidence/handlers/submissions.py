@@ -10,21 +10,16 @@ the clean-up in the meantime, or unknown) is logged: the event records what happ
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
-from typing import TypeVar
 
-import structlog
-from greenchannel.contracts import CloudEvent, ComplaintSubmitted, ComplaintSupplemented, EventData
-from greenchannel.messaging import ContractViolation
+from greenchannel.contracts import CloudEvent, ComplaintSubmitted, ComplaintSupplemented
 from greenchannel.runtime import ServiceRuntime
-from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 
-log = structlog.get_logger(__name__)
-
-Listing = TypeVar("Listing", bound=EventData)
+log = logging.getLogger(__name__)
 
 
 class SubmissionHandlers:
@@ -32,12 +27,10 @@ class SubmissionHandlers:
         self.runtime = runtime
         self.repository = repository
 
-    async def on_submitted(self, event: CloudEvent) -> None:
-        submitted = _payload(event, ComplaintSubmitted)
+    async def on_submitted(self, event: CloudEvent, submitted: ComplaintSubmitted) -> None:
         await self._attach(event, submitted.number, list(submitted.evidence_ids))
 
-    async def on_supplemented(self, event: CloudEvent) -> None:
-        supplemented = _payload(event, ComplaintSupplemented)
+    async def on_supplemented(self, event: CloudEvent, supplemented: ComplaintSupplemented) -> None:
         await self._attach(event, supplemented.number, [ref.evidence_id for ref in supplemented.evidence])
 
     async def _attach(self, event: CloudEvent, number: str, evidence_ids: list[str]) -> None:
@@ -56,14 +49,5 @@ class SubmissionHandlers:
             return
         missing = set(evidence_ids) - await self.repository.attached_to(evidence_ids, number)
         if missing:
-            log.warning("listed evidence could not be attached", number=number, evidence_ids=sorted(missing))
-        log.info("evidence attached", number=number, count=len(attached))
-
-
-def _payload(event: CloudEvent, contract: type[Listing]) -> Listing:
-    try:
-        payload = event.payload(contract)
-    except ValidationError as error:
-        raise ContractViolation(str(error)) from error
-    assert isinstance(payload, contract)
-    return payload
+            log.warning("complaint %s: listed evidence could not be attached: %s", number, sorted(missing))
+        log.info("complaint %s: %d evidence file(s) attached", number, len(attached))

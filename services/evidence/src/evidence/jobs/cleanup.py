@@ -18,11 +18,11 @@ never both. A pass is a job run (``evidence cleanup``): traced only when it remo
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-import structlog
 from greenchannel.periodic import every
 from greenchannel.telemetry import record_work
 
@@ -33,7 +33,7 @@ from evidence.config import Settings
 from evidence.domain.records import object_key
 from evidence.domain.uploads import UPLOAD_EXPIRED
 
-log = structlog.get_logger(__name__)
+log = logging.getLogger(__name__)
 
 #: Items one pass handles at most, so one pass never runs unbounded.
 PASS_LIMIT = 500
@@ -68,7 +68,8 @@ class Cleanup:
         await self._remove_quarantined(now, report)
         if report.orphans_removed or report.uploads_expired or report.quarantined_removed:
             record_work()
-            log.info("clean-up pass", **report.__dict__)
+            log.info("clean-up pass: %d unattached file(s) removed, %d upload(s) expired, %d quarantined object(s) removed",
+                     report.orphans_removed, report.uploads_expired, report.quarantined_removed)
         return report
 
     async def _remove_orphans(self, now: datetime, report: CleanupReport) -> None:
@@ -81,7 +82,7 @@ class Cleanup:
             await self.storage.remove(record.object_key)
             if await self.evidence.delete_claimed(record.evidence_id, self.claimant):
                 report.orphans_removed += 1
-                log.info("unattached evidence removed", evidence_id=record.evidence_id, received_at=record.received_at)
+                log.info("unattached evidence %s removed (received %s)", record.evidence_id, record.received_at.isoformat())
 
     async def _remove_quarantined(self, now: datetime, report: CleanupReport) -> None:
         for _ in range(PASS_LIMIT):

@@ -14,9 +14,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
-from greenchannel.messaging import DEAD_LETTER_QUEUE_HEADER, DEAD_LETTER_REASON_HEADER, RETRY_COUNT_HEADER, Broker
+from greenchannel.messaging import (
+    CONSUMERS,
+    DEAD_LETTER_QUEUE_HEADER,
+    DEAD_LETTER_REASON_HEADER,
+    RETRY_COUNT_HEADER,
+    Broker,
+)
 
-SERVICES = ("intake", "routing", "notification", "evidence")
+SERVICES = CONSUMERS
 DEAD_LETTER_HEADERS = (DEAD_LETTER_REASON_HEADER, DEAD_LETTER_QUEUE_HEADER, RETRY_COUNT_HEADER, "x-routing-key")
 
 

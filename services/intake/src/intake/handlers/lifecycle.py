@@ -14,7 +14,6 @@ from greenchannel.contracts import (
     ComplaintForwarded,
     ComplaintRejected,
     ComplaintScreened,
-    EventData,
     SlaDeadlineSet,
     SlaOverdue,
     SlaQuietPeriodElapsed,
@@ -23,7 +22,6 @@ from greenchannel.contracts import (
 )
 from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
-from pydantic import ValidationError
 
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.domain import case_events
@@ -32,20 +30,12 @@ from intake.domain.lifecycle import Action, IllegalTransition
 log = logging.getLogger(__name__)
 
 
-def _parse(event: CloudEvent, model: type[EventData]):
-    try:
-        return event.payload(model)
-    except ValidationError as error:
-        raise ContractViolation(str(error)) from None
-
-
 class LifecycleHandlers:
     def __init__(self, runtime: ServiceRuntime, cases: CaseStore) -> None:
         self.runtime = runtime
         self.cases = cases
 
-    async def on_screened(self, event: CloudEvent) -> None:
-        decision: ComplaintScreened = _parse(event, ComplaintScreened)
+    async def on_screened(self, event: CloudEvent, decision: ComplaintScreened) -> None:
 
         async def apply(session) -> None:
             if decision.decision == "accepted":
@@ -70,8 +60,7 @@ class LifecycleHandlers:
 
         await self._apply_once(event, decision.number, apply)
 
-    async def on_webhook_delivered(self, event: CloudEvent) -> None:
-        delivered: WebhookDelivered = _parse(event, WebhookDelivered)
+    async def on_webhook_delivered(self, event: CloudEvent, delivered: WebhookDelivered) -> None:
         if delivered.event_type != FORWARDING_WEBHOOK_TYPE:
             return
 
@@ -86,8 +75,7 @@ class LifecycleHandlers:
 
         await self._apply_once(event, delivered.number, apply)
 
-    async def on_deadline_set(self, event: CloudEvent) -> None:
-        deadline: SlaDeadlineSet = _parse(event, SlaDeadlineSet)
+    async def on_deadline_set(self, event: CloudEvent, deadline: SlaDeadlineSet) -> None:
         field = "response_due" if deadline.kind == "response" else "appeal_due"
 
         async def apply(session) -> None:
@@ -97,8 +85,7 @@ class LifecycleHandlers:
 
         await self._apply_once(event, deadline.number, apply)
 
-    async def on_reminder(self, event: CloudEvent) -> None:
-        reminder: SlaReminder = _parse(event, SlaReminder)
+    async def on_reminder(self, event: CloudEvent, reminder: SlaReminder) -> None:
 
         async def apply(session) -> None:
             await self.cases.note(reminder.number, "routing", "deadline_reminder", session=session,
@@ -106,8 +93,7 @@ class LifecycleHandlers:
 
         await self._apply_once(event, reminder.number, apply)
 
-    async def on_overdue(self, event: CloudEvent) -> None:
-        overdue: SlaOverdue = _parse(event, SlaOverdue)
+    async def on_overdue(self, event: CloudEvent, overdue: SlaOverdue) -> None:
 
         async def apply(session) -> None:
             # A flag, not a state: the case stays where it is and shows in the operators' queue.
@@ -117,8 +103,7 @@ class LifecycleHandlers:
 
         await self._apply_once(event, overdue.number, apply)
 
-    async def on_quiet_period_elapsed(self, event: CloudEvent) -> None:
-        quiet: SlaQuietPeriodElapsed = _parse(event, SlaQuietPeriodElapsed)
+    async def on_quiet_period_elapsed(self, event: CloudEvent, quiet: SlaQuietPeriodElapsed) -> None:
 
         async def apply(session) -> None:
             await self.cases.transition(

@@ -13,7 +13,7 @@ from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.publication import Publication
 from intake.domain.publication import due_unanswered
 from intake.domain.statistics import china_day
-from intake.handlers.lifecycle import LifecycleHandlers, _parse
+from intake.handlers.lifecycle import LifecycleHandlers
 
 
 class PublicationHandlers(LifecycleHandlers):
@@ -21,8 +21,7 @@ class PublicationHandlers(LifecycleHandlers):
         super().__init__(runtime, cases)
         self.publication = publication
 
-    async def on_publication_due(self, event: CloudEvent) -> None:
-        due: SlaPublicationDue = _parse(event, SlaPublicationDue)
+    async def on_publication_due(self, event: CloudEvent, due: SlaPublicationDue) -> None:
 
         async def apply(session) -> None:
             case = await self.cases.complaints.find_one({"_id": due.number}, session=session)
@@ -35,8 +34,7 @@ class PublicationHandlers(LifecycleHandlers):
 
         await self._apply_once(event, due.number, apply)
 
-    async def on_cluster_joined(self, event: CloudEvent) -> None:
-        joined: ClusterJoined = _parse(event, ClusterJoined)
+    async def on_cluster_joined(self, event: CloudEvent, joined: ClusterJoined) -> None:
 
         async def apply(session) -> None:
             case = await self.cases.record(joined.number, {"cluster_id": joined.cluster_id}, session=session)
@@ -48,8 +46,7 @@ class PublicationHandlers(LifecycleHandlers):
 
         await self._apply_once(event, joined.number, apply)
 
-    async def on_clock_stopped(self, event: CloudEvent) -> None:
-        stopped: SlaClockStopped = _parse(event, SlaClockStopped)
+    async def on_clock_stopped(self, event: CloudEvent, stopped: SlaClockStopped) -> None:
         # The handling time statistics report: the first answer's working days, pauses excluded.
         if stopped.kind != "response" or stopped.reason != "responded" or stopped.round != 1:
             return

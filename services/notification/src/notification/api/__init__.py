@@ -1,1 +1,1 @@
-"""HTTP routers: thin, the rules live in domain/ and the I/O in adapters/."""
+"""HTTP routers: thin; reads go to the repositories, changes to the use cases of core/ (``api/dependencies.py``)."""

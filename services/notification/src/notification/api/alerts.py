@@ -11,10 +11,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from greenchannel.problems import Problem
 from pydantic import AwareDatetime, BaseModel, Field
 
-from notification.api.dependencies import Alerts, require_operator
+from notification.api.dependencies import AlertAcknowledgementDep, Alerts, require_operator
 from notification.domain.alerts import AlertKind
 
 router = APIRouter(prefix="/v1/alerts", tags=["operator alerts"], dependencies=[Depends(require_operator)])
@@ -59,9 +58,6 @@ async def list_alerts(
 
 @router.post("/{alert_id}/ack", response_model=AlertView)
 async def acknowledge_alert(
-    alerts: Alerts, alert_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    acknowledgement: AlertAcknowledgementDep, alert_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ) -> AlertView:
-    alert = await alerts.acknowledge(alert_id)
-    if alert is None:
-        raise Problem(404, "alert_not_found", f"No alert {alert_id}.")
-    return _view(alert)
+    return _view(await acknowledgement.acknowledge(alert_id))

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from greenchannel.problems import Problem
 from pydantic import BaseModel, Field
 
-from notification.adapters.deliveries import NotFinished
-from notification.api.dependencies import Deliveries, Worker, require_operator
+from notification.api.dependencies import Deliveries, RedeliveryDep, require_operator
 from notification.domain.deliveries import DeliveryStatus
 
 router = APIRouter(prefix="/v1/deliveries", tags=["deliveries"], dependencies=[Depends(require_operator)])
@@ -87,14 +86,6 @@ async def get_delivery(webhook_id: str, deliveries: Deliveries) -> DeliveryDetai
 
 
 @router.post("/{webhook_id}/redeliver", response_model=DeliveryDetail)
-async def redeliver(webhook_id: str, deliveries: Deliveries, worker: Worker) -> DeliveryDetail:
-    try:
-        delivery = await deliveries.redeliver(webhook_id)
-    except NotFinished as error:
-        raise Problem(409, "delivery_pending",
-                      f"Delivery {webhook_id} is {error.status} already: only a delivered or failed one can be "
-                      "sent again.", delivery_status=error.status) from None
-    if delivery is None:
-        raise Problem(404, "delivery_not_found", f"No delivery {webhook_id}.")
-    worker.wake()
+async def redeliver(webhook_id: str, redelivery: RedeliveryDep) -> DeliveryDetail:
+    delivery = await redelivery.redeliver(webhook_id)
     return DeliveryDetail(**_fields(delivery), payload=delivery["payload"])

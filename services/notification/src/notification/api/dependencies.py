@@ -9,10 +9,11 @@ from greenchannel.bearer import require_any_bearer, require_bearer, settings_tok
 
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository
-from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.messages import MessageRepository
-from notification.adapters.resolver import TargetGuard
-from notification.jobs.worker import DeliveryWorker
+from notification.core.alerts import AlertAcknowledgement
+from notification.core.deliveries import Redelivery
+from notification.core.endpoints import WebhookEndpoints
+from notification.core.messages import MessageReading
 
 # Operator endpoints take ``Bearer <OPERATOR_TOKEN>`` (or the admin's); those for the other services
 # (intake, the gateway) ``Bearer <INTERNAL_TOKEN>``. Setting a company's webhook endpoint and rotating
@@ -22,10 +23,6 @@ from notification.jobs.worker import DeliveryWorker
 require_operator = require_any_bearer((settings_token("operator_token"), settings_token("admin_token")), "operator's")
 require_internal = require_bearer(settings_token("internal_token"), "internal")
 require_admin = require_bearer(settings_token("admin_token"), "admin's")
-
-
-def _endpoints(request: Request) -> EndpointRepository:
-    return request.app.state.endpoints
 
 
 def _deliveries(request: Request) -> DeliveryRepository:
@@ -40,17 +37,27 @@ def _alerts(request: Request) -> AlertRepository:
     return request.app.state.alerts
 
 
-def _guard(request: Request) -> TargetGuard:
-    return request.app.state.target_guard
+def _webhook_endpoints(request: Request) -> WebhookEndpoints:
+    return request.app.state.webhook_endpoints
 
 
-def _worker(request: Request) -> DeliveryWorker:
-    return request.app.state.delivery_worker
+def _redelivery(request: Request) -> Redelivery:
+    return request.app.state.redelivery
 
 
-Endpoints = Annotated[EndpointRepository, Depends(_endpoints)]
+def _message_reading(request: Request) -> MessageReading:
+    return request.app.state.message_reading
+
+
+def _alert_acknowledgement(request: Request) -> AlertAcknowledgement:
+    return request.app.state.alert_acknowledgement
+
+
+# Reads go to the repositories; every change goes through a use case (core/).
 Deliveries = Annotated[DeliveryRepository, Depends(_deliveries)]
 Messages = Annotated[MessageRepository, Depends(_messages)]
 Alerts = Annotated[AlertRepository, Depends(_alerts)]
-Guard = Annotated[TargetGuard, Depends(_guard)]
-Worker = Annotated[DeliveryWorker, Depends(_worker)]
+WebhookEndpointsDep = Annotated[WebhookEndpoints, Depends(_webhook_endpoints)]
+RedeliveryDep = Annotated[Redelivery, Depends(_redelivery)]
+MessageReadingDep = Annotated[MessageReading, Depends(_message_reading)]
+AlertAcknowledgementDep = Annotated[AlertAcknowledgement, Depends(_alert_acknowledgement)]

@@ -14,14 +14,11 @@ from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Response
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
-from notification.adapters.endpoints import RotationRaced
-from notification.adapters.resolver import TargetForbidden, TargetNotHttps, TargetUnresolvable
-from notification.api.dependencies import Deliveries, Endpoints, Guard, Worker, require_admin, require_operator
-from notification.domain.secrets import InvalidSecret, generate_secret, mask_secret, validate_secret
-from notification.domain.targets import MAX_URL_LENGTH, InvalidWebhookUrl, parse_target
+from notification.api.dependencies import WebhookEndpointsDep, require_admin, require_operator
+from notification.domain.secrets import mask_secret
+from notification.domain.targets import MAX_URL_LENGTH
 
 router = APIRouter(prefix="/v1/companies", tags=["webhook endpoints"], dependencies=[Depends(require_operator)])
 ADMIN_ONLY = [Depends(require_admin)]  # what decides where webhooks go and what signs them
@@ -91,107 +88,46 @@ def _view(endpoint: dict[str, Any], *, reveal_secret: bool) -> EndpointView:
     )
 
 
-def _not_found(company_id: str) -> Problem:
-    return Problem(404, "endpoint_not_found", f"Company {company_id} has no webhook endpoint.")
-
-
 @router.put(
     "/{company_id}/webhook-endpoint",
     response_model=EndpointView, dependencies=ADMIN_ONLY,
     responses={201: {"model": EndpointView, "description": "Created; the answer shows the secret in full, once."}},
 )
 async def put_endpoint(
-    company_id: CompanyId, registration: EndpointRegistration, response: Response,
-    endpoints: Endpoints, deliveries: Deliveries, guard: Guard, worker: Worker,
+    company_id: CompanyId, registration: EndpointRegistration, response: Response, endpoints: WebhookEndpointsDep
 ) -> EndpointView:
-    try:
-        target = parse_target(registration.url)
-    except InvalidWebhookUrl as error:
-        raise Problem(422, "invalid_webhook_url", str(error)) from None
-    try:
-        await guard.resolve(target)
-    except TargetNotHttps as error:
-        raise Problem(422, "webhook_url_not_https", f"{error}.") from None
-    except TargetForbidden as error:
-        raise Problem(422, "webhook_target_forbidden", f"{error}.", reason=error.reason) from None
-    except TargetUnresolvable as error:
-        raise Problem(422, "webhook_target_unresolvable", f"{error}.") from None
-    secret = registration.secret
-    if secret is not None:
-        try:
-            validate_secret(secret)
-        except InvalidSecret as error:
-            raise Problem(422, "invalid_webhook_secret", str(error)) from None
-    elif await endpoints.get(company_id) is None:
-        secret = generate_secret()
-    endpoint, created = await endpoints.upsert(company_id, target.url, secret)
-    # Deliveries that waited for an endpoint are due now (after the endpoint committed: see the handler).
-    if await deliveries.release_parked(company_id):
-        worker.wake()
+    endpoint, created = await endpoints.register(company_id, registration.url, registration.secret)
     response.status_code = 201 if created else 200
     return _view(endpoint, reveal_secret=created)
 
 
 @router.get("/{company_id}/webhook-endpoint", response_model=EndpointView)
-async def get_endpoint(company_id: CompanyId, endpoints: Endpoints) -> EndpointView:
-    endpoint = await endpoints.get(company_id)
-    if endpoint is None:
-        raise _not_found(company_id)
-    return _view(endpoint, reveal_secret=False)
+async def get_endpoint(company_id: CompanyId, endpoints: WebhookEndpointsDep) -> EndpointView:
+    return _view(await endpoints.get(company_id), reveal_secret=False)
 
 
 @router.delete("/{company_id}/webhook-endpoint", status_code=204)
-async def delete_endpoint(company_id: CompanyId, endpoints: Endpoints) -> Response:
-    if not await endpoints.disable(company_id, "disabled_by_operator"):
-        raise _not_found(company_id)
+async def delete_endpoint(company_id: CompanyId, endpoints: WebhookEndpointsDep) -> Response:
+    await endpoints.disable(company_id, "disabled_by_operator")
     return Response(status_code=204)
 
 
 @router.post("/{company_id}/webhook-endpoint/disable", response_model=EndpointView)
-async def disable_endpoint(company_id: CompanyId, disabling: Disabling, endpoints: Endpoints) -> EndpointView:
+async def disable_endpoint(company_id: CompanyId, disabling: Disabling, endpoints: WebhookEndpointsDep) -> EndpointView:
     """New deliveries, and those due next, wait (``no_endpoint``) until the endpoint is enabled again."""
-    endpoint = await endpoints.disable(company_id, disabling.reason)
-    if endpoint is None:
-        raise _not_found(company_id)
-    return _view(endpoint, reveal_secret=False)
+    return _view(await endpoints.disable(company_id, disabling.reason), reveal_secret=False)
 
 
 @router.post("/{company_id}/webhook-endpoint/enable", response_model=EndpointView)
-async def enable_endpoint(
-    company_id: CompanyId, endpoints: Endpoints, deliveries: Deliveries, worker: Worker, guard: Guard
-) -> EndpointView:
-    stored = await endpoints.get(company_id)
-    if stored is None:
-        raise _not_found(company_id)
-    # A plain-http endpoint (disabled as not_https) comes back only with an https URL, through a PUT.
-    try:
-        refused = guard.refuses(parse_target(stored["url"]))
-    except InvalidWebhookUrl as error:
-        raise Problem(422, "invalid_webhook_url", f"{error} Register a valid URL instead.") from None
-    if refused:
-        raise Problem(422, "webhook_url_not_https", f"{TargetNotHttps(stored['url'])}; register an https URL instead.")
-    endpoint = await endpoints.enable(company_id)
-    if endpoint is None:
-        raise _not_found(company_id)
-    # After the endpoint committed, as in the PUT: a delivery parked meanwhile is released here or sees it enabled.
-    if await deliveries.release_parked(company_id):
-        worker.wake()
-    return _view(endpoint, reveal_secret=False)
+async def enable_endpoint(company_id: CompanyId, endpoints: WebhookEndpointsDep) -> EndpointView:
+    return _view(await endpoints.enable(company_id), reveal_secret=False)
 
 
 @router.post("/{company_id}/webhook-endpoint/rotate-secret", response_model=EndpointView, dependencies=ADMIN_ONLY)
 async def rotate_secret(
-    company_id: CompanyId, endpoints: Endpoints,
+    company_id: CompanyId, endpoints: WebhookEndpointsDep,
     rotation: Annotated[SecretRotation | None, Body(description="Optional; overlap_s defaults to one day.")] = None,
 ) -> EndpointView:
     """A new secret, answered in full this once; the previous one signs too until ``previous_expires_at``."""
     rotation = rotation or SecretRotation()
-    endpoint = await endpoints.get(company_id)
-    if endpoint is None:
-        raise _not_found(company_id)
-    try:
-        rotated = await endpoints.rotate_secret(endpoint, generate_secret(), rotation.overlap_s)
-    except RotationRaced:
-        raise Problem(409, "secret_changed_meanwhile", "The secret was changed by another request at the same time; "
-                      "read the endpoint and try again.") from None
-    return _view(rotated, reveal_secret=True)
+    return _view(await endpoints.rotate_secret(company_id, rotation.overlap_s), reveal_secret=True)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from greenchannel.problems import Problem
 from pydantic import BaseModel, Field, StringConstraints
 
-from notification.api.dependencies import Messages, require_internal
+from notification.api.dependencies import MessageReadingDep, Messages, require_internal
 from notification.domain.pagination import InvalidCursor, decode_cursor, encode_cursor
 
 router = APIRouter(prefix="/v1/messages", tags=["complainant messages (internal)"],
@@ -70,13 +70,10 @@ async def list_messages(
 
 @router.post("/{message_id}/read", response_model=MessageView)
 async def mark_read(
-    messages: Messages,
+    reading: MessageReadingDep,
     message_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
     number: Annotated[list[ComplaintNumber] | None, Query(
         max_length=MAX_NUMBERS,
         description="The caller's complaints: when given, a message of another complaint answers 404.")] = None,
 ) -> MessageView:
-    message = await messages.mark_read(message_id, number)
-    if message is None:
-        raise Problem(404, "message_not_found", f"No message {message_id}.")
-    return _view(message)
+    return _view(await reading.mark_read(message_id, number))

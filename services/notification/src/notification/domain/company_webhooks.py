@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from greenchannel.contracts import (
-    FORWARDING_WEBHOOK_TYPE,
     ComplaintAccepted,
     ComplaintAppealed,
     ComplaintForwarded,
@@ -22,12 +21,13 @@ from greenchannel.contracts import (
     EventData,
     SlaOverdue,
     SlaReminder,
+    WebhookType,
 )
 
 
 @dataclass(frozen=True)
 class WebhookRule:
-    webhook_type: str
+    webhook_type: WebhookType
     recipient: Callable[[EventData], str | None]
     """The company the webhook goes to, or ``None`` when this event makes no webhook."""
 
@@ -52,27 +52,28 @@ def _response_clock_company(data: EventData) -> str | None:
     return data.company_id if data.kind == "response" else None
 
 
-COMPANY_WEBHOOKS: dict[str, WebhookRule] = {
-    ComplaintAccepted.EVENT_TYPE: WebhookRule(FORWARDING_WEBHOOK_TYPE, _company),
-    ComplaintForwarded.EVENT_TYPE: WebhookRule("complaint.reforwarded", _reforwarded_company),
-    ComplaintSupplemented.EVENT_TYPE: WebhookRule("complaint.supplemented", _company),
-    ComplaintAppealed.EVENT_TYPE: WebhookRule("complaint.appealed", _company),
-    ComplaintWithdrawn.EVENT_TYPE: WebhookRule("complaint.withdrawn", _company),
-    ComplaintRedirected.EVENT_TYPE: WebhookRule("complaint.redirected", _previous_company),
-    SlaReminder.EVENT_TYPE: WebhookRule("complaint.deadline_reminder", _response_clock_company),
-    SlaOverdue.EVENT_TYPE: WebhookRule("complaint.overdue", _response_clock_company),
+# The contract of each event that may make a webhook -> its rule; notification subscribes to these models.
+COMPANY_WEBHOOKS: dict[type[EventData], WebhookRule] = {
+    ComplaintAccepted: WebhookRule(WebhookType.FORWARDED, _company),
+    ComplaintForwarded: WebhookRule(WebhookType.REFORWARDED, _reforwarded_company),
+    ComplaintSupplemented: WebhookRule(WebhookType.SUPPLEMENTED, _company),
+    ComplaintAppealed: WebhookRule(WebhookType.APPEALED, _company),
+    ComplaintWithdrawn: WebhookRule(WebhookType.WITHDRAWN, _company),
+    ComplaintRedirected: WebhookRule(WebhookType.REDIRECTED, _previous_company),
+    SlaReminder: WebhookRule(WebhookType.DEADLINE_REMINDER, _response_clock_company),
+    SlaOverdue: WebhookRule(WebhookType.OVERDUE, _response_clock_company),
 }
 
 
 @dataclass(frozen=True)
 class CompanyWebhook:
-    webhook_type: str
+    webhook_type: WebhookType
     company_id: str
 
 
 def company_webhook(data: EventData) -> CompanyWebhook | None:
     """The webhook ``data`` (a parsed integration event) makes, if any."""
-    rule = COMPANY_WEBHOOKS.get(data.EVENT_TYPE)
+    rule = COMPANY_WEBHOOKS.get(type(data))
     if rule is None:
         return None
     company_id = rule.recipient(data)

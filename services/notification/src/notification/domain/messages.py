@@ -10,12 +10,9 @@ where the complainant reads it after signing in, and never travels by e-mail or 
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from greenchannel.contracts import (
@@ -55,21 +52,22 @@ def _response_overdue(data: EventData) -> str | None:
     return data.EVENT_TYPE if data.kind == "response" else None
 
 
-# Event type -> the key of the text the complainant gets, or None when this event makes no message.
-COMPLAINANT_MESSAGES: dict[str, Callable[[EventData], str | None]] = {
-    ComplaintAccepted.EVENT_TYPE: _event_type,
-    ComplaintRejected.EVENT_TYPE: _event_type,
-    ComplaintForwarded.EVENT_TYPE: _forwarded,
-    ComplaintInfoRequested.EVENT_TYPE: _event_type,
-    ComplaintResponded.EVENT_TYPE: _event_type,
-    ComplaintAppealed.EVENT_TYPE: _event_type,
-    ComplaintClosed.EVENT_TYPE: _event_type,
-    ComplaintWithdrawn.EVENT_TYPE: _event_type,
-    ComplaintRedirected.EVENT_TYPE: _event_type,
-    SlaOverdue.EVENT_TYPE: _response_overdue,
+# The contract of each event that may make a message -> the key of the text the complainant gets, or None when
+# this event makes no message; notification subscribes to these models.
+COMPLAINANT_MESSAGES: dict[type[EventData], Callable[[EventData], str | None]] = {
+    ComplaintAccepted: _event_type,
+    ComplaintRejected: _event_type,
+    ComplaintForwarded: _forwarded,
+    ComplaintInfoRequested: _event_type,
+    ComplaintResponded: _event_type,
+    ComplaintAppealed: _event_type,
+    ComplaintClosed: _event_type,
+    ComplaintWithdrawn: _event_type,
+    ComplaintRedirected: _event_type,
+    SlaOverdue: _response_overdue,
 }
 
-REQUIRED_TEXT_KEYS = frozenset(COMPLAINANT_MESSAGES) | {REFORWARDED_TEXT}
+REQUIRED_TEXT_KEYS = frozenset(model.EVENT_TYPE for model in COMPLAINANT_MESSAGES) | {REFORWARDED_TEXT}
 
 # The moments the complainant has to act or learns the result: worth a text message as well.
 SMS_KINDS = frozenset({ComplaintInfoRequested.EVENT_TYPE, ComplaintResponded.EVENT_TYPE, ComplaintClosed.EVENT_TYPE})
@@ -77,7 +75,7 @@ SMS_KINDS = frozenset({ComplaintInfoRequested.EVENT_TYPE, ComplaintResponded.EVE
 
 def message_text_key(data: EventData) -> str | None:
     """The text the complainant gets for ``data`` (a parsed integration event), or ``None``."""
-    choose = COMPLAINANT_MESSAGES.get(data.EVENT_TYPE)
+    choose = COMPLAINANT_MESSAGES.get(type(data))
     return choose(data) if choose is not None else None
 
 
@@ -178,10 +176,3 @@ class MessageTexts:
                         for language in LANGUAGES if not self.fallback.get("company_name", {}).get(language))
         if problems:
             raise InvalidMessageTexts("; ".join(problems))
-
-
-@cache
-def packaged_texts() -> MessageTexts:
-    """The texts shipped with the service (``notification/domain/message_texts.toml``)."""
-    raw = resources.files("notification.domain").joinpath("message_texts.toml").read_text(encoding="utf-8")
-    return MessageTexts(tomllib.loads(raw))

@@ -1,1 +1,2 @@
-"""Event handlers: each applies its effect once per event id, in the inbox's transaction."""
+"""Event handlers: each applies its effect once per event id, in the inbox's transaction (registered in
+``subscriptions.py``)."""

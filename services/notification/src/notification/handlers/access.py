@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from greenchannel.contracts import AccessGuessingDetected, CloudEvent
-from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
-from pydantic import ValidationError
 
 from notification.adapters.alerts import AlertRepository
 from notification.domain.alerts import access_guessing
@@ -18,11 +16,7 @@ class GuessingAlertHandler:
         self.runtime = runtime
         self.alerts = alerts
 
-    async def __call__(self, event: CloudEvent) -> None:
-        try:
-            data = AccessGuessingDetected.model_validate(event.data)
-        except ValidationError as error:
-            raise ContractViolation(str(error)) from error
+    async def __call__(self, event: CloudEvent, data: AccessGuessingDetected) -> None:
         alert = access_guessing(data.secret, data.target, data.number, data.distinct_sources, data.failures,
                                 data.window_started_at, datetime.now(timezone.utc))
 

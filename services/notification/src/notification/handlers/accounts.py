@@ -13,9 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from greenchannel.contracts import AccountCodeIssued, CloudEvent
-from greenchannel.messaging import ContractViolation
+from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
-from pydantic import ValidationError
 
 from notification.adapters.deliveries import EPOCH
 from notification.adapters.dispatches import DispatchRepository
@@ -30,12 +29,7 @@ class AccountCodeHandler:
         self.email_enabled = email_enabled
         self.wake_dispatch_worker = wake_dispatch_worker
 
-    async def __call__(self, event: CloudEvent) -> None:
-        try:
-            data = event.payload(AccountCodeIssued)
-        except ValidationError as error:
-            raise ContractViolation(str(error)) from error
-        assert isinstance(data, AccountCodeIssued)
+    async def __call__(self, event: CloudEvent, data: AccountCodeIssued) -> None:
         now = datetime.now(timezone.utc)
         channel = Channel(data.channel)
         if data.expires_at <= now:
@@ -56,6 +50,7 @@ class AccountCodeHandler:
 
         async def apply(session) -> None:
             await self.dispatches.insert(dispatch, session)
+            if pending:
+                after_commit(session, self.wake_dispatch_worker)
 
-        if await self.runtime.inbox.handle_once(event, apply) and pending:
-            self.wake_dispatch_worker()
+        await self.runtime.inbox.handle_once(event, apply)

@@ -25,12 +25,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from greenchannel.contracts import EVENT_MODELS, CloudEvent, ComplaintAccepted, EventData, SlaOverdue
+from greenchannel.contracts import CloudEvent, ComplaintAccepted, EventData, SlaOverdue
 from greenchannel.messaging import ContractViolation
 from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import propagate
-from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -55,8 +54,10 @@ from notification.jobs.workloop import ClaimLoop
 
 log = logging.getLogger(__name__)
 
-# The routing keys this handler is subscribed to: every event that makes a webhook or a message.
-CONSUMED_EVENT_TYPES = tuple(sorted(set(COMPANY_WEBHOOKS) | set(COMPLAINANT_MESSAGES)))
+# The contracts this handler is subscribed to: every event that may make a webhook or a message.
+CONSUMED_EVENTS: tuple[type[EventData], ...] = tuple(
+    sorted(set(COMPANY_WEBHOOKS) | set(COMPLAINANT_MESSAGES), key=lambda model: model.EVENT_TYPE)
+)
 
 
 def keyed_id(event_id: str, *parts: str) -> str:
@@ -103,23 +104,18 @@ class LifecycleEventHandler:
         self.delivery_handover = delivery_handover
         self.dispatch_handover = dispatch_handover
 
-    async def __call__(self, event: CloudEvent) -> None:
-        model = EVENT_MODELS.get(event.type)
-        if model is None:
-            raise ContractViolation(f"no contract for event type {event.type!r}")
+    async def __call__(self, event: CloudEvent, data: EventData) -> None:
         try:
-            data = event.payload(model)
             webhook_id = webhook_id_for(event.id)
-        except (ValidationError, UnusableEventId) as error:
+        except UnusableEventId as error:
             raise ContractViolation(str(error)) from error
         number: str = data.number  # type: ignore[attr-defined] - every consumed event names its complaint
         webhook = company_webhook(data)
         text_key = message_text_key(data)
         parked = handed = False
-        dispatched = False
 
         async def apply(session: AsyncClientSession | None) -> None:
-            nonlocal parked, handed, dispatched
+            nonlocal parked, handed
             if webhook is not None:
                 parked, handed = await self._record_delivery(event, data, webhook, webhook_id, session)
             if text_key is not None:
@@ -128,7 +124,8 @@ class LifecycleEventHandler:
                 company_name = company[1] if company else await self.company_names.name_of(
                     number, getattr(data, "company_id", None), session)
                 message = self.texts.render(text_key, facts_of(data, company_name))
-                dispatched = await self._record_message(event, number, message, session, company)
+                if await self._record_message(event, number, message, session, company):
+                    after_commit(session, self.wake_dispatch_worker)
             if raises_alert:
                 assert session is not None
                 await self.alerts.raise_alert(
@@ -148,8 +145,6 @@ class LifecycleEventHandler:
         if not applied:
             log.info("%s %s for %s was already applied", event.type, event.id, number)
             return
-        if dispatched:
-            self.wake_dispatch_worker()
         if webhook is not None and not handed:
             await self._after_delivery_recorded(webhook, webhook_id, parked)
 

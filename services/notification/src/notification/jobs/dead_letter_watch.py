@@ -8,19 +8,15 @@ watching at once raise each alert once). A queue that empties resets its watch. 
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import datetime, timezone
 
+from greenchannel.messaging import CONSUMERS
+from greenchannel.periodic import every
 from greenchannel.runtime import ServiceRuntime
-from greenchannel.telemetry import job_run, record_work
+from greenchannel.telemetry import record_work
 
 from notification.adapters.alerts import AlertRepository
 from notification.domain.alerts import dead_letters_alert_due, dead_letters_growing
-
-log = logging.getLogger(__name__)
-
-SERVICES = ("intake", "routing", "notification", "evidence")
 
 
 class DeadLetterWatch:
@@ -32,15 +28,8 @@ class DeadLetterWatch:
         self.state = runtime.db["dead_letter_watch"]
 
     async def run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
-            try:
-                with job_run("dead-letter watch"):
-                    await self.check_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - the broker or store is away: look again next time
-                log.warning("dead-letter watch pass failed", exc_info=True)
+        # The broker is seldom connected yet at start: the first look comes after one interval.
+        await every(self.interval_s, self.check_once, "dead-letter watch", wait_first=True)
 
     async def check_once(self) -> list[str]:
         """One look at every dead-letter queue; answers the queues that raised an alert."""
@@ -48,7 +37,7 @@ class DeadLetterWatch:
             return []
         raised = []
         prefix = self.runtime.settings.queue_prefix
-        for service in SERVICES:
+        for service in CONSUMERS:
             queue = f"{prefix}.{service}.dlq"
             depth = await self.runtime.broker.queue_depth(queue)
             if depth is None:

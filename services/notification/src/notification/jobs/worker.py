@@ -224,7 +224,6 @@ class DeliveryWorker:
             )
 
         await in_transaction(self.runtime.mongo, record)
-        self.runtime.relay.wake()
         log.info("delivery %s delivered after %d attempt(s)", delivery["_id"], attempts_made)
 
     async def _gone(
@@ -239,7 +238,6 @@ class DeliveryWorker:
             await self._fail_in(session, delivery, attempt, attempts_made, "HTTP 410 Gone: the endpoint was disabled")
 
         await in_transaction(self.runtime.mongo, record)
-        self.runtime.relay.wake()
         log.warning("endpoint of company %s answered 410 Gone and was disabled", delivery["company_id"])
 
     async def _failed(self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int) -> None:
@@ -255,7 +253,6 @@ class DeliveryWorker:
             )
 
         await in_transaction(self.runtime.mongo, record)
-        self.runtime.relay.wake()
         log.warning("delivery %s failed after %d attempts: %s", delivery["_id"], attempts_made, last_error)
 
     async def _fail_in(

@@ -13,6 +13,7 @@ from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
 from routing.adapters.similarity import SimilarityRepository
 from routing.config import Settings
+from routing.core.directory import DirectoryEditing
 from routing.domain.categories import Category
 from routing.jobs.watchdog import Watchdog
 
@@ -53,6 +54,10 @@ def _watchdog(request: Request) -> Watchdog:
     return request.app.state.watchdog
 
 
+def _directory_editing(request: Request) -> DirectoryEditing:
+    return request.app.state.directory_editing
+
+
 Companies = Annotated[CompanyRepository, Depends(_companies)]
 Decisions = Annotated[DecisionRepository, Depends(_decisions)]
 Categories = Annotated[list[Category], Depends(_categories)]
@@ -60,5 +65,6 @@ Clocks = Annotated[ClockRepository, Depends(_clocks)]
 Similar = Annotated[SimilarityRepository, Depends(_similar)]
 SettingsDependency = Annotated[Settings, Depends(_settings)]
 WatchdogDependency = Annotated[Watchdog, Depends(_watchdog)]
+DirectoryEditingDependency = Annotated[DirectoryEditing, Depends(_directory_editing)]
 Operator = Annotated[None, Depends(require_operator)]
 CaseReader = Annotated[None, Depends(require_case_reader)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
-from routing.api.dependencies import Categories, Companies, Operator
+from routing.api.dependencies import Categories, Companies, DirectoryEditingDependency, Operator
 from routing.domain.categories import Category
 from routing.domain.directory import COMPANY_ID_PATTERN, Company
 
@@ -57,11 +57,11 @@ class CompanyFields(BaseModel):
 
 @router.put("/companies/{company_id}", response_model=Company, summary="Add or correct a company (operators)")
 async def save_company(
-    companies: Companies, _: Operator, body: CompanyFields, response: Response,
+    directory: DirectoryEditingDependency, _: Operator, body: CompanyFields, response: Response,
     company_id: Annotated[str, Path(pattern=COMPANY_ID_PATTERN)],
 ) -> Company:
     company = Company(id=company_id, **body.model_dump())
-    if await companies.save(company):
+    if await directory.save(company):
         response.status_code = 201
     return company
 

@@ -100,17 +100,6 @@ PUBLISHED_STOPS = frozenset(get_args(SlaClockStopped.model_fields["reason"].anno
 # complaint.closed, an unsatisfied one keeps the appeal (and so the quiet period) open.
 FINAL_EVENTS = (ComplaintClosed, ComplaintWithdrawn)
 
-# The events the clocks follow, in the order of the lifecycle.
-CLOCK_EVENTS: tuple[type[EventData], ...] = (
-    ComplaintForwarded,
-    ComplaintInfoRequested,
-    ComplaintSupplemented,
-    ComplaintResponded,
-    ComplaintAppealed,
-    ComplaintClosed,
-    ComplaintWithdrawn,
-    ComplaintRedirected,
-)
 
 
 class Pause(BaseModel):
@@ -248,11 +237,18 @@ class Outcome:
         return cls(ignored=reason)
 
 
+#: The working days a company has to answer a forwarded complaint (and a re-forwarding that names no period of its
+#: own), and the platform to mediate an appeal: the defaults of RESPONSE_WORKING_DAYS and APPEAL_WORKING_DAYS. The
+#: one place the platform's "10 working days" is set; the others learn the dates from routing's events.
+RESPONSE_WORKING_DAYS = 10
+APPEAL_WORKING_DAYS = 10
+
+
 @dataclass(frozen=True)
 class ClockRules:
     calendar: WorkingDayCalendar
-    response_working_days: int = 10
-    appeal_working_days: int = 10
+    response_working_days: int = RESPONSE_WORKING_DAYS
+    appeal_working_days: int = APPEAL_WORKING_DAYS
     reminder_working_day: int = 7
     quiet_period: timedelta = timedelta(days=15)
     publication_working_days: int = 15
@@ -287,20 +283,12 @@ class ClockRules:
 
     def apply(self, event: EventData, response: Clock | None, appeal: Clock | None, *, now: datetime) -> Outcome:
         """What ``event`` does to the complaint's clocks, given as they are stored (``None``: none yet)."""
-        handlers: dict[type[EventData], Callable[..., Outcome]] = {
-            ComplaintForwarded: self._forwarded,
-            ComplaintInfoRequested: self._info_requested,
-            ComplaintSupplemented: self._supplemented,
-            ComplaintResponded: self._responded,
-            ComplaintAppealed: self._appealed,
-            ComplaintRedirected: self._redirected,
-        }
         if isinstance(event, FINAL_EVENTS):
             return self._finished(event, response, appeal)
-        handler = handlers.get(type(event))
-        if handler is None:
+        transition = TRANSITIONS.get(type(event))
+        if transition is None:
             return Outcome.ignore(f"{event.EVENT_TYPE} does not concern the clocks")
-        return handler(event, response, appeal, now)
+        return transition(self, event, response, appeal, now)
 
     def _forwarded(self, event: ComplaintForwarded, response: Clock | None, appeal: Clock | None, now: datetime) -> Outcome:
         at = event.forwarded_at
@@ -562,3 +550,17 @@ def _history_with(previous: Clock | None) -> list[PastRun]:
         answered_in_time=previous.answered_in_time, reminded_at=previous.reminded_at, overdue_at=previous.overdue_at,
     )
     return [*previous.history, run]
+
+
+# The transition each lifecycle event makes to the clocks, in the order of the lifecycle; the final events stop them.
+TRANSITIONS: dict[type[EventData], Callable[..., Outcome]] = {
+    ComplaintForwarded: ClockRules._forwarded,
+    ComplaintInfoRequested: ClockRules._info_requested,
+    ComplaintSupplemented: ClockRules._supplemented,
+    ComplaintResponded: ClockRules._responded,
+    ComplaintAppealed: ClockRules._appealed,
+    ComplaintRedirected: ClockRules._redirected,
+}
+
+# The events the clocks follow (routing subscribes to these): derived from the transitions, never listed again.
+CLOCK_EVENTS: tuple[type[EventData], ...] = (*TRANSITIONS, *FINAL_EVENTS)

@@ -1,8 +1,8 @@
 """The screening decision on a submitted complaint: accepted for a known company with a response deadline, or rejected.
 
-The company has 10 working days to answer, counted from the day after screening on the Chinese
-working-day calendar (the screening day itself does not count). A complaint that nearly repeats
-one the same complainant filed against the same company shortly before (``domain/similarity.py``)
+The company has ``response_working_days`` (``RESPONSE_WORKING_DAYS``, 10, by default) to answer, counted from the
+day after screening on the Chinese working-day calendar (the screening day itself does not count). A complaint that
+nearly repeats one the same complainant filed against the same company shortly before (``domain/similarity.py``)
 is rejected as a ``duplicate`` with the original's number.
 """
 
@@ -13,9 +13,9 @@ from datetime import datetime
 from greenchannel.contracts import ComplaintScreened
 
 from routing.domain.calendar import WorkingDayCalendar, local_date
+from routing.domain.clock import RESPONSE_WORKING_DAYS
 from routing.domain.directory import Resolution
 
-RESPONSE_WORKING_DAYS = 10
 REJECT_COMPANY_UNKNOWN = "company_unknown"
 REJECT_DUPLICATE = "duplicate"
 

@@ -1,1 +1,1 @@
-"""Routing's event handlers."""
+"""Routing's event handlers: screening of filings and the SLA clocks (registered in ``subscriptions.py``)."""

@@ -14,23 +14,19 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from greenchannel.contracts import CloudEvent, ComplaintForwarded, ComplaintRedirected, ComplaintWithdrawn, EventData
-from greenchannel.messaging import ContractViolation
+from greenchannel.contracts import CloudEvent, ComplaintRedirected, ComplaintWithdrawn, EventData
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
-from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from routing.adapters.clocks import ClockRepository
 from routing.adapters.similarity import SimilarityRepository
-from routing.domain.clock import CLOCK_EVENTS, ClockRules, Outcome
+from routing.domain.clock import ClockRules, Outcome
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
 Clock = Callable[[], datetime]
-
-EVENT_MODELS: dict[str, type[EventData]] = {model.EVENT_TYPE: model for model in CLOCK_EVENTS}
 
 
 class ClockEventHandler:
@@ -44,8 +40,8 @@ class ClockEventHandler:
         self.rules = rules
         self.clock = clock
 
-    async def handle(self, event: CloudEvent) -> None:
-        data = _parse(event)
+    async def handle(self, event: CloudEvent, data: EventData) -> None:
+        """Apply one of the events the clocks follow (``domain.clock.CLOCK_EVENTS``)."""
         number: str = data.number  # type: ignore[attr-defined] - every event the clocks follow names its complaint
         with tracer.start_as_current_span("apply to sla clocks") as span:
             span.set_attribute("complaint.number", number)
@@ -70,23 +66,9 @@ class ClockEventHandler:
             if not applied:
                 return
             result = outcome[0]
-            if result.events:
-                self.runtime.relay.wake()
             if result.ignored:
                 log.info("complaint %s: %s ignored by the clocks (%s)", number, event.type, result.ignored)
                 span.set_attribute("sla.ignored", result.ignored)
             else:
                 log.info("complaint %s: %s applied to the clocks", number, event.type)
 
-
-def _parse(event: CloudEvent) -> EventData:
-    model = EVENT_MODELS.get(event.type)
-    if model is None:
-        raise ContractViolation(f"the clocks do not follow {event.type!r}")
-    try:
-        data = model.model_validate(event.data)
-    except ValidationError as error:
-        raise ContractViolation(f"{event.type} breaks its contract: {error}") from error
-    if isinstance(data, ComplaintForwarded) and data.deadline_working_days is not None and data.deadline_working_days < 1:
-        raise ContractViolation(f"complaint.forwarded names {data.deadline_working_days} working days to answer")
-    return data

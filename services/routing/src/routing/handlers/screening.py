@@ -23,10 +23,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from greenchannel.contracts import CloudEvent, ClusterJoined, ComplaintSubmitted
-from greenchannel.messaging import ContractViolation, SubjectLocks
+from greenchannel.messaging import SubjectLocks
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
-from pydantic import ValidationError
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from routing.adapters.companies import CompanyRepository
@@ -72,16 +71,11 @@ class ScreeningHandler:
         self.segment = segment
         self._company_turns = SubjectLocks()
 
-    async def handle(self, event: CloudEvent) -> None:
-        await self.screen(event)
+    async def handle(self, event: CloudEvent, submitted: ComplaintSubmitted) -> None:
+        await self.screen(event, submitted)
 
-    async def screen(self, event: CloudEvent) -> Decision:
+    async def screen(self, event: CloudEvent, submitted: ComplaintSubmitted) -> Decision:
         """The decision on the event's complaint: made now, or the one stored for its number before."""
-        try:
-            submitted = ComplaintSubmitted.model_validate(event.data)
-        except ValidationError as error:
-            raise ContractViolation(f"complaint.submitted breaks its contract: {error}") from error
-
         with tracer.start_as_current_span("screen complaint") as span:
             span.set_attribute("complaint.number", submitted.number)
             screened_at = self.clock()
@@ -129,7 +123,6 @@ class ScreeningHandler:
                     event, work, lambda: self._decided(submitted.number))
             if applied and published:
                 decision = outcome[0]
-                self.runtime.relay.wake()
                 log.info("complaint %s screened: %s %s", submitted.number, decision.decision, decision.reason or "")
                 span.set_attribute("routing.decision", decision.decision)
                 return decision

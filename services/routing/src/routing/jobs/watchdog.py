@@ -73,8 +73,6 @@ class Watchdog:
             record_work(claimed[0].number)
             published += await self._check(*claimed, now)
         trace.get_current_span().set_attribute("sla.published", len(published))
-        if published:
-            self.runtime.relay.wake()
         return WatchdogPass(checked_at=now, published=published)
 
     async def _check(self, clock: Clock, claim: str, now: datetime) -> list[CloudEvent]:

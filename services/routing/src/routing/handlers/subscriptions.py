@@ -1,0 +1,18 @@
+"""The events routing consumes and the handler of each, registered here and nowhere else: filings are screened,
+the lifecycle events the SLA clocks follow (``domain.clock.CLOCK_EVENTS``) move the clocks."""
+
+from __future__ import annotations
+
+from greenchannel.contracts import ComplaintSubmitted
+from greenchannel.messaging import Subscriptions
+
+from routing.domain.clock import CLOCK_EVENTS
+from routing.handlers.clock import ClockEventHandler
+from routing.handlers.screening import ScreeningHandler
+
+
+def subscriptions(screening: ScreeningHandler, clock_events: ClockEventHandler) -> Subscriptions:
+    registered = Subscriptions().on(ComplaintSubmitted, screening.handle)
+    for model in CLOCK_EVENTS:
+        registered.on(model, clock_events.handle)
+    return registered
