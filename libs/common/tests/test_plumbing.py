@@ -10,9 +10,10 @@ import aio_pika
 import pytest
 from greenchannel.contracts import CloudEvent, EvidenceStored
 from greenchannel.messaging import DEAD_LETTER_REASON_HEADER, Subscriptions, queue_names
-from greenchannel.mongo import in_transaction
+from greenchannel.mongo import in_transaction, make_client
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.settings import ServiceSettings
+from pymongo.errors import PyMongoError
 
 pytestmark = pytest.mark.integration
 
@@ -76,9 +77,10 @@ async def test_outbox_event_reaches_consumer_once_even_when_redelivered(runtime_
     event = await in_transaction(producer.mongo, write)
     producer.relay.wake()
     await wait_until(lambda: _count(consumer.db.effects, {}, 1))
-    # The relay marked it sent.
+    # The relay marked it sent (in its next batched mark).
+    await wait_until(lambda: _count(producer.outbox.collection, {"_id": event.id, "sent_at": {"$ne": None}}, 1))
     entry = await producer.outbox.collection.find_one({"_id": event.id})
-    assert entry["sent_at"] is not None and entry["headers"] is not None
+    assert entry["headers"] is not None
     # Publishing the same event again (a relay that died before marking it sent) changes nothing.
     await producer.broker.publish(event)
     await asyncio.sleep(0.5)
@@ -169,6 +171,72 @@ async def test_two_relays_on_one_outbox_publish_each_entry_once(runtime_pair):
         while (message := await queue.get(no_ack=True, fail=False, timeout=2)) is not None:
             subjects.append(json.loads(message.body)["subject"])
         assert sorted(subjects) == sorted(f"GC-R{i}" for i in range(60))
+
+
+async def test_running_relay_publishes_only_committed_entries_without_claiming_them(runtime_pair, mongo_url):
+    """Entries staged while the relay runs are leased to it at insert and handed over after the commit: the
+    relay publishes them without a claim write, marks them in a batch, and marks what is left when it stops.
+    A transaction the driver retried hands over only the attempt that committed: the aborted attempt's
+    event never existed and must never be published."""
+    producer = runtime_pair("handover")
+    await producer.outbox.ensure_indexes()
+    connection = await aio_pika.connect(producer.settings.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(producer.settings.event_exchange, aio_pika.ExchangeType.TOPIC,
+                                                  durable=True)
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, "evidence.stored")
+        await producer.start()
+        await wait_until(lambda: _true(producer.broker.is_connected and producer.outbox.running_relay is not None))
+        attempts: list[str] = []
+
+        async def conflicting_once(session):
+            event = await producer.outbox.add(stored_event("GC-T1"), subject="GC-T1", session=session)
+            attempts.append(event.id)
+            if len(attempts) == 1:  # what a write conflict does: the driver aborts and runs the work again
+                raise PyMongoError("write conflict", error_labels=["TransientTransactionError"])
+
+        await in_transaction(producer.mongo, conflicting_once)
+        together = await asyncio.gather(*(in_transaction(producer.mongo, lambda session, i=i: producer.outbox.add(
+            stored_event(f"GC-T{i}"), subject=f"GC-T{i}", session=session)) for i in range(2, 12)))
+        committed = [attempts[1], *(event.id for event in together)]
+        received = await _drain(queue, len(committed))
+        assert sorted(received) == sorted(committed)
+        await asyncio.sleep(0.5)
+        assert await queue.get(no_ack=True, fail=False) is None, "an event was published twice"
+        assert await producer.outbox.collection.count_documents({"_id": attempts[0]}) == 0
+        # Leased at insert to the running relay, and never claimed again.
+        relay_id = producer.relay.relay_id
+        assert await producer.outbox.collection.count_documents(
+            {"claimed_by": relay_id, "attempts": 1}) == len(committed)
+        await wait_until(lambda: _count(producer.outbox.collection, {"sent_at": None}, 0))
+
+        late = await in_transaction(producer.mongo, lambda session: producer.outbox.add(
+            stored_event("GC-T99"), subject="GC-T99", session=session))
+        assert await _drain(queue, 1) == [late.id]
+        await wait_until(lambda: _true(late.id in producer.relay._unmarked))  # its confirm came back
+        await producer.stop()  # well within the mark delay: stopping marks it
+    reader = make_client(mongo_url, "handover-check")
+    try:
+        entry = await reader[producer.settings.mongo_db].outbox.find_one({"_id": late.id})
+        assert entry["sent_at"] is not None
+    finally:
+        await reader.close()
+
+
+async def _drain(queue, expected: int, timeout: float = 10.0) -> list[str]:
+    """The ids of the next ``expected`` events on ``queue`` (a get answers at once, empty or not)."""
+    received: list[str] = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(received) < expected:
+        message = await queue.get(no_ack=True, fail=False)
+        if message is None:
+            assert asyncio.get_running_loop().time() < deadline, f"only {len(received)} of {expected} published"
+            await asyncio.sleep(0.05)
+            continue
+        received.append(json.loads(message.body)["id"])
+    return received
 
 
 async def _true(value):

@@ -461,10 +461,10 @@ async def test_an_overdue_response_raises_one_case_overdue_alert(platform):
     await platform.tap.publish(first)  # the first one redelivered
     appeal = await platform.publish(SlaOverdue(number=number, company_id=company, kind="appeal", due=due,
                                                overdue_at=now()))
-    inbox = platform.app.state.runtime.inbox
+    lifecycle = platform.app.state.lifecycle
 
     async def all_applied():
-        return all([await inbox.seen(event.id) for event in (first, second, appeal)])
+        return all([await lifecycle.applied(event) for event in (first, second, appeal)])
 
     await wait_for(all_applied)
     await asyncio.sleep(0.3)
@@ -480,10 +480,10 @@ async def test_guessing_detected_by_intake_raises_one_access_guessing_alert(plat
                                       failures=37, window_started_at=window, detected_at=now())
     first = await platform.publish(detected)
     again = await platform.publish(detected)  # another replica saw the same hour's threshold too
-    inbox = platform.app.state.runtime.inbox
+    lifecycle = platform.app.state.lifecycle
 
     async def both_applied():
-        return await inbox.seen(first.id) and await inbox.seen(again.id)
+        return await lifecycle.applied(first) and await lifecycle.applied(again)
 
     await wait_for(both_applied)
     alerts = [a for a in await platform.alerts(kind="access_guessing") if a["number"] == number]

@@ -3,6 +3,11 @@
 The event id is the inbox document's ``_id`` (a unique index by nature). A redelivered event finds
 its id already there and is skipped; two copies processed at once race on the insert and only one
 transaction commits.
+
+A handler whose own first write is keyed by the event (a document whose ``_id`` is derived from the event
+id, or a record of which there is one per complaint) already refuses a repeat on that key: it uses
+:meth:`Inbox.handle_keyed`, which records nothing and takes the duplicate key error of the repeat as "seen".
+It still reads the inbox first, so an event applied before this existed (recorded there) is skipped too.
 """
 
 from __future__ import annotations
@@ -52,6 +57,28 @@ class Inbox:
             await in_transaction(self.client, record_and_apply)
         except DuplicateKeyError:
             if await self.seen(event.id):
+                return False
+            raise
+        return True
+
+    async def handle_keyed(
+        self,
+        event: CloudEvent,
+        work: Callable[[AsyncClientSession], Awaitable[None]],
+        applied: Callable[[], Awaitable[bool]],
+    ) -> bool:
+        """Apply ``work`` in one transaction without an inbox record; ``False`` if it was applied before.
+
+        Only for ``work`` whose writes are keyed by the event, so that applying it again fails on a unique
+        key; ``applied`` reads whether the keyed document exists, telling that from any other duplicate key
+        (which is raised, so the consumer retries the event).
+        """
+        if await self.seen(event.id):
+            return False
+        try:
+            await in_transaction(self.client, work)
+        except DuplicateKeyError:
+            if await applied():
                 return False
             raise
         return True

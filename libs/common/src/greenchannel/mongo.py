@@ -34,18 +34,24 @@ async def in_transaction(
     client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]]
 ) -> T:
     """Run ``work`` in one transaction, retried by the driver on transient errors (write conflicts); then
-    what ``work`` asked to run :func:`after_commit`."""
+    what the attempt that committed asked to run :func:`after_commit` (an attempt that was aborted and
+    retried may have staged what was never committed: its callbacks are dropped)."""
     async with client.start_session() as session:
         _AFTER_COMMIT[id(session)] = waiting = []
+
+        async def attempt(session: AsyncClientSession) -> T:
+            waiting.clear()
+            return await work(session)
+
         try:
             result = await session.with_transaction(
-                work,
+                attempt,
                 read_concern=ReadConcern("snapshot"),
                 write_concern=WriteConcern("majority"),
             )
         finally:
             del _AFTER_COMMIT[id(session)]
-    for callback in waiting:  # a retried attempt may have asked twice: callbacks must bear repeating
+    for callback in waiting:
         callback()
     return result
 

@@ -118,8 +118,8 @@ async def running_platform(
         urls = {name: await stack.enter_async_context(serve(app)) for name, app in apps.items()}
         apps["intake"] = intake_app(IntakeSettings(
             **common, internal_port=internal_ports["intake"], mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"],
-            notification_url=urls["notification"], **(FAST_INTAKE if fast else {}),
-            **(intake_settings or {})))
+            notification_url=urls["notification"],
+            **{**(FAST_INTAKE if fast else {}), **(intake_settings or {})}))
         urls["intake"] = await stack.enter_async_context(serve(apps["intake"], port=intake_port))
         clients = {
             name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30)) for name, url in urls.items()

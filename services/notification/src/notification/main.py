@@ -163,6 +163,8 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
             email_enabled=mailer is not None,
             wake_delivery_worker=worker.wake,
             wake_dispatch_worker=dispatcher.wake,
+            delivery_handover=worker.handover,
+            dispatch_handover=dispatcher.handover,
         ),
         account_codes=AccountCodeHandler(
             runtime=runtime,

@@ -39,8 +39,13 @@ class DispatchRepository:
 
     async def claim_due(self, lease_s: float) -> dict[str, Any] | None:
         now = datetime.now(timezone.utc)
+        due = {"status": DispatchStatus.PENDING, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
+        # A read first: most polls find nothing, and should cost the store no write command.
+        candidate = await self.collection.find_one(due, projection={"_id": 1}, sort=[("next_attempt_at", ASCENDING)])
+        if candidate is None:
+            return None
         return await self.collection.find_one_and_update(
-            {"status": DispatchStatus.PENDING, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}},
+            due,
             {"$set": {"lease_until": now + timedelta(seconds=lease_s), "claim": uuid.uuid4().hex}},
             sort=[("next_attempt_at", ASCENDING)],
             return_document=ReturnDocument.AFTER,

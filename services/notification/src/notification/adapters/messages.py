@@ -24,6 +24,9 @@ class MessageRepository:
     async def insert(self, message: dict[str, Any], session: AsyncClientSession) -> None:
         await self.collection.insert_one(message, session=session)
 
+    async def exists(self, message_id: str) -> bool:
+        return await self.collection.find_one({"_id": message_id}, projection={"_id": 1}) is not None
+
     async def page(
         self, numbers: list[str], limit: int, after: tuple[datetime, str] | None = None
     ) -> list[dict[str, Any]]:
@@ -53,22 +56,24 @@ class MessageRepository:
 
 
 class CompanyNames:
-    """The directory name of the company each complaint is addressed to, as ``complaint.accepted`` last said."""
+    """The directory name of the company each complaint is addressed to, as ``complaint.accepted`` last said.
+
+    The message of each ``complaint.accepted`` keeps the company it names (no write of its own). Complaints
+    accepted before that was so have the name in ``complaint_companies``, which is still read for them.
+    """
 
     def __init__(self, db: AsyncDatabase) -> None:
-        self.collection = db["complaint_companies"]
-
-    async def remember(self, number: str, company_id: str, company_name: str, session: AsyncClientSession) -> None:
-        await self.collection.update_one(
-            {"_id": number},
-            {"$set": {"company_id": company_id, "company_name": company_name,
-                      "updated_at": datetime.now(timezone.utc)}},
-            upsert=True, session=session,
-        )
+        self.messages = db["messages"]
+        self.earlier = db["complaint_companies"]
 
     async def name_of(self, number: str, company_id: str | None, session: AsyncClientSession) -> str | None:
         """The name, when it is known for this company (a redirected complaint's old name is not used for the new one)."""
-        found = await self.collection.find_one({"_id": number}, session=session)
+        found = await self.messages.find_one(
+            {"number": number, "company_name": {"$exists": True}}, projection={"company_id": 1, "company_name": 1},
+            sort=[("created_at", DESCENDING), ("_id", DESCENDING)], session=session,
+        )
+        if found is None:
+            found = await self.earlier.find_one({"_id": number}, session=session)
         if found is None or (company_id is not None and found["company_id"] != company_id):
             return None
         return found["company_name"]

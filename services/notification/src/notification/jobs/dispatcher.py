@@ -66,11 +66,16 @@ class DispatchWorker:
         self.lease_s = lease_s
         self._loop = ClaimLoop(
             name="dispatch", claim=lambda: self.dispatches.claim_due(self.lease_s), attempt=self.attempt,
-            poll_interval_s=poll_interval_s, concurrency=concurrency,
+            poll_interval_s=poll_interval_s, concurrency=concurrency, lease_s=lease_s,
         )
 
     def wake(self) -> None:
         self._loop.wake()
+
+    @property
+    def handover(self) -> ClaimLoop:
+        """Where the dispatchs this process creates go without being claimed (``reserve`` and ``take``)."""
+        return self._loop
 
     async def run(self) -> None:
         await self._loop.run()

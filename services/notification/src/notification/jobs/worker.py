@@ -90,12 +90,17 @@ class DeliveryWorker:
         self.concurrency = concurrency
         self._loop = ClaimLoop(
             name="delivery", claim=lambda: self.deliveries.claim_due(self.lease_s), attempt=self.attempt,
-            poll_interval_s=poll_interval_s, concurrency=concurrency,
+            poll_interval_s=poll_interval_s, concurrency=concurrency, lease_s=lease_s,
         )
 
     def wake(self) -> None:
         """A delivery became due (created or released): claim it now rather than at the next poll."""
         self._loop.wake()
+
+    @property
+    def handover(self) -> ClaimLoop:
+        """Where the deliveries this process creates go without being claimed (``reserve`` and ``take``)."""
+        return self._loop
 
     async def run(self) -> None:
         await self._loop.run()
@@ -131,7 +136,7 @@ class DeliveryWorker:
         attempt = attempt_record(started, endpoint["url"], result.duration_ms, result.status_code, result.error)
         attempts_made = len(delivery["attempts"]) + 1
         if result.status_code is not None and is_success(result.status_code):
-            await self._delivered(delivery, attempt, attempts_made)
+            await self._delivered(delivery, attempt, attempts_made, endpoint)
             outcome = Outcome.DELIVERED
         elif result.status_code == GONE:
             await self._gone(delivery, endpoint, attempt, attempts_made)
@@ -198,10 +203,16 @@ class DeliveryWorker:
         log.info("delivery %s attempt %d: %s; next at %s", delivery["_id"], attempts_made,
                  attempt["error"] or attempt["status_code"], retry_at.isoformat())
 
-    async def _delivered(self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int) -> None:
+    async def _delivered(
+        self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int, endpoint: dict[str, Any]
+    ) -> None:
+        # Most endpoints have no streak to end: the endpoint read for this attempt says so without a write.
+        streak = endpoint.get("failure_streak", 0) > 0 or endpoint.get("failure_streak_alerted", False)
+
         async def record(session: AsyncClientSession) -> None:
             await self.deliveries.finish(delivery, attempt, DeliveryStatus.DELIVERED, session)
-            await self.endpoints.end_failure_streak(delivery["company_id"], session)
+            if streak:
+                await self.endpoints.end_failure_streak(delivery["company_id"], session)
             await self.runtime.outbox.add(
                 WebhookDelivered(
                     webhook_id=delivery["_id"], number=delivery["number"], company_id=delivery["company_id"],

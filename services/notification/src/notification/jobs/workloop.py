@@ -4,6 +4,11 @@
 Claiming is the work source's business (an atomic ``find_one_and_update`` that sets a lease), so
 any number of replicas run the loop at once without making the same attempt together.
 
+Work this process creates need not be claimed: while the loop runs, :meth:`ClaimLoop.reserve` gives the
+lease fields to write into the new document (leased to this loop from its insert), and
+:meth:`ClaimLoop.take`, called once the insert is committed, hands the document over in memory. That saves
+the claim's write; if the process dies first, the lease runs out and any replica claims it as before.
+
 Each claim is a job run (``<name> claim``): a claim that found nothing exports no trace; one that
 found an item is a trace naming its complaint, and the attempt's spans that belong to no other
 trace are its children.
@@ -14,7 +19,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from greenchannel.telemetry import job_run, record_work
@@ -31,21 +39,43 @@ class ClaimLoop:
         attempt: Callable[[dict[str, Any]], Awaitable[None]],
         poll_interval_s: float,
         concurrency: int,
+        lease_s: float,
     ) -> None:
         self.name = name
         self.claim = claim
         self.attempt = attempt
         self.poll_interval_s = poll_interval_s
         self.concurrency = concurrency
+        self.lease = timedelta(seconds=lease_s)
+        self.running = False
         self._wakeup = asyncio.Event()
+        self._handed: deque[dict[str, Any]] = deque()
 
     def wake(self) -> None:
         """Work became due (created or released): claim it now rather than at the next poll."""
         self._wakeup.set()
 
+    def reserve(self) -> dict[str, Any] | None:
+        """The lease fields (``lease_until``, ``claim``) that make a new document this loop's from its insert;
+        ``None`` when the loop does not run in this process (the document is then claimed as usual)."""
+        if not self.running:
+            return None
+        return {"lease_until": datetime.now(UTC) + self.lease, "claim": uuid.uuid4().hex}
+
+    def take(self, item: dict[str, Any]) -> None:
+        """A document written with :meth:`reserve`'s fields was committed: attempt it without claiming it."""
+        self._handed.append(item)
+        self._wakeup.set()
+
+    async def _next(self) -> dict[str, Any] | None:
+        if self._handed:
+            return self._handed.popleft()
+        return await self.claim()
+
     async def run(self) -> None:
         slots = asyncio.Semaphore(self.concurrency)
         in_flight: set[asyncio.Task] = set()
+        self.running = True
         try:
             while True:
                 await slots.acquire()
@@ -54,7 +84,7 @@ class ClaimLoop:
                 item = attempt_context = None
                 try:
                     with job_run(f"{self.name} claim"):
-                        item = await self.claim()
+                        item = await self._next()
                         if item is not None:
                             record_work(item.get("number"))
                             # The attempt runs in the run's context: its spans without a trace of
@@ -76,6 +106,7 @@ class ClaimLoop:
                 in_flight.add(task)
                 task.add_done_callback(lambda done: (in_flight.discard(done), slots.release()))
         finally:
+            self.running = False
             for task in in_flight:
                 task.cancel()
             await asyncio.gather(*in_flight, return_exceptions=True)

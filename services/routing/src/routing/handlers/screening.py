@@ -1,8 +1,9 @@
 """Screens ``complaint.submitted``: resolves the company, decides, stores the decision and publishes ``complaint.screened``.
 
-The decision and its event are written in one transaction together with the inbox entry, so a
-redelivered event changes nothing. The complaint number is the decision's key: the same complaint
-submitted again under another event id gets the stored decision back and publishes nothing new.
+The decision and its event are written in one transaction. The complaint number is the decision's key:
+the same complaint submitted again (the same event redelivered, or under another event id) gets the stored
+decision back and publishes nothing new, and two copies at once race on that key, so no inbox record is
+written (``Inbox.handle_keyed``).
 
 For a complaint addressed to a known company the same transaction compares its text with earlier
 ones (``domain/similarity.py``): a near repeat of the complainant's own earlier complaint is
@@ -10,7 +11,9 @@ rejected as a duplicate; otherwise its signature is stored and, when it resemble
 complainants' complaints, it joins their cluster, with one ``cluster.joined`` per member that
 joins, through the outbox with the decision. The signature is computed before the transaction;
 everything read from the store is read inside it, so a transaction retried after a write conflict
-decides again on what the other one wrote.
+decides again on what the other one wrote. Within one process, the comparisons for one company also wait
+for each other before their transactions start: concurrent ones would only conflict on the company's turn,
+abort and retry, and under load such retries multiplied the store's writes many times over.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from greenchannel.contracts import CloudEvent, ClusterJoined, ComplaintSubmitted
+from greenchannel.messaging import SubjectLocks
 from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -67,6 +71,7 @@ class ScreeningHandler:
         self.similarity_rules = similarity_rules
         self.segment = segment
         self.review_unresolved = review_unresolved
+        self._company_turns = SubjectLocks()
 
     async def handle(self, event: CloudEvent, submitted: ComplaintSubmitted) -> None:
         await self.screen(event, submitted)
@@ -115,7 +120,11 @@ class ScreeningHandler:
                 outcome.append(final)
                 published.append(True)
 
-            applied = await self.runtime.inbox.handle_once(event, work)
+            # Only a comparison takes the company's turn in the store; waiting for it here costs nothing else.
+            async with self._company_turns.hold(record.company_id if record is not None else None):
+                # The decision is keyed by the complaint number: a repeat fails on it, no inbox record needed.
+                applied = await self.runtime.inbox.handle_keyed(
+                    event, work, lambda: self._decided(submitted.number))
             if applied and published:
                 decision = outcome[0]
                 log.info("complaint %s screened: %s %s", submitted.number, decision.decision, decision.reason or "")
@@ -128,6 +137,9 @@ class ScreeningHandler:
             log.info("complaint %s was screened before: keeping its decision (%s)", submitted.number, stored.decision)
             span.set_attribute("routing.decision", stored.decision)
             return stored
+
+    async def _decided(self, number: str) -> bool:
+        return await self.decisions.get(number) is not None
 
     async def _compare(
         self, accepted: Decision, record: SignatureRecord, session: AsyncClientSession
