@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aio_pika
 import pytest
+
 from devstack import standins
 
 os.environ["GREENCHANNEL_ENV"] = "development"
@@ -89,7 +90,7 @@ class BrokerNamespace:
         self._services: set[str] = set()
         self._children: list[BrokerNamespace] = []
 
-    def isolated(self, label: str) -> "BrokerNamespace":
+    def isolated(self, label: str) -> BrokerNamespace:
         """A namespace of its own (exchange and queues) for tests that run the whole platform."""
         child = BrokerNamespace(self.amqp_url, label)
         self._children.append(child)

@@ -29,9 +29,9 @@ def _fold_table() -> dict[int, str]:
     invisible = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]  # zero-width characters slipped into numbers
     dashes = [*range(0x2010, 0x2016), 0x2212, 0xFE58, 0xFE63, 0x30FC]
     middle_dots = [0x2022, 0x2027, 0x30FB, 0xFF65, 0x2219, 0x22C5]
-    table.update({code: " " for code in spaces + invisible})
-    table.update({code: "-" for code in dashes})
-    table.update({code: "·" for code in middle_dots})
+    table.update(dict.fromkeys(spaces + invisible, " "))
+    table.update(dict.fromkeys(dashes, "-"))
+    table.update(dict.fromkeys(middle_dots, "·"))
     table.update({0xFE6B: "@", 0xFE52: ".", 0xFE59: "(", 0xFE5A: ")"})
     return table
 

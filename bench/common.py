@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 
-def run_and_print(measure: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]], prefix: str, scratch_root: str | None = None) -> int:
+def run_and_print(
+    measure: Callable[[Path], Coroutine[Any, Any, dict[str, Any]]], prefix: str, scratch_root: str | None = None
+) -> int:
     """Run ``measure(workdir)`` in a fresh scratch folder (removed afterwards) and print its result as JSON."""
     workdir = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch_root))
     try:

@@ -69,7 +69,9 @@ MIB = 1024 * 1024
 def mp4_header() -> bytes:
     """A minimal ISO base media file start: an ``ftyp`` box (brand isom), then an ``mdat`` box header."""
     brands = b"isom" + b"\x00\x00\x02\x00" + b"isomiso2mp41"
-    return struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + struct.pack(">I", 0) + b"mdat"  # size 0: the box runs to the end of the file
+    return (
+        struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + struct.pack(">I", 0) + b"mdat"
+    )  # size 0: the box runs to the end of the file
 
 
 def write_photo(path: Path, seed: int) -> tuple[int, str]:
@@ -176,8 +178,11 @@ async def direct_put(client: httpx.AsyncClient, storage, bucket: str, path: Path
 
 async def through_evidence(client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str) -> float:
     started = time.monotonic()
-    response = await client.post("/v1/evidence", content=file_chunks(path),
-                                 headers={"Content-Type": media_type, "Content-Length": str(size), "X-Filename": path.name})
+    response = await client.post(
+        "/v1/evidence",
+        content=file_chunks(path),
+        headers={"Content-Type": media_type, "Content-Length": str(size), "X-Filename": path.name},
+    )
     elapsed = time.monotonic() - started
     _check(response, sha256)
     return elapsed
@@ -186,35 +191,53 @@ async def through_evidence(client: httpx.AsyncClient, path: Path, size: int, sha
 async def through_intake(client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str) -> float:
     """The raw body, as the web uploader sends a file (``xhr.send(file)``)."""
     started = time.monotonic()
-    response = await client.post("/v1/evidence", content=file_chunks(path),
-                                 headers={"Content-Type": media_type, "Content-Length": str(size),
-                                          "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.name, safe='')}"})
+    response = await client.post(
+        "/v1/evidence",
+        content=file_chunks(path),
+        headers={
+            "Content-Type": media_type,
+            "Content-Length": str(size),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.name, safe='')}",
+        },
+    )
     elapsed = time.monotonic() - started
     _check(response, sha256)
     return elapsed
 
 
-async def through_intake_multipart(client: httpx.AsyncClient, path: Path, size: int, sha256: str,
-                                   media_type: str) -> float:
+async def through_intake_multipart(
+    client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str
+) -> float:
     """A multipart form as browsers send it, streamed."""
-    head = (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
-            f"Content-Type: {media_type}\r\n\r\n").encode()
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{path.name}"\r\n'
+        f"Content-Type: {media_type}\r\n\r\n"
+    ).encode()
     tail = f"\r\n--{BOUNDARY}--\r\n".encode()
     started = time.monotonic()
-    response = await client.post("/v1/evidence", content=file_chunks(path, head, tail),
-                                 headers={"Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
-                                          "Content-Length": str(len(head) + size + len(tail))})
+    response = await client.post(
+        "/v1/evidence",
+        content=file_chunks(path, head, tail),
+        headers={
+            "Content-Type": f"multipart/form-data; boundary={BOUNDARY}",
+            "Content-Length": str(len(head) + size + len(tail)),
+        },
+    )
     elapsed = time.monotonic() - started
     _check(response, sha256)
     return elapsed
 
 
-async def through_bare_hops(client: httpx.AsyncClient, storage, bucket: str, hops: list[str], path: Path, size: int,
-                            sha256: str) -> float:
+async def through_bare_hops(
+    client: httpx.AsyncClient, storage, bucket: str, hops: list[str], path: Path, size: int, sha256: str
+) -> float:
     url = storage.presigned_put_object(bucket, f"floor/{uuid.uuid4().hex}", timedelta(minutes=30))
     started = time.monotonic()
-    response = await client.put(hops[0], content=file_chunks(path),
-                                headers={"Content-Length": str(size), "X-Forward-To": hops[1], "X-Then-Forward-To": url})
+    response = await client.put(
+        hops[0],
+        content=file_chunks(path),
+        headers={"Content-Length": str(size), "X-Forward-To": hops[1], "X-Then-Forward-To": url},
+    )
     elapsed = time.monotonic() - started
     if response.status_code != 200 or response.json()["sha256"] != sha256:
         raise RuntimeError(f"the bare hops answered {response.status_code}: {response.text[:500]}")
@@ -223,8 +246,9 @@ async def through_bare_hops(client: httpx.AsyncClient, storage, bucket: str, hop
 
 async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str) -> float:
     started = time.monotonic()
-    ticket = await client.post("/v1/uploads", json={"filename": path.name, "media_type": media_type, "size": size,
-                                                     "sha256": sha256})
+    ticket = await client.post(
+        "/v1/uploads", json={"filename": path.name, "media_type": media_type, "size": size, "sha256": sha256}
+    )
     if ticket.status_code != 201:
         raise RuntimeError(f"presign answered {ticket.status_code}: {ticket.text[:500]}")
     put = await client.put(ticket.json()["url"], content=file_chunks(path), headers={"Content-Length": str(size)})
@@ -280,8 +304,10 @@ class Tally:
 
     def cpu_per_gib(self, total_bytes: int) -> dict[str, dict[str, float]]:
         gib = total_bytes / (1024 * MIB)
-        return {way: {name: round(seconds / gib, 2) for name, seconds in spent.items() if seconds >= 0.005}
-                for way, spent in self.cpu.items()}
+        return {
+            way: {name: round(seconds / gib, 2) for name, seconds in spent.items() if seconds >= 0.005}
+            for way, spent in self.cpu.items()
+        }
 
     def load(self) -> dict[str, float]:
         return {"mean": round(sum(self.loads) / len(self.loads), 2), "max": round(max(self.loads), 2)}
@@ -316,13 +342,20 @@ def add_into(total: Tally, part: Tally) -> None:
     total.loads += part.loads
 
 
-async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: int, large_mib: int,
-              large_repeats: int, workdir: Path) -> dict:
-    from devstack import standins
-    from devstack.processes import INTERNAL_TOKEN, server_command, service_env, start_service
+async def run(
+    photos: int,
+    sizes_mib: list[float],
+    files_per_size: int,
+    rounds: int,
+    large_mib: int,
+    large_repeats: int,
+    workdir: Path,
+) -> dict:
     from minio import Minio
 
     from bench.submit_to_webhook import cleanup_broker
+    from devstack import standins
+    from devstack.processes import INTERNAL_TOKEN, server_command, service_env, start_service
 
     run_id = uuid.uuid4().hex[:8]
     amqp_url = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -337,18 +370,47 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
     mongo_url = standins.mongo_url(mongo.port)
     processes = []
     try:
-        evidence = start_service("evidence", service_env(
-            "evidence", mongo_url=mongo_url, mongo_db=f"bench{run_id}_evidence", broker=broker, s3_endpoint=s3_endpoint,
-            s3_bucket=bucket, fast=False, log_level="WARNING"), log_dir=workdir)
+        evidence = start_service(
+            "evidence",
+            service_env(
+                "evidence",
+                mongo_url=mongo_url,
+                mongo_db=f"bench{run_id}_evidence",
+                broker=broker,
+                s3_endpoint=s3_endpoint,
+                s3_bucket=bucket,
+                fast=False,
+                log_level="WARNING",
+            ),
+            log_dir=workdir,
+        )
         processes.append(evidence)
         await evidence.wait_ready()
-        intake = start_service("intake", service_env(
-            "intake", mongo_url=mongo_url, mongo_db=f"bench{run_id}_intake", broker=broker,
-            urls={"evidence": evidence.url}, fast=False, log_level="WARNING"), log_dir=workdir)
+        intake = start_service(
+            "intake",
+            service_env(
+                "intake",
+                mongo_url=mongo_url,
+                mongo_db=f"bench{run_id}_intake",
+                broker=broker,
+                urls={"evidence": evidence.url},
+                fast=False,
+                log_level="WARNING",
+            ),
+            log_dir=workdir,
+        )
         processes.append(intake)
         await intake.wait_ready()
-        hops = [start_service("passthrough", {**os.environ, "PYTHONUNBUFFERED": "1"}, log_dir=workdir, name=f"hop-{index}",
-                              factory="bench.passthrough:create_app") for index in (1, 2)]
+        hops = [
+            start_service(
+                "passthrough",
+                {**os.environ, "PYTHONUNBUFFERED": "1"},
+                log_dir=workdir,
+                name=f"hop-{index}",
+                factory="bench.passthrough:create_app",
+            )
+            for index in (1, 2)
+        ]
         processes.extend(hops)
         for hop in hops:
             await hop.wait_ready()
@@ -371,36 +433,52 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
         class_bytes = {name: sum(sample.size for sample in files if sample.size_class == name) for name in classes}
 
         timeout = httpx.Timeout(600, connect=10)
-        async with httpx.AsyncClient(timeout=timeout) as to_storage, \
-                httpx.AsyncClient(base_url=evidence.url, timeout=timeout,
-                                  headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}) as to_evidence, \
-                httpx.AsyncClient(base_url=intake.url, timeout=timeout) as to_intake:
+        async with (
+            httpx.AsyncClient(timeout=timeout) as to_storage,
+            httpx.AsyncClient(
+                base_url=evidence.url, timeout=timeout, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+            ) as to_evidence,
+            httpx.AsyncClient(base_url=intake.url, timeout=timeout) as to_intake,
+        ):
             ways = {
                 "direct_s3": lambda sample: direct_put(to_storage, storage, bucket, sample.path, sample.size),
-                "intake": lambda sample: through_intake(to_intake, sample.path, sample.size, sample.sha256,
-                                                        sample.media_type),
+                "intake": lambda sample: through_intake(
+                    to_intake, sample.path, sample.size, sample.sha256, sample.media_type
+                ),
                 "intake_multipart": lambda sample: through_intake_multipart(
-                    to_intake, sample.path, sample.size, sample.sha256, sample.media_type),
-                "evidence": lambda sample: through_evidence(to_evidence, sample.path, sample.size, sample.sha256,
-                                                            sample.media_type),
-                "presigned": lambda sample: presigned(to_intake, sample.path, sample.size, sample.sha256,
-                                                      sample.media_type),
-                "bare_hops": lambda sample: through_bare_hops(to_storage, storage, bucket, [hop.url for hop in hops],
-                                                              sample.path, sample.size, sample.sha256),
+                    to_intake, sample.path, sample.size, sample.sha256, sample.media_type
+                ),
+                "evidence": lambda sample: through_evidence(
+                    to_evidence, sample.path, sample.size, sample.sha256, sample.media_type
+                ),
+                "presigned": lambda sample: presigned(
+                    to_intake, sample.path, sample.size, sample.sha256, sample.media_type
+                ),
+                "bare_hops": lambda sample: through_bare_hops(
+                    to_storage, storage, bucket, [hop.url for hop in hops], sample.path, sample.size, sample.sha256
+                ),
             }
             # One warm-up upload each way and size, so connection set-up and first imports are not measured.
             for upload in ways.values():
                 for name in classes:
                     await upload(next(sample for sample in files if sample.size_class == name))
 
-            pids = {"bench_client": os.getpid(), "intake": intake.worker_pid, "evidence": evidence.worker_pid,
-                    "nanio": s3.process.pid, "hop_1": hops[0].worker_pid, "hop_2": hops[1].worker_pid}
+            pids = {
+                "bench_client": os.getpid(),
+                "intake": intake.worker_pid,
+                "evidence": evidence.worker_pid,
+                "nanio": s3.process.pid,
+                "hop_1": hops[0].worker_pid,
+                "hop_2": hops[1].worker_pid,
+            }
             # What the services spend doing nothing (outbox relays, consumers, clean-up polling): it is
             # counted in every way's CPU below, the longer the way takes the more.
             idle_before = {name: cpu_seconds(pid) for name, pid in pids.items() if name != "bench_client"}
             await asyncio.sleep(IDLE_SAMPLE_S)
-            idle_cpu = {name: round(100 * (cpu_seconds(pids[name]) - seconds) / IDLE_SAMPLE_S, 1)
-                        for name, seconds in idle_before.items()}
+            idle_cpu = {
+                name: round(100 * (cpu_seconds(pids[name]) - seconds) / IDLE_SAMPLE_S, 1)
+                for name, seconds in idle_before.items()
+            }
             everything = Tally(pids)
             by_class = {name: Tally(pids) for name in classes}
             per_round = []
@@ -413,8 +491,9 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
                     add_into(this_round, this_file)
                     add_into(by_class[sample.size_class], this_file)
                 rates = this_round.rates(total)
-                per_round.append({"throughput_mib_s": rates, "ratios": ratios(rates),
-                                  "load_average_1m": this_round.load()})
+                per_round.append(
+                    {"throughput_mib_s": rates, "ratios": ratios(rates), "load_average_1m": this_round.load()}
+                )
                 add_into(everything, this_round)
 
             # The large file: the direct PUT and the gateway alternate ``large_repeats`` times (one sample
@@ -430,16 +509,23 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
             for _ in range(large_repeats):
                 with sampled("client_direct_put", os.getpid()), sampled("nanio_direct_put", s3.process.pid):
                     await large_tally.measure("direct_s3", ways["direct_s3"](large))
-                with sampled("client_through_intake", os.getpid()), sampled("intake", intake.worker_pid), \
-                        sampled("evidence_behind_intake", evidence.worker_pid):
+                with (
+                    sampled("client_through_intake", os.getpid()),
+                    sampled("intake", intake.worker_pid),
+                    sampled("evidence_behind_intake", evidence.worker_pid),
+                ):
                     await large_tally.measure("intake", ways["intake"](large))
-            with sampled("intake_multipart", intake.worker_pid), \
-                    sampled("evidence_behind_intake_multipart", evidence.worker_pid):
+            with (
+                sampled("intake_multipart", intake.worker_pid),
+                sampled("evidence_behind_intake_multipart", evidence.worker_pid),
+            ):
                 await large_tally.measure("intake_multipart", ways["intake_multipart"](large))
             with sampled("evidence_direct", evidence.worker_pid):
                 await large_tally.measure("evidence", ways["evidence"](large))
-            with sampled("intake_presigned", intake.worker_pid), \
-                    sampled("evidence_completing_presigned", evidence.worker_pid):
+            with (
+                sampled("intake_presigned", intake.worker_pid),
+                sampled("evidence_completing_presigned", evidence.worker_pid),
+            ):
                 await large_tally.measure("presigned", ways["presigned"](large))
             await large_tally.measure("bare_hops", ways["bare_hops"](large))
     finally:
@@ -451,42 +537,70 @@ async def run(photos: int, sizes_mib: list[float], files_per_size: int, rounds: 
 
     rates = everything.rates(total * rounds)
     # Each way's throughput over what it uploaded of the large file.
-    large_rates = {way: throughput(large_size * (large_repeats if way in ("direct_s3", "intake") else 1), seconds)
-                   for way, seconds in large_tally.elapsed.items()}
+    large_rates = {
+        way: throughput(large_size * (large_repeats if way in ("direct_s3", "intake") else 1), seconds)
+        for way, seconds in large_tally.elapsed.items()
+    }
     return {
         "benchmark": "evidence_upload",
         "server": server_command("evidence", port=0)[2],  # the production server (devstack.processes)
-        "files": {"count": len(files), "photos": photos, "sizes_mib": sizes_mib, "total_mib": round(total / MIB, 1),
-                  "rounds": rounds, "types": sorted({sample.media_type for sample in files}), "sequential": True},
+        "files": {
+            "count": len(files),
+            "photos": photos,
+            "sizes_mib": sizes_mib,
+            "total_mib": round(total / MIB, 1),
+            "rounds": rounds,
+            "types": sorted({sample.media_type for sample in files}),
+            "sequential": True,
+        },
         "throughput_mib_s": rates,
         "ratios": ratios(rates),
         "by_size": {
-            name: {"files": sum(1 for sample in files if sample.size_class == name),
-                   "mean_size_mib": round(class_bytes[name] / MIB / sum(1 for s in files if s.size_class == name), 2),
-                   "throughput_mib_s": (class_rates := tally.rates(class_bytes[name] * rounds)),
-                   "ratios": ratios(class_rates),
-                   "ms_per_file": {way: round(1000 * seconds / rounds / sum(1 for s in files if s.size_class == name), 1)
-                                   for way, seconds in tally.elapsed.items()}}
+            name: {
+                "files": sum(1 for sample in files if sample.size_class == name),
+                "mean_size_mib": round(class_bytes[name] / MIB / sum(1 for s in files if s.size_class == name), 2),
+                "throughput_mib_s": (class_rates := tally.rates(class_bytes[name] * rounds)),
+                "ratios": ratios(class_rates),
+                "ms_per_file": {
+                    way: round(1000 * seconds / rounds / sum(1 for s in files if s.size_class == name), 1)
+                    for way, seconds in tally.elapsed.items()
+                },
+            }
             for name, tally in by_class.items()
         },
         "load_average_1m": everything.load(),
         "rounds": per_round,
         "cpu_seconds_per_gib": everything.cpu_per_gib(total * rounds),
         "idle_cpu_percent": idle_cpu,
-        "machine": {"cpus": os.cpu_count(), "load_average_1m_at_start": round(load_at_start, 2),
-                    "storage_data": "tmpfs" if str(workdir).startswith("/dev/shm") else "disk"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_1m_at_start": round(load_at_start, 2),
+            "storage_data": "tmpfs" if str(workdir).startswith("/dev/shm") else "disk",
+        },
         "large_upload": {
             "size_mib": large_mib,
             "repeats": {"direct_s3": large_repeats, "intake": large_repeats, "others": 1},
             "throughput_mib_s": large_rates,
             "ratios": ratios(large_rates),
-            "cpu_seconds_per_gib": {way: {name: round(seconds / (large_size / (1024 * MIB)) / (
-                large_repeats if way in ("direct_s3", "intake") else 1), 2) for name, seconds in spent.items()
-                if seconds >= 0.005} for way, spent in large_tally.cpu.items()},
+            "cpu_seconds_per_gib": {
+                way: {
+                    name: round(
+                        seconds
+                        / (large_size / (1024 * MIB))
+                        / (large_repeats if way in ("direct_s3", "intake") else 1),
+                        2,
+                    )
+                    for name, seconds in spent.items()
+                    if seconds >= 0.005
+                }
+                for way, spent in large_tally.cpu.items()
+            },
             "load_average_1m": large_tally.load(),
             # The highest peak over the repeats (VmRSS sampled every 10 ms) against the RSS before it.
-            "memory": {name: max((sampler.report() for sampler in samplers), key=lambda report: report["rss_growth_mib"])
-                       for name, samplers in memory.items()},
+            "memory": {
+                name: max((sampler.report() for sampler in samplers), key=lambda report: report["rss_growth_mib"])
+                for name, samplers in memory.items()
+            },
         },
     }
 
@@ -498,13 +612,20 @@ def main() -> int:
     parser.add_argument("--files-per-size", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3, help="times the set is uploaded (each round reported)")
     parser.add_argument("--large-mib", type=int, default=200)
-    parser.add_argument("--large-repeats", type=int, default=3, help="direct PUTs and gateway uploads of the large file")
+    parser.add_argument(
+        "--large-repeats", type=int, default=3, help="direct PUTs and gateway uploads of the large file"
+    )
     parser.add_argument("--on-disk", action="store_true", help="keep the stand-ins' data in the temp folder, not tmpfs")
     args = parser.parse_args()
     tmpfs = Path("/dev/shm")
     root = None if args.on_disk or not tmpfs.is_dir() else str(tmpfs)
-    return run_and_print(lambda workdir: run(args.photos, args.sizes_mib, args.files_per_size, args.rounds, args.large_mib, args.large_repeats, workdir),
-                         "bench-evidence-", root)
+    return run_and_print(
+        lambda workdir: run(
+            args.photos, args.sizes_mib, args.files_per_size, args.rounds, args.large_mib, args.large_repeats, workdir
+        ),
+        "bench-evidence-",
+        root,
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
+
 from greenchannel.streams import gathered
 
 
@@ -70,6 +71,11 @@ async def _body(receive, digest) -> AsyncIterator[bytes]:
 
 async def _answer(send, status: int, document: dict) -> None:
     body = json.dumps(document).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

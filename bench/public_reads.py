@@ -47,16 +47,26 @@ class Load:
     unexpected: dict[int, int] = field(default_factory=dict)
 
     def figures(self) -> dict[str, Any]:
-        figures: dict[str, Any] = {"requests_per_s": round(len(self.samples) / self.seconds, 1),
-                   "p50_ms": round(statistics.median(self.samples), 1),
-                   "p99_ms": round(percentile(self.samples, 0.99), 1), "requests": len(self.samples)}
+        figures: dict[str, Any] = {
+            "requests_per_s": round(len(self.samples) / self.seconds, 1),
+            "p50_ms": round(statistics.median(self.samples), 1),
+            "p99_ms": round(percentile(self.samples, 0.99), 1),
+            "requests": len(self.samples),
+        }
         if self.unexpected:
             figures["unexpected_statuses"] = self.unexpected
         return figures
 
 
-async def load(http: httpx.AsyncClient, requests: list[tuple[str, dict[str, str]]], into: Load, *, concurrency: int,
-               seconds: float, expect: int = 200) -> None:
+async def load(
+    http: httpx.AsyncClient,
+    requests: list[tuple[str, dict[str, str]]],
+    into: Load,
+    *,
+    concurrency: int,
+    seconds: float,
+    expect: int = 200,
+) -> None:
     """``concurrency`` clients sending ``requests`` (path, headers) in turn for ``seconds``, noted ``into``."""
     deadline = time.perf_counter() + seconds
 
@@ -76,8 +86,14 @@ async def load(http: httpx.AsyncClient, requests: list[tuple[str, dict[str, str]
     into.seconds += time.perf_counter() - began
 
 
-async def against_healthz(http: httpx.AsyncClient, requests: list[tuple[str, dict[str, str]]], *, concurrency: int,
-                          seconds: float, expect: int = 200) -> dict:
+async def against_healthz(
+    http: httpx.AsyncClient,
+    requests: list[tuple[str, dict[str, str]]],
+    *,
+    concurrency: int,
+    seconds: float,
+    expect: int = 200,
+) -> dict:
     """The endpoint and /healthz in alternating slices of half a second, so both meet the same load of a
     shared machine: the endpoint's figures, the ceiling's and their ratio."""
     endpoint, ceiling = Load(), Load()
@@ -86,8 +102,12 @@ async def against_healthz(http: httpx.AsyncClient, requests: list[tuple[str, dic
         await load(http, requests, endpoint, concurrency=concurrency, seconds=SLICE_S, expect=expect)
     figures = endpoint.figures()
     healthz = ceiling.figures()
-    return {**figures, "healthz_requests_per_s": healthz["requests_per_s"], "healthz_p99_ms": healthz["p99_ms"],
-            "ratio_to_healthz": round(figures["requests_per_s"] / healthz["requests_per_s"], 2)}
+    return {
+        **figures,
+        "healthz_requests_per_s": healthz["requests_per_s"],
+        "healthz_p99_ms": healthz["p99_ms"],
+        "ratio_to_healthz": round(figures["requests_per_s"] / healthz["requests_per_s"], 2),
+    }
 
 
 async def endpoints(http: httpx.AsyncClient) -> dict[str, tuple[list[str], dict[str, str], bool]]:
@@ -101,21 +121,33 @@ async def endpoints(http: httpx.AsyncClient) -> dict[str, tuple[list[str], dict[
         "results_page": (["/public/results"], {}, True),
         "public_record": ([f"/v1/public/complaints/{number}" for number in numbers[:50]], {}, True),
         "results_list": (["/v1/public/complaints?limit=20"], {}, True),
-        "results_list_company": ([f"/v1/public/complaints?limit=20&company_id={company}" for company in companies],
-                                 {}, True),
+        "results_list_company": (
+            [f"/v1/public/complaints?limit=20&company_id={company}" for company in companies],
+            {},
+            True,
+        ),
         # Each request a URL of its own (a parameter the API ignores): what computing the answer costs, with
         # nothing kept in memory to answer from.
-        "results_list_computed": ([f"/v1/public/complaints?limit=20&unique={index}" for index in range(UNIQUE)],
-                                  {}, True),
+        "results_list_computed": (
+            [f"/v1/public/complaints?limit=20&unique={index}" for index in range(UNIQUE)],
+            {},
+            True,
+        ),
         "statistics_summary": (["/v1/public/statistics/summary"], {}, True),
-        "statistics_summary_computed": ([f"/v1/public/statistics/summary?unique={index}" for index in range(UNIQUE)],
-                                        {}, True),
+        "statistics_summary_computed": (
+            [f"/v1/public/statistics/summary?unique={index}" for index in range(UNIQUE)],
+            {},
+            True,
+        ),
         "statistics_by_month": (["/v1/public/statistics"], {}, True),
         "rankings": (["/v1/public/rankings"], {}, True),
         "scorecard": ([f"/v1/public/companies/{company}/scorecard" for company in companies], {}, True),
         # Private (the access code is someone's): never cached, measured for comparison.
-        "status_lookup": ([f"/v1/complaints/{number}" for number in numbers[:50]], {"X-Access-Code": ACCESS_CODE},
-                          False),
+        "status_lookup": (
+            [f"/v1/complaints/{number}" for number in numbers[:50]],
+            {"X-Access-Code": ACCESS_CODE},
+            False,
+        ),
     }
 
 
@@ -135,9 +167,18 @@ async def measure(workdir: Path, complaints: int, concurrency: int, seconds: flo
     intake = None
     try:
         generated = await generate(store[DB], complaints)
-        env = service_env("intake", mongo_url=mongo_url, mongo_db=DB, broker=broker, log_level="ERROR",
-                          urls={"evidence": "http://127.0.0.1:9", "routing": "http://127.0.0.1:9",
-                                "notification": "http://127.0.0.1:9"})
+        env = service_env(
+            "intake",
+            mongo_url=mongo_url,
+            mongo_db=DB,
+            broker=broker,
+            log_level="ERROR",
+            urls={
+                "evidence": "http://127.0.0.1:9",
+                "routing": "http://127.0.0.1:9",
+                "notification": "http://127.0.0.1:9",
+            },
+        )
         intake = start_service("intake", env, log_dir=workdir)
         await intake.wait_ready()
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -149,22 +190,30 @@ async def measure(workdir: Path, complaints: int, concurrency: int, seconds: flo
             results: dict[str, dict] = {}
             for name, (paths, headers, public) in measured.items():
                 plain = [(path, headers) for path in paths]
-                results[name] = {"public": public, "plain": await against_healthz(
-                    http, plain, concurrency=concurrency, seconds=seconds)}
+                results[name] = {
+                    "public": public,
+                    "plain": await against_healthz(http, plain, concurrency=concurrency, seconds=seconds),
+                }
                 if public:
                     # Each path revalidated with the ETag it answered: a browser or CDN that holds the answer.
                     tagged = [(path, {"If-None-Match": (await http.get(path)).headers["etag"]}) for path in paths[:50]]
                     results[name]["conditional"] = await against_healthz(
-                        http, tagged, concurrency=concurrency, seconds=seconds, expect=304)
+                        http, tagged, concurrency=concurrency, seconds=seconds, expect=304
+                    )
     finally:
         if intake is not None:
             await intake.aterminate()
         await store.close()
         server.stop()
         await cleanup_broker(amqp_url, broker)
-    return {"complaints": complaints, "published": generated.get("public_records"), "concurrency": concurrency,
-            "seconds_per_endpoint": seconds, "load_average": [round(value, 2) for value in os.getloadavg()],
-            "endpoints": results}
+    return {
+        "complaints": complaints,
+        "published": generated.get("public_records"),
+        "concurrency": concurrency,
+        "seconds_per_endpoint": seconds,
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+        "endpoints": results,
+    }
 
 
 def main() -> int:
@@ -173,8 +222,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=4.0)
     arguments = parser.parse_args()
-    return run_and_print(lambda workdir: measure(workdir, arguments.complaints, arguments.concurrency,
-                                                 arguments.seconds), "gc-public-reads-")
+    return run_and_print(
+        lambda workdir: measure(workdir, arguments.complaints, arguments.concurrency, arguments.seconds),
+        "gc-public-reads-",
+    )
 
 
 if __name__ == "__main__":

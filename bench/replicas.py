@@ -70,8 +70,9 @@ async def until(check, timeout: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
-async def file_complaints(http: httpx.AsyncClient, platform, companies: list[dict], count: int, concurrency: int,
-                          tag: str) -> tuple[list[str], float]:
+async def file_complaints(
+    http: httpx.AsyncClient, platform, companies: list[dict], count: int, concurrency: int, tag: str
+) -> tuple[list[str], float]:
     """File ``count`` complaints (one in five to an unknown company) round-robin over the intake replicas."""
     semaphore = asyncio.Semaphore(concurrency)
     numbers: list[str] = []
@@ -105,8 +106,9 @@ async def upload_screenshots(http: httpx.AsyncClient, platform, count: int, conc
     async def one(i: int) -> None:
         async with semaphore:
             image = images[i % len(images)]
-            response = await http.post(f"{platform.url('intake', i)}/v1/evidence",
-                                       files={"file": (f"screenshot-{i}.png", image, "image/png")})
+            response = await http.post(
+                f"{platform.url('intake', i)}/v1/evidence", files={"file": (f"screenshot-{i}.png", image, "image/png")}
+            )
             response.raise_for_status()
             sizes.append(len(image))
 
@@ -115,8 +117,17 @@ async def upload_screenshots(http: httpx.AsyncClient, platform, count: int, conc
     return sum(sizes), time.monotonic() - began
 
 
-async def measure(replicas: int, complaints: int, concurrency: int, *, mongo_url: str, s3_endpoint: str,
-                  amqp_url: str, log_dir: Path, secantus_pid: int) -> dict:
+async def measure(
+    replicas: int,
+    complaints: int,
+    concurrency: int,
+    *,
+    mongo_url: str,
+    s3_endpoint: str,
+    amqp_url: str,
+    log_dir: Path,
+    secantus_pid: int,
+) -> dict:
     from devstack.platform import WEBHOOK_SECRET, register_endpoints
     from devstack.processes import running_replicas
     from devstack.receiver import WebhookReceiver
@@ -133,13 +144,23 @@ async def measure(replicas: int, complaints: int, concurrency: int, *, mongo_url
     try:
         async with (
             serve(receiver.app()) as receiver_url,
-            running_replicas(mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=broker, db_prefix=f"bench{run}",
-                             bucket=f"bench-{run}", log_dir=log_dir / f"r{replicas}", replicas=layout,
-                             fast=False, log_level="ERROR") as platform,
+            running_replicas(
+                mongo_url=mongo_url,
+                s3_endpoint=s3_endpoint,
+                broker=broker,
+                db_prefix=f"bench{run}",
+                bucket=f"bench-{run}",
+                log_dir=log_dir / f"r{replicas}",
+                replicas=layout,
+                fast=False,
+                log_level="ERROR",
+            ) as platform,
             httpx.AsyncClient(timeout=60) as http,
         ):
-            async with (httpx.AsyncClient(base_url=platform.url("routing")) as routing,
-                        httpx.AsyncClient(base_url=platform.url("notification")) as notification):
+            async with (
+                httpx.AsyncClient(base_url=platform.url("routing")) as routing,
+                httpx.AsyncClient(base_url=platform.url("notification")) as notification,
+            ):
                 await register_endpoints(routing, notification, receiver_url)
                 listing = (await routing.get("/v1/companies", params={"limit": 100})).json()
             companies = listing["items"] if isinstance(listing, dict) else listing
@@ -150,7 +171,8 @@ async def measure(replicas: int, complaints: int, concurrency: int, *, mongo_url
 
             async def final(numbers: list[str]) -> bool:
                 done = await db["intake"].complaints.count_documents(
-                    {"_id": {"$in": numbers}, "status": {"$in": ["forwarded", "rejected", "under_review"]}})
+                    {"_id": {"$in": numbers}, "status": {"$in": ["forwarded", "rejected", "under_review"]}}
+                )
                 return done == len(numbers)
 
             # 1. Streaming, every stage running.
@@ -172,8 +194,9 @@ async def measure(replicas: int, complaints: int, concurrency: int, *, mongo_url
                 "complaints": complaints,
                 "intake_filing_per_s": round(complaints / filing_s, 1),
                 "end_to_end_per_s": round(complaints / elapsed, 1),
-                "cpu_s_per_complaint": {name: round((cpu_after[name] - cpu_before[name]) / complaints, 4)
-                                        for name in cpu_after},
+                "cpu_s_per_complaint": {
+                    name: round((cpu_after[name] - cpu_before[name]) / complaints, 4) for name in cpu_after
+                },
                 "store_bytes_per_complaint": {**stored, "total": sum(stored.values())},
             }
 
@@ -196,23 +219,37 @@ async def measure(replicas: int, complaints: int, concurrency: int, *, mongo_url
                 return await db["routing"].decisions.count_documents({"_id": {"$in": numbers}}) == complaints
 
             await until(screened, 600, "routing to screen the queued complaints")
-            decided = [d["screened_at"].timestamp() async for d in db["routing"].decisions.find(
-                {"_id": {"$in": numbers}}, projection={"screened_at": 1})]
+            decided = [
+                d["screened_at"].timestamp()
+                async for d in db["routing"].decisions.find({"_id": {"$in": numbers}}, projection={"screened_at": 1})
+            ]
 
             async def accepted_in_intake() -> bool:
-                return await db["intake"].complaints.count_documents(
-                    {"_id": {"$in": numbers}, "status": {"$in": ["accepted", "rejected", "under_review"]}}) == complaints
+                return (
+                    await db["intake"].complaints.count_documents(
+                        {"_id": {"$in": numbers}, "status": {"$in": ["accepted", "rejected", "under_review"]}}
+                    )
+                    == complaints
+                )
 
             await until(accepted_in_intake, 600, "intake to apply the decisions")
             await asyncio.gather(*(platform.add_replica("notification") for _ in range(replicas)))
 
             async def delivered() -> bool:
-                return await db["notification"].deliveries.count_documents(
-                    {"number": {"$in": numbers}, "status": "delivered"}) == accepted
+                return (
+                    await db["notification"].deliveries.count_documents(
+                        {"number": {"$in": numbers}, "status": "delivered"}
+                    )
+                    == accepted
+                )
 
             await until(delivered, 600, "notification to deliver the queued complaints")
-            finished = [d["finished_at"].timestamp() async for d in db["notification"].deliveries.find(
-                {"number": {"$in": numbers}}, projection={"finished_at": 1})]
+            finished = [
+                d["finished_at"].timestamp()
+                async for d in db["notification"].deliveries.find(
+                    {"number": {"$in": numbers}}, projection={"finished_at": 1}
+                )
+            ]
             await until(lambda: final(numbers), 600, "the queued complaints to be final")
             # Evidence: screenshots uploaded through intake (which streams them to evidence).
             uploads = max(complaints // 3, 20)
@@ -225,8 +262,10 @@ async def measure(replicas: int, complaints: int, concurrency: int, *, mongo_url
                 "mean_bytes": round(uploaded / uploads),
                 "store_bytes_per_upload": round(records / uploads),
                 "uploads_per_s": round(uploads / upload_s, 1),
-                "cpu_s_per_upload": {name: round((cpu_after[name] - cpu_before[name]) / uploads, 4)
-                                     for name in ("intake", "evidence", "secantusdb")},
+                "cpu_s_per_upload": {
+                    name: round((cpu_after[name] - cpu_before[name]) / uploads, 4)
+                    for name in ("intake", "evidence", "secantusdb")
+                },
             }
             result["stages"] = {
                 "intake_filing_per_s": round(complaints / filing_s, 1),
@@ -248,10 +287,19 @@ async def run(complaints: int, concurrency: int, replica_counts: list[int], work
     mongo = standins.start_secantus(workdir / "secantus", log_dir=workdir)
     s3 = standins.start_nanio(workdir / "nanio", log_dir=workdir)
     try:
-        runs = [await measure(count, complaints, concurrency, mongo_url=standins.mongo_url(mongo.port),
-                              s3_endpoint=f"127.0.0.1:{s3.port}", amqp_url=amqp_url, log_dir=workdir / "logs",
-                              secantus_pid=mongo.process.pid)
-                for count in replica_counts]
+        runs = [
+            await measure(
+                count,
+                complaints,
+                concurrency,
+                mongo_url=standins.mongo_url(mongo.port),
+                s3_endpoint=f"127.0.0.1:{s3.port}",
+                amqp_url=amqp_url,
+                log_dir=workdir / "logs",
+                secantus_pid=mongo.process.pid,
+            )
+            for count in replica_counts
+        ]
     finally:
         mongo.stop()
         s3.stop()
@@ -270,8 +318,9 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 3])
     args = parser.parse_args()
-    return run_and_print(lambda workdir: run(args.complaints, args.concurrency, args.replicas, workdir),
-                         "bench-replicas-")
+    return run_and_print(
+        lambda workdir: run(args.complaints, args.concurrency, args.replicas, workdir), "bench-replicas-"
+    )
 
 
 if __name__ == "__main__":

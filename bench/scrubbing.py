@@ -17,9 +17,8 @@ import time
 import unicodedata
 from collections.abc import Callable
 
-from intake.domain.scrubbing import fold, scrub
-
 from bench.baseline_scrubber import scrub as baseline_scrub
+from intake.domain.scrubbing import fold, scrub
 
 PLAIN = [
     "会员到期前未收到任何提醒即被扣费",

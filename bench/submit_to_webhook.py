@@ -88,9 +88,13 @@ def percentiles(values: list[float]) -> dict[str, float]:
         return {}
     ordered = sorted(values)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-    return {"p50_ms": round(pick(0.50) * 1000, 1), "p95_ms": round(pick(0.95) * 1000, 1),
-            "p99_ms": round(pick(0.99) * 1000, 1), "max_ms": round(ordered[-1] * 1000, 1),
-            "mean_ms": round(statistics.fmean(ordered) * 1000, 1)}
+    return {
+        "p50_ms": round(pick(0.50) * 1000, 1),
+        "p95_ms": round(pick(0.95) * 1000, 1),
+        "p99_ms": round(pick(0.99) * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 1),
+    }
 
 
 def complaint_form(i: int, company: str) -> dict:
@@ -127,13 +131,16 @@ async def run(complaints: int, concurrency: int, rate: float | None, workdir: Pa
     broker = {"amqp_url": amqp_url, "event_exchange": f"bench-{run_id}.events", "queue_prefix": f"bench-{run_id}"}
     mongo_url = standins.mongo_url(mongo.port)
     try:
-        async with running_platform(mongo_url=mongo_url, s3_endpoint=f"127.0.0.1:{s3.port}", broker=broker,
-                                    db_prefix=f"bench{run_id}", bucket=f"bench-{run_id}",
-                                    log_level="ERROR",
-                                    # One client files every complaint: the per-address limit would stop it.
-                                    intake_settings={"rate_limits_enabled": False,
-                                                     "statistics_fold_interval_s": production_fold_interval_s}
-                                    ) as platform:
+        async with running_platform(
+            mongo_url=mongo_url,
+            s3_endpoint=f"127.0.0.1:{s3.port}",
+            broker=broker,
+            db_prefix=f"bench{run_id}",
+            bucket=f"bench-{run_id}",
+            log_level="ERROR",
+            # One client files every complaint: the per-address limit would stop it.
+            intake_settings={"rate_limits_enabled": False, "statistics_fold_interval_s": production_fold_interval_s},
+        ) as platform:
             listing = (await platform.routing.get("/v1/companies", params={"limit": 1})).json()
             company = (listing["items"] if isinstance(listing, dict) else listing)[0]["name"]
             await asyncio.sleep(1.0)  # consumers bound
@@ -174,7 +181,11 @@ async def run(complaints: int, concurrency: int, rate: float | None, workdir: Pa
             for delivery in platform.receiver.received:
                 first_delivery.setdefault(delivery.body["data"]["number"], delivery.received_at)
             to_webhook = [first_delivery[n] - t for n, t in submitted_at.items() if n in first_delivery]
-            platform_writes, platform_commits, platform_publishes = writes.writes(), writes.counts["commitTransaction"], publishes.count
+            platform_writes, platform_commits, platform_publishes = (
+                writes.writes(),
+                writes.counts["commitTransaction"],
+                publishes.count,
+            )
             platform_aborts = writes.counts["abortTransaction"]
             db_prefix = f"bench{run_id}_"
             per_collection = {name.removeprefix(db_prefix): count for name, count in writes.by_collection.most_common()}
@@ -193,14 +204,26 @@ async def run(complaints: int, concurrency: int, rate: float | None, workdir: Pa
 
         async def raw_once(i: int) -> None:
             async with raw_semaphore:
-                event = CloudEvent.wrap(ComplaintSubmitted(
-                    number=f"RAW-{i}", category="billing", title="t", description="d", occurred_on="2026-10-01",
-                    desired_outcome="o", complainant_key="k", region_code="11", submitted_at="2026-10-01T00:00:00Z",
-                ), source="/bench")
+                event = CloudEvent.wrap(
+                    ComplaintSubmitted(
+                        number=f"RAW-{i}",
+                        category="billing",
+                        title="t",
+                        description="d",
+                        occurred_on="2026-10-01",
+                        desired_outcome="o",
+                        complainant_key="k",
+                        region_code="11",
+                        submitted_at="2026-10-01T00:00:00Z",
+                    ),
+                    source="/bench",
+                )
 
                 async def write(session):
                     await db.cases.insert_one({"_id": f"RAW-{i}", **sample}, session=session)
-                    await db.outbox.insert_one({"_id": event.id, "event": event.model_dump(mode="json")}, session=session)
+                    await db.outbox.insert_one(
+                        {"_id": event.id, "event": event.model_dump(mode="json")}, session=session
+                    )
 
                 await in_transaction(client, write)
                 await raw_broker.publish(event)
@@ -225,16 +248,23 @@ async def run(complaints: int, concurrency: int, rate: float | None, workdir: Pa
         "concurrency": concurrency,
         "statistics_fold_interval_s": production_fold_interval_s,
         "intake": {"throughput_per_s": round(intake_rate, 1), "latency": percentiles(latencies)},
-        "submit_to_webhook": {"delivered": len(to_webhook), "throughput_per_s": round(len(to_webhook) / end_to_end_elapsed, 1),
-                              "latency": percentiles(to_webhook)},
-        "per_complaint": {"mongo_write_commands": each(platform_writes),
-                          "mongo_transactions_committed": each(platform_commits),
-                          "mongo_transactions_aborted": each(platform_aborts),
-                          "broker_publishes": each(platform_publishes),
-                          "write_commands_per_service": {name: each(count) for name, count in per_service.most_common()},
-                          "write_commands_per_collection": {name: each(count) for name, count in per_collection.items()}},
-        "raw_ceiling": {"what": "one transaction (case + outbox insert) then one confirmed publish",
-                        "throughput_per_s": round(raw_rate, 1)},
+        "submit_to_webhook": {
+            "delivered": len(to_webhook),
+            "throughput_per_s": round(len(to_webhook) / end_to_end_elapsed, 1),
+            "latency": percentiles(to_webhook),
+        },
+        "per_complaint": {
+            "mongo_write_commands": each(platform_writes),
+            "mongo_transactions_committed": each(platform_commits),
+            "mongo_transactions_aborted": each(platform_aborts),
+            "broker_publishes": each(platform_publishes),
+            "write_commands_per_service": {name: each(count) for name, count in per_service.most_common()},
+            "write_commands_per_collection": {name: each(count) for name, count in per_collection.items()},
+        },
+        "raw_ceiling": {
+            "what": "one transaction (case + outbox insert) then one confirmed publish",
+            "throughput_per_s": round(raw_rate, 1),
+        },
         "ratio_intake_to_raw": round(intake_rate / raw_rate, 3),
     }
 

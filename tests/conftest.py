@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from devstack.platform import running_platform
 
 SERVICES = ("intake", "evidence", "routing", "notification")
@@ -22,8 +23,11 @@ async def platform(mongo_url, s3_endpoint, broker_namespace, run_id, request):
     for service in SERVICES:
         namespace.settings_for(service)
     async with running_platform(
-        mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=namespace.broker_settings(),
-        db_prefix=f"t{run_id}_{module}", bucket=f"t-{run_id}-{module}".replace("_", "-")[:60],
+        mongo_url=mongo_url,
+        s3_endpoint=s3_endpoint,
+        broker=namespace.broker_settings(),
+        db_prefix=f"t{run_id}_{module}",
+        bucket=f"t-{run_id}-{module}".replace("_", "-")[:60],
         intake_settings=FIGURES_AS_THEY_CHANGE,
     ) as platform:
         yield platform

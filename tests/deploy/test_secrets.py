@@ -15,15 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dotenv import dotenv_values
+from pydantic import SecretStr
+
 from devstack import platform as devstack_platform
 from devstack import processes, run, standins
-from dotenv import dotenv_values
-from greenchannel.settings import ServiceSettings
 from evidence.config import Settings as EvidenceSettings
 from greenchannel.secret_rules import InsecureSecrets
+from greenchannel.settings import ServiceSettings
 from intake.config import Settings as IntakeSettings
 from notification.config import Settings as NotificationSettings
-from pydantic import SecretStr
 from routing.config import Settings as RoutingSettings
 
 pytestmark = pytest.mark.unit
@@ -105,8 +106,11 @@ def test_the_kubernetes_secrets_hold_every_secret_and_the_services_run_in_produc
 
 @pytest.mark.parametrize("service", SETTINGS)
 def test_the_compose_demo_values_are_refused_in_production(service):
-    values: dict[str, Any] = {key.lower(): value for key, value in dev_secrets(service).items()
-                              if key.lower() in SETTINGS[service].secret_rules}
+    values: dict[str, Any] = {
+        key.lower(): value
+        for key, value in dev_secrets(service).items()
+        if key.lower() in SETTINGS[service].secret_rules
+    }
     with pytest.raises(InsecureSecrets) as caught:
         SETTINGS[service](greenchannel_env="production", **values)
     assert set(caught.value.settings) == required(service)
@@ -115,16 +119,27 @@ def test_the_compose_demo_values_are_refused_in_production(service):
 
 
 def test_the_development_tools_values_are_refused_in_production():
-    tokens = {processes.OPERATOR_TOKEN, processes.INTERNAL_TOKEN, devstack_platform.OPERATOR_TOKEN,
-              devstack_platform.INTERNAL_TOKEN, run.OPERATOR_TOKEN, run.INTERNAL_TOKEN}
+    tokens = {
+        processes.OPERATOR_TOKEN,
+        processes.INTERNAL_TOKEN,
+        devstack_platform.OPERATOR_TOKEN,
+        devstack_platform.INTERNAL_TOKEN,
+        run.OPERATOR_TOKEN,
+        run.INTERNAL_TOKEN,
+    }
     for token in tokens:
         with pytest.raises(InsecureSecrets) as caught:
             RoutingSettings(greenchannel_env="production", operator_token=token, internal_token=token)
         assert set(caught.value.settings) == {"OPERATOR_TOKEN", "INTERNAL_TOKEN"}
         assert "published" in str(caught.value)
     with pytest.raises(InsecureSecrets) as caught:
-        EvidenceSettings(greenchannel_env="production", s3_access_key="evidence-user",
-                         s3_secret_key=standins.S3_SECRET_KEY, operator_token="o" * 40, internal_token="i" * 40)
+        EvidenceSettings(
+            greenchannel_env="production",
+            s3_access_key="evidence-user",
+            s3_secret_key=standins.S3_SECRET_KEY,
+            operator_token="o" * 40,
+            internal_token="i" * 40,
+        )
     assert caught.value.settings == ("S3_SECRET_KEY",)
 
 

@@ -17,9 +17,9 @@ import io
 import uuid
 
 import pytest
-from devstack.accounts import register
 from PIL import Image
 
+from devstack.accounts import register
 from tests.e2e.test_lifecycle_journey import Journey, form
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -42,22 +42,35 @@ async def supplement_round(platform, number: str, guest: dict, company: dict, of
     """The company asks; then a file is added and, ``offset`` seconds later, the supplement with three files
     of its own is sent. Answers the case as it stands afterwards, with what must be listed."""
     intake = platform.intake
-    asked = await intake.post(f"/v1/company/complaints/{number}/info-request",
-                              headers={**company, "Idempotency-Key": f"race-{number}-{seed}"},
-                              json={"question": "请补充支付记录。"})
+    asked = await intake.post(
+        f"/v1/company/complaints/{number}/info-request",
+        headers={**company, "Idempotency-Key": f"race-{number}-{seed}"},
+        json={"question": "请补充支付记录。"},
+    )
     assert asked.status_code == 200, asked.text
     # The supplement's files are looked up before it is applied: the longer that takes, the wider the
     # moment in which a file added meanwhile used to be overwritten.
     attached = []
     for index in range(3):
-        receipt = await intake.post("/v1/evidence", files={"file": (f"s{seed}-{index}.png", png(seed + index), "image/png")})
+        receipt = await intake.post(
+            "/v1/evidence", files={"file": (f"s{seed}-{index}.png", png(seed + index), "image/png")}
+        )
         assert receipt.status_code == 201, receipt.text
         attached.append(receipt.json()["evidence_id"])
     added, supplied = await asyncio.gather(
-        intake.post(f"/v1/complaints/{number}/evidence", headers=guest,
-                    files={"file": (f"a{seed}.png", png(seed + 7), "image/png")}),
-        later(offset, intake.post(f"/v1/complaints/{number}/supplement", headers=guest,
-                                  json={"text": f"补充 {seed}。", "evidence_ids": attached})),
+        intake.post(
+            f"/v1/complaints/{number}/evidence",
+            headers=guest,
+            files={"file": (f"a{seed}.png", png(seed + 7), "image/png")},
+        ),
+        later(
+            offset,
+            intake.post(
+                f"/v1/complaints/{number}/supplement",
+                headers=guest,
+                json={"text": f"补充 {seed}。", "evidence_ids": attached},
+            ),
+        ),
     )
     assert supplied.status_code == 200, supplied.text
     assert added.status_code == 201, added.text
@@ -72,8 +85,9 @@ async def test_a_supplement_never_drops_a_file_added_at_the_same_moment(platform
     # How long adding a file takes here: the supplements are started across the moment its link commits.
     number, guest = await journey.file_and_forward()
     started = asyncio.get_running_loop().time()
-    probe = await intake.post(f"/v1/complaints/{number}/evidence", headers=guest,
-                              files={"file": ("probe.png", png(1), "image/png")})
+    probe = await intake.post(
+        f"/v1/complaints/{number}/evidence", headers=guest, files={"file": ("probe.png", png(1), "image/png")}
+    )
     assert probe.status_code == 201, probe.text
     adding_s = asyncio.get_running_loop().time() - started
     offsets = [max(0.0, adding_s - 0.003 * step) for step in range(12)]
@@ -97,8 +111,11 @@ async def test_a_file_for_a_case_that_moved_on_is_refused_not_lost(platform):
         number, guest = await journey.file_and_forward()
         seed = int(offset * 1000) + 100
         added, withdrawn = await asyncio.gather(
-            intake.post(f"/v1/complaints/{number}/evidence", headers=guest,
-                        files={"file": (f"w{seed}.png", png(seed), "image/png")}),
+            intake.post(
+                f"/v1/complaints/{number}/evidence",
+                headers=guest,
+                files={"file": (f"w{seed}.png", png(seed), "image/png")},
+            ),
             later(offset, intake.post(f"/v1/complaints/{number}/withdrawal", headers=guest, json={"reason": "已解决"})),
         )
         assert withdrawn.status_code == 200, withdrawn.text
@@ -127,8 +144,10 @@ async def test_two_accounts_claiming_one_complaint_get_one_yes_and_one_no(platfo
     for offset in OFFSETS_S:
         filed = (await intake.post("/v1/complaints", json=form(company))).json()
         claim = {"number": filed["number"], "access_code": filed["access_code"]}
-        answers = await asyncio.gather(intake.post("/v1/me/complaints/claim", headers=first, json=claim),
-                                       later(offset, intake.post("/v1/me/complaints/claim", headers=second, json=claim)))
+        answers = await asyncio.gather(
+            intake.post("/v1/me/complaints/claim", headers=first, json=claim),
+            later(offset, intake.post("/v1/me/complaints/claim", headers=second, json=claim)),
+        )
         codes = sorted(answer.status_code for answer in answers)
         assert codes == [200, 409], [answer.text for answer in answers]
         winner = first if answers[0].status_code == 200 else second

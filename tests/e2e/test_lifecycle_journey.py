@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -57,8 +57,11 @@ class Journey:
 
     async def webhook(self, number: str, webhook_type: str) -> dict:
         async def check():
-            found = [d for d in self.platform.receiver.received
-                     if d.body.get("type") == webhook_type and d.body.get("data", {}).get("number") == number]
+            found = [
+                d
+                for d in self.platform.receiver.received
+                if d.body.get("type") == webhook_type and d.body.get("data", {}).get("number") == number
+            ]
             return found[0] if found else None
 
         delivery = await until(check, what=f"webhook {webhook_type} for {number}")
@@ -70,8 +73,9 @@ class Journey:
         return {"Authorization": f"Bearer {token}"}
 
     async def company_key(self, company_id: str) -> dict:
-        issued = await self.intake.post(f"/v1/ops/companies/{company_id}/api-keys", json={"label": "e2e"},
-                                        headers=await self.operator())
+        issued = await self.intake.post(
+            f"/v1/ops/companies/{company_id}/api-keys", json={"label": "e2e"}, headers=await self.operator()
+        )
         assert issued.status_code == 201, issued.text
         return {"X-Api-Key": issued.json()["api_key"]}
 
@@ -90,7 +94,9 @@ class Journey:
 
     async def watchdog(self, now: datetime) -> list[dict]:
         self.platform.apps["routing"].state.clock = lambda: now
-        response = await self.platform.routing.post("/v1/watchdog/run", headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"})
+        response = await self.platform.routing.post(
+            "/v1/watchdog/run", headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+        )
         assert response.status_code == 200, response.text
         return response.json()["published"]
 
@@ -125,41 +131,65 @@ async def test_the_full_journey(platform):
         assert (await outside.get(link["url"])).content == image
 
     # It asks for more information: the clock pauses; the complainant supplements: it resumes.
-    asked = await intake.post(f"/v1/company/complaints/{number}/info-request", headers={**company, "Idempotency-Key": "q1"},
-                              json={"question": "请提供订单号和支付截图。"})
+    asked = await intake.post(
+        f"/v1/company/complaints/{number}/info-request",
+        headers={**company, "Idempotency-Key": "q1"},
+        json={"question": "请提供订单号和支付截图。"},
+    )
     assert asked.json()["status"] == "info_requested"
     case = await journey.status_is(number, me, "info_requested")
     assert case["allowed_actions"] == ["supplement", "withdraw"]
-    supplied = await intake.post(f"/v1/complaints/{number}/supplement", headers=me,
-                                 json={"text": "订单号 DD20261101001，支付截图见附件。"})
+    supplied = await intake.post(
+        f"/v1/complaints/{number}/supplement", headers=me, json={"text": "订单号 DD20261101001，支付截图见附件。"}
+    )
     assert supplied.json()["status"] == "forwarded"
     assert (await journey.webhook(number, "complaint.supplemented"))["data"]["text"].startswith("订单号")
 
     # The answer, the appeal, the operator's mediation, the second answer, the rating.
-    answered = await intake.post(f"/v1/company/complaints/{number}/response", headers=company,
-                                 json={"response_type": "explained", "text": "课程已观看超过30%，按规则不予退款。"})
+    answered = await intake.post(
+        f"/v1/company/complaints/{number}/response",
+        headers=company,
+        json={"response_type": "explained", "text": "课程已观看超过30%，按规则不予退款。"},
+    )
     assert answered.json() == {"number": number, "status": "responded", "timely": True}
-    appealed = await intake.post(f"/v1/complaints/{number}/appeal", headers=me,
-                                 json={"reason": "规则未在购买前告知，属于格式条款。"})
+    appealed = await intake.post(
+        f"/v1/complaints/{number}/appeal", headers=me, json={"reason": "规则未在购买前告知，属于格式条款。"}
+    )
     assert appealed.json()["status"] == "appealed"
     await journey.webhook(number, "complaint.appealed")
     operator = await journey.operator()
     queue = (await intake.get("/v1/ops/queue", params={"kind": "appeals"}, headers=operator)).json()
     assert number in [item["number"] for item in queue["items"]]
-    reforwarded = await intake.post(f"/v1/ops/complaints/{number}/reforward", headers=operator,
-                                    json={"note": "请核实购买页面是否提示退款规则。", "deadline_working_days": 5})
+    reforwarded = await intake.post(
+        f"/v1/ops/complaints/{number}/reforward",
+        headers=operator,
+        json={"note": "请核实购买页面是否提示退款规则。", "deadline_working_days": 5},
+    )
     assert reforwarded.json()["status"] == "forwarded"
     assert (await journey.webhook(number, "complaint.reforwarded"))["data"]["round"] == 2
-    second = await intake.post(f"/v1/company/complaints/{number}/response", headers=company,
-                               json={"response_type": "monetary_relief", "text": "经核实，已全额退款。"})
+    second = await intake.post(
+        f"/v1/company/complaints/{number}/response",
+        headers=company,
+        json={"response_type": "monetary_relief", "text": "经核实，已全额退款。"},
+    )
     assert second.json()["status"] == "responded"
     rated = await intake.post(f"/v1/complaints/{number}/rating", headers=me, json={"rating": 5, "comment": "满意"})
     assert rated.json()["status"] == "closed"
 
     case = (await intake.get(f"/v1/complaints/{number}", headers=me)).json()
     transitions = [entry["action"] for entry in case["timeline"] if not entry["action"].startswith("deadline")]
-    assert transitions == ["submit", "accept", "forward", "request_info", "supplement", "respond", "appeal",
-                           "reforward", "respond", "rate"]
+    assert transitions == [
+        "submit",
+        "accept",
+        "forward",
+        "request_info",
+        "supplement",
+        "respond",
+        "appeal",
+        "reforward",
+        "respond",
+        "rate",
+    ]
     assert case["rating"]["rating"] == 5 and case["closure"]["outcome"] == "rated" and case["allowed_actions"] == []
     assert all(entry["trace_id"] for entry in case["timeline"])
 
@@ -184,8 +214,11 @@ async def test_the_full_journey(platform):
 async def test_admin_corrects_the_directory_and_redirects_a_complaint(platform):
     journey = Journey(platform)
     operator = await journey.operator()
-    added = await platform.intake.put("/v1/ops/companies/c-right-one", headers=operator,
-                                      json={"name": "正确科技有限公司", "name_en": "Right One", "aliases": ["正确科技"]})
+    added = await platform.intake.put(
+        "/v1/ops/companies/c-right-one",
+        headers=operator,
+        json={"name": "正确科技有限公司", "name_en": "Right One", "aliases": ["正确科技"]},
+    )
     assert added.status_code == 201, added.text
     refused = await platform.intake.put("/v1/ops/companies/c-right-one", headers=operator, json={"name": ""})
     assert refused.status_code == 422
@@ -193,14 +226,22 @@ async def test_admin_corrects_the_directory_and_redirects_a_complaint(platform):
     await register_endpoints(platform.routing, platform.notification, platform.receiver_url)
     number, guest = await journey.file_and_forward()
     wrong_company = (await journey.webhook(number, "complaint.forwarded"))["data"]["company_id"]
-    redirected = await platform.intake.post(f"/v1/ops/complaints/{number}/redirect", headers=operator,
-                                            json={"company_id": "c-right-one", "note": "应为正确科技的产品"})
+    redirected = await platform.intake.post(
+        f"/v1/ops/complaints/{number}/redirect",
+        headers=operator,
+        json={"company_id": "c-right-one", "note": "应为正确科技的产品"},
+    )
     assert redirected.json()["company_id"] == "c-right-one"
     assert (await journey.webhook(number, "complaint.redirected"))["data"]["from_company_id"] == wrong_company
 
     async def forwarded_to_new_company():
-        found = [d for d in platform.receiver.received if d.body.get("type") == "complaint.forwarded"
-                 and d.body["data"]["number"] == number and d.body["data"]["company_id"] == "c-right-one"]
+        found = [
+            d
+            for d in platform.receiver.received
+            if d.body.get("type") == "complaint.forwarded"
+            and d.body["data"]["number"] == number
+            and d.body["data"]["company_id"] == "c-right-one"
+        ]
         return found or None
 
     await until(forwarded_to_new_company, what="forwarding to the right company")
@@ -211,7 +252,9 @@ async def test_admin_corrects_the_directory_and_redirects_a_complaint(platform):
 async def test_withdrawal_tells_the_company(platform):
     journey = Journey(platform)
     number, guest = await journey.file_and_forward()
-    withdrawn = await platform.intake.post(f"/v1/complaints/{number}/withdrawal", headers=guest, json={"reason": "已自行解决"})
+    withdrawn = await platform.intake.post(
+        f"/v1/complaints/{number}/withdrawal", headers=guest, json={"reason": "已自行解决"}
+    )
     assert withdrawn.json()["status"] == "withdrawn"
     assert (await journey.webhook(number, "complaint.withdrawn"))["data"]["reason"] == "已自行解决"
     again = await platform.intake.post(f"/v1/complaints/{number}/withdrawal", headers=guest, json={})
@@ -222,16 +265,21 @@ async def test_quiet_answered_case_closes_by_itself(platform):
     journey = Journey(platform)
     number, guest = await journey.file_and_forward()
     company = await journey.company_key((await journey.company())["id"])
-    await platform.intake.post(f"/v1/company/complaints/{number}/response", headers=company,
-                               json={"response_type": "non_monetary_relief", "text": "已为您恢复账号。"})
+    await platform.intake.post(
+        f"/v1/company/complaints/{number}/response",
+        headers=company,
+        json={"response_type": "non_monetary_relief", "text": "已为您恢复账号。"},
+    )
     await journey.status_is(number, guest, "responded")
 
     async def quiet_clock():
-        clocks = await platform.routing.get(f"/v1/clocks/{number}", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
+        clocks = await platform.routing.get(
+            f"/v1/clocks/{number}", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+        )
         return clocks.status_code == 200 and any(clock.get("quiet_period") for clock in clocks.json()["clocks"])
 
     await until(quiet_clock, what="the quiet period to start")
-    published = await journey.watchdog(datetime.now(timezone.utc) + timedelta(days=16))
+    published = await journey.watchdog(datetime.now(UTC) + timedelta(days=16))
     assert "sla.quiet_period_elapsed" in [event["type"] for event in published if event["subject"] == number]
     case = await journey.status_is(number, guest, "closed")
     assert case["closure"]["outcome"] == "auto_closed"
@@ -246,7 +294,7 @@ async def test_reminder_then_overdue(platform):
         return case if any(entry["action"] == "deadline_started" for entry in case["timeline"]) else None
 
     case = await until(deadline_known, what="the response deadline")
-    due = datetime.fromisoformat(case["response_due"]).replace(tzinfo=timezone.utc)
+    due = datetime.fromisoformat(case["response_due"]).replace(tzinfo=UTC)
     reminded = await journey.watchdog(due - timedelta(days=1))
     assert "sla.reminder" in [event["type"] for event in reminded if event["subject"] == number]
     await journey.webhook(number, "complaint.deadline_reminder")
@@ -278,8 +326,9 @@ async def test_operator_manages_deliveries_through_the_gateway(platform):
     listed = (await intake.get("/v1/ops/deliveries", params={"number": number}, headers=operator)).json()
     delivery = next(item for item in listed["items"] if item["event_type"] == "complaint.forwarded")
     assert delivery["status"] == "delivered" and delivery["attempts"][0]["status_code"] == 204
-    assert (await intake.get("/v1/ops/deliveries", params={"number": number},
-                             headers={"X-Api-Key": "gck_x_y"})).status_code == 401
+    assert (
+        await intake.get("/v1/ops/deliveries", params={"number": number}, headers={"X-Api-Key": "gck_x_y"})
+    ).status_code == 401
 
     before = len([d for d in platform.receiver.received if d.webhook_id == delivery["webhook_id"]])
     again = await intake.post(f"/v1/ops/deliveries/{delivery['webhook_id']}/redeliver", headers=operator)
@@ -292,6 +341,8 @@ async def test_operator_manages_deliveries_through_the_gateway(platform):
     await until(redelivered, what="the redelivery with the same webhook-id")
     endpoint = (await intake.get(f"/v1/ops/companies/{company_id}/webhook-endpoint", headers=operator)).json()
     assert endpoint["url"].endswith(f"/webhooks/{company_id}")
-    assert (await intake.post(f"/v1/ops/companies/{company_id}/webhook-endpoint/remove", headers=operator)).status_code == 404
+    assert (
+        await intake.post(f"/v1/ops/companies/{company_id}/webhook-endpoint/remove", headers=operator)
+    ).status_code == 404
     alerts = await intake.get("/v1/ops/alerts", headers=operator)
     assert alerts.status_code == 200 and "items" in alerts.json()

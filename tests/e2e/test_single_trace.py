@@ -34,13 +34,24 @@ async def test_one_trace_from_submission_to_webhook(spans, platform, caplog):
     caplog.set_level(logging.DEBUG)
     buffer = io.BytesIO()
     Image.new("RGB", (16, 16), (1, 2, 3)).save(buffer, format="PNG")
-    receipt = (await platform.intake.post("/v1/evidence", files={"file": ("a.png", buffer.getvalue(), "image/png")})).json()
+    receipt = (
+        await platform.intake.post("/v1/evidence", files={"file": ("a.png", buffer.getvalue(), "image/png")})
+    ).json()
     company = (await platform.routing.get("/v1/companies", params={"q": "迅联"})).json()["items"][0]["name"]
     spans.clear()
-    filed = await platform.intake.post("/v1/complaints", json={
-        "complainant": {"name": "郑八", "id_number": "11010519491231002X", "phone": "13900001111"},
-        "company": {"name": company}, "category": "billing", "title": "重复扣费未退还", "description": "同一订单被扣费两次，客服未处理。",
-        "occurred_on": "2026-10-10", "desired_outcome": "退还重复扣费", "evidence_ids": [receipt["evidence_id"]]})
+    filed = await platform.intake.post(
+        "/v1/complaints",
+        json={
+            "complainant": {"name": "郑八", "id_number": "11010519491231002X", "phone": "13900001111"},
+            "company": {"name": company},
+            "category": "billing",
+            "title": "重复扣费未退还",
+            "description": "同一订单被扣费两次，客服未处理。",
+            "occurred_on": "2026-10-10",
+            "desired_outcome": "退还重复扣费",
+            "evidence_ids": [receipt["evidence_id"]],
+        },
+    )
     number, code = filed.json()["number"], filed.json()["access_code"]
 
     case: dict = {}
@@ -53,21 +64,38 @@ async def test_one_trace_from_submission_to_webhook(spans, platform, caplog):
     await asyncio.sleep(0.5)  # the last consumer spans end after the state is visible
 
     finished = spans.get_finished_spans()
-    root = next(s for s in finished if s.kind is SpanKind.SERVER and s.attributes.get("http.route") == "/v1/complaints"
-                and s.attributes.get("http.request.method", s.attributes.get("http.method")) == "POST")
+    root = next(
+        s
+        for s in finished
+        if s.kind is SpanKind.SERVER
+        and s.attributes.get("http.route") == "/v1/complaints"
+        and s.attributes.get("http.request.method", s.attributes.get("http.method")) == "POST"
+    )
     trace_id = root.context.trace_id
     ours = [s for s in finished if s.context.trace_id == trace_id]
     names = [s.name for s in ours]
 
     # HTTP in intake, intake -> evidence over HTTP, then each hop through the broker and the webhook.
-    assert any(s.kind is SpanKind.SERVER and s.attributes.get("http.route") == "/v1/evidence/{evidence_id}" for s in ours)
-    for hop in ("complaint.submitted publish", "complaint.screened publish", "complaint.accepted publish",
-                "webhook.delivered publish", "complaint.forwarded publish"):
+    assert any(
+        s.kind is SpanKind.SERVER and s.attributes.get("http.route") == "/v1/evidence/{evidence_id}" for s in ours
+    )
+    for hop in (
+        "complaint.submitted publish",
+        "complaint.screened publish",
+        "complaint.accepted publish",
+        "webhook.delivered publish",
+        "complaint.forwarded publish",
+    ):
         assert hop in names, f"{hop} is not in the complaint's trace: {sorted(set(names))}"
     consumers = [s for s in ours if s.kind is SpanKind.CONSUMER]
     assert len(consumers) >= 4  # routing, intake (decision), notification, intake (delivery)
     assert "webhook deliver" in names
-    webhook_posts = [s for s in ours if s.kind is SpanKind.CLIENT and "/webhooks/" in str(s.attributes.get("url.full", s.attributes.get("http.url", "")))]
+    webhook_posts = [
+        s
+        for s in ours
+        if s.kind is SpanKind.CLIENT
+        and "/webhooks/" in str(s.attributes.get("url.full", s.attributes.get("http.url", "")))
+    ]
     assert webhook_posts, "the webhook POST is in the same trace"
 
     # Unbroken: one root, intake's own server span (the public edge starts the trace: the test client's
@@ -89,7 +117,8 @@ async def test_one_trace_from_submission_to_webhook(spans, platform, caplog):
 
     # The operator's one step from a number to its traces.
     token = (await platform.intake.post("/v1/ops/auth/token", json=ADMIN)).json()["access_token"]
-    traces = (await platform.intake.get(f"/v1/ops/complaints/{number}/traces",
-                                        headers={"Authorization": f"Bearer {token}"})).json()
+    traces = (
+        await platform.intake.get(f"/v1/ops/complaints/{number}/traces", headers={"Authorization": f"Bearer {token}"})
+    ).json()
     assert format(trace_id, "032x") in [item["trace_id"] for item in traces["traces"]]
     assert traces["traces"][0]["url"].startswith("http://localhost:16686/trace/")

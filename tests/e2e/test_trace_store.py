@@ -14,12 +14,6 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from devstack.eventtap import event_tap
-from devstack.filing import complaint_form
-from devstack.platform import WEBHOOK_SECRET, register_endpoints
-from devstack.processes import SERVICES, running_replicas
-from devstack.receiver import WebhookReceiver
-from devstack.servers import serve
 from fastapi import FastAPI, Request, Response
 from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -27,6 +21,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
+
+from devstack.eventtap import event_tap
+from devstack.filing import complaint_form
+from devstack.platform import WEBHOOK_SECRET, register_endpoints
+from devstack.processes import SERVICES, running_replicas
+from devstack.receiver import WebhookReceiver
+from devstack.servers import serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -74,9 +75,17 @@ class OtlpReceiver:
                 resource = attributes_of(resource_spans.resource.attributes)
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
-                        self.spans.append(ReceivedSpan(
-                            resource.get("service.name", ""), span.name, span.trace_id.hex(), span.span_id.hex(),
-                            span.parent_span_id.hex(), span.kind, attributes_of(span.attributes)))
+                        self.spans.append(
+                            ReceivedSpan(
+                                resource.get("service.name", ""),
+                                span.name,
+                                span.trace_id.hex(),
+                                span.span_id.hex(),
+                                span.parent_span_id.hex(),
+                                span.kind,
+                                attributes_of(span.attributes),
+                            )
+                        )
             self.last_at = time.monotonic()
             return Response(ExportTraceServiceResponse().SerializeToString(), media_type="application/x-protobuf")
 
@@ -146,8 +155,13 @@ async def test_one_trace_per_complaint_and_nothing_from_an_idle_platform(
         async with (
             event_tap(broker["amqp_url"], broker["event_exchange"], ["complaint.forwarded"]) as tap,
             running_replicas(
-                mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=broker, db_prefix=f"t{run_id}_tracestore",
-                bucket=f"t-{run_id}-tracestore", log_dir=tmp_path / "logs", replicas=dict.fromkeys(SERVICES, 1),
+                mongo_url=mongo_url,
+                s3_endpoint=s3_endpoint,
+                broker=broker,
+                db_prefix=f"t{run_id}_tracestore",
+                bucket=f"t-{run_id}-tracestore",
+                log_dir=tmp_path / "logs",
+                replicas=dict.fromkeys(SERVICES, 1),
                 env=env,
             ) as platform,
             httpx.AsyncClient(timeout=30) as http,
@@ -172,18 +186,27 @@ async def test_one_trace_per_complaint_and_nothing_from_an_idle_platform(
             assert [f"{span.service}: {span.name}" for span in otlp.spans] == [], "an idle platform exports nothing"
 
             with suppress_instrumentation():
-                filed = await http.post(f"{platform.url('intake')}/v1/complaints",
-                                        json=complaint_form("trace-store", 1, company["name"]),
-                                        headers={"Idempotency-Key": f"trace-store-{run_id}"})
+                filed = await http.post(
+                    f"{platform.url('intake')}/v1/complaints",
+                    json=complaint_form("trace-store", 1, company["name"]),
+                    headers={"Idempotency-Key": f"trace-store-{run_id}"},
+                )
             assert filed.status_code == 201, filed.text
             number = filed.json()["number"]
             await tap.wait_for("complaint.forwarded", subject=number, timeout=45)
             await otlp.wait_quiet()
 
             traces = otlp.traces()
-            [complaint_trace] = [spans for spans in traces.values() if any(
-                span.service == "intake" and span.kind == ProtoSpan.SPAN_KIND_SERVER
-                and span.attributes.get("http.route") == "/v1/complaints" for span in spans)]
+            [complaint_trace] = [
+                spans
+                for spans in traces.values()
+                if any(
+                    span.service == "intake"
+                    and span.kind == ProtoSpan.SPAN_KIND_SERVER
+                    and span.attributes.get("http.route") == "/v1/complaints"
+                    for span in spans
+                )
+            ]
             roots = [span for span in complaint_trace if not span.parent_id]
             assert [(root.service, root.kind) for root in roots] == [("intake", ProtoSpan.SPAN_KIND_SERVER)]
             assert orphans(complaint_trace) == []
@@ -197,7 +220,8 @@ async def test_one_trace_per_complaint_and_nothing_from_an_idle_platform(
             for spans in others:
                 roots = [span for span in spans if not span.parent_id]
                 assert len(roots) == 1 and "job.name" in roots[0].attributes, [
-                    (span.service, span.name, bool(span.parent_id)) for span in spans]
+                    (span.service, span.name, bool(span.parent_id)) for span in spans
+                ]
                 assert orphans(spans) == []
             job_roots = [next(span for span in spans if not span.parent_id) for spans in others]
             jobs = sorted(root.attributes["job.name"] for root in job_roots)
@@ -205,8 +229,10 @@ async def test_one_trace_per_complaint_and_nothing_from_an_idle_platform(
             for root in job_roots:
                 if root.attributes["job.name"] in ("outbox relay", "delivery claim"):
                     assert root.attributes.get("complaint.number") == number, root.attributes
-            print(f"\ncomplaint trace: {len(complaint_trace)} spans across {len(SERVICES)} services; "
-                  f"other traces while it went from filing to forwarded: {len(others)} {jobs}")
+            print(
+                f"\ncomplaint trace: {len(complaint_trace)} spans across {len(SERVICES)} services; "
+                f"other traces while it went from filing to forwarded: {len(others)} {jobs}"
+            )
 
             # And once it is forwarded the platform is idle again.
             otlp.spans.clear()

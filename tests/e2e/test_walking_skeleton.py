@@ -10,9 +10,10 @@ import io
 
 import httpx
 import pytest
-from devstack.platform import WEBHOOK_SECRET
 from PIL import Image
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from devstack.platform import WEBHOOK_SECRET
 
 pytestmark = pytest.mark.e2e
 
@@ -57,8 +58,9 @@ async def test_complaint_travels_from_intake_to_the_company_webhook(platform):
     receipt = upload.json()
     assert receipt["sha256"] == hashlib.sha256(image).hexdigest()
 
-    filed = await platform.intake.post("/v1/complaints", json=form(alias, [receipt["evidence_id"]]),
-                                       headers={"Idempotency-Key": "e2e-journey-1"})
+    filed = await platform.intake.post(
+        "/v1/complaints", json=form(alias, [receipt["evidence_id"]]), headers={"Idempotency-Key": "e2e-journey-1"}
+    )
     assert filed.status_code == 201, filed.text
     number, code = filed.json()["number"], filed.json()["access_code"]
 
@@ -80,21 +82,31 @@ async def test_complaint_travels_from_intake_to_the_company_webhook(platform):
     assert delivery.verified
     payload = Webhook(WEBHOOK_SECRET).verify(delivery.raw, delivery.headers)
     with pytest.raises(WebhookVerificationError):
-        Webhook(WEBHOOK_SECRET).verify(delivery.raw.replace(b"complaint.forwarded", b"complaint.rejected"), delivery.headers)
+        Webhook(WEBHOOK_SECRET).verify(
+            delivery.raw.replace(b"complaint.forwarded", b"complaint.rejected"), delivery.headers
+        )
     assert payload["type"] == "complaint.forwarded"
     data = payload["data"]
     assert data["company_id"] == company["id"]
     assert data["complainant"] == {"name": "王*", "phone": "137****1111"}
-    assert data["evidence"] == [{key: receipt[key] for key in ("evidence_id", "filename", "media_type", "size", "sha256")}]
+    assert data["evidence"] == [
+        {key: receipt[key] for key in ("evidence_id", "filename", "media_type", "size", "sha256")}
+    ]
     assert "11010519491231002X" not in str(payload) and "13700001111" not in str(payload)
     assert delivery.webhook_id == transitions[-1]["detail"].split()[1]
 
     # Evidence added later with the access code; a wrong code sees nothing.
-    more = await platform.intake.post(f"/v1/complaints/{number}/evidence", headers={"X-Access-Code": code},
-                                      files={"file": ("收据.png", png_bytes(), "image/png")})
+    more = await platform.intake.post(
+        f"/v1/complaints/{number}/evidence",
+        headers={"X-Access-Code": code},
+        files={"file": ("收据.png", png_bytes(), "image/png")},
+    )
     assert more.status_code == 201, more.text
-    denied = await platform.intake.post(f"/v1/complaints/{number}/evidence", headers={"X-Access-Code": "ZZZZZZZZZZ"},
-                                        files={"file": ("x.png", png_bytes(), "image/png")})
+    denied = await platform.intake.post(
+        f"/v1/complaints/{number}/evidence",
+        headers={"X-Access-Code": "ZZZZZZZZZZ"},
+        files={"file": ("x.png", png_bytes(), "image/png")},
+    )
     assert denied.status_code == 404
 
 
@@ -114,7 +126,9 @@ async def test_unknown_company_id_is_rejected_with_its_reason(platform):
 
 
 async def test_evidence_of_a_disallowed_type_is_refused_at_the_gateway(platform):
-    response = await platform.intake.post("/v1/evidence", files={"file": ("run.png", b"\x7fELF\x02\x01\x01" + b"\0" * 200, "image/png")})
+    response = await platform.intake.post(
+        "/v1/evidence", files={"file": ("run.png", b"\x7fELF\x02\x01\x01" + b"\0" * 200, "image/png")}
+    )
     assert response.status_code == 415
     assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -124,11 +138,16 @@ async def test_broken_uploads_at_the_gateway_store_nothing(platform):
     before = await evidence_db.evidence.count_documents({})
     image = png_bytes()
     boundary = "----gc-test-boundary"
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"截图.png\"\r\n"
-            "Content-Type: image/png\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="截图.png"\r\n'
+        "Content-Type: image/png\r\n\r\n"
+    ).encode()
 
-    truncated = await platform.intake.post("/v1/evidence", content=head + image[: len(image) // 2],
-                                           headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    truncated = await platform.intake.post(
+        "/v1/evidence",
+        content=head + image[: len(image) // 2],
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert truncated.status_code == 400 and truncated.json()["code"] == "upload_interrupted"
     no_file = await platform.intake.post("/v1/evidence", files={"other": ("a.png", image, "image/png")})
     assert no_file.status_code == 422 and no_file.json()["code"] == "file_missing"
@@ -138,8 +157,13 @@ async def test_broken_uploads_at_the_gateway_store_nothing(platform):
     # A declared 300 MiB body is refused from its Content-Length, before a byte of it is read.
     url = httpx.URL(str(platform.intake.base_url))
     reader, writer = await asyncio.open_connection(url.host, url.port)
-    writer.write((f"POST /v1/evidence HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: multipart/form-data; "
-                  f"boundary={boundary}\r\nContent-Length: {300 * 1024 * 1024}\r\n\r\n").encode() + head)
+    writer.write(
+        (
+            f"POST /v1/evidence HTTP/1.1\r\nHost: {url.host}\r\nContent-Type: multipart/form-data; "
+            f"boundary={boundary}\r\nContent-Length: {300 * 1024 * 1024}\r\n\r\n"
+        ).encode()
+        + head
+    )
     await writer.drain()
     status_line = await asyncio.wait_for(reader.readline(), timeout=10)
     writer.close()
@@ -147,8 +171,11 @@ async def test_broken_uploads_at_the_gateway_store_nothing(platform):
     await asyncio.sleep(0.5)
     assert await evidence_db.evidence.count_documents({}) == before
 
-    whole = await platform.intake.post("/v1/evidence", content=head + image + f"\r\n--{boundary}--\r\n".encode(),
-                                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    whole = await platform.intake.post(
+        "/v1/evidence",
+        content=head + image + f"\r\n--{boundary}--\r\n".encode(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert whole.status_code == 201 and whole.json()["sha256"] == hashlib.sha256(image).hexdigest()
     assert whole.json()["filename"] == "截图.png"
 
@@ -156,10 +183,14 @@ async def test_broken_uploads_at_the_gateway_store_nothing(platform):
 async def test_twin_filings_with_one_key_and_evidence_answer_one_complaint(platform):
     company = (await platform.routing.get("/v1/companies", params={"limit": 1})).json()["items"][0]["name"]
     for attempt in range(3):
-        receipt = (await platform.intake.post("/v1/evidence", files={"file": ("a.png", png_bytes(), "image/png")})).json()
+        receipt = (
+            await platform.intake.post("/v1/evidence", files={"file": ("a.png", png_bytes(), "image/png")})
+        ).json()
         body = form(company, [receipt["evidence_id"]])
         headers = {"Idempotency-Key": f"twin-{attempt}-{receipt['evidence_id']}"}
-        answers = await asyncio.gather(*(platform.intake.post("/v1/complaints", json=body, headers=headers) for _ in range(2)))
+        answers = await asyncio.gather(
+            *(platform.intake.post("/v1/complaints", json=body, headers=headers) for _ in range(2))
+        )
         assert [answer.status_code for answer in answers] == [201, 201], [answer.text for answer in answers]
         assert answers[0].json() == answers[1].json()
         later = await platform.intake.post("/v1/complaints", json=body, headers=headers)
@@ -170,7 +201,9 @@ async def test_the_public_finds_companies_and_categories_through_the_gateway(pla
     found = await platform.intake.get("/v1/public/companies", params={"q": "迅联支付"})
     assert found.status_code == 200, found.text
     assert [company["id"] for company in found.json()["items"]] == ["c-xunlian"]
-    assert (await platform.intake.get("/v1/public/companies", params={"q": "no such company anywhere"})).json() == {"items": []}
+    assert (await platform.intake.get("/v1/public/companies", params={"q": "no such company anywhere"})).json() == {
+        "items": []
+    }
 
     categories = (await platform.intake.get("/v1/public/categories")).json()["items"]
     assert {"code": "billing", "zh": "计费争议", "en": "Billing dispute"} in categories

@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from devstack import standins
 from devstack.eventtap import EventTap, event_tap
 from devstack.filing import Filer, FilingStream
@@ -79,8 +80,9 @@ class FaultRig:
     def stream(self, label: str, *, retry_statuses: frozenset[int] = frozenset(), **options: Any) -> FilingStream:
         """A stream of filings to intake's one address (the same after a restart)."""
         filer = Filer(self.http, retry_statuses=retry_statuses, patience_s=150)
-        return FilingStream(filer, lambda _: self.intake_url, self.companies, label=label,
-                            **{"pace_s": STREAM_PACE_S, **options})
+        return FilingStream(
+            filer, lambda _: self.intake_url, self.companies, label=label, **{"pace_s": STREAM_PACE_S, **options}
+        )
 
     def stop_store(self) -> None:
         self.store.stop()
@@ -99,13 +101,18 @@ class FaultRig:
         counts = {}
         for service in SERVICES:
             text = (await self.http.get(f"{self.platform.internal_url(service)}/metrics", timeout=10)).text
-            counts[service] = int(sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-                                      if line.startswith("greenchannel_events_consumed_total{")
-                                      and f'outcome="{outcome}"' in line))
+            counts[service] = int(
+                sum(
+                    float(line.rsplit(" ", 1)[1])
+                    for line in text.splitlines()
+                    if line.startswith("greenchannel_events_consumed_total{") and f'outcome="{outcome}"' in line
+                )
+            )
         return counts
 
     async def wait_ready(self, services=SERVICES, timeout: float = 90.0) -> None:
         """Wait until each of ``services`` answers 200 on ``/readyz`` (ready, or degraded where allowed)."""
+
         async def ready() -> bool:
             try:
                 return all([(await self.readiness(service))[0] == 200 for service in services])
@@ -133,9 +140,14 @@ async def rig(rabbit_node, workdir: Path, run_id: str, request) -> AsyncIterator
         async with (
             event_tap(rabbit_node.amqp_url, broker["event_exchange"], ["#"], queue_name=f"{prefix}.tap") as tap,
             running_replicas(
-                mongo_url=standins.mongo_url(store.port), s3_endpoint=f"127.0.0.1:{objects.port}", broker=broker,
-                db_prefix=f"t{run_id}_faults", bucket=f"faults-{run_id}", log_dir=log_dir,
-                replicas={service: 1 for service in SERVICES}, env=FAULT_ENV,
+                mongo_url=standins.mongo_url(store.port),
+                s3_endpoint=f"127.0.0.1:{objects.port}",
+                broker=broker,
+                db_prefix=f"t{run_id}_faults",
+                bucket=f"faults-{run_id}",
+                log_dir=log_dir,
+                replicas=dict.fromkeys(SERVICES, 1),
+                env=FAULT_ENV,
                 log_level=os.environ.get("FAULTS_LOG_LEVEL", "WARNING"),
             ) as platform,
             httpx.AsyncClient(timeout=60) as http,
@@ -146,11 +158,24 @@ async def rig(rabbit_node, workdir: Path, run_id: str, request) -> AsyncIterator
             ):
                 await register_endpoints(routing, notification, endpoint.url)
                 listing = (await routing.get("/v1/companies", params={"limit": 100})).json()
-            stores = PlatformStores({service: mongo[platform.database(service)] for service in SERVICES},
-                                    rabbit_node.amqp_url, prefix)
-            rig = FaultRig(rabbit_node, store, store_dir, platform, stores, receiver, endpoint, tap, http,
-                           listing["items"] if isinstance(listing, dict) else listing, platform.url("intake"),
-                           log_dir, report)
+            stores = PlatformStores(
+                {service: mongo[platform.database(service)] for service in SERVICES}, rabbit_node.amqp_url, prefix
+            )
+            rig = FaultRig(
+                rabbit_node,
+                store,
+                store_dir,
+                platform,
+                stores,
+                receiver,
+                endpoint,
+                tap,
+                http,
+                listing["items"] if isinstance(listing, dict) else listing,
+                platform.url("intake"),
+                log_dir,
+                report,
+            )
             yield rig
     finally:
         if report:

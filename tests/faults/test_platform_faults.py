@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 
 import httpx
 import pytest
+
 from devstack import standins
 from devstack.filing import FilingStream, complaint_form
 from devstack.invariants import tally_webhooks, until
@@ -41,8 +42,12 @@ SETTLE_TIMEOUT_S = 150
 CONSUMERS = ("intake", "routing", "notification", "evidence")
 ADMIN = {"login": "admin", "password": "development-only-admin-password"}
 # Each consumer's routing key for the poison (complaint.submitted reaches routing and evidence both).
-POISON_KEYS = {"intake": "complaint.screened", "routing": "complaint.submitted", "notification": "complaint.accepted",
-               "evidence": "complaint.submitted"}
+POISON_KEYS = {
+    "intake": "complaint.screened",
+    "routing": "complaint.submitted",
+    "notification": "complaint.accepted",
+    "evidence": "complaint.submitted",
+}
 
 
 async def run_stream(stream: FilingStream, fault, *, at_least: int, at_most: int = 90) -> dict[str, Any]:
@@ -60,8 +65,14 @@ async def run_stream(stream: FilingStream, fault, *, at_least: int, at_most: int
     return facts
 
 
-async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, facts: dict[str, Any],
-                           published_before: Counter, claimed_before: dict[str, int]) -> dict[str, Any]:
+async def settle_and_check(
+    rig: FaultRig,
+    stream: FilingStream,
+    scenario: str,
+    facts: dict[str, Any],
+    published_before: Counter,
+    claimed_before: dict[str, int],
+) -> dict[str, Any]:
     """Wait until the stream's complaints are final and the platform is quiet, check every invariant over
     all complaints filed so far, and add this scenario's counts to the report."""
     began = time.monotonic()
@@ -75,7 +86,8 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
 
     async def evidence_attached() -> bool:
         return await rig.stores.dbs["evidence"].evidence.count_documents(
-            {"_id": {"$in": evidence_ids}, "status": "attached"}) == len(evidence_ids)
+            {"_id": {"$in": evidence_ids}, "status": "attached"}
+        ) == len(evidence_ids)
 
     try:
         await until(evidence_attached, SETTLE_TIMEOUT_S, "every evidence file filed to be attached")
@@ -101,9 +113,13 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
             assert record is not None and record["number"] == filing.number and record["status"] == "attached"
 
     twice = await rig.stores.stored_twice(rig.numbers)
-    assert twice == {"complaints_filed_twice": 0, "transitions_applied_twice": 0,
-                     "events_applied_twice": {service: 0 for service in rig.stores.dbs},
-                     "forwarding_deliveries_twice": 0, "evidence_counted_wrong": 0}, twice
+    assert twice == {
+        "complaints_filed_twice": 0,
+        "transitions_applied_twice": 0,
+        "events_applied_twice": dict.fromkeys(rig.stores.dbs, 0),
+        "forwarding_deliveries_twice": 0,
+        "evidence_counted_wrong": 0,
+    }, twice
 
     # Webhooks: every forwarded complaint's company got one webhook id for it, accepted at least once,
     # signed; retries of a delivery reuse its id.
@@ -115,12 +131,16 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
     for number, webhook_id in ids.items():
         assert tally.accepted_per_id[webhook_id] >= 1, (number, webhook_id)
         assert cases[number]["forwarding_webhook_id"] == webhook_id
-    deliveries = [d async for d in rig.stores.dbs["notification"].deliveries.find(
-        {"number": {"$in": list(accepted)}, "event_type": "complaint.forwarded"})]
+    deliveries = [
+        d
+        async for d in rig.stores.dbs["notification"].deliveries.find(
+            {"number": {"$in": list(accepted)}, "event_type": "complaint.forwarded"}
+        )
+    ]
     assert len(deliveries) == len(accepted) and all(d["status"] == "delivered" for d in deliveries)
 
     dead_letters = await rig.stores.dead_letters()
-    assert dead_letters == {service: 0 for service in CONSUMERS}, dead_letters
+    assert dead_letters == dict.fromkeys(CONSUMERS, 0), dead_letters
 
     published = _published_per_event(rig)
     claimed = await rig.stores.outbox_claimed_more_than_once()
@@ -137,12 +157,17 @@ async def settle_and_check(rig: FaultRig, stream: FilingStream, scenario: str, f
         "events_applied_twice": sum(twice["events_applied_twice"].values()) + twice["transitions_applied_twice"],
         "distinct_webhook_ids": len(ids),
         "webhook_attempts_received": sum(tally.received_per_id[webhook_id] for webhook_id in ids.values()),
-        "webhook_ids_accepted_more_than_once": sum(1 for webhook_id in ids.values()
-                                                   if tally.accepted_per_id[webhook_id] > 1),
-        "events_published_more_than_once": sum(1 for event_id, count in published.items() if count > 1
-                                               and published_before[event_id] < 2 and event_id not in rig.republished),
-        "outbox_entries_claimed_more_than_once": {service: claimed[service] - claimed_before.get(service, 0)
-                                                  for service in claimed},
+        "webhook_ids_accepted_more_than_once": sum(
+            1 for webhook_id in ids.values() if tally.accepted_per_id[webhook_id] > 1
+        ),
+        "events_published_more_than_once": sum(
+            1
+            for event_id, count in published.items()
+            if count > 1 and published_before[event_id] < 2 and event_id not in rig.republished
+        ),
+        "outbox_entries_claimed_more_than_once": {
+            service: claimed[service] - claimed_before.get(service, 0) for service in claimed
+        },
         "dead_letters": dead_letters,
         **facts,
     }
@@ -253,13 +278,19 @@ async def test_the_store_stops_and_starts_again_while_complaints_are_filed(rig: 
         await asyncio.to_thread(rig.stop_store)
         # Events delivered again while the store is away (a broker redelivering), one for each consumer:
         # each handler fails on its inbox and must wait for the store, not dead-letter the event.
-        replayed = [tapped.event for tapped in rig.tap.seen if tapped.event.subject in stream.numbers()
-                    and tapped.event.type in set(POISON_KEYS.values())]
+        replayed = [
+            tapped.event
+            for tapped in rig.tap.seen
+            if tapped.event.subject in stream.numbers() and tapped.event.type in set(POISON_KEYS.values())
+        ]
         for event in replayed:
             await rig.tap.publish(event)
             rig.republished.add(event.id)
-        refused = await rig.http.post(f"{rig.intake_url}/v1/complaints", headers={"Idempotency-Key": "store-down-probe"},
-                                      json=complaint_form("store-down-probe", 0, "迅联"))
+        refused = await rig.http.post(
+            f"{rig.intake_url}/v1/complaints",
+            headers={"Idempotency-Key": "store-down-probe"},
+            json=complaint_form("store-down-probe", 0, "迅联"),
+        )
         assert refused.status_code == 503, refused.text
         assert refused.json()["code"] == "store_unavailable" and int(refused.headers["Retry-After"]) > 0
         answers = await asyncio.gather(*(rig.readiness(service) for service in CONSUMERS))
@@ -279,7 +310,8 @@ async def test_the_store_stops_and_starts_again_while_complaints_are_filed(rig: 
         return {
             "events_redelivered_while_store_down": len(replayed),
             "handler_attempts_retried_while_store_down": {
-                service: retried_after[service] - retried_before[service] for service in CONSUMERS},
+                service: retried_after[service] - retried_before[service] for service in CONSUMERS
+            },
             "store_down_s": round(down_s, 1),
             "readyz_status_while_store_down": readiness,
             "all_ready_after_restart_s": round(recovered_s, 1),
@@ -311,8 +343,11 @@ async def test_each_service_killed_mid_stream_and_started_again(rig: FaultRig):
             rig.platform.kill(victim)
             began = time.monotonic()
             await rig.platform.restart(victim)
-            kills[service] = {"filed_before": len(stream.answered), "outbox_pending_at_kill": pending,
-                              "back_after_s": round(time.monotonic() - began, 1)}
+            kills[service] = {
+                "filed_before": len(stream.answered),
+                "outbox_pending_at_kill": pending,
+                "back_after_s": round(time.monotonic() - began, 1),
+            }
         await stream.wait_answered(len(stream.answered) + 6)
         return {"killed": kills}
 
@@ -360,15 +395,20 @@ async def test_the_company_endpoint_fails_three_ways_and_comes_back(rig: FaultRi
         await rig.endpoint.start()
         outage_s = time.monotonic() - began
         await stream.wait_answered(len(stream.answered) + 6)
-        return {"attempts_answered_500": answered_500, "attempts_held_past_timeout": hung,
-                "connections_refused_for_s": round(refused_s, 1), "endpoint_outage_s": round(outage_s, 1)}
+        return {
+            "attempts_answered_500": answered_500,
+            "attempts_held_past_timeout": hung,
+            "connections_refused_for_s": round(refused_s, 1),
+            "endpoint_outage_s": round(outage_s, 1),
+        }
 
     facts = await run_stream(stream, endpoint_outage, at_least=30)
     counts = await settle_and_check(rig, stream, "webhook_endpoint_down", facts, *before)
     # The outage was seen by notification: attempts that failed each way, all in the delivery log.
     failures: Counter[str] = Counter()
     async for delivery in rig.stores.dbs["notification"].deliveries.find(
-            {"number": {"$in": list(stream.numbers(known=True))}}):
+        {"number": {"$in": list(stream.numbers(known=True))}}
+    ):
         for attempt in delivery["attempts"]:
             if attempt["status_code"] == 500:
                 failures["answered 500"] += 1
@@ -376,7 +416,9 @@ async def test_the_company_endpoint_fails_three_ways_and_comes_back(rig: FaultRi
                 failures["connection refused"] += 1
             elif attempt["status_code"] is None:
                 failures["timed out"] += 1
-    assert failures["answered 500"] >= 8 and failures["timed out"] >= 1 and failures["connection refused"] >= 1, failures
+    assert failures["answered 500"] >= 8 and failures["timed out"] >= 1 and failures["connection refused"] >= 1, (
+        failures
+    )
     assert counts["webhook_attempts_received"] > counts["distinct_webhook_ids"]
     rig.report["webhook_endpoint_down"]["failed_attempts_in_delivery_log"] = dict(failures)
 
@@ -388,12 +430,16 @@ async def test_poison_messages_end_in_each_consumers_dead_letter_queue_and_chang
     await rig.stores.wait_quiet()
     census = await rig.stores.census()
     received = len(rig.receiver.received)
-    expected = {service: 2 for service in POISON_KEYS}  # one unparseable, one breaking its contract
+    expected = dict.fromkeys(POISON_KEYS, 2)  # one unparseable, one breaking its contract
     for key in sorted(set(POISON_KEYS.values())):
         await rig.tap.publish_raw(b"\x00{not json at all", key)
         # A valid envelope whose data breaks the contract of its type.
-        await rig.tap.publish(CloudEvent(type=key, source="/tests/faults", subject="GC-20260101-999999",
-                                         data={"number": 42, "unexpected": True}), key)
+        await rig.tap.publish(
+            CloudEvent(
+                type=key, source="/tests/faults", subject="GC-20260101-999999", data={"number": 42, "unexpected": True}
+            ),
+            key,
+        )
 
     async def all_dead_lettered() -> bool:
         return await rig.stores.dead_letters() == expected
@@ -423,12 +469,18 @@ async def test_poison_messages_end_in_each_consumers_dead_letter_queue_and_chang
 
     await until(back_in_routing_dlq, 30, "the replayed poison to be dead-lettered again")
     assert {service: count for service, count in (await rig.stores.dead_letters()).items() if service != "routing"} == {
-        service: 0 for service in CONSUMERS if service != "routing"}
+        service: 0 for service in CONSUMERS if service != "routing"
+    }
     rig.report["poison"] = {
-        "published": {"unparseable": len(set(POISON_KEYS.values())), "contract_breaking": len(set(POISON_KEYS.values()))},
+        "published": {
+            "unparseable": len(set(POISON_KEYS.values())),
+            "contract_breaking": len(set(POISON_KEYS.values())),
+        },
         "dead_lettered": expected,
-        "reasons": {service: sorted({item["reason"].removeprefix("contract: ").split(":")[0] for item in items})
-                    for service, items in listed.items()},
+        "reasons": {
+            service: sorted({item["reason"].removeprefix("contract: ").split(":")[0] for item in items})
+            for service, items in listed.items()
+        },
         "collections_changed": 0,
         "replayed_and_dead_lettered_again": 1,
     }

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from devstack.eventtap import event_tap
 from devstack.filing import Filer, complaint_form
 from devstack.invariants import TRANSITIONS, PlatformStores, tally_webhooks, until
@@ -86,16 +87,23 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         serve(receiver.app()) as receiver_url,
         event_tap(broker["amqp_url"], broker["event_exchange"], TAPPED) as tap,
         running_replicas(
-            mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=broker, db_prefix=f"t{run_id}_scale",
-            bucket=f"scale-{run_id}", log_dir=log_dir, replicas=REPLICAS,
+            mongo_url=mongo_url,
+            s3_endpoint=s3_endpoint,
+            broker=broker,
+            db_prefix=f"t{run_id}_scale",
+            bucket=f"scale-{run_id}",
+            log_dir=log_dir,
+            replicas=REPLICAS,
             log_level=os.environ.get("SCALE_LOG_LEVEL", "WARNING"),
         ) as platform,
         httpx.AsyncClient(timeout=60) as http,
     ):
         stores = PlatformStores(db, broker["amqp_url"], broker["queue_prefix"], CONSUMING)
         started_in = time.monotonic() - began
-        consumers_at_start = {name.rsplit(".", 1)[-1]: count[1] for name, count in (await queue_counts(
-            broker["amqp_url"], [platform.queue(s) for s in CONSUMING])).items()}
+        consumers_at_start = {
+            name.rsplit(".", 1)[-1]: count[1]
+            for name, count in (await queue_counts(broker["amqp_url"], [platform.queue(s) for s in CONSUMING])).items()
+        }
         for service in ("intake", "routing", "notification"):
             assert consumers_at_start[service] == REPLICAS[service], "every replica consumes its service's one queue"
         async with (
@@ -128,8 +136,9 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
                 body, key = complaint_form("scale", i, name, evidence_ids), f"scale-{run_id}-{i}"
                 if i % TWIN_EVERY == 3:
                     # A client retry that lands on the other replica while the first request is in flight.
-                    answers = await asyncio.gather(*(
-                        filer.file(platform.url("intake", i + k), body, key) for k in (0, 1)))
+                    answers = await asyncio.gather(
+                        *(filer.file(platform.url("intake", i + k), body, key) for k in (0, 1))
+                    )
                     for answer in answers:
                         assert answer.status_code == 201, answer.text
                     twins.append((answers[0].json()["number"], answers[1].json()["number"]))
@@ -137,9 +146,12 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
                 else:
                     response = await filer.file(intake_url, body, key)
                     assert response.status_code == 201, response.text
-                filed[i] = {"number": response.json()["number"], "known": known,
-                            "company_id": company["id"] if known else None,
-                            "evidence_id": evidence_ids[0] if evidence_ids else None}
+                filed[i] = {
+                    "number": response.json()["number"],
+                    "known": known,
+                    "company_id": company["id"] if known else None,
+                    "evidence_id": evidence_ids[0] if evidence_ids else None,
+                }
                 if len(filed) >= CRASH_AFTER:
                     crash_gate.set()
 
@@ -154,8 +166,12 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
                 platform.kill(victim)
                 killed[service] = victim.name
             replaced = await asyncio.gather(*(platform.add_replica(s) for s in ("routing", "notification")))
-            return {"killed": killed, "started": [replica.name for replica in replaced],
-                    "filed_when_killed": filed_when_killed, "stream_still_running": not done.is_set()}
+            return {
+                "killed": killed,
+                "started": [replica.name for replica in replaced],
+                "filed_when_killed": filed_when_killed,
+                "stream_still_running": not done.is_set(),
+            }
 
         stream_began = time.monotonic()
         crash = asyncio.create_task(crash_and_replace())
@@ -182,7 +198,7 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
             actions = [entry["action"] for entry in case["timeline"]]
             assert [action for action in actions if action in TRANSITIONS] == ["submit", "accept", "forward"], actions
             # Notes that change no state (the response clock starting) come after the forwarding.
-            assert all(action in TRANSITIONS for action in actions[:actions.index("forward") + 1]), (number, actions)
+            assert all(action in TRANSITIONS for action in actions[: actions.index("forward") + 1]), (number, actions)
         for number in rejected_numbers:
             case = cases[number]
             assert case["status"] == "under_review", (number, case["status"])
@@ -204,8 +220,10 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
             hops["screened"].append((decided - at["submit"]).total_seconds())
             if "forward" in at:
                 hops["forwarded"].append((at["forward"] - at["accept"]).total_seconds())
-        hop_seconds = {name: {"p50": round(sorted(values)[len(values) // 2], 2), "max": round(max(values), 2)}
-                       for name, values in hops.items()}
+        hop_seconds = {
+            name: {"p50": round(sorted(values)[len(values) // 2], 2), "max": round(max(values), 2)}
+            for name, values in hops.items()
+        }
 
         # No complaint twice: one case per filing, and a retried filing on the other replica got the same number.
         assert len(numbers) == COMPLAINTS
@@ -225,7 +243,9 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
             data = delivery.body["data"]
             assert data["company_id"] == cases[data["number"]]["company_id"]
         assert set(tally.ids_by_number) == accepted_numbers
-        assert not tally.numbers_with_several_ids, f"complaints with more than one webhook id: {tally.numbers_with_several_ids}"
+        assert not tally.numbers_with_several_ids, (
+            f"complaints with more than one webhook id: {tally.numbers_with_several_ids}"
+        )
         per_id = tally.received_per_id
         assert len(per_id) == len(accepted_numbers)
         for number in accepted_numbers:
@@ -244,19 +264,53 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
         ]
         contradicting = []
         for number in sorted(accepted_numbers)[:8]:
-            contradicting.append(await tap.publish(CloudEvent.wrap(ComplaintScreened(
-                number=number, decision="rejected", reason="company_unknown", screened_at=utc_now()),
-                source="/services/routing", subject=number)))
-            contradicting.append(await tap.publish(CloudEvent.wrap(WebhookDelivered(
-                webhook_id="msg_late_duplicate_report", number=number, company_id=cases[number]["company_id"],
-                event_type="complaint.forwarded", attempts=1, status_code=200, delivered_at=utc_now()),
-                source="/services/notification", subject=number)))
+            contradicting.append(
+                await tap.publish(
+                    CloudEvent.wrap(
+                        ComplaintScreened(
+                            number=number, decision="rejected", reason="company_unknown", screened_at=utc_now()
+                        ),
+                        source="/services/routing",
+                        subject=number,
+                    )
+                )
+            )
+            contradicting.append(
+                await tap.publish(
+                    CloudEvent.wrap(
+                        WebhookDelivered(
+                            webhook_id="msg_late_duplicate_report",
+                            number=number,
+                            company_id=cases[number]["company_id"],
+                            event_type="complaint.forwarded",
+                            attempts=1,
+                            status_code=200,
+                            delivered_at=utc_now(),
+                        ),
+                        source="/services/notification",
+                        subject=number,
+                    )
+                )
+            )
         for number in sorted(rejected_numbers)[:4]:
             company = companies[0]
-            contradicting.append(await tap.publish(CloudEvent.wrap(ComplaintScreened(
-                number=number, decision="accepted", company_id=company["id"], company_name=company["name"],
-                category="billing", response_due="2026-12-01", screened_at=utc_now()),
-                source="/services/routing", subject=number)))
+            contradicting.append(
+                await tap.publish(
+                    CloudEvent.wrap(
+                        ComplaintScreened(
+                            number=number,
+                            decision="accepted",
+                            company_id=company["id"],
+                            company_name=company["name"],
+                            category="billing",
+                            response_due="2026-12-01",
+                            screened_at=utc_now(),
+                        ),
+                        source="/services/routing",
+                        subject=number,
+                    )
+                )
+            )
         late_ids = [event.id for event in contradicting]
 
         async def late_events_handled() -> bool:
@@ -266,8 +320,9 @@ async def run_scenario(mongo_url, s3_endpoint, broker, run_id, log_dir, receiver
 
         await stores.wait_quiet(30, settle_s=1.5)  # the replayed duplicates consumed, with their (no-op) handling
 
-        after = {case["_id"]: state_of(case)
-                 async for case in db["intake"].complaints.find({"_id": {"$in": list(numbers)}})}
+        after = {
+            case["_id"]: state_of(case) async for case in db["intake"].complaints.find({"_id": {"$in": list(numbers)}})
+        }
         assert after == snapshot, "a duplicate or late event changed a case"
         assert len(receiver.received) == deliveries_before, "a replayed complaint.accepted caused another webhook"
         assert await db["notification"].deliveries.count_documents({}) == len(accepted_numbers)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from devstack import invariants
 
 SERVICES = ("intake", "evidence", "routing", "notification")

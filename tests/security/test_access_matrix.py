@@ -34,16 +34,17 @@ import asyncio
 import io
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+from PIL import Image
+
 from devstack.accounts import register
 from devstack.invariants import until
 from devstack.platform import ADMIN_TOKEN, INTERNAL_TOKEN, OPERATOR_TOKEN, WEBHOOK_SECRET
-from PIL import Image
 
 pytestmark = pytest.mark.integration
 
@@ -51,8 +52,20 @@ ADMIN = {"login": "admin", "password": "development-only-admin-password"}
 COMPANY, OTHER_COMPANY = "c-xunlian", "c-haina"
 HIDDEN_CODES = {"complaint_not_found"}
 ALLOWED, HIDDEN = "allowed", "hidden"
-CALLERS = ("anonymous", "guest", "wrong_code", "owner", "other_complainant", "company", "other_company",
-           "operator", "regulator", "admin", "revoked_key", "expired_token")
+CALLERS = (
+    "anonymous",
+    "guest",
+    "wrong_code",
+    "owner",
+    "other_complainant",
+    "company",
+    "other_company",
+    "operator",
+    "regulator",
+    "admin",
+    "revoked_key",
+    "expired_token",
+)
 COMPLAINANTS = ("owner", "other_complainant")
 COMPANIES = ("company", "other_company")
 STAFF = ("operator", "regulator", "admin")
@@ -63,8 +76,14 @@ NO_PRINCIPAL = ("anonymous", "guest", "wrong_code")  # an access code is no iden
 def audience(**outcomes: Any) -> dict[str, Any]:
     """Expected outcome per caller; keys name a caller or a group (complainants, companies, staff,
     bad_credentials, no_principal), later keys overriding earlier ones."""
-    groups = {"complainants": COMPLAINANTS, "companies": COMPANIES, "staff": STAFF,
-              "bad_credentials": BAD_CREDENTIALS, "no_principal": NO_PRINCIPAL, "everyone": CALLERS}
+    groups = {
+        "complainants": COMPLAINANTS,
+        "companies": COMPANIES,
+        "staff": STAFF,
+        "bad_credentials": BAD_CREDENTIALS,
+        "no_principal": NO_PRINCIPAL,
+        "everyone": CALLERS,
+    }
     table: dict[str, Any] = {}
     for key, outcome in outcomes.items():
         for caller in groups.get(key, (key,)):
@@ -80,11 +99,13 @@ UNPUBLISHED = audience(everyone=HIDDEN)
 PUBLIC_SIGNED = audience(everyone=ALLOWED, bad_credentials=401)
 # The complainant's routes of one complaint: its owner or the holder of its code; operators and admins may
 # read it, a regulator may not (to a regulator it does not exist).
-CASE_READ = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, regulator=HIDDEN,
-                     bad_credentials=401)
+CASE_READ = audience(
+    everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, regulator=HIDDEN, bad_credentials=401
+)
 # Evidence downloads: also the company the complaint was forwarded to.
-CASE_EVIDENCE = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, regulator=HIDDEN,
-                         company=ALLOWED, bad_credentials=401)
+CASE_EVIDENCE = audience(
+    everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, staff=ALLOWED, regulator=HIDDEN, company=ALLOWED, bad_credentials=401
+)
 CASE_ACT = audience(everyone=HIDDEN, owner=ALLOWED, guest=ALLOWED, bad_credentials=401)
 # A signed-in complainant's own things.
 ACCOUNT = audience(everyone=403, no_principal=401, bad_credentials=401, complainants=ALLOWED)
@@ -209,28 +230,33 @@ UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
 # Valid bodies, so a refusal is the door's and not validation's (complaint routes check access in the handler).
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/accounts/registrations"): {"json": {"login": "matrix-new@example.com"}},
-    ("POST", "/v1/accounts/registrations/confirm"): {"json": {"login": "matrix-new@example.com", "code": "123456",
-                                                              "password": "a-long-password-1"}},
+    ("POST", "/v1/accounts/registrations/confirm"): {
+        "json": {"login": "matrix-new@example.com", "code": "123456", "password": "a-long-password-1"}
+    },
     ("POST", "/v1/accounts/password-resets"): {"json": {"login": "matrix-a@example.com"}},
-    ("POST", "/v1/accounts/password-resets/confirm"): {"json": {"login": "matrix-a@example.com", "code": "123456",
-                                                                "password": "a-long-password-1"}},
+    ("POST", "/v1/accounts/password-resets/confirm"): {
+        "json": {"login": "matrix-a@example.com", "code": "123456", "password": "a-long-password-1"}
+    },
     ("POST", "/v1/auth/token"): {"json": {"login": "matrix-a@example.com", "password": "a-long-password-1"}},
     ("POST", "/v1/auth/code"): {"json": {"login": "matrix-a@example.com"}},
     ("POST", "/v1/auth/code/token"): {"json": {"login": "matrix-a@example.com", "code": "123456"}},
     ("POST", "/v1/ops/auth/token"): {"json": ADMIN},
     ("POST", "/v1/public/feedback"): {"json": {"topic": "suggestion", "text": "希望增加夜间客服。"}},
     ("POST", "/v1/evidence"): {"files": {"file": ("a.png", PNG.getvalue(), "image/png")}},
-    ("POST", "/v1/uploads"): {"json": {"media_type": "image/png", "size": len(PNG.getvalue()),
-                                       "sha256": SHA256_OF_NOTHING}},
+    ("POST", "/v1/uploads"): {
+        "json": {"media_type": "image/png", "size": len(PNG.getvalue()), "sha256": SHA256_OF_NOTHING}
+    },
     ("POST", "/v1/complaints/{number}/evidence"): {"files": {"file": ("b.png", PNG.getvalue(), "image/png")}},
-    ("POST", "/v1/complaints/{number}/uploads"): {"json": {"media_type": "image/png", "size": len(PNG.getvalue()),
-                                                           "sha256": SHA256_OF_NOTHING}},
+    ("POST", "/v1/complaints/{number}/uploads"): {
+        "json": {"media_type": "image/png", "size": len(PNG.getvalue()), "sha256": SHA256_OF_NOTHING}
+    },
     ("POST", "/v1/complaints/{number}/supplement"): {"json": {"text": "补充：订单号 A123。"}},
     ("POST", "/v1/complaints/{number}/rating"): {"json": {"rating": 5}},
     ("POST", "/v1/complaints/{number}/appeal"): {"json": {"reason": "答复没有解决问题。"}},
     ("POST", "/v1/complaints/{number}/withdrawal"): {"json": {"reason": "已和解"}},
-    ("POST", "/v1/company/complaints/{number}/response"): {"json": {"response_type": "explained",
-                                                                    "text": "已核实并说明情况。"}},
+    ("POST", "/v1/company/complaints/{number}/response"): {
+        "json": {"response_type": "explained", "text": "已核实并说明情况。"}
+    },
     ("POST", "/v1/company/complaints/{number}/info-request"): {"json": {"question": "请提供订单号。"}},
     ("POST", "/v1/ops/complaints/{number}/reforward"): {"json": {"note": "再次转办"}},
     ("POST", "/v1/ops/complaints/{number}/close"): {"json": {"outcome": "mediated", "note": "调解完成"}},
@@ -238,28 +264,38 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/complaints/{number}/accept"): {"json": {"company_id": COMPANY, "category": "refund"}},
     ("POST", "/v1/ops/complaints/{number}/resolve-company"): {"json": {"company_id": COMPANY}},
     ("POST", "/v1/complaints/{number}/access-code/recovery"): {"json": {"phone": "13700002222"}},
-    ("POST", "/v1/complaints/{number}/access-code/recovery/confirm"): {"json": {"phone": "13700002222",
-                                                                                "code": "000000"}},
+    ("POST", "/v1/complaints/{number}/access-code/recovery/confirm"): {
+        "json": {"phone": "13700002222", "code": "000000"}
+    },
     ("POST", "/v1/ops/complaints/{number}/reject"): {"json": {"reason": "out_of_scope"}},
-    ("POST", "/v1/ops/complaints/{number}/reveal"): {"json": {"field": "phone", "reason": "申诉调解需要电话联系投诉人"}},
+    ("POST", "/v1/ops/complaints/{number}/reveal"): {
+        "json": {"field": "phone", "reason": "申诉调解需要电话联系投诉人"}
+    },
     # A wrong old password: the door lets the caller in, the password stays as it is (422 wrong_password).
-    ("POST", "/v1/accounts/password"): {"json": {"old_password": "not-the-password", "new_password": "a-new-password-9"}},
+    ("POST", "/v1/accounts/password"): {
+        "json": {"old_password": "not-the-password", "new_password": "a-new-password-9"}
+    },
     ("PUT", "/v1/ops/operators/{login}/roles"): {"json": {"roles": ["operator"]}},
     ("POST", "/v1/ops/companies/{company_id}/webhook-endpoint/rotate-secret"): {"json": {"overlap_s": 86400}},
     ("POST", "/v1/ops/dead-letters/{letter_id}/discard"): {"json": {"note": "matrix"}},
     ("POST", "/v1/ops/feedback/{feedback_id}/handle"): {"json": {"note": "matrix"}},
-    ("POST", "/v1/ops/operators"): {"json": {"login": "matrix-new-operator", "password": "a-long-password-1",
-                                             "roles": ["operator"]}},
+    ("POST", "/v1/ops/operators"): {
+        "json": {"login": "matrix-new-operator", "password": "a-long-password-1", "roles": ["operator"]}
+    },
     ("POST", "/v1/ops/companies/{company_id}/api-keys"): {"json": {"label": "matrix"}},
     ("PUT", "/v1/ops/companies/{company_id}"): {"json": {}},
 }
 # The allowed writes that change what later allowed calls act on run last, in this order (signing out
 # everywhere ends the caller's own token: it is the last thing each signed-in caller does).
-LAST = ("/v1/complaints/{number}/withdrawal", "/v1/ops/complaints/{number}/redirect",
-        "/v1/ops/companies/{company_id}/webhook-endpoint/{action}", "/v1/ops/api-keys/{key_id}",
-        # Wrong one-time codes count as guesses at the complaint's access: after the guest's own calls.
-        "/v1/complaints/{number}/access-code/recovery/confirm",
-        "/v1/accounts/sign-out-everywhere")
+LAST = (
+    "/v1/complaints/{number}/withdrawal",
+    "/v1/ops/complaints/{number}/redirect",
+    "/v1/ops/companies/{company_id}/webhook-endpoint/{action}",
+    "/v1/ops/api-keys/{key_id}",
+    # Wrong one-time codes count as guesses at the complaint's access: after the guest's own calls.
+    "/v1/complaints/{number}/access-code/recovery/confirm",
+    "/v1/accounts/sign-out-everywhere",
+)
 
 
 class World:
@@ -269,16 +305,26 @@ class World:
         self.platform = platform
         self.intake: httpx.AsyncClient = platform.intake
         self.headers: dict[str, dict[str, str]] = {"anonymous": {}}
-        self.params: dict[str, str] = {"company_id": COMPANY, "slug": "faq", "letter_id": UNKNOWN_ID,
-                                       "webhook_id": "msg_" + UNKNOWN_ID[:26], "alert_id": UNKNOWN_ID,
-                                       "feedback_id": UNKNOWN_ID, "upload_id": UNKNOWN_ID, "key_id": UNKNOWN_ID, "message_id": UNKNOWN_ID,
-                                       "action": "enable", "cluster_id": "CL-GC-20000101-000001",
-                                       "login": "matrix-spare-operator"}
+        self.params: dict[str, str] = {
+            "company_id": COMPANY,
+            "slug": "faq",
+            "letter_id": UNKNOWN_ID,
+            "webhook_id": "msg_" + UNKNOWN_ID[:26],
+            "alert_id": UNKNOWN_ID,
+            "feedback_id": UNKNOWN_ID,
+            "upload_id": UNKNOWN_ID,
+            "key_id": UNKNOWN_ID,
+            "message_id": UNKNOWN_ID,
+            "action": "enable",
+            "cluster_id": "CL-GC-20000101-000001",
+            "login": "matrix-spare-operator",
+        }
         self.decoy = ""  # another complaint, where the wrong code is tried (so its lock-out spares the guest's)
         # Bodies only known once the platform runs: the company's endpoint, set again as it is.
         self.bodies: dict[tuple[str, str], dict[str, Any]] = {
             ("PUT", "/v1/ops/companies/{company_id}/webhook-endpoint"): {
-                "json": {"url": f"{platform.receiver_url}/webhooks/{COMPANY}", "secret": WEBHOOK_SECRET}},
+                "json": {"url": f"{platform.receiver_url}/webhooks/{COMPANY}", "secret": WEBHOOK_SECRET}
+            },
         }
 
     def url(self, path: str, caller: str) -> str:
@@ -298,14 +344,16 @@ class World:
 
     async def operator(self, login: str, roles: list[str]) -> dict[str, str]:
         credentials = {"login": login, "password": "a-long-password-1"}
-        created = await self.intake.post("/v1/ops/operators", json={**credentials, "roles": roles},
-                                         headers=self.headers["admin"])
+        created = await self.intake.post(
+            "/v1/ops/operators", json={**credentials, "roles": roles}, headers=self.headers["admin"]
+        )
         assert created.status_code == 201, created.text
         return await self.signed_in("/v1/ops/auth/token", credentials)
 
     async def api_key(self, company_id: str) -> dict[str, Any]:
-        issued = await self.intake.post(f"/v1/ops/companies/{company_id}/api-keys", json={"label": "matrix"},
-                                        headers=self.headers["admin"])
+        issued = await self.intake.post(
+            f"/v1/ops/companies/{company_id}/api-keys", json={"label": "matrix"}, headers=self.headers["admin"]
+        )
         assert issued.status_code == 201, issued.text
         return issued.json()
 
@@ -319,22 +367,29 @@ class World:
         self.headers["company"] = {"X-Api-Key": (await self.api_key(COMPANY))["api_key"]}
         self.headers["other_company"] = {"X-Api-Key": (await self.api_key(OTHER_COMPANY))["api_key"]}
         revoked = await self.api_key(COMPANY)
-        assert (await self.intake.delete(f"/v1/ops/api-keys/{revoked['key_id']}",
-                                         headers=self.headers["admin"])).status_code in (200, 204)
+        assert (
+            await self.intake.delete(f"/v1/ops/api-keys/{revoked['key_id']}", headers=self.headers["admin"])
+        ).status_code in (200, 204)
         self.headers["revoked_key"] = {"X-Api-Key": revoked["api_key"]}
         token = self.headers["owner"]["Authorization"].split()[1]
         claims = jwt.decode(token, options={"verify_signature": False})
-        claims["exp"] = datetime.now(timezone.utc) - timedelta(minutes=1)
+        claims["exp"] = datetime.now(UTC) - timedelta(minutes=1)
         secret = self.platform.apps["intake"].state.intake.settings.jwt_secret.get_secret_value()
         self.headers["expired_token"] = {"Authorization": f"Bearer {jwt.encode(claims, secret, algorithm='HS256')}"}
 
         uploaded = await self.intake.post("/v1/evidence", files={"file": ("e.png", PNG.getvalue(), "image/png")})
         assert uploaded.status_code == 201, uploaded.text
         self.params["evidence_id"] = uploaded.json()["evidence_id"]
-        form = {"complainant": {"name": "孙九", "id_number": "11010519491231002X", "phone": "13700002222"},
-                "company": {"id": COMPANY}, "category": "refund", "title": "课程退款被拒",
-                "description": "课程无法播放，退款申请被拒。", "occurred_on": "2026-10-01", "desired_outcome": "退款",
-                "evidence_ids": [self.params["evidence_id"]]}
+        form = {
+            "complainant": {"name": "孙九", "id_number": "11010519491231002X", "phone": "13700002222"},
+            "company": {"id": COMPANY},
+            "category": "refund",
+            "title": "课程退款被拒",
+            "description": "课程无法播放，退款申请被拒。",
+            "occurred_on": "2026-10-01",
+            "desired_outcome": "退款",
+            "evidence_ids": [self.params["evidence_id"]],
+        }
         filed = await self.intake.post("/v1/complaints", json=form, headers=self.headers["owner"])
         assert filed.status_code == 201, filed.text
         self.params["number"] = filed.json()["number"]
@@ -348,14 +403,20 @@ class World:
 
     async def until_forwarded(self) -> None:
         async def forwarded_with_its_file() -> bool:
-            case = (await self.intake.get(f"/v1/complaints/{self.params['number']}", headers=self.headers["guest"])).json()
+            case = (
+                await self.intake.get(f"/v1/complaints/{self.params['number']}", headers=self.headers["guest"])
+            ).json()
             return case["status"] == "forwarded" and bool(case.get("evidence"))
 
         await until(forwarded_with_its_file, 30, "the matrix's complaint to be forwarded with its file")
 
     async def ask(self, method: str, path: str, caller: str) -> httpx.Response:
-        answer = await self.intake.request(method, self.url(path, caller), headers=self.headers[caller],
-                                           **{**BODIES, **self.bodies}.get((method, path), {}))
+        answer = await self.intake.request(
+            method,
+            self.url(path, caller),
+            headers=self.headers[caller],
+            **{**BODIES, **self.bodies}.get((method, path), {}),
+        )
         self.intake.cookies.clear()  # a session cookie one caller started must not sign the next one in
         return answer
 
@@ -393,15 +454,20 @@ async def test_a_denial_is_indistinguishable_from_a_missing_complaint(world):
             if caller == "wrong_code" and 429 in (denied.status_code, absent.status_code):
                 continue
             assert (denied.status_code, denied.json()) == (absent.status_code, absent.json())
-    denied = await world.intake.get(f"/v1/company/complaints/{world.params['number']}",
-                                    headers=world.headers["other_company"])
+    denied = await world.intake.get(
+        f"/v1/company/complaints/{world.params['number']}", headers=world.headers["other_company"]
+    )
     absent = await world.intake.get(f"/v1/company/complaints/{missing}", headers=world.headers["other_company"])
     assert (denied.status_code, denied.json()) == (absent.status_code, absent.json()) == (404, absent.json())
 
 
 async def test_each_caller_gets_exactly_what_its_audience_allows(world, census):
-    denied = [(method, path, caller) for (method, path), table in AUDIENCES.items() for caller in CALLERS
-              if table[caller] != ALLOWED]
+    denied = [
+        (method, path, caller)
+        for (method, path), table in AUDIENCES.items()
+        for caller in CALLERS
+        if table[caller] != ALLOWED
+    ]
     before = await census()
     wrong: list[str] = []
     for method, path, caller in denied:
@@ -410,8 +476,9 @@ async def test_each_caller_gets_exactly_what_its_audience_allows(world, census):
         got = outcome_of(response)
         # Wrong codes are cut off after a few tries (429): that is a refusal too, and the brute-force guard.
         if got != expected and not (caller == "wrong_code" and response.status_code == 429):
-            wrong.append(f"{caller:18} {method} {path}: expected {expected}, got {response.status_code} "
-                         f"{response.text[:160]}")
+            wrong.append(
+                f"{caller:18} {method} {path}: expected {expected}, got {response.status_code} {response.text[:160]}"
+            )
     assert wrong == [], "\n".join(wrong)
     assert await census() == before, "a refused request wrote something"
 
@@ -419,24 +486,35 @@ async def test_each_caller_gets_exactly_what_its_audience_allows(world, census):
         method, path, _ = item
         return (LAST.index(path) + 2 if path in LAST else int(method != "GET"), 0)
 
-    allowed = sorted(((method, path, caller) for (method, path), table in AUDIENCES.items() for caller in CALLERS
-                      if table[caller] == ALLOWED), key=order)
+    allowed = sorted(
+        (
+            (method, path, caller)
+            for (method, path), table in AUDIENCES.items()
+            for caller in CALLERS
+            if table[caller] == ALLOWED
+        ),
+        key=order,
+    )
     for method, path, caller in allowed:
         response = await world.ask(method, path, caller)
         assert response.status_code < 500, f"{caller} {method} {path}: {response.status_code} {response.text}"
         if outcome_of(response) != ALLOWED:
-            wrong.append(f"{caller:18} {method} {path}: expected allowed, got {response.status_code} "
-                         f"{response.text[:160]}")
+            wrong.append(
+                f"{caller:18} {method} {path}: expected allowed, got {response.status_code} {response.text[:160]}"
+            )
     assert wrong == [], "\n".join(wrong)
 
 
 # --- The other services: internal and operator tokens ------------------------------------------------------
 
 SERVICE_CALLERS = ("anonymous", "wrong_bearer", "internal", "operator", "admin")
-SERVICE_HEADERS = {"anonymous": {}, "wrong_bearer": {"Authorization": "Bearer not-a-token-of-ours"},
-                   "internal": {"Authorization": f"Bearer {INTERNAL_TOKEN}"},
-                   "operator": {"Authorization": f"Bearer {OPERATOR_TOKEN}"},
-                   "admin": {"Authorization": f"Bearer {ADMIN_TOKEN}"}}
+SERVICE_HEADERS = {
+    "anonymous": {},
+    "wrong_bearer": {"Authorization": "Bearer not-a-token-of-ours"},
+    "internal": {"Authorization": f"Bearer {INTERNAL_TOKEN}"},
+    "operator": {"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+    "admin": {"Authorization": f"Bearer {ADMIN_TOKEN}"},
+}
 
 
 def service_audience(*allowed: str) -> dict[str, Any]:
@@ -502,14 +580,17 @@ SERVICE_AUDIENCES: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
 }
 # Valid requests, so a refusal is the door's; ``{number}`` of evidence's uploads is a complaint of the matrix's own.
 SERVICE_REQUESTS: dict[tuple[str, str, str], dict[str, Any]] = {
-    ("evidence", "POST", "/v1/complaints/{number}/evidence"): {"content": PNG.getvalue(),
-                                                               "headers": {"Content-Type": "image/png"}},
+    ("evidence", "POST", "/v1/complaints/{number}/evidence"): {
+        "content": PNG.getvalue(),
+        "headers": {"Content-Type": "image/png"},
+    },
     ("evidence", "POST", "/v1/evidence"): {"content": PNG.getvalue(), "headers": {"Content-Type": "image/png"}},
     ("evidence", "POST", "/v1/uploads"): BODIES[("POST", "/v1/uploads")],
     ("routing", "PUT", "/v1/companies/{company_id}"): {"json": {"name": "矩阵测试公司", "name_en": "Matrix Test"}},
     ("routing", "GET", "/v1/clusters"): {"params": {"company_id": COMPANY}},
     ("notification", "PUT", "/v1/companies/{company_id}/webhook-endpoint"): {
-        "json": {"url": "http://127.0.0.1:9/webhooks/matrix", "secret": WEBHOOK_SECRET}},
+        "json": {"url": "http://127.0.0.1:9/webhooks/matrix", "secret": WEBHOOK_SECRET}
+    },
     ("notification", "POST", "/v1/companies/{company_id}/webhook-endpoint/disable"): {"json": {"reason": "matrix"}},
     ("notification", "POST", "/v1/companies/{company_id}/webhook-endpoint/rotate-secret"): {"json": {"overlap_s": 0}},
     ("notification", "GET", "/v1/messages"): {"params": {"number": "GC-20260101-000001"}},
@@ -538,7 +619,8 @@ async def ask_service(world: World, service: str, method: str, path: str, caller
     headers = {**request.get("headers", {}), **SERVICE_HEADERS[caller]}
     url = path.format(**{**world.params, **SERVICE_PARAMS[service]})
     return await getattr(world.platform, service).request(
-        method, url, headers=headers, **{key: value for key, value in request.items() if key != "headers"})
+        method, url, headers=headers, **{key: value for key, value in request.items() if key != "headers"}
+    )
 
 
 @pytest.mark.parametrize("service", list(SERVICE_AUDIENCES))
@@ -559,8 +641,10 @@ async def test_the_other_services_let_in_only_the_tokens_their_audience_names(wo
                 continue
             response = await ask_service(world, service, method, path, caller)
             if (response.status_code, response.headers.get("www-authenticate")) != (401, "Bearer"):
-                wrong.append(f"{caller:14} {service} {method} {path}: expected 401, got {response.status_code} "
-                             f"{response.text[:160]}")
+                wrong.append(
+                    f"{caller:14} {service} {method} {path}: expected 401, got {response.status_code} "
+                    f"{response.text[:160]}"
+                )
             elif response.json()["code"] != "unauthorized":
                 wrong.append(f"{caller:14} {service} {method} {path}: {response.text[:160]}")
     assert wrong == [], "\n".join(wrong)
@@ -570,22 +654,34 @@ async def test_the_other_services_let_in_only_the_tokens_their_audience_names(wo
         method, path, _ = item
         return SERVICE_LAST.index(path) + 2 if path in SERVICE_LAST and method != "GET" else int(method != "GET")
 
-    allowed = sorted(((method, path, caller) for (method, path), table in audiences.items()
-                      for caller in SERVICE_CALLERS if table[caller] == ALLOWED), key=order)
+    allowed = sorted(
+        (
+            (method, path, caller)
+            for (method, path), table in audiences.items()
+            for caller in SERVICE_CALLERS
+            if table[caller] == ALLOWED
+        ),
+        key=order,
+    )
     for method, path, caller in allowed:
         response = await ask_service(world, service, method, path, caller)
         assert response.status_code < 500, f"{caller} {service} {method} {path}: {response.status_code} {response.text}"
         if response.status_code in (401, 403):
-            wrong.append(f"{caller:14} {service} {method} {path}: expected allowed, got {response.status_code} "
-                         f"{response.text[:160]}")
+            wrong.append(
+                f"{caller:14} {service} {method} {path}: expected allowed, got {response.status_code} "
+                f"{response.text[:160]}"
+            )
     assert wrong == [], "\n".join(wrong)
 
 
 # --- The internal listeners: their routes there, and nowhere else ---------------------------------------------
 
 INTERNAL_AUDIENCES: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
-    service: {("GET", "/healthz"): SERVICE_PUBLIC, ("GET", "/readyz"): SERVICE_PUBLIC,
-              ("GET", "/metrics"): SERVICE_PUBLIC}
+    service: {
+        ("GET", "/healthz"): SERVICE_PUBLIC,
+        ("GET", "/readyz"): SERVICE_PUBLIC,
+        ("GET", "/metrics"): SERVICE_PUBLIC,
+    }
     for service in ("intake", "evidence", "routing", "notification")
 }
 # A complainant's phone and e-mail: for notification's internal token only.
@@ -600,7 +696,9 @@ def internal_operations(app: Any) -> set[tuple[str, str]]:
 @pytest.mark.parametrize("service", list(INTERNAL_AUDIENCES))
 def test_every_operation_of_the_internal_listeners_has_an_audience(platform, service):
     published = internal_operations(platform.apps[service])
-    assert published - set(INTERNAL_AUDIENCES[service]) == set(), f"give these internal {service} operations an audience"
+    assert published - set(INTERNAL_AUDIENCES[service]) == set(), (
+        f"give these internal {service} operations an audience"
+    )
     assert set(INTERNAL_AUDIENCES[service]) - published == set(), f"these internal {service} operations are gone"
 
 
@@ -613,12 +711,17 @@ async def test_the_internal_listeners_let_in_only_the_tokens_their_audience_name
             response = await internal.request(method, path.format(**world.params), headers=SERVICE_HEADERS[caller])
             assert response.status_code < 500, f"{caller} {service} {method} {path}: {response.text}"
             if table[caller] == ALLOWED and response.status_code in (401, 403):
-                wrong.append(f"{caller:14} internal {service} {method} {path}: expected allowed, got "
-                             f"{response.status_code}")
+                wrong.append(
+                    f"{caller:14} internal {service} {method} {path}: expected allowed, got {response.status_code}"
+                )
             elif table[caller] != ALLOWED and (response.status_code, response.headers.get("www-authenticate")) != (
-                    401, "Bearer"):
-                wrong.append(f"{caller:14} internal {service} {method} {path}: expected 401, got "
-                             f"{response.status_code} {response.text[:160]}")
+                401,
+                "Bearer",
+            ):
+                wrong.append(
+                    f"{caller:14} internal {service} {method} {path}: expected 401, got "
+                    f"{response.status_code} {response.text[:160]}"
+                )
     assert wrong == [], "\n".join(wrong)
     if service == "intake":  # the allowed call really answers: the complainant's contact
         path = "/internal/v1/complaints/{number}/contact".format(**world.params)
@@ -630,18 +733,28 @@ async def test_the_public_port_answers_404_for_every_internal_route_whoever_asks
     """Every caller of both matrices, with whatever it holds (and spoofed forwarding headers of the cluster), asks
     the service's public port for each route of its internal listener: 404, the generic problem, and no figure."""
     public = getattr(world.platform, service)
-    credentials = {**{f"gateway:{caller}": headers for caller, headers in world.headers.items()},
-                   **{f"service:{caller}": headers for caller, headers in SERVICE_HEADERS.items()}}
-    spoofed = {"X-Forwarded-For": "10.0.0.7", "X-Real-IP": "10.0.0.7", "X-Forwarded-Host": "intake-internal",
-               "Forwarded": "for=10.0.0.7;host=intake-internal"}
+    credentials = {
+        **{f"gateway:{caller}": headers for caller, headers in world.headers.items()},
+        **{f"service:{caller}": headers for caller, headers in SERVICE_HEADERS.items()},
+    }
+    spoofed = {
+        "X-Forwarded-For": "10.0.0.7",
+        "X-Real-IP": "10.0.0.7",
+        "X-Forwarded-Host": "intake-internal",
+        "Forwarded": "for=10.0.0.7;host=intake-internal",
+    }
     wrong: list[str] = []
     for method, path in INTERNAL_AUDIENCES[service]:
         if path in ("/healthz", "/readyz"):  # probes answer on both listeners
             continue
         for name, headers in credentials.items():
             response = await public.request(method, path.format(**world.params), headers={**headers, **spoofed})
-            if response.status_code != 404 or response.json().get("code") != "not_found" \
-                    or "greenchannel_" in response.text:
-                wrong.append(f"{name:26} public {service} {method} {path}: {response.status_code} "
-                             f"{response.text[:160]}")
+            if (
+                response.status_code != 404
+                or response.json().get("code") != "not_found"
+                or "greenchannel_" in response.text
+            ):
+                wrong.append(
+                    f"{name:26} public {service} {method} {path}: {response.status_code} {response.text[:160]}"
+                )
     assert wrong == [], "\n".join(wrong)

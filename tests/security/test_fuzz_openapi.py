@@ -16,16 +16,18 @@ import hypothesis
 import hypothesis.errors
 import pytest
 import schemathesis
-from devstack.accounts import register
-from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN
 from hypothesis import HealthCheck, Phase
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from devstack.accounts import register
+from devstack.platform import INTERNAL_TOKEN, OPERATOR_TOKEN
+
 pytestmark = [
-    pytest.mark.slow, pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.integration,
     # schemathesis' own strategies draw from `random`; Hypothesis warns about it, it is not ours to fix.
     pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning"),
 ]
@@ -46,10 +48,12 @@ def error_is_a_problem_document(ctx: Any, response: Any, case: Any) -> None:
         return
     content_type = (response.headers.get("content-type") or [""])[0]
     assert content_type.startswith("application/problem+json"), (
-        f"{response.status_code} answered {content_type!r}, not application/problem+json")
+        f"{response.status_code} answered {content_type!r}, not application/problem+json"
+    )
     body = response.json()
-    assert isinstance(body, dict) and isinstance(body.get("code"), str) and body.get("status") == response.status_code, (
-        f"{response.status_code} answered a body without its code and status: {body!r}")
+    assert (
+        isinstance(body, dict) and isinstance(body.get("code"), str) and body.get("status") == response.status_code
+    ), f"{response.status_code} answered a body without its code and status: {body!r}"
 
 
 CHECKS = [not_a_server_error, response_schema_conformance, error_is_a_problem_document]
@@ -86,8 +90,10 @@ def fuzz(schema_url: str, base_url: str, credentials: Callable[[str], dict[str, 
                 fuzz_operation(operation, mode, examples, base_url, headers)
             except hypothesis.errors.Unsatisfiable:
                 continue  # nothing in this operation can be made invalid (no parameters, no body)
-            except (Exception, BaseExceptionGroup) as error:  # noqa: BLE001 - every operation is tried, all reported
-                failures.append(f"{operation.label} [{mode.value}{', signed in' if headers else ''}]: {describe(error)}")
+            except (Exception, BaseExceptionGroup) as error:
+                failures.append(
+                    f"{operation.label} [{mode.value}{', signed in' if headers else ''}]: {describe(error)}"
+                )
     return failures
 
 
@@ -95,8 +101,12 @@ def fuzz_operation(operation: Any, mode: GenerationMode, examples: int, base_url
     """Send ``examples`` generated requests to one operation; raise what the checks found."""
 
     @hypothesis.settings(
-        max_examples=examples, deadline=None, database=None, derandomize=True,
-        phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
     )
     @hypothesis.given(case=operation.as_strategy(generation_mode=mode, headers=headers or None))
     def run(case: Any) -> None:
@@ -112,7 +122,9 @@ async def credentials(platform) -> dict[str, Callable[[str], dict[str, str]]]:
     assert signed_in.status_code == 200, signed_in.text
     admin = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     company_id = (await platform.routing.get("/v1/companies", params={"limit": 1})).json()["items"][0]["id"]
-    issued = await platform.intake.post(f"/v1/ops/companies/{company_id}/api-keys", json={"label": "fuzz"}, headers=admin)
+    issued = await platform.intake.post(
+        f"/v1/ops/companies/{company_id}/api-keys", json={"label": "fuzz"}, headers=admin
+    )
     assert issued.status_code == 201, issued.text
     company = {"X-Api-Key": issued.json()["api_key"]}
     account = {"login": "fuzz@example.com", "password": "fuzzing-password-1"}
@@ -142,5 +154,6 @@ async def credentials(platform) -> dict[str, Callable[[str], dict[str, str]]]:
 async def test_no_server_error_and_answers_match_the_schema(platform, credentials, service, signed_in):
     base_url = str(getattr(platform, service).base_url).rstrip("/")
     failures = await asyncio.to_thread(
-        fuzz, f"{base_url}/openapi.json", base_url, credentials[service] if signed_in else None)
+        fuzz, f"{base_url}/openapi.json", base_url, credentials[service] if signed_in else None
+    )
     assert not failures, "\n\n".join(failures)

@@ -20,20 +20,25 @@ from pathlib import Path
 import aio_pika
 import httpx
 import pytest
-from devstack import processes, standins
 from dotenv import dotenv_values
+from pymongo import AsyncMongoClient
+
+from devstack import processes, standins
 from evidence.config import Settings as EvidenceSettings
 from greenchannel.settings import ServiceSettings
 from intake.config import Settings as IntakeSettings
 from notification.config import Settings as NotificationSettings
-from pymongo import AsyncMongoClient
 from routing.config import Settings as RoutingSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS: dict[str, type[ServiceSettings]] = {"intake": IntakeSettings, "evidence": EvidenceSettings, "routing": RoutingSettings,
-            "notification": NotificationSettings}
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "intake": IntakeSettings,
+    "evidence": EvidenceSettings,
+    "routing": RoutingSettings,
+    "notification": NotificationSettings,
+}
 # A process that refuses to start must be gone long before this (it takes about a second and a half, most of
 # it importing the service); generous for a machine shared with other test runs.
 EXIT_WITHIN_S = 60.0
@@ -97,12 +102,19 @@ def published_secrets(service: str) -> dict[str, str]:
 CASES = {"missing": lambda service: {}, "too-short": short_secrets, "published": published_secrets}
 
 
-def production_env(service: str, secret_values: dict[str, str], *, mongo_url: str, mongo_db: str, broker: dict,
-                   s3_endpoint: str) -> dict[str, str]:
+def production_env(
+    service: str, secret_values: dict[str, str], *, mongo_url: str, mongo_db: str, broker: dict, s3_endpoint: str
+) -> dict[str, str]:
     """The service's environment as the test harness builds it, in production mode, with only ``secret_values``
     as its secrets (none inherited, none of the harness's test tokens)."""
-    env = processes.service_env(service, mongo_url=mongo_url, mongo_db=mongo_db, broker=broker,
-                                s3_endpoint=s3_endpoint, extra={"GREENCHANNEL_ENV": "production"})
+    env = processes.service_env(
+        service,
+        mongo_url=mongo_url,
+        mongo_db=mongo_db,
+        broker=broker,
+        s3_endpoint=s3_endpoint,
+        extra={"GREENCHANNEL_ENV": "production"},
+    )
     for name in declared(service):
         env.pop(name.upper(), None)
     env.update(secret_values)
@@ -113,8 +125,11 @@ def refusal_names(log: str) -> set[str]:
     """The variables named by the one refusal in ``log``."""
     assert log.count(REFUSAL) == 1, f"one error expected:\n{log}"
     refusal = next(line for line in log.splitlines() if REFUSAL in line)
-    return {name for name in refusal.replace("(", " ").replace(",", " ").replace(";", " ").split()
-            if name.isupper() and len(name) > 3}
+    return {
+        name
+        for name in refusal.replace("(", " ").replace(",", " ").replace(";", " ").split()
+        if name.isupper() and len(name) > 3
+    }
 
 
 async def database_names(mongo_url: str) -> set[str]:
@@ -154,14 +169,21 @@ async def broker_has(amqp_url: str, exchange: str, queue: str) -> list[str]:
 
 
 @pytest.mark.parametrize("service", SETTINGS)
-async def test_a_service_with_unsafe_secrets_exits_at_once_naming_them(service, mongo_url, s3_endpoint,
-                                                                       broker_namespace, run_id, workdir):
+async def test_a_service_with_unsafe_secrets_exits_at_once_naming_them(
+    service, mongo_url, s3_endpoint, broker_namespace, run_id, workdir
+):
     started = {}
     for case, make in CASES.items():
         namespace = broker_namespace.isolated(f"refused-{service}-{case}")
         values = make(service)
-        env = production_env(service, values, mongo_url=mongo_url, mongo_db=f"t{run_id}_refused_{service}_{case}",
-                             broker=namespace.broker_settings(), s3_endpoint=s3_endpoint)
+        env = production_env(
+            service,
+            values,
+            mongo_url=mongo_url,
+            mongo_db=f"t{run_id}_refused_{service}_{case}",
+            broker=namespace.broker_settings(),
+            s3_endpoint=s3_endpoint,
+        )
         replica = processes.start_service(service, env, log_dir=workdir / "refused", name=f"{service}-{case}")
         started[case] = (replica, values, namespace, time.monotonic())
     try:
@@ -185,20 +207,31 @@ async def test_a_service_with_unsafe_secrets_exits_at_once_naming_them(service, 
 
 
 @pytest.mark.parametrize("service", SETTINGS)
-async def test_a_service_with_secrets_of_its_own_starts_in_production(service, mongo_url, broker_namespace, run_id,
-                                                                      workdir):
+async def test_a_service_with_secrets_of_its_own_starts_in_production(
+    service, mongo_url, broker_namespace, run_id, workdir
+):
     values = own_secrets(service)
     storage = None
     s3_endpoint = ""
     if service == "evidence":
         # Object storage with credentials of its own: the stand-in's usual ones are published.
         values.update(S3_ACCESS_KEY=f"evidence-{uuid.uuid4().hex[:8]}", S3_SECRET_KEY=secrets.token_urlsafe(32))
-        storage = standins.start_nanio(workdir / f"nanio-production-{run_id}", log_dir=workdir,
-                                       access_key=values["S3_ACCESS_KEY"], secret_key=values["S3_SECRET_KEY"])
+        storage = standins.start_nanio(
+            workdir / f"nanio-production-{run_id}",
+            log_dir=workdir,
+            access_key=values["S3_ACCESS_KEY"],
+            secret_key=values["S3_SECRET_KEY"],
+        )
         s3_endpoint = f"127.0.0.1:{storage.port}"
     namespace = broker_namespace.isolated(f"production-{service}")
-    env = production_env(service, values, mongo_url=mongo_url, mongo_db=f"t{run_id}_production_{service}",
-                         broker=namespace.settings_for(service), s3_endpoint=s3_endpoint)
+    env = production_env(
+        service,
+        values,
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_production_{service}",
+        broker=namespace.settings_for(service),
+        s3_endpoint=s3_endpoint,
+    )
     if service == "evidence":
         env["S3_BUCKET"] = f"t-{run_id}-production"
     replica = processes.start_service(service, env, log_dir=workdir / "production")
@@ -231,13 +264,27 @@ async def test_a_service_with_secrets_of_its_own_starts_in_production(service, m
 
 
 @pytest.mark.parametrize("command", ["intake.rotate_keys", "intake.rebuild_statistics"])
-async def test_the_maintenance_commands_refuse_unsafe_secrets_too(command, mongo_url, s3_endpoint, broker_namespace,
-                                                                  run_id):
+async def test_the_maintenance_commands_refuse_unsafe_secrets_too(
+    command, mongo_url, s3_endpoint, broker_namespace, run_id
+):
     database = f"t{run_id}_refused_{command.replace('.', '_')}"
-    env = production_env("intake", published_secrets("intake"), mongo_url=mongo_url, mongo_db=database,
-                         broker=broker_namespace.broker_settings(), s3_endpoint=s3_endpoint)
-    done = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", command], env=env, capture_output=True,
-                                   text=True, timeout=EXIT_WITHIN_S, check=False)
+    env = production_env(
+        "intake",
+        published_secrets("intake"),
+        mongo_url=mongo_url,
+        mongo_db=database,
+        broker=broker_namespace.broker_settings(),
+        s3_endpoint=s3_endpoint,
+    )
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=EXIT_WITHIN_S,
+        check=False,
+    )
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert refusal_names(output) == required("intake"), output

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devstack.platform import running_platform
 
+from devstack.platform import running_platform
 from tests.conftest import FIGURES_AS_THEY_CHANGE, SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +27,16 @@ CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "artifacts" / "web"
 # Without the background-networking flags Chromium's own connections are refused by the closed network here.
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
 SERIOUS = ("serious", "critical")
 
@@ -41,10 +49,15 @@ async def platform(mongo_url, s3_endpoint, broker_namespace, run_id):
     namespace = broker_namespace.isolated("web")
     for service in SERVICES:
         namespace.settings_for(service)
-    async with running_platform(mongo_url=mongo_url, s3_endpoint=s3_endpoint, broker=namespace.broker_settings(),
-                                db_prefix=f"t{run_id}_web", bucket=f"t-{run_id}-web",
-                                routing_settings={"cluster_min_size": 3},
-                                intake_settings=FIGURES_AS_THEY_CHANGE) as platform:
+    async with running_platform(
+        mongo_url=mongo_url,
+        s3_endpoint=s3_endpoint,
+        broker=namespace.broker_settings(),
+        db_prefix=f"t{run_id}_web",
+        bucket=f"t-{run_id}-web",
+        routing_settings={"cluster_min_size": 3},
+        intake_settings=FIGURES_AS_THEY_CHANGE,
+    ) as platform:
         yield platform
 
 
@@ -102,8 +115,14 @@ def open_tab(browser, platform, axe_source):
         tab = Tab(page, viewport, str(platform.intake.base_url).rstrip("/"))
         page.on("request", lambda request: tab.requests.append((request.method, request.url)))
         page.on("pageerror", lambda error: tab.errors.append(f"script error: {error}"))
-        page.on("console", lambda message: tab.errors.append(message.text)
-                if message.type == "error" and "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                tab.errors.append(message.text)
+                if message.type == "error" and "Content Security Policy" in message.text
+                else None
+            ),
+        )
         return tab
 
     yield open
@@ -122,10 +141,12 @@ async def check_page(tab: Tab, name: str) -> None:
     await tab.screenshot(name)
     results = await tab.page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     (ARTIFACTS / f"axe-{name}-{tab.viewport}.json").write_text(json.dumps(results["violations"], indent=1))
-    serious = [f"{item['id']} ({item['impact']}): {item['help']} at {[node['target'] for node in item['nodes']]}"
-               for item in results["violations"] if item["impact"] in SERIOUS]
+    serious = [
+        f"{item['id']} ({item['impact']}): {item['help']} at {[node['target'] for node in item['nodes']]}"
+        for item in results["violations"]
+        if item["impact"] in SERIOUS
+    ]
     assert not serious, f"{name} at {tab.viewport}: " + "; ".join(serious)
     assert not tab.errors, tab.errors
     width = await tab.page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= VIEWPORTS[tab.viewport]["width"], f"{name} is {width}px wide at {tab.viewport}"
-

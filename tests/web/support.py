@@ -16,7 +16,8 @@ async def operator_headers(platform) -> dict[str, str]:
 
 
 async def company_key(platform, company_id: str) -> dict[str, str]:
-    issued = await platform.intake.post(f"/v1/ops/companies/{company_id}/api-keys", json={"label": "web"},
-                                        headers=await operator_headers(platform))
+    issued = await platform.intake.post(
+        f"/v1/ops/companies/{company_id}/api-keys", json={"label": "web"}, headers=await operator_headers(platform)
+    )
     assert issued.status_code == 201, issued.text
     return {"X-Api-Key": issued.json()["api_key"]}

@@ -6,11 +6,11 @@ shown once, that opens the complaint; the old code no longer does."""
 from __future__ import annotations
 
 import pytest
+
 from devstack.eventtap import event_tap
 from devstack.waiting import until
 from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS, CodeNotice, code_notice_field
 from greenchannel.sealing import KeyRingCipher
-
 from tests.web.support import ZH
 from tests.web.test_web_client import ID_NUMBER
 

@@ -7,8 +7,8 @@ nothing in the URL)."""
 from __future__ import annotations
 
 import pytest
-from devstack.waiting import until
 
+from devstack.waiting import until
 from tests.web.support import ZH, operator_headers
 from tests.web.test_web_client import fill_complaint
 

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from devstack.waiting import until
 
+from devstack.waiting import until
 from tests.web.support import ZH, company_key
 from tests.web.test_web_client import ID_NUMBER, PDF, png
 
@@ -23,19 +23,34 @@ OUTCOME = "退货退款并承担运费"
 
 
 async def upload(platform, path: str, name: str, media_type: str, body: bytes, headers: dict | None = None) -> dict:
-    sent = await platform.intake.post(path, content=body, headers={
-        "Content-Type": media_type, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", **(headers or {})})
+    sent = await platform.intake.post(
+        path,
+        content=body,
+        headers={
+            "Content-Type": media_type,
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            **(headers or {}),
+        },
+    )
     assert sent.status_code == 201, sent.text
     return sent.json()
 
 
 async def test_follow_shows_the_filing_a_supplement_and_evidence_added_after_forwarding(open_tab, check, platform):
     receipt = await upload(platform, "/v1/evidence", "收货照片.png", "image/png", png())
-    filed = await platform.intake.post("/v1/complaints", json={
-        "complainant": {"name": "孙八", "id_number": ID_NUMBER, "phone": "13811113333"},
-        "company": {"name": "迅联"}, "category": "billing", "title": "电饭煲内胆划痕",
-        "description": DESCRIPTION, "occurred_on": "2026-10-20", "desired_outcome": OUTCOME,
-        "evidence_ids": [receipt["evidence_id"]]})
+    filed = await platform.intake.post(
+        "/v1/complaints",
+        json={
+            "complainant": {"name": "孙八", "id_number": ID_NUMBER, "phone": "13811113333"},
+            "company": {"name": "迅联"},
+            "category": "billing",
+            "title": "电饭煲内胆划痕",
+            "description": DESCRIPTION,
+            "occurred_on": "2026-10-20",
+            "desired_outcome": OUTCOME,
+            "evidence_ids": [receipt["evidence_id"]],
+        },
+    )
     assert filed.status_code == 201, filed.text
     number, access_code = filed.json()["number"], filed.json()["access_code"]
     guest = {"X-Access-Code": access_code}
@@ -45,12 +60,16 @@ async def test_follow_shows_the_filing_a_supplement_and_evidence_added_after_for
 
     await until(lambda: status_is("forwarded"), timeout=60, what="forwarding")
     company = await company_key(platform, "c-xunlian")
-    asked = await platform.intake.post(f"/v1/company/complaints/{number}/info-request", headers=company,
-                                       json={"question": "请提供订单号。"})
+    asked = await platform.intake.post(
+        f"/v1/company/complaints/{number}/info-request", headers=company, json={"question": "请提供订单号。"}
+    )
     assert asked.status_code == 200, asked.text
     invoice = await upload(platform, "/v1/evidence", "发票.pdf", "application/pdf", PDF)
-    supplemented = await platform.intake.post(f"/v1/complaints/{number}/supplement", headers=guest,
-                                              json={"text": "订单号见发票。", "evidence_ids": [invoice["evidence_id"]]})
+    supplemented = await platform.intake.post(
+        f"/v1/complaints/{number}/supplement",
+        headers=guest,
+        json={"text": "订单号见发票。", "evidence_ids": [invoice["evidence_id"]]},
+    )
     assert supplemented.status_code == 200, supplemented.text
 
     tab = await open_tab("desktop")
@@ -84,8 +103,9 @@ async def test_follow_shows_the_filing_a_supplement_and_evidence_added_after_for
         downloaded = await client.get(await link.get_attribute("href"))
     assert downloaded.status_code == 200 and downloaded.content == png()
     # The link is the API's, given only with this complaint's access: a wrong code gets the same 404 as no case.
-    stranger = await platform.intake.get(f"/v1/complaints/{number}/evidence/{receipt['evidence_id']}/link",
-                                         headers={"X-Access-Code": "2345678923"})
+    stranger = await platform.intake.get(
+        f"/v1/complaints/{number}/evidence/{receipt['evidence_id']}/link", headers={"X-Access-Code": "2345678923"}
+    )
     assert stranger.status_code == 404, stranger.text
     await check(tab, "follow-case-details")
 
@@ -94,10 +114,13 @@ async def test_follow_shows_the_filing_a_supplement_and_evidence_added_after_for
     panel = page.locator("[data-action-panel=evidence]")
     assert await panel.is_visible()
     await page.click("[data-action-panel=evidence] summary")
-    await page.set_input_files("#f-added-evidence", [{"name": "划痕特写.png", "mimeType": "image/png",
-                                                      "buffer": png(80, 60)}])
-    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
-                                 arg=ZH["follow.evidence_added"].format(name="划痕特写.png"))
+    await page.set_input_files(
+        "#f-added-evidence", [{"name": "划痕特写.png", "mimeType": "image/png", "buffer": png(80, 60)}]
+    )
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-case-status]').textContent === text",
+        arg=ZH["follow.evidence_added"].format(name="划痕特写.png"),
+    )
     assert await files.all_text_contents() == ["收货照片.png", "发票.pdf", "划痕特写.png"]
     # On the complaint now, so no longer in the upload list, where "remove" would promise what it cannot do.
     assert await page.locator("[data-action-panel=evidence] .file-item").count() == 0
@@ -109,8 +132,9 @@ async def test_follow_shows_the_filing_a_supplement_and_evidence_added_after_for
     withdrawn = await platform.intake.post(f"/v1/complaints/{number}/withdrawal", headers=guest, json={})
     assert withdrawn.status_code == 200, withdrawn.text
     await page.click("[data-action=refresh]")
-    await page.wait_for_function("(text) => document.querySelector('[data-bind=status]').textContent === text",
-                                 arg=ZH["status.withdrawn"])
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-bind=status]').textContent === text", arg=ZH["status.withdrawn"]
+    )
     assert await panel.is_hidden()
     assert await files.count() == 3
 
@@ -146,12 +170,14 @@ async def test_a_rate_limited_form_says_how_long_to_wait_and_counts_down(open_ta
     # It counts down.
     await page.wait_for_function(
         "(before) => Number(document.querySelector('#reset-form [data-rate-limit]').textContent.match(/\\d+/)[0]) < before",
-        arg=shown)
+        arg=shown,
+    )
     assert await page.locator("#reset-form button[type=submit]").is_disabled()
     assert await page.locator("#reset-confirm-form").is_hidden()
     # Once the wait is over the notice says so and the button works again.
     await page.clock.run_for(retry_after * 1000)
     await page.wait_for_function(
         "(text) => document.querySelector('#reset-form [data-rate-limit]').textContent === text",
-        arg=ZH["problem.rate_limited_over"])
+        arg=ZH["problem.rate_limited_over"],
+    )
     assert await page.locator("#reset-form button[type=submit]").is_enabled()

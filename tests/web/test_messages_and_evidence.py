@@ -11,11 +11,11 @@ import io
 import re
 
 import pytest
+from PIL import Image
+
 from devstack.accounts import register
 from devstack.waiting import until
 from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS
-from PIL import Image
-
 from tests.web.support import ZH, company_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass
 
 import pytest
+
 from devstack.waiting import until
 from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS
-
 from tests.web.support import EN, ZH, company_key, operator_headers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -33,9 +33,11 @@ def id_number(first_17: str) -> str:
 
 # Three people (different ID numbers) with the same complaint: a collective complaint (the platform of this
 # folder makes one of three).
-COMPLAINANTS = [("钱八", id_number("11010519491231001"), "13811113333"),
-                ("孙九", id_number("31010419850615002"), "13911114444"),
-                ("周十", id_number("44030519900101003"), "13711115555")]
+COMPLAINANTS = [
+    ("钱八", id_number("11010519491231001"), "13811113333"),
+    ("孙九", id_number("31010419850615002"), "13911114444"),
+    ("周十", id_number("44030519900101003"), "13711115555"),
+]
 
 
 def complaint(complainant: tuple[str, str, str], company_name: str = COMPANY_NAME) -> dict:
@@ -82,16 +84,26 @@ async def published(platform) -> Published:
         await until(lambda: _forwarded(platform, number, code), timeout=60, what=f"{number} forwarded")
     company = await company_key(platform, COMPANY_ID)
     (relieved, relieved_code), (explained, _), (unanswered, _) = filed
-    for number, kind, text in ((relieved, "monetary_relief", ANSWER), (explained, "explained", "续费规则已在服务协议中说明。")):
-        answered = await platform.intake.post(f"/v1/company/complaints/{number}/response", headers=company,
-                                              json={"response_type": kind, "text": text})
+    for number, kind, text in (
+        (relieved, "monetary_relief", ANSWER),
+        (explained, "explained", "续费规则已在服务协议中说明。"),
+    ):
+        answered = await platform.intake.post(
+            f"/v1/company/complaints/{number}/response", headers=company, json={"response_type": kind, "text": text}
+        )
         assert answered.status_code == 200, answered.text
-    rated = await platform.intake.post(f"/v1/complaints/{relieved}/rating", headers={"X-Access-Code": relieved_code},
-                                       json={"rating": 5, "comment": "退款很快"})
+    rated = await platform.intake.post(
+        f"/v1/complaints/{relieved}/rating",
+        headers={"X-Access-Code": relieved_code},
+        json={"rating": 5, "comment": "退款很快"},
+    )
     assert rated.status_code == 200, rated.text
     for number in (relieved, explained):
-        await until(functools.partial(_public_in_cluster, platform, number, len(COMPLAINANTS)), timeout=60,
-                    what=f"{number} published in its cluster of three")
+        await until(
+            functools.partial(_public_in_cluster, platform, number, len(COMPLAINANTS)),
+            timeout=60,
+            what=f"{number} published in its cluster of three",
+        )
     return Published(relieved, explained, unanswered)
 
 
@@ -144,7 +156,8 @@ async def test_results_page_finds_the_answered_complaint_and_its_detail(open_tab
     assert cluster["size"] == 3 and cluster["collective"] and cluster["company_id"] == COMPANY_ID
     assert await page.text_content("[data-bind=cluster_heading]") == ZH["result.cluster"]
     assert await page.text_content("[data-bind=cluster_text]") == ZH["result.cluster_text"].format(
-        size=cluster["size"], first=cluster["first_number"], opened=await _long_date(page, cluster["opened_on"]))
+        size=cluster["size"], first=cluster["first_number"], opened=await _long_date(page, cluster["opened_on"])
+    )
     await check(tab, "public-result")
     await page.click("[data-bind=cluster_link]")
     await page.wait_for_url(re.compile(r"cluster_id="))
@@ -156,8 +169,9 @@ async def test_results_page_finds_the_answered_complaint_and_its_detail(open_tab
 
     # A number that is not public reads the same as one that does not exist.
     await tab.open(f"/public/results/{published.unanswered}")
-    await page.wait_for_function("(text) => document.querySelector('[data-result-status]').textContent === text",
-                                 arg=ZH["result.not_found"])
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-result-status]').textContent === text", arg=ZH["result.not_found"]
+    )
     assert await page.is_hidden("[data-show=record]")
 
 
@@ -178,14 +192,17 @@ async def test_more_adds_the_next_page_and_english_and_a_phone_work(open_tab, ch
     assert await page.is_visible("[data-action=more]")
     await page.click("[data-action=more]")
     await until(lambda: _count_is(entries, 2), what="the second page")
-    assert sorted(await entries.evaluate_all("(nodes) => nodes.map((node) => node.dataset.number)")) == \
-        sorted([published.relieved, published.explained])
+    assert sorted(await entries.evaluate_all("(nodes) => nodes.map((node) => node.dataset.number)")) == sorted(
+        [published.relieved, published.explained]
+    )
     await page.wait_for_selector("[data-action=more]", state="hidden")
     # The newest first (published_on, then number, descending); the new entry took the focus.
-    assert await page.evaluate("() => document.activeElement.closest('li').dataset.number") == \
-        (await entries.evaluate_all("(nodes) => nodes[1].dataset.number"))
-    assert EN["response_type.monetary_relief"] in await page.text_content("[data-list=results]") or \
-        EN["response_type.explained"] in await page.text_content("[data-list=results]")
+    assert await page.evaluate("() => document.activeElement.closest('li').dataset.number") == (
+        await entries.evaluate_all("(nodes) => nodes[1].dataset.number")
+    )
+    assert EN["response_type.monetary_relief"] in await page.text_content("[data-list=results]") or EN[
+        "response_type.explained"
+    ] in await page.text_content("[data-list=results]")
     await check(tab, "public-results-en")
 
 
@@ -206,11 +223,13 @@ async def test_company_scorecard_rankings_and_directory(open_tab, check, platfor
         assert figures["timely_rate"] == ("100%" if card["timely_rate"] == 1 else figures["timely_rate"])
         assert figures["average_rating"] == ZH["figures.rating"].format(value="5.0")
         assert figures["appeal_rate"] == "0%"
-        assert figures["per_million_users"] == (ZH["figures.unknown"] if card["per_million_users"] is None
-                                                else figures["per_million_users"])
+        assert figures["per_million_users"] == (
+            ZH["figures.unknown"] if card["per_million_users"] is None else figures["per_million_users"]
+        )
         await page.wait_for_selector("[data-show=recent]:not([hidden])")
         recent = await page.locator("[data-list=results] > li").evaluate_all(
-            "(nodes) => nodes.map((n) => n.dataset.number)")
+            "(nodes) => nodes.map((n) => n.dataset.number)"
+        )
         assert sorted(recent) == sorted([published.relieved, published.explained])
         await check(tab, "public-scorecard")
 
@@ -234,8 +253,9 @@ async def test_company_scorecard_rankings_and_directory(open_tab, check, platfor
     await page.wait_for_selector("[data-show=scorecard]:not([hidden])")
 
 
-async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the_headline(open_tab, check, platform,
-                                                                                          published):
+async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the_headline(
+    open_tab, check, platform, published
+):
     tab = await open_tab("desktop")
     page = tab.page
     await tab.open("/public/statistics")
@@ -245,7 +265,8 @@ async def test_statistics_page_draws_charts_with_their_tables_and_home_shows_the
         section = page.locator(f"[data-chart={by}]")
         assert await section.is_visible(), by
         bars = await section.locator("svg[role=img] rect.bar").evaluate_all(
-            "(nodes) => nodes.map((n) => Number(n.dataset.value))")
+            "(nodes) => nodes.map((n) => Number(n.dataset.value))"
+        )
         assert sorted(bars) == sorted(row["received"] for row in answer["rows"]) and bars, by
         assert await section.locator("svg").get_attribute("aria-labelledby") == f"chart-{by}-heading"
         # The data table holds the same figures, one row per bar.
@@ -356,14 +377,18 @@ async def _figures(page, within: str = "[data-figures]:not([hidden])") -> dict[s
     """The figures (or facts) a page shows, by their data-figure name: the text of each one's <dd>."""
     return await page.locator(f"{within} [data-figure]").evaluate_all(
         "(nodes) => Object.fromEntries(nodes.map((node) => [node.dataset.figure,"
-        " node.querySelector('dd').textContent]))")
+        " node.querySelector('dd').textContent]))"
+    )
 
 
 # Two people with the same complaint against a company no other test files against: similar complaints, fewer
 # than a collective complaint takes.
 PAIR_COMPANY_ID = "c-xinghe"
 PAIR_COMPANY_NAME = "星河宽带通信有限公司"
-PAIR = [("郑一", id_number("11010819800202004"), "13611116666"), ("王二", id_number("31011519920303005"), "13511117777")]
+PAIR = [
+    ("郑一", id_number("11010819800202004"), "13611116666"),
+    ("王二", id_number("31011519920303005"), "13511117777"),
+]
 
 
 async def test_two_similar_complaints_are_not_called_a_collective_complaint(open_tab, check, platform):
@@ -373,16 +398,19 @@ async def test_two_similar_complaints_are_not_called_a_collective_complaint(open
         assert answer.status_code == 201, answer.text
         filed.append((answer.json()["number"], answer.json()["access_code"]))
     for number, code in filed:
-        await until(functools.partial(_forwarded, platform, number, code), timeout=60,
-                    what=f"{number} forwarded")
+        await until(functools.partial(_forwarded, platform, number, code), timeout=60, what=f"{number} forwarded")
     company = await company_key(platform, PAIR_COMPANY_ID)
     for number, _ in filed:
-        answered = await platform.intake.post(f"/v1/company/complaints/{number}/response", headers=company,
-                                              json={"response_type": "explained", "text": "续费规则已在服务协议中说明。"})
+        answered = await platform.intake.post(
+            f"/v1/company/complaints/{number}/response",
+            headers=company,
+            json={"response_type": "explained", "text": "续费规则已在服务协议中说明。"},
+        )
         assert answered.status_code == 200, answered.text
     for number, _ in filed:
-        await until(functools.partial(_public_in_cluster, platform, number, 2), timeout=60,
-                    what=f"{number} published in a pair")
+        await until(
+            functools.partial(_public_in_cluster, platform, number, 2), timeout=60, what=f"{number} published in a pair"
+        )
     record = (await platform.intake.get(f"/v1/public/complaints/{filed[0][0]}")).json()
     assert record["cluster"]["size"] == 2 and record["cluster"]["collective"] is False
 
@@ -404,8 +432,9 @@ COMPANY_NAME_EN = "Haina Cloud Computing Co., Ltd."
 TITLE = "云服务器自动续费未提醒"
 
 
-async def test_results_are_compact_cards_with_title_and_status_and_the_filters_fold_on_a_phone(open_tab, check,
-                                                                                              published):
+async def test_results_are_compact_cards_with_title_and_status_and_the_filters_fold_on_a_phone(
+    open_tab, check, published
+):
     tab = await open_tab("phone")
     page = tab.page
     await tab.open(f"/public/results?company_id={COMPANY_ID}&status=closed")
@@ -467,8 +496,9 @@ async def test_english_pages_name_companies_in_english(open_tab, check, platform
     assert card["company_name_en"] == COMPANY_NAME_EN and card["company_name"] == COMPANY_NAME
 
 
-async def test_figures_say_what_they_count_and_small_rates_are_not_rounded_to_zero(open_tab, check, platform,
-                                                                                    published):
+async def test_figures_say_what_they_count_and_small_rates_are_not_rounded_to_zero(
+    open_tab, check, platform, published
+):
     tab = await open_tab("desktop")
     page = tab.page
     await tab.open("/public/statistics")
@@ -482,8 +512,10 @@ async def test_figures_say_what_they_count_and_small_rates_are_not_rounded_to_ze
     assert await page.is_visible(f"text={ZH['statistics.note']}")
 
     # One complaint among many millions of users is a small figure, not 0.
-    shown = await page.evaluate("(unknown) => [GC.Public.perMillion(0.00125), GC.Public.perMillion(0), "
-                                "GC.Public.perMillion(0.25), GC.Public.perMillion(12.345), GC.Public.perMillion(null)]")
+    shown = await page.evaluate(
+        "(unknown) => [GC.Public.perMillion(0.00125), GC.Public.perMillion(0), "
+        "GC.Public.perMillion(0.25), GC.Public.perMillion(12.345), GC.Public.perMillion(null)]"
+    )
     assert shown == ["0.0013", "0", "0.25", "12.35", ZH["figures.unknown"]]
     card = (await platform.intake.get(f"/v1/public/companies/{COMPANY_ID}/scorecard")).json()
     assert 0 < card["per_million_users"] < 0.1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from devstack.accounts import register
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -13,18 +13,26 @@ import json
 import re
 
 import pytest
-from devstack.accounts import code_in, mails_to, next_mail, register
-from devstack.waiting import until
 from PIL import Image
 
+from devstack.accounts import code_in, mails_to, next_mail, register
+from devstack.waiting import until
 from tests.web.support import EN, ZH, company_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ID_NUMBER = "11010519491231002X"
 ID_NUMBER_WRONG_CHECK_DIGIT = "110105194912310021"
-PAGES = ("/", "/file", "/follow", "/account/login", "/account/register", "/account/reset", "/public",
-         "/public/companies")
+PAGES = (
+    "/",
+    "/file",
+    "/follow",
+    "/account/login",
+    "/account/register",
+    "/account/reset",
+    "/public",
+    "/public/companies",
+)
 
 
 def png(width: int = 60, height: int = 40) -> bytes:
@@ -86,7 +94,9 @@ async def test_a_mistyped_address_opens_the_not_found_page(open_tab, check):
         answer = await tab.page.goto(tab.base_url + "/flie")
         assert answer.status == 404 and answer.headers["content-type"].startswith("text/html")
         assert await tab.page.text_content("h1") == ZH["not_found.heading"]
-        links = await tab.page.locator("main a").evaluate_all("(nodes) => nodes.map((node) => node.getAttribute('href'))")
+        links = await tab.page.locator("main a").evaluate_all(
+            "(nodes) => nodes.map((node) => node.getAttribute('href'))"
+        )
         assert {"/", "/file", "/follow"} <= set(links)
         await check(tab, "not-found")
     tab = tabs["phone"]
@@ -100,21 +110,29 @@ async def test_the_receipt_fits_a_phone_and_keeps_the_whole_hash(open_tab, check
     page = tab.page
     await tab.open("/follow")  # the tab's storage of this origin, as filing leaves it
     digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-    receipt = {"number": "GC-20261201-000042", "access_code": "ABCDEFGH23", "filed_at": "2026-12-01T02:00:00Z",
-               "company": "迅联科技有限公司",
-               "evidence": [{"evidence_id": "e1", "filename": "订单截图.png", "size": 156, "sha256": digest}]}
-    await page.evaluate("(receipt) => sessionStorage.setItem('gc.receipt.' + receipt.number, JSON.stringify(receipt))",
-                        receipt)
+    receipt = {
+        "number": "GC-20261201-000042",
+        "access_code": "ABCDEFGH23",
+        "filed_at": "2026-12-01T02:00:00Z",
+        "company": "迅联科技有限公司",
+        "evidence": [{"evidence_id": "e1", "filename": "订单截图.png", "size": 156, "sha256": digest}],
+    }
+    await page.evaluate(
+        "(receipt) => sessionStorage.setItem('gc.receipt.' + receipt.number, JSON.stringify(receipt))", receipt
+    )
     await tab.open(f"/file/receipt?number={receipt['number']}")
     await page.wait_for_selector("[data-evidence]:not([hidden])")
-    lines = "(node) => { const range = document.createRange(); range.selectNodeContents(node); " \
-            "return new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top))).size; }"
+    lines = (
+        "(node) => { const range = document.createRange(); range.selectNodeContents(node); "
+        "return new Set(Array.from(range.getClientRects(), (rect) => Math.round(rect.top))).size; }"
+    )
     size = page.locator(".receipt td.size")
     assert await size.text_content() == "156 B" and await size.evaluate(lines) == 1, "156 B on one line"
     code = page.locator(".receipt code.hash")
     assert await code.text_content() == digest and await code.get_attribute("title") == digest
-    assert await code.evaluate("(node) => node.offsetHeight < 2 * parseFloat(getComputedStyle(node).lineHeight)"), \
+    assert await code.evaluate("(node) => node.offsetHeight < 2 * parseFloat(getComputedStyle(node).lineHeight)"), (
         "the hash on one line"
+    )
     assert await page.get_attribute(".receipt [data-copy]", "data-copy") == digest
     assert await page.evaluate("() => document.documentElement.scrollWidth") <= 375
     await check(tab, "receipt-phone")
@@ -126,14 +144,24 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     await tab.open("/file")
     await fill_complaint(page, company="迅联", pick_suggestion=True, title="课程退款被拒绝（网页）")
     assert "迅联科技有限公司" in await page.text_content("#f-company-chosen")
-    await page.set_input_files("#f-evidence", [
-        {"name": "订单截图.png", "mimeType": "image/png", "buffer": png()},
-        {"name": "聊天记录.pdf", "mimeType": "application/pdf", "buffer": PDF},
-    ])
+    await page.set_input_files(
+        "#f-evidence",
+        [
+            {"name": "订单截图.png", "mimeType": "image/png", "buffer": png()},
+            {"name": "聊天记录.pdf", "mimeType": "application/pdf", "buffer": PDF},
+        ],
+    )
     items = page.locator(".file-item")
-    await until(lambda: items.evaluate_all("(nodes) => nodes.length === 2 && nodes.every((n) => n.dataset.state === 'uploaded')"),
-                what="both uploads")
-    assert await page.locator(".file-item progress").evaluate_all("(bars) => bars.map((bar) => bar.value)") == [100, 100]
+    await until(
+        lambda: items.evaluate_all(
+            "(nodes) => nodes.length === 2 && nodes.every((n) => n.dataset.state === 'uploaded')"
+        ),
+        what="both uploads",
+    )
+    assert await page.locator(".file-item progress").evaluate_all("(bars) => bars.map((bar) => bar.value)") == [
+        100,
+        100,
+    ]
     await page.check("#f-consent")
     await check(tab, "file-filled")
     await page.click("#complaint-form button[type=submit]")
@@ -170,15 +198,21 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     assert (await page.text_content("[data-bind=number]")).strip() == number
     await until(lambda: _status_is(platform, number, access_code, "forwarded"), timeout=60, what="forwarding")
     await page.click("[data-action=refresh]")
-    await page.wait_for_function("(text) => document.querySelector('[data-bind=status]').textContent === text",
-                                 arg=ZH["status.forwarded"])
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-bind=status]').textContent === text", arg=ZH["status.forwarded"]
+    )
     # The badge says the status; the note beside it does not say it again.
     assert ZH["status.forwarded"] not in await page.text_content("[data-case-status]")
-    assert await page.is_visible("[data-action-panel=withdraw]") and not await page.is_visible("[data-action-panel=rate]")
+    assert await page.is_visible("[data-action-panel=withdraw]") and not await page.is_visible(
+        "[data-action-panel=rate]"
+    )
 
     company = await company_key(platform, "c-xunlian")
-    answered = await platform.intake.post(f"/v1/company/complaints/{number}/response", headers=company,
-                                          json={"response_type": "monetary_relief", "text": "已核实，将在3个工作日内全额退款。"})
+    answered = await platform.intake.post(
+        f"/v1/company/complaints/{number}/response",
+        headers=company,
+        json={"response_type": "monetary_relief", "text": "已核实，将在3个工作日内全额退款。"},
+    )
     assert answered.status_code == 200, answered.text
     await page.click("[data-action=refresh]")
     await page.wait_for_selector("[data-action-panel=rate]:not([hidden])")
@@ -191,32 +225,47 @@ async def test_guest_files_with_two_evidence_files_follows_the_answer_and_rates(
     await page.keyboard.press("Space")
     await page.fill("#f-rating-comment", "处理及时")
     await page.click("[data-action-form=rate] button[type=submit]")
-    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
-                                 arg=ZH["follow.done.rate"])
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-case-status]').textContent === text", arg=ZH["follow.done.rate"]
+    )
     assert await page.text_content("[data-bind=status]") == ZH["status.closed"]
     await check(tab, "follow-closed")
     closed = await case_status(platform, number, access_code)
-    assert closed["status"] == "closed" and closed["rating"]["rating"] == 5 and closed["rating"]["comment"] == "处理及时"
+    assert (
+        closed["status"] == "closed" and closed["rating"]["rating"] == 5 and closed["rating"]["comment"] == "处理及时"
+    )
 
     # The access code travelled in headers only: never in an address, and kept only in this tab's sessionStorage.
     assert not [url for _, url in tab.requests if access_code in url]
-    kept = await page.evaluate("() => JSON.stringify({...sessionStorage}) + '|' + JSON.stringify({...localStorage}) + '|' + document.cookie")
+    kept = await page.evaluate(
+        "() => JSON.stringify({...sessionStorage}) + '|' + JSON.stringify({...localStorage}) + '|' + document.cookie"
+    )
     session_part, local_part, cookies = kept.split("|", 2)
     assert access_code in session_part and access_code not in local_part and access_code not in cookies
 
 
 async def test_an_unsatisfied_rating_still_offers_the_appeal(open_tab, check, platform):
-    filed = await platform.intake.post("/v1/complaints", json={
-        "complainant": {"name": "吴七", "id_number": ID_NUMBER, "phone": "13811112222", "email": "wu@example.cn"},
-        "company": {"name": "迅联"}, "category": "refund", "title": "直播课内容与宣传不符",
-        "description": "购买的直播课实际为录播，与宣传页面不符，申请退款时客服称已开课不能退。",
-        "occurred_on": "2026-11-01", "desired_outcome": "全额退还课程费用"})
+    filed = await platform.intake.post(
+        "/v1/complaints",
+        json={
+            "complainant": {"name": "吴七", "id_number": ID_NUMBER, "phone": "13811112222", "email": "wu@example.cn"},
+            "company": {"name": "迅联"},
+            "category": "refund",
+            "title": "直播课内容与宣传不符",
+            "description": "购买的直播课实际为录播，与宣传页面不符，申请退款时客服称已开课不能退。",
+            "occurred_on": "2026-11-01",
+            "desired_outcome": "全额退还课程费用",
+        },
+    )
     assert filed.status_code == 201, filed.text
     number, access_code = filed.json()["number"], filed.json()["access_code"]
     await until(lambda: _status_is(platform, number, access_code, "forwarded"), timeout=60, what="forwarding")
     company = await company_key(platform, "c-xunlian")
-    answered = await platform.intake.post(f"/v1/company/complaints/{number}/response", headers=company,
-                                          json={"response_type": "declined", "text": "课程已观看超过30%，不予退款。"})
+    answered = await platform.intake.post(
+        f"/v1/company/complaints/{number}/response",
+        headers=company,
+        json={"response_type": "declined", "text": "课程已观看超过30%，不予退款。"},
+    )
     assert answered.status_code == 200, answered.text
 
     tab = await open_tab("desktop")
@@ -235,8 +284,10 @@ async def test_an_unsatisfied_rating_still_offers_the_appeal(open_tab, check, pl
     await page.check("#f-rating-2")
     await page.fill("#f-rating-comment", "未退款")
     await page.click("[data-action-form=rate] button[type=submit]")
-    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
-                                 arg=ZH["follow.done.rate_appeal_open"])
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-case-status]').textContent === text",
+        arg=ZH["follow.done.rate_appeal_open"],
+    )
     assert await page.text_content("[data-bind=status]") == ZH["status.responded"]
     assert not await page.is_visible("[data-action-panel=rate]") and await page.is_visible("[data-action-panel=appeal]")
     assert (await page.text_content("[data-bind=rating]")).startswith(ZH["rating.2"])
@@ -244,11 +295,14 @@ async def test_an_unsatisfied_rating_still_offers_the_appeal(open_tab, check, pl
 
     await page.fill("#f-appeal-reason", "规则未在购买前告知，属于格式条款。")
     await page.click("[data-action-form=appeal] button[type=submit]")
-    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
-                                 arg=ZH["follow.done.appeal"])
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-case-status]').textContent === text", arg=ZH["follow.done.appeal"]
+    )
     assert await page.text_content("[data-bind=status]") == ZH["status.appealed"]
     case = await case_status(platform, number, access_code)
-    assert case["status"] == "appealed" and case["rating"]["rating"] == 2 and case["appeal"]["reason"].startswith("规则")
+    assert (
+        case["status"] == "appealed" and case["rating"]["rating"] == 2 and case["appeal"]["reason"].startswith("规则")
+    )
 
 
 async def _status_is(platform, number, access_code, status) -> bool:
@@ -282,7 +336,9 @@ async def test_invalid_form_shows_what_to_fix_and_files_nothing(open_tab, check,
     neutral = await page.text_content("#f-id-number-error")
     assert neutral == ZH["error.id_number_check_digit"] and "X" not in neutral
     assert await page.text_content("#f-phone-error") == ZH["error.phone_format"]
-    assert await page.text_content("#f-title-error") == ZH["error.string_too_short"].format(label=ZH["file.complaint_title"], min=4)
+    assert await page.text_content("#f-title-error") == ZH["error.string_too_short"].format(
+        label=ZH["file.complaint_title"], min=4
+    )
     await check(tab, "file-errors")
     assert await submitted_filings(tab) == []
 
@@ -312,10 +368,13 @@ async def test_refused_type_and_oversized_file_are_refused_before_upload(open_ta
     limits = (await platform.intake.get("/v1/evidence/limits")).json()
     image_limit = limits["max_bytes"]["image"]
     await page.wait_for_selector("[data-limits-text]:not(:empty)")
-    await page.set_input_files("#f-evidence", [
-        {"name": "setup.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ" + bytes(200)},
-        {"name": "huge.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(image_limit)},
-    ])
+    await page.set_input_files(
+        "#f-evidence",
+        [
+            {"name": "setup.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ" + bytes(200)},
+            {"name": "huge.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + bytes(image_limit)},
+        ],
+    )
     refused = page.locator(".file-item[data-state=refused] .file-state")
     await until(lambda: _count_is(refused, 2), what="both refusals")
     texts = await refused.all_text_contents()
@@ -369,8 +428,12 @@ async def test_registered_person_files_on_a_phone_and_finds_it_under_my_complain
     await card.wait_for()
     assert "会员自动续费未提醒" in await card.text_content()
     await check(tab, "account")
-    mine = await platform.intake.post("/v1/auth/token", json={"login": "zhao@example.cn", "password": "correct-horse-battery"})
-    listed = await platform.intake.get("/v1/me/complaints", headers={"Authorization": f"Bearer {mine.json()['access_token']}"})
+    mine = await platform.intake.post(
+        "/v1/auth/token", json={"login": "zhao@example.cn", "password": "correct-horse-battery"}
+    )
+    listed = await platform.intake.get(
+        "/v1/me/complaints", headers={"Authorization": f"Bearer {mine.json()['access_token']}"}
+    )
     assert [item["number"] for item in listed.json()["items"]] == [number]
 
     # Signed in, the complaint opens from the list without an access code; the company asks a question,
@@ -381,18 +444,22 @@ async def test_registered_person_files_on_a_phone_and_finds_it_under_my_complain
     me = {"Authorization": f"Bearer {mine.json()['access_token']}"}
     await until(lambda: _status_with(platform, number, me, "forwarded"), timeout=60, what="forwarding")
     company = await company_key(platform, "c-xunlian")
-    asked = await platform.intake.post(f"/v1/company/complaints/{number}/info-request", headers=company,
-                                       json={"question": "请提供扣费记录截图。"})
+    asked = await platform.intake.post(
+        f"/v1/company/complaints/{number}/info-request", headers=company, json={"question": "请提供扣费记录截图。"}
+    )
     assert asked.status_code == 200, asked.text
     await page.click("[data-action=refresh]")
     await page.wait_for_selector("[data-action-panel=supplement]:not([hidden])")
     assert "请提供扣费记录截图。" in await page.text_content("[data-list=questions]")
     await check(tab, "follow-question")
     await page.fill("#f-supplement-text", "扣费记录见附件。")
-    await page.set_input_files("#f-supplement-evidence", [{"name": "扣费记录.png", "mimeType": "image/png", "buffer": png()}])
+    await page.set_input_files(
+        "#f-supplement-evidence", [{"name": "扣费记录.png", "mimeType": "image/png", "buffer": png()}]
+    )
     await page.click("[data-action-form=supplement] button[type=submit]")
-    await page.wait_for_function("(text) => document.querySelector('[data-case-status]').textContent === text",
-                                 arg=ZH["follow.done.supplement"])
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-case-status]').textContent === text", arg=ZH["follow.done.supplement"]
+    )
     supplemented = (await platform.intake.get(f"/v1/complaints/{number}", headers=me)).json()
     assert supplemented["status"] == "forwarded" and supplemented["supplements"][0]["text"] == "扣费记录见附件。"
     assert len(supplemented["evidence"]) == 1
@@ -402,8 +469,9 @@ async def test_registered_person_files_on_a_phone_and_finds_it_under_my_complain
     await page.wait_for_selector("#f-withdraw-confirm-error:not([hidden])")  # the confirmation box first
     await page.check("#f-withdraw-confirm")
     await page.click("[data-action-form=withdraw] button[type=submit]")
-    await page.wait_for_function("(text) => document.querySelector('[data-bind=status]').textContent === text",
-                                 arg=ZH["status.withdrawn"])
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-bind=status]').textContent === text", arg=ZH["status.withdrawn"]
+    )
     assert (await platform.intake.get(f"/v1/complaints/{number}", headers=me)).json()["status"] == "withdrawn"
     await tab.open("/account/messages")
     await page.wait_for_selector("[data-list-status]:not(:empty)")
@@ -449,15 +517,31 @@ async def test_english_switch_is_remembered(open_tab, check):
     await page.click("#complaint-form button[type=submit]")
     await page.wait_for_selector("#f-title-error:not([hidden])")
     # Each field says what it needs in plain English, not "Enter" glued to its label.
-    shown = {field: await page.text_content(f"#f-{field}-error")
-             for field in ("company", "category", "title", "description", "occurred-on", "desired-outcome", "name",
-                           "id-number", "phone")}
+    shown = {
+        field: await page.text_content(f"#f-{field}-error")
+        for field in (
+            "company",
+            "category",
+            "title",
+            "description",
+            "occurred-on",
+            "desired-outcome",
+            "name",
+            "id-number",
+            "phone",
+        )
+    }
     assert shown == {
-        "company": EN["error.missing.file.company"], "category": EN["error.missing.file.category"],
-        "title": EN["error.missing.file.complaint_title"], "description": EN["error.missing.file.description"],
+        "company": EN["error.missing.file.company"],
+        "category": EN["error.missing.file.category"],
+        "title": EN["error.missing.file.complaint_title"],
+        "description": EN["error.missing.file.description"],
         "occurred-on": EN["error.missing.file.occurred_on"],
-        "desired-outcome": EN["error.missing.file.desired_outcome"], "name": EN["error.missing.file.name"],
-        "id-number": EN["error.missing.file.id_number"], "phone": EN["error.missing.file.phone"]}
+        "desired-outcome": EN["error.missing.file.desired_outcome"],
+        "name": EN["error.missing.file.name"],
+        "id-number": EN["error.missing.file.id_number"],
+        "phone": EN["error.missing.file.phone"],
+    }
     assert shown["description"] == "Describe what happened." and shown["category"] == "Choose a category."
     assert not [text for text in shown.values() if text.startswith("Enter " + "Category") or "Enter What" in text]
     await check(tab, "file-en")

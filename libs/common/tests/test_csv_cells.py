@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+
 from greenchannel.csv_cells import FORMULA_STARTS, SafeWriter, safe_cell
 
 pytestmark = pytest.mark.unit

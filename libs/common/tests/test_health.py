@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+
 from greenchannel.health import health_router
 
 pytestmark = pytest.mark.unit
@@ -47,6 +48,9 @@ async def test_a_degradable_dependency_down_keeps_the_service_ready_and_says_so(
         response = await client.get("/readyz")
         alive = await client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "degraded", "checks": {"store": "ok", "broker": "unavailable"}, "degraded": ["broker"]}
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"store": "ok", "broker": "unavailable"},
+        "degraded": ["broker"],
+    }
     assert alive.json() == {"status": "ok"}
-

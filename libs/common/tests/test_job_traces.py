@@ -9,16 +9,17 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
-from greenchannel.contracts import EvidenceStored
-from greenchannel.mongo import in_transaction, make_client
-from greenchannel.runtime import ServiceRuntime
-from greenchannel.settings import ServiceSettings
-from greenchannel.telemetry import JOB_ATTRIBUTE, WorthExporting, job_run, record_work, setup_tracing
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
+
+from greenchannel.contracts import EvidenceStored
+from greenchannel.mongo import in_transaction, make_client
+from greenchannel.runtime import ServiceRuntime
+from greenchannel.settings import ServiceSettings
+from greenchannel.telemetry import JOB_ATTRIBUTE, WorthExporting, job_run, record_work, setup_tracing
 
 pytestmark = pytest.mark.integration
 
@@ -97,8 +98,11 @@ async def test_the_relay_exports_nothing_when_idle_and_keeps_the_request_trace_w
     exported, mongo_url, run_id, broker_namespace
 ):
     settings = ServiceSettings(
-        service_name="relay-traces", mongo_url=mongo_url, mongo_db=f"t{run_id}_relaytraces",
-        outbox_poll_interval_s=0.1, **broker_namespace.settings_for("relay-traces"),
+        service_name="relay-traces",
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_relaytraces",
+        outbox_poll_interval_s=0.1,
+        **broker_namespace.settings_for("relay-traces"),
     )
     runtime = ServiceRuntime(settings)
     try:
@@ -110,16 +114,27 @@ async def test_the_relay_exports_nothing_when_idle_and_keeps_the_request_trace_w
         assert runtime.broker.is_connected
         exported.clear()
         await asyncio.sleep(1.5)  # about fifteen polls of an empty outbox
-        ours = [span for span in exported.get_finished_spans()
-                if span.attributes.get("db.name") == settings.mongo_db or span.name == "outbox relay"]
+        ours = [
+            span
+            for span in exported.get_finished_spans()
+            if span.attributes.get("db.name") == settings.mongo_db or span.name == "outbox relay"
+        ]
         assert ours == [], "an idle relay exports nothing"
 
         number = "GC-20261207-000009"
-        event = EvidenceStored(evidence_id="ev-9", number=number, filename="a.png", media_type="image/png", size=3,
-                               sha256="00" * 32, stored_at=datetime.now(UTC))
+        event = EvidenceStored(
+            evidence_id="ev-9",
+            number=number,
+            filename="a.png",
+            media_type="image/png",
+            size=3,
+            sha256="00" * 32,
+            stored_at=datetime.now(UTC),
+        )
         with trace.get_tracer(__name__).start_as_current_span("POST /v1/complaints") as request:
-            await in_transaction(runtime.mongo, lambda session: runtime.outbox.add(event, subject=number,
-                                                                                   session=session))
+            await in_transaction(
+                runtime.mongo, lambda session: runtime.outbox.add(event, subject=number, session=session)
+            )
         runtime.relay.wake()
         for _ in range(100):
             if any(span.name == "evidence.stored publish" for span in exported.get_finished_spans()):
@@ -142,7 +157,10 @@ async def test_the_relay_exports_nothing_when_idle_and_keeps_the_request_trace_w
                 break
             await asyncio.sleep(0.1)
         assert await runtime.outbox.pending_count() == 0, "marked sent"
-        assert [span for span in exported.get_finished_spans() if span.attributes.get("db.name") == settings.mongo_db
-                or span.name == "outbox relay"] == []
+        assert [
+            span
+            for span in exported.get_finished_spans()
+            if span.attributes.get("db.name") == settings.mongo_db or span.name == "outbox relay"
+        ] == []
     finally:
         await runtime.stop()

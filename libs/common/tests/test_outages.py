@@ -13,6 +13,7 @@ import asyncio
 
 import aio_pika
 import pytest
+
 from devstack import standins
 from greenchannel.contracts import CloudEvent, EvidenceStored, utc_now
 from greenchannel.messaging import Subscriptions, queue_names
@@ -24,8 +25,15 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def stored_event(number: str) -> EvidenceStored:
-    return EvidenceStored(evidence_id=f"ev-{number}", number=number, filename="a.png", media_type="image/png", size=3,
-                          sha256="00" * 32, stored_at=utc_now())
+    return EvidenceStored(
+        evidence_id=f"ev-{number}",
+        number=number,
+        filename="a.png",
+        media_type="image/png",
+        size=3,
+        sha256="00" * 32,
+        stored_at=utc_now(),
+    )
 
 
 async def until(predicate, timeout: float = 60.0) -> None:
@@ -40,9 +48,17 @@ async def test_a_broker_away_is_reported_and_what_was_written_meanwhile_is_publi
     rabbit_node, mongo_url, run_id
 ):
     prefix = f"test-{run_id}-outage"
-    runtime = ServiceRuntime(ServiceSettings(
-        service_name="outage", mongo_url=mongo_url, mongo_db=f"t{run_id}_broker_outage", amqp_url=rabbit_node.amqp_url,
-        event_exchange=f"{prefix}.events", queue_prefix=prefix, outbox_poll_interval_s=0.1))
+    runtime = ServiceRuntime(
+        ServiceSettings(
+            service_name="outage",
+            mongo_url=mongo_url,
+            mongo_db=f"t{run_id}_broker_outage",
+            amqp_url=rabbit_node.amqp_url,
+            event_exchange=f"{prefix}.events",
+            queue_prefix=prefix,
+            outbox_poll_interval_s=0.1,
+        )
+    )
     broker_ready = runtime.readiness_checks()["broker"]
     connection = await aio_pika.connect_robust(rabbit_node.amqp_url)
     try:
@@ -55,8 +71,10 @@ async def test_a_broker_away_is_reported_and_what_was_written_meanwhile_is_publi
 
         await asyncio.to_thread(rabbit_node.stop)
         await until(lambda: _not(broker_ready()), timeout=20)
-        event = await in_transaction(runtime.mongo, lambda session: runtime.outbox.add(
-            stored_event("GC-OUTAGE"), subject="GC-OUTAGE", session=session))
+        event = await in_transaction(
+            runtime.mongo,
+            lambda session: runtime.outbox.add(stored_event("GC-OUTAGE"), subject="GC-OUTAGE", session=session),
+        )
         runtime.relay.wake()
         await asyncio.sleep(1.0)
         assert await runtime.outbox.pending_count() == 1, "kept while the broker is away"
@@ -87,9 +105,16 @@ async def test_a_store_outage_longer_than_the_retry_budget_dead_letters_nothing(
     store = standins.start_secantus(workdir / "consumer-store", log_dir=workdir)
     # Two attempts with the store away take about 10 s (5 s of server selection each): the budget of a
     # handler that fails for a reason of its own.
-    consumer = ServiceRuntime(ServiceSettings(
-        service_name="store-outage", mongo_url=standins.mongo_url(store.port), mongo_db=f"t{run_id}_store_outage",
-        consumer_max_retries=1, consumer_retry_delay_ms=200, **broker_namespace.settings_for("store-outage")))
+    consumer = ServiceRuntime(
+        ServiceSettings(
+            service_name="store-outage",
+            mongo_url=standins.mongo_url(store.port),
+            mongo_db=f"t{run_id}_store_outage",
+            consumer_max_retries=1,
+            consumer_retry_delay_ms=200,
+            **broker_namespace.settings_for("store-outage"),
+        )
+    )
 
     async def on_stored(event: CloudEvent, stored: EvidenceStored) -> None:
         async def work(session) -> None:

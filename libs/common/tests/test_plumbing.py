@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import aio_pika
 import pytest
+from pymongo.errors import PyMongoError
+
 from greenchannel.contracts import CloudEvent, EvidenceStored
 from greenchannel.messaging import DEAD_LETTER_REASON_HEADER, Subscriptions, queue_names
 from greenchannel.mongo import in_transaction, make_client
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.settings import ServiceSettings
-from pymongo.errors import PyMongoError
 
 pytestmark = pytest.mark.integration
 
 
 def stored_event(number: str) -> EvidenceStored:
     return EvidenceStored(
-        evidence_id="ev-1", number=number, filename="a.png", media_type="image/png", size=3, sha256="00" * 32,
-        stored_at=datetime.now(timezone.utc),
+        evidence_id="ev-1",
+        number=number,
+        filename="a.png",
+        media_type="image/png",
+        size=3,
+        sha256="00" * 32,
+        stored_at=datetime.now(UTC),
     )
 
 
@@ -33,9 +39,14 @@ async def runtime_pair(mongo_url, broker_namespace, run_id, request):
 
     def make(name: str, **overrides) -> ServiceRuntime:
         settings = ServiceSettings(
-            service_name=f"{name}-{suffix}", mongo_url=mongo_url, mongo_db=f"t{run_id}_{name}_{suffix}",
-            consumer_retry_delay_ms=100, consumer_max_retries=2, outbox_poll_interval_s=0.1,
-            **broker_namespace.settings_for(f"{name}-{suffix}"), **overrides,
+            service_name=f"{name}-{suffix}",
+            mongo_url=mongo_url,
+            mongo_db=f"t{run_id}_{name}_{suffix}",
+            consumer_retry_delay_ms=100,
+            consumer_max_retries=2,
+            outbox_poll_interval_s=0.1,
+            **broker_namespace.settings_for(f"{name}-{suffix}"),
+            **overrides,
         )
         runtime = ServiceRuntime(settings)
         made.append(runtime)
@@ -153,12 +164,16 @@ async def test_two_relays_on_one_outbox_publish_each_entry_once(runtime_pair):
     connection = await aio_pika.connect(producer.settings.amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(producer.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        exchange = await channel.declare_exchange(
+            producer.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
         queue = await channel.declare_queue(exclusive=True)
         await queue.bind(exchange, "evidence.stored")
         for i in range(60):
-            await in_transaction(producer.mongo, lambda session, i=i: producer.outbox.add(
-                stored_event(f"GC-R{i}"), subject=f"GC-R{i}", session=session))
+            await in_transaction(
+                producer.mongo,
+                lambda session, i=i: producer.outbox.add(stored_event(f"GC-R{i}"), subject=f"GC-R{i}", session=session),
+            )
         relays = [OutboxRelay(producer.outbox, producer.broker, poll_interval_s=0.1, lease_s=30) for _ in range(2)]
         published = 0
         for _ in range(20):  # rounds in which both relays race for the same entries
@@ -183,8 +198,9 @@ async def test_running_relay_publishes_only_committed_entries_without_claiming_t
     connection = await aio_pika.connect(producer.settings.amqp_url)
     async with connection:
         channel = await connection.channel()
-        exchange = await channel.declare_exchange(producer.settings.event_exchange, aio_pika.ExchangeType.TOPIC,
-                                                  durable=True)
+        exchange = await channel.declare_exchange(
+            producer.settings.event_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
         queue = await channel.declare_queue(exclusive=True)
         await queue.bind(exchange, "evidence.stored")
         await producer.start()
@@ -198,8 +214,17 @@ async def test_running_relay_publishes_only_committed_entries_without_claiming_t
                 raise PyMongoError("write conflict", error_labels=["TransientTransactionError"])
 
         await in_transaction(producer.mongo, conflicting_once)
-        together = await asyncio.gather(*(in_transaction(producer.mongo, lambda session, i=i: producer.outbox.add(
-            stored_event(f"GC-T{i}"), subject=f"GC-T{i}", session=session)) for i in range(2, 12)))
+        together = await asyncio.gather(
+            *(
+                in_transaction(
+                    producer.mongo,
+                    lambda session, i=i: producer.outbox.add(
+                        stored_event(f"GC-T{i}"), subject=f"GC-T{i}", session=session
+                    ),
+                )
+                for i in range(2, 12)
+            )
+        )
         committed = [attempts[1], *(event.id for event in together)]
         received = await _drain(queue, len(committed))
         assert sorted(received) == sorted(committed)
@@ -208,12 +233,15 @@ async def test_running_relay_publishes_only_committed_entries_without_claiming_t
         assert await producer.outbox.collection.count_documents({"_id": attempts[0]}) == 0
         # Leased at insert to the running relay, and never claimed again.
         relay_id = producer.relay.relay_id
-        assert await producer.outbox.collection.count_documents(
-            {"claimed_by": relay_id, "attempts": 1}) == len(committed)
+        assert await producer.outbox.collection.count_documents({"claimed_by": relay_id, "attempts": 1}) == len(
+            committed
+        )
         await wait_until(lambda: _count(producer.outbox.collection, {"sent_at": None}, 0))
 
-        late = await in_transaction(producer.mongo, lambda session: producer.outbox.add(
-            stored_event("GC-T99"), subject="GC-T99", session=session))
+        late = await in_transaction(
+            producer.mongo,
+            lambda session: producer.outbox.add(stored_event("GC-T99"), subject="GC-T99", session=session),
+        )
         assert await _drain(queue, 1) == [late.id]
         await wait_until(lambda: _true(late.id in producer.relay._unmarked))  # its confirm came back
         await producer.stop()  # well within the mark delay: stopping marks it

@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 import pytest
+from pydantic import Field, SecretStr, ValidationError
+
 from greenchannel.secret_rules import PUBLISHED_VALUES, InsecureSecrets, SecretRule
 from greenchannel.settings import ServiceSettings
-from pydantic import Field, SecretStr, ValidationError
 
 pytestmark = pytest.mark.unit
 
@@ -103,18 +104,21 @@ def test_published_values_and_the_defaults_are_refused():
     assert refused(**{**GOOD, "api_token": f" {published}\n"}).settings == ("API_TOKEN",)
 
 
-@pytest.mark.parametrize(("keys", "active", "named", "reason"), [
-    ("not json", "a", "KEYS", "not a JSON object"),
-    ('["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]', "a", "KEYS", "not a JSON object"),
-    (json.dumps({"a": "not base64!" * 4}), "a", "KEYS", "not a JSON object"),
-    (json.dumps({"a": 12345678901234567890123456789012}), "a", "KEYS", "not a JSON object"),
-    (ring(a=b"k" * 16, b=b"k" * 16), "a", "KEYS", "not base64 of 32 bytes"),
-    (ring(a=b"k" * 32, b=b"d" * 32), "a", "KEYS", "published"),
-    (ring(a=base64.b64decode("ZGV2LW9ubHktcGlpLWtleS1ub3QtZm9yLXByb2QtMDE=")), "a", "KEYS", "published"),
-    (ring(a=os.urandom(32)), "b", "ACTIVE_KEY", "names no key of KEYS"),
-    (" {\n} ", "a", "KEYS", "holds no key"),
-    (json.dumps({"a": base64.b64encode(os.urandom(32)).decode(), "padding": ""}), "a", "KEYS", "not base64 of 32"),
-])
+@pytest.mark.parametrize(
+    ("keys", "active", "named", "reason"),
+    [
+        ("not json", "a", "KEYS", "not a JSON object"),
+        ('["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"]', "a", "KEYS", "not a JSON object"),
+        (json.dumps({"a": "not base64!" * 4}), "a", "KEYS", "not a JSON object"),
+        (json.dumps({"a": 12345678901234567890123456789012}), "a", "KEYS", "not a JSON object"),
+        (ring(a=b"k" * 16, b=b"k" * 16), "a", "KEYS", "not base64 of 32 bytes"),
+        (ring(a=b"k" * 32, b=b"d" * 32), "a", "KEYS", "published"),
+        (ring(a=base64.b64decode("ZGV2LW9ubHktcGlpLWtleS1ub3QtZm9yLXByb2QtMDE=")), "a", "KEYS", "published"),
+        (ring(a=os.urandom(32)), "b", "ACTIVE_KEY", "names no key of KEYS"),
+        (" {\n} ", "a", "KEYS", "holds no key"),
+        (json.dumps({"a": base64.b64encode(os.urandom(32)).decode(), "padding": ""}), "a", "KEYS", "not base64 of 32"),
+    ],
+)
 def test_a_key_ring_must_hold_32_byte_keys_none_published(keys, active, named, reason):
     error = refused(**{**GOOD, "keys": keys, "active_key": active})
     assert error.settings == (named,)

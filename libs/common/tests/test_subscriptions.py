@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import aio_pika
 import pytest
+
 from greenchannel.contracts import CloudEvent, ComplaintScreened, EvidenceStored
 from greenchannel.messaging import DEAD_LETTER_REASON_HEADER, Subscriptions, queue_names
 from greenchannel.runtime import ServiceRuntime

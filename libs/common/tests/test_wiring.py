@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi import FastAPI
+
 from greenchannel.runtime import Overrides, expose
 
 pytestmark = pytest.mark.unit

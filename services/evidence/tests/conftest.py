@@ -17,14 +17,15 @@ import botocore.session
 import httpx
 import pytest
 from botocore.config import Config
+from minio import Minio
+from PIL import ExifTags, Image
+from pymongo import AsyncMongoClient
+
 from devstack import standins
 from devstack.eventtap import event_tap
 from devstack.servers import serve
 from evidence.config import Settings
 from evidence.main import create_app
-from minio import Minio
-from PIL import ExifTags, Image
-from pymongo import AsyncMongoClient
 
 OPERATOR_TOKEN = "test-operator-token"
 INTERNAL_TOKEN = "test-internal-token"
@@ -68,7 +69,10 @@ SAMPLES: dict[str, tuple[bytes, str]] = {
     "webp": (image_bytes("WEBP"), "image/webp"),
     "heic": (iso_bmff(b"heic", (b"mif1", b"heic")), "image/heic"),
     "pdf": (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n", "application/pdf"),
-    "docx": (office_open_xml("word/document.xml"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "docx": (
+        office_open_xml("word/document.xml"),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
     "xlsx": (office_open_xml("xl/workbook.xml"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "txt": ("客服拒绝退款，聊天记录如下。\nThe agent refused the refund.\n".encode(), "text/plain"),
     "mp3": (b"ID3\x04\x00\x00\x00\x00\x00\x00" + (b"\xff\xfb\x90\x64" + bytes(413)) * 3, "audio/mpeg"),
@@ -164,8 +168,12 @@ def s3(settings):
 @pytest.fixture(scope="module")
 def storage(settings) -> Minio:
     """The test's own view of the bucket, through the same SDK."""
-    return Minio(settings.s3_endpoint, settings.s3_access_key.get_secret_value(),
-                 settings.s3_secret_key.get_secret_value(), secure=False)
+    return Minio(
+        settings.s3_endpoint,
+        settings.s3_access_key.get_secret_value(),
+        settings.s3_secret_key.get_secret_value(),
+        secure=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +202,9 @@ async def app(settings, events):
 @pytest.fixture(scope="module")
 async def client(app):
     """A client of the service as intake is one: every request carries the internal token."""
-    async with httpx.AsyncClient(base_url=app.state.base_url, timeout=30,
-                                 headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=app.state.base_url, timeout=30, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    ) as http:
         deadline = asyncio.get_running_loop().time() + 20
         while (ready := await http.get("/readyz")).status_code != 200:
             assert asyncio.get_running_loop().time() < deadline, ready.text

@@ -9,16 +9,17 @@ import json
 import os
 import tracemalloc
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 import pytest
+from minio import Minio
+from PIL import Image
+
 from devstack.eventtap import TappedEvent
 from evidence.adapters.object_storage import ObjectStorage
 from evidence.config import Settings
-from minio import Minio
-from PIL import Image
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +95,7 @@ async def test_png_upload_is_stored_receipted_recorded_and_announced(client, set
     assert receipt["metadata_stripped"] is True and receipt["status"] == "attached"
     assert len(receipt["evidence_id"]) == 32
     received_at = datetime.fromisoformat(receipt["received_at"])
-    assert abs(datetime.now(timezone.utc) - received_at) < timedelta(seconds=30)
+    assert abs(datetime.now(UTC) - received_at) < timedelta(seconds=30)
 
     # The object holds exactly the bytes, under a key made of the number and the id, never the filename.
     key = f"{number}/{receipt['evidence_id']}"
@@ -130,7 +131,9 @@ async def test_upload_before_filing_is_kept_unattached_until_intake_links_it(cli
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(buffer, "PNG")
     png = buffer.getvalue()
-    answer = await client.post("/v1/evidence", content=png, headers={"Content-Type": "image/png", "X-Filename": "a.png"})
+    answer = await client.post(
+        "/v1/evidence", content=png, headers={"Content-Type": "image/png", "X-Filename": "a.png"}
+    )
     assert answer.status_code == 201, answer.text
     receipt = answer.json()
     assert receipt["number"] is None and receipt["sha256"] == hashlib.sha256(png).hexdigest()
@@ -170,7 +173,9 @@ async def test_disguised_files_are_refused_and_nothing_is_kept(
 ):
     number = new_number()
 
-    executable = await upload(client, number, executable_headers["elf"] + bytes(9000), "image/png", filename="photo.png")
+    executable = await upload(
+        client, number, executable_headers["elf"] + bytes(9000), "image/png", filename="photo.png"
+    )
     assert executable.status_code == 415
     assert executable.headers["content-type"] == "application/problem+json"
     assert executable.json()["code"] == "media_type_mismatch"  # not the image it claims to be
@@ -183,7 +188,10 @@ async def test_disguised_files_are_refused_and_nothing_is_kept(
 
     await assert_nothing_kept(storage, settings, db, number)
     await assert_rejections_announced(
-        events, number, ["media_type_mismatch", "media_type_mismatch", "unsupported_media_type"], not_in_event="photo.png"
+        events,
+        number,
+        ["media_type_mismatch", "media_type_mismatch", "unsupported_media_type"],
+        not_in_event="photo.png",
     )
 
 
@@ -279,7 +287,7 @@ async def test_presigned_link_downloads_the_same_bytes_and_the_bucket_is_private
     query = parse_qs(urlsplit(link["url"]).query)
     assert query["X-Amz-Expires"] == [str(settings.download_link_ttl_s)]
     expires_at = datetime.fromisoformat(link["expires_at"])
-    assert abs(expires_at - datetime.now(timezone.utc) - timedelta(seconds=settings.download_link_ttl_s)) < timedelta(
+    assert abs(expires_at - datetime.now(UTC) - timedelta(seconds=settings.download_link_ttl_s)) < timedelta(
         seconds=30
     )
     async with httpx.AsyncClient(timeout=10) as outsider:
@@ -313,7 +321,12 @@ async def test_unknown_evidence_and_invalid_numbers_answer_problems(client):
 async def test_published_limits_are_the_ones_enforced(client, settings):
     limits = (await client.get("/v1/limits")).json()
     by_type = {item["media_type"]: item for item in limits["types"]}
-    assert by_type["image/png"] == {"media_type": "image/png", "extension": ".png", "kind": "image", "max_bytes": IMAGE_LIMIT}
+    assert by_type["image/png"] == {
+        "media_type": "image/png",
+        "extension": ".png",
+        "kind": "image",
+        "max_bytes": IMAGE_LIMIT,
+    }
     assert by_type["video/mp4"]["max_bytes"] == settings.max_video_bytes
     assert limits["max_bytes"]["document"] == settings.max_document_bytes
     assert limits["aliases"]["image/jpg"] == "image/jpeg"
@@ -371,9 +384,11 @@ async def send_part_of_a_body_then_disconnect(
 ) -> None:
     address = urlsplit(str(client.base_url))
     _, writer = await asyncio.open_connection(address.hostname, address.port)
-    head = (f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: {media_type}\r\n"
-            f"Authorization: {client.headers['Authorization']}\r\n"
-            f"Content-Length: {announced}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: {media_type}\r\n"
+        f"Authorization: {client.headers['Authorization']}\r\n"
+        f"Content-Length: {announced}\r\n\r\n"
+    )
     writer.write(head.encode() + sent)
     await writer.drain()
     await asyncio.sleep(0.3)  # let the service take in what was sent, then go away mid-body
@@ -386,7 +401,9 @@ def multipart_uploads(s3, bucket: str, prefix: str = "") -> list[str]:
 
 
 @pytest.mark.parametrize("sent_mib", [0.1, 7], ids=["below-one-part", "parts-already-sent"])
-async def test_client_that_disconnects_mid_body_leaves_nothing_behind(s3, client, settings, storage, db, events, samples, sent_mib):
+async def test_client_that_disconnects_mid_body_leaves_nothing_behind(
+    s3, client, settings, storage, db, events, samples, sent_mib
+):
     number = new_number()
     content = samples["mp4"][0] + os.urandom(int(sent_mib * 1024 * 1024))
 
@@ -417,7 +434,9 @@ def stored_bytes(storage: Minio, bucket: str, key: str) -> bytes:
         response.release_conn()
 
 
-@pytest.mark.parametrize(("image_format", "media_type"), [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")])
+@pytest.mark.parametrize(
+    ("image_format", "media_type"), [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp")]
+)
 async def test_location_and_device_metadata_are_removed_before_storage(
     client, settings, storage, located_photo, image_format, media_type
 ):
@@ -474,8 +493,16 @@ async def test_decompression_bombs_and_damaged_images_are_refused(client, settin
 async def test_hostile_filenames_never_reach_the_storage_key(client, settings, storage, samples):
     number = new_number()
     text = samples["txt"][0]
-    hostile = ["../../etc/passwd", "..\\..\\windows\\win.ini", "a\x00b\x07\x1bc.txt", "\u202egpj.exe",
-               "名" * 1000 + ".txt", "/", "....", "%2e%2e%2f"]
+    hostile = [
+        "../../etc/passwd",
+        "..\\..\\windows\\win.ini",
+        "a\x00b\x07\x1bc.txt",
+        "\u202egpj.exe",
+        "名" * 1000 + ".txt",
+        "/",
+        "....",
+        "%2e%2e%2f",
+    ]
     keys = []
     for name in hostile:
         answer = await upload(client, number, text, "text/plain", filename=name)
@@ -490,6 +517,7 @@ async def test_hostile_filenames_never_reach_the_storage_key(client, settings, s
 
 # --- a file of announced length: one PUT ---------------------------------------------------------------------
 
+
 def etag_of(storage: Minio, bucket: str, key: str) -> str:
     return storage.stat_object(bucket, key).etag
 
@@ -499,7 +527,9 @@ async def in_pieces(content: bytes, piece: int = 256 * 1024):
         yield content[offset : offset + piece]
 
 
-async def test_an_announced_length_is_stored_with_one_put_and_an_unknown_one_in_parts(client, settings, storage, samples):
+async def test_an_announced_length_is_stored_with_one_put_and_an_unknown_one_in_parts(
+    client, settings, storage, samples
+):
     number = new_number()
     # AMR carries no metadata, so it streams on (a video is gathered first: its metadata is removed).
     content = samples["amr"][0] + os.urandom(12 * MEBIBYTE)
@@ -511,8 +541,12 @@ async def test_an_announced_length_is_stored_with_one_put_and_an_unknown_one_in_
     for answer in (announced, streamed):
         assert answer.status_code == 201, answer.text
         assert answer.json()["sha256"] == hashlib.sha256(content).hexdigest() and answer.json()["size"] == len(content)
-    one_put = await asyncio.to_thread(etag_of, storage, settings.s3_bucket, f"{number}/{announced.json()['evidence_id']}")
-    in_parts = await asyncio.to_thread(etag_of, storage, settings.s3_bucket, f"{number}/{streamed.json()['evidence_id']}")
+    one_put = await asyncio.to_thread(
+        etag_of, storage, settings.s3_bucket, f"{number}/{announced.json()['evidence_id']}"
+    )
+    in_parts = await asyncio.to_thread(
+        etag_of, storage, settings.s3_bucket, f"{number}/{streamed.json()['evidence_id']}"
+    )
     assert "-" not in one_put  # a multipart object's ETag ends with -<parts>
     assert in_parts.endswith(f"-{-(-len(content) // settings.upload_part_bytes)}")
 
@@ -527,8 +561,9 @@ async def test_a_put_of_known_length_cut_short_by_its_source_leaves_no_object(s3
 
     with pytest.raises(RuntimeError, match="went away"):
         await object_storage.put_stream(key, failing(), 4 * MEBIBYTE, content_type="video/mp4", metadata={})
-    await object_storage.put_stream(f"{key}-whole", in_pieces(b"x" * MEBIBYTE), MEBIBYTE, content_type="text/plain",
-                                    metadata={"evidence-id": "e1"})
+    await object_storage.put_stream(
+        f"{key}-whole", in_pieces(b"x" * MEBIBYTE), MEBIBYTE, content_type="text/plain", metadata={"evidence-id": "e1"}
+    )
     await object_storage.close()
 
     assert [item.object_name for item in storage.list_objects(settings.s3_bucket, prefix=key)] == [f"{key}-whole"]
@@ -544,13 +579,23 @@ async def test_the_internal_api_refuses_callers_without_the_internal_token(clien
     pdf = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
     before = (await db.evidence.count_documents({}), await db.uploads.count_documents({}))
     async with httpx.AsyncClient(base_url=client.base_url, timeout=10) as outsider:
-        for headers in ({}, {"Authorization": "Bearer not-the-token"}, {"Authorization": "Basic test-internal-token"},
-                        operator):
+        for headers in (
+            {},
+            {"Authorization": "Bearer not-the-token"},
+            {"Authorization": "Basic test-internal-token"},
+            operator,
+        ):
             refused = [
-                await outsider.post(f"/v1/complaints/{number}/evidence", content=pdf,
-                                    headers={**headers, "Content-Type": "application/pdf"}),
-                await outsider.post("/v1/uploads", headers=headers, json={
-                    "media_type": "application/pdf", "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()}),
+                await outsider.post(
+                    f"/v1/complaints/{number}/evidence",
+                    content=pdf,
+                    headers={**headers, "Content-Type": "application/pdf"},
+                ),
+                await outsider.post(
+                    "/v1/uploads",
+                    headers=headers,
+                    json={"media_type": "application/pdf", "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()},
+                ),
                 await outsider.get(f"/v1/complaints/{number}/evidence", headers=headers),
                 await outsider.get("/v1/limits", headers=headers),
             ]

@@ -36,12 +36,18 @@ async def eventually(predicate, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.1)
 
 
-async def test_files_never_attached_are_removed_after_their_time_and_attached_ones_stay(client, settings, storage, db, samples):
+async def test_files_never_attached_are_removed_after_their_time_and_attached_ones_stay(
+    client, settings, storage, db, samples
+):
     text = samples["txt"][0]
     orphan = (await client.post("/v1/evidence", content=text, headers={"Content-Type": "text/plain"})).json()
     number = f"GC-{uuid.uuid4().hex[:12]}"
-    kept = (await client.post(f"/v1/complaints/{number}/evidence", content=text, headers={"Content-Type": "text/plain"})).json()
-    assert f"unattached/{orphan['evidence_id']}" in await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "unattached/")
+    kept = (
+        await client.post(f"/v1/complaints/{number}/evidence", content=text, headers={"Content-Type": "text/plain"})
+    ).json()
+    assert f"unattached/{orphan['evidence_id']}" in await asyncio.to_thread(
+        keys_under, storage, settings.s3_bucket, "unattached/"
+    )
 
     async def orphan_gone() -> bool:
         return await db.evidence.find_one({"_id": orphan["evidence_id"]}) is None
@@ -50,13 +56,21 @@ async def test_files_never_attached_are_removed_after_their_time_and_attached_on
     assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "unattached/") == []
     assert (await client.get(f"/v1/evidence/{orphan['evidence_id']}")).status_code == 404
     assert (await client.get(f"/v1/evidence/{kept['evidence_id']}")).json()["status"] == "attached"
-    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, f"{number}/") == [f"{number}/{kept['evidence_id']}"]
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, f"{number}/") == [
+        f"{number}/{kept['evidence_id']}"
+    ]
 
 
-async def test_a_presigned_upload_not_completed_in_time_expires_and_its_object_goes(client, settings, storage, db, samples):
+async def test_a_presigned_upload_not_completed_in_time_expires_and_its_object_goes(
+    client, settings, storage, db, samples
+):
     pdf = samples["pdf"][0]
-    ticket = (await client.post("/v1/uploads", json={"media_type": "application/pdf", "size": len(pdf),
-                                                     "sha256": hashlib.sha256(pdf).hexdigest()})).json()
+    ticket = (
+        await client.post(
+            "/v1/uploads",
+            json={"media_type": "application/pdf", "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()},
+        )
+    ).json()
     async with httpx.AsyncClient(timeout=10) as outsider:
         assert (await outsider.put(ticket["url"], content=pdf)).status_code == 200
     quarantined = f"quarantine/{ticket['upload_id']}"
@@ -77,8 +91,12 @@ async def test_a_presigned_upload_not_completed_in_time_expires_and_its_object_g
 
 async def test_a_file_put_again_after_completion_is_swept_once_the_url_expired(client, settings, storage, db, samples):
     pdf = samples["pdf"][0]
-    ticket = (await client.post("/v1/uploads", json={"media_type": "application/pdf", "size": len(pdf),
-                                                     "sha256": hashlib.sha256(pdf).hexdigest()})).json()
+    ticket = (
+        await client.post(
+            "/v1/uploads",
+            json={"media_type": "application/pdf", "size": len(pdf), "sha256": hashlib.sha256(pdf).hexdigest()},
+        )
+    ).json()
     async with httpx.AsyncClient(timeout=10) as outsider:
         assert (await outsider.put(ticket["url"], content=pdf)).status_code == 200
         completed = await client.post(f"/v1/uploads/{ticket['upload_id']}/complete")
@@ -105,9 +123,12 @@ async def test_a_client_that_stops_sending_is_answered_408_and_nothing_is_kept(s
     address = urlsplit(str(client.base_url))
     reader, writer = await asyncio.open_connection(address.hostname, address.port)
     try:
-        writer.write(f"POST /v1/complaints/{number}/evidence HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: audio/amr\r\n"
-                     f"Authorization: {client.headers['Authorization']}\r\n"
-                     f"Content-Length: {12 * 1024 * 1024}\r\n\r\n".encode() + sent)
+        writer.write(
+            f"POST /v1/complaints/{number}/evidence HTTP/1.1\r\nHost: {address.netloc}\r\nContent-Type: audio/amr\r\n"
+            f"Authorization: {client.headers['Authorization']}\r\n"
+            f"Content-Length: {12 * 1024 * 1024}\r\n\r\n".encode()
+            + sent
+        )
         await writer.drain()
         # ... and then nothing, the connection left open.
         status_line = await asyncio.wait_for(reader.readline(), timeout=30)

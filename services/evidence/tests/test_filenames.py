@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+
 from evidence.domain.filenames import (
     MAX_FILENAME_CHARS,
     content_disposition,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from PIL import ExifTags, Image, ImageCms
+
 from evidence.domain.image_metadata import Outcome, remove_metadata
 from evidence.domain.refusals import ImageTooLarge, ImageUnreadable
-from PIL import ExifTags, Image, ImageCms
 
 pytestmark = pytest.mark.unit
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+
 from evidence.domain.inspection import UploadInspection
 from evidence.domain.media_types import SIGNATURE_BYTES, SizeLimits
 from evidence.domain.refusals import EmptyEvidence, EvidenceTooLarge, MediaTypeMismatch
@@ -24,7 +25,11 @@ def test_hash_size_and_type_of_a_chunked_stream(png_bytes):
     for chunk in chunked(content, 1000):
         inspection.feed(chunk)
     result = inspection.finish()
-    assert (result.media_type, result.size, result.sha256) == ("image/png", len(content), hashlib.sha256(content).hexdigest())
+    assert (result.media_type, result.size, result.sha256) == (
+        "image/png",
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+    )
 
 
 def test_type_is_decided_once_the_signature_is_in_and_refused_right_then(executable_headers):

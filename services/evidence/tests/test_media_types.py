@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from evidence.domain.media_types import ACCEPTED, decide, declared_type, detect, looks_like_text
 from evidence.domain.refusals import MediaTypeMismatch, UnsupportedMediaType
 
@@ -25,7 +26,20 @@ def test_a_correct_declaration_is_confirmed(samples, name):
 
 def test_the_allow_list_is_exactly_the_agreed_one():
     assert {accepted.extension for accepted in ACCEPTED.values()} == {
-        ".jpg", ".png", ".webp", ".heic", ".pdf", ".docx", ".xlsx", ".txt", ".mp3", ".m4a", ".amr", ".wav", ".mp4", ".mov",
+        ".jpg",
+        ".png",
+        ".webp",
+        ".heic",
+        ".pdf",
+        ".docx",
+        ".xlsx",
+        ".txt",
+        ".mp3",
+        ".m4a",
+        ".amr",
+        ".wav",
+        ".mp4",
+        ".mov",
     }
 
 

@@ -10,6 +10,7 @@ import os
 import botocore.session
 import pytest
 from botocore.config import Config
+
 from evidence.adapters.object_storage import ObjectStorage, StorageFailed
 
 pytestmark = pytest.mark.integration

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from minio import Minio
+
 from devstack import standins
 from devstack.processes import INTERNAL_TOKEN, service_env, start_service
-from minio import Minio
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,9 @@ PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R
 
 def video(extra_bytes: int) -> bytes:
     brands = b"isom" + b"\x00\x00\x02\x00" + b"isomiso2mp41"
-    return struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + struct.pack(">I", 0) + b"mdat" + os.urandom(extra_bytes)
+    return (
+        struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + struct.pack(">I", 0) + b"mdat" + os.urandom(extra_bytes)
+    )
 
 
 async def in_pieces(content: bytes, piece: int = 256 * 1024):
@@ -36,8 +39,14 @@ async def in_pieces(content: bytes, piece: int = 256 * 1024):
 @pytest.fixture(scope="module")
 async def served(mongo_url, s3_endpoint, broker_namespace, run_id, workdir):
     bucket = f"served-{run_id}"
-    env = service_env("evidence", mongo_url=mongo_url, mongo_db=f"t{run_id}_evidence_served",
-                      broker=broker_namespace.settings_for("evidence"), s3_endpoint=s3_endpoint, s3_bucket=bucket)
+    env = service_env(
+        "evidence",
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_evidence_served",
+        broker=broker_namespace.settings_for("evidence"),
+        s3_endpoint=s3_endpoint,
+        s3_bucket=bucket,
+    )
     process = start_service("evidence", env, log_dir=workdir / "served")
     try:
         await process.wait_ready()
@@ -51,8 +60,11 @@ async def test_the_production_server_answers_health_and_streams_an_upload_into_o
     content = video(9 * MIB)
     async with httpx.AsyncClient(base_url=process.url, timeout=30, headers=INTERNAL) as client:
         health = await client.get("/healthz")
-        stored = await client.post("/v1/evidence", content=in_pieces(content),
-                                   headers={"Content-Type": "video/mp4", "Content-Length": str(len(content))})
+        stored = await client.post(
+            "/v1/evidence",
+            content=in_pieces(content),
+            headers={"Content-Type": "video/mp4", "Content-Length": str(len(content))},
+        )
 
     assert health.status_code == 200
     assert stored.status_code == 201, stored.text
@@ -68,8 +80,11 @@ async def test_a_refusal_while_the_body_is_on_its_way_reaches_a_client_that_read
     # intake) reads the answer only once it has sent the body: a server that closed at once would reset it.
     disguised = PDF + os.urandom(8 * MIB)
     async with httpx.AsyncClient(base_url=process.url, timeout=30, headers=INTERNAL) as client:
-        refused = await client.post("/v1/evidence", content=in_pieces(disguised),
-                                    headers={"Content-Type": "video/mp4", "Content-Length": str(len(disguised))})
+        refused = await client.post(
+            "/v1/evidence",
+            content=in_pieces(disguised),
+            headers={"Content-Type": "video/mp4", "Content-Length": str(len(disguised))},
+        )
         after = await client.post("/v1/evidence", content=PDF, headers={"Content-Type": "application/pdf"})
 
     assert (refused.status_code, refused.json()["code"]) == (415, "media_type_mismatch")
@@ -79,29 +94,41 @@ async def test_a_refusal_while_the_body_is_on_its_way_reaches_a_client_that_read
 async def test_a_client_gone_mid_body_leaves_nothing_behind(served, s3_endpoint):
     process, bucket = served
     storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
-    before = await asyncio.to_thread(lambda: sorted(item.object_name for item in storage.list_objects(
-        bucket, prefix="unattached/")))
+    before = await asyncio.to_thread(
+        lambda: sorted(item.object_name for item in storage.list_objects(bucket, prefix="unattached/"))
+    )
     host, port = process.url.removeprefix("http://").split(":")
     _, writer = await asyncio.open_connection(host, int(port))
-    writer.write(f"POST /v1/evidence HTTP/1.1\r\nHost: {host}\r\nContent-Type: video/mp4\r\n"
-                 f"Authorization: Bearer {INTERNAL_TOKEN}\r\n"
-                 f"Content-Length: {12 * MIB}\r\n\r\n".encode() + video(3 * MIB))
+    writer.write(
+        f"POST /v1/evidence HTTP/1.1\r\nHost: {host}\r\nContent-Type: video/mp4\r\n"
+        f"Authorization: Bearer {INTERNAL_TOKEN}\r\n"
+        f"Content-Length: {12 * MIB}\r\n\r\n".encode()
+        + video(3 * MIB)
+    )
     await writer.drain()
     await asyncio.sleep(0.3)
     writer.transport.abort()  # gone, 9 MiB short
 
     await asyncio.sleep(1.0)
-    after = await asyncio.to_thread(lambda: sorted(item.object_name for item in storage.list_objects(
-        bucket, prefix="unattached/")))
+    after = await asyncio.to_thread(
+        lambda: sorted(item.object_name for item in storage.list_objects(bucket, prefix="unattached/"))
+    )
     assert after == before
     async with httpx.AsyncClient(base_url=process.url, timeout=30, headers=INTERNAL) as client:
-        assert (await client.post("/v1/evidence", content=PDF, headers={"Content-Type": "application/pdf"})).status_code == 201
+        assert (
+            await client.post("/v1/evidence", content=PDF, headers={"Content-Type": "application/pdf"})
+        ).status_code == 201
 
 
 async def test_a_crash_takes_the_servers_worker_with_it(mongo_url, s3_endpoint, broker_namespace, run_id, workdir):
-    env = service_env("evidence", mongo_url=mongo_url, mongo_db=f"t{run_id}_evidence_crash",
-                      broker=broker_namespace.settings_for("evidence"), s3_endpoint=s3_endpoint,
-                      s3_bucket=f"crash-{run_id}")
+    env = service_env(
+        "evidence",
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_evidence_crash",
+        broker=broker_namespace.settings_for("evidence"),
+        s3_endpoint=s3_endpoint,
+        s3_bucket=f"crash-{run_id}",
+    )
     process = start_service("evidence", env, log_dir=workdir / "crash")
     await process.wait_ready()
     worker = process.worker_pid

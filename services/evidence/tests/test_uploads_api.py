@@ -7,7 +7,7 @@ import hashlib
 import io
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -32,8 +32,13 @@ def multipart_uploads(s3, bucket: str, prefix: str = "") -> list[str]:
 
 
 def declaration(content: bytes, media_type: str, **overrides) -> dict:
-    return {"filename": "录像.mp4", "media_type": media_type, "size": len(content),
-            "sha256": hashlib.sha256(content).hexdigest(), **overrides}
+    return {
+        "filename": "录像.mp4",
+        "media_type": media_type,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        **overrides,
+    }
 
 
 async def put(url: str, content: bytes) -> httpx.Response:
@@ -58,17 +63,26 @@ async def test_a_presigned_upload_is_quarantined_until_verified_then_stored_and_
     upload_id = ticket["upload_id"]
     assert ticket["method"] == "PUT" and urlsplit(ticket["url"]).path == f"/{settings.s3_bucket}/quarantine/{upload_id}"
     expires_at = datetime.fromisoformat(ticket["expires_at"])
-    assert abs(expires_at - datetime.now(timezone.utc) - timedelta(seconds=settings.upload_url_ttl_s)) < timedelta(seconds=30)
+    assert abs(expires_at - datetime.now(UTC) - timedelta(seconds=settings.upload_url_ttl_s)) < timedelta(
+        seconds=30
+    )
 
     state = (await client.get(f"/v1/uploads/{upload_id}")).json()
-    assert (state["number"], state["status"], state["size"], state["evidence_id"]) == (number, "pending", len(content), None)
+    assert (state["number"], state["status"], state["size"], state["evidence_id"]) == (
+        number,
+        "pending",
+        len(content),
+        None,
+    )
 
     early = await client.post(f"/v1/uploads/{upload_id}/complete")
     assert early.status_code == 409 and early.json()["code"] == "upload_not_received"
 
     assert (await put(ticket["url"], content)).status_code == 200
     # In quarantine: not evidence yet, no link for it by any id.
-    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "quarantine/") == [f"quarantine/{upload_id}"]
+    assert await asyncio.to_thread(keys_under, storage, settings.s3_bucket, "quarantine/") == [
+        f"quarantine/{upload_id}"
+    ]
     assert await db.evidence.count_documents({"number": number}) == 0
     assert (await client.post(f"/v1/evidence/{upload_id}/link")).status_code == 404
 
@@ -77,7 +91,11 @@ async def test_a_presigned_upload_is_quarantined_until_verified_then_stored_and_
     assert completed.status_code == 201, completed.text
     receipt = completed.json()
     assert (receipt["number"], receipt["media_type"], receipt["status"], receipt["filename"]) == (
-        number, "video/mp4", "attached", "录像.mp4")
+        number,
+        "video/mp4",
+        "attached",
+        "录像.mp4",
+    )
     assert receipt["sha256"] == receipt["original_sha256"] == hashlib.sha256(content).hexdigest()
     assert receipt["size"] == len(content)
     state = (await client.get(f"/v1/uploads/{upload_id}")).json()
@@ -95,7 +113,9 @@ async def test_a_presigned_upload_is_quarantined_until_verified_then_stored_and_
     assert (upload["status"], upload["evidence_id"]) == ("completed", receipt["evidence_id"])
     # The URL works until it expires: quarantine is swept once more after that.
     assert upload["quarantine_present"] is True and upload["sweep_after"] == upload["url_expires_at"]
-    stored = await events.wait_for("evidence.stored", where=lambda event: event.data["evidence_id"] == receipt["evidence_id"])
+    stored = await events.wait_for(
+        "evidence.stored", where=lambda event: event.data["evidence_id"] == receipt["evidence_id"]
+    )
     assert stored.event.subject == number and stored.event.data["sha256"] == receipt["sha256"]
 
     # Completing again answers the same receipt, and stores nothing twice.
@@ -136,8 +156,8 @@ async def test_declarations_outside_the_rules_are_refused_up_front(client, db, e
         ("hash-large", "other-bytes", 422, "upload_hash_mismatch"),
     ],
 )
-async def test_an_upload_that_is_not_what_was_declared_is_refused_and_removed(s3, 
-    client, settings, storage, db, events, samples, declared, uploaded, status, code
+async def test_an_upload_that_is_not_what_was_declared_is_refused_and_removed(
+    s3, client, settings, storage, db, events, samples, declared, uploaded, status, code
 ):
     number = new_number()
     if declared.startswith("type"):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import jwt
 import pytest
+
 from devstack.accounts import create_account
 from devstack.eventtap import event_tap
 from devstack.servers import serve
@@ -36,8 +37,14 @@ ADMIN = {"login": "admin", "password": "development-only-admin-password"}
 @pytest.fixture(scope="module")
 async def platform(mongo_url, broker_namespace, run_id):
     namespace = broker_namespace.isolated("intake-access")
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_access", outbox_poll_interval_s=0.1,
-                        evidence_url="http://127.0.0.1:9", trusted_proxies=["127.0.0.1/32"], **namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_access",
+        outbox_poll_interval_s=0.1,
+        evidence_url="http://127.0.0.1:9",
+        trusted_proxies=["127.0.0.1/32"],
+        **namespace.settings_for("intake"),
+    )
     app = create_app(settings)
     async with (
         event_tap(namespace.amqp_url, namespace.exchange, ["complaint.*"]) as tap,
@@ -64,14 +71,38 @@ async def api_key(client, company_id: str) -> dict[str, str]:
 
 async def forward(client, number: str, company_id: str) -> None:
     """Play routing's acceptance and notification's delivery, as the other services would publish them."""
-    now = datetime.now(timezone.utc)
-    await client.tap.publish(CloudEvent.wrap(ComplaintScreened(
-        number=number, decision="accepted", company_id=company_id, company_name=f"{company_id} 公司",
-        category="refund", response_due=date.today() + timedelta(days=14), screened_at=now), source="/t", subject=number))
+    now = datetime.now(UTC)
+    await client.tap.publish(
+        CloudEvent.wrap(
+            ComplaintScreened(
+                number=number,
+                decision="accepted",
+                company_id=company_id,
+                company_name=f"{company_id} 公司",
+                category="refund",
+                response_due=date.today() + timedelta(days=14),
+                screened_at=now,
+            ),
+            source="/t",
+            subject=number,
+        )
+    )
     await client.tap.wait_for("complaint.accepted", subject=number)
-    await client.tap.publish(CloudEvent.wrap(WebhookDelivered(
-        webhook_id=f"msg_{number}", number=number, company_id=company_id, event_type="complaint.forwarded",
-        attempts=1, status_code=204, delivered_at=now), source="/t", subject=number))
+    await client.tap.publish(
+        CloudEvent.wrap(
+            WebhookDelivered(
+                webhook_id=f"msg_{number}",
+                number=number,
+                company_id=company_id,
+                event_type="complaint.forwarded",
+                attempts=1,
+                status_code=204,
+                delivered_at=now,
+            ),
+            source="/t",
+            subject=number,
+        )
+    )
     await client.tap.wait_for("complaint.forwarded", subject=number)
 
 
@@ -103,16 +134,23 @@ async def test_who_reads_a_complaint(platform):
 
     # The company sees what it needs to act, no more.
     view = (await platform.get(f"/v1/company/complaints/{number}", headers=x)).json()
-    assert view["complainant"] == {"name": "赵六", "phone": "+8613512345678", "id_number": "1101**********002X",
-                                   "email": None}
+    assert view["complainant"] == {
+        "name": "赵六",
+        "phone": "+8613512345678",
+        "id_number": "1101**********002X",
+        "email": None,
+    }
     # A denial looks exactly like a complaint that does not exist.
     missing = await platform.get("/v1/complaints/GC-20000101-000009", headers=bob)
     denied = await platform.get(f"/v1/complaints/{number}", headers=bob)
     assert missing.json() == denied.json()
 
     operator = (await platform.post("/v1/ops/auth/token", json=ADMIN)).json()
-    assert (await platform.get(f"/v1/ops/complaints/{number}",
-                                headers={"Authorization": f"Bearer {operator['access_token']}"})).status_code == 200
+    assert (
+        await platform.get(
+            f"/v1/ops/complaints/{number}", headers={"Authorization": f"Bearer {operator['access_token']}"}
+        )
+    ).status_code == 200
     assert (await platform.get(f"/v1/ops/complaints/{number}", headers=alice)).status_code == 403
     assert (await platform.get("/v1/ops/queue", params={"kind": "appeals"}, headers=x)).status_code == 403
     assert (await platform.get("/v1/me/complaints", headers=x)).status_code == 403
@@ -120,15 +158,33 @@ async def test_who_reads_a_complaint(platform):
 
 async def test_expired_token_and_revoked_key_are_refused(platform):
     identities = platform.app.state.intake.identities
-    expired = jwt.encode({"iss": "greenchannel-intake", "sub": "someone", "kind": "complainant", "roles": [],
-                          "exp": datetime.now(timezone.utc) - timedelta(seconds=5)},
-                         platform.settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    expired = jwt.encode(
+        {
+            "iss": "greenchannel-intake",
+            "sub": "someone",
+            "kind": "complainant",
+            "roles": [],
+            "exp": datetime.now(UTC) - timedelta(seconds=5),
+        },
+        platform.settings.jwt_secret.get_secret_value(),
+        algorithm="HS256",
+    )
     response = await platform.get("/v1/me/complaints", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401 and response.json()["code"] == "unauthorized"
-    forged = jwt.encode({"iss": "greenchannel-intake", "sub": "x", "kind": "operator", "roles": ["admin"],
-                         "exp": datetime.now(timezone.utc) + timedelta(hours=1)}, "not-the-secret-but-long-enough-for-hs256-use", algorithm="HS256")
-    assert (await platform.get("/v1/ops/queue", params={"kind": "appeals"},
-                               headers={"Authorization": f"Bearer {forged}"})).status_code == 401
+    forged = jwt.encode(
+        {
+            "iss": "greenchannel-intake",
+            "sub": "x",
+            "kind": "operator",
+            "roles": ["admin"],
+            "exp": datetime.now(UTC) + timedelta(hours=1),
+        },
+        "not-the-secret-but-long-enough-for-hs256-use",
+        algorithm="HS256",
+    )
+    assert (
+        await platform.get("/v1/ops/queue", params={"kind": "appeals"}, headers={"Authorization": f"Bearer {forged}"})
+    ).status_code == 401
     issued = await identities.issue_api_key("c-x", "to revoke", "test")
     headers = {"X-Api-Key": issued["api_key"]}
     assert (await platform.get("/v1/company/complaints", headers=headers)).status_code == 200
@@ -148,17 +204,21 @@ async def test_accounts_login_claim_and_list(platform):
     assert wrong.status_code == unknown.status_code == 401 and wrong.json() == unknown.json()
 
     guest = (await platform.post("/v1/complaints", json=FORM)).json()
-    claimed = await platform.post("/v1/me/complaints/claim", headers=carol,
-                                  json={"number": guest["number"], "access_code": guest["access_code"]})
+    claimed = await platform.post(
+        "/v1/me/complaints/claim", headers=carol, json={"number": guest["number"], "access_code": guest["access_code"]}
+    )
     assert claimed.status_code == 200
     dave = await token(platform, "d@example.cn")
-    stolen = await platform.post("/v1/me/complaints/claim", headers=dave,
-                                 json={"number": guest["number"], "access_code": guest["access_code"]})
+    stolen = await platform.post(
+        "/v1/me/complaints/claim", headers=dave, json={"number": guest["number"], "access_code": guest["access_code"]}
+    )
     assert stolen.status_code == 409
     own = (await platform.post("/v1/complaints", json=FORM, headers=carol)).json()
     listing = (await platform.get("/v1/me/complaints", headers=carol, params={"limit": 1})).json()
     assert [item["number"] for item in listing["items"]] == [own["number"]]
-    rest = (await platform.get("/v1/me/complaints", headers=carol, params={"limit": 1, "cursor": listing["next_cursor"]})).json()
+    rest = (
+        await platform.get("/v1/me/complaints", headers=carol, params={"limit": 1, "cursor": listing["next_cursor"]})
+    ).json()
     assert [item["number"] for item in rest["items"]] == [guest["number"]] and rest["next_cursor"] is None
     assert (await platform.get("/v1/me/complaints", headers=carol, params={"cursor": "garbage!"})).status_code == 400
 
@@ -171,10 +231,16 @@ async def test_illegal_transitions_answer_409_and_one_of_two_racing_answers_wins
     assert early.json()["code"] == "illegal_transition" and early.json()["status_now"] == "submitted"
     await forward(platform, number, "c-race")
     company = await api_key(platform, "c-race")
-    answers = await asyncio.gather(*(
-        platform.post(f"/v1/company/complaints/{number}/response", headers=company,
-                      json={"response_type": kind, "text": "已核实并处理完毕。"})
-        for kind in ("explained", "monetary_relief")))
+    answers = await asyncio.gather(
+        *(
+            platform.post(
+                f"/v1/company/complaints/{number}/response",
+                headers=company,
+                json={"response_type": kind, "text": "已核实并处理完毕。"},
+            )
+            for kind in ("explained", "monetary_relief")
+        )
+    )
     assert sorted(response.status_code for response in answers) == [200, 409]
     case = (await platform.get(f"/v1/complaints/{number}", headers=guest)).json()
     assert case["status"] == "responded" and [e["action"] for e in case["timeline"]].count("respond") == 1
@@ -182,13 +248,18 @@ async def test_illegal_transitions_answer_409_and_one_of_two_racing_answers_wins
     assert set(case["allowed_actions"]) == {"rate", "appeal", "withdraw"}
 
     # Idempotent company POST: the same key and body answer the same, a new body with it is refused.
-    retry = await platform.post(f"/v1/company/complaints/{number}/info-request", headers={**company, "Idempotency-Key": "q-1"},
-                                json={"question": "请提供订单号。"})
+    retry = await platform.post(
+        f"/v1/company/complaints/{number}/info-request",
+        headers={**company, "Idempotency-Key": "q-1"},
+        json={"question": "请提供订单号。"},
+    )
     assert retry.status_code == 409  # already responded: illegal, and nothing remembered
-    withdrawn = await platform.post(f"/v1/complaints/{number}/withdrawal", headers={**guest, "Idempotency-Key": "w-1"},
-                                    json={"reason": "已和解"})
-    repeat = await platform.post(f"/v1/complaints/{number}/withdrawal", headers={**guest, "Idempotency-Key": "w-1"},
-                                 json={"reason": "已和解"})
+    withdrawn = await platform.post(
+        f"/v1/complaints/{number}/withdrawal", headers={**guest, "Idempotency-Key": "w-1"}, json={"reason": "已和解"}
+    )
+    repeat = await platform.post(
+        f"/v1/complaints/{number}/withdrawal", headers={**guest, "Idempotency-Key": "w-1"}, json={"reason": "已和解"}
+    )
     assert withdrawn.status_code == repeat.status_code == 200 and withdrawn.json() == repeat.json()
     event = await platform.tap.wait_for("complaint.withdrawn", subject=number)
     assert event.event.data["company_id"] == "c-race"
@@ -197,8 +268,11 @@ async def test_illegal_transitions_answer_409_and_one_of_two_racing_answers_wins
 
 
 async def test_internal_contact_needs_the_internal_token(platform):
-    filed = (await platform.post("/v1/complaints", json={**FORM, "complainant": {**FORM["complainant"],
-                                                                                "email": "zhao@example.cn"}})).json()
+    filed = (
+        await platform.post(
+            "/v1/complaints", json={**FORM, "complainant": {**FORM["complainant"], "email": "zhao@example.cn"}}
+        )
+    ).json()
     path = f"/internal/v1/complaints/{filed['number']}/contact"
     internal_token = {"Authorization": f"Bearer {platform.settings.internal_token.get_secret_value()}"}
     async with httpx.AsyncClient(base_url=platform.app.state.internal_url, timeout=10) as internal:
@@ -214,14 +288,28 @@ async def test_internal_contact_needs_the_internal_token(platform):
 
 
 async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform):
-    operator = {"Authorization": "Bearer " + (await platform.post("/v1/ops/auth/token", json=ADMIN)).json()["access_token"]}
+    operator = {
+        "Authorization": "Bearer " + (await platform.post("/v1/ops/auth/token", json=ADMIN)).json()["access_token"]
+    }
     filed = (await platform.post("/v1/complaints", json=FORM)).json()
     number = filed["number"]
     cases = platform.app.state.intake.cases.complaints
     case = await cases.find_one_and_delete({"_id": number})  # the store lost it: the decision cannot apply
-    decision = await platform.tap.publish(CloudEvent.wrap(ComplaintScreened(
-        number=number, decision="accepted", company_id="c-x", company_name="X 公司", category="refund",
-        response_due=date.today() + timedelta(days=14), screened_at=datetime.now(timezone.utc)), source="/t", subject=number))
+    decision = await platform.tap.publish(
+        CloudEvent.wrap(
+            ComplaintScreened(
+                number=number,
+                decision="accepted",
+                company_id="c-x",
+                company_name="X 公司",
+                category="refund",
+                response_due=date.today() + timedelta(days=14),
+                screened_at=datetime.now(UTC),
+            ),
+            source="/t",
+            subject=number,
+        )
+    )
     await platform.tap.publish_raw(b"\xff not json at all", "complaint.screened")
 
     async def pending():
@@ -237,9 +325,14 @@ async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform
     assert lost["reason"].startswith("contract") and lost["event"]["subject"] == number
     poison = next(item for item in items if item["message_id"] != decision.id)
     assert poison["event"] is None and poison["reason"].startswith("contract")
-    assert (await platform.get(f"/v1/ops/dead-letters/{lost['id']}", headers=operator)).json()["event"]["id"] == decision.id
-    assert (await platform.get("/v1/ops/dead-letters", params={"service": "intake"},
-                               headers={"X-Access-Code": filed["access_code"]})).status_code == 401
+    assert (await platform.get(f"/v1/ops/dead-letters/{lost['id']}", headers=operator)).json()["event"][
+        "id"
+    ] == decision.id
+    assert (
+        await platform.get(
+            "/v1/ops/dead-letters", params={"service": "intake"}, headers={"X-Access-Code": filed["access_code"]}
+        )
+    ).status_code == 401
 
     await cases.insert_one(case)  # the fix
     replayed = await platform.post(f"/v1/ops/dead-letters/{lost['id']}/replay", headers=operator)
@@ -247,8 +340,9 @@ async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform
     assert (await platform.post(f"/v1/ops/dead-letters/{lost['id']}/replay", headers=operator)).status_code == 409
     accepted = await platform.tap.wait_for("complaint.accepted", subject=number)
     assert accepted.event.data["company_id"] == "c-x"
-    discarded = await platform.post(f"/v1/ops/dead-letters/{poison['id']}/discard", headers=operator,
-                                    json={"note": "garbage from a test publisher"})
+    discarded = await platform.post(
+        f"/v1/ops/dead-letters/{poison['id']}/discard", headers=operator, json={"note": "garbage from a test publisher"}
+    )
     assert discarded.json()["status"] == "discarded" and discarded.json()["note"].startswith("garbage")
     left = (await platform.get("/v1/ops/dead-letters", params={"service": "intake"}, headers=operator)).json()
     assert left["items"] == []
@@ -258,15 +352,17 @@ async def test_sign_ups_from_one_address_are_limited(platform):
     # An address of its own (through the trusted proxy, the test client): the other tests' sign-ups don't count.
     address = {"X-Forwarded-For": "203.0.113.7"}
     for n in range(platform.settings.account_codes_per_ip_per_hour):
-        asked = await platform.post("/v1/accounts/registrations", json={"login": f"signup{n}@example.cn"},
-                                    headers=address)
+        asked = await platform.post(
+            "/v1/accounts/registrations", json={"login": f"signup{n}@example.cn"}, headers=address
+        )
         assert asked.status_code == 202, asked.text
     refused = await platform.post("/v1/accounts/registrations", json={"login": "one-more@example.cn"}, headers=address)
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert int(refused.headers["Retry-After"]) > 0
     # The same login asks from elsewhere.
-    elsewhere = await platform.post("/v1/accounts/registrations", json={"login": "one-more@example.cn"},
-                                    headers={"X-Forwarded-For": "203.0.113.8"})
+    elsewhere = await platform.post(
+        "/v1/accounts/registrations", json={"login": "one-more@example.cn"}, headers={"X-Forwarded-For": "203.0.113.8"}
+    )
     assert elsewhere.status_code == 202, elsewhere.text
 
 
@@ -279,7 +375,10 @@ async def test_pii_keys_rotate_without_downtime(platform):
     filed = (await platform.post("/v1/complaints", json=FORM)).json()
     db = platform.app.state.runtime.db
     old = PiiCipher.from_settings(platform.settings.pii_keys.get_secret_value(), platform.settings.pii_active_key_id)
-    ring = {**json.loads(platform.settings.pii_keys.get_secret_value()), "2026-12": base64.b64encode(b"n" * 32).decode()}
+    ring = {
+        **json.loads(platform.settings.pii_keys.get_secret_value()),
+        "2026-12": base64.b64encode(b"n" * 32).decode(),
+    }
     both = PiiCipher.from_settings(json.dumps(ring), "2026-12")
     counts = await rotate(db, both)
     assert counts["complaints.complainant.id_number"] >= 1

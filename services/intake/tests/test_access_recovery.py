@@ -10,6 +10,7 @@ import uuid
 
 import httpx
 import pytest
+
 from devstack.eventtap import event_tap
 from devstack.servers import serve
 from devstack.standins import free_port

@@ -7,10 +7,11 @@ import asyncio
 import statistics
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+
 from devstack.accounts import CODE, code_in, mails_to, next_mail, register, request_code
 from devstack.platform import smtp_server
 from devstack.servers import serve
@@ -33,17 +34,36 @@ PER_IP = 16
 @pytest.fixture(scope="module")
 async def stack(mongo_url, broker_namespace, run_id):
     namespace = broker_namespace.isolated("intake-accounts")
-    common = {"mongo_url": mongo_url, "outbox_poll_interval_s": 0.1, "internal_token": "test-internal-token",
-              "operator_token": "test-operator-token", **namespace.broker_settings()}
+    common = {
+        "mongo_url": mongo_url,
+        "outbox_poll_interval_s": 0.1,
+        "internal_token": "test-internal-token",
+        "operator_token": "test-operator-token",
+        **namespace.broker_settings(),
+    }
     intake_port = free_port()
     with smtp_server() as (mailbox, smtp_port):
-        notification = notification_app(NotificationSettings(
-            **common, mongo_db=f"t{run_id}_accounts_notification", smtp_host="127.0.0.1", smtp_port=smtp_port,
-            intake_url=f"http://127.0.0.1:{intake_port}", dispatch_poll_interval_s=0.2))
-        intake = intake_app(IntakeSettings(
-            **common, mongo_db=f"t{run_id}_accounts_intake", evidence_url="http://127.0.0.1:9",
-            trusted_proxies=["127.0.0.1/32"], account_codes_per_login_per_hour=PER_LOGIN,
-            account_codes_per_ip_per_hour=PER_IP, sign_in_by_code=True))
+        notification = notification_app(
+            NotificationSettings(
+                **common,
+                mongo_db=f"t{run_id}_accounts_notification",
+                smtp_host="127.0.0.1",
+                smtp_port=smtp_port,
+                intake_url=f"http://127.0.0.1:{intake_port}",
+                dispatch_poll_interval_s=0.2,
+            )
+        )
+        intake = intake_app(
+            IntakeSettings(
+                **common,
+                mongo_db=f"t{run_id}_accounts_intake",
+                evidence_url="http://127.0.0.1:9",
+                trusted_proxies=["127.0.0.1/32"],
+                account_codes_per_login_per_hour=PER_LOGIN,
+                account_codes_per_ip_per_hour=PER_IP,
+                sign_in_by_code=True,
+            )
+        )
         async with serve(notification) as notification_url, serve(intake, port=intake_port) as intake_url:
             async with httpx.AsyncClient(base_url=intake_url, timeout=30) as client:
                 client.app, client.notification_app, client.mailbox = intake, notification, mailbox
@@ -61,8 +81,9 @@ def source() -> dict[str, str]:
 
 
 async def confirm(stack, login: str, code: str, password: str = PASSWORD, headers=None) -> httpx.Response:
-    return await stack.post(f"{REGISTER}/confirm", json={"login": login, "code": code, "password": password},
-                            headers=headers or source())
+    return await stack.post(
+        f"{REGISTER}/confirm", json={"login": login, "code": code, "password": password}, headers=headers or source()
+    )
 
 
 def bearer(answer: dict) -> dict[str, str]:
@@ -103,8 +124,11 @@ async def test_the_answer_is_the_same_whether_or_not_the_login_has_an_account(st
             started = time.perf_counter()
             response = await stack.post(REGISTER, json={"login": login}, headers=source())
             timings[login].append(time.perf_counter() - started)
-            answers[login] = (response.status_code, response.json(),
-                              {key: value for key, value in response.headers.items() if key != "date"})
+            answers[login] = (
+                response.status_code,
+                response.json(),
+                {key: value for key, value in response.headers.items() if key != "date"},
+            )
             # Its mail is out before the next request, so no sending in the background weighs on either.
             mails[login] = await next_mail(stack.mailbox, login, seen)
     assert answers[taken] == answers[fresh]
@@ -113,15 +137,20 @@ async def test_the_answer_is_the_same_whether_or_not_the_login_has_an_account(st
     assert code_in(mails[taken]) is None and "忘记密码" in mails[taken].get_content()
     assert code_in(mails[fresh]) is not None
     ratio = statistics.median(timings[taken]) / statistics.median(timings[fresh])
-    print(f"registration request, median answer time with an account / without: {ratio:.2f} "
-          f"({statistics.median(timings[taken]) * 1000:.0f} ms / {statistics.median(timings[fresh]) * 1000:.0f} ms)")
+    print(
+        f"registration request, median answer time with an account / without: {ratio:.2f} "
+        f"({statistics.median(timings[taken]) * 1000:.0f} ms / {statistics.median(timings[fresh]) * 1000:.0f} ms)"
+    )
     assert 1 / 3 < ratio < 3  # the same work in both branches; generous for a shared machine
 
     # A reset of a login without an account answers like one with an account.
     reset_unknown = await stack.post(RESET, json={"login": new_login()}, headers=source())
     reset_known = await stack.post(RESET, json={"login": taken}, headers=source())
-    assert (reset_unknown.status_code, reset_unknown.json()) == (reset_known.status_code, reset_known.json()) \
+    assert (
+        (reset_unknown.status_code, reset_unknown.json())
+        == (reset_known.status_code, reset_known.json())
         == (202, {"channel": "email", "expires_in": 600})
+    )
 
 
 async def test_a_code_is_single_use_and_bound_to_its_login(stack):
@@ -141,8 +170,9 @@ async def test_wrong_codes_void_the_code_even_when_guessed_at_once(stack):
     wrong = [f"{(int(code) + n) % 1_000_000:06d}" for n in range(1, 21)]
     answers = await asyncio.gather(*(confirm(stack, login, guess) for guess in wrong))
     assert {answer.status_code for answer in answers} == {400}
-    record = await stack.app.state.runtime.db["account_codes"].find_one({"_id": {"$regex": "^registration:"},
-                                                                         "attempts": {"$gte": 5}})
+    record = await stack.app.state.runtime.db["account_codes"].find_one(
+        {"_id": {"$regex": "^registration:"}, "attempts": {"$gte": 5}}
+    )
     assert record is not None and record["attempts"] == 5  # counted before comparing: never past the limit
     assert (await confirm(stack, login, code)).status_code == 400  # the right code comes too late
 
@@ -161,17 +191,21 @@ async def test_an_expired_code_is_refused(stack):
     # Ten minutes pass: the record's expiry is moved into the past.
     await stack.app.state.runtime.db["account_codes"].update_one(
         {"_id": f"registration:{intake.blind_index.digest(login)}"},
-        {"$set": {"expires_at": datetime.now(timezone.utc) - timedelta(seconds=1)}})
+        {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}},
+    )
     assert (await confirm(stack, login, code)).status_code == 400
 
 
 async def test_asking_for_codes_is_limited_per_login_and_per_address(stack):
     login, address = new_login(), source()
-    answers = [(await stack.post(REGISTER, json={"login": login}, headers=source())).status_code
-               for _ in range(PER_LOGIN + 1)]
+    answers = [
+        (await stack.post(REGISTER, json={"login": login}, headers=source())).status_code for _ in range(PER_LOGIN + 1)
+    ]
     assert answers == [202] * PER_LOGIN + [429]
-    answers = [(await stack.post(REGISTER, json={"login": new_login()}, headers=address)).status_code
-               for _ in range(PER_IP + 1)]
+    answers = [
+        (await stack.post(REGISTER, json={"login": new_login()}, headers=address)).status_code
+        for _ in range(PER_IP + 1)
+    ]
     assert answers == [202] * PER_IP + [429]
     limited = await stack.post(RESET, json={"login": new_login()}, headers=address)
     assert limited.status_code == 429 and limited.headers["content-type"] == "application/problem+json"
@@ -182,8 +216,9 @@ async def test_a_password_reset_ends_every_session(stack):
     account = await register(stack, stack.mailbox, login, PASSWORD, headers=source())
     second = (await stack.post("/v1/auth/token", json={"login": login, "password": PASSWORD})).json()
     code = await request_code(stack, stack.mailbox, RESET, login, source())
-    reset = await stack.post(f"{RESET}/confirm", json={"login": login, "code": code, "password": "a-new-password-2"},
-                             headers=source())
+    reset = await stack.post(
+        f"{RESET}/confirm", json={"login": login, "code": code, "password": "a-new-password-2"}, headers=source()
+    )
     assert reset.status_code == 200, reset.text
     for old in (account, second):
         assert (await stack.get("/v1/me/complaints", headers=bearer(old))).status_code == 401
@@ -192,8 +227,9 @@ async def test_a_password_reset_ends_every_session(stack):
     fresh = await stack.post("/v1/auth/token", json={"login": login, "password": "a-new-password-2"})
     assert (await stack.get("/v1/me/complaints", headers=bearer(fresh.json()))).status_code == 200
     # The reset code was used up with it.
-    again = await stack.post(f"{RESET}/confirm", json={"login": login, "code": code, "password": "a-third-password"},
-                             headers=source())
+    again = await stack.post(
+        f"{RESET}/confirm", json={"login": login, "code": code, "password": "a-third-password"}, headers=source()
+    )
     assert again.status_code == 400
 
 
@@ -229,8 +265,9 @@ async def test_a_reset_for_a_login_without_an_account_sets_nothing(stack):
     mail = await next_mail(stack.mailbox, login, seen)
     assert code_in(mail) is None and "no account" in mail.get_content()
     for guess in ("000000", "123456"):
-        answer = await stack.post(f"{RESET}/confirm", json={"login": login, "code": guess, "password": PASSWORD},
-                                  headers=source())
+        answer = await stack.post(
+            f"{RESET}/confirm", json={"login": login, "code": guess, "password": PASSWORD}, headers=source()
+        )
         assert answer.status_code == 400 and answer.json()["code"] == "code_invalid"
 
 
@@ -245,9 +282,12 @@ async def test_a_mobile_login_gets_its_code_by_sms_and_no_record_keeps_it(stack)
 
 
 async def test_bad_input_is_a_problem_document(stack):
-    for path, body in ((REGISTER, {"login": "not-a-login"}), (REGISTER, {"login": "a@example.cn", "extra": 1}),
-                       (f"{REGISTER}/confirm", {"login": "a@example.cn", "code": "123456", "password": "short"}),
-                       (f"{RESET}/confirm", {"login": "a@example.cn", "code": "x" * 40, "password": PASSWORD})):
+    for path, body in (
+        (REGISTER, {"login": "not-a-login"}),
+        (REGISTER, {"login": "a@example.cn", "extra": 1}),
+        (f"{REGISTER}/confirm", {"login": "a@example.cn", "code": "123456", "password": "short"}),
+        (f"{RESET}/confirm", {"login": "a@example.cn", "code": "x" * 40, "password": PASSWORD}),
+    ):
         answer = await stack.post(path, json=body, headers=source())
         assert answer.status_code == 422 and answer.headers["content-type"] == "application/problem+json", path
     odd = await confirm(stack, new_login(), "12a456")

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import urllib.request
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
+
 from devstack.eventtap import event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered
@@ -19,7 +20,12 @@ from intake.main import create_app
 pytestmark = pytest.mark.integration
 
 FORM = {
-    "complainant": {"name": "李四", "id_number": "11010519491231002X", "phone": "13912345678", "email": "li.si@example.cn"},
+    "complainant": {
+        "name": "李四",
+        "id_number": "11010519491231002X",
+        "phone": "13912345678",
+        "email": "li.si@example.cn",
+    },
     "company": {"name": "迅联"},
     "category": "auto_renewal",
     "title": "会员自动续费未提醒",
@@ -31,14 +37,18 @@ FORM = {
 
 @pytest.fixture(scope="module")
 async def intake(mongo_url, broker_namespace, run_id):
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_api", outbox_poll_interval_s=0.1,
-                        metrics_refresh_interval_s=0.2, evidence_url="http://127.0.0.1:9",
-                        **broker_namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_api",
+        outbox_poll_interval_s=0.1,
+        metrics_refresh_interval_s=0.2,
+        evidence_url="http://127.0.0.1:9",
+        **broker_namespace.settings_for("intake"),
+    )
     app = create_app(settings)
-    async with serve(app) as base_url:
-        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-            client.app = app
-            yield client
+    async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        client.app = app
+        yield client
 
 
 @pytest.fixture(scope="module")
@@ -70,10 +80,16 @@ async def test_filing_answers_number_and_code_and_publishes_submitted(intake, ev
     raw = tapped.event.model_dump_json()
     assert "11010519491231002X" not in raw and "13912345678" not in raw and "李四" not in raw
 
-    case = (await intake.get(f"/v1/complaints/{answer['number']}", headers={"X-Access-Code": answer["access_code"]})).json()
+    case = (
+        await intake.get(f"/v1/complaints/{answer['number']}", headers={"X-Access-Code": answer["access_code"]})
+    ).json()
     assert case["status"] == "submitted"
-    assert case["complainant"] == {"name": "李*", "id_number": "1101**********002X", "phone": "139****5678",
-                                   "email": "l***@example.cn"}
+    assert case["complainant"] == {
+        "name": "李*",
+        "id_number": "1101**********002X",
+        "phone": "139****5678",
+        "email": "l***@example.cn",
+    }
     assert [entry["action"] for entry in case["timeline"]] == ["submit"]
 
 
@@ -94,10 +110,13 @@ async def test_same_idempotency_key_and_body_answers_the_same_complaint(intake):
     second = await intake.post("/v1/complaints", json=FORM, headers=headers)
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
-    count = await intake.app.state.intake.cases.complaints.count_documents({"title": FORM["title"], "_id": first.json()["number"]})
+    count = await intake.app.state.intake.cases.complaints.count_documents(
+        {"title": FORM["title"], "_id": first.json()["number"]}
+    )
     assert count == 1
-    concurrent = await asyncio.gather(*(intake.post("/v1/complaints", json=FORM, headers={"Idempotency-Key": "race-1"})
-                                        for _ in range(4)))
+    concurrent = await asyncio.gather(
+        *(intake.post("/v1/complaints", json=FORM, headers={"Idempotency-Key": "race-1"}) for _ in range(4))
+    )
     assert {r.status_code for r in concurrent} == {201}
     assert len({r.json()["number"] for r in concurrent}) == 1
 
@@ -116,7 +135,11 @@ async def test_reused_idempotency_key_with_other_body_is_refused(intake):
 @pytest.mark.parametrize(
     ("change", "field", "error_type"),
     [
-        (lambda f: f["complainant"].update(id_number="110101199003074515"), "complainant.id_number", "id_number_check_digit"),
+        (
+            lambda f: f["complainant"].update(id_number="110101199003074515"),
+            "complainant.id_number",
+            "id_number_check_digit",
+        ),
         (lambda f: f["complainant"].update(phone="12345"), "complainant.phone", "phone_format"),
         (lambda f: f["complainant"].update(email="not-an-email"), "complainant.email", "email_format"),
         (lambda f: f.pop("title"), "title", "missing"),
@@ -148,7 +171,9 @@ async def test_a_wrong_check_digit_is_refused_without_naming_the_right_one(intak
 
 
 async def test_malformed_json_and_wrong_access_code_are_4xx(intake):
-    response = await intake.post("/v1/complaints", content=b'{"complainant": ', headers={"Content-Type": "application/json"})
+    response = await intake.post(
+        "/v1/complaints", content=b'{"complainant": ', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422 and response.json()["code"] == "validation_failed"
     answer = (await intake.post("/v1/complaints", json=FORM)).json()
     wrong = await intake.get(f"/v1/complaints/{answer['number']}", headers={"X-Access-Code": "WRONGCODE2"})
@@ -165,9 +190,16 @@ def wrap(data, subject):
 async def test_decisions_and_delivery_move_the_case_and_repeats_change_nothing(intake, events):
     answer = (await intake.post("/v1/complaints", json=FORM)).json()
     number, code = answer["number"], answer["access_code"]
-    now = datetime.now(timezone.utc)
-    screened = ComplaintScreened(number=number, decision="accepted", company_id="c-xunlian", company_name="迅联科技有限公司",
-                                 category="auto_renewal", response_due=date(2026, 12, 7), screened_at=now)
+    now = datetime.now(UTC)
+    screened = ComplaintScreened(
+        number=number,
+        decision="accepted",
+        company_id="c-xunlian",
+        company_name="迅联科技有限公司",
+        category="auto_renewal",
+        response_due=date(2026, 12, 7),
+        screened_at=now,
+    )
     event = await events.publish(wrap(screened, number))
     case = await wait_for_status(intake, number, code, "accepted")
     assert case["company"]["id"] == "c-xunlian" and case["response_due"] == "2026-12-07"
@@ -176,11 +208,23 @@ async def test_decisions_and_delivery_move_the_case_and_repeats_change_nothing(i
 
     # The same event again, and a contradicting late decision: nothing changes.
     await events.publish(event)
-    await events.publish(wrap(ComplaintScreened(number=number, decision="rejected", reason="duplicate", screened_at=now),
-                              number))
-    await events.publish(wrap(WebhookDelivered(webhook_id="msg_1", number=number, company_id="c-xunlian",
-                                               event_type="complaint.forwarded", attempts=2, status_code=204,
-                                               delivered_at=now), number))
+    await events.publish(
+        wrap(ComplaintScreened(number=number, decision="rejected", reason="duplicate", screened_at=now), number)
+    )
+    await events.publish(
+        wrap(
+            WebhookDelivered(
+                webhook_id="msg_1",
+                number=number,
+                company_id="c-xunlian",
+                event_type="complaint.forwarded",
+                attempts=2,
+                status_code=204,
+                delivered_at=now,
+            ),
+            number,
+        )
+    )
     case = await wait_for_status(intake, number, code, "forwarded")
     assert [entry["action"] for entry in case["timeline"]] == ["submit", "accept", "forward"]
     assert all(entry["trace_id"] for entry in case["timeline"])
@@ -191,9 +235,18 @@ async def test_decisions_and_delivery_move_the_case_and_repeats_change_nothing(i
 
 async def test_rejection_records_the_reason(intake, events):
     answer = (await intake.post("/v1/complaints", json=FORM)).json()
-    await events.publish(wrap(ComplaintScreened(number=answer["number"], decision="rejected", reason="company_unknown",
-                                                detail="No company matches 迅联", screened_at=datetime.now(timezone.utc)),
-                              answer["number"]))
+    await events.publish(
+        wrap(
+            ComplaintScreened(
+                number=answer["number"],
+                decision="rejected",
+                reason="company_unknown",
+                detail="No company matches 迅联",
+                screened_at=datetime.now(UTC),
+            ),
+            answer["number"],
+        )
+    )
     case = await wait_for_status(intake, answer["number"], answer["access_code"], "rejected")
     assert case["rejection"] == {"reason": "company_unknown", "detail": "No company matches 迅联"}
     assert case["timeline"][-1]["detail"] == "company_unknown"
@@ -209,14 +262,25 @@ async def test_metrics_show_requests_events_outbox_and_cases(intake, events):
         deadline = asyncio.get_running_loop().time() + 10
         while True:
             text = (await internal.get("/metrics")).text
-            if any(line.startswith('greenchannel_cases{state="submitted"}') and float(line.split()[-1]) >= 1
-                   for line in text.splitlines()) or asyncio.get_running_loop().time() > deadline:
+            if (
+                any(
+                    line.startswith('greenchannel_cases{state="submitted"}') and float(line.split()[-1]) >= 1
+                    for line in text.splitlines()
+                )
+                or asyncio.get_running_loop().time() > deadline
+            ):
                 break
             await asyncio.sleep(0.05)
-    assert 'greenchannel_http_request_seconds_count{method="POST",route="/v1/complaints",service="intake",status="201"}' in text
+    assert (
+        'greenchannel_http_request_seconds_count{method="POST",route="/v1/complaints",service="intake",status="201"}'
+        in text
+    )
     assert answer["number"] not in text  # route templates, never raw paths
-    published = [line for line in text.splitlines()
-                 if line.startswith('greenchannel_events_published_total{service="intake",type="complaint.submitted"}')]
+    published = [
+        line
+        for line in text.splitlines()
+        if line.startswith('greenchannel_events_published_total{service="intake",type="complaint.submitted"}')
+    ]
     assert published and float(published[0].split()[-1]) >= 1
     assert 'greenchannel_outbox_backlog{service="intake"}' in text
     submitted = [line for line in text.splitlines() if line.startswith('greenchannel_cases{state="submitted"}')]
@@ -231,9 +295,16 @@ async def test_a_client_cannot_pick_the_trace_of_its_request(intake, events):
 
     def post_as_a_stranger(flags: str) -> dict:
         request = urllib.request.Request(
-            str(intake.base_url.join("/v1/complaints")), data=json.dumps(FORM).encode(), method="POST",
-            headers={"Content-Type": "application/json", "traceparent": f"00-{chosen}-b7ad6b7169203331-{flags}",
-                     "tracestate": "x=1", "baggage": "user=someone"})
+            str(intake.base_url.join("/v1/complaints")),
+            data=json.dumps(FORM).encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "traceparent": f"00-{chosen}-b7ad6b7169203331-{flags}",
+                "tracestate": "x=1",
+                "baggage": "user=someone",
+            },
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             assert response.status == 201
             return json.loads(response.read())
@@ -242,6 +313,7 @@ async def test_a_client_cannot_pick_the_trace_of_its_request(intake, events):
         answer = await asyncio.to_thread(post_as_a_stranger, flags)
         tapped = await events.wait_for("complaint.submitted", subject=answer["number"])
         assert chosen not in tapped.headers.get("traceparent", "")
-        case = (await intake.get(f"/v1/complaints/{answer['number']}",
-                                 headers={"X-Access-Code": answer["access_code"]})).json()
+        case = (
+            await intake.get(f"/v1/complaints/{answer['number']}", headers={"X-Access-Code": answer["access_code"]})
+        ).json()
         assert all(entry["trace_id"] and entry["trace_id"] != chosen for entry in case["timeline"])

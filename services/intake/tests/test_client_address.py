@@ -9,6 +9,7 @@ from ipaddress import ip_network
 
 import httpx
 import pytest
+
 from devstack.servers import serve
 from intake.api.client_address import client_address
 from intake.config import Settings
@@ -18,8 +19,13 @@ pytestmark = pytest.mark.integration
 
 BURST = 4
 TRUSTED = [ip_network("127.0.0.1/32"), ip_network("10.0.0.0/8")]
-PUBLIC_READS = ("/v1/public/statistics/summary", "/v1/public/complaints", "/v1/public/rankings",
-                "/v1/public/open-data/complaints.csv", "/v1/complaints/GC-20260101-000001")
+PUBLIC_READS = (
+    "/v1/public/statistics/summary",
+    "/v1/public/complaints",
+    "/v1/public/rankings",
+    "/v1/public/open-data/complaints.csv",
+    "/v1/complaints/GC-20260101-000001",
+)
 
 
 def test_the_first_untrusted_hop_from_the_right_is_the_client():
@@ -42,9 +48,16 @@ async def served(mongo_url, broker_namespace, run_id):
     """Two intakes on one store: one trusts 127.0.0.1 as its proxy, the other trusts nobody."""
 
     def settings(name: str, trusted: list[str]) -> Settings:
-        return Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_{name}", evidence_url="http://127.0.0.1:9",
-                        routing_url="http://127.0.0.1:9", trusted_proxies=trusted, public_read_burst=BURST,
-                        public_reads_per_ip_per_minute=1, **broker_namespace.isolated(name).settings_for("intake"))
+        return Settings(
+            mongo_url=mongo_url,
+            mongo_db=f"t{run_id}_intake_{name}",
+            evidence_url="http://127.0.0.1:9",
+            routing_url="http://127.0.0.1:9",
+            trusted_proxies=trusted,
+            public_read_burst=BURST,
+            public_reads_per_ip_per_minute=1,
+            **broker_namespace.isolated(name).settings_for("intake"),
+        )
 
     async with (
         serve(create_app(settings("behind_proxy", ["127.0.0.1/32"]))) as trusting,
@@ -73,20 +86,25 @@ async def test_public_reads_are_limited_per_client_behind_a_trusted_proxy(served
     spoofed = {"X-Forwarded-For": "192.0.2.77, 198.51.100.1"}
     assert (await behind_proxy.get(PUBLIC_READS[0], headers=spoofed)).status_code == 429
     # An IPv6 subscriber's addresses share its /64's bucket: a new address from it is no new bucket.
-    statuses = [(await behind_proxy.get(PUBLIC_READS[0], headers={"X-Forwarded-For": f"2001:db8:5:6::{n}"})).status_code
-                for n in range(1, BURST + 2)]
+    statuses = [
+        (await behind_proxy.get(PUBLIC_READS[0], headers={"X-Forwarded-For": f"2001:db8:5:6::{n}"})).status_code
+        for n in range(1, BURST + 2)
+    ]
     assert statuses == [200] * BURST + [429]
     assert (await behind_proxy.get(PUBLIC_READS[0], headers={"X-Forwarded-For": "2001:db8:5:7::1"})).status_code == 200
     # Concurrent reads take one token each, never more than the bucket holds.
-    burst = await asyncio.gather(*(behind_proxy.get(PUBLIC_READS[0], headers={"X-Forwarded-For": "198.51.100.3"})
-                                   for _ in range(3 * BURST)))
+    burst = await asyncio.gather(
+        *(behind_proxy.get(PUBLIC_READS[0], headers={"X-Forwarded-For": "198.51.100.3"}) for _ in range(3 * BURST))
+    )
     assert sorted(answer.status_code for answer in burst) == [200] * BURST + [429] * (2 * BURST)
 
 
 async def test_forwarded_for_from_an_untrusted_peer_is_ignored(served):
     _, untrusting = served
-    statuses = [(await untrusting.get(PUBLIC_READS[0], headers={"X-Forwarded-For": f"198.51.100.{n}"})).status_code
-                for n in range(1, BURST + 3)]
+    statuses = [
+        (await untrusting.get(PUBLIC_READS[0], headers={"X-Forwarded-For": f"198.51.100.{n}"})).status_code
+        for n in range(1, BURST + 3)
+    ]
     # Each request claimed another address; all counted for the peer, 127.0.0.1.
     assert statuses == [200] * BURST + [429] * 2
     assert (await untrusting.get(PUBLIC_READS[0])).status_code == 429

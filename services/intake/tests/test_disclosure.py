@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from intake.domain.disclosure import COUNTS, suppress, suppress_summary
 
 pytestmark = pytest.mark.unit

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
+
 from intake.domain.filing import (
     ACCESS_CODE_ALPHABET,
     ComplaintForm,
@@ -33,7 +35,6 @@ from intake.domain.lifecycle import (
     rating_action,
     transition,
 )
-from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 
@@ -89,12 +90,20 @@ def test_masks_keep_only_what_identifies_loosely():
     assert mask_email("zhang.san@example.cn") == "z***@example.cn"
 
 
-
 def test_staff_see_every_identity_field_masked_and_nothing_else():
-    identity = {"name": "张三", "id_number": "11010519491231002X", "phone": "+8613800138000", "email": None,
-                "address": "北京市朝阳区"}
-    assert mask_identity(identity) == {"name": "张*", "id_number": "1101**********002X", "phone": "138****8000",
-                                       "email": None}
+    identity = {
+        "name": "张三",
+        "id_number": "11010519491231002X",
+        "phone": "+8613800138000",
+        "email": None,
+        "address": "北京市朝阳区",
+    }
+    assert mask_identity(identity) == {
+        "name": "张*",
+        "id_number": "1101**********002X",
+        "phone": "138****8000",
+        "email": None,
+    }
 
 
 def test_every_final_state_refuses_every_action_but_an_operator_override_of_a_rejection():
@@ -108,8 +117,17 @@ def test_every_final_state_refuses_every_action_but_an_operator_override_of_a_re
 
 
 def test_main_path_and_appeal_loop():
-    path = [Action.ACCEPT, Action.FORWARD, Action.REQUEST_INFO, Action.SUPPLEMENT, Action.RESPOND, Action.APPEAL,
-            Action.REFORWARD, Action.RESPOND, Action.RATE]
+    path = [
+        Action.ACCEPT,
+        Action.FORWARD,
+        Action.REQUEST_INFO,
+        Action.SUPPLEMENT,
+        Action.RESPOND,
+        Action.APPEAL,
+        Action.REFORWARD,
+        Action.RESPOND,
+        Action.RATE,
+    ]
     state = Status.SUBMITTED
     for action in path:
         state = transition(action, state)
@@ -125,10 +143,16 @@ def test_withdraw_from_every_open_state_and_illegal_jumps():
     assert set(TRANSITIONS) == set(Action)
 
 
-@pytest.mark.parametrize(("rating", "action", "after"), [
-    (1, Action.RATE_UNSATISFIED, Status.RESPONDED), (2, Action.RATE_UNSATISFIED, Status.RESPONDED),
-    (3, Action.RATE, Status.CLOSED), (4, Action.RATE, Status.CLOSED), (5, Action.RATE, Status.CLOSED),
-])
+@pytest.mark.parametrize(
+    ("rating", "action", "after"),
+    [
+        (1, Action.RATE_UNSATISFIED, Status.RESPONDED),
+        (2, Action.RATE_UNSATISFIED, Status.RESPONDED),
+        (3, Action.RATE, Status.CLOSED),
+        (4, Action.RATE, Status.CLOSED),
+        (5, Action.RATE, Status.CLOSED),
+    ],
+)
 def test_a_satisfied_rating_closes_and_an_unsatisfied_one_keeps_the_answer_open(rating, action, after):
     assert rating_action(rating) is action
     assert transition(action, Status.RESPONDED) is after
@@ -148,7 +172,7 @@ def test_after_an_unsatisfied_rating_the_appeal_and_the_quiet_period_close_still
 
 
 def test_the_complainant_is_offered_rating_and_appeal_together_and_the_appeal_after_an_unsatisfied_rating():
-    answered = datetime(2026, 3, 2, 2, tzinfo=timezone.utc)
+    answered = datetime(2026, 3, 2, 2, tzinfo=UTC)
     windows = {"rating_days": 60, "appeal_days": 30}
     soon = answered + timedelta(days=1)
     assert complainant_actions(Status.RESPONDED, answered, soon, **windows) == ["rate", "appeal", "withdraw"]
@@ -160,7 +184,12 @@ def test_the_complainant_is_offered_rating_and_appeal_together_and_the_appeal_af
 
 def valid_form(**overrides):
     body = {
-        "complainant": {"name": "张三", "id_number": "11010519491231002X", "phone": "13800138000", "email": "z@example.cn"},
+        "complainant": {
+            "name": "张三",
+            "id_number": "11010519491231002X",
+            "phone": "13800138000",
+            "email": "z@example.cn",
+        },
         "company": {"name": "迅联"},
         "category": "billing",
         "title": "自动续费未提醒",

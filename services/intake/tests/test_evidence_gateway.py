@@ -15,12 +15,15 @@ import io
 import json
 import os
 import struct
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+from minio import Minio
+from pymongo import AsyncMongoClient
+
 from devstack import standins
 from devstack.accounts import create_account
 from devstack.servers import serve
@@ -29,8 +32,6 @@ from evidence.main import create_app as evidence_app
 from intake.adapters.identities import LoginTaken
 from intake.config import Settings
 from intake.main import create_app
-from minio import Minio
-from pymongo import AsyncMongoClient
 
 pytestmark = pytest.mark.integration
 
@@ -44,13 +45,24 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def video(extra_bytes: int) -> bytes:
     """An MP4 (an ``ftyp`` box, then an ``mdat`` box) of random content."""
     brands = b"isom" + b"\x00\x00\x02\x00" + b"isomiso2mp41"
-    return struct.pack(">I", 8 + len(brands)) + b"ftyp" + brands + struct.pack(">I", 8 + extra_bytes) + b"mdat" + \
-        os.urandom(extra_bytes)
+    return (
+        struct.pack(">I", 8 + len(brands))
+        + b"ftyp"
+        + brands
+        + struct.pack(">I", 8 + extra_bytes)
+        + b"mdat"
+        + os.urandom(extra_bytes)
+    )
 
 
 def declaration(content: bytes, media_type: str = "video/mp4", **changes) -> dict:
-    return {"filename": "录像.mp4", "media_type": media_type, "size": len(content),
-            "sha256": hashlib.sha256(content).hexdigest(), **changes}
+    return {
+        "filename": "录像.mp4",
+        "media_type": media_type,
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        **changes,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -58,16 +70,27 @@ async def stack(mongo_url, s3_endpoint, broker_namespace, run_id):
     """evidence and intake on real ports; presigned URLs are signed for ``localhost``, storage reached at 127.0.0.1."""
     port = s3_endpoint.rsplit(":", 1)[1]
     evidence_settings = EvidenceSettings(
-        mongo_url=mongo_url, mongo_db=f"t{run_id}_evidence_presigned", s3_endpoint=s3_endpoint,
-        s3_public_endpoint=f"localhost:{port}", s3_access_key=standins.S3_ACCESS_KEY,
-        s3_secret_key=standins.S3_SECRET_KEY, s3_bucket=f"gw-{run_id}", outbox_poll_interval_s=0.1, log_json=False,
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_evidence_presigned",
+        s3_endpoint=s3_endpoint,
+        s3_public_endpoint=f"localhost:{port}",
+        s3_access_key=standins.S3_ACCESS_KEY,
+        s3_secret_key=standins.S3_SECRET_KEY,
+        s3_bucket=f"gw-{run_id}",
+        outbox_poll_interval_s=0.1,
+        log_json=False,
         max_image_bytes=IMAGE_LIMIT,
         **broker_namespace.settings_for("evidence"),
     )
     evidence = evidence_app(evidence_settings)
     async with serve(evidence) as evidence_url:
-        settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_presigned", outbox_poll_interval_s=0.1,
-                            evidence_url=evidence_url, **broker_namespace.settings_for("intake"))
+        settings = Settings(
+            mongo_url=mongo_url,
+            mongo_db=f"t{run_id}_intake_presigned",
+            outbox_poll_interval_s=0.1,
+            evidence_url=evidence_url,
+            **broker_namespace.settings_for("intake"),
+        )
         intake = create_app(settings)
         async with serve(intake) as intake_url, httpx.AsyncClient(base_url=intake_url, timeout=30) as client:
             deadline = asyncio.get_running_loop().time() + 20
@@ -115,7 +138,9 @@ async def complainant(stack, login: str) -> dict[str, str]:
 
 
 async def operator(stack) -> dict[str, str]:
-    signed_in = await stack.post("/v1/ops/auth/token", json={"login": "admin", "password": "development-only-admin-password"})
+    signed_in = await stack.post(
+        "/v1/ops/auth/token", json={"login": "admin", "password": "development-only-admin-password"}
+    )
     return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
 
 
@@ -141,31 +166,49 @@ async def test_streamed_uploads_that_are_empty_or_grow_past_the_limit_are_refuse
     boundary = "gc-gateway-test"
 
     async def endless_image():  # chunked: no Content-Length for the gateway to judge by, only the count
-        yield (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.png"\r\n'
-               "Content-Type: image/png\r\n\r\n").encode() + PNG_SIGNATURE
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode() + PNG_SIGNATURE
         for _ in range(IMAGE_LIMIT // (256 * 1024) + 4):
             yield bytes(256 * 1024)
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    oversized = await stack.post("/v1/evidence", content=endless_image(),
-                                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    oversized = await stack.post(
+        "/v1/evidence", content=endless_image(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
 
     assert "content-length" not in oversized.request.headers
     assert (oversized.status_code, oversized.json()["code"], oversized.json()["limit_bytes"]) == (
-        413, "evidence_too_large", IMAGE_LIMIT)
+        413,
+        "evidence_too_large",
+        IMAGE_LIMIT,
+    )
     assert oversized.headers["content-type"].startswith("application/problem+json")
     assert await stack.evidence_db.evidence.count_documents({}) == records
     assert await stored_under(stack, "unattached/") == objects
 
 
 async def test_hostile_filenames_through_the_gateway_never_reach_the_storage_key(stack):
-    for name in ("../../quarantine/evil.txt", "..\\..\\boot.ini", "a/b/c/" + "长" * 300 + ".txt", ".", "%2e%2e%2fx.txt"):
+    for name in (
+        "../../quarantine/evil.txt",
+        "..\\..\\boot.ini",
+        "a/b/c/" + "长" * 300 + ".txt",
+        ".",
+        "%2e%2e%2fx.txt",
+    ):
         answer = await stack.post("/v1/evidence", files={"file": (name, "证据文本".encode(), "text/plain")})
         assert answer.status_code == 201, (name, answer.text)
         receipt = answer.json()
-        assert "/" not in receipt["filename"] and "\\" not in receipt["filename"] and receipt["filename"] not in (".", "..")
+        assert (
+            "/" not in receipt["filename"]
+            and "\\" not in receipt["filename"]
+            and receipt["filename"] not in (".", "..")
+        )
         assert len(receipt["filename"]) <= 200
-        assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [f"unattached/{receipt['evidence_id']}"]
+        assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [
+            f"unattached/{receipt['evidence_id']}"
+        ]
 
 
 async def test_a_large_file_goes_straight_to_storage_then_is_filed_with_its_receipt(stack):
@@ -178,9 +221,13 @@ async def test_a_large_file_goes_straight_to_storage_then_is_filed_with_its_rece
     upload_id = ticket["upload_id"]
     url = urlsplit(ticket["url"])
     # Signed for the name clients reach storage by; the key is the upload id alone, never the filename.
-    assert (ticket["method"], url.netloc, url.path) == ("PUT", stack.public_endpoint, f"/{stack.bucket}/quarantine/{upload_id}")
+    assert (ticket["method"], url.netloc, url.path) == (
+        "PUT",
+        stack.public_endpoint,
+        f"/{stack.bucket}/quarantine/{upload_id}",
+    )
     assert ticket["links"]["complete"] == f"/v1/uploads/{upload_id}/complete"
-    assert datetime.fromisoformat(ticket["expires_at"]) > datetime.now(timezone.utc)
+    assert datetime.fromisoformat(ticket["expires_at"]) > datetime.now(UTC)
 
     assert (await put(ticket["url"], content)).status_code == 200
     assert await quarantined(stack) == [f"quarantine/{upload_id}"]
@@ -216,12 +263,20 @@ async def test_a_large_file_goes_straight_to_storage_then_is_filed_with_its_rece
     # Operators may download it too; everybody else gets the 404 of a complaint that does not exist.
     assert (await stack.get(link_path, headers=await operator(stack))).status_code == 200
     other_number, other_code = await file_complaint(stack)
-    for stranger in ({}, {"X-Access-Code": "ZZZZZZZZZZ"}, {"X-Access-Code": other_code},
-                     await complainant(stack, "stranger@example.cn")):
+    for stranger in (
+        {},
+        {"X-Access-Code": "ZZZZZZZZZZ"},
+        {"X-Access-Code": other_code},
+        await complainant(stack, "stranger@example.cn"),
+    ):
         refused = await stack.get(link_path, headers=stranger)
         assert (refused.status_code, refused.json()["code"]) == (404, "complaint_not_found"), stranger
-    assert (await stack.get(f"/v1/complaints/{other_number}/evidence/{receipt['evidence_id']}/link",
-                            headers={"X-Access-Code": other_code})).status_code == 404
+    assert (
+        await stack.get(
+            f"/v1/complaints/{other_number}/evidence/{receipt['evidence_id']}/link",
+            headers={"X-Access-Code": other_code},
+        )
+    ).status_code == 404
 
 
 async def test_a_filed_complaint_takes_a_presigned_upload_from_its_complainant_only(stack):
@@ -245,8 +300,12 @@ async def test_a_filed_complaint_takes_a_presigned_upload_from_its_complainant_o
         assert (await stack.post(complete, headers={"X-Access-Code": "ZZZZZZZZZZ"})).status_code == 404
         assert (await stack.post(f"/v1/uploads/{ticket['upload_id']}/complete")).status_code == 404
         other_number, other_code = await file_complaint(stack)
-        assert (await stack.post(f"/v1/complaints/{other_number}/uploads/{ticket['upload_id']}/complete",
-                                 headers={"X-Access-Code": other_code})).status_code == 404
+        assert (
+            await stack.post(
+                f"/v1/complaints/{other_number}/uploads/{ticket['upload_id']}/complete",
+                headers={"X-Access-Code": other_code},
+            )
+        ).status_code == 404
 
         completed = await stack.post(complete, headers=credentials)
         assert completed.status_code == 201, completed.text
@@ -300,7 +359,7 @@ async def test_every_refusal_is_a_problem_and_leaves_nothing_in_storage(stack):
 
     # Expired: the upload's time ran out (moved into the past here) and the clean-up passed.
     late = await uploaded(declaration(content), content)
-    past = datetime.now(timezone.utc) - timedelta(seconds=1)
+    past = datetime.now(UTC) - timedelta(seconds=1)
     await stack.evidence_db.uploads.update_one({"_id": late}, {"$set": {"complete_by": past, "url_expires_at": past}})
     await stack.evidence_app.state.cleanup.run_once()
     refusals["expired"] = (await completion(late), 410, "upload_expired")
@@ -327,11 +386,19 @@ async def test_operators_reverify_a_stored_file_through_the_gateway_and_nobody_e
     intact = await stack.post(path, headers=as_operator)
 
     assert intact.status_code == 200, intact.text
-    assert intact.json()["ok"] is True and intact.json()["actual"] == {"sha256": receipt["sha256"], "size": receipt["size"]}
+    assert intact.json()["ok"] is True and intact.json()["actual"] == {
+        "sha256": receipt["sha256"],
+        "size": receipt["size"],
+    }
     # The stored object is changed behind the platform's back: the re-verification says so.
     tampered = content[:-1] + bytes([content[-1] ^ 1])
-    await asyncio.to_thread(stack.storage.put_object, stack.bucket, f"unattached/{receipt['evidence_id']}",
-                            io.BytesIO(tampered), len(tampered))
+    await asyncio.to_thread(
+        stack.storage.put_object,
+        stack.bucket,
+        f"unattached/{receipt['evidence_id']}",
+        io.BytesIO(tampered),
+        len(tampered),
+    )
     found = (await stack.post(path, headers=as_operator)).json()
     assert found["ok"] is False and found["actual"]["sha256"] == hashlib.sha256(tampered).hexdigest()
     assert found["expected"]["sha256"] == receipt["sha256"]
@@ -347,8 +414,11 @@ async def test_operators_reverify_a_stored_file_through_the_gateway_and_nobody_e
 
 def named(filename: str, media_type: str, **headers: str) -> dict[str, str]:
     """The headers of a raw-body upload: the file's type, and its name as RFC 8187 encodes it."""
-    return {"Content-Type": media_type, "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
-            **headers}
+    return {
+        "Content-Type": media_type,
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename, safe='')}",
+        **headers,
+    }
 
 
 async def in_pieces(content: bytes, piece: int = 256 * 1024):
@@ -364,7 +434,11 @@ async def test_a_raw_body_is_stored_with_its_name_in_one_put(stack):
     assert stored.status_code == 201, stored.text
     receipt = stored.json()
     assert (receipt["filename"], receipt["media_type"], receipt["size"], receipt["sha256"]) == (
-        "录像 1.mp4", "video/mp4", len(content), hashlib.sha256(content).hexdigest())
+        "录像 1.mp4",
+        "video/mp4",
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+    )
     stat = await asyncio.to_thread(stack.storage.stat_object, stack.bucket, f"unattached/{receipt['evidence_id']}")
     assert stat.size == len(content) and "-" not in stat.etag  # a multipart object's ETag ends with -<parts>
 
@@ -381,14 +455,19 @@ async def test_raw_bodies_that_are_empty_cut_short_or_oversized_are_refused_and_
             yield bytes(256 * 1024)
 
     grown = await stack.post("/v1/evidence", content=endless_image(), headers=named("大.png", "image/png"))
-    truncated = await send_part_then_stop(stack, named("录像.mp4", "video/mp4", **{"Content-Length": str(4 * 1024 * 1024)}),
-                                          video(1024 * 1024))
+    truncated = await send_part_then_stop(
+        stack, named("录像.mp4", "video/mp4", **{"Content-Length": str(4 * 1024 * 1024)}), video(1024 * 1024)
+    )
 
     assert (empty.status_code, empty.json()["code"]) == (422, "empty_evidence")
     # Refused from the announced length before a byte of the body was sent.
     assert (announced[0], announced[1]["code"], announced[1]["limit_bytes"]) == (413, "evidence_too_large", IMAGE_LIMIT)
     assert "content-length" not in grown.request.headers
-    assert (grown.status_code, grown.json()["code"], grown.json()["limit_bytes"]) == (413, "evidence_too_large", IMAGE_LIMIT)
+    assert (grown.status_code, grown.json()["code"], grown.json()["limit_bytes"]) == (
+        413,
+        "evidence_too_large",
+        IMAGE_LIMIT,
+    )
     assert truncated in (None, 400)  # the client that stopped sending may not be there to read an answer
     await asyncio.sleep(0.5)
     assert await stack.evidence_db.evidence.count_documents({}) == records
@@ -400,12 +479,18 @@ async def test_raw_bodies_of_a_wrong_type_are_refused_even_while_still_on_their_
     elf = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00" + bytes(300)
 
     executable = await stack.post("/v1/evidence", content=elf, headers=named("photo.png", "image/png"))
-    off_list = await stack.post("/v1/evidence", content=in_pieces(b"MZ" + os.urandom(8 * 1024 * 1024)),
-                                headers=named("setup.exe", "application/x-msdownload"))
+    off_list = await stack.post(
+        "/v1/evidence",
+        content=in_pieces(b"MZ" + os.urandom(8 * 1024 * 1024)),
+        headers=named("setup.exe", "application/x-msdownload"),
+    )
     # A PDF declared as a video, 8 MiB still to come when evidence has seen enough to refuse it.
     disguised = PDF + os.urandom(8 * 1024 * 1024)
-    mismatch = await stack.post("/v1/evidence", content=in_pieces(disguised),
-                                headers=named("录像.mp4", "video/mp4", **{"Content-Length": str(len(disguised))}))
+    mismatch = await stack.post(
+        "/v1/evidence",
+        content=in_pieces(disguised),
+        headers=named("录像.mp4", "video/mp4", **{"Content-Length": str(len(disguised))}),
+    )
 
     assert (executable.status_code, executable.json()["code"]) == (415, "media_type_mismatch")  # not the PNG it claims
     assert (off_list.status_code, off_list.json()["code"]) == (415, "unsupported_media_type")
@@ -418,19 +503,26 @@ async def test_raw_bodies_with_hostile_names_never_reach_the_storage_key(stack):
         answer = await stack.post("/v1/evidence", content="证据文本".encode(), headers=named(name, "text/plain"))
         assert answer.status_code == 201, (name, answer.text)
         receipt = answer.json()
-        assert "/" not in receipt["filename"] and "\\" not in receipt["filename"] and "\u202e" not in receipt["filename"]
+        assert (
+            "/" not in receipt["filename"] and "\\" not in receipt["filename"] and "\u202e" not in receipt["filename"]
+        )
         assert receipt["filename"] not in (".", "..") and len(receipt["filename"]) <= 200
-        assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [f"unattached/{receipt['evidence_id']}"]
+        assert await stored_under(stack, f"unattached/{receipt['evidence_id']}") == [
+            f"unattached/{receipt['evidence_id']}"
+        ]
 
 
-@pytest.mark.parametrize(("disposition", "code"), [
-    (None, "content_disposition_missing"),
-    ("attachment", "content_disposition_invalid"),
-    ("inline; filename=\"a.txt\"", "content_disposition_invalid"),
-    ("attachment; filename*=UTF-8''%ZZ.txt", "content_disposition_invalid"),
-    ("attachment; filename*=UTF-8''%FF%FE.txt", "content_disposition_invalid"),
-    ("attachment;;; =", "content_disposition_invalid"),
-])
+@pytest.mark.parametrize(
+    ("disposition", "code"),
+    [
+        (None, "content_disposition_missing"),
+        ("attachment", "content_disposition_invalid"),
+        ('inline; filename="a.txt"', "content_disposition_invalid"),
+        ("attachment; filename*=UTF-8''%ZZ.txt", "content_disposition_invalid"),
+        ("attachment; filename*=UTF-8''%FF%FE.txt", "content_disposition_invalid"),
+        ("attachment;;; =", "content_disposition_invalid"),
+    ],
+)
 async def test_a_raw_body_without_a_readable_name_is_refused(stack, disposition, code):
     records = await stack.evidence_db.evidence.count_documents({})
     headers = {"Content-Type": "text/plain"} | ({"Content-Disposition": disposition} if disposition else {})
@@ -443,8 +535,11 @@ async def test_a_raw_body_without_a_readable_name_is_refused(stack, disposition,
 
 
 async def test_a_plain_filename_parameter_names_a_raw_body_too(stack):
-    stored = await stack.post("/v1/evidence", content=PDF,
-                              headers={"Content-Type": "application/pdf", "Content-Disposition": 'attachment; filename="r.pdf"'})
+    stored = await stack.post(
+        "/v1/evidence",
+        content=PDF,
+        headers={"Content-Type": "application/pdf", "Content-Disposition": 'attachment; filename="r.pdf"'},
+    )
 
     assert stored.status_code == 201 and stored.json()["filename"] == "r.pdf"
 
@@ -473,7 +568,9 @@ async def send_part_then_stop(stack, headers: dict[str, str], sent: bytes) -> in
     reader, writer = await asyncio.open_connection(address.hostname, address.port)
     try:
         head = f"POST /v1/evidence HTTP/1.1\r\nHost: {address.netloc}\r\n"
-        writer.write((head + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n").encode() + sent)
+        writer.write(
+            (head + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n").encode() + sent
+        )
         await writer.drain()
         writer.write_eof()
         status_line = await asyncio.wait_for(reader.readline(), timeout=10)
@@ -492,10 +589,14 @@ BUDGET = 300_000  # three of the ~100 kB videos below
 @pytest.fixture
 async def budgeted(stack, broker_namespace, mongo_url, run_id):
     """A second intake in front of the same evidence, with a small budget and its own store (a fresh address book)."""
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_budget_{os.urandom(4).hex()}",
-                        outbox_poll_interval_s=0.1, evidence_url=stack.evidence_url,
-                        anonymous_upload_bytes_per_ip_per_day=BUDGET,
-                        **broker_namespace.settings_for("intake-budget"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_budget_{os.urandom(4).hex()}",
+        outbox_poll_interval_s=0.1,
+        evidence_url=stack.evidence_url,
+        anonymous_upload_bytes_per_ip_per_day=BUDGET,
+        **broker_namespace.settings_for("intake-budget"),
+    )
     assert settings.rate_limits_enabled and not settings.trusted_proxies  # production's defaults
     async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=60) as client:
         client.db = stack.mongo[settings.database_name]
@@ -515,9 +616,12 @@ def budget_refusal(answer: httpx.Response) -> int:
 async def test_concurrent_anonymous_uploads_never_overshoot_the_daily_budget_of_their_address(stack, budgeted):
     records, objects = await stack.evidence_db.evidence.count_documents({}), await stored_under(stack, "unattached/")
     files = [video(99_000) for _ in range(8)]
-    answers = await asyncio.gather(*(
-        budgeted.post("/v1/evidence", content=content, headers=named(f"录像{index}.mp4", "video/mp4"))
-        for index, content in enumerate(files)))
+    answers = await asyncio.gather(
+        *(
+            budgeted.post("/v1/evidence", content=content, headers=named(f"录像{index}.mp4", "video/mp4"))
+            for index, content in enumerate(files)
+        )
+    )
 
     stored = [answer for answer in answers if answer.status_code == 201]
     refused = [answer for answer in answers if answer.status_code != 201]
@@ -528,7 +632,9 @@ async def test_concurrent_anonymous_uploads_never_overshoot_the_daily_budget_of_
     assert await stack.evidence_db.evidence.count_documents({}) == records + 3
     assert len(await stored_under(stack, "unattached/")) == len(objects) + 3
     ledger = await budgeted.db.upload_budgets.find_one({})
-    assert sorted(item["bytes"] for item in ledger["reservations"]) == sorted(answer.json()["size"] for answer in stored)
+    assert sorted(item["bytes"] for item in ledger["reservations"]) == sorted(
+        answer.json()["size"] for answer in stored
+    )
     assert sum(item["bytes"] for item in ledger["reservations"]) <= BUDGET
 
     # A presigned upload and a multipart form from the same address are refused too, before anything is issued.
@@ -572,4 +678,6 @@ async def test_refused_files_give_their_bytes_back_and_an_unknown_length_reserve
     retry_after = budget_refusal(await budgeted.post("/v1/uploads", json=declaration(content)))
     assert retry_after > 86400 - 60  # the oldest reservation of the day stops counting only then
     # A header naming another address changes nothing: no proxy is trusted by default.
-    budget_refusal(await budgeted.post("/v1/uploads", json=declaration(content), headers={"X-Forwarded-For": "198.51.100.7"}))
+    budget_refusal(
+        await budgeted.post("/v1/uploads", json=declaration(content), headers={"X-Forwarded-For": "198.51.100.7"})
+    )

@@ -9,6 +9,7 @@ import json
 
 import httpx
 import pytest
+
 from devstack.accounts import create_account
 from devstack.servers import serve
 from intake.adapters.pii import PiiCipher
@@ -19,8 +20,12 @@ from intake.rotate_keys import rotate
 pytestmark = pytest.mark.integration
 
 ADMIN = {"login": "admin", "password": "development-only-admin-password"}
-FEEDBACK = {"topic": "website", "text": "查询投诉进度的页面在手机上显示不全，希望改进。",
-            "email": "Zhang.San@Example.com", "phone": "138 0013 8000"}
+FEEDBACK = {
+    "topic": "website",
+    "text": "查询投诉进度的页面在手机上显示不全，希望改进。",
+    "email": "Zhang.San@Example.com",
+    "phone": "138 0013 8000",
+}
 LIMIT = 5
 # Every test sends from its own address (X-Forwarded-For, the test client stands for a trusted proxy), so the
 # rate limit counts each apart.
@@ -29,9 +34,14 @@ ADDRESSES = (f"198.51.100.{n}" for n in itertools.count(1))
 
 @pytest.fixture(scope="module")
 async def intake(mongo_url, broker_namespace, run_id):
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_feedback", evidence_url="http://127.0.0.1:9",
-                        trusted_proxies=["127.0.0.1/32"], feedback_per_ip_per_hour=LIMIT,
-                        **broker_namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_feedback",
+        evidence_url="http://127.0.0.1:9",
+        trusted_proxies=["127.0.0.1/32"],
+        feedback_per_ip_per_hour=LIMIT,
+        **broker_namespace.settings_for("intake"),
+    )
     app = create_app(settings)
     async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         client.app, client.settings = app, settings
@@ -78,28 +88,35 @@ async def test_the_contact_is_encrypted_at_rest(intake, address):
 
 
 async def test_feedback_without_contact_is_taken(intake, address):
-    answer = (await intake.post("/v1/public/feedback", json={"topic": "other", "text": "没有联系方式的意见也应收到。"},
-                                headers=address)).json()
+    answer = (
+        await intake.post(
+            "/v1/public/feedback", json={"topic": "other", "text": "没有联系方式的意见也应收到。"}, headers=address
+        )
+    ).json()
     one = (await intake.get(f"/v1/ops/feedback/{answer['id']}", headers=intake.operator)).json()
     assert one["contact"] == {"email": None, "phone": None} and one["topic"] == "other"
 
 
-@pytest.mark.parametrize(("change", "field", "error_type"), [
-    ({"text": "太短了太短了太短了"}, "text", "string_too_short"),
-    ({"text": "          很短        "}, "text", "string_too_short"),
-    ({"text": "长" * 2001}, "text", "string_too_long"),
-    ({"text": "控制字符\x07不应出现在意见里"}, "text", "text_control_character"),
-    ({"text": "方向覆盖\u202e不应出现在意见里"}, "text", "text_control_character"),
-    ({"topic": "complaint"}, "topic", "literal_error"),
-    ({"topic": None}, "topic", "literal_error"),
-    ({"email": "not-an-email"}, "email", "email_format"),
-    ({"phone": "010-12345678"}, "phone", "phone_not_mobile"),
-    ({"phone": "12345"}, "phone", "phone_format"),
-    ({"name": "张三"}, "name", "extra_forbidden"),
-    ({"text": {"$ne": None}}, "text", "string_type"),
-])
-async def test_invalid_feedback_is_a_problem_with_field_errors_and_stores_nothing(intake, address, change, field,
-                                                                                    error_type):
+@pytest.mark.parametrize(
+    ("change", "field", "error_type"),
+    [
+        ({"text": "太短了太短了太短了"}, "text", "string_too_short"),
+        ({"text": "          很短        "}, "text", "string_too_short"),
+        ({"text": "长" * 2001}, "text", "string_too_long"),
+        ({"text": "控制字符\x07不应出现在意见里"}, "text", "text_control_character"),
+        ({"text": "方向覆盖\u202e不应出现在意见里"}, "text", "text_control_character"),
+        ({"topic": "complaint"}, "topic", "literal_error"),
+        ({"topic": None}, "topic", "literal_error"),
+        ({"email": "not-an-email"}, "email", "email_format"),
+        ({"phone": "010-12345678"}, "phone", "phone_not_mobile"),
+        ({"phone": "12345"}, "phone", "phone_format"),
+        ({"name": "张三"}, "name", "extra_forbidden"),
+        ({"text": {"$ne": None}}, "text", "string_type"),
+    ],
+)
+async def test_invalid_feedback_is_a_problem_with_field_errors_and_stores_nothing(
+    intake, address, change, field, error_type
+):
     before = await stored(intake)
     response = await intake.post("/v1/public/feedback", json={**FEEDBACK, **change}, headers=address)
     assert response.status_code == 422
@@ -139,18 +156,31 @@ async def test_only_operators_read_and_handle_feedback(intake, address):
     entry = (await intake.post("/v1/public/feedback", json=FEEDBACK, headers=address)).json()["id"]
     account = {"login": "feedback-reader@example.cn", "password": "a-long-password-1"}
     await create_account(intake.app, **account)
-    complainant = {"Authorization": f"Bearer {(await intake.post('/v1/auth/token', json=account)).json()['access_token']}"}
-    created = await intake.post("/v1/ops/operators", headers=intake.operator,
-                                json={"login": "statistician", "password": "a-long-password-2", "roles": ["regulator"]})
+    complainant = {
+        "Authorization": f"Bearer {(await intake.post('/v1/auth/token', json=account)).json()['access_token']}"
+    }
+    created = await intake.post(
+        "/v1/ops/operators",
+        headers=intake.operator,
+        json={"login": "statistician", "password": "a-long-password-2", "roles": ["regulator"]},
+    )
     assert created.status_code == 201, created.text
     signed_in = await intake.post("/v1/ops/auth/token", json={"login": "statistician", "password": "a-long-password-2"})
     regulator = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     company = {"X-Api-Key": (await intake.app.state.intake.identities.issue_api_key("c-xunlian", "t", "t"))["api_key"]}
-    requests = [("GET", "/v1/ops/feedback", None), ("GET", f"/v1/ops/feedback/{entry}", None),
-                ("POST", f"/v1/ops/feedback/{entry}/handle", {"note": "已转网站组"})]
+    requests = [
+        ("GET", "/v1/ops/feedback", None),
+        ("GET", f"/v1/ops/feedback/{entry}", None),
+        ("POST", f"/v1/ops/feedback/{entry}/handle", {"note": "已转网站组"}),
+    ]
     for method, path, body in requests:
-        for headers, status in (({}, 401), (complainant, 403), (regulator, 403), (company, 403),
-                                ({"Authorization": "Bearer forged"}, 401)):
+        for headers, status in (
+            ({}, 401),
+            (complainant, 403),
+            (regulator, 403),
+            (company, 403),
+            ({"Authorization": "Bearer forged"}, 401),
+        ):
             response = await intake.request(method, path, json=body, headers=headers)
             assert response.status_code == status, (method, path, headers, response.text)
             assert response.headers["content-type"].startswith("application/problem+json")
@@ -159,27 +189,42 @@ async def test_only_operators_read_and_handle_feedback(intake, address):
 
 async def test_an_operator_marks_feedback_handled_once(intake, address):
     entry = (await intake.post("/v1/public/feedback", json=FEEDBACK, headers=address)).json()["id"]
-    handled = await intake.post(f"/v1/ops/feedback/{entry}/handle", json={"note": "已转网站组修复"},
-                                headers={**intake.operator, "Idempotency-Key": f"handle-{entry}"})
+    handled = await intake.post(
+        f"/v1/ops/feedback/{entry}/handle",
+        json={"note": "已转网站组修复"},
+        headers={**intake.operator, "Idempotency-Key": f"handle-{entry}"},
+    )
     assert handled.status_code == 200, handled.text
     body = handled.json()
     assert body["status"] == "handled" and body["handled"]["note"] == "已转网站组修复"
     assert body["handled"]["by"].startswith("operator:") and body["handled"]["at"]
-    replayed = await intake.post(f"/v1/ops/feedback/{entry}/handle", json={"note": "已转网站组修复"},
-                                 headers={**intake.operator, "Idempotency-Key": f"handle-{entry}"})
+    replayed = await intake.post(
+        f"/v1/ops/feedback/{entry}/handle",
+        json={"note": "已转网站组修复"},
+        headers={**intake.operator, "Idempotency-Key": f"handle-{entry}"},
+    )
     assert replayed.status_code == 200 and replayed.json() == body
     again = await intake.post(f"/v1/ops/feedback/{entry}/handle", json={"note": "再处理一次"}, headers=intake.operator)
     assert again.status_code == 409 and again.json()["code"] == "feedback_already_handled"
-    unknown = await intake.post("/v1/ops/feedback/0123456789abcdef0123456789abcdef/handle", json={"note": "无此条"},
-                                headers=intake.operator)
+    unknown = await intake.post(
+        "/v1/ops/feedback/0123456789abcdef0123456789abcdef/handle", json={"note": "无此条"}, headers=intake.operator
+    )
     assert unknown.status_code == 404 and unknown.json()["code"] == "feedback_not_found"
     missing = await intake.get("/v1/ops/feedback/0123456789abcdef0123456789abcdef", headers=intake.operator)
     assert missing.status_code == 404 and missing.json()["code"] == "feedback_not_found"
 
-    handled_ids = [item["id"] for item in (await intake.get("/v1/ops/feedback", params={"status": "handled"},
-                                                            headers=intake.operator)).json()["items"]]
-    new_ids = [item["id"] for item in (await intake.get("/v1/ops/feedback", params={"status": "new"},
-                                                        headers=intake.operator)).json()["items"]]
+    handled_ids = [
+        item["id"]
+        for item in (
+            await intake.get("/v1/ops/feedback", params={"status": "handled"}, headers=intake.operator)
+        ).json()["items"]
+    ]
+    new_ids = [
+        item["id"]
+        for item in (await intake.get("/v1/ops/feedback", params={"status": "new"}, headers=intake.operator)).json()[
+            "items"
+        ]
+    ]
     assert entry in handled_ids and entry not in new_ids
 
 
@@ -187,12 +232,18 @@ async def test_operators_page_through_feedback_newest_first(intake, address):
     for n in range(LIMIT):
         await intake.post("/v1/public/feedback", json={**FEEDBACK, "text": f"第 {n} 条分页测试的意见"}, headers=address)
     everything = await intake.app.state.feedback.collection.find({}, projection={"submitted_at": 1}).to_list()
-    newest_first = [row["_id"] for row in sorted(everything, key=lambda row: (row["submitted_at"], row["_id"]),
-                                                 reverse=True)]
+    newest_first = [
+        row["_id"] for row in sorted(everything, key=lambda row: (row["submitted_at"], row["_id"]), reverse=True)
+    ]
     seen, cursor = [], None
     while True:
-        page = (await intake.get("/v1/ops/feedback", params={"limit": 2, **({"cursor": cursor} if cursor else {})},
-                                 headers=intake.operator)).json()
+        page = (
+            await intake.get(
+                "/v1/ops/feedback",
+                params={"limit": 2, **({"cursor": cursor} if cursor else {})},
+                headers=intake.operator,
+            )
+        ).json()
         seen += [item["id"] for item in page["items"]]
         if (cursor := page["next_cursor"]) is None:
             break

@@ -8,6 +8,7 @@ import asyncio
 
 import httpx
 import pytest
+
 from devstack.servers import serve
 from intake.config import Settings
 from intake.domain.identity import id_check_character
@@ -68,7 +69,9 @@ async def test_sixty_one_strangers_behind_one_address_all_file(behind_nat):
 async def test_one_complainant_repeating_is_limited_and_others_on_the_address_are_not(behind_nat):
     repeater = person(500)
     answers = await asyncio.gather(*(file(behind_nat, repeater, "100.64.0.8") for _ in range(PER_COMPLAINANT + 2)))
-    assert sorted(answer.status_code for answer in answers) == [201] * PER_COMPLAINANT + [429] * 2, [a.text for a in answers]
+    assert sorted(answer.status_code for answer in answers) == [201] * PER_COMPLAINANT + [429] * 2, [
+        a.text for a in answers
+    ]
     refused = next(answer for answer in answers if answer.status_code == 429)
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert refused.json()["code"] == "rate_limited" and int(refused.headers["Retry-After"]) >= 1

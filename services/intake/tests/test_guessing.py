@@ -13,6 +13,7 @@ import time
 
 import httpx
 import pytest
+
 from devstack.accounts import create_account
 from devstack.eventtap import event_tap
 from devstack.servers import serve
@@ -41,16 +42,26 @@ PASSWORD = "the-owners-password"
 @pytest.fixture(scope="module")
 async def intake(mongo_url, broker_namespace, run_id):
     namespace = broker_namespace.isolated("intake-guessing")
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_guessing", outbox_poll_interval_s=0.1,
-                        evidence_url="http://127.0.0.1:9", trusted_proxies=["127.0.0.1/32"],
-                        guess_free_failures_per_pair=FREE_PER_PAIR, guess_free_failures_per_ip=FREE_PER_ADDRESS,
-                        guess_backoff_base_s=BASE_S, guess_target_ceiling_per_hour=CEILING,
-                        guess_alert_sources_per_hour=ALERT_SOURCES, **namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_guessing",
+        outbox_poll_interval_s=0.1,
+        evidence_url="http://127.0.0.1:9",
+        trusted_proxies=["127.0.0.1/32"],
+        guess_free_failures_per_pair=FREE_PER_PAIR,
+        guess_free_failures_per_ip=FREE_PER_ADDRESS,
+        guess_backoff_base_s=BASE_S,
+        guess_target_ceiling_per_hour=CEILING,
+        guess_alert_sources_per_hour=ALERT_SOURCES,
+        **namespace.settings_for("intake"),
+    )
     app = create_app(settings)
     async with (
         event_tap(namespace.amqp_url, namespace.exchange, ["access.*"]) as tap,
         serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=100, keepalive_expiry=2)) as client,
+        httpx.AsyncClient(
+            base_url=base_url, timeout=30, limits=httpx.Limits(max_connections=100, keepalive_expiry=2)
+        ) as client,
     ):
         client.tap, client.app = tap, app
         yield client
@@ -68,8 +79,10 @@ async def test_strangers_guessing_a_code_never_lock_its_owner_out(intake):
     filed = (await intake.post("/v1/complaints", json=FORM, headers=source(0, 1))).json()
     number, code = filed["number"], filed["access_code"]
     attackers, tries = 20, FREE_PER_PAIR + 3
-    answers = [[(await code_attempt(intake, number, f"WRONG{n:02d}{t:03d}", source(n, 2))).status_code
-                for t in range(tries)] for n in range(attackers)]
+    answers = [
+        [(await code_attempt(intake, number, f"WRONG{n:02d}{t:03d}", source(n, 2))).status_code for t in range(tries)]
+        for n in range(attackers)
+    ]
     wrong = sum(row.count(404) for row in answers)
     refused = sum(row.count(429) for row in answers)
     assert wrong + refused == attackers * tries
@@ -95,14 +108,18 @@ async def test_strangers_guessing_a_code_never_lock_its_owner_out(intake):
     assert alert.event.data["distinct_sources"] == ALERT_SOURCES
     await asyncio.sleep(0.5)
     assert len(intake.tap.events("access.guessing_detected", subject=number)) == 1
-    print(f"{attackers * tries} wrong codes from {attackers} addresses: {wrong} checked, {refused} refused; "
-          "the owner in at the first try")
+    print(
+        f"{attackers * tries} wrong codes from {attackers} addresses: {wrong} checked, {refused} refused; "
+        "the owner in at the first try"
+    )
 
 
 async def test_one_address_guessing_across_many_complaints_slows_down(intake):
     address = source(7, 4)
-    answers = [(await code_attempt(intake, f"GC-20260101-{n:06d}", "WRONGCODE2", address)).status_code
-               for n in range(FREE_PER_ADDRESS + 4)]
+    answers = [
+        (await code_attempt(intake, f"GC-20260101-{n:06d}", "WRONGCODE2", address)).status_code
+        for n in range(FREE_PER_ADDRESS + 4)
+    ]
     # Each number is new to it, but the address's own failures count too.
     assert answers == [404] * (FREE_PER_ADDRESS + 1) + [429] * 3
     # Another address is not affected.
@@ -111,15 +128,19 @@ async def test_one_address_guessing_across_many_complaints_slows_down(intake):
 
 async def sign_in(intake, login: str, password: str, headers: dict[str, str]) -> httpx.Response:
     # Argon2 costs up to a second of CPU per check on a busy machine: sixty queue for a while.
-    return await intake.post("/v1/auth/token", json={"login": login, "password": password}, headers=headers,
-                             timeout=300)
+    return await intake.post(
+        "/v1/auth/token", json={"login": login, "password": password}, headers=headers, timeout=300
+    )
 
 
 async def test_wrong_passwords_from_strangers_never_lock_out_the_owner(intake):
     login = "13700000001"  # a phone number: the company sees it, anyone may try it
     await create_account(intake.app, login, PASSWORD)
-    statuses = [(await sign_in(intake, login, f"guess-number-{n}-{t}", source(n, 6))).status_code
-                for n in range(12) for t in range(FREE_PER_PAIR + 2)]
+    statuses = [
+        (await sign_in(intake, login, f"guess-number-{n}-{t}", source(n, 6))).status_code
+        for n in range(12)
+        for t in range(FREE_PER_PAIR + 2)
+    ]
     assert set(statuses) == {401, 429}
     blocked = await sign_in(intake, login, PASSWORD, source(0, 6))
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0  # not even checked there
@@ -133,8 +154,9 @@ async def test_wrong_passwords_from_strangers_never_lock_out_the_owner(intake):
 async def test_concurrent_wrong_passwords_get_no_more_checks_than_sequential_ones(intake):
     for login in ("storm-1@example.cn", "steady-1@example.cn"):
         await create_account(intake.app, login, PASSWORD)
-    concurrent = await asyncio.gather(*(sign_in(intake, "storm-1@example.cn", f"wrong-password-{n}", source(1, 8))
-                                        for n in range(60)))
+    concurrent = await asyncio.gather(
+        *(sign_in(intake, "storm-1@example.cn", f"wrong-password-{n}", source(1, 8)) for n in range(60))
+    )
     sequential = [await sign_in(intake, "steady-1@example.cn", f"wrong-password-{n}", source(2, 8)) for n in range(60)]
     checked = [response.status_code for response in concurrent].count(401)
     assert {response.status_code for response in concurrent} == {401, 429}
@@ -159,5 +181,7 @@ async def test_the_event_loop_keeps_serving_while_argon2_checks_a_storm(intake):
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     assert len(latencies) >= 10 and p99 < 1.0, latencies[-5:]
-    print(f"healthz during 60 concurrent Argon2 checks: {len(latencies)} probes, p99 {p99 * 1000:.0f} ms, "
-          f"max {latencies[-1] * 1000:.0f} ms")
+    print(
+        f"healthz during 60 concurrent Argon2 checks: {len(latencies)} probes, p99 {p99 * 1000:.0f} ms, "
+        f"max {latencies[-1] * 1000:.0f} ms"
+    )

@@ -12,8 +12,13 @@ def test_the_wait_doubles_after_the_free_failures_up_to_its_cap():
 
 
 def test_past_the_ceiling_a_pair_keeps_one_free_failure():
-    policy = GuessPolicy(per_pair=Backoff(5, 2.0, 3600.0), per_source=Backoff(30, 2.0, 3600.0), target_ceiling=100,
-                         alert_sources=10, window_s=3600)
+    policy = GuessPolicy(
+        per_pair=Backoff(5, 2.0, 3600.0),
+        per_source=Backoff(30, 2.0, 3600.0),
+        target_ceiling=100,
+        alert_sources=10,
+        window_s=3600,
+    )
     assert policy.pair_backoff(99).free == 5
     assert policy.pair_backoff(100).free == FREE_FAILURES_UNDER_ATTACK == 1
     assert policy.pair_backoff(100).delay_after(1) == 0  # the owner's one typo costs nothing

@@ -10,17 +10,23 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo import monitoring
+
 from devstack.processes import INTERNAL_TOKEN, service_env, start_service
 from devstack.servers import serve
 from intake.config import Settings
 from intake.main import create_app
-from pymongo import monitoring
 
 pytestmark = pytest.mark.integration
 
 INTERNAL = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
 FORM = {
-    "complainant": {"name": "王五", "id_number": "11010519491231002X", "phone": "13812345678", "email": "wang@example.cn"},
+    "complainant": {
+        "name": "王五",
+        "id_number": "11010519491231002X",
+        "phone": "13812345678",
+        "email": "wang@example.cn",
+    },
     "company": {"name": "迅联"},
     "category": "auto_renewal",
     "title": "会员自动续费未提醒",
@@ -67,13 +73,22 @@ async def intake(mongo_url, broker_namespace, run_id):
     database = f"t{run_id}_intake_listeners"
     listener = RequestCommands(database)
     monitoring.register(listener)  # before the app's client exists: clients take the listeners registered then
-    settings = Settings(mongo_url=mongo_url, mongo_db=database, outbox_poll_interval_s=0.1,
-                        metrics_refresh_interval_s=0.2, evidence_url="http://127.0.0.1:9", internal_token=INTERNAL_TOKEN,
-                        **broker_namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=database,
+        outbox_poll_interval_s=0.1,
+        metrics_refresh_interval_s=0.2,
+        evidence_url="http://127.0.0.1:9",
+        internal_token=INTERNAL_TOKEN,
+        **broker_namespace.settings_for("intake"),
+    )
     app = create_app(settings)
     try:
-        async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as public, \
-                httpx.AsyncClient(base_url=app.state.internal_url, timeout=10) as internal:
+        async with (
+            serve(app) as base_url,
+            httpx.AsyncClient(base_url=base_url, timeout=10) as public,
+            httpx.AsyncClient(base_url=app.state.internal_url, timeout=10) as internal,
+        ):
             yield public, internal, listener
     finally:
         listener.active = False
@@ -96,8 +111,10 @@ async def test_the_public_port_has_no_internal_route_and_the_internal_listener_h
             assert (answer.status_code, answer.json()["code"]) == (404, "not_found"), (path, answer.text)
             assert answer.headers["content-type"].startswith("application/problem+json")
     assert (await internal.get(contact)).status_code == 401
-    assert (await internal.get(contact, headers=INTERNAL)).json() == {"email": "wang@example.cn",
-                                                                      "phone": "+8613812345678"}
+    assert (await internal.get(contact, headers=INTERNAL)).json() == {
+        "email": "wang@example.cn",
+        "phone": "+8613812345678",
+    }
     metrics = await internal.get("/metrics")
     assert metrics.status_code == 200 and 'greenchannel_outbox_backlog{service="intake"}' in metrics.text
     # The public API is not on the internal listener.
@@ -122,7 +139,9 @@ async def test_a_scrape_issues_no_store_command_and_the_gauges_follow_the_store(
 
     # The figures still come from the store: the periodic refresh (0.2 s here) brings the three new cases in.
     async def counted() -> Any:
-        return (sample((await internal.get("/metrics")).text, 'greenchannel_cases{state="submitted"}') or 0) >= before + 3
+        return (
+            sample((await internal.get("/metrics")).text, 'greenchannel_cases{state="submitted"}') or 0
+        ) >= before + 3
 
     deadline = asyncio.get_running_loop().time() + 10
     while not await counted():
@@ -135,10 +154,13 @@ async def test_a_scrape_issues_no_store_command_and_the_gauges_follow_the_store(
 
 
 def _env(mongo_url: str, broker_namespace, run_id: str, name: str) -> dict[str, str]:
-    return service_env("intake", mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_{name}",
-                       broker=broker_namespace.settings_for("intake"),
-                       urls={"evidence": "http://127.0.0.1:9", "routing": "http://127.0.0.1:9",
-                             "notification": "http://127.0.0.1:9"})
+    return service_env(
+        "intake",
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_{name}",
+        broker=broker_namespace.settings_for("intake"),
+        urls={"evidence": "http://127.0.0.1:9", "routing": "http://127.0.0.1:9", "notification": "http://127.0.0.1:9"},
+    )
 
 
 def refused(port: int) -> bool:
@@ -148,14 +170,16 @@ def refused(port: int) -> bool:
 
 
 async def test_the_production_server_serves_both_listeners_and_sigterm_stops_both(
-        mongo_url, broker_namespace, run_id, workdir):
+    mongo_url, broker_namespace, run_id, workdir
+):
     process = start_service("intake", _env(mongo_url, broker_namespace, run_id, "served"), log_dir=workdir / "served")
     try:
         await process.wait_ready()
         async with httpx.AsyncClient(timeout=10) as client:
             assert (await client.get(f"{process.url}/metrics")).status_code == 404
-            assert (await client.get(f"{process.url}/internal/v1/complaints/GC-X/contact", headers=INTERNAL)
-                    ).status_code == 404
+            assert (
+                await client.get(f"{process.url}/internal/v1/complaints/GC-X/contact", headers=INTERNAL)
+            ).status_code == 404
             metrics = await client.get(f"{process.internal_url}/metrics")
             assert metrics.status_code == 200 and 'greenchannel_outbox_backlog{service="intake"}' in metrics.text
             unknown = await client.get(f"{process.internal_url}/internal/v1/complaints/GC-X/contact", headers=INTERNAL)
@@ -173,8 +197,9 @@ async def test_a_taken_internal_port_stops_the_start(mongo_url, broker_namespace
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        process = start_service("intake", _env(mongo_url, broker_namespace, run_id, "taken"), log_dir=workdir / "taken",
-                                internal_port=port)
+        process = start_service(
+            "intake", _env(mongo_url, broker_namespace, run_id, "taken"), log_dir=workdir / "taken", internal_port=port
+        )
         try:
             with pytest.raises(RuntimeError, match="exited"):
                 await process.wait_ready(timeout=60)

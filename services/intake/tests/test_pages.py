@@ -7,20 +7,31 @@ import re
 
 import httpx
 import pytest
+from markdown_it import MarkdownIt
+
 from devstack.servers import serve
 from intake.adapters.pages import LANGUAGES, PAGES_FOLDER, ContentError, Page, Pages, load_pages, parse_page
 from intake.config import Settings
 from intake.main import create_app
-from markdown_it import MarkdownIt
 
 PAGES = ("how-it-works", "faq", "policy", "privacy")
 ARTICLE_NUMBER = re.compile(r"第[一二三四五六七八九十百零〇0-9]+条|\bArticles? [0-9IVXL]+", re.IGNORECASE)
 # The questions of the seed articles' FAQ, as words each language's FAQ headings must hold.
 FAQ_QUESTIONS = {
-    "zh-CN": {"which companies": "哪些企业", "how long": "多长时间", "what to write": "填写什么",
-              "unsatisfied": "不满意", "privacy": "隐私"},
-    "en": {"which companies": "which companies", "how long": "how long", "what to write": "what should i write",
-           "unsatisfied": "not satisfied", "privacy": "privacy"},
+    "zh-CN": {
+        "which companies": "哪些企业",
+        "how long": "多长时间",
+        "what to write": "填写什么",
+        "unsatisfied": "不满意",
+        "privacy": "隐私",
+    },
+    "en": {
+        "which companies": "which companies",
+        "how long": "how long",
+        "what to write": "what should i write",
+        "unsatisfied": "not satisfied",
+        "privacy": "privacy",
+    },
 }
 
 
@@ -71,22 +82,28 @@ def test_the_pages_state_the_platforms_rules(lang):
 
 @pytest.mark.unit
 def test_raw_html_and_script_links_in_a_page_are_shown_as_text():
-    page = parse_page(*page_file("x", "en", '# T\n\n<script>alert(1)</script>\n\n[click](javascript:alert(1)) '
-                                            '<img src=x onerror=alert(1)>\n'))
+    page = parse_page(
+        *page_file(
+            "x", "en", "# T\n\n<script>alert(1)</script>\n\n[click](javascript:alert(1)) <img src=x onerror=alert(1)>\n"
+        )
+    )
     assert "<script>" not in page.html and "&lt;script&gt;" in page.html
     assert "<img" not in page.html and 'href="javascript' not in page.html
     assert page.markdown.startswith("# T")
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(("name", "text", "message"), [
-    ("x.fr.md", "---\ntitle: T\nslug: x\norder: 1\n---\nbody", "language"),
-    ("x.en.md", "# no front matter", "front matter"),
-    ("x.en.md", "---\ntitle: T\nslug: y\norder: 1\n---\nbody", "does not match"),
-    ("x.en.md", "---\ntitle: T\nslug: x\norder: first\n---\nbody", "order"),
-    ("x.en.md", "---\ntitle: T\nslug: x\norder: 1\nauthor: me\n---\nbody", "author"),
-    ("x.en.md", "---\ntitle: [unclosed\n---\nbody", "front matter"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("x.fr.md", "---\ntitle: T\nslug: x\norder: 1\n---\nbody", "language"),
+        ("x.en.md", "# no front matter", "front matter"),
+        ("x.en.md", "---\ntitle: T\nslug: y\norder: 1\n---\nbody", "does not match"),
+        ("x.en.md", "---\ntitle: T\nslug: x\norder: first\n---\nbody", "order"),
+        ("x.en.md", "---\ntitle: T\nslug: x\norder: 1\nauthor: me\n---\nbody", "author"),
+        ("x.en.md", "---\ntitle: [unclosed\n---\nbody", "front matter"),
+    ],
+)
 def test_malformed_content_files_are_refused(name, text, message):
     with pytest.raises(ContentError, match=message):
         parse_page(name, text)
@@ -107,8 +124,12 @@ def test_a_page_missing_a_language_stops_the_start(tmp_path):
 
 @pytest.fixture(scope="module")
 async def intake(mongo_url, broker_namespace, run_id):
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_pages", evidence_url="http://127.0.0.1:9",
-                        **broker_namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_pages",
+        evidence_url="http://127.0.0.1:9",
+        **broker_namespace.settings_for("intake"),
+    )
     async with serve(create_app(settings)) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as client:
         yield client
 
@@ -135,12 +156,15 @@ async def test_a_page_is_chinese_by_default_and_english_on_request(intake):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize(("path", "params", "status", "code"), [
-    ("/v1/public/pages/no-such-page", {}, 404, "page_not_found"),
-    ("/v1/public/pages/FAQ", {}, 404, "page_not_found"),
-    ("/v1/public/pages/faq", {"lang": "fr"}, 422, "validation_failed"),
-    ("/v1/public/pages/faq", {"lang": "zh-cn"}, 422, "validation_failed"),
-])
+@pytest.mark.parametrize(
+    ("path", "params", "status", "code"),
+    [
+        ("/v1/public/pages/no-such-page", {}, 404, "page_not_found"),
+        ("/v1/public/pages/FAQ", {}, 404, "page_not_found"),
+        ("/v1/public/pages/faq", {"lang": "fr"}, 422, "validation_failed"),
+        ("/v1/public/pages/faq", {"lang": "zh-cn"}, 422, "validation_failed"),
+    ],
+)
 async def test_unknown_pages_and_languages_are_problems(intake, path, params, status, code):
     response = await intake.get(path, params=params)
     assert response.status_code == status

@@ -3,28 +3,47 @@ what it counts in the rollups, and the figures read back from counters."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
+
 from intake.domain import publication, statistics
 
-FILED = datetime(2026, 10, 9, 20, 0, tzinfo=timezone.utc)  # 2026-10-10 04:00 in China: a day later there
-ANSWERED = datetime(2026, 10, 15, 2, 0, tzinfo=timezone.utc)
+FILED = datetime(2026, 10, 9, 20, 0, tzinfo=UTC)  # 2026-10-10 04:00 in China: a day later there
+ANSWERED = datetime(2026, 10, 15, 2, 0, tzinfo=UTC)
 
 
 def case(**changes):
     base = {
-        "_id": "GC-20261010-000001", "status": "forwarded", "submitted_at": FILED, "category": "refund",
-        "company_id": "c-a", "company_name": "甲公司", "region_code": "44", "publication_consent": True,
-        "title": "退款被拒", "description": "我叫张三，电话13812345678，退款申请被拒绝。", "round": 1,
-        "timeline": [{"action": "forward", "at": datetime(2026, 10, 11, 1, 0, tzinfo=timezone.utc)}],
+        "_id": "GC-20261010-000001",
+        "status": "forwarded",
+        "submitted_at": FILED,
+        "category": "refund",
+        "company_id": "c-a",
+        "company_name": "甲公司",
+        "region_code": "44",
+        "publication_consent": True,
+        "title": "退款被拒",
+        "description": "我叫张三，电话13812345678，退款申请被拒绝。",
+        "round": 1,
+        "timeline": [{"action": "forward", "at": datetime(2026, 10, 11, 1, 0, tzinfo=UTC)}],
     }
     return {**base, **changes}
 
 
 def answered(**changes):
-    return case(**{"status": "responded", "response": {"type": "monetary_relief", "text": "已联系张三先生退款，电话13812345678。",
-                                                       "at": ANSWERED, "timely": True}, **changes})
+    return case(
+        **{
+            "status": "responded",
+            "response": {
+                "type": "monetary_relief",
+                "text": "已联系张三先生退款，电话13812345678。",
+                "at": ANSWERED,
+                "timely": True,
+            },
+            **changes,
+        }
+    )
 
 
 def test_the_answer_publishes_once_and_never_a_rejected_or_unscreened_case():
@@ -40,9 +59,15 @@ def test_the_answer_publishes_once_and_never_a_rejected_or_unscreened_case():
 def test_the_public_record_has_text_only_with_consent_and_scrubbed():
     record = publication.public_record(answered(published_at=ANSWERED), "张三")
     assert record["narrative"].startswith("退款被拒\n") and "13812345678" not in record["narrative"]
-    assert "张三" not in record["narrative"] and "张三" not in record["answer"] and "13812345678" not in record["answer"]
+    assert (
+        "张三" not in record["narrative"] and "张三" not in record["answer"] and "13812345678" not in record["answer"]
+    )
     assert (record["filed_on"], record["forwarded_on"], record["responded_on"], record["published_on"]) == (
-        "2026-10-10", "2026-10-11", "2026-10-15", "2026-10-15")
+        "2026-10-10",
+        "2026-10-11",
+        "2026-10-15",
+        "2026-10-15",
+    )
     assert record["order_key"] == "2026-10-15|GC-20261010-000001"
     assert (record["response_type"], record["timely"], record["narrative_public"]) == ("monetary_relief", True, True)
     assert "region_code" not in record and "complainant" not in record and "44" not in record.values()
@@ -60,10 +85,21 @@ def test_appeal_outcome_follows_the_appeal():
 def test_counters_of_a_case():
     assert statistics.counters(case(status="submitted")) == {}
     assert statistics.counters(case(status="rejected", rejection={"reason": "dup.licate"})) == {
-        "received": 1, "rejected": 1, "rejected_by_reason.dup_licate": 1}
+        "received": 1,
+        "rejected": 1,
+        "rejected_by_reason.dup_licate": 1,
+    }
     assert statistics.counters(answered(handling_days=3, rating={"rating": 4}, appeal={"reason": "x"})) == {
-        "received": 1, "accepted": 1, "answered": 1, "timely": 1, "relief": 1, "handling.3": 1,
-        "rating_sum": 4, "rating_count": 1, "appealed": 1}
+        "received": 1,
+        "accepted": 1,
+        "answered": 1,
+        "timely": 1,
+        "relief": 1,
+        "handling.3": 1,
+        "rating_sum": 4,
+        "rating_count": 1,
+        "appealed": 1,
+    }
 
 
 def test_an_unsatisfied_rating_then_an_appeal_and_a_closing_count_the_rating_once():
@@ -75,8 +111,9 @@ def test_an_unsatisfied_rating_then_an_appeal_and_a_closing_count_the_rating_onc
     def increments(before, after):
         return [counts for documents in statistics.delta(before, after).values() for _, counts in documents.values()]
 
-    assert increments(answer, rated) and all(counts == {"rating_sum": 2, "rating_count": 1}
-                                             for counts in increments(answer, rated))
+    assert increments(answer, rated) and all(
+        counts == {"rating_sum": 2, "rating_count": 1} for counts in increments(answer, rated)
+    )
     assert all(counts == {"appealed": 1} for counts in increments(rated, appealed))
     assert increments(appealed, closed) == []
     assert publication.public_record(rated, None)["status"] == "responded"
@@ -102,14 +139,23 @@ def test_the_delta_moves_a_case_between_published_and_unpublished_buckets():
             for name, value in increments.items():
                 total.setdefault(doc_id, {}).setdefault(name, 0)
                 total[doc_id][name] += value
-    assert {doc_id: {k: v for k, v in counts.items() if v} for doc_id, counts in total.items() if any(counts.values())} == {
-        "2026-10|refund|p": statistics.counters(steps[-1])}
+    assert {
+        doc_id: {k: v for k, v in counts.items() if v} for doc_id, counts in total.items() if any(counts.values())
+    } == {"2026-10|refund|p": statistics.counters(steps[-1])}
 
 
-@pytest.mark.parametrize("histogram, median", [
-    ({}, None), ({"4": 1}, 4), ({"2": 1, "4": 1, "6": 1}, 4), ({"2": 1, "4": 1, "6": 1, "10": 1}, 5),
-    ({"1": 3, "9": 1}, 1), ({"1": 2, "9": 2}, 5), ({"3": 0, "7": 2}, 7),
-])
+@pytest.mark.parametrize(
+    "histogram, median",
+    [
+        ({}, None),
+        ({"4": 1}, 4),
+        ({"2": 1, "4": 1, "6": 1}, 4),
+        ({"2": 1, "4": 1, "6": 1, "10": 1}, 5),
+        ({"1": 3, "9": 1}, 1),
+        ({"1": 2, "9": 2}, 5),
+        ({"3": 0, "7": 2}, 7),
+    ],
+)
 def test_median_from_a_histogram(histogram, median):
     assert statistics.median_of_histogram(histogram) == median
 
@@ -117,22 +163,48 @@ def test_median_from_a_histogram(histogram, median):
 def test_figures_and_rates_are_null_without_a_denominator():
     figures = statistics.figures({})
     assert figures["timely_rate"] is figures["satisfaction"] is figures["median_handling_days"] is None
-    total = statistics.add({}, {"received": 4, "answered": 2, "timely": 1, "relief": 2, "rating_sum": 9, "rating_count": 2,
-                                "appealed": 1, "handling": {"3": 1, "5": 1}, "rejected_by_reason": {"spam": 1}})
+    total = statistics.add(
+        {},
+        {
+            "received": 4,
+            "answered": 2,
+            "timely": 1,
+            "relief": 2,
+            "rating_sum": 9,
+            "rating_count": 2,
+            "appealed": 1,
+            "handling": {"3": 1, "5": 1},
+            "rejected_by_reason": {"spam": 1},
+        },
+    )
     assert statistics.figures(total) == {
-        "received": 4, "accepted": 0, "rejected": 0, "rejected_by_reason": {"spam": 1}, "answered": 2,
-        "timely_rate": 0.5, "relief_rate": 1.0, "satisfaction": 4.5, "appeal_rate": 0.5, "median_handling_days": 4}
+        "received": 4,
+        "accepted": 0,
+        "rejected": 0,
+        "rejected_by_reason": {"spam": 1},
+        "answered": 2,
+        "timely_rate": 0.5,
+        "relief_rate": 1.0,
+        "satisfaction": 4.5,
+        "appeal_rate": 0.5,
+        "median_handling_days": 4,
+    }
 
 
 def test_scorecards_rank_with_missing_figures_last():
     assert statistics.scorecard({"accepted": 30}, 1.5)["per_million_users"] == 20
     assert statistics.scorecard({"accepted": 30}, None)["per_million_users"] is None
-    cards = [{"company_id": "a", "per_million_users": 5.0, "timely_rate": 0.5},
-             {"company_id": "b", "per_million_users": None, "timely_rate": 0.9},
-             {"company_id": "c", "per_million_users": 1.0, "timely_rate": None}]
+    cards = [
+        {"company_id": "a", "per_million_users": 5.0, "timely_rate": 0.5},
+        {"company_id": "b", "per_million_users": None, "timely_rate": 0.9},
+        {"company_id": "c", "per_million_users": 1.0, "timely_rate": None},
+    ]
     assert [card["company_id"] for card in statistics.ranked(cards, "per_million_users")] == ["c", "a", "b"]
     assert [(card["rank"], card["company_id"]) for card in statistics.ranked(cards, "timely_rate")] == [
-        (1, "b"), (2, "a"), (3, "c")]
+        (1, "b"),
+        (2, "a"),
+        (3, "c"),
+    ]
 
 
 def test_periods():

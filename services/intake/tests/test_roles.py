@@ -12,18 +12,19 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+from opentelemetry import trace
+
 from devstack.accounts import create_account
 from devstack.servers import serve
 from intake.adapters.audit_log import AuditLog
 from intake.config import Settings
 from intake.main import create_app
-from opentelemetry import trace
 
 pytestmark = pytest.mark.integration
 
@@ -53,14 +54,24 @@ class Replicas:
 async def replicas(mongo_url, broker_namespace, run_id):
     namespace = broker_namespace.isolated("intake-roles")
     # Evidence and notification are unreachable: a staff call that passes the door answers 503 from behind it.
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_roles", outbox_poll_interval_s=0.2,
-                        evidence_url="http://127.0.0.1:9", notification_url="http://127.0.0.1:9",
-                        routing_url="http://127.0.0.1:9", admin_token="test-admin-token",
-                        account_cache_ttl_s=CACHE_TTL_S, log_json=False, **namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_roles",
+        outbox_poll_interval_s=0.2,
+        evidence_url="http://127.0.0.1:9",
+        notification_url="http://127.0.0.1:9",
+        routing_url="http://127.0.0.1:9",
+        admin_token="test-admin-token",
+        account_cache_ttl_s=CACHE_TTL_S,
+        log_json=False,
+        **namespace.settings_for("intake"),
+    )
     first, second = create_app(settings), create_app(settings)
     async with (
-        serve(first) as first_url, serve(second) as second_url,
-        httpx.AsyncClient(base_url=first_url, timeout=30) as a, httpx.AsyncClient(base_url=second_url, timeout=30) as b,
+        serve(first) as first_url,
+        serve(second) as second_url,
+        httpx.AsyncClient(base_url=first_url, timeout=30) as a,
+        httpx.AsyncClient(base_url=second_url, timeout=30) as b,
     ):
         yield Replicas(a, b, first)
 
@@ -75,8 +86,9 @@ async def admin(replicas: Replicas) -> dict[str, str]:
 
 
 async def staff(replicas: Replicas, login: str, roles: list[str]) -> dict[str, str]:
-    created = await replicas.a.post("/v1/ops/operators", headers=await admin(replicas),
-                                    json={"login": login, "password": PASSWORD, "roles": roles})
+    created = await replicas.a.post(
+        "/v1/ops/operators", headers=await admin(replicas), json={"login": login, "password": PASSWORD, "roles": roles}
+    )
     assert created.status_code == 201, created.text
     return bearer(await replicas.a.post("/v1/ops/auth/token", json={"login": login, "password": PASSWORD}))
 
@@ -92,8 +104,9 @@ async def after_the_bound(since: float) -> None:
 
 
 async def status(client: httpx.AsyncClient, headers: dict[str, str], path: str = "/v1/ops/queue") -> int:
-    return (await client.get(path, headers=headers, params={"kind": "appeals"} if path == "/v1/ops/queue" else None)
-            ).status_code
+    return (
+        await client.get(path, headers=headers, params={"kind": "appeals"} if path == "/v1/ops/queue" else None)
+    ).status_code
 
 
 # --- roles that hold ----------------------------------------------------------------------------------------
@@ -106,15 +119,19 @@ async def test_a_regulator_reads_figures_never_a_case_file_its_evidence_or_conta
     number = filed.json()["number"]
     assert (await replicas.a.get("/v1/regulator/statistics", headers=regulator)).status_code == 200
 
-    hidden = [await replicas.a.get(f"/v1/complaints/{number}", headers=regulator),
-              await replicas.a.get(f"/v1/complaints/{number}/evidence/0123456789abcdef/link", headers=regulator)]
+    hidden = [
+        await replicas.a.get(f"/v1/complaints/{number}", headers=regulator),
+        await replicas.a.get(f"/v1/complaints/{number}/evidence/0123456789abcdef/link", headers=regulator),
+    ]
     assert [(r.status_code, r.json()["code"]) for r in hidden] == [(404, "complaint_not_found")] * 2
     missing = await replicas.a.get("/v1/complaints/GC-20000101-000009", headers=regulator)
     assert hidden[0].json() == missing.json()  # as if there were no such complaint
-    for method, path, body in (("GET", f"/v1/ops/complaints/{number}", None),
-                               ("POST", f"/v1/ops/complaints/{number}/reveal", {"field": "phone", "reason": REASON}),
-                               ("GET", "/v1/ops/queue?kind=appeals", None),
-                               ("GET", "/v1/ops/audit", None)):
+    for method, path, body in (
+        ("GET", f"/v1/ops/complaints/{number}", None),
+        ("POST", f"/v1/ops/complaints/{number}/reveal", {"field": "phone", "reason": REASON}),
+        ("GET", "/v1/ops/queue?kind=appeals", None),
+        ("GET", "/v1/ops/audit", None),
+    ):
         refused = await replicas.a.request(method, path, headers=regulator, json=body)
         assert (refused.status_code, refused.json()["code"]) == (403, "forbidden"), (path, refused.text)
     assert "13512345678" not in str([r.text for r in hidden])
@@ -128,8 +145,12 @@ async def test_an_operator_sees_identity_masked_and_reveals_one_field_with_a_rea
 
     read = await replicas.b.get(f"/v1/ops/complaints/{number}", headers=operator)
     assert read.status_code == 200
-    assert read.json()["complainant"] == {"name": "赵*", "id_number": "1101**********002X", "phone": "135****5678",
-                                         "email": None}
+    assert read.json()["complainant"] == {
+        "name": "赵*",
+        "id_number": "1101**********002X",
+        "phone": "135****5678",
+        "email": None,
+    }
     assert "11010519491231002X" not in read.text and "13512345678" not in read.text
 
     async def entries(**params: str) -> list[dict[str, Any]]:
@@ -138,10 +159,12 @@ async def test_an_operator_sees_identity_masked_and_reveals_one_field_with_a_rea
         return answer.json()["items"]
 
     path = f"/v1/ops/complaints/{number}/reveal"
-    for body, code in (({"field": "id_number"}, "validation_failed"),
-                       ({"field": "id_number", "reason": "看看"}, "validation_failed"),
-                       ({"field": "password_hash", "reason": REASON}, "validation_failed"),
-                       ({"field": "email", "reason": REASON}, "field_not_recorded")):
+    for body, code in (
+        ({"field": "id_number"}, "validation_failed"),
+        ({"field": "id_number", "reason": "看看"}, "validation_failed"),
+        ({"field": "password_hash", "reason": REASON}, "validation_failed"),
+        ({"field": "email", "reason": REASON}, "field_not_recorded"),
+    ):
         refused = await replicas.a.post(path, headers=operator, json=body)
         assert refused.status_code in (404, 422) and refused.json()["code"] == code, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
@@ -163,8 +186,9 @@ async def test_an_operator_sees_identity_masked_and_reveals_one_field_with_a_rea
     for field in ("phone", "name"):
         assert (await replicas.a.post(path, headers=chief, json={"field": field, "reason": REASON})).status_code == 200
     first = await replicas.a.get("/v1/ops/audit", headers=chief, params={"complaint": number, "limit": 2})
-    rest = await replicas.a.get("/v1/ops/audit", headers=chief,
-                                params={"complaint": number, "limit": 2, "cursor": first.json()["next_cursor"]})
+    rest = await replicas.a.get(
+        "/v1/ops/audit", headers=chief, params={"complaint": number, "limit": 2, "cursor": first.json()["next_cursor"]}
+    )
     assert [e["field"] for e in first.json()["items"] + rest.json()["items"]] == ["name", "phone", "id_number"]
     assert rest.json()["next_cursor"] is None
     assert [e["field"] for e in await entries(complaint=number, operator="masked-op")] == ["id_number"]
@@ -183,9 +207,12 @@ async def test_only_admins_manage_api_keys_and_webhook_endpoints_and_secrets(rep
     chief = await admin(replicas)
     endpoint = "/v1/ops/companies/c-x/webhook-endpoint"
     admin_only = [
-        ("POST", "/v1/ops/companies/c-x/api-keys", {"label": "x"}), ("GET", "/v1/ops/companies/c-x/api-keys", None),
-        ("DELETE", "/v1/ops/api-keys/0123456789abcdef", None), ("PUT", "/v1/ops/companies/c-x", {}),
-        ("PUT", endpoint, {"url": "https://example.com/hook"}), ("POST", f"{endpoint}/rotate-secret", {"overlap_s": 0}),
+        ("POST", "/v1/ops/companies/c-x/api-keys", {"label": "x"}),
+        ("GET", "/v1/ops/companies/c-x/api-keys", None),
+        ("DELETE", "/v1/ops/api-keys/0123456789abcdef", None),
+        ("PUT", "/v1/ops/companies/c-x", {}),
+        ("PUT", endpoint, {"url": "https://example.com/hook"}),
+        ("POST", f"{endpoint}/rotate-secret", {"overlap_s": 0}),
     ]
     for caller in (operator, regulator):
         for method, path, body in admin_only:
@@ -214,8 +241,14 @@ async def test_a_forged_or_stale_token_is_refused_and_roles_come_from_the_accoun
 
     # Even signed with the real secret: a roles claim grants nothing, a version the account never had is refused.
     assert await status(replicas.a, signed(roles=["admin"]), "/v1/ops/audit") == 403
-    for forged in (signed(ver=None), signed(ver=1), signed(ver="0"), signed(sub="0" * 32), signed(kind="company"),
-                   signed(exp=datetime.now(timezone.utc) - timedelta(seconds=1))):
+    for forged in (
+        signed(ver=None),
+        signed(ver=1),
+        signed(ver="0"),
+        signed(sub="0" * 32),
+        signed(kind="company"),
+        signed(exp=datetime.now(UTC) - timedelta(seconds=1)),
+    ):
         assert await status(replicas.b, forged) == 401
     assert await status(replicas.b, operator) == 200
 
@@ -277,33 +310,48 @@ async def test_roles_changed_by_an_admin_hold_within_the_bound(replicas):
 
 async def test_an_admin_cannot_lock_themselves_out_and_operators_cannot_manage_staff(replicas):
     chief = await admin(replicas)
-    for method, path, body in (("POST", "/v1/ops/operators/admin/disable", None),
-                               ("PUT", "/v1/ops/operators/admin/roles", {"roles": ["operator"]})):
+    for method, path, body in (
+        ("POST", "/v1/ops/operators/admin/disable", None),
+        ("PUT", "/v1/ops/operators/admin/roles", {"roles": ["operator"]}),
+    ):
         refused = await replicas.a.request(method, path, headers=chief, json=body)
         assert (refused.status_code, refused.json()["code"]) == (409, "own_account")
     operator = await staff(replicas, "no-manager", ["operator"])
-    for method, path, body in (("POST", "/v1/ops/operators/admin/disable", None),
-                               ("POST", "/v1/ops/operators/no-manager/enable", None),
-                               ("PUT", "/v1/ops/operators/no-manager/roles", {"roles": ["admin"]})):
+    for method, path, body in (
+        ("POST", "/v1/ops/operators/admin/disable", None),
+        ("POST", "/v1/ops/operators/no-manager/enable", None),
+        ("PUT", "/v1/ops/operators/no-manager/roles", {"roles": ["admin"]}),
+    ):
         assert (await replicas.a.request(method, path, headers=operator, json=body)).status_code == 403
     assert await status(replicas.a, chief, "/v1/ops/audit") == 200
 
 
 async def test_two_admins_disabling_each_other_at_once_leave_one_admin(mongo_url, broker_namespace, run_id):
     namespace = broker_namespace.isolated("intake-admins")
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_admins", evidence_url="http://127.0.0.1:9",
-                        notification_url="http://127.0.0.1:9", routing_url="http://127.0.0.1:9",
-                        account_cache_ttl_s=CACHE_TTL_S, log_json=False, **namespace.settings_for("intake"))
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_admins",
+        evidence_url="http://127.0.0.1:9",
+        notification_url="http://127.0.0.1:9",
+        routing_url="http://127.0.0.1:9",
+        account_cache_ttl_s=CACHE_TTL_S,
+        log_json=False,
+        **namespace.settings_for("intake"),
+    )
     async with serve(create_app(settings)) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
         first = bearer(await client.post("/v1/ops/auth/token", json=ADMIN))
-        created = await client.post("/v1/ops/operators", headers=first,
-                                    json={"login": "second-admin", "password": PASSWORD, "roles": ["admin"]})
+        created = await client.post(
+            "/v1/ops/operators", headers=first, json={"login": "second-admin", "password": PASSWORD, "roles": ["admin"]}
+        )
         assert created.status_code == 201, created.text
         second = bearer(await client.post("/v1/ops/auth/token", json={"login": "second-admin", "password": PASSWORD}))
-        answers = await asyncio.gather(client.post("/v1/ops/operators/second-admin/disable", headers=first),
-                                       client.post("/v1/ops/operators/admin/disable", headers=second))
-        assert sorted((a.status_code, a.json().get("code")) for a in answers) == [(200, None), (409, "last_admin")], \
-            [answer.text for answer in answers]
+        answers = await asyncio.gather(
+            client.post("/v1/ops/operators/second-admin/disable", headers=first),
+            client.post("/v1/ops/operators/admin/disable", headers=second),
+        )
+        assert sorted((a.status_code, a.json().get("code")) for a in answers) == [(200, None), (409, "last_admin")], [
+            answer.text for answer in answers
+        ]
         winner = first if answers[0].status_code == 200 else second
         loser = "second-admin" if winner is first else "admin"
         assert await status(client, winner, "/v1/ops/audit") == 200
@@ -320,15 +368,20 @@ async def test_a_password_change_ends_every_other_token_within_the_bound(replica
     second = bearer(await replicas.b.post(sign_in_path, json={"login": login, "password": PASSWORD}))
     assert await status(replicas.b, second, probe) == 200
 
-    wrong = await replicas.a.post("/v1/accounts/password", headers=first,
-                                  json={"old_password": "not-the-password", "new_password": "another-password-2"})
+    wrong = await replicas.a.post(
+        "/v1/accounts/password",
+        headers=first,
+        json={"old_password": "not-the-password", "new_password": "another-password-2"},
+    )
     assert (wrong.status_code, wrong.json()["code"]) == (422, "wrong_password")
-    same = await replicas.a.post("/v1/accounts/password", headers=first,
-                                 json={"old_password": PASSWORD, "new_password": PASSWORD})
+    same = await replicas.a.post(
+        "/v1/accounts/password", headers=first, json={"old_password": PASSWORD, "new_password": PASSWORD}
+    )
     assert same.status_code == 422
     since = time.monotonic()
-    changed = await replicas.a.post("/v1/accounts/password", headers=first,
-                                    json={"old_password": PASSWORD, "new_password": "another-password-2"})
+    changed = await replicas.a.post(
+        "/v1/accounts/password", headers=first, json={"old_password": PASSWORD, "new_password": "another-password-2"}
+    )
     assert changed.status_code == 200, changed.text
     fresh = bearer(changed)
     assert await status(replicas.a, first, probe) == 401
@@ -345,10 +398,15 @@ async def test_two_password_changes_at_once_one_wins(replicas):
     first = await complainant(replicas, "pw-race@example.cn")
     second = bearer(await replicas.b.post("/v1/auth/token", json={"login": "pw-race@example.cn", "password": PASSWORD}))
     answers = await asyncio.gather(
-        replicas.a.post("/v1/accounts/password", headers=first,
-                        json={"old_password": PASSWORD, "new_password": "racing-password-a"}),
-        replicas.b.post("/v1/accounts/password", headers=second,
-                        json={"old_password": PASSWORD, "new_password": "racing-password-b"}))
+        replicas.a.post(
+            "/v1/accounts/password", headers=first, json={"old_password": PASSWORD, "new_password": "racing-password-a"}
+        ),
+        replicas.b.post(
+            "/v1/accounts/password",
+            headers=second,
+            json={"old_password": PASSWORD, "new_password": "racing-password-b"},
+        ),
+    )
     codes = sorted(answer.status_code for answer in answers)
     assert codes == [200, 409], [answer.text for answer in answers]
     winner = next(answer for answer in answers if answer.status_code == 200)
@@ -358,8 +416,9 @@ async def test_two_password_changes_at_once_one_wins(replicas):
 
 async def test_signing_out_everywhere_ends_every_token_within_the_bound(replicas):
     phone = await complainant(replicas, "everywhere@example.cn")
-    laptop = bearer(await replicas.b.post("/v1/auth/token",
-                                          json={"login": "everywhere@example.cn", "password": PASSWORD}))
+    laptop = bearer(
+        await replicas.b.post("/v1/auth/token", json={"login": "everywhere@example.cn", "password": PASSWORD})
+    )
     assert await status(replicas.b, laptop, "/v1/me/complaints") == 200
     since = time.monotonic()
     assert (await replicas.a.post("/v1/accounts/sign-out-everywhere", headers=phone)).status_code == 204
@@ -368,8 +427,10 @@ async def test_signing_out_everywhere_ends_every_token_within_the_bound(replicas
     while await status(replicas.b, laptop, "/v1/me/complaints") == 200:
         assert time.monotonic() - since < CACHE_TTL_S + 10, "the other replica kept the token past the bound"
         await asyncio.sleep(0.02)
-    print(f"\nthe other replica refused the old token {time.monotonic() - since:.2f} s after signing out "
-          f"(cache bound {CACHE_TTL_S} s)")
+    print(
+        f"\nthe other replica refused the old token {time.monotonic() - since:.2f} s after signing out "
+        f"(cache bound {CACHE_TTL_S} s)"
+    )
     await after_the_bound(since)
     assert await status(replicas.b, laptop, "/v1/me/complaints") == 401
     assert (await replicas.a.post("/v1/accounts/sign-out-everywhere")).status_code == 401

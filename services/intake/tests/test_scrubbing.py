@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from intake.domain.identity import PROVINCE_CODES, id_check_character
 from intake.domain.scrubbing import MASK, NAME_MASK, luhn_valid, scrub
 
@@ -24,7 +25,9 @@ IDS = [
     pytest.param("身份证号４４０３０６１９８５１２０３１２３４", f"身份证号{M}", id="id-full-width"),
     pytest.param("身份证号 440306 19851203 123４", f"身份证号 {M}", id="id-mixed-width"),
     pytest.param("老身份证：440306851203123", f"老身份证：{M}", id="id-15-digit-old"),
-    pytest.param("身份证440306198512031235（校验位输错）", f"身份证{M}（校验位输错）", id="id-wrong-check-digit-still-masked"),
+    pytest.param(
+        "身份证440306198512031235（校验位输错）", f"身份证{M}（校验位输错）", id="id-wrong-check-digit-still-masked"
+    ),
     pytest.param("港澳居民居住证830000199001011234", f"港澳居民居住证{M}", id="id-residence-permit-83"),
     pytest.param("身份证31011519900307451x13800138000", f"身份证{M}{M}", id="id-x-then-mobile"),
 ]
@@ -108,8 +111,12 @@ NAMES = [
     pytest.param("王先生说", ["张三"], "王先生说", id="other-surname-kept"),
     pytest.param("张三丰", ["张三"], f"{N}丰", id="name-inside-longer-word"),
     pytest.param("阿卜杜拉 · 买买提和阿卜杜拉买买提", ["阿卜杜拉·买买提"], f"{N}和{N}", id="name-with-middle-dot"),
-    pytest.param("John Smith, JOHN SMITH, Ｊｏｈｎ　Ｓｍｉｔｈ", ["John Smith"], f"{N}, {N}, {N}", id="latin-name-cases-widths"),
-    pytest.param("Dear Mr. Smith and Ms Smith", ["John Smith"], f"Dear Mr. {N} and Ms {N}", id="latin-surname-with-title"),
+    pytest.param(
+        "John Smith, JOHN SMITH, Ｊｏｈｎ　Ｓｍｉｔｈ", ["John Smith"], f"{N}, {N}, {N}", id="latin-name-cases-widths"
+    ),
+    pytest.param(
+        "Dear Mr. Smith and Ms Smith", ["John Smith"], f"Dear Mr. {N} and Ms {N}", id="latin-surname-with-title"
+    ),
     pytest.param("Johnson and Smithers", ["John Smith"], "Johnson and Smithers", id="latin-name-whole-words-only"),
     pytest.param("张先生", ["张"], "张先生", id="one-letter-name-ignored"),
     pytest.param("  李四 说", ["  李四 "], f"  {N} 说", id="name-given-with-spaces"),
@@ -160,20 +167,26 @@ def test_what_is_no_persons_is_kept(text):
 
 
 def test_everything_at_once():
-    text = ("我是张三（身份证11010519491231002X），2026年10月20日在某App充值¥1,280.00，订单号2026102012345678，"
-            "用卡号6222 0212 3456 7894支付。客服400-820-8820不处理。请联系张先生：138-0013-8000，或 zhang@example.com。")
+    text = (
+        "我是张三（身份证11010519491231002X），2026年10月20日在某App充值¥1,280.00，订单号2026102012345678，"
+        "用卡号6222 0212 3456 7894支付。客服400-820-8820不处理。请联系张先生：138-0013-8000，或 zhang@example.com。"
+    )
     assert scrub(text, names=["张三"]) == (
         f"我是{N}（身份证{M}），2026年10月20日在某App充值¥1,280.00，订单号2026102012345678，"
-        f"用卡号{M}支付。客服400-820-8820不处理。请联系{N}先生：{M}，或 {M}。")
+        f"用卡号{M}支付。客服400-820-8820不处理。请联系{N}先生：{M}，或 {M}。"
+    )
 
 
 # --- properties -------------------------------------------------------------------------------------
 
 # Text around a number, without what would make the number part of something larger: the units of an address
 # (3栋, 5单元, 路) or Chinese numerals (read as digits next to a number; their own tests are in test_disguises).
-NOT_AROUND_A_NUMBER = "号栋幢座单元楼层室户房门期区排组路街巷弄道胡同" + "零〇○洞一壹幺么二两贰貳俩三叁參四肆五伍六陆陸七柒拐八捌九玖勾"
-CHINESE = st.text(st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF, exclude_characters=NOT_AROUND_A_NUMBER),
-                  max_size=20)
+NOT_AROUND_A_NUMBER = (
+    "号栋幢座单元楼层室户房门期区排组路街巷弄道胡同" + "零〇○洞一壹幺么二两贰貳俩三叁參四肆五伍六陆陸七柒拐八捌九玖勾"
+)
+CHINESE = st.text(
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF, exclude_characters=NOT_AROUND_A_NUMBER), max_size=20
+)
 SEPARATORS = st.sampled_from([" ", "-", "\u3000", ".", "－", " - ", "\u200b"])
 FULL_WIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
 
@@ -181,8 +194,10 @@ FULL_WIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ
 @st.composite
 def id_numbers(draw) -> str:
     born = draw(st.dates(min_value=date(1900, 1, 1), max_value=date(2026, 12, 31)))
-    first17 = f"{draw(st.sampled_from(sorted(PROVINCE_CODES)))}{draw(st.integers(0, 9999)):04d}{born:%Y%m%d}" \
-              f"{draw(st.integers(0, 999)):03d}"
+    first17 = (
+        f"{draw(st.sampled_from(sorted(PROVINCE_CODES)))}{draw(st.integers(0, 9999)):04d}{born:%Y%m%d}"
+        f"{draw(st.integers(0, 999)):03d}"
+    )
     check = id_check_character(first17)
     return first17 + (draw(st.sampled_from("Xx")) if check == "X" else check)
 
@@ -231,7 +246,7 @@ def test_any_mobile_number_in_chinese_text_is_masked(data, before, after):
 @given(data=st.data(), before=CHINESE, after=CHINESE)
 def test_any_luhn_valid_card_number_grouped_by_four_is_masked(data, before, after):
     number = data.draw(cards(valid=True))
-    grouped = data.draw(st.sampled_from([" ", "-", ""])).join(number[i:i + 4] for i in range(0, len(number), 4))
+    grouped = data.draw(st.sampled_from([" ", "-", ""])).join(number[i : i + 4] for i in range(0, len(number), 4))
     assert scrub(before + grouped + after) == before + MASK + after
 
 
@@ -252,8 +267,10 @@ FRAGMENTS = [param.values[0] for param in IDS + MOBILES + LANDLINES + EMAILS + C
 
 
 @settings(max_examples=200, deadline=None)
-@given(parts=st.lists(st.one_of(st.sampled_from(FRAGMENTS), CHINESE), max_size=6),
-       joiner=st.sampled_from(["", " ", "，", "\n"]))
+@given(
+    parts=st.lists(st.one_of(st.sampled_from(FRAGMENTS), CHINESE), max_size=6),
+    joiner=st.sampled_from(["", " ", "，", "\n"]),
+)
 def test_scrubbing_twice_changes_nothing_more(parts, joiner):
     once = scrub(joiner.join(parts), names=["张三", "John Smith"])
     assert scrub(once, names=["张三", "John Smith"]) == once

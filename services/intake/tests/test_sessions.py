@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import Response
+
 from devstack.accounts import create_account
 from devstack.servers import serve
-from fastapi import Response
 from intake.config import Settings
 from intake.core.sessions import set_session_cookies
 from intake.main import create_app

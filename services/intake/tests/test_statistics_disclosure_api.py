@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+
 from devstack.servers import serve
 from intake.config import Settings
 from intake.domain.principals import Role

@@ -6,16 +6,17 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from greenchannel.mongo import in_transaction, make_client
 
+from greenchannel.mongo import in_transaction, make_client
 from intake.adapters.statistics import Statistics
 
 pytestmark = pytest.mark.integration
 
 
 def change(month: str, company: str, **counters: int):
-    return {"company": {f"{month}|{company}|a": ({"month": month, "company_id": company, "published": False},
-                                                 counters)}}
+    return {
+        "company": {f"{month}|{company}|a": ({"month": month, "company_id": company, "published": False}, counters)}
+    }
 
 
 @pytest.fixture
@@ -31,14 +32,22 @@ async def statistics(mongo_url, run_id):
 async def test_concurrent_changes_and_folders_count_each_change_once(statistics):
     async def staged(n: int) -> None:
         # As a case change does: in its own transaction, beside whatever else it writes.
-        await in_transaction(statistics.db.client, lambda session: statistics.apply(
-            change("2026-11", "c-a", received=1, accepted=1, **{"handling.3": 1, "rejected_by_reason.duplicate": n % 2}),
-            session, company_name="甲公司"))
+        await in_transaction(
+            statistics.db.client,
+            lambda session: statistics.apply(
+                change(
+                    "2026-11", "c-a", received=1, accepted=1, **{"handling.3": 1, "rejected_by_reason.duplicate": n % 2}
+                ),
+                session,
+                company_name="甲公司",
+            ),
+        )
 
     # Sixty changes at once, then three folders at once, then more changes while they fold.
     await asyncio.gather(*(staged(n) for n in range(60)))
-    moved = await asyncio.gather(statistics.fold_all(), statistics.fold_all(), statistics.fold_all(),
-                                 *(staged(n) for n in range(60, 90)))
+    moved = await asyncio.gather(
+        statistics.fold_all(), statistics.fold_all(), statistics.fold_all(), *(staged(n) for n in range(60, 90))
+    )
     moved_total = sum(moved[:3]) + await statistics.fold_all()
     assert moved_total == 90
     assert await statistics.pending.count_documents({}) == 0

@@ -25,7 +25,11 @@ def test_reservations_that_stopped_counting_leave_room():
 
 
 def test_the_wait_is_until_enough_bytes_stop_counting():
-    held = [reservation(300, timedelta(hours=5)), reservation(600, timedelta(hours=2)), reservation(100, timedelta(hours=1))]
+    held = [
+        reservation(300, timedelta(hours=5)),
+        reservation(600, timedelta(hours=2)),
+        reservation(100, timedelta(hours=1)),
+    ]
     # 200 more need the 100 that frees in an hour and the 600 that frees in two.
     assert wait_for_room(held, 200, 1000, NOW) == timedelta(hours=2).total_seconds()
     assert wait_for_room(held, 100, 1000, NOW) == timedelta(hours=1).total_seconds()

@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
-from devstack.eventtap import event_tap
-from devstack.servers import serve
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+
+from devstack.eventtap import event_tap
+from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered
 from greenchannel.mongo import in_transaction
 from intake.adapters.service_clients import RoutingClient

@@ -10,6 +10,7 @@ from importlib import resources
 
 import httpx
 import pytest
+
 from devstack.servers import serve
 from greenchannel.contracts import SlaDeadlineSet
 from intake.api.company import Answer
@@ -22,8 +23,11 @@ from intake.web.pages import CONTENT_SECURITY_POLICY, field_constraints
 
 WEB = resources.files("intake.web")
 TEMPLATES = {item.name: item.read_text(encoding="utf-8") for item in WEB.joinpath("templates").iterdir()}
-SCRIPTS = {item.name: item.read_text(encoding="utf-8") for item in WEB.joinpath("static").iterdir()
-           if item.name.endswith(".js")}
+SCRIPTS = {
+    item.name: item.read_text(encoding="utf-8")
+    for item in WEB.joinpath("static").iterdir()
+    if item.name.endswith(".js")
+}
 
 
 def literal_args(annotation) -> set[str]:
@@ -47,7 +51,9 @@ def test_every_key_the_templates_and_scripts_name_is_in_the_catalog():
     for text in TEMPLATES.values():
         # t("key"), and keys handed to the form macros (labels, hints).
         quoted = re.findall(r"""["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""", text)
-        used |= {key for key in quoted if key.split(".", 1)[0] in sections and not key.endswith((".js", ".css", ".svg"))}
+        used |= {
+            key for key in quoted if key.split(".", 1)[0] in sections and not key.endswith((".js", ".css", ".svg"))
+        }
     for text in SCRIPTS.values():
         used |= set(re.findall(r"""\bt\(\s*"([a-z0-9_.]+)"\s*[,)]""", text))
     assert used and not used - known, sorted(used - known)
@@ -62,7 +68,10 @@ def test_every_value_the_api_shows_a_complainant_has_a_translation():
             {f"status.{status.value}" for status in Status}
             | {f"timeline.{action.value}" for action in Action}
             | {"timeline.submit", "timeline.add_evidence", "timeline.deadline_reminder", "timeline.overdue"}
-            | {f"timeline.deadline_{reason}" for reason in literal_args(SlaDeadlineSet.model_fields["reason"].annotation)}
+            | {
+                f"timeline.deadline_{reason}"
+                for reason in literal_args(SlaDeadlineSet.model_fields["reason"].annotation)
+            }
             | {f"response_type.{kind}" for kind in literal_args(Answer.model_fields["response_type"].annotation)}
             | {f"rejection.{reason}" for reason in literal_args(ManualRejection.model_fields["reason"].annotation)}
         )
@@ -99,17 +108,38 @@ def test_form_limits_come_from_the_api_models():
 @pytest.fixture(scope="module")
 async def intake(mongo_url, broker_namespace, run_id):
     """intake alone: evidence and routing point at a closed port, so the directory is away."""
-    settings = Settings(mongo_url=mongo_url, mongo_db=f"t{run_id}_intake_web", evidence_url="http://127.0.0.1:9",
-                        routing_url="http://127.0.0.1:9", **broker_namespace.settings_for("intake"))
-    async with serve(create_app(settings)) as base_url:
-        async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-            yield client
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_web",
+        evidence_url="http://127.0.0.1:9",
+        routing_url="http://127.0.0.1:9",
+        **broker_namespace.settings_for("intake"),
+    )
+    async with serve(create_app(settings)) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        yield client
 
 
-PAGES = ("/", "/file", "/file/receipt", "/follow", "/account", "/account/login", "/account/register",
-         "/account/messages", "/public", "/public/companies", "/public/results", "/public/results/GC-20261101-000001",
-         "/public/companies/c-xunlian", "/public/rankings", "/public/statistics", "/public/pages/faq",
-         "/public/pages/how-it-works", "/public/pages/policy", "/public/feedback")
+PAGES = (
+    "/",
+    "/file",
+    "/file/receipt",
+    "/follow",
+    "/account",
+    "/account/login",
+    "/account/register",
+    "/account/messages",
+    "/public",
+    "/public/companies",
+    "/public/results",
+    "/public/results/GC-20261101-000001",
+    "/public/companies/c-xunlian",
+    "/public/rankings",
+    "/public/statistics",
+    "/public/pages/faq",
+    "/public/pages/how-it-works",
+    "/public/pages/policy",
+    "/public/feedback",
+)
 
 
 @pytest.mark.integration
@@ -123,7 +153,11 @@ async def test_pages_are_chinese_by_default_with_a_strict_policy(intake):
         assert '<html lang="zh-CN">' in page.text
         assert "set-cookie" not in page.headers
     # The JSON API documents no page.
-    assert not [path for path in (await intake.get("/openapi.json")).json()["paths"] if not path.startswith(("/v1", "/healthz", "/readyz"))]
+    assert not [
+        path
+        for path in (await intake.get("/openapi.json")).json()["paths"]
+        if not path.startswith(("/v1", "/healthz", "/readyz"))
+    ]
 
 
 @pytest.mark.integration
@@ -148,7 +182,7 @@ async def test_what_a_page_echoes_is_escaped(intake):
     for path in ("/public/results/", "/public/companies/"):
         echoed = await intake.get(path + '"><img src=x onerror=alert(1)>')
         assert echoed.status_code == 200 and "<img src=x" not in echoed.text and "&#34;&gt;&lt;img" in echoed.text, path
-    config = re.search(r'<script type="application/json" id="gc-config">(.*?)</script>', page.text, re.S).group(1)
+    config = re.search(r'<script type="application/json" id="gc-config">(.*?)</script>', page.text, re.DOTALL).group(1)
     assert "</" not in config  # the embedded catalog cannot close its script element
 
 
@@ -179,7 +213,7 @@ async def test_guests_are_called_one_thing_and_the_privacy_notice_is_at_hand(int
         assert "游客" not in served["html"], slug
     assert not [key for key, text in catalog("zh-CN").items() if "游客" in text]
     form = (await intake.get("/file")).text
-    identity = form[form.index(catalog("zh-CN")["file.identity_note"]):form.index('id="f-id-number"')]
+    identity = form[form.index(catalog("zh-CN")["file.identity_note"]) : form.index('id="f-id-number"')]
     assert 'href="/public/pages/privacy"' in identity and 'href="/public/pages/faq"' in identity
     for path in ("/", "/follow", "/public"):
         footer = (await intake.get(path)).text.split('<footer class="site-footer">', 1)[1]
@@ -202,8 +236,13 @@ async def test_a_mistyped_address_shows_browsers_the_not_found_page_and_api_clie
     # What the address held is escaped, not run.
     echoed = await intake.get('/x"><script>alert(1)</script>', headers={"Accept": BROWSER_ACCEPT})
     assert echoed.status_code == 404 and "<script>alert(1)" not in echoed.text
-    for path, accept in (("/flie", "application/json"), ("/flie", "*/*"), ("/v1/no-such-thing", BROWSER_ACCEPT),
-                         ("/v1/public/nothing", "application/json"), ("/static/no-such-file.js", BROWSER_ACCEPT)):
+    for path, accept in (
+        ("/flie", "application/json"),
+        ("/flie", "*/*"),
+        ("/v1/no-such-thing", BROWSER_ACCEPT),
+        ("/v1/public/nothing", "application/json"),
+        ("/static/no-such-file.js", BROWSER_ACCEPT),
+    ):
         answer = await intake.get(path, headers={"Accept": accept})
         assert answer.status_code == 404, path
         assert answer.headers["content-type"] == "application/problem+json", (path, accept)
@@ -231,8 +270,9 @@ async def test_every_required_field_has_its_own_words_when_left_empty(intake):
     required = set()
     for path in PAGES:
         page = (await intake.get(path)).text
-        for label, body in re.findall(r'<div class="field[^"]*"[^>]*data-label="([a-z_.]+)"[^>]*>(.*?)</div>', page,
-                                      flags=re.DOTALL):
+        for label, body in re.findall(
+            r'<div class="field[^"]*"[^>]*data-label="([a-z_.]+)"[^>]*>(.*?)</div>', page, flags=re.DOTALL
+        ):
             if re.search(r"<(input|select|textarea)[^>]*\brequired\b", body):
                 required.add(label)
     assert {"file.category", "file.description", "file.company", "follow.appeal_reason"} <= required, required

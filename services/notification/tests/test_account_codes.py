@@ -4,9 +4,10 @@ SMTP server (aiosmtpd). The events are sealed here as intake seals them, with th
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from devstack.accounts import code_in, mails_to, next_mail
 from devstack.eventtap import event_tap
 from devstack.platform import smtp_server
@@ -34,9 +35,16 @@ STRANGER = KeyRingCipher({"dev-1": b"k" * 32}, "dev-1")  # a key notification do
 async def service(mongo_url, broker_namespace, run_id):
     with smtp_server() as (mailbox, smtp_port):
         settings = Settings(
-            service_name="notification-codes", mongo_url=mongo_url, mongo_db=f"t{run_id}_notification_codes",
-            **broker_namespace.settings_for("notification-codes"), smtp_host="127.0.0.1", smtp_port=smtp_port,
-            dispatch_poll_interval_s=0.2, outbox_poll_interval_s=0.1, log_json=False)
+            service_name="notification-codes",
+            mongo_url=mongo_url,
+            mongo_db=f"t{run_id}_notification_codes",
+            **broker_namespace.settings_for("notification-codes"),
+            smtp_host="127.0.0.1",
+            smtp_port=smtp_port,
+            dispatch_poll_interval_s=0.2,
+            outbox_poll_interval_s=0.1,
+            log_json=False,
+        )
         app = create_app(settings)
         async with event_tap(settings.amqp_url, settings.event_exchange, []) as tap, serve(app):
             await tap.wait_for_consumer(queue_names(settings)[0])
@@ -44,14 +52,28 @@ async def service(mongo_url, broker_namespace, run_id):
             yield app
 
 
-async def issue(service, login: str, *, code: str | None = "482913", notice: str = "code",
-                expires_in_s: float = 600, cipher: KeyRingCipher = TRANSPORT) -> str:
+async def issue(
+    service,
+    login: str,
+    *,
+    code: str | None = "482913",
+    notice: str = "code",
+    expires_in_s: float = 600,
+    cipher: KeyRingCipher = TRANSPORT,
+) -> str:
     issue_id = uuid.uuid4().hex
-    now = datetime.now(timezone.utc)
-    sealed = cipher.encrypt(code_notice_field(issue_id),
-                            CodeNotice(destination=login, notice=notice, code=code).model_dump_json())
-    data = AccountCodeIssued(issue_id=issue_id, purpose="registration", channel="email", sealed=sealed,
-                             expires_at=now + timedelta(seconds=expires_in_s), issued_at=now)
+    now = datetime.now(UTC)
+    sealed = cipher.encrypt(
+        code_notice_field(issue_id), CodeNotice(destination=login, notice=notice, code=code).model_dump_json()
+    )
+    data = AccountCodeIssued(
+        issue_id=issue_id,
+        purpose="registration",
+        channel="email",
+        sealed=sealed,
+        expires_at=now + timedelta(seconds=expires_in_s),
+        issued_at=now,
+    )
     await service.tap.publish(CloudEvent.wrap(data, source="/services/test", subject=issue_id))
     return issue_id
 

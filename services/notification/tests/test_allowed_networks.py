@@ -6,6 +6,7 @@ from __future__ import annotations
 from ipaddress import ip_network
 
 import pytest
+
 from notification.adapters.resolver import TargetForbidden, TargetGuard
 from notification.config import Settings
 from notification.domain.targets import parse_target

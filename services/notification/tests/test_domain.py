@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import base64
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
 from notification.adapters.sender import encode_body, signed_headers
 from notification.config import DEFAULT_RETRY_SCHEDULE_S, Settings
 from notification.domain.deliveries import UnusableEventId, webhook_id_for, webhook_payload
 from notification.domain.schedule import delay_before_next, next_attempt_at, total_span_s
 from notification.domain.secrets import InvalidSecret, generate_secret, mask_secret, validate_secret
 from notification.domain.targets import InvalidWebhookUrl, first_forbidden, forbidden_reason, parse_target
-from pydantic import ValidationError
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 pytestmark = pytest.mark.unit
 
@@ -69,9 +70,18 @@ def test_webhook_url_shape():
     assert (target.scheme, target.host, target.port) == ("https", "hooks.example.com", 443)
     assert parse_target("http://[::1]:8080/h").host == "::1"
     assert parse_target("http://example.com/h").port == 80
-    for bad in ["ftp://example.com/", "file:///etc/passwd", "example.com/h", "https://", "http://user:pw@example.com/",
-                "https://example.com/#frag", "https://exa mple.com/", "http://example.com:99999/", "",
-                "https://example.com/" + "a" * 2100]:
+    for bad in [
+        "ftp://example.com/",
+        "file:///etc/passwd",
+        "example.com/h",
+        "https://",
+        "http://user:pw@example.com/",
+        "https://example.com/#frag",
+        "https://exa mple.com/",
+        "http://example.com:99999/",
+        "",
+        "https://example.com/" + "a" * 2100,
+    ]:
         with pytest.raises(InvalidWebhookUrl):
             parse_target(bad)
 
@@ -86,8 +96,15 @@ def test_generated_secret_is_a_standard_webhooks_secret_of_24_bytes():
 
 def test_given_secrets_are_validated():
     assert validate_secret("whsec_" + base64.b64encode(b"k" * 64).decode())
-    for bad in ["", "secret", "whsec_", "whsec_not*base64!", "whsec_" + base64.b64encode(b"short").decode(),
-                "whsec_" + base64.b64encode(b"k" * 65).decode(), base64.b64encode(b"k" * 32).decode()]:
+    for bad in [
+        "",
+        "secret",
+        "whsec_",
+        "whsec_not*base64!",
+        "whsec_" + base64.b64encode(b"short").decode(),
+        "whsec_" + base64.b64encode(b"k" * 65).decode(),
+        base64.b64encode(b"k" * 32).decode(),
+    ]:
         with pytest.raises(InvalidSecret):
             validate_secret(bad)
 
@@ -105,7 +122,7 @@ def test_retry_schedule_gives_the_delay_before_each_next_attempt():
     assert delay_before_next(schedule, 1) == 5
     assert delay_before_next(schedule, 2) == 300
     assert delay_before_next(schedule, 3) is None
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     assert next_attempt_at(schedule, 2, now) == now + timedelta(minutes=5)
     assert next_attempt_at(schedule, 3, now) is None
     with pytest.raises(ValueError, match="cannot be negative"):
@@ -144,7 +161,7 @@ def test_webhook_id_comes_from_the_event_id():
 
 def test_signed_headers_verify_with_the_standard_webhooks_library():
     secret = generate_secret()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     payload = webhook_payload("complaint.forwarded", now, {"number": "GC-1", "title": "退款"})
     body = encode_body(payload)
     headers = signed_headers([secret], "msg_abc", body, now)

@@ -4,9 +4,10 @@ message texts, e-mail and SMS composition, phone masking and the inbox cursor.""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
+
 from greenchannel.contracts import (
     EVENT_MODELS,
     FORWARDING_WEBHOOK_TYPE,
@@ -43,14 +44,21 @@ from notification.domain.pagination import InvalidCursor, decode_cursor, encode_
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2026, 3, 10, 8, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
 N = "GC-20260310-000042"
 
 
 def accepted(company_id: str = "co-1") -> ComplaintAccepted:
     return ComplaintAccepted(
-        number=N, company_id=company_id, company_name="示例科技", category="refund", title="标题", description="描述",
-        occurred_on=date(2026, 3, 1), desired_outcome="退款", complainant=ComplainantContact(name="张*", phone="138****5678"),
+        number=N,
+        company_id=company_id,
+        company_name="示例科技",
+        category="refund",
+        title="标题",
+        description="描述",
+        occurred_on=date(2026, 3, 1),
+        desired_outcome="退款",
+        complainant=ComplainantContact(name="张*", phone="138****5678"),
         accepted_at=NOW,
     )
 
@@ -60,31 +68,63 @@ def accepted(company_id: str = "co-1") -> ComplaintAccepted:
     [
         (accepted(), CompanyWebhook("complaint.forwarded", "co-1")),
         (ComplaintForwarded(number=N, company_id="co-1", forwarded_at=NOW), None),
-        (ComplaintForwarded(number=N, company_id="co-1", forwarded_at=NOW, round=2),
-         CompanyWebhook("complaint.reforwarded", "co-1")),
-        (ComplaintForwarded(number=N, company_id="co-1", forwarded_at=NOW, round=3),
-         CompanyWebhook("complaint.reforwarded", "co-1")),
-        (ComplaintSupplemented(number=N, company_id="co-1", text="补充", supplemented_at=NOW),
-         CompanyWebhook("complaint.supplemented", "co-1")),
-        (ComplaintAppealed(number=N, company_id="co-1", reason="不满意", appealed_at=NOW),
-         CompanyWebhook("complaint.appealed", "co-1")),
-        (ComplaintWithdrawn(number=N, company_id="co-1", withdrawn_at=NOW), CompanyWebhook("complaint.withdrawn", "co-1")),
+        (
+            ComplaintForwarded(number=N, company_id="co-1", forwarded_at=NOW, round=2),
+            CompanyWebhook("complaint.reforwarded", "co-1"),
+        ),
+        (
+            ComplaintForwarded(number=N, company_id="co-1", forwarded_at=NOW, round=3),
+            CompanyWebhook("complaint.reforwarded", "co-1"),
+        ),
+        (
+            ComplaintSupplemented(number=N, company_id="co-1", text="补充", supplemented_at=NOW),
+            CompanyWebhook("complaint.supplemented", "co-1"),
+        ),
+        (
+            ComplaintAppealed(number=N, company_id="co-1", reason="不满意", appealed_at=NOW),
+            CompanyWebhook("complaint.appealed", "co-1"),
+        ),
+        (
+            ComplaintWithdrawn(number=N, company_id="co-1", withdrawn_at=NOW),
+            CompanyWebhook("complaint.withdrawn", "co-1"),
+        ),
         (ComplaintWithdrawn(number=N, withdrawn_at=NOW), None),
-        (ComplaintRedirected(number=N, from_company_id="co-old", to_company_id="co-new", redirected_at=NOW),
-         CompanyWebhook("complaint.redirected", "co-old")),
+        (
+            ComplaintRedirected(number=N, from_company_id="co-old", to_company_id="co-new", redirected_at=NOW),
+            CompanyWebhook("complaint.redirected", "co-old"),
+        ),
         (ComplaintRedirected(number=N, to_company_id="co-new", redirected_at=NOW), None),
-        (SlaReminder(number=N, company_id="co-1", kind="response", due=date(2026, 3, 20), working_days_left=2,
-                     reminded_at=NOW), CompanyWebhook("complaint.deadline_reminder", "co-1")),
-        (SlaReminder(number=N, company_id="co-1", kind="appeal", due=date(2026, 3, 20), working_days_left=2,
-                     reminded_at=NOW), None),
+        (
+            SlaReminder(
+                number=N,
+                company_id="co-1",
+                kind="response",
+                due=date(2026, 3, 20),
+                working_days_left=2,
+                reminded_at=NOW,
+            ),
+            CompanyWebhook("complaint.deadline_reminder", "co-1"),
+        ),
+        (
+            SlaReminder(
+                number=N, company_id="co-1", kind="appeal", due=date(2026, 3, 20), working_days_left=2, reminded_at=NOW
+            ),
+            None,
+        ),
         (SlaReminder(number=N, kind="response", due=date(2026, 3, 20), working_days_left=2, reminded_at=NOW), None),
-        (SlaOverdue(number=N, company_id="co-1", kind="response", due=date(2026, 3, 20), overdue_at=NOW),
-         CompanyWebhook("complaint.overdue", "co-1")),
+        (
+            SlaOverdue(number=N, company_id="co-1", kind="response", due=date(2026, 3, 20), overdue_at=NOW),
+            CompanyWebhook("complaint.overdue", "co-1"),
+        ),
         (SlaOverdue(number=N, company_id="co-1", kind="appeal", due=date(2026, 3, 20), overdue_at=NOW), None),
         (SlaOverdue(number=N, kind="response", due=date(2026, 3, 20), overdue_at=NOW), None),
         (ComplaintRejected(number=N, reason="company_unknown", rejected_at=NOW), None),
-        (ComplaintResponded(number=N, company_id="co-1", response_type="explained", text="t", timely=True,
-                            responded_at=NOW), None),
+        (
+            ComplaintResponded(
+                number=N, company_id="co-1", response_type="explained", text="t", timely=True, responded_at=NOW
+            ),
+            None,
+        ),
         (ComplaintRated(number=N, company_id="co-1", rating=4, rated_at=NOW), None),
     ],
     ids=lambda value: getattr(value, "EVENT_TYPE", None) or repr(value),
@@ -108,8 +148,14 @@ def every_message_event() -> list[EventData]:
         ComplaintForwarded(number=N, company_id="co-1", forwarded_at=NOW),
         ComplaintForwarded(number=N, company_id="co-1", forwarded_at=NOW, round=2, note="调解后重新转交"),
         ComplaintInfoRequested(number=N, company_id="co-1", question="请提供订单号 13812345678", requested_at=NOW),
-        ComplaintResponded(number=N, company_id="co-1", response_type="monetary_relief", text="已退款至尾号1234的银行卡",
-                           timely=True, responded_at=NOW),
+        ComplaintResponded(
+            number=N,
+            company_id="co-1",
+            response_type="monetary_relief",
+            text="已退款至尾号1234的银行卡",
+            timely=True,
+            responded_at=NOW,
+        ),
         ComplaintAppealed(number=N, company_id="co-1", reason="我叫张三，身份证110105194912310020", appealed_at=NOW),
         ComplaintClosed(number=N, company_id="co-1", outcome="rated", closed_at=NOW),
         ComplaintWithdrawn(number=N, company_id="co-1", reason="已私下解决", withdrawn_at=NOW),
@@ -142,7 +188,15 @@ def test_messages_never_quote_free_text_from_events() -> None:
     for data in every_message_event():
         message = texts.render(message_text_key(data), facts_of(data, "示例科技"))
         everything = " ".join((message.title_zh, message.title_en, message.body_zh, message.body_en))
-        for free_text in ("13812345678", "尾号1234", "张三", "110105194912310020", "私下解决", "调解后重新转交", "两家企业同名"):
+        for free_text in (
+            "13812345678",
+            "尾号1234",
+            "张三",
+            "110105194912310020",
+            "私下解决",
+            "调解后重新转交",
+            "两家企业同名",
+        ):
             assert free_text not in everything
 
 
@@ -162,12 +216,14 @@ def test_codes_become_words_and_unknown_codes_fall_back() -> None:
 
 def test_which_events_make_messages_and_sms() -> None:
     assert message_text_key(ComplaintForwarded(number=N, company_id="c", forwarded_at=NOW)) == "complaint.forwarded"
-    assert message_text_key(ComplaintForwarded(number=N, company_id="c", forwarded_at=NOW, round=2)) == \
-        "complaint.reforwarded"
+    assert (
+        message_text_key(ComplaintForwarded(number=N, company_id="c", forwarded_at=NOW, round=2))
+        == "complaint.reforwarded"
+    )
     assert message_text_key(SlaOverdue(number=N, kind="appeal", due=date(2026, 3, 20), overdue_at=NOW)) is None
     assert message_text_key(ComplaintSupplemented(number=N, company_id="c", text="x", supplemented_at=NOW)) is None
     assert message_text_key(ComplaintRated(number=N, company_id="c", rating=5, rated_at=NOW)) is None
-    assert SMS_KINDS == {"complaint.info_requested", "complaint.responded", "complaint.closed"}
+    assert {"complaint.info_requested", "complaint.responded", "complaint.closed"} == SMS_KINDS
 
 
 def test_a_broken_texts_file_is_refused_at_load() -> None:
@@ -177,14 +233,29 @@ def test_a_broken_texts_file_is_refused_at_load() -> None:
     complete = {key: dict(good) for key in REQUIRED_TEXT_KEYS}
     MessageTexts({"messages": complete, "labels": labels, "fallback": fallback})
     with pytest.raises(InvalidMessageTexts, match=r"uses \{complainant_name\}"):
-        MessageTexts({"messages": {**complete, "complaint.closed": {**good, "body_en": "{complainant_name}"}},
-                      "labels": labels, "fallback": fallback})
+        MessageTexts(
+            {
+                "messages": {**complete, "complaint.closed": {**good, "body_en": "{complainant_name}"}},
+                "labels": labels,
+                "fallback": fallback,
+            }
+        )
     with pytest.raises(InvalidMessageTexts, match=r"no text for complaint\.closed"):
-        MessageTexts({"messages": {k: v for k, v in complete.items() if k != "complaint.closed"},
-                      "labels": labels, "fallback": fallback})
+        MessageTexts(
+            {
+                "messages": {k: v for k, v in complete.items() if k != "complaint.closed"},
+                "labels": labels,
+                "fallback": fallback,
+            }
+        )
     with pytest.raises(InvalidMessageTexts, match="body_zh is missing"):
-        MessageTexts({"messages": {**complete, "complaint.closed": {**good, "body_zh": ""}},
-                      "labels": labels, "fallback": fallback})
+        MessageTexts(
+            {
+                "messages": {**complete, "complaint.closed": {**good, "body_zh": ""}},
+                "labels": labels,
+                "fallback": fallback,
+            }
+        )
     with pytest.raises(InvalidMessageTexts, match=r"labels\.outcome has no _default"):
         MessageTexts({"messages": complete, "labels": {**labels, "outcome": {}}, "fallback": fallback})
 
@@ -207,7 +278,7 @@ def test_phone_masking(phone: str, masked: str) -> None:
 
 
 def test_cursor_round_trip_and_refusal() -> None:
-    moment = datetime(2026, 3, 10, 8, 30, 1, 123000, tzinfo=timezone.utc)
+    moment = datetime(2026, 3, 10, 8, 30, 1, 123000, tzinfo=UTC)
     assert decode_cursor(encode_cursor(moment, "abc123")) == (moment, "abc123")
     for bad in ("not-a-cursor", "", "e30", encode_cursor(moment, "x")[:-3], "WyIyMDI2LTAzLTEwIiwgMV0"):
         with pytest.raises(InvalidCursor):

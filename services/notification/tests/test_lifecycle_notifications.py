@@ -11,17 +11,18 @@ import email.policy
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from fastapi import FastAPI, Header, Response
+
 from devstack.eventtap import EventTap, event_tap
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
 from devstack.standins import free_port
-from fastapi import FastAPI, Header, Response
 from greenchannel.contracts import (
     CloudEvent,
     ComplainantContact,
@@ -117,8 +118,15 @@ class ContactDirectory:
 
 
 class Platform:
-    def __init__(self, settings: Settings, app: FastAPI, client: httpx.AsyncClient, tap: EventTap,
-                 smtp: SmtpServer, directory: ContactDirectory) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        app: FastAPI,
+        client: httpx.AsyncClient,
+        tap: EventTap,
+        smtp: SmtpServer,
+        directory: ContactDirectory,
+    ) -> None:
         self.settings = settings
         self.app = app
         self.client = client
@@ -160,8 +168,11 @@ class Platform:
         secret = generate_secret()
         receiver = WebhookReceiver(secret)
         base_url = await stack.enter_async_context(serve(receiver.app()))
-        response = await self.client.put(f"/v1/companies/{company}/webhook-endpoint", headers=ADMIN,
-                                         json={"url": f"{base_url}/webhooks/{company}", "secret": secret})
+        response = await self.client.put(
+            f"/v1/companies/{company}/webhook-endpoint",
+            headers=ADMIN,
+            json={"url": f"{base_url}/webhooks/{company}", "secret": secret},
+        )
         assert response.status_code == 201, response.text
         return company, receiver
 
@@ -173,15 +184,30 @@ async def platform(mongo_url, broker_namespace, run_id):
     directory = ContactDirectory()
     async with serve(directory.app()) as intake_url:
         settings = Settings(
-            service_name="notification-lifecycle", mongo_url=mongo_url, mongo_db=f"t{run_id}_notification_lifecycle",
-            **broker_namespace.settings_for("notification-lifecycle"), operator_token="test-operator-token",
+            service_name="notification-lifecycle",
+            mongo_url=mongo_url,
+            mongo_db=f"t{run_id}_notification_lifecycle",
+            **broker_namespace.settings_for("notification-lifecycle"),
+            operator_token="test-operator-token",
             admin_token="test-admin-token",
-            internal_token="test-internal-token", intake_url=intake_url, intake_timeout_s=2,
-            smtp_host="127.0.0.1", smtp_port=smtp.port, smtp_from="投诉平台 <noreply@greenchannel.test>",
-            smtp_timeout_s=2, dispatch_retry_schedule_s=DISPATCH_SCHEDULE, dispatch_poll_interval_s=0.2,
-            dispatch_lease_s=6, outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200,
-            delivery_poll_interval_s=0.2, webhook_timeout_s=2, delivery_lease_s=5, log_json=False,
-            webhook_allow_private_targets=True, greenchannel_env="development",
+            internal_token="test-internal-token",
+            intake_url=intake_url,
+            intake_timeout_s=2,
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_from="投诉平台 <noreply@greenchannel.test>",
+            smtp_timeout_s=2,
+            dispatch_retry_schedule_s=DISPATCH_SCHEDULE,
+            dispatch_poll_interval_s=0.2,
+            dispatch_lease_s=6,
+            outbox_poll_interval_s=0.1,
+            consumer_retry_delay_ms=200,
+            delivery_poll_interval_s=0.2,
+            webhook_timeout_s=2,
+            delivery_lease_s=5,
+            log_json=False,
+            webhook_allow_private_targets=True,
+            greenchannel_env="development",
             webhook_retry_schedule_s=WEBHOOK_SCHEDULE,
         )
         app = create_app(settings)
@@ -217,14 +243,22 @@ def webhook_id_of(event: CloudEvent) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def accepted(number: str, company_id: str, company_name: str = "示例科技", **extra) -> ComplaintAccepted:
     return ComplaintAccepted(
-        number=number, company_id=company_id, company_name=company_name, category="refund", title="会员自动续费未退款",
-        description="取消自动续费后仍被扣款。", occurred_on=date(2026, 3, 2), desired_outcome="退款",
-        complainant=ComplainantContact(name="张*", phone="138****5678"), accepted_at=now(), **extra,
+        number=number,
+        company_id=company_id,
+        company_name=company_name,
+        category="refund",
+        title="会员自动续费未退款",
+        description="取消自动续费后仍被扣款。",
+        occurred_on=date(2026, 3, 2),
+        desired_outcome="退款",
+        complainant=ComplainantContact(name="张*", phone="138****5678"),
+        accepted_at=now(),
+        **extra,
     )
 
 
@@ -238,26 +272,44 @@ async def test_lifecycle_events_reach_the_company_as_signed_webhooks_retried_wit
         due = date(2026, 3, 20)
         receiver.respond_with = 500
         expected = {
-            "complaint.reforwarded": await platform.publish(ComplaintForwarded(
-                number=number, company_id=company, forwarded_at=now(), round=2, note="调解后重新转交",
-                deadline_working_days=5)),
-            "complaint.supplemented": await platform.publish(ComplaintSupplemented(
-                number=number, company_id=company, text="订单号 A123", supplemented_at=now())),
-            "complaint.appealed": await platform.publish(ComplaintAppealed(
-                number=number, company_id=company, reason="答复未解决问题", appealed_at=now())),
-            "complaint.withdrawn": await platform.publish(ComplaintWithdrawn(
-                number=number, company_id=company, withdrawn_at=now())),
-            "complaint.deadline_reminder": await platform.publish(SlaReminder(
-                number=number, company_id=company, kind="response", due=due, working_days_left=2, reminded_at=now())),
-            "complaint.overdue": await platform.publish(SlaOverdue(
-                number=number, company_id=company, kind="response", due=due, overdue_at=now())),
+            "complaint.reforwarded": await platform.publish(
+                ComplaintForwarded(
+                    number=number,
+                    company_id=company,
+                    forwarded_at=now(),
+                    round=2,
+                    note="调解后重新转交",
+                    deadline_working_days=5,
+                )
+            ),
+            "complaint.supplemented": await platform.publish(
+                ComplaintSupplemented(number=number, company_id=company, text="订单号 A123", supplemented_at=now())
+            ),
+            "complaint.appealed": await platform.publish(
+                ComplaintAppealed(number=number, company_id=company, reason="答复未解决问题", appealed_at=now())
+            ),
+            "complaint.withdrawn": await platform.publish(
+                ComplaintWithdrawn(number=number, company_id=company, withdrawn_at=now())
+            ),
+            "complaint.deadline_reminder": await platform.publish(
+                SlaReminder(
+                    number=number, company_id=company, kind="response", due=due, working_days_left=2, reminded_at=now()
+                )
+            ),
+            "complaint.overdue": await platform.publish(
+                SlaOverdue(number=number, company_id=company, kind="response", due=due, overdue_at=now())
+            ),
         }
         silent = [
             await platform.publish(ComplaintForwarded(number=number, company_id=company, forwarded_at=now())),
-            await platform.publish(SlaReminder(number=number, company_id=company, kind="appeal", due=due,
-                                               working_days_left=1, reminded_at=now())),
-            await platform.publish(SlaOverdue(number=number, company_id=company, kind="appeal", due=due,
-                                              overdue_at=now())),
+            await platform.publish(
+                SlaReminder(
+                    number=number, company_id=company, kind="appeal", due=due, working_days_left=1, reminded_at=now()
+                )
+            ),
+            await platform.publish(
+                SlaOverdue(number=number, company_id=company, kind="appeal", due=due, overdue_at=now())
+            ),
             await platform.publish(ComplaintWithdrawn(number=unique("GC"), withdrawn_at=now())),
         ]
         ids = {webhook_type: webhook_id_of(event) for webhook_type, event in expected.items()}
@@ -278,7 +330,8 @@ async def test_lifecycle_events_reach_the_company_as_signed_webhooks_retried_wit
             assert body["type"] == webhook_type
             assert body["data"] == event.data and body["timestamp"] == event.time.isoformat()
             delivered = await platform.tap.wait_for(
-                "webhook.delivered", where=lambda e, webhook_id=ids[webhook_type]: e.data["webhook_id"] == webhook_id)
+                "webhook.delivered", where=lambda e, webhook_id=ids[webhook_type]: e.data["webhook_id"] == webhook_id
+            )
             assert delivered.event.data["event_type"] == webhook_type
             assert delivered.event.data["company_id"] == company
 
@@ -293,14 +346,22 @@ async def test_a_redirect_tells_the_old_company_and_the_new_one_gets_the_complai
         old_company, old_receiver = await platform.company_with_receiver(stack)
         new_company, new_receiver = await platform.company_with_receiver(stack)
         number = unique("GC")
-        redirected = await platform.publish(ComplaintRedirected(
-            number=number, from_company_id=old_company, to_company_id=new_company, note="应为关联公司", redirected_at=now()))
+        redirected = await platform.publish(
+            ComplaintRedirected(
+                number=number,
+                from_company_id=old_company,
+                to_company_id=new_company,
+                note="应为关联公司",
+                redirected_at=now(),
+            )
+        )
         reaccepted = await platform.publish(accepted(number, new_company, "新企业", redirected_from=old_company))
 
         await platform.delivery_in(webhook_id_of(redirected), "delivered")
         await platform.delivery_in(webhook_id_of(reaccepted), "delivered")
         assert [(got.body["type"], got.body["data"]["to_company_id"]) for got in old_receiver.received] == [
-            ("complaint.redirected", new_company)]
+            ("complaint.redirected", new_company)
+        ]
         assert [got.body["type"] for got in new_receiver.received] == ["complaint.forwarded"]
         assert new_receiver.received[0].body["data"]["redirected_from"] == old_company
 
@@ -314,9 +375,16 @@ async def test_a_response_reaches_the_inbox_the_mailbox_and_the_sms_log(platform
     platform.directory.contacts[number] = {"email": EMAIL, "phone": PHONE}
     first = await platform.publish(accepted(number, company, "示例科技"))
     await platform.applied(first)
-    responded = await platform.publish(ComplaintResponded(
-        number=number, company_id=company, response_type="monetary_relief", text="已退款 30 元至尾号 1234 的银行卡",
-        timely=True, responded_at=now()))
+    responded = await platform.publish(
+        ComplaintResponded(
+            number=number,
+            company_id=company,
+            response_type="monetary_relief",
+            text="已退款 30 元至尾号 1234 的银行卡",
+            timely=True,
+            responded_at=now(),
+        )
+    )
     await platform.applied(responded)
 
     # The inbox, newest first.
@@ -370,21 +438,27 @@ async def test_a_response_reaches_the_inbox_the_mailbox_and_the_sms_log(platform
     assert relisted.json()["unread"] == listed.json()["unread"] - 1
     # Read on two devices at once: every answer holds the one first reading time.
     [other, *_] = [item for item in listed.json()["items"] if item["id"] != message["id"]]
-    at_once = await asyncio.gather(*(platform.client.post(f"/v1/messages/{other['id']}/read", params={"number": number},
-                                                          headers=INTERNAL) for _ in range(5)))
+    at_once = await asyncio.gather(
+        *(
+            platform.client.post(f"/v1/messages/{other['id']}/read", params={"number": number}, headers=INTERNAL)
+            for _ in range(5)
+        )
+    )
     assert {answer.status_code for answer in at_once} == {200}
     assert len({answer.json()["read_at"] for answer in at_once}) == 1
-    again = await platform.client.post(f"/v1/messages/{message['id']}/read", params={"number": number}, headers=INTERNAL)
+    again = await platform.client.post(
+        f"/v1/messages/{message['id']}/read", params={"number": number}, headers=INTERNAL
+    )
     assert again.json()["read_at"] == read.json()["read_at"]
-    foreign = await platform.client.post(f"/v1/messages/{message['id']}/read", params={"number": "GC-other"},
-                                         headers=INTERNAL)
+    foreign = await platform.client.post(
+        f"/v1/messages/{message['id']}/read", params={"number": "GC-other"}, headers=INTERNAL
+    )
     assert foreign.status_code == 404 and foreign.json()["code"] == "message_not_found"
     missing = await platform.client.post("/v1/messages/nothing/read", params={"number": number}, headers=INTERNAL)
     assert missing.status_code == 404
 
 
-async def test_copies_of_one_event_handled_at_once_make_one_webhook_one_message_and_one_dispatch_per_channel(
-        platform):
+async def test_copies_of_one_event_handled_at_once_make_one_webhook_one_message_and_one_dispatch_per_channel(platform):
     """No inbox record guards these events: the documents keyed by the event do, also against copies that race."""
     number = unique("GC")
     async with contextlib.AsyncExitStack() as stack:
@@ -392,8 +466,9 @@ async def test_copies_of_one_event_handled_at_once_make_one_webhook_one_message_
         platform.directory.contacts[number] = {"email": EMAIL, "phone": PHONE}
         lifecycle = platform.app.state.lifecycle
         first_data = accepted(number, company)
-        responded_data = ComplaintResponded(number=number, company_id=company, response_type="explained",
-                                            text="已说明", timely=True, responded_at=now())
+        responded_data = ComplaintResponded(
+            number=number, company_id=company, response_type="explained", text="已说明", timely=True, responded_at=now()
+        )
         for data in (first_data, responded_data):
             event = CloudEvent.wrap(data, source="/services/test", subject=number)
             await asyncio.gather(*(lifecycle(event, data) for _ in range(5)))
@@ -425,7 +500,9 @@ async def test_messages_page_newest_first_across_several_numbers(platform):
     numbers = [unique("GC"), unique("GC")]
     events = []
     for number in numbers:
-        events.append(await platform.publish(ComplaintRejected(number=number, reason="company_unknown", rejected_at=now())))
+        events.append(
+            await platform.publish(ComplaintRejected(number=number, reason="company_unknown", rejected_at=now()))
+        )
         await platform.applied(events[-1])
     events.append(await platform.publish(ComplaintWithdrawn(number=numbers[0], withdrawn_at=now())))
     await platform.applied(events[-1])
@@ -441,12 +518,16 @@ async def test_messages_page_newest_first_across_several_numbers(platform):
         if cursor is None:
             break
     assert [(item["number"], item["kind"]) for item in seen] == [
-        (numbers[0], "complaint.withdrawn"), (numbers[1], "complaint.rejected"), (numbers[0], "complaint.rejected")]
+        (numbers[0], "complaint.withdrawn"),
+        (numbers[1], "complaint.rejected"),
+        (numbers[0], "complaint.rejected"),
+    ]
     assert [item["created_at"] for item in seen] == sorted((item["created_at"] for item in seen), reverse=True)
     assert "无法确定被投诉企业" in seen[-1]["body_zh"]
 
-    bad_cursor = await platform.client.get("/v1/messages", params={"number": numbers, "cursor": "nonsense"},
-                                           headers=INTERNAL)
+    bad_cursor = await platform.client.get(
+        "/v1/messages", params={"number": numbers, "cursor": "nonsense"}, headers=INTERNAL
+    )
     assert bad_cursor.status_code == 422 and bad_cursor.json()["code"] == "invalid_cursor"
     no_number = await platform.client.get("/v1/messages", headers=INTERNAL)
     assert no_number.status_code == 422 and no_number.json()["code"] == "validation_failed"

@@ -3,9 +3,11 @@ over time, the failure-streak rule and the alerts' keys and contents."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
 from notification.adapters.sender import encode_body, signed_headers
 from notification.domain.alerts import (
     AlertKind,
@@ -16,16 +18,15 @@ from notification.domain.alerts import (
     failure_streak_alerts,
 )
 from notification.domain.secrets import generate_secret, signing_secrets
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 pytestmark = pytest.mark.unit
 
-NOW = datetime(2026, 3, 10, 8, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
 
 
 def test_a_webhook_signed_with_two_secrets_verifies_with_either():
     old, new = generate_secret(), generate_secret()
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     body = encode_body({"type": "complaint.forwarded", "timestamp": now.isoformat(), "data": {"number": "GC-1"}})
     headers = signed_headers([new, old], "msg_rot", body, now)
     signatures = headers["webhook-signature"].split(" ")

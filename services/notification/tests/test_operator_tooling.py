@@ -8,23 +8,29 @@ import asyncio
 import contextlib
 import json
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from cryptography.exceptions import InvalidTag
+from prometheus_client.parser import text_string_to_metric_families
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
 from devstack.eventtap import EventTap, event_tap
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
 from greenchannel.contracts import (
-    AccessGuessingDetected, CloudEvent, ComplainantContact, ComplaintAccepted, EventData, SlaOverdue,
+    AccessGuessingDetected,
+    CloudEvent,
+    ComplainantContact,
+    ComplaintAccepted,
+    EventData,
+    SlaOverdue,
 )
 from greenchannel.messaging import queue_names
 from notification.config import Settings
 from notification.domain.secrets import generate_secret
 from notification.main import create_app
-from prometheus_client.parser import text_string_to_metric_families
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 pytestmark = pytest.mark.integration
 
@@ -37,13 +43,23 @@ FAILURE_THRESHOLD = 3
 @pytest.fixture(scope="module")
 async def platform(mongo_url, broker_namespace, run_id):
     settings = Settings(
-        service_name="notification-operator", mongo_url=mongo_url, mongo_db=f"t{run_id}_notification_operator",
-        **broker_namespace.settings_for("notification-operator"), operator_token="test-operator-token",
+        service_name="notification-operator",
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_notification_operator",
+        **broker_namespace.settings_for("notification-operator"),
+        operator_token="test-operator-token",
         admin_token="test-admin-token",
-        outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200, delivery_poll_interval_s=0.2,
-        webhook_timeout_s=2, delivery_lease_s=5, log_json=False, webhook_allow_private_targets=True,
+        outbox_poll_interval_s=0.1,
+        consumer_retry_delay_ms=200,
+        delivery_poll_interval_s=0.2,
+        webhook_timeout_s=2,
+        delivery_lease_s=5,
+        log_json=False,
+        webhook_allow_private_targets=True,
         greenchannel_env="development",  # the receivers are plain http
-        webhook_retry_schedule_s=SCHEDULE, alert_failure_threshold=FAILURE_THRESHOLD, metrics_refresh_interval_s=0.2,
+        webhook_retry_schedule_s=SCHEDULE,
+        alert_failure_threshold=FAILURE_THRESHOLD,
+        metrics_refresh_interval_s=0.2,
     )
     app = create_app(settings)
     async with (
@@ -71,8 +87,10 @@ class Platform:
         company = unique("co")
         receiver = WebhookReceiver(secret or generate_secret())
         base_url = await self._receivers.enter_async_context(serve(receiver.app()))
-        created = await self.client.put(f"/v1/companies/{company}/webhook-endpoint",
-                                        json={"url": f"{base_url}/webhooks/{company}", "secret": receiver.secret})
+        created = await self.client.put(
+            f"/v1/companies/{company}/webhook-endpoint",
+            json={"url": f"{base_url}/webhooks/{company}", "secret": receiver.secret},
+        )
         assert created.status_code == 201, created.text
         return company, receiver, created.json()
 
@@ -131,14 +149,21 @@ def webhook_id_of(event: CloudEvent) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def accepted(company_id: str) -> ComplaintAccepted:
     return ComplaintAccepted(
-        number=unique("GC"), company_id=company_id, company_name="示例科技", category="refund", title="会员自动续费未退款",
-        description="取消自动续费后仍被扣款。", occurred_on=date(2026, 3, 2), desired_outcome="退款",
-        complainant=ComplainantContact(name="张*", phone="138****5678"), response_due=date(2026, 3, 16),
+        number=unique("GC"),
+        company_id=company_id,
+        company_name="示例科技",
+        category="refund",
+        title="会员自动续费未退款",
+        description="取消自动续费后仍被扣款。",
+        occurred_on=date(2026, 3, 2),
+        desired_outcome="退款",
+        complainant=ComplainantContact(name="张*", phone="138****5678"),
+        response_due=date(2026, 3, 16),
         accepted_at=now(),
     )
 
@@ -180,8 +205,9 @@ async def test_a_delivery_not_finished_cannot_be_redelivered(platform):
     event = await platform.publish(accepted(company))
     webhook_id = webhook_id_of(event)
     await platform.delivery_in(webhook_id, "delivered")
-    disabled = await platform.client.post(f"/v1/companies/{company}/webhook-endpoint/disable",
-                                          json={"reason": "maintenance"})
+    disabled = await platform.client.post(
+        f"/v1/companies/{company}/webhook-endpoint/disable", json={"reason": "maintenance"}
+    )
     assert disabled.status_code == 200
     assert (await platform.client.post(f"/v1/deliveries/{webhook_id}/redeliver")).status_code == 200
 
@@ -255,9 +281,11 @@ async def test_disabling_parks_new_deliveries_and_enabling_releases_them(platfor
 
 async def test_disable_and_enable_answer_problems_for_bad_calls(platform):
     unknown = f"/v1/companies/{unique('co')}/webhook-endpoint"
-    for call in (platform.client.post(f"{unknown}/disable", json={"reason": "x"}),
-                 platform.client.post(f"{unknown}/enable"),
-                 platform.client.post(f"{unknown}/rotate-secret", json={})):
+    for call in (
+        platform.client.post(f"{unknown}/disable", json={"reason": "x"}),
+        platform.client.post(f"{unknown}/enable"),
+        platform.client.post(f"{unknown}/rotate-secret", json={}),
+    ):
         response = await call
         assert response.status_code == 404 and response.json()["code"] == "endpoint_not_found"
     company, _, _ = await platform.company()
@@ -269,9 +297,12 @@ async def test_disable_and_enable_answer_problems_for_bad_calls(platform):
     assert (await platform.client.get(path)).json()["status"] == "enabled"  # nothing half-written
     async with httpx.AsyncClient(base_url=str(platform.client.base_url)) as anonymous:
         for response in await asyncio.gather(
-            anonymous.post(f"{path}/disable", json={"reason": "x"}), anonymous.post(f"{path}/enable"),
-            anonymous.post(f"{path}/rotate-secret"), anonymous.post("/v1/deliveries/msg_x/redeliver"),
-            anonymous.get("/v1/alerts"), anonymous.post("/v1/alerts/abc/ack"),
+            anonymous.post(f"{path}/disable", json={"reason": "x"}),
+            anonymous.post(f"{path}/enable"),
+            anonymous.post(f"{path}/rotate-secret"),
+            anonymous.post("/v1/deliveries/msg_x/redeliver"),
+            anonymous.get("/v1/alerts"),
+            anonymous.post("/v1/alerts/abc/ack"),
         ):
             assert response.status_code == 401 and response.json()["code"] == "unauthorized"
     assert (await platform.client.get(path)).json()["status"] == "enabled"
@@ -281,7 +312,8 @@ async def test_disable_and_enable_answer_problems_for_bad_calls(platform):
 
 
 async def test_the_operator_token_keeps_deliveries_flowing_but_only_the_admin_token_sets_endpoints_and_secrets(
-        platform):
+    platform,
+):
     """Whoever holds the operator's token could forge a company's webhooks with a secret they rotated or chose."""
     company, _, created = await platform.company()
     path = f"/v1/companies/{company}/webhook-endpoint"
@@ -301,7 +333,6 @@ async def test_the_operator_token_keeps_deliveries_flowing_but_only_the_admin_to
         assert (await operator.get("/v1/deliveries")).status_code == 200
     rotated = await platform.client.post(f"{path}/rotate-secret", json={"overlap_s": 0})
     assert rotated.status_code == 200 and rotated.json()["secret"] != created["secret"]
-
 
 
 def verifies(secret: str, got) -> bool:
@@ -419,7 +450,8 @@ async def test_a_410_raises_one_endpoint_gone_alert(platform):
 
     alerts = await platform.alerts(company_id=company)
     assert [(a["kind"], a["webhook_id"], a["number"]) for a in alerts] == [
-        ("endpoint_gone", webhook_id_of(event), event.subject)]
+        ("endpoint_gone", webhook_id_of(event), event.subject)
+    ]
     assert alerts[0]["acked_at"] is None and "410" in alerts[0]["detail"]
 
 
@@ -459,8 +491,9 @@ async def test_an_overdue_response_raises_one_case_overdue_alert(platform):
     first = await platform.publish(overdue)
     second = await platform.publish(overdue)  # a second event about the same deadline
     await platform.tap.publish(first)  # the first one redelivered
-    appeal = await platform.publish(SlaOverdue(number=number, company_id=company, kind="appeal", due=due,
-                                               overdue_at=now()))
+    appeal = await platform.publish(
+        SlaOverdue(number=number, company_id=company, kind="appeal", due=due, overdue_at=now())
+    )
     lifecycle = platform.app.state.lifecycle
 
     async def all_applied():
@@ -476,8 +509,15 @@ async def test_an_overdue_response_raises_one_case_overdue_alert(platform):
 async def test_guessing_detected_by_intake_raises_one_access_guessing_alert(platform):
     number = unique("GC")
     window = now().replace(minute=0, second=0, microsecond=0)
-    detected = AccessGuessingDetected(secret="access_code", target=number, number=number, distinct_sources=10,
-                                      failures=37, window_started_at=window, detected_at=now())
+    detected = AccessGuessingDetected(
+        secret="access_code",
+        target=number,
+        number=number,
+        distinct_sources=10,
+        failures=37,
+        window_started_at=window,
+        detected_at=now(),
+    )
     first = await platform.publish(detected)
     again = await platform.publish(detected)  # another replica saw the same hour's threshold too
     lifecycle = platform.app.state.lifecycle
@@ -498,8 +538,9 @@ async def test_alerts_are_listed_by_kind_and_time_acknowledged_once_and_name_no_
     event = await platform.publish(accepted(company))
     await platform.delivery_in(webhook_id_of(event), "failed")
     overdue_number = unique("GC")
-    overdue = await platform.publish(SlaOverdue(number=overdue_number, company_id=company, kind="response",
-                                                due=date(2026, 3, 16), overdue_at=now()))
+    overdue = await platform.publish(
+        SlaOverdue(number=overdue_number, company_id=company, kind="response", due=date(2026, 3, 16), overdue_at=now())
+    )
 
     async def both_raised():
         return len(await platform.alerts(since=since.isoformat(), company_id=company)) == 2
@@ -539,8 +580,9 @@ def _count(metrics: dict, outcome: str) -> float:
 
 async def test_metrics_count_attempts_by_outcome(platform):
     before = await platform.metrics()
-    assert {outcome for (name, labels) in before if name == "greenchannel_webhook_deliveries_total"
-            for _, outcome in labels} == {"delivered", "retry", "failed", "gone", "forbidden", "not_https"}
+    assert {
+        outcome for (name, labels) in before if name == "greenchannel_webhook_deliveries_total" for _, outcome in labels
+    } == {"delivered", "retry", "failed", "gone", "forbidden", "not_https"}
     company, receiver, _ = await platform.company()
     delivered = await platform.publish(accepted(company))
     await platform.delivery_in(webhook_id_of(delivered), "delivered")
@@ -578,6 +620,7 @@ async def test_the_pending_gauge_counts_deliveries_waiting_for_an_attempt(platfo
 async def pending_gauge(platform, wanted) -> None:
     """Wait until a scrape shows a pending count ``wanted`` accepts: the gauge follows the store at the runtime's
     next refresh, not at the scrape."""
+
     async def shows():
         return wanted((await platform.metrics())[("greenchannel_webhook_deliveries_pending", ())])
 

@@ -10,11 +10,13 @@ import json
 import os
 import secrets
 import uuid
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import aio_pika
 import httpx
 import pytest
+from prometheus_client import REGISTRY
+
 from devstack.eventtap import EventTap, event_tap
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
@@ -23,7 +25,6 @@ from greenchannel.messaging import queue_names
 from notification.config import Settings
 from notification.domain.secrets import generate_secret
 from notification.main import create_app
-from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +35,23 @@ SCHEDULE = [0, 0.4, 0.4, 0.4]
 
 def make_settings(mongo_url, broker_namespace, run_id, name, **overrides) -> Settings:
     return Settings(
-        service_name=name, mongo_url=mongo_url, mongo_db=f"t{run_id}_{name.replace('-', '_')}",
+        service_name=name,
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_{name.replace('-', '_')}",
         **broker_namespace.settings_for(name),
-        outbox_poll_interval_s=0.1, consumer_retry_delay_ms=200, delivery_poll_interval_s=0.2,
-        webhook_timeout_s=2, delivery_lease_s=5, log_json=False,
+        outbox_poll_interval_s=0.1,
+        consumer_retry_delay_ms=200,
+        delivery_poll_interval_s=0.2,
+        webhook_timeout_s=2,
+        delivery_lease_s=5,
+        log_json=False,
         # The receivers here are plain http, which production refuses (see the test of it).
-        **{"greenchannel_env": "development", "operator_token": "test-operator-token", "admin_token": "test-admin-token",
-           **overrides},
+        **{
+            "greenchannel_env": "development",
+            "operator_token": "test-operator-token",
+            "admin_token": "test-admin-token",
+            **overrides,
+        },
     )
 
 
@@ -57,12 +68,20 @@ async def wait_for(predicate, timeout: float = 10.0, message: str = "condition n
 
 def accepted_event(company_id: str, number: str) -> CloudEvent:
     data = ComplaintAccepted(
-        number=number, company_id=company_id, company_name="示例科技", category="refund", title="会员自动续费未退款",
-        description="取消自动续费后仍被扣款。", occurred_on=date(2026, 3, 2), desired_outcome="退款",
+        number=number,
+        company_id=company_id,
+        company_name="示例科技",
+        category="refund",
+        title="会员自动续费未退款",
+        description="取消自动续费后仍被扣款。",
+        occurred_on=date(2026, 3, 2),
+        desired_outcome="退款",
         complainant=ComplainantContact(name="张*", phone="138****5678"),
-        evidence=[EvidenceRef(evidence_id="ev-1", filename="receipt.png", media_type="image/png", size=1234,
-                              sha256="ab" * 32)],
-        response_due=date(2026, 3, 16), accepted_at=datetime.now(timezone.utc),
+        evidence=[
+            EvidenceRef(evidence_id="ev-1", filename="receipt.png", media_type="image/png", size=1234, sha256="ab" * 32)
+        ],
+        response_due=date(2026, 3, 16),
+        accepted_at=datetime.now(UTC),
     )
     return CloudEvent.wrap(data, source="/services/intake", subject=number)
 
@@ -71,8 +90,12 @@ def accepted_event(company_id: str, number: str) -> CloudEvent:
 async def platform(mongo_url, broker_namespace, run_id):
     """The notification service, a publisher onto the exchange and the webhook.* event log."""
     settings = make_settings(
-        mongo_url, broker_namespace, run_id, "notification",
-        webhook_allow_private_targets=True, webhook_retry_schedule_s=SCHEDULE,
+        mongo_url,
+        broker_namespace,
+        run_id,
+        "notification",
+        webhook_allow_private_targets=True,
+        webhook_retry_schedule_s=SCHEDULE,
     )
     app = create_app(settings)
     async with (
@@ -120,6 +143,7 @@ class Platform:
 async def receivers():
     """Start company webhook receivers on real ports; they stop with the test."""
     async with contextlib.AsyncExitStack() as stack:
+
         async def start(secret: str) -> tuple[WebhookReceiver, str]:
             receiver = WebhookReceiver(secret)
             base_url = await stack.enter_async_context(serve(receiver.app()))
@@ -143,15 +167,16 @@ def webhook_id_of(event: CloudEvent) -> str:
 async def test_signed_webhook_is_retried_with_the_same_id_and_delivered_once(platform, receivers):
     company = unique("co")
     receiver, base_url = await receivers(generate_secret())
-    created = await platform.client.put(f"/v1/companies/{company}/webhook-endpoint",
-                                        json={"url": f"{base_url}/webhooks/{company}"})
+    created = await platform.client.put(
+        f"/v1/companies/{company}/webhook-endpoint", json={"url": f"{base_url}/webhooks/{company}"}
+    )
     assert created.status_code == 201, created.text
     endpoint = created.json()
     assert endpoint["secret"].startswith("whsec_") and endpoint["secret_masked"] is False
     receiver.secret = endpoint["secret"]  # the company keeps the secret it was shown once
     shown = (await platform.client.get(f"/v1/companies/{company}/webhook-endpoint")).json()
     assert shown["secret_masked"] is True and shown["secret"] != endpoint["secret"]
-    assert endpoint["secret"][len("whsec_"):-4] not in shown["secret"]
+    assert endpoint["secret"][len("whsec_") : -4] not in shown["secret"]
 
     receiver.respond_with = 500
     event = accepted_event(company, unique("GC"))
@@ -194,8 +219,9 @@ async def test_410_gone_disables_the_endpoint_and_fails_the_delivery(platform, r
     secret = generate_secret()
     receiver, base_url = await receivers(secret)
     receiver.respond_with = 410
-    response = await platform.client.put(f"/v1/companies/{company}/webhook-endpoint",
-                                         json={"url": f"{base_url}/webhooks/{company}", "secret": secret})
+    response = await platform.client.put(
+        f"/v1/companies/{company}/webhook-endpoint", json={"url": f"{base_url}/webhooks/{company}", "secret": secret}
+    )
     assert response.status_code == 201
     event = accepted_event(company, unique("GC"))
     await platform.publish(event)
@@ -219,8 +245,9 @@ async def test_exhausted_schedule_fails_the_delivery_and_publishes_webhook_faile
     secret = generate_secret()
     receiver, base_url = await receivers(secret)
     receiver.respond_with = 503
-    await platform.client.put(f"/v1/companies/{company}/webhook-endpoint",
-                              json={"url": f"{base_url}/webhooks/{company}", "secret": secret})
+    await platform.client.put(
+        f"/v1/companies/{company}/webhook-endpoint", json={"url": f"{base_url}/webhooks/{company}", "secret": secret}
+    )
     event = accepted_event(company, unique("GC"))
     await platform.publish(event)
 
@@ -250,8 +277,9 @@ async def test_delivery_waits_for_an_endpoint_and_goes_out_once_one_is_registere
 
     secret = generate_secret()
     receiver, base_url = await receivers(secret)
-    response = await platform.client.put(f"/v1/companies/{company}/webhook-endpoint",
-                                         json={"url": f"{base_url}/webhooks/{company}", "secret": secret})
+    response = await platform.client.put(
+        f"/v1/companies/{company}/webhook-endpoint", json={"url": f"{base_url}/webhooks/{company}", "secret": secret}
+    )
     assert response.status_code == 201
     assert response.json()["secret"] == secret
 
@@ -266,8 +294,9 @@ async def test_a_redelivered_event_makes_one_delivery(platform, receivers):
     company = unique("co")
     secret = generate_secret()
     receiver, base_url = await receivers(secret)
-    await platform.client.put(f"/v1/companies/{company}/webhook-endpoint",
-                              json={"url": f"{base_url}/webhooks/{company}", "secret": secret})
+    await platform.client.put(
+        f"/v1/companies/{company}/webhook-endpoint", json={"url": f"{base_url}/webhooks/{company}", "secret": secret}
+    )
     event = accepted_event(company, unique("GC"))
     await platform.publish(event)
     await platform.publish(event)
@@ -331,8 +360,14 @@ async def test_operator_endpoints_need_the_token_and_reject_bad_input(platform):
 async def test_private_targets_are_refused_at_registration_and_at_delivery(
     mongo_url, broker_namespace, run_id, platform, receivers
 ):
-    settings = make_settings(mongo_url, broker_namespace, run_id, "notification-strict",
-                             webhook_allow_private_targets=False, webhook_retry_schedule_s=[0, 0.2])
+    settings = make_settings(
+        mongo_url,
+        broker_namespace,
+        run_id,
+        "notification-strict",
+        webhook_allow_private_targets=False,
+        webhook_retry_schedule_s=[0, 0.2],
+    )
     app = create_app(settings)
     async with serve(app) as base_url, httpx.AsyncClient(base_url=base_url, headers=ADMIN) as client:
         company = unique("co")
@@ -345,10 +380,17 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
         # An endpoint whose host now points inside (DNS changed after registration) is refused at delivery.
         secret = generate_secret()
         receiver, receiver_url = await receivers(secret)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await app.state.endpoints.collection.insert_one(
-            {"_id": company, "url": f"{receiver_url}/webhooks/{company}", "secret": secret, "status": "enabled",
-             "disabled_reason": None, "created_at": now, "updated_at": now}
+            {
+                "_id": company,
+                "url": f"{receiver_url}/webhooks/{company}",
+                "secret": secret,
+                "status": "enabled",
+                "disabled_reason": None,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
         await platform.tap.wait_for_consumer(queue_names(settings)[0])
         refused_before = REGISTRY.get_sample_value("greenchannel_webhook_deliveries_total", {"outcome": "forbidden"})
@@ -361,8 +403,9 @@ async def test_private_targets_are_refused_at_registration_and_at_delivery(
 
         delivery = await wait_for(failed)
         assert len(delivery["attempts"]) == 2
-        assert all(a["error"].startswith("webhook_target_forbidden") and a["status_code"] is None
-                   for a in delivery["attempts"])
+        assert all(
+            a["error"].startswith("webhook_target_forbidden") and a["status_code"] is None for a in delivery["attempts"]
+        )
         assert receiver.received == []
         # Each refused attempt is counted as such (not as a retry or a failure).
         refused_after = REGISTRY.get_sample_value("greenchannel_webhook_deliveries_total", {"outcome": "forbidden"})
@@ -375,12 +418,22 @@ async def test_plain_http_targets_are_refused_in_production_at_registration_and_
     # Production, with secrets of its own (it refuses the published ones). Loopback is allowed so that only the
     # scheme decides.
     admin_token = secrets.token_urlsafe(32)
-    settings = make_settings(mongo_url, broker_namespace, run_id, "notification-production",
-                             greenchannel_env="production", webhook_allow_private_targets=True,
-                             webhook_retry_schedule_s=[0, 0.2], operator_token=secrets.token_urlsafe(32),
-                             admin_token=admin_token, internal_token=secrets.token_urlsafe(32),
-                             webhook_secret_keys=key_ring("k1"), webhook_secret_active_key_id="k1",
-                             code_transport_keys=key_ring("k1"), code_transport_active_key_id="k1")
+    settings = make_settings(
+        mongo_url,
+        broker_namespace,
+        run_id,
+        "notification-production",
+        greenchannel_env="production",
+        webhook_allow_private_targets=True,
+        webhook_retry_schedule_s=[0, 0.2],
+        operator_token=secrets.token_urlsafe(32),
+        admin_token=admin_token,
+        internal_token=secrets.token_urlsafe(32),
+        webhook_secret_keys=key_ring("k1"),
+        webhook_secret_active_key_id="k1",
+        code_transport_keys=key_ring("k1"),
+        code_transport_active_key_id="k1",
+    )
     assert not settings.is_development
     app = create_app(settings)
     async with (
@@ -404,8 +457,15 @@ async def test_plain_http_targets_are_refused_in_production_at_registration_and_
         receiver, receiver_url = await receivers(generate_secret())
         now = datetime.now(UTC)
         await app.state.endpoints.collection.insert_one(
-            {"_id": other, "url": f"{receiver_url}/webhooks/{other}", "secret": generate_secret(),
-             "status": "enabled", "disabled_reason": None, "created_at": now, "updated_at": now}
+            {
+                "_id": other,
+                "url": f"{receiver_url}/webhooks/{other}",
+                "secret": generate_secret(),
+                "status": "enabled",
+                "disabled_reason": None,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
         await platform.tap.wait_for_consumer(queue_names(settings)[0])
         events = [accepted_event(other, unique("GC")) for _ in range(2)]
@@ -429,8 +489,9 @@ async def test_plain_http_targets_are_refused_in_production_at_registration_and_
         enabling = await client.post(f"/v1/companies/{other}/webhook-endpoint/enable")
         assert (enabling.status_code, enabling.json()["code"]) == (422, "webhook_url_not_https")
         assert (await client.get(f"/v1/companies/{other}/webhook-endpoint")).json()["status"] == "disabled"
-        assert (await client.put(f"/v1/companies/{other}/webhook-endpoint",
-                                 json={"url": "https://127.0.0.1:9/h"})).status_code == 200
+        assert (
+            await client.put(f"/v1/companies/{other}/webhook-endpoint", json={"url": "https://127.0.0.1:9/h"})
+        ).status_code == 200
 
         async def attempted(event):
             response = await client.get(f"/v1/deliveries/{webhook_id_of(event)}")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import httpx
 import pytest
+
 from devstack.eventtap import EventTap, event_tap
 from devstack.servers import serve
 from greenchannel.messaging import queue_names
@@ -22,11 +23,20 @@ def routing_settings(mongo_url) -> Callable[..., Settings]:
     tokens."""
 
     def make(database: str, broker: dict, **overrides) -> Settings:
-        return Settings(**{
-            "mongo_url": mongo_url, "mongo_db": database, "consumer_retry_delay_ms": 100, "consumer_max_retries": 2,
-            "outbox_poll_interval_s": 0.1, "log_json": False, "operator_token": "test-operator", "internal_token": "test-internal",
-            **broker, **overrides,
-        })
+        return Settings(
+            **{
+                "mongo_url": mongo_url,
+                "mongo_db": database,
+                "consumer_retry_delay_ms": 100,
+                "consumer_max_retries": 2,
+                "outbox_poll_interval_s": 0.1,
+                "log_json": False,
+                "operator_token": "test-operator",
+                "internal_token": "test-internal",
+                **broker,
+                **overrides,
+            }
+        )
 
     return make
 
@@ -38,14 +48,20 @@ def run_routing():
     other services do; yields (apps, client, tap)."""
 
     @contextlib.asynccontextmanager
-    async def run(settings: Settings, clock: Callable[[], datetime], event_types: list[str], replicas: int = 1
-                  ) -> AsyncIterator[tuple[list, httpx.AsyncClient, EventTap]]:
+    async def run(
+        settings: Settings, clock: Callable[[], datetime], event_types: list[str], replicas: int = 1
+    ) -> AsyncIterator[tuple[list, httpx.AsyncClient, EventTap]]:
         apps = [create_app(settings, clock=clock) for _ in range(replicas)]
         async with contextlib.AsyncExitStack() as stack:
             tap = await stack.enter_async_context(event_tap(settings.amqp_url, settings.event_exchange, event_types))
             urls = [await stack.enter_async_context(serve(app)) for app in apps]
-            http = await stack.enter_async_context(httpx.AsyncClient(
-                base_url=urls[0], timeout=10, headers={"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"}))
+            http = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=urls[0],
+                    timeout=10,
+                    headers={"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"},
+                )
+            )
             await tap.wait_for_consumer(queue_names(settings)[0])
             yield apps, http, tap
 

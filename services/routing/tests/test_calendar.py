@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from routing.domain.calendar import WorkingDayCalendar, local_date
 
 pytestmark = pytest.mark.unit
@@ -58,9 +59,7 @@ def test_counting_is_consistent_both_ways():
 
 
 def test_uncovered_year_falls_back_to_weekends_and_configured_days(caplog):
-    fallback = WorkingDayCalendar(
-        extra_holidays=[date(2027, 1, 1)], extra_workdays=[date(2027, 1, 9)]
-    )
+    fallback = WorkingDayCalendar(extra_holidays=[date(2027, 1, 1)], extra_workdays=[date(2027, 1, 9)])
     caplog.set_level(logging.WARNING, logger="routing.domain.calendar")
     # Thu 31 Dec 2026 (covered) -> Fri 1 Jan 2027 configured holiday, weekend -> Mon 4 Jan.
     assert fallback.add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)
@@ -84,7 +83,7 @@ def test_configured_days_override_the_official_schedule():
 
 
 def test_local_date_is_the_date_in_shanghai():
-    assert local_date(datetime(2026, 2, 13, 17, 30, tzinfo=timezone.utc)) == date(2026, 2, 14)
-    assert local_date(datetime(2026, 2, 13, 15, 59, tzinfo=timezone.utc)) == date(2026, 2, 13)
+    assert local_date(datetime(2026, 2, 13, 17, 30, tzinfo=UTC)) == date(2026, 2, 14)
+    assert local_date(datetime(2026, 2, 13, 15, 59, tzinfo=UTC)) == date(2026, 2, 13)
     with pytest.raises(ValueError, match="without a time zone"):
         local_date(datetime(2026, 2, 13, 12, 0))  # noqa: DTZ001 - a naive time is what is refused

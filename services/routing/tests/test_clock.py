@@ -4,9 +4,10 @@ chinese-calendar (2026) and the configured fallback (2027)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from greenchannel.contracts import (
     ComplaintAppealed,
     ComplaintClosed,
@@ -58,7 +59,7 @@ class Complaint:
 
     def apply(self, event: EventData, now: datetime | None = None) -> Outcome:
         outcome = self.rules.apply(
-            event, self.clocks.get("response"), self.clocks.get("appeal"), now=now or datetime.now(timezone.utc)
+            event, self.clocks.get("response"), self.clocks.get("appeal"), now=now or datetime.now(UTC)
         )
         self._keep(outcome)
         return outcome
@@ -78,27 +79,42 @@ class Complaint:
 
     # The events intake publishes, with the values a test does not care about filled in.
     def forwarded(self, at: datetime, **fields) -> Outcome:
-        return self.apply(ComplaintForwarded(**{"number": self.number, "company_id": COMPANY, "forwarded_at": at, **fields}))
+        return self.apply(
+            ComplaintForwarded(**{"number": self.number, "company_id": COMPANY, "forwarded_at": at, **fields})
+        )
 
     def info_requested(self, at: datetime, company_id: str = COMPANY) -> Outcome:
-        return self.apply(ComplaintInfoRequested(number=self.number, company_id=company_id, question="订单号？",
-                                                 requested_at=at))
+        return self.apply(
+            ComplaintInfoRequested(number=self.number, company_id=company_id, question="订单号？", requested_at=at)
+        )
 
     def supplemented(self, at: datetime) -> Outcome:
-        return self.apply(ComplaintSupplemented(number=self.number, company_id=COMPANY, text="订单号 123",
-                                                supplemented_at=at))
+        return self.apply(
+            ComplaintSupplemented(number=self.number, company_id=COMPANY, text="订单号 123", supplemented_at=at)
+        )
 
     def responded(self, at: datetime) -> Outcome:
-        return self.apply(ComplaintResponded(number=self.number, company_id=COMPANY, response_type="explained",
-                                             text="已退款", timely=True, responded_at=at))
+        return self.apply(
+            ComplaintResponded(
+                number=self.number,
+                company_id=COMPANY,
+                response_type="explained",
+                text="已退款",
+                timely=True,
+                responded_at=at,
+            )
+        )
 
     def appealed(self, at: datetime) -> Outcome:
         return self.apply(ComplaintAppealed(number=self.number, company_id=COMPANY, reason="未退款", appealed_at=at))
 
 
 def deadline_events(published: list[EventData]) -> list[tuple[str, date, str, int]]:
-    return [(event.kind, event.due, event.reason, event.paused_working_days)
-            for event in published if isinstance(event, SlaDeadlineSet)]
+    return [
+        (event.kind, event.due, event.reason, event.paused_working_days)
+        for event in published
+        if isinstance(event, SlaDeadlineSet)
+    ]
 
 
 # --- deadlines on the calendar ------------------------------------------------------------------------
@@ -110,22 +126,40 @@ def test_a_deadline_across_the_2026_spring_festival():
     outcome = complaint.forwarded(sh(2026, 2, 12, 10), webhook_id="msg_1")
     # Thu 12 Feb: 13, 14 (Sat, worked), 24, 25, 26, 27, 28 (Sat, worked), 2 Mar, 3 Mar, 4 Mar.
     clock = complaint.response
-    assert (clock.state, clock.started_on, clock.due, clock.working_days) == ("running", date(2026, 2, 12), date(2026, 3, 4), 10)
+    assert (clock.state, clock.started_on, clock.due, clock.working_days) == (
+        "running",
+        date(2026, 2, 12),
+        date(2026, 3, 4),
+        10,
+    )
     assert clock.reminder_on == date(2026, 2, 28)  # the 7th working day, a make-up Saturday
-    assert clock.next_check_at() == datetime(2026, 2, 27, 16, 0, tzinfo=timezone.utc)
+    assert clock.next_check_at() == datetime(2026, 2, 27, 16, 0, tzinfo=UTC)
     [event] = outcome.events
-    assert event == SlaDeadlineSet(number=complaint.number, company_id=COMPANY, kind="response", due=date(2026, 3, 4),
-                                   reason="started", paused_working_days=0, set_at=event.set_at)
-    assert RULES.apply(ComplaintForwarded(number="x", company_id=COMPANY, forwarded_at=sh(2026, 2, 12)),
-                       None, None, now=now).events[0].set_at == now
+    assert event == SlaDeadlineSet(
+        number=complaint.number,
+        company_id=COMPANY,
+        kind="response",
+        due=date(2026, 3, 4),
+        reason="started",
+        paused_working_days=0,
+        set_at=event.set_at,
+    )
+    assert (
+        RULES.apply(
+            ComplaintForwarded(number="x", company_id=COMPANY, forwarded_at=sh(2026, 2, 12)), None, None, now=now
+        )
+        .events[0]
+        .set_at
+        == now
+    )
 
 
 def test_the_forwarding_day_is_the_date_in_shanghai():
     late_evening = Complaint()
-    late_evening.forwarded(datetime(2026, 2, 12, 15, 59, tzinfo=timezone.utc))  # 23:59 in Shanghai, still the 12th
+    late_evening.forwarded(datetime(2026, 2, 12, 15, 59, tzinfo=UTC))  # 23:59 in Shanghai, still the 12th
     assert late_evening.response.due == date(2026, 3, 4)
     after_midnight = Complaint()
-    after_midnight.forwarded(datetime(2026, 2, 12, 16, 0, tzinfo=timezone.utc))  # 00:00 on Fri 13 Feb
+    after_midnight.forwarded(datetime(2026, 2, 12, 16, 0, tzinfo=UTC))  # 00:00 on Fri 13 Feb
     # Fri 13 Feb: 14, 24, 25, 26, 27, 28, 2, 3, 4, 5 Mar.
     assert after_midnight.response.due == date(2026, 3, 5)
 
@@ -169,7 +203,9 @@ def test_a_pause_that_begins_after_the_due_date_moves_nothing():
     complaint.info_requested(sh(2026, 3, 6))  # overdue since 5 Mar
     complaint.supplemented(sh(2026, 3, 10))
     assert complaint.response.due == date(2026, 3, 4)
-    assert complaint.response.pauses == [Pause(paused_on=date(2026, 3, 6), resumed_on=date(2026, 3, 10), working_days=2)]
+    assert complaint.response.pauses == [
+        Pause(paused_on=date(2026, 3, 6), resumed_on=date(2026, 3, 10), working_days=2)
+    ]
 
 
 def test_the_year_end_runs_into_the_configured_fallback_calendar():
@@ -191,14 +227,25 @@ def test_reminder_on_working_day_seven_and_overdue_the_day_after_the_due_date_on
     complaint.forwarded(sh(2026, 2, 12))
     assert complaint.check(sh(2026, 2, 27, 23, 59)) == []
     [reminder] = complaint.check(sh(2026, 2, 28, 0, 0))
-    assert reminder == SlaReminder(number=complaint.number, company_id=COMPANY, kind="response", due=date(2026, 3, 4),
-                                   working_days_left=3, reminded_at=sh(2026, 2, 28, 0, 0))
+    assert reminder == SlaReminder(
+        number=complaint.number,
+        company_id=COMPANY,
+        kind="response",
+        due=date(2026, 3, 4),
+        working_days_left=3,
+        reminded_at=sh(2026, 2, 28, 0, 0),
+    )
     assert complaint.check(sh(2026, 2, 28, 0, 1)) == [] and complaint.check(sh(2026, 3, 3)) == []
     assert complaint.response.next_check_at() == start_of_day(date(2026, 3, 5))
     assert complaint.check(sh(2026, 3, 4, 23, 59)) == []
     [overdue] = complaint.check(sh(2026, 3, 5, 0, 0))
-    assert overdue == SlaOverdue(number=complaint.number, company_id=COMPANY, kind="response", due=date(2026, 3, 4),
-                                 overdue_at=sh(2026, 3, 5, 0, 0))
+    assert overdue == SlaOverdue(
+        number=complaint.number,
+        company_id=COMPANY,
+        kind="response",
+        due=date(2026, 3, 4),
+        overdue_at=sh(2026, 3, 5, 0, 0),
+    )
     assert [type(event) for event in complaint.check(sh(2026, 3, 20))] == [SlaPublicationDue]  # still unanswered
     assert complaint.check(sh(2026, 3, 21)) == []
     assert complaint.response.next_check_at() is None
@@ -253,13 +300,18 @@ def test_the_answer_stops_the_clock_and_the_quiet_period_elapses_after_fifteen_d
     assert [type(event) for event in complaint.responded(sh(2026, 3, 2, 10)).events] == [SlaClockStopped]
     clock = complaint.response
     assert (clock.state, clock.stop_reason, clock.answered_on, clock.answered_in_time) == (
-        "stopped", "responded", date(2026, 3, 2), True)
+        "stopped",
+        "responded",
+        date(2026, 3, 2),
+        True,
+    )
     assert clock.quiet_period.ends_at == sh(2026, 3, 17, 10)
     assert clock.next_check_at() == sh(2026, 3, 17, 10), "no reminder or overdue for a stopped clock"
     assert complaint.check(sh(2026, 3, 17, 9, 59)) == []
     [elapsed] = complaint.check(sh(2026, 3, 17, 10))
-    assert elapsed == SlaQuietPeriodElapsed(number=complaint.number, responded_at=sh(2026, 3, 2, 10),
-                                            elapsed_at=sh(2026, 3, 17, 10))
+    assert elapsed == SlaQuietPeriodElapsed(
+        number=complaint.number, responded_at=sh(2026, 3, 2, 10), elapsed_at=sh(2026, 3, 17, 10)
+    )
     assert complaint.check(sh(2026, 4, 1)) == [] and complaint.response.next_check_at() is None
 
 
@@ -272,7 +324,9 @@ def test_a_late_answer_is_recorded_as_not_in_time_and_an_answer_during_a_pause_e
     paused.forwarded(sh(2026, 9, 21))
     paused.info_requested(sh(2026, 9, 29))
     paused.responded(sh(2026, 10, 9))
-    assert paused.response.pauses[-1] == Pause(paused_on=date(2026, 9, 29), resumed_on=date(2026, 10, 9), working_days=3)
+    assert paused.response.pauses[-1] == Pause(
+        paused_on=date(2026, 9, 29), resumed_on=date(2026, 10, 9), working_days=3
+    )
     assert (paused.response.due, paused.response.answered_in_time) == (date(2026, 10, 15), True)
 
 
@@ -293,7 +347,9 @@ def test_an_unsatisfied_rating_leaves_the_quiet_period_running_for_an_appeal():
     complaint = Complaint()
     complaint.forwarded(sh(2026, 2, 12))
     complaint.responded(sh(2026, 3, 2, 10))
-    rated = complaint.apply(ComplaintRated(number=complaint.number, company_id=COMPANY, rating=2, rated_at=sh(2026, 3, 3)))
+    rated = complaint.apply(
+        ComplaintRated(number=complaint.number, company_id=COMPANY, rating=2, rated_at=sh(2026, 3, 3))
+    )
     assert rated.ignored and rated.events == []
     assert complaint.response.quiet_period.state == "waiting" and not complaint.response.final
     [elapsed] = complaint.check(sh(2026, 3, 17, 10))
@@ -308,7 +364,10 @@ def test_an_appeal_ends_the_quiet_period_and_runs_its_own_clock_until_re_forward
     assert complaint.response.quiet_period.state == "cancelled"
     # Thu 5 Mar: 6, 9, 10, 11, 12, 13, 16, 17, 18, 19 Mar.
     assert (complaint.appeal.state, complaint.appeal.due, complaint.appeal.reminder_on) == (
-        "running", date(2026, 3, 19), None)
+        "running",
+        date(2026, 3, 19),
+        None,
+    )
     assert deadline_events(outcome.events) == [("appeal", date(2026, 3, 19), "started", 0)]
     assert complaint.check(sh(2026, 3, 17, 12)) == [], "no reminder for the appeal clock, and no quiet period"
     [overdue] = complaint.check(sh(2026, 3, 20, 0))
@@ -316,13 +375,22 @@ def test_an_appeal_ends_the_quiet_period_and_runs_its_own_clock_until_re_forward
 
     outcome = complaint.forwarded(sh(2026, 3, 23, 11), round=2, note="请重新处理", deadline_working_days=5)
     assert (complaint.appeal.state, complaint.appeal.stop_reason, complaint.appeal.answered_in_time) == (
-        "stopped", "reforwarded", False)
+        "stopped",
+        "reforwarded",
+        False,
+    )
     # Mon 23 Mar: 24, 25, 26, 27, 30 Mar; five days are fewer than the reminder day, so no reminder.
     response = complaint.response
-    assert (response.round, response.state, response.due, response.reminder_on) == (2, "running", date(2026, 3, 30), None)
+    assert (response.round, response.state, response.due, response.reminder_on) == (
+        2,
+        "running",
+        date(2026, 3, 30),
+        None,
+    )
     assert deadline_events(outcome.events) == [("response", date(2026, 3, 30), "reforwarded", 0)]
     assert [(run.round, run.due, run.stop_reason, run.answered_in_time) for run in response.history] == [
-        (1, date(2026, 3, 4), "responded", True)]
+        (1, date(2026, 3, 4), "responded", True)
+    ]
     assert response.quiet_period is None and response.overdue_at is None
 
 
@@ -357,9 +425,14 @@ def test_the_same_transition_twice_changes_nothing():
     assert complaint.forwarded(sh(2026, 3, 10), round=2).ignored
     assert complaint.appealed(sh(2026, 3, 3)).ignored, "an appeal of the earlier round, delivered late"
     assert [event.reason for event in complaint.published if isinstance(event, SlaDeadlineSet)] == [
-        "started", "resumed", "started", "reforwarded"]
-    assert [(event.kind, event.round, event.reason) for event in complaint.published
-            if isinstance(event, SlaClockStopped)] == [("response", 1, "responded"), ("appeal", 1, "reforwarded")]
+        "started",
+        "resumed",
+        "started",
+        "reforwarded",
+    ]
+    assert [
+        (event.kind, event.round, event.reason) for event in complaint.published if isinstance(event, SlaClockStopped)
+    ] == [("response", 1, "responded"), ("appeal", 1, "reforwarded")]
     assert before.started_on == date(2026, 2, 12)
 
 
@@ -384,8 +457,11 @@ def test_stale_and_unrelated_events_are_ignored():
     assert complaint.response.state == "running" and complaint.response.early_resume_at is None
     # Nothing to apply to: no clock at all.
     fresh = Complaint(number="GC-NONE")
-    for outcome in (fresh.info_requested(sh(2026, 2, 24)), fresh.supplemented(sh(2026, 2, 24)),
-                    fresh.responded(sh(2026, 2, 24))):
+    for outcome in (
+        fresh.info_requested(sh(2026, 2, 24)),
+        fresh.supplemented(sh(2026, 2, 24)),
+        fresh.responded(sh(2026, 2, 24)),
+    ):
         assert outcome.ignored and outcome.changed == [] and outcome.events == []
     assert fresh.clocks == {}
 
@@ -393,16 +469,30 @@ def test_stale_and_unrelated_events_are_ignored():
 def test_an_appeal_that_overtakes_the_answer_stops_the_response_clock_and_the_late_answer_is_recorded():
     complaint = Complaint()
     complaint.forwarded(sh(2026, 2, 12))
-    assert [type(event) for event in complaint.appealed(sh(2026, 3, 3)).events] == [SlaDeadlineSet], \
+    assert [type(event) for event in complaint.appealed(sh(2026, 3, 3)).events] == [SlaDeadlineSet], (
         "no handling time yet: the answer's date is not known"
+    )
     assert (complaint.response.state, complaint.response.stop_reason) == ("stopped", "appealed")
     late = complaint.responded(sh(2026, 3, 2))
     # Thu 12 Feb to Mon 2 Mar: 13, 14 (Sat, worked), 24, 25, 26, 27, 28 (Sat, worked), 2 Mar.
-    assert late.events == [SlaClockStopped(
-        number=complaint.number, company_id=COMPANY, kind="response", round=1, reason="responded",
-        due=date(2026, 3, 4), working_days_used=8, paused_working_days=0, stopped_at=sh(2026, 3, 2))]
+    assert late.events == [
+        SlaClockStopped(
+            number=complaint.number,
+            company_id=COMPANY,
+            kind="response",
+            round=1,
+            reason="responded",
+            due=date(2026, 3, 4),
+            working_days_used=8,
+            paused_working_days=0,
+            stopped_at=sh(2026, 3, 2),
+        )
+    ]
     assert (complaint.response.stop_reason, complaint.response.answered_on, complaint.response.answered_in_time) == (
-        "responded", date(2026, 3, 2), True)
+        "responded",
+        date(2026, 3, 2),
+        True,
+    )
     assert complaint.response.quiet_period is None and complaint.response.next_check_at() is None
     assert complaint.appeal.state == "running"
     assert complaint.responded(sh(2026, 3, 2)).ignored, "the same answer again"
@@ -423,7 +513,9 @@ def test_finishing_stops_every_clock():
     complaint.forwarded(sh(2026, 2, 12))
     complaint.responded(sh(2026, 3, 2))
     complaint.appealed(sh(2026, 3, 3))
-    complaint.apply(ComplaintClosed(number=complaint.number, company_id=COMPANY, outcome="mediated", closed_at=sh(2026, 3, 6)))
+    complaint.apply(
+        ComplaintClosed(number=complaint.number, company_id=COMPANY, outcome="mediated", closed_at=sh(2026, 3, 6))
+    )
     assert all(clock.state == "stopped" and clock.final for clock in complaint.clocks.values())
     assert (complaint.appeal.stop_reason, complaint.appeal.answered_in_time) == ("closed", True)
     assert (complaint.response.stop_reason, complaint.response.answered_in_time) == ("responded", True)
@@ -434,32 +526,49 @@ def test_finishing_stops_every_clock():
 def test_a_redirected_complaint_gets_a_new_clock_for_the_new_company_in_either_order():
     in_order = Complaint()
     in_order.forwarded(sh(2026, 2, 12))
-    in_order.apply(ComplaintRedirected(number=in_order.number, from_company_id=COMPANY, to_company_id="c-lanjing",
-                                       redirected_at=sh(2026, 2, 13)))
+    in_order.apply(
+        ComplaintRedirected(
+            number=in_order.number, from_company_id=COMPANY, to_company_id="c-lanjing", redirected_at=sh(2026, 2, 13)
+        )
+    )
     assert (in_order.response.state, in_order.response.stop_reason) == ("stopped", "redirected")
     assert in_order.check(sh(2026, 4, 1)) == []
     in_order.forwarded(sh(2026, 2, 24), company_id="c-lanjing")
     # Tue 24 Feb: 25, 26, 27, 28 (Sat, worked), 2, 3, 4, 5, 6, 9 Mar.
     assert (in_order.response.company_id, in_order.response.state, in_order.response.due) == (
-        "c-lanjing", "running", date(2026, 3, 9))
+        "c-lanjing",
+        "running",
+        date(2026, 3, 9),
+    )
     assert [(run.company_id, run.stop_reason) for run in in_order.response.history] == [(COMPANY, "redirected")]
 
     swapped = Complaint()
     swapped.forwarded(sh(2026, 2, 12))
     swapped.forwarded(sh(2026, 2, 24), company_id="c-lanjing")  # its redirection is still on its way
-    late = swapped.apply(ComplaintRedirected(number=swapped.number, to_company_id="c-lanjing", redirected_at=sh(2026, 2, 13)))
+    late = swapped.apply(
+        ComplaintRedirected(number=swapped.number, to_company_id="c-lanjing", redirected_at=sh(2026, 2, 13))
+    )
     assert late.ignored
     assert (swapped.response.company_id, swapped.response.state, swapped.response.due) == (
-        "c-lanjing", "running", date(2026, 3, 9))
-    assert deadline_events(swapped.published) == [("response", date(2026, 3, 4), "started", 0),
-                                                   ("response", date(2026, 3, 9), "started", 0)]
+        "c-lanjing",
+        "running",
+        date(2026, 3, 9),
+    )
+    assert deadline_events(swapped.published) == [
+        ("response", date(2026, 3, 4), "started", 0),
+        ("response", date(2026, 3, 9), "started", 0),
+    ]
 
 
 def test_events_that_do_not_concern_the_clocks_are_ignored():
     from greenchannel.contracts import ComplaintRejected
 
-    outcome = RULES.apply(ComplaintRejected(number="GC-1", reason="company_unknown", rejected_at=sh(2026, 2, 12)),
-                          None, None, now=sh(2026, 2, 12))
+    outcome = RULES.apply(
+        ComplaintRejected(number="GC-1", reason="company_unknown", rejected_at=sh(2026, 2, 12)),
+        None,
+        None,
+        now=sh(2026, 2, 12),
+    )
     assert outcome.ignored and outcome.changed == []
 
 
@@ -469,15 +578,18 @@ def test_a_quiet_period_of_other_length_and_start_of_day_in_utc():
     complaint.forwarded(sh(2026, 2, 12))
     complaint.responded(sh(2026, 2, 13, 8))
     assert complaint.response.quiet_period.ends_at == sh(2026, 2, 16, 8)
-    assert start_of_day(date(2026, 3, 5)) == datetime(2026, 3, 4, 16, 0, tzinfo=timezone.utc)
+    assert start_of_day(date(2026, 3, 5)) == datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
 
 
 # --- handling time (sla.clock_stopped) ----------------------------------------------------------------
 
 
 def stops(published: list[EventData]) -> list[tuple[str, str, int, int, date]]:
-    return [(event.kind, event.reason, event.working_days_used, event.paused_working_days, event.due)
-            for event in published if isinstance(event, SlaClockStopped)]
+    return [
+        (event.kind, event.reason, event.working_days_used, event.paused_working_days, event.due)
+        for event in published
+        if isinstance(event, SlaClockStopped)
+    ]
 
 
 def test_the_answer_publishes_the_working_days_used_across_national_day_and_a_pause():
@@ -488,9 +600,19 @@ def test_the_answer_publishes_the_working_days_used_across_national_day_and_a_pa
     outcome = complaint.responded(sh(2026, 10, 14, 16))
     # (21 Sep, 14 Oct]: 22, 23, 24, 28, 29, 30 Sep, 8, 9, 10 (Sat, worked), 12, 13, 14 Oct = 12 working days,
     # of which the pause (29 Sep, 9 Oct] held 30 Sep, 8 and 9 Oct: 9 used.
-    assert outcome.events == [SlaClockStopped(
-        number=complaint.number, company_id=COMPANY, kind="response", round=1, reason="responded",
-        due=date(2026, 10, 15), working_days_used=9, paused_working_days=3, stopped_at=sh(2026, 10, 14, 16))]
+    assert outcome.events == [
+        SlaClockStopped(
+            number=complaint.number,
+            company_id=COMPANY,
+            kind="response",
+            round=1,
+            reason="responded",
+            due=date(2026, 10, 15),
+            working_days_used=9,
+            paused_working_days=3,
+            stopped_at=sh(2026, 10, 14, 16),
+        )
+    ]
     assert complaint.responded(sh(2026, 10, 14, 16)).ignored, "told once"
 
 
@@ -509,19 +631,26 @@ def test_a_withdrawal_during_a_pause_ends_the_pause_and_tells_the_days_used():
     complaint = Complaint()
     complaint.forwarded(sh(2026, 9, 21))
     complaint.info_requested(sh(2026, 9, 29))
-    outcome = complaint.apply(ComplaintWithdrawn(number=complaint.number, company_id=COMPANY, withdrawn_at=sh(2026, 10, 12)))
+    outcome = complaint.apply(
+        ComplaintWithdrawn(number=complaint.number, company_id=COMPANY, withdrawn_at=sh(2026, 10, 12))
+    )
     # (21 Sep, 12 Oct]: 10 working days; paused (29 Sep, 12 Oct]: 30 Sep, 8, 9, 10, 12 Oct.
     # The due date moved by the pause: 22, 23, 24, 28, 29 Sep, then 13, 14, 15, 16, 19 Oct.
     assert stops(outcome.events) == [("response", "withdrawn", 5, 5, date(2026, 10, 19))]
-    assert complaint.response.pauses[-1] == Pause(paused_on=date(2026, 9, 29), resumed_on=date(2026, 10, 12), working_days=5)
+    assert complaint.response.pauses[-1] == Pause(
+        paused_on=date(2026, 9, 29), resumed_on=date(2026, 10, 12), working_days=5
+    )
     assert complaint.response.final and complaint.response.next_check_at() is None
 
 
 def test_every_other_stop_of_a_running_clock_is_told_with_its_reason():
     redirected = Complaint()
     redirected.forwarded(sh(2026, 2, 12))
-    outcome = redirected.apply(ComplaintRedirected(number=redirected.number, from_company_id=COMPANY,
-                                                   to_company_id="c-lanjing", redirected_at=sh(2026, 2, 25)))
+    outcome = redirected.apply(
+        ComplaintRedirected(
+            number=redirected.number, from_company_id=COMPANY, to_company_id="c-lanjing", redirected_at=sh(2026, 2, 25)
+        )
+    )
     # (12 Feb, 25 Feb]: 13, 14, 24 and 25 Feb, for the company it was first forwarded to.
     assert stops(outcome.events) == [("response", "redirected", 4, 0, date(2026, 3, 4))]
     assert outcome.events[0].company_id == COMPANY
@@ -531,16 +660,22 @@ def test_every_other_stop_of_a_running_clock_is_told_with_its_reason():
     mediated.responded(sh(2026, 3, 2))
     mediated.appealed(sh(2026, 3, 5))
     # The operator re-forwards on Tue 10 Mar: the appeal clock used 6, 9 and 10 Mar.
-    assert stops(mediated.forwarded(sh(2026, 3, 10), round=2).events) == [("appeal", "reforwarded", 3, 0, date(2026, 3, 19))]
-    closed = mediated.apply(ComplaintClosed(number=mediated.number, company_id=COMPANY, outcome="mediated",
-                                            closed_at=sh(2026, 3, 12)))
+    assert stops(mediated.forwarded(sh(2026, 3, 10), round=2).events) == [
+        ("appeal", "reforwarded", 3, 0, date(2026, 3, 19))
+    ]
+    closed = mediated.apply(
+        ComplaintClosed(number=mediated.number, company_id=COMPANY, outcome="mediated", closed_at=sh(2026, 3, 12))
+    )
     [event] = closed.events
     assert (event.kind, event.round, event.reason, event.working_days_used) == ("response", 2, "closed", 2)
 
     rated = Complaint()
     rated.forwarded(sh(2026, 2, 12))
     rated.responded(sh(2026, 3, 2))
-    assert rated.apply(ComplaintRated(number=rated.number, company_id=COMPANY, rating=4, rated_at=sh(2026, 3, 3))).events == []
+    assert (
+        rated.apply(ComplaintRated(number=rated.number, company_id=COMPANY, rating=4, rated_at=sh(2026, 3, 3))).events
+        == []
+    )
 
 
 # --- publication (sla.publication_due) -----------------------------------------------------------------
@@ -555,8 +690,13 @@ def test_an_unanswered_complaint_is_due_for_publication_on_working_day_fifteen_o
     assert complaint.response.next_check_at() == start_of_day(date(2026, 3, 11))
     assert complaint.check(sh(2026, 3, 10, 23, 59)) == []
     [due] = complaint.check(sh(2026, 3, 11, 0, 0))
-    assert due == SlaPublicationDue(number=complaint.number, company_id=COMPANY, forwarded_at=sh(2026, 2, 12),
-                                    due=date(2026, 3, 11), raised_at=sh(2026, 3, 11, 0, 0))
+    assert due == SlaPublicationDue(
+        number=complaint.number,
+        company_id=COMPANY,
+        forwarded_at=sh(2026, 2, 12),
+        due=date(2026, 3, 11),
+        raised_at=sh(2026, 3, 11, 0, 0),
+    )
     assert complaint.check(sh(2026, 3, 12)) == [] and complaint.response.next_check_at() is None
     # A late answer changes nothing that was published.
     complaint.responded(sh(2026, 3, 13))
@@ -569,8 +709,14 @@ def test_no_publication_due_for_an_answered_withdrawn_closed_or_redirected_compl
     complaint.forwarded(sh(2026, 2, 12))
     at = sh(2026, 3, 10)
     event = {
-        "responded": ComplaintResponded(number=complaint.number, company_id=COMPANY, response_type="declined", text="否",
-                                        timely=False, responded_at=at),
+        "responded": ComplaintResponded(
+            number=complaint.number,
+            company_id=COMPANY,
+            response_type="declined",
+            text="否",
+            timely=False,
+            responded_at=at,
+        ),
         "withdrawn": ComplaintWithdrawn(number=complaint.number, company_id=COMPANY, withdrawn_at=at),
         "closed": ComplaintClosed(number=complaint.number, company_id=COMPANY, outcome="operator", closed_at=at),
         "redirected": ComplaintRedirected(number=complaint.number, to_company_id="c-lanjing", redirected_at=at),
@@ -596,7 +742,9 @@ def test_a_pause_moves_the_publication_day_and_a_paused_count_does_not_reach_it(
 def test_publication_counts_from_the_first_forwarding_to_the_company_now_in_charge_and_never_in_round_two():
     redirected = Complaint()
     redirected.forwarded(sh(2026, 2, 12))
-    redirected.apply(ComplaintRedirected(number=redirected.number, to_company_id="c-lanjing", redirected_at=sh(2026, 2, 13)))
+    redirected.apply(
+        ComplaintRedirected(number=redirected.number, to_company_id="c-lanjing", redirected_at=sh(2026, 2, 13))
+    )
     redirected.forwarded(sh(2026, 2, 24), company_id="c-lanjing")
     # Tue 24 Feb: 25, 26, 27, 28 Feb, 2, 3, 4, 5, 6, 9, 10, 11, 12, 13, 16 Mar.
     assert redirected.response.publication_on == date(2026, 3, 16)

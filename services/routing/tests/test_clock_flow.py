@@ -7,10 +7,11 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
+
 from devstack.eventtap import EventTap
 from greenchannel.contracts import (
     CloudEvent,
@@ -26,8 +27,14 @@ from routing.domain.calendar import SHANGHAI
 
 pytestmark = pytest.mark.integration
 
-SLA_EVENTS = ["sla.deadline_set", "sla.reminder", "sla.overdue", "sla.quiet_period_elapsed", "sla.clock_stopped",
-              "sla.publication_due"]
+SLA_EVENTS = [
+    "sla.deadline_set",
+    "sla.reminder",
+    "sla.overdue",
+    "sla.quiet_period_elapsed",
+    "sla.clock_stopped",
+    "sla.publication_due",
+]
 COMPANY = "c-haina"
 OPERATOR = {"Authorization": "Bearer test-operator"}
 
@@ -91,12 +98,15 @@ class Harness:
         return event
 
 
-
 @pytest.fixture(scope="module")
 async def routing(routing_settings, run_routing, broker_namespace, run_id):
     # The periodic pass stays out of the way here (one pass at start); the tests run passes through the API.
-    settings = routing_settings(f"t{run_id}_routing_clocks", broker_namespace.settings_for("routing-clocks"),
-                                service_name="routing-clocks", watchdog_interval_s=3600)
+    settings = routing_settings(
+        f"t{run_id}_routing_clocks",
+        broker_namespace.settings_for("routing-clocks"),
+        service_name="routing-clocks",
+        watchdog_interval_s=3600,
+    )
     time = PinnedClock()
     async with run_routing(settings, time, SLA_EVENTS) as (apps, http, tap):
         yield Harness(apps=apps, http=http, tap=tap, time=time)
@@ -105,12 +115,20 @@ async def routing(routing_settings, run_routing, broker_namespace, run_id):
 async def test_forwarding_starts_the_response_clock_and_publishes_its_deadline(routing):
     number = new_number()
     routing.time.now = sh(2026, 2, 12, 10, 5)
-    forwarded = await routing.publish(ComplaintForwarded(number=number, company_id=COMPANY, forwarded_at=sh(2026, 2, 12),
-                                                         webhook_id="msg_1"))
+    forwarded = await routing.publish(
+        ComplaintForwarded(number=number, company_id=COMPANY, forwarded_at=sh(2026, 2, 12), webhook_id="msg_1")
+    )
     event = await routing.wait("sla.deadline_set", number)
     assert (event.source, event.subject) == ("/services/routing-clocks", number)
-    assert event.data == {"number": number, "company_id": COMPANY, "kind": "response", "due": "2026-03-04",
-                          "reason": "started", "paused_working_days": 0, "set_at": event.data["set_at"]}
+    assert event.data == {
+        "number": number,
+        "company_id": COMPANY,
+        "kind": "response",
+        "due": "2026-03-04",
+        "reason": "started",
+        "paused_working_days": 0,
+        "set_at": event.data["set_at"],
+    }
     assert datetime.fromisoformat(event.data["set_at"]) == sh(2026, 2, 12, 10, 5)
     await routing.applied(forwarded)
 
@@ -118,9 +136,14 @@ async def test_forwarding_starts_the_response_clock_and_publishes_its_deadline(r
     assert answer.status_code == 200
     [clock] = answer.json()["clocks"]
     assert (clock["kind"], clock["state"], clock["started_on"], clock["due"], clock["reminder_on"]) == (
-        "response", "running", "2026-02-12", "2026-03-04", "2026-02-28")
+        "response",
+        "running",
+        "2026-02-12",
+        "2026-03-04",
+        "2026-02-28",
+    )
     stored = await routing.db.clocks.find_one({"_id": f"{number}/response"})
-    assert stored["next_check_at"] == datetime(2026, 2, 27, 16, 0, tzinfo=timezone.utc)
+    assert stored["next_check_at"] == datetime(2026, 2, 27, 16, 0, tzinfo=UTC)
 
 
 async def test_decisions_and_clocks_are_read_with_the_internal_or_the_operators_token_only(routing):
@@ -151,14 +174,17 @@ async def test_unknown_clocks_and_the_watchdog_without_the_operator_token_answer
 async def test_an_information_request_pauses_the_clock_and_the_supplement_sets_a_later_deadline(routing):
     number = new_number()
     await routing.forward(number, sh(2026, 9, 21))
-    paused = await routing.publish(ComplaintInfoRequested(number=number, company_id=COMPANY, question="订单号？",
-                                                          requested_at=sh(2026, 9, 29)))
+    paused = await routing.publish(
+        ComplaintInfoRequested(number=number, company_id=COMPANY, question="订单号？", requested_at=sh(2026, 9, 29))
+    )
     await routing.applied(paused)
     clock = (await routing.http.get(f"/v1/clocks/{number}")).json()["clocks"][0]
-    assert clock["state"] == "paused" and clock["pauses"] == [{"paused_on": "2026-09-29", "resumed_on": None,
-                                                               "working_days": 0}]
-    await routing.publish(ComplaintSupplemented(number=number, company_id=COMPANY, text="订单号 123",
-                                                supplemented_at=sh(2026, 10, 9)))
+    assert clock["state"] == "paused" and clock["pauses"] == [
+        {"paused_on": "2026-09-29", "resumed_on": None, "working_days": 0}
+    ]
+    await routing.publish(
+        ComplaintSupplemented(number=number, company_id=COMPANY, text="订单号 123", supplemented_at=sh(2026, 10, 9))
+    )
     resumed = await routing.wait("sla.deadline_set", number, where=lambda e: e.data["reason"] == "resumed")
     # (29 Sep, 9 Oct] holds 30 Sep, 8 and 9 Oct: the due date moves from 12 to 15 Oct.
     assert (resumed.data["due"], resumed.data["paused_working_days"]) == ("2026-10-15", 3)
@@ -190,7 +216,9 @@ async def test_the_watchdog_reminds_once_on_working_day_seven_and_flags_overdue_
     assert mine(await routing.run_watchdog()) == []
 
     overdue = await routing.wait("sla.overdue", number)
-    assert overdue.data["kind"] == "response" and datetime.fromisoformat(overdue.data["overdue_at"]) == sh(2026, 3, 5, 0, 1)
+    assert overdue.data["kind"] == "response" and datetime.fromisoformat(overdue.data["overdue_at"]) == sh(
+        2026, 3, 5, 0, 1
+    )
     await asyncio.sleep(0.3)  # time for any second copy to come through
     assert len(routing.seen("sla.reminder", number)) == 1 and len(routing.seen("sla.overdue", number)) == 1
     clock = (await routing.http.get(f"/v1/clocks/{number}")).json()["clocks"][0]
@@ -201,8 +229,16 @@ async def test_an_answer_starts_the_quiet_period_that_elapses_after_fifteen_days
     number = new_number()
     routing.time.now = sh(2026, 2, 12, 10)
     await routing.forward(number, sh(2026, 2, 12))
-    answered = await routing.publish(ComplaintResponded(number=number, company_id=COMPANY, response_type="explained",
-                                                        text="已处理", timely=True, responded_at=sh(2026, 3, 2)))
+    answered = await routing.publish(
+        ComplaintResponded(
+            number=number,
+            company_id=COMPANY,
+            response_type="explained",
+            text="已处理",
+            timely=True,
+            responded_at=sh(2026, 3, 2),
+        )
+    )
     await routing.applied(answered)
     clock = (await routing.http.get(f"/v1/clocks/{number}")).json()["clocks"][0]
     assert (clock["state"], clock["stop_reason"], clock["answered_in_time"]) == ("stopped", "responded", True)
@@ -220,9 +256,19 @@ async def test_an_appeal_runs_the_appeal_clock_instead_of_the_quiet_period(routi
     number = new_number()
     routing.time.now = sh(2026, 2, 12, 10)
     await routing.forward(number, sh(2026, 2, 12))
-    await routing.publish(ComplaintResponded(number=number, company_id=COMPANY, response_type="declined", text="不予退款",
-                                             timely=True, responded_at=sh(2026, 3, 2)))
-    await routing.publish(ComplaintAppealed(number=number, company_id=COMPANY, reason="未退款", appealed_at=sh(2026, 3, 5)))
+    await routing.publish(
+        ComplaintResponded(
+            number=number,
+            company_id=COMPANY,
+            response_type="declined",
+            text="不予退款",
+            timely=True,
+            responded_at=sh(2026, 3, 2),
+        )
+    )
+    await routing.publish(
+        ComplaintAppealed(number=number, company_id=COMPANY, reason="未退款", appealed_at=sh(2026, 3, 5))
+    )
     appeal = await routing.wait("sla.deadline_set", number, where=lambda e: e.data["kind"] == "appeal")
     assert (appeal.data["due"], appeal.data["reason"]) == ("2026-03-19", "started")
     clocks = {clock["kind"]: clock for clock in (await routing.http.get(f"/v1/clocks/{number}")).json()["clocks"]}
@@ -234,8 +280,16 @@ async def test_an_appeal_runs_the_appeal_clock_instead_of_the_quiet_period(routi
     assert [(event["type"], event["data"]["kind"]) for event in published] == [("sla.overdue", "appeal")]
     assert routing.seen("sla.quiet_period_elapsed", number) == []
 
-    await routing.publish(ComplaintForwarded(number=number, company_id=COMPANY, forwarded_at=sh(2026, 3, 23), round=2,
-                                             note="请重新处理", deadline_working_days=5))
+    await routing.publish(
+        ComplaintForwarded(
+            number=number,
+            company_id=COMPANY,
+            forwarded_at=sh(2026, 3, 23),
+            round=2,
+            note="请重新处理",
+            deadline_working_days=5,
+        )
+    )
     again = await routing.wait("sla.deadline_set", number, where=lambda e: e.data["reason"] == "reforwarded")
     assert (again.data["kind"], again.data["due"]) == ("response", "2026-03-30")
     clocks = {clock["kind"]: clock for clock in (await routing.http.get(f"/v1/clocks/{number}")).json()["clocks"]}
@@ -247,22 +301,51 @@ async def test_the_answer_tells_the_working_days_used_across_national_day_and_a_
     number = new_number()
     routing.time.now = sh(2026, 9, 21, 10)
     await routing.forward(number, sh(2026, 9, 21))
-    await routing.publish(ComplaintInfoRequested(number=number, company_id=COMPANY, question="订单号？",
-                                                 requested_at=sh(2026, 9, 29)))
-    await routing.publish(ComplaintSupplemented(number=number, company_id=COMPANY, text="订单号 123",
-                                                supplemented_at=sh(2026, 10, 9)))
+    await routing.publish(
+        ComplaintInfoRequested(number=number, company_id=COMPANY, question="订单号？", requested_at=sh(2026, 9, 29))
+    )
+    await routing.publish(
+        ComplaintSupplemented(number=number, company_id=COMPANY, text="订单号 123", supplemented_at=sh(2026, 10, 9))
+    )
     await routing.wait("sla.deadline_set", number, where=lambda e: e.data["reason"] == "resumed")
-    answered = await routing.publish(ComplaintResponded(number=number, company_id=COMPANY, response_type="explained",
-                                                        text="已处理", timely=True, responded_at=sh(2026, 10, 14, 16)))
+    answered = await routing.publish(
+        ComplaintResponded(
+            number=number,
+            company_id=COMPANY,
+            response_type="explained",
+            text="已处理",
+            timely=True,
+            responded_at=sh(2026, 10, 14, 16),
+        )
+    )
     stopped = await routing.wait("sla.clock_stopped", number)
     # (21 Sep, 14 Oct] holds 12 working days (1-7 Oct are the holiday, Sat 10 Oct is worked), the pause 3 of them.
-    assert stopped.data == {"number": number, "company_id": COMPANY, "kind": "response", "round": 1, "reason": "responded",
-                            "due": "2026-10-15", "working_days_used": 9, "paused_working_days": 3,
-                            "stopped_at": stopped.data["stopped_at"]}
+    assert stopped.data == {
+        "number": number,
+        "company_id": COMPANY,
+        "kind": "response",
+        "round": 1,
+        "reason": "responded",
+        "due": "2026-10-15",
+        "working_days_used": 9,
+        "paused_working_days": 3,
+        "stopped_at": stopped.data["stopped_at"],
+    }
     assert datetime.fromisoformat(stopped.data["stopped_at"]) == sh(2026, 10, 14, 16)
-    await routing.publish(ComplaintResponded(number=number, company_id=COMPANY, response_type="explained", text="已处理",
-                                             timely=True, responded_at=sh(2026, 10, 14, 16)), event=answered)
-    withdrawn = await routing.publish(ComplaintWithdrawn(number=number, company_id=COMPANY, withdrawn_at=sh(2026, 10, 15)))
+    await routing.publish(
+        ComplaintResponded(
+            number=number,
+            company_id=COMPANY,
+            response_type="explained",
+            text="已处理",
+            timely=True,
+            responded_at=sh(2026, 10, 14, 16),
+        ),
+        event=answered,
+    )
+    withdrawn = await routing.publish(
+        ComplaintWithdrawn(number=number, company_id=COMPANY, withdrawn_at=sh(2026, 10, 15))
+    )
     await routing.applied(withdrawn)
     await asyncio.sleep(0.3)  # time for any second copy to come through
     assert len(routing.seen("sla.clock_stopped", number)) == 1, "a stopped clock stops once"
@@ -274,8 +357,16 @@ async def test_publication_is_due_once_on_working_day_fifteen_and_never_for_an_a
     for number in (waiting, answered, withdrawn):
         await routing.forward(number, sh(2026, 2, 12))
     done = [
-        await routing.publish(ComplaintResponded(number=answered, company_id=COMPANY, response_type="declined",
-                                                 text="不予退款", timely=True, responded_at=sh(2026, 3, 2))),
+        await routing.publish(
+            ComplaintResponded(
+                number=answered,
+                company_id=COMPANY,
+                response_type="declined",
+                text="不予退款",
+                timely=True,
+                responded_at=sh(2026, 3, 2),
+            )
+        ),
         await routing.publish(ComplaintWithdrawn(number=withdrawn, company_id=COMPANY, withdrawn_at=sh(2026, 3, 3))),
     ]
     for event in done:
@@ -283,7 +374,11 @@ async def test_publication_is_due_once_on_working_day_fifteen_and_never_for_an_a
     ours = (waiting, answered, withdrawn)
 
     def due(published: list[dict]) -> list[str]:
-        return [event["subject"] for event in published if event["type"] == "sla.publication_due" and event["subject"] in ours]
+        return [
+            event["subject"]
+            for event in published
+            if event["type"] == "sla.publication_due" and event["subject"] in ours
+        ]
 
     # Thu 12 Feb: the 15th working day is Wed 11 Mar.
     routing.time.now = sh(2026, 3, 10, 23, 59)
@@ -293,8 +388,13 @@ async def test_publication_is_due_once_on_working_day_fifteen_and_never_for_an_a
     routing.time.now = sh(2026, 4, 30)
     assert due(await routing.run_watchdog()) == []
     raised = await routing.wait("sla.publication_due", waiting)
-    assert raised.data == {"number": waiting, "company_id": COMPANY, "forwarded_at": raised.data["forwarded_at"],
-                           "due": "2026-03-11", "raised_at": raised.data["raised_at"]}
+    assert raised.data == {
+        "number": waiting,
+        "company_id": COMPANY,
+        "forwarded_at": raised.data["forwarded_at"],
+        "due": "2026-03-11",
+        "raised_at": raised.data["raised_at"],
+    }
     assert datetime.fromisoformat(raised.data["forwarded_at"]) == sh(2026, 2, 12)
     assert datetime.fromisoformat(raised.data["raised_at"]) == sh(2026, 3, 11, 0, 1)
     await asyncio.sleep(0.3)  # time for any second copy to come through
@@ -311,8 +411,9 @@ async def test_a_duplicate_event_changes_nothing(routing):
     await routing.wait("sla.deadline_set", number)
     await routing.applied(first)
     before = await routing.db.clocks.find_one({"_id": f"{number}/response"})
-    await routing.publish(ComplaintForwarded(number=number, company_id=COMPANY, forwarded_at=sh(2026, 2, 12)),
-                          event=first)  # the same event again
+    await routing.publish(
+        ComplaintForwarded(number=number, company_id=COMPANY, forwarded_at=sh(2026, 2, 12)), event=first
+    )  # the same event again
     copy = await routing.publish(ComplaintForwarded(number=number, company_id=COMPANY, forwarded_at=sh(2026, 2, 12)))
     await routing.applied(copy)  # the same forwarding under another id
     await asyncio.sleep(0.3)
@@ -341,11 +442,13 @@ async def test_racing_watchdog_passes_publish_each_event_once(routing):
     assert all(len(routing.seen("sla.reminder", number)) == 1 for number in numbers)
 
 
-async def test_replicas_with_a_periodic_watchdog_raise_each_event_once(routing_settings, run_routing, broker_namespace,
-                                                                       run_id):
+async def test_replicas_with_a_periodic_watchdog_raise_each_event_once(
+    routing_settings, run_routing, broker_namespace, run_id
+):
     namespace = broker_namespace.isolated("routing-replicas")
-    settings = routing_settings(f"t{run_id}_routing_replicas", namespace.settings_for("routing"),
-                                watchdog_interval_s=0.05)
+    settings = routing_settings(
+        f"t{run_id}_routing_replicas", namespace.settings_for("routing"), watchdog_interval_s=0.05
+    )
     time = PinnedClock()
     async with run_routing(settings, time, SLA_EVENTS, replicas=2) as (replicas, http, tap):
         harness = Harness(apps=replicas, http=http, tap=tap, time=time)
@@ -360,5 +463,6 @@ async def test_replicas_with_a_periodic_watchdog_raise_each_event_once(routing_s
             await harness.wait("sla.overdue", number)
         await asyncio.sleep(0.5)  # several more passes of both replicas
         for number in numbers:
-            assert [len(harness.seen(kind, number)) for kind in ("sla.deadline_set", "sla.reminder", "sla.overdue")] == [
-                1, 1, 1]
+            assert [
+                len(harness.seen(kind, number)) for kind in ("sla.deadline_set", "sla.reminder", "sla.overdue")
+            ] == [1, 1, 1]

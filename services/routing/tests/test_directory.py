@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
+
 from routing.adapters.reference_data import load_categories, load_companies
 from routing.domain import directory
 from routing.domain.calendar import WorkingDayCalendar
@@ -80,8 +81,18 @@ def test_search_ranks_exact_then_prefix_then_substring():
 
 def test_categories_fall_back_to_other():
     categories = load_categories()
-    assert {"service_quality", "billing", "auto_renewal", "refund", "account", "privacy", "harassment",
-            "false_advertising", "content", "other"} == {c.code for c in categories}
+    assert {
+        "service_quality",
+        "billing",
+        "auto_renewal",
+        "refund",
+        "account",
+        "privacy",
+        "harassment",
+        "false_advertising",
+        "content",
+        "other",
+    } == {c.code for c in categories}
     assert next(c for c in categories if c.code == "auto_renewal").zh == "自动续费"
     assert effective_category(" Refund ", categories) == "refund"
     assert effective_category("lottery", categories) == "other"
@@ -91,27 +102,49 @@ def test_categories_fall_back_to_other():
 def test_decision_counts_from_the_screening_date_in_shanghai():
     company = next(c for c in COMPANIES if c.id == "c-xunlian")
     # 17:30 UTC on Fri 13 Feb is 01:30 on Sat 14 Feb in Shanghai: the deadline counts from the 14th.
-    screened_at = datetime(2026, 2, 13, 17, 30, tzinfo=timezone.utc)
+    screened_at = datetime(2026, 2, 13, 17, 30, tzinfo=UTC)
     accepted = decide("GC-1", Resolution(company), "refund", screened_at=screened_at, calendar=WorkingDayCalendar())
-    assert (accepted.decision, accepted.company_id, accepted.company_name) == ("accepted", "c-xunlian", "迅联科技有限公司")
+    assert (accepted.decision, accepted.company_id, accepted.company_name) == (
+        "accepted",
+        "c-xunlian",
+        "迅联科技有限公司",
+    )
     assert accepted.response_due == date(2026, 3, 6)
     rejected = decide("GC-2", Resolution(None, "why"), "refund", screened_at=screened_at, calendar=WorkingDayCalendar())
     assert (rejected.decision, rejected.reason, rejected.detail, rejected.response_due) == (
-        "rejected", "company_unknown", "why", None
+        "rejected",
+        "company_unknown",
+        "why",
+        None,
     )
 
 
 def test_an_unresolved_company_goes_to_review_only_when_readers_take_that_decision():
-    screened_at = datetime(2026, 2, 13, 9, 0, tzinfo=timezone.utc)
+    screened_at = datetime(2026, 2, 13, 9, 0, tzinfo=UTC)
     unresolved = Resolution(None, "No company in the directory is called '某某'.")
-    review = decide("GC-3", unresolved, "refund", screened_at=screened_at, calendar=WorkingDayCalendar(),
-                    review_unresolved=True)
+    review = decide(
+        "GC-3", unresolved, "refund", screened_at=screened_at, calendar=WorkingDayCalendar(), review_unresolved=True
+    )
     assert (review.decision, review.reason, review.detail, review.company_id, review.response_due) == (
-        "company_unresolved", "company_unknown", unresolved.detail, None, None)
+        "company_unresolved",
+        "company_unknown",
+        unresolved.detail,
+        None,
+        None,
+    )
     # While an intake that knows only accepted/rejected still runs, routing keeps to the decisions it reads.
     before = decide("GC-4", unresolved, "refund", screened_at=screened_at, calendar=WorkingDayCalendar())
     assert before.decision == "rejected"
     # A company that resolves is accepted either way.
     company = next(c for c in COMPANIES if c.id == "c-xunlian")
-    assert decide("GC-5", Resolution(company), "refund", screened_at=screened_at, calendar=WorkingDayCalendar(),
-                  review_unresolved=True).decision == "accepted"
+    assert (
+        decide(
+            "GC-5",
+            Resolution(company),
+            "refund",
+            screened_at=screened_at,
+            calendar=WorkingDayCalendar(),
+            review_unresolved=True,
+        ).decision
+        == "accepted"
+    )

@@ -6,11 +6,12 @@ import asyncio
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import aio_pika
 import httpx
 import pytest
+
 from devstack.eventtap import EventTap, event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintSubmitted
@@ -20,7 +21,7 @@ from routing.main import create_app
 pytestmark = pytest.mark.integration
 
 # Thu 12 Feb 2026, 10:00 in Shanghai: ten working days later, across the Spring Festival, is Wed 4 Mar.
-PINNED_NOW = datetime(2026, 2, 12, 2, 0, tzinfo=timezone.utc)
+PINNED_NOW = datetime(2026, 2, 12, 2, 0, tzinfo=UTC)
 DUE = date(2026, 3, 4)
 
 
@@ -43,8 +44,14 @@ class Harness:
 
 def submitted(number: str, **fields) -> ComplaintSubmitted:
     values = {
-        "number": number, "category": "refund", "title": "会员自动续费未提醒", "description": "未经同意扣费 30 元。",
-        "occurred_on": date(2026, 2, 1), "desired_outcome": "退款", "complainant_key": "k" * 64, "region_code": "11",
+        "number": number,
+        "category": "refund",
+        "title": "会员自动续费未提醒",
+        "description": "未经同意扣费 30 元。",
+        "occurred_on": date(2026, 2, 1),
+        "desired_outcome": "退款",
+        "complainant_key": "k" * 64,
+        "region_code": "11",
         "submitted_at": PINNED_NOW,
     }
     return ComplaintSubmitted(**{**values, **fields})
@@ -52,7 +59,6 @@ def submitted(number: str, **fields) -> ComplaintSubmitted:
 
 def new_number() -> str:
     return f"GC-{uuid.uuid4().hex[:12].upper()}"
-
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +69,11 @@ async def routing(routing_settings, broker_namespace, run_id):
     async with (
         event_tap(settings.amqp_url, settings.event_exchange, ["complaint.screened"]) as tap,
         serve(app) as base_url,
-        httpx.AsyncClient(base_url=base_url, timeout=10, headers={"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"})
-        as http,
+        httpx.AsyncClient(
+            base_url=base_url,
+            timeout=10,
+            headers={"Authorization": f"Bearer {settings.internal_token.get_secret_value()}"},
+        ) as http,
     ):
         await tap.wait_for_consumer(queue_names(settings)[0])
         yield Harness(app=app, http=http, tap=tap)
@@ -76,9 +85,16 @@ async def test_accepts_a_complaint_addressed_by_company_id(routing):
     event = await routing.next_screened(number)
     assert (event.type, event.source, event.subject) == ("complaint.screened", "/services/routing", number)
     assert event.data | {"screened_at": None} == {
-        "number": number, "decision": "accepted", "reason": None, "detail": "", "company_id": "c-haina",
-        "company_name": "海纳云计算股份有限公司", "category": "auto_renewal", "response_due": DUE.isoformat(),
-        "duplicate_of": None, "screened_at": None,
+        "number": number,
+        "decision": "accepted",
+        "reason": None,
+        "detail": "",
+        "company_id": "c-haina",
+        "company_name": "海纳云计算股份有限公司",
+        "category": "auto_renewal",
+        "response_due": DUE.isoformat(),
+        "duplicate_of": None,
+        "screened_at": None,
     }
     assert datetime.fromisoformat(event.data["screened_at"]) == PINNED_NOW
     answer = await routing.http.get(f"/v1/decisions/{number}")
@@ -99,8 +115,7 @@ async def test_a_name_nobody_knows_goes_to_review_and_an_unknown_id_is_rejected(
     by_name, by_id = new_number(), new_number()
     await routing.submit(by_name, company_name="某某网络科技")
     await routing.submit(by_id, company_id="c-nope", company_name="迅联")
-    for number, decision, detail in ((by_name, "company_unresolved", "某某网络科技"),
-                                     (by_id, "rejected", "c-nope")):
+    for number, decision, detail in ((by_name, "company_unresolved", "某某网络科技"), (by_id, "rejected", "c-nope")):
         event = await routing.next_screened(number)
         assert (event.data["decision"], event.data["reason"]) == (decision, "company_unknown")
         assert detail in event.data["detail"]
@@ -171,13 +186,19 @@ async def test_directory_search_and_lookup(routing):
     one = await routing.http.get("/v1/companies/c-xunlian")
     assert one.status_code == 200
     assert one.json() == {
-        "id": "c-xunlian", "name": "迅联科技有限公司", "name_en": "Xunlian Technology Co., Ltd.",
-        "aliases": ["迅联", "迅联科技", "Xunlian"], "apps": ["迅聊", "迅联支付"],
-        "domains": ["xunlian.com", "xunliao.cn"], "user_base_millions": 820.0,
+        "id": "c-xunlian",
+        "name": "迅联科技有限公司",
+        "name_en": "Xunlian Technology Co., Ltd.",
+        "aliases": ["迅联", "迅联科技", "Xunlian"],
+        "apps": ["迅聊", "迅联支付"],
+        "domains": ["xunlian.com", "xunliao.cn"],
+        "user_base_millions": 820.0,
     }
 
     categories = await routing.http.get("/v1/categories")
-    assert {"code": "privacy", "zh": "个人信息保护", "en": "Personal information protection"} in categories.json()["items"]
+    assert {"code": "privacy", "zh": "个人信息保护", "en": "Personal information protection"} in categories.json()[
+        "items"
+    ]
     assert len(categories.json()["items"]) == 10
 
 
@@ -202,13 +223,18 @@ async def test_a_second_start_keeps_the_directory(routing_settings, broker_names
         assert await db.companies.count_documents({}) == 13
         created = (await db.companies.find_one({"_id": "c-xunlian"}))["created_at"]
         # Data added while it runs (as an operator might) must survive the next start.
-        await db.companies.insert_one({"_id": "c-extra", "name": "附加公司", "name_en": "Extra", "match_keys": ["附加公司"]})
+        await db.companies.insert_one(
+            {"_id": "c-extra", "name": "附加公司", "name_en": "Extra", "match_keys": ["附加公司"]}
+        )
         corrected = {"name": "迅联科技有限公司", "name_en": "Xunlian Tech (corrected)", "aliases": ["迅联", "迅聊"]}
         assert (await http.put("/v1/companies/c-xunlian", json=corrected)).status_code == 401
         assert (await http.put("/v1/companies/Bad Id", json=corrected, headers=operator)).status_code == 422
         assert (await http.put("/v1/companies/c-xunlian", json=corrected, headers=operator)).status_code == 200
-        added = await http.put("/v1/companies/c-new-app", headers=operator,
-                               json={"name": "新应用科技", "name_en": "New App", "apps": ["新应用"]})
+        added = await http.put(
+            "/v1/companies/c-new-app",
+            headers=operator,
+            json={"name": "新应用科技", "name_en": "New App", "apps": ["新应用"]},
+        )
         assert added.status_code == 201
         found = (await http.get("/v1/companies", params={"q": "新应用"})).json()["items"]
         assert [company["id"] for company in found] == ["c-new-app"]

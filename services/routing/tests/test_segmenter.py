@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from routing.adapters.segmenter import CACHE_FOLDER, build_tokenizer, load_segmenter
 
 pytestmark = pytest.mark.integration

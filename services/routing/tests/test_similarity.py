@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 from datasketch import MinHashLSH
+
 from routing.adapters.segmenter import load_segmenter
 from routing.domain import similarity
 from routing.domain.similarity import (
@@ -71,8 +72,9 @@ def test_near_duplicates_reach_the_duplicate_threshold(signature, variant):
     assert signature(NEAR[variant]).similarity(signature(NEAR_OF[variant])) >= DUPLICATE_SIMILARITY
 
 
-@pytest.mark.parametrize(("first", "second"), DIFFERENT + UNRELATED,
-                         ids=[f"{a}-{b}" for a, b in CORPUS["different"] + CORPUS["unrelated"]])
+@pytest.mark.parametrize(
+    ("first", "second"), DIFFERENT + UNRELATED, ids=[f"{a}-{b}" for a, b in CORPUS["different"] + CORPUS["unrelated"]]
+)
 def test_different_complaints_stay_below_both_thresholds_and_share_no_band(signature, first, second):
     a, b = signature(first), signature(second)
     assert a.similarity(b) < CLUSTER_SIMILARITY < DUPLICATE_SIMILARITY
@@ -116,15 +118,25 @@ def test_signatures_are_deterministic_compact_and_survive_storage():
     assert Signature.of_shingles([]) is None
 
 
-def _earlier(number: str, day: int, text: tuple[str, str], signature, cluster: str | None = None, formed: int | None = None):
-    at = datetime(2026, 5, day, tzinfo=timezone.utc)
-    return Earlier(number=number, submitted_at=at, signature=signature(text), cluster_id=cluster,
-                   cluster_formed_at=None if formed is None else datetime(2026, 5, formed, tzinfo=timezone.utc))
+def _earlier(
+    number: str, day: int, text: tuple[str, str], signature, cluster: str | None = None, formed: int | None = None
+):
+    at = datetime(2026, 5, day, tzinfo=UTC)
+    return Earlier(
+        number=number,
+        submitted_at=at,
+        signature=signature(text),
+        cluster_id=cluster,
+        cluster_formed_at=None if formed is None else datetime(2026, 5, formed, tzinfo=UTC),
+    )
 
 
 def test_the_original_is_the_earliest_complaint_nearly_repeated(signature):
-    earlier = [_earlier("GC-3", 3, A1, signature), _earlier("GC-2", 2, NEAR["A1-reworded"], signature),
-               _earlier("GC-1", 1, A2, signature)]
+    earlier = [
+        _earlier("GC-3", 3, A1, signature),
+        _earlier("GC-2", 2, NEAR["A1-reworded"], signature),
+        _earlier("GC-1", 1, A2, signature),
+    ]
     found = original_of(signature(NEAR["A1-typos"]), earlier, DUPLICATE_SIMILARITY)
     assert found is not None and found.number == "GC-2"
     assert original_of(signature(B), earlier, DUPLICATE_SIMILARITY) is None
@@ -132,15 +144,26 @@ def test_the_original_is_the_earliest_complaint_nearly_repeated(signature):
 
 def test_a_complaint_joins_the_oldest_cluster_it_matches_or_forms_one_with_the_earliest_match(signature):
     new = signature(COLLECTIVE[0])
-    formed = choose_cluster(new, [_earlier("GC-7", 7, COLLECTIVE[1], signature), _earlier("GC-5", 5, COLLECTIVE[2], signature),
-                                  _earlier("GC-6", 6, A1, signature)], CLUSTER_SIMILARITY)
+    formed = choose_cluster(
+        new,
+        [
+            _earlier("GC-7", 7, COLLECTIVE[1], signature),
+            _earlier("GC-5", 5, COLLECTIVE[2], signature),
+            _earlier("GC-6", 6, A1, signature),
+        ],
+        CLUSTER_SIMILARITY,
+    )
     assert formed == similarity.ClusterChoice(cluster_id="CL-GC-5", also_joining=["GC-5", "GC-7"], first_number="GC-5")
     assert formed.forms
-    joined = choose_cluster(new, [
-        _earlier("GC-9", 9, COLLECTIVE[1], signature, cluster="CL-GC-8", formed=9),
-        _earlier("GC-4", 4, COLLECTIVE[2], signature, cluster="CL-GC-3", formed=4),
-        _earlier("GC-10", 10, COLLECTIVE[3], signature),
-    ], CLUSTER_SIMILARITY)
+    joined = choose_cluster(
+        new,
+        [
+            _earlier("GC-9", 9, COLLECTIVE[1], signature, cluster="CL-GC-8", formed=9),
+            _earlier("GC-4", 4, COLLECTIVE[2], signature, cluster="CL-GC-3", formed=4),
+            _earlier("GC-10", 10, COLLECTIVE[3], signature),
+        ],
+        CLUSTER_SIMILARITY,
+    )
     assert joined == similarity.ClusterChoice(cluster_id="CL-GC-3", also_joining=["GC-10"])
     assert not joined.forms
     assert choose_cluster(new, [_earlier("GC-6", 6, A1, signature)], CLUSTER_SIMILARITY) is None

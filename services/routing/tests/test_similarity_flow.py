@@ -7,18 +7,19 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
+
 from devstack.eventtap import EventTap
 from greenchannel.contracts import CloudEvent, ComplaintSubmitted, ComplaintWithdrawn
 
 pytestmark = pytest.mark.integration
 
-NOW = datetime(2026, 6, 10, 2, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 10, 2, 0, tzinfo=UTC)
 OPERATOR = {"Authorization": "Bearer test-operator"}
 TAPPED = ["complaint.screened", "cluster.joined"]
 CORPUS = yaml.safe_load((Path(__file__).parent / "similarity_corpus.yaml").read_text(encoding="utf-8"))
@@ -46,13 +47,28 @@ class Harness:
     def db(self):
         return self.apps[0].state.runtime.db
 
-    async def submit(self, text: dict, *, complainant: str, company_id: str = "c-haina",
-                     submitted_at: datetime = NOW, number: str | None = None) -> str:
+    async def submit(
+        self,
+        text: dict,
+        *,
+        complainant: str,
+        company_id: str = "c-haina",
+        submitted_at: datetime = NOW,
+        number: str | None = None,
+    ) -> str:
         number = number or new_number()
         data = ComplaintSubmitted(
-            number=number, company_id=company_id, category="auto_renewal", title=text["title"],
-            description=text["description"], occurred_on=date(2026, 5, 1), desired_outcome="退款",
-            complainant_key=complainant, region_code="11", submitted_at=submitted_at)
+            number=number,
+            company_id=company_id,
+            category="auto_renewal",
+            title=text["title"],
+            description=text["description"],
+            occurred_on=date(2026, 5, 1),
+            desired_outcome="退款",
+            complainant_key=complainant,
+            region_code="11",
+            submitted_at=submitted_at,
+        )
         await self.tap.publish(CloudEvent.wrap(data, source="/services/intake", subject=number))
         return number
 
@@ -63,11 +79,11 @@ class Harness:
         return [tapped.event.data for tapped in self.tap.events("cluster.joined", subject=number)]
 
 
-
 @pytest.fixture(scope="module")
 async def routing(routing_settings, run_routing, broker_namespace, run_id):
-    settings = routing_settings(f"t{run_id}_routing_similar", broker_namespace.settings_for("routing-similar"),
-                                service_name="routing-similar")
+    settings = routing_settings(
+        f"t{run_id}_routing_similar", broker_namespace.settings_for("routing-similar"), service_name="routing-similar"
+    )
     async with run_routing(settings, lambda: NOW, TAPPED) as (apps, http, tap):
         yield Harness(apps=apps, http=http, tap=tap)
 
@@ -100,9 +116,15 @@ async def test_outside_the_window_a_different_complaint_and_after_a_withdrawal_a
     someone_else = await routing.submit(REPEATED, complainant=new_complainant())
     assert (await routing.screened(someone_else))["decision"] == "accepted"
 
-    withdrawn = await routing.tap.publish(CloudEvent.wrap(
-        ComplaintWithdrawn(number=again, company_id="c-haina", reason="已自行解决", withdrawn_at=NOW + timedelta(hours=1)),
-        source="/services/intake", subject=again))
+    withdrawn = await routing.tap.publish(
+        CloudEvent.wrap(
+            ComplaintWithdrawn(
+                number=again, company_id="c-haina", reason="已自行解决", withdrawn_at=NOW + timedelta(hours=1)
+            ),
+            source="/services/intake",
+            subject=again,
+        )
+    )
     for _ in range(300):
         if await routing.db.inbox.count_documents({"_id": withdrawn.id}):
             break
@@ -121,24 +143,39 @@ async def test_several_complainants_with_one_template_form_a_cluster_that_grows(
             await routing.tap.wait_for("cluster.joined", subject=number, timeout=30)
     first, second, *later = numbers
     cluster_id = f"CL-{first}"
-    assert routing.joined(first) == [{"cluster_id": cluster_id, "number": first, "company_id": "c-xunlian", "size": 2,
-                                      "collective": False, "joined_at": routing.joined(first)[0]["joined_at"]}]
+    assert routing.joined(first) == [
+        {
+            "cluster_id": cluster_id,
+            "number": first,
+            "company_id": "c-xunlian",
+            "size": 2,
+            "collective": False,
+            "joined_at": routing.joined(first)[0]["joined_at"],
+        }
+    ]
     assert [(event["cluster_id"], event["size"]) for event in routing.joined(second)] == [(cluster_id, 2)]
     # Collective (集体投诉) from CLUSTER_MIN_SIZE (5) members on: what intake may call it publicly.
-    assert [[(event["cluster_id"], event["size"], event["collective"]) for event in routing.joined(number)]
-            for number in later] == [[(cluster_id, 3, False)], [(cluster_id, 4, False)], [(cluster_id, 5, True)]]
+    assert [
+        [(event["cluster_id"], event["size"], event["collective"]) for event in routing.joined(number)]
+        for number in later
+    ] == [[(cluster_id, 3, False)], [(cluster_id, 4, False)], [(cluster_id, 5, True)]]
     assert datetime.fromisoformat(routing.joined(first)[0]["joined_at"]) == NOW
 
     # The same incident in one's own words joins nothing.
-    independent = await routing.submit(CORPUS["independent_same_incident"][0], complainant=new_complainant(),
-                                       company_id="c-xunlian")
+    independent = await routing.submit(
+        CORPUS["independent_same_incident"][0], complainant=new_complainant(), company_id="c-xunlian"
+    )
     assert (await routing.screened(independent))["decision"] == "accepted"
 
     listed = await routing.http.get("/v1/clusters", params={"company_id": "c-xunlian"}, headers=OPERATOR)
     assert listed.status_code == 200, listed.text
     [cluster] = listed.json()["items"]
     assert (cluster["cluster_id"], cluster["first_number"], cluster["size"], cluster["collective"]) == (
-        cluster_id, first, 5, True)
+        cluster_id,
+        first,
+        5,
+        True,
+    )
     assert sorted(member["number"] for member in cluster["members"]) == sorted(numbers)
     one = await routing.http.get(f"/v1/clusters/{cluster_id}", params={"members": 2}, headers=OPERATOR)
     assert one.status_code == 200 and len(one.json()["members"]) == 2 and one.json()["size"] == 5
@@ -159,19 +196,26 @@ async def test_the_cluster_api_is_for_operators_and_answers_problems(routing):
 
 async def test_band_keys_older_than_the_clustering_window_are_dropped(routing):
     complainant = new_complainant()
-    old = await routing.submit(CORPUS["complaints"]["C"], complainant=complainant, submitted_at=NOW - timedelta(days=40))
-    recent = await routing.submit(CORPUS["complaints"]["D"], complainant=complainant, submitted_at=NOW - timedelta(days=20))
+    old = await routing.submit(
+        CORPUS["complaints"]["C"], complainant=complainant, submitted_at=NOW - timedelta(days=40)
+    )
+    recent = await routing.submit(
+        CORPUS["complaints"]["D"], complainant=complainant, submitted_at=NOW - timedelta(days=20)
+    )
     for number in (old, recent):
         assert (await routing.screened(number))["decision"] == "accepted"
     assert await routing.apps[0].state.band_pruning.run_once() >= 1
-    bands = {document["_id"]: len(document["bands"])
-             async for document in routing.db.signatures.find({"_id": {"$in": [old, recent]}})}
+    bands = {
+        document["_id"]: len(document["bands"])
+        async for document in routing.db.signatures.find({"_id": {"$in": [old, recent]}})
+    }
     assert bands == {old: 0, recent: 42}
     assert await routing.apps[0].state.band_pruning.run_once() == 0, "nothing left to drop"
 
 
 async def test_two_replicas_screening_similar_complaints_at_once_converge_on_one_cluster(
-        routing_settings, run_routing, broker_namespace, run_id):
+    routing_settings, run_routing, broker_namespace, run_id
+):
     namespace = broker_namespace.isolated("routing-similar-replicas")
     settings = routing_settings(f"t{run_id}_routing_similar_replicas", namespace.settings_for("routing"))
     async with run_routing(settings, lambda: NOW, TAPPED, replicas=2) as (replicas, http, tap):
@@ -179,19 +223,32 @@ async def test_two_replicas_screening_similar_complaints_at_once_converge_on_one
         # Pairs of similar complaints against several companies, all at once: the two of a pair are screened
         # side by side, each before the other is stored, and must still end in one cluster.
         companies = ["c-haina", "c-xunlian", "c-qingtu", "c-maisui", "c-shengbo", "c-jinli"]
-        pairs = [(company, COLLECTIVE[index % len(COLLECTIVE)], COLLECTIVE[(index + 1) % len(COLLECTIVE)])
-                 for index, company in enumerate(companies)]
-        submitted = await asyncio.gather(*(harness.submit(text, complainant=new_complainant(), company_id=company)
-                                           for company, *texts in pairs for text in texts))
+        pairs = [
+            (company, COLLECTIVE[index % len(COLLECTIVE)], COLLECTIVE[(index + 1) % len(COLLECTIVE)])
+            for index, company in enumerate(companies)
+        ]
+        submitted = await asyncio.gather(
+            *(
+                harness.submit(text, complainant=new_complainant(), company_id=company)
+                for company, *texts in pairs
+                for text in texts
+            )
+        )
         for number in submitted:
             assert (await harness.screened(number))["decision"] == "accepted"
             await tap.wait_for("cluster.joined", subject=number, timeout=30)
         clusters = await harness.db.clusters.find().sort("company_id").to_list(None)
-        assert [(cluster["company_id"], cluster["size"]) for cluster in clusters] == [(company, 2) for company in sorted(companies)]
+        assert [(cluster["company_id"], cluster["size"]) for cluster in clusters] == [
+            (company, 2) for company in sorted(companies)
+        ]
 
         # A larger burst against one company: every complaint joins once, and the sizes count up to the last.
-        numbers = await asyncio.gather(*(harness.submit(text, complainant=new_complainant(), company_id="c-anju")
-                                         for text in [*COLLECTIVE, COLLECTIVE[0]]))
+        numbers = await asyncio.gather(
+            *(
+                harness.submit(text, complainant=new_complainant(), company_id="c-anju")
+                for text in [*COLLECTIVE, COLLECTIVE[0]]
+            )
+        )
         for number in numbers:
             assert (await harness.screened(number))["decision"] == "accepted"
             await tap.wait_for("cluster.joined", subject=number, timeout=30)

@@ -42,8 +42,13 @@ def make_app(
     """The public app (``trust_inbound_trace_context=False`` for an edge the public reaches: its requests'
     traces start here); ``app.state.internal_app`` is the internal one (``internal`` routers, ``/metrics``, health),
     and ``app.state.internal_url`` its address once the service has started."""
-    internal_app = make_internal_app(title=title, readiness=lambda: readiness(app), degradable=degradable,
-                                     routers=internal, max_header_bytes=max_header_bytes)
+    internal_app = make_internal_app(
+        title=title,
+        readiness=lambda: readiness(app),
+        degradable=degradable,
+        routers=internal,
+        max_header_bytes=max_header_bytes,
+    )
 
     @asynccontextmanager
     async def with_internal_listener(app: FastAPI) -> AsyncIterator[None]:
@@ -60,8 +65,9 @@ def make_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=with_internal_listener)
     install_problem_handlers(app)
     document_problems(app)
-    app.add_middleware(RequestLimits, max_header_bytes=max_header_bytes, max_body_bytes=max_body_bytes,
-                       streamed=streamed)
+    app.add_middleware(
+        RequestLimits, max_header_bytes=max_header_bytes, max_body_bytes=max_body_bytes, streamed=streamed
+    )
     app.include_router(health_router(lambda: readiness(app), degradable))
     app.add_middleware(RequestTiming, service=lambda: service_of(app))
     instrument_app(app, trust_inbound_trace_context=trust_inbound_trace_context)
@@ -81,11 +87,13 @@ def make_internal_app(
 ) -> FastAPI:
     # No documentation served: only the cluster's callers reach it, and they know its routes. Its schema
     # (``internal_app.openapi()``) still lists every route, for the tests that enumerate them.
-    internal_app = FastAPI(title=f"{title} (internal)", version="0.1.0", docs_url=None, redoc_url=None,
-                           openapi_url=None)
+    internal_app = FastAPI(
+        title=f"{title} (internal)", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
+    )
     install_problem_handlers(internal_app)
-    internal_app.add_middleware(RequestLimits, max_header_bytes=max_header_bytes,
-                                max_body_bytes=INTERNAL_MAX_BODY_BYTES, streamed=())
+    internal_app.add_middleware(
+        RequestLimits, max_header_bytes=max_header_bytes, max_body_bytes=INTERNAL_MAX_BODY_BYTES, streamed=()
+    )
     internal_app.include_router(health_router(readiness, degradable))
     internal_app.include_router(metrics_router())
     for router in routers:

@@ -19,7 +19,9 @@ from greenchannel.problems import Problem
 
 def bearer_matches(authorization: str | None, expected: str) -> bool:
     scheme, _, token = (authorization or "").partition(" ")
-    return scheme.lower() == "bearer" and bool(expected) and hmac.compare_digest(token.strip().encode(), expected.encode())
+    return (
+        scheme.lower() == "bearer" and bool(expected) and hmac.compare_digest(token.strip().encode(), expected.encode())
+    )
 
 
 def require_bearer(expected: Callable[[Request], str | SecretStr], whose: str) -> Callable[..., None]:
@@ -34,8 +36,12 @@ def require_any_bearer(expected: Sequence[Callable[[Request], str | SecretStr]],
     def check(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
         matches = [bearer_matches(authorization, _plain(token(request))) for token in expected]
         if not any(matches):
-            raise Problem(401, "unauthorized", f"This endpoint needs the {whose} bearer token.",
-                          headers={"WWW-Authenticate": "Bearer"})
+            raise Problem(
+                401,
+                "unauthorized",
+                f"This endpoint needs the {whose} bearer token.",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     return check
 

@@ -13,7 +13,7 @@ events carry masked values and keyed hashes only.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class EventData(BaseModel):
@@ -49,7 +49,7 @@ class CloudEvent(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
-    def wrap(cls, data: EventData, *, source: str, subject: str | None = None) -> "CloudEvent":
+    def wrap(cls, data: EventData, *, source: str, subject: str | None = None) -> CloudEvent:
         return cls(
             type=data.EVENT_TYPE,
             source=source,
@@ -113,7 +113,9 @@ class ComplaintAccepted(EventData):
     evidence: list[EvidenceRef] = Field(default_factory=list)
     response_due: date | None = Field(default=None, description="Projected; routing's clock starts at forwarding.")
     accepted_at: datetime
-    redirected_from: str | None = Field(default=None, description="The company it was first addressed to, if redirected.")
+    redirected_from: str | None = Field(
+        default=None, description="The company it was first addressed to, if redirected."
+    )
 
 
 class ComplaintRejected(EventData):
@@ -258,7 +260,9 @@ class ComplaintScreened(EventData):
     company_name: str | None = None
     category: str | None = None
     response_due: date | None = None
-    duplicate_of: str | None = Field(default=None, description="For reason 'duplicate': the original complaint's number.")
+    duplicate_of: str | None = Field(
+        default=None, description="For reason 'duplicate': the original complaint's number."
+    )
     screened_at: datetime
 
 
@@ -413,6 +417,7 @@ class AccessGuessingDetected(EventData):
 
 
 # --- outbound delivery, published by notification --------------------------------------------------
+
 
 class WebhookType(StrEnum):
     """The ``type`` of each webhook a company receives (Standard Webhooks payload), named here once: notification

@@ -33,7 +33,10 @@ def health_router(
         status = dict(zip(named, ("ok" if ok else "unavailable" for ok in results), strict=True))
         degraded = sorted(name for name, ok in zip(named, results, strict=True) if not ok and name in degradable)
         ready = all(ok or name in degradable for name, ok in zip(named, results, strict=True))
-        body: dict[str, Any] = {"status": ("degraded" if degraded else "ready") if ready else "not_ready", "checks": status}
+        body: dict[str, Any] = {
+            "status": ("degraded" if degraded else "ready") if ready else "not_ready",
+            "checks": status,
+        }
         if degraded:
             body["degraded"] = degraded
         return JSONResponse(body, status_code=200 if ready else 503)

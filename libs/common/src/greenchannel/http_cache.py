@@ -90,8 +90,12 @@ class Validators:
 class ValidatorCache:
     """The validators this process last computed, by cache key, oldest used first out."""
 
-    def __init__(self, max_entries: int = 10_000, max_answer_bytes: int = 16 * 1024 * 1024,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        max_entries: int = 10_000,
+        max_answer_bytes: int = 16 * 1024 * 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.max_entries = max_entries
         self.max_answer_bytes = max_answer_bytes
         self.clock = clock
@@ -193,8 +197,14 @@ def not_modified(request: Headers, entry: Validators) -> bool:
 class HttpCache:
     """The middleware; ``policies`` are tried in order, the first whose path matches a GET applies."""
 
-    def __init__(self, app: ASGIApp, *, policies: Sequence[CachePolicy], cache: ValidatorCache,
-                 admit: Callable[[Scope], Awaitable[ASGIApp | None]] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        policies: Sequence[CachePolicy],
+        cache: ValidatorCache,
+        admit: Callable[[Scope], Awaitable[ASGIApp | None]] | None = None,
+    ) -> None:
         self.app = app
         self.policies = [(re.compile(policy.path), policy) for policy in policies]
         self.cache = cache
@@ -227,12 +237,22 @@ class HttpCache:
             return
         keys = policy.keys(match, QueryParams(scope.get("query_string", b"")))
         if not policy.validators:
-            await self.app(scope, receive, with_cache_control(
-                send, lambda status: policy.cache_control if status in (200, 304) else UNCACHED_ERROR, keys))
+            await self.app(
+                scope,
+                receive,
+                with_cache_control(
+                    send, lambda status: policy.cache_control if status in (200, 304) else UNCACHED_ERROR, keys
+                ),
+            )
             return
         request = Headers(scope=scope)
-        cache_key = "\n".join([scope["path"], scope.get("query_string", b"").decode("latin-1"),
-                               *(request.get(name, "") for name in policy.vary)])
+        cache_key = "\n".join(
+            [
+                scope["path"],
+                scope.get("query_string", b"").decode("latin-1"),
+                *(request.get(name, "") for name in policy.vary),
+            ]
+        )
         if await self.from_memory(send, policy, keys, cache_key, request):
             return
         if not policy.memo_s:
@@ -254,8 +274,9 @@ class HttpCache:
             del self.computing[cache_key]
             computing.set_result(None)
 
-    async def from_memory(self, send: Send, policy: CachePolicy, keys: list[str], cache_key: str,
-                          request: Headers) -> bool:
+    async def from_memory(
+        self, send: Send, policy: CachePolicy, keys: list[str], cache_key: str, request: Headers
+    ) -> bool:
         """Answer from what this process remembers, if it can: 304 for a current copy, or a kept answer."""
         entry = self.cache.fresh(cache_key)
         if entry is not None and not_modified(request, entry):
@@ -270,8 +291,16 @@ class HttpCache:
         await send({"type": "http.response.body", "body": answer.body})
         return True
 
-    async def buffered(self, scope: Scope, receive: Receive, send: Send, policy: CachePolicy, keys: list[str],
-                       cache_key: str, request: Headers) -> None:
+    async def buffered(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        policy: CachePolicy,
+        keys: list[str],
+        cache_key: str,
+        request: Headers,
+    ) -> None:
         """Run the route, keep its answer, and send it with validators (or 304 when the client has it)."""
         start: Message | None = None
         chunks: list[bytes] = []
@@ -317,8 +346,9 @@ def add_validators(headers: MutableHeaders, policy: CachePolicy, entry: Validato
         headers.add_vary_header(name)
 
 
-async def send_not_modified(send: Send, policy: CachePolicy, entry: Validators, keys: list[str],
-                            age: str | None = None) -> None:
+async def send_not_modified(
+    send: Send, policy: CachePolicy, entry: Validators, keys: list[str], age: str | None = None
+) -> None:
     headers = MutableHeaders()
     add_validators(headers, policy, entry, keys)
     if age is not None:

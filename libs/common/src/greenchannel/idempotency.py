@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -34,7 +34,9 @@ class IdempotencyStore:
     @staticmethod
     def record_id(scope: str, key: str) -> str:
         if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-            raise Problem(400, "invalid_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters.")
+            raise Problem(
+                400, "invalid_idempotency_key", f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters."
+            )
         return f"{scope}:{key}"
 
     async def replay(self, scope: str, key: str, body_fingerprint: str) -> dict[str, Any] | None:
@@ -43,16 +45,29 @@ class IdempotencyStore:
         if record is None:
             return None
         if record["fingerprint"] != body_fingerprint:
-            raise Problem(422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request body.")
+            raise Problem(
+                422, "idempotency_key_reused", "This Idempotency-Key was already used with a different request body."
+            )
         response: dict[str, Any] = record["response"]
         return response
 
     async def remember(
-        self, scope: str, key: str, body_fingerprint: str, response: dict[str, Any], expires_at: datetime, session: AsyncClientSession
+        self,
+        scope: str,
+        key: str,
+        body_fingerprint: str,
+        response: dict[str, Any],
+        expires_at: datetime,
+        session: AsyncClientSession,
     ) -> None:
         """Store the answer inside the effect's transaction; a concurrent twin fails on the unique ``_id``."""
         await self.collection.insert_one(
-            {"_id": self.record_id(scope, key), "fingerprint": body_fingerprint, "response": response,
-             "created_at": datetime.now(timezone.utc), "expires_at": expires_at},
+            {
+                "_id": self.record_id(scope, key),
+                "fingerprint": body_fingerprint,
+                "response": response,
+                "created_at": datetime.now(UTC),
+                "expires_at": expires_at,
+            },
             session=session,
         )

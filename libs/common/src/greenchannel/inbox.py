@@ -13,7 +13,7 @@ It still reads the inbox first, so an event applied before this existed (recorde
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -37,18 +37,21 @@ class Inbox:
     async def seen(self, event_id: str) -> bool:
         return await self.collection.find_one({"_id": event_id}, projection={"_id": 1}) is not None
 
-    async def handle_once(
-        self, event: CloudEvent, work: Callable[[AsyncClientSession], Awaitable[None]]
-    ) -> bool:
+    async def handle_once(self, event: CloudEvent, work: Callable[[AsyncClientSession], Awaitable[None]]) -> bool:
         """Apply ``work`` and record the event in one transaction; ``False`` if it was applied before."""
         if await self.seen(event.id):
             return False
 
         async def record_and_apply(session: AsyncClientSession) -> None:
             await self.collection.insert_one(
-                {"_id": event.id, "type": event.type, "subject": event.subject, "received_at": datetime.now(timezone.utc),
-                 # Redeliveries come within minutes; after this an event id is not expected again.
-                 "expires_at": datetime.now(timezone.utc) + INBOX_RETENTION},
+                {
+                    "_id": event.id,
+                    "type": event.type,
+                    "subject": event.subject,
+                    "received_at": datetime.now(UTC),
+                    # Redeliveries come within minutes; after this an event id is not expected again.
+                    "expires_at": datetime.now(UTC) + INBOX_RETENTION,
+                },
                 session=session,
             )
             await work(session)

@@ -18,8 +18,9 @@ from greenchannel.problems import problem_response
 
 
 class RequestLimits:
-    def __init__(self, app: ASGIApp, *, max_header_bytes: int, max_body_bytes: int | None,
-                 streamed: Iterable[str] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_header_bytes: int, max_body_bytes: int | None, streamed: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.max_header_bytes = max_header_bytes
         self.max_body_bytes = max_body_bytes
@@ -30,8 +31,9 @@ class RequestLimits:
             await self.app(scope, receive, send)
             return
         if sum(len(name) + len(value) for name, value in scope["headers"]) > self.max_header_bytes:
-            refusal = problem_response(431, "request_headers_too_large",
-                                       f"The request headers are larger than {self.max_header_bytes} bytes.")
+            refusal = problem_response(
+                431, "request_headers_too_large", f"The request headers are larger than {self.max_header_bytes} bytes."
+            )
             await refusal(scope, receive, send)
             return
         limit = self.max_body_bytes

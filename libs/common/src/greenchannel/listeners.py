@@ -54,8 +54,14 @@ class InternalListener:
             raise
         self.port = sock.getsockname()[1]
         # No lifespan of its own (the public app's runs the service); no logging set-up (the service's stays).
-        config = uvicorn.Config(self.app, lifespan="off", log_config=None, access_log=False, server_header=False,
-                                timeout_graceful_shutdown=int(STOP_TIMEOUT_S))
+        config = uvicorn.Config(
+            self.app,
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=int(STOP_TIMEOUT_S),
+        )
         self._server = _LoopServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name=f"internal-listener:{self.port}")
         loop = asyncio.get_running_loop()

@@ -74,7 +74,7 @@ class Subscriptions:
 
     by_type: dict[str, Subscription[Any]] = field(default_factory=dict)
 
-    def on(self, model: type[Data], handler: EventHandler[Data]) -> "Subscriptions":
+    def on(self, model: type[Data], handler: EventHandler[Data]) -> Subscriptions:
         if model.EVENT_TYPE in self.by_type:
             # Two handlers for one type would leave one of them silently unused.
             raise ValueError(f"{model.EVENT_TYPE} has a handler already")
@@ -266,11 +266,18 @@ class Broker:
             if not channel.is_closed:
                 await channel.close()
 
-    async def send_to_queue(self, queue: str, body: bytes, *, message_id: str | None, message_type: str | None,
-                            headers: dict[str, Any]) -> None:
+    async def send_to_queue(
+        self, queue: str, body: bytes, *, message_id: str | None, message_type: str | None, headers: dict[str, Any]
+    ) -> None:
         """Put a message straight into one consumer's queue (a replayed dead letter), confirmed."""
-        message = aio_pika.Message(body=body, content_type="application/cloudevents+json", message_id=message_id,
-                                   type=message_type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT, headers=headers)
+        message = aio_pika.Message(
+            body=body,
+            content_type="application/cloudevents+json",
+            message_id=message_id,
+            type=message_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers=headers,
+        )
         await self._publishing().default_exchange.publish(message, routing_key=queue, timeout=10)
 
     def _count(self, event_type: str, outcome: str) -> None:

@@ -17,17 +17,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, His
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_SECONDS = Histogram(
-    "greenchannel_http_request_seconds", "HTTP request latency by route template.",
+    "greenchannel_http_request_seconds",
+    "HTTP request latency by route template.",
     ["service", "method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
-EVENTS_PUBLISHED = Counter("greenchannel_events_published_total", "Events published (confirmed by the broker).",
-                           ["service", "type"])
-EVENTS_CONSUMED = Counter("greenchannel_events_consumed_total",
-                          "Events consumed, by outcome: handled, retried, dead_lettered.", ["service", "type", "outcome"])
+EVENTS_PUBLISHED = Counter(
+    "greenchannel_events_published_total", "Events published (confirmed by the broker).", ["service", "type"]
+)
+EVENTS_CONSUMED = Counter(
+    "greenchannel_events_consumed_total",
+    "Events consumed, by outcome: handled, retried, dead_lettered.",
+    ["service", "type", "outcome"],
+)
 OUTBOX_BACKLOG = Gauge("greenchannel_outbox_backlog", "Outbox entries not yet published.", ["service"])
-OUTBOX_OLDEST_AGE = Gauge("greenchannel_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox entry.",
-                          ["service"])
+OUTBOX_OLDEST_AGE = Gauge(
+    "greenchannel_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox entry.", ["service"]
+)
 
 # Reads figures from the store into gauges; run by the runtime's periodic job.
 Refresh = Callable[[], Awaitable[None]]
@@ -69,7 +75,8 @@ class RequestTiming:
             template = getattr(scope.get("route"), "path", "unmatched")
             if template != "/metrics":
                 HTTP_SECONDS.labels(self.service(), scope["method"], template, str(status)).observe(
-                    time.perf_counter() - started)
+                    time.perf_counter() - started
+                )
 
 
 def metrics_router() -> APIRouter:

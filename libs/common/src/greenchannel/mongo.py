@@ -30,9 +30,7 @@ def make_client(url: str, app_name: str) -> AsyncMongoClient:
     return AsyncMongoClient(url, appname=app_name, tz_aware=True, serverSelectionTimeoutMS=5000)
 
 
-async def in_transaction(
-    client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]]
-) -> T:
+async def in_transaction(client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
     """Run ``work`` in one transaction, retried by the driver on transient errors (write conflicts); then
     what the attempt that committed asked to run :func:`after_commit` (an attempt that was aborted and
     retried may have staged what was never committed: its callbacks are dropped)."""
@@ -66,8 +64,9 @@ def after_commit(session: AsyncClientSession | None, callback: Callable[[], obje
         waiting.append(callback)
 
 
-async def upserted(collection: AsyncCollection, query: Mapping[str, Any], update: Mapping[str, Any], *,
-                   rounds: int = 5) -> dict[str, Any] | None:
+async def upserted(
+    collection: AsyncCollection, query: Mapping[str, Any], update: Mapping[str, Any], *, rounds: int = 5
+) -> dict[str, Any] | None:
     """``update`` applied to the document ``query`` finds, which is created when there is none; the document
     as updated. Concurrent first writers race to create it: on MongoDB the loser gets a duplicate key error,
     with nothing applied, and applies ``update`` to the document the winner made. Some servers (the
@@ -77,8 +76,9 @@ async def upserted(collection: AsyncCollection, query: Mapping[str, Any], update
     async with _KEY_TURNS.hold(f"{collection.full_name}:{query.get('_id', query)!r}"):
         for _ in range(rounds):
             try:
-                document = await collection.find_one_and_update(query, update, upsert=True,
-                                                                return_document=ReturnDocument.AFTER)
+                document = await collection.find_one_and_update(
+                    query, update, upsert=True, return_document=ReturnDocument.AFTER
+                )
             except DuplicateKeyError:
                 continue
             if document is not None:
@@ -114,7 +114,8 @@ def is_duplicate_key(error: BaseException) -> bool:
     if isinstance(error, DuplicateKeyError):
         return True
     return isinstance(error, BulkWriteError) and any(
-        item.get("code") == DUPLICATE_KEY for item in error.details.get("writeErrors", []))
+        item.get("code") == DUPLICATE_KEY for item in error.details.get("writeErrors", [])
+    )
 
 
 def is_unavailable(error: BaseException) -> bool:

@@ -16,7 +16,9 @@ from greenchannel.telemetry import job_run
 log = logging.getLogger(__name__)
 
 
-async def every(interval_s: float, step: Callable[[], Awaitable[object]], job: str, *, wait_first: bool = False) -> None:
+async def every(
+    interval_s: float, step: Callable[[], Awaitable[object]], job: str, *, wait_first: bool = False
+) -> None:
     """``wait_first``: the first turn comes after one interval, for a job with nothing to find at start."""
     if wait_first:
         await asyncio.sleep(interval_s)
@@ -26,6 +28,6 @@ async def every(interval_s: float, step: Callable[[], Awaitable[object]], job: s
                 await step()
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - the next turn tries again
+        except Exception:
             log.exception("%s failed", job)
         await asyncio.sleep(interval_s)

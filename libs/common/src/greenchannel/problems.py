@@ -42,8 +42,14 @@ class Problem(Exception):
 def problem_response(
     status: int, code: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
-    body = {"type": f"urn:greenchannel:problem:{code}", "title": code.replace("_", " "), "status": status,
-            "code": code, "detail": detail, **extra}
+    body = {
+        "type": f"urn:greenchannel:problem:{code}",
+        "title": code.replace("_", " "),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -78,8 +84,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_store_error(_: Request, error: PyMongoError) -> JSONResponse:
         # The store away (or failing over) is not the client's fault and not a bug: 503, try again.
         if is_unavailable(error):
-            return problem_response(503, "store_unavailable", "The service's store does not answer; try again shortly.",
-                                    headers={"Retry-After": "5"})
+            return problem_response(
+                503,
+                "store_unavailable",
+                "The service's store does not answer; try again shortly.",
+                headers={"Retry-After": "5"},
+            )
         log.error("store error", exc_info=error)
         return problem_response(500, "internal_error", "The server could not complete the request.")
 
@@ -90,13 +100,22 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 PROBLEM_SCHEMA = {
-    "title": "Problem", "type": "object", "required": ["type", "title", "status", "code", "detail"],
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "code", "detail"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
         "code": {"type": "string", "description": "Stable and machine-readable: branch on this."},
         "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}}}},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}, "type": {"type": "string"}},
+            },
+        },
     },
     "additionalProperties": True,
 }
@@ -119,8 +138,9 @@ def document_problems(app: FastAPI) -> None:
                     for status, response in responses.items():
                         if status[0] in "45":
                             response["content"] = problem
-                    responses.setdefault("4XX", {"description": "A problem document; `code` says which.",
-                                                 "content": problem})
+                    responses.setdefault(
+                        "4XX", {"description": "A problem document; `code` says which.", "content": problem}
+                    )
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -20,7 +20,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI
@@ -106,8 +106,14 @@ class ServiceRuntime:
         await self.inbox.ensure_indexes()
         self._spawn("broker", self._connect_broker(subscriptions))
         self._spawn("outbox-relay", self.relay.run())
-        self._spawn("gauges", every(self.settings.metrics_refresh_interval_s, self._gauge_refresh([
-            self.refresh_metrics, *gauges]), "gauge refresh"))
+        self._spawn(
+            "gauges",
+            every(
+                self.settings.metrics_refresh_interval_s,
+                self._gauge_refresh([self.refresh_metrics, *gauges]),
+                "gauge refresh",
+            ),
+        )
         for name, job in (jobs or {}).items():
             self._spawn(name, job())
 
@@ -130,9 +136,10 @@ class ServiceRuntime:
     async def refresh_metrics(self) -> None:
         """The outbox backlog and the age of its oldest entry."""
         backlog = await self.outbox.pending_count()
-        oldest = await self.outbox.collection.find_one({"sent_at": None}, sort=[("created_at", 1)],
-                                                       projection={"created_at": 1})
-        age = (datetime.now(timezone.utc) - oldest["created_at"]).total_seconds() if oldest else 0.0
+        oldest = await self.outbox.collection.find_one(
+            {"sent_at": None}, sort=[("created_at", 1)], projection={"created_at": 1}
+        )
+        age = (datetime.now(UTC) - oldest["created_at"]).total_seconds() if oldest else 0.0
         OUTBOX_BACKLOG.labels(self.settings.service_name).set(backlog)
         OUTBOX_OLDEST_AGE.labels(self.settings.service_name).set(age)
 
@@ -147,7 +154,7 @@ class ServiceRuntime:
             try:
                 await self.broker.connect()
                 break
-            except (ConnectionError, OSError, asyncio.TimeoutError) as error:
+            except (TimeoutError, ConnectionError, OSError) as error:
                 log.warning("broker not reachable yet (%s); retrying in %.0f s", error, BROKER_RECONNECT_S)
                 await asyncio.sleep(BROKER_RECONNECT_S)
         self.relay.wake()

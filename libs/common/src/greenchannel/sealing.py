@@ -28,7 +28,7 @@ class KeyRingCipher:
         self.active_key_id = active_key_id
 
     @classmethod
-    def from_settings(cls, keys_json: str, active_key_id: str) -> "KeyRingCipher":
+    def from_settings(cls, keys_json: str, active_key_id: str) -> KeyRingCipher:
         """From a JSON object of key id -> base64 key, as the settings carry it."""
         return cls(parse_key_ring(keys_json), active_key_id)
 

@@ -26,27 +26,29 @@ KEY_BYTES = 32
 # Values published in this repository for development and tests. The settings' own defaults are added per
 # service; these are the others: the compose demo's (deploy/compose/dev-secrets), the test harnesses' tokens
 # (libs/devstack) and the object storage stand-in's secret key.
-PUBLISHED_VALUES = frozenset({
-    "dev-operator-token",
-    "dev-internal-token",
-    "test-operator-token",
-    "test-internal-token",
-    "test-admin-token",
-    "dev-admin-token",
-    "dev-only-admin-token",
-    "greenchannel-dev-secret",
-    "dev-only-operator-token",
-    "dev-only-internal-token",
-    "dev-only-evidence-access",
-    "dev-only-evidence-secret-key",
-    "dev-only-jwt-secret-not-for-production-0123456789",
-    "dev-only-admin-password",
-    "ZGV2LW9ubHktYmxpbmQtaW5kZXgtbm90LTQtcHJvZCE=",
-    "ZGV2LW9ubHktYWNjZXNzLWNvZGUtbm90LTQtcHJvZCE=",
-    '{"dev-2026-01":"ZGV2LW9ubHktcGlpLWtleS1ub3QtZm9yLXByb2QtMDE="}',
-    '{"dev-2026-01":"ZGV2LW9ubHktd2ViaG9vay1zZWNyZXRzLWtleS0wMDE="}',
-    '{"dev-2026-01":"ZGV2LW9ubHktY29kZS10cmFuc3BvcnQtbm90LTQtcHI="}',
-})
+PUBLISHED_VALUES = frozenset(
+    {
+        "dev-operator-token",
+        "dev-internal-token",
+        "test-operator-token",
+        "test-internal-token",
+        "test-admin-token",
+        "dev-admin-token",
+        "dev-only-admin-token",
+        "greenchannel-dev-secret",
+        "dev-only-operator-token",
+        "dev-only-internal-token",
+        "dev-only-evidence-access",
+        "dev-only-evidence-secret-key",
+        "dev-only-jwt-secret-not-for-production-0123456789",
+        "dev-only-admin-password",
+        "ZGV2LW9ubHktYmxpbmQtaW5kZXgtbm90LTQtcHJvZCE=",
+        "ZGV2LW9ubHktYWNjZXNzLWNvZGUtbm90LTQtcHJvZCE=",
+        '{"dev-2026-01":"ZGV2LW9ubHktcGlpLWtleS1ub3QtZm9yLXByb2QtMDE="}',
+        '{"dev-2026-01":"ZGV2LW9ubHktd2ViaG9vay1zZWNyZXRzLWtleS0wMDE="}',
+        '{"dev-2026-01":"ZGV2LW9ubHktY29kZS10cmFuc3BvcnQtbm90LTQtcHI="}',
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,9 @@ def unsafe_secrets(settings: Any, rules: Mapping[str, SecretRule], published: fr
     return reasons
 
 
-def _key_ring_reasons(settings: Any, name: str, rule: SecretRule, value: str, published_keys: set[bytes]) -> dict[str, str]:
+def _key_ring_reasons(
+    settings: Any, name: str, rule: SecretRule, value: str, published_keys: set[bytes]
+) -> dict[str, str]:
     try:
         ring = parse_key_ring(value)
     except ValueError:

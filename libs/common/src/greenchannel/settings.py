@@ -17,7 +17,6 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from greenchannel.contracts import DEV_CODE_TRANSPORT_KEYS
-
 from greenchannel.secret_rules import SecretRule, refuse_unsafe_secrets
 
 
@@ -85,12 +84,14 @@ class PlatformSettings(ServiceSettings):
     secret_rules: ClassVar[Mapping[str, SecretRule]] = {"operator_token": SecretRule(), "internal_token": SecretRule()}
 
     operator_token: SecretStr = Field(
-        default=SecretStr("dev-operator-token"), min_length=1,
+        default=SecretStr("dev-operator-token"),
+        min_length=1,
         description="Bearer token of the operators' endpoints of every service (intake sends it on behalf of its "
         "operators, e.g. to routing's directory).",
     )
     internal_token: SecretStr = Field(
-        default=SecretStr("dev-internal-token"), min_length=1,
+        default=SecretStr("dev-internal-token"),
+        min_length=1,
         description="Bearer token between services, on each service's internal API (intake's, evidence's, "
         "routing's and notification's routes the others call).",
     )

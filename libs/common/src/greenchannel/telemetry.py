@@ -211,8 +211,10 @@ class WithoutInboundTraceContext:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and any(name in TRACE_CONTEXT_HEADERS for name, _ in scope["headers"]):
-            scope = {**scope, "headers": [(name, value) for name, value in scope["headers"]
-                                          if name not in TRACE_CONTEXT_HEADERS]}
+            scope = {
+                **scope,
+                "headers": [(name, value) for name, value in scope["headers"] if name not in TRACE_CONTEXT_HEADERS],
+            }
         await self.app(scope, receive, send)
 
 
@@ -225,6 +227,7 @@ def instrument_app(app: FastAPI, *, trust_inbound_trace_context: bool = True) ->
         # The instrumentation wraps the middleware stack it builds; this wraps that, so the headers are gone
         # before the server span reads them.
         build_instrumented_stack = app.build_middleware_stack
+
         def build_stack() -> ASGIApp:
             return WithoutInboundTraceContext(build_instrumented_stack())
 
@@ -268,7 +271,11 @@ def setup_logging(service_name: str, level: str = "INFO", json_lines: bool = Tru
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, structlog.processors.format_exc_info, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
         )
     )
     root = logging.getLogger()

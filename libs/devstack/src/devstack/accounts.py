@@ -24,6 +24,7 @@ def mails_to(mailbox: list[EmailMessage], address: str) -> list[EmailMessage]:
 
 async def next_mail(mailbox: list[EmailMessage], address: str, seen: int, timeout: float = 30.0) -> EmailMessage:
     """The first mail to ``address`` after the ``seen`` ones it had already received."""
+
     async def arrived() -> EmailMessage | None:
         mails = mails_to(mailbox, address)
         return mails[seen] if len(mails) > seen else None
@@ -36,8 +37,9 @@ def code_in(mail: EmailMessage) -> str | None:
     return found.group(1) if found else None
 
 
-async def request_code(intake: httpx.AsyncClient, mailbox: list[EmailMessage], path: str, login: str,
-                       headers: dict[str, str] | None = None) -> str:
+async def request_code(
+    intake: httpx.AsyncClient, mailbox: list[EmailMessage], path: str, login: str, headers: dict[str, str] | None = None
+) -> str:
     """POST the login to ``path`` (a registration or a password reset) and answer the code mailed to it."""
     seen = len(mails_to(mailbox, login))
     response = await intake.post(path, json={"login": login}, headers=headers)
@@ -49,13 +51,21 @@ async def request_code(intake: httpx.AsyncClient, mailbox: list[EmailMessage], p
     return code
 
 
-async def register(intake: httpx.AsyncClient, mailbox: list[EmailMessage], login: str, password: str,
-                   name: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+async def register(
+    intake: httpx.AsyncClient,
+    mailbox: list[EmailMessage],
+    login: str,
+    password: str,
+    name: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Register ``login`` (an e-mail address) with the code it receives; the answer holds a bearer token."""
     code = await request_code(intake, mailbox, "/v1/accounts/registrations", login, headers)
-    response = await intake.post("/v1/accounts/registrations/confirm",
-                                 json={"login": login, "code": code, "password": password, "name": name},
-                                 headers=headers)
+    response = await intake.post(
+        "/v1/accounts/registrations/confirm",
+        json={"login": login, "code": code, "password": password, "name": name},
+        headers=headers,
+    )
     if response.status_code != 201:
         raise AssertionError(response.text)
     return response.json()

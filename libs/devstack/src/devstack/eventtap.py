@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import aio_pika
 from aio_pika.abc import AbstractConnection, AbstractExchange, AbstractIncomingMessage
+
 from greenchannel.contracts import CloudEvent
 
 
@@ -53,8 +54,11 @@ class EventTap:
     async def publish(self, event: CloudEvent, routing_key: str | None = None) -> CloudEvent:
         await self.exchange.publish(
             aio_pika.Message(
-                event.model_dump_json().encode(), content_type="application/cloudevents+json", message_id=event.id,
-                type=event.type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                event.model_dump_json().encode(),
+                content_type="application/cloudevents+json",
+                message_id=event.id,
+                type=event.type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             ),
             routing_key=routing_key or event.type,
         )
@@ -67,7 +71,8 @@ class EventTap:
         self, event_type: str, *, subject: str | None = None, where: Callable[[CloudEvent], bool] | None = None
     ) -> list[TappedEvent]:
         return [
-            tapped for tapped in self.seen
+            tapped
+            for tapped in self.seen
             if tapped.event.type == event_type
             and (subject is None or tapped.event.subject == subject)
             and (where is None or where(tapped.event))

@@ -59,16 +59,20 @@ class Filer:
 
     async def upload(self, intake_url: str, index: int) -> str:
         """Upload an evidence image before filing; its evidence id."""
-        answer = await self._send(lambda: self.http.post(
-            f"{intake_url}/v1/evidence", files={"file": (f"截图{index}.png", png(index), "image/png")}))
+        answer = await self._send(
+            lambda: self.http.post(
+                f"{intake_url}/v1/evidence", files={"file": (f"截图{index}.png", png(index), "image/png")}
+            )
+        )
         if answer.status_code != 201:
             raise AssertionError(answer.text)
         return answer.json()["evidence_id"]
 
     async def file(self, intake_url: str, body: dict[str, Any], key: str) -> httpx.Response:
         """POST a filing with ``key``; the first answer that is not retried."""
-        return await self._send(lambda: self.http.post(
-            f"{intake_url}/v1/complaints", json=body, headers={"Idempotency-Key": key}))
+        return await self._send(
+            lambda: self.http.post(f"{intake_url}/v1/complaints", json=body, headers={"Idempotency-Key": key})
+        )
 
     async def _send(self, request: Callable) -> httpx.Response:
         deadline = time.monotonic() + self.patience_s
@@ -107,8 +111,16 @@ class FilingStream:
     ``evidence_every``-th uploads an image first. Filings must end in 201, however many tries it takes."""
 
     def __init__(
-        self, filer: Filer, intake_url: Callable[[int], str], companies: list[dict[str, Any]], *, label: str,
-        pace_s: float = 0.25, concurrency: int = 4, unknown_every: int = 5, evidence_every: int = 4,
+        self,
+        filer: Filer,
+        intake_url: Callable[[int], str],
+        companies: list[dict[str, Any]],
+        *,
+        label: str,
+        pace_s: float = 0.25,
+        concurrency: int = 4,
+        unknown_every: int = 5,
+        evidence_every: int = 4,
     ) -> None:
         self.filer = filer
         self.intake_url = intake_url
@@ -129,8 +141,11 @@ class FilingStream:
 
     def numbers(self, *, known: bool | None = None) -> set[str]:
         """The numbers filed: all, those to known companies (``known=True``) or to unknown ones."""
-        return {filing.number for filing in self.answered
-                if filing.number is not None and (known is None or (filing.company_id is not None) == known)}
+        return {
+            filing.number
+            for filing in self.answered
+            if filing.number is not None and (known is None or (filing.company_id is not None) == known)
+        }
 
     def during(self, phase: str) -> list[Filing]:
         return [filing for filing in self.answered if filing.phase == phase]
@@ -138,8 +153,9 @@ class FilingStream:
     async def wait_answered(self, count: int, timeout: float = 120.0) -> None:
         """Wait until ``count`` filings were answered 201; fails if the stream ended with fewer."""
         async with self._answered:
-            await asyncio.wait_for(self._answered.wait_for(lambda: len(self.answered) >= count or self.finished),
-                                   timeout)
+            await asyncio.wait_for(
+                self._answered.wait_for(lambda: len(self.answered) >= count or self.finished), timeout
+            )
         if len(self.answered) < count:
             raise AssertionError(f"the stream ended after {len(self.answered)} filings, {count} were awaited")
 
@@ -170,7 +186,9 @@ class FilingStream:
         try:
             known = index % self.unknown_every != self.unknown_every - 1
             company = self.companies[index % len(self.companies)]
-            name = (company.get("aliases") or [company["name"]])[0] if known else f"并不存在的{self.label}第{index}号公司"
+            name = (
+                (company.get("aliases") or [company["name"]])[0] if known else f"并不存在的{self.label}第{index}号公司"
+            )
             filing = Filing(index, f"{self.label}-{index}", company["id"] if known else None)
             self.filings.append(filing)
             url = self.intake_url(index)

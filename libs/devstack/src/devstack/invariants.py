@@ -21,11 +21,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from greenchannel.contracts import FORWARDING_WEBHOOK_TYPE
 from pymongo.asynchronous.database import AsyncDatabase
 
 from devstack.processes import SERVICES, queue_counts
 from devstack.receiver import Delivery
+from greenchannel.contracts import FORWARDING_WEBHOOK_TYPE
 
 # Where a filing's walk through the platform ends without a person: forwarded, rejected, or (a company name
 # the directory does not know) waiting in the operators' review.
@@ -58,8 +58,9 @@ async def census(dbs: Mapping[str, AsyncDatabase]) -> dict[str, int]:
     what a refused request or a poison message must leave unchanged."""
     collections = []
     for service, db in dbs.items():
-        collections += [(f"{service}.{name}", db[name]) for name in await db.list_collection_names()
-                        if name not in BOOKKEEPING]
+        collections += [
+            (f"{service}.{name}", db[name]) for name in await db.list_collection_names() if name not in BOOKKEEPING
+        ]
     counts = await asyncio.gather(*(collection.count_documents({}) for _, collection in collections))
     return dict(zip((key for key, _ in collections), counts, strict=True))
 
@@ -78,7 +79,8 @@ class PlatformStores:
 
     async def final_count(self, numbers: Iterable[str]) -> int:
         return await self.dbs["intake"].complaints.count_documents(
-            {"_id": {"$in": list(numbers)}, "status": {"$in": list(FINAL_STATES)}})
+            {"_id": {"$in": list(numbers)}, "status": {"$in": list(FINAL_STATES)}}
+        )
 
     async def wait_final(self, numbers: Iterable[str], timeout: float, hint: str = "") -> None:
         """Wait until every complaint in ``numbers`` is forwarded, rejected or under review; fail with what is stuck where."""
@@ -93,18 +95,27 @@ class PlatformStores:
             raise AssertionError(f"not every complaint is final: {await self.stuck_report(numbers)} {hint}") from None
 
     async def stuck_report(self, numbers: Iterable[str]) -> dict[str, Any]:
-        open_cases = [case async for case in self.dbs["intake"].complaints.find(
-            {"_id": {"$in": list(numbers)}, "status": {"$nin": list(FINAL_STATES)}},
-            projection={"status": 1, "timeline.action": 1, "timeline.at": 1})]
+        open_cases = [
+            case
+            async for case in self.dbs["intake"].complaints.find(
+                {"_id": {"$in": list(numbers)}, "status": {"$nin": list(FINAL_STATES)}},
+                projection={"status": 1, "timeline.action": 1, "timeline.at": 1},
+            )
+        ]
         return {
             "open_cases": len(open_cases),
             "statuses": dict(Counter(case["status"] for case in open_cases)),
             "example": open_cases[:2],
             "unsent_outbox": await self.outbox_pending(),
             "queues": await queue_counts(
-                self.amqp_url, [self.queue(s, x) for s in self.consumers for x in ("", ".retry", ".dlq")]),
-            "deliveries": {d["_id"]: d["n"] async for d in await self.dbs["notification"].deliveries.aggregate(
-                [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])},
+                self.amqp_url, [self.queue(s, x) for s in self.consumers for x in ("", ".retry", ".dlq")]
+            ),
+            "deliveries": {
+                d["_id"]: d["n"]
+                async for d in await self.dbs["notification"].deliveries.aggregate(
+                    [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+                )
+            },
         }
 
     async def outbox_pending(self) -> dict[str, int]:
@@ -145,22 +156,30 @@ class PlatformStores:
         """
         numbers = list(numbers)
         intake, notification, evidence = self.dbs["intake"], self.dbs["notification"], self.dbs["evidence"]
-        titles = await intake.complaints.aggregate([
-            {"$group": {"_id": "$title", "n": {"$sum": 1}}}, {"$match": {"n": {"$gt": 1}}}])
+        titles = await intake.complaints.aggregate(
+            [{"$group": {"_id": "$title", "n": {"$sum": 1}}}, {"$match": {"n": {"$gt": 1}}}]
+        )
         transitions_twice = 0
         async for case in intake.complaints.find({"_id": {"$in": numbers}}, projection={"timeline.action": 1}):
             actions = Counter(entry["action"] for entry in case["timeline"] if entry["action"] in TRANSITIONS)
             transitions_twice += any(count > 1 for count in actions.values())
         events_twice = {}
         for service, db in self.dbs.items():
-            pairs = await db.inbox.aggregate([
-                {"$match": {"subject": {"$in": numbers}}},
-                {"$group": {"_id": {"type": "$type", "subject": "$subject"}, "n": {"$sum": 1}}},
-                {"$match": {"n": {"$gt": 1}}}])
+            pairs = await db.inbox.aggregate(
+                [
+                    {"$match": {"subject": {"$in": numbers}}},
+                    {"$group": {"_id": {"type": "$type", "subject": "$subject"}, "n": {"$sum": 1}}},
+                    {"$match": {"n": {"$gt": 1}}},
+                ]
+            )
             events_twice[service] = len(await pairs.to_list())
-        deliveries = await notification.deliveries.aggregate([
-            {"$match": {"number": {"$in": numbers}, "event_type": FORWARDING_WEBHOOK_TYPE}},
-            {"$group": {"_id": "$number", "n": {"$sum": 1}}}, {"$match": {"n": {"$gt": 1}}}])
+        deliveries = await notification.deliveries.aggregate(
+            [
+                {"$match": {"number": {"$in": numbers}, "event_type": FORWARDING_WEBHOOK_TYPE}},
+                {"$group": {"_id": "$number", "n": {"$sum": 1}}},
+                {"$match": {"n": {"$gt": 1}}},
+            ]
+        )
         attached: Counter[str] = Counter()
         async for record in evidence.evidence.find({"number": {"$in": numbers}}, projection={"number": 1}):
             attached[record["number"]] += 1
@@ -170,8 +189,9 @@ class PlatformStores:
             "transitions_applied_twice": transitions_twice,
             "events_applied_twice": events_twice,
             "forwarding_deliveries_twice": len(await deliveries.to_list()),
-            "evidence_counted_wrong": sum(1 for number in set(attached) | set(counted)
-                                          if attached[number] != counted.get(number, 0)),
+            "evidence_counted_wrong": sum(
+                1 for number in set(attached) | set(counted) if attached[number] != counted.get(number, 0)
+            ),
         }
 
     async def outbox_claimed_more_than_once(self) -> dict[str, int]:

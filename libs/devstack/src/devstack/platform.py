@@ -40,7 +40,7 @@ def smtp_server() -> Iterator[tuple[list[EmailMessage], int]]:
     mailbox: list[EmailMessage] = []
 
     class Keep:
-        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        async def handle_DATA(self, server, session, envelope):
             mailbox.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=policy.default))
             return "250 OK"
 
@@ -71,7 +71,13 @@ class Platform:
 
 @contextlib.asynccontextmanager
 async def running_platform(
-    *, mongo_url: str, s3_endpoint: str, broker: dict[str, str], db_prefix: str, bucket: str, fast: bool = True,
+    *,
+    mongo_url: str,
+    s3_endpoint: str,
+    broker: dict[str, str],
+    db_prefix: str,
+    bucket: str,
+    fast: bool = True,
     log_level: str = "WARNING",
     intake_settings: dict[str, Any] | None = None,
     routing_settings: dict[str, Any] | None = None,
@@ -92,9 +98,16 @@ async def running_platform(
     from routing.main import create_app as routing_app
 
     # The test tokens and the services' default keys are published: development mode.
-    common: dict[str, Any] = {"mongo_url": mongo_url, "internal_host": "127.0.0.1", "operator_token": OPERATOR_TOKEN,
-              "admin_token": ADMIN_TOKEN,
-              "internal_token": INTERNAL_TOKEN, "log_level": log_level, "greenchannel_env": "development", **broker}
+    common: dict[str, Any] = {
+        "mongo_url": mongo_url,
+        "internal_host": "127.0.0.1",
+        "operator_token": OPERATOR_TOKEN,
+        "admin_token": ADMIN_TOKEN,
+        "internal_token": INTERNAL_TOKEN,
+        "log_level": log_level,
+        "greenchannel_env": "development",
+        **broker,
+    }
     if fast:
         common["outbox_poll_interval_s"] = 0.2
         common["metrics_refresh_interval_s"] = 0.5
@@ -105,32 +118,71 @@ async def running_platform(
         intake_port = free_port()  # notification asks intake for contact details, intake calls the others
         internal_ports = {name: free_port() for name in ("intake", "evidence", "routing", "notification")}
         apps: dict[str, Any] = {
-            "evidence": evidence_app(EvidenceSettings(
-                **common, internal_port=internal_ports["evidence"], mongo_db=f"{db_prefix}_evidence", s3_endpoint=s3_endpoint, s3_access_key=standins.S3_ACCESS_KEY,
-                s3_secret_key=standins.S3_SECRET_KEY, s3_bucket=bucket)),
-            "routing": routing_app(RoutingSettings(
-                **common, internal_port=internal_ports["routing"], mongo_db=f"{db_prefix}_routing", **{**ROUTING_TEST_SETTINGS, **(routing_settings or {})})),
-            "notification": notification_app(NotificationSettings(
-                **common, internal_port=internal_ports["notification"], mongo_db=f"{db_prefix}_notification",
-                webhook_allow_private_targets=True, intake_url=f"http://127.0.0.1:{internal_ports['intake']}", smtp_host="127.0.0.1", smtp_port=smtp_port,
-                **(FAST_NOTIFICATION if fast else {}))),
+            "evidence": evidence_app(
+                EvidenceSettings(
+                    **common,
+                    internal_port=internal_ports["evidence"],
+                    mongo_db=f"{db_prefix}_evidence",
+                    s3_endpoint=s3_endpoint,
+                    s3_access_key=standins.S3_ACCESS_KEY,
+                    s3_secret_key=standins.S3_SECRET_KEY,
+                    s3_bucket=bucket,
+                )
+            ),
+            "routing": routing_app(
+                RoutingSettings(
+                    **common,
+                    internal_port=internal_ports["routing"],
+                    mongo_db=f"{db_prefix}_routing",
+                    **{**ROUTING_TEST_SETTINGS, **(routing_settings or {})},
+                )
+            ),
+            "notification": notification_app(
+                NotificationSettings(
+                    **common,
+                    internal_port=internal_ports["notification"],
+                    mongo_db=f"{db_prefix}_notification",
+                    webhook_allow_private_targets=True,
+                    intake_url=f"http://127.0.0.1:{internal_ports['intake']}",
+                    smtp_host="127.0.0.1",
+                    smtp_port=smtp_port,
+                    **(FAST_NOTIFICATION if fast else {}),
+                )
+            ),
         }
         urls = {name: await stack.enter_async_context(serve(app)) for name, app in apps.items()}
-        apps["intake"] = intake_app(IntakeSettings(
-            **common, internal_port=internal_ports["intake"], mongo_db=f"{db_prefix}_intake", evidence_url=urls["evidence"], routing_url=urls["routing"],
-            notification_url=urls["notification"],
-            **{**(FAST_INTAKE if fast else {}), **(intake_settings or {})}))
+        apps["intake"] = intake_app(
+            IntakeSettings(
+                **common,
+                internal_port=internal_ports["intake"],
+                mongo_db=f"{db_prefix}_intake",
+                evidence_url=urls["evidence"],
+                routing_url=urls["routing"],
+                notification_url=urls["notification"],
+                **{**(FAST_INTAKE if fast else {}), **(intake_settings or {})},
+            )
+        )
         urls["intake"] = await stack.enter_async_context(serve(apps["intake"], port=intake_port))
         clients = {
-            name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30)) for name, url in urls.items()
+            name: await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=30))
+            for name, url in urls.items()
         }
         internal = {
             name: await stack.enter_async_context(httpx.AsyncClient(base_url=app.state.internal_url, timeout=30))
             for name, app in apps.items()
         }
         await register_endpoints(clients["routing"], clients["notification"], receiver_url)
-        yield Platform(clients["intake"], clients["routing"], clients["notification"], clients["evidence"], receiver, apps,
-                       mailbox, receiver_url, internal)
+        yield Platform(
+            clients["intake"],
+            clients["routing"],
+            clients["notification"],
+            clients["evidence"],
+            receiver,
+            apps,
+            mailbox,
+            receiver_url,
+            internal,
+        )
 
 
 async def register_endpoints(routing: httpx.AsyncClient, notification: httpx.AsyncClient, receiver_url: str) -> None:

@@ -62,13 +62,46 @@ FAST_ENV = {
 }
 # Variables a service reads; an inherited value from the caller's environment must never leak in.
 _SERVICE_VARIABLES = (
-    "MONGO_URL", "MONGO_DB", "AMQP_URL", "EVENT_EXCHANGE", "QUEUE_PREFIX", "QUEUE_TYPE", "OPERATOR_TOKEN",
-    "ADMIN_TOKEN", "INTERNAL_TOKEN", "EVIDENCE_URL", "ROUTING_URL", "NOTIFICATION_URL", "PUBLIC_BASE_URL", "S3_ENDPOINT",
-    "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_SECURE", "S3_PUBLIC_ENDPOINT", "WEBHOOK_ALLOW_PRIVATE_TARGETS",
-    "WEBHOOK_RETRY_SCHEDULE_S", "OUTBOX_POLL_INTERVAL_S", "DELIVERY_POLL_INTERVAL_S", "CONSUMER_RETRY_DELAY_MS",
-    "CONSUMER_MAX_RETRIES", "RATE_LIMITS_ENABLED", "OUTBOX_LEASE_S", "WEBHOOK_TIMEOUT_S", "DELIVERY_LEASE_S",
-    "DUPLICATE_WINDOW_DAYS", "STATISTICS_FOLD_INTERVAL_S", "LOG_LEVEL", "LOG_JSON", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT",
-    "OTEL_TRACES_EXPORTER", "INTAKE_URL", "GREENCHANNEL_ENV", "INTERNAL_HOST", "INTERNAL_PORT",
+    "MONGO_URL",
+    "MONGO_DB",
+    "AMQP_URL",
+    "EVENT_EXCHANGE",
+    "QUEUE_PREFIX",
+    "QUEUE_TYPE",
+    "OPERATOR_TOKEN",
+    "ADMIN_TOKEN",
+    "INTERNAL_TOKEN",
+    "EVIDENCE_URL",
+    "ROUTING_URL",
+    "NOTIFICATION_URL",
+    "PUBLIC_BASE_URL",
+    "S3_ENDPOINT",
+    "S3_ACCESS_KEY",
+    "S3_SECRET_KEY",
+    "S3_BUCKET",
+    "S3_SECURE",
+    "S3_PUBLIC_ENDPOINT",
+    "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+    "WEBHOOK_RETRY_SCHEDULE_S",
+    "OUTBOX_POLL_INTERVAL_S",
+    "DELIVERY_POLL_INTERVAL_S",
+    "CONSUMER_RETRY_DELAY_MS",
+    "CONSUMER_MAX_RETRIES",
+    "RATE_LIMITS_ENABLED",
+    "OUTBOX_LEASE_S",
+    "WEBHOOK_TIMEOUT_S",
+    "DELIVERY_LEASE_S",
+    "DUPLICATE_WINDOW_DAYS",
+    "STATISTICS_FOLD_INTERVAL_S",
+    "LOG_LEVEL",
+    "LOG_JSON",
+    "OTEL_SERVICE_NAME",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_TRACES_EXPORTER",
+    "INTAKE_URL",
+    "GREENCHANNEL_ENV",
+    "INTERNAL_HOST",
+    "INTERNAL_PORT",
     "METRICS_REFRESH_INTERVAL_S",
 )
 
@@ -241,14 +274,37 @@ def server_command(service: str, *, host: str = "127.0.0.1", port: int, factory:
     costs (docs/architecture.md). One worker process: replicas scale out. The worker is a child of
     the process started here; SIGTERM lets granian run the app's lifespan shutdown. ``factory`` serves
     another app the same way (a benchmark's)."""
-    return [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", factory or f"{service}.main:create_app",
-            "--host", host, "--port", str(port), "--workers", "1", "--workers-kill-timeout", "10", "--no-ws",
-            "--log-level", "warning"]
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asgi",
+        "--factory",
+        factory or f"{service}.main:create_app",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--workers-kill-timeout",
+        "10",
+        "--no-ws",
+        "--log-level",
+        "warning",
+    ]
 
 
 def start_service(
-    service: str, env: Mapping[str, str], *, log_dir: Path, name: str | None = None, port: int | None = None,
-    factory: str | None = None, internal_port: int | None = None,
+    service: str,
+    env: Mapping[str, str],
+    *,
+    log_dir: Path,
+    name: str | None = None,
+    port: int | None = None,
+    factory: str | None = None,
+    internal_port: int | None = None,
 ) -> ServiceProcess:
     """Start ``service`` with its production :func:`server_command` (not waiting for it), its public listener on
     ``port`` and its internal one on ``internal_port`` (``env``'s ``INTERNAL_PORT`` if set, as when a replica is
@@ -265,8 +321,11 @@ def start_service(
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
             server_command(service, port=port, factory=factory),
-            env=dict(env), stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=standins.parent_death_signal(),  # noqa: PLW1509 - one system call, no lock taken in the child
+            env=dict(env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=standins.parent_death_signal(),
         )
     return ServiceProcess(service, name, port, dict(env), log_path, process)
 
@@ -288,7 +347,8 @@ class ReplicatedPlatform:
     replicas: dict[str, list[ServiceProcess]] = field(default_factory=lambda: {service: [] for service in SERVICES})
     retired: list[ServiceProcess] = field(default_factory=list)
     _started: dict[str, int] = field(
-        default_factory=lambda: {service: 0 for service in SERVICES}, init=False, repr=False)
+        default_factory=lambda: dict.fromkeys(SERVICES, 0), init=False, repr=False
+    )
 
     def database(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"
@@ -310,25 +370,46 @@ class ReplicatedPlatform:
             raise RuntimeError(f"no {service} replica is running")
         return running[index % len(running)]
 
-    def launch(self, service: str, urls: Mapping[str, str] | None = None, port: int | None = None,
-               internal_port: int | None = None) -> ServiceProcess:
+    def launch(
+        self,
+        service: str,
+        urls: Mapping[str, str] | None = None,
+        port: int | None = None,
+        internal_port: int | None = None,
+    ) -> ServiceProcess:
         """Start one more replica of ``service`` (not waiting for it)."""
         self._started[service] += 1
         env = service_env(
-            service, mongo_url=self.mongo_url, mongo_db=self.database(service), broker=self.broker,
-            s3_endpoint=self.s3_endpoint, s3_bucket=self.bucket, urls=urls, fast=self.fast, log_level=self.log_level,
+            service,
+            mongo_url=self.mongo_url,
+            mongo_db=self.database(service),
+            broker=self.broker,
+            s3_endpoint=self.s3_endpoint,
+            s3_bucket=self.bucket,
+            urls=urls,
+            fast=self.fast,
+            log_level=self.log_level,
             extra=self.env.get(service),
         )
-        replica = start_service(service, env, log_dir=self.log_dir, name=f"{service}-{self._started[service]}", port=port,
-                                internal_port=internal_port)
+        replica = start_service(
+            service,
+            env,
+            log_dir=self.log_dir,
+            name=f"{service}-{self._started[service]}",
+            port=port,
+            internal_port=internal_port,
+        )
         self.replicas[service].append(replica)
         return replica
 
     async def add_replica(self, service: str, timeout: float = 90.0) -> ServiceProcess:
         """Start one more replica and wait until it is ready (and, for a consumer, attached to its queue)."""
         index = self._started[service]
-        urls = {name: self.internal_url(name, index) if (service, name) in INTERNAL_CALLS else self.url(name, index)
-                for name in CALLS.get(service, ()) if self.running(name)}
+        urls = {
+            name: self.internal_url(name, index) if (service, name) in INTERNAL_CALLS else self.url(name, index)
+            for name in CALLS.get(service, ())
+            if self.running(name)
+        }
         replica = self.launch(service, urls)
         await self._wait_attached(replica, timeout)
         return replica
@@ -387,7 +468,11 @@ async def queue_counts(amqp_url: str, queues: Iterable[str]) -> dict[str, tuple[
 
 
 async def wait_for_consumers(
-    amqp_url: str, expected: Mapping[str, int], timeout: float = 60.0, *, optional: Iterable[str] = (),
+    amqp_url: str,
+    expected: Mapping[str, int],
+    timeout: float = 60.0,
+    *,
+    optional: Iterable[str] = (),
     absent_after_s: float = 3.0,
 ) -> None:
     """Wait until each queue in ``expected`` has at least that many consumers attached. A queue named
@@ -399,7 +484,8 @@ async def wait_for_consumers(
     while True:
         counts = await queue_counts(amqp_url, expected)
         missing = {
-            name: wanted for name, wanted in expected.items()
+            name: wanted
+            for name, wanted in expected.items()
             if counts[name][1] < wanted
             and not (name in optional and counts[name] == (0, 0) and loop.time() - began > absent_after_s)
         }
@@ -432,8 +518,17 @@ async def running_replicas(
     intake replica: there is no Service in front, so a caller keeps calling a replica that was killed
     (until :meth:`ReplicatedPlatform.restart` brings it back there). ``env`` adds variables per service.
     Everything is stopped (SIGTERM) on exit."""
-    platform = ReplicatedPlatform(mongo_url, s3_endpoint, dict(broker), db_prefix, bucket, log_dir, fast, log_level,
-                                  env={service: dict(values) for service, values in (env or {}).items()})
+    platform = ReplicatedPlatform(
+        mongo_url,
+        s3_endpoint,
+        dict(broker),
+        db_prefix,
+        bucket,
+        log_dir,
+        fast,
+        log_level,
+        env={service: dict(values) for service, values in (env or {}).items()},
+    )
     try:
         # Every port is chosen before anything starts, so all processes start together and each knows
         # where the replicas it calls will listen.
@@ -446,8 +541,11 @@ async def running_replicas(
                     urls = {"intake": f"http://127.0.0.1:{intake_ports[index % len(intake_ports)][1]}"}
                 platform.launch(service, urls)
         for index, (port, internal_port) in enumerate(intake_ports):
-            urls = {name: platform.replicas[name][index % len(platform.replicas[name])].url
-                    for name in CALLED_BY_INTAKE if platform.replicas[name]}
+            urls = {
+                name: platform.replicas[name][index % len(platform.replicas[name])].url
+                for name in CALLED_BY_INTAKE
+                if platform.replicas[name]
+            }
             platform.launch("intake", urls, port=port, internal_port=internal_port)
         everything = [replica for group in platform.replicas.values() for replica in group]
         await asyncio.gather(*(replica.wait_ready(ready_timeout) for replica in everything))

@@ -63,7 +63,10 @@ class WebhookReceiver:
             self.received.append(delivery)
             log.info(
                 "webhook for %s: %s %s (signature %s)",
-                company_id, body.get("type"), (body.get("data") or {}).get("number"), "valid" if verified else "INVALID",
+                company_id,
+                body.get("type"),
+                (body.get("data") or {}).get("number"),
+                "valid" if verified else "INVALID",
             )
             if self.hang_s and verified:
                 await asyncio.sleep(self.hang_s)

@@ -54,8 +54,12 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
     }
     urls = {svc: f"http://127.0.0.1:{port}" for svc, port in SERVICES.items()}
     if name == "intake":
-        env.update(EVIDENCE_URL=urls["evidence"], ROUTING_URL=urls["routing"], NOTIFICATION_URL=urls["notification"],
-                   PUBLIC_BASE_URL=urls["intake"])
+        env.update(
+            EVIDENCE_URL=urls["evidence"],
+            ROUTING_URL=urls["routing"],
+            NOTIFICATION_URL=urls["notification"],
+            PUBLIC_BASE_URL=urls["intake"],
+        )
     if name == "evidence":
         env.update(S3_ENDPOINT=s3, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)
     if name == "notification":
@@ -65,10 +69,13 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
 
 
 def start_service(name: str, port: int, env: dict[str, str], log_dir: Path) -> subprocess.Popen:
-    log_file = (log_dir / f"{name}.log").open("ab")  # noqa: SIM115 - lives as long as the child
+    log_file = (log_dir / f"{name}.log").open("ab")
     return subprocess.Popen(
         server_command(name, port=port),
-        env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -143,7 +150,9 @@ def main() -> int:
         print_urls(mongo_url, s3_endpoint, amqp_url, logs, count)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         receiver = WebhookReceiver(DEV_WEBHOOK_SECRET)
-        server = uvicorn.Server(uvicorn.Config(receiver.app(), host="127.0.0.1", port=RECEIVER_PORT, log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(receiver.app(), host="127.0.0.1", port=RECEIVER_PORT, log_level="warning")
+        )
         asyncio.run(server.serve())
     except KeyboardInterrupt:
         pass
@@ -165,15 +174,24 @@ def main() -> int:
 def print_urls(mongo_url: str, s3_endpoint: str, amqp_url: str, logs: Path, companies: int) -> None:
     print("\nThe complaint platform is running (Ctrl-C stops everything):\n")
     for name, port in SERVICES.items():
-        print(f"  {name:<13} http://127.0.0.1:{port}        API docs: http://127.0.0.1:{port}/docs"
-              f"   internal: http://127.0.0.1:{INTERNAL_PORTS[name]}/metrics")
-    print(f"  webhooks      http://127.0.0.1:{RECEIVER_PORT}/webhooks/<company>   (development receiver for {companies} companies;"
-          " deliveries are printed here)")
-    print(f"\n  MongoDB (SecantusDB) {mongo_url}\n  S3 (nanio)           http://{s3_endpoint}\n  RabbitMQ             {amqp_url}")
+        print(
+            f"  {name:<13} http://127.0.0.1:{port}        API docs: http://127.0.0.1:{port}/docs"
+            f"   internal: http://127.0.0.1:{INTERNAL_PORTS[name]}/metrics"
+        )
+    print(
+        f"  webhooks      http://127.0.0.1:{RECEIVER_PORT}/webhooks/<company>   (development receiver for {companies} companies;"
+        " deliveries are printed here)"
+    )
+    print(
+        f"\n  MongoDB (SecantusDB) {mongo_url}\n  S3 (nanio)           http://{s3_endpoint}\n  RabbitMQ             {amqp_url}"
+    )
     print(f"  service logs         {logs}\n")
     print(f"Web client (Simplified Chinese, English at ?lang=en): http://127.0.0.1:{SERVICES['intake']}/\n")
-    print("File a complaint:\n  curl -s -X POST http://127.0.0.1:8000/v1/complaints -H 'Content-Type: application/json' \\\n"
-          "    -H 'Idempotency-Key: demo-1' -d @docs/examples/complaint.json\n", flush=True)
+    print(
+        "File a complaint:\n  curl -s -X POST http://127.0.0.1:8000/v1/complaints -H 'Content-Type: application/json' \\\n"
+        "    -H 'Idempotency-Key: demo-1' -d @docs/examples/complaint.json\n",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,15 @@ class Listener:
         """Listen, run the app's lifespan start-up, answer the base URL."""
         # No proxy headers: the app sees the TCP peer, as under granian in production, and decides itself
         # which X-Forwarded-For to believe.
-        config = uvicorn.Config(self.app, host=self.host, port=self.port, log_level="warning", lifespan="on",
-                                access_log=False, proxy_headers=False)
+        config = uvicorn.Config(
+            self.app,
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            proxy_headers=False,
+        )
         self._server = uvicorn.Server(config)
         self._task = asyncio.create_task(self._server.serve())
         while not self._server.started:

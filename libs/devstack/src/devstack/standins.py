@@ -89,14 +89,19 @@ class StandIn:
                 self.process.wait()
 
 
-def _spawn(name: str, args: list[str], port: int, log_dir: Path, env: dict[str, str] | None = None,
-           start_timeout: float = 30.0) -> StandIn:
+def _spawn(
+    name: str, args: list[str], port: int, log_dir: Path, env: dict[str, str] | None = None, start_timeout: float = 30.0
+) -> StandIn:
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            args, stdout=log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, start_new_session=True,
-            preexec_fn=parent_death_signal(),  # noqa: PLW1509 - one system call, no lock taken in the child
+            args,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+            preexec_fn=parent_death_signal(),
         )
     standin = StandIn(name, process, port, log_path)
     try:
@@ -107,15 +112,25 @@ def _spawn(name: str, args: list[str], port: int, log_dir: Path, env: dict[str, 
     return standin
 
 
-def start_secantus(data_dir: Path, port: int | None = None, log_dir: Path | None = None,
-                   start_timeout: float = 30.0) -> StandIn:
+def start_secantus(
+    data_dir: Path, port: int | None = None, log_dir: Path | None = None, start_timeout: float = 30.0
+) -> StandIn:
     """SecantusDB on ``data_dir``; a large data folder takes a while to open (``start_timeout``)."""
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     return _spawn(
         "secantusdb",
-        [_bin("secantusd-py"), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir),
-         "--log-level", "WARNING"],
+        [
+            _bin("secantusd-py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            str(data_dir),
+            "--log-level",
+            "WARNING",
+        ],
         port,
         log_dir or data_dir.parent,
         start_timeout=start_timeout,
@@ -127,7 +142,11 @@ def mongo_url(port: int) -> str:
 
 
 def start_nanio(
-    data_dir: Path, port: int | None = None, log_dir: Path | None = None, *, access_key: str = S3_ACCESS_KEY,
+    data_dir: Path,
+    port: int | None = None,
+    log_dir: Path | None = None,
+    *,
+    access_key: str = S3_ACCESS_KEY,
     secret_key: str = S3_SECRET_KEY,
 ) -> StandIn:
     """nanio with the development credentials, or others (a test of production mode, where those are refused)."""
@@ -135,8 +154,19 @@ def start_nanio(
     data_dir.mkdir(parents=True, exist_ok=True)
     return _spawn(
         "nanio",
-        [_bin("nanio"), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
-         "--no-access-log", "--log-level", "warning"],
+        [
+            _bin("nanio"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
         port,
         log_dir or data_dir.parent,
         env={"NANIO_ACCESS_KEY": access_key, "NANIO_SECRET_KEY": secret_key},
@@ -162,7 +192,9 @@ def ensure_rabbitmq(amqp_url: str, timeout: float = 60.0) -> RabbitCheck:
         pass
     if host not in ("127.0.0.1", "localhost", "::1"):
         return RabbitCheck(False, message=f"RabbitMQ at {host}:{port} does not answer.")
-    server = shutil.which("rabbitmq-server") or ("/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None)
+    server = shutil.which("rabbitmq-server") or (
+        "/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None
+    )
     if server is None:
         return RabbitCheck(
             False,
@@ -173,7 +205,9 @@ def ensure_rabbitmq(amqp_url: str, timeout: float = 60.0) -> RabbitCheck:
     try:
         wait_for_port(host, port, timeout=timeout)
     except TimeoutError:
-        return RabbitCheck(False, message=f"started {server} but nothing answers on {host}:{port} after {timeout:.0f} s.")
+        return RabbitCheck(
+            False, message=f"started {server} but nothing answers on {host}:{port} after {timeout:.0f} s."
+        )
     # The port opens before the broker accepts AMQP logins; give it a moment.
     time.sleep(3)
     return RabbitCheck(True, started=True)
@@ -284,9 +318,13 @@ class RabbitNode:
         self.starts += 1
         with (self.base_dir / "log" / "server.out").open("ab") as out:
             self.process = subprocess.Popen(
-                [rabbitmq_script("rabbitmq-server")], cwd=self.base_dir, env=self.env(), stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=parent_death_signal(),  # noqa: PLW1509 - one system call, no lock taken in the child
+                [rabbitmq_script("rabbitmq-server")],
+                cwd=self.base_dir,
+                env=self.env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=parent_death_signal(),
             )
         try:
             wait_for_amqp(self.port, timeout, self.process)
@@ -320,8 +358,12 @@ class RabbitNode:
     def ctl(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
         """``rabbitmqctl -n <node> ...`` with the node's cookie."""
         return subprocess.run(
-            [rabbitmq_script("rabbitmqctl"), "-n", self.name, *args], env=self.env(), capture_output=True,
-            text=True, timeout=timeout, check=False,
+            [rabbitmq_script("rabbitmqctl"), "-n", self.name, *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
 
 

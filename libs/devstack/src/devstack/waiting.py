@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 
-async def until(check: Callable[[], Awaitable[Any]], timeout: float = 30.0, what: str = "condition",
-                interval: float = 0.2) -> Any:
+async def until(
+    check: Callable[[], Awaitable[Any]], timeout: float = 30.0, what: str = "condition", interval: float = 0.2
+) -> Any:
     """Await ``check()`` every ``interval`` seconds until it answers something true, and answer that; fail after
     ``timeout`` seconds (generous: the machine is shared)."""
     deadline = asyncio.get_running_loop().time() + timeout

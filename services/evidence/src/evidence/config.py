@@ -3,9 +3,10 @@
 from collections.abc import Mapping
 from typing import ClassVar
 
+from pydantic import Field, SecretStr, model_validator
+
 from greenchannel.secret_rules import SecretRule
 from greenchannel.settings import PlatformSettings
-from pydantic import Field, SecretStr, model_validator
 
 MIB = 1024 * 1024
 
@@ -48,16 +49,23 @@ class Settings(PlatformSettings):
     # Download links and uploads.
     download_link_ttl_s: int = Field(default=300, ge=1, le=7 * 24 * 3600)
     upload_spool_memory_bytes: int = Field(
-        default=1 * MIB, ge=1, description="An image upload is kept in memory up to this size, then spooled to a temp file."
+        default=1 * MIB,
+        ge=1,
+        description="An image upload is kept in memory up to this size, then spooled to a temp file.",
     )
     upload_part_bytes: int = Field(
-        default=5 * MIB, ge=5 * MIB,
+        default=5 * MIB,
+        ge=5 * MIB,
         description="Part size of the multipart upload a streamed file is sent in (S3 minimum 5 MiB). An upload holds "
         "at most two parts: one being sent to storage while the next fills.",
     )
-    upload_idle_timeout_s: float = Field(default=60.0, gt=0, description="An upload that sends nothing this long is dropped.")
+    upload_idle_timeout_s: float = Field(
+        default=60.0, gt=0, description="An upload that sends nothing this long is dropped."
+    )
     max_concurrent_uploads: int = Field(
-        default=16, ge=1, description="Storage calls of streamed uploads at once (threads); each upload has one part in flight."
+        default=16,
+        ge=1,
+        description="Storage calls of streamed uploads at once (threads); each upload has one part in flight.",
     )
 
     # Size limits per kind of evidence, and per complaint.
@@ -68,11 +76,15 @@ class Settings(PlatformSettings):
     max_files_per_complaint: int = Field(default=20, ge=1)
 
     # Image metadata removal: images are decoded to be rewritten, so their pixel count is bounded.
-    max_image_pixels: int = Field(default=50_000_000, gt=0, description="Larger images are refused (decompression bombs).")
+    max_image_pixels: int = Field(
+        default=50_000_000, gt=0, description="Larger images are refused (decompression bombs)."
+    )
     image_rewrite_concurrency: int = Field(default=2, ge=1, description="Images decoded and rewritten at once.")
 
     # Presigned uploads straight to storage (quarantined until verified).
-    upload_url_ttl_s: int = Field(default=900, ge=1, le=7 * 24 * 3600, description="Validity of a presigned upload URL.")
+    upload_url_ttl_s: int = Field(
+        default=900, ge=1, le=7 * 24 * 3600, description="Validity of a presigned upload URL."
+    )
     upload_complete_within_s: int = Field(
         default=3600, ge=1, description="After this long an upload that was not completed is removed with its object."
     )
@@ -81,7 +93,6 @@ class Settings(PlatformSettings):
     orphan_ttl_s: int = Field(default=24 * 3600, ge=1, description="Unattached evidence older than this is removed.")
     cleanup_interval_s: float = Field(default=300.0, gt=0, description="Pause between two clean-up passes.")
     cleanup_lease_s: float = Field(default=120.0, gt=0, description="How long one replica holds an item it cleans up.")
-
 
     @model_validator(mode="after")
     def _upload_window(self) -> "Settings":

@@ -10,9 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from greenchannel.app import make_app
-from greenchannel.health import ReadinessCheck
-from greenchannel.runtime import Overrides, ServiceRuntime, expose, observe
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
@@ -26,6 +23,9 @@ from evidence.core.service import EvidenceService
 from evidence.handlers.submissions import SubmissionHandlers
 from evidence.handlers.subscriptions import subscriptions
 from evidence.jobs.cleanup import Cleanup
+from greenchannel.app import make_app
+from greenchannel.health import ReadinessCheck
+from greenchannel.runtime import Overrides, ServiceRuntime, expose, observe
 
 
 @dataclass(frozen=True)

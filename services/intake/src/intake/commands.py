@@ -10,9 +10,9 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 
-from greenchannel.mongo import make_client
 from pymongo.asynchronous.database import AsyncDatabase
 
+from greenchannel.mongo import make_client
 from intake.adapters.pii import PiiCipher
 from intake.config import Settings
 

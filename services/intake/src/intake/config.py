@@ -5,10 +5,11 @@ from datetime import timedelta
 from ipaddress import IPv4Network, IPv6Network
 from typing import Annotated, ClassVar
 
-from greenchannel.secret_rules import SecretRule
-from greenchannel.settings import AdminTokenSettings, CodeTransportSettings
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
+
+from greenchannel.secret_rules import SecretRule
+from greenchannel.settings import AdminTokenSettings, CodeTransportSettings
 
 # Development-only keys: production injects its own through PII_KEYS, BLIND_INDEX_KEY and
 # ACCESS_CODE_KEY (Kubernetes Secrets / compose secrets).
@@ -80,7 +81,8 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     public_reads_per_ip_per_minute: int = Field(default=600, ge=1)
     public_read_burst: int = Field(default=120, ge=1)
     anonymous_upload_bytes_per_ip_per_day: int = Field(
-        default=1024 * 1024 * 1024, ge=1,
+        default=1024 * 1024 * 1024,
+        ge=1,
         description="Bytes one address may upload before filing in a day; a file never attached counts until evidence "
         "removes it. Reserved before anything is stored; over it, 429 with Retry-After.",
     )

@@ -15,6 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from greenchannel.app import make_app
 from greenchannel.contracts import (
     ClusterJoined,
@@ -33,8 +35,6 @@ from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
 from greenchannel.telemetry import setup_logging, setup_tracing
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from intake.adapters.account_codes import AccountCodeStore
 from intake.adapters.audit_log import AuditLog
 from intake.adapters.case_metrics import refresh_case_metrics
@@ -54,6 +54,7 @@ from intake.adapters.statistics import Statistics
 from intake.adapters.statistics_snapshot import StatisticsSnapshot
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import (
+    access_recovery,
     accounts,
     caching,
     company,
@@ -71,11 +72,11 @@ from intake.api import (
     problems,
     public,
     regulator,
+    sessions,
     staff,
     uploads,
 )
 from intake.api.dependencies import Intake, admit_public_read
-from intake.api import access_recovery, sessions
 from intake.config import Settings
 from intake.core.account_codes import AccountCodes
 from intake.core.disclosure import Disclosure
@@ -97,10 +98,16 @@ UPLOAD_ROUTES = (r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence")
 
 def guess_policy(settings: Settings) -> GuessPolicy:
     return GuessPolicy(
-        per_pair=Backoff(settings.guess_free_failures_per_pair, settings.guess_backoff_base_s, settings.guess_backoff_max_s),
-        per_source=Backoff(settings.guess_free_failures_per_ip, settings.guess_backoff_base_s, settings.guess_backoff_max_s),
-        target_ceiling=settings.guess_target_ceiling_per_hour, alert_sources=settings.guess_alert_sources_per_hour,
-        window_s=TARGET_WINDOW_S)
+        per_pair=Backoff(
+            settings.guess_free_failures_per_pair, settings.guess_backoff_base_s, settings.guess_backoff_max_s
+        ),
+        per_source=Backoff(
+            settings.guess_free_failures_per_ip, settings.guess_backoff_base_s, settings.guess_backoff_max_s
+        ),
+        target_ceiling=settings.guess_target_ceiling_per_hour,
+        alert_sources=settings.guess_alert_sources_per_hour,
+        window_s=TARGET_WINDOW_S,
+    )
 
 
 def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> FastAPI:
@@ -119,33 +126,49 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         blind_index = KeyedHash(settings.blind_index_key.get_secret_value().encode(), "blind-index")
         cases = CaseStore(runtime)
         idempotency = IdempotencyStore(runtime.db)
-        identities = Identities(runtime.db, cipher, blind_index, settings.jwt_secret.get_secret_value(),
-                                settings.token_ttl_s, settings.account_cache_ttl_s)
+        identities = Identities(
+            runtime.db,
+            cipher,
+            blind_index,
+            settings.jwt_secret.get_secret_value(),
+            settings.token_ttl_s,
+            settings.account_cache_ttl_s,
+        )
         internal_token = settings.internal_token.get_secret_value()
         operator_token = settings.operator_token.get_secret_value()
         # Clients of the other services: built here unless the caller gave its own (which it then closes).
         given = dict(overrides or {})
         built = {
-            name: make() for name, make in {
-                "evidence": lambda: EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s,
-                                                   internal_token, operator_token),
+            name: make()
+            for name, make in {
+                "evidence": lambda: EvidenceClient(
+                    settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token
+                ),
                 "routing": lambda: RoutingClient(settings.routing_url, internal_token, operator_token),
-                "notification": lambda: NotificationClient(settings.notification_url, internal_token, operator_token,
-                                                           settings.admin_token.get_secret_value()),
-            }.items() if name not in given
+                "notification": lambda: NotificationClient(
+                    settings.notification_url, internal_token, operator_token, settings.admin_token.get_secret_value()
+                ),
+            }.items()
+            if name not in given
         }
         evidence, routing, notification = ({**built, **given}[name] for name in ("evidence", "routing", "notification"))
         statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
-        publication = Publication(cipher, PublicRecords(runtime.db), statistics,
-                                  rewritten=lambda number: validators.purge(caching.rewritten(number)))
+        publication = Publication(
+            cipher,
+            PublicRecords(runtime.db),
+            statistics,
+            rewritten=lambda number: validators.purge(caching.rewritten(number)),
+        )
         cases.follow(publication)
         await cases.ensure_indexes()
         await publication.ensure_indexes()
         await idempotency.ensure_indexes()
         await identities.ensure_indexes()
-        await identities.ensure_operator(settings.operator_bootstrap_login,
-                                         settings.operator_bootstrap_password.get_secret_value(),
-                                         {Role.ADMIN, Role.OPERATOR, Role.REGULATOR})
+        await identities.ensure_operator(
+            settings.operator_bootstrap_login,
+            settings.operator_bootstrap_password.get_secret_value(),
+            {Role.ADMIN, Role.OPERATOR, Role.REGULATOR},
+        )
         handlers = PublicationHandlers(runtime, cases, publication)
         subscriptions = (
             Subscriptions()
@@ -167,8 +190,11 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         guesses = GuessGuard(runtime.db, guess_policy(settings), GuessingAlerts(runtime), settings.rate_limits_enabled)
         await guesses.ensure_indexes()
         # Off with the other per-address limits (RATE_LIMITS_ENABLED), e.g. for one test client standing for many.
-        app.state.upload_budget = UploadBudget(runtime.db, budget_bytes=settings.anonymous_upload_bytes_per_ip_per_day,
-                                               enabled=settings.rate_limits_enabled)
+        app.state.upload_budget = UploadBudget(
+            runtime.db,
+            budget_bytes=settings.anonymous_upload_bytes_per_ip_per_day,
+            enabled=settings.rate_limits_enabled,
+        )
         await app.state.upload_budget.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
         await app.state.feedback.ensure_indexes()
@@ -176,31 +202,60 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         audit_log = AuditLog(runtime.db)
         await audit_log.ensure_indexes()
         app.state.disclosure = Disclosure(audit_log, cipher)
-        snapshot = (StatisticsSnapshot(runtime.db, publication.statistics, settings.public_statistics_refresh,
-                                       taken=lambda: validators.purge([caching.STATISTICS]))
-                    if settings.public_statistics_refresh else None)
-        app.state.public_data = public.PublicData(publication.records, publication.statistics,
-                                                  public.DirectoryLabels(routing), snapshot,
-                                                  settings.public_statistics_min_count)
+        snapshot = (
+            StatisticsSnapshot(
+                runtime.db,
+                publication.statistics,
+                settings.public_statistics_refresh,
+                taken=lambda: validators.purge([caching.STATISTICS]),
+            )
+            if settings.public_statistics_refresh
+            else None
+        )
+        app.state.public_data = public.PublicData(
+            publication.records,
+            publication.statistics,
+            public.DirectoryLabels(routing),
+            snapshot,
+            settings.public_statistics_min_count,
+        )
         account_codes = AccountCodeStore(runtime.db)
         await account_codes.ensure_indexes()
         accounts_use_cases = AccountCodes(
-            runtime, identities, account_codes, blind_index,
+            runtime,
+            identities,
+            account_codes,
+            blind_index,
             KeyedHash(settings.access_code_key.get_secret_value().encode(), "account-code"),
-            KeyRingCipher.from_settings(settings.code_transport_keys.get_secret_value(), settings.code_transport_active_key_id),
-            CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts))
+            KeyRingCipher.from_settings(
+                settings.code_transport_keys.get_secret_value(), settings.code_transport_active_key_id
+            ),
+            CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts),
+        )
         collaborators: dict[str, Any] = {
-            "settings": settings, "cases": cases, "transactions": transactions, "evidence": evidence,
-            "routing": routing, "notification": notification, "cipher": cipher, "blind_index": blind_index,
-            "identities": identities, "limits": limits, "accounts": accounts_use_cases, "guesses": guesses,
+            "settings": settings,
+            "cases": cases,
+            "transactions": transactions,
+            "evidence": evidence,
+            "routing": routing,
+            "notification": notification,
+            "cipher": cipher,
+            "blind_index": blind_index,
+            "identities": identities,
+            "limits": limits,
+            "accounts": accounts_use_cases,
+            "guesses": guesses,
             "feedback": Feedback(app.state.feedback, transactions),
         }
         app.state.intake = Intake(**{**collaborators, **given})
         # The scrubber's dictionaries take a second or two to load: in a worker thread, while the service starts,
         # rather than on the event loop at the first publication.
         asyncio.get_running_loop().run_in_executor(None, person_names.load)
-        jobs = {statistics_fold.NAME: statistics_fold.statistics_fold(publication.statistics,
-                                                                      settings.statistics_fold_interval_s)}
+        jobs = {
+            statistics_fold.NAME: statistics_fold.statistics_fold(
+                publication.statistics, settings.statistics_fold_interval_s
+            )
+        }
         if snapshot is not None:
             jobs[statistics_snapshot.NAME] = statistics_snapshot.statistics_snapshot(snapshot)
         await runtime.start(subscriptions, jobs=jobs, gauges=[lambda: refresh_case_metrics(cases)])
@@ -230,10 +285,24 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     # a revalidation it answers runs nothing else.
     app.add_middleware(HttpCache, policies=caching.POLICIES, cache=validators, admit=admit_public_read)
     app.state.validators = validators
-    for router in (complaints.router, accounts.router, company.router, operators.router, dead_letters.router,
-                   deliveries.router, directory.router, pages.router, feedback.router,
-                   uploads.router, public.router, open_data.router, regulator.router, credentials.router,
-                   staff.router, disclosure.router):
+    for router in (
+        complaints.router,
+        accounts.router,
+        company.router,
+        operators.router,
+        dead_letters.router,
+        deliveries.router,
+        directory.router,
+        pages.router,
+        feedback.router,
+        uploads.router,
+        public.router,
+        open_data.router,
+        regulator.router,
+        credentials.router,
+        staff.router,
+        disclosure.router,
+    ):
         app.include_router(router)
     app.include_router(access_recovery.router)
     app.include_router(sessions.router)

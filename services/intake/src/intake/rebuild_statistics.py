@@ -16,10 +16,10 @@ from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from intake.adapters.pii import PiiCipher
-from intake.commands import run_command
 from intake.adapters.public_records import PublicRecords, stored
 from intake.adapters.publication import complainant_name
 from intake.adapters.statistics import Statistics
+from intake.commands import run_command
 from intake.domain.publication import public_record
 from intake.domain.statistics import contributions
 
@@ -55,11 +55,17 @@ async def rebuild(db: AsyncDatabase, cipher: PiiCipher) -> dict[str, int]:
     await statistics.clear()
     counts = {"complaints": cases, "public_records": written}
     for rollup, documents in sums.items():
-        rows = [{"_id": doc_id, **key, **nested(counts_),
-                 **({"company_name": company_names[doc_id]} if doc_id in company_names else {})}
-                for doc_id, (key, counts_) in documents.items()]
+        rows = [
+            {
+                "_id": doc_id,
+                **key,
+                **nested(counts_),
+                **({"company_name": company_names[doc_id]} if doc_id in company_names else {}),
+            }
+            for doc_id, (key, counts_) in documents.items()
+        ]
         for start in range(0, len(rows), BATCH):
-            await statistics.rollups[rollup].insert_many(rows[start:start + BATCH], ordered=False)
+            await statistics.rollups[rollup].insert_many(rows[start : start + BATCH], ordered=False)
         counts[f"statistics_by_{rollup}"] = len(rows)
     return counts
 

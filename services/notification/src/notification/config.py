@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from ipaddress import IPv4Network, IPv6Network
 from typing import ClassVar
 
+from pydantic import Field, SecretStr, field_validator, model_validator
+
 from greenchannel.secret_rules import SecretRule
 from greenchannel.settings import AdminTokenSettings, CodeTransportSettings
-from pydantic import Field, SecretStr, field_validator, model_validator
 
 # Development-only key of the webhook secrets at rest; production injects WEBHOOK_SECRET_KEYS from a Secret.
 DEV_WEBHOOK_SECRET_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS13ZWJob29rLXNlY3JldHM="}'  # noqa: S105
@@ -43,7 +44,9 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
         default=SecretStr(DEV_WEBHOOK_SECRET_KEYS),
         description="AES-256-GCM key ring of the signing secrets at rest (JSON: key id -> base64 of 32 bytes).",
     )
-    webhook_secret_active_key_id: str = Field(default="dev-1", description="The key new and rotated secrets are sealed with.")
+    webhook_secret_active_key_id: str = Field(
+        default="dev-1", description="The key new and rotated secrets are sealed with."
+    )
     webhook_retry_schedule_s: list[float] = Field(
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE_S),
         description="Delay in seconds before attempt n (env: a JSON list); its length is the number of attempts.",
@@ -54,13 +57,15 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     dead_letter_alert_threshold: int = Field(default=10, ge=1, description="Dead letters in one queue that alert.")
     dead_letter_check_interval_s: float = Field(default=60.0, gt=0)
     alert_failure_threshold: int = Field(
-        default=5, ge=1,
+        default=5,
+        ge=1,
         description="Consecutive failed attempts to one company's endpoint (across deliveries) that raise an "
         "endpoint_failing alert for operators; one alert per streak, a successful attempt ends it.",
     )
 
-    intake_url: str = Field(default="http://127.0.0.1:8100",
-                            description="intake's internal listener, where it answers the contact lookup.")
+    intake_url: str = Field(
+        default="http://127.0.0.1:8100", description="intake's internal listener, where it answers the contact lookup."
+    )
     intake_timeout_s: float = Field(default=5.0, gt=0)
     smtp_host: str = Field(default="", description="SMTP server for e-mail to complainants; empty switches e-mail off.")
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -74,7 +79,9 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
         description="Delay in seconds before e-mail/SMS attempt n (env: a JSON list); its length is the number of attempts.",
     )
     dispatch_poll_interval_s: float = Field(default=1.0, gt=0)
-    dispatch_lease_s: float = Field(default=60.0, gt=0, description="How long a claimed e-mail/SMS attempt is reserved.")
+    dispatch_lease_s: float = Field(
+        default=60.0, gt=0, description="How long a claimed e-mail/SMS attempt is reserved."
+    )
     dispatch_concurrency: int = Field(default=4, ge=1, le=64)
 
     @field_validator("webhook_retry_schedule_s", "dispatch_retry_schedule_s")
@@ -85,7 +92,7 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
         return schedule
 
     @model_validator(mode="after")
-    def _leases_outlast_an_attempt(self) -> "Settings":
+    def _leases_outlast_an_attempt(self) -> Settings:
         # A lease shorter than the request timeout would let another replica re-send an attempt in flight.
         if self.delivery_lease_s <= self.webhook_timeout_s:
             raise ValueError("delivery_lease_s must be longer than webhook_timeout_s")

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import httpx
 from fastapi import FastAPI
+
 from greenchannel.app import make_app
 from greenchannel.runtime import Overrides, ServiceRuntime, expose, observe
 from greenchannel.sealing import KeyRingCipher
-
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.contacts import IntakeContacts, make_intake_client
 from notification.adapters.deliveries import DeliveryRepository

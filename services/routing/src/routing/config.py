@@ -9,9 +9,9 @@ and override it where they name a day of a covered year.
 from datetime import date
 from pathlib import Path
 
-from greenchannel.settings import PlatformSettings
 from pydantic import Field
 
+from greenchannel.settings import PlatformSettings
 from routing.domain.clock import APPEAL_WORKING_DAYS, RESPONSE_WORKING_DAYS
 from routing.domain.similarity import CLUSTER_SIMILARITY, DUPLICATE_SIMILARITY
 

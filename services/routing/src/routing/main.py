@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import FastAPI
+
 from greenchannel.app import make_app
 from greenchannel.contracts import utc_now
 from greenchannel.runtime import Overrides, ServiceRuntime, expose, observe
-
 from routing.adapters.clocks import ClockRepository
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository

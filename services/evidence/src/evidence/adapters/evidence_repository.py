@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from evidence.domain.records import STATUS_ATTACHED, STATUS_REMOVING, STATUS_UNATTACHED, EvidenceRecord
 
 _FIELDS = tuple(EvidenceRecord.__dataclass_fields__)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class EvidenceRepository:
@@ -50,7 +50,10 @@ class EvidenceRepository:
         same document, so their transactions conflict and the retried one sees the other's count.
         """
         counter = await self.counters.find_one_and_update(
-            {"_id": number}, {"$inc": {"files": added}}, upsert=True, return_document=ReturnDocument.AFTER,
+            {"_id": number},
+            {"$inc": {"files": added}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
             session=session,
         )
         if counter is None:  # an upsert answering the document after it always finds one
@@ -59,7 +62,9 @@ class EvidenceRepository:
 
     # --- attachment ------------------------------------------------------------------------------
 
-    async def attach(self, evidence_ids: list[str], number: str, at: datetime, session: AsyncClientSession) -> list[str]:
+    async def attach(
+        self, evidence_ids: list[str], number: str, at: datetime, session: AsyncClientSession
+    ) -> list[str]:
         """Attach the unattached ones of ``evidence_ids`` to ``number``; the ids that were attached now."""
         candidates = await self.collection.find(
             {"_id": {"$in": evidence_ids}, "status": STATUS_UNATTACHED}, projection={"_id": 1}, session=session
@@ -79,7 +84,9 @@ class EvidenceRepository:
 
     # --- clean-up of what was never attached -----------------------------------------------------
 
-    async def claim_orphan(self, cutoff: datetime, now: datetime, lease_s: float, claimant: str) -> EvidenceRecord | None:
+    async def claim_orphan(
+        self, cutoff: datetime, now: datetime, lease_s: float, claimant: str
+    ) -> EvidenceRecord | None:
         """Lease one unattached record received before ``cutoff`` (or one whose removal was left half-done)
         and mark it ``removing``: from then on no ``complaint.submitted`` attaches it."""
         document = await self.collection.find_one_and_update(
@@ -88,13 +95,21 @@ class EvidenceRepository:
                 "received_at": {"$lt": cutoff},
                 "lease_until": {"$not": {"$gt": now}},
             },
-            {"$set": {"status": STATUS_REMOVING, "lease_until": now + timedelta(seconds=lease_s), "claimed_by": claimant}},
+            {
+                "$set": {
+                    "status": STATUS_REMOVING,
+                    "lease_until": now + timedelta(seconds=lease_s),
+                    "claimed_by": claimant,
+                }
+            },
             return_document=ReturnDocument.AFTER,
         )
         return _record(document) if document is not None else None
 
     async def delete_claimed(self, evidence_id: str, claimant: str) -> bool:
-        result = await self.collection.delete_one({"_id": evidence_id, "status": STATUS_REMOVING, "claimed_by": claimant})
+        result = await self.collection.delete_one(
+            {"_id": evidence_id, "status": STATUS_REMOVING, "claimed_by": claimant}
+        )
         return result.deleted_count == 1
 
     # --- operator verification -------------------------------------------------------------------

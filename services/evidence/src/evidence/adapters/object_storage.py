@@ -44,13 +44,13 @@ import certifi
 import httpx
 import urllib3
 from botocore.config import Config
-from greenchannel.streams import gathered
 from minio import Minio
 from minio.commonconfig import REPLACE, CopySource
 from minio.error import S3Error
 from minio.helpers import DictType
 
 from evidence.config import Settings
+from greenchannel.streams import gathered
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ more after its URL expired (``sweep_after``), so a file PUT again meanwhile does
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -25,7 +25,7 @@ from evidence.domain.uploads import (
 )
 
 _FIELDS = tuple(UploadRecord.__dataclass_fields__)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: Finished uploads are kept this long (a repeated ``complete`` answers the same), then dropped by a TTL index.
 FINISHED_RETENTION = timedelta(days=7)
 OPEN = [UPLOAD_PENDING, UPLOAD_VERIFYING]
@@ -53,8 +53,19 @@ class UploadRepository:
     async def claim(self, upload_id: str, now: datetime, lease_s: float, claimant: str) -> UploadRecord | None:
         """Lease an open upload that is still within its time for checking; ``None`` if it is not available."""
         document = await self.collection.find_one_and_update(
-            {"_id": upload_id, "status": {"$in": OPEN}, "complete_by": {"$gt": now}, "lease_until": {"$not": {"$gt": now}}},
-            {"$set": {"status": UPLOAD_VERIFYING, "lease_until": now + timedelta(seconds=lease_s), "claimed_by": claimant}},
+            {
+                "_id": upload_id,
+                "status": {"$in": OPEN},
+                "complete_by": {"$gt": now},
+                "lease_until": {"$not": {"$gt": now}},
+            },
+            {
+                "$set": {
+                    "status": UPLOAD_VERIFYING,
+                    "lease_until": now + timedelta(seconds=lease_s),
+                    "claimed_by": claimant,
+                }
+            },
             return_document=ReturnDocument.AFTER,
         )
         return _upload(document) if document is not None else None
@@ -70,16 +81,30 @@ class UploadRepository:
         """Inside the transaction that records the evidence: the upload and its evidence commit together."""
         await self.collection.update_one(
             {"_id": upload_id},
-            {"$set": {"status": UPLOAD_COMPLETED, "lease_until": EPOCH, "finished_at": now,
-                      "purge_at": now + FINISHED_RETENTION}},
+            {
+                "$set": {
+                    "status": UPLOAD_COMPLETED,
+                    "lease_until": EPOCH,
+                    "finished_at": now,
+                    "purge_at": now + FINISHED_RETENTION,
+                }
+            },
             session=session,
         )
 
     async def mark_rejected(self, upload_id: str, reason: str, detail: str, now: datetime) -> None:
         await self.collection.update_one(
             {"_id": upload_id},
-            {"$set": {"status": UPLOAD_REJECTED, "reason": reason, "reason_detail": detail, "lease_until": EPOCH,
-                      "finished_at": now, "purge_at": now + FINISHED_RETENTION}},
+            {
+                "$set": {
+                    "status": UPLOAD_REJECTED,
+                    "reason": reason,
+                    "reason_detail": detail,
+                    "lease_until": EPOCH,
+                    "finished_at": now,
+                    "purge_at": now + FINISHED_RETENTION,
+                }
+            },
         )
 
     async def quarantine_removed(self, upload: UploadRecord, now: datetime) -> None:
@@ -98,8 +123,12 @@ class UploadRepository:
     async def claim_leftover(self, now: datetime, lease_s: float, claimant: str) -> UploadRecord | None:
         """Lease one finished upload whose quarantined object may still be there."""
         document = await self.collection.find_one_and_update(
-            {"quarantine_present": True, "status": {"$in": FINISHED}, "lease_until": {"$not": {"$gt": now}},
-             "sweep_after": {"$not": {"$gt": now}}},
+            {
+                "quarantine_present": True,
+                "status": {"$in": FINISHED},
+                "lease_until": {"$not": {"$gt": now}},
+                "sweep_after": {"$not": {"$gt": now}},
+            },
             {"$set": {"lease_until": now + timedelta(seconds=lease_s), "claimed_by": claimant}},
             return_document=ReturnDocument.AFTER,
         )

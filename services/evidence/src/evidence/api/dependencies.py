@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from greenchannel.bearer import require_bearer, settings_token
-from greenchannel.problems import Problem
 
 from evidence.core.service import EvidenceService
 from evidence.domain.records import COMPLAINT_NUMBER_PATTERN
+from greenchannel.bearer import require_bearer, settings_token
+from greenchannel.problems import Problem
 
 
 def get_evidence_service(request: Request) -> EvidenceService:

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, status
-from greenchannel.problems import Problem
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
@@ -24,6 +23,7 @@ from evidence.core.ingestion import Refusal
 from evidence.domain.filenames import decode_header_filename
 from evidence.domain.media_types import ACCEPTED, ALIASES, Kind
 from evidence.domain.records import EVIDENCE_ID_PATTERN
+from greenchannel.problems import Problem
 
 # Everything here is intake's (the internal token), even the limits, which hold nothing private: the public
 # reads them through intake (``GET /v1/evidence/limits``), so opening them here would only widen what an
@@ -48,8 +48,10 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     409: {"description": "The complaint has its maximum number of files (too_many_evidence_files)."},
     413: {"description": "Larger than the limit of its kind (evidence_too_large)."},
     415: {"description": "Type not accepted, or not the declared one (unsupported_media_type, media_type_mismatch)."},
-    422: {"description": "Empty file (empty_evidence), an image that cannot be decoded or has too many pixels "
-          "(image_unreadable, image_dimensions_too_large), or an invalid complaint number."},
+    422: {
+        "description": "Empty file (empty_evidence), an image that cannot be decoded or has too many pixels "
+        "(image_unreadable, image_dimensions_too_large), or an invalid complaint number."
+    },
     503: {"description": "Object storage or the store is unavailable; nothing was kept."},
 }
 
@@ -153,13 +155,23 @@ class _CountedBody:
         return message
 
 
-@router.get("/v1/limits", response_model=EvidenceLimits,
-            summary="The accepted media types and the size limit of each kind (what the upload checks)")
+@router.get(
+    "/v1/limits",
+    response_model=EvidenceLimits,
+    summary="The accepted media types and the size limit of each kind (what the upload checks)",
+)
 async def evidence_limits(evidence: Evidence) -> EvidenceLimits:
     limits = evidence.ingestion.limits
     return EvidenceLimits(
-        types=[AcceptedTypeLimit(media_type=accepted.media_type, extension=accepted.extension, kind=accepted.kind.value,
-                                 max_bytes=limits.for_kind(accepted.kind)) for accepted in ACCEPTED.values()],
+        types=[
+            AcceptedTypeLimit(
+                media_type=accepted.media_type,
+                extension=accepted.extension,
+                kind=accepted.kind.value,
+                max_bytes=limits.for_kind(accepted.kind),
+            )
+            for accepted in ACCEPTED.values()
+        ],
         aliases=ALIASES,
         max_bytes={kind.value: limits.for_kind(kind) for kind in Kind},
         max_files_per_complaint=evidence.settings.max_files_per_complaint,
@@ -167,7 +179,9 @@ async def evidence_limits(evidence: Evidence) -> EvidenceLimits:
     )
 
 
-@router.get("/v1/complaints/{number}/evidence", response_model=EvidenceList, summary="Receipts of a complaint's evidence")
+@router.get(
+    "/v1/complaints/{number}/evidence", response_model=EvidenceList, summary="Receipts of a complaint's evidence"
+)
 async def list_evidence(number: ComplaintNumber, evidence: Evidence) -> EvidenceList:
     records = await evidence.list_for_complaint(number)
     return EvidenceList(number=number, items=[EvidenceReceipt.of(record) for record in records])

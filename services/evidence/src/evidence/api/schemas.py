@@ -14,7 +14,9 @@ class EvidenceReceipt(BaseModel):
     """The integrity receipt of one stored file."""
 
     evidence_id: str
-    number: str | None = Field(description="The complaint the file belongs to; null while uploaded before filing and not attached yet.")
+    number: str | None = Field(
+        description="The complaint the file belongs to; null while uploaded before filing and not attached yet."
+    )
     filename: str = Field(description="The original filename, sanitised; metadata only, never part of a storage key.")
     media_type: str = Field(description="The type decided from the content.")
     size: int = Field(description="Bytes stored.")
@@ -55,7 +57,8 @@ class EvidenceLimits(BaseModel):
     max_files_per_complaint: int
     unattached_removed_after_s: float = Field(
         description="A file uploaded before filing and never attached is removed at the latest this long after it "
-        "was received (the clean-up's age plus one of its pauses).")
+        "was received (the clean-up's age plus one of its pauses)."
+    )
 
 
 class EvidenceList(BaseModel):
@@ -75,10 +78,18 @@ class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str | None = Field(default=None, max_length=4096, description="The original filename (metadata only).")
-    media_type: str = Field(max_length=255, description="One of the accepted evidence types; checked against the content later.")
-    size: int = Field(ge=0, description="Exact size in bytes; checked against the kind's limit now and the object later.")
-    sha256: str = Field(pattern=SHA256_PATTERN, description="Hex SHA-256 of the file; checked against the object later.")
-    number: str | None = Field(default=None, pattern=COMPLAINT_NUMBER_PATTERN, description="The complaint, if filed already.")
+    media_type: str = Field(
+        max_length=255, description="One of the accepted evidence types; checked against the content later."
+    )
+    size: int = Field(
+        ge=0, description="Exact size in bytes; checked against the kind's limit now and the object later."
+    )
+    sha256: str = Field(
+        pattern=SHA256_PATTERN, description="Hex SHA-256 of the file; checked against the object later."
+    )
+    number: str | None = Field(
+        default=None, pattern=COMPLAINT_NUMBER_PATTERN, description="The complaint, if filed already."
+    )
 
 
 class UploadTicket(BaseModel):

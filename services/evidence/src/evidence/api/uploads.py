@@ -29,8 +29,9 @@ async def start_upload(body: UploadRequest, evidence: Evidence) -> UploadTicket:
     ticket = await evidence.start_upload(
         filename=body.filename, media_type=body.media_type, size=body.size, sha256=body.sha256, number=body.number
     )
-    return UploadTicket(upload_id=ticket.upload_id, url=ticket.url, expires_at=ticket.expires_at,
-                        complete_by=ticket.complete_by)
+    return UploadTicket(
+        upload_id=ticket.upload_id, url=ticket.url, expires_at=ticket.expires_at, complete_by=ticket.complete_by
+    )
 
 
 @router.get(
@@ -42,8 +43,13 @@ async def start_upload(body: UploadRequest, evidence: Evidence) -> UploadTicket:
 async def upload_state(upload_id: str, evidence: Evidence) -> UploadState:
     upload = await evidence.upload(_known_format(upload_id))
     return UploadState(
-        upload_id=upload.upload_id, number=upload.number, status=upload.status, media_type=upload.media_type,
-        size=upload.size, expires_at=upload.url_expires_at, complete_by=upload.complete_by,
+        upload_id=upload.upload_id,
+        number=upload.number,
+        status=upload.status,
+        media_type=upload.media_type,
+        size=upload.size,
+        expires_at=upload.url_expires_at,
+        complete_by=upload.complete_by,
         evidence_id=upload.evidence_id if upload.status == UPLOAD_COMPLETED else None,
     )
 
@@ -55,13 +61,17 @@ async def upload_state(upload_id: str, evidence: Evidence) -> UploadState:
     responses={
         200: {"description": "Completed before: the same receipt again."},
         404: {"description": "Unknown upload (upload_not_found)."},
-        409: {"description": "Nothing uploaded yet (upload_not_received), being checked (upload_in_progress), "
-              "or the complaint has its maximum of files (too_many_evidence_files)."},
+        409: {
+            "description": "Nothing uploaded yet (upload_not_received), being checked (upload_in_progress), "
+            "or the complaint has its maximum of files (too_many_evidence_files)."
+        },
         410: {"description": "Not completed in time (upload_expired)."},
         413: {"description": "Larger than its kind's limit (evidence_too_large)."},
         415: {"description": "The content is not the declared type (media_type_mismatch, unsupported_media_type)."},
-        422: {"description": "Size or SHA-256 not the declared ones (upload_size_mismatch, upload_hash_mismatch); "
-              "the object was removed."},
+        422: {
+            "description": "Size or SHA-256 not the declared ones (upload_size_mismatch, upload_hash_mismatch); "
+            "the object was removed."
+        },
     },
     summary="Verify the uploaded object (size, type by content, SHA-256), store it as evidence and answer its receipt",
 )
@@ -70,4 +80,3 @@ async def complete_upload(upload_id: str, evidence: Evidence, response: Response
     if not created:
         response.status_code = status.HTTP_200_OK
     return EvidenceReceipt.of(record)
-

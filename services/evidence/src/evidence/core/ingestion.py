@@ -36,28 +36,28 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import BinaryIO
 
-from greenchannel.contracts import EvidenceRejected, EvidenceStored
-from greenchannel.mongo import in_transaction
-from greenchannel.problems import Problem
-from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage, StorageFailed, StreamedPut
 from evidence.config import Settings
-from evidence.domain.filenames import filename_or_default
-from evidence.domain.file_metadata import Result, cleaned_before_storage, remove_file_metadata
 from evidence.domain.file_metadata import Outcome as FileOutcome
+from evidence.domain.file_metadata import Result, cleaned_before_storage, remove_file_metadata
+from evidence.domain.filenames import filename_or_default
 from evidence.domain.image_metadata import BEST_EFFORT, REWRITABLE, Outcome, remove_metadata
 from evidence.domain.inspection import InspectedContent, UploadInspection
-from evidence.domain.media_types import Kind, SizeLimits
+from evidence.domain.media_types import SizeLimits
 from evidence.domain.records import STATUS_ATTACHED, STATUS_UNATTACHED, EvidenceRecord, object_key
 from evidence.domain.refusals import EvidenceRefused, TooManyEvidenceFiles
 from evidence.domain.uploads import check_declared
+from greenchannel.contracts import EvidenceRejected, EvidenceStored
+from greenchannel.mongo import in_transaction
+from greenchannel.problems import Problem
+from greenchannel.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -153,7 +153,9 @@ class Ingestion:
         log.info("evidence refused (%s): complaint %s, upload %s", refusal.code, number, upload_id)
         return Refusal(refusal.status, refusal.code, refusal.detail, upload_id=upload_id, **refusal.problem_extra())
 
-    async def adopt(self, arrival: Arrival, source_key: str, *, also: AlsoInTransaction | None = None) -> EvidenceRecord:
+    async def adopt(
+        self, arrival: Arrival, source_key: str, *, also: AlsoInTransaction | None = None
+    ) -> EvidenceRecord:
         """Take a presigned upload's object: copy it out of quarantine, inside storage, to its final key
         (where no client can write), check the copy while reading it back, and record it.
 
@@ -178,8 +180,11 @@ class Ingestion:
         self, arrival: Arrival, source_key: str, key: str, inspection: UploadInspection, also: AlsoInTransaction | None
     ) -> EvidenceRecord:
         assert arrival.evidence_id is not None and inspection.declared is not None
-        metadata = {"evidence-id": arrival.evidence_id, "complaint-number": arrival.number or "",
-                    "upload-id": arrival.upload_id}
+        metadata = {
+            "evidence-id": arrival.evidence_id,
+            "complaint-number": arrival.number or "",
+            "upload-id": arrival.upload_id,
+        }
         await self.storage.copy(source_key, key, content_type=inspection.declared.media_type, metadata=metadata)
         try:
             copied = self.storage.read(key)
@@ -190,8 +195,9 @@ class Ingestion:
                 await copied.aclose()
             inspected = inspection.finish()
             self._check_declared(arrival, inspected)
-            record = self._record_of(arrival, arrival.evidence_id, inspected, inspected.size, inspected.sha256,
-                                     stripped=False)
+            record = self._record_of(
+                arrival, arrival.evidence_id, inspected, inspected.size, inspected.sha256, stripped=False
+            )
             with _store_span(record):
                 return await self._record_or_remove(record, also)
         except EvidenceRefused as refusal:
@@ -268,8 +274,15 @@ class Ingestion:
         except BaseException:
             spool.close()
             raise
-        record = self._record_of(arrival, evidence_id, inspected, stored.size, stored.sha256,
-                                 stripped=stored.metadata_stripped, reason=stored.metadata_reason)
+        record = self._record_of(
+            arrival,
+            evidence_id,
+            inspected,
+            stored.size,
+            stored.sha256,
+            stripped=stored.metadata_stripped,
+            reason=stored.metadata_reason,
+        )
         # Storing and recording run to their end even if the client goes away meanwhile, so that a
         # cancelled request cannot leave an object without its record; the task closes the files.
         task = asyncio.create_task(self._store_spooled(record, stored, spool, also))
@@ -289,8 +302,9 @@ class Ingestion:
             target.close()
             raise
         target.close()
-        return Stored(spool, inspected.size, inspected.sha256, metadata_stripped=result.removed,
-                      metadata_reason=result.reason)
+        return Stored(
+            spool, inspected.size, inspected.sha256, metadata_stripped=result.removed, metadata_reason=result.reason
+        )
 
     def _clean(self, source: BinaryIO, target: BinaryIO, media_type: str) -> Result:
         """The metadata removal of one file, in a worker thread: images by image_metadata, the rest by file_metadata."""
@@ -310,13 +324,18 @@ class Ingestion:
             with _store_span(record):
                 try:
                     await self.storage.put(
-                        record.object_key, stored.file, stored.size, content_type=record.media_type,
+                        record.object_key,
+                        stored.file,
+                        stored.size,
+                        content_type=record.media_type,
                         metadata=self._object_metadata(record),
                     )
                 except Exception as error:  # noqa: BLE001 - storage away or refusing
                     log.error("evidence upload to object storage failed (complaint %s): %s", record.number, error)
                     await self._remove_unrecorded(record)
-                    raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
+                    raise Problem(
+                        503, "storage_unavailable", "The evidence could not be stored; try again later."
+                    ) from None
                 return await self._record_or_remove(record, also)
         finally:
             stored.file.close()
@@ -333,10 +352,15 @@ class Ingestion:
     ) -> EvidenceRecord:
         assert inspection.accepted is not None
         key = object_key(arrival.number, evidence_id)
-        metadata = {"evidence-id": evidence_id, "complaint-number": arrival.number or "", "upload-id": arrival.upload_id}
+        metadata = {
+            "evidence-id": evidence_id,
+            "complaint-number": arrival.number or "",
+            "upload-id": arrival.upload_id,
+        }
         if arrival.content_length is not None and self.storage.streams_known_lengths:
-            return await self._ingest_known_length(arrival, evidence_id, key, metadata, inspection, inspected, chunks,
-                                                   also)
+            return await self._ingest_known_length(
+                arrival, evidence_id, key, metadata, inspection, inspected, chunks, also
+            )
         put = self.storage.streamed_put(key, content_type=inspection.accepted.media_type, metadata=metadata)
         try:
             async for chunk in self._within_idle_timeout(chunks):
@@ -369,8 +393,13 @@ class Ingestion:
         """One PUT of the announced length, sent while the file arrives; then the record."""
         assert inspection.accepted is not None and arrival.content_length is not None
         try:
-            await self.storage.put_stream(key, self._within_idle_timeout(chunks), arrival.content_length,
-                                          content_type=inspection.accepted.media_type, metadata=metadata)
+            await self.storage.put_stream(
+                key,
+                self._within_idle_timeout(chunks),
+                arrival.content_length,
+                content_type=inspection.accepted.media_type,
+                metadata=metadata,
+            )
             inspected = inspected or inspection.finish()
             self._check_declared(arrival, inspected)
         except StorageFailed as error:
@@ -419,13 +448,22 @@ class Ingestion:
                 await put.abort()
                 log.error("evidence upload to object storage failed (complaint %s): %s", record.number, error)
                 await self._remove_unrecorded(record)
-                raise Problem(503, "storage_unavailable", "The evidence could not be stored; try again later.") from None
+                raise Problem(
+                    503, "storage_unavailable", "The evidence could not be stored; try again later."
+                ) from None
             return await self._record_or_remove(record, also)
 
     # --- recording -------------------------------------------------------------------------------
 
     def _record_of(
-        self, arrival: Arrival, evidence_id: str, inspected: InspectedContent, size: int, sha256: str, *, stripped: bool,
+        self,
+        arrival: Arrival,
+        evidence_id: str,
+        inspected: InspectedContent,
+        size: int,
+        sha256: str,
+        *,
+        stripped: bool,
         reason: str | None = None,
     ) -> EvidenceRecord:
         received_at = now_ms()
@@ -458,13 +496,23 @@ class Ingestion:
             log.error("evidence record could not be written (complaint %s): %s", record.number, error)
             await self._remove_unrecorded(record)
             if isinstance(error, Exception):
-                raise Problem(503, "store_unavailable", "The evidence could not be recorded; try again later.") from None
+                raise Problem(
+                    503, "store_unavailable", "The evidence could not be recorded; try again later."
+                ) from None
             raise
-        log.info("evidence %s stored (complaint %s): %s, %d bytes%s", record.evidence_id, record.number,
-                 record.media_type, record.size, ", metadata removed" if record.metadata_stripped else "")
+        log.info(
+            "evidence %s stored (complaint %s): %s, %d bytes%s",
+            record.evidence_id,
+            record.number,
+            record.media_type,
+            record.size,
+            ", metadata removed" if record.metadata_stripped else "",
+        )
         return record
 
-    async def _record(self, record: EvidenceRecord, session: AsyncClientSession, also: AlsoInTransaction | None) -> None:
+    async def _record(
+        self, record: EvidenceRecord, session: AsyncClientSession, also: AlsoInTransaction | None
+    ) -> None:
         await self.repository.insert(record, session)
         if record.number is not None:
             limit = self.settings.max_files_per_complaint
@@ -507,8 +555,12 @@ class Ingestion:
 
     @staticmethod
     def _object_metadata(record: EvidenceRecord) -> dict[str, str]:
-        return {"evidence-id": record.evidence_id, "complaint-number": record.number or "",
-                "upload-id": record.upload_id or "", "sha256": record.sha256}
+        return {
+            "evidence-id": record.evidence_id,
+            "complaint-number": record.number or "",
+            "upload-id": record.upload_id or "",
+            "sha256": record.sha256,
+        }
 
 
 @contextlib.contextmanager
@@ -533,5 +585,5 @@ def _digest(file: BinaryIO) -> tuple[str, int]:
 
 def now_ms() -> datetime:
     """Now, to the millisecond MongoDB keeps: a time answered now equals the one read back later."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -16,9 +16,8 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from greenchannel.problems import Problem
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from evidence.adapters.evidence_repository import EvidenceRepository
@@ -26,8 +25,8 @@ from evidence.adapters.object_storage import ObjectStorage
 from evidence.adapters.upload_repository import UploadRepository
 from evidence.config import Settings
 from evidence.core.ingestion import Arrival, Ingestion, Refusal, now_ms
-from evidence.domain.filenames import content_disposition, sanitize_filename
 from evidence.domain.file_metadata import cleaned_before_storage
+from evidence.domain.filenames import content_disposition, sanitize_filename
 from evidence.domain.media_types import declared_type
 from evidence.domain.records import EvidenceRecord
 from evidence.domain.refusals import (
@@ -45,6 +44,7 @@ from evidence.domain.uploads import (
     UploadRecord,
     quarantine_key,
 )
+from greenchannel.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,11 @@ class EvidenceService:
     ) -> EvidenceRecord:
         """Check, store and record one uploaded file; a refused one raises its problem (409, 413, 415, 422)."""
         arrival = Arrival(
-            upload_id=uuid.uuid4().hex, number=number, filename=sanitize_filename(filename),
-            content_type=content_type, content_length=content_length,
+            upload_id=uuid.uuid4().hex,
+            number=number,
+            filename=sanitize_filename(filename),
+            content_type=content_type,
+            content_length=content_length,
         )
         return await self.ingestion.ingest(arrival, chunks)
 
@@ -110,13 +113,16 @@ class EvidenceService:
         try:
             declared = declared_type(media_type)
             if declared is None:
-                raise UnsupportedMediaType("Declare the file's media type; it must be one of the accepted evidence types.")
+                raise UnsupportedMediaType(
+                    "Declare the file's media type; it must be one of the accepted evidence types."
+                )
             if size == 0:
                 raise EmptyEvidence("The file is empty.")
             limit = self.ingestion.limits.for_kind(declared.kind)
             if size > limit:
                 raise EvidenceTooLarge(
-                    f"The {declared.kind.value} file is announced as {size} bytes; the limit is {limit} bytes.", limit=limit
+                    f"The {declared.kind.value} file is announced as {size} bytes; the limit is {limit} bytes.",
+                    limit=limit,
                 )
             if number is not None:
                 await self.ingestion.ensure_room(number)
@@ -139,7 +145,9 @@ class EvidenceService:
         await self.uploads.insert(upload)
         url = self.storage.upload_link(upload.quarantine_key, size, self.settings.upload_url_ttl_s)
         log.info("presigned upload %s started for %s: %s, %d bytes", upload_id, number, upload.media_type, size)
-        return UploadTicket(upload_id=upload_id, url=url, expires_at=upload.url_expires_at, complete_by=upload.complete_by)
+        return UploadTicket(
+            upload_id=upload_id, url=url, expires_at=upload.url_expires_at, complete_by=upload.complete_by
+        )
 
     async def upload(self, upload_id: str) -> UploadRecord:
         upload = await self.uploads.get(upload_id)
@@ -173,8 +181,13 @@ class EvidenceService:
             await self.uploads.mark_completed(upload_id, now_ms(), session)
 
         arrival = Arrival(
-            upload_id=upload_id, number=upload.number, filename=upload.filename, content_type=upload.media_type,
-            content_length=upload.size, expected_size=upload.size, expected_sha256=upload.sha256,
+            upload_id=upload_id,
+            number=upload.number,
+            filename=upload.filename,
+            content_type=upload.media_type,
+            content_length=upload.size,
+            expected_size=upload.size,
+            expected_sha256=upload.sha256,
             evidence_id=upload.evidence_id,
         )
         # Files that can carry metadata are rewritten without it, so they pass through the service; anything
@@ -217,7 +230,7 @@ class EvidenceService:
         """Remove the quarantined object now; the clean-up sweeps again once the URL expired, or if this fails."""
         try:
             await self.storage.remove(upload.quarantine_key)
-            await self.uploads.quarantine_removed(upload, datetime.now(timezone.utc))
+            await self.uploads.quarantine_removed(upload, datetime.now(UTC))
         except Exception as error:  # noqa: BLE001 - storage or store away: the clean-up retries
             log.warning("quarantine object of upload %s not removed yet: %s", upload.upload_id, error)
 
@@ -229,14 +242,22 @@ class EvidenceService:
         if upload.status == UPLOAD_COMPLETED and upload.evidence_id is not None:
             record = await self.repository.get(upload.evidence_id)
             if record is None:
-                raise Problem(410, "evidence_removed", "The upload was stored, but never attached to a complaint and removed since.")
+                raise Problem(
+                    410,
+                    "evidence_removed",
+                    "The upload was stored, but never attached to a complaint and removed since.",
+                )
             return record
         if upload.status == UPLOAD_REJECTED:
-            raise Problem(422, upload.reason or "upload_rejected", upload.reason_detail or "The upload was refused.",
-                          upload_id=upload_id)
-        if upload.status == UPLOAD_VERIFYING and upload.complete_by > datetime.now(timezone.utc):
+            raise Problem(
+                422,
+                upload.reason or "upload_rejected",
+                upload.reason_detail or "The upload was refused.",
+                upload_id=upload_id,
+            )
+        if upload.status == UPLOAD_VERIFYING and upload.complete_by > datetime.now(UTC):
             raise Problem(409, "upload_in_progress", "The upload is being checked; ask again in a moment.")
-        if upload.status == UPLOAD_EXPIRED or upload.complete_by <= datetime.now(timezone.utc):
+        if upload.status == UPLOAD_EXPIRED or upload.complete_by <= datetime.now(UTC):
             raise Problem(410, "upload_expired", "The upload was not completed in time; start a new one.")
         raise Problem(409, "upload_in_progress", "The upload is being checked; ask again in a moment.")
 
@@ -279,4 +300,3 @@ class EvidenceService:
         )
         log.info("evidence %s verified: %s", evidence_id, "intact" if verification.ok else "NOT intact")
         return verification
-

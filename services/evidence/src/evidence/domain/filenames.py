@@ -49,7 +49,9 @@ def filename_or_default(sanitized: str, extension: str) -> str:
 
 def content_disposition(filename: str) -> str:
     """An ``attachment`` disposition carrying ``filename`` (RFC 6266, with RFC 8187 UTF-8 encoding)."""
-    fallback = "".join(char if char.isascii() and char.isprintable() and char not in '"\\%' else "_" for char in filename)
+    fallback = "".join(
+        char if char.isascii() and char.isprintable() and char not in '"\\%' else "_" for char in filename
+    )
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 

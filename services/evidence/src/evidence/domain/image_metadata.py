@@ -31,13 +31,43 @@ REWRITABLE = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "i
 BEST_EFFORT = {"image/heic": "HEIF"}
 
 #: ``Image.info`` entries that carry no location or device data and that rendering needs or uses.
-RENDERING_INFO = frozenset({
-    "dpi", "gamma", "icc_profile", "transparency", "srgb", "chromaticity", "aspect", "jfif", "jfif_version",
-    "jfif_unit", "jfif_density", "adobe", "adobe_transform", "progressive", "progression", "interlace",
-    "loop", "duration", "background", "timestamp", "default_image", "blend", "disposal", "bbox",
-    # pillow-heif's description of a HEIF image's structure (no location or device data in them).
-    "primary", "bit_depth", "thumbnails", "depth_images", "aux", "chroma", "nclx_profile", "original_orientation",
-})
+RENDERING_INFO = frozenset(
+    {
+        "dpi",
+        "gamma",
+        "icc_profile",
+        "transparency",
+        "srgb",
+        "chromaticity",
+        "aspect",
+        "jfif",
+        "jfif_version",
+        "jfif_unit",
+        "jfif_density",
+        "adobe",
+        "adobe_transform",
+        "progressive",
+        "progression",
+        "interlace",
+        "loop",
+        "duration",
+        "background",
+        "timestamp",
+        "default_image",
+        "blend",
+        "disposal",
+        "bbox",
+        # pillow-heif's description of a HEIF image's structure (no location or device data in them).
+        "primary",
+        "bit_depth",
+        "thumbnails",
+        "depth_images",
+        "aux",
+        "chroma",
+        "nclx_profile",
+        "original_orientation",
+    }
+)
 #: The JPEG application segments that are rendering data: JFIF header, ICC profile, Adobe colour transform.
 RENDERING_SEGMENTS = (("APP0", b"JFIF\x00"), ("APP2", b"ICC_PROFILE\x00"), ("APP14", b"Adobe"))
 #: What is carried over into the rewritten file.
@@ -79,7 +109,9 @@ def remove_metadata(source: BinaryIO, target: BinaryIO, media_type: str, *, max_
         frames = getattr(image, "n_frames", 1)
         width, height = image.size
         if width * height * frames > max_pixels:
-            raise ImageTooLarge(f"The image has {width}x{height} pixels in {frames} frame(s); the limit is {max_pixels}.")
+            raise ImageTooLarge(
+                f"The image has {width}x{height} pixels in {frames} frame(s); the limit is {max_pixels}."
+            )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)

@@ -104,7 +104,11 @@ class UploadInspection:
     def _check_size(self, size: int, announced: bool = False) -> None:
         limit = self.limit
         if size > limit:
-            what = f"{self.accepted.kind.value} " if self.accepted else (f"{self.declared.kind.value} " if self.declared else "")
+            what = (
+                f"{self.accepted.kind.value} "
+                if self.accepted
+                else (f"{self.declared.kind.value} " if self.declared else "")
+            )
             detail = (
                 f"The {what}file is announced as {size} bytes; the limit is {limit} bytes."
                 if announced

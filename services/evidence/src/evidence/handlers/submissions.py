@@ -11,13 +11,13 @@ the clean-up in the meantime, or unknown) is logged: the event records what happ
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from greenchannel.contracts import CloudEvent, ComplaintSubmitted, ComplaintSupplemented
-from greenchannel.runtime import ServiceRuntime
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from evidence.adapters.evidence_repository import EvidenceRepository
+from greenchannel.contracts import CloudEvent, ComplaintSubmitted, ComplaintSupplemented
+from greenchannel.runtime import ServiceRuntime
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class SubmissionHandlers:
 
         async def attach(session: AsyncClientSession) -> None:
             attached.clear()
-            ids = await self.repository.attach(evidence_ids, number, datetime.now(timezone.utc), session)
+            ids = await self.repository.attach(evidence_ids, number, datetime.now(UTC), session)
             if ids:
                 await self.repository.count_files(number, len(ids), session)
             attached.extend(ids)

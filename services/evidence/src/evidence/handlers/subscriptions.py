@@ -3,10 +3,9 @@ and supplements attach the files they list."""
 
 from __future__ import annotations
 
+from evidence.handlers.submissions import SubmissionHandlers
 from greenchannel.contracts import ComplaintSubmitted, ComplaintSupplemented
 from greenchannel.messaging import Subscriptions
-
-from evidence.handlers.submissions import SubmissionHandlers
 
 
 def subscriptions(submissions: SubmissionHandlers) -> Subscriptions:

@@ -21,10 +21,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-
-from greenchannel.periodic import every
-from greenchannel.telemetry import record_work
+from datetime import UTC, datetime, timedelta
 
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
@@ -32,6 +29,8 @@ from evidence.adapters.upload_repository import UploadRepository
 from evidence.config import Settings
 from evidence.domain.records import object_key
 from evidence.domain.uploads import UPLOAD_EXPIRED
+from greenchannel.periodic import every
+from greenchannel.telemetry import record_work
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +60,19 @@ class Cleanup:
         await every(self.settings.cleanup_interval_s, self.run_once, "evidence cleanup")
 
     async def run_once(self, now: datetime | None = None) -> CleanupReport:
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         report = CleanupReport()
         await self._remove_orphans(now, report)
         report.uploads_expired = await self.uploads.expire_overdue(now)
         await self._remove_quarantined(now, report)
         if report.orphans_removed or report.uploads_expired or report.quarantined_removed:
             record_work()
-            log.info("clean-up pass: %d unattached file(s) removed, %d upload(s) expired, %d quarantined object(s) removed",
-                     report.orphans_removed, report.uploads_expired, report.quarantined_removed)
+            log.info(
+                "clean-up pass: %d unattached file(s) removed, %d upload(s) expired, %d quarantined object(s) removed",
+                report.orphans_removed,
+                report.uploads_expired,
+                report.quarantined_removed,
+            )
         return report
 
     async def _remove_orphans(self, now: datetime, report: CleanupReport) -> None:
@@ -82,7 +85,9 @@ class Cleanup:
             await self.storage.remove(record.object_key)
             if await self.evidence.delete_claimed(record.evidence_id, self.claimant):
                 report.orphans_removed += 1
-                log.info("unattached evidence %s removed (received %s)", record.evidence_id, record.received_at.isoformat())
+                log.info(
+                    "unattached evidence %s removed (received %s)", record.evidence_id, record.received_at.isoformat()
+                )
 
     async def _remove_quarantined(self, now: datetime, report: CleanupReport) -> None:
         for _ in range(PASS_LIMIT):

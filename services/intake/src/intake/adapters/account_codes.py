@@ -29,8 +29,12 @@ class AccountCodeStore:
     async def spend_attempt(self, record_id: str, now: datetime, max_attempts: int) -> dict[str, Any] | None:
         """Count one try of a live code and answer its record, or None when no code may be tried."""
         return await self.collection.find_one_and_update(
-            {"_id": record_id, "code_hash": {"$ne": None}, "expires_at": {"$gt": now},
-             "attempts": {"$lt": max_attempts}},
+            {
+                "_id": record_id,
+                "code_hash": {"$ne": None},
+                "expires_at": {"$gt": now},
+                "attempts": {"$lt": max_attempts},
+            },
             {"$inc": {"attempts": 1}},
             return_document=ReturnDocument.AFTER,
         )

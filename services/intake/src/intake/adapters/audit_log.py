@@ -8,7 +8,7 @@ remove one; nothing else in the code opens the collection.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -21,16 +21,32 @@ class AuditLog:
         await self._entries.create_index([("complaint", 1), ("at", -1), ("_id", -1)])
         await self._entries.create_index([("operator_id", 1), ("at", -1), ("_id", -1)])
 
-    async def record(self, *, operator_id: str, operator_login: str | None, complaint: str, field: str, reason: str,
-                     trace_id: str | None) -> dict[str, Any]:
-        entry = {"_id": uuid.uuid4().hex, "at": datetime.now(timezone.utc), "operator_id": operator_id,
-                 "operator_login": operator_login, "complaint": complaint, "field": field, "reason": reason,
-                 "trace_id": trace_id}
+    async def record(
+        self,
+        *,
+        operator_id: str,
+        operator_login: str | None,
+        complaint: str,
+        field: str,
+        reason: str,
+        trace_id: str | None,
+    ) -> dict[str, Any]:
+        entry = {
+            "_id": uuid.uuid4().hex,
+            "at": datetime.now(UTC),
+            "operator_id": operator_id,
+            "operator_login": operator_login,
+            "complaint": complaint,
+            "field": field,
+            "reason": reason,
+            "trace_id": trace_id,
+        }
         await self._entries.insert_one(entry)
         return entry
 
-    async def page(self, *, complaint: str | None, operator: str | None, limit: int,
-                   after: tuple[datetime, str] | None) -> list[dict[str, Any]]:
+    async def page(
+        self, *, complaint: str | None, operator: str | None, limit: int, after: tuple[datetime, str] | None
+    ) -> list[dict[str, Any]]:
         """Newest first, stable over (at, id); ``operator`` is an operator's login or id."""
         conditions: list[dict[str, Any]] = []
         if complaint:

@@ -13,9 +13,19 @@ CASES_OVERDUE = Gauge("greenchannel_cases_overdue", "Open complaints past their 
 
 
 async def refresh_case_metrics(cases: CaseStore) -> None:
-    counts = {row["_id"]: row["n"] for row in await (await cases.complaints.aggregate(
-        [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])).to_list()}
+    counts = {
+        row["_id"]: row["n"]
+        for row in await (
+            await cases.complaints.aggregate([{"$group": {"_id": "$status", "n": {"$sum": 1}}}])
+        ).to_list()
+    }
     for state in Status:
         CASES_BY_STATE.labels(state.value).set(counts.get(state.value, 0))
-    CASES_OVERDUE.set(await cases.complaints.count_documents(
-        {"overdue": True, "status": {"$in": [Status.FORWARDED.value, Status.INFO_REQUESTED.value, Status.APPEALED.value]}}))
+    CASES_OVERDUE.set(
+        await cases.complaints.count_documents(
+            {
+                "overdue": True,
+                "status": {"$in": [Status.FORWARDED.value, Status.INFO_REQUESTED.value, Status.APPEALED.value]},
+            }
+        )
+    )

@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from greenchannel.contracts import EventData
 from greenchannel.mongo import upserted
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import current_trace_id
-from pymongo import ASCENDING, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
-
 from intake.core import events
 from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, IllegalTransition, Status, allowed_from, transition
 from intake.domain.publication import due_on_answer, due_unanswered
@@ -75,8 +75,9 @@ class AlreadySet(Exception):
 class Projection(Protocol):
     """What follows every change of a case in its transaction (the public record and the statistics)."""
 
-    async def project(self, before: Mapping[str, Any] | None, after: Mapping[str, Any],
-                      session: AsyncClientSession | None) -> None: ...
+    async def project(
+        self, before: Mapping[str, Any] | None, after: Mapping[str, Any], session: AsyncClientSession | None
+    ) -> None: ...
 
 
 class CaseStore:
@@ -90,8 +91,9 @@ class CaseStore:
     def follow(self, projection: Projection) -> None:
         self.projection = projection
 
-    async def _changed(self, before: Mapping[str, Any] | None, after: dict[str, Any],
-                       session: AsyncClientSession) -> dict[str, Any]:
+    async def _changed(
+        self, before: Mapping[str, Any] | None, after: dict[str, Any], session: AsyncClientSession
+    ) -> dict[str, Any]:
         """Follow one change: publish the case if this change is the company's answer that publishes it, then
         project it. Answers the case as it is now (published, if this change published it)."""
         if due_on_answer(before, after):
@@ -100,17 +102,21 @@ class CaseStore:
             await self.projection.project(before, after, session)
         return after
 
-    async def _publish(self, case: dict[str, Any], trigger: Literal["responded", "publication_due"],
-                       session: AsyncClientSession) -> dict[str, Any]:
+    async def _publish(
+        self, case: dict[str, Any], trigger: Literal["responded", "publication_due"], session: AsyncClientSession
+    ) -> dict[str, Any]:
         """Mark ``case`` published now and stage ``complaint.published``; the caller projects it."""
         now = datetime.now(UTC)
         result = await self.complaints.update_one(
             {"_id": case["_id"], "published_at": None},
-            {"$set": {"published_at": now, "publication_trigger": trigger}}, session=session)
+            {"$set": {"published_at": now, "publication_trigger": trigger}},
+            session=session,
+        )
         if result.matched_count == 0:
             raise StateChanged(case["_id"], None)
-        await self.runtime.outbox.add(events.published(case, trigger=trigger, published_at=now),
-                                      subject=case["_id"], session=session)
+        await self.runtime.outbox.add(
+            events.published(case, trigger=trigger, published_at=now), subject=case["_id"], session=session
+        )
         return {**case, "published_at": now, "publication_trigger": trigger}
 
     async def publish_if_unanswered(self, number: str, session: AsyncClientSession) -> bool:
@@ -164,7 +170,8 @@ class CaseStore:
         (a duplicate key), so no file ever belongs to two complaints."""
         if refs:
             await self.evidence_links.insert_many(
-                [{"_id": ref["evidence_id"], "number": number, "at": at} for ref in refs], session=session)
+                [{"_id": ref["evidence_id"], "number": number, "at": at} for ref in refs], session=session
+            )
 
     async def transition(
         self,
@@ -198,8 +205,10 @@ class CaseStore:
             {"_id": number, "status": {"$in": [status.value for status in allowed_from(action)]}, **once},
             {
                 "$set": {"status": target.value, **(fields or {})},
-                "$push": {"timeline": timeline_entry(actor, action.value, target, detail, **(timeline or {})),
-                          **{name: {"$each": items} for name, items in (append or {}).items()}},
+                "$push": {
+                    "timeline": timeline_entry(actor, action.value, target, detail, **(timeline or {})),
+                    **{name: {"$each": items} for name, items in (append or {}).items()},
+                },
                 **({"$inc": increment} if increment else {}),
             },
             return_document=ReturnDocument.AFTER,
@@ -217,16 +226,18 @@ class CaseStore:
             await self.runtime.outbox.add(event, subject=number, session=session)
         return updated
 
-    async def add_evidence(self, number: str, ref: dict[str, Any], actor: str, *, limit: int,
-                           session: AsyncClientSession) -> None:
+    async def add_evidence(
+        self, number: str, ref: dict[str, Any], actor: str, *, limit: int, session: AsyncClientSession
+    ) -> None:
         """Link one stored file to the case and list it, if the case still takes evidence and has room.
 
         The caller checked both before the upload, but the case may have moved on while the file was on
         its way: they are checked again here, and the update's filter repeats them, so a concurrent
         change makes it miss; then :class:`EvidenceRefused` aborts the transaction, link included.
         """
-        current = await self.complaints.find_one({"_id": number}, projection={"status": 1, "evidence": 1},
-                                                 session=session)
+        current = await self.complaints.find_one(
+            {"_id": number}, projection={"status": 1, "evidence": 1}, session=session
+        )
         if current is None:
             raise CaseNotFound(number)
         status = Status(current["status"])
@@ -239,31 +250,45 @@ class CaseStore:
             session=session,
         )
         if result.matched_count == 0:
-            latest = await self.complaints.find_one({"_id": number}, projection={"status": 1, "evidence": 1},
-                                                    session=session)
+            latest = await self.complaints.find_one(
+                {"_id": number}, projection={"status": 1, "evidence": 1}, session=session
+            )
             if latest is None:
                 raise CaseNotFound(number)
             raise EvidenceRefused(Status(latest["status"]), full=len(latest["evidence"]) >= limit)
 
     async def claim(self, number: str, account_id: str) -> None:
         """Give a guest complaint to an account; claiming one's own again is fine, another's raises."""
-        result = await self.complaints.update_one({"_id": number, "account_id": {"$in": [None, account_id]}},
-                                                  {"$set": {"account_id": account_id}})
+        result = await self.complaints.update_one(
+            {"_id": number, "account_id": {"$in": [None, account_id]}}, {"$set": {"account_id": account_id}}
+        )
         if result.matched_count == 0:
             if await self.complaints.find_one({"_id": number}, projection={"_id": 1}) is None:
                 raise CaseNotFound(number)
             raise AlreadyClaimed(number)
 
-    async def note(self, number: str, actor: str, action: str, *, session: AsyncClientSession, detail: str = "",
-                   fields: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    async def note(
+        self,
+        number: str,
+        actor: str,
+        action: str,
+        *,
+        session: AsyncClientSession,
+        detail: str = "",
+        fields: dict[str, Any] | None = None,
+    ) -> dict[str, Any] | None:
         """A timeline entry (and field changes) that do not change the state: deadlines, reminders, overdue."""
         current = await self.complaints.find_one({"_id": number}, session=session)
         if current is None:
             raise CaseNotFound(number)
         updated = await self.complaints.find_one_and_update(
             {"_id": number},
-            {"$set": fields or {}, "$push": {"timeline": timeline_entry(actor, action, Status(current["status"]), detail)}},
-            return_document=ReturnDocument.AFTER, session=session,
+            {
+                "$set": fields or {},
+                "$push": {"timeline": timeline_entry(actor, action, Status(current["status"]), detail)},
+            },
+            return_document=ReturnDocument.AFTER,
+            session=session,
         )
         if updated is None:
             raise StateChanged(number, None)
@@ -275,7 +300,8 @@ class CaseStore:
         if current is None:
             raise CaseNotFound(number)
         updated = await self.complaints.find_one_and_update(
-            {"_id": number}, {"$set": fields}, return_document=ReturnDocument.AFTER, session=session)
+            {"_id": number}, {"$set": fields}, return_document=ReturnDocument.AFTER, session=session
+        )
         if updated is None:
             raise StateChanged(number, None)
         return await self._changed(current, updated, session)
@@ -283,15 +309,18 @@ class CaseStore:
     async def mark_reviewed(self, number: str, operator_id: str) -> None:
         """Mark a rejection reviewed and right; :class:`StateChanged` (with the state now) unless the case is
         rejected."""
-        result = await self.complaints.update_one({"_id": number, "status": Status.REJECTED.value},
-                                                  {"$set": {"reviewed": True, "reviewed_by": operator_id}})
+        result = await self.complaints.update_one(
+            {"_id": number, "status": Status.REJECTED.value}, {"$set": {"reviewed": True, "reviewed_by": operator_id}}
+        )
         if result.matched_count == 0:
             latest = await self.complaints.find_one({"_id": number}, projection={"status": 1})
             if latest is None:
                 raise CaseNotFound(number)
             raise StateChanged(number, Status(latest["status"]))
 
-    async def page(self, query: dict[str, Any], *, limit: int, after: tuple[datetime, str] | None) -> list[dict[str, Any]]:
+    async def page(
+        self, query: dict[str, Any], *, limit: int, after: tuple[datetime, str] | None
+    ) -> list[dict[str, Any]]:
         """Newest first, stable: ordered by (submitted_at, number) descending; ``after`` is the last row seen."""
         if after is not None:
             at, number = after

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
+
 from greenchannel.messaging import (
     CONSUMERS,
     DEAD_LETTER_QUEUE_HEADER,
@@ -43,13 +44,22 @@ class DeadLetters:
                 event: Any = json.loads(message.body)
             except (ValueError, UnicodeDecodeError):
                 event = None
-            await self.collection.insert_one({
-                "_id": uuid.uuid4().hex, "service": service, "status": "pending",
-                "reason": headers.get(DEAD_LETTER_REASON_HEADER, ""),
-                "queue": headers.get(DEAD_LETTER_QUEUE_HEADER, f"{self.broker.settings.queue_prefix}.{service}"),
-                "routing_key": headers.get("x-routing-key"), "message_id": message.message_id, "type": message.type,
-                "headers": headers, "event": event, "body": message.body, "taken_at": datetime.now(timezone.utc),
-            })
+            await self.collection.insert_one(
+                {
+                    "_id": uuid.uuid4().hex,
+                    "service": service,
+                    "status": "pending",
+                    "reason": headers.get(DEAD_LETTER_REASON_HEADER, ""),
+                    "queue": headers.get(DEAD_LETTER_QUEUE_HEADER, f"{self.broker.settings.queue_prefix}.{service}"),
+                    "routing_key": headers.get("x-routing-key"),
+                    "message_id": message.message_id,
+                    "type": message.type,
+                    "headers": headers,
+                    "event": event,
+                    "body": message.body,
+                    "taken_at": datetime.now(UTC),
+                }
+            )
 
         return await self.broker.take_dead_letters(service, limit, keep)
 
@@ -62,23 +72,39 @@ class DeadLetters:
 
     async def replay(self, letter_id: str, operator: str) -> dict[str, Any] | None:
         letter = await self.collection.find_one_and_update(
-            {"_id": letter_id, "status": "pending"}, {"$set": {"status": "replaying"}})
+            {"_id": letter_id, "status": "pending"}, {"$set": {"status": "replaying"}}
+        )
         if letter is None:
             return None
         headers = {key: value for key, value in letter["headers"].items() if key not in DEAD_LETTER_HEADERS}
-        await self.broker.send_to_queue(letter["queue"], letter["body"], message_id=letter["message_id"],
-                                        message_type=letter["type"], headers=headers)
+        await self.broker.send_to_queue(
+            letter["queue"],
+            letter["body"],
+            message_id=letter["message_id"],
+            message_type=letter["type"],
+            headers=headers,
+        )
         return await self.collection.find_one_and_update(
-            {"_id": letter_id}, {"$set": {"status": "replayed", "replayed_at": datetime.now(timezone.utc),
-                                          "replayed_by": operator}},
-            projection={"body": 0}, return_document=True)
+            {"_id": letter_id},
+            {"$set": {"status": "replayed", "replayed_at": datetime.now(UTC), "replayed_by": operator}},
+            projection={"body": 0},
+            return_document=True,
+        )
 
     async def discard(self, letter_id: str, operator: str, note: str) -> dict[str, Any] | None:
         return await self.collection.find_one_and_update(
             {"_id": letter_id, "status": "pending"},
-            {"$set": {"status": "discarded", "discarded_at": datetime.now(timezone.utc), "discarded_by": operator,
-                      "note": note}},
-            projection={"body": 0}, return_document=True)
+            {
+                "$set": {
+                    "status": "discarded",
+                    "discarded_at": datetime.now(UTC),
+                    "discarded_by": operator,
+                    "note": note,
+                }
+            },
+            projection={"body": 0},
+            return_document=True,
+        )
 
     async def pending_ids(self, service: str) -> list[str]:
         return await self.collection.distinct("_id", {"service": service, "status": "pending"})

@@ -9,9 +9,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
 from greenchannel.problems import Problem
 from greenchannel.streams import gathered
-
 
 #: How long the published limits are trusted before they are asked for again.
 LIMITS_TTL_S = 60.0
@@ -22,8 +22,11 @@ _UNDECLARED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 class EvidenceClient:
     def __init__(self, base_url: str, timeout_s: float, internal_token: str, operator_token: str) -> None:
         # Every call is intake's, with the internal token; an operator's re-verification alone takes theirs.
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(timeout_s, connect=5.0),
-                                         headers={"Authorization": f"Bearer {internal_token}"})
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout_s, connect=5.0),
+            headers={"Authorization": f"Bearer {internal_token}"},
+        )
         self._operator = {"Authorization": f"Bearer {operator_token}"}
         self._limits: tuple[float, dict[str, Any]] | None = None
 
@@ -57,13 +60,18 @@ class EvidenceClient:
         if essence in _UNDECLARED:
             limit = max(published["max_bytes"].values())
         else:
-            limit = next((accepted["max_bytes"] for accepted in published["types"] if accepted["media_type"] == essence),
-                         None)
+            limit = next(
+                (accepted["max_bytes"] for accepted in published["types"] if accepted["media_type"] == essence), None
+            )
             if limit is None:
                 raise Problem(415, "unsupported_media_type", f"Files of type {essence!r} are not accepted as evidence.")
         if length is not None and length > limit:
-            raise Problem(413, "evidence_too_large", f"The file is announced as {length} bytes; the limit for its type "
-                          f"is {limit} bytes.", limit_bytes=limit)
+            raise Problem(
+                413,
+                "evidence_too_large",
+                f"The file is announced as {length} bytes; the limit for its type is {limit} bytes.",
+                limit_bytes=limit,
+            )
         return limit
 
     async def close(self) -> None:
@@ -88,7 +96,9 @@ class EvidenceClient:
         try:
             response = await self._client.get("/v1/limits")
         except httpx.HTTPError:
-            raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
+            raise Problem(
+                503, "evidence_unavailable", "The evidence store is not reachable; try again shortly."
+            ) from None
         return self._answer(response)
 
     async def link(self, evidence_id: str) -> dict[str, Any]:
@@ -122,7 +132,9 @@ class EvidenceClient:
         try:
             return await self._client.request(method, path, **options)
         except httpx.HTTPError:
-            raise Problem(503, "evidence_unavailable", "The evidence store is not reachable; try again shortly.") from None
+            raise Problem(
+                503, "evidence_unavailable", "The evidence store is not reachable; try again shortly."
+            ) from None
 
     @staticmethod
     def _answer(response: httpx.Response) -> dict[str, Any]:
@@ -134,6 +146,10 @@ class EvidenceClient:
                 response.status_code,
                 body.get("code", "evidence_refused"),
                 body.get("detail", "The evidence file was refused."),
-                **{key: value for key, value in body.items() if key in ("errors", "limit_bytes", "limit_files", "upload_id")},
+                **{
+                    key: value
+                    for key, value in body.items()
+                    if key in ("errors", "limit_bytes", "limit_files", "upload_id")
+                },
             )
         raise Problem(503, "evidence_unavailable", "The evidence store could not take the file; try again shortly.")

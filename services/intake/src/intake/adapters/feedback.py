@@ -8,7 +8,7 @@ Operators mark an entry handled with one conditional update, so two operators ca
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -31,10 +31,16 @@ class FeedbackStore:
     async def add(self, topic: str, text: str, contact: dict[str, str | None], session) -> dict[str, Any]:
         """Store one entry; ``contact`` maps ``email`` and ``phone`` to a value or None."""
         entry = {
-            "_id": uuid.uuid4().hex, "topic": topic, "text": text, "status": "new",
-            "contact": {field: self.cipher.encrypt(field, value) if value else None for field, value in contact.items()},
+            "_id": uuid.uuid4().hex,
+            "topic": topic,
+            "text": text,
+            "status": "new",
+            "contact": {
+                field: self.cipher.encrypt(field, value) if value else None for field, value in contact.items()
+            },
             "contact_masked": {field: MASKS[field](value) if value else None for field, value in contact.items()},
-            "submitted_at": datetime.now(timezone.utc), "handled": None,
+            "submitted_at": datetime.now(UTC),
+            "handled": None,
         }
         await self.collection.insert_one(entry, session=session)
         return entry
@@ -54,11 +60,19 @@ class FeedbackStore:
         """Mark a new entry handled; None if there is none or it was handled already."""
         return await self.collection.find_one_and_update(
             {"_id": entry_id, "status": "new"},
-            {"$set": {"status": "handled",
-                      "handled": {"by": operator, "at": datetime.now(timezone.utc), "note": note}}},
-            return_document=ReturnDocument.AFTER, session=session)
+            {
+                "$set": {
+                    "status": "handled",
+                    "handled": {"by": operator, "at": datetime.now(UTC), "note": note},
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
 
     def contact(self, entry: dict[str, Any]) -> dict[str, str | None]:
         """The contact details in full (operators only)."""
-        return {field: self.cipher.decrypt(field, sealed) if sealed else None
-                for field, sealed in (entry.get("contact") or {}).items()}
+        return {
+            field: self.cipher.decrypt(field, sealed) if sealed else None
+            for field, sealed in (entry.get("contact") or {}).items()
+        }

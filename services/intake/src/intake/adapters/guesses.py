@@ -17,12 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from greenchannel.mongo import upserted
 from pymongo.errors import DuplicateKeyError
 
+from greenchannel.mongo import upserted
 from intake.adapters.rate_limits import rate_limited
 from intake.domain.guessing import Backoff, GuessPolicy, SecretKind, source_key
 
@@ -81,8 +81,11 @@ class GuessGuard:
         for _ in range(MAX_ROUNDS):
             now = time.time()
             window = int(now) // self.policy.window_s
-            ids = (f"pair:{kind}:{_named(target)}:{source}", f"source:{kind}:{source}",
-                   f"target:{kind}:{_named(target)}:{window}")
+            ids = (
+                f"pair:{kind}:{_named(target)}:{source}",
+                f"source:{kind}:{source}",
+                f"target:{kind}:{_named(target)}:{window}",
+            )
             found = {doc["_id"]: doc async for doc in self.collection.find({"_id": {"$in": list(ids)}})}
             pair, by_source = _read(ids[0], found.get(ids[0])), _read(ids[1], found.get(ids[1]))
             wait = max(pair.not_before, by_source.not_before) - now
@@ -95,8 +98,9 @@ class GuessGuard:
             # The pair is ours now; the source's counter may still change under us (its other targets).
             for _ in range(MAX_ROUNDS):
                 if (source_after := await self._advance(by_source, self.policy.per_source, now)) is not None:
-                    return Reservation(kind, target, window, (pair, pair_after), (by_source, source_after),
-                                       not pair.existed)
+                    return Reservation(
+                        kind, target, window, (pair, pair_after), (by_source, source_after), not pair.existed
+                    )
                 now = time.time()
                 by_source = _read(ids[1], await self.collection.find_one({"_id": ids[1]}))
                 if by_source.not_before > now:
@@ -117,8 +121,11 @@ class GuessGuard:
         if reservation is None:
             return
         window_start = reservation.window * self.policy.window_s
-        expires = datetime.fromtimestamp(window_start + 2 * self.policy.window_s, timezone.utc)
-        update = {"$inc": {"failures": 1, "sources": int(reservation.new_pair)}, "$setOnInsert": {"expires_at": expires}}
+        expires = datetime.fromtimestamp(window_start + 2 * self.policy.window_s, UTC)
+        update = {
+            "$inc": {"failures": 1, "sources": int(reservation.new_pair)},
+            "$setOnInsert": {"expires_at": expires},
+        }
         target_id = f"target:{reservation.kind}:{_named(reservation.target)}:{reservation.window}"
         # A concurrent first failure may insert it: this one then counts on the document that one made.
         counted = await upserted(self.collection, {"_id": target_id}, update)
@@ -126,16 +133,24 @@ class GuessGuard:
             raise RuntimeError(f"the failures of {target_id} could not be counted")
         # Exactly one failure makes the count of distinct sources reach the threshold: it alone alerts.
         if reservation.new_pair and counted["sources"] == self.policy.alert_sources:
-            await self.alert(reservation.kind, reservation.target, counted["sources"], counted["failures"],
-                             datetime.fromtimestamp(window_start, timezone.utc))
+            await self.alert(
+                reservation.kind,
+                reservation.target,
+                counted["sources"],
+                counted["failures"],
+                datetime.fromtimestamp(window_start, UTC),
+            )
 
     async def _advance(self, before: Counter, backoff: Backoff, now: float) -> Counter | None:
         """One more failure on the counter, if nobody changed it since it was read; None if somebody did."""
         failures = before.failures + 1
         after = Counter(before.id, failures, now + backoff.delay_after(failures), True)
         # Kept until its wait is over and as long again without failures: then its failures are forgotten.
-        fields = {"failures": after.failures, "not_before": after.not_before,
-                  "expires_at": datetime.fromtimestamp(after.not_before + backoff.max_s, timezone.utc)}
+        fields = {
+            "failures": after.failures,
+            "not_before": after.not_before,
+            "expires_at": datetime.fromtimestamp(after.not_before + backoff.max_s, UTC),
+        }
         if not before.existed:
             try:
                 await self.collection.insert_one({"_id": before.id, **fields})
@@ -143,7 +158,8 @@ class GuessGuard:
                 return None
             return after
         changed = await self.collection.update_one(
-            {"_id": before.id, "failures": before.failures, "not_before": before.not_before}, {"$set": fields})
+            {"_id": before.id, "failures": before.failures, "not_before": before.not_before}, {"$set": fields}
+        )
         return after if changed.modified_count == 1 else None
 
     async def _give_back(self, before: Counter, after: Counter) -> None:
@@ -152,7 +168,10 @@ class GuessGuard:
         if not before.existed:
             if (await self.collection.delete_one(unchanged)).deleted_count == 1:
                 return
-        elif (await self.collection.update_one(unchanged, {"$set": {"failures": before.failures,
-                                                                    "not_before": before.not_before}})).modified_count:
+        elif (
+            await self.collection.update_one(
+                unchanged, {"$set": {"failures": before.failures, "not_before": before.not_before}}
+            )
+        ).modified_count:
             return
         await self.collection.update_one({"_id": after.id, "failures": {"$gt": 0}}, {"$inc": {"failures": -1}})

@@ -20,17 +20,17 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 from cachetools import TTLCache
-from greenchannel.mongo import in_transaction
 from pwdlib import PasswordHash
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from greenchannel.mongo import in_transaction
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.domain.principals import Kind, Principal, Role
 
@@ -71,8 +71,15 @@ class AccountState:
 
 
 class Identities:
-    def __init__(self, db, cipher: PiiCipher, blind_index: KeyedHash, jwt_secret: str, token_ttl_s: int,
-                 account_cache_ttl_s: float) -> None:
+    def __init__(
+        self,
+        db,
+        cipher: PiiCipher,
+        blind_index: KeyedHash,
+        jwt_secret: str,
+        token_ttl_s: int,
+        account_cache_ttl_s: float,
+    ) -> None:
         self.accounts = db["accounts"]
         self.operators = db["operators"]
         self.api_keys = db["api_keys"]
@@ -84,8 +91,9 @@ class Identities:
         self.jwt_secret = jwt_secret
         self.token_ttl = timedelta(seconds=token_ttl_s)
         self.passwords = PasswordHash.recommended()
-        self._accounts_seen: TTLCache[tuple[Kind, str], AccountState | None] = TTLCache(ACCOUNT_CACHE_SIZE,
-                                                                                       account_cache_ttl_s)
+        self._accounts_seen: TTLCache[tuple[Kind, str], AccountState | None] = TTLCache(
+            ACCOUNT_CACHE_SIZE, account_cache_ttl_s
+        )
         self._password_checks = asyncio.Semaphore(CONCURRENT_PASSWORD_CHECKS)
         # Verifying against this when the login is unknown keeps both answers equally slow.
         self._decoy_hash = self.passwords.hash(secrets.token_urlsafe(16))
@@ -108,20 +116,25 @@ class Identities:
         async with self._password_checks:
             return await asyncio.to_thread(self.passwords.hash, password)
 
-    async def register(self, login: str, password_hash: str, name: str | None,
-                       session: AsyncClientSession | None = None) -> str:
+    async def register(
+        self, login: str, password_hash: str, name: str | None, session: AsyncClientSession | None = None
+    ) -> str:
         """Create the account of a login whose holder proved it (a one-time code); see ``hash_password``."""
         account_id = uuid.uuid4().hex
         try:
-            await self.accounts.insert_one({
-                "_id": account_id,
-                "login_key": self.blind_index.digest(login),
-                "login": self.cipher.encrypt("login", login),
-                "name": self.cipher.encrypt("name", name) if name else None,
-                "password_hash": password_hash,
-                "token_version": 0, "disabled": False,
-                "created_at": datetime.now(timezone.utc),
-            }, session=session)
+            await self.accounts.insert_one(
+                {
+                    "_id": account_id,
+                    "login_key": self.blind_index.digest(login),
+                    "login": self.cipher.encrypt("login", login),
+                    "name": self.cipher.encrypt("name", name) if name else None,
+                    "password_hash": password_hash,
+                    "token_version": 0,
+                    "disabled": False,
+                    "created_at": datetime.now(UTC),
+                },
+                session=session,
+            )
         except DuplicateKeyError:
             raise LoginTaken(login) from None
         return account_id
@@ -131,9 +144,13 @@ class Identities:
         names it, or None when there is no account."""
         account = await self.accounts.find_one_and_update(
             {"login_key": self.blind_index.digest(login)},
-            {"$set": {"password_hash": password_hash, "password_changed_at": datetime.now(timezone.utc)},
-             "$inc": {"token_version": 1}},
-            projection={"token_version": 1}, session=session, return_document=ReturnDocument.AFTER,
+            {
+                "$set": {"password_hash": password_hash, "password_changed_at": datetime.now(UTC)},
+                "$inc": {"token_version": 1},
+            },
+            projection={"token_version": 1},
+            session=session,
+            return_document=ReturnDocument.AFTER,
         )
         return Principal(Kind.COMPLAINANT, account["_id"], token_version=account["token_version"]) if account else None
 
@@ -145,8 +162,9 @@ class Identities:
 
     async def complainant(self, login: str, session: AsyncClientSession | None = None) -> Principal | None:
         """The account of a login whose holder proved it (a one-time code), as its tokens name it."""
-        account = await self.accounts.find_one({"login_key": self.blind_index.digest(login)},
-                                               projection={"token_version": 1}, session=session)
+        account = await self.accounts.find_one(
+            {"login_key": self.blind_index.digest(login)}, projection={"token_version": 1}, session=session
+        )
         if account is None:
             return None
         return Principal(Kind.COMPLAINANT, account["_id"], token_version=account.get("token_version", 0))
@@ -165,11 +183,17 @@ class Identities:
     async def create_operator(self, login: str, password: str, roles: set[Role]) -> str:
         operator_id = uuid.uuid4().hex
         try:
-            await self.operators.insert_one({
-                "_id": operator_id, "login": login, "password_hash": await self.hash_password(password),
-                "roles": sorted(role.value for role in roles), "disabled": False, "token_version": 0,
-                "created_at": datetime.now(timezone.utc),
-            })
+            await self.operators.insert_one(
+                {
+                    "_id": operator_id,
+                    "login": login,
+                    "password_hash": await self.hash_password(password),
+                    "roles": sorted(role.value for role in roles),
+                    "disabled": False,
+                    "token_version": 0,
+                    "created_at": datetime.now(UTC),
+                }
+            )
         except DuplicateKeyError:
             raise LoginTaken(login) from None
         return operator_id
@@ -184,8 +208,10 @@ class Identities:
         """Disable or enable an operator account; disabling also ends every token it holds, so enabling
         it again does not bring them back. None for an unknown login."""
         if disabled:
-            change = {"$set": {"disabled": True, "disabled_at": datetime.now(timezone.utc)},
-                      "$inc": {"token_version": 1}}
+            change = {
+                "$set": {"disabled": True, "disabled_at": datetime.now(UTC)},
+                "$inc": {"token_version": 1},
+            }
         else:
             change = {"$set": {"disabled": False, "disabled_at": None}}
         return await self._change_operator(login, change)
@@ -198,13 +224,18 @@ class Identities:
 
         async def work(session) -> dict[str, Any] | None:
             operator = await self.operators.find_one_and_update(
-                {"login": login}, change, return_document=ReturnDocument.AFTER, projection={"password_hash": 0},
-                session=session)
+                {"login": login},
+                change,
+                return_document=ReturnDocument.AFTER,
+                projection={"password_hash": 0},
+                session=session,
+            )
             if operator is None:
                 return None
             await self.staff_changes.update_one({"_id": STAFF_CHANGES}, {"$inc": {"count": 1}}, session=session)
-            if not await self.operators.count_documents({"roles": Role.ADMIN.value, "disabled": False}, limit=1,
-                                                        session=session):
+            if not await self.operators.count_documents(
+                {"roles": Role.ADMIN.value, "disabled": False}, limit=1, session=session
+            ):
                 raise LastAdmin(login)
             return operator
 
@@ -221,16 +252,20 @@ class Identities:
         Argon2 runs off the event loop. The change applies only to the password that was checked, so of
         two concurrent changes from the same old password one wins and the other is refused."""
         accounts = self._accounts_of(principal.kind)
-        account = await accounts.find_one({"_id": principal.id, "disabled": {"$ne": True}},
-                                          projection={"password_hash": 1})
+        account = await accounts.find_one(
+            {"_id": principal.id, "disabled": {"$ne": True}}, projection={"password_hash": 1}
+        )
         if not await self._password_matches(old_password, account["password_hash"] if account else None):
             raise WrongPassword
         new_hash = await self.hash_password(new_password)
         changed = await accounts.find_one_and_update(
             {"_id": principal.id, "password_hash": account["password_hash"]},
-            {"$set": {"password_hash": new_hash, "password_changed_at": datetime.now(timezone.utc)},
-             "$inc": {"token_version": 1}},
-            return_document=ReturnDocument.AFTER, projection={"token_version": 1},
+            {
+                "$set": {"password_hash": new_hash, "password_changed_at": datetime.now(UTC)},
+                "$inc": {"token_version": 1},
+            },
+            return_document=ReturnDocument.AFTER,
+            projection={"token_version": 1},
         )
         if changed is None:
             raise PasswordChangedMeanwhile
@@ -252,10 +287,18 @@ class Identities:
         except KeyError:
             pass
         account = await self._accounts_of(kind).find_one(
-            {"_id": account_id}, projection={"token_version": 1, "disabled": 1, "roles": 1, "login": 1})
-        state = None if account is None else AccountState(
-            account.get("token_version", 0), bool(account.get("disabled")), _roles(account),
-            account.get("login") if kind is Kind.OPERATOR else None)
+            {"_id": account_id}, projection={"token_version": 1, "disabled": 1, "roles": 1, "login": 1}
+        )
+        state = (
+            None
+            if account is None
+            else AccountState(
+                account.get("token_version", 0),
+                bool(account.get("disabled")),
+                _roles(account),
+                account.get("login") if kind is Kind.OPERATOR else None,
+            )
+        )
         self._accounts_seen[key] = state
         return state
 
@@ -272,22 +315,32 @@ class Identities:
     # --- tokens ------------------------------------------------------------------------------------
 
     def issue_token(self, principal: Principal) -> dict[str, Any]:
-        now = datetime.now(timezone.utc)
-        claims = {"iss": ISSUER, "sub": principal.id, "kind": principal.kind.value, "ver": principal.token_version,
-                  "iat": now, "exp": now + self.token_ttl}
+        now = datetime.now(UTC)
+        claims = {
+            "iss": ISSUER,
+            "sub": principal.id,
+            "kind": principal.kind.value,
+            "ver": principal.token_version,
+            "iat": now,
+            "exp": now + self.token_ttl,
+        }
         token = jwt.encode(claims, self.jwt_secret, algorithm="HS256")
         return {"access_token": token, "token_type": "bearer", "expires_in": int(self.token_ttl.total_seconds())}
 
     async def principal_from_token(self, token: str) -> Principal | None:
         """The principal of a valid token whose account is enabled and still at the token's version."""
         try:
-            claims = jwt.decode(token, self.jwt_secret, algorithms=["HS256"], issuer=ISSUER,
-                                options={"require": ["exp", "sub", "iss", "ver"]})
+            claims = jwt.decode(
+                token,
+                self.jwt_secret,
+                algorithms=["HS256"],
+                issuer=ISSUER,
+                options={"require": ["exp", "sub", "iss", "ver"]},
+            )
             kind, account_id, version = Kind(claims["kind"]), claims["sub"], claims["ver"]
         except (jwt.PyJWTError, KeyError, ValueError):
             return None
-        if kind not in (Kind.COMPLAINANT, Kind.OPERATOR) or not isinstance(account_id, str) \
-                or type(version) is not int:
+        if kind not in (Kind.COMPLAINANT, Kind.OPERATOR) or not isinstance(account_id, str) or type(version) is not int:
             return None
         account = await self.account_state(kind, account_id)
         if account is None or account.disabled or account.token_version != version:
@@ -298,16 +351,28 @@ class Identities:
 
     async def issue_api_key(self, company_id: str, label: str, issued_by: str) -> dict[str, Any]:
         key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-        await self.api_keys.insert_one({
-            "_id": key_id, "company_id": company_id, "label": label, "secret_sha256": _sha256(secret),
-            "issued_by": issued_by, "created_at": datetime.now(timezone.utc), "revoked_at": None,
-        })
-        return {"key_id": key_id, "company_id": company_id, "label": label,
-                "api_key": f"{API_KEY_PREFIX}_{key_id}_{secret}"}
+        await self.api_keys.insert_one(
+            {
+                "_id": key_id,
+                "company_id": company_id,
+                "label": label,
+                "secret_sha256": _sha256(secret),
+                "issued_by": issued_by,
+                "created_at": datetime.now(UTC),
+                "revoked_at": None,
+            }
+        )
+        return {
+            "key_id": key_id,
+            "company_id": company_id,
+            "label": label,
+            "api_key": f"{API_KEY_PREFIX}_{key_id}_{secret}",
+        }
 
     async def revoke_api_key(self, key_id: str) -> bool:
-        result = await self.api_keys.update_one({"_id": key_id, "revoked_at": None},
-                                                {"$set": {"revoked_at": datetime.now(timezone.utc)}})
+        result = await self.api_keys.update_one(
+            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": datetime.now(UTC)}}
+        )
         return result.modified_count == 1
 
     async def list_api_keys(self, company_id: str) -> list[dict[str, Any]]:

@@ -91,8 +91,14 @@ class Pages:
         return self._pages.get((slug, lang))
 
     def listing(self) -> list[dict[str, Any]]:
-        return [{"slug": slug, "order": self._pages[slug, DEFAULT_LANGUAGE].order,
-                 "title": {lang: self._pages[slug, lang].title for lang in LANGUAGES}} for slug in self.slugs]
+        return [
+            {
+                "slug": slug,
+                "order": self._pages[slug, DEFAULT_LANGUAGE].order,
+                "title": {lang: self._pages[slug, lang].title for lang in LANGUAGES},
+            }
+            for slug in self.slugs
+        ]
 
 
 def load_pages(folder: Traversable = PAGES_FOLDER) -> Pages:

@@ -35,20 +35,23 @@ LIST_KEYS: dict[str, tuple[str, ...]] = {
     "by_status": ("status",),
 }
 LAST = "~"  # sorts after every character a key holds (digits, letters, "-", "_", ".", "|")
-MAX_WINDOW_DAYS = 2 ** 14  # beyond some 45 years back, the window is everything left
+MAX_WINDOW_DAYS = 2**14  # beyond some 45 years back, the window is everything left
 # How long a first page's window is remembered: it only says where to start reading (the page is read until
 # full either way), so it is kept just long enough to follow a change in how densely a range fills.
 WINDOW_MEMORY_S = 60.0
 WINDOW_MEMORY_SIZE = 10_000
 LISTED = {"narrative": 0, "answer": 0, "published_at": 0}
-HIDDEN = {"_id": 0, "published_at": 0, "order_key": 0, **{key: 0 for key in LIST_KEYS}}
+HIDDEN = {"_id": 0, "published_at": 0, "order_key": 0, **dict.fromkeys(LIST_KEYS, 0)}
 EXPORTED = {name: hidden for name, hidden in HIDDEN.items() if name != "order_key"}  # the next page starts after it
 
 
 def stored(record: dict[str, Any]) -> dict[str, Any]:
     """The public record as stored: with the key of every filter it can be found by."""
-    keys = {name: "|".join([*(str(record[field]) for field in fields), record["order_key"]])
-            for name, fields in LIST_KEYS.items() if all(record.get(field) for field in fields)}
+    keys = {
+        name: "|".join([*(str(record[field]) for field in fields), record["order_key"]])
+        for name, fields in LIST_KEYS.items()
+        if all(record.get(field) for field in fields)
+    }
     return {**record, **keys}
 
 
@@ -71,8 +74,15 @@ class PublicRecords:
     async def get(self, number: str) -> dict[str, Any] | None:
         return await self.records.find_one({"_id": number}, projection=HIDDEN)
 
-    async def page(self, filters: dict[str, Any], *, limit: int, after: str | None,
-                   published_from: date | None = None, published_to: date | None = None) -> list[dict[str, Any]]:
+    async def page(
+        self,
+        filters: dict[str, Any],
+        *,
+        limit: int,
+        after: str | None,
+        published_from: date | None = None,
+        published_to: date | None = None,
+    ) -> list[dict[str, Any]]:
         """Newest publication first; ``after`` is the ``order_key`` of the last row of the previous page.
         ``filters`` hold plain values only (the API's validated parameters); the publication period bounds
         the key's range itself.
@@ -98,7 +108,9 @@ class PublicRecords:
         # The newest day alone first, unless this first page was filled by a wider window a moment ago.
         days = remembered[1] if remembered and remembered[0] > time.monotonic() else 0
         while len(rows) < limit:
-            lower = max(prefix + (newest - timedelta(days=days)).isoformat(), floor) if days < MAX_WINDOW_DAYS else floor
+            lower = (
+                max(prefix + (newest - timedelta(days=days)).isoformat(), floor) if days < MAX_WINDOW_DAYS else floor
+            )
             cursor = self.records.find({**query, key: {"$gte": lower, "$lt": upper}}, projection=LISTED)
             rows += await cursor.sort(key, DESCENDING).limit(limit - len(rows)).to_list()
             widest = MAX_WINDOW_DAYS if lower == floor else days
@@ -111,8 +123,9 @@ class PublicRecords:
             self.windows[first_page] = (time.monotonic() + WINDOW_MEMORY_S, widest)
         return rows
 
-    async def export_page(self, published_from: date | None, published_to: date | None, *, after: str | None,
-                          limit: int) -> list[dict[str, Any]]:
+    async def export_page(
+        self, published_from: date | None, published_to: date | None, *, after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
         """Up to ``limit`` records published in the period (open data), oldest publication first, after
         ``after`` (the ``order_key`` of the previous page's last row). Like :meth:`page`, the list's own key is
         read in windows of publication days, going forward from the first day (1, 2, 4, 8... days) until the
@@ -124,7 +137,9 @@ class PublicRecords:
         elif published_from is not None:
             bound, lower, first_day = "$gte", published_from.isoformat(), published_from
         else:
-            oldest = await self.records.find({}, projection={"order_key": 1}).sort("order_key", ASCENDING).limit(1).to_list()
+            oldest = (
+                await self.records.find({}, projection={"order_key": 1}).sort("order_key", ASCENDING).limit(1).to_list()
+            )
             if not oldest:
                 return []
             bound, lower, first_day = "$gte", "", date.fromisoformat(oldest[0]["order_key"][:10])
@@ -140,33 +155,55 @@ class PublicRecords:
             bound, lower, start, days = "$gte", upper, end, min(days * 2, MAX_WINDOW_DAYS)
         return rows
 
-    async def join_cluster(self, cluster_id: str, company_id: str, company_name: str | None, size: int,
-                           collective: bool, number: str, opened_on: str, session: AsyncClientSession) -> None:
+    async def join_cluster(
+        self,
+        cluster_id: str,
+        company_id: str,
+        company_name: str | None,
+        size: int,
+        collective: bool,
+        number: str,
+        opened_on: str,
+        session: AsyncClientSession,
+    ) -> None:
         """Keep the cluster's largest size seen (joins may arrive out of order), whether it ever counted as a
         collective complaint (clusters only grow), and its earliest member."""
         await self.clusters.update_one(
             {"_id": cluster_id},
-            {"$max": {"size": size, "collective": collective}, "$min": {"first_number": number, "opened_on": opened_on},
-             "$set": {"company_id": company_id, **({"company_name": company_name} if company_name else {})}},
-            upsert=True, session=session,
+            {
+                "$max": {"size": size, "collective": collective},
+                "$min": {"first_number": number, "opened_on": opened_on},
+                "$set": {"company_id": company_id, **({"company_name": company_name} if company_name else {})},
+            },
+            upsert=True,
+            session=session,
         )
 
     async def cluster(self, cluster_id: str) -> dict[str, Any] | None:
         found = await self.clusters.find_one({"_id": cluster_id})
         if found is None:
             return None
-        return {"id": found["_id"], "company_id": found["company_id"], "company_name": found.get("company_name"),
-                "size": found["size"], "collective": found.get("collective", False),
-                "first_number": found["first_number"], "opened_on": found["opened_on"]}
+        return {
+            "id": found["_id"],
+            "company_id": found["company_id"],
+            "company_name": found.get("company_name"),
+            "size": found["size"],
+            "collective": found.get("collective", False),
+            "first_number": found["first_number"],
+            "opened_on": found["opened_on"],
+        }
 
     async def cluster_sizes(self, cluster_ids: set[str]) -> dict[str, dict[str, Any]]:
         """Each cluster's ``size`` and ``collective``, by id."""
         if not cluster_ids:
             return {}
-        found = await self.clusters.find({"_id": {"$in": sorted(cluster_ids)}},
-                                         projection={"size": 1, "collective": 1}).to_list()
-        return {cluster["_id"]: {"size": cluster["size"], "collective": cluster.get("collective", False)}
-                for cluster in found}
+        found = await self.clusters.find(
+            {"_id": {"$in": sorted(cluster_ids)}}, projection={"size": 1, "collective": 1}
+        ).to_list()
+        return {
+            cluster["_id"]: {"size": cluster["size"], "collective": cluster.get("collective", False)}
+            for cluster in found
+        }
 
     async def clear(self) -> None:
         await self.records.delete_many({})

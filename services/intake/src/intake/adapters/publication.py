@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from greenchannel.mongo import after_commit
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from greenchannel.mongo import after_commit
 from intake.adapters.pii import PiiCipher
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.statistics import Statistics
@@ -24,8 +24,13 @@ from intake.domain.publication import public_record
 
 
 class Publication:
-    def __init__(self, cipher: PiiCipher, records: PublicRecords, stats: Statistics,
-                 rewritten: Callable[[str], object] = lambda number: None) -> None:
+    def __init__(
+        self,
+        cipher: PiiCipher,
+        records: PublicRecords,
+        stats: Statistics,
+        rewritten: Callable[[str], object] = lambda number: None,
+    ) -> None:
         self.rewritten = rewritten
         self.cipher = cipher
         self.records = records
@@ -35,8 +40,9 @@ class Publication:
         await self.records.ensure_indexes()
         await self.statistics.ensure_indexes()
 
-    async def project(self, before: Mapping[str, Any] | None, after: Mapping[str, Any],
-                      session: AsyncClientSession | None) -> None:
+    async def project(
+        self, before: Mapping[str, Any] | None, after: Mapping[str, Any], session: AsyncClientSession | None
+    ) -> None:
         if after.get("published_at"):
             name = complainant_name(after, self.cipher)
             record = public_record(after, name)

@@ -15,7 +15,7 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from greenchannel.mongo import upserted
 from greenchannel.problems import Problem
@@ -27,8 +27,13 @@ MAX_COUNT_ROUNDS = 5
 def rate_limited(wait_s: float) -> Problem:
     """429 with the whole seconds to wait, in ``Retry-After`` and in the problem document."""
     retry_after = max(1, math.ceil(wait_s))
-    return Problem(429, "rate_limited", f"Too many requests; try again in {retry_after} s.",
-                   headers={"Retry-After": str(retry_after)}, retry_after_s=retry_after)
+    return Problem(
+        429,
+        "rate_limited",
+        f"Too many requests; try again in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+        retry_after_s=retry_after,
+    )
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,18 @@ class RateLimiter:
         window = int(time.time()) // rule.window_s
         # Concurrent first hits of a window race to create its counter: the loser counts on the winner's.
         counter = await upserted(
-            self.collection, {"_id": f"{rule.name}:{key}:{window}"},
-            {"$inc": {"n": 1}, "$setOnInsert": {
-                "expires_at": datetime.now(timezone.utc) + timedelta(seconds=rule.window_s * 2)}},
-            rounds=MAX_COUNT_ROUNDS)
+            self.collection,
+            {"_id": f"{rule.name}:{key}:{window}"},
+            {
+                "$inc": {"n": 1},
+                "$setOnInsert": {"expires_at": datetime.now(UTC) + timedelta(seconds=rule.window_s * 2)},
+            },
+            rounds=MAX_COUNT_ROUNDS,
+        )
         if counter is None:
-            raise Problem(503, "rate_limit_busy", "Too many requests at once; try again shortly.",
-                          headers={"Retry-After": "1"})
+            raise Problem(
+                503, "rate_limit_busy", "Too many requests at once; try again shortly.", headers={"Retry-After": "1"}
+            )
         if counter["n"] > rule.limit:
             raise rate_limited(rule.window_s - int(time.time()) % rule.window_s)
 

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
 from greenchannel.problems import Problem
 
 
@@ -13,8 +14,11 @@ class RoutingClient:
     def __init__(self, base_url: str, internal_token: str, operator_token: str) -> None:
         # The directory reads are public data and need no token; the internal one goes with them anyway, as
         # with every call between services, so a read that later needs it does not break.
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0),
-                                         headers={"Authorization": f"Bearer {internal_token}"})
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(10.0, connect=3.0),
+            headers={"Authorization": f"Bearer {internal_token}"},
+        )
         self._operator = {"Authorization": f"Bearer {operator_token}"}
 
     async def close(self) -> None:
@@ -34,7 +38,9 @@ class RoutingClient:
         try:
             response = await self._client.get(path, params=params)
         except httpx.HTTPError:
-            raise Problem(503, "directory_unavailable", "The company directory is not reachable; try again shortly.") from None
+            raise Problem(
+                503, "directory_unavailable", "The company directory is not reachable; try again shortly."
+            ) from None
         if response.status_code == 404:
             return None
         if not response.is_success:
@@ -44,14 +50,21 @@ class RoutingClient:
     async def save_company(self, company_id: str, fields: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Add or correct a directory entry; routing's own 4xx (validation) is passed on."""
         try:
-            response = await self._client.put(f"/v1/companies/{quote(company_id, safe='')}", json=fields,
-                                              headers=self._operator)
+            response = await self._client.put(
+                f"/v1/companies/{quote(company_id, safe='')}", json=fields, headers=self._operator
+            )
         except httpx.HTTPError:
-            raise Problem(503, "directory_unavailable", "The company directory is not reachable; try again shortly.") from None
+            raise Problem(
+                503, "directory_unavailable", "The company directory is not reachable; try again shortly."
+            ) from None
         body = response.json()
         if 400 <= response.status_code < 500 and response.status_code != 401:
-            raise Problem(response.status_code, body.get("code", "directory_refused"), body.get("detail", ""),
-                          **{key: body[key] for key in ("errors",) if key in body})
+            raise Problem(
+                response.status_code,
+                body.get("code", "directory_refused"),
+                body.get("detail", ""),
+                **{key: body[key] for key in ("errors",) if key in body},
+            )
         if not response.is_success:
             raise Problem(503, "directory_unavailable", "The company directory could not take the change.")
         return response.status_code, body
@@ -59,24 +72,38 @@ class RoutingClient:
 
 class NotificationClient:
     def __init__(self, base_url: str, internal_token: str, operator_token: str, admin_token: str) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=httpx.Timeout(10.0, connect=3.0),
-                                         headers={"Authorization": f"Bearer {internal_token}"})
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(10.0, connect=3.0),
+            headers={"Authorization": f"Bearer {internal_token}"},
+        )
         self._operator = {"Authorization": f"Bearer {operator_token}"}
         self._admin = {"Authorization": f"Bearer {admin_token}"} if admin_token else None
 
-    async def operator_call(self, method: str, path: str, params: list[tuple[str, str]], body: bytes | None,
-                            *, as_admin: bool = False) -> httpx.Response:
+    async def operator_call(
+        self, method: str, path: str, params: list[tuple[str, str]], body: bytes | None, *, as_admin: bool = False
+    ) -> httpx.Response:
         """Pass a staff request on to notification's operator API (deliveries, endpoints, alerts); ``as_admin``
         (an admin's request) with the admin token, which alone sets endpoints and rotates secrets."""
         if as_admin and self._admin is None:
-            raise Problem(503, "admin_token_missing", "Webhook endpoints and secrets cannot be managed here: "
-                          "this gateway has no admin token for the delivery service.")
+            raise Problem(
+                503,
+                "admin_token_missing",
+                "Webhook endpoints and secrets cannot be managed here: "
+                "this gateway has no admin token for the delivery service.",
+            )
         try:
-            return await self._client.request(method, path, params=params, content=body,
-                                              headers={**(self._admin if as_admin else self._operator),
-                                                       "Content-Type": "application/json"})
+            return await self._client.request(
+                method,
+                path,
+                params=params,
+                content=body,
+                headers={**(self._admin if as_admin else self._operator), "Content-Type": "application/json"},
+            )
         except (httpx.HTTPError, httpx.InvalidURL):
-            raise Problem(503, "notification_unavailable", "The delivery service is not reachable; try again shortly.") from None
+            raise Problem(
+                503, "notification_unavailable", "The delivery service is not reachable; try again shortly."
+            ) from None
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -100,8 +127,9 @@ class NotificationClient:
         if not numbers:
             raise Problem(404, "message_not_found", f"No message {message_id}.")
         try:
-            response = await self._client.post(f"/v1/messages/{quote(message_id, safe='')}/read",
-                                               params=[("number", number) for number in numbers])
+            response = await self._client.post(
+                f"/v1/messages/{quote(message_id, safe='')}/read", params=[("number", number) for number in numbers]
+            )
         except httpx.HTTPError:
             raise Problem(503, "messages_unavailable", "Messages are not reachable; try again shortly.") from None
         if response.status_code in (404, 422):

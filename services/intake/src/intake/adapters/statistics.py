@@ -19,16 +19,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from greenchannel.mongo import in_transaction
-from greenchannel.telemetry import record_work
 from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
+from greenchannel.mongo import in_transaction
+from greenchannel.telemetry import record_work
 from intake.domain.statistics import ROLLUPS, Delta, add
 
 COLLECTIONS = {rollup: f"statistics_by_{rollup}" for rollup in ROLLUPS}
@@ -52,11 +52,16 @@ class Statistics:
 
     async def apply(self, changes: Delta, session: AsyncClientSession | None, company_name: str | None = None) -> None:
         """Stage one change's counters, in the change's own transaction: one insert, no shared document."""
-        staged = {rollup: [{"id": doc_id, "key": key, "inc": sorted(increments.items())}
-                           for doc_id, (key, increments) in sorted(documents.items())]
-                  for rollup, documents in changes.items()}
-        await self.pending.insert_one({"changes": staged, "company_name": company_name,
-                                       "staged_at": datetime.now(timezone.utc)}, session=session)
+        staged = {
+            rollup: [
+                {"id": doc_id, "key": key, "inc": sorted(increments.items())}
+                for doc_id, (key, increments) in sorted(documents.items())
+            ]
+            for rollup, documents in changes.items()
+        }
+        await self.pending.insert_one(
+            {"changes": staged, "company_name": company_name, "staged_at": datetime.now(UTC)}, session=session
+        )
 
     async def fold(self, batch: int = 500) -> int:
         """Move up to ``batch`` staged changes into the rollups; answers how many were moved (0 when another
@@ -82,8 +87,10 @@ class Statistics:
             for rollup, documents in merged.items():
                 operations = []
                 for doc_id, (key, counts, name) in sorted(documents.items()):
-                    update: dict[str, Any] = {"$inc": {field: value for field, value in counts.items() if value},
-                                              "$setOnInsert": key}
+                    update: dict[str, Any] = {
+                        "$inc": {field: value for field, value in counts.items() if value},
+                        "$setOnInsert": key,
+                    }
                     if rollup in ("company", "company_year") and name:
                         update["$set"] = {"company_name": name}
                     if not update["$inc"]:
@@ -112,10 +119,14 @@ class Statistics:
 
     async def between(self, rollup: str, first: str, last: str, *, public_only: bool) -> list[dict[str, Any]]:
         """The rollup's documents whose first key lies from ``first`` to ``last`` (months, years or days)."""
-        documents = await self.rollups[rollup].find({"_id": {"$gte": f"{first}|", "$lt": f"{last}|{HIGHEST}"}}).to_list()
+        documents = (
+            await self.rollups[rollup].find({"_id": {"$gte": f"{first}|", "$lt": f"{last}|{HIGHEST}"}}).to_list()
+        )
         return [document for document in documents if document["published"] or not public_only]
 
-    async def of_company(self, rollup: str, company_id: str, periods: list[str], *, public_only: bool) -> list[dict[str, Any]]:
+    async def of_company(
+        self, rollup: str, company_id: str, periods: list[str], *, public_only: bool
+    ) -> list[dict[str, Any]]:
         """One company's documents of the given periods, found by id."""
         flags = ("p",) if public_only else ("p", "a")
         ids = [f"{period}|{company_id}|{flag}" for period in periods for flag in flags]

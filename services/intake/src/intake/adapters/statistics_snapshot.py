@@ -20,10 +20,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from greenchannel.telemetry import record_work
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from greenchannel.telemetry import record_work
 from intake.adapters.statistics import HIGHEST, Statistics
 from intake.domain.statistics import add
 

@@ -17,9 +17,9 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
-from greenchannel.problems import Problem
 from pymongo.errors import DuplicateKeyError
 
+from greenchannel.problems import Problem
 from intake.domain.upload_budget import Reservation, counting, held_for, wait_for_room
 
 #: Rounds of read-and-replace before a reservation gives up under contention (each round someone else won).
@@ -30,11 +30,13 @@ class BudgetExhausted(Problem):
     def __init__(self, retry_after_s: float) -> None:
         seconds = max(1, round(retry_after_s))
         super().__init__(
-            429, "upload_budget_exhausted",
+            429,
+            "upload_budget_exhausted",
             f"本地址今日的匿名上传额度已用完，请在 {seconds} 秒后再试，或提交投诉后再补充证据。 "
             f"The anonymous upload allowance of this address for the day is used up; try again in {seconds} s, "
             "or file the complaint first and add the evidence to it.",
-            headers={"Retry-After": str(seconds)}, retry_after_s=seconds,
+            headers={"Retry-After": str(seconds)},
+            retry_after_s=seconds,
         )
 
 
@@ -48,8 +50,9 @@ class UploadBudget:
         await self.collection.create_index("expires_at", expireAfterSeconds=0)
 
     @asynccontextmanager
-    async def reserved(self, address: str, size: int, unattached_removed_after_s: float | None) -> AsyncIterator[
-            Callable[[int], None]]:
+    async def reserved(
+        self, address: str, size: int, unattached_removed_after_s: float | None
+    ) -> AsyncIterator[Callable[[int], None]]:
         """Reserve ``size`` bytes for ``address`` (429 :class:`BudgetExhausted` when they do not fit) for the block.
 
         The block is given a function to call with the size actually stored; the reservation is brought
@@ -81,8 +84,12 @@ class UploadBudget:
             if await self._replace(address, document, reservations):
                 return
             await asyncio.sleep(random.uniform(0, 0.01))  # another upload of this address won the round
-        raise Problem(503, "upload_budget_busy", "Too many uploads from this address at once; try again shortly.",
-                      headers={"Retry-After": "1"})
+        raise Problem(
+            503,
+            "upload_budget_busy",
+            "Too many uploads from this address at once; try again shortly.",
+            headers={"Retry-After": "1"},
+        )
 
     async def _change(self, address: str, reservation_id: str, size: int | None) -> None:
         """Bring one reservation down to ``size`` bytes, or remove it (``None``)."""
@@ -111,7 +118,8 @@ class UploadBudget:
                 return False
             return True
         result = await self.collection.replace_one(
-            {"_id": address, "version": read["version"]}, {"version": read["version"] + 1, **replacement})
+            {"_id": address, "version": read["version"]}, {"version": read["version"] + 1, **replacement}
+        )
         return result.modified_count == 1
 
 

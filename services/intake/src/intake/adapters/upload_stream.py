@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import HTTP
 
-from greenchannel.problems import Problem
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
+
+from greenchannel.problems import Problem
 
 FILE_FIELD = b"file"
 
@@ -60,8 +61,12 @@ async def uploaded_file(headers: Mapping[str, str], body: AsyncIterator[bytes], 
         raise too_large(max_bytes)
     content_type = headers.get("content-type")
     if not content_type:
-        raise Problem(415, "media_type_missing", "Send the file as the request body with its Content-Type and a "
-                      "Content-Disposition naming it, or as multipart/form-data in a field named 'file'.")
+        raise Problem(
+            415,
+            "media_type_missing",
+            "Send the file as the request body with its Content-Type and a "
+            "Content-Disposition naming it, or as multipart/form-data in a field named 'file'.",
+        )
     counted = _counted(body, length, max_bytes)
     kind, options = parse_options_header(content_type.encode("latin-1", errors="replace"))
     if kind.startswith(b"multipart/"):
@@ -78,10 +83,16 @@ def attachment_filename(header: str | None) -> str:
     A raw body must name its file: a missing, malformed or undecodable header is refused (400)
     rather than guessed. The name is only metadata; evidence makes it safe to show."""
     if not header:
-        raise Problem(400, "content_disposition_missing", "Name the file in a Content-Disposition header: "
-                      "attachment; filename*=UTF-8''<percent-encoded name>.")
-    garbled = Problem(400, "content_disposition_invalid", "The Content-Disposition header could not be read; send "
-                      "attachment; filename*=UTF-8''<percent-encoded name>.")
+        raise Problem(
+            400,
+            "content_disposition_missing",
+            "Name the file in a Content-Disposition header: attachment; filename*=UTF-8''<percent-encoded name>.",
+        )
+    garbled = Problem(
+        400,
+        "content_disposition_invalid",
+        "The Content-Disposition header could not be read; send attachment; filename*=UTF-8''<percent-encoded name>.",
+    )
     message = EmailMessage(policy=HTTP)
     try:
         message["Content-Disposition"] = header
@@ -158,10 +169,17 @@ async def _file_part(boundary: bytes, body: AsyncIterator[bytes]) -> UploadedFil
             state.in_file, state.file_done = False, True
         state.headers = {}
 
-    parser = MultipartParser(boundary, {
-        "on_header_field": on_header_field, "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data, "on_part_end": on_part_end,
-    })
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     stream = body.__aiter__()
 
     async def feed() -> bool:

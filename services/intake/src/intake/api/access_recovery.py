@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from greenchannel.problems import Problem
 from intake.api.dependencies import ClientDep, IntakeDep
 from intake.core.access_recovery import AccessRecovery, RecoveryRejected
 from intake.domain.filing import MobileNumber

@@ -10,19 +10,19 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
-from greenchannel.contracts import CodePurpose
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
+from greenchannel.contracts import CodePurpose
+from greenchannel.problems import Problem
 from intake.adapters.identities import LoginTaken
 from intake.api.dependencies import AdminDep, ClientDep, Intake, IntakeDep
+from intake.core.account_codes import CodeRejected
 from intake.domain.account_codes import channel_of
 from intake.domain.filing import PersonName, normalize_email
 from intake.domain.guessing import SecretKind
 from intake.domain.identity import IdentityError, normalize_mobile
 from intake.domain.principals import Principal, Role
-from intake.core.account_codes import CodeRejected
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -37,7 +37,9 @@ def normalize_login(value: str) -> str:
     try:
         return normalize_mobile(value)
     except IdentityError:
-        raise PydanticCustomError("login_format", "Log in with an e-mail address or a mainland mobile number.") from None
+        raise PydanticCustomError(
+            "login_format", "Log in with an e-mail address or a mainland mobile number."
+        ) from None
 
 
 Login = Annotated[str, StringConstraints(max_length=254)]
@@ -99,28 +101,40 @@ async def _confirm(intake: Intake, client: str, confirm: Callable[[], Awaitable[
     return {"account_id": principal.id, **intake.identities.issue_token(principal)}
 
 
-@router.post("/accounts/registrations", status_code=202,
-             summary="Register a complainant account, step 1: send a one-time code to the login")
+@router.post(
+    "/accounts/registrations",
+    status_code=202,
+    summary="Register a complainant account, step 1: send a one-time code to the login",
+)
 async def request_registration(body: CodeRequest, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     return await _request_code(intake, "registration", body.login, client)
 
 
-@router.post("/accounts/registrations/confirm", status_code=201,
-             summary="Register a complainant account, step 2: the code, a password and a name; signs in")
+@router.post(
+    "/accounts/registrations/confirm",
+    status_code=201,
+    summary="Register a complainant account, step 2: the code, a password and a name; signs in",
+)
 async def confirm_registration(body: RegistrationConfirmation, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.registration, client)  # accounts are cheap to make: limit mass sign-ups
-    return await _confirm(intake, client, lambda: intake.accounts.confirm_registration(
-        body.login, body.code, body.password, body.name))
+    return await _confirm(
+        intake, client, lambda: intake.accounts.confirm_registration(body.login, body.code, body.password, body.name)
+    )
 
 
-@router.post("/accounts/password-resets", status_code=202,
-             summary="Reset a forgotten password, step 1: send a one-time code to the login")
+@router.post(
+    "/accounts/password-resets",
+    status_code=202,
+    summary="Reset a forgotten password, step 1: send a one-time code to the login",
+)
 async def request_password_reset(body: CodeRequest, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     return await _request_code(intake, "password_reset", body.login, client)
 
 
-@router.post("/accounts/password-resets/confirm",
-             summary="Reset a forgotten password, step 2: the code and a new password; ends every other session")
+@router.post(
+    "/accounts/password-resets/confirm",
+    summary="Reset a forgotten password, step 2: the code and a new password; ends every other session",
+)
 async def confirm_password_reset(body: ResetConfirmation, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     return await _confirm(intake, client, lambda: intake.accounts.confirm_reset(body.login, body.code, body.password))
 
@@ -144,8 +158,12 @@ async def complainant_token(body: Credentials, intake: IntakeDep, client: Client
         login = normalize_login(body.login)
     except PydanticCustomError:
         raise BAD_CREDENTIALS from None
-    return await _sign_in(intake, f"complainant:{intake.blind_index.digest(login)}", client,
-                          lambda: intake.identities.authenticate_complainant(login, body.password))
+    return await _sign_in(
+        intake,
+        f"complainant:{intake.blind_index.digest(login)}",
+        client,
+        lambda: intake.identities.authenticate_complainant(login, body.password),
+    )
 
 
 class CodeSignIn(_LoginBody):
@@ -172,8 +190,9 @@ async def sign_in_with_code(body: CodeSignIn, intake: IntakeDep, client: ClientD
 @router.post("/ops/auth/token", tags=["operators"], summary="Sign in as an operator")
 async def operator_token(body: Credentials, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     login = body.login.strip()
-    return await _sign_in(intake, f"operator:{login}", client,
-                          lambda: intake.identities.authenticate_operator(login, body.password))
+    return await _sign_in(
+        intake, f"operator:{login}", client, lambda: intake.identities.authenticate_operator(login, body.password)
+    )
 
 
 class NewOperator(BaseModel):
@@ -197,8 +216,12 @@ class NewApiKey(BaseModel):
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
 
 
-@router.post("/ops/companies/{company_id}/api-keys", status_code=201, tags=["operators"],
-             summary="Issue an API key to a company (admin); the key is shown once")
+@router.post(
+    "/ops/companies/{company_id}/api-keys",
+    status_code=201,
+    tags=["operators"],
+    summary="Issue an API key to a company (admin); the key is shown once",
+)
 async def issue_api_key(company_id: str, body: NewApiKey, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     await intake.operator_actions.company(company_id)
     return await intake.identities.issue_api_key(company_id, body.label, admin.id)
@@ -210,8 +233,9 @@ async def list_api_keys(company_id: str, intake: IntakeDep, _: AdminDep) -> dict
 
 
 @router.put("/ops/companies/{company_id}", tags=["operators"], summary="Add or correct a directory company (admin)")
-async def save_company(company_id: str, fields: dict[str, Any], intake: IntakeDep, _: AdminDep,
-                       response: Response) -> dict[str, Any]:
+async def save_company(
+    company_id: str, fields: dict[str, Any], intake: IntakeDep, _: AdminDep, response: Response
+) -> dict[str, Any]:
     """Routing owns the directory and validates the entry; this passes an admin's change on to it."""
     status, company = await intake.routing.save_company(company_id, fields)
     response.status_code = status

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
-from greenchannel.http_cache import CachePolicy
 from starlette.datastructures import QueryParams
+
+from greenchannel.http_cache import CachePolicy
 
 # A published record changes when the company answers again, the complainant rates or appeals.
 RECORD_MAX_AGE_S = 60
@@ -85,17 +86,26 @@ POLICIES: tuple[CachePolicy, ...] = (
     CachePolicy(rf"/v1/public/complaints/(?P<number>{SEGMENT})", RECORD_MAX_AGE_S, _record),
     CachePolicy(r"/v1/public/complaints", LIST_MAX_AGE_S, _list, memo_s=LIST_MEMO_S),
     CachePolicy(rf"/v1/public/clusters/(?P<cluster_id>{SEGMENT})", RECORD_MAX_AGE_S, _cluster),
-    CachePolicy(r"/v1/public/statistics(/summary)?|/v1/public/rankings", FIGURES_MAX_AGE_S, (STATISTICS,),
-                memo_s=FIGURES_MEMO_S),
-    CachePolicy(rf"/v1/public/companies/(?P<company_id>{SEGMENT})/scorecard", FIGURES_MAX_AGE_S, _scorecard,
-                memo_s=FIGURES_MEMO_S),
+    CachePolicy(
+        r"/v1/public/statistics(/summary)?|/v1/public/rankings", FIGURES_MAX_AGE_S, (STATISTICS,), memo_s=FIGURES_MEMO_S
+    ),
+    CachePolicy(
+        rf"/v1/public/companies/(?P<company_id>{SEGMENT})/scorecard",
+        FIGURES_MAX_AGE_S,
+        _scorecard,
+        memo_s=FIGURES_MEMO_S,
+    ),
     CachePolicy(r"/v1/public/companies|/v1/public/categories", REFERENCE_MAX_AGE_S, ("directory",)),
     CachePolicy(r"/v1/public/pages(/[^/]+)?", REFERENCE_MAX_AGE_S, ("pages",)),
     CachePolicy(r"/v1/evidence/limits", REFERENCE_MAX_AGE_S, ("evidence-limits",)),
     CachePolicy(r"/v1/public/open-data/schema", REFERENCE_MAX_AGE_S, ("open-data",)),
     # Streamed: no validators (the body is not held to hash it); the CDN keeps it, purged with the records.
-    CachePolicy(r"/v1/public/open-data/complaints\.(csv|jsonl)", OPEN_DATA_MAX_AGE_S, ("open-data", COMPLAINTS),
-                validators=False),
+    CachePolicy(
+        r"/v1/public/open-data/complaints\.(csv|jsonl)",
+        OPEN_DATA_MAX_AGE_S,
+        ("open-data", COMPLAINTS),
+        validators=False,
+    ),
     CachePolicy(WEB_PAGES, REFERENCE_MAX_AGE_S, ("web",), vary=BY_LANGUAGE),
     # StaticFiles answers its own ETag, Last-Modified and 304s.
     CachePolicy(r"/static/.+", STATIC_MAX_AGE_S, ("static",), validators=False),

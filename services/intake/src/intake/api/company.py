@@ -38,7 +38,8 @@ class InfoRequest(BaseModel):
 
 @router.get("/complaints", summary="Complaints forwarded to this company, newest first")
 async def list_forwarded(
-    intake: IntakeDep, company: CompanyDep,
+    intake: IntakeDep,
+    company: CompanyDep,
     status: Status | None = None,
     submitted_from: Day = None,
     submitted_to: Day = None,
@@ -56,8 +57,10 @@ async def list_forwarded(
     if window:
         query["submitted_at"] = window
     rows = await intake.cases.page(query, limit=limit + 1, after=decode_cursor(cursor))
-    return {"items": [_summary(case) for case in rows[:limit]],
-            "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None}
+    return {
+        "items": [_summary(case) for case in rows[:limit]],
+        "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None,
+    }
 
 
 @router.get("/complaints/{number}", summary="One complaint in full, with its evidence list")
@@ -69,9 +72,14 @@ async def read_forwarded(number: str, intake: IntakeDep, company: CompanyDep) ->
 def company_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
     sealed = case["complainant"]
     return {
-        "number": case["number"], "status": case["status"], "overdue": case.get("overdue", False),
-        "category": case["category"], "title": case["title"], "description": case["description"],
-        "occurred_on": case["occurred_on"], "desired_outcome": case["desired_outcome"],
+        "number": case["number"],
+        "status": case["status"],
+        "overdue": case.get("overdue", False),
+        "category": case["category"],
+        "title": case["title"],
+        "description": case["description"],
+        "occurred_on": case["occurred_on"],
+        "desired_outcome": case["desired_outcome"],
         "complainant": {
             "name": intake.cipher.decrypt("name", sealed["name"]),
             "phone": intake.cipher.decrypt("phone", sealed["phone"]),
@@ -92,14 +100,26 @@ def company_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
 
 
 @router.post("/complaints/{number}/response", summary="Answer the complaint (explained, relief, declined, in progress)")
-async def respond(number: str, body: Answer, intake: IntakeDep, answers: CompanyAnswersDep, company: CompanyDep,
-                  idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def respond(
+    number: str,
+    body: Answer,
+    intake: IntakeDep,
+    answers: CompanyAnswersDep,
+    company: CompanyDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     await case_for(intake, number, company, None)
     return await answers.respond(number, company, body.response_type, body.text, idempotency_key)
 
 
 @router.post("/complaints/{number}/info-request", summary="Ask the complainant for more information (pauses the clock)")
-async def request_info(number: str, body: InfoRequest, intake: IntakeDep, answers: CompanyAnswersDep,
-                       company: CompanyDep, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def request_info(
+    number: str,
+    body: InfoRequest,
+    intake: IntakeDep,
+    answers: CompanyAnswersDep,
+    company: CompanyDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     await case_for(intake, number, company, None)
     return await answers.request_info(number, company, body.question, idempotency_key)

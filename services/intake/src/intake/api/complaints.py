@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from greenchannel.problems import Problem
 from intake.adapters.upload_budget import UploadBudget
 from intake.adapters.upload_stream import uploaded_file
 from intake.api.dependencies import (
@@ -44,8 +44,14 @@ router = APIRouter(prefix="/v1", tags=["complaints"])
 
 
 @router.post("/complaints", status_code=201, summary="File a complaint (as a guest, or signed in)")
-async def file_complaint(form: ComplaintForm, intake: IntakeDep, complaints: ComplaintsDep, principal: CallerDep,
-                         client: ClientDep, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+async def file_complaint(
+    form: ComplaintForm,
+    intake: IntakeDep,
+    complaints: ComplaintsDep,
+    principal: CallerDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
     if principal is not None and principal.kind is not Kind.COMPLAINANT:
         raise Problem(403, "forbidden", "Complaints are filed by complainants.")
     await intake.filing_limits.admit(client, form.complainant)
@@ -53,8 +59,11 @@ async def file_complaint(form: ComplaintForm, intake: IntakeDep, complaints: Com
     return JSONResponse(answer, status_code=201, headers={"Location": answer["links"]["self"]})
 
 
-@router.get("/complaints/{number}", summary="Follow a complaint (access code, or the account's token)",
-            dependencies=[PublicRead])
+@router.get(
+    "/complaints/{number}",
+    summary="Follow a complaint (access code, or the account's token)",
+    dependencies=[PublicRead],
+)
 async def read_complaint(number: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None) -> dict:
     principal, case = await case_for(intake, number, principal, access_code)
     if principal.kind is Kind.COMPANY:
@@ -89,11 +98,18 @@ def complainant_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
         "appeal": _jsonable(case.get("appeal")),
         "closure": _jsonable(case.get("closure")),
         "allowed_actions": complainant_actions(
-            status, (case.get("response") or {}).get("at"), datetime.now(UTC),
-            rating_days=intake.settings.rating_window_days, appeal_days=intake.settings.appeal_window_days,
-            rated=case.get("rating") is not None),
+            status,
+            (case.get("response") or {}).get("at"),
+            datetime.now(UTC),
+            rating_days=intake.settings.rating_window_days,
+            appeal_days=intake.settings.appeal_window_days,
+            rated=case.get("rating") is not None,
+        ),
         "timeline": [
-            {**{key: entry.get(key) for key in ("actor", "action", "status", "detail", "trace_id")}, "at": entry["at"].isoformat()}
+            {
+                **{key: entry.get(key) for key in ("actor", "action", "status", "detail", "trace_id")},
+                "at": entry["at"].isoformat(),
+            }
             for entry in case["timeline"]
         ],
     }
@@ -118,19 +134,25 @@ UPLOAD_BODY = {
     "requestBody": {
         "required": True,
         "description": "The file as the raw body (its Content-Type, and `Content-Disposition: attachment; "
-                       "filename*=UTF-8''<percent-encoded name>`), or a multipart form with the file in a field "
-                       "named `file`.",
+        "filename*=UTF-8''<percent-encoded name>`), or a multipart form with the file in a field "
+        "named `file`.",
         "content": {
             "*/*": {"schema": {"type": "string", "format": "binary"}},
-            "multipart/form-data": {"schema": {"type": "object", "required": ["file"],
-                                               "properties": {"file": {"type": "string", "format": "binary"}}}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
         },
     }
 }
 
 
-async def _forward_upload(intake: Intake, request: Request, path: str, *,
-                          budget: tuple[UploadBudget, str] | None = None) -> dict[str, Any]:
+async def _forward_upload(
+    intake: Intake, request: Request, path: str, *, budget: tuple[UploadBudget, str] | None = None
+) -> dict[str, Any]:
     """Stream the request's file to evidence as it arrives (no spooling). A raw body's length is passed
     on (evidence refuses an oversized file at once and stores it with one PUT); a multipart part's is
     known only at its end, so evidence counts while it receives and refuses as soon as a limit is passed.
@@ -145,8 +167,16 @@ async def _forward_upload(intake: Intake, request: Request, path: str, *,
     upload_budget, address = budget
     # The file is no longer than the request's own length, nor than the limit of its type.
     declared = request.headers.get("content-length", "")
-    most = min(bound for bound in (upload.length, int(declared) if declared.isdigit() else None, limit,
-                                   intake.settings.max_upload_request_bytes) if bound is not None)
+    most = min(
+        bound
+        for bound in (
+            upload.length,
+            int(declared) if declared.isdigit() else None,
+            limit,
+            intake.settings.max_upload_request_bytes,
+        )
+        if bound is not None
+    )
     kept_s = await intake.evidence.unattached_removed_after_s()
     async with upload_budget.reserved(address, most, kept_s) as stored:
         receipt = await intake.evidence.upload(path, upload.chunks, upload.media_type, upload.filename, upload.length)
@@ -154,33 +184,52 @@ async def _forward_upload(intake: Intake, request: Request, path: str, *,
     return receipt
 
 
-@router.get("/evidence/limits", summary="What evidence may be uploaded: accepted types, size limit per kind, files per complaint")
+@router.get(
+    "/evidence/limits",
+    summary="What evidence may be uploaded: accepted types, size limit per kind, files per complaint",
+)
 async def evidence_limits(intake: IntakeDep) -> dict[str, Any]:
     """The evidence service's own limits (one source of truth), so clients refuse a file before uploading it."""
     limits = await intake.evidence.limits()
     return {**limits, "max_files_per_complaint": min(limits["max_files_per_complaint"], MAX_EVIDENCE_PER_COMPLAINT)}
 
 
-@router.post("/evidence", status_code=201, openapi_extra=UPLOAD_BODY,
-             summary="Upload an evidence file before filing (attach it with evidence_ids)")
-async def upload_evidence(request: Request, intake: IntakeDep, client: ClientDep,
-                          budget: UploadBudgetDep) -> dict[str, Any]:
+@router.post(
+    "/evidence",
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    summary="Upload an evidence file before filing (attach it with evidence_ids)",
+)
+async def upload_evidence(
+    request: Request, intake: IntakeDep, client: ClientDep, budget: UploadBudgetDep
+) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.upload, client)
     return await _forward_upload(intake, request, "/v1/evidence", budget=(budget, client))
 
 
-@router.post("/complaints/{number}/evidence", status_code=201, openapi_extra=UPLOAD_BODY,
-             summary="Add an evidence file to a filed complaint")
-async def add_evidence(number: str, request: Request, intake: IntakeDep, complaints: ComplaintsDep,
-                       principal: CallerDep, access_code: AccessCode = None) -> dict[str, Any]:
+@router.post(
+    "/complaints/{number}/evidence",
+    status_code=201,
+    openapi_extra=UPLOAD_BODY,
+    summary="Add an evidence file to a filed complaint",
+)
+async def add_evidence(
+    number: str,
+    request: Request,
+    intake: IntakeDep,
+    complaints: ComplaintsDep,
+    principal: CallerDep,
+    access_code: AccessCode = None,
+) -> dict[str, Any]:
     principal, case = await open_for_evidence(intake, number, principal, access_code)
     receipt = await _forward_upload(intake, request, f"/v1/complaints/{number}/evidence")
     await complaints.link_evidence(case["number"], principal, receipt)
     return receipt
 
 
-async def open_for_evidence(intake: Intake, number: str, principal: Principal | None,
-                            access_code: AccessAttempt | None) -> tuple[Principal, dict[str, Any]]:
+async def open_for_evidence(
+    intake: Intake, number: str, principal: Principal | None, access_code: AccessAttempt | None
+) -> tuple[Principal, dict[str, Any]]:
     """The complainant's case, if it takes one more evidence file now (404 for anyone else, 409 if it does not)."""
     principal, case = await complainant_case(intake, number, principal, access_code)
     check_open_for_evidence(case)
@@ -188,8 +237,9 @@ async def open_for_evidence(intake: Intake, number: str, principal: Principal | 
 
 
 @router.get("/complaints/{number}/evidence/{evidence_id}/link", summary="A short-lived download link for one file")
-async def evidence_link(number: str, evidence_id: str, intake: IntakeDep, principal: CallerDep,
-                        access_code: AccessCode = None) -> dict[str, Any]:
+async def evidence_link(
+    number: str, evidence_id: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None
+) -> dict[str, Any]:
     """The complainant, the company it was forwarded to, and operators; everybody else gets 404."""
     _, case = await case_for(intake, number, principal, access_code)
     if evidence_id not in {ref["evidence_id"] for ref in case["evidence"]}:
@@ -223,45 +273,81 @@ class Withdrawal(BaseModel):
 
 
 @router.post("/complaints/{number}/supplement", summary="Answer the company's request for more information")
-async def supplement(number: str, body: Supplement, intake: IntakeDep, complaints: ComplaintsDep,
-                     principal: CallerDep, access_code: AccessCode = None,
-                     idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def supplement(
+    number: str,
+    body: Supplement,
+    intake: IntakeDep,
+    complaints: ComplaintsDep,
+    principal: CallerDep,
+    access_code: AccessCode = None,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     principal, _ = await complainant_case(intake, number, principal, access_code)
     return await complaints.supplement(number, principal, body.text, body.evidence_ids, idempotency_key)
 
 
-@router.post("/complaints/{number}/rating",
-             summary="Rate the handling 1-5, once; 3-5 closes the complaint, 1-2 keeps the appeal open")
-async def rate(number: str, body: Rating, intake: IntakeDep, complaints: ComplaintsDep, principal: CallerDep,
-               access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+@router.post(
+    "/complaints/{number}/rating",
+    summary="Rate the handling 1-5, once; 3-5 closes the complaint, 1-2 keeps the appeal open",
+)
+async def rate(
+    number: str,
+    body: Rating,
+    intake: IntakeDep,
+    complaints: ComplaintsDep,
+    principal: CallerDep,
+    access_code: AccessCode = None,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     principal, case = await complainant_case(intake, number, principal, access_code)
     return await complaints.rate(case, principal, body.rating, body.comment, idempotency_key)
 
 
 @router.post("/complaints/{number}/appeal", summary="Appeal (申诉) the company's answer to the platform")
-async def appeal(number: str, body: Appeal, intake: IntakeDep, complaints: ComplaintsDep, principal: CallerDep,
-                 access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def appeal(
+    number: str,
+    body: Appeal,
+    intake: IntakeDep,
+    complaints: ComplaintsDep,
+    principal: CallerDep,
+    access_code: AccessCode = None,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     principal, case = await complainant_case(intake, number, principal, access_code)
     return await complaints.appeal(case, principal, body.reason, idempotency_key)
 
 
 @router.post("/complaints/{number}/withdrawal", summary="Withdraw the complaint (any open step)")
-async def withdraw(number: str, body: Withdrawal, intake: IntakeDep, complaints: ComplaintsDep, principal: CallerDep,
-                   access_code: AccessCode = None, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def withdraw(
+    number: str,
+    body: Withdrawal,
+    intake: IntakeDep,
+    complaints: ComplaintsDep,
+    principal: CallerDep,
+    access_code: AccessCode = None,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     principal, _ = await complainant_case(intake, number, principal, access_code)
     return await complaints.withdraw(number, principal, body.reason, idempotency_key)
 
 
 @router.get("/complaints/{number}/messages", summary="Platform messages about this complaint")
-async def complaint_messages(number: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None,
-                             limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict:
+async def complaint_messages(
+    number: str,
+    intake: IntakeDep,
+    principal: CallerDep,
+    access_code: AccessCode = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> dict:
     await complainant_case(intake, number, principal, access_code)
     return await intake.notification.messages([number], limit, cursor)
 
 
 @router.post("/complaints/{number}/messages/{message_id}/read", summary="Mark a message about this complaint read")
-async def read_complaint_message(number: str, message_id: str, intake: IntakeDep, principal: CallerDep,
-                                 access_code: AccessCode = None) -> dict:
+async def read_complaint_message(
+    number: str, message_id: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None
+) -> dict:
     await complainant_case(intake, number, principal, access_code)
     return await intake.notification.mark_read(message_id, [number])
 
@@ -276,23 +362,32 @@ class Claim(BaseModel):
 
 
 @router.post("/me/complaints/claim", summary="Claim a guest complaint into this account")
-async def claim(body: Claim, intake: IntakeDep, complaints: ComplaintsDep, principal: ComplainantDep,
-                client: ClientDep) -> dict[str, Any]:
+async def claim(
+    body: Claim, intake: IntakeDep, complaints: ComplaintsDep, principal: ComplainantDep, client: ClientDep
+) -> dict[str, Any]:
     _, case = await case_for(intake, body.number, None, AccessAttempt(body.access_code, client))
     return await complaints.claim(case["number"], principal.id)
 
 
 @router.get("/me/complaints", summary="My complaints, newest first")
-async def my_complaints(intake: IntakeDep, principal: ComplainantDep,
-                        limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict[str, Any]:
+async def my_complaints(
+    intake: IntakeDep,
+    principal: ComplainantDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     rows = await intake.cases.page({"account_id": principal.id}, limit=limit + 1, after=decode_cursor(cursor))
     items = [_summary(case) for case in rows[:limit]]
     return {"items": items, "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None}
 
 
 @router.get("/me/messages", summary="My platform messages, newest first")
-async def my_messages(intake: IntakeDep, principal: ComplainantDep,
-                      limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> dict[str, Any]:
+async def my_messages(
+    intake: IntakeDep,
+    principal: ComplainantDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     numbers = await intake.cases.numbers_of(principal.id)
     return await intake.notification.messages(numbers[:500], limit, cursor)
 
@@ -304,7 +399,12 @@ async def read_my_message(message_id: str, intake: IntakeDep, principal: Complai
 
 
 def _summary(case: dict[str, Any]) -> dict[str, Any]:
-    return {"number": case["number"], "status": case["status"], "title": case["title"],
-            "company": {"id": case["company_id"], "name": case["company_name"]},
-            "submitted_at": case["submitted_at"].isoformat(), "response_due": case.get("response_due"),
-            "overdue": case.get("overdue", False)}
+    return {
+        "number": case["number"],
+        "status": case["status"],
+        "title": case["title"],
+        "company": {"id": case["company_id"], "name": case["company_name"]},
+        "submitted_at": case["submitted_at"].isoformat(),
+        "response_due": case.get("response_due"),
+        "overdue": case.get("overdue", False),
+    }

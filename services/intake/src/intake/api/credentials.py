@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from greenchannel.problems import Problem
 from intake.adapters.identities import PasswordChangedMeanwhile, WrongPassword
 from intake.api.accounts import Password
 from intake.api.dependencies import AccountDep, ClientDep, IntakeDep
@@ -33,11 +33,13 @@ class PasswordChange(BaseModel):
 
 
 @router.post("/password", summary="Change your password: every other token of the account ends; a new one is answered")
-async def change_password(body: PasswordChange, intake: IntakeDep, account: AccountDep,
-                          client: ClientDep) -> dict[str, Any]:
+async def change_password(
+    body: PasswordChange, intake: IntakeDep, account: AccountDep, client: ClientDep
+) -> dict[str, Any]:
     # Wrong old passwords slow down like failed sign-ins: a stolen token is no way to guess the password.
-    attempt = await intake.guesses.reserve(SecretKind.PASSWORD, f"password-change:{account.kind.value}:{account.id}",
-                                           client)
+    attempt = await intake.guesses.reserve(
+        SecretKind.PASSWORD, f"password-change:{account.kind.value}:{account.id}", client
+    )
     try:
         principal = await intake.identities.change_password(account, body.old_password, body.new_password)
     except WrongPassword:
@@ -45,8 +47,11 @@ async def change_password(body: PasswordChange, intake: IntakeDep, account: Acco
         raise Problem(422, "wrong_password", "The old password is wrong.") from None
     except PasswordChangedMeanwhile:
         await intake.guesses.succeeded(attempt)
-        raise Problem(409, "password_changed_meanwhile",
-                      "The password was changed by another request at the same time; sign in again.") from None
+        raise Problem(
+            409,
+            "password_changed_meanwhile",
+            "The password was changed by another request at the same time; sign in again.",
+        ) from None
     await intake.guesses.succeeded(attempt)
     return intake.identities.issue_token(principal)
 

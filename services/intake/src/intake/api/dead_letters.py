@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict
 
+from greenchannel.problems import Problem
 from intake.adapters.dead_letters import SERVICES, DeadLetters
 from intake.api.dependencies import OperatorDep
 from intake.domain.filing import free_text
@@ -22,8 +22,14 @@ def _letters(request: Request) -> DeadLetters:
 
 
 def _view(letter: dict[str, Any]) -> dict[str, Any]:
-    return {"id": letter["_id"], **{key: value.isoformat() if hasattr(value, "isoformat") else value
-                                    for key, value in letter.items() if key not in ("_id", "body")}}
+    return {
+        "id": letter["_id"],
+        **{
+            key: value.isoformat() if hasattr(value, "isoformat") else value
+            for key, value in letter.items()
+            if key not in ("_id", "body")
+        },
+    }
 
 
 class Discard(BaseModel):
@@ -32,13 +38,20 @@ class Discard(BaseModel):
 
 
 @router.get("", summary="Dead letters of a service's queue (collects what waits in the broker first)")
-async def list_dead_letters(request: Request, _: OperatorDep, service: Service,
-                            status: Literal["pending", "replayed", "discarded"] | None = "pending",
-                            limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+async def list_dead_letters(
+    request: Request,
+    _: OperatorDep,
+    service: Service,
+    status: Literal["pending", "replayed", "discarded"] | None = "pending",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
     letters = _letters(request)
     collected = await letters.collect(service)
-    return {"service": service, "collected": collected,
-            "items": [_view(letter) for letter in await letters.list(service, status, limit)]}
+    return {
+        "service": service,
+        "collected": collected,
+        "items": [_view(letter) for letter in await letters.list(service, status, limit)],
+    }
 
 
 @router.get("/{letter_id}", summary="One dead letter with its original event")
@@ -61,8 +74,11 @@ async def replay(letter_id: str, request: Request, operator: OperatorDep) -> dic
 async def replay_all(request: Request, operator: OperatorDep, service: Service) -> dict[str, Any]:
     letters = _letters(request)
     await letters.collect(service)
-    replayed = [letter_id for letter_id in await letters.pending_ids(service)
-                if await letters.replay(letter_id, operator.id) is not None]
+    replayed = [
+        letter_id
+        for letter_id in await letters.pending_ids(service)
+        if await letters.replay(letter_id, operator.id) is not None
+    ]
     return {"service": service, "replayed": len(replayed)}
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Request, Response
-from greenchannel.problems import Problem
 
+from greenchannel.problems import Problem
 from intake.api.dependencies import AdminDep, Intake, IntakeDep, OperatorDep
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
@@ -36,11 +36,14 @@ async def _pass_on(request: Request, intake: Intake, *, as_admin: bool = False) 
     if segments[0] not in ALLOWED.get(request.method, ()) or not all(SEGMENT.fullmatch(part) for part in segments):
         raise Problem(404, "not_found", "No such operator resource.")
     body = await request.body() if request.method in ("POST", "PUT") else None
-    answer = await intake.notification.operator_call(request.method, f"/v1{path}",
-                                                     list(request.query_params.multi_items()), body or None,
-                                                     as_admin=as_admin)
-    return Response(answer.content, status_code=answer.status_code,
-                    media_type=answer.headers.get("content-type", "application/json"))
+    answer = await intake.notification.operator_call(
+        request.method, f"/v1{path}", list(request.query_params.multi_items()), body or None, as_admin=as_admin
+    )
+    return Response(
+        answer.content,
+        status_code=answer.status_code,
+        media_type=answer.headers.get("content-type", "application/json"),
+    )
 
 
 @router.get("/deliveries", summary="Webhook deliveries with their attempts")
@@ -63,24 +66,42 @@ async def read_endpoint(company_id: str, request: Request, intake: IntakeDep, _:
     return await _pass_on(request, intake)
 
 
-@router.put("/companies/{company_id}/webhook-endpoint", summary="Set a company's webhook endpoint (admin)",
-            openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "type": "object", "required": ["url"],
-                "properties": {"url": {"type": "string"}, "secret": {"type": "string"}}}}}}})
+@router.put(
+    "/companies/{company_id}/webhook-endpoint",
+    summary="Set a company's webhook endpoint (admin)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["url"],
+                        "properties": {"url": {"type": "string"}, "secret": {"type": "string"}},
+                    }
+                }
+            },
+        }
+    },
+)
 async def set_endpoint(company_id: str, request: Request, intake: IntakeDep, _: AdminDep) -> Response:
     return await _pass_on(request, intake, as_admin=True)
 
 
-@router.post("/companies/{company_id}/webhook-endpoint/rotate-secret",
-             summary="Rotate the signing secret of a company's webhook endpoint; shown in full once (admin)")
+@router.post(
+    "/companies/{company_id}/webhook-endpoint/rotate-secret",
+    summary="Rotate the signing secret of a company's webhook endpoint; shown in full once (admin)",
+)
 async def rotate_secret(company_id: str, request: Request, intake: IntakeDep, _: AdminDep) -> Response:
     return await _pass_on(request, intake, as_admin=True)
 
 
-@router.post("/companies/{company_id}/webhook-endpoint/{action}",
-             summary="Disable or enable a company's webhook endpoint")
-async def change_endpoint(company_id: str, action: str, request: Request, intake: IntakeDep,
-                          _: OperatorDep) -> Response:
+@router.post(
+    "/companies/{company_id}/webhook-endpoint/{action}", summary="Disable or enable a company's webhook endpoint"
+)
+async def change_endpoint(
+    company_id: str, action: str, request: Request, intake: IntakeDep, _: OperatorDep
+) -> Response:
     # rotate-secret is the admin's route above (matched first); any other action is notification's 404.
     return await _pass_on(request, intake)
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from greenchannel.problems import Problem, problem_response
 from starlette.types import ASGIApp, Scope
 
+from greenchannel.problems import Problem, problem_response
 from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.guesses import GuessGuard
@@ -35,10 +35,10 @@ from intake.core.account_codes import AccountCodes
 from intake.core.company import CompanyAnswers
 from intake.core.complaints import Complaints, Windows
 from intake.core.feedback import Feedback
-from intake.core.operators import OperatorActions
-from intake.core.transactions import Transactions
 from intake.core.filing_limits import FilingLimits
+from intake.core.operators import OperatorActions
 from intake.core.sessions import principal_from_cookie
+from intake.core.transactions import Transactions
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, is_complainant_of, may_read
@@ -47,10 +47,22 @@ from intake.domain.principals import Kind, Principal, Role, is_complainant_of, m
 class Intake:
     """The container the routes depend on: the collaborators and the use cases, built once in ``main.create_app``."""
 
-    def __init__(self, settings: Settings, cases: CaseStore, transactions: Transactions, evidence: EvidenceClient,
-                 routing: RoutingClient, notification: NotificationClient, cipher: PiiCipher, blind_index: KeyedHash,
-                 identities: Identities, limits: RateLimiter, accounts: AccountCodes, guesses: GuessGuard,
-                 feedback: Feedback) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        cases: CaseStore,
+        transactions: Transactions,
+        evidence: EvidenceClient,
+        routing: RoutingClient,
+        notification: NotificationClient,
+        cipher: PiiCipher,
+        blind_index: KeyedHash,
+        identities: Identities,
+        limits: RateLimiter,
+        accounts: AccountCodes,
+        guesses: GuessGuard,
+        feedback: Feedback,
+    ) -> None:
         self.settings = settings
         self.cases = cases
         self.transactions = transactions
@@ -67,11 +79,19 @@ class Intake:
         self.feedback = feedback
         self.filing_limits = FilingLimits(settings, limits, blind_index)
         self.rules = EdgeRules(settings)
-        self.public_reads = TokenBuckets(settings.public_reads_per_ip_per_minute / 60, settings.public_read_burst,
-                                         settings.rate_limits_enabled)
+        self.public_reads = TokenBuckets(
+            settings.public_reads_per_ip_per_minute / 60, settings.public_read_burst, settings.rate_limits_enabled
+        )
         # The use cases.
-        self.complaints = Complaints(cases, transactions, evidence, cipher, blind_index, self.access_codes,
-                                     Windows(settings.rating_window_days, settings.appeal_window_days))
+        self.complaints = Complaints(
+            cases,
+            transactions,
+            evidence,
+            cipher,
+            blind_index,
+            self.access_codes,
+            Windows(settings.rating_window_days, settings.appeal_window_days),
+        )
         self.company_answers = CompanyAnswers(cases, transactions)
         self.operator_actions = OperatorActions(cases, transactions, routing)
 
@@ -84,8 +104,9 @@ class EdgeRules:
         self.registration = Rule("registration-ip", settings.registrations_per_ip_per_hour, 3600)
         self.account_code_per_login = Rule("account-code-login", settings.account_codes_per_login_per_hour, 3600)
         self.account_code_per_client = Rule("account-code-ip", settings.account_codes_per_ip_per_hour, 3600)
-        self.account_code_failures = Rule("account-code-failure-ip", settings.account_code_failures_per_ip_per_hour,
-                                          3600)
+        self.account_code_failures = Rule(
+            "account-code-failure-ip", settings.account_code_failures_per_ip_per_hour, 3600
+        )
         self.feedback = Rule("feedback-ip", settings.feedback_per_ip_per_hour, 3600)
 
 
@@ -94,6 +115,8 @@ def get_intake(request: Request) -> Intake:
 
 
 IntakeDep = Annotated[Intake, Depends(get_intake)]
+
+
 @dataclass(frozen=True)
 class AccessAttempt:
     """A guest access code as presented, and from where (failures slow down per number and address)."""
@@ -104,9 +127,11 @@ class AccessAttempt:
 
 def client_address(request: Request) -> str:
     """The client's address: X-Forwarded-For counts only through the trusted proxies (``TRUSTED_PROXIES``)."""
-    return addresses.client_address(request.client.host if request.client else None,
-                                    request.headers.getlist("x-forwarded-for"),
-                                    request.app.state.intake.settings.trusted_proxies)
+    return addresses.client_address(
+        request.client.host if request.client else None,
+        request.headers.getlist("x-forwarded-for"),
+        request.app.state.intake.settings.trusted_proxies,
+    )
 
 
 ClientDep = Annotated[str, Depends(client_address)]
@@ -143,8 +168,9 @@ PublicRead = Depends(public_read)
 
 def access_attempt(
     client: ClientDep,
-    code: Annotated[str | None, Header(alias="X-Access-Code", description="The guest access code given at filing.",
-                                       max_length=64)] = None,
+    code: Annotated[
+        str | None, Header(alias="X-Access-Code", description="The guest access code given at filing.", max_length=64)
+    ] = None,
 ) -> AccessAttempt | None:
     return AccessAttempt(code, client) if code else None
 
@@ -169,8 +195,9 @@ async def caller(
         scheme, _, token = authorization.partition(" ")
         principal = await intake.identities.principal_from_token(token.strip()) if scheme.lower() == "bearer" else None
         if principal is None:
-            raise _unauthorized("The token is invalid, has expired, or was ended (signed out, password changed, "
-                                "account disabled).")
+            raise _unauthorized(
+                "The token is invalid, has expired, or was ended (signed out, password changed, account disabled)."
+            )
         return principal
     return await principal_from_cookie(request, intake.identities, intake.settings)  # the web client's session
 
@@ -211,15 +238,18 @@ def signed_in(principal: CallerDep) -> Principal:
 AccountDep = Annotated[Principal, Depends(signed_in)]
 
 
-async def case_for(intake: Intake, number: str, principal: Principal | None,
-                   access: AccessAttempt | None) -> tuple[Principal, dict]:
+async def case_for(
+    intake: Intake, number: str, principal: Principal | None, access: AccessAttempt | None
+) -> tuple[Principal, dict]:
     """The case and the principal acting on it; 404 for anything the caller may not see."""
     plausible = len(number) <= 40
     if principal is None and access is not None:
         # Counted as a failure before it is checked (given back if right): concurrency buys no extra guesses.
         attempt = await intake.guesses.reserve(SecretKind.ACCESS_CODE, number if plausible else "-", access.client)
         case = await intake.cases.get(number) if plausible else None
-        if case is not None and intake.access_codes.matches(normalize_access_code(access.code), case["access_code_hash"]):
+        if case is not None and intake.access_codes.matches(
+            normalize_access_code(access.code), case["access_code_hash"]
+        ):
             principal = Principal(Kind.GUEST, number)
             await intake.guesses.succeeded(attempt)
         else:
@@ -231,8 +261,9 @@ async def case_for(intake: Intake, number: str, principal: Principal | None,
     return principal, case
 
 
-async def complainant_case(intake: Intake, number: str, principal: Principal | None,
-                           access: AccessAttempt | None) -> tuple[Principal, dict[str, Any]]:
+async def complainant_case(
+    intake: Intake, number: str, principal: Principal | None, access: AccessAttempt | None
+) -> tuple[Principal, dict[str, Any]]:
     """The case and the complainant acting on it (its guest or its account); 404 for anyone else."""
     principal, case = await case_for(intake, number, principal, access)
     if not is_complainant_of(principal, case):

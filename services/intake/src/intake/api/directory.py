@@ -18,8 +18,14 @@ router = APIRouter(prefix="/v1/public", tags=["public"], dependencies=[PublicRea
 @router.get("/companies", summary="Search the company directory (name, alias, app or domain)")
 async def search_companies(
     intake: IntakeDep,
-    q: Annotated[str, Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
-                            description="Text found in a name, alias, app name or domain.")] = "",
+    q: Annotated[
+        str,
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="Text found in a name, alias, app name or domain.",
+        ),
+    ] = "",
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> dict[str, Any]:
     return {"items": await intake.routing.search_companies(q, limit)}

@@ -10,10 +10,10 @@ from pydantic import BaseModel, ConfigDict
 
 from intake.api.dependencies import AdminDep, IntakeDep, OperatorDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.core.disclosure import Disclosure
 from intake.domain.filing import free_text
 from intake.domain.identity import IDENTITY_FIELDS
 from intake.domain.principals import Kind
-from intake.core.disclosure import Disclosure
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
@@ -34,25 +34,42 @@ def _disclosure(request: Request) -> Disclosure:
 DisclosureDep = Annotated[Disclosure, Depends(_disclosure)]
 
 
-@router.post("/complaints/{number}/reveal",
-             summary="One identity field of a complaint in full, with a reason (audited)")
-async def reveal(number: str, body: Revealing, intake: IntakeDep, operator: OperatorDep,
-                 disclosure: DisclosureDep) -> dict[str, Any]:
+@router.post(
+    "/complaints/{number}/reveal", summary="One identity field of a complaint in full, with a reason (audited)"
+)
+async def reveal(
+    number: str, body: Revealing, intake: IntakeDep, operator: OperatorDep, disclosure: DisclosureDep
+) -> dict[str, Any]:
     _, case = await case_for(intake, number, operator, None)
     account = await intake.identities.account_state(Kind.OPERATOR, operator.id)
-    return await disclosure.reveal(case, body.field, body.reason, operator_id=operator.id,
-                                   operator_login=account.login if account else None)
+    return await disclosure.reveal(
+        case, body.field, body.reason, operator_id=operator.id, operator_login=account.login if account else None
+    )
 
 
 @router.get("/audit", summary="The audit log of disclosures, newest first (admin)")
-async def audit_log(_: AdminDep, disclosure: DisclosureDep,
-                    complaint: Annotated[str | None, Query(max_length=40)] = None,
-                    operator: Annotated[str | None, Query(max_length=64,
-                                                          description="An operator's login or id.")] = None,
-                    limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: str | None = None) -> dict[str, Any]:
-    rows = await disclosure.audit.page(complaint=complaint, operator=operator, limit=limit + 1,
-                                       after=decode_cursor(cursor))
-    return {"items": [{**{key: row[key] for key in ("operator_id", "operator_login", "complaint", "field", "reason",
-                                                     "trace_id")}, "id": row["_id"], "at": row["at"].isoformat()}
-                      for row in rows[:limit]],
-            "next_cursor": encode_cursor(rows[limit - 1], "at") if len(rows) > limit else None}
+async def audit_log(
+    _: AdminDep,
+    disclosure: DisclosureDep,
+    complaint: Annotated[str | None, Query(max_length=40)] = None,
+    operator: Annotated[str | None, Query(max_length=64, description="An operator's login or id.")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    rows = await disclosure.audit.page(
+        complaint=complaint, operator=operator, limit=limit + 1, after=decode_cursor(cursor)
+    )
+    return {
+        "items": [
+            {
+                **{
+                    key: row[key]
+                    for key in ("operator_id", "operator_login", "complaint", "field", "reason", "trace_id")
+                },
+                "id": row["_id"],
+                "at": row["at"].isoformat(),
+            }
+            for row in rows[:limit]
+        ],
+        "next_cursor": encode_cursor(rows[limit - 1], "at") if len(rows) > limit else None,
+    }

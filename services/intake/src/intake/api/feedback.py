@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict
 
+from greenchannel.problems import Problem
 from intake.adapters.feedback import FeedbackStore
 from intake.api.dependencies import ClientDep, FeedbackDep, IdempotencyKey, IntakeDep, OperatorDep
 from intake.api.paging import decode_cursor, encode_cursor
@@ -55,24 +55,44 @@ def _iso(value: datetime | None) -> str | None:
 
 def _view(entry: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any]:
     handled = entry.get("handled")
-    return {"id": entry["_id"], "topic": entry["topic"], "text": entry["text"], "status": entry["status"],
-            "contact": contact, "submitted_at": _iso(entry["submitted_at"]),
-            "handled": {**handled, "at": _iso(handled["at"])} if handled else None}
+    return {
+        "id": entry["_id"],
+        "topic": entry["topic"],
+        "text": entry["text"],
+        "status": entry["status"],
+        "contact": contact,
+        "submitted_at": _iso(entry["submitted_at"]),
+        "handled": {**handled, "at": _iso(handled["at"])} if handled else None,
+    }
 
 
-@router.post("/v1/public/feedback", status_code=201, tags=["public"], summary="Send feedback about the platform (意见建议)")
-async def send_feedback(form: FeedbackForm, intake: IntakeDep, feedback: FeedbackDep, client: ClientDep,
-                        idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+@router.post(
+    "/v1/public/feedback", status_code=201, tags=["public"], summary="Send feedback about the platform (意见建议)"
+)
+async def send_feedback(
+    form: FeedbackForm,
+    intake: IntakeDep,
+    feedback: FeedbackDep,
+    client: ClientDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.feedback, client)
     return await feedback.send(form.topic, form.text, form.email, form.phone, idempotency_key)
 
 
 @router.get("/v1/ops/feedback", tags=["operators"], summary="Feedback, newest first (contact details masked)")
-async def list_feedback(store: StoreDep, _: OperatorDep, status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
-                        limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: str | None = None) -> dict[str, Any]:
+async def list_feedback(
+    store: StoreDep,
+    _: OperatorDep,
+    status: Literal[STATUSES] | None = None,  # type: ignore[valid-type]
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     rows = await store.page(status, limit=limit + 1, after=decode_cursor(cursor))
-    return {"items": [_view(entry, entry["contact_masked"]) for entry in rows[:limit]],
-            "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None}
+    return {
+        "items": [_view(entry, entry["contact_masked"]) for entry in rows[:limit]],
+        "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None,
+    }
 
 
 @router.get("/v1/ops/feedback/{feedback_id}", tags=["operators"], summary="One feedback entry, contact details in full")
@@ -84,7 +104,13 @@ async def read_feedback(feedback_id: str, store: StoreDep, _: OperatorDep) -> di
 
 
 @router.post("/v1/ops/feedback/{feedback_id}/handle", tags=["operators"], summary="Mark feedback handled, with a note")
-async def handle_feedback(feedback_id: str, body: Handling, feedback: FeedbackDep, operator: OperatorDep,
-                          idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    return await feedback.handle(feedback_id, operator, body.note, idempotency_key,
-                                 view=lambda entry: _view(entry, entry["contact_masked"]))
+async def handle_feedback(
+    feedback_id: str,
+    body: Handling,
+    feedback: FeedbackDep,
+    operator: OperatorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    return await feedback.handle(
+        feedback_id, operator, body.note, idempotency_key, view=lambda entry: _view(entry, entry["contact_masked"])
+    )

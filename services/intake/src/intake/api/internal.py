@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends
+
 from greenchannel.bearer import require_bearer
 from greenchannel.problems import Problem
-
 from intake.api.dependencies import IntakeDep
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"])

@@ -13,8 +13,8 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from greenchannel.csv_cells import SafeWriter
 
+from greenchannel.csv_cells import SafeWriter
 from intake.api.dependencies import PublicRead
 from intake.api.public import PublicData, PublicDep, decode_cursor, encode_cursor
 
@@ -38,7 +38,12 @@ FIELDS: tuple[tuple[str, str, bool, str], ...] = (
     ("rating", "integer", True, "The complainant's rating, 1 to 5."),
     ("appeal_outcome", "string", True, "What came of an appeal: the closing outcome, reforwarded or pending."),
     ("narrative_public", "boolean", False, "The complainant consented to publishing the narrative and answer."),
-    ("cluster_id", "string", True, "The group of similar complaints it belongs to (collective, 集体投诉, from five members)."),
+    (
+        "cluster_id",
+        "string",
+        True,
+        "The group of similar complaints it belongs to (collective, 集体投诉, from five members).",
+    ),
     ("narrative", "string", True, "Title and description, personal data masked; only with consent."),
     ("answer", "string", True, "The company's latest answer, personal data masked; only with consent."),
 )
@@ -53,8 +58,10 @@ def schema() -> dict[str, Any]:
         "id": SCHEMA_ID,
         "version": 1,
         "formats": ["text/csv", "application/x-ndjson"],
-        "fields": [{"name": name, "type": kind, "nullable": nullable, "description": meaning}
-                   for name, kind, nullable, meaning in FIELDS],
+        "fields": [
+            {"name": name, "type": kind, "nullable": nullable, "description": meaning}
+            for name, kind, nullable, meaning in FIELDS
+        ],
     }
 
 
@@ -63,8 +70,16 @@ def _csv(records: list[dict[str, Any]]) -> Iterator[str]:
     writer = SafeWriter(out, lineterminator="\n")  # no text cell starts a formula
     writer.writerow(COLUMNS)
     for record in records:
-        writer.writerow(["" if record.get(name) is None else str(record[name]).lower() if isinstance(record[name], bool)
-                         else record[name] for name in COLUMNS])
+        writer.writerow(
+            [
+                ""
+                if record.get(name) is None
+                else str(record[name]).lower()
+                if isinstance(record[name], bool)
+                else record[name]
+                for name in COLUMNS
+            ]
+        )
         if out.tell() > 64 * 1024:
             yield out.getvalue()
             out.seek(0)
@@ -79,20 +94,38 @@ def _jsonl(records: list[dict[str, Any]]) -> Iterator[str]:
 
 FromDate = Annotated[date | None, Query(alias="from", description="Published on or after (YYYY-MM-DD).")]
 ToDate = Annotated[date | None, Query(description="Published on or before (YYYY-MM-DD).")]
-Cursor = Annotated[str | None, Query(max_length=200, description="Where the page starts: from the previous page's Link.")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="Where the page starts: from the previous page's Link.")
+]
 Limit = Annotated[int, Query(ge=1, le=PAGE_ROWS, description="Records in this page.")]
 
 
 def streamed(media_type: str) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI description of a streamed export (one document type, a text body)."""
-    return {200: {"content": {media_type: {"schema": {"type": "string"}}},
-                  "headers": {"X-Open-Data-Schema": {"schema": {"type": "string"}, "description": "The schema id."},
-                              "Link": {"schema": {"type": "string"},
-                                       "description": 'The next page, rel="next", while more records follow.'}}}}
+    return {
+        200: {
+            "content": {media_type: {"schema": {"type": "string"}}},
+            "headers": {
+                "X-Open-Data-Schema": {"schema": {"type": "string"}, "description": "The schema id."},
+                "Link": {
+                    "schema": {"type": "string"},
+                    "description": 'The next page, rel="next", while more records follow.',
+                },
+            },
+        }
+    }
 
 
-async def export(request: Request, data: PublicData, from_: date | None, to: date | None, cursor: str | None,
-                 limit: int, render: Callable[[list[dict[str, Any]]], Iterator[str]], media_type: str) -> StreamingResponse:
+async def export(
+    request: Request,
+    data: PublicData,
+    from_: date | None,
+    to: date | None,
+    cursor: str | None,
+    limit: int,
+    render: Callable[[list[dict[str, Any]]], Iterator[str]],
+    media_type: str,
+) -> StreamingResponse:
     """One page of the export: a bounded read whatever the size of the record, and the next page's link."""
     rows = await data.records.export_page(from_, to, after=decode_cursor(cursor), limit=limit + 1)
     headers = dict(HEADERS)
@@ -102,17 +135,37 @@ async def export(request: Request, data: PublicData, from_: date | None, to: dat
     return StreamingResponse(render(rows[:limit]), media_type=media_type, headers=headers)
 
 
-@router.get("/complaints.csv", summary="Published complaints as CSV (schema complaints/1), a page at a time",
-            response_class=StreamingResponse, responses=streamed("text/csv"))
-async def complaints_csv(request: Request, data: PublicDep, from_: FromDate = None, to: ToDate = None,
-                         cursor: Cursor = None, limit: Limit = PAGE_ROWS) -> StreamingResponse:
+@router.get(
+    "/complaints.csv",
+    summary="Published complaints as CSV (schema complaints/1), a page at a time",
+    response_class=StreamingResponse,
+    responses=streamed("text/csv"),
+)
+async def complaints_csv(
+    request: Request,
+    data: PublicDep,
+    from_: FromDate = None,
+    to: ToDate = None,
+    cursor: Cursor = None,
+    limit: Limit = PAGE_ROWS,
+) -> StreamingResponse:
     return await export(request, data, from_, to, cursor, limit, _csv, "text/csv; charset=utf-8")
 
 
-@router.get("/complaints.jsonl", summary="Published complaints as JSON Lines (schema complaints/1), a page at a time",
-            response_class=StreamingResponse, responses=streamed("application/x-ndjson"))
-async def complaints_jsonl(request: Request, data: PublicDep, from_: FromDate = None, to: ToDate = None,
-                           cursor: Cursor = None, limit: Limit = PAGE_ROWS) -> StreamingResponse:
+@router.get(
+    "/complaints.jsonl",
+    summary="Published complaints as JSON Lines (schema complaints/1), a page at a time",
+    response_class=StreamingResponse,
+    responses=streamed("application/x-ndjson"),
+)
+async def complaints_jsonl(
+    request: Request,
+    data: PublicDep,
+    from_: FromDate = None,
+    to: ToDate = None,
+    cursor: Cursor = None,
+    limit: Limit = PAGE_ROWS,
+) -> StreamingResponse:
     return await export(request, data, from_, to, cursor, limit, _jsonl, "application/x-ndjson")
 
 

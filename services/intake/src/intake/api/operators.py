@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from greenchannel.problems import Problem
 from intake.adapters.case_store import CaseNotFound
 from intake.api.complaints import _summary, complainant_view
 from intake.api.dependencies import IdempotencyKey, IntakeDep, OperatorActionsDep, OperatorDep, case_for
@@ -30,22 +30,40 @@ QUEUES: dict[str, dict[str, Any]] = {
     "unscreened": {"status": Status.SUBMITTED.value},
     "company_review": {"status": Status.UNDER_REVIEW.value},
 }
-CLOSING_OUTCOMES = ("mediated_settled", "mediated_unsettled", "company_upheld", "out_of_scope", "complainant_unreachable")
+CLOSING_OUTCOMES = (
+    "mediated_settled",
+    "mediated_unsettled",
+    "company_upheld",
+    "out_of_scope",
+    "complainant_unreachable",
+)
 
 
 @router.get("/queue", summary="The work queue: appeals, overdue complaints, rule rejections to review")
-async def work_queue(intake: IntakeDep, _: OperatorDep, kind: Literal["appeals", "overdue", "rejected", "unscreened", "company_review"],
-                     limit: Annotated[int, Query(ge=1, le=100)] = 50, cursor: str | None = None) -> dict[str, Any]:
+async def work_queue(
+    intake: IntakeDep,
+    _: OperatorDep,
+    kind: Literal["appeals", "overdue", "rejected", "unscreened", "company_review"],
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
     rows = await intake.cases.page(QUEUES[kind], limit=limit + 1, after=decode_cursor(cursor))
-    return {"kind": kind, "items": [_summary(case) for case in rows[:limit]],
-            "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None}
+    return {
+        "kind": kind,
+        "items": [_summary(case) for case in rows[:limit]],
+        "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None,
+    }
 
 
 @router.get("/complaints/{number}", summary="A complaint as the platform sees it (identity masked)")
 async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
     _, case = await case_for(intake, number, operator, None)
-    return {**complainant_view(case, intake), "account_id": case.get("account_id"), "round": case.get("round", 0),
-            "region_code": case["region_code"]}
+    return {
+        **complainant_view(case, intake),
+        "account_id": case.get("account_id"),
+        "round": case.get("round", 0),
+        "region_code": case["region_code"],
+    }
 
 
 @router.get("/complaints/{number}/traces", summary="The traces of a complaint, with links into the trace UI")
@@ -57,8 +75,15 @@ async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[
     for entry in case["timeline"]:
         trace_id = entry.get("trace_id")
         if trace_id:
-            seen.setdefault(trace_id, {"trace_id": trace_id, "first_at": entry["at"].isoformat(), "actions": [],
-                                       "url": f"{intake.settings.trace_ui_url.rstrip('/')}/trace/{trace_id}"})
+            seen.setdefault(
+                trace_id,
+                {
+                    "trace_id": trace_id,
+                    "first_at": entry["at"].isoformat(),
+                    "actions": [],
+                    "url": f"{intake.settings.trace_ui_url.rstrip('/')}/trace/{trace_id}",
+                },
+            )
             seen[trace_id]["actions"].append(entry["action"])
     return {"number": number, "traces": list(seen.values())}
 
@@ -95,8 +120,13 @@ class ManualRejection(BaseModel):
 
 
 @router.post("/complaints/{number}/reforward", summary="Mediate an appeal: send it back to the company with a note")
-async def reforward(number: str, body: Reforward, actions: OperatorActionsDep, operator: OperatorDep,
-                    idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def reforward(
+    number: str,
+    body: Reforward,
+    actions: OperatorActionsDep,
+    operator: OperatorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     try:
         return await actions.reforward(number, operator, body.note, body.deadline_working_days, idempotency_key)
     except CaseNotFound:
@@ -104,26 +134,48 @@ async def reforward(number: str, body: Reforward, actions: OperatorActionsDep, o
 
 
 @router.post("/complaints/{number}/close", summary="Close a mediated or answered complaint with an outcome code")
-async def close(number: str, body: Closing, actions: OperatorActionsDep, operator: OperatorDep,
-                idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def close(
+    number: str,
+    body: Closing,
+    actions: OperatorActionsDep,
+    operator: OperatorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     return await actions.close(number, operator, body.outcome, body.note, idempotency_key)
 
 
-@router.post("/complaints/{number}/redirect", summary="Send a complaint addressed to the wrong company to the right one")
-async def redirect(number: str, body: Redirect, actions: OperatorActionsDep, operator: OperatorDep,
-                   idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+@router.post(
+    "/complaints/{number}/redirect", summary="Send a complaint addressed to the wrong company to the right one"
+)
+async def redirect(
+    number: str,
+    body: Redirect,
+    actions: OperatorActionsDep,
+    operator: OperatorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     return await actions.redirect(number, operator, body.company_id, body.note, idempotency_key)
 
 
 @router.post("/complaints/{number}/accept", summary="Accept by hand (also a complaint a rule rejected wrongly)")
-async def accept(number: str, body: ManualAcceptance, actions: OperatorActionsDep, operator: OperatorDep,
-                 idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def accept(
+    number: str,
+    body: ManualAcceptance,
+    actions: OperatorActionsDep,
+    operator: OperatorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     return await actions.accept(number, operator, body.company_id, body.category, body.note, idempotency_key)
 
 
 @router.post("/complaints/{number}/reject", summary="Reject by hand with a stated reason")
-async def reject(number: str, body: ManualRejection, actions: OperatorActionsDep, operator: OperatorDep,
-                 idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def reject(
+    number: str,
+    body: ManualRejection,
+    actions: OperatorActionsDep,
+    operator: OperatorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     return await actions.reject(number, operator, body.reason, body.detail, idempotency_key)
 
 
@@ -137,8 +189,13 @@ class CompanyResolution(BaseModel):
     "/complaints/{number}/resolve-company",
     summary="Resolve a complaint under review to a directory company: it is accepted and forwarded to it",
 )
-async def resolve_company(number: str, body: CompanyResolution, actions: OperatorActionsDep, operator: OperatorDep,
-                          idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+async def resolve_company(
+    number: str,
+    body: CompanyResolution,
+    actions: OperatorActionsDep,
+    operator: OperatorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
     return await actions.resolve_company(number, operator, body.company_id, body.note, idempotency_key)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from greenchannel.problems import Problem
 
+from greenchannel.problems import Problem
 from intake.adapters.pages import DEFAULT_LANGUAGE, LANGUAGES, Pages
 
 router = APIRouter(prefix="/v1/public/pages", tags=["public"])
@@ -32,12 +32,20 @@ async def list_pages(pages: PagesDep) -> dict[str, Any]:
 
 @router.get("/{slug}", summary="One information page: its Markdown source and rendered, sanitised HTML")
 async def read_page(
-    slug: str, pages: PagesDep, response: Response,
+    slug: str,
+    pages: PagesDep,
+    response: Response,
     lang: Annotated[Language, Query(description="zh-CN (the default) or en.")] = DEFAULT_LANGUAGE,
 ) -> dict[str, Any]:
     page = pages.get(slug, lang)
     if page is None:
         raise Problem(404, "page_not_found", "No information page has this slug.")
     response.headers["Content-Language"] = lang
-    return {"slug": page.slug, "lang": page.lang, "title": page.title, "order": page.order,
-            "markdown": page.markdown, "html": page.html}
+    return {
+        "slug": page.slug,
+        "lang": page.lang,
+        "title": page.title,
+        "order": page.order,
+        "markdown": page.markdown,
+        "html": page.html,
+    }

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from greenchannel.problems import problem_response
 
+from greenchannel.problems import problem_response
 from intake.adapters.case_store import AlreadyClaimed, CaseNotFound, EvidenceRefused, StateChanged
 from intake.core.disclosure import FieldNotRecorded
 from intake.core.errors import (

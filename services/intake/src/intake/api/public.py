@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from greenchannel.problems import Problem
 
+from greenchannel.problems import Problem
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.service_clients import RoutingClient
 from intake.adapters.statistics import Statistics
@@ -44,7 +44,9 @@ DIRECTORY_RETRY_S = 30.0
 DIRECTORY_CACHE_SIZE = 10_000
 
 Month = Annotated[str | None, Query(pattern=MONTH, description="A month, YYYY-MM.")]
-Period = Annotated[str | None, Query(pattern=PERIOD, description="A year (YYYY) or a month (YYYY-MM); default the last 12 months.")]
+Period = Annotated[
+    str | None, Query(pattern=PERIOD, description="A year (YYYY) or a month (YYYY-MM); default the last 12 months.")
+]
 CompanyId = Annotated[str, Path(pattern=COMPANY_ID, description="The company's directory id.")]
 By = Annotated[Literal["month", "category", "company", "region"], Query(description="How rows are grouped.")]
 OrderBy = Literal["per_million_users", "volume", "timely_rate", "relief_rate", "average_rating", "appeal_rate"]
@@ -64,7 +66,10 @@ class DirectoryLabels:
             try:
                 items = await self.routing.categories()
             except Problem:
-                self._categories = (time.monotonic() + DIRECTORY_RETRY_S, self._categories[1] if self._categories else {})
+                self._categories = (
+                    time.monotonic() + DIRECTORY_RETRY_S,
+                    self._categories[1] if self._categories else {},
+                )
             else:
                 self._categories = (time.monotonic() + DIRECTORY_TTL_S, {item["code"]: item for item in items})
         return self._categories[1]
@@ -133,8 +138,11 @@ async def english_names(data: PublicData, company_ids: set[str]) -> dict[str, st
     """The directory's English names of these companies (those it has one for)."""
     ids = sorted(company_ids)
     found = await asyncio.gather(*(data.labels.company(company_id) for company_id in ids))
-    return {company_id: company["name_en"] for company_id, company in zip(ids, found, strict=True)
-            if company and company.get("name_en")}
+    return {
+        company_id: company["name_en"]
+        for company_id, company in zip(ids, found, strict=True)
+        if company and company.get("name_en")
+    }
 
 
 async def summaries(data: PublicData, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,25 +152,39 @@ async def summaries(data: PublicData, records: list[dict[str, Any]]) -> list[dic
     return [summary(record, categories, sizes, names_en) for record in records]
 
 
-def summary(record: dict[str, Any], categories: dict[str, dict[str, Any]],
-            sizes: dict[str, dict[str, Any]], names_en: dict[str, str]) -> dict[str, Any]:
+def summary(
+    record: dict[str, Any],
+    categories: dict[str, dict[str, Any]],
+    sizes: dict[str, dict[str, Any]],
+    names_en: dict[str, str],
+) -> dict[str, Any]:
     category = categories.get(record["category"], {})
     cluster_id = record.get("cluster_id")
     return {
-        "number": record["number"], "company_id": record["company_id"], "company_name": record["company_name"],
+        "number": record["number"],
+        "company_id": record["company_id"],
+        "company_name": record["company_name"],
         # The directory's English name; null when it has none (the page shows the Chinese name then).
         "company_name_en": names_en.get(record["company_id"]),
         # The scrubbed title, public only with the complainant's consent (as the narrative it heads).
         "headline": record.get("headline"),
-        "category": record["category"], "category_name_zh": category.get("zh", record["category"]),
+        "category": record["category"],
+        "category_name_zh": category.get("zh", record["category"]),
         "category_name_en": category.get("en", record["category"]),
-        "filed_on": record["filed_on"], "forwarded_on": record["forwarded_on"], "responded_on": record["responded_on"],
-        "published_on": record["published_on"], "status": record["status"], "response_type": record["response_type"],
-        "timely": record["timely"], "rating": record["rating"], "appeal_outcome": record["appeal_outcome"],
+        "filed_on": record["filed_on"],
+        "forwarded_on": record["forwarded_on"],
+        "responded_on": record["responded_on"],
+        "published_on": record["published_on"],
+        "status": record["status"],
+        "response_type": record["response_type"],
+        "timely": record["timely"],
+        "rating": record["rating"],
+        "appeal_outcome": record["appeal_outcome"],
         "narrative_public": record["narrative_public"],
         # ``collective``: the cluster reached routing's size for a collective complaint (集体投诉).
-        "cluster": ({"id": cluster_id, **sizes.get(cluster_id, {"size": 1, "collective": False})}
-                    if cluster_id else None),
+        "cluster": (
+            {"id": cluster_id, **sizes.get(cluster_id, {"size": 1, "collective": False})} if cluster_id else None
+        ),
     }
 
 
@@ -178,18 +200,29 @@ async def list_public(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
-    filters: dict[str, Any] = {name: value for name, value in (
-        ("company_id", company_id), ("category", category), ("status", status), ("cluster_id", cluster_id),
-    ) if value is not None}
+    filters: dict[str, Any] = {
+        name: value
+        for name, value in (
+            ("company_id", company_id),
+            ("category", category),
+            ("status", status),
+            ("cluster_id", cluster_id),
+        )
+        if value is not None
+    }
     # The period is the publication's, the list's own order: a range of the key a page reads anyway
     # (docs/architecture.md, "The public list's period is its publication date").
-    rows = await data.records.page(filters, limit=limit + 1, after=decode_cursor(cursor), published_from=from_,
-                                   published_to=to)
+    rows = await data.records.page(
+        filters, limit=limit + 1, after=decode_cursor(cursor), published_from=from_, published_to=to
+    )
     items = await summaries(data, rows[:limit])
     return {"items": items, "next_cursor": encode_cursor(rows[limit - 1]["order_key"]) if len(rows) > limit else None}
 
 
-@router.get("/complaints/{number}", summary="One published complaint, with its narrative and answer if the complainant consented")
+@router.get(
+    "/complaints/{number}",
+    summary="One published complaint, with its narrative and answer if the complainant consented",
+)
 async def read_public(number: Annotated[str, Path(max_length=40)], data: PublicDep) -> dict[str, Any]:
     record = await data.records.get(number) if re.match(NUMBER, number) else None
     if record is None:
@@ -198,7 +231,10 @@ async def read_public(number: Annotated[str, Path(max_length=40)], data: PublicD
     return {**item, "narrative": record["narrative"], "answer": record["answer"]}
 
 
-@router.get("/clusters/{cluster_id}", summary="A cluster of similar complaints: its size, first member, and whether it is a collective complaint (集体投诉)")
+@router.get(
+    "/clusters/{cluster_id}",
+    summary="A cluster of similar complaints: its size, first member, and whether it is a collective complaint (集体投诉)",
+)
 async def read_cluster(cluster_id: Annotated[str, Path(max_length=60)], data: PublicDep) -> dict[str, Any]:
     cluster = await data.records.cluster(cluster_id) if re.match(CLUSTER_ID, cluster_id) else None
     # A cluster none of whose members is public yet is not shown either.
@@ -224,7 +260,9 @@ def month_range(from_: str | None, to: str | None) -> tuple[str, str]:
     return first, last
 
 
-async def statistics_body(data: PublicData, from_: str | None, to: str | None, by: str, *, public_only: bool) -> dict[str, Any]:
+async def statistics_body(
+    data: PublicData, from_: str | None, to: str | None, by: str, *, public_only: bool
+) -> dict[str, Any]:
     first, last = month_range(from_, to)
     months = statistics.months_between(first, last)
     rollup = {"month": "category", "category": "category", "company": "company", "region": "region"}[by]
@@ -244,31 +282,47 @@ async def statistics_body(data: PublicData, from_: str | None, to: str | None, b
         return {"from": first, "to": last, "by": by, "rows": rows, "totals": statistics.figures(totals)}
     # The public figures: small cells and the cells that would give them away are suppressed.
     bases = {key: statistics.bases(total) for key, total in grouped.items()}
-    rows, published_totals = disclosure.suppress([{**row, **bases[row["key"]]} for row in rows],
-                                                 {**statistics.figures(totals), **statistics.bases(totals)},
-                                                 data.min_count)
-    return {"from": first, "to": last, "by": by, "rows": rows, "totals": published_totals,
-            "min_count": data.min_count}
+    rows, published_totals = disclosure.suppress(
+        [{**row, **bases[row["key"]]} for row in rows],
+        {**statistics.figures(totals), **statistics.bases(totals)},
+        data.min_count,
+    )
+    return {"from": first, "to": last, "by": by, "rows": rows, "totals": published_totals, "min_count": data.min_count}
 
 
-async def row_labels(data: PublicData, by: str, grouped: dict[str, Any], names: dict[str, str]) -> dict[str, dict[str, str]]:
+async def row_labels(
+    data: PublicData, by: str, grouped: dict[str, Any], names: dict[str, str]
+) -> dict[str, dict[str, str]]:
     if by == "month":
         return {key: {"label_zh": f"{key[:4]}年{int(key[5:])}月", "label_en": key} for key in grouped}
     if by == "region":
         return {key: dict(zip(("label_zh", "label_en"), PROVINCES.get(key, (key, key)))) for key in grouped}
     if by == "category":
         categories = await data.labels.categories()
-        return {key: {"label_zh": categories.get(key, {}).get("zh", key), "label_en": categories.get(key, {}).get("en", key)}
-                for key in grouped}
+        return {
+            key: {
+                "label_zh": categories.get(key, {}).get("zh", key),
+                "label_en": categories.get(key, {}).get("en", key),
+            }
+            for key in grouped
+        }
     companies = await asyncio.gather(*(data.labels.company(key) for key in grouped))
-    return {key: {"label_zh": (found or {}).get("name") or names.get(key, key),
-                  "label_en": (found or {}).get("name_en") or names.get(key, key)}
-            for key, found in zip(grouped, companies)}
+    return {
+        key: {
+            "label_zh": (found or {}).get("name") or names.get(key, key),
+            "label_en": (found or {}).get("name_en") or names.get(key, key),
+        }
+        for key, found in zip(grouped, companies)
+    }
 
 
 @router.get("/statistics", summary="Figures over published complaints, by month, category, company or region")
-async def public_statistics(data: PublicDep, from_: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
-                            to: Month = None, by: By = "month") -> dict[str, Any]:
+async def public_statistics(
+    data: PublicDep,
+    from_: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
+    to: Month = None,
+    by: By = "month",
+) -> dict[str, Any]:
     return await statistics_body(data, from_, to, by, public_only=True)
 
 
@@ -278,16 +332,21 @@ async def summary_statistics(data: PublicDep) -> dict[str, Any]:
     total, companies = await source.totals(public_only=True)
     numbers = statistics.figures(total)
     last_day = today()
-    recent = await source.between("publication_day", (last_day - timedelta(days=29)).isoformat(),
-                                  last_day.isoformat(), public_only=True)
-    return disclosure.suppress_summary({
-        "published": numbers["received"],
-        "answered_rate": statistics.rate(numbers["answered"], numbers["received"]),
-        "timely_rate": numbers["timely_rate"],
-        "satisfaction": numbers["satisfaction"],
-        "companies": companies,
-        "last_30_days_published": sum(int(document.get("received", 0)) for document in recent),
-    }, rated=statistics.bases(total)["rated"], k=data.min_count)
+    recent = await source.between(
+        "publication_day", (last_day - timedelta(days=29)).isoformat(), last_day.isoformat(), public_only=True
+    )
+    return disclosure.suppress_summary(
+        {
+            "published": numbers["received"],
+            "answered_rate": statistics.rate(numbers["answered"], numbers["received"]),
+            "timely_rate": numbers["timely_rate"],
+            "satisfaction": numbers["satisfaction"],
+            "companies": companies,
+            "last_30_days_published": sum(int(document.get("received", 0)) for document in recent),
+        },
+        rated=statistics.bases(total)["rated"],
+        k=data.min_count,
+    )
 
 
 async def scorecard_body(data: PublicData, company_id: str, period: str | None, *, public_only: bool) -> dict[str, Any]:
@@ -300,9 +359,16 @@ async def scorecard_body(data: PublicData, company_id: str, period: str | None, 
     total: dict[str, Any] = {}
     for document in documents:
         statistics.add(total, document)
-    name = (company or {}).get("name") or next((d["company_name"] for d in documents if d.get("company_name")), company_id)
-    return {"company_id": company_id, "company_name": name, "company_name_en": (company or {}).get("name_en"),
-            "period": label, **statistics.scorecard(total, (company or {}).get("user_base_millions"))}
+    name = (company or {}).get("name") or next(
+        (d["company_name"] for d in documents if d.get("company_name")), company_id
+    )
+    return {
+        "company_id": company_id,
+        "company_name": name,
+        "company_name_en": (company or {}).get("name_en"),
+        "period": label,
+        **statistics.scorecard(total, (company or {}).get("user_base_millions")),
+    }
 
 
 @router.get("/companies/{company_id}/scorecard", summary="A company's scorecard over published complaints")
@@ -311,8 +377,12 @@ async def public_scorecard(company_id: CompanyId, data: PublicDep, period: Perio
 
 
 @router.get("/rankings", summary="Companies ranked by a scorecard figure")
-async def rankings(data: PublicDep, period: Period = None, order_by: Annotated[OrderBy, Query()] = "per_million_users",
-                   limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
+async def rankings(
+    data: PublicDep,
+    period: Period = None,
+    order_by: Annotated[OrderBy, Query()] = "per_million_users",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
     label, rollup, first, last = statistics.period_range(period, today())
     totals: dict[str, dict[str, Any]] = {}
     names: dict[str, str] = {}
@@ -322,8 +392,14 @@ async def rankings(data: PublicDep, period: Period = None, order_by: Annotated[O
         statistics.add(totals.setdefault(document["company_id"], {}), document)
         names[document["company_id"]] = document.get("company_name") or document["company_id"]
     companies = await asyncio.gather(*(data.labels.company(company_id) for company_id in totals))
-    cards = [{"company_id": company_id, "company_name": (found or {}).get("name") or names[company_id],
-              "company_name_en": (found or {}).get("name_en"), "period": label,
-              **statistics.scorecard(total, (found or {}).get("user_base_millions"))}
-             for (company_id, total), found in zip(totals.items(), companies)]
+    cards = [
+        {
+            "company_id": company_id,
+            "company_name": (found or {}).get("name") or names[company_id],
+            "company_name_en": (found or {}).get("name_en"),
+            "period": label,
+            **statistics.scorecard(total, (found or {}).get("user_base_millions")),
+        }
+        for (company_id, total), found in zip(totals.items(), companies)
+    ]
     return {"period": label, "order_by": order_by, "items": statistics.ranked(cards, order_by)[:limit]}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request, Response
-from greenchannel.problems import Problem
 
+from greenchannel.problems import Problem
 from intake.api.dependencies import AccountDep, CallerDep, IntakeDep
 from intake.core.sessions import clear_session_cookies, set_session_cookies
 from intake.domain.principals import Kind

@@ -8,9 +8,9 @@ from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
+from greenchannel.problems import Problem
 from intake.adapters.identities import LastAdmin
 from intake.api.dependencies import AdminDep, Intake, IntakeDep
 from intake.domain.principals import Kind, Principal, Role
@@ -29,8 +29,12 @@ class Roles(BaseModel):
 def _view(operator: dict[str, Any] | None, login: str) -> dict[str, Any]:
     if operator is None:
         raise Problem(404, "operator_not_found", f"No operator with the login {login}.")
-    return {"operator_id": operator["_id"], "login": operator["login"], "roles": operator["roles"],
-            "disabled": operator.get("disabled", False)}
+    return {
+        "operator_id": operator["_id"],
+        "login": operator["login"],
+        "roles": operator["roles"],
+        "disabled": operator.get("disabled", False),
+    }
 
 
 async def _not_own_account(intake: Intake, admin: Principal, login: str) -> None:
@@ -44,8 +48,9 @@ async def _changed(change: Awaitable[dict[str, Any] | None], login: str) -> dict
     try:
         return _view(await change, login)
     except LastAdmin:
-        raise Problem(409, "last_admin",
-                      "This would leave no enabled admin; make another operator admin first.") from None
+        raise Problem(
+            409, "last_admin", "This would leave no enabled admin; make another operator admin first."
+        ) from None
 
 
 @router.post("/{login}/disable", summary="Disable an operator account: every token of it ends (admin)")

@@ -26,10 +26,10 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Response
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
+from greenchannel.problems import Problem
 from intake.api.complaints import open_for_evidence
 from intake.api.dependencies import (
     AccessCode,
@@ -47,8 +47,10 @@ router = APIRouter(prefix="/v1", tags=["uploads"])
 _UPLOAD_ID = _EVIDENCE_ID = re.compile(r"[0-9a-f]{32}")
 
 _REFUSED_AT_START = {
-    429: {"description": "Too many uploads from this address, or its daily byte budget of uploads before filing is "
-          "used up (upload_budget_exhausted); Retry-After says when to try again."},
+    429: {
+        "description": "Too many uploads from this address, or its daily byte budget of uploads before filing is "
+        "used up (upload_budget_exhausted); Retry-After says when to try again."
+    },
     409: {"description": "The complaint holds its maximum of files, or takes none in its state."},
     413: {"description": "The declared size is above the limit of its kind (evidence_too_large)."},
     415: {"description": "The declared type is not accepted (unsupported_media_type)."},
@@ -57,14 +59,19 @@ _REFUSED_AT_START = {
 _REFUSED_AT_COMPLETION = {
     200: {"description": "Completed before: the same receipt again."},
     404: {"description": "No such upload here (upload_not_found)."},
-    409: {"description": "Nothing uploaded yet (upload_not_received), being checked (upload_in_progress), or the "
-          "complaint holds its maximum of files."},
+    409: {
+        "description": "Nothing uploaded yet (upload_not_received), being checked (upload_in_progress), or the "
+        "complaint holds its maximum of files."
+    },
     410: {"description": "Not completed in time (upload_expired); its object was removed."},
     413: {"description": "Larger than its kind's limit (evidence_too_large); the object was removed."},
-    415: {"description": "Not the declared type (media_type_mismatch, unsupported_media_type); the object was "
-          "removed."},
-    422: {"description": "Not the declared size or SHA-256 (upload_size_mismatch, upload_hash_mismatch); the object "
-          "was removed."},
+    415: {
+        "description": "Not the declared type (media_type_mismatch, unsupported_media_type); the object was removed."
+    },
+    422: {
+        "description": "Not the declared size or SHA-256 (upload_size_mismatch, upload_hash_mismatch); the object "
+        "was removed."
+    },
 }
 
 
@@ -81,8 +88,10 @@ class UploadDeclaration(BaseModel):
 
 class UploadTicket(BaseModel):
     upload_id: str
-    method: str = Field(description="PUT: send the file's bytes, as they are, as the request body, with a "
-                        "Content-Length of the declared size (the URL is signed for it).")
+    method: str = Field(
+        description="PUT: send the file's bytes, as they are, as the request body, with a "
+        "Content-Length of the declared size (the URL is signed for it)."
+    )
     url: str = Field(description="Presigned URL of object storage (not of this gateway).")
     expires_at: str = Field(description="The URL is refused after this time.")
     complete_by: str = Field(description="Complete the upload before this time, or it is removed.")
@@ -92,10 +101,16 @@ class UploadTicket(BaseModel):
 UploadId = Annotated[str, Path(description="The upload_id of the ticket.")]
 
 
-@router.post("/uploads", status_code=201, response_model=UploadTicket, responses=_REFUSED_AT_START,
-             summary="Start a presigned upload of a large file before filing: answers a PUT URL of object storage")
-async def start_upload(body: UploadDeclaration, intake: IntakeDep, client: ClientDep,
-                       budget: UploadBudgetDep) -> dict[str, Any]:
+@router.post(
+    "/uploads",
+    status_code=201,
+    response_model=UploadTicket,
+    responses=_REFUSED_AT_START,
+    summary="Start a presigned upload of a large file before filing: answers a PUT URL of object storage",
+)
+async def start_upload(
+    body: UploadDeclaration, intake: IntakeDep, client: ClientDep, budget: UploadBudgetDep
+) -> dict[str, Any]:
     await intake.limits.hit(intake.rules.upload, client)
     # The declared size counts from now (the URL takes no more): given back if evidence refuses the declaration.
     async with budget.reserved(client, body.size, await intake.evidence.unattached_removed_after_s()):
@@ -103,8 +118,12 @@ async def start_upload(body: UploadDeclaration, intake: IntakeDep, client: Clien
     return _ticket(ticket, f"/v1/uploads/{ticket['upload_id']}/complete")
 
 
-@router.post("/uploads/{upload_id}/complete", status_code=201, responses=_REFUSED_AT_COMPLETION,
-             summary="Check the uploaded file against its declaration and store it; answers its receipt")
+@router.post(
+    "/uploads/{upload_id}/complete",
+    status_code=201,
+    responses=_REFUSED_AT_COMPLETION,
+    summary="Check the uploaded file against its declaration and store it; answers its receipt",
+)
 async def complete_upload(upload_id: UploadId, intake: IntakeDep, response: Response) -> dict[str, Any]:
     await _started_for(intake, upload_id, None)
     receipt, created = await intake.evidence.complete_upload(upload_id)
@@ -113,23 +132,42 @@ async def complete_upload(upload_id: UploadId, intake: IntakeDep, response: Resp
     return receipt
 
 
-@router.post("/complaints/{number}/uploads", status_code=201, response_model=UploadTicket,
-             responses={**_REFUSED_AT_START, 404: {"description": "No complaint of the caller's."}},
-             summary="Start a presigned upload of a large file for a filed complaint")
-async def start_complaint_upload(number: str, body: UploadDeclaration, intake: IntakeDep, principal: CallerDep,
-                                 client: ClientDep, access_code: AccessCode = None) -> dict[str, Any]:
+@router.post(
+    "/complaints/{number}/uploads",
+    status_code=201,
+    response_model=UploadTicket,
+    responses={**_REFUSED_AT_START, 404: {"description": "No complaint of the caller's."}},
+    summary="Start a presigned upload of a large file for a filed complaint",
+)
+async def start_complaint_upload(
+    number: str,
+    body: UploadDeclaration,
+    intake: IntakeDep,
+    principal: CallerDep,
+    client: ClientDep,
+    access_code: AccessCode = None,
+) -> dict[str, Any]:
     await open_for_evidence(intake, number, principal, access_code)
     await intake.limits.hit(intake.rules.upload, client)
     ticket = await intake.evidence.start_upload({**body.model_dump(), "number": number})
     return _ticket(ticket, f"/v1/complaints/{number}/uploads/{ticket['upload_id']}/complete")
 
 
-@router.post("/complaints/{number}/uploads/{upload_id}/complete", status_code=201,
-             responses=_REFUSED_AT_COMPLETION,
-             summary="Check the uploaded file against its declaration, store it and add it to the complaint")
-async def complete_complaint_upload(number: str, upload_id: UploadId, intake: IntakeDep, complaints: ComplaintsDep,
-                                    principal: CallerDep, response: Response,
-                                    access_code: AccessCode = None) -> dict[str, Any]:
+@router.post(
+    "/complaints/{number}/uploads/{upload_id}/complete",
+    status_code=201,
+    responses=_REFUSED_AT_COMPLETION,
+    summary="Check the uploaded file against its declaration, store it and add it to the complaint",
+)
+async def complete_complaint_upload(
+    number: str,
+    upload_id: UploadId,
+    intake: IntakeDep,
+    complaints: ComplaintsDep,
+    principal: CallerDep,
+    response: Response,
+    access_code: AccessCode = None,
+) -> dict[str, Any]:
     principal, case = await open_for_evidence(intake, number, principal, access_code)
     await _started_for(intake, upload_id, number)
     receipt, created = await intake.evidence.complete_upload(upload_id)
@@ -143,9 +181,12 @@ async def complete_complaint_upload(number: str, upload_id: UploadId, intake: In
     return receipt
 
 
-@router.post("/ops/evidence/{evidence_id}/verify", tags=["operators"],
-             responses={404: {"description": "Unknown evidence (evidence_not_found)."}},
-             summary="Operator: read a stored file back and check it against its receipt (SHA-256 and size)")
+@router.post(
+    "/ops/evidence/{evidence_id}/verify",
+    tags=["operators"],
+    responses={404: {"description": "Unknown evidence (evidence_not_found)."}},
+    summary="Operator: read a stored file back and check it against its receipt (SHA-256 and size)",
+)
 async def verify_evidence(evidence_id: str, intake: IntakeDep, _: OperatorDep) -> dict[str, Any]:
     verdict = await intake.evidence.verify(evidence_id) if _EVIDENCE_ID.fullmatch(evidence_id) else None
     if verdict is None:

@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from greenchannel.contracts import CodeNotice, code_notice_field
-
 from intake.adapters.account_codes import AccountCodeStore
 from intake.core import events
 from intake.domain.account_codes import code_record_id, is_code_shaped, new_code

@@ -16,7 +16,6 @@ from greenchannel.contracts import CodeNotice, CodePurpose, code_notice_field
 from greenchannel.mongo import in_transaction
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
-
 from intake.adapters.account_codes import AccountCodeStore
 from intake.adapters.identities import Identities, LoginTaken
 from intake.adapters.pii import KeyedHash
@@ -37,8 +36,16 @@ class CodeRejected(Exception):
 
 
 class AccountCodes:
-    def __init__(self, runtime: ServiceRuntime, identities: Identities, store: AccountCodeStore,
-                 logins: KeyedHash, code_hashes: KeyedHash, transport: KeyRingCipher, policy: CodePolicy) -> None:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        identities: Identities,
+        store: AccountCodeStore,
+        logins: KeyedHash,
+        code_hashes: KeyedHash,
+        transport: KeyRingCipher,
+        policy: CodePolicy,
+    ) -> None:
         self.runtime = runtime
         self.identities = identities
         self.store = store
@@ -60,11 +67,21 @@ class AccountCodes:
         expires_at = now + self.policy.ttl
         # The hash is computed in both branches; only a record that may go on keeps it.
         code_hash = self.code_hashes.digest(f"{record_id}:{issue_id}:{code}")
-        record = {"_id": record_id, "issue_id": issue_id, "code_hash": code_hash if notice == "code" else None,
-                  "attempts": 0, "expires_at": expires_at, "created_at": now}
+        record = {
+            "_id": record_id,
+            "issue_id": issue_id,
+            "code_hash": code_hash if notice == "code" else None,
+            "attempts": 0,
+            "expires_at": expires_at,
+            "created_at": now,
+        }
         sealed_notice = CodeNotice(destination=login, notice=notice, code=code if notice == "code" else None)
         event = events.account_code_issued(
-            issue_id=issue_id, purpose=purpose, channel=channel_of(login), expires_at=expires_at, issued_at=now,
+            issue_id=issue_id,
+            purpose=purpose,
+            channel=channel_of(login),
+            expires_at=expires_at,
+            issued_at=now,
             sealed=self.transport.encrypt(code_notice_field(issue_id), sealed_notice.model_dump_json()),
         )
 
@@ -81,8 +98,9 @@ class AccountCodes:
         record = await self.store.spend_attempt(record_id, now, self.policy.max_attempts)
         if record is None:
             raise CodeRejected()
-        if not is_code_shaped(code) or not self.code_hashes.matches(f"{record_id}:{record['issue_id']}:{code}",
-                                                                    record["code_hash"]):
+        if not is_code_shaped(code) or not self.code_hashes.matches(
+            f"{record_id}:{record['issue_id']}:{code}", record["code_hash"]
+        ):
             raise CodeRejected()
         return record_id, record["issue_id"]
 

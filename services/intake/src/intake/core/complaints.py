@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from greenchannel.mongo import is_duplicate_key
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from greenchannel.mongo import is_duplicate_key
 from intake.adapters.case_store import AlreadySet, CaseStore, EvidenceRefused, timeline_entry
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.pii import KeyedHash, PiiCipher

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from greenchannel.telemetry import current_trace_id
-
 from intake.adapters.audit_log import AuditLog
 from intake.adapters.pii import PiiCipher
 

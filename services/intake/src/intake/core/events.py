@@ -28,7 +28,6 @@ from greenchannel.contracts import (
     ComplaintWithdrawn,
     EvidenceRef,
 )
-
 from intake.domain.guessing import SecretKind
 
 Case = dict[str, Any]

@@ -27,8 +27,8 @@ import hmac
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
-from greenchannel.problems import Problem
 
+from greenchannel.problems import Problem
 from intake.config import Settings
 from intake.domain.principals import Principal
 

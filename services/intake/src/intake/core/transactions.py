@@ -10,11 +10,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from greenchannel.idempotency import IdempotencyStore, fingerprint
-from greenchannel.mongo import in_transaction, is_unavailable
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.mongo_client import AsyncMongoClient
 
+from greenchannel.idempotency import IdempotencyStore, fingerprint
+from greenchannel.mongo import in_transaction, is_unavailable
 from intake.adapters.pii import PiiCipher
 
 T = TypeVar("T")

@@ -48,4 +48,3 @@ def notice_for(purpose: CodePurpose, has_account: bool) -> Notice:
 
 def code_record_id(purpose: CodePurpose, login_key: str) -> str:
     return f"{purpose}:{login_key}"
-

@@ -34,7 +34,9 @@ def normalize_email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as error:
-        raise PydanticCustomError("email_format", "E-mail address is not valid: {reason}", {"reason": str(error)}) from None
+        raise PydanticCustomError(
+            "email_format", "E-mail address is not valid: {reason}", {"reason": str(error)}
+        ) from None
 
 
 # Embedding, override and isolate controls reorder what a reader sees ("Trojan Source", CVE-2021-42574).
@@ -46,18 +48,22 @@ NAME_PUNCTUATION = frozenset(" ·•‧・.-'’")
 def plain_text(value: str) -> str:
     for char in value:
         if (unicodedata.category(char) == "Cc" and char not in "\t\n\r") or char in BIDI_CONTROLS:
-            raise PydanticCustomError("text_control_character",
-                                      "Text cannot hold control characters or direction overrides (U+{code}).",
-                                      {"code": f"{ord(char):04X}"})
+            raise PydanticCustomError(
+                "text_control_character",
+                "Text cannot hold control characters or direction overrides (U+{code}).",
+                {"code": f"{ord(char):04X}"},
+            )
     return value
 
 
 def person_name(value: str) -> str:
     for char in value:
         if unicodedata.category(char)[0] not in "LM" and char not in NAME_PUNCTUATION:
-            raise PydanticCustomError("name_character",
-                                      "A name holds letters, spaces and · - ' . only (U+{code} is not one).",
-                                      {"code": f"{ord(char):04X}"})
+            raise PydanticCustomError(
+                "name_character",
+                "A name holds letters, spaces and · - ' . only (U+{code} is not one).",
+                {"code": f"{ord(char):04X}"},
+            )
     return value
 
 
@@ -66,16 +72,20 @@ def free_text(min_length: int = 0, max_length: int | None = None, **constraints:
 
     A type made by a call, which type checkers do not follow: a field declared with it carries
     ``# type: ignore[valid-type]`` and is checked by pydantic at run time."""
-    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
-                                            **constraints), AfterValidator(plain_text)]
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length, **constraints),
+        AfterValidator(plain_text),
+    ]
 
 
 Text = free_text()
 # Contact details as the complaint form takes them: an e-mail address (normalised) and a mainland mobile (E.164).
 EmailAddress = Annotated[str, AfterValidator(normalize_email)]
 MobileNumber = Annotated[str, _identity(normalize_mobile)]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50),
-                       AfterValidator(person_name)]
+PersonName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(person_name)
+]
 
 
 class Complainant(BaseModel):
@@ -96,7 +106,7 @@ class CompanyRef(BaseModel):
     name: free_text(min_length=1, max_length=100) | None = None  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def one_of(self) -> "CompanyRef":
+    def one_of(self) -> CompanyRef:
         if not self.id and not self.name:
             raise PydanticCustomError("company_missing", "Give the company's directory id or its name.")
         return self
@@ -118,7 +128,7 @@ class ComplaintForm(BaseModel):
     )
 
     @model_validator(mode="after")
-    def plausible_dates(self) -> "ComplaintForm":
+    def plausible_dates(self) -> ComplaintForm:
         if self.occurred_on > date.today():
             raise PydanticCustomError("occurred_on_future", "The date it happened cannot be in the future.")
         if len(set(self.evidence_ids)) != len(self.evidence_ids):

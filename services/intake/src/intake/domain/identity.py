@@ -17,7 +17,7 @@ ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS = "10X98765432"
 # Province-level division codes (first two digits) in use, GB/T 2260.
 PROVINCE_CODES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"]
 )
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
@@ -86,7 +86,7 @@ def mask_id_number(id_number: str) -> str:
 
 
 def mask_phone(e164: str) -> str:
-    national = e164[3:] if e164.startswith("+86") else e164
+    national = e164.removeprefix("+86")
     return national[:3] + "****" + national[-4:]
 
 

@@ -29,7 +29,9 @@ class Status(StrEnum):
 FINAL = frozenset({Status.REJECTED, Status.CLOSED, Status.WITHDRAWN})
 OPEN = frozenset(Status) - FINAL
 # A file may be added until the company has answered: after that it would change what was answered.
-EVIDENCE_ACCEPTED_IN = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED})
+EVIDENCE_ACCEPTED_IN = frozenset(
+    {Status.SUBMITTED, Status.UNDER_REVIEW, Status.ACCEPTED, Status.FORWARDED, Status.INFO_REQUESTED}
+)
 
 
 class Action(StrEnum):
@@ -125,8 +127,15 @@ def check_window(action: Action, responded_at: datetime | None, now: datetime, d
         raise WindowClosed(action, days)
 
 
-def complainant_actions(status: Status, responded_at: datetime | None, now: datetime, *, rating_days: int,
-                        appeal_days: int, rated: bool = False) -> list[str]:
+def complainant_actions(
+    status: Status,
+    responded_at: datetime | None,
+    now: datetime,
+    *,
+    rating_days: int,
+    appeal_days: int,
+    rated: bool = False,
+) -> list[str]:
     """What the complainant may do now, for clients to offer exactly those buttons."""
     actions = []
     if status is Status.INFO_REQUESTED:

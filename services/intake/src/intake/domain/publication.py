@@ -24,8 +24,12 @@ PUBLIC_STATUSES = ("accepted", "forwarded", "info_requested", "responded", "appe
 
 def due_on_answer(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> bool:
     """The company's answer publishes a case not yet public."""
-    return (not after.get("published_at") and after["status"] not in NEVER_PUBLIC
-            and after.get("response") is not None and (before is None or before.get("response") is None))
+    return (
+        not after.get("published_at")
+        and after["status"] not in NEVER_PUBLIC
+        and after.get("response") is not None
+        and (before is None or before.get("response") is None)
+    )
 
 
 def due_unanswered(case: Mapping[str, Any]) -> bool:

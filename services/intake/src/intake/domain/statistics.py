@@ -29,7 +29,17 @@ ROLLUPS: dict[str, tuple[str, ...]] = {
     "region": ("month", "province"),
     "publication_day": ("day",),  # published cases only, by the day they became public
 }
-COUNTERS = ("received", "accepted", "rejected", "answered", "timely", "relief", "rating_sum", "rating_count", "appealed")
+COUNTERS = (
+    "received",
+    "accepted",
+    "rejected",
+    "answered",
+    "timely",
+    "relief",
+    "rating_sum",
+    "rating_count",
+    "appealed",
+)
 UNKNOWN = "unknown"
 
 
@@ -106,8 +116,10 @@ def contributions(case: Mapping[str, Any] | None) -> Delta:
     counts = counters(case)
     if not counts:
         return {}
-    return {rollup: {document_id(rollup, key): (key, counts) for key in rollup_keys}
-            for rollup, rollup_keys in keys(case).items()}
+    return {
+        rollup: {document_id(rollup, key): (key, counts) for key in rollup_keys}
+        for rollup, rollup_keys in keys(case).items()
+    }
 
 
 def delta(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> Delta:
@@ -181,8 +193,10 @@ def figures(total: Mapping[str, Any]) -> dict[str, Any]:
 
 def bases(total: Mapping[str, Any]) -> dict[str, int]:
     """The counts behind satisfaction and the median (ratings, handled cases): what disclosure control checks."""
-    return {"rated": int(total.get("rating_count", 0)), "handled": sum(int(count) for count in
-                                                                      (total.get("handling") or {}).values())}
+    return {
+        "rated": int(total.get("rating_count", 0)),
+        "handled": sum(int(count) for count in (total.get("handling") or {}).values()),
+    }
 
 
 def scorecard(total: Mapping[str, Any], user_base_millions: float | None) -> dict[str, Any]:
@@ -203,8 +217,14 @@ def scorecard(total: Mapping[str, Any], user_base_millions: float | None) -> dic
 
 # Ranking order: fewer complaints per user, more timely answers, more relief, better ratings, fewer appeals
 # rank first; a company without the figure ranks last.
-ASCENDING_IS_BETTER = {"per_million_users": True, "volume": True, "timely_rate": False, "relief_rate": False,
-                       "average_rating": False, "appeal_rate": True}
+ASCENDING_IS_BETTER = {
+    "per_million_users": True,
+    "volume": True,
+    "timely_rate": False,
+    "relief_rate": False,
+    "average_rating": False,
+    "appeal_rate": True,
+}
 
 
 def ranked(cards: Iterable[dict[str, Any]], order_by: str) -> list[dict[str, Any]]:
@@ -244,14 +264,38 @@ def period_range(period: str | None, today: date) -> tuple[str, str, str, str]:
 
 # Province-level divisions (GB/T 2260, the first two digits of an ID number): the labels of statistics by region.
 PROVINCES: dict[str, tuple[str, str]] = {
-    "11": ("北京市", "Beijing"), "12": ("天津市", "Tianjin"), "13": ("河北省", "Hebei"), "14": ("山西省", "Shanxi"),
-    "15": ("内蒙古自治区", "Inner Mongolia"), "21": ("辽宁省", "Liaoning"), "22": ("吉林省", "Jilin"),
-    "23": ("黑龙江省", "Heilongjiang"), "31": ("上海市", "Shanghai"), "32": ("江苏省", "Jiangsu"),
-    "33": ("浙江省", "Zhejiang"), "34": ("安徽省", "Anhui"), "35": ("福建省", "Fujian"), "36": ("江西省", "Jiangxi"),
-    "37": ("山东省", "Shandong"), "41": ("河南省", "Henan"), "42": ("湖北省", "Hubei"), "43": ("湖南省", "Hunan"),
-    "44": ("广东省", "Guangdong"), "45": ("广西壮族自治区", "Guangxi"), "46": ("海南省", "Hainan"),
-    "50": ("重庆市", "Chongqing"), "51": ("四川省", "Sichuan"), "52": ("贵州省", "Guizhou"), "53": ("云南省", "Yunnan"),
-    "54": ("西藏自治区", "Tibet"), "61": ("陕西省", "Shaanxi"), "62": ("甘肃省", "Gansu"), "63": ("青海省", "Qinghai"),
-    "64": ("宁夏回族自治区", "Ningxia"), "65": ("新疆维吾尔自治区", "Xinjiang"), "71": ("台湾省", "Taiwan"),
-    "81": ("香港特别行政区", "Hong Kong"), "82": ("澳门特别行政区", "Macao"),
+    "11": ("北京市", "Beijing"),
+    "12": ("天津市", "Tianjin"),
+    "13": ("河北省", "Hebei"),
+    "14": ("山西省", "Shanxi"),
+    "15": ("内蒙古自治区", "Inner Mongolia"),
+    "21": ("辽宁省", "Liaoning"),
+    "22": ("吉林省", "Jilin"),
+    "23": ("黑龙江省", "Heilongjiang"),
+    "31": ("上海市", "Shanghai"),
+    "32": ("江苏省", "Jiangsu"),
+    "33": ("浙江省", "Zhejiang"),
+    "34": ("安徽省", "Anhui"),
+    "35": ("福建省", "Fujian"),
+    "36": ("江西省", "Jiangxi"),
+    "37": ("山东省", "Shandong"),
+    "41": ("河南省", "Henan"),
+    "42": ("湖北省", "Hubei"),
+    "43": ("湖南省", "Hunan"),
+    "44": ("广东省", "Guangdong"),
+    "45": ("广西壮族自治区", "Guangxi"),
+    "46": ("海南省", "Hainan"),
+    "50": ("重庆市", "Chongqing"),
+    "51": ("四川省", "Sichuan"),
+    "52": ("贵州省", "Guizhou"),
+    "53": ("云南省", "Yunnan"),
+    "54": ("西藏自治区", "Tibet"),
+    "61": ("陕西省", "Shaanxi"),
+    "62": ("甘肃省", "Gansu"),
+    "63": ("青海省", "Qinghai"),
+    "64": ("宁夏回族自治区", "Ningxia"),
+    "65": ("新疆维吾尔自治区", "Xinjiang"),
+    "71": ("台湾省", "Taiwan"),
+    "81": ("香港特别行政区", "Hong Kong"),
+    "82": ("澳门特别行政区", "Macao"),
 }

@@ -8,7 +8,6 @@ from __future__ import annotations
 from greenchannel.contracts import CloudEvent, ClusterJoined, SlaClockStopped, SlaPublicationDue
 from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
-
 from intake.adapters.case_store import CaseStore
 from intake.adapters.publication import Publication
 from intake.domain.statistics import china_day
@@ -33,8 +32,15 @@ class PublicationHandlers(LifecycleHandlers):
         async def apply(session) -> None:
             case = await self.cases.record(joined.number, {"cluster_id": joined.cluster_id}, session=session)
             await self.publication.records.join_cluster(
-                joined.cluster_id, joined.company_id, case.get("company_name"), joined.size, joined.collective,
-                joined.number, china_day(joined.joined_at).isoformat(), session)
+                joined.cluster_id,
+                joined.company_id,
+                case.get("company_name"),
+                joined.size,
+                joined.collective,
+                joined.number,
+                china_day(joined.joined_at).isoformat(),
+                session,
+            )
             # The cluster's size and whether it is collective show on every member's record and in the lists.
             after_commit(session, lambda: self.publication.rewritten(joined.number))
 

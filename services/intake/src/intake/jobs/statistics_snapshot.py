@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from greenchannel.periodic import every
-
 from intake.adapters.statistics_snapshot import SNAPSHOT_CHECK_S, StatisticsSnapshot
 
 NAME = "public-statistics-snapshot"

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from greenchannel.problems import http_error_response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 from pydantic import BaseModel
@@ -27,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
+from greenchannel.problems import http_error_response
 from intake.api.accounts import CodeRequest, RegistrationConfirmation, ResetConfirmation
 from intake.api.complaints import Appeal, Rating, Supplement, Withdrawal
 from intake.api.feedback import TOPICS, FeedbackForm
@@ -63,14 +63,25 @@ NAVIGATION = (
 
 # The request bodies whose length limits the forms show and check (the API's own models).
 FORM_MODELS: dict[str, type[BaseModel]] = {
-    "complaint": ComplaintForm, "code_request": CodeRequest, "registration": RegistrationConfirmation,
-    "password_reset": ResetConfirmation, "supplement": Supplement, "rating": Rating,
-    "appeal": Appeal, "withdrawal": Withdrawal, "feedback": FeedbackForm,
+    "complaint": ComplaintForm,
+    "code_request": CodeRequest,
+    "registration": RegistrationConfirmation,
+    "password_reset": ResetConfirmation,
+    "supplement": Supplement,
+    "rating": Rating,
+    "appeal": Appeal,
+    "withdrawal": Withdrawal,
+    "feedback": FeedbackForm,
 }
 
 router = APIRouter(include_in_schema=False)
-templates = Environment(loader=PackageLoader("intake.web", "templates"), autoescape=select_autoescape(default=True),
-                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+templates = Environment(
+    loader=PackageLoader("intake.web", "templates"),
+    autoescape=select_autoescape(default=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 @cache
@@ -95,8 +106,11 @@ def field_constraints(model: str) -> dict[str, dict[str, Any]]:
                 walk(definitions[prop["$ref"].rsplit("/", 1)[-1]], f"{path}.")
                 continue
             variant = next((option for option in prop.get("anyOf", [prop]) if option.get("type") != "null"), prop)
-            found[path] = {"required": name in required, "minlength": variant.get("minLength"),
-                           "maxlength": variant.get("maxLength")}
+            found[path] = {
+                "required": name in required,
+                "minlength": variant.get("minLength"),
+                "maxlength": variant.get("maxLength"),
+            }
 
     walk(schema, "")
     return found
@@ -118,18 +132,33 @@ class Page:
         self.language, self.chosen_now = requested_language(request)
         self.t = Translator(self.language)
 
-    def render(self, template: str, page_id: str, *, rules: dict[str, Any] | None = None, **context: Any) -> HTMLResponse:
+    def render(
+        self, template: str, page_id: str, *, rules: dict[str, Any] | None = None, **context: Any
+    ) -> HTMLResponse:
         other = next(language for language in LANGUAGES if language != self.language)
         query = [(key, value) for key, value in self.request.query_params.multi_items() if key != "lang"]
         config = {"lang": self.language, "messages": self.t.messages, "rules": rules or {}}
         body = templates.get_template(template).render(
-            t=self.t, lang=self.language, page=page_id, navigation=NAVIGATION, static=static_url,
-            attrs=field_attributes, config=config, other_language=other,
-            switch_url=f"{self.request.url.path}?{urlencode([*query, ('lang', other)])}", **context)
+            t=self.t,
+            lang=self.language,
+            page=page_id,
+            navigation=NAVIGATION,
+            static=static_url,
+            attrs=field_attributes,
+            config=config,
+            other_language=other,
+            switch_url=f"{self.request.url.path}?{urlencode([*query, ('lang', other)])}",
+            **context,
+        )
         response = HTMLResponse(body, headers=PAGE_HEADERS)
         if self.chosen_now:
-            response.set_cookie(LANGUAGE_COOKIE, self.language, max_age=LANGUAGE_COOKIE_MAX_AGE_S, samesite="lax",
-                                secure=self.request.url.scheme == "https")
+            response.set_cookie(
+                LANGUAGE_COOKIE,
+                self.language,
+                max_age=LANGUAGE_COOKIE_MAX_AGE_S,
+                samesite="lax",
+                secure=self.request.url.scheme == "https",
+            )
         return response
 
 
@@ -141,8 +170,11 @@ RANKING_ORDERS = typing.get_args(OrderBy)
 
 def identity_rules() -> dict[str, Any]:
     """The GB 11643 check the form repeats in the browser, from the same constants the API checks with."""
-    return {"id_weights": list(ID_WEIGHTS), "id_check_characters": CHECK_CHARACTERS,
-            "id_provinces": sorted(PROVINCE_CODES)}
+    return {
+        "id_weights": list(ID_WEIGHTS),
+        "id_check_characters": CHECK_CHARACTERS,
+        "id_provinces": sorted(PROVINCE_CODES),
+    }
 
 
 # Pages whose content the browser fetches from the API: path -> (template, the navigation entry it is under).
@@ -167,8 +199,13 @@ def _shell(template: str, page_id: str):
 
 
 for _path, (_template, _page_id) in SHELLS.items():
-    router.add_api_route(_path, _shell(_template, _page_id), methods=["GET"], response_class=HTMLResponse,
-                         name=_template.removesuffix(".html"))
+    router.add_api_route(
+        _path,
+        _shell(_template, _page_id),
+        methods=["GET"],
+        response_class=HTMLResponse,
+        name=_template.removesuffix(".html"),
+    )
 
 
 async def categories_in(page: Page, public: PublicDep) -> list[tuple[str, str]]:
@@ -188,10 +225,14 @@ def period_choices(t: Translator) -> list[tuple[str, str]]:
     default, empty), this year and last year, and each of the last six months."""
     today = datetime.now(CHINA).date()
     months = [(today.year * 12 + today.month - 1 - back) for back in range(6)]
-    return ([("", t("period.last_12_months"))]
-            + [(str(year), t("period.year", year=year)) for year in (today.year, today.year - 1)]
-            + [(f"{month // 12:04d}-{month % 12 + 1:02d}", t("period.month", year=month // 12, month=month % 12 + 1))
-               for month in months])
+    return (
+        [("", t("period.last_12_months"))]
+        + [(str(year), t("period.year", year=year)) for year in (today.year, today.year - 1)]
+        + [
+            (f"{month // 12:04d}-{month % 12 + 1:02d}", t("period.month", year=month // 12, month=month % 12 + 1))
+            for month in months
+        ]
+    )
 
 
 def page_titles(pages: PagesDep, language: str) -> list[tuple[str, str]]:
@@ -202,16 +243,25 @@ def page_titles(pages: PagesDep, language: str) -> list[tuple[str, str]]:
 @router.get("/file", response_class=HTMLResponse)
 async def file_complaint(page: PageDep, public: PublicDep) -> HTMLResponse:
     """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
-    return page.render("file.html", "file", rules=identity_rules(), categories=await categories_in(page, public),
-                       today=today_in_china())
+    return page.render(
+        "file.html",
+        "file",
+        rules=identity_rules(),
+        categories=await categories_in(page, public),
+        today=today_in_china(),
+    )
 
 
 @router.get("/follow", response_class=HTMLResponse)
 async def follow(page: PageDep, public: PublicDep) -> HTMLResponse:
     """查询: the categories' labels to show a complaint's category by, and the states in which the API takes
     one more evidence file (the domain's own set), so the page offers the upload exactly then."""
-    return page.render("follow.html", "follow", categories=await categories_in(page, public),
-                       evidence_statuses=sorted(status.value for status in EVIDENCE_ACCEPTED_IN))
+    return page.render(
+        "follow.html",
+        "follow",
+        categories=await categories_in(page, public),
+        evidence_statuses=sorted(status.value for status in EVIDENCE_ACCEPTED_IN),
+    )
 
 
 @router.get("/public", response_class=HTMLResponse)
@@ -223,8 +273,13 @@ async def public_hub(page: PageDep, pages: PagesDep) -> HTMLResponse:
 @router.get("/public/results", response_class=HTMLResponse)
 async def public_results(page: PageDep, public: PublicDep) -> HTMLResponse:
     """The published results with their filters; the filters are the page's query, so a search can be shared."""
-    return page.render("results.html", "public", categories=await categories_in(page, public), statuses=PUBLIC_STATUSES,
-                       today=today_in_china())
+    return page.render(
+        "results.html",
+        "public",
+        categories=await categories_in(page, public),
+        statuses=PUBLIC_STATUSES,
+        today=today_in_china(),
+    )
 
 
 @router.get("/public/results/{number}", response_class=HTMLResponse)
@@ -250,9 +305,15 @@ async def information_page(slug: str, page: PageDep, pages: PagesDep) -> HTMLRes
     if found is None:
         return not_found(page, "public")
     # The content opens with its own heading as a rule; the page adds one only where it does not.
-    return page.render("info.html", "public", title=found.title, html=Markup(found.html),
-                       own_heading=found.html.lstrip().startswith("<h1"),
-                       others=page_titles(pages, page.language), slug=slug)
+    return page.render(
+        "info.html",
+        "public",
+        title=found.title,
+        html=Markup(found.html),
+        own_heading=found.html.lstrip().startswith("<h1"),
+        others=page_titles(pages, page.language),
+        slug=slug,
+    )
 
 
 # Paths of the API and of files: a client there asked for data, so a miss stays a problem document.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -46,7 +46,7 @@ class AlertRepository:
         """Mark the alert acknowledged (the first acknowledgement's time is kept); ``None`` when there is none."""
         acknowledged = await self.collection.find_one_and_update(
             {"_id": alert_id, "acked_at": None},
-            {"$set": {"acked_at": datetime.now(timezone.utc)}},
+            {"$set": {"acked_at": datetime.now(UTC)}},
             return_document=ReturnDocument.AFTER,
         )
         return acknowledged or await self.collection.find_one({"_id": alert_id})

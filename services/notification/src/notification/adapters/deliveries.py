@@ -12,7 +12,7 @@ attempts made before the round).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from notification.domain.deliveries import DeliveryStatus
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 FINISHED = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
@@ -58,16 +58,25 @@ class DeliveryRepository:
     async def search(
         self, *, company_id: str | None, status: str | None, number: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        query = {key: value for key, value in (("company_id", company_id), ("status", status), ("number", number)) if value}
+        query = {
+            key: value for key, value in (("company_id", company_id), ("status", status), ("number", number)) if value
+        }
         cursor = self.collection.find(query).sort([("created_at", DESCENDING), ("_id", ASCENDING)]).limit(limit)
         return await cursor.to_list()
 
     async def release_parked(self, company_id: str) -> int:
         """Make the deliveries that waited for an endpoint due now."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         result = await self.collection.update_many(
             {"company_id": company_id, "status": DeliveryStatus.NO_ENDPOINT},
-            {"$set": {"status": DeliveryStatus.PENDING, "next_attempt_at": now, "lease_until": EPOCH, "updated_at": now}},
+            {
+                "$set": {
+                    "status": DeliveryStatus.PENDING,
+                    "next_attempt_at": now,
+                    "lease_until": EPOCH,
+                    "updated_at": now,
+                }
+            },
         )
         return result.modified_count
 
@@ -85,13 +94,21 @@ class DeliveryRepository:
             return None
         if delivery["status"] not in FINISHED:
             raise NotFinished(delivery["status"])
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         attempts_made = len(delivery["attempts"])
         redelivered = await self.collection.find_one_and_update(
             {"_id": webhook_id, "status": delivery["status"], "attempts": {"$size": attempts_made}},
             {
-                "$set": {"status": DeliveryStatus.PENDING, "next_attempt_at": now, "lease_until": EPOCH, "claim": None,
-                         "round_start": attempts_made, "finished_at": None, "redelivered_at": now, "updated_at": now},
+                "$set": {
+                    "status": DeliveryStatus.PENDING,
+                    "next_attempt_at": now,
+                    "lease_until": EPOCH,
+                    "claim": None,
+                    "round_start": attempts_made,
+                    "finished_at": None,
+                    "redelivered_at": now,
+                    "updated_at": now,
+                },
                 "$inc": {"redeliveries": 1},
             },
             return_document=ReturnDocument.AFTER,
@@ -102,7 +119,7 @@ class DeliveryRepository:
         return redelivered
 
     async def claim_due(self, lease_s: float) -> dict[str, Any] | None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         due = {"status": DeliveryStatus.PENDING, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
         # A read first: most polls find nothing, and should cost the store no write command.
         candidate = await self.collection.find_one(due, projection={"_id": 1}, sort=[("next_attempt_at", ASCENDING)])
@@ -125,7 +142,7 @@ class DeliveryRepository:
             raise LeaseLost(delivery["_id"])
 
     async def park(self, delivery: dict[str, Any]) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         await self._claimed_update(
             delivery,
             {"$set": {"status": DeliveryStatus.NO_ENDPOINT, "lease_until": EPOCH, "claim": None, "updated_at": now}},
@@ -138,8 +155,13 @@ class DeliveryRepository:
             delivery,
             {
                 "$push": {"attempts": attempt},
-                "$set": {"next_attempt_at": next_at, "lease_until": EPOCH, "claim": None, "updated_at": attempt["at"],
-                         "last_error": attempt["error"] or f"HTTP {attempt['status_code']}"},
+                "$set": {
+                    "next_attempt_at": next_at,
+                    "lease_until": EPOCH,
+                    "claim": None,
+                    "updated_at": attempt["at"],
+                    "last_error": attempt["error"] or f"HTTP {attempt['status_code']}",
+                },
             },
             session=session,
         )
@@ -152,6 +174,13 @@ class DeliveryRepository:
         session: AsyncClientSession,
         last_error: str | None = None,
     ) -> None:
-        fields: dict[str, Any] = {"status": status, "next_attempt_at": None, "lease_until": EPOCH, "claim": None,
-                                  "updated_at": attempt["at"], "finished_at": attempt["at"], "last_error": last_error}
+        fields: dict[str, Any] = {
+            "status": status,
+            "next_attempt_at": None,
+            "lease_until": EPOCH,
+            "claim": None,
+            "updated_at": attempt["at"],
+            "finished_at": attempt["at"],
+            "last_error": last_error,
+        }
         await self._claimed_update(delivery, {"$push": {"attempts": attempt}, "$set": fields}, session=session)

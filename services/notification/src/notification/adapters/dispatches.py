@@ -11,7 +11,7 @@ cannot overwrite what the replica that took over recorded.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -38,7 +38,7 @@ class DispatchRepository:
         return await self.collection.find({"number": number}).sort([("created_at", ASCENDING)]).to_list()
 
     async def claim_due(self, lease_s: float) -> dict[str, Any] | None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         due = {"status": DispatchStatus.PENDING, "next_attempt_at": {"$lte": now}, "lease_until": {"$lte": now}}
         # A read first: most polls find nothing, and should cost the store no write command.
         candidate = await self.collection.find_one(due, projection={"_id": 1}, sort=[("next_attempt_at", ASCENDING)])
@@ -57,21 +57,43 @@ class DispatchRepository:
             raise LeaseLost(dispatch["_id"])
 
     async def schedule_retry(self, dispatch: dict[str, Any], attempt: dict[str, Any], next_at: datetime) -> None:
-        await self._claimed_update(dispatch, {
-            "$push": {"attempts": attempt},
-            "$set": {"next_attempt_at": next_at, "lease_until": EPOCH, "claim": None, "updated_at": attempt["at"],
-                     "last_error": attempt["error"]},
-        })
+        await self._claimed_update(
+            dispatch,
+            {
+                "$push": {"attempts": attempt},
+                "$set": {
+                    "next_attempt_at": next_at,
+                    "lease_until": EPOCH,
+                    "claim": None,
+                    "updated_at": attempt["at"],
+                    "last_error": attempt["error"],
+                },
+            },
+        )
 
     async def finish(
-        self, dispatch: dict[str, Any], attempt: dict[str, Any], status: DispatchStatus, *,
+        self,
+        dispatch: dict[str, Any],
+        attempt: dict[str, Any],
+        status: DispatchStatus,
+        *,
         provider_ref: str | None = None,
     ) -> None:
         # A one-time code's sealed notice is of no use once its dispatch ended: it is not kept.
-        await self._claimed_update(dispatch, {
-            "$push": {"attempts": attempt},
-            "$set": {"status": status, "next_attempt_at": None, "lease_until": EPOCH, "claim": None,
-                     "updated_at": attempt["at"], "finished_at": attempt["at"], "last_error": attempt["error"],
-                     "provider_ref": provider_ref},
-            "$unset": {"sealed": ""},
-        })
+        await self._claimed_update(
+            dispatch,
+            {
+                "$push": {"attempts": attempt},
+                "$set": {
+                    "status": status,
+                    "next_attempt_at": None,
+                    "lease_until": EPOCH,
+                    "claim": None,
+                    "updated_at": attempt["at"],
+                    "finished_at": attempt["at"],
+                    "last_error": attempt["error"],
+                    "provider_ref": provider_ref,
+                },
+                "$unset": {"sealed": ""},
+            },
+        )

@@ -10,13 +10,14 @@ them opened; ``secret_sealed`` keeps the stored form for conditional updates.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, overload
 
-from greenchannel.sealing import KeyRingCipher
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+
+from greenchannel.sealing import KeyRingCipher
 
 ENABLED = "enabled"
 DISABLED = "disabled"
@@ -65,7 +66,7 @@ class EndpointRepository:
         the endpoint may be new (``$setOnInsert`` cannot leave it out), so creation always stores one.
         A secret given here replaces the stored one at once: a rotation's previous secret ends too.
         """
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         update: dict[str, Any] = {
             "$set": {"url": url, "status": ENABLED, "disabled_reason": None, "disabled_at": None, "updated_at": now},
             "$setOnInsert": {"created_at": now},
@@ -82,12 +83,14 @@ class EndpointRepository:
 
     async def disable(self, company_id: str, reason: str) -> dict[str, Any] | None:
         """Disable the endpoint (an operator's decision); ``None`` when the company has none."""
-        now = datetime.now(timezone.utc)
-        return self._open(await self.collection.find_one_and_update(
-            {"_id": company_id},
-            {"$set": {"status": DISABLED, "disabled_reason": reason, "disabled_at": now, "updated_at": now}},
-            return_document=ReturnDocument.AFTER,
-        ))
+        now = datetime.now(UTC)
+        return self._open(
+            await self.collection.find_one_and_update(
+                {"_id": company_id},
+                {"$set": {"status": DISABLED, "disabled_reason": reason, "disabled_at": now, "updated_at": now}},
+                return_document=ReturnDocument.AFTER,
+            )
+        )
 
     async def disable_gone(self, company_id: str, url: str, session: AsyncClientSession) -> bool:
         """Disable the endpoint after 410 Gone, if it is still enabled and still points at ``url``.
@@ -102,7 +105,7 @@ class EndpointRepository:
         return await self._disable_unchanged(company_id, url, NOT_HTTPS, session)
 
     async def _disable_unchanged(self, company_id: str, url: str, reason: str, session: AsyncClientSession) -> bool:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         result = await self.collection.update_one(
             {"_id": company_id, "url": url, "status": ENABLED},
             {"$set": {"status": DISABLED, "disabled_reason": reason, "disabled_at": now, "updated_at": now}},
@@ -111,12 +114,14 @@ class EndpointRepository:
         return result.modified_count == 1
 
     async def enable(self, company_id: str) -> dict[str, Any] | None:
-        now = datetime.now(timezone.utc)
-        return self._open(await self.collection.find_one_and_update(
-            {"_id": company_id},
-            {"$set": {"status": ENABLED, "disabled_reason": None, "disabled_at": None, "updated_at": now}},
-            return_document=ReturnDocument.AFTER,
-        ))
+        now = datetime.now(UTC)
+        return self._open(
+            await self.collection.find_one_and_update(
+                {"_id": company_id},
+                {"$set": {"status": ENABLED, "disabled_reason": None, "disabled_at": None, "updated_at": now}},
+                return_document=ReturnDocument.AFTER,
+            )
+        )
 
     async def rotate_secret(self, endpoint: dict[str, Any], new_secret: str, overlap_s: float) -> dict[str, Any]:
         """Make ``new_secret`` current and keep the one it replaces for ``overlap_s`` seconds (none when 0).
@@ -124,13 +129,19 @@ class EndpointRepository:
         Conditional on the secret read into ``endpoint``: two rotations at once cannot both keep
         the same previous secret (raises :class:`RotationRaced` for the later one).
         """
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         keep = overlap_s > 0
         rotated = await self.collection.find_one_and_update(
             {"_id": endpoint["_id"], "secret": endpoint["secret_sealed"]},
-            {"$set": {"secret": self._seal(new_secret), "previous_secret": self._seal(endpoint["secret"]) if keep else None,
-                      "previous_expires_at": now + timedelta(seconds=overlap_s) if keep else None,
-                      "secret_rotated_at": now, "updated_at": now}},
+            {
+                "$set": {
+                    "secret": self._seal(new_secret),
+                    "previous_secret": self._seal(endpoint["secret"]) if keep else None,
+                    "previous_expires_at": now + timedelta(seconds=overlap_s) if keep else None,
+                    "secret_rotated_at": now,
+                    "updated_at": now,
+                }
+            },
             return_document=ReturnDocument.AFTER,
         )
         if rotated is None:
@@ -140,16 +151,19 @@ class EndpointRepository:
     async def count_failed_attempt(self, company_id: str, session: AsyncClientSession) -> dict[str, Any] | None:
         """Lengthen the company's streak of failed attempts by one; the endpoint's streak fields after it."""
         return await self.collection.find_one_and_update(
-            {"_id": company_id}, {"$inc": {"failure_streak": 1}},
+            {"_id": company_id},
+            {"$inc": {"failure_streak": 1}},
             projection={"failure_streak": 1, "failure_streak_alerted": 1},
-            return_document=ReturnDocument.AFTER, session=session,
+            return_document=ReturnDocument.AFTER,
+            session=session,
         )
 
     async def mark_streak_alerted(self, company_id: str, session: AsyncClientSession) -> bool:
         """``True`` for the one caller that flags the current streak as alerted."""
         result = await self.collection.update_one(
             {"_id": company_id, "failure_streak_alerted": {"$ne": True}},
-            {"$set": {"failure_streak_alerted": True}}, session=session,
+            {"$set": {"failure_streak_alerted": True}},
+            session=session,
         )
         return result.modified_count == 1
 
@@ -157,5 +171,6 @@ class EndpointRepository:
         """A successful attempt ends the streak (no write when there is none)."""
         await self.collection.update_one(
             {"_id": company_id, "$or": [{"failure_streak": {"$gt": 0}}, {"failure_streak_alerted": True}]},
-            {"$set": {"failure_streak": 0, "failure_streak_alerted": False}}, session=session,
+            {"$set": {"failure_streak": 0, "failure_streak_alerted": False}},
+            session=session,
         )

@@ -54,8 +54,13 @@ class SmtpMailer:
         try:
             await asyncio.wait_for(
                 aiosmtplib.send(
-                    message, hostname=settings.host, port=settings.port, username=settings.username or None,
-                    password=settings.password or None, start_tls=settings.starttls, use_tls=False,
+                    message,
+                    hostname=settings.host,
+                    port=settings.port,
+                    username=settings.username or None,
+                    password=settings.password or None,
+                    start_tls=settings.starttls,
+                    use_tls=False,
                     timeout=settings.timeout_s,
                 ),
                 # aiosmtplib's timeout bounds each step; this bounds the whole conversation.
@@ -63,8 +68,10 @@ class SmtpMailer:
             )
         except aiosmtplib.SMTPRecipientsRefused as error:
             codes = sorted({response.code for response in error.recipients})
-            raise MailNotSent(f"recipient refused (SMTP {codes})", permanent=all(code >= 500 for code in codes)) from None
+            raise MailNotSent(
+                f"recipient refused (SMTP {codes})", permanent=all(code >= 500 for code in codes)
+            ) from None
         except aiosmtplib.SMTPResponseException as error:
             raise MailNotSent(f"{type(error).__name__}: SMTP {error.code}", permanent=error.code >= 500) from None
-        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as error:
             raise MailNotSent(type(error).__name__, permanent=False) from None

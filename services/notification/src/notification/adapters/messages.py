@@ -6,7 +6,7 @@ both the listing of several numbers and the cursor that continues it.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -49,7 +49,8 @@ class MessageRepository:
         """Mark the message read (the first reading time stays); ``None`` if there is no such message of ``numbers``."""
         query: dict[str, Any] = {"_id": message_id, "number": {"$in": numbers}}
         found = await self.collection.find_one_and_update(
-            {**query, "read_at": None}, {"$set": {"read_at": datetime.now(timezone.utc)}},
+            {**query, "read_at": None},
+            {"$set": {"read_at": datetime.now(UTC)}},
             return_document=ReturnDocument.AFTER,
         )
         return found if found is not None else await self.collection.find_one(query)
@@ -69,8 +70,10 @@ class CompanyNames:
     async def name_of(self, number: str, company_id: str | None, session: AsyncClientSession) -> str | None:
         """The name, when it is known for this company (a redirected complaint's old name is not used for the new one)."""
         found = await self.messages.find_one(
-            {"number": number, "company_name": {"$exists": True}}, projection={"company_id": 1, "company_name": 1},
-            sort=[("created_at", DESCENDING), ("_id", DESCENDING)], session=session,
+            {"number": number, "company_name": {"$exists": True}},
+            projection={"company_id": 1, "company_name": 1},
+            sort=[("created_at", DESCENDING), ("_id", DESCENDING)],
+            session=session,
         )
         if found is None:
             found = await self.earlier.find_one({"_id": number}, session=session)

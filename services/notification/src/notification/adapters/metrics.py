@@ -32,11 +32,10 @@ class Outcome(StrEnum):
     NOT_HTTPS = "not_https"
 
 
-DELIVERIES = Counter(
-    "greenchannel_webhook_deliveries_total", "Webhook delivery attempts by outcome.", ["outcome"]
-)
+DELIVERIES = Counter("greenchannel_webhook_deliveries_total", "Webhook delivery attempts by outcome.", ["outcome"])
 DELIVERY_SECONDS = Histogram(
-    "greenchannel_webhook_delivery_seconds", "Duration of one webhook delivery attempt (the HTTP request).",
+    "greenchannel_webhook_delivery_seconds",
+    "Duration of one webhook delivery attempt (the HTTP request).",
     buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 PENDING_DELIVERIES = Gauge(

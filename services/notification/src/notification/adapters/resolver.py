@@ -16,7 +16,6 @@ from ipaddress import IPv4Network, IPv6Network
 
 from notification.domain.targets import IPAddress, WebhookTarget, first_forbidden, is_plain_http
 
-
 IPNetwork = IPv4Network | IPv6Network
 
 
@@ -42,8 +41,14 @@ class ResolvedTarget:
 
 
 class TargetGuard:
-    def __init__(self, *, allow_private: bool, allow_plain_http: bool, resolve_timeout_s: float = 5.0,
-                 allowed_networks: Iterable[IPNetwork] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        allow_plain_http: bool,
+        resolve_timeout_s: float = 5.0,
+        allowed_networks: Iterable[IPNetwork] = (),
+    ) -> None:
         self.allow_private = allow_private
         self.allow_plain_http = allow_plain_http
         self.resolve_timeout_s = resolve_timeout_s
@@ -78,7 +83,7 @@ class TargetGuard:
                 asyncio.to_thread(socket.getaddrinfo, target.host, target.port, type=socket.SOCK_STREAM),
                 timeout=self.resolve_timeout_s,
             )
-        except (OSError, UnicodeError, asyncio.TimeoutError) as error:
+        except (TimeoutError, OSError, UnicodeError) as error:
             raise TargetUnresolvable(f"{target.host} does not resolve: {str(error) or type(error).__name__}") from None
         addresses: list[IPAddress] = []
         for family, *_, sockaddr in infos:

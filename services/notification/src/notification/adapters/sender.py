@@ -94,7 +94,7 @@ class WebhookSender:
         started = time.perf_counter()
         try:
             status_code = await asyncio.wait_for(self._status_of(request), timeout=self.timeout_s)
-        except (httpx.HTTPError, asyncio.TimeoutError) as error:
+        except (TimeoutError, httpx.HTTPError) as error:
             return SendResult(None, _describe(error), _elapsed_ms(started))
         return SendResult(status_code, None, _elapsed_ms(started))
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -34,6 +34,11 @@ class SmsLogProvider:
         for secret in confidential:
             text = text.replace(secret, "*" * len(secret))
         await self.collection.insert_one(
-            {"_id": reference, "phone_masked": mask_phone(phone), "text": text, "recorded_at": datetime.now(timezone.utc)}
+            {
+                "_id": reference,
+                "phone_masked": mask_phone(phone),
+                "text": text,
+                "recorded_at": datetime.now(UTC),
+            }
         )
         return reference

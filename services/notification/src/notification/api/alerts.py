@@ -36,8 +36,13 @@ class AlertPage(BaseModel):
 
 def _view(alert: dict[str, Any]) -> AlertView:
     return AlertView(
-        id=alert["_id"], kind=alert["kind"], company_id=alert.get("company_id"), number=alert.get("number"),
-        webhook_id=alert.get("webhook_id"), detail=alert["detail"], created_at=alert["created_at"],
+        id=alert["_id"],
+        kind=alert["kind"],
+        company_id=alert.get("company_id"),
+        number=alert.get("number"),
+        webhook_id=alert.get("webhook_id"),
+        detail=alert["detail"],
+        created_at=alert["created_at"],
         acked_at=alert.get("acked_at"),
     )
 
@@ -45,8 +50,9 @@ def _view(alert: dict[str, Any]) -> AlertView:
 @router.get("", response_model=AlertPage)
 async def list_alerts(
     alerts: Alerts,
-    since: Annotated[AwareDatetime | None,
-                     Query(description="Only alerts raised at or after this time (ISO 8601 with offset).")] = None,
+    since: Annotated[
+        AwareDatetime | None, Query(description="Only alerts raised at or after this time (ISO 8601 with offset).")
+    ] = None,
     kind: AlertKind | None = None,
     company_id: Annotated[str | None, Query(max_length=100)] = None,
     acknowledged: Annotated[bool | None, Query(description="true: acknowledged only; false: open only.")] = None,

@@ -11,9 +11,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from greenchannel.problems import Problem
 from pydantic import BaseModel, Field
 
+from greenchannel.problems import Problem
 from notification.api.dependencies import Deliveries, RedeliveryDep, require_operator
 from notification.domain.deliveries import DeliveryStatus
 
@@ -56,12 +56,20 @@ class DeliveryPage(BaseModel):
 def _fields(delivery: dict[str, Any]) -> dict[str, Any]:
     finished = delivery["status"] in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
     return {
-        "webhook_id": delivery["_id"], "company_id": delivery["company_id"], "number": delivery["number"],
-        "event_type": delivery["event_type"], "status": delivery["status"], "attempt_count": len(delivery["attempts"]),
-        "attempts": delivery["attempts"], "next_attempt_at": None if finished else delivery.get("next_attempt_at"),
-        "last_error": delivery.get("last_error"), "created_at": delivery["created_at"],
-        "updated_at": delivery["updated_at"], "finished_at": delivery.get("finished_at"),
-        "redeliveries": delivery.get("redeliveries", 0), "redelivered_at": delivery.get("redelivered_at"),
+        "webhook_id": delivery["_id"],
+        "company_id": delivery["company_id"],
+        "number": delivery["number"],
+        "event_type": delivery["event_type"],
+        "status": delivery["status"],
+        "attempt_count": len(delivery["attempts"]),
+        "attempts": delivery["attempts"],
+        "next_attempt_at": None if finished else delivery.get("next_attempt_at"),
+        "last_error": delivery.get("last_error"),
+        "created_at": delivery["created_at"],
+        "updated_at": delivery["updated_at"],
+        "finished_at": delivery.get("finished_at"),
+        "redeliveries": delivery.get("redeliveries", 0),
+        "redelivered_at": delivery.get("redelivered_at"),
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from greenchannel.bearer import require_any_bearer, require_bearer, settings_token
 
+from greenchannel.bearer import require_any_bearer, require_bearer, settings_token
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.messages import MessageRepository

@@ -10,7 +10,7 @@ waited while the endpoint was disabled.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Response
@@ -29,10 +29,13 @@ CompanyId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,100}$", description=
 class EndpointRegistration(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(max_length=MAX_URL_LENGTH,
-                     description="https URL the webhooks are POSTed to (plain http in development mode only).")
+    url: str = Field(
+        max_length=MAX_URL_LENGTH,
+        description="https URL the webhooks are POSTed to (plain http in development mode only).",
+    )
     secret: str | None = Field(
-        default=None, max_length=200,
+        default=None,
+        max_length=200,
         description="Standard Webhooks secret (whsec_ + base64 of 24-64 bytes). Generated when left out on creation; "
         "kept when left out on a change.",
     )
@@ -52,7 +55,9 @@ class SecretRotation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     overlap_s: float = Field(
-        default=DEFAULT_OVERLAP_S, ge=0, le=MAX_OVERLAP_S,
+        default=DEFAULT_OVERLAP_S,
+        ge=0,
+        le=MAX_OVERLAP_S,
         description="How long the previous secret stays valid; webhooks carry a signature with each secret meanwhile. "
         "0 ends the previous secret at once.",
     )
@@ -65,10 +70,12 @@ class EndpointView(BaseModel):
     disabled_reason: str | None = Field(default=None, description="gone (after 410), or the operator's reason.")
     disabled_at: datetime | None = None
     secret: str = Field(
-        description="In full only in the answer that created it (the endpoint or a rotation); masked otherwise.")
+        description="In full only in the answer that created it (the endpoint or a rotation); masked otherwise."
+    )
     secret_masked: bool
     previous_secret: str | None = Field(
-        default=None, description="After a rotation, the replaced secret (masked) while it is still valid.")
+        default=None, description="After a rotation, the replaced secret (masked) while it is still valid."
+    )
     previous_expires_at: datetime | None = Field(default=None, description="When the previous secret stops being used.")
     created_at: datetime
     updated_at: datetime
@@ -77,20 +84,27 @@ class EndpointView(BaseModel):
 def _view(endpoint: dict[str, Any], *, reveal_secret: bool) -> EndpointView:
     previous = endpoint.get("previous_secret")
     previous_expires_at = endpoint.get("previous_expires_at")
-    if previous_expires_at is None or previous_expires_at <= datetime.now(timezone.utc):
+    if previous_expires_at is None or previous_expires_at <= datetime.now(UTC):
         previous, previous_expires_at = None, None  # the window closed: the previous secret is no longer used
     return EndpointView(
-        company_id=endpoint["_id"], url=endpoint["url"], status=endpoint["status"],
-        disabled_reason=endpoint.get("disabled_reason"), disabled_at=endpoint.get("disabled_at"),
-        secret=endpoint["secret"] if reveal_secret else mask_secret(endpoint["secret"]), secret_masked=not reveal_secret,
-        previous_secret=mask_secret(previous) if previous else None, previous_expires_at=previous_expires_at,
-        created_at=endpoint["created_at"], updated_at=endpoint["updated_at"],
+        company_id=endpoint["_id"],
+        url=endpoint["url"],
+        status=endpoint["status"],
+        disabled_reason=endpoint.get("disabled_reason"),
+        disabled_at=endpoint.get("disabled_at"),
+        secret=endpoint["secret"] if reveal_secret else mask_secret(endpoint["secret"]),
+        secret_masked=not reveal_secret,
+        previous_secret=mask_secret(previous) if previous else None,
+        previous_expires_at=previous_expires_at,
+        created_at=endpoint["created_at"],
+        updated_at=endpoint["updated_at"],
     )
 
 
 @router.put(
     "/{company_id}/webhook-endpoint",
-    response_model=EndpointView, dependencies=ADMIN_ONLY,
+    response_model=EndpointView,
+    dependencies=ADMIN_ONLY,
     responses={201: {"model": EndpointView, "description": "Created; the answer shows the secret in full, once."}},
 )
 async def put_endpoint(
@@ -125,7 +139,8 @@ async def enable_endpoint(company_id: CompanyId, endpoints: WebhookEndpointsDep)
 
 @router.post("/{company_id}/webhook-endpoint/rotate-secret", response_model=EndpointView, dependencies=ADMIN_ONLY)
 async def rotate_secret(
-    company_id: CompanyId, endpoints: WebhookEndpointsDep,
+    company_id: CompanyId,
+    endpoints: WebhookEndpointsDep,
     rotation: Annotated[SecretRotation | None, Body(description="Optional; overlap_s defaults to one day.")] = None,
 ) -> EndpointView:
     """A new secret, answered in full this once; the previous one signs too until ``previous_expires_at``."""

@@ -12,14 +12,15 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from greenchannel.problems import Problem
 from pydantic import BaseModel, Field, StringConstraints
 
+from greenchannel.problems import Problem
 from notification.api.dependencies import MessageReadingDep, Messages, require_internal
 from notification.domain.pagination import InvalidCursor, decode_cursor, encode_cursor
 
-router = APIRouter(prefix="/v1/messages", tags=["complainant messages (internal)"],
-                   dependencies=[Depends(require_internal)])
+router = APIRouter(
+    prefix="/v1/messages", tags=["complainant messages (internal)"], dependencies=[Depends(require_internal)]
+)
 
 ComplaintNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$")]
 MAX_NUMBERS = 100
@@ -45,17 +46,25 @@ class MessagePage(BaseModel):
 
 def _view(message: dict[str, Any]) -> MessageView:
     return MessageView(
-        id=message["_id"], number=message["number"], kind=message["kind"], title_zh=message["title_zh"],
-        title_en=message["title_en"], body_zh=message["body_zh"], body_en=message["body_en"],
-        created_at=message["created_at"], read_at=message.get("read_at"),
+        id=message["_id"],
+        number=message["number"],
+        kind=message["kind"],
+        title_zh=message["title_zh"],
+        title_en=message["title_en"],
+        body_zh=message["body_zh"],
+        body_en=message["body_en"],
+        created_at=message["created_at"],
+        read_at=message.get("read_at"),
     )
 
 
 @router.get("", response_model=MessagePage)
 async def list_messages(
     messages: Messages,
-    number: Annotated[list[ComplaintNumber], Query(min_length=1, max_length=MAX_NUMBERS,
-                                                   description="The complaints whose messages to list (repeatable).")],
+    number: Annotated[
+        list[ComplaintNumber],
+        Query(min_length=1, max_length=MAX_NUMBERS, description="The complaints whose messages to list (repeatable)."),
+    ],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> MessagePage:
@@ -75,8 +84,13 @@ async def list_messages(
 async def mark_read(
     reading: MessageReadingDep,
     message_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")],
-    number: Annotated[list[ComplaintNumber], Query(
-        min_length=1, max_length=MAX_NUMBERS,
-        description="The caller's complaints (repeatable): a message of another complaint answers 404.")],
+    number: Annotated[
+        list[ComplaintNumber],
+        Query(
+            min_length=1,
+            max_length=MAX_NUMBERS,
+            description="The caller's complaints (repeatable): a message of another complaint answers 404.",
+        ),
+    ],
 ) -> MessageView:
     return _view(await reading.mark_read(message_id, number))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from greenchannel.problems import Problem
-
 from notification.adapters.alerts import AlertRepository
 
 

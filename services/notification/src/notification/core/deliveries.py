@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from greenchannel.problems import Problem
-
 from notification.adapters.deliveries import DeliveryRepository, NotFinished
 
 

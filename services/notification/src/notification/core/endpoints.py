@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 from greenchannel.problems import Problem
-
 from notification.adapters.deliveries import DeliveryRepository
 from notification.adapters.endpoints import EndpointRepository, RotationRaced
 from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetNotHttps, TargetUnresolvable

@@ -35,23 +35,35 @@ def code_message(purpose: CodePurpose, notice: CodeNotice, minutes: int) -> Code
     purpose_zh, purpose_en = _PURPOSE[purpose]
     match notice.notice:
         case "code":
-            zh = (f"您的{purpose_zh}验证码是 {notice.code}，{minutes} 分钟内有效，只能使用一次。"
-                  "请勿将验证码告诉任何人，平台工作人员不会向您索要。如非本人操作，请忽略本消息。")
-            en = (f"Your {purpose_en} code is {notice.code}. It is valid for {minutes} minutes and can be used once. "
-                  "Do not tell anyone; the platform's staff never ask for it. If you did not ask for it, ignore this.")
+            zh = (
+                f"您的{purpose_zh}验证码是 {notice.code}，{minutes} 分钟内有效，只能使用一次。"
+                "请勿将验证码告诉任何人，平台工作人员不会向您索要。如非本人操作，请忽略本消息。"
+            )
+            en = (
+                f"Your {purpose_en} code is {notice.code}. It is valid for {minutes} minutes and can be used once. "
+                "Do not tell anyone; the platform's staff never ask for it. If you did not ask for it, ignore this."
+            )
             title_zh, title_en = f"{purpose_zh}验证码", f"Your {purpose_en} code"
         case "already_registered":
-            zh = ("有人（可能是您本人）使用此登录名申请注册，但您已有账户。"
-                  "如忘记密码，请在登录页选择“忘记密码”重置。如非本人操作，请忽略本消息。")
-            en = ("Someone, probably you, asked to register with this login, but you already have an account. "
-                  "If you forgot your password, choose “Forgot password” on the sign-in page to reset it. "
-                  "If it was not you, ignore this.")
+            zh = (
+                "有人（可能是您本人）使用此登录名申请注册，但您已有账户。"
+                "如忘记密码，请在登录页选择“忘记密码”重置。如非本人操作，请忽略本消息。"
+            )
+            en = (
+                "Someone, probably you, asked to register with this login, but you already have an account. "
+                "If you forgot your password, choose “Forgot password” on the sign-in page to reset it. "
+                "If it was not you, ignore this."
+            )
             title_zh, title_en = "您已有账户", "You already have an account"
         case "no_account":
-            zh = (f"有人（可能是您本人）使用此登录名申请{purpose_zh}，但此登录名尚未注册账户。"
-                  "如需使用平台账户，请先注册。如非本人操作，请忽略本消息。")
-            en = (f"Someone, probably you, asked for a {purpose_en} code for this login, but it has no account. "
-                  "To use an account on the platform, register first. If it was not you, ignore this.")
+            zh = (
+                f"有人（可能是您本人）使用此登录名申请{purpose_zh}，但此登录名尚未注册账户。"
+                "如需使用平台账户，请先注册。如非本人操作，请忽略本消息。"
+            )
+            en = (
+                f"Someone, probably you, asked for a {purpose_en} code for this login, but it has no account. "
+                "To use an account on the platform, register first. If it was not you, ignore this."
+            )
             title_zh, title_en = "未找到账户", "No account for this login"
         case _:
             assert_never(notice.notice)

@@ -160,7 +160,9 @@ class MessageTexts:
                     problems.append(f"{key}: {field} is missing")
                     continue
                 try:
-                    fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(texts[field])]
+                    fields = [
+                        (name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(texts[field])
+                    ]
                 except ValueError as error:
                     problems.append(f"{key}: {field} does not parse ({error})")
                     continue
@@ -172,9 +174,15 @@ class MessageTexts:
             if DEFAULT_LABEL not in labels:
                 problems.append(f"labels.{placeholder} has no {DEFAULT_LABEL}")
             for code, words in labels.items():
-                problems.extend(f"labels.{placeholder}.{code} has no {language}"
-                                for language in LANGUAGES if not words.get(language))
-        problems.extend(f"fallback.company_name has no {language}"
-                        for language in LANGUAGES if not self.fallback.get("company_name", {}).get(language))
+                problems.extend(
+                    f"labels.{placeholder}.{code} has no {language}"
+                    for language in LANGUAGES
+                    if not words.get(language)
+                )
+        problems.extend(
+            f"fallback.company_name has no {language}"
+            for language in LANGUAGES
+            if not self.fallback.get("company_name", {}).get(language)
+        )
         if problems:
             raise InvalidMessageTexts("; ".join(problems))

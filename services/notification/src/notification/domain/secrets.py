@@ -31,7 +31,7 @@ def validate_secret(secret: str) -> str:
     """Return ``secret`` if it is ``whsec_`` + canonical base64 of 24-64 bytes; raise :class:`InvalidSecret` otherwise."""
     if not secret.startswith(SECRET_PREFIX):
         raise InvalidSecret(f"The secret must start with {SECRET_PREFIX!r}.")
-    encoded = secret[len(SECRET_PREFIX):]
+    encoded = secret[len(SECRET_PREFIX) :]
     try:
         key = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from greenchannel.contracts import AccessGuessingDetected, CloudEvent
 from greenchannel.runtime import ServiceRuntime
-
 from notification.adapters.alerts import AlertRepository
 from notification.domain.alerts import access_guessing
 
@@ -17,8 +16,15 @@ class GuessingAlertHandler:
         self.alerts = alerts
 
     async def __call__(self, event: CloudEvent, data: AccessGuessingDetected) -> None:
-        alert = access_guessing(data.secret, data.target, data.number, data.distinct_sources, data.failures,
-                                data.window_started_at, datetime.now(timezone.utc))
+        alert = access_guessing(
+            data.secret,
+            data.target,
+            data.number,
+            data.distinct_sources,
+            data.failures,
+            data.window_started_at,
+            datetime.now(UTC),
+        )
 
         async def apply(session) -> None:
             await self.alerts.raise_alert(alert, session)

@@ -22,17 +22,17 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
+
+from opentelemetry import propagate
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
 from greenchannel.contracts import CloudEvent, ComplaintAccepted, EventData, SlaOverdue
 from greenchannel.messaging import ContractViolation
 from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
-from opentelemetry import propagate
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
-
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import EPOCH, DeliveryRepository
 from notification.adapters.dispatches import DispatchRepository
@@ -68,7 +68,7 @@ def keyed_id(event_id: str, *parts: str) -> str:
 
 def _now_ms() -> datetime:
     # MongoDB keeps milliseconds; a cursor made from a stored time must match it exactly.
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -121,15 +121,18 @@ class LifecycleEventHandler:
             if text_key is not None:
                 # complaint.accepted names the company; its message keeps the name for the later ones.
                 company = (data.company_id, data.company_name) if isinstance(data, ComplaintAccepted) else None
-                company_name = company[1] if company else await self.company_names.name_of(
-                    number, getattr(data, "company_id", None), session)
+                company_name = (
+                    company[1]
+                    if company
+                    else await self.company_names.name_of(number, getattr(data, "company_id", None), session)
+                )
                 message = self.texts.render(text_key, facts_of(data, company_name))
                 if await self._record_message(event, number, message, session, company):
                     after_commit(session, self.wake_dispatch_worker)
             if raises_alert:
                 assert session is not None
                 await self.alerts.raise_alert(
-                    case_overdue(number, data.company_id, data.due, datetime.now(timezone.utc)), session
+                    case_overdue(number, data.company_id, data.due, datetime.now(UTC)), session
                 )
 
         raises_alert = isinstance(data, SlaOverdue) and data.kind == "response"
@@ -139,7 +142,8 @@ class LifecycleEventHandler:
                 await apply(None)
         elif webhook is not None or text_key is not None:
             applied = await self.runtime.inbox.handle_keyed(
-                event, apply, lambda: self._applied(webhook_id if webhook is not None else None, event.id))
+                event, apply, lambda: self._applied(webhook_id if webhook is not None else None, event.id)
+            )
         else:
             applied = await self.runtime.inbox.handle_once(event, apply)
         if not applied:
@@ -165,33 +169,37 @@ class LifecycleEventHandler:
         return await self.messages.exists(keyed_id(event_id))
 
     async def _record_delivery(
-        self, event: CloudEvent, data: EventData, webhook: CompanyWebhook, webhook_id: str,
+        self,
+        event: CloudEvent,
+        data: EventData,
+        webhook: CompanyWebhook,
+        webhook_id: str,
         session: AsyncClientSession | None,
     ) -> tuple[bool, bool]:
         """Write the delivery record; whether it waits for the company to register an endpoint, and whether it
         goes to this process's worker without a claim."""
         endpoint = await self.endpoints.get_enabled(webhook.company_id, session=session)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         trace_headers: dict[str, str] = {}
         propagate.inject(trace_headers)
         lease = self.delivery_handover.reserve() if self.delivery_handover and endpoint is not None else None
         record = {
-                "_id": webhook_id,
-                "event_id": event.id,
-                "company_id": webhook.company_id,
-                "number": data.number,  # type: ignore[attr-defined]
-                "event_type": webhook.webhook_type,
-                "payload": webhook_payload(webhook.webhook_type, event.time, data.model_dump(mode="json")),
-                "status": DeliveryStatus.NO_ENDPOINT if endpoint is None else DeliveryStatus.PENDING,
-                "attempts": [],
-                "next_attempt_at": now,
-                "lease_until": EPOCH,
-                "claim": None,
-                "last_error": None,
-                "trace_headers": trace_headers,
-                "created_at": now,
-                "updated_at": now,
-                **(lease or {}),
+            "_id": webhook_id,
+            "event_id": event.id,
+            "company_id": webhook.company_id,
+            "number": data.number,  # type: ignore[attr-defined]
+            "event_type": webhook.webhook_type,
+            "payload": webhook_payload(webhook.webhook_type, event.time, data.model_dump(mode="json")),
+            "status": DeliveryStatus.NO_ENDPOINT if endpoint is None else DeliveryStatus.PENDING,
+            "attempts": [],
+            "next_attempt_at": now,
+            "lease_until": EPOCH,
+            "claim": None,
+            "last_error": None,
+            "trace_headers": trace_headers,
+            "created_at": now,
+            "updated_at": now,
+            **(lease or {}),
         }
         if not await _insert_keyed(self.deliveries.insert(record, session), session):
             return False, False  # a copy of the event wrote it: whatever it needs was done for that copy
@@ -213,7 +221,11 @@ class LifecycleEventHandler:
         self.wake_delivery_worker()
 
     async def _record_message(
-        self, event: CloudEvent, number: str, message: RenderedMessage, session: AsyncClientSession | None,
+        self,
+        event: CloudEvent,
+        number: str,
+        message: RenderedMessage,
+        session: AsyncClientSession | None,
         company: tuple[str, str] | None = None,
     ) -> bool:
         """Write the inbox message (with the company it names, for complaint.accepted) and its dispatches;
@@ -221,28 +233,61 @@ class LifecycleEventHandler:
         now = _now_ms()
         message_id = keyed_id(event.id)
         named = {"company_id": company[0], "company_name": company[1]} if company else {}
-        await _insert_keyed(self.messages.insert(
-            {"_id": message_id, "number": number, "kind": event.type, "title_zh": message.title_zh,
-             "title_en": message.title_en, "body_zh": message.body_zh, "body_en": message.body_en,
-             "event_id": event.id, "created_at": now, "read_at": None, **named},
+        await _insert_keyed(
+            self.messages.insert(
+                {
+                    "_id": message_id,
+                    "number": number,
+                    "kind": event.type,
+                    "title_zh": message.title_zh,
+                    "title_en": message.title_en,
+                    "body_zh": message.body_zh,
+                    "body_en": message.body_en,
+                    "event_id": event.id,
+                    "created_at": now,
+                    "read_at": None,
+                    **named,
+                },
+                session,
+            ),
             session,
-        ), session)
-        channels: list[tuple[Channel, dict[str, Any]]] = [(
-            Channel.EMAIL,
-            {"status": DispatchStatus.PENDING if self.email_enabled else DispatchStatus.DISABLED,
-             "subject": email_subject(message), "text": email_text(message)},
-        )]
+        )
+        channels: list[tuple[Channel, dict[str, Any]]] = [
+            (
+                Channel.EMAIL,
+                {
+                    "status": DispatchStatus.PENDING if self.email_enabled else DispatchStatus.DISABLED,
+                    "subject": email_subject(message),
+                    "text": email_text(message),
+                },
+            )
+        ]
         if event.type in SMS_KINDS:
-            channels.append((Channel.SMS, {"status": DispatchStatus.PENDING, "subject": None, "text": sms_text(message)}))
+            channels.append(
+                (Channel.SMS, {"status": DispatchStatus.PENDING, "subject": None, "text": sms_text(message)})
+            )
         handover = self.dispatch_handover
         handed = False
         for channel, fields in channels:
             pending = fields["status"] == DispatchStatus.PENDING
             lease = handover.reserve() if handover is not None and pending else None
-            dispatch = {"_id": keyed_id(event.id, channel), "message_id": message_id, "number": number, "channel": channel,
-                        **fields, "attempts": [], "next_attempt_at": now if pending else None, "lease_until": EPOCH,
-                        "claim": None, "last_error": None, "provider_ref": None, "created_at": now,
-                        "updated_at": now, "finished_at": None if pending else now, **(lease or {})}
+            dispatch = {
+                "_id": keyed_id(event.id, channel),
+                "message_id": message_id,
+                "number": number,
+                "channel": channel,
+                **fields,
+                "attempts": [],
+                "next_attempt_at": now if pending else None,
+                "lease_until": EPOCH,
+                "claim": None,
+                "last_error": None,
+                "provider_ref": None,
+                "created_at": now,
+                "updated_at": now,
+                "finished_at": None if pending else now,
+                **(lease or {}),
+            }
             if not await _insert_keyed(self.dispatches.insert(dispatch, session), session):
                 continue
             if lease is not None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from greenchannel.contracts import AccessGuessingDetected, AccountCodeIssued
 from greenchannel.messaging import Subscriptions
-
 from notification.handlers.access import GuessingAlertHandler
 from notification.handlers.accounts import AccountCodeHandler
 from notification.handlers.lifecycle import CONSUMED_EVENTS, LifecycleEventHandler

@@ -8,13 +8,12 @@ watching at once raise each alert once). A queue that empties resets its watch. 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from greenchannel.messaging import CONSUMERS
 from greenchannel.periodic import every
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import record_work
-
 from notification.adapters.alerts import AlertRepository
 from notification.domain.alerts import dead_letters_alert_due, dead_letters_growing
 
@@ -49,7 +48,7 @@ class DeadLetterWatch:
                     await self.state.update_one({"_id": queue}, {"$set": {"last_alerted_depth": 0}}, upsert=True)
             elif dead_letters_alert_due(depth, self.threshold, watch["last_alerted_depth"]):
                 record_work()
-                if await self.alerts.raise_alert(dead_letters_growing(queue, depth, datetime.now(timezone.utc))):
+                if await self.alerts.raise_alert(dead_letters_growing(queue, depth, datetime.now(UTC))):
                     raised.append(queue)
                 await self.state.update_one({"_id": queue}, {"$set": {"last_alerted_depth": depth}}, upsert=True)
         return raised

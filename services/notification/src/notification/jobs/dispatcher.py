@@ -16,14 +16,14 @@ dispatch ends.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from greenchannel.contracts import CodeNotice, code_notice_field
-from greenchannel.sealing import KeyRingCipher
 from pydantic import ValidationError
 
+from greenchannel.contracts import CodeNotice, code_notice_field
+from greenchannel.sealing import KeyRingCipher
 from notification.adapters.contacts import ContactUnavailable, IntakeContacts
 from notification.adapters.deliveries import LeaseLost
 from notification.adapters.dispatches import DispatchRepository
@@ -65,8 +65,12 @@ class DispatchWorker:
         self.retry_schedule_s = list(retry_schedule_s)
         self.lease_s = lease_s
         self._loop = ClaimLoop(
-            name="dispatch", claim=lambda: self.dispatches.claim_due(self.lease_s), attempt=self.attempt,
-            poll_interval_s=poll_interval_s, concurrency=concurrency, lease_s=lease_s,
+            name="dispatch",
+            claim=lambda: self.dispatches.claim_due(self.lease_s),
+            attempt=self.attempt,
+            poll_interval_s=poll_interval_s,
+            concurrency=concurrency,
+            lease_s=lease_s,
         )
 
     def wake(self) -> None:
@@ -85,11 +89,11 @@ class DispatchWorker:
             await self._attempt(dispatch)
         except LeaseLost:
             log.warning("dispatch %s was taken over by another worker; its result is dropped", dispatch["_id"])
-        except Exception:  # noqa: BLE001 - the lease runs out and the attempt is made again
+        except Exception:
             log.exception("attempt of dispatch %s failed", dispatch["_id"])
 
     async def _attempt(self, dispatch: dict[str, Any]) -> None:
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         try:
             status, reference = await self._send(dispatch)
         except _Retry as error:
@@ -98,16 +102,32 @@ class DispatchWorker:
             retry_at = None if error.permanent else next_attempt_at(self.retry_schedule_s, attempts_made, started)
             if retry_at is None:
                 await self.dispatches.finish(dispatch, attempt, DispatchStatus.FAILED)
-                log.warning("%s dispatch %s failed after %d attempt(s): %s", dispatch["channel"], dispatch["_id"],
-                            attempts_made, error)
+                log.warning(
+                    "%s dispatch %s failed after %d attempt(s): %s",
+                    dispatch["channel"],
+                    dispatch["_id"],
+                    attempts_made,
+                    error,
+                )
             else:
                 await self.dispatches.schedule_retry(dispatch, attempt, retry_at)
-                log.info("%s dispatch %s attempt %d: %s; next at %s", dispatch["channel"], dispatch["_id"],
-                         attempts_made, error, retry_at.isoformat())
+                log.info(
+                    "%s dispatch %s attempt %d: %s; next at %s",
+                    dispatch["channel"],
+                    dispatch["_id"],
+                    attempts_made,
+                    error,
+                    retry_at.isoformat(),
+                )
             return
         await self.dispatches.finish(dispatch, {"at": started, "error": None}, status, provider_ref=reference)
-        log.info("%s dispatch %s for %s: %s", dispatch["channel"], dispatch["_id"],
-                 dispatch["number"] or "a one-time code", status)
+        log.info(
+            "%s dispatch %s for %s: %s",
+            dispatch["channel"],
+            dispatch["_id"],
+            dispatch["number"] or "a one-time code",
+            status,
+        )
 
     async def _send(self, dispatch: dict[str, Any]) -> tuple[DispatchStatus, str | None]:
         """The final status (and provider reference) of this attempt; raises :class:`_Retry` otherwise."""
@@ -141,26 +161,29 @@ class DispatchWorker:
         return DispatchStatus.SENT, reference
 
     async def _send_code(self, dispatch: dict[str, Any], channel: Channel) -> tuple[DispatchStatus, str | None]:
-        left_s = (dispatch["expires_at"] - datetime.now(timezone.utc)).total_seconds()
+        left_s = (dispatch["expires_at"] - datetime.now(UTC)).total_seconds()
         if left_s <= 0:
             return DispatchStatus.EXPIRED, None
         try:
             notice = CodeNotice.model_validate_json(
-                self.code_transport.decrypt(code_notice_field(dispatch["issue_id"]), dispatch["sealed"]))
+                self.code_transport.decrypt(code_notice_field(dispatch["issue_id"]), dispatch["sealed"])
+            )
         except (InvalidTag, KeyError, ValueError, ValidationError):
             raise _Retry("the sealed notice does not open with the code transport keys", permanent=True) from None
         message = code_message(dispatch["purpose"], notice, max(1, round(left_s / 60)))
         if channel is Channel.EMAIL:
             assert self.mailer is not None
             try:
-                await self.mailer.send(self.mailer.compose(notice.destination, message.subject, message.text,
-                                                           dispatch["_id"]))
+                await self.mailer.send(
+                    self.mailer.compose(notice.destination, message.subject, message.text, dispatch["_id"])
+                )
             except MailNotSent as error:
                 raise _Retry(f"smtp: {error}", permanent=error.permanent) from None
             return DispatchStatus.SENT, None
         try:
-            reference = await self.sms.send(notice.destination, message.sms,
-                                            confidential=(notice.code,) if notice.code else ())
+            reference = await self.sms.send(
+                notice.destination, message.sms, confidential=(notice.code,) if notice.code else ()
+            )
         except SmsNotSent as error:
             raise _Retry(f"sms: {type(error).__name__}") from None
         return DispatchStatus.SENT, reference

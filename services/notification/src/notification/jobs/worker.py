@@ -27,16 +27,16 @@ in the Prometheus metrics (:mod:`notification.adapters.metrics`) once its outcom
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-from greenchannel.contracts import WebhookDelivered, WebhookFailed
-from greenchannel.mongo import in_transaction
-from greenchannel.runtime import ServiceRuntime
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from greenchannel.contracts import WebhookDelivered, WebhookFailed
+from greenchannel.mongo import in_transaction
+from greenchannel.runtime import ServiceRuntime
 from notification.adapters import metrics
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.deliveries import DeliveryRepository, LeaseLost
@@ -89,8 +89,12 @@ class DeliveryWorker:
         self.poll_interval_s = poll_interval_s
         self.concurrency = concurrency
         self._loop = ClaimLoop(
-            name="delivery", claim=lambda: self.deliveries.claim_due(self.lease_s), attempt=self.attempt,
-            poll_interval_s=poll_interval_s, concurrency=concurrency, lease_s=lease_s,
+            name="delivery",
+            claim=lambda: self.deliveries.claim_due(self.lease_s),
+            attempt=self.attempt,
+            poll_interval_s=poll_interval_s,
+            concurrency=concurrency,
+            lease_s=lease_s,
         )
 
     def wake(self) -> None:
@@ -116,7 +120,7 @@ class DeliveryWorker:
                 await self._attempt(delivery)
             except LeaseLost:
                 log.warning("delivery %s was taken over by another worker; its result is dropped", delivery["_id"])
-            except Exception:  # noqa: BLE001 - the lease runs out and the attempt is made again
+            except Exception:
                 log.exception("attempt of delivery %s failed", delivery["_id"])
 
     async def _attempt(self, delivery: dict[str, Any]) -> None:
@@ -125,7 +129,7 @@ class DeliveryWorker:
         if endpoint is None:
             await self._park(delivery)
             return
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         result = await self._send(endpoint, delivery, started)
         if result.refused == "not_https":
             await self._not_https(delivery, endpoint)
@@ -144,7 +148,7 @@ class DeliveryWorker:
         else:
             # A redelivery starts the schedule anew: count the attempts of this round only.
             attempts_in_round = attempts_made - delivery.get("round_start", 0)
-            retry_at = next_attempt_at(self.retry_schedule_s, attempts_in_round, datetime.now(timezone.utc))
+            retry_at = next_attempt_at(self.retry_schedule_s, attempts_in_round, datetime.now(UTC))
             if retry_at is None:
                 await self._failed(delivery, attempt, attempts_made)
                 outcome = Outcome.FAILED
@@ -165,8 +169,9 @@ class DeliveryWorker:
             return SendResult(None, f"webhook_target_forbidden: {error}", 0, refused="forbidden")
         except (TargetUnresolvable, InvalidWebhookUrl) as error:
             return SendResult(None, f"webhook_target_unresolvable: {error}", 0, refused="unresolvable")
-        secrets = signing_secrets(endpoint["secret"], endpoint.get("previous_secret"),
-                                  endpoint.get("previous_expires_at"), now)
+        secrets = signing_secrets(
+            endpoint["secret"], endpoint.get("previous_secret"), endpoint.get("previous_expires_at"), now
+        )
         return await self.sender.send(resolved, secrets, delivery["_id"], delivery["payload"], now)
 
     async def _park(self, delivery: dict[str, Any]) -> None:
@@ -174,7 +179,9 @@ class DeliveryWorker:
         await self.deliveries.park(delivery)
         # An endpoint registered during this attempt released nothing yet; look once more.
         company_id = delivery["company_id"]
-        if await self.endpoints.get_enabled(company_id) is not None and await self.deliveries.release_parked(company_id):
+        if await self.endpoints.get_enabled(company_id) is not None and await self.deliveries.release_parked(
+            company_id
+        ):
             self.wake()
 
     async def _not_https(self, delivery: dict[str, Any], endpoint: dict[str, Any]) -> None:
@@ -200,8 +207,13 @@ class DeliveryWorker:
             await self._count_failure(session, delivery, attempt, attempts_made)
 
         await in_transaction(self.runtime.mongo, record)
-        log.info("delivery %s attempt %d: %s; next at %s", delivery["_id"], attempts_made,
-                 attempt["error"] or attempt["status_code"], retry_at.isoformat())
+        log.info(
+            "delivery %s attempt %d: %s; next at %s",
+            delivery["_id"],
+            attempts_made,
+            attempt["error"] or attempt["status_code"],
+            retry_at.isoformat(),
+        )
 
     async def _delivered(
         self, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int, endpoint: dict[str, Any]
@@ -215,8 +227,12 @@ class DeliveryWorker:
                 await self.endpoints.end_failure_streak(delivery["company_id"], session)
             await self.runtime.outbox.add(
                 WebhookDelivered(
-                    webhook_id=delivery["_id"], number=delivery["number"], company_id=delivery["company_id"],
-                    event_type=delivery["event_type"], attempts=attempts_made, status_code=attempt["status_code"],
+                    webhook_id=delivery["_id"],
+                    number=delivery["number"],
+                    company_id=delivery["company_id"],
+                    event_type=delivery["event_type"],
+                    attempts=attempts_made,
+                    status_code=attempt["status_code"],
                     delivered_at=attempt["at"],
                 ),
                 subject=delivery["number"],
@@ -247,8 +263,15 @@ class DeliveryWorker:
             await self._fail_in(session, delivery, attempt, attempts_made, last_error)
             await self._count_failure(session, delivery, attempt, attempts_made)
             await self.alerts.raise_alert(
-                delivery_failed(delivery["company_id"], delivery["_id"], delivery["number"],
-                                delivery.get("redeliveries", 0), attempts_made, last_error, attempt["at"]),
+                delivery_failed(
+                    delivery["company_id"],
+                    delivery["_id"],
+                    delivery["number"],
+                    delivery.get("redeliveries", 0),
+                    attempts_made,
+                    last_error,
+                    attempt["at"],
+                ),
                 session,
             )
 
@@ -256,14 +279,22 @@ class DeliveryWorker:
         log.warning("delivery %s failed after %d attempts: %s", delivery["_id"], attempts_made, last_error)
 
     async def _fail_in(
-        self, session: AsyncClientSession, delivery: dict[str, Any], attempt: dict[str, Any], attempts_made: int,
+        self,
+        session: AsyncClientSession,
+        delivery: dict[str, Any],
+        attempt: dict[str, Any],
+        attempts_made: int,
         last_error: str,
     ) -> None:
         await self.deliveries.finish(delivery, attempt, DeliveryStatus.FAILED, session, last_error=last_error)
         await self.runtime.outbox.add(
             WebhookFailed(
-                webhook_id=delivery["_id"], number=delivery["number"], company_id=delivery["company_id"],
-                event_type=delivery["event_type"], attempts=attempts_made, last_error=last_error[:500],
+                webhook_id=delivery["_id"],
+                number=delivery["number"],
+                company_id=delivery["company_id"],
+                event_type=delivery["event_type"],
+                attempts=attempts_made,
+                last_error=last_error[:500],
                 failed_at=attempt["at"],
             ),
             subject=delivery["number"],

@@ -92,17 +92,18 @@ class ClaimLoop:
                             attempt_context = contextvars.copy_context()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - the store is away: try again after the poll interval
+                except Exception:
                     log.exception("claiming due %s work failed", self.name)
                 if item is None:
                     slots.release()
                     try:
                         await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
                     continue
-                task = asyncio.create_task(self.attempt(item), name=f"{self.name} {item['_id']}",
-                                           context=attempt_context)
+                task = asyncio.create_task(
+                    self.attempt(item), name=f"{self.name} {item['_id']}", context=attempt_context
+                )
                 in_flight.add(task)
                 task.add_done_callback(lambda done: (in_flight.discard(done), slots.release()))
         finally:

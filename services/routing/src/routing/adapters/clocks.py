@@ -11,7 +11,7 @@ out) is never overwritten with a stale decision.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from routing.domain.clock import APPEAL, RESPONSE, Clock
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ClockChanged(Exception):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -45,8 +45,8 @@ class CompanyRepository:
         for company in companies:
             query = {"_id": company.id, "edited_at": None}
             update = {
-                "$set": {**_to_document(company), "seeded_at": datetime.now(timezone.utc)},
-                "$setOnInsert": {"created_at": datetime.now(timezone.utc)},
+                "$set": {**_to_document(company), "seeded_at": datetime.now(UTC)},
+                "$setOnInsert": {"created_at": datetime.now(UTC)},
             }
             try:
                 await self.collection.update_one(query, update, upsert=True)
@@ -58,7 +58,7 @@ class CompanyRepository:
 
     async def save(self, company: Company) -> bool:
         """Create or replace a company as an operator wrote it; True if it was new."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         result = await self.collection.update_one(
             {"_id": company.id},
             {"$set": {**_to_document(company), "edited_at": now}, "$setOnInsert": {"created_at": now}},

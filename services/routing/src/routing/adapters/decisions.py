@@ -35,4 +35,3 @@ class DecisionRepository:
     ) -> None:
         """Insert inside the caller's transaction; a second decision for the number fails on the unique ``_id``."""
         await self.collection.insert_one(_to_document(decision, event_id, screened_event_id), session=session)
-

@@ -55,7 +55,10 @@ def build_tokenizer(cache_dir: Path | None = None) -> jieba.Tokenizer:
     tokenizer = jieba.Tokenizer()
     folder = writable_cache_folder(cache_dir)
     if folder is None:
-        log.info("no writable folder for jieba's cache under %s: building its dictionary in memory", cache_dir or "the temporary directory")
+        log.info(
+            "no writable folder for jieba's cache under %s: building its dictionary in memory",
+            cache_dir or "the temporary directory",
+        )
         tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(tokenizer.get_dict_file())
         tokenizer.initialized = True
         return tokenizer

@@ -69,8 +69,11 @@ class SimilarityRepository:
 
     async def ensure_indexes(self) -> None:
         await self.signatures.create_index(
-            [("complainant_key", ASCENDING), ("company_id", ASCENDING), ("submitted_at", ASCENDING)])
-        await self.signatures.create_index([("company_id", ASCENDING), ("bands", ASCENDING), ("submitted_at", ASCENDING)])
+            [("complainant_key", ASCENDING), ("company_id", ASCENDING), ("submitted_at", ASCENDING)]
+        )
+        await self.signatures.create_index(
+            [("company_id", ASCENDING), ("bands", ASCENDING), ("submitted_at", ASCENDING)]
+        )
         await self.signatures.create_index([("cluster_id", ASCENDING), ("submitted_at", ASCENDING)])
         await self.signatures.create_index([("submitted_at", ASCENDING)])
         await self.clusters.create_index([("company_id", ASCENDING), ("formed_at", DESCENDING)])
@@ -83,10 +86,15 @@ class SimilarityRepository:
         self, complainant_key: str, company_id: str, since: datetime, session: AsyncClientSession
     ) -> list[Earlier]:
         """The complainant's accepted, not withdrawn complaints against the company filed since ``since``."""
-        cursor = self.signatures.find(
-            {"complainant_key": complainant_key, "company_id": company_id, "submitted_at": {"$gte": since}},
-            projection=_COMPARED, session=session,
-        ).sort("submitted_at", ASCENDING).limit(MAX_EARLIER_OF_COMPLAINANT)
+        cursor = (
+            self.signatures.find(
+                {"complainant_key": complainant_key, "company_id": company_id, "submitted_at": {"$gte": since}},
+                projection=_COMPARED,
+                session=session,
+            )
+            .sort("submitted_at", ASCENDING)
+            .limit(MAX_EARLIER_OF_COMPLAINANT)
+        )
         return [_earlier(document, {}) async for document in cursor if not document.get("withdrawn")]
 
     async def cluster_candidates(
@@ -100,40 +108,56 @@ class SimilarityRepository:
         keys of complaints older than the window are removed (``drop_old_bands``), so the reads stay
         within about the window.
         """
-        cursor = self.signatures.find(
-            {"company_id": company_id, "bands": {"$in": band_keys}},
-            projection={**_COMPARED, "complainant_key": 1}, session=session,
-        ).sort("submitted_at", DESCENDING).limit(MAX_CLUSTER_CANDIDATES)
+        cursor = (
+            self.signatures.find(
+                {"company_id": company_id, "bands": {"$in": band_keys}},
+                projection={**_COMPARED, "complainant_key": 1},
+                session=session,
+            )
+            .sort("submitted_at", DESCENDING)
+            .limit(MAX_CLUSTER_CANDIDATES)
+        )
         documents = [
-            document async for document in cursor
-            if document["submitted_at"] >= since and document["complainant_key"] != other_than
+            document
+            async for document in cursor
+            if document["submitted_at"] >= since
+            and document["complainant_key"] != other_than
             and not document.get("withdrawn")
         ]
         cluster_ids = sorted({document["cluster_id"] for document in documents if document.get("cluster_id")})
         formed: dict[str, datetime] = {}
         if cluster_ids:
-            async for cluster in self.clusters.find({"_id": {"$in": cluster_ids}}, projection={"formed_at": 1},
-                                                    session=session):
+            async for cluster in self.clusters.find(
+                {"_id": {"$in": cluster_ids}}, projection={"formed_at": 1}, session=session
+            ):
                 formed[cluster["_id"]] = cluster["formed_at"]
         return [_earlier(document, formed) for document in documents]
 
     async def drop_old_bands(self, before: datetime) -> int:
         """Remove the band keys of complaints filed before ``before``: no newcomer can cluster with them any more."""
         result = await self.signatures.update_many(
-            {"submitted_at": {"$lt": before}, "bands.0": {"$exists": True}}, {"$set": {"bands": []}})
+            {"submitted_at": {"$lt": before}, "bands.0": {"$exists": True}}, {"$set": {"bands": []}}
+        )
         return result.modified_count
 
     async def record(self, record: SignatureRecord, cluster_id: str | None, session: AsyncClientSession) -> None:
         """Store an accepted complaint's signature (keeping a withdrawal that came before it)."""
         await self.signatures.update_one(
             {"_id": record.number},
-            {"$set": {
-                "company_id": record.company_id, "complainant_key": record.complainant_key,
-                "submitted_at": record.submitted_at, "screened_at": record.screened_at,
-                "signature": record.signature.to_bytes(), "bands": record.signature.band_keys(),
-                "cluster_id": cluster_id, "joined_at": record.screened_at if cluster_id else None,
-            }},
-            upsert=True, session=session,
+            {
+                "$set": {
+                    "company_id": record.company_id,
+                    "complainant_key": record.complainant_key,
+                    "submitted_at": record.submitted_at,
+                    "screened_at": record.screened_at,
+                    "signature": record.signature.to_bytes(),
+                    "bands": record.signature.band_keys(),
+                    "cluster_id": cluster_id,
+                    "joined_at": record.screened_at if cluster_id else None,
+                }
+            },
+            upsert=True,
+            session=session,
         )
 
     async def join(
@@ -147,16 +171,22 @@ class SimilarityRepository:
         joined = []
         for number in choice.also_joining:
             result = await self.signatures.update_one(
-                {"_id": number, "cluster_id": None}, {"$set": {"cluster_id": choice.cluster_id, "joined_at": now}},
-                session=session)
+                {"_id": number, "cluster_id": None},
+                {"$set": {"cluster_id": choice.cluster_id, "joined_at": now}},
+                session=session,
+            )
             if result.modified_count:
                 joined.append(number)
         update: dict = {"$inc": {"size": len(joined) + 1}, "$set": {"last_joined_at": now}}
         if choice.forms:
             update["$setOnInsert"] = {"company_id": company_id, "first_number": choice.first_number, "formed_at": now}
         cluster = await self.clusters.find_one_and_update(
-            {"_id": choice.cluster_id}, update, upsert=choice.forms, return_document=ReturnDocument.AFTER,
-            session=session)
+            {"_id": choice.cluster_id},
+            update,
+            upsert=choice.forms,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
         if cluster is None:
             raise LookupError(f"cluster {choice.cluster_id} is named by its members but not stored")
         return joined, cluster["size"]
@@ -164,16 +194,21 @@ class SimilarityRepository:
     async def withdrawn(self, number: str, at: datetime, session: AsyncClientSession) -> None:
         """A withdrawn complaint is no longer an original nor a candidate (it stays counted in its cluster)."""
         await self.signatures.update_one(
-            {"_id": number}, {"$set": {"withdrawn": True, "withdrawn_at": at}}, upsert=True, session=session)
+            {"_id": number}, {"$set": {"withdrawn": True, "withdrawn_at": at}}, upsert=True, session=session
+        )
 
     async def redirected(self, number: str, company_id: str, session: AsyncClientSession) -> None:
         """A redirected complaint is compared under the company it goes to now (its cluster stays as it was)."""
         await self.signatures.update_one(
-            {"_id": number, "complainant_key": {"$exists": True}}, {"$set": {"company_id": company_id}}, session=session)
+            {"_id": number, "complainant_key": {"$exists": True}}, {"$set": {"company_id": company_id}}, session=session
+        )
 
     async def list_clusters(self, company_id: str, min_size: int, limit: int) -> list[Cluster]:
-        cursor = self.clusters.find({"company_id": company_id, "size": {"$gte": min_size}}).sort(
-            [("formed_at", DESCENDING), ("_id", ASCENDING)]).limit(limit)
+        cursor = (
+            self.clusters.find({"company_id": company_id, "size": {"$gte": min_size}})
+            .sort([("formed_at", DESCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
         return [_cluster(document) async for document in cursor]
 
     async def get_cluster(self, cluster_id: str) -> Cluster | None:
@@ -181,18 +216,30 @@ class SimilarityRepository:
         return None if document is None else _cluster(document)
 
     async def members(self, cluster_id: str, limit: int) -> list[ClusterMember]:
-        cursor = self.signatures.find(
-            {"cluster_id": cluster_id}, projection={"joined_at": 1, "submitted_at": 1},
-        ).sort([("submitted_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
-        return [ClusterMember(number=document["_id"], joined_at=document.get("joined_at"),
-                              submitted_at=document["submitted_at"]) async for document in cursor]
+        cursor = (
+            self.signatures.find(
+                {"cluster_id": cluster_id},
+                projection={"joined_at": 1, "submitted_at": 1},
+            )
+            .sort([("submitted_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [
+            ClusterMember(
+                number=document["_id"], joined_at=document.get("joined_at"), submitted_at=document["submitted_at"]
+            )
+            async for document in cursor
+        ]
 
 
 def _earlier(document: dict, formed: dict[str, datetime]) -> Earlier:
     cluster_id = document.get("cluster_id")
     return Earlier(
-        number=document["_id"], submitted_at=document["submitted_at"], signature=Signature.from_bytes(document["signature"]),
-        cluster_id=cluster_id, cluster_formed_at=formed.get(cluster_id) if cluster_id else None,
+        number=document["_id"],
+        submitted_at=document["submitted_at"],
+        signature=Signature.from_bytes(document["signature"]),
+        cluster_id=cluster_id,
+        cluster_formed_at=formed.get(cluster_id) if cluster_id else None,
     )
 
 

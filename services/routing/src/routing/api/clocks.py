@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from greenchannel.contracts import CloudEvent
-from greenchannel.problems import Problem
 from pydantic import BaseModel, Field
 
+from greenchannel.contracts import CloudEvent
+from greenchannel.problems import Problem
 from routing.api.dependencies import CaseReader, Clocks, Operator, WatchdogDependency
 from routing.domain.clock import Clock
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from greenchannel.problems import Problem
 from pydantic import BaseModel, Field
 
+from greenchannel.problems import Problem
 from routing.adapters.similarity import Cluster, ClusterMember, SimilarityRepository
 from routing.api.dependencies import Operator, SettingsDependency, Similar
 from routing.domain.directory import COMPANY_ID_PATTERN
@@ -32,7 +32,9 @@ async def _view(similar: SimilarityRepository, cluster: Cluster, min_size: int, 
     return ClusterView(**cluster.model_dump(), collective=cluster.size >= min_size, members=members)
 
 
-@router.get("/clusters", response_model=ClusterList, summary="Clusters of similar complaints against a company (operators)")
+@router.get(
+    "/clusters", response_model=ClusterList, summary="Clusters of similar complaints against a company (operators)"
+)
 async def list_clusters(
     _: Operator,
     similar: Similar,
@@ -43,7 +45,9 @@ async def list_clusters(
     members: MemberLimit = 100,
 ) -> ClusterList:
     clusters = await similar.list_clusters(company_id, min_size, limit)
-    return ClusterList(items=[await _view(similar, cluster, settings.cluster_min_size, members) for cluster in clusters])
+    return ClusterList(
+        items=[await _view(similar, cluster, settings.cluster_min_size, members) for cluster in clusters]
+    )
 
 
 @router.get("/clusters/{cluster_id}", response_model=ClusterView, summary="One cluster with its members (operators)")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
-from greenchannel.problems import Problem
 
+from greenchannel.problems import Problem
 from routing.api.dependencies import CaseReader, Decisions
 from routing.domain.screening import Decision
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from greenchannel.bearer import require_any_bearer, require_bearer, settings_token
 
+from greenchannel.bearer import require_any_bearer, require_bearer, settings_token
 from routing.adapters.clocks import ClockRepository
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
@@ -22,8 +22,9 @@ require_operator = require_bearer(settings_token("operator_token"), "operator's"
 # A complaint's decision and clocks are read by the other services (``Bearer <INTERNAL_TOKEN>``) and by operators'
 # tooling (``Bearer <OPERATOR_TOKEN>``): read-only case state, so either token opens them. The directory reads
 # (companies, categories) stay open: public data, which intake serves on its public API anyway.
-require_case_reader = require_any_bearer((settings_token("internal_token"), settings_token("operator_token")),
-                                         "internal or the operator's")
+require_case_reader = require_any_bearer(
+    (settings_token("internal_token"), settings_token("operator_token")), "internal or the operator's"
+)
 
 
 def _companies(request: Request) -> CompanyRepository:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from greenchannel.problems import Problem
 from pydantic import BaseModel, ConfigDict, Field
 
+from greenchannel.problems import Problem
 from routing.api.dependencies import Categories, Companies, DirectoryEditingDependency, Operator
 from routing.domain.categories import Category
 from routing.domain.directory import COMPANY_ID_PATTERN, Company
@@ -28,8 +28,11 @@ async def search_companies(
     companies: Companies,
     q: Annotated[
         str,
-        Query(max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$",
-              description="Text found in a name, alias, app name or domain; case and width do not matter."),
+        Query(
+            max_length=200,
+            pattern=r"^[^\x00-\x1f\x7f]*$",
+            description="Text found in a name, alias, app name or domain; case and width do not matter.",
+        ),
     ] = "",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CompanyList:
@@ -57,7 +60,10 @@ class CompanyFields(BaseModel):
 
 @router.put("/companies/{company_id}", response_model=Company, summary="Add or correct a company (operators)")
 async def save_company(
-    directory: DirectoryEditingDependency, _: Operator, body: CompanyFields, response: Response,
+    directory: DirectoryEditingDependency,
+    _: Operator,
+    body: CompanyFields,
+    response: Response,
     company_id: Annotated[str, Path(pattern=COMPANY_ID_PATTERN)],
 ) -> Company:
     company = Company(id=company_id, **body.model_dump())
@@ -69,4 +75,3 @@ async def save_company(
 @router.get("/categories", response_model=CategoryList, summary="The complaint categories")
 async def list_categories(categories: Categories) -> CategoryList:
     return CategoryList(items=categories)
-

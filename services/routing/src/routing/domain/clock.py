@@ -62,8 +62,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from greenchannel.contracts import (
     ComplaintAppealed,
@@ -83,8 +85,6 @@ from greenchannel.contracts import (
     SlaQuietPeriodElapsed,
     SlaReminder,
 )
-from pydantic import BaseModel, ConfigDict, Field
-
 from routing.domain.calendar import SHANGHAI, WorkingDayCalendar, local_date
 
 ClockState = Literal["running", "paused", "stopped"]
@@ -99,7 +99,6 @@ PUBLISHED_STOPS = frozenset(get_args(SlaClockStopped.model_fields["reason"].anno
 # Events after which nothing starts again. A rating is not one of them: a satisfied rating comes with
 # complaint.closed, an unsatisfied one keeps the appeal (and so the quiet period) open.
 FINAL_EVENTS = (ComplaintClosed, ComplaintWithdrawn)
-
 
 
 class Pause(BaseModel):
@@ -164,8 +163,10 @@ class Clock(BaseModel):
     stop_reason: str | None = None
     answered_on: date | None = None
     answered_in_time: bool | None = None
-    publication_on: date | None = Field(default=None, description="Response clocks of round 1: the day the case "
-                                                                  "is published if the company has not answered.")
+    publication_on: date | None = Field(
+        default=None,
+        description="Response clocks of round 1: the day the case is published if the company has not answered.",
+    )
     publication_due_at: datetime | None = None
     final: bool = False
     quiet_period: QuietPeriod | None = None
@@ -224,7 +225,7 @@ class Clock(BaseModel):
 
 def start_of_day(day: date) -> datetime:
     """00:00 of ``day`` in Asia/Shanghai, as a UTC instant."""
-    return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
 
 
 @dataclass
@@ -279,8 +280,14 @@ class ClockRules:
         if clock.kind == RESPONSE and clock.round == 1:
             publication_on = self.counted_date(clock.started_on, self.publication_working_days, clock.pauses)
         paused = sum(pause.working_days for pause in clock.pauses)
-        return clock.model_copy(update={"due": due, "reminder_on": reminder_on, "publication_on": publication_on,
-                                        "paused_working_days": paused})
+        return clock.model_copy(
+            update={
+                "due": due,
+                "reminder_on": reminder_on,
+                "publication_on": publication_on,
+                "paused_working_days": paused,
+            }
+        )
 
     # --- transitions ---------------------------------------------------------------------------
 
@@ -293,7 +300,9 @@ class ClockRules:
             return Outcome.ignore(f"{event.EVENT_TYPE} does not concern the clocks")
         return transition(self, event, response, appeal, now)
 
-    def _forwarded(self, event: ComplaintForwarded, response: Clock | None, appeal: Clock | None, now: datetime) -> Outcome:
+    def _forwarded(
+        self, event: ComplaintForwarded, response: Clock | None, appeal: Clock | None, now: datetime
+    ) -> Outcome:
         at = event.forwarded_at
         if response is not None:
             if response.final:
@@ -324,11 +333,21 @@ class ClockRules:
         if previous is not None and previous.state != "stopped":
             previous = self._stop(previous, at, superseded)
             stops += self._stopped(previous)
-        clock = self._scheduled(Clock(
-            number=event.number, kind=RESPONSE, company_id=event.company_id, round=max(event.round, 1),
-            state="running", working_days=length, started_at=at, started_on=local_date(at), last_event_at=at,
-            history=_history_with(previous), version=previous.version if previous is not None else 0,
-        ))
+        clock = self._scheduled(
+            Clock(
+                number=event.number,
+                kind=RESPONSE,
+                company_id=event.company_id,
+                round=max(event.round, 1),
+                state="running",
+                working_days=length,
+                started_at=at,
+                started_on=local_date(at),
+                last_event_at=at,
+                history=_history_with(previous),
+                version=previous.version if previous is not None else 0,
+            )
+        )
         changed.append(clock)
         return Outcome(changed, [*stops, self._deadline_set(clock, reason, now)])
 
@@ -341,7 +360,9 @@ class ClockRules:
         if response.company_id != event.company_id or _stale(response, at):
             return Outcome.ignore("about another company or older than the clock's last change")
         pause = Pause(paused_on=max(local_date(at), response.started_on))  # type: ignore[type-var]
-        paused = response.model_copy(update={"state": "paused", "pauses": [*response.pauses, pause], "last_event_at": at})
+        paused = response.model_copy(
+            update={"state": "paused", "pauses": [*response.pauses, pause], "last_event_at": at}
+        )
         early = response.early_resume_at
         if early is not None and early >= at:
             # The complainant's supplement came first: the pause ends as soon as it began.
@@ -359,17 +380,27 @@ class ClockRules:
         if response.state == "paused":
             return self._resume(response, at, now)
         later = response.last_event_at is None or at > response.last_event_at
-        if response.state == "running" and later and (response.early_resume_at is None or at > response.early_resume_at):
+        if (
+            response.state == "running"
+            and later
+            and (response.early_resume_at is None or at > response.early_resume_at)
+        ):
             # Its information request has not been applied yet: keep it for when it is. (One at the
             # time of the last change is a copy of the supplement that resumed the clock.)
             return Outcome([response.model_copy(update={"early_resume_at": at})])
         return Outcome.ignore("the response clock is not paused")
 
     def _resume(self, clock: Clock, at: datetime, now: datetime) -> Outcome:
-        resumed = self._scheduled(clock.model_copy(update={
-            "state": "running", "pauses": _close_pause(clock, local_date(at), self.calendar),
-            "early_resume_at": None, "last_event_at": at,
-        }))
+        resumed = self._scheduled(
+            clock.model_copy(
+                update={
+                    "state": "running",
+                    "pauses": _close_pause(clock, local_date(at), self.calendar),
+                    "early_resume_at": None,
+                    "last_event_at": at,
+                }
+            )
+        )
         return Outcome([resumed], [self._deadline_set(resumed, "resumed", now)])
 
     def _responded(self, event: ComplaintResponded, response: Clock | None, _: Clock | None, now: datetime) -> Outcome:
@@ -383,20 +414,29 @@ class ClockRules:
         if _stale(response, at):
             return Outcome.ignore("older than the response clock's last change")
         clock = self._stop(response, at, "responded", answered_on=local_date(at))
-        clock = clock.model_copy(update={
-            "quiet_period": QuietPeriod(responded_at=at, ends_at=at + self.quiet_period), "early_resume_at": None,
-        })
+        clock = clock.model_copy(
+            update={
+                "quiet_period": QuietPeriod(responded_at=at, ends_at=at + self.quiet_period),
+                "early_resume_at": None,
+            }
+        )
         return Outcome([clock], self._stopped(clock))
 
     def _answer_overtaken_by_appeal(self, response: Clock, at: datetime) -> Outcome:
         """The answer an appeal already implied: recorded on its own date, without a quiet period (the appeal runs)."""
-        clock = self._stop(response.model_copy(update={"state": "running"}), at, "responded", answered_on=local_date(at))
+        clock = self._stop(
+            response.model_copy(update={"state": "running"}), at, "responded", answered_on=local_date(at)
+        )
         return Outcome([clock], self._stopped(clock))
 
-    def _appealed(self, event: ComplaintAppealed, response: Clock | None, appeal: Clock | None, now: datetime) -> Outcome:
+    def _appealed(
+        self, event: ComplaintAppealed, response: Clock | None, appeal: Clock | None, now: datetime
+    ) -> Outcome:
         at = event.appealed_at
         if response is not None and (response.final or _stale(response, at)):
-            return Outcome.ignore("the complaint is finished, or the appeal is older than the response clock's last change")
+            return Outcome.ignore(
+                "the complaint is finished, or the appeal is older than the response clock's last change"
+            )
         if appeal is not None and (appeal.final or appeal.state != "stopped" or _stale(appeal, at)):
             return Outcome.ignore("the appeal clock runs already, or the appeal is older than its last change")
         changed: list[Clock] = []
@@ -406,16 +446,27 @@ class ClockRules:
                 changed.append(self._stop(response, at, "appealed"))
             else:
                 changed.append(_cancel_quiet(response).model_copy(update={"last_event_at": at}))
-        clock = self._scheduled(Clock(
-            number=event.number, kind=APPEAL, company_id=event.company_id,
-            round=response.round if response is not None else 1, state="running",
-            working_days=self.appeal_working_days, started_at=at, started_on=local_date(at), last_event_at=at,
-            history=_history_with(appeal), version=appeal.version if appeal is not None else 0,
-        ))
+        clock = self._scheduled(
+            Clock(
+                number=event.number,
+                kind=APPEAL,
+                company_id=event.company_id,
+                round=response.round if response is not None else 1,
+                state="running",
+                working_days=self.appeal_working_days,
+                started_at=at,
+                started_on=local_date(at),
+                last_event_at=at,
+                history=_history_with(appeal),
+                version=appeal.version if appeal is not None else 0,
+            )
+        )
         changed.append(clock)
         return Outcome(changed, [self._deadline_set(clock, "started", now)])
 
-    def _redirected(self, event: ComplaintRedirected, response: Clock | None, appeal: Clock | None, _: datetime) -> Outcome:
+    def _redirected(
+        self, event: ComplaintRedirected, response: Clock | None, appeal: Clock | None, _: datetime
+    ) -> Outcome:
         at = event.redirected_at
         changed = [
             self._stop(clock, at, "redirected")
@@ -433,8 +484,14 @@ class ClockRules:
         at: datetime = getattr(event, f"{reason}_at")
         if response is None:
             # Nothing ran yet; the record keeps a late forwarding from starting a clock.
-            response = Clock(number=event.number, kind=RESPONSE, company_id=event.company_id, state="stopped",
-                             stopped_at=at, stop_reason=reason)
+            response = Clock(
+                number=event.number,
+                kind=RESPONSE,
+                company_id=event.company_id,
+                state="stopped",
+                stopped_at=at,
+                stop_reason=reason,
+            )
         changed = []
         stops: list[EventData] = []
         for clock in (response, appeal):
@@ -451,13 +508,20 @@ class ClockRules:
     def _stop(self, clock: Clock, at: datetime, reason: str, answered_on: date | None = None) -> Clock:
         if clock.paused_on is not None:
             # Stopped while waiting for the complainant: the pause ends with the stop (and the due date moves by it).
-            clock = self._scheduled(clock.model_copy(update={
-                "pauses": _close_pause(clock, local_date(at), self.calendar)}))
+            clock = self._scheduled(
+                clock.model_copy(update={"pauses": _close_pause(clock, local_date(at), self.calendar)})
+            )
         in_time = None if answered_on is None or clock.due is None else answered_on <= clock.due
-        return _cancel_quiet(clock).model_copy(update={
-            "state": "stopped", "stopped_at": at, "stop_reason": reason, "answered_on": answered_on,
-            "answered_in_time": in_time, "last_event_at": max(at, clock.last_event_at or at),
-        })
+        return _cancel_quiet(clock).model_copy(
+            update={
+                "state": "stopped",
+                "stopped_at": at,
+                "stop_reason": reason,
+                "answered_on": answered_on,
+                "answered_in_time": in_time,
+                "last_event_at": max(at, clock.last_event_at or at),
+            }
+        )
 
     def _stopped(self, clock: Clock) -> list[EventData]:
         """``sla.clock_stopped`` for a clock that has just stopped, with the working days it used; none for a
@@ -472,18 +536,33 @@ class ClockRules:
             for pause in clock.pauses
         )
         used = self.calendar.working_days_between(clock.started_on, stopped_on) - paused
-        return [SlaClockStopped(
-            number=clock.number, company_id=clock.company_id, kind=clock.kind, round=clock.round,
-            reason=clock.stop_reason, due=clock.due, working_days_used=max(used, 0),
-            paused_working_days=paused, stopped_at=clock.stopped_at,
-        )]
+        return [
+            SlaClockStopped(
+                number=clock.number,
+                company_id=clock.company_id,
+                kind=clock.kind,
+                round=clock.round,
+                reason=clock.stop_reason,
+                due=clock.due,
+                working_days_used=max(used, 0),
+                paused_working_days=paused,
+                stopped_at=clock.stopped_at,
+            )
+        ]
 
-    def _deadline_set(self, clock: Clock, reason: Literal["started", "resumed", "reforwarded"], now: datetime) -> SlaDeadlineSet:
+    def _deadline_set(
+        self, clock: Clock, reason: Literal["started", "resumed", "reforwarded"], now: datetime
+    ) -> SlaDeadlineSet:
         if clock.due is None:
             raise ValueError(f"the {clock.kind} clock of {clock.number} has no deadline to announce")
         return SlaDeadlineSet(
-            number=clock.number, company_id=clock.company_id, kind=clock.kind, due=clock.due, reason=reason,
-            paused_working_days=clock.paused_working_days, set_at=now,
+            number=clock.number,
+            company_id=clock.company_id,
+            kind=clock.kind,
+            due=clock.due,
+            reason=reason,
+            paused_working_days=clock.paused_working_days,
+            set_at=now,
         )
 
     # --- the watchdog --------------------------------------------------------------------------
@@ -499,21 +578,36 @@ class ClockRules:
             reminder = clock.kind == RESPONSE and clock.reminder_pending and clock.reminder_on <= counted_until  # type: ignore[operator]
             if overdue:
                 updates["overdue_at"] = now
-                events.append(SlaOverdue(number=clock.number, company_id=clock.company_id, kind=clock.kind,
-                                         due=clock.due, overdue_at=now))
+                events.append(
+                    SlaOverdue(
+                        number=clock.number, company_id=clock.company_id, kind=clock.kind, due=clock.due, overdue_at=now
+                    )
+                )
                 if reminder:
                     updates["reminder_skipped"] = True
             elif reminder:
                 updates["reminded_at"] = now
-                events.append(SlaReminder(
-                    number=clock.number, company_id=clock.company_id, kind=clock.kind, due=clock.due,
-                    working_days_left=max(self.calendar.working_days_between(counted_until, clock.due), 0),
-                    reminded_at=now,
-                ))
+                events.append(
+                    SlaReminder(
+                        number=clock.number,
+                        company_id=clock.company_id,
+                        kind=clock.kind,
+                        due=clock.due,
+                        working_days_left=max(self.calendar.working_days_between(counted_until, clock.due), 0),
+                        reminded_at=now,
+                    )
+                )
         if clock.publication_pending and counted_until is not None and clock.publication_on <= counted_until:  # type: ignore[operator]
             updates["publication_due_at"] = now
-            events.append(SlaPublicationDue(number=clock.number, company_id=clock.company_id,
-                                            forwarded_at=clock.started_at, due=clock.publication_on, raised_at=now))
+            events.append(
+                SlaPublicationDue(
+                    number=clock.number,
+                    company_id=clock.company_id,
+                    forwarded_at=clock.started_at,
+                    due=clock.publication_on,
+                    raised_at=now,
+                )
+            )
         quiet = clock.quiet_period
         if quiet is not None and quiet.state == "waiting" and now >= quiet.ends_at:
             updates["quiet_period"] = quiet.model_copy(update={"state": "elapsed", "elapsed_at": now})
@@ -537,9 +631,12 @@ def _cancel_quiet(clock: Clock) -> Clock:
 def _close_pause(clock: Clock, resumed_on: date, calendar: WorkingDayCalendar) -> list[Pause]:
     *earlier, current = clock.pauses
     resumed_on = max(resumed_on, current.paused_on)
-    closed = current.model_copy(update={
-        "resumed_on": resumed_on, "working_days": calendar.working_days_between(current.paused_on, resumed_on),
-    })
+    closed = current.model_copy(
+        update={
+            "resumed_on": resumed_on,
+            "working_days": calendar.working_days_between(current.paused_on, resumed_on),
+        }
+    )
     return [*earlier, closed]
 
 
@@ -550,9 +647,16 @@ def _history_with(previous: Clock | None) -> list[PastRun]:
     if previous.started_on is None:
         return list(previous.history)
     run = PastRun(
-        company_id=previous.company_id, round=previous.round, started_on=previous.started_on, due=previous.due,
-        pauses=previous.pauses, stopped_at=previous.stopped_at, stop_reason=previous.stop_reason,
-        answered_in_time=previous.answered_in_time, reminded_at=previous.reminded_at, overdue_at=previous.overdue_at,
+        company_id=previous.company_id,
+        round=previous.round,
+        started_on=previous.started_on,
+        due=previous.due,
+        pauses=previous.pauses,
+        stopped_at=previous.stopped_at,
+        stop_reason=previous.stop_reason,
+        answered_in_time=previous.answered_in_time,
+        reminded_at=previous.reminded_at,
+        overdue_at=previous.overdue_at,
     )
     return [*previous.history, run]
 

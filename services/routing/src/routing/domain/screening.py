@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from greenchannel.contracts import ComplaintScreened
-
 from routing.domain.calendar import WorkingDayCalendar, local_date
 from routing.domain.clock import RESPONSE_WORKING_DAYS
 from routing.domain.directory import Resolution
@@ -42,20 +41,35 @@ def decide(
     company = resolution.company
     if company is None:
         return Decision(
-            number=number, decision=UNRESOLVED if review_unresolved else "rejected", reason=REJECT_COMPANY_UNKNOWN,
-            detail=resolution.detail, screened_at=screened_at,
+            number=number,
+            decision=UNRESOLVED if review_unresolved else "rejected",
+            reason=REJECT_COMPANY_UNKNOWN,
+            detail=resolution.detail,
+            screened_at=screened_at,
         )
     due = calendar.add_working_days(local_date(screened_at), response_working_days)
     return Decision(
-        number=number, decision="accepted", company_id=company.id, company_name=company.name, category=category,
-        response_due=due, screened_at=screened_at,
+        number=number,
+        decision="accepted",
+        company_id=company.id,
+        company_name=company.name,
+        category=category,
+        response_due=due,
+        screened_at=screened_at,
     )
 
 
 def duplicate(accepted: Decision, original: str, window_days: int) -> Decision:
     """``accepted`` turned into the rejection of a duplicate of complaint ``original`` (company and category kept)."""
-    return accepted.model_copy(update={
-        "decision": "rejected", "reason": REJECT_DUPLICATE, "duplicate_of": original, "response_due": None,
-        "detail": (f"Nearly the same as complaint {original}, which the same complainant filed against "
-                   f"{accepted.company_name} within the last {window_days} days."),
-    })
+    return accepted.model_copy(
+        update={
+            "decision": "rejected",
+            "reason": REJECT_DUPLICATE,
+            "duplicate_of": original,
+            "response_due": None,
+            "detail": (
+                f"Nearly the same as complaint {original}, which the same complainant filed against "
+                f"{accepted.company_name} within the last {window_days} days."
+            ),
+        }
+    )

@@ -119,7 +119,7 @@ class Signature:
         values = np.asarray(self.minhash.hashvalues, dtype="<u4")
         keys = []
         for band in range(LSH_BANDS):
-            rows = values[band * LSH_ROWS:(band + 1) * LSH_ROWS].tobytes()
+            rows = values[band * LSH_ROWS : (band + 1) * LSH_ROWS].tobytes()
             digest = hashlib.blake2b(band.to_bytes(1, "little") + rows, digest_size=8).digest()
             keys.append(int.from_bytes(digest, "little", signed=True))
         return keys

@@ -14,11 +14,11 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from greenchannel.contracts import CloudEvent, ComplaintRedirected, ComplaintWithdrawn, EventData
-from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from greenchannel.contracts import CloudEvent, ComplaintRedirected, ComplaintWithdrawn, EventData
+from greenchannel.runtime import ServiceRuntime
 from routing.adapters.clocks import ClockRepository
 from routing.adapters.similarity import SimilarityRepository
 from routing.domain.clock import ClockRules, Outcome
@@ -31,7 +31,12 @@ Clock = Callable[[], datetime]
 
 class ClockEventHandler:
     def __init__(
-        self, *, runtime: ServiceRuntime, clocks: ClockRepository, rules: ClockRules, clock: Clock,
+        self,
+        *,
+        runtime: ServiceRuntime,
+        clocks: ClockRepository,
+        rules: ClockRules,
+        clock: Clock,
         similar: SimilarityRepository,
     ) -> None:
         self.runtime = runtime
@@ -71,4 +76,3 @@ class ClockEventHandler:
                 span.set_attribute("sla.ignored", result.ignored)
             else:
                 log.info("complaint %s: %s applied to the clocks", number, event.type)
-

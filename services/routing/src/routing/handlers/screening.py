@@ -22,12 +22,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from greenchannel.contracts import CloudEvent, ClusterJoined, ComplaintSubmitted
-from greenchannel.messaging import SubjectLocks
-from greenchannel.runtime import ServiceRuntime
 from opentelemetry import trace
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from greenchannel.contracts import CloudEvent, ClusterJoined, ComplaintSubmitted
+from greenchannel.messaging import SubjectLocks
+from greenchannel.runtime import ServiceRuntime
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
 from routing.adapters.similarity import SignatureRecord, SimilarityRepository
@@ -93,13 +93,18 @@ class ScreeningHandler:
             )
             record = None
             if decision.decision == "accepted":
-                signature = Signature.of_text(similarity.complaint_text(submitted.title, submitted.description),
-                                              self.segment)
+                signature = Signature.of_text(
+                    similarity.complaint_text(submitted.title, submitted.description), self.segment
+                )
                 if signature is not None:
                     record = SignatureRecord(
-                        number=submitted.number, company_id=decision.company_id,  # type: ignore[arg-type]
-                        complainant_key=submitted.complainant_key, submitted_at=submitted.submitted_at,
-                        screened_at=screened_at, signature=signature)
+                        number=submitted.number,
+                        company_id=decision.company_id,  # type: ignore[arg-type]
+                        complainant_key=submitted.complainant_key,
+                        submitted_at=submitted.submitted_at,
+                        screened_at=screened_at,
+                        signature=signature,
+                    )
             outcome: list[Decision] = []
             published: list[bool] = []
 
@@ -123,8 +128,7 @@ class ScreeningHandler:
             # Only a comparison takes the company's turn in the store; waiting for it here costs nothing else.
             async with self._company_turns.hold(record.company_id if record is not None else None):
                 # The decision is keyed by the complaint number: a repeat fails on it, no inbox record needed.
-                applied = await self.runtime.inbox.handle_keyed(
-                    event, work, lambda: self._decided(submitted.number))
+                applied = await self.runtime.inbox.handle_keyed(event, work, lambda: self._decided(submitted.number))
             if applied and published:
                 decision = outcome[0]
                 log.info("complaint %s screened: %s %s", submitted.number, decision.decision, decision.reason or "")
@@ -152,15 +156,20 @@ class ScreeningHandler:
         await self.similar.take_turn(record.company_id, session)
         if rules.checks_duplicates:
             earlier = await self.similar.earlier_of_complainant(
-                record.complainant_key, record.company_id, record.submitted_at - rules.duplicate_window, session)
+                record.complainant_key, record.company_id, record.submitted_at - rules.duplicate_window, session
+            )
             original = similarity.original_of(record.signature, earlier, rules.duplicate_similarity)
             if original is not None:
                 return duplicate(accepted, original.number, rules.duplicate_window.days), []
         choice = None
         if rules.clusters:
             candidates = await self.similar.cluster_candidates(
-                record.company_id, record.signature.band_keys(), record.submitted_at - rules.cluster_window,
-                record.complainant_key, session)
+                record.company_id,
+                record.signature.band_keys(),
+                record.submitted_at - rules.cluster_window,
+                record.complainant_key,
+                session,
+            )
             choice = similarity.choose_cluster(record.signature, candidates, rules.cluster_similarity)
         if choice is None:
             await self.similar.record(record, None, session)
@@ -168,8 +177,14 @@ class ScreeningHandler:
         joined, size = await self.similar.join(choice, record.company_id, record.screened_at, session)
         await self.similar.record(record, choice.cluster_id, session)
         events = [
-            ClusterJoined(cluster_id=choice.cluster_id, number=number, company_id=record.company_id, size=size,
-                          collective=rules.is_collective(size), joined_at=record.screened_at)
+            ClusterJoined(
+                cluster_id=choice.cluster_id,
+                number=number,
+                company_id=record.company_id,
+                size=size,
+                collective=rules.is_collective(size),
+                joined_at=record.screened_at,
+            )
             for number in [*joined, record.number]
         ]
         return accepted, events

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from greenchannel.contracts import ComplaintSubmitted
 from greenchannel.messaging import Subscriptions
-
 from routing.domain.clock import CLOCK_EVENTS
 from routing.handlers.clock import ClockEventHandler
 from routing.handlers.screening import ScreeningHandler

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from greenchannel.periodic import every
 from greenchannel.telemetry import record_work
-
 from routing.adapters.similarity import SimilarityRepository
 
 log = logging.getLogger(__name__)

@@ -15,14 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from opentelemetry import trace
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from greenchannel.contracts import CloudEvent
 from greenchannel.mongo import in_transaction
 from greenchannel.periodic import every
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import record_work
-from opentelemetry import trace
-from pymongo.asynchronous.client_session import AsyncClientSession
-
 from routing.adapters.clocks import ClockRepository, LeaseLost
 from routing.domain.clock import Clock, ClockRules
 
@@ -91,12 +91,15 @@ class Watchdog:
         try:
             await in_transaction(self.runtime.mongo, work)
         except LeaseLost:
-            log.info("clock %s/%s changed while the watchdog checked it; the next pass decides again",
-                     clock.number, clock.kind)
+            log.info(
+                "clock %s/%s changed while the watchdog checked it; the next pass decides again",
+                clock.number,
+                clock.kind,
+            )
             return []
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - one clock that fails keeps its lease until it runs out; the pass goes on
+        except Exception:
             log.exception("watchdog check of clock %s/%s failed", clock.number, clock.kind)
             return []
         for event in staged:
