@@ -274,3 +274,13 @@ FRAGMENTS = [param.values[0] for param in IDS + MOBILES + LANDLINES + EMAILS + C
 def test_scrubbing_twice_changes_nothing_more(parts, joiner):
     once = scrub(joiner.join(parts), names=["张三", "John Smith"])
     assert scrub(once, names=["张三", "John Smith"]) == once
+
+
+@pytest.mark.parametrize("count", ["12", "95", "10", "11", "96"])
+@pytest.mark.parametrize("joiner", [" ", "，", "\n", " 转 "])
+def test_a_phone_after_a_short_number_is_masked_and_no_service_number_is_made_of_the_two(count, joiner):
+    """ "12 138-0013-8000": a count and a mobile, never the service number 12138 followed by digits of no one."""
+    text = f"共 {count}{joiner}138-0013-8000"
+    scrubbed = scrub(text)
+    assert "0013" not in scrubbed and "8000" not in scrubbed, scrubbed
+    assert scrub(scrubbed) == scrubbed

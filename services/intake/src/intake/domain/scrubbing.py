@@ -321,6 +321,10 @@ def _hotline_end(groups: list[tuple[int, int, str]], first: int) -> int | None:
     one group. A number that merely starts with 4 0 0 digit by digit is no hotline (a Visa card may)."""
     if not groups[first][2].startswith(("400", "800", "95", "96", "10", "11", "12")):
         return None
+    if not groups[first][2].startswith(("400", "800")):
+        # A short service number is one group as printed (95588, 12315): "12" and "138" apart are a count and
+        # the start of a mobile number (12 138-0013-8000), never the hotline 12138.
+        return first if _HOTLINE.fullmatch(groups[first][2]) else None
     value = ""
     for last in range(first, min(first + 4, len(groups))):
         value += groups[last][2]
