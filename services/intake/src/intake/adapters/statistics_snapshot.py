@@ -74,15 +74,18 @@ class StatisticsSnapshot:
             )
         except DuplicateKeyError:
             return False  # another replica claimed it first
-        await self._copy(snapshot)
+        copied = await self._copy(snapshot)
         await self.marks.update_one({"_id": snapshot}, {"$set": {"complete": True, "taken_at": datetime.now(UTC)}})
         await self._remove_older(snapshot)
         self._latest = None
         self.taken()  # the HTTP edge forgets the figures it keeps
-        record_work()
+        if copied:
+            record_work()  # a snapshot of nothing (a platform with nothing published yet) is no trace worth keeping
         return True
 
-    async def _copy(self, snapshot: str) -> None:
+    async def _copy(self, snapshot: str) -> int:
+        """Copy the published rollups under ``snapshot``; how many documents were copied."""
+        copied = 0
         await self.documents.delete_many({"_id": {"$gte": f"{snapshot}|", "$lt": f"{snapshot}|{HIGHEST}"}})
         for rollup, collection in self.live.rollups.items():
             batch: list[dict[str, Any]] = []
@@ -90,11 +93,13 @@ class StatisticsSnapshot:
                 if not document.get("published"):
                     continue
                 batch.append({**document, "_id": f"{snapshot}|{rollup}|{document['_id']}"})
+                copied += 1
                 if len(batch) >= COPY_BATCH:
                     await self.documents.insert_many(batch)
                     batch = []
             if batch:
                 await self.documents.insert_many(batch)
+        return copied
 
     async def _remove_older(self, snapshot: str) -> None:
         async for mark in self.marks.find({"_id": {"$lt": snapshot}}):
