@@ -173,6 +173,7 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/complaints/{number}/rating"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/appeal"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/withdrawal"): CASE_ACT,
+    ("POST", "/v1/complaints/{number}/publication-consent/withdrawal"): CASE_ACT,
     ("GET", "/v1/me/complaints"): ACCOUNT,
     ("GET", "/v1/me/messages"): ACCOUNT,
     ("POST", "/v1/me/messages/{message_id}/read"): ACCOUNT,

@@ -1,8 +1,9 @@
 """The follow page (查询) in Debian's Chromium against the whole platform: it shows the whole case as filed
 (category by its label, description, desired outcome, the evidence with download links), each supplement
-with its text and files, and takes one more evidence file after forwarding; a rate-limited form says how
-long to wait, counting down with its submit button disabled until the wait is over, instead of listing
-errors to fix."""
+with its text and files, and takes one more evidence file after forwarding; the complainant withdraws the
+consent to publishing the complaint's text, confirmed first, and the text leaves the public record at once; a
+rate-limited form says how long to wait, counting down with its submit button disabled until the wait is over,
+instead of listing errors to fix."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from devstack.waiting import until
 from tests.web.support import ZH, company_key
+from tests.web.test_public_pages import id_number
 from tests.web.test_web_client import ID_NUMBER, PDF, png
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -181,3 +183,92 @@ async def test_a_rate_limited_form_says_how_long_to_wait_and_counts_down(open_ta
         arg=ZH["problem.rate_limited_over"],
     )
     assert await page.locator("#reset-form button[type=submit]").is_enabled()
+
+
+CONSENT_COMPANY = "c-yixue"  # no other module of this folder files against it
+CONSENT_TITLE = "网课停更不退费"
+CONSENT_ANSWER = "已核实课程停更，按未上课时退费。"
+
+
+async def test_the_complainant_withdraws_the_consent_to_publication_on_the_follow_page(open_tab, check, platform):
+    filed = await platform.intake.post(
+        "/v1/complaints",
+        json={
+            "complainant": {"name": "吴十", "id_number": id_number("32010219800808104"), "phone": "13611114444"},
+            "company": {"id": CONSENT_COMPANY},
+            "category": "refund",
+            "title": CONSENT_TITLE,
+            "description": "购买的网课只更新了三节就停更，客服拒绝退还剩余课时费。",
+            "occurred_on": "2026-10-12",
+            "desired_outcome": "退还剩余课时费",
+            "publication_consent": True,
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    number, access_code = filed.json()["number"], filed.json()["access_code"]
+    guest = {"X-Access-Code": access_code}
+
+    async def forwarded() -> bool:
+        return (await platform.intake.get(f"/v1/complaints/{number}", headers=guest)).json()["status"] == "forwarded"
+
+    await until(forwarded, timeout=60, what="forwarding")
+    answered = await platform.intake.post(
+        f"/v1/company/complaints/{number}/response",
+        headers=await company_key(platform, CONSENT_COMPANY),
+        json={"response_type": "monetary_relief", "text": CONSENT_ANSWER},
+    )
+    assert answered.status_code == 200, answered.text
+
+    async def public_text() -> dict | None:
+        shown = await platform.intake.get(f"/v1/public/complaints/{number}")
+        return shown.json() if shown.status_code == 200 else None
+
+    record = await until(public_text, timeout=30, what="publication")
+    assert record["narrative"].startswith(CONSENT_TITLE) and record["answer"] == CONSENT_ANSWER
+
+    tab = await open_tab("phone")
+    page = tab.page
+    await tab.open("/follow")
+    await page.fill("#f-number", number)
+    await page.fill("#f-access-code", access_code)
+    await page.click("#lookup-form button[type=submit]")
+    await page.wait_for_selector("#case:not([hidden])")
+    assert await page.text_content("[data-bind=publication]") == ZH["follow.publication_consented"]
+    panel = page.locator("[data-consent-panel]")
+    assert await panel.is_visible()
+
+    # Final, so it needs the box ticked: sent without it, the form says so and nothing is withdrawn.
+    await page.click("[data-consent-panel] summary")
+    await page.click("[data-consent-form] button[type=submit]")
+    assert await page.text_content("#f-consent-withdraw-confirm-error") == ZH["error.consent_withdrawal_unconfirmed"]
+    assert (await public_text())["narrative"] is not None
+    await check(tab, "follow-consent-confirm")
+
+    await page.check("#f-consent-withdraw-confirm")
+    await page.click("[data-consent-form] button[type=submit]")
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-case-status]').textContent === text",
+        arg=ZH["follow.done.consent_withdrawn"],
+    )
+    assert await panel.is_hidden()
+    assert (await page.text_content("[data-bind=publication]")).startswith("您已于")
+    timeline = await page.locator("[data-list=timeline] .what").all_text_contents()
+    assert timeline[0] == ZH["timeline.withdraw_publication_consent"]
+    assert await page.text_content("[data-bind=status]") == ZH["status.responded"]  # the complaint goes on
+    await check(tab, "follow-consent-withdrawn")
+
+    # The public record lost the text at once, and its page shows the outcome without it.
+    record = await public_text()
+    assert (record["narrative"], record["answer"], record["headline"], record["narrative_public"]) == (
+        None,
+        None,
+        None,
+        False,
+    )
+    assert (record["company_id"], record["response_type"]) == (CONSENT_COMPANY, "monetary_relief")
+    public = await open_tab("phone")
+    await public.open(f"/public/results/{number}")
+    await public.page.wait_for_selector("[data-show=record]:not([hidden])")
+    assert await public.page.is_visible("[data-show=withheld]")
+    body = await public.page.text_content("main")
+    assert CONSENT_TITLE not in body and CONSENT_ANSWER not in body

@@ -23,7 +23,7 @@ from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import current_trace_id
 from intake.core import events
 from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, IllegalTransition, Status, allowed_from, transition
-from intake.domain.publication import due_on_answer, due_unanswered
+from intake.domain.publication import CONSENT_WITHDRAWN, due_on_answer, due_unanswered
 
 
 def timeline_entry(actor: str, action: str, status: Status, detail: str = "", **extra: Any) -> dict[str, Any]:
@@ -256,6 +256,31 @@ class CaseStore:
             if latest is None:
                 raise CaseNotFound(number)
             raise EvidenceRefused(Status(latest["status"]), full=len(latest["evidence"]) >= limit)
+
+    async def withdraw_publication_consent(
+        self, number: str, actor: str, *, session: AsyncClientSession
+    ) -> dict[str, Any]:
+        """Take back the complainant's consent to publishing the case's text, in any state, for good: the field and
+        a timeline entry in one conditional update, and the public record rewritten without the text in the same
+        transaction. Answers the case as it is now; a case without consent (never given, or withdrawn already) is
+        left as it is."""
+        current = await self.complaints.find_one({"_id": number}, session=session)
+        if current is None:
+            raise CaseNotFound(number)
+        if not current.get("publication_consent"):
+            return current
+        updated = await self.complaints.find_one_and_update(
+            {"_id": number, "publication_consent": True},
+            {
+                "$set": {"publication_consent": False, "publication_consent_withdrawn_at": datetime.now(UTC)},
+                "$push": {"timeline": timeline_entry(actor, CONSENT_WITHDRAWN, Status(current["status"]))},
+            },
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if updated is None:
+            raise StateChanged(number, None)
+        return await self._changed(current, updated, session)
 
     async def claim(self, number: str, account_id: str) -> None:
         """Give a guest complaint to an account; claiming one's own again is fine, another's raises."""

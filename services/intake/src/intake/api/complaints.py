@@ -331,6 +331,22 @@ async def withdraw(
     return await complaints.withdraw(number, principal, body.reason, idempotency_key)
 
 
+@router.post(
+    "/complaints/{number}/publication-consent/withdrawal",
+    summary="Withdraw the consent to publishing the complaint's text (any state, final)",
+)
+async def withdraw_publication_consent(
+    number: str,
+    intake: IntakeDep,
+    complaints: ComplaintsDep,
+    principal: CallerDep,
+    access_code: AccessCode = None,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    principal, _ = await complainant_case(intake, number, principal, access_code)
+    return await complaints.withdraw_publication_consent(number, principal, idempotency_key)
+
+
 @router.get("/complaints/{number}/messages", summary="Platform messages about this complaint")
 async def complaint_messages(
     number: str,

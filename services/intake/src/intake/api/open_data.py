@@ -1,5 +1,7 @@
 """Open data: every public record as CSV or JSON Lines, a bounded page per request, under a versioned schema
-(``complaints/1``, documented in docs/open-data.md). The export holds exactly what the public record shows.
+(``complaints/1``, documented in docs/open-data.md). The export holds exactly what the public record shows, read
+from the public records themselves: a record rewritten (a consent to publication withdrawn) is exported as it is
+now by the next read.
 """
 
 from __future__ import annotations
@@ -37,15 +39,20 @@ FIELDS: tuple[tuple[str, str, bool, str], ...] = (
     ("timely", "boolean", True, "The first answer came by the due date; null before an answer."),
     ("rating", "integer", True, "The complainant's rating, 1 to 5."),
     ("appeal_outcome", "string", True, "What came of an appeal: the closing outcome, reforwarded or pending."),
-    ("narrative_public", "boolean", False, "The complainant consented to publishing the narrative and answer."),
+    (
+        "narrative_public",
+        "boolean",
+        False,
+        "The complainant consented to publishing the narrative and answer, and has not withdrawn that consent.",
+    ),
     (
         "cluster_id",
         "string",
         True,
         "The group of similar complaints it belongs to (collective, 集体投诉, from five members).",
     ),
-    ("narrative", "string", True, "Title and description, personal data masked; only with consent."),
-    ("answer", "string", True, "The company's latest answer, personal data masked; only with consent."),
+    ("narrative", "string", True, "Title and description, personal data masked; only with consent (not withdrawn)."),
+    ("answer", "string", True, "The company's latest answer, personal data masked; only with consent (not withdrawn)."),
 )
 COLUMNS = [name for name, *_ in FIELDS]
 HEADERS = {"X-Open-Data-Schema": SCHEMA_ID}

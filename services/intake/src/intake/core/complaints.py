@@ -1,5 +1,5 @@
 """The complainant's use cases: filing, adding evidence, answering a request for information, rating,
-appealing, withdrawing, and claiming a guest complaint into an account.
+appealing, withdrawing, withdrawing the consent to publication, and claiming a guest complaint into an account.
 
 Each owns its transaction (through :class:`~intake.core.transactions.Transactions`, with its
 ``Idempotency-Key`` where it takes one) and the events it stages; the HTTP edge has checked who is asking
@@ -280,6 +280,25 @@ class Complaints:
             return {"number": number, "status": updated["status"]}
 
         return await self.transactions.idempotent(f"withdraw:{number}", idempotency_key, {"reason": reason}, apply)
+
+    async def withdraw_publication_consent(
+        self, number: str, principal: Principal, idempotency_key: str | None
+    ) -> dict[str, Any]:
+        """Withdraw the consent to publishing the complaint's text, in any state and for good: the narrative and the
+        company's answer leave the public record in the same transaction (the projection follows the change), and
+        the cached public reads are purged once it commits. Asking again answers the same; so does asking where
+        consent was never given (``withdrawn_at`` null: nothing was withdrawn)."""
+
+        async def apply(session: AsyncClientSession) -> dict[str, Any]:
+            case = await self.cases.withdraw_publication_consent(number, actor(principal), session=session)
+            withdrawn_at = case.get("publication_consent_withdrawn_at")
+            return {
+                "number": number,
+                "publication_consent": False,
+                "withdrawn_at": withdrawn_at.isoformat() if withdrawn_at is not None else None,
+            }
+
+        return await self.transactions.idempotent(f"publication-consent:{number}", idempotency_key, {}, apply)
 
     async def claim(self, number: str, account_id: str) -> dict[str, Any]:
         """Give a guest complaint to an account: one conditional update, so of two accounts claiming at once one

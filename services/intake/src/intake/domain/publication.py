@@ -4,7 +4,8 @@ A case is published when the company answers, or when the publication delay afte
 without an answer (routing's ``sla.publication_due``); a rejected case never is. The public record holds no
 personal data: no name, no ID number, no contact, no province. The narrative
 and the company's answer are in it only with the complainant's consent given at filing, and only scrubbed,
-with the complainant's own name masked too.
+with the complainant's own name masked too. The complainant may withdraw that consent at any time, for good:
+the record is then what it would be had the complaint been filed without consent.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from intake.domain.statistics import china_day, first_answer
 NEVER_PUBLIC = frozenset({"submitted", "under_review", "rejected"})
 # Publication of an unanswered case: only while the company has it (not answered, not closed by other means).
 AWAITING_ANSWER = frozenset({"forwarded", "info_requested"})
+# The timeline entry of a withdrawn consent: no step of the lifecycle, the status stays as it is.
+CONSENT_WITHDRAWN = "withdraw_publication_consent"
 PUBLIC_STATUSES = ("accepted", "forwarded", "info_requested", "responded", "appealed", "closed", "withdrawn")
 
 

@@ -1,7 +1,8 @@
 /* 查询: a complaint by its number and access code (or the signed-in account's token): what was filed (with
    its evidence and supplements), status, timeline, deadlines, the company's answer and questions, messages,
    and the actions its state allows (allowed_actions from the API: supplement, rate, appeal, withdraw; one
-   more evidence file in the states the page was rendered with). */
+   more evidence file in the states the page was rendered with); and, while it is given, withdrawing the consent
+   to publishing the complaint's text (in any state). */
 (function () {
   "use strict";
   const GC = window.GC;
@@ -114,6 +115,13 @@
     bind("response_type", response ? tOr("response_type." + response.type, response.type) : "");
     bind("response_at", response ? GC.formatDateTime(response.at) : "");
     bind("response_text", response ? response.text : "");
+
+    // Consent to publishing the text: given at filing, withdrawn for good (the timeline says when), or never given.
+    const withdrawal = complaint.timeline.find((entry) => entry.action === "withdraw_publication_consent");
+    bind("publication", complaint.publication_consent ? t("follow.publication_consented")
+      : withdrawal ? t("follow.publication_withdrawn", { at: GC.formatDateTime(withdrawal.at) })
+        : t("follow.publication_not_consented"));
+    view.querySelector("[data-consent-panel]").hidden = !complaint.publication_consent;
 
     const rating = complaint.rating;
     show("rating", Boolean(rating));
@@ -282,6 +290,34 @@
         button.disabled = GC.waiting(form);
       }
     });
+  });
+
+  // Withdrawing the consent to publication: final, so only once the box confirming it is ticked.
+  const consentForm = view.querySelector("[data-consent-form]");
+  const consentKey = GC.attempts();
+  consentForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const errors = consentForm.elements.namedItem("confirm").checked
+      ? [] : [{ field: "confirm", type: "consent_withdrawal_unconfirmed" }];
+    if (!GC.passes(consentForm, errors)) {
+      return;
+    }
+    const button = consentForm.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const answer = await api("POST", "/v1/complaints/" + encodeURIComponent(number)
+        + "/publication-consent/withdrawal", Object.assign({ idempotencyKey: consentKey({ number }) }, access()));
+      if (!answer.ok) {
+        GC.showProblem(consentForm, answer.problem);
+        return;
+      }
+      consentForm.reset();
+      await load(false);
+      GC.setStatus(caseStatus, t("follow.done.consent_withdrawn"));
+      view.querySelector("h2").focus();
+    } finally {
+      button.disabled = GC.waiting(consentForm);
+    }
   });
 
   view.querySelector("[data-action='refresh']").addEventListener("click", async () => {
