@@ -169,7 +169,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             settings.operator_bootstrap_password.get_secret_value(),
             {Role.ADMIN, Role.OPERATOR, Role.REGULATOR},
         )
-        handlers = PublicationHandlers(runtime, cases, publication)
+        handlers = PublicationHandlers(runtime, cases, publication, cipher)
         subscriptions = (
             Subscriptions()
             .on(ComplaintScreened, handlers.on_screened)
