@@ -325,6 +325,11 @@ async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform
     assert lost["reason"].startswith("contract") and lost["event"]["subject"] == number
     poison = next(item for item in items if item["message_id"] != decision.id)
     assert poison["event"] is None and poison["reason"].startswith("contract")
+    # At rest, straight from the store: the message sealed, with its expiry; the API above answered it in plaintext.
+    for stored in await platform.app.state.dead_letters.collection.find({"service": "intake"}).to_list():
+        assert "body" not in stored and "event" not in stored and set(stored["sealed_body"]) == {"kid", "nonce", "ct"}
+        assert stored["expires_at"] - stored["taken_at"] == timedelta(days=90)
+        assert number not in repr(stored["sealed_body"]) and "X 公司" not in repr(stored)
     assert (await platform.get(f"/v1/ops/dead-letters/{lost['id']}", headers=operator)).json()["event"][
         "id"
     ] == decision.id
