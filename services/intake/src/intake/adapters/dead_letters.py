@@ -33,7 +33,7 @@ from greenchannel.sealing import KeyRingCipher
 
 SERVICES = CONSUMERS
 DEAD_LETTER_HEADERS = (DEAD_LETTER_REASON_HEADER, DEAD_LETTER_QUEUE_HEADER, RETRY_COUNT_HEADER, "x-routing-key")
-# The associated data of a sealed body: a ciphertext moved into another field does not open.
+# The associated data of a sealed body: a ciphertext moved into another field does not open (rotate_keys reads it here).
 BODY_FIELD = "dead_letter.body"
 
 
