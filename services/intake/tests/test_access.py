@@ -390,9 +390,10 @@ async def test_pii_keys_rotate_without_downtime(platform):
     case = await db.complaints.find_one({"_id": filed["number"]})
     assert case["complainant"]["id_number"]["kid"] == "2026-12"
     assert await db.complaints.count_documents({"complainant.phone.kid": {"$ne": "2026-12"}}) == 0
-    assert await db.dead_letters.count_documents({"sealed_body": {"$exists": True, "$ne": None}}) == counts[
-        "dead_letters.sealed_body"
-    ]
+    assert (
+        await db.dead_letters.count_documents({"sealed_body": {"$exists": True, "$ne": None}})
+        == counts["dead_letters.sealed_body"]
+    )
     # Only the new key is needed now; the old one can leave the ring.
     new_only = PiiCipher.from_settings(json.dumps({"2026-12": ring["2026-12"]}), "2026-12")
     assert new_only.decrypt("id_number", case["complainant"]["id_number"]) == "11010519491231002X"
