@@ -49,8 +49,11 @@ class DeadLetters:
         await self.collection.create_index("expires_at", expireAfterSeconds=0)
 
     def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if stored is None else self._open(stored)
+
+    def _open(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The letter with its body and parsed event in plaintext; one taken before sealing has them so already."""
-        if stored is None or "sealed_body" not in stored:
+        if "sealed_body" not in stored:
             return stored
         letter = {key: value for key, value in stored.items() if key != "sealed_body"}
         letter["body"] = base64.b64decode(self.cipher.decrypt(BODY_FIELD, stored["sealed_body"]))
@@ -85,7 +88,7 @@ class DeadLetters:
     async def list(self, service: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
         query = {key: value for key, value in (("service", service), ("status", status)) if value}
         letters = await self.collection.find(query).sort("taken_at", -1).limit(limit).to_list()
-        return [self._opened(letter) for letter in letters]  # type: ignore[misc]
+        return [self._open(letter) for letter in letters]
 
     async def get(self, letter_id: str) -> dict[str, Any] | None:
         return self._opened(await self.collection.find_one({"_id": letter_id}))

@@ -60,8 +60,11 @@ class DeliveryRepository:
         return stored
 
     def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if stored is None else self._open(stored)
+
+    def _open(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The record with its payload in plaintext; one written before sealing has it so already."""
-        if stored is None or "sealed_payload" not in stored:
+        if "sealed_payload" not in stored:
             return stored
         record = {key: value for key, value in stored.items() if key != "sealed_payload"}
         record["payload"] = self.cipher.decrypt_json(PAYLOAD_FIELD, stored["sealed_payload"])
@@ -87,7 +90,7 @@ class DeliveryRepository:
             key: value for key, value in (("company_id", company_id), ("status", status), ("number", number)) if value
         }
         cursor = self.collection.find(query).sort([("created_at", DESCENDING), ("_id", ASCENDING)]).limit(limit)
-        return [self._opened(stored) for stored in await cursor.to_list()]  # type: ignore[misc]
+        return [self._open(stored) for stored in await cursor.to_list()]
 
     async def release_parked(self, company_id: str) -> int:
         """Make the deliveries that waited for an endpoint due now."""

@@ -41,8 +41,11 @@ class MessageRepository:
         await self.collection.insert_one(stored, session=session)
 
     def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if stored is None else self._open(stored)
+
+    def _open(self, stored: dict[str, Any]) -> dict[str, Any]:
         """The message with its texts in plaintext; one written before sealing has them so already."""
-        if stored is None or "sealed_text" not in stored:
+        if "sealed_text" not in stored:
             return stored
         message = {key: value for key, value in stored.items() if key != "sealed_text"}
         message.update(self.cipher.decrypt_json(TEXT_FIELD, stored["sealed_text"]))
@@ -63,7 +66,7 @@ class MessageRepository:
                 {"created_at": created_at, "_id": {"$lt": message_id}},
             ]
         cursor = self.collection.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
-        return [self._opened(stored) for stored in await cursor.to_list()]  # type: ignore[misc]
+        return [self._open(stored) for stored in await cursor.to_list()]
 
     async def unread(self, numbers: list[str]) -> int:
         """How many messages of ``numbers`` are unread (the index on number serves it)."""
