@@ -325,6 +325,11 @@ async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform
     assert lost["reason"].startswith("contract") and lost["event"]["subject"] == number
     poison = next(item for item in items if item["message_id"] != decision.id)
     assert poison["event"] is None and poison["reason"].startswith("contract")
+    # At rest, straight from the store: the message sealed, with its expiry; the API above answered it in plaintext.
+    for stored in await platform.app.state.dead_letters.collection.find({"service": "intake"}).to_list():
+        assert "body" not in stored and "event" not in stored and set(stored["sealed_body"]) == {"kid", "nonce", "ct"}
+        assert stored["expires_at"] - stored["taken_at"] == timedelta(days=90)
+        assert number not in repr(stored["sealed_body"]) and "X 公司" not in repr(stored)
     assert (await platform.get(f"/v1/ops/dead-letters/{lost['id']}", headers=operator)).json()["event"][
         "id"
     ] == decision.id
@@ -385,6 +390,10 @@ async def test_pii_keys_rotate_without_downtime(platform):
     case = await db.complaints.find_one({"_id": filed["number"]})
     assert case["complainant"]["id_number"]["kid"] == "2026-12"
     assert await db.complaints.count_documents({"complainant.phone.kid": {"$ne": "2026-12"}}) == 0
+    assert (
+        await db.dead_letters.count_documents({"sealed_body": {"$exists": True, "$ne": None}})
+        == counts["dead_letters.sealed_body"]
+    )
     # Only the new key is needed now; the old one can leave the ring.
     new_only = PiiCipher.from_settings(json.dumps({"2026-12": ring["2026-12"]}), "2026-12")
     assert new_only.decrypt("id_number", case["complainant"]["id_number"]) == "11010519491231002X"

@@ -437,6 +437,50 @@ async def test_signing_secrets_are_sealed_at_rest_and_an_endpoint_stored_in_the_
     assert isinstance((await collection.find_one({"_id": legacy}))["secret"], dict)
 
 
+async def test_delivery_payloads_and_messages_are_sealed_expire_and_plaintext_records_of_before_are_read(platform):
+    company, receiver, _ = await platform.company()
+    event = await platform.publish(accepted(company))
+    webhook_id = webhook_id_of(event)
+    await platform.delivery_in(webhook_id, "delivered")
+    number = event.data["number"]
+    deliveries = platform.app.state.deliveries
+    stored = await deliveries.collection.find_one({"_id": webhook_id})
+    assert "payload" not in stored and "会员自动续费" not in json.dumps(stored, default=str, ensure_ascii=False)
+    assert stored["body_expires_at"] - stored["created_at"] == timedelta(days=180)
+    # Sealed under its field's name: moved into another field, it does not open.
+    with pytest.raises(InvalidTag):
+        deliveries.cipher.decrypt("another-field", stored["sealed_payload"])
+    assert receiver.received[-1].body["data"]["title"] == "会员自动续费未退款"  # the company got it in clear
+    messages = platform.app.state.messages.collection
+    message = await wait_for(lambda: messages.find_one({"number": number}), message="no message")
+    assert "body_zh" not in message and number not in json.dumps(message["sealed_text"])
+    assert message["expires_at"] - message["created_at"] == timedelta(days=365)
+
+    # A delivery written before payloads were sealed: listed, shown and redelivered from its plaintext payload.
+    legacy = {**stored, "_id": unique("msg_legacy"), "number": unique("GC")}
+    del legacy["sealed_payload"], legacy["body_expires_at"]
+    legacy["payload"] = {"type": "complaint.forwarded", "timestamp": now().isoformat(), "data": {"title": "旧记录"}}
+    await deliveries.collection.insert_one(legacy)
+    shown = await platform.delivery(legacy["_id"])
+    assert shown is not None and shown["payload"]["data"]["title"] == "旧记录"
+    redelivered = await platform.client.post(f"/v1/deliveries/{legacy['_id']}/redeliver")
+    assert redelivered.status_code == 200, redelivered.text
+    await wait_for(
+        lambda: asyncio.sleep(0, result=any(r.body["data"].get("title") == "旧记录" for r in receiver.received)),
+        message="the plaintext delivery was not sent again",
+    )
+    # A message written before texts were sealed: listed as it is, next to a sealed one.
+    old = {**message, "_id": unique("m"), "created_at": message["created_at"] - timedelta(seconds=1)}
+    del old["sealed_text"], old["expires_at"]
+    old.update(title_zh="旧消息", title_en="Old", body_zh="旧正文", body_en="Old body")
+    await messages.insert_one(old)
+    internal = {"Authorization": f"Bearer {platform.app.state.settings.internal_token.get_secret_value()}"}
+    listed = await platform.client.get("/v1/messages", params={"number": number}, headers=internal)
+    assert listed.status_code == 200, listed.text
+    items = listed.json()["items"]
+    assert [item["title_zh"] for item in items][1] == "旧消息" and number in items[0]["body_zh"]
+
+
 # --- alerts ---------------------------------------------------------------------------------------
 
 

@@ -47,6 +47,8 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     operator_bootstrap_password: SecretStr = SecretStr("development-only-admin-password")
     # Where operators open a trace: Jaeger's UI (``{trace_ui_url}/trace/{trace_id}``).
     trace_ui_url: str = "http://localhost:16686"
+    # Dead letters (each an event, often with a complainant's words, kept sealed) go after this many days.
+    dead_letter_retention_days: int = Field(default=90, ge=1)
     rating_window_days: int = Field(default=60, ge=1)
     appeal_window_days: int = Field(default=30, ge=1)
     account_code_ttl_s: int = Field(default=600, ge=60, le=3600)

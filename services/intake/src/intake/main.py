@@ -169,7 +169,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             settings.operator_bootstrap_password.get_secret_value(),
             {Role.ADMIN, Role.OPERATOR, Role.REGULATOR},
         )
-        handlers = PublicationHandlers(runtime, cases, publication)
+        handlers = PublicationHandlers(runtime, cases, publication, cipher)
         subscriptions = (
             Subscriptions()
             .on(ComplaintScreened, handlers.on_screened)
@@ -183,7 +183,9 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             .on(ClusterJoined, handlers.on_cluster_joined)
         )
         app.state.runtime = runtime
-        app.state.dead_letters = DeadLetters(runtime.db, runtime.broker)
+        app.state.dead_letters = DeadLetters(
+            runtime.db, runtime.broker, cipher, timedelta(days=settings.dead_letter_retention_days)
+        )
         await app.state.dead_letters.ensure_indexes()
         limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
         await limits.ensure_indexes()

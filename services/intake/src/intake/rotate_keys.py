@@ -12,6 +12,7 @@ import sys
 
 from pymongo.asynchronous.collection import AsyncCollection
 
+from intake.adapters.dead_letters import BODY_FIELD as DEAD_LETTER_BODY
 from intake.adapters.pii import PiiCipher
 from intake.commands import run_command
 
@@ -25,6 +26,7 @@ SEALED_FIELDS = (
     ("accounts", "name", "name"),
     ("feedback", "contact.email", "email"),
     ("feedback", "contact.phone", "phone"),
+    ("dead_letters", "sealed_body", DEAD_LETTER_BODY),
 )
 
 

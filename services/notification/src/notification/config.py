@@ -51,6 +51,14 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
         default_factory=lambda: list(DEFAULT_RETRY_SCHEDULE_S),
         description="Delay in seconds before attempt n (env: a JSON list); its length is the number of attempts.",
     )
+    delivery_body_retention_days: int = Field(
+        default=180,
+        ge=1,
+        description="Days a delivery record (with the webhook payload, sealed) is kept after it was written.",
+    )
+    message_retention_days: int = Field(
+        default=365, ge=1, description="Days a complainant's inbox message (its texts sealed) is kept."
+    )
     delivery_poll_interval_s: float = Field(default=1.0, gt=0)
     delivery_lease_s: float = Field(default=60.0, gt=0, description="How long a claimed attempt is reserved.")
     delivery_concurrency: int = Field(default=8, ge=1, le=256)

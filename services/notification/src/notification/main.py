@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
@@ -94,8 +95,10 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
         settings.webhook_secret_keys.get_secret_value(), settings.webhook_secret_active_key_id
     )
     endpoints = EndpointRepository(runtime.db, key_ring)
-    deliveries = DeliveryRepository(runtime.db)
-    messages = MessageRepository(runtime.db)
+    # The complainants' personal data notification keeps (delivery bodies, messages) is sealed under the same key
+    # ring as the webhook secrets, each bound to its own field.
+    deliveries = DeliveryRepository(runtime.db, key_ring, timedelta(days=settings.delivery_body_retention_days))
+    messages = MessageRepository(runtime.db, key_ring, timedelta(days=settings.message_retention_days))
     dispatches = DispatchRepository(runtime.db)
     alerts = AlertRepository(runtime.db)
     guard = part(

@@ -4,13 +4,20 @@ discarded with a note.
 
 A replay puts the original message back into the queue of the consumer that failed on it (and only
 that one), with its event id unchanged, so the consumer's inbox still guards against doing it twice.
+
+A dead letter's message is an integration event, and many carry a complainant's words: its body is stored sealed
+under the PII key ring (``sealed_body``, AES-GCM, bound to its field) and opened when read through this class (the
+``event`` operators inspect is parsed from it then). A dead letter goes after the retention period
+(``expires_at``, a TTL index), whatever its status. One taken before bodies were sealed holds ``body`` and
+``event`` in plaintext and no expiry: it is read as it is.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
@@ -22,28 +29,43 @@ from greenchannel.messaging import (
     RETRY_COUNT_HEADER,
     Broker,
 )
+from greenchannel.sealing import KeyRingCipher
 
 SERVICES = CONSUMERS
 DEAD_LETTER_HEADERS = (DEAD_LETTER_REASON_HEADER, DEAD_LETTER_QUEUE_HEADER, RETRY_COUNT_HEADER, "x-routing-key")
+# The associated data of a sealed body: a ciphertext moved into another field does not open (rotate_keys reads it here).
+BODY_FIELD = "dead_letter.body"
 
 
 class DeadLetters:
-    def __init__(self, db, broker: Broker) -> None:
+    def __init__(self, db, broker: Broker, cipher: KeyRingCipher, retention: timedelta) -> None:
         self.collection = db["dead_letters"]
         self.broker = broker
+        self.cipher = cipher
+        self.retention = retention
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("service", 1), ("status", 1), ("taken_at", -1)])
+        await self.collection.create_index("expires_at", expireAfterSeconds=0)
+
+    def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if stored is None else self._open(stored)
+
+    def _open(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """The letter with its body and parsed event in plaintext; one taken before sealing has them so already."""
+        if "sealed_body" not in stored:
+            return stored
+        letter = {key: value for key, value in stored.items() if key != "sealed_body"}
+        letter["body"] = base64.b64decode(self.cipher.decrypt(BODY_FIELD, stored["sealed_body"]))
+        letter["event"] = _parsed(letter["body"])
+        return letter
 
     async def collect(self, service: str, limit: int = 500) -> int:
         """Move what waits in the service's dead-letter queue into the store."""
 
         async def keep(message: AbstractIncomingMessage) -> None:
             headers = {key: _plain(value) for key, value in (message.headers or {}).items()}
-            try:
-                event: Any = json.loads(message.body)
-            except (ValueError, UnicodeDecodeError):
-                event = None
+            taken_at = datetime.now(UTC)
             await self.collection.insert_one(
                 {
                     "_id": uuid.uuid4().hex,
@@ -55,9 +77,9 @@ class DeadLetters:
                     "message_id": message.message_id,
                     "type": message.type,
                     "headers": headers,
-                    "event": event,
-                    "body": message.body,
-                    "taken_at": datetime.now(UTC),
+                    "sealed_body": self.cipher.encrypt(BODY_FIELD, base64.b64encode(message.body).decode()),
+                    "taken_at": taken_at,
+                    "expires_at": taken_at + self.retention,
                 }
             )
 
@@ -65,14 +87,17 @@ class DeadLetters:
 
     async def list(self, service: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
         query = {key: value for key, value in (("service", service), ("status", status)) if value}
-        return await self.collection.find(query, projection={"body": 0}).sort("taken_at", -1).limit(limit).to_list()
+        letters = await self.collection.find(query).sort("taken_at", -1).limit(limit).to_list()
+        return [self._open(letter) for letter in letters]
 
     async def get(self, letter_id: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": letter_id}, projection={"body": 0})
+        return self._opened(await self.collection.find_one({"_id": letter_id}))
 
     async def replay(self, letter_id: str, operator: str) -> dict[str, Any] | None:
-        letter = await self.collection.find_one_and_update(
-            {"_id": letter_id, "status": "pending"}, {"$set": {"status": "replaying"}}
+        letter = self._opened(
+            await self.collection.find_one_and_update(
+                {"_id": letter_id, "status": "pending"}, {"$set": {"status": "replaying"}}
+            )
         )
         if letter is None:
             return None
@@ -84,30 +109,40 @@ class DeadLetters:
             message_type=letter["type"],
             headers=headers,
         )
-        return await self.collection.find_one_and_update(
-            {"_id": letter_id},
-            {"$set": {"status": "replayed", "replayed_at": datetime.now(UTC), "replayed_by": operator}},
-            projection={"body": 0},
-            return_document=True,
+        return self._opened(
+            await self.collection.find_one_and_update(
+                {"_id": letter_id},
+                {"$set": {"status": "replayed", "replayed_at": datetime.now(UTC), "replayed_by": operator}},
+                return_document=True,
+            )
         )
 
     async def discard(self, letter_id: str, operator: str, note: str) -> dict[str, Any] | None:
-        return await self.collection.find_one_and_update(
-            {"_id": letter_id, "status": "pending"},
-            {
-                "$set": {
-                    "status": "discarded",
-                    "discarded_at": datetime.now(UTC),
-                    "discarded_by": operator,
-                    "note": note,
-                }
-            },
-            projection={"body": 0},
-            return_document=True,
+        return self._opened(
+            await self.collection.find_one_and_update(
+                {"_id": letter_id, "status": "pending"},
+                {
+                    "$set": {
+                        "status": "discarded",
+                        "discarded_at": datetime.now(UTC),
+                        "discarded_by": operator,
+                        "note": note,
+                    }
+                },
+                return_document=True,
+            )
         )
 
     async def pending_ids(self, service: str) -> list[str]:
         return await self.collection.distinct("_id", {"service": service, "status": "pending"})
+
+
+def _parsed(body: bytes) -> Any:
+    """The event in the message, or None when the body is no JSON (a message that broke its contract that way)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _plain(value: Any) -> Any:

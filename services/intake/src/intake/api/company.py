@@ -1,7 +1,8 @@
 """Company API (``X-Api-Key``): the complaints forwarded to the company, its answers and questions.
 
 A company sees a complaint only once it was forwarded to it, and sees what it needs to act: the
-complainant's name and phone in full (to reach them), the ID number and e-mail masked.
+complainant's name and phone in full (to reach them), the ID number and e-mail masked. The complainant's texts
+are shown as :func:`intake.domain.company_view.for_company` leaves them, as in the webhooks.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from intake.api.complaints import _jsonable, _summary
 from intake.api.dependencies import CompanyAnswersDep, CompanyDep, IdempotencyKey, Intake, IntakeDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.domain.company_view import for_company
 from intake.domain.filing import free_text
 from intake.domain.lifecycle import Status
 
@@ -58,7 +60,10 @@ async def list_forwarded(
         query["submitted_at"] = window
     rows = await intake.cases.page(query, limit=limit + 1, after=decode_cursor(cursor))
     return {
-        "items": [_summary(case) for case in rows[:limit]],
+        "items": [
+            {**_summary(case), "title": for_company(case["title"], complainant_phone=_phone(case, intake))}
+            for case in rows[:limit]
+        ],
         "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None,
     }
 
@@ -69,20 +74,29 @@ async def read_forwarded(number: str, intake: IntakeDep, company: CompanyDep) ->
     return company_view(case, intake)
 
 
+def _phone(case: dict[str, Any], intake: Intake) -> str:
+    return intake.cipher.decrypt("phone", case["complainant"]["phone"])
+
+
 def company_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
     sealed = case["complainant"]
+    phone = _phone(case, intake)
+
+    def shown(text: str | None) -> str | None:
+        return for_company(text, complainant_phone=phone) if text else text
+
     return {
         "number": case["number"],
         "status": case["status"],
         "overdue": case.get("overdue", False),
         "category": case["category"],
-        "title": case["title"],
-        "description": case["description"],
+        "title": shown(case["title"]),
+        "description": shown(case["description"]),
         "occurred_on": case["occurred_on"],
-        "desired_outcome": case["desired_outcome"],
+        "desired_outcome": shown(case["desired_outcome"]),
         "complainant": {
             "name": intake.cipher.decrypt("name", sealed["name"]),
-            "phone": intake.cipher.decrypt("phone", sealed["phone"]),
+            "phone": phone,
             "id_number": case["complainant_masked"]["id_number"],
             "email": case["complainant_masked"]["email"],
         },
@@ -92,10 +106,14 @@ def company_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
         "round": case.get("round", 1),
         "response_due": case.get("response_due"),
         "info_requests": _jsonable(case.get("info_requests", [])),
-        "supplements": _jsonable(case.get("supplements", [])),
+        "supplements": _jsonable(
+            [{**entry, "text": shown(entry.get("text"))} for entry in case.get("supplements", [])]
+        ),
         "response": _jsonable(case.get("response")),
-        "appeal": _jsonable(case.get("appeal")),
-        "reforward_note": case.get("reforward_note"),
+        "appeal": _jsonable(
+            {**case["appeal"], "reason": shown(case["appeal"].get("reason"))} if case.get("appeal") else None
+        ),
+        "reforward_note": shown(case.get("reforward_note")),
     }
 
 

@@ -196,7 +196,15 @@ class Complaints:
                 session=session,
                 detail=text[:200],
                 append={"evidence": evidence, "supplements": [{"text": text, "evidence": evidence, "at": now}]},
-                events=lambda case: [events.supplemented(case, text=text, evidence=evidence, supplemented_at=now)],
+                events=lambda case: [
+                    events.supplemented(
+                        case,
+                        text=text,
+                        evidence=evidence,
+                        supplemented_at=now,
+                        own_phone=events.complainant_phone(case, self.cipher),
+                    )
+                ],
             )
             return {"number": number, "status": updated["status"]}
 
@@ -256,7 +264,14 @@ class Complaints:
                 session=session,
                 detail=reason[:200],
                 fields={"appeal": {"reason": reason, "at": now}},
-                events=lambda updated: [events.appealed(updated, reason=reason, appealed_at=now)],
+                events=lambda updated: [
+                    events.appealed(
+                        updated,
+                        reason=reason,
+                        appealed_at=now,
+                        own_phone=events.complainant_phone(updated, self.cipher),
+                    )
+                ],
             )
             return {"number": number, "status": updated["status"]}
 
@@ -275,7 +290,14 @@ class Complaints:
                 session=session,
                 detail=reason,
                 fields={"closure": {"outcome": "withdrawn", "at": now, "note": reason}},
-                events=lambda updated: [events.withdrawn(updated, reason=reason, withdrawn_at=now)],
+                events=lambda updated: [
+                    events.withdrawn(
+                        updated,
+                        reason=reason,
+                        withdrawn_at=now,
+                        own_phone=events.complainant_phone(updated, self.cipher),
+                    )
+                ],
             )
             return {"number": number, "status": updated["status"]}
 

@@ -1,6 +1,11 @@
 """Every integration event intake publishes, built here and nowhere else: from the case file as it stands
 after the change (``case``) and what the change recorded. Use cases and handlers pass these builders to the
 case store, which stages the events in the outbox inside the change's transaction.
+
+Every text an event carries to a company (the narrative, supplements, the reasons of an appeal or a withdrawal,
+operators' notes) passes :func:`intake.domain.company_view.for_company` here, where the payload is built: the
+complainant's own phone (``own_phone``, see :func:`complainant_phone`) stays, other personal data is masked, and
+notification never receives, stores or delivers the raw text.
 """
 
 from __future__ import annotations
@@ -28,9 +33,17 @@ from greenchannel.contracts import (
     ComplaintWithdrawn,
     EvidenceRef,
 )
+from greenchannel.sealing import KeyRingCipher
+from intake.domain.company_view import for_company
 from intake.domain.guessing import SecretKind
 
 Case = dict[str, Any]
+
+
+def complainant_phone(case: Case, cipher: KeyRingCipher | None) -> str | None:
+    """The complainant's phone in plaintext, for :func:`for_company` to keep; None without the key ring."""
+    sealed = (case.get("complainant") or {}).get("phone")
+    return cipher.decrypt("phone", sealed) if cipher is not None and sealed else None
 
 
 def submitted(case: Case, *, company_id: str | None, company_name: str | None) -> ComplaintSubmitted:
@@ -52,18 +65,24 @@ def submitted(case: Case, *, company_id: str | None, company_name: str | None) -
 
 
 def accepted(
-    case: Case, *, accepted_at: datetime, response_due: date | None = None, redirected_from: str | None = None
+    case: Case,
+    *,
+    accepted_at: datetime,
+    response_due: date | None = None,
+    redirected_from: str | None = None,
+    own_phone: str | None = None,
 ) -> ComplaintAccepted:
-    """What the company receives when the complaint is forwarded to it: no full identity data."""
+    """What the company receives when the complaint is forwarded to it: no full identity data, the texts as a
+    company may see them."""
     return ComplaintAccepted(
         number=case["number"],
         company_id=case["company_id"],
         company_name=case["company_name"],
         category=case["category"],
-        title=case["title"],
-        description=case["description"],
+        title=for_company(case["title"], complainant_phone=own_phone),
+        description=for_company(case["description"], complainant_phone=own_phone),
         occurred_on=date.fromisoformat(case["occurred_on"]),
-        desired_outcome=case["desired_outcome"],
+        desired_outcome=for_company(case["desired_outcome"], complainant_phone=own_phone),
         complainant=ComplainantContact(
             name=case["complainant_masked"]["name"], phone=case["complainant_masked"]["phone"]
         ),
@@ -85,6 +104,7 @@ def forwarded(
     webhook_id: str | None = None,
     note: str = "",
     deadline_working_days: int | None = None,
+    own_phone: str | None = None,
 ) -> ComplaintForwarded:
     """Forwarded to the company: by its webhook's delivery (round 1), or again by an operator after an appeal."""
     return ComplaintForwarded(
@@ -93,17 +113,19 @@ def forwarded(
         forwarded_at=forwarded_at,
         webhook_id=webhook_id,
         round=case.get("round", 1),
-        note=note,
+        note=for_company(note, complainant_phone=own_phone),
         deadline_working_days=deadline_working_days,
     )
 
 
-def redirected(case: Case, *, from_company_id: str | None, note: str, redirected_at: datetime) -> ComplaintRedirected:
+def redirected(
+    case: Case, *, from_company_id: str | None, note: str, redirected_at: datetime, own_phone: str | None = None
+) -> ComplaintRedirected:
     return ComplaintRedirected(
         number=case["number"],
         from_company_id=from_company_id,
         to_company_id=case["company_id"],
-        note=note,
+        note=for_company(note, complainant_phone=own_phone),
         redirected_at=redirected_at,
     )
 
@@ -115,12 +137,17 @@ def info_requested(case: Case, *, question: str, requested_at: datetime) -> Comp
 
 
 def supplemented(
-    case: Case, *, text: str, evidence: list[dict[str, Any]], supplemented_at: datetime
+    case: Case,
+    *,
+    text: str,
+    evidence: list[dict[str, Any]],
+    supplemented_at: datetime,
+    own_phone: str | None = None,
 ) -> ComplaintSupplemented:
     return ComplaintSupplemented(
         number=case["number"],
         company_id=case["company_id"],
-        text=text,
+        text=for_company(text, complainant_phone=own_phone),
         evidence=[EvidenceRef(**ref) for ref in evidence],
         supplemented_at=supplemented_at,
     )
@@ -147,9 +174,12 @@ def rated(case: Case, rating: dict[str, Any]) -> ComplaintRated:
     )
 
 
-def appealed(case: Case, *, reason: str, appealed_at: datetime) -> ComplaintAppealed:
+def appealed(case: Case, *, reason: str, appealed_at: datetime, own_phone: str | None = None) -> ComplaintAppealed:
     return ComplaintAppealed(
-        number=case["number"], company_id=case["company_id"], reason=reason, appealed_at=appealed_at
+        number=case["number"],
+        company_id=case["company_id"],
+        reason=for_company(reason, complainant_phone=own_phone),
+        appealed_at=appealed_at,
     )
 
 
@@ -157,9 +187,12 @@ def closed(case: Case, *, outcome: str, closed_at: datetime) -> ComplaintClosed:
     return ComplaintClosed(number=case["number"], company_id=case["company_id"], outcome=outcome, closed_at=closed_at)
 
 
-def withdrawn(case: Case, *, reason: str, withdrawn_at: datetime) -> ComplaintWithdrawn:
+def withdrawn(case: Case, *, reason: str, withdrawn_at: datetime, own_phone: str | None = None) -> ComplaintWithdrawn:
     return ComplaintWithdrawn(
-        number=case["number"], company_id=case["company_id"], reason=reason, withdrawn_at=withdrawn_at
+        number=case["number"],
+        company_id=case["company_id"],
+        reason=for_company(reason, complainant_phone=own_phone),
+        withdrawn_at=withdrawn_at,
     )
 
 

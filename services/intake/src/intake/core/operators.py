@@ -24,6 +24,10 @@ class OperatorActions:
         self.transactions = transactions
         self.routing = routing
 
+    def _phone(self, case: dict[str, Any]) -> str | None:
+        """The complainant's phone, which the texts sent to the company keep (:mod:`intake.domain.company_view`)."""
+        return events.complainant_phone(case, self.transactions.cipher)
+
     async def company(self, company_id: str) -> dict[str, Any]:
         """A company of routing's directory; :class:`CompanyUnknown` for an id it does not know."""
         company = await self.routing.company(company_id)
@@ -47,7 +51,13 @@ class OperatorActions:
                 fields={"reforward_note": note, "forwarded_at": now, "overdue": False},
                 increment={"round": 1},
                 events=lambda case: [
-                    events.forwarded(case, forwarded_at=now, note=note, deadline_working_days=deadline_working_days)
+                    events.forwarded(
+                        case,
+                        forwarded_at=now,
+                        note=note,
+                        deadline_working_days=deadline_working_days,
+                        own_phone=self._phone(case),
+                    )
                 ],
             )
             return {"number": number, "status": updated["status"]}
@@ -107,8 +117,10 @@ class OperatorActions:
                     "round": 0,
                 },
                 events=lambda case: [
-                    events.redirected(case, from_company_id=previous, note=note, redirected_at=now),
-                    events.accepted(case, accepted_at=now, redirected_from=previous),
+                    events.redirected(
+                        case, from_company_id=previous, note=note, redirected_at=now, own_phone=self._phone(case)
+                    ),
+                    events.accepted(case, accepted_at=now, redirected_from=previous, own_phone=self._phone(case)),
                 ],
             )
             return {"number": number, "status": updated["status"], "company_id": company["id"]}
@@ -139,7 +151,7 @@ class OperatorActions:
                     "rejection": None,
                     "reviewed": True,
                 },
-                events=lambda case: [events.accepted(case, accepted_at=now)],
+                events=lambda case: [events.accepted(case, accepted_at=now, own_phone=self._phone(case))],
             )
             return {"number": number, "status": updated["status"]}
 
@@ -170,7 +182,7 @@ class OperatorActions:
                     "company_review.resolved_by": operator.id,
                     "reviewed": True,
                 },
-                events=lambda case: [events.accepted(case, accepted_at=now)],
+                events=lambda case: [events.accepted(case, accepted_at=now, own_phone=self._phone(case))],
             )
             return {"number": number, "status": updated["status"], "company_id": company["id"]}
 

@@ -19,6 +19,7 @@ from greenchannel.contracts import (
 )
 from greenchannel.messaging import ContractViolation
 from greenchannel.runtime import ServiceRuntime
+from greenchannel.sealing import KeyRingCipher
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.core import events
 from intake.domain.lifecycle import Action, IllegalTransition
@@ -27,9 +28,11 @@ log = logging.getLogger(__name__)
 
 
 class LifecycleHandlers:
-    def __init__(self, runtime: ServiceRuntime, cases: CaseStore) -> None:
+    def __init__(self, runtime: ServiceRuntime, cases: CaseStore, cipher: KeyRingCipher | None = None) -> None:
         self.runtime = runtime
         self.cases = cases
+        # Opens the complainant's phone, which the texts sent to the company keep; without it every phone is masked.
+        self.cipher = cipher
 
     async def on_screened(self, event: CloudEvent, decision: ComplaintScreened) -> None:
 
@@ -51,7 +54,12 @@ class LifecycleHandlers:
                         "accepted_at": decision.screened_at,
                     },
                     events=lambda case: [
-                        events.accepted(case, accepted_at=decision.screened_at, response_due=decision.response_due)
+                        events.accepted(
+                            case,
+                            accepted_at=decision.screened_at,
+                            response_due=decision.response_due,
+                            own_phone=events.complainant_phone(case, self.cipher),
+                        )
                     ],
                 )
             elif decision.decision == "company_unresolved":

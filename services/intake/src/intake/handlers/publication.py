@@ -8,6 +8,7 @@ from __future__ import annotations
 from greenchannel.contracts import CloudEvent, ClusterJoined, SlaClockStopped, SlaPublicationDue
 from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
+from greenchannel.sealing import KeyRingCipher
 from intake.adapters.case_store import CaseStore
 from intake.adapters.publication import Publication
 from intake.domain.statistics import china_day
@@ -15,8 +16,10 @@ from intake.handlers.lifecycle import LifecycleHandlers
 
 
 class PublicationHandlers(LifecycleHandlers):
-    def __init__(self, runtime: ServiceRuntime, cases: CaseStore, publication: Publication) -> None:
-        super().__init__(runtime, cases)
+    def __init__(
+        self, runtime: ServiceRuntime, cases: CaseStore, publication: Publication, cipher: KeyRingCipher | None = None
+    ) -> None:
+        super().__init__(runtime, cases, cipher)
         self.publication = publication
 
     async def on_publication_due(self, event: CloudEvent, due: SlaPublicationDue) -> None:

@@ -7,6 +7,11 @@ attempt another replica has taken over) cannot overwrite the newer state.
 An operator can redeliver a finished delivery: it becomes pending again with the same id and its
 attempts kept, and starts a new round of the retry schedule (``round_start`` is the number of
 attempts made before the round).
+
+The payload (the body the company receives) is personal data: it is stored sealed under the key ring
+(``sealed_payload``, AES-GCM, bound to its field) and opened only when read through this repository, and the
+whole delivery record goes with it after the retention period (``body_expires_at``, a TTL index). A record
+written before payloads were sealed holds ``payload`` in plaintext and no expiry: it is read as it is.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from greenchannel.sealing import KeyRingCipher
 from notification.domain.deliveries import DeliveryStatus
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 FINISHED = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
+# The associated data of a sealed payload: a ciphertext moved into another field does not open.
+PAYLOAD_FIELD = "delivery.payload"
 
 
 class LeaseLost(Exception):
@@ -40,20 +48,40 @@ class NotFinished(Exception):
 
 
 class DeliveryRepository:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, cipher: KeyRingCipher, body_retention: timedelta) -> None:
         self.collection = db["deliveries"]
+        self.cipher = cipher
+        self.body_retention = body_retention
+
+    def _sealed(self, record: dict[str, Any]) -> dict[str, Any]:
+        stored = {key: value for key, value in record.items() if key != "payload"}
+        stored["sealed_payload"] = self.cipher.encrypt_json(PAYLOAD_FIELD, record["payload"])
+        stored["body_expires_at"] = record["created_at"] + self.body_retention
+        return stored
+
+    def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if stored is None else self._open(stored)
+
+    def _open(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """The record with its payload in plaintext; one written before sealing has it so already."""
+        if "sealed_payload" not in stored:
+            return stored
+        record = {key: value for key, value in stored.items() if key != "sealed_payload"}
+        record["payload"] = self.cipher.decrypt_json(PAYLOAD_FIELD, stored["sealed_payload"])
+        return record
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         await self.collection.create_index([("company_id", ASCENDING), ("status", ASCENDING)])
         await self.collection.create_index([("number", ASCENDING)])
         await self.collection.create_index([("created_at", DESCENDING)])
+        await self.collection.create_index("body_expires_at", expireAfterSeconds=0)
 
     async def insert(self, record: dict[str, Any], session: AsyncClientSession) -> None:
-        await self.collection.insert_one(record, session=session)
+        await self.collection.insert_one(self._sealed(record), session=session)
 
     async def get(self, webhook_id: str) -> dict[str, Any] | None:
-        return await self.collection.find_one({"_id": webhook_id})
+        return self._opened(await self.collection.find_one({"_id": webhook_id}))
 
     async def search(
         self, *, company_id: str | None, status: str | None, number: str | None, limit: int
@@ -62,7 +90,7 @@ class DeliveryRepository:
             key: value for key, value in (("company_id", company_id), ("status", status), ("number", number)) if value
         }
         cursor = self.collection.find(query).sort([("created_at", DESCENDING), ("_id", ASCENDING)]).limit(limit)
-        return await cursor.to_list()
+        return [self._open(stored) for stored in await cursor.to_list()]
 
     async def release_parked(self, company_id: str) -> int:
         """Make the deliveries that waited for an endpoint due now."""
@@ -116,7 +144,7 @@ class DeliveryRepository:
         if redelivered is None:
             current = await self.get(webhook_id)
             raise NotFinished(current["status"] if current else DeliveryStatus.PENDING)
-        return redelivered
+        return self._opened(redelivered)
 
     async def claim_due(self, lease_s: float) -> dict[str, Any] | None:
         now = datetime.now(UTC)
@@ -125,11 +153,13 @@ class DeliveryRepository:
         candidate = await self.collection.find_one(due, projection={"_id": 1}, sort=[("next_attempt_at", ASCENDING)])
         if candidate is None:
             return None
-        return await self.collection.find_one_and_update(
-            due,
-            {"$set": {"lease_until": now + timedelta(seconds=lease_s), "claim": uuid.uuid4().hex}},
-            sort=[("next_attempt_at", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
+        return self._opened(
+            await self.collection.find_one_and_update(
+                due,
+                {"$set": {"lease_until": now + timedelta(seconds=lease_s), "claim": uuid.uuid4().hex}},
+                sort=[("next_attempt_at", ASCENDING)],
+                return_document=ReturnDocument.AFTER,
+            )
         )
 
     async def _claimed_update(

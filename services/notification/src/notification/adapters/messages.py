@@ -2,27 +2,54 @@
 
 A message is read by complaint number, newest first: the index (number, created_at, _id) serves
 both the listing of several numbers and the cursor that continues it.
+
+A message's texts are stored sealed under the key ring (``sealed_text``, AES-GCM, bound to its field) and opened
+when read through this repository; a message goes after the retention period (``expires_at``, a TTL index). A
+message written before texts were sealed holds them in plaintext and no expiry: it is read as it is.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from greenchannel.sealing import KeyRingCipher
+
+# The fields of a message sealed together, and the associated data that binds their ciphertext to the messages.
+TEXT_FIELDS = ("title_zh", "title_en", "body_zh", "body_en")
+TEXT_FIELD = "message.text"
+
 
 class MessageRepository:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, cipher: KeyRingCipher, retention: timedelta) -> None:
         self.collection = db["messages"]
+        self.cipher = cipher
+        self.retention = retention
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("number", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])
+        await self.collection.create_index("expires_at", expireAfterSeconds=0)
 
     async def insert(self, message: dict[str, Any], session: AsyncClientSession) -> None:
-        await self.collection.insert_one(message, session=session)
+        stored = {key: value for key, value in message.items() if key not in TEXT_FIELDS}
+        stored["sealed_text"] = self.cipher.encrypt_json(TEXT_FIELD, {field: message[field] for field in TEXT_FIELDS})
+        stored["expires_at"] = message["created_at"] + self.retention
+        await self.collection.insert_one(stored, session=session)
+
+    def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if stored is None else self._open(stored)
+
+    def _open(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """The message with its texts in plaintext; one written before sealing has them so already."""
+        if "sealed_text" not in stored:
+            return stored
+        message = {key: value for key, value in stored.items() if key != "sealed_text"}
+        message.update(self.cipher.decrypt_json(TEXT_FIELD, stored["sealed_text"]))
+        return message
 
     async def exists(self, message_id: str) -> bool:
         return await self.collection.find_one({"_id": message_id}, projection={"_id": 1}) is not None
@@ -39,7 +66,7 @@ class MessageRepository:
                 {"created_at": created_at, "_id": {"$lt": message_id}},
             ]
         cursor = self.collection.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
-        return await cursor.to_list()
+        return [self._open(stored) for stored in await cursor.to_list()]
 
     async def unread(self, numbers: list[str]) -> int:
         """How many messages of ``numbers`` are unread (the index on number serves it)."""
@@ -53,7 +80,7 @@ class MessageRepository:
             {"$set": {"read_at": datetime.now(UTC)}},
             return_document=ReturnDocument.AFTER,
         )
-        return found if found is not None else await self.collection.find_one(query)
+        return self._opened(found if found is not None else await self.collection.find_one(query))
 
 
 class CompanyNames:
