@@ -220,9 +220,7 @@ async def test_rejected_and_unforwarded_cases_are_never_public(live):
     number = filed["number"]
     await live.tap.publish(
         CloudEvent.wrap(
-            ComplaintScreened(
-                number=number, decision="rejected", reason="duplicate", screened_at=datetime.now(UTC)
-            ),
+            ComplaintScreened(number=number, decision="rejected", reason="duplicate", screened_at=datetime.now(UTC)),
             source="/t",
             subject=number,
         )
