@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -87,7 +88,10 @@ def percentiles(values: list[float]) -> dict[str, float]:
     if not values:
         return {}
     ordered = sorted(values)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
     return {
         "p50_ms": round(pick(0.50) * 1000, 1),
         "p95_ms": round(pick(0.95) * 1000, 1),
@@ -240,7 +244,10 @@ async def run(complaints: int, concurrency: int, rate: float | None, workdir: Pa
 
     intake_rate = complaints / intake_elapsed
     raw_rate = complaints / raw_elapsed
-    each = lambda count: round(count / complaints, 2)
+
+    def each(count: int) -> float:
+        return round(count / complaints, 2)
+
     return {
         "benchmark": "submit_to_webhook",
         "load": {"paced_per_s": rate, "duration_s": round(complaints / rate, 1)} if rate else {"burst": True},
@@ -275,10 +282,8 @@ async def cleanup_broker(amqp_url: str, broker: dict) -> None:
         for service in ("intake", "evidence", "routing", "notification"):
             for suffix in ("", ".retry", ".dlq"):
                 channel = await connection.channel()
-                try:
+                with contextlib.suppress(aio_pika.exceptions.AMQPError):  # a queue this run never declared
                     await channel.queue_delete(f"{broker['queue_prefix']}.{service}{suffix}")
-                except Exception:
-                    pass
         channel = await connection.channel()
         await channel.exchange_delete(broker["event_exchange"])
 

@@ -22,6 +22,7 @@ Operators re-verify any stored file against its receipt through ``POST /v1/ops/e
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Annotated, Any
 
@@ -172,10 +173,8 @@ async def complete_complaint_upload(
     await _started_for(intake, upload_id, number)
     receipt, created = await intake.evidence.complete_upload(upload_id)
     if receipt["evidence_id"] not in {ref["evidence_id"] for ref in case["evidence"]}:
-        try:
+        with contextlib.suppress(DuplicateKeyError):  # a twin completion (a retry) linked it first
             await complaints.link_evidence(case["number"], principal, receipt)
-        except DuplicateKeyError:
-            pass  # a twin completion (a retry) linked it first
     if not created:
         response.status_code = 200
     return receipt

@@ -17,6 +17,7 @@ trace are its children.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import uuid
@@ -96,10 +97,8 @@ class ClaimLoop:
                     log.exception("claiming due %s work failed", self.name)
                 if item is None:
                     slots.release()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
-                    except TimeoutError:
-                        pass
                     continue
                 task = asyncio.create_task(
                     self.attempt(item), name=f"{self.name} {item['_id']}", context=attempt_context
