@@ -8,6 +8,7 @@ that one), with its event id unchanged, so the consumer's inbox still guards aga
 
 from __future__ import annotations
 
+import builtins
 import json
 import uuid
 from datetime import UTC, datetime
@@ -106,7 +107,7 @@ class DeadLetters:
             return_document=True,
         )
 
-    async def pending_ids(self, service: str) -> list[str]:
+    async def pending_ids(self, service: str) -> builtins.list[str]:  # `list` here is the method above
         return await self.collection.distinct("_id", {"service": service, "status": "pending"})
 
 
