@@ -81,9 +81,7 @@ async def published(platform) -> Published:
         assert answer.status_code == 201, answer.text
         filed.append((answer.json()["number"], answer.json()["access_code"]))
     for number, code in filed:
-        await until(
-            lambda number=number, code=code: _forwarded(platform, number, code), timeout=60, what=f"{number} forwarded"
-        )
+        await until(functools.partial(_forwarded, platform, number, code), timeout=60, what=f"{number} forwarded")
     company = await company_key(platform, COMPANY_ID)
     (relieved, relieved_code), (explained, _), (unanswered, _) = filed
     for number, kind, text in (

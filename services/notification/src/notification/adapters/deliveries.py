@@ -49,7 +49,7 @@ class DeliveryRepository:
         await self.collection.create_index([("number", ASCENDING)])
         await self.collection.create_index([("created_at", DESCENDING)])
 
-    async def insert(self, record: dict[str, Any], session: AsyncClientSession) -> None:
+    async def insert(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(record, session=session)
 
     async def get(self, webhook_id: str) -> dict[str, Any] | None:

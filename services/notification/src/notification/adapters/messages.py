@@ -21,7 +21,7 @@ class MessageRepository:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("number", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])
 
-    async def insert(self, message: dict[str, Any], session: AsyncClientSession) -> None:
+    async def insert(self, message: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(message, session=session)
 
     async def exists(self, message_id: str) -> bool:
@@ -67,7 +67,7 @@ class CompanyNames:
         self.messages = db["messages"]
         self.earlier = db["complaint_companies"]
 
-    async def name_of(self, number: str, company_id: str | None, session: AsyncClientSession) -> str | None:
+    async def name_of(self, number: str, company_id: str | None, session: AsyncClientSession | None) -> str | None:
         """The name, when it is known for this company (a redirected complaint's old name is not used for the new one)."""
         found = await self.messages.find_one(
             {"number": number, "company_name": {"$exists": True}},
