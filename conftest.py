@@ -12,6 +12,7 @@ a test of production mode gives its process ``GREENCHANNEL_ENV=production`` itse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import uuid
@@ -112,15 +113,11 @@ class BrokerNamespace:
                 base = f"{self.queue_prefix}.{service}"
                 for name in (base, f"{base}.retry", f"{base}.dlq"):
                     channel = await connection.channel()
-                    try:
+                    with contextlib.suppress(Exception):  # a queue that was never declared
                         await channel.queue_delete(name)
-                    except Exception:  # noqa: BLE001 - a queue that was never declared
-                        pass
             channel = await connection.channel()
-            try:
+            with contextlib.suppress(Exception):
                 await channel.exchange_delete(self.exchange)
-            except Exception:  # noqa: BLE001
-                pass
 
 
 @pytest.fixture(scope="session")

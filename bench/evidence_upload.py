@@ -86,7 +86,7 @@ def write_photo(path: Path, seed: int) -> tuple[int, str]:
 def write_video(path: Path, size: int) -> str:
     """A ``size``-byte video file of random filler; its SHA-256."""
     digest = hashlib.sha256()
-    with open(path, "wb") as out:
+    with path.open("wb") as out:
         header = mp4_header()
         out.write(header)
         digest.update(header)
@@ -113,7 +113,7 @@ class MemorySampler:
 
     def read(self) -> dict[str, int]:
         values = {}
-        with open(f"/proc/{self.pid}/status") as status:
+        with Path(f"/proc/{self.pid}/status").open() as status:
             for line in status:
                 name, _, rest = line.partition(":")
                 if name in ("VmRSS", "VmHWM"):
@@ -269,7 +269,7 @@ def _check(response: httpx.Response, sha256: str) -> None:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (/proc/<pid>/stat)."""
-    with open(f"/proc/{pid}/stat") as stat:
+    with Path(f"/proc/{pid}/stat").open() as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

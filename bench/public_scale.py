@@ -445,7 +445,7 @@ async def measure(complaints: int, queries: int) -> dict:
         await client.close()
         server.stop()
     pk_p50, http_p50 = results["baseline_pk_find"]["p50_ms"], results["baseline_http"]["p50_ms"]
-    for name, figures in results.items():
+    for figures in results.values():
         figures["ratio_to_pk_find"] = round(figures["p50_ms"] / pk_p50, 1)
         figures["ratio_to_http"] = round(figures["p50_ms"] / http_p50, 1)
     return {

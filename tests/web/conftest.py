@@ -63,7 +63,7 @@ async def platform(mongo_url, s3_endpoint, broker_namespace, run_id):
 
 @pytest.fixture(scope="package")
 async def browser() -> AsyncIterator[Any]:
-    if not CHROMIUM.exists():
+    if not CHROMIUM.exists():  # noqa: ASYNC240 - one stat() before anything runs
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
     from playwright.async_api import async_playwright
 
@@ -125,7 +125,7 @@ def open_tab(browser, platform, axe_source):
         )
         return tab
 
-    yield open
+    return open
     # Contexts close with the browser at the end of the folder.
 
 

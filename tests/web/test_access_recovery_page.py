@@ -55,6 +55,7 @@ async def test_a_lost_access_code_is_recovered_with_a_code_sent_to_the_filing_ph
         code = CodeNotice.model_validate_json(
             cipher.decrypt(code_notice_field(issued.event.data["issue_id"]), issued.event.data["sealed"])
         ).code
+        assert code is not None
 
     # A wrong code first: the page says so, in the form.
     await page.fill("#r-code", f"{(int(code) + 1) % 10**6:06d}")

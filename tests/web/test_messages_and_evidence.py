@@ -27,7 +27,7 @@ PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(
 
 def id_number(first_17: str) -> str:
     """A valid GB 11643 ID number from its first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_17, ID_WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first_17, ID_WEIGHTS, strict=True))
     return first_17 + CHECK_CHARACTERS[total % 11]
 
 

@@ -27,7 +27,7 @@ ANSWER = "已核实，续费款项将在3个工作日内原路退回。"
 
 def id_number(first_17: str) -> str:
     """A valid GB 11643 ID number from its first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_17, ID_WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first_17, ID_WEIGHTS, strict=True))
     return first_17 + CHECK_CHARACTERS[total % 11]
 
 
@@ -81,7 +81,7 @@ async def published(platform) -> Published:
         assert answer.status_code == 201, answer.text
         filed.append((answer.json()["number"], answer.json()["access_code"]))
     for number, code in filed:
-        await until(lambda: _forwarded(platform, number, code), timeout=60, what=f"{number} forwarded")
+        await until(functools.partial(_forwarded, platform, number, code), timeout=60, what=f"{number} forwarded")
     company = await company_key(platform, COMPANY_ID)
     (relieved, relieved_code), (explained, _), (unanswered, _) = filed
     for number, kind, text in (

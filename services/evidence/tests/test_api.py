@@ -287,9 +287,7 @@ async def test_presigned_link_downloads_the_same_bytes_and_the_bucket_is_private
     query = parse_qs(urlsplit(link["url"]).query)
     assert query["X-Amz-Expires"] == [str(settings.download_link_ttl_s)]
     expires_at = datetime.fromisoformat(link["expires_at"])
-    assert abs(expires_at - datetime.now(UTC) - timedelta(seconds=settings.download_link_ttl_s)) < timedelta(
-        seconds=30
-    )
+    assert abs(expires_at - datetime.now(UTC) - timedelta(seconds=settings.download_link_ttl_s)) < timedelta(seconds=30)
     async with httpx.AsyncClient(timeout=10) as outsider:
         download = await outsider.get(link["url"])
         assert download.status_code == 200

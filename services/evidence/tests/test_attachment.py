@@ -85,9 +85,7 @@ async def test_files_listed_at_filing_are_attached_once_and_survive_the_clean_up
     assert (await db.complaint_files.find_one({"_id": number}))["files"] == 2
 
     # A day later the clean-up removes what no filing listed, and only that.
-    report = await app.state.cleanup.run_once(
-        datetime.now(UTC) + timedelta(seconds=settings.orphan_ttl_s + 60)
-    )
+    report = await app.state.cleanup.run_once(datetime.now(UTC) + timedelta(seconds=settings.orphan_ttl_s + 60))
     assert report.orphans_removed >= 1
     assert await db.evidence.find_one({"_id": left_over["evidence_id"]}) is None
     assert f"unattached/{left_over['evidence_id']}" not in await asyncio.to_thread(

@@ -63,9 +63,7 @@ async def test_a_presigned_upload_is_quarantined_until_verified_then_stored_and_
     upload_id = ticket["upload_id"]
     assert ticket["method"] == "PUT" and urlsplit(ticket["url"]).path == f"/{settings.s3_bucket}/quarantine/{upload_id}"
     expires_at = datetime.fromisoformat(ticket["expires_at"])
-    assert abs(expires_at - datetime.now(UTC) - timedelta(seconds=settings.upload_url_ttl_s)) < timedelta(
-        seconds=30
-    )
+    assert abs(expires_at - datetime.now(UTC) - timedelta(seconds=settings.upload_url_ttl_s)) < timedelta(seconds=30)
 
     state = (await client.get(f"/v1/uploads/{upload_id}")).json()
     assert (state["number"], state["status"], state["size"], state["evidence_id"]) == (

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import jwt
@@ -18,6 +18,7 @@ from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDelivered
 from intake.adapters.identities import LoginTaken
 from intake.config import Settings
+from intake.domain.statistics import CHINA
 from intake.main import create_app
 
 pytestmark = pytest.mark.integration
@@ -80,7 +81,7 @@ async def forward(client, number: str, company_id: str) -> None:
                 company_id=company_id,
                 company_name=f"{company_id} 公司",
                 category="refund",
-                response_due=date.today() + timedelta(days=14),
+                response_due=datetime.now(CHINA).date() + timedelta(days=14),
                 screened_at=now,
             ),
             source="/t",
@@ -303,7 +304,7 @@ async def test_dead_letters_are_listed_inspected_replayed_and_discarded(platform
                 company_id="c-x",
                 company_name="X 公司",
                 category="refund",
-                response_due=date.today() + timedelta(days=14),
+                response_due=datetime.now(CHINA).date() + timedelta(days=14),
                 screened_at=datetime.now(UTC),
             ),
             source="/t",

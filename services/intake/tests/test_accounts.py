@@ -64,11 +64,14 @@ async def stack(mongo_url, broker_namespace, run_id):
                 sign_in_by_code=True,
             )
         )
-        async with serve(notification) as notification_url, serve(intake, port=intake_port) as intake_url:
-            async with httpx.AsyncClient(base_url=intake_url, timeout=30) as client:
-                client.app, client.notification_app, client.mailbox = intake, notification, mailbox
-                client.notification_url = notification_url
-                yield client
+        async with (
+            serve(notification) as notification_url,
+            serve(intake, port=intake_port) as intake_url,
+            httpx.AsyncClient(base_url=intake_url, timeout=30) as client,
+        ):
+            client.app, client.notification_app, client.mailbox = intake, notification, mailbox
+            client.notification_url = notification_url
+            yield client
 
 
 def new_login() -> str:

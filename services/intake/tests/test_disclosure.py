@@ -61,12 +61,11 @@ def sums(table: list[dict], totals: dict) -> list[tuple[object, list[object]]]:
     for row in [*table, totals]:
         identities.append((row["received"], [row["accepted"], row["rejected"]]))
         identities.append((row["rejected"], list(row["rejected_by_reason"].values())))
-    for field in COUNTS:
-        identities.append((totals[field], [row[field] for row in table]))
-    for reason in totals["rejected_by_reason"]:
-        identities.append(
-            (totals["rejected_by_reason"][reason], [row["rejected_by_reason"].get(reason, 0) for row in table])
-        )
+    identities.extend((totals[field], [row[field] for row in table]) for field in COUNTS)
+    identities.extend(
+        (totals["rejected_by_reason"][reason], [row["rejected_by_reason"].get(reason, 0) for row in table])
+        for reason in totals["rejected_by_reason"]
+    )
     return identities
 
 

@@ -35,6 +35,7 @@ from intake.domain.lifecycle import (
     rating_action,
     transition,
 )
+from intake.domain.statistics import CHINA
 
 pytestmark = pytest.mark.unit
 
@@ -225,7 +226,7 @@ def test_form_errors_carry_machine_readable_types(overrides, error_type):
 
 
 def test_numbers_and_access_codes():
-    assert complaint_number(datetime(2026, 11, 23), 123) == "GC-20261123-000123"
+    assert complaint_number(datetime(2026, 11, 23, tzinfo=CHINA), 123) == "GC-20261123-000123"
     code = new_access_code()
     assert len(code) == 10 and set(code) <= set(ACCESS_CODE_ALPHABET)
     assert normalize_access_code(" abcd-efgh ") == "ABCDEFGH"

@@ -315,7 +315,7 @@ async def test_a_filed_complaint_takes_a_presigned_upload_from_its_complainant_o
     case = (await stack.get(f"/v1/complaints/{number}", headers={"X-Access-Code": code})).json()
     assert len(case["evidence"]) == 2 and len({ref["evidence_id"] for ref in case["evidence"]}) == 2
     assert [entry["action"] for entry in case["timeline"]].count("add_evidence") == 2
-    assert [entry["actor"] for entry in case["timeline"] if entry["action"] == "add_evidence"][0] == "guest"
+    assert next(entry["actor"] for entry in case["timeline"] if entry["action"] == "add_evidence") == "guest"
     assert await stack.evidence_db.evidence.count_documents({"number": number}) == 2
     assert await quarantined(stack) == []
 

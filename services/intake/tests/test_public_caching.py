@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 import httpx
@@ -25,6 +25,7 @@ from evidence.main import create_app as evidence_app
 from greenchannel.contracts import CloudEvent, ClusterJoined, ComplaintScreened, SlaPublicationDue, WebhookDelivered
 from intake.api import caching
 from intake.config import Settings
+from intake.domain.statistics import CHINA
 from intake.main import create_app
 from routing.config import Settings as RoutingSettings
 from routing.main import create_app as routing_app
@@ -150,7 +151,7 @@ async def file_and_forward(client) -> tuple[str, dict[str, str]]:
                 company_id=COMPANY,
                 company_name="缓存测试公司",
                 category="refund",
-                response_due=date.today() + timedelta(days=14),
+                response_due=datetime.now(CHINA).date() + timedelta(days=14),
                 screened_at=now,
             ),
             source="/t",
@@ -354,7 +355,7 @@ async def test_figures_kept_a_moment_follow_a_fold_at_once(gateway, published):
                 number=number,
                 company_id=COMPANY,
                 forwarded_at=datetime.now(UTC),
-                due=date.today(),
+                due=datetime.now(CHINA).date(),
                 raised_at=datetime.now(UTC),
             ),
             source="/t",

@@ -32,6 +32,7 @@ from greenchannel.contracts import (
 from intake.config import Settings
 from intake.domain.principals import Role
 from intake.domain.publication import public_record
+from intake.domain.statistics import CHINA
 from intake.main import create_app
 from intake.rebuild_statistics import rebuild
 
@@ -93,7 +94,7 @@ async def file_and_forward(client, company_id: str = "c-pub", consent: bool = Tr
                 company_id=company_id,
                 company_name="发布测试公司",
                 category="refund",
-                response_due=date.today() + timedelta(days=14),
+                response_due=datetime.now(CHINA).date() + timedelta(days=14),
                 screened_at=now,
             ),
             source="/t",
@@ -129,7 +130,9 @@ async def publication_due(client, number: str) -> CloudEvent:
     now = datetime.now(UTC)
     return await client.tap.publish(
         CloudEvent.wrap(
-            SlaPublicationDue(number=number, company_id="c-pub", forwarded_at=now, due=date.today(), raised_at=now),
+            SlaPublicationDue(
+                number=number, company_id="c-pub", forwarded_at=now, due=datetime.now(CHINA).date(), raised_at=now
+            ),
             source="/t",
             subject=number,
         )
@@ -220,9 +223,7 @@ async def test_rejected_and_unforwarded_cases_are_never_public(live):
     number = filed["number"]
     await live.tap.publish(
         CloudEvent.wrap(
-            ComplaintScreened(
-                number=number, decision="rejected", reason="duplicate", screened_at=datetime.now(UTC)
-            ),
+            ComplaintScreened(number=number, decision="rejected", reason="duplicate", screened_at=datetime.now(UTC)),
             source="/t",
             subject=number,
         )
@@ -315,7 +316,7 @@ async def test_clusters_and_handling_time_reach_the_public_record(live):
                 company_id="c-cluster",
                 kind="response",
                 reason="responded",
-                due=date.today(),
+                due=datetime.now(CHINA).date(),
                 working_days_used=3,
                 stopped_at=now,
             ),
@@ -817,7 +818,7 @@ async def test_open_data_csv_cells_never_start_a_formula(live):
                 company_id="c-csv",
                 company_name="+公司",
                 category="refund",
-                response_due=date.today() + timedelta(days=14),
+                response_due=datetime.now(CHINA).date() + timedelta(days=14),
                 screened_at=now,
             ),
             source="/t",

@@ -3,6 +3,7 @@ what it counts in the rollups, and the figures read back from counters."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime
 
 import pytest
@@ -134,7 +135,7 @@ def test_the_delta_moves_a_case_between_published_and_unpublished_buckets():
     # Applying the deltas of every step adds up to the last step's contribution.
     steps = [None, case(status="submitted"), case(), after, {**after, "rating": {"rating": 5}, "status": "closed"}]
     total: dict[str, dict[str, int]] = {}
-    for old, new in zip(steps, steps[1:]):
+    for old, new in itertools.pairwise(steps):
         for doc_id, (_, increments) in statistics.delta(old, new).get("category", {}).items():
             for name, value in increments.items():
                 total.setdefault(doc_id, {}).setdefault(name, 0)
@@ -145,7 +146,7 @@ def test_the_delta_moves_a_case_between_published_and_unpublished_buckets():
 
 
 @pytest.mark.parametrize(
-    "histogram, median",
+    ("histogram", "median"),
     [
         ({}, None),
         ({"4": 1}, 4),

@@ -79,7 +79,7 @@ def disguised(draw, number: str) -> str:
 # Chinese context that is not itself part of a number or an address (numerals, 号, 栋, 路...).
 NOT_AROUND_A_NUMBER = (
     "号栋幢座单元楼层室户房门期区排组路街巷弄道胡同坊苑府城村里"
-     "零〇○洞一壹幺么二两贰貳俩三叁參四肆五伍六陆陸七柒拐八捌九玖勾"
+    "零〇○洞一壹幺么二两贰貳俩三叁參四肆五伍六陆陸七柒拐八捌九玖勾"
 )
 CONTEXT = st.text(
     st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF, exclude_characters=NOT_AROUND_A_NUMBER), max_size=12

@@ -5,7 +5,7 @@ however often it is told, and an operator's review answers the state the case is
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -18,6 +18,7 @@ from greenchannel.contracts import CloudEvent, ComplaintScreened, WebhookDeliver
 from greenchannel.mongo import in_transaction
 from intake.adapters.service_clients import RoutingClient
 from intake.config import Settings
+from intake.domain.statistics import CHINA
 from intake.main import create_app
 
 pytestmark = pytest.mark.integration
@@ -92,7 +93,7 @@ async def screened(client, number: str, decision: str) -> None:
             "company_id": COMPANY,
             "company_name": "迅联科技",
             "category": "refund",
-            "response_due": date.today() + timedelta(days=14),
+            "response_due": datetime.now(CHINA).date() + timedelta(days=14),
         }
         if decision == "accepted"
         else {"reason": "out_of_scope"}

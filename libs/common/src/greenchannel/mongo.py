@@ -35,7 +35,8 @@ async def in_transaction(client: AsyncMongoClient, work: Callable[[AsyncClientSe
     what the attempt that committed asked to run :func:`after_commit` (an attempt that was aborted and
     retried may have staged what was never committed: its callbacks are dropped)."""
     async with client.start_session() as session:
-        _AFTER_COMMIT[id(session)] = waiting = []
+        waiting: list[Callable[[], object]] = []
+        _AFTER_COMMIT[id(session)] = waiting
 
         async def attempt(session: AsyncClientSession) -> T:
             waiting.clear()

@@ -25,6 +25,7 @@ when it published entries; a pass that found none exports nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -153,10 +154,8 @@ class OutboxRelay:
                     timeout = self.poll_interval_s
                     if self._unmarked:
                         timeout = min(timeout, max(0.0, self._unmarked_since + MARK_DELAY_S - time.monotonic()))
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wakeup.wait(), timeout=timeout)
-                    except TimeoutError:
-                        pass
         finally:
             if self.outbox.running_relay is self:
                 self.outbox.running_relay = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from typing import Any
+from typing import Any, Self
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -28,7 +28,7 @@ class KeyRingCipher:
         self.active_key_id = active_key_id
 
     @classmethod
-    def from_settings(cls, keys_json: str, active_key_id: str) -> KeyRingCipher:
+    def from_settings(cls, keys_json: str, active_key_id: str) -> Self:
         """From a JSON object of key id -> base64 key, as the settings carry it."""
         return cls(parse_key_ring(keys_json), active_key_id)
 

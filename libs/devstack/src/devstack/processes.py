@@ -346,9 +346,7 @@ class ReplicatedPlatform:
     env: dict[str, dict[str, str]] = field(default_factory=dict)
     replicas: dict[str, list[ServiceProcess]] = field(default_factory=lambda: {service: [] for service in SERVICES})
     retired: list[ServiceProcess] = field(default_factory=list)
-    _started: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(SERVICES, 0), init=False, repr=False
-    )
+    _started: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SERVICES, 0), init=False, repr=False)
 
     def database(self, service: str) -> str:
         return f"{self.db_prefix}_{service}"

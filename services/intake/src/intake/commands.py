@@ -33,5 +33,5 @@ def run_command(description: str, name: str, work: Work) -> int:
     """Parse the (empty) command line, run ``work`` and print what it counted."""
     argparse.ArgumentParser(description=description.splitlines()[0]).parse_args()
     json.dump(asyncio.run(_run(name, work)), sys.stdout, indent=2)
-    print()
+    sys.stdout.write("\n")
     return 0

@@ -9,7 +9,7 @@ client of another service pointed elsewhere.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -138,19 +138,16 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         operator_token = settings.operator_token.get_secret_value()
         # Clients of the other services: built here unless the caller gave its own (which it then closes).
         given = dict(overrides or {})
-        built = {
-            name: make()
-            for name, make in {
-                "evidence": lambda: EvidenceClient(
-                    settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token
-                ),
-                "routing": lambda: RoutingClient(settings.routing_url, internal_token, operator_token),
-                "notification": lambda: NotificationClient(
-                    settings.notification_url, internal_token, operator_token, settings.admin_token.get_secret_value()
-                ),
-            }.items()
-            if name not in given
+        makers: dict[str, Callable[[], EvidenceClient | RoutingClient | NotificationClient]] = {
+            "evidence": lambda: EvidenceClient(
+                settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token
+            ),
+            "routing": lambda: RoutingClient(settings.routing_url, internal_token, operator_token),
+            "notification": lambda: NotificationClient(
+                settings.notification_url, internal_token, operator_token, settings.admin_token.get_secret_value()
+            ),
         }
+        built = {name: make() for name, make in makers.items() if name not in given}
         evidence, routing, notification = ({**built, **given}[name] for name in ("evidence", "routing", "notification"))
         statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
         publication = Publication(
@@ -313,7 +310,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.include_router(web_pages)
     app.mount(STATIC_PATH, static_files(), name="static")
     # A browser at a mistyped address gets the not-found page; API clients keep the problem document.
-    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    # Starlette types a handler as taking any exception; this one is registered for HTTPException alone.
+    app.add_exception_handler(StarletteHTTPException, on_http_error)  # type: ignore[arg-type]
 
     # Every refusal of a use case as its problem document.
     problems.register(app)

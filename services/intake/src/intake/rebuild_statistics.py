@@ -54,7 +54,7 @@ async def rebuild(db: AsyncDatabase, cipher: PiiCipher) -> dict[str, int]:
         written += (await records.records.bulk_write(pending, ordered=False)).upserted_count
     await statistics.clear()
     counts = {"complaints": cases, "public_records": written}
-    for rollup, documents in sums.items():
+    for rollup, summed in sums.items():
         rows = [
             {
                 "_id": doc_id,
@@ -62,7 +62,7 @@ async def rebuild(db: AsyncDatabase, cipher: PiiCipher) -> dict[str, int]:
                 **nested(counts_),
                 **({"company_name": company_names[doc_id]} if doc_id in company_names else {}),
             }
-            for doc_id, (key, counts_) in documents.items()
+            for doc_id, (key, counts_) in summed.items()
         ]
         for start in range(0, len(rows), BATCH):
             await statistics.rollups[rollup].insert_many(rows[start : start + BATCH], ordered=False)

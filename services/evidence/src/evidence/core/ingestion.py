@@ -37,7 +37,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from opentelemetry import trace
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -258,7 +258,7 @@ class Ingestion:
         also: AlsoInTransaction | None,
     ) -> EvidenceRecord:
         # Closed by the storing task, or here on a refusal.
-        spool = tempfile.SpooledTemporaryFile(max_size=self.settings.upload_spool_memory_bytes)  # noqa: SIM115
+        spool = _spooled(self.settings.upload_spool_memory_bytes)
         try:
             pending = bytearray()
             async for chunk in self._within_idle_timeout(chunks):
@@ -291,7 +291,7 @@ class Ingestion:
     async def _without_metadata(self, spool: BinaryIO, inspected: InspectedContent) -> Stored:
         if not cleaned_before_storage(inspected.media_type):
             return Stored(spool, inspected.size, inspected.sha256, metadata_stripped=False)
-        target = tempfile.SpooledTemporaryFile(max_size=self.settings.upload_spool_memory_bytes)  # noqa: SIM115
+        target = _spooled(self.settings.upload_spool_memory_bytes)
         try:
             async with self._image_slots:
                 result = await asyncio.to_thread(self._clean, spool, target, inspected.media_type)
@@ -427,8 +427,9 @@ class Ingestion:
         idle_s = self.settings.upload_idle_timeout_s
         source = aiter(chunks)
         while True:
+            waiting = asyncio.timeout(idle_s)
             try:
-                async with asyncio.timeout(idle_s) as waiting:
+                async with waiting:
                     chunk = await anext(source, None)
             except TimeoutError:
                 if not waiting.expired():
@@ -571,6 +572,12 @@ def _store_span(record: EvidenceRecord) -> Iterator[None]:
         span.set_attribute("evidence.media_type", record.media_type)
         span.set_attribute("evidence.size", record.size)
         yield
+
+
+def _spooled(max_size: int) -> BinaryIO:
+    """A temporary file held in memory up to ``max_size`` bytes; its caller closes it. A binary file (mode w+b),
+    which typeshed declares as IO[bytes] rather than BinaryIO."""
+    return cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=max_size))
 
 
 def _digest(file: BinaryIO) -> tuple[str, int]:

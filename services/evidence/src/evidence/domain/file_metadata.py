@@ -164,13 +164,14 @@ def clean_mp3(source: BinaryIO, target: BinaryIO) -> Result:
     _copy(source, target)
     try:
         target.seek(0)
+        # Reading the tags is the test of whether there are any; mutagen leaves its constructors unannotated.
         try:
-            ID3(target)
+            ID3(target)  # type: ignore[no-untyped-call]
             carries = True
         except ID3NoHeaderError:
             carries = _has_id3v1(target)
         try:
-            APEv2(target)
+            APEv2(target)  # type: ignore[no-untyped-call]
             carries = True
         except APENoHeaderError:
             pass

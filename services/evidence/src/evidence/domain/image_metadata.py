@@ -152,7 +152,7 @@ def _rewrite(image: Image.Image, target: BinaryIO, fmt: str, frames: int) -> Non
     clean.save(target, fmt, **_no_exif(fmt), **options, **_format_options(image, fmt))
 
 
-def _no_exif(fmt: str) -> dict:
+def _no_exif(fmt: str) -> dict[str, Any]:
     """The save option that writes no EXIF: an empty block for Pillow's own writers, none at all for libheif's."""
     return {"exif": None, "xmp": None} if fmt == "HEIF" else {"exif": b""}
 

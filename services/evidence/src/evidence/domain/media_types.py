@@ -23,7 +23,7 @@ TEXT_PLAIN = "text/plain"
 UNDECLARED = frozenset({"", "application/octet-stream", "binary/octet-stream"})
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     IMAGE = "image"
     DOCUMENT = "document"
     AUDIO = "audio"

@@ -15,6 +15,7 @@ under the PII key ring (``sealed_body``, AES-GCM, bound to its field) and opened
 from __future__ import annotations
 
 import base64
+import builtins
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -133,7 +134,7 @@ class DeadLetters:
             )
         )
 
-    async def pending_ids(self, service: str) -> list[str]:
+    async def pending_ids(self, service: str) -> builtins.list[str]:  # `list` here is the method above
         return await self.collection.distinct("_id", {"service": service, "status": "pending"})
 
 

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -175,10 +176,8 @@ class Identities:
         """Create the bootstrap operator when no operator exists yet (idempotent across replicas)."""
         if await self.operators.count_documents({}, limit=1):
             return
-        try:
+        with contextlib.suppress(LoginTaken):
             await self.create_operator(login, password, roles)
-        except LoginTaken:
-            pass
 
     async def create_operator(self, login: str, password: str, roles: set[Role]) -> str:
         operator_id = uuid.uuid4().hex

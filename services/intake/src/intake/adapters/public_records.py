@@ -107,6 +107,7 @@ class PublicRecords:
         remembered = self.windows.get(first_page) if first_page else None
         # The newest day alone first, unless this first page was filled by a wider window a moment ago.
         days = remembered[1] if remembered and remembered[0] > time.monotonic() else 0
+        widest = days  # a page of no rows (limit 0) reads no window
         while len(rows) < limit:
             lower = (
                 max(prefix + (newest - timedelta(days=days)).isoformat(), floor) if days < MAX_WINDOW_DAYS else floor

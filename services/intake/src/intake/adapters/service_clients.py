@@ -85,7 +85,8 @@ class NotificationClient:
     ) -> httpx.Response:
         """Pass a staff request on to notification's operator API (deliveries, endpoints, alerts); ``as_admin``
         (an admin's request) with the admin token, which alone sets endpoints and rotates secrets."""
-        if as_admin and self._admin is None:
+        headers = self._admin if as_admin else self._operator
+        if headers is None:
             raise Problem(
                 503,
                 "admin_token_missing",
@@ -96,9 +97,9 @@ class NotificationClient:
             return await self._client.request(
                 method,
                 path,
-                params=params,
+                params=tuple(params),
                 content=body,
-                headers={**(self._admin if as_admin else self._operator), "Content-Type": "application/json"},
+                headers={**headers, "Content-Type": "application/json"},
             )
         except (httpx.HTTPError, httpx.InvalidURL):
             raise Problem(
@@ -115,7 +116,7 @@ class NotificationClient:
         if cursor:
             params.append(("cursor", cursor))
         try:
-            response = await self._client.get("/v1/messages", params=params)
+            response = await self._client.get("/v1/messages", params=tuple(params))
         except httpx.HTTPError:
             raise Problem(503, "messages_unavailable", "Messages are not reachable; try again shortly.") from None
         if not response.is_success:

@@ -30,12 +30,12 @@ Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(9999, 12, 30))]
 class Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     response_type: Literal["explained", "monetary_relief", "non_monetary_relief", "declined", "in_progress"]
-    text: free_text(min_length=5, max_length=5000)
+    text: free_text(min_length=5, max_length=5000)  # type: ignore[valid-type]
 
 
 class InfoRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: free_text(min_length=5, max_length=2000)
+    question: free_text(min_length=5, max_length=2000)  # type: ignore[valid-type]
 
 
 @router.get("/complaints", summary="Complaints forwarded to this company, newest first")

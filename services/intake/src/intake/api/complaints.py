@@ -252,24 +252,24 @@ async def evidence_link(
 
 class Supplement(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: free_text(min_length=2, max_length=5000)
+    text: free_text(min_length=2, max_length=5000)  # type: ignore[valid-type]
     evidence_ids: EvidenceIds = Field(default_factory=list, max_length=MAX_EVIDENCE_PER_COMPLAINT)
 
 
 class Rating(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rating: int = Field(ge=1, le=5)
-    comment: free_text(max_length=1000) = ""
+    comment: free_text(max_length=1000) = ""  # type: ignore[valid-type]
 
 
 class Appeal(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: free_text(min_length=5, max_length=2000)
+    reason: free_text(min_length=5, max_length=2000)  # type: ignore[valid-type]
 
 
 class Withdrawal(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: free_text(max_length=500) = ""
+    reason: free_text(max_length=500) = ""  # type: ignore[valid-type]
 
 
 @router.post("/complaints/{number}/supplement", summary="Answer the company's request for more information")

@@ -34,7 +34,7 @@ def _view(letter: dict[str, Any]) -> dict[str, Any]:
 
 class Discard(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: free_text(min_length=2, max_length=1000)
+    note: free_text(min_length=2, max_length=1000)  # type: ignore[valid-type]
 
 
 @router.get("", summary="Dead letters of a service's queue (collects what waits in the broker first)")

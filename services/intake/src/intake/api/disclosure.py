@@ -24,7 +24,7 @@ class Revealing(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     field: Literal[IDENTITY_FIELDS]  # type: ignore[valid-type]
-    reason: free_text(min_length=REASON_MIN_LENGTH, max_length=500)
+    reason: free_text(min_length=REASON_MIN_LENGTH, max_length=500)  # type: ignore[valid-type]
 
 
 def _disclosure(request: Request) -> Disclosure:

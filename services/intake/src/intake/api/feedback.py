@@ -31,7 +31,7 @@ class FeedbackForm(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topic: Literal[TOPICS]  # type: ignore[valid-type]
-    text: free_text(min_length=10, max_length=2000)
+    text: free_text(min_length=10, max_length=2000)  # type: ignore[valid-type]
     email: EmailAddress | None = None
     phone: MobileNumber | None = None
 
@@ -39,7 +39,7 @@ class FeedbackForm(BaseModel):
 class Handling(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: free_text(min_length=2, max_length=2000)
+    note: free_text(min_length=2, max_length=2000)  # type: ignore[valid-type]
 
 
 def _store(request: Request) -> FeedbackStore:

@@ -90,33 +90,33 @@ async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[
 
 class Reforward(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    note: free_text(min_length=2, max_length=2000)
+    note: free_text(min_length=2, max_length=2000)  # type: ignore[valid-type]
     deadline_working_days: int = Field(default=10, ge=1, le=30)
 
 
 class Closing(BaseModel):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal[CLOSING_OUTCOMES]  # type: ignore[valid-type]
-    note: Note = ""
+    note: Note = ""  # type: ignore[valid-type]
 
 
 class Redirect(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    note: Note = ""
+    note: Note = ""  # type: ignore[valid-type]
 
 
 class ManualAcceptance(BaseModel):
     model_config = ConfigDict(extra="forbid")
     company_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,39}$")]
-    note: Note = ""
+    note: Note = ""  # type: ignore[valid-type]
 
 
 class ManualRejection(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: Literal["out_of_scope", "duplicate", "incomplete", "company_unknown"]
-    detail: Note = ""
+    detail: Note = ""  # type: ignore[valid-type]
 
 
 @router.post("/complaints/{number}/reforward", summary="Mediate an appeal: send it back to the company with a note")

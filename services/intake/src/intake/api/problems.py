@@ -5,6 +5,7 @@ a 500."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -42,11 +43,12 @@ def evidence_refused(refusal: EvidenceRefused) -> JSONResponse:
 
 
 def state_changed(error: StateChanged) -> JSONResponse:
-    extra = {"status_now": error.status.value} if error.status is not None else {}
+    extra: dict[str, Any] = {"status_now": error.status.value} if error.status is not None else {}
     return problem_response(409, "state_changed", "The complaint changed meanwhile; read it again.", **extra)
 
 
-PROBLEMS: dict[type[Exception], Callable[[Exception], JSONResponse]] = {
+# Each answer takes an instance of its key's type (its own attributes), which one annotation cannot say: Any.
+PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     CaseNotFound: lambda _: problem_response(404, *NOT_FOUND),
     IllegalTransition: lambda error: problem_response(
         409, "illegal_transition", str(error), status_now=error.current.value, action=error.action.value

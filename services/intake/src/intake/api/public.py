@@ -296,7 +296,9 @@ async def row_labels(
     if by == "month":
         return {key: {"label_zh": f"{key[:4]}年{int(key[5:])}月", "label_en": key} for key in grouped}
     if by == "region":
-        return {key: dict(zip(("label_zh", "label_en"), PROVINCES.get(key, (key, key)))) for key in grouped}
+        return {
+            key: dict(zip(("label_zh", "label_en"), PROVINCES.get(key, (key, key)), strict=True)) for key in grouped
+        }
     if by == "category":
         categories = await data.labels.categories()
         return {
@@ -312,7 +314,7 @@ async def row_labels(
             "label_zh": (found or {}).get("name") or names.get(key, key),
             "label_en": (found or {}).get("name_en") or names.get(key, key),
         }
-        for key, found in zip(grouped, companies)
+        for key, found in zip(grouped, companies, strict=True)
     }
 
 
@@ -400,6 +402,6 @@ async def rankings(
             "period": label,
             **statistics.scorecard(total, (found or {}).get("user_base_millions")),
         }
-        for (company_id, total), found in zip(totals.items(), companies)
+        for (company_id, total), found in zip(totals.items(), companies, strict=True)
     ]
     return {"period": label, "order_by": order_by, "items": statistics.ranked(cards, order_by)[:limit]}

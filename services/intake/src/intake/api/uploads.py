@@ -22,6 +22,7 @@ Operators re-verify any stored file against its receipt through ``POST /v1/ops/e
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Annotated, Any
 
@@ -46,7 +47,7 @@ router = APIRouter(prefix="/v1", tags=["uploads"])
 
 _UPLOAD_ID = _EVIDENCE_ID = re.compile(r"[0-9a-f]{32}")
 
-_REFUSED_AT_START = {
+_REFUSED_AT_START: dict[int | str, dict[str, Any]] = {
     429: {
         "description": "Too many uploads from this address, or its daily byte budget of uploads before filing is "
         "used up (upload_budget_exhausted); Retry-After says when to try again."
@@ -56,7 +57,7 @@ _REFUSED_AT_START = {
     415: {"description": "The declared type is not accepted (unsupported_media_type)."},
     422: {"description": "A zero size (empty_evidence) or fields to fix (validation_failed)."},
 }
-_REFUSED_AT_COMPLETION = {
+_REFUSED_AT_COMPLETION: dict[int | str, dict[str, Any]] = {
     200: {"description": "Completed before: the same receipt again."},
     404: {"description": "No such upload here (upload_not_found)."},
     409: {
@@ -172,10 +173,8 @@ async def complete_complaint_upload(
     await _started_for(intake, upload_id, number)
     receipt, created = await intake.evidence.complete_upload(upload_id)
     if receipt["evidence_id"] not in {ref["evidence_id"] for ref in case["evidence"]}:
-        try:
+        with contextlib.suppress(DuplicateKeyError):  # a twin completion (a retry) linked it first
             await complaints.link_evidence(case["number"], principal, receipt)
-        except DuplicateKeyError:
-            pass  # a twin completion (a retry) linked it first
     if not created:
         response.status_code = 200
     return receipt

@@ -20,7 +20,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from greenchannel.contracts import CodeNotice, code_notice_field
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from greenchannel.contracts import CodeNotice, CodePurpose, code_notice_field
 from intake.adapters.account_codes import AccountCodeStore
 from intake.core import events
 from intake.domain.account_codes import code_record_id, is_code_shaped, new_code
@@ -30,7 +32,7 @@ from intake.domain.guessing import SecretKind
 if TYPE_CHECKING:  # the container of collaborators the API builds; only its type is needed here
     from intake.api.dependencies import Intake
 
-PURPOSE = "access_recovery"
+PURPOSE: CodePurpose = "access_recovery"
 TIMELINE_ACTION = "access_code_reissued"
 
 
@@ -69,7 +71,7 @@ class AccessRecovery:
         }
         outbox = intake.cases.runtime.outbox
 
-        async def work(session) -> None:
+        async def work(session: AsyncClientSession) -> None:
             await self.store.replace(record, session)
             if matches:
                 notice = CodeNotice(destination=phone, notice="code", code=code)
@@ -116,7 +118,7 @@ class AccessRecovery:
             raise RecoveryRejected()
         access_code = new_access_code()
 
-        async def work(session) -> None:
+        async def work(session: AsyncClientSession) -> None:
             if not await self.store.consume(record_id, record["issue_id"], session):
                 raise RecoveryRejected()
             await intake.cases.note(

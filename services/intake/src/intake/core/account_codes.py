@@ -12,6 +12,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from greenchannel.contracts import CodeNotice, CodePurpose, code_notice_field
 from greenchannel.mongo import in_transaction
 from greenchannel.runtime import ServiceRuntime
@@ -85,7 +87,7 @@ class AccountCodes:
             sealed=self.transport.encrypt(code_notice_field(issue_id), sealed_notice.model_dump_json()),
         )
 
-        async def work(session) -> None:
+        async def work(session: AsyncClientSession) -> None:
             await self.store.replace(record, session)
             await self.runtime.outbox.add(event, subject=issue_id, session=session)
 
@@ -108,7 +110,7 @@ class AccountCodes:
         record_id, issue_id = await self._spend("registration", login, code)
         password_hash = await self.identities.hash_password(password)
 
-        async def work(session) -> str:
+        async def work(session: AsyncClientSession) -> str:
             if not await self.store.consume(record_id, issue_id, session):
                 raise CodeRejected()
             return await self.identities.register(login, password_hash, name, session)
@@ -124,7 +126,7 @@ class AccountCodes:
         record_id, issue_id = await self._spend("password_reset", login, code)
         password_hash = await self.identities.hash_password(password)
 
-        async def work(session) -> Principal:
+        async def work(session: AsyncClientSession) -> Principal:
             if not await self.store.consume(record_id, issue_id, session):
                 raise CodeRejected()
             principal = await self.identities.reset_password(login, password_hash, session)
@@ -140,7 +142,7 @@ class AccountCodes:
     async def confirm_sign_in(self, login: str, code: str) -> Principal:
         record_id, issue_id = await self._spend("sign_in", login, code)
 
-        async def work(session) -> Principal:
+        async def work(session: AsyncClientSession) -> Principal:
             if not await self.store.consume(record_id, issue_id, session):
                 raise CodeRejected()
             principal = await self.identities.complainant(login, session)

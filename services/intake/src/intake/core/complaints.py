@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from greenchannel.contracts import EventData
 from greenchannel.mongo import is_duplicate_key
 from intake.adapters.case_store import AlreadySet, CaseStore, EvidenceRefused, timeline_entry
 from intake.adapters.evidence_client import EvidenceClient
@@ -223,7 +224,7 @@ class Complaints:
         rating = {"rating": score, "comment": comment, "at": now}
         closure = {"closure": {"outcome": "rated", "at": now}} if action is Action.RATE else {}
 
-        def staged(updated: dict[str, Any]) -> list:
+        def staged(updated: dict[str, Any]) -> list[EventData]:
             if action is not Action.RATE:
                 return [events.rated(updated, rating)]
             return [events.rated(updated, rating), events.closed(updated, outcome="rated", closed_at=now)]

@@ -209,7 +209,13 @@ def published(
 
 
 def account_code_issued(
-    *, issue_id: str, purpose: CodePurpose, channel: str, expires_at: datetime, issued_at: datetime, sealed: str
+    *,
+    issue_id: str,
+    purpose: CodePurpose,
+    channel: str,
+    expires_at: datetime,
+    issued_at: datetime,
+    sealed: dict[str, str],
 ) -> AccountCodeIssued:
     return AccountCodeIssued(
         issue_id=issue_id, purpose=purpose, channel=channel, expires_at=expires_at, issued_at=issued_at, sealed=sealed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -31,7 +32,12 @@ class Feedback:
         )
 
     async def handle(
-        self, feedback_id: str, operator: Principal, note: str, idempotency_key: str | None, view
+        self,
+        feedback_id: str,
+        operator: Principal,
+        note: str,
+        idempotency_key: str | None,
+        view: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> dict[str, Any]:
         """Mark an entry handled, once; ``view`` shapes the answer remembered for the key."""
 

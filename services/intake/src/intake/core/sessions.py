@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from fastapi import Request, Response
 
 from greenchannel.problems import Problem
+from intake.adapters.identities import Identities
 from intake.config import Settings
 from intake.domain.principals import Principal
 
@@ -76,7 +77,7 @@ def forbidden_cross_site(detail: str) -> Problem:
     return Problem(403, "csrf_failed", detail)
 
 
-async def principal_from_cookie(request: Request, identities, settings: Settings) -> Principal | None:
+async def principal_from_cookie(request: Request, identities: Identities, settings: Settings) -> Principal | None:
     """The account of the session cookie, None without one (or with one that no longer holds); 403 for an
     unsafe request without the matching CSRF token or from another origin."""
     token = request.cookies.get(SESSION_COOKIE)

@@ -25,7 +25,7 @@ SEALED_ANSWER = "idempotent-response"
 
 class Transactions:
     def __init__(
-        self, client: AsyncMongoClient, idempotency: IdempotencyStore, cipher: PiiCipher, *, answer_ttl_s: int
+        self, client: AsyncMongoClient[Any], idempotency: IdempotencyStore, cipher: PiiCipher, *, answer_ttl_s: int
     ) -> None:
         self.client = client
         self.idempotency = idempotency

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 
 from intake.domain.identity import IdentityError, normalize_id_number, normalize_mobile
+from intake.domain.statistics import CHINA
 
 # No 0/O, 1/I/L: an access code is read from paper and typed on phones.
 ACCESS_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -129,7 +130,7 @@ class ComplaintForm(BaseModel):
 
     @model_validator(mode="after")
     def plausible_dates(self) -> ComplaintForm:
-        if self.occurred_on > date.today():
+        if self.occurred_on > datetime.now(CHINA).date():
             raise PydanticCustomError("occurred_on_future", "The date it happened cannot be in the future.")
         if len(set(self.evidence_ids)) != len(self.evidence_ids):
             raise PydanticCustomError("evidence_repeated", "The same evidence file is listed twice.")

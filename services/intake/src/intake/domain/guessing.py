@@ -25,7 +25,7 @@ FREE_FAILURES_UNDER_ATTACK = 1
 
 class SecretKind(StrEnum):
     ACCESS_CODE = "access_code"
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105 - the name of a kind of secret, not a secret
 
 
 @dataclass(frozen=True)

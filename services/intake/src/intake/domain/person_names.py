@@ -19,6 +19,7 @@ import logging
 import re
 import threading
 from functools import lru_cache
+from typing import Any
 
 #: Words right before a name that say it is a person's.
 CUES_BEFORE = (
@@ -149,10 +150,10 @@ PERSON_TAGS = frozenset({"nr", "nrt", "nrfg"})
 _LONGEST_NAME = 4
 
 _tagger_lock = threading.Lock()
-_tagger = None
+_tagger: Any = None
 
 
-def _posseg():
+def _posseg() -> Any:
     """jieba's tagger, loaded once (its dictionary takes a second) and quiet about it."""
     global _tagger
     if _tagger is None:
@@ -302,7 +303,7 @@ def cued_name_spans(text: str) -> list[tuple[int, int]]:
 
 
 @lru_cache(maxsize=1)
-def _converters():
+def _converters() -> tuple[Any, ...]:
     import opencc
 
     return tuple(opencc.OpenCC(config) for config in ("s2t", "t2s", "s2tw", "tw2s", "s2hk", "hk2s"))

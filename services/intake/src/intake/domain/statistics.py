@@ -203,7 +203,7 @@ def scorecard(total: Mapping[str, Any], user_base_millions: float | None) -> dic
     """A company's scorecard figures; volume is the complaints accepted against it."""
     numbers = figures(total)
     volume = numbers["accepted"]
-    user_base = int(round(user_base_millions * 1_000_000)) if user_base_millions else None
+    user_base = round(user_base_millions * 1_000_000) if user_base_millions else None
     return {
         "volume": volume,
         "timely_rate": numbers["timely_rate"],

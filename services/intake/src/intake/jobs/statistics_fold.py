@@ -3,7 +3,8 @@ far the public figures trail the case file."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from greenchannel.periodic import every
 from intake.adapters.statistics import Statistics
@@ -11,7 +12,7 @@ from intake.adapters.statistics import Statistics
 NAME = "statistics-fold"
 
 
-def statistics_fold(statistics: Statistics, interval_s: float) -> Callable[[], Awaitable[None]]:
+def statistics_fold(statistics: Statistics, interval_s: float) -> Callable[[], Coroutine[Any, Any, None]]:
     """The job, for ``ServiceRuntime.start(jobs=...)``."""
 
     async def run() -> None:

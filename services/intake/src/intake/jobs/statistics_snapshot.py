@@ -3,7 +3,8 @@ change once a period, not with every publication, so comparing them before and a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from greenchannel.periodic import every
 from intake.adapters.statistics_snapshot import SNAPSHOT_CHECK_S, StatisticsSnapshot
@@ -11,7 +12,7 @@ from intake.adapters.statistics_snapshot import SNAPSHOT_CHECK_S, StatisticsSnap
 NAME = "public-statistics-snapshot"
 
 
-def statistics_snapshot(snapshot: StatisticsSnapshot) -> Callable[[], Awaitable[None]]:
+def statistics_snapshot(snapshot: StatisticsSnapshot) -> Callable[[], Coroutine[Any, Any, None]]:
     """The job, for ``ServiceRuntime.start(jobs=...)``."""
 
     async def run() -> None:

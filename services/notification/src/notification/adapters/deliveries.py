@@ -77,7 +77,7 @@ class DeliveryRepository:
         await self.collection.create_index([("created_at", DESCENDING)])
         await self.collection.create_index("body_expires_at", expireAfterSeconds=0)
 
-    async def insert(self, record: dict[str, Any], session: AsyncClientSession) -> None:
+    async def insert(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(self._sealed(record), session=session)
 
     async def get(self, webhook_id: str) -> dict[str, Any] | None:

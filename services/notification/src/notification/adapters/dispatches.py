@@ -31,7 +31,7 @@ class DispatchRepository:
         await self.collection.create_index([("number", ASCENDING)])
         await self.collection.create_index([("message_id", ASCENDING)])
 
-    async def insert(self, dispatch: dict[str, Any], session: AsyncClientSession) -> None:
+    async def insert(self, dispatch: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(dispatch, session=session)
 
     async def of_number(self, number: str) -> list[dict[str, Any]]:

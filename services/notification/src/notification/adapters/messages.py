@@ -34,7 +34,7 @@ class MessageRepository:
         await self.collection.create_index([("number", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])
         await self.collection.create_index("expires_at", expireAfterSeconds=0)
 
-    async def insert(self, message: dict[str, Any], session: AsyncClientSession) -> None:
+    async def insert(self, message: dict[str, Any], session: AsyncClientSession | None) -> None:
         stored = {key: value for key, value in message.items() if key not in TEXT_FIELDS}
         stored["sealed_text"] = self.cipher.encrypt_json(TEXT_FIELD, {field: message[field] for field in TEXT_FIELDS})
         stored["expires_at"] = message["created_at"] + self.retention
@@ -94,7 +94,7 @@ class CompanyNames:
         self.messages = db["messages"]
         self.earlier = db["complaint_companies"]
 
-    async def name_of(self, number: str, company_id: str | None, session: AsyncClientSession) -> str | None:
+    async def name_of(self, number: str, company_id: str | None, session: AsyncClientSession | None) -> str | None:
         """The name, when it is known for this company (a redirected complaint's old name is not used for the new one)."""
         found = await self.messages.find_one(
             {"number": number, "company_name": {"$exists": True}},

@@ -19,6 +19,7 @@ data exactly as its contract defines it (masked contact data, evidence by refere
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -130,7 +131,7 @@ class LifecycleEventHandler:
                 if await self._record_message(event, number, message, session, company):
                     after_commit(session, self.wake_dispatch_worker)
             if raises_alert:
-                assert session is not None
+                assert session is not None and isinstance(data, SlaOverdue)
                 await self.alerts.raise_alert(
                     case_overdue(number, data.company_id, data.due, datetime.now(UTC)), session
                 )
@@ -292,7 +293,7 @@ class LifecycleEventHandler:
                 continue
             if lease is not None:
                 assert handover is not None
-                after_commit(session, lambda dispatch=dispatch: handover.take(dispatch))
+                after_commit(session, functools.partial(handover.take, dispatch))
                 handed = True
         # A dispatch handed over needs no claim: the worker is woken by the hand-over itself.
         return not handed and any(fields["status"] == DispatchStatus.PENDING for _, fields in channels)

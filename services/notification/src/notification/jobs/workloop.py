@@ -17,11 +17,12 @@ trace are its children.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,7 +37,7 @@ class ClaimLoop:
         *,
         name: str,
         claim: Callable[[], Awaitable[dict[str, Any] | None]],
-        attempt: Callable[[dict[str, Any]], Awaitable[None]],
+        attempt: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
         poll_interval_s: float,
         concurrency: int,
         lease_s: float,
@@ -74,7 +75,12 @@ class ClaimLoop:
 
     async def run(self) -> None:
         slots = asyncio.Semaphore(self.concurrency)
-        in_flight: set[asyncio.Task] = set()
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(done: asyncio.Task[None]) -> None:
+            in_flight.discard(done)
+            slots.release()
+
         self.running = True
         try:
             while True:
@@ -96,16 +102,14 @@ class ClaimLoop:
                     log.exception("claiming due %s work failed", self.name)
                 if item is None:
                     slots.release()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval_s)
-                    except TimeoutError:
-                        pass
                     continue
                 task = asyncio.create_task(
                     self.attempt(item), name=f"{self.name} {item['_id']}", context=attempt_context
                 )
                 in_flight.add(task)
-                task.add_done_callback(lambda done: (in_flight.discard(done), slots.release()))
+                task.add_done_callback(finished)
         finally:
             self.running = False
             for task in in_flight:
