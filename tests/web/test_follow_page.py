@@ -219,11 +219,16 @@ async def test_the_complainant_withdraws_the_consent_to_publication_on_the_follo
     )
     assert answered.status_code == 200, answered.text
 
-    async def public_text() -> dict | None:
+    async def published() -> dict | None:
         shown = await platform.intake.get(f"/v1/public/complaints/{number}")
         return shown.json() if shown.status_code == 200 else None
 
-    record = await until(public_text, timeout=30, what="publication")
+    async def public_text() -> dict:
+        record = await published()
+        assert record is not None, "the public record is gone"
+        return record
+
+    record = await until(published, timeout=30, what="publication")
     assert record["narrative"].startswith(CONSENT_TITLE) and record["answer"] == CONSENT_ANSWER
 
     tab = await open_tab("phone")
