@@ -9,7 +9,7 @@
 
   async function refresh() {
     const old = link.querySelector("[data-unread]");
-    if (!session.token()) {
+    if (!session.signedIn()) {
       if (old) {
         old.remove();
       }
