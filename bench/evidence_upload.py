@@ -63,6 +63,7 @@ from urllib.parse import quote
 import httpx
 
 from bench.common import run_and_print
+from devstack.waiting import until
 
 MIB = 1024 * 1024
 
@@ -266,6 +267,20 @@ async def presigned(
     return elapsed, {"transfer": transferred}
 
 
+async def answering(url: str, timeout_s: float = 90.0) -> None:
+    """Wait until a bench hop answers its readiness probe: it has one listener, where a service's ``wait_ready``
+    also waits for the internal one."""
+
+    async def ready() -> bool:
+        try:
+            return (await client.get(f"{url}/readyz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async with httpx.AsyncClient(timeout=3) as client:
+        await until(ready, timeout=timeout_s, what=f"{url} to answer")
+
+
 def _check(response: httpx.Response, sha256: str) -> None:
     if response.status_code != 201:
         raise RuntimeError(f"upload answered {response.status_code}: {response.text[:500]}")
@@ -426,7 +441,7 @@ async def run(
         ]
         processes.extend(hops)
         for hop in hops:
-            await hop.wait_ready()
+            await answering(hop.url)
         storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
 
         files: list[Sample] = []

@@ -2,7 +2,7 @@
 50 MiB video is declared to the gateway, PUT to the presigned URL with its progress bar reaching 100 %, completed
 and filed with the complaint, its SHA-256 on the receipt, none of its bytes through the gateway; a PUT whose
 connection drops is sent again by itself, and one that keeps failing is offered to resume (继续上传), which
-completes it.
+completes it; on the follow page a large file is added to a filed complaint the same way (its own route).
 
 The complaints of this module go to a company no other module of the folder files against (c-lanjing)."""
 
@@ -171,3 +171,53 @@ async def test_a_dropped_put_is_sent_again_and_one_that_keeps_failing_is_resumed
     await page.wait_for_selector("[data-evidence]:not([hidden])")
     assert await page.locator("[data-evidence] code.hash").all_text_contents() == [digest]
     assert not tab.errors, tab.errors
+
+
+async def test_a_large_file_added_to_a_filed_complaint_goes_straight_to_storage(
+    open_tab, check, platform, s3_endpoint, tmp_path
+):
+    filed = await platform.intake.post(
+        "/v1/complaints",
+        json={
+            "complainant": {"name": "冯十三", "id_number": id_number("44030519900101126"), "phone": "13711114444"},
+            "company": {"id": "c-lanjing"},
+            "category": "refund",
+            "title": "自动续费不退款（补充录屏）",
+            "description": "会员自动续费后申请退款被拒，客服称已观看视频不予退款。",
+            "occurred_on": "2026-11-05",
+            "desired_outcome": "退还自动续费的会员费",
+            "evidence_ids": [],
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    number, access_code = filed.json()["number"], filed.json()["access_code"]
+
+    async def forwarded() -> bool:
+        case = await platform.intake.get(f"/v1/complaints/{number}", headers={"X-Access-Code": access_code})
+        return case.json()["status"] == "forwarded"
+
+    await until(forwarded, timeout=60, what="forwarding")
+    path = tmp_path / "补充录屏.mp4"
+    digest = video(path, DIRECT_UPLOAD_ABOVE_BYTES + MIB)
+    tab = await open_tab("desktop")
+    page = tab.page
+    await tab.open("/follow")
+    await page.fill("#f-number", number)
+    await page.fill("#f-access-code", access_code)
+    await page.click("#lookup-form button[type=submit]")
+    await page.wait_for_selector("#case:not([hidden])")
+    await page.click("[data-action-panel=evidence] summary")
+    await page.set_input_files("#f-added-evidence", str(path))
+    await page.wait_for_function(
+        "(text) => document.querySelector('[data-case-status]').textContent === text",
+        arg=ZH["follow.evidence_added"].format(name=path.name),
+        timeout=120_000,
+    )
+    assert len(storage_puts(tab, s3_endpoint)) == 1
+    posts = [url for method, url in tab.requests if method == "POST"]
+    assert [url for url in posts if url.endswith(f"/v1/complaints/{number}/uploads")], posts
+    assert not [url for url in posts if url.endswith(f"/v1/complaints/{number}/evidence")], posts
+    assert await page.locator("[data-list=evidence] .file-name").all_text_contents() == [path.name]
+    case = (await platform.intake.get(f"/v1/complaints/{number}", headers={"X-Access-Code": access_code})).json()
+    assert [(item["filename"], item["sha256"]) for item in case["evidence"]] == [(path.name, digest)]
+    await check(tab, "follow-direct-upload")

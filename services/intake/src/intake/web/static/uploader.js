@@ -156,6 +156,7 @@
       const removeButton = el("button", { type: "button", class: "link-button" },
         t("evidence.remove"), el("span", { class: "visually-hidden", text: " " + file.name }));
       removeButton.addEventListener("click", () => remove(item));
+      item.removeButton = removeButton;
       item.node = el("li", { class: "file-item" },
         el("span", { class: "file-name", text: file.name }),
         el("span", { class: "file-size", text: formatBytes(file.size) }),
@@ -193,7 +194,7 @@
       });
     }
 
-    const resolve = (path) => (typeof path === "function" ? path() : path);
+    const pathOf = (path) => (typeof path === "function" ? path() : path);
 
     function showProgress(item, loaded, total) {
       const percent = Math.round((loaded / total) * 100);
@@ -254,7 +255,8 @@
           setState(item, "waiting", t("evidence.waiting"));
           queue.push(item);
           next();
-          item.progress.focus({ preventScroll: true });
+          // The focus has to go somewhere once its button is gone: the file's other button.
+          item.removeButton.focus({ preventScroll: true });
         });
         item.stateNode.after(resume);
       } else {
@@ -269,7 +271,7 @@
        its length known up front, its name in Content-Disposition (RFC 6266 with RFC 8187 encoding). */
     async function sendThrough(item) {
       setState(item, "uploading", t("evidence.uploading", { percent: 0 }));
-      const answer = await transfer(item, "POST", resolve(opts.path), {
+      const answer = await transfer(item, "POST", pathOf(opts.path), {
         ...opts.headers(),
         Accept: "application/json",
         "Content-Type": item.file.type || "application/octet-stream",
@@ -309,7 +311,7 @@
           size: item.file.size,
           sha256: await sha256(item.file),
         };
-        const started = await json("POST", resolve(opts.uploadsPath), declaration);
+        const started = await json("POST", pathOf(opts.uploadsPath), declaration);
         if (item.removed) {
           return;
         }
