@@ -314,11 +314,13 @@ class Tally:
     cpu: dict[str, dict[str, float]] = field(default_factory=dict)
     loads: list[float] = field(default_factory=list)
 
-    async def measure(self, way: str, upload: Awaitable[float | tuple[float, dict[str, float]]]) -> None:
+    async def measure(self, way: str, upload: Awaitable[object]) -> None:
+        """Time one upload: its seconds, or its seconds and those of its stages (each its own way)."""
         self.loads.append(os.getloadavg()[0])
         before = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
         answer = await upload
         seconds, stages = answer if isinstance(answer, tuple) else (answer, {})
+        assert isinstance(seconds, float) and isinstance(stages, dict)
         self.elapsed[way] += seconds
         for stage, stage_seconds in stages.items():
             self.elapsed[f"{way}_{stage}"] += stage_seconds
