@@ -15,7 +15,8 @@ by file (a slower moment of the shared machine touches every way alike):
 * ``evidence``: the raw body streamed to evidence's ``POST /v1/evidence`` (the service alone);
 * ``presigned``: the presigned flow through intake, timed from ``POST /v1/uploads`` through the client's
   PUT into quarantine to ``complete`` (evidence copies the object out of quarantine and reads it back
-  to check it);
+  to check it); ``presigned_transfer`` is the same upload until storage has answered the PUT (the declaration
+  and the transfer: what the web client's progress bar shows for a large file), its CPU counted in ``presigned``;
 * ``bare_hops``: the control: the same bytes through two bare pass-through hops (:mod:`bench.passthrough`,
   served and passing bytes on as the services do, the second hashing them) to the presigned PUT, with
   nothing else done: the floor of a two-hop gateway on this machine. ``intake_to_bare_hops`` says how
@@ -29,9 +30,9 @@ uploaded ``--rounds`` times; each round reports its throughputs, ratios and the 
 Prints one JSON document: throughput (MiB/s) of each way, the ratios against the direct PUT (overall
 and per size class), the CPU seconds per GiB each process spent on each way, the load average next
 to each figure, and for one large file (200 MiB by default, a video: an ``ftyp`` box and filler, sent
-``--large-repeats`` times directly and through the gateway, alternating) the resident memory of intake and
-evidence before and at the peak during its upload, and of the client during the direct PUT as the
-baseline (VmRSS sampled every 10 ms, and the kernel's VmHWM high-water mark).
+``--large-repeats`` times directly, through the gateway and presigned, alternating) the resident memory
+of intake and evidence before and at the peak during its upload, and of the client during the direct
+PUT as the baseline (VmRSS sampled every 10 ms, and the kernel's VmHWM high-water mark).
 
 The stand-ins keep their data on tmpfs (``/dev/shm``) when there is one, so that the figures measure
 the upload path rather than the disk (``--on-disk`` to keep them in the temp folder).
@@ -62,6 +63,7 @@ from urllib.parse import quote
 import httpx
 
 from bench.common import run_and_print
+from devstack.waiting import until
 
 MIB = 1024 * 1024
 
@@ -244,7 +246,11 @@ async def through_bare_hops(
     return elapsed
 
 
-async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str) -> float:
+async def presigned(
+    client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str
+) -> tuple[float, dict[str, float]]:
+    """The whole presigned upload's seconds, and those of its transfer (declaration and PUT: what the web client's
+    progress bar shows, after which the bytes are in storage and only the check is left)."""
     started = time.monotonic()
     ticket = await client.post(
         "/v1/uploads", json={"filename": path.name, "media_type": media_type, "size": size, "sha256": sha256}
@@ -254,10 +260,25 @@ async def presigned(client: httpx.AsyncClient, path: Path, size: int, sha256: st
     put = await client.put(ticket.json()["url"], content=file_chunks(path), headers={"Content-Length": str(size)})
     if put.status_code != 200:
         raise RuntimeError(f"PUT answered {put.status_code}: {put.text[:500]}")
+    transferred = time.monotonic() - started
     response = await client.post(ticket.json()["links"]["complete"])
     elapsed = time.monotonic() - started
     _check(response, sha256)
-    return elapsed
+    return elapsed, {"transfer": transferred}
+
+
+async def answering(url: str, timeout_s: float = 90.0) -> None:
+    """Wait until a bench hop answers its readiness probe: it has one listener, where a service's ``wait_ready``
+    also waits for the internal one."""
+
+    async def ready() -> bool:
+        try:
+            return (await client.get(f"{url}/readyz")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async with httpx.AsyncClient(timeout=3) as client:
+        await until(ready, timeout=timeout_s, what=f"{url} to answer")
 
 
 def _check(response: httpx.Response, sha256: str) -> None:
@@ -278,7 +299,9 @@ def throughput(total_bytes: int, seconds: float) -> float:
     return round(total_bytes / MIB / seconds, 1) if seconds else 0.0
 
 
-WAYS = ("direct_s3", "intake", "intake_multipart", "evidence", "presigned", "bare_hops")
+WAYS = ("direct_s3", "intake", "intake_multipart", "evidence", "presigned", "presigned_transfer", "bare_hops")
+# The ways the large file is uploaded ``--large-repeats`` times, alternating; the others once.
+LARGE_REPEATED = ("direct_s3", "intake", "presigned", "presigned_transfer")
 IDLE_SAMPLE_S = 5.0
 
 
@@ -291,10 +314,16 @@ class Tally:
     cpu: dict[str, dict[str, float]] = field(default_factory=dict)
     loads: list[float] = field(default_factory=list)
 
-    async def measure(self, way: str, upload: Awaitable[float]) -> None:
+    async def measure(self, way: str, upload: Awaitable[object]) -> None:
+        """Time one upload: its seconds, or its seconds and those of its stages (each its own way)."""
         self.loads.append(os.getloadavg()[0])
         before = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
-        self.elapsed[way] += await upload
+        answer = await upload
+        seconds, stages = answer if isinstance(answer, tuple) else (answer, {})
+        assert isinstance(seconds, float) and isinstance(stages, dict)
+        self.elapsed[way] += seconds
+        for stage, stage_seconds in stages.items():
+            self.elapsed[f"{way}_{stage}"] += stage_seconds
         spent = self.cpu.setdefault(way, dict.fromkeys(self.processes, 0.0))
         for name, pid in self.processes.items():
             spent[name] += cpu_seconds(pid) - before[name]
@@ -314,7 +343,8 @@ class Tally:
 
 
 def ratios(rates: dict[str, float]) -> dict[str, float]:
-    """Each way against the direct PUT (``intake_to_direct_s3`` is the gateway's figure, target 0.8)."""
+    """Each way against the direct PUT (``intake_to_direct_s3`` is the gateway's figure, target 0.8;
+    ``presigned_transfer_to_direct_s3`` the presigned upload's until its bytes are in storage, target 0.9)."""
     base = rates["direct_s3"]
     against_direct = {f"{way}_to_direct_s3": round(rates[way] / base, 3) for way in WAYS if way != "direct_s3"}
     return {**against_direct, "intake_to_bare_hops": round(rates["intake"] / rates["bare_hops"], 3)}
@@ -413,7 +443,7 @@ async def run(
         ]
         processes.extend(hops)
         for hop in hops:
-            await hop.wait_ready()
+            await answering(hop.url)
         storage = Minio(s3_endpoint, standins.S3_ACCESS_KEY, standins.S3_SECRET_KEY, secure=False)
 
         files: list[Sample] = []
@@ -515,6 +545,11 @@ async def run(
                     sampled("evidence_behind_intake", evidence.worker_pid),
                 ):
                     await large_tally.measure("intake", ways["intake"](large))
+                with (
+                    sampled("intake_presigned", intake.worker_pid),
+                    sampled("evidence_completing_presigned", evidence.worker_pid),
+                ):
+                    await large_tally.measure("presigned", ways["presigned"](large))
             with (
                 sampled("intake_multipart", intake.worker_pid),
                 sampled("evidence_behind_intake_multipart", evidence.worker_pid),
@@ -522,11 +557,6 @@ async def run(
                 await large_tally.measure("intake_multipart", ways["intake_multipart"](large))
             with sampled("evidence_direct", evidence.worker_pid):
                 await large_tally.measure("evidence", ways["evidence"](large))
-            with (
-                sampled("intake_presigned", intake.worker_pid),
-                sampled("evidence_completing_presigned", evidence.worker_pid),
-            ):
-                await large_tally.measure("presigned", ways["presigned"](large))
             await large_tally.measure("bare_hops", ways["bare_hops"](large))
     finally:
         for process in processes:
@@ -538,7 +568,7 @@ async def run(
     rates = everything.rates(total * rounds)
     # Each way's throughput over what it uploaded of the large file.
     large_rates = {
-        way: throughput(large_size * (large_repeats if way in ("direct_s3", "intake") else 1), seconds)
+        way: throughput(large_size * (large_repeats if way in LARGE_REPEATED else 1), seconds)
         for way, seconds in large_tally.elapsed.items()
     }
     return {
@@ -579,15 +609,13 @@ async def run(
         },
         "large_upload": {
             "size_mib": large_mib,
-            "repeats": {"direct_s3": large_repeats, "intake": large_repeats, "others": 1},
+            "repeats": {**dict.fromkeys(LARGE_REPEATED, large_repeats), "others": 1},
             "throughput_mib_s": large_rates,
             "ratios": ratios(large_rates),
             "cpu_seconds_per_gib": {
                 way: {
                     name: round(
-                        seconds
-                        / (large_size / (1024 * MIB))
-                        / (large_repeats if way in ("direct_s3", "intake") else 1),
+                        seconds / (large_size / (1024 * MIB)) / (large_repeats if way in LARGE_REPEATED else 1),
                         2,
                     )
                     for name, seconds in spent.items()
@@ -613,7 +641,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="times the set is uploaded (each round reported)")
     parser.add_argument("--large-mib", type=int, default=200)
     parser.add_argument(
-        "--large-repeats", type=int, default=3, help="direct PUTs and gateway uploads of the large file"
+        "--large-repeats", type=int, default=3, help="direct PUTs, gateway and presigned uploads of the large file"
     )
     parser.add_argument("--on-disk", action="store_true", help="keep the stand-ins' data in the temp folder, not tmpfs")
     args = parser.parse_args()

@@ -56,7 +56,8 @@ async def platform(mongo_url, s3_endpoint, broker_namespace, run_id):
         db_prefix=f"t{run_id}_web",
         bucket=f"t-{run_id}-web",
         routing_settings={"cluster_min_size": 3},
-        intake_settings=FIGURES_AS_THEY_CHANGE,
+        # The pages know storage's origin: large files go from the browser straight to it (presigned uploads).
+        intake_settings={**FIGURES_AS_THEY_CHANGE, "storage_public_origin": f"http://{s3_endpoint}"},
     ) as platform:
         yield platform
 

@@ -4,12 +4,14 @@ templates and scripts free of inline code and outside addresses, and the pages a
 
 from __future__ import annotations
 
+import json
 import re
 import typing
 from importlib import resources
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from devstack.servers import serve
 from greenchannel.contracts import SlaDeadlineSet
@@ -19,7 +21,7 @@ from intake.config import Settings
 from intake.domain.lifecycle import Action, Status
 from intake.main import create_app
 from intake.web.i18n import LANGUAGES, catalog
-from intake.web.pages import CONTENT_SECURITY_POLICY, field_constraints
+from intake.web.pages import CONTENT_SECURITY_POLICY, DIRECT_UPLOAD_ABOVE_BYTES, field_constraints
 
 WEB = resources.files("intake.web")
 TEMPLATES = {item.name: item.read_text(encoding="utf-8") for item in WEB.joinpath("templates").iterdir()}
@@ -158,6 +160,37 @@ async def test_pages_are_chinese_by_default_with_a_strict_policy(intake):
         for path in (await intake.get("/openapi.json")).json()["paths"]
         if not path.startswith(("/v1", "/healthz", "/readyz"))
     ]
+
+
+@pytest.mark.integration
+async def test_knowing_storage_s_origin_the_pages_may_put_large_files_there_and_only_there(
+    mongo_url, broker_namespace, run_id
+):
+    origin = "https://files.example.org"
+    settings = Settings(
+        mongo_url=mongo_url,
+        mongo_db=f"t{run_id}_intake_web_direct",
+        evidence_url="http://127.0.0.1:9",
+        routing_url="http://127.0.0.1:9",
+        storage_public_origin=origin,
+        **broker_namespace.settings_for("intake"),
+    )
+    async with serve(create_app(settings)) as base_url, httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        page = await client.get("/file")
+    policy = page.headers["content-security-policy"]
+    assert f"connect-src 'self' {origin};" in policy
+    assert policy.replace(f" {origin}", "") == CONTENT_SECURITY_POLICY
+    config = json.loads(
+        re.search(r'<script type="application/json" id="gc-config">(.*?)</script>', page.text, re.DOTALL)[1]
+    )
+    assert config["direct_upload_above_bytes"] == DIRECT_UPLOAD_ABOVE_BYTES
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("origin", ["files.example.org", "https://files.example.org/bucket", "https://a b"])
+def test_storage_s_origin_is_a_scheme_and_a_host_only(origin):
+    with pytest.raises(ValidationError):
+        Settings(storage_public_origin=origin)
 
 
 @pytest.mark.integration

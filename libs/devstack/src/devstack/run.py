@@ -59,6 +59,8 @@ def service_env(name: str, mongo: str, s3: str, amqp_url: str) -> dict[str, str]
             ROUTING_URL=urls["routing"],
             NOTIFICATION_URL=urls["notification"],
             PUBLIC_BASE_URL=urls["intake"],
+            # nanio answers CORS here (devstack.nanio_cors): large files go from the browser straight to it.
+            STORAGE_PUBLIC_ORIGIN=f"http://{s3}",
         )
     if name == "evidence":
         env.update(S3_ENDPOINT=s3, S3_ACCESS_KEY=standins.S3_ACCESS_KEY, S3_SECRET_KEY=standins.S3_SECRET_KEY)

@@ -154,22 +154,11 @@ def start_nanio(
     data_dir.mkdir(parents=True, exist_ok=True)
     return _spawn(
         "nanio",
-        [
-            _bin("nanio"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
+        # nanio's own app behind CORS (devstack.nanio_cors), so a browser can PUT to a presigned URL.
+        [sys.executable, "-m", "devstack.nanio_cors", "127.0.0.1", str(port)],
         port,
         log_dir or data_dir.parent,
-        env={"NANIO_ACCESS_KEY": access_key, "NANIO_SECRET_KEY": secret_key},
+        env={"NANIO_ACCESS_KEY": access_key, "NANIO_SECRET_KEY": secret_key, "NANIO_DATA_DIR": str(data_dir.resolve())},
     )
 
 

@@ -106,6 +106,10 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     evidence_upload_timeout_s: float = 120.0
     # The largest evidence file (video, 200 MiB) plus room for the multipart framing.
     max_upload_request_bytes: int = 201 * 1024 * 1024
+    # The origin browsers reach object storage by (the scheme and host of evidence's S3_PUBLIC_ENDPOINT, e.g.
+    # https://files.example.org). Set, the pages may connect to it and the web client sends large files straight to
+    # storage through presigned uploads; empty, every file goes through the gateway.
+    storage_public_origin: str = Field(default="", pattern=r"^(https?://[^/\s]+)?$")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

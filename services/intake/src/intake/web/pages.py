@@ -46,11 +46,18 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-PAGE_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+# Files above this size go from the web client straight to object storage (a presigned upload) when the pages know
+# storage's origin (STORAGE_PUBLIC_ORIGIN); smaller ones through the gateway, where one request costs less.
+DIRECT_UPLOAD_ABOVE_BYTES = 8 * 1024 * 1024
+
+
+def content_security_policy(storage_origin: str) -> str:
+    """The pages' policy; with storage's origin among the places scripts may connect to (a presigned PUT)."""
+    if not storage_origin:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("connect-src 'self';", f"connect-src 'self' {storage_origin};")
+
 
 # The main navigation: (path, catalog key, page id). 公示 leads to the public results, the directory and
 # scorecards, statistics, policy and feedback.
@@ -138,7 +145,14 @@ class Page:
     ) -> HTMLResponse:
         other = next(language for language in LANGUAGES if language != self.language)
         query = [(key, value) for key, value in self.request.query_params.multi_items() if key != "lang"]
-        config = {"lang": self.language, "messages": self.t.messages, "rules": rules or {}}
+        intake = getattr(self.request.app.state, "intake", None)
+        storage_origin = intake.settings.storage_public_origin if intake else ""
+        config = {
+            "lang": self.language,
+            "messages": self.t.messages,
+            "rules": rules or {},
+            "direct_upload_above_bytes": DIRECT_UPLOAD_ABOVE_BYTES if storage_origin else None,
+        }
         body = templates.get_template(template).render(
             t=self.t,
             lang=self.language,
@@ -151,7 +165,9 @@ class Page:
             switch_url=f"{self.request.url.path}?{urlencode([*query, ('lang', other)])}",
             **context,
         )
-        response = HTMLResponse(body, headers=PAGE_HEADERS)
+        response = HTMLResponse(
+            body, headers={**PAGE_HEADERS, "Content-Security-Policy": content_security_policy(storage_origin)}
+        )
         if self.chosen_now:
             response.set_cookie(
                 LANGUAGE_COOKIE,

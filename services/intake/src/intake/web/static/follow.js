@@ -19,6 +19,7 @@
   // Files go straight onto the complaint (no submit): each one is in the case's list once uploaded.
   const adder = GC.Uploader(view.querySelector("[data-action-panel='evidence'] [data-uploader]"), {
     path: () => "/v1/complaints/" + encodeURIComponent(number) + "/evidence",
+    uploadsPath: () => "/v1/complaints/" + encodeURIComponent(number) + "/uploads",
     headers: () => authHeaders(),
     attaches: true,
     already: () => evidence.length,

@@ -1,12 +1,35 @@
 /* Evidence files: each chosen file is checked against the limits the evidence service publishes
    (GET /v1/evidence/limits: accepted types, size per kind, files per complaint) and refused at once if
-   it breaks one; the others are uploaded one at a time (POST /v1/evidence, the file as the raw body) with a progress bar each.
+   it breaks one; the others are uploaded one at a time with a progress bar each. A small file goes through the gateway
+   (POST /v1/evidence, the file as the raw body); one above config.direct_upload_above_bytes (set when the pages know
+   storage's origin) goes straight to object storage: declared with its SHA-256 (POST /v1/uploads), PUT to the
+   presigned URL, completed (the gateway checks it and answers the same receipt). A dropped PUT is sent again a few
+   times with growing pauses, then offered to the complainant to resume with the same URL while it is valid.
    The server checks everything again: this only spares a long upload that would be refused. */
 (function () {
   "use strict";
   const { t, el, formatBytes, problemText } = window.GC;
 
   let published = null;
+
+  // A dropped PUT to storage is sent again after these pauses (ms), then left for the complainant to resume.
+  const RETRY_PAUSES_MS = [1000, 2000, 4000];
+
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /* Hex SHA-256 of a file, declared before its bytes go to storage (completion compares it with what arrived). */
+  async function sha256(file) {
+    const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+    return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
+  }
+
+  function parsed(text) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      return null;
+    }
+  }
 
   /* The published limits, fetched once per page; null when unavailable (the server still checks). */
   function limits() {
@@ -66,13 +89,15 @@
   }
 
   /* An uploader over one [data-uploader] block. options (all optional): path (or a function giving it) to POST each file to (else
-     /v1/evidence, a file for a complaint still to be filed), headers() to send with it (a guest's access
+     /v1/evidence, a file for a complaint still to be filed), uploadsPath (or a function) to start a presigned upload
+     of a large file at (else /v1/uploads), headers() to send with it (a guest's access
      code), already() the files the complaint holds already, uploaded(receipt) called after each upload,
      attaches (the upload itself adds the file to a complaint: it leaves this list once uploaded, as it can
      no longer be removed here). */
   function Uploader(root, options) {
-    const opts = Object.assign({ path: "/v1/evidence", headers: () => ({}), already: () => 0, uploaded: () => {} },
-      options || {});
+    const opts = Object.assign({ path: "/v1/evidence", uploadsPath: "/v1/uploads", headers: () => ({}), already: () => 0,
+      uploaded: () => {} }, options || {});
+    const directAbove = window.GC.config.direct_upload_above_bytes;
     const input = root.querySelector("input[type=file]");
     const list = root.querySelector(".file-list");
     const status = root.querySelector("[data-upload-status]");
@@ -98,6 +123,7 @@
     }
 
     function remove(item) {
+      item.removed = true;
       if (item.xhr) {
         item.xhr.abort();
       }
@@ -130,6 +156,7 @@
       const removeButton = el("button", { type: "button", class: "link-button" },
         t("evidence.remove"), el("span", { class: "visually-hidden", text: " " + file.name }));
       removeButton.addEventListener("click", () => remove(item));
+      item.removeButton = removeButton;
       item.node = el("li", { class: "file-item" },
         el("span", { class: "file-name", text: file.name }),
         el("span", { class: "file-size", text: formatBytes(file.size) }),
@@ -167,62 +194,182 @@
       });
     }
 
-    function send(item) {
-      return new Promise((resolve) => {
+    const pathOf = (path) => (typeof path === "function" ? path() : path);
+
+    function showProgress(item, loaded, total) {
+      const percent = Math.round((loaded / total) * 100);
+      item.progress.value = percent;
+      item.stateNode.textContent = t("evidence.uploading", { percent });
+    }
+
+    /* One request with the upload's progress on the bar: resolves {status, body} once answered, or {dropped: true}
+       when the connection failed (or {aborted: true} when the file was removed meanwhile). */
+    function transfer(item, method, url, headers, body) {
+      return new Promise((done) => {
         const xhr = new XMLHttpRequest();
         item.xhr = xhr;
-        setState(item, "uploading", t("evidence.uploading", { percent: 0 }));
         xhr.upload.addEventListener("progress", (event) => {
           if (event.lengthComputable) {
-            const percent = Math.round((event.loaded / event.total) * 100);
-            item.progress.value = percent;
-            item.stateNode.textContent = t("evidence.uploading", { percent });
+            showProgress(item, event.loaded, event.total);
           }
         });
         xhr.addEventListener("load", () => {
-          let body = null;
-          try {
-            body = JSON.parse(xhr.responseText);
-          } catch (error) {
-            body = null;
-          }
-          if (xhr.status === 201 && body) {
-            item.receipt = body;
-            item.progress.value = 100;
-            setState(item, "uploaded", t("evidence.uploaded"));
-            announce(t("evidence.uploaded_name", { name: item.file.name }));
-            if (opts.attaches) {
-              items.splice(items.indexOf(item), 1);
-              item.node.remove();
-            }
-            opts.uploaded(body);
-          } else {
-            const wait = xhr.status === 429 ? (body || {}).retry_after_s || Number(xhr.getResponseHeader("Retry-After")) : 0;
-            const text = wait ? t("problem.rate_limited_wait", { seconds: wait }) : failure(item, xhr.status, body);
-            // The bar showed the bytes sent, not a success: a refused file leaves no full green bar behind.
-            item.progress.remove();
-            setState(item, "failed", text);
-            announce(t("evidence.failed_name", { name: item.file.name, reason: text }));
-          }
           item.xhr = null;
-          resolve();
+          done({ status: xhr.status, body: parsed(xhr.responseText), retryAfter: xhr.getResponseHeader("Retry-After") });
         });
         ["error", "abort", "timeout"].forEach((kind) => xhr.addEventListener(kind, () => {
-          if (kind !== "abort") {
-            item.progress.remove();
-            setState(item, "failed", t("problem.network"));
-          }
           item.xhr = null;
-          resolve();
+          done(kind === "abort" ? { aborted: true } : { dropped: true });
         }));
-        /* The file itself is the body (no multipart form to build and for the gateway to parse), its
-           length known up front, its name in Content-Disposition (RFC 6266 with RFC 8187 encoding). */
-        xhr.open("POST", typeof opts.path === "function" ? opts.path() : opts.path);
-        Object.entries(opts.headers()).forEach(([name, value]) => xhr.setRequestHeader(name, value));
-        xhr.setRequestHeader("Accept", "application/json");
-        xhr.setRequestHeader("Content-Type", item.file.type || "application/octet-stream");
-        xhr.setRequestHeader("Content-Disposition", "attachment; filename*=UTF-8''" + encodeFilename(item.file.name));
-        xhr.send(item.file);
+        xhr.open(method, url);
+        Object.entries(headers).forEach(([name, value]) => xhr.setRequestHeader(name, value));
+        xhr.send(body);
+      });
+    }
+
+    function succeeded(item, receipt) {
+      item.receipt = receipt;
+      item.ticket = null;
+      item.progress.value = 100;
+      setState(item, "uploaded", t("evidence.uploaded"));
+      announce(t("evidence.uploaded_name", { name: item.file.name }));
+      if (opts.attaches) {
+        items.splice(items.indexOf(item), 1);
+        item.node.remove();
+      }
+      opts.uploaded(receipt);
+    }
+
+    /* The server's refusal, or a dropped connection, said at the file; resumable: a 继续上传 button. */
+    function failed(item, answer, resumable) {
+      let text = t("problem.network");
+      if (!answer.dropped) {
+        const wait = answer.status === 429 ? (answer.body || {}).retry_after_s || Number(answer.retryAfter) : 0;
+        text = wait ? t("problem.rate_limited_wait", { seconds: wait }) : failure(item, answer.status, answer.body);
+      }
+      if (resumable) {
+        const resume = el("button", { type: "button", class: "link-button", "data-resume": "" },
+          t("evidence.resume"), el("span", { class: "visually-hidden", text: " " + item.file.name }));
+        resume.addEventListener("click", () => {
+          resume.remove();
+          setState(item, "waiting", t("evidence.waiting"));
+          queue.push(item);
+          next();
+          // The focus has to go somewhere once its button is gone: the file's other button.
+          item.removeButton.focus({ preventScroll: true });
+        });
+        item.stateNode.after(resume);
+      } else {
+        // The bar showed the bytes sent, not a success: a refused file leaves no full green bar behind.
+        item.progress.remove();
+      }
+      setState(item, "failed", text);
+      announce(t("evidence.failed_name", { name: item.file.name, reason: text }));
+    }
+
+    /* Through the gateway: the file itself is the body (no multipart form to build and for the gateway to parse),
+       its length known up front, its name in Content-Disposition (RFC 6266 with RFC 8187 encoding). */
+    async function sendThrough(item) {
+      setState(item, "uploading", t("evidence.uploading", { percent: 0 }));
+      const answer = await transfer(item, "POST", pathOf(opts.path), {
+        ...opts.headers(),
+        Accept: "application/json",
+        "Content-Type": item.file.type || "application/octet-stream",
+        "Content-Disposition": "attachment; filename*=UTF-8''" + encodeFilename(item.file.name),
+      }, item.file);
+      if (answer.aborted) {
+        return;
+      }
+      if (answer.status === 201 && answer.body) {
+        succeeded(item, answer.body);
+      } else {
+        failed(item, answer, false);
+      }
+    }
+
+    async function json(method, url, body) {
+      const headers = { ...opts.headers(), Accept: "application/json" };
+      if (body) {
+        headers["Content-Type"] = "application/json";
+      }
+      try {
+        const response = await fetch(url, { method, headers, body: body ? JSON.stringify(body) : undefined });
+        return { status: response.status, body: parsed(await response.text()), retryAfter: response.headers.get("Retry-After") };
+      } catch (error) {
+        return { dropped: true };
+      }
+    }
+
+    /* Straight to storage: declare (or keep the ticket of an upload being resumed while its URL is valid), PUT with
+       retries, complete. */
+    async function sendDirect(item) {
+      if (!item.ticket || Date.parse(item.ticket.expires_at) <= Date.now()) {
+        setState(item, "uploading", t("evidence.checking"));
+        const declaration = {
+          filename: item.file.name,
+          media_type: item.file.type || (item.claimed ? item.claimed.media_type : "application/octet-stream"),
+          size: item.file.size,
+          sha256: await sha256(item.file),
+        };
+        const started = await json("POST", pathOf(opts.uploadsPath), declaration);
+        if (item.removed) {
+          return;
+        }
+        if (started.status !== 201 || !started.body) {
+          failed(item, started, Boolean(started.dropped));
+          return;
+        }
+        item.ticket = started.body;
+      }
+      for (let attempt = 0; ; attempt += 1) {
+        setState(item, "uploading", t("evidence.uploading", { percent: 0 }));
+        item.progress.value = 0;
+        // Content-Length is the file's size (signed into the URL); the type is not signed and storage keeps none.
+        const put = await transfer(item, item.ticket.method, item.ticket.url, {}, item.file);
+        if (put.aborted || item.removed) {
+          return;
+        }
+        if (put.status >= 200 && put.status < 300) {
+          break;
+        }
+        const transient = put.dropped || put.status >= 500;
+        if (!transient || attempt >= RETRY_PAUSES_MS.length) {
+          // A refused PUT (an expired URL) needs a new declaration: resuming asks for one.
+          if (!transient) {
+            item.ticket = null;
+          }
+          failed(item, put.dropped ? put : { status: put.status, body: { code: "upload_link_refused" } }, true);
+          return;
+        }
+        const pause = RETRY_PAUSES_MS[attempt];
+        setState(item, "uploading", t("evidence.retrying", { seconds: pause / 1000 }));
+        await sleep(pause);
+        if (item.removed) {
+          return;
+        }
+      }
+      item.stateNode.textContent = t("evidence.checking");
+      const completed = await json("POST", item.ticket.links.complete);
+      if (item.removed) {
+        return;
+      }
+      if ((completed.status === 201 || completed.status === 200) && completed.body) {
+        succeeded(item, completed.body);
+      } else {
+        // Refused after checking (the object is removed) or not answered: a new declaration either way.
+        item.ticket = null;
+        failed(item, completed, Boolean(completed.dropped));
+      }
+    }
+
+    function send(item) {
+      const direct = directAbove !== null && directAbove !== undefined && item.file.size > directAbove;
+      // A page served without TLS off loopback has no crypto.subtle to hash with: the gateway takes the file then.
+      const sending = direct && window.crypto && crypto.subtle ? sendDirect(item) : sendThrough(item);
+      return sending.catch(() => {
+        // The file could not be read (or hashed): said as a failure rather than left waiting.
+        item.xhr = null;
+        failed(item, { dropped: true }, false);
       });
     }
 
