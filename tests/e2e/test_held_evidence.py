@@ -74,7 +74,9 @@ async def test_a_file_with_its_metadata_kept_is_held_from_the_company_until_an_o
     refused = await intake.get(held_link, headers=company)
     assert refused.status_code == 409 and refused.headers["content-type"].startswith(PROBLEM_JSON)
     assert refused.json()["code"] == "evidence_held"
-    assert refused.json()["detail"].startswith("平台正在核查") and "The platform is checking" in refused.json()["detail"]
+    assert (
+        refused.json()["detail"].startswith("平台正在核查") and "The platform is checking" in refused.json()["detail"]
+    )
     view = (await intake.get(f"/v1/company/complaints/{number}", headers=company)).json()
     assert {ref["evidence_id"]: ref["held"] for ref in view["evidence"]} == {
         held["evidence_id"]: True,
@@ -95,7 +97,9 @@ async def test_a_file_with_its_metadata_kept_is_held_from_the_company_until_an_o
     queue = await held_ids(intake, operator)
     assert held["evidence_id"] in queue and clean["evidence_id"] not in queue
     not_held = await intake.post(
-        f"/v1/ops/complaints/{number}/evidence/{clean['evidence_id']}/release", json={"note": "无需核查"}, headers=operator
+        f"/v1/ops/complaints/{number}/evidence/{clean['evidence_id']}/release",
+        json={"note": "无需核查"},
+        headers=operator,
     )
     assert not_held.status_code == 409 and not_held.json()["code"] == "evidence_not_held"
 
