@@ -208,6 +208,8 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/ops/feedback/{feedback_id}"): OPERATOR,
     ("POST", "/v1/ops/feedback/{feedback_id}/handle"): OPERATOR,
     ("POST", "/v1/ops/evidence/{evidence_id}/verify"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/evidence/{evidence_id}/release"): OPERATOR,
+    ("GET", "/v1/ops/evidence/held"): OPERATOR,
     ("POST", "/v1/ops/operators"): ADMINISTRATOR,
     ("POST", "/v1/ops/operators/{login}/disable"): ADMINISTRATOR,
     ("POST", "/v1/ops/operators/{login}/enable"): ADMINISTRATOR,
@@ -280,6 +282,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/companies/{company_id}/webhook-endpoint/rotate-secret"): {"json": {"overlap_s": 86400}},
     ("POST", "/v1/ops/dead-letters/{letter_id}/discard"): {"json": {"note": "matrix"}},
     ("POST", "/v1/ops/feedback/{feedback_id}/handle"): {"json": {"note": "matrix"}},
+    ("POST", "/v1/ops/complaints/{number}/evidence/{evidence_id}/release"): {"json": {"note": "矩阵放行"}},
     ("POST", "/v1/ops/operators"): {
         "json": {"login": "matrix-new-operator", "password": "a-long-password-1", "roles": ["operator"]}
     },
@@ -544,6 +547,8 @@ SERVICE_AUDIENCES: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
         ("GET", "/v1/evidence/{evidence_id}"): INTERNAL,
         ("POST", "/v1/evidence/{evidence_id}/link"): INTERNAL,
         ("POST", "/v1/evidence/{evidence_id}/verify"): SERVICE_OPERATOR,
+        ("POST", "/v1/evidence/{evidence_id}/release"): SERVICE_OPERATOR,
+        ("GET", "/v1/held-evidence"): SERVICE_OPERATOR,
         ("POST", "/v1/uploads"): INTERNAL,
         ("GET", "/v1/uploads/{upload_id}"): INTERNAL,
         ("POST", "/v1/uploads/{upload_id}/complete"): INTERNAL,
@@ -587,6 +592,7 @@ SERVICE_REQUESTS: dict[tuple[str, str, str], dict[str, Any]] = {
     },
     ("evidence", "POST", "/v1/evidence"): {"content": PNG.getvalue(), "headers": {"Content-Type": "image/png"}},
     ("evidence", "POST", "/v1/uploads"): BODIES[("POST", "/v1/uploads")],
+    ("evidence", "POST", "/v1/evidence/{evidence_id}/release"): {"json": {"by": "operator:matrix", "note": "matrix"}},
     ("routing", "PUT", "/v1/companies/{company_id}"): {"json": {"name": "矩阵测试公司", "name_en": "Matrix Test"}},
     ("routing", "GET", "/v1/clusters"): {"params": {"company_id": COMPANY}},
     ("notification", "PUT", "/v1/companies/{company_id}/webhook-endpoint"): {

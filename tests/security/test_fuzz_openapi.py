@@ -143,7 +143,9 @@ async def credentials(platform) -> dict[str, Callable[[str], dict[str, str]]]:
 
     return {
         "intake": intake,
-        "evidence": lambda path: operator if path.endswith("/verify") else internal,
+        "evidence": lambda path: (
+            operator if path.endswith(("/verify", "/release")) or path == "/v1/held-evidence" else internal
+        ),
         "routing": lambda path: operator,
         "notification": lambda path: internal if path.startswith("/v1/messages") else operator,
     }

@@ -114,6 +114,33 @@ class EvidenceRepository:
 
     # --- operator verification -------------------------------------------------------------------
 
+    async def release(self, evidence_id: str, release: dict) -> bool:
+        """Mark a file released unless it was before; whether this call released it. One conditional update, so
+        of two operators releasing at once exactly one is the one who did."""
+        result = await self.collection.update_one(
+            {"_id": evidence_id, "released": None}, {"$set": {"released": release}}
+        )
+        return result.modified_count == 1
+
+    async def held(self, media_types: list[str], limit: int, after: str | None) -> list[EvidenceRecord]:
+        """Attached files stored with their metadata not removed, of ``media_types`` (those that can carry it),
+        not released; oldest first, after the file ``after``."""
+        query: dict = {
+            "status": STATUS_ATTACHED,
+            "metadata_stripped": {"$ne": True},
+            "released": None,
+            "media_type": {"$in": media_types},
+        }
+        if after is not None:
+            last = await self.collection.find_one({"_id": after}, projection={"received_at": 1})
+            if last is not None:
+                query["$or"] = [
+                    {"received_at": {"$gt": last["received_at"]}},
+                    {"received_at": last["received_at"], "_id": {"$gt": after}},
+                ]
+        cursor = self.collection.find(query).sort([("received_at", ASCENDING), ("_id", ASCENDING)]).limit(limit)
+        return [_record(document) async for document in cursor]
+
     async def record_verification(self, evidence_id: str, verification: dict) -> None:
         await self.collection.update_one({"_id": evidence_id}, {"$set": {"last_verification": verification}})
 

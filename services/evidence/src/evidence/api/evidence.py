@@ -4,9 +4,9 @@ links, operator re-verification."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Header, Query, Request, status
 from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
@@ -17,6 +17,9 @@ from evidence.api.schemas import (
     EvidenceLimits,
     EvidenceList,
     EvidenceReceipt,
+    HeldPage,
+    ReleaseRequest,
+    ReleaseResult,
     VerificationResult,
 )
 from evidence.core.ingestion import Refusal
@@ -29,7 +32,8 @@ from greenchannel.problems import Problem
 # reads them through intake (``GET /v1/evidence/limits``), so opening them here would only widen what an
 # address inside the cluster can reach without a credential, and "every route but the probes" stays one rule.
 router = APIRouter(tags=["evidence"], dependencies=[Internal])
-# Re-verification is the operators' (through intake's ``/v1/ops/evidence/{id}/verify``), with their token.
+# Re-verification, the release of held files and their queue are the operators' (through intake's ``/v1/ops/``
+# routes), with their token.
 operator_router = APIRouter(tags=["evidence"], dependencies=[Operator])
 
 _known_format = known_format(EVIDENCE_ID_PATTERN, "evidence_not_found", "evidence")
@@ -200,11 +204,23 @@ async def get_evidence(evidence_id: str, evidence: Evidence) -> EvidenceReceipt:
 @router.post(
     "/v1/evidence/{evidence_id}/link",
     response_model=DownloadLink,
-    responses={404: {"description": "Unknown evidence (evidence_not_found)."}},
+    responses={
+        404: {"description": "Unknown evidence (evidence_not_found)."},
+        409: {
+            "description": "Asked for a company, and the file is held until an operator releases it (evidence_held)."
+        },
+    },
     summary="A short-lived download link (presigned GET) for one file",
 )
-async def download_link(evidence_id: str, evidence: Evidence) -> DownloadLink:
-    url, expires_at = await evidence.download_link(_known_format(evidence_id))
+async def download_link(
+    evidence_id: str,
+    evidence: Evidence,
+    audience: Annotated[
+        Literal["company"] | None,
+        Query(description="company: refuse a held file (the complainant and operators omit it)."),
+    ] = None,
+) -> DownloadLink:
+    url, expires_at = await evidence.download_link(_known_format(evidence_id), for_company=audience == "company")
     return DownloadLink(evidence_id=evidence_id, url=url, expires_at=expires_at)
 
 
@@ -222,4 +238,38 @@ async def verify_evidence(evidence_id: str, evidence: Evidence) -> VerificationR
         expected=verification.expected,
         actual=verification.actual,
         verified_at=verification.verified_at,
+    )
+
+
+@operator_router.post(
+    "/v1/evidence/{evidence_id}/release",
+    response_model=ReleaseResult,
+    responses={
+        401: {"description": "Not the operator (unauthorized)."},
+        404: {"description": "Unknown evidence."},
+        409: {"description": "The file is not held (evidence_not_held)."},
+    },
+    summary="Operator: let a held file (metadata not removed) go to the company as it is; idempotent",
+)
+async def release_evidence(evidence_id: str, body: ReleaseRequest, evidence: Evidence) -> ReleaseResult:
+    record, released_now = await evidence.release(_known_format(evidence_id), body.by, body.note)
+    return ReleaseResult(receipt=EvidenceReceipt.of(record), released_now=released_now)
+
+
+@operator_router.get(
+    "/v1/held-evidence",
+    response_model=HeldPage,
+    responses={401: {"description": "Not the operator (unauthorized)."}},
+    summary="Operator: the held files attached to complaints, oldest first",
+)
+async def held_evidence(
+    evidence: Evidence,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    after: Annotated[str | None, Query(pattern=EVIDENCE_ID_PATTERN)] = None,
+) -> HeldPage:
+    records = await evidence.held(limit + 1, after)
+    page = records[:limit]
+    return HeldPage(
+        items=[EvidenceReceipt.of(record) for record in page],
+        next_after=page[-1].evidence_id if len(records) > limit else None,
     )

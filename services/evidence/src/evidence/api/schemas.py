@@ -10,6 +10,18 @@ from evidence.domain.records import COMPLAINT_NUMBER_PATTERN, EvidenceRecord
 from evidence.domain.uploads import SHA256_PATTERN
 
 
+class Release(BaseModel):
+    by: str = Field(description="The operator who released the file (as intake names them).")
+    at: datetime
+    note: str
+
+
+class ReleaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    by: str = Field(min_length=1, max_length=200, description="The operator releasing the file.")
+    note: str = Field(min_length=1, max_length=2000, description="Why the file may go to the company as it is.")
+
+
 class EvidenceReceipt(BaseModel):
     """The integrity receipt of one stored file."""
 
@@ -33,6 +45,13 @@ class EvidenceReceipt(BaseModel):
         description="Why the metadata was not removed: image_not_decoded, encrypted_pdf, unreadable_pdf, "
         "damaged_package, package_too_large, unreadable_audio or unreadable_container; null otherwise.",
     )
+    held: bool = Field(
+        default=False,
+        description="Kept from the company until an operator releases it: a file whose metadata could not be "
+        "removed (metadata_stripped false with a kind that can carry metadata). The complainant and operators "
+        "still download it.",
+    )
+    released: Release | None = Field(default=None, description="The operator's release of a held file.")
     received_at: datetime = Field(description="Server time the file was received.")
     status: str = Field(description="unattached (uploaded before filing) or attached.")
 
@@ -124,3 +143,17 @@ class VerificationResult(BaseModel):
     expected: Digest
     actual: Digest | None = Field(description="What is stored now; null when the object is missing.")
     verified_at: datetime
+
+
+class ReleaseResult(BaseModel):
+    receipt: EvidenceReceipt
+    released_now: bool = Field(description="False when the file had been released before (the call is idempotent).")
+
+
+class HeldPage(BaseModel):
+    """Held files attached to a complaint, oldest first."""
+
+    items: list[EvidenceReceipt]
+    next_after: str | None = Field(
+        description="The evidence id to pass as ``after`` for the next page; null at the end."
+    )

@@ -27,7 +27,7 @@ from evidence.config import Settings
 from evidence.core.ingestion import Arrival, Ingestion, Refusal, now_ms
 from evidence.domain.file_metadata import cleaned_before_storage
 from evidence.domain.filenames import content_disposition, sanitize_filename
-from evidence.domain.media_types import declared_type
+from evidence.domain.media_types import ACCEPTED, declared_type
 from evidence.domain.records import EvidenceRecord
 from evidence.domain.refusals import (
     EmptyEvidence,
@@ -47,6 +47,14 @@ from evidence.domain.uploads import (
 from greenchannel.problems import Problem
 
 log = logging.getLogger(__name__)
+
+#: What a company is told of a held file (the public sees Chinese first).
+HELD_DETAIL = (
+    "平台正在核查该文件，核查完成后方可下载。"
+    " The platform is checking this file; it can be downloaded once the check is done."
+)
+#: The accepted types that can carry metadata: a file of one of them stored with it not removed is held.
+METADATA_CARRYING = sorted(media_type for media_type in ACCEPTED if cleaned_before_storage(media_type))
 
 
 @dataclass(frozen=True)
@@ -272,8 +280,11 @@ class EvidenceService:
     async def list_for_complaint(self, number: str) -> list[EvidenceRecord]:
         return await self.repository.list_for_complaint(number)
 
-    async def download_link(self, evidence_id: str) -> tuple[str, datetime]:
+    async def download_link(self, evidence_id: str, *, for_company: bool = False) -> tuple[str, datetime]:
+        """A presigned GET; a company asking for a held file gets ``evidence_held`` (409) instead."""
         record = await self.get(evidence_id)
+        if for_company and record.held:
+            raise Problem(409, "evidence_held", HELD_DETAIL, evidence_id=evidence_id)
         ttl_s = self.settings.download_link_ttl_s
         expires_at = now_ms() + timedelta(seconds=ttl_s)
         url = await self.storage.download_link(
@@ -283,6 +294,22 @@ class EvidenceService:
             content_disposition=content_disposition(record.filename),
         )
         return url, expires_at
+
+    async def release(self, evidence_id: str, by: str, note: str) -> tuple[EvidenceRecord, bool]:
+        """An operator lets a held file go to the company as it is; the record and whether this call released it
+        (releasing again changes nothing). A file that is not held cannot be released (409 ``evidence_not_held``)."""
+        record = await self.get(evidence_id)
+        if record.released is not None:
+            return record, False
+        if not record.held:
+            raise Problem(409, "evidence_not_held", "This file is not held; the company can download it already.")
+        released_now = await self.repository.release(evidence_id, {"by": by, "at": now_ms(), "note": note})
+        if released_now:
+            log.info("held evidence %s released by %s", evidence_id, by)
+        return await self.get(evidence_id), released_now
+
+    async def held(self, limit: int, after: str | None) -> list[EvidenceRecord]:
+        return await self.repository.held(METADATA_CARRYING, limit, after)
 
     async def verify(self, evidence_id: str) -> Verification:
         """Read the stored object back, streaming, and compare its SHA-256 and size with the receipt."""

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from evidence.domain.file_metadata import cleaned_before_storage
+
 #: Complaint numbers as intake issues them: letters, digits, ``-`` and ``_``. The number is the
 #: storage key's prefix, so anything else (``/``, ``..``) is refused before it gets near storage.
 COMPLAINT_NUMBER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -54,6 +56,15 @@ class EvidenceRecord:
     #: Why the metadata of a file that can carry it was not removed (it could not be read as its type: a
     #: damaged file, an encrypted PDF, a HEIC variant libheif cannot decode); None otherwise.
     metadata_reason: str | None = None
+    #: An operator's release of a held file: ``{"by", "at", "note"}``; None while it is held (or was never held).
+    released: dict[str, Any] | None = None
+
+    @property
+    def held(self) -> bool:
+        """Kept from the company until an operator releases it: a file of a kind that can carry location, device
+        or author metadata, stored with that metadata not removed (it could not be read as its type). Plain text
+        and AMR carry none and are never held; records of before this rule count as their fields say."""
+        return not self.metadata_stripped and cleaned_before_storage(self.media_type) and self.released is None
 
     def receipt(self) -> dict[str, Any]:
         """The integrity receipt: what was received and stored, when, and their SHA-256."""
@@ -68,6 +79,8 @@ class EvidenceRecord:
             "original_sha256": self.original_sha256,
             "metadata_stripped": self.metadata_stripped,
             "metadata_reason": self.metadata_reason,
+            "held": self.held,
+            "released": self.released,
             "received_at": self.received_at,
             "status": self.status,
         }

@@ -101,8 +101,28 @@ class EvidenceClient:
             ) from None
         return self._answer(response)
 
-    async def link(self, evidence_id: str) -> dict[str, Any]:
-        return await self._call("POST", f"/v1/evidence/{evidence_id}/link")
+    async def link(self, evidence_id: str, *, for_company: bool = False) -> dict[str, Any]:
+        """A short-lived download link; for a company, evidence refuses a held file (409 ``evidence_held``)."""
+        params = {"audience": "company"} if for_company else None
+        return await self._call("POST", f"/v1/evidence/{evidence_id}/link", params=params)
+
+    async def held_of(self, number: str) -> set[str]:
+        """The ids of the complaint's files held from the company."""
+        listed = await self._call("GET", f"/v1/complaints/{number}/evidence")
+        return {receipt["evidence_id"] for receipt in listed["items"] if receipt.get("held")}
+
+    async def release(self, evidence_id: str, by: str, note: str) -> dict[str, Any]:
+        """An operator's release of a held file: ``{"receipt", "released_now"}``."""
+        return await self._call(
+            "POST", f"/v1/evidence/{evidence_id}/release", json={"by": by, "note": note}, headers=self._operator
+        )
+
+    async def held(self, limit: int, after: str | None) -> dict[str, Any]:
+        """The held files attached to complaints, oldest first: ``{"items", "next_after"}``."""
+        params: dict[str, Any] = {"limit": limit}
+        if after is not None:
+            params["after"] = after
+        return await self._call("GET", "/v1/held-evidence", params=params, headers=self._operator)
 
     async def start_upload(self, declaration: dict[str, Any]) -> dict[str, Any]:
         """A presigned PUT into quarantine for the declared file (its size, type and SHA-256 checked later)."""
@@ -149,7 +169,7 @@ class EvidenceClient:
                 **{
                     key: value
                     for key, value in body.items()
-                    if key in ("errors", "limit_bytes", "limit_files", "upload_id")
+                    if key in ("errors", "limit_bytes", "limit_files", "upload_id", "evidence_id")
                 },
             )
         raise Problem(503, "evidence_unavailable", "The evidence store could not take the file; try again shortly.")

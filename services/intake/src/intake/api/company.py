@@ -71,7 +71,11 @@ async def list_forwarded(
 @router.get("/complaints/{number}", summary="One complaint in full, with its evidence list")
 async def read_forwarded(number: str, intake: IntakeDep, company: CompanyDep) -> dict[str, Any]:
     _, case = await case_for(intake, number, company, None)
-    return company_view(case, intake)
+    view = company_view(case, intake)
+    # A file held for its metadata is listed, marked, without a link until an operator releases it.
+    held = await intake.evidence.held_of(number) if case["evidence"] else set()
+    view["evidence"] = [{**ref, "held": ref["evidence_id"] in held} for ref in view["evidence"]]
+    return view
 
 
 def _phone(case: dict[str, Any], intake: Intake) -> str:

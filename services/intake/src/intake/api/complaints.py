@@ -240,11 +240,12 @@ async def open_for_evidence(
 async def evidence_link(
     number: str, evidence_id: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None
 ) -> dict[str, Any]:
-    """The complainant, the company it was forwarded to, and operators; everybody else gets 404."""
-    _, case = await case_for(intake, number, principal, access_code)
+    """The complainant, the company it was forwarded to, and operators; everybody else gets 404. A file held for
+    its metadata (``evidence_held``, 409) reaches the company only once an operator released it."""
+    principal, case = await case_for(intake, number, principal, access_code)
     if evidence_id not in {ref["evidence_id"] for ref in case["evidence"]}:
         raise Problem(404, "evidence_not_found", "No such evidence on this complaint.")
-    return await intake.evidence.link(evidence_id)
+    return await intake.evidence.link(evidence_id, for_company=principal.kind is Kind.COMPANY)
 
 
 # --- the complainant's actions ---------------------------------------------------------------------
