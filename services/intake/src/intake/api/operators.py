@@ -91,7 +91,8 @@ async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[
 class Reforward(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: free_text(min_length=2, max_length=2000)  # type: ignore[valid-type]
-    deadline_working_days: int = Field(default=10, ge=1, le=30)
+    # Absent: routing's response period (RESPONSE_WORKING_DAYS), the one default of the platform.
+    deadline_working_days: int | None = Field(default=None, ge=1, le=30)
 
 
 class Closing(BaseModel):

@@ -36,7 +36,12 @@ class OperatorActions:
         return company
 
     async def reforward(
-        self, number: str, operator: Principal, note: str, deadline_working_days: int, idempotency_key: str | None
+        self,
+        number: str,
+        operator: Principal,
+        note: str,
+        deadline_working_days: int | None,
+        idempotency_key: str | None,
     ) -> dict[str, Any]:
         """Send an appealed complaint back to the company for another round, with a note and a new deadline."""
         now = datetime.now(UTC)
