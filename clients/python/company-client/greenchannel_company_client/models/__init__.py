@@ -6,10 +6,10 @@ from .answer_response_type import AnswerResponseType
 from .appeal_entry import AppealEntry
 from .company_answer_entry import CompanyAnswerEntry
 from .company_complaint import CompanyComplaint
-from .company_complaint_page import CompanyComplaintPage
-from .company_complaint_summary import CompanyComplaintSummary
 from .company_ref import CompanyRef
 from .complainant_contact import ComplainantContact
+from .complaint_page import ComplaintPage
+from .complaint_summary import ComplaintSummary
 from .evidence_item import EvidenceItem
 from .info_request import InfoRequest
 from .info_request_entry import InfoRequestEntry
@@ -26,10 +26,10 @@ __all__ = (
     "AppealEntry",
     "CompanyAnswerEntry",
     "CompanyComplaint",
-    "CompanyComplaintPage",
-    "CompanyComplaintSummary",
     "CompanyRef",
     "ComplainantContact",
+    "ComplaintPage",
+    "ComplaintSummary",
     "EvidenceItem",
     "InfoRequest",
     "InfoRequestEntry",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from intake.api.complaints import _jsonable, _summary
 from intake.api.dependencies import CompanyAnswersDep, CompanyDep, IdempotencyKey, Intake, IntakeDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
-from intake.api.schemas import AnswerReceipt, CompanyComplaint, CompanyComplaintPage, Transition
+from intake.api.schemas import AnswerReceipt, CompanyComplaint, ComplaintPage, Transition
 from intake.domain.filing import free_text
 from intake.domain.lifecycle import Status
 
@@ -51,7 +51,7 @@ class InfoRequest(BaseModel):
 
 @router.get(
     "/complaints",
-    response_model=CompanyComplaintPage,
+    response_model=ComplaintPage,
     operation_id="company.complaints.list",
     summary="Complaints forwarded to this company, newest first",
 )

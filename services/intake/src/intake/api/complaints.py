@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -33,6 +33,16 @@ from intake.api.dependencies import (
     complainant_case,
 )
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.api.schemas import (
+    APPEAL_EXAMPLES,
+    FILING_EXAMPLES,
+    RATING_EXAMPLES,
+    ClaimReceipt,
+    ComplaintPage,
+    ComplaintView,
+    FilingReceipt,
+    Transition,
+)
 from intake.core.complaints import check_open_for_evidence
 from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, free_text
 from intake.domain.lifecycle import Status, complainant_actions
@@ -43,9 +53,14 @@ EvidenceIds = list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]]
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
 
-@router.post("/complaints", status_code=201, summary="File a complaint (as a guest, or signed in)")
+@router.post(
+    "/complaints",
+    status_code=201,
+    response_model=FilingReceipt,
+    summary="File a complaint (as a guest, or signed in)",
+)
 async def file_complaint(
-    form: ComplaintForm,
+    form: Annotated[ComplaintForm, Body(openapi_examples=FILING_EXAMPLES)],
     intake: IntakeDep,
     complaints: ComplaintsDep,
     principal: CallerDep,
@@ -61,6 +76,7 @@ async def file_complaint(
 
 @router.get(
     "/complaints/{number}",
+    response_model=ComplaintView,
     summary="Follow a complaint (access code, or the account's token)",
     dependencies=[PublicRead],
 )
@@ -272,7 +288,11 @@ class Withdrawal(BaseModel):
     reason: free_text(max_length=500) = ""
 
 
-@router.post("/complaints/{number}/supplement", summary="Answer the company's request for more information")
+@router.post(
+    "/complaints/{number}/supplement",
+    response_model=Transition,
+    summary="Answer the company's request for more information",
+)
 async def supplement(
     number: str,
     body: Supplement,
@@ -288,11 +308,12 @@ async def supplement(
 
 @router.post(
     "/complaints/{number}/rating",
+    response_model=Transition,
     summary="Rate the handling 1-5, once; 3-5 closes the complaint, 1-2 keeps the appeal open",
 )
 async def rate(
     number: str,
-    body: Rating,
+    body: Annotated[Rating, Body(openapi_examples=RATING_EXAMPLES)],
     intake: IntakeDep,
     complaints: ComplaintsDep,
     principal: CallerDep,
@@ -303,10 +324,14 @@ async def rate(
     return await complaints.rate(case, principal, body.rating, body.comment, idempotency_key)
 
 
-@router.post("/complaints/{number}/appeal", summary="Appeal (申诉) the company's answer to the platform")
+@router.post(
+    "/complaints/{number}/appeal",
+    response_model=Transition,
+    summary="Appeal (申诉) the company's answer to the platform",
+)
 async def appeal(
     number: str,
-    body: Appeal,
+    body: Annotated[Appeal, Body(openapi_examples=APPEAL_EXAMPLES)],
     intake: IntakeDep,
     complaints: ComplaintsDep,
     principal: CallerDep,
@@ -317,7 +342,9 @@ async def appeal(
     return await complaints.appeal(case, principal, body.reason, idempotency_key)
 
 
-@router.post("/complaints/{number}/withdrawal", summary="Withdraw the complaint (any open step)")
+@router.post(
+    "/complaints/{number}/withdrawal", response_model=Transition, summary="Withdraw the complaint (any open step)"
+)
 async def withdraw(
     number: str,
     body: Withdrawal,
@@ -361,7 +388,7 @@ class Claim(BaseModel):
     access_code: Annotated[str, StringConstraints(max_length=40)]
 
 
-@router.post("/me/complaints/claim", summary="Claim a guest complaint into this account")
+@router.post("/me/complaints/claim", response_model=ClaimReceipt, summary="Claim a guest complaint into this account")
 async def claim(
     body: Claim, intake: IntakeDep, complaints: ComplaintsDep, principal: ComplainantDep, client: ClientDep
 ) -> dict[str, Any]:
@@ -369,7 +396,7 @@ async def claim(
     return await complaints.claim(case["number"], principal.id)
 
 
-@router.get("/me/complaints", summary="My complaints, newest first")
+@router.get("/me/complaints", response_model=ComplaintPage, summary="My complaints, newest first")
 async def my_complaints(
     intake: IntakeDep,
     principal: ComplainantDep,

@@ -8,6 +8,8 @@ open on purpose (a timeline entry, a decision's details) allow extra fields, so 
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake.domain.lifecycle import Status
@@ -42,10 +44,9 @@ class Transition(BaseModel):
     status: Status
 
 
-# --- company API --------------------------------------------------------------------------------
+class ComplaintSummary(BaseModel):
+    """One line of a list of complaints (the company's, an account's own)."""
 
-
-class CompanyComplaintSummary(BaseModel):
     number: str
     status: Status
     title: str
@@ -55,9 +56,12 @@ class CompanyComplaintSummary(BaseModel):
     overdue: bool
 
 
-class CompanyComplaintPage(BaseModel):
-    items: list[CompanyComplaintSummary]
+class ComplaintPage(BaseModel):
+    items: list[ComplaintSummary]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+# --- company API --------------------------------------------------------------------------------
 
 
 class ComplainantContact(BaseModel):
@@ -116,3 +120,96 @@ class CompanyComplaint(BaseModel):
 
 class AnswerReceipt(Transition):
     timely: bool = Field(description="Whether the answer came by the response deadline.")
+
+
+# --- complainants -------------------------------------------------------------------------------
+
+FILING_EXAMPLE: dict[str, Any] = {
+    "complainant": {
+        "name": "张三",
+        "id_number": "11010519491231002X",
+        "phone": "13800138000",
+        "email": "zhang@example.cn",
+    },
+    "company": {"name": "迅联网络科技有限公司"},
+    "category": "refund",
+    "title": "课程退款被拒绝",
+    "description": "七天无理由退款期内申请退款，客服以已观看为由拒绝。",
+    "occurred_on": "2026-11-01",
+    "desired_outcome": "全额退款",
+    "evidence_ids": [],
+    "publication_consent": False,
+}
+FILING_EXAMPLES = {"guest": {"summary": "A guest files against a directory company", "value": FILING_EXAMPLE}}
+RATING_EXAMPLES = {
+    "satisfied": {
+        "summary": "Satisfied: closes the complaint",
+        "value": {"rating": 5, "comment": "退款已到账，处理及时。"},
+    },
+    "unsatisfied": {"summary": "Unsatisfied: the appeal stays open", "value": {"rating": 2, "comment": "只退了一半。"}},
+}
+APPEAL_EXAMPLES = {
+    "partial_refund": {
+        "summary": "The answer did not settle it",
+        "value": {"reason": "公司只退还了一半费用，与七天无理由退款的承诺不符。"},
+    }
+}
+
+
+class FilingLinks(BaseModel):
+    self: str = Field(description="Where the complaint is followed.")
+
+
+class FilingReceipt(Transition):
+    access_code: str | None = Field(
+        description="The guest access code, shown once: keep it to follow the complaint without an account."
+    )
+    links: FilingLinks
+
+
+class ComplaintCompany(CompanyRef):
+    requested: dict[str, Any] = Field(description="The company as the complainant named it.")
+
+
+class TimelineEntry(BaseModel):
+    actor: str | None
+    action: str | None
+    status: str | None
+    detail: str | None
+    trace_id: str | None
+    at: str
+
+
+class ComplaintView(BaseModel):
+    """A complaint as its complainant follows it: identity masked, every step and what may be done next."""
+
+    number: str
+    status: Status
+    overdue: bool
+    company: ComplaintCompany
+    category: str
+    title: str
+    description: str
+    occurred_on: str
+    desired_outcome: str
+    publication_consent: bool
+    complainant: dict[str, str | None] = Field(description="The identity as given, masked.")
+    evidence: list[EvidenceItem]
+    submitted_at: str
+    response_due: str | None
+    appeal_due: str | None
+    forwarded_at: str | None
+    rejection: dict[str, Any] | None
+    info_requests: list[InfoRequestEntry]
+    supplements: list[SupplementEntry]
+    response: CompanyAnswerEntry | None
+    rating: dict[str, Any] | None
+    appeal: AppealEntry | None
+    closure: dict[str, Any] | None
+    allowed_actions: list[str] = Field(description="What the complainant may do now (rate, appeal, withdraw, ...).")
+    timeline: list[TimelineEntry]
+
+
+class ClaimReceipt(BaseModel):
+    number: str
+    claimed: bool

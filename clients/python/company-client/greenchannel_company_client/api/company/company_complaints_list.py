@@ -6,7 +6,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
-from ...models.company_complaint_page import CompanyComplaintPage
+from ...models.complaint_page import ComplaintPage
 from ...models.problem import Problem
 from ...models.status import Status
 from ...types import UNSET, Response, Unset
@@ -72,9 +72,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> CompanyComplaintPage | Problem | None:
+) -> ComplaintPage | Problem | None:
     if response.status_code == 200:
-        response_200 = CompanyComplaintPage.from_dict(response.json())
+        response_200 = ComplaintPage.from_dict(response.json())
 
         return response_200
 
@@ -96,7 +96,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[CompanyComplaintPage | Problem]:
+) -> Response[ComplaintPage | Problem]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -113,7 +113,7 @@ def sync_detailed(
     submitted_to: datetime.date | None | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> Response[CompanyComplaintPage | Problem]:
+) -> Response[ComplaintPage | Problem]:
     """Complaints forwarded to this company, newest first
 
     Args:
@@ -128,7 +128,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CompanyComplaintPage | Problem]
+        Response[ComplaintPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -154,7 +154,7 @@ def sync(
     submitted_to: datetime.date | None | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> CompanyComplaintPage | Problem | None:
+) -> ComplaintPage | Problem | None:
     """Complaints forwarded to this company, newest first
 
     Args:
@@ -169,7 +169,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CompanyComplaintPage | Problem
+        ComplaintPage | Problem
     """
 
     return sync_detailed(
@@ -190,7 +190,7 @@ async def asyncio_detailed(
     submitted_to: datetime.date | None | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> Response[CompanyComplaintPage | Problem]:
+) -> Response[ComplaintPage | Problem]:
     """Complaints forwarded to this company, newest first
 
     Args:
@@ -205,7 +205,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CompanyComplaintPage | Problem]
+        Response[ComplaintPage | Problem]
     """
 
     kwargs = _get_kwargs(
@@ -229,7 +229,7 @@ async def asyncio(
     submitted_to: datetime.date | None | Unset = UNSET,
     limit: int | Unset = 20,
     cursor: None | str | Unset = UNSET,
-) -> CompanyComplaintPage | Problem | None:
+) -> ComplaintPage | Problem | None:
     """Complaints forwarded to this company, newest first
 
     Args:
@@ -244,7 +244,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CompanyComplaintPage | Problem
+        ComplaintPage | Problem
     """
 
     return (

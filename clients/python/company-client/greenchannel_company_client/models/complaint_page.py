@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.company_complaint_summary import CompanyComplaintSummary
+    from ..models.complaint_summary import ComplaintSummary
 
 
-T = TypeVar("T", bound="CompanyComplaintPage")
+T = TypeVar("T", bound="ComplaintPage")
 
 
 @_attrs_define
-class CompanyComplaintPage:
+class ComplaintPage:
     """
     Attributes:
-        items (list[CompanyComplaintSummary]):
+        items (list[ComplaintSummary]):
         next_cursor (None | str): Pass as `cursor` for the next page; null on the last.
     """
 
-    items: list[CompanyComplaintSummary]
+    items: list[ComplaintSummary]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class CompanyComplaintPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.company_complaint_summary import CompanyComplaintSummary  # noqa: PLC0415
+        from ..models.complaint_summary import ComplaintSummary  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = CompanyComplaintSummary.from_dict(items_item_data)
+            items_item = ComplaintSummary.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class CompanyComplaintPage:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        company_complaint_page = cls(
+        complaint_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        company_complaint_page.additional_properties = d
-        return company_complaint_page
+        complaint_page.additional_properties = d
+        return complaint_page
 
     @property
     def additional_keys(self) -> list[str]:

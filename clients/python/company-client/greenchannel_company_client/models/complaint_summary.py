@@ -12,12 +12,13 @@ if TYPE_CHECKING:
     from ..models.company_ref import CompanyRef
 
 
-T = TypeVar("T", bound="CompanyComplaintSummary")
+T = TypeVar("T", bound="ComplaintSummary")
 
 
 @_attrs_define
-class CompanyComplaintSummary:
-    """
+class ComplaintSummary:
+    """One line of a list of complaints (the company's, an account's own).
+
     Attributes:
         number (str):
         status (Status):
@@ -93,7 +94,7 @@ class CompanyComplaintSummary:
 
         overdue = d.pop("overdue")
 
-        company_complaint_summary = cls(
+        complaint_summary = cls(
             number=number,
             status=status,
             title=title,
@@ -103,8 +104,8 @@ class CompanyComplaintSummary:
             overdue=overdue,
         )
 
-        company_complaint_summary.additional_properties = d
-        return company_complaint_summary
+        complaint_summary.additional_properties = d
+        return complaint_summary
 
     @property
     def additional_keys(self) -> list[str]:
