@@ -213,3 +213,38 @@ class ComplaintView(BaseModel):
 class ClaimReceipt(BaseModel):
     number: str
     claimed: bool
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+class AccessToken(BaseModel):
+    access_token: str
+    token_type: str = Field(description="Always `bearer`.")
+    expires_in: int = Field(description="Seconds.")
+
+
+class AccountToken(BaseModel):
+    """A new or recovered account, signed in."""
+
+    account_id: str
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+class CodeSent(BaseModel):
+    channel: str = Field(description="`email` or `sms`: where the code (or a notice) was sent.")
+    expires_in: int = Field(description="Seconds the code stays valid.")
+
+
+class SessionStarted(BaseModel):
+    account_id: str
+    csrf_token: str = Field(description="Send as `X-CSRF-Token` on unsafe requests signed in by the cookie.")
+    expires_in: int
+
+
+class OperatorCreated(BaseModel):
+    operator_id: str
+    login: str
+    roles: list[str]
