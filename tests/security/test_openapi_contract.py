@@ -31,6 +31,14 @@ TYPED = [
     ("post", "/v1/me/complaints/claim", "200"),
     ("get", "/v1/me/complaints", "200"),
     *((method, path, "200") for method, path in COMPANY_OPERATIONS),
+    ("post", "/v1/auth/token", "200"),
+    ("post", "/v1/accounts/registrations", "202"),
+    ("post", "/v1/accounts/registrations/confirm", "201"),
+    ("post", "/v1/session", "200"),
+    ("post", "/v1/ops/auth/token", "200"),
+    *(("post", f"/v1/ops/complaints/{{number}}/{action}", "200") for action in ("reforward", "close", "redirect")),
+    *(("post", f"/v1/ops/complaints/{{number}}/{action}", "200") for action in ("accept", "reject", "review")),
+    ("post", "/v1/ops/complaints/{number}/resolve-company", "200"),
 ]
 WITH_EXAMPLES = [
     "/v1/complaints",

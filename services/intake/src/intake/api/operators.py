@@ -17,6 +17,7 @@ from intake.adapters.case_store import CaseNotFound
 from intake.api.complaints import _summary, complainant_view
 from intake.api.dependencies import IdempotencyKey, IntakeDep, OperatorActionsDep, OperatorDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.api.schemas import CompanyAssigned, RejectionReviewed, Transition
 from intake.domain.filing import free_text
 from intake.domain.lifecycle import Status
 
@@ -119,7 +120,11 @@ class ManualRejection(BaseModel):
     detail: Note = ""
 
 
-@router.post("/complaints/{number}/reforward", summary="Mediate an appeal: send it back to the company with a note")
+@router.post(
+    "/complaints/{number}/reforward",
+    response_model=Transition,
+    summary="Mediate an appeal: send it back to the company with a note",
+)
 async def reforward(
     number: str,
     body: Reforward,
@@ -133,7 +138,11 @@ async def reforward(
         raise Problem(404, "complaint_not_found", "No complaint with this number.") from None
 
 
-@router.post("/complaints/{number}/close", summary="Close a mediated or answered complaint with an outcome code")
+@router.post(
+    "/complaints/{number}/close",
+    response_model=Transition,
+    summary="Close a mediated or answered complaint with an outcome code",
+)
 async def close(
     number: str,
     body: Closing,
@@ -145,7 +154,9 @@ async def close(
 
 
 @router.post(
-    "/complaints/{number}/redirect", summary="Send a complaint addressed to the wrong company to the right one"
+    "/complaints/{number}/redirect",
+    response_model=CompanyAssigned,
+    summary="Send a complaint addressed to the wrong company to the right one",
 )
 async def redirect(
     number: str,
@@ -157,7 +168,11 @@ async def redirect(
     return await actions.redirect(number, operator, body.company_id, body.note, idempotency_key)
 
 
-@router.post("/complaints/{number}/accept", summary="Accept by hand (also a complaint a rule rejected wrongly)")
+@router.post(
+    "/complaints/{number}/accept",
+    response_model=Transition,
+    summary="Accept by hand (also a complaint a rule rejected wrongly)",
+)
 async def accept(
     number: str,
     body: ManualAcceptance,
@@ -168,7 +183,7 @@ async def accept(
     return await actions.accept(number, operator, body.company_id, body.category, body.note, idempotency_key)
 
 
-@router.post("/complaints/{number}/reject", summary="Reject by hand with a stated reason")
+@router.post("/complaints/{number}/reject", response_model=Transition, summary="Reject by hand with a stated reason")
 async def reject(
     number: str,
     body: ManualRejection,
@@ -187,6 +202,7 @@ class CompanyResolution(BaseModel):
 
 @router.post(
     "/complaints/{number}/resolve-company",
+    response_model=CompanyAssigned,
     summary="Resolve a complaint under review to a directory company: it is accepted and forwarded to it",
 )
 async def resolve_company(
@@ -199,6 +215,10 @@ async def resolve_company(
     return await actions.resolve_company(number, operator, body.company_id, body.note, idempotency_key)
 
 
-@router.post("/complaints/{number}/review", summary="Mark a rule rejection as reviewed and right")
+@router.post(
+    "/complaints/{number}/review",
+    response_model=RejectionReviewed,
+    summary="Mark a rule rejection as reviewed and right",
+)
 async def confirm_rejection(number: str, actions: OperatorActionsDep, operator: OperatorDep) -> dict[str, Any]:
     return await actions.confirm_rejection(number, operator)

@@ -248,3 +248,17 @@ class OperatorCreated(BaseModel):
     operator_id: str
     login: str
     roles: list[str]
+
+
+# --- operators ----------------------------------------------------------------------------------
+
+
+class CompanyAssigned(Transition):
+    """A complaint accepted for a company other than the one first named (redirected, resolved from review)."""
+
+    company_id: str
+
+
+class RejectionReviewed(BaseModel):
+    number: str
+    reviewed: bool
