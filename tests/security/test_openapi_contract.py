@@ -39,6 +39,17 @@ TYPED = [
     *(("post", f"/v1/ops/complaints/{{number}}/{action}", "200") for action in ("reforward", "close", "redirect")),
     *(("post", f"/v1/ops/complaints/{{number}}/{action}", "200") for action in ("accept", "reject", "review")),
     ("post", "/v1/ops/complaints/{number}/resolve-company", "200"),
+    ("get", "/v1/evidence/limits", "200"),
+    ("post", "/v1/evidence", "201"),
+    ("post", "/v1/complaints/{number}/evidence", "201"),
+    ("get", "/v1/complaints/{number}/evidence/{evidence_id}/link", "200"),
+    ("get", "/v1/complaints/{number}/messages", "200"),
+    ("get", "/v1/me/messages", "200"),
+    ("get", "/v1/public/pages", "200"),
+    ("get", "/v1/public/pages/{slug}", "200"),
+    ("post", "/v1/public/feedback", "201"),
+    ("get", "/v1/ops/feedback", "200"),
+    ("post", "/v1/ops/operators/{login}/disable", "200"),
 ]
 WITH_EXAMPLES = [
     "/v1/complaints",

@@ -40,7 +40,12 @@ from intake.api.schemas import (
     ClaimReceipt,
     ComplaintPage,
     ComplaintView,
+    DownloadLink,
+    EvidenceLimits,
+    EvidenceReceipt,
     FilingReceipt,
+    Message,
+    MessagePage,
     Transition,
 )
 from intake.core.complaints import check_open_for_evidence
@@ -202,6 +207,7 @@ async def _forward_upload(
 
 @router.get(
     "/evidence/limits",
+    response_model=EvidenceLimits,
     summary="What evidence may be uploaded: accepted types, size limit per kind, files per complaint",
 )
 async def evidence_limits(intake: IntakeDep) -> dict[str, Any]:
@@ -212,6 +218,7 @@ async def evidence_limits(intake: IntakeDep) -> dict[str, Any]:
 
 @router.post(
     "/evidence",
+    response_model=EvidenceReceipt,
     status_code=201,
     openapi_extra=UPLOAD_BODY,
     summary="Upload an evidence file before filing (attach it with evidence_ids)",
@@ -225,6 +232,7 @@ async def upload_evidence(
 
 @router.post(
     "/complaints/{number}/evidence",
+    response_model=EvidenceReceipt,
     status_code=201,
     openapi_extra=UPLOAD_BODY,
     summary="Add an evidence file to a filed complaint",
@@ -252,7 +260,11 @@ async def open_for_evidence(
     return principal, case
 
 
-@router.get("/complaints/{number}/evidence/{evidence_id}/link", summary="A short-lived download link for one file")
+@router.get(
+    "/complaints/{number}/evidence/{evidence_id}/link",
+    response_model=DownloadLink,
+    summary="A short-lived download link for one file",
+)
 async def evidence_link(
     number: str, evidence_id: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None
 ) -> dict[str, Any]:
@@ -358,7 +370,9 @@ async def withdraw(
     return await complaints.withdraw(number, principal, body.reason, idempotency_key)
 
 
-@router.get("/complaints/{number}/messages", summary="Platform messages about this complaint")
+@router.get(
+    "/complaints/{number}/messages", response_model=MessagePage, summary="Platform messages about this complaint"
+)
 async def complaint_messages(
     number: str,
     intake: IntakeDep,
@@ -371,7 +385,11 @@ async def complaint_messages(
     return await intake.notification.messages([number], limit, cursor)
 
 
-@router.post("/complaints/{number}/messages/{message_id}/read", summary="Mark a message about this complaint read")
+@router.post(
+    "/complaints/{number}/messages/{message_id}/read",
+    response_model=Message,
+    summary="Mark a message about this complaint read",
+)
 async def read_complaint_message(
     number: str, message_id: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None
 ) -> dict:
@@ -408,7 +426,7 @@ async def my_complaints(
     return {"items": items, "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None}
 
 
-@router.get("/me/messages", summary="My platform messages, newest first")
+@router.get("/me/messages", response_model=MessagePage, summary="My platform messages, newest first")
 async def my_messages(
     intake: IntakeDep,
     principal: ComplainantDep,
@@ -419,7 +437,7 @@ async def my_messages(
     return await intake.notification.messages(numbers[:500], limit, cursor)
 
 
-@router.post("/me/messages/{message_id}/read", summary="Mark one of my messages read")
+@router.post("/me/messages/{message_id}/read", response_model=Message, summary="Mark one of my messages read")
 async def read_my_message(message_id: str, intake: IntakeDep, principal: ComplainantDep) -> dict[str, Any]:
     numbers = await intake.cases.numbers_of(principal.id)
     return await intake.notification.mark_read(message_id, numbers[:100])

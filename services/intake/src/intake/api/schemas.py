@@ -262,3 +262,114 @@ class CompanyAssigned(Transition):
 class RejectionReviewed(BaseModel):
     number: str
     reviewed: bool
+
+
+# --- evidence and messages (the answers of evidence and notification, passed on as they come) ----------------
+
+
+class EvidenceReceipt(Open):
+    """The integrity receipt of one stored file, as the evidence service gives it."""
+
+    evidence_id: str
+    number: str | None
+    filename: str
+    media_type: str
+    size: int = Field(description="Bytes stored.")
+    sha256: str = Field(description="Hex SHA-256 of the bytes stored.")
+    original_size: int = Field(description="Bytes received; differs from size when metadata was removed.")
+    original_sha256: str
+    metadata_stripped: bool
+    metadata_reason: str | None
+    received_at: str
+    status: str = Field(description="unattached (uploaded before filing) or attached.")
+
+
+class AcceptedType(Open):
+    media_type: str
+    extension: str
+    kind: str
+    max_bytes: int
+
+
+class EvidenceLimits(Open):
+    types: list[AcceptedType]
+    aliases: dict[str, str]
+    max_bytes: dict[str, int] = Field(description="The size limit of each kind, in bytes.")
+    max_files_per_complaint: int
+    unattached_removed_after_s: float
+
+
+class DownloadLink(Open):
+    evidence_id: str
+    url: str = Field(description="A short-lived link: anyone holding it can download until it expires.")
+    expires_at: str
+
+
+class Message(Open):
+    id: str
+    number: str
+    kind: str = Field(description="The event that made the message, e.g. complaint.responded.")
+    title_zh: str
+    title_en: str
+    body_zh: str
+    body_en: str
+    created_at: str
+    read_at: str | None
+
+
+class MessagePage(Open):
+    items: list[Message]
+    next_cursor: str | None
+    unread: int = Field(description="How many messages of these complaints (on every page) are still unread.")
+
+
+# --- information pages, feedback, staff -----------------------------------------------------------
+
+
+class PageEntry(BaseModel):
+    slug: str
+    order: int
+    title: dict[str, str] = Field(description="The title in each language (zh-CN, en).")
+
+
+class PageList(BaseModel):
+    languages: list[str]
+    default_language: str
+    items: list[PageEntry]
+
+
+class Page(BaseModel):
+    slug: str
+    lang: str
+    title: str
+    order: int
+    markdown: str
+    html: str = Field(description="Rendered from the Markdown and sanitised.")
+
+
+class FeedbackReceipt(BaseModel):
+    id: str
+    status: str
+    submitted_at: str
+
+
+class FeedbackEntry(BaseModel):
+    id: str
+    topic: str
+    text: str
+    status: str
+    contact: dict[str, Any] = Field(description="E-mail and phone: masked in lists, in full in one entry.")
+    submitted_at: str | None
+    handled: dict[str, Any] | None = Field(description="Who handled it, when and with what note; null while new.")
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackEntry]
+    next_cursor: str | None
+
+
+class OperatorAccount(BaseModel):
+    operator_id: str
+    login: str
+    roles: list[str]
+    disabled: bool
