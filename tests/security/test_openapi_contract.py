@@ -50,6 +50,12 @@ TYPED = [
     ("post", "/v1/public/feedback", "201"),
     ("get", "/v1/ops/feedback", "200"),
     ("post", "/v1/ops/operators/{login}/disable", "200"),
+    ("post", "/v1/complaints/{number}/access-code/recovery", "202"),
+    ("post", "/v1/complaints/{number}/access-code/recovery/confirm", "200"),
+    ("post", "/v1/accounts/password", "200"),
+    ("post", "/v1/ops/companies/{company_id}/api-keys", "201"),
+    ("get", "/v1/public/companies", "200"),
+    ("get", "/v1/public/categories", "200"),
 ]
 WITH_EXAMPLES = [
     "/v1/complaints",

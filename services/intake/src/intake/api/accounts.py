@@ -17,7 +17,7 @@ from greenchannel.contracts import CodePurpose
 from greenchannel.problems import Problem
 from intake.adapters.identities import LoginTaken
 from intake.api.dependencies import AdminDep, ClientDep, Intake, IntakeDep
-from intake.api.schemas import AccessToken, AccountToken, CodeSent, OperatorCreated
+from intake.api.schemas import AccessToken, AccountToken, ApiKeyIssued, CodeSent, OperatorCreated
 from intake.core.account_codes import CodeRejected
 from intake.domain.account_codes import channel_of
 from intake.domain.filing import PersonName, normalize_email
@@ -240,6 +240,7 @@ class NewApiKey(BaseModel):
 
 @router.post(
     "/ops/companies/{company_id}/api-keys",
+    response_model=ApiKeyIssued,
     status_code=201,
     tags=["operators"],
     summary="Issue an API key to a company (admin); the key is shown once",

@@ -373,3 +373,40 @@ class OperatorAccount(BaseModel):
     login: str
     roles: list[str]
     disabled: bool
+
+
+class AccessCodeReissued(BaseModel):
+    number: str
+    access_code: str = Field(description="The new guest access code; the old one no longer opens the complaint.")
+
+
+class ApiKeyIssued(BaseModel):
+    key_id: str
+    company_id: str
+    label: str
+    api_key: str = Field(description="Shown once: only its hash is kept.")
+
+
+# --- the directory (routing's, passed on) ---------------------------------------------------------
+
+
+class DirectoryCompany(Open):
+    """A company of the directory; its aliases, apps, domains and size follow as routing gives them."""
+
+    id: str
+    name: str = Field(description="Registered Chinese name.")
+    name_en: str
+
+
+class DirectoryPage(BaseModel):
+    items: list[DirectoryCompany]
+
+
+class Category(Open):
+    code: str
+    zh: str
+    en: str
+
+
+class CategoryList(BaseModel):
+    items: list[Category]
