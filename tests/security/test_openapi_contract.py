@@ -56,6 +56,9 @@ TYPED = [
     ("post", "/v1/ops/companies/{company_id}/api-keys", "201"),
     ("get", "/v1/public/companies", "200"),
     ("get", "/v1/public/categories", "200"),
+    ("get", "/v1/ops/queue", "200"),
+    ("get", "/v1/ops/complaints/{number}", "200"),
+    ("get", "/v1/ops/complaints/{number}/traces", "200"),
 ]
 WITH_EXAMPLES = [
     "/v1/complaints",

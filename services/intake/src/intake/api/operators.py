@@ -17,7 +17,14 @@ from intake.adapters.case_store import CaseNotFound
 from intake.api.complaints import _summary, complainant_view
 from intake.api.dependencies import IdempotencyKey, IntakeDep, OperatorActionsDep, OperatorDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
-from intake.api.schemas import CompanyAssigned, RejectionReviewed, Transition
+from intake.api.schemas import (
+    CompanyAssigned,
+    ComplaintTraces,
+    OperatorComplaintView,
+    RejectionReviewed,
+    Transition,
+    WorkQueuePage,
+)
 from intake.domain.filing import free_text
 from intake.domain.lifecycle import Status
 
@@ -40,7 +47,11 @@ CLOSING_OUTCOMES = (
 )
 
 
-@router.get("/queue", summary="The work queue: appeals, overdue complaints, rule rejections to review")
+@router.get(
+    "/queue",
+    response_model=WorkQueuePage,
+    summary="The work queue: appeals, overdue complaints, rule rejections to review",
+)
 async def work_queue(
     intake: IntakeDep,
     _: OperatorDep,
@@ -56,7 +67,11 @@ async def work_queue(
     }
 
 
-@router.get("/complaints/{number}", summary="A complaint as the platform sees it (identity masked)")
+@router.get(
+    "/complaints/{number}",
+    response_model=OperatorComplaintView,
+    summary="A complaint as the platform sees it (identity masked)",
+)
 async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
     _, case = await case_for(intake, number, operator, None)
     return {
@@ -67,7 +82,11 @@ async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[st
     }
 
 
-@router.get("/complaints/{number}/traces", summary="The traces of a complaint, with links into the trace UI")
+@router.get(
+    "/complaints/{number}/traces",
+    response_model=ComplaintTraces,
+    summary="The traces of a complaint, with links into the trace UI",
+)
 async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
     """Every timeline entry stores the trace id of the request or event that made it: one step from a
     complaint number to "where is it and why is it stuck"."""

@@ -410,3 +410,29 @@ class Category(Open):
 
 class CategoryList(BaseModel):
     items: list[Category]
+
+
+class WorkQueuePage(BaseModel):
+    kind: str = Field(description="appeals, overdue, rejected, unscreened or company_review.")
+    items: list[ComplaintSummary]
+    next_cursor: str | None
+
+
+class OperatorComplaintView(ComplaintView):
+    """The complainant's view (identity masked) and what only the platform sees."""
+
+    account_id: str | None
+    round: int
+    region_code: str | None = Field(description="The region of the ID number (its first six digits' province).")
+
+
+class TraceLink(BaseModel):
+    trace_id: str
+    first_at: str
+    actions: list[str]
+    url: str = Field(description="The trace in the trace UI.")
+
+
+class ComplaintTraces(BaseModel):
+    number: str
+    traces: list[TraceLink]
