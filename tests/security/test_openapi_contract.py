@@ -59,6 +59,8 @@ TYPED = [
     ("get", "/v1/ops/queue", "200"),
     ("get", "/v1/ops/complaints/{number}", "200"),
     ("get", "/v1/ops/complaints/{number}/traces", "200"),
+    ("get", "/v1/ops/dead-letters", "200"),
+    ("post", "/v1/ops/dead-letters/replay-all", "200"),
 ]
 WITH_EXAMPLES = [
     "/v1/complaints",

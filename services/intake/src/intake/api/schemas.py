@@ -436,3 +436,20 @@ class TraceLink(BaseModel):
 class ComplaintTraces(BaseModel):
     number: str
     traces: list[TraceLink]
+
+
+class DeadLetter(Open):
+    """A message a consumer gave up on, with its service, queue, status and history as the store keeps them."""
+
+    id: str
+
+
+class DeadLetterList(BaseModel):
+    service: str
+    collected: int = Field(description="How many were moved from the broker's dead-letter queue by this call.")
+    items: list[DeadLetter]
+
+
+class DeadLettersReplayed(BaseModel):
+    service: str
+    replayed: int
