@@ -61,6 +61,8 @@ TYPED = [
     ("get", "/v1/ops/complaints/{number}/traces", "200"),
     ("get", "/v1/ops/dead-letters", "200"),
     ("post", "/v1/ops/dead-letters/replay-all", "200"),
+    ("post", "/v1/ops/complaints/{number}/reveal", "200"),
+    ("get", "/v1/ops/audit", "200"),
 ]
 WITH_EXAMPLES = [
     "/v1/complaints",

@@ -453,3 +453,27 @@ class DeadLetterList(BaseModel):
 class DeadLettersReplayed(BaseModel):
     service: str
     replayed: int
+
+
+class Revealed(BaseModel):
+    number: str
+    field: str
+    value: str | None = Field(description="The field in full; null when the complainant did not give it.")
+    audit_id: str
+    revealed_at: str
+
+
+class AuditEntry(BaseModel):
+    operator_id: str
+    operator_login: str | None
+    complaint: str
+    field: str
+    reason: str
+    trace_id: str | None
+    id: str
+    at: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None
