@@ -21,7 +21,7 @@ CJK_FONT := fonts-wqy-microhei
 WEB_TESTS := tests/web
 AXE_STAMP := $(WEB_TESTS)/node_modules/.installed
 
-.PHONY: install lock lock-upgrade lint format run test bench clean browser broker
+.PHONY: install lock lock-upgrade lint format run test bench clean browser broker client
 
 install: $(STAMP)
 
@@ -54,6 +54,10 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The typed Python client of the company API (clients/python/company-client), generated anew from intake's OpenAPI.
+client: install
+	$(BIN)/python clients/python/generate.py
 
 run: install broker
 	$(BIN)/python -m devstack.run

@@ -9,10 +9,12 @@ service runs, so nothing meant for the cluster ever answers on the public port.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from greenchannel.health import ReadinessCheck, health_router
 from greenchannel.limits import RequestLimits
@@ -23,6 +25,16 @@ from greenchannel.settings import ServiceSettings
 from greenchannel.telemetry import instrument_app
 
 INTERNAL_MAX_BODY_BYTES = 64 * 1024
+
+
+def operation_id(route: APIRoute) -> str:
+    """A readable operation id, ``<tag>.<function name>`` (``complaints.file``, ``company.respond``): generated
+    clients name their modules and methods after it. A route's explicit ``operation_id`` wins; a route without a
+    tag is named by its function alone."""
+    if not route.tags:
+        return route.name
+    tag = re.sub(r"[^a-z0-9]+", "_", str(route.tags[0]).lower()).strip("_")
+    return f"{tag}.{route.name}"
 
 
 def make_app(
@@ -62,7 +74,13 @@ def make_app(
             finally:
                 await listener.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=with_internal_listener)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=with_internal_listener,
+        generate_unique_id_function=operation_id,
+    )
     install_problem_handlers(app)
     document_problems(app)
     app.add_middleware(
@@ -88,7 +106,12 @@ def make_internal_app(
     # No documentation served: only the cluster's callers reach it, and they know its routes. Its schema
     # (``internal_app.openapi()``) still lists every route, for the tests that enumerate them.
     internal_app = FastAPI(
-        title=f"{title} (internal)", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None
+        title=f"{title} (internal)",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(internal_app)
     internal_app.add_middleware(

@@ -111,7 +111,7 @@ class NotificationClient:
 
     async def messages(self, numbers: list[str], limit: int, cursor: str | None) -> dict[str, Any]:
         if not numbers:
-            return {"items": [], "next_cursor": None}
+            return {"items": [], "next_cursor": None, "unread": 0}  # the shape notification answers
         params: list[tuple[str, str | int]] = [("number", number) for number in numbers] + [("limit", limit)]
         if cursor:
             params.append(("cursor", cursor))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from greenchannel.problems import Problem
 from intake.api.dependencies import ClientDep, IntakeDep
+from intake.api.schemas import AccessCodeReissued, CodeSent
 from intake.core.access_recovery import AccessRecovery, RecoveryRejected
 from intake.domain.filing import MobileNumber
 
@@ -30,6 +31,7 @@ class RecoveryConfirmation(RecoveryRequest):
 
 @router.post(
     "/complaints/{number}/access-code/recovery",
+    response_model=CodeSent,
     status_code=202,
     summary="Lost access code, step 1: a one-time code to the phone given at filing (the same answer for any phone)",
 )
@@ -41,6 +43,7 @@ async def request_recovery(
 
 @router.post(
     "/complaints/{number}/access-code/recovery/confirm",
+    response_model=AccessCodeReissued,
     summary="Lost access code, step 2: the one-time code for a new access code, shown once; the old one stops working",
 )
 async def confirm_recovery(

@@ -17,6 +17,7 @@ from greenchannel.contracts import CodePurpose
 from greenchannel.problems import Problem
 from intake.adapters.identities import LoginTaken
 from intake.api.dependencies import AdminDep, ClientDep, Intake, IntakeDep
+from intake.api.schemas import AccessToken, AccountToken, ApiKeyIssued, CodeSent, OperatorCreated
 from intake.core.account_codes import CodeRejected
 from intake.domain.account_codes import channel_of
 from intake.domain.filing import PersonName, normalize_email
@@ -103,6 +104,7 @@ async def _confirm(intake: Intake, client: str, confirm: Callable[[], Awaitable[
 
 @router.post(
     "/accounts/registrations",
+    response_model=CodeSent,
     status_code=202,
     summary="Register a complainant account, step 1: send a one-time code to the login",
 )
@@ -112,6 +114,7 @@ async def request_registration(body: CodeRequest, intake: IntakeDep, client: Cli
 
 @router.post(
     "/accounts/registrations/confirm",
+    response_model=AccountToken,
     status_code=201,
     summary="Register a complainant account, step 2: the code, a password and a name; signs in",
 )
@@ -124,6 +127,7 @@ async def confirm_registration(body: RegistrationConfirmation, intake: IntakeDep
 
 @router.post(
     "/accounts/password-resets",
+    response_model=CodeSent,
     status_code=202,
     summary="Reset a forgotten password, step 1: send a one-time code to the login",
 )
@@ -133,6 +137,7 @@ async def request_password_reset(body: CodeRequest, intake: IntakeDep, client: C
 
 @router.post(
     "/accounts/password-resets/confirm",
+    response_model=AccountToken,
     summary="Reset a forgotten password, step 2: the code and a new password; ends every other session",
 )
 async def confirm_password_reset(body: ResetConfirmation, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
@@ -152,7 +157,9 @@ async def _sign_in(intake: Intake, login: str, client: str, authenticate) -> dic
     return intake.identities.issue_token(principal)
 
 
-@router.post("/auth/token", summary="Sign in as a complainant: a signed, expiring bearer token")
+@router.post(
+    "/auth/token", response_model=AccessToken, summary="Sign in as a complainant: a signed, expiring bearer token"
+)
 async def complainant_token(body: Credentials, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     try:
         login = normalize_login(body.login)
@@ -175,19 +182,28 @@ def _sign_in_by_code_on(intake: Intake) -> None:
         raise Problem(404, "sign_in_by_code_off", "Signing in with a code is not offered; sign in with the password.")
 
 
-@router.post("/auth/code", status_code=202, summary="Sign in as a complainant with a code, step 1: send it (a setting)")
+@router.post(
+    "/auth/code",
+    response_model=CodeSent,
+    status_code=202,
+    summary="Sign in as a complainant with a code, step 1: send it (a setting)",
+)
 async def request_sign_in_code(body: CodeRequest, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     _sign_in_by_code_on(intake)
     return await _request_code(intake, "sign_in", body.login, client)
 
 
-@router.post("/auth/code/token", summary="Sign in as a complainant with a code, step 2: the code for a bearer token")
+@router.post(
+    "/auth/code/token",
+    response_model=AccountToken,
+    summary="Sign in as a complainant with a code, step 2: the code for a bearer token",
+)
 async def sign_in_with_code(body: CodeSignIn, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     _sign_in_by_code_on(intake)
     return await _confirm(intake, client, lambda: intake.accounts.confirm_sign_in(body.login, body.code))
 
 
-@router.post("/ops/auth/token", tags=["operators"], summary="Sign in as an operator")
+@router.post("/ops/auth/token", response_model=AccessToken, tags=["operators"], summary="Sign in as an operator")
 async def operator_token(body: Credentials, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
     login = body.login.strip()
     return await _sign_in(
@@ -202,7 +218,13 @@ class NewOperator(BaseModel):
     roles: list[Role] = Field(min_length=1)
 
 
-@router.post("/ops/operators", status_code=201, tags=["operators"], summary="Create an operator account (admin)")
+@router.post(
+    "/ops/operators",
+    response_model=OperatorCreated,
+    status_code=201,
+    tags=["operators"],
+    summary="Create an operator account (admin)",
+)
 async def create_operator(body: NewOperator, intake: IntakeDep, _: AdminDep) -> dict[str, Any]:
     try:
         operator_id = await intake.identities.create_operator(body.login, body.password, set(body.roles))
@@ -218,6 +240,7 @@ class NewApiKey(BaseModel):
 
 @router.post(
     "/ops/companies/{company_id}/api-keys",
+    response_model=ApiKeyIssued,
     status_code=201,
     tags=["operators"],
     summary="Issue an API key to a company (admin); the key is shown once",

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from intake.api.complaints import _jsonable, _summary
 from intake.api.dependencies import CompanyAnswersDep, CompanyDep, IdempotencyKey, Intake, IntakeDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.api.schemas import AnswerReceipt, CompanyComplaint, ComplaintPage, Transition
 from intake.domain.company_view import for_company
 from intake.domain.filing import free_text
 from intake.domain.lifecycle import Status
@@ -28,17 +29,34 @@ Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(9999, 12, 30))]
 
 
 class Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "response_type": "monetary_relief",
+                    "text": "已核实订单，课程费用将在 3 个工作日内全额退回原支付账户。",
+                }
+            ]
+        },
+    )
     response_type: Literal["explained", "monetary_relief", "non_monetary_relief", "declined", "in_progress"]
     text: free_text(min_length=5, max_length=5000)  # type: ignore[valid-type]
 
 
 class InfoRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"question": "请提供订单号和支付截图。"}]}
+    )
     question: free_text(min_length=5, max_length=2000)  # type: ignore[valid-type]
 
 
-@router.get("/complaints", summary="Complaints forwarded to this company, newest first")
+@router.get(
+    "/complaints",
+    response_model=ComplaintPage,
+    operation_id="company.complaints.list",
+    summary="Complaints forwarded to this company, newest first",
+)
 async def list_forwarded(
     intake: IntakeDep,
     company: CompanyDep,
@@ -68,7 +86,12 @@ async def list_forwarded(
     }
 
 
-@router.get("/complaints/{number}", summary="One complaint in full, with its evidence list")
+@router.get(
+    "/complaints/{number}",
+    response_model=CompanyComplaint,
+    operation_id="company.complaints.get",
+    summary="One complaint in full, with its evidence list",
+)
 async def read_forwarded(number: str, intake: IntakeDep, company: CompanyDep) -> dict[str, Any]:
     _, case = await case_for(intake, number, company, None)
     view = company_view(case, intake)
@@ -121,7 +144,12 @@ def company_view(case: dict[str, Any], intake: Intake) -> dict[str, Any]:
     }
 
 
-@router.post("/complaints/{number}/response", summary="Answer the complaint (explained, relief, declined, in progress)")
+@router.post(
+    "/complaints/{number}/response",
+    response_model=AnswerReceipt,
+    operation_id="company.complaints.answer",
+    summary="Answer the complaint (explained, relief, declined, in progress)",
+)
 async def respond(
     number: str,
     body: Answer,
@@ -134,7 +162,12 @@ async def respond(
     return await answers.respond(number, company, body.response_type, body.text, idempotency_key)
 
 
-@router.post("/complaints/{number}/info-request", summary="Ask the complainant for more information (pauses the clock)")
+@router.post(
+    "/complaints/{number}/info-request",
+    response_model=Transition,
+    operation_id="company.complaints.request_info",
+    summary="Ask the complainant for more information (pauses the clock)",
+)
 async def request_info(
     number: str,
     body: InfoRequest,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -33,6 +33,21 @@ from intake.api.dependencies import (
     complainant_case,
 )
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.api.schemas import (
+    APPEAL_EXAMPLES,
+    FILING_EXAMPLES,
+    RATING_EXAMPLES,
+    ClaimReceipt,
+    ComplaintPage,
+    ComplaintView,
+    DownloadLink,
+    EvidenceLimits,
+    EvidenceReceipt,
+    FilingReceipt,
+    Message,
+    MessagePage,
+    Transition,
+)
 from intake.core.complaints import check_open_for_evidence
 from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, free_text
 from intake.domain.lifecycle import Status, complainant_actions
@@ -43,9 +58,14 @@ EvidenceIds = list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]]
 router = APIRouter(prefix="/v1", tags=["complaints"])
 
 
-@router.post("/complaints", status_code=201, summary="File a complaint (as a guest, or signed in)")
+@router.post(
+    "/complaints",
+    status_code=201,
+    response_model=FilingReceipt,
+    summary="File a complaint (as a guest, or signed in)",
+)
 async def file_complaint(
-    form: ComplaintForm,
+    form: Annotated[ComplaintForm, Body(openapi_examples=FILING_EXAMPLES)],
     intake: IntakeDep,
     complaints: ComplaintsDep,
     principal: CallerDep,
@@ -61,6 +81,7 @@ async def file_complaint(
 
 @router.get(
     "/complaints/{number}",
+    response_model=ComplaintView,
     summary="Follow a complaint (access code, or the account's token)",
     dependencies=[PublicRead],
 )
@@ -186,6 +207,7 @@ async def _forward_upload(
 
 @router.get(
     "/evidence/limits",
+    response_model=EvidenceLimits,
     summary="What evidence may be uploaded: accepted types, size limit per kind, files per complaint",
 )
 async def evidence_limits(intake: IntakeDep) -> dict[str, Any]:
@@ -196,6 +218,7 @@ async def evidence_limits(intake: IntakeDep) -> dict[str, Any]:
 
 @router.post(
     "/evidence",
+    response_model=EvidenceReceipt,
     status_code=201,
     openapi_extra=UPLOAD_BODY,
     summary="Upload an evidence file before filing (attach it with evidence_ids)",
@@ -209,6 +232,7 @@ async def upload_evidence(
 
 @router.post(
     "/complaints/{number}/evidence",
+    response_model=EvidenceReceipt,
     status_code=201,
     openapi_extra=UPLOAD_BODY,
     summary="Add an evidence file to a filed complaint",
@@ -236,7 +260,11 @@ async def open_for_evidence(
     return principal, case
 
 
-@router.get("/complaints/{number}/evidence/{evidence_id}/link", summary="A short-lived download link for one file")
+@router.get(
+    "/complaints/{number}/evidence/{evidence_id}/link",
+    response_model=DownloadLink,
+    summary="A short-lived download link for one file",
+)
 async def evidence_link(
     number: str, evidence_id: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None
 ) -> dict[str, Any]:
@@ -273,7 +301,11 @@ class Withdrawal(BaseModel):
     reason: free_text(max_length=500) = ""  # type: ignore[valid-type]
 
 
-@router.post("/complaints/{number}/supplement", summary="Answer the company's request for more information")
+@router.post(
+    "/complaints/{number}/supplement",
+    response_model=Transition,
+    summary="Answer the company's request for more information",
+)
 async def supplement(
     number: str,
     body: Supplement,
@@ -289,11 +321,12 @@ async def supplement(
 
 @router.post(
     "/complaints/{number}/rating",
+    response_model=Transition,
     summary="Rate the handling 1-5, once; 3-5 closes the complaint, 1-2 keeps the appeal open",
 )
 async def rate(
     number: str,
-    body: Rating,
+    body: Annotated[Rating, Body(openapi_examples=RATING_EXAMPLES)],
     intake: IntakeDep,
     complaints: ComplaintsDep,
     principal: CallerDep,
@@ -304,10 +337,14 @@ async def rate(
     return await complaints.rate(case, principal, body.rating, body.comment, idempotency_key)
 
 
-@router.post("/complaints/{number}/appeal", summary="Appeal (申诉) the company's answer to the platform")
+@router.post(
+    "/complaints/{number}/appeal",
+    response_model=Transition,
+    summary="Appeal (申诉) the company's answer to the platform",
+)
 async def appeal(
     number: str,
-    body: Appeal,
+    body: Annotated[Appeal, Body(openapi_examples=APPEAL_EXAMPLES)],
     intake: IntakeDep,
     complaints: ComplaintsDep,
     principal: CallerDep,
@@ -318,7 +355,9 @@ async def appeal(
     return await complaints.appeal(case, principal, body.reason, idempotency_key)
 
 
-@router.post("/complaints/{number}/withdrawal", summary="Withdraw the complaint (any open step)")
+@router.post(
+    "/complaints/{number}/withdrawal", response_model=Transition, summary="Withdraw the complaint (any open step)"
+)
 async def withdraw(
     number: str,
     body: Withdrawal,
@@ -348,7 +387,9 @@ async def withdraw_publication_consent(
     return await complaints.withdraw_publication_consent(number, principal, idempotency_key)
 
 
-@router.get("/complaints/{number}/messages", summary="Platform messages about this complaint")
+@router.get(
+    "/complaints/{number}/messages", response_model=MessagePage, summary="Platform messages about this complaint"
+)
 async def complaint_messages(
     number: str,
     intake: IntakeDep,
@@ -361,7 +402,11 @@ async def complaint_messages(
     return await intake.notification.messages([number], limit, cursor)
 
 
-@router.post("/complaints/{number}/messages/{message_id}/read", summary="Mark a message about this complaint read")
+@router.post(
+    "/complaints/{number}/messages/{message_id}/read",
+    response_model=Message,
+    summary="Mark a message about this complaint read",
+)
 async def read_complaint_message(
     number: str, message_id: str, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None
 ) -> dict:
@@ -378,7 +423,7 @@ class Claim(BaseModel):
     access_code: Annotated[str, StringConstraints(max_length=40)]
 
 
-@router.post("/me/complaints/claim", summary="Claim a guest complaint into this account")
+@router.post("/me/complaints/claim", response_model=ClaimReceipt, summary="Claim a guest complaint into this account")
 async def claim(
     body: Claim, intake: IntakeDep, complaints: ComplaintsDep, principal: ComplainantDep, client: ClientDep
 ) -> dict[str, Any]:
@@ -386,7 +431,7 @@ async def claim(
     return await complaints.claim(case["number"], principal.id)
 
 
-@router.get("/me/complaints", summary="My complaints, newest first")
+@router.get("/me/complaints", response_model=ComplaintPage, summary="My complaints, newest first")
 async def my_complaints(
     intake: IntakeDep,
     principal: ComplainantDep,
@@ -398,7 +443,7 @@ async def my_complaints(
     return {"items": items, "next_cursor": encode_cursor(rows[limit - 1]) if len(rows) > limit else None}
 
 
-@router.get("/me/messages", summary="My platform messages, newest first")
+@router.get("/me/messages", response_model=MessagePage, summary="My platform messages, newest first")
 async def my_messages(
     intake: IntakeDep,
     principal: ComplainantDep,
@@ -409,7 +454,7 @@ async def my_messages(
     return await intake.notification.messages(numbers[:500], limit, cursor)
 
 
-@router.post("/me/messages/{message_id}/read", summary="Mark one of my messages read")
+@router.post("/me/messages/{message_id}/read", response_model=Message, summary="Mark one of my messages read")
 async def read_my_message(message_id: str, intake: IntakeDep, principal: ComplainantDep) -> dict[str, Any]:
     numbers = await intake.cases.numbers_of(principal.id)
     return await intake.notification.mark_read(message_id, numbers[:100])

@@ -14,6 +14,7 @@ from greenchannel.problems import Problem
 from intake.adapters.identities import PasswordChangedMeanwhile, WrongPassword
 from intake.api.accounts import Password
 from intake.api.dependencies import AccountDep, ClientDep, IntakeDep
+from intake.api.schemas import AccessToken
 from intake.domain.guessing import SecretKind
 
 router = APIRouter(prefix="/v1/accounts", tags=["accounts"])
@@ -32,7 +33,11 @@ class PasswordChange(BaseModel):
         return self
 
 
-@router.post("/password", summary="Change your password: every other token of the account ends; a new one is answered")
+@router.post(
+    "/password",
+    response_model=AccessToken,
+    summary="Change your password: every other token of the account ends; a new one is answered",
+)
 async def change_password(
     body: PasswordChange, intake: IntakeDep, account: AccountDep, client: ClientDep
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from greenchannel.problems import Problem
 from intake.adapters.dead_letters import SERVICES, DeadLetters
 from intake.api.dependencies import OperatorDep
+from intake.api.schemas import DeadLetter, DeadLetterList, DeadLettersReplayed
 from intake.domain.filing import free_text
 
 router = APIRouter(prefix="/v1/ops/dead-letters", tags=["operators"])
@@ -37,7 +38,11 @@ class Discard(BaseModel):
     note: free_text(min_length=2, max_length=1000)  # type: ignore[valid-type]
 
 
-@router.get("", summary="Dead letters of a service's queue (collects what waits in the broker first)")
+@router.get(
+    "",
+    response_model=DeadLetterList,
+    summary="Dead letters of a service's queue (collects what waits in the broker first)",
+)
 async def list_dead_letters(
     request: Request,
     _: OperatorDep,
@@ -54,7 +59,7 @@ async def list_dead_letters(
     }
 
 
-@router.get("/{letter_id}", summary="One dead letter with its original event")
+@router.get("/{letter_id}", response_model=DeadLetter, summary="One dead letter with its original event")
 async def get_dead_letter(letter_id: str, request: Request, _: OperatorDep) -> dict[str, Any]:
     letter = await _letters(request).get(letter_id)
     if letter is None:
@@ -62,7 +67,11 @@ async def get_dead_letter(letter_id: str, request: Request, _: OperatorDep) -> d
     return _view(letter)
 
 
-@router.post("/{letter_id}/replay", summary="Put it back into the queue of the consumer that failed on it")
+@router.post(
+    "/{letter_id}/replay",
+    response_model=DeadLetter,
+    summary="Put it back into the queue of the consumer that failed on it",
+)
 async def replay(letter_id: str, request: Request, operator: OperatorDep) -> dict[str, Any]:
     letter = await _letters(request).replay(letter_id, operator.id)
     if letter is None:
@@ -70,7 +79,7 @@ async def replay(letter_id: str, request: Request, operator: OperatorDep) -> dic
     return _view(letter)
 
 
-@router.post("/replay-all", summary="Replay every pending dead letter of a service")
+@router.post("/replay-all", response_model=DeadLettersReplayed, summary="Replay every pending dead letter of a service")
 async def replay_all(request: Request, operator: OperatorDep, service: Service) -> dict[str, Any]:
     letters = _letters(request)
     await letters.collect(service)
@@ -82,7 +91,7 @@ async def replay_all(request: Request, operator: OperatorDep, service: Service) 
     return {"service": service, "replayed": len(replayed)}
 
 
-@router.post("/{letter_id}/discard", summary="Discard a dead letter, with a note saying why")
+@router.post("/{letter_id}/discard", response_model=DeadLetter, summary="Discard a dead letter, with a note saying why")
 async def discard(letter_id: str, body: Discard, request: Request, operator: OperatorDep) -> dict[str, Any]:
     letter = await _letters(request).discard(letter_id, operator.id, body.note)
     if letter is None:

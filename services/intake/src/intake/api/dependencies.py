@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Scope
 
 from greenchannel.problems import Problem, problem_response
@@ -166,12 +168,45 @@ async def admit_public_read(scope: Scope) -> ASGIApp | None:
 PublicRead = Depends(public_read)
 
 
+# The security schemes the OpenAPI document declares (the Authorize button of /docs, each operation's
+# ``security``). They only describe and read the headers: auto_error=False, so who the caller is and every refusal
+# (401/403/404 problem documents) stay decided by ``caller`` and ``case_for`` below.
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="The access token of a complainant's or a staff member's account (POST /v1/auth/token, /v1/ops/auth/token).",
+    auto_error=False,
+)
+API_KEY = APIKeyHeader(
+    name="X-Api-Key",
+    scheme_name="apiKey",
+    description="A company's API key, issued by an operator.",
+    auto_error=False,
+)
+ACCESS_CODE = APIKeyHeader(
+    name="X-Access-Code",
+    scheme_name="accessCode",
+    description="The guest access code given at filing; opens that complaint's own routes only.",
+    auto_error=False,
+)
+ACCESS_CODE_MAX_LENGTH = 64
+
+
 def access_attempt(
-    client: ClientDep,
-    code: Annotated[
-        str | None, Header(alias="X-Access-Code", description="The guest access code given at filing.", max_length=64)
-    ] = None,
+    client: ClientDep, code: Annotated[str | None, Security(ACCESS_CODE)] = None
 ) -> AccessAttempt | None:
+    if code and len(code) > ACCESS_CODE_MAX_LENGTH:
+        # The refusal the header's declared bound gave before it became a security scheme: a 422 naming the field.
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_too_long",
+                    "loc": ("header", "X-Access-Code"),
+                    "msg": f"String should have at most {ACCESS_CODE_MAX_LENGTH} characters",
+                    "input": code,
+                    "ctx": {"max_length": ACCESS_CODE_MAX_LENGTH},
+                }
+            ]
+        )
     return AccessAttempt(code, client) if code else None
 
 
@@ -182,10 +217,12 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", descripti
 async def caller(
     request: Request,
     intake: IntakeDep,
-    authorization: Annotated[str | None, Header(description="Bearer token of a complainant or operator.")] = None,
-    x_api_key: Annotated[str | None, Header(alias="X-Api-Key", description="A company's API key.")] = None,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+    x_api_key: Annotated[str | None, Security(API_KEY)] = None,
 ) -> Principal | None:
     """The authenticated caller, None for anonymous; a credential that does not check out is a 401."""
+    # Read as sent: the scheme above answers nothing for an Authorization header of another scheme, which is a 401.
+    authorization = request.headers.get("authorization")
     if x_api_key:
         principal = await intake.identities.principal_from_api_key(x_api_key.strip())
         if principal is None:

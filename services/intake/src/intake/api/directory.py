@@ -11,11 +11,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from intake.api.dependencies import IntakeDep, PublicRead
+from intake.api.schemas import CategoryList, DirectoryPage
 
 router = APIRouter(prefix="/v1/public", tags=["public"], dependencies=[PublicRead])
 
 
-@router.get("/companies", summary="Search the company directory (name, alias, app or domain)")
+@router.get(
+    "/companies", response_model=DirectoryPage, summary="Search the company directory (name, alias, app or domain)"
+)
 async def search_companies(
     intake: IntakeDep,
     q: Annotated[
@@ -31,6 +34,6 @@ async def search_companies(
     return {"items": await intake.routing.search_companies(q, limit)}
 
 
-@router.get("/categories", summary="The complaint categories, in Chinese and English")
+@router.get("/categories", response_model=CategoryList, summary="The complaint categories, in Chinese and English")
 async def list_categories(intake: IntakeDep) -> dict[str, Any]:
     return {"items": await intake.routing.categories()}

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from intake.api.dependencies import AdminDep, IntakeDep, OperatorDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.api.schemas import AuditPage, Revealed
 from intake.core.disclosure import Disclosure
 from intake.domain.filing import free_text
 from intake.domain.identity import IDENTITY_FIELDS
@@ -35,7 +36,9 @@ DisclosureDep = Annotated[Disclosure, Depends(_disclosure)]
 
 
 @router.post(
-    "/complaints/{number}/reveal", summary="One identity field of a complaint in full, with a reason (audited)"
+    "/complaints/{number}/reveal",
+    response_model=Revealed,
+    summary="One identity field of a complaint in full, with a reason (audited)",
 )
 async def reveal(
     number: str, body: Revealing, intake: IntakeDep, operator: OperatorDep, disclosure: DisclosureDep
@@ -47,7 +50,7 @@ async def reveal(
     )
 
 
-@router.get("/audit", summary="The audit log of disclosures, newest first (admin)")
+@router.get("/audit", response_model=AuditPage, summary="The audit log of disclosures, newest first (admin)")
 async def audit_log(
     _: AdminDep,
     disclosure: DisclosureDep,

@@ -19,6 +19,7 @@ from greenchannel.problems import Problem
 from intake.adapters.feedback import FeedbackStore
 from intake.api.dependencies import ClientDep, FeedbackDep, IdempotencyKey, IntakeDep, OperatorDep
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.api.schemas import FeedbackEntry, FeedbackPage, FeedbackReceipt
 from intake.domain.filing import EmailAddress, MobileNumber, free_text
 
 router = APIRouter()
@@ -67,7 +68,11 @@ def _view(entry: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post(
-    "/v1/public/feedback", status_code=201, tags=["public"], summary="Send feedback about the platform (意见建议)"
+    "/v1/public/feedback",
+    response_model=FeedbackReceipt,
+    status_code=201,
+    tags=["public"],
+    summary="Send feedback about the platform (意见建议)",
 )
 async def send_feedback(
     form: FeedbackForm,
@@ -80,7 +85,12 @@ async def send_feedback(
     return await feedback.send(form.topic, form.text, form.email, form.phone, idempotency_key)
 
 
-@router.get("/v1/ops/feedback", tags=["operators"], summary="Feedback, newest first (contact details masked)")
+@router.get(
+    "/v1/ops/feedback",
+    response_model=FeedbackPage,
+    tags=["operators"],
+    summary="Feedback, newest first (contact details masked)",
+)
 async def list_feedback(
     store: StoreDep,
     _: OperatorDep,
@@ -95,7 +105,12 @@ async def list_feedback(
     }
 
 
-@router.get("/v1/ops/feedback/{feedback_id}", tags=["operators"], summary="One feedback entry, contact details in full")
+@router.get(
+    "/v1/ops/feedback/{feedback_id}",
+    response_model=FeedbackEntry,
+    tags=["operators"],
+    summary="One feedback entry, contact details in full",
+)
 async def read_feedback(feedback_id: str, store: StoreDep, _: OperatorDep) -> dict[str, Any]:
     entry = await store.get(feedback_id)
     if entry is None:
@@ -103,7 +118,12 @@ async def read_feedback(feedback_id: str, store: StoreDep, _: OperatorDep) -> di
     return _view(entry, store.contact(entry))
 
 
-@router.post("/v1/ops/feedback/{feedback_id}/handle", tags=["operators"], summary="Mark feedback handled, with a note")
+@router.post(
+    "/v1/ops/feedback/{feedback_id}/handle",
+    response_model=FeedbackEntry,
+    tags=["operators"],
+    summary="Mark feedback handled, with a note",
+)
 async def handle_feedback(
     feedback_id: str,
     body: Handling,

@@ -17,6 +17,14 @@ from intake.adapters.case_store import CaseNotFound
 from intake.api.complaints import _summary, complainant_view
 from intake.api.dependencies import IdempotencyKey, IntakeDep, OperatorActionsDep, OperatorDep, case_for
 from intake.api.paging import decode_cursor, encode_cursor
+from intake.api.schemas import (
+    CompanyAssigned,
+    ComplaintTraces,
+    OperatorComplaintView,
+    RejectionReviewed,
+    Transition,
+    WorkQueuePage,
+)
 from intake.domain.filing import free_text
 from intake.domain.lifecycle import Status
 
@@ -39,7 +47,11 @@ CLOSING_OUTCOMES = (
 )
 
 
-@router.get("/queue", summary="The work queue: appeals, overdue complaints, rule rejections to review")
+@router.get(
+    "/queue",
+    response_model=WorkQueuePage,
+    summary="The work queue: appeals, overdue complaints, rule rejections to review",
+)
 async def work_queue(
     intake: IntakeDep,
     _: OperatorDep,
@@ -55,7 +67,11 @@ async def work_queue(
     }
 
 
-@router.get("/complaints/{number}", summary="A complaint as the platform sees it (identity masked)")
+@router.get(
+    "/complaints/{number}",
+    response_model=OperatorComplaintView,
+    summary="A complaint as the platform sees it (identity masked)",
+)
 async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
     _, case = await case_for(intake, number, operator, None)
     return {
@@ -66,7 +82,11 @@ async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[st
     }
 
 
-@router.get("/complaints/{number}/traces", summary="The traces of a complaint, with links into the trace UI")
+@router.get(
+    "/complaints/{number}/traces",
+    response_model=ComplaintTraces,
+    summary="The traces of a complaint, with links into the trace UI",
+)
 async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
     """Every timeline entry stores the trace id of the request or event that made it: one step from a
     complaint number to "where is it and why is it stuck"."""
@@ -120,7 +140,11 @@ class ManualRejection(BaseModel):
     detail: Note = ""  # type: ignore[valid-type]
 
 
-@router.post("/complaints/{number}/reforward", summary="Mediate an appeal: send it back to the company with a note")
+@router.post(
+    "/complaints/{number}/reforward",
+    response_model=Transition,
+    summary="Mediate an appeal: send it back to the company with a note",
+)
 async def reforward(
     number: str,
     body: Reforward,
@@ -134,7 +158,11 @@ async def reforward(
         raise Problem(404, "complaint_not_found", "No complaint with this number.") from None
 
 
-@router.post("/complaints/{number}/close", summary="Close a mediated or answered complaint with an outcome code")
+@router.post(
+    "/complaints/{number}/close",
+    response_model=Transition,
+    summary="Close a mediated or answered complaint with an outcome code",
+)
 async def close(
     number: str,
     body: Closing,
@@ -146,7 +174,9 @@ async def close(
 
 
 @router.post(
-    "/complaints/{number}/redirect", summary="Send a complaint addressed to the wrong company to the right one"
+    "/complaints/{number}/redirect",
+    response_model=CompanyAssigned,
+    summary="Send a complaint addressed to the wrong company to the right one",
 )
 async def redirect(
     number: str,
@@ -158,7 +188,11 @@ async def redirect(
     return await actions.redirect(number, operator, body.company_id, body.note, idempotency_key)
 
 
-@router.post("/complaints/{number}/accept", summary="Accept by hand (also a complaint a rule rejected wrongly)")
+@router.post(
+    "/complaints/{number}/accept",
+    response_model=Transition,
+    summary="Accept by hand (also a complaint a rule rejected wrongly)",
+)
 async def accept(
     number: str,
     body: ManualAcceptance,
@@ -169,7 +203,7 @@ async def accept(
     return await actions.accept(number, operator, body.company_id, body.category, body.note, idempotency_key)
 
 
-@router.post("/complaints/{number}/reject", summary="Reject by hand with a stated reason")
+@router.post("/complaints/{number}/reject", response_model=Transition, summary="Reject by hand with a stated reason")
 async def reject(
     number: str,
     body: ManualRejection,
@@ -188,6 +222,7 @@ class CompanyResolution(BaseModel):
 
 @router.post(
     "/complaints/{number}/resolve-company",
+    response_model=CompanyAssigned,
     summary="Resolve a complaint under review to a directory company: it is accepted and forwarded to it",
 )
 async def resolve_company(
@@ -200,6 +235,10 @@ async def resolve_company(
     return await actions.resolve_company(number, operator, body.company_id, body.note, idempotency_key)
 
 
-@router.post("/complaints/{number}/review", summary="Mark a rule rejection as reviewed and right")
+@router.post(
+    "/complaints/{number}/review",
+    response_model=RejectionReviewed,
+    summary="Mark a rule rejection as reviewed and right",
+)
 async def confirm_rejection(number: str, actions: OperatorActionsDep, operator: OperatorDep) -> dict[str, Any]:
     return await actions.confirm_rejection(number, operator)

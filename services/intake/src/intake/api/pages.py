@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from greenchannel.problems import Problem
 from intake.adapters.pages import DEFAULT_LANGUAGE, LANGUAGES, Pages
+from intake.api.schemas import Page, PageList
 
 router = APIRouter(prefix="/v1/public/pages", tags=["public"])
 Language = Literal[LANGUAGES]  # type: ignore[valid-type]
@@ -25,12 +26,14 @@ def _pages(request: Request) -> Pages:
 PagesDep = Annotated[Pages, Depends(_pages)]
 
 
-@router.get("", summary="The information pages: slug, order and title in each language")
+@router.get("", response_model=PageList, summary="The information pages: slug, order and title in each language")
 async def list_pages(pages: PagesDep) -> dict[str, Any]:
     return {"languages": list(LANGUAGES), "default_language": DEFAULT_LANGUAGE, "items": pages.listing()}
 
 
-@router.get("/{slug}", summary="One information page: its Markdown source and rendered, sanitised HTML")
+@router.get(
+    "/{slug}", response_model=Page, summary="One information page: its Markdown source and rendered, sanitised HTML"
+)
 async def read_page(
     slug: str,
     pages: PagesDep,

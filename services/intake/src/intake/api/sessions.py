@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from greenchannel.problems import Problem
 from intake.api.dependencies import AccountDep, CallerDep, IntakeDep
+from intake.api.schemas import SessionStarted
 from intake.core.sessions import clear_session_cookies, set_session_cookies
 from intake.domain.principals import Kind
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
-@router.post("/session", summary="Keep this bearer token in an HttpOnly session cookie (the web client's sign-in)")
+@router.post(
+    "/session",
+    response_model=SessionStarted,
+    summary="Keep this bearer token in an HttpOnly session cookie (the web client's sign-in)",
+)
 async def start_session(
+    request: Request,
     response: Response,
     intake: IntakeDep,
     account: AccountDep,
-    authorization: Annotated[str, Header(description="The bearer token to keep in the cookie.")] = "",
 ) -> dict[str, Any]:
-    scheme, _, token = authorization.partition(" ")
+    # The bearer token to keep (the security scheme `bearer` documents it): read as sent, whatever its scheme.
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         # A cookie session is not renewed by itself: it is started from a token just issued.
         raise Problem(400, "bearer_required", "Start a session with the bearer token of a sign-in.")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from greenchannel.problems import Problem
 from intake.adapters.identities import LastAdmin
 from intake.api.dependencies import AdminDep, Intake, IntakeDep
+from intake.api.schemas import OperatorAccount
 from intake.domain.principals import Kind, Principal, Role
 
 router = APIRouter(prefix="/v1/ops/operators", tags=["operators"])
@@ -53,18 +54,26 @@ async def _changed(change: Awaitable[dict[str, Any] | None], login: str) -> dict
         ) from None
 
 
-@router.post("/{login}/disable", summary="Disable an operator account: every token of it ends (admin)")
+@router.post(
+    "/{login}/disable",
+    response_model=OperatorAccount,
+    summary="Disable an operator account: every token of it ends (admin)",
+)
 async def disable(login: Login, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     await _not_own_account(intake, admin, login)
     return await _changed(intake.identities.set_operator_disabled(login, True), login)
 
 
-@router.post("/{login}/enable", summary="Enable an operator account again; they sign in anew (admin)")
+@router.post(
+    "/{login}/enable",
+    response_model=OperatorAccount,
+    summary="Enable an operator account again; they sign in anew (admin)",
+)
 async def enable(login: Login, intake: IntakeDep, _: AdminDep) -> dict[str, Any]:
     return await _changed(intake.identities.set_operator_disabled(login, False), login)
 
 
-@router.put("/{login}/roles", summary="Set an operator's roles (admin)")
+@router.put("/{login}/roles", response_model=OperatorAccount, summary="Set an operator's roles (admin)")
 async def set_roles(login: Login, body: Roles, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     if Role.ADMIN not in body.roles:
         await _not_own_account(intake, admin, login)
