@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
@@ -21,8 +20,7 @@ from intake.api.schemas import AnswerReceipt, CompanyComplaint, ComplaintPage, T
 from intake.domain.company_view import for_company
 from intake.domain.filing import free_text
 from intake.domain.lifecycle import Status
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from intake.domain.statistics import CHINA
 
 router = APIRouter(prefix="/v1/company", tags=["company"])
 Day = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(9999, 12, 30))]

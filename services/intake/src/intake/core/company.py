@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -15,8 +14,7 @@ from intake.core import events
 from intake.core.transactions import Transactions
 from intake.domain.lifecycle import Action
 from intake.domain.principals import Principal, actor
-
-CHINA = ZoneInfo("Asia/Shanghai")
+from intake.domain.statistics import CHINA
 
 
 class CompanyAnswers:

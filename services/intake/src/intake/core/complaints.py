@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -28,8 +27,8 @@ from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT, ComplaintForm, comp
 from intake.domain.identity import mask_identity, region_code
 from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, Status, check_window, rating_action
 from intake.domain.principals import Principal, actor
+from intake.domain.statistics import CHINA
 
-CHINA = ZoneInfo("Asia/Shanghai")
 FILING = "file-complaint"
 
 

@@ -15,7 +15,6 @@ from functools import cache
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -36,9 +35,9 @@ from intake.domain.filing import ComplaintForm
 from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS, PROVINCE_CODES
 from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN
 from intake.domain.publication import PUBLIC_STATUSES
+from intake.domain.statistics import CHINA
 from intake.web.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_MAX_AGE_S, LANGUAGES, Translator, requested_language
 
-CHINA = ZoneInfo("Asia/Shanghai")
 STATIC_PATH = "/static"
 
 # Scripts and styles from this origin only, nothing inline; the API is the same origin.
