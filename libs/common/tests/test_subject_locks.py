@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from greenchannel.messaging import SubjectLocks
+from greenchannel.locks import SubjectLocks
 
 pytestmark = pytest.mark.unit
 

@@ -34,6 +34,7 @@ from aio_pika.abc import AbstractIncomingMessage, AbstractRobustChannel, Abstrac
 from pydantic import ValidationError
 
 from greenchannel.contracts import CloudEvent, EventData
+from greenchannel.locks import SubjectLocks
 from greenchannel.metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED
 from greenchannel.mongo import is_unavailable
 from greenchannel.settings import ServiceSettings
@@ -300,30 +301,6 @@ class Broker:
             headers={**(message.headers or {}), "x-routing-key": message.routing_key, **extra},
         )
         await self._publishing().default_exchange.publish(copy, routing_key=queue, timeout=10)
-
-
-class SubjectLocks:
-    """One FIFO lock per subject, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, subject: str | None):
-        if subject is None:
-            yield
-            return
-        lock, users = self._locks.get(subject, (asyncio.Lock(), 0))
-        self._locks[subject] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[subject]
-            if users == 1:
-                del self._locks[subject]
-            else:
-                self._locks[subject] = (lock, users - 1)
 
 
 def _short(error: BaseException) -> str:

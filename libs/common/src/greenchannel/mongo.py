@@ -8,9 +8,7 @@ process remembers of the data it changed: before the commit, a concurrent reader
 data again).
 """
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient, ReturnDocument
@@ -19,6 +17,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
+
+from greenchannel.locks import SubjectLocks
 
 T = TypeVar("T")
 DUPLICATE_KEY = 11000
@@ -65,6 +65,10 @@ def after_commit(session: AsyncClientSession | None, callback: Callable[[], obje
         waiting.append(callback)
 
 
+# Writers of one upserted document in this process, one after the other (see upserted).
+_KEY_TURNS = SubjectLocks()
+
+
 async def upserted(
     collection: AsyncCollection, query: Mapping[str, Any], update: Mapping[str, Any], *, rounds: int = 5
 ) -> dict[str, Any] | None:
@@ -85,29 +89,6 @@ async def upserted(
             if document is not None:
                 return document
         return None
-
-
-class _Turns:
-    """One asyncio lock per key, held only while someone waits for it or holds it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._waiting: dict[str, int] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._waiting[key] = self._waiting.get(key, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
-                del self._waiting[key], self._locks[key]
-
-
-_KEY_TURNS = _Turns()
 
 
 def is_duplicate_key(error: BaseException) -> bool:

@@ -26,7 +26,7 @@ from opentelemetry import trace
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from greenchannel.contracts import CloudEvent, ClusterJoined, ComplaintSubmitted
-from greenchannel.messaging import SubjectLocks
+from greenchannel.locks import SubjectLocks
 from greenchannel.runtime import ServiceRuntime
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
