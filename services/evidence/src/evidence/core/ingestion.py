@@ -245,10 +245,10 @@ class Ingestion:
 
         evidence_id = arrival.evidence_id or uuid.uuid4().hex
         if cleaned_before_storage(inspection.accepted.media_type):
-            return await self._ingest_image(arrival, evidence_id, inspection, inspected, rest(), also)
+            return await self._ingest_cleaned(arrival, evidence_id, inspection, inspected, rest(), also)
         return await self._ingest_streamed(arrival, evidence_id, inspection, inspected, rest(), also)
 
-    async def _ingest_image(
+    async def _ingest_cleaned(
         self,
         arrival: Arrival,
         evidence_id: str,

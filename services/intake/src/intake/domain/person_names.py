@@ -77,8 +77,8 @@ CUES_BEFORE = (
     "委托",
     "代理人",
 )
-#: Words right after a name that say it is a person's: titles and verbs of speech and promise.
-CUES_AFTER = (
+#: A person's titles: after a name they say it is a person's (王先生, 李经理).
+PERSON_TITLES = (
     "先生",
     "女士",
     "小姐",
@@ -99,6 +99,10 @@ CUES_AFTER = (
     "店长",
     "阿姨",
     "大爷",
+)
+#: Words right after a name that say it is a person's: titles and verbs of speech and promise.
+CUES_AFTER = (
+    *PERSON_TITLES,
     "说",
     "称",
     "表示",
@@ -117,26 +121,7 @@ CUES_AFTER = (
 )
 #: Titles that jieba may tag together with the name before them (王先生 is one word to it).
 TITLES = (
-    "先生",
-    "女士",
-    "小姐",
-    "太太",
-    "同学",
-    "老师",
-    "师傅",
-    "经理",
-    "总监",
-    "主任",
-    "主管",
-    "医生",
-    "护士",
-    "律师",
-    "警官",
-    "同志",
-    "老板",
-    "店长",
-    "阿姨",
-    "大爷",
+    *PERSON_TITLES,
     "总",
     "姐",
     "哥",

@@ -78,7 +78,7 @@ class DispatchWorker:
 
     @property
     def handover(self) -> ClaimLoop:
-        """Where the dispatchs this process creates go without being claimed (``reserve`` and ``take``)."""
+        """Where the dispatches this process creates go without being claimed (``reserve`` and ``take``)."""
         return self._loop
 
     async def run(self) -> None:
