@@ -13,11 +13,15 @@ import time
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from devstack.accounts import create_account
 from devstack.eventtap import event_tap
 from devstack.servers import serve
+from greenchannel.problems import Problem
+from intake.adapters.guesses import GuessGuard
 from intake.config import Settings
+from intake.domain.guessing import Backoff, GuessPolicy, SecretKind
 from intake.main import create_app
 
 pytestmark = pytest.mark.integration
@@ -185,3 +189,34 @@ async def test_the_event_loop_keeps_serving_while_argon2_checks_a_storm(intake):
         f"healthz during 60 concurrent Argon2 checks: {len(latencies)} probes, p99 {p99 * 1000:.0f} ms, "
         f"max {latencies[-1] * 1000:.0f} ms"
     )
+
+
+async def test_the_owners_concurrent_attempts_are_never_refused(mongo_url, run_id):
+    """A follow page asks for a case, its messages and its files at once, with the right code: while their
+    count stays within the free failures, none of them may be refused, however the reservations of concurrent
+    attempts interleave (each right attempt gives its reservation back)."""
+    client = AsyncMongoClient(mongo_url)
+    free = 64
+    backoff = Backoff(free=free, base_s=BASE_S, max_s=BASE_S * 8)
+    policy = GuessPolicy(backoff, backoff, target_ceiling=10_000, alert_sources=ALERT_SOURCES, window_s=3600)
+
+    async def no_alert(*_: object) -> None:
+        raise AssertionError("a right code alerts nobody")
+
+    guard = GuessGuard(client[f"t{run_id}_intake_guessing_owner"], policy, no_alert)
+    refused: list[str] = []
+
+    async def owner(n: int) -> None:
+        for _ in range(8):
+            try:
+                reservation = await guard.reserve(SecretKind.ACCESS_CODE, "GC-20260101-000042", "10.9.9.9")
+            except Problem as problem:
+                refused.append(f"{n}: {problem.detail}")
+                continue
+            await guard.succeeded(reservation)
+
+    try:
+        await asyncio.gather(*[owner(n) for n in range(24)])
+    finally:
+        await client.close()
+    assert refused == []

@@ -144,12 +144,15 @@ class GuessGuard:
     async def _advance(self, before: Counter, backoff: Backoff, now: float) -> Counter | None:
         """One more failure on the counter, if nobody changed it since it was read; None if somebody did."""
         failures = before.failures + 1
-        after = Counter(before.id, failures, now + backoff.delay_after(failures), True)
+        delay = backoff.delay_after(failures)
+        # No wait is stored as 0, never as "now": a concurrent attempt that read the clock a moment before this
+        # write must not find a wait it would have to honour (the owner's parallel requests would be refused).
+        after = Counter(before.id, failures, now + delay if delay > 0 else 0.0, True)
         # Kept until its wait is over and as long again without failures: then its failures are forgotten.
         fields = {
             "failures": after.failures,
             "not_before": after.not_before,
-            "expires_at": datetime.fromtimestamp(after.not_before + backoff.max_s, UTC),
+            "expires_at": datetime.fromtimestamp(now + delay + backoff.max_s, UTC),
         }
         if not before.existed:
             try:
