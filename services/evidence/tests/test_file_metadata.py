@@ -12,6 +12,7 @@ import struct
 import uuid
 import wave
 import zipfile
+from xml.etree import ElementTree
 
 import httpx
 import pikepdf
@@ -22,7 +23,10 @@ from mutagen.id3 import ID3, TIT2, TPE1, TXXX
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
 from PIL import Image
+
+from evidence.domain import file_metadata
 
 pytestmark = pytest.mark.integration
 
@@ -253,6 +257,93 @@ async def test_office_files_lose_their_properties_and_still_open(client, setting
         assert reopened.active["A1"].value == "扣费记录" and reopened.properties.creator in (None, "openpyxl")
 
 
+EMAIL = "zhangsan@example.com"
+W15 = "http://schemas.microsoft.com/office/word/2012/wordml"
+
+
+def docx_with_a_comment_and_a_tracked_change() -> bytes:
+    """Word's own shapes: a comment (author, initials, date), an insertion tracked under the author's name, and
+    the people part with the author's account, as Word 2013 and later write them."""
+    document = Document()
+    paragraph = document.add_paragraph("退款申请的说明")
+    document.add_comment(paragraph.runs, text="请核对金额", author=AUTHOR, initials="ZS")
+    data = io.BytesIO()
+    document.save(data)
+    body = zipfile.ZipFile(io.BytesIO(data.getvalue())).read("word/document.xml").decode()
+    tracked = (
+        f'<w:p><w:ins w:id="90" w:author="{AUTHOR}" w:date="2026-10-20T10:00:00Z">'
+        "<w:r><w:t>补充：已联系客服三次。</w:t></w:r></w:ins></w:p><w:sectPr"
+    )
+    package = _with_part(data.getvalue(), "word/document.xml", body.replace("<w:sectPr", tracked, 1).encode())
+    people = (
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w15:people xmlns:w15="{W15}">'
+        f'<w15:person w15:author="{AUTHOR}"><w15:presenceInfo w15:providerId="AD" w15:userId="{EMAIL}"/>'
+        "</w15:person></w15:people>"
+    )
+    return _with_extra_part(package, "word/people.xml", people.encode())
+
+
+def xlsx_with_comments() -> bytes:
+    """An Excel comment (its author listed in the comments part) and a threaded comment's person."""
+    workbook = Workbook()
+    workbook.active["A1"] = "扣费记录"
+    workbook.active["A1"].comment = Comment("重复扣费", AUTHOR)
+    data = io.BytesIO()
+    workbook.save(data)
+    person = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><personList '
+        'xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments">'
+        f'<person displayName="{AUTHOR}" id="{{6A5B}}" userId="{EMAIL}" providerId="AD"/></personList>'
+    )
+    return _with_extra_part(data.getvalue(), "xl/persons/person.xml", person.encode())
+
+
+def _with_extra_part(package: bytes, name: str, content: bytes) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            target.writestr(entry, source.read(entry))
+        target.writestr(name, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("make", "media_type"),
+    [
+        (
+            docx_with_a_comment_and_a_tracked_change,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        (xlsx_with_comments, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ],
+)
+async def test_comments_and_tracked_changes_lose_who_made_them_and_when(client, settings, storage, make, media_type):
+    number = new_number()
+    original = make()
+    with zipfile.ZipFile(io.BytesIO(original)) as package:
+        everything = b"".join(package.read(name) for name in package.namelist())
+    assert AUTHOR.encode() in everything and EMAIL.encode() in everything
+    receipt = await upload(client, number, original, media_type)
+    assert receipt["metadata_stripped"] is True
+    data = await kept(storage, settings, number, receipt)
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        for name in package.namelist():
+            part = package.read(name)
+            assert AUTHOR.encode() not in part and EMAIL.encode() not in part and b"ZS" not in part, name
+            assert b"2026-10-20T10:00:00Z" not in part, name
+    # What was commented and changed stays, under an anonymous author, and the file still opens.
+    if media_type.endswith("document"):
+        reopened = Document(io.BytesIO(data))
+        assert [comment.author for comment in reopened.comments] == ["Author"]
+        assert [comment.text for comment in reopened.comments] == ["请核对金额"]
+        assert "补充：已联系客服三次。" in zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+        assert b'xmlns:w15="' in zipfile.ZipFile(io.BytesIO(data)).read("word/people.xml")  # prefixes kept
+    else:
+        reopened = load_workbook(io.BytesIO(data))
+        assert reopened.active["A1"].comment.text.endswith("重复扣费")
+        assert reopened.active["A1"].comment.author == "Author"
+
+
 async def test_mp3_loses_its_tags(client, settings, storage):
     number = new_number()
     original = mp3_with_tags()
@@ -293,3 +384,35 @@ async def test_wav_loses_its_info_chunk(client, settings, storage):
     assert AUTHOR.encode() not in data and b"LIST" not in data
     with wave.open(io.BytesIO(data)) as recording:
         assert (recording.getframerate(), recording.getnframes()) == (8000, 800)
+
+
+def _comments_with(doctype: str, text: str) -> bytes:
+    hostile = (
+        f'<?xml version="1.0"?><!DOCTYPE w:comments [{doctype}]>'
+        '<w:comments xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        f'<w:comment w:id="0" w:author="{AUTHOR}"><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:comment>'
+        "</w:comments>"
+    )
+    return _with_extra_part(docx_with_author(), "word/comments.xml", hostile.encode())
+
+
+def test_an_external_entity_in_an_office_part_is_not_fetched(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the-servers-own-secret")
+    package = _comments_with(f'<!ENTITY secret SYSTEM "{secret.as_uri()}">', "&secret;")
+    target = io.BytesIO()
+    assert file_metadata.clean_office(io.BytesIO(package), target).outcome is file_metadata.Outcome.REWRITTEN
+    comments = zipfile.ZipFile(target).read("word/comments.xml")
+    assert AUTHOR.encode() not in comments and b"the-servers-own-secret" not in comments
+    # Well-formed again without its DTD (the part is ours now, not the hostile one).
+    assert ElementTree.fromstring(comments).tag.endswith("comments")  # noqa: S314
+
+
+def test_an_entity_bomb_in_an_office_part_is_not_expanded():
+    """A billion laughs (Office never writes a DTD): libxml2 refuses to expand it, and the file is stored as
+    received with the reason on its receipt, as any package that cannot be read."""
+    laughs = '<!ENTITY l0 "ha">' + "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))
+    target = io.BytesIO()
+    result = file_metadata.clean_office(io.BytesIO(_comments_with(laughs, "&l9;")), target)
+    assert result == file_metadata.Result(file_metadata.Outcome.NOT_REMOVED, "damaged_package")
+    assert target.getbuffer().nbytes < 1024 * 1024

@@ -12,7 +12,10 @@ complainant's, and is removed:
 * Word and Excel files (.docx, .xlsx): the core properties (creator, last modified by, dates, title,
   keywords), the application properties (company, manager, template, application) and the custom
   properties are replaced by empty ones, so the package stays valid for every reader; the zip entries'
-  timestamps are set to one fixed date and the archive comment is dropped;
+  timestamps are set to one fixed date and the archive comment is dropped. Who wrote each comment and each
+  tracked change, and when, goes too: every author becomes ``Author``, initials and dates are removed, and
+  the people and persons parts lose the accounts (e-mail addresses, directory ids) Office keeps for them. The
+  comments and the tracked changes themselves stay: they are part of what the complainant sent;
 * MP3 (mutagen): ID3v1, ID3v2 and APEv2 tags;
 * MP4, M4A and MOV (QuickTime / ISO base media): the user-data (``udta``) and metadata (``meta``)
   boxes of the movie and of each track, where phones write the location (``©xyz``,
@@ -125,25 +128,117 @@ FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 
 
+#: What every comment's and tracked change's author becomes (Office's own word for a removed author).
+ANONYMOUS_AUTHOR = "Author"
+#: Attributes naming who made a comment or a change (WordprocessingML, any of its versioned namespaces): the
+#: author is required by the schema, so it is renamed; the initials and the dates are optional, so they go.
+_AUTHOR_ATTRIBUTES = frozenset({"author"})
+_DROPPED_ATTRIBUTES = frozenset({"initials", "date", "dateUtc"})
+#: Elements that hold a person's account (Word's ``w15:presenceInfo``: provider and user id, an e-mail address).
+_ACCOUNT_ELEMENTS = frozenset({"presenceInfo"})
+#: A spreadsheet's persons (threaded comments): the name is renamed, the account ids emptied.
+_PERSON_ATTRIBUTES = {"displayName": ANONYMOUS_AUTHOR, "userId": "", "providerId": "None"}
+#: The words that must appear in a part for it to carry authorship: most parts (a long document body among
+#: them) are copied without being parsed.
+_AUTHORSHIP_MARKS = (b"author", b"initials", b"presenceInfo", b"displayName")
+#: A part that carries authorship and is larger than this is not parsed: the file is stored as received.
+MAX_AUTHORSHIP_PART_BYTES = 64 * 1024 * 1024
+
+
+def _carries_authorship(name: str) -> bool:
+    """The parts where Word and Excel write who commented or changed what: every Word part, Excel's comments,
+    threaded comments and persons."""
+    if not name.endswith(".xml"):
+        return False
+    return name.startswith(("word/", "xl/comments", "xl/threadedComments/", "xl/persons/"))
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def _anonymized(data: bytes) -> bytes | None:
+    """The part with its authors renamed and its dates and accounts removed; None if it names nobody."""
+    if not any(mark in data for mark in _AUTHORSHIP_MARKS):
+        return None
+    from lxml import etree
+
+    # Untrusted XML: no entities resolved, no DTD loaded, nothing fetched, no tree beyond libxml2's limits.
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False)
+    root = etree.fromstring(data, parser)
+    changed = False
+    for element in list(root.iter()):
+        if element.tag is etree.Entity and (parent := element.getparent()) is not None:
+            # Office never writes a DTD: an entity reference is a hostile part's, and unresolved it would leave
+            # the part unreadable once its DTD is gone. Removed, its tail kept.
+            if element.tail:
+                previous = element.getprevious()
+                if previous is not None:
+                    previous.tail = (previous.tail or "") + element.tail
+                else:
+                    parent.text = (parent.text or "") + element.tail
+            parent.remove(element)
+            changed = True
+            continue
+        if not isinstance(element.tag, str):
+            continue  # comments and processing instructions
+        local = _local(element.tag)
+        if local in _ACCOUNT_ELEMENTS and (parent := element.getparent()) is not None:
+            parent.remove(element)
+            changed = True
+            continue
+        if local == "author" and element.text:  # a spreadsheet's list of comment authors
+            element.text = ANONYMOUS_AUTHOR
+            changed = True
+        for attribute in list(element.attrib):
+            name = _local(attribute)
+            if local == "person" and name in _PERSON_ATTRIBUTES:
+                element.set(attribute, _PERSON_ATTRIBUTES[name])
+            elif "}" not in attribute:
+                continue  # Word's authorship attributes are namespaced; a plain one is a spreadsheet's own
+            elif name in _AUTHOR_ATTRIBUTES:
+                element.set(attribute, ANONYMOUS_AUTHOR)
+            elif name in _DROPPED_ATTRIBUTES:
+                del element.attrib[attribute]
+            else:
+                continue
+            changed = True
+    if not changed:
+        return None
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
 def clean_office(source: BinaryIO, target: BinaryIO) -> Result:
+    from lxml import etree
+
     source.seek(0)
     try:
         with zipfile.ZipFile(source) as package:
             entries = package.infolist()
             if sum(entry.file_size for entry in entries) > MAX_UNPACKED_BYTES:
                 return _not_removed("package_too_large")
-            if not any(entry.filename in EMPTY_PROPERTIES for entry in entries) and not package.comment:
+            replaced = {name: content for name, content in EMPTY_PROPERTIES.items() if name in package.namelist()}
+            for entry in entries:
+                if not _carries_authorship(entry.filename):
+                    continue
+                if entry.file_size > MAX_AUTHORSHIP_PART_BYTES:
+                    return _not_removed("package_too_large")
+                if (anonymous := _anonymized(package.read(entry))) is not None:
+                    replaced[entry.filename] = anonymous
+            if not replaced and not package.comment:
                 return CLEAN
             with zipfile.ZipFile(target, "w") as clean:
                 for entry in entries:
                     kept = zipfile.ZipInfo(entry.filename, date_time=FIXED_ZIP_TIME)
                     kept.compress_type = zipfile.ZIP_DEFLATED
                     kept.external_attr = entry.external_attr
-                    if entry.filename in EMPTY_PROPERTIES:
-                        clean.writestr(kept, EMPTY_PROPERTIES[entry.filename])
+                    if entry.filename in replaced:
+                        clean.writestr(kept, replaced[entry.filename])
                         continue
                     with package.open(entry) as part, clean.open(kept, "w") as copy:
                         shutil.copyfileobj(part, copy, COPY_BYTES)
+    except etree.XMLSyntaxError:
+        return _not_removed("damaged_package")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError, RuntimeError):
         return _not_removed("damaged_package")
     target.seek(0)
