@@ -1,5 +1,6 @@
 """intake's layers, read from its source: routers never write the store, the case store is the only writer of
-the case file, every event is built in ``intake.core.events``, and nobody wakes the outbox relay by hand."""
+the case file, every event is built in ``intake.core.events``, nobody wakes the outbox relay by hand, and
+dependencies point inwards (the domain and the use cases never import the edge)."""
 
 from __future__ import annotations
 
@@ -101,4 +102,39 @@ def test_every_event_is_built_in_one_module():
 def test_nobody_wakes_the_outbox_relay_by_hand():
     # The outbox wakes its relay once the transaction that staged an entry commits.
     found = [(name, line, call) for name, tree in modules() for line, call in method_calls(tree, frozenset({"wake"}))]
+    assert found == []
+
+
+def imported_modules(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """Every module a file imports, type-checking-only imports included."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.lineno, node.module
+        elif isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+
+
+def test_dependencies_point_inwards():
+    """The use cases and the domain never reach back to the HTTP edge (not even for a type); the domain reaches
+    nothing of intake's but the domain."""
+    outward = {
+        "core/": ("intake.api", "intake.web", "intake.handlers", "intake.jobs", "intake.main"),
+        "domain/": (
+            "intake.api",
+            "intake.web",
+            "intake.handlers",
+            "intake.jobs",
+            "intake.main",
+            "intake.core",
+            "intake.adapters",
+        ),
+    }
+    found = [
+        (name, line, module)
+        for name, tree in modules()
+        for layer, forbidden in outward.items()
+        if name.startswith(layer)
+        for line, module in imported_modules(tree)
+        if module.startswith(forbidden)
+    ]
     assert found == []

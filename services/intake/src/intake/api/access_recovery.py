@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from greenchannel.problems import Problem
 from intake.api.dependencies import ClientDep, IntakeDep
 from intake.api.schemas import AccessCodeReissued, CodeSent
-from intake.core.access_recovery import AccessRecovery, RecoveryRejected
+from intake.core.access_recovery import RecoveryRejected
 from intake.domain.filing import MobileNumber
 
 router = APIRouter(prefix="/v1", tags=["complaints"])
@@ -38,7 +38,7 @@ class RecoveryConfirmation(RecoveryRequest):
 async def request_recovery(
     number: Number, body: RecoveryRequest, intake: IntakeDep, client: ClientDep
 ) -> dict[str, Any]:
-    return await AccessRecovery(intake).request(number, body.phone, client)
+    return await intake.access_recovery.request(number, body.phone, client)
 
 
 @router.post(
@@ -50,6 +50,6 @@ async def confirm_recovery(
     number: Number, body: RecoveryConfirmation, intake: IntakeDep, client: ClientDep
 ) -> dict[str, Any]:
     try:
-        return await AccessRecovery(intake).confirm(number, body.phone, body.code, client)
+        return await intake.access_recovery.confirm(number, body.phone, body.code, client)
     except RecoveryRejected:
         raise Problem(400, *BAD_CODE) from None

@@ -33,6 +33,7 @@ from intake.adapters.upload_budget import UploadBudget
 from intake.api import client_address as addresses
 from intake.api.problems import NOT_FOUND
 from intake.config import Settings
+from intake.core.access_recovery import AccessRecovery, RecoveryLimits
 from intake.core.account_codes import AccountCodes
 from intake.core.company import CompanyAnswers
 from intake.core.complaints import Complaints, Windows
@@ -96,6 +97,20 @@ class Intake:
         )
         self.company_answers = CompanyAnswers(cases, transactions)
         self.operator_actions = OperatorActions(cases, transactions, routing)
+        self.access_recovery = AccessRecovery(
+            cases,
+            transactions,
+            accounts,
+            guesses,
+            RecoveryLimits(
+                limits,
+                self.rules.account_code_per_client,
+                self.rules.account_code_per_login,
+                self.rules.account_code_failures,
+            ),
+            blind_index,
+            self.access_codes,
+        )
 
 
 class EdgeRules:

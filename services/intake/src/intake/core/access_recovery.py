@@ -17,20 +17,24 @@ records that a new code was issued, so the complainant sees it.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from greenchannel.contracts import CodeNotice, CodePurpose, code_notice_field
 from intake.adapters.account_codes import AccountCodeStore
+from intake.adapters.case_store import CaseStore
+from intake.adapters.guesses import GuessGuard
+from intake.adapters.pii import KeyedHash
+from intake.adapters.rate_limits import RateLimiter, Rule
 from intake.core import events
+from intake.core.account_codes import AccountCodes
+from intake.core.transactions import Transactions
 from intake.domain.account_codes import code_record_id, is_code_shaped, new_code
 from intake.domain.filing import new_access_code
 from intake.domain.guessing import SecretKind
-
-if TYPE_CHECKING:  # the container of collaborators the API builds; only its type is needed here
-    from intake.api.dependencies import Intake
 
 PURPOSE: CodePurpose = "access_recovery"
 TIMELINE_ACTION = "access_code_reissued"
@@ -40,22 +44,47 @@ class RecoveryRejected(Exception):
     """The code is wrong, expired, used up, or was never sent for this number and phone: one answer for all."""
 
 
+@dataclass(frozen=True)
+class RecoveryLimits:
+    """The edge's limits on one-time codes that recovery shares with accounts: per address, per complaint
+    (as per login), and failed codes per address."""
+
+    limits: RateLimiter
+    per_client: Rule
+    per_number: Rule
+    failures: Rule
+
+
 class AccessRecovery:
-    def __init__(self, intake: Intake) -> None:
-        self.intake = intake
-        self.accounts = intake.accounts
-        self.store: AccountCodeStore = intake.accounts.store
+    def __init__(
+        self,
+        cases: CaseStore,
+        transactions: Transactions,
+        accounts: AccountCodes,
+        guesses: GuessGuard,
+        limits: RecoveryLimits,
+        blind_index: KeyedHash,
+        access_codes: KeyedHash,
+    ) -> None:
+        self.cases = cases
+        self.transactions = transactions
+        self.accounts = accounts
+        self.store: AccountCodeStore = accounts.store
+        self.guesses = guesses
+        self.limits = limits
+        self.blind_index = blind_index
+        self.access_codes = access_codes
 
     def _record_id(self, number: str, phone: str) -> str:
-        return code_record_id(PURPOSE, self.intake.blind_index.digest(f"{number}\n{phone}"))
+        return code_record_id(PURPOSE, self.blind_index.digest(f"{number}\n{phone}"))
 
     async def request(self, number: str, phone: str, client: str) -> dict[str, Any]:
         """Send a code to ``phone`` if it is the phone given when ``number`` was filed; the same answer always."""
-        intake = self.intake
-        await intake.limits.hit(intake.rules.account_code_per_client, client)
-        await intake.limits.hit(intake.rules.account_code_per_login, intake.blind_index.digest(f"recover:{number}"))
-        case = await intake.cases.get(number)
-        matches = case is not None and case.get("phone_key") == intake.blind_index.digest(phone)
+        limits = self.limits
+        await limits.limits.hit(limits.per_client, client)
+        await limits.limits.hit(limits.per_number, self.blind_index.digest(f"recover:{number}"))
+        case = await self.cases.get(number)
+        matches = case is not None and case.get("phone_key") == self.blind_index.digest(phone)
         code, issue_id = new_code(), uuid.uuid4().hex
         record_id = self._record_id(number, phone)
         now = datetime.now(UTC)
@@ -69,7 +98,7 @@ class AccessRecovery:
             "expires_at": expires_at,
             "created_at": now,
         }
-        outbox = intake.cases.runtime.outbox
+        outbox = self.cases.runtime.outbox
 
         async def work(session: AsyncClientSession) -> None:
             await self.store.replace(record, session)
@@ -88,26 +117,25 @@ class AccessRecovery:
                     session=session,
                 )
 
-        await intake.transactions.run(work)
-        return {"channel": "sms", "expires_in": intake.settings.account_code_ttl_s}
+        await self.transactions.run(work)
+        return {"channel": "sms", "expires_in": int(self.accounts.policy.ttl.total_seconds())}
 
     async def confirm(self, number: str, phone: str, code: str, client: str) -> dict[str, Any]:
         """A new access code for ``number`` when ``code`` is the one sent; :class:`RecoveryRejected` otherwise."""
-        intake = self.intake
-        await intake.limits.check(intake.rules.account_code_failures, client)
+        limits = self.limits
+        await limits.limits.check(limits.failures, client)
         # A guess at the complaint's access like a wrong access code: counted before it is checked.
-        attempt = await intake.guesses.reserve(SecretKind.ACCESS_CODE, number, client)
+        attempt = await self.guesses.reserve(SecretKind.ACCESS_CODE, number, client)
         try:
             access_code = await self._reissue(number, phone, code)
         except RecoveryRejected:
-            await intake.guesses.failed(attempt)
-            await intake.limits.hit(intake.rules.account_code_failures, client)
+            await self.guesses.failed(attempt)
+            await limits.limits.hit(limits.failures, client)
             raise
-        await intake.guesses.succeeded(attempt)
+        await self.guesses.succeeded(attempt)
         return {"number": number, "access_code": access_code}
 
     async def _reissue(self, number: str, phone: str, code: str) -> str:
-        intake = self.intake
         record_id = self._record_id(number, phone)
         record = await self.store.spend_attempt(record_id, datetime.now(UTC), self.accounts.policy.max_attempts)
         if (
@@ -121,13 +149,13 @@ class AccessRecovery:
         async def work(session: AsyncClientSession) -> None:
             if not await self.store.consume(record_id, record["issue_id"], session):
                 raise RecoveryRejected()
-            await intake.cases.note(
+            await self.cases.note(
                 number,
                 "complainant",
                 TIMELINE_ACTION,
                 session=session,
-                fields={"access_code_hash": intake.access_codes.digest(access_code)},
+                fields={"access_code_hash": self.access_codes.digest(access_code)},
             )
 
-        await intake.transactions.run(work)
+        await self.transactions.run(work)
         return access_code
