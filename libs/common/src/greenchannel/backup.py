@@ -33,7 +33,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,6 +44,7 @@ from pymongo import AsyncMongoClient, IndexModel
 from pymongo.read_concern import ReadConcern
 
 from greenchannel.mongo import make_client
+from greenchannel.outbox import reopen_after_restore
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -54,6 +55,11 @@ HASH_CHUNK_BYTES = 1024 * 1024
 #: What a source index reports that is the server's own, not part of its definition.
 SERVER_INDEX_FIELDS = frozenset({"v", "ns", "key", "name"})
 RAW = CodecOptions(document_class=RawBSONDocument)
+OUTBOX_COLLECTION = "outbox"
+#: How far before a database's copy the outbox entries marked sent are published again after its restore
+#: (greenchannel.outbox.reopen_after_restore): longer than the time between the services' backups plus an
+#: event's time in flight. Consumers skip what they had, so a longer window costs repeats, never effects.
+REPUBLISH_WINDOW = timedelta(minutes=15)
 
 
 class BackupError(Exception):
@@ -107,9 +113,12 @@ class DatabasePart:
 
     name = "database"
 
-    def __init__(self, client: AsyncMongoClient, database: str) -> None:
+    def __init__(
+        self, client: AsyncMongoClient, database: str, *, republish_window: timedelta = REPUBLISH_WINDOW
+    ) -> None:
         self.client = client
         self.database = client[database]
+        self.republish_window = republish_window
 
     async def _collections(self) -> list[dict[str, Any]]:
         listed = await (await self.database.list_collections()).to_list()
@@ -128,6 +137,8 @@ class DatabasePart:
             for spec in specs
         }
         collections: dict[str, Any] = {}
+        # Before the snapshot: an outbox entry the copy shows sent was marked before this time.
+        read_at = datetime.now(UTC)
         async with self.client.start_session() as session:
             async with await session.start_transaction(read_concern=ReadConcern("snapshot")):
                 for spec in specs:
@@ -151,6 +162,7 @@ class DatabasePart:
         return {
             "database": self.database.name,
             "consistency": "snapshot transaction",
+            "read_at": read_at.isoformat(),
             "collections": collections,
             "counts": {name: entry["documents"] for name, entry in collections.items()},
         }
@@ -190,6 +202,10 @@ class DatabasePart:
             if models:
                 await collection.create_indexes(models)
             restored[name] = count
+        if OUTBOX_COLLECTION in section["collections"]:
+            since = datetime.fromisoformat(section["read_at"]) - self.republish_window
+            outbox = await reopen_after_restore(self.database, since, OUTBOX_COLLECTION)
+            restored.update({f"outbox_{key}": value for key, value in outbox.items()})
         return restored
 
 
