@@ -50,7 +50,14 @@ from PIL import Image
 
 from devstack import standins
 from devstack.invariants import until
-from devstack.platform import ADMIN_TOKEN, OPERATOR_TOKEN, WEBHOOK_SECRET, Platform, register_endpoints, running_platform
+from devstack.platform import (
+    ADMIN_TOKEN,
+    OPERATOR_TOKEN,
+    WEBHOOK_SECRET,
+    Platform,
+    register_endpoints,
+    running_platform,
+)
 from devstack.receiver import WebhookReceiver
 from devstack.servers import Listener
 from greenchannel.mongo import make_client

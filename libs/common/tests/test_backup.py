@@ -76,7 +76,7 @@ async def test_every_collection_comes_back_with_its_indexes_and_documents_as_the
     assert await target.outbox.count_documents({}) == 2500
     for name in ("complaints", "outbox", "idempotency", "leases"):
         assert await indexes(target, name) == await indexes(source, name)
-    with pytest.raises(Exception, match="duplicate key|E11000"):
+    with pytest.raises(Exception, match=r"duplicate key|E11000"):
         await target.complaints.insert_one({"number": "GC2026120700001"})
 
 
@@ -88,7 +88,7 @@ async def test_the_copy_is_one_point_in_time_while_writers_commit(client, names,
     await source.cases.insert_many([{"_id": f"seed-{i}", "text": "x" * 2000} for i in range(SEED_DOCUMENTS)])
     await source.outbox.insert_many([{"_id": f"seed-{i}", "text": "x" * 2000} for i in range(SEED_DOCUMENTS)])
     written = 0
-    stop = asyncio.Event()
+    stop, under_way = asyncio.Event(), asyncio.Event()
 
     async def writer() -> None:
         nonlocal written
@@ -101,10 +101,11 @@ async def test_the_copy_is_one_point_in_time_while_writers_commit(client, names,
 
             await in_transaction(client, pair)
             written += 1
+            if written == 5:
+                under_way.set()
 
     task = asyncio.create_task(writer())
-    while written < 5:
-        await asyncio.sleep(0.01)
+    await under_way.wait()
     written_at_backup_start = written
     report = await take_backup(tmp_path / "b", "svc", [DatabasePart(client, names[0])])
     written_at_backup_end = written
@@ -138,7 +139,7 @@ async def test_a_restore_refuses_a_damaged_backup_or_a_database_in_use_and_write
 
     damaged = tmp_path / "b" / "database" / "inbox.bson"
     damaged.write_bytes(damaged.read_bytes()[:-1] + b"\x01")
-    with pytest.raises(BackupError, match="inbox.bson is not the file"):
+    with pytest.raises(BackupError, match=r"inbox\.bson is not the file"):
         await restore_backup(tmp_path / "b", "svc", [DatabasePart(client, names[1])])
     assert await target.list_collection_names() == []  # cases.bson was fine, yet nothing was written
 

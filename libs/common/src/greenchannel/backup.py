@@ -124,7 +124,7 @@ class DatabasePart:
         listed = await (await self.database.list_collections()).to_list()
         # Views are definitions over collections and system collections the server's own: neither holds data.
         return sorted(
-            (spec for spec in listed if spec.get("type", "collection") == "collection"),
+            (dict(spec) for spec in listed if spec.get("type", "collection") == "collection"),
             key=lambda spec: spec["name"],
         )
 
@@ -132,33 +132,32 @@ class DatabasePart:
         folder = directory / "database"
         folder.mkdir(parents=True, exist_ok=True)
         specs = [spec for spec in await self._collections() if not spec["name"].startswith("system.")]
-        indexes = {
-            spec["name"]: [index for index in await (await self.database[spec["name"]].list_indexes()).to_list()]
-            for spec in specs
-        }
+        indexes = {spec["name"]: await (await self.database[spec["name"]].list_indexes()).to_list() for spec in specs}
         collections: dict[str, Any] = {}
         # Before the snapshot: an outbox entry the copy shows sent was marked before this time.
         read_at = datetime.now(UTC)
-        async with self.client.start_session() as session:
-            async with await session.start_transaction(read_concern=ReadConcern("snapshot")):
-                for spec in specs:
-                    name = spec["name"]
-                    path = folder / f"{name}.bson"
-                    count = 0
-                    collection = self.database.get_collection(name, codec_options=RAW)
-                    with path.open("wb") as file:
-                        async for document in collection.find({}, session=session, sort=[("_id", 1)]):
-                            file.write(document.raw)
-                            count += 1
-                    collections[name] = {
-                        **file_entry(directory, path),
-                        "documents": count,
-                        "options": json.loads(json_util.dumps(spec.get("options", {}))),
-                        "indexes": [
-                            json.loads(json_util.dumps(index)) for index in indexes[name] if index["name"] != "_id_"
-                        ],
-                    }
-                # Read-only: committing ends it (an abort would too); reads at snapshot see one commit's data.
+        async with (
+            self.client.start_session() as session,
+            await session.start_transaction(read_concern=ReadConcern("snapshot")),
+        ):
+            for spec in specs:
+                name = spec["name"]
+                path = folder / f"{name}.bson"
+                count = 0
+                collection = self.database.get_collection(name, codec_options=RAW)
+                with path.open("wb") as file:
+                    async for document in collection.find({}, session=session, sort=[("_id", 1)]):
+                        file.write(document.raw)
+                        count += 1
+                collections[name] = {
+                    **file_entry(directory, path),
+                    "documents": count,
+                    "options": json.loads(json_util.dumps(spec.get("options", {}))),
+                    "indexes": [
+                        json.loads(json_util.dumps(index)) for index in indexes[name] if index["name"] != "_id_"
+                    ],
+                }
+        # Read-only: committing ends it (an abort would too); reads at snapshot see one commit's data.
         return {
             "database": self.database.name,
             "consistency": "snapshot transaction",
@@ -223,9 +222,7 @@ class BackupReport:
 
 async def take_backup(directory: Path, service: str, parts: Sequence[Part]) -> BackupReport:
     """Write a backup of ``parts`` into ``directory`` (new, or empty) and its manifest, last."""
-    directory.mkdir(parents=True, exist_ok=True)
-    if any(directory.iterdir()):
-        raise BackupError(f"{directory} is not empty: a backup is written into a new folder")
+    await asyncio.to_thread(_new_folder, directory)
     began = time.monotonic()
     taken_at = datetime.now(UTC)
     sections = {}
@@ -237,6 +234,12 @@ async def take_backup(directory: Path, service: str, parts: Sequence[Part]) -> B
     # The manifest goes last: a folder without one is a backup that did not finish.
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
     return BackupReport(directory, manifest, time.monotonic() - began)
+
+
+def _new_folder(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    if any(directory.iterdir()):
+        raise BackupError(f"{directory} is not empty: a backup is written into a new folder")
 
 
 def read_manifest(directory: Path, service: str) -> dict[str, Any]:
@@ -303,7 +306,7 @@ def run_command(argv: Sequence[str] | None, *, service: str, action: str, parts:
     try:
         report = asyncio.run(run())
     except BackupError as error:
-        print(f"{service} {action}: {error}", file=sys.stderr)
+        sys.stderr.write(f"{service} {action}: {error}\n")
         return 2
     summary = {
         "service": service,

@@ -11,4 +11,6 @@ from evidence.config import Settings
 from greenchannel.backup import run_command
 
 if __name__ == "__main__":
-    sys.exit(run_command(None, service="evidence", action="restore", parts=evidence_parts(Settings(), "evidence-restore")))
+    sys.exit(
+        run_command(None, service="evidence", action="restore", parts=evidence_parts(Settings(), "evidence-restore"))
+    )

@@ -10,4 +10,8 @@ from greenchannel.backup import database_parts, run_command
 from notification.config import Settings
 
 if __name__ == "__main__":
-    sys.exit(run_command(None, service="notification", action="backup", parts=database_parts(Settings(), "notification-backup")))
+    sys.exit(
+        run_command(
+            None, service="notification", action="backup", parts=database_parts(Settings(), "notification-backup")
+        )
+    )

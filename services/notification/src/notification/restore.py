@@ -11,4 +11,8 @@ from greenchannel.backup import database_parts, run_command
 from notification.config import Settings
 
 if __name__ == "__main__":
-    sys.exit(run_command(None, service="notification", action="restore", parts=database_parts(Settings(), "notification-restore")))
+    sys.exit(
+        run_command(
+            None, service="notification", action="restore", parts=database_parts(Settings(), "notification-restore")
+        )
+    )

@@ -11,4 +11,6 @@ from greenchannel.backup import database_parts, run_command
 from routing.config import Settings
 
 if __name__ == "__main__":
-    sys.exit(run_command(None, service="routing", action="restore", parts=database_parts(Settings(), "routing-restore")))
+    sys.exit(
+        run_command(None, service="routing", action="restore", parts=database_parts(Settings(), "routing-restore"))
+    )

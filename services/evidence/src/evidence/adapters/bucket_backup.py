@@ -35,9 +35,7 @@ class BucketPart:
             entry = file_entry(directory, path)
             if entry["sha256"] != stored.sha256:
                 raise BackupError(f"object {key} changed while it was copied")
-            objects.append(
-                {**entry, "key": key, "content_type": stored.content_type, "metadata": stored.metadata}
-            )
+            objects.append({**entry, "key": key, "content_type": stored.content_type, "metadata": stored.metadata})
         return {
             "bucket": self.storage.bucket,
             "objects": objects,

@@ -395,7 +395,9 @@ class ObjectStorage:
                 for name, value in (stat.metadata or {}).items()
                 if name.lower().startswith(USER_METADATA_PREFIX)
             }
-            return StoredObject(key, size, sha256.hexdigest(), stat.content_type or "application/octet-stream", metadata)
+            return StoredObject(
+                key, size, sha256.hexdigest(), stat.content_type or "application/octet-stream", metadata
+            )
 
         return await asyncio.to_thread(save)
 
