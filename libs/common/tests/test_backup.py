@@ -8,7 +8,7 @@ import asyncio
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING
 
 from greenchannel.backup import MANIFEST, BackupError, DatabasePart, restore_backup, take_backup
 from greenchannel.mongo import in_transaction, make_client
+from greenchannel.outbox import EPOCH
 
 pytestmark = pytest.mark.integration
 
@@ -175,3 +176,47 @@ async def test_the_commands_of_a_service_back_up_and_restore_through_its_setting
     assert json.loads(restored.stdout)["counts"] == {"database": {"companies": 3}}
     again = run("restore", names[1], "r")
     assert again.returncode == 2 and "is not empty" in again.stderr and again.stdout == ""
+
+
+async def test_after_a_restore_the_outbox_publishes_again_what_it_sent_lately(client, names, tmp_path, mongo_url):
+    """The copy of each service is its own point in time and the broker is in none: entries marked sent in the
+    window before the copy go out again (consumers skip what they had), older ones stay sent, and leases held by
+    relays that no longer exist are freed. ``--outbox-since`` does the same after a restore made another way."""
+    now = datetime.now(UTC)
+    leased = {"lease_until": now + timedelta(minutes=5), "claimed_by": "relay-of-a-dead-process"}
+    await client[names[0]].outbox.insert_many(
+        [
+            {"_id": "old", "sent_at": now - timedelta(hours=2), "sent_expires_at": now, **leased},
+            {"_id": "recent", "sent_at": now - timedelta(minutes=3), "sent_expires_at": now, **leased},
+            {"_id": "pending", "sent_at": None, **leased},
+        ]
+    )
+    await take_backup(tmp_path / "b", "svc", [DatabasePart(client, names[0])])
+    restored = await restore_backup(tmp_path / "b", "svc", [DatabasePart(client, names[1])])
+    assert restored.manifest["restored"]["database"]["outbox_republished"] == 1
+    outbox = {doc["_id"]: doc async for doc in client[names[1]].outbox.find({})}
+    assert outbox["old"]["sent_at"] is not None
+    for key in ("recent", "pending"):
+        assert outbox[key]["sent_at"] is None and outbox[key]["lease_until"] == EPOCH, key
+        assert outbox[key]["claimed_by"] is None and "sent_expires_at" not in outbox[key]
+
+    await client[names[0]].outbox.update_one({"_id": "old"}, {"$set": {"sent_at": now}})
+    command = subprocess.run(
+        [sys.executable, "-m", "routing.restore", "--outbox-since", (now - timedelta(minutes=1)).isoformat()],
+        env={"GREENCHANNEL_ENV": "development", "MONGO_URL": mongo_url, "MONGO_DB": names[0], "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert command.returncode == 0, command.stderr
+    assert json.loads(command.stdout)["counts"] == {"outbox": {"republished": 1, "pending": 2}}
+    naive = subprocess.run(
+        [sys.executable, "-m", "routing.restore", "--outbox-since", "2026-12-07T02:00:00"],
+        env={"GREENCHANNEL_ENV": "development", "MONGO_URL": mongo_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert naive.returncode == 2 and "needs its offset" in naive.stderr

@@ -285,38 +285,57 @@ PartsFactory = Callable[[], Awaitable[tuple[Sequence[Part], Callable[[], Awaitab
 
 def run_command(argv: Sequence[str] | None, *, service: str, action: str, parts: PartsFactory) -> int:
     """``python -m <service>.backup <dir>`` or ``.restore <dir>``: prints what it did as JSON; a refusal is
-    one line on stderr and exit status 2."""
+    one line on stderr and exit status 2.
+
+    ``.restore --outbox-since <time>`` (no folder) restores nothing: after the database was restored another way
+    (production's point-in-time recovery), it publishes again what the outbox marked sent since ``<time>`` and
+    frees the leases of relays that no longer exist (greenchannel.outbox.reopen_after_restore)."""
     parser = argparse.ArgumentParser(
         prog=f"python -m {service}.{action}",
         description=f"{'Back up' if action == 'backup' else 'Restore'} {service}'s stores "
         f"({'into' if action == 'backup' else 'from'} a folder); settings from the environment, as the service's.",
     )
-    parser.add_argument("directory", type=Path)
+    if action == "restore":
+        parser.add_argument("directory", type=Path, nargs="?")
+        parser.add_argument(
+            "--outbox-since",
+            type=datetime.fromisoformat,
+            help="restore nothing; publish again the outbox entries marked sent since this ISO 8601 time "
+            "(with its offset) after a restore made another way",
+        )
+    else:
+        parser.add_argument("directory", type=Path)
     arguments = parser.parse_args(argv)
+    outbox_since: datetime | None = getattr(arguments, "outbox_since", None)
+    if (arguments.directory is None) == (outbox_since is None):
+        parser.error("name a backup folder, or --outbox-since alone")
+    if outbox_since is not None and outbox_since.tzinfo is None:
+        parser.error("--outbox-since needs its offset (e.g. 2026-12-07T02:00:00+08:00)")
 
-    async def run() -> BackupReport:
+    async def run() -> dict[str, Any]:
         chosen, close = await parts()
         try:
+            if outbox_since is not None:
+                (database,) = [part for part in chosen if isinstance(part, DatabasePart)]
+                began = time.monotonic()
+                counts = await reopen_after_restore(database.database, outbox_since, OUTBOX_COLLECTION)
+                return {"seconds": time.monotonic() - began, "counts": {"outbox": counts}}
             if action == "backup":
-                return await take_backup(arguments.directory, service, chosen)
-            return await restore_backup(arguments.directory, service, chosen)
+                report = await take_backup(arguments.directory, service, chosen)
+                counts = {name: section["counts"] for name, section in report.manifest["parts"].items()}
+            else:
+                report = await restore_backup(arguments.directory, service, chosen)
+                counts = report.manifest["restored"]
+            return {"directory": str(report.directory), "seconds": report.seconds, "counts": counts}
         finally:
             await close()
 
     try:
-        report = asyncio.run(run())
+        done = asyncio.run(run())
     except BackupError as error:
         sys.stderr.write(f"{service} {action}: {error}\n")
         return 2
-    summary = {
-        "service": service,
-        "action": action,
-        "directory": str(report.directory),
-        "seconds": round(report.seconds, 3),
-        "counts": report.manifest["restored"]
-        if action == "restore"
-        else {name: section["counts"] for name, section in report.manifest["parts"].items()},
-    }
+    summary = {"service": service, "action": action, **done, "seconds": round(done["seconds"], 3)}
     json.dump(summary, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
