@@ -38,6 +38,17 @@ def names(run_id, request):
     return f"t{run_id}_bk_{suffix}_src", f"t{run_id}_bk_{suffix}_dst"
 
 
+def restore_command(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "routing.restore", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 async def indexes(database, collection: str) -> list[dict]:
     listed = await (await database[collection].list_indexes()).to_list()
     return sorted(({k: v for k, v in index.items() if k not in ("v", "ns")} for index in listed), key=str)
@@ -201,22 +212,9 @@ async def test_after_a_restore_the_outbox_publishes_again_what_it_sent_lately(cl
         assert outbox[key]["claimed_by"] is None and "sent_expires_at" not in outbox[key]
 
     await client[names[0]].outbox.update_one({"_id": "old"}, {"$set": {"sent_at": now}})
-    command = subprocess.run(
-        [sys.executable, "-m", "routing.restore", "--outbox-since", (now - timedelta(minutes=1)).isoformat()],
-        env={"GREENCHANNEL_ENV": "development", "MONGO_URL": mongo_url, "MONGO_DB": names[0], "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert command.returncode == 0, command.stderr
-    assert json.loads(command.stdout)["counts"] == {"outbox": {"republished": 1, "pending": 2}}
-    naive = subprocess.run(
-        [sys.executable, "-m", "routing.restore", "--outbox-since", "2026-12-07T02:00:00"],
-        env={"GREENCHANNEL_ENV": "development", "MONGO_URL": mongo_url, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    env = {"GREENCHANNEL_ENV": "development", "MONGO_URL": mongo_url, "MONGO_DB": names[0], "PATH": "/usr/bin:/bin"}
+    reopened = restore_command(env, "--outbox-since", (now - timedelta(minutes=1)).isoformat())
+    assert reopened.returncode == 0, reopened.stderr
+    assert json.loads(reopened.stdout)["counts"] == {"outbox": {"republished": 1, "pending": 2}}
+    naive = restore_command(env, "--outbox-since", "2026-12-07T02:00:00")
     assert naive.returncode == 2 and "needs its offset" in naive.stderr
