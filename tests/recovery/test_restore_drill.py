@@ -440,5 +440,5 @@ async def check_everything(
         actions = [entry["action"] for entry in case["timeline"] if not entry["action"].startswith("deadline")]
         assert len(actions) == len(set(actions)), (number, actions)
     checked["webhooks_accepted_twice"] = 0
-    checked["webhooks_after_restore"] = len([d for d in live.received + away.received if d.accepted])
+    checked["webhooks_accepted_in_all"] = len([d for d in live.received + away.received if d.accepted])
     return checked

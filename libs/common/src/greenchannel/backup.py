@@ -21,6 +21,11 @@ just before it; a collection created in between (only a service starting up crea
 MongoDB bounds a transaction's life (``transactionLifetimeLimitSeconds``, 60 s by default), which bounds the
 size this command copies: it is for development and test data, not production's, which has Percona Backup
 for MongoDB (deploy/k8s/README.md).
+
+Each service's copy is its own point in time, and the broker's queues are in none: after the documents, a
+restore publishes again the outbox entries marked sent in the ``REPUBLISH_WINDOW`` before the copy and frees
+the leases of relays that no longer exist (greenchannel.outbox.reopen_after_restore); consumers skip what they
+had applied.
 """
 
 from __future__ import annotations

@@ -17,6 +17,11 @@ file's size; an upload that is abandoned is aborted and no part is kept. When ``
 asks for every body to be signed, parts go through botocore's own calls (which hash them) in a thread
 pool of their own, so long uploads never starve the short calls (stat, links, removal).
 
+When evidence is to be held unaltered (``EVIDENCE_OBJECT_LOCK_DAYS``), the bucket is made with object lock and a
+default retention, and a bucket without object lock or versioning is refused (:meth:`ObjectStorage.ensure_bucket`,
+``evidence.domain.retention``): every version stored is then kept until its retention ends, and a removal only
+hides the object behind a delete marker.
+
 The bucket gets no policy: it stays private; clients read an object only through a presigned,
 short-lived GET, and write only through a presigned PUT into quarantine. That PUT carries the
 declared size among its signed headers (``X-Amz-SignedHeaders=content-length;host``), so storage
