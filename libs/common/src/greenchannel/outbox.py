@@ -112,7 +112,8 @@ async def reopen_after_restore(db: AsyncDatabase, since: datetime, collection: s
     at all, its message lost with a broker): published again, it reaches every consumer, and those that applied
     it already find it in their inbox (or under their event-derived key) and skip it. ``since`` reaches back
     far enough to cover the time between the services' backups and an event's time in flight. Leases held by
-    relays of processes that no longer exist would delay the pending entries until they run out: they go now.
+    relays of processes that no longer exist would delay the pending entries until they run out: they go now
+    (on a platform already running again, an entry a live relay holds may then go out twice; consumers skip it).
     """
     entries = db[collection]
     reopened = await entries.update_many(
