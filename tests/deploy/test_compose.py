@@ -408,3 +408,15 @@ def test_data_lives_in_named_volumes(compose) -> None:
     )
     for name in [*SERVICES, "webhook-receiver", "demo-endpoints"]:
         assert not compose["services"][name].get("volumes"), f"{name} is stateless"
+
+
+def test_the_evidence_bucket_holds_files_unaltered(compose) -> None:
+    """minio-setup makes the bucket with object lock and the default retention the evidence service checks."""
+    services = compose["services"]
+    setup, evidence = environment(services["minio-setup"]), environment(services["evidence"])
+    assert int(evidence["EVIDENCE_OBJECT_LOCK_DAYS"]) == int(setup["EVIDENCE_OBJECT_LOCK_DAYS"]) > 0
+    script = services["minio-setup"]["command"][0]
+    assert '--with-lock "platform/$S3_BUCKET"' in script
+    assert 'mc retention set --default GOVERNANCE "$EVIDENCE_OBJECT_LOCK_DAYS"d' in script
+    assert "NoncurrentVersionExpiration" in script and "mc ilm import" in script
+    assert "s3:GetBucketObjectLockConfiguration" in script and "s3:BypassGovernanceRetention" not in script

@@ -84,7 +84,10 @@ PRODUCTION_ONLY = {"ExternalSecret"}
 IN_BASE = {"Gateway", "HTTPRoute", "ScaledObject", "TriggerAuthentication"}
 # Secrets written by an operator (MongoDB's connection strings) or cert-manager (the hosts' certificates), not
 # copied from the secret manager.
-WRITTEN_IN_CLUSTER = re.compile(r"greenchannel-(intake|evidence|routing|notification)-mongodb|greenchannel-.*-tls")
+WRITTEN_IN_CLUSTER = re.compile(
+    r"greenchannel-(intake|evidence|routing|notification|backup)-mongodb|greenchannel-.*-tls"
+)
+BACKUP_USER = "backup"  # Percona Backup for MongoDB's database user (components/mongodb)
 PRIVATE_V4 = [
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16")
 ]
@@ -570,10 +573,20 @@ def test_service_configuration(rendered) -> None:
     assert evidence["S3_SECURE"] == "false" and evidence["S3_BUCKET"] == "greenchannel-evidence"
 
 
+def _pod_specs(objects) -> list[dict]:
+    """The pod templates of the Deployments, CronJobs and the database's StatefulSet (merged by the operator)."""
+    specs = [deployment["spec"]["template"]["spec"] for deployment in of_kind(objects, "Deployment")]
+    specs += [job["spec"]["jobTemplate"]["spec"]["template"]["spec"] for job in of_kind(objects, "CronJob")]
+    specs += [
+        mongo["spec"]["statefulSet"]["spec"]["template"]["spec"] for mongo in of_kind(objects, "MongoDBCommunity")
+    ]
+    return specs
+
+
 def _referenced_secrets(objects) -> set[str]:
     names = set()
-    for deployment in of_kind(objects, "Deployment"):
-        for container in deployment["spec"]["template"]["spec"]["containers"]:
+    for pod in _pod_specs(objects):
+        for container in pod["containers"]:
             names |= {s["secretRef"]["name"] for s in container.get("envFrom", []) if "secretRef" in s}
             names |= {
                 e["valueFrom"]["secretKeyRef"]["name"]
@@ -799,7 +812,7 @@ def test_engines_match_what_the_services_expect() -> None:
         assert "default_queue_type = quorum" in rabbit["spec"]["rabbitmq"]["additionalConfig"]
         (mongo,) = of_kind(objects, "MongoDBCommunity")
         assert mongo["spec"]["members"] == 3 and mongo["spec"]["type"] == "ReplicaSet"
-        users = {u["name"]: u for u in mongo["spec"]["users"]}
+        users = {u["name"]: u for u in mongo["spec"]["users"] if u["name"] != BACKUP_USER}
         assert set(users) == set(SERVICES)
         for service, user in users.items():
             assert user["connectionStringSecretName"] == f"greenchannel-{service}-mongodb"
@@ -948,3 +961,62 @@ def test_the_database_pods_run_under_the_account_mck_gives_them() -> None:
     [binding] = [o for o in source if o["kind"] == "RoleBinding"]
     assert binding["subjects"][0]["name"] == "mongodb-kubernetes-appdb"
     assert binding["roleRef"]["name"] in [o["metadata"]["name"] for o in source if o["kind"] == "Role"]
+
+
+def test_backups_run_beside_the_database_and_evidence_is_held_unaltered() -> None:
+    """Percona Backup for MongoDB: an agent beside every member, its user and role, a daily base backup with
+    point-in-time recovery to object storage over HTTPS; the evidence bucket made with object lock and the
+    service told to check it."""
+    if KUSTOMIZE is None:
+        pytest.skip(NO_KUSTOMIZE)
+    for target in ("overlays/staging", "overlays/production"):
+        objects = render(target)
+        (mongo,) = of_kind(objects, "MongoDBCommunity")
+        containers = {c["name"]: c for c in mongo["spec"]["statefulSet"]["spec"]["template"]["spec"]["containers"]}
+        agent = containers["backup-agent"]
+        assert agent["command"] == ["pbm-agent"]
+        env = {e["name"]: e for e in agent["env"]}
+        assert env["PBM_MONGODB_URI"]["value"].startswith("mongodb://backup:$(PBM_PASSWORD)@localhost:27017/")
+        assert agent["securityContext"]["readOnlyRootFilesystem"] and agent["resources"]["limits"]
+        (backup_user,) = [u for u in mongo["spec"]["users"] if u["name"] == BACKUP_USER]
+        assert {r["name"] for r in backup_user["roles"]} == {
+            "readWrite",
+            "backup",
+            "clusterMonitor",
+            "restore",
+            "pbmAnyAction",
+        }
+        assert backup_user["connectionStringSecretName"] == "greenchannel-backup-mongodb"
+        assert [r["role"] for r in mongo["spec"]["security"]["roles"]] == ["pbmAnyAction"]
+
+        job = by_name(objects, "CronJob")["mongodb-backup"]
+        pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        (cli,) = pod["containers"]
+        assert cli["image"] == agent["image"], "the CLI and the agents are one PBM release"
+        assert "pbm backup --wait" in cli["args"][0] and "pbm cleanup --older-than" in cli["args"][0]
+        assert job["spec"]["concurrencyPolicy"] == "Forbid" and job["spec"]["timeZone"] == "Asia/Shanghai"
+        assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"]
+        config = by_name(objects, "ConfigMap")["mongodb-backup-config"]["data"]
+        pbm = yaml.safe_load(config["pbm-config.yaml"])
+        assert pbm["pitr"]["enabled"] is True and pbm["pitr"]["oplogSpanMin"] <= 10
+        assert pbm["storage"]["type"] == "s3" and pbm["storage"]["s3"]["endpointUrl"].startswith("https://")
+        assert "credentials" not in pbm["storage"]["s3"], "keys come from the Secret, never the ConfigMap"
+        assert int(config["RETENTION_DAYS"]) >= 7
+
+        policies = by_name(objects, "NetworkPolicy")
+        admitted = [
+            rule
+            for rule in policies["mongodb"]["spec"]["ingress"]
+            for peer in rule["from"]
+            if peer.get("podSelector", {}).get("matchLabels") == {"app.kubernetes.io/name": "mongodb-backup"}
+        ]
+        assert admitted and admitted[0]["ports"] == [{"protocol": "TCP", "port": 27017}]
+        assert policies["mongodb-backup"]["spec"]["podSelector"]["matchLabels"] == {
+            "app.kubernetes.io/name": "mongodb-backup"
+        }
+
+        (tenant,) = of_kind(objects, "Tenant")
+        evidence = by_name(objects, "ConfigMap")["evidence-config"]["data"]
+        (bucket,) = [b for b in tenant["spec"]["buckets"] if b["name"] == evidence["S3_BUCKET"]]
+        assert bucket["objectLock"] is True
+        assert int(evidence["EVIDENCE_OBJECT_LOCK_DAYS"]) > 0

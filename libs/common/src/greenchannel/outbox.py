@@ -103,6 +103,27 @@ class Outbox:
         return await self.collection.count_documents({"sent_at": None})
 
 
+async def reopen_after_restore(db: AsyncDatabase, since: datetime, collection: str = "outbox") -> dict[str, int]:
+    """After a restore of ``db`` from a backup: publish again every entry marked sent at or after ``since`` and
+    free the leases of the pending ones.
+
+    Each service's backup is its own point in time, and the broker's queues are not in any backup. An event the
+    copy marks sent may have been consumed by another service only after that service's copy was taken (or not
+    at all, its message lost with a broker): published again, it reaches every consumer, and those that applied
+    it already find it in their inbox (or under their event-derived key) and skip it. ``since`` reaches back
+    far enough to cover the time between the services' backups and an event's time in flight. Leases held by
+    relays of processes that no longer exist would delay the pending entries until they run out: they go now
+    (on a platform already running again, an entry a live relay holds may then go out twice; consumers skip it).
+    """
+    entries = db[collection]
+    reopened = await entries.update_many(
+        {"sent_at": {"$gte": since}},
+        {"$set": {"sent_at": None, "lease_until": EPOCH, "claimed_by": None}, "$unset": {"sent_expires_at": ""}},
+    )
+    freed = await entries.update_many({"sent_at": None}, {"$set": {"lease_until": EPOCH, "claimed_by": None}})
+    return {"republished": reopened.modified_count, "pending": freed.matched_count}
+
+
 class OutboxRelay:
     """Publishes pending outbox entries; one per process, any number of processes."""
 

@@ -81,12 +81,17 @@ async def running_platform(
     log_level: str = "WARNING",
     intake_settings: dict[str, Any] | None = None,
     routing_settings: dict[str, Any] | None = None,
+    notification_settings: dict[str, Any] | None = None,
+    register_receiver: bool = True,
 ) -> AsyncIterator[Platform]:
     """``broker`` holds amqp_url, event_exchange and queue_prefix; each service gets ``<db_prefix>_<service>``.
 
     One test identity files every complaint of a test, often the same example text again and again:
     routing's duplicate check would refuse all but the first, so it is off here (``routing_settings``
     turns it back on, e.g. ``{"duplicate_window_days": 30}``, for a test of duplicates).
+
+    ``register_receiver=False`` leaves the companies' webhook endpoints as the store has them (a platform started
+    again on restored stores, whose endpoints name the receivers of the test's own).
     """
     from evidence.config import Settings as EvidenceSettings
     from evidence.main import create_app as evidence_app
@@ -146,7 +151,7 @@ async def running_platform(
                     intake_url=f"http://127.0.0.1:{internal_ports['intake']}",
                     smtp_host="127.0.0.1",
                     smtp_port=smtp_port,
-                    **(FAST_NOTIFICATION if fast else {}),
+                    **{**(FAST_NOTIFICATION if fast else {}), **(notification_settings or {})},
                 )
             ),
         }
@@ -171,7 +176,8 @@ async def running_platform(
             name: await stack.enter_async_context(httpx.AsyncClient(base_url=app.state.internal_url, timeout=30))
             for name, app in apps.items()
         }
-        await register_endpoints(clients["routing"], clients["notification"], receiver_url)
+        if register_receiver:
+            await register_endpoints(clients["routing"], clients["notification"], receiver_url)
         yield Platform(
             clients["intake"],
             clients["routing"],

@@ -1,7 +1,7 @@
 """Settings of the evidence service; each field is read from the environment variable of the same name, upper-cased."""
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -44,6 +44,22 @@ class Settings(PlatformSettings):
         "(the receipt's SHA-256 is computed anyway, and operators re-verify stored objects against it). Turn it on "
         "when storage is reached over plain HTTP through a network that is not trusted (better: s3_secure, where "
         "TLS protects the body).",
+    )
+
+    # Evidence held unaltered (WORM): S3 object lock with a default retention on the bucket.
+    evidence_object_lock_days: int = Field(
+        default=0,
+        ge=0,
+        le=36500,
+        description="Days each stored object version is locked against deletion and overwriting (the bucket's "
+        "default retention). Above 0 the service creates the bucket with object lock (and so versioning) and this "
+        "default retention, and refuses (stays not ready) a bucket that has no object lock or versioning; it sets "
+        "the default retention of a locked bucket whose retention differs. 0: no lock asked (development).",
+    )
+    evidence_object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
+        default="GOVERNANCE",
+        description="GOVERNANCE: a user granted s3:BypassGovernanceRetention may still remove a version (a court "
+        "order, an erasure the law demands); COMPLIANCE: nobody can, the root user included, until it expires.",
     )
 
     # Download links and uploads.

@@ -17,6 +17,11 @@ file's size; an upload that is abandoned is aborted and no part is kept. When ``
 asks for every body to be signed, parts go through botocore's own calls (which hash them) in a thread
 pool of their own, so long uploads never starve the short calls (stat, links, removal).
 
+When evidence is to be held unaltered (``EVIDENCE_OBJECT_LOCK_DAYS``), the bucket is made with object lock and a
+default retention, and a bucket without object lock or versioning is refused (:meth:`ObjectStorage.ensure_bucket`,
+``evidence.domain.retention``): every version stored is then kept until its retention ends, and a removal only
+hides the object behind a delete marker.
+
 The bucket gets no policy: it stays private; clients read an object only through a presigned,
 short-lived GET, and write only through a presigned PUT into quarantine. That PUT carries the
 declared size among its signed headers (``X-Amz-SignedHeaders=content-length;host``), so storage
@@ -35,7 +40,9 @@ import os
 import ssl
 from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import BinaryIO, TypedDict
 from urllib.parse import urlsplit
 
@@ -44,12 +51,14 @@ import certifi
 import httpx
 import urllib3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from minio import Minio
 from minio.commonconfig import REPLACE, CopySource
 from minio.error import S3Error
 from minio.helpers import DictType
 
 from evidence.config import Settings
+from evidence.domain.retention import BucketLock, Retention, lock_refusal, retention_to_set
 from greenchannel.streams import gathered
 
 log = logging.getLogger(__name__)
@@ -57,6 +66,7 @@ log = logging.getLogger(__name__)
 BUCKET_RETRY_S = 2.0
 #: Bytes per read when the service reads an object back (verification, quarantine checks).
 READ_CHUNK_BYTES = 1024 * 1024
+USER_METADATA_PREFIX = "x-amz-meta-"
 MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
 #: How long a URL the service presigns for its own request stays valid: storage checks it when the request starts.
 OWN_REQUEST_TTL_S = 3600
@@ -130,7 +140,16 @@ def _botocore_client(settings: Settings, endpoint: str, secure: bool):
 
 def _metadata_headers(metadata: dict[str, str]) -> dict[str, str]:
     """User metadata as the headers storage reads it from (``x-amz-meta-<name>``)."""
-    return {f"x-amz-meta-{name}": value for name, value in metadata.items()}
+    return {f"{USER_METADATA_PREFIX}{name}": value for name, value in metadata.items()}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    sha256: str
+    content_type: str
+    metadata: dict[str, str]
 
 
 class _Credentials(TypedDict):
@@ -160,6 +179,11 @@ class ObjectStorage:
         # Multipart uploads and the presigned URLs of the service's own streamed requests (to the name it uses).
         self._s3 = _botocore_client(settings, settings.s3_endpoint, settings.s3_secure)
         self._bucket_ready = False
+        self._retention = (
+            Retention(settings.evidence_object_lock_mode, settings.evidence_object_lock_days)
+            if settings.evidence_object_lock_days
+            else None
+        )
         self._part_bytes = settings.upload_part_bytes
         self._sign_payloads = settings.s3_sign_payloads
         self._uploads = ThreadPoolExecutor(
@@ -178,16 +202,56 @@ class ObjectStorage:
         await self._streaming.aclose()
 
     async def ensure_bucket(self) -> None:
+        """Create the bucket if it is missing, with object lock and its default retention when evidence is to be
+        held unaltered (``EVIDENCE_OBJECT_LOCK_DAYS``); a bucket that cannot hold it raises :class:`BucketRefused`."""
+
         def ensure() -> None:
             if not self._client.bucket_exists(self.bucket):
                 try:
-                    self._client.make_bucket(self.bucket)
-                except S3Error as error:  # another replica made it first
-                    if error.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    if self._retention is None:
+                        self._client.make_bucket(self.bucket)
+                    else:
+                        # botocore: MinIO's SDK cannot read back whether a bucket has object lock, so it does all of it.
+                        self._s3.create_bucket(Bucket=self.bucket, ObjectLockEnabledForBucket=True)
+                except (S3Error, ClientError) as error:  # another replica made it first
+                    code = error.code if isinstance(error, S3Error) else error.response["Error"]["Code"]
+                    if code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                         raise
+            if self._retention is not None:
+                self._ensure_lock(self._retention)
 
         await asyncio.to_thread(ensure)
         self._bucket_ready = True
+
+    def lock_state(self) -> BucketLock:
+        """What storage reports of the bucket's versioning and object lock (botocore's public calls)."""
+        versioning = self._s3.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        try:
+            configuration = self._s3.get_object_lock_configuration(Bucket=self.bucket).get(
+                "ObjectLockConfiguration", {}
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ObjectLockConfigurationNotFoundError":
+                raise
+            configuration = {}
+        default = configuration.get("Rule", {}).get("DefaultRetention", {})
+        retention = Retention(default["Mode"], default["Days"]) if "Mode" in default and "Days" in default else None
+        return BucketLock(versioning, configuration.get("ObjectLockEnabled") == "Enabled", retention)
+
+    def _ensure_lock(self, wanted: Retention) -> None:
+        state = self.lock_state()
+        refusal = lock_refusal(state)
+        if refusal is not None:
+            raise BucketRefused(f"bucket {self.bucket} cannot hold evidence unaltered: {refusal}")
+        if retention_to_set(state, wanted) is not None:
+            self._s3.put_object_lock_configuration(
+                Bucket=self.bucket,
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": "Enabled",
+                    "Rule": {"DefaultRetention": {"Mode": wanted.mode, "Days": wanted.days}},
+                },
+            )
+            log.info("bucket %s: default retention set to %s for %d days", self.bucket, wanted.mode, wanted.days)
 
     async def prepare(self) -> None:
         """Background start-up job: make sure the bucket exists, retrying while storage is away."""
@@ -196,6 +260,10 @@ class ObjectStorage:
                 await self.ensure_bucket()
                 log.info("object storage ready (bucket %s)", self.bucket)
                 return
+            except BucketRefused as error:
+                # Not a passing outage: said loudly, and tried again in case an operator mends the bucket meanwhile.
+                log.error("%s; evidence stays not ready", error)
+                await asyncio.sleep(BUCKET_RETRY_S)
             except Exception as error:  # noqa: BLE001 - storage not reachable yet; readiness says so meanwhile
                 log.warning("object storage not ready (%s); retrying in %.0f s", error, BUCKET_RETRY_S)
                 await asyncio.sleep(BUCKET_RETRY_S)
@@ -303,6 +371,41 @@ class ObjectStorage:
             response.close()
             response.release_conn()
 
+    async def keys(self) -> list[str]:
+        """Every key in the bucket (the current version of each), in key order: what a backup copies."""
+
+        def listed() -> list[str]:
+            return [item.object_name for item in self._client.list_objects(self.bucket, recursive=True)]
+
+        return sorted(await asyncio.to_thread(listed))
+
+    async def save_to(self, key: str, path: Path) -> StoredObject:
+        """Write the object ``key`` into the file ``path``; answer what it is (size, SHA-256, type, user metadata)."""
+
+        def save() -> StoredObject:
+            stat = self._client.stat_object(self.bucket, key)
+            response = self._client.get_object(self.bucket, key)
+            sha256, size = hashlib.sha256(), 0
+            try:
+                with path.open("wb") as file:
+                    for chunk in response.stream(READ_CHUNK_BYTES):
+                        sha256.update(chunk)
+                        size += len(chunk)
+                        file.write(chunk)
+            finally:
+                response.close()
+                response.release_conn()
+            metadata = {
+                name.lower().removeprefix(USER_METADATA_PREFIX): value
+                for name, value in (stat.metadata or {}).items()
+                if name.lower().startswith(USER_METADATA_PREFIX)
+            }
+            return StoredObject(
+                key, size, sha256.hexdigest(), stat.content_type or "application/octet-stream", metadata
+            )
+
+        return await asyncio.to_thread(save)
+
     async def digest(self, key: str) -> tuple[str, int] | None:
         """SHA-256 (hex) and size of what is stored under ``key``, read streaming; ``None`` if it is missing."""
 
@@ -353,6 +456,10 @@ async def _read_in_chunks(data: BinaryIO) -> AsyncIterator[bytes]:
     await asyncio.to_thread(data.seek, 0)
     while chunk := await asyncio.to_thread(data.read, READ_CHUNK_BYTES):
         yield chunk
+
+
+class BucketRefused(Exception):
+    """The bucket cannot hold evidence as the settings ask (no object lock, no versioning): the service is not ready."""
 
 
 class StorageFailed(Exception):

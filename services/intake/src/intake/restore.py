@@ -1,0 +1,14 @@
+"""Restore a backup of intake's database (``python -m intake.backup``) into an empty one: ``python -m intake.restore <dir>``.
+
+Run it before the service first starts on the new database (which then holds nothing); every file of the
+backup is checked against its manifest before anything is written (see greenchannel.backup)."""
+
+from __future__ import annotations
+
+import sys
+
+from greenchannel.backup import database_parts, run_command
+from intake.config import Settings
+
+if __name__ == "__main__":
+    sys.exit(run_command(None, service="intake", action="restore", parts=database_parts(Settings(), "intake-restore")))
