@@ -13,6 +13,7 @@ get download links: links exist for evidence records only.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -186,18 +187,17 @@ class EvidenceService:
         await self.uploads.insert(upload)
         log.info("presigned upload %s started for %s: %s, %d bytes", upload_id, number, upload.media_type, size)
         if multipart_id is not None:
-            parts = self._part_links(upload, range(1, len(part_sizes(size)) + 1))
+            parts = self._part_links(upload, range(1, len(part_sizes(size)) + 1), self.settings.upload_url_ttl_s)
             return UploadTicket(upload_id, None, upload.url_expires_at, upload.complete_by, parts)
         url = self.storage.upload_link(upload.quarantine_key, size, self.settings.upload_url_ttl_s)
         return UploadTicket(
             upload_id=upload_id, url=url, expires_at=upload.url_expires_at, complete_by=upload.complete_by
         )
 
-    def _part_links(self, upload: UploadRecord, numbers: Iterable[int]) -> list[PartLink]:
-        """Presigned PUTs of these parts, valid until the upload's URLs expire (a part sent later is refused)."""
+    def _part_links(self, upload: UploadRecord, numbers: Iterable[int], ttl_s: int) -> list[PartLink]:
+        """Presigned PUTs of these parts, valid ``ttl_s`` seconds."""
         assert upload.multipart_id is not None
         sizes = part_sizes(upload.size)
-        ttl_s = max(1, int((upload.url_expires_at - now_ms()).total_seconds()))
         return [
             PartLink(
                 number,
@@ -219,7 +219,9 @@ class EvidenceService:
             raise Problem(410, "upload_expired", "The upload's URLs have expired; start the upload again.")
         held = await self.storage.stored_parts(upload.quarantine_key, upload.multipart_id) or {}
         stored = {number: size for number, (size, _) in held.items()}
-        return UploadParts(upload_id, stored, self._part_links(upload, missing_parts(upload.size, stored)))
+        # Valid until the upload's URLs expire, as the ticket's were: a resume does not extend the upload.
+        ttl_s = math.ceil((upload.url_expires_at - now_ms()).total_seconds())
+        return UploadParts(upload_id, stored, self._part_links(upload, missing_parts(upload.size, stored), ttl_s))
 
     async def _join_parts(self, upload: UploadRecord) -> None:
         """Complete a multipart upload whose every part storage holds at its size (the ETags are storage's own, as
