@@ -173,7 +173,7 @@ class EvidenceClient:
                 **{
                     key: value
                     for key, value in body.items()
-                    if key in ("errors", "limit_bytes", "limit_files", "upload_id", "evidence_id")
+                    if key in ("errors", "limit_bytes", "limit_files", "upload_id", "evidence_id", "missing_parts")
                 },
             )
         raise Problem(503, "evidence_unavailable", "The evidence store could not take the file; try again shortly.")

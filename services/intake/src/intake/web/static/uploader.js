@@ -371,7 +371,7 @@
         succeeded(item, completed.body);
       } else if (completed.status === 409 && completed.body && completed.body.code === "upload_not_received" && item.ticket.parts) {
         // A part storage does not hold after all: resuming sends it.
-        failed(item, completed, true);
+        failed(item, { status: 409, body: { code: "upload_parts_missing" } }, true);
       } else {
         // Refused after checking (the object is removed) or not answered: a new declaration either way.
         item.ticket = null;
