@@ -9,7 +9,9 @@ presigned upload being completed (the quarantined object, read back from storage
   gathered in a spool file, because its metadata is removed before storage
   (:mod:`evidence.domain.image_metadata`, :mod:`evidence.domain.file_metadata`), then stored. One that
   cannot be cleaned is stored as received, and its record says so (``metadata_stripped`` false with
-  ``metadata_reason``).
+  ``metadata_reason``). MP4, M4A and MOV of announced length are the exception: their metadata boxes are
+  zeroed in place while they stream (:class:`~evidence.domain.file_metadata.IsoMetadataStream`), which keeps
+  their length, so they go as one PUT of that length like the files below.
 * Everything else (plain text, AMR) streams into storage while it arrives, so the upload to storage overlaps the
   upload from the client. A file whose length is announced (Content-Length) goes as ONE PUT of that
   length, each chunk sent on as it arrives (:meth:`ObjectStorage.put_stream`: nothing gathered);
