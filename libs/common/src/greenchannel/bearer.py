@@ -30,7 +30,7 @@ def bearer_matches(authorization: str | None, expected: str) -> bool:
 # answers every refusal itself (a 401 problem document, also for another scheme than Bearer).
 BEARER = HTTPBearer(
     scheme_name="bearer",
-    description="A service token (`OPERATOR_TOKEN`, `ADMIN_TOKEN` or `INTERNAL_TOKEN`); each operation says which.",
+    description="A service token: `OPERATOR_TOKEN`, `ADMIN_TOKEN` or `INTERNAL_TOKEN` (the README says which routes take which).",
     auto_error=False,
 )
 
