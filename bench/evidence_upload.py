@@ -17,6 +17,9 @@ by file (a slower moment of the shared machine touches every way alike):
   PUT into quarantine to ``complete`` (evidence copies the object out of quarantine and reads it back
   to check it); ``presigned_transfer`` is the same upload until storage has answered the PUT (the declaration
   and the transfer: what the web client's progress bar shows for a large file), its CPU counted in ``presigned``;
+* ``presigned_parts``: the presigned multipart upload the web client sends a large file as (declared with
+  ``multipart``, each part PUT to its own URL, one after the other, completed: storage joins the parts first);
+  ``presigned_parts_transfer`` the same until storage has answered the last part;
 * ``bare_hops``: the control: the same bytes through two bare pass-through hops (:mod:`bench.passthrough`,
   served and passing bytes on as the services do, the second hashing them) to the presigned PUT, with
   nothing else done: the floor of a two-hop gateway on this machine. ``intake_to_bare_hops`` says how
@@ -267,6 +270,29 @@ async def presigned(
     return elapsed, {"transfer": transferred}
 
 
+async def presigned_parts(
+    client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str
+) -> tuple[float, dict[str, float]]:
+    """The whole presigned multipart upload's seconds, and those of its transfer (declaration and every part)."""
+    started = time.monotonic()
+    ticket = await client.post(
+        "/v1/uploads",
+        json={"filename": path.name, "media_type": media_type, "size": size, "sha256": sha256, "multipart": True},
+    )
+    if ticket.status_code != 201:
+        raise RuntimeError(f"presign answered {ticket.status_code}: {ticket.text[:500]}")
+    with path.open("rb") as source:
+        for part in ticket.json()["parts"]:
+            put = await client.put(part["url"], content=source.read(part["size"]))
+            if put.status_code != 200:
+                raise RuntimeError(f"PUT of part {part['number']} answered {put.status_code}: {put.text[:500]}")
+    transferred = time.monotonic() - started
+    response = await client.post(ticket.json()["links"]["complete"])
+    elapsed = time.monotonic() - started
+    _check(response, sha256)
+    return elapsed, {"transfer": transferred}
+
+
 async def answering(url: str, timeout_s: float = 90.0) -> None:
     """Wait until a bench hop answers its readiness probe: it has one listener, where a service's ``wait_ready``
     also waits for the internal one."""
@@ -299,9 +325,26 @@ def throughput(total_bytes: int, seconds: float) -> float:
     return round(total_bytes / MIB / seconds, 1) if seconds else 0.0
 
 
-WAYS = ("direct_s3", "intake", "intake_multipart", "evidence", "presigned", "presigned_transfer", "bare_hops")
+WAYS = (
+    "direct_s3",
+    "intake",
+    "intake_multipart",
+    "evidence",
+    "presigned",
+    "presigned_transfer",
+    "presigned_parts",
+    "presigned_parts_transfer",
+    "bare_hops",
+)
 # The ways the large file is uploaded ``--large-repeats`` times, alternating; the others once.
-LARGE_REPEATED = ("direct_s3", "intake", "presigned", "presigned_transfer")
+LARGE_REPEATED = (
+    "direct_s3",
+    "intake",
+    "presigned",
+    "presigned_transfer",
+    "presigned_parts",
+    "presigned_parts_transfer",
+)
 IDLE_SAMPLE_S = 5.0
 
 
@@ -484,6 +527,9 @@ async def run(
                 "presigned": lambda sample: presigned(
                     to_intake, sample.path, sample.size, sample.sha256, sample.media_type
                 ),
+                "presigned_parts": lambda sample: presigned_parts(
+                    to_intake, sample.path, sample.size, sample.sha256, sample.media_type
+                ),
                 "bare_hops": lambda sample: through_bare_hops(
                     to_storage, storage, bucket, [hop.url for hop in hops], sample.path, sample.size, sample.sha256
                 ),
@@ -550,6 +596,11 @@ async def run(
                     sampled("evidence_completing_presigned", evidence.worker_pid),
                 ):
                     await large_tally.measure("presigned", ways["presigned"](large))
+                with (
+                    sampled("intake_presigned_parts", intake.worker_pid),
+                    sampled("evidence_completing_presigned_parts", evidence.worker_pid),
+                ):
+                    await large_tally.measure("presigned_parts", ways["presigned_parts"](large))
             with (
                 sampled("intake_multipart", intake.worker_pid),
                 sampled("evidence_behind_intake_multipart", evidence.worker_pid),

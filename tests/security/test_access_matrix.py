@@ -162,6 +162,7 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/evidence"): PUBLIC,
     ("POST", "/v1/uploads"): PUBLIC,
     ("POST", "/v1/uploads/{upload_id}/complete"): PUBLIC,
+    ("GET", "/v1/uploads/{upload_id}/parts"): PUBLIC,
     ("GET", "/v1/complaints/{number}"): CASE_READ,
     ("GET", "/v1/complaints/{number}/messages"): CASE_ACT,  # the complainant's own inbox
     ("POST", "/v1/complaints/{number}/messages/{message_id}/read"): CASE_ACT,
@@ -169,6 +170,7 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/complaints/{number}/evidence"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/uploads"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/uploads/{upload_id}/complete"): CASE_ACT,
+    ("GET", "/v1/complaints/{number}/uploads/{upload_id}/parts"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/supplement"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/rating"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/appeal"): CASE_ACT,
@@ -552,6 +554,7 @@ SERVICE_AUDIENCES: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
         ("POST", "/v1/uploads"): INTERNAL,
         ("GET", "/v1/uploads/{upload_id}"): INTERNAL,
         ("POST", "/v1/uploads/{upload_id}/complete"): INTERNAL,
+        ("GET", "/v1/uploads/{upload_id}/parts"): INTERNAL,
     },
     "routing": {
         ("GET", "/healthz"): SERVICE_PUBLIC,

@@ -64,6 +64,31 @@ TYPED = [
     ("post", "/v1/ops/complaints/{number}/reveal", "200"),
     ("get", "/v1/ops/audit", "200"),
 ]
+# What anyone may call without a credential; every other operation of every service declares a security scheme.
+PUBLIC: dict[str, set[tuple[str, str]]] = {
+    "intake": {
+        ("get", "/v1/evidence/limits"),
+        ("post", "/v1/evidence"),
+        ("post", "/v1/uploads"),
+        ("post", "/v1/uploads/{upload_id}/complete"),
+        ("get", "/v1/uploads/{upload_id}/parts"),
+        ("post", "/v1/accounts/registrations"),
+        ("post", "/v1/accounts/registrations/confirm"),
+        ("post", "/v1/accounts/password-resets"),
+        ("post", "/v1/accounts/password-resets/confirm"),
+        ("post", "/v1/auth/token"),
+        ("post", "/v1/auth/code"),
+        ("post", "/v1/auth/code/token"),
+        ("post", "/v1/ops/auth/token"),
+        ("post", "/v1/complaints/{number}/access-code/recovery"),
+        ("post", "/v1/complaints/{number}/access-code/recovery/confirm"),
+        ("post", "/v1/public/feedback"),
+    },
+    "evidence": set(),
+    "routing": {("get", "/v1/companies"), ("get", "/v1/companies/{company_id}"), ("get", "/v1/categories")},
+    "notification": set(),
+}
+EVERYWHERE_PUBLIC = {("get", "/healthz"), ("get", "/readyz")}
 WITH_EXAMPLES = [
     "/v1/complaints",
     "/v1/company/complaints/{number}/response",
@@ -144,3 +169,61 @@ async def test_the_declared_schemes_leave_every_refusal_as_it_was(platform):
     # A wrong access code is a 404 as before, never a 401 or 403 that would tell the number exists.
     wrong = await intake.get(f"/v1/complaints/{number}", headers={"X-Access-Code": "WRONG-CODE"})
     assert wrong.status_code == 404
+
+
+def untyped(schema: dict[str, Any], components: dict[str, Any], seen: frozenset[str] = frozenset()) -> str | None:
+    """Why ``schema`` tells a client nothing of the answer's shape (None when it is typed): an empty schema, or an
+    object with no properties whose values are any JSON; followed through references, unions and arrays."""
+    if ref := schema.get("$ref"):
+        name = ref.rsplit("/", 1)[-1]
+        return None if name in seen else untyped(components[name], components, seen | {name})
+    for union in ("anyOf", "oneOf", "allOf"):
+        if union in schema:
+            return next((why for part in schema[union] if (why := untyped(part, components, seen))), None)
+    kind = schema.get("type")
+    if kind == "array":
+        return untyped(schema.get("items", {}), components, seen)
+    if kind in ("string", "integer", "number", "boolean", "null"):
+        return None
+    if kind == "object" or not kind:
+        if schema.get("properties"):
+            return None
+        values = schema.get("additionalProperties")
+        if isinstance(values, dict) and values and untyped(values, components, seen) is None:
+            return None
+        return f"an untyped object: {schema}" if kind else f"no schema: {schema}"
+    return None
+
+
+async def test_every_operation_of_every_service_answers_a_schema_and_declares_its_security(platform):
+    """Every success answer of every operation has a schema a client can generate types from, and every operation
+    that is not open to anyone declares the credential it takes."""
+    failures = []
+    for service in SERVICES:
+        spec = await document(platform, service)
+        components = spec.get("components", {}).get("schemas", {})
+        public = PUBLIC[service] | EVERYWHERE_PUBLIC
+        for (method, path), op in operations(spec).items():
+            open_to_anyone = (path.startswith("/v1/public/") and service == "intake") or (method, path) in public
+            if not open_to_anyone and not schemes_of(op):
+                failures.append(f"{service} {method} {path}: no security requirement")
+            successes = {status: answer for status, answer in op["responses"].items() if status.startswith("2")}
+            if not successes:
+                failures.append(f"{service} {method} {path}: no success answer")
+            for status, answer in successes.items():
+                for media_type, content in answer.get("content", {}).items():
+                    if why := untyped(content.get("schema", {}), components):
+                        failures.append(f"{service} {method} {path} {status} {media_type}: {why}")
+    assert failures == []
+
+
+def test_the_walk_finds_what_it_looks_for():
+    """The check above can fail: an empty schema, an open object and one behind a reference are each found."""
+    components = {"Open": {"type": "object", "additionalProperties": True}, "Shut": {"properties": {"a": {}}}}
+    assert untyped({}, components)
+    assert untyped({"type": "object", "additionalProperties": True}, components)
+    assert untyped({"$ref": "#/components/schemas/Open"}, components)
+    assert untyped({"anyOf": [{"$ref": "#/components/schemas/Shut"}, {"type": "object"}]}, components)
+    assert untyped({"type": "array", "items": {}}, components)
+    assert untyped({"$ref": "#/components/schemas/Shut"}, components) is None
+    assert untyped({"type": "object", "additionalProperties": {"type": "string"}}, components) is None

@@ -1,8 +1,9 @@
 """Large evidence files from Debian's Chromium straight to object storage (nanio), against the whole platform: a
-50 MiB video is declared to the gateway, PUT to the presigned URL with its progress bar reaching 100 %, completed
-and filed with the complaint, its SHA-256 on the receipt, none of its bytes through the gateway; a PUT whose
-connection drops is sent again by itself, and one that keeps failing is offered to resume (继续上传), which
-completes it; on the follow page a large file is added to a filed complaint the same way (its own route).
+50 MiB video is declared to the gateway as a multipart upload, its parts PUT to their presigned URLs with the
+progress bar reaching 100 %, completed and filed with the complaint, its SHA-256 on the receipt, none of its bytes
+through the gateway; a part whose connection drops is sent again by itself, and one that keeps failing is offered to
+resume (继续上传), which sends only the parts storage does not hold and completes it; on the follow page a large file
+is added to a filed complaint the same way (its own route).
 
 The complaints of this module go to a company no other module of the folder files against (c-lanjing)."""
 
@@ -18,6 +19,7 @@ import pytest
 
 from devstack.platform import INTERNAL_TOKEN
 from devstack.waiting import until
+from evidence.domain.uploads import MULTIPART_PART_BYTES
 from intake.domain.identity import CHECK_CHARACTERS, ID_WEIGHTS
 from intake.web.pages import DIRECT_UPLOAD_ABOVE_BYTES
 from tests.web.support import ZH
@@ -68,6 +70,14 @@ def storage_puts(tab, s3_endpoint: str) -> list[str]:
     return [url for method, url in tab.requests if method == "PUT" and url.startswith(storage)]
 
 
+def part_numbers(urls: list[str]) -> list[int]:
+    return [int(re.search(r"[?&]partNumber=(\d+)", url).group(1)) for url in urls]  # type: ignore[union-attr]
+
+
+def parts_of(size: int) -> int:
+    return -(-size // MULTIPART_PART_BYTES)
+
+
 async def uploaded(page) -> bool:
     return await page.locator(".file-item").evaluate_all(
         "(nodes) => nodes.length === 1 && nodes[0].dataset.state === 'uploaded'"
@@ -87,8 +97,8 @@ async def test_a_50_mib_video_goes_straight_to_storage_with_its_progress_and_is_
     await page.set_input_files("#f-evidence", str(path))
     await until(lambda: uploaded(page), timeout=180, what="the video uploaded")
 
-    # Declared, PUT to storage, completed: the bytes never went through the gateway.
-    assert len(storage_puts(tab, s3_endpoint)) == 1
+    # Declared, its parts PUT to storage, completed: the bytes never went through the gateway.
+    assert part_numbers(storage_puts(tab, s3_endpoint)) == list(range(1, parts_of(50 * MIB) + 1))
     posts = [url for method, url in tab.requests if method == "POST"]
     assert [url for url in posts if url.endswith("/v1/uploads")], posts
     assert [url for url in posts if re.search(r"/v1/uploads/[0-9a-f]{32}/complete$", url)], posts
@@ -121,7 +131,7 @@ async def test_a_dropped_put_is_sent_again_and_one_that_keeps_failing_is_resumed
     await tab.open("/file")
     await fill_complaint(page, "自动续费不退款（断点续传）", "44030519900101124")
 
-    # The first PUT's connection is reset: the uploader sends it again by itself, after a pause.
+    # The first part's connection is reset: the uploader sends it again by itself, after a pause.
     drops = {"left": 1}
 
     async def drop(route):
@@ -136,7 +146,7 @@ async def test_a_dropped_put_is_sent_again_and_one_that_keeps_failing_is_resumed
     await page.set_input_files("#f-evidence", str(path))
     await until(lambda: uploaded(page), timeout=120, what="the upload retried")
     assert drops["left"] == 0
-    assert len(storage_puts(tab, s3_endpoint)) == 2
+    assert part_numbers(storage_puts(tab, s3_endpoint)) == [1, 1, 2]
     await page.click("#complaint-form button[type=submit]")
     await page.wait_for_url(re.compile(r"/file/receipt\?number=GC-"))
     await page.wait_for_selector("[data-evidence]:not([hidden])")
@@ -150,7 +160,7 @@ async def test_a_dropped_put_is_sent_again_and_one_that_keeps_failing_is_resumed
     await page.set_input_files("#f-evidence", str(path))
     failed = page.locator(".file-item[data-state=failed]")
     await failed.wait_for(timeout=60_000)
-    assert len(storage_puts(tab, s3_endpoint)) - before == 4  # the first try and three retries
+    assert part_numbers(storage_puts(tab, s3_endpoint)[before:]) == [1] * 4  # the first try and three retries
     assert await failed.locator(".file-state").text_content() == ZH["problem.network"]
     resume = failed.locator("button[data-resume]")
     assert (await resume.text_content()).startswith(ZH["evidence.resume"])
@@ -160,7 +170,7 @@ async def test_a_dropped_put_is_sent_again_and_one_that_keeps_failing_is_resumed
     await error.wait_for()
     assert await error.text_content() == ZH["evidence.failed_listed"].format(names=path.name)
 
-    # The connection is back: resuming sends the file with the same ticket (no second declaration) and completes.
+    # The connection is back: resuming sends the parts with the same ticket (no second declaration) and completes.
     drops["left"] = 0
     declarations = [url for method, url in tab.requests if method == "POST" and url.endswith("/v1/uploads")]
     await resume.click()
@@ -213,7 +223,7 @@ async def test_a_large_file_added_to_a_filed_complaint_goes_straight_to_storage(
         arg=ZH["follow.evidence_added"].format(name=path.name),
         timeout=120_000,
     )
-    assert len(storage_puts(tab, s3_endpoint)) == 1
+    assert part_numbers(storage_puts(tab, s3_endpoint)) == [1, 2]
     posts = [url for method, url in tab.requests if method == "POST"]
     assert [url for url in posts if url.endswith(f"/v1/complaints/{number}/uploads")], posts
     assert not [url for url in posts if url.endswith(f"/v1/complaints/{number}/evidence")], posts
@@ -221,3 +231,59 @@ async def test_a_large_file_added_to_a_filed_complaint_goes_straight_to_storage(
     case = (await platform.intake.get(f"/v1/complaints/{number}", headers={"X-Access-Code": access_code})).json()
     assert [(item["filename"], item["sha256"]) for item in case["evidence"]] == [(path.name, digest)]
     await check(tab, "follow-direct-upload")
+
+
+async def test_a_50_mib_upload_cut_off_part_way_resumes_with_the_missing_parts_only(
+    open_tab, check, platform, s3_endpoint, tmp_path
+):
+    path = tmp_path / "长录屏.mp4"
+    digest = video(path, 50 * MIB)
+    count = parts_of(50 * MIB)
+    tab = await open_tab("desktop")
+    page = tab.page
+    await tab.open("/file")
+    await fill_complaint(page, "自动续费不退款（分片续传）", "44030519900101127")
+
+    # The connection goes after three parts: every later part request is aborted, the retries too.
+    passed = {"left": 3}
+
+    async def cut_off(route):
+        if route.request.method != "PUT":
+            await route.continue_()
+        elif passed["left"]:
+            passed["left"] -= 1
+            await route.continue_()
+        else:
+            await route.abort("connectionreset")
+
+    await page.route(f"http://{s3_endpoint}/**", cut_off)
+    await page.set_input_files("#f-evidence", str(path))
+    failed = page.locator(".file-item[data-state=failed]")
+    await failed.wait_for(timeout=120_000)
+    first_attempt = storage_puts(tab, s3_endpoint)
+    assert part_numbers(first_attempt) == [1, 2, 3, 4, 4, 4, 4]  # part 4: its try and three retries
+    bar = await page.locator(".file-item progress").evaluate("(bar) => bar.value")
+    assert bar == round(3 * MULTIPART_PART_BYTES / (50 * MIB) * 100), bar  # what storage holds
+
+    # Back online: the resume asks storage which parts it holds and sends only the others, then completes.
+    passed["left"] = count
+    await failed.locator("button[data-resume]").click()
+    await until(lambda: uploaded(page), timeout=180, what="the resumed upload")
+    resumed = storage_puts(tab, s3_endpoint)[len(first_attempt) :]
+    assert part_numbers(resumed) == list(range(4, count + 1))
+    gets = [
+        url for method, url in tab.requests if method == "GET" and re.search(r"/v1/uploads/[0-9a-f]{32}/parts$", url)
+    ]
+    assert len(gets) == 1, gets
+    assert await page.locator(".file-item progress").evaluate("(bar) => bar.value") == 100
+
+    await page.click("#complaint-form button[type=submit]")
+    await page.wait_for_url(re.compile(r"/file/receipt\?number=GC-"))
+    await page.wait_for_selector("[data-evidence]:not([hidden])")
+    assert await page.locator("[data-evidence] code.hash").all_text_contents() == [digest]
+    number = page.url.rsplit("=", 1)[1]
+    stored = await platform.evidence.get(
+        f"/v1/complaints/{number}/evidence", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    )
+    assert [(item["sha256"], item["size"]) for item in stored.json()["items"]] == [(digest, 50 * MIB)]
+    assert not tab.errors, tab.errors

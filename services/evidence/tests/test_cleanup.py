@@ -89,6 +89,40 @@ async def test_a_presigned_upload_not_completed_in_time_expires_and_its_object_g
         assert (await outsider.put(ticket["url"], content=pdf)).status_code == 403
 
 
+async def test_a_multipart_upload_not_completed_in_time_is_aborted_with_its_parts(s3, client, settings, db, samples):
+    content = samples["pdf"][0]
+    ticket = (
+        await client.post(
+            "/v1/uploads",
+            json={
+                "media_type": "application/pdf",
+                "size": len(content),
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "multipart": True,
+            },
+        )
+    ).json()
+    [part] = ticket["parts"]
+    async with httpx.AsyncClient(timeout=10) as outsider:
+        assert (await outsider.put(part["url"], content=content)).status_code == 200
+    quarantined = f"quarantine/{ticket['upload_id']}"
+
+    def open_uploads() -> list[str]:
+        listed = s3.list_multipart_uploads(Bucket=settings.s3_bucket, Prefix="quarantine/")
+        return [upload["Key"] for upload in listed.get("Uploads", [])]
+
+    assert quarantined in await asyncio.to_thread(open_uploads)
+
+    async def removed() -> bool:
+        upload = await db.uploads.find_one({"_id": ticket["upload_id"]})
+        return upload["status"] == "expired" and upload["quarantine_present"] is False
+
+    await eventually(removed)
+    assert quarantined not in await asyncio.to_thread(open_uploads)
+    late = await client.get(f"/v1/uploads/{ticket['upload_id']}/parts")
+    assert late.status_code == 409 and late.json()["code"] == "upload_not_pending"
+
+
 async def test_a_file_put_again_after_completion_is_swept_once_the_url_expired(client, settings, storage, db, samples):
     pdf = samples["pdf"][0]
     ticket = (

@@ -416,3 +416,77 @@ def test_an_entity_bomb_in_an_office_part_is_not_expanded():
     result = file_metadata.clean_office(io.BytesIO(_comments_with(laughs, "&l9;")), target)
     assert result == file_metadata.Result(file_metadata.Outcome.NOT_REMOVED, "damaged_package")
     assert target.getbuffer().nbytes < 1024 * 1024
+
+
+async def test_a_large_video_with_its_movie_box_last_is_cleaned_while_it_streams(client, settings, storage):
+    """The moov box after 6 MiB of media, as many phones write it: cleaned on the way to storage (one PUT of the
+    announced length), the stored bytes hashed as they went, the received ones too."""
+    number = new_number()
+    tagged = iso_media_with_location(b"qt  ")
+    boxes = {kind: (offset, size) for offset, size, kind in top_level_boxes(tagged)}
+    moov_at, moov_size = boxes[b"moov"]
+    media = _box(b"mdat", hashlib.sha256(b"seed").digest() * (6 * 1024 * 1024 // 32))
+    original = tagged[:moov_at] + media + tagged[moov_at : moov_at + moov_size]
+    receipt = await upload(client, number, original, "video/quicktime")
+    assert receipt["metadata_stripped"] is True and receipt["metadata_reason"] is None
+    assert (receipt["original_size"], receipt["original_sha256"]) == (
+        len(original),
+        hashlib.sha256(original).hexdigest(),
+    )
+    data = await kept(storage, settings, number, receipt)
+    assert len(data) == len(original) == receipt["size"] and hashlib.sha256(data).hexdigest() == receipt["sha256"]
+    assert PLACE.encode() not in data and AUTHOR.encode() not in data
+    assert data[moov_at : moov_at + len(media)] == media
+
+
+def top_level_boxes(data: bytes) -> list[tuple[int, int, bytes]]:
+    boxes, offset = [], 0
+    while offset < len(data):
+        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        boxes.append((offset, size, kind))
+        offset += size
+    return boxes
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("seed", range(40))
+def test_the_streamed_cleaning_is_the_spooled_one_however_the_bytes_arrive(seed):
+    """Any cut of the input into chunks gives the bytes clean_iso_media writes, at the input's length; a container
+    cut short is passed on as it came and said unreadable, as the spooled cleaning says it."""
+    import random
+
+    from evidence.domain.file_metadata import IsoMetadataStream, Outcome, clean_iso_media
+
+    chance = random.Random(seed)
+
+    def box64(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I4sQ", 1, kind, 16 + len(payload)) + payload
+
+    def noise(count: int) -> bytes:
+        return chance.randbytes(count)
+
+    trak = _box(b"trak", _box(b"tkhd", noise(20)) + _box(b"meta", noise(chance.randint(0, 60))))
+    moov = _box(b"moov", _box(b"mvhd", noise(30)) + trak + _box(b"udta", b"\xa9xyz" + noise(chance.randint(0, 50))))
+    rest = [_box(b"uuid", noise(40)), box64(b"mdat", noise(chance.randint(0, 5000))), moov]
+    chance.shuffle(rest)
+    data = _box(b"ftyp", b"isom" + noise(8)) + b"".join(rest)
+    cut_short = seed % 5 == 0
+    if cut_short:
+        data = data[: -chance.randint(1, 20)]
+    spooled = io.BytesIO()
+    expected = clean_iso_media(io.BytesIO(data), spooled)
+
+    cleaner, out, at = IsoMetadataStream(), bytearray(), 0
+    while at < len(data):
+        step = chance.randint(1, 700)
+        out += cleaner.feed(data[at : at + step])
+        at += step
+    tail, result = cleaner.finish()
+    out += tail
+
+    assert len(out) == len(data)
+    assert result == expected
+    if cut_short:
+        assert result.outcome is Outcome.NOT_REMOVED and result.reason == "unreadable_container"
+    else:
+        assert result.outcome is Outcome.REWRITTEN and bytes(out) == spooled.getvalue()

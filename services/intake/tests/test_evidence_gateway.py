@@ -28,6 +28,7 @@ from devstack import standins
 from devstack.accounts import create_account
 from devstack.servers import serve
 from evidence.config import Settings as EvidenceSettings
+from evidence.domain.uploads import MULTIPART_PART_BYTES
 from evidence.main import create_app as evidence_app
 from intake.adapters.identities import LoginTaken
 from intake.config import Settings
@@ -317,6 +318,42 @@ async def test_a_filed_complaint_takes_a_presigned_upload_from_its_complainant_o
     assert [entry["action"] for entry in case["timeline"]].count("add_evidence") == 2
     assert next(entry["actor"] for entry in case["timeline"] if entry["action"] == "add_evidence") == "guest"
     assert await stack.evidence_db.evidence.count_documents({"number": number}) == 2
+    assert await quarantined(stack) == []
+
+
+async def test_a_multipart_upload_for_a_filed_complaint_resumes_through_its_own_route_only(stack):
+    """A dropped connection: the complainant asks which parts storage holds, through the complaint's route (nobody
+    else, and not through the route for uploads before filing), sends the missing one and completes."""
+    number, code = await file_complaint(stack)
+    content = video(MULTIPART_PART_BYTES + 300 * 1024)
+    path = f"/v1/complaints/{number}/uploads"
+    started = await stack.post(path, json=declaration(content, multipart=True), headers={"X-Access-Code": code})
+    assert started.status_code == 201, started.text
+    ticket = started.json()
+    upload = f"{path}/{ticket['upload_id']}"
+    assert ticket["url"] is None
+    assert ticket["links"] == {"complete": f"{upload}/complete", "parts": f"{upload}/parts"}
+    first, second = ticket["parts"]
+    assert (first["number"], first["size"], second["size"]) == (1, MULTIPART_PART_BYTES, 300 * 1024 + len(video(0)))
+    assert (await put(second["url"], content[MULTIPART_PART_BYTES:])).status_code == 200
+
+    unfinished = await stack.post(f"{upload}/complete", headers={"X-Access-Code": code})
+    assert (unfinished.status_code, unfinished.json()["code"]) == (409, "upload_not_received")
+    assert unfinished.json()["missing_parts"] == [1]
+    assert (await stack.get(f"{upload}/parts", headers={"X-Access-Code": "ZZZZZZZZZZ"})).status_code == 404
+    assert (await stack.get(f"/v1/uploads/{ticket['upload_id']}/parts")).status_code == 404
+    listed = await stack.get(f"{upload}/parts", headers={"X-Access-Code": code})
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["stored"] == [{"number": 2, "size": second["size"]}]
+    [missing] = listed.json()["missing"]
+    assert (missing["number"], missing["size"]) == (1, MULTIPART_PART_BYTES)
+    assert (await put(missing["url"], content[:MULTIPART_PART_BYTES])).status_code == 200
+
+    completed = await stack.post(f"{upload}/complete", headers={"X-Access-Code": code})
+    assert completed.status_code == 201, completed.text
+    assert completed.json()["original_sha256"] == hashlib.sha256(content).hexdigest()
+    case = (await stack.get(f"/v1/complaints/{number}", headers={"X-Access-Code": code})).json()
+    assert [ref["evidence_id"] for ref in case["evidence"]] == [completed.json()["evidence_id"]]
     assert await quarantined(stack) == []
 
 

@@ -11,7 +11,8 @@ import hmac
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from fastapi import Header, Request
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import SecretStr
 
 from greenchannel.problems import Problem
@@ -24,6 +25,16 @@ def bearer_matches(authorization: str | None, expected: str) -> bool:
     )
 
 
+# The scheme the OpenAPI document declares on every operation that takes one of these tokens (the Authorize button of
+# /docs). It only describes the header: auto_error=False, so the check below still reads the header as sent and
+# answers every refusal itself (a 401 problem document, also for another scheme than Bearer).
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    description="A service token: `OPERATOR_TOKEN`, `ADMIN_TOKEN` or `INTERNAL_TOKEN` (the README says which routes take which).",
+    auto_error=False,
+)
+
+
 def require_bearer(expected: Callable[[Request], str | SecretStr], whose: str) -> Callable[..., None]:
     """A dependency refusing (401) a request without ``Bearer <expected(request)>``."""
     return require_any_bearer((expected,), whose)
@@ -33,7 +44,10 @@ def require_any_bearer(expected: Sequence[Callable[[Request], str | SecretStr]],
     """A dependency refusing (401) a request whose bearer token is none of ``expected``; every one is compared, so
     the time taken does not tell which came closer."""
 
-    def check(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    def check(
+        request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None
+    ) -> None:
+        authorization = request.headers.get("authorization")
         matches = [bearer_matches(authorization, _plain(token(request))) for token in expected]
         if not any(matches):
             raise Problem(

@@ -8,8 +8,21 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+class Liveness(BaseModel):
+    status: str = Field(description="Always `ok`: the process answers.")
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="`ready`, `degraded` (ready, a degradable dependency away) or `not_ready` (503).")
+    checks: dict[str, str] = Field(description="Each dependency: `ok` or `unavailable`.")
+    degraded: list[str] | None = Field(
+        default=None, description="The degradable dependencies that are away; only present when there are some."
+    )
 
 
 def health_router(
@@ -22,11 +35,12 @@ def health_router(
     """
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz")
+    @router.get("/healthz", response_model=Liveness)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    # The answer is built by hand (its status code follows the checks): the model documents it.
+    @router.get("/readyz", responses={200: {"model": Readiness}, 503: {"model": Readiness}})
     async def readyz() -> JSONResponse:
         named = checks()
         results = await asyncio.gather(*(_bounded(check) for check in named.values()))

@@ -33,6 +33,7 @@ host into a presigned URL, hence botocore). Links name the host and scheme clien
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
@@ -427,6 +428,62 @@ class ObjectStorage:
             return sha256.hexdigest(), size
 
         return await asyncio.to_thread(digest)
+
+    async def start_multipart(self, key: str) -> str:
+        """Start a multipart upload to ``key`` that a client sends its parts to; storage's upload id."""
+        started = await asyncio.to_thread(self._s3.create_multipart_upload, Bucket=self.bucket, Key=key)
+        return started["UploadId"]
+
+    def part_link(self, key: str, multipart_id: str, number: int, size: int, ttl_s: int) -> str:
+        """A presigned PUT of part ``number`` of exactly ``size`` bytes, valid ``ttl_s`` seconds."""
+        return self._put_signer.generate_presigned_url(
+            "upload_part",
+            Params={
+                "Bucket": self.bucket,
+                "Key": key,
+                "UploadId": multipart_id,
+                "PartNumber": number,
+                "ContentLength": size,
+            },
+            ExpiresIn=ttl_s,
+        )
+
+    async def stored_parts(self, key: str, multipart_id: str) -> dict[int, tuple[int, str]] | None:
+        """The parts storage holds of a multipart upload (number -> size and ETag), None once it is no more (completed
+        or aborted)."""
+
+        def listed() -> dict[int, tuple[int, str]] | None:
+            parts: dict[int, tuple[int, str]] = {}
+            marker = 0
+            while True:
+                try:
+                    page = self._s3.list_parts(
+                        Bucket=self.bucket, Key=key, UploadId=multipart_id, PartNumberMarker=marker
+                    )
+                except self._s3.exceptions.NoSuchUpload:
+                    return None
+                for part in page.get("Parts", ()):
+                    parts[part["PartNumber"]] = (part["Size"], part["ETag"])
+                if not page.get("IsTruncated"):
+                    return parts
+                marker = page["NextPartNumberMarker"]
+
+        return await asyncio.to_thread(listed)
+
+    async def complete_multipart(self, key: str, multipart_id: str, parts: list[tuple[int, str]]) -> None:
+        """Join the parts (number, ETag; in order) into the object ``key``."""
+        await asyncio.to_thread(
+            self._s3.complete_multipart_upload,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=multipart_id,
+            MultipartUpload={"Parts": [{"PartNumber": number, "ETag": etag} for number, etag in parts]},
+        )
+
+    async def abort_multipart(self, key: str, multipart_id: str) -> None:
+        """Drop a multipart upload and its parts; one that is no more (completed, aborted) is not an error."""
+        with contextlib.suppress(self._s3.exceptions.NoSuchUpload):
+            await asyncio.to_thread(self._s3.abort_multipart_upload, Bucket=self.bucket, Key=key, UploadId=multipart_id)
 
     def upload_link(self, key: str, size: int, ttl_s: int) -> str:
         """A presigned PUT of exactly ``size`` bytes to ``key``, valid ``ttl_s`` seconds (signing is local)."""

@@ -109,14 +109,42 @@ class UploadRequest(BaseModel):
     number: str | None = Field(
         default=None, pattern=COMPLAINT_NUMBER_PATTERN, description="The complaint, if filed already."
     )
+    multipart: bool = Field(
+        default=False,
+        description="Send the file in parts (a PUT URL per part), so a dropped connection costs only the parts "
+        "storage does not hold yet.",
+    )
+
+
+class PartUpload(BaseModel):
+    number: int = Field(description="The part's number, from 1.")
+    size: int = Field(description="Its exact size in bytes (the URL is signed for it).")
+    url: str = Field(description="Presigned PUT of this part.")
 
 
 class UploadTicket(BaseModel):
     upload_id: str
-    url: str = Field(description="Presigned PUT of the file into quarantine; send the file's bytes as the body.")
+    url: str | None = Field(
+        description="Presigned PUT of the file into quarantine; send the file's bytes as the body. Null for a "
+        "multipart upload: its parts have a URL each."
+    )
     method: str = "PUT"
     expires_at: datetime = Field(description="The URL is refused after this time.")
     complete_by: datetime = Field(description="Call complete before this time, or the upload is removed.")
+    parts: list[PartUpload] | None = Field(default=None, description="A multipart upload's parts, in order.")
+
+
+class StoredPart(BaseModel):
+    number: int
+    size: int
+
+
+class UploadParts(BaseModel):
+    """What storage holds of a multipart upload, and a PUT for each part it does not."""
+
+    upload_id: str
+    stored: list[StoredPart]
+    missing: list[PartUpload]
 
 
 class UploadState(BaseModel):

@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from evidence.api.dependencies import Evidence, Internal, known_format
-from evidence.api.schemas import EvidenceReceipt, UploadRequest, UploadState, UploadTicket
+from evidence.api.schemas import (
+    EvidenceReceipt,
+    PartUpload,
+    StoredPart,
+    UploadParts,
+    UploadRequest,
+    UploadState,
+    UploadTicket,
+)
 from evidence.domain.uploads import UPLOAD_COMPLETED, UPLOAD_ID_PATTERN
 
 router = APIRouter(tags=["uploads"], dependencies=[Internal])
@@ -27,10 +35,40 @@ _known_format = known_format(UPLOAD_ID_PATTERN, "upload_not_found", "upload")
 )
 async def start_upload(body: UploadRequest, evidence: Evidence) -> UploadTicket:
     ticket = await evidence.start_upload(
-        filename=body.filename, media_type=body.media_type, size=body.size, sha256=body.sha256, number=body.number
+        filename=body.filename,
+        media_type=body.media_type,
+        size=body.size,
+        sha256=body.sha256,
+        number=body.number,
+        multipart=body.multipart,
     )
     return UploadTicket(
-        upload_id=ticket.upload_id, url=ticket.url, expires_at=ticket.expires_at, complete_by=ticket.complete_by
+        upload_id=ticket.upload_id,
+        url=ticket.url,
+        expires_at=ticket.expires_at,
+        complete_by=ticket.complete_by,
+        parts=None
+        if ticket.parts is None
+        else [PartUpload(number=p.number, size=p.size, url=p.url) for p in ticket.parts],
+    )
+
+
+@router.get(
+    "/v1/uploads/{upload_id}/parts",
+    response_model=UploadParts,
+    responses={
+        404: {"description": "Unknown upload (upload_not_found)."},
+        409: {"description": "Not a multipart upload (not_multipart), or no longer pending (upload_not_pending)."},
+        410: {"description": "Its URLs expired (upload_expired)."},
+    },
+    summary="The parts storage holds of a multipart upload, and a PUT URL for each part still missing",
+)
+async def upload_parts(upload_id: str, evidence: Evidence) -> UploadParts:
+    parts = await evidence.upload_parts(_known_format(upload_id))
+    return UploadParts(
+        upload_id=parts.upload_id,
+        stored=[StoredPart(number=number, size=size) for number, size in sorted(parts.stored.items())],
+        missing=[PartUpload(number=p.number, size=p.size, url=p.url) for p in parts.missing],
     )
 
 

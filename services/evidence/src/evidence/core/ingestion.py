@@ -9,7 +9,9 @@ presigned upload being completed (the quarantined object, read back from storage
   gathered in a spool file, because its metadata is removed before storage
   (:mod:`evidence.domain.image_metadata`, :mod:`evidence.domain.file_metadata`), then stored. One that
   cannot be cleaned is stored as received, and its record says so (``metadata_stripped`` false with
-  ``metadata_reason``).
+  ``metadata_reason``). MP4, M4A and MOV of announced length are the exception: their metadata boxes are
+  zeroed in place while they stream (:class:`~evidence.domain.file_metadata.IsoMetadataStream`), which keeps
+  their length, so they go as one PUT of that length like the files below.
 * Everything else (plain text, AMR) streams into storage while it arrives, so the upload to storage overlaps the
   upload from the client. A file whose length is announced (Content-Length) goes as ONE PUT of that
   length, each chunk sent on as it arrives (:meth:`ObjectStorage.put_stream`: nothing gathered);
@@ -45,8 +47,14 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage, StorageFailed, StreamedPut
 from evidence.config import Settings
+from evidence.domain.file_metadata import (
+    STREAM_CLEANED,
+    IsoMetadataStream,
+    Result,
+    cleaned_before_storage,
+    remove_file_metadata,
+)
 from evidence.domain.file_metadata import Outcome as FileOutcome
-from evidence.domain.file_metadata import Result, cleaned_before_storage, remove_file_metadata
 from evidence.domain.filenames import filename_or_default
 from evidence.domain.image_metadata import BEST_EFFORT, REWRITABLE, Outcome, remove_metadata
 from evidence.domain.inspection import InspectedContent, UploadInspection
@@ -244,6 +252,24 @@ class Ingestion:
                     yield chunk
 
         evidence_id = arrival.evidence_id or uuid.uuid4().hex
+        if (
+            inspection.accepted.media_type in STREAM_CLEANED
+            and arrival.content_length is not None
+            and self.storage.streams_known_lengths
+        ):
+            # Cleaned as it streams: its length stays the announced one, so it goes as one PUT while it arrives.
+            key = object_key(arrival.number, evidence_id)
+            return await self._ingest_known_length(
+                arrival,
+                evidence_id,
+                key,
+                self._streamed_metadata(arrival, evidence_id),
+                inspection,
+                inspected,
+                rest(),
+                also,
+                cleaner=IsoMetadataStream(),
+            )
         if cleaned_before_storage(inspection.accepted.media_type):
             return await self._ingest_cleaned(arrival, evidence_id, inspection, inspected, rest(), also)
         return await self._ingest_streamed(arrival, evidence_id, inspection, inspected, rest(), also)
@@ -352,11 +378,7 @@ class Ingestion:
     ) -> EvidenceRecord:
         assert inspection.accepted is not None
         key = object_key(arrival.number, evidence_id)
-        metadata = {
-            "evidence-id": evidence_id,
-            "complaint-number": arrival.number or "",
-            "upload-id": arrival.upload_id,
-        }
+        metadata = self._streamed_metadata(arrival, evidence_id)
         if arrival.content_length is not None and self.storage.streams_known_lengths:
             return await self._ingest_known_length(
                 arrival, evidence_id, key, metadata, inspection, inspected, chunks, also
@@ -389,13 +411,21 @@ class Ingestion:
         inspected: InspectedContent | None,
         chunks: AsyncIterator[bytes],
         also: AlsoInTransaction | None,
+        *,
+        cleaner: IsoMetadataStream | None = None,
     ) -> EvidenceRecord:
-        """One PUT of the announced length, sent while the file arrives; then the record."""
+        """One PUT of the announced length, sent while the file arrives (through ``cleaner`` when its metadata is
+        removed on the way: the stored bytes are then hashed too); then the record."""
         assert inspection.accepted is not None and arrival.content_length is not None
+        body = self._within_idle_timeout(chunks)
+        stored = hashlib.sha256()
+        outcome: list[Result] = []
+        if cleaner is not None:
+            body = _cleaning(body, cleaner, stored.update, outcome)
         try:
             await self.storage.put_stream(
                 key,
-                self._within_idle_timeout(chunks),
+                body,
                 arrival.content_length,
                 content_type=inspection.accepted.media_type,
                 metadata=metadata,
@@ -411,7 +441,19 @@ class Ingestion:
             # unless the cut came after the last byte (a refusal at the end): remove it then.
             await asyncio.shield(self._remove_quietly(key))
             raise
-        record = self._record_of(arrival, evidence_id, inspected, inspected.size, inspected.sha256, stripped=False)
+        if cleaner is None:
+            record = self._record_of(arrival, evidence_id, inspected, inspected.size, inspected.sha256, stripped=False)
+        else:
+            [result] = outcome
+            record = self._record_of(
+                arrival,
+                evidence_id,
+                inspected,
+                inspected.size,
+                stored.hexdigest(),
+                stripped=result.removed,
+                reason=result.reason,
+            )
 
         async def record_it() -> EvidenceRecord:
             with _store_span(record):
@@ -555,6 +597,11 @@ class Ingestion:
             check_declared(inspected, size=arrival.expected_size, sha256=arrival.expected_sha256)
 
     @staticmethod
+    def _streamed_metadata(arrival: Arrival, evidence_id: str) -> dict[str, str]:
+        """The object's metadata when it is stored while it arrives (its SHA-256 is not known before)."""
+        return {"evidence-id": evidence_id, "complaint-number": arrival.number or "", "upload-id": arrival.upload_id}
+
+    @staticmethod
     def _object_metadata(record: EvidenceRecord) -> dict[str, str]:
         return {
             "evidence-id": record.evidence_id,
@@ -562,6 +609,25 @@ class Ingestion:
             "upload-id": record.upload_id or "",
             "sha256": record.sha256,
         }
+
+
+async def _cleaning(
+    chunks: AsyncIterator[bytes],
+    cleaner: IsoMetadataStream,
+    hashed: Callable[[bytes], object],
+    outcome: list[Result],
+) -> AsyncIterator[bytes]:
+    """``chunks`` without their metadata boxes, each passed to ``hashed`` as it goes on; the cleaner's result
+    appended to ``outcome`` at the end."""
+    async for chunk in chunks:
+        if cleaned := cleaner.feed(chunk):
+            hashed(cleaned)
+            yield cleaned
+    rest, result = cleaner.finish()
+    outcome.append(result)
+    if rest:
+        hashed(rest)
+        yield rest
 
 
 @contextlib.contextmanager

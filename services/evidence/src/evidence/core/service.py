@@ -13,8 +13,9 @@ get download links: links exist for evidence records only.
 from __future__ import annotations
 
 import logging
+import math
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -39,9 +40,12 @@ from evidence.domain.refusals import (
 from evidence.domain.uploads import (
     UPLOAD_COMPLETED,
     UPLOAD_EXPIRED,
+    UPLOAD_PENDING,
     UPLOAD_REJECTED,
     UPLOAD_VERIFYING,
     UploadRecord,
+    missing_parts,
+    part_sizes,
     quarantine_key,
 )
 from greenchannel.problems import Problem
@@ -58,11 +62,29 @@ METADATA_CARRYING = sorted(media_type for media_type in ACCEPTED if cleaned_befo
 
 
 @dataclass(frozen=True)
+class PartLink:
+    number: int
+    size: int
+    url: str
+
+
+@dataclass(frozen=True)
 class UploadTicket:
     upload_id: str
-    url: str
+    #: The presigned PUT of the whole file; None for a multipart upload, whose parts have one each.
+    url: str | None
     expires_at: datetime
     complete_by: datetime
+    parts: list[PartLink] | None = None
+
+
+@dataclass(frozen=True)
+class UploadParts:
+    """What storage holds of a multipart upload (part number -> bytes), and a PUT for each part still missing."""
+
+    upload_id: str
+    stored: dict[int, int]
+    missing: list[PartLink]
 
 
 @dataclass(frozen=True)
@@ -114,9 +136,18 @@ class EvidenceService:
     # --- presigned upload ------------------------------------------------------------------------
 
     async def start_upload(
-        self, *, filename: str | None, media_type: str, size: int, sha256: str, number: str | None
+        self,
+        *,
+        filename: str | None,
+        media_type: str,
+        size: int,
+        sha256: str,
+        number: str | None,
+        multipart: bool = False,
     ) -> UploadTicket:
-        """Check what the client declares, then answer a presigned PUT into quarantine."""
+        """Check what the client declares, then answer a presigned PUT into quarantine, or with ``multipart`` a
+        presigned PUT of each part of a multipart upload there (a client that loses its connection sends again only
+        the parts storage does not hold, :meth:`upload_parts`)."""
         upload_id = uuid.uuid4().hex
         try:
             declared = declared_type(media_type)
@@ -137,6 +168,8 @@ class EvidenceService:
         except EvidenceRefused as refusal:
             raise await self.ingestion.refuse(refusal, number=number, upload_id=upload_id) from None
         now = now_ms()
+        key = quarantine_key(upload_id)
+        multipart_id = await self.storage.start_multipart(key) if multipart else None
         upload = UploadRecord(
             upload_id=upload_id,
             number=number,
@@ -144,17 +177,71 @@ class EvidenceService:
             media_type=declared.media_type,
             size=size,
             sha256=sha256.lower(),
-            quarantine_key=quarantine_key(upload_id),
+            quarantine_key=key,
             created_at=now,
             url_expires_at=now + timedelta(seconds=self.settings.upload_url_ttl_s),
             complete_by=now + timedelta(seconds=self.settings.upload_complete_within_s),
             evidence_id=uuid.uuid4().hex,
+            multipart_id=multipart_id,
         )
         await self.uploads.insert(upload)
-        url = self.storage.upload_link(upload.quarantine_key, size, self.settings.upload_url_ttl_s)
         log.info("presigned upload %s started for %s: %s, %d bytes", upload_id, number, upload.media_type, size)
+        if multipart_id is not None:
+            parts = self._part_links(upload, range(1, len(part_sizes(size)) + 1), self.settings.upload_url_ttl_s)
+            return UploadTicket(upload_id, None, upload.url_expires_at, upload.complete_by, parts)
+        url = self.storage.upload_link(upload.quarantine_key, size, self.settings.upload_url_ttl_s)
         return UploadTicket(
             upload_id=upload_id, url=url, expires_at=upload.url_expires_at, complete_by=upload.complete_by
+        )
+
+    def _part_links(self, upload: UploadRecord, numbers: Iterable[int], ttl_s: int) -> list[PartLink]:
+        """Presigned PUTs of these parts, valid ``ttl_s`` seconds."""
+        assert upload.multipart_id is not None
+        sizes = part_sizes(upload.size)
+        return [
+            PartLink(
+                number,
+                sizes[number - 1],
+                self.storage.part_link(upload.quarantine_key, upload.multipart_id, number, sizes[number - 1], ttl_s),
+            )
+            for number in numbers
+        ]
+
+    async def upload_parts(self, upload_id: str) -> UploadParts:
+        """The parts storage holds of a pending multipart upload, and a PUT for each one missing (409 for an upload
+        that is not multipart or no longer pending, 410 once its URLs expired)."""
+        upload = await self.upload(upload_id)
+        if upload.multipart_id is None:
+            raise Problem(409, "not_multipart", "This upload is one PUT of the whole file; it has no parts.")
+        if upload.status != UPLOAD_PENDING:
+            raise Problem(409, "upload_not_pending", f"This upload is {upload.status}; its parts are no longer taken.")
+        if upload.url_expires_at <= now_ms():
+            raise Problem(410, "upload_expired", "The upload's URLs have expired; start the upload again.")
+        held = await self.storage.stored_parts(upload.quarantine_key, upload.multipart_id) or {}
+        stored = {number: size for number, (size, _) in held.items()}
+        # Valid until the upload's URLs expire, as the ticket's were: a resume does not extend the upload.
+        ttl_s = math.ceil((upload.url_expires_at - now_ms()).total_seconds())
+        return UploadParts(upload_id, stored, self._part_links(upload, missing_parts(upload.size, stored), ttl_s))
+
+    async def _join_parts(self, upload: UploadRecord) -> None:
+        """Complete a multipart upload whose every part storage holds at its size (the ETags are storage's own, as
+        it lists them); a missing part is the 409 of an upload not received yet. Joined before (a call that stopped
+        after joining them): nothing to do."""
+        assert upload.multipart_id is not None
+        held = await self.storage.stored_parts(upload.quarantine_key, upload.multipart_id)
+        if held is None:
+            return
+        missing = missing_parts(upload.size, {number: size for number, (size, _) in held.items()})
+        if missing:
+            raise Problem(
+                409,
+                "upload_not_received",
+                f"Parts {', '.join(map(str, missing))} are not uploaded yet: PUT them, then complete.",
+                missing_parts=missing,
+            )
+        count = len(part_sizes(upload.size))
+        await self.storage.complete_multipart(
+            upload.quarantine_key, upload.multipart_id, [(number, held[number][1]) for number in range(1, count + 1)]
         )
 
     async def upload(self, upload_id: str) -> UploadRecord:
@@ -172,7 +259,12 @@ class EvidenceService:
         if upload is None:
             return await self._completed_before(upload_id), False
         try:
+            if upload.multipart_id is not None:
+                await self._join_parts(upload)
             stored_size = await self.storage.size_of(upload.quarantine_key)
+        except Problem:
+            await self.uploads.release(upload_id, self.instance_id)
+            raise
         except Exception as error:  # noqa: BLE001 - storage away
             await self.uploads.release(upload_id, self.instance_id)
             log.error("quarantine object of upload %s could not be checked: %s", upload_id, error)
@@ -237,6 +329,8 @@ class EvidenceService:
     async def _remove_quarantined(self, upload: UploadRecord) -> None:
         """Remove the quarantined object now; the clean-up sweeps again once the URL expired, or if this fails."""
         try:
+            if upload.multipart_id is not None:
+                await self.storage.abort_multipart(upload.quarantine_key, upload.multipart_id)
             await self.storage.remove(upload.quarantine_key)
             await self.uploads.quarantine_removed(upload, datetime.now(UTC))
         except Exception as error:  # noqa: BLE001 - storage or store away: the clean-up retries

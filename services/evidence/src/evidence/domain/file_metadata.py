@@ -356,6 +356,127 @@ def clean_iso_media(source: BinaryIO, target: BinaryIO) -> Result:
     return REWRITTEN
 
 
+#: The largest ``moov`` box gathered to be cleaned while a file streams: it holds the sample tables (a few MiB for an
+#: hour of video), never the media. A larger one is passed on as it is and the file is held (metadata not removed).
+MAX_GATHERED_BOX_BYTES = 64 * 1024 * 1024
+
+_HEADER, _PASS, _ZERO, _GATHER, _REST = range(5)
+
+
+class IsoMetadataStream:
+    """:func:`clean_iso_media` for a file that streams through, in the same place and to the same bytes: top-level
+    boxes pass on as they arrive (``mdat``, the media, without a copy), a top-level ``meta`` or ``uuid`` box goes on
+    renamed ``free`` and zeroed, and the ``moov`` box, small, is gathered, cleaned in memory and passed on whole. The
+    output has exactly the input's length (nothing is removed, only zeroed), so it can be stored with one PUT of the
+    announced length while it arrives.
+
+    A container that turns out malformed (a box larger than what is left, or shorter than its header) is passed on
+    from there as it is and :meth:`finish` says ``unreadable_container``: the file is held, as one whose metadata
+    could not be removed, though boxes zeroed before that point stay zeroed."""
+
+    def __init__(self, max_gathered: int = MAX_GATHERED_BOX_BYTES) -> None:
+        self._max_gathered = max_gathered
+        self._mode = _HEADER
+        self._left = 0
+        self._pending = bytearray()
+        self._modified = False
+        self._reason: str | None = None
+
+    def feed(self, chunk: bytes) -> bytes:
+        """The bytes that can go on after ``chunk`` (empty while a header or the ``moov`` box is being gathered)."""
+        out: list[bytes | memoryview] = []
+        view = memoryview(chunk)
+        while view:
+            if self._mode == _REST:
+                out.append(view)
+                break
+            if self._mode == _HEADER:
+                view = self._read_header(view, out)
+                continue
+            step = min(self._left, len(view))
+            if self._mode == _PASS:
+                out.append(view[:step])
+            elif self._mode == _ZERO:
+                out.append(bytes(step))
+            else:
+                self._pending += view[:step]
+            view = view[step:]
+            self._left -= step
+            if self._left == 0:
+                if self._mode == _GATHER:
+                    out.append(self._cleaned(self._pending))
+                    self._pending = bytearray()
+                self._mode = _HEADER
+        return b"".join(out)
+
+    def finish(self) -> tuple[bytes, Result]:
+        """What is left to go on, and the outcome, once the whole input was fed."""
+        rest = b""
+        if self._mode != _REST and (self._pending or self._left):
+            rest = bytes(self._pending)  # a box cut short by the end of the file: as it came
+            self._reason = self._reason or "unreadable_container"
+        self._pending = bytearray()
+        if self._reason is not None:
+            return rest, _not_removed(self._reason)
+        return rest, REWRITTEN if self._modified else CLEAN
+
+    def _read_header(self, view: memoryview, out: list[bytes | memoryview]) -> memoryview:
+        need = 16 if len(self._pending) >= 8 and self._pending[:4] == b"\x00\x00\x00\x01" else 8
+        take = min(need - len(self._pending), len(view))
+        self._pending += view[:take]
+        view = view[take:]
+        if len(self._pending) < need:
+            return view
+        size, kind = struct.unpack(">I4s", self._pending[:8])
+        if size == 1 and need == 8:
+            return view  # a 64-bit size follows
+        header = bytes(self._pending)
+        self._pending = bytearray()
+        if size == 1:
+            (size,) = struct.unpack(">Q", header[8:16])
+        if size == 0:  # the box runs to the end of the file: passed on; one that can hold metadata is not cleaned
+            out.append(header)
+            self._mode = _REST
+            if kind in _CONTAINERS or kind in _TOP_LEVEL_METADATA:
+                self._reason = "unreadable_container"
+            return view
+        if size < len(header):
+            out.append(header)
+            self._mode, self._reason = _REST, "unreadable_container"
+            return view
+        self._left = size - len(header)
+        if kind in _TOP_LEVEL_METADATA:
+            out.append(header[:4] + b"free" + header[8:])
+            self._modified = True
+            self._mode = _ZERO
+        elif kind in _CONTAINERS and size <= self._max_gathered:
+            self._pending = bytearray(header)
+            self._mode = _GATHER
+        else:
+            if kind in _CONTAINERS:
+                self._reason = "unreadable_container"
+            out.append(header)
+            self._mode = _PASS
+        if self._left == 0:
+            if self._mode == _GATHER:
+                out.append(self._cleaned(self._pending))
+                self._pending = bytearray()
+            self._mode = _HEADER
+        return view
+
+    def _cleaned(self, box: bytearray) -> bytes:
+        """A whole ``moov`` box without its metadata boxes (zeroed and renamed ``free`` in place)."""
+        found = _metadata_boxes(io.BytesIO(box), 0, len(box), True)
+        if found is None:
+            self._reason = self._reason or "unreadable_container"
+            return bytes(box)
+        for offset, header, size in found:
+            box[offset + 4 : offset + 8] = b"free"
+            box[offset + header : offset + size] = bytes(size - header)
+            self._modified = True
+        return bytes(box)
+
+
 # --- WAV --------------------------------------------------------------------------------------------------------
 
 #: The RIFF chunks a WAV file needs to play; every other one is dropped.
@@ -417,6 +538,10 @@ CLEANERS: dict[str, Callable[[BinaryIO, BinaryIO], Result]] = {
     "video/quicktime": clean_iso_media,
     "audio/wav": clean_wav,
 }
+
+
+#: The types cleaned while they stream through (:class:`IsoMetadataStream`) rather than spooled first.
+STREAM_CLEANED = frozenset(media_type for media_type, cleaner in CLEANERS.items() if cleaner is clean_iso_media)
 
 
 def cleaned_before_storage(media_type: str) -> bool:

@@ -30,6 +30,12 @@ UPLOAD_REJECTED = "rejected"
 UPLOAD_EXPIRED = "expired"
 
 
+#: The part size of a presigned multipart upload: every part but the last has it. S3 takes parts of 5 MiB and more
+#: (but the last) and 10,000 parts at most; 8 MiB parts make a 200 MiB video 25 parts, each a small loss to resend
+#: when a connection drops.
+MULTIPART_PART_BYTES = 8 * 1024 * 1024
+
+
 def quarantine_key(upload_id: str) -> str:
     return f"{QUARANTINE_PREFIX}/{upload_id}"
 
@@ -51,9 +57,22 @@ class UploadRecord:
     evidence_id: str | None = None
     reason: str | None = None
     reason_detail: str | None = None
+    #: Storage's id of the multipart upload the client sends its parts to; None for a single PUT.
+    multipart_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def part_sizes(size: int) -> list[int]:
+    """The size of each part of a multipart upload of ``size`` bytes, part 1 first."""
+    full, rest = divmod(size, MULTIPART_PART_BYTES)
+    return [MULTIPART_PART_BYTES] * full + ([rest] if rest else [])
+
+
+def missing_parts(size: int, stored: dict[int, int]) -> list[int]:
+    """The numbers of the parts storage does not hold at their size (``stored``: part number -> bytes)."""
+    return [number for number, expected in enumerate(part_sizes(size), start=1) if stored.get(number) != expected]
 
 
 def check_declared(inspected: InspectedContent, *, size: int, sha256: str) -> None:

@@ -94,6 +94,8 @@ class Cleanup:
             upload = await self.uploads.claim_leftover(now, self.settings.cleanup_lease_s, self.claimant)
             if upload is None:
                 return
+            if upload.multipart_id is not None:  # the parts of one never completed
+                await self.storage.abort_multipart(upload.quarantine_key, upload.multipart_id)
             await self.storage.remove(upload.quarantine_key)
             expired = upload.status == UPLOAD_EXPIRED
             if expired and upload.evidence_id is not None and await self.evidence.get(upload.evidence_id) is None:

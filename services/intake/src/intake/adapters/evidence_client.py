@@ -128,6 +128,10 @@ class EvidenceClient:
         """A presigned PUT into quarantine for the declared file (its size, type and SHA-256 checked later)."""
         return await self._call("POST", "/v1/uploads", json=declaration)
 
+    async def upload_parts(self, upload_id: str) -> dict[str, Any]:
+        """What storage holds of a multipart upload, and a presigned PUT for each part it does not."""
+        return await self._call("GET", f"/v1/uploads/{upload_id}/parts")
+
     async def upload_state(self, upload_id: str) -> dict[str, Any] | None:
         return await self._get_or_none(f"/v1/uploads/{upload_id}")
 
@@ -169,7 +173,7 @@ class EvidenceClient:
                 **{
                     key: value
                     for key, value in body.items()
-                    if key in ("errors", "limit_bytes", "limit_files", "upload_id", "evidence_id")
+                    if key in ("errors", "limit_bytes", "limit_files", "upload_id", "evidence_id", "missing_parts")
                 },
             )
         raise Problem(503, "evidence_unavailable", "The evidence store could not take the file; try again shortly.")

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -17,7 +18,15 @@ from greenchannel.contracts import CodePurpose
 from greenchannel.problems import Problem
 from intake.adapters.identities import LoginTaken
 from intake.api.dependencies import AdminDep, ClientDep, Intake, IntakeDep
-from intake.api.schemas import AccessToken, AccountToken, ApiKeyIssued, CodeSent, OperatorCreated
+from intake.api.schemas import (
+    AccessToken,
+    AccountToken,
+    ApiKeyIssued,
+    ApiKeyList,
+    CodeSent,
+    DirectoryCompany,
+    OperatorCreated,
+)
 from intake.core.account_codes import CodeRejected
 from intake.domain.account_codes import channel_of
 from intake.domain.filing import PersonName, normalize_email
@@ -250,12 +259,23 @@ async def issue_api_key(company_id: str, body: NewApiKey, intake: IntakeDep, adm
     return await intake.identities.issue_api_key(company_id, body.label, admin.id)
 
 
-@router.get("/ops/companies/{company_id}/api-keys", tags=["operators"], summary="A company's API keys (admin)")
+@router.get(
+    "/ops/companies/{company_id}/api-keys",
+    response_model=ApiKeyList,
+    tags=["operators"],
+    summary="A company's API keys (admin)",
+)
 async def list_api_keys(company_id: str, intake: IntakeDep, _: AdminDep) -> dict[str, Any]:
-    return {"items": await intake.identities.list_api_keys(company_id)}
+    # The times as rendered before the answer had a model (isoformat), so the JSON is what it was.
+    return jsonable_encoder({"items": await intake.identities.list_api_keys(company_id)})
 
 
-@router.put("/ops/companies/{company_id}", tags=["operators"], summary="Add or correct a directory company (admin)")
+@router.put(
+    "/ops/companies/{company_id}",
+    response_model=DirectoryCompany,
+    tags=["operators"],
+    summary="Add or correct a directory company (admin)",
+)
 async def save_company(
     company_id: str, fields: dict[str, Any], intake: IntakeDep, _: AdminDep, response: Response
 ) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from intake.api.schemas import (
     ClaimReceipt,
     ComplaintPage,
     ComplaintView,
+    ConsentWithdrawn,
     DownloadLink,
     EvidenceLimits,
     EvidenceReceipt,
@@ -373,6 +374,7 @@ async def withdraw(
 
 @router.post(
     "/complaints/{number}/publication-consent/withdrawal",
+    response_model=ConsentWithdrawn,
     summary="Withdraw the consent to publishing the complaint's text (any state, final)",
 )
 async def withdraw_publication_consent(

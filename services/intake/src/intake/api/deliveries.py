@@ -11,11 +11,14 @@ webhooks.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from greenchannel.problems import Problem
 from intake.api.dependencies import AdminDep, Intake, IntakeDep, OperatorDep
+from intake.api.schemas import Alert, AlertPage, DeliveryDetail, DeliveryPage, WebhookEndpoint
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
@@ -28,6 +31,15 @@ ALLOWED = {
 
 
 SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*")  # no dot segments, nothing to escape
+
+
+def passed_on(model: type[BaseModel], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The answer's schema for the OpenAPI document only: the bytes notification answers are passed on untouched
+    (its refusals too), so the model describes them and validates nothing here."""
+    return {
+        status: {"model": model, "description": "notification's answer, passed on as it came."}
+        for status in (200, *statuses)
+    }
 
 
 async def _pass_on(request: Request, intake: Intake, *, as_admin: bool = False) -> Response:
@@ -46,22 +58,30 @@ async def _pass_on(request: Request, intake: Intake, *, as_admin: bool = False) 
     )
 
 
-@router.get("/deliveries", summary="Webhook deliveries with their attempts")
+@router.get("/deliveries", responses=passed_on(DeliveryPage), summary="Webhook deliveries with their attempts")
 async def list_deliveries(request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
     return await _pass_on(request, intake)
 
 
-@router.get("/deliveries/{webhook_id}", summary="One delivery with its attempts")
+@router.get("/deliveries/{webhook_id}", responses=passed_on(DeliveryDetail), summary="One delivery with its attempts")
 async def read_delivery(webhook_id: str, request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
     return await _pass_on(request, intake)
 
 
-@router.post("/deliveries/{webhook_id}/redeliver", summary="Deliver again, with the same webhook-id")
+@router.post(
+    "/deliveries/{webhook_id}/redeliver",
+    responses=passed_on(DeliveryDetail),
+    summary="Deliver again, with the same webhook-id",
+)
 async def redeliver(webhook_id: str, request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
     return await _pass_on(request, intake)
 
 
-@router.get("/companies/{company_id}/webhook-endpoint", summary="A company's webhook endpoint")
+@router.get(
+    "/companies/{company_id}/webhook-endpoint",
+    responses=passed_on(WebhookEndpoint),
+    summary="A company's webhook endpoint",
+)
 async def read_endpoint(company_id: str, request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
     return await _pass_on(request, intake)
 
@@ -69,6 +89,7 @@ async def read_endpoint(company_id: str, request: Request, intake: IntakeDep, _:
 @router.put(
     "/companies/{company_id}/webhook-endpoint",
     summary="Set a company's webhook endpoint (admin)",
+    responses=passed_on(WebhookEndpoint, 201),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -91,13 +112,16 @@ async def set_endpoint(company_id: str, request: Request, intake: IntakeDep, _: 
 @router.post(
     "/companies/{company_id}/webhook-endpoint/rotate-secret",
     summary="Rotate the signing secret of a company's webhook endpoint; shown in full once (admin)",
+    responses=passed_on(WebhookEndpoint),
 )
 async def rotate_secret(company_id: str, request: Request, intake: IntakeDep, _: AdminDep) -> Response:
     return await _pass_on(request, intake, as_admin=True)
 
 
 @router.post(
-    "/companies/{company_id}/webhook-endpoint/{action}", summary="Disable or enable a company's webhook endpoint"
+    "/companies/{company_id}/webhook-endpoint/{action}",
+    responses=passed_on(WebhookEndpoint),
+    summary="Disable or enable a company's webhook endpoint",
 )
 async def change_endpoint(
     company_id: str, action: str, request: Request, intake: IntakeDep, _: OperatorDep
@@ -106,11 +130,11 @@ async def change_endpoint(
     return await _pass_on(request, intake)
 
 
-@router.get("/alerts", summary="Operator alerts")
+@router.get("/alerts", responses=passed_on(AlertPage), summary="Operator alerts")
 async def list_alerts(request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
     return await _pass_on(request, intake)
 
 
-@router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert")
+@router.post("/alerts/{alert_id}/ack", responses=passed_on(Alert), summary="Acknowledge an alert")
 async def acknowledge_alert(alert_id: str, request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
     return await _pass_on(request, intake)

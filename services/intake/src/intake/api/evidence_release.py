@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from intake.api.dependencies import IntakeDep, OperatorDep
+from intake.api.schemas import EvidenceReleased, HeldEvidencePage
 from intake.core.evidence_release import EvidenceRelease
 from intake.domain.filing import free_text
 
@@ -31,6 +32,7 @@ class ReleaseNote(BaseModel):
 
 @router.post(
     "/complaints/{number}/evidence/{evidence_id}/release",
+    response_model=EvidenceReleased,
     summary="Let a held file (its metadata could not be removed) go to the company, with a note; idempotent",
     responses={
         404: {"description": "No such complaint or no such file on it."},
@@ -47,7 +49,11 @@ async def release_evidence(
     return await release.release(number, evidence_id, operator, body.note)
 
 
-@router.get("/evidence/held", summary="Files held from the companies until an operator releases them, oldest first")
+@router.get(
+    "/evidence/held",
+    response_model=HeldEvidencePage,
+    summary="Files held from the companies until an operator releases them, oldest first",
+)
 async def held_evidence(
     _: OperatorDep,
     release: EvidenceReleaseDep,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 from greenchannel.bearer import require_bearer
 from greenchannel.problems import Problem
 from intake.api.dependencies import IntakeDep
+from intake.api.schemas import ContactDetails
 
 router = APIRouter(prefix="/internal/v1", tags=["internal"])
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/internal/v1", tags=["internal"])
 internal_caller = require_bearer(lambda request: request.app.state.intake.settings.internal_token, "internal")
 
 
-@router.get("/complaints/{number}/contact", dependencies=[Depends(internal_caller)])
+@router.get("/complaints/{number}/contact", response_model=ContactDetails, dependencies=[Depends(internal_caller)])
 async def contact(number: str, intake: IntakeDep) -> dict[str, Any]:
     case = await intake.cases.get(number) if len(number) <= 40 else None
     if case is None:

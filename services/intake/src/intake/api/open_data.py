@@ -19,6 +19,7 @@ from fastapi.responses import StreamingResponse
 from greenchannel.csv_cells import SafeWriter
 from intake.api.dependencies import PublicRead
 from intake.api.public import PublicData, PublicDep, decode_cursor, encode_cursor
+from intake.api.schemas import OpenDataSchema
 
 router = APIRouter(prefix="/v1/public/open-data", tags=["open data"], dependencies=[PublicRead])
 
@@ -176,6 +177,6 @@ async def complaints_jsonl(
     return await export(request, data, from_, to, cursor, limit, _jsonl, "application/x-ndjson")
 
 
-@router.get("/schema", summary="The versioned schema of the open-data export")
+@router.get("/schema", response_model=OpenDataSchema, summary="The versioned schema of the open-data export")
 async def open_data_schema() -> dict[str, Any]:
     return schema()

@@ -24,6 +24,15 @@ from intake.adapters.public_records import PublicRecords
 from intake.adapters.service_clients import RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.api.dependencies import PublicRead
+from intake.api.schemas import (
+    PublicCluster,
+    PublicResultDetail,
+    PublicResultPage,
+    Rankings,
+    Scorecard,
+    StatisticsTable,
+    SummaryFigures,
+)
 from intake.domain import disclosure, statistics
 from intake.domain.publication import PUBLIC_STATUSES
 from intake.domain.statistics import CHINA, PROVINCES
@@ -188,7 +197,11 @@ def summary(
     }
 
 
-@router.get("/complaints", summary="Published complaints and their handling results (公示), newest first")
+@router.get(
+    "/complaints",
+    response_model=PublicResultPage,
+    summary="Published complaints and their handling results (公示), newest first",
+)
 async def list_public(
     data: PublicDep,
     company_id: Annotated[str | None, Query(pattern=COMPANY_ID)] = None,
@@ -221,6 +234,7 @@ async def list_public(
 
 @router.get(
     "/complaints/{number}",
+    response_model=PublicResultDetail,
     summary="One published complaint, with its narrative and answer if the complainant consented",
 )
 async def read_public(number: Annotated[str, Path(max_length=40)], data: PublicDep) -> dict[str, Any]:
@@ -233,6 +247,7 @@ async def read_public(number: Annotated[str, Path(max_length=40)], data: PublicD
 
 @router.get(
     "/clusters/{cluster_id}",
+    response_model=PublicCluster,
     summary="A cluster of similar complaints: its size, first member, and whether it is a collective complaint (集体投诉)",
 )
 async def read_cluster(cluster_id: Annotated[str, Path(max_length=60)], data: PublicDep) -> dict[str, Any]:
@@ -318,7 +333,11 @@ async def row_labels(
     }
 
 
-@router.get("/statistics", summary="Figures over published complaints, by month, category, company or region")
+@router.get(
+    "/statistics",
+    response_model=StatisticsTable,
+    summary="Figures over published complaints, by month, category, company or region",
+)
 async def public_statistics(
     data: PublicDep,
     from_: Annotated[str | None, Query(alias="from", pattern=MONTH)] = None,
@@ -328,7 +347,7 @@ async def public_statistics(
     return await statistics_body(data, from_, to, by, public_only=True)
 
 
-@router.get("/statistics/summary", summary="The home page's headline figures")
+@router.get("/statistics/summary", response_model=SummaryFigures, summary="The home page's headline figures")
 async def summary_statistics(data: PublicDep) -> dict[str, Any]:
     source = data.figures_source(True)
     total, companies = await source.totals(public_only=True)
@@ -373,12 +392,16 @@ async def scorecard_body(data: PublicData, company_id: str, period: str | None, 
     }
 
 
-@router.get("/companies/{company_id}/scorecard", summary="A company's scorecard over published complaints")
+@router.get(
+    "/companies/{company_id}/scorecard",
+    response_model=Scorecard,
+    summary="A company's scorecard over published complaints",
+)
 async def public_scorecard(company_id: CompanyId, data: PublicDep, period: Period = None) -> dict[str, Any]:
     return await scorecard_body(data, company_id, period, public_only=True)
 
 
-@router.get("/rankings", summary="Companies ranked by a scorecard figure")
+@router.get("/rankings", response_model=Rankings, summary="Companies ranked by a scorecard figure")
 async def rankings(
     data: PublicDep,
     period: Period = None,

@@ -15,6 +15,7 @@ from greenchannel.csv_cells import SafeWriter
 from greenchannel.problems import Problem
 from intake.api.dependencies import CallerDep
 from intake.api.public import MONTH, By, CompanyId, Month, Period, PublicDep, scorecard_body, statistics_body
+from intake.api.schemas import Scorecard, StatisticsTable
 from intake.domain.principals import Kind, Principal, Role
 
 router = APIRouter(prefix="/v1/regulator", tags=["regulator"])
@@ -63,12 +64,10 @@ def as_csv(body: dict[str, Any]) -> str:
 
 @router.get(
     "/statistics",
+    response_model=StatisticsTable,
     summary="Figures over all complaints, by month, category, company or region",
-    responses={
-        200: {
-            "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}
-        }
-    },
+    # The CSV is answered as a Response of its own, which the response model leaves as it is.
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def regulator_statistics(
     _: RegulatorDep,
@@ -88,7 +87,11 @@ async def regulator_statistics(
     return body
 
 
-@router.get("/companies/{company_id}/scorecard", summary="A company's scorecard over all its complaints")
+@router.get(
+    "/companies/{company_id}/scorecard",
+    response_model=Scorecard,
+    summary="A company's scorecard over all its complaints",
+)
 async def regulator_scorecard(
     _: RegulatorDep, company_id: CompanyId, data: PublicDep, period: Period = None
 ) -> dict[str, Any]:

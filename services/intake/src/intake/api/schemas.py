@@ -477,3 +477,265 @@ class AuditEntry(BaseModel):
 class AuditPage(BaseModel):
     items: list[AuditEntry]
     next_cursor: str | None
+
+
+# --- public results, statistics and open data ------------------------------------------------------
+
+# A figure keeps the type it was computed in: a count stays 1, a rate 0.5 (a plain float field would answer 1.0).
+Number = int | float
+
+
+class ClusterRef(BaseModel):
+    id: str
+    size: int
+    collective: bool = Field(description="The cluster reached the size of a collective complaint (集体投诉).")
+
+
+class PublicResult(BaseModel):
+    """One published complaint as a list shows it; nothing here is personal."""
+
+    number: str
+    company_id: str | None
+    company_name: str | None
+    company_name_en: str | None = Field(description="The directory's English name; null when it has none.")
+    headline: str | None = Field(description="The scrubbed title, public only with the complainant's consent.")
+    category: str
+    category_name_zh: str
+    category_name_en: str
+    filed_on: str | None = Field(description="ISO 8601 date (China).")
+    forwarded_on: str | None
+    responded_on: str | None
+    published_on: str | None
+    status: str
+    response_type: str | None
+    timely: bool | None
+    rating: int | None
+    appeal_outcome: str | None
+    narrative_public: bool
+    cluster: ClusterRef | None
+
+
+class PublicResultDetail(PublicResult):
+    narrative: str | None = Field(description="The scrubbed title and description, if consented; null otherwise.")
+    answer: str | None = Field(description="The company's scrubbed answer, if consented; null otherwise.")
+
+
+class PublicResultPage(BaseModel):
+    items: list[PublicResult]
+    next_cursor: str | None
+
+
+class PublicCluster(BaseModel):
+    id: str
+    company_id: str
+    company_name: str | None
+    size: int
+    collective: bool
+    first_number: str
+    opened_on: str
+
+
+class Figures(Open):
+    """The contract's figures (docs/public-api.md); null where a small cell was suppressed."""
+
+    received: int | None
+    accepted: int | None
+    rejected: int | None
+    rejected_by_reason: dict[str, Any]
+    answered: int | None
+    timely_rate: Number | None
+    relief_rate: Number | None
+    satisfaction: Number | None
+    appeal_rate: Number | None
+    median_handling_days: Number | None
+
+
+class StatisticsRow(Open):
+    """One group's figures (on the public side also ``suppressed`` and ``suppressed_fields``)."""
+
+    key: str = Field(description="The month (YYYY-MM), category code, company id or province code.")
+    label_zh: str
+    label_en: str
+    received: int | None
+    accepted: int | None
+    rejected: int | None
+    rejected_by_reason: dict[str, Any]
+    answered: int | None
+    timely_rate: Number | None
+    relief_rate: Number | None
+    satisfaction: Number | None
+    appeal_rate: Number | None
+    median_handling_days: Number | None
+
+
+class StatisticsTable(Open):
+    """The public side adds ``min_count``: cells counting fewer complaints are published as null."""
+
+    from_: str = Field(alias="from", description="The first month (YYYY-MM).")
+    to: str
+    by: str
+    rows: list[StatisticsRow]
+    totals: Figures = Field(description="The figures over every row.")
+
+
+class SummaryFigures(Open):
+    published: int | None
+    answered_rate: Number | None
+    timely_rate: Number | None
+    satisfaction: Number | None
+    companies: int | None
+    last_30_days_published: int | None
+    suppressed: bool = Field(description="Some figures are null because they count too few complaints.")
+    suppressed_fields: list[str]
+
+
+class Scorecard(Open):
+    company_id: str
+    company_name: str
+    company_name_en: str | None
+    period: str = Field(description="YYYY, YYYY-MM, or the last 12 months' range.")
+    volume: int | None
+    timely_rate: Number | None
+    relief_rate: Number | None
+    average_rating: Number | None
+    appeal_rate: Number | None
+    user_base: Number | None
+    per_million_users: Number | None
+
+
+class RankedScorecard(Open):
+    rank: int
+    company_id: str
+    company_name: str
+    company_name_en: str | None
+    period: str
+
+
+class Rankings(BaseModel):
+    period: str
+    order_by: str
+    items: list[RankedScorecard]
+
+
+class OpenDataField(BaseModel):
+    name: str
+    type: str
+    nullable: bool
+    description: str
+
+
+class OpenDataSchema(BaseModel):
+    id: str
+    version: int
+    formats: list[str]
+    fields: list[OpenDataField]
+
+
+# --- passed on from notification's and evidence's operator APIs (documented; the bytes go on as they come) --
+
+
+class DeliveryAttempt(Open):
+    at: str
+    url: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class Delivery(Open):
+    """A webhook delivery with every attempt (notification's delivery log)."""
+
+    webhook_id: str
+    company_id: str
+    number: str
+    event_type: str
+    status: str
+    attempt_count: int
+    attempts: list[DeliveryAttempt]
+    next_attempt_at: str | None
+    last_error: str | None
+    created_at: str
+    updated_at: str
+
+
+class DeliveryDetail(Delivery):
+    payload: dict[str, Any] = Field(description="The body the company receives.")
+
+
+class DeliveryPage(BaseModel):
+    items: list[Delivery]
+
+
+class WebhookEndpoint(Open):
+    company_id: str
+    url: str
+    status: str = Field(description="enabled, or disabled (by an operator or after 410 Gone).")
+    disabled_reason: str | None
+    disabled_at: str | None
+    secret: str = Field(description="In full only in the answer that created it (setting, rotation); masked otherwise.")
+    secret_masked: bool
+
+
+class Alert(Open):
+    id: str
+    kind: str = Field(description="endpoint_gone, endpoint_failing, delivery_failed, case_overdue, ...")
+    company_id: str | None
+    number: str | None
+    webhook_id: str | None
+    detail: str
+    created_at: str
+    acked_at: str | None
+
+
+class AlertPage(BaseModel):
+    items: list[Alert]
+
+
+class Verification(Open):
+    """An operator's re-verification of a stored file against its receipt."""
+
+    evidence_id: str
+    ok: bool = Field(description="The stored object has the receipt's SHA-256 and size.")
+    expected: dict[str, Any] = Field(description="The receipt's sha256 and size.")
+    actual: dict[str, Any] | None = Field(description="What is stored now; null when the object is missing.")
+    verified_at: str
+
+
+class EvidenceReleased(BaseModel):
+    number: str
+    evidence_id: str
+    held: bool
+    released: dict[str, Any] | None = Field(description="Who released it, when and with what note.")
+    released_now: bool = Field(description="False when it had been released before: that release is answered.")
+
+
+class HeldEvidencePage(BaseModel):
+    items: list[EvidenceReceipt]
+    next_cursor: str | None
+
+
+class ConsentWithdrawn(BaseModel):
+    number: str
+    publication_consent: bool = Field(description="Always false from now on.")
+    withdrawn_at: str | None = Field(description="When it was withdrawn; null when consent was never given.")
+
+
+class ApiKey(Open):
+    """A company's API key as kept (its hash never shown); ``_id`` repeats ``key_id``."""
+
+    id_: str = Field(alias="_id")
+    company_id: str
+    label: str
+    issued_by: str | None
+    created_at: str
+    revoked_at: str | None = Field(description="When it was revoked; null while it opens the company API.")
+    key_id: str
+
+
+class ApiKeyList(BaseModel):
+    items: list[ApiKey]
+
+
+class ContactDetails(BaseModel):
+    email: str | None
+    phone: str

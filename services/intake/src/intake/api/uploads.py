@@ -6,6 +6,9 @@ object storage, and only declares the file here and asks for it to be checked.
    into quarantine, signed for the name clients reach storage by (``S3_PUBLIC_ENDPOINT``);
 2. the client PUTs the file's exact bytes to that URL, with their Content-Length: the URL is signed for the
    declared size, and storage refuses a body of any other length (or one sent without a length);
+   With ``multipart: true`` the ticket holds a presigned PUT per part instead (``parts``: number, size, url); a
+   client whose connection dropped asks ``GET /v1/uploads/{upload_id}/parts`` what storage holds already, with
+   fresh URLs for the missing parts, and sends only those;
 3. ``POST /v1/uploads/{upload_id}/complete``: evidence checks size, type by content and SHA-256 against the
    declaration and only then stores the file as evidence; the receipt is usable in ``evidence_ids`` when
    filing, like one from ``POST /v1/evidence``.
@@ -42,6 +45,7 @@ from intake.api.dependencies import (
     OperatorDep,
     UploadBudgetDep,
 )
+from intake.api.schemas import EvidenceReceipt, Verification
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 
@@ -76,6 +80,13 @@ _REFUSED_AT_COMPLETION: dict[int | str, dict[str, Any]] = {
 }
 
 
+_PARTS_REFUSED: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such upload here (upload_not_found)."},
+    409: {"description": "Not a multipart upload (not_multipart), or no longer pending (upload_not_pending)."},
+    410: {"description": "Its URLs expired (upload_expired): start again."},
+}
+
+
 class UploadDeclaration(BaseModel):
     """The file a client is about to PUT straight to storage."""
 
@@ -85,6 +96,17 @@ class UploadDeclaration(BaseModel):
     media_type: str = Field(max_length=255, description="An accepted evidence type; checked against the content.")
     size: int = Field(ge=0, description="Exact size in bytes; checked against the kind's limit now, the object later.")
     sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="Hex SHA-256 of the file; checked against the object")
+    multipart: bool = Field(
+        default=False,
+        description="Send the file in parts, a PUT URL each, so a dropped connection costs only the parts storage "
+        "does not hold yet (GET .../parts).",
+    )
+
+
+class PartUpload(BaseModel):
+    number: int = Field(description="The part's number, from 1.")
+    size: int = Field(description="Its exact size in bytes: the URL is signed for it.")
+    url: str = Field(description="Presigned PUT of this part (object storage, not this gateway).")
 
 
 class UploadTicket(BaseModel):
@@ -93,10 +115,27 @@ class UploadTicket(BaseModel):
         description="PUT: send the file's bytes, as they are, as the request body, with a "
         "Content-Length of the declared size (the URL is signed for it)."
     )
-    url: str = Field(description="Presigned URL of object storage (not of this gateway).")
+    url: str | None = Field(
+        description="Presigned URL of object storage (not of this gateway); null for a multipart upload."
+    )
     expires_at: str = Field(description="The URL is refused after this time.")
     complete_by: str = Field(description="Complete the upload before this time, or it is removed.")
-    links: dict[str, str] = Field(description="complete: where to POST once the bytes are uploaded.")
+    links: dict[str, str] = Field(
+        description="complete: where to POST once the bytes are uploaded; parts (multipart): where to ask which "
+        "parts storage holds."
+    )
+    parts: list[PartUpload] | None = Field(default=None, description="A multipart upload's parts, in order.")
+
+
+class StoredPart(BaseModel):
+    number: int
+    size: int
+
+
+class UploadParts(BaseModel):
+    upload_id: str
+    stored: list[StoredPart] = Field(description="The parts storage holds, at their size.")
+    missing: list[PartUpload] = Field(description="The parts still to send, each with a fresh PUT URL.")
 
 
 UploadId = Annotated[str, Path(description="The upload_id of the ticket.")]
@@ -116,12 +155,24 @@ async def start_upload(
     # The declared size counts from now (the URL takes no more): given back if evidence refuses the declaration.
     async with budget.reserved(client, body.size, await intake.evidence.unattached_removed_after_s()):
         ticket = await intake.evidence.start_upload(body.model_dump())
-    return _ticket(ticket, f"/v1/uploads/{ticket['upload_id']}/complete")
+    return _ticket(ticket, f"/v1/uploads/{ticket['upload_id']}")
+
+
+@router.get(
+    "/uploads/{upload_id}/parts",
+    response_model=UploadParts,
+    responses=_PARTS_REFUSED,
+    summary="A multipart upload's parts that storage holds, and a fresh PUT URL for each one missing (to resume)",
+)
+async def upload_parts(upload_id: UploadId, intake: IntakeDep) -> dict[str, Any]:
+    await _started_for(intake, upload_id, None)
+    return await intake.evidence.upload_parts(upload_id)
 
 
 @router.post(
     "/uploads/{upload_id}/complete",
     status_code=201,
+    response_model=EvidenceReceipt,
     responses=_REFUSED_AT_COMPLETION,
     summary="Check the uploaded file against its declaration and store it; answers its receipt",
 )
@@ -151,12 +202,27 @@ async def start_complaint_upload(
     await open_for_evidence(intake, number, principal, access_code)
     await intake.limits.hit(intake.rules.upload, client)
     ticket = await intake.evidence.start_upload({**body.model_dump(), "number": number})
-    return _ticket(ticket, f"/v1/complaints/{number}/uploads/{ticket['upload_id']}/complete")
+    return _ticket(ticket, f"/v1/complaints/{number}/uploads/{ticket['upload_id']}")
+
+
+@router.get(
+    "/complaints/{number}/uploads/{upload_id}/parts",
+    response_model=UploadParts,
+    responses={**_PARTS_REFUSED, 404: {"description": "No complaint of the caller's, or no such upload of it."}},
+    summary="A multipart upload's parts that storage holds, for a filed complaint (to resume)",
+)
+async def complaint_upload_parts(
+    number: str, upload_id: UploadId, intake: IntakeDep, principal: CallerDep, access_code: AccessCode = None
+) -> dict[str, Any]:
+    await open_for_evidence(intake, number, principal, access_code)
+    await _started_for(intake, upload_id, number)
+    return await intake.evidence.upload_parts(upload_id)
 
 
 @router.post(
     "/complaints/{number}/uploads/{upload_id}/complete",
     status_code=201,
+    response_model=EvidenceReceipt,
     responses=_REFUSED_AT_COMPLETION,
     summary="Check the uploaded file against its declaration, store it and add it to the complaint",
 )
@@ -183,6 +249,7 @@ async def complete_complaint_upload(
 @router.post(
     "/ops/evidence/{evidence_id}/verify",
     tags=["operators"],
+    response_model=Verification,
     responses={404: {"description": "Unknown evidence (evidence_not_found)."}},
     summary="Operator: read a stored file back and check it against its receipt (SHA-256 and size)",
 )
@@ -200,6 +267,10 @@ async def _started_for(intake: Intake, upload_id: str, number: str | None) -> No
         raise Problem(404, "upload_not_found", "No such upload here.")
 
 
-def _ticket(ticket: dict[str, Any], complete: str) -> dict[str, Any]:
+def _ticket(ticket: dict[str, Any], upload: str) -> dict[str, Any]:
     fields = ("upload_id", "method", "url", "expires_at", "complete_by")
-    return {**{name: ticket[name] for name in fields}, "links": {"complete": complete}}
+    answer = {**{name: ticket[name] for name in fields}, "links": {"complete": f"{upload}/complete"}}
+    if ticket.get("parts") is not None:
+        answer["links"]["parts"] = f"{upload}/parts"
+        answer["parts"] = ticket["parts"]
+    return answer

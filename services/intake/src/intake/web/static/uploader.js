@@ -3,8 +3,9 @@
    it breaks one; the others are uploaded one at a time with a progress bar each. A small file goes through the gateway
    (POST /v1/evidence, the file as the raw body); one above config.direct_upload_above_bytes (set when the pages know
    storage's origin) goes straight to object storage: declared with its SHA-256 (POST /v1/uploads), PUT to the
-   presigned URL, completed (the gateway checks it and answers the same receipt). A dropped PUT is sent again a few
-   times with growing pauses, then offered to the complainant to resume with the same URL while it is valid.
+   presigned URL, completed (the gateway checks it and answers the same receipt). It goes as a multipart upload, a
+   presigned PUT per part: a dropped part is sent again a few times with growing pauses, then offered to the
+   complainant to resume, which asks which parts storage holds already and sends only the others.
    The server checks everything again: this only spares a long upload that would be refused. */
 (function () {
   "use strict";
@@ -204,13 +205,13 @@
 
     /* One request with the upload's progress on the bar: resolves {status, body} once answered, or {dropped: true}
        when the connection failed (or {aborted: true} when the file was removed meanwhile). */
-    function transfer(item, method, url, headers, body) {
+    function transfer(item, method, url, headers, body, progress) {
       return new Promise((done) => {
         const xhr = new XMLHttpRequest();
         item.xhr = xhr;
         xhr.upload.addEventListener("progress", (event) => {
           if (event.lengthComputable) {
-            showProgress(item, event.loaded, event.total);
+            (progress || ((loaded, total) => showProgress(item, loaded, total)))(event.loaded, event.total);
           }
         });
         xhr.addEventListener("load", () => {
@@ -310,6 +311,7 @@
           media_type: item.file.type || (item.claimed ? item.claimed.media_type : "application/octet-stream"),
           size: item.file.size,
           sha256: await sha256(item.file),
+          multipart: true,
         };
         const started = await json("POST", pathOf(opts.uploadsPath), declaration);
         if (item.removed) {
@@ -320,6 +322,14 @@
           return;
         }
         item.ticket = started.body;
+        item.fresh = true;
+      }
+      if (item.ticket.parts) {
+        if (!(await sendParts(item))) {
+          return;
+        }
+        await complete(item);
+        return;
       }
       for (let attempt = 0; ; attempt += 1) {
         setState(item, "uploading", t("evidence.uploading", { percent: 0 }));
@@ -348,6 +358,10 @@
           return;
         }
       }
+      await complete(item);
+    }
+
+    async function complete(item) {
       item.stateNode.textContent = t("evidence.checking");
       const completed = await json("POST", item.ticket.links.complete);
       if (item.removed) {
@@ -355,11 +369,73 @@
       }
       if ((completed.status === 201 || completed.status === 200) && completed.body) {
         succeeded(item, completed.body);
+      } else if (completed.status === 409 && completed.body && completed.body.code === "upload_not_received" && item.ticket.parts) {
+        // A part storage does not hold after all: resuming sends it.
+        failed(item, { status: 409, body: { code: "upload_parts_missing" } }, true);
       } else {
         // Refused after checking (the object is removed) or not answered: a new declaration either way.
         item.ticket = null;
         failed(item, completed, Boolean(completed.dropped));
       }
+    }
+
+    /* The parts of a multipart upload, one after the other, each retried after a dropped connection: all of them for
+       a new ticket; on a resume only those storage does not hold (GET links.parts answers them with fresh URLs). The
+       bar counts the bytes storage holds. True once every part is stored. */
+    async function sendParts(item) {
+      let parts = item.ticket.parts;
+      let stored = 0;
+      if (!item.fresh) {
+        setState(item, "uploading", t("evidence.checking"));
+        const listed = await json("GET", item.ticket.links.parts);
+        if (item.removed) {
+          return false;
+        }
+        if (listed.status !== 200 || !listed.body) {
+          // Expired or finished meanwhile: resuming declares the file anew.
+          if (!listed.dropped) {
+            item.ticket = null;
+          }
+          failed(item, listed, true);
+          return false;
+        }
+        parts = listed.body.missing;
+        stored = listed.body.stored.reduce((sum, part) => sum + part.size, 0);
+      }
+      item.fresh = false;
+      const total = item.file.size;
+      const offsets = {};
+      item.ticket.parts.reduce((start, part) => { offsets[part.number] = start; return start + part.size; }, 0);
+      showProgress(item, stored, total);
+      for (const part of parts) {
+        const body = item.file.slice(offsets[part.number], offsets[part.number] + part.size);
+        for (let attempt = 0; ; attempt += 1) {
+          const put = await transfer(item, "PUT", part.url, {}, body, (loaded) => showProgress(item, stored + loaded, total));
+          if (put.aborted || item.removed) {
+            return false;
+          }
+          if (put.status >= 200 && put.status < 300) {
+            break;
+          }
+          const transient = put.dropped || put.status >= 500;
+          if (!transient || attempt >= RETRY_PAUSES_MS.length) {
+            if (!transient) {
+              item.ticket = null;  // a refused part URL (expired): resuming declares the file anew
+            }
+            failed(item, put.dropped ? put : { status: put.status, body: { code: "upload_link_refused" } }, true);
+            return false;
+          }
+          const pause = RETRY_PAUSES_MS[attempt];
+          setState(item, "uploading", t("evidence.retrying", { seconds: pause / 1000 }));
+          await sleep(pause);
+          if (item.removed) {
+            return false;
+          }
+        }
+        stored += part.size;
+        showProgress(item, stored, total);
+      }
+      return true;
     }
 
     function send(item) {
