@@ -284,8 +284,11 @@ async def case_for(
         # Counted as a failure before it is checked (given back if right): concurrency buys no extra guesses.
         attempt = await intake.guesses.reserve(SecretKind.ACCESS_CODE, number if plausible else "-", access.client)
         case = await intake.cases.get(number) if plausible else None
-        if case is not None and intake.access_codes.matches(
-            normalize_access_code(access.code), case["access_code_hash"]
+        # An erased case keeps no access code: nobody opens it with one any more.
+        if (
+            case is not None
+            and case.get("access_code_hash") is not None
+            and intake.access_codes.matches(normalize_access_code(access.code), case["access_code_hash"])
         ):
             principal = Principal(Kind.GUEST, number)
             await intake.guesses.succeeded(attempt)
