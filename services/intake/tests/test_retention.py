@@ -382,6 +382,7 @@ async def test_two_replicas_retention_jobs_erase_each_complaint_once(live):
             intake.dead_letters,
             intake.intake.identities,
             intake.intake.cipher,
+            intake.intake.limits,
             intake.retention.policy,
         )
         for _ in range(2)

@@ -212,6 +212,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             app.state.dead_letters,
             identities,
             cipher,
+            limits,
             RetentionPolicy(
                 period=timedelta(days=settings.retention_days),
                 hold=timedelta(days=settings.erasure_hold_days),

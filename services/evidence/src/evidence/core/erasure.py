@@ -1,7 +1,7 @@
 """Erasing a complaint's files when intake erased its personal data (``complaint.erased``): every object removed
 from storage, every version of it, then the records, the complaint's file counter and the filenames of its uploads,
-and every entry about the complaint in evidence's outbox (``evidence.stored`` names the files), with the inbox entry
-in one transaction.
+and every entry about the complaint or its files in evidence's outbox (``evidence.stored`` names the files), with the
+inbox entry in one transaction.
 
 An object storage still retains (an object lock retention or legal hold) cannot be removed before it ends: its record
 keeps only its key and when to try again (the retention's end when storage tells it, else after
@@ -75,7 +75,9 @@ class Erasure:
             await self.repository.erase_records([key for key in keys if key not in waiting], erased.number, session)
             await self.repository.wait_for_erasure(waiting, keys, session)
             await self.uploads.forget_names(erased.number, list(erased.evidence_ids), session)
-            await self.runtime.outbox.forget(erased.number, session=session)
+            # A file uploaded before filing had its evidence.stored staged under its own id.
+            for subject in (erased.number, *erased.evidence_ids):
+                await self.runtime.outbox.forget(subject, session=session)
 
         if await self.runtime.inbox.handle_once(event, erase):
             log.info("complaint %s: %d evidence file(s) erased, %d waiting", erased.number, len(keys), len(waiting))

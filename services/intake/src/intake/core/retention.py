@@ -5,7 +5,7 @@ legal holds that stop it, and the copy of everything the platform holds about a 
 An erasure is one transaction in intake: the case file replaced by what it keeps (``domain.retention.erased_case``),
 the complaint's entries in intake's outbox deleted, the audit entry, and ``complaint.erased`` staged; the other
 services erase their own copies when that event reaches them. The complaint's dead letters (moved out of every
-consumer's dead-letter queue first) are deleted just before. The public record and the statistics are not touched.
+consumer's dead-letter queue first) and the filing limits' counters of its complainant are deleted just before. The public record and the statistics are not touched.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from intake.adapters.case_store import CaseNotFound, CaseStore, StateChanged
 from intake.adapters.dead_letters import DeadLetters
 from intake.adapters.identities import Identities
 from intake.adapters.pii import PiiCipher
+from intake.adapters.rate_limits import RateLimiter
 from intake.core import events
 from intake.core.transactions import Transactions
 from intake.domain.identity import IDENTITY_FIELDS
@@ -85,6 +86,7 @@ class Retention:
         dead_letters: DeadLetters,
         identities: Identities,
         cipher: PiiCipher,
+        limits: RateLimiter,
         policy: RetentionPolicy,
     ) -> None:
         self.runtime = runtime
@@ -94,6 +96,7 @@ class Retention:
         self.dead_letters = dead_letters
         self.identities = identities
         self.cipher = cipher
+        self.limits = limits
         self.policy = policy
 
     # --- erasure -----------------------------------------------------------------------------------
@@ -109,6 +112,8 @@ class Retention:
         # Outside the transaction (it reads the broker's queues): letters deleted for a case whose transaction then
         # fails were about data due for erasure anyway.
         await self.dead_letters.forget(number)
+        # The filing limits count the complainant by the keyed hashes of their ID number and phone for an hour or two.
+        await self.limits.forget([case[key] for key in ("complainant_key", "phone_key") if case.get(key)])
         erased = erased_case(case, reason, now)
         evidence_ids = [ref["evidence_id"] for ref in case.get("evidence") or []]
 
