@@ -256,6 +256,13 @@ def page_titles(pages: PagesDep, language: str) -> list[tuple[str, str]]:
     return [(item["slug"], item["title"][language]) for item in pages.listing()]
 
 
+@router.get("/account/data", response_class=HTMLResponse)
+async def my_data(page: PageDep, request: Request) -> HTMLResponse:
+    """Everything the platform holds about the signed-in complainant, and the erasure request (says the hold)."""
+    hold_days = request.app.state.intake.settings.erasure_hold_days
+    return page.render("data.html", "account", hold_days=f"{hold_days:g}")
+
+
 @router.get("/file", response_class=HTMLResponse)
 async def file_complaint(page: PageDep, public: PublicDep) -> HTMLResponse:
     """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
