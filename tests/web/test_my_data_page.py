@@ -1,7 +1,8 @@
 """My personal data (我的个人信息) in Debian's Chromium against the whole platform: a signed-in complainant sees their
 account and every complaint with its identity in full, Chinese first, and can download the same as JSON; asking for
 erasure while a complaint is open is refused with the reason named per complaint, and once it is withdrawn the
-request is taken with the date it will be carried out.
+request is taken with the date it will be carried out. A guest asks the same for their own complaint on the follow
+page, once it is over, with the box ticked.
 
 The complaints of this module go to a company no other module of the folder files against (c-jinli)."""
 
@@ -95,3 +96,51 @@ async def test_my_data_shows_everything_offers_a_copy_and_refuses_erasure_while_
     await page.wait_for_selector("[data-complaints] article")
     assert await page.locator("h1").text_content() == EN["data.heading"]
     await check(tab, "my-data-en")
+
+
+async def test_a_guest_asks_for_their_ended_complaints_erasure_on_the_follow_page(open_tab, check, platform):
+    filed = await platform.intake.post(
+        "/v1/complaints",
+        json={
+            "complainant": {"name": NAME, "id_number": ID_NUMBER, "phone": PHONE},
+            "company": {"id": "c-jinli"},
+            "category": "refund",
+            "title": "充值未到账",
+            "description": DESCRIPTION,
+            "occurred_on": "2026-11-03",
+            "desired_outcome": "补发余额",
+            "publication_consent": False,
+            "evidence_ids": [],
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    number, code = filed.json()["number"], filed.json()["access_code"]
+    tab = await open_tab("desktop")
+    page = tab.page
+    await tab.open("/follow")
+    await page.fill("#f-number", number)
+    await page.fill("#f-access-code", code)
+    await page.click("#lookup-form button[type=submit]")
+    await page.wait_for_selector("[data-case-status]")
+    # Open: nothing to ask yet.
+    assert await page.locator("[data-erasure]").is_hidden()
+
+    withdrawn = await platform.intake.post(
+        f"/v1/complaints/{number}/withdrawal", headers={"X-Access-Code": code}, json={"reason": "已解决"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    await page.click("[data-action='refresh']")
+    await page.locator("[data-erasure]").wait_for(state="visible")
+    await page.click("[data-erasure] summary")
+    await page.click("[data-erasure-form] button[type=submit]")
+    assert ZH["error.erasure_unconfirmed"] in await page.locator("[data-erasure-form] .error-summary").inner_text()
+    await page.check("#f-erasure-confirm")
+    await page.click("[data-erasure-form] button[type=submit]")
+    await (
+        page.locator("[data-erasure-form] .form-status")
+        .filter(has_text=ZH["data.erasure_asked"].split("{")[0])
+        .wait_for()
+    )
+    await check(tab, "follow-erasure-asked")
+    case = await platform.apps["intake"].state.intake.cases.get(number)
+    assert case["erasure_due_at"] is not None and case.get("erased_at") is None
