@@ -22,6 +22,7 @@ from devstack.accounts import create_account
 from devstack.eventtap import event_tap
 from devstack.servers import serve
 from greenchannel.contracts import CloudEvent, ComplaintSubmitted
+from intake.adapters.case_store import StateChanged
 from intake.adapters.identities import LoginTaken
 from intake.config import Settings
 from intake.core.retention import Retention
@@ -396,3 +397,30 @@ async def test_two_replicas_retention_jobs_erase_each_complaint_once(live):
         assert len(erasures) == 1, number
         events = await db(live)["outbox"].count_documents({"event.subject": number, "routing_key": "complaint.erased"})
         assert events == 1, number
+
+
+async def test_a_legal_hold_racing_the_erasure_is_one_or_the_other(live):
+    staff = await operator(live)
+    outcomes = set()
+    for _ in range(4):
+        number, guest = await file(live)
+        await withdraw(live, number, guest)
+        held, erased = await asyncio.gather(
+            live.post(f"/v1/ops/complaints/{number}/legal-hold", headers=staff, json={"reason": HOLD_REASON}),
+            retention_of(live).erase(number, ErasureReason.RETENTION),
+            return_exceptions=True,
+        )
+        case = await live.app.state.intake.cases.get(number)
+        if case.get("erased_at") is not None:
+            # Erased first: the hold is refused, and nothing of the complaint is held or personal.
+            assert isinstance(held, httpx.Response) and held.status_code == 409, held
+            problem = held.json()
+            assert problem.get("reason") == "already_erased" or problem["code"] == "state_changed", problem
+            assert "legal_hold" not in case and personal_in(case) == []
+            outcomes.add("erased")
+        else:
+            # Held first: the erasure was refused and the case is whole.
+            assert isinstance(erased, ErasureRefused | StateChanged) and held.status_code == 200, (held, erased)
+            assert case["legal_hold"]["reason"] == HOLD_REASON and personal_in(case) != []
+            outcomes.add("held")
+    assert outcomes
