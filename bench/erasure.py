@@ -49,7 +49,11 @@ async def run(complaints: int, workdir: Path) -> dict[str, Any]:
         raise SystemExit("RabbitMQ must answer at AMQP_URL")
     mongo = standins.start_secantus(workdir / "secantus", log_dir=workdir)
     run_id = uuid.uuid4().hex[:8]
-    broker = {"amqp_url": amqp_url, "event_exchange": f"bench-{run_id}.events", "queue_prefix": f"bench-{run_id}"}
+    broker: dict[str, Any] = {
+        "amqp_url": amqp_url,
+        "event_exchange": f"bench-{run_id}.events",
+        "queue_prefix": f"bench-{run_id}",
+    }
     try:
         settings = Settings(
             mongo_url=standins.mongo_url(mongo.port),
