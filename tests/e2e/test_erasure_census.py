@@ -171,7 +171,7 @@ async def file_close_and_poison(platform) -> tuple[str, dict[str, str], dict[str
 
     case = await platform.apps["intake"].state.intake.cases.get(number)
     hashes = (case["complainant_key"], case["phone_key"], case["access_code_hash"])
-    return number, me, {"hashes": hashes, "evidence_id": receipt["evidence_id"], "sha256": receipt["sha256"]}
+    return number, me, {"hashes": hashes, "evidence_id": receipt["evidence_id"], "company": company_key}
 
 
 async def every_document(platform) -> dict[str, list[dict[str, Any]]]:
@@ -253,6 +253,14 @@ async def test_erasure_leaves_no_personal_value_anywhere_and_keeps_the_public_re
     deliveries = await platform.notification.get("/v1/deliveries", params={"number": number}, headers=headers)
     assert deliveries.status_code == 200 and deliveries.json()["items"] == []
     assert (await intake.get("/v1/me/messages", headers=me)).status_code == 401
+
+    # The company and the operators reach it by its number no more; the company's list forgets it.
+    company = await intake.get(f"/v1/company/complaints/{number}", headers=left["company"])
+    assert (company.status_code, company.json()["code"]) == (410, "complaint_erased")
+    listed = await intake.get("/v1/company/complaints", headers=left["company"], params={"limit": 100})
+    assert number not in [item["number"] for item in listed.json()["items"]]
+    ops = await intake.get(f"/v1/ops/complaints/{number}", headers=await operator(intake))
+    assert (ops.status_code, ops.json()["code"]) == (410, "complaint_erased")
 
     # The public record and the statistics stay as they were.
     public_after = await intake.get(f"/v1/public/complaints/{number}")

@@ -254,7 +254,13 @@ async def test_a_request_is_carried_out_after_the_hold_and_a_legal_hold_stops_it
     operators_view = await live.post(
         f"/v1/ops/complaints/{number}/legal-hold", headers=staff, json={"reason": HOLD_REASON}
     )
-    assert (operators_view.status_code, operators_view.json()["reason"]) == (409, "already_erased")
+    assert (operators_view.status_code, operators_view.json()["code"]) == (410, "complaint_erased")
+    ops_read = await live.get(f"/v1/ops/complaints/{number}", headers=staff)
+    assert (ops_read.status_code, ops_read.json()["code"]) == (410, "complaint_erased")
+    internal_token = {"Authorization": f"Bearer {live.app.state.intake.settings.internal_token.get_secret_value()}"}
+    async with httpx.AsyncClient(base_url=live.app.state.internal_url, timeout=10) as internal:
+        contact = await internal.get(f"/internal/v1/complaints/{number}/contact", headers=internal_token)
+    assert contact.status_code == 404, contact.text
     # Intake's outbox keeps no event about it but complaint.erased.
     kept = await db(live)["outbox"].find({"event.subject": number}).to_list()
     assert [entry["routing_key"] for entry in kept] == ["complaint.erased"]
@@ -415,7 +421,7 @@ async def test_a_legal_hold_racing_the_erasure_is_one_or_the_other(live):
             # Erased first: the hold is refused, and nothing of the complaint is held or personal.
             assert isinstance(held, httpx.Response) and held.status_code == 409, held
             problem = held.json()
-            assert problem.get("reason") == "already_erased" or problem["code"] == "state_changed", problem
+            assert problem["code"] in ("complaint_erased", "state_changed") or problem.get("reason") == "already_erased"
             assert "legal_hold" not in case and personal_in(case) == []
             outcomes.add("erased")
         else:

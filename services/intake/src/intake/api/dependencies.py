@@ -298,6 +298,11 @@ async def case_for(
         case = await intake.cases.get(number) if plausible else None
     if case is None or principal is None or not may_read(principal, case):
         raise Problem(404, *NOT_FOUND)
+    if case.get("erased_at") is not None:
+        # Only operators and the company still reach it by its number: the public record is what is left of it.
+        raise Problem(
+            410, "complaint_erased", "The complaint's personal data has been erased; its public record stays."
+        )
     return principal, case
 
 

@@ -46,8 +46,17 @@ ERASURE_LEASE = timedelta(minutes=10)
 #: Who the audit log names for what the platform does by itself.
 SYSTEM = "system"
 #: Fields of a case file that are the platform's own bookkeeping, not what the complainant gave or was told.
+#: A legal hold's reason is the authority's, not the complainant's (the timeline still shows that one was set).
 INTERNAL_FIELDS = frozenset(
-    {"access_code_hash", "complainant_key", "phone_key", "erasure_lease_until", "complainant", "complainant_masked"}
+    {
+        "access_code_hash",
+        "complainant_key",
+        "phone_key",
+        "erasure_lease_until",
+        "complainant",
+        "complainant_masked",
+        "legal_hold",
+    }
 )
 
 

@@ -14,9 +14,10 @@ NAME = "retention"
 
 
 def retention(use_case: Retention, interval_s: float) -> Callable[[], Coroutine[Any, Any, None]]:
-    """The job, for ``ServiceRuntime.start(jobs=...)``; its first turn one interval after the start."""
+    """The job, for ``ServiceRuntime.start(jobs=...)``; its first turn at the start (a replica restarted more often
+    than the interval would otherwise never erase anything)."""
 
     async def run() -> None:
-        await every(interval_s, use_case.run_once, "retention", wait_first=True)
+        await every(interval_s, use_case.run_once, "retention")
 
     return run
