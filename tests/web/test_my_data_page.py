@@ -1,8 +1,8 @@
 """My personal data (我的个人信息) in Debian's Chromium against the whole platform: a signed-in complainant sees their
 account and every complaint with its identity in full, Chinese first, and can download the same as JSON; asking for
 erasure while a complaint is open is refused with the reason named per complaint, and once it is withdrawn the
-request is taken with the date it will be carried out. A guest asks the same for their own complaint on the follow
-page, once it is over, with the box ticked.
+request is taken with the date it will be carried out. A guest downloads their complaint's data and asks for its erasure
+on the follow page, once it is over, with the box ticked.
 
 The complaints of this module go to a company no other module of the folder files against (c-jinli)."""
 
@@ -131,6 +131,12 @@ async def test_a_guest_asks_for_their_ended_complaints_erasure_on_the_follow_pag
     assert withdrawn.status_code == 200, withdrawn.text
     await page.click("[data-action='refresh']")
     await page.locator("[data-erasure]").wait_for(state="visible")
+    # The guest's copy of the complaint's data, saved from the page.
+    async with page.expect_download() as downloading:
+        await page.click("[data-action='my-data']")
+    saved = Path(await (await downloading.value).path())
+    copy = json.loads(await asyncio.to_thread(saved.read_text, encoding="utf-8"))
+    assert (copy["number"], copy["complainant"]["id_number"], copy["description"]) == (number, ID_NUMBER, DESCRIPTION)
     await page.click("[data-erasure] summary")
     await page.click("[data-erasure-form] button[type=submit]")
     assert ZH["error.erasure_unconfirmed"] in await page.locator("[data-erasure-form] .error-summary").inner_text()

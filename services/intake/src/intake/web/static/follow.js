@@ -324,6 +324,22 @@
     }
   });
 
+  // A copy of everything the complaint holds about the complainant, as the API answers it, saved from the browser.
+  view.querySelector("[data-action='my-data']").addEventListener("click", async () => {
+    const answer = await api("GET", "/v1/complaints/" + encodeURIComponent(number) + "/data", access());
+    if (!answer.ok) {
+      GC.setStatus(caseStatus, GC.problemText(answer.problem));
+      return;
+    }
+    const link = el("a", {
+      href: URL.createObjectURL(new Blob([JSON.stringify(answer.body, null, 2)], { type: "application/json" })),
+      download: number + ".json",
+    });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
+
   // Asking for the complaint's personal data to be erased (after the hold): final, so only with the box ticked.
   const erasureForm = view.querySelector("[data-erasure-form]");
   erasureForm.addEventListener("submit", async (event) => {
