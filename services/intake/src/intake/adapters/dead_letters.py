@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import builtins
 import json
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +32,8 @@ from greenchannel.messaging import (
     Broker,
 )
 from greenchannel.sealing import KeyRingCipher
+
+log = logging.getLogger(__name__)
 
 SERVICES = CONSUMERS
 DEAD_LETTER_HEADERS = (DEAD_LETTER_REASON_HEADER, DEAD_LETTER_QUEUE_HEADER, RETRY_COUNT_HEADER, "x-routing-key")
@@ -150,7 +153,11 @@ class DeadLetters:
                 pass
         doomed = [letter["_id"] for letter in await self.collection.find({"subject": subject}).to_list()]
         async for stored in self.collection.find({"subject": {"$exists": False}}):
-            event = self._open(stored).get("event")
+            try:
+                event = self._open(stored).get("event")
+            except Exception as error:  # noqa: BLE001 - sealed under a key no longer in the ring: nobody can read it
+                log.warning("dead letter %s cannot be opened to tell its complaint: %s", stored["_id"], error)
+                continue
             if isinstance(event, dict) and event.get("subject") == subject:
                 doomed.append(stored["_id"])
         if not doomed:
