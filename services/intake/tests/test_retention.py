@@ -21,11 +21,12 @@ import pytest
 from devstack.accounts import create_account
 from devstack.eventtap import event_tap
 from devstack.servers import serve
-from greenchannel.contracts import CloudEvent, ComplaintSubmitted
-from intake.adapters.case_store import StateChanged
+from greenchannel.contracts import CloudEvent, ComplaintScreened, ComplaintSubmitted
+from intake.adapters.case_store import CaseErased, StateChanged
 from intake.adapters.identities import LoginTaken
 from intake.config import Settings
 from intake.core.retention import Retention
+from intake.domain.lifecycle import Action
 from intake.domain.retention import ErasureReason, ErasureRefused, Refusal, check_erasable, erased_case
 from intake.main import create_app
 
@@ -403,6 +404,38 @@ async def test_two_replicas_retention_jobs_erase_each_complaint_once(live):
         assert len(erasures) == 1, number
         events = await db(live)["outbox"].count_documents({"event.subject": number, "routing_key": "complaint.erased"})
         assert events == 1, number
+
+
+async def test_an_erased_case_takes_no_step_any_more(live):
+    number, _ = await file(live)
+    now = datetime.now(UTC)
+    await live.tap.publish(
+        CloudEvent.wrap(
+            ComplaintScreened(
+                number=number, decision="rejected", reason="out_of_scope", detail="不属于受理范围", screened_at=now
+            ),
+            source="/t",
+            subject=number,
+        )
+    )
+    await live.tap.wait_for("complaint.rejected", subject=number)
+    await retention_of(live).erase(number, ErasureReason.RETENTION)
+    cases, transactions = live.app.state.intake.cases, live.app.state.intake.transactions
+
+    # An operator's override of the rejection would build complaint.accepted from a narrative that is gone.
+    with pytest.raises(CaseErased):
+        await transactions.run(
+            lambda session: cases.transition(
+                number, Action.OVERRIDE_ACCEPT, actor="operator:o1", session=session, fields={"category": "refund"}
+            )
+        )
+    assert (await cases.get(number))["status"] == "rejected"
+    overridden = await live.post(
+        f"/v1/ops/complaints/{number}/accept",
+        headers=await operator(live),
+        json={"company_id": "c-any", "category": "refund"},
+    )
+    assert overridden.status_code in (410, 503), overridden.text  # routing is away here; never a 500
 
 
 async def test_a_legal_hold_racing_the_erasure_is_one_or_the_other(live):

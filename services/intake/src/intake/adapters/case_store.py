@@ -68,6 +68,14 @@ class StateChanged(Exception):
         self.status = status
 
 
+class CaseErased(Exception):
+    """The case's personal data was erased: it takes no step any more (what it kept is its public record's)."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"complaint {number} was erased")
+        self.number = number
+
+
 class AlreadyClaimed(Exception):
     """Another account holds the complaint."""
 
@@ -208,6 +216,8 @@ class CaseStore:
         current = await self.complaints.find_one({"_id": number}, session=session)
         if current is None:
             raise CaseNotFound(number)
+        if current.get("erased_at") is not None:
+            raise CaseErased(number)
         target = transition(action, Status(current["status"]))
         if unless_set is not None and current.get(unless_set) is not None:
             raise AlreadySet(unless_set)
@@ -215,7 +225,12 @@ class CaseStore:
         # When the case ended, for its retention period; cleared when an operator's override opens it again.
         ended = {"ended_at": datetime.now(UTC) if target in FINAL else None}
         updated = await self.complaints.find_one_and_update(
-            {"_id": number, "status": {"$in": [status.value for status in allowed_from(action)]}, **once},
+            {
+                "_id": number,
+                "status": {"$in": [status.value for status in allowed_from(action)]},
+                "erased_at": None,
+                **once,
+            },
             {
                 "$set": {"status": target.value, **ended, **(fields or {})},
                 "$push": {
@@ -231,6 +246,8 @@ class CaseStore:
             latest = await self.complaints.find_one({"_id": number}, session=session)
             if latest is None:
                 raise CaseNotFound(number)
+            if latest.get("erased_at") is not None:
+                raise CaseErased(number)
             if unless_set is not None and latest.get(unless_set) is not None:
                 raise AlreadySet(unless_set)
             raise IllegalTransition(action, Status(latest["status"]))

@@ -22,7 +22,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.types import ASGIApp, Scope
 
 from greenchannel.problems import Problem, problem_response
-from intake.adapters.case_store import CaseStore
+from intake.adapters.case_store import CaseErased, CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
@@ -300,9 +300,7 @@ async def case_for(
         raise Problem(404, *NOT_FOUND)
     if case.get("erased_at") is not None:
         # Only operators and the company still reach it by its number: the public record is what is left of it.
-        raise Problem(
-            410, "complaint_erased", "The complaint's personal data has been erased; its public record stays."
-        )
+        raise CaseErased(number)
     return principal, case
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from greenchannel.problems import problem_response
-from intake.adapters.case_store import AlreadyClaimed, CaseNotFound, EvidenceRefused, StateChanged
+from intake.adapters.case_store import AlreadyClaimed, CaseErased, CaseNotFound, EvidenceRefused, StateChanged
 from intake.core.disclosure import FieldNotRecorded
 from intake.core.errors import (
     AlreadyRated,
@@ -97,6 +97,9 @@ PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
     ),
     FieldNotRecorded: lambda error: problem_response(404, "field_not_recorded", str(error)),
     ErasureRefused: erasure_refused,
+    CaseErased: lambda _: problem_response(
+        410, "complaint_erased", "The complaint's personal data has been erased; its public record stays."
+    ),
     AccountErasureRefused: account_erasure_refused,
     FeedbackNotFound: lambda _: problem_response(404, "feedback_not_found", "No feedback with this id."),
     FeedbackAlreadyHandled: lambda _: problem_response(
