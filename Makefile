@@ -110,6 +110,7 @@ bench: install
 	$(BIN)/python -m bench.public_scale
 	$(BIN)/python -m bench.public_reads
 	$(BIN)/python -m bench.backup_restore
+	$(BIN)/python -m bench.erasure
 
 clean:
 	rm -rf $(VENV) .testdata .pytest_cache $(WEB_TESTS)/node_modules

@@ -212,7 +212,7 @@ async def test_clean_ups_on_two_replicas_never_remove_the_same_file_twice(client
     later = datetime.now(UTC) + timedelta(seconds=settings.orphan_ttl_s + 60)
     unattached = await db.evidence.count_documents({"status": "unattached"})
     state = app.state.cleanup
-    replicas = [Cleanup(settings, state.storage, state.evidence, state.uploads) for _ in range(2)]
+    replicas = [Cleanup(settings, state.storage, state.evidence, state.uploads, state.erasure) for _ in range(2)]
 
     reports = await asyncio.gather(*(replica.run_once(later) for replica in replicas))
 

@@ -240,6 +240,22 @@ class ComplaintRedirected(EventData):
     redirected_at: datetime
 
 
+class ComplaintErased(EventData):
+    """The complaint's personal data was erased from intake's case file (its retention period after closing ran
+    out, or the complainant asked and the hold passed). Every service that keeps a copy of anything personal about
+    the complaint (text, files, messages, deliveries, dead letters, outbox entries) erases its own; the public
+    record and the statistics stay. Carries nothing personal: the number names a public record."""
+
+    EVENT_TYPE: ClassVar[str] = "complaint.erased"
+
+    number: str
+    reason: Literal["retention", "request"] = Field(
+        description="retention: the period after closing ran out; request: the complainant asked."
+    )
+    evidence_ids: list[str] = Field(default_factory=list, description="The complaint's evidence files, to delete.")
+    erased_at: datetime
+
+
 # --- decisions, published by routing ---------------------------------------------------------------
 
 
@@ -528,6 +544,7 @@ EVENT_MODELS: dict[str, type[EventData]] = {
         ComplaintWithdrawn,
         ComplaintRedirected,
         ComplaintPublished,
+        ComplaintErased,
         SlaDeadlineSet,
         SlaReminder,
         SlaOverdue,

@@ -72,6 +72,7 @@ class Outbox:
         await self.collection.create_index([("sent_at", ASCENDING), ("created_at", ASCENDING)])
         await self.collection.create_index("claim")
         await self.collection.create_index("sent_expires_at", expireAfterSeconds=0)
+        await self.collection.create_index("event.subject")
 
     async def add(self, data: EventData, *, subject: str, session: AsyncClientSession) -> CloudEvent:
         """Stage ``data`` as an event inside the caller's transaction; the relay is woken once it commits, so no
@@ -98,6 +99,14 @@ class Outbox:
         for callback in self._on_commit:
             after_commit(session, callback)
         return event
+
+    async def forget(self, subject: str, *, session: AsyncClientSession | None = None) -> int:
+        """Delete every entry about ``subject``, sent or not, inside the caller's transaction; how many. For the
+        erasure of a complaint's personal data: an entry holds its event whole until the TTL after sending, and an
+        event not sent yet about data erased meanwhile has nothing left to say. Entries staged after this call (in
+        the same transaction too) stay."""
+        result = await self.collection.delete_many({"event.subject": subject}, session=session)
+        return result.deleted_count
 
     async def pending_count(self) -> int:
         return await self.collection.count_documents({"sent_at": None})

@@ -18,8 +18,10 @@ from evidence.api.evidence import operator_router as evidence_operator_router
 from evidence.api.evidence import router as evidence_router
 from evidence.api.uploads import router as uploads_router
 from evidence.config import Settings
+from evidence.core.erasure import Erasure
 from evidence.core.ingestion import Ingestion
 from evidence.core.service import EvidenceService
+from evidence.handlers.erasure import ErasureHandler
 from evidence.handlers.submissions import SubmissionHandlers
 from evidence.handlers.subscriptions import subscriptions
 from evidence.jobs.cleanup import Cleanup
@@ -37,6 +39,7 @@ class Container:
     uploads: UploadRepository
     evidence: EvidenceService
     submissions: SubmissionHandlers
+    erasure: ErasureHandler
     cleanup: Cleanup
 
 
@@ -47,6 +50,7 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
     repository = part("repository", lambda: EvidenceRepository(runtime.db))
     uploads = part("uploads", lambda: UploadRepository(runtime.db))
     ingestion = Ingestion(settings, runtime, storage, repository)
+    erasure = Erasure(runtime, storage, repository, uploads, settings.cleanup_lease_s)
     container = Container(
         settings=settings,
         runtime=runtime,
@@ -55,7 +59,8 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
         uploads=uploads,
         evidence=part("evidence", lambda: EvidenceService(settings, ingestion, storage, repository, uploads)),
         submissions=part("submissions", lambda: SubmissionHandlers(runtime, repository)),
-        cleanup=part("cleanup", lambda: Cleanup(settings, storage, repository, uploads)),
+        erasure=part("erasure", lambda: ErasureHandler(erasure)),
+        cleanup=part("cleanup", lambda: Cleanup(settings, storage, repository, uploads, erasure)),
     )
     part.check_all_used()
     return container
@@ -67,7 +72,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await parts.repository.ensure_indexes()
     await parts.uploads.ensure_indexes()
     await parts.runtime.start(
-        subscriptions(parts.submissions), jobs={"object-storage": parts.storage.prepare, "cleanup": parts.cleanup.run}
+        subscriptions(parts.submissions, parts.erasure),
+        jobs={"object-storage": parts.storage.prepare, "cleanup": parts.cleanup.run},
     )
     try:
         yield

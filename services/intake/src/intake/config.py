@@ -49,6 +49,14 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     trace_ui_url: str = "http://localhost:16686"
     # Dead letters (each an event, often with a complainant's words, kept sealed) go after this many days.
     dead_letter_retention_days: int = Field(default=90, ge=1)
+    # Personal data of a complaint (identity, contact, every text never published, its files) is erased this many
+    # days after the complaint ended (closed, withdrawn, rejected); its public record and statistics stay.
+    retention_days: int = Field(default=3 * 365, ge=0)
+    # A complainant's request to erase their complaint's data (or their account) is carried out after this hold.
+    erasure_hold_days: float = Field(default=7, ge=0)
+    # How often the retention job looks for complaints due, and how many one pass erases at most.
+    retention_interval_s: float = Field(default=3600, gt=0)
+    retention_batch: int = Field(default=100, ge=1, le=1000)
     rating_window_days: int = Field(default=60, ge=1)
     appeal_window_days: int = Field(default=30, ge=1)
     account_code_ttl_s: int = Field(default=600, ge=60, le=3600)

@@ -60,6 +60,7 @@ from intake.api import (
     company,
     complaints,
     credentials,
+    data_rights,
     dead_letters,
     deliveries,
     directory,
@@ -83,13 +84,14 @@ from intake.core.account_codes import AccountCodes
 from intake.core.disclosure import Disclosure
 from intake.core.feedback import Feedback
 from intake.core.guessing_alerts import GuessingAlerts
+from intake.core.retention import Retention, RetentionPolicy
 from intake.core.transactions import Transactions
 from intake.domain import person_names
 from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
 from intake.domain.principals import Role
 from intake.handlers.publication import PublicationHandlers
-from intake.jobs import statistics_fold, statistics_snapshot
+from intake.jobs import retention, statistics_fold, statistics_snapshot
 from intake.web import STATIC_PATH, on_http_error, static_files
 from intake.web import router as web_pages
 
@@ -202,6 +204,21 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         audit_log = AuditLog(runtime.db)
         await audit_log.ensure_indexes()
         app.state.disclosure = Disclosure(audit_log, cipher)
+        app.state.retention = Retention(
+            runtime,
+            cases,
+            transactions,
+            audit_log,
+            app.state.dead_letters,
+            identities,
+            cipher,
+            limits,
+            RetentionPolicy(
+                period=timedelta(days=settings.retention_days),
+                hold=timedelta(days=settings.erasure_hold_days),
+                batch=settings.retention_batch,
+            ),
+        )
         snapshot = (
             StatisticsSnapshot(
                 runtime.db,
@@ -254,7 +271,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         jobs = {
             statistics_fold.NAME: statistics_fold.statistics_fold(
                 publication.statistics, settings.statistics_fold_interval_s
-            )
+            ),
+            retention.NAME: retention.retention(app.state.retention, settings.retention_interval_s),
         }
         if snapshot is not None:
             jobs[statistics_snapshot.NAME] = statistics_snapshot.statistics_snapshot(snapshot)
@@ -303,6 +321,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         credentials.router,
         staff.router,
         disclosure.router,
+        data_rights.router,
     ):
         app.include_router(router)
     app.include_router(access_recovery.router)

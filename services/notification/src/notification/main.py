@@ -40,6 +40,7 @@ from notification.core.endpoints import WebhookEndpoints
 from notification.core.messages import MessageReading
 from notification.handlers.access import GuessingAlertHandler
 from notification.handlers.accounts import AccountCodeHandler
+from notification.handlers.erasure import ErasureHandler
 from notification.handlers.lifecycle import LifecycleEventHandler
 from notification.handlers.subscriptions import subscriptions
 from notification.jobs.dead_letter_watch import DeadLetterWatch
@@ -65,6 +66,7 @@ class Container:
     lifecycle: LifecycleEventHandler
     account_codes: AccountCodeHandler
     guessing_alerts: GuessingAlertHandler
+    erasure: ErasureHandler
     webhook_endpoints: WebhookEndpoints
     redelivery: Redelivery
     message_reading: MessageReading
@@ -176,6 +178,7 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
             wake_dispatch_worker=dispatcher.wake,
         ),
         guessing_alerts=GuessingAlertHandler(runtime, alerts),
+        erasure=ErasureHandler(runtime, messages, CompanyNames(runtime.db), dispatches, deliveries),
         webhook_endpoints=WebhookEndpoints(
             endpoints=endpoints, deliveries=deliveries, guard=guard, wake_delivery_worker=worker.wake
         ),
@@ -193,7 +196,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     for repository in (parts.deliveries, parts.messages, parts.dispatches, parts.alerts):
         await repository.ensure_indexes()
     await parts.runtime.start(
-        subscriptions(parts.lifecycle, parts.account_codes, parts.guessing_alerts),
+        subscriptions(parts.lifecycle, parts.account_codes, parts.guessing_alerts, parts.erasure),
         jobs={
             "delivery-worker": parts.delivery_worker.run,
             "dispatch-worker": parts.dispatch_worker.run,

@@ -33,6 +33,7 @@ from routing.domain.categories import Category
 from routing.domain.clock import ClockRules
 from routing.domain.similarity import SimilarityRules
 from routing.handlers.clock import ClockEventHandler
+from routing.handlers.erasure import ErasureHandler
 from routing.handlers.screening import ScreeningHandler
 from routing.handlers.subscriptions import subscriptions
 from routing.jobs.housekeeping import BandPruning
@@ -52,6 +53,7 @@ class Container:
     calendar: WorkingDayCalendar
     screening: ScreeningHandler
     clock_events: ClockEventHandler
+    erasure: ErasureHandler
     watchdog: Watchdog
     band_pruning: BandPruning
     directory_editing: DirectoryEditing
@@ -107,6 +109,7 @@ def build(settings: Settings, now: Callable[[], datetime], overrides: Overrides 
             review_unresolved=settings.review_unresolved_companies,
         ),
         clock_events=ClockEventHandler(runtime=runtime, clocks=clocks, rules=rules, clock=now, similar=similar),
+        erasure=ErasureHandler(runtime, similar),
         watchdog=Watchdog(
             runtime=runtime,
             clocks=clocks,
@@ -137,7 +140,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # jieba's dictionary takes seconds to load: once, before the first complaint is screened.
     await parts.segmenter.load()
     await parts.runtime.start(
-        subscriptions(parts.screening, parts.clock_events),
+        subscriptions(parts.screening, parts.clock_events, parts.erasure),
         jobs={"sla-watchdog": parts.watchdog.run, "band-pruning": parts.band_pruning.run},
     )
     try:

@@ -9,7 +9,13 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from evidence.domain.records import STATUS_ATTACHED, STATUS_REMOVING, STATUS_UNATTACHED, EvidenceRecord
+from evidence.domain.records import (
+    STATUS_ATTACHED,
+    STATUS_ERASING,
+    STATUS_REMOVING,
+    STATUS_UNATTACHED,
+    EvidenceRecord,
+)
 
 _FIELDS = tuple(EvidenceRecord.__dataclass_fields__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -23,6 +29,7 @@ class EvidenceRepository:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("number", ASCENDING), ("received_at", ASCENDING)])
         await self.collection.create_index([("status", ASCENDING), ("received_at", ASCENDING)])
+        await self.collection.create_index([("erasure_retry_at", ASCENDING)])
 
     async def insert(self, record: EvidenceRecord, session: AsyncClientSession) -> None:
         await self.collection.insert_one(
@@ -30,7 +37,8 @@ class EvidenceRepository:
         )
 
     async def get(self, evidence_id: str) -> EvidenceRecord | None:
-        document = await self.collection.find_one({"_id": evidence_id})
+        """The file's record; None for one erased with its complaint whose object storage still retains."""
+        document = await self.collection.find_one({"_id": evidence_id, "status": {"$ne": STATUS_ERASING}})
         return _record(document) if document is not None else None
 
     async def list_for_complaint(self, number: str, limit: int = 1000) -> list[EvidenceRecord]:
@@ -111,6 +119,55 @@ class EvidenceRepository:
             {"_id": evidence_id, "status": STATUS_REMOVING, "claimed_by": claimant}
         )
         return result.deleted_count == 1
+
+    # --- erasure of a complaint's files ----------------------------------------------------------------
+
+    async def of_erased_complaint(self, number: str, evidence_ids: list[str]) -> list[dict]:
+        """The records of the complaint's files: uploaded for its number, or listed (uploaded before filing)."""
+        return await self.collection.find(
+            {"$or": [{"number": number}, {"_id": {"$in": evidence_ids}}]}, projection={"object_key": 1}
+        ).to_list()
+
+    async def erase_records(self, evidence_ids: list[str], number: str, session: AsyncClientSession) -> None:
+        """Delete the records whose objects are gone, and the complaint's file counter."""
+        if evidence_ids:
+            await self.collection.delete_many({"_id": {"$in": evidence_ids}}, session=session)
+        await self.counters.delete_one({"_id": number}, session=session)
+
+    async def wait_for_erasure(
+        self, waiting: dict[str, datetime], object_keys: dict[str, str], session: AsyncClientSession
+    ) -> None:
+        """Records whose objects storage still retains (an object lock) lose everything but what removing the object
+        later needs: the key, the bucket, and when to try again. Replaced whole, so no filename or hash stays."""
+        for evidence_id, retry_at in waiting.items():
+            await self.collection.replace_one(
+                {"_id": evidence_id},
+                {
+                    "_id": evidence_id,
+                    "status": STATUS_ERASING,
+                    "object_key": object_keys[evidence_id],
+                    "erasure_retry_at": retry_at,
+                    "lease_until": EPOCH,
+                },
+                session=session,
+            )
+
+    async def claim_erasure_due(self, now: datetime, lease_s: float, claimant: str) -> dict | None:
+        """Lease one record waiting for its object's retention to end, once its retry is due."""
+        return await self.collection.find_one_and_update(
+            {"status": STATUS_ERASING, "erasure_retry_at": {"$lte": now}, "lease_until": {"$not": {"$gt": now}}},
+            {"$set": {"lease_until": now + timedelta(seconds=lease_s), "claimed_by": claimant}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def erasure_done(self, evidence_id: str, claimant: str) -> None:
+        await self.collection.delete_one({"_id": evidence_id, "status": STATUS_ERASING, "claimed_by": claimant})
+
+    async def erasure_postponed(self, evidence_id: str, claimant: str, retry_at: datetime) -> None:
+        await self.collection.update_one(
+            {"_id": evidence_id, "status": STATUS_ERASING, "claimed_by": claimant},
+            {"$set": {"erasure_retry_at": retry_at, "lease_until": EPOCH}},
+        )
 
     # --- operator verification -------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ import ssl
 from collections.abc import AsyncGenerator, AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, TypedDict
 from urllib.parse import urlsplit
@@ -69,6 +69,19 @@ BUCKET_RETRY_S = 2.0
 READ_CHUNK_BYTES = 1024 * 1024
 USER_METADATA_PREFIX = "x-amz-meta-"
 MISSING_OBJECT_CODES = frozenset({"NoSuchKey", "NoSuchObject", "ResourceNotFound"})
+#: What S3 and MinIO answer to removing a version under an object lock retention or legal hold.
+LOCKED_OBJECT_CODES = frozenset({"AccessDenied", "ObjectLocked", "InvalidRequest"})
+
+
+class ObjectRetained(Exception):
+    """Storage keeps the object until its object lock retention ends (``until``, when known) or its hold is lifted."""
+
+    def __init__(self, key: str, until: datetime | None) -> None:
+        super().__init__(f"{key} is retained by an object lock" + (f" until {until.isoformat()}" if until else ""))
+        self.key = key
+        self.until = until
+
+
 #: How long a URL the service presigns for its own request stays valid: storage checks it when the request starts.
 OWN_REQUEST_TTL_S = 3600
 
@@ -350,6 +363,33 @@ class ObjectStorage:
     async def remove(self, key: str) -> None:
         """Remove ``key``; removing what is not there is not an error (S3 semantics)."""
         await asyncio.to_thread(self._client.remove_object, self.bucket, key)
+
+    async def erase(self, key: str) -> None:
+        """Remove every version of ``key`` for good (with versioning, a plain removal only hides the object behind a
+        delete marker). :class:`ObjectRetained` when storage refuses because an object lock retention or legal hold
+        still runs (with the end of the retention when storage tells it); removing what is not there is no error."""
+
+        def erase() -> None:
+            versions = self._client.list_objects(self.bucket, prefix=key, include_version=True)
+            for version in [version for version in versions if version.object_name == key]:
+                try:
+                    self._client.remove_object(self.bucket, key, version_id=version.version_id)
+                except S3Error as error:
+                    if error.code in MISSING_OBJECT_CODES:
+                        continue
+                    if error.code not in LOCKED_OBJECT_CODES:
+                        raise
+                    raise ObjectRetained(key, self._retained_until(key, version.version_id)) from None
+
+        await asyncio.to_thread(erase)
+
+    def _retained_until(self, key: str, version_id: str | None) -> datetime | None:
+        """When the object lock retention of a refused removal ends, if storage tells (None for a legal hold)."""
+        try:
+            retention = self._client.get_object_retention(self.bucket, key, version_id=version_id)
+        except Exception:  # noqa: BLE001 - storage that cannot tell: the caller retries on its own schedule
+            return None
+        return retention.retain_until_date if retention is not None else None
 
     async def size_of(self, key: str) -> int | None:
         """The stored size of ``key``, ``None`` if there is no such object."""

@@ -46,6 +46,15 @@ class UploadRepository:
             {"_id": upload.upload_id, **upload.as_dict(), "lease_until": EPOCH, "quarantine_present": True}
         )
 
+    async def forget_names(self, number: str, evidence_ids: list[str], session: AsyncClientSession) -> None:
+        """The uploads of an erased complaint keep no filename (the record stays until its purge, for the clean-up
+        of its quarantined object)."""
+        await self.collection.update_many(
+            {"$or": [{"number": number}, {"evidence_id": {"$in": evidence_ids}}]},
+            {"$set": {"filename": ""}},
+            session=session,
+        )
+
     async def get(self, upload_id: str) -> UploadRecord | None:
         document = await self.collection.find_one({"_id": upload_id})
         return _upload(document) if document is not None else None

@@ -20,6 +20,10 @@ STATUS_ATTACHED = "attached"
 #: Claimed by the clean-up, which is removing the object and then the record.
 STATUS_REMOVING = "removing"
 
+#: The complaint's personal data was erased and the file with it, but storage still retains the object (an object
+#: lock): the record keeps only its key and when to try again (``erasure_retry_at``), and is deleted with the object.
+STATUS_ERASING = "erasing"
+
 #: Key prefix of files uploaded before their complaint was filed; the key stays when they are attached.
 UNATTACHED_PREFIX = "unattached"
 

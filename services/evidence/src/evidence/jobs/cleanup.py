@@ -9,7 +9,9 @@ Each pass, on every replica:
 3. finished uploads (completed, refused, expired) whose quarantined object may still be there (a
    removal that failed, or a file PUT again while the URL was still valid) are claimed one at a
    time, once their URL expired, and their object removed; for an expired one, also an object
-   stored under its evidence key whose record was never written (a completion interrupted by a crash).
+   stored under its evidence key whose record was never written (a completion interrupted by a crash);
+4. files of erased complaints whose objects storage still retained (an object lock) are tried again once their
+   retry is due (``evidence.core.erasure``).
 
 Claims are single conditional updates with a lease, so replicas never remove the same thing twice
 and a file attached by ``complaint.submitted`` while a pass runs is either attached or removed,
@@ -27,6 +29,7 @@ from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
 from evidence.adapters.upload_repository import UploadRepository
 from evidence.config import Settings
+from evidence.core.erasure import Erasure
 from evidence.domain.records import object_key
 from evidence.domain.uploads import UPLOAD_EXPIRED
 from greenchannel.periodic import every
@@ -43,13 +46,20 @@ class CleanupReport:
     orphans_removed: int = 0
     uploads_expired: int = 0
     quarantined_removed: int = 0
+    erased: int = 0
 
 
 class Cleanup:
     def __init__(
-        self, settings: Settings, storage: ObjectStorage, evidence: EvidenceRepository, uploads: UploadRepository
+        self,
+        settings: Settings,
+        storage: ObjectStorage,
+        evidence: EvidenceRepository,
+        uploads: UploadRepository,
+        erasure: Erasure,
     ) -> None:
         self.settings = settings
+        self.erasure = erasure
         self.storage = storage
         self.evidence = evidence
         self.uploads = uploads
@@ -65,13 +75,16 @@ class Cleanup:
         await self._remove_orphans(now, report)
         report.uploads_expired = await self.uploads.expire_overdue(now)
         await self._remove_quarantined(now, report)
-        if report.orphans_removed or report.uploads_expired or report.quarantined_removed:
+        report.erased = await self.erasure.retry_due(now)
+        if report.orphans_removed or report.uploads_expired or report.quarantined_removed or report.erased:
             record_work()
             log.info(
-                "clean-up pass: %d unattached file(s) removed, %d upload(s) expired, %d quarantined object(s) removed",
+                "clean-up pass: %d unattached file(s) removed, %d upload(s) expired, %d quarantined object(s) removed, "
+                "%d retained file(s) of erased complaints removed",
                 report.orphans_removed,
                 report.uploads_expired,
                 report.quarantined_removed,
+                report.erased,
             )
         return report
 

@@ -1,5 +1,8 @@
-"""The audit log of disclosures, in intake's ``audit_log`` collection: who saw which personal data of
-which complaint in full, when, why, and under which trace.
+"""The audit log, in intake's ``audit_log`` collection: who saw which personal data of which complaint in full, when,
+why, and under which trace; and the actions on a complaint's personal data itself: legal holds set and lifted by
+operators, erasure asked for by the complainant, and erasures carried out (by the platform, ``operator_id``
+``system``, for the retention period or a request). An action's entry names it in ``field`` (``erasure``,
+``erasure_request``, ``legal_hold_set``, ``legal_hold_lifted``), where a disclosure names the field revealed.
 
 Append-only by construction: this adapter inserts and reads entries and has no way to change or
 remove one; nothing else in the code opens the collection.
@@ -10,6 +13,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 
 class AuditLog:
@@ -42,6 +47,32 @@ class AuditLog:
             "trace_id": trace_id,
         }
         await self._entries.insert_one(entry)
+        return entry
+
+    async def record_action(
+        self,
+        *,
+        actor_id: str,
+        actor_login: str | None,
+        complaint: str,
+        action: str,
+        reason: str,
+        trace_id: str | None,
+        session: AsyncClientSession | None = None,
+    ) -> dict[str, Any]:
+        """An action on the complaint's personal data, in the caller's transaction when it has one (the entry
+        commits with the change it records, or neither does)."""
+        entry = {
+            "_id": uuid.uuid4().hex,
+            "at": datetime.now(UTC),
+            "operator_id": actor_id,
+            "operator_login": actor_login,
+            "complaint": complaint,
+            "field": action,
+            "reason": reason,
+            "trace_id": trace_id,
+        }
+        await self._entries.insert_one(entry, session=session)
         return entry
 
     async def page(

@@ -22,7 +22,15 @@ from greenchannel.mongo import upserted
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.telemetry import current_trace_id
 from intake.core import events
-from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, Action, IllegalTransition, Status, allowed_from, transition
+from intake.domain.lifecycle import (
+    EVIDENCE_ACCEPTED_IN,
+    FINAL,
+    Action,
+    IllegalTransition,
+    Status,
+    allowed_from,
+    transition,
+)
 from intake.domain.publication import CONSENT_WITHDRAWN, due_on_answer, due_unanswered
 
 
@@ -58,6 +66,14 @@ class StateChanged(Exception):
         super().__init__(f"complaint {number} changed meanwhile" + (f" (now {status.value})" if status else ""))
         self.number = number
         self.status = status
+
+
+class CaseErased(Exception):
+    """The case's personal data was erased: it takes no step any more (what it kept is its public record's)."""
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"complaint {number} was erased")
+        self.number = number
 
 
 class AlreadyClaimed(Exception):
@@ -139,6 +155,9 @@ class CaseStore:
         await self.complaints.create_index("complainant_key")
         await self.complaints.create_index([("account_id", ASCENDING), ("submitted_at", ASCENDING)])
         await self.complaints.create_index([("company_id", ASCENDING), ("submitted_at", ASCENDING)])
+        # The retention job's two questions: cases ended before the cutoff, and erasures asked for and due.
+        await self.complaints.create_index([("ended_at", ASCENDING)])
+        await self.complaints.create_index([("erasure_due_at", ASCENDING)])
 
     async def next_sequence(self, day: str) -> int:
         """Per-day sequence for complaint numbers; taken outside the filing transaction so the
@@ -197,14 +216,23 @@ class CaseStore:
         current = await self.complaints.find_one({"_id": number}, session=session)
         if current is None:
             raise CaseNotFound(number)
+        if current.get("erased_at") is not None:
+            raise CaseErased(number)
         target = transition(action, Status(current["status"]))
         if unless_set is not None and current.get(unless_set) is not None:
             raise AlreadySet(unless_set)
         once = {unless_set: None} if unless_set is not None else {}
+        # When the case ended, for its retention period; cleared when an operator's override opens it again.
+        ended = {"ended_at": datetime.now(UTC) if target in FINAL else None}
         updated = await self.complaints.find_one_and_update(
-            {"_id": number, "status": {"$in": [status.value for status in allowed_from(action)]}, **once},
             {
-                "$set": {"status": target.value, **(fields or {})},
+                "_id": number,
+                "status": {"$in": [status.value for status in allowed_from(action)]},
+                "erased_at": None,
+                **once,
+            },
+            {
+                "$set": {"status": target.value, **ended, **(fields or {})},
                 "$push": {
                     "timeline": timeline_entry(actor, action.value, target, detail, **(timeline or {})),
                     **{name: {"$each": items} for name, items in (append or {}).items()},
@@ -218,6 +246,8 @@ class CaseStore:
             latest = await self.complaints.find_one({"_id": number}, session=session)
             if latest is None:
                 raise CaseNotFound(number)
+            if latest.get("erased_at") is not None:
+                raise CaseErased(number)
             if unless_set is not None and latest.get(unless_set) is not None:
                 raise AlreadySet(unless_set)
             raise IllegalTransition(action, Status(latest["status"]))
@@ -352,3 +382,84 @@ class CaseStore:
             query = {**query, "$or": [{"submitted_at": {"$lt": at}}, {"submitted_at": at, "_id": {"$lt": number}}]}
         cursor = self.complaints.find(query).sort([("submitted_at", -1), ("_id", -1)]).limit(limit)
         return await cursor.to_list()
+
+    # --- retention and erasure ---------------------------------------------------------------------
+
+    async def due_for_erasure(self, ended_before: datetime, now: datetime, limit: int) -> list[str]:
+        """Numbers of cases whose personal data is due for erasure: ended before ``ended_before`` or asked for and
+        due by ``now``; not erased yet, under no legal hold, not leased to another eraser. Oldest first."""
+        waiting = {"erased_at": None, "legal_hold": None, "erasure_lease_until": {"$not": {"$gt": now}}}
+        numbers: list[str] = []
+        for due in ({"ended_at": {"$lte": ended_before}}, {"erasure_due_at": {"$lte": now}}):
+            field = next(iter(due))
+            cursor = self.complaints.find({**due, **waiting}, projection={"_id": 1}).sort(field, ASCENDING)
+            numbers += [document["_id"] for document in await cursor.limit(limit).to_list()]
+        return list(dict.fromkeys(numbers))[:limit]
+
+    async def lease_for_erasure(self, number: str, now: datetime, until: datetime) -> bool:
+        """Take the case for one eraser until ``until``: of two replicas' retention jobs, one erases it."""
+        result = await self.complaints.update_one(
+            {"_id": number, "erased_at": None, "erasure_lease_until": {"$not": {"$gt": now}}},
+            {"$set": {"erasure_lease_until": until}},
+        )
+        return result.modified_count == 1
+
+    async def replace_erased(self, case: dict[str, Any], erased: dict[str, Any], session: AsyncClientSession) -> None:
+        """Replace the case file by what it keeps after erasure (``domain.retention.erased_case``), if it is still as
+        read: no projection follows, the public record and the statistics stay as they are. :class:`StateChanged`
+        when the case changed meanwhile (a legal hold set, a state changed)."""
+        result = await self.complaints.replace_one(
+            {
+                "_id": case["_id"],
+                "status": case["status"],
+                "erased_at": None,
+                "legal_hold": None,
+                "timeline": {"$size": len(case.get("timeline") or [])},
+            },
+            erased,
+            session=session,
+        )
+        if result.matched_count == 0:
+            raise StateChanged(case["_id"], None)
+
+    async def set_erasure_due(
+        self, number: str, requested_at: datetime, due_at: datetime, session: AsyncClientSession
+    ) -> None:
+        """Record the complainant's request: the earliest due time wins (asking again does not postpone it)."""
+        current = await self.complaints.find_one({"_id": number}, projection={"erasure_due_at": 1}, session=session)
+        if current is None:
+            raise CaseNotFound(number)
+        if current.get("erasure_due_at") is not None and current["erasure_due_at"] <= due_at:
+            return
+        result = await self.complaints.update_one(
+            {"_id": number, "erased_at": None},
+            {"$set": {"erasure_requested_at": requested_at, "erasure_due_at": due_at}},
+            session=session,
+        )
+        if result.matched_count == 0:
+            raise StateChanged(number, None)
+
+    async def set_legal_hold(
+        self, number: str, hold: dict[str, Any] | None, actor: str, session: AsyncClientSession
+    ) -> dict[str, Any]:
+        """Set (``hold``) or lift (None) a legal hold, with a timeline entry; answers the case as it is now."""
+        current = await self.complaints.find_one({"_id": number}, session=session)
+        if current is None:
+            raise CaseNotFound(number)
+        action = "legal_hold_set" if hold is not None else "legal_hold_lifted"
+        updated = await self.complaints.find_one_and_update(
+            {"_id": number, "erased_at": None},
+            {
+                "$set": {"legal_hold": hold},
+                "$push": {"timeline": timeline_entry(actor, action, Status(current["status"]))},
+            },
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        if updated is None:
+            raise StateChanged(number, None)
+        return updated
+
+    async def of_account(self, account_id: str) -> list[dict[str, Any]]:
+        """Every case the account filed or claimed, oldest first."""
+        return await self.complaints.find({"account_id": account_id}).sort("submitted_at", ASCENDING).to_list()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import builtins
 import json
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,10 +33,14 @@ from greenchannel.messaging import (
 )
 from greenchannel.sealing import KeyRingCipher
 
+log = logging.getLogger(__name__)
+
 SERVICES = CONSUMERS
 DEAD_LETTER_HEADERS = (DEAD_LETTER_REASON_HEADER, DEAD_LETTER_QUEUE_HEADER, RETRY_COUNT_HEADER, "x-routing-key")
 # The associated data of a sealed body: a ciphertext moved into another field does not open (rotate_keys reads it here).
 BODY_FIELD = "dead_letter.body"
+#: Messages moved out of a dead-letter queue at one call.
+COLLECT_BATCH = 500
 
 
 class DeadLetters:
@@ -48,6 +53,7 @@ class DeadLetters:
     async def ensure_indexes(self) -> None:
         await self.collection.create_index([("service", 1), ("status", 1), ("taken_at", -1)])
         await self.collection.create_index("expires_at", expireAfterSeconds=0)
+        await self.collection.create_index("subject")
 
     def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
         return None if stored is None else self._open(stored)
@@ -61,12 +67,13 @@ class DeadLetters:
         letter["event"] = _parsed(letter["body"])
         return letter
 
-    async def collect(self, service: str, limit: int = 500) -> int:
+    async def collect(self, service: str, limit: int = COLLECT_BATCH) -> int:
         """Move what waits in the service's dead-letter queue into the store."""
 
         async def keep(message: AbstractIncomingMessage) -> None:
             headers = {key: _plain(value) for key, value in (message.headers or {}).items()}
             taken_at = datetime.now(UTC)
+            event = _parsed(message.body)
             await self.collection.insert_one(
                 {
                     "_id": uuid.uuid4().hex,
@@ -77,6 +84,9 @@ class DeadLetters:
                     "routing_key": headers.get("x-routing-key"),
                     "message_id": message.message_id,
                     "type": message.type,
+                    # The complaint number the event is about (a public identifier), so an erasure finds its letters
+                    # without opening every one.
+                    "subject": event.get("subject") if isinstance(event, dict) else None,
                     "headers": headers,
                     "sealed_body": self.cipher.encrypt(BODY_FIELD, base64.b64encode(message.body).decode()),
                     "taken_at": taken_at,
@@ -133,6 +143,27 @@ class DeadLetters:
                 return_document=True,
             )
         )
+
+    async def forget(self, subject: str) -> int:
+        """Delete every letter about the complaint ``subject`` whatever its status, after moving what waits in every
+        consumer's dead-letter queue here (a letter still in a queue would escape); how many. Letters taken before
+        the subject was recorded are opened to tell."""
+        for service in SERVICES:
+            while await self.collect(service, COLLECT_BATCH) == COLLECT_BATCH:
+                pass
+        doomed = [letter["_id"] for letter in await self.collection.find({"subject": subject}).to_list()]
+        async for stored in self.collection.find({"subject": {"$exists": False}}):
+            try:
+                event = self._open(stored).get("event")
+            except Exception as error:  # noqa: BLE001 - sealed under a key no longer in the ring: nobody can read it
+                log.warning("dead letter %s cannot be opened to tell its complaint: %s", stored["_id"], error)
+                continue
+            if isinstance(event, dict) and event.get("subject") == subject:
+                doomed.append(stored["_id"])
+        if not doomed:
+            return 0
+        result = await self.collection.delete_many({"_id": {"$in": doomed}})
+        return result.deleted_count
 
     async def pending_ids(self, service: str) -> builtins.list[str]:  # `list` here is the method above
         return await self.collection.distinct("_id", {"service": service, "status": "pending"})

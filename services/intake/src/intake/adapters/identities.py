@@ -101,6 +101,7 @@ class Identities:
 
     async def ensure_indexes(self) -> None:
         await self.accounts.create_index("login_key", unique=True)
+        await self.accounts.create_index("erasure_due_at")
         await self.operators.create_index("login", unique=True)
         await self.api_keys.create_index("company_id")
         await self.staff_changes.update_one({"_id": STAFF_CHANGES}, {"$setOnInsert": {"count": 0}}, upsert=True)
@@ -110,6 +111,40 @@ class Identities:
     async def has_account(self, login: str) -> bool:
         found = await self.accounts.find_one({"login_key": self.blind_index.digest(login)}, projection={"_id": 1})
         return found is not None
+
+    async def account_data(self, account_id: str) -> dict[str, Any] | None:
+        """What the account holds about its holder, opened (for the holder's own copy of their data)."""
+        account = await self.accounts.find_one({"_id": account_id})
+        if account is None:
+            return None
+        return {
+            "id": account["_id"],
+            "login": self.cipher.decrypt("login", account["login"]),
+            "name": self.cipher.decrypt("name", account["name"]) if account.get("name") else None,
+            "created_at": account["created_at"],
+            "erasure_due_at": account.get("erasure_due_at"),
+        }
+
+    async def set_account_erasure_due(
+        self, account_id: str, requested_at: datetime, due_at: datetime, session: AsyncClientSession
+    ) -> None:
+        """Record the holder's request to erase the account; asking again does not postpone it."""
+        await self.accounts.update_one(
+            {"_id": account_id, "$or": [{"erasure_due_at": None}, {"erasure_due_at": {"$gt": due_at}}]},
+            {"$set": {"erasure_requested_at": requested_at, "erasure_due_at": due_at}},
+            session=session,
+        )
+
+    async def accounts_due_for_erasure(self, now: datetime, limit: int) -> list[str]:
+        cursor = self.accounts.find({"erasure_due_at": {"$lte": now}}, projection={"_id": 1}).sort("erasure_due_at", 1)
+        return [document["_id"] for document in await cursor.limit(limit).to_list()]
+
+    async def delete_account(self, account_id: str, session: AsyncClientSession) -> bool:
+        """Remove the account (login, name, password hash) for good; its tokens die with it (the account is read on
+        every request). Whether it was there."""
+        result = await self.accounts.delete_one({"_id": account_id}, session=session)
+        self._accounts_seen.pop((Kind.COMPLAINANT, account_id), None)
+        return result.deleted_count == 1
 
     async def hash_password(self, password: str) -> str:
         """Argon2 takes tens of milliseconds of CPU by design: in a worker thread, like every check

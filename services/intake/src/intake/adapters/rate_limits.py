@@ -12,6 +12,7 @@ default allows for).
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -72,6 +73,15 @@ class RateLimiter:
             )
         if counter["n"] > rule.limit:
             raise rate_limited(rule.window_s - int(time.time()) % rule.window_s)
+
+    async def forget(self, keys: list[str]) -> int:
+        """Delete every counter of these keys, whatever the rule and window (an erased complainant's keyed hashes
+        count their filings for a window or two); how many."""
+        if not keys:
+            return 0
+        pattern = "|".join(re.escape(f":{key}:") for key in keys)
+        result = await self.collection.delete_many({"_id": {"$regex": pattern}})
+        return result.deleted_count
 
     async def check(self, rule: Rule, key: str) -> None:
         """Refuse if the window's limit is already reached, without counting (for failure counters, which

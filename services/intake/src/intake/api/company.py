@@ -64,7 +64,8 @@ async def list_forwarded(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    query: dict[str, Any] = {"company_id": company.id, "forwarded_at": {"$ne": None}}
+    # An erased complaint is the company's no more: its public record says what stays.
+    query: dict[str, Any] = {"company_id": company.id, "forwarded_at": {"$ne": None}, "erased_at": None}
     if status is not None:
         query["status"] = status.value
     window = {}

@@ -22,7 +22,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.types import ASGIApp, Scope
 
 from greenchannel.problems import Problem, problem_response
-from intake.adapters.case_store import CaseStore
+from intake.adapters.case_store import CaseErased, CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
@@ -299,8 +299,11 @@ async def case_for(
         # Counted as a failure before it is checked (given back if right): concurrency buys no extra guesses.
         attempt = await intake.guesses.reserve(SecretKind.ACCESS_CODE, number if plausible else "-", access.client)
         case = await intake.cases.get(number) if plausible else None
-        if case is not None and intake.access_codes.matches(
-            normalize_access_code(access.code), case["access_code_hash"]
+        # An erased case keeps no access code: nobody opens it with one any more.
+        if (
+            case is not None
+            and case.get("access_code_hash") is not None
+            and intake.access_codes.matches(normalize_access_code(access.code), case["access_code_hash"])
         ):
             principal = Principal(Kind.GUEST, number)
             await intake.guesses.succeeded(attempt)
@@ -310,6 +313,9 @@ async def case_for(
         case = await intake.cases.get(number) if plausible else None
     if case is None or principal is None or not may_read(principal, case):
         raise Problem(404, *NOT_FOUND)
+    if case.get("erased_at") is not None:
+        # Only operators and the company still reach it by its number: the public record is what is left of it.
+        raise CaseErased(number)
     return principal, case
 
 

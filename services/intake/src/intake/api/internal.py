@@ -25,7 +25,8 @@ internal_caller = require_bearer(lambda request: request.app.state.intake.settin
 @router.get("/complaints/{number}/contact", response_model=ContactDetails, dependencies=[Depends(internal_caller)])
 async def contact(number: str, intake: IntakeDep) -> dict[str, Any]:
     case = await intake.cases.get(number) if len(number) <= 40 else None
-    if case is None:
+    # An erased complaint has no contact left to give.
+    if case is None or case.get("complainant") is None:
         raise Problem(404, "complaint_not_found", "No such complaint.")
     sealed = case["complainant"]
     return {

@@ -34,7 +34,13 @@ Note = free_text(max_length=2000)
 QUEUES: dict[str, dict[str, Any]] = {
     "appeals": {"status": Status.APPEALED.value},
     "overdue": {"overdue": True, "status": {"$in": [Status.FORWARDED.value, Status.INFO_REQUESTED.value]}},
-    "rejected": {"status": Status.REJECTED.value, "rejection.reason": {"$ne": None}, "reviewed": {"$ne": True}},
+    # An erased rejection has nothing left to review (nor a title to list).
+    "rejected": {
+        "status": Status.REJECTED.value,
+        "rejection.reason": {"$ne": None},
+        "reviewed": {"$ne": True},
+        "erased_at": None,
+    },
     "unscreened": {"status": Status.SUBMITTED.value},
     "company_review": {"status": Status.UNDER_REVIEW.value},
 }

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from greenchannel.problems import problem_response
-from intake.adapters.case_store import AlreadyClaimed, CaseNotFound, EvidenceRefused, StateChanged
+from intake.adapters.case_store import AlreadyClaimed, CaseErased, CaseNotFound, EvidenceRefused, StateChanged
 from intake.core.disclosure import FieldNotRecorded
 from intake.core.errors import (
     AlreadyRated,
@@ -23,8 +23,10 @@ from intake.core.errors import (
     NotRejected,
     SameCompany,
 )
+from intake.core.retention import AccountErasureRefused
 from intake.domain.filing import MAX_EVIDENCE_PER_COMPLAINT
 from intake.domain.lifecycle import EVIDENCE_ACCEPTED_IN, IllegalTransition, WindowClosed
+from intake.domain.retention import ErasureRefused, Refusal
 
 NOT_FOUND = ("complaint_not_found", "No complaint matches this number and access.")
 
@@ -45,6 +47,29 @@ def evidence_refused(refusal: EvidenceRefused) -> JSONResponse:
 def state_changed(error: StateChanged) -> JSONResponse:
     extra: dict[str, Any] = {"status_now": error.status.value} if error.status is not None else {}
     return problem_response(409, "state_changed", "The complaint changed meanwhile; read it again.", **extra)
+
+
+ERASURE_REFUSALS = {
+    Refusal.OPEN: "The complaint is still being handled: its personal data can be erased once it is closed.",
+    Refusal.LEGAL_HOLD: "The complaint is under a legal hold: its personal data cannot be erased until the hold is "
+    "lifted.",
+    Refusal.ERASED: "The complaint's personal data has been erased already.",
+}
+
+
+def erasure_refused(error: ErasureRefused) -> JSONResponse:
+    return problem_response(409, "erasure_refused", ERASURE_REFUSALS[error.refusal], reason=error.refusal.value)
+
+
+def account_erasure_refused(error: AccountErasureRefused) -> JSONResponse:
+    return problem_response(
+        409,
+        "erasure_refused",
+        "Some of the account's complaints are still being handled or under a legal hold: the account can be erased "
+        "once none is.",
+        reason="complaints_not_erasable",
+        complaints={number: refusal.value for number, refusal in sorted(error.refusals.items())},
+    )
 
 
 # Each answer takes an instance of its key's type (its own attributes), which one annotation cannot say: Any.
@@ -71,6 +96,11 @@ PROBLEMS: dict[type[Exception], Callable[[Any], JSONResponse]] = {
         409, "not_rejected", "Only a rejected complaint can be reviewed.", status_now=error.status
     ),
     FieldNotRecorded: lambda error: problem_response(404, "field_not_recorded", str(error)),
+    ErasureRefused: erasure_refused,
+    CaseErased: lambda _: problem_response(
+        410, "complaint_erased", "The complaint's personal data has been erased; its public record stays."
+    ),
+    AccountErasureRefused: account_erasure_refused,
     FeedbackNotFound: lambda _: problem_response(404, "feedback_not_found", "No feedback with this id."),
     FeedbackAlreadyHandled: lambda _: problem_response(
         409, "feedback_already_handled", "This feedback was handled already."

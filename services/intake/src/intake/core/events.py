@@ -21,6 +21,7 @@ from greenchannel.contracts import (
     ComplaintAccepted,
     ComplaintAppealed,
     ComplaintClosed,
+    ComplaintErased,
     ComplaintForwarded,
     ComplaintInfoRequested,
     ComplaintPublished,
@@ -233,4 +234,15 @@ def guessing_detected(
         failures=failures,
         window_started_at=window_started_at,
         detected_at=detected_at,
+    )
+
+
+def erased(
+    number: str, *, reason: Literal["retention", "request"], evidence_ids: list[str], erased_at: datetime
+) -> ComplaintErased:
+    return ComplaintErased(
+        number=number,
+        reason=reason,
+        evidence_ids=evidence_ids,
+        erased_at=erased_at,
     )

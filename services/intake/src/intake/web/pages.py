@@ -256,6 +256,17 @@ def page_titles(pages: PagesDep, language: str) -> list[tuple[str, str]]:
     return [(item["slug"], item["title"][language]) for item in pages.listing()]
 
 
+@router.get("/account/data", response_class=HTMLResponse)
+async def my_data(page: PageDep, request: Request) -> HTMLResponse:
+    """Everything the platform holds about the signed-in complainant, and the erasure request (says the hold)."""
+    return page.render("data.html", "account", hold_days=hold_days(request))
+
+
+def hold_days(request: Request) -> str:
+    """The days between an erasure request and its execution (``ERASURE_HOLD_DAYS``), as the pages say them."""
+    return f"{request.app.state.intake.settings.erasure_hold_days:g}"
+
+
 @router.get("/file", response_class=HTMLResponse)
 async def file_complaint(page: PageDep, public: PublicDep) -> HTMLResponse:
     """The form, with the categories in the page's language (rendered here: no request before it can be used)."""
@@ -269,14 +280,16 @@ async def file_complaint(page: PageDep, public: PublicDep) -> HTMLResponse:
 
 
 @router.get("/follow", response_class=HTMLResponse)
-async def follow(page: PageDep, public: PublicDep) -> HTMLResponse:
+async def follow(page: PageDep, public: PublicDep, request: Request) -> HTMLResponse:
     """查询: the categories' labels to show a complaint's category by, and the states in which the API takes
-    one more evidence file (the domain's own set), so the page offers the upload exactly then."""
+    one more evidence file (the domain's own set), so the page offers the upload exactly then; the hold before an
+    erasure request is carried out, which the erasure form says."""
     return page.render(
         "follow.html",
         "follow",
         categories=await categories_in(page, public),
         evidence_statuses=sorted(status.value for status in EVIDENCE_ACCEPTED_IN),
+        hold_days=hold_days(request),
     )
 
 

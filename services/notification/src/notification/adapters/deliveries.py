@@ -80,6 +80,12 @@ class DeliveryRepository:
     async def insert(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(self._sealed(record), session=session)
 
+    async def erase(self, number: str, session: AsyncClientSession) -> int:
+        """Every delivery of an erased complaint's webhooks, payload and attempts; how many. One still being tried
+        is gone too: its worker's next write finds no claim (``LeaseLost``) and drops it."""
+        result = await self.collection.delete_many({"number": number}, session=session)
+        return result.deleted_count
+
     async def get(self, webhook_id: str) -> dict[str, Any] | None:
         return self._opened(await self.collection.find_one({"_id": webhook_id}))
 

@@ -34,6 +34,12 @@ class DispatchRepository:
     async def insert(self, dispatch: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(dispatch, session=session)
 
+    async def erase(self, number: str, session: AsyncClientSession) -> int:
+        """Every e-mail and SMS of an erased complaint, sent or waiting; how many (a waiting one's job finds no claim
+        and drops it)."""
+        result = await self.collection.delete_many({"number": number}, session=session)
+        return result.deleted_count
+
     async def of_number(self, number: str) -> list[dict[str, Any]]:
         return await self.collection.find({"number": number}).sort([("created_at", ASCENDING)]).to_list()
 

@@ -40,6 +40,11 @@ class MessageRepository:
         stored["expires_at"] = message["created_at"] + self.retention
         await self.collection.insert_one(stored, session=session)
 
+    async def erase(self, number: str, session: AsyncClientSession) -> int:
+        """Every message about an erased complaint, read or not; how many."""
+        result = await self.collection.delete_many({"number": number}, session=session)
+        return result.deleted_count
+
     def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
         return None if stored is None else self._open(stored)
 
@@ -93,6 +98,10 @@ class CompanyNames:
     def __init__(self, db: AsyncDatabase) -> None:
         self.messages = db["messages"]
         self.earlier = db["complaint_companies"]
+
+    async def erase(self, number: str, session: AsyncClientSession) -> None:
+        """An erased complaint's name record goes (its messages go with ``MessageRepository.erase``)."""
+        await self.earlier.delete_one({"_id": number}, session=session)
 
     async def name_of(self, number: str, company_id: str | None, session: AsyncClientSession | None) -> str | None:
         """The name, when it is known for this company (a redirected complaint's old name is not used for the new one)."""

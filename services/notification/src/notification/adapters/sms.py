@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Protocol
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from notification.domain.dispatches import mask_phone
@@ -23,6 +25,12 @@ class SmsProvider(Protocol):
         ``confidential`` are parts of the text (a one-time code) that no record of the message may keep.
         """
         ...
+
+
+async def erase_sms_log(db: AsyncDatabase, number: str, session: AsyncClientSession) -> int:
+    """Every recorded SMS naming an erased complaint (its text names the number); how many."""
+    result = await db["sms_log"].delete_many({"text": {"$regex": re.escape(number)}}, session=session)
+    return result.deleted_count
 
 
 class SmsLogProvider:

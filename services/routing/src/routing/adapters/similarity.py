@@ -197,6 +197,11 @@ class SimilarityRepository:
             {"_id": number}, {"$set": {"withdrawn": True, "withdrawn_at": at}}, upsert=True, session=session
         )
 
+    async def erase(self, number: str, session: AsyncClientSession) -> None:
+        """An erased complaint's signature (its complainant's keyed hash, a fingerprint of its words) goes; its
+        cluster keeps counting it, as the public record does."""
+        await self.signatures.delete_one({"_id": number}, session=session)
+
     async def redirected(self, number: str, company_id: str, session: AsyncClientSession) -> None:
         """A redirected complaint is compared under the company it goes to now (its cluster stays as it was)."""
         await self.signatures.update_one(

@@ -11,6 +11,7 @@
   const view = document.getElementById("case");
   const caseStatus = view.querySelector("[data-case-status]");
   const ACTIONS = { supplement: "supplement", rate: "rating", appeal: "appeal", withdraw: "withdrawal" };
+  const ENDED = ["closed", "withdrawn", "rejected"];
   const PAGE = JSON.parse(document.getElementById("follow-data").textContent);
   const uploader = GC.Uploader(view.querySelector("[data-action-form='supplement'] [data-uploader]"));
   let number = null;
@@ -123,6 +124,8 @@
       : withdrawal ? t("follow.publication_withdrawn", { at: GC.formatDateTime(withdrawal.at) })
         : t("follow.publication_not_consented"));
     view.querySelector("[data-consent-panel]").hidden = !complaint.publication_consent;
+    // Erasing the personal data: asked for once the complaint is over (the API refuses it before, and says why).
+    view.querySelector("[data-erasure]").hidden = !ENDED.includes(complaint.status);
 
     const rating = complaint.rating;
     show("rating", Boolean(rating));
@@ -318,6 +321,49 @@
       view.querySelector("h2").focus();
     } finally {
       button.disabled = GC.waiting(consentForm);
+    }
+  });
+
+  // A copy of everything the complaint holds about the complainant, as the API answers it, saved from the browser.
+  view.querySelector("[data-action='my-data']").addEventListener("click", async () => {
+    const answer = await api("GET", "/v1/complaints/" + encodeURIComponent(number) + "/data", access());
+    if (!answer.ok) {
+      GC.setStatus(caseStatus, GC.problemText(answer.problem));
+      return;
+    }
+    const link = el("a", {
+      href: URL.createObjectURL(new Blob([JSON.stringify(answer.body, null, 2)], { type: "application/json" })),
+      download: number + ".json",
+    });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  });
+
+  // Asking for the complaint's personal data to be erased (after the hold): final, so only with the box ticked.
+  const erasureForm = view.querySelector("[data-erasure-form]");
+  erasureForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const errors = erasureForm.elements.namedItem("confirm_erasure").checked
+      ? [] : [{ field: "confirm_erasure", type: "erasure_unconfirmed" }];
+    if (!GC.passes(erasureForm, errors)) {
+      return;
+    }
+    const button = erasureForm.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const answer = await api("POST", "/v1/complaints/" + encodeURIComponent(number) + "/erasure", access());
+      if (!answer.ok) {
+        const reason = answer.problem.reason;
+        GC.showErrors(erasureForm, [{ field: "", text: answer.problem.code === "erasure_refused"
+          ? t("problem.erasure_refused") + " " + tOr("erasure.reason." + reason, reason) : GC.problemText(answer.problem) }]);
+        return;
+      }
+      erasureForm.reset();
+      GC.setStatus(erasureForm.querySelector(".form-status"),
+        t("data.erasure_asked", { at: GC.formatDateTime(answer.body.erasure_due_at) }));
+    } finally {
+      button.disabled = GC.waiting(erasureForm);
     }
   });
 
