@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from greenchannel.contracts import EventData
@@ -131,14 +131,6 @@ class CaseStore:
         if self.projection is not None:
             await self.projection.project(case, published, session)
         return True
-
-    async def ensure_indexes(self) -> None:
-        await self.complaints.create_index("number", unique=True)
-        await self.complaints.create_index([("status", ASCENDING), ("submitted_at", ASCENDING)])
-        await self.complaints.create_index([("company_id", ASCENDING), ("status", ASCENDING)])
-        await self.complaints.create_index("complainant_key")
-        await self.complaints.create_index([("account_id", ASCENDING), ("submitted_at", ASCENDING)])
-        await self.complaints.create_index([("company_id", ASCENDING), ("submitted_at", ASCENDING)])
 
     async def next_sequence(self, day: str) -> int:
         """Per-day sequence for complaint numbers; taken outside the filing transaction so the

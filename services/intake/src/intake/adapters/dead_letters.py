@@ -45,10 +45,6 @@ class DeadLetters:
         self.cipher = cipher
         self.retention = retention
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("service", 1), ("status", 1), ("taken_at", -1)])
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-
     def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
         return None if stored is None else self._open(stored)
 

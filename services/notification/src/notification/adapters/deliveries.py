@@ -70,13 +70,6 @@ class DeliveryRepository:
         record["payload"] = self.cipher.decrypt_json(PAYLOAD_FIELD, stored["sealed_payload"])
         return record
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-        await self.collection.create_index([("company_id", ASCENDING), ("status", ASCENDING)])
-        await self.collection.create_index([("number", ASCENDING)])
-        await self.collection.create_index([("created_at", DESCENDING)])
-        await self.collection.create_index("body_expires_at", expireAfterSeconds=0)
-
     async def insert(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(self._sealed(record), session=session)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -29,10 +29,6 @@ class MessageRepository:
         self.collection = db["messages"]
         self.cipher = cipher
         self.retention = retention
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("number", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
 
     async def insert(self, message: dict[str, Any], session: AsyncClientSession | None) -> None:
         stored = {key: value for key, value in message.items() if key not in TEXT_FIELDS}
