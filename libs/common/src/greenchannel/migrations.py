@@ -120,7 +120,8 @@ class Progress:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        self.state = dict(found["state"])
+        # The upsert answers the document it made or found.
+        self.state = dict(found["state"]) if found is not None else {}
 
     async def save(self) -> None:
         """Record the state; refused (:class:`LeaseLost`) once another process holds the lease, so two processes

@@ -1,0 +1,81 @@
+"""intake's migrations against SecantusDB: the indexes of its first step, and the sealing of dead letters taken
+before their bodies were sealed, run twice (the second run changes nothing) and read back through ``DeadLetters``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from greenchannel.migrations import Migrations, discover
+from greenchannel.mongo import make_client
+from intake import migrations
+from intake.adapters.dead_letters import DeadLetters
+from intake.adapters.pii import PiiCipher
+from intake.config import Settings
+
+pytestmark = pytest.mark.integration
+
+LETTERS = 1200  # three batches
+
+
+def old_letter(index: int, taken_at: datetime) -> dict:
+    """A dead letter as intake kept it before bodies were sealed: ``body`` and ``event`` in plaintext, no expiry."""
+    event = {"id": f"ev-{index}", "type": "complaint.submitted", "data": {"narrative": f"第{index}号：电话13800138000"}}
+    return {
+        "_id": f"dl-{index:05d}",
+        "service": "routing",
+        "status": "pending",
+        "reason": "handler failed",
+        "queue": "greenchannel.routing",
+        "routing_key": "complaint.submitted",
+        "message_id": f"ev-{index}",
+        "type": "complaint.submitted",
+        "headers": {},
+        "body": json.dumps(event, ensure_ascii=False).encode(),
+        "event": event,
+        "taken_at": taken_at,
+    }
+
+
+async def test_dead_letters_are_sealed_once_and_read_back(mongo_url, run_id):
+    db_name = f"t{run_id}_intake_migrations"
+    settings = Settings(mongo_url=mongo_url, mongo_db=db_name, greenchannel_env="development")
+    client = make_client(mongo_url, "intake-migrations-test")
+    db = client[db_name]
+    taken_at = datetime.now(UTC) - timedelta(days=3)
+    try:
+        await db["dead_letters"].insert_many([old_letter(index, taken_at) for index in range(LETTERS)])
+        runner = Migrations(db, discover(migrations.__name__), settings)
+        assert await runner.migrate(wait_s=30) == ["m0001_indexes", "m0002_seal_dead_letters"]
+        result = (await runner.applied())["m0002_seal_dead_letters"]["result"]
+        assert result == {"after": f"dl-{LETTERS - 1:05d}", "examined": LETTERS, "sealed": LETTERS}
+        assert await db["dead_letters"].count_documents({"body": {"$exists": True}}) == 0
+        assert await db["dead_letters"].count_documents({"event": {"$exists": True}}) == 0
+        raw = await db["dead_letters"].find_one({"_id": "dl-00000"})
+        assert "13800138000" not in json.dumps(raw, default=str)
+        indexes = await db["complaints"].index_information()
+        assert any(index["key"] == [("number", 1)] and index.get("unique") for index in indexes.values())
+
+        # Again, the step itself included: nothing left to seal, nothing rewritten.
+        before = await db["dead_letters"].find({}).sort("_id", 1).to_list()
+        assert await runner.migrate(wait_s=5) == []
+        await db["migrations"].delete_one({"_id": "m0002_seal_dead_letters"})
+        assert await runner.migrate(wait_s=30) == ["m0002_seal_dead_letters"]
+        assert (await runner.applied())["m0002_seal_dead_letters"]["result"].get("sealed", 0) == 0
+        assert await db["dead_letters"].find({}).sort("_id", 1).to_list() == before
+
+        cipher = PiiCipher.from_settings(settings.pii_keys.get_secret_value(), settings.pii_active_key_id)
+        # The broker is not used to read a letter.
+        letters = DeadLetters(db, None, cipher, timedelta(days=settings.dead_letter_retention_days))
+        for index in (0, LETTERS - 1):
+            letter = await letters.get(f"dl-{index:05d}")
+            original = old_letter(index, taken_at)
+            assert letter is not None
+            assert letter["body"] == original["body"]
+            assert letter["event"] == original["event"]
+            assert letter["expires_at"] > datetime.now(UTC)
+    finally:
+        await client.drop_database(db_name)
+        await client.close()
