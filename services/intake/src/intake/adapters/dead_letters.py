@@ -9,7 +9,8 @@ A dead letter's message is an integration event, and many carry a complainant's 
 under the PII key ring (``sealed_body``, AES-GCM, bound to its field) and opened when read through this class (the
 ``event`` operators inspect is parsed from it then). A dead letter goes after the retention period
 (``expires_at``, a TTL index), whatever its status. One taken before bodies were sealed holds ``body`` and
-``event`` in plaintext and no expiry: it is read as it is.
+``event`` in plaintext and no expiry: it is read as it is, until the migration ``m0002_seal_dead_letters`` has sealed it
+(the fallback stays one release, for two versions live).
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ attempts made before the round).
 The payload (the body the company receives) is personal data: it is stored sealed under the key ring
 (``sealed_payload``, AES-GCM, bound to its field) and opened only when read through this repository, and the
 whole delivery record goes with it after the retention period (``body_expires_at``, a TTL index). A record
-written before payloads were sealed holds ``payload`` in plaintext and no expiry: it is read as it is.
+written before payloads were sealed holds ``payload`` in plaintext and no expiry: it is read as it is, until
+the migration ``m0002_seal_delivery_payloads`` has sealed it (the fallback stays one release, for two versions live).
 """
 
 from __future__ import annotations

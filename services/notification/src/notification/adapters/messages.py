@@ -5,7 +5,8 @@ both the listing of several numbers and the cursor that continues it.
 
 A message's texts are stored sealed under the key ring (``sealed_text``, AES-GCM, bound to its field) and opened
 when read through this repository; a message goes after the retention period (``expires_at``, a TTL index). A
-message written before texts were sealed holds them in plaintext and no expiry: it is read as it is.
+message written before texts were sealed holds them in plaintext and no expiry: it is read as it is, until the
+migration ``m0003_seal_message_texts`` has sealed it (the fallback stays one release, for two versions live).
 """
 
 from __future__ import annotations
