@@ -159,7 +159,14 @@ async def batches(
     interrupted step reads the batch it was handling again, and none before it."""
     while True:
         after = progress.state.get("after")
-        bounded = dict(query) if after is None else {"$and": [dict(query), {"_id": {"$gt": after}}]}
+        bounded = dict(query)
+        if after is not None:
+            # A plain range on _id where the query has none (the store reads it from the primary key's index).
+            bounded = (
+                {**bounded, "_id": {"$gt": after}}
+                if "_id" not in bounded
+                else {"$and": [bounded, {"_id": {"$gt": after}}]}
+            )
         found = await collection.find(bounded, projection=projection).sort("_id", ASCENDING).limit(size).to_list()
         if not found:
             return
