@@ -137,7 +137,10 @@ async def test_sealing_migration_is_resumable_idempotent_and_reads_back(mongo_ur
         ]
         recorded = await runner.applied()
         payloads = recorded["m0002_seal_delivery_payloads"]["result"]
-        assert payloads["examined"] == DELIVERIES  # not more: nothing before the recorded batch was read again
+        # The second run began after the last batch the first recorded: nothing before it was read again (of the
+        # batch in flight, what the first run had sealed no longer matches and is not read either).
+        assert payloads["resumed_after"] == [stopped_after]
+        assert DELIVERIES - 500 <= payloads["examined"] <= DELIVERIES
         assert payloads["after"] == f"msg_{DELIVERIES - 1:06d}"
         assert payloads["after"] > stopped_after
         assert recorded["m0003_seal_message_texts"]["result"]["sealed"] == MESSAGES

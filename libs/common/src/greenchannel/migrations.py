@@ -156,7 +156,11 @@ async def batches(
 
     The caller handles a batch (each document with a write of its own, conditional on what it read); when it asks
     for the next one, the batch's last ``_id`` and the count of documents seen (``examined``) are recorded, so an
-    interrupted step reads the batch it was handling again, and none before it."""
+    interrupted step reads the batch it was handling again, and none before it (``resumed_after`` lists where each
+    later run began). ``examined`` counts the documents read: those of that batch which the interrupted run had
+    already changed no longer match ``query`` and are not read again."""
+    if progress.state.get("after") is not None:
+        progress.state.setdefault("resumed_after", []).append(progress.state["after"])
     while True:
         after = progress.state.get("after")
         bounded = dict(query)
