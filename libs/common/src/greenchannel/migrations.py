@@ -52,6 +52,7 @@ from pymongo.errors import DuplicateKeyError
 
 from greenchannel.mongo import make_client
 from greenchannel.settings import ServiceSettings
+from greenchannel.telemetry import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -384,18 +385,21 @@ async def _command(settings: ServiceSettings, package: str, status_only: bool) -
 
 def command(description: str, settings_class: Callable[[], ServiceSettings], package: str) -> int:
     """``python -m <service>.migrate``: apply the pending steps (waiting for another migrator, as a start-up does),
-    print what is recorded as JSON; ``--status`` prints it without migrating. Exit status 1 when the store could not
-    be brought to the level."""
+    log each step, and print what is recorded as one JSON line after the logs; ``--status`` prints it without
+    migrating. Exit status 1 when the store could not be brought to the level."""
     parser = argparse.ArgumentParser(description=description.strip().splitlines()[0])
     parser.add_argument("--status", action="store_true", help="print the recorded and pending steps, change nothing")
     arguments = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     settings = settings_class()
+    # The service's own log format (JSON lines in a pod), each step's start and end at INFO whatever its level.
+    setup_logging(settings.service_name, settings.log_level, settings.log_json)
+    log.setLevel(logging.INFO)
     try:
         report = asyncio.run(_command(settings, package, arguments.status))
     except MigrationError as error:
         sys.stderr.write(f"{error}\n")
         return 1
-    json.dump(report, sys.stdout, indent=2, default=str)
+    # One line, as the log lines before it are: a log collector keeps it whole.
+    json.dump(report, sys.stdout, default=str)
     sys.stdout.write("\n")
     return 0
