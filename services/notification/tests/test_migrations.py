@@ -137,6 +137,8 @@ async def test_sealing_migration_is_resumable_idempotent_and_reads_back(mongo_ur
         ]
         recorded = await runner.applied()
         payloads = recorded["m0002_seal_delivery_payloads"]["result"]
+        assert recorded["m0002_seal_delivery_payloads"]["runs"] == 2
+        assert recorded["m0003_seal_message_texts"]["runs"] == 1
         # The second run began after the last batch the first recorded: nothing before it was read again (of the
         # batch in flight, what the first run had sealed no longer matches and is not read either).
         assert payloads["resumed_after"] == [stopped_after]

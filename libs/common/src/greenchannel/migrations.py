@@ -113,6 +113,7 @@ class Progress:
         self.key = f"{PROGRESS_PREFIX}{step.key}"
         self.lease = lease
         self.state: dict[str, Any] = {}
+        self.runs = 0
 
     async def load(self) -> None:
         found = await self.collection.find_one_and_update(
@@ -123,6 +124,7 @@ class Progress:
         )
         # The upsert answers the document it made or found.
         self.state = dict(found["state"]) if found is not None else {}
+        self.runs = found["runs"] if found is not None else 1
 
     async def save(self) -> None:
         """Record the state; refused (:class:`LeaseLost`) once another process holds the lease, so two processes
@@ -330,6 +332,8 @@ class Migrations:
                 "applied_at": datetime.now(UTC),
                 "seconds": round(time.monotonic() - began, 3),
                 "result": progress.state,
+                # More than 1: the step was interrupted and continued.
+                "runs": progress.runs,
                 "by": self.holder,
             }
         )
