@@ -88,7 +88,7 @@ async def test_a_step_taken_over_stops_and_the_new_holder_continues_after_the_la
 
     async def recorded_a_batch() -> bool:
         progress = await db[COLLECTION].find_one({"_id": "progress:m0001_mark"})
-        return bool(progress and progress["state"].get("after"))
+        return bool(progress and progress["state"].get("last"))
 
     await until(recorded_a_batch, 10, "the first migrator to record a batch", interval=0.01)
     # Another process takes the lease over, as one does when the holder's lease expired.
@@ -104,9 +104,9 @@ async def test_a_step_taken_over_stops_and_the_new_holder_continues_after_the_la
     second = Migrations(db, discover(name), settings(mongo_url), lease_s=30, holder="second")
     assert await second.migrate(wait_s=5) == ["m0001_mark"]
     result = (await second.applied())["m0001_mark"]["result"]
-    # It began after the last batch the first one recorded; of the batch in flight, what the first had changed no
-    # longer matches and is not read again.
-    assert result["resumed_after"] == [stopped["after"]]
+    # It read what the first had left: nothing of the batches it recorded, and of the batch in flight only what the
+    # first had not changed yet.
+    assert result["resumed_after"] == [stopped["last"]]
     assert 90 <= result["examined"] <= 100
     assert await db["things"].count_documents({"done": True}) == 100
     assert await db[COLLECTION].find_one({"_id": LEASE_ID}) is None

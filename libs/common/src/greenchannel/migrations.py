@@ -155,32 +155,40 @@ async def batches(
     size: int = BATCH_SIZE,
     projection: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """The documents matching ``query`` in ``_id`` order, ``size`` at a time, from where the step stopped last.
+    """The documents still matching ``query``, ``size`` at a time, read through one cursor.
 
-    The caller handles a batch (each document with a write of its own, conditional on what it read); when it asks
-    for the next one, the batch's last ``_id`` and the count of documents seen (``examined``) are recorded, so an
-    interrupted step reads the batch it was handling again, and none before it (``resumed_after`` lists where each
-    later run began). ``examined`` counts the documents read: those of that batch which the interrupted run had
-    already changed no longer match ``query`` and are not read again."""
-    if progress.state.get("after") is not None:
-        progress.state.setdefault("resumed_after", []).append(progress.state["after"])
-    while True:
-        after = progress.state.get("after")
-        bounded = dict(query)
-        if after is not None:
-            # A plain range on _id where the query has none (the store reads it from the primary key's index).
-            bounded = (
-                {**bounded, "_id": {"$gt": after}}
-                if "_id" not in bounded
-                else {"$and": [bounded, {"_id": {"$gt": after}}]}
-            )
-        found = await collection.find(bounded, projection=projection).sort("_id", ASCENDING).limit(size).to_list()
-        if not found:
-            return
-        yield found
-        progress.state["after"] = found[-1]["_id"]
-        progress.count("examined", len(found))
-        await progress.save()
+    ``query`` must match only what the step has still to change (a sealing step's: the documents still in
+    plaintext), which is what makes a step idempotent and is what makes it resumable: an interrupted step's next run
+    reads what is left, and nothing it had done. The caller handles a batch (each document with a write of its own,
+    conditional on what it read); when it asks for the next one, the count of documents read (``examined``) and the
+    last one's ``_id`` (``last``) are recorded, and a later run notes where it began (``resumed_after``).
+
+    One cursor rather than a range on ``_id`` per batch: SecantusDB reads a whole collection for a range of ``_id``
+    sorted by ``_id``, which per batch made a walk of a large collection quadratic; MongoDB's plan for either is one
+    scan."""
+    if progress.state.get("last") is not None:
+        progress.state.setdefault("resumed_after", []).append(progress.state["last"])
+    cursor = collection.find(dict(query), projection=projection, batch_size=size)
+    try:
+        batch: list[dict[str, Any]] = []
+        async for document in cursor:
+            batch.append(document)
+            if len(batch) < size:
+                continue
+            yield batch
+            await _recorded(progress, batch)
+            batch = []
+        if batch:
+            yield batch
+            await _recorded(progress, batch)
+    finally:
+        await cursor.close()
+
+
+async def _recorded(progress: Progress, batch: list[dict[str, Any]]) -> None:
+    progress.state["last"] = batch[-1]["_id"]
+    progress.count("examined", len(batch))
+    await progress.save()
 
 
 class Lease:
