@@ -3,8 +3,9 @@
 A service's steps are the modules of its ``<service>.migrations`` package named ``m<NNNN>_<name>`` (``m0001_indexes``,
 ``m0002_seal_plaintext``): the number orders them, the name says what they do, and each defines
 ``async def up(context: StepContext) -> None``. A step is idempotent (run again, it changes nothing it already
-changed) and resumable (interrupted, the next run continues): a step over a large collection walks it in batches
-with :func:`batches`, which records how far it got after every batch, never one transaction for a whole collection.
+changed) and resumable (interrupted, the next run continues): a step over a large collection reads what it has left
+to change in batches with :func:`batches`, which records its progress after every batch, never one transaction for
+a whole collection.
 A step, once released, is history: a later change is a new step, since a store that applied a step never runs it
 again.
 
