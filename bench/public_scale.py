@@ -34,7 +34,6 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 GENERATOR_VERSION = 3
@@ -238,7 +237,8 @@ def generate_case(
 
 async def generate(db, complaints: int) -> dict:
     """Write ``complaints`` cases, their public records and the rollups; answers what was written."""
-    from intake.adapters.case_store import CaseStore
+    from greenchannel.migrations import Migrations, discover
+    from intake import migrations
     from intake.adapters.pii import KeyedHash
     from intake.adapters.public_records import PublicRecords, stored
     from intake.adapters.statistics import Statistics
@@ -254,10 +254,8 @@ async def generate(db, complaints: int) -> dict:
     rng = random.Random(11)
     weights = [1 / (rank + 1) for rank in range(len(COMPANIES))]
     records, stats = PublicRecords(db), Statistics(db)
-    # The indexes intake creates at start-up, made before the data so they grow with it.
-    await CaseStore(SimpleNamespace(db=db)).ensure_indexes()  # type: ignore[arg-type]  # it reads the runtime's db alone
-    await records.ensure_indexes()
-    await stats.ensure_indexes()
+    # intake's migrations (its indexes), applied before the data so the indexes grow with it.
+    await Migrations(db, discover(migrations.__name__), settings).migrate(wait_s=60)
     sums: dict[str, dict[str, tuple[dict[str, Any], Counter[str]]]] = {}
     names: dict[str, str] = {}
     written: Counter[str] = Counter()

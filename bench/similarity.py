@@ -131,9 +131,12 @@ def p50(samples: list[float]) -> float:
 
 async def measure(workdir: Path, complaints: int, queries: int) -> dict:
     from devstack import standins
+    from greenchannel.migrations import Migrations, discover
     from greenchannel.mongo import in_transaction, make_client
+    from routing import migrations
     from routing.adapters.segmenter import load_segmenter
     from routing.adapters.similarity import SignatureRecord, SimilarityRepository
+    from routing.config import Settings
     from routing.domain.similarity import Signature, complaint_text
 
     rng = random.Random(7)
@@ -143,7 +146,10 @@ async def measure(workdir: Path, complaints: int, queries: int) -> dict:
     client = make_client(standins.mongo_url(server.port), "bench-similarity")
     try:
         repository = SimilarityRepository(client["bench"])
-        await repository.ensure_indexes()
+        # routing's migrations: its indexes.
+        await Migrations(
+            client["bench"], discover(migrations.__name__), Settings(mongo_url="mongodb://unused")
+        ).migrate(wait_s=60)
         signing: list[float] = []
 
         def sign(text: tuple[str, str]) -> Signature:

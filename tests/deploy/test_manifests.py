@@ -307,9 +307,9 @@ def test_base_has_one_file_per_service_with_its_six_objects() -> None:
     for service in SERVICES:
         objects = list(yaml.safe_load_all((K8S / "base" / f"{service}.yaml").read_text()))
         kinds = sorted(o["kind"] for o in objects)
-        # Two Services: the public port's and the internal listener's.
+        # Two Services: the public port's and the internal listener's; the Job of its data migrations.
         assert kinds == sorted(
-            ["Deployment", "Service", "Service", "ServiceAccount", "ConfigMap", "PodDisruptionBudget"]
+            ["Deployment", "Service", "Service", "ServiceAccount", "ConfigMap", "PodDisruptionBudget", "Job"]
         ), (
             service,
             kinds,
@@ -410,6 +410,48 @@ def test_every_deployment_is_hardened_and_has_a_pdb_and_a_service_account(render
             assert security["runAsNonRoot"] and security["readOnlyRootFilesystem"], name
             assert security["allowPrivilegeEscalation"] is False and security["capabilities"]["drop"] == ["ALL"], name
             assert ":" in container["image"] and not container["image"].endswith(":latest"), f"{name}: unpinned image"
+
+
+def test_every_service_migrates_in_a_hardened_job_its_pods_wait_for(rendered) -> None:
+    """``python -m <service>.migrate`` as a Job of the service's image, configuration and secrets; the service's pods
+    only wait for the level (``MIGRATIONS_ON_START=wait``), giving up before their startup probe would."""
+    jobs = by_name(rendered, "Job")
+    config_maps = by_name(rendered, "ConfigMap")
+    services = of_kind(rendered, "Service")
+    budgets = of_kind(rendered, "PodDisruptionBudget")
+    for service, deployment in service_deployments(rendered).items():
+        job = jobs[f"{service}-migrate"]
+        pod = job["spec"]["template"]["spec"]
+        labels = job["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/part-of"] == "greenchannel", "the backing services' egress policy selects it"
+        # No Service sends it traffic and no disruption budget counts it.
+        assert not [s for s in services if selects({"matchLabels": s["spec"]["selector"]}, labels)], service
+        assert not [b for b in budgets if selects(b["spec"]["selector"], labels)], service
+        assert pod["restartPolicy"] == "Never" and job["spec"]["backoffLimit"] >= 1
+        assert job["spec"]["activeDeadlineSeconds"] > 0 and job["spec"]["ttlSecondsAfterFinished"] > 0
+        assert pod["serviceAccountName"] == service and pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+        (container,) = pod["containers"]
+        served = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["image"] == served["image"], f"{service}: the Job runs another image"
+        assert container["command"] == ["python", "-m", f"{service}.migrate"]
+        assert container["envFrom"] == served["envFrom"], service
+        env = {e["name"]: e for e in container["env"]}
+        assert env["MONGO_URL"] == {e["name"]: e for e in served["env"]}["MONGO_URL"], service
+        for bound in ("requests", "limits"):
+            assert {"cpu", "memory"} <= container["resources"][bound].keys(), service
+        security = container["securityContext"]
+        assert security["runAsNonRoot"] is True and security["runAsUser"] == 10001
+        assert security["readOnlyRootFilesystem"] is True and security["allowPrivilegeEscalation"] is False
+        assert security["capabilities"]["drop"] == ["ALL"] and not security["capabilities"].get("add")
+        data = config_maps[f"{service}-config"]["data"]
+        assert data["MIGRATIONS_ON_START"] == "wait", f"{service}: its pods would migrate themselves"
+        probe = served["startupProbe"]
+        assert float(data["MIGRATION_WAIT_S"]) < probe["periodSeconds"] * probe["failureThreshold"], (
+            f"{service}: the startup probe kills a waiting pod before it says why"
+        )
+        assert float(env["MIGRATION_WAIT_S"]["value"]) > float(data["MIGRATION_WAIT_S"])
 
 
 def _routes(objects) -> list[tuple[dict, dict]]:

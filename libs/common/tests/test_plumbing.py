@@ -12,6 +12,7 @@ from pymongo.errors import PyMongoError
 
 from greenchannel.contracts import CloudEvent, EvidenceStored
 from greenchannel.messaging import DEAD_LETTER_REASON_HEADER, Subscriptions, queue_names
+from greenchannel.migrations import plumbing_indexes
 from greenchannel.mongo import in_transaction, make_client
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.settings import ServiceSettings
@@ -159,7 +160,7 @@ async def test_two_relays_on_one_outbox_publish_each_entry_once(runtime_pair):
     from greenchannel.outbox import OutboxRelay
 
     producer = runtime_pair("relays")
-    await producer.outbox.ensure_indexes()
+    await plumbing_indexes(producer.db)
     await producer.broker.connect()
     connection = await aio_pika.connect(producer.settings.amqp_url)
     async with connection:
@@ -194,7 +195,7 @@ async def test_running_relay_publishes_only_committed_entries_without_claiming_t
     A transaction the driver retried hands over only the attempt that committed: the aborted attempt's
     event never existed and must never be published."""
     producer = runtime_pair("handover")
-    await producer.outbox.ensure_indexes()
+    await plumbing_indexes(producer.db)
     connection = await aio_pika.connect(producer.settings.amqp_url)
     async with connection:
         channel = await connection.channel()

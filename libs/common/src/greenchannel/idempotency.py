@@ -28,9 +28,6 @@ class IdempotencyStore:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], collection: str = "idempotency_keys") -> None:
         self.collection = db[collection]
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-
     @staticmethod
     def record_id(scope: str, key: str) -> str:
         if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():

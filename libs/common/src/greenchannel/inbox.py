@@ -31,9 +31,6 @@ class Inbox:
         self.client = client
         self.collection = db[collection]
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-
     async def seen(self, event_id: str) -> bool:
         return await self.collection.find_one({"_id": event_id}, projection={"_id": 1}) is not None
 

@@ -68,12 +68,6 @@ class Outbox:
         """Call ``callback`` after every transaction that staged an entry commits."""
         self._on_commit.append(callback)
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("sent_at", ASCENDING), ("created_at", ASCENDING)])
-        await self.collection.create_index("claim")
-        await self.collection.create_index("sent_expires_at", expireAfterSeconds=0)
-        await self.collection.create_index("event.subject")
-
     async def add(self, data: EventData, *, subject: str, session: AsyncClientSession) -> CloudEvent:
         """Stage ``data`` as an event inside the caller's transaction; the relay is woken once it commits, so no
         caller has to remember to."""

@@ -7,7 +7,8 @@ A service's ``main.py`` is wiring only, in one shape everywhere:
   by name (:class:`Overrides`), e.g. a pinned clock;
 * ``create_app(settings, **overrides)`` configures logging and tracing (:func:`observe`), builds the container,
   puts its parts on ``app.state`` for the API's dependencies (:func:`expose`) and includes the routers;
-* its lifespan prepares the store (indexes, seeds) and starts the runtime with the service's subscriptions
+* its lifespan brings the store to the level of the service's data migrations (:meth:`ServiceRuntime.migrate`:
+  ``<service>.migrations``, which create the indexes too), seeds it, and starts the runtime with the service's subscriptions
   (registered in one place, ``handlers/subscriptions.py``), periodic jobs and gauges, and stops it.
 
 The broker connection is made in the background and retried, so a service starts (and intake keeps accepting
@@ -30,6 +31,7 @@ from greenchannel.health import ReadinessCheck
 from greenchannel.inbox import Inbox
 from greenchannel.messaging import Broker, Subscriptions
 from greenchannel.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, Refresh
+from greenchannel.migrations import prepare
 from greenchannel.mongo import make_client, ping
 from greenchannel.outbox import Outbox, OutboxRelay
 from greenchannel.periodic import every
@@ -102,8 +104,6 @@ class ServiceRuntime:
     ) -> None:
         """``gauges`` read the service's own figures from the store into Prometheus gauges; they run with the
         outbox's every ``metrics_refresh_interval_s``, so a scrape of ``/metrics`` reads memory only."""
-        await self.outbox.ensure_indexes()
-        await self.inbox.ensure_indexes()
         self._spawn("broker", self._connect_broker(subscriptions))
         self._spawn("outbox-relay", self.relay.run())
         self._spawn(
@@ -116,6 +116,11 @@ class ServiceRuntime:
         )
         for name, job in (jobs or {}).items():
             self._spawn(name, job())
+
+    async def migrate(self, package: str) -> None:
+        """Bring the store to the level of the steps in ``package`` (``<service>.migrations``) before the service
+        serves anything: apply them or wait for them, as ``MIGRATIONS_ON_START`` says (:mod:`greenchannel.migrations`)."""
+        await prepare(self.settings, self.db, package)
 
     async def stop(self) -> None:
         """Stop background work, then the connections; each step is bounded so shutdown never hangs

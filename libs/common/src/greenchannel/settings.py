@@ -46,6 +46,15 @@ class ServiceSettings(BaseSettings):
     consumer_retry_delay_ms: int = 2000
     outbox_poll_interval_s: float = 0.5
     outbox_lease_s: float = 30.0
+    # Data migrations at start-up (greenchannel.migrations): ``run`` applies the pending steps (one replica at a time,
+    # under a lease), ``wait`` only waits until the store is at the level the code knows (where a Job migrates
+    # before the rollout, as in the Kubernetes manifests). Either way at most ``migration_wait_s``, then the
+    # process stops instead of serving a store it does not know.
+    migrations_on_start: Literal["run", "wait"] = "run"
+    migration_wait_s: float = Field(default=600.0, gt=0)
+    # How long the migrator's lease lasts without renewal (renewed three times a lease): how soon another process
+    # takes over from one that died.
+    migration_lease_s: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
     log_json: bool = True
     # Production is the default; development (published keys, private webhook targets) is asked for.

@@ -266,8 +266,11 @@ class ServiceProcess:
             return "(no log)"
 
 
-def server_command(service: str, *, host: str = "127.0.0.1", port: int, factory: str | None = None) -> list[str]:
-    """The production server command of ``service`` (the Dockerfiles' ``CMD``), run by this interpreter.
+def server_command(
+    service: str, *, host: str = "127.0.0.1", port: int, factory: str | None = None, python: str | None = None
+) -> list[str]:
+    """The production server command of ``service`` (the Dockerfiles' ``CMD``), run by this interpreter, or by
+    ``python`` (another release's installation, tests/upgrade).
 
     granian (a Rust HTTP server for ASGI apps): it takes a request body in larger reads and hands it
     to the app for a fraction of the CPU uvicorn spends, which is most of what the upload gateway
@@ -275,7 +278,7 @@ def server_command(service: str, *, host: str = "127.0.0.1", port: int, factory:
     the process started here; SIGTERM lets granian run the app's lifespan shutdown. ``factory`` serves
     another app the same way (a benchmark's)."""
     return [
-        sys.executable,
+        python or sys.executable,
         "-m",
         "granian",
         "--interface",
@@ -305,10 +308,11 @@ def start_service(
     port: int | None = None,
     factory: str | None = None,
     internal_port: int | None = None,
+    python: str | None = None,
 ) -> ServiceProcess:
     """Start ``service`` with its production :func:`server_command` (not waiting for it), its public listener on
     ``port`` and its internal one on ``internal_port`` (``env``'s ``INTERNAL_PORT`` if set, as when a replica is
-    restarted at its addresses; else a free port).
+    restarted at its addresses; else a free port), run by ``python`` when given (another release's installation).
 
     Call it from the thread that lives as long as the process should (the event loop's): the child
     is told to stop when the thread that started it ends."""
@@ -320,7 +324,7 @@ def start_service(
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log_file:
         process = subprocess.Popen(
-            server_command(service, port=port, factory=factory),
+            server_command(service, port=port, factory=factory, python=python),
             env=dict(env),
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from evidence import migrations
 from evidence.adapters.evidence_repository import EvidenceRepository
 from evidence.adapters.object_storage import ObjectStorage
 from evidence.adapters.upload_repository import UploadRepository
@@ -69,8 +70,7 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     parts: Container = app.state.container
-    await parts.repository.ensure_indexes()
-    await parts.uploads.ensure_indexes()
+    await parts.runtime.migrate(migrations.__name__)
     await parts.runtime.start(
         subscriptions(parts.submissions, parts.erasure),
         jobs={"object-storage": parts.storage.prepare, "cleanup": parts.cleanup.run},

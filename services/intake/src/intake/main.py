@@ -35,6 +35,7 @@ from greenchannel.messaging import Subscriptions
 from greenchannel.runtime import ServiceRuntime
 from greenchannel.sealing import KeyRingCipher
 from greenchannel.telemetry import setup_logging, setup_tracing
+from intake import migrations
 from intake.adapters.account_codes import AccountCodeStore
 from intake.adapters.audit_log import AuditLog
 from intake.adapters.case_metrics import refresh_case_metrics
@@ -160,10 +161,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             rewritten=lambda number: validators.purge(caching.rewritten(number)),
         )
         cases.follow(publication)
-        await cases.ensure_indexes()
-        await publication.ensure_indexes()
-        await idempotency.ensure_indexes()
-        await identities.ensure_indexes()
+        await runtime.migrate(migrations.__name__)
         await identities.ensure_operator(
             settings.operator_bootstrap_login,
             settings.operator_bootstrap_password.get_secret_value(),
@@ -186,23 +184,17 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         app.state.dead_letters = DeadLetters(
             runtime.db, runtime.broker, cipher, timedelta(days=settings.dead_letter_retention_days)
         )
-        await app.state.dead_letters.ensure_indexes()
         limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
-        await limits.ensure_indexes()
         guesses = GuessGuard(runtime.db, guess_policy(settings), GuessingAlerts(runtime), settings.rate_limits_enabled)
-        await guesses.ensure_indexes()
         # Off with the other per-address limits (RATE_LIMITS_ENABLED), e.g. for one test client standing for many.
         app.state.upload_budget = UploadBudget(
             runtime.db,
             budget_bytes=settings.anonymous_upload_bytes_per_ip_per_day,
             enabled=settings.rate_limits_enabled,
         )
-        await app.state.upload_budget.ensure_indexes()
         app.state.feedback = FeedbackStore(runtime.db, cipher)
-        await app.state.feedback.ensure_indexes()
         transactions = Transactions(runtime.mongo, idempotency, cipher, answer_ttl_s=settings.idempotency_ttl_s)
         audit_log = AuditLog(runtime.db)
-        await audit_log.ensure_indexes()
         app.state.disclosure = Disclosure(audit_log, cipher)
         app.state.retention = Retention(
             runtime,
@@ -237,7 +229,6 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             settings.public_statistics_min_count,
         )
         account_codes = AccountCodeStore(runtime.db)
-        await account_codes.ensure_indexes()
         accounts_use_cases = AccountCodes(
             runtime,
             identities,

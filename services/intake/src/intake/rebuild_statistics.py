@@ -29,8 +29,6 @@ BATCH = 1000
 async def rebuild(db: AsyncDatabase, cipher: PiiCipher) -> dict[str, int]:
     """Replace every rollup and public record by what the complaints add up to; answers what was written."""
     records, statistics = PublicRecords(db), Statistics(db)
-    await records.ensure_indexes()
-    await statistics.ensure_indexes()
     sums: dict[str, dict[str, tuple[dict[str, Any], Counter]]] = {}
     company_names: dict[str, str] = {}  # rollup document -> the latest name seen, as the live projection keeps it
     pending: list[ReplaceOne] = []

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from greenchannel.app import make_app
 from greenchannel.runtime import Overrides, ServiceRuntime, expose, observe
 from greenchannel.sealing import KeyRingCipher
+from notification import migrations
 from notification.adapters.alerts import AlertRepository
 from notification.adapters.contacts import IntakeContacts, make_intake_client
 from notification.adapters.deliveries import DeliveryRepository
@@ -193,8 +194,7 @@ def build(settings: Settings, overrides: Overrides | None = None) -> Container:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     parts: Container = app.state.container
-    for repository in (parts.deliveries, parts.messages, parts.dispatches, parts.alerts):
-        await repository.ensure_indexes()
+    await parts.runtime.migrate(migrations.__name__)
     await parts.runtime.start(
         subscriptions(parts.lifecycle, parts.account_codes, parts.guessing_alerts, parts.erasure),
         jobs={

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from greenchannel.app import make_app
 from greenchannel.contracts import utc_now
 from greenchannel.runtime import Overrides, ServiceRuntime, expose, observe
+from routing import migrations
 from routing.adapters.clocks import ClockRepository
 from routing.adapters.companies import CompanyRepository
 from routing.adapters.decisions import DecisionRepository
@@ -133,10 +134,8 @@ def build(settings: Settings, now: Callable[[], datetime], overrides: Overrides 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     parts: Container = app.state.container
-    await parts.companies.ensure_indexes()
+    await parts.runtime.migrate(migrations.__name__)
     await parts.companies.upsert_seed(load_companies())
-    await parts.clocks.ensure_indexes()
-    await parts.similar.ensure_indexes()
     # jieba's dictionary takes seconds to load: once, before the first complaint is screened.
     await parts.segmenter.load()
     await parts.runtime.start(

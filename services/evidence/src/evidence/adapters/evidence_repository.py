@@ -26,11 +26,6 @@ class EvidenceRepository:
         self.collection = db[collection]
         self.counters = db["complaint_files"]
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("number", ASCENDING), ("received_at", ASCENDING)])
-        await self.collection.create_index([("status", ASCENDING), ("received_at", ASCENDING)])
-        await self.collection.create_index([("erasure_retry_at", ASCENDING)])
-
     async def insert(self, record: EvidenceRecord, session: AsyncClientSession) -> None:
         await self.collection.insert_one(
             {"_id": record.evidence_id, **record.as_dict(), "lease_until": EPOCH}, session=session

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -35,11 +35,6 @@ FINISHED = [UPLOAD_COMPLETED, UPLOAD_REJECTED, UPLOAD_EXPIRED]
 class UploadRepository:
     def __init__(self, db: AsyncDatabase, collection: str = "uploads") -> None:
         self.collection = db[collection]
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("status", ASCENDING), ("complete_by", ASCENDING)])
-        await self.collection.create_index([("quarantine_present", ASCENDING), ("status", ASCENDING)])
-        await self.collection.create_index("purge_at", expireAfterSeconds=0)
 
     async def insert(self, upload: UploadRecord) -> None:
         await self.collection.insert_one(

@@ -19,9 +19,6 @@ class AccountCodeStore:
     def __init__(self, db) -> None:
         self.collection = db["account_codes"]
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-
     async def replace(self, record: dict[str, Any], session: AsyncClientSession) -> None:
         """Store ``record`` as the live code of its login and purpose; an earlier code is void from now."""
         await self.collection.replace_one({"_id": record["_id"]}, record, upsert=True, session=session)

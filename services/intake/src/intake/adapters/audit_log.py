@@ -21,11 +21,6 @@ class AuditLog:
     def __init__(self, db) -> None:
         self._entries = db["audit_log"]
 
-    async def ensure_indexes(self) -> None:
-        await self._entries.create_index([("at", -1), ("_id", -1)])
-        await self._entries.create_index([("complaint", 1), ("at", -1), ("_id", -1)])
-        await self._entries.create_index([("operator_id", 1), ("at", -1), ("_id", -1)])
-
     async def record(
         self,
         *,

@@ -148,17 +148,6 @@ class CaseStore:
             await self.projection.project(case, published, session)
         return True
 
-    async def ensure_indexes(self) -> None:
-        await self.complaints.create_index("number", unique=True)
-        await self.complaints.create_index([("status", ASCENDING), ("submitted_at", ASCENDING)])
-        await self.complaints.create_index([("company_id", ASCENDING), ("status", ASCENDING)])
-        await self.complaints.create_index("complainant_key")
-        await self.complaints.create_index([("account_id", ASCENDING), ("submitted_at", ASCENDING)])
-        await self.complaints.create_index([("company_id", ASCENDING), ("submitted_at", ASCENDING)])
-        # The retention job's two questions: cases ended before the cutoff, and erasures asked for and due.
-        await self.complaints.create_index([("ended_at", ASCENDING)])
-        await self.complaints.create_index([("erasure_due_at", ASCENDING)])
-
     async def next_sequence(self, day: str) -> int:
         """Per-day sequence for complaint numbers; taken outside the filing transaction so the
         counter never becomes a write-conflict hot spot (a failed filing leaves a gap, nothing more)."""

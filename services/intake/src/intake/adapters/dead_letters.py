@@ -9,7 +9,8 @@ A dead letter's message is an integration event, and many carry a complainant's 
 under the PII key ring (``sealed_body``, AES-GCM, bound to its field) and opened when read through this class (the
 ``event`` operators inspect is parsed from it then). A dead letter goes after the retention period
 (``expires_at``, a TTL index), whatever its status. One taken before bodies were sealed holds ``body`` and
-``event`` in plaintext and no expiry: it is read as it is.
+``event`` in plaintext and no expiry: it is read as it is, until the migration ``m0002_seal_dead_letters`` has sealed it
+(the fallback stays one release, for two versions live).
 """
 
 from __future__ import annotations
@@ -49,11 +50,6 @@ class DeadLetters:
         self.broker = broker
         self.cipher = cipher
         self.retention = retention
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("service", 1), ("status", 1), ("taken_at", -1)])
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-        await self.collection.create_index("subject")
 
     def _opened(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
         return None if stored is None else self._open(stored)

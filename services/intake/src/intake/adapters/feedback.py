@@ -24,10 +24,6 @@ class FeedbackStore:
         self.collection = db["feedback"]
         self.cipher = cipher
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("submitted_at", -1), ("_id", -1)])
-        await self.collection.create_index([("status", 1), ("submitted_at", -1), ("_id", -1)])
-
     async def add(self, topic: str, text: str, contact: dict[str, str | None], session) -> dict[str, Any]:
         """Store one entry; ``contact`` maps ``email`` and ``phone`` to a value or None."""
         entry = {

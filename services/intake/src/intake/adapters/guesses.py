@@ -70,9 +70,6 @@ class GuessGuard:
         self.alert = alert
         self.enabled = enabled
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-
     async def reserve(self, kind: SecretKind, target: str, address: str) -> Reservation | None:
         """Count a failure of ``address`` on ``target`` before its secret is checked; 429 while it must wait."""
         if not self.enabled:

@@ -99,13 +99,6 @@ class Identities:
         # Verifying against this when the login is unknown keeps both answers equally slow.
         self._decoy_hash = self.passwords.hash(secrets.token_urlsafe(16))
 
-    async def ensure_indexes(self) -> None:
-        await self.accounts.create_index("login_key", unique=True)
-        await self.accounts.create_index("erasure_due_at")
-        await self.operators.create_index("login", unique=True)
-        await self.api_keys.create_index("company_id")
-        await self.staff_changes.update_one({"_id": STAFF_CHANGES}, {"$setOnInsert": {"count": 0}}, upsert=True)
-
     # --- complainants ------------------------------------------------------------------------------
 
     async def has_account(self, login: str) -> bool:

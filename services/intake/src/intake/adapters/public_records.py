@@ -62,12 +62,6 @@ class PublicRecords:
         # First page -> (until when, the window of days that filled it last time).
         self.windows: dict[tuple[Any, ...], tuple[float, int]] = {}
 
-    async def ensure_indexes(self) -> None:
-        # Ascending: SecantusDB misreads two-sided ranges on a descending index; it reads either backwards.
-        # No index on filing dates: SecantusDB would read a filing-date range's whole index instead of a window.
-        for key in ("order_key", *LIST_KEYS):
-            await self.records.create_index([(key, ASCENDING)])
-
     async def save(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.records.replace_one({"_id": record["_id"]}, stored(record), upsert=True, session=session)
 

@@ -36,10 +36,6 @@ class Publication:
         self.records = records
         self.statistics = stats
 
-    async def ensure_indexes(self) -> None:
-        await self.records.ensure_indexes()
-        await self.statistics.ensure_indexes()
-
     async def project(
         self, before: Mapping[str, Any] | None, after: Mapping[str, Any], session: AsyncClientSession | None
     ) -> None:

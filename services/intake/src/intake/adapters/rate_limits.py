@@ -49,9 +49,6 @@ class RateLimiter:
         self.collection = db["rate_limits"]
         self.enabled = enabled
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-
     async def hit(self, rule: Rule, key: str) -> None:
         """Count one hit; 429 once the window's limit is passed."""
         if not self.enabled:

@@ -46,10 +46,6 @@ class Statistics:
         self.rollups = {rollup: db[name] for rollup, name in COLLECTIONS.items()}
         self.pending = db["statistics_pending"]
 
-    async def ensure_indexes(self) -> None:
-        """Nothing beyond the primary key: every read is a range or a list of ids; staged counters are
-        folded in the order of their ids."""
-
     async def apply(self, changes: Delta, session: AsyncClientSession | None, company_name: str | None = None) -> None:
         """Stage one change's counters, in the change's own transaction: one insert, no shared document."""
         staged = {

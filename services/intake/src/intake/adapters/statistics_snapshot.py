@@ -56,9 +56,6 @@ class StatisticsSnapshot:
         self.marks = db["statistics_public_snapshot_marks"]
         self._latest: tuple[float, str] | None = None
 
-    async def ensure_indexes(self) -> None:
-        """Nothing beyond the primary key: documents are read by id range, marks by id."""
-
     async def refresh_if_due(self, now: datetime | None = None) -> bool:
         """Take this period's snapshot unless it is taken or being taken (the periodic job's step)."""
         start = period_start(now or datetime.now(UTC), self.refresh)

@@ -46,9 +46,6 @@ class UploadBudget:
         self.budget_bytes = budget_bytes
         self.enabled = enabled
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
-
     @asynccontextmanager
     async def reserved(
         self, address: str, size: int, unattached_removed_after_s: float | None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -13,12 +13,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 class AlertRepository:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["operator_alerts"]
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("key", ASCENDING)], unique=True)
-        await self.collection.create_index([("created_at", DESCENDING), ("_id", DESCENDING)])
-        await self.collection.create_index([("kind", ASCENDING), ("created_at", DESCENDING)])
-        await self.collection.create_index([("company_id", ASCENDING), ("created_at", DESCENDING)])
 
     async def raise_alert(self, alert: dict[str, Any], session: AsyncClientSession | None = None) -> bool:
         """Store ``alert`` unless one with its key exists; ``True`` when it is new."""

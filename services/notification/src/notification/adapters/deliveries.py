@@ -11,7 +11,8 @@ attempts made before the round).
 The payload (the body the company receives) is personal data: it is stored sealed under the key ring
 (``sealed_payload``, AES-GCM, bound to its field) and opened only when read through this repository, and the
 whole delivery record goes with it after the retention period (``body_expires_at``, a TTL index). A record
-written before payloads were sealed holds ``payload`` in plaintext and no expiry: it is read as it is.
+written before payloads were sealed holds ``payload`` in plaintext and no expiry: it is read as it is, until
+the migration ``m0002_seal_delivery_payloads`` has sealed it (the fallback stays one release, for two versions live).
 """
 
 from __future__ import annotations
@@ -69,13 +70,6 @@ class DeliveryRepository:
         record = {key: value for key, value in stored.items() if key != "sealed_payload"}
         record["payload"] = self.cipher.decrypt_json(PAYLOAD_FIELD, stored["sealed_payload"])
         return record
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-        await self.collection.create_index([("company_id", ASCENDING), ("status", ASCENDING)])
-        await self.collection.create_index([("number", ASCENDING)])
-        await self.collection.create_index([("created_at", DESCENDING)])
-        await self.collection.create_index("body_expires_at", expireAfterSeconds=0)
 
     async def insert(self, record: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(self._sealed(record), session=session)

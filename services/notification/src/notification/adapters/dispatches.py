@@ -26,11 +26,6 @@ class DispatchRepository:
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db["dispatches"]
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
-        await self.collection.create_index([("number", ASCENDING)])
-        await self.collection.create_index([("message_id", ASCENDING)])
-
     async def insert(self, dispatch: dict[str, Any], session: AsyncClientSession | None) -> None:
         await self.collection.insert_one(dispatch, session=session)
 

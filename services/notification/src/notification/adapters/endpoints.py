@@ -6,6 +6,8 @@ window and the company's current streak of failed attempts (for the ``endpoint_f
 Signing secrets are sealed at rest with the service's key ring (``WEBHOOK_SECRET_KEYS``): a copy of
 the database alone cannot forge a company's webhooks. Every endpoint this repository answers carries
 them opened; ``secret_sealed`` keeps the stored form for conditional updates.
+An endpoint stored before sealing held its secrets as text; the migration ``m0004_seal_endpoint_secrets`` seals
+them, and such an endpoint is still read until then.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ both the listing of several numbers and the cursor that continues it.
 
 A message's texts are stored sealed under the key ring (``sealed_text``, AES-GCM, bound to its field) and opened
 when read through this repository; a message goes after the retention period (``expires_at``, a TTL index). A
-message written before texts were sealed holds them in plaintext and no expiry: it is read as it is.
+message written before texts were sealed holds them in plaintext and no expiry: it is read as it is, until the
+migration ``m0003_seal_message_texts`` has sealed it (the fallback stays one release, for two versions live).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -29,10 +30,6 @@ class MessageRepository:
         self.collection = db["messages"]
         self.cipher = cipher
         self.retention = retention
-
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("number", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])
-        await self.collection.create_index("expires_at", expireAfterSeconds=0)
 
     async def insert(self, message: dict[str, Any], session: AsyncClientSession | None) -> None:
         stored = {key: value for key, value in message.items() if key not in TEXT_FIELDS}

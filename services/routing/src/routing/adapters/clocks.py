@@ -60,10 +60,6 @@ class ClockRepository:
     def __init__(self, db: AsyncDatabase, collection: str = "clocks") -> None:
         self.collection = db[collection]
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index([("next_check_at", ASCENDING), ("lease_until", ASCENDING)])
-        await self.collection.create_index([("number", ASCENDING), ("kind", ASCENDING)])
-
     async def load(self, number: str, session: AsyncClientSession) -> tuple[Clock | None, Clock | None]:
         """The complaint's response and appeal clocks (``None`` for one it does not have)."""
         found = {

@@ -33,9 +33,6 @@ class CompanyRepository:
     def __init__(self, db: AsyncDatabase, collection: str = "companies") -> None:
         self.collection = db[collection]
 
-    async def ensure_indexes(self) -> None:
-        await self.collection.create_index("match_keys")
-
     async def upsert_seed(self, companies: Iterable[Company]) -> int:
         """Write the seed companies (their seeded fields only): a restart keeps other data and adds no copies.
 

@@ -67,17 +67,6 @@ class SimilarityRepository:
         self.clusters = db["clusters"]
         self.turns = db["screening_turns"]
 
-    async def ensure_indexes(self) -> None:
-        await self.signatures.create_index(
-            [("complainant_key", ASCENDING), ("company_id", ASCENDING), ("submitted_at", ASCENDING)]
-        )
-        await self.signatures.create_index(
-            [("company_id", ASCENDING), ("bands", ASCENDING), ("submitted_at", ASCENDING)]
-        )
-        await self.signatures.create_index([("cluster_id", ASCENDING), ("submitted_at", ASCENDING)])
-        await self.signatures.create_index([("submitted_at", ASCENDING)])
-        await self.clusters.create_index([("company_id", ASCENDING), ("formed_at", DESCENDING)])
-
     async def take_turn(self, company_id: str, session: AsyncClientSession) -> None:
         """Serialise this transaction with every other screening of the company's complaints (module docstring)."""
         await self.turns.update_one({"_id": company_id}, {"$inc": {"turns": 1}}, upsert=True, session=session)

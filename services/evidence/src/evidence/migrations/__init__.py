@@ -1,0 +1,3 @@
+"""The package of evidence's data migrations: numbered steps (``m<NNNN>_<name>.py``, each with ``async def up``) that
+``greenchannel.migrations`` applies in order at start-up or through ``python -m evidence.migrate``. A released step is
+never edited: a change to the stored shapes or indexes is a new step."""

@@ -1,0 +1,11 @@
+"""Apply notification's pending data migrations and print what is recorded: ``python -m notification.migrate`` (``--status`` to
+look only). The Kubernetes manifests run it as a Job before every rollout; see docs/operations.md."""
+
+import sys
+
+from greenchannel.migrations import command
+from notification import migrations
+from notification.config import Settings
+
+if __name__ == "__main__":
+    sys.exit(command(__doc__ or "", Settings, migrations.__name__))
