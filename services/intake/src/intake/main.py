@@ -49,6 +49,7 @@ from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.publication import Publication
 from intake.adapters.rate_limits import RateLimiter
+from intake.adapters.second_factors import SecondFactors
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.adapters.statistics_snapshot import StatisticsSnapshot
@@ -73,6 +74,7 @@ from intake.api import (
     problems,
     public,
     regulator,
+    second_factor,
     sessions,
     staff,
     uploads,
@@ -83,6 +85,7 @@ from intake.core.account_codes import AccountCodes
 from intake.core.disclosure import Disclosure
 from intake.core.feedback import Feedback
 from intake.core.guessing_alerts import GuessingAlerts
+from intake.core.operations import Operations
 from intake.core.transactions import Transactions
 from intake.domain import person_names
 from intake.domain.account_codes import CodePolicy
@@ -246,8 +249,11 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             "accounts": accounts_use_cases,
             "guesses": guesses,
             "feedback": Feedback(app.state.feedback, transactions),
+            "audit_log": audit_log,
+            "second_factors": SecondFactors(runtime.db, cipher),
         }
         app.state.intake = Intake(**{**collaborators, **given})
+        app.state.operations = Operations(app.state.dead_letters, notification, app.state.intake.audit)
         # The scrubber's dictionaries take a second or two to load: in a worker thread, while the service starts,
         # rather than on the event loop at the first publication.
         asyncio.get_running_loop().run_in_executor(None, person_names.load)
@@ -303,6 +309,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         credentials.router,
         staff.router,
         disclosure.router,
+        second_factor.router,
     ):
         app.include_router(router)
     app.include_router(access_recovery.router)

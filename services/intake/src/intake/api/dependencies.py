@@ -22,24 +22,30 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.types import ASGIApp, Scope
 
 from greenchannel.problems import Problem, problem_response
+from intake.adapters.audit_log import AuditLog
 from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.rate_limits import RateLimiter, Rule, TokenBuckets, rate_limited
+from intake.adapters.second_factors import SecondFactors
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import client_address as addresses
 from intake.api.problems import NOT_FOUND
 from intake.config import Settings
 from intake.core.account_codes import AccountCodes
+from intake.core.audit import Audit
 from intake.core.company import CompanyAnswers
 from intake.core.complaints import Complaints, Windows
 from intake.core.feedback import Feedback
 from intake.core.filing_limits import FilingLimits
+from intake.core.operations import Operations
 from intake.core.operators import OperatorActions
+from intake.core.second_factor import SecondFactor
 from intake.core.sessions import principal_from_cookie
+from intake.core.staff import Staff
 from intake.core.transactions import Transactions
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
@@ -64,6 +70,8 @@ class Intake:
         accounts: AccountCodes,
         guesses: GuessGuard,
         feedback: Feedback,
+        audit_log: AuditLog,
+        second_factors: SecondFactors,
     ) -> None:
         self.settings = settings
         self.cases = cases
@@ -95,7 +103,11 @@ class Intake:
             Windows(settings.rating_window_days, settings.appeal_window_days),
         )
         self.company_answers = CompanyAnswers(cases, transactions)
-        self.operator_actions = OperatorActions(cases, transactions, routing)
+        # Every operator action writes its audit entry; admins sign in with a second factor.
+        self.audit = Audit(audit_log, identities)
+        self.operator_actions = OperatorActions(cases, transactions, routing, self.audit)
+        self.second_factor = SecondFactor(second_factors, identities, self.audit)
+        self.staff = Staff(identities, self.audit)
 
 
 class EdgeRules:
@@ -246,12 +258,20 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def require(kind: Kind, role: Role | None = None) -> Callable[[Principal | None], Principal]:
-    def check(principal: CallerDep) -> Principal:
+def require(kind: Kind, role: Role | None = None) -> Callable[[Principal | None, Intake], Principal]:
+    def check(principal: CallerDep, intake: IntakeDep) -> Principal:
         if principal is None:
             raise _unauthorized("Sign in first.")
         if principal.kind is not kind or (role is not None and not principal.has_role(role)):
             raise Problem(403, "forbidden", "This action is not open to you.")
+        if role is Role.ADMIN and not principal.second_factor and not intake.settings.is_development:
+            # An admin's powers need a sign-in that passed the second factor (intake.core.second_factor); a
+            # password alone lets an admin enrol one, and act as an operator.
+            raise Problem(
+                403,
+                "second_factor_required",
+                "Admin actions need a sign-in with a one-time code: enrol a second factor and sign in again.",
+            )
         return principal
 
     return check
@@ -336,3 +356,18 @@ ComplaintsDep = Annotated[Complaints, Depends(complaints)]
 CompanyAnswersDep = Annotated[CompanyAnswers, Depends(company_answers)]
 OperatorActionsDep = Annotated[OperatorActions, Depends(operator_actions)]
 FeedbackDep = Annotated[Feedback, Depends(feedback)]
+
+
+def second_factor(intake: IntakeDep) -> SecondFactor:
+    return intake.second_factor
+
+
+SecondFactorDep = Annotated[SecondFactor, Depends(second_factor)]
+
+
+def operations(request: Request) -> Operations:
+    """Dead letters and notification's operator actions, audited (built in ``main.create_app``)."""
+    return request.app.state.operations
+
+
+OperationsDep = Annotated[Operations, Depends(operations)]

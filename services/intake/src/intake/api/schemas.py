@@ -8,7 +8,7 @@ open on purpose (a timeline entry, a decision's details) allow extra fields, so 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -222,6 +222,13 @@ class AccessToken(BaseModel):
     access_token: str
     token_type: str = Field(description="Always `bearer`.")
     expires_in: int = Field(description="Seconds.")
+
+
+class OperatorAccessToken(AccessToken):
+    second_factor: Literal["verified", "enrol", "not_required"] = Field(
+        description="`verified`: the code was checked; `enrol`: an admin without a second factor yet, who enrols one "
+        "(POST /v1/ops/auth/second-factor) before acting as admin; `not_required`: an operator without one."
+    )
 
 
 class AccountToken(BaseModel):
@@ -466,12 +473,15 @@ class Revealed(BaseModel):
 class AuditEntry(BaseModel):
     operator_id: str
     operator_login: str | None
-    complaint: str
-    field: str
-    reason: str
+    complaint: str | None
+    field: str | None = Field(description="The identity field a disclosure revealed (`action` `reveal`).")
+    reason: str | None = Field(description="Why: a disclosure's reason, an action's note.")
     trace_id: str | None
     id: str
     at: str
+    action: str = Field(description="`reveal`, or the operator action (`reforward`, `close`, `dead_letter_replay`...).")
+    target: str | None = Field(description="What else the action concerned: a dead letter, a company, an account.")
+    detail: str | None
 
 
 class AuditPage(BaseModel):
