@@ -345,6 +345,9 @@ class CaseStore:
                 raise CaseNotFound(number)
             raise StateChanged(number, Status(latest["status"]))
 
+    async def count(self, query: dict[str, Any]) -> int:
+        return await self.complaints.count_documents(query)
+
     async def page(
         self, query: dict[str, Any], *, limit: int, after: tuple[datetime, str] | None
     ) -> list[dict[str, Any]]:

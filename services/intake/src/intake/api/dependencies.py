@@ -47,6 +47,7 @@ from intake.core.second_factor import SecondFactor
 from intake.core.sessions import principal_from_cookie
 from intake.core.staff import Staff
 from intake.core.transactions import Transactions
+from intake.core.work_queues import WorkQueues
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, is_complainant_of, may_read
@@ -371,3 +372,11 @@ def operations(request: Request) -> Operations:
 
 
 OperationsDep = Annotated[Operations, Depends(operations)]
+
+
+def work_queues(request: Request) -> WorkQueues:
+    """The operators' work queues (built in ``main.create_app``)."""
+    return request.app.state.work_queues
+
+
+WorkQueuesDep = Annotated[WorkQueues, Depends(work_queues)]

@@ -15,7 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from greenchannel.problems import Problem
 from intake.adapters.case_store import CaseNotFound
 from intake.api.complaints import _summary, complainant_view
-from intake.api.dependencies import IdempotencyKey, IntakeDep, OperatorActionsDep, OperatorDep, case_for
+from intake.api.dependencies import (
+    IdempotencyKey,
+    IntakeDep,
+    OperatorActionsDep,
+    OperatorDep,
+    WorkQueuesDep,
+    case_for,
+)
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.api.schemas import (
     CompanyAssigned,
@@ -25,19 +32,12 @@ from intake.api.schemas import (
     Transition,
     WorkQueuePage,
 )
+from intake.core.work_queues import KINDS, allowed_actions
 from intake.domain.filing import free_text
-from intake.domain.lifecycle import Status
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
 Note = free_text(max_length=2000)
-QUEUES: dict[str, dict[str, Any]] = {
-    "appeals": {"status": Status.APPEALED.value},
-    "overdue": {"overdue": True, "status": {"$in": [Status.FORWARDED.value, Status.INFO_REQUESTED.value]}},
-    "rejected": {"status": Status.REJECTED.value, "rejection.reason": {"$ne": None}, "reviewed": {"$ne": True}},
-    "unscreened": {"status": Status.SUBMITTED.value},
-    "company_review": {"status": Status.UNDER_REVIEW.value},
-}
 CLOSING_OUTCOMES = (
     "mediated_settled",
     "mediated_unsettled",
@@ -50,16 +50,17 @@ CLOSING_OUTCOMES = (
 @router.get(
     "/queue",
     response_model=WorkQueuePage,
-    summary="The work queue: appeals, overdue complaints, rule rejections to review",
+    summary="The work queue: appeals, overdue complaints, rule rejections to review, unscreened, company review, "
+    "collective complaints, today's deadline breaches",
 )
 async def work_queue(
-    intake: IntakeDep,
     _: OperatorDep,
-    kind: Literal["appeals", "overdue", "rejected", "unscreened", "company_review"],
+    queues: WorkQueuesDep,
+    kind: Literal[KINDS],  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    rows = await intake.cases.page(QUEUES[kind], limit=limit + 1, after=decode_cursor(cursor))
+    rows = await queues.page(kind, limit=limit + 1, after=decode_cursor(cursor))
     return {
         "kind": kind,
         "items": [_summary(case) for case in rows[:limit]],
@@ -79,6 +80,8 @@ async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[st
         "account_id": case.get("account_id"),
         "round": case.get("round", 0),
         "region_code": case["region_code"],
+        "cluster_id": case.get("cluster_id"),
+        "operator_actions": allowed_actions(case),
     }
 
 

@@ -431,6 +431,11 @@ class OperatorComplaintView(ComplaintView):
     account_id: str | None
     round: int
     region_code: str | None = Field(description="The region of the ID number (its first six digits' province).")
+    cluster_id: str | None = Field(description="The cluster of similar complaints it joined, if any.")
+    operator_actions: list[str] = Field(
+        description="The operator actions the case's state allows (`reforward`, `close`, `redirect`, `accept`, "
+        "`reject`, `resolve_company`, `review`): the routes under this complaint of the same names."
+    )
 
 
 class TraceLink(BaseModel):
