@@ -126,8 +126,10 @@ async def test_a_regulator_reads_figures_never_a_case_file_its_evidence_or_conta
     assert [(r.status_code, r.json()["code"]) for r in hidden] == [(404, "complaint_not_found")] * 2
     missing = await replicas.a.get("/v1/complaints/GC-20000101-000009", headers=regulator)
     assert hidden[0].json() == missing.json()  # as if there were no such complaint
+    # A staff route of a case file answers a regulator as if there were no such complaint.
+    staff_read = await replicas.a.get(f"/v1/ops/complaints/{number}", headers=regulator)
+    assert (staff_read.status_code, staff_read.json()["code"]) == (404, "complaint_not_found")
     for method, path, body in (
-        ("GET", f"/v1/ops/complaints/{number}", None),
         ("POST", f"/v1/ops/complaints/{number}/reveal", {"field": "phone", "reason": REASON}),
         ("GET", "/v1/ops/queue?kind=appeals", None),
         ("GET", "/v1/ops/audit", None),

@@ -282,6 +282,8 @@ ComplainantDep = Annotated[Principal, Depends(require(Kind.COMPLAINANT))]
 CompanyDep = Annotated[Principal, Depends(require(Kind.COMPANY))]
 OperatorDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.OPERATOR))]
 AdminDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.ADMIN))]
+# Any staff account, whatever its roles: for what each role sees differently (a regulator: 404 on a case file).
+StaffDep = Annotated[Principal, Depends(require(Kind.OPERATOR))]
 
 
 def signed_in(principal: CallerDep) -> Principal:

@@ -20,6 +20,7 @@ from intake.api.dependencies import (
     IntakeDep,
     OperatorActionsDep,
     OperatorDep,
+    StaffDep,
     WorkQueuesDep,
     case_for,
 )
@@ -73,8 +74,9 @@ async def work_queue(
     response_model=OperatorComplaintView,
     summary="A complaint as the platform sees it (identity masked)",
 )
-async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
-    _, case = await case_for(intake, number, operator, None)
+async def read(number: str, intake: IntakeDep, staff: StaffDep) -> dict[str, Any]:
+    # Any staff account asks; only one that may read case files gets one (a regulator: 404, as for no case).
+    _, case = await case_for(intake, number, staff, None)
     return {
         **complainant_view(case, intake),
         "account_id": case.get("account_id"),
@@ -90,10 +92,10 @@ async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[st
     response_model=ComplaintTraces,
     summary="The traces of a complaint, with links into the trace UI",
 )
-async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
+async def traces(number: str, intake: IntakeDep, staff: StaffDep) -> dict[str, Any]:
     """Every timeline entry stores the trace id of the request or event that made it: one step from a
     complaint number to "where is it and why is it stuck"."""
-    _, case = await case_for(intake, number, operator, None)
+    _, case = await case_for(intake, number, staff, None)
     seen: dict[str, dict[str, Any]] = {}
     for entry in case["timeline"]:
         trace_id = entry.get("trace_id")

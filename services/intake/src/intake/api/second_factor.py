@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from greenchannel.problems import Problem
-from intake.api.dependencies import AdminDep, IntakeDep, SecondFactorDep, require
+from intake.api.dependencies import AdminDep, IntakeDep, SecondFactorDep, StaffDep
 from intake.api.schemas import OperatorAccessToken
 from intake.core.second_factor import AlreadyEnrolled, NoEnrolment, WrongCode
-from intake.domain.principals import Kind, Principal
+from intake.domain.principals import Kind
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
-StaffDep = Annotated[Principal, Depends(require(Kind.OPERATOR))]
 Login = Annotated[str, Path(pattern=r"^[a-z0-9._-]{3,40}$", description="The operator's login.")]
 
 
