@@ -83,6 +83,14 @@ async def test_each_action_and_reveal_leaves_one_entry_searchable_and_exported(i
     assert revealed.status_code == 200, revealed.text
     staff_change = await intake.put("/v1/ops/operators/audit-clerk/roles", headers=chief, json={"roles": ["operator"]})
     assert staff_change.status_code == 200, staff_change.text
+    sent = await intake.post("/v1/public/feedback", json={"topic": "process", "text": "希望查询页面显示更多进度。"})
+    assert sent.status_code == 201, sent.text
+    handled = await intake.post(
+        f"/v1/ops/feedback/{sent.json()['id']}/handle", headers=chief, json={"note": "已转产品组评估"}
+    )
+    assert handled.status_code == 200, handled.text
+    revoked = await intake.delete("/v1/ops/api-keys/0123456789abcdef", headers=chief)
+    assert revoked.status_code == 404  # no such key: nothing done, nothing recorded
 
     async def search(**params) -> list[dict]:
         answer = await intake.get("/v1/ops/audit", headers=chief, params=params)
@@ -102,6 +110,9 @@ async def test_each_action_and_reveal_leaves_one_entry_searchable_and_exported(i
     assert [entry["action"] for entry in await search(complaint=number)] == ["confirm_rejection", "reject"]
     assert [entry["action"] for entry in await search(action="operator_roles")] == ["operator_roles"]
     assert [entry["target"] for entry in await search(action="operator_create")] == ["audit-clerk"]
+    handling = await search(action="feedback_handle")
+    assert [(entry["target"], entry["reason"]) for entry in handling] == [(sent.json()["id"], "已转产品组评估")]
+    assert await search(action="api_key_revoke") == []
     later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
     assert await search(since=later) == []
     assert await search(until=started.isoformat(), operator="audit-clerk") == []

@@ -25,11 +25,18 @@ CODE = resources.files("intake")
 # Every action a use case records (the second argument of ``audit.action``), read from the code that records it.
 RECORDED = {
     action
-    for module in ("core/operators.py", "core/operations.py", "core/staff.py", "core/second_factor.py")
+    for module in (
+        "core/operators.py",
+        "core/operations.py",
+        "core/staff.py",
+        "core/second_factor.py",
+        "core/feedback.py",
+        "core/evidence_release.py",
+    )
     for action in re.findall(r"""audit\.action\(\s*\w+,\s*"([a-z_]+)\"""", CODE.joinpath(module).read_text())
 } | {"reveal", "webhook_redeliver", "webhook_endpoint_set", "webhook_secret_rotate", "alert_ack"}
 PAGES = ("/ops/", "/ops/login", "/ops/queue/appeals", "/ops/complaints/GC-20260101-000001", "/ops/audit")
-PAGES += ("/ops/dead-letters", "/ops/webhooks", "/ops/staff", "/ops/regulator")
+PAGES += ("/ops/dead-letters", "/ops/webhooks", "/ops/feedback", "/ops/staff", "/ops/regulator")
 
 
 @pytest.mark.unit
@@ -65,6 +72,7 @@ def test_every_key_the_console_names_and_every_value_it_shows_is_in_its_catalog(
     )
     assert used and not (used | shown) - known, sorted((used | shown) - known)
     assert {"reforward", "close", "dead_letter_replay", "operator_create", "second_factor_reset"} <= RECORDED
+    assert {"feedback_handle", "evidence_release", "api_key_issue", "directory_save"} <= RECORDED
 
 
 @pytest.mark.unit

@@ -83,6 +83,7 @@ from intake.api import (
 from intake.api.dependencies import Intake, admit_public_read
 from intake.config import Settings
 from intake.core.account_codes import AccountCodes
+from intake.core.audit import Audit
 from intake.core.dashboard import Dashboard
 from intake.core.disclosure import Disclosure
 from intake.core.feedback import Feedback
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         audit_log = AuditLog(runtime.db)
         await audit_log.ensure_indexes()
         app.state.disclosure = Disclosure(audit_log, cipher)
+        audit = Audit(audit_log, identities)  # what every operator use case records its actions with
         snapshot = (
             StatisticsSnapshot(
                 runtime.db,
@@ -252,8 +254,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             "limits": limits,
             "accounts": accounts_use_cases,
             "guesses": guesses,
-            "feedback": Feedback(app.state.feedback, transactions),
-            "audit_log": audit_log,
+            "feedback": Feedback(app.state.feedback, transactions, audit),
+            "audit": audit,
             "second_factors": SecondFactors(runtime.db, cipher),
         }
         app.state.intake = Intake(**{**collaborators, **given})

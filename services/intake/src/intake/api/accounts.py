@@ -276,7 +276,7 @@ class NewApiKey(BaseModel):
 )
 async def issue_api_key(company_id: str, body: NewApiKey, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     await intake.operator_actions.company(company_id)
-    return await intake.identities.issue_api_key(company_id, body.label, admin.id)
+    return await intake.staff.issue_api_key(admin, company_id, body.label)
 
 
 @router.get("/ops/companies/{company_id}/api-keys", tags=["operators"], summary="A company's API keys (admin)")
@@ -286,15 +286,15 @@ async def list_api_keys(company_id: str, intake: IntakeDep, _: AdminDep) -> dict
 
 @router.put("/ops/companies/{company_id}", tags=["operators"], summary="Add or correct a directory company (admin)")
 async def save_company(
-    company_id: str, fields: dict[str, Any], intake: IntakeDep, _: AdminDep, response: Response
+    company_id: str, fields: dict[str, Any], intake: IntakeDep, admin: AdminDep, response: Response
 ) -> dict[str, Any]:
     """Routing owns the directory and validates the entry; this passes an admin's change on to it."""
-    status, company = await intake.routing.save_company(company_id, fields)
+    status, company = await intake.staff.save_company(admin, company_id, fields)
     response.status_code = status
     return company
 
 
 @router.delete("/ops/api-keys/{key_id}", status_code=204, tags=["operators"], summary="Revoke an API key (admin)")
-async def revoke_api_key(key_id: str, intake: IntakeDep, _: AdminDep) -> None:
-    if not await intake.identities.revoke_api_key(key_id):
+async def revoke_api_key(key_id: str, intake: IntakeDep, admin: AdminDep) -> None:
+    if not await intake.staff.revoke_api_key(admin, key_id):
         raise Problem(404, "api_key_not_found", "No active API key with this id.")

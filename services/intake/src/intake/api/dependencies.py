@@ -22,7 +22,6 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.types import ASGIApp, Scope
 
 from greenchannel.problems import Problem, problem_response
-from intake.adapters.audit_log import AuditLog
 from intake.adapters.case_store import CaseStore
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.guesses import GuessGuard
@@ -71,7 +70,7 @@ class Intake:
         accounts: AccountCodes,
         guesses: GuessGuard,
         feedback: Feedback,
-        audit_log: AuditLog,
+        audit: Audit,
         second_factors: SecondFactors,
     ) -> None:
         self.settings = settings
@@ -105,10 +104,10 @@ class Intake:
         )
         self.company_answers = CompanyAnswers(cases, transactions)
         # Every operator action writes its audit entry; admins sign in with a second factor.
-        self.audit = Audit(audit_log, identities)
+        self.audit = audit
         self.operator_actions = OperatorActions(cases, transactions, routing, self.audit)
         self.second_factor = SecondFactor(second_factors, identities, self.audit)
-        self.staff = Staff(identities, self.audit)
+        self.staff = Staff(identities, routing, self.audit)
 
 
 class EdgeRules:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from intake.adapters.dead_letters import SERVICES
+from intake.api.feedback import STATUSES as FEEDBACK_STATUSES
 from intake.api.operators import CLOSING_OUTCOMES, ManualRejection
 from intake.core.work_queues import KINDS
 from intake.domain.identity import IDENTITY_FIELDS
@@ -31,6 +32,7 @@ NAVIGATION = (
     ("/ops/", "ops.nav.dashboard", "ops-dashboard", "operator"),
     ("/ops/dead-letters", "ops.nav.dead_letters", "ops-dead-letters", "operator"),
     ("/ops/webhooks", "ops.nav.webhooks", "ops-webhooks", "operator"),
+    ("/ops/feedback", "ops.nav.feedback", "ops-feedback", "operator"),
     ("/ops/audit", "ops.nav.audit", "ops-audit", "admin"),
     ("/ops/staff", "ops.nav.staff", "ops-staff", "admin"),
     ("/ops/regulator", "ops.nav.regulator", "ops-regulator", "regulator"),
@@ -109,6 +111,11 @@ async def dead_letters(page: ConsolePageDep) -> HTMLResponse:
 @router.get("/ops/webhooks", response_class=HTMLResponse)
 async def webhooks(page: ConsolePageDep) -> HTMLResponse:
     return page.show("webhooks.html", "ops-webhooks")
+
+
+@router.get("/ops/feedback", response_class=HTMLResponse)
+async def feedback(page: ConsolePageDep) -> HTMLResponse:
+    return page.show("feedback.html", "ops-feedback", statuses=FEEDBACK_STATUSES)
 
 
 @router.get("/ops/staff", response_class=HTMLResponse)

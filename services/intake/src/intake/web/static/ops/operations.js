@@ -372,7 +372,70 @@
     await load();
   }
 
-  const pages = { "ops-audit": audit, "ops-dead-letters": deadLetters, "ops-webhooks": webhooks, "ops-staff": staff };
+  // --- feedback (意见建议) ------------------------------------------------------------------------------
+
+  async function feedback() {
+    if (!(await C.ready("operator"))) {
+      return;
+    }
+    const form = document.getElementById("feedback-form");
+    const list = document.querySelector("[data-feedback]");
+    const keys = {};
+
+    function card(entry) {
+      const contact = Object.values(entry.contact || {}).filter(Boolean).join(" · ");
+      const noteForm = el("form", { class: "inline-form", novalidate: true },
+        el("label", { for: "note-" + entry.id, text: t("ops.feedback.note") }),
+        el("input", { id: "note-" + entry.id, name: "note", type: "text", required: true, "aria-required": "true", maxlength: "1000" }),
+        el("button", { type: "submit", class: "button primary", text: t("ops.feedback.handle") }));
+      keys[entry.id] = GC.attempts();
+      noteForm.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const note = noteForm.elements.namedItem("note").value.trim();
+        if (!note) {
+          GC.setStatus(C.status, t("ops.feedback.note_missing"));
+          return;
+        }
+        const answer = await api("POST", "/v1/ops/feedback/" + encodeURIComponent(entry.id) + "/handle",
+          { json: { note }, idempotencyKey: keys[entry.id]({ note }) });
+        if (!answer.ok) {
+          fail(answer);
+          return;
+        }
+        GC.setStatus(C.status, t("ops.feedback.done"));
+        await load();
+      });
+      return el("li", { class: "card", "data-feedback-entry": entry.id },
+        el("h2", { class: "h3", text: tOr("feedback.topic." + entry.topic, entry.topic) + " · " + C.dateTime(entry.submitted_at) }),
+        el("p", { text: entry.text }),
+        contact ? el("p", { class: "meta", text: t("ops.feedback.contact") + " " + contact }) : null,
+        entry.handled ? el("p", { text: t("ops.feedback.handled", { note: entry.handled.note || "" }) }) : noteForm);
+    }
+
+    async function load() {
+      const status = form.elements.namedItem("status").value;
+      const answer = await api("GET", "/v1/ops/feedback?" + new URLSearchParams({ status, limit: "50" }));
+      if (!answer.ok) {
+        fail(answer);
+        return;
+      }
+      list.replaceChildren(...answer.body.items.map(card));
+      if (!answer.body.items.length) {
+        GC.setStatus(C.status, t("ops.feedback.empty"));
+      }
+    }
+
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      GC.setStatus(C.status, "");
+      load();
+    });
+    await load();
+  }
+
+  const pages = {
+    "ops-audit": audit, "ops-dead-letters": deadLetters, "ops-webhooks": webhooks, "ops-staff": staff, "ops-feedback": feedback,
+  };
   if (pages[page]) {
     pages[page]();
   }
