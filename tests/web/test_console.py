@@ -231,6 +231,15 @@ async def test_an_admin_enrols_mediates_an_appeal_replays_a_dead_letter_and_disa
     await page.wait_for_selector(f"[data-bind=state]:text('{ZH['ops.webhooks.state_disabled']}')")
     await check(tab, "ops-webhooks")
 
+    # Staff: the new admin's second factor is listed as set up; the feedback inbox opens.
+    await tab.open("/ops/staff")
+    await page.wait_for_selector(f"[data-operator='{CHIEF}']")
+    assert ZH["ops.staff.enrolled"] in await page.text_content(f"[data-operator='{CHIEF}']")
+    await check(tab, "ops-staff")
+    await tab.open("/ops/feedback")
+    await page.wait_for_selector("[data-status]:not(:empty), [data-feedback-entry]")
+    await check(tab, "ops-feedback")
+
     entries = (
         await platform.intake.get("/v1/ops/audit", headers=await operator_headers(platform), params={"operator": CHIEF})
     ).json()["items"]

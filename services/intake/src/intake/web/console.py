@@ -2,7 +2,8 @@
 session cookie), whose scripts do every action through the operator API.
 
 Its strings are a catalog of its own (``messages/ops/<lang>.json``) laid over the public one, so the console
-reuses the public wording (statuses, timeline steps, statistics) and adds its own. A page holds no case or
+reuses the public wording (statuses, timeline steps, statistics) and adds its own; where the public wording says
+"published" of figures that count every complaint here (the regulator view), the console's catalog says otherwise. A page holds no case or
 personal data: it asks the API, which decides what the signed-in account may see (a regulator gets 404 on a
 complaint there, whatever page asks).
 """
