@@ -13,7 +13,7 @@ from typing import Any
 
 from intake.adapters.case_store import CaseStore
 from intake.adapters.public_records import PublicRecords
-from intake.domain.lifecycle import FINAL, OPEN, TRANSITIONS, Action, Status
+from intake.domain.lifecycle import OPEN, TRANSITIONS, Action, Status
 from intake.domain.statistics import CHINA
 
 OPEN_STATES = sorted(status.value for status in OPEN)
@@ -63,9 +63,10 @@ class WorkQueues:
         if kind == "collective":
             return {"cluster_id": {"$in": await self.records.collective_cluster_ids()}, "status": {"$in": OPEN_STATES}}
         if kind == "breached_today":
-            # A flag set by routing's watchdog with a timeline entry: the entries of today, on open cases.
+            # The overdue queue narrowed to the cases whose flag routing's watchdog raised today (its timeline
+            # entry): the status index and the flag keep the timelines read to the overdue cases.
             return {
-                "status": {"$nin": sorted(status.value for status in FINAL)},
+                **QUEUES["overdue"],
                 "timeline": {"$elemMatch": {"action": "overdue", "at": {"$gte": start_of_today()}}},
             }
         raise KeyError(kind)
