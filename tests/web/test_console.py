@@ -249,6 +249,23 @@ async def test_an_admin_enrols_mediates_an_appeal_replays_a_dead_letter_and_disa
         "reforward",
     ]
 
+    # The directory: a company's API key issued (shown once) and revoked.
+    await tab.open("/ops/directory")
+    await page.fill("#f-directory-q", "锦鲤")
+    await page.click("#directory-form button[type=submit]")
+    await page.click(f"[data-company='{FAILING_COMPANY[0]}'] button")
+    await page.wait_for_selector("[data-keys]:not([hidden])")
+    await page.fill("#f-key-label", "console")
+    await page.click("#key-form button[type=submit]")
+    await page.wait_for_selector("[data-new-key]:not([hidden])")
+    issued = (await page.text_content("[data-bind=api_key]")).strip()
+    assert issued.startswith("gck_")
+    await check(tab, "ops-directory")
+    await page.click(f"[data-key-list] button:text('{ZH['ops.directory.revoke']}')")
+    await page.wait_for_selector(f"[data-key-list] .badge:text('{ZH['ops.directory.revoked']}')")
+    refused = await platform.intake.get("/v1/company/complaints", headers={"X-Api-Key": issued})
+    assert refused.status_code == 401
+
 
 async def test_a_regulator_sees_every_complaints_statistics_and_no_complaint(
     open_tab, check, platform, staff, appealed

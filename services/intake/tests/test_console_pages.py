@@ -36,7 +36,7 @@ RECORDED = {
     for action in re.findall(r"""audit\.action\(\s*\w+,\s*"([a-z_]+)\"""", CODE.joinpath(module).read_text())
 } | {"reveal", "webhook_redeliver", "webhook_endpoint_set", "webhook_secret_rotate", "alert_ack"}
 PAGES = ("/ops/", "/ops/login", "/ops/queue/appeals", "/ops/complaints/GC-20260101-000001", "/ops/audit")
-PAGES += ("/ops/dead-letters", "/ops/webhooks", "/ops/feedback", "/ops/staff", "/ops/regulator")
+PAGES += ("/ops/dead-letters", "/ops/webhooks", "/ops/feedback", "/ops/staff", "/ops/directory", "/ops/regulator")
 
 
 @pytest.mark.unit

@@ -420,7 +420,9 @@ class CategoryList(BaseModel):
 
 
 class WorkQueuePage(BaseModel):
-    kind: str = Field(description="appeals, overdue, rejected, unscreened or company_review.")
+    kind: str = Field(
+        description="appeals, overdue, rejected, unscreened, company_review, collective or breached_today."
+    )
     items: list[ComplaintSummary]
     next_cursor: str | None
 

@@ -36,6 +36,7 @@ NAVIGATION = (
     ("/ops/feedback", "ops.nav.feedback", "ops-feedback", "operator"),
     ("/ops/audit", "ops.nav.audit", "ops-audit", "admin"),
     ("/ops/staff", "ops.nav.staff", "ops-staff", "admin"),
+    ("/ops/directory", "ops.nav.directory", "ops-directory", "admin"),
     ("/ops/regulator", "ops.nav.regulator", "ops-regulator", "regulator"),
 )
 REJECTION_REASONS = ManualRejection.model_json_schema()["properties"]["reason"]["enum"]
@@ -122,6 +123,11 @@ async def feedback(page: ConsolePageDep) -> HTMLResponse:
 @router.get("/ops/staff", response_class=HTMLResponse)
 async def staff(page: ConsolePageDep) -> HTMLResponse:
     return page.show("staff.html", "ops-staff")
+
+
+@router.get("/ops/directory", response_class=HTMLResponse)
+async def directory(page: ConsolePageDep) -> HTMLResponse:
+    return page.show("directory.html", "ops-directory")
 
 
 @router.get("/ops/regulator", response_class=HTMLResponse)

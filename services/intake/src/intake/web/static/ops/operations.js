@@ -433,8 +433,88 @@
     await load();
   }
 
+  // --- the directory and companies' API keys (admins) -----------------------------------------------------
+
+  async function directory() {
+    if (!(await C.ready("admin"))) {
+      return;
+    }
+    const form = document.getElementById("directory-form");
+    const rows = document.querySelector("[data-companies]");
+    const keys = document.querySelector("[data-keys]");
+    const keyForm = document.getElementById("key-form");
+    const english = GC.config.lang === "en";
+    let company = null;
+
+    async function showKeys(chosen) {
+      company = chosen;
+      const answer = await api("GET", "/v1/ops/companies/" + encodeURIComponent(company.id) + "/api-keys");
+      if (!answer.ok) {
+        fail(answer);
+        return;
+      }
+      keys.querySelector("[data-bind='keys_heading']").textContent =
+        t("ops.directory.keys_of", { name: (english && company.name_en) || company.name });
+      const items = answer.body.items;
+      keys.querySelector("[data-key-list]").replaceChildren(...(items.length ? items.map((key) => el("li", { "data-key": key.key_id },
+        el("span", { class: "code", text: key.key_id }), " ",
+        t("ops.directory.key_line", { label: key.label || "–", at: C.dateTime(key.created_at) }), " ",
+        key.revoked_at ? el("span", { class: "badge", "data-status": "rejected", text: t("ops.directory.revoked") })
+          : button(t("ops.directory.revoke"), async () => {
+            const revoked = await api("DELETE", "/v1/ops/api-keys/" + encodeURIComponent(key.key_id));
+            GC.setStatus(C.status, revoked.ok ? t("ops.directory.revoked") : C.problemText(revoked.problem));
+            await showKeys(company);
+          }, "danger"))) : [el("li", { text: t("ops.directory.no_keys") })]));
+      keys.hidden = false;
+    }
+
+    keyForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const label = keyForm.elements.namedItem("label").value.trim();
+      const answer = await api("POST", "/v1/ops/companies/" + encodeURIComponent(company.id) + "/api-keys", { json: { label } });
+      if (!answer.ok) {
+        fail(answer);
+        return;
+      }
+      keyForm.reset();
+      keys.querySelector("[data-bind='api_key']").textContent = answer.body.api_key;
+      keys.querySelector("[data-new-key]").hidden = false;
+      await showKeys(company);
+    });
+
+    async function search() {
+      const q = form.elements.namedItem("q").value.trim();
+      const answer = await api("GET", "/v1/public/companies?" + new URLSearchParams({ q, limit: "50" }));
+      if (!answer.ok) {
+        fail(answer);
+        return;
+      }
+      rows.replaceChildren(...answer.body.items.map((item) => el("tr", { "data-company": item.id },
+        el("td", { class: "code", text: item.id }),
+        el("td", { text: (english && item.name_en) || item.name }),
+        el("td", { text: [...(item.aliases || []), ...(item.apps || [])].join("、") || "–" }),
+        el("td", {}, button(t("ops.directory.manage_keys"), () => {
+          keys.querySelector("[data-new-key]").hidden = true;
+          showKeys(item).then(() => keys.querySelector("h2").focus());
+        })))));
+      GC.setStatus(C.status, answer.body.items.length ? "" : t("ops.directory.none"));
+    }
+
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      search();
+    });
+    const categories = await api("GET", "/v1/public/categories");
+    if (categories.ok) {
+      document.querySelector("[data-categories]").replaceChildren(...categories.body.items.map((item) =>
+        el("li", {}, el("span", { class: "code", text: item.code }), " " + (english ? item.en : item.zh))));
+    }
+    await search();
+  }
+
   const pages = {
     "ops-audit": audit, "ops-dead-letters": deadLetters, "ops-webhooks": webhooks, "ops-staff": staff, "ops-feedback": feedback,
+    "ops-directory": directory,
   };
   if (pages[page]) {
     pages[page]();
