@@ -26,6 +26,7 @@ class AuditLog:
         await self._entries.create_index([("at", -1), ("_id", -1)])
         await self._entries.create_index([("complaint", 1), ("at", -1), ("_id", -1)])
         await self._entries.create_index([("operator_id", 1), ("at", -1), ("_id", -1)])
+        await self._entries.create_index([("action", 1), ("at", -1), ("_id", -1)])
 
     async def record(
         self,
