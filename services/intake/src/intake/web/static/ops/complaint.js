@@ -31,7 +31,7 @@
     badge.dataset.status = view.status;
     holder.querySelector("[data-bind='overdue']").hidden = !view.overdue;
     bind("company", view.company.name ? view.company.name + " (" + view.company.id + ")" : view.company.requested || view.company.id);
-    bind("category", tOr("category." + view.category, view.category));
+    bind("category", categories[view.category] || view.category);
     bind("submitted_at", C.dateTime(view.submitted_at));
     bind("forwarded_at", C.dateTime(view.forwarded_at));
     bind("response_due", C.date(view.response_due));
@@ -103,8 +103,16 @@
     show("actions", allowed.length > 0);
   }
 
+  // The categories' names in the page's language, from the directory (as the public pages show them).
+  const categories = {};
+
   async function load() {
-    const [view, traces] = await Promise.all([api("GET", path), api("GET", path + "/traces")]);
+    const [view, traces, listed] = await Promise.all([
+      api("GET", path), api("GET", path + "/traces"), api("GET", "/v1/public/categories"),
+    ]);
+    if (listed.ok) {
+      listed.body.items.forEach((item) => { categories[item.code] = GC.config.lang === "en" ? item.en : item.zh; });
+    }
     if (!view.ok) {
       GC.setStatus(C.status, view.status === 404 ? t("ops.complaint.not_found") : C.problemText(view.problem));
       holder.hidden = true;
