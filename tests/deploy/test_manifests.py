@@ -55,7 +55,10 @@ GATEWAY_PROXIES = {
     },
 }
 # Operators' and regulators' paths: served on the operator host only.
-OPERATOR_PATHS = {"/v1/ops", "/v1/regulator"}
+# Redirected from the public host to the operator host: the operator API, the regulator's and the console.
+OPERATOR_PATHS = {"/v1/ops", "/v1/regulator", "/ops"}
+# What the operator host serves: those, and what the console's pages need besides (its files, its session).
+OPERATOR_HOST_PATHS = OPERATOR_PATHS | {"/static", "/v1/session"}
 HTTP_AUTOSCALED = {"intake", "evidence"}
 QUEUE_WORKERS = {"routing", "notification"}
 NAMESPACE = "greenchannel"
@@ -502,7 +505,7 @@ def test_the_gateway_serves_intake_on_two_hosts_and_the_evidence_bucket_on_a_thi
         elif listener == "public":
             assert backends == {("intake", SERVICES["intake"])} and _prefixes(rule) == {"/"}
         else:
-            assert listener == "operator" and _prefixes(rule) == OPERATOR_PATHS, rule
+            assert listener == "operator" and _prefixes(rule) == OPERATOR_HOST_PATHS, rule
             assert backends == {("intake", SERVICES["intake"])}
     for service in of_kind(rendered, "Service"):
         assert service["spec"].get("type", "ClusterIP") == "ClusterIP", f"{service['metadata']['name']} is exposed"

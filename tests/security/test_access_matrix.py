@@ -116,6 +116,12 @@ COMPANY_CASE = audience(everyone=403, no_principal=401, bad_credentials=401, com
 OPERATOR = audience(everyone=403, no_principal=401, bad_credentials=401, operator=ALLOWED, admin=ALLOWED)
 ADMINISTRATOR = audience(everyone=403, no_principal=401, bad_credentials=401, admin=ALLOWED)
 REGULATOR = audience(everyone=403, no_principal=401, bad_credentials=401, staff=ALLOWED)
+# Any staff account's own sign-in (its second factor).
+STAFF_ACCOUNT = audience(everyone=403, no_principal=401, bad_credentials=401, staff=ALLOWED)
+# A case file for staff: operators and admins read it; a regulator is answered as if there were no complaint.
+STAFF_CASE = audience(
+    everyone=403, no_principal=401, bad_credentials=401, operator=ALLOWED, admin=ALLOWED, regulator=HIDDEN
+)
 
 # (method, path template) -> audience. Path parameters are filled from the world the module builds.
 AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
@@ -185,8 +191,14 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/company/complaints/{number}/response"): COMPANY_CASE,
     ("POST", "/v1/company/complaints/{number}/info-request"): COMPANY_CASE,
     ("GET", "/v1/ops/queue"): OPERATOR,
-    ("GET", "/v1/ops/complaints/{number}"): OPERATOR,
-    ("GET", "/v1/ops/complaints/{number}/traces"): OPERATOR,
+    ("GET", "/v1/ops/complaints/{number}"): STAFF_CASE,
+    ("GET", "/v1/ops/complaints/{number}/traces"): STAFF_CASE,
+    ("GET", "/v1/ops/dashboard"): OPERATOR,
+    ("GET", "/v1/ops/auth/second-factor"): STAFF_ACCOUNT,
+    ("POST", "/v1/ops/auth/second-factor"): STAFF_ACCOUNT,
+    ("POST", "/v1/ops/auth/second-factor/confirm"): STAFF_ACCOUNT,
+    ("GET", "/v1/ops/operators"): ADMINISTRATOR,
+    ("POST", "/v1/ops/operators/{login}/second-factor/reset"): ADMINISTRATOR,
     ("POST", "/v1/ops/complaints/{number}/reforward"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/close"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/redirect"): OPERATOR,
@@ -246,6 +258,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/auth/code"): {"json": {"login": "matrix-a@example.com"}},
     ("POST", "/v1/auth/code/token"): {"json": {"login": "matrix-a@example.com", "code": "123456"}},
     ("POST", "/v1/ops/auth/token"): {"json": ADMIN},
+    # A code no authenticator shows: refused (400, or 409 before an enrolment began), past the door all the same.
+    ("POST", "/v1/ops/auth/second-factor/confirm"): {"json": {"one_time_code": "000000"}},
     ("POST", "/v1/public/feedback"): {"json": {"topic": "suggestion", "text": "希望增加夜间客服。"}},
     ("POST", "/v1/evidence"): {"files": {"file": ("a.png", PNG.getvalue(), "image/png")}},
     ("POST", "/v1/uploads"): {

@@ -37,7 +37,11 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+VIEWPORTS = {
+    "desktop": {"width": 1280, "height": 900},
+    "tablet": {"width": 768, "height": 1024},
+    "phone": {"width": 375, "height": 812},
+}
 SERIOUS = ("serious", "critical")
 
 

@@ -54,6 +54,7 @@ async def test_dead_letters_are_sealed_once_and_read_back(mongo_url, run_id):
             "m0003_staff_changes_counter",
             "m0004_retention_indexes",
             "m0005_backfill_ended_at",
+            "m0006_audit_actions",
         ]
         result = (await runner.applied())["m0002_seal_dead_letters"]["result"]
         assert {key: result[key] for key in ("examined", "sealed")} == {"examined": LETTERS, "sealed": LETTERS}

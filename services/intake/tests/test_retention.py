@@ -266,7 +266,7 @@ async def test_a_request_is_carried_out_after_the_hold_and_a_legal_hold_stops_it
     kept = await db(live)["outbox"].find({"event.subject": number}).to_list()
     assert [entry["routing_key"] for entry in kept] == ["complaint.erased"]
     # Who asked, who held and lifted, and what the platform did, in order.
-    entries = [(entry["field"], entry["operator_id"]) for entry in reversed(await audit_of(live, number))]
+    entries = [(entry["action"], entry["operator_id"]) for entry in reversed(await audit_of(live, number))]
     assert [field for field, _ in entries] == [
         "legal_hold_set",
         "legal_hold_lifted",
@@ -400,7 +400,7 @@ async def test_two_replicas_retention_jobs_erase_each_complaint_once(live):
 
     assert sum(report.erased for report in reports) >= len(numbers)
     for number in numbers:
-        erasures = [entry for entry in await audit_of(live, number) if entry["field"] == "erasure"]
+        erasures = [entry for entry in await audit_of(live, number) if entry["action"] == "erasure"]
         assert len(erasures) == 1, number
         events = await db(live)["outbox"].count_documents({"event.subject": number, "routing_key": "complaint.erased"})
         assert events == 1, number

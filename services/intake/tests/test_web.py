@@ -24,7 +24,10 @@ from intake.web.i18n import LANGUAGES, catalog
 from intake.web.pages import CONTENT_SECURITY_POLICY, DIRECT_UPLOAD_ABOVE_BYTES, field_constraints
 
 WEB = resources.files("intake.web")
-TEMPLATES = {item.name: item.read_text(encoding="utf-8") for item in WEB.joinpath("templates").iterdir()}
+# The public client's files; the console's (in ops/ folders) are held by test_console_pages.py.
+TEMPLATES = {
+    item.name: item.read_text(encoding="utf-8") for item in WEB.joinpath("templates").iterdir() if item.is_file()
+}
 SCRIPTS = {
     item.name: item.read_text(encoding="utf-8")
     for item in WEB.joinpath("static").iterdir()

@@ -190,6 +190,10 @@ def print_urls(mongo_url: str, s3_endpoint: str, amqp_url: str, logs: Path, comp
     print(f"  service logs         {logs}\n")
     print(f"Web client (Simplified Chinese, English at ?lang=en): http://127.0.0.1:{SERVICES['intake']}/\n")
     print(
+        f"Operator console (运营后台): http://127.0.0.1:{SERVICES['intake']}/ops/ "
+        "(admin / development-only-admin-password; an admin enrols an authenticator at the first sign-in)\n"
+    )
+    print(
         "File a complaint:\n  curl -s -X POST http://127.0.0.1:8000/v1/complaints -H 'Content-Type: application/json' \\\n"
         "    -H 'Idempotency-Key: demo-1' -d @docs/examples/complaint.json\n",
         flush=True,

@@ -50,6 +50,7 @@ from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.publication import Publication
 from intake.adapters.rate_limits import RateLimiter
+from intake.adapters.second_factors import SecondFactors
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.statistics import Statistics
 from intake.adapters.statistics_snapshot import StatisticsSnapshot
@@ -60,6 +61,7 @@ from intake.api import (
     caching,
     company,
     complaints,
+    console,
     credentials,
     data_rights,
     dead_letters,
@@ -75,6 +77,7 @@ from intake.api import (
     problems,
     public,
     regulator,
+    second_factor,
     sessions,
     staff,
     uploads,
@@ -82,11 +85,15 @@ from intake.api import (
 from intake.api.dependencies import Intake, admit_public_read
 from intake.config import Settings
 from intake.core.account_codes import AccountCodes
+from intake.core.audit import Audit
+from intake.core.dashboard import Dashboard
 from intake.core.disclosure import Disclosure
 from intake.core.feedback import Feedback
 from intake.core.guessing_alerts import GuessingAlerts
+from intake.core.operations import Operations
 from intake.core.retention import Retention, RetentionPolicy
 from intake.core.transactions import Transactions
+from intake.core.work_queues import WorkQueues
 from intake.domain import person_names
 from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
@@ -95,6 +102,7 @@ from intake.handlers.publication import PublicationHandlers
 from intake.jobs import retention, statistics_fold, statistics_snapshot
 from intake.web import STATIC_PATH, on_http_error, static_files
 from intake.web import router as web_pages
+from intake.web.console import router as console_pages
 
 # Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
 UPLOAD_ROUTES = (r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence")
@@ -196,6 +204,7 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         transactions = Transactions(runtime.mongo, idempotency, cipher, answer_ttl_s=settings.idempotency_ttl_s)
         audit_log = AuditLog(runtime.db)
         app.state.disclosure = Disclosure(audit_log, cipher)
+        audit = Audit(audit_log, identities)  # what every operator use case records its actions with
         app.state.retention = Retention(
             runtime,
             cases,
@@ -253,9 +262,14 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             "limits": limits,
             "accounts": accounts_use_cases,
             "guesses": guesses,
-            "feedback": Feedback(app.state.feedback, transactions),
+            "feedback": Feedback(app.state.feedback, transactions, audit),
+            "audit": audit,
+            "second_factors": SecondFactors(runtime.db, cipher),
         }
         app.state.intake = Intake(**{**collaborators, **given})
+        app.state.operations = Operations(app.state.dead_letters, notification, app.state.intake.audit)
+        app.state.work_queues = WorkQueues(cases, publication.records)
+        app.state.dashboard = Dashboard(app.state.work_queues, app.state.dead_letters, notification)
         # The scrubber's dictionaries take a second or two to load: in a worker thread, while the service starts,
         # rather than on the event loop at the first publication.
         asyncio.get_running_loop().run_in_executor(None, person_names.load)
@@ -313,6 +327,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         staff.router,
         disclosure.router,
         data_rights.router,
+        second_factor.router,
+        console.router,
     ):
         app.include_router(router)
     app.include_router(access_recovery.router)
@@ -320,6 +336,8 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.
     app.include_router(web_pages)
+    # The operator console (/ops/): pages of the same kind, for staff, calling the operator API.
+    app.include_router(console_pages)
     app.mount(STATIC_PATH, static_files(), name="static")
     # A browser at a mistyped address gets the not-found page; API clients keep the problem document.
     # Starlette types a handler as taking any exception; this one is registered for HTTPException alone.

@@ -350,17 +350,22 @@ class CaseStore:
             raise StateChanged(number, None)
         return await self._changed(current, updated, session)
 
-    async def mark_reviewed(self, number: str, operator_id: str) -> None:
+    async def mark_reviewed(self, number: str, operator_id: str, session: AsyncClientSession | None = None) -> None:
         """Mark a rejection reviewed and right; :class:`StateChanged` (with the state now) unless the case is
         rejected."""
         result = await self.complaints.update_one(
-            {"_id": number, "status": Status.REJECTED.value}, {"$set": {"reviewed": True, "reviewed_by": operator_id}}
+            {"_id": number, "status": Status.REJECTED.value},
+            {"$set": {"reviewed": True, "reviewed_by": operator_id}},
+            session=session,
         )
         if result.matched_count == 0:
-            latest = await self.complaints.find_one({"_id": number}, projection={"status": 1})
+            latest = await self.complaints.find_one({"_id": number}, projection={"status": 1}, session=session)
             if latest is None:
                 raise CaseNotFound(number)
             raise StateChanged(number, Status(latest["status"]))
+
+    async def count(self, query: dict[str, Any]) -> int:
+        return await self.complaints.count_documents(query)
 
     async def page(
         self, query: dict[str, Any], *, limit: int, after: tuple[datetime, str] | None

@@ -161,6 +161,9 @@ class DeadLetters:
         result = await self.collection.delete_many({"_id": {"$in": doomed}})
         return result.deleted_count
 
+    async def pending_count(self, service: str) -> int:
+        return await self.collection.count_documents({"service": service, "status": "pending"})
+
     async def pending_ids(self, service: str) -> builtins.list[str]:  # `list` here is the method above
         return await self.collection.distinct("_id", {"service": service, "status": "pending"})
 

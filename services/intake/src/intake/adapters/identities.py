@@ -231,6 +231,15 @@ class Identities:
             return None
         return Principal(Kind.OPERATOR, operator["_id"], _roles(operator), operator.get("token_version", 0))
 
+    async def operators_listed(self) -> list[dict[str, Any]]:
+        """Every staff account by login, without its password hash."""
+        found = self.operators.find({}, projection={"password_hash": 0}).sort("login", 1)
+        return await found.to_list()
+
+    async def operator_id(self, login: str) -> str | None:
+        found = await self.operators.find_one({"login": login}, projection={"_id": 1})
+        return found["_id"] if found else None
+
     async def set_operator_disabled(self, login: str, disabled: bool) -> dict[str, Any] | None:
         """Disable or enable an operator account; disabling also ends every token it holds, so enabling
         it again does not bring them back. None for an unknown login."""
@@ -348,6 +357,8 @@ class Identities:
             "sub": principal.id,
             "kind": principal.kind.value,
             "ver": principal.token_version,
+            # How the holder proved who they are (RFC 8176): a password, and a one-time code when asked for one.
+            "amr": ["pwd", "otp"] if principal.second_factor else ["pwd"],
             "iat": now,
             "exp": now + self.token_ttl,
         }
@@ -365,6 +376,8 @@ class Identities:
                 options={"require": ["exp", "sub", "iss", "ver"]},
             )
             kind, account_id, version = Kind(claims["kind"]), claims["sub"], claims["ver"]
+            amr = claims.get("amr")
+            second_factor = isinstance(amr, list) and "otp" in amr
         except (jwt.PyJWTError, KeyError, ValueError):
             return None
         if kind not in (Kind.COMPLAINANT, Kind.OPERATOR) or not isinstance(account_id, str) or type(version) is not int:
@@ -372,7 +385,7 @@ class Identities:
         account = await self.account_state(kind, account_id)
         if account is None or account.disabled or account.token_version != version:
             return None
-        return Principal(kind, account_id, account.roles, version)
+        return Principal(kind, account_id, account.roles, version, second_factor)
 
     # --- company API keys --------------------------------------------------------------------------
 

@@ -188,6 +188,10 @@ class PublicRecords:
             "opened_on": found["opened_on"],
         }
 
+    async def collective_cluster_ids(self) -> list[str]:
+        """Every cluster that counts as a collective complaint."""
+        return sorted(await self.clusters.distinct("_id", {"collective": True}))
+
     async def cluster_sizes(self, cluster_ids: set[str]) -> dict[str, dict[str, Any]]:
         """Each cluster's ``size`` and ``collective``, by id."""
         if not cluster_ids:

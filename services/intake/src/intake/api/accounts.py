@@ -17,7 +17,7 @@ from pydantic_core import PydanticCustomError
 from greenchannel.contracts import CodePurpose
 from greenchannel.problems import Problem
 from intake.adapters.identities import LoginTaken
-from intake.api.dependencies import AdminDep, ClientDep, Intake, IntakeDep
+from intake.api.dependencies import AdminDep, ClientDep, Intake, IntakeDep, SecondFactorDep
 from intake.api.schemas import (
     AccessToken,
     AccountToken,
@@ -25,9 +25,11 @@ from intake.api.schemas import (
     ApiKeyList,
     CodeSent,
     DirectoryCompany,
+    OperatorAccessToken,
     OperatorCreated,
 )
 from intake.core.account_codes import CodeRejected
+from intake.core.second_factor import SecondFactorRequired, WrongCode
 from intake.domain.account_codes import channel_of
 from intake.domain.filing import PersonName, normalize_email
 from intake.domain.guessing import SecretKind
@@ -212,12 +214,40 @@ async def sign_in_with_code(body: CodeSignIn, intake: IntakeDep, client: ClientD
     return await _confirm(intake, client, lambda: intake.accounts.confirm_sign_in(body.login, body.code))
 
 
-@router.post("/ops/auth/token", response_model=AccessToken, tags=["operators"], summary="Sign in as an operator")
-async def operator_token(body: Credentials, intake: IntakeDep, client: ClientDep) -> dict[str, Any]:
+class OperatorCredentials(Credentials):
+    # The authenticator's code, for an account with a second factor (every admin's, once enrolled).
+    one_time_code: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=12)] = None
+
+
+@router.post(
+    "/ops/auth/token",
+    response_model=OperatorAccessToken,
+    tags=["operators"],
+    summary="Sign in as an operator (with the authenticator's code once the account has a second factor)",
+)
+async def operator_token(
+    body: OperatorCredentials, intake: IntakeDep, client: ClientDep, second_factor: SecondFactorDep
+) -> dict[str, Any]:
+    """A wrong code counts as a failed sign-in, like a wrong password (the same slow-down per login and
+    address); a right password without the code it needs answers ``second_factor_required`` and counts nothing."""
     login = body.login.strip()
-    return await _sign_in(
-        intake, f"operator:{login}", client, lambda: intake.identities.authenticate_operator(login, body.password)
-    )
+    attempt = await intake.guesses.reserve(SecretKind.PASSWORD, f"operator:{login}", client)
+    principal = await intake.identities.authenticate_operator(login, body.password)
+    if principal is None:
+        await intake.guesses.failed(attempt)
+        raise BAD_CREDENTIALS
+    try:
+        principal = await second_factor.sign_in(principal, body.one_time_code)
+    except SecondFactorRequired:
+        await intake.guesses.succeeded(attempt)
+        raise Problem(
+            401, "second_factor_required", "This account signs in with its authenticator's code too."
+        ) from None
+    except WrongCode:
+        await intake.guesses.failed(attempt)
+        raise Problem(401, "second_factor_invalid", "The one-time code is wrong or was used already.") from None
+    await intake.guesses.succeeded(attempt)
+    return {**intake.identities.issue_token(principal), "second_factor": await second_factor.status(principal)}
 
 
 class NewOperator(BaseModel):
@@ -234,9 +264,9 @@ class NewOperator(BaseModel):
     tags=["operators"],
     summary="Create an operator account (admin)",
 )
-async def create_operator(body: NewOperator, intake: IntakeDep, _: AdminDep) -> dict[str, Any]:
+async def create_operator(body: NewOperator, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     try:
-        operator_id = await intake.identities.create_operator(body.login, body.password, set(body.roles))
+        operator_id = await intake.staff.create(admin, body.login, body.password, set(body.roles))
     except LoginTaken:
         raise Problem(409, "login_taken", "An operator with this login exists.") from None
     return {"operator_id": operator_id, "login": body.login, "roles": sorted(body.roles)}
@@ -256,7 +286,7 @@ class NewApiKey(BaseModel):
 )
 async def issue_api_key(company_id: str, body: NewApiKey, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     await intake.operator_actions.company(company_id)
-    return await intake.identities.issue_api_key(company_id, body.label, admin.id)
+    return await intake.staff.issue_api_key(admin, company_id, body.label)
 
 
 @router.get(
@@ -277,15 +307,15 @@ async def list_api_keys(company_id: str, intake: IntakeDep, _: AdminDep) -> dict
     summary="Add or correct a directory company (admin)",
 )
 async def save_company(
-    company_id: str, fields: dict[str, Any], intake: IntakeDep, _: AdminDep, response: Response
+    company_id: str, fields: dict[str, Any], intake: IntakeDep, admin: AdminDep, response: Response
 ) -> dict[str, Any]:
     """Routing owns the directory and validates the entry; this passes an admin's change on to it."""
-    status, company = await intake.routing.save_company(company_id, fields)
+    status, company = await intake.staff.save_company(admin, company_id, fields)
     response.status_code = status
     return company
 
 
 @router.delete("/ops/api-keys/{key_id}", status_code=204, tags=["operators"], summary="Revoke an API key (admin)")
-async def revoke_api_key(key_id: str, intake: IntakeDep, _: AdminDep) -> None:
-    if not await intake.identities.revoke_api_key(key_id):
+async def revoke_api_key(key_id: str, intake: IntakeDep, admin: AdminDep) -> None:
+    if not await intake.staff.revoke_api_key(admin, key_id):
         raise Problem(404, "api_key_not_found", "No active API key with this id.")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from greenchannel.problems import Problem
 from intake.adapters.dead_letters import SERVICES, DeadLetters
-from intake.api.dependencies import OperatorDep
+from intake.api.dependencies import OperationsDep, OperatorDep
 from intake.api.schemas import DeadLetter, DeadLetterList, DeadLettersReplayed
 from intake.domain.filing import free_text
 
@@ -72,28 +72,21 @@ async def get_dead_letter(letter_id: str, request: Request, _: OperatorDep) -> d
     response_model=DeadLetter,
     summary="Put it back into the queue of the consumer that failed on it",
 )
-async def replay(letter_id: str, request: Request, operator: OperatorDep) -> dict[str, Any]:
-    letter = await _letters(request).replay(letter_id, operator.id)
+async def replay(letter_id: str, operations: OperationsDep, operator: OperatorDep) -> dict[str, Any]:
+    letter = await operations.replay(letter_id, operator)
     if letter is None:
         raise Problem(409, "dead_letter_not_pending", "Only a pending dead letter can be replayed.")
     return _view(letter)
 
 
 @router.post("/replay-all", response_model=DeadLettersReplayed, summary="Replay every pending dead letter of a service")
-async def replay_all(request: Request, operator: OperatorDep, service: Service) -> dict[str, Any]:
-    letters = _letters(request)
-    await letters.collect(service)
-    replayed = [
-        letter_id
-        for letter_id in await letters.pending_ids(service)
-        if await letters.replay(letter_id, operator.id) is not None
-    ]
-    return {"service": service, "replayed": len(replayed)}
+async def replay_all(operations: OperationsDep, operator: OperatorDep, service: Service) -> dict[str, Any]:
+    return {"service": service, "replayed": await operations.replay_all(service, operator)}
 
 
 @router.post("/{letter_id}/discard", response_model=DeadLetter, summary="Discard a dead letter, with a note saying why")
-async def discard(letter_id: str, body: Discard, request: Request, operator: OperatorDep) -> dict[str, Any]:
-    letter = await _letters(request).discard(letter_id, operator.id, body.note)
+async def discard(letter_id: str, body: Discard, operations: OperationsDep, operator: OperatorDep) -> dict[str, Any]:
+    letter = await operations.discard(letter_id, operator, body.note)
     if letter is None:
         raise Problem(409, "dead_letter_not_pending", "Only a pending dead letter can be discarded.")
     return _view(letter)

@@ -17,8 +17,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from greenchannel.problems import Problem
-from intake.api.dependencies import AdminDep, Intake, IntakeDep, OperatorDep
+from intake.api.dependencies import AdminDep, Intake, IntakeDep, OperationsDep, OperatorDep
 from intake.api.schemas import Alert, AlertPage, DeliveryDetail, DeliveryPage, WebhookEndpoint
+from intake.core.operations import Operations
+from intake.domain.principals import Principal
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
@@ -42,15 +44,30 @@ def passed_on(model: type[BaseModel], *statuses: int) -> dict[int | str, dict[st
     }
 
 
-async def _pass_on(request: Request, intake: Intake, *, as_admin: bool = False) -> Response:
+async def _pass_on(
+    request: Request,
+    intake: Intake,
+    *,
+    as_admin: bool = False,
+    audited: tuple[Operations, Principal, str, str] | None = None,
+) -> Response:
+    """``audited`` (operations, the operator, the action and what it concerns): an action, recorded in the audit
+    log once notification carried it out."""
     path = request.url.path.removeprefix("/v1/ops")
     segments = path.strip("/").split("/")
     if segments[0] not in ALLOWED.get(request.method, ()) or not all(SEGMENT.fullmatch(part) for part in segments):
         raise Problem(404, "not_found", "No such operator resource.")
     body = await request.body() if request.method in ("POST", "PUT") else None
-    answer = await intake.notification.operator_call(
-        request.method, f"/v1{path}", list(request.query_params.multi_items()), body or None, as_admin=as_admin
-    )
+    params = list(request.query_params.multi_items())
+    if audited is not None:
+        operations, operator, action, target = audited
+        answer = await operations.notification_action(
+            operator, action, target, request.method, f"/v1{path}", params, body or None, as_admin=as_admin
+        )
+    else:
+        answer = await intake.notification.operator_call(
+            request.method, f"/v1{path}", params, body or None, as_admin=as_admin
+        )
     return Response(
         answer.content,
         status_code=answer.status_code,
@@ -73,8 +90,10 @@ async def read_delivery(webhook_id: str, request: Request, intake: IntakeDep, _:
     responses=passed_on(DeliveryDetail),
     summary="Deliver again, with the same webhook-id",
 )
-async def redeliver(webhook_id: str, request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
-    return await _pass_on(request, intake)
+async def redeliver(
+    webhook_id: str, request: Request, intake: IntakeDep, operator: OperatorDep, operations: OperationsDep
+) -> Response:
+    return await _pass_on(request, intake, audited=(operations, operator, "webhook_redeliver", webhook_id))
 
 
 @router.get(
@@ -105,8 +124,12 @@ async def read_endpoint(company_id: str, request: Request, intake: IntakeDep, _:
         }
     },
 )
-async def set_endpoint(company_id: str, request: Request, intake: IntakeDep, _: AdminDep) -> Response:
-    return await _pass_on(request, intake, as_admin=True)
+async def set_endpoint(
+    company_id: str, request: Request, intake: IntakeDep, admin: AdminDep, operations: OperationsDep
+) -> Response:
+    return await _pass_on(
+        request, intake, as_admin=True, audited=(operations, admin, "webhook_endpoint_set", company_id)
+    )
 
 
 @router.post(
@@ -114,8 +137,12 @@ async def set_endpoint(company_id: str, request: Request, intake: IntakeDep, _: 
     summary="Rotate the signing secret of a company's webhook endpoint; shown in full once (admin)",
     responses=passed_on(WebhookEndpoint),
 )
-async def rotate_secret(company_id: str, request: Request, intake: IntakeDep, _: AdminDep) -> Response:
-    return await _pass_on(request, intake, as_admin=True)
+async def rotate_secret(
+    company_id: str, request: Request, intake: IntakeDep, admin: AdminDep, operations: OperationsDep
+) -> Response:
+    return await _pass_on(
+        request, intake, as_admin=True, audited=(operations, admin, "webhook_secret_rotate", company_id)
+    )
 
 
 @router.post(
@@ -124,10 +151,11 @@ async def rotate_secret(company_id: str, request: Request, intake: IntakeDep, _:
     summary="Disable or enable a company's webhook endpoint",
 )
 async def change_endpoint(
-    company_id: str, action: str, request: Request, intake: IntakeDep, _: OperatorDep
+    company_id: str, action: str, request: Request, intake: IntakeDep, operator: OperatorDep, operations: OperationsDep
 ) -> Response:
     # rotate-secret is the admin's route above (matched first); any other action is notification's 404.
-    return await _pass_on(request, intake)
+    audited = (operations, operator, f"webhook_endpoint_{action}"[:40], company_id)
+    return await _pass_on(request, intake, audited=audited)
 
 
 @router.get("/alerts", responses=passed_on(AlertPage), summary="Operator alerts")
@@ -136,5 +164,7 @@ async def list_alerts(request: Request, intake: IntakeDep, _: OperatorDep) -> Re
 
 
 @router.post("/alerts/{alert_id}/ack", responses=passed_on(Alert), summary="Acknowledge an alert")
-async def acknowledge_alert(alert_id: str, request: Request, intake: IntakeDep, _: OperatorDep) -> Response:
-    return await _pass_on(request, intake)
+async def acknowledge_alert(
+    alert_id: str, request: Request, intake: IntakeDep, operator: OperatorDep, operations: OperationsDep
+) -> Response:
+    return await _pass_on(request, intake, audited=(operations, operator, "alert_ack", alert_id))

@@ -28,6 +28,7 @@ from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.rate_limits import RateLimiter, Rule, TokenBuckets, rate_limited
+from intake.adapters.second_factors import SecondFactors
 from intake.adapters.service_clients import NotificationClient, RoutingClient
 from intake.adapters.upload_budget import UploadBudget
 from intake.api import client_address as addresses
@@ -35,13 +36,18 @@ from intake.api.problems import NOT_FOUND
 from intake.config import Settings
 from intake.core.access_recovery import AccessRecovery, RecoveryLimits
 from intake.core.account_codes import AccountCodes
+from intake.core.audit import Audit
 from intake.core.company import CompanyAnswers
 from intake.core.complaints import Complaints, Windows
 from intake.core.feedback import Feedback
 from intake.core.filing_limits import FilingLimits
+from intake.core.operations import Operations
 from intake.core.operators import OperatorActions
+from intake.core.second_factor import SecondFactor
 from intake.core.sessions import principal_from_cookie
+from intake.core.staff import Staff
 from intake.core.transactions import Transactions
+from intake.core.work_queues import WorkQueues
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, is_complainant_of, may_read
@@ -65,6 +71,8 @@ class Intake:
         accounts: AccountCodes,
         guesses: GuessGuard,
         feedback: Feedback,
+        audit: Audit,
+        second_factors: SecondFactors,
     ) -> None:
         self.settings = settings
         self.cases = cases
@@ -96,7 +104,11 @@ class Intake:
             Windows(settings.rating_window_days, settings.appeal_window_days),
         )
         self.company_answers = CompanyAnswers(cases, transactions)
-        self.operator_actions = OperatorActions(cases, transactions, routing)
+        # Every operator action writes its audit entry; admins sign in with a second factor.
+        self.audit = audit
+        self.operator_actions = OperatorActions(cases, transactions, routing, self.audit)
+        self.second_factor = SecondFactor(second_factors, identities, self.audit)
+        self.staff = Staff(identities, routing, self.audit)
         self.access_recovery = AccessRecovery(
             cases,
             transactions,
@@ -261,12 +273,20 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def require(kind: Kind, role: Role | None = None) -> Callable[[Principal | None], Principal]:
-    def check(principal: CallerDep) -> Principal:
+def require(kind: Kind, role: Role | None = None) -> Callable[[Principal | None, Intake], Principal]:
+    def check(principal: CallerDep, intake: IntakeDep) -> Principal:
         if principal is None:
             raise _unauthorized("Sign in first.")
         if principal.kind is not kind or (role is not None and not principal.has_role(role)):
             raise Problem(403, "forbidden", "This action is not open to you.")
+        if role is Role.ADMIN and not principal.second_factor and not intake.settings.is_development:
+            # An admin's powers need a sign-in that passed the second factor (intake.core.second_factor); a
+            # password alone lets an admin enrol one, and act as an operator.
+            raise Problem(
+                403,
+                "second_factor_required",
+                "Admin actions need a sign-in with a one-time code: enrol a second factor and sign in again.",
+            )
         return principal
 
     return check
@@ -276,6 +296,8 @@ ComplainantDep = Annotated[Principal, Depends(require(Kind.COMPLAINANT))]
 CompanyDep = Annotated[Principal, Depends(require(Kind.COMPANY))]
 OperatorDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.OPERATOR))]
 AdminDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.ADMIN))]
+# Any staff account, whatever its roles: for what each role sees differently (a regulator: 404 on a case file).
+StaffDep = Annotated[Principal, Depends(require(Kind.OPERATOR))]
 
 
 def signed_in(principal: CallerDep) -> Principal:
@@ -357,3 +379,26 @@ ComplaintsDep = Annotated[Complaints, Depends(complaints)]
 CompanyAnswersDep = Annotated[CompanyAnswers, Depends(company_answers)]
 OperatorActionsDep = Annotated[OperatorActions, Depends(operator_actions)]
 FeedbackDep = Annotated[Feedback, Depends(feedback)]
+
+
+def second_factor(intake: IntakeDep) -> SecondFactor:
+    return intake.second_factor
+
+
+SecondFactorDep = Annotated[SecondFactor, Depends(second_factor)]
+
+
+def operations(request: Request) -> Operations:
+    """Dead letters and notification's operator actions, audited (built in ``main.create_app``)."""
+    return request.app.state.operations
+
+
+OperationsDep = Annotated[Operations, Depends(operations)]
+
+
+def work_queues(request: Request) -> WorkQueues:
+    """The operators' work queues (built in ``main.create_app``)."""
+    return request.app.state.work_queues
+
+
+WorkQueuesDep = Annotated[WorkQueues, Depends(work_queues)]

@@ -19,7 +19,7 @@ EVIDENCE_ID = r"^[0-9a-f]{32}$"
 
 
 def evidence_release(intake: IntakeDep) -> EvidenceRelease:
-    return EvidenceRelease(intake.evidence, intake.cases, intake.transactions)
+    return EvidenceRelease(intake.evidence, intake.cases, intake.transactions, intake.audit)
 
 
 EvidenceReleaseDep = Annotated[EvidenceRelease, Depends(evidence_release)]

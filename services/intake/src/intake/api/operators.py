@@ -15,7 +15,15 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from greenchannel.problems import Problem
 from intake.adapters.case_store import CaseNotFound
 from intake.api.complaints import _summary, complainant_view
-from intake.api.dependencies import IdempotencyKey, IntakeDep, OperatorActionsDep, OperatorDep, case_for
+from intake.api.dependencies import (
+    IdempotencyKey,
+    IntakeDep,
+    OperatorActionsDep,
+    OperatorDep,
+    StaffDep,
+    WorkQueuesDep,
+    case_for,
+)
 from intake.api.paging import decode_cursor, encode_cursor
 from intake.api.schemas import (
     CompanyAssigned,
@@ -25,25 +33,12 @@ from intake.api.schemas import (
     Transition,
     WorkQueuePage,
 )
+from intake.core.work_queues import KINDS, allowed_actions
 from intake.domain.filing import free_text
-from intake.domain.lifecycle import Status
 
 router = APIRouter(prefix="/v1/ops", tags=["operators"])
 
 Note = free_text(max_length=2000)
-QUEUES: dict[str, dict[str, Any]] = {
-    "appeals": {"status": Status.APPEALED.value},
-    "overdue": {"overdue": True, "status": {"$in": [Status.FORWARDED.value, Status.INFO_REQUESTED.value]}},
-    # An erased rejection has nothing left to review (nor a title to list).
-    "rejected": {
-        "status": Status.REJECTED.value,
-        "rejection.reason": {"$ne": None},
-        "reviewed": {"$ne": True},
-        "erased_at": None,
-    },
-    "unscreened": {"status": Status.SUBMITTED.value},
-    "company_review": {"status": Status.UNDER_REVIEW.value},
-}
 CLOSING_OUTCOMES = (
     "mediated_settled",
     "mediated_unsettled",
@@ -56,16 +51,17 @@ CLOSING_OUTCOMES = (
 @router.get(
     "/queue",
     response_model=WorkQueuePage,
-    summary="The work queue: appeals, overdue complaints, rule rejections to review",
+    summary="The work queue: appeals, overdue complaints, rule rejections to review, unscreened, company review, "
+    "collective complaints, today's deadline breaches",
 )
 async def work_queue(
-    intake: IntakeDep,
     _: OperatorDep,
-    kind: Literal["appeals", "overdue", "rejected", "unscreened", "company_review"],
+    queues: WorkQueuesDep,
+    kind: Literal[KINDS],  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
-    rows = await intake.cases.page(QUEUES[kind], limit=limit + 1, after=decode_cursor(cursor))
+    rows = await queues.page(kind, limit=limit + 1, after=decode_cursor(cursor))
     return {
         "kind": kind,
         "items": [_summary(case) for case in rows[:limit]],
@@ -78,13 +74,16 @@ async def work_queue(
     response_model=OperatorComplaintView,
     summary="A complaint as the platform sees it (identity masked)",
 )
-async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
-    _, case = await case_for(intake, number, operator, None)
+async def read(number: str, intake: IntakeDep, staff: StaffDep) -> dict[str, Any]:
+    # Any staff account asks; only one that may read case files gets one (a regulator: 404, as for no case).
+    _, case = await case_for(intake, number, staff, None)
     return {
         **complainant_view(case, intake),
         "account_id": case.get("account_id"),
         "round": case.get("round", 0),
         "region_code": case["region_code"],
+        "cluster_id": case.get("cluster_id"),
+        "operator_actions": allowed_actions(case),
     }
 
 
@@ -93,10 +92,10 @@ async def read(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[st
     response_model=ComplaintTraces,
     summary="The traces of a complaint, with links into the trace UI",
 )
-async def traces(number: str, intake: IntakeDep, operator: OperatorDep) -> dict[str, Any]:
+async def traces(number: str, intake: IntakeDep, staff: StaffDep) -> dict[str, Any]:
     """Every timeline entry stores the trace id of the request or event that made it: one step from a
     complaint number to "where is it and why is it stuck"."""
-    _, case = await case_for(intake, number, operator, None)
+    _, case = await case_for(intake, number, staff, None)
     seen: dict[str, dict[str, Any]] = {}
     for entry in case["timeline"]:
         trace_id = entry.get("trace_id")

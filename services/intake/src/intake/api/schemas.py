@@ -8,7 +8,7 @@ open on purpose (a timeline entry, a decision's details) allow extra fields, so 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -224,6 +224,13 @@ class AccessToken(BaseModel):
     expires_in: int = Field(description="Seconds.")
 
 
+class OperatorAccessToken(AccessToken):
+    second_factor: Literal["verified", "enrol", "not_required"] = Field(
+        description="`verified`: the code was checked; `enrol`: an admin without a second factor yet, who enrols one "
+        "(POST /v1/ops/auth/second-factor) before acting as admin; `not_required`: an operator without one."
+    )
+
+
 class AccountToken(BaseModel):
     """A new or recovered account, signed in."""
 
@@ -413,7 +420,9 @@ class CategoryList(BaseModel):
 
 
 class WorkQueuePage(BaseModel):
-    kind: str = Field(description="appeals, overdue, rejected, unscreened or company_review.")
+    kind: str = Field(
+        description="appeals, overdue, rejected, unscreened, company_review, collective or breached_today."
+    )
     items: list[ComplaintSummary]
     next_cursor: str | None
 
@@ -424,6 +433,11 @@ class OperatorComplaintView(ComplaintView):
     account_id: str | None
     round: int
     region_code: str | None = Field(description="The region of the ID number (its first six digits' province).")
+    cluster_id: str | None = Field(description="The cluster of similar complaints it joined, if any.")
+    operator_actions: list[str] = Field(
+        description="The operator actions the case's state allows (`reforward`, `close`, `redirect`, `accept`, "
+        "`reject`, `resolve_company`, `review`): the routes under this complaint of the same names."
+    )
 
 
 class TraceLink(BaseModel):
@@ -466,12 +480,15 @@ class Revealed(BaseModel):
 class AuditEntry(BaseModel):
     operator_id: str
     operator_login: str | None
-    complaint: str
-    field: str
-    reason: str
+    complaint: str | None
+    field: str | None = Field(description="The identity field a disclosure revealed (`action` `reveal`).")
+    reason: str | None = Field(description="Why: a disclosure's reason, an action's note.")
     trace_id: str | None
     id: str
     at: str
+    action: str = Field(description="`reveal`, or the operator action (`reforward`, `close`, `dead_letter_replay`...).")
+    target: str | None = Field(description="What else the action concerned: a dead letter, a company, an account.")
+    detail: str | None
 
 
 class AuditPage(BaseModel):

@@ -61,7 +61,7 @@ async def _changed(change: Awaitable[dict[str, Any] | None], login: str) -> dict
 )
 async def disable(login: Login, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     await _not_own_account(intake, admin, login)
-    return await _changed(intake.identities.set_operator_disabled(login, True), login)
+    return await _changed(intake.staff.set_disabled(admin, login, True), login)
 
 
 @router.post(
@@ -69,12 +69,12 @@ async def disable(login: Login, intake: IntakeDep, admin: AdminDep) -> dict[str,
     response_model=OperatorAccount,
     summary="Enable an operator account again; they sign in anew (admin)",
 )
-async def enable(login: Login, intake: IntakeDep, _: AdminDep) -> dict[str, Any]:
-    return await _changed(intake.identities.set_operator_disabled(login, False), login)
+async def enable(login: Login, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
+    return await _changed(intake.staff.set_disabled(admin, login, False), login)
 
 
 @router.put("/{login}/roles", response_model=OperatorAccount, summary="Set an operator's roles (admin)")
 async def set_roles(login: Login, body: Roles, intake: IntakeDep, admin: AdminDep) -> dict[str, Any]:
     if Role.ADMIN not in body.roles:
         await _not_own_account(intake, admin, login)
-    return await _changed(intake.identities.set_operator_roles(login, set(body.roles)), login)
+    return await _changed(intake.staff.set_roles(admin, login, set(body.roles)), login)

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo.asynchronous.client_session import AsyncClientSession
+
 from greenchannel.problems import Problem
 from intake.adapters.case_store import CaseNotFound, CaseStore
 from intake.adapters.evidence_client import EvidenceClient
+from intake.core.audit import Audit
 from intake.core.transactions import Transactions
 from intake.domain.principals import Principal, actor
 
@@ -18,10 +21,11 @@ RELEASE_EVIDENCE = "release_evidence"
 
 
 class EvidenceRelease:
-    def __init__(self, evidence: EvidenceClient, cases: CaseStore, transactions: Transactions) -> None:
+    def __init__(self, evidence: EvidenceClient, cases: CaseStore, transactions: Transactions, audit: Audit) -> None:
         self.evidence = evidence
         self.cases = cases
         self.transactions = transactions
+        self.audit = audit
 
     async def release(self, number: str, evidence_id: str, operator: Principal, note: str) -> dict[str, Any]:
         """Release a file of the complaint; releasing it again answers the first release and records nothing.
@@ -37,11 +41,15 @@ class EvidenceRelease:
         by = actor(operator)
         answer = await self.evidence.release(evidence_id, by, note)
         if answer["released_now"]:
-            await self.transactions.run(
-                lambda session: self.cases.note(
-                    number, by, RELEASE_EVIDENCE, session=session, detail=f"{ref['filename']}: {note}"[:200]
+
+            async def recorded(session: AsyncClientSession) -> None:
+                detail = f"{ref['filename']}: {note}"[:200]
+                await self.cases.note(number, by, RELEASE_EVIDENCE, session=session, detail=detail)
+                await self.audit.action(
+                    operator, "evidence_release", complaint=number, target=evidence_id, reason=note, session=session
                 )
-            )
+
+            await self.transactions.run(recorded)
         receipt = answer["receipt"]
         return {
             "number": number,

@@ -1,4 +1,5 @@
-"""The feedback use cases (意见建议): anyone sends a suggestion; an operator marks it handled with a note."""
+"""The feedback use cases (意见建议): anyone sends a suggestion; an operator marks it handled with a note (audited, in
+the same transaction)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from intake.adapters.feedback import FeedbackStore
+from intake.core.audit import Audit
 from intake.core.errors import FeedbackAlreadyHandled, FeedbackNotFound
 from intake.core.transactions import Transactions
 from intake.domain.principals import Principal, actor
 
 
 class Feedback:
-    def __init__(self, store: FeedbackStore, transactions: Transactions) -> None:
+    def __init__(self, store: FeedbackStore, transactions: Transactions, audit: Audit) -> None:
         self.store = store
         self.transactions = transactions
+        self.audit = audit
 
     async def send(
         self, topic: str, text: str, email: str | None, phone: str | None, idempotency_key: str | None
@@ -47,6 +50,7 @@ class Feedback:
                 if await self.store.get(feedback_id) is None:
                     raise FeedbackNotFound(feedback_id)
                 raise FeedbackAlreadyHandled(feedback_id)
+            await self.audit.action(operator, "feedback_handle", target=feedback_id, reason=note, session=session)
             return view(entry)
 
         return await self.transactions.idempotent(

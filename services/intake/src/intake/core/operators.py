@@ -1,6 +1,7 @@
 """The operators' use cases, the platform's own decisions on a case: mediating an appeal (send it back to the
 company with a note, or close it with an outcome code), redirecting a complaint addressed to the wrong
-company, accepting or rejecting by hand, and confirming a rule's rejection."""
+company, accepting or rejecting by hand, and confirming a rule's rejection. Each writes its audit entry
+(``intake.core.audit``) in its own transaction."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from intake.adapters.case_store import CaseStore, StateChanged
 from intake.adapters.service_clients import RoutingClient
 from intake.core import events
+from intake.core.audit import Audit
 from intake.core.errors import CompanyUnknown, NotRejected, SameCompany
 from intake.core.transactions import Transactions
 from intake.domain.lifecycle import Action
@@ -19,10 +21,11 @@ from intake.domain.principals import Principal, actor
 
 
 class OperatorActions:
-    def __init__(self, cases: CaseStore, transactions: Transactions, routing: RoutingClient) -> None:
+    def __init__(self, cases: CaseStore, transactions: Transactions, routing: RoutingClient, audit: Audit) -> None:
         self.cases = cases
         self.transactions = transactions
         self.routing = routing
+        self.audit = audit
 
     def _phone(self, case: dict[str, Any]) -> str | None:
         """The complainant's phone, which the texts sent to the company keep (:mod:`intake.domain.company_view`)."""
@@ -65,6 +68,14 @@ class OperatorActions:
                     )
                 ],
             )
+            await self.audit.action(
+                operator,
+                "reforward",
+                complaint=number,
+                reason=note,
+                detail=_days(deadline_working_days),
+                session=session,
+            )
             return {"number": number, "status": updated["status"]}
 
         return await self.transactions.idempotent(
@@ -89,6 +100,7 @@ class OperatorActions:
                 fields={"closure": {"outcome": outcome, "at": now, "note": note}},
                 events=lambda case: [events.closed(case, outcome=outcome, closed_at=now)],
             )
+            await self.audit.action(operator, "close", complaint=number, reason=note, detail=outcome, session=session)
             return {"number": number, "status": updated["status"]}
 
         return await self.transactions.idempotent(
@@ -128,6 +140,14 @@ class OperatorActions:
                     events.accepted(case, accepted_at=now, redirected_from=previous, own_phone=self._phone(case)),
                 ],
             )
+            await self.audit.action(
+                operator,
+                "redirect",
+                complaint=number,
+                reason=note,
+                detail=f"{previous} -> {company['id']}",
+                session=session,
+            )
             return {"number": number, "status": updated["status"], "company_id": company["id"]}
 
         return await self.transactions.idempotent(
@@ -157,6 +177,9 @@ class OperatorActions:
                     "reviewed": True,
                 },
                 events=lambda case: [events.accepted(case, accepted_at=now, own_phone=self._phone(case))],
+            )
+            await self.audit.action(
+                operator, "accept", complaint=number, reason=note, detail=f"{company['id']} {category}", session=session
             )
             return {"number": number, "status": updated["status"]}
 
@@ -189,6 +212,9 @@ class OperatorActions:
                 },
                 events=lambda case: [events.accepted(case, accepted_at=now, own_phone=self._phone(case))],
             )
+            await self.audit.action(
+                operator, "resolve_company", complaint=number, reason=note, detail=company["id"], session=session
+            )
             return {"number": number, "status": updated["status"], "company_id": company["id"]}
 
         return await self.transactions.idempotent(
@@ -210,6 +236,7 @@ class OperatorActions:
                 fields={"rejection": {"reason": reason, "detail": detail}, "reviewed": True},
                 events=lambda case: [events.rejected(case, reason=reason, detail=detail, rejected_at=now)],
             )
+            await self.audit.action(operator, "reject", complaint=number, reason=detail, detail=reason, session=session)
             return {"number": number, "status": updated["status"]}
 
         return await self.transactions.idempotent(
@@ -218,8 +245,17 @@ class OperatorActions:
 
     async def confirm_rejection(self, number: str, operator: Principal) -> dict[str, Any]:
         """Mark a rule's rejection as reviewed and right; :class:`NotRejected` for a case in another state."""
-        try:
-            await self.cases.mark_reviewed(number, operator.id)
-        except StateChanged as changed:
-            raise NotRejected(changed.status.value if changed.status else "unknown") from None
-        return {"number": number, "reviewed": True}
+
+        async def apply(session: AsyncClientSession) -> dict[str, Any]:
+            try:
+                await self.cases.mark_reviewed(number, operator.id, session=session)
+            except StateChanged as changed:
+                raise NotRejected(changed.status.value if changed.status else "unknown") from None
+            await self.audit.action(operator, "confirm_rejection", complaint=number, session=session)
+            return {"number": number, "reviewed": True}
+
+        return await self.transactions.run(apply)
+
+
+def _days(deadline_working_days: int | None) -> str | None:
+    return None if deadline_working_days is None else f"{deadline_working_days} working days"

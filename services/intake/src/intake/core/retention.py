@@ -131,8 +131,8 @@ class Retention:
             # Every event about the complaint intake still keeps (the narrative in complaint.submitted, ...).
             await self.runtime.outbox.forget(number, session=session)
             await self.audit.record_action(
-                actor_id=SYSTEM,
-                actor_login=None,
+                operator_id=SYSTEM,
+                operator_login=None,
                 complaint=number,
                 action="erasure",
                 reason=reason.value,
@@ -275,8 +275,8 @@ class Retention:
         async def work(session: AsyncClientSession) -> dict[str, Any]:
             updated = await self.cases.set_legal_hold(number, hold, actor(operator), session)
             await self.audit.record_action(
-                actor_id=operator.id,
-                actor_login=operator_login,
+                operator_id=operator.id,
+                operator_login=operator_login,
                 complaint=number,
                 action="legal_hold_set" if hold is not None else "legal_hold_lifted",
                 reason=reason,
@@ -309,8 +309,8 @@ class Retention:
         self, principal: Principal, number: str, action: str, reason: str, session: AsyncClientSession
     ) -> None:
         await self.audit.record_action(
-            actor_id=actor(principal),
-            actor_login=None,
+            operator_id=actor(principal),
+            operator_login=None,
             complaint=number,
             action=action,
             reason=reason,

@@ -36,6 +36,8 @@ class Principal:
     id: str  # complaint number (guest), account id, company id, or operator id
     roles: frozenset[Role] = field(default_factory=frozenset)
     token_version: int = 0  # the account's token version the credential was issued under (bearer tokens only)
+    # The sign-in the credential came from passed the second factor (an admin's TOTP code): its ``amr`` claim.
+    second_factor: bool = False
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles or (self.kind is Kind.OPERATOR and Role.ADMIN in self.roles)

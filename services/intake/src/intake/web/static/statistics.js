@@ -9,6 +9,10 @@
   const status = document.querySelector("[data-statistics-status]");
   const totals = document.querySelector("[data-show='totals']");
   const BREAKDOWNS = { month: "columns", category: "bars", region: "bars" };
+  // The figures' source and the page's own path: the public ones, or those the form names (the console's
+  // regulator view draws every complaint's figures the same way).
+  const SOURCE = form.dataset.source || "/v1/public/statistics";
+  const PAGE_PATH = form.getAttribute("action") || "/public/statistics";
 
   // A figure withheld to protect the few complainants behind it (disclosure control) shows as "<5".
   let minCount = 5;
@@ -62,7 +66,7 @@
     const range = new URLSearchParams();
     ["from", "to"].forEach((name) => query.get(name) && range.set(name, query.get(name)));
     const answers = await Promise.all(Object.keys(BREAKDOWNS).map((by) =>
-      api("GET", "/v1/public/statistics?" + new URLSearchParams([...range, ["by", by]]))));
+      api("GET", SOURCE + "?" + new URLSearchParams([...range, ["by", by]]))));
     const failed = answers.find((answer) => !answer.ok);
     if (failed) {
       GC.setStatus(status, failed.problem.code === "validation_failed" ? GC.problemText(failed.problem) : t("statistics.unavailable"));
@@ -98,7 +102,7 @@
       return;
     }
     const query = P.formQuery(form);
-    window.history.replaceState(null, "", "/public/statistics" + (query.toString() ? "?" + query : ""));
+    window.history.replaceState(null, "", PAGE_PATH + (query.toString() ? "?" + query : ""));
     load(query);
   });
 
