@@ -134,6 +134,7 @@ async def test_sealing_migration_is_resumable_idempotent_and_reads_back(mongo_ur
             "m0002_seal_delivery_payloads",
             "m0003_seal_message_texts",
             "m0004_seal_endpoint_secrets",
+            "m0005_outbox_subject_index",
         ]
         recorded = await runner.applied()
         payloads = recorded["m0002_seal_delivery_payloads"]["result"]
@@ -163,7 +164,7 @@ async def test_sealing_migration_is_resumable_idempotent_and_reads_back(mongo_ur
         secrets_before = await db["endpoints"].find({}).sort("_id", 1).to_list()
         await db[COLLECTION].delete_many({"number": {"$gte": 2}})
         again = Migrations(db, discover(migrations.__name__), settings, lease_s=LEASE_S)
-        assert len(await again.migrate(wait_s=30)) == 3
+        assert len(await again.migrate(wait_s=30)) == 4
         results = await again.applied()
         for key in ("m0002_seal_delivery_payloads", "m0003_seal_message_texts", "m0004_seal_endpoint_secrets"):
             assert results[key]["result"].get("sealed", 0) == 0, key
@@ -232,7 +233,7 @@ async def test_waiting_for_a_level_nobody_applies_fails_clearly(mongo_url, run_i
     client = make_client(mongo_url, "unmigrated-test")
     try:
         runner = Migrations(client[db_name], discover(migrations.__name__), settings_for(mongo_url, db_name))
-        with pytest.raises(MigrationError, match=r"not at migration level 4 .*m0001_indexes.*run the migrate command"):
+        with pytest.raises(MigrationError, match=r"not at migration level 5 .*m0001_indexes.*run the migrate command"):
             await runner.wait(wait_s=1)
     finally:
         await client.drop_database(db_name)
