@@ -182,6 +182,11 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/complaints/{number}/appeal"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/withdrawal"): CASE_ACT,
     ("POST", "/v1/complaints/{number}/publication-consent/withdrawal"): CASE_ACT,
+    # The complainant's rights: their copy of the data, and erasure (refused while the complaint is open: 409).
+    ("GET", "/v1/complaints/{number}/data"): CASE_ACT,
+    ("POST", "/v1/complaints/{number}/erasure"): CASE_ACT,
+    ("GET", "/v1/accounts/me/data"): ACCOUNT,
+    ("POST", "/v1/accounts/me/erasure"): ACCOUNT,
     ("GET", "/v1/me/complaints"): ACCOUNT,
     ("GET", "/v1/me/messages"): ACCOUNT,
     ("POST", "/v1/me/messages/{message_id}/read"): ACCOUNT,
@@ -206,6 +211,8 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/complaints/{number}/reject"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/review"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/resolve-company"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/legal-hold"): OPERATOR,
+    ("POST", "/v1/ops/complaints/{number}/legal-hold/lift"): OPERATOR,
     ("POST", "/v1/ops/complaints/{number}/reveal"): OPERATOR,
     ("GET", "/v1/ops/audit"): ADMINISTRATOR,
     ("GET", "/v1/ops/dead-letters"): OPERATOR,
@@ -282,6 +289,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/ops/complaints/{number}/redirect"): {"json": {"company_id": OTHER_COMPANY, "note": "转给正确企业"}},
     ("POST", "/v1/ops/complaints/{number}/accept"): {"json": {"company_id": COMPANY, "category": "refund"}},
     ("POST", "/v1/ops/complaints/{number}/resolve-company"): {"json": {"company_id": COMPANY}},
+    ("POST", "/v1/ops/complaints/{number}/legal-hold"): {"json": {"reason": "法院要求保全，暂不删除。"}},
+    ("POST", "/v1/ops/complaints/{number}/legal-hold/lift"): {"json": {"reason": "保全期限已过，解除保全。"}},
     ("POST", "/v1/complaints/{number}/access-code/recovery"): {"json": {"phone": "13700002222"}},
     ("POST", "/v1/complaints/{number}/access-code/recovery/confirm"): {
         "json": {"phone": "13700002222", "code": "000000"}

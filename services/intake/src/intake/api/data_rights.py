@@ -20,6 +20,7 @@ from intake.api.dependencies import (
     case_for,
     complainant_case,
 )
+from intake.api.schemas import AccountData, AccountErasureRequested, ComplaintData, ErasureRequested, LegalHold
 from intake.core.retention import Retention
 from intake.domain.filing import free_text
 from intake.domain.principals import Kind
@@ -43,7 +44,9 @@ class HoldReason(BaseModel):
 
 
 @router.get(
-    "/complaints/{number}/data", summary="Everything the platform holds about the complainant in this complaint"
+    "/complaints/{number}/data",
+    response_model=ComplaintData,
+    summary="Everything the platform holds about the complainant in this complaint",
 )
 async def complaint_data(
     number: str, intake: IntakeDep, retention: RetentionDep, principal: CallerDep, access_code: AccessCode = None
@@ -55,6 +58,7 @@ async def complaint_data(
 @router.post(
     "/complaints/{number}/erasure",
     status_code=202,
+    response_model=ErasureRequested,
     summary="Ask for the complaint's personal data to be erased (a closed complaint; after the hold)",
 )
 async def request_erasure(
@@ -65,7 +69,11 @@ async def request_erasure(
     return {"number": answer["number"], "erasure_due_at": answer["erasure_due_at"].isoformat()}
 
 
-@router.get("/accounts/me/data", summary="Everything the platform holds about the signed-in complainant")
+@router.get(
+    "/accounts/me/data",
+    response_model=AccountData,
+    summary="Everything the platform holds about the signed-in complainant",
+)
 async def account_data(principal: ComplainantDep, retention: RetentionDep) -> dict[str, Any]:
     return await retention.account_data(principal)
 
@@ -73,6 +81,7 @@ async def account_data(principal: ComplainantDep, retention: RetentionDep) -> di
 @router.post(
     "/accounts/me/erasure",
     status_code=202,
+    response_model=AccountErasureRequested,
     summary="Ask for the account and its complaints' personal data to be erased (all closed; after the hold)",
 )
 async def request_account_erasure(principal: ComplainantDep, retention: RetentionDep) -> dict[str, Any]:
@@ -80,7 +89,11 @@ async def request_account_erasure(principal: ComplainantDep, retention: Retentio
     return {"complaints": answer["complaints"], "erasure_due_at": answer["erasure_due_at"].isoformat()}
 
 
-@router.post("/ops/complaints/{number}/legal-hold", summary="Set a legal hold: no erasure until lifted (audited)")
+@router.post(
+    "/ops/complaints/{number}/legal-hold",
+    response_model=LegalHold,
+    summary="Set a legal hold: no erasure until lifted (audited)",
+)
 async def set_legal_hold(
     number: str, body: HoldReason, intake: IntakeDep, operator: OperatorDep, retention: RetentionDep
 ) -> dict[str, Any]:
@@ -89,7 +102,9 @@ async def set_legal_hold(
     return _hold_view(await retention.set_legal_hold(number, operator, login, body.reason))
 
 
-@router.post("/ops/complaints/{number}/legal-hold/lift", summary="Lift a legal hold (audited)")
+@router.post(
+    "/ops/complaints/{number}/legal-hold/lift", response_model=LegalHold, summary="Lift a legal hold (audited)"
+)
 async def lift_legal_hold(
     number: str, body: HoldReason, intake: IntakeDep, operator: OperatorDep, retention: RetentionDep
 ) -> dict[str, Any]:

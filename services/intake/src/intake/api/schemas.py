@@ -756,3 +756,37 @@ class ApiKeyList(BaseModel):
 class ContactDetails(BaseModel):
     email: str | None
     phone: str
+
+
+class ComplaintData(BaseModel):
+    """Everything a case file holds about its complainant (the complainant's copy): the case's own fields as stored,
+    the platform's hashes left out, and the identity opened."""
+
+    model_config = ConfigDict(extra="allow")
+
+    number: str
+    status: str
+    complainant: dict[str, str | None] = Field(description="The identity given at filing, in full.")
+
+
+class AccountData(BaseModel):
+    """Everything the platform holds about a signed-in complainant: the account and every complaint it filed or
+    claimed."""
+
+    account: dict[str, Any]
+    complaints: list[ComplaintData]
+
+
+class ErasureRequested(BaseModel):
+    number: str
+    erasure_due_at: str = Field(description="When the erasure is carried out (after the hold).")
+
+
+class AccountErasureRequested(BaseModel):
+    complaints: list[str] = Field(description="The complaints whose personal data goes with the account.")
+    erasure_due_at: str
+
+
+class LegalHold(BaseModel):
+    number: str
+    legal_hold: dict[str, Any] | None = Field(description="The hold (reason, by, at), or null once lifted.")
