@@ -486,7 +486,8 @@ class WebhookFailed(EventData):
 DEV_CODE_TRANSPORT_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1jb2RlLXRyYW5zcG9ydC0="}'
 
 # access_recovery: a code sent to the phone a complaint was filed with, for a new access code of that complaint.
-CodePurpose = Literal["registration", "password_reset", "sign_in", "access_recovery"]
+# company_invitation: a one-time link inviting a company's staff member to set up their account.
+CodePurpose = Literal["registration", "password_reset", "sign_in", "access_recovery", "company_invitation"]
 
 
 class CodeNotice(BaseModel):
@@ -494,14 +495,17 @@ class CodeNotice(BaseModel):
 
     ``notice`` is ``code`` (a one-time code follows), ``already_registered`` (a registration for a login
     that has an account: reset the password instead) or ``no_account`` (a reset or a sign-in for a login
-    without one).
+    without one), or ``invitation`` (a company's staff member is invited: ``link`` opens the invitation once,
+    ``company`` names the company inviting).
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     destination: str
-    notice: Literal["code", "already_registered", "no_account"]
+    notice: Literal["code", "already_registered", "no_account", "invitation"]
     code: str | None = None
+    link: str | None = None
+    company: str | None = None
 
 
 class AccountCodeIssued(EventData):

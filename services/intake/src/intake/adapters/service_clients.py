@@ -33,6 +33,15 @@ class RoutingClient:
     async def categories(self) -> list[dict[str, Any]]:
         return (await self._read("/v1/categories") or {}).get("items", [])
 
+    async def working_days(self, start: str, end: str) -> list[str] | None:
+        """The working days (ISO dates, China) from ``start`` to ``end``, both included, on routing's calendar; None
+        while routing cannot answer (what only counts days goes on without them)."""
+        try:
+            answer = await self._read("/v1/calendar/working-days", params={"start": start, "end": end})
+        except Problem:
+            return None
+        return list((answer or {}).get("working_days", []))
+
     async def _read(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """A directory read; None for 404, 503 problem when routing cannot answer."""
         try:
