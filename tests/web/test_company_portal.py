@@ -5,7 +5,8 @@ public client, answers and sees the complainant's rating; invites a handler from
 and no colleagues page; the administrator disables the handler (whose next page is the sign-in), requires two-step
 verification (which ends their own session), and signs in again setting it up with an authenticator's code. On the
 way the administrator issues an API key, registers the webhook endpoint at a test receiver, finds the complaint's
-webhooks in the delivery log, rotates the secret and redelivers one, whose two signatures both verify.
+webhooks in the delivery log, rotates the secret and redelivers one, whose two signatures both verify. Another
+company's administrator finds no trace of the complaint.
 
 The complaint of this module goes to a company no other module of the folder files against (c-shiguang)."""
 
@@ -71,6 +72,9 @@ async def test_invitation_first_sign_in_colleagues_and_two_step_verification(ope
     assert "王经理" in await page.text_content("[data-who]")
     assert re.search(ZH["portal.inbox.days_left"].replace("{count}", r"\d+"), await row.text_content())
     assert await page.get_attribute("[data-scorecard] a", "href") == f"/public/companies/{COMPANY}"
+    # The company's own figures, unpublished complaints counted, beside the link to its public scorecard.
+    await page.locator("[data-figures]:not([hidden])").wait_for()
+    assert re.fullmatch(r"\d+", (await page.text_content("[data-figure=volume]")) or "")
     await check(phone, "company-inbox")
     # A filter the complaint does not match empties the list; its number finds it, and the export follows the filter.
     await page.check("#i-appealed")
@@ -227,3 +231,29 @@ async def test_invitation_first_sign_in_colleagues_and_two_step_verification(ope
     await page.wait_for_url(re.compile(r"/company/staff$"))
     await page.wait_for_selector("[data-staff]:not([hidden])")
     assert await page.is_checked("#p-totp-required")
+
+    # Another company's administrator, signed in at the portal, finds no such complaint: not in the inbox, and its
+    # page says it does not exist, as for a number never filed.
+    stranger_email = f"admin-{uuid.uuid4().hex[:8]}@haina.example.cn"
+    invited = await platform.intake.post(
+        "/v1/ops/companies/c-haina/staff-invitations",
+        json={"email": stranger_email},
+        headers=await operator_headers(platform),
+    )
+    assert invited.status_code == 201, invited.text
+    token = (await invitation_path(platform, stranger_email)).split("#", 1)[1]
+    accepted = await platform.intake.post(
+        "/v1/company/invitation/accept", json={"token": token, "name": "赵经理", "password": PASSWORD}
+    )
+    assert accepted.status_code in (200, 201), accepted.text
+    stranger = await open_tab("desktop")
+    await stranger.open("/company/login")
+    await stranger.page.fill("#p-email", stranger_email)
+    await stranger.page.fill("#p-password", PASSWORD)
+    await stranger.page.click("#portal-login button[type=submit]")
+    await stranger.page.wait_for_url(re.compile(r"/company/$"))
+    await stranger.page.locator("[data-inbox-status]").wait_for()
+    assert await stranger.page.locator("[data-inbox] tbody tr", has_text=number).count() == 0
+    await stranger.open(f"/company/complaints/{number}")
+    await stranger.page.locator("[data-case-status]", has_text=ZH["portal.case.not_found"]).wait_for()
+    assert await stranger.page.is_hidden("[data-case]")

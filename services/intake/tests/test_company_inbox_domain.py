@@ -36,7 +36,8 @@ def test_due_within_n_working_days_ends_on_the_nth_working_day_from_today():
 
 def test_the_filters_query_only_the_company_s_forwarded_complaints():
     plain = inbox_query("c-x", InboxFilter(), today=MONDAY, due_by=None, collective_clusters=None)
-    assert plain == {"company_id": "c-x", "forwarded_at": {"$ne": None}}
+    # Forwarded to this company, and not erased (an erased complaint is no longer the company's to see).
+    assert plain == {"company_id": "c-x", "forwarded_at": {"$ne": None}, "erased_at": None}
     chosen = InboxFilter(
         status="forwarded",
         category="refund",
@@ -48,7 +49,7 @@ def test_the_filters_query_only_the_company_s_forwarded_complaints():
     )
     query = inbox_query("c-x", chosen, today=MONDAY, due_by=date(2026, 12, 10), collective_clusters=["k2", "k1"])
     conditions = query["$and"]
-    assert conditions[0] == {"company_id": "c-x", "forwarded_at": {"$ne": None}}
+    assert conditions[0] == {"company_id": "c-x", "forwarded_at": {"$ne": None}, "erased_at": None}
     assert {"overdue": {"$ne": True}} in conditions and {"appeal": {"$ne": None}} in conditions
     assert {"cluster_id": {"$in": ["k1", "k2"]}} in conditions
     assert {

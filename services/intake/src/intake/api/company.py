@@ -27,7 +27,8 @@ from intake.api.dependencies import (
     case_for,
 )
 from intake.api.paging import decode_cursor, encode_cursor
-from intake.api.schemas import AnswerReceipt, CompanyComplaint, ComplaintSummary, Transition
+from intake.api.public import Period, PublicDep, scorecard_body
+from intake.api.schemas import AnswerReceipt, CompanyComplaint, ComplaintSummary, Scorecard, Transition
 from intake.core.company_inbox import CalendarUnavailable
 from intake.domain.company_inbox import MAX_DUE_WITHIN, NUMBER_PREFIX, InboxFilter
 from intake.domain.company_view import for_company
@@ -131,6 +132,17 @@ def _inbox_view(intake: Intake):
 
 
 @router.get(
+    "/scorecard",
+    response_model=Scorecard,
+    operation_id="company.scorecard",
+    summary="Your company's scorecard over all its complaints, published or not (the public one counts published ones)",
+)
+async def own_scorecard(company: CompanyDep, data: PublicDep, period: Period = None) -> dict[str, Any]:
+    # The company's own cases, every one of which it was sent: exact figures, as a regulator sees them.
+    return await scorecard_body(data, company.id, period, public_only=False)
+
+
+@router.get(
     "/complaints",
     response_model=CompanyInboxPage,
     operation_id="company.complaints.list",
@@ -158,7 +170,7 @@ async def list_forwarded(
     operation_id="company.complaints.export",
     summary="The complaints of the same filter as CSV (UTF-8), newest first",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/csv": {}}}},
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
 )
 async def export_forwarded(
     intake: IntakeDep, inbox: CompanyInboxDep, company: CompanyDep, chosen: InboxFilterDep

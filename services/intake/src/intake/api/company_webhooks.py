@@ -18,7 +18,9 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from greenchannel.problems import Problem
+from intake.api.deliveries import passed_on
 from intake.api.dependencies import CompanyAdminDep, Intake, IntakeDep
+from intake.api.schemas import DeliveryDetail, DeliveryPage, WebhookEndpoint
 
 router = APIRouter(prefix="/v1/company", tags=["company staff"])
 
@@ -67,13 +69,19 @@ async def _call(
     )
 
 
-@router.get("/webhook-endpoint", operation_id="company.webhook.read", summary="Your webhook endpoint (secret masked)")
+@router.get(
+    "/webhook-endpoint",
+    responses=passed_on(WebhookEndpoint),
+    operation_id="company.webhook.read",
+    summary="Your webhook endpoint (secret masked)",
+)
 async def read_endpoint(intake: IntakeDep, administrator: CompanyAdminDep) -> Response:
     return await _call(intake, "GET", _endpoint_path(administrator.id))
 
 
 @router.put(
     "/webhook-endpoint",
+    responses=passed_on(WebhookEndpoint, 201),
     operation_id="company.webhook.set",
     summary="Register or change your webhook endpoint; a new secret is shown once",
 )
@@ -83,6 +91,7 @@ async def set_endpoint(body: Endpoint, intake: IntakeDep, administrator: Company
 
 @router.post(
     "/webhook-endpoint/rotate-secret",
+    responses=passed_on(WebhookEndpoint),
     operation_id="company.webhook.rotate",
     summary="Rotate the signing secret with an overlap; the new secret is shown once",
 )
@@ -90,13 +99,19 @@ async def rotate_secret(body: Rotation, intake: IntakeDep, administrator: Compan
     return await _call(intake, "POST", _endpoint_path(administrator.id) + "/rotate-secret", body=body, as_admin=True)
 
 
-@router.post("/webhook-endpoint/disable", operation_id="company.webhook.disable", summary="Disable your endpoint")
+@router.post(
+    "/webhook-endpoint/disable",
+    responses=passed_on(WebhookEndpoint),
+    operation_id="company.webhook.disable",
+    summary="Disable your endpoint",
+)
 async def disable_endpoint(body: Disabling, intake: IntakeDep, administrator: CompanyAdminDep) -> Response:
     return await _call(intake, "POST", _endpoint_path(administrator.id) + "/disable", body=body)
 
 
 @router.post(
     "/webhook-endpoint/enable",
+    responses=passed_on(WebhookEndpoint),
     operation_id="company.webhook.enable",
     summary="Enable your endpoint again; deliveries that waited are sent",
 )
@@ -105,7 +120,10 @@ async def enable_endpoint(intake: IntakeDep, administrator: CompanyAdminDep) -> 
 
 
 @router.get(
-    "/deliveries", operation_id="company.deliveries.list", summary="Your webhook deliveries with their attempts"
+    "/deliveries",
+    responses=passed_on(DeliveryPage),
+    operation_id="company.deliveries.list",
+    summary="Your webhook deliveries with their attempts",
 )
 async def list_deliveries(
     intake: IntakeDep,
@@ -131,13 +149,19 @@ async def _own_delivery(intake: Intake, company_id: str, webhook_id: str) -> Res
     raise Problem(404, "delivery_not_found", "Your company has no delivery with this webhook-id.")
 
 
-@router.get("/deliveries/{webhook_id}", operation_id="company.deliveries.get", summary="One delivery with its attempts")
+@router.get(
+    "/deliveries/{webhook_id}",
+    responses=passed_on(DeliveryDetail),
+    operation_id="company.deliveries.get",
+    summary="One delivery with its attempts",
+)
 async def read_delivery(webhook_id: WebhookId, intake: IntakeDep, administrator: CompanyAdminDep) -> Response:
     return await _own_delivery(intake, administrator.id, webhook_id)
 
 
 @router.post(
     "/deliveries/{webhook_id}/redeliver",
+    responses=passed_on(DeliveryDetail),
     operation_id="company.deliveries.redeliver",
     summary="Deliver again, with the same webhook-id",
 )

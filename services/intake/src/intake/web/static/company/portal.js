@@ -221,16 +221,42 @@
     });
   }
 
+  /* The company's own figures over the last 12 months: every complaint it was sent, published or not (exact, as a
+     regulator sees them), beside a link to its public scorecard, which counts published complaints only. */
+  async function showFigures(me) {
+    const section = document.querySelector("[data-figures]");
+    section.querySelector("[data-scorecard] a").setAttribute(
+      "href", "/public/companies/" + encodeURIComponent(me.company_id)
+    );
+    const answer = await api("GET", "/v1/company/scorecard");
+    if (!answer.ok) {
+      return;
+    }
+    const lang = GC.config.lang;
+    const percent = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 1 });
+    const decimal = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    const shown = {
+      volume: (value) => new Intl.NumberFormat(lang).format(value),
+      timely_rate: (value) => percent.format(value),
+      relief_rate: (value) => percent.format(value),
+      average_rating: (value) => t("portal.figures.rating", { value: decimal.format(value) }),
+      appeal_rate: (value) => percent.format(value),
+    };
+    Object.entries(shown).forEach(([name, format]) => {
+      const value = answer.body[name];
+      section.querySelector('[data-figure="' + name + '"]').textContent =
+        value === null || value === undefined ? t("portal.figures.none") : format(value);
+    });
+    section.hidden = false;
+  }
+
   async function setUpInbox() {
     const me = await whoAmI();
     if (!me) {
       return;
     }
     document.querySelector("[data-welcome]").textContent = t("portal.inbox.welcome", { name: me.name });
-    // The company's own figures: its public scorecard (volume, timely rate, relief rate, ratings, appeals).
-    const scorecard = document.querySelector("[data-scorecard]");
-    scorecard.querySelector("a").setAttribute("href", "/public/companies/" + encodeURIComponent(me.company_id));
-    scorecard.hidden = false;
+    showFigures(me);
     const status = document.querySelector("[data-inbox-status]");
     const table = document.querySelector("[data-inbox]");
     const more = document.querySelector("[data-more]");
@@ -797,6 +823,22 @@
     });
   });
 
+  /* The signature-verification snippets: each copied whole with its button (or selected, where the browser gives
+     no clipboard, so the system's copy takes it). */
+  function setUpSnippets() {
+    document.querySelectorAll("[data-copy-snippet]").forEach((button) => {
+      button.addEventListener("click", async () => {
+        const code = button.parentElement.querySelector("code");
+        try {
+          await navigator.clipboard.writeText(code.textContent);
+          button.textContent = t("portal.signatures.copied");
+        } catch (error) {
+          window.getSelection().selectAllChildren(code);
+        }
+      });
+    });
+  }
+
   if (pageId === "company-login") {
     setUpSignIn(document.getElementById("portal-login"));
   } else if (pageId === "company-invitation") {
@@ -809,6 +851,7 @@
     setUpProfile();
   } else if (pageId === "company-integration") {
     setUpIntegration();
+    setUpSnippets();
   } else if (pageId === "company-staff") {
     setUpStaff();
   }
