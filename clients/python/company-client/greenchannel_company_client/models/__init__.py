@@ -23,6 +23,7 @@ from .note_added import NoteAdded
 from .person import Person
 from .problem import Problem
 from .problem_errors_item import ProblemErrorsItem
+from .scorecard import Scorecard
 from .status import Status
 from .supplement_entry import SupplementEntry
 from .transition import Transition
@@ -51,6 +52,7 @@ __all__ = (
     "Person",
     "Problem",
     "ProblemErrorsItem",
+    "Scorecard",
     "Status",
     "SupplementEntry",
     "Transition",

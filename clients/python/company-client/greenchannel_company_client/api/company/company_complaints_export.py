@@ -1,6 +1,6 @@
 import datetime
 from http import HTTPStatus
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
@@ -106,9 +106,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | Problem | None:
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | str | None:
     if response.status_code == 200:
-        response_200 = cast(Any, None)
+        response_200 = response.text
         return response_200
 
     if response.status_code == 422:
@@ -127,7 +127,7 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return None
 
 
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | Problem]:
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | str]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -148,7 +148,7 @@ def sync_detailed(
     number: None | str | Unset = UNSET,
     submitted_from: datetime.date | None | Unset = UNSET,
     submitted_to: datetime.date | None | Unset = UNSET,
-) -> Response[Any | Problem]:
+) -> Response[Problem | str]:
     """The complaints of the same filter as CSV (UTF-8), newest first
 
     Args:
@@ -168,7 +168,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Problem | str]
     """
 
     kwargs = _get_kwargs(
@@ -202,7 +202,7 @@ def sync(
     number: None | str | Unset = UNSET,
     submitted_from: datetime.date | None | Unset = UNSET,
     submitted_to: datetime.date | None | Unset = UNSET,
-) -> Any | Problem | None:
+) -> Problem | str | None:
     """The complaints of the same filter as CSV (UTF-8), newest first
 
     Args:
@@ -222,7 +222,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Problem | str
     """
 
     return sync_detailed(
@@ -251,7 +251,7 @@ async def asyncio_detailed(
     number: None | str | Unset = UNSET,
     submitted_from: datetime.date | None | Unset = UNSET,
     submitted_to: datetime.date | None | Unset = UNSET,
-) -> Response[Any | Problem]:
+) -> Response[Problem | str]:
     """The complaints of the same filter as CSV (UTF-8), newest first
 
     Args:
@@ -271,7 +271,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | Problem]
+        Response[Problem | str]
     """
 
     kwargs = _get_kwargs(
@@ -303,7 +303,7 @@ async def asyncio(
     number: None | str | Unset = UNSET,
     submitted_from: datetime.date | None | Unset = UNSET,
     submitted_to: datetime.date | None | Unset = UNSET,
-) -> Any | Problem | None:
+) -> Problem | str | None:
     """The complaints of the same filter as CSV (UTF-8), newest first
 
     Args:
@@ -323,7 +323,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | Problem
+        Problem | str
     """
 
     return (
