@@ -195,6 +195,8 @@ AUDIENCES: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/v1/company/complaints/{number}"): COMPANY_CASE,
     ("POST", "/v1/company/complaints/{number}/response"): COMPANY_CASE,
     ("POST", "/v1/company/complaints/{number}/info-request"): COMPANY_CASE,
+    # A company's administrators, signed in as themselves; the matrix's companies are API keys, refused.
+    ("POST", "/v1/company/webhook-endpoint/test"): audience(everyone=403, no_principal=401, bad_credentials=401),
     ("GET", "/v1/ops/queue"): OPERATOR,
     ("GET", "/v1/ops/complaints/{number}"): STAFF_CASE,
     ("GET", "/v1/ops/complaints/{number}/traces"): STAFF_CASE,
@@ -601,6 +603,7 @@ SERVICE_AUDIENCES: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
         ("POST", "/v1/companies/{company_id}/webhook-endpoint/disable"): NOTIFICATION_OPERATOR,
         ("POST", "/v1/companies/{company_id}/webhook-endpoint/enable"): NOTIFICATION_OPERATOR,
         ("POST", "/v1/companies/{company_id}/webhook-endpoint/rotate-secret"): NOTIFICATION_ADMIN,
+        ("POST", "/v1/companies/{company_id}/webhook-endpoint/test"): NOTIFICATION_OPERATOR,
         ("GET", "/v1/deliveries"): NOTIFICATION_OPERATOR,
         ("GET", "/v1/deliveries/{webhook_id}"): NOTIFICATION_OPERATOR,
         ("POST", "/v1/deliveries/{webhook_id}/redeliver"): NOTIFICATION_OPERATOR,

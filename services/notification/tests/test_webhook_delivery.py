@@ -16,12 +16,11 @@ import aio_pika
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from standardwebhooks.webhooks import Webhook
 
 from devstack.eventtap import EventTap, event_tap
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
-from standardwebhooks.webhooks import Webhook
-
 from greenchannel.contracts import CloudEvent, ComplainantContact, ComplaintAccepted, ComplaintErased, EvidenceRef
 from greenchannel.messaging import queue_names
 from notification.config import Settings
