@@ -134,7 +134,7 @@ class WebhookEndpoints:
         now = datetime.now(UTC)
         trace_headers: dict[str, str] = {}
         propagate.inject(trace_headers)
-        record = {
+        record: dict[str, Any] = {
             "_id": webhook_id,
             "event_id": None,
             "company_id": company_id,
