@@ -38,7 +38,8 @@ def webhook_id_for(event_id: str) -> str:
 
 def webhook_id_of_test(company_id: str, idempotency_key: str) -> str:
     """The id of a test webhook: the same for the same company and key, so a retried request makes no second one
-    (a request without a key is given a random one)."""
+    (a request without a key is given a random one). A name-based UUID (version 5) never equals the random one
+    (version 4) event ids are made as, so a test's id is never an event's webhook id."""
     return "msg_" + uuid.uuid5(uuid.NAMESPACE_URL, f"greenchannel-webhook-test:{company_id}:{idempotency_key}").hex
 
 
