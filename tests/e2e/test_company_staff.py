@@ -385,6 +385,39 @@ async def test_an_administrator_manages_the_webhook_endpoint_and_its_delivery_lo
     assert enabled.status_code == 200 and enabled.json()["status"] == "enabled"
 
 
+async def test_an_administrator_sends_a_test_event_and_finds_it_in_the_delivery_log(platform):
+    company = "c-lanjing"
+    administrator = await invite_first_administrator(platform, company, new_email())
+    _, handler = await invite(platform, administrator, "handler")
+    assert (await platform.intake.post("/v1/company/webhook-endpoint/test", headers=handler)).status_code == 403
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+
+    sent = await platform.intake.post("/v1/company/webhook-endpoint/test", headers={**administrator, **key})
+    assert sent.status_code == 201, sent.text
+    webhook_id = sent.json()["webhook_id"]
+    assert sent.json()["company_id"] == company and sent.json()["event_type"] == "webhook.test"
+
+    async def received():
+        return next((item for item in platform.receiver.received if item.webhook_id == webhook_id), None)
+
+    got = await until(received, what="the test event")
+    body = Webhook(WEBHOOK_SECRET).verify(got.raw, got.headers)
+    assert body["type"] == "webhook.test" and body["data"]["company_id"] == company
+    assert "number" not in body["data"] and "complainant" not in body["data"]
+
+    async def logged():
+        items = (await platform.intake.get("/v1/company/deliveries", headers=administrator)).json()["items"]
+        found = next((item for item in items if item["webhook_id"] == webhook_id), None)
+        return found if found and found["status"] == "delivered" else None
+
+    delivery = await until(logged, what="the test event delivered in the log")
+    assert delivery["number"] is None and [a["status_code"] for a in delivery["attempts"]] == [got.answered]
+    again = await platform.intake.post("/v1/company/webhook-endpoint/test", headers={**administrator, **key})
+    assert again.status_code == 201 and again.json()["webhook_id"] == webhook_id
+    await asyncio.sleep(0.5)
+    assert len([item for item in platform.receiver.received if item.webhook_id == webhook_id]) == 1
+
+
 async def test_a_profile_change_reaches_the_directory_only_once_an_operator_approves(platform):
     administrator = await invite_first_administrator(platform, "c-polaris", new_email())
     _, handler = await invite(platform, administrator, "handler")

@@ -450,6 +450,10 @@ class WebhookType(StrEnum):
     REDIRECTED = "complaint.redirected"
     DEADLINE_REMINDER = "complaint.deadline_reminder"
     OVERDUE = "complaint.overdue"
+    #: A test a company's administrator (or an operator) asked for, to check the endpoint and its signature check:
+    #: signed and logged like any webhook, about no complaint (its data names the company only), and its delivery
+    #: publishes neither ``webhook.delivered`` nor ``webhook.failed``.
+    TEST = "webhook.test"
 
 
 FORWARDING_WEBHOOK_TYPE = WebhookType.FORWARDED

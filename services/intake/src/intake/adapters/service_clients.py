@@ -90,10 +90,18 @@ class NotificationClient:
         self._admin = {"Authorization": f"Bearer {admin_token}"} if admin_token else None
 
     async def operator_call(
-        self, method: str, path: str, params: list[tuple[str, str]], body: bytes | None, *, as_admin: bool = False
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, str]],
+        body: bytes | None,
+        *,
+        as_admin: bool = False,
+        idempotency_key: str | None = None,
     ) -> httpx.Response:
         """Pass a staff request on to notification's operator API (deliveries, endpoints, alerts); ``as_admin``
-        (an admin's request) with the admin token, which alone sets endpoints and rotates secrets."""
+        (an admin's request) with the admin token, which alone sets endpoints and rotates secrets; the caller's
+        ``Idempotency-Key``, when notification keys the request's effect by it."""
         headers = self._admin if as_admin else self._operator
         if headers is None:
             raise Problem(
@@ -108,7 +116,11 @@ class NotificationClient:
                 path,
                 params=tuple(params),
                 content=body,
-                headers={**headers, "Content-Type": "application/json"},
+                headers={
+                    **headers,
+                    "Content-Type": "application/json",
+                    **({"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}),
+                },
             )
         except (httpx.HTTPError, httpx.InvalidURL):
             raise Problem(

@@ -2,6 +2,9 @@
 ``intake.api.deliveries`` does for operators): the company is always the caller's own, never one named in the
 request, so an administrator reaches only their company's endpoint and deliveries (another's delivery is 404).
 
+A test event (``webhook.test``, about no complaint) is sent to the endpoint on request, signed like every webhook,
+and found in the delivery log with its attempts; the same ``Idempotency-Key`` again answers the test it sent.
+
 Registering the endpoint answers its signing secret in full once (generated when none is given); a rotation answers
 the new one once and keeps the previous valid for the overlap asked, during which every webhook carries both
 signatures. Setting the endpoint and rotating its secret go with notification's admin token, as an operator admin's
@@ -19,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from greenchannel.problems import Problem
 from intake.api.deliveries import passed_on
-from intake.api.dependencies import CompanyAdminDep, Intake, IntakeDep
+from intake.api.dependencies import CompanyAdminDep, IdempotencyKey, Intake, IntakeDep
 from intake.api.schemas import DeliveryDetail, DeliveryPage, WebhookEndpoint
 
 router = APIRouter(prefix="/v1/company", tags=["company staff"])
@@ -58,9 +61,15 @@ async def _call(
     params: list[tuple[str, str]] | None = None,
     body: BaseModel | None = None,
     as_admin: bool = False,
+    idempotency_key: str | None = None,
 ) -> Response:
     answer = await intake.notification.operator_call(
-        method, path, params or [], body.model_dump_json().encode() if body is not None else None, as_admin=as_admin
+        method,
+        path,
+        params or [],
+        body.model_dump_json().encode() if body is not None else None,
+        as_admin=as_admin,
+        idempotency_key=idempotency_key,
     )
     return Response(
         answer.content,
@@ -117,6 +126,20 @@ async def disable_endpoint(body: Disabling, intake: IntakeDep, administrator: Co
 )
 async def enable_endpoint(intake: IntakeDep, administrator: CompanyAdminDep) -> Response:
     return await _call(intake, "POST", _endpoint_path(administrator.id) + "/enable")
+
+
+@router.post(
+    "/webhook-endpoint/test",
+    operation_id="company.webhook.test",
+    summary="Send a test event (webhook.test) to your endpoint; it appears in your delivery log",
+    status_code=201,
+    responses=passed_on(DeliveryDetail, 201),
+)
+async def send_test(
+    intake: IntakeDep, administrator: CompanyAdminDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    # An administrator's, like registering the endpoint: it calls the company's systems in the platform's name.
+    return await _call(intake, "POST", _endpoint_path(administrator.id) + "/test", idempotency_key=idempotency_key)
 
 
 @router.get(

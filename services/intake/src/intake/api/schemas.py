@@ -683,7 +683,7 @@ class Delivery(Open):
 
     webhook_id: str
     company_id: str
-    number: str
+    number: str | None = Field(description="The complaint the webhook is about; null for a test event.")
     event_type: str
     status: str
     attempt_count: int

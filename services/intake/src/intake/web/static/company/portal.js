@@ -539,12 +539,14 @@
   }
 
   /* The webhook endpoint and its delivery log: register (a new secret shown once), rotate (the previous secret
-     stays valid a day, webhooks carry both signatures meanwhile), disable or enable, redeliver. */
+     stays valid a day, webhooks carry both signatures meanwhile), disable or enable, send a test event, redeliver. */
   async function setUpWebhook(status) {
     const box = document.querySelector("[data-webhook]");
     const form = document.getElementById("webhook-set");
     const rotate = box.querySelector("[data-webhook-rotate]");
     const toggle = box.querySelector("[data-webhook-toggle]");
+    const test = box.querySelector("[data-webhook-test]");
+    const testResult = test.querySelector("[data-webhook-test-result]");
     let endpoint = null;
 
     function showSecret(secret) {
@@ -558,6 +560,7 @@
       endpoint = found;
       box.querySelector("[data-webhook-current]").hidden = !found;
       box.querySelector("[data-webhook-actions]").hidden = !found;
+      test.hidden = !found || found.status !== "enabled";
       if (!found) {
         return;
       }
@@ -630,6 +633,44 @@
         show(answer.body);
       }
       GC.setStatus(status, answer.ok ? t("portal.webhook.saved") : GC.problemText(answer.problem));
+    });
+    /* A test event: sent at once, so its first attempt's outcome is usually known within seconds; the result
+       line says it, and the delivery log shows it with its attempts. Each click is a new test (a new key). */
+    test.querySelector("[data-webhook-test-send]").addEventListener("click", async (event) => {
+      const button = event.currentTarget;
+      button.disabled = true;
+      try {
+        const answer = await api("POST", "/v1/company/webhook-endpoint/test", { idempotencyKey: GC.attempts()({}) });
+        if (!answer.ok) {
+          GC.setStatus(testResult, GC.problemText(answer.problem));
+          return;
+        }
+        const id = answer.body.webhook_id;
+        GC.setStatus(testResult, t("portal.webhook.test_sent", { id }));
+        await loadDeliveries();
+        let delivery = answer.body;
+        for (let tries = 0; tries < 10 && delivery.attempt_count === 0; tries += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          const read = await api("GET", "/v1/company/deliveries/" + encodeURIComponent(id));
+          if (read.ok) {
+            delivery = read.body;
+          }
+        }
+        const last = delivery.attempts[delivery.attempts.length - 1];
+        const error = delivery.last_error || "";
+        if (delivery.status === "delivered") {
+          GC.setStatus(testResult, t("portal.webhook.test_delivered", { id, status: last ? String(last.status_code) : "" }));
+        } else if (delivery.status === "failed") {
+          GC.setStatus(testResult, t("portal.webhook.test_failed", { id, error }));
+        } else if (delivery.attempt_count > 0) {
+          GC.setStatus(testResult, t("portal.webhook.test_not_yet", { id, error }));
+        } else {
+          GC.setStatus(testResult, t("portal.webhook.test_queued", { id }));
+        }
+        await loadDeliveries();
+      } finally {
+        button.disabled = false;
+      }
     });
     await loadDeliveries();
   }
