@@ -32,7 +32,7 @@ from greenchannel_company_client.models import (  # noqa: E402
     AnswerReceipt,
     AnswerResponseType,
     CompanyComplaint,
-    ComplaintPage,
+    CompanyInboxPage,
     Problem,
     Status,
 )
@@ -86,7 +86,7 @@ async def test_a_company_lists_reads_and_answers_with_the_generated_client(platf
 
     async with AuthenticatedClient(base_url=base_url, token=key, prefix="", auth_header_name="X-Api-Key") as client:
         page = await company_complaints_list.asyncio(client=client, status=Status.FORWARDED)
-        assert isinstance(page, ComplaintPage)
+        assert isinstance(page, CompanyInboxPage)
         assert number in [item.number for item in page.items]
         listed = next(item for item in page.items if item.number == number)
         assert listed.status is Status.FORWARDED and listed.company.id == company_id and listed.overdue is False

@@ -83,9 +83,18 @@ PUBLIC: dict[str, set[tuple[str, str]]] = {
         ("post", "/v1/complaints/{number}/access-code/recovery"),
         ("post", "/v1/complaints/{number}/access-code/recovery/confirm"),
         ("post", "/v1/public/feedback"),
+        # The company portal's sign-in: an invitation's link and a staff member's password.
+        ("post", "/v1/company/invitation"),
+        ("post", "/v1/company/invitation/accept"),
+        ("post", "/v1/company/auth/token"),
     },
     "evidence": set(),
-    "routing": {("get", "/v1/companies"), ("get", "/v1/companies/{company_id}"), ("get", "/v1/categories")},
+    "routing": {
+        ("get", "/v1/companies"),
+        ("get", "/v1/companies/{company_id}"),
+        ("get", "/v1/categories"),
+        ("get", "/v1/calendar/working-days"),
+    },
     "notification": set(),
 }
 EVERYWHERE_PUBLIC = {("get", "/healthz"), ("get", "/readyz")}

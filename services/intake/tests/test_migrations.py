@@ -55,6 +55,7 @@ async def test_dead_letters_are_sealed_once_and_read_back(mongo_url, run_id):
             "m0004_retention_indexes",
             "m0005_backfill_ended_at",
             "m0006_audit_actions",
+            "m0007_company_portal",
         ]
         result = (await runner.applied())["m0002_seal_dead_letters"]["result"]
         assert {key: result[key] for key in ("examined", "sealed")} == {"examined": LETTERS, "sealed": LETTERS}

@@ -24,15 +24,23 @@ from intake.web.i18n import LANGUAGES, catalog
 from intake.web.pages import CONTENT_SECURITY_POLICY, DIRECT_UPLOAD_ABOVE_BYTES, field_constraints
 
 WEB = resources.files("intake.web")
-# The public client's files; the console's (in ops/ folders) are held by test_console_pages.py.
-TEMPLATES = {
-    item.name: item.read_text(encoding="utf-8") for item in WEB.joinpath("templates").iterdir() if item.is_file()
-}
-SCRIPTS = {
-    item.name: item.read_text(encoding="utf-8")
-    for item in WEB.joinpath("static").iterdir()
-    if item.name.endswith(".js")
-}
+
+
+def files_under(folder, prefix: str = "") -> dict[str, str]:
+    """Every file of a folder of the package and its subfolders (the company portal's), by relative name; the
+    console's (ops/ folders) are held by test_console_pages.py."""
+    found: dict[str, str] = {}
+    for item in folder.iterdir():
+        if item.is_dir():
+            if item.name != "ops":
+                found |= files_under(item, f"{prefix}{item.name}/")
+        else:
+            found[prefix + item.name] = item.read_text(encoding="utf-8")
+    return found
+
+
+TEMPLATES = files_under(WEB.joinpath("templates"))
+SCRIPTS = {name: text for name, text in files_under(WEB.joinpath("static")).items() if name.endswith(".js")}
 
 
 def literal_args(annotation) -> set[str]:
@@ -144,6 +152,14 @@ PAGES = (
     "/public/pages/how-it-works",
     "/public/pages/policy",
     "/public/feedback",
+    # The company portal (企业端).
+    "/company/",
+    "/company/login",
+    "/company/invitation",
+    "/company/staff",
+    "/company/complaints/GC-20261101-000001",
+    "/company/integration",
+    "/company/profile",
 )
 
 

@@ -16,11 +16,12 @@ import aio_pika
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from standardwebhooks.webhooks import Webhook
 
 from devstack.eventtap import EventTap, event_tap
 from devstack.receiver import WebhookReceiver
 from devstack.servers import serve
-from greenchannel.contracts import CloudEvent, ComplainantContact, ComplaintAccepted, EvidenceRef
+from greenchannel.contracts import CloudEvent, ComplainantContact, ComplaintAccepted, ComplaintErased, EvidenceRef
 from greenchannel.messaging import queue_names
 from notification.config import Settings
 from notification.domain.secrets import generate_secret
@@ -501,3 +502,102 @@ async def test_plain_http_targets_are_refused_in_production_at_registration_and_
             attempts = await wait_for(lambda event=event: attempted(event))
             assert attempts[0]["url"] == "https://127.0.0.1:9/h" and attempts[0]["status_code"] is None
         assert receiver.received == []
+
+
+async def test_a_test_webhook_is_signed_logged_and_concerns_no_complaint(platform, receivers):
+    company = unique("co")
+    receiver, base_url = await receivers(generate_secret())
+    path = f"/v1/companies/{company}/webhook-endpoint"
+    assert (await platform.client.post(f"{path}/test")).json()["code"] == "endpoint_not_found"
+    registered = await platform.client.put(path, json={"url": f"{base_url}/webhooks/{company}"})
+    receiver.secret = secret = registered.json()["secret"]
+
+    key = {"Idempotency-Key": unique("test")}
+    sent = await platform.client.post(f"{path}/test", headers=key)
+    assert sent.status_code == 201, sent.text
+    webhook_id = sent.json()["webhook_id"]
+    assert sent.json()["event_type"] == "webhook.test" and sent.json()["number"] is None
+    delivery = await platform.delivery_in(webhook_id, "delivered")
+    assert [a["status_code"] for a in delivery["attempts"]] == [204]
+
+    # What the company received verifies with the Standard Webhooks library and names no complaint or person.
+    got = receiver.received[-1]
+    assert got.webhook_id == webhook_id
+    assert Webhook(secret).verify(got.raw, got.headers) == got.body == delivery["payload"]
+    assert got.body["type"] == "webhook.test" and got.body["data"]["company_id"] == company
+    assert set(got.body["data"]) == {"company_id", "note"}
+
+    # The same key again answers the same delivery and sends nothing more; another request makes another test.
+    again = await platform.client.post(f"{path}/test", headers=key)
+    assert again.status_code == 201 and again.json()["webhook_id"] == webhook_id
+    assert again.json()["status"] == "delivered"
+    other = await platform.client.post(f"{path}/test")
+    assert other.json()["webhook_id"] != webhook_id
+    await platform.delivery_in(other.json()["webhook_id"], "delivered")
+    assert [got.webhook_id for got in receiver.received] == [webhook_id, other.json()["webhook_id"]]
+    listed = (await platform.client.get("/v1/deliveries", params={"company_id": company})).json()["items"]
+    assert {item["webhook_id"] for item in listed} == {webhook_id, other.json()["webhook_id"]}
+
+    # A redelivery sends it again, with the same id.
+    redelivered = await platform.client.post(f"/v1/deliveries/{webhook_id}/redeliver")
+    assert redelivered.status_code == 200, redelivered.text
+    await wait_for(lambda: _async(len(receiver.received) == 3))
+    assert receiver.received[-1].webhook_id == webhook_id and receiver.received[-1].verified
+
+    # A complaint of the company is erased meanwhile: its delivery goes, the tests stay.
+    event = accepted_event(company, unique("GC"))
+    await platform.publish(event)
+    await platform.delivery_in(webhook_id_of(event), "delivered")
+    erased = ComplaintErased(number=event.subject, reason="request", erased_at=datetime.now(UTC))
+    await platform.publish(CloudEvent.wrap(erased, source="/services/intake", subject=event.subject))
+    await wait_for(lambda: _gone(platform, webhook_id_of(event)))
+    assert (await platform.delivery(webhook_id))["status"] == "delivered"
+
+    # Nothing about a complaint was published for the tests: no webhook.delivered moves a case on.
+    await asyncio.sleep(0.5)
+    assert len(platform.events_of("webhook.delivered", webhook_id_of(event))) == 1
+    for test_id in (webhook_id, other.json()["webhook_id"]):
+        assert platform.events_of("webhook.delivered", test_id) == []
+
+
+async def test_a_failing_test_webhook_is_retried_and_fails_without_a_dead_letter(platform, receivers):
+    company = unique("co")
+    secret = generate_secret()
+    receiver, base_url = await receivers(secret)
+    receiver.respond_with = 500
+    path = f"/v1/companies/{company}/webhook-endpoint"
+    await platform.client.put(path, json={"url": f"{base_url}/webhooks/{company}", "secret": secret})
+
+    sent = await platform.client.post(f"{path}/test")
+    webhook_id = sent.json()["webhook_id"]
+    delivery = await platform.delivery_in(webhook_id, "failed")
+    assert [a["status_code"] for a in delivery["attempts"]] == [500] * len(SCHEDULE)
+    assert delivery["last_error"] == "HTTP 500" and all(got.verified for got in receiver.received)
+    await asyncio.sleep(0.5)
+    assert platform.events_of("webhook.failed", webhook_id) == []
+    alerts = (await platform.client.get("/v1/alerts", params={"company_id": company})).json()["items"]
+    assert [alert["kind"] for alert in alerts if alert["webhook_id"] == webhook_id] in ([], ["endpoint_failing"])
+
+    # A disabled endpoint takes no test; nor does a key that is no Idempotency-Key.
+    await platform.client.post(f"{path}/disable", json={"reason": "maintenance"})
+    refused = await platform.client.post(f"{path}/test")
+    assert refused.status_code == 409 and refused.json()["code"] == "endpoint_disabled"
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    await platform.client.post(f"{path}/enable")
+    bad_key = await platform.client.post(f"{path}/test", headers={"Idempotency-Key": "x" * 201})
+    assert bad_key.status_code == 400 and bad_key.json()["code"] == "invalid_idempotency_key"
+    receiver.respond_with = 204
+    async with httpx.AsyncClient(base_url=str(platform.client.base_url)) as anonymous:
+        assert (await anonymous.post(f"{path}/test")).status_code == 401
+        by_operator = await anonymous.post(f"{path}/test", headers=OPERATOR)
+    assert by_operator.status_code == 201
+    await platform.delivery_in(by_operator.json()["webhook_id"], "delivered")
+    assert len(receiver.received) == len(SCHEDULE) + 1
+
+
+async def _async(value):
+    return value
+
+
+async def _gone(platform: Platform, webhook_id: str) -> bool:
+    return await platform.delivery(webhook_id) is None

@@ -450,6 +450,10 @@ class WebhookType(StrEnum):
     REDIRECTED = "complaint.redirected"
     DEADLINE_REMINDER = "complaint.deadline_reminder"
     OVERDUE = "complaint.overdue"
+    #: A test a company's administrator (or an operator) asked for, to check the endpoint and its signature check:
+    #: signed and logged like any webhook, about no complaint (its data names the company only), and its delivery
+    #: publishes neither ``webhook.delivered`` nor ``webhook.failed``.
+    TEST = "webhook.test"
 
 
 FORWARDING_WEBHOOK_TYPE = WebhookType.FORWARDED
@@ -486,7 +490,8 @@ class WebhookFailed(EventData):
 DEV_CODE_TRANSPORT_KEYS = '{"dev-1": "ZGV2ZWxvcG1lbnQtb25seS1jb2RlLXRyYW5zcG9ydC0="}'
 
 # access_recovery: a code sent to the phone a complaint was filed with, for a new access code of that complaint.
-CodePurpose = Literal["registration", "password_reset", "sign_in", "access_recovery"]
+# company_invitation: a one-time link inviting a company's staff member to set up their account.
+CodePurpose = Literal["registration", "password_reset", "sign_in", "access_recovery", "company_invitation"]
 
 
 class CodeNotice(BaseModel):
@@ -494,14 +499,17 @@ class CodeNotice(BaseModel):
 
     ``notice`` is ``code`` (a one-time code follows), ``already_registered`` (a registration for a login
     that has an account: reset the password instead) or ``no_account`` (a reset or a sign-in for a login
-    without one).
+    without one), or ``invitation`` (a company's staff member is invited: ``link`` opens the invitation once,
+    ``company`` names the company inviting).
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     destination: str
-    notice: Literal["code", "already_registered", "no_account"]
+    notice: Literal["code", "already_registered", "no_account", "invitation"]
     code: str | None = None
+    link: str | None = None
+    company: str | None = None
 
 
 class AccountCodeIssued(EventData):

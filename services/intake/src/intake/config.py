@@ -64,6 +64,8 @@ class Settings(AdminTokenSettings, CodeTransportSettings):
     account_codes_per_login_per_hour: int = Field(default=5, ge=1)
     account_codes_per_ip_per_hour: int = Field(default=20, ge=1)
     account_code_failures_per_ip_per_hour: int = Field(default=50, ge=1)
+    # How long the link inviting a company's staff member works (default 72 hours).
+    company_invitation_ttl_s: int = Field(default=72 * 3600, ge=3600, le=14 * 24 * 3600)
     # Complainants may also sign in with a code sent to their login instead of the password.
     sign_in_by_code: bool = False
     # Rate limits at the public edge (counted in MongoDB, shared by every replica).

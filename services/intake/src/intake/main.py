@@ -40,6 +40,9 @@ from intake.adapters.account_codes import AccountCodeStore
 from intake.adapters.audit_log import AuditLog
 from intake.adapters.case_metrics import refresh_case_metrics
 from intake.adapters.case_store import CaseStore
+from intake.adapters.company_handling import CompanyHandlingStore
+from intake.adapters.company_profile import CompanyProfileStore
+from intake.adapters.company_staff import CompanyStaffStore
 from intake.adapters.dead_letters import DeadLetters
 from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.feedback import FeedbackStore
@@ -60,6 +63,11 @@ from intake.api import (
     accounts,
     caching,
     company,
+    company_handling,
+    company_keys,
+    company_profile,
+    company_staff,
+    company_webhooks,
     complaints,
     console,
     credentials,
@@ -86,6 +94,10 @@ from intake.api.dependencies import Intake, admit_public_read
 from intake.config import Settings
 from intake.core.account_codes import AccountCodes
 from intake.core.audit import Audit
+from intake.core.company_handling import CompanyHandling
+from intake.core.company_inbox import CompanyInbox, WorkingDays
+from intake.core.company_profile import CompanyProfile
+from intake.core.company_staff import CompanyStaff, InvitationPolicy
 from intake.core.dashboard import Dashboard
 from intake.core.disclosure import Disclosure
 from intake.core.feedback import Feedback
@@ -102,6 +114,7 @@ from intake.handlers.publication import PublicationHandlers
 from intake.jobs import retention, statistics_fold, statistics_snapshot
 from intake.web import STATIC_PATH, on_http_error, static_files
 from intake.web import router as web_pages
+from intake.web.company_portal import router as company_portal_pages
 from intake.web.console import router as console_pages
 
 # Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
@@ -270,6 +283,27 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         app.state.operations = Operations(app.state.dead_letters, notification, app.state.intake.audit)
         app.state.work_queues = WorkQueues(cases, publication.records)
         app.state.dashboard = Dashboard(app.state.work_queues, app.state.dead_letters, notification)
+        app.state.company_inbox = CompanyInbox(
+            cases.page, WorkingDays(routing.working_days), publication.records.collective_clusters
+        )
+        company_staff_store = CompanyStaffStore(runtime.db)
+        company_profile_store = CompanyProfileStore(runtime.db)
+        app.state.company_profile = CompanyProfile(
+            company_profile_store, transactions, routing.company, routing.save_company
+        )
+        company_handling_store = CompanyHandlingStore(runtime.db)
+        app.state.company_handling = CompanyHandling(company_handling_store, company_staff_store, transactions, cipher)
+        app.state.company_staff = CompanyStaff(
+            runtime,
+            transactions,
+            company_staff_store,
+            identities,
+            cipher,
+            blind_index,
+            KeyedHash(settings.access_code_key.get_secret_value().encode(), "company-invitation"),
+            accounts_use_cases.transport,
+            InvitationPolicy(timedelta(seconds=settings.company_invitation_ttl_s), settings.public_base_url),
+        )
         # The scrubber's dictionaries take a second or two to load: in a worker thread, while the service starts,
         # rather than on the event loop at the first publication.
         asyncio.get_running_loop().run_in_executor(None, person_names.load)
@@ -333,11 +367,17 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         app.include_router(router)
     app.include_router(access_recovery.router)
     app.include_router(sessions.router)
+    app.include_router(company_staff.router)
+    app.include_router(company_handling.router)
+    app.include_router(company_keys.router)
+    app.include_router(company_webhooks.router)
+    app.include_router(company_profile.router)
     app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.
     app.include_router(web_pages)
     # The operator console (/ops/): pages of the same kind, for staff, calling the operator API.
     app.include_router(console_pages)
+    app.include_router(company_portal_pages)  # 企业端, under /company/
     app.mount(STATIC_PATH, static_files(), name="static")
     # A browser at a mistyped address gets the not-found page; API clients keep the problem document.
     # Starlette types a handler as taking any exception; this one is registered for HTTPException alone.

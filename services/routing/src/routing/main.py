@@ -23,6 +23,7 @@ from routing.adapters.decisions import DecisionRepository
 from routing.adapters.reference_data import load_categories, load_companies
 from routing.adapters.segmenter import Segmenter
 from routing.adapters.similarity import SimilarityRepository
+from routing.api import calendar as calendar_api
 from routing.api import clocks as clocks_api
 from routing.api import clusters as clusters_api
 from routing.api import decisions as decisions_api
@@ -169,4 +170,5 @@ def create_app(settings: Settings | None = None, **overrides: object) -> FastAPI
     app.include_router(decisions_api.router)
     app.include_router(clocks_api.router)
     app.include_router(clusters_api.router)
+    app.include_router(calendar_api.router)
     return app

@@ -7,10 +7,13 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.status import Status
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.appeal_entry import AppealEntry
     from ..models.company_answer_entry import CompanyAnswerEntry
+    from ..models.company_rating_entry import CompanyRatingEntry
+    from ..models.company_timeline_entry import CompanyTimelineEntry
     from ..models.complainant_contact import ComplainantContact
     from ..models.evidence_item import EvidenceItem
     from ..models.info_request_entry import InfoRequestEntry
@@ -44,6 +47,8 @@ class CompanyComplaint:
         response (CompanyAnswerEntry | None): The latest answer.
         appeal (AppealEntry | None):
         reforward_note (None | str):
+        rating (CompanyRatingEntry | None | Unset): The complainant's rating of the answer.
+        timeline (list[CompanyTimelineEntry] | Unset): The steps of the case: when, what, and which side took it.
     """
 
     number: str
@@ -65,11 +70,14 @@ class CompanyComplaint:
     response: CompanyAnswerEntry | None
     appeal: AppealEntry | None
     reforward_note: None | str
+    rating: CompanyRatingEntry | None | Unset = UNSET
+    timeline: list[CompanyTimelineEntry] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.appeal_entry import AppealEntry  # noqa: PLC0415
         from ..models.company_answer_entry import CompanyAnswerEntry  # noqa: PLC0415
+        from ..models.company_rating_entry import CompanyRatingEntry  # noqa: PLC0415
 
         number = self.number
 
@@ -129,6 +137,21 @@ class CompanyComplaint:
         reforward_note: None | str
         reforward_note = self.reforward_note
 
+        rating: dict[str, Any] | None | Unset
+        if isinstance(self.rating, Unset):
+            rating = UNSET
+        elif isinstance(self.rating, CompanyRatingEntry):
+            rating = self.rating.to_dict()
+        else:
+            rating = self.rating
+
+        timeline: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.timeline, Unset):
+            timeline = []
+            for timeline_item_data in self.timeline:
+                timeline_item = timeline_item_data.to_dict()
+                timeline.append(timeline_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -154,6 +177,10 @@ class CompanyComplaint:
                 "reforward_note": reforward_note,
             }
         )
+        if rating is not UNSET:
+            field_dict["rating"] = rating
+        if timeline is not UNSET:
+            field_dict["timeline"] = timeline
 
         return field_dict
 
@@ -161,6 +188,8 @@ class CompanyComplaint:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.appeal_entry import AppealEntry  # noqa: PLC0415
         from ..models.company_answer_entry import CompanyAnswerEntry  # noqa: PLC0415
+        from ..models.company_rating_entry import CompanyRatingEntry  # noqa: PLC0415
+        from ..models.company_timeline_entry import CompanyTimelineEntry  # noqa: PLC0415
         from ..models.complainant_contact import ComplainantContact  # noqa: PLC0415
         from ..models.evidence_item import EvidenceItem  # noqa: PLC0415
         from ..models.info_request_entry import InfoRequestEntry  # noqa: PLC0415
@@ -261,6 +290,32 @@ class CompanyComplaint:
 
         reforward_note = _parse_reforward_note(d.pop("reforward_note"))
 
+        def _parse_rating(data: object) -> CompanyRatingEntry | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                rating_type_0 = CompanyRatingEntry.from_dict(data)
+
+                return rating_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(CompanyRatingEntry | None | Unset, data)
+
+        rating = _parse_rating(d.pop("rating", UNSET))
+
+        _timeline = d.pop("timeline", UNSET)
+        timeline: list[CompanyTimelineEntry] | Unset = UNSET
+        if _timeline is not UNSET:
+            timeline = []
+            for timeline_item_data in _timeline:
+                timeline_item = CompanyTimelineEntry.from_dict(timeline_item_data)
+
+                timeline.append(timeline_item)
+
         company_complaint = cls(
             number=number,
             status=status,
@@ -281,6 +336,8 @@ class CompanyComplaint:
             response=response,
             appeal=appeal,
             reforward_note=reforward_note,
+            rating=rating,
+            timeline=timeline,
         )
 
         company_complaint.additional_properties = d

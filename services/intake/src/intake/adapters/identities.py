@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from pymongo.errors import DuplicateKeyError
 
 from greenchannel.mongo import in_transaction
 from intake.adapters.pii import KeyedHash, PiiCipher
+from intake.domain.company_staff import API_KEY_ROLE, CompanyRole
 from intake.domain.principals import Kind, Principal, Role
 
 ISSUER = "greenchannel-intake"
@@ -40,6 +41,8 @@ ISSUER = "greenchannel-intake"
 # share it, with each other and with the event loop, which then answers everything else late.
 CONCURRENT_PASSWORD_CHECKS = 2
 API_KEY_PREFIX = "gck"
+# A key's last use is written at most once a minute: a company's busy integration costs no write per request.
+API_KEY_USE_PRECISION = timedelta(seconds=60)
 ACCOUNT_CACHE_SIZE = 10_000  # accounts remembered per process; the least recently used beyond that are read again
 KNOWN_ROLES = frozenset(role.value for role in Role)
 STAFF_CHANGES = "staff"
@@ -69,6 +72,8 @@ class AccountState:
     disabled: bool
     roles: frozenset[Role]
     login: str | None  # operators' login (a complainant's is personal data, kept encrypted and out of here)
+    company_id: str | None = None  # a company staff member's company
+    company_role: CompanyRole | None = None
 
 
 class Identities:
@@ -84,6 +89,8 @@ class Identities:
         self.accounts = db["accounts"]
         self.operators = db["operators"]
         self.api_keys = db["api_keys"]
+        # Company staff accounts (``intake.adapters.company_staff`` keeps them): their tokens are checked here too.
+        self.company_staff = db["company_staff"]
         # One document every change of a staff account writes: two changes at once conflict, and the one
         # retried sees the other's effect (without it, two admins disabling each other could both pass).
         self.staff_changes = db["staff_changes"]
@@ -289,13 +296,13 @@ class Identities:
         two concurrent changes from the same old password one wins and the other is refused."""
         accounts = self._accounts_of(principal.kind)
         account = await accounts.find_one(
-            {"_id": principal.id, "disabled": {"$ne": True}}, projection={"password_hash": 1}
+            {"_id": principal.account_id, "disabled": {"$ne": True}}, projection={"password_hash": 1}
         )
         if not await self._password_matches(old_password, account["password_hash"] if account else None):
             raise WrongPassword
         new_hash = await self.hash_password(new_password)
         changed = await accounts.find_one_and_update(
-            {"_id": principal.id, "password_hash": account["password_hash"]},
+            {"_id": principal.account_id, "password_hash": account["password_hash"]},
             {
                 "$set": {"password_hash": new_hash, "password_changed_at": datetime.now(UTC)},
                 "$inc": {"token_version": 1},
@@ -305,14 +312,18 @@ class Identities:
         )
         if changed is None:
             raise PasswordChangedMeanwhile
-        self.forget(principal.kind, principal.id)
-        return Principal(principal.kind, principal.id, principal.roles, changed["token_version"])
+        self.forget(principal.kind, principal.account_id)
+        return replace(principal, token_version=changed["token_version"])
 
     async def sign_out_everywhere(self, principal: Principal) -> None:
-        await self._accounts_of(principal.kind).update_one({"_id": principal.id}, {"$inc": {"token_version": 1}})
-        self.forget(principal.kind, principal.id)
+        await self._accounts_of(principal.kind).update_one(
+            {"_id": principal.account_id}, {"$inc": {"token_version": 1}}
+        )
+        self.forget(principal.kind, principal.account_id)
 
     def _accounts_of(self, kind: Kind):
+        if kind is Kind.COMPANY:
+            return self.company_staff
         return self.operators if kind is Kind.OPERATOR else self.accounts
 
     async def account_state(self, kind: Kind, account_id: str) -> AccountState | None:
@@ -323,7 +334,8 @@ class Identities:
         except KeyError:
             pass
         account = await self._accounts_of(kind).find_one(
-            {"_id": account_id}, projection={"token_version": 1, "disabled": 1, "roles": 1, "login": 1}
+            {"_id": account_id},
+            projection={"token_version": 1, "disabled": 1, "roles": 1, "login": 1, "company_id": 1, "role": 1},
         )
         state = (
             None
@@ -333,6 +345,8 @@ class Identities:
                 bool(account.get("disabled")),
                 _roles(account),
                 account.get("login") if kind is Kind.OPERATOR else None,
+                account.get("company_id") if kind is Kind.COMPANY else None,
+                _company_role(account) if kind is Kind.COMPANY else None,
             )
         )
         self._accounts_seen[key] = state
@@ -341,6 +355,10 @@ class Identities:
     def forget(self, kind: Kind, account_id: str) -> None:
         """Drop this process's cached copy of an account it just changed: the change holds here at once."""
         self._accounts_seen.pop((kind, account_id), None)
+
+    async def password_matches(self, password: str, stored_hash: str | None) -> bool:
+        """Whether ``password`` is the one of ``stored_hash``; as slow for None (no such account) as for a hash."""
+        return await self._password_matches(password, stored_hash)
 
     async def _password_matches(self, password: str, stored_hash: str | None) -> bool:
         # Argon2 takes tens of milliseconds of CPU by design: in a worker thread, the event loop keeps serving.
@@ -354,7 +372,7 @@ class Identities:
         now = datetime.now(UTC)
         claims = {
             "iss": ISSUER,
-            "sub": principal.id,
+            "sub": principal.account_id,
             "kind": principal.kind.value,
             "ver": principal.token_version,
             # How the holder proved who they are (RFC 8176): a password, and a one-time code when asked for one.
@@ -380,11 +398,22 @@ class Identities:
             second_factor = isinstance(amr, list) and "otp" in amr
         except (jwt.PyJWTError, KeyError, ValueError):
             return None
-        if kind not in (Kind.COMPLAINANT, Kind.OPERATOR) or not isinstance(account_id, str) or type(version) is not int:
+        if kind is Kind.GUEST or not isinstance(account_id, str) or type(version) is not int:
             return None
         account = await self.account_state(kind, account_id)
         if account is None or account.disabled or account.token_version != version:
             return None
+        if kind is Kind.COMPANY:
+            if account.company_id is None or account.company_role is None:
+                return None
+            return Principal(
+                kind,
+                account.company_id,
+                token_version=version,
+                second_factor=second_factor,
+                account=account_id,
+                company_role=account.company_role,
+            )
         return Principal(kind, account_id, account.roles, version, second_factor)
 
     # --- company API keys --------------------------------------------------------------------------
@@ -409,10 +438,12 @@ class Identities:
             "api_key": f"{API_KEY_PREFIX}_{key_id}_{secret}",
         }
 
-    async def revoke_api_key(self, key_id: str) -> bool:
-        result = await self.api_keys.update_one(
-            {"_id": key_id, "revoked_at": None}, {"$set": {"revoked_at": datetime.now(UTC)}}
-        )
+    async def revoke_api_key(self, key_id: str, company_id: str | None = None) -> bool:
+        """Revoke an active key; with ``company_id``, only a key of that company (a company revokes its own)."""
+        match: dict[str, Any] = {"_id": key_id, "revoked_at": None}
+        if company_id is not None:
+            match["company_id"] = company_id
+        result = await self.api_keys.update_one(match, {"$set": {"revoked_at": datetime.now(UTC)}})
         return result.modified_count == 1
 
     async def list_api_keys(self, company_id: str) -> list[dict[str, Any]]:
@@ -427,12 +458,27 @@ class Identities:
         key = await self.api_keys.find_one({"_id": key_id, "revoked_at": None})
         if key is None or not hmac.compare_digest(key["secret_sha256"], _sha256(secret)):
             return None
-        return Principal(Kind.COMPANY, key["company_id"])
+        now = datetime.now(UTC)
+        last = key.get("last_used_at")
+        if last is None or now - last >= API_KEY_USE_PRECISION:
+            await self.api_keys.update_one(
+                {
+                    "_id": key_id,
+                    "$or": [{"last_used_at": None}, {"last_used_at": {"$lt": now - API_KEY_USE_PRECISION}}],
+                },
+                {"$set": {"last_used_at": now}},
+            )
+        return Principal(Kind.COMPANY, key["company_id"], company_role=API_KEY_ROLE)
 
 
 def _roles(account: dict[str, Any]) -> frozenset[Role]:
     # A role the code no longer knows grants nothing (rather than failing every request of the account).
     return frozenset(Role(role) for role in account.get("roles", []) if role in KNOWN_ROLES)
+
+
+def _company_role(account: dict[str, Any]) -> CompanyRole | None:
+    # A role the code no longer knows grants nothing: the token is refused rather than read as another role.
+    return CompanyRole(account["role"]) if account.get("role") in set(CompanyRole) else None
 
 
 def _sha256(value: str) -> str:

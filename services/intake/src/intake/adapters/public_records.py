@@ -204,5 +204,10 @@ class PublicRecords:
             for cluster in found
         }
 
+    async def collective_clusters(self, company_id: str) -> list[str]:
+        """The ids of the company's clusters that count as a collective complaint."""
+        found = self.clusters.find({"company_id": company_id, "collective": True}, projection={"_id": 1})
+        return [cluster["_id"] async for cluster in found]
+
     async def clear(self) -> None:
         await self.records.delete_many({})

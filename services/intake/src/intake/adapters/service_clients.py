@@ -33,6 +33,15 @@ class RoutingClient:
     async def categories(self) -> list[dict[str, Any]]:
         return (await self._read("/v1/categories") or {}).get("items", [])
 
+    async def working_days(self, start: str, end: str) -> list[str] | None:
+        """The working days (ISO dates, China) from ``start`` to ``end``, both included, on routing's calendar; None
+        while routing cannot answer (what only counts days goes on without them)."""
+        try:
+            answer = await self._read("/v1/calendar/working-days", params={"start": start, "end": end})
+        except Problem:
+            return None
+        return list((answer or {}).get("working_days", []))
+
     async def _read(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """A directory read; None for 404, 503 problem when routing cannot answer."""
         try:
@@ -81,10 +90,18 @@ class NotificationClient:
         self._admin = {"Authorization": f"Bearer {admin_token}"} if admin_token else None
 
     async def operator_call(
-        self, method: str, path: str, params: list[tuple[str, str]], body: bytes | None, *, as_admin: bool = False
+        self,
+        method: str,
+        path: str,
+        params: list[tuple[str, str]],
+        body: bytes | None,
+        *,
+        as_admin: bool = False,
+        idempotency_key: str | None = None,
     ) -> httpx.Response:
         """Pass a staff request on to notification's operator API (deliveries, endpoints, alerts); ``as_admin``
-        (an admin's request) with the admin token, which alone sets endpoints and rotates secrets."""
+        (an admin's request) with the admin token, which alone sets endpoints and rotates secrets; the caller's
+        ``Idempotency-Key``, when notification keys the request's effect by it."""
         headers = self._admin if as_admin else self._operator
         if headers is None:
             raise Problem(
@@ -99,7 +116,11 @@ class NotificationClient:
                 path,
                 params=tuple(params),
                 content=body,
-                headers={**headers, "Content-Type": "application/json"},
+                headers={
+                    **headers,
+                    "Content-Type": "application/json",
+                    **({"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}),
+                },
             )
         except (httpx.HTTPError, httpx.InvalidURL):
             raise Problem(

@@ -38,6 +38,9 @@ from intake.core.access_recovery import AccessRecovery, RecoveryLimits
 from intake.core.account_codes import AccountCodes
 from intake.core.audit import Audit
 from intake.core.company import CompanyAnswers
+from intake.core.company_handling import CompanyHandling
+from intake.core.company_inbox import CompanyInbox
+from intake.core.company_staff import CompanyStaff
 from intake.core.complaints import Complaints, Windows
 from intake.core.feedback import Feedback
 from intake.core.filing_limits import FilingLimits
@@ -48,6 +51,7 @@ from intake.core.sessions import principal_from_cookie
 from intake.core.staff import Staff
 from intake.core.transactions import Transactions
 from intake.core.work_queues import WorkQueues
+from intake.domain.company_staff import CompanyRole, may_act, may_manage
 from intake.domain.filing import normalize_access_code
 from intake.domain.guessing import SecretKind, source_key
 from intake.domain.principals import Kind, Principal, Role, is_complainant_of, may_read
@@ -300,11 +304,45 @@ AdminDep = Annotated[Principal, Depends(require(Kind.OPERATOR, Role.ADMIN))]
 StaffDep = Annotated[Principal, Depends(require(Kind.OPERATOR))]
 
 
+def company_may(allowed: Callable[[CompanyRole], bool]) -> Callable[[Principal | None, Intake], Principal]:
+    """A company's API key or staff member whose role allows the action (``intake.domain.company_staff``)."""
+
+    def check(principal: CallerDep, intake: IntakeDep) -> Principal:
+        company = require(Kind.COMPANY)(principal, intake)
+        if company.company_role is None or not allowed(company.company_role):
+            raise Problem(403, "forbidden", "Your role in the company does not allow this action.")
+        return company
+
+    return check
+
+
+def company_staff_member(principal: CallerDep, intake: IntakeDep) -> Principal:
+    """A company's staff member signed in to their own account (an API key names no person)."""
+    company = require(Kind.COMPANY)(principal, intake)
+    if company.account is None:
+        raise Problem(403, "forbidden", "This action is open to a company's staff accounts only.")
+    return company
+
+
+# Answer, ask for information: an API key, an administrator or a handler; never a read-only colleague.
+CompanyActorDep = Annotated[Principal, Depends(company_may(may_act))]
+CompanyStaffDep = Annotated[Principal, Depends(company_staff_member)]
+
+
+def company_administrator(principal: CompanyStaffDep, intake: IntakeDep) -> Principal:
+    """The company's staff, keys, webhooks and second factor: its administrators, signed in as themselves."""
+    return company_may(may_manage)(principal, intake)
+
+
+CompanyAdminDep = Annotated[Principal, Depends(company_administrator)]
+
+
 def signed_in(principal: CallerDep) -> Principal:
-    """Any account signed in with a bearer token (complainant or staff); a company's API key is no account."""
+    """Any account signed in with a bearer token (complainant or staff, a company's included); a company's API
+    key is no account."""
     if principal is None:
         raise _unauthorized("Sign in first.")
-    if principal.kind not in (Kind.COMPLAINANT, Kind.OPERATOR):
+    if principal.kind not in (Kind.COMPLAINANT, Kind.OPERATOR) and principal.account is None:
         raise Problem(403, "forbidden", "This action is open to signed-in accounts only.")
     return principal
 
@@ -402,3 +440,27 @@ def work_queues(request: Request) -> WorkQueues:
 
 
 WorkQueuesDep = Annotated[WorkQueues, Depends(work_queues)]
+
+
+def company_staff(request: Request) -> CompanyStaff:
+    """The company staff use cases (built in ``main.create_app``)."""
+    return request.app.state.company_staff
+
+
+CompanyStaffUseCasesDep = Annotated[CompanyStaff, Depends(company_staff)]
+
+
+def company_inbox(request: Request) -> CompanyInbox:
+    """A company's inbox (built in ``main.create_app``)."""
+    return request.app.state.company_inbox
+
+
+CompanyInboxDep = Annotated[CompanyInbox, Depends(company_inbox)]
+
+
+def company_handling(request: Request) -> CompanyHandling:
+    """A company's own handling of its complaints (built in ``main.create_app``)."""
+    return request.app.state.company_handling
+
+
+CompanyHandlingDep = Annotated[CompanyHandling, Depends(company_handling)]

@@ -96,6 +96,21 @@ class AppealEntry(Open):
     at: str
 
 
+class CompanyRatingEntry(BaseModel):
+    rating: int = Field(ge=1, le=5)
+    comment: str | None
+    at: str
+
+
+class CompanyTimelineEntry(BaseModel):
+    at: str
+    action: str
+    status: Status
+    by: str = Field(
+        description="Which side took the step: guest, complainant, company, operator, or a service (routing, notification)."
+    )
+
+
 class CompanyComplaint(BaseModel):
     number: str
     status: Status
@@ -116,6 +131,10 @@ class CompanyComplaint(BaseModel):
     response: CompanyAnswerEntry | None = Field(description="The latest answer.")
     appeal: AppealEntry | None
     reforward_note: str | None
+    rating: CompanyRatingEntry | None = Field(default=None, description="The complainant's rating of the answer.")
+    timeline: list[CompanyTimelineEntry] = Field(
+        default_factory=list, description="The steps of the case: when, what, and which side took it."
+    )
 
 
 class AnswerReceipt(Transition):
@@ -664,7 +683,7 @@ class Delivery(Open):
 
     webhook_id: str
     company_id: str
-    number: str
+    number: str | None = Field(description="The complaint the webhook is about; null for a test event.")
     event_type: str
     status: str
     attempt_count: int

@@ -39,10 +39,10 @@ async def start_session(
 async def end_session(request: Request, intake: IntakeDep, account: CallerDep) -> Response:
     # The session signed in by the cookie ends; an API client's bearer token is ended by sign-out-everywhere.
     by_cookie = "authorization" not in request.headers and "x-api-key" not in request.headers
-    if by_cookie and account is not None and account.kind in (Kind.COMPLAINANT, Kind.OPERATOR):
+    if by_cookie and account is not None and (account.kind in (Kind.COMPLAINANT, Kind.OPERATOR) or account.account):
         # The token version moves on: this token, in any cookie or tab, is refused from now on.
         await intake.identities.sign_out_everywhere(account)
-        intake.identities.forget(account.kind, account.id)
+        intake.identities.forget(account.kind, account.account_id)
     # Cleared even when the session had ended already: the page cannot clear an HttpOnly cookie itself.
     response = Response(status_code=204)
     clear_session_cookies(response, intake.settings)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from intake.domain.company_staff import CompanyRole
+
 
 class Kind(StrEnum):
     GUEST = "guest"
@@ -38,6 +40,15 @@ class Principal:
     token_version: int = 0  # the account's token version the credential was issued under (bearer tokens only)
     # The sign-in the credential came from passed the second factor (an admin's TOTP code): its ``amr`` claim.
     second_factor: bool = False
+    # A company's staff member: ``id`` is their company (what they may see), ``account`` their own staff account
+    # (what signs in and out). An API key names no account.
+    account: str | None = None
+    company_role: CompanyRole | None = None
+
+    @property
+    def account_id(self) -> str:
+        """The account the credential belongs to: a staff member's own account, else the principal's id."""
+        return self.account or self.id
 
     def has_role(self, role: Role) -> bool:
         return role in self.roles or (self.kind is Kind.OPERATOR and Role.ADMIN in self.roles)

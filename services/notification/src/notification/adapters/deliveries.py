@@ -76,7 +76,8 @@ class DeliveryRepository:
 
     async def erase(self, number: str, session: AsyncClientSession) -> int:
         """Every delivery of an erased complaint's webhooks, payload and attempts; how many. One still being tried
-        is gone too: its worker's next write finds no claim (``LeaseLost``) and drops it."""
+        is gone too: its worker's next write finds no claim (``LeaseLost``) and drops it. A test webhook's record has
+        no number and is never among them."""
         result = await self.collection.delete_many({"number": number}, session=session)
         return result.deleted_count
 

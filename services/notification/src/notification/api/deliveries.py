@@ -31,7 +31,7 @@ class AttemptView(BaseModel):
 class DeliveryView(BaseModel):
     webhook_id: str
     company_id: str
-    number: str
+    number: str | None = Field(description="The complaint the webhook is about; null for a test webhook.")
     event_type: str
     status: DeliveryStatus
     attempt_count: int
@@ -53,12 +53,16 @@ class DeliveryPage(BaseModel):
     items: list[DeliveryView]
 
 
+def delivery_detail(delivery: dict[str, Any]) -> DeliveryDetail:
+    return DeliveryDetail(**_fields(delivery), payload=delivery["payload"])
+
+
 def _fields(delivery: dict[str, Any]) -> dict[str, Any]:
     finished = delivery["status"] in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
     return {
         "webhook_id": delivery["_id"],
         "company_id": delivery["company_id"],
-        "number": delivery["number"],
+        "number": delivery.get("number"),
         "event_type": delivery["event_type"],
         "status": delivery["status"],
         "attempt_count": len(delivery["attempts"]),
@@ -90,10 +94,9 @@ async def get_delivery(webhook_id: str, deliveries: Deliveries) -> DeliveryDetai
     delivery = await deliveries.get(webhook_id)
     if delivery is None:
         raise Problem(404, "delivery_not_found", f"No delivery {webhook_id}.")
-    return DeliveryDetail(**_fields(delivery), payload=delivery["payload"])
+    return delivery_detail(delivery)
 
 
 @router.post("/{webhook_id}/redeliver", response_model=DeliveryDetail)
 async def redeliver(webhook_id: str, redelivery: RedeliveryDep) -> DeliveryDetail:
-    delivery = await redelivery.redeliver(webhook_id)
-    return DeliveryDetail(**_fields(delivery), payload=delivery["payload"])
+    return delivery_detail(await redelivery.redeliver(webhook_id))

@@ -1,7 +1,11 @@
 """Operator API for company webhook endpoints: register or change (PUT), read (GET), disable (DELETE, or
 POST .../disable with a reason), enable again (POST .../enable) and rotate the signing secret
-(POST .../rotate-secret). Registering or changing an endpoint and rotating its secret take the admin's
+(POST .../rotate-secret), and send it a test webhook (POST .../test). Registering or changing an endpoint and rotating its secret take the admin's
 token; the rest the operator's or the admin's.
+
+A test webhook (``webhook.test``) is a delivery like any other, found in the delivery log with its attempts; it
+concerns no complaint. An ``Idempotency-Key`` makes a retried request answer the delivery it made instead of sending
+another.
 
 A signing secret is shown in full once, in the answer that created it (the endpoint's creation or
 a rotation); every other answer masks it. Enabling, like a PUT, releases the deliveries that
@@ -13,9 +17,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from notification.api.deliveries import DeliveryDetail, delivery_detail
 from notification.api.dependencies import WebhookEndpointsDep, require_admin, require_operator
 from notification.domain.secrets import mask_secret
 from notification.domain.targets import MAX_URL_LENGTH
@@ -146,3 +151,16 @@ async def rotate_secret(
     """A new secret, answered in full this once; the previous one signs too until ``previous_expires_at``."""
     rotation = rotation or SecretRotation()
     return _view(await endpoints.rotate_secret(company_id, rotation.overlap_s), reveal_secret=True)
+
+
+@router.post("/{company_id}/webhook-endpoint/test", response_model=DeliveryDetail, status_code=201)
+async def send_test(
+    company_id: CompanyId,
+    endpoints: WebhookEndpointsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="The same key again answers the delivery made, sending nothing."),
+    ] = None,
+) -> DeliveryDetail:
+    """A test webhook (``webhook.test``, no complaint) to the enabled endpoint, now; 409 while it is disabled."""
+    return delivery_detail(await endpoints.send_test(company_id, idempotency_key))

@@ -1,20 +1,32 @@
-"""A company's webhook endpoint: register or change it, disable and enable it, rotate its signing secret.
+"""A company's webhook endpoint: register or change it, disable and enable it, rotate its signing secret, send it a
+test webhook.
 
 The URL is checked (https outside development, not a private or unresolvable target) before anything is stored.
 Registering or enabling an endpoint releases the deliveries that waited for one, after the endpoint committed (a
 delivery parked meanwhile is released here or sees the endpoint: the lifecycle handler looks again after its own
 commit), and wakes the delivery worker.
+
+A test webhook (``webhook.test``) goes to an enabled endpoint only, through the delivery log like any webhook (signed,
+retried on the schedule, redeliverable), and concerns no complaint (see :mod:`notification.domain.deliveries`).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from opentelemetry import propagate
+from pymongo.errors import DuplicateKeyError
+
+from greenchannel.contracts import WebhookType
+from greenchannel.idempotency import IdempotencyStore
 from greenchannel.problems import Problem
-from notification.adapters.deliveries import DeliveryRepository
-from notification.adapters.endpoints import EndpointRepository, RotationRaced
+from notification.adapters.deliveries import EPOCH, DeliveryRepository
+from notification.adapters.endpoints import ENABLED, EndpointRepository, RotationRaced
 from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetNotHttps, TargetUnresolvable
+from notification.domain.deliveries import DeliveryStatus, data_of_test, webhook_id_of_test, webhook_payload
 from notification.domain.secrets import InvalidSecret, generate_secret, validate_secret
 from notification.domain.targets import InvalidWebhookUrl, parse_target
 
@@ -103,6 +115,51 @@ class WebhookEndpoints:
                 "secret_changed_meanwhile",
                 "The secret was changed by another request at the same time; read the endpoint and try again.",
             ) from None
+
+    async def send_test(self, company_id: str, idempotency_key: str | None) -> dict[str, Any]:
+        """A test webhook to the company's endpoint, due now; the delivery record. The same ``idempotency_key`` again
+        answers the delivery the first request made, as it is now, and sends nothing more."""
+        if idempotency_key is not None:
+            IdempotencyStore.record_id("webhook-test", idempotency_key)  # the rule every Idempotency-Key follows
+        webhook_id = webhook_id_of_test(company_id, idempotency_key or uuid.uuid4().hex)
+        if (made := await self.deliveries.get(webhook_id)) is not None:
+            return made
+        endpoint = await self.get(company_id)
+        if endpoint["status"] != ENABLED:
+            raise Problem(
+                409,
+                "endpoint_disabled",
+                f"The webhook endpoint of company {company_id} is disabled; enable it before sending a test.",
+            )
+        now = datetime.now(UTC)
+        trace_headers: dict[str, str] = {}
+        propagate.inject(trace_headers)
+        record: dict[str, Any] = {
+            "_id": webhook_id,
+            "event_id": None,
+            "company_id": company_id,
+            "number": None,  # about no complaint: its outcome is published to no one, erasure never meets it
+            "event_type": WebhookType.TEST,
+            "payload": webhook_payload(WebhookType.TEST, now, data_of_test(company_id)),
+            "status": DeliveryStatus.PENDING,
+            "attempts": [],
+            "next_attempt_at": now,
+            "lease_until": EPOCH,
+            "claim": None,
+            "last_error": None,
+            "trace_headers": trace_headers,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            await self.deliveries.insert(record, None)
+        except DuplicateKeyError:  # the same request at the same time made it
+            made = await self.deliveries.get(webhook_id)
+            if made is None:
+                raise
+            return made
+        self.wake_delivery_worker()
+        return record
 
     async def _release_parked(self, company_id: str) -> None:
         # After the endpoint committed: deliveries that waited for an endpoint are due now.

@@ -2,7 +2,7 @@
 
 The notice comes sealed in the event (:class:`greenchannel.contracts.CodeNotice`): a code for a
 registration or a password reset, or, when the purpose cannot go on, a notice saying why (the
-login has an account already; the login has none). Simplified Chinese first, English second.
+login has an account already; the login has none), or a company staff member's invitation link. Simplified Chinese first, English second.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ _PURPOSE = {
     "password_reset": ("重置密码", "password reset"),
     "sign_in": ("登录", "sign-in"),
     "access_recovery": ("找回查询码", "access code recovery"),
+    "company_invitation": ("企业账户邀请", "company account invitation"),
 }
 
 
@@ -65,6 +66,20 @@ def code_message(purpose: CodePurpose, notice: CodeNotice, minutes: int) -> Code
                 "To use an account on the platform, register first. If it was not you, ignore this."
             )
             title_zh, title_en = "未找到账户", "No account for this login"
+        case "invitation":
+            # An invitation lives days, not minutes: its validity is told in hours.
+            hours = max(1, round(minutes / 60))
+            company = notice.company or ""
+            zh = (
+                f"您被邀请加入{company}在本平台的企业账户。请在 {hours} 小时内打开以下链接设置密码，链接只能使用一次：\n"
+                f"{notice.link}\n如您不认识邀请方，请忽略本消息。"
+            )
+            en = (
+                f"You are invited to the company account of {company} on the platform. Open this link within "
+                f"{hours} hours to set your password; it works once:\n{notice.link}\n"
+                "If you do not know who invited you, ignore this."
+            )
+            title_zh, title_en = "企业账户邀请", "Your company account invitation"
         case _:
             assert_never(notice.notice)
     return CodeMessage(

@@ -49,7 +49,7 @@ def _alert(
     }
 
 
-def endpoint_gone(company_id: str, webhook_id: str, number: str, now: datetime) -> dict[str, Any]:
+def endpoint_gone(company_id: str, webhook_id: str, number: str | None, now: datetime) -> dict[str, Any]:
     return _alert(
         AlertKind.ENDPOINT_GONE,
         f"{company_id}:{webhook_id}",
@@ -61,7 +61,7 @@ def endpoint_gone(company_id: str, webhook_id: str, number: str, now: datetime) 
     )
 
 
-def endpoint_not_https(company_id: str, webhook_id: str, number: str, now: datetime) -> dict[str, Any]:
+def endpoint_not_https(company_id: str, webhook_id: str, number: str | None, now: datetime) -> dict[str, Any]:
     return _alert(
         AlertKind.ENDPOINT_NOT_HTTPS,
         f"{company_id}:{webhook_id}",

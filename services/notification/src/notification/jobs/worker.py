@@ -18,6 +18,11 @@ Outcomes (Standard Webhooks, "retry schedule" and "endpoint disabling"):
 A redelivered delivery (an operator's) runs the schedule again from its start, and its round ends
 with its own ``webhook.delivered`` or ``webhook.failed``.
 
+A test webhook (``webhook.test``, no complaint number) goes through the same attempts, schedule and endpoint rules
+(410 disables, a failure lengthens the streak), but its outcome is published to no one: ``webhook.delivered`` would
+move a complaint on and ``webhook.failed`` names one; nor is an exhausted test an operators' dead letter, since no
+complaint waits for it (the company sees it failed in its delivery log).
+
 Operators are alerted (``operator_alerts``) in the same transaction as the outcome: an endpoint
 disabled by 410, a company whose attempts failed ``alert_failure_threshold`` times in a row (one
 alert per streak, a success ends it), a delivery whose schedule ran out. Each attempt is counted
@@ -51,7 +56,7 @@ from notification.domain.alerts import (
     endpoint_not_https,
     failure_streak_alerts,
 )
-from notification.domain.deliveries import GONE, DeliveryStatus, attempt_record, is_success
+from notification.domain.deliveries import GONE, DeliveryStatus, attempt_record, concerns_complaint, is_success
 from notification.domain.schedule import next_attempt_at
 from notification.domain.secrets import signing_secrets
 from notification.domain.targets import InvalidWebhookUrl, parse_target
@@ -113,7 +118,8 @@ class DeliveryWorker:
         """Make one attempt of a claimed delivery and record its outcome."""
         parent = propagate.extract(delivery.get("trace_headers") or {})
         with tracer.start_as_current_span("webhook deliver", context=parent, kind=SpanKind.INTERNAL) as span:
-            span.set_attribute("complaint.number", delivery["number"])
+            if delivery.get("number"):
+                span.set_attribute("complaint.number", delivery["number"])
             span.set_attribute("webhook.id", delivery["_id"])
             span.set_attribute("webhook.attempt", len(delivery["attempts"]) + 1)
             try:
@@ -191,7 +197,7 @@ class DeliveryWorker:
         async def record(session: AsyncClientSession) -> None:
             if await self.endpoints.disable_not_https(company_id, endpoint["url"], session):
                 await self.alerts.raise_alert(
-                    endpoint_not_https(company_id, delivery["_id"], delivery["number"], datetime.now(UTC)),
+                    endpoint_not_https(company_id, delivery["_id"], delivery.get("number"), datetime.now(UTC)),
                     session,
                 )
                 log.warning("endpoint of company %s is plain http and was disabled", company_id)
@@ -225,6 +231,8 @@ class DeliveryWorker:
             await self.deliveries.finish(delivery, attempt, DeliveryStatus.DELIVERED, session)
             if streak:
                 await self.endpoints.end_failure_streak(delivery["company_id"], session)
+            if not concerns_complaint(delivery):
+                return
             await self.runtime.outbox.add(
                 WebhookDelivered(
                     webhook_id=delivery["_id"],
@@ -248,7 +256,7 @@ class DeliveryWorker:
         async def record(session: AsyncClientSession) -> None:
             if await self.endpoints.disable_gone(delivery["company_id"], endpoint["url"], session):
                 await self.alerts.raise_alert(
-                    endpoint_gone(delivery["company_id"], delivery["_id"], delivery["number"], attempt["at"]),
+                    endpoint_gone(delivery["company_id"], delivery["_id"], delivery.get("number"), attempt["at"]),
                     session,
                 )
             await self._fail_in(session, delivery, attempt, attempts_made, "HTTP 410 Gone: the endpoint was disabled")
@@ -262,6 +270,8 @@ class DeliveryWorker:
         async def record(session: AsyncClientSession) -> None:
             await self._fail_in(session, delivery, attempt, attempts_made, last_error)
             await self._count_failure(session, delivery, attempt, attempts_made)
+            if not concerns_complaint(delivery):
+                return
             await self.alerts.raise_alert(
                 delivery_failed(
                     delivery["company_id"],
@@ -287,6 +297,8 @@ class DeliveryWorker:
         last_error: str,
     ) -> None:
         await self.deliveries.finish(delivery, attempt, DeliveryStatus.FAILED, session, last_error=last_error)
+        if not concerns_complaint(delivery):
+            return
         await self.runtime.outbox.add(
             WebhookFailed(
                 webhook_id=delivery["_id"],

@@ -14,6 +14,7 @@ from routing.adapters.decisions import DecisionRepository
 from routing.adapters.similarity import SimilarityRepository
 from routing.config import Settings
 from routing.core.directory import DirectoryEditing
+from routing.domain.calendar import WorkingDayCalendar
 from routing.domain.categories import Category
 from routing.jobs.watchdog import Watchdog
 
@@ -55,6 +56,10 @@ def _watchdog(request: Request) -> Watchdog:
     return request.app.state.watchdog
 
 
+def _calendar(request: Request) -> WorkingDayCalendar:
+    return request.app.state.calendar
+
+
 def _directory_editing(request: Request) -> DirectoryEditing:
     return request.app.state.directory_editing
 
@@ -67,5 +72,6 @@ Similar = Annotated[SimilarityRepository, Depends(_similar)]
 SettingsDependency = Annotated[Settings, Depends(_settings)]
 WatchdogDependency = Annotated[Watchdog, Depends(_watchdog)]
 DirectoryEditingDependency = Annotated[DirectoryEditing, Depends(_directory_editing)]
+WorkingCalendar = Annotated[WorkingDayCalendar, Depends(_calendar)]
 Operator = Annotated[None, Depends(require_operator)]
 CaseReader = Annotated[None, Depends(require_case_reader)]

@@ -222,7 +222,8 @@
       const rows = deliveries.ok ? deliveries.body.items : [];
       holder.querySelector("[data-deliveries]").replaceChildren(...rows.map((delivery) => el("tr", { "data-delivery": delivery.webhook_id },
         el("td", { text: delivery.event_type }),
-        el("td", {}, el("a", { href: "/ops/complaints/" + encodeURIComponent(delivery.number), text: delivery.number })),
+        // A test event concerns no complaint.
+        el("td", {}, delivery.number ? el("a", { href: "/ops/complaints/" + encodeURIComponent(delivery.number), text: delivery.number }) : "–"),
         el("td", { text: tOr("ops.delivery." + delivery.status, delivery.status) }),
         el("td", { text: String(delivery.attempt_count) }),
         el("td", { text: delivery.last_error || "–" }),

@@ -12,12 +12,12 @@ if TYPE_CHECKING:
     from ..models.company_ref import CompanyRef
 
 
-T = TypeVar("T", bound="ComplaintSummary")
+T = TypeVar("T", bound="CompanyInboxItem")
 
 
 @_attrs_define
-class ComplaintSummary:
-    """One line of a list of complaints (the company's, an account's own).
+class CompanyInboxItem:
+    """One line of the company's inbox.
 
     Attributes:
         number (str):
@@ -27,6 +27,12 @@ class ComplaintSummary:
         submitted_at (str): ISO 8601 date and time.
         response_due (None | str): The last day of the response deadline (ISO 8601 date, China).
         overdue (bool):
+        category (str):
+        forwarded_at (None | str): ISO 8601 date and time.
+        working_days_left (int | None): Working days left to answer after today (0 on the due day, still timely);
+            negative once late; null when the company is not expected to answer (answered, closed, withdrawn).
+        appealed (bool):
+        collective (bool): Part of a collective complaint (集体投诉).
     """
 
     number: str
@@ -36,6 +42,11 @@ class ComplaintSummary:
     submitted_at: str
     response_due: None | str
     overdue: bool
+    category: str
+    forwarded_at: None | str
+    working_days_left: int | None
+    appealed: bool
+    collective: bool
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +65,18 @@ class ComplaintSummary:
 
         overdue = self.overdue
 
+        category = self.category
+
+        forwarded_at: None | str
+        forwarded_at = self.forwarded_at
+
+        working_days_left: int | None
+        working_days_left = self.working_days_left
+
+        appealed = self.appealed
+
+        collective = self.collective
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -65,6 +88,11 @@ class ComplaintSummary:
                 "submitted_at": submitted_at,
                 "response_due": response_due,
                 "overdue": overdue,
+                "category": category,
+                "forwarded_at": forwarded_at,
+                "working_days_left": working_days_left,
+                "appealed": appealed,
+                "collective": collective,
             }
         )
 
@@ -94,7 +122,27 @@ class ComplaintSummary:
 
         overdue = d.pop("overdue")
 
-        complaint_summary = cls(
+        category = d.pop("category")
+
+        def _parse_forwarded_at(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        forwarded_at = _parse_forwarded_at(d.pop("forwarded_at"))
+
+        def _parse_working_days_left(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        working_days_left = _parse_working_days_left(d.pop("working_days_left"))
+
+        appealed = d.pop("appealed")
+
+        collective = d.pop("collective")
+
+        company_inbox_item = cls(
             number=number,
             status=status,
             title=title,
@@ -102,10 +150,15 @@ class ComplaintSummary:
             submitted_at=submitted_at,
             response_due=response_due,
             overdue=overdue,
+            category=category,
+            forwarded_at=forwarded_at,
+            working_days_left=working_days_left,
+            appealed=appealed,
+            collective=collective,
         )
 
-        complaint_summary.additional_properties = d
-        return complaint_summary
+        company_inbox_item.additional_properties = d
+        return company_inbox_item
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,21 +7,21 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.complaint_summary import ComplaintSummary
+    from ..models.company_inbox_item import CompanyInboxItem
 
 
-T = TypeVar("T", bound="ComplaintPage")
+T = TypeVar("T", bound="CompanyInboxPage")
 
 
 @_attrs_define
-class ComplaintPage:
+class CompanyInboxPage:
     """
     Attributes:
-        items (list[ComplaintSummary]):
+        items (list[CompanyInboxItem]):
         next_cursor (None | str): Pass as `cursor` for the next page; null on the last.
     """
 
-    items: list[ComplaintSummary]
+    items: list[CompanyInboxItem]
     next_cursor: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -47,13 +47,13 @@ class ComplaintPage:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.complaint_summary import ComplaintSummary  # noqa: PLC0415
+        from ..models.company_inbox_item import CompanyInboxItem  # noqa: PLC0415
 
         d = dict(src_dict)
         items = []
         _items = d.pop("items")
         for items_item_data in _items:
-            items_item = ComplaintSummary.from_dict(items_item_data)
+            items_item = CompanyInboxItem.from_dict(items_item_data)
 
             items.append(items_item)
 
@@ -64,13 +64,13 @@ class ComplaintPage:
 
         next_cursor = _parse_next_cursor(d.pop("next_cursor"))
 
-        complaint_page = cls(
+        company_inbox_page = cls(
             items=items,
             next_cursor=next_cursor,
         )
 
-        complaint_page.additional_properties = d
-        return complaint_page
+        company_inbox_page.additional_properties = d
+        return company_inbox_page
 
     @property
     def additional_keys(self) -> list[str]:
