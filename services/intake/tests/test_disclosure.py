@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.domain.disclosure import COUNTS, suppress, suppress_summary
+from intake.domain.disclosure import COUNTS, suppress, suppress_scorecard, suppress_summary
 
 pytestmark = pytest.mark.unit
 
@@ -149,6 +149,23 @@ def test_the_published_cells_keep_their_values():
     assert (total["received"], total["accepted"], total["rejected"]) == (50, None, None)
     assert b["satisfaction"] is None and b["timely_rate"] == 1.0 and a["satisfaction"] == 4.5
     assert a["suppressed"] and a["suppressed_fields"] == ["accepted", "rejected", "rejected_by_reason.duplicate"]
+
+    # A company's scorecard hides what its row hides: a's volume (its accepted) and, over a published user base,
+    # the complaints per million users that would give the volume back; b's average rating over 3 ratings.
+    card = {"volume": 18, "timely_rate": 0.9, "relief_rate": 0.5, "average_rating": 4.5, "appeal_rate": 0.1}
+    a_card = suppress_scorecard({**card, "user_base": 2_000_000, "per_million_users": 9.0}, a)
+    assert (a_card["volume"], a_card["per_million_users"], a_card["user_base"], a_card["timely_rate"]) == (
+        None,
+        None,
+        2_000_000,
+        0.9,
+    )
+    assert a_card["suppressed"] and a_card["suppressed_fields"] == ["volume", "per_million_users"]
+    b_card = suppress_scorecard({**card, "volume": 30, "user_base": None, "per_million_users": None}, b)
+    assert (b_card["volume"], b_card["average_rating"], b_card["suppressed_fields"]) == (30, None, ["average_rating"])
+    # A company with nothing in the period has no row: nothing to hide.
+    empty = {**card, "volume": 0, "user_base": None, "per_million_users": None}
+    assert suppress_scorecard(empty, None) == {**empty, "suppressed": False, "suppressed_fields": []}
 
 
 def test_the_summary_hides_small_counts_and_rates_over_them():

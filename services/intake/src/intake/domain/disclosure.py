@@ -12,6 +12,12 @@ published cell of that sum is hidden too, and this is repeated until no sum has 
 cell. A rate is hidden when the count it is a share of (answered cases, ratings, handled cases) is below
 ``k`` or hidden.
 
+A company's scorecard and the rankings show figures of the same table: the statistics by company over the same
+months (a scorecard's period), every company a row. They are read from that table as published
+(:func:`suppress_scorecard`), so a scorecard, the rankings and the statistics by company hide the same cells, and
+the statistics' totals minus the scorecards of the other companies give no hidden volume away. Complaints per
+million users are the volume over a published user base: hidden with the volume.
+
 The figures are also published as a snapshot taken once per refresh (``PUBLIC_STATISTICS_REFRESH``, a day
 by default), not as they change (:mod:`intake.adapters.statistics_snapshot`): a reader who compares the
 figures before and after one publication sees the same figures. Regulators read exact, current figures.
@@ -166,6 +172,32 @@ def suppress_summary(summary: dict[str, Any], rated: int, k: int) -> dict[str, A
         if summary.get(rate) is not None and base < k:
             out[rate] = None
             fields.append(rate)
+    out["suppressed"] = bool(fields)
+    out["suppressed_fields"] = fields
+    return out
+
+
+#: A scorecard's figures and the cell of its company's row in the statistics by company each one is.
+SCORECARD_CELLS = {
+    "volume": "accepted",
+    "timely_rate": "timely_rate",
+    "relief_rate": "relief_rate",
+    "average_rating": "satisfaction",
+    "appeal_rate": "appeal_rate",
+}
+#: Figures a reader could turn back into a hidden one: complaints per million users times the user base is the volume.
+SCORECARD_DERIVED = {"per_million_users": "volume"}
+
+
+def suppress_scorecard(card: Mapping[str, Any], row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A company's scorecard as published: a figure is ``None`` where its cell of the company's row is hidden.
+
+    ``row`` is the company's row as :func:`suppress` published it over every company of the period (None for a
+    company with nothing in it: nothing to hide)."""
+    hidden = set((row or {}).get("suppressed_fields") or ())
+    fields = [name for name, cell in SCORECARD_CELLS.items() if cell in hidden]
+    fields += [name for name, source in SCORECARD_DERIVED.items() if source in fields and card.get(name) is not None]
+    out = {**card, **dict.fromkeys(fields)}
     out["suppressed"] = bool(fields)
     out["suppressed_fields"] = fields
     return out

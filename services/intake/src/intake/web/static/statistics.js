@@ -17,7 +17,7 @@
   // A figure withheld to protect the few complainants behind it (disclosure control) shows as "<5".
   let minCount = 5;
   function shown(item, field, format) {
-    return item[field] === null && (item.suppressed_fields || []).includes(field) ? "<" + minCount : format(item[field]);
+    return P.shown(item, field, format, minCount);
   }
 
   function row(item, by) {
@@ -74,6 +74,8 @@
     }
     minCount = answers[0].body.min_count || minCount;
     showTotals(answers[0].body);
+    P.suppressedNote(document.querySelector("[data-bind='suppressed_note']"),
+      answers.flatMap((answer) => [answer.body.totals, ...answer.body.rows]), minCount);
     showRange(answers[0].body);
     // Nothing published in the range: the totals say so; no chart of zeros. A withheld total (null) is not nothing.
     const empty = answers[0].body.totals.received === 0;
