@@ -75,22 +75,23 @@ class _Hidden:
         self.cells |= added
         return bool(added)
 
-    def complete(self, whole: tuple[str, str], cells: list[tuple[str, str]]) -> bool:
-        """Make a sum's cells (the parts of a published whole) hold no single hidden one; True if anything changed.
+    def value(self, cell: tuple[str, str]) -> int:
+        return _value(self.rows[cell[0]], cell[1])
 
-        With no other part to hide, the whole is hidden (and its own sums are completed in turn)."""
-        hidden = [cell for cell in cells if cell in self]
+    def complete(self, whole: tuple[str, str], cells: list[tuple[str, str]]) -> bool:
+        """Make a sum's cells (the parts of a published whole) hold no single hidden count; True if anything changed.
+
+        A hidden zero (a part of a hidden whole) is neither: it needs no complement, a zero being about no one, and
+        it is none, since a reader who knows it is zero (the public figures count no rejection) subtracts it as if
+        it were published. So the complement is the smallest other part that is not zero, and with no such part
+        the whole is hidden (and its own sums are completed in turn)."""
+        hidden = [cell for cell in cells if cell in self and self.value(cell)]
         if len(hidden) != 1:
             return False
-        shown = [cell for cell in cells if cell not in self]
+        shown = [cell for cell in cells if cell not in self and self.value(cell)]
         if not shown:
             return self.hide(*whole)
-        # The smallest other part that is not zero gives least away; a zero one if there is no other.
-        key, field = min(
-            shown,
-            key=lambda cell: (_value(self.rows[cell[0]], cell[1]) == 0, _value(self.rows[cell[0]], cell[1]), cell),
-        )
-        return self.hide(key, field)
+        return self.hide(*min(shown, key=lambda cell: (self.value(cell), cell)))
 
 
 def suppress(rows: list[dict[str, Any]], totals: dict[str, Any], k: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
