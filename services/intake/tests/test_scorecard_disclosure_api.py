@@ -86,13 +86,19 @@ async def get(client, path: str, headers: dict | None = None, **params) -> dict:
 
 async def scorecards_and_rankings(client) -> list[dict]:
     """Every public figure about a company: each one's scorecard and the rankings by each figure, per period."""
-    read = []
-    for period in PERIODS:
-        for company in ("c-a", "c-b", "c-c"):
-            read.append(await get(client, f"/v1/public/companies/{company}/scorecard", period=period))
-        for order_by in ("volume", "timely_rate", "average_rating"):
-            read.append(await get(client, "/v1/public/rankings", period=period, order_by=order_by))
-    return read
+    reads = [
+        *(
+            (f"/v1/public/companies/{company}/scorecard", {"period": period})
+            for company in ("c-a", "c-b", "c-c")
+            for period in PERIODS
+        ),
+        *(
+            ("/v1/public/rankings", {"period": period, "order_by": order_by})
+            for order_by in ("volume", "timely_rate", "average_rating")
+            for period in PERIODS
+        ),
+    ]
+    return [await get(client, path, **params) for path, params in reads]
 
 
 async def test_a_small_company_shows_no_figure_and_its_complement_is_hidden_with_it(platform):
