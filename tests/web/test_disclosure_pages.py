@@ -104,13 +104,21 @@ async def test_a_suppressed_figure_shows_as_less_than_five(open_disclosing, chec
     tab = await open_disclosing("desktop")
     page = tab.page
     await tab.open(f"/public/statistics?from={MONTH}&to={MONTH}")
-    await page.wait_for_selector("[data-chart=region]:not([hidden]) tbody tr")
-    # Guangdong's one complaint is withheld, and Beijing's twelve with it (the total minus Beijing is Guangdong).
-    for by, label, small in (("region", "广东省", True), ("region", "北京市", False), ("category", "billing", True)):
+    await page.wait_for_selector("[data-chart=region]:not([hidden]) tbody tr", state="attached")
+    for by in ("category", "region"):  # the data tables, folded under their charts
+        await page.locator(f"[data-chart={by}] summary").click()
+    # Guangdong's one complaint is withheld, and Shanghai's six with it (the total minus the others would be
+    # Guangdong's); Beijing's twelve are shown.
+    beijing = await page.locator("[data-chart=region] tbody tr", has_text="北京市").locator("td").first.text_content()
+    assert beijing == "12"
+    for by, label, small in (("region", "广东省", True), ("region", "上海市", False), ("category", "billing", True)):
         cells = await page.locator(f"[data-chart={by}] tbody tr", has_text=label).locator("td").all_text_contents()
         assert cells[0] == "<5", (by, label, cells)
         if small:
             assert cells[2:] == ["<5", "<5", "<5"], (by, label, cells)  # the rates over one complaint
+    # The charts draw a withheld count as no bar, labelled "<5" too, never as 0.
+    labels = await page.locator("[data-chart=region] svg text.value").all_text_contents()
+    assert sorted(labels) == ["12", "<5", "<5"], labels
     assert (await figures(page))["received"] == "19"
     assert await page.text_content("[data-show=totals] [data-bind=suppressed_note]") == note()
     await check(tab, "public-statistics-suppressed")

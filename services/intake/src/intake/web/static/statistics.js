@@ -22,7 +22,9 @@
 
   function row(item, by) {
     const label = by === "month" ? item.key : P.label(item, "label");
-    return { label, short: by === "month" ? item.key.slice(5) : null, value: item.received || 0 };
+    // A withheld count is drawn as no bar, labelled as the table shows it.
+    const text = item.received === null ? shown(item, "received", P.count) : null;
+    return { label, short: by === "month" ? item.key.slice(5) : null, value: item.received || 0, text };
   }
 
   function table(section, by, rows) {
