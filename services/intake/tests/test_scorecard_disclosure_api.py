@@ -159,3 +159,16 @@ async def test_the_differencing_attack_on_a_scorecard_learns_nothing_and_regulat
     assert await scorecards_and_rankings(platform) == before
     statistics = await get(platform, "/v1/public/statistics", by="company", **{"from": "2026-10", "to": "2026-10"})
     assert statistics["totals"]["accepted"] == 20
+
+    # Three more make five: the snapshot of the day after shows c-c's figures.
+    await db["complaints"].insert_many([case(number, "c-c") for number in (21, 22, 23)])
+    await rebuild(db, platform.app.state.intake.cipher)
+    assert (
+        await platform.app.state.public_data.public_statistics.refresh_if_due(datetime.now(UTC) + timedelta(days=2))
+        is True
+    )
+    for period in PERIODS:
+        card = await get(platform, "/v1/public/companies/c-c/scorecard", period=period)
+        assert (card["volume"], card["timely_rate"], card["suppressed"]) == (5, 1, False)
+        ranked = await get(platform, "/v1/public/rankings", period=period, order_by="volume")
+        assert {item["company_id"]: item["volume"] for item in ranked["items"]} == {"c-a": 12, "c-b": 6, "c-c": 5}

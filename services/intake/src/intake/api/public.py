@@ -51,6 +51,8 @@ DIRECTORY_TTL_S = 300.0
 # While the directory is away, ask again only this often: a public page must not wait for it each time.
 DIRECTORY_RETRY_S = 30.0
 DIRECTORY_CACHE_SIZE = 10_000
+# Tables of companies kept per replica: a few periods (this month, the last 12, a year or two) of two snapshots.
+COMPANY_TABLES_KEPT = 32
 
 Month = Annotated[str | None, Query(pattern=MONTH, description="A month, YYYY-MM.")]
 Period = Annotated[
@@ -108,6 +110,9 @@ class PublicData:
     public_statistics: Any = None
     #: Public statistics cells counting fewer complaints are suppressed (intake.domain.disclosure).
     min_count: int = 1
+    #: The published table of companies of each (snapshot, period) read lately: a snapshot never changes, so the
+    #: scorecards of every company and the rankings of a period share one table, computed once per replica.
+    company_tables: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
 
     def figures_source(self, public_only: bool) -> Any:
         return self.public_statistics or self.statistics if public_only else self.statistics
@@ -388,10 +393,19 @@ async def companies_published(
     """Every company's summed counters over a scorecard period, its row as the public statistics by company of the
     same months publish it (:mod:`intake.domain.disclosure`: a scorecard hides what that table hides), and the
     names the rollups know."""
+    # Read live (figures refreshed as they change, or before the first snapshot), nothing is kept.
+    snapshot = await data.public_statistics.latest() if data.public_statistics else ""
+    key = (snapshot, rollup, first, last)
+    if snapshot and key in data.company_tables:
+        return data.company_tables[key]
     documents = await data.figures_source(True).between(rollup, first, last, public_only=True)
     totals_by_company, totals = grouped(documents, "company_id", [])
     rows, _ = published(totals_by_company, totals, data.min_count)
     names = {document["company_id"]: document["company_name"] for document in documents if document.get("company_name")}
+    if snapshot:
+        if len(data.company_tables) >= COMPANY_TABLES_KEPT:
+            data.company_tables.clear()
+        data.company_tables[key] = (totals_by_company, rows, names)
     return totals_by_company, rows, names
 
 
