@@ -105,30 +105,36 @@ class Tab:
         await self.page.screenshot(path=str(ARTIFACTS / f"{name}-{self.viewport}.png"), full_page=True)
 
 
+async def new_tab(browser, axe_source: str, base_url: str, viewport: str, contexts: list[Any]) -> Tab:
+    """A tab at ``viewport`` on the site at ``base_url``, in a fresh context (its own cookies and sessionStorage)
+    that is added to ``contexts``."""
+    context = await browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN", timezone_id="Asia/Shanghai")
+    # An init script is not subject to the pages' CSP, so axe is there without weakening it.
+    await context.add_init_script(script=axe_source)
+    contexts.append(context)
+    page = await context.new_page()
+    page.set_default_timeout(30_000)
+    tab = Tab(page, viewport, base_url.rstrip("/"))
+    page.on("request", lambda request: tab.requests.append((request.method, request.url)))
+    page.on("pageerror", lambda error: tab.errors.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            tab.errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return tab
+
+
 @pytest.fixture(scope="package")
 def open_tab(browser, platform, axe_source):
-    """``await open_tab("phone" | "desktop")``: a tab in a fresh context (its own cookies and sessionStorage)."""
-    contexts = []
+    """``await open_tab("phone" | "desktop")``: a tab on the platform's site in a fresh context."""
+    contexts: list[Any] = []
 
     async def open(viewport: str = "desktop") -> Tab:
-        context = await browser.new_context(viewport=VIEWPORTS[viewport], locale="zh-CN", timezone_id="Asia/Shanghai")
-        # An init script is not subject to the pages' CSP, so axe is there without weakening it.
-        await context.add_init_script(script=axe_source)
-        contexts.append(context)
-        page = await context.new_page()
-        page.set_default_timeout(30_000)
-        tab = Tab(page, viewport, str(platform.intake.base_url).rstrip("/"))
-        page.on("request", lambda request: tab.requests.append((request.method, request.url)))
-        page.on("pageerror", lambda error: tab.errors.append(f"script error: {error}"))
-        page.on(
-            "console",
-            lambda message: (
-                tab.errors.append(message.text)
-                if message.type == "error" and "Content Security Policy" in message.text
-                else None
-            ),
-        )
-        return tab
+        return await new_tab(browser, axe_source, str(platform.intake.base_url), viewport, contexts)
 
     return open
     # Contexts close with the browser at the end of the folder.

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.domain.disclosure import COUNTS, suppress, suppress_summary
+from intake.domain.disclosure import COUNTS, suppress, suppress_scorecard, suppress_summary
 
 pytestmark = pytest.mark.unit
 
@@ -55,16 +55,28 @@ def total_of(table: list[dict]) -> dict:
     }
 
 
-def sums(table: list[dict], totals: dict) -> list[tuple[object, list[object]]]:
-    """Every published identity: (whole, parts), values as published (None for hidden)."""
-    identities = []
-    for row in [*table, totals]:
-        identities.append((row["received"], [row["accepted"], row["rejected"]]))
-        identities.append((row["rejected"], list(row["rejected_by_reason"].values())))
-    identities.extend((totals[field], [row[field] for row in table]) for field in COUNTS)
+def sums(table: list[dict], totals: dict, true_table: list[dict], true_totals: dict) -> list[tuple[object, list]]:
+    """Every published identity: (whole as published, [(part as published (None for hidden), its true value)])."""
+
+    def reason(row: dict, code: str) -> object:
+        return row["rejected_by_reason"].get(code, 0)
+
+    identities: list[tuple[object, list]] = []
+    for row, true in zip([*table, totals], [*true_table, true_totals], strict=True):
+        identities.append((row["received"], [(row[part], true[part]) for part in ("accepted", "rejected")]))
+        identities.append(
+            (row["rejected"], [(reason(row, code), reason(true, code)) for code in row["rejected_by_reason"]])
+        )
     identities.extend(
-        (totals["rejected_by_reason"][reason], [row["rejected_by_reason"].get(reason, 0) for row in table])
-        for reason in totals["rejected_by_reason"]
+        (totals[field], [(row[field], true[field]) for row, true in zip(table, true_table, strict=True)])
+        for field in COUNTS
+    )
+    identities.extend(
+        (
+            totals["rejected_by_reason"][code],
+            [(reason(row, code), reason(true, code)) for row, true in zip(table, true_table, strict=True)],
+        )
+        for code in totals["rejected_by_reason"]
     )
     return identities
 
@@ -73,7 +85,8 @@ def sums(table: list[dict], totals: dict) -> list[tuple[object, list[object]]]:
 @given(table=st.lists(rows(), min_size=1, max_size=8))
 def test_no_small_cell_is_published_and_no_sum_gives_a_hidden_cell_away(table):
     keyed = [{"key": f"r{index}", **row} for index, row in enumerate(table)]
-    published, totals = suppress(keyed, total_of(table), K)
+    true_totals = total_of(table)
+    published, totals = suppress(keyed, true_totals, K)
     for row in [*published, totals]:
         for field in COUNTS:
             assert row[field] is None or row[field] == 0 or row[field] >= K, (field, row)
@@ -82,11 +95,12 @@ def test_no_small_cell_is_published_and_no_sum_gives_a_hidden_cell_away(table):
         assert row["suppressed"] == bool(row["suppressed_fields"])
         if row["answered"] is None or row["answered"] < K:
             assert row["timely_rate"] is None and row["relief_rate"] is None and row["appeal_rate"] is None
-    for whole, parts in sums(published, totals):
-        # The differencing attack: a published whole minus its published parts. It may show a hidden part is zero
-        # (a zero is about no one), never a hidden count.
-        if whole is not None and sum(part is None for part in parts) == 1:
-            assert whole - sum(part for part in parts if part is not None) == 0, (whole, parts, published, totals)
+    for whole, parts in sums(published, totals, table, true_totals):
+        # The differencing attack: a published whole minus its published parts is the sum of its hidden ones. A
+        # reader who knows which hidden parts are zero (the public figures count no rejection) learns a count when
+        # exactly one hidden part is not zero: never.
+        if whole is not None:
+            assert sum(shown is None and true != 0 for shown, true in parts) != 1, (whole, parts, published, totals)
 
 
 def test_the_published_cells_keep_their_values():
@@ -149,6 +163,23 @@ def test_the_published_cells_keep_their_values():
     assert (total["received"], total["accepted"], total["rejected"]) == (50, None, None)
     assert b["satisfaction"] is None and b["timely_rate"] == 1.0 and a["satisfaction"] == 4.5
     assert a["suppressed"] and a["suppressed_fields"] == ["accepted", "rejected", "rejected_by_reason.duplicate"]
+
+    # A company's scorecard hides what its row hides: a's volume (its accepted) and, over a published user base,
+    # the complaints per million users that would give the volume back; b's average rating over 3 ratings.
+    card = {"volume": 18, "timely_rate": 0.9, "relief_rate": 0.5, "average_rating": 4.5, "appeal_rate": 0.1}
+    a_card = suppress_scorecard({**card, "user_base": 2_000_000, "per_million_users": 9.0}, a)
+    assert (a_card["volume"], a_card["per_million_users"], a_card["user_base"], a_card["timely_rate"]) == (
+        None,
+        None,
+        2_000_000,
+        0.9,
+    )
+    assert a_card["suppressed"] and a_card["suppressed_fields"] == ["volume", "per_million_users"]
+    b_card = suppress_scorecard({**card, "volume": 30, "user_base": None, "per_million_users": None}, b)
+    assert (b_card["volume"], b_card["average_rating"], b_card["suppressed_fields"]) == (30, None, ["average_rating"])
+    # A company with nothing in the period has no row: nothing to hide.
+    empty = {**card, "volume": 0, "user_base": None, "per_million_users": None}
+    assert suppress_scorecard(empty, None) == {**empty, "suppressed": False, "suppressed_fields": []}
 
 
 def test_the_summary_hides_small_counts_and_rates_over_them():

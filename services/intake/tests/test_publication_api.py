@@ -616,6 +616,9 @@ async def test_scorecards_and_rankings(seeded):
         "appeal_rate": 0.5,
         "user_base": None,
         "per_million_users": None,
+        "suppressed": False,
+        "suppressed_fields": [],
+        "min_count": 1,
     }
     yearly = (await seeded.get("/v1/public/companies/c-b/scorecard", params={"period": "2026"})).json()
     assert (

@@ -9,8 +9,9 @@ readers serve the latest complete snapshot, the one before it until then. A clai
 :data:`STALE_CLAIM` (its replica died) is taken over. Older snapshots are removed once a newer one is
 complete. Before the first snapshot exists, the first read takes it.
 
-The snapshot answers the public reads of :class:`~intake.adapters.statistics.Statistics` (``between``,
-``of_company``, ``totals``) with ``public_only`` true only.
+The snapshot answers the public reads of :class:`~intake.adapters.statistics.Statistics` (``between``, ``totals``)
+with ``public_only`` true only: a public scorecard reads its period's whole table of companies, as the rankings do,
+so that it hides what that table hides (:mod:`intake.domain.disclosure`).
 """
 
 from __future__ import annotations
@@ -137,18 +138,6 @@ class StatisticsSnapshot:
     async def between(self, rollup: str, first: str, last: str, *, public_only: bool = True) -> list[dict[str, Any]]:
         assert public_only, "the snapshot holds published figures only"
         return await self._range(rollup, first, last)
-
-    async def of_company(
-        self, rollup: str, company_id: str, periods: list[str], *, public_only: bool = True
-    ) -> list[dict[str, Any]]:
-        assert public_only, "the snapshot holds published figures only"
-        snapshot = await self.latest()
-        if not snapshot:
-            return await self.live.of_company(rollup, company_id, periods, public_only=True)
-        prefix = f"{snapshot}|{rollup}|"
-        ids = [f"{prefix}{period}|{company_id}|p" for period in periods]
-        documents = await self.documents.find({"_id": {"$in": ids}}).to_list()
-        return [{**document, "_id": document["_id"][len(prefix) :]} for document in documents]
 
     async def totals(self, *, public_only: bool = True) -> tuple[dict[str, Any], int]:
         assert public_only, "the snapshot holds published figures only"

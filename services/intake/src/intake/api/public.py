@@ -28,8 +28,8 @@ from intake.api.schemas import (
     PublicCluster,
     PublicResultDetail,
     PublicResultPage,
+    PublicScorecard,
     Rankings,
-    Scorecard,
     StatisticsTable,
     SummaryFigures,
 )
@@ -51,6 +51,8 @@ DIRECTORY_TTL_S = 300.0
 # While the directory is away, ask again only this often: a public page must not wait for it each time.
 DIRECTORY_RETRY_S = 30.0
 DIRECTORY_CACHE_SIZE = 10_000
+# Tables of companies kept per replica: a few periods (this month, the last 12, a year or two) of two snapshots.
+COMPANY_TABLES_KEPT = 32
 
 Month = Annotated[str | None, Query(pattern=MONTH, description="A month, YYYY-MM.")]
 Period = Annotated[
@@ -108,6 +110,9 @@ class PublicData:
     public_statistics: Any = None
     #: Public statistics cells counting fewer complaints are suppressed (intake.domain.disclosure).
     min_count: int = 1
+    #: The published table of companies of each (snapshot, period) read lately: a snapshot never changes, so the
+    #: scorecards of every company and the rankings of a period share one table, computed once per replica.
+    company_tables: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
 
     def figures_source(self, public_only: bool) -> Any:
         return self.public_statistics or self.statistics if public_only else self.statistics
@@ -275,6 +280,26 @@ def month_range(from_: str | None, to: str | None) -> tuple[str, str]:
     return first, last
 
 
+def grouped(documents: list[dict[str, Any]], dimension: str, keys: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Rollup documents summed by ``dimension`` (every one of ``keys`` a row, even with nothing), and over all."""
+    rows: dict[str, dict[str, Any]] = {key: {} for key in keys}
+    totals: dict[str, Any] = {}
+    for document in documents:
+        statistics.add(rows.setdefault(document[dimension], {}), document)
+        statistics.add(totals, document)
+    return rows, totals
+
+
+def published(rows: dict[str, Any], totals: dict[str, Any], k: int) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The figures of a table as the public reads them, by row key: disclosure control over the whole table."""
+    table, published_totals = disclosure.suppress(
+        [{"key": key, **statistics.figures(total), **statistics.bases(total)} for key, total in sorted(rows.items())],
+        {**statistics.figures(totals), **statistics.bases(totals)},
+        k,
+    )
+    return {row["key"]: row for row in table}, published_totals
+
+
 async def statistics_body(
     data: PublicData, from_: str | None, to: str | None, by: str, *, public_only: bool
 ) -> dict[str, Any]:
@@ -283,25 +308,17 @@ async def statistics_body(
     rollup = {"month": "category", "category": "category", "company": "company", "region": "region"}[by]
     dimension = {"month": "month", "category": "category", "company": "company_id", "region": "province"}[by]
     documents = await data.figures_source(public_only).between(rollup, first, last, public_only=public_only)
-    grouped: dict[str, dict[str, Any]] = {month: {} for month in months} if by == "month" else {}
-    names: dict[str, str] = {}
-    totals: dict[str, Any] = {}
-    for document in documents:
-        statistics.add(grouped.setdefault(document[dimension], {}), document)
-        statistics.add(totals, document)
-        if document.get("company_name"):
-            names[document[dimension]] = document["company_name"]
-    labels = await row_labels(data, by, grouped, names)
-    rows = [{"key": key, **labels[key], **statistics.figures(total)} for key, total in sorted(grouped.items())]
+    totals_by_key, totals = grouped(documents, dimension, months if by == "month" else [])
+    names = {document[dimension]: document["company_name"] for document in documents if document.get("company_name")}
+    labels = await row_labels(data, by, totals_by_key, names)
     if not public_only:
+        rows = [
+            {"key": key, **labels[key], **statistics.figures(total)} for key, total in sorted(totals_by_key.items())
+        ]
         return {"from": first, "to": last, "by": by, "rows": rows, "totals": statistics.figures(totals)}
     # The public figures: small cells and the cells that would give them away are suppressed.
-    bases = {key: statistics.bases(total) for key, total in grouped.items()}
-    rows, published_totals = disclosure.suppress(
-        [{**row, **bases[row["key"]]} for row in rows],
-        {**statistics.figures(totals), **statistics.bases(totals)},
-        data.min_count,
-    )
+    figures, published_totals = published(totals_by_key, totals, data.min_count)
+    rows = [{"key": key, **labels[key], **row} for key, row in figures.items()]
     return {"from": first, "to": last, "by": by, "rows": rows, "totals": published_totals, "min_count": data.min_count}
 
 
@@ -370,31 +387,61 @@ async def summary_statistics(data: PublicDep) -> dict[str, Any]:
     )
 
 
+async def companies_published(
+    data: PublicData, rollup: str, first: str, last: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], dict[str, str]]:
+    """Every company's summed counters over a scorecard period, its row as the public statistics by company of the
+    same months publish it (:mod:`intake.domain.disclosure`: a scorecard hides what that table hides), and the
+    names the rollups know."""
+    # Read live (figures refreshed as they change, or before the first snapshot), nothing is kept.
+    snapshot = await data.public_statistics.latest() if data.public_statistics else ""
+    key = (snapshot, rollup, first, last)
+    if snapshot and key in data.company_tables:
+        return data.company_tables[key]
+    documents = await data.figures_source(True).between(rollup, first, last, public_only=True)
+    totals_by_company, totals = grouped(documents, "company_id", [])
+    rows, _ = published(totals_by_company, totals, data.min_count)
+    names = {document["company_id"]: document["company_name"] for document in documents if document.get("company_name")}
+    if snapshot:
+        if len(data.company_tables) >= COMPANY_TABLES_KEPT:
+            data.company_tables.clear()
+        data.company_tables[key] = (totals_by_company, rows, names)
+    return totals_by_company, rows, names
+
+
 async def scorecard_body(data: PublicData, company_id: str, period: str | None, *, public_only: bool) -> dict[str, Any]:
     label, rollup, first, last = statistics.period_range(period, today())
-    periods = statistics.months_between(first, last) if rollup == "company" else [first]
-    documents = await data.figures_source(public_only).of_company(rollup, company_id, periods, public_only=public_only)
+    row: dict[str, Any] | None = None
+    if public_only:
+        totals_by_company, rows, names = await companies_published(data, rollup, first, last)
+        found, total, row = company_id in totals_by_company, totals_by_company.get(company_id, {}), rows.get(company_id)
+        known_name = names.get(company_id)
+    else:
+        periods = statistics.months_between(first, last) if rollup == "company" else [first]
+        documents = await data.statistics.of_company(rollup, company_id, periods, public_only=False)
+        total = {}
+        for document in documents:
+            statistics.add(total, document)
+        found = bool(documents)
+        known_name = next((d["company_name"] for d in documents if d.get("company_name")), None)
     company = await data.labels.company(company_id)
-    if company is None and not documents:
+    if company is None and not found:
         raise Problem(404, "company_not_found", "No company has this id.")
-    total: dict[str, Any] = {}
-    for document in documents:
-        statistics.add(total, document)
-    name = (company or {}).get("name") or next(
-        (d["company_name"] for d in documents if d.get("company_name")), company_id
-    )
-    return {
+    card = {
         "company_id": company_id,
-        "company_name": name,
+        "company_name": (company or {}).get("name") or known_name or company_id,
         "company_name_en": (company or {}).get("name_en"),
         "period": label,
         **statistics.scorecard(total, (company or {}).get("user_base_millions")),
     }
+    if not public_only:
+        return card
+    return {**disclosure.suppress_scorecard(card, row), "min_count": data.min_count}
 
 
 @router.get(
     "/companies/{company_id}/scorecard",
-    response_model=Scorecard,
+    response_model=PublicScorecard,
     summary="A company's scorecard over published complaints",
 )
 async def public_scorecard(company_id: CompanyId, data: PublicDep, period: Period = None) -> dict[str, Any]:
@@ -409,22 +456,26 @@ async def rankings(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> dict[str, Any]:
     label, rollup, first, last = statistics.period_range(period, today())
-    totals: dict[str, dict[str, Any]] = {}
-    names: dict[str, str] = {}
-    for document in await data.figures_source(True).between(rollup, first, last, public_only=True):
-        if document["company_id"] == statistics.UNKNOWN:
-            continue
-        statistics.add(totals.setdefault(document["company_id"], {}), document)
-        names[document["company_id"]] = document.get("company_name") or document["company_id"]
-    companies = await asyncio.gather(*(data.labels.company(company_id) for company_id in totals))
+    totals_by_company, rows, names = await companies_published(data, rollup, first, last)
+    ids = [company_id for company_id in totals_by_company if company_id != statistics.UNKNOWN]
+    companies = await asyncio.gather(*(data.labels.company(company_id) for company_id in ids))
     cards = [
-        {
-            "company_id": company_id,
-            "company_name": (found or {}).get("name") or names[company_id],
-            "company_name_en": (found or {}).get("name_en"),
-            "period": label,
-            **statistics.scorecard(total, (found or {}).get("user_base_millions")),
-        }
-        for (company_id, total), found in zip(totals.items(), companies, strict=True)
+        disclosure.suppress_scorecard(
+            {
+                "company_id": company_id,
+                "company_name": (found or {}).get("name") or names.get(company_id) or company_id,
+                "company_name_en": (found or {}).get("name_en"),
+                "period": label,
+                **statistics.scorecard(totals_by_company[company_id], (found or {}).get("user_base_millions")),
+            },
+            rows[company_id],
+        )
+        for company_id, found in zip(ids, companies, strict=True)
     ]
-    return {"period": label, "order_by": order_by, "items": statistics.ranked(cards, order_by)[:limit]}
+    # A hidden figure ranks as one the company does not have: last, so its place says nothing of its value.
+    return {
+        "period": label,
+        "order_by": order_by,
+        "items": statistics.ranked(cards, order_by)[:limit],
+        "min_count": data.min_count,
+    }

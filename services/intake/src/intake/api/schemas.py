@@ -639,18 +639,36 @@ class Scorecard(Open):
     per_million_users: Number | None
 
 
+class PublicScorecard(Scorecard):
+    """A scorecard as the public reads it: figures that would single out complainants are null."""
+
+    suppressed: bool = Field(description="Some figures are null because they count too few complaints.")
+    suppressed_fields: list[str] = Field(description="The names of the figures that are null for that reason.")
+    min_count: int = Field(description="Figures counting fewer complaints than this are null.")
+
+
 class RankedScorecard(Open):
     rank: int
     company_id: str
     company_name: str
     company_name_en: str | None
     period: str
+    volume: int | None
+    timely_rate: Number | None
+    relief_rate: Number | None
+    average_rating: Number | None
+    appeal_rate: Number | None
+    user_base: Number | None
+    per_million_users: Number | None
+    suppressed: bool
+    suppressed_fields: list[str]
 
 
 class Rankings(BaseModel):
     period: str
     order_by: str
     items: list[RankedScorecard]
+    min_count: int = Field(description="Figures counting fewer complaints than this are null.")
 
 
 class OpenDataField(BaseModel):

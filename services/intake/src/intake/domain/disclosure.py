@@ -12,6 +12,12 @@ published cell of that sum is hidden too, and this is repeated until no sum has 
 cell. A rate is hidden when the count it is a share of (answered cases, ratings, handled cases) is below
 ``k`` or hidden.
 
+A company's scorecard and the rankings show figures of the same table: the statistics by company over the same
+months (a scorecard's period), every company a row. They are read from that table as published
+(:func:`suppress_scorecard`), so a scorecard, the rankings and the statistics by company hide the same cells, and
+the statistics' totals minus the scorecards of the other companies give no hidden volume away. Complaints per
+million users are the volume over a published user base: hidden with the volume.
+
 The figures are also published as a snapshot taken once per refresh (``PUBLIC_STATISTICS_REFRESH``, a day
 by default), not as they change (:mod:`intake.adapters.statistics_snapshot`): a reader who compares the
 figures before and after one publication sees the same figures. Regulators read exact, current figures.
@@ -69,22 +75,23 @@ class _Hidden:
         self.cells |= added
         return bool(added)
 
-    def complete(self, whole: tuple[str, str], cells: list[tuple[str, str]]) -> bool:
-        """Make a sum's cells (the parts of a published whole) hold no single hidden one; True if anything changed.
+    def value(self, cell: tuple[str, str]) -> int:
+        return _value(self.rows[cell[0]], cell[1])
 
-        With no other part to hide, the whole is hidden (and its own sums are completed in turn)."""
-        hidden = [cell for cell in cells if cell in self]
+    def complete(self, whole: tuple[str, str], cells: list[tuple[str, str]]) -> bool:
+        """Make a sum's cells (the parts of a published whole) hold no single hidden count; True if anything changed.
+
+        A hidden zero (a part of a hidden whole) is neither: it needs no complement, a zero being about no one, and
+        it is none, since a reader who knows it is zero (the public figures count no rejection) subtracts it as if
+        it were published. So the complement is the smallest other part that is not zero, and with no such part
+        the whole is hidden (and its own sums are completed in turn)."""
+        hidden = [cell for cell in cells if cell in self and self.value(cell)]
         if len(hidden) != 1:
             return False
-        shown = [cell for cell in cells if cell not in self]
+        shown = [cell for cell in cells if cell not in self and self.value(cell)]
         if not shown:
             return self.hide(*whole)
-        # The smallest other part that is not zero gives least away; a zero one if there is no other.
-        key, field = min(
-            shown,
-            key=lambda cell: (_value(self.rows[cell[0]], cell[1]) == 0, _value(self.rows[cell[0]], cell[1]), cell),
-        )
-        return self.hide(key, field)
+        return self.hide(*min(shown, key=lambda cell: (self.value(cell), cell)))
 
 
 def suppress(rows: list[dict[str, Any]], totals: dict[str, Any], k: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -166,6 +173,32 @@ def suppress_summary(summary: dict[str, Any], rated: int, k: int) -> dict[str, A
         if summary.get(rate) is not None and base < k:
             out[rate] = None
             fields.append(rate)
+    out["suppressed"] = bool(fields)
+    out["suppressed_fields"] = fields
+    return out
+
+
+#: A scorecard's figures and the cell of its company's row in the statistics by company each one is.
+SCORECARD_CELLS = {
+    "volume": "accepted",
+    "timely_rate": "timely_rate",
+    "relief_rate": "relief_rate",
+    "average_rating": "satisfaction",
+    "appeal_rate": "appeal_rate",
+}
+#: Figures a reader could turn back into a hidden one: complaints per million users times the user base is the volume.
+SCORECARD_DERIVED = {"per_million_users": "volume"}
+
+
+def suppress_scorecard(card: Mapping[str, Any], row: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A company's scorecard as published: a figure is ``None`` where its cell of the company's row is hidden.
+
+    ``row`` is the company's row as :func:`suppress` published it over every company of the period (None for a
+    company with nothing in it: nothing to hide)."""
+    hidden = set((row or {}).get("suppressed_fields") or ())
+    fields = [name for name, cell in SCORECARD_CELLS.items() if cell in hidden]
+    fields += [name for name, source in SCORECARD_DERIVED.items() if source in fields and card.get(name) is not None]
+    out = {**card, **dict.fromkeys(fields)}
     out["suppressed"] = bool(fields)
     out["suppressed_fields"] = fields
     return out

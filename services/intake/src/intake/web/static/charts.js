@@ -36,8 +36,9 @@
     };
   }
 
-  /* Columns: rows [{label, value}] in order (e.g. months), with a light grid and the values above (an empty
-     column has no bar to put one on; the table says 0). */
+  /* Columns: rows [{label, value, text}] in order (e.g. months), with a light grid and the values above (an empty
+     column has no bar to put one on; the table says 0). ``text``, when a row has it, is shown for its value:
+     a withheld figure is drawn as no bar, labelled "<5". */
   function columns(container, rows, { labelledBy }) {
     const height = 240;
     const { width, node } = frame(container, height, labelledBy);
@@ -57,9 +58,9 @@
       const barWidth = Math.max(2, band * 0.7);
       node.append(svg("rect", { class: "bar", "data-value": row.value, x: x + (band - barWidth) / 2, y: y(row.value),
         width: barWidth, height: Math.max(0, y(0) - y(row.value)) }));
-      if (band >= 24 && row.value) {
+      if (band >= 24 && (row.value || row.text)) {
         node.append(svg("text", { class: "value", x: x + band / 2, y: y(row.value) - 5, "text-anchor": "middle",
-          text: numbers.format(row.value) }));
+          text: row.text || numbers.format(row.value) }));
       }
       if (index % every === 0) {
         node.append(svg("text", { class: "tick", x: x + band / 2, y: height - margin.bottom + 18, "text-anchor": "middle",
@@ -83,7 +84,7 @@
       node.append(
         svg("text", { class: "label", x: 0, y: y + 14, text: row.label }),
         svg("rect", { class: "bar", "data-value": row.value, x: 0, y: y + 20, width: Math.max(1, length), height: 16 }),
-        svg("text", { class: "value", x: length + 6, y: y + 33, text: numbers.format(row.value) }));
+        svg("text", { class: "value", x: length + 6, y: y + 33, text: row.text || numbers.format(row.value) }));
     });
     container.replaceChildren(node);
   }

@@ -44,6 +44,22 @@
     return none(value) ? t("figures.none") : t("figures.days", { value: decimals.format(value) });
   }
 
+  /* A figure disclosure control withheld (null and named in the item's suppressed_fields: it counts fewer than
+     minCount complaints, or would let a reader work such a figure out) shows as "<5"; any other as format
+     shows it. */
+  function shown(item, field, format, minCount) {
+    return item[field] === null && (item.suppressed_fields || []).includes(field) ? "<" + minCount : format(item[field]);
+  }
+
+  /* The note that says what "<5" means, shown while some of the items have a figure withheld. */
+  function suppressedNote(note, items, minCount) {
+    if (!note) {
+      return;
+    }
+    note.hidden = !items.some((item) => item && item.suppressed);
+    note.textContent = note.hidden ? "" : t("figures.suppressed_note", { k: minCount });
+  }
+
   function date(day) {
     return day ? GC.formatDate(day) : t("figures.none");
   }
@@ -137,7 +153,7 @@
   }
 
   GC.Public = {
-    rate, count, rating, perMillion, days, date, label, companyName, figures, statusText, responseType, timely, resultLink, resultCard,
+    rate, count, rating, perMillion, days, shown, suppressedNote, date, label, companyName, figures, statusText, responseType, timely, resultLink, resultCard,
     formQuery, fillForm, show,
   };
 })();

@@ -33,8 +33,10 @@
     table.querySelector("tbody").replaceChildren(...answer.body.items.map((item) => el("tr", {},
       el("td", { text: P.count(item.rank) }),
       el("th", { scope: "row" }, el("a", { href: "/public/companies/" + encodeURIComponent(item.company_id), text: P.companyName(item) })),
-      ORDERS.map((order) => el("td", { "data-figure": order, text: FORMAT[order](item[order]) })))));
+      // A figure withheld to protect the few complainants behind it (disclosure control) shows as "<5".
+      ORDERS.map((order) => el("td", { "data-figure": order, text: P.shown(item, order, FORMAT[order], answer.body.min_count) })))));
     table.hidden = !answer.body.items.length;
+    P.suppressedNote(document.querySelector("[data-bind='suppressed_note']"), answer.body.items, answer.body.min_count);
     GC.setStatus(status, answer.body.items.length ? "" : t("rankings.none"));
   }
 

@@ -32,14 +32,17 @@
     bind("company_name").textContent = P.companyName(card);
     document.title = P.companyName(card) + " · " + t("scorecard.title") + " · " + t("site.name");
     bind("period").textContent = t("scorecard.scorecard_period", { period: periodText(period) || card.period });
+    // A figure withheld to protect the few complainants behind it (disclosure control) shows as "<5".
+    const shown = (field, format) => P.shown(card, field, format, card.min_count);
     P.figures(root.querySelector("[data-figures]"), [
-      [t("scorecard.volume"), P.count(card.volume), "volume"],
-      [t("scorecard.timely_rate"), P.rate(card.timely_rate), "timely_rate"],
-      [t("scorecard.relief_rate"), P.rate(card.relief_rate), "relief_rate"],
-      [t("scorecard.average_rating"), P.rating(card.average_rating), "average_rating"],
-      [t("scorecard.appeal_rate"), P.rate(card.appeal_rate), "appeal_rate"],
-      [t("scorecard.per_million_users"), P.perMillion(card.per_million_users), "per_million_users"],
+      [t("scorecard.volume"), shown("volume", P.count), "volume"],
+      [t("scorecard.timely_rate"), shown("timely_rate", P.rate), "timely_rate"],
+      [t("scorecard.relief_rate"), shown("relief_rate", P.rate), "relief_rate"],
+      [t("scorecard.average_rating"), shown("average_rating", P.rating), "average_rating"],
+      [t("scorecard.appeal_rate"), shown("appeal_rate", P.rate), "appeal_rate"],
+      [t("scorecard.per_million_users"), shown("per_million_users", P.perMillion), "per_million_users"],
     ]);
+    P.suppressedNote(bind("suppressed_note"), [card], card.min_count);
     const users = bind("user_base");
     users.hidden = card.user_base === null;
     users.textContent = card.user_base === null ? "" : t("scorecard.user_base", { users: P.count(card.user_base) });

@@ -17,12 +17,14 @@
   // A figure withheld to protect the few complainants behind it (disclosure control) shows as "<5".
   let minCount = 5;
   function shown(item, field, format) {
-    return item[field] === null && (item.suppressed_fields || []).includes(field) ? "<" + minCount : format(item[field]);
+    return P.shown(item, field, format, minCount);
   }
 
   function row(item, by) {
     const label = by === "month" ? item.key : P.label(item, "label");
-    return { label, short: by === "month" ? item.key.slice(5) : null, value: item.received || 0 };
+    // A withheld count is drawn as no bar, labelled as the table shows it.
+    const text = item.received === null ? shown(item, "received", P.count) : null;
+    return { label, short: by === "month" ? item.key.slice(5) : null, value: item.received || 0, text };
   }
 
   function table(section, by, rows) {
@@ -74,6 +76,8 @@
     }
     minCount = answers[0].body.min_count || minCount;
     showTotals(answers[0].body);
+    P.suppressedNote(document.querySelector("[data-bind='suppressed_note']"),
+      answers.flatMap((answer) => [answer.body.totals, ...answer.body.rows]), minCount);
     showRange(answers[0].body);
     // Nothing published in the range: the totals say so; no chart of zeros. A withheld total (null) is not nothing.
     const empty = answers[0].body.totals.received === 0;
