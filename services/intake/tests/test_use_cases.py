@@ -69,7 +69,7 @@ async def platform(mongo_url, broker_namespace, run_id):
     async with serve(directory_app()) as directory_url:
         # The routing client replaced by one reading this directory (the settings point nowhere).
         routing = RoutingClient(directory_url, "internal", "operator")
-        app = create_app(settings, overrides={"routing": routing})
+        app = create_app(settings, routing=routing)
         async with (
             event_tap(namespace.amqp_url, namespace.exchange, ["complaint.*"]) as tap,
             serve(app) as base_url,

@@ -1,40 +1,27 @@
-"""intake's wiring, and nothing else: settings -> runtime (store, broker, outbox relay) -> adapters (stores and
-clients) -> the container of use cases (``intake.api.dependencies.Intake``) -> routers, subscriptions and jobs.
+"""Wiring of the intake gateway: settings, runtime (store, broker, outbox relay), adapters (stores and clients of
+the other services), use cases (``intake.api.dependencies.Intake`` and the operator and company ones), the event
+handlers, jobs, routers and the web pages.
 
-Run with ``granian --interface asgi --factory intake.main:create_app`` (the Dockerfile's command); tests pass
-their own ``Settings``, and may replace any collaborator of the container by name (``overrides``), for example a
-client of another service pointed elsewhere.
+Run with ``granian --interface asgi --factory intake.main:create_app`` (the Dockerfile's command).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from greenchannel.app import make_app
-from greenchannel.contracts import (
-    ClusterJoined,
-    ComplaintScreened,
-    SlaClockStopped,
-    SlaDeadlineSet,
-    SlaOverdue,
-    SlaPublicationDue,
-    SlaQuietPeriodElapsed,
-    SlaReminder,
-    WebhookDelivered,
-)
 from greenchannel.http_cache import HttpCache, ValidatorCache
 from greenchannel.idempotency import IdempotencyStore
-from greenchannel.messaging import Subscriptions
-from greenchannel.runtime import ServiceRuntime
+from greenchannel.runtime import Overrides, ServiceRuntime, expose, observe
 from greenchannel.sealing import KeyRingCipher
-from greenchannel.telemetry import setup_logging, setup_tracing
 from intake import migrations
 from intake.adapters.account_codes import AccountCodeStore
 from intake.adapters.audit_log import AuditLog
@@ -48,7 +35,7 @@ from intake.adapters.evidence_client import EvidenceClient
 from intake.adapters.feedback import FeedbackStore
 from intake.adapters.guesses import GuessGuard
 from intake.adapters.identities import Identities
-from intake.adapters.pages import load_pages
+from intake.adapters.pages import Pages, load_pages
 from intake.adapters.pii import KeyedHash, PiiCipher
 from intake.adapters.public_records import PublicRecords
 from intake.adapters.publication import Publication
@@ -111,6 +98,7 @@ from intake.domain.account_codes import CodePolicy
 from intake.domain.guessing import TARGET_WINDOW_S, Backoff, GuessPolicy
 from intake.domain.principals import Role
 from intake.handlers.publication import PublicationHandlers
+from intake.handlers.subscriptions import subscriptions
 from intake.jobs import retention, statistics_fold, statistics_snapshot
 from intake.web import STATIC_PATH, on_http_error, static_files
 from intake.web import router as web_pages
@@ -119,6 +107,40 @@ from intake.web.console import router as console_pages
 
 # Evidence uploads stream through with their own, larger limits (evidence's per-type limits).
 UPLOAD_ROUTES = (r"POST /v1/evidence", r"POST /v1/complaints/[^/]+/evidence")
+
+ServiceClient = EvidenceClient | RoutingClient | NotificationClient
+Client = TypeVar("Client", EvidenceClient, RoutingClient, NotificationClient)
+
+
+@dataclass(frozen=True)
+class Container:
+    """intake's parts, each on ``app.state`` under its own name: ``intake`` is what most routes depend on (the
+    collaborators and the complainant's, company's and staff's use cases), the others serve one group of routes."""
+
+    settings: Settings
+    runtime: ServiceRuntime
+    # What this process last answered to public GETs; the projection purges what it rewrites.
+    validators: ValidatorCache
+    intake: Intake
+    # The clients of the other services build made (a test's own stay the test's to close).
+    clients: tuple[ServiceClient, ...]
+    lifecycle: PublicationHandlers
+    statistics: Statistics
+    snapshot: StatisticsSnapshot | None
+    dead_letters: DeadLetters
+    upload_budget: UploadBudget
+    feedback: FeedbackStore
+    disclosure: Disclosure
+    retention: Retention
+    public_data: public.PublicData
+    operations: Operations
+    work_queues: WorkQueues
+    dashboard: Dashboard
+    company_inbox: CompanyInbox
+    company_profile: CompanyProfile
+    company_handling: CompanyHandling
+    company_staff: CompanyStaff
+    pages: Pages
 
 
 def guess_policy(settings: Settings) -> GuessPolicy:
@@ -135,95 +157,126 @@ def guess_policy(settings: Settings) -> GuessPolicy:
     )
 
 
-def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | None = None) -> FastAPI:
-    """``overrides`` replace collaborators of the container by their name (see ``Intake``) before the use cases are
-    built on them."""
-    settings = settings or Settings()
-    setup_logging(settings.service_name, settings.log_level, settings.log_json)
-    setup_tracing(settings.service_name)
-    # What this process last answered to public GETs; the projection purges what it rewrites.
+def build(settings: Settings, overrides: Overrides | None = None) -> Container:
+    """A test may hand its own ``runtime`` or client of another service (``evidence``, ``routing``,
+    ``notification``), e.g. one pointed elsewhere."""
+    part = overrides or Overrides()
+    runtime = part("runtime", lambda: ServiceRuntime(settings))
     validators = ValidatorCache()
+    cipher = PiiCipher.from_settings(settings.pii_keys.get_secret_value(), settings.pii_active_key_id)
+    blind_index = KeyedHash(settings.blind_index_key.get_secret_value().encode(), "blind-index")
+    cases = CaseStore(runtime)
+    idempotency = IdempotencyStore(runtime.db)
+    identities = Identities(
+        runtime.db,
+        cipher,
+        blind_index,
+        settings.jwt_secret.get_secret_value(),
+        settings.token_ttl_s,
+        settings.account_cache_ttl_s,
+    )
+    internal_token = settings.internal_token.get_secret_value()
+    operator_token = settings.operator_token.get_secret_value()
+    built: list[ServiceClient] = []
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        runtime = ServiceRuntime(settings)
-        cipher = PiiCipher.from_settings(settings.pii_keys.get_secret_value(), settings.pii_active_key_id)
-        blind_index = KeyedHash(settings.blind_index_key.get_secret_value().encode(), "blind-index")
-        cases = CaseStore(runtime)
-        idempotency = IdempotencyStore(runtime.db)
-        identities = Identities(
-            runtime.db,
-            cipher,
-            blind_index,
-            settings.jwt_secret.get_secret_value(),
-            settings.token_ttl_s,
-            settings.account_cache_ttl_s,
-        )
-        internal_token = settings.internal_token.get_secret_value()
-        operator_token = settings.operator_token.get_secret_value()
-        # Clients of the other services: built here unless the caller gave its own (which it then closes).
-        given = dict(overrides or {})
-        makers: dict[str, Callable[[], EvidenceClient | RoutingClient | NotificationClient]] = {
-            "evidence": lambda: EvidenceClient(
-                settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token
-            ),
-            "routing": lambda: RoutingClient(settings.routing_url, internal_token, operator_token),
-            "notification": lambda: NotificationClient(
+    def owned(client: Client) -> Client:
+        built.append(client)
+        return client
+
+    evidence = part(
+        "evidence",
+        lambda: owned(
+            EvidenceClient(settings.evidence_url, settings.evidence_upload_timeout_s, internal_token, operator_token)
+        ),
+    )
+    routing = part("routing", lambda: owned(RoutingClient(settings.routing_url, internal_token, operator_token)))
+    notification = part(
+        "notification",
+        lambda: owned(
+            NotificationClient(
                 settings.notification_url, internal_token, operator_token, settings.admin_token.get_secret_value()
-            ),
-        }
-        built = {name: make() for name, make in makers.items() if name not in given}
-        evidence, routing, notification = ({**built, **given}[name] for name in ("evidence", "routing", "notification"))
-        statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
-        publication = Publication(
-            cipher,
-            PublicRecords(runtime.db),
-            statistics,
-            rewritten=lambda number: validators.purge(caching.rewritten(number)),
+            )
+        ),
+    )
+    statistics = Statistics(runtime.db, folded=lambda: validators.purge([caching.STATISTICS]))
+    publication = Publication(
+        cipher,
+        PublicRecords(runtime.db),
+        statistics,
+        rewritten=lambda number: validators.purge(caching.rewritten(number)),
+    )
+    cases.follow(publication)
+    dead_letters = DeadLetters(runtime.db, runtime.broker, cipher, timedelta(days=settings.dead_letter_retention_days))
+    limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
+    guesses = GuessGuard(runtime.db, guess_policy(settings), GuessingAlerts(runtime), settings.rate_limits_enabled)
+    feedback_store = FeedbackStore(runtime.db, cipher)
+    transactions = Transactions(runtime.mongo, idempotency, cipher, answer_ttl_s=settings.idempotency_ttl_s)
+    audit_log = AuditLog(runtime.db)
+    audit = Audit(audit_log, identities)  # what every operator use case records its actions with
+    snapshot = (
+        StatisticsSnapshot(
+            runtime.db,
+            publication.statistics,
+            settings.public_statistics_refresh,
+            taken=lambda: validators.purge([caching.STATISTICS]),
         )
-        cases.follow(publication)
-        await runtime.migrate(migrations.__name__)
-        await identities.ensure_operator(
-            settings.operator_bootstrap_login,
-            settings.operator_bootstrap_password.get_secret_value(),
-            {Role.ADMIN, Role.OPERATOR, Role.REGULATOR},
-        )
-        handlers = PublicationHandlers(runtime, cases, publication, cipher)
-        subscriptions = (
-            Subscriptions()
-            .on(ComplaintScreened, handlers.on_screened)
-            .on(WebhookDelivered, handlers.on_webhook_delivered)
-            .on(SlaDeadlineSet, handlers.on_deadline_set)
-            .on(SlaReminder, handlers.on_reminder)
-            .on(SlaOverdue, handlers.on_overdue)
-            .on(SlaQuietPeriodElapsed, handlers.on_quiet_period_elapsed)
-            .on(SlaPublicationDue, handlers.on_publication_due)
-            .on(SlaClockStopped, handlers.on_clock_stopped)
-            .on(ClusterJoined, handlers.on_cluster_joined)
-        )
-        app.state.runtime = runtime
-        app.state.dead_letters = DeadLetters(
-            runtime.db, runtime.broker, cipher, timedelta(days=settings.dead_letter_retention_days)
-        )
-        limits = RateLimiter(runtime.db, settings.rate_limits_enabled)
-        guesses = GuessGuard(runtime.db, guess_policy(settings), GuessingAlerts(runtime), settings.rate_limits_enabled)
+        if settings.public_statistics_refresh
+        else None
+    )
+    accounts_use_cases = AccountCodes(
+        runtime,
+        identities,
+        AccountCodeStore(runtime.db),
+        blind_index,
+        KeyedHash(settings.access_code_key.get_secret_value().encode(), "account-code"),
+        KeyRingCipher.from_settings(
+            settings.code_transport_keys.get_secret_value(), settings.code_transport_active_key_id
+        ),
+        CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts),
+    )
+    intake = Intake(
+        settings=settings,
+        cases=cases,
+        transactions=transactions,
+        evidence=evidence,
+        routing=routing,
+        notification=notification,
+        cipher=cipher,
+        blind_index=blind_index,
+        identities=identities,
+        limits=limits,
+        accounts=accounts_use_cases,
+        guesses=guesses,
+        feedback=Feedback(feedback_store, transactions, audit),
+        audit=audit,
+        second_factors=SecondFactors(runtime.db, cipher),
+    )
+    work_queues = WorkQueues(cases, publication.records)
+    company_staff_store = CompanyStaffStore(runtime.db)
+    container = Container(
+        settings=settings,
+        runtime=runtime,
+        validators=validators,
+        intake=intake,
+        clients=tuple(built),
+        lifecycle=PublicationHandlers(runtime, cases, publication, cipher),
+        statistics=publication.statistics,
+        snapshot=snapshot,
+        dead_letters=dead_letters,
         # Off with the other per-address limits (RATE_LIMITS_ENABLED), e.g. for one test client standing for many.
-        app.state.upload_budget = UploadBudget(
+        upload_budget=UploadBudget(
             runtime.db,
             budget_bytes=settings.anonymous_upload_bytes_per_ip_per_day,
             enabled=settings.rate_limits_enabled,
-        )
-        app.state.feedback = FeedbackStore(runtime.db, cipher)
-        transactions = Transactions(runtime.mongo, idempotency, cipher, answer_ttl_s=settings.idempotency_ttl_s)
-        audit_log = AuditLog(runtime.db)
-        app.state.disclosure = Disclosure(audit_log, cipher)
-        audit = Audit(audit_log, identities)  # what every operator use case records its actions with
-        app.state.retention = Retention(
+        ),
+        feedback=feedback_store,
+        disclosure=Disclosure(audit_log, cipher),
+        retention=Retention(
             runtime,
             cases,
             transactions,
             audit_log,
-            app.state.dead_letters,
+            dead_letters,
             identities,
             cipher,
             limits,
@@ -232,68 +285,25 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
                 hold=timedelta(days=settings.erasure_hold_days),
                 batch=settings.retention_batch,
             ),
-        )
-        snapshot = (
-            StatisticsSnapshot(
-                runtime.db,
-                publication.statistics,
-                settings.public_statistics_refresh,
-                taken=lambda: validators.purge([caching.STATISTICS]),
-            )
-            if settings.public_statistics_refresh
-            else None
-        )
-        app.state.public_data = public.PublicData(
+        ),
+        public_data=public.PublicData(
             publication.records,
             publication.statistics,
             public.DirectoryLabels(routing),
             snapshot,
             settings.public_statistics_min_count,
-        )
-        account_codes = AccountCodeStore(runtime.db)
-        accounts_use_cases = AccountCodes(
-            runtime,
-            identities,
-            account_codes,
-            blind_index,
-            KeyedHash(settings.access_code_key.get_secret_value().encode(), "account-code"),
-            KeyRingCipher.from_settings(
-                settings.code_transport_keys.get_secret_value(), settings.code_transport_active_key_id
-            ),
-            CodePolicy(timedelta(seconds=settings.account_code_ttl_s), settings.account_code_max_attempts),
-        )
-        collaborators: dict[str, Any] = {
-            "settings": settings,
-            "cases": cases,
-            "transactions": transactions,
-            "evidence": evidence,
-            "routing": routing,
-            "notification": notification,
-            "cipher": cipher,
-            "blind_index": blind_index,
-            "identities": identities,
-            "limits": limits,
-            "accounts": accounts_use_cases,
-            "guesses": guesses,
-            "feedback": Feedback(app.state.feedback, transactions, audit),
-            "audit": audit,
-            "second_factors": SecondFactors(runtime.db, cipher),
-        }
-        app.state.intake = Intake(**{**collaborators, **given})
-        app.state.operations = Operations(app.state.dead_letters, notification, app.state.intake.audit)
-        app.state.work_queues = WorkQueues(cases, publication.records)
-        app.state.dashboard = Dashboard(app.state.work_queues, app.state.dead_letters, notification)
-        app.state.company_inbox = CompanyInbox(
+        ),
+        operations=Operations(dead_letters, notification, audit),
+        work_queues=work_queues,
+        dashboard=Dashboard(work_queues, dead_letters, notification),
+        company_inbox=CompanyInbox(
             cases.page, WorkingDays(routing.working_days), publication.records.collective_clusters
-        )
-        company_staff_store = CompanyStaffStore(runtime.db)
-        company_profile_store = CompanyProfileStore(runtime.db)
-        app.state.company_profile = CompanyProfile(
-            company_profile_store, transactions, routing.company, routing.save_company
-        )
-        company_handling_store = CompanyHandlingStore(runtime.db)
-        app.state.company_handling = CompanyHandling(company_handling_store, company_staff_store, transactions, cipher)
-        app.state.company_staff = CompanyStaff(
+        ),
+        company_profile=CompanyProfile(
+            CompanyProfileStore(runtime.db), transactions, routing.company, routing.save_company
+        ),
+        company_handling=CompanyHandling(CompanyHandlingStore(runtime.db), company_staff_store, transactions, cipher),
+        company_staff=CompanyStaff(
             runtime,
             transactions,
             company_staff_store,
@@ -303,26 +313,52 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
             KeyedHash(settings.access_code_key.get_secret_value().encode(), "company-invitation"),
             accounts_use_cases.transport,
             InvitationPolicy(timedelta(seconds=settings.company_invitation_ttl_s), settings.public_base_url),
-        )
-        # The scrubber's dictionaries take a second or two to load: in a worker thread, while the service starts,
-        # rather than on the event loop at the first publication.
-        asyncio.get_running_loop().run_in_executor(None, person_names.load)
-        jobs = {
-            statistics_fold.NAME: statistics_fold.statistics_fold(
-                publication.statistics, settings.statistics_fold_interval_s
-            ),
-            retention.NAME: retention.retention(app.state.retention, settings.retention_interval_s),
-        }
-        if snapshot is not None:
-            jobs[statistics_snapshot.NAME] = statistics_snapshot.statistics_snapshot(snapshot)
-        await runtime.start(subscriptions, jobs=jobs, gauges=[lambda: refresh_case_metrics(cases)])
-        try:
-            yield
-        finally:
-            await runtime.stop()
-            for client in built.values():
-                await client.close()
+        ),
+        pages=load_pages(),  # once, at start-up: a broken content file stops the start
+    )
+    part.check_all_used()
+    return container
 
+
+def jobs(parts: Container) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
+    settings = parts.settings
+    scheduled = {
+        statistics_fold.NAME: statistics_fold.statistics_fold(parts.statistics, settings.statistics_fold_interval_s),
+        retention.NAME: retention.retention(parts.retention, settings.retention_interval_s),
+    }
+    if parts.snapshot is not None:
+        scheduled[statistics_snapshot.NAME] = statistics_snapshot.statistics_snapshot(parts.snapshot)
+    return scheduled
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    parts: Container = app.state.container
+    await parts.runtime.migrate(migrations.__name__)
+    await parts.intake.identities.ensure_operator(
+        parts.settings.operator_bootstrap_login,
+        parts.settings.operator_bootstrap_password.get_secret_value(),
+        {Role.ADMIN, Role.OPERATOR, Role.REGULATOR},
+    )
+    # The scrubber's dictionaries take a second or two to load: in a worker thread, while the service starts,
+    # rather than on the event loop at the first publication.
+    asyncio.get_running_loop().run_in_executor(None, person_names.load)
+    await parts.runtime.start(
+        subscriptions(parts.lifecycle),
+        jobs=jobs(parts),
+        gauges=[lambda: refresh_case_metrics(parts.intake.cases)],
+    )
+    try:
+        yield
+    finally:
+        await parts.runtime.stop()
+        for client in parts.clients:
+            await client.close()
+
+
+def create_app(settings: Settings | None = None, **overrides: object) -> FastAPI:
+    settings = settings or Settings()
+    observe(settings)
     app = make_app(
         settings=settings,
         title="Complaint platform: intake gateway",
@@ -338,10 +374,11 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
         max_body_bytes=settings.max_request_body_bytes,
         streamed=UPLOAD_ROUTES,
     )
+    parts = build(settings, Overrides(overrides))
+    expose(app, parts)
     # Cache-Control, validators and 304s of every response (``intake.api.caching``); the outermost layer, so
     # a revalidation it answers runs nothing else.
-    app.add_middleware(HttpCache, policies=caching.POLICIES, cache=validators, admit=admit_public_read)
-    app.state.validators = validators
+    app.add_middleware(HttpCache, policies=caching.POLICIES, cache=parts.validators, admit=admit_public_read)
     for router in (
         complaints.router,
         accounts.router,
@@ -372,7 +409,6 @@ def create_app(settings: Settings | None = None, overrides: Mapping[str, Any] | 
     app.include_router(company_keys.router)
     app.include_router(company_webhooks.router)
     app.include_router(company_profile.router)
-    app.state.pages = load_pages()  # once, at start-up: a broken content file stops the start
     # The public web client: pages and their static files, same origin as the API they call.
     app.include_router(web_pages)
     # The operator console (/ops/): pages of the same kind, for staff, calling the operator API.

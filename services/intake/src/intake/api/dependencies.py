@@ -58,7 +58,8 @@ from intake.domain.principals import Kind, Principal, Role, is_complainant_of, m
 
 
 class Intake:
-    """The container the routes depend on: the collaborators and the use cases, built once in ``main.create_app``."""
+    """What most routes depend on (``app.state.intake``, one part of ``main.Container``): the collaborators and the
+    use cases, built once in ``main.build``."""
 
     def __init__(
         self,
@@ -186,9 +187,7 @@ async def admit_public_read(scope: Scope) -> ASGIApp | None:
     """The read limit for the HTTP cache layer, which may answer from memory without running a route: one
     token per public read, taken once; a 429 problem document when the address has none left."""
     request = Request(scope)
-    intake: Intake | None = getattr(request.app.state, "intake", None)
-    if intake is None:  # still starting: nothing is answered from memory yet, the route counts
-        return None
+    intake: Intake = request.app.state.intake
     if wait := intake.public_reads.take(source_key(client_address(request))):
         refused = rate_limited(wait)
         return problem_response(refused.status, refused.code, refused.detail, refused.headers, **refused.extra)
@@ -390,7 +389,7 @@ async def complainant_case(
 
 
 def get_upload_budget(request: Request) -> UploadBudget:
-    """The byte budget of anonymous uploads per address (built in ``main.create_app``)."""
+    """The byte budget of anonymous uploads per address (built in ``main.build``)."""
     return request.app.state.upload_budget
 
 
@@ -427,7 +426,7 @@ SecondFactorDep = Annotated[SecondFactor, Depends(second_factor)]
 
 
 def operations(request: Request) -> Operations:
-    """Dead letters and notification's operator actions, audited (built in ``main.create_app``)."""
+    """Dead letters and notification's operator actions, audited (built in ``main.build``)."""
     return request.app.state.operations
 
 
@@ -435,7 +434,7 @@ OperationsDep = Annotated[Operations, Depends(operations)]
 
 
 def work_queues(request: Request) -> WorkQueues:
-    """The operators' work queues (built in ``main.create_app``)."""
+    """The operators' work queues (built in ``main.build``)."""
     return request.app.state.work_queues
 
 
@@ -443,7 +442,7 @@ WorkQueuesDep = Annotated[WorkQueues, Depends(work_queues)]
 
 
 def company_staff(request: Request) -> CompanyStaff:
-    """The company staff use cases (built in ``main.create_app``)."""
+    """The company staff use cases (built in ``main.build``)."""
     return request.app.state.company_staff
 
 
@@ -451,7 +450,7 @@ CompanyStaffUseCasesDep = Annotated[CompanyStaff, Depends(company_staff)]
 
 
 def company_inbox(request: Request) -> CompanyInbox:
-    """A company's inbox (built in ``main.create_app``)."""
+    """A company's inbox (built in ``main.build``)."""
     return request.app.state.company_inbox
 
 
@@ -459,7 +458,7 @@ CompanyInboxDep = Annotated[CompanyInbox, Depends(company_inbox)]
 
 
 def company_handling(request: Request) -> CompanyHandling:
-    """A company's own handling of its complaints (built in ``main.create_app``)."""
+    """A company's own handling of its complaints (built in ``main.build``)."""
     return request.app.state.company_handling
 
 

@@ -100,7 +100,7 @@ class DirectoryLabels:
 
 @dataclass
 class PublicData:
-    """The public side's collaborators, built once in ``main.create_app``."""
+    """The public side's collaborators, built once in ``main.build``."""
 
     records: PublicRecords
     statistics: Statistics
