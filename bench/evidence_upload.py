@@ -18,7 +18,8 @@ by file (a slower moment of the shared machine touches every way alike):
   to check it); ``presigned_transfer`` is the same upload until storage has answered the PUT (the declaration
   and the transfer: what the web client's progress bar shows for a large file), its CPU counted in ``presigned``;
 * ``presigned_parts``: the presigned multipart upload the web client sends a large file as (declared with
-  ``multipart``, each part PUT to its own URL, one after the other, completed: storage joins the parts first);
+  ``multipart``, each part PUT to its own URL, ``UPLOAD_PARTS_AT_ONCE`` at a time as the web client sends them
+  (``intake.web.pages``), completed: storage joins the parts first);
   ``presigned_parts_transfer`` the same until storage has answered the last part;
 * ``bare_hops``: the control: the same bytes through two bare pass-through hops (:mod:`bench.passthrough`,
   served and passing bytes on as the services do, the second hashing them) to the presigned PUT, with
@@ -67,6 +68,7 @@ import httpx
 
 from bench.common import run_and_print
 from devstack.waiting import until
+from intake.web.pages import UPLOAD_PARTS_AT_ONCE
 
 MIB = 1024 * 1024
 
@@ -171,6 +173,18 @@ async def file_chunks(path: Path, prefix: bytes = b"", suffix: bytes = b"") -> A
         yield suffix
 
 
+async def range_chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+    """``length`` bytes of the file from ``start`` (a part of it) in ``READ_BYTES`` pieces, read in a worker thread."""
+    source = await asyncio.to_thread(open, path, "rb")
+    try:
+        source.seek(start)
+        while length > 0 and (chunk := await asyncio.to_thread(source.read, min(READ_BYTES, length))):
+            length -= len(chunk)
+            yield chunk
+    finally:
+        source.close()
+
+
 async def direct_put(client: httpx.AsyncClient, storage, bucket: str, path: Path, size: int) -> float:
     url = storage.presigned_put_object(bucket, f"direct/{uuid.uuid4().hex}", timedelta(minutes=30))
     started = time.monotonic()
@@ -273,7 +287,10 @@ async def presigned(
 async def presigned_parts(
     client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str
 ) -> tuple[float, dict[str, float]]:
-    """The whole presigned multipart upload's seconds, and those of its transfer (declaration and every part)."""
+    """The whole presigned multipart upload's seconds, and those of its transfer (declaration and every part).
+
+    The parts go as the web client sends them: the part size is the ticket's (evidence decides it), and
+    ``UPLOAD_PARTS_AT_ONCE`` of them are on their way at a time, each streamed from the file."""
     started = time.monotonic()
     ticket = await client.post(
         "/v1/uploads",
@@ -281,16 +298,35 @@ async def presigned_parts(
     )
     if ticket.status_code != 201:
         raise RuntimeError(f"presign answered {ticket.status_code}: {ticket.text[:500]}")
-    with path.open("rb") as source:
-        for part in ticket.json()["parts"]:
-            put = await client.put(part["url"], content=source.read(part["size"]))
+    waiting = list(ticket.json()["parts"])
+    offsets = dict(zip((part["number"] for part in waiting), part_offsets(waiting), strict=True))
+
+    async def sender() -> None:
+        while waiting:
+            part = waiting.pop(0)
+            put = await client.put(
+                part["url"],
+                content=range_chunks(path, offsets[part["number"]], part["size"]),
+                headers={"Content-Length": str(part["size"])},
+            )
             if put.status_code != 200:
                 raise RuntimeError(f"PUT of part {part['number']} answered {put.status_code}: {put.text[:500]}")
+
+    await asyncio.gather(*(sender() for _ in range(min(UPLOAD_PARTS_AT_ONCE, len(waiting)))))
     transferred = time.monotonic() - started
     response = await client.post(ticket.json()["links"]["complete"])
     elapsed = time.monotonic() - started
     _check(response, sha256)
     return elapsed, {"transfer": transferred}
+
+
+def part_offsets(parts: list[dict]) -> list[int]:
+    """Where each part (in order) starts in the file."""
+    offsets, start = [], 0
+    for part in parts:
+        offsets.append(start)
+        start += part["size"]
+    return offsets
 
 
 async def answering(url: str, timeout_s: float = 90.0) -> None:
