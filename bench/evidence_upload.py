@@ -18,8 +18,11 @@ by file (a slower moment of the shared machine touches every way alike):
   to check it); ``presigned_transfer`` is the same upload until storage has answered the PUT (the declaration
   and the transfer: what the web client's progress bar shows for a large file), its CPU counted in ``presigned``;
 * ``presigned_parts``: the presigned multipart upload the web client sends a large file as (declared with
-  ``multipart``, each part PUT to its own URL, one after the other, completed: storage joins the parts first);
-  ``presigned_parts_transfer`` the same until storage has answered the last part;
+  ``multipart``, each part PUT to its own URL, ``UPLOAD_PARTS_AT_ONCE`` at a time as the web client sends them
+  (``intake.web.pages``), completed: storage joins the parts first);
+  ``presigned_parts_transfer`` the same until storage has answered the last part; the milliseconds of each one's
+  declaration (``presigned_declaration``, ``presigned_parts_declaration``: until the ticket is answered) are
+  reported per file with the others;
 * ``bare_hops``: the control: the same bytes through two bare pass-through hops (:mod:`bench.passthrough`,
   served and passing bytes on as the services do, the second hashing them) to the presigned PUT, with
   nothing else done: the floor of a two-hop gateway on this machine. ``intake_to_bare_hops`` says how
@@ -67,6 +70,7 @@ import httpx
 
 from bench.common import run_and_print
 from devstack.waiting import until
+from intake.web.pages import UPLOAD_PARTS_AT_ONCE
 
 MIB = 1024 * 1024
 
@@ -171,6 +175,18 @@ async def file_chunks(path: Path, prefix: bytes = b"", suffix: bytes = b"") -> A
         yield suffix
 
 
+async def range_chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+    """``length`` bytes of the file from ``start`` (a part of it) in ``READ_BYTES`` pieces, read in a worker thread."""
+    source = await asyncio.to_thread(open, path, "rb")
+    try:
+        source.seek(start)
+        while length > 0 and (chunk := await asyncio.to_thread(source.read, min(READ_BYTES, length))):
+            length -= len(chunk)
+            yield chunk
+    finally:
+        source.close()
+
+
 async def direct_put(client: httpx.AsyncClient, storage, bucket: str, path: Path, size: int) -> float:
     url = storage.presigned_put_object(bucket, f"direct/{uuid.uuid4().hex}", timedelta(minutes=30))
     started = time.monotonic()
@@ -260,6 +276,7 @@ async def presigned(
     )
     if ticket.status_code != 201:
         raise RuntimeError(f"presign answered {ticket.status_code}: {ticket.text[:500]}")
+    declared = time.monotonic() - started
     put = await client.put(ticket.json()["url"], content=file_chunks(path), headers={"Content-Length": str(size)})
     if put.status_code != 200:
         raise RuntimeError(f"PUT answered {put.status_code}: {put.text[:500]}")
@@ -267,13 +284,16 @@ async def presigned(
     response = await client.post(ticket.json()["links"]["complete"])
     elapsed = time.monotonic() - started
     _check(response, sha256)
-    return elapsed, {"transfer": transferred}
+    return elapsed, {"transfer": transferred, "declaration": declared}
 
 
 async def presigned_parts(
     client: httpx.AsyncClient, path: Path, size: int, sha256: str, media_type: str
 ) -> tuple[float, dict[str, float]]:
-    """The whole presigned multipart upload's seconds, and those of its transfer (declaration and every part)."""
+    """The whole presigned multipart upload's seconds, and those of its transfer (declaration and every part).
+
+    The parts go as the web client sends them: the part size is the ticket's (evidence decides it), and
+    ``UPLOAD_PARTS_AT_ONCE`` of them are on their way at a time, each streamed from the file."""
     started = time.monotonic()
     ticket = await client.post(
         "/v1/uploads",
@@ -281,16 +301,36 @@ async def presigned_parts(
     )
     if ticket.status_code != 201:
         raise RuntimeError(f"presign answered {ticket.status_code}: {ticket.text[:500]}")
-    with path.open("rb") as source:
-        for part in ticket.json()["parts"]:
-            put = await client.put(part["url"], content=source.read(part["size"]))
+    declared = time.monotonic() - started
+    waiting = list(ticket.json()["parts"])
+    offsets = dict(zip((part["number"] for part in waiting), part_offsets(waiting), strict=True))
+
+    async def sender() -> None:
+        while waiting:
+            part = waiting.pop(0)
+            put = await client.put(
+                part["url"],
+                content=range_chunks(path, offsets[part["number"]], part["size"]),
+                headers={"Content-Length": str(part["size"])},
+            )
             if put.status_code != 200:
                 raise RuntimeError(f"PUT of part {part['number']} answered {put.status_code}: {put.text[:500]}")
+
+    await asyncio.gather(*(sender() for _ in range(min(UPLOAD_PARTS_AT_ONCE, len(waiting)))))
     transferred = time.monotonic() - started
     response = await client.post(ticket.json()["links"]["complete"])
     elapsed = time.monotonic() - started
     _check(response, sha256)
-    return elapsed, {"transfer": transferred}
+    return elapsed, {"transfer": transferred, "declaration": declared}
+
+
+def part_offsets(parts: list[dict]) -> list[int]:
+    """Where each part (in order) starts in the file."""
+    offsets, start = [], 0
+    for part in parts:
+        offsets.append(start)
+        start += part["size"]
+    return offsets
 
 
 async def answering(url: str, timeout_s: float = 90.0) -> None:
@@ -345,6 +385,9 @@ LARGE_REPEATED = (
     "presigned_parts",
     "presigned_parts_transfer",
 )
+# Stages timed for their milliseconds alone (no throughput, no ratio): the presigned declarations, the fixed cost
+# each presigned upload pays before its first byte (a multipart one also starts the upload in storage).
+DECLARATIONS = ("presigned_declaration", "presigned_parts_declaration")
 IDLE_SAMPLE_S = 5.0
 
 
@@ -353,7 +396,7 @@ class Tally:
     """Seconds and CPU seconds per process spent on each way, and the load average seen before each upload."""
 
     processes: dict[str, int]
-    elapsed: dict[str, float] = field(default_factory=lambda: dict.fromkeys(WAYS, 0.0))
+    elapsed: dict[str, float] = field(default_factory=lambda: dict.fromkeys(WAYS + DECLARATIONS, 0.0))
     cpu: dict[str, dict[str, float]] = field(default_factory=dict)
     loads: list[float] = field(default_factory=list)
 
@@ -372,7 +415,7 @@ class Tally:
             spent[name] += cpu_seconds(pid) - before[name]
 
     def rates(self, total_bytes: int) -> dict[str, float]:
-        return {way: throughput(total_bytes, seconds) for way, seconds in self.elapsed.items()}
+        return {way: throughput(total_bytes, self.elapsed[way]) for way in WAYS}
 
     def cpu_per_gib(self, total_bytes: int) -> dict[str, dict[str, float]]:
         gib = total_bytes / (1024 * MIB)
@@ -407,7 +450,7 @@ def size_class(size_mib: float) -> str:
 
 
 def add_into(total: Tally, part: Tally) -> None:
-    for way in WAYS:
+    for way in WAYS + DECLARATIONS:
         total.elapsed[way] += part.elapsed[way]
         totals = total.cpu.setdefault(way, dict.fromkeys(total.processes, 0.0))
         for name, seconds in part.cpu.get(way, {}).items():
@@ -619,8 +662,8 @@ async def run(
     rates = everything.rates(total * rounds)
     # Each way's throughput over what it uploaded of the large file.
     large_rates = {
-        way: throughput(large_size * (large_repeats if way in LARGE_REPEATED else 1), seconds)
-        for way, seconds in large_tally.elapsed.items()
+        way: throughput(large_size * (large_repeats if way in LARGE_REPEATED else 1), large_tally.elapsed[way])
+        for way in WAYS
     }
     return {
         "benchmark": "evidence_upload",
@@ -663,6 +706,9 @@ async def run(
             "repeats": {**dict.fromkeys(LARGE_REPEATED, large_repeats), "others": 1},
             "throughput_mib_s": large_rates,
             "ratios": ratios(large_rates),
+            "declaration_ms": {
+                name: round(1000 * large_tally.elapsed[name] / large_repeats, 1) for name in DECLARATIONS
+            },
             "cpu_seconds_per_gib": {
                 way: {
                     name: round(

@@ -145,6 +145,27 @@ async def test_declarations_outside_the_rules_are_refused_up_front(client, db, e
     assert await db.uploads.count_documents({"_id": {"$in": refused_ids}}) == 0  # no URL, nothing to clean up
 
 
+async def test_a_declaration_with_a_field_this_release_does_not_know_is_taken_and_the_field_ignored(
+    client, db, samples
+):
+    """During a rollout a newer intake may declare a field this release does not know yet: ignored, not a 422."""
+    number = new_number()
+    content = video(samples, 1024)
+    newer = declaration(content, "video/mp4", number=number, checksum_algorithm="CRC64NVME", resumable_for_s=86400)
+
+    started = await client.post("/v1/uploads", json=newer)
+
+    assert started.status_code == 201, started.text
+    stored = await db.uploads.find_one({"_id": started.json()["upload_id"]})
+    assert (stored["number"], stored["size"], stored["media_type"]) == (number, len(content), "video/mp4")
+    assert "checksum_algorithm" not in stored and "resumable_for_s" not in stored
+    assert "checksum_algorithm" not in started.json()
+    # The fields it does know are checked as strictly as ever, unknown fields beside them or not.
+    for wrong in ({"sha256": "abc"}, {"size": -1}, {"multipart": "sometimes"}, {"media_type": None}):
+        refused = await client.post("/v1/uploads", json={**newer, **wrong})
+        assert (refused.status_code, refused.json()["code"]) == (422, "validation_failed"), wrong
+
+
 @pytest.mark.parametrize(
     ("declared", "uploaded", "status", "code"),
     [

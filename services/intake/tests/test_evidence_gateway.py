@@ -357,6 +357,24 @@ async def test_a_multipart_upload_for_a_filed_complaint_resumes_through_its_own_
     assert await quarantined(stack) == []
 
 
+async def test_a_declaration_with_a_field_this_release_does_not_know_is_taken_and_the_field_ignored(stack):
+    """A page served by a newer replica during a rollout may declare a field this one does not know yet: the gateway
+    takes the declaration (the field dropped, not passed on) instead of failing the upload with a 422."""
+    number, code = await file_complaint(stack)
+    content = video(1024)
+    newer = declaration(content, checksum_algorithm="CRC64NVME")
+    for path, headers in (("/v1/uploads", {}), (f"/v1/complaints/{number}/uploads", {"X-Access-Code": code})):
+        started = await stack.post(path, json=newer, headers=headers)
+        assert started.status_code == 201, started.text
+        assert started.json()["url"] and "checksum_algorithm" not in started.json()
+        state = await stack.evidence_db.uploads.find_one({"_id": started.json()["upload_id"]})
+        assert (state["size"], state["number"]) == (len(content), None if path == "/v1/uploads" else number)
+        # The fields it does know are checked as strictly as ever.
+        for wrong in ({"sha256": "abc"}, {"size": -1}, {"multipart": "sometimes"}, {"filename": "x" * 256}):
+            refused = await stack.post(path, json={**newer, **wrong}, headers=headers)
+            assert (refused.status_code, refused.json()["code"]) == (422, "validation_failed"), wrong
+
+
 async def test_every_refusal_is_a_problem_and_leaves_nothing_in_storage(stack):
     before = await stack.evidence_db.evidence.count_documents({})
     refusals = {}

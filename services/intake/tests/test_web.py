@@ -21,7 +21,12 @@ from intake.config import Settings
 from intake.domain.lifecycle import Action, Status
 from intake.main import create_app
 from intake.web.i18n import LANGUAGES, catalog
-from intake.web.pages import CONTENT_SECURITY_POLICY, DIRECT_UPLOAD_ABOVE_BYTES, field_constraints
+from intake.web.pages import (
+    CONTENT_SECURITY_POLICY,
+    DIRECT_UPLOAD_ABOVE_BYTES,
+    UPLOAD_PARTS_AT_ONCE,
+    field_constraints,
+)
 
 WEB = resources.files("intake.web")
 
@@ -203,6 +208,7 @@ async def test_knowing_storage_s_origin_the_pages_may_put_large_files_there_and_
         re.search(r'<script type="application/json" id="gc-config">(.*?)</script>', page.text, re.DOTALL)[1]
     )
     assert config["direct_upload_above_bytes"] == DIRECT_UPLOAD_ABOVE_BYTES
+    assert config["upload_parts_at_once"] == UPLOAD_PARTS_AT_ONCE
 
 
 @pytest.mark.unit

@@ -92,9 +92,14 @@ class DownloadLink(BaseModel):
 
 
 class UploadRequest(BaseModel):
-    """What a client declares before it uploads a file straight to storage."""
+    """What a client declares before it uploads a file straight to storage.
 
-    model_config = ConfigDict(extra="forbid")
+    Unknown fields are ignored, not refused: intake is this body's only sender, and during a rollout a newer intake
+    may send a field this release does not know yet (expand, then contract: the sender adds it, the reader learns
+    it later). Refusing it would answer the complainant a 422 for a field nobody here needs. The known fields are
+    still checked strictly."""
+
+    model_config = ConfigDict(extra="ignore")
 
     filename: str | None = Field(default=None, max_length=4096, description="The original filename (metadata only).")
     media_type: str = Field(

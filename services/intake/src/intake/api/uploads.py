@@ -88,9 +88,14 @@ _PARTS_REFUSED: dict[int | str, dict[str, Any]] = {
 
 
 class UploadDeclaration(BaseModel):
-    """The file a client is about to PUT straight to storage."""
+    """The file a client is about to PUT straight to storage.
 
-    model_config = ConfigDict(extra="forbid")
+    Unknown fields are ignored, not refused (and not passed on to evidence): during a rollout a page served by a
+    newer replica may declare a field an older replica does not know yet (expand, then contract); refusing it would
+    fail the complainant's upload for a field this release has no use for. The known fields are still checked
+    strictly."""
+
+    model_config = ConfigDict(extra="ignore")
 
     filename: str | None = Field(default=None, max_length=255, description="The original name (metadata only).")
     media_type: str = Field(max_length=255, description="An accepted evidence type; checked against the content.")

@@ -49,6 +49,10 @@ PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-refe
 # Files above this size go from the web client straight to object storage (a presigned upload) when the pages know
 # storage's origin (STORAGE_PUBLIC_ORIGIN); smaller ones through the gateway, where one request costs less.
 DIRECT_UPLOAD_ABOVE_BYTES = 8 * 1024 * 1024
+# Parts of a presigned multipart upload the web client sends at once (handed to the scripts in the page's config;
+# bench.evidence_upload sends its parts the same way). One part at a time left storage idle between a part's answer
+# and the next one's first byte; a few at once keep it busy, and more than a few only share the same link and cores.
+UPLOAD_PARTS_AT_ONCE = 4
 
 
 def content_security_policy(storage_origin: str) -> str:
@@ -151,6 +155,7 @@ class Page:
             "messages": self.t.messages,
             "rules": rules or {},
             "direct_upload_above_bytes": DIRECT_UPLOAD_ABOVE_BYTES if storage_origin else None,
+            "upload_parts_at_once": UPLOAD_PARTS_AT_ONCE,
         }
         body = templates.get_template(template).render(
             t=self.t,

@@ -4,8 +4,9 @@
    (POST /v1/evidence, the file as the raw body); one above config.direct_upload_above_bytes (set when the pages know
    storage's origin) goes straight to object storage: declared with its SHA-256 (POST /v1/uploads), PUT to the
    presigned URL, completed (the gateway checks it and answers the same receipt). It goes as a multipart upload, a
-   presigned PUT per part: a dropped part is sent again a few times with growing pauses, then offered to the
-   complainant to resume, which asks which parts storage holds already and sends only the others.
+   presigned PUT per part, config.upload_parts_at_once of them at a time: a dropped part is sent again a few times with
+   growing pauses, then offered to the complainant to resume, which asks which parts storage holds already and sends
+   only the others.
    The server checks everything again: this only spares a long upload that would be refused. */
 (function () {
   "use strict";
@@ -99,6 +100,8 @@
     const opts = Object.assign({ path: "/v1/evidence", uploadsPath: "/v1/uploads", headers: () => ({}), already: () => 0,
       uploaded: () => {} }, options || {});
     const directAbove = window.GC.config.direct_upload_above_bytes;
+    // Parts of a multipart upload on their way at once (UPLOAD_PARTS_AT_ONCE in intake.web.pages, the one place).
+    const partsAtOnce = Math.max(1, window.GC.config.upload_parts_at_once || 1);
     const input = root.querySelector("input[type=file]");
     const list = root.querySelector(".file-list");
     const status = root.querySelector("[data-upload-status]");
@@ -125,9 +128,7 @@
 
     function remove(item) {
       item.removed = true;
-      if (item.xhr) {
-        item.xhr.abort();
-      }
+      item.xhrs.forEach((xhr) => xhr.abort());
       items.splice(items.indexOf(item), 1);
       const waiting = queue.indexOf(item);
       if (waiting >= 0) {
@@ -151,7 +152,8 @@
     }
 
     function add(file, refused, rules) {
-      const item = { file, state: "waiting", receipt: null, xhr: null, claimed: rules ? claimed(file, rules) : null };
+      // xhrs: the requests on their way (several parts of a multipart upload at once), aborted if the file is removed.
+      const item = { file, state: "waiting", receipt: null, xhrs: new Set(), claimed: rules ? claimed(file, rules) : null };
       item.progress = el("progress", { max: "100", value: "0", "aria-label": t("evidence.progress_label", { name: file.name }) });
       item.stateNode = el("span", { class: "file-state" });
       const removeButton = el("button", { type: "button", class: "link-button" },
@@ -208,18 +210,18 @@
     function transfer(item, method, url, headers, body, progress) {
       return new Promise((done) => {
         const xhr = new XMLHttpRequest();
-        item.xhr = xhr;
+        item.xhrs.add(xhr);
         xhr.upload.addEventListener("progress", (event) => {
           if (event.lengthComputable) {
             (progress || ((loaded, total) => showProgress(item, loaded, total)))(event.loaded, event.total);
           }
         });
         xhr.addEventListener("load", () => {
-          item.xhr = null;
+          item.xhrs.delete(xhr);
           done({ status: xhr.status, body: parsed(xhr.responseText), retryAfter: xhr.getResponseHeader("Retry-After") });
         });
         ["error", "abort", "timeout"].forEach((kind) => xhr.addEventListener(kind, () => {
-          item.xhr = null;
+          item.xhrs.delete(xhr);
           done(kind === "abort" ? { aborted: true } : { dropped: true });
         }));
         xhr.open(method, url);
@@ -379,9 +381,10 @@
       }
     }
 
-    /* The parts of a multipart upload, one after the other, each retried after a dropped connection: all of them for
-       a new ticket; on a resume only those storage does not hold (GET links.parts answers them with fresh URLs). The
-       bar counts the bytes storage holds. True once every part is stored. */
+    /* The parts of a multipart upload, partsAtOnce at a time, each retried after a dropped connection: all of them for
+       a new ticket; on a resume only those storage does not hold (GET links.parts answers them with fresh URLs). Once a
+       part has failed for good no other part starts (those on their way finish, so storage keeps them for the resume).
+       The bar counts the bytes storage holds and those of the parts on their way. True once every part is stored. */
     async function sendParts(item) {
       let parts = item.ticket.parts;
       let stored = 0;
@@ -406,23 +409,32 @@
       const total = item.file.size;
       const offsets = {};
       item.ticket.parts.reduce((start, part) => { offsets[part.number] = start; return start + part.size; }, 0);
-      showProgress(item, stored, total);
-      for (const part of parts) {
+      const sending = new Map();  // part number -> its bytes sent so far, while on its way
+      const shown = () => showProgress(item, stored + Array.from(sending.values()).reduce((sum, n) => sum + n, 0), total);
+      const waiting = parts.slice();
+      let refusal = null;  // the first part's failure for good: the file's
+
+      /* One part, with its retries: true once storage holds it. */
+      async function sendPart(part) {
         const body = item.file.slice(offsets[part.number], offsets[part.number] + part.size);
         for (let attempt = 0; ; attempt += 1) {
-          const put = await transfer(item, "PUT", part.url, {}, body, (loaded) => showProgress(item, stored + loaded, total));
+          sending.set(part.number, 0);
+          const put = await transfer(item, "PUT", part.url, {}, body, (loaded) => {
+            sending.set(part.number, loaded);
+            shown();
+          });
+          sending.delete(part.number);
           if (put.aborted || item.removed) {
             return false;
           }
           if (put.status >= 200 && put.status < 300) {
-            break;
+            stored += part.size;
+            shown();
+            return true;
           }
           const transient = put.dropped || put.status >= 500;
           if (!transient || attempt >= RETRY_PAUSES_MS.length) {
-            if (!transient) {
-              item.ticket = null;  // a refused part URL (expired): resuming declares the file anew
-            }
-            failed(item, put.dropped ? put : { status: put.status, body: { code: "upload_link_refused" } }, true);
+            refusal = refusal || { put, transient };
             return false;
           }
           const pause = RETRY_PAUSES_MS[attempt];
@@ -432,8 +444,27 @@
             return false;
           }
         }
-        stored += part.size;
-        showProgress(item, stored, total);
+      }
+
+      async function worker() {
+        while (waiting.length && !refusal && !item.removed) {
+          await sendPart(waiting.shift());
+        }
+      }
+
+      shown();
+      await Promise.all(Array.from({ length: Math.min(partsAtOnce, waiting.length) }, worker));
+      if (item.removed) {
+        return false;
+      }
+      if (refusal) {
+        showProgress(item, stored, total);  // what storage holds, without the parts that did not arrive
+        if (!refusal.transient) {
+          item.ticket = null;  // a refused part URL (expired): resuming declares the file anew
+        }
+        const put = refusal.put;
+        failed(item, put.dropped ? put : { status: put.status, body: { code: "upload_link_refused" } }, true);
+        return false;
       }
       return true;
     }
@@ -444,7 +475,7 @@
       const sending = direct && window.crypto && crypto.subtle ? sendDirect(item) : sendThrough(item);
       return sending.catch(() => {
         // The file could not be read (or hashed): said as a failure rather than left waiting.
-        item.xhr = null;
+        item.xhrs.clear();
         failed(item, { dropped: true }, false);
       });
     }
