@@ -17,6 +17,7 @@ written as JSON into the test run's folder (and to ``FAULTS_REPORT`` when set).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -54,8 +55,12 @@ FAULT_ENV = {
         "WEBHOOK_RETRY_SCHEDULE_S": json.dumps([0, 0.5, 1, 2, 3, 5, 5, 5, 5, 5, 5, 5]),
     },
 }
-# A steady trickle: over a scenario of half a minute to a minute, some 30-80 complaints.
-STREAM_PACE_S = 0.6
+# A steady trickle: over a scenario of some twenty seconds to half a minute, some 30-80 complaints. What a scenario
+# waits for between its steps is counted in filings answered, so the pace sets how long it runs.
+STREAM_PACE_S = 0.3
+# The services' connections try the broker again every second once it went away (aio-pika's default is 5 s): a
+# scenario waits for the outage it caused, not for a reconnection timer.
+RECONNECT_INTERVAL_S = 1
 REPORT_KEY = pytest.StashKey[dict]()
 
 
@@ -126,10 +131,16 @@ class FaultRig:
 async def rig(rabbit_node, workdir: Path, run_id: str, request) -> AsyncIterator[FaultRig]:
     log_dir = workdir / "faults-logs"
     store_dir = workdir / "faults-store"
-    store = standins.start_secantus(store_dir, log_dir=log_dir)
-    objects = standins.start_nanio(workdir / "faults-objects", log_dir=log_dir)
+    store, objects = await asyncio.gather(
+        asyncio.to_thread(standins.start_secantus, store_dir, log_dir=log_dir),
+        asyncio.to_thread(standins.start_nanio, workdir / "faults-objects", log_dir=log_dir),
+    )
     prefix = f"test-{run_id}-faults"
-    broker = {"amqp_url": rabbit_node.amqp_url, "event_exchange": f"{prefix}.events", "queue_prefix": prefix}
+    broker = {
+        "amqp_url": f"{rabbit_node.amqp_url}?reconnect_interval={RECONNECT_INTERVAL_S}",
+        "event_exchange": f"{prefix}.events",
+        "queue_prefix": prefix,
+    }
     receiver = WebhookReceiver(WEBHOOK_SECRET)
     endpoint = Listener(receiver.app())
     await endpoint.start()

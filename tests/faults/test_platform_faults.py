@@ -262,7 +262,7 @@ async def outbox_backlog_is(rig: FaultRig, backlog: int) -> bool:
 
 # --- 2. the store ---------------------------------------------------------------------------------
 
-STORE_DOWN_S = 8
+STORE_OUTAGE_TIMEOUT_S = 60
 
 
 async def test_the_store_stops_and_starts_again_while_complaints_are_filed(rig: FaultRig):
@@ -296,7 +296,17 @@ async def test_the_store_stops_and_starts_again_while_complaints_are_filed(rig: 
         answers = await asyncio.gather(*(rig.readiness(service) for service in CONSUMERS))
         readiness = {service: status for service, (status, _) in zip(CONSUMERS, answers, strict=True)}
         assert readiness["intake"] == 503
-        await asyncio.sleep(max(0.0, STORE_DOWN_S - (time.monotonic() - began)))
+
+        # The store stays away until the platform felt it: a filing of the stream was refused, and every consumer's
+        # handler failed on a replayed event and was retried (waiting for the store, not dead-lettering the event;
+        # each try waits for the driver's server selection first).
+        async def felt_everywhere() -> bool:
+            if stream.filer.retries["503 store_unavailable"] < 1:
+                return False
+            retried = await rig.events_consumed("retried")
+            return all(retried[service] > retried_before[service] for service in CONSUMERS)
+
+        await until(felt_everywhere, STORE_OUTAGE_TIMEOUT_S, "a refused filing and a retried handler in every consumer")
         down_s = time.monotonic() - began
 
         stream.phase = "store back"
@@ -380,15 +390,25 @@ async def test_the_company_endpoint_fails_three_ways_and_comes_back(rig: FaultRi
         receiver.respond_with, receiver.hang_s = 204, WEBHOOK_TIMEOUT_S + 1.5
         mark = len(receiver.received)
         await until(lambda: attempts_since(mark, lambda d: True) >= 6, 60, "attempts held past the timeout")
-        await asyncio.sleep(WEBHOOK_TIMEOUT_S + 2)  # the held ones time out at the sender
+        held = attempts_since(mark, lambda d: True)
+
+        async def held_ones_timed_out() -> bool:  # at the sender, which wrote each into the delivery log
+            return (await failed_attempts(rig, stream))["timed out"] >= held
+
+        await until(held_ones_timed_out, 60, f"the {held} held attempts to time out at the sender")
         receiver.hang_s = 0
         hung = attempts_since(mark, lambda d: d.answered is None)
 
         stream.phase = "endpoint refuses connections"
+        refused_before = (await failed_attempts(rig, stream))["connection refused"]
         await rig.endpoint.stop()
         refused_from = time.monotonic()
         await stream.wait_answered(len(stream.answered) + 4)
-        await asyncio.sleep(max(0.0, 5 - (time.monotonic() - refused_from)))
+
+        async def attempts_refused() -> bool:
+            return (await failed_attempts(rig, stream))["connection refused"] > refused_before
+
+        await until(attempts_refused, 60, "an attempt refused a connection")
         refused_s = time.monotonic() - refused_from
 
         stream.phase = "endpoint back"
@@ -405,6 +425,16 @@ async def test_the_company_endpoint_fails_three_ways_and_comes_back(rig: FaultRi
     facts = await run_stream(stream, endpoint_outage, at_least=30)
     counts = await settle_and_check(rig, stream, "webhook_endpoint_down", facts, *before)
     # The outage was seen by notification: attempts that failed each way, all in the delivery log.
+    failures = await failed_attempts(rig, stream)
+    assert failures["answered 500"] >= 8 and failures["timed out"] >= 1 and failures["connection refused"] >= 1, (
+        failures
+    )
+    assert counts["webhook_attempts_received"] > counts["distinct_webhook_ids"]
+    rig.report["webhook_endpoint_down"]["failed_attempts_in_delivery_log"] = dict(failures)
+
+
+async def failed_attempts(rig: FaultRig, stream: FilingStream) -> Counter[str]:
+    """The attempts at the stream's webhooks that failed, by how, from notification's delivery log."""
     failures: Counter[str] = Counter()
     async for delivery in rig.stores.dbs["notification"].deliveries.find(
         {"number": {"$in": list(stream.numbers(known=True))}}
@@ -416,11 +446,7 @@ async def test_the_company_endpoint_fails_three_ways_and_comes_back(rig: FaultRi
                 failures["connection refused"] += 1
             elif attempt["status_code"] is None:
                 failures["timed out"] += 1
-    assert failures["answered 500"] >= 8 and failures["timed out"] >= 1 and failures["connection refused"] >= 1, (
-        failures
-    )
-    assert counts["webhook_attempts_received"] > counts["distinct_webhook_ids"]
-    rig.report["webhook_endpoint_down"]["failed_attempts_in_delivery_log"] = dict(failures)
+    return failures
 
 
 # --- 5. poison ------------------------------------------------------------------------------------
