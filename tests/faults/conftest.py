@@ -55,9 +55,8 @@ FAULT_ENV = {
         "WEBHOOK_RETRY_SCHEDULE_S": json.dumps([0, 0.5, 1, 2, 3, 5, 5, 5, 5, 5, 5, 5]),
     },
 }
-# A steady trickle: over a scenario of some twenty seconds to half a minute, some 30-80 complaints. What a scenario
-# waits for between its steps is counted in filings answered, so the pace sets how long it runs.
-STREAM_PACE_S = 0.3
+# A steady trickle: over a scenario of twenty seconds to a minute, some 25-80 complaints.
+STREAM_PACE_S = 0.6
 # The services' connections try the broker again every second once it went away (aio-pika's default is 5 s): a
 # scenario waits for the outage it caused, not for a reconnection timer.
 RECONNECT_INTERVAL_S = 1
