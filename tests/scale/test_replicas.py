@@ -49,7 +49,7 @@ CONCURRENCY = 12
 # replicas, with one Idempotency-Key.
 UNKNOWN_EVERY, EVIDENCE_EVERY, TWIN_EVERY = 5, 4, 7
 # After this many filings one replica of routing and one of notification are killed (SIGKILL).
-CRASH_AFTER = 25
+CRASH_AFTER = 20
 SETTLE_TIMEOUT_S = 120
 CONSUMING = ("intake", "routing", "notification", "evidence")
 TAPPED = ("complaint.submitted", "complaint.screened", "complaint.accepted", "webhook.delivered")
