@@ -57,9 +57,6 @@ FAULT_ENV = {
 }
 # A steady trickle: over a scenario of twenty seconds to a minute, some 25-80 complaints.
 STREAM_PACE_S = 0.6
-# The services' connections try the broker again every second once it went away (aio-pika's default is 5 s): a
-# scenario waits for the outage it caused, not for a reconnection timer.
-RECONNECT_INTERVAL_S = 1
 REPORT_KEY = pytest.StashKey[dict]()
 
 
@@ -135,11 +132,7 @@ async def rig(rabbit_node, workdir: Path, run_id: str, request) -> AsyncIterator
         asyncio.to_thread(standins.start_nanio, workdir / "faults-objects", log_dir=log_dir),
     )
     prefix = f"test-{run_id}-faults"
-    broker = {
-        "amqp_url": f"{rabbit_node.amqp_url}?reconnect_interval={RECONNECT_INTERVAL_S}",
-        "event_exchange": f"{prefix}.events",
-        "queue_prefix": prefix,
-    }
+    broker = {"amqp_url": rabbit_node.amqp_url, "event_exchange": f"{prefix}.events", "queue_prefix": prefix}
     receiver = WebhookReceiver(WEBHOOK_SECRET)
     endpoint = Listener(receiver.app())
     await endpoint.start()
