@@ -127,10 +127,18 @@ class FaultRig:
 async def rig(rabbit_node, workdir: Path, run_id: str, request) -> AsyncIterator[FaultRig]:
     log_dir = workdir / "faults-logs"
     store_dir = workdir / "faults-store"
-    store, objects = await asyncio.gather(
+    # Both start at once; if one does not, the other is stopped before the failure is reported.
+    started = await asyncio.gather(
         asyncio.to_thread(standins.start_secantus, store_dir, log_dir=log_dir),
         asyncio.to_thread(standins.start_nanio, workdir / "faults-objects", log_dir=log_dir),
+        return_exceptions=True,
     )
+    if failed := [outcome for outcome in started if isinstance(outcome, BaseException)]:
+        for outcome in started:
+            if isinstance(outcome, standins.StandIn):
+                outcome.stop()
+        raise failed[0]
+    store, objects = (outcome for outcome in started if isinstance(outcome, standins.StandIn))
     prefix = f"test-{run_id}-faults"
     broker = {"amqp_url": rabbit_node.amqp_url, "event_exchange": f"{prefix}.events", "queue_prefix": prefix}
     receiver = WebhookReceiver(WEBHOOK_SECRET)
