@@ -345,6 +345,10 @@ async def test_the_store_stops_and_starts_again_while_complaints_are_filed(rig: 
 # --- 3. kill -9, service by service ---------------------------------------------------------------
 
 
+# Filings answered before each kill and after the last restart: the platform files again between two kills.
+ANSWERED_BETWEEN_KILLS = 3
+
+
 async def test_each_service_killed_mid_stream_and_started_again(rig: FaultRig):
     before = await baseline(rig)
     # intake away: connections refused; evidence away: intake answers 503 evidence_unavailable.
@@ -353,7 +357,7 @@ async def test_each_service_killed_mid_stream_and_started_again(rig: FaultRig):
     async def kill_each(stream: FilingStream) -> dict[str, Any]:
         kills = {}
         for service in CONSUMERS:
-            await stream.wait_answered(len(stream.answered) + 6)
+            await stream.wait_answered(len(stream.answered) + ANSWERED_BETWEEN_KILLS)
             victim = rig.platform.running(service)[0]
             pending = (await rig.stores.outbox_pending())[service]
             rig.platform.kill(victim)
@@ -364,7 +368,7 @@ async def test_each_service_killed_mid_stream_and_started_again(rig: FaultRig):
                 "outbox_pending_at_kill": pending,
                 "back_after_s": round(time.monotonic() - began, 1),
             }
-        await stream.wait_answered(len(stream.answered) + 6)
+        await stream.wait_answered(len(stream.answered) + ANSWERED_BETWEEN_KILLS)
         return {"killed": kills}
 
     facts = await run_stream(stream, kill_each)
