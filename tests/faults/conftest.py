@@ -17,6 +17,7 @@ written as JSON into the test run's folder (and to ``FAULTS_REPORT`` when set).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -54,7 +55,7 @@ FAULT_ENV = {
         "WEBHOOK_RETRY_SCHEDULE_S": json.dumps([0, 0.5, 1, 2, 3, 5, 5, 5, 5, 5, 5, 5]),
     },
 }
-# A steady trickle: over a scenario of half a minute to a minute, some 30-80 complaints.
+# A steady trickle: over a scenario of twenty seconds to a minute, some 25-80 complaints.
 STREAM_PACE_S = 0.6
 REPORT_KEY = pytest.StashKey[dict]()
 
@@ -126,8 +127,18 @@ class FaultRig:
 async def rig(rabbit_node, workdir: Path, run_id: str, request) -> AsyncIterator[FaultRig]:
     log_dir = workdir / "faults-logs"
     store_dir = workdir / "faults-store"
-    store = standins.start_secantus(store_dir, log_dir=log_dir)
-    objects = standins.start_nanio(workdir / "faults-objects", log_dir=log_dir)
+    # Both start at once; if one does not, the other is stopped before the failure is reported.
+    started = await asyncio.gather(
+        asyncio.to_thread(standins.start_secantus, store_dir, log_dir=log_dir),
+        asyncio.to_thread(standins.start_nanio, workdir / "faults-objects", log_dir=log_dir),
+        return_exceptions=True,
+    )
+    if failed := [outcome for outcome in started if isinstance(outcome, BaseException)]:
+        for outcome in started:
+            if isinstance(outcome, standins.StandIn):
+                outcome.stop()
+        raise failed[0]
+    store, objects = (outcome for outcome in started if isinstance(outcome, standins.StandIn))
     prefix = f"test-{run_id}-faults"
     broker = {"amqp_url": rabbit_node.amqp_url, "event_exchange": f"{prefix}.events", "queue_prefix": prefix}
     receiver = WebhookReceiver(WEBHOOK_SECRET)

@@ -49,7 +49,7 @@ import pytest
 from PIL import Image
 
 from devstack import standins
-from devstack.invariants import until
+from devstack.invariants import PlatformStores, until
 from devstack.platform import (
     ADMIN_TOKEN,
     OPERATOR_TOKEN,
@@ -251,7 +251,14 @@ async def test_a_platform_restored_from_its_backup_carries_on(workdir, broker_na
         began = time.monotonic()
         async with platform_on(second) as platform:
             report["services_ready_s"] = round(time.monotonic() - began, 2)
-            report["checked"] = await check_everything(platform, before, pending, live, away)
+            client = make_client(second.mongo_url, "drill-check")
+            try:
+                stores = PlatformStores(
+                    {s: client[f"{db_prefix}_{s}"] for s in SERVICES}, namespace.amqp_url, namespace.queue_prefix
+                )
+                report["checked"] = await check_everything(platform, stores, before, pending, live, away)
+            finally:
+                await client.close()
     finally:
         await live_endpoint.stop()
         await away_endpoint.stop()
@@ -356,6 +363,7 @@ async def pending_deliveries(platform: Platform, company_id: str) -> dict[str, s
 
 async def check_everything(
     platform: Platform,
+    stores: PlatformStores,
     before: dict[str, list[Any]],
     pending: dict[str, str],
     live: WebhookReceiver,
@@ -430,7 +438,13 @@ async def check_everything(
     checked["evidence_downloaded_matching_its_receipt"] = len(before["evidence"])
 
     # Nothing twice: no webhook id accepted twice by either company, no complaint with a transition twice.
-    await asyncio.sleep(3)  # the events published again after the restore have had their time
+    # Once the events published again after the restore were consumed, and any webhook one caused was sent.
+    await stores.wait_quiet()
+
+    async def nothing_to_deliver() -> bool:
+        return await stores.dbs["notification"].deliveries.count_documents({"status": "pending"}) == 0
+
+    await until(nothing_to_deliver, 30, "every webhook to be delivered")
     for receiver in (live, away):
         accepted_by_id = Counter(d.webhook_id for d in receiver.received if d.accepted)
         assert [wid for wid, count in accepted_by_id.items() if count > 1] == []
