@@ -1,6 +1,7 @@
 """greenchannel.migrations against SecantusDB, with steps of the test's own (a package written to ``tmp_path``):
-the numbering rule, batches that continue after the last recorded one, and a migrator that lost its lease to
-another process recording nothing more."""
+the numbering rule, batches that continue after the last recorded one, a batch's writes sent as one bulk write
+that leaves what another writer changed alone, and a migrator that lost its lease to another process recording
+nothing more."""
 
 from __future__ import annotations
 
@@ -11,15 +12,20 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo import AsyncMongoClient, DeleteOne, UpdateOne, monitoring
 
 from devstack.invariants import until
 from greenchannel.migrations import (
     COLLECTION,
     LEASE_ID,
+    Lease,
     LeaseLost,
     MigrationError,
     Migrations,
+    Progress,
+    Step,
     discover,
+    rewrite,
 )
 from greenchannel.mongo import make_client
 from greenchannel.settings import ServiceSettings
@@ -110,3 +116,48 @@ async def test_a_step_taken_over_stops_and_the_new_holder_continues_after_the_la
     assert 90 <= result["examined"] <= 100
     assert await db["things"].count_documents({"done": True}) == 100
     assert await db[COLLECTION].find_one({"_id": LEASE_ID}) is None
+
+
+class Commands(monitoring.CommandListener):
+    """The commands the driver sent, by name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None: ...
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None: ...
+
+
+async def test_a_batch_is_one_bulk_write_that_counts_only_what_it_changed(db, mongo_url) -> None:
+    await db["things"].insert_many([{"_id": index} for index in range(10)])
+    # Another writer got to three of them between the step's read and its write.
+    await db["things"].update_many({"_id": {"$in": [2, 5, 7]}}, {"$set": {"done": "elsewhere"}})
+    commands = Commands()
+    client: AsyncMongoClient = AsyncMongoClient(mongo_url, tz_aware=True, event_listeners=[commands])
+    try:
+        things = client[db.name]["things"]
+        step = Step(1, "mark", lambda context: asyncio.sleep(0))
+        progress = Progress(client[db.name][COLLECTION], step, Lease(client[db.name][COLLECTION], "me", 30))
+        writes: list[UpdateOne | DeleteOne] = [
+            UpdateOne({"_id": index, "done": {"$exists": False}}, {"$set": {"done": True}}) for index in range(9)
+        ]
+        writes.append(DeleteOne({"_id": 9, "done": {"$exists": False}}))
+        await rewrite(things, writes, progress, "done")
+        assert commands.names == ["update", "delete"], "not one bulk write (one command per kind of write)"
+        assert progress.state == {"done": 7}
+        assert await db["things"].count_documents({"done": "elsewhere"}) == 3
+        assert await db["things"].count_documents({"done": True}) == 6
+        assert await db["things"].find_one({"_id": 9}) is None
+
+        # Run again (a step continued after a kill re-sends what it had sent): nothing changes, nothing is counted.
+        await rewrite(things, writes, progress, "done")
+        assert progress.state == {"done": 7}
+        commands.names.clear()
+        await rewrite(things, [], progress, "done")
+        assert commands.names == []
+    finally:
+        await client.close()

@@ -5,7 +5,7 @@ A service's steps are the modules of its ``<service>.migrations`` package named 
 ``async def up(context: StepContext) -> None``. A step is idempotent (run again, it changes nothing it already
 changed) and resumable (interrupted, the next run continues): a step over a large collection reads what it has left
 to change in batches with :func:`batches`, which records its progress after every batch, never one transaction for
-a whole collection.
+a whole collection, and writes each batch's changes with :func:`rewrite`, one bulk write of conditional writes.
 A step, once released, is history: a later change is a new step, since a store that applied a step never runs it
 again.
 
@@ -41,12 +41,12 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DeleteOne, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -63,7 +63,7 @@ PROGRESS_PREFIX = "progress:"
 STEP_MODULE = re.compile(r"^m(?P<number>\d{4})_(?P<name>[a-z0-9_]+)$")
 # How often a waiting process looks at the store again.
 POLL_S = 0.5
-# Documents a batch reads and rewrites, each with a write of its own, before the progress is recorded.
+# Documents a batch reads and rewrites (one bulk write, :func:`rewrite`) before the progress is recorded.
 BATCH_SIZE = 500
 
 
@@ -161,7 +161,7 @@ async def batches(
     ``query`` must match only what the step has still to change (a sealing step's: the documents still in
     plaintext), which is what makes a step idempotent and is what makes it resumable: an interrupted step's next run
     reads what is left, and nothing it had done. The caller handles a batch (each document with a write of its own,
-    conditional on what it read); when it asks for the next one, the count of documents read (``examined``) and the
+    conditional on what it read, all of them sent at once with :func:`rewrite`); when it asks for the next one, the count of documents read (``examined``) and the
     last one's ``_id`` (``last``) are recorded, and a later run notes where it began (``resumed_after``).
 
     One cursor rather than a range on ``_id`` per batch: SecantusDB reads a whole collection for a range of ``_id``
@@ -184,6 +184,28 @@ async def batches(
             await _recorded(progress, batch)
     finally:
         await cursor.close()
+
+
+async def rewrite(
+    collection: AsyncCollection,
+    writes: Sequence[UpdateOne | ReplaceOne[Any] | DeleteOne],
+    progress: Progress,
+    counter: str,
+) -> None:
+    """Send a batch's writes as one unordered bulk write and add the documents they changed to ``counter``.
+
+    Each write must be conditional on what was read (the document still holds what the step changes), as a single
+    write of a step would be: then one that finds its document already changed (a concurrent writer, an earlier run)
+    changes nothing and is not counted. One bulk write instead of a write per document, since a round trip per
+    document bounds a step: on SecantusDB here a batch of 500 single updates took 4-8 times as long as the same
+    updates sent at once. Unordered, since the writes are on distinct documents and one refused should not keep the
+    store from the others; a refused write still raises (:class:`~pymongo.errors.BulkWriteError`), and the step,
+    stopped there, continues on its next run from what is left."""
+    if not writes:
+        return
+    result = await collection.bulk_write(list(writes), ordered=False)
+    changed = result.modified_count + result.deleted_count
+    progress.count(counter, changed)
 
 
 async def _recorded(progress: Progress, batch: list[dict[str, Any]]) -> None:

@@ -4,7 +4,8 @@ Such a letter holds the message's ``body`` and its parsed ``event`` in plaintext
 no ``expires_at``; it gets ``sealed_body`` under the PII key ring (base64 of the body, bound to the field as
 ``DeadLetters`` binds it; the event is parsed from it when read), the expiry of its retention period from its
 ``taken_at``, and loses the plaintext. A letter past its retention is then removed by the TTL index, as the
-retention rule says. Each letter is one conditional update (still unsealed); a sealed letter is left alone.
+retention rule says. Each letter is one conditional update (still unsealed), a batch's updates sent as one bulk
+write; a sealed letter is left alone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime, timedelta
 
-from greenchannel.migrations import StepContext, batches
+from pymongo import UpdateOne
+
+from greenchannel.migrations import StepContext, batches, rewrite
 from intake.adapters.dead_letters import BODY_FIELD
 from intake.adapters.pii import PiiCipher
 from intake.config import Settings
@@ -28,17 +31,20 @@ async def up(context: StepContext) -> None:
     retention = timedelta(days=settings.dead_letter_retention_days)
     letters = context.db["dead_letters"]
     async for batch in batches(letters, PLAINTEXT, context.progress):
+        writes = []
         for letter in batch:
             body = bytes(letter["body"])
             taken = letter.get("taken_at") or datetime.now(UTC)
-            result = await letters.update_one(
-                {"_id": letter["_id"], **PLAINTEXT},
-                {
-                    "$set": {
-                        "sealed_body": cipher.encrypt(BODY_FIELD, base64.b64encode(body).decode()),
-                        "expires_at": letter.get("expires_at") or taken + retention,
+            writes.append(
+                UpdateOne(
+                    {"_id": letter["_id"], **PLAINTEXT},
+                    {
+                        "$set": {
+                            "sealed_body": cipher.encrypt(BODY_FIELD, base64.b64encode(body).decode()),
+                            "expires_at": letter.get("expires_at") or taken + retention,
+                        },
+                        "$unset": {"body": "", "event": ""},
                     },
-                    "$unset": {"body": "", "event": ""},
-                },
+                )
             )
-            context.progress.count("sealed", result.modified_count)
+        await rewrite(letters, writes, context.progress, "sealed")

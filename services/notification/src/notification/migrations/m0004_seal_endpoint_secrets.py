@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from greenchannel.migrations import StepContext, batches
+from pymongo import UpdateOne
+
+from greenchannel.migrations import StepContext, batches, rewrite
 from notification.adapters.endpoints import SECRET_FIELD
 from notification.migrations._sealing import key_ring, settings_of
 
@@ -22,10 +24,11 @@ async def up(context: StepContext) -> None:
     cipher = key_ring(settings_of(context))
     endpoints = context.db["endpoints"]
     async for batch in batches(endpoints, PLAINTEXT, context.progress):
+        writes = []
         for endpoint in batch:
             read = {field: endpoint.get(field) for field in SECRETS}
             sealed: dict[str, Any] = {
                 field: cipher.encrypt(SECRET_FIELD, value) for field, value in read.items() if isinstance(value, str)
             }
-            result = await endpoints.update_one({"_id": endpoint["_id"], **read}, {"$set": sealed})
-            context.progress.count("sealed", result.modified_count)
+            writes.append(UpdateOne({"_id": endpoint["_id"], **read}, {"$set": sealed}))
+        await rewrite(endpoints, writes, context.progress, "sealed")
