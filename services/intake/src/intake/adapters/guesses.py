@@ -14,6 +14,8 @@ in a window raises ``access.guessing_detected`` for operators.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,12 +24,17 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
+from greenchannel.locks import SubjectLocks
 from greenchannel.mongo import upserted
 from intake.adapters.rate_limits import rate_limited
 from intake.domain.guessing import Backoff, GuessPolicy, SecretKind, source_key
 
-# Rounds of read-then-conditional-write an attempt may lose to concurrent ones before it is told to retry.
-MAX_ROUNDS = 32
+# How long an attempt may keep losing its read-then-conditional-write to concurrent ones before it is told to retry:
+# a time, not a number of rounds, since a round lasts as long as the store takes (many concurrent attempts of one
+# owner on a busy store lose many short rounds, and must not be refused for that).
+CONTENTION_S = 2.0
+# A lost round waits up to this long (at random) before reading again, so concurrent attempts stop colliding in step.
+ROUND_JITTER_S = 0.005
 
 Alert = Callable[[SecretKind, str, int, int, datetime], Awaitable[None]]
 
@@ -69,20 +76,25 @@ class GuessGuard:
         self.policy = policy
         self.alert = alert
         self.enabled = enabled
+        self.turns = SubjectLocks()
 
     async def reserve(self, kind: SecretKind, target: str, address: str) -> Reservation | None:
         """Count a failure of ``address`` on ``target`` before its secret is checked; 429 while it must wait."""
         if not self.enabled:
             return None
         source = source_key(address)
-        for _ in range(MAX_ROUNDS):
+        pair_id = f"pair:{kind}:{_named(target)}:{source}"
+        # Attempts of one pair in this process take turns: they would only lose their conditional writes to each
+        # other (an owner's page asks for several things at once); other replicas' attempts may still interleave.
+        async with self.turns.hold(pair_id):
+            return await self._reserve(kind, target, pair_id, source)
+
+    async def _reserve(self, kind: SecretKind, target: str, pair_id: str, source: str) -> Reservation:
+        deadline = time.monotonic() + CONTENTION_S
+        while time.monotonic() < deadline:
             now = time.time()
             window = int(now) // self.policy.window_s
-            ids = (
-                f"pair:{kind}:{_named(target)}:{source}",
-                f"source:{kind}:{source}",
-                f"target:{kind}:{_named(target)}:{window}",
-            )
+            ids = (pair_id, f"source:{kind}:{source}", f"target:{kind}:{_named(target)}:{window}")
             found = {doc["_id"]: doc async for doc in self.collection.find({"_id": {"$in": list(ids)}})}
             pair, by_source = _read(ids[0], found.get(ids[0])), _read(ids[1], found.get(ids[1]))
             wait = max(pair.not_before, by_source.not_before) - now
@@ -91,20 +103,24 @@ class GuessGuard:
             target_failures = found.get(ids[2], {}).get("failures", 0)
             pair_after = await self._advance(pair, self.policy.pair_backoff(target_failures), now)
             if pair_after is None:
+                await asyncio.sleep(random.uniform(0, ROUND_JITTER_S))
                 continue
             # The pair is ours now; the source's counter may still change under us (its other targets).
-            for _ in range(MAX_ROUNDS):
+            while True:
                 if (source_after := await self._advance(by_source, self.policy.per_source, now)) is not None:
                     return Reservation(
                         kind, target, window, (pair, pair_after), (by_source, source_after), not pair.existed
                     )
+                if time.monotonic() >= deadline:
+                    break
+                await asyncio.sleep(random.uniform(0, ROUND_JITTER_S))
                 now = time.time()
                 by_source = _read(ids[1], await self.collection.find_one({"_id": ids[1]}))
                 if by_source.not_before > now:
                     break
             await self._give_back(pair, pair_after)
             raise rate_limited(max(1.0, by_source.not_before - now))
-        raise rate_limited(1)  # lost every round to concurrent attempts from the same source: a storm of its own
+        raise rate_limited(1)  # lost every round for seconds to concurrent attempts of the same source: a storm
 
     async def succeeded(self, reservation: Reservation | None) -> None:
         """The secret was right: the pair's failures are forgotten and the source's reservation given back."""
