@@ -21,6 +21,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from opentelemetry import propagate
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -34,6 +35,39 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FINISHED = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)
 # The associated data of a sealed payload: a ciphertext moved into another field does not open.
 PAYLOAD_FIELD = "delivery.payload"
+
+
+def new_delivery(
+    webhook_id: str,
+    *,
+    event_id: str | None,
+    company_id: str,
+    number: str | None,
+    event_type: str,
+    payload: dict[str, Any],
+    status: str,
+) -> dict[str, Any]:
+    """A delivery as first written: due now, with no attempt, lease or claim, carrying the caller's trace."""
+    now = datetime.now(UTC)
+    trace_headers: dict[str, str] = {}
+    propagate.inject(trace_headers)
+    return {
+        "_id": webhook_id,
+        "event_id": event_id,
+        "company_id": company_id,
+        "number": number,
+        "event_type": event_type,
+        "payload": payload,
+        "status": status,
+        "attempts": [],
+        "next_attempt_at": now,
+        "lease_until": EPOCH,
+        "claim": None,
+        "last_error": None,
+        "trace_headers": trace_headers,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 class LeaseLost(Exception):

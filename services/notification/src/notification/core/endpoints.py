@@ -17,13 +17,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from opentelemetry import propagate
 from pymongo.errors import DuplicateKeyError
 
 from greenchannel.contracts import WebhookType
 from greenchannel.idempotency import IdempotencyStore
 from greenchannel.problems import Problem
-from notification.adapters.deliveries import EPOCH, DeliveryRepository
+from notification.adapters.deliveries import DeliveryRepository, new_delivery
 from notification.adapters.endpoints import ENABLED, EndpointRepository, RotationRaced
 from notification.adapters.resolver import TargetForbidden, TargetGuard, TargetNotHttps, TargetUnresolvable
 from notification.domain.deliveries import DeliveryStatus, data_of_test, webhook_id_of_test, webhook_payload
@@ -131,26 +130,15 @@ class WebhookEndpoints:
                 "endpoint_disabled",
                 f"The webhook endpoint of company {company_id} is disabled; enable it before sending a test.",
             )
-        now = datetime.now(UTC)
-        trace_headers: dict[str, str] = {}
-        propagate.inject(trace_headers)
-        record: dict[str, Any] = {
-            "_id": webhook_id,
-            "event_id": None,
-            "company_id": company_id,
-            "number": None,  # about no complaint: its outcome is published to no one, erasure never meets it
-            "event_type": WebhookType.TEST,
-            "payload": webhook_payload(WebhookType.TEST, now, data_of_test(company_id)),
-            "status": DeliveryStatus.PENDING,
-            "attempts": [],
-            "next_attempt_at": now,
-            "lease_until": EPOCH,
-            "claim": None,
-            "last_error": None,
-            "trace_headers": trace_headers,
-            "created_at": now,
-            "updated_at": now,
-        }
+        record = new_delivery(
+            webhook_id,
+            event_id=None,
+            company_id=company_id,
+            number=None,  # about no complaint: its outcome is published to no one, erasure never meets it
+            event_type=WebhookType.TEST,
+            payload=webhook_payload(WebhookType.TEST, datetime.now(UTC), data_of_test(company_id)),
+            status=DeliveryStatus.PENDING,
+        )
         try:
             await self.deliveries.insert(record, None)
         except DuplicateKeyError:  # the same request at the same time made it

@@ -26,7 +26,6 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from opentelemetry import propagate
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -35,7 +34,7 @@ from greenchannel.messaging import ContractViolation
 from greenchannel.mongo import after_commit
 from greenchannel.runtime import ServiceRuntime
 from notification.adapters.alerts import AlertRepository
-from notification.adapters.deliveries import EPOCH, DeliveryRepository
+from notification.adapters.deliveries import EPOCH, DeliveryRepository, new_delivery
 from notification.adapters.dispatches import DispatchRepository
 from notification.adapters.endpoints import EndpointRepository
 from notification.adapters.messages import CompanyNames, MessageRepository
@@ -180,28 +179,16 @@ class LifecycleEventHandler:
         """Write the delivery record; whether it waits for the company to register an endpoint, and whether it
         goes to this process's worker without a claim."""
         endpoint = await self.endpoints.get_enabled(webhook.company_id, session=session)
-        now = datetime.now(UTC)
-        trace_headers: dict[str, str] = {}
-        propagate.inject(trace_headers)
         lease = self.delivery_handover.reserve() if self.delivery_handover and endpoint is not None else None
-        record = {
-            "_id": webhook_id,
-            "event_id": event.id,
-            "company_id": webhook.company_id,
-            "number": data.number,  # type: ignore[attr-defined]
-            "event_type": webhook.webhook_type,
-            "payload": webhook_payload(webhook.webhook_type, event.time, data.model_dump(mode="json")),
-            "status": DeliveryStatus.NO_ENDPOINT if endpoint is None else DeliveryStatus.PENDING,
-            "attempts": [],
-            "next_attempt_at": now,
-            "lease_until": EPOCH,
-            "claim": None,
-            "last_error": None,
-            "trace_headers": trace_headers,
-            "created_at": now,
-            "updated_at": now,
-            **(lease or {}),
-        }
+        record = new_delivery(
+            webhook_id,
+            event_id=event.id,
+            company_id=webhook.company_id,
+            number=data.number,  # type: ignore[attr-defined]
+            event_type=webhook.webhook_type,
+            payload=webhook_payload(webhook.webhook_type, event.time, data.model_dump(mode="json")),
+            status=DeliveryStatus.NO_ENDPOINT if endpoint is None else DeliveryStatus.PENDING,
+        ) | (lease or {})
         if not await _insert_keyed(self.deliveries.insert(record, session), session):
             return False, False  # a copy of the event wrote it: whatever it needs was done for that copy
         if lease is not None:
